@@ -1,0 +1,82 @@
+"""The AWS-compatible endpoint: one ASGI app that speaks each service's wire protocol.
+
+Requests carrying `X-Amz-Target` are JSON 1.1 services (CloudWatch Logs); the rest are
+routed by path (REST-JSON: Lambda). Errors are rendered once, here, by protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stratus.errors import StratusError, UnknownOperation
+
+from . import lambda_api, logs_api
+from .wire import json11_error, rest_json_error
+
+log = logging.getLogger("stratus.aws")
+
+
+async def json11(request: Request) -> Response:
+    target = request.headers.get("x-amz-target", "")
+    if target.startswith(logs_api.TARGET_PREFIX):
+        return await logs_api.dispatch(request, target)
+    raise UnknownOperation(f"Stratus does not implement the operation {target or '(none)'}.")
+
+
+async def health(request: Request) -> Response:
+    return Response(b'{"status":"running"}', media_type="application/json")
+
+
+async def _stratus_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StratusError)
+    if request.headers.get("x-amz-target"):
+        return json11_error(exc)
+    return rest_json_error(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        error: StratusError = UnknownOperation(
+            f"No operation matches {request.method} {request.url.path}"
+        )
+    else:
+        error = StratusError(exc.detail)
+        error.status = exc.status_code
+        error.code = "InvalidRequestException" if exc.status_code < 500 else "ServiceException"
+    return await _stratus_error(request, error)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error serving %s %s", request.method, request.url.path)
+    return await _stratus_error(request, StratusError(f"Internal error: {exc}"))
+
+
+def build_app(
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+) -> Starlette:
+    routes = [
+        Route("/", json11, methods=["POST"]),
+        Route("/_stratus/health", health, methods=["GET"]),
+        *lambda_api.routes,
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            StratusError: _stratus_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+
+
+__all__ = ["AsyncIterator", "build_app"]

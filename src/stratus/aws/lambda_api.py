@@ -1,0 +1,170 @@
+"""The Lambda API (REST-JSON under /2015-03-31/functions) for boto3 and the aws CLI.
+
+Each endpoint parses, calls one service method, and renders; the rules live in
+stratus.functions.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stratus.errors import InvalidParameterValue, RequestTooLarge
+from stratus.functions.model import (
+    CreateFunctionRequest,
+    UpdateFunctionCodeRequest,
+    UpdateFunctionConfigurationRequest,
+)
+from stratus.functions.names import FunctionRef, parse_reference
+from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
+from stratus.validation import parse
+
+from .wire import json_response, read_json
+
+PREFIX = "/2015-03-31/functions"
+
+
+def _service(request: Request) -> FunctionService:
+    return request.app.state.functions  # type: ignore[no-any-return]
+
+
+def _ref(request: Request) -> FunctionRef:
+    return parse_reference(request.path_params["name"], request.query_params.get("Qualifier"))
+
+
+async def create_function(request: Request) -> Response:
+    body = parse(CreateFunctionRequest, await read_json(request))
+    config = await _service(request).create(body)
+    return json_response(config.model_dump(), 201)
+
+
+async def list_functions(request: Request) -> Response:
+    max_items = _int_param(request, "MaxItems", 1, 10000)
+    functions, next_marker = await _service(request).list(
+        request.query_params.get("Marker"), max_items
+    )
+    body: dict[str, object] = {"Functions": [f.model_dump() for f in functions]}
+    if next_marker:
+        body["NextMarker"] = next_marker
+    return json_response(body)
+
+
+async def get_function(request: Request) -> Response:
+    service = _service(request)
+    record = await service.get(_ref(request))
+    config = record.configuration
+    location = f"{str(request.base_url).rstrip('/')}/_stratus/code/{config.CodeSha256}"
+    body: dict[str, object] = {
+        "Configuration": config.model_dump(),
+        "Code": {"RepositoryType": "S3", "Location": location},
+    }
+    if record.tags:
+        body["Tags"] = record.tags
+    return json_response(body)
+
+
+async def get_configuration(request: Request) -> Response:
+    record = await _service(request).get(_ref(request))
+    return json_response(record.configuration.model_dump())
+
+
+async def update_configuration(request: Request) -> Response:
+    body = parse(UpdateFunctionConfigurationRequest, await read_json(request))
+    config = await _service(request).update_configuration(_ref(request), body)
+    return json_response(config.model_dump())
+
+
+async def update_code(request: Request) -> Response:
+    body = parse(UpdateFunctionCodeRequest, await read_json(request))
+    config = await _service(request).update_code(_ref(request), body)
+    return json_response(config.model_dump())
+
+
+async def delete_function(request: Request) -> Response:
+    await _service(request).delete(_ref(request))
+    return Response(status_code=204)
+
+
+async def invoke(request: Request) -> Response:
+    ref = _ref(request)
+    kind = request.headers.get("x-amz-invocation-type", "RequestResponse")
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > SYNC_PAYLOAD_LIMIT:
+        raise RequestTooLarge(
+            f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction "
+            "operation"
+        )
+    payload = await request.body()
+    if kind == "RequestResponse":
+        return await _invoke_sync(request, ref, payload)
+    if kind == "Event":
+        request_id = await request.app.state.async_invocations.accept(ref, payload)
+        return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
+    if kind == "DryRun":
+        await _service(request).spec(ref)
+        return Response(status_code=204)
+    raise InvalidParameterValue(
+        f"1 validation error detected: Value '{kind}' at 'invocationType' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+    )
+
+
+async def _invoke_sync(request: Request, ref: FunctionRef, payload: bytes) -> Response:
+    log_type = request.headers.get("x-amz-log-type", "None")
+    if log_type not in ("None", "Tail"):
+        raise InvalidParameterValue(
+            f"1 validation error detected: Value '{log_type}' at 'logType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [None, Tail]"
+        )
+    result = await _service(request).invoke(
+        ref,
+        payload,
+        client_context=request.headers.get("x-amz-client-context"),
+        want_log_tail=log_type == "Tail",
+    )
+    headers = {"X-Amz-Executed-Version": result.executed_version}
+    if result.function_error:
+        headers["X-Amz-Function-Error"] = result.function_error
+    if result.log_tail:
+        headers["X-Amz-Log-Result"] = result.log_tail
+    return Response(result.payload, 200, headers, media_type="application/json")
+
+
+async def get_code(request: Request) -> Response:
+    """Where GetFunction's Code.Location points: the deployment package as uploaded."""
+    try:
+        archive = _service(request).code_archive(request.path_params["sha"])
+    except (OSError, ValueError):
+        return Response(status_code=404)
+    return Response(archive, media_type="application/zip")
+
+
+def _int_param(request: Request, name: str, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise InvalidParameterValue(
+            f"1 validation error detected: Value '{raw}' at '{name[0].lower() + name[1:]}' "
+            f"failed to satisfy constraint: Member must have value between {low} and {high}"
+        )
+    return value
+
+
+routes = [
+    Route(f"{PREFIX}", create_function, methods=["POST"]),
+    Route(f"{PREFIX}", list_functions, methods=["GET"]),
+    Route(f"{PREFIX}/", list_functions, methods=["GET"]),
+    Route(f"{PREFIX}/{{name}}", get_function, methods=["GET"]),
+    Route(f"{PREFIX}/{{name}}", delete_function, methods=["DELETE"]),
+    Route(f"{PREFIX}/{{name}}/configuration", get_configuration, methods=["GET"]),
+    Route(f"{PREFIX}/{{name}}/configuration", update_configuration, methods=["PUT"]),
+    Route(f"{PREFIX}/{{name}}/code", update_code, methods=["PUT"]),
+    Route(f"{PREFIX}/{{name}}/invocations", invoke, methods=["POST"]),
+    Route("/_stratus/code/{sha:path}", get_code, methods=["GET"]),
+]

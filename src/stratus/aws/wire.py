@@ -1,0 +1,61 @@
+"""Error and JSON rendering shared by the AWS wire adapters.
+
+    REST-JSON (Lambda)   status, header x-amzn-ErrorType: <code>, body {"Type", "message"}
+    JSON 1.1  (Logs)     status, body {"__type": <code>, "message"}
+
+botocore reads the error code from the header (REST-JSON) or `__type` (JSON 1.1) and raises
+the client's exception class of that name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from stratus.errors import InvalidRequestContent, ResourceNotFound, StratusError, Throttled
+
+# AWS spells the message key with a capital M for these (botocore accepts either).
+_CAPITAL_MESSAGE = (ResourceNotFound,)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})},
+    )
+
+
+def rest_json_error(exc: StratusError) -> Response:
+    key = "Message" if isinstance(exc, _CAPITAL_MESSAGE) else "message"
+    kind = "Service" if exc.status >= 500 else "User"
+    headers = {"x-amzn-ErrorType": exc.code}
+    if isinstance(exc, Throttled):
+        headers["Retry-After"] = "1"
+    body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
+    return json_response(body, exc.status, headers)
+
+
+def json11_error(exc: StratusError) -> Response:
+    status = 400 if exc.status < 500 else exc.status
+    return Response(
+        orjson.dumps({"__type": exc.code, "message": exc.message}),
+        status_code=status,
+        media_type="application/x-amz-json-1.1",
+        headers={"x-amzn-RequestId": str(uuid.uuid4())},
+    )
+
+
+async def read_json(request: Request) -> Any:
+    body = await request.body()
+    if not body:
+        return {}
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequestContent(f"Could not parse request body into json: {exc}") from exc

@@ -1,0 +1,38 @@
+"""The `stratus` command."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stratus.config import Settings
+
+app = typer.Typer(
+    help="Stratus: AWS Lambda and the services around it, on your own machine.",
+    no_args_is_help=True,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Stratus: AWS Lambda and the services around it, on your own machine."""
+
+
+@app.command()
+def server(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [STRATUS_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [STRATUS_PORT].")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where state lives [STRATUS_DATA_DIR].")
+    ] = None,
+) -> None:
+    """Run the Stratus server in the foreground."""
+    from stratus.server import serve
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    serve(Settings.from_environ(host=host, port=port, data_dir=data_dir))

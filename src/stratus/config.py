@@ -1,0 +1,73 @@
+"""Settings: one value object, read once at start-up from flags and `STRATUS_*` variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "000000000000"
+DEFAULT_IDLE_SECONDS = 300.0
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+# AWS retries a failed asynchronous invocation twice, about one and two minutes later.
+DEFAULT_ASYNC_RETRY_DELAYS = (60.0, 120.0)
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "stratus"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = field(default_factory=default_data_dir)
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT_ID
+    # Warm environments idle this long are stopped.
+    idle_seconds: float = DEFAULT_IDLE_SECONDS
+    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
+    async_retry_delays: tuple[float, ...] = DEFAULT_ASYNC_RETRY_DELAYS
+    # Where handlers' boto3 clients are pointed (AWS_ENDPOINT_URL); defaults to this server.
+    public_url: str | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return self.public_url or f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str] | None = None, **overrides: object
+    ) -> Settings:
+        """Build settings from `STRATUS_*` variables, then explicit overrides (CLI flags)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        readers = {
+            "host": str,
+            "port": int,
+            "data_dir": Path,
+            "region": str,
+            "account_id": str,
+            "idle_seconds": float,
+            "account_concurrency": int,
+            "async_retry_delays": _parse_delays,
+            "public_url": str,
+        }
+        for name, read in readers.items():
+            raw = env.get(f"STRATUS_{name.upper()}")
+            if raw:
+                try:
+                    values[name] = read(raw)
+                except ValueError as exc:
+                    raise ValueError(f"STRATUS_{name.upper()}={raw!r} is not valid: {exc}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)  # type: ignore[arg-type]
+
+
+def _parse_delays(raw: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in raw.split(",") if part.strip())

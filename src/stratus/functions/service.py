@@ -1,0 +1,398 @@
+"""The function service: create, read, update, delete and invoke functions.
+
+Every business rule about functions lives here, whichever interface a call came from
+(boto3 over the Lambda API, the CLI, later templates and event sources).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+
+from stratus.config import Settings
+from stratus.errors import (
+    InvalidParameterValue,
+    InvalidRequestContent,
+    PreconditionFailed,
+    RequestTooLarge,
+    ResourceConflict,
+    ResourceNotFound,
+)
+from stratus.functions.model import (
+    ENVIRONMENT_LIMIT_BYTES,
+    RESERVED_VARIABLES,
+    CreateFunctionRequest,
+    EnvironmentSettings,
+    FunctionConfiguration,
+    LoggingSettings,
+    RuntimeVersionSettings,
+    UpdateFunctionCodeRequest,
+    UpdateFunctionConfigurationRequest,
+)
+from stratus.functions.names import FunctionRef, function_arn
+from stratus.runtime.invoker import Invoker
+from stratus.runtime.spec import FunctionSpec, Invocation, InvokeResult
+from stratus.store.code import CodeStore
+from stratus.store.db import Database, transaction
+
+LATEST = "$LATEST"
+# Invoke payload limits: 6 MB synchronous, 1 MB asynchronous (both request and response).
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+LIST_PAGE_LIMIT = 50
+
+InvocationType = Literal["RequestResponse", "Event", "DryRun"]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRecord:
+    configuration: FunctionConfiguration
+    tags: dict[str, str]
+
+
+class FunctionService:
+    def __init__(self, settings: Settings, db: Database, code: CodeStore, invoker: Invoker) -> None:
+        self._settings = settings
+        self._db = db
+        self._code = code
+        self.invoker = invoker
+
+    # -- control plane ------------------------------------------------------------------
+    async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
+        if request.PackageType == "Image":
+            raise InvalidParameterValue(
+                "PackageType Image is not supported by Stratus yet; deploy a Zip package."
+            )
+        if not request.Runtime or not request.Handler:
+            raise InvalidParameterValue(
+                "Runtime and Handler are mandatory parameters for functions created with "
+                "deployment packages."
+            )
+        _check_environment(request.Environment)
+        archive = _zip_bytes(request.Code.ZipFile, request.Code.S3Bucket)
+        stored = await asyncio.to_thread(self._code.put, archive)
+        name = request.FunctionName
+        config = FunctionConfiguration(
+            FunctionName=name,
+            FunctionArn=self.arn(name),
+            Runtime=request.Runtime,
+            Role=request.Role,
+            Handler=request.Handler,
+            CodeSize=stored.size,
+            Description=request.Description,
+            Timeout=request.Timeout,
+            MemorySize=request.MemorySize,
+            LastModified=_timestamp(),
+            CodeSha256=stored.sha256_b64,
+            Version=LATEST,
+            Environment=request.Environment,
+            TracingConfig=request.TracingConfig,
+            RevisionId=str(uuid.uuid4()),
+            Architectures=list(request.Architectures),
+            EphemeralStorage=request.EphemeralStorage,
+            LoggingConfig=LoggingSettings(LogGroup=f"/aws/lambda/{name}"),
+            RuntimeVersionConfig=self._runtime_version(request.Runtime),
+        )
+        tags = orjson.dumps(request.Tags).decode()
+
+        def insert(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                exists = conn.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone()
+                if exists:
+                    raise ResourceConflict(f"Function already exist: {name}")
+                conn.execute(
+                    "INSERT INTO functions (name, tags, created) VALUES (?, ?, ?)",
+                    (name, tags, time.time()),
+                )
+                conn.execute(
+                    "INSERT INTO versions (function_name, version, config) VALUES (?, ?, ?)",
+                    (name, LATEST, config.model_dump_json()),
+                )
+
+        await self._db.run(insert)
+        # The package is unpacked and checked before we answer, so the function is Active as
+        # soon as it is stored; the response still shows the state AWS's does.
+        return config.model_copy(update={"State": "Pending", "LastUpdateStatus": "InProgress"})
+
+    async def get(self, ref: FunctionRef) -> FunctionRecord:
+        version = self._version_of(ref)
+        row = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT v.config, f.tags FROM versions v JOIN functions f "
+                "ON f.name = v.function_name WHERE v.function_name = ? AND v.version = ?",
+                (ref.name, version),
+            ).fetchone()
+        )
+        if row is None:
+            raise self._not_found(ref)
+        return FunctionRecord(
+            FunctionConfiguration.model_validate_json(row["config"]), orjson.loads(row["tags"])
+        )
+
+    async def list(
+        self, marker: str | None, max_items: int | None
+    ) -> tuple[list[FunctionConfiguration], str | None]:
+        limit = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
+        after = _decode_marker(marker)
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT function_name, config FROM versions WHERE version = ? "
+                "AND function_name > ? ORDER BY function_name LIMIT ?",
+                (LATEST, after, limit + 1),
+            ).fetchall()
+        )
+        page = [FunctionConfiguration.model_validate_json(r["config"]) for r in rows[:limit]]
+        next_marker = (
+            _encode_marker(rows[limit - 1]["function_name"]) if len(rows) > limit else None
+        )
+        return page, next_marker
+
+    async def update_configuration(
+        self, ref: FunctionRef, request: UpdateFunctionConfigurationRequest
+    ) -> FunctionConfiguration:
+        if request.Environment is not None:
+            _check_environment(request.Environment)
+        changes = request.model_dump(exclude_none=True, exclude={"RevisionId"})
+        if "Runtime" in changes:
+            changes["RuntimeVersionConfig"] = self._runtime_version(changes["Runtime"])
+        return await self._update(ref, request.RevisionId, changes)
+
+    async def update_code(
+        self, ref: FunctionRef, request: UpdateFunctionCodeRequest
+    ) -> FunctionConfiguration:
+        if request.ImageUri:
+            raise InvalidParameterValue(
+                "Stratus runs Zip packages only; ImageUri is not supported."
+            )
+        archive = _zip_bytes(request.ZipFile, request.S3Bucket)
+        stored = await asyncio.to_thread(self._code.put, archive)
+        changes: dict[str, object] = {"CodeSha256": stored.sha256_b64, "CodeSize": stored.size}
+        if request.Architectures:
+            changes["Architectures"] = request.Architectures
+        if request.DryRun:
+            current = (await self.get(ref)).configuration
+            return current.model_copy(update=changes)
+        return await self._update(ref, request.RevisionId, changes)
+
+    async def _update(
+        self, ref: FunctionRef, revision_id: str | None, changes: dict[str, object]
+    ) -> FunctionConfiguration:
+        if ref.qualifier not in (None, LATEST):
+            raise InvalidParameterValue("Only $LATEST can be updated; versions are immutable.")
+        holder: list[FunctionConfiguration] = []
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                row = conn.execute(
+                    "SELECT config FROM versions WHERE function_name = ? AND version = ?",
+                    (ref.name, LATEST),
+                ).fetchone()
+                if row is None:
+                    raise self._not_found(ref)
+                current = FunctionConfiguration.model_validate_json(row["config"])
+                if revision_id and revision_id != current.RevisionId:
+                    raise _stale_revision()
+                updated = FunctionConfiguration.model_validate(
+                    current.model_dump()
+                    | changes
+                    | {"RevisionId": str(uuid.uuid4()), "LastModified": _timestamp()}
+                )
+                conn.execute(
+                    "UPDATE versions SET config = ? WHERE function_name = ? AND version = ?",
+                    (updated.model_dump_json(), ref.name, LATEST),
+                )
+                holder.append(updated)
+
+        await self._db.run(write)
+        updated = holder[0]
+        await self.invoker.pool.wait_retire(ref.name, keep_revision=updated.RevisionId)
+        return updated.model_copy(update={"LastUpdateStatus": "InProgress"})
+
+    async def delete(self, ref: FunctionRef) -> None:
+        if ref.qualifier not in (None, LATEST):
+            raise InvalidParameterValue(
+                "Deleting a single version is not supported yet; delete the whole function."
+            )
+
+        def remove(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                conn.execute("DELETE FROM async_invocations WHERE function_name = ?", (ref.name,))
+                return conn.execute("DELETE FROM functions WHERE name = ?", (ref.name,)).rowcount
+
+        if not await self._db.run(remove):
+            raise self._not_found(ref)
+        await self.invoker.pool.wait_retire(ref.name)
+
+    def code_archive(self, sha256_b64: str) -> bytes:
+        return self._code.archive(base64.b64decode(sha256_b64).hex())
+
+    # -- data plane ---------------------------------------------------------------------
+    async def spec(self, ref: FunctionRef) -> FunctionSpec:
+        config = (await self.get(ref)).configuration
+        environment = tuple(sorted(config.Environment.Variables.items()))
+        return FunctionSpec(
+            name=config.FunctionName,
+            version=config.Version,
+            revision=config.RevisionId,
+            arn=config.FunctionArn,
+            runtime=config.Runtime,
+            handler=config.Handler,
+            code_dir=self._code.get(base64.b64decode(config.CodeSha256).hex()).root,
+            memory_mb=config.MemorySize,
+            timeout_s=config.Timeout,
+            ephemeral_mb=config.EphemeralStorage.Size,
+            environment=environment,
+        )
+
+    async def invoke(
+        self,
+        ref: FunctionRef,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        want_log_tail: bool = False,
+        request_id: str | None = None,
+    ) -> InvokeResult:
+        """A synchronous (RequestResponse) invocation."""
+        check_payload(payload, SYNC_PAYLOAD_LIMIT)
+        spec = await self.spec(ref)
+        invocation = Invocation(
+            request_id=request_id or str(uuid.uuid4()),
+            payload=payload,
+            invoked_arn=function_arn(
+                self._settings.region, self._settings.account_id, ref.name, ref.qualifier
+            ),
+            client_context=_decode_client_context(client_context),
+            want_log_tail=want_log_tail,
+        )
+        result = await self.invoker.invoke(spec, invocation)
+        if len(result.payload) > SYNC_PAYLOAD_LIMIT:
+            error = {
+                "errorMessage": f"Response payload size ({len(result.payload)} bytes) exceeded "
+                f"maximum allowed payload size ({SYNC_PAYLOAD_LIMIT} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+            return InvokeResult(
+                orjson.dumps(error), result.executed_version, "Unhandled", result.log_tail
+            )
+        return result
+
+    # -- helpers ------------------------------------------------------------------------
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        return function_arn(self._settings.region, self._settings.account_id, name, qualifier)
+
+    def _runtime_version(self, runtime: str) -> RuntimeVersionSettings:
+        return RuntimeVersionSettings(
+            RuntimeVersionArn=f"arn:aws:lambda:{self._settings.region}::runtime:stratus-{runtime}"
+        )
+
+    def _version_of(self, ref: FunctionRef) -> str:
+        if ref.qualifier in (None, LATEST):
+            return LATEST
+        return ref.qualifier
+
+    def _not_found(self, ref: FunctionRef) -> ResourceNotFound:
+        return ResourceNotFound(
+            f"Function not found: {self.arn(ref.name, ref.qualifier)}", Type="User"
+        )
+
+
+def check_payload(payload: bytes, limit: int) -> None:
+    if len(payload) > limit:
+        raise RequestTooLarge(
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+            Type="User",
+        )
+    if payload:
+        try:
+            orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestContent(
+                f"Could not parse request body into json: Could not parse payload into json: {exc}",
+                Type="User",
+            ) from exc
+
+
+def _check_environment(environment: EnvironmentSettings) -> None:
+    variables = environment.Variables
+    reserved = sorted(RESERVED_VARIABLES & variables.keys())
+    if reserved:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided contains reserved keys that are currently not supported "
+            f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    for key in variables:
+        if not key or not (key[0].isalpha() and all(c.isalnum() or c == "_" for c in key)):
+            raise InvalidParameterValue(
+                f"Lambda was unable to configure your environment variables because the "
+                f"environment variable name {key!r} is invalid: names start with a letter and "
+                "hold only letters, digits and underscores."
+            )
+    measured = orjson.dumps(variables).decode()
+    if len(measured.encode()) > ENVIRONMENT_LIMIT_BYTES:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment "
+            f"variables you have provided exceeded the 4KB limit. String measured: {measured}"
+        )
+
+
+def _zip_bytes(zip_file: str | None, s3_bucket: str | None) -> bytes:
+    if s3_bucket:
+        raise InvalidParameterValue(
+            "Code from S3 (S3Bucket/S3Key) needs object storage, which Stratus does not offer "
+            "yet; upload the package as ZipFile."
+        )
+    if not zip_file:
+        raise InvalidParameterValue("Please provide a source for function code (ZipFile).")
+    try:
+        return base64.b64decode(zip_file, validate=True)
+    except binascii.Error as exc:
+        raise InvalidParameterValue(f"ZipFile is not valid base64: {exc}") from exc
+
+
+def _decode_client_context(raw: str | None) -> dict[str, object] | None:
+    if not raw:
+        return None
+    try:
+        decoded = orjson.loads(base64.b64decode(raw, validate=True))
+    except (binascii.Error, orjson.JSONDecodeError) as exc:
+        raise InvalidRequestContent(
+            f"Client context must be a valid Base64-encoded JSON object: {exc}"
+        ) from exc
+    if not isinstance(decoded, dict):
+        raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
+    return decoded
+
+
+def _stale_revision() -> PreconditionFailed:
+    return PreconditionFailed(
+        "The Revision Id provided does not match the latest Revision Id. Call the "
+        "GetFunction/GetAlias API to retrieve the latest Revision Id"
+    )
+
+
+def _timestamp() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+0000"
+
+
+def _encode_marker(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def _decode_marker(marker: str | None) -> str:
+    if not marker:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(marker.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidParameterValue(f"Invalid Marker: {marker!r}") from exc

@@ -1,0 +1,188 @@
+"""One execution environment: an OS process serving one invocation at a time.
+
+The supervisor side of the protocol drawn in `lib/bootstrap.py`. It enforces the limits the
+function must not be trusted with: the timeout (the process group is killed), memory and
+pids (via the cage from `sandbox.py`), and it turns a dead process into the error Lambda
+reports (Runtime.ExitError, Runtime.OutOfMemory, Sandbox.Timedout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+
+from stratus.runtime.sandbox import Cage
+from stratus.runtime.spec import FunctionSpec
+
+FRAME = struct.Struct(">II")
+# Go-style names, because Lambda's error messages use them ("signal: killed").
+SIGNAL_NAMES = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGBUS: "bus error",
+}
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one invocation produced on an environment."""
+
+    payload: bytes
+    ok: bool
+    max_memory_mb: int
+    reusable: bool
+    status: str = "success"  # success | error | timeout (REPORT's Status)
+
+
+@dataclass(slots=True, eq=False)
+class Environment:
+    spec: FunctionSpec
+    env_id: str
+    log_stream: str
+    process: asyncio.subprocess.Process
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    output_fd: int
+    cage: Cage
+    emit_log: Callable[[str, str], None]  # (stream, line)
+    on_exit: Callable[[Environment], None] = lambda env: None
+    init_ms: float = 0.0
+    restore_ms: float | None = None
+    invocations: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+    capture: list[str] | None = None
+    _partial: bytes = b""
+    _dead: bool = False
+    _closed: bool = False
+
+    # -- logs ---------------------------------------------------------------------------
+    def watch_output(self) -> None:
+        os.set_blocking(self.output_fd, False)
+        asyncio.get_running_loop().add_reader(self.output_fd, self._read_output)
+
+    def log(self, line: str) -> None:
+        self.emit_log(self.log_stream, line)
+        if self.capture is not None:
+            self.capture.append(line)
+
+    def _read_output(self) -> None:
+        self._consume_available(once=True)
+
+    def drain_output(self) -> None:
+        """Read everything the process wrote so far: it all precedes the frame just received."""
+        self._consume_available(once=False)
+        if self._partial:
+            self.log(self._partial.decode(errors="replace"))
+            self._partial = b""
+
+    def _consume_available(self, once: bool) -> None:
+        while self.output_fd >= 0:
+            try:
+                chunk = os.read(self.output_fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._stop_watching()
+                return
+            *lines, self._partial = (self._partial + chunk).split(b"\n")
+            for line in lines:
+                self.log(line.decode(errors="replace"))
+            if once:
+                return
+
+    def _stop_watching(self) -> None:
+        if self.output_fd >= 0:
+            asyncio.get_running_loop().remove_reader(self.output_fd)
+            os.close(self.output_fd)
+            self.output_fd = -1
+
+    # -- protocol -----------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return not self._dead and self.process.returncode is None
+
+    async def wait_frame(self) -> tuple[dict[str, object], bytes]:
+        prefix = await self.reader.readexactly(FRAME.size)
+        header_len, body_len = FRAME.unpack(prefix)
+        raw = await self.reader.readexactly(header_len + body_len)
+        self.drain_output()
+        return orjson.loads(raw[:header_len]), raw[header_len:]
+
+    def send(self, header: dict[str, object], body: bytes) -> None:
+        raw = orjson.dumps(header)
+        self.writer.write(FRAME.pack(len(raw), len(body)) + raw + body)
+
+    async def wait_invoke(
+        self, request_id: str, payload: bytes, header: dict[str, object], timeout_s: float
+    ) -> Outcome:
+        self.invocations += 1
+        self.send({"type": "invoke", "request_id": request_id, **header}, payload)
+        try:
+            async with asyncio.timeout(timeout_s):
+                reply, body = await self.wait_frame()
+        except TimeoutError:
+            await self.wait_kill()
+            self.log(f"{_now_iso()} {request_id} Task timed out after {timeout_s:.2f} seconds")
+            error = {
+                "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+                f"{timeout_s:.2f} seconds",
+                "errorType": "Sandbox.Timedout",
+            }
+            return Outcome(orjson.dumps(error), False, 0, reusable=False, status="timeout")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return await self.wait_crash_outcome(request_id)
+        self.last_used = time.monotonic()
+        ok = bool(reply.get("ok"))
+        memory = -(-int(reply.get("max_rss_kb", 0)) // 1024)  # KB -> MB, rounded up
+        # A handler's exception is a function result: the platform status stays "success".
+        return Outcome(body, ok, memory, reusable=True)
+
+    async def wait_crash_outcome(self, request_id: str) -> Outcome:
+        """The process died mid-invocation: say why, as Lambda would."""
+        code = await self.process.wait()
+        self._dead = True
+        self.drain_output()
+        reason = (
+            f"signal: {SIGNAL_NAMES.get(-code, str(-code))}"
+            if code < 0
+            else (f"exit status {code}")
+        )
+        error_type = "Runtime.OutOfMemory" if self.cage.out_of_memory() else "Runtime.ExitError"
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+        self.log(message)
+        self.log(error_type)
+        await self.wait_kill()
+        error = {"errorMessage": message, "errorType": error_type}
+        return Outcome(orjson.dumps(error), False, 0, reusable=False, status="error")
+
+    async def wait_kill(self) -> None:
+        """Kill the process group (the function may have started children) and clean up."""
+        if self._closed:
+            return
+        self._closed = True
+        self._dead = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        await self.process.wait()
+        self.drain_output()
+        self._stop_watching()
+        self.writer.close()
+        self.cage.release()
+        self.on_exit(self)
+
+
+def _now_iso() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"

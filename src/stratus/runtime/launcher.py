@@ -1,0 +1,180 @@
+"""Start execution environments: the one seam between the pool and how processes are made.
+
+`ProcessLauncher.wait_launch(spec)` starts a fresh interpreter running `lib/bootstrap.py` and
+waits for its init phase. The snapshot launcher (zygote forks) will offer the same method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from stratus.runtime.environment import Environment
+from stratus.runtime.interpreters import interpreter_for
+from stratus.runtime.sandbox import Limits, Sandbox
+from stratus.runtime.spec import FunctionSpec
+
+RUNTIME_DIR = Path(__file__).parent / "lib"
+BOOTSTRAP = RUNTIME_DIR / "bootstrap.py"
+# Lambda gives the init phase 10 seconds.
+INIT_LIMIT_S = 10.0
+# boto3 and its pure-Python dependencies, made importable for every runtime (as on Lambda).
+SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+
+@dataclass(slots=True)
+class InitFailure:
+    """The init phase failed; `payload` is the error Invoke returns."""
+
+    payload: bytes
+    init_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class HostContext:
+    """What every environment on this server shares."""
+
+    region: str
+    endpoint_url: str
+    work_dir: Path  # per-environment /tmp directories and compiled-bytecode cache live here
+
+
+class ProcessLauncher:
+    def __init__(
+        self,
+        host: HostContext,
+        sandbox: Sandbox,
+        emit_log: Callable[[str, str, str], None],  # (group, stream, line)
+    ) -> None:
+        self._host = host
+        self._sandbox = sandbox
+        self._emit_log = emit_log
+        self._sdk_dir = _link_sdk(host.work_dir / "sdk")
+
+    async def wait_launch(
+        self, spec: FunctionSpec, capture: list[str] | None = None
+    ) -> Environment | InitFailure:
+        env_id = uuid.uuid4().hex
+        stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
+        tmp = self._host.work_dir / "envs" / env_id / "tmp"
+        tmp.mkdir(parents=True)
+        cage = self._sandbox.cage(env_id, Limits(memory_bytes=spec.memory_mb * 1024 * 1024))
+        parent_sock, child_sock = socket.socketpair()
+        read_fd, write_fd = os.pipe()
+        interpreter = interpreter_for(spec.runtime)
+        variables = self._variables(spec, stream, tmp, child_sock.fileno()) | cage.env
+        started = time.perf_counter()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                interpreter.path,
+                "-s",
+                "-u",
+                str(BOOTSTRAP),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
+                pass_fds=(child_sock.fileno(),),
+                env=variables,
+                cwd=spec.code_dir,
+                start_new_session=True,
+            )
+        finally:
+            os.close(write_fd)
+            child_sock.close()
+        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
+        group = spec.log_group
+        env = Environment(
+            spec,
+            env_id,
+            stream,
+            process,
+            reader,
+            writer,
+            read_fd,
+            cage,
+            emit_log=lambda s, line: self._emit_log(group, s, line),
+            on_exit=lambda e: shutil.rmtree(tmp.parent, ignore_errors=True),
+            capture=capture,
+        )
+        env.watch_output()
+        version = f"python:{spec.runtime.removeprefix('python')}.stratus"
+        env.log(
+            f"INIT_START Runtime Version: {version}\tRuntime Version ARN: "
+            f"arn:aws:lambda:{self._host.region}::runtime:stratus-{spec.runtime}"
+        )
+        return await self._wait_init(env, started)
+
+    async def _wait_init(self, env: Environment, started: float) -> Environment | InitFailure:
+        try:
+            async with asyncio.timeout(INIT_LIMIT_S):
+                header, body = await env.wait_frame()
+        except TimeoutError:
+            await env.wait_kill()
+            error = {
+                "errorMessage": f"Init phase timed out after {INIT_LIMIT_S:.2f} seconds",
+                "errorType": "Sandbox.Timedout",
+            }
+            return InitFailure(orjson.dumps(error), INIT_LIMIT_S * 1000)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            outcome = await env.wait_crash_outcome("")
+            return InitFailure(outcome.payload, (time.perf_counter() - started) * 1000)
+        init_ms = (time.perf_counter() - started) * 1000
+        if header.get("type") != "ready":
+            await env.wait_kill()
+            return InitFailure(body, init_ms)
+        env.init_ms = init_ms
+        return env
+
+    def _variables(self, spec: FunctionSpec, stream: str, tmp: Path, fd: int) -> dict[str, str]:
+        interpreter = interpreter_for(spec.runtime)
+        host = self._host
+        sdk_path = "" if interpreter.is_server_python else str(self._sdk_dir)
+        return {
+            "PATH": f"{Path(interpreter.path).parent}:/usr/local/bin:/usr/bin:/bin:/opt/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "TMPDIR": str(tmp),
+            "PYTHONPYCACHEPREFIX": str(host.work_dir / "pycache" / spec.runtime),
+            "AWS_ENDPOINT_URL": host.endpoint_url,
+            **dict(spec.environment),
+            "_HANDLER": spec.handler,
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),
+            "AWS_REGION": host.region,
+            "AWS_DEFAULT_REGION": host.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_SESSION_TOKEN": "test",
+            "STRATUS_CONTROL_FD": str(fd),
+            "STRATUS_SUPERVISOR_PID": str(os.getpid()),
+            "STRATUS_SDK_PATH": sdk_path,
+        }
+
+
+def _link_sdk(target: Path) -> Path:
+    """A directory holding only the AWS SDK, linked from the server's own installation."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in sys.path:
+        for name in SDK_PACKAGES:
+            source = Path(entry) / name
+            link = target / name
+            if source.exists() and not link.exists():
+                link.symlink_to(source)
+    return target

@@ -1,0 +1,302 @@
+"""The built-in Python runtime: runs inside every execution environment.
+
+Standard library only, and Python 3.9 syntax: it runs on whichever interpreter matches the
+function's runtime. Started by the supervisor (stratus.runtime.environment) as
+
+    python -s -u bootstrap.py      cwd = LAMBDA_TASK_ROOT, fd STRATUS_CONTROL_FD = socket
+
+It runs the init phase (imports the handler module) once, then serves one invocation at a
+time. stdout and stderr are the function's log; the control socket carries frames:
+
+    frame   = u32 header_length | u32 body_length | header (JSON object) | body (bytes)
+
+    supervisor -> runtime   {"type": "invoke", "request_id", "deadline_ms", "invoked_arn",
+                             "client_context", "identity", "trace_id"}      body: event JSON
+    runtime -> supervisor   {"type": "ready", "init_ms"}                    body: empty
+                            {"type": "init_error"}                          body: error JSON
+                            {"type": "result", "ok", "max_rss_kb"}          body: result JSON
+
+Everything written to stdout/stderr before a result frame is written to the pipe before the
+frame is sent, which is what lets the supervisor attribute log lines to invocations.
+"""
+
+import contextlib
+import ctypes
+import importlib
+import json
+import logging
+import os
+import resource
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+FRAME = struct.Struct(">II")
+PR_SET_PDEATHSIG = 1
+LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+
+_request_id = ""
+
+
+def main():
+    _die_with_supervisor()
+    _enter_sandbox()
+    control = socket.socket(fileno=int(os.environ.pop("STRATUS_CONTROL_FD")))
+    _set_sys_path()
+    _install_log_handler()
+    started = time.perf_counter()
+    handler, error = _load_handler(os.environ["_HANDLER"])
+    if error is not None:
+        _log_error(error)
+        _send(control, {"type": "init_error"}, _dumps(error))
+        sys.exit(1)
+    _send(control, {"type": "ready", "init_ms": (time.perf_counter() - started) * 1000}, b"")
+    while True:
+        frame = _receive(control)
+        if frame is None:
+            return
+        header, body = frame
+        ok, result = _invoke(handler, header, body)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        _send(control, {"type": "result", "ok": ok, "max_rss_kb": rss}, result)
+        if not ok and json.loads(result).get("errorType") == "Runtime.OutOfMemory":
+            sys.exit(1)  # a process that ran out of memory is not reused
+
+
+def _die_with_supervisor():
+    """Exit if the supervisor dies, even by kill -9: no orphan environments."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != int(os.environ.pop("STRATUS_SUPERVISOR_PID", os.getppid())):
+        os._exit(1)  # the supervisor died before prctl took effect
+
+
+def _enter_sandbox():
+    """Join the cgroups the supervisor prepared, or apply the rlimit fallback."""
+    for procs in filter(None, os.environ.pop("STRATUS_CGROUP_PROCS", "").split(os.pathsep)):
+        with open(procs, "w") as f:
+            f.write(str(os.getpid()))
+    limit = os.environ.pop("STRATUS_DATA_RLIMIT", "")
+    if limit:
+        resource.setrlimit(resource.RLIMIT_DATA, (int(limit), int(limit)))
+
+
+def _set_sys_path():
+    """Task root first, then the runtime directory, then the shared SDK (as on Lambda)."""
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if p not in ("", here)]
+    sys.path.insert(0, task_root)
+    sys.path.insert(1, here)
+    for extra in filter(None, os.environ.pop("STRATUS_SDK_PATH", "").split(os.pathsep)):
+        sys.path.append(extra)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _request_id
+        return True
+
+
+def _install_log_handler():
+    """The same root-logger format the Lambda Python runtime installs."""
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.terminator = ""
+    handler.addFilter(_RequestIdFilter())
+    logging.getLogger().addHandler(handler)
+
+
+def _load_handler(spec):
+    try:
+        module_name, function_name = spec.rsplit(".", 1)
+    except ValueError as exc:
+        return None, _init_error("Runtime.MalformedHandlerName", f"Bad handler '{spec}': {exc}")
+    module_name = module_name.replace("/", ".")
+    if module_name in sys.builtin_module_names:
+        return None, _init_error(
+            "Runtime.BuiltInModuleConflict",
+            f"Cannot use built-in module {module_name} as a handler module",
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        return None, _init_error(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
+        )
+    except SyntaxError as exc:
+        error = _init_error(
+            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}"
+        )
+        error["stackTrace"] = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        return None, error
+    except Exception as exc:
+        return None, _error_result(exc, "")
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        return None, _init_error(
+            "Runtime.HandlerNotFound",
+            f"Handler '{function_name}' missing on module '{module_name}'",
+        )
+    return handler, None
+
+
+def _init_error(error_type, message):
+    return {"errorMessage": message, "errorType": error_type, "requestId": "", "stackTrace": []}
+
+
+def _invoke(handler, header, body):
+    global _request_id
+    _request_id = header["request_id"]
+    os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id") or ""
+    try:
+        event = json.loads(body) if body else {}
+        result = handler(event, LambdaContext(header))
+    except MemoryError:
+        error = {
+            "errorMessage": f"RequestId: {_request_id} Error: Runtime exited with error: "
+            "out of memory",
+            "errorType": "Runtime.OutOfMemory",
+        }
+        _log_error(error)
+        return False, _dumps(error)
+    except Exception as exc:
+        error = _error_result(exc, _request_id, skip_frames=1)
+        _log_error(error)
+        return False, _dumps(error)
+    try:
+        return True, _dumps(result)
+    except (TypeError, ValueError) as exc:
+        error = {
+            "errorMessage": f"Unable to marshal response: {exc}",
+            "errorType": "Runtime.MarshalError",
+            "requestId": _request_id,
+            "stackTrace": [],
+        }
+        _log_error(error)
+        return False, _dumps(error)
+
+
+def _error_result(exc, request_id, skip_frames=0):
+    tb = exc.__traceback__
+    for _ in range(skip_frames):
+        tb = tb.tb_next if tb is not None and tb.tb_next is not None else tb
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(traceback.extract_tb(tb)),
+    }
+
+
+def _log_error(error):
+    """One log record, lines joined with \\r, as the Lambda runtime writes it."""
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
+    if error.get("stackTrace"):
+        lines.append("Traceback (most recent call last):")
+        lines.extend(frame.rstrip("\n") for frame in error["stackTrace"])
+    sys.stdout.write("\r".join(lines) + "\n")
+
+
+class CognitoIdentity:
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self, identity):
+        identity = identity or {}
+        self.cognito_identity_id = identity.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
+
+
+class Client:
+    __slots__ = (
+        "app_package_name",
+        "app_title",
+        "app_version_code",
+        "app_version_name",
+        "installation_id",
+    )
+
+    def __init__(self, client):
+        self.installation_id = client.get("installation_id")
+        self.app_title = client.get("app_title")
+        self.app_version_name = client.get("app_version_name")
+        self.app_version_code = client.get("app_version_code")
+        self.app_package_name = client.get("app_package_name")
+
+
+class ClientContext:
+    __slots__ = ("client", "custom", "env")
+
+    def __init__(self, context):
+        self.client = Client(context["client"]) if context.get("client") else None
+        self.custom = context.get("custom")
+        self.env = context.get("env")
+
+
+class LambdaContext:
+    """The `context` argument, with the attributes the Lambda Python runtime provides."""
+
+    def __init__(self, header):
+        self.aws_request_id = header["request_id"]
+        self.invoked_function_arn = header["invoked_arn"]
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
+        self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+        self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.identity = CognitoIdentity(header.get("identity"))
+        client_context = header.get("client_context")
+        self.client_context = ClientContext(client_context) if client_context else None
+        self._deadline_ms = header["deadline_ms"]
+
+    def get_remaining_time_in_millis(self):
+        return max(int(self._deadline_ms - time.time() * 1000), 0)
+
+    def __repr__(self):
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},"
+            f"function_name={self.function_name},function_version={self.function_version}])"
+        )
+
+
+def _dumps(value):
+    return json.dumps(value).encode()
+
+
+def _send(sock, header, body):
+    raw = json.dumps(header).encode()
+    sock.sendall(FRAME.pack(len(raw), len(body)) + raw + body)
+
+
+def _receive(sock):
+    prefix = _read_exactly(sock, FRAME.size)
+    if prefix is None:
+        return None
+    header_len, body_len = FRAME.unpack(prefix)
+    raw = _read_exactly(sock, header_len + body_len)
+    if raw is None:
+        return None
+    return json.loads(raw[:header_len]), raw[header_len:]
+
+
+def _read_exactly(sock, n):
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        count = sock.recv_into(view[got:])
+        if count == 0:
+            return None
+        got += count
+    return bytes(buf)
+
+
+if __name__ == "__main__":
+    main()

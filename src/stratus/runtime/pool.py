@@ -1,0 +1,98 @@
+"""Warm execution environments, kept per function version and reused one invocation at a time.
+
+An environment is either busy (lent out by `wait_acquire`) or idle in its version's list.
+Idle ones are reused most-recently-used first, so the least used age out; `wait_reap_forever`
+stops those idle for longer than the idle limit. Environments of an older revision (the
+function was updated) are never reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from stratus.runtime.environment import Environment
+from stratus.runtime.launcher import InitFailure, ProcessLauncher
+from stratus.runtime.spec import FunctionSpec
+
+REAP_EVERY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStatistics:
+    idle: int
+    busy: int
+    launched: int
+    reused: int
+
+
+class EnvironmentPool:
+    def __init__(self, launcher: ProcessLauncher, idle_seconds: float) -> None:
+        self._launcher = launcher
+        self._idle_seconds = idle_seconds
+        self._idle: dict[tuple[str, str, str], list[Environment]] = defaultdict(list)
+        self._busy: set[Environment] = set()
+        self._launched = 0
+        self._reused = 0
+
+    async def wait_acquire(
+        self, spec: FunctionSpec, capture: list[str] | None = None
+    ) -> tuple[Environment | InitFailure, bool]:
+        """An environment for `spec` and whether it is new (cold), or the init failure."""
+        idle = self._idle.get(spec.pool_key)
+        while idle:
+            env = idle.pop()
+            if env.alive:
+                self._reused += 1
+                self._busy.add(env)
+                env.capture = capture
+                return env, False
+            await env.wait_kill()
+        self._launched += 1
+        launched = await self._launcher.wait_launch(spec, capture)
+        if isinstance(launched, Environment):
+            self._busy.add(launched)
+        return launched, True
+
+    def release(self, env: Environment) -> None:
+        self._busy.discard(env)
+        env.capture = None
+        if env.alive:
+            env.last_used = time.monotonic()
+            self._idle[env.spec.pool_key].append(env)
+
+    async def wait_discard(self, env: Environment) -> None:
+        self._busy.discard(env)
+        await env.wait_kill()
+
+    async def wait_retire(self, name: str, keep_revision: str | None = None) -> None:
+        """Stop the idle environments of a function (all, or all but one revision)."""
+        for key in [k for k in self._idle if k[0] == name and k[2] != keep_revision]:
+            for env in self._idle.pop(key):
+                await env.wait_kill()
+
+    async def wait_reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REAP_EVERY_S)
+            await self.wait_reap(time.monotonic())
+
+    async def wait_reap(self, now: float) -> None:
+        for key, envs in list(self._idle.items()):
+            expired = [e for e in envs if not e.alive or now - e.last_used > self._idle_seconds]
+            for env in expired:
+                envs.remove(env)
+                await env.wait_kill()
+            if not envs:
+                self._idle.pop(key, None)
+
+    async def wait_close(self) -> None:
+        everything = [e for envs in self._idle.values() for e in envs] + list(self._busy)
+        self._idle.clear()
+        self._busy.clear()
+        await asyncio.gather(*(env.wait_kill() for env in everything))
+
+    def statistics(self) -> PoolStatistics:
+        idle = sum(len(envs) for envs in self._idle.values())
+        return PoolStatistics(idle, len(self._busy), self._launched, self._reused)

@@ -1,0 +1,136 @@
+"""Resource limits for execution environments, enforced by the host, not trusted to the function.
+
+At start-up `detect()` finds what this host offers and logs which isolation is active:
+
+    cgroup v2   <root>/stratus-<pid>/<env>/{memory.max, memory.swap.max, pids.max}
+    cgroup v1   <root>/memory/stratus-<pid>/<env>/memory.limit_in_bytes
+                <root>/pids/stratus-<pid>/<env>/pids.max
+    rlimits     RLIMIT_DATA = memory size (no pids limit), with a warning
+
+The environment process writes its own pid into `cgroup.procs` before it runs any user code
+(bootstrap.py), so no allocation escapes the limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("stratus.runtime")
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+# Lambda allows 1024 processes and threads per execution environment.
+PIDS_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    memory_bytes: int
+
+
+@dataclass(slots=True)
+class Cage:
+    """The cgroups (or rlimits) of one environment; `env` goes into the child's environment."""
+
+    env: dict[str, str]
+    groups: tuple[Path, ...] = ()
+
+    def out_of_memory(self) -> bool:
+        """Did the kernel's OOM killer act in this cage? (v2 memory.events, v1 oom_control)"""
+        for group in self.groups:
+            for name in ("memory.events", "memory.oom_control"):
+                counters = group / name
+                if counters.exists() and _counter(counters.read_text(), "oom_kill") > 0:
+                    return True
+        return False
+
+    def release(self) -> None:
+        for group in self.groups:
+            with contextlib.suppress(OSError):  # already gone
+                group.rmdir()
+
+
+class Sandbox:
+    """Creates one Cage per environment using the best mechanism this host has."""
+
+    def __init__(self, mode: str, roots: tuple[Path, ...]) -> None:
+        self.mode = mode
+        self._roots = roots
+
+    def cage(self, env_id: str, limits: Limits) -> Cage:
+        if self.mode == "rlimit":
+            return Cage({"STRATUS_DATA_RLIMIT": str(limits.memory_bytes)})
+        groups = tuple(root / env_id for root in self._roots)
+        for group in groups:
+            group.mkdir(exist_ok=True)
+        if self.mode == "cgroup2":
+            (groups[0] / "memory.max").write_text(str(limits.memory_bytes))
+            _write_if_exists(groups[0] / "memory.swap.max", "0")
+            (groups[0] / "pids.max").write_text(str(PIDS_LIMIT))
+        else:
+            memory, pids = groups
+            (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
+            _write_if_exists(memory / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))
+            (pids / "pids.max").write_text(str(PIDS_LIMIT))
+        procs = os.pathsep.join(str(group / "cgroup.procs") for group in groups)
+        return Cage({"STRATUS_CGROUP_PROCS": procs}, groups)
+
+    def close(self) -> None:
+        for root in self._roots:
+            for child in root.glob("*"):
+                if child.is_dir():
+                    with contextlib.suppress(OSError):
+                        child.rmdir()
+            with contextlib.suppress(OSError):
+                root.rmdir()
+
+
+def detect(cgroup_root: Path = CGROUP_ROOT) -> Sandbox:
+    """Pick cgroup v2, then v1, then rlimits, and say which in the log."""
+    name = f"stratus-{os.getpid()}"
+    v2 = cgroup_root / "cgroup.controllers"
+    if v2.exists() and {"memory", "pids"} <= set(v2.read_text().split()):
+        root = cgroup_root / name
+        try:
+            root.mkdir(exist_ok=True)
+            (root / "cgroup.subtree_control").write_text("+memory +pids")
+        except OSError as exc:
+            shutil.rmtree(root, ignore_errors=True)
+            log.debug("cgroup v2 not usable: %s", exc)
+        else:
+            log.info("isolation: cgroup v2 memory and pids limits (%s)", root)
+            return Sandbox("cgroup2", (root,))
+    memory, pids = cgroup_root / "memory", cgroup_root / "pids"
+    if (memory / "cgroup.procs").exists() and (pids / "cgroup.procs").exists():
+        roots = (memory / name, pids / name)
+        try:
+            for root in roots:
+                root.mkdir(exist_ok=True)
+        except OSError as exc:
+            log.debug("cgroup v1 not usable: %s", exc)
+        else:
+            log.info("isolation: cgroup v1 memory and pids limits (%s, %s)", *roots)
+            return Sandbox("cgroup1", roots)
+    log.warning(
+        "isolation: no writable memory/pids cgroup on this host; falling back to RLIMIT_DATA "
+        "for memory and no process limit (run as root on a host with cgroups for full limits)"
+    )
+    return Sandbox("rlimit", ())
+
+
+def _counter(text: str, key: str) -> int:
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == key:
+            return int(value)
+    return 0
+
+
+def _write_if_exists(path: Path, value: str) -> None:
+    if path.exists():
+        with contextlib.suppress(OSError):
+            path.write_text(value)

@@ -1,0 +1,91 @@
+"""The composition root: builds every part from Settings and serves them on one port.
+
+    Settings -> Database, CodeStore, LogStore, Sandbox -> ProcessLauncher -> EnvironmentPool
+             -> Invoker -> FunctionService, AsyncInvocations -> ASGI app (aws/) -> uvicorn
+
+Background work (log flushing, reaping idle environments, running async events) runs in
+one TaskGroup owned by the app's lifespan; shutdown cancels it and stops every environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from starlette.applications import Starlette
+
+from stratus.aws.app import build_app
+from stratus.config import Settings
+from stratus.functions.async_queue import AsyncInvocations
+from stratus.functions.service import FunctionService
+from stratus.observe.logs import LogStore
+from stratus.runtime import sandbox
+from stratus.runtime.invoker import Invoker
+from stratus.runtime.launcher import HostContext, ProcessLauncher
+from stratus.runtime.pool import EnvironmentPool
+from stratus.store.code import CodeStore
+from stratus.store.db import Database
+
+log = logging.getLogger("stratus")
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        data = settings.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        db = Database(data / "stratus.db")
+        logs = LogStore(db)
+        cage_maker = sandbox.detect()
+        launcher = ProcessLauncher(
+            HostContext(settings.region, settings.endpoint_url, data / "work"),
+            cage_maker,
+            emit_log=lambda group, stream, line: logs.emit(group, stream, line),
+        )
+        pool = EnvironmentPool(launcher, settings.idle_seconds)
+        invoker = Invoker(pool, settings.account_concurrency)
+        functions = FunctionService(settings, db, CodeStore(data / "code"), invoker)
+        events = AsyncInvocations(db, functions, settings.async_retry_delays)
+        app.state.settings = settings
+        app.state.logs = logs
+        app.state.functions = functions
+        app.state.async_invocations = events
+        log.info("Stratus serving on %s (data in %s)", settings.endpoint_url, data)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                background = [
+                    tasks.create_task(logs.wait_flush_forever()),
+                    tasks.create_task(pool.wait_reap_forever()),
+                    tasks.create_task(events.wait_run_forever()),
+                ]
+                try:
+                    yield
+                finally:
+                    for task in background:
+                        task.cancel()
+        finally:
+            await pool.wait_close()
+            await logs.wait_flush()
+            cage_maker.close()
+            db.close()
+
+    return build_app(lifespan)
+
+
+def uvicorn_config(settings: Settings, **options: object) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def serve(settings: Settings) -> None:
+    uvicorn.Server(uvicorn_config(settings)).run()

@@ -1,0 +1,95 @@
+"""The SQLite database: every durable byte except code archives goes through it.
+
+One connection, used from one dedicated thread (the "thread door"): the event loop never
+blocks on SQLite, and SQLite never sees two threads. WAL mode keeps committed writes safe
+across `kill -9` of the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS functions (
+    name        TEXT PRIMARY KEY,
+    tags        TEXT NOT NULL DEFAULT '{}',
+    created     REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    version       TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    PRIMARY KEY (function_name, version)
+);
+CREATE TABLE IF NOT EXISTS log_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    log_group   TEXT NOT NULL,
+    log_stream  TEXT NOT NULL,
+    timestamp   INTEGER NOT NULL,
+    message     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_events_by_group ON log_events (log_group, id);
+CREATE TABLE IF NOT EXISTS async_invocations (
+    id            TEXT PRIMARY KEY,
+    function_name TEXT NOT NULL,
+    qualifier     TEXT NOT NULL,
+    payload       BLOB NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    not_before    REAL NOT NULL,
+    received      REAL NOT NULL
+);
+"""
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._door = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stratus-db")
+        self._conn = self._door.submit(self._open, path).result()
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(SCHEMA)
+        return conn
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the database thread; one statement batch at a time."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._door, work, self._conn)
+
+    def run_blocking(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """For callers outside the event loop (start-up, tests)."""
+        return self._door.submit(work, self._conn).result()
+
+    def close(self) -> None:
+        self._door.submit(self._conn.close).result()
+        self._door.shutdown()
+
+
+def transaction(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """`with transaction(conn):` — BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error."""
+    return _Transaction(conn)  # type: ignore[return-value]
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,72 @@
+"""Shared fixtures: one real Stratus server per test session, and helpers to deploy code."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import tempfile
+import textwrap
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stratus.testing import RunningServer, serve_in_thread
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+_names = itertools.count()
+
+
+def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> bytes:
+    """A deployment package from {path: source}; sources are dedented."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path, source in files.items():
+            info = zipfile.ZipInfo(path)
+            info.external_attr = (modes or {}).get(path, 0o644) << 16
+            bundle.writestr(info, textwrap.dedent(source))
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[RunningServer]:
+    # Not under /tmp's pytest tree: keeps paths short and the store's files easy to find.
+    with (
+        tempfile.TemporaryDirectory(prefix="stratus-test-") as data,
+        serve_in_thread(Path(data) / "data", async_retry_delays=(0.2, 0.2)) as running,
+    ):
+        yield running
+
+
+@pytest.fixture(scope="session")
+def lambda_client(server: RunningServer) -> Any:
+    return server.client("lambda")
+
+
+@pytest.fixture
+def deploy(lambda_client: Any) -> Iterator[Callable[..., str]]:
+    """Create a function from sources; returns its name. Deleted after the test."""
+    created: list[str] = []
+
+    def create(files: dict[str, str] | str, **config: Any) -> str:
+        if isinstance(files, str):
+            files = {"app.py": files}
+        name = config.pop("FunctionName", None) or f"fn-{next(_names)}"
+        lambda_client.create_function(
+            FunctionName=name,
+            Runtime=config.pop("Runtime", "python3.11"),
+            Role=ROLE,
+            Handler=config.pop("Handler", "app.handler"),
+            Code={"ZipFile": make_zip(files)},
+            **config,
+        )
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        with contextlib.suppress(lambda_client.exceptions.ResourceNotFoundException):
+            lambda_client.delete_function(FunctionName=name)
