@@ -2,9 +2,9 @@
 
 At start-up `detect()` finds what this host offers and logs which isolation is active:
 
-    cgroup v2   <root>/stratus-<pid>/<env>/{memory.max, memory.swap.max, pids.max}
-    cgroup v1   <root>/memory/stratus-<pid>/<env>/memory.limit_in_bytes
-                <root>/pids/stratus-<pid>/<env>/pids.max
+    cgroup v2   <root>/stratus-<pid>-<id>/<env>/{memory.max, memory.swap.max, pids.max}
+    cgroup v1   <root>/memory/stratus-<pid>-<id>/<env>/memory.limit_in_bytes
+                <root>/pids/stratus-<pid>-<id>/<env>/pids.max
     rlimits     RLIMIT_DATA = memory size (no pids limit), with a warning
 
 The environment process writes its own pid into `cgroup.procs` before it runs any user code
@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,10 @@ class Sandbox:
 
 def detect(cgroup_root: Path = CGROUP_ROOT) -> Sandbox:
     """Pick cgroup v2, then v1, then rlimits, and say which in the log."""
-    name = f"stratus-{os.getpid()}"
+    for parent in (cgroup_root, cgroup_root / "memory", cgroup_root / "pids"):
+        _remove_stale_roots(parent)
+    # Unique per server, so several servers in one process (tests) never share a root.
+    name = f"stratus-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     v2 = cgroup_root / "cgroup.controllers"
     if v2.exists() and {"memory", "pids"} <= set(v2.read_text().split()):
         root = cgroup_root / name
@@ -120,6 +124,16 @@ def detect(cgroup_root: Path = CGROUP_ROOT) -> Sandbox:
         "for memory and no process limit (run as root on a host with cgroups for full limits)"
     )
     return Sandbox("rlimit", ())
+
+
+def _remove_stale_roots(parent: Path) -> None:
+    """Empty cgroups left by a server that was killed (its environments died with it)."""
+    if not parent.is_dir():
+        return
+    for root in parent.glob("stratus-*"):
+        pid = root.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            Sandbox("stale", (root,)).close()
 
 
 def _counter(text: str, key: str) -> int:

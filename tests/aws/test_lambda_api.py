@@ -1,0 +1,243 @@
+"""The Lambda control plane over boto3: shapes, defaults, limits and error types as on AWS."""
+
+import base64
+import hashlib
+import json
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+from tests.conftest import ROLE, make_zip
+
+HELLO = make_zip({"app.py": "def handler(event, context):\n    return 'v1'\n"})
+
+
+def _error(excinfo):
+    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
+
+
+def test_create_function_answers_with_aws_defaults(lambda_client):
+    """CreateFunction's response has AWS's fields and defaults; GetFunction shows it Active."""
+    name = f"defaults-{id(object())}"
+    created = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": HELLO},
+        Tags={"team": "core"},
+    )
+    fetched = lambda_client.get_function(FunctionName=name)
+    lambda_client.delete_function(FunctionName=name)
+
+    assert created["State"] == "Pending"
+    assert created["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert created["Timeout"] == 3
+    assert created["MemorySize"] == 128
+    assert created["EphemeralStorage"] == {"Size": 512}
+    assert created["Architectures"] == ["x86_64"]
+    assert created["PackageType"] == "Zip"
+    assert created["Version"] == "$LATEST"
+    assert created["TracingConfig"] == {"Mode": "PassThrough"}
+    assert created["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+    assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(HELLO).digest()).decode()
+    assert created["CodeSize"] == len(HELLO)
+    config = fetched["Configuration"]
+    assert config["State"] == "Active"
+    assert config["LastUpdateStatus"] == "Successful"
+    assert fetched["Tags"] == {"team": "core"}
+    assert fetched["Code"]["RepositoryType"] == "S3"
+    with urllib.request.urlopen(fetched["Code"]["Location"]) as download:
+        assert download.read() == HELLO
+
+
+def test_update_code_and_configuration_take_effect(lambda_client, deploy):
+    """New code and settings reach the next invoke; RevisionId changes each time."""
+    name = deploy("def handler(event, context):\n    return 'v1'\n")
+    first = lambda_client.get_function_configuration(FunctionName=name)
+    assert json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read()) == "v1"
+
+    code = lambda_client.update_function_code(
+        FunctionName=name,
+        ZipFile=make_zip({"app.py": "import os\ndef handler(e, c):\n    return os.environ['V']\n"}),
+    )
+    config = lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"V": "v2"}}, Timeout=10
+    )
+    result = json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read())
+
+    assert code["LastUpdateStatus"] == "InProgress"
+    assert len({first["RevisionId"], code["RevisionId"], config["RevisionId"]}) == 3
+    assert config["Timeout"] == 10
+    assert result == "v2"
+
+
+def test_stale_revision_id_is_rejected(lambda_client, deploy):
+    """An update naming an old RevisionId fails with PreconditionFailedException."""
+    name = deploy("def handler(e, c):\n    return 1\n")
+    old = lambda_client.get_function_configuration(FunctionName=name)["RevisionId"]
+    lambda_client.update_function_configuration(FunctionName=name, Description="changed")
+
+    with pytest.raises(ClientError) as excinfo:
+        lambda_client.update_function_configuration(
+            FunctionName=name, Description="again", RevisionId=old
+        )
+
+    assert _error(excinfo)[0] == "PreconditionFailedException"
+
+
+def test_list_functions_paginates_with_marker(lambda_client, deploy):
+    """MaxItems pages through every function exactly once."""
+    names = {deploy("def handler(e, c):\n    return 1\n") for _ in range(5)}
+
+    seen, marker = [], None
+    while True:
+        kwargs = {"MaxItems": 2} | ({"Marker": marker} if marker else {})
+        page = lambda_client.list_functions(**kwargs)
+        assert len(page["Functions"]) <= 2
+        seen += [f["FunctionName"] for f in page["Functions"]]
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+
+    assert names <= set(seen)
+    assert len(seen) == len(set(seen))
+
+
+def test_delete_function_removes_it(lambda_client, deploy):
+    """After DeleteFunction, Get and Invoke say ResourceNotFoundException."""
+    name = deploy("def handler(e, c):\n    return 1\n")
+    lambda_client.delete_function(FunctionName=name)
+
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName=name)
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.invoke(FunctionName=name)
+
+
+def test_function_can_be_named_by_arn(lambda_client, deploy):
+    """Full and partial ARNs work wherever a FunctionName does."""
+    name = deploy("def handler(e, c):\n    return 'arn'\n")
+
+    full = lambda_client.invoke(
+        FunctionName=f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    )
+    partial = lambda_client.get_function(FunctionName=f"000000000000:function:{name}")
+
+    assert json.loads(full["Payload"].read()) == "arn"
+    assert partial["Configuration"]["FunctionName"] == name
+
+
+def test_creating_an_existing_function_conflicts(lambda_client, deploy):
+    """A second CreateFunction with the same name is ResourceConflictException."""
+    name = deploy("def handler(e, c):\n    return 1\n")
+
+    with pytest.raises(lambda_client.exceptions.ResourceConflictException):
+        deploy("def handler(e, c):\n    return 2\n", FunctionName=name)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "fragment"),
+    [
+        ({"MemorySize": 100}, "ValidationException", "greater than or equal to 128"),
+        ({"MemorySize": 20000}, "ValidationException", "less than or equal to 10240"),
+        ({"Timeout": 0}, "ValidationException", "'timeout'"),
+        ({"Timeout": 901}, "ValidationException", "less than or equal to 900"),
+        ({"Runtime": "python2.7"}, "ValidationException", "enum value set"),
+        ({"FunctionName": "bad name!"}, "ValidationException", "functionName"),
+        ({"Role": "not-a-role"}, "ValidationException", "'role'"),
+        ({"EphemeralStorage": {"Size": 100}}, "ValidationException", "ephemeralStorage.size"),
+        (
+            {"Environment": {"Variables": {"AWS_REGION": "x"}}},
+            "InvalidParameterValueException",
+            "reserved keys",
+        ),
+        (
+            {"Environment": {"Variables": {"BIG": "x" * 5000}}},
+            "InvalidParameterValueException",
+            "exceeded the 4KB limit",
+        ),
+        (
+            {"Code": {"ZipFile": b"not a zip"}},
+            "InvalidParameterValueException",
+            "Could not unzip uploaded file",
+        ),
+    ],
+)
+def test_invalid_create_requests_get_aws_error_types(server, overrides, code, fragment):
+    """Each bad input gets AWS's error type and a message naming what to fix; nothing is stored."""
+    # Without boto3's own checks, so the server's validation is what answers.
+    lambda_client = server.client("lambda", parameter_validation=False)
+    request = {
+        "FunctionName": "never-created",
+        "Runtime": "python3.11",
+        "Role": ROLE,
+        "Handler": "app.handler",
+        "Code": {"ZipFile": HELLO},
+    } | overrides
+
+    with pytest.raises(ClientError) as excinfo:
+        lambda_client.create_function(**request)
+
+    assert _error(excinfo)[0] == code
+    assert fragment in _error(excinfo)[1]
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName="never-created")
+
+
+def test_invoke_payload_limits_and_bad_json(lambda_client, deploy):
+    """Invalid JSON is InvalidRequestContentException; over 6 MB sync or 1 MB async is 413."""
+    name = deploy("def handler(e, c):\n    return 1\n")
+    big = json.dumps("x" * (6 * 1024 * 1024))
+    medium = json.dumps("x" * (1024 * 1024 + 10))
+
+    with pytest.raises(lambda_client.exceptions.InvalidRequestContentException):
+        lambda_client.invoke(FunctionName=name, Payload=b"{not json")
+    with pytest.raises(lambda_client.exceptions.RequestTooLargeException):
+        lambda_client.invoke(FunctionName=name, Payload=big)
+    with pytest.raises(lambda_client.exceptions.RequestTooLargeException):
+        lambda_client.invoke(FunctionName=name, Payload=medium, InvocationType="Event")
+    ok = lambda_client.invoke(FunctionName=name, Payload=medium)
+    assert ok["StatusCode"] == 200
+
+
+def test_dry_run_checks_the_function_without_running_it(lambda_client, deploy):
+    """InvocationType DryRun answers 204 for a function that exists."""
+    name = deploy("def handler(e, c):\n    raise SystemExit('must not run')\n")
+
+    response = lambda_client.invoke(FunctionName=name, InvocationType="DryRun")
+
+    assert response["StatusCode"] == 204
+
+
+def test_log_tail_holds_start_end_and_a_measured_report(lambda_client, deploy):
+    """LogType=Tail returns the invocation's log with START, output, END and REPORT."""
+    name = deploy("def handler(e, c):\n    print('from the handler')\n    return 1\n")
+
+    response = lambda_client.invoke(FunctionName=name, LogType="Tail")
+    log = base64.b64decode(response["LogResult"]).decode()
+
+    lines = log.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("START RequestId: "))
+    assert lines[start].endswith("Version: $LATEST")
+    assert lines[start + 1] == "from the handler"
+    assert lines[start + 2].startswith("END RequestId: ")
+    report = lines[start + 3]
+    assert report.startswith("REPORT RequestId: ")
+    for field in (
+        "Duration:",
+        "Billed Duration:",
+        "Memory Size: 128 MB",
+        "Max Memory Used:",
+        "Init Duration:",
+    ):
+        assert field in report
+
+
+def test_unknown_qualifier_is_not_found(lambda_client, deploy):
+    """Versions come later; an unknown qualifier is ResourceNotFoundException."""
+    name = deploy("def handler(e, c):\n    return 1\n")
+
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.invoke(FunctionName=name, Qualifier="7")

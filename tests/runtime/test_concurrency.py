@@ -1,0 +1,89 @@
+"""Concurrent invokes get their own environments; the account limit throttles with 429."""
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+from tests.conftest import ROLE, make_zip
+
+from stratus.testing import serve_in_thread
+
+SLEEPER = """
+import os, time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0.5))
+    return os.getpid()
+"""
+
+
+def test_concurrent_invokes_run_in_parallel_environments(lambda_client, deploy):
+    """Five simultaneous invokes run side by side, each in its own process."""
+    name = deploy(SLEEPER)
+    started = time.monotonic()
+
+    with ThreadPoolExecutor(5) as pool:
+        pids = list(
+            pool.map(
+                lambda _: json.loads(
+                    lambda_client.invoke(FunctionName=name, Payload=b'{"sleep": 1.0}')[
+                        "Payload"
+                    ].read()
+                ),
+                range(5),
+            )
+        )
+
+    assert len(set(pids)) == 5
+    assert time.monotonic() - started < 4.5  # serially it would take 5 s plus init
+
+
+def test_invokes_over_the_account_limit_are_throttled(tmp_path):
+    """With account concurrency 1, a second simultaneous invoke gets TooManyRequestsException."""
+    with serve_in_thread(tmp_path / "data", account_concurrency=1) as server:
+        client = server.client("lambda")
+        client.create_function(
+            FunctionName="slow",
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": SLEEPER})},
+        )
+        busy = threading.Thread(
+            target=client.invoke, kwargs={"FunctionName": "slow", "Payload": b'{"sleep": 2}'}
+        )
+        busy.start()
+        time.sleep(0.7)
+
+        with pytest.raises(ClientError) as excinfo:
+            server.client("lambda").invoke(FunctionName="slow", Payload=b'{"sleep": 0}')
+        busy.join()
+
+    error = excinfo.value.response
+    assert error["Error"]["Code"] == "TooManyRequestsException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert error["Reason"] == "ConcurrentInvocationLimitExceeded"
+
+
+def test_idle_environments_are_reaped(tmp_path):
+    """An environment idle longer than the idle limit is stopped; the next invoke is cold."""
+    with serve_in_thread(tmp_path / "data", idle_seconds=0.5) as server:
+        client = server.client("lambda")
+        client.create_function(
+            FunctionName="idle",
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": SLEEPER})},
+        )
+        first = json.loads(
+            client.invoke(FunctionName="idle", Payload=b'{"sleep": 0}')["Payload"].read()
+        )
+        time.sleep(2.5)
+        second = json.loads(
+            client.invoke(FunctionName="idle", Payload=b'{"sleep": 0}')["Payload"].read()
+        )
+
+    assert first != second
