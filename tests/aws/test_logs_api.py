@@ -15,7 +15,8 @@ def test_filter_log_events_returns_the_functions_output(server, lambda_client, d
     streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
 
     messages = [e["message"] for e in events]
-    assert "logged 0" in messages and "logged 1" in messages
+    assert "logged 0" in messages
+    assert "logged 1" in messages
     assert sum(m.startswith("REPORT RequestId:") for m in messages) == 2
     assert all(e["timestamp"] <= time.time() * 1000 for e in events)
     assert len(streams) == 1

@@ -51,7 +51,11 @@ def test_a_crashing_runtime_gives_runtime_exit_error(lambda_client, deploy):
 def test_a_segfault_is_reported_with_its_signal(lambda_client, deploy):
     """A process killed by a signal says which, Go-style, as Lambda does."""
     name = deploy(
-        "import os, signal\ndef handler(event, context):\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
+        """
+        import os, signal
+        def handler(event, context):
+            os.kill(os.getpid(), signal.SIGSEGV)
+        """
     )
 
     _, body = _invoke(lambda_client, name)

@@ -78,7 +78,9 @@ def test_standard_environment_variables_point_back_at_stratus(server, lambda_cli
     assert env["TZ"] == ":UTC"
     assert env["AWS_ENDPOINT_URL"] == server.endpoint_url
     assert env["GREETING"] == "hi"
-    assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"] and env["AWS_SESSION_TOKEN"]
+    assert env["AWS_ACCESS_KEY_ID"]
+    assert env["AWS_SECRET_ACCESS_KEY"]
+    assert env["AWS_SESSION_TOKEN"]
     assert body["cwd"] == env["LAMBDA_TASK_ROOT"]
     assert body["leaked"] == []
 
