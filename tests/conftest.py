@@ -33,12 +33,19 @@ def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> byte
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[RunningServer]:
-    # Not under /tmp's pytest tree: keeps paths short and the store's files easy to find.
+    # Not under /tmp: environments bind a private directory over /tmp, which would hide it.
     with (
-        tempfile.TemporaryDirectory(prefix="stratus-test-") as data,
+        tempfile.TemporaryDirectory(prefix="stratus-test-", dir="/var/tmp") as data,
         serve_in_thread(Path(data) / "data", async_retry_delays=(0.2, 0.2)) as running,
     ):
         yield running
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory both the test and its functions see (functions have a private /tmp)."""
+    with tempfile.TemporaryDirectory(prefix="stratus-shared-", dir="/var/tmp") as path:
+        yield Path(path)
 
 
 @pytest.fixture(scope="session")

@@ -36,10 +36,10 @@ def _attempts(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def test_event_invoke_returns_202_and_runs_in_the_background(lambda_client, deploy, tmp_path):
+def test_event_invoke_returns_202_and_runs_in_the_background(lambda_client, deploy, shared_dir):
     """Invoke with InvocationType=Event answers 202 with a request id the function sees."""
     name = deploy(RECORDER)
-    path = tmp_path / "calls.jsonl"
+    path = shared_dir / "calls.jsonl"
 
     response = lambda_client.invoke(
         FunctionName=name, InvocationType="Event", Payload=json.dumps({"path": str(path)})
@@ -51,10 +51,10 @@ def test_event_invoke_returns_202_and_runs_in_the_background(lambda_client, depl
     assert _attempts(path)[0]["rid"] == request_id
 
 
-def test_failed_event_is_retried_twice(lambda_client, deploy, tmp_path):
+def test_failed_event_is_retried_twice(lambda_client, deploy, shared_dir):
     """A function error is retried twice (delays shortened in the test server) with one id."""
     name = deploy(RECORDER)
-    path = tmp_path / "calls.jsonl"
+    path = shared_dir / "calls.jsonl"
 
     lambda_client.invoke(
         FunctionName=name,
@@ -69,10 +69,10 @@ def test_failed_event_is_retried_twice(lambda_client, deploy, tmp_path):
     assert len({a["rid"] for a in attempts}) == 1
 
 
-def test_accepted_events_survive_kill_9_of_the_server(tmp_path):
+def test_accepted_events_survive_kill_9_of_the_server(shared_dir):
     """An event accepted before `kill -9` runs after the restart; no environment is orphaned."""
-    data = tmp_path / "data"
-    path = tmp_path / "calls.jsonl"
+    data = shared_dir / "data"
+    path = shared_dir / "calls.jsonl"
     with serve_in_process(data) as first:
         client = first.client("lambda")
         client.create_function(

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 
 
 def _invoke(client, name, payload=None, **kwargs):
@@ -174,16 +175,17 @@ def test_handler_in_a_subfolder(lambda_client, deploy):
 
 
 def test_each_environment_has_its_own_tmp(lambda_client, deploy):
-    """TMPDIR is private to the environment and writable."""
+    """/tmp is private to the environment: kept while warm, fresh in a new environment, and
+    never the host's /tmp."""
     name = deploy(
         """
-        import os, tempfile
+        import os
         def handler(event, context):
-            path = os.path.join(tempfile.gettempdir(), "note.txt")
+            path = "/tmp/note-" + context.function_name
             existed = os.path.exists(path)
             with open(path, "w") as f:
                 f.write("x")
-            return {"tmp": tempfile.gettempdir(), "existed": existed}
+            return {"existed": existed, "path": path}
         """
     )
 
@@ -195,4 +197,24 @@ def test_each_environment_has_its_own_tmp(lambda_client, deploy):
     assert first["existed"] is False
     assert second["existed"] is True  # same warm environment
     assert third["existed"] is False  # fresh environment, fresh /tmp
-    assert first["tmp"] != third["tmp"]
+    assert not os.path.exists(first["path"])  # the host's /tmp never saw it
+
+
+def test_files_cannot_outgrow_ephemeral_storage(lambda_client, deploy):
+    """Writing a file larger than EphemeralStorage fails inside the function (EFBIG)."""
+    name = deploy(
+        """
+        def handler(event, context):
+            try:
+                with open("/tmp/big", "wb") as f:
+                    f.write(b"x" * (513 * 1024 * 1024))
+            except OSError as exc:
+                return exc.strerror
+            return "wrote it"
+        """,
+        MemorySize=2048,
+    )
+
+    _, body = _invoke(lambda_client, name)
+
+    assert body == "File too large"

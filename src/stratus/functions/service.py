@@ -64,6 +64,8 @@ class FunctionService:
         self._db = db
         self._code = code
         self.invoker = invoker
+        self._specs: dict[tuple[str, str], FunctionSpec] = {}
+        self._generation = 0
 
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
@@ -212,6 +214,7 @@ class FunctionService:
                 holder.append(updated)
 
         await self._db.run(write)
+        self._forget(ref.name)
         updated = holder[0]
         await self.invoker.pool.wait_retire(ref.name, keep_revision=updated.RevisionId)
         return updated.model_copy(update={"LastUpdateStatus": "InProgress"})
@@ -227,7 +230,9 @@ class FunctionService:
                 conn.execute("DELETE FROM async_invocations WHERE function_name = ?", (ref.name,))
                 return conn.execute("DELETE FROM functions WHERE name = ?", (ref.name,)).rowcount
 
-        if not await self._db.run(remove):
+        deleted = await self._db.run(remove)
+        self._forget(ref.name)
+        if not deleted:
             raise self._not_found(ref)
         await self.invoker.pool.wait_retire(ref.name)
 
@@ -236,7 +241,23 @@ class FunctionService:
 
     # -- data plane ---------------------------------------------------------------------
     async def spec(self, ref: FunctionRef) -> FunctionSpec:
-        config = (await self.get(ref)).configuration
+        """What the invoker needs; cached, because every invoke asks and writes are rare."""
+        key = (ref.name, self._version_of(ref))
+        cached = self._specs.get(key)
+        if cached is not None:
+            return cached
+        generation = self._generation
+        spec = self._spec_of((await self.get(ref)).configuration)
+        if generation == self._generation:  # no write raced with our read
+            self._specs[key] = spec
+        return spec
+
+    def _forget(self, name: str) -> None:
+        self._generation += 1
+        for key in [k for k in self._specs if k[0] == name]:
+            del self._specs[key]
+
+    def _spec_of(self, config: FunctionConfiguration) -> FunctionSpec:
         environment = tuple(sorted(config.Environment.Variables.items()))
         return FunctionSpec(
             name=config.FunctionName,

@@ -52,7 +52,7 @@ class Invoker:
 
     async def _wait_run(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:
         capture: list[str] | None = [] if invocation.want_log_tail else None
-        env, cold = await self.pool.wait_acquire(spec, capture)
+        env, cold = await self.pool.wait_acquire(spec, capture, invocation.request_id)
         if isinstance(env, InitFailure):
             return InvokeResult(env.payload, spec.version, "Unhandled", _tail(capture))
         rid = invocation.request_id

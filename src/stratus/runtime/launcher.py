@@ -7,6 +7,7 @@ waits for its init phase. The snapshot launcher (zygote forks) will offer the sa
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -24,8 +25,9 @@ from stratus.runtime.interpreters import interpreter_for
 from stratus.runtime.sandbox import Limits, Sandbox
 from stratus.runtime.spec import FunctionSpec
 
-RUNTIME_DIR = Path(__file__).parent / "lib"
-BOOTSTRAP = RUNTIME_DIR / "bootstrap.py"
+log = logging.getLogger("stratus.runtime")
+
+RUNTIME_SOURCE = Path(__file__).parent / "lib"
 # Lambda gives the init phase 10 seconds.
 INIT_LIMIT_S = 10.0
 # boto3 and its pure-Python dependencies, made importable for every runtime (as on Lambda).
@@ -60,10 +62,18 @@ class ProcessLauncher:
         self._sandbox = sandbox
         self._emit_log = emit_log
         self._sdk_dir = _link_sdk(host.work_dir / "sdk")
+        # A copy inside the data directory: environments never depend on the source tree.
+        self._runtime_dir = host.work_dir / "runtime"
+        shutil.copytree(RUNTIME_SOURCE, self._runtime_dir, dirs_exist_ok=True)
+        self._private_tmp = _private_tmp_possible(host.work_dir, self._sdk_dir)
+        self._warned_tmp = False
 
     async def wait_launch(
-        self, spec: FunctionSpec, capture: list[str] | None = None
+        self, spec: FunctionSpec, capture: list[str] | None = None, request_id: str = ""
     ) -> Environment | InitFailure:
+        """A new environment that has finished its init phase, or why init failed.
+
+        `request_id` is the invocation waiting for it (named in a crash report), if any."""
         env_id = uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
         tmp = self._host.work_dir / "envs" / env_id / "tmp"
@@ -79,7 +89,7 @@ class ProcessLauncher:
                 interpreter.path,
                 "-s",
                 "-u",
-                str(BOOTSTRAP),
+                str(self._runtime_dir / "bootstrap.py"),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=write_fd,
                 stderr=write_fd,
@@ -112,9 +122,11 @@ class ProcessLauncher:
             f"INIT_START Runtime Version: {version}\tRuntime Version ARN: "
             f"arn:aws:lambda:{self._host.region}::runtime:stratus-{spec.runtime}"
         )
-        return await self._wait_init(env, started)
+        return await self._wait_init(env, started, request_id)
 
-    async def _wait_init(self, env: Environment, started: float) -> Environment | InitFailure:
+    async def _wait_init(
+        self, env: Environment, started: float, request_id: str
+    ) -> Environment | InitFailure:
         try:
             async with asyncio.timeout(INIT_LIMIT_S):
                 header, body = await env.wait_frame()
@@ -126,30 +138,34 @@ class ProcessLauncher:
             }
             return InitFailure(orjson.dumps(error), INIT_LIMIT_S * 1000)
         except (asyncio.IncompleteReadError, ConnectionError):
-            outcome = await env.wait_crash_outcome("")
+            outcome = await env.wait_crash_outcome(request_id)
             return InitFailure(outcome.payload, (time.perf_counter() - started) * 1000)
         init_ms = (time.perf_counter() - started) * 1000
         if header.get("type") != "ready":
             await env.wait_kill()
             return InitFailure(body, init_ms)
         env.init_ms = init_ms
+        if self._private_tmp and not header.get("private_tmp") and not self._warned_tmp:
+            self._warned_tmp = True
+            log.warning("could not mount a private /tmp for environments; they get TMPDIR only")
         return env
 
     def _variables(self, spec: FunctionSpec, stream: str, tmp: Path, fd: int) -> dict[str, str]:
         interpreter = interpreter_for(spec.runtime)
         host = self._host
         sdk_path = "" if interpreter.is_server_python else str(self._sdk_dir)
-        return {
+        private_tmp = {"STRATUS_PRIVATE_TMP": str(tmp)} if self._private_tmp else {}
+        return private_tmp | {
             "PATH": f"{Path(interpreter.path).parent}:/usr/local/bin:/usr/bin:/bin:/opt/bin",
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "TMPDIR": str(tmp),
+            "TMPDIR": "/tmp" if self._private_tmp else str(tmp),
             "PYTHONPYCACHEPREFIX": str(host.work_dir / "pycache" / spec.runtime),
             "AWS_ENDPOINT_URL": host.endpoint_url,
             **dict(spec.environment),
             "_HANDLER": spec.handler,
             "LAMBDA_TASK_ROOT": str(spec.code_dir),
-            "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),
+            "LAMBDA_RUNTIME_DIR": str(self._runtime_dir),
             "AWS_REGION": host.region,
             "AWS_DEFAULT_REGION": host.region,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
@@ -165,16 +181,45 @@ class ProcessLauncher:
             "STRATUS_CONTROL_FD": str(fd),
             "STRATUS_SUPERVISOR_PID": str(os.getpid()),
             "STRATUS_SDK_PATH": sdk_path,
+            "STRATUS_EPHEMERAL_BYTES": str(spec.ephemeral_mb * 1024 * 1024),
         }
+
+
+def _private_tmp_possible(*paths: Path) -> bool:
+    """Binding a private directory over /tmp hides the host's /tmp, so every path an
+    environment needs must lie elsewhere; it also needs root (a mount namespace)."""
+    if os.geteuid() != 0 or not Path("/proc/self/ns/mnt").exists():
+        log.warning("not root: environments get a private TMPDIR but share the host's /tmp")
+        return False
+    needed = [*paths, Path(sys.prefix), Path(sys.executable), *map(Path, _sdk_sources())]
+    under_tmp = [p for p in needed if Path(os.path.realpath(p)).is_relative_to("/tmp")]
+    if under_tmp:
+        log.warning(
+            "%s is under /tmp, so environments cannot get a private /tmp; they get a private "
+            "TMPDIR instead (move the data directory and virtualenv out of /tmp for the full "
+            "behaviour)",
+            under_tmp[0],
+        )
+        return False
+    log.info("isolation: each environment gets a private /tmp (mount namespace)")
+    return True
+
+
+def _sdk_sources() -> list[str]:
+    return [
+        str(Path(entry) / name)
+        for entry in sys.path
+        for name in SDK_PACKAGES
+        if (Path(entry) / name).exists()
+    ]
 
 
 def _link_sdk(target: Path) -> Path:
     """A directory holding only the AWS SDK, linked from the server's own installation."""
     target.mkdir(parents=True, exist_ok=True)
-    for entry in sys.path:
-        for name in SDK_PACKAGES:
-            source = Path(entry) / name
-            link = target / name
-            if source.exists() and not link.exists():
-                link.symlink_to(source)
+    for source in map(Path, _sdk_sources()):
+        link = target / source.name
+        if link.is_symlink() or link.exists():
+            link.unlink()  # may point into an older installation
+        link.symlink_to(source)
     return target

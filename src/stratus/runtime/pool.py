@@ -38,7 +38,7 @@ class EnvironmentPool:
         self._reused = 0
 
     async def wait_acquire(
-        self, spec: FunctionSpec, capture: list[str] | None = None
+        self, spec: FunctionSpec, capture: list[str] | None = None, request_id: str = ""
     ) -> tuple[Environment | InitFailure, bool]:
         """An environment for `spec` and whether it is new (cold), or the init failure."""
         idle = self._idle.get(spec.pool_key)
@@ -51,7 +51,7 @@ class EnvironmentPool:
                 return env, False
             await env.wait_kill()
         self._launched += 1
-        launched = await self._launcher.wait_launch(spec, capture)
+        launched = await self._launcher.wait_launch(spec, capture, request_id)
         if isinstance(launched, Environment):
             self._busy.add(launched)
         return launched, True

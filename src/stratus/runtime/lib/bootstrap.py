@@ -12,7 +12,7 @@ time. stdout and stderr are the function's log; the control socket carries frame
 
     supervisor -> runtime   {"type": "invoke", "request_id", "deadline_ms", "invoked_arn",
                              "client_context", "identity", "trace_id"}      body: event JSON
-    runtime -> supervisor   {"type": "ready", "init_ms"}                    body: empty
+    runtime -> supervisor   {"type": "ready", "init_ms", "private_tmp"}     body: empty
                             {"type": "init_error"}                          body: error JSON
                             {"type": "result", "ok", "max_rss_kb"}          body: result JSON
 
@@ -36,6 +36,8 @@ import traceback
 
 FRAME = struct.Struct(">II")
 PR_SET_PDEATHSIG = 1
+CLONE_NEWNS = 0x00020000
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 
 _request_id = ""
@@ -43,7 +45,7 @@ _request_id = ""
 
 def main():
     _die_with_supervisor()
-    _enter_sandbox()
+    private_tmp = _enter_sandbox()
     control = socket.socket(fileno=int(os.environ.pop("STRATUS_CONTROL_FD")))
     _set_sys_path()
     _install_log_handler()
@@ -53,7 +55,8 @@ def main():
         _log_error(error)
         _send(control, {"type": "init_error"}, _dumps(error))
         sys.exit(1)
-    _send(control, {"type": "ready", "init_ms": (time.perf_counter() - started) * 1000}, b"")
+    init_ms = (time.perf_counter() - started) * 1000
+    _send(control, {"type": "ready", "init_ms": init_ms, "private_tmp": private_tmp}, b"")
     while True:
         frame = _receive(control)
         if frame is None:
@@ -77,13 +80,35 @@ def _die_with_supervisor():
 
 
 def _enter_sandbox():
-    """Join the cgroups the supervisor prepared, or apply the rlimit fallback."""
+    """Join the cgroups the supervisor prepared (or apply the rlimit fallback), cap file
+    sizes at the ephemeral storage size, and give this environment its own /tmp."""
     for procs in filter(None, os.environ.pop("STRATUS_CGROUP_PROCS", "").split(os.pathsep)):
         with open(procs, "w") as f:
             f.write(str(os.getpid()))
     limit = os.environ.pop("STRATUS_DATA_RLIMIT", "")
     if limit:
         resource.setrlimit(resource.RLIMIT_DATA, (int(limit), int(limit)))
+    storage = int(os.environ.pop("STRATUS_EPHEMERAL_BYTES", "0"))
+    if storage:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (storage, storage))
+    private_tmp = os.environ.pop("STRATUS_PRIVATE_TMP", "")
+    if not private_tmp:
+        return False
+    if not _mount_private_tmp(private_tmp):
+        os.environ["TMPDIR"] = private_tmp  # still private, just not at /tmp
+        return False
+    return True
+
+
+def _mount_private_tmp(source):
+    """In a mount namespace of our own, bind this environment's directory over /tmp."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
+    if libc.unshare(CLONE_NEWNS) != 0:
+        return False
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    return libc.mount(source.encode(), b"/tmp", None, MS_BIND, None) == 0
 
 
 def _set_sys_path():
