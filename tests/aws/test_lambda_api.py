@@ -241,3 +241,18 @@ def test_unknown_qualifier_is_not_found(lambda_client, deploy):
 
     with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
         lambda_client.invoke(FunctionName=name, Qualifier="7")
+
+
+def test_oversized_control_request_is_refused(server):
+    """A CreateFunction body over Lambda's 70 MB limit gets 413 before it is read."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.settings.port)
+    connection.putrequest("POST", "/2015-03-31/functions")
+    connection.putheader("Content-Length", str(80 * 1024 * 1024))
+    connection.endheaders()
+    response = connection.getresponse()
+
+    assert response.status == 413
+    assert response.getheader("x-amzn-ErrorType") == "RequestTooLargeException"
+    connection.close()

@@ -149,3 +149,14 @@ def test_an_environment_dying_while_idle_is_replaced(lambda_client, deploy):
 
     assert "FunctionError" not in response
     assert next_pid != pid
+
+
+def test_init_longer_than_ten_seconds_is_cut_off(lambda_client, deploy):
+    """The init phase gets 10 s, as on Lambda; then the invoke fails with Sandbox.Timedout."""
+    name = deploy("import time\ntime.sleep(60)\ndef handler(event, context):\n    return 1\n")
+
+    response, body = _invoke(lambda_client, name)
+
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert "10.00 seconds" in body["errorMessage"]

@@ -16,7 +16,16 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from stratus.errors import InvalidRequestContent, ResourceNotFound, StratusError, Throttled
+from stratus.errors import (
+    InvalidRequestContent,
+    RequestTooLarge,
+    ResourceNotFound,
+    StratusError,
+    Throttled,
+)
+
+# Lambda's limit for a CreateFunction/UpdateFunctionCode request body (base64 zip included).
+CONTROL_BODY_LIMIT = 70_167_211
 
 # AWS spells the message key with a capital M for these (botocore accepts either).
 _CAPITAL_MESSAGE = (ResourceNotFound,)
@@ -51,7 +60,10 @@ def json11_error(exc: StratusError) -> Response:
     )
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request, limit: int = CONTROL_BODY_LIMIT) -> Any:
+    """The request's JSON body; refused before reading when it declares more than `limit`."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise RequestTooLarge(f"Request must be smaller than {limit} bytes for this operation")
     body = await request.body()
     if not body:
         return {}

@@ -1,0 +1,36 @@
+"""Choosing the isolation mechanism from what the host offers."""
+
+import os
+
+import pytest
+
+from stratus.runtime import sandbox
+from stratus.runtime.sandbox import Limits
+
+
+def test_without_cgroups_memory_falls_back_to_rlimits(tmp_path, caplog):
+    """A host with no cgroup controllers gets RLIMIT_DATA, and the log says so."""
+    chosen = sandbox.detect(cgroup_root=tmp_path)
+
+    cage = chosen.cage("env", Limits(memory_bytes=128 * 1024 * 1024))
+
+    assert chosen.mode == "rlimit"
+    assert cage.env == {"STRATUS_DATA_RLIMIT": str(128 * 1024 * 1024)}
+    assert "falling back to RLIMIT_DATA" in caplog.text
+
+
+@pytest.mark.skipif(not os.path.exists("/sys/fs/cgroup/memory/cgroup.procs"), reason="no v1")
+def test_cgroup_v1_cage_carries_the_limits():
+    """On a cgroup v1 host each environment gets memory and pids limits of its own."""
+    chosen = sandbox.detect()
+    try:
+        cage = chosen.cage("env-under-test", Limits(memory_bytes=256 * 1024 * 1024))
+        memory, pids = cage.groups
+
+        assert (memory / "memory.limit_in_bytes").read_text().strip() == str(256 * 1024 * 1024)
+        assert (pids / "pids.max").read_text().strip() == "1024"
+        assert cage.out_of_memory() is False
+        cage.release()
+        assert not memory.exists()
+    finally:
+        chosen.close()
