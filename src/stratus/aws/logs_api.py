@@ -24,25 +24,24 @@ def _store(request: Request) -> LogStore:
 
 async def filter_log_events(store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
     group = _group(body)
+    limit = min(int(body.get("limit") or MAX_EVENTS), MAX_EVENTS)
     events = await store.filter(
         group,
         start_ms=int(body.get("startTime") or 0),
         end_ms=body.get("endTime"),
         after_id=_token(body.get("nextToken")),
-        limit=min(int(body.get("limit") or MAX_EVENTS), MAX_EVENTS),
+        limit=limit,
         stream_prefix=body.get("logStreamNamePrefix") or "",
     )
     wanted = set(body.get("logStreamNames") or [])
-    if not events and not await store.streams(group):
+    if not events and not body.get("nextToken") and not await store.streams(group):
         raise ResourceNotFound("The specified log group does not exist.")
     answer: dict[str, Any] = {
         "events": [_event(e) for e in events if not wanted or e.log_stream in wanted],
         "searchedLogStreams": [],
     }
-    if events:
+    if len(events) == limit:  # there may be more; AWS omits the token on the last page
         answer["nextToken"] = str(events[-1].id)
-    elif body.get("nextToken"):
-        answer["nextToken"] = body["nextToken"]
     return answer
 
 

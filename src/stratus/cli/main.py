@@ -1,4 +1,11 @@
-"""The `stratus` command."""
+"""The `stratus` command: wires the sub-commands together; each lives in its own module.
+
+stratus server                     run the server in the foreground
+stratus up DIR                     deploy a folder on a local server, follow its logs
+stratus functions create|list|delete
+stratus invoke NAME                call a function, print its result
+stratus logs NAME [-f]             print (or follow) a function's logs
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,13 @@ import typer
 
 from stratus.config import Settings
 
+from . import functions, invoke, logs, up
+from .errors import ReportingGroup
+
 app = typer.Typer(
     help="Stratus: AWS Lambda and the services around it, on your own machine.",
     no_args_is_help=True,
+    cls=ReportingGroup,
 )
 
 
@@ -36,3 +47,9 @@ def server(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     serve(Settings.from_environ(host=host, port=port, data_dir=data_dir))
+
+
+app.command()(up.up)
+app.add_typer(functions.app, name="functions")
+app.command()(invoke.invoke)
+app.command()(logs.logs)

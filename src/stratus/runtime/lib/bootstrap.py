@@ -226,7 +226,8 @@ def _log_error(error):
     lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
     if error.get("stackTrace"):
         lines.append("Traceback (most recent call last):")
-        lines.extend(frame.rstrip("\n") for frame in error["stackTrace"])
+        for frame in error["stackTrace"]:
+            lines.extend(frame.rstrip("\n").split("\n"))
     sys.stdout.write("\r".join(lines) + "\n")
 
 
