@@ -53,6 +53,10 @@ def create_app(settings: Settings) -> Starlette:
         app.state.logs = logs
         app.state.functions = functions
         app.state.async_invocations = events
+        app.state.isolation = {
+            "limits": cage_maker.mode,
+            "tmp": "private" if launcher.private_tmp else "TMPDIR",
+        }
         log.info("Stratus serving on %s (data in %s)", settings.endpoint_url, data)
         try:
             async with asyncio.TaskGroup() as tasks:

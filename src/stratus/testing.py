@@ -9,6 +9,7 @@ Both give a `RunningServer` with the endpoint URL and boto3 clients pointed at i
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -38,6 +39,11 @@ class RunningServer:
     @property
     def endpoint_url(self) -> str:
         return self.settings.endpoint_url
+
+    def isolation(self) -> dict[str, str]:
+        """What isolation the server gives environments, from its health endpoint."""
+        with urllib.request.urlopen(f"{self.endpoint_url}/_stratus/health") as response:
+            return json.load(response)["isolation"]  # type: ignore[no-any-return]
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for `service` talking to this server (any credentials work)."""

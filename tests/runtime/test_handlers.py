@@ -4,6 +4,8 @@ import base64
 import json
 import os
 
+import pytest
+
 
 def _invoke(client, name, payload=None, **kwargs):
     response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)
@@ -174,9 +176,11 @@ def test_handler_in_a_subfolder(lambda_client, deploy):
     assert body == "deep"
 
 
-def test_each_environment_has_its_own_tmp(lambda_client, deploy):
+def test_each_environment_has_its_own_tmp(server, lambda_client, deploy):
     """/tmp is private to the environment: kept while warm, fresh in a new environment, and
     never the host's /tmp."""
+    if server.isolation()["tmp"] != "private":
+        pytest.skip("this host cannot give environments a private /tmp (see the server log)")
     name = deploy(
         """
         import os

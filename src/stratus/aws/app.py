@@ -19,7 +19,7 @@ from starlette.routing import Route
 from stratus.errors import StratusError, UnknownOperation
 
 from . import lambda_api, logs_api
-from .wire import json11_error, rest_json_error
+from .wire import json11_error, json_response, rest_json_error
 
 log = logging.getLogger("stratus.aws")
 
@@ -32,7 +32,8 @@ async def json11(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return Response(b'{"status":"running"}', media_type="application/json")
+    """Liveness, and which isolation this host gave environments (see runtime/sandbox.py)."""
+    return json_response({"status": "running", "isolation": request.app.state.isolation})
 
 
 async def _stratus_error(request: Request, exc: Exception) -> Response:

@@ -68,6 +68,10 @@ class ProcessLauncher:
         self._private_tmp = _private_tmp_possible(host.work_dir, self._sdk_dir)
         self._warned_tmp = False
 
+    @property
+    def private_tmp(self) -> bool:
+        return self._private_tmp
+
     async def wait_launch(
         self, spec: FunctionSpec, capture: list[str] | None = None, request_id: str = ""
     ) -> Environment | InitFailure:
