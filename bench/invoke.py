@@ -14,13 +14,21 @@ Starts, as separate processes (so the client does not share a GIL with either se
 One client (http.client, one keep-alive connection per target, sequential requests, timed
 with perf_counter) then alternates batches between the three targets, `--rounds` rounds of
 n/rounds requests each, reversing the order every round, after a warm-up. Percentiles are
-taken over all samples of a target. Warm overhead = Stratus - Starlette echo.
+taken over all samples of a target. Warm overhead = Stratus - Starlette echo. A further
+batch with LogType=Tail reads the REPORT line's `Duration` (the supervisor -> runtime ->
+supervisor round trip, timed inside the server), which splits the overhead into that hop
+and Stratus's own HTTP-side work.
 
 Cold starts: the first invoke of a new environment, for an empty handler and for one whose
 module imports boto3 and creates a client at init; the client's wall time, plus the
 `Init Duration` of the REPORT line (LogType=Tail). New environments come from distinct
 functions (`--cold-mode create`) or from UpdateFunctionConfiguration of an environment
 variable before each invoke (`--cold-mode update`), which retires the warm ones.
+
+Profiling and A/B: `--cprofile FILE` runs the Stratus server under cProfile;
+`--server-wrap 'py-spy record -f raw -o FILE --'` puts any command in front of it;
+`--stratus-src DIR` runs both servers on another copy of the package, e.g.
+`git archive REV src | tar -x -C /tmp/snap` then `--stratus-src /tmp/snap/src`.
 
 Everything printed is a measurement, not a verdict; nothing here asserts on timing.
 """
@@ -66,6 +74,7 @@ BOTO3_HANDLER = (
     "import boto3\n\nclient = boto3.client('lambda')\n\n\ndef handler(e, c):\n    return None\n"
 )
 INIT_DURATION = re.compile(r"Init Duration: ([0-9.]+) ms")
+REPORT_DURATION = re.compile(r"REPORT RequestId: \S+\tDuration: ([0-9.]+) ms")
 
 
 def log(message: str) -> None:
@@ -161,13 +170,16 @@ class Child:
         self.process.wait()
 
 
-def start_child(name: str, command: list[str], port: int, log_path: Path) -> Child:
+def start_child(
+    name: str, command: list[str], port: int, log_path: Path, environ: dict[str, str]
+) -> Child:
     with open(log_path, "ab") as out:
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=environ,
             preexec_fn=_detach_and_follow_parent,  # the bench has no threads at this point
         )
     child = Child(name, process, log_path)
@@ -202,6 +214,7 @@ class Target:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     samples: list[float] = field(default_factory=list)
     round_p50s: list[float] = field(default_factory=list)
+    log_results: list[str] = field(default_factory=list)  # X-Amz-Log-Result, if asked for
     _conn: http.client.HTTPConnection | None = None
 
     def connection(self) -> http.client.HTTPConnection:
@@ -226,6 +239,8 @@ class Target:
         response = conn.getresponse()
         body = response.read()
         elapsed = (time.perf_counter() - started) * 1000
+        if "X-Amz-Log-Type" in self.headers:
+            self.log_results.append(response.getheader("X-Amz-Log-Result") or "")
         return elapsed, response.status, body
 
     def checked_request(self) -> float:
@@ -393,12 +408,19 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         server_command[1:2] = ["-m", "cProfile", "-o", str(args.cprofile), "-m"]
     server_command = shlex.split(args.server_wrap or "") + server_command
     echo_command = [sys.executable, str(Path(__file__).resolve()), "--serve-echo", str(echo_port)]
+    environ = dict(os.environ)
+    if args.stratus_src:
+        # Both servers import stratus from there (PYTHONPATH precedes the editable install).
+        paths = [str(args.stratus_src.resolve()), environ.get("PYTHONPATH", "")]
+        environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
 
     children: list[Child] = []
     try:
         log(f"starting stratus on :{stratus_port} and the echo server on :{echo_port}")
-        children.append(start_child("stratus", server_command, stratus_port, work / "stratus.log"))
-        children.append(start_child("echo", echo_command, echo_port, work / "echo.log"))
+        children.append(
+            start_child("stratus", server_command, stratus_port, work / "stratus.log", environ)
+        )
+        children.append(start_child("echo", echo_command, echo_port, work / "echo.log", environ))
         log(f"stratus pid {children[0].process.pid}, echo pid {children[1].process.pid}")
         client = lambda_client(stratus_port)
         create_function(client, "bench-empty", EMPTY_HANDLER)
@@ -423,6 +445,24 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for target in targets:
             target.close()
 
+        # Where Stratus's time goes: the REPORT line's Duration is the supervisor -> runtime
+        # -> supervisor round trip (frame out, handler, frame back), timed inside the server.
+        tail = Target(
+            "stratus, LogType=Tail",
+            stratus_port,
+            stratus.path,
+            headers={"Content-Type": "application/json", "X-Amz-Log-Type": "Tail"},
+        )
+        tail.run_batch(args.warmup, record=False)
+        tail.log_results.clear()
+        tail.run_batch(max(100, per_round * args.rounds // 4), record=True)
+        tail.close()
+        report_durations = [
+            float(found.group(1))
+            for encoded in tail.log_results
+            if (found := REPORT_DURATION.search(base64.b64decode(encoded).decode()))
+        ]
+
         cold: list[dict[str, Any]] = []
         if args.cold > 0:
             for kind, source in (("empty", EMPTY_HANDLER), ("boto3", BOTO3_HANDLER)):
@@ -430,6 +470,10 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 cold.append(
                     measure_cold(client, stratus_port, kind, source, args.cold, args.cold_mode)
                 )
+    except Exception:
+        for child in children:
+            log(f"--- last lines of the {child.name} server's log ---\n{child.tail()}")
+        raise
     finally:
         for child in reversed(children):
             child.stop()
@@ -452,12 +496,21 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "goal_p50_ms": GOAL_OVERHEAD_P50_MS,
     }
     overhead["goal_met"] = overhead["p50_ms"] <= GOAL_OVERHEAD_P50_MS
+    duration = summarize(report_durations)
+    breakdown = {
+        "with_tail": summarize(tail.samples),
+        "report_duration": duration,
+        # What remains of the overhead once the runtime round trip is taken out: Stratus's
+        # own HTTP-side work (routing, service, invoker, logs, response) beyond the echo's.
+        "overhead_p50_minus_report_duration_p50_ms": overhead["p50_ms"] - duration["p50"],
+    }
     return {
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
         },
+        "stratus_source": source_description(args.stratus_src),
         "stack": stack,
         "config": {
             "n": per_round * args.rounds,
@@ -468,9 +521,29 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         },
         "warm": stats,
         "overhead": overhead,
-        "empty_first_invoke_ms": empty_cold_ms,
+        "breakdown": breakdown,
+        "bench_empty_first_invoke_ms": empty_cold_ms,
         "cold": cold,
     }
+
+
+def source_description(src: Path | None) -> str:
+    """Where the servers' stratus came from, with its git revision (+dirty) when known."""
+    if src is None:
+        import stratus
+
+        src = Path(stratus.__file__).resolve().parent.parent
+    try:
+        revision = subprocess.run(
+            ["git", "-C", str(src), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return str(src)
+    return f"{src} @ {revision}"
 
 
 def _importable(module: str) -> bool:
@@ -492,6 +565,7 @@ def render(result: dict[str, Any]) -> str:
         f"n={cfg['n']} per target in {cfg['rounds']} alternating rounds, "
         f"warm-up {cfg['warmup']}, payload {cfg['payload']}"
     )
+    lines.append(f"stratus: {result['stratus_source']}")
     lines.append("")
     header = (
         f"{'warm, ms':<18}{'n':>6}{'p50':>9}{'p90':>9}{'p99':>9}{'mean':>9}{'min':>9}{'max':>9}"
@@ -515,6 +589,17 @@ def render(result: dict[str, Any]) -> str:
         f"  (vs raw asgi echo: p50 {over['p50_vs_raw_asgi_ms']:+.3f} ms; Starlette itself "
         f"adds {over['starlette_over_raw_p50_ms']:+.3f} ms p50 over raw ASGI)"
     )
+    b = result["breakdown"]
+    lines.append(
+        f"  breakdown: REPORT Duration (runtime round trip, timed in the server) p50 "
+        f"{b['report_duration']['p50']:.3f} ms, p99 {b['report_duration']['p99']:.3f} ms "
+        f"(n={b['report_duration']['n']}, 0.01 ms resolution); overhead p50 left for "
+        f"Stratus's HTTP-side work: {b['overhead_p50_minus_report_duration_p50_ms']:+.3f} ms"
+    )
+    lines.append(
+        f"  (that batch used LogType=Tail: invoke p50 {b['with_tail']['p50']:.3f} ms, "
+        f"p99 {b['with_tail']['p99']:.3f} ms; not part of the table above)"
+    )
     if result["cold"]:
         lines.append("")
         header = (
@@ -533,6 +618,12 @@ def render(result: dict[str, Any]) -> str:
                 f"{first['wall_ms']:>10.1f}"
                 f"{first_init if first_init is not None else float('nan'):>10.1f}"
             )
+        for c in result["cold"]:
+            if c["missing_init_duration"]:
+                lines.append(
+                    f"  WARNING: {c['missing_init_duration']} {c['kind']} invokes showed no "
+                    "Init Duration (were they really cold?)"
+                )
         lines.append(
             "  wall = client-side time of the first invoke; init = REPORT 'Init Duration'; "
             "1st = the very first, with an empty bytecode cache (not in p50/p99)"
@@ -573,6 +664,19 @@ def main(argv: list[str] | None = None) -> int:
         "--server-wrap",
         help="command prefix for the Stratus server, e.g. 'py-spy record -f raw -o s.txt --'",
     )
+    parser.add_argument(
+        "--stratus-src",
+        type=Path,
+        help="run both servers on the stratus package under this directory (e.g. a snapshot "
+        "of another revision's src/), instead of the installed one",
+    )
+    parser.add_argument(
+        "--work-parent",
+        type=Path,
+        default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"),
+        help="where the temporary data directory goes (default: ~/.cache; not /tmp, which "
+        "Stratus may hide from environments behind a private /tmp)",
+    )
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -580,10 +684,12 @@ def main(argv: list[str] | None = None) -> int:
         serve_echo(args.serve_echo)
         return 0
 
-    # SIGTERM (and SIGHUP) unwind like Ctrl-C, so servers are stopped and the temp dir removed.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # Ctrl-C, SIGTERM and SIGHUP all unwind (even if SIGINT was inherited as ignored), so the
+    # servers are stopped and the temp dir removed.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
-    work = Path(tempfile.mkdtemp(prefix="stratus-bench-"))
+    args.work_parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="stratus-bench-", dir=args.work_parent))
     try:
         result = run(args, work)
     except KeyboardInterrupt:

@@ -65,9 +65,9 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
+        *lambda_api.routes,
         Route("/", json11, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
-        *lambda_api.routes,
     ]
     return Starlette(
         routes=routes,

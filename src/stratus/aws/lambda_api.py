@@ -157,6 +157,8 @@ def _int_param(request: Request, name: str, low: int, high: int) -> int | None:
 
 
 routes = [
+    # Invoke first: routes are matched in order, and it is the hot path.
+    Route(f"{PREFIX}/{{name}}/invocations", invoke, methods=["POST"]),
     Route(f"{PREFIX}", create_function, methods=["POST"]),
     Route(f"{PREFIX}", list_functions, methods=["GET"]),
     Route(f"{PREFIX}/", list_functions, methods=["GET"]),
@@ -165,6 +167,5 @@ routes = [
     Route(f"{PREFIX}/{{name}}/configuration", get_configuration, methods=["GET"]),
     Route(f"{PREFIX}/{{name}}/configuration", update_configuration, methods=["PUT"]),
     Route(f"{PREFIX}/{{name}}/code", update_code, methods=["PUT"]),
-    Route(f"{PREFIX}/{{name}}/invocations", invoke, methods=["POST"]),
     Route("/_stratus/code/{sha:path}", get_code, methods=["GET"]),
 ]

@@ -7,13 +7,17 @@ Writers call `emit()`, which never blocks: events are batched in memory and writ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from dataclasses import dataclass
 
 from stratus.store.db import Database, transaction
 
-FLUSH_SECONDS = 0.05
+# Batches are written every FLUSH_SECONDS, or sooner once FLUSH_LINES are waiting. Readers
+# flush first, so a longer interval costs no freshness; it keeps SQLite off the hot path.
+FLUSH_SECONDS = 0.5
+FLUSH_LINES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +33,19 @@ class LogStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._pending: list[tuple[str, str, int, str]] = []
-        self._flushed = asyncio.Event()
+        self._full = asyncio.Event()
 
     def emit(self, log_group: str, log_stream: str, message: str, timestamp: int = 0) -> None:
         self._pending.append((log_group, log_stream, timestamp or now_ms(), message))
+        if len(self._pending) >= FLUSH_LINES:
+            self._full.set()
 
     async def wait_flush_forever(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_SECONDS):
+                    await self._full.wait()
+            self._full.clear()
             await self.wait_flush()
 
     async def wait_flush(self) -> None:
