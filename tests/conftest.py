@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import json
 import tempfile
 import textwrap
 import zipfile
@@ -29,6 +30,26 @@ def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> byte
             info.external_attr = (modes or {}).get(path, 0o644) << 16
             bundle.writestr(info, textwrap.dedent(source))
     return buffer.getvalue()
+
+
+def create_function(client: Any, name: str, files: dict[str, str] | str, **config: Any) -> dict:
+    """CreateFunction from sources ({path: source}, or one app.py), Lambda's defaults otherwise."""
+    if isinstance(files, str):
+        files = {"app.py": files}
+    return client.create_function(  # type: ignore[no-any-return]
+        FunctionName=name,
+        Runtime=config.pop("Runtime", "python3.11"),
+        Role=ROLE,
+        Handler=config.pop("Handler", "app.handler"),
+        Code={"ZipFile": make_zip(files)},
+        **config,
+    )
+
+
+def invoke_json(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dict, Any]:
+    """Invoke with a JSON payload; returns the response and its decoded payload."""
+    response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)
+    return response, json.loads(response["Payload"].read() or b"null")
 
 
 @pytest.fixture(scope="session")
@@ -59,17 +80,8 @@ def deploy(lambda_client: Any) -> Iterator[Callable[..., str]]:
     created: list[str] = []
 
     def create(files: dict[str, str] | str, **config: Any) -> str:
-        if isinstance(files, str):
-            files = {"app.py": files}
         name = config.pop("FunctionName", None) or f"fn-{next(_names)}"
-        lambda_client.create_function(
-            FunctionName=name,
-            Runtime=config.pop("Runtime", "python3.11"),
-            Role=ROLE,
-            Handler=config.pop("Handler", "app.handler"),
-            Code={"ZipFile": make_zip(files)},
-            **config,
-        )
+        create_function(lambda_client, name, files, **config)
         created.append(name)
         return name
 

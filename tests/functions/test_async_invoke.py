@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from tests.conftest import ROLE, make_zip
+from tests.conftest import create_function
 
 from stratus.testing import serve_in_process
 
@@ -75,13 +75,7 @@ def test_accepted_events_survive_kill_9_of_the_server(shared_dir):
     path = shared_dir / "calls.jsonl"
     with serve_in_process(data) as first:
         client = first.client("lambda")
-        client.create_function(
-            FunctionName="durable",
-            Runtime="python3.11",
-            Role=ROLE,
-            Handler="app.handler",
-            Code={"ZipFile": make_zip({"app.py": RECORDER})},
-        )
+        create_function(client, "durable", RECORDER)
         client.invoke(
             FunctionName="durable",
             InvocationType="Event",

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.conftest import ROLE, make_zip
+from tests.conftest import create_function
 
 from stratus.testing import serve_in_thread
 
@@ -44,13 +44,7 @@ def test_invokes_over_the_account_limit_are_throttled(tmp_path):
     """With account concurrency 1, a second simultaneous invoke gets TooManyRequestsException."""
     with serve_in_thread(tmp_path / "data", account_concurrency=1) as server:
         client = server.client("lambda")
-        client.create_function(
-            FunctionName="slow",
-            Runtime="python3.11",
-            Role=ROLE,
-            Handler="app.handler",
-            Code={"ZipFile": make_zip({"app.py": SLEEPER})},
-        )
+        create_function(client, "slow", SLEEPER)
         busy = threading.Thread(
             target=client.invoke, kwargs={"FunctionName": "slow", "Payload": b'{"sleep": 2}'}
         )
@@ -71,13 +65,7 @@ def test_idle_environments_are_reaped(tmp_path):
     """An environment idle longer than the idle limit is stopped; the next invoke is cold."""
     with serve_in_thread(tmp_path / "data", idle_seconds=0.5) as server:
         client = server.client("lambda")
-        client.create_function(
-            FunctionName="idle",
-            Runtime="python3.11",
-            Role=ROLE,
-            Handler="app.handler",
-            Code={"ZipFile": make_zip({"app.py": SLEEPER})},
-        )
+        create_function(client, "idle", SLEEPER)
         first = json.loads(
             client.invoke(FunctionName="idle", Payload=b'{"sleep": 0}')["Payload"].read()
         )

@@ -1,14 +1,9 @@
 """Limits the supervisor enforces, and failures that must never take the server down."""
 
 import base64
-import json
 
 import pytest
-
-
-def _invoke(client, name, payload=None, **kwargs):
-    response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)
-    return response, json.loads(response["Payload"].read() or b"null")
+from tests.conftest import invoke_json
 
 
 def test_timeout_kills_the_environment_and_reports_sandbox_timedout(lambda_client, deploy):
@@ -23,10 +18,10 @@ def test_timeout_kills_the_environment_and_reports_sandbox_timedout(lambda_clien
         """,
         Timeout=1,
     )
-    _, first_pid = _invoke(lambda_client, name)
+    _, first_pid = invoke_json(lambda_client, name)
 
-    response, body = _invoke(lambda_client, name, {"sleep": True}, LogType="Tail")
-    _, next_pid = _invoke(lambda_client, name)
+    response, body = invoke_json(lambda_client, name, {"sleep": True}, LogType="Tail")
+    _, next_pid = invoke_json(lambda_client, name)
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
@@ -39,8 +34,8 @@ def test_a_crashing_runtime_gives_runtime_exit_error(lambda_client, deploy):
     """os._exit in user code is Runtime.ExitError; the server keeps serving."""
     name = deploy("import os\ndef handler(event, context):\n    os._exit(3)\n")
 
-    response, body = _invoke(lambda_client, name)
-    again, _ = _invoke(lambda_client, name)
+    response, body = invoke_json(lambda_client, name)
+    again, _ = invoke_json(lambda_client, name)
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.ExitError"
@@ -58,7 +53,7 @@ def test_a_segfault_is_reported_with_its_signal(lambda_client, deploy):
         """
     )
 
-    _, body = _invoke(lambda_client, name)
+    _, body = invoke_json(lambda_client, name)
 
     assert body["errorType"] == "Runtime.ExitError"
     assert body["errorMessage"].endswith("signal: segmentation fault")
@@ -78,8 +73,8 @@ def test_memory_limit_is_enforced(lambda_client, deploy):
         MemorySize=128,
     )
 
-    response, body = _invoke(lambda_client, name, {"hog": True})
-    _, after = _invoke(lambda_client, name)
+    response, body = invoke_json(lambda_client, name, {"hog": True})
+    _, after = invoke_json(lambda_client, name)
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.OutOfMemory"
@@ -122,7 +117,7 @@ def test_init_errors_use_lambdas_error_types(
     """Broken code or handler names give the Runtime.* error Lambda gives."""
     name = deploy(files, Handler=handler)
 
-    response, body = _invoke(lambda_client, name)
+    response, body = invoke_json(lambda_client, name)
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == error_type
@@ -140,12 +135,12 @@ def test_an_environment_dying_while_idle_is_replaced(lambda_client, deploy):
             return os.getpid()
         """
     )
-    _, pid = _invoke(lambda_client, name, {"die_later": True})
+    _, pid = invoke_json(lambda_client, name, {"die_later": True})
     import time
 
     time.sleep(0.5)
 
-    response, next_pid = _invoke(lambda_client, name)
+    response, next_pid = invoke_json(lambda_client, name)
 
     assert "FunctionError" not in response
     assert next_pid != pid
@@ -155,7 +150,7 @@ def test_init_longer_than_ten_seconds_is_cut_off(lambda_client, deploy):
     """The init phase gets 10 s, as on Lambda; then the invoke fails with Sandbox.Timedout."""
     name = deploy("import time\ntime.sleep(60)\ndef handler(event, context):\n    return 1\n")
 
-    response, body = _invoke(lambda_client, name)
+    response, body = invoke_json(lambda_client, name)
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"

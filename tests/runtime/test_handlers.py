@@ -5,11 +5,7 @@ import json
 import os
 
 import pytest
-
-
-def _invoke(client, name, payload=None, **kwargs):
-    response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)
-    return response, json.loads(response["Payload"].read() or b"null")
+from tests.conftest import invoke_json
 
 
 def test_context_carries_lambdas_attributes(lambda_client, deploy):
@@ -35,7 +31,7 @@ def test_context_carries_lambdas_attributes(lambda_client, deploy):
     )
     client_context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
 
-    response, body = _invoke(lambda_client, name, ClientContext=client_context)
+    response, body = invoke_json(lambda_client, name, ClientContext=client_context)
 
     assert body["function_name"] == name
     assert body["function_version"] == "$LATEST"
@@ -69,7 +65,7 @@ def test_standard_environment_variables_point_back_at_stratus(server, lambda_cli
         Environment={"Variables": {"GREETING": "hi"}},
     )
 
-    _, body = _invoke(lambda_client, name)
+    _, body = invoke_json(lambda_client, name)
 
     env = body["env"]
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == name
@@ -100,7 +96,7 @@ def test_unchanged_boto3_code_in_a_handler_talks_to_stratus(lambda_client, deplo
         """
     )
 
-    _, body = _invoke(lambda_client, name)
+    _, body = invoke_json(lambda_client, name)
 
     assert body == name
 
@@ -116,7 +112,7 @@ def test_unhandled_exception_is_reported_like_lambdas_python_runtime(lambda_clie
         """
     )
 
-    response, body = _invoke(lambda_client, name)
+    response, body = invoke_json(lambda_client, name)
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "KeyError"
@@ -132,7 +128,7 @@ def test_unserialisable_result_is_a_marshal_error(lambda_client, deploy):
     """A return value json cannot encode gives Runtime.MarshalError."""
     name = deploy("def handler(event, context):\n    return object()\n")
 
-    response, body = _invoke(lambda_client, name)
+    response, body = invoke_json(lambda_client, name)
 
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.MarshalError"
@@ -153,7 +149,7 @@ def test_init_phase_runs_once_per_environment(lambda_client, deploy):
         """
     )
 
-    results = [_invoke(lambda_client, name)[1] for _ in range(3)]
+    results = [invoke_json(lambda_client, name)[1] for _ in range(3)]
 
     assert len({r["pid"] for r in results}) == 1
     assert [r["calls"] for r in results] == [1, 2, 3]
@@ -171,7 +167,7 @@ def test_handler_in_a_subfolder(lambda_client, deploy):
         Handler="src/api/views.handle",
     )
 
-    _, body = _invoke(lambda_client, name)
+    _, body = invoke_json(lambda_client, name)
 
     assert body == "deep"
 
@@ -193,10 +189,10 @@ def test_each_environment_has_its_own_tmp(server, lambda_client, deploy):
         """
     )
 
-    first = _invoke(lambda_client, name)[1]
-    second = _invoke(lambda_client, name)[1]
+    first = invoke_json(lambda_client, name)[1]
+    second = invoke_json(lambda_client, name)[1]
     lambda_client.update_function_configuration(FunctionName=name, Description="new env")
-    third = _invoke(lambda_client, name)[1]
+    third = invoke_json(lambda_client, name)[1]
 
     assert first["existed"] is False
     assert second["existed"] is True  # same warm environment
@@ -219,6 +215,6 @@ def test_files_cannot_outgrow_ephemeral_storage(lambda_client, deploy):
         MemorySize=2048,
     )
 
-    _, body = _invoke(lambda_client, name)
+    _, body = invoke_json(lambda_client, name)
 
     assert body == "File too large"

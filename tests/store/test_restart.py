@@ -2,7 +2,7 @@
 
 import json
 
-from tests.conftest import ROLE, make_zip
+from tests.conftest import create_function
 
 from stratus.testing import serve_in_process
 
@@ -11,12 +11,8 @@ def test_functions_survive_a_restart(tmp_path):
     """A function created before a restart is listed and invokable after it."""
     data = tmp_path / "data"
     with serve_in_process(data) as first:
-        created = first.client("lambda").create_function(
-            FunctionName="kept",
-            Runtime="python3.11",
-            Role=ROLE,
-            Handler="app.handler",
-            Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 'still here'\n"})},
+        created = create_function(
+            first.client("lambda"), "kept", "def handler(e, c):\n    return 'still here'\n"
         )
 
     with serve_in_process(data) as second:
