@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stratus.errors import InvalidParameterValue, RequestTooLarge
+from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
 from stratus.functions.model import (
     CreateFunctionRequest,
     UpdateFunctionCodeRequest,
@@ -18,6 +19,7 @@ from stratus.functions.model import (
 )
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
+from stratus.functions.versions import PublishVersionRequest
 from stratus.validation import parse
 
 from .wire import json_response, read_json
@@ -131,6 +133,55 @@ async def _invoke_sync(request: Request, ref: FunctionRef, payload: bytes) -> Re
     return Response(result.payload, 200, headers, media_type="application/json")
 
 
+async def publish_version(request: Request) -> Response:
+    body = parse(PublishVersionRequest, await read_json(request))
+    config = await _service(request).publish_version(_ref(request).name, body)
+    return json_response(config.model_dump(), 201)
+
+
+async def list_versions(request: Request) -> Response:
+    found, next_marker = await _service(request).list_versions(
+        _ref(request).name,
+        request.query_params.get("Marker"),
+        _int_param(request, "MaxItems", 1, 10000),
+    )
+    body: dict[str, object] = {"Versions": [v.model_dump() for v in found]}
+    if next_marker:
+        body["NextMarker"] = next_marker
+    return json_response(body)
+
+
+async def create_alias(request: Request) -> Response:
+    body = parse(CreateAliasRequest, await read_json(request))
+    alias = await _service(request).aliases.create(_ref(request).name, body)
+    return json_response(alias.wire(), 201)
+
+
+async def get_alias(request: Request) -> Response:
+    alias = await _service(request).aliases.get(_ref(request).name, request.path_params["alias"])
+    return json_response(alias.wire())
+
+
+async def update_alias(request: Request) -> Response:
+    body = parse(UpdateAliasRequest, await read_json(request))
+    alias = await _service(request).aliases.update(
+        _ref(request).name, request.path_params["alias"], body
+    )
+    return json_response(alias.wire())
+
+
+async def delete_alias(request: Request) -> Response:
+    await _service(request).aliases.delete(_ref(request).name, request.path_params["alias"])
+    return Response(status_code=204)
+
+
+async def list_aliases(request: Request) -> Response:
+    aliases = await _service(request).aliases.list(
+        _ref(request).name, request.query_params.get("FunctionVersion")
+    )
+    return json_response({"Aliases": [a.wire() for a in aliases]})
+
+
 async def get_code(request: Request) -> Response:
     """Where GetFunction's Code.Location points: the deployment package as uploaded."""
     try:
@@ -167,5 +218,12 @@ routes = [
     Route(f"{PREFIX}/{{name}}/configuration", get_configuration, methods=["GET"]),
     Route(f"{PREFIX}/{{name}}/configuration", update_configuration, methods=["PUT"]),
     Route(f"{PREFIX}/{{name}}/code", update_code, methods=["PUT"]),
+    Route(f"{PREFIX}/{{name}}/versions", publish_version, methods=["POST"]),
+    Route(f"{PREFIX}/{{name}}/versions", list_versions, methods=["GET"]),
+    Route(f"{PREFIX}/{{name}}/aliases", create_alias, methods=["POST"]),
+    Route(f"{PREFIX}/{{name}}/aliases", list_aliases, methods=["GET"]),
+    Route(f"{PREFIX}/{{name}}/aliases/{{alias}}", get_alias, methods=["GET"]),
+    Route(f"{PREFIX}/{{name}}/aliases/{{alias}}", update_alias, methods=["PUT"]),
+    Route(f"{PREFIX}/{{name}}/aliases/{{alias}}", delete_alias, methods=["DELETE"]),
     Route("/_stratus/code/{sha:path}", get_code, methods=["GET"]),
 ]

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stratus.errors import PreconditionFailed
 from stratus.functions.names import NAME_PATTERN
 from stratus.runtime.interpreters import PYTHON_RUNTIMES
 
@@ -168,3 +169,10 @@ class FunctionConfiguration(_Shape):
     SnapStart: SnapStartSettings = Field(default_factory=SnapStartSettings)
     LoggingConfig: LoggingSettings
     RuntimeVersionConfig: RuntimeVersionSettings
+
+
+def stale_revision() -> PreconditionFailed:
+    return PreconditionFailed(
+        "The Revision Id provided does not match the latest Revision Id. Call the "
+        "GetFunction/GetAlias API to retrieve the latest Revision Id"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import random
 import sqlite3
 import time
 import uuid
@@ -21,11 +22,12 @@ from stratus.config import Settings
 from stratus.errors import (
     InvalidParameterValue,
     InvalidRequestContent,
-    PreconditionFailed,
     RequestTooLarge,
     ResourceConflict,
     ResourceNotFound,
 )
+from stratus.functions import versions
+from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
 from stratus.functions.model import (
     ENVIRONMENT_LIMIT_BYTES,
     RESERVED_VARIABLES,
@@ -36,8 +38,10 @@ from stratus.functions.model import (
     RuntimeVersionSettings,
     UpdateFunctionCodeRequest,
     UpdateFunctionConfigurationRequest,
+    stale_revision,
 )
 from stratus.functions.names import FunctionRef, function_arn
+from stratus.functions.versions import PublishVersionRequest
 from stratus.runtime.invoker import Invoker
 from stratus.runtime.spec import FunctionSpec, Invocation, InvokeResult
 from stratus.store.code import CodeStore
@@ -65,7 +69,9 @@ class FunctionService:
         self._code = code
         self.invoker = invoker
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
+        self._aliases: dict[tuple[str, str], AliasConfiguration] = {}
         self._generation = 0
+        self.aliases = Aliases(db, settings.region, settings.account_id, self._forget)
 
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
@@ -120,12 +126,14 @@ class FunctionService:
                 )
 
         await self._db.run(insert)
+        if request.Publish:
+            config = await self.publish_version(name, PublishVersionRequest())
         # The package is unpacked and checked before we answer, so the function is Active as
         # soon as it is stored; the response still shows the state AWS's does.
         return config.model_copy(update={"State": "Pending", "LastUpdateStatus": "InProgress"})
 
     async def get(self, ref: FunctionRef) -> FunctionRecord:
-        version = self._version_of(ref)
+        version = await self._resolve(ref, routed=False)
         row = await self._db.run(
             lambda conn: conn.execute(
                 "SELECT v.config, f.tags FROM versions v JOIN functions f "
@@ -182,7 +190,10 @@ class FunctionService:
         if request.DryRun:
             current = (await self.get(ref)).configuration
             return current.model_copy(update=changes)
-        return await self._update(ref, request.RevisionId, changes)
+        updated = await self._update(ref, request.RevisionId, changes)
+        if request.Publish:
+            return await self.publish_version(ref.name, PublishVersionRequest())
+        return updated
 
     async def _update(
         self, ref: FunctionRef, revision_id: str | None, changes: dict[str, object]
@@ -201,7 +212,7 @@ class FunctionService:
                     raise self._not_found(ref)
                 current = FunctionConfiguration.model_validate_json(row["config"])
                 if revision_id and revision_id != current.RevisionId:
-                    raise _stale_revision()
+                    raise stale_revision()
                 updated = FunctionConfiguration.model_validate(
                     current.model_dump()
                     | changes
@@ -216,14 +227,14 @@ class FunctionService:
         await self._db.run(write)
         self._forget(ref.name)
         updated = holder[0]
-        await self.invoker.pool.wait_retire(ref.name, keep_revision=updated.RevisionId)
+        await self.invoker.pool.wait_retire(
+            ref.name, keep_revision=updated.RevisionId, version=LATEST
+        )
         return updated.model_copy(update={"LastUpdateStatus": "InProgress"})
 
     async def delete(self, ref: FunctionRef) -> None:
-        if ref.qualifier not in (None, LATEST):
-            raise InvalidParameterValue(
-                "Deleting a single version is not supported yet; delete the whole function."
-            )
+        if ref.qualifier is not None:
+            return await self._delete_version(ref)
 
         def remove(conn: sqlite3.Connection) -> int:
             with transaction(conn):
@@ -236,26 +247,88 @@ class FunctionService:
             raise self._not_found(ref)
         await self.invoker.pool.wait_retire(ref.name)
 
+    async def _delete_version(self, ref: FunctionRef) -> None:
+        assert ref.qualifier is not None
+        deleted = await self._db.run(
+            lambda conn: versions.delete_version(conn, ref.name, ref.qualifier, self.arn(ref.name))
+        )
+        self._forget(ref.name)
+        if deleted:
+            await self.invoker.pool.wait_retire(ref.name, version=ref.qualifier)
+
+    # -- versions -----------------------------------------------------------------------
+    async def publish_version(
+        self, name: str, request: PublishVersionRequest
+    ) -> FunctionConfiguration:
+        def write(conn: sqlite3.Connection) -> FunctionConfiguration:
+            with transaction(conn):
+                row = conn.execute(
+                    "SELECT config FROM versions WHERE function_name = ? AND version = ?",
+                    (name, LATEST),
+                ).fetchone()
+                if row is None:
+                    raise self._not_found(FunctionRef(name))
+                latest = FunctionConfiguration.model_validate_json(row["config"])
+                return versions.publish(conn, latest, request, self.arn(name))
+
+        published = await self._db.run(write)
+        self._forget(name)
+        return published
+
+    async def list_versions(
+        self, name: str, marker: str | None, max_items: int | None
+    ) -> tuple[list[FunctionConfiguration], str | None]:
+        found = await self._db.run(lambda conn: versions.list_versions(conn, name))
+        if not found:
+            raise self._not_found(FunctionRef(name))
+        limit = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
+        start = int(_decode_marker(marker) or 0)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return page, _encode_marker(str(start + limit)) if more else None
+
     def code_archive(self, sha256_b64: str) -> bytes:
         return self._code.archive(base64.b64decode(sha256_b64).hex())
 
     # -- data plane ---------------------------------------------------------------------
     async def spec(self, ref: FunctionRef) -> FunctionSpec:
-        """What the invoker needs; cached, because every invoke asks and writes are rare."""
-        key = (ref.name, self._version_of(ref))
+        """What the invoker needs for the version `ref` routes to (an alias picks by weight).
+
+        Cached, because every invoke asks and writes are rare."""
+        version = await self._resolve(ref, routed=True)
+        key = (ref.name, version)
         cached = self._specs.get(key)
         if cached is not None:
             return cached
         generation = self._generation
-        spec = self._spec_of((await self.get(ref)).configuration)
+        spec = self._spec_of((await self.get(FunctionRef(ref.name, version))).configuration)
         if generation == self._generation:  # no write raced with our read
             self._specs[key] = spec
         return spec
 
+    async def _resolve(self, ref: FunctionRef, routed: bool) -> str:
+        """The version a qualifier names; for an alias, its version (or, when `routed`, the
+        version weighted routing picks for one invocation)."""
+        qualifier = ref.qualifier
+        if qualifier in (None, LATEST) or qualifier.isdigit():
+            return qualifier or LATEST
+        key = (ref.name, qualifier)
+        alias = self._aliases.get(key)
+        if alias is None:
+            generation = self._generation
+            alias = await self._db.run(lambda conn: alias_row(conn, ref.name, qualifier))
+            if alias is None:
+                raise self._not_found(ref)
+            if generation == self._generation:
+                self._aliases[key] = alias
+        return pick_version(alias, random.random()) if routed else alias.FunctionVersion
+
     def _forget(self, name: str) -> None:
+        """Drop what is cached about a function; every write calls this."""
         self._generation += 1
-        for key in [k for k in self._specs if k[0] == name]:
-            del self._specs[key]
+        for cache in (self._specs, self._aliases):
+            for key in [k for k in cache if k[0] == name]:
+                del cache[key]
 
     def _spec_of(self, config: FunctionConfiguration) -> FunctionSpec:
         environment = tuple(sorted(config.Environment.Variables.items()))
@@ -314,11 +387,6 @@ class FunctionService:
         return RuntimeVersionSettings(
             RuntimeVersionArn=f"arn:aws:lambda:{self._settings.region}::runtime:stratus-{runtime}"
         )
-
-    def _version_of(self, ref: FunctionRef) -> str:
-        if ref.qualifier in (None, LATEST):
-            return LATEST
-        return ref.qualifier
 
     def _not_found(self, ref: FunctionRef) -> ResourceNotFound:
         return ResourceNotFound(
@@ -392,13 +460,6 @@ def _decode_client_context(raw: str | None) -> dict[str, object] | None:
     if not isinstance(decoded, dict):
         raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
     return decoded
-
-
-def _stale_revision() -> PreconditionFailed:
-    return PreconditionFailed(
-        "The Revision Id provided does not match the latest Revision Id. Call the "
-        "GetFunction/GetAlias API to retrieve the latest Revision Id"
-    )
 
 
 def _timestamp() -> str:

@@ -67,9 +67,16 @@ class EnvironmentPool:
         self._busy.discard(env)
         await env.wait_kill()
 
-    async def wait_retire(self, name: str, keep_revision: str | None = None) -> None:
-        """Stop the idle environments of a function (all, or all but one revision)."""
-        for key in [k for k in self._idle if k[0] == name and k[2] != keep_revision]:
+    async def wait_retire(
+        self, name: str, keep_revision: str | None = None, version: str | None = None
+    ) -> None:
+        """Stop the idle environments of a function: all, all but one revision, or those of
+        one version."""
+        for key in [
+            k
+            for k in self._idle
+            if k[0] == name and k[2] != keep_revision and version in (None, k[1])
+        ]:
             for env in self._idle.pop(key):
                 await env.wait_kill()
 

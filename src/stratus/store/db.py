@@ -18,15 +18,22 @@ T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
-    name        TEXT PRIMARY KEY,
-    tags        TEXT NOT NULL DEFAULT '{}',
-    created     REAL NOT NULL
+    name         TEXT PRIMARY KEY,
+    tags         TEXT NOT NULL DEFAULT '{}',
+    created      REAL NOT NULL,
+    last_version INTEGER NOT NULL DEFAULT 0  -- version numbers are never reused
 );
 CREATE TABLE IF NOT EXISTS versions (
     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
     version       TEXT NOT NULL,
     config        TEXT NOT NULL,
     PRIMARY KEY (function_name, version)
+);
+CREATE TABLE IF NOT EXISTS aliases (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    PRIMARY KEY (function_name, name)
 );
 CREATE TABLE IF NOT EXISTS log_events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
