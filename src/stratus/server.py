@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from stratus.aws.app import build_app
 from stratus.config import Settings
 from stratus.functions.async_queue import AsyncInvocations
+from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.observe.logs import LogStore
 from stratus.runtime import sandbox
@@ -49,10 +50,13 @@ def create_app(settings: Settings) -> Starlette:
         invoker = Invoker(pool, settings.account_concurrency)
         functions = FunctionService(settings, db, CodeStore(data / "code"), invoker)
         events = AsyncInvocations(db, functions, settings.async_retry_delays)
+        concurrency = Concurrency(db, functions)
+        await concurrency.wait_load()
         app.state.settings = settings
         app.state.logs = logs
         app.state.functions = functions
         app.state.async_invocations = events
+        app.state.concurrency = concurrency
         app.state.isolation = {
             "limits": cage_maker.mode,
             "tmp": "private" if launcher.private_tmp else "TMPDIR",
@@ -64,6 +68,7 @@ def create_app(settings: Settings) -> Starlette:
                     tasks.create_task(logs.wait_flush_forever()),
                     tasks.create_task(pool.wait_reap_forever()),
                     tasks.create_task(events.wait_run_forever()),
+                    tasks.create_task(concurrency.wait_run_forever()),
                 ]
                 try:
                     yield

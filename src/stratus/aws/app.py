@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from stratus.errors import StratusError, UnknownOperation
 
-from . import lambda_api, logs_api
+from . import concurrency_api, lambda_api, logs_api
 from .wire import json11_error, json_response, rest_json_error
 
 log = logging.getLogger("stratus.aws")
@@ -66,6 +66,7 @@ def build_app(
 ) -> Starlette:
     routes = [
         *lambda_api.routes,
+        *concurrency_api.routes,
         Route("/", json11, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
     ]

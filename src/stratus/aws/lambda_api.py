@@ -63,6 +63,9 @@ async def get_function(request: Request) -> Response:
     }
     if record.tags:
         body["Tags"] = record.tags
+    reserved = service.invoker.concurrency.reserved(config.FunctionName)
+    if reserved is not None:
+        body["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
     return json_response(body)
 
 

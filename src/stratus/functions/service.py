@@ -98,7 +98,7 @@ class FunctionService:
             Description=request.Description,
             Timeout=request.Timeout,
             MemorySize=request.MemorySize,
-            LastModified=_timestamp(),
+            LastModified=timestamp(),
             CodeSha256=stored.sha256_b64,
             Version=LATEST,
             Environment=request.Environment,
@@ -216,7 +216,7 @@ class FunctionService:
                 updated = FunctionConfiguration.model_validate(
                     current.model_dump()
                     | changes
-                    | {"RevisionId": str(uuid.uuid4()), "LastModified": _timestamp()}
+                    | {"RevisionId": str(uuid.uuid4()), "LastModified": timestamp()}
                 )
                 conn.execute(
                     "UPDATE versions SET config = ? WHERE function_name = ? AND version = ?",
@@ -243,6 +243,7 @@ class FunctionService:
 
         deleted = await self._db.run(remove)
         self._forget(ref.name)
+        self.invoker.concurrency.set_reserved(ref.name, None)
         if not deleted:
             raise self._not_found(ref)
         await self.invoker.pool.wait_retire(ref.name)
@@ -286,6 +287,17 @@ class FunctionService:
         page = found[start : start + limit]
         more = start + limit < len(found)
         return page, _encode_marker(str(start + limit)) if more else None
+
+    async def usage(self) -> tuple[int, int]:
+        """(function count, total code size) for GetAccountSettings."""
+        return await self._db.run(
+            lambda conn: tuple(
+                conn.execute(
+                    "SELECT COUNT(DISTINCT function_name), "
+                    "COALESCE(SUM(json_extract(config, '$.CodeSize')), 0) FROM versions"
+                ).fetchone()
+            )
+        )
 
     def code_archive(self, sha256_b64: str) -> bytes:
         return self._code.archive(base64.b64decode(sha256_b64).hex())
@@ -462,7 +474,7 @@ def _decode_client_context(raw: str | None) -> dict[str, object] | None:
     return decoded
 
 
-def _timestamp() -> str:
+def timestamp() -> str:
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+0000"
 

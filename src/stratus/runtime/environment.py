@@ -61,6 +61,7 @@ class Environment:
     invocations: int = 0
     last_used: float = field(default_factory=time.monotonic)
     capture: list[str] | None = None
+    provisioned: bool = False  # kept warm by provisioned concurrency: never reaped
     _partial: bytes = b""
     _dead: bool = False
     _closed: bool = False

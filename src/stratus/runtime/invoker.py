@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from stratus.errors import Throttled
+from stratus.runtime.concurrency import ConcurrencyLimits, ConcurrencyStatistics
 from stratus.runtime.environment import Environment, Outcome
 from stratus.runtime.launcher import InitFailure
 from stratus.runtime.pool import EnvironmentPool
@@ -26,29 +26,23 @@ LOG_TAIL_BYTES = 4096
 
 @dataclass(frozen=True, slots=True)
 class InvokerStatistics:
-    running: int
     invocations: int
-    throttles: int
+    concurrency: ConcurrencyStatistics
 
 
 class Invoker:
     def __init__(self, pool: EnvironmentPool, concurrency_limit: int) -> None:
         self.pool = pool
-        self._limit = concurrency_limit
-        self._running = 0
+        self.concurrency = ConcurrencyLimits(concurrency_limit)
         self._invocations = 0
-        self._throttles = 0
 
     async def invoke(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:
-        if self._running >= self._limit:
-            self._throttles += 1
-            raise Throttled("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded")
-        self._running += 1
+        self.concurrency.enter(spec.name)  # raises Throttled
         self._invocations += 1
         try:
             return await self._wait_run(spec, invocation)
         finally:
-            self._running -= 1
+            self.concurrency.leave(spec.name)
 
     async def _wait_run(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:
         capture: list[str] | None = [] if invocation.want_log_tail else None
@@ -81,7 +75,7 @@ class Invoker:
         }
 
     def statistics(self) -> InvokerStatistics:
-        return InvokerStatistics(self._running, self._invocations, self._throttles)
+        return InvokerStatistics(self._invocations, self.concurrency.statistics())
 
 
 def _report(

@@ -73,11 +73,16 @@ class ProcessLauncher:
         return self._private_tmp
 
     async def wait_launch(
-        self, spec: FunctionSpec, capture: list[str] | None = None, request_id: str = ""
+        self,
+        spec: FunctionSpec,
+        capture: list[str] | None = None,
+        request_id: str = "",
+        init_type: str = "on-demand",
     ) -> Environment | InitFailure:
         """A new environment that has finished its init phase, or why init failed.
 
-        `request_id` is the invocation waiting for it (named in a crash report), if any."""
+        `request_id` is the invocation waiting for it (named in a crash report), if any;
+        `init_type` is AWS_LAMBDA_INITIALIZATION_TYPE (on-demand, provisioned-concurrency)."""
         env_id = uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
         tmp = self._host.work_dir / "envs" / env_id / "tmp"
@@ -87,6 +92,7 @@ class ProcessLauncher:
         read_fd, write_fd = os.pipe()
         interpreter = interpreter_for(spec.runtime)
         variables = self._variables(spec, stream, tmp, child_sock.fileno()) | cage.env
+        variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = init_type
         started = time.perf_counter()
         try:
             process = await asyncio.create_subprocess_exec(

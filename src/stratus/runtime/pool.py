@@ -85,9 +85,52 @@ class EnvironmentPool:
             await asyncio.sleep(REAP_EVERY_S)
             await self.wait_reap(time.monotonic())
 
+    async def wait_provision(self, spec: FunctionSpec, count: int) -> list[InitFailure]:
+        """Start environments until `count` provisioned ones exist for `spec`; their init
+        runs now, not on the first invoke. Returns the init failures, if any."""
+        missing = count - self.provisioned(spec.pool_key)
+        launched = await asyncio.gather(
+            *(
+                self._launcher.wait_launch(spec, init_type="provisioned-concurrency")
+                for _ in range(max(missing, 0))
+            )
+        )
+        failures = [env for env in launched if isinstance(env, InitFailure)]
+        for env in launched:
+            if isinstance(env, Environment):
+                self._launched += 1
+                env.provisioned = True
+                self._idle[spec.pool_key].append(env)
+        return failures
+
+    def provisioned(self, key: tuple[str, str, str]) -> int:
+        live = [*self._idle.get(key, ()), *(e for e in self._busy if e.spec.pool_key == key)]
+        return sum(1 for env in live if env.provisioned and env.alive)
+
+    async def wait_unprovision(self, key: tuple[str, str, str], keep: int) -> None:
+        """Down to `keep` provisioned environments; busy ones become ordinary (reapable)."""
+        extra = self.provisioned(key) - keep
+        for env in [e for e in self._idle.get(key, []) if e.provisioned][: max(extra, 0)]:
+            self._idle[key].remove(env)
+            extra -= 1
+            await env.wait_kill()
+        for env in [e for e in self._busy if e.spec.pool_key == key and e.provisioned]:
+            if extra <= 0:
+                break
+            env.provisioned = False
+            extra -= 1
+
+    def provisioned_keys(self) -> set[tuple[str, str, str]]:
+        live = [*(e for envs in self._idle.values() for e in envs), *self._busy]
+        return {env.spec.pool_key for env in live if env.provisioned}
+
     async def wait_reap(self, now: float) -> None:
         for key, envs in list(self._idle.items()):
-            expired = [e for e in envs if not e.alive or now - e.last_used > self._idle_seconds]
+            expired = [
+                e
+                for e in envs
+                if not e.alive or (not e.provisioned and now - e.last_used > self._idle_seconds)
+            ]
             for env in expired:
                 envs.remove(env)
                 await env.wait_kill()

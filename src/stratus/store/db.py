@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS functions (
     name         TEXT PRIMARY KEY,
     tags         TEXT NOT NULL DEFAULT '{}',
     created      REAL NOT NULL,
-    last_version INTEGER NOT NULL DEFAULT 0  -- version numbers are never reused
+    last_version INTEGER NOT NULL DEFAULT 0, -- version numbers are never reused
+    reserved_concurrency INTEGER             -- NULL: shares the unreserved pool
 );
 CREATE TABLE IF NOT EXISTS versions (
     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
@@ -34,6 +35,15 @@ CREATE TABLE IF NOT EXISTS aliases (
     name          TEXT NOT NULL,
     config        TEXT NOT NULL,
     PRIMARY KEY (function_name, name)
+);
+CREATE TABLE IF NOT EXISTS provisioned_concurrency (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier     TEXT NOT NULL,
+    requested     INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    status_reason TEXT,
+    last_modified TEXT NOT NULL,
+    PRIMARY KEY (function_name, qualifier)
 );
 CREATE TABLE IF NOT EXISTS log_events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
