@@ -89,3 +89,30 @@ def deploy(lambda_client: Any) -> Iterator[Callable[..., str]]:
     for name in created:
         with contextlib.suppress(lambda_client.exceptions.ResourceNotFoundException):
             lambda_client.delete_function(FunctionName=name)
+
+
+@pytest.fixture
+def deploy_custom(lambda_client: Any) -> Iterator[Callable[..., str]]:
+    """Create a custom-runtime (provided.al2023) function from {path: source}; files whose
+    source starts with #! are executable. Returns its name; deleted after the test."""
+    created: list[str] = []
+
+    def create(files: dict[str, str], **config: Any) -> str:
+        name = config.pop("FunctionName", None) or f"custom-{next(_names)}"
+        scripts = [path for path, source in files.items() if textwrap.dedent(source)[:2] == "#!"]
+        modes = dict.fromkeys(scripts, 0o755)
+        modes |= config.pop("Modes", {})
+        lambda_client.create_function(
+            FunctionName=name,
+            Runtime=config.pop("Runtime", "provided.al2023"),
+            Role=ROLE,
+            Code={"ZipFile": make_zip(files, modes)},
+            **config,
+        )
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        with contextlib.suppress(lambda_client.exceptions.ResourceNotFoundException):
+            lambda_client.delete_function(FunctionName=name)

@@ -34,6 +34,9 @@ class Settings:
     async_retry_delays: tuple[float, ...] = DEFAULT_ASYNC_RETRY_DELAYS
     # Where handlers' boto3 clients are pointed (AWS_ENDPOINT_URL); defaults to this server.
     public_url: str | None = None
+    # A Stratus extension: start $LATEST from snapshots too (per function: the tag
+    # stratus:snapshot-latest=true), so local development gets millisecond starts.
+    snapshot_latest: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -57,6 +60,7 @@ class Settings:
             "account_concurrency": int,
             "async_retry_delays": _parse_delays,
             "public_url": str,
+            "snapshot_latest": _parse_bool,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")
@@ -67,6 +71,14 @@ class Settings:
                     raise ValueError(f"STRATUS_{name.upper()}={raw!r} is not valid: {exc}") from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
+
+
+def _parse_bool(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
 
 
 def _parse_delays(raw: str) -> tuple[float, ...]:

@@ -27,6 +27,7 @@ from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker
 from stratus.runtime.launcher import HostContext, ProcessLauncher
 from stratus.runtime.pool import EnvironmentPool
+from stratus.runtime.zygote import SnapshotLauncher
 from stratus.store.code import CodeStore
 from stratus.store.db import Database
 
@@ -46,12 +47,13 @@ def create_app(settings: Settings) -> Starlette:
             cage_maker,
             emit_log=lambda group, stream, line: logs.emit(group, stream, line),
         )
-        pool = EnvironmentPool(launcher, settings.idle_seconds)
+        pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
         invoker = Invoker(pool, settings.account_concurrency)
         functions = FunctionService(settings, db, CodeStore(data / "code"), invoker)
         events = AsyncInvocations(db, functions, settings.async_retry_delays)
         concurrency = Concurrency(db, functions)
         await concurrency.wait_load()
+        await functions.prepare_snapshots()
         app.state.settings = settings
         app.state.logs = logs
         app.state.functions = functions

@@ -6,9 +6,11 @@ Member must have value greater than or equal to 128
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import pydantic
+import pydantic_core
 
 from stratus.errors import InvalidRequestContent, Validation
 
@@ -22,6 +24,22 @@ def parse(model: type[M], data: object) -> M:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise Validation(describe(exc)) from exc
+
+
+def aws_pattern(pattern: str) -> pydantic.AfterValidator:
+    """A string constraint AWS style: the whole value must match, and a failure reports AWS's
+    pattern text. (pydantic's own `pattern` searches, which a pattern like `$|arn:...` always
+    passes.)"""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise pydantic_core.PydanticCustomError(
+                "string_pattern_mismatch", "String should match pattern", {"pattern": pattern}
+            )
+        return value
+
+    return pydantic.AfterValidator(check)
 
 
 def describe(exc: pydantic.ValidationError) -> str:

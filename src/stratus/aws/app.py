@@ -18,7 +18,14 @@ from starlette.routing import Route
 
 from stratus.errors import StratusError, UnknownOperation
 
-from . import concurrency_api, lambda_api, logs_api
+from . import (
+    concurrency_api,
+    event_config_api,
+    lambda_api,
+    layers_api,
+    logs_api,
+    streaming_api,
+)
 from .wire import json11_error, json_response, rest_json_error
 
 log = logging.getLogger("stratus.aws")
@@ -66,7 +73,10 @@ def build_app(
 ) -> Starlette:
     routes = [
         *lambda_api.routes,
+        *streaming_api.routes,
         *concurrency_api.routes,
+        *event_config_api.routes,
+        *layers_api.routes,
         Route("/", json11, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
     ]

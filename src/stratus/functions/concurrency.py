@@ -145,7 +145,15 @@ class Concurrency:
                 "Provisioned Concurrency Configs cannot be applied to unpublished function "
                 "versions."
             )
-        version = (await self._functions.get(ref)).configuration.Version  # must exist
+        target = (await self._functions.get(ref)).configuration  # must exist
+        version = target.Version
+        if target.SnapStart.OptimizationStatus == "On":
+            log.warning(
+                "%s:%s uses SnapStart; AWS does not allow provisioned concurrency with it "
+                "(Stratus starts the provisioned environments from the snapshot)",
+                ref.name,
+                qualifier,
+            )
         names = await self._functions.aliases.list(ref.name, None)
         alias_versions = {a.Name: a.FunctionVersion for a in names}
         reserved = self._limits.reserved(ref.name)

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.errors import PreconditionFailed
 from stratus.functions.names import NAME_PATTERN
+from stratus.runtime.custom import CUSTOM_RUNTIMES
 from stratus.runtime.interpreters import PYTHON_RUNTIMES
+from stratus.validation import aws_pattern
 
 RuntimeName = Literal[
     "python3.9",
@@ -21,8 +23,10 @@ RuntimeName = Literal[
     "python3.12",
     "python3.13",
     "python3.14",
+    "provided.al2023",  # OS-only runtimes: the package's own bootstrap (runtime/custom.py)
+    "provided.al2",
 ]
-assert set(RuntimeName.__args__) == set(PYTHON_RUNTIMES)  # type: ignore[attr-defined]
+assert set(RuntimeName.__args__) == {*PYTHON_RUNTIMES, *CUSTOM_RUNTIMES}  # type: ignore[attr-defined]
 
 ROLE_PATTERN = r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
 HANDLER_PATTERN = r"^[^\s]+$"
@@ -63,6 +67,10 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class SnapStartRequest(_Shape):
+    ApplyOn: Literal["PublishedVersions", "None"]
+
+
 class EnvironmentSettings(_Shape):
     Variables: dict[str, str] = Field(default_factory=dict)
 
@@ -73,6 +81,16 @@ class StorageSettings(_Shape):
 
 class TracingSettings(_Shape):
     Mode: Literal["Active", "PassThrough"] = "PassThrough"
+
+
+# AWS's ResourceArn constraint; "" removes the dead-letter queue.
+DEAD_LETTER_PATTERN = r"(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"
+
+
+class DeadLetterSettings(_Shape):
+    # Where discarded async events go (functions/async_queue.py); functions/destinations.py
+    # says which kinds of target Stratus serves.
+    TargetArn: Annotated[str, aws_pattern(DEAD_LETTER_PATTERN)] | None = None
 
 
 class CodeSource(_Shape):
@@ -96,11 +114,14 @@ class CreateFunctionRequest(_Shape):
     Environment: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
     EphemeralStorage: StorageSettings = Field(default_factory=StorageSettings)
     TracingConfig: TracingSettings = Field(default_factory=TracingSettings)
+    DeadLetterConfig: DeadLetterSettings | None = None
     Architectures: Annotated[
         list[Literal["x86_64", "arm64"]], Field(min_length=1, max_length=1)
     ] = ["x86_64"]
     PackageType: Literal["Zip", "Image"] = "Zip"
     Tags: dict[str, str] = Field(default_factory=dict)
+    Layers: list[str] | None = None  # layer version ARNs, checked by functions/layers.py
+    SnapStart: SnapStartRequest | None = None
 
 
 class UpdateFunctionConfigurationRequest(_Shape):
@@ -113,7 +134,10 @@ class UpdateFunctionConfigurationRequest(_Shape):
     Environment: EnvironmentSettings | None = None
     EphemeralStorage: StorageSettings | None = None
     TracingConfig: TracingSettings | None = None
+    DeadLetterConfig: DeadLetterSettings | None = None
     RevisionId: str | None = None
+    Layers: list[str] | None = None  # layer version ARNs, checked by functions/layers.py
+    SnapStart: SnapStartRequest | None = None
 
 
 class UpdateFunctionCodeRequest(_Shape):
@@ -143,6 +167,13 @@ class RuntimeVersionSettings(_Shape):
     RuntimeVersionArn: str
 
 
+class LayerReference(_Shape):
+    """A layer version as a function's configuration lists it."""
+
+    Arn: str
+    CodeSize: int
+
+
 class FunctionConfiguration(_Shape):
     """GetFunctionConfiguration's response, field for field."""
 
@@ -150,7 +181,8 @@ class FunctionConfiguration(_Shape):
     FunctionArn: str
     Runtime: str
     Role: str
-    Handler: str
+    # Optional for OS-only runtimes (provided.*), and then left out, as AWS does.
+    Handler: str | None = Field(default=None, exclude_if=lambda handler: handler is None)
     CodeSize: int
     Description: str
     Timeout: int
@@ -160,6 +192,10 @@ class FunctionConfiguration(_Shape):
     Version: str
     Environment: EnvironmentSettings
     TracingConfig: TracingSettings
+    # Shown only when set, as AWS does.
+    DeadLetterConfig: DeadLetterSettings | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
     RevisionId: str
     State: str = "Active"
     LastUpdateStatus: str = "Successful"
@@ -169,6 +205,8 @@ class FunctionConfiguration(_Shape):
     SnapStart: SnapStartSettings = Field(default_factory=SnapStartSettings)
     LoggingConfig: LoggingSettings
     RuntimeVersionConfig: RuntimeVersionSettings
+    # Left out for a function without layers, as AWS does.
+    Layers: list[LayerReference] = Field(default_factory=list, exclude_if=lambda layers: not layers)
 
 
 def stale_revision() -> PreconditionFailed:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
+import logging
 import random
 import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import orjson
@@ -28,30 +31,41 @@ from stratus.errors import (
 )
 from stratus.functions import versions
 from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
+from stratus.functions.destinations import Destinations
+from stratus.functions.event_config import EventInvokeConfigs
+from stratus.functions.layers import Layers
 from stratus.functions.model import (
     ENVIRONMENT_LIMIT_BYTES,
     RESERVED_VARIABLES,
     CreateFunctionRequest,
+    DeadLetterSettings,
     EnvironmentSettings,
     FunctionConfiguration,
     LoggingSettings,
     RuntimeVersionSettings,
+    SnapStartSettings,
     UpdateFunctionCodeRequest,
     UpdateFunctionConfigurationRequest,
     stale_revision,
 )
 from stratus.functions.names import FunctionRef, function_arn
 from stratus.functions.versions import PublishVersionRequest
+from stratus.runtime.custom import is_custom
 from stratus.runtime.invoker import Invoker
 from stratus.runtime.spec import FunctionSpec, Invocation, InvokeResult
+from stratus.runtime.streaming import ResponseStream
 from stratus.store.code import CodeStore
 from stratus.store.db import Database, transaction
 
 LATEST = "$LATEST"
+# The tag that opts one function's $LATEST into snapshots (a Stratus extension).
+SNAPSHOT_LATEST_TAG = "stratus:snapshot-latest"
 # Invoke payload limits: 6 MB synchronous, 1 MB asynchronous (both request and response).
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 LIST_PAGE_LIMIT = 50
+
+log = logging.getLogger("stratus.functions")
 
 InvocationType = Literal["RequestResponse", "Event", "DryRun"]
 
@@ -72,6 +86,12 @@ class FunctionService:
         self._aliases: dict[tuple[str, str], AliasConfiguration] = {}
         self._generation = 0
         self.aliases = Aliases(db, settings.region, settings.account_id, self._forget)
+        # Target kinds are registered by whoever delivers to them (async_queue.py: lambda).
+        self.destinations = Destinations(db)
+        self.event_configs = EventInvokeConfigs(
+            db, settings.region, settings.account_id, self.destinations
+        )
+        self.layers = Layers(settings, db, code)
 
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
@@ -79,14 +99,16 @@ class FunctionService:
             raise InvalidParameterValue(
                 "PackageType Image is not supported by Stratus yet; deploy a Zip package."
             )
-        if not request.Runtime or not request.Handler:
+        if not request.Runtime or (not request.Handler and not is_custom(request.Runtime)):
             raise InvalidParameterValue(
                 "Runtime and Handler are mandatory parameters for functions created with "
                 "deployment packages."
             )
         _check_environment(request.Environment)
+        dead_letter = await self._dead_letter(request.FunctionName, request.DeadLetterConfig)
         archive = _zip_bytes(request.Code.ZipFile, request.Code.S3Bucket)
         stored = await asyncio.to_thread(self._code.put, archive)
+        layers = await self.layers.references(request.Layers or [], stored.sha256_b64)
         name = request.FunctionName
         config = FunctionConfiguration(
             FunctionName=name,
@@ -103,12 +125,18 @@ class FunctionService:
             Version=LATEST,
             Environment=request.Environment,
             TracingConfig=request.TracingConfig,
+            DeadLetterConfig=dead_letter,
             RevisionId=str(uuid.uuid4()),
             Architectures=list(request.Architectures),
             EphemeralStorage=request.EphemeralStorage,
             LoggingConfig=LoggingSettings(LogGroup=f"/aws/lambda/{name}"),
             RuntimeVersionConfig=self._runtime_version(request.Runtime),
+            Layers=layers,
+            SnapStart=SnapStartSettings(
+                ApplyOn=request.SnapStart.ApplyOn if request.SnapStart else "None"
+            ),
         )
+        _warn_about_aws_snapstart_rules(config)
         tags = orjson.dumps(request.Tags).decode()
 
         def insert(conn: sqlite3.Connection) -> None:
@@ -173,6 +201,16 @@ class FunctionService:
         changes = request.model_dump(exclude_none=True, exclude={"RevisionId"})
         if "Runtime" in changes:
             changes["RuntimeVersionConfig"] = self._runtime_version(changes["Runtime"])
+        if request.SnapStart is not None:
+            snapstart = {"ApplyOn": request.SnapStart.ApplyOn, "OptimizationStatus": "Off"}
+            changes["SnapStart"] = snapstart
+        if request.Layers is not None:
+            code_sha256 = (await self.get(ref)).configuration.CodeSha256
+            layers = await self.layers.references(request.Layers, code_sha256)
+            changes["Layers"] = [layer.model_dump() for layer in layers]
+        if request.DeadLetterConfig is not None:
+            dead_letter = await self._dead_letter(ref.name, request.DeadLetterConfig)
+            changes["DeadLetterConfig"] = dead_letter.model_dump() if dead_letter else None
         return await self._update(ref, request.RevisionId, changes)
 
     async def update_code(
@@ -187,8 +225,9 @@ class FunctionService:
         changes: dict[str, object] = {"CodeSha256": stored.sha256_b64, "CodeSize": stored.size}
         if request.Architectures:
             changes["Architectures"] = request.Architectures
+        current = (await self.get(ref)).configuration
+        await self.layers.check_size(current.Layers, stored.sha256_b64)
         if request.DryRun:
-            current = (await self.get(ref)).configuration
             return current.model_copy(update=changes)
         updated = await self._update(ref, request.RevisionId, changes)
         if request.Publish:
@@ -274,6 +313,11 @@ class FunctionService:
 
         published = await self._db.run(write)
         self._forget(name)
+        if published.SnapStart.OptimizationStatus == "On":
+            _warn_about_aws_snapstart_rules(published)
+            self.invoker.pool.prepare(await self.spec(FunctionRef(name, published.Version)))
+            # As on AWS, a SnapStart version reads Pending until its snapshot is taken.
+            return published.model_copy(update={"State": "Pending"})
         return published
 
     async def list_versions(
@@ -313,7 +357,10 @@ class FunctionService:
         if cached is not None:
             return cached
         generation = self._generation
-        spec = self._spec_of((await self.get(FunctionRef(ref.name, version))).configuration)
+        record = await self.get(FunctionRef(ref.name, version))
+        config = record.configuration
+        spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
+        spec = dataclasses.replace(spec, snapshot=self._snapshots(record))
         if generation == self._generation:  # no write raced with our read
             self._specs[key] = spec
         return spec
@@ -342,7 +389,29 @@ class FunctionService:
             for key in [k for k in cache if k[0] == name]:
                 del cache[key]
 
-    def _spec_of(self, config: FunctionConfiguration) -> FunctionSpec:
+    def _snapshots(self, record: FunctionRecord) -> bool:
+        """SnapStart on published versions; on $LATEST only as Stratus's opt-in extension."""
+        config = record.configuration
+        if is_custom(config.Runtime):
+            return False  # a custom runtime's bootstrap cannot be snapshotted (nor on AWS)
+        if config.Version != LATEST:
+            return config.SnapStart.OptimizationStatus == "On"
+        opted_in = record.tags.get(SNAPSHOT_LATEST_TAG, "").lower() == "true"
+        return self._settings.snapshot_latest or opted_in
+
+    async def prepare_snapshots(self) -> None:
+        """At start-up: take the snapshots of every SnapStart version again (they do not
+        outlive the server), so the first invoke after a restart is fast too."""
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT function_name, version FROM versions WHERE "
+                "json_extract(config, '$.SnapStart.OptimizationStatus') = 'On'"
+            ).fetchall()
+        )
+        for name, version in rows:
+            self.invoker.pool.prepare(await self.spec(FunctionRef(name, version)))
+
+    def _spec_of(self, config: FunctionConfiguration, layers_dir: Path | None) -> FunctionSpec:
         environment = tuple(sorted(config.Environment.Variables.items()))
         return FunctionSpec(
             name=config.FunctionName,
@@ -350,12 +419,13 @@ class FunctionService:
             revision=config.RevisionId,
             arn=config.FunctionArn,
             runtime=config.Runtime,
-            handler=config.Handler,
+            handler=config.Handler or "",
             code_dir=self._code.get(base64.b64decode(config.CodeSha256).hex()).root,
             memory_mb=config.MemorySize,
             timeout_s=config.Timeout,
             ephemeral_mb=config.EphemeralStorage.Size,
             environment=environment,
+            layers_dir=layers_dir,
         )
 
     async def invoke(
@@ -366,8 +436,10 @@ class FunctionService:
         client_context: str | None = None,
         want_log_tail: bool = False,
         request_id: str | None = None,
+        stream: ResponseStream | None = None,
     ) -> InvokeResult:
-        """A synchronous (RequestResponse) invocation."""
+        """A synchronous (RequestResponse) invocation; with a `stream`, a runtime that
+        streams its response writes it there as it goes (InvokeWithResponseStream)."""
         check_payload(payload, SYNC_PAYLOAD_LIMIT)
         spec = await self.spec(ref)
         invocation = Invocation(
@@ -378,6 +450,7 @@ class FunctionService:
             ),
             client_context=_decode_client_context(client_context),
             want_log_tail=want_log_tail,
+            stream=stream,
         )
         result = await self.invoker.invoke(spec, invocation)
         if len(result.payload) > SYNC_PAYLOAD_LIMIT:
@@ -395,6 +468,15 @@ class FunctionService:
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return function_arn(self._settings.region, self._settings.account_id, name, qualifier)
 
+    async def _dead_letter(
+        self, name: str, settings: DeadLetterSettings | None
+    ) -> DeadLetterSettings | None:
+        """A dead-letter queue Stratus can deliver to, or None (an empty TargetArn removes it)."""
+        if settings is None or not settings.TargetArn:
+            return None
+        await self.destinations.wait_check(settings.TargetArn, name, dead_letter=True)
+        return settings
+
     def _runtime_version(self, runtime: str) -> RuntimeVersionSettings:
         return RuntimeVersionSettings(
             RuntimeVersionArn=f"arn:aws:lambda:{self._settings.region}::runtime:stratus-{runtime}"
@@ -403,6 +485,23 @@ class FunctionService:
     def _not_found(self, ref: FunctionRef) -> ResourceNotFound:
         return ResourceNotFound(
             f"Function not found: {self.arn(ref.name, ref.qualifier)}", Type="User"
+        )
+
+
+def _warn_about_aws_snapstart_rules(config: FunctionConfiguration) -> None:
+    """Stratus snapshots every Python runtime; AWS does not. Say so, so an app that works
+    here is not surprised in the cloud."""
+    if config.SnapStart.ApplyOn != "PublishedVersions":
+        return
+    minor = int(config.Runtime.removeprefix("python3.")) if config.Runtime.startswith(
+        "python3."
+    ) else 99
+    if minor < 12:
+        log.warning(
+            "%s: AWS Lambda supports SnapStart for Python from python3.12; %s works on Stratus "
+            "but CreateFunction/PublishVersion would fail on AWS",
+            config.FunctionName,
+            config.Runtime,
         )
 
 

@@ -73,6 +73,9 @@ def publish(
             "Description": latest.Description
             if request.Description is None
             else request.Description,
+            "SnapStart": latest.SnapStart.model_copy(
+                update={"OptimizationStatus": "On" if _snapstart(latest) else "Off"}
+            ),
         }
     )
     conn.execute(
@@ -118,6 +121,10 @@ def delete_version(conn: sqlite3.Connection, name: str, version: str, arn: str) 
     return conn.execute(
         "DELETE FROM versions WHERE function_name = ? AND version = ?", (name, version)
     ).rowcount
+
+
+def _snapstart(config: FunctionConfiguration) -> bool:
+    return config.SnapStart.ApplyOn == "PublishedVersions"
 
 
 def _essence(config: FunctionConfiguration) -> dict[str, object]:

@@ -21,6 +21,7 @@ import orjson
 
 from stratus.runtime.sandbox import Cage
 from stratus.runtime.spec import FunctionSpec
+from stratus.runtime.streaming import ResponseStream
 
 FRAME = struct.Struct(">II")
 # Go-style names, because Lambda's error messages use them ("signal: killed").
@@ -126,7 +127,12 @@ class Environment:
         self.writer.write(FRAME.pack(len(raw), len(body)) + raw + body)
 
     async def wait_invoke(
-        self, request_id: str, payload: bytes, header: dict[str, object], timeout_s: float
+        self,
+        request_id: str,
+        payload: bytes,
+        header: dict[str, object],
+        timeout_s: float,
+        stream: ResponseStream | None = None,  # unused: this runtime answers buffered
     ) -> Outcome:
         self.invocations += 1
         self.send({"type": "invoke", "request_id": request_id, **header}, payload)

@@ -35,7 +35,11 @@ class Interpreter:
 @cache
 def interpreter_for(runtime: str) -> Interpreter:
     version = runtime.removeprefix("python")
-    if version == f"{sys.version_info.major}.{sys.version_info.minor}":
+    # OS-only runtimes (provided.*) bring their own bootstrap; the server's Python only runs
+    # the wrapper that enters the sandbox first (runtime/custom.py).
+    if not runtime.startswith("python") or version == (
+        f"{sys.version_info.major}.{sys.version_info.minor}"
+    ):
         return Interpreter(runtime, sys.executable, exact=True)
     found = _from_pyenv(version) or _from_path(version)
     if found:

@@ -53,7 +53,11 @@ class Invoker:
         env.log(f"START RequestId: {rid} Version: {spec.version}")
         started = time.perf_counter()
         outcome = await env.wait_invoke(
-            rid, invocation.payload, self._header(spec, invocation), float(spec.timeout_s)
+            rid,
+            invocation.payload,
+            self._header(spec, invocation),
+            float(spec.timeout_s),
+            invocation.stream,
         )
         duration_ms = (time.perf_counter() - started) * 1000
         env.log(f"END RequestId: {rid}")

@@ -22,7 +22,7 @@ import orjson
 
 from stratus.runtime.environment import Environment
 from stratus.runtime.interpreters import interpreter_for
-from stratus.runtime.sandbox import Limits, Sandbox
+from stratus.runtime.sandbox import Cage, Limits, Sandbox
 from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
@@ -58,15 +58,16 @@ class ProcessLauncher:
         sandbox: Sandbox,
         emit_log: Callable[[str, str, str], None],  # (group, stream, line)
     ) -> None:
-        self._host = host
-        self._sandbox = sandbox
-        self._emit_log = emit_log
+        self.host = host
+        self.sandbox = sandbox
+        self.emit_log = emit_log
         self._sdk_dir = _link_sdk(host.work_dir / "sdk")
         # A copy inside the data directory: environments never depend on the source tree.
         self._runtime_dir = host.work_dir / "runtime"
         shutil.copytree(RUNTIME_SOURCE, self._runtime_dir, dirs_exist_ok=True)
         self._private_tmp = _private_tmp_possible(host.work_dir, self._sdk_dir)
         self._warned_tmp = False
+        self._opt_mount = self._private_tmp and _opt_mount_possible(host.work_dir, self._sdk_dir)
 
     @property
     def private_tmp(self) -> bool:
@@ -83,17 +84,40 @@ class ProcessLauncher:
 
         `request_id` is the invocation waiting for it (named in a crash report), if any;
         `init_type` is AWS_LAMBDA_INITIALIZATION_TYPE (on-demand, provisioned-concurrency)."""
+        if spec.runtime.startswith("provided"):
+            # Imported here: custom.py builds on this module (InitFailure, variables).
+            from stratus.runtime.custom import wait_launch_custom
+
+            return await wait_launch_custom(self, spec, capture, request_id, init_type)
         env_id = uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
-        tmp = self._host.work_dir / "envs" / env_id / "tmp"
+        tmp = self.host.work_dir / "envs" / env_id / "tmp"
         tmp.mkdir(parents=True)
-        cage = self._sandbox.cage(env_id, Limits(memory_bytes=spec.memory_mb * 1024 * 1024))
+        cage = self.sandbox.cage(env_id, Limits(memory_bytes=spec.memory_mb * 1024 * 1024))
         parent_sock, child_sock = socket.socketpair()
-        read_fd, write_fd = os.pipe()
-        interpreter = interpreter_for(spec.runtime)
-        variables = self._variables(spec, stream, tmp, child_sock.fileno()) | cage.env
+        variables = self.variables(spec, stream, tmp, child_sock.fileno()) | cage.env
         variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = init_type
         started = time.perf_counter()
+        env = await self.wait_spawn(
+            spec, env_id, stream, variables, parent_sock, child_sock, cage, tmp, capture
+        )
+        return await self._wait_init(env, started, request_id)
+
+    async def wait_spawn(
+        self,
+        spec: FunctionSpec,
+        env_id: str,
+        stream: str,
+        variables: dict[str, str],
+        parent_sock: socket.socket,
+        child_sock: socket.socket,
+        cage: Cage,
+        tmp: Path,
+        capture: list[str] | None = None,
+    ) -> Environment:
+        """Start the runtime process (its init phase begins at once) and watch its output."""
+        interpreter = interpreter_for(spec.runtime)
+        read_fd, write_fd = os.pipe()
         try:
             process = await asyncio.create_subprocess_exec(
                 interpreter.path,
@@ -122,7 +146,7 @@ class ProcessLauncher:
             writer,
             read_fd,
             cage,
-            emit_log=lambda s, line: self._emit_log(group, s, line),
+            emit_log=lambda s, line: self.emit_log(group, s, line),
             on_exit=lambda e: shutil.rmtree(tmp.parent, ignore_errors=True),
             capture=capture,
         )
@@ -130,9 +154,14 @@ class ProcessLauncher:
         version = f"python:{spec.runtime.removeprefix('python')}.stratus"
         env.log(
             f"INIT_START Runtime Version: {version}\tRuntime Version ARN: "
-            f"arn:aws:lambda:{self._host.region}::runtime:stratus-{spec.runtime}"
+            f"arn:aws:lambda:{self.host.region}::runtime:stratus-{spec.runtime}"
         )
-        return await self._wait_init(env, started, request_id)
+        return env
+
+    async def wait_retire(
+        self, name: str, keep_revision: str | None = None, version: str | None = None
+    ) -> None:
+        """Nothing outlives its environments here (the snapshot launcher keeps holders)."""
 
     async def _wait_init(
         self, env: Environment, started: float, request_id: str
@@ -160,18 +189,20 @@ class ProcessLauncher:
             log.warning("could not mount a private /tmp for environments; they get TMPDIR only")
         return env
 
-    def _variables(self, spec: FunctionSpec, stream: str, tmp: Path, fd: int) -> dict[str, str]:
+    def variables(self, spec: FunctionSpec, stream: str, tmp: Path, fd: int) -> dict[str, str]:
         interpreter = interpreter_for(spec.runtime)
-        host = self._host
+        host = self.host
         sdk_path = "" if interpreter.is_server_python else str(self._sdk_dir)
         private_tmp = {"STRATUS_PRIVATE_TMP": str(tmp)} if self._private_tmp else {}
+        opt = self._opt(spec)
         return private_tmp | {
-            "PATH": f"{Path(interpreter.path).parent}:/usr/local/bin:/usr/bin:/bin:/opt/bin",
+            "PATH": f"{Path(interpreter.path).parent}:/usr/local/bin:/usr/bin:/bin:{opt}/bin",
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "TMPDIR": "/tmp" if self._private_tmp else str(tmp),
             "PYTHONPYCACHEPREFIX": str(host.work_dir / "pycache" / spec.runtime),
             "AWS_ENDPOINT_URL": host.endpoint_url,
+            **self._layer_variables(spec, opt),
             **dict(spec.environment),
             "_HANDLER": spec.handler,
             "LAMBDA_TASK_ROOT": str(spec.code_dir),
@@ -193,6 +224,49 @@ class ProcessLauncher:
             "STRATUS_SDK_PATH": sdk_path,
             "STRATUS_EPHEMERAL_BYTES": str(spec.ephemeral_mb * 1024 * 1024),
         }
+
+    def _opt(self, spec: FunctionSpec) -> str:
+        """Where the environment sees its layers: at /opt, bound there in its mount namespace,
+        or else at the merged directory's real path. The one answer to "where is /opt"."""
+        if spec.layers_dir is None:
+            return "/opt"
+        needed = (interpreter_for(spec.runtime).path, spec.code_dir)
+        if self._opt_mount and not any(_under("/opt", path) for path in needed):
+            return "/opt"
+        return str(spec.layers_dir)
+
+    def _layer_variables(self, spec: FunctionSpec, opt: str) -> dict[str, str]:
+        """Tell the bootstrap where layers are (and what to bind at /opt); libraries in lib/."""
+        if spec.layers_dir is None:
+            return {}
+        variables = {"STRATUS_OPT": opt, "LD_LIBRARY_PATH": f"{opt}/lib"}
+        if opt == "/opt":
+            # Every layer set has the same paths at /opt, so its bytecode is cached apart:
+            # a stale .pyc of another set could otherwise pass the mtime and size check.
+            pycache = self.host.work_dir / "pycache" / spec.runtime / spec.layers_dir.name
+            variables |= {
+                "STRATUS_OPT_SOURCE": str(spec.layers_dir),
+                "PYTHONPYCACHEPREFIX": str(pycache),
+            }
+        return variables
+
+
+def _opt_mount_possible(*paths: Path) -> bool:
+    """Layers are bound over /opt in the namespace the private /tmp makes; that hides the
+    host's /opt, so /opt must exist and nothing environments need may lie under it."""
+    needed = [*paths, Path(sys.prefix), Path(sys.executable), *map(Path, _sdk_sources())]
+    under_opt = [path for path in needed if _under("/opt", path)]
+    if not Path("/opt").is_dir() or under_opt:
+        log.warning(
+            "layers cannot be mounted at /opt (%s); environments find them at their real path",
+            f"{under_opt[0]} is under /opt" if under_opt else "/opt does not exist",
+        )
+        return False
+    return True
+
+
+def _under(root: str, path: Path | str) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(root)
 
 
 def _private_tmp_possible(*paths: Path) -> bool:

@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from stratus.runtime.environment import Environment
-from stratus.runtime.launcher import InitFailure, ProcessLauncher
+from stratus.runtime.launcher import InitFailure
 from stratus.runtime.spec import FunctionSpec
+from stratus.runtime.zygote import SnapshotLauncher
 
 REAP_EVERY_S = 1.0
 
@@ -29,7 +30,7 @@ class PoolStatistics:
 
 
 class EnvironmentPool:
-    def __init__(self, launcher: ProcessLauncher, idle_seconds: float) -> None:
+    def __init__(self, launcher: SnapshotLauncher, idle_seconds: float) -> None:
         self._launcher = launcher
         self._idle_seconds = idle_seconds
         self._idle: dict[tuple[str, str, str], list[Environment]] = defaultdict(list)
@@ -79,6 +80,11 @@ class EnvironmentPool:
         ]:
             for env in self._idle.pop(key):
                 await env.wait_kill()
+        await self._launcher.wait_retire(name, keep_revision, version)
+
+    def prepare(self, spec: FunctionSpec) -> None:
+        """Get ready to start environments of `spec` fast (take its snapshot now)."""
+        self._launcher.prepare(spec)
 
     async def wait_reap_forever(self) -> None:
         while True:
@@ -142,6 +148,7 @@ class EnvironmentPool:
         self._idle.clear()
         self._busy.clear()
         await asyncio.gather(*(env.wait_kill() for env in everything))
+        await self._launcher.wait_close()
 
     def statistics(self) -> PoolStatistics:
         idle = sum(len(envs) for envs in self._idle.values())

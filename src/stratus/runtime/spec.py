@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stratus.runtime.streaming import ResponseStream
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,8 @@ class FunctionSpec:
     timeout_s: int
     ephemeral_mb: int
     environment: tuple[tuple[str, str], ...] = ()
+    layers_dir: Path | None = None  # the function's layers, merged in order; seen at /opt
+    snapshot: bool = False  # start environments from a snapshot (SnapStart)
 
     @property
     def pool_key(self) -> tuple[str, str, str]:
@@ -42,6 +48,8 @@ class Invocation:
     invoked_arn: str
     client_context: dict[str, object] | None = None
     want_log_tail: bool = False
+    # InvokeWithResponseStream's receiver, for runtimes that stream (streaming.py).
+    stream: ResponseStream | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,11 @@ class CodeStore:
     def archive(self, sha256_hex: str) -> bytes:
         return (self.root / f"{sha256_hex}.zip").read_bytes()
 
+    def unzipped_size(self, sha256_hex: str) -> int:
+        """Bytes the archive unzips to (its central directory says; it was checked on put)."""
+        with zipfile.ZipFile(self.root / f"{sha256_hex}.zip") as bundle:
+            return sum(member.file_size for member in bundle.infolist())
+
     def _extract(self, archive: bytes, tree: Path) -> None:
         try:
             bundle = zipfile.ZipFile(io.BytesIO(archive))

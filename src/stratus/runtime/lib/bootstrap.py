@@ -38,6 +38,7 @@ FRAME = struct.Struct(">II")
 PR_SET_PDEATHSIG = 1
 CLONE_NEWNS = 0x00020000
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+MS_RDONLY, MS_REMOUNT = 0x1, 0x20
 LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 
 _request_id = ""
@@ -56,7 +57,16 @@ def main():
         _send(control, {"type": "init_error"}, _dumps(error))
         sys.exit(1)
     init_ms = (time.perf_counter() - started) * 1000
+    if os.environ.pop("STRATUS_ZYGOTE", ""):
+        import snapshot_zygote
+
+        snapshot_zygote.hold(sys.modules[__name__], control, handler, init_ms)
     _send(control, {"type": "ready", "init_ms": init_ms, "private_tmp": private_tmp}, b"")
+    serve(control, handler)
+
+
+def serve(control, handler):
+    """Answer invoke frames, one at a time, until the supervisor closes the socket."""
     while True:
         frame = _receive(control)
         if frame is None:
@@ -96,7 +106,9 @@ def _enter_sandbox():
         return False
     if not _mount_private_tmp(private_tmp):
         os.environ["TMPDIR"] = private_tmp  # still private, just not at /tmp
+        _mount_layers(in_namespace=False)
         return False
+    _mount_layers(in_namespace=True)
     return True
 
 
@@ -111,15 +123,45 @@ def _mount_private_tmp(source):
     return libc.mount(source.encode(), b"/tmp", None, MS_BIND, None) == 0
 
 
+def _mount_layers(in_namespace):
+    """Bind the function's merged layers over /opt (read-only) in our mount namespace; failing
+    that, point the paths that name /opt at the directory itself, and say so in the log."""
+    source = os.environ.pop("STRATUS_OPT_SOURCE", "")
+    if not source:
+        return
+    if in_namespace:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
+        if libc.mount(source.encode(), b"/opt", None, MS_BIND, None) == 0:
+            libc.mount(None, b"/opt", None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+            return
+    for key in ("STRATUS_OPT", "PATH", "LD_LIBRARY_PATH"):
+        parts = os.environ.get(key, "").split(os.pathsep)
+        moved = [source + p[4:] if p == "/opt" or p.startswith("/opt/") else p for p in parts]
+        os.environ[key] = os.pathsep.join(moved)
+    sys.stdout.write(f"[WARNING] could not mount layers at /opt; they are at {source}\n")
+
+
 def _set_sys_path():
-    """Task root first, then the runtime directory, then the shared SDK (as on Lambda)."""
+    """Task root, the layers' Python directories, the runtime directory, then the shared SDK
+    (as on Lambda)."""
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p not in ("", here)]
     sys.path.insert(0, task_root)
     sys.path.insert(1, here)
+    sys.path[1:1] = _layer_paths()
     for extra in filter(None, os.environ.pop("STRATUS_SDK_PATH", "").split(os.pathsep)):
         sys.path.append(extra)
+
+
+def _layer_paths():
+    """Where layers put Python code: /opt/python/lib/python3.X/site-packages, /opt/python."""
+    opt = os.environ.pop("STRATUS_OPT", "")
+    if not opt:
+        return []
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    return [f"{opt}/python/lib/{version}/site-packages", f"{opt}/python"]
 
 
 class _RequestIdFilter(logging.Filter):

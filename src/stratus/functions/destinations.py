@@ -1,0 +1,292 @@
+"""Destinations: where the outcome of an asynchronous invocation goes, behind one interface.
+
+    Success                       -> OnSuccess destination   the invocation record
+    RetriesExhausted, or
+    EventAgeExceeded (discarded)  -> OnFailure destination   the invocation record
+                                  -> dead-letter queue       the original event, nothing else
+
+A `Destination` is one kind of target, picked by the service named in the ARN
+(`arn:aws:<service>:<region>:<account>:<resource>`). Stratus registers `lambda` (another
+function, invoked asynchronously: the record becomes a durable async event of its own);
+SQS, SNS and EventBridge targets plug in with `Destinations.register`. An ARN of a kind no
+one registered is refused when it is configured, naming the kinds that are.
+
+Durability: the async queue stages each delivery with `stage` inside the transaction that
+finishes the source event, so a record is stored exactly when the event it describes is
+forgotten. `wait_run_forever` hands staged deliveries to their targets and deletes each one
+after its target took it; a crash between the two delivers it again (at-least-once, as
+AWS's destinations are). The Lambda target uses the delivery's id as the new event's request
+id, so such a second hand-over of a still-queued record is ignored.
+
+The invocation record, as AWS sends it:
+
+    {"version": "1.0", "timestamp": "2019-11-14T18:16:05.568Z",
+     "requestContext": {"requestId", "functionArn" (qualified), "condition",
+                        "approximateInvokeCount"},
+     "requestPayload": <the event>,
+     "responseContext": {"statusCode": 200, "executedVersion", "functionError" (on errors)},
+     "responsePayload": <what the function returned, or its error>}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import orjson
+
+from stratus.errors import InvalidParameterValue, ResourceNotFound, StratusError, Throttled
+from stratus.functions.names import FunctionRef, parse_reference
+from stratus.runtime.spec import InvokeResult
+from stratus.store.db import Database
+
+log = logging.getLogger("stratus.functions")
+
+Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded", "ZeroReservedConcurrency"]
+DELIVERY_BACKOFF_S = (1.0, 300.0)  # first and longest wait after a target throttled us
+_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A destination ARN, taken apart: arn:<partition>:<service>:<region>:<account>:<resource>."""
+
+    arn: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+def parse_target(arn: str) -> Target:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[2]:
+        raise InvalidParameterValue(f"The destination ARN {arn} is invalid.")
+    return Target(arn, parts[2], parts[3], parts[4], parts[5])
+
+
+class Destination(Protocol):
+    """One kind of target: everything behind ARNs of one service."""
+
+    # For error messages: "Lambda functions (arn:aws:lambda:<region>:<account>:function:<name>)".
+    describes: str
+
+    async def wait_check(self, target: Target, source: str) -> None:
+        """Raise InvalidParameterValue unless `target` can take deliveries from function
+        `source`; called when a destination or dead-letter queue is configured."""
+
+    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        """Take `payload` durably. A StratusError means the target refuses it for good
+        (Throttled: try again later); `delivery_id` is the same on a repeated hand-over."""
+
+
+class Destinations:
+    """The registry of target kinds, and the durable outbox of deliveries to them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._kinds: dict[str, Destination] = {}
+        self._wake = asyncio.Event()
+
+    def register(self, service: str, kind: Destination) -> None:
+        self._kinds[service] = kind
+
+    async def wait_check(self, arn: str, source: str, *, dead_letter: bool = False) -> None:
+        """Refuse (InvalidParameterValue) an ARN no registered kind can deliver to."""
+        target = parse_target(arn)
+        kind = self._kinds.get(target.service)
+        if kind is None:
+            role = "a dead-letter queue" if dead_letter else "a destination"
+            supported = "; ".join(k.describes for k in self._kinds.values()) or "none yet"
+            raise InvalidParameterValue(
+                f"The destination ARN {arn} is invalid: Stratus does not serve the "
+                f"'{target.service}' service yet. Supported as {role}: {supported}."
+            )
+        await kind.wait_check(target, source)
+
+    def stage(self, conn: sqlite3.Connection, arn: str, payload: bytes) -> None:
+        """Inside the caller's transaction: remember to deliver `payload` to `arn`."""
+        conn.execute(
+            "INSERT INTO destination_deliveries (id, target, payload, attempts, not_before) "
+            "VALUES (?, ?, ?, 0, ?)",
+            (str(uuid.uuid4()), arn, payload, time.time()),
+        )
+
+    def wake(self) -> None:
+        """Call after committing staged deliveries."""
+        self._wake.set()
+
+    async def wait_run_forever(self) -> None:
+        while True:
+            self._wake.clear()
+            due, next_at = await self._db.run(lambda conn: _due(conn, time.time()))
+            for delivery in due:
+                await self._wait_deliver(delivery)
+            if len(due) == _BATCH:
+                continue
+            timeout = None if next_at is None else max(next_at - time.time(), 0.01)
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def _wait_deliver(self, delivery: _Delivery) -> None:
+        try:
+            target = parse_target(delivery.target)
+            kind = self._kinds.get(target.service)
+            if kind is None:
+                raise InvalidParameterValue(f"no destination kind serves {target.service}")
+            await kind.wait_deliver(target, delivery.payload, delivery.id)
+        except Throttled:
+            first, most = DELIVERY_BACKOFF_S
+            delay = min(first * 2**delivery.attempts, most)
+            await self._db.run(
+                lambda conn: conn.execute(
+                    "UPDATE destination_deliveries SET attempts = attempts + 1, not_before = ? "
+                    "WHERE id = ?",
+                    (time.time() + delay, delivery.id),
+                )
+            )
+            return
+        except StratusError as exc:
+            # AWS counts these as DestinationDeliveryFailures; the record is gone either way.
+            log.warning(
+                "delivery %s to %s failed, record dropped: %s",
+                delivery.id,
+                delivery.target,
+                exc.message,
+            )
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM destination_deliveries WHERE id = ?", (delivery.id,)
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    id: str
+    target: str
+    payload: bytes
+    attempts: int
+
+
+def _due(conn: sqlite3.Connection, now: float) -> tuple[list[_Delivery], float | None]:
+    rows = conn.execute(
+        "SELECT id, target, payload, attempts FROM destination_deliveries "
+        "WHERE not_before <= ? ORDER BY not_before LIMIT ?",
+        (now, _BATCH),
+    ).fetchall()
+    later = conn.execute(
+        "SELECT MIN(not_before) FROM destination_deliveries WHERE not_before > ?", (now,)
+    ).fetchone()[0]
+    due = [_Delivery(r["id"], r["target"], r["payload"], r["attempts"]) for r in rows]
+    return due, later
+
+
+class _Functions(Protocol):
+    def arn(self, name: str, qualifier: str | None = None) -> str: ...
+
+    async def get(self, ref: FunctionRef) -> object: ...
+
+
+class LambdaDestination:
+    """Another function of this server, invoked asynchronously with the payload as its event."""
+
+    describes = "Lambda functions (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>])"
+
+    def __init__(
+        self, functions: _Functions, accept: Callable[[FunctionRef, bytes, str], Awaitable[str]]
+    ) -> None:
+        self._functions = functions
+        self._accept = accept  # stores an async event: (function, payload, request id)
+
+    async def wait_check(self, target: Target, source: str) -> None:
+        ref = self._ref(target)
+        if ref.name == source:
+            raise InvalidParameterValue(
+                "You can't specify the function as a destination for itself."
+            )
+        try:
+            await self._functions.get(ref)
+        except ResourceNotFound as exc:
+            raise InvalidParameterValue(
+                f"The destination ARN {target.arn} is invalid: {exc.message}"
+            ) from exc
+
+    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        await self._accept(self._ref(target), payload, delivery_id)
+
+    def _ref(self, target: Target) -> FunctionRef:
+        """The function a full ARN names; it must be this server's (region and account)."""
+        invalid = InvalidParameterValue(
+            f"The destination ARN {target.arn} is invalid: a Lambda destination is a function "
+            f"ARN of this region and account, e.g. {self._functions.arn('my-function')}."
+        )
+        if not target.resource.startswith("function:"):
+            raise invalid
+        try:
+            ref = parse_reference(target.arn)
+        except StratusError:
+            raise invalid from None
+        if self._functions.arn(ref.name, ref.qualifier) != target.arn:
+            raise invalid
+        return ref
+
+
+def invocation_record(
+    *,
+    request_id: str,
+    function_arn: str,
+    condition: Condition,
+    invoke_count: int,
+    event: bytes,
+    result: InvokeResult | None,
+    now: float,
+) -> bytes:
+    """The record AWS sends to OnSuccess and OnFailure destinations (see the module doc).
+
+    `result` is the last attempt's; an event that expired before any attempt has none, and
+    its record has no response fields."""
+    record: dict[str, object] = {
+        "version": "1.0",
+        "timestamp": _iso(now),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "requestPayload": _decoded(event, empty={}),
+    }
+    if result is not None:
+        context: dict[str, object] = {
+            "statusCode": 200,
+            "executedVersion": result.executed_version,
+        }
+        if result.function_error:
+            context["functionError"] = result.function_error
+        record["responseContext"] = context
+        record["responsePayload"] = _decoded(result.payload, empty=None)
+    return orjson.dumps(record)
+
+
+def _decoded(payload: bytes, empty: object) -> object:
+    """JSON as JSON; anything else (a custom runtime may answer with plain bytes) as text."""
+    if not payload:
+        return empty  # an empty event reaches the handler as {} (runtime/lib/bootstrap.py)
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return payload.decode("utf-8", "replace")
+
+
+def _iso(now: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"

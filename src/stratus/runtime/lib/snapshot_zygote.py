@@ -1,0 +1,149 @@
+"""The snapshot holder ("zygote"): keeps one function version's initialised state and forks
+a copy-on-write child for every new execution environment. Standard library only, 3.9 syntax.
+
+The supervisor starts bootstrap.py with STRATUS_ZYGOTE=1; after the init phase bootstrap
+calls `hold()`, which runs the before-snapshot hooks, checks that forking is safe, and serves:
+
+    supervisor -> zygote   u32 length | {"type": "fork", "env": {...}}
+                           with fds [control socket, log pipe] (SCM_RIGHTS)
+    zygote -> supervisor   {"type": "ready", "init_ms", "snapshot": true}      (once)
+                           {"type": "ready", "snapshot": false, "reason"}      (cannot fork)
+                           {"type": "forked", "pid"}                           (per fork)
+                           {"type": "exited", "pid", "status"}                 (a child died)
+
+The child takes the fds as its control socket and stdout/stderr, enters its own sandbox
+(cgroups, private /tmp) from `env`, re-seeds everything random, disconnects sockets it
+inherited, runs the after-restore hooks, and then serves like any environment.
+"""
+
+import gc
+import json
+import os
+import random
+import select
+import signal
+import socket
+import stat
+import sys
+import threading
+
+MAX_FDS = 2
+
+
+def hold(bootstrap, control, handler, init_ms):
+    """Run in the zygote after init; never returns."""
+    for func, args, kwargs in _hooks("get_before_snapshot"):
+        func(*args, **kwargs)
+    threads = _thread_count()
+    if threads > 1:
+        names = ", ".join(t.name for t in threading.enumerate()) or "native threads"
+        reason = (f"{threads} threads are running after init ({names}); forking would lose "
+                  "them. Keep init single-threaded (e.g. OPENBLAS_NUM_THREADS=1).")
+        bootstrap._send(control, {"type": "ready", "snapshot": False, "reason": reason}, b"")
+        sys.exit(0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.collect()
+    gc.freeze()  # objects made at init stay out of the collector: fewer pages copied on write
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    bootstrap._send(control, {"type": "ready", "init_ms": init_ms, "snapshot": True}, b"")
+    while True:
+        readable, _, _ = select.select([control, wake_read], [], [])
+        if wake_read in readable:
+            os.read(wake_read, 4096)
+            _report_exits(bootstrap, control)
+        if control in readable:
+            message, fds, _, _ = socket.recv_fds(control, 65536, MAX_FDS)
+            if not message:
+                os._exit(0)  # the supervisor is gone
+            length = int.from_bytes(message[:4], "big")
+            while len(message) < 4 + length:
+                message += control.recv(4 + length - len(message))
+            request = json.loads(message[4:])
+            pid = os.fork()
+            if pid == 0:
+                os.close(wake_read)
+                os.close(wake_write)
+                _become_environment(bootstrap, control, handler, request, fds)
+            for fd in fds:
+                os.close(fd)
+            bootstrap._send(control, {"type": "forked", "pid": pid}, b"")
+
+
+def _become_environment(bootstrap, zygote_control, handler, request, fds):
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        zygote_control.close()
+        control_fd, log_fd = fds
+        os.setsid()  # its own process group: the supervisor kills it (and its children) as one
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.environ.update(request["env"])
+        bootstrap._die_with_supervisor()
+        private_tmp = bootstrap._enter_sandbox()
+        control = socket.socket(fileno=control_fd)
+        _make_unique()
+        _disconnect_inherited_sockets(keep={control_fd, 0, 1, 2})
+        for func, args, kwargs in _hooks("get_after_restore"):
+            func(*args, **kwargs)
+        bootstrap._send(control, {"type": "ready", "private_tmp": private_tmp}, b"")
+        bootstrap.serve(control, handler)
+    except BaseException as exc:  # a child must never return into the zygote loop
+        if not isinstance(exc, SystemExit):
+            bootstrap._log_error(bootstrap._error_result(exc, ""))
+    finally:
+        os._exit(1)
+
+
+def _make_unique():
+    """Everything random or per-process must differ between environments of one snapshot."""
+    random.seed()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
+def _disconnect_inherited_sockets(keep):
+    """Connections opened at init (e.g. a boto3 client's pool) belong to the zygote. Replace
+    them with a closed socket, so clients see a dropped connection and open their own."""
+    dead, other = socket.socketpair()
+    other.close()
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd in keep or fd == dead.fileno():
+            continue
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.dup2(dead.fileno(), fd)
+        except OSError:
+            pass
+    dead.close()
+
+
+def _report_exits(bootstrap, control):
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        bootstrap._send(control, {"type": "exited", "pid": pid, "status": code}, b"")
+
+
+def _thread_count():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _hooks(getter):
+    module = sys.modules.get("snapshot_restore_py")
+    return getattr(module, getter)() if module is not None else []

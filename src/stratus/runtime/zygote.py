@@ -1,0 +1,308 @@
+"""Snapshots: start environments by forking an initialised snapshot holder (a "zygote").
+
+    SnapshotLauncher.wait_launch(spec)            same seam as ProcessLauncher
+      spec.snapshot false  -> ProcessLauncher (a fresh interpreter, full init)
+      spec.snapshot true   -> the version's Zygote (started once: init + before-snapshot
+                              hooks), asked to fork; the child runs after-restore hooks and
+                              serves. Restore Duration = request to child ready.
+
+The zygote is a child of the server, never the server itself, and its children die with it
+(PDEATHSIG), as it dies with the server. A zygote that cannot be forked safely (threads
+running after init) is reported once in the log, and that version falls back to cold starts.
+A retired zygote (code or configuration changed) stops once its last child has exited, so
+in-flight invocations finish. The wire protocol is drawn in lib/snapshot_zygote.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import orjson
+
+from stratus.runtime.environment import Environment
+from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, ProcessLauncher
+from stratus.runtime.sandbox import Limits
+from stratus.runtime.spec import FunctionSpec
+
+log = logging.getLogger("stratus.runtime")
+
+# Native thread pools started at import time make a process unsafe to fork; these keep the
+# common ones single-threaded in snapshot holders (a function's own setting wins).
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class ForkedProcess:
+    """What Environment needs of a process, for a child of a zygote (not of the server)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._exited = asyncio.get_running_loop().create_future()
+
+    def exited(self, status: int) -> None:
+        if self.returncode is None:
+            self.returncode = status
+            self._exited.set_result(status)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)  # type: ignore[no-any-return]
+
+
+@dataclass(eq=False)
+class Zygote:
+    holder: Environment  # the zygote process itself, with its log and cage
+    sock: socket.socket
+    children: dict[int, ForkedProcess] = field(default_factory=dict)
+    retired: bool = False
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _forked: asyncio.Future[int] | None = None
+
+    async def wait_fork(self, env: dict[str, str], fds: tuple[int, int]) -> ForkedProcess:
+        async with self._lock:
+            self._forked = asyncio.get_running_loop().create_future()
+            request = orjson.dumps({"type": "fork", "env": env})
+            message = len(request).to_bytes(4, "big") + request
+            socket.send_fds(self.sock, [message], list(fds))
+            pid = await self._forked
+        child = ForkedProcess(pid)
+        self.children[pid] = child
+        return child
+
+    async def wait_read_forever(self) -> None:
+        """Route the zygote's messages; when it dies, so have its children."""
+        try:
+            while True:
+                header, _ = await self.holder.wait_frame()
+                if header["type"] == "forked" and self._forked is not None:
+                    self._forked.set_result(int(header["pid"]))  # type: ignore[arg-type]
+                elif header["type"] == "exited":
+                    child = self.children.pop(int(header["pid"]), None)  # type: ignore[arg-type]
+                    if child is not None:
+                        child.exited(int(header["status"]))  # type: ignore[arg-type]
+                    if self.retired and not self.children:
+                        await self.holder.wait_kill()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            for child in self.children.values():
+                child.exited(-signal.SIGKILL)
+            self.children.clear()
+            if self._forked is not None and not self._forked.done():
+                self._forked.set_exception(ConnectionError("the snapshot holder died"))
+            await self.holder.wait_kill()
+
+    async def wait_retire(self) -> None:
+        self.retired = True
+        if not self.children:
+            await self.holder.wait_kill()
+
+
+class SnapshotLauncher:
+    def __init__(self, processes: ProcessLauncher) -> None:
+        self._processes = processes
+        self._zygotes: dict[tuple[str, str, str], asyncio.Future[Zygote | InitFailure | None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def private_tmp(self) -> bool:
+        return self._processes.private_tmp
+
+    async def wait_launch(
+        self,
+        spec: FunctionSpec,
+        capture: list[str] | None = None,
+        request_id: str = "",
+        init_type: str = "on-demand",
+    ) -> Environment | InitFailure:
+        if not spec.snapshot:
+            return await self._processes.wait_launch(spec, capture, request_id, init_type)
+        started = time.perf_counter()
+        zygote = await self._wait_zygote(spec)
+        if isinstance(zygote, InitFailure):
+            return zygote
+        if zygote is None:  # cannot be snapshotted: a cold start, as without SnapStart
+            return await self._processes.wait_launch(spec, capture, request_id, init_type)
+        restored_type = "snap-start" if init_type == "on-demand" else init_type
+        return await self._wait_restore(zygote, spec, capture, request_id, restored_type, started)
+
+    def prepare(self, spec: FunctionSpec) -> None:
+        """Take the snapshot now (after PublishVersion, at start-up), not on the first invoke."""
+        if spec.snapshot and spec.pool_key not in self._zygotes:
+            self._spawn(self._wait_prepared(spec))
+
+    async def _wait_prepared(self, spec: FunctionSpec) -> None:
+        await self._wait_zygote(spec)
+
+    async def _wait_zygote(self, spec: FunctionSpec) -> Zygote | InitFailure | None:
+        key = spec.pool_key
+        pending = self._zygotes.get(key)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._zygotes[key] = pending
+            try:
+                pending.set_result(await self._wait_start(spec))
+            except BaseException as exc:
+                del self._zygotes[key]
+                pending.set_exception(exc)
+                raise
+        zygote = await asyncio.shield(pending)
+        if isinstance(zygote, Zygote) and not zygote.holder.alive:
+            del self._zygotes[key]  # it died; take a new snapshot
+            return await self._wait_zygote(spec)
+        if isinstance(zygote, InitFailure):
+            del self._zygotes[key]  # a later invoke tries the init phase again, as on AWS
+        return zygote
+
+    async def _wait_start(self, spec: FunctionSpec) -> Zygote | InitFailure | None:
+        processes = self._processes
+        holder_id = f"snapshot-{uuid.uuid4().hex[:24]}"
+        stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{holder_id}"
+        tmp = processes.host.work_dir / "envs" / holder_id / "tmp"
+        tmp.mkdir(parents=True)
+        cage = processes.sandbox.cage(holder_id, Limits(spec.memory_mb * 1024 * 1024))
+        parent_sock, child_sock = socket.socketpair()
+        variables = processes.variables(spec, stream, tmp, child_sock.fileno()) | cage.env
+        variables.pop("STRATUS_PRIVATE_TMP", None)  # each child binds its own /tmp
+        variables |= {k: v for k, v in SINGLE_THREADED.items() if k not in dict(spec.environment)}
+        variables |= {
+            "STRATUS_ZYGOTE": "1",
+            "TMPDIR": str(tmp),
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+        }
+        started = time.perf_counter()
+        holder = await processes.wait_spawn(
+            spec, holder_id, stream, variables, parent_sock, child_sock, cage, tmp
+        )
+        try:
+            async with asyncio.timeout(INIT_LIMIT_S):
+                header, body = await holder.wait_frame()
+        except TimeoutError:
+            await holder.wait_kill()
+            return InitFailure(_init_timeout(), INIT_LIMIT_S * 1000)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            outcome = await holder.wait_crash_outcome("")
+            return InitFailure(outcome.payload, (time.perf_counter() - started) * 1000)
+        if header.get("type") == "init_error":
+            await holder.wait_kill()
+            return InitFailure(body, (time.perf_counter() - started) * 1000)
+        if not header.get("snapshot"):
+            log.warning(
+                "%s:%s cannot be snapshotted, so it starts cold: %s",
+                spec.name,
+                spec.version,
+                header.get("reason"),
+            )
+            await holder.wait_kill()
+            return None
+        log.info(
+            "snapshot of %s:%s taken (init %.1f ms)",
+            spec.name,
+            spec.version,
+            float(header.get("init_ms", 0)),
+        )  # type: ignore[arg-type]
+        zygote = Zygote(holder, parent_sock)
+        self._spawn(zygote.wait_read_forever())
+        return zygote
+
+    async def _wait_restore(
+        self,
+        zygote: Zygote,
+        spec: FunctionSpec,
+        capture: list[str] | None,
+        request_id: str,
+        init_type: str,
+        started: float,
+    ) -> Environment | InitFailure:
+        processes = self._processes
+        env_id = uuid.uuid4().hex
+        stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
+        tmp = processes.host.work_dir / "envs" / env_id / "tmp"
+        tmp.mkdir(parents=True)
+        cage = processes.sandbox.cage(env_id, Limits(spec.memory_mb * 1024 * 1024))
+        parent_sock, child_sock = socket.socketpair()
+        read_fd, write_fd = os.pipe()
+        env = {
+            **cage.env,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
+            "TMPDIR": "/tmp" if processes.private_tmp else str(tmp),
+            "STRATUS_EPHEMERAL_BYTES": str(spec.ephemeral_mb * 1024 * 1024),
+            "STRATUS_SUPERVISOR_PID": str(zygote.holder.process.pid),
+        }
+        if processes.private_tmp:
+            env["STRATUS_PRIVATE_TMP"] = str(tmp)
+        try:
+            child = await zygote.wait_fork(env, (child_sock.fileno(), write_fd))
+        finally:
+            child_sock.close()
+            os.close(write_fd)
+        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
+        group = spec.log_group
+        restored = Environment(
+            spec,
+            env_id,
+            stream,
+            child,
+            reader,
+            writer,
+            read_fd,
+            cage,  # type: ignore[arg-type]
+            emit_log=lambda s, line: processes.emit_log(group, s, line),
+            on_exit=lambda e: shutil.rmtree(tmp.parent, ignore_errors=True),
+            capture=capture,
+        )
+        restored.watch_output()
+        try:
+            async with asyncio.timeout(INIT_LIMIT_S):
+                await restored.wait_frame()  # "ready", after the after-restore hooks
+        except TimeoutError:
+            await restored.wait_kill()
+            return InitFailure(_init_timeout(), INIT_LIMIT_S * 1000)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            outcome = await restored.wait_crash_outcome(request_id)
+            return InitFailure(outcome.payload, (time.perf_counter() - started) * 1000)
+        restored.restore_ms = (time.perf_counter() - started) * 1000
+        return restored
+
+    async def wait_retire(
+        self, name: str, keep_revision: str | None = None, version: str | None = None
+    ) -> None:
+        for key in [
+            k
+            for k in self._zygotes
+            if k[0] == name and k[2] != keep_revision and version in (None, k[1])
+        ]:
+            pending = self._zygotes.pop(key)
+            if pending.done() and isinstance(pending.result(), Zygote):
+                await pending.result().wait_retire()  # type: ignore[union-attr]
+
+    async def wait_close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for pending in self._zygotes.values():
+            if pending.done() and isinstance(pending.result(), Zygote):
+                await pending.result().holder.wait_kill()  # type: ignore[union-attr]
+        self._zygotes.clear()
+
+    def _spawn(self, work: object) -> None:
+        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _init_timeout() -> bytes:
+    return orjson.dumps(
+        {
+            "errorMessage": f"Init phase timed out after {INIT_LIMIT_S:.2f} seconds",
+            "errorType": "Sandbox.Timedout",
+        }
+    )

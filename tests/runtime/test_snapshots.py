@@ -1,0 +1,187 @@
+"""Snapshots (SnapStart): environments start by forking an initialised snapshot holder."""
+
+import base64
+import json
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.conftest import create_function, invoke_json, make_zip
+
+from stratus.testing import serve_in_process
+
+SNAPPY = """
+import os, random, time
+import boto3
+from snapshot_restore_py import register_after_restore, register_before_snapshot
+
+client = boto3.client("lambda")
+client.list_functions()  # a connection opened at init, inherited by every restored copy
+HOOKS = {"before": 0, "after": 0}
+
+
+@register_before_snapshot
+def before():
+    HOOKS["before"] += 1
+
+
+def after(extra):
+    HOOKS["after"] += extra
+
+
+register_after_restore(after, 1)
+
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {
+        "pid": os.getpid(), "ppid": os.getppid(), "random": random.random(), "hooks": HOOKS,
+        "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"],
+        "functions": len(client.list_functions()["Functions"]),
+        "stream": context.log_stream_name,
+    }
+"""
+
+
+def _report(response):
+    return base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
+
+
+def _publish_snapstart(lambda_client, deploy, source=SNAPPY, **config):
+    name = deploy(
+        source, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"}, **config
+    )
+    published = lambda_client.publish_version(FunctionName=name)
+    return name, published
+
+
+def test_snapstart_version_restores_from_the_snapshot(lambda_client, deploy):
+    """Init and before-snapshot hooks run once; each environment runs after-restore hooks,
+    gets its own random state, and its REPORT shows Restore Duration."""
+    name, published = _publish_snapstart(lambda_client, deploy)
+
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(
+            pool.map(
+                lambda _: lambda_client.invoke(
+                    FunctionName=name, Qualifier="1", LogType="Tail", Payload=b'{"sleep": 0.5}'
+                ),
+                range(2),
+            )
+        )
+    bodies = [json.loads(r["Payload"].read()) for r in responses]
+    latest = lambda_client.get_function_configuration(FunctionName=name)
+
+    assert published["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+    assert latest["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+    assert len({b["pid"] for b in bodies}) == 2
+    assert len({b["ppid"] for b in bodies}) == 1  # both forked from the same holder
+    assert bodies[0]["ppid"] != os.getpid()  # ... which is not the server
+    assert len({b["random"] for b in bodies}) == 2
+    assert len({b["stream"] for b in bodies}) == 2
+    assert all(b["hooks"] == {"before": 1, "after": 1} for b in bodies)
+    assert all(b["init"] == "snap-start" for b in bodies)
+    assert all(b["functions"] >= 1 for b in bodies)  # inherited connections were not reused
+    for response in responses:
+        assert "Restore Duration:" in _report(response)
+        assert "Billed Restore Duration:" in _report(response)
+        assert "Init Duration" not in _report(response)
+
+
+def test_without_snapstart_versions_start_cold(lambda_client, deploy):
+    """A version published without SnapStart runs its init phase in each new environment."""
+    name = deploy(SNAPPY, Runtime="python3.12")
+    lambda_client.publish_version(FunctionName=name)
+
+    response = lambda_client.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+
+    assert "Init Duration:" in _report(response)
+    assert json.loads(response["Payload"].read())["hooks"] == {"before": 0, "after": 0}
+
+
+def test_a_function_with_threads_at_init_falls_back_to_cold_starts(lambda_client, deploy):
+    """Forking a process with running threads is unsafe: such a version starts cold."""
+    name, _ = _publish_snapstart(
+        lambda_client,
+        deploy,
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "def handler(e, c):\n    return 'ok'\n",
+    )
+
+    response = lambda_client.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+
+    assert json.loads(response["Payload"].read()) == "ok"
+    assert "Init Duration:" in _report(response)
+
+
+def test_latest_snapshots_are_opt_in_and_follow_code_changes(lambda_client, deploy):
+    """With the stratus:snapshot-latest tag, $LATEST restores too; new code, new snapshot."""
+    name = deploy(
+        "import os\ndef handler(e, c):\n    return ['one', os.getppid()]\n",
+        Tags={"stratus:snapshot-latest": "true"},
+    )
+    first = lambda_client.invoke(FunctionName=name, LogType="Tail")
+    body = json.loads(first["Payload"].read())
+    lambda_client.update_function_code(
+        FunctionName=name,
+        ZipFile=make_zip(
+            {"app.py": "import os\ndef handler(e, c):\n    return ['two', os.getppid()]\n"}
+        ),
+    )
+    second = lambda_client.invoke(FunctionName=name, LogType="Tail")
+    after = json.loads(second["Payload"].read())
+
+    assert "Restore Duration:" in _report(first)
+    assert "Restore Duration:" in _report(second)
+    assert body[0] == "one"
+    assert after[0] == "two"
+    assert after[1] != body[1]  # a new snapshot holder for the new code
+
+
+def test_a_dead_snapshot_holder_is_replaced(lambda_client, deploy):
+    """If the holder dies, its environments go with it and the next invoke re-snapshots."""
+    name, _ = _publish_snapstart(lambda_client, deploy)
+    _, body = invoke_json(lambda_client, name, Qualifier="1")
+
+    os.kill(body["ppid"], signal.SIGKILL)
+    time.sleep(0.3)
+    response, again = invoke_json(lambda_client, name, Qualifier="1")
+
+    assert "FunctionError" not in response
+    assert again["ppid"] != body["ppid"]
+    assert again["hooks"] == {"before": 1, "after": 1}
+
+
+def test_snapshot_init_errors_are_reported(lambda_client, deploy):
+    """A SnapStart version whose init fails answers with the init error, as on AWS."""
+    name, _ = _publish_snapstart(lambda_client, deploy, "import missing_module\n")
+
+    response, body = invoke_json(lambda_client, name, Qualifier="1")
+
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_snapshots_are_taken_again_after_a_restart(shared_dir):
+    """Snapshot holders die with the server; on start-up they are rebuilt for SnapStart
+    versions, so the first invoke after a restart restores."""
+    data = shared_dir / "data"
+    with serve_in_process(data) as first:
+        client = first.client("lambda")
+        create_function(
+            client,
+            "snappy",
+            SNAPPY,
+            Runtime="python3.12",
+            SnapStart={"ApplyOn": "PublishedVersions"},
+        )
+        client.publish_version(FunctionName="snappy")
+
+    with serve_in_process(data) as second:
+        response = second.client("lambda").invoke(
+            FunctionName="snappy", Qualifier="1", LogType="Tail"
+        )
+
+    assert "Restore Duration:" in _report(response)
