@@ -21,19 +21,18 @@ from __future__ import annotations
 import argparse
 import base64
 import importlib.util
+import io
 import json
 import re
 import statistics
-import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from stratus.testing import serve_in_process
 
-from stratus.testing import serve_in_process  # noqa: E402
-from tests.conftest import ROLE, make_zip  # noqa: E402
-
+ROLE = "arn:aws:iam::000000000000:role/bench"
 HANDLER = "def handler(event, context):\n    return event\n"
 KEEPALIVE = r"""#!/usr/bin/env python3
 import http.client, os
@@ -76,6 +75,16 @@ while True:
     upload.getresponse().read()
     upload.close()
 """
+
+
+def make_zip(files: dict[str, str], modes: dict[str, int]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path, source in files.items():
+            info = zipfile.ZipInfo(path)
+            info.external_attr = modes.get(path, 0o644) << 16
+            bundle.writestr(info, source)
+    return buffer.getvalue()
 
 
 def variants() -> dict[str, dict]:
@@ -159,28 +168,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="stratus-bench-", dir="/var/tmp") as data:
-        with serve_in_process(Path(data) / "data") as server:
-            client = server.client("lambda")
+    with (
+        tempfile.TemporaryDirectory(prefix="stratus-bench-", dir="/var/tmp") as data,
+        serve_in_process(Path(data) / "data") as server,
+    ):
+        client = server.client("lambda")
+        columns = ("cold", "init", "p50", "p90", "p99", "dur")
+        print(f"{'variant':26} " + " ".join(f"{c:>7}" for c in columns))
+        for index, (label, variant) in enumerate(variants().items()):
+            name = f"bench-{index}"
+            deploy(client, name, variant)
+            n = args.n if "bash" not in label else max(args.n // 10, 20)
+            m = measure(client, name, n)
             print(
-                f"{'variant':26} {'cold':>8} {'init':>8} {'p50':>7} {'p90':>7} {'p99':>7} {'dur':>7}"
+                f"{label:26} {m['cold_ms']:7.1f} {m['init_ms'] or 0:7.1f} {m['p50']:7.2f} "
+                f"{m['p90']:7.2f} {m['p99']:7.2f} {m['report_duration_p50']:7.2f}   (ms)"
             )
-            for index, (label, variant) in enumerate(variants().items()):
-                name = f"bench-{index}"
-                deploy(client, name, variant)
-                n = args.n if "bash" not in label else max(args.n // 10, 20)
-                m = measure(client, name, n)
-                print(
-                    f"{label:26} {m['cold_ms']:8.1f} {m['init_ms'] or 0:8.1f} {m['p50']:7.2f} "
-                    f"{m['p90']:7.2f} {m['p99']:7.2f} {m['report_duration_p50']:7.2f}   (ms)"
-                )
-            deploy(client, "bench-stream", {"files": {"bootstrap": STREAMER}})
-            client.invoke_with_response_stream(FunctionName="bench-stream", Payload=b"{}")
-            first, total = first_chunk(client, "bench-stream")
-            print(
-                f"streaming (chunk, 200 ms pause, chunk): first chunk after {first:.1f} ms, "
-                f"stream complete after {total:.1f} ms (medians)"
-            )
+        deploy(client, "bench-stream", {"files": {"bootstrap": STREAMER}})
+        client.invoke_with_response_stream(FunctionName="bench-stream", Payload=b"{}")
+        first, total = first_chunk(client, "bench-stream")
+        print(
+            f"streaming (chunk, 200 ms pause, chunk): first chunk after {first:.1f} ms, "
+            f"stream complete after {total:.1f} ms (medians)"
+        )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,9 @@ first invokes sees; the bench reports how many distinct environments served it),
 handler that holds each environment --hold-ms, so that every invoke needs its own. After each
 snapshot burst the USS of all its live environments is read (siblings of one snapshot share
 their clean pages, so this is the steady-state unique memory). The cold burst is smaller by
-default (`--cold-burst 20`): 100 concurrent full inits of numpy+boto3 is ~8 GB of private
-memory and a minute of CPU on 2 cores; pass --cold-burst 100 to try it.
+default (`--cold-burst 20`): a cold environment of this function has ~40 MB of unique memory,
+so 100 would fit in memory (~4 GB), but each full init costs ~0.3 s of CPU, so 100 of them
+take ~15 s on 2 cores; pass --cold-burst 100 to try it.
 
 Profiling: `--stratus-src DIR` runs the server on another copy of the package (e.g. an
 instrumented one); `--trace` sets STRATUS_BENCH_TRACE=<file> for the server and, if that copy
@@ -596,10 +597,12 @@ def burst(
             barrier.wait()
             replies[i] = connections[i].invoke(name, qualifier, {"hold_ms": hold_ms})
             ends[i] = now_ns()
+        except threading.BrokenBarrierError:
+            return
         except Exception as exc:  # reported, not raised: the other threads still finish
             errors.append(f"{type(exc).__name__}: {exc}")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
     gc.collect()
@@ -609,6 +612,9 @@ def burst(
         released = now_ns()
         for thread in threads:
             thread.join()
+    except BaseException:
+        barrier.abort()  # Ctrl-C before the release: no thread waits forever
+        raise
     finally:
         gc.enable()
     for conn in connections:

@@ -33,8 +33,16 @@ while True:
         if part == "sleep":
             time.sleep(event.get("pause", 1.0))
             continue
-        data = part.encode()
+        if part == "die":
+            os._exit(9)
+        if part == "hangup":
+            break
+        data = part.encode() * event.get("repeat", 1)
         upload.send(b"%x\r\n%s\r\n" % (len(data), data))
+    if "hangup" in event["parts"]:
+        upload.close()
+        time.sleep(0.1)  # /next before the hang-up is seen would be an invalid transition
+        continue
     trailers = b""
     if event.get("fail"):
         error = {"errorMessage": "the feed broke", "errorType": "Feed.Broken"}
@@ -140,6 +148,46 @@ def test_a_timeout_mid_stream_ends_it_with_sandbox_timedout(lambda_client, deplo
     assert complete["ErrorCode"] == "Sandbox.Timedout"
     assert complete["ErrorDetails"].endswith("Task timed out after 1.00 seconds")
     assert len(events) == 2
+
+
+def test_a_runtime_dying_mid_stream_ends_it_with_runtime_exit_error(lambda_client, deploy_custom):
+    """A runtime that exits while streaming: what it sent arrives, then Runtime.ExitError
+    (not a complaint about the broken upload)."""
+    name = deploy_custom({"bootstrap": STREAMING_BOOTSTRAP})
+
+    _, events, _ = stream(lambda_client, name, {"parts": ["partial", "die"]})
+    after, _, _ = stream(lambda_client, name, {"parts": ["again"]})
+
+    assert events[0] == {"PayloadChunk": {"Payload": b"partial"}}
+    complete = events[-1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "Runtime.ExitError"
+    assert complete["ErrorDetails"].endswith("Runtime exited with error: exit status 9")
+    assert after["StatusCode"] == 200
+
+
+def test_a_runtime_hanging_up_mid_stream_ends_it_and_carries_on(lambda_client, deploy_custom):
+    """A runtime that closes its upload before the end (and lives on): the stream ends with
+    Runtime.TruncatedResponse, and the same runtime serves the next invocation."""
+    name = deploy_custom({"bootstrap": STREAMING_BOOTSTRAP})
+
+    _, events, _ = stream(lambda_client, name, {"parts": ["partial", "hangup"]})
+    _, after, _ = stream(lambda_client, name, {"parts": ["again"]})
+
+    assert events[0] == {"PayloadChunk": {"Payload": b"partial"}}
+    assert events[-1]["InvokeComplete"]["ErrorCode"] == "Runtime.TruncatedResponse"
+    assert after == [{"PayloadChunk": {"Payload": b"again"}}, {"InvokeComplete": {}}]
+
+
+def test_a_large_stream_arrives_whole_and_in_order(lambda_client, deploy_custom):
+    """Megabytes streamed in many chunks pass through backpressure intact."""
+    name = deploy_custom({"bootstrap": STREAMING_BOOTSTRAP}, Timeout=30)
+    parts = [f"{i:04d}" for i in range(200)]
+
+    _, events, _ = stream(lambda_client, name, {"parts": parts, "repeat": 8192})
+
+    received = b"".join(e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e)
+    assert received == b"".join(p.encode() * 8192 for p in parts)
+    assert events[-1] == {"InvokeComplete": {}}
 
 
 def test_plain_invoke_of_a_streaming_function_returns_the_whole_response(

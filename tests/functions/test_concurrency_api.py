@@ -13,6 +13,8 @@ from tests.conftest import invoke_json
 SLEEPER = """
 import os, time
 def handler(event, context):
+    if event.get("mark"):
+        open(event["mark"], "w").close()  # tells the test this invocation is running
     time.sleep(event.get("sleep", 0))
     return {"pid": os.getpid(), "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
 """
@@ -36,15 +38,17 @@ def _throttle_reason(lambda_client, name, **kwargs):
     return error["Reason"]
 
 
-def test_reserved_concurrency_caps_a_function(lambda_client, deploy):
+def test_reserved_concurrency_caps_a_function(lambda_client, deploy, shared_dir):
     """With 1 reserved, a second simultaneous invoke is throttled; 0 throttles everything."""
     name = deploy(SLEEPER)
     put = lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    mark = shared_dir / "running"
+    payload = json.dumps({"sleep": 1.5, "mark": str(mark)}).encode()
     busy = threading.Thread(
-        target=lambda_client.invoke, kwargs={"FunctionName": name, "Payload": b'{"sleep": 1.5}'}
+        target=lambda_client.invoke, kwargs={"FunctionName": name, "Payload": payload}
     )
     busy.start()
-    time.sleep(0.6)
+    assert _wait_for(mark.exists)
 
     reason = _throttle_reason(lambda_client, name)
     busy.join()

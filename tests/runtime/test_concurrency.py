@@ -14,6 +14,8 @@ from stratus.testing import serve_in_thread
 SLEEPER = """
 import os, time
 def handler(event, context):
+    if event.get("mark"):
+        open(event["mark"], "w").close()  # tells the test this invocation is running
     time.sleep(event.get("sleep", 0.5))
     return os.getpid()
 """
@@ -40,16 +42,20 @@ def test_concurrent_invokes_run_in_parallel_environments(lambda_client, deploy):
     assert time.monotonic() - started < 4.5  # serially it would take 5 s plus init
 
 
-def test_invokes_over_the_account_limit_are_throttled(tmp_path):
+def test_invokes_over_the_account_limit_are_throttled(shared_dir):
     """With account concurrency 1, a second simultaneous invoke gets TooManyRequestsException."""
-    with serve_in_thread(tmp_path / "data", account_concurrency=1) as server:
+    with serve_in_thread(shared_dir / "data", account_concurrency=1) as server:
         client = server.client("lambda")
         create_function(client, "slow", SLEEPER)
+        mark = shared_dir / "running"
+        payload = json.dumps({"sleep": 2, "mark": str(mark)}).encode()
         busy = threading.Thread(
-            target=client.invoke, kwargs={"FunctionName": "slow", "Payload": b'{"sleep": 2}'}
+            target=client.invoke, kwargs={"FunctionName": "slow", "Payload": payload}
         )
         busy.start()
-        time.sleep(0.7)
+        deadline = time.monotonic() + 20
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
         with pytest.raises(ClientError) as excinfo:
             server.client("lambda").invoke(FunctionName="slow", Payload=b'{"sleep": 0}')

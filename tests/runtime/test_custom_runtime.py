@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from tests.conftest import invoke_json
+from tests.conftest import invoke_json, make_zip
 
 # The AWS tutorial's runtime, in bash and curl: events in a loop, answers by request id.
 # An event may ask it to fail in the ways the tests need.
@@ -79,6 +79,7 @@ def sandbox():
 
 
 previous = None
+big_status = None
 while True:
     with urllib.request.urlopen(API + "/invocation/next") as response:
         headers = {k.lower(): v for k, v in response.headers.items()}
@@ -88,12 +89,16 @@ while True:
         call("POST", "/invocation/%s/response" % request_id, b"{}",
              {"Lambda-Runtime-Function-Response-Mode": event["mode"]})
         continue
+    if event.get("big"):
+        big_status = call("POST", "/invocation/%s/response" % request_id, b"1" * event["big"])
+        continue
     probes = {
         "wrong_id": call("POST", "/invocation/not-the-request/response", b"{}"),
         "init_error_after_init": call("POST", "/init/error", b"{}"),
         "unknown_path": call("GET", "/nothing/here"),
         "wrong_method": call("GET", "/invocation/%s/response" % request_id),
         "answered_before": previous and call("POST", "/invocation/%s/response" % previous, b"{}"),
+        "big": big_status,
     }
     answer = {"headers": headers, "event": event, "probes": probes, "sandbox": sandbox()}
     call("POST", "/invocation/%s/response" % request_id, json.dumps(answer).encode())
@@ -192,6 +197,27 @@ def test_an_unknown_response_mode_fails_the_invocation(lambda_client, deploy_cus
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.InvalidResponseModeHeader"
     assert "FunctionError" not in after
+
+
+def test_a_response_over_six_megabytes_is_refused(lambda_client, deploy_custom):
+    """A buffered response past 6 MB fails the invocation with Function.ResponseSizeTooLarge;
+    the runtime is told 413 RequestEntityTooLarge, and carries on."""
+    name = deploy_custom({"bootstrap": PROBE_BOOTSTRAP})
+    size = 7 * 1024 * 1024
+
+    response, body = invoke_json(lambda_client, name, {"big": size})
+    _, after = invoke_json(lambda_client, name)
+
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Function.ResponseSizeTooLarge"
+    assert body["errorMessage"].startswith(f"Response payload size ({size} bytes) exceeded")
+    assert after["probes"]["big"] == [
+        413,
+        {
+            "errorMessage": "Exceeded maximum allowed payload size (6291556 bytes).",
+            "errorType": "RequestEntityTooLarge",
+        },
+    ]
 
 
 def test_handler_is_optional_for_provided_runtimes_and_recorded_when_given(
@@ -337,6 +363,25 @@ def test_a_bootstrap_that_cannot_run_is_runtime_invalid_entrypoint(
     assert body["errorType"] == "Runtime.InvalidEntrypoint"
     assert body["errorMessage"].startswith("RequestId: ")
     assert reason in body["errorMessage"]
+
+
+def test_a_layers_bootstrap_runs_when_the_package_has_none(lambda_client, deploy_custom):
+    """With no bootstrap in the package, the one a layer puts at /opt runs (as on Lambda)."""
+    layer = lambda_client.publish_layer_version(
+        LayerName=f"runtime-layer-{os.getpid()}",
+        Content={"ZipFile": make_zip({"bootstrap": BASH_BOOTSTRAP}, {"bootstrap": 0o755})},
+    )
+    try:
+        name = deploy_custom({"data.txt": "x"}, Layers=[layer["LayerVersionArn"]])
+
+        response, body = invoke_json(lambda_client, name, {"from": "layer"})
+    finally:
+        lambda_client.delete_layer_version(
+            LayerName=layer["LayerArn"].rsplit(":", 1)[-1], VersionNumber=layer["Version"]
+        )
+
+    assert "FunctionError" not in response
+    assert body["event"] == {"from": "layer"}
 
 
 def test_the_bootstrap_runs_inside_the_environments_sandbox(server, lambda_client, deploy_custom):

@@ -234,15 +234,10 @@ class RuntimeApi:
         if self._paused is connection:
             self._paused = None
         body = connection.body
-        if (
-            body is not None
-            and body.answers is not None
-            and self.state
-            in (
-                RESPONDING,
-                ERROR_RESPONDING,
-            )
-        ):
+        answering = self.state in (RESPONDING, ERROR_RESPONDING)
+        if body is not None and body.answers is not None and answering:
+            self.state = RESPONSE_SENT  # as the RIE: the runtime may go on with /next
+            self._answered = True
             self._emit(Truncated(body.answers))
 
     def _hand_over_to_waiter(self) -> None:

@@ -28,9 +28,9 @@ ENTRYPOINT_ERROR = "Runtime.InvalidEntrypoint"
 
 def main():
     bootstrap._die_with_supervisor()
-    opt = os.environ.get("STRATUS_OPT", "/opt")
     request_id = os.environ.pop("STRATUS_REQUEST_ID", "")
     bootstrap._enter_sandbox()
+    opt = os.environ.get("STRATUS_OPT", "/opt")  # layers: /opt, or their directory if unbound
     for name in [name for name in os.environ if name.startswith("STRATUS_")]:
         del os.environ[name]
     candidates = [
