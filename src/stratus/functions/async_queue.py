@@ -39,8 +39,9 @@ from typing import Literal
 from stratus.errors import ResourceNotFound, Throttled
 from stratus.functions.destinations import Condition, LambdaDestination, invocation_record
 from stratus.functions.event_config import FunctionEventInvokeConfig
+from stratus.functions.inputs import check_payload
 from stratus.functions.names import FunctionRef
-from stratus.functions.service import ASYNC_PAYLOAD_LIMIT, FunctionService, check_payload
+from stratus.functions.service import ASYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.runtime.spec import InvokeResult
 from stratus.store.db import Database, transaction
 

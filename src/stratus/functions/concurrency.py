@@ -20,8 +20,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from stratus.functions.inputs import timestamp
 from stratus.functions.names import FunctionRef
-from stratus.functions.service import LATEST, FunctionService, timestamp
+from stratus.functions.service import LATEST, FunctionService
 from stratus.runtime.concurrency import UNRESERVED_MINIMUM
 from stratus.store.db import Database, transaction
 

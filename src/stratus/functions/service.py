@@ -1,14 +1,15 @@
 """The function service: create, read, update, delete and invoke functions.
 
 Every business rule about functions lives here, whichever interface a call came from
-(boto3 over the Lambda API, the CLI, later templates and event sources).
+(boto3 over the Lambda API, the CLI, later templates and event sources). Past the 400-line
+guide because every rule meets here; the pieces that stand alone live beside it (inputs.py,
+versions.py, aliases.py, layers.py, concurrency.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import dataclasses
 import logging
 import random
@@ -24,8 +25,6 @@ import orjson
 from stratus.config import Settings
 from stratus.errors import (
     InvalidParameterValue,
-    InvalidRequestContent,
-    RequestTooLarge,
     ResourceConflict,
     ResourceNotFound,
 )
@@ -33,13 +32,20 @@ from stratus.functions import versions
 from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
 from stratus.functions.destinations import Destinations
 from stratus.functions.event_config import EventInvokeConfigs
+from stratus.functions.inputs import (
+    check_environment,
+    check_payload,
+    decode_client_context,
+    decode_marker,
+    encode_marker,
+    timestamp,
+    warn_about_aws_snapstart_rules,
+    zip_bytes,
+)
 from stratus.functions.layers import Layers
 from stratus.functions.model import (
-    ENVIRONMENT_LIMIT_BYTES,
-    RESERVED_VARIABLES,
     CreateFunctionRequest,
     DeadLetterSettings,
-    EnvironmentSettings,
     FunctionConfiguration,
     LoggingSettings,
     RuntimeVersionSettings,
@@ -104,9 +110,9 @@ class FunctionService:
                 "Runtime and Handler are mandatory parameters for functions created with "
                 "deployment packages."
             )
-        _check_environment(request.Environment)
+        check_environment(request.Environment)
         dead_letter = await self._dead_letter(request.FunctionName, request.DeadLetterConfig)
-        archive = _zip_bytes(request.Code.ZipFile, request.Code.S3Bucket)
+        archive = zip_bytes(request.Code.ZipFile, request.Code.S3Bucket)
         stored = await asyncio.to_thread(self._code.put, archive)
         layers = await self.layers.references(request.Layers or [], stored.sha256_b64)
         name = request.FunctionName
@@ -136,7 +142,7 @@ class FunctionService:
                 ApplyOn=request.SnapStart.ApplyOn if request.SnapStart else "None"
             ),
         )
-        _warn_about_aws_snapstart_rules(config)
+        warn_about_aws_snapstart_rules(config)
         tags = orjson.dumps(request.Tags).decode()
 
         def insert(conn: sqlite3.Connection) -> None:
@@ -179,7 +185,7 @@ class FunctionService:
         self, marker: str | None, max_items: int | None
     ) -> tuple[list[FunctionConfiguration], str | None]:
         limit = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
-        after = _decode_marker(marker)
+        after = decode_marker(marker)
         rows = await self._db.run(
             lambda conn: conn.execute(
                 "SELECT function_name, config FROM versions WHERE version = ? "
@@ -188,16 +194,14 @@ class FunctionService:
             ).fetchall()
         )
         page = [FunctionConfiguration.model_validate_json(r["config"]) for r in rows[:limit]]
-        next_marker = (
-            _encode_marker(rows[limit - 1]["function_name"]) if len(rows) > limit else None
-        )
+        next_marker = encode_marker(rows[limit - 1]["function_name"]) if len(rows) > limit else None
         return page, next_marker
 
     async def update_configuration(
         self, ref: FunctionRef, request: UpdateFunctionConfigurationRequest
     ) -> FunctionConfiguration:
         if request.Environment is not None:
-            _check_environment(request.Environment)
+            check_environment(request.Environment)
         changes = request.model_dump(exclude_none=True, exclude={"RevisionId"})
         if "Runtime" in changes:
             changes["RuntimeVersionConfig"] = self._runtime_version(changes["Runtime"])
@@ -220,7 +224,7 @@ class FunctionService:
             raise InvalidParameterValue(
                 "Stratus runs Zip packages only; ImageUri is not supported."
             )
-        archive = _zip_bytes(request.ZipFile, request.S3Bucket)
+        archive = zip_bytes(request.ZipFile, request.S3Bucket)
         stored = await asyncio.to_thread(self._code.put, archive)
         changes: dict[str, object] = {"CodeSha256": stored.sha256_b64, "CodeSize": stored.size}
         if request.Architectures:
@@ -314,7 +318,7 @@ class FunctionService:
         published = await self._db.run(write)
         self._forget(name)
         if published.SnapStart.OptimizationStatus == "On":
-            _warn_about_aws_snapstart_rules(published)
+            warn_about_aws_snapstart_rules(published)
             self.invoker.pool.prepare(await self.spec(FunctionRef(name, published.Version)))
             # As on AWS, a SnapStart version reads Pending until its snapshot is taken.
             return published.model_copy(update={"State": "Pending"})
@@ -327,10 +331,10 @@ class FunctionService:
         if not found:
             raise self._not_found(FunctionRef(name))
         limit = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
-        start = int(_decode_marker(marker) or 0)
+        start = int(decode_marker(marker) or 0)
         page = found[start : start + limit]
         more = start + limit < len(found)
-        return page, _encode_marker(str(start + limit)) if more else None
+        return page, encode_marker(str(start + limit)) if more else None
 
     async def usage(self) -> tuple[int, int]:
         """(function count, total code size) for GetAccountSettings."""
@@ -448,7 +452,7 @@ class FunctionService:
             invoked_arn=function_arn(
                 self._settings.region, self._settings.account_id, ref.name, ref.qualifier
             ),
-            client_context=_decode_client_context(client_context),
+            client_context=decode_client_context(client_context),
             want_log_tail=want_log_tail,
             stream=stream,
         )
@@ -486,106 +490,3 @@ class FunctionService:
         return ResourceNotFound(
             f"Function not found: {self.arn(ref.name, ref.qualifier)}", Type="User"
         )
-
-
-def _warn_about_aws_snapstart_rules(config: FunctionConfiguration) -> None:
-    """Stratus snapshots every Python runtime; AWS does not. Say so, so an app that works
-    here is not surprised in the cloud."""
-    if config.SnapStart.ApplyOn != "PublishedVersions":
-        return
-    minor = int(config.Runtime.removeprefix("python3.")) if config.Runtime.startswith(
-        "python3."
-    ) else 99
-    if minor < 12:
-        log.warning(
-            "%s: AWS Lambda supports SnapStart for Python from python3.12; %s works on Stratus "
-            "but CreateFunction/PublishVersion would fail on AWS",
-            config.FunctionName,
-            config.Runtime,
-        )
-
-
-def check_payload(payload: bytes, limit: int) -> None:
-    if len(payload) > limit:
-        raise RequestTooLarge(
-            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
-            Type="User",
-        )
-    if payload:
-        try:
-            orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidRequestContent(
-                f"Could not parse request body into json: Could not parse payload into json: {exc}",
-                Type="User",
-            ) from exc
-
-
-def _check_environment(environment: EnvironmentSettings) -> None:
-    variables = environment.Variables
-    reserved = sorted(RESERVED_VARIABLES & variables.keys())
-    if reserved:
-        raise InvalidParameterValue(
-            "Lambda was unable to configure your environment variables because the environment "
-            "variables you have provided contains reserved keys that are currently not supported "
-            f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
-        )
-    for key in variables:
-        if not key or not (key[0].isalpha() and all(c.isalnum() or c == "_" for c in key)):
-            raise InvalidParameterValue(
-                f"Lambda was unable to configure your environment variables because the "
-                f"environment variable name {key!r} is invalid: names start with a letter and "
-                "hold only letters, digits and underscores."
-            )
-    measured = orjson.dumps(variables).decode()
-    if len(measured.encode()) > ENVIRONMENT_LIMIT_BYTES:
-        raise InvalidParameterValue(
-            "Lambda was unable to configure your environment variables because the environment "
-            f"variables you have provided exceeded the 4KB limit. String measured: {measured}"
-        )
-
-
-def _zip_bytes(zip_file: str | None, s3_bucket: str | None) -> bytes:
-    if s3_bucket:
-        raise InvalidParameterValue(
-            "Code from S3 (S3Bucket/S3Key) needs object storage, which Stratus does not offer "
-            "yet; upload the package as ZipFile."
-        )
-    if not zip_file:
-        raise InvalidParameterValue("Please provide a source for function code (ZipFile).")
-    try:
-        return base64.b64decode(zip_file, validate=True)
-    except binascii.Error as exc:
-        raise InvalidParameterValue(f"ZipFile is not valid base64: {exc}") from exc
-
-
-def _decode_client_context(raw: str | None) -> dict[str, object] | None:
-    if not raw:
-        return None
-    try:
-        decoded = orjson.loads(base64.b64decode(raw, validate=True))
-    except (binascii.Error, orjson.JSONDecodeError) as exc:
-        raise InvalidRequestContent(
-            f"Client context must be a valid Base64-encoded JSON object: {exc}"
-        ) from exc
-    if not isinstance(decoded, dict):
-        raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
-    return decoded
-
-
-def timestamp() -> str:
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+0000"
-
-
-def _encode_marker(name: str) -> str:
-    return base64.urlsafe_b64encode(name.encode()).decode()
-
-
-def _decode_marker(marker: str | None) -> str:
-    if not marker:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidParameterValue(f"Invalid Marker: {marker!r}") from exc

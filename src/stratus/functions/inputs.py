@@ -1,0 +1,129 @@
+"""Checks and conversions of Lambda API inputs, shared by the function services.
+
+Pure functions: each validates or decodes one kind of input and raises the AWS error a
+client expects, with a message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import time
+
+import orjson
+
+from stratus.errors import InvalidParameterValue, InvalidRequestContent, RequestTooLarge
+from stratus.functions.model import (
+    ENVIRONMENT_LIMIT_BYTES,
+    RESERVED_VARIABLES,
+    EnvironmentSettings,
+    FunctionConfiguration,
+)
+
+log = logging.getLogger("stratus.functions")
+
+
+def warn_about_aws_snapstart_rules(config: FunctionConfiguration) -> None:
+    """Stratus snapshots every Python runtime; AWS does not. Say so, so an app that works
+    here is not surprised in the cloud."""
+    if config.SnapStart.ApplyOn != "PublishedVersions":
+        return
+    minor = (
+        int(config.Runtime.removeprefix("python3."))
+        if config.Runtime.startswith("python3.")
+        else 99
+    )
+    if minor < 12:
+        log.warning(
+            "%s: AWS Lambda supports SnapStart for Python from python3.12; %s works on Stratus "
+            "but CreateFunction/PublishVersion would fail on AWS",
+            config.FunctionName,
+            config.Runtime,
+        )
+
+
+def check_payload(payload: bytes, limit: int) -> None:
+    if len(payload) > limit:
+        raise RequestTooLarge(
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+            Type="User",
+        )
+    if payload:
+        try:
+            orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestContent(
+                f"Could not parse request body into json: Could not parse payload into json: {exc}",
+                Type="User",
+            ) from exc
+
+
+def check_environment(environment: EnvironmentSettings) -> None:
+    variables = environment.Variables
+    reserved = sorted(RESERVED_VARIABLES & variables.keys())
+    if reserved:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided contains reserved keys that are currently not supported "
+            f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    for key in variables:
+        if not key or not (key[0].isalpha() and all(c.isalnum() or c == "_" for c in key)):
+            raise InvalidParameterValue(
+                f"Lambda was unable to configure your environment variables because the "
+                f"environment variable name {key!r} is invalid: names start with a letter and "
+                "hold only letters, digits and underscores."
+            )
+    measured = orjson.dumps(variables).decode()
+    if len(measured.encode()) > ENVIRONMENT_LIMIT_BYTES:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment "
+            f"variables you have provided exceeded the 4KB limit. String measured: {measured}"
+        )
+
+
+def zip_bytes(zip_file: str | None, s3_bucket: str | None) -> bytes:
+    if s3_bucket:
+        raise InvalidParameterValue(
+            "Code from S3 (S3Bucket/S3Key) needs object storage, which Stratus does not offer "
+            "yet; upload the package as ZipFile."
+        )
+    if not zip_file:
+        raise InvalidParameterValue("Please provide a source for function code (ZipFile).")
+    try:
+        return base64.b64decode(zip_file, validate=True)
+    except binascii.Error as exc:
+        raise InvalidParameterValue(f"ZipFile is not valid base64: {exc}") from exc
+
+
+def decode_client_context(raw: str | None) -> dict[str, object] | None:
+    if not raw:
+        return None
+    try:
+        decoded = orjson.loads(base64.b64decode(raw, validate=True))
+    except (binascii.Error, orjson.JSONDecodeError) as exc:
+        raise InvalidRequestContent(
+            f"Client context must be a valid Base64-encoded JSON object: {exc}"
+        ) from exc
+    if not isinstance(decoded, dict):
+        raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
+    return decoded
+
+
+def timestamp() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+0000"
+
+
+def encode_marker(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def decode_marker(marker: str | None) -> str:
+    if not marker:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(marker.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidParameterValue(f"Invalid Marker: {marker!r}") from exc
