@@ -395,15 +395,6 @@ def summarize(values: list[float]) -> dict[str, float]:
     }
 
 
-def uss_mb(pid: int) -> float | None:
-    import psutil
-
-    try:
-        return float(psutil.Process(pid).memory_full_info().uss) / MB
-    except psutil.Error:
-        return None
-
-
 def memory_of(pid: int) -> dict[str, float] | None:
     import psutil
 
@@ -871,7 +862,8 @@ def render(result: dict[str, Any]) -> str:
     lines.append(row("snapshot env RSS", snap["rss_mb"]))
     for b in result["bursts"]:
         if b["kind"] == "snapshot" and b["uss_mb"]["n"]:
-            lines.append(row(f"snapshot env USS ({b['distinct_pids']} alive)", b["uss_mb"]))
+            label = f"snapshot env USS ({b['distinct_pids']} alive, hold {b['hold_ms']})"
+            lines.append(row(label, b["uss_mb"]))
     lines.append(row("cold env USS", cold["uss_mb"]))
     lines.append(row("cold env RSS", cold["rss_mb"]))
     if result["zygote"]:

@@ -185,3 +185,22 @@ def test_snapshots_are_taken_again_after_a_restart(shared_dir):
         )
 
     assert "Restore Duration:" in _report(response)
+
+
+def test_snapshot_holders_see_layers_at_opt(lambda_client, deploy):
+    """A SnapStart function that imports from a layer at init restores like any other."""
+    layer = lambda_client.publish_layer_version(
+        LayerName="snap-helper",
+        Content={"ZipFile": make_zip({"python/snap_helper.py": "GREETING = 'from a layer'\n"})},
+    )
+    name, _ = _publish_snapstart(
+        lambda_client,
+        deploy,
+        "import snap_helper\ndef handler(e, c):\n    return snap_helper.GREETING\n",
+        Layers=[layer["LayerVersionArn"]],
+    )
+
+    response = lambda_client.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+
+    assert json.loads(response["Payload"].read()) == "from a layer"
+    assert "Restore Duration:" in _report(response)

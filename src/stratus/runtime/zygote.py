@@ -34,6 +34,10 @@ from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
 
+# Children forked ahead of demand per snapshot holder, and how long after a claim to replace
+# one (later than the claiming invoke, so the fork does not compete with it).
+STANDBY = 2
+REFILL_DELAY_S = 0.05
 # Native thread pools started at import time make a process unsafe to fork; these keep the
 # common ones single-threaded in snapshot holders (a function's own setting wins).
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -61,6 +65,8 @@ class Zygote:
     holder: Environment  # the zygote process itself, with its log and cage
     sock: socket.socket
     children: dict[int, ForkedProcess] = field(default_factory=dict)
+    standby: list[Environment] = field(default_factory=list)  # forked ahead, not yet claimed
+    refilling: bool = False
     retired: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _forked: asyncio.Future[int] | None = None
@@ -97,10 +103,14 @@ class Zygote:
             self.children.clear()
             if self._forked is not None and not self._forked.done():
                 self._forked.set_exception(ConnectionError("the snapshot holder died"))
+            while self.standby:
+                await self.standby.pop().wait_kill()
             await self.holder.wait_kill()
 
     async def wait_retire(self) -> None:
         self.retired = True
+        while self.standby:
+            await self.standby.pop().wait_kill()
         if not self.children:
             await self.holder.wait_kill()
 
@@ -131,7 +141,13 @@ class SnapshotLauncher:
         if zygote is None:  # cannot be snapshotted: a cold start, as without SnapStart
             return await self._processes.wait_launch(spec, capture, request_id, init_type)
         restored_type = "snap-start" if init_type == "on-demand" else init_type
-        return await self._wait_restore(zygote, spec, capture, request_id, restored_type, started)
+        try:
+            return await self._wait_restore(
+                zygote, spec, capture, request_id, restored_type, started
+            )
+        except ConnectionError:  # the holder died under us: a cold start serves this one
+            log.warning("snapshot holder of %s:%s died; starting cold", spec.name, spec.version)
+            return await self._processes.wait_launch(spec, capture, request_id, init_type)
 
     def prepare(self, spec: FunctionSpec) -> None:
         """Take the snapshot now (after PublishVersion, at start-up), not on the first invoke."""
@@ -150,16 +166,21 @@ class SnapshotLauncher:
             try:
                 pending.set_result(await self._wait_start(spec))
             except BaseException as exc:
-                del self._zygotes[key]
+                self._forget(key, pending)
                 pending.set_exception(exc)
                 raise
         zygote = await asyncio.shield(pending)
         if isinstance(zygote, Zygote) and not zygote.holder.alive:
-            del self._zygotes[key]  # it died; take a new snapshot
+            self._forget(key, pending)  # it died; take a new snapshot
             return await self._wait_zygote(spec)
         if isinstance(zygote, InitFailure):
-            del self._zygotes[key]  # a later invoke tries the init phase again, as on AWS
+            self._forget(key, pending)  # a later invoke tries the init phase again, as on AWS
         return zygote
+
+    def _forget(self, key: tuple[str, str, str], pending: asyncio.Future[object]) -> None:
+        # Several waiters may get here for the same holder; only the first removes it.
+        if self._zygotes.get(key) is pending:
+            del self._zygotes[key]
 
     async def _wait_start(self, spec: FunctionSpec) -> Zygote | InitFailure | None:
         processes = self._processes
@@ -170,7 +191,8 @@ class SnapshotLauncher:
         cage = processes.sandbox.cage(holder_id, Limits(spec.memory_mb * 1024 * 1024))
         parent_sock, child_sock = socket.socketpair()
         variables = processes.variables(spec, stream, tmp, child_sock.fileno()) | cage.env
-        variables.pop("STRATUS_PRIVATE_TMP", None)  # each child binds its own /tmp
+        if variables.pop("STRATUS_PRIVATE_TMP", None):  # each child binds its own /tmp ...
+            variables["STRATUS_LAYERS_ONLY"] = "1"  # ... but init needs the layers at /opt
         variables |= {k: v for k, v in SINGLE_THREADED.items() if k not in dict(spec.environment)}
         variables |= {
             "STRATUS_ZYGOTE": "1",
@@ -210,6 +232,7 @@ class SnapshotLauncher:
         )  # type: ignore[arg-type]
         zygote = Zygote(holder, parent_sock)
         self._spawn(zygote.wait_read_forever())
+        self._spawn(self._wait_refill(zygote, spec))
         return zygote
 
     async def _wait_restore(
@@ -220,6 +243,53 @@ class SnapshotLauncher:
         request_id: str,
         init_type: str,
         started: float,
+    ) -> Environment | InitFailure:
+        """A standby child if one is ready (milliseconds: it only runs the after-restore
+        hooks), else a fork now. Either way the zygote is topped up afterwards."""
+        while zygote.standby:
+            env = zygote.standby.pop()
+            if not env.alive:
+                await env.wait_kill()
+                continue
+            # Refill after this invoke, not during it: forking competes for the CPU.
+            asyncio.get_running_loop().call_later(
+                REFILL_DELAY_S, lambda: self._spawn(self._wait_refill(zygote, spec))
+            )
+            env.capture = capture
+            env.send({"type": "assign", "env": {"AWS_LAMBDA_INITIALIZATION_TYPE": init_type}}, b"")
+            return await self._wait_ready(env, request_id, started)
+        self._spawn(self._wait_refill(zygote, spec))
+        return await self._wait_fork(zygote, spec, capture, request_id, init_type, started)
+
+    async def _wait_refill(self, zygote: Zygote, spec: FunctionSpec) -> None:
+        if zygote.refilling:
+            return
+        zygote.refilling = True
+        try:
+            while len(zygote.standby) < STANDBY and zygote.holder.alive and not zygote.retired:
+                env = await self._wait_fork(
+                    zygote, spec, None, "", "snap-start", time.perf_counter(), standby=True
+                )
+                if not isinstance(env, Environment):
+                    return
+                if zygote.retired:
+                    await env.wait_kill()
+                    return
+                zygote.standby.append(env)
+        except ConnectionError:
+            pass  # the holder died; the next start takes a new snapshot
+        finally:
+            zygote.refilling = False
+
+    async def _wait_fork(
+        self,
+        zygote: Zygote,
+        spec: FunctionSpec,
+        capture: list[str] | None,
+        request_id: str,
+        init_type: str,
+        started: float,
+        standby: bool = False,
     ) -> Environment | InitFailure:
         processes = self._processes
         env_id = uuid.uuid4().hex
@@ -239,6 +309,8 @@ class SnapshotLauncher:
         }
         if processes.private_tmp:
             env["STRATUS_PRIVATE_TMP"] = str(tmp)
+        if standby:
+            env["STRATUS_STANDBY"] = "1"
         try:
             child = await zygote.wait_fork(env, (child_sock.fileno(), write_fd))
         finally:
@@ -260,17 +332,24 @@ class SnapshotLauncher:
             capture=capture,
         )
         restored.watch_output()
+        return await self._wait_ready(restored, request_id, started)
+
+    @staticmethod
+    async def _wait_ready(
+        env: Environment, request_id: str, started: float
+    ) -> Environment | InitFailure:
+        """Until the child says "ready" (hooks done) or "standby"; Restore Duration ends here."""
         try:
             async with asyncio.timeout(INIT_LIMIT_S):
-                await restored.wait_frame()  # "ready", after the after-restore hooks
+                await env.wait_frame()
         except TimeoutError:
-            await restored.wait_kill()
+            await env.wait_kill()
             return InitFailure(_init_timeout(), INIT_LIMIT_S * 1000)
         except (asyncio.IncompleteReadError, ConnectionError):
-            outcome = await restored.wait_crash_outcome(request_id)
+            outcome = await env.wait_crash_outcome(request_id)
             return InitFailure(outcome.payload, (time.perf_counter() - started) * 1000)
-        restored.restore_ms = (time.perf_counter() - started) * 1000
-        return restored
+        env.restore_ms = (time.perf_counter() - started) * 1000
+        return env
 
     async def wait_retire(
         self, name: str, keep_revision: str | None = None, version: str | None = None
@@ -285,6 +364,12 @@ class SnapshotLauncher:
                 await pending.result().wait_retire()  # type: ignore[union-attr]
 
     async def wait_close(self) -> None:
+        for pending in self._zygotes.values():
+            if pending.done() and isinstance(pending.result(), Zygote):
+                zygote: Zygote = pending.result()  # type: ignore[assignment]
+                zygote.retired = True
+                while zygote.standby:
+                    await zygote.standby.pop().wait_kill()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -84,7 +84,7 @@ def serve(control, handler):
 def _die_with_supervisor():
     """Exit if the supervisor dies, even by kill -9: no orphan environments."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != int(os.environ.pop("STRATUS_SUPERVISOR_PID", os.getppid())):
         os._exit(1)  # the supervisor died before prctl took effect
 
@@ -102,6 +102,10 @@ def _enter_sandbox():
     if storage:
         resource.setrlimit(resource.RLIMIT_FSIZE, (storage, storage))
     private_tmp = os.environ.pop("STRATUS_PRIVATE_TMP", "")
+    if os.environ.pop("STRATUS_LAYERS_ONLY", ""):
+        # A snapshot holder: /opt for its init, but no /tmp (each child binds its own).
+        _mount_layers(in_namespace=_unshare_mounts())
+        return False
     if not private_tmp:
         return False
     if not _mount_private_tmp(private_tmp):
@@ -114,13 +118,28 @@ def _enter_sandbox():
 
 def _mount_private_tmp(source):
     """In a mount namespace of our own, bind this environment's directory over /tmp."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
+    if not _unshare_mounts():
+        return False
+    return _libc().mount(source.encode(), b"/tmp", None, MS_BIND, None) == 0
+
+
+def _unshare_mounts():
+    """A mount namespace of our own, where mounts do not propagate back to the host."""
+    libc = _libc()
     if libc.unshare(CLONE_NEWNS) != 0:
         return False
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return False
-    return libc.mount(source.encode(), b"/tmp", None, MS_BIND, None) == 0
+    return libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0
+
+
+_LIBC = []
+
+
+def _libc():
+    if not _LIBC:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
+        _LIBC.append(libc)
+    return _LIBC[0]
 
 
 def _mount_layers(in_namespace):
@@ -130,8 +149,7 @@ def _mount_layers(in_namespace):
     if not source:
         return
     if in_namespace:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
+        libc = _libc()
         if libc.mount(source.encode(), b"/opt", None, MS_BIND, None) == 0:
             libc.mount(None, b"/opt", None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
             return

@@ -6,6 +6,8 @@ calls `hold()`, which runs the before-snapshot hooks, checks that forking is saf
 
     supervisor -> zygote   u32 length | {"type": "fork", "env": {...}}
                            with fds [control socket, log pipe] (SCM_RIGHTS)
+    child -> supervisor    {"type": "standby"}    forked ahead of demand; the supervisor claims
+                                                  it with {"type": "assign", "env": {...}}
     zygote -> supervisor   {"type": "ready", "init_ms", "snapshot": true}      (once)
                            {"type": "ready", "snapshot": false, "reason"}      (cannot fork)
                            {"type": "forked", "pid"}                           (per fork)
@@ -89,6 +91,14 @@ def _become_environment(bootstrap, zygote_control, handler, request, fds):
         control = socket.socket(fileno=control_fd)
         _make_unique()
         _disconnect_inherited_sockets(keep={control_fd, 0, 1, 2})
+        if os.environ.pop("STRATUS_STANDBY", ""):
+            # Forked ahead of demand: everything slow is done; wait to be claimed.
+            bootstrap._send(control, {"type": "standby"}, b"")
+            frame = bootstrap._receive(control)
+            if frame is None:
+                os._exit(0)
+            os.environ.update(frame[0]["env"])
+            _make_unique()
         for func, args, kwargs in _hooks("get_after_restore"):
             func(*args, **kwargs)
         bootstrap._send(control, {"type": "ready", "private_tmp": private_tmp}, b"")
@@ -103,9 +113,11 @@ def _become_environment(bootstrap, zygote_control, handler, request, fds):
 def _make_unique():
     """Everything random or per-process must differ between environments of one snapshot."""
     random.seed()
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        numpy.random.seed()
+    # Only if init loaded it: numpy 2 imports numpy.random lazily, and importing it in every
+    # child would cost milliseconds and megabytes.
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed()
 
 
 def _disconnect_inherited_sockets(keep):
