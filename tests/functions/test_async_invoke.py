@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from tests.conftest import create_function
+from tests.conftest import create_function, wait_for
 
 from stratus.testing import serve_in_process
 
@@ -23,15 +23,6 @@ def handler(event, context):
 """
 
 
-def _wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _attempts(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
@@ -46,7 +37,7 @@ def test_event_invoke_returns_202_and_runs_in_the_background(lambda_client, depl
     )
 
     assert response["StatusCode"] == 202
-    assert _wait_for(lambda: Path(f"{path}.done").exists())
+    assert wait_for(lambda: Path(f"{path}.done").exists())
     request_id = response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
     assert _attempts(path)[0]["rid"] == request_id
 
@@ -62,7 +53,7 @@ def test_failed_event_is_retried_twice(lambda_client, deploy, shared_dir):
         Payload=json.dumps({"path": str(path), "fail_times": 5}),
     )
 
-    assert _wait_for(lambda: len(_attempts(path)) >= 3)
+    assert wait_for(lambda: len(_attempts(path)) >= 3)
     time.sleep(0.6)  # longer than the retry delay: a fourth attempt would have happened
     attempts = _attempts(path)
     assert len(attempts) == 3
@@ -81,15 +72,15 @@ def test_accepted_events_survive_kill_9_of_the_server(shared_dir):
             InvocationType="Event",
             Payload=json.dumps({"path": str(path), "sleep": 30}),
         )
-        assert _wait_for(lambda: len(_attempts(path)) == 1)
+        assert wait_for(lambda: len(_attempts(path)) == 1)
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
         port = first.settings.port
     orphan = _attempts(path)[0]["pid"]
 
-    assert _wait_for(lambda: not _alive(orphan), timeout=5)
+    assert wait_for(lambda: not _alive(orphan), timeout=5)
     with serve_in_process(data, port=port):
-        assert _wait_for(lambda: len(_attempts(path)) == 2, timeout=30)
+        assert wait_for(lambda: len(_attempts(path)) == 2, timeout=30)
     assert not Path(f"{path}.done").exists()  # the rerun was cut short by the stop
 
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.conftest import invoke_json
+from tests.conftest import invoke_json, wait_for
 
 SLEEPER = """
 import os, time
@@ -18,15 +18,6 @@ def handler(event, context):
     time.sleep(event.get("sleep", 0))
     return {"pid": os.getpid(), "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
 """
-
-
-def _wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _throttle_reason(lambda_client, name, **kwargs):
@@ -48,7 +39,7 @@ def test_reserved_concurrency_caps_a_function(lambda_client, deploy, shared_dir)
         target=lambda_client.invoke, kwargs={"FunctionName": name, "Payload": payload}
     )
     busy.start()
-    assert _wait_for(mark.exists)
+    assert wait_for(mark.exists)
 
     reason = _throttle_reason(lambda_client, name)
     busy.join()
@@ -97,7 +88,7 @@ def test_throttled_async_events_are_kept_until_they_can_run(lambda_client, deplo
 
     assert response["StatusCode"] == 202
     assert not ran_while_throttled
-    assert _wait_for(path.exists, timeout=15)
+    assert wait_for(path.exists, timeout=15)
 
 
 def test_provisioned_concurrency_starts_environments_ahead(lambda_client, deploy):
@@ -107,7 +98,7 @@ def test_provisioned_concurrency_starts_environments_ahead(lambda_client, deploy
     put = lambda_client.put_provisioned_concurrency_config(
         FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=2
     )
-    assert _wait_for(
+    assert wait_for(
         lambda: (
             lambda_client.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")[
                 "Status"

@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from tests.conftest import create_function
+from tests.conftest import create_function, wait_for
 
 from stratus.testing import serve_in_process
 
@@ -33,15 +33,6 @@ def handler(event, context):
 def _arn(name: str, qualifier: str | None = None) -> str:
     arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
     return f"{arn}:{qualifier}" if qualifier else arn
-
-
-def _wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _lines(path: Path) -> list[str]:
@@ -74,7 +65,7 @@ def test_on_success_destination_gets_the_invocation_record(lambda_client, deploy
 
     request_id = _invoke_event(lambda_client, source, event)
 
-    assert _wait_for(lambda: _records(received))
+    assert wait_for(lambda: _records(received))
     record = _records(received)[0]
     timestamp = record.pop("timestamp")
     assert record == {
@@ -112,7 +103,7 @@ def test_on_failure_destination_gets_the_record_after_the_last_retry(
 
     request_id = _invoke_event(lambda_client, source, {"path": str(calls), "fail": True})
 
-    assert _wait_for(lambda: _records(failures))
+    assert wait_for(lambda: _records(failures))
     record = _records(failures)[0]
     assert record["requestContext"] == {
         "requestId": request_id,
@@ -145,7 +136,7 @@ def test_zero_retry_attempts_give_exactly_one_attempt(lambda_client, deploy, sha
 
     _invoke_event(lambda_client, source, {"path": str(calls), "fail": True})
 
-    assert _wait_for(lambda: _records(failures))
+    assert wait_for(lambda: _records(failures))
     time.sleep(0.6)  # longer than the test server's retry delays: a retry would have run
     assert len(_lines(calls)) == 1
     assert _records(failures)[0]["requestContext"]["approximateInvokeCount"] == 1
@@ -162,7 +153,7 @@ def test_dead_letter_queue_gets_the_original_event(lambda_client, deploy, shared
 
     _invoke_event(lambda_client, source, event)
 
-    assert _wait_for(lambda: _records(dead_letters))
+    assert wait_for(lambda: _records(dead_letters))
     assert _records(dead_letters) == [event]
     assert len(_lines(calls)) == 3
 
@@ -184,7 +175,7 @@ def test_dead_letter_queue_and_on_failure_destination_both_receive(
 
     _invoke_event(lambda_client, source, event)
 
-    assert _wait_for(lambda: _records(dead_letters) and _records(failures))
+    assert wait_for(lambda: _records(dead_letters) and _records(failures))
     assert _records(dead_letters) == [event]
     assert _records(failures)[0]["requestPayload"] == event
 
@@ -205,11 +196,11 @@ def test_an_alias_uses_its_own_configuration(lambda_client, deploy, shared_dir):
     calls = shared_dir / "calls"
 
     _invoke_event(lambda_client, source, {"path": str(calls)})
-    assert _wait_for(lambda: len(_lines(calls)) == 1)
+    assert wait_for(lambda: len(_lines(calls)) == 1)
     time.sleep(0.5)  # a delivery for the unqualified invoke would be under way by now
     _invoke_event(lambda_client, f"{source}:live", {"path": str(calls)})
 
-    assert _wait_for(lambda: _records(received))
+    assert wait_for(lambda: _records(received))
     time.sleep(0.3)
     [record] = _records(received)
     assert record["requestContext"]["functionArn"] == _arn(source, "live")
@@ -237,7 +228,7 @@ def test_an_event_older_than_its_maximum_age_is_discarded(shared_dir):
 
         _invoke_event(client, "source", {"path": str(calls), "fail": True})
 
-        assert _wait_for(lambda: _records(failures))
+        assert wait_for(lambda: _records(failures))
     context = _records(failures)[0]["requestContext"]
     assert context["condition"] == "EventAgeExceeded"
     assert context["approximateInvokeCount"] == 1
@@ -258,13 +249,13 @@ def test_a_delivered_record_survives_kill_9(shared_dir):
             DestinationConfig={"OnSuccess": {"Destination": _arn("slow-recorder")}},
         )
         request_id = _invoke_event(client, "source", {"path": str(shared_dir / "calls")})
-        assert _wait_for(lambda: len(_lines(received)) == 1)
+        assert wait_for(lambda: len(_lines(received)) == 1)
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
         port = first.settings.port
 
     with serve_in_process(data, port=port):
-        assert _wait_for(lambda: len(_lines(received)) == 2, timeout=30)
+        assert wait_for(lambda: len(_lines(received)) == 2, timeout=30)
     records = _records(received)
     assert records[0] == records[1]
     assert records[0]["requestContext"]["requestId"] == request_id
@@ -287,7 +278,7 @@ def test_reserved_concurrency_zero_sends_events_on_without_running_them(
 
     request_id = _invoke_event(lambda_client, source, event)
 
-    assert _wait_for(lambda: _records(failures) and _records(dead_letters))
+    assert wait_for(lambda: _records(failures) and _records(dead_letters))
     record = _records(failures)[0]
     record.pop("timestamp")
     assert record == {

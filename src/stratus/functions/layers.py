@@ -22,7 +22,6 @@ import base64
 import binascii
 import re
 import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.config import Settings
 from stratus.errors import InvalidParameterValue, ResourceNotFound, Validation
+from stratus.functions.inputs import decode_marker, encode_marker, timestamp
 from stratus.functions.model import LayerReference
 from stratus.store import overlay
 from stratus.store.code import MAX_UNZIPPED_BYTES, CodeStore
@@ -171,7 +171,7 @@ class Layers:
                     LayerArn=self.arn(name),
                     LayerVersionArn=f"{self.arn(name)}:{number}",
                     Description=request.Description,
-                    CreatedDate=_timestamp(),
+                    CreatedDate=timestamp(),
                     Version=number,
                     CompatibleRuntimes=request.CompatibleRuntimes or None,
                     LicenseInfo=request.LicenseInfo,
@@ -207,7 +207,7 @@ class Layers:
         return await self.get(parsed.name, parsed.version)
 
     async def list_layers(self, query: ListLayersQuery) -> tuple[list[LayerSummary], str | None]:
-        after = _decode_marker(query.Marker)
+        after = decode_marker(query.Marker)
         rows = await self._db.run(
             lambda conn: conn.execute(
                 "SELECT layer_name, config FROM layer_versions WHERE deleted = 0 "
@@ -225,7 +225,7 @@ class Layers:
         summaries = [LayerSummary(name, self.arn(name), v) for name, v in found.items()]
         limit = query.MaxItems or LIST_PAGE_LIMIT
         more = len(summaries) > limit
-        return summaries[:limit], _encode_marker(summaries[limit - 1].name) if more else None
+        return summaries[:limit], encode_marker(summaries[limit - 1].name) if more else None
 
     async def list_versions(
         self, layer: str, query: ListLayersQuery
@@ -235,7 +235,7 @@ class Layers:
             name = self._own_name(layer)
         except ResourceNotFound:
             return [], None
-        marker = _decode_marker(query.Marker)
+        marker = decode_marker(query.Marker)
         if marker and not marker.isdigit():
             raise InvalidParameterValue(f"Invalid Marker: {query.Marker!r}")
         before = int(marker or 0) or None
@@ -250,7 +250,7 @@ class Layers:
         matching = [version for version in versions if version.matches(query)]
         limit = query.MaxItems or LIST_PAGE_LIMIT
         more = len(matching) > limit
-        return matching[:limit], _encode_marker(str(matching[limit - 1].Version)) if more else None
+        return matching[:limit], encode_marker(str(matching[limit - 1].Version)) if more else None
 
     async def delete(self, layer: str, version: int) -> None:
         """Idempotent, as on AWS. Functions using the version keep it."""
@@ -419,22 +419,3 @@ def _archive(content: LayerContentInput) -> bytes:
         return base64.b64decode(content.ZipFile, validate=True)
     except binascii.Error as exc:
         raise InvalidParameterValue(f"ZipFile is not valid base64: {exc}") from exc
-
-
-def _timestamp() -> str:
-    """CreatedDate, in the format of functions' LastModified."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+0000"
-
-
-def _encode_marker(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode()
-
-
-def _decode_marker(marker: str | None) -> str:
-    if not marker:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidParameterValue(f"Invalid Marker: {marker!r}") from exc

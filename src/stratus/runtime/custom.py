@@ -25,7 +25,6 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -46,7 +45,7 @@ from stratus.runtime.runtime_api import (
     Truncated,
     error_json,
 )
-from stratus.runtime.sandbox import Cage, Limits
+from stratus.runtime.sandbox import Cage
 from stratus.runtime.spec import FunctionSpec
 
 if TYPE_CHECKING:
@@ -238,11 +237,7 @@ async def wait_launch_custom(
     init_type: str = "on-demand",
 ) -> Environment | InitFailure:
     """A new custom-runtime environment that has finished its init phase, or why it failed."""
-    env_id = uuid.uuid4().hex
-    stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
-    tmp = processes.host.work_dir / "envs" / env_id / "tmp"
-    tmp.mkdir(parents=True)
-    cage = processes.sandbox.cage(env_id, Limits(memory_bytes=spec.memory_mb * 1024 * 1024))
+    env_id, stream, tmp, cage = processes.slot(spec)
     events: asyncio.Queue[RuntimeEvent | Exited] = asyncio.Queue()
     api = RuntimeApi(events.put_nowait)
     address = await api.wait_listen()

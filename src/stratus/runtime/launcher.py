@@ -89,11 +89,7 @@ class ProcessLauncher:
             from stratus.runtime.custom import wait_launch_custom
 
             return await wait_launch_custom(self, spec, capture, request_id, init_type)
-        env_id = uuid.uuid4().hex
-        stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
-        tmp = self.host.work_dir / "envs" / env_id / "tmp"
-        tmp.mkdir(parents=True)
-        cage = self.sandbox.cage(env_id, Limits(memory_bytes=spec.memory_mb * 1024 * 1024))
+        env_id, stream, tmp, cage = self.slot(spec)
         parent_sock, child_sock = socket.socketpair()
         variables = self.variables(spec, stream, tmp, child_sock.fileno()) | cage.env
         variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = init_type
@@ -102,6 +98,15 @@ class ProcessLauncher:
             spec, env_id, stream, variables, parent_sock, child_sock, cage, tmp, capture
         )
         return await self._wait_init(env, started, request_id)
+
+    def slot(self, spec: FunctionSpec, prefix: str = "") -> tuple[str, str, Path, Cage]:
+        """A new environment's id, log stream, /tmp directory and cage."""
+        env_id = prefix + uuid.uuid4().hex
+        stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
+        tmp = self.host.work_dir / "envs" / env_id / "tmp"
+        tmp.mkdir(parents=True)
+        cage = self.sandbox.cage(env_id, Limits(memory_bytes=spec.memory_mb * 1024 * 1024))
+        return env_id, stream, tmp, cage
 
     async def wait_spawn(
         self,

@@ -22,14 +22,12 @@ import shutil
 import signal
 import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 
 import orjson
 
 from stratus.runtime.environment import Environment
 from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, ProcessLauncher
-from stratus.runtime.sandbox import Limits
 from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
@@ -184,11 +182,7 @@ class SnapshotLauncher:
 
     async def _wait_start(self, spec: FunctionSpec) -> Zygote | InitFailure | None:
         processes = self._processes
-        holder_id = f"snapshot-{uuid.uuid4().hex[:24]}"
-        stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{holder_id}"
-        tmp = processes.host.work_dir / "envs" / holder_id / "tmp"
-        tmp.mkdir(parents=True)
-        cage = processes.sandbox.cage(holder_id, Limits(spec.memory_mb * 1024 * 1024))
+        holder_id, stream, tmp, cage = processes.slot(spec, prefix="snapshot-")
         parent_sock, child_sock = socket.socketpair()
         variables = processes.variables(spec, stream, tmp, child_sock.fileno()) | cage.env
         if variables.pop("STRATUS_PRIVATE_TMP", None):  # each child binds its own /tmp ...
@@ -292,11 +286,7 @@ class SnapshotLauncher:
         standby: bool = False,
     ) -> Environment | InitFailure:
         processes = self._processes
-        env_id = uuid.uuid4().hex
-        stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
-        tmp = processes.host.work_dir / "envs" / env_id / "tmp"
-        tmp.mkdir(parents=True)
-        cage = processes.sandbox.cage(env_id, Limits(spec.memory_mb * 1024 * 1024))
+        env_id, stream, tmp, cage = processes.slot(spec)
         parent_sock, child_sock = socket.socketpair()
         read_fd, write_fd = os.pipe()
         env = {
