@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.conftest import invoke_json, make_zip
+from tests.conftest import ROLE, invoke_json, make_zip
 
 V1 = "def handler(event, context):\n    return ['v1', context.function_version]\n"
 V2 = "def handler(event, context):\n    return ['v2', context.function_version]\n"
@@ -182,3 +182,34 @@ def test_list_and_delete_aliases(lambda_client, deploy):
     assert [a["Name"] for a in remaining] == ["two"]
     with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
         lambda_client.invoke(FunctionName=name, Qualifier="one", Payload=json.dumps({}))
+
+
+def test_list_functions_with_all_versions(lambda_client, deploy):
+    """ListFunctions(FunctionVersion=ALL) includes published versions."""
+    name = deploy(V1, Publish=True)
+
+    everything = [
+        (f["FunctionName"], f["Version"])
+        for page in lambda_client.get_paginator("list_functions").paginate(FunctionVersion="ALL")
+        for f in page["Functions"]
+    ]
+    latest_only = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+
+    assert (name, "$LATEST") in everything
+    assert (name, "1") in everything
+    assert latest_only.count(name) == 1
+
+
+def test_snapstart_needs_a_python_runtime(lambda_client):
+    """SnapStart on a custom runtime is refused, as on AWS."""
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException):
+        lambda_client.create_function(
+            FunctionName="snap-custom",
+            Runtime="provided.al2023",
+            Role=ROLE,
+            Handler="x",
+            Code={"ZipFile": make_zip({"bootstrap": "#!/bin/sh\n"})},
+            SnapStart={"ApplyOn": "PublishedVersions"},
+        )
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName="snap-custom")

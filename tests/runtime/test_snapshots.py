@@ -7,6 +7,8 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
+from botocore.config import Config
 from tests.conftest import create_function, invoke_json, make_zip
 
 from stratus.testing import serve_in_process
@@ -204,3 +206,31 @@ def test_snapshot_holders_see_layers_at_opt(lambda_client, deploy):
 
     assert json.loads(response["Payload"].read()) == "from a layer"
     assert "Restore Duration:" in _report(response)
+
+
+def test_a_burst_of_first_invokes_is_served_from_one_snapshot(server, lambda_client, deploy):
+    """100 simultaneous first invokes of a SnapStart version all succeed, each restored
+    (children are born in the holder's cgroup, which must not run out of memory)."""
+    source = (
+        "import time, boto3\nclient = boto3.client('lambda')\n"
+        "def handler(e, c):\n    time.sleep(0.3)\n    return 'ok'\n"
+    )
+    name, _ = _publish_snapstart(lambda_client, deploy, source)
+    lambda_client.invoke(FunctionName=name, Qualifier="1")
+
+    def first_invoke(_):
+        client = boto3.client(
+            "lambda",
+            endpoint_url=server.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        return client.invoke(FunctionName=name, Qualifier="1")
+
+    with ThreadPoolExecutor(100) as pool:
+        responses = list(pool.map(first_invoke, range(100)))
+
+    assert [r.get("FunctionError") for r in responses] == [None] * 100
+    assert [json.loads(r["Payload"].read()) for r in responses] == ["ok"] * 100

@@ -43,8 +43,14 @@ async def create_function(request: Request) -> Response:
 
 async def list_functions(request: Request) -> Response:
     max_items = _int_param(request, "MaxItems", 1, 10000)
+    version = request.query_params.get("FunctionVersion")
+    if version not in (None, "ALL"):
+        raise InvalidParameterValue(
+            f"1 validation error detected: Value '{version}' at 'functionVersion' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [ALL]"
+        )
     functions, next_marker = await _service(request).list(
-        request.query_params.get("Marker"), max_items
+        request.query_params.get("Marker"), max_items, all_versions=version == "ALL"
     )
     body: dict[str, object] = {"Functions": [f.model_dump() for f in functions]}
     if next_marker:

@@ -24,17 +24,18 @@ from stratus.functions.model import (
 log = logging.getLogger("stratus.functions")
 
 
-def warn_about_aws_snapstart_rules(config: FunctionConfiguration) -> None:
-    """Stratus snapshots every Python runtime; AWS does not. Say so, so an app that works
-    here is not surprised in the cloud."""
+def check_snapstart(config: FunctionConfiguration) -> None:
+    """SnapStart needs a Python runtime (as on AWS). Stratus snapshots every Python version,
+    AWS only python3.12 and later: say so, so an app that works here is not surprised in the
+    cloud."""
     if config.SnapStart.ApplyOn != "PublishedVersions":
         return
-    minor = (
-        int(config.Runtime.removeprefix("python3."))
-        if config.Runtime.startswith("python3.")
-        else 99
-    )
-    if minor < 12:
+    if not config.Runtime.startswith("python3."):
+        raise InvalidParameterValue(
+            f"{config.Runtime} does not support SnapStart; use a python3.x runtime or set "
+            "SnapStart ApplyOn to None."
+        )
+    if int(config.Runtime.removeprefix("python3.")) < 12:
         log.warning(
             "%s: AWS Lambda supports SnapStart for Python from python3.12; %s works on Stratus "
             "but CreateFunction/PublishVersion would fail on AWS",

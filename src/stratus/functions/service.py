@@ -35,11 +35,11 @@ from stratus.functions.event_config import EventInvokeConfigs
 from stratus.functions.inputs import (
     check_environment,
     check_payload,
+    check_snapstart,
     decode_client_context,
     decode_marker,
     encode_marker,
     timestamp,
-    warn_about_aws_snapstart_rules,
     zip_bytes,
 )
 from stratus.functions.layers import Layers
@@ -142,7 +142,7 @@ class FunctionService:
                 ApplyOn=request.SnapStart.ApplyOn if request.SnapStart else "None"
             ),
         )
-        warn_about_aws_snapstart_rules(config)
+        check_snapstart(config)
         tags = orjson.dumps(request.Tags).decode()
 
         def insert(conn: sqlite3.Connection) -> None:
@@ -182,19 +182,22 @@ class FunctionService:
         )
 
     async def list(
-        self, marker: str | None, max_items: int | None
+        self, marker: str | None, max_items: int | None, all_versions: bool = False
     ) -> tuple[list[FunctionConfiguration], str | None]:
+        """ListFunctions: $LATEST of each function, or with FunctionVersion=ALL every version
+        too, ordered by name (then $LATEST, then version number)."""
         limit = min(max_items or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
-        after = decode_marker(marker)
+        offset = int(decode_marker(marker) or 0) if marker else 0
+        only_latest = "" if all_versions else "WHERE version = '$LATEST' "
         rows = await self._db.run(
             lambda conn: conn.execute(
-                "SELECT function_name, config FROM versions WHERE version = ? "
-                "AND function_name > ? ORDER BY function_name LIMIT ?",
-                (LATEST, after, limit + 1),
+                f"SELECT config FROM versions {only_latest}ORDER BY function_name, "
+                "version != '$LATEST', CAST(version AS INTEGER) LIMIT ? OFFSET ?",
+                (limit + 1, offset),
             ).fetchall()
         )
         page = [FunctionConfiguration.model_validate_json(r["config"]) for r in rows[:limit]]
-        next_marker = encode_marker(rows[limit - 1]["function_name"]) if len(rows) > limit else None
+        next_marker = encode_marker(str(offset + limit)) if len(rows) > limit else None
         return page, next_marker
 
     async def update_configuration(
@@ -261,6 +264,7 @@ class FunctionService:
                     | changes
                     | {"RevisionId": str(uuid.uuid4()), "LastModified": timestamp()}
                 )
+                check_snapstart(updated)
                 conn.execute(
                     "UPDATE versions SET config = ? WHERE function_name = ? AND version = ?",
                     (updated.model_dump_json(), ref.name, LATEST),
@@ -318,7 +322,7 @@ class FunctionService:
         published = await self._db.run(write)
         self._forget(name)
         if published.SnapStart.OptimizationStatus == "On":
-            warn_about_aws_snapstart_rules(published)
+            check_snapstart(published)
             self.invoker.pool.prepare(await self.spec(FunctionRef(name, published.Version)))
             # As on AWS, a SnapStart version reads Pending until its snapshot is taken.
             return published.model_copy(update={"State": "Pending"})

@@ -51,6 +51,21 @@ class Cage:
                     return True
         return False
 
+    def lift_memory_limit(self) -> None:
+        """For a snapshot holder once its init is done (it runs no user code after that):
+        children are born in its cgroup and are charged to it until they join their own, so a
+        burst of forks must not hit the function's limit there."""
+        # v1 wants memory+swap raised before memory (memory <= memsw at every moment).
+        files = (
+            ("memory.max", "max"),
+            ("memory.memsw.limit_in_bytes", "-1"),
+            ("memory.limit_in_bytes", "-1"),
+        )
+        for group in self.groups:
+            for name, unlimited in files:
+                if (group / name).exists():
+                    (group / name).write_text(unlimited)
+
     def release(self) -> None:
         for group in self.groups:
             with contextlib.suppress(OSError):  # already gone

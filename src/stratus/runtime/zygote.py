@@ -74,7 +74,10 @@ class Zygote:
             self._forked = asyncio.get_running_loop().create_future()
             request = orjson.dumps({"type": "fork", "env": env})
             message = len(request).to_bytes(4, "big") + request
-            socket.send_fds(self.sock, [message], list(fds))
+            try:
+                socket.send_fds(self.sock, [message], list(fds))
+            except OSError as exc:  # the holder is gone (its socket closed)
+                raise ConnectionError(f"the snapshot holder is gone: {exc}") from exc
             pid = await self._forked
         child = ForkedProcess(pid)
         self.children[pid] = child
@@ -224,6 +227,7 @@ class SnapshotLauncher:
             spec.version,
             float(header.get("init_ms", 0)),
         )  # type: ignore[arg-type]
+        holder.cage.lift_memory_limit()
         zygote = Zygote(holder, parent_sock)
         self._spawn(zygote.wait_read_forever())
         self._spawn(self._wait_refill(zygote, spec))
