@@ -160,3 +160,21 @@ def test_provisioned_concurrency_rules(lambda_client, deploy):
     lambda_client.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
     with pytest.raises(lambda_client.exceptions.ProvisionedConcurrencyConfigNotFoundException):
         lambda_client.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+
+
+def test_reserved_concurrency_is_per_function_not_per_version(server, deploy):
+    """A qualified name is refused by PutFunctionConcurrency; unknown functions name their ARN."""
+    lambda_client = server.client("lambda", parameter_validation=False)
+    name = deploy(SLEEPER, Publish=True)
+
+    with pytest.raises(ClientError) as qualified:
+        lambda_client.put_function_concurrency(
+            FunctionName=f"{name}:1", ReservedConcurrentExecutions=1
+        )
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException) as missing:
+        lambda_client.put_function_concurrency(
+            FunctionName="absent", ReservedConcurrentExecutions=1
+        )
+
+    assert qualified.value.response["Error"]["Code"] == "ValidationException"
+    assert "arn:aws:lambda:us-east-1:000000000000:function:absent" in str(missing.value)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stratus.errors import Validation
 from stratus.functions.concurrency import (
     Concurrency,
     PutFunctionConcurrencyRequest,
@@ -25,21 +26,34 @@ def _ref(request: Request) -> FunctionRef:
     return parse_reference(request.path_params["name"], request.query_params.get("Qualifier"))
 
 
+def _unqualified(request: Request) -> str:
+    """Reserved concurrency belongs to the function, not to a version or alias."""
+    ref = _ref(request)
+    if ref.qualifier:
+        raise Validation(
+            f"1 validation error detected: Value '{request.path_params['name']}' at "
+            "'functionName' failed to satisfy constraint: Member must satisfy regular "
+            "expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
+            "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)"
+        )
+    return ref.name
+
+
 async def put_reserved(request: Request) -> Response:
     body = parse(PutFunctionConcurrencyRequest, await read_json(request))
     count = await _concurrency(request).put_reserved(
-        _ref(request).name, body.ReservedConcurrentExecutions
+        _unqualified(request), body.ReservedConcurrentExecutions
     )
     return json_response({"ReservedConcurrentExecutions": count})
 
 
 async def get_reserved(request: Request) -> Response:
-    count = await _concurrency(request).get_reserved(_ref(request).name)
+    count = await _concurrency(request).get_reserved(_unqualified(request))
     return json_response({} if count is None else {"ReservedConcurrentExecutions": count})
 
 
 async def delete_reserved(request: Request) -> Response:
-    await _concurrency(request).delete_reserved(_ref(request).name)
+    await _concurrency(request).delete_reserved(_unqualified(request))
     return Response(status_code=204)
 
 

@@ -199,6 +199,8 @@ def _row(conn: sqlite3.Connection, function: str, name: str) -> sqlite3.Row | No
 
 
 def _check_targets(conn: sqlite3.Connection, function: str, alias: AliasConfiguration) -> None:
+    # The alias ARN without the alias: the function's ARN, for error messages.
+    function_arn_ = alias.AliasArn.rsplit(":", 1)[0]
     """The versions an alias names must exist; weighted routing is between published ones."""
     weights = alias.RoutingConfig.AdditionalVersionWeights if alias.RoutingConfig else {}
     if len(weights) > 1:
@@ -219,9 +221,6 @@ def _check_targets(conn: sqlite3.Connection, function: str, alias: AliasConfigur
             "SELECT 1 FROM versions WHERE function_name = ? AND version = ?", (function, version)
         ).fetchone()
         if not exists:
-            raise ResourceNotFound(
-                f"Function not found: {function}:{version}"
-                if conn.execute("SELECT 1 FROM functions WHERE name = ?", (function,)).fetchone()
-                else f"Function not found: {function}",
-                Type="User",
-            )
+            exists = conn.execute("SELECT 1 FROM functions WHERE name = ?", (function,))
+            missing = f"{function_arn_}:{version}" if exists.fetchone() else function_arn_
+            raise ResourceNotFound(f"Function not found: {missing}", Type="User")

@@ -285,10 +285,9 @@ class Concurrency:
             )
         )
 
-    @staticmethod
-    def _require_function(conn: sqlite3.Connection, name: str) -> None:
+    def _require_function(self, conn: sqlite3.Connection, name: str) -> None:
         if not conn.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone():
-            raise ResourceNotFound(f"Function not found: {name}", Type="User")
+            raise ResourceNotFound(f"Function not found: {self._functions.arn(name)}", Type="User")
 
 
 def _config(conn: sqlite3.Connection, name: str, qualifier: str) -> ProvisionedConfig | None:

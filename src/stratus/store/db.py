@@ -16,6 +16,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# Bumped with every change to SCHEMA, together with a migration step in Database._open.
+SCHEMA_VERSION = 1
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
     name         TEXT PRIMARY KEY,
@@ -105,7 +108,11 @@ class Database:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._door = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stratus-db")
-        self._conn = self._door.submit(self._open, path).result()
+        try:
+            self._conn = self._door.submit(self._open, path).result()
+        except BaseException:
+            self._door.shutdown()
+            raise
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -114,7 +121,15 @@ class Database:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        found = conn.execute("PRAGMA user_version").fetchone()[0]
+        if found > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{path} was written by a newer Stratus (schema {found}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade Stratus or use another --data-dir"
+            )
         conn.executescript(SCHEMA)
+        # Later schema changes go here as steps from `found` up to SCHEMA_VERSION.
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return conn
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
