@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 from botocore.config import Config
-from tests.conftest import create_function, invoke_json, make_zip
+from tests.conftest import create_function, invoke_json, make_zip, wait_for
 
 from stratus.testing import serve_in_process
 
@@ -157,11 +157,23 @@ def test_a_dead_snapshot_holder_is_replaced(lambda_client, deploy):
 
 
 def test_snapshot_init_errors_are_reported(lambda_client, deploy):
-    """A SnapStart version whose init fails answers with the init error, as on AWS."""
-    name, _ = _publish_snapstart(lambda_client, deploy, "import missing_module\n")
+    """A SnapStart version whose init fails becomes Failed with the reason, and invoking it
+    answers with the init error, as on AWS."""
+    name, published = _publish_snapstart(lambda_client, deploy, "import missing_module\n")
 
+    failed = wait_for(
+        lambda: (
+            lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")["State"]
+            == "Failed"
+        )
+    )
+    config = lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")
     response, body = invoke_json(lambda_client, name, Qualifier="1")
 
+    assert published["State"] == "Pending"
+    assert failed
+    assert config["StateReasonCode"] == "FunctionError"
+    assert config["StateReason"].startswith("Runtime.ImportModuleError")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.ImportModuleError"
 

@@ -198,6 +198,9 @@ class FunctionConfiguration(_Shape):
     )
     RevisionId: str
     State: str = "Active"
+    # Why a version is Failed (e.g. its snapshot's init failed); shown only when set.
+    StateReason: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    StateReasonCode: str | None = Field(default=None, exclude_if=lambda value: value is None)
     LastUpdateStatus: str = "Successful"
     PackageType: str = "Zip"
     Architectures: list[str]

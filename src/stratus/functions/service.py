@@ -323,7 +323,7 @@ class FunctionService:
         self._forget(name)
         if published.SnapStart.OptimizationStatus == "On":
             check_snapstart(published)
-            self.invoker.pool.prepare(await self.spec(FunctionRef(name, published.Version)))
+            self._prepare_snapshot(await self.spec(FunctionRef(name, published.Version)))
             # As on AWS, a SnapStart version reads Pending until its snapshot is taken.
             return published.model_copy(update={"State": "Pending"})
         return published
@@ -417,7 +417,38 @@ class FunctionService:
             ).fetchall()
         )
         for name, version in rows:
-            self.invoker.pool.prepare(await self.spec(FunctionRef(name, version)))
+            self._prepare_snapshot(await self.spec(FunctionRef(name, version)))
+
+    def _prepare_snapshot(self, spec: FunctionSpec) -> None:
+        async def record(failure: bytes | None) -> None:
+            await self._wait_record_snapshot(spec.name, spec.version, failure)
+
+        self.invoker.pool.prepare(spec, record)
+
+    async def _wait_record_snapshot(self, name: str, version: str, failure: bytes | None) -> None:
+        """A version whose snapshot's init fails is Failed, with the reason (as on AWS); one
+        whose snapshot is taken (again, e.g. after a fix elsewhere or a restart) is Active."""
+        if failure is None:
+            state = {"State": "Active", "StateReason": None, "StateReasonCode": None}
+        else:
+            error = orjson.loads(failure)
+            reason = f"{error.get('errorType')}: {error.get('errorMessage')}"
+            state = {"State": "Failed", "StateReason": reason, "StateReasonCode": "FunctionError"}
+
+        def write(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "SELECT config FROM versions WHERE function_name = ? AND version = ?",
+                (name, version),
+            ).fetchone()
+            if row is not None:
+                config = FunctionConfiguration.model_validate_json(row["config"])
+                conn.execute(
+                    "UPDATE versions SET config = ? WHERE function_name = ? AND version = ?",
+                    (config.model_copy(update=state).model_dump_json(), name, version),
+                )
+
+        await self._db.run(write)
+        self._forget(name)
 
     def _spec_of(self, config: FunctionConfiguration, layers_dir: Path | None) -> FunctionSpec:
         environment = tuple(sorted(config.Environment.Variables.items()))

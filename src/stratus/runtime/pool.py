@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from stratus.runtime.environment import Environment
 from stratus.runtime.launcher import InitFailure
 from stratus.runtime.spec import FunctionSpec
-from stratus.runtime.zygote import SnapshotLauncher
+from stratus.runtime.zygote import Reporter, SnapshotLauncher
 
 REAP_EVERY_S = 1.0
 
@@ -82,9 +82,9 @@ class EnvironmentPool:
                 await env.wait_kill()
         await self._launcher.wait_retire(name, keep_revision, version)
 
-    def prepare(self, spec: FunctionSpec) -> None:
+    def prepare(self, spec: FunctionSpec, report: Reporter | None = None) -> None:
         """Get ready to start environments of `spec` fast (take its snapshot now)."""
-        self._launcher.prepare(spec)
+        self._launcher.prepare(spec, report)
 
     async def wait_reap_forever(self) -> None:
         while True:

@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -31,6 +32,9 @@ from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, ProcessLauncher
 from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
+
+# Told how taking a snapshot ended: the init error's payload, or None when it was taken.
+Reporter = Callable[[bytes | None], Awaitable[None]]
 
 # Children forked ahead of demand per snapshot holder, and how long after a claim to replace
 # one (later than the claiming invoke, so the fork does not compete with it).
@@ -150,13 +154,16 @@ class SnapshotLauncher:
             log.warning("snapshot holder of %s:%s died; starting cold", spec.name, spec.version)
             return await self._processes.wait_launch(spec, capture, request_id, init_type)
 
-    def prepare(self, spec: FunctionSpec) -> None:
-        """Take the snapshot now (after PublishVersion, at start-up), not on the first invoke."""
+    def prepare(self, spec: FunctionSpec, report: Reporter | None = None) -> None:
+        """Take the snapshot now (after PublishVersion, at start-up), not on the first invoke;
+        `report` hears the init error (or None once the snapshot is taken)."""
         if spec.snapshot and spec.pool_key not in self._zygotes:
-            self._spawn(self._wait_prepared(spec))
+            self._spawn(self._wait_prepared(spec, report))
 
-    async def _wait_prepared(self, spec: FunctionSpec) -> None:
-        await self._wait_zygote(spec)
+    async def _wait_prepared(self, spec: FunctionSpec, report: Reporter | None) -> None:
+        taken = await self._wait_zygote(spec)
+        if report is not None:
+            await report(taken.payload if isinstance(taken, InitFailure) else None)
 
     async def _wait_zygote(self, spec: FunctionSpec) -> Zygote | InitFailure | None:
         key = spec.pool_key
