@@ -1,0 +1,251 @@
+"""The Lambda event API Gateway sends for an HTTP request, in its three shapes.
+
+    HTTP API, payload format 2.0   http_api_v2_event   version "2.0", rawPath, cookies, ...
+    HTTP API, payload format 1.0   http_api_v1_event   version "1.0", multiValue* fields
+    REST API, Lambda proxy         rest_event          no version; case-preserving headers
+
+The shapes follow AWS's documented examples ("Create AWS Lambda proxy integrations for HTTP
+APIs", "Input format of a Lambda function for proxy integration"). Differences that matter:
+
+- HTTP APIs lower-case header names; 2.0 joins repeated headers and query parameters with
+  commas, moves `Cookie` headers to `cookies` (split on `; `), and leaves out empty fields;
+  1.0 and REST send `null` for empty fields and keep every value in `multiValue*`, the last
+  one in the single-valued map.
+- Paths: `path` in a request is the path *inside* the stage, which routes match. HTTP APIs
+  report the path as the client sent it (with `/<stage>` unless the stage is `$default`);
+  REST reports the resource path in `path` and the full one in `requestContext.path`.
+- Bodies: HTTP APIs base64-encode anything that is not text (see `is_text`); REST APIs
+  only bodies whose content type is one of the API's binaryMediaTypes.
+
+Pure logic: the caller supplies ids, times and the matched route.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import parse_qsl
+
+from stratus.gateway.routes import Match
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_IDENTITY_UNKNOWN = (
+    "accessKey",
+    "accountId",
+    "caller",
+    "cognitoAuthenticationProvider",
+    "cognitoAuthenticationType",
+    "cognitoIdentityId",
+    "cognitoIdentityPoolId",
+    "principalOrgId",
+    "user",
+    "userArn",
+)
+_TEXT_TYPES = ("application/json", "application/javascript", "application/xml", "application/yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """An incoming request, as the gateway's HTTP server saw it."""
+
+    method: str
+    path: str  # raw (percent-encoded) path inside the stage, e.g. "/pets/1"
+    query: str  # raw query string without "?"
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    source_ip: str
+    stage: str
+    api_id: str
+    domain_name: str
+    request_id: str
+    time: datetime  # aware
+    protocol: str = "HTTP/1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the gateway knows about where the request goes."""
+
+    match: Match
+    account_id: str
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+    resource_id: str | None = None  # REST APIs: the id of the matched resource
+    binary_media_types: Sequence[str] = ()  # REST APIs only
+
+
+def request_time(at: datetime) -> str:
+    """`12/Mar/2020:19:03:58 +0000`, in English whatever the locale."""
+    at = at.astimezone(UTC)
+    return f"{at.day:02d}/{_MONTHS[at.month - 1]}/{at:%Y:%H:%M:%S} +0000"
+
+
+def epoch_ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def is_text(content_type: str | None) -> bool:
+    """Whether an HTTP API passes a body of this type as text (else base64)."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return (
+        media.startswith("text/")
+        or media in _TEXT_TYPES
+        or media.endswith(("+json", "+xml", "+yaml"))
+    )
+
+
+def http_api_v2_event(request: HttpRequest, target: Target) -> dict[str, Any]:
+    multi = _multi(request.headers, lower=True)
+    cookies = [c.strip() for v in multi.pop("cookie", ()) for c in v.split(";") if c.strip()]
+    headers = _joined(multi)
+    query = _joined(_multi(parse_qsl(request.query, keep_blank_values=True)))
+    route = target.match.route
+    full_path = _full_path(request)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": full_path,
+        "rawQueryString": request.query,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    event["headers"] = headers
+    if query:
+        event["queryStringParameters"] = query
+    event["requestContext"] = {
+        "accountId": target.account_id,
+        "apiId": request.api_id,
+        "domainName": request.domain_name,
+        "domainPrefix": request.domain_name.split(".", 1)[0],
+        "http": {
+            "method": request.method,
+            "path": full_path,
+            "protocol": request.protocol,
+            "sourceIp": request.source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": request.request_id,
+        "routeKey": route.key,
+        "stage": request.stage,
+        "time": request_time(request.time),
+        "timeEpoch": epoch_ms(request.time),
+    }
+    binary = not is_text(headers.get("content-type"))
+    if request.body:
+        event["body"] = _body(request.body, binary)
+    if target.match.path_parameters:
+        event["pathParameters"] = dict(target.match.path_parameters)
+    event["isBase64Encoded"] = bool(request.body) and binary
+    if target.stage_variables:
+        event["stageVariables"] = dict(target.stage_variables)
+    return event
+
+
+def http_api_v1_event(request: HttpRequest, target: Target) -> dict[str, Any]:
+    route = target.match.route
+    full_path = _full_path(request)
+    multi = _multi(request.headers, lower=True)
+    binary = not is_text(_last(multi, "content-type"))
+    event: dict[str, Any] = {"version": "1.0", "resource": route.path, "path": full_path}
+    event |= _v1_common(request, target, multi, binary)
+    event["requestContext"] |= {
+        "domainName": request.domain_name,
+        "domainPrefix": request.domain_name.split(".", 1)[0],
+        "extendedRequestId": request.request_id,
+        "path": full_path,
+        "protocol": request.protocol,
+        "resourceId": None,
+        "resourcePath": route.path,
+    }
+    return event
+
+
+def rest_event(request: HttpRequest, target: Target) -> dict[str, Any]:
+    route = target.match.route
+    multi = _multi(request.headers, lower=False)
+    content_type = _last({k.lower(): v for k, v in multi.items()}, "content-type")
+    binary = _is_binary_media(content_type, target.binary_media_types)
+    event: dict[str, Any] = {"resource": route.path, "path": request.path}
+    event |= _v1_common(request, target, multi, binary)
+    event["requestContext"] |= {
+        "domainName": request.domain_name,
+        "domainPrefix": request.domain_name.split(".", 1)[0],
+        "extendedRequestId": request.request_id,
+        "path": _full_path(request),
+        "protocol": request.protocol,
+        "resourceId": target.resource_id,
+        "resourcePath": route.path,
+    }
+    return event
+
+
+def _v1_common(
+    request: HttpRequest, target: Target, multi: dict[str, list[str]], binary: bool
+) -> dict[str, Any]:
+    """The fields payload format 1.0 and REST proxy events share."""
+    query = _multi(parse_qsl(request.query, keep_blank_values=True))
+    return {
+        "httpMethod": request.method,
+        "headers": {k: v[-1] for k, v in multi.items()},
+        "multiValueHeaders": multi,
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "requestContext": {
+            "accountId": target.account_id,
+            "apiId": request.api_id,
+            "httpMethod": request.method,
+            "identity": _identity(request.source_ip, _last(multi, "user-agent", "User-Agent")),
+            "requestId": request.request_id,
+            "requestTime": request_time(request.time),
+            "requestTimeEpoch": epoch_ms(request.time),
+            "stage": request.stage,
+        },
+        "pathParameters": dict(target.match.path_parameters) or None,
+        "stageVariables": dict(target.stage_variables) or None,
+        "body": _body(request.body, binary) if request.body else None,
+        "isBase64Encoded": bool(request.body) and binary,
+    }
+
+
+def _identity(source_ip: str, user_agent: str | None) -> dict[str, str | None]:
+    # Without IAM or Cognito authorization AWS sends these keys with null values.
+    identity: dict[str, str | None] = dict.fromkeys(_IDENTITY_UNKNOWN)
+    return identity | {"sourceIp": source_ip, "userAgent": user_agent}
+
+
+def _multi(pairs: Sequence[tuple[str, str]], *, lower: bool = False) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name.lower() if lower else name, []).append(value)
+    return out
+
+
+def _joined(multi: dict[str, list[str]]) -> dict[str, str]:
+    return {k: ",".join(v) for k, v in multi.items()}
+
+
+def _last(multi: Mapping[str, list[str]], *names: str) -> str | None:
+    for name in names:
+        if name in multi:
+            return multi[name][-1]
+    return None
+
+
+def _full_path(request: HttpRequest) -> str:
+    return request.path if request.stage == "$default" else f"/{request.stage}{request.path}"
+
+
+def _body(body: bytes, binary: bool) -> str:
+    if binary:
+        return base64.b64encode(body).decode("ascii")
+    return body.decode("utf-8", errors="replace")
+
+
+def _is_binary_media(content_type: str | None, binary_media_types: Sequence[str]) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return any(fnmatchcase(media, pattern.lower()) for pattern in binary_media_types)

@@ -1,0 +1,129 @@
+"""From a function's result to the HTTP response API Gateway gives the client.
+
+    payload 2.0 (HTTP API)   {"statusCode", "headers", "cookies", "body", "isBase64Encoded"}
+                             or anything else that is JSON: inferred as 200, content-type
+                             application/json, the body being the output (a JSON string's
+                             text, else the output itself)
+    payload 1.0 / REST       {"statusCode", "headers", "multiValueHeaders", "body",
+                             "isBase64Encoded"}; `multiValueHeaders` wins over `headers` for
+                             the same name
+
+Failures, as AWS documents them ("Handling Lambda errors with an API Gateway API",
+"Troubleshooting issues with HTTP API Lambda integrations"):
+
+    REST API   function error or malformed output   502 {"message": "Internal server error"}
+    HTTP API   function error or malformed output   500 {"message":"Internal Server Error"}
+
+Pure logic: the caller passes the function's output bytes and whether it was a function
+error (`X-Amz-Function-Error`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
+
+JSON = "application/json"
+
+
+class Flavor(enum.Enum):
+    """Which contract an integration speaks: the payload format and the API type."""
+
+    HTTP_V2 = "2.0"
+    HTTP_V1 = "1.0"
+    REST = "REST"
+
+    @property
+    def http_api(self) -> bool:
+        return self is not Flavor.REST
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def internal_error(flavor: Flavor) -> HttpResponse:
+    """What the client gets for a function error or output API Gateway cannot read."""
+    if flavor.http_api:
+        return HttpResponse(500, (("Content-Type", JSON),), b'{"message":"Internal Server Error"}')
+    return HttpResponse(502, (("Content-Type", JSON),), b'{"message": "Internal server error"}')
+
+
+def http_response(flavor: Flavor, output: bytes, *, function_error: bool = False) -> HttpResponse:
+    """The client's response for a function's `output` (the Invoke payload)."""
+    if function_error:
+        return internal_error(flavor)
+    try:
+        result = json.loads(output)
+    except ValueError:
+        return internal_error(flavor)
+    if flavor is Flavor.HTTP_V2 and not (isinstance(result, dict) and "statusCode" in result):
+        body = result if isinstance(result, str) else output.decode("utf-8", errors="replace")
+        return HttpResponse(200, (("Content-Type", JSON),), body.encode())
+    try:
+        shape = (_V2 if flavor is Flavor.HTTP_V2 else _V1).model_validate(result)
+        body = _body(shape.body, shape.isBase64Encoded)
+    except (ValidationError, ValueError):
+        return internal_error(flavor)
+    return HttpResponse(shape.statusCode, _headers(flavor, shape), body)
+
+
+def _header_value(value: object) -> object:
+    # Handlers often write `"Access-Control-Allow-Credentials": True`; AWS sends "true".
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+HeaderValue = Annotated[StrictStr, BeforeValidator(_header_value)]
+
+
+class _V1(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    statusCode: int = Field(ge=100, le=599)
+    headers: dict[str, HeaderValue] | None = None
+    multiValueHeaders: dict[str, list[HeaderValue]] | None = None
+    body: StrictStr | None = None
+    isBase64Encoded: bool = False
+
+
+class _V2(_V1):
+    cookies: list[StrictStr] | None = None
+
+
+def _body(body: str | None, encoded: bool) -> bytes:
+    if body is None:
+        return b""
+    if encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error as exc:
+            raise ValueError("isBase64Encoded is true but the body is not base64") from exc
+    return body.encode()
+
+
+def _headers(flavor: Flavor, shape: _V1) -> tuple[tuple[str, str], ...]:
+    single = dict(shape.headers or {})
+    multi: dict[str, list[str]] = {}
+    if flavor is not Flavor.HTTP_V2:  # payload 2.0 has no multiValueHeaders
+        multi = dict(shape.multiValueHeaders or {})
+    overridden = {name.lower() for name in multi}
+    pairs = [(k, v) for k, v in single.items() if k.lower() not in overridden]
+    pairs += [(k, v) for k, values in multi.items() for v in values]
+    if isinstance(shape, _V2):
+        pairs += [("Set-Cookie", cookie) for cookie in shape.cookies or ()]
+    if flavor is Flavor.REST and not any(k.lower() == "content-type" for k, _ in pairs):
+        pairs.append(("Content-Type", JSON))
+    return tuple(pairs)
