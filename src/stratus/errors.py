@@ -10,7 +10,10 @@
     ├── RequestTooLarge                 RequestTooLargeException    413
     ├── Throttled                       TooManyRequestsException    429
     ├── UnsupportedMediaType            UnsupportedMediaTypeException 415
-    └── UnknownOperation                UnknownOperationException   404
+    ├── UnknownOperation                UnknownOperationException   404
+    ├── NotFound                        NotFoundException           404  (API Gateway)
+    ├── BadRequest                      BadRequestException         400  (API Gateway)
+    └── Conflict                        ConflictException           409  (API Gateway)
 
 The `code` is the AWS error type a boto3 client turns into its exception class; `status` is
 the HTTP status AWS answers with. Errors raised by user code are *results*, not StratusErrors.
@@ -68,3 +71,16 @@ class UnsupportedMediaType(StratusError):
 
 class UnknownOperation(StratusError):
     code, status = "UnknownOperationException", 404
+
+
+# API Gateway names its errors differently from Lambda; apigatewayv2 clients expect these.
+class NotFound(StratusError):
+    code, status = "NotFoundException", 404
+
+
+class BadRequest(StratusError):
+    code, status = "BadRequestException", 400
+
+
+class Conflict(StratusError):
+    code, status = "ConflictException", 409

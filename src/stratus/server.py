@@ -17,11 +17,13 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.applications import Starlette
 
+from stratus.apis.service import ApiService
 from stratus.aws.app import build_app
 from stratus.config import Settings
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
+from stratus.gateway.server import ExecuteApi
 from stratus.observe.logs import LogStore
 from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker
@@ -59,6 +61,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.functions = functions
         app.state.async_invocations = events
         app.state.concurrency = concurrency
+        app.state.apis = ApiService(settings, db)
         app.state.isolation = {
             "limits": cage_maker.mode,
             "tmp": "private" if launcher.private_tmp else "TMPDIR",
@@ -83,7 +86,9 @@ def create_app(settings: Settings) -> Starlette:
             cage_maker.close()
             db.close()
 
-    return build_app(lifespan)
+    app = build_app(lifespan)
+    app.add_middleware(ExecuteApi)  # HTTP APIs' data plane, by Host header or /_aws path
+    return app
 
 
 def uvicorn_config(settings: Settings, **options: object) -> uvicorn.Config:

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from stratus.errors import StratusError, UnknownOperation
 
 from . import (
+    apigatewayv2_api,
     concurrency_api,
     event_config_api,
     lambda_api,
@@ -77,6 +78,7 @@ def build_app(
         *concurrency_api.routes,
         *event_config_api.routes,
         *layers_api.routes,
+        *apigatewayv2_api.routes,
         Route("/", json11, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
     ]

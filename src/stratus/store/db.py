@@ -17,7 +17,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # Bumped with every change to SCHEMA, together with a migration step in Database._open.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
@@ -100,6 +100,28 @@ CREATE TABLE IF NOT EXISTS destination_deliveries (  -- the outbox of functions/
     payload    BLOB NOT NULL,
     attempts   INTEGER NOT NULL DEFAULT 0,
     not_before REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS apis (                -- HTTP APIs (stratus.apis); config: JSON
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_routes (
+    api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    id     TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS api_integrations (
+    api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    id     TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS api_stages (
+    api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    name   TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, name)
 );
 """
 

@@ -1,0 +1,191 @@
+"""The HTTP API model (API Gateway v2) and its requests, as `apigatewayv2` sends them.
+
+    Api ── Route ──(target "integrations/<id>")──> Integration (AWS_PROXY -> function ARN)
+     └──── Stage ($default or named; stage variables)
+
+Field names are AWS's member names; on the wire botocore uses their jsonName, the same name
+with a lower-case first letter (`ApiId` <-> `apiId`), so every shape takes and gives those.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stratus.errors import BadRequest, Validation
+from stratus.validation import parse
+
+DEFAULT_STAGE = "$default"
+MAX_TIMEOUT_MS = 30_000
+# AWS_PROXY integrations may also name the function the way REST APIs do.
+_APIGATEWAY_URI = re.compile(
+    r"^arn:[^:]+:apigateway:[^:]+:lambda:path/[^/]+/functions/(.+)/invocations$"
+)
+# A Lambda function's ARN (or partial ARN, or name), qualifier optional.
+_FUNCTION = re.compile(
+    r"^(arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:)?(\d{12}:)?(function:)?"
+    r"[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$"
+)
+_TARGET = re.compile(r"^integrations/([a-z0-9]+)$")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _json_name(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=_json_name, populate_by_name=True
+    )
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def parse_request(model: type[M], data: object) -> M:
+    """Like stratus.validation.parse, failing the way API Gateway does (BadRequestException)."""
+    try:
+        return parse(model, data)
+    except Validation as exc:
+        raise BadRequest(exc.message) from exc
+
+
+NameText = Annotated[str, Field(min_length=1, max_length=128)]
+DescriptionText = Annotated[str, Field(max_length=1024)]
+TagMap = dict[
+    Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]
+]
+StageName = Annotated[
+    str, Field(min_length=1, max_length=128, pattern=r"^(\$default|[A-Za-z0-9_\-]+)$")
+]
+Timeout = Annotated[int, Field(ge=50, le=MAX_TIMEOUT_MS)]
+
+
+class CreateApiRequest(Shape):
+    Name: NameText
+    ProtocolType: Literal["HTTP", "WEBSOCKET"]
+    Description: DescriptionText | None = None
+    RouteSelectionExpression: str = "${request.method} ${request.path}"
+    DisableExecuteApiEndpoint: bool = False
+    Version: str | None = None
+    Tags: TagMap = Field(default_factory=dict)
+    # Quick create: a function ARN; makes a route, an AWS_PROXY integration and a stage.
+    Target: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    RouteKey: str | None = None
+    CorsConfiguration: dict[str, Any] | None = None
+
+
+class UpdateApiRequest(Shape):
+    Name: NameText | None = None
+    Description: DescriptionText | None = None
+    DisableExecuteApiEndpoint: bool | None = None
+    Version: str | None = None
+    CorsConfiguration: dict[str, Any] | None = None
+
+
+class Api(Shape):
+    ApiId: str
+    Name: str
+    ProtocolType: str = "HTTP"
+    ApiEndpoint: str
+    ApiKeySelectionExpression: str = "$request.header.x-api-key"
+    RouteSelectionExpression: str
+    CreatedDate: str
+    Description: str | None = None
+    DisableExecuteApiEndpoint: bool = False
+    Version: str | None = None
+    Tags: dict[str, str] = Field(default_factory=dict)
+
+
+class CreateRouteRequest(Shape):
+    RouteKey: Annotated[str, Field(min_length=1)]
+    Target: Annotated[str, Field(max_length=128)] | None = None
+    AuthorizationType: Literal["NONE"] = "NONE"
+    OperationName: str | None = None
+
+
+class UpdateRouteRequest(Shape):
+    RouteKey: Annotated[str, Field(min_length=1)] | None = None
+    Target: Annotated[str, Field(max_length=128)] | None = None
+    AuthorizationType: Literal["NONE"] | None = None
+    OperationName: str | None = None
+
+
+class Route(Shape):
+    RouteId: str
+    RouteKey: str
+    Target: str | None = None
+    AuthorizationType: str = "NONE"
+    ApiKeyRequired: bool = False
+    ApiGatewayManaged: bool | None = None
+    OperationName: str | None = None
+
+    @property
+    def integration_id(self) -> str | None:
+        found = _TARGET.match(self.Target or "")
+        return found.group(1) if found else None
+
+
+class CreateIntegrationRequest(Shape):
+    IntegrationType: Literal["AWS_PROXY", "HTTP_PROXY", "AWS", "HTTP", "MOCK"]
+    IntegrationUri: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    PayloadFormatVersion: Literal["1.0", "2.0"] | None = None
+    TimeoutInMillis: Timeout = MAX_TIMEOUT_MS
+    Description: DescriptionText | None = None
+    IntegrationMethod: str | None = None
+
+
+class Integration(Shape):
+    IntegrationId: str
+    IntegrationType: str = "AWS_PROXY"
+    IntegrationUri: str
+    IntegrationMethod: str = "POST"
+    ConnectionType: str = "INTERNET"
+    PayloadFormatVersion: str
+    TimeoutInMillis: int = MAX_TIMEOUT_MS
+    Description: str | None = None
+    ApiGatewayManaged: bool | None = None
+
+    @property
+    def function(self) -> str:
+        """The function this integration calls, as an ARN (see `function_of`)."""
+        return function_of(self.IntegrationUri)
+
+
+class CreateStageRequest(Shape):
+    StageName: StageName
+    AutoDeploy: bool = False
+    Description: DescriptionText | None = None
+    StageVariables: dict[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")],
+        Annotated[str, Field(max_length=2048)],
+    ] = Field(default_factory=dict)
+    Tags: TagMap = Field(default_factory=dict)
+
+
+class Stage(Shape):
+    StageName: str
+    AutoDeploy: bool = False
+    Description: str | None = None
+    StageVariables: dict[str, str] = Field(default_factory=dict)
+    Tags: dict[str, str] = Field(default_factory=dict)
+    CreatedDate: str
+    LastUpdatedDate: str
+    ApiGatewayManaged: bool | None = None
+
+
+def function_of(uri: str) -> str:
+    """The function an AWS_PROXY integration calls: a Lambda ARN (or name), or the
+    `arn:aws:apigateway:...:lambda:path/2015-03-31/functions/<arn>/invocations` form."""
+    found = _APIGATEWAY_URI.match(uri)
+    function = found.group(1) if found else uri
+    if not _FUNCTION.match(function):
+        raise BadRequest(
+            f"Invalid integration URI {uri!r}: give a Lambda function ARN, e.g. "
+            "arn:aws:lambda:us-east-1:000000000000:function:my-function"
+        )
+    return function

@@ -1,0 +1,429 @@
+"""HTTP APIs: creating, reading, changing and resolving APIs, routes, integrations, stages.
+
+Rules that hold whatever the caller (the `apigatewayv2` API now, templates later):
+
+- ids look like AWS's: an API id is 10 lower-case letters and digits, the others 7;
+- a route key is unique within its API (ConflictException), a stage name too;
+- quick create (CreateApi with `Target`) makes an AWS_PROXY integration (payload 2.0), a
+  route (`RouteKey`, default `$default`) and an auto-deployed `$default` stage, all marked
+  ApiGatewayManaged;
+- Stratus has no deployments yet: every stage serves the API's current routes, as if it
+  auto-deployed (CreateDeployment is still to do).
+
+`resolve` is what the gateway asks per request: which stage a path addresses and what it
+serves. Rows are JSON of the model, one table per kind, deleted with their API.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from stratus.config import Settings
+from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.store.db import Database, transaction
+
+from .model import (
+    DEFAULT_STAGE,
+    Api,
+    CreateApiRequest,
+    CreateIntegrationRequest,
+    CreateRouteRequest,
+    CreateStageRequest,
+    Integration,
+    Route,
+    Shape,
+    Stage,
+    UpdateApiRequest,
+    UpdateRouteRequest,
+    function_of,
+)
+
+S = TypeVar("S", bound=Shape)
+_ALPHABET = string.ascii_lowercase + string.digits
+# `$default`, or `METHOD /path` whose segments are literals or {name}, a greedy {name+} last.
+_ROUTE_KEY = re.compile(
+    r"^(\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) "
+    r"(/|(/([^/{}\s]+|\{[A-Za-z0-9._:-]+\}))*(/\{[A-Za-z0-9._:-]+\+\})?))$"
+)
+# (kind, table, key column) for each child of an API
+_ROUTES = ("Route", "api_routes", "id")
+_INTEGRATIONS = ("Integration", "api_integrations", "id")
+_STAGES = ("Stage", "api_stages", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """What one stage of an API serves, for one request."""
+
+    api: Api
+    stage: Stage
+    path: str  # the request's path inside the stage
+    routes: tuple[Route, ...]
+    integrations: dict[str, Integration]
+
+
+def new_id(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class ApiService:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self._settings = settings
+        self._db = db
+
+    # -- APIs -----------------------------------------------------------------------------
+    async def create_api(self, request: CreateApiRequest) -> Api:
+        if request.ProtocolType != "HTTP":
+            raise BadRequest("Stratus supports HTTP APIs only; WebSocket APIs are not done yet")
+        _no_cors(request.CorsConfiguration)
+        if request.RouteKey is not None and request.Target is None:
+            raise BadRequest("RouteKey is only allowed with Target (quick create)")
+        api_id = new_id(10)
+        api = Api(
+            ApiId=api_id,
+            Name=request.Name,
+            ApiEndpoint=f"http://{api_id}.execute-api.localhost:{self._settings.port}",
+            RouteSelectionExpression=request.RouteSelectionExpression,
+            CreatedDate=_now(),
+            Description=request.Description,
+            DisableExecuteApiEndpoint=request.DisableExecuteApiEndpoint,
+            Version=request.Version,
+            Tags=request.Tags,
+        )
+        children: list[tuple[tuple[str, str, str], str, Shape]] = []
+        if request.Target is not None:
+            function_of(request.Target)
+            integration = Integration(
+                IntegrationId=new_id(7),
+                IntegrationUri=request.Target,
+                PayloadFormatVersion="2.0",
+                ApiGatewayManaged=True,
+            )
+            route = Route(
+                RouteId=new_id(7),
+                RouteKey=_route_key(request.RouteKey or DEFAULT_STAGE),
+                Target=f"integrations/{integration.IntegrationId}",
+                ApiGatewayManaged=True,
+            )
+            stage = Stage(
+                StageName=DEFAULT_STAGE,
+                AutoDeploy=True,
+                CreatedDate=api.CreatedDate,
+                LastUpdatedDate=api.CreatedDate,
+                ApiGatewayManaged=True,
+            )
+            children = [
+                (_INTEGRATIONS, integration.IntegrationId, integration),
+                (_ROUTES, route.RouteId, route),
+                (_STAGES, stage.StageName, stage),
+            ]
+
+        def insert(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.execute(
+                    "INSERT INTO apis (id, config) VALUES (?, ?)", (api_id, api.model_dump_json())
+                )
+                for (_, table, column), key, child in children:
+                    conn.execute(
+                        f"INSERT INTO {table} (api_id, {column}, config) VALUES (?, ?, ?)",
+                        (api_id, key, child.model_dump_json()),
+                    )
+
+        await self._db.run(insert)
+        return api
+
+    async def get_api(self, api_id: str) -> Api:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
+            return None if row is None else str(row[0])
+
+        found = await self._db.run(read)
+        if found is None:
+            raise _not_found("API", api_id)
+        return Api.model_validate_json(found)
+
+    async def list_apis(self) -> list[Api]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [r[0] for r in conn.execute("SELECT config FROM apis ORDER BY id")]
+
+        return [Api.model_validate_json(c) for c in await self._db.run(read)]
+
+    async def update_api(self, api_id: str, request: UpdateApiRequest) -> Api:
+        _no_cors(request.CorsConfiguration)
+        changes = request.model_dump(exclude_none=True, exclude={"CorsConfiguration"})
+        api = (await self.get_api(api_id)).model_copy(update=changes)
+
+        def write(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "UPDATE apis SET config = ? WHERE id = ?", (api.model_dump_json(), api_id)
+            )
+            return cursor.rowcount
+
+        if not await self._db.run(write):
+            raise _not_found("API", api_id)
+        return api
+
+    async def delete_api(self, api_id: str) -> None:
+        def remove(conn: sqlite3.Connection) -> int:
+            return conn.execute("DELETE FROM apis WHERE id = ?", (api_id,)).rowcount
+
+        if not await self._db.run(remove):
+            raise _not_found("API", api_id)
+
+    # -- routes ---------------------------------------------------------------------------
+    async def create_route(self, api_id: str, request: CreateRouteRequest) -> Route:
+        route = Route(
+            RouteId=new_id(7),
+            RouteKey=_route_key(request.RouteKey),
+            Target=_target(request.Target),
+            OperationName=request.OperationName,
+        )
+        await self._put(api_id, _ROUTES, route.RouteId, route, new=True)
+        return route
+
+    async def get_route(self, api_id: str, route_id: str) -> Route:
+        return await self._get(api_id, _ROUTES, route_id, Route)
+
+    async def list_routes(self, api_id: str) -> list[Route]:
+        return await self._list(api_id, _ROUTES, Route)
+
+    async def update_route(self, api_id: str, route_id: str, request: UpdateRouteRequest) -> Route:
+        changes = request.model_dump(exclude_none=True)
+        if "RouteKey" in changes:
+            changes["RouteKey"] = _route_key(changes["RouteKey"])
+        if "Target" in changes:
+            changes["Target"] = _target(changes["Target"])
+        route = (await self.get_route(api_id, route_id)).model_copy(update=changes)
+        await self._put(api_id, _ROUTES, route_id, route, new=False)
+        return route
+
+    async def delete_route(self, api_id: str, route_id: str) -> None:
+        await self._delete(api_id, _ROUTES, route_id)
+
+    # -- integrations ---------------------------------------------------------------------
+    async def create_integration(
+        self, api_id: str, request: CreateIntegrationRequest
+    ) -> Integration:
+        if request.IntegrationType != "AWS_PROXY":
+            raise BadRequest(
+                f"Stratus supports AWS_PROXY (Lambda proxy) integrations only, not "
+                f"{request.IntegrationType} yet"
+            )
+        if request.IntegrationUri is None:
+            raise BadRequest(
+                "IntegrationUri is required for AWS_PROXY integrations: give the function's ARN"
+            )
+        if request.PayloadFormatVersion is None:
+            raise BadRequest("PayloadFormatVersion is required for HTTP APIs: set it to 2.0 or 1.0")
+        function_of(request.IntegrationUri)
+        integration = Integration(
+            IntegrationId=new_id(7),
+            IntegrationUri=request.IntegrationUri,
+            PayloadFormatVersion=request.PayloadFormatVersion,
+            TimeoutInMillis=request.TimeoutInMillis,
+            Description=request.Description,
+        )
+        await self._put(api_id, _INTEGRATIONS, integration.IntegrationId, integration, new=True)
+        return integration
+
+    async def get_integration(self, api_id: str, integration_id: str) -> Integration:
+        return await self._get(api_id, _INTEGRATIONS, integration_id, Integration)
+
+    async def list_integrations(self, api_id: str) -> list[Integration]:
+        return await self._list(api_id, _INTEGRATIONS, Integration)
+
+    async def delete_integration(self, api_id: str, integration_id: str) -> None:
+        target = f"integrations/{integration_id}"
+        if any(r.Target == target for r in await self.list_routes(api_id)):
+            raise Conflict(
+                f"Integration {integration_id} is the target of a route; delete the route or "
+                "change its target first"
+            )
+        await self._delete(api_id, _INTEGRATIONS, integration_id)
+
+    # -- stages ---------------------------------------------------------------------------
+    async def create_stage(self, api_id: str, request: CreateStageRequest) -> Stage:
+        now = _now()
+        stage = Stage(
+            StageName=request.StageName,
+            AutoDeploy=request.AutoDeploy,
+            Description=request.Description,
+            StageVariables=request.StageVariables,
+            Tags=request.Tags,
+            CreatedDate=now,
+            LastUpdatedDate=now,
+        )
+        await self._put(api_id, _STAGES, stage.StageName, stage, new=True)
+        return stage
+
+    async def get_stage(self, api_id: str, name: str) -> Stage:
+        return await self._get(api_id, _STAGES, name, Stage)
+
+    async def list_stages(self, api_id: str) -> list[Stage]:
+        return await self._list(api_id, _STAGES, Stage)
+
+    async def delete_stage(self, api_id: str, name: str) -> None:
+        await self._delete(api_id, _STAGES, name)
+
+    # -- serving --------------------------------------------------------------------------
+    async def resolve(self, api_id: str, path: str) -> Deployment | None:
+        """The stage `path` addresses and what it serves, or None (the gateway's 404).
+        A first segment naming a stage selects it; otherwise the `$default` stage, if any,
+        serves the whole path."""
+        first = path.removeprefix("/").split("/", 1)[0]
+
+        def read(conn: sqlite3.Connection) -> tuple[str, str, list[str], list[str]] | None:
+            api = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
+            if api is None:
+                return None
+            stages = {
+                r[0]: r[1]
+                for r in conn.execute(
+                    "SELECT name, config FROM api_stages WHERE api_id = ? AND name IN (?, ?)",
+                    (api_id, first, DEFAULT_STAGE),
+                )
+            }
+            stage = stages.get(first) if first != DEFAULT_STAGE else None
+            stage = stage or stages.get(DEFAULT_STAGE)
+            if stage is None:
+                return None
+            routes = [r[0] for r in conn.execute(_SELECT.format("api_routes"), (api_id,))]
+            integrations = [
+                r[0] for r in conn.execute(_SELECT.format("api_integrations"), (api_id,))
+            ]
+            return api[0], stage, routes, integrations
+
+        found = await self._db.run(read)
+        if found is None:
+            return None
+        api = Api.model_validate_json(found[0])
+        stage = Stage.model_validate_json(found[1])
+        if api.DisableExecuteApiEndpoint:
+            return None
+        if stage.StageName != DEFAULT_STAGE:
+            path = path.removeprefix("/")[len(first) :] or "/"
+        integrations = (Integration.model_validate_json(c) for c in found[3])
+        return Deployment(
+            api,
+            stage,
+            path if path.startswith("/") else f"/{path}",
+            tuple(Route.model_validate_json(c) for c in found[2]),
+            {i.IntegrationId: i for i in integrations},
+        )
+
+    # -- storage --------------------------------------------------------------------------
+    async def _put(
+        self, api_id: str, kind: tuple[str, str, str], key: str, value: Shape, *, new: bool
+    ) -> None:
+        name, table, column = kind
+
+        def write(conn: sqlite3.Connection) -> str | None:
+            with transaction(conn):
+                if conn.execute("SELECT 1 FROM apis WHERE id = ?", (api_id,)).fetchone() is None:
+                    return "api"
+                if (
+                    isinstance(value, Route)
+                    and conn.execute(
+                        "SELECT 1 FROM api_routes WHERE api_id = ? AND id != ? "
+                        "AND json_extract(config, '$.RouteKey') = ?",
+                        (api_id, key, value.RouteKey),
+                    ).fetchone()
+                ):
+                    return "route key"
+                if new:
+                    try:
+                        conn.execute(
+                            f"INSERT INTO {table} (api_id, {column}, config) VALUES (?, ?, ?)",
+                            (api_id, key, value.model_dump_json()),
+                        )
+                    except sqlite3.IntegrityError:
+                        return "exists"
+                    return None
+                cursor = conn.execute(
+                    f"UPDATE {table} SET config = ? WHERE api_id = ? AND {column} = ?",
+                    (value.model_dump_json(), api_id, key),
+                )
+                return None if cursor.rowcount else "missing"
+
+        problem = await self._db.run(write)
+        if problem == "api":
+            raise _not_found("API", api_id)
+        if problem == "missing":
+            raise _not_found(name, key)
+        if problem == "route key":
+            assert isinstance(value, Route)
+            raise Conflict(f"Unable to create route {value.RouteKey}. The route already exists.")
+        if problem == "exists":
+            raise Conflict(f"{name} {key} already exists in API {api_id}")
+
+    async def _get(self, api_id: str, kind: tuple[str, str, str], key: str, model: type[S]) -> S:
+        name, table, column = kind
+
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                f"SELECT config FROM {table} WHERE api_id = ? AND {column} = ?", (api_id, key)
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        found = await self._db.run(read)
+        if found is None:
+            await self.get_api(api_id)  # NotFound for the API first
+            raise _not_found(name, key)
+        return model.model_validate_json(found)
+
+    async def _list(self, api_id: str, kind: tuple[str, str, str], model: type[S]) -> list[S]:
+        await self.get_api(api_id)
+
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [r[0] for r in conn.execute(_SELECT.format(kind[1]), (api_id,))]
+
+        return [model.model_validate_json(c) for c in await self._db.run(read)]
+
+    async def _delete(self, api_id: str, kind: tuple[str, str, str], key: str) -> None:
+        name, table, column = kind
+
+        def remove(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                f"DELETE FROM {table} WHERE api_id = ? AND {column} = ?", (api_id, key)
+            ).rowcount
+
+        if not await self._db.run(remove):
+            await self.get_api(api_id)
+            raise _not_found(name, key)
+
+
+_SELECT = "SELECT config FROM {} WHERE api_id = ? ORDER BY rowid"
+
+
+def _route_key(key: str) -> str:
+    if not _ROUTE_KEY.match(key):
+        raise BadRequest(
+            f"Invalid route key {key!r}: write '<METHOD> /path' (e.g. 'GET /pets/{{id}}', "
+            "'ANY /{proxy+}') or '$default'"
+        )
+    return key
+
+
+def _target(target: str | None) -> str | None:
+    if target is not None and not re.fullmatch(r"integrations/[a-z0-9]+", target):
+        raise BadRequest(f"Invalid target {target!r}: write 'integrations/<IntegrationId>'")
+    return target
+
+
+def _no_cors(cors: object) -> None:
+    if cors is not None:
+        raise BadRequest("CorsConfiguration is not supported by Stratus yet")
+
+
+def _not_found(kind: str, key: str) -> NotFound:
+    return NotFound(f"Invalid {kind} identifier specified {key}", resourceType=kind)

@@ -1,0 +1,204 @@
+"""The HTTP APIs' data plane: requests to an API become Lambda proxy invocations.
+
+Two addresses reach API `abc123defg` on the main port (both documented in the README):
+
+    Host: abc123defg.execute-api.localhost[:port]    GET /prod/pets/1
+    http://127.0.0.1:4566/_aws/execute-api/abc123defg/prod/pets/1
+
+The `$default` stage has no prefix (`/pets/1`). Anything else passes through untouched to
+the AWS endpoint, so the Host pattern must match exactly.
+
+Per request: ApiService.resolve (API, stage, routes) -> routes.match_route -> events.* ->
+FunctionService.invoke -> responses.http_response. What the client sees on failure, as
+API Gateway answers it:
+
+    unknown API, stage or route; route without integration   404 Not Found
+    body over 10 MB                                          413 Request Entity Too Large
+    function throttled                                       429 Too Many Requests
+    no answer within the integration's TimeoutInMillis       503 Service Unavailable
+    function error, unreadable output, Lambda refusing       500 Internal Server Error
+
+each with the body `{"message":"<that text>"}`.
+
+Every answer carries `apigw-requestid` (the event's requestContext.requestId).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.datastructures import State
+
+from stratus.apis.service import Deployment
+from stratus.errors import RequestTooLarge, StratusError, Throttled
+from stratus.functions.names import FunctionRef, parse_reference
+from stratus.functions.service import FunctionService
+from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
+from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
+from stratus.gateway.routes import RouteKey, match_route
+from stratus.runtime.spec import InvokeResult
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
+PATH_PREFIX = "/_aws/execute-api/"
+_HOST = re.compile(r"^([a-z0-9]{10})\.execute-api\.localhost(?::\d+)?$")
+_JSON = (("content-type", "application/json"),)
+NOT_FOUND = HttpResponse(404, _JSON, b'{"message":"Not Found"}')
+TOO_LARGE = HttpResponse(413, _JSON, b'{"message":"Request Entity Too Large"}')
+THROTTLED = HttpResponse(429, _JSON, b'{"message":"Too Many Requests"}')
+UNAVAILABLE = HttpResponse(503, _JSON, b'{"message":"Service Unavailable"}')
+
+
+class ExecuteApi:
+    """ASGI middleware: answers requests addressed to an HTTP API, passes on the rest."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        address = address_of(scope) if scope["type"] == "http" else None
+        if address is None:
+            await self.app(scope, receive, send)
+            return
+        request_id = base64.b64encode(os.urandom(11)).decode()
+        state = scope["app"].state
+        # The invocation outlives the answer when the integration times out, as on AWS:
+        # the client gets its 503, and leaving the group waits for the function to finish.
+        async with asyncio.TaskGroup() as invocations:
+            try:
+                response = await wait_answer(
+                    state, scope, receive, *address, request_id, invocations
+                )
+            except StratusError as exc:
+                response = failure(exc)
+            await _wait_send(send, response, request_id)
+
+
+def failure(exc: StratusError) -> HttpResponse:
+    """What the client gets when Lambda refuses the call."""
+    if isinstance(exc, Throttled):
+        return THROTTLED
+    if isinstance(exc, RequestTooLarge):
+        return TOO_LARGE
+    return internal_error(Flavor.HTTP_V2)  # e.g. the function is gone
+
+
+def address_of(scope: Scope) -> tuple[str, str] | None:
+    """(api id, raw path after the API) when the request is addressed to an HTTP API."""
+    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+    found = _HOST.match(host.lower())
+    if found:
+        return found.group(1), path
+    if path.startswith(PATH_PREFIX):
+        api_id, _, rest = path[len(PATH_PREFIX) :].partition("/")
+        return api_id, f"/{rest}"
+    return None
+
+
+async def wait_answer(
+    state: State,
+    scope: Scope,
+    receive: Receive,
+    api_id: str,
+    path: str,
+    request_id: str,
+    invocations: asyncio.TaskGroup,
+) -> HttpResponse:
+    body = await _wait_body(scope, receive)
+    if body is None:
+        return TOO_LARGE
+    deployment: Deployment | None = await state.apis.resolve(api_id, path)
+    if deployment is None:
+        return NOT_FOUND
+    routes = {RouteKey.parse(r.RouteKey): r for r in deployment.routes}
+    match = match_route(routes, scope["method"], deployment.path)
+    integration_id = routes[match.route].integration_id if match else None
+    integration = deployment.integrations.get(integration_id or "")
+    if match is None or integration is None:
+        return NOT_FOUND
+    request = HttpRequest(
+        method=scope["method"],
+        path=deployment.path,
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+        body=body,
+        source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+        stage=deployment.stage.StageName,
+        api_id=api_id,
+        domain_name=f"{api_id}.execute-api.localhost",
+        request_id=request_id,
+        time=datetime.now(UTC),
+        protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+    )
+    target = Target(match, state.settings.account_id, deployment.stage.StageVariables)
+    flavor = Flavor(integration.PayloadFormatVersion)
+    build = http_api_v2_event if flavor is Flavor.HTTP_V2 else http_api_v1_event
+    call = invocations.create_task(
+        _wait_invoke(
+            state.functions,
+            parse_reference(integration.function),
+            orjson.dumps(build(request, target)),
+        )
+    )
+    done, _ = await asyncio.wait({call}, timeout=integration.TimeoutInMillis / 1000)
+    if not done:
+        return UNAVAILABLE
+    result = call.result()
+    if isinstance(result, StratusError):
+        return failure(result)
+    return http_response(flavor, result.payload, function_error=bool(result.function_error))
+
+
+async def _wait_invoke(
+    functions: FunctionService, ref: FunctionRef, payload: bytes
+) -> InvokeResult | StratusError:
+    # Lambda's refusal is a value here: raised in the task group it would cancel the request.
+    try:
+        return await functions.invoke(ref, payload)
+    except StratusError as exc:
+        return exc
+
+
+async def _wait_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The request body, or None when it is over the payload limit."""
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
+    if declared.isdigit() and int(declared) > PAYLOAD_LIMIT:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > PAYLOAD_LIMIT:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _wait_send(send: Send, response: HttpResponse, request_id: str) -> None:
+    headers = [
+        (k.lower().encode("latin-1"), v.encode("latin-1", "replace"))
+        for k, v in response.headers
+        if k.lower() != "content-length"
+    ]
+    headers += [
+        (b"content-length", str(len(response.body)).encode()),
+        (b"apigw-requestid", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
