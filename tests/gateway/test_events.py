@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from stratus.apis.routes import Match, RouteKey
 from stratus.gateway.events import (
     HttpRequest,
     Target,
@@ -14,7 +15,6 @@ from stratus.gateway.events import (
     request_time,
     rest_event,
 )
-from stratus.gateway.routes import Match, RouteKey
 
 AT = datetime(2020, 3, 12, 19, 3, 58, 390000, tzinfo=UTC)
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from stratus.config import Settings
-from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.errors import BadRequest, Conflict, NotFound, Validation
 from stratus.store.db import Database, transaction
 
 from .model import (
@@ -43,14 +43,10 @@ from .model import (
     UpdateRouteRequest,
     function_of,
 )
+from .routes import RouteKey
 
 S = TypeVar("S", bound=Shape)
 _ALPHABET = string.ascii_lowercase + string.digits
-# `$default`, or `METHOD /path` whose segments are literals or {name}, a greedy {name+} last.
-_ROUTE_KEY = re.compile(
-    r"^(\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) "
-    r"(/|(/([^/{}\s]+|\{[A-Za-z0-9._:-]+\}))*(/\{[A-Za-z0-9._:-]+\+\})?))$"
-)
 # (kind, table, key column) for each child of an API
 _ROUTES = ("Route", "api_routes", "id")
 _INTEGRATIONS = ("Integration", "api_integrations", "id")
@@ -406,11 +402,11 @@ _SELECT = "SELECT config FROM {} WHERE api_id = ? ORDER BY rowid"
 
 
 def _route_key(key: str) -> str:
-    if not _ROUTE_KEY.match(key):
-        raise BadRequest(
-            f"Invalid route key {key!r}: write '<METHOD> /path' (e.g. 'GET /pets/{{id}}', "
-            "'ANY /{proxy+}') or '$default'"
-        )
+    """Parsed the way requests will be matched, so a key accepted here always matches."""
+    try:
+        RouteKey.parse(key)
+    except Validation as exc:
+        raise BadRequest(exc.message) from exc
     return key
 
 

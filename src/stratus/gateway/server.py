@@ -36,13 +36,13 @@ from typing import Any
 import orjson
 from starlette.datastructures import State
 
+from stratus.apis.routes import RouteKey, match_route
 from stratus.apis.service import Deployment
 from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.service import FunctionService
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
-from stratus.gateway.routes import RouteKey, match_route
 from stratus.runtime.spec import InvokeResult
 
 Scope = MutableMapping[str, Any]

@@ -2,8 +2,8 @@
 
 import pytest
 
+from stratus.apis.routes import RouteKey, Segment, match_route
 from stratus.errors import Validation
-from stratus.gateway.routes import RouteKey, Segment, match_route
 
 TOY_PARAMS = {"kind": "cat", "toy": "ball"}
 
