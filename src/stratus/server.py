@@ -23,6 +23,7 @@ from stratus.config import Settings
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
+from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.server import ExecuteApi
 from stratus.observe.logs import LogStore
 from stratus.runtime import sandbox
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> Starlette:
 
     app = build_app(lifespan)
     app.add_middleware(ExecuteApi)  # HTTP APIs' data plane, by Host header or /_aws path
+    app.add_middleware(FunctionUrlGateway)  # function URLs, by Host header or /_aws path
     return app
 
 

@@ -1,6 +1,7 @@
 """The HTTP API model (API Gateway v2) and its requests, as `apigatewayv2` sends them.
 
     Api ── Route ──(target "integrations/<id>")──> Integration (AWS_PROXY -> function ARN)
+     │       └──(AuthorizerId, AuthorizationType JWT)──> Authorizer (JWT: issuer, audience)
      └──── Stage ($default or named; stage variables)
 
 Field names are AWS's member names; on the wire botocore uses their jsonName, the same name
@@ -65,6 +66,34 @@ StageName = Annotated[
 Timeout = Annotated[int, Field(ge=50, le=MAX_TIMEOUT_MS)]
 
 
+class Cors(Shape):
+    """An HTTP API's CORS configuration (the gateway answers preflights with it)."""
+
+    AllowCredentials: bool | None = None
+    AllowHeaders: list[str] | None = None
+    AllowMethods: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = None
+    AllowOrigins: list[str] | None = None
+    ExposeHeaders: list[str] | None = None
+    MaxAge: Annotated[int, Field(ge=-1, le=86400)] | None = None
+
+
+class RouteSettings(Shape):
+    """Per-route (or a stage's default) settings; the gateway enforces the throttling."""
+
+    DataTraceEnabled: bool | None = None
+    DetailedMetricsEnabled: bool | None = None
+    LoggingLevel: Literal["ERROR", "INFO", "OFF"] | None = None
+    ThrottlingBurstLimit: Annotated[int, Field(ge=0)] | None = None
+    ThrottlingRateLimit: Annotated[float, Field(ge=0)] | None = None
+
+
+# Aliases: inside a shape, a member named RouteSettings would shadow the class.
+RouteSettingsShape = RouteSettings
+RouteSettingsMap = dict[str, RouteSettings]
+AuthorizationKind = Literal["NONE", "JWT", "AWS_IAM", "CUSTOM"]
+ScopeText = Annotated[str, Field(min_length=1, max_length=255)]
+
+
 class CreateApiRequest(Shape):
     Name: NameText
     ProtocolType: Literal["HTTP", "WEBSOCKET"]
@@ -76,7 +105,7 @@ class CreateApiRequest(Shape):
     # Quick create: a function ARN; makes a route, an AWS_PROXY integration and a stage.
     Target: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
     RouteKey: str | None = None
-    CorsConfiguration: dict[str, Any] | None = None
+    CorsConfiguration: Cors | None = None
 
 
 class UpdateApiRequest(Shape):
@@ -84,7 +113,7 @@ class UpdateApiRequest(Shape):
     Description: DescriptionText | None = None
     DisableExecuteApiEndpoint: bool | None = None
     Version: str | None = None
-    CorsConfiguration: dict[str, Any] | None = None
+    CorsConfiguration: Cors | None = None
 
 
 class Api(Shape):
@@ -99,19 +128,24 @@ class Api(Shape):
     DisableExecuteApiEndpoint: bool = False
     Version: str | None = None
     Tags: dict[str, str] = Field(default_factory=dict)
+    CorsConfiguration: Cors | None = None
 
 
 class CreateRouteRequest(Shape):
     RouteKey: Annotated[str, Field(min_length=1)]
     Target: Annotated[str, Field(max_length=128)] | None = None
-    AuthorizationType: Literal["NONE"] = "NONE"
+    AuthorizationType: AuthorizationKind = "NONE"
+    AuthorizerId: str | None = None
+    AuthorizationScopes: list[ScopeText] | None = None
     OperationName: str | None = None
 
 
 class UpdateRouteRequest(Shape):
     RouteKey: Annotated[str, Field(min_length=1)] | None = None
     Target: Annotated[str, Field(max_length=128)] | None = None
-    AuthorizationType: Literal["NONE"] | None = None
+    AuthorizationType: AuthorizationKind | None = None
+    AuthorizerId: str | None = None
+    AuthorizationScopes: list[ScopeText] | None = None
     OperationName: str | None = None
 
 
@@ -120,6 +154,8 @@ class Route(Shape):
     RouteKey: str
     Target: str | None = None
     AuthorizationType: str = "NONE"
+    AuthorizerId: str | None = None
+    AuthorizationScopes: list[str] | None = None
     ApiKeyRequired: bool = False
     ApiGatewayManaged: bool | None = None
     OperationName: str | None = None
@@ -128,6 +164,39 @@ class Route(Shape):
     def integration_id(self) -> str | None:
         found = _TARGET.match(self.Target or "")
         return found.group(1) if found else None
+
+
+class JwtSettings(Shape):
+    """JwtConfiguration: the issuer and the audiences a JWT authorizer accepts."""
+
+    Audience: list[Annotated[str, Field(min_length=1)]] | None = None
+    Issuer: Annotated[str, Field(min_length=1)] | None = None
+
+
+class CreateAuthorizerRequest(Shape):
+    AuthorizerType: Literal["JWT", "REQUEST"]
+    IdentitySource: list[Annotated[str, Field(min_length=1)]] | None = None
+    Name: NameText
+    JwtConfiguration: JwtSettings | None = None
+    AuthorizerUri: str | None = None
+    AuthorizerPayloadFormatVersion: str | None = None
+    AuthorizerResultTtlInSeconds: int | None = None
+    EnableSimpleResponses: bool | None = None
+
+
+class UpdateAuthorizerRequest(Shape):
+    AuthorizerType: Literal["JWT", "REQUEST"] | None = None
+    IdentitySource: list[Annotated[str, Field(min_length=1)]] | None = None
+    Name: NameText | None = None
+    JwtConfiguration: JwtSettings | None = None
+
+
+class Authorizer(Shape):
+    AuthorizerId: str
+    AuthorizerType: str = "JWT"
+    IdentitySource: list[str]
+    Name: str
+    JwtConfiguration: JwtSettings
 
 
 class CreateIntegrationRequest(Shape):
@@ -165,6 +234,22 @@ class CreateStageRequest(Shape):
         Annotated[str, Field(max_length=2048)],
     ] = Field(default_factory=dict)
     Tags: TagMap = Field(default_factory=dict)
+    DefaultRouteSettings: RouteSettingsShape | None = None
+    RouteSettings: RouteSettingsMap | None = None
+
+
+class UpdateStageRequest(Shape):
+    AutoDeploy: bool | None = None
+    Description: DescriptionText | None = None
+    StageVariables: (
+        dict[
+            Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")],
+            Annotated[str, Field(max_length=2048)],
+        ]
+        | None
+    ) = None
+    DefaultRouteSettings: RouteSettingsShape | None = None
+    RouteSettings: RouteSettingsMap | None = None
 
 
 class Stage(Shape):
@@ -176,6 +261,8 @@ class Stage(Shape):
     CreatedDate: str
     LastUpdatedDate: str
     ApiGatewayManaged: bool | None = None
+    DefaultRouteSettings: RouteSettingsShape | None = None
+    RouteSettings: RouteSettingsMap | None = None
 
 
 def function_of(uri: str) -> str:

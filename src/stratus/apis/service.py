@@ -20,9 +20,10 @@ import re
 import secrets
 import sqlite3
 import string
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from stratus.config import Settings
 from stratus.errors import BadRequest, Conflict, NotFound, Validation
@@ -31,26 +32,34 @@ from stratus.store.db import Database, transaction
 from .model import (
     DEFAULT_STAGE,
     Api,
+    Authorizer,
     CreateApiRequest,
+    CreateAuthorizerRequest,
     CreateIntegrationRequest,
     CreateRouteRequest,
     CreateStageRequest,
     Integration,
+    JwtSettings,
     Route,
+    RouteSettings,
     Shape,
     Stage,
     UpdateApiRequest,
+    UpdateAuthorizerRequest,
     UpdateRouteRequest,
+    UpdateStageRequest,
     function_of,
 )
 from .routes import RouteKey
 
 S = TypeVar("S", bound=Shape)
+T = TypeVar("T")
 _ALPHABET = string.ascii_lowercase + string.digits
 # (kind, table, key column) for each child of an API
 _ROUTES = ("Route", "api_routes", "id")
 _INTEGRATIONS = ("Integration", "api_integrations", "id")
 _STAGES = ("Stage", "api_stages", "name")
+_AUTHORIZERS = ("Authorizer", "api_authorizers", "id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,7 @@ class Deployment:
     path: str  # the request's path inside the stage
     routes: tuple[Route, ...]
     integrations: dict[str, Integration]
+    authorizers: dict[str, Authorizer] = field(default_factory=dict)
 
 
 def new_id(length: int) -> str:
@@ -75,13 +85,16 @@ def _now() -> str:
 class ApiService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
-        self._db = db
+        self._db = _Counting(db)  # every control-plane call forgets the resolved APIs
+        # resolve's answers per (api id, first path segment), parsed, valid while no other
+        # call has touched the database since (see _Counting): the gateway reads per request.
+        self._resolved: dict[tuple[str, str], tuple[Any, ...] | None] = {}
+        self._resolved_at = -1
 
     # -- APIs -----------------------------------------------------------------------------
     async def create_api(self, request: CreateApiRequest) -> Api:
         if request.ProtocolType != "HTTP":
             raise BadRequest("Stratus supports HTTP APIs only; WebSocket APIs are not done yet")
-        _no_cors(request.CorsConfiguration)
         if request.RouteKey is not None and request.Target is None:
             raise BadRequest("RouteKey is only allowed with Target (quick create)")
         api_id = new_id(10)
@@ -95,6 +108,7 @@ class ApiService:
             DisableExecuteApiEndpoint=request.DisableExecuteApiEndpoint,
             Version=request.Version,
             Tags=request.Tags,
+            CorsConfiguration=request.CorsConfiguration,
         )
         children: list[tuple[tuple[str, str, str], str, Shape]] = []
         if request.Target is not None:
@@ -155,8 +169,9 @@ class ApiService:
         return [Api.model_validate_json(c) for c in await self._db.run(read)]
 
     async def update_api(self, api_id: str, request: UpdateApiRequest) -> Api:
-        _no_cors(request.CorsConfiguration)
         changes = request.model_dump(exclude_none=True, exclude={"CorsConfiguration"})
+        if request.CorsConfiguration is not None:  # replaced whole, as on AWS
+            changes["CorsConfiguration"] = request.CorsConfiguration
         api = (await self.get_api(api_id)).model_copy(update=changes)
 
         def write(conn: sqlite3.Connection) -> int:
@@ -168,6 +183,18 @@ class ApiService:
         if not await self._db.run(write):
             raise _not_found("API", api_id)
         return api
+
+    async def delete_cors_configuration(self, api_id: str) -> None:
+        api = (await self.get_api(api_id)).model_copy(update={"CorsConfiguration": None})
+
+        def write(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "UPDATE apis SET config = ? WHERE id = ?", (api.model_dump_json(), api_id)
+            )
+            return cursor.rowcount
+
+        if not await self._db.run(write):
+            raise _not_found("API", api_id)
 
     async def delete_api(self, api_id: str) -> None:
         def remove(conn: sqlite3.Connection) -> int:
@@ -183,7 +210,11 @@ class ApiService:
             RouteKey=_route_key(request.RouteKey),
             Target=_target(request.Target),
             OperationName=request.OperationName,
+            AuthorizationType=request.AuthorizationType,
+            AuthorizerId=request.AuthorizerId,
+            AuthorizationScopes=request.AuthorizationScopes,
         )
+        await self._check_authorization(api_id, route)
         await self._put(api_id, _ROUTES, route.RouteId, route, new=True)
         return route
 
@@ -199,12 +230,77 @@ class ApiService:
             changes["RouteKey"] = _route_key(changes["RouteKey"])
         if "Target" in changes:
             changes["Target"] = _target(changes["Target"])
+        if changes.get("AuthorizationType") == "NONE":
+            changes |= {"AuthorizerId": None, "AuthorizationScopes": None}
         route = (await self.get_route(api_id, route_id)).model_copy(update=changes)
+        await self._check_authorization(api_id, route)
         await self._put(api_id, _ROUTES, route_id, route, new=False)
         return route
 
     async def delete_route(self, api_id: str, route_id: str) -> None:
         await self._delete(api_id, _ROUTES, route_id)
+
+    async def _check_authorization(self, api_id: str, route: Route) -> None:
+        """A route's AuthorizationType, AuthorizerId and scopes must agree, as on AWS."""
+        if route.AuthorizationType in ("AWS_IAM", "CUSTOM"):
+            raise BadRequest(
+                f"AuthorizationType {route.AuthorizationType} is not supported by Stratus yet; "
+                "use JWT or NONE"
+            )
+        if route.AuthorizationType == "NONE":
+            if route.AuthorizerId is not None:
+                raise BadRequest("AuthorizerId requires AuthorizationType JWT")
+            if route.AuthorizationScopes:
+                raise BadRequest("AuthorizationScopes require AuthorizationType JWT")
+            return
+        if route.AuthorizerId is None:
+            raise BadRequest("AuthorizationType JWT requires an AuthorizerId")
+        authorizer = await self.get_authorizer(api_id, route.AuthorizerId)
+        if authorizer.AuthorizerType != "JWT":
+            raise BadRequest(f"Authorizer {route.AuthorizerId} is not a JWT authorizer")
+
+    # -- authorizers ----------------------------------------------------------------------
+    async def create_authorizer(self, api_id: str, request: CreateAuthorizerRequest) -> Authorizer:
+        authorizer = _authorizer(
+            new_id(7),
+            request.AuthorizerType,
+            request.Name,
+            request.IdentitySource,
+            request.JwtConfiguration,
+        )
+        await self._put(api_id, _AUTHORIZERS, authorizer.AuthorizerId, authorizer, new=True)
+        return authorizer
+
+    async def get_authorizer(self, api_id: str, authorizer_id: str) -> Authorizer:
+        return await self._get(api_id, _AUTHORIZERS, authorizer_id, Authorizer)
+
+    async def list_authorizers(self, api_id: str) -> list[Authorizer]:
+        return await self._list(api_id, _AUTHORIZERS, Authorizer)
+
+    async def update_authorizer(
+        self, api_id: str, authorizer_id: str, request: UpdateAuthorizerRequest
+    ) -> Authorizer:
+        found = await self.get_authorizer(api_id, authorizer_id)
+        jwt = found.JwtConfiguration
+        if request.JwtConfiguration is not None:
+            jwt = jwt.model_copy(update=request.JwtConfiguration.model_dump(exclude_none=True))
+        authorizer = _authorizer(
+            authorizer_id,
+            request.AuthorizerType or found.AuthorizerType,
+            request.Name or found.Name,
+            request.IdentitySource or found.IdentitySource,
+            jwt,
+        )
+        await self._put(api_id, _AUTHORIZERS, authorizer_id, authorizer, new=False)
+        return authorizer
+
+    async def delete_authorizer(self, api_id: str, authorizer_id: str) -> None:
+        if any(r.AuthorizerId == authorizer_id for r in await self.list_routes(api_id)):
+            raise Conflict(
+                f"Cannot delete authorizer {authorizer_id}: routes use it; change their "
+                "AuthorizationType first"
+            )
+        await self._delete(api_id, _AUTHORIZERS, authorizer_id)
 
     # -- integrations ---------------------------------------------------------------------
     async def create_integration(
@@ -258,8 +354,26 @@ class ApiService:
             Tags=request.Tags,
             CreatedDate=now,
             LastUpdatedDate=now,
+            DefaultRouteSettings=request.DefaultRouteSettings,
+            RouteSettings=_route_settings(request.RouteSettings),
         )
         await self._put(api_id, _STAGES, stage.StageName, stage, new=True)
+        return stage
+
+    async def update_stage(self, api_id: str, name: str, request: UpdateStageRequest) -> Stage:
+        """Changes the members given; a RouteSettings map is merged key by key, as on AWS."""
+        stage = await self.get_stage(api_id, name)
+        changes = {
+            k: getattr(request, k)
+            for k in request.model_fields_set
+            if getattr(request, k) is not None
+        }
+        if "RouteSettings" in changes:
+            merged = dict(stage.RouteSettings or {})
+            merged.update(_route_settings(request.RouteSettings) or {})
+            changes["RouteSettings"] = merged
+        stage = stage.model_copy(update=changes | {"LastUpdatedDate": _now()})
+        await self._put(api_id, _STAGES, name, stage, new=False)
         return stage
 
     async def get_stage(self, api_id: str, name: str) -> Stage:
@@ -278,7 +392,9 @@ class ApiService:
         serves the whole path."""
         first = path.removeprefix("/").split("/", 1)[0]
 
-        def read(conn: sqlite3.Connection) -> tuple[str, str, list[str], list[str]] | None:
+        def read(
+            conn: sqlite3.Connection,
+        ) -> tuple[str, str, list[str], list[str], list[str]] | None:
             api = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
             if api is None:
                 return None
@@ -297,25 +413,30 @@ class ApiService:
             integrations = [
                 r[0] for r in conn.execute(_SELECT.format("api_integrations"), (api_id,))
             ]
-            return api[0], stage, routes, integrations
+            authorizers = [r[0] for r in conn.execute(_SELECT.format("api_authorizers"), (api_id,))]
+            return api[0], stage, routes, integrations, authorizers
 
-        found = await self._db.run(read)
-        if found is None:
-            return None
-        api = Api.model_validate_json(found[0])
-        stage = Stage.model_validate_json(found[1])
-        if api.DisableExecuteApiEndpoint:
-            return None
-        if stage.StageName != DEFAULT_STAGE:
-            path = path.removeprefix("/")[len(first) :] or "/"
-        integrations = (Integration.model_validate_json(c) for c in found[3])
-        return Deployment(
-            api,
-            stage,
-            path if path.startswith("/") else f"/{path}",
-            tuple(Route.model_validate_json(c) for c in found[2]),
-            {i.IntegrationId: i for i in integrations},
-        )
+        if self._resolved_at != self._db.calls:
+            self._resolved.clear()
+            self._resolved_at = self._db.calls
+        key = (api_id, first)
+        if key not in self._resolved:
+            generation = self._db.calls
+            found = await self._db.db.run(read)
+            parsed = None
+            if found is not None:
+                integrations = (Integration.model_validate_json(c) for c in found[3])
+                parsed = (
+                    Api.model_validate_json(found[0]),
+                    Stage.model_validate_json(found[1]),
+                    tuple(Route.model_validate_json(c) for c in found[2]),
+                    {i.IntegrationId: i for i in integrations},
+                    {a.AuthorizerId: a for a in map(Authorizer.model_validate_json, found[4])},
+                )
+            if generation != self._db.calls:  # changed meanwhile: use it, keep it not
+                return _deployment(parsed, first, path)
+            self._resolved[key] = parsed
+        return _deployment(self._resolved[key], first, path)
 
     # -- storage --------------------------------------------------------------------------
     async def _put(
@@ -401,6 +522,34 @@ class ApiService:
 _SELECT = "SELECT config FROM {} WHERE api_id = ? ORDER BY rowid"
 
 
+class _Counting:
+    """The database, counting ApiService's calls: any call may have changed an API, so
+    resolve drops what it cached whenever the count moved (its own reads bypass this)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.calls = 0
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        self.calls += 1
+        try:
+            return await self.db.run(work)
+        finally:
+            self.calls += 1
+
+
+def _deployment(parsed: tuple[Any, ...] | None, first: str, path: str) -> Deployment | None:
+    if parsed is None:
+        return None
+    api, stage, routes, integrations, authorizers = parsed
+    if api.DisableExecuteApiEndpoint:
+        return None
+    if stage.StageName != DEFAULT_STAGE:
+        path = path.removeprefix("/")[len(first) :] or "/"
+    path = path if path.startswith("/") else f"/{path}"
+    return Deployment(api, stage, path, routes, integrations, authorizers)
+
+
 def _route_key(key: str) -> str:
     """Parsed the way requests will be matched, so a key accepted here always matches."""
     try:
@@ -416,9 +565,46 @@ def _target(target: str | None) -> str | None:
     return target
 
 
-def _no_cors(cors: object) -> None:
-    if cors is not None:
-        raise BadRequest("CorsConfiguration is not supported by Stratus yet")
+def _route_settings(settings: dict[str, RouteSettings] | None) -> dict[str, RouteSettings] | None:
+    """Keys of a stage's RouteSettings are route keys, checked like a route's."""
+    for key in settings or {}:
+        _route_key(key)
+    return settings
+
+
+def _authorizer(
+    authorizer_id: str,
+    kind: str,
+    name: str,
+    identity_source: list[str] | None,
+    jwt: JwtSettings | None,
+) -> Authorizer:
+    """A JWT authorizer, checked as API Gateway checks it at creation."""
+    if kind != "JWT":
+        raise BadRequest(
+            "REQUEST (Lambda) authorizers are not supported by Stratus yet; use a JWT authorizer"
+        )
+    if not identity_source:
+        raise BadRequest("IdentitySource is required for JWT authorizers")
+    if len(identity_source) != 1 or not re.fullmatch(
+        r"\$request\.(header|querystring)\.[^\s]+", identity_source[0]
+    ):
+        raise BadRequest(
+            "A JWT authorizer takes exactly one identity source, e.g. $request.header.Authorization"
+        )
+    if jwt is None or not jwt.Issuer or not jwt.Audience:
+        raise BadRequest("JWT authorizers require JwtConfiguration with Issuer and Audience")
+    if not re.match(r"^(https?|file)://", jwt.Issuer):
+        raise BadRequest(
+            f"Invalid Issuer {jwt.Issuer!r}: give an https:// URL (or a file:// JWKS path)"
+        )
+    return Authorizer(
+        AuthorizerId=authorizer_id,
+        AuthorizerType=kind,
+        IdentitySource=identity_source,
+        Name=name,
+        JwtConfiguration=jwt,
+    )
 
 
 def _not_found(kind: str, key: str) -> NotFound:

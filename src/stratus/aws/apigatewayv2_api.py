@@ -16,12 +16,15 @@ from starlette.routing import Route
 
 from stratus.apis.model import (
     CreateApiRequest,
+    CreateAuthorizerRequest,
     CreateIntegrationRequest,
     CreateRouteRequest,
     CreateStageRequest,
     Shape,
     UpdateApiRequest,
+    UpdateAuthorizerRequest,
     UpdateRouteRequest,
+    UpdateStageRequest,
     parse_request,
 )
 from stratus.apis.service import ApiService
@@ -132,12 +135,58 @@ async def get_stages(request: Request) -> Response:
     return _items(await _service(request).list_stages(_api_id(request)))
 
 
+async def update_stage(request: Request) -> Response:
+    body = parse_request(UpdateStageRequest, await read_json(request))
+    stage = await _service(request).update_stage(
+        _api_id(request), request.path_params["stage"], body
+    )
+    return json_response(stage.wire())
+
+
+async def delete_cors_configuration(request: Request) -> Response:
+    await _service(request).delete_cors_configuration(_api_id(request))
+    return Response(status_code=204)
+
+
 async def delete_stage(request: Request) -> Response:
     await _service(request).delete_stage(_api_id(request), request.path_params["stage"])
     return Response(status_code=204)
 
 
+async def create_authorizer(request: Request) -> Response:
+    body = parse_request(CreateAuthorizerRequest, await read_json(request))
+    found = await _service(request).create_authorizer(_api_id(request), body)
+    return json_response(found.wire(), 201)
+
+
+async def get_authorizer(request: Request) -> Response:
+    found = await _service(request).get_authorizer(
+        _api_id(request), request.path_params["authorizer_id"]
+    )
+    return json_response(found.wire())
+
+
+async def get_authorizers(request: Request) -> Response:
+    return _items(await _service(request).list_authorizers(_api_id(request)))
+
+
+async def update_authorizer(request: Request) -> Response:
+    body = parse_request(UpdateAuthorizerRequest, await read_json(request))
+    found = await _service(request).update_authorizer(
+        _api_id(request), request.path_params["authorizer_id"], body
+    )
+    return json_response(found.wire())
+
+
+async def delete_authorizer(request: Request) -> Response:
+    await _service(request).delete_authorizer(
+        _api_id(request), request.path_params["authorizer_id"]
+    )
+    return Response(status_code=204)
+
+
 _API = f"{PREFIX}/{{api_id}}"
+_AUTHORIZER = f"{_API}/authorizers/{{authorizer_id}}"
 routes = [
     Route(PREFIX, create_api, methods=["POST"]),
     Route(PREFIX, get_apis, methods=["GET"]),
@@ -153,8 +202,15 @@ routes = [
     Route(f"{_API}/integrations", get_integrations, methods=["GET"]),
     Route(f"{_API}/integrations/{{integration_id}}", get_integration, methods=["GET"]),
     Route(f"{_API}/integrations/{{integration_id}}", delete_integration, methods=["DELETE"]),
+    Route(f"{_API}/authorizers", create_authorizer, methods=["POST"]),
+    Route(f"{_API}/authorizers", get_authorizers, methods=["GET"]),
+    Route(_AUTHORIZER, get_authorizer, methods=["GET"]),
+    Route(_AUTHORIZER, update_authorizer, methods=["PATCH"]),
+    Route(_AUTHORIZER, delete_authorizer, methods=["DELETE"]),
     Route(f"{_API}/stages", create_stage, methods=["POST"]),
     Route(f"{_API}/stages", get_stages, methods=["GET"]),
     Route(f"{_API}/stages/{{stage}}", get_stage, methods=["GET"]),
+    Route(f"{_API}/stages/{{stage}}", update_stage, methods=["PATCH"]),
     Route(f"{_API}/stages/{{stage}}", delete_stage, methods=["DELETE"]),
+    Route(f"{_API}/cors", delete_cors_configuration, methods=["DELETE"]),
 ]

@@ -55,6 +55,7 @@ from stratus.functions.model import (
     stale_revision,
 )
 from stratus.functions.names import FunctionRef, function_arn
+from stratus.functions.urls import FunctionUrls
 from stratus.functions.versions import PublishVersionRequest
 from stratus.runtime.custom import is_custom
 from stratus.runtime.invoker import Invoker
@@ -98,6 +99,7 @@ class FunctionService:
             db, settings.region, settings.account_id, self.destinations
         )
         self.layers = Layers(settings, db, code)
+        self.urls = FunctionUrls(db, settings)
 
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:

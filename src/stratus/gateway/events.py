@@ -3,6 +3,7 @@
     HTTP API, payload format 2.0   http_api_v2_event   version "2.0", rawPath, cookies, ...
     HTTP API, payload format 1.0   http_api_v1_event   version "1.0", multiValue* fields
     REST API, Lambda proxy         rest_event          no version; case-preserving headers
+    Lambda function URL            function_url_event  payload 2.0, routeKey "$default"
 
 The shapes follow AWS's documented examples ("Create AWS Lambda proxy integrations for HTTP
 APIs", "Input format of a Lambda function for proxy integration"). Differences that matter:
@@ -30,7 +31,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stratus.apis.routes import Match
+from stratus.apis.routes import Match, RouteKey
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _IDENTITY_UNKNOWN = (
@@ -75,6 +76,8 @@ class Target:
     stage_variables: Mapping[str, str] = field(default_factory=dict)
     resource_id: str | None = None  # REST APIs: the id of the matched resource
     binary_media_types: Sequence[str] = ()  # REST APIs only
+    # A JWT authorizer's output: {"claims": {...}, "scopes": [...] or None}
+    jwt: Mapping[str, Any] | None = None
 
 
 def request_time(at: datetime) -> str:
@@ -135,6 +138,8 @@ def http_api_v2_event(request: HttpRequest, target: Target) -> dict[str, Any]:
         "time": request_time(request.time),
         "timeEpoch": epoch_ms(request.time),
     }
+    if target.jwt is not None:
+        event["requestContext"]["authorizer"] = {"jwt": dict(target.jwt)}
     binary = not is_text(headers.get("content-type"))
     if request.body:
         event["body"] = _body(request.body, binary)
@@ -143,6 +148,18 @@ def http_api_v2_event(request: HttpRequest, target: Target) -> dict[str, Any]:
     event["isBase64Encoded"] = bool(request.body) and binary
     if target.stage_variables:
         event["stageVariables"] = dict(target.stage_variables)
+    return event
+
+
+def function_url_event(request: HttpRequest, account_id: str = "anonymous") -> dict[str, Any]:
+    """What a function URL sends ("Invoking Lambda function URLs", request payload): the
+    payload 2.0 shape with routeKey and stage `$default` and apiId/domainPrefix the url-id.
+    `request.stage` must be `$default` and `request.api_id` the url-id. accountId is
+    "anonymous" for AuthType NONE (the caller's account under AWS_IAM, with
+    requestContext.authorizer.iam, which Stratus does not serve yet)."""
+    target = Target(Match(RouteKey.parse("$default"), {}), account_id)
+    event = http_api_v2_event(request, target)
+    event["requestContext"]["accountId"] = account_id
     return event
 
 
@@ -162,6 +179,8 @@ def http_api_v1_event(request: HttpRequest, target: Target) -> dict[str, Any]:
         "resourceId": None,
         "resourcePath": route.path,
     }
+    if target.jwt is not None:
+        event["requestContext"]["authorizer"] = dict(target.jwt)
     return event
 
 

@@ -13,6 +13,7 @@ Failures, as AWS documents them ("Handling Lambda errors with an API Gateway API
 
     REST API   function error or malformed output   502 {"message": "Internal server error"}
     HTTP API   function error or malformed output   500 {"message":"Internal Server Error"}
+    function URL  (payload 2.0 otherwise)           502 Internal Server Error (text)
 
 Pure logic: the caller passes the function's output bytes and whether it was a function
 error (`X-Amz-Function-Error`).
@@ -38,10 +39,15 @@ class Flavor(enum.Enum):
     HTTP_V2 = "2.0"
     HTTP_V1 = "1.0"
     REST = "REST"
+    FUNCTION_URL = "url"  # payload 2.0's contract, with the function URL's error answer
 
     @property
     def http_api(self) -> bool:
         return self is not Flavor.REST
+
+    @property
+    def v2(self) -> bool:
+        return self in (Flavor.HTTP_V2, Flavor.FUNCTION_URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,8 @@ class HttpResponse:
 
 def internal_error(flavor: Flavor) -> HttpResponse:
     """What the client gets for a function error or output API Gateway cannot read."""
+    if flavor is Flavor.FUNCTION_URL:
+        return HttpResponse(502, (("Content-Type", "text/plain"),), b"Internal Server Error")
     if flavor.http_api:
         return HttpResponse(500, (("Content-Type", JSON),), b'{"message":"Internal Server Error"}')
     return HttpResponse(502, (("Content-Type", JSON),), b'{"message": "Internal server error"}')
@@ -66,11 +74,11 @@ def http_response(flavor: Flavor, output: bytes, *, function_error: bool = False
         result = json.loads(output)
     except ValueError:
         return internal_error(flavor)
-    if flavor is Flavor.HTTP_V2 and not (isinstance(result, dict) and "statusCode" in result):
+    if flavor.v2 and not (isinstance(result, dict) and "statusCode" in result):
         body = result if isinstance(result, str) else output.decode("utf-8", errors="replace")
         return HttpResponse(200, (("Content-Type", JSON),), body.encode())
     try:
-        shape = (_V2 if flavor is Flavor.HTTP_V2 else _V1).model_validate(result)
+        shape = (_V2 if flavor.v2 else _V1).model_validate(result)
         body = _body(shape.body, shape.isBase64Encoded)
     except (ValidationError, ValueError):
         return internal_error(flavor)
@@ -117,7 +125,7 @@ def _body(body: str | None, encoded: bool) -> bytes:
 def _headers(flavor: Flavor, shape: _V1) -> tuple[tuple[str, str], ...]:
     single = dict(shape.headers or {})
     multi: dict[str, list[str]] = {}
-    if flavor is not Flavor.HTTP_V2:  # payload 2.0 has no multiValueHeaders
+    if not flavor.v2:  # payload 2.0 has no multiValueHeaders
         multi = dict(shape.multiValueHeaders or {})
     overridden = {name.lower() for name in multi}
     pairs = [(k, v) for k, v in single.items() if k.lower() not in overridden]

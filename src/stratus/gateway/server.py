@@ -13,12 +13,18 @@ FunctionService.invoke -> responses.http_response. What the client sees on failu
 API Gateway answers it:
 
     unknown API, stage or route; route without integration   404 Not Found
+    JWT authorizer: token missing or invalid, JWKS unusable  401 Unauthorized
+    JWT authorizer: none of the route's scopes in the token  403 Forbidden
     body over 10 MB                                          413 Request Entity Too Large
+    over the stage's route throttling (throttle.py)          429 Too Many Requests
     function throttled                                       429 Too Many Requests
     no answer within the integration's TimeoutInMillis       503 Service Unavailable
     function error, unreadable output, Lambda refusing       500 Internal Server Error
 
 each with the body `{"message":"<that text>"}`.
+
+With a CorsConfiguration, preflights are answered without routing and the API's CORS
+headers replace the function's on every answer (cors.py).
 
 Every answer carries `apigw-requestid` (the event's requestContext.requestId).
 """
@@ -32,17 +38,28 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.datastructures import State
 
+from stratus.apis.model import Route
 from stratus.apis.routes import RouteKey, match_route
 from stratus.apis.service import Deployment
 from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.service import FunctionService
+from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
+from stratus.gateway.jwt_authorizer import (
+    Forbidden,
+    JwksCache,
+    Unauthorized,
+    token_from,
+    wait_authorize,
+)
 from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
+from stratus.gateway.throttle import Throttles
 from stratus.runtime.spec import InvokeResult
 
 Scope = MutableMapping[str, Any]
@@ -58,7 +75,10 @@ _JSON = (("content-type", "application/json"),)
 NOT_FOUND = HttpResponse(404, _JSON, b'{"message":"Not Found"}')
 TOO_LARGE = HttpResponse(413, _JSON, b'{"message":"Request Entity Too Large"}')
 THROTTLED = HttpResponse(429, _JSON, b'{"message":"Too Many Requests"}')
+_CORS = "stratus.cors"  # scope key: (the API's CORS configuration, the request's Origin)
 UNAVAILABLE = HttpResponse(503, _JSON, b'{"message":"Service Unavailable"}')
+UNAUTHORIZED = HttpResponse(401, _JSON, b'{"message":"Unauthorized"}')
+FORBIDDEN = HttpResponse(403, _JSON, b'{"message":"Forbidden"}')
 
 
 class ExecuteApi:
@@ -66,6 +86,8 @@ class ExecuteApi:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.jwks = JwksCache()  # JWT authorizers' signing keys, per issuer
+        self.throttles = Throttles()  # stages' throttling, a token bucket per route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         address = address_of(scope) if scope["type"] == "http" else None
@@ -79,10 +101,13 @@ class ExecuteApi:
         async with asyncio.TaskGroup() as invocations:
             try:
                 response = await wait_answer(
-                    state, scope, receive, *address, request_id, invocations
-                )
+                    state, scope, receive, *address, request_id, invocations, self.jwks,
+                    throttles=self.throttles,
+                )  # fmt: skip
             except StratusError as exc:
                 response = failure(exc)
+            if _CORS in scope:  # the API's CORS headers replace the function's
+                response = with_cors(*scope[_CORS], response)
             await _wait_send(send, response, request_id)
 
 
@@ -116,6 +141,9 @@ async def wait_answer(
     path: str,
     request_id: str,
     invocations: asyncio.TaskGroup,
+    jwks: JwksCache,
+    *,
+    throttles: Throttles | None = None,
 ) -> HttpResponse:
     body = await _wait_body(scope, receive)
     if body is None:
@@ -123,16 +151,32 @@ async def wait_answer(
     deployment: Deployment | None = await state.apis.resolve(api_id, path)
     if deployment is None:
         return NOT_FOUND
+    cors = deployment.api.CorsConfiguration
+    if cors is not None:
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        if is_preflight(scope["method"], headers):
+            return preflight(cors, origin_of(headers))  # answered here, whatever the routes
+        scope[_CORS] = (cors, origin_of(headers))
     routes = {RouteKey.parse(r.RouteKey): r for r in deployment.routes}
     match = match_route(routes, scope["method"], deployment.path)
     integration_id = routes[match.route].integration_id if match else None
     integration = deployment.integrations.get(integration_id or "")
     if match is None or integration is None:
         return NOT_FOUND
+    route_key = routes[match.route].RouteKey
+    if throttles and not throttles.admit(api_id, deployment.stage, route_key):
+        return THROTTLED
+    query = scope.get("query_string", b"").decode("latin-1")
+    try:
+        claims = await _wait_authorize(jwks, deployment, routes[match.route], scope, query)
+    except Unauthorized:
+        return UNAUTHORIZED
+    except Forbidden:
+        return FORBIDDEN
     request = HttpRequest(
         method=scope["method"],
         path=deployment.path,
-        query=scope.get("query_string", b"").decode("latin-1"),
+        query=query,
         headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
         body=body,
         source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
@@ -143,7 +187,7 @@ async def wait_answer(
         time=datetime.now(UTC),
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
     )
-    target = Target(match, state.settings.account_id, deployment.stage.StageVariables)
+    target = Target(match, state.settings.account_id, deployment.stage.StageVariables, jwt=claims)
     flavor = Flavor(integration.PayloadFormatVersion)
     build = http_api_v2_event if flavor is Flavor.HTTP_V2 else http_api_v1_event
     call = invocations.create_task(
@@ -160,6 +204,28 @@ async def wait_answer(
     if isinstance(result, StratusError):
         return failure(result)
     return http_response(flavor, result.payload, function_error=bool(result.function_error))
+
+
+async def _wait_authorize(
+    jwks: JwksCache, deployment: Deployment, route: Route, scope: Scope, query: str
+) -> dict[str, Any] | None:
+    """The JWT authorizer's output for the event, None for a route without one; raises
+    Unauthorized (401) or Forbidden (403), see jwt_authorizer."""
+    if route.AuthorizationType != "JWT":
+        return None
+    authorizer = deployment.authorizers.get(route.AuthorizerId or "")
+    if authorizer is None or not authorizer.JwtConfiguration.Issuer:
+        raise Unauthorized("the route's authorizer is gone")
+    headers = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    token = token_from(authorizer.IdentitySource, headers, dict(parse_qsl(query)))
+    result = await wait_authorize(
+        jwks,
+        token,
+        authorizer.JwtConfiguration.Issuer,
+        authorizer.JwtConfiguration.Audience or (),
+        route.AuthorizationScopes or (),
+    )
+    return {"claims": result.claims, "scopes": result.scopes}
 
 
 async def _wait_invoke(

@@ -17,7 +17,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # Bumped with every change to SCHEMA, together with a migration step in Database._open.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
@@ -123,6 +123,22 @@ CREATE TABLE IF NOT EXISTS api_stages (
     config TEXT NOT NULL,
     PRIMARY KEY (api_id, name)
 );
+CREATE TABLE IF NOT EXISTS api_authorizers (    -- JWT authorizers of HTTP APIs (schema 3)
+    api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    id     TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS function_urls (      -- functions/urls.py (schema 4)
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier     TEXT NOT NULL,                -- '' for the function itself, or an alias
+    url_id        TEXT NOT NULL UNIQUE,
+    config        TEXT NOT NULL,
+    PRIMARY KEY (function_name, qualifier)
+);
+CREATE TRIGGER IF NOT EXISTS function_urls_of_aliases AFTER DELETE ON aliases BEGIN
+    DELETE FROM function_urls WHERE function_name = OLD.function_name AND qualifier = OLD.name;
+END;
 """
 
 
