@@ -10,13 +10,33 @@ for HTTP APIs"):
 
 An origin is allowed when AllowOrigins lists it exactly or lists `*`; with `*` the answer
 is `*`, else the request's origin. An origin that is not allowed gets no CORS headers (the
-browser then blocks the response). Pure logic over `HttpResponse`.
+browser then blocks the response). Pure logic over `HttpResponse`; function URLs use the same
+rules with their own configuration (same members) and a 200 preflight.
 """
 
 from __future__ import annotations
 
-from stratus.apis.model import Cors
+from typing import Protocol
+
 from stratus.gateway.responses import HttpResponse
+
+
+class Cors(Protocol):
+    """An HTTP API's CorsConfiguration or a function URL's Cors: the same members."""
+
+    @property
+    def AllowCredentials(self) -> bool | None: ...
+    @property
+    def AllowHeaders(self) -> list[str] | None: ...
+    @property
+    def AllowMethods(self) -> list[str] | None: ...
+    @property
+    def AllowOrigins(self) -> list[str] | None: ...
+    @property
+    def ExposeHeaders(self) -> list[str] | None: ...
+    @property
+    def MaxAge(self) -> int | None: ...
+
 
 _PREFIX = "access-control-"
 
@@ -40,11 +60,11 @@ def allowed_origin(cors: Cors, origin: str | None) -> str | None:
     return origin if origin in origins else None
 
 
-def preflight(cors: Cors, origin: str | None) -> HttpResponse:
-    """The gateway's own answer to a preflight request."""
+def preflight(cors: Cors, origin: str | None, status: int = 204) -> HttpResponse:
+    """The gateway's own answer to a preflight request (HTTP APIs 204, function URLs 200)."""
     allow = allowed_origin(cors, origin)
     if allow is None:
-        return HttpResponse(204, (), b"")
+        return HttpResponse(status, (), b"")
     headers = [("access-control-allow-origin", allow)]
     if cors.AllowMethods:
         headers.append(("access-control-allow-methods", ",".join(cors.AllowMethods)))
@@ -54,17 +74,28 @@ def preflight(cors: Cors, origin: str | None) -> HttpResponse:
         headers.append(("access-control-allow-credentials", "true"))
     if cors.MaxAge is not None:
         headers.append(("access-control-max-age", str(cors.MaxAge)))
-    return HttpResponse(204, tuple(headers), b"")
+    return HttpResponse(status, tuple(headers), b"")
+
+
+def response_headers(cors: Cors, origin: str | None) -> tuple[tuple[str, str], ...]:
+    """The CORS headers of an actual (non-preflight) response to `origin`."""
+    allow = allowed_origin(cors, origin)
+    if allow is None:
+        return ()
+    headers = [("access-control-allow-origin", allow)]
+    if cors.ExposeHeaders:
+        headers.append(("access-control-expose-headers", ",".join(cors.ExposeHeaders)))
+    if cors.AllowCredentials:
+        headers.append(("access-control-allow-credentials", "true"))
+    return tuple(headers)
+
+
+def replace_headers(response: HttpResponse, added: tuple[tuple[str, str], ...]) -> HttpResponse:
+    """`response` with its own CORS headers replaced by `added`."""
+    kept = tuple((k, v) for k, v in response.headers if not k.lower().startswith(_PREFIX))
+    return HttpResponse(response.status, kept + added, response.body)
 
 
 def with_cors(cors: Cors, origin: str | None, response: HttpResponse) -> HttpResponse:
     """`response` with the function's CORS headers replaced by the API's."""
-    headers = [(k, v) for k, v in response.headers if not k.lower().startswith(_PREFIX)]
-    allow = allowed_origin(cors, origin)
-    if allow is not None:
-        headers.append(("access-control-allow-origin", allow))
-        if cors.ExposeHeaders:
-            headers.append(("access-control-expose-headers", ",".join(cors.ExposeHeaders)))
-        if cors.AllowCredentials:
-            headers.append(("access-control-allow-credentials", "true"))
-    return HttpResponse(response.status, tuple(headers), response.body)
+    return replace_headers(response, response_headers(cors, origin))

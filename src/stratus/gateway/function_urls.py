@@ -42,7 +42,8 @@ import orjson
 
 from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
-from stratus.functions.urls import URL_ID_LENGTH, UrlCors, UrlTarget
+from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
+from stratus.gateway import cors as gateway_cors
 from stratus.gateway.events import HttpRequest, function_url_event
 from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
 from stratus.runtime.spec import InvokeResult
@@ -99,11 +100,11 @@ class FunctionUrlGateway:
             protocol=f"HTTP/{scope.get('http_version', '1.1')}",
         )
         cors = target.config.Cors
-        origin = next((v for k, v in request.headers if k.lower() == "origin"), None)
-        if cors is not None and is_preflight(request.method, request.headers):
-            await wait_send(send, preflight(cors, origin), request_id)
+        origin = gateway_cors.origin_of(request.headers)
+        if cors is not None and gateway_cors.is_preflight(request.method, request.headers):
+            await wait_send(send, gateway_cors.preflight(cors, origin, status=200), request_id)
             return
-        added = cors_headers(cors, origin) if cors is not None else None
+        added = gateway_cors.response_headers(cors, origin) if cors is not None else None
         payload = orjson.dumps(function_url_event(request))
         if target.config.InvokeMode == "RESPONSE_STREAM":
             await _wait_stream(functions, target, payload, send, request_id, added)
@@ -147,57 +148,9 @@ def failure(exc: StratusError) -> HttpResponse:
     return internal_error(Flavor.FUNCTION_URL)
 
 
-# -- CORS ------------------------------------------------------------------------------------
-def is_preflight(method: str, headers: tuple[tuple[str, str], ...]) -> bool:
-    names = {k.lower() for k, _ in headers}
-    return method == "OPTIONS" and "origin" in names and "access-control-request-method" in names
-
-
-def allowed_origin(cors: UrlCors, origin: str | None) -> str | None:
-    origins = cors.AllowOrigins or []
-    if origin is None:
-        return None
-    if "*" in origins:
-        return "*"
-    return origin if origin in origins else None
-
-
-def preflight(cors: UrlCors, origin: str | None) -> HttpResponse:
-    """Lambda's own answer to a preflight; an origin not allowed gets no CORS headers."""
-    allowed = allowed_origin(cors, origin)
-    if allowed is None:
-        return HttpResponse(200, (), b"")
-    headers = [("Access-Control-Allow-Origin", allowed)]
-    if cors.AllowMethods:
-        headers.append(("Access-Control-Allow-Methods", ",".join(cors.AllowMethods)))
-    if cors.AllowHeaders:
-        headers.append(("Access-Control-Allow-Headers", ",".join(cors.AllowHeaders)))
-    if cors.AllowCredentials:
-        headers.append(("Access-Control-Allow-Credentials", "true"))
-    if cors.MaxAge is not None:
-        headers.append(("Access-Control-Max-Age", str(cors.MaxAge)))
-    return HttpResponse(200, tuple(headers), b"")
-
-
-def cors_headers(cors: UrlCors, origin: str | None) -> tuple[tuple[str, str], ...]:
-    """The CORS headers of an actual (non-preflight) response."""
-    allowed = allowed_origin(cors, origin)
-    if allowed is None:
-        return ()
-    headers = [("Access-Control-Allow-Origin", allowed)]
-    if cors.ExposeHeaders:
-        headers.append(("Access-Control-Expose-Headers", ",".join(cors.ExposeHeaders)))
-    if cors.AllowCredentials:
-        headers.append(("Access-Control-Allow-Credentials", "true"))
-    return tuple(headers)
-
-
 def with_cors(response: HttpResponse, added: tuple[tuple[str, str], ...] | None) -> HttpResponse:
     """`response` with the config's CORS headers instead of the function's (None: no Cors)."""
-    if added is None:
-        return response
-    kept = tuple((k, v) for k, v in response.headers if not k.lower().startswith("access-control-"))
-    return HttpResponse(response.status, kept + added, response.body)
+    return response if added is None else gateway_cors.replace_headers(response, added)
 
 
 # -- sending ---------------------------------------------------------------------------------
