@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import os
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -133,6 +134,12 @@ def address_of(scope: Scope) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(keys: tuple[str, ...]) -> tuple[RouteKey, ...]:
+    """Route keys parsed once per set of routes, not once per request."""
+    return tuple(RouteKey.parse(key) for key in keys)
+
+
 async def wait_answer(
     state: State,
     scope: Scope,
@@ -152,12 +159,13 @@ async def wait_answer(
     if deployment is None:
         return NOT_FOUND
     cors = deployment.api.CorsConfiguration
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
     if cors is not None:
-        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         if is_preflight(scope["method"], headers):
             return preflight(cors, origin_of(headers))  # answered here, whatever the routes
         scope[_CORS] = (cors, origin_of(headers))
-    routes = {RouteKey.parse(r.RouteKey): r for r in deployment.routes}
+    keys = _parsed(tuple(r.RouteKey for r in deployment.routes))
+    routes = dict(zip(keys, deployment.routes, strict=True))
     match = match_route(routes, scope["method"], deployment.path)
     integration_id = routes[match.route].integration_id if match else None
     integration = deployment.integrations.get(integration_id or "")
@@ -177,7 +185,7 @@ async def wait_answer(
         method=scope["method"],
         path=deployment.path,
         query=query,
-        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+        headers=headers,
         body=body,
         source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
         stage=deployment.stage.StageName,
