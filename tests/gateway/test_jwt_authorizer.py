@@ -205,9 +205,7 @@ def test_authorizer_control_plane(apigw, issuer):
             apigw.create_route(
                 ApiId=api_id, RouteKey="GET /y", AuthorizationType="JWT", AuthorizerId="nope123"
             )
-        with pytest.raises(
-            apigw.exceptions.BadRequestException, match="not supported by Stratus yet"
-        ):
+        with pytest.raises(apigw.exceptions.BadRequestException, match="Invalid AuthorizerUri"):
             apigw.create_authorizer(
                 ApiId=api_id,
                 AuthorizerType="REQUEST",

@@ -1,7 +1,8 @@
 """The HTTP API model (API Gateway v2) and its requests, as `apigatewayv2` sends them.
 
     Api ── Route ──(target "integrations/<id>")──> Integration (AWS_PROXY -> function ARN)
-     │       └──(AuthorizerId, AuthorizationType JWT)──> Authorizer (JWT: issuer, audience)
+     │       └──(AuthorizerId, AuthorizationType JWT|CUSTOM)──> Authorizer (JWT: issuer,
+     │                                       audience; REQUEST: a Lambda function)
      └──── Stage ($default or named; stage variables)
 
 Field names are AWS's member names; on the wire botocore uses their jsonName, the same name
@@ -64,6 +65,7 @@ StageName = Annotated[
     str, Field(min_length=1, max_length=128, pattern=r"^(\$default|[A-Za-z0-9_\-]+)$")
 ]
 Timeout = Annotated[int, Field(ge=50, le=MAX_TIMEOUT_MS)]
+AuthorizerTtl = Annotated[int, Field(ge=0, le=3600)]
 
 
 class Cors(Shape):
@@ -178,9 +180,9 @@ class CreateAuthorizerRequest(Shape):
     IdentitySource: list[Annotated[str, Field(min_length=1)]] | None = None
     Name: NameText
     JwtConfiguration: JwtSettings | None = None
-    AuthorizerUri: str | None = None
-    AuthorizerPayloadFormatVersion: str | None = None
-    AuthorizerResultTtlInSeconds: int | None = None
+    AuthorizerUri: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    AuthorizerPayloadFormatVersion: Literal["1.0", "2.0"] | None = None
+    AuthorizerResultTtlInSeconds: AuthorizerTtl | None = None
     EnableSimpleResponses: bool | None = None
 
 
@@ -189,14 +191,29 @@ class UpdateAuthorizerRequest(Shape):
     IdentitySource: list[Annotated[str, Field(min_length=1)]] | None = None
     Name: NameText | None = None
     JwtConfiguration: JwtSettings | None = None
+    AuthorizerUri: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    AuthorizerPayloadFormatVersion: Literal["1.0", "2.0"] | None = None
+    AuthorizerResultTtlInSeconds: AuthorizerTtl | None = None
+    EnableSimpleResponses: bool | None = None
 
 
 class Authorizer(Shape):
+    """A JWT authorizer (JwtConfiguration) or a REQUEST (Lambda) one (AuthorizerUri...)."""
+
     AuthorizerId: str
     AuthorizerType: str = "JWT"
-    IdentitySource: list[str]
+    IdentitySource: list[str] = Field(default_factory=list)
     Name: str
-    JwtConfiguration: JwtSettings
+    JwtConfiguration: JwtSettings | None = None
+    AuthorizerUri: str | None = None
+    AuthorizerPayloadFormatVersion: str | None = None
+    AuthorizerResultTtlInSeconds: int | None = None
+    EnableSimpleResponses: bool | None = None
+
+    @property
+    def function(self) -> str:
+        """A REQUEST authorizer's function, as an ARN (see `function_of`)."""
+        return function_of(self.AuthorizerUri or "")
 
 
 class CreateIntegrationRequest(Shape):

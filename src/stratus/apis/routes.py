@@ -33,7 +33,7 @@ from stratus.errors import Validation
 DEFAULT = "$default"
 ANY = "ANY"
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", ANY})
-_VARIABLE = re.compile(r"^\{([A-Za-z0-9._:-]+)(\+?)\}$")
+_VARIABLE = re.compile(r"\{([A-Za-z0-9._:-]+)(\+?)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ class RouteKey:
 def _segment(key: str, text: str) -> Segment:
     if not text:
         raise Validation(f"Invalid route key {key!r}: empty path segment")
-    found = _VARIABLE.match(text)
+    found = _VARIABLE.fullmatch(text)
     if found:
         return Segment(found.group(1), variable=True, greedy=bool(found.group(2)))
     if "{" in text or "}" in text:

@@ -82,6 +82,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+RESOLVED_LIMIT = 4096  # resolve answers kept (see ApiService.resolve)
+
+
 class ApiService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
@@ -242,10 +245,9 @@ class ApiService:
 
     async def _check_authorization(self, api_id: str, route: Route) -> None:
         """A route's AuthorizationType, AuthorizerId and scopes must agree, as on AWS."""
-        if route.AuthorizationType in ("AWS_IAM", "CUSTOM"):
+        if route.AuthorizationType == "AWS_IAM":
             raise BadRequest(
-                f"AuthorizationType {route.AuthorizationType} is not supported by Stratus yet; "
-                "use JWT or NONE"
+                "AuthorizationType AWS_IAM is not supported by Stratus yet; use JWT, CUSTOM or NONE"
             )
         if route.AuthorizationType == "NONE":
             if route.AuthorizerId is not None:
@@ -253,21 +255,21 @@ class ApiService:
             if route.AuthorizationScopes:
                 raise BadRequest("AuthorizationScopes require AuthorizationType JWT")
             return
+        kind = route.AuthorizationType
         if route.AuthorizerId is None:
-            raise BadRequest("AuthorizationType JWT requires an AuthorizerId")
+            raise BadRequest(f"AuthorizationType {kind} requires an AuthorizerId")
         authorizer = await self.get_authorizer(api_id, route.AuthorizerId)
-        if authorizer.AuthorizerType != "JWT":
+        if kind == "JWT" and authorizer.AuthorizerType != "JWT":
             raise BadRequest(f"Authorizer {route.AuthorizerId} is not a JWT authorizer")
+        if kind == "CUSTOM":
+            if authorizer.AuthorizerType != "REQUEST":
+                raise BadRequest(f"Authorizer {route.AuthorizerId} is not a REQUEST authorizer")
+            if route.AuthorizationScopes:
+                raise BadRequest("AuthorizationScopes require AuthorizationType JWT")
 
     # -- authorizers ----------------------------------------------------------------------
     async def create_authorizer(self, api_id: str, request: CreateAuthorizerRequest) -> Authorizer:
-        authorizer = _authorizer(
-            new_id(7),
-            request.AuthorizerType,
-            request.Name,
-            request.IdentitySource,
-            request.JwtConfiguration,
-        )
+        authorizer = _authorizer(new_id(7), request.model_dump(exclude_none=True))
         await self._put(api_id, _AUTHORIZERS, authorizer.AuthorizerId, authorizer, new=True)
         return authorizer
 
@@ -281,16 +283,13 @@ class ApiService:
         self, api_id: str, authorizer_id: str, request: UpdateAuthorizerRequest
     ) -> Authorizer:
         found = await self.get_authorizer(api_id, authorizer_id)
-        jwt = found.JwtConfiguration
-        if request.JwtConfiguration is not None:
-            jwt = jwt.model_copy(update=request.JwtConfiguration.model_dump(exclude_none=True))
-        authorizer = _authorizer(
-            authorizer_id,
-            request.AuthorizerType or found.AuthorizerType,
-            request.Name or found.Name,
-            request.IdentitySource or found.IdentitySource,
-            jwt,
-        )
+        fields = found.model_dump(exclude_none=True)
+        changes = request.model_dump(exclude_none=True)
+        if "JwtConfiguration" in changes:
+            changes["JwtConfiguration"] = fields.get("JwtConfiguration", {}) | changes.pop(
+                "JwtConfiguration"
+            )
+        authorizer = _authorizer(authorizer_id, fields | changes)
         await self._put(api_id, _AUTHORIZERS, authorizer_id, authorizer, new=False)
         return authorizer
 
@@ -416,7 +415,9 @@ class ApiService:
             authorizers = [r[0] for r in conn.execute(_SELECT.format("api_authorizers"), (api_id,))]
             return api[0], stage, routes, integrations, authorizers
 
-        if self._resolved_at != self._db.calls:
+        # Clients choose the keys (any API id, any first segment): bounded, or a stream of
+        # made-up paths would grow it without end.
+        if self._resolved_at != self._db.calls or len(self._resolved) >= RESOLVED_LIMIT:
             self._resolved.clear()
             self._resolved_at = self._db.calls
         key = (api_id, first)
@@ -572,18 +573,11 @@ def _route_settings(settings: dict[str, RouteSettings] | None) -> dict[str, Rout
     return settings
 
 
-def _authorizer(
-    authorizer_id: str,
-    kind: str,
-    name: str,
-    identity_source: list[str] | None,
-    jwt: JwtSettings | None,
-) -> Authorizer:
-    """A JWT authorizer, checked as API Gateway checks it at creation."""
-    if kind != "JWT":
-        raise BadRequest(
-            "REQUEST (Lambda) authorizers are not supported by Stratus yet; use a JWT authorizer"
-        )
+def _authorizer(authorizer_id: str, fields: dict[str, Any]) -> Authorizer:
+    """An authorizer from its members, checked as API Gateway checks it."""
+    if fields.get("AuthorizerType") == "REQUEST":
+        return _request_authorizer(authorizer_id, fields)
+    identity_source = fields.get("IdentitySource")
     if not identity_source:
         raise BadRequest("IdentitySource is required for JWT authorizers")
     if len(identity_source) != 1 or not re.fullmatch(
@@ -592,7 +586,8 @@ def _authorizer(
         raise BadRequest(
             "A JWT authorizer takes exactly one identity source, e.g. $request.header.Authorization"
         )
-    if jwt is None or not jwt.Issuer or not jwt.Audience:
+    jwt = JwtSettings.model_validate(fields.get("JwtConfiguration") or {})
+    if not jwt.Issuer or not jwt.Audience:
         raise BadRequest("JWT authorizers require JwtConfiguration with Issuer and Audience")
     if not re.match(r"^(https?|file)://", jwt.Issuer):
         raise BadRequest(
@@ -600,10 +595,54 @@ def _authorizer(
         )
     return Authorizer(
         AuthorizerId=authorizer_id,
-        AuthorizerType=kind,
+        AuthorizerType="JWT",
         IdentitySource=identity_source,
-        Name=name,
+        Name=fields["Name"],
         JwtConfiguration=jwt,
+    )
+
+
+def _request_authorizer(authorizer_id: str, fields: dict[str, Any]) -> Authorizer:
+    """A REQUEST (Lambda) authorizer of an HTTP API ("Control access to HTTP APIs with AWS
+    Lambda authorizers"): a function URI, a payload format version, identity sources
+    (required when results are cached), simple responses with 2.0 only."""
+    uri = fields.get("AuthorizerUri")
+    if not uri:
+        raise BadRequest("AuthorizerUri is required for REQUEST authorizers")
+    try:  # a Lambda ARN, or the apigateway ...:lambda:path/.../invocations form
+        function_of(uri)
+    except BadRequest:
+        raise BadRequest(
+            f"Invalid AuthorizerUri {uri!r}: give a Lambda function ARN or "
+            "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+        ) from None
+    version = fields.get("AuthorizerPayloadFormatVersion")
+    if version not in ("1.0", "2.0"):
+        raise BadRequest(
+            "AuthorizerPayloadFormatVersion is required for REQUEST authorizers: 1.0 or 2.0"
+        )
+    simple = fields.get("EnableSimpleResponses")
+    if simple and version != "2.0":
+        raise BadRequest("EnableSimpleResponses requires AuthorizerPayloadFormatVersion 2.0")
+    ttl = fields.get("AuthorizerResultTtlInSeconds", 0)
+    sources = fields.get("IdentitySource") or []
+    if ttl and not sources:
+        raise BadRequest("IdentitySource is required when AuthorizerResultTtlInSeconds is over 0")
+    for source in sources:
+        if not re.fullmatch(r"\$(request\.(header|querystring)|stageVariables)\.[^\s,]+", source):
+            raise BadRequest(
+                f"Invalid identity source {source!r}: write $request.header.<name>, "
+                "$request.querystring.<name> or $stageVariables.<name>"
+            )
+    return Authorizer(
+        AuthorizerId=authorizer_id,
+        AuthorizerType="REQUEST",
+        IdentitySource=sources,
+        Name=fields["Name"],
+        AuthorizerUri=uri,
+        AuthorizerPayloadFormatVersion=version,
+        AuthorizerResultTtlInSeconds=ttl,
+        EnableSimpleResponses=bool(simple),
     )
 
 

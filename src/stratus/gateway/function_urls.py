@@ -45,7 +45,13 @@ from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
 from stratus.gateway import cors as gateway_cors
 from stratus.gateway.events import HttpRequest, function_url_event
-from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
+from stratus.gateway.responses import (
+    Flavor,
+    HttpResponse,
+    http_response,
+    internal_error,
+    valid_header,
+)
 from stratus.runtime.spec import InvokeResult
 
 Scope = MutableMapping[str, Any]
@@ -265,10 +271,12 @@ class _UrlStream:
         try:
             meta = orjson.loads(prelude or b"{}")
             status = int(meta.get("statusCode", 200))
-            if not 100 <= status <= 599:
+            if not 200 <= status <= 599:
                 raise ValueError(f"status {status}")
             headers = [(str(k), str(v)) for k, v in (meta.get("headers") or {}).items()]
             headers += [("Set-Cookie", str(c)) for c in meta.get("cookies") or ()]
+            if not all(valid_header(k, v) for k, v in headers):
+                raise ValueError("a header HTTP cannot carry")
         except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
             status, headers = 502, [("Content-Type", "text/plain")]
         await self._wait_head(status, tuple(headers))

@@ -25,6 +25,7 @@ import base64
 import binascii
 import enum
 import json
+import re
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -76,13 +77,14 @@ def http_response(flavor: Flavor, output: bytes, *, function_error: bool = False
         return internal_error(flavor)
     if flavor.v2 and not (isinstance(result, dict) and "statusCode" in result):
         body = result if isinstance(result, str) else output.decode("utf-8", errors="replace")
-        return HttpResponse(200, (("Content-Type", JSON),), body.encode())
+        return HttpResponse(200, (("Content-Type", JSON),), body.encode(errors="replace"))
     try:
         shape = (_V2 if flavor.v2 else _V1).model_validate(result)
         body = _body(shape.body, shape.isBase64Encoded)
+        headers = _headers(flavor, shape)
     except (ValidationError, ValueError):
         return internal_error(flavor)
-    return HttpResponse(shape.statusCode, _headers(flavor, shape), body)
+    return HttpResponse(shape.statusCode, headers, body)
 
 
 def _header_value(value: object) -> object:
@@ -100,7 +102,8 @@ HeaderValue = Annotated[StrictStr, BeforeValidator(_header_value)]
 class _V1(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    statusCode: int = Field(ge=100, le=599)
+    # 1xx are not final answers: a client would wait for the real one (Stratus refuses them).
+    statusCode: int = Field(ge=200, le=599)
     headers: dict[str, HeaderValue] | None = None
     multiValueHeaders: dict[str, list[HeaderValue]] | None = None
     body: StrictStr | None = None
@@ -134,4 +137,18 @@ def _headers(flavor: Flavor, shape: _V1) -> tuple[tuple[str, str], ...]:
         pairs += [("Set-Cookie", cookie) for cookie in shape.cookies or ()]
     if flavor is Flavor.REST and not any(k.lower() == "content-type" for k, _ in pairs):
         pairs.append(("Content-Type", JSON))
+    if not all(valid_header(k, v) for k, v in pairs):
+        raise ValueError("a header name or value HTTP cannot carry")
     return tuple(pairs)
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+
+
+def valid_header(name: str, value: str) -> bool:
+    """Whether HTTP/1.1 can send this header (a token name; no control characters but tab
+    in the value). The server sends values as latin-1, other characters as `?`; a
+    function's header that fails this makes its output malformed (Stratus's choice: AWS
+    does not document it)."""
+    return _TOKEN.fullmatch(name) is not None and _FIELD_VALUE.fullmatch(value) is not None

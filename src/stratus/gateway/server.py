@@ -15,6 +15,8 @@ API Gateway answers it:
     unknown API, stage or route; route without integration   404 Not Found
     JWT authorizer: token missing or invalid, JWKS unusable  401 Unauthorized
     JWT authorizer: none of the route's scopes in the token  403 Forbidden
+    Lambda authorizer: identity source missing / denied      401 / 403 (lambda_authorizer.py)
+    Lambda authorizer: error, timeout, unreadable answer     500 Internal Server Error
     body over 10 MB                                          413 Request Entity Too Large
     over the stage's route throttling (throttle.py)          429 Too Many Requests
     function throttled                                       429 Too Many Requests
@@ -59,6 +61,8 @@ from stratus.gateway.jwt_authorizer import (
     token_from,
     wait_authorize,
 )
+from stratus.gateway.lambda_authorizer import ResultCache
+from stratus.gateway.lambda_authorizer import wait_authorize as wait_lambda_authorize
 from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
 from stratus.gateway.throttle import Throttles
 from stratus.runtime.spec import InvokeResult
@@ -89,6 +93,7 @@ class ExecuteApi:
         self.app = app
         self.jwks = JwksCache()  # JWT authorizers' signing keys, per issuer
         self.throttles = Throttles()  # stages' throttling, a token bucket per route
+        self.lambda_results = ResultCache()  # Lambda authorizers' cached answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         address = address_of(scope) if scope["type"] == "http" else None
@@ -103,7 +108,7 @@ class ExecuteApi:
             try:
                 response = await wait_answer(
                     state, scope, receive, *address, request_id, invocations, self.jwks,
-                    throttles=self.throttles,
+                    throttles=self.throttles, lambda_results=self.lambda_results,
                 )  # fmt: skip
             except StratusError as exc:
                 response = failure(exc)
@@ -151,6 +156,7 @@ async def wait_answer(
     jwks: JwksCache,
     *,
     throttles: Throttles | None = None,
+    lambda_results: ResultCache | None = None,
 ) -> HttpResponse:
     body = await _wait_body(scope, receive)
     if body is None:
@@ -198,11 +204,20 @@ async def wait_answer(
     target = Target(match, state.settings.account_id, deployment.stage.StageVariables, jwt=claims)
     flavor = Flavor(integration.PayloadFormatVersion)
     build = http_api_v2_event if flavor is Flavor.HTTP_V2 else http_api_v1_event
+    event = build(request, target)
+    if routes[match.route].AuthorizationType == "CUSTOM":  # lambda_authorizer.py
+        denied = await wait_lambda_authorize(
+            state.functions, lambda_results or ResultCache(),
+            deployment.authorizers.get(routes[match.route].AuthorizerId or ""), request, target,
+            state.settings.region, event, flavor.value, invocations.create_task,
+        )  # fmt: skip
+        if denied is not None:
+            return denied
     call = invocations.create_task(
         _wait_invoke(
             state.functions,
             parse_reference(integration.function),
-            orjson.dumps(build(request, target)),
+            orjson.dumps(event),
         )
     )
     done, _ = await asyncio.wait({call}, timeout=integration.TimeoutInMillis / 1000)
@@ -222,15 +237,16 @@ async def _wait_authorize(
     if route.AuthorizationType != "JWT":
         return None
     authorizer = deployment.authorizers.get(route.AuthorizerId or "")
-    if authorizer is None or not authorizer.JwtConfiguration.Issuer:
+    jwt = authorizer.JwtConfiguration if authorizer else None
+    if authorizer is None or jwt is None or not jwt.Issuer:
         raise Unauthorized("the route's authorizer is gone")
     headers = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
     token = token_from(authorizer.IdentitySource, headers, dict(parse_qsl(query)))
     result = await wait_authorize(
         jwks,
         token,
-        authorizer.JwtConfiguration.Issuer,
-        authorizer.JwtConfiguration.Audience or (),
+        jwt.Issuer,
+        jwt.Audience or (),
         route.AuthorizationScopes or (),
     )
     return {"claims": result.claims, "scopes": result.scopes}

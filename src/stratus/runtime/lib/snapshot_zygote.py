@@ -39,8 +39,10 @@ def hold(bootstrap, control, handler, init_ms):
     threads = _thread_count()
     if threads > 1:
         names = ", ".join(t.name for t in threading.enumerate()) or "native threads"
-        reason = (f"{threads} threads are running after init ({names}); forking would lose "
-                  "them. Keep init single-threaded (e.g. OPENBLAS_NUM_THREADS=1).")
+        reason = (
+            f"{threads} threads are running after init ({names}); forking would lose "
+            "them. Keep init single-threaded (e.g. OPENBLAS_NUM_THREADS=1)."
+        )
         bootstrap._send(control, {"type": "ready", "snapshot": False, "reason": reason}, b"")
         sys.exit(0)
     sys.stdout.flush()
