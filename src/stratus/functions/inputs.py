@@ -44,12 +44,16 @@ def check_snapstart(config: FunctionConfiguration) -> None:
         )
 
 
-def check_payload(payload: bytes, limit: int) -> None:
+def check_payload_size(payload: bytes, limit: int) -> None:
     if len(payload) > limit:
         raise RequestTooLarge(
             f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
             Type="User",
         )
+
+
+def check_payload(payload: bytes, limit: int) -> None:
+    check_payload_size(payload, limit)
     if payload:
         try:
             orjson.loads(payload)

@@ -35,6 +35,7 @@ from stratus.functions.event_config import EventInvokeConfigs
 from stratus.functions.inputs import (
     check_environment,
     check_payload,
+    check_payload_size,
     check_snapstart,
     decode_client_context,
     decode_marker,
@@ -478,10 +479,18 @@ class FunctionService:
         want_log_tail: bool = False,
         request_id: str | None = None,
         stream: ResponseStream | None = None,
+        trusted_json: bool = False,
     ) -> InvokeResult:
         """A synchronous (RequestResponse) invocation; with a `stream`, a runtime that
-        streams its response writes it there as it goes (InvokeWithResponseStream)."""
-        check_payload(payload, SYNC_PAYLOAD_LIMIT)
+        streams its response writes it there as it goes (InvokeWithResponseStream).
+
+        `trusted_json`: for internal callers that serialized the payload themselves (the
+        HTTP API gateway's orjson-dumped event) — the size limit still applies, but the
+        payload is not parsed again to prove it is JSON. The public Invoke never sets it."""
+        if trusted_json:
+            check_payload_size(payload, SYNC_PAYLOAD_LIMIT)
+        else:
+            check_payload(payload, SYNC_PAYLOAD_LIMIT)
         spec = await self.spec(ref)
         invocation = Invocation(
             request_id=request_id or str(uuid.uuid4()),

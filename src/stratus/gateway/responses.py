@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
 
 JSON = "application/json"
@@ -72,7 +73,7 @@ def http_response(flavor: Flavor, output: bytes, *, function_error: bool = False
     if function_error:
         return internal_error(flavor)
     try:
-        result = json.loads(output)
+        result = _loads(output)
     except ValueError:
         return internal_error(flavor)
     if flavor.v2 and not (isinstance(result, dict) and "statusCode" in result):
@@ -85,6 +86,16 @@ def http_response(flavor: Flavor, output: bytes, *, function_error: bool = False
     except (ValidationError, ValueError):
         return internal_error(flavor)
     return HttpResponse(shape.statusCode, headers, body)
+
+
+def _loads(output: bytes) -> object:
+    """json.loads, through orjson first (several times faster on the gateway's hot path).
+    orjson refuses a few documents the standard library reads (NaN/Infinity, integers over
+    64 bits); those fall back to json.loads so what is accepted does not change."""
+    try:
+        return orjson.loads(output)
+    except orjson.JSONDecodeError:
+        return json.loads(output)
 
 
 def _header_value(value: object) -> object:
