@@ -44,6 +44,7 @@ from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
 from stratus.gateway import cors as gateway_cors
+from stratus.gateway.asgi import wait_body
 from stratus.gateway.events import HttpRequest, function_url_event
 from stratus.gateway.responses import (
     Flavor,
@@ -87,7 +88,7 @@ class FunctionUrlGateway:
         if target is None or target.config.AuthType != "NONE":
             await wait_send(send, FORBIDDEN, request_id)
             return
-        body = await _wait_body(scope, receive)
+        body = await wait_body(scope, receive, SYNC_PAYLOAD_LIMIT)
         if body is None:
             await wait_send(send, TOO_LARGE, request_id)
             return
@@ -175,24 +176,6 @@ def _encode(headers: tuple[tuple[str, str], ...], request_id: str) -> list[tuple
     ]
     encoded.append((b"x-amzn-requestid", request_id.encode()))
     return encoded
-
-
-async def _wait_body(scope: Scope, receive: Receive) -> bytes | None:
-    """The request body, or None when it is over Lambda's synchronous payload limit."""
-    declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
-    if declared.isdigit() and int(declared) > SYNC_PAYLOAD_LIMIT:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > SYNC_PAYLOAD_LIMIT:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 # -- RESPONSE_STREAM -------------------------------------------------------------------------

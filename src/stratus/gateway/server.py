@@ -52,6 +52,7 @@ from stratus.apis.service import Deployment
 from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.service import FunctionService
+from stratus.gateway.asgi import wait_body
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.jwt_authorizer import (
@@ -158,7 +159,7 @@ async def wait_answer(
     throttles: Throttles | None = None,
     lambda_results: ResultCache | None = None,
 ) -> HttpResponse:
-    body = await _wait_body(scope, receive)
+    body = await wait_body(scope, receive, PAYLOAD_LIMIT)
     if body is None:
         return TOO_LARGE
     deployment: Deployment | None = await state.apis.resolve(api_id, path)
@@ -269,24 +270,6 @@ async def _wait_invoke(
         return await functions.invoke(ref, payload, trusted_json=True)
     except StratusError as exc:
         return exc
-
-
-async def _wait_body(scope: Scope, receive: Receive) -> bytes | None:
-    """The request body, or None when it is over the payload limit."""
-    declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
-    if declared.isdigit() and int(declared) > PAYLOAD_LIMIT:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > PAYLOAD_LIMIT:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _wait_send(send: Send, response: HttpResponse, request_id: str) -> None:
