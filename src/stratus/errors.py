@@ -13,7 +13,10 @@
     ├── UnknownOperation                UnknownOperationException   404
     ├── NotFound                        NotFoundException           404  (API Gateway)
     ├── BadRequest                      BadRequestException         400  (API Gateway)
-    └── Conflict                        ConflictException           409  (API Gateway)
+    ├── Conflict                        ConflictException           409  (API Gateway)
+    ├── TemplateInvalid                 ValidationError             400  (CloudFormation)
+    ├── StackExists                     AlreadyExistsException      400  (CloudFormation)
+    └── InsufficientCapabilities        InsufficientCapabilitiesException 400 (CloudFormation)
 
 The `code` is the AWS error type a boto3 client turns into its exception class; `status` is
 the HTTP status AWS answers with. Errors raised by user code are *results*, not StratusErrors.
@@ -84,3 +87,18 @@ class BadRequest(StratusError):
 
 class Conflict(StratusError):
     code, status = "ConflictException", 409
+
+
+class TemplateInvalid(StratusError):
+    """CloudFormation's catch-all: a bad template, parameter or stack name, an unknown stack
+    ("Stack with id X does not exist"), a stack in a state that refuses the call."""
+
+    code, status = "ValidationError", 400
+
+
+class StackExists(StratusError):
+    code, status = "AlreadyExistsException", 400
+
+
+class InsufficientCapabilities(StratusError):
+    code, status = "InsufficientCapabilitiesException", 400

@@ -1,0 +1,1 @@
+"""Templates: CloudFormation (and SAM) templates deployed as stacks."""
