@@ -131,6 +131,15 @@ class Api(Shape):
     Version: str | None = None
     Tags: dict[str, str] = Field(default_factory=dict)
     CorsConfiguration: Cors | None = None
+    # What the last ImportApi/ReimportApi ignored (info) or skipped (warnings).
+    ImportInfo: list[str] | None = None
+    Warnings: list[str] | None = None
+
+
+class ImportApiRequest(Shape):
+    """ImportApi/ReimportApi's body: the OpenAPI document, as JSON or YAML text."""
+
+    Body: Annotated[str, Field(min_length=1)]
 
 
 class CreateRouteRequest(Shape):

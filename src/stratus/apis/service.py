@@ -9,6 +9,8 @@ Rules that hold whatever the caller (the `apigatewayv2` API now, templates later
   ApiGatewayManaged;
 - Stratus has no deployments yet: every stage serves the API's current routes, as if it
   auto-deployed (CreateDeployment is still to do).
+- ImportApi/ReimportApi (an OpenAPI document, read by http_openapi.py) create or replace an
+  API's routes, integrations and authorizers in one transaction; a reimport keeps the stages.
 
 `resolve` is what the gateway asks per request: which stage a path addresses and what it
 serves. Rows are JSON of the model, one table per kind, deleted with their API.
@@ -16,11 +18,12 @@ serves. Rows are JSON of the model, one table per kind, deleted with their API.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import sqlite3
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -29,6 +32,8 @@ from stratus.config import Settings
 from stratus.errors import BadRequest, Conflict, NotFound, Validation
 from stratus.store.db import Database, transaction
 
+from .http_export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_document, render
+from .http_openapi import Definition, parse_definition
 from .model import (
     DEFAULT_STAGE,
     Api,
@@ -205,6 +210,110 @@ class ApiService:
 
         if not await self._db.run(remove):
             raise _not_found("API", api_id)
+
+    # -- OpenAPI documents (http_openapi.py reads them, http_export.py writes them) --------
+    async def import_api(
+        self,
+        body: str | bytes | Mapping[str, Any],
+        *,
+        fail_on_warnings: bool = False,
+        basepath: str | None = "ignore",
+    ) -> Api:
+        """ImportApi: an API with the routes, integrations and authorizers of an OpenAPI 3.0
+        document (a dict, or JSON or YAML text), created in one transaction."""
+        definition = await self._definition(body, fail_on_warnings, basepath)
+        api_id = new_id(10)
+        api = Api(
+            ApiId=api_id,
+            ApiEndpoint=f"http://{api_id}.execute-api.localhost:{self._settings.port}",
+            RouteSelectionExpression="${request.method} ${request.path}",
+            CreatedDate=_now(),
+            Tags=dict(definition.Tags),
+            **_imported(definition),
+        )
+        children = _imported_children(definition)
+
+        def insert(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.execute(
+                    "INSERT INTO apis (id, config) VALUES (?, ?)", (api_id, api.model_dump_json())
+                )
+                _insert_children(conn, api_id, children)
+
+        await self._db.run(insert)
+        return api
+
+    async def reimport_api(
+        self,
+        api_id: str,
+        body: str | bytes | Mapping[str, Any],
+        *,
+        fail_on_warnings: bool = False,
+        basepath: str | None = "ignore",
+    ) -> Api:
+        """ReimportApi: the document replaces the API's routes, integrations, authorizers and
+        settings in one transaction; its tags are added, its stages stay."""
+        definition = await self._definition(body, fail_on_warnings, basepath)
+        found = await self.get_api(api_id)
+        tags = found.Tags | dict(definition.Tags)
+        api = found.model_copy(update=_imported(definition) | {"Tags": tags})
+        children = _imported_children(definition)
+
+        def replace(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                cursor = conn.execute(
+                    "UPDATE apis SET config = ? WHERE id = ?", (api.model_dump_json(), api_id)
+                )
+                if not cursor.rowcount:
+                    return 0
+                for _, table, _ in (_ROUTES, _INTEGRATIONS, _AUTHORIZERS):
+                    conn.execute(f"DELETE FROM {table} WHERE api_id = ?", (api_id,))
+                _insert_children(conn, api_id, children)
+                return 1
+
+        if not await self._db.run(replace):
+            raise _not_found("API", api_id)
+        return api
+
+    async def export_api(
+        self,
+        api_id: str,
+        *,
+        specification: str = "OAS30",
+        output_type: str = "JSON",
+        stage_name: str | None = None,
+        include_extensions: bool = True,
+        export_version: str | None = None,
+    ) -> bytes:
+        """ExportApi: the API (as a stage serves it, if named) as an OpenAPI 3.0 document."""
+        if specification not in SPECIFICATIONS:
+            raise BadRequest(f"Invalid specification {specification!r}: OAS30 is the only one")
+        if output_type not in OUTPUT_TYPES:
+            raise BadRequest(f"Invalid outputType {output_type!r}: JSON or YAML")
+        if export_version is not None and export_version not in EXPORT_VERSIONS:
+            raise BadRequest(f"Invalid exportVersion {export_version!r}: 1.0 is the only one")
+        api = await self.get_api(api_id)
+        stage = None if stage_name is None else await self.get_stage(api_id, stage_name)
+        integrations = {i.IntegrationId: i for i in await self.list_integrations(api_id)}
+        authorizers = {a.AuthorizerId: a for a in await self.list_authorizers(api_id)}
+        routes = await self.list_routes(api_id)
+        document = export_document(
+            api, routes, integrations, authorizers, stage=stage,
+            include_extensions=include_extensions,
+        )  # fmt: skip
+        return render(document, output_type)
+
+    async def _definition(
+        self, body: str | bytes | Mapping[str, Any], fail_on_warnings: bool, basepath: str | None
+    ) -> Definition:
+        # Parsing a large document is CPU work: off the event loop.
+        definition = await asyncio.to_thread(
+            parse_definition, body, basepath=basepath,
+            region=self._settings.region, account_id=self._settings.account_id,
+        )  # fmt: skip
+        if fail_on_warnings and definition.Warnings:
+            raise BadRequest("Warnings found during import:\n\t" + "\n\t".join(definition.Warnings))
+        return definition
 
     # -- routes ---------------------------------------------------------------------------
     async def create_route(self, api_id: str, request: CreateRouteRequest) -> Route:
@@ -644,6 +753,69 @@ def _request_authorizer(authorizer_id: str, fields: dict[str, Any]) -> Authorize
         AuthorizerResultTtlInSeconds=ttl,
         EnableSimpleResponses=bool(simple),
     )
+
+
+def _imported(definition: Definition) -> dict[str, Any]:
+    """The API members an imported document sets (tags aside: ReimportApi adds to them)."""
+    return {
+        "Name": definition.Name,
+        "Description": definition.Description,
+        "Version": definition.Version,
+        "CorsConfiguration": definition.CorsConfiguration,
+        "DisableExecuteApiEndpoint": definition.DisableExecuteApiEndpoint,
+        "ImportInfo": list(definition.ImportInfo) or None,
+        "Warnings": list(definition.Warnings) or None,
+    }
+
+
+def _imported_children(definition: Definition) -> list[tuple[tuple[str, str, str], str, Shape]]:
+    """An imported document's integrations, authorizers and routes, with new ids; authorizers
+    checked as CreateAuthorizer checks them (the parser checked the rest)."""
+    integrations = {
+        key: Integration(
+            IntegrationId=new_id(7),
+            IntegrationUri=str(request.IntegrationUri),
+            PayloadFormatVersion=str(request.PayloadFormatVersion),
+            TimeoutInMillis=request.TimeoutInMillis,
+            Description=request.Description,
+        )
+        for key, request in definition.Integrations.items()
+    }
+    authorizers = {}
+    for name, request in definition.Authorizers.items():
+        try:
+            authorizers[name] = _authorizer(new_id(7), request.model_dump(exclude_none=True))
+        except BadRequest as exc:
+            raise BadRequest(f"Authorizer {name!r}: {exc.message}") from exc
+    routes = [
+        Route(
+            RouteId=new_id(7),
+            RouteKey=r.RouteKey,
+            Target=f"integrations/{integrations[r.Integration].IntegrationId}"
+            if r.Integration
+            else None,
+            AuthorizationType=r.AuthorizationType,
+            AuthorizerId=authorizers[r.Authorizer].AuthorizerId if r.Authorizer else None,
+            AuthorizationScopes=list(r.AuthorizationScopes) or None,
+            OperationName=r.OperationName,
+        )
+        for r in definition.Routes
+    ]
+    return [
+        *((_INTEGRATIONS, i.IntegrationId, i) for i in integrations.values()),
+        *((_AUTHORIZERS, a.AuthorizerId, a) for a in authorizers.values()),
+        *((_ROUTES, r.RouteId, r) for r in routes),
+    ]
+
+
+def _insert_children(
+    conn: sqlite3.Connection, api_id: str, children: list[tuple[tuple[str, str, str], str, Shape]]
+) -> None:
+    for (_, table, column), key, child in children:
+        conn.execute(
+            f"INSERT INTO {table} (api_id, {column}, config) VALUES (?, ?, ?)",
+            (api_id, key, child.model_dump_json()),
+        )
 
 
 def _not_found(kind: str, key: str) -> NotFound:

@@ -8,6 +8,7 @@ ConflictException) are rendered by aws/app.py like every REST-JSON error.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from stratus.apis.model import (
     CreateIntegrationRequest,
     CreateRouteRequest,
     CreateStageRequest,
+    ImportApiRequest,
     Shape,
     UpdateApiRequest,
     UpdateAuthorizerRequest,
@@ -28,6 +30,7 @@ from stratus.apis.model import (
     parse_request,
 )
 from stratus.apis.service import ApiService
+from stratus.errors import BadRequest
 
 from .wire import json_response, read_json
 
@@ -67,6 +70,55 @@ async def update_api(request: Request) -> Response:
 async def delete_api(request: Request) -> Response:
     await _service(request).delete_api(_api_id(request))
     return Response(status_code=204)
+
+
+async def import_api(request: Request) -> Response:
+    body = parse_request(ImportApiRequest, await read_json(request))
+    fail, basepath = _import_options(request)
+    api = await _service(request).import_api(body.Body, fail_on_warnings=fail, basepath=basepath)
+    return json_response(api.wire(), 201)
+
+
+async def reimport_api(request: Request) -> Response:
+    body = parse_request(ImportApiRequest, await read_json(request))
+    fail, basepath = _import_options(request)
+    api = await _service(request).reimport_api(
+        _api_id(request), body.Body, fail_on_warnings=fail, basepath=basepath
+    )
+    return json_response(api.wire(), 201)
+
+
+async def export_api(request: Request) -> Response:
+    query = request.query_params
+    output_type = query.get("outputType", "")
+    document = await _service(request).export_api(
+        _api_id(request),
+        specification=request.path_params["specification"],
+        output_type=output_type,
+        stage_name=query.get("stageName"),
+        include_extensions=_flag(query.get("includeExtensions"), "includeExtensions", True),
+        export_version=query.get("exportVersion"),
+    )
+    media_type = "application/yaml" if output_type == "YAML" else "application/json"
+    return Response(
+        document, media_type=media_type, headers={"x-amzn-RequestId": str(uuid.uuid4())}
+    )
+
+
+def _import_options(request: Request) -> tuple[bool, str]:
+    """ImportApi/ReimportApi's query: failOnWarnings and basepath."""
+    query = request.query_params
+    fail = _flag(query.get("failOnWarnings"), "failOnWarnings", False)
+    return fail, query.get("basepath", "ignore")
+
+
+def _flag(value: str | None, name: str, default: bool) -> bool:
+    """A boolean query parameter, as botocore writes it (true/false)."""
+    if value is None:
+        return default
+    if value.lower() not in ("true", "false"):
+        raise BadRequest(f"Invalid {name} {value!r}: true or false")
+    return value.lower() == "true"
 
 
 async def create_route(request: Request) -> Response:
@@ -190,7 +242,10 @@ _AUTHORIZER = f"{_API}/authorizers/{{authorizer_id}}"
 routes = [
     Route(PREFIX, create_api, methods=["POST"]),
     Route(PREFIX, get_apis, methods=["GET"]),
+    Route(PREFIX, import_api, methods=["PUT"]),
     Route(_API, get_api, methods=["GET"]),
+    Route(_API, reimport_api, methods=["PUT"]),
+    Route(f"{_API}/exports/{{specification}}", export_api, methods=["GET"]),
     Route(_API, update_api, methods=["PATCH"]),
     Route(_API, delete_api, methods=["DELETE"]),
     Route(f"{_API}/routes", create_route, methods=["POST"]),

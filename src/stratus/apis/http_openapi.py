@@ -1,0 +1,583 @@
+"""HTTP APIs from OpenAPI 3.0 documents, as ImportApi and ReimportApi read them.
+
+What AWS reads ("Working with OpenAPI definitions for HTTP APIs" and the extensions' pages):
+
+    openapi: 3.0.x                                 Swagger 2.0, or no `openapi`, is an error
+    x-amazon-apigateway-importexport-version       "1.0" only
+    info.title / .description / .version           the API's Name, Description, Version
+    paths./p.get|put|post|delete|patch|head|options    route "GET /p", ...
+    paths./p.x-amazon-apigateway-any-method            route "ANY /p"
+    paths./$default.x-amazon-apigateway-any-method     the $default route (or isDefaultRoute)
+        x-amazon-apigateway-integration     inline, or {$ref: #/components/x-amazon-apigateway-
+                                            integrations/<name>} (shared by its routes)
+        security: [{<scheme>: [scopes]}]    one requirement at most; [] or {NONE: []}: none
+        operationId                         the route's OperationName
+    security                                the default of operations without their own
+    components.securitySchemes.<name>.x-amazon-apigateway-authorizer   authorizer <name>
+    x-amazon-apigateway-cors                the CorsConfiguration
+    tags[].name / x-amazon-apigateway-tag-value    the API's tags
+    servers[].x-amazon-apigateway-endpoint-configuration.disableExecuteApiEndpoint
+
+Findings come in AWS's three kinds:
+- errors (BadRequest; nothing is created): a malformed document, or one Stratus cannot honour
+  (HTTP_PROXY and AWS service integrations, IAM authorization, REST's `token` authorizers,
+  several security requirements on one operation, a dangling $ref);
+- warnings (the import goes on without that part; with failOnWarnings it fails): integration
+  types HTTP APIs lack (AWS, HTTP, MOCK), REST-only extensions, TRACE operations, a security
+  scheme without an authorizer (that route is imported unprotected, and the warning says so);
+- info (ImportInfo): properties valid in OpenAPI that HTTP APIs ignore (request bodies).
+
+`${AWS::Region}`, `${AWS::AccountId}` and `${AWS::Partition}` in URIs are replaced ("AWS
+variables for OpenAPI import"). The base path, the `basePath` server variable or else the first
+server URL's path, is ignored, prepended to every path, or prepended without its first segment
+(`basepath` ignore | prepend | split; "Set the OpenAPI basePath property").
+
+Where AWS does not say, Stratus chooses: an integration without payloadFormatVersion gets 1.0
+(what REST API exports, migrated as AWS suggests, expect) with a warning; an operation without
+an integration is a route without a target, as CreateRoute allows (404 when called).
+
+Pure: no I/O. `ApiService.import_api` gives ids to the result and stores it. One module past
+400 lines on purpose: every part reads the same document through the same `$ref` resolution
+into the same lists of findings (`_Reader`); split, they would pass all of that around.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import orjson
+import pydantic
+import yaml
+
+from stratus.errors import BadRequest, Validation
+from stratus.validation import describe
+
+from .model import Cors, CreateAuthorizerRequest, CreateIntegrationRequest, TagMap, function_of
+from .routes import DEFAULT, RouteKey
+
+BASE_PATH_MODES = ("ignore", "prepend", "split")
+EXTENSION = "x-amazon-apigateway-"
+ANY_METHOD = "x-amazon-apigateway-any-method"
+INTEGRATION = "x-amazon-apigateway-integration"
+AUTHORIZER = "x-amazon-apigateway-authorizer"
+CORS = "x-amazon-apigateway-cors"
+IMPORTEXPORT_VERSION = "x-amazon-apigateway-importexport-version"
+ENDPOINT_CONFIGURATION = "x-amazon-apigateway-endpoint-configuration"
+TAG_VALUE = "x-amazon-apigateway-tag-value"
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_OPENID_CONFIGURATION = "/.well-known/openid-configuration"
+_VARIABLE = re.compile(r"\$\{(AWS::(?:Region|AccountId|Partition))\}")
+# What an aws_proxy integration object may say that Stratus reads; the rest is ImportInfo.
+_INTEGRATION_READ = frozenset(
+    {"type", "uri", "httpMethod", "payloadFormatVersion", "timeoutInMillis", "description"}
+)
+M = TypeVar("M", bound=pydantic.BaseModel)
+_TAGS: pydantic.TypeAdapter[dict[str, str]] = pydantic.TypeAdapter(TagMap)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRoute:
+    """A route to create; it names its integration and authorizer by their document keys."""
+
+    RouteKey: str
+    Integration: str | None = None  # a key of Definition.Integrations
+    Authorizer: str | None = None  # a key of Definition.Authorizers (its security scheme)
+    AuthorizationType: str = "NONE"  # NONE | JWT | CUSTOM
+    AuthorizationScopes: tuple[str, ...] = ()
+    OperationName: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """Everything an OpenAPI document says about an HTTP API, checked."""
+
+    Name: str
+    Description: str | None = None
+    Version: str | None = None
+    Tags: Mapping[str, str] = field(default_factory=dict)
+    CorsConfiguration: Cors | None = None
+    DisableExecuteApiEndpoint: bool = False
+    Routes: tuple[ImportedRoute, ...] = ()
+    Integrations: Mapping[str, CreateIntegrationRequest] = field(default_factory=dict)
+    Authorizers: Mapping[str, CreateAuthorizerRequest] = field(default_factory=dict)
+    Warnings: tuple[str, ...] = ()
+    ImportInfo: tuple[str, ...] = ()
+
+
+def parse_definition(
+    body: str | bytes | Mapping[str, Any],
+    *,
+    basepath: str | None = "ignore",
+    region: str,
+    account_id: str,
+    partition: str = "aws",
+) -> Definition:
+    """The HTTP API an OpenAPI 3.0 document (a dict, or JSON or YAML text) defines; basepath
+    None is the default, ignore."""
+    basepath = basepath or "ignore"
+    if basepath not in BASE_PATH_MODES:
+        raise BadRequest(f"Invalid basepath {basepath!r}: use ignore, prepend or split")
+    document = load_document(body)
+    _check_version(document)
+    variables = {"AWS::Region": region, "AWS::AccountId": account_id, "AWS::Partition": partition}
+    return _Reader(document, variables).read(basepath)
+
+
+def load_document(body: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """A document from a dict (CloudFormation's Body) or from JSON or YAML text (ImportApi)."""
+    if isinstance(body, Mapping):
+        document: object = dict(body)
+    else:
+        try:
+            text = body.decode() if isinstance(body, bytes) else body
+        except UnicodeDecodeError as exc:
+            raise BadRequest("Invalid OpenAPI input: the body is not UTF-8 text") from exc
+        try:
+            document = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            try:
+                document = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                problem = str(exc).replace("\n", " ")
+                raise BadRequest(
+                    f"Invalid OpenAPI input: the body is neither JSON nor YAML ({problem})"
+                ) from exc
+    if not isinstance(document, dict):
+        raise BadRequest(
+            "Invalid OpenAPI input: give an OpenAPI 3.0 document (a JSON or YAML object)"
+        )
+    return document
+
+
+def _check_version(document: dict[str, Any]) -> None:
+    if "swagger" in document:
+        raise BadRequest(
+            f"HTTP APIs support only OpenAPI 3.0 definitions, not Swagger {document['swagger']}: "
+            "convert the document to OpenAPI 3.0 (openapi: 3.0.1)"
+        )
+    version = document.get("openapi")
+    if not isinstance(version, str | float) or not re.fullmatch(r"3\.0(\.\d+)?", str(version)):
+        raise BadRequest(
+            f"Invalid OpenAPI version {version!r}: HTTP APIs import OpenAPI 3.0 definitions "
+            "(openapi: 3.0.1)"
+        )
+    export_version = document.get(IMPORTEXPORT_VERSION)
+    if export_version is not None and str(export_version) != "1.0":
+        raise BadRequest(
+            f"Invalid {IMPORTEXPORT_VERSION} {export_version!r}: the only version is 1.0"
+        )
+
+
+class _Reader:
+    """Reads one document, collecting warnings and info as it goes."""
+
+    def __init__(self, document: dict[str, Any], variables: dict[str, str]) -> None:
+        self.document = document
+        self.variables = variables
+        self.warnings: list[str] = []
+        self.info: list[str] = []
+        self.integrations: dict[str, CreateIntegrationRequest] = {}
+        self.authorizers: dict[str, CreateAuthorizerRequest] = {}
+        # security scheme -> "jwt" | "request" | "iam" | None (no authorizer: not enforceable)
+        self.schemes: dict[str, str | None] = {}
+
+    def read(self, basepath: str) -> Definition:
+        info = _object(self.document.get("info"), "info")
+        name = info.get("title")
+        if not isinstance(name, str) or not 1 <= len(name) <= 128:
+            raise BadRequest("info.title is required (1 to 128 characters): it names the API")
+        description = info.get("description")
+        if description is not None and (
+            not isinstance(description, str) or len(description) > 1024
+        ):
+            raise BadRequest("info.description must be text of at most 1024 characters")
+        version = info.get("version")
+        for key in self.document:
+            if str(key).startswith(EXTENSION) and key not in (CORS, IMPORTEXPORT_VERSION):
+                self._unsupported(str(key), "the document")
+        self._security_schemes()
+        prefix = _prefix(_base_path(self.document), basepath)
+        routes: dict[str, ImportedRoute] = {}
+        default_security = self.document.get("security")
+        for path, item in _object(self.document.get("paths"), "paths").items():
+            for route in self._path(str(path), item, prefix, default_security):
+                if route.RouteKey in routes:
+                    raise BadRequest(f"The document defines route {route.RouteKey} twice")
+                routes[route.RouteKey] = route
+        return Definition(
+            Name=name,
+            Description=description,
+            Version=None if version is None else str(version),
+            Tags=self._tags(),
+            CorsConfiguration=self._cors(),
+            DisableExecuteApiEndpoint=self._endpoint_disabled(),
+            Routes=tuple(routes.values()),
+            Integrations=self.integrations,
+            Authorizers=self.authorizers,
+            Warnings=tuple(self.warnings),
+            ImportInfo=tuple(self.info),
+        )
+
+    # -- routes ---------------------------------------------------------------------------
+    def _path(
+        self, path: str, item: object, prefix: str, default_security: object
+    ) -> list[ImportedRoute]:
+        item = _object(self._deref(item, f"paths.{path}"), f"paths.{path}")
+        default_path = path in (DEFAULT, f"/{DEFAULT}")
+        routes = []
+        for key, operation in item.items():
+            key = str(key)
+            if key == ANY_METHOD:
+                operation = self._deref(operation, f"{ANY_METHOD} of {path}")
+                is_default = default_path or (
+                    isinstance(operation, dict) and operation.get("isDefaultRoute") is True
+                )
+                route_key = DEFAULT if is_default else f"ANY {_full_path(path, prefix)}"
+            elif key in _METHODS:
+                if default_path:
+                    raise BadRequest(
+                        f"Invalid operation {key} under {path}: the $default route takes only "
+                        f"{ANY_METHOD}"
+                    )
+                route_key = f"{key.upper()} {_full_path(path, prefix)}"
+            elif key == "trace":
+                self.warnings.append(f"TRACE {path} skipped: HTTP APIs do not route TRACE")
+                continue
+            elif key.startswith(EXTENSION):
+                self._unsupported(key, f"paths.{path}")
+                continue
+            else:  # parameters, summary, description, servers: not operations
+                continue
+            routes.append(self._route(route_key, operation, default_security))
+        return routes
+
+    def _route(self, route_key: str, operation: object, default_security: object) -> ImportedRoute:
+        operation = _object(self._deref(operation, route_key), f"the operation of {route_key}")
+        try:
+            RouteKey.parse(route_key)
+        except Validation as exc:
+            raise BadRequest(exc.message) from exc
+        if "requestBody" in operation:
+            self.info.append(
+                f"{route_key}: requestBody ignored; HTTP APIs do not validate requests"
+            )
+        for key in operation:
+            if str(key).startswith(EXTENSION) and key != INTEGRATION:
+                self._unsupported(str(key), route_key)
+        kind, authorizer, scopes = self._authorization(
+            route_key, operation.get("security", default_security)
+        )
+        name = operation.get("operationId")
+        return ImportedRoute(
+            RouteKey=route_key,
+            Integration=self._integration(route_key, operation.get(INTEGRATION)),
+            Authorizer=authorizer,
+            AuthorizationType=kind,
+            AuthorizationScopes=scopes,
+            OperationName=None if name is None else str(name),
+        )
+
+    # -- integrations ---------------------------------------------------------------------
+    def _integration(self, route_key: str, raw: object) -> str | None:
+        if raw is None:
+            return None
+        # Routes naming the same component share one integration; inline ones get their own.
+        key = (
+            raw["$ref"] if isinstance(raw, dict) and isinstance(raw.get("$ref"), str) else route_key
+        )
+        if key in self.integrations:
+            return key
+        where = f"the integration of {route_key}"
+        found = _object(self._deref(raw, where), where)
+        kind = str(found.get("type", "")).upper()
+        if kind in ("AWS", "HTTP", "MOCK"):
+            self.warnings.append(
+                f"Unable to create {where}: HTTP APIs support only AWS_PROXY and HTTP_PROXY "
+                f"integrations, not {kind}; the route has no integration"
+            )
+            return None
+        if kind == "HTTP_PROXY":
+            raise BadRequest(
+                f"Unable to create {where}: Stratus supports AWS_PROXY (Lambda proxy) "
+                "integrations only, not HTTP_PROXY yet"
+            )
+        if kind != "AWS_PROXY":
+            raise BadRequest(
+                f"Invalid integration type {found.get('type')!r} in {where}: write aws_proxy"
+            )
+        if "integrationSubtype" in found:
+            raise BadRequest(
+                f"Unable to create {where}: AWS service integrations "
+                f"({found['integrationSubtype']}) are not supported by Stratus yet"
+            )
+        uri = found.get("uri")
+        if not isinstance(uri, str):
+            raise BadRequest(
+                f"{where} needs a uri: the function's ARN, or arn:aws:apigateway:{{region}}:"
+                "lambda:path/2015-03-31/functions/{arn}/invocations"
+            )
+        uri = self._substitute(uri)
+        function_of(uri)
+        version = _format_version(found.get("payloadFormatVersion"), where)
+        if version is None:
+            self.warnings.append(f"{where} has no payloadFormatVersion; it uses 1.0")
+        fields = {
+            "IntegrationType": "AWS_PROXY",
+            "IntegrationUri": uri,
+            "PayloadFormatVersion": version or "1.0",
+            "TimeoutInMillis": found.get("timeoutInMillis"),
+            "Description": found.get("description"),
+        }
+        self.integrations[key] = _shape(CreateIntegrationRequest, fields, where)
+        ignored = sorted(str(k) for k in found if k not in _INTEGRATION_READ and k != "$ref")
+        if ignored:
+            self.info.append(f"{where}: {', '.join(ignored)} ignored")
+        return key
+
+    # -- authorization --------------------------------------------------------------------
+    def _authorization(
+        self, route_key: str, security: object
+    ) -> tuple[str, str | None, tuple[str, ...]]:
+        none: tuple[str, str | None, tuple[str, ...]] = ("NONE", None, ())
+        if security is None:
+            return none
+        if not isinstance(security, list) or not all(isinstance(r, dict) for r in security):
+            raise BadRequest(f"The security of {route_key} must be a list of requirement objects")
+        if len(security) > 1 or any(len(r) > 1 for r in security):
+            raise BadRequest(
+                f"{route_key} has several security requirements: each operation can have only "
+                "one of IAM authorization, a Lambda authorizer, or a JWT authorizer"
+            )
+        if not security or not security[0]:
+            return none
+        name, scopes = next(iter(security[0].items()))
+        if name == "NONE":  # SAM's way of opting a route out of the default authorizer
+            return none
+        if name not in self.schemes and name != "AWS_IAM":
+            raise BadRequest(
+                f"{route_key} uses security scheme {name!r}, which components.securitySchemes "
+                "does not define"
+            )
+        kind = self.schemes.get(name, "iam")
+        if kind == "iam":
+            raise BadRequest(
+                f"{route_key} uses IAM authorization (AWS_IAM), which Stratus does not support "
+                "yet; use a JWT or Lambda authorizer"
+            )
+        if kind is None:
+            self.warnings.append(
+                f"Security scheme {name!r} of {route_key} has no {AUTHORIZER}: HTTP APIs cannot "
+                "enforce it, and the route is imported without authorization"
+            )
+            return none
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise BadRequest(f"The scopes of {name!r} in {route_key} must be a list of strings")
+        if kind == "request" and scopes:
+            raise BadRequest(
+                f"{route_key} gives scopes to Lambda authorizer {name!r}: authorization scopes "
+                "are for JWT authorizers only"
+            )
+        return ("JWT" if kind == "jwt" else "CUSTOM"), str(name), tuple(scopes)
+
+    def _security_schemes(self) -> None:
+        components = _object(self.document.get("components") or {}, "components")
+        schemes = _object(components.get("securitySchemes") or {}, "components.securitySchemes")
+        for name, raw in schemes.items():
+            name = str(name)
+            where = f"security scheme {name!r}"
+            scheme = _object(self._deref(raw, where), where)
+            settings = scheme.get(AUTHORIZER)
+            if settings is None:
+                sigv4 = str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4"
+                self.schemes[name] = "iam" if sigv4 else None
+                continue
+            settings = _object(settings, f"the {AUTHORIZER} of {where}")
+            kind = str(settings.get("type", "")).lower()
+            if kind == "jwt":
+                self.authorizers[name] = self._jwt(name, scheme, settings)
+            elif kind == "request":
+                self.authorizers[name] = self._lambda(name, settings)
+            elif kind == "token":
+                raise BadRequest(
+                    f"Authorizer {name!r} is of type token, which only REST APIs have: HTTP APIs "
+                    "take request (Lambda) or jwt authorizers"
+                )
+            else:
+                raise BadRequest(
+                    f"Invalid authorizer type {settings.get('type')!r} for {name!r}: write "
+                    "request or jwt"
+                )
+            self.schemes[name] = kind
+
+    def _jwt(
+        self, name: str, scheme: dict[str, Any], settings: dict[str, Any]
+    ) -> CreateAuthorizerRequest:
+        config = _object(settings.get("jwtConfiguration", {}), f"the jwtConfiguration of {name!r}")
+        issuer = config.get("issuer")
+        url = scheme.get("openIdConnectUrl")
+        if issuer is None and isinstance(url, str):  # AWS finds the issuer from the URL
+            issuer = url.removesuffix(_OPENID_CONFIGURATION)
+        fields = {
+            "AuthorizerType": "JWT",
+            "Name": name,
+            "IdentitySource": _identity_sources(settings.get("identitySource")),
+            "JwtConfiguration": {"Issuer": issuer, "Audience": config.get("audience")},
+        }
+        return _shape(CreateAuthorizerRequest, fields, f"Authorizer {name!r}")
+
+    def _lambda(self, name: str, settings: dict[str, Any]) -> CreateAuthorizerRequest:
+        uri = settings.get("authorizerUri")
+        ttl = settings.get("authorizerResultTtlInSeconds")
+        where = f"Authorizer {name!r}"
+        fields = {
+            "AuthorizerType": "REQUEST",
+            "Name": name,
+            "AuthorizerUri": self._substitute(uri) if isinstance(uri, str) else uri,
+            "AuthorizerPayloadFormatVersion": _format_version(
+                settings.get("authorizerPayloadFormatVersion"), where
+            ),
+            "EnableSimpleResponses": settings.get("enableSimpleResponses"),
+            "IdentitySource": _identity_sources(settings.get("identitySource")),
+            # the extension's table types it as a string; SAM writes a number
+            "AuthorizerResultTtlInSeconds": int(ttl)
+            if isinstance(ttl, str) and ttl.isdigit()
+            else ttl,
+        }
+        if "authorizerCredentials" in settings:
+            self.info.append(f"{where}: authorizerCredentials ignored")
+        return _shape(CreateAuthorizerRequest, fields, where)
+
+    # -- the API's own settings -----------------------------------------------------------
+    def _cors(self) -> Cors | None:
+        raw = self.document.get(CORS)
+        return None if raw is None else _shape(Cors, _object(raw, CORS), CORS)
+
+    def _tags(self) -> dict[str, str]:
+        tags = self.document.get("tags") or []
+        if not isinstance(tags, list):
+            raise BadRequest("tags must be a list of tag objects")
+        found = {
+            str(t["name"]): str(t.get(TAG_VALUE, ""))  # no value: an empty one, as on AWS
+            for t in tags
+            if isinstance(t, dict) and "name" in t
+        }
+        try:
+            return _TAGS.validate_python(found)
+        except pydantic.ValidationError as exc:
+            raise BadRequest(f"tags: {describe(exc)}") from exc
+
+    def _endpoint_disabled(self) -> bool:
+        servers = self.document.get("servers") or []
+        return any(
+            isinstance(s, dict)
+            and isinstance(s.get(ENDPOINT_CONFIGURATION), dict)
+            and s[ENDPOINT_CONFIGURATION].get("disableExecuteApiEndpoint") is True
+            for s in (servers if isinstance(servers, list) else [])
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+    def _unsupported(self, extension: str, where: str) -> None:
+        self.warnings.append(f"{extension} in {where} is not supported for HTTP APIs; ignored")
+
+    def _substitute(self, text: str) -> str:
+        return _VARIABLE.sub(lambda m: self.variables[m.group(1)], text)
+
+    def _deref(self, node: object, where: str) -> object:
+        """`node`, or what its local `$ref` (`#/a/b`, JSON pointer) names, followed through."""
+        seen: set[str] = set()
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                raise BadRequest(
+                    f"Unsupported $ref {ref!r} in {where}: only references inside the document "
+                    "(#/...) are supported"
+                )
+            if ref in seen:
+                raise BadRequest(f"Circular $ref {ref!r} in {where}")
+            seen.add(ref)
+            node = self.document
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                if not isinstance(node, dict) or part not in node:
+                    raise BadRequest(f"{where} refers to {ref}, which the document does not define")
+                node = node[part]
+        return node
+
+
+def _object(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadRequest(f"Invalid OpenAPI input: {where} must be an object")
+    return value
+
+
+def _shape(model: type[M], fields: dict[str, Any], where: str) -> M:
+    try:
+        return model.model_validate({k: v for k, v in fields.items() if v is not None})
+    except pydantic.ValidationError as exc:
+        raise BadRequest(f"{where}: {describe(exc)}") from exc
+
+
+def _format_version(value: object, where: str) -> str | None:
+    """payloadFormatVersion as text: AWS's own examples write the number 1.0."""
+    if value is None:
+        return None
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except ValueError:
+            number = 0.0
+        if number in (1.0, 2.0):
+            return f"{number:.1f}"
+    raise BadRequest(f"Invalid payload format version {value!r} in {where}: write 1.0 or 2.0")
+
+
+def _identity_sources(value: object) -> object:
+    """The extension writes a comma-separated string; SAM writes a list for Lambda ones."""
+    if isinstance(value, str):
+        return [s.strip() for s in value.split(",") if s.strip()]
+    return value
+
+
+def _base_path(document: dict[str, Any]) -> str:
+    """The first `basePath` server variable's default, else the first server URL's path."""
+    servers = [s for s in document.get("servers") or [] if isinstance(s, dict)]
+    for server in servers:
+        variables = server.get("variables")
+        if isinstance(variables, dict) and isinstance(variables.get("basePath"), dict):
+            return _clean(str(variables["basePath"].get("default", "")))
+    for server in servers:
+        url, variables = server.get("url"), server.get("variables")
+        if not isinstance(url, str):
+            continue
+        for name, variable in (variables if isinstance(variables, dict) else {}).items():
+            if isinstance(variable, dict):
+                url = url.replace(f"{{{name}}}", str(variable.get("default", "")))
+        path = _clean(urlsplit(url).path)
+        if path:
+            return path
+    return ""
+
+
+def _clean(path: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def _prefix(base: str, mode: str) -> str:
+    if mode == "prepend":
+        return base
+    if mode == "split":  # the first segment is taken as a stage name: drop it
+        return _clean("/".join(base.split("/")[2:]))
+    return ""
+
+
+def _full_path(path: str, prefix: str) -> str:
+    if not path.startswith("/"):
+        raise BadRequest(f"Invalid path {path!r}: paths start with '/'")
+    if path == "/":
+        return prefix or "/"
+    return prefix + path
