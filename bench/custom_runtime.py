@@ -23,6 +23,7 @@ import base64
 import importlib.util
 import io
 import json
+import os
 import re
 import statistics
 import tempfile
@@ -30,7 +31,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from stratus.testing import serve_in_process
+from common import aws_client, free_port, start_child, stratus_command  # bench/common.py
 
 ROLE = "arn:aws:iam::000000000000:role/bench"
 HANDLER = "def handler(event, context):\n    return event\n"
@@ -168,29 +169,34 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500)
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory(prefix="stratus-bench-", dir="/var/tmp") as data,
-        serve_in_process(Path(data) / "data") as server,
-    ):
-        client = server.client("lambda")
-        columns = ("cold", "init", "p50", "p90", "p99", "dur")
-        print(f"{'variant':26} " + " ".join(f"{c:>7}" for c in columns))
-        for index, (label, variant) in enumerate(variants().items()):
-            name = f"bench-{index}"
-            deploy(client, name, variant)
-            n = args.n if "bash" not in label else max(args.n // 10, 20)
-            m = measure(client, name, n)
-            print(
-                f"{label:26} {m['cold_ms']:7.1f} {m['init_ms'] or 0:7.1f} {m['p50']:7.2f} "
-                f"{m['p90']:7.2f} {m['p99']:7.2f} {m['report_duration_p50']:7.2f}   (ms)"
-            )
-        deploy(client, "bench-stream", {"files": {"bootstrap": STREAMER}})
-        client.invoke_with_response_stream(FunctionName="bench-stream", Payload=b"{}")
-        first, total = first_chunk(client, "bench-stream")
+    with tempfile.TemporaryDirectory(prefix="stratus-bench-", dir="/var/tmp") as work:
+        port = free_port()
+        command = stratus_command(port, Path(work) / "data")
+        server = start_child("stratus", command, port, Path(work) / "stratus.log", dict(os.environ))
+        try:
+            run(aws_client("lambda", port, read_timeout=910), args.n)
+        finally:
+            server.stop()
+
+
+def run(client, n: int) -> None:
+    columns = ("cold", "init", "p50", "p90", "p99", "dur")
+    print(f"{'variant':26} " + " ".join(f"{c:>7}" for c in columns))
+    for index, (label, variant) in enumerate(variants().items()):
+        name = f"bench-{index}"
+        deploy(client, name, variant)
+        m = measure(client, name, n if "bash" not in label else max(n // 10, 20))
         print(
-            f"streaming (chunk, 200 ms pause, chunk): first chunk after {first:.1f} ms, "
-            f"stream complete after {total:.1f} ms (medians)"
+            f"{label:26} {m['cold_ms']:7.1f} {m['init_ms'] or 0:7.1f} {m['p50']:7.2f} "
+            f"{m['p90']:7.2f} {m['p99']:7.2f} {m['report_duration_p50']:7.2f}   (ms)"
         )
+    deploy(client, "bench-stream", {"files": {"bootstrap": STREAMER}})
+    client.invoke_with_response_stream(FunctionName="bench-stream", Payload=b"{}")
+    first, total = first_chunk(client, "bench-stream")
+    print(
+        f"streaming (chunk, 200 ms pause, chunk): first chunk after {first:.1f} ms, "
+        f"stream complete after {total:.1f} ms (medians)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,21 +37,14 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import ctypes
 import gc
 import http.client
 import io
-import json
 import os
 import platform
 import re
-import shlex
-import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,12 +53,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"
+from common import (  # bench/common.py: child processes, percentiles, the bench's main
+    HOST,
+    Child,
+    aws_client,
+    default_work_parent,
+    free_port,
+    log,
+    main_in_workdir,
+    source_description,
+    start_child,
+    stratus_command,
+    stratus_environ,
+    summarize,
+)
+
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
 ROLE = "arn:aws:iam::000000000000:role/bench"
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
-STARTUP_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 30.0
 GOAL_OVERHEAD_P50_MS = 1.0
 PAYLOAD = b"{}"
 
@@ -75,10 +80,6 @@ BOTO3_HANDLER = (
 )
 INIT_DURATION = re.compile(r"Init Duration: ([0-9.]+) ms")
 REPORT_DURATION = re.compile(r"REPORT RequestId: \S+\tDuration: ([0-9.]+) ms")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # -- the echo server (this file, run with --serve-echo) -----------------------------------
@@ -131,78 +132,6 @@ def serve_echo(port: int) -> None:
         config = uvicorn_config(Settings(port=port, data_dir=Path(unused)))
         config.app = echo_app()
         uvicorn.Server(config).run()
-
-
-# -- child processes ------------------------------------------------------------------------
-def _detach_and_follow_parent() -> None:
-    """In the child: own process group (Ctrl-C reaches only the bench), die with the bench."""
-    os.setsid()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGINT first (uvicorn shuts down gracefully; profilers write their output)."""
-        if self.process.poll() is not None:
-            return
-        for sig, wait_s in ((signal.SIGINT, STOP_TIMEOUT_S), (signal.SIGTERM, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=wait_s)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
-def start_child(
-    name: str, command: list[str], port: int, log_path: Path, environ: dict[str, str]
-) -> Child:
-    with open(log_path, "ab") as out:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=environ,
-            preexec_fn=_detach_and_follow_parent,  # the bench has no threads at this point
-        )
-    child = Child(name, process, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited during start-up:\n{child.tail()}")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=1)
-            conn.request("GET", "/_stratus/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return child
-        except OSError:
-            time.sleep(0.05)
-    child.stop()
-    raise RuntimeError(f"{name} did not answer on port {port} within {STARTUP_TIMEOUT_S} s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 # -- the client -----------------------------------------------------------------------------
@@ -268,29 +197,6 @@ class Target:
             self.round_p50s.append(statistics.median(batch))
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def summarize(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
-        "mean": statistics.fmean(values) if values else float("nan"),
-        "min": min(values, default=float("nan")),
-        "max": max(values, default=float("nan")),
-    }
-
-
 # -- Stratus setup ----------------------------------------------------------------------------
 def make_zip(source: str) -> bytes:
     buffer = io.BytesIO()
@@ -300,17 +206,7 @@ def make_zip(source: str) -> bytes:
 
 
 def lambda_client(port: int) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "lambda",
-        endpoint_url=f"http://{HOST}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, read_timeout=120),
-    )
+    return aws_client("lambda", port, read_timeout=120)
 
 
 def create_function(client: Any, name: str, source: str) -> None:
@@ -394,25 +290,11 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
 
     stratus_port, echo_port = free_port(), free_port()
-    server_command = [
-        sys.executable,
-        "-m",
-        "stratus",
-        "server",
-        "--port",
-        str(stratus_port),
-        "--data-dir",
-        str(work / "data"),
-    ]
-    if args.cprofile:
-        server_command[1:2] = ["-m", "cProfile", "-o", str(args.cprofile), "-m"]
-    server_command = shlex.split(args.server_wrap or "") + server_command
+    server_command = stratus_command(
+        stratus_port, work / "data", cprofile=args.cprofile, wrap=args.server_wrap
+    )
     echo_command = [sys.executable, str(Path(__file__).resolve()), "--serve-echo", str(echo_port)]
-    environ = dict(os.environ)
-    if args.stratus_src:
-        # Both servers import stratus from there (PYTHONPATH precedes the editable install).
-        paths = [str(args.stratus_src.resolve()), environ.get("PYTHONPATH", "")]
-        environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    environ = stratus_environ(args.stratus_src)  # both servers import stratus from there
 
     children: list[Child] = []
     try:
@@ -525,25 +407,6 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "bench_empty_first_invoke_ms": empty_cold_ms,
         "cold": cold,
     }
-
-
-def source_description(src: Path | None) -> str:
-    """Where the servers' stratus came from, with its git revision (+dirty) when known."""
-    if src is None:
-        import stratus
-
-        src = Path(stratus.__file__).resolve().parent.parent
-    try:
-        revision = subprocess.run(
-            ["git", "-C", str(src), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return str(src)
-    return f"{src} @ {revision}"
 
 
 def _importable(module: str) -> bool:
@@ -673,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--work-parent",
         type=Path,
-        default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"),
+        default=default_work_parent(),
         help="where the temporary data directory goes (default: ~/.cache; not /tmp, which "
         "Stratus may hide from environments behind a private /tmp)",
     )
@@ -683,26 +546,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_echo is not None:
         serve_echo(args.serve_echo)
         return 0
-
-    # Ctrl-C, SIGTERM and SIGHUP all unwind (even if SIGINT was inherited as ignored), so the
-    # servers are stopped and the temp dir removed.
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_interrupt)
-    args.work_parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="stratus-bench-", dir=args.work_parent))
-    try:
-        result = run(args, work)
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(result, indent=2) if args.json else render(result), flush=True)
-    return 0
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return main_in_workdir(
+        lambda work: run(args, work),
+        render,
+        work_parent=args.work_parent,
+        prefix="stratus-bench-",
+        as_json=args.json,
+    )
 
 
 if __name__ == "__main__":

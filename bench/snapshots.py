@@ -62,8 +62,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import ctypes
 import gc
 import hashlib
 import http.client
@@ -71,13 +69,9 @@ import json
 import os
 import platform
 import re
-import shutil
-import signal
 import socket
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import zipfile
@@ -85,11 +79,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"
+from common import (  # bench/common.py: the server process, percentiles, the bench's main
+    HOST,
+    Child,
+    aws_client,
+    default_work_parent,
+    free_port,
+    log,
+    main_in_workdir,
+    source_description,
+    start_child,
+    stratus_command,
+    stratus_environ,
+    summarize,
+)
+
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
 ROLE = "arn:aws:iam::000000000000:role/bench"
-STARTUP_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 30.0
 MEMORY_MB = 512
 FUNCTION = "bench-snap"
 GOAL_START_P50_MS = 5.0
@@ -133,82 +139,8 @@ INIT_DURATION = re.compile(r"Init Duration: ([0-9.]+) ms")
 REPORT_DURATION = re.compile(r"REPORT RequestId: \S+\tDuration: ([0-9.]+) ms")
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def now_ns() -> int:
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-
-
-# -- the server process ---------------------------------------------------------------------
-def _detach_and_follow_parent() -> None:
-    """In the child: own process group (Ctrl-C reaches only the bench), die with the bench."""
-    os.setsid()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGINT first (uvicorn shuts down gracefully and stops its environments)."""
-        if self.process.poll() is not None:
-            return
-        for sig, wait_s in ((signal.SIGINT, STOP_TIMEOUT_S), (signal.SIGTERM, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=wait_s)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
-def start_server(command: list[str], port: int, log_path: Path, environ: dict[str, str]) -> Child:
-    with open(log_path, "ab") as out:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=environ,
-            preexec_fn=_detach_and_follow_parent,  # the bench has no threads at this point
-        )
-    child = Child("stratus", process, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited during start-up:\n{child.tail()}")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=1)
-            conn.request("GET", "/_stratus/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return child
-        except OSError:
-            time.sleep(0.05)
-    child.stop()
-    raise RuntimeError(f"the server did not answer on port {port} within {STARTUP_TIMEOUT_S} s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 # -- numpy for the runtime's interpreter, packed for a layer or the function zip -------------
@@ -359,40 +291,7 @@ class Connection:
 
 
 def lambda_client(port: int) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "lambda",
-        endpoint_url=f"http://{HOST}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, read_timeout=300, connect_timeout=10),
-    )
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def summarize(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
-        "mean": statistics.fmean(values) if values else float("nan"),
-        "min": min(values, default=float("nan")),
-        "max": max(values, default=float("nan")),
-    }
+    return aws_client("lambda", port, read_timeout=300, connect_timeout=10)
 
 
 def memory_of(pid: int) -> dict[str, float] | None:
@@ -665,20 +564,11 @@ def read_trace(path: Path) -> dict[str, dict[str, dict[str, float]]]:
 # -- the run --------------------------------------------------------------------------------------
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "stratus",
-        "server",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(work / "data"),
-    ]
-    environ = {k: v for k, v in os.environ.items() if k != "STRATUS_SNAPSHOT_LATEST"}
-    if args.stratus_src:
-        paths = [str(args.stratus_src.resolve()), environ.get("PYTHONPATH", "")]
-        environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    command = stratus_command(port, work / "data")
+    environ = stratus_environ(
+        args.stratus_src,
+        base={k: v for k, v in os.environ.items() if k != "STRATUS_SNAPSHOT_LATEST"},
+    )
     trace = work / "trace.jsonl"
     if args.trace:
         environ["STRATUS_BENCH_TRACE"] = str(trace)
@@ -686,7 +576,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     server: Child | None = None
     try:
         log(f"starting stratus on :{port} ({work})")
-        server = start_server(command, port, work / "stratus.log", environ)
+        server = start_child("stratus", command, port, work / "stratus.log", environ)
         client = lambda_client(port)
         setup = prepare_code(client, port, args, args.work_parent / "stratus-bench-cache")
         log(f"numpy via {'layer ' + setup.layer_arn if setup.layer_arn else 'the function zip'}")
@@ -766,25 +656,6 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "bursts": bursts,
         "trace": read_trace(trace) if args.trace else {},
     }
-
-
-def source_description(src: Path | None) -> str:
-    """Where the server's stratus came from, with its git revision (+dirty) when known."""
-    if src is None:
-        import stratus
-
-        src = Path(stratus.__file__).resolve().parent.parent
-    try:
-        revision = subprocess.run(
-            ["git", "-C", str(src), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return str(src)
-    return f"{src} @ {revision}"
 
 
 # -- output ---------------------------------------------------------------------------------------
@@ -976,30 +847,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--work-parent",
         type=Path,
-        default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"),
+        default=default_work_parent(),
         help="where the temporary data directory and the numpy cache go (default: ~/.cache; "
         "not /tmp, which Stratus may hide from environments behind a private /tmp)",
     )
     args = parser.parse_args(argv)
 
-    # Ctrl-C, SIGTERM and SIGHUP all unwind, so the server is stopped and the temp dir removed.
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_interrupt)
-    args.work_parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="stratus-bench-snap-", dir=args.work_parent))
-    try:
-        result = run(args, work)
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(result, indent=2) if args.json else render(result), flush=True)
-    return 0
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return main_in_workdir(
+        lambda work: run(args, work),
+        render,
+        work_parent=args.work_parent,
+        prefix="stratus-bench-snap-",
+        as_json=args.json,
+    )
 
 
 if __name__ == "__main__":

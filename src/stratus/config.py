@@ -37,6 +37,9 @@ class Settings:
     # A Stratus extension: start $LATEST from snapshots too (per function: the tag
     # stratus:snapshot-latest=true), so local development gets millisecond starts.
     snapshot_latest: bool = False
+    # Stack outputs that are AWS URLs of APIs and function URLs Stratus serves are described
+    # as URLs that work here (templates/outputs.py); True keeps AWS's literal form.
+    aws_output_urls: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -61,6 +64,7 @@ class Settings:
             "async_retry_delays": _parse_delays,
             "public_url": str,
             "snapshot_latest": _parse_bool,
+            "aws_output_urls": _parse_bool,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.applications import Starlette
 
+from stratus.apis.rest_service import RestApiService
 from stratus.apis.service import ApiService
 from stratus.aws.app import build_app
 from stratus.config import Settings
@@ -31,8 +32,11 @@ from stratus.runtime.invoker import Invoker
 from stratus.runtime.launcher import HostContext, ProcessLauncher
 from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.zygote import SnapshotLauncher
+from stratus.store.artifacts import ArtifactStore
 from stratus.store.code import CodeStore
 from stratus.store.db import Database
+from stratus.templates import providers
+from stratus.templates.service import StackService
 
 log = logging.getLogger("stratus")
 
@@ -52,7 +56,8 @@ def create_app(settings: Settings) -> Starlette:
         )
         pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
         invoker = Invoker(pool, settings.account_concurrency)
-        functions = FunctionService(settings, db, CodeStore(data / "code"), invoker)
+        artifacts = ArtifactStore(data / "artifacts")
+        functions = FunctionService(settings, db, CodeStore(data / "code"), invoker, artifacts)
         events = AsyncInvocations(db, functions, settings.async_retry_delays)
         concurrency = Concurrency(db, functions)
         await concurrency.wait_load()
@@ -60,9 +65,18 @@ def create_app(settings: Settings) -> Starlette:
         app.state.settings = settings
         app.state.logs = logs
         app.state.functions = functions
+        app.state.artifacts = artifacts
         app.state.async_invocations = events
         app.state.concurrency = concurrency
         app.state.apis = ApiService(settings, db)
+        app.state.rest_apis = RestApiService(settings, db)
+        services = {
+            "functions": functions,
+            "concurrency": concurrency,
+            "apis": app.state.apis,
+            "rest_apis": app.state.rest_apis,
+        }
+        app.state.stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.isolation = {
             "limits": cage_maker.mode,
             "tmp": "private" if launcher.private_tmp else "TMPDIR",
@@ -75,6 +89,7 @@ def create_app(settings: Settings) -> Starlette:
                     tasks.create_task(pool.wait_reap_forever()),
                     tasks.create_task(events.wait_run_forever()),
                     tasks.create_task(concurrency.wait_run_forever()),
+                    tasks.create_task(app.state.stacks.wait_run_forever()),
                 ]
                 try:
                     yield

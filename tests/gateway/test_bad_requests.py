@@ -33,6 +33,8 @@ def handler(event, context):
     return {"statusCode": 200, "body": json.dumps(event)}
 """
 LIMIT = 10 * 1024 * 1024
+HEADER_QUOTA = 10_240  # request line plus header values
+TOO_BIG = {"message": "Request Header Fields Too Large"}
 NOT_FOUND = {"message": "Not Found"}
 UNAUTHORIZED = {"message": "Unauthorized"}
 TIMEOUT = 20.0
@@ -158,13 +160,66 @@ def test_normal_request_is_served(server, setup):
     assert answer.json()["rawPath"] == "/pets/1"
 
 
-def test_huge_header_value(server, setup):
-    answer = exchange(server, request(api_path(setup, b"/h"), b"X-Big: " + b"a" * 100_000))
-    assert answer.status == 200  # Stratus does not enforce API Gateway's header size quota
-    assert len(answer.json()["headers"]["x-big"]) == 100_000
+def filler(target: bytes, size: int) -> bytes:
+    """An X-Fill header bringing `request(...)`'s request line (as AWS sees it: `target` is
+    the path inside the API or URL) plus header values to `size` bytes."""
+    used = len(b"GET " + target + b" HTTP/1.1") + len(b"localhost") + len(b"close")
+    return b"X-Fill: " + b"f" * (size - used)
 
 
-def test_two_thousand_headers(server, setup):
+def test_headers_at_the_quota_are_served(server, setup):
+    """Request line plus header values of exactly 10,240 bytes: within API Gateway's quota."""
+    answer = exchange(server, request(api_path(setup, b"/h?q=1"), filler(b"/h?q=1", HEADER_QUOTA)))
+    url = f"/_aws/lambda-url/{setup['url_id']}/h".encode()
+    url_answer = exchange(server, request(url, filler(b"/h", HEADER_QUOTA)))
+
+    assert answer.status == 200
+    assert len(answer.json()["headers"]["x-fill"]) > 10_000
+    assert url_answer.status == 200
+
+
+def test_headers_over_the_quota_get_431(server, setup):
+    """One byte more: 431, from either gateway, with its request-id header."""
+    answer = exchange(server, request(api_path(setup, b"/h"), filler(b"/h", HEADER_QUOTA + 1)))
+    url = f"/_aws/lambda-url/{setup['url_id']}/h".encode()
+    url_answer = exchange(server, request(url, filler(b"/h", HEADER_QUOTA + 1)))
+
+    assert (answer.status, answer.json()) == (431, TOO_BIG)
+    assert answer.headers["apigw-requestid"]
+    assert (url_answer.status, url_answer.json()) == (431, {"Message": TOO_BIG["message"]})
+    assert url_answer.headers["x-amzn-requestid"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [b"X-Big: " + b"a" * 4_000_000],
+        [b"X-H%d: %d" % (i, i) for i in range(20_000)],
+        [b"Cookie: " + b"c=" + b"x" * 6000, b"Cookie: d=" + b"y" * 6000],
+    ],
+    ids=["4 MB value", "20,000 headers", "two cookies"],
+)
+def test_huge_headers_get_431_not_500_nor_a_hang(server, setup, headers):
+    """Far over the quota: 431 (uvicorn with httptools has no header limit of its own, so
+    nothing answers earlier), never a 500, a hang or a dropped connection."""
+    for path in (api_path(setup, b"/h"), f"/_aws/lambda-url/{setup['url_id']}/h".encode()):
+        answer = exchange(server, request(path, *headers))
+
+        assert answer.status == 431
+
+
+def test_huge_request_line_gets_431(server, setup):
+    """The request line counts towards the quota too."""
+    long_path = b"/" + b"p" * 20_000
+    url = f"/_aws/lambda-url/{setup['url_id']}".encode() + long_path
+    for target in (api_path(setup, long_path), url):
+        answer = exchange(server, request(target))
+
+        assert answer.status == 431
+
+
+def test_two_thousand_small_headers(server, setup):
+    """Only the values count towards the quota: 2,000 short headers fit."""
     many = [b"X-H%d: %d" % (i, i) for i in range(2000)]
     answer = exchange(server, request(api_path(setup, b"/h"), *many))
     assert answer.status == 200
@@ -259,7 +314,7 @@ def test_unknown_function_url_gets_403(server, setup):
         b"eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0.e30.c2ln",  # HS256
         b"eyJraWQiOlsxXSwiYWxnIjpbXX0.e30.c2ln",  # kid and alg of the wrong types
         b"W10.W10.W10",  # JSON arrays
-        b"Bearer " + b"a" * 50_000,
+        b"Bearer " + b"a" * 9_000,  # long, but within the header quota
     ],
 )
 def test_garbage_jwts_get_401(server, setup, authorization):

@@ -1,7 +1,8 @@
 """The AWS-compatible endpoint: one ASGI app that speaks each service's wire protocol.
 
-Requests carrying `X-Amz-Target` are JSON 1.1 services (CloudWatch Logs); the rest are
-routed by path (REST-JSON: Lambda). Errors are rendered once, here, by protocol.
+Requests carrying `X-Amz-Target` are JSON 1.1 services (CloudWatch Logs); form-encoded
+POSTs to `/` are the query protocol (CloudFormation), by the service in their SigV4 scope;
+the rest are routed by path (REST-JSON: Lambda). Errors are rendered once, here, by protocol.
 """
 
 from __future__ import annotations
@@ -19,24 +20,35 @@ from starlette.routing import Route
 from stratus.errors import StratusError, UnknownOperation
 
 from . import (
+    apigateway_api,
+    apigateway_keys_api,
+    apigateway_methods_api,
     apigatewayv2_api,
+    artifacts_api,
+    cloudformation_api,
     concurrency_api,
     event_config_api,
     function_urls_api,
     lambda_api,
     layers_api,
     logs_api,
+    query,
     streaming_api,
 )
 from .wire import json11_error, json_response, rest_json_error
 
 log = logging.getLogger("stratus.aws")
 
+# Services spoken over the query protocol, by signing name.
+QUERY_SERVICES: dict[str, query.Handler] = {cloudformation_api.SERVICE: cloudformation_api.handle}
+
 
 async def json11(request: Request) -> Response:
     target = request.headers.get("x-amz-target", "")
     if target.startswith(logs_api.TARGET_PREFIX):
         return await logs_api.dispatch(request, target)
+    if query.is_query(request):
+        return await query.dispatch(request, QUERY_SERVICES)
     raise UnknownOperation(f"Stratus does not implement the operation {target or '(none)'}.")
 
 
@@ -47,6 +59,8 @@ async def health(request: Request) -> Response:
 
 async def _stratus_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StratusError)
+    if query.is_query(request):
+        return query.error_response(exc, query.signing_service(request.headers))
     if request.headers.get("x-amz-target"):
         return json11_error(exc)
     return rest_json_error(exc)
@@ -81,6 +95,10 @@ def build_app(
         *function_urls_api.routes,
         *layers_api.routes,
         *apigatewayv2_api.routes,
+        *apigateway_api.routes,
+        *apigateway_methods_api.routes,
+        *apigateway_keys_api.routes,
+        *artifacts_api.routes,
         Route("/", json11, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
     ]

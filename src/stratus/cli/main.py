@@ -5,6 +5,9 @@ stratus up DIR                     deploy a folder on a local server, follow its
 stratus functions create|list|delete
 stratus invoke NAME                call a function, print its result
 stratus logs NAME [-f]             print (or follow) a function's logs
+stratus build [TEMPLATE]           build a SAM template's code into .stratus/build (sam build)
+stratus package [TEMPLATE]         build, upload, print the packaged template (sam package)
+stratus generate-event SERVICE EVENT   print a sample event (like sam local generate-event)
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import typer
 
 from stratus.config import Settings
 
-from . import functions, invoke, logs, up
+from . import build, functions, generate_event, invoke, logs, package, up
 from .errors import ReportingGroup
 
 app = typer.Typer(
@@ -53,3 +56,6 @@ app.command()(up.up)
 app.add_typer(functions.app, name="functions")
 app.command()(invoke.invoke)
 app.command()(logs.logs)
+app.command(name="build")(build.build_command)
+app.command(name="package")(package.package_command)
+app.command(name="generate-event")(generate_event.generate_event)

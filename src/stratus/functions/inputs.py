@@ -20,6 +20,7 @@ from stratus.functions.model import (
     EnvironmentSettings,
     FunctionConfiguration,
 )
+from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 
 log = logging.getLogger("stratus.functions")
 
@@ -88,18 +89,45 @@ def check_environment(environment: EnvironmentSettings) -> None:
         )
 
 
-def zip_bytes(zip_file: str | None, s3_bucket: str | None) -> bytes:
-    if s3_bucket:
-        raise InvalidParameterValue(
-            "Code from S3 (S3Bucket/S3Key) needs object storage, which Stratus does not offer "
-            "yet; upload the package as ZipFile."
-        )
+def zip_bytes(
+    zip_file: str | None,
+    s3_bucket: str | None,
+    s3_key: str | None = None,
+    artifacts: ArtifactStore | None = None,
+) -> bytes:
+    """The package's bytes, from ZipFile or S3Bucket/S3Key. Blocking (reads a file)."""
+    if s3_bucket or s3_key:
+        if zip_file:
+            raise InvalidParameterValue("Provide either ZipFile or S3Bucket and S3Key, not both.")
+        return artifact_bytes(s3_bucket, s3_key, artifacts)
     if not zip_file:
         raise InvalidParameterValue("Please provide a source for function code (ZipFile).")
     try:
         return base64.b64decode(zip_file, validate=True)
     except binascii.Error as exc:
         raise InvalidParameterValue(f"ZipFile is not valid base64: {exc}") from exc
+
+
+def artifact_bytes(bucket: str | None, key: str | None, artifacts: ArtifactStore | None) -> bytes:
+    """A package named by S3Bucket/S3Key. Only the bucket `stratus deploy` uploads to exists
+    (store/artifacts.py); a missing key fails as a missing S3 object fails on AWS."""
+    if bucket != ARTIFACTS_BUCKET:
+        raise InvalidParameterValue(
+            f"Cannot read code from S3 bucket {bucket or '(none)'}: Stratus has no object "
+            f"storage yet; only {ARTIFACTS_BUCKET} (uploaded by `stratus deploy`) is served. "
+            "Upload the package as ZipFile, or deploy the template with `stratus deploy`."
+        )
+    if not key:
+        raise InvalidParameterValue(f"S3Key is required with S3Bucket {bucket}.")
+    try:
+        if artifacts is None:
+            raise NoSuchArtifact(key)
+        return artifacts.read(key)
+    except NoSuchArtifact:
+        raise InvalidParameterValue(
+            "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The "
+            "specified key does not exist."
+        ) from None
 
 
 def decode_client_context(raw: str | None) -> dict[str, object] | None:

@@ -31,9 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.config import Settings
 from stratus.errors import InvalidParameterValue, ResourceNotFound, Validation
-from stratus.functions.inputs import decode_marker, encode_marker, timestamp
+from stratus.functions.inputs import artifact_bytes, decode_marker, encode_marker, timestamp
 from stratus.functions.model import LayerReference
 from stratus.store import overlay
+from stratus.store.artifacts import ArtifactStore
 from stratus.store.code import MAX_UNZIPPED_BYTES, CodeStore
 from stratus.store.db import Database, transaction
 
@@ -144,17 +145,24 @@ class _VersionArn:
 
 
 class Layers:
-    def __init__(self, settings: Settings, db: Database, code: CodeStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        code: CodeStore,
+        artifacts: ArtifactStore | None = None,
+    ) -> None:
         self._region = settings.region
         self._account = settings.account_id
         self._db = db
         self._code = code
+        self._artifacts = artifacts
         self._merged_root = settings.data_dir / "work" / "opt"
 
     # -- the layer API ------------------------------------------------------------------
     async def publish(self, layer: str, request: PublishLayerVersionRequest) -> LayerVersion:
         name = self._own_name(layer)
-        archive = _archive(request.Content)
+        archive = await asyncio.to_thread(_archive, request.Content, self._artifacts)
         stored = await asyncio.to_thread(self._code.put, archive)
         unzipped = await asyncio.to_thread(self._code.unzipped_size, stored.sha256_hex)
 
@@ -407,12 +415,11 @@ def _check_version_number(version: int) -> None:
         raise InvalidParameterValue("Layer Version Cannot be less than 1", Type="User")
 
 
-def _archive(content: LayerContentInput) -> bytes:
-    if content.S3Bucket:
-        raise InvalidParameterValue(
-            "Layer content from S3 (S3Bucket/S3Key) needs object storage, which Stratus does not "
-            "offer yet; upload the archive as ZipFile."
-        )
+def _archive(content: LayerContentInput, artifacts: ArtifactStore | None) -> bytes:
+    if content.S3Bucket or content.S3Key:
+        if content.ZipFile:
+            raise InvalidParameterValue("Provide either ZipFile or S3Bucket and S3Key, not both.")
+        return artifact_bytes(content.S3Bucket, content.S3Key, artifacts)
     if not content.ZipFile:
         raise InvalidParameterValue("Please provide a source for the layer content (ZipFile).")
     try:

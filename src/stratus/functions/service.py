@@ -62,6 +62,7 @@ from stratus.runtime.custom import is_custom
 from stratus.runtime.invoker import Invoker
 from stratus.runtime.spec import FunctionSpec, Invocation, InvokeResult
 from stratus.runtime.streaming import ResponseStream
+from stratus.store.artifacts import ArtifactStore
 from stratus.store.code import CodeStore
 from stratus.store.db import Database, transaction
 
@@ -85,10 +86,19 @@ class FunctionRecord:
 
 
 class FunctionService:
-    def __init__(self, settings: Settings, db: Database, code: CodeStore, invoker: Invoker) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        code: CodeStore,
+        invoker: Invoker,
+        artifacts: ArtifactStore | None = None,
+    ) -> None:
         self._settings = settings
         self._db = db
         self._code = code
+        # Packages named by S3Bucket/S3Key (uploaded by `stratus deploy`).
+        self._artifacts = artifacts
         self.invoker = invoker
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self._aliases: dict[tuple[str, str], AliasConfiguration] = {}
@@ -99,7 +109,7 @@ class FunctionService:
         self.event_configs = EventInvokeConfigs(
             db, settings.region, settings.account_id, self.destinations
         )
-        self.layers = Layers(settings, db, code)
+        self.layers = Layers(settings, db, code, artifacts)
         self.urls = FunctionUrls(db, settings)
 
     # -- control plane ------------------------------------------------------------------
@@ -115,7 +125,10 @@ class FunctionService:
             )
         check_environment(request.Environment)
         dead_letter = await self._dead_letter(request.FunctionName, request.DeadLetterConfig)
-        archive = zip_bytes(request.Code.ZipFile, request.Code.S3Bucket)
+        code = request.Code
+        archive = await asyncio.to_thread(
+            zip_bytes, code.ZipFile, code.S3Bucket, code.S3Key, self._artifacts
+        )
         stored = await asyncio.to_thread(self._code.put, archive)
         layers = await self.layers.references(request.Layers or [], stored.sha256_b64)
         name = request.FunctionName
@@ -230,7 +243,9 @@ class FunctionService:
             raise InvalidParameterValue(
                 "Stratus runs Zip packages only; ImageUri is not supported."
             )
-        archive = zip_bytes(request.ZipFile, request.S3Bucket)
+        archive = await asyncio.to_thread(
+            zip_bytes, request.ZipFile, request.S3Bucket, request.S3Key, self._artifacts
+        )
         stored = await asyncio.to_thread(self._code.put, archive)
         changes: dict[str, object] = {"CodeSha256": stored.sha256_b64, "CodeSize": stored.size}
         if request.Architectures:

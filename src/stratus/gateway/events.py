@@ -4,6 +4,8 @@
     HTTP API, payload format 1.0   http_api_v1_event   version "1.0", multiValue* fields
     REST API, Lambda proxy         rest_event          no version; case-preserving headers
     Lambda function URL            function_url_event  payload 2.0, routeKey "$default"
+    REST TOKEN authorizer          token_authorizer_event    type, authorizationToken, methodArn
+    REST REQUEST authorizer        request_authorizer_event  the REST event without body
 
 The shapes follow AWS's documented examples ("Create AWS Lambda proxy integrations for HTTP
 APIs", "Input format of a Lambda function for proxy integration"). Differences that matter:
@@ -111,7 +113,7 @@ def http_api_v2_event(request: HttpRequest, target: Target) -> dict[str, Any]:
     multi = _multi(request.headers, lower=True)
     cookies = [c.strip() for v in multi.pop("cookie", ()) for c in v.split(";") if c.strip()]
     headers = _joined(multi)
-    query = _joined(_multi(parse_qsl(request.query, keep_blank_values=True)))
+    query = _joined(_multi(_query_pairs(request.query)))
     route = target.match.route
     full_path = _full_path(request)
     event: dict[str, Any] = {
@@ -212,7 +214,7 @@ def _v1_common(
     request: HttpRequest, target: Target, multi: dict[str, list[str]], binary: bool
 ) -> dict[str, Any]:
     """The fields payload format 1.0 and REST proxy events share."""
-    query = _multi(parse_qsl(request.query, keep_blank_values=True))
+    query = _multi(_query_pairs(request.query))
     return {
         "httpMethod": request.method,
         "headers": {k: v[-1] for k, v in multi.items()},
@@ -240,6 +242,11 @@ def _identity(source_ip: str, user_agent: str | None) -> dict[str, str | None]:
     # Without IAM or Cognito authorization AWS sends these keys with null values.
     identity: dict[str, str | None] = dict.fromkeys(_IDENTITY_UNKNOWN)
     return identity | {"sourceIp": source_ip, "userAgent": user_agent}
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    # Most requests have no query string: skip parse_qsl's set-up for them (gateway hot path).
+    return parse_qsl(query, keep_blank_values=True) if query else []
 
 
 def _multi(pairs: Sequence[tuple[str, str]], *, lower: bool = False) -> dict[str, list[str]]:
@@ -273,3 +280,20 @@ def _body(body: bytes, binary: bool) -> str:
 def _is_binary_media(content_type: str | None, binary_media_types: Sequence[str]) -> bool:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     return any(fnmatchcase(media, pattern.lower()) for pattern in binary_media_types)
+
+
+def token_authorizer_event(token: str, method_arn: str) -> dict[str, Any]:
+    """What a REST API's TOKEN authorizer receives ("Input to an API Gateway Lambda
+    authorizer"): the token from the identity header and the method's ARN, nothing more."""
+    return {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+
+
+def request_authorizer_event(
+    request: HttpRequest, target: Target, method_arn: str
+) -> dict[str, Any]:
+    """What a REST API's REQUEST authorizer receives: the proxy event without the body,
+    after `type` and `methodArn`."""
+    event = rest_event(request, target)
+    for key in ("body", "isBase64Encoded"):
+        event.pop(key, None)
+    return {"type": "REQUEST", "methodArn": method_arn} | event

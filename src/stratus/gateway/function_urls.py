@@ -11,6 +11,8 @@ responses.http_response(Flavor.FUNCTION_URL) (payload 2.0's mapping and inferenc
 config's CORS. What the client sees on failure:
 
     unknown url-id (or an AWS_IAM config)     403 {"Message":"Forbidden"}
+    request line and header values over       431 {"Message":"Request Header Fields Too Large"}
+    10,240 bytes (asgi.py)
     event over Lambda's 6 MB invoke limit     413 {"Message":"Request Entity Too Large"}
     function throttled                        429 {"Message":"Rate Exceeded."}
     function error, unreadable output,        502 Internal Server Error (text/plain)
@@ -43,8 +45,9 @@ import orjson
 from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
+from stratus.gateway import asgi
 from stratus.gateway import cors as gateway_cors
-from stratus.gateway.asgi import wait_body
+from stratus.gateway.asgi import Send, headers_too_large, wait_body
 from stratus.gateway.events import HttpRequest, function_url_event
 from stratus.gateway.responses import (
     Flavor,
@@ -58,7 +61,6 @@ from stratus.runtime.spec import InvokeResult
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PATH_PREFIX = "/_aws/lambda-url/"
@@ -67,6 +69,7 @@ _PRELUDE_END = b"\0" * 8
 _JSON = (("Content-Type", "application/json"),)
 FORBIDDEN = HttpResponse(403, _JSON, b'{"Message":"Forbidden"}')
 TOO_LARGE = HttpResponse(413, _JSON, b'{"Message":"Request Entity Too Large"}')
+HEADERS_TOO_LARGE = HttpResponse(431, _JSON, b'{"Message":"Request Header Fields Too Large"}')
 THROTTLED = HttpResponse(429, _JSON, b'{"Message":"Rate Exceeded."}')
 
 
@@ -83,6 +86,9 @@ class FunctionUrlGateway:
             return
         url_id, path = address
         request_id = str(uuid.uuid4())
+        if headers_too_large(scope, path):
+            await wait_send(send, HEADERS_TOO_LARGE, request_id)
+            return
         functions: FunctionService = scope["app"].state.functions
         target = await functions.urls.resolve(url_id)
         if target is None or target.config.AuthType != "NONE":
@@ -161,21 +167,21 @@ def with_cors(response: HttpResponse, added: tuple[tuple[str, str], ...] | None)
 
 
 # -- sending ---------------------------------------------------------------------------------
+# The function's framing headers are dropped: a whole answer gets Content-Length, a streamed
+# one chunked transfer, both from the server.
+_DROPPED = ("content-length", "transfer-encoding")
+
+
 async def wait_send(send: Send, response: HttpResponse, request_id: str) -> None:
-    headers = _encode(response.headers, request_id)
-    headers.append((b"content-length", str(len(response.body)).encode()))
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+    await asgi.wait_send(send, response, _request_id(request_id), _DROPPED)
 
 
 def _encode(headers: tuple[tuple[str, str], ...], request_id: str) -> list[tuple[bytes, bytes]]:
-    encoded = [
-        (k.lower().encode("latin-1"), v.encode("latin-1", "replace"))
-        for k, v in headers
-        if k.lower() not in ("content-length", "transfer-encoding")
-    ]
-    encoded.append((b"x-amzn-requestid", request_id.encode()))
-    return encoded
+    return asgi.encode_headers(headers, _request_id(request_id), _DROPPED)
+
+
+def _request_id(request_id: str) -> tuple[bytes, bytes]:
+    return (b"x-amzn-requestid", request_id.encode())
 
 
 # -- RESPONSE_STREAM -------------------------------------------------------------------------

@@ -76,11 +76,12 @@ def http_response(flavor: Flavor, output: bytes, *, function_error: bool = False
         result = _loads(output)
     except ValueError:
         return internal_error(flavor)
-    if flavor.v2 and not (isinstance(result, dict) and "statusCode" in result):
+    v2 = flavor.v2
+    if v2 and not (isinstance(result, dict) and "statusCode" in result):
         body = result if isinstance(result, str) else output.decode("utf-8", errors="replace")
         return HttpResponse(200, (("Content-Type", JSON),), body.encode(errors="replace"))
     try:
-        shape = (_V2 if flavor.v2 else _V1).model_validate(result)
+        shape = (_V2 if v2 else _V1).model_validate(result)
         body = _body(shape.body, shape.isBase64Encoded)
         headers = _headers(flavor, shape)
     except (ValidationError, ValueError):
@@ -137,6 +138,9 @@ def _body(body: str | None, encoded: bool) -> bytes:
 
 
 def _headers(flavor: Flavor, shape: _V1) -> tuple[tuple[str, str], ...]:
+    cookies = shape.cookies if isinstance(shape, _V2) else None
+    if not (shape.headers or shape.multiValueHeaders or cookies or flavor is Flavor.REST):
+        return ()  # the common answer without headers, spared the work below
     single = dict(shape.headers or {})
     multi: dict[str, list[str]] = {}
     if not flavor.v2:  # payload 2.0 has no multiValueHeaders

@@ -17,6 +17,7 @@ API Gateway answers it:
     JWT authorizer: none of the route's scopes in the token  403 Forbidden
     Lambda authorizer: identity source missing / denied      401 / 403 (lambda_authorizer.py)
     Lambda authorizer: error, timeout, unreadable answer     500 Internal Server Error
+    request line and header values over 10,240 bytes (asgi)  431 Request Header Fields Too Large
     body over 10 MB                                          413 Request Entity Too Large
     over the stage's route throttling (throttle.py)          429 Too Many Requests
     function throttled                                       429 Too Many Requests
@@ -39,6 +40,7 @@ import functools
 import os
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -51,8 +53,7 @@ from stratus.apis.routes import RouteKey, match_route
 from stratus.apis.service import Deployment
 from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
-from stratus.functions.service import FunctionService
-from stratus.gateway.asgi import wait_body
+from stratus.gateway.asgi import headers_too_large, wait_body, wait_send
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.jwt_authorizer import (
@@ -66,7 +67,6 @@ from stratus.gateway.lambda_authorizer import ResultCache
 from stratus.gateway.lambda_authorizer import wait_authorize as wait_lambda_authorize
 from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
 from stratus.gateway.throttle import Throttles
-from stratus.runtime.spec import InvokeResult
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -80,6 +80,7 @@ _HOST = re.compile(r"^([a-z0-9]{10})\.execute-api\.localhost(?::\d+)?$")
 _JSON = (("content-type", "application/json"),)
 NOT_FOUND = HttpResponse(404, _JSON, b'{"message":"Not Found"}')
 TOO_LARGE = HttpResponse(413, _JSON, b'{"message":"Request Entity Too Large"}')
+HEADERS_TOO_LARGE = HttpResponse(431, _JSON, b'{"message":"Request Header Fields Too Large"}')
 THROTTLED = HttpResponse(429, _JSON, b'{"message":"Too Many Requests"}')
 _CORS = "stratus.cors"  # scope key: (the API's CORS configuration, the request's Origin)
 UNAVAILABLE = HttpResponse(503, _JSON, b'{"message":"Service Unavailable"}')
@@ -102,20 +103,45 @@ class ExecuteApi:
             await self.app(scope, receive, send)
             return
         request_id = base64.b64encode(os.urandom(11)).decode()
-        state = scope["app"].state
         # The invocation outlives the answer when the integration times out, as on AWS:
         # the client gets its 503, and leaving the group waits for the function to finish.
-        async with asyncio.TaskGroup() as invocations:
+        async with asyncio.TaskGroup() as tasks:
+            reply = Reply(send, scope, request_id, tasks)
+            if headers_too_large(scope, address[1]):
+                await reply.wait_send(HEADERS_TOO_LARGE)
+                return
             try:
                 response = await wait_answer(
-                    state, scope, receive, *address, request_id, invocations, self.jwks,
+                    scope["app"].state, scope, receive, *address, reply, self.jwks,
                     throttles=self.throttles, lambda_results=self.lambda_results,
                 )  # fmt: skip
             except StratusError as exc:
                 response = failure(exc)
-            if _CORS in scope:  # the API's CORS headers replace the function's
-                response = with_cors(*scope[_CORS], response)
-            await _wait_send(send, response, request_id)
+            await reply.wait_send(response)
+
+
+@dataclass(slots=True, eq=False)
+class Reply:
+    """The one answer to a request. Its own task sends it once the function has answered;
+    past the integration's timeout, `send_soon` sends a 503 from a task of the request's
+    group at once, and the function's late answer is then dropped."""
+
+    send: Send
+    scope: Scope
+    request_id: str
+    tasks: asyncio.TaskGroup  # the request's: invocations outlive the answer in it
+    sent: bool = False
+
+    def send_soon(self, response: HttpResponse) -> None:
+        self.tasks.create_task(self.wait_send(response))
+
+    async def wait_send(self, response: HttpResponse) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        if _CORS in self.scope:  # the API's CORS headers replace the function's
+            response = with_cors(*self.scope[_CORS], response)
+        await wait_send(self.send, response, (b"apigw-requestid", self.request_id.encode()))
 
 
 def failure(exc: StratusError) -> HttpResponse:
@@ -146,14 +172,30 @@ def _parsed(keys: tuple[str, ...]) -> tuple[RouteKey, ...]:
     return tuple(RouteKey.parse(key) for key in keys)
 
 
+_TABLES: dict[int, tuple[tuple[Route, ...], dict[RouteKey, Route]]] = {}
+_TABLES_LIMIT = 256
+
+
+def _route_table(routes: tuple[Route, ...]) -> dict[RouteKey, Route]:
+    """The routes by parsed key, built once per resolved deployment: ApiService.resolve
+    hands out the same tuple for as long as its cache holds it. Keyed by identity (the
+    entry keeps the tuple alive, so its id is not reused while cached)."""
+    entry = _TABLES.get(id(routes))
+    if entry is None or entry[0] is not routes:
+        if len(_TABLES) >= _TABLES_LIMIT:
+            _TABLES.clear()
+        keys = _parsed(tuple(r.RouteKey for r in routes))
+        entry = _TABLES[id(routes)] = (routes, dict(zip(keys, routes, strict=True)))
+    return entry[1]
+
+
 async def wait_answer(
     state: State,
     scope: Scope,
     receive: Receive,
     api_id: str,
     path: str,
-    request_id: str,
-    invocations: asyncio.TaskGroup,
+    reply: Reply,
     jwks: JwksCache,
     *,
     throttles: Throttles | None = None,
@@ -171,23 +213,25 @@ async def wait_answer(
         if is_preflight(scope["method"], headers):
             return preflight(cors, origin_of(headers))  # answered here, whatever the routes
         scope[_CORS] = (cors, origin_of(headers))
-    keys = _parsed(tuple(r.RouteKey for r in deployment.routes))
-    routes = dict(zip(keys, deployment.routes, strict=True))
+    routes = _route_table(deployment.routes)
     match = match_route(routes, scope["method"], deployment.path)
-    integration_id = routes[match.route].integration_id if match else None
-    integration = deployment.integrations.get(integration_id or "")
-    if match is None or integration is None:
+    if match is None:
         return NOT_FOUND
-    route_key = routes[match.route].RouteKey
-    if throttles and not throttles.admit(api_id, deployment.stage, route_key):
+    route = routes[match.route]
+    integration = deployment.integrations.get(route.integration_id or "")
+    if integration is None:
+        return NOT_FOUND
+    if throttles and not throttles.admit(api_id, deployment.stage, route.RouteKey):
         return THROTTLED
     query = scope.get("query_string", b"").decode("latin-1")
-    try:
-        claims = await _wait_authorize(jwks, deployment, routes[match.route], scope, query)
-    except Unauthorized:
-        return UNAUTHORIZED
-    except Forbidden:
-        return FORBIDDEN
+    claims = None
+    if route.AuthorizationType == "JWT":
+        try:
+            claims = await _wait_authorize(jwks, deployment, route, scope, query)
+        except Unauthorized:
+            return UNAUTHORIZED
+        except Forbidden:
+            return FORBIDDEN
     request = HttpRequest(
         method=scope["method"],
         path=deployment.path,
@@ -198,7 +242,7 @@ async def wait_answer(
         stage=deployment.stage.StageName,
         api_id=api_id,
         domain_name=f"{api_id}.execute-api.localhost",
-        request_id=request_id,
+        request_id=reply.request_id,
         time=datetime.now(UTC),
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
     )
@@ -206,27 +250,27 @@ async def wait_answer(
     flavor = Flavor(integration.PayloadFormatVersion)
     build = http_api_v2_event if flavor is Flavor.HTTP_V2 else http_api_v1_event
     event = build(request, target)
-    if routes[match.route].AuthorizationType == "CUSTOM":  # lambda_authorizer.py
+    if route.AuthorizationType == "CUSTOM":  # lambda_authorizer.py
         denied = await wait_lambda_authorize(
             state.functions, lambda_results or ResultCache(),
-            deployment.authorizers.get(routes[match.route].AuthorizerId or ""), request, target,
-            state.settings.region, event, flavor.value, invocations.create_task,
+            deployment.authorizers.get(route.AuthorizerId or ""), request, target,
+            state.settings.region, event, flavor.value, reply.tasks.create_task,
         )  # fmt: skip
         if denied is not None:
             return denied
-    call = invocations.create_task(
-        _wait_invoke(
-            state.functions,
-            _reference(integration.IntegrationUri),
-            orjson.dumps(event),
-        )
+    # The function runs in this task, not one of its own (a task per request is a
+    # measurable cost, bench/gateway.py); a timer answers 503 if it is late.
+    late = asyncio.get_running_loop().call_later(
+        integration.TimeoutInMillis / 1000, reply.send_soon, UNAVAILABLE
     )
-    done, _ = await asyncio.wait({call}, timeout=integration.TimeoutInMillis / 1000)
-    if not done:
-        return UNAVAILABLE
-    result = call.result()
-    if isinstance(result, StratusError):
-        return failure(result)
+    try:
+        # The payload is the event orjson just serialized: no need to parse it to prove
+        # it is JSON (the public Invoke still checks; the size limit still applies).
+        result = await state.functions.invoke(
+            _reference(integration.IntegrationUri), orjson.dumps(event), trusted_json=True
+        )
+    finally:
+        late.cancel()
     return http_response(flavor, result.payload, function_error=bool(result.function_error))
 
 
@@ -239,11 +283,9 @@ def _reference(uri: str) -> FunctionRef:
 
 async def _wait_authorize(
     jwks: JwksCache, deployment: Deployment, route: Route, scope: Scope, query: str
-) -> dict[str, Any] | None:
-    """The JWT authorizer's output for the event, None for a route without one; raises
-    Unauthorized (401) or Forbidden (403), see jwt_authorizer."""
-    if route.AuthorizationType != "JWT":
-        return None
+) -> dict[str, Any]:
+    """The JWT authorizer's output for the event, for a route with AuthorizationType JWT;
+    raises Unauthorized (401) or Forbidden (403), see jwt_authorizer."""
     authorizer = deployment.authorizers.get(route.AuthorizerId or "")
     jwt = authorizer.JwtConfiguration if authorizer else None
     if authorizer is None or jwt is None or not jwt.Issuer:
@@ -258,29 +300,3 @@ async def _wait_authorize(
         route.AuthorizationScopes or (),
     )
     return {"claims": result.claims, "scopes": result.scopes}
-
-
-async def _wait_invoke(
-    functions: FunctionService, ref: FunctionRef, payload: bytes
-) -> InvokeResult | StratusError:
-    # Lambda's refusal is a value here: raised in the task group it would cancel the request.
-    try:
-        # The payload is the event orjson just serialized: no need to parse it to prove
-        # it is JSON (the public Invoke still checks; the size limit still applies).
-        return await functions.invoke(ref, payload, trusted_json=True)
-    except StratusError as exc:
-        return exc
-
-
-async def _wait_send(send: Send, response: HttpResponse, request_id: str) -> None:
-    headers = [
-        (k.lower().encode("latin-1"), v.encode("latin-1", "replace"))
-        for k, v in response.headers
-        if k.lower() != "content-length"
-    ]
-    headers += [
-        (b"content-length", str(len(response.body)).encode()),
-        (b"apigw-requestid", request_id.encode()),
-    ]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})

@@ -21,6 +21,7 @@ from stratus.apis.model import RouteSettings, Stage
 ACCOUNT_RATE = 10_000.0
 ACCOUNT_BURST = 5_000
 _EPSILON = 1e-9
+_UNSET = RouteSettings()  # neither member set; one shared instance, asked every request
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +32,8 @@ class Limit:
 
 def limit_for(stage: Stage, route_key: str) -> Limit | None:
     """The limit a stage puts on a route, or None when it puts none."""
-    default = stage.DefaultRouteSettings or RouteSettings()
-    own = (stage.RouteSettings or {}).get(route_key) or RouteSettings()
+    default = stage.DefaultRouteSettings or _UNSET
+    own = (stage.RouteSettings or {}).get(route_key) or _UNSET
     rate = own.ThrottlingRateLimit
     burst = own.ThrottlingBurstLimit
     rate = default.ThrottlingRateLimit if rate is None else rate

@@ -140,6 +140,74 @@ CREATE TABLE IF NOT EXISTS function_urls (      -- functions/urls.py (schema 4)
 CREATE TRIGGER IF NOT EXISTS function_urls_of_aliases AFTER DELETE ON aliases BEGIN
     DELETE FROM function_urls WHERE function_name = OLD.function_name AND qualifier = OLD.name;
 END;
+CREATE TABLE IF NOT EXISTS stacks (             -- templates/ (schema 5)
+    id        TEXT PRIMARY KEY,                 -- the StackId ARN
+    name      TEXT NOT NULL,
+    deleted   INTEGER NOT NULL DEFAULT 0,       -- DELETE_COMPLETE stacks stay listed
+    record    TEXT NOT NULL,                    -- the Stack shape, as DescribeStacks answers
+    template  TEXT NOT NULL,                    -- the body as given (GetTemplate Original)
+    processed TEXT NOT NULL DEFAULT '{}',       -- after transforms (GetTemplate Processed)
+    state     TEXT NOT NULL DEFAULT '{}'        -- what the next update needs (parameters...)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS stacks_live_names ON stacks (name) WHERE deleted = 0;
+CREATE TABLE IF NOT EXISTS stack_resources (    -- (schema 5)
+    stack_id   TEXT NOT NULL REFERENCES stacks(id),
+    logical_id TEXT NOT NULL,
+    record     TEXT NOT NULL,                   -- the StackResource shape
+    applied    TEXT NOT NULL,                   -- resolved properties and attributes
+    PRIMARY KEY (stack_id, logical_id)
+);
+CREATE TABLE IF NOT EXISTS stack_events (       -- (schema 5)
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    stack_id TEXT NOT NULL REFERENCES stacks(id),
+    record   TEXT NOT NULL                      -- the StackEvent shape
+);
+CREATE TABLE IF NOT EXISTS stack_exports (      -- (schema 5) Fn::ImportValue's names
+    name     TEXT PRIMARY KEY,
+    stack_id TEXT NOT NULL REFERENCES stacks(id),
+    value    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_apis (          -- REST APIs, apis/rest_store.py (schema 5)
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_api_parts (     -- (schema 5) resources, authorizers, models...
+    api_id TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    kind   TEXT NOT NULL,
+    key    TEXT NOT NULL,                       -- the id, or the name of models and stages
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, kind, key)
+);
+CREATE TABLE IF NOT EXISTS rest_deployments (   -- (schema 5)
+    api_id   TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    config   TEXT NOT NULL,
+    snapshot TEXT NOT NULL,                     -- the API as deployed (apis/rest_stages.py)
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS rest_api_keys (      -- (schema 5)
+    id     TEXT PRIMARY KEY,
+    value  TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_usage_plans (   -- (schema 5)
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_usage_plan_keys ( -- (schema 5)
+    plan_id TEXT NOT NULL REFERENCES rest_usage_plans(id) ON DELETE CASCADE,
+    key_id  TEXT NOT NULL REFERENCES rest_api_keys(id) ON DELETE CASCADE,
+    PRIMARY KEY (plan_id, key_id)
+);
+-- (schema 5) The gateway looks an execute-api id up among HTTP and REST APIs: one namespace.
+CREATE TRIGGER IF NOT EXISTS rest_api_ids_unique BEFORE INSERT ON rest_apis
+WHEN EXISTS (SELECT 1 FROM apis WHERE id = NEW.id) BEGIN
+    SELECT RAISE(ABORT, 'API id already used by an HTTP API');
+END;
+CREATE TRIGGER IF NOT EXISTS http_api_ids_unique BEFORE INSERT ON apis
+WHEN EXISTS (SELECT 1 FROM rest_apis WHERE id = NEW.id) BEGIN
+    SELECT RAISE(ABORT, 'API id already used by a REST API');
+END;
 """
 
 

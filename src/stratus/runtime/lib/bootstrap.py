@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import resource
+import select
 import signal
 import socket
 import struct
@@ -67,7 +68,14 @@ def main():
 
 def serve(control, handler):
     """Answer invoke frames, one at a time, until the supervisor closes the socket."""
+    # Wait in poll(), not in recv(): a process asleep in recv() on a Unix stream socket is
+    # woken, for nothing, when the supervisor reads its previous answer (the kernel's
+    # write-space wake-up does not look at what the sleeper waits for; poll's does). That
+    # is a context switch per invocation saved.
+    incoming = select.poll()
+    incoming.register(control, select.POLLIN)
     while True:
+        incoming.poll()
         frame = _receive(control)
         if frame is None:
             return
@@ -361,27 +369,30 @@ def _send(sock, header, body):
     sock.sendall(FRAME.pack(len(raw), len(body)) + raw + body)
 
 
+# Bytes received past the frame returned last. The supervisor never sends ahead of an
+# answer, so this is empty between invocations; reading whatever has arrived at once saves
+# a recv() per frame over reading the prefix and then the rest.
+_received = bytearray()
+
+
 def _receive(sock):
-    prefix = _read_exactly(sock, FRAME.size)
-    if prefix is None:
-        return None
-    header_len, body_len = FRAME.unpack(prefix)
-    raw = _read_exactly(sock, header_len + body_len)
-    if raw is None:
-        return None
-    return json.loads(raw[:header_len]), raw[header_len:]
-
-
-def _read_exactly(sock, n):
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        count = sock.recv_into(view[got:])
-        if count == 0:
+    """The next frame (header, body), or None once the supervisor has closed the socket."""
+    while len(_received) < FRAME.size or len(_received) < _frame_end(_received):
+        chunk = sock.recv(65536)
+        if not chunk:
             return None
-        got += count
-    return bytes(buf)
+        _received.extend(chunk)
+    header_len, _ = FRAME.unpack_from(_received)
+    end = _frame_end(_received)
+    header = json.loads(_received[FRAME.size : FRAME.size + header_len])
+    body = bytes(_received[FRAME.size + header_len : end])
+    del _received[:end]
+    return header, body
+
+
+def _frame_end(buffer):
+    header_len, body_len = FRAME.unpack_from(buffer)
+    return FRAME.size + header_len + body_len
 
 
 if __name__ == "__main__":

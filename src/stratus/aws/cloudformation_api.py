@@ -1,0 +1,193 @@
+"""CloudFormation over the AWS query protocol (Action=CreateStack&Version=2010-05-15…), for
+boto3's `cloudformation` client and the aws CLI. Parsing and XML are `query.py`'s; each
+operation here picks its members, calls the stack service once and names what it answers.
+
+Lists that AWS pages (DescribeStacks, ListStacks, ListStackResources, DescribeStackEvents,
+ListExports) are cut into pages of 100; a NextToken names the first item of the next page, so
+events added while a client pages (newest first) neither repeat nor hide any.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from starlette.requests import Request
+
+from stratus.errors import TemplateInvalid, UnknownOperation
+from stratus.templates.model import StackResource
+
+if TYPE_CHECKING:  # the service arrives through app.state; only its type is needed here
+    from stratus.templates.service import StackService
+
+SERVICE = "cloudformation"
+PAGE_SIZE = 100  # AWS pages by size (1 MB); 100 is what it answers in practice
+DESCRIBE_RESOURCES_LIMIT = 100  # "Only the first 100 resources will be returned"
+NO_TEMPLATE_URL = (
+    "TemplateURL needs object storage, which Stratus does not offer yet; pass TemplateBody"
+)
+
+Answer = dict[str, Any] | None
+T = TypeVar("T")
+
+
+async def create_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
+    stack_id = await stacks.create_stack(
+        p["StackName"],
+        _template(p),
+        p.get("Parameters", []),
+        p.get("Capabilities", []),
+        p.get("Tags", []),
+        p.get("DisableRollback", False),
+        p.get("OnFailure"),
+    )
+    return {"StackId": stack_id}
+
+
+async def update_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
+    if "TemplateURL" in p:
+        raise TemplateInvalid(NO_TEMPLATE_URL)
+    stack_id = await stacks.update_stack(
+        p["StackName"],
+        p.get("TemplateBody"),
+        p.get("UsePreviousTemplate", False),
+        p.get("Parameters", []),
+        p.get("Capabilities", []),
+        p.get("Tags"),  # absent keeps the stack's tags; an empty list removes them
+    )
+    return {"StackId": stack_id}
+
+
+async def delete_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
+    await stacks.delete_stack(p["StackName"])
+    return None
+
+
+async def describe_stacks(stacks: StackService, p: dict[str, Any]) -> Answer:
+    found = await stacks.describe_stacks(p.get("StackName"))
+    page, token = _page(found, p.get("NextToken"), lambda s: s.StackId)
+    return {"Stacks": [s.wire() for s in page], "NextToken": token}
+
+
+async def list_stacks(stacks: StackService, p: dict[str, Any]) -> Answer:
+    found = await stacks.list_stacks(p.get("StackStatusFilter", []))
+    page, token = _page(found, p.get("NextToken"), lambda s: s.StackId)
+    return {"StackSummaries": [s.wire() for s in page], "NextToken": token}
+
+
+async def describe_stack_resource(stacks: StackService, p: dict[str, Any]) -> Answer:
+    resource = await stacks.describe_stack_resource(p["StackName"], p["LogicalResourceId"])
+    detail = resource.wire()
+    detail["LastUpdatedTimestamp"] = detail.pop("Timestamp")
+    return {"StackResourceDetail": detail}
+
+
+async def describe_stack_resources(stacks: StackService, p: dict[str, Any]) -> Answer:
+    if "PhysicalResourceId" in p:
+        raise TemplateInvalid(
+            "Stratus finds stack resources by StackName only; pass StackName "
+            "(and LogicalResourceId) instead of PhysicalResourceId."
+        )
+    if "StackName" not in p:
+        raise TemplateInvalid("You must specify either StackName or PhysicalResourceId.")
+    found = await stacks.describe_stack_resources(p["StackName"], p.get("LogicalResourceId"))
+    described = [r.wire() for r in found[:DESCRIBE_RESOURCES_LIMIT]]
+    return {"StackResources": [{k: v for k, v in r.items() if k != "Metadata"} for r in described]}
+
+
+async def list_stack_resources(stacks: StackService, p: dict[str, Any]) -> Answer:
+    found = await stacks.list_stack_resources(p["StackName"])
+    page, token = _page(found, p.get("NextToken"), lambda r: r.LogicalResourceId)
+    return {"StackResourceSummaries": [_summary(r) for r in page], "NextToken": token}
+
+
+async def describe_stack_events(stacks: StackService, p: dict[str, Any]) -> Answer:
+    found = await stacks.describe_stack_events(p["StackName"])
+    page, token = _page(found, p.get("NextToken"), lambda e: e.EventId)
+    return {"StackEvents": [e.wire() for e in page], "NextToken": token}
+
+
+async def get_template(stacks: StackService, p: dict[str, Any]) -> Answer:
+    if "ChangeSetName" in p:
+        raise TemplateInvalid("Stratus has no change sets yet; pass StackName only.")
+    if "StackName" not in p:
+        raise TemplateInvalid("You must specify StackName.")
+    body = await stacks.get_template(p["StackName"], p.get("TemplateStage", "Original"))
+    # For stacks, AWS always keeps both stages.
+    return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
+
+
+async def validate_template(stacks: StackService, p: dict[str, Any]) -> Answer:
+    summary = await stacks.validate_template(_template(p))
+    return summary.wire()
+
+
+async def list_exports(stacks: StackService, p: dict[str, Any]) -> Answer:
+    found = await stacks.list_exports()
+    page, token = _page(found, p.get("NextToken"), lambda e: e.Name)
+    return {"Exports": [e.wire() for e in page], "NextToken": token}
+
+
+OPERATIONS: Mapping[str, Callable[[StackService, dict[str, Any]], Awaitable[Answer]]] = {
+    "CreateStack": create_stack,
+    "UpdateStack": update_stack,
+    "DeleteStack": delete_stack,
+    "DescribeStacks": describe_stacks,
+    "ListStacks": list_stacks,
+    "DescribeStackResource": describe_stack_resource,
+    "DescribeStackResources": describe_stack_resources,
+    "ListStackResources": list_stack_resources,
+    "DescribeStackEvents": describe_stack_events,
+    "GetTemplate": get_template,
+    "ValidateTemplate": validate_template,
+    "ListExports": list_exports,
+}
+
+
+async def handle(request: Request, operation: str, params: dict[str, Any]) -> Answer:
+    """query.Handler for CloudFormation."""
+    run = OPERATIONS.get(operation)
+    if run is None:
+        raise UnknownOperation(f"Stratus does not implement CloudFormation {operation} yet.")
+    stacks: StackService = request.app.state.stacks
+    return await run(stacks, params)
+
+
+def _template(p: dict[str, Any]) -> str:
+    if "TemplateURL" in p:
+        raise TemplateInvalid(NO_TEMPLATE_URL)
+    if "TemplateBody" not in p:
+        raise TemplateInvalid("Either Template URL or Template Body must be specified.")
+    return str(p["TemplateBody"])
+
+
+def _summary(resource: StackResource) -> dict[str, Any]:
+    """ListStackResources' StackResourceSummary: a subset, with the time renamed."""
+    return {
+        "LogicalResourceId": resource.LogicalResourceId,
+        "PhysicalResourceId": resource.PhysicalResourceId,
+        "ResourceType": resource.ResourceType,
+        "LastUpdatedTimestamp": resource.Timestamp,
+        "ResourceStatus": resource.ResourceStatus,
+        "ResourceStatusReason": resource.ResourceStatusReason,
+    }
+
+
+def _page(items: list[T], token: str | None, key: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """One page of `items` from the one `token` names, and the token of the next."""
+    start = 0
+    if token:
+        try:
+            wanted = base64.urlsafe_b64decode(token.encode()).decode()
+        except (binascii.Error, UnicodeError, ValueError):
+            raise TemplateInvalid(f"Invalid NextToken: {token}") from None
+        keys = [key(item) for item in items]
+        if wanted not in keys:
+            raise TemplateInvalid("The NextToken is no longer valid; list again without it.")
+        start = keys.index(wanted)
+    page = items[start : start + PAGE_SIZE]
+    if start + PAGE_SIZE >= len(items):
+        return page, None
+    return page, base64.urlsafe_b64encode(key(items[start + PAGE_SIZE]).encode()).decode()

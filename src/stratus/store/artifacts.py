@@ -1,0 +1,122 @@
+"""The artifact store: blobs that `stratus deploy` uploads before the template that names them.
+
+    <data>/artifacts/<sha256-hex>     the blob as uploaded (a function zip, an OpenAPI file)
+
+A template names a blob as `s3://stratus-artifacts/<sha256-hex>` (or `S3Bucket:
+stratus-artifacts`, `S3Key: <sha256-hex>`), as `sam package` names the objects it puts in S3.
+The key is the content's SHA-256, so an unchanged package has an unchanged key and is
+uploaded once. Writes go to a temporary sibling, hashed on the way, and are renamed into
+place: a crash never leaves a blob under a key it does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+# The one bucket Stratus serves until it has object storage of its own.
+ARTIFACTS_BUCKET = "stratus-artifacts"
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+def key_of(location: object) -> str | None:
+    """The artifact a template value names, or None when it names something else:
+    `s3://stratus-artifacts/<key>` (CodeUri, DefinitionUri, AWS::Include Location),
+    `{"Bucket", "Key"}` (BodyS3Location, DefinitionS3Location) or `{"S3Bucket", "S3Key"}`."""
+    if isinstance(location, str):
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+        found = location.startswith("s3://") and bucket == ARTIFACTS_BUCKET
+        return key if found else None
+    if isinstance(location, Mapping):
+        bucket = location.get("Bucket", location.get("S3Bucket"))
+        key = location.get("Key", location.get("S3Key"))
+        if bucket == ARTIFACTS_BUCKET and isinstance(key, str):
+            return key
+    return None
+
+
+class NoSuchArtifact(LookupError):
+    """No blob is stored under this key (or the key cannot be one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    key: str  # sha256 hex of the content
+    size: int
+
+    @property
+    def location(self) -> str:
+        return f"s3://{ARTIFACTS_BUCKET}/{self.key}"
+
+
+class ArtifactWriter:
+    """One upload in progress: `write` chunks, then `commit` (or `discard`)."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        fd, name = tempfile.mkstemp(prefix=".upload-", dir=root)
+        self._tmp = Path(name)
+        self._file: BinaryIO = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+        self._digest.update(chunk)
+        self.size += len(chunk)
+
+    def commit(self) -> Artifact:
+        self._file.close()
+        artifact = Artifact(self._digest.hexdigest(), self.size)
+        # Same key, same bytes: replacing a blob that is already there changes nothing.
+        os.replace(self._tmp, self._root / artifact.key)
+        return artifact
+
+    def discard(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+class ArtifactStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def writer(self) -> ArtifactWriter:
+        return ArtifactWriter(self.root)
+
+    def put(self, data: bytes) -> Artifact:
+        writer = self.writer()
+        try:
+            writer.write(data)
+        except BaseException:
+            writer.discard()
+            raise
+        return writer.commit()
+
+    def path(self, key: str) -> Path:
+        """Where the blob `key` is; raises NoSuchArtifact when there is none."""
+        # The key becomes a file name: only a sha256 hex may, never `../something`.
+        path = self.root / key
+        if not _KEY.match(key) or not path.is_file():
+            raise NoSuchArtifact(key)
+        return path
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.path(key)
+        except NoSuchArtifact:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        return self.path(key).stat().st_size
+
+    def read(self, key: str) -> bytes:
+        return self.path(key).read_bytes()

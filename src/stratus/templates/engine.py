@@ -1,0 +1,409 @@
+"""The stack engine: applies a plan to a stack's resources, and undoes it when a step fails.
+
+Create and update are one walk in creation order. Per resource, with its properties resolved
+against what is already deployed:
+
+    not deployed before, or of another type      create
+    same properties                              keep
+    changes the provider applies in place        update
+    otherwise                                    create a replacement (the old one waits)
+
+A failure stops the walk and rolls back, newest first: created resources are deleted,
+updated ones updated back to their previous properties. Only once every resource and output
+succeeded are the replaced and removed resources deleted (the cleanup phase; DeletionPolicy
+and UpdateReplacePolicy `Retain` keep them). Every step leaves an event, as CloudFormation's
+DescribeStackEvents shows them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from stratus.config import Settings
+from stratus.errors import StratusError, TemplateInvalid
+
+from . import intrinsics
+from .model import Output, Stack, StackResource, now
+from .outputs import local_url
+from .plan import Plan
+from .provider import Context, Created, Provider
+from .store import Applied, StackStore
+
+log = logging.getLogger("stratus.templates")
+STACK_TYPE = "AWS::CloudFormation::Stack"
+
+
+class StepFailed(Exception):
+    """A resource failed; `reason` is what its event and the stack's status reason say."""
+
+    def __init__(self, logical_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.logical_id = logical_id
+        self.reason = reason
+
+
+@dataclass
+class Outcome:
+    resources: dict[str, Applied]
+    outputs: list[Output]
+    exports: dict[str, str]
+    replaced: list[tuple[str, Applied]] = field(default_factory=list)
+
+
+@dataclass
+class _Undo:
+    logical_id: str
+    before: Applied | None  # None: it was created
+    after: Applied
+
+
+class Engine:
+    def __init__(
+        self,
+        store: StackStore,
+        providers: Mapping[str, Provider],
+        settings: Settings,
+        services: Mapping[str, Any],
+    ) -> None:
+        self._store = store
+        self._providers = providers
+        self._settings = settings
+        self._services = services
+
+    def context(self, stack: Stack) -> Context:
+        return Context(self._settings, stack.StackName, stack.StackId, self._services)
+
+    # -- create and update ---------------------------------------------------------------
+    async def wait_apply(
+        self,
+        stack: Stack,
+        plan: Plan,
+        deployed: dict[str, Applied],
+        imports: Mapping[str, str],
+        verb: str,
+        roll_back: Callable[[StepFailed], Awaitable[None]] | None,
+    ) -> Outcome:
+        """Deploy `plan` over `deployed`; on failure raise StepFailed, having rolled back
+        (after `roll_back(failure)` announced it) unless `roll_back` is None."""
+        ctx = self.context(stack)
+        current: dict[str, Applied] = {}
+        undo: list[_Undo] = []
+        replaced: list[tuple[str, Applied]] = []
+        scope = self._scope(plan, current, imports)
+        try:
+            for logical_id in plan.order:
+                definition = plan.resources[logical_id]
+                kind = definition["Type"]
+                provider = self._providers[kind]
+                props = self._resolve(logical_id, definition.get("Properties") or {}, scope)
+                before = deployed.get(logical_id)
+                policy = str(definition.get("DeletionPolicy", "Delete"))
+                if before and before.type == kind and before.properties == props:
+                    current[logical_id] = before
+                    continue
+                if (
+                    before
+                    and before.type == kind
+                    and not provider.needs_replacement(before.properties, props)
+                ):
+                    await self._event(
+                        stack, logical_id, kind, "UPDATE_IN_PROGRESS", before.physical_id
+                    )
+                    made = await self._step(
+                        logical_id,
+                        provider.wait_update(
+                            ctx,
+                            logical_id,
+                            Created(before.physical_id, before.attributes),
+                            before.properties,
+                            props,
+                        ),
+                    )
+                    after = Applied(kind, made.physical_id, props, made.attributes, policy)
+                    status = "UPDATE_COMPLETE"
+                else:
+                    reason = (
+                        "Requested update requires the creation of a new physical resource; "
+                        "hence creating one."
+                        if before
+                        else None
+                    )
+                    await self._event(stack, logical_id, kind, "CREATE_IN_PROGRESS", reason=reason)
+                    made = await self._step(
+                        logical_id, provider.wait_create(ctx, logical_id, props)
+                    )
+                    after = Applied(kind, made.physical_id, props, made.attributes, policy)
+                    if before:
+                        replaced.append((logical_id, before))
+                    status = "CREATE_COMPLETE"
+                current[logical_id] = after
+                undo.append(
+                    _Undo(logical_id, before if status == "UPDATE_COMPLETE" else None, after)
+                )
+                await self._record(stack, logical_id, after, status)
+            outputs, exports = self._outputs(plan, scope)
+        except StepFailed as failure:
+            kind = plan.resources.get(failure.logical_id, {}).get("Type", STACK_TYPE)
+            await self._event(
+                stack, failure.logical_id, kind, f"{verb}_FAILED", reason=failure.reason
+            )
+            if roll_back is not None:
+                await roll_back(failure)
+                await self._wait_roll_back(stack, undo, deployed)
+            raise
+        for logical_id in plan.skipped:
+            await self._event(
+                stack, logical_id, plan.resources[logical_id]["Type"], "CREATE_SKIPPED",
+                reason="Stratus does not support this resource type yet",
+            )  # fmt: skip
+        return Outcome(current, outputs, exports, replaced)
+
+    async def _wait_roll_back(
+        self, stack: Stack, undo: list[_Undo], deployed: dict[str, Applied]
+    ) -> None:
+        ctx = self.context(stack)
+        for step in reversed(undo):
+            provider = self._providers[step.after.type]
+            if step.before is None:
+                await self._wait_delete(stack, step.logical_id, step.after, ctx)
+                previous = deployed.get(step.logical_id)
+                if previous is not None:  # a replacement: the old one is still there
+                    await self._record(stack, step.logical_id, previous, "UPDATE_COMPLETE")
+                continue
+            before = step.before
+            await self._event(
+                stack, step.logical_id, before.type, "UPDATE_IN_PROGRESS", before.physical_id
+            )
+            try:
+                await provider.wait_update(
+                    ctx,
+                    step.logical_id,
+                    Created(step.after.physical_id, step.after.attributes),
+                    step.after.properties,
+                    before.properties,
+                )
+            except StratusError as exc:
+                await self._event(
+                    stack,
+                    step.logical_id,
+                    before.type,
+                    "UPDATE_FAILED",
+                    before.physical_id,
+                    exc.message,
+                )
+                continue
+            await self._record(stack, step.logical_id, before, "UPDATE_COMPLETE")
+
+    # -- delete --------------------------------------------------------------------------
+    async def wait_delete_all(
+        self, stack: Stack, deployed: dict[str, Applied], order: list[str]
+    ) -> list[str]:
+        """Delete resources in reverse creation order; answers the ones that failed."""
+        ctx = self.context(stack)
+        failed = []
+        for logical_id in reversed(order):
+            applied = deployed.get(logical_id)
+            if applied is None:
+                continue
+            if not await self._wait_delete(stack, logical_id, applied, ctx):
+                failed.append(logical_id)
+        return failed
+
+    async def _wait_delete(
+        self, stack: Stack, logical_id: str, applied: Applied, ctx: Context, *, keep: bool = False
+    ) -> bool:
+        if keep or applied.deletion_policy == "Retain":
+            await self._event(
+                stack, logical_id, applied.type, "DELETE_SKIPPED", applied.physical_id
+            )
+            await self._store.drop_resource(stack.StackId, logical_id)
+            return True
+        await self._event(
+            stack, logical_id, applied.type, "DELETE_IN_PROGRESS", applied.physical_id
+        )
+        provider = self._providers.get(applied.type)
+        try:
+            if provider is not None:
+                await provider.wait_delete(ctx, applied.physical_id, applied.properties)
+        except StratusError as exc:
+            await self._event(
+                stack, logical_id, applied.type, "DELETE_FAILED", applied.physical_id, exc.message
+            )
+            await self._record(stack, logical_id, applied, "DELETE_FAILED", exc.message)
+            return False
+        await self._event(stack, logical_id, applied.type, "DELETE_COMPLETE", applied.physical_id)
+        await self._store.drop_resource(stack.StackId, logical_id)
+        return True
+
+    async def wait_clean_up(
+        self,
+        stack: Stack,
+        replaced: list[tuple[str, Applied]],
+        removed: dict[str, Applied],
+        old_order: list[str],
+        policies: Mapping[str, str],
+    ) -> None:
+        """After a successful update: the old physical resources of replacements, then the
+        resources the new template no longer has (reverse of their creation order)."""
+        ctx = self.context(stack)
+        for logical_id, applied in reversed(replaced):
+            keep = policies.get(logical_id) == "Retain" or applied.deletion_policy == "Retain"
+            await self._wait_delete_replaced(stack, logical_id, applied, ctx, keep)
+        for logical_id in reversed(old_order):
+            if logical_id in removed:
+                await self._wait_delete(stack, logical_id, removed[logical_id], ctx)
+
+    async def _wait_delete_replaced(
+        self, stack: Stack, logical_id: str, applied: Applied, ctx: Context, keep: bool
+    ) -> None:
+        """The resource row now describes the replacement: only events tell of the old one."""
+        if keep:
+            return
+        await self._event(
+            stack, logical_id, applied.type, "DELETE_IN_PROGRESS", applied.physical_id
+        )
+        try:
+            await self._providers[applied.type].wait_delete(
+                ctx, applied.physical_id, applied.properties
+            )
+        except StratusError as exc:
+            await self._event(
+                stack, logical_id, applied.type, "DELETE_FAILED", applied.physical_id, exc.message
+            )
+            return
+        await self._event(stack, logical_id, applied.type, "DELETE_COMPLETE", applied.physical_id)
+
+    # -- pieces --------------------------------------------------------------------------
+    def _scope(
+        self, plan: Plan, current: dict[str, Applied], imports: Mapping[str, str]
+    ) -> intrinsics.Scope:
+        def ref(logical_id: str) -> Any:
+            if logical_id in plan.skipped:
+                raise TemplateInvalid(
+                    f"{logical_id} ({plan.skipped[logical_id]}) is not deployed: Stratus does not "
+                    "support its type yet"
+                )
+            return current[logical_id].physical_id
+
+        def get_att(logical_id: str, attribute: str) -> Any:
+            ref(logical_id)
+            attributes = current[logical_id].attributes
+            if attribute not in attributes:
+                raise TemplateInvalid(
+                    f"Template error: resource {logical_id} does not support attribute type "
+                    f"{attribute} in Fn::GetAtt"
+                )
+            return attributes[attribute]
+
+        def import_value(name: str) -> Any:
+            if name not in imports:
+                raise TemplateInvalid(f"No export named {name} found.")
+            return imports[name]
+
+        return intrinsics.Scope(
+            parameters=plan.parameters,
+            conditions=plan.conditions,
+            mappings=plan.template.get("Mappings") or {},
+            ref=ref,
+            get_att=get_att,
+            import_value=import_value,
+        )
+
+    def _resolve(self, logical_id: str, value: Any, scope: intrinsics.Scope) -> Any:
+        try:
+            return intrinsics.resolve(value, scope)
+        except StratusError as exc:
+            raise StepFailed(logical_id, exc.message) from exc
+
+    def _outputs(self, plan: Plan, scope: intrinsics.Scope) -> tuple[list[Output], dict[str, str]]:
+        outputs, exports = [], {}
+        for key, declared in (plan.template.get("Outputs") or {}).items():
+            condition = declared.get("Condition")
+            if condition is not None and not plan.conditions.get(condition, False):
+                continue
+            value = _text(self._resolve(key, declared.get("Value"), scope))
+            export = declared.get("Export")
+            name = _text(self._resolve(key, export.get("Name"), scope)) if export else None
+            if name:
+                exports[name] = value
+            description = declared.get("Description")
+            outputs.append(
+                Output(OutputKey=key, OutputValue=value, Description=description, ExportName=name)
+            )
+        return outputs, exports
+
+    def described(self, outputs: list[Output]) -> list[Output]:
+        """Outputs as DescribeStacks shows them (see outputs.py)."""
+        if self._settings.aws_output_urls:
+            return outputs
+        endpoint = self._settings.endpoint_url
+        return [
+            o.model_copy(update={"OutputValue": local_url(o.OutputValue, endpoint)})
+            for o in outputs
+        ]
+
+    async def _step(self, logical_id: str, work: Any) -> Created:
+        try:
+            return await work  # type: ignore[no-any-return]
+        except StratusError as exc:
+            raise StepFailed(logical_id, exc.message) from exc
+        except (KeyError, TypeError, ValueError) as exc:  # a property of the wrong shape
+            log.info("resource %s failed: %r", logical_id, exc)
+            raise StepFailed(logical_id, f"Invalid properties: {exc}") from exc
+
+    async def _event(
+        self,
+        stack: Stack,
+        logical_id: str,
+        kind: str,
+        status: str,
+        physical_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        await self._store.add_event(
+            stack,
+            logical_id,
+            kind,
+            status,
+            PhysicalResourceId=physical_id,
+            ResourceStatusReason=reason,
+        )
+
+    async def _record(
+        self,
+        stack: Stack,
+        logical_id: str,
+        applied: Applied,
+        status: str,
+        reason: str | None = None,
+    ) -> None:
+        record = StackResource(
+            StackName=stack.StackName,
+            StackId=stack.StackId,
+            LogicalResourceId=logical_id,
+            PhysicalResourceId=applied.physical_id,
+            ResourceType=applied.type,
+            Timestamp=now(),
+            ResourceStatus=status,
+            ResourceStatusReason=reason,
+        )
+        await self._store.put_resource(record, applied)
+        if status.endswith("_COMPLETE"):
+            await self._event(stack, logical_id, applied.type, status, applied.physical_id)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return orjson.dumps(value).decode()

@@ -1,0 +1,229 @@
+"""Template text (JSON or YAML) to a plain dict, the way CloudFormation reads it.
+
+- JSON first, then YAML, as CloudFormation validates: a body that starts with `{` and is not
+  JSON (nor YAML) is reported as a JSON error, anything else as a YAML error.
+- YAML short tags become the long form: `!Ref X` -> `{"Ref": "X"}`, `!Condition C` ->
+  `{"Condition": "C"}`, `!GetAtt A.B.C` -> `{"Fn::GetAtt": ["A", "B.C"]}`, every other `!Name v`
+  -> `{"Fn::Name": v}` (unknown ones are reported by the evaluator, which knows where they are).
+- YAML 1.1 like CloudFormation: `yes/no/on/off` are booleans and `010` is octal (CloudFormation
+  does the same; quote them to keep strings), but timestamps stay strings, so
+  `AWSTemplateFormatVersion: 2010-09-09` works unquoted. Mapping keys are always strings.
+- Duplicate keys are an error (PyYAML would silently keep the last one). Aliases are expanded,
+  as `sam deploy` / `aws cloudformation package` do client-side, with a size guard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from stratus.errors import TemplateInvalid
+
+SECTIONS = (
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Rules",
+    "Mappings",
+    "Conditions",
+    "Transform",
+    "Resources",
+    "Outputs",
+    "Hooks",
+    "Globals",  # SAM's; the SAM transform folds it into the resources
+)
+_UNPREFIXED = ("Ref", "Condition")
+_MAX_NODES = 250_000  # aliases can nest into a "billion laughs"; no real template is near this
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_template(text: str | bytes) -> dict[str, Any]:
+    """The template as a dict in long form; TemplateInvalid when it is not a template."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise TemplateInvalid(
+                "Template format error: the template is not UTF-8 text "
+                f"(byte {exc.start}); save it as UTF-8"
+            ) from exc
+    template = parse(text)
+    check_shape(template)
+    return template
+
+
+def check_shape(template: Any, *, allow_include: bool = True) -> None:
+    """The top level: a mapping of known sections with at least one resource.
+
+    A top-level `Transform: {Name: AWS::Include}` may bring the Resources in, so with
+    `allow_include` such a template is checked again after the include is expanded.
+    """
+    if not isinstance(template, dict):
+        raise TemplateInvalid(
+            "Template format error: the template must be a JSON object or a YAML mapping "
+            "with a Resources section"
+        )
+    unknown = [key for key in template if key not in SECTIONS]
+    if unknown:
+        raise TemplateInvalid(
+            "Template format error: Invalid template property or properties "
+            f"[{', '.join(unknown)}]; "
+            f"the top-level sections are {', '.join(SECTIONS)}"
+        )
+    if allow_include and _has_top_level_include(template.get("Transform")):
+        return
+    resources = template.get("Resources")
+    if not resources:
+        raise TemplateInvalid(
+            "Template format error: At least one Resources member must be defined."
+        )
+    if not isinstance(resources, dict):
+        raise TemplateInvalid(
+            "Template format error: Resources must be a mapping of logical ids to resources"
+        )
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            raise TemplateInvalid(
+                f"Template format error: [/Resources/{logical_id}] Every Resources object must "
+                "contain a Type member."
+            )
+
+
+def _has_top_level_include(transform: Any) -> bool:
+    items = transform if isinstance(transform, list) else [transform]
+    return any(isinstance(t, Mapping) and t.get("Name") == "AWS::Include" for t in items)
+
+
+def parse(text: str) -> Any:
+    """Any JSON or YAML document (a template, or a snippet AWS::Include brings in)."""
+    try:
+        return json.loads(text, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as json_error:
+        try:
+            return _load_yaml(text)
+        except TemplateInvalid:
+            if text.lstrip().startswith("{"):
+                raise TemplateInvalid(
+                    f"Template format error: JSON not well-formed. (line {json_error.lineno}, "
+                    f"column {json_error.colno}): {json_error.msg}"
+                ) from json_error
+            raise
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise TemplateInvalid(
+                "Template format error: JSON not well-formed. "
+                f"Duplicate key '{key}'; keep one of them"
+            )
+        result[key] = value
+    return result
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        raise TemplateInvalid(_yaml_message(exc)) from exc
+    except yaml.YAMLError as exc:
+        raise TemplateInvalid(f"Template format error: YAML not well-formed. {exc}") from exc
+    finally:
+        loader.dispose()
+    if "&" in text or "*" in text:
+        _check_size(data)
+    return data
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    problem = exc.problem or exc.context or ""
+    return f"Template format error: YAML not well-formed.{where}" + (
+        f": {problem}" if problem else ""
+    )
+
+
+def _check_size(data: Any) -> None:
+    count, stack = 0, [data]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > _MAX_NODES:
+            raise TemplateInvalid(
+                "Template format error: YAML aliases expand to more than "
+                f"{_MAX_NODES} values; write the repeated parts out"
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+        seen: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = _key(self.construct_object(key_node, deep=True))
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                first = seen[key].start_mark.line + 1
+                raise TemplateInvalid(
+                    "Template format error: YAML not well-formed. "
+                    f"Duplicate key '{key}' (line {line}, column {key_node.start_mark.column + 1}; "
+                    f"first on line {first}); keep one of them"
+                )
+            seen[key] = key_node
+        self.flatten_mapping(node)
+        pairs = [
+            (self.construct_object(k, deep=True), self.construct_object(v, deep=deep))
+            for k, v in node.value
+        ]
+        return {_key(k): v for k, v in pairs}
+
+    def construct_tag(self, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+        name = tag_suffix if tag_suffix in _UNPREFIXED else f"Fn::{tag_suffix}"
+        value: Any
+        if isinstance(node, yaml.ScalarNode):
+            value = self.construct_scalar(node)
+            if name == "Fn::GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = self.construct_sequence(node, deep=True)
+        else:
+            value = self.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {name: value}
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, dict | list):
+        raise TemplateInvalid(
+            "Template format error: YAML not well-formed. A mapping key must be a scalar"
+        )
+    return str(key)
+
+
+def _timestamp_as_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)  # type: ignore[no-any-return]
+
+
+def _short_tag(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    return loader.construct_tag(suffix, node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
+_Loader.add_constructor(
+    "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node)
+)
+_Loader.add_multi_constructor("!", _short_tag)

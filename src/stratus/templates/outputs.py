@@ -1,0 +1,24 @@
+"""Stack outputs that work on this machine.
+
+Templates build their endpoints' URLs the AWS way (`https://${Api}.execute-api.${AWS::Region}
+.amazonaws.com/Prod/`, a function URL's `https://<id>.lambda-url.<region>.on.aws/`), and teams'
+integration tests read them from DescribeStacks. Stratus serves those APIs and URLs under its
+own endpoint, so outputs are described in the form any HTTP client can reach here (the path
+form: `*.localhost` host names do not resolve everywhere). `STRATUS_AWS_OUTPUT_URLS=true`
+keeps the literal AWS form.
+"""
+
+from __future__ import annotations
+
+import re
+
+_EXECUTE_API = re.compile(
+    r"https://([a-z0-9]{10})\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?=/|$)"
+)
+_FUNCTION_URL = re.compile(r"https://([a-z0-9]{32})\.lambda-url\.[a-z0-9-]+\.on\.aws(?=/|$)")
+
+
+def local_url(value: str, endpoint: str) -> str:
+    """`value` with every AWS endpoint URL Stratus serves rewritten to `endpoint`."""
+    value = _EXECUTE_API.sub(lambda m: f"{endpoint}/_aws/execute-api/{m.group(1)}", value)
+    return _FUNCTION_URL.sub(lambda m: f"{endpoint}/_aws/lambda-url/{m.group(1)}", value)

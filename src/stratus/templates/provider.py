@@ -1,0 +1,94 @@
+"""What a resource type must do for the stack engine: create, update, delete.
+
+A provider turns one resource's resolved properties into calls on a Stratus service and
+answers what the rest of the template may refer to: the `Ref` value (the physical id) and
+the `Fn::GetAtt` attributes. The engine decides *when* (order, diffs, rollback); providers
+decide *how*. A property change the service cannot apply in place means replacement, as
+CloudFormation's "Update requires: Replacement": the engine creates the new resource and
+deletes the old one once the whole update has succeeded.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from stratus.config import Settings
+from stratus.errors import StratusError
+
+_SUFFIX = string.ascii_uppercase + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    physical_id: str  # also the resource's Ref value
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a provider may use: the stack's identity and the services (by name, so this
+    module needs no import of them: `services["functions"]` is the FunctionService)."""
+
+    settings: Settings
+    stack_name: str
+    stack_id: str
+    services: Mapping[str, Any]
+
+    def physical_name(self, logical_id: str, limit: int = 64) -> str:
+        """A generated name, as CloudFormation makes them: stack-logical-SUFFIX, cut to fit."""
+        suffix = "".join(secrets.choice(_SUFFIX) for _ in range(12))
+        room = limit - len(suffix) - 2
+        stack, logical = self.stack_name, logical_id
+        if len(stack) + len(logical) > room:
+            stack = stack[: max(room // 2, room - len(logical))]
+            logical = logical[: room - len(stack)]
+        return f"{stack}-{logical}-{suffix}"
+
+    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        where = self.settings.region if region else ""
+        return f"arn:aws:{service}:{where}:{self.settings.account_id}:{resource}"
+
+
+class ResourceFailed(StratusError):
+    """A resource could not be created, updated or deleted; the message is the
+    ResourceStatusReason the stack's events show."""
+
+    code, status = "ValidationError", 400
+
+
+class Provider:
+    """Defaults: any property change replaces the resource (subclasses list in `updatable`
+    the properties they can change in place)."""
+
+    type_name: ClassVar[str]
+    updatable: ClassVar[frozenset[str]] = frozenset()
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        raise NotImplementedError
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        raise NotImplementedError
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+        return not changed <= self.updatable
+
+
+def required(props: Mapping[str, Any], name: str, type_name: str) -> Any:
+    if props.get(name) in (None, ""):
+        raise ResourceFailed(f"Property {name} is required for {type_name}")
+    return props[name]

@@ -1,0 +1,11 @@
+"""Resource providers by CloudFormation type: the types Stratus deploys today."""
+
+from __future__ import annotations
+
+from stratus.templates.provider import Provider
+
+from . import apigatewayv2, lambda_, recorded
+
+REGISTRY: dict[str, Provider] = {
+    cls.type_name: cls() for module in (lambda_, recorded, apigatewayv2) for cls in module.PROVIDERS
+}

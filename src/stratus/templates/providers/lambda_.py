@@ -1,0 +1,399 @@
+"""AWS::Lambda::* resources, over the function service (the same rules as the Lambda API).
+
+Properties arrive as CloudFormation spells them; where the Lambda API spells a member
+differently (Tags as a list, AdditionalVersionWeights as a list, inline `ZipFile` source
+rather than a base64 zip) they are translated here, then validated by the Lambda API's own
+request models, so a bad property fails with Lambda's message.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import zipfile
+from typing import Any, ClassVar
+
+from stratus.errors import ResourceNotFound
+from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
+from stratus.functions.event_config import EventInvokeConfigRequest
+from stratus.functions.layers import PublishLayerVersionRequest
+from stratus.functions.model import (
+    CreateFunctionRequest,
+    UpdateFunctionCodeRequest,
+    UpdateFunctionConfigurationRequest,
+)
+from stratus.functions.names import FunctionRef, parse_reference
+from stratus.functions.urls import FunctionUrlRequest
+from stratus.functions.versions import PublishVersionRequest
+from stratus.templates.provider import Context, Created, Provider, required
+from stratus.validation import parse
+
+# Members of AWS::Lambda::Function that UpdateFunctionConfiguration changes in place.
+_CONFIGURATION = (
+    "Role",
+    "Runtime",
+    "Handler",
+    "Description",
+    "Timeout",
+    "MemorySize",
+    "Environment",
+    "EphemeralStorage",
+    "TracingConfig",
+    "DeadLetterConfig",
+    "Layers",
+    "SnapStart",
+)
+
+
+def inline_zip(source: str, runtime: str | None) -> str:
+    """CloudFormation's `Code.ZipFile`: the source of `index.py` (Python) or, for OS-only
+    runtimes, of an executable `bootstrap`; base64 of the zip, as the Lambda API takes it."""
+    name, mode = (
+        ("bootstrap", 0o755) if (runtime or "").startswith("provided") else ("index.py", 0o644)
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.external_attr = mode << 16
+        bundle.writestr(info, source)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _code(props: dict[str, Any]) -> dict[str, Any]:
+    code = dict(required(props, "Code", "AWS::Lambda::Function"))
+    if "ZipFile" in code:
+        return {"ZipFile": inline_zip(str(code["ZipFile"]), props.get("Runtime"))}
+    return {
+        k: v for k, v in code.items() if k in ("S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri")
+    }
+
+
+def _tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
+    return {str(t["Key"]): str(t["Value"]) for t in tags or []}
+
+
+def _environment(props: dict[str, Any]) -> dict[str, Any] | None:
+    """Values as strings: a template may give numbers or booleans, the Lambda API not."""
+    environment = props.get("Environment")
+    if environment is None:
+        return None
+    variables = environment.get("Variables") or {}
+    return {"Variables": {k: _text(v) for k, v in variables.items()}}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _configuration(props: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: props[k] for k in _CONFIGURATION if k in props}
+    if "Environment" in fields:
+        fields["Environment"] = _environment(props)
+    return fields
+
+
+class Function(Provider):
+    type_name = "AWS::Lambda::Function"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {*_CONFIGURATION, "Code", "Tags", "ReservedConcurrentExecutions", "Architectures"}
+    )
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = props.get("FunctionName") or ctx.physical_name(logical_id)
+        request = parse(
+            CreateFunctionRequest,
+            _configuration(props)
+            | {
+                "FunctionName": name,
+                "Code": _code(props),
+                "Tags": _tags(props.get("Tags")),
+                "Architectures": props.get("Architectures") or ["x86_64"],
+                "PackageType": props.get("PackageType", "Zip"),
+            },
+        )
+        created = await ctx.services["functions"].create(request)
+        if props.get("ReservedConcurrentExecutions") is not None:
+            try:
+                await ctx.services["concurrency"].put_reserved(
+                    name, int(props["ReservedConcurrentExecutions"])
+                )
+            except BaseException:
+                await ctx.services["functions"].delete(FunctionRef(name))
+                raise
+        return Created(name, {"Arn": created.FunctionArn})
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        functions = ctx.services["functions"]
+        ref = FunctionRef(current.physical_id)
+        if _configuration(old) != _configuration(new):
+            unset = {k: None for k in _CONFIGURATION if k in old and k not in new}
+            changes = _configuration(new)
+            if "Environment" in unset:
+                changes["Environment"] = {"Variables": {}}
+            if "Layers" in unset:
+                changes["Layers"] = []
+            await functions.update_configuration(
+                ref, parse(UpdateFunctionConfigurationRequest, changes)
+            )
+        if old.get("Code") != new.get("Code") or old.get("Architectures") != new.get(
+            "Architectures"
+        ):
+            code = _code(new) | {"Architectures": new.get("Architectures") or ["x86_64"]}
+            await functions.update_code(ref, parse(UpdateFunctionCodeRequest, code))
+        concurrency = ctx.services["concurrency"]
+        if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
+            if new.get("ReservedConcurrentExecutions") is None:
+                await concurrency.delete_reserved(ref.name)
+            else:
+                await concurrency.put_reserved(ref.name, int(new["ReservedConcurrentExecutions"]))
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(ResourceNotFound):
+            await ctx.services["functions"].delete(FunctionRef(physical_id))
+
+
+def _function(value: Any) -> FunctionRef:
+    return parse_reference(str(value))
+
+
+class Version(Provider):
+    type_name = "AWS::Lambda::Version"
+    updatable: ClassVar[frozenset[str]] = frozenset({"ProvisionedConcurrencyConfig"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        ref = _function(required(props, "FunctionName", self.type_name))
+        request = parse(
+            PublishVersionRequest,
+            {k: props[k] for k in ("CodeSha256", "Description") if k in props},
+        )
+        published = await ctx.services["functions"].publish_version(ref.name, request)
+        created = Created(
+            published.FunctionArn,
+            {"Version": published.Version, "FunctionArn": published.FunctionArn},
+        )
+        await self._provision(ctx, created, props)
+        return created
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        await self._provision(ctx, current, new)
+        return current
+
+    async def _provision(self, ctx: Context, version: Created, props: dict[str, Any]) -> None:
+        ref = parse_reference(version.physical_id)
+        settings = props.get("ProvisionedConcurrencyConfig")
+        concurrency = ctx.services["concurrency"]
+        if settings:
+            await concurrency.put_provisioned(ref, int(settings["ProvisionedConcurrentExecutions"]))
+        else:
+            with contextlib.suppress(ResourceNotFound):
+                await concurrency.delete_provisioned(ref)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(ResourceNotFound):
+            await ctx.services["functions"].delete(parse_reference(physical_id))
+
+
+def _routing(props: dict[str, Any]) -> dict[str, Any] | None:
+    routing = props.get("RoutingConfig")
+    if routing is None:
+        return None
+    weights = routing.get("AdditionalVersionWeights") or []
+    return {
+        "AdditionalVersionWeights": {
+            str(w["FunctionVersion"]): float(w["FunctionWeight"]) for w in weights
+        }
+    }
+
+
+class Alias(Provider):
+    type_name = "AWS::Lambda::Alias"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {"FunctionVersion", "Description", "RoutingConfig", "ProvisionedConcurrencyConfig"}
+    )
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        ref = _function(required(props, "FunctionName", self.type_name))
+        request = parse(
+            CreateAliasRequest,
+            {
+                "Name": required(props, "Name", self.type_name),
+                "FunctionVersion": str(required(props, "FunctionVersion", self.type_name)),
+                "Description": props.get("Description", ""),
+                "RoutingConfig": _routing(props),
+            },
+        )
+        alias = await ctx.services["functions"].aliases.create(ref.name, request)
+        created = Created(alias.AliasArn)
+        await self._provision(ctx, created, props)
+        return created
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        ref = parse_reference(current.physical_id)
+        request = parse(
+            UpdateAliasRequest,
+            {
+                "FunctionVersion": str(new["FunctionVersion"]),
+                "Description": new.get("Description", ""),
+                "RoutingConfig": _routing(new) or {"AdditionalVersionWeights": {}},
+            },
+        )
+        await ctx.services["functions"].aliases.update(ref.name, ref.qualifier, request)
+        await self._provision(ctx, current, new)
+        return current
+
+    async def _provision(self, ctx: Context, alias: Created, props: dict[str, Any]) -> None:
+        await Version()._provision(ctx, alias, props)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        ref = parse_reference(physical_id)
+        with contextlib.suppress(ResourceNotFound):
+            await ctx.services["functions"].aliases.delete(ref.name, ref.qualifier)
+
+
+class Permission(Provider):
+    """Recorded: Stratus does not check resource-based policies (every caller may invoke)."""
+
+    type_name = "AWS::Lambda::Permission"
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        required(props, "FunctionName", self.type_name)
+        required(props, "Action", self.type_name)
+        required(props, "Principal", self.type_name)
+        return Created(ctx.physical_name(logical_id))
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        return None
+
+
+class LayerVersion(Provider):
+    type_name = "AWS::Lambda::LayerVersion"
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = props.get("LayerName") or ctx.physical_name(logical_id, 64)
+        request = parse(
+            PublishLayerVersionRequest,
+            {
+                k: props[k]
+                for k in (
+                    "Content",
+                    "Description",
+                    "CompatibleRuntimes",
+                    "CompatibleArchitectures",
+                    "LicenseInfo",
+                )
+                if k in props
+            },
+        )
+        layer = await ctx.services["functions"].layers.publish(name, request)
+        return Created(layer.LayerVersionArn)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        name, _, version = physical_id.rpartition(":")
+        with contextlib.suppress(ResourceNotFound):
+            await ctx.services["functions"].layers.delete(name.rpartition(":")[2], int(version))
+
+
+class Url(Provider):
+    type_name = "AWS::Lambda::Url"
+    updatable: ClassVar[frozenset[str]] = frozenset({"AuthType", "Cors", "InvokeMode"})
+
+    def _ref(self, props: dict[str, Any]) -> FunctionRef:
+        ref = _function(required(props, "TargetFunctionArn", self.type_name))
+        return FunctionRef(ref.name, props.get("Qualifier") or ref.qualifier)
+
+    def _request(self, props: dict[str, Any]) -> FunctionUrlRequest:
+        fields = {k: props[k] for k in ("AuthType", "Cors", "InvokeMode") if k in props}
+        return parse(FunctionUrlRequest, fields)
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        required(props, "AuthType", self.type_name)
+        urls = ctx.services["functions"].urls
+        config = await urls.create(self._ref(props), self._request(props))
+        return Created(config.FunctionArn, self._attributes(ctx, config))
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        config = await ctx.services["functions"].urls.update(self._ref(new), self._request(new))
+        return Created(config.FunctionArn, self._attributes(ctx, config))
+
+    def _attributes(self, ctx: Context, config: Any) -> dict[str, Any]:
+        wire = config.wire(ctx.settings.port)
+        return {"FunctionArn": config.FunctionArn, "FunctionUrl": wire["FunctionUrl"]}
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(ResourceNotFound):
+            await ctx.services["functions"].urls.delete(self._ref(props))
+
+
+class EventInvokeConfig(Provider):
+    type_name = "AWS::Lambda::EventInvokeConfig"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {"MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig"}
+    )
+
+    def _ref(self, props: dict[str, Any]) -> FunctionRef:
+        ref = _function(required(props, "FunctionName", self.type_name))
+        return FunctionRef(ref.name, str(required(props, "Qualifier", self.type_name)))
+
+    async def _put(self, ctx: Context, props: dict[str, Any]) -> Created:
+        fields = {
+            k: props[k]
+            for k in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig")
+            if k in props
+        }
+        ref = self._ref(props)
+        await ctx.services["functions"].event_configs.put(
+            ref, parse(EventInvokeConfigRequest, fields)
+        )
+        return Created(f"{ref.name}:{ref.qualifier}")
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        return await self._put(ctx, props)
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        return await self._put(ctx, new)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(ResourceNotFound):
+            await ctx.services["functions"].event_configs.delete(self._ref(props))
+
+
+PROVIDERS = (Function, Version, Alias, Permission, LayerVersion, Url, EventInvokeConfig)

@@ -1,0 +1,81 @@
+"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet)
+and log groups (functions' logs are kept whatever the group's settings). They get the names
+and ARNs CloudFormation gives them, so templates that refer to them resolve."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from stratus.templates.provider import Context, Created, Provider
+
+
+class _Recorded(Provider):
+    name_property: ClassVar[str | None] = None
+    name_limit: ClassVar[int] = 64
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = str(
+            props.get(self.name_property or "") or ctx.physical_name(logical_id, self.name_limit)
+        )
+        return Created(name, self.attributes(ctx, name, props))
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        return Created(current.physical_id, self.attributes(ctx, current.physical_id, new))
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        return None
+
+    def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        return bool(self.name_property) and old.get(self.name_property) != new.get(
+            self.name_property
+        )
+
+    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+class Role(_Recorded):
+    type_name = "AWS::IAM::Role"
+    name_property = "RoleName"
+
+    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        path = props.get("Path", "/")
+        role_id = "AROA" + name.upper().replace("-", "")[:17].ljust(17, "X")
+        return {"Arn": ctx.arn("iam", f"role{path}{name}", region=False), "RoleId": role_id}
+
+
+class Policy(_Recorded):
+    type_name = "AWS::IAM::Policy"
+    name_property = None
+
+    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {"Id": name}
+
+
+class ManagedPolicy(_Recorded):
+    type_name = "AWS::IAM::ManagedPolicy"
+    name_property = "ManagedPolicyName"
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = str(props.get("ManagedPolicyName") or ctx.physical_name(logical_id, 128))
+        arn = ctx.arn("iam", f"policy{props.get('Path', '/')}{name}", region=False)
+        return Created(arn, {"PolicyArn": arn})
+
+
+class LogGroup(_Recorded):
+    type_name = "AWS::Logs::LogGroup"
+    name_property = "LogGroupName"
+    name_limit = 512
+
+    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {"Arn": ctx.arn("logs", f"log-group:{name}:*")}
+
+
+PROVIDERS = (Role, Policy, ManagedPolicy, LogGroup)

@@ -1,0 +1,509 @@
+"""The stack service: CloudFormation's operations, whichever interface calls them (the
+CloudFormation API for boto3 and the aws CLI; `stratus deploy` and `stratus up` go through it).
+
+A call validates everything it can first (plan.py) and answers at once; the work runs in the
+background, one operation per stack at a time, and is followed through DescribeStacks and
+DescribeStackEvents, as on AWS:
+
+    CreateStack  CREATE_IN_PROGRESS -> CREATE_COMPLETE | (rollback) ROLLBACK_COMPLETE
+                 (DisableRollback / OnFailure=DO_NOTHING: CREATE_FAILED; OnFailure=DELETE)
+    UpdateStack  UPDATE_IN_PROGRESS -> UPDATE_COMPLETE_CLEANUP_IN_PROGRESS -> UPDATE_COMPLETE
+                 | UPDATE_ROLLBACK_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE
+    DeleteStack  DELETE_IN_PROGRESS -> DELETE_COMPLETE | DELETE_FAILED
+
+A stack left in progress by a server that stopped is marked failed at the next start
+(resuming half an operation could repeat a step that is not idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+
+from stratus.config import Settings
+from stratus.errors import TemplateInvalid
+from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
+from stratus.store.db import Database
+
+from . import loader
+from .engine import STACK_TYPE, Engine, StepFailed
+from .model import (
+    Export,
+    Parameter,
+    Stack,
+    StackEvent,
+    StackResource,
+    StackSummary,
+    Tag,
+    TemplateParameter,
+    TemplateSummary,
+    now,
+)
+from .plan import Identity, Plan, prepare
+from .provider import Provider
+from .sam import transforms
+from .store import Applied, StackStore
+
+log = logging.getLogger("stratus.templates")
+SKIP_UNSUPPORTED_TAG = "stratus:skip-unsupported"
+_NAME = r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$"
+_INTERRUPTED = {
+    "CREATE_IN_PROGRESS": "CREATE_FAILED",
+    "ROLLBACK_IN_PROGRESS": "ROLLBACK_FAILED",
+    "UPDATE_IN_PROGRESS": "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_IN_PROGRESS": "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_ROLLBACK_COMPLETE",
+    "DELETE_IN_PROGRESS": "DELETE_FAILED",
+}
+_UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
+
+
+class StackService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        providers: Mapping[str, Provider],
+        services: Mapping[str, Any],
+        artifacts: ArtifactStore,
+    ) -> None:
+        self._settings = settings
+        self._store = StackStore(db)
+        self._providers = providers
+        self._engine = Engine(self._store, providers, settings, services)
+        self._artifacts = artifacts
+        self._work: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._busy: set[str] = set()  # stack ids with an operation under way
+
+    # -- background work -----------------------------------------------------------------
+    async def wait_run_forever(self) -> None:
+        await self._wait_mark_interrupted()
+        async with asyncio.TaskGroup() as tasks:
+            while True:
+                tasks.create_task((await self._work.get())())
+
+    async def _wait_mark_interrupted(self) -> None:
+        for stack in await self._store.stacks(deleted=False):
+            if stack.StackStatus in _INTERRUPTED:
+                status = _INTERRUPTED[stack.StackStatus]
+                reason = "Stratus stopped during this operation"
+                await self._set_status(stack, status, reason)
+
+    def _start(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
+        self._busy.add(stack_id)
+
+        async def run() -> None:
+            try:
+                await work()
+            finally:
+                self._busy.discard(stack_id)
+
+        self._work.put_nowait(run)
+
+    # -- operations ----------------------------------------------------------------------
+    async def create_stack(
+        self,
+        name: str,
+        template_body: str,
+        parameters: list[dict[str, Any]],
+        capabilities: list[str],
+        tags: list[dict[str, Any]],
+        disable_rollback: bool = False,
+        on_failure: str | None = None,
+    ) -> str:
+        _check_name(name)
+        if on_failure is not None and disable_rollback:
+            raise TemplateInvalid("You cannot specify both DisableRollback and OnFailure.")
+        stack_id = (
+            f"arn:aws:cloudformation:{self._settings.region}:{self._settings.account_id}:"
+            f"stack/{name}/{uuid.uuid4()}"
+        )
+        stack_tags = [Tag(Key=str(t["Key"]), Value=str(t["Value"])) for t in tags]
+        plan = await self._wait_plan(
+            name, stack_id, template_body, _given(parameters), None, capabilities, stack_tags
+        )
+        stack = Stack(
+            StackId=stack_id,
+            StackName=name,
+            Description=plan.template.get("Description"),
+            Parameters=self._parameters(plan),
+            CreationTime=now(),
+            StackStatus="CREATE_IN_PROGRESS",
+            StackStatusReason="User Initiated",
+            DisableRollback=disable_rollback or on_failure == "DO_NOTHING",
+            Capabilities=capabilities,
+            Tags=stack_tags,
+        )
+        await self._store.insert(stack, template_body)
+        await self._store.save(stack, processed=plan.template, state=_state(plan))
+        await self._store.add_event(
+            stack, name, STACK_TYPE, "CREATE_IN_PROGRESS",
+            PhysicalResourceId=stack_id, ResourceStatusReason="User Initiated",
+        )  # fmt: skip
+        self._start(stack_id, lambda: self._wait_create(stack, plan, on_failure))
+        return stack_id
+
+    async def _wait_create(self, stack: Stack, plan: Plan, on_failure: str | None) -> None:
+        async def roll_back(failure: StepFailed) -> None:
+            await self._set_status(stack, "ROLLBACK_IN_PROGRESS", _reason(failure, "create"))
+
+        try:
+            outcome = await self._engine.wait_apply(
+                stack, plan, {}, await self._imports(), "CREATE",
+                None if stack.DisableRollback else roll_back,
+            )  # fmt: skip
+            await self._store.replace_exports(stack.StackId, outcome.exports)
+        except StepFailed as failure:
+            if stack.DisableRollback:
+                await self._set_status(stack, "CREATE_FAILED", _reason(failure, "create"))
+                return
+            await self._set_status(stack, "ROLLBACK_COMPLETE", None)
+            if on_failure == "DELETE":
+                await self._set_status(stack, "DELETE_COMPLETE", None, deleted=True)
+            return
+        stack.Outputs = outcome.outputs
+        await self._set_status(stack, "CREATE_COMPLETE", None)
+
+    async def update_stack(
+        self,
+        name: str,
+        template_body: str | None,
+        use_previous_template: bool,
+        parameters: list[dict[str, Any]],
+        capabilities: list[str],
+        tags: list[dict[str, Any]] | None,
+    ) -> str:
+        stack = await self._store.find(name)
+        self._check_idle(stack, "updated")
+        if stack.StackStatus not in _UPDATABLE:
+            raise TemplateInvalid(
+                f"Stack:{stack.StackId} is in {stack.StackStatus} state and can not be updated."
+            )
+        original, processed, state = await self._store.documents(stack.StackId)
+        if template_body is None:
+            if not use_previous_template:
+                raise TemplateInvalid("Either Template URL or Template Body must be specified.")
+            template_body = original
+        stack_tags = (
+            stack.Tags
+            if tags is None
+            else [Tag(Key=str(t["Key"]), Value=str(t["Value"])) for t in tags]
+        )
+        plan = await self._wait_plan(
+            stack.StackName, stack.StackId, template_body, _given(parameters),
+            state.get("given") or {}, capabilities, stack_tags,
+        )  # fmt: skip
+        if (
+            plan.template == processed
+            and plan.given == state.get("given")
+            and stack_tags == stack.Tags
+        ):
+            raise TemplateInvalid("No updates are to be performed.")
+        stack = stack.model_copy(update={"Tags": stack_tags, "Capabilities": capabilities})
+        await self._set_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
+        old_order = state.get("order") or []
+        self._start(
+            stack.StackId,
+            lambda: self._wait_update(stack, plan, template_body, processed, state, old_order),
+        )
+        return stack.StackId
+
+    async def _wait_update(
+        self,
+        stack: Stack,
+        plan: Plan,
+        template_body: str,
+        old_template: dict[str, Any],
+        old_state: dict[str, Any],
+        old_order: list[str],
+    ) -> None:
+        deployed = await self._deployed(stack)
+
+        async def roll_back(failure: StepFailed) -> None:
+            await self._set_status(stack, "UPDATE_ROLLBACK_IN_PROGRESS", _reason(failure, "update"))
+
+        try:
+            outcome = await self._engine.wait_apply(
+                stack, plan, deployed, await self._imports(), "UPDATE", roll_back
+            )
+            await self._store.replace_exports(stack.StackId, outcome.exports)
+        except StepFailed:
+            await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
+            await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
+            return
+        stack.Outputs = outcome.outputs
+        stack.Parameters = self._parameters(plan)
+        stack.Description = plan.template.get("Description")
+        stack.LastUpdatedTime = now()
+        await self._store.save(
+            stack, template=template_body, processed=plan.template, state=_state(plan)
+        )
+        await self._set_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None)
+        removed = {k: v for k, v in deployed.items() if k not in outcome.resources}
+        policies = {
+            k: str(d.get("UpdateReplacePolicy", "Delete")) for k, d in plan.resources.items()
+        }
+        await self._engine.wait_clean_up(stack, outcome.replaced, removed, old_order, policies)
+        await self._set_status(stack, "UPDATE_COMPLETE", None)
+
+    async def delete_stack(self, name: str) -> None:
+        try:
+            stack = await self._store.find(name)
+        except TemplateInvalid:
+            return  # deleting a stack that does not exist succeeds, as on AWS
+        if stack.StackStatus == "DELETE_COMPLETE":
+            return
+        self._check_idle(stack, "deleted")
+        await self._check_exports_unused(stack)
+        _, _, state = await self._store.documents(stack.StackId)
+        await self._set_status(stack, "DELETE_IN_PROGRESS", "User Initiated")
+        self._start(stack.StackId, lambda: self._wait_delete(stack, state.get("order") or []))
+
+    async def _wait_delete(self, stack: Stack, order: list[str]) -> None:
+        deployed = await self._deployed(stack)
+        order = order + [k for k in deployed if k not in order]
+        failed = await self._engine.wait_delete_all(stack, deployed, order)
+        if failed:
+            reason = "The following resource(s) failed to delete: [" + ", ".join(failed) + "]. "
+            await self._set_status(stack, "DELETE_FAILED", reason)
+            return
+        await self._store.replace_exports(stack.StackId, {})
+        stack.DeletionTime = now()
+        await self._set_status(stack, "DELETE_COMPLETE", None)
+
+    # -- reading -------------------------------------------------------------------------
+    async def describe_stacks(self, name: str | None) -> list[Stack]:
+        stacks = [await self._store.find(name)] if name else await self._store.stacks(deleted=False)
+        return [s.model_copy(update={"Outputs": self._engine.described(s.Outputs)}) for s in stacks]
+
+    async def list_stacks(self, status_filter: list[str]) -> list[StackSummary]:
+        return [
+            StackSummary(
+                StackId=s.StackId,
+                StackName=s.StackName,
+                TemplateDescription=s.Description,
+                CreationTime=s.CreationTime,
+                LastUpdatedTime=s.LastUpdatedTime,
+                DeletionTime=s.DeletionTime,
+                StackStatus=s.StackStatus,
+                StackStatusReason=s.StackStatusReason,
+            )
+            for s in await self._store.stacks(deleted=True)
+            if not status_filter or s.StackStatus in status_filter
+        ]
+
+    async def describe_stack_resources(
+        self, name: str, logical_id: str | None
+    ) -> list[StackResource]:
+        found = await self.list_stack_resources(name)
+        return [r for r in found if logical_id in (None, r.LogicalResourceId)]
+
+    async def describe_stack_resource(self, name: str, logical_id: str) -> StackResource:
+        for resource in await self.list_stack_resources(name):
+            if resource.LogicalResourceId == logical_id:
+                return resource
+        raise TemplateInvalid(f"Resource {logical_id} does not exist for stack {name}")
+
+    async def list_stack_resources(self, name: str) -> list[StackResource]:
+        stack = await self._store.find(name)
+        return [record for record, _ in await self._store.resources(stack.StackId)]
+
+    async def describe_stack_events(self, name: str) -> list[StackEvent]:
+        stack = await self._store.find(name)
+        return await self._store.events(stack.StackId)
+
+    async def get_template(self, name: str, stage: str) -> str:
+        stack = await self._store.find(name)
+        original, processed, _ = await self._store.documents(stack.StackId)
+        if stage == "Processed":
+            return orjson.dumps(processed, option=orjson.OPT_INDENT_2).decode()
+        return original
+
+    async def validate_template(self, template_body: str) -> TemplateSummary:
+        template = await asyncio.to_thread(loader.load_template, template_body)
+        declared = template.get("Parameters") or {}
+        resources = template.get("Resources") or {}
+        iam = any(str(d.get("Type", "")).startswith("AWS::IAM::") for d in resources.values())
+        declared_transforms = [t for t in transforms(template) if isinstance(t, str)]
+        return TemplateSummary(
+            Parameters=[
+                TemplateParameter(
+                    ParameterKey=key,
+                    DefaultValue=None if d.get("Default") is None else str(d["Default"]),
+                    NoEcho=str(d.get("NoEcho", "")).lower() == "true",
+                    Description=d.get("Description"),
+                )
+                for key, d in declared.items()
+            ],
+            Description=template.get("Description"),
+            Capabilities=["CAPABILITY_IAM"] if iam else [],
+            CapabilitiesReason="The following resource(s) require capabilities: "
+            + ", ".join(
+                sorted(
+                    {
+                        d["Type"]
+                        for d in resources.values()
+                        if str(d.get("Type", "")).startswith("AWS::IAM::")
+                    }
+                )
+            )
+            if iam
+            else None,
+            DeclaredTransforms=declared_transforms,
+        )
+
+    async def list_exports(self) -> list[Export]:
+        return [
+            Export(ExportingStackId=stack_id, Name=name, Value=value)
+            for name, stack_id, value in await self._store.exports()
+        ]
+
+    # -- pieces --------------------------------------------------------------------------
+    async def _wait_plan(
+        self,
+        name: str,
+        stack_id: str,
+        body: str,
+        given: dict[str, str | None],
+        previous: dict[str, str] | None,
+        capabilities: list[str],
+        tags: list[Tag],
+    ) -> Plan:
+        skip = any(t.Key == SKIP_UNSUPPORTED_TAG and t.Value.lower() == "true" for t in tags)
+        identity = Identity(name, stack_id, self._settings.region, self._settings.account_id)
+        return await asyncio.to_thread(
+            prepare,
+            body,
+            given,
+            previous,
+            identity,
+            supported=self._providers.__contains__,
+            read_artifact=self._read_artifact,
+            capabilities=capabilities,
+            skip_unsupported=skip,
+        )
+
+    def _read_artifact(self, location: str) -> bytes:
+        """A file `stratus deploy` uploaded: s3://stratus-artifacts/<key>."""
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+        try:
+            if bucket != ARTIFACTS_BUCKET:
+                raise NoSuchArtifact(key)
+            return self._artifacts.read(key)
+        except NoSuchArtifact:
+            raise TemplateInvalid(
+                f"{location} is not an artifact Stratus holds: Stratus has no object storage "
+                f"yet; `stratus deploy` uploads local files to s3://{ARTIFACTS_BUCKET}/"
+            ) from None
+
+    def _parameters(self, plan: Plan) -> list[Parameter]:
+        declared = plan.template.get("Parameters") or {}
+        return [
+            Parameter(
+                ParameterKey=key,
+                ParameterValue="****" if key in plan.no_echo else _text(plan.parameters.get(key)),
+            )
+            for key in declared
+        ]
+
+    async def _deployed(self, stack: Stack) -> dict[str, Applied]:
+        return {
+            record.LogicalResourceId: applied
+            for record, applied in await self._store.resources(stack.StackId)
+            if applied is not None
+        }
+
+    async def _imports(self) -> dict[str, str]:
+        return {name: value for name, _, value in await self._store.exports()}
+
+    async def _check_exports_unused(self, stack: Stack) -> None:
+        mine = {
+            name for name, stack_id, _ in await self._store.exports() if stack_id == stack.StackId
+        }
+        if not mine:
+            return
+        for other in await self._store.stacks(deleted=False):
+            if other.StackId == stack.StackId:
+                continue
+            _, _, state = await self._store.documents(other.StackId)
+            used = mine & set(state.get("imports") or [])
+            if used:
+                raise TemplateInvalid(
+                    f"Export {sorted(used)[0]} cannot be deleted as it is in use by "
+                    f"{other.StackName}"
+                )
+
+    def _check_idle(self, stack: Stack, verb: str) -> None:
+        if stack.StackId in self._busy or stack.StackStatus.endswith("_IN_PROGRESS"):
+            raise TemplateInvalid(
+                f"Stack:{stack.StackId} is in {stack.StackStatus} state and can not be {verb}."
+            )
+
+    async def _set_status(
+        self, stack: Stack, status: str, reason: str | None, *, deleted: bool = False
+    ) -> None:
+        stack.StackStatus = status
+        stack.StackStatusReason = reason
+        if deleted:
+            stack.DeletionTime = now()
+        await self._store.save(stack)
+        await self._store.add_event(
+            stack, stack.StackName, STACK_TYPE, status,
+            PhysicalResourceId=stack.StackId, ResourceStatusReason=reason,
+        )  # fmt: skip
+
+
+def _check_name(name: str) -> None:
+    if not re.match(_NAME, name):
+        raise TemplateInvalid(
+            f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: "
+            "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"
+        )
+
+
+def _given(parameters: list[dict[str, Any]]) -> dict[str, str | None]:
+    """CloudFormation's Parameters list: a value, or UsePreviousValue (None here)."""
+    given: dict[str, str | None] = {}
+    for item in parameters:
+        key = str(item.get("ParameterKey", ""))
+        if item.get("UsePreviousValue"):
+            given[key] = None
+        else:
+            given[key] = str(item.get("ParameterValue", ""))
+    return given
+
+
+def _state(plan: Plan) -> dict[str, Any]:
+    return {
+        "given": plan.given,
+        "order": plan.order,
+        "imports": sorted(_imported_names(plan.template)),
+    }
+
+
+def _imported_names(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if set(value) == {"Fn::ImportValue"} and isinstance(value["Fn::ImportValue"], str):
+            return {value["Fn::ImportValue"]}
+        return set().union(*(_imported_names(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_imported_names(v) for v in value)) if value else set()
+    return set()
+
+
+def _reason(failure: StepFailed, verb: str) -> str:
+    return f"The following resource(s) failed to {verb}: [{failure.logical_id}]. {failure.reason}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)

@@ -1,0 +1,227 @@
+"""Stacks on disk: one row per stack, its resources and its events (tables in store/db.py).
+
+A stack's `state` holds what the next operation needs and DescribeStacks does not show:
+the parameter values as given (NoEcho ones too) and the processed template's resources with
+their resolved properties, so an update can diff against what was really applied.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from stratus.errors import StackExists, TemplateInvalid
+from stratus.store.db import Database, transaction
+
+from .model import Stack, StackEvent, StackResource, now
+
+
+@dataclass
+class Applied:
+    """One resource as the engine left it: what it was made from and what it answers."""
+
+    type: str
+    physical_id: str
+    properties: dict[str, Any]
+    attributes: dict[str, Any] = field(default_factory=dict)
+    deletion_policy: str = "Delete"
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "physical_id": self.physical_id,
+            "properties": self.properties,
+            "attributes": self.attributes,
+            "deletion_policy": self.deletion_policy,
+        }
+
+
+class StackStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, stack: Stack, template: str) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO stacks (id, name, record, template) VALUES (?, ?, ?, ?)",
+                    (stack.StackId, stack.StackName, stack.model_dump_json(), template),
+                )
+            except sqlite3.IntegrityError:
+                raise StackExists(f"Stack [{stack.StackName}] already exists") from None
+
+        await self._db.run(write)
+
+    async def find(self, name_or_id: str, *, deleted: bool = False) -> Stack:
+        """The live stack of that name, or any stack by its id (deleted ones included, as
+        AWS describes deleted stacks by id)."""
+
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT record FROM stacks WHERE id = ? OR (name = ? AND deleted = 0)",
+                (name_or_id, name_or_id),
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        found = await self._db.run(read)
+        if found is None:
+            raise TemplateInvalid(f"Stack with id {name_or_id} does not exist")
+        return Stack.model_validate_json(found)
+
+    async def stacks(self, *, deleted: bool) -> list[Stack]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            query = "SELECT record FROM stacks" + ("" if deleted else " WHERE deleted = 0")
+            return [r[0] for r in conn.execute(query + " ORDER BY rowid DESC")]
+
+        return [Stack.model_validate_json(r) for r in await self._db.run(read)]
+
+    async def save(
+        self,
+        stack: Stack,
+        *,
+        template: str | None = None,
+        processed: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE stacks SET record = ?, deleted = ?,"
+                " template = coalesce(?, template), processed = coalesce(?, processed),"
+                " state = coalesce(?, state) WHERE id = ?",
+                (
+                    stack.model_dump_json(),
+                    int(stack.StackStatus == "DELETE_COMPLETE"),
+                    template,
+                    None if processed is None else orjson.dumps(processed).decode(),
+                    None if state is None else orjson.dumps(state).decode(),
+                    stack.StackId,
+                ),
+            )
+
+        await self._db.run(write)
+
+    async def documents(self, stack_id: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(original template, processed template, state)."""
+
+        def read(conn: sqlite3.Connection) -> tuple[str, str, str]:
+            row = conn.execute(
+                "SELECT template, processed, state FROM stacks WHERE id = ?", (stack_id,)
+            ).fetchone()
+            return row[0], row[1], row[2]
+
+        template, processed, state = await self._db.run(read)
+        return template, orjson.loads(processed), orjson.loads(state)
+
+    # -- resources -------------------------------------------------------------------------
+    async def put_resource(self, record: StackResource, applied: Applied | None) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO stack_resources (stack_id, logical_id, record, applied)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (stack_id, logical_id) DO UPDATE"
+                " SET record = excluded.record, applied = coalesce(excluded.applied, applied)",
+                (
+                    record.StackId,
+                    record.LogicalResourceId,
+                    record.model_dump_json(),
+                    None if applied is None else orjson.dumps(applied.dump()).decode(),
+                ),
+            )
+
+        await self._db.run(write)
+
+    async def drop_resource(self, stack_id: str, logical_id: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM stack_resources WHERE stack_id = ? AND logical_id = ?",
+                (stack_id, logical_id),
+            )
+        )
+
+    async def resources(self, stack_id: str) -> list[tuple[StackResource, Applied | None]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
+            return [
+                (r[0], r[1])
+                for r in conn.execute(
+                    "SELECT record, applied FROM stack_resources WHERE stack_id = ? ORDER BY rowid",
+                    (stack_id,),
+                )
+            ]
+
+        return [
+            (
+                StackResource.model_validate_json(record),
+                None if applied is None else Applied(**orjson.loads(applied)),
+            )
+            for record, applied in await self._db.run(read)
+        ]
+
+    # -- events ----------------------------------------------------------------------------
+    async def add_event(
+        self, stack: Stack, logical_id: str, kind: str, status: str, **extra: Any
+    ) -> StackEvent:
+        event = StackEvent(
+            StackId=stack.StackId,
+            EventId=str(uuid.uuid4()),
+            StackName=stack.StackName,
+            LogicalResourceId=logical_id,
+            ResourceType=kind,
+            Timestamp=now(),
+            ResourceStatus=status,
+            **extra,
+        )
+        await self._db.run(
+            lambda conn: conn.execute(
+                "INSERT INTO stack_events (stack_id, record) VALUES (?, ?)",
+                (stack.StackId, event.model_dump_json()),
+            )
+        )
+        return event
+
+    async def events(self, stack_id: str) -> list[StackEvent]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [
+                r[0]
+                for r in conn.execute(
+                    "SELECT record FROM stack_events WHERE stack_id = ? ORDER BY seq DESC",
+                    (stack_id,),
+                )
+            ]
+
+        return [StackEvent.model_validate_json(r) for r in await self._db.run(read)]
+
+    # -- exports ---------------------------------------------------------------------------
+    async def replace_exports(self, stack_id: str, exports: dict[str, str]) -> None:
+        """The stack's exports become `exports`; a name another stack exports refuses."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                for name in exports:
+                    row = conn.execute(
+                        "SELECT stack_id FROM stack_exports WHERE name = ?", (name,)
+                    ).fetchone()
+                    if row is not None and row[0] != stack_id:
+                        raise TemplateInvalid(
+                            f"Export with name {name} is already exported by stack {row[0]}"
+                        )
+                conn.execute("DELETE FROM stack_exports WHERE stack_id = ?", (stack_id,))
+                conn.executemany(
+                    "INSERT INTO stack_exports (name, stack_id, value) VALUES (?, ?, ?)",
+                    [(k, stack_id, v) for k, v in exports.items()],
+                )
+
+        await self._db.run(write)
+
+    async def exports(self) -> list[tuple[str, str, str]]:
+        """(name, exporting stack id, value) for every export."""
+        return await self._db.run(
+            lambda conn: [
+                (r[0], r[1], r[2])
+                for r in conn.execute(
+                    "SELECT name, stack_id, value FROM stack_exports ORDER BY name"
+                )
+            ]
+        )

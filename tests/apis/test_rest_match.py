@@ -1,0 +1,121 @@
+"""REST API resource matching (stratus.apis.rest_match), as a table of cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from stratus.apis.rest_match import match_resource
+from stratus.apis.rest_model import Method, Resource
+
+
+def tree(spec: dict[str, list[str]]) -> list[Resource]:
+    """Resources from {path: [methods]}; ids are the paths (parents don't matter here)."""
+    return [
+        Resource(
+            id=path,
+            path=path,
+            resourceMethods={m: Method(httpMethod=m) for m in methods} or None,
+        )
+        for path, methods in spec.items()
+    ]
+
+
+API = tree(
+    {
+        "/": ["GET"],
+        "/pets": ["GET", "POST"],
+        "/pets/dog": ["GET"],
+        "/pets/{id}": ["GET", "DELETE"],
+        "/pets/{id}/toys": ["ANY"],
+        "/pets/{id}/toys/{toy}": ["GET"],
+        "/files/{path+}": ["GET"],
+        "/{proxy+}": ["ANY"],
+        "/empty": [],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "resource", "chosen", "params"),
+    [
+        ("GET", "/", "/", "GET", {}),
+        ("GET", "", "/", "GET", {}),
+        ("GET", "/pets", "/pets", "GET", {}),
+        ("POST", "/pets", "/pets", "POST", {}),
+        # a literal beats a variable
+        ("GET", "/pets/dog", "/pets/dog", "GET", {}),
+        ("GET", "/pets/cat", "/pets/{id}", "GET", {"id": "cat"}),
+        # values are percent-decoded, matching is on the raw path
+        ("GET", "/pets/a%20b", "/pets/{id}", "GET", {"id": "a b"}),
+        ("GET", "/pets/a%2Fb", "/pets/{id}", "GET", {"id": "a/b"}),
+        # ANY answers the methods the resource does not define
+        ("PATCH", "/pets/7/toys", "/pets/{id}/toys", "ANY", {"id": "7"}),
+        ("GET", "/pets/7/toys/ball", "/pets/{id}/toys/{toy}", "GET", {"id": "7", "toy": "ball"}),
+        # a resource without the method (nor ANY) leaves the request to a less specific one
+        ("PUT", "/pets/dog", "/{proxy+}", "ANY", {"proxy": "pets/dog"}),
+        ("POST", "/pets/7/toys/ball", "/{proxy+}", "ANY", {"proxy": "pets/7/toys/ball"}),
+        ("DELETE", "/pets", "/{proxy+}", "ANY", {"proxy": "pets"}),
+        # greedy variables take one or more segments, the longest literal prefix first
+        ("GET", "/files/a/b/c.txt", "/files/{path+}", "GET", {"path": "a/b/c.txt"}),
+        ("GET", "/files/x", "/files/{path+}", "GET", {"path": "x"}),
+        ("POST", "/files/x", "/{proxy+}", "ANY", {"proxy": "files/x"}),
+        ("GET", "/a/b/c", "/{proxy+}", "ANY", {"proxy": "a/b/c"}),
+        # a resource without methods matches nothing
+        ("GET", "/empty", "/{proxy+}", "ANY", {"proxy": "empty"}),
+        # case-sensitive
+        ("GET", "/PETS", "/{proxy+}", "ANY", {"proxy": "PETS"}),
+        # a trailing slash is an empty segment: no variable takes it
+        ("GET", "/pets/", "/{proxy+}", "ANY", {"proxy": "pets/"}),
+    ],
+)
+def test_match(method, path, resource, chosen, params):
+    """The most specific resource having the method (or ANY) is chosen."""
+    found = match_resource(API, method, path)
+
+    assert found is not None
+    assert (found.resource.path, found.method.httpMethod, dict(found.path_parameters)) == (
+        resource,
+        chosen,
+        params,
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "method", "path"),
+    [
+        ({"/": ["GET"], "/{proxy+}": ["ANY"]}, "POST", "/"),  # greedy needs a segment
+        ({"/pets": ["GET"]}, "POST", "/pets"),
+        ({"/pets/{id}": ["GET"]}, "GET", "/pets"),
+        ({"/pets/{id}": ["GET"]}, "GET", "/pets/1/2"),
+        ({"/pets/{id}": ["GET"]}, "GET", "/pets//"),
+        ({"/{proxy+}": ["ANY"]}, "GET", "//"),
+        ({}, "GET", "/"),
+    ],
+)
+def test_no_match(spec, method, path):
+    """No resource takes the request: API Gateway's 403 Missing Authentication Token."""
+    assert match_resource(tree(spec), method, path) is None
+
+
+def test_exact_method_beats_any_on_the_same_resource():
+    """On one resource, the method itself is chosen over ANY."""
+    resources = tree({"/pets": ["ANY", "GET"]})
+
+    found = match_resource(resources, "GET", "/pets")
+
+    assert found is not None
+    assert found.method.httpMethod == "GET"
+    assert match_resource(resources, "PUT", "/pets").method.httpMethod == "ANY"  # type: ignore[union-attr]
+
+
+def test_variable_beats_greedy_at_the_same_depth():
+    """/a/{id} is more specific than /a/{rest+} for one segment; only the greedy one takes two."""
+    resources = tree({"/a/{id}": ["GET"], "/a/{rest+}": ["GET"]})
+
+    one = match_resource(resources, "GET", "/a/1")
+    two = match_resource(resources, "GET", "/a/1/2")
+
+    assert one is not None
+    assert one.resource.path == "/a/{id}"
+    assert two is not None
+    assert two.resource.path == "/a/{rest+}"
