@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import textwrap
+import uuid
 from typing import Any
 
 import httpx
@@ -23,7 +24,9 @@ def cfn(server: Any) -> Any:
 
 
 def stack_name(prefix: str = "stack") -> str:
-    return f"{prefix}-{next(_names)}"
+    # Unique per session server even when this module is imported twice (other test
+    # modules import its helpers, with a counter of their own).
+    return f"{prefix}-{next(_names)}-{uuid.uuid4().hex[:6]}"
 
 
 def template(source: str) -> str:

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from stratus.templates.provider import Provider
 
-from . import apigatewayv2, lambda_, recorded
+from . import (
+    apigateway,
+    apigateway_keys,
+    apigateway_methods,
+    apigateway_stages,
+    apigatewayv2,
+    lambda_,
+    recorded,
+)
 
 REGISTRY: dict[str, Provider] = {
-    cls.type_name: cls() for module in (lambda_, recorded, apigatewayv2) for cls in module.PROVIDERS
+    cls.type_name: cls()
+    for module in (
+        lambda_,
+        recorded,
+        apigatewayv2,
+        apigateway,
+        apigateway_methods,
+        apigateway_stages,
+        apigateway_keys,
+    )
+    for cls in module.PROVIDERS
 }
