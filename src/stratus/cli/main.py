@@ -1,12 +1,13 @@
 """The `stratus` command: wires the sub-commands together; each lives in its own module.
 
 stratus server                     run the server in the foreground
-stratus up DIR                     deploy a folder on a local server, follow its logs
+stratus up [DIR]                   deploy a folder or template on a local server, hot reload
 stratus functions create|list|delete
 stratus invoke NAME                call a function, print its result
 stratus logs NAME [-f]             print (or follow) a function's logs
 stratus build [TEMPLATE]           build a SAM template's code into .stratus/build (sam build)
 stratus package [TEMPLATE]         build, upload, print the packaged template (sam package)
+stratus deploy [TEMPLATE]          build, upload, create or update the stack (sam deploy)
 stratus generate-event SERVICE EVENT   print a sample event (like sam local generate-event)
 """
 
@@ -20,7 +21,7 @@ import typer
 
 from stratus.config import Settings
 
-from . import build, functions, generate_event, invoke, logs, package, up
+from . import build, functions, generate_event, invoke, logs, package, stack_deploy, up
 from .errors import ReportingGroup
 
 app = typer.Typer(
@@ -58,4 +59,5 @@ app.command()(invoke.invoke)
 app.command()(logs.logs)
 app.command(name="build")(build.build_command)
 app.command(name="package")(package.package_command)
+app.command(name="deploy")(stack_deploy.deploy_command)
 app.command(name="generate-event")(generate_event.generate_event)

@@ -1,7 +1,8 @@
-"""`stratus up DIR`: one command from a folder of code to a function you can call.
+"""`stratus up [DIR]`: one command from a folder of code to a function you can call.
 
     server answering at 127.0.0.1:PORT?  -- no -->  start `stratus server` as a child
-    load the project (project.py)  ->  deploy each function (deploy.py)
+    DIR has a template.yaml?  -- yes -->  deploy it as a stack, hot-reload it (stack_up.py)
+    else: load the project (project.py)  ->  deploy the folder as one function (deploy.py)
     print how to call it  ->  follow its logs (logs.py) until Ctrl-C  ->  stop the child
 
 Ctrl-C, SIGTERM and SIGHUP all end it the same way: cleanly, with exit code 0.
@@ -10,8 +11,9 @@ Ctrl-C, SIGTERM and SIGHUP all end it the same way: cleanly, with exit code 0.
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -29,14 +31,26 @@ from .client import DEFAULT_ENDPOINT_URL, client
 from .deploy import DEFAULT_HANDLER, DEFAULT_RUNTIME, Deployed, deploy
 from .local_server import child_server, is_serving
 from .logs import LogCursor, follow, log_group, now_ms, show_event
-from .project import load_project
+from .project import Project, load_project
+from .stack_deploy import (
+    ParameterOverrides,
+    SkipUnsupported,
+    StackName,
+    parse_overrides,
+    stack_name_for,
+)
+from .stack_up import StackApp, template_in
 
 
 def up(
     directory: Annotated[
         Path,
-        typer.Argument(exists=True, file_okay=False, help="The folder with the function's code."),
-    ],
+        typer.Argument(
+            exists=True,
+            file_okay=False,
+            help="A folder with a template.yaml, or with one function's code.",
+        ),
+    ] = Path("."),
     name: Annotated[
         str | None, typer.Option(help="Function name [default: the folder's name].")
     ] = None,
@@ -52,24 +66,44 @@ def up(
             help="Where a server started here keeps its state.",
         ),
     ] = None,
+    stack_name: StackName = None,
+    parameter_overrides: ParameterOverrides = None,
+    skip_unsupported: SkipUnsupported = False,
 ) -> None:
-    """Deploy DIR as a function on a local server (started if needed) and follow its logs."""
-    project = load_project(directory, name=name, handler=handler, runtime=runtime)
+    """Deploy DIR on a local server (started if needed), follow its logs; with a template,
+    redeploy on every save."""
     endpoint = f"http://127.0.0.1:{port}"
+    template = template_in(directory)
+    run: Callable[[bool], None]
+    if template is None:
+        project = load_project(directory, name=name, handler=handler, runtime=runtime)
+        run = functools.partial(_up_project, endpoint, project)
+    else:
+        stack = StackApp(
+            template,
+            endpoint,
+            stack_name or stack_name_for(template.resolve()),
+            overrides=parse_overrides(parameter_overrides or []),
+            skip_unsupported=skip_unsupported,
+        )
+        run = stack.run
     with _signals_interrupt():
         try:
             with _server(endpoint, port, data_dir) as started:
-                since = now_ms()
-                lambda_ = client("lambda", endpoint)
-                deployed = [deploy(lambda_, source) for source in project.functions]
-                console.stdout().print(_panel(endpoint, deployed, started))
-                cursors = [
-                    LogCursor(log_group(d.configuration["FunctionName"]), since) for d in deployed
-                ]
-                follow(client("logs", endpoint), cursors, show_event)
+                run(started)
         except KeyboardInterrupt:
             pass  # the way to stop `up`: the server (if ours) is already stopped by now
     console.note("stopped")
+
+
+def _up_project(endpoint: str, project: Project, started: bool) -> None:
+    """A folder of code as functions: deploy, say how to call them, follow their logs."""
+    since = now_ms()
+    lambda_ = client("lambda", endpoint)
+    deployed = [deploy(lambda_, source) for source in project.functions]
+    console.stdout().print(_panel(endpoint, deployed, started))
+    cursors = [LogCursor(log_group(d.configuration["FunctionName"]), since) for d in deployed]
+    follow(client("logs", endpoint), cursors, show_event)
 
 
 @contextlib.contextmanager

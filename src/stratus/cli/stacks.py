@@ -1,0 +1,178 @@
+"""CloudFormation calls for `stratus deploy` and `stratus up`: submit a packaged template,
+follow the stack's events to a final status, read back what it made.
+
+    stack missing               CreateStack
+    stack in ROLLBACK_COMPLETE  DeleteStack, then CreateStack (a failed create holds nothing)
+    otherwise                   UpdateStack; "No updates are to be performed" is a success
+
+Parameters not overridden keep their previous values on update, as `sam deploy` does, so a
+deploy without overrides never resets one to its default.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import CliError
+
+# Running the command is the consent these stand for; AWS asks for them because a deploy
+# there may grant real permissions.
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+SKIP_UNSUPPORTED_TAG = "stratus:skip-unsupported"
+NO_UPDATES = "No updates are to be performed"
+SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+POLL_SECONDS = 0.1
+NO_ECHO = "****"  # how DescribeStacks shows a NoEcho parameter's value
+
+Action = Literal["create", "update", "none"]
+Show = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class StackRequest:
+    """What to deploy: a packaged template under a stack name."""
+
+    name: str
+    template: Mapping[str, Any]
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    skip_unsupported: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    action: Action
+    stack: dict[str, Any]  # DescribeStacks' answer after the operation
+    failures: tuple[str, ...] = ()  # "Logical: reason" of each failed event
+    skipped: tuple[str, ...] = ()  # "Logical (Type)" left out by --skip-unsupported
+
+    @property
+    def ok(self) -> bool:
+        return self.action == "none" or self.stack["StackStatus"] in SUCCEEDED
+
+
+def is_final(status: str) -> bool:
+    return status.endswith(("_COMPLETE", "_FAILED"))
+
+
+def find_stack(cfn: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]  # type: ignore[no-any-return]
+    except cfn.exceptions.ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+
+
+def deploy(
+    cfn: Any, request: StackRequest, show: Show, *, wait: bool = True, sleep: Any = time.sleep
+) -> Outcome:
+    """Create or update the stack; with `wait`, follow its events (each to `show`) to the end."""
+    current = find_stack(cfn, request.name)
+    if current is not None and current["StackStatus"] == "ROLLBACK_COMPLETE":
+        _delete(cfn, current["StackId"], sleep)
+        current = None
+    cursor = EventCursor(current["StackId"]) if current else None
+    if cursor:
+        cursor.poll(cfn)  # everything before this update counts as seen
+    arguments = _arguments(request, current)
+    if current is None:
+        stack_id = cfn.create_stack(**arguments)["StackId"]
+        action: Action = "create"
+    else:
+        try:
+            stack_id = cfn.update_stack(**arguments)["StackId"]
+        except cfn.exceptions.ClientError as exc:
+            if NO_UPDATES in str(exc):
+                return Outcome("none", current)
+            raise
+        action = "update"
+    cursor = cursor or EventCursor(stack_id)
+    if not wait:
+        return Outcome(action, find_stack(cfn, stack_id) or {})
+    return _follow(cfn, action, cursor, show, sleep)
+
+
+def resources(cfn: Any, name: str) -> list[dict[str, Any]]:
+    pages = cfn.get_paginator("list_stack_resources").paginate(StackName=name)
+    return [r for page in pages for r in page["StackResourceSummaries"]]
+
+
+@dataclass
+class EventCursor:
+    """A stack's events not seen yet, oldest first (DescribeStackEvents answers newest first)."""
+
+    stack_id: str
+    _seen: set[str] = field(default_factory=set)
+
+    def poll(self, cfn: Any) -> list[dict[str, Any]]:
+        fresh: list[dict[str, Any]] = []
+        for page in cfn.get_paginator("describe_stack_events").paginate(StackName=self.stack_id):
+            new = [e for e in page["StackEvents"] if e["EventId"] not in self._seen]
+            fresh += new
+            if len(new) < len(page["StackEvents"]):
+                break  # reached what we had seen: the rest is older
+        self._seen.update(e["EventId"] for e in fresh)
+        return fresh[::-1]
+
+
+def _follow(cfn: Any, action: Action, cursor: EventCursor, show: Show, sleep: Any) -> Outcome:
+    failures: list[str] = []
+    skipped: list[str] = []
+    while True:
+        # Status first, events second: a final status then never misses its last events.
+        stack = find_stack(cfn, cursor.stack_id) or {}
+        for event in cursor.poll(cfn):
+            show(event)
+            status, logical = event["ResourceStatus"], event["LogicalResourceId"]
+            if status.endswith("FAILED") and event.get("ResourceStatusReason"):
+                failures.append(f"{logical}: {event['ResourceStatusReason']}")
+            elif status.endswith("SKIPPED"):
+                skipped.append(f"{logical} ({event.get('ResourceType', '')})")
+        if is_final(stack.get("StackStatus", "")):
+            return Outcome(action, stack, tuple(failures), tuple(skipped))
+        sleep(POLL_SECONDS)
+
+
+def _arguments(request: StackRequest, current: dict[str, Any] | None) -> dict[str, Any]:
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in request.overrides.items()]
+    tags = [t for t in (current or {}).get("Tags", []) if t["Key"] != SKIP_UNSUPPORTED_TAG]
+    if request.skip_unsupported:
+        tags.append({"Key": SKIP_UNSUPPORTED_TAG, "Value": "true"})
+    if current is not None:
+        parameters += _kept(request, current.get("Parameters", []))
+    return {
+        "StackName": request.name if current is None else current["StackId"],
+        "TemplateBody": json.dumps(request.template),
+        "Parameters": parameters,
+        "Capabilities": CAPABILITIES,
+        "Tags": tags,
+    }
+
+
+def _kept(request: StackRequest, previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Previous values of the parameters not overridden. Stratus accepts UsePreviousValue only
+    for values that were given, so a visible value is sent again, unless it is the default
+    (sending it would count as a change); a hidden one (NoEcho) can only be kept."""
+    declared = request.template.get("Parameters") or {}
+    kept: list[dict[str, Any]] = []
+    for item in previous:
+        key, value = item["ParameterKey"], item.get("ParameterValue", "")
+        if key not in declared or key in request.overrides:
+            continue
+        if value == NO_ECHO:
+            kept.append({"ParameterKey": key, "UsePreviousValue": True})
+        elif value != str(declared[key].get("Default", "")):
+            kept.append({"ParameterKey": key, "ParameterValue": value})
+    return kept
+
+
+def _delete(cfn: Any, stack_id: str, sleep: Any) -> None:
+    cfn.delete_stack(StackName=stack_id)
+    while (stack := find_stack(cfn, stack_id)) and stack["StackStatus"] != "DELETE_COMPLETE":
+        if stack["StackStatus"] == "DELETE_FAILED":
+            raise CliError(f"could not delete the failed stack {stack_id}; delete it by hand")
+        sleep(POLL_SECONDS)
