@@ -331,12 +331,6 @@ def test_basepath_modes(servers, mode, expected):
             "only references inside the document",
         ),
         (
-            doc(
-                {"/a": {"get": {"x-amazon-apigateway-integration": PROXY | {"type": "http_proxy"}}}}
-            ),
-            "not HTTP_PROXY yet",
-        ),
-        (
             doc({"/a": {"get": {"x-amazon-apigateway-integration": PROXY | {"type": "nope"}}}}),
             "Invalid integration type",
         ),

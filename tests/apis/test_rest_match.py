@@ -45,9 +45,10 @@ API = tree(
         # a literal beats a variable
         ("GET", "/pets/dog", "/pets/dog", "GET", {}),
         ("GET", "/pets/cat", "/pets/{id}", "GET", {"id": "cat"}),
-        # values are percent-decoded, matching is on the raw path
-        ("GET", "/pets/a%20b", "/pets/{id}", "GET", {"id": "a b"}),
-        ("GET", "/pets/a%2Fb", "/pets/{id}", "GET", {"id": "a/b"}),
+        # matching is on the raw path, and values stay percent-encoded (as on AWS)
+        ("GET", "/pets/a%20b", "/pets/{id}", "GET", {"id": "a%20b"}),
+        ("GET", "/pets/a%2Fb", "/pets/{id}", "GET", {"id": "a%2Fb"}),
+        ("GET", "/x/a%2Bb/c+d", "/{proxy+}", "ANY", {"proxy": "x/a%2Bb/c+d"}),
         # ANY answers the methods the resource does not define
         ("PATCH", "/pets/7/toys", "/pets/{id}/toys", "ANY", {"id": "7"}),
         ("GET", "/pets/7/toys/ball", "/pets/{id}/toys/{toy}", "GET", {"id": "7", "toy": "ball"}),
@@ -64,8 +65,11 @@ API = tree(
         ("GET", "/empty", "/{proxy+}", "ANY", {"proxy": "empty"}),
         # case-sensitive
         ("GET", "/PETS", "/{proxy+}", "ANY", {"proxy": "PETS"}),
-        # a trailing slash is an empty segment: no variable takes it
-        ("GET", "/pets/", "/{proxy+}", "ANY", {"proxy": "pets/"}),
+        # trailing slashes are ignored
+        ("GET", "/pets/", "/pets", "GET", {}),
+        ("GET", "/pets/7/", "/pets/{id}", "GET", {"id": "7"}),
+        ("GET", "/a/b//", "/{proxy+}", "ANY", {"proxy": "a/b"}),
+        ("GET", "//", "/", "GET", {}),
     ],
 )
 def test_match(method, path, resource, chosen, params):
@@ -87,7 +91,7 @@ def test_match(method, path, resource, chosen, params):
         ({"/pets": ["GET"]}, "POST", "/pets"),
         ({"/pets/{id}": ["GET"]}, "GET", "/pets"),
         ({"/pets/{id}": ["GET"]}, "GET", "/pets/1/2"),
-        ({"/pets/{id}": ["GET"]}, "GET", "/pets//"),
+        ({"/pets/{id}": ["GET"]}, "GET", "/pets//1"),
         ({"/{proxy+}": ["ANY"]}, "GET", "//"),
         ({}, "GET", "/"),
     ],

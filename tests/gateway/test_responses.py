@@ -110,6 +110,13 @@ def test_payload_v2(output, expected):
         (REST, b"", REST_ERROR),
         (REST, out({"statusCode": 200, "body": 5}), REST_ERROR),
         (REST, out({"statusCode": 200, "multiValueHeaders": {"a": "b"}}), REST_ERROR),
+        # REST: no other members; statusCode optional (200) or a numeric string
+        (REST, out({"statusCode": 200, "wrongValue": "x"}), REST_ERROR),
+        (REST, out({}), HttpResponse(200, (JSON,), b"")),
+        (REST, out({"headers": {"a": "1"}}), HttpResponse(200, (("a", "1"), JSON), b"")),
+        (REST, out({"statusCode": "201", "headers": None}), HttpResponse(201, (JSON,), b"")),
+        (REST, out({"statusCode": "test"}), REST_ERROR),
+        (REST, out(None), REST_ERROR),
     ],
 )
 def test_payload_v1_and_rest(flavor, output, expected):

@@ -20,7 +20,7 @@ What AWS reads ("Working with OpenAPI definitions for HTTP APIs" and the extensi
 
 Findings come in AWS's three kinds:
 - errors (BadRequest; nothing is created): a malformed document, or one Stratus cannot honour
-  (HTTP_PROXY and AWS service integrations, IAM authorization, REST's `token` authorizers,
+  (AWS service integrations, IAM authorization, REST's `token` authorizers,
   several security requirements on one operation, a dangling $ref);
 - warnings (the import goes on without that part; with failOnWarnings it fails): integration
   types HTTP APIs lack (AWS, HTTP, MOCK), REST-only extensions, TRACE operations, a security
@@ -301,13 +301,11 @@ class _Reader:
             )
             return None
         if kind == "HTTP_PROXY":
-            raise BadRequest(
-                f"Unable to create {where}: Stratus supports AWS_PROXY (Lambda proxy) "
-                "integrations only, not HTTP_PROXY yet"
-            )
+            return self._http_proxy(key, where, found)
         if kind != "AWS_PROXY":
             raise BadRequest(
-                f"Invalid integration type {found.get('type')!r} in {where}: write aws_proxy"
+                f"Invalid integration type {found.get('type')!r} in {where}: write aws_proxy "
+                "or http_proxy"
             )
         if "integrationSubtype" in found:
             raise BadRequest(
@@ -328,6 +326,27 @@ class _Reader:
         fields = {
             "IntegrationType": "AWS_PROXY",
             "IntegrationUri": uri,
+            "PayloadFormatVersion": version or "1.0",
+            "TimeoutInMillis": found.get("timeoutInMillis"),
+            "Description": found.get("description"),
+        }
+        self.integrations[key] = _shape(CreateIntegrationRequest, fields, where)
+        ignored = sorted(str(k) for k in found if k not in _INTEGRATION_READ and k != "$ref")
+        if ignored:
+            self.info.append(f"{where}: {', '.join(ignored)} ignored")
+        return key
+
+    def _http_proxy(self, key: str, where: str, found: dict[str, Any]) -> str:
+        """An http_proxy integration: `uri` (an http(s) URL) and `httpMethod` (ANY by
+        default); CreateIntegration's checks apply when the API is created."""
+        uri = found.get("uri")
+        if not isinstance(uri, str):
+            raise BadRequest(f"{where} needs a uri: the http(s) URL of the endpoint")
+        version = _format_version(found.get("payloadFormatVersion"), where)
+        fields = {
+            "IntegrationType": "HTTP_PROXY",
+            "IntegrationUri": self._substitute(uri),
+            "IntegrationMethod": str(found.get("httpMethod") or "ANY"),
             "PayloadFormatVersion": version or "1.0",
             "TimeoutInMillis": found.get("timeoutInMillis"),
             "Description": found.get("description"),

@@ -15,11 +15,13 @@ documentation is silent:
 
 - a resource that matches the path but has neither the method nor ANY does not take the
   request, so a less specific one (typically `/{proxy+}` ANY) may;
-- the root is matched by "/" only: `/{proxy+}` needs at least one segment, as on AWS;
-- a trailing slash is a segment of its own (empty), so `/pets/` does not match `/pets`.
+- the root is matched by "/" only: `/{proxy+}` needs at least one segment, as on AWS.
 
-Variable values are percent-decoded. None is API Gateway's 403 "Missing Authentication
-Token". Pure logic: no I/O.
+As AWS does (its recorded events, e.g. LocalStack's snapshot tests against AWS): trailing
+slashes are ignored (`/pets/` is `/pets`, `/a/b/` gives `{proxy+}` the value `a/b`), and
+variable values are passed as the client wrote them, still percent-encoded (`a%2Bb` stays
+`a%2Bb`; REST APIs, unlike HTTP APIs, do not decode path parameters). None is API
+Gateway's 403 "Missing Authentication Token". Pure logic: no I/O.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
-from urllib.parse import unquote
 
 from .rest_model import Method, Resource
 
@@ -57,7 +58,8 @@ def _pattern(path: str) -> tuple[tuple[int, str], ...]:
 
 def match_resource(resources: Iterable[Resource], method: str, path: str) -> ResourceMatch | None:
     """The resource and method API Gateway would pick for `method path`, or None."""
-    segments = [] if path in ("", "/") else path.removeprefix("/").split("/")
+    path = path.rstrip("/")  # trailing slashes are ignored
+    segments = path.removeprefix("/").split("/") if path else []
     best: tuple[tuple[int, ...], ResourceMatch] | None = None
     for resource in resources:
         methods = resource.resourceMethods
@@ -90,10 +92,10 @@ def _bind(pattern: tuple[tuple[int, str], ...], segments: list[str]) -> dict[str
         elif not segment:
             return None
         else:
-            params[text] = unquote(segment)
+            params[text] = segment
     if greedy:
         rest = segments[len(fixed) :]
         if not any(rest):
             return None
-        params[pattern[-1][1]] = unquote("/".join(rest))
+        params[pattern[-1][1]] = "/".join(rest)
     return params

@@ -28,8 +28,10 @@ The read side, per request of the data plane:
         the stage's settings for that method (throttling), else its `*/*` ones, else None.
     find_api_key(value) -> ApiKey | None         x-api-key, or an authorizer's usageIdentifierKey
     usage_plans_for(key_id, api_id, stage)       the plans (at most one) giving that key access
+    is_rest_api(api_id) -> bool                  whether the gateway should serve the id as a
+                                                 REST API (ids are shared with HTTP APIs)
 
-All three are cached and parsed once: an answer is kept while no other call has touched the
+All four are cached and parsed once: an answer is kept while no other call has touched the
 store since (every control-plane call counts, see RestStore.calls), so the gateway pays a
 dictionary look-up per request, and any change is seen by the next request.
 """
@@ -147,6 +149,7 @@ class RestApiService:
         self.keys = ApiKeys(store, ids)
         self.plans = UsagePlans(store, ids)
         self._resolved: Remembered[tuple[str, str], tuple[Any, ...] | None] = Remembered(store)
+        self._known: Remembered[str, bool] = Remembered(store)
 
     # -- REST APIs -----------------------------------------------------------------------------
     async def create_rest_api(self, request: CreateRestApiRequest) -> RestApi:
@@ -366,6 +369,15 @@ class RestApiService:
         return RestDeployment(
             api, stage, deployment_id, f"/{rest}", resources, authorizers, models, validators
         )
+
+    async def is_rest_api(self, api_id: str) -> bool:
+        """Whether `api_id` names a REST API (of any stage, deployed or not)."""
+
+        def read(conn: sqlite3.Connection) -> bool:
+            found = conn.execute("SELECT 1 FROM rest_apis WHERE id = ?", (api_id,)).fetchone()
+            return found is not None
+
+        return await self._known.lookup(api_id, read)
 
     async def find_api_key(self, value: str) -> ApiKey | None:
         return await self.keys.find(value)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from stratus.config import Settings
 from stratus.errors import BadRequest, Conflict, NotFound, Validation
@@ -414,10 +415,14 @@ class ApiService:
     async def create_integration(
         self, api_id: str, request: CreateIntegrationRequest
     ) -> Integration:
+        if request.IntegrationType == "HTTP_PROXY":
+            integration = _http_proxy(request)
+            await self._put(api_id, _INTEGRATIONS, integration.IntegrationId, integration, new=True)
+            return integration
         if request.IntegrationType != "AWS_PROXY":
             raise BadRequest(
-                f"Stratus supports AWS_PROXY (Lambda proxy) integrations only, not "
-                f"{request.IntegrationType} yet"
+                f"Stratus supports AWS_PROXY (Lambda proxy) and HTTP_PROXY integrations only, "
+                f"not {request.IntegrationType} yet"
             )
         if request.IntegrationUri is None:
             raise BadRequest(
@@ -772,7 +777,9 @@ def _imported_children(definition: Definition) -> list[tuple[tuple[str, str, str
     """An imported document's integrations, authorizers and routes, with new ids; authorizers
     checked as CreateAuthorizer checks them (the parser checked the rest)."""
     integrations = {
-        key: Integration(
+        key: _http_proxy(request)
+        if request.IntegrationType == "HTTP_PROXY"
+        else Integration(
             IntegrationId=new_id(7),
             IntegrationUri=str(request.IntegrationUri),
             PayloadFormatVersion=str(request.PayloadFormatVersion),
@@ -820,3 +827,36 @@ def _insert_children(
 
 def _not_found(kind: str, key: str) -> NotFound:
     return NotFound(f"Invalid {kind} identifier specified {key}", resourceType=kind)
+
+
+_HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+def _http_proxy(request: CreateIntegrationRequest) -> Integration:
+    """An HTTP_PROXY integration: an http(s) URL, a method (ANY: the request's), payload
+    format 1.0 (the only one AWS accepts for HTTP_PROXY)."""
+    uri = request.IntegrationUri
+    parsed = urlsplit(uri or "")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise BadRequest(
+            f"Invalid IntegrationUri {uri!r} for HTTP_PROXY: give an http or https URL, "
+            "e.g. https://example.com/{proxy}"
+        )
+    version = request.PayloadFormatVersion or "1.0"
+    if version != "1.0":
+        raise BadRequest("HTTP_PROXY integrations support PayloadFormatVersion 1.0 only")
+    method = (request.IntegrationMethod or "ANY").upper()
+    if method not in _HTTP_METHODS:
+        raise BadRequest(
+            f"Invalid IntegrationMethod {request.IntegrationMethod!r}: write one of "
+            f"{', '.join(sorted(_HTTP_METHODS))}"
+        )
+    return Integration(
+        IntegrationId=new_id(7),
+        IntegrationType="HTTP_PROXY",
+        IntegrationUri=uri or "",
+        IntegrationMethod=method,
+        PayloadFormatVersion=version,
+        TimeoutInMillis=request.TimeoutInMillis,
+        Description=request.Description,
+    )

@@ -78,6 +78,7 @@ class Target:
     stage_variables: Mapping[str, str] = field(default_factory=dict)
     resource_id: str | None = None  # REST APIs: the id of the matched resource
     binary_media_types: Sequence[str] = ()  # REST APIs only
+    deployment_id: str | None = None  # REST APIs: the stage's deployment
     # A JWT authorizer's output: {"claims": {...}, "scopes": [...] or None}
     jwt: Mapping[str, Any] | None = None
 
@@ -207,6 +208,8 @@ def rest_event(request: HttpRequest, target: Target) -> dict[str, Any]:
         "resourceId": target.resource_id,
         "resourcePath": route.path,
     }
+    if target.deployment_id is not None:
+        event["requestContext"]["deploymentId"] = target.deployment_id
     return event
 
 

@@ -69,6 +69,7 @@ class Answer:
     statements: tuple[Mapping[str, Any], ...] = ()
     principal_id: str | None = None
     context: Mapping[str, Any] | None = None
+    usage_identifier_key: str | None = None  # REST APIs: the API key (apiKeySource AUTHORIZER)
 
     def allows(self, route_arn: str) -> bool:
         if self.authorized is not None:
@@ -127,9 +128,9 @@ def _matches(patterns: Any, value: str, *, ignore_case: bool = False) -> bool:
     return False
 
 
-def policy_allows(statements: Sequence[Mapping[str, Any]], arn: str) -> bool:
-    """IAM evaluation for execute-api:Invoke on `arn`: a matching Deny wins, then a
-    matching Allow allows, else denied."""
+def policy_effect(statements: Sequence[Mapping[str, Any]], arn: str) -> str:
+    """IAM evaluation for execute-api:Invoke on `arn`: "Deny" when a matching statement
+    denies (it wins), else "Allow" when one allows, else "" (denied implicitly)."""
     allowed = False
     for statement in statements:
         if not _matches(statement.get("Action"), "execute-api:Invoke", ignore_case=True):
@@ -138,10 +139,15 @@ def policy_allows(statements: Sequence[Mapping[str, Any]], arn: str) -> bool:
             continue
         effect = str(statement.get("Effect", "")).lower()
         if effect == "deny":
-            return False
+            return "Deny"
         if effect == "allow":
             allowed = True
-    return allowed
+    return "Allow" if allowed else ""
+
+
+def policy_allows(statements: Sequence[Mapping[str, Any]], arn: str) -> bool:
+    """Whether the statements allow execute-api:Invoke on `arn` (see policy_effect)."""
+    return policy_effect(statements, arn) == "Allow"
 
 
 def read_answer(output: bytes, simple: bool) -> Answer:
@@ -168,11 +174,13 @@ def read_answer(output: bytes, simple: bool) -> Answer:
     if not all(isinstance(s, dict) for s in statements):
         raise MalformedAnswer("a Statement is not an object")
     principal = data.get("principalId")
+    key = data.get("usageIdentifierKey")
     return Answer(
         None,
         tuple(statements),
         principal if isinstance(principal, str) else None,
         context,
+        key if isinstance(key, str) else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""The HTTP APIs' data plane: requests to an API become Lambda proxy invocations.
+"""The HTTP APIs' data plane: requests to an API become Lambda proxy invocations; a
+request to a REST API (API Gateway v1) goes to rest.py instead.
 
 Two addresses reach API `abc123defg` on the main port (both documented in the README):
 
@@ -22,6 +23,7 @@ API Gateway answers it:
     over the stage's route throttling (throttle.py)          429 Too Many Requests
     function throttled                                       429 Too Many Requests
     no answer within the integration's TimeoutInMillis       503 Service Unavailable
+    HTTP_PROXY target unreachable / late (http_proxy.py)     500 / 504 Gateway Timeout
     function error, unreadable output, Lambda refusing       500 Internal Server Error
 
 each with the body `{"message":"<that text>"}`.
@@ -56,6 +58,7 @@ from stratus.functions.names import FunctionRef, parse_reference
 from stratus.gateway.asgi import headers_too_large, wait_body, wait_send
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
+from stratus.gateway.http_proxy import HttpProxy
 from stratus.gateway.jwt_authorizer import (
     Forbidden,
     JwksCache,
@@ -66,6 +69,7 @@ from stratus.gateway.jwt_authorizer import (
 from stratus.gateway.lambda_authorizer import ResultCache
 from stratus.gateway.lambda_authorizer import wait_authorize as wait_lambda_authorize
 from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
+from stratus.gateway.rest import RestGateway
 from stratus.gateway.throttle import Throttles
 
 Scope = MutableMapping[str, Any]
@@ -96,11 +100,16 @@ class ExecuteApi:
         self.jwks = JwksCache()  # JWT authorizers' signing keys, per issuer
         self.throttles = Throttles()  # stages' throttling, a token bucket per route
         self.lambda_results = ResultCache()  # Lambda authorizers' cached answers
+        self.rest = RestGateway()  # REST APIs (rest.py), whose ids share the namespace
+        self.http_proxy = HttpProxy()  # HTTP_PROXY integrations' client (http_proxy.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         address = address_of(scope) if scope["type"] == "http" else None
         if address is None:
             await self.app(scope, receive, send)
+            return
+        if await scope["app"].state.rest_apis.is_rest_api(address[0]):
+            await self.rest(scope, receive, send, *address)
             return
         request_id = base64.b64encode(os.urandom(11)).decode()
         # The invocation outlives the answer when the integration times out, as on AWS:
@@ -114,6 +123,7 @@ class ExecuteApi:
                 response = await wait_answer(
                     scope["app"].state, scope, receive, *address, reply, self.jwks,
                     throttles=self.throttles, lambda_results=self.lambda_results,
+                    http_proxy=self.http_proxy,
                 )  # fmt: skip
             except StratusError as exc:
                 response = failure(exc)
@@ -200,6 +210,7 @@ async def wait_answer(
     *,
     throttles: Throttles | None = None,
     lambda_results: ResultCache | None = None,
+    http_proxy: HttpProxy | None = None,
 ) -> HttpResponse:
     body = await wait_body(scope, receive, PAYLOAD_LIMIT)
     if body is None:
@@ -258,6 +269,11 @@ async def wait_answer(
         )  # fmt: skip
         if denied is not None:
             return denied
+    if integration.IntegrationType == "HTTP_PROXY":  # http_proxy.py
+        return await (http_proxy or HttpProxy()).wait_forward(
+            integration, request.method, match.path_parameters, query, headers, body,
+            request.source_ip,
+        )  # fmt: skip
     # The function runs in this task, not one of its own (a task per request is a
     # measurable cost, bench/gateway.py); a timer answers 503 if it is late.
     late = asyncio.get_running_loop().call_later(

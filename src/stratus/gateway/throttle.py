@@ -1,4 +1,5 @@
-"""Throttling for HTTP APIs: a token bucket per (API, stage, route).
+"""Throttling for HTTP APIs: a token bucket per (API, stage, route); REST APIs keep their
+buckets here too (rest_access.py).
 
 A stage's `DefaultRouteSettings` sets ThrottlingRateLimit (requests per second, refilled
 continuously) and ThrottlingBurstLimit (the bucket's size) for every route; an entry of its
@@ -61,16 +62,20 @@ class TokenBucket:
 
 
 class Throttles:
-    """Every route's bucket; a bucket is replaced (full) when its limit changes."""
+    """Token buckets by key (for HTTP APIs, a route's: API, stage, route key); a bucket is
+    replaced (full) when its limit changes. REST APIs keep theirs here too (rest_access.py:
+    a stage's method settings, a usage plan's key), under keys of their own shape."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._buckets: dict[tuple[str, ...], TokenBucket] = {}
 
     def admit(self, api_id: str, stage: Stage, route_key: str) -> bool:
         """Whether a request to this route may pass now."""
-        limit = limit_for(stage, route_key)
-        key = (api_id, stage.StageName, route_key)
+        return self.take((api_id, stage.StageName, route_key), limit_for(stage, route_key))
+
+    def take(self, key: tuple[str, ...], limit: Limit | None) -> bool:
+        """Whether a request may pass the bucket `key` with this `limit` (None: no limit)."""
         if limit is None:
             self._buckets.pop(key, None)
             return True

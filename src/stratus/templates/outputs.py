@@ -16,9 +16,15 @@ _EXECUTE_API = re.compile(
     r"https://([a-z0-9]{10})\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?=/|$)"
 )
 _FUNCTION_URL = re.compile(r"https://([a-z0-9]{32})\.lambda-url\.[a-z0-9-]+\.on\.aws(?=/|$)")
+# Stratus's own host forms (GetAtt ApiEndpoint, FunctionUrl): the same path form serves them.
+_LOCAL_EXECUTE_API = re.compile(r"http://([a-z0-9]{10})\.execute-api\.localhost(?::\d+)?(?=/|$)")
+_LOCAL_FUNCTION_URL = re.compile(r"http://([a-z0-9]{32})\.lambda-url\.localhost(?::\d+)?(?=/|$)")
 
 
 def local_url(value: str, endpoint: str) -> str:
     """`value` with every AWS endpoint URL Stratus serves rewritten to `endpoint`."""
-    value = _EXECUTE_API.sub(lambda m: f"{endpoint}/_aws/execute-api/{m.group(1)}", value)
-    return _FUNCTION_URL.sub(lambda m: f"{endpoint}/_aws/lambda-url/{m.group(1)}", value)
+    for pattern in (_EXECUTE_API, _LOCAL_EXECUTE_API):
+        value = pattern.sub(lambda m: f"{endpoint}/_aws/execute-api/{m.group(1)}", value)
+    for pattern in (_FUNCTION_URL, _LOCAL_FUNCTION_URL):
+        value = pattern.sub(lambda m: f"{endpoint}/_aws/lambda-url/{m.group(1)}", value)
+    return value

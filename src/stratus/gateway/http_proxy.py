@@ -1,0 +1,122 @@
+"""HTTP APIs' HTTP_PROXY integrations: the request goes on to an HTTP endpoint and its
+answer comes back as it is ("Working with HTTP proxy integrations for HTTP APIs").
+
+The integration URI names the target; its `{name}` path variables take the route's path
+parameters, and `{proxy}` what a greedy `{proxy+}` matched. The request's query string is
+appended, its headers are passed on (hop-by-hop ones dropped, Host set to the target's)
+with its body; IntegrationMethod ANY keeps the request's method. What the client sees:
+
+    the target's answer                                   its status, headers and body
+    target unreachable (connection refused, DNS, TLS...)  500 Internal Server Error
+    no answer within the integration's TimeoutInMillis    504 Gateway Timeout
+
+each failure with the body `{"message":"<that text>"}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import httpx
+
+from stratus.apis.model import Integration
+from stratus.gateway.responses import HttpResponse
+
+_JSON = (("content-type", "application/json"),)
+BAD_GATEWAY = HttpResponse(500, _JSON, b'{"message":"Internal Server Error"}')
+TIMED_OUT = HttpResponse(504, _JSON, b'{"message":"Gateway Timeout"}')
+# Hop-by-hop headers (RFC 9110 7.6.1) and those the client library sets for the new hop.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_REQUEST_DROPPED = _HOP_BY_HOP | {"host", "content-length"}
+_RESPONSE_DROPPED = _HOP_BY_HOP | {"content-length"}
+_VARIABLE = re.compile(r"\{([A-Za-z0-9._:-]+)\}")
+
+
+def target_url(uri: str, path_parameters: Mapping[str, str], query: str) -> str:
+    """The integration URI with its path variables filled and the request's query string
+    appended. A variable the route did not bind is left as written."""
+
+    def fill(found: re.Match[str]) -> str:
+        value = path_parameters.get(found.group(1))
+        if value is None:
+            return found.group(0)
+        return quote(value, safe="/")  # bound values are decoded; re-encode them
+
+    url = _VARIABLE.sub(fill, uri)
+    if query:
+        url = f"{url}{'&' if '?' in url else '?'}{query}"
+    return url
+
+
+class HttpProxy:
+    """The gateway's one HTTP client for HTTP_PROXY integrations, made on first use (in
+    the serving loop) and closed with `wait_close`."""
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            # Timeouts come from each integration (asyncio.timeout below); redirects and
+            # compressed bodies go back to the client untouched.
+            self._client = httpx.AsyncClient(timeout=None, follow_redirects=False)
+        return self._client
+
+    async def wait_close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def wait_forward(
+        self,
+        integration: Integration,
+        method: str,
+        path_parameters: Mapping[str, str],
+        query: str,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        source_ip: str,
+    ) -> HttpResponse:
+        """The target's answer to the request, or the gateway's 500 / 504."""
+        url = target_url(integration.IntegrationUri, path_parameters, query)
+        verb = (
+            method
+            if integration.IntegrationMethod.upper() == "ANY"
+            else integration.IntegrationMethod
+        )
+        sent = [(k, v) for k, v in headers if k.lower() not in _REQUEST_DROPPED]
+        forwarded = next((v for k, v in sent if k.lower() == "x-forwarded-for"), None)
+        sent = [(k, v) for k, v in sent if k.lower() != "x-forwarded-for"]
+        sent.append(("x-forwarded-for", f"{forwarded}, {source_ip}" if forwarded else source_ip))
+        try:
+            async with asyncio.timeout(integration.TimeoutInMillis / 1000):
+                request = self.client.build_request(verb.upper(), url, headers=sent, content=body)
+                response = await self.client.send(request, stream=True)
+                try:
+                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.TimeoutException):
+            return TIMED_OUT
+        except (httpx.HTTPError, httpx.InvalidURL, OSError):
+            return BAD_GATEWAY
+        kept = tuple(
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in _RESPONSE_DROPPED
+        )
+        return HttpResponse(response.status_code, kept, raw)

@@ -1,0 +1,343 @@
+"""The REST APIs' data plane (API Gateway v1): requests to a deployed stage become Lambda
+proxy invocations.
+
+ExecuteApi (server.py) hands a request here when its API id is a REST API's; the addresses
+are the HTTP APIs' (`Host: {id}.execute-api.localhost`, `/_aws/execute-api/{id}/...`), but
+REST APIs have no `$default` stage: the path's first segment always names the stage.
+
+Per request, in API Gateway's order:
+
+    RestApiService.resolve (stage)  -> match (resource, method)     403 Missing Authentication
+                                                                    Token for either
+    stage throttling (method settings, rest_access.py)              429
+    authorizer: CUSTOM (rest_authorizer.py); AWS_IAM and COGNITO    401/403/500; AWS_IAM 403
+      are not served: refused as an unsigned / tokenless request    Missing Authentication
+                                                                    Token, COGNITO 401
+    API key and usage plan (rest_access.py)                         403, 429
+    request validation (rest_validation.py)                         400
+    integration: AWS_PROXY -> events.rest_event -> invoke ->        see rest_responses.py
+      responses.http_response (REST rules); MOCK (rest_mock.py);
+      AWS, HTTP, HTTP_PROXY: 500 with a log line (not served)
+
+The handler gets the proxy event AWS sends (its fields as LocalStack recorded them against
+AWS), with two differences the ASGI server imposes: header names arrive lower-cased, so the
+event carries them in canonical case (`content-type` -> `Content-Type`), and the headers
+CloudFront adds on AWS (`CloudFront-*`, `Via`, `X-Amz-Cf-Id`) are absent. Like AWS, the
+gateway drops `Content-Length` and `Connection` and adds `X-Forwarded-For/-Port/-Proto` and
+`X-Amzn-Trace-Id`. Every answer carries `x-amzn-RequestId` (requestContext.requestId, a
+UUID) and `x-amz-apigw-id` (requestContext.extendedRequestId).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+import orjson
+from starlette.datastructures import State
+
+from stratus.apis.model import function_of
+from stratus.apis.rest_match import ResourceMatch
+from stratus.apis.rest_model import Integration, Method
+from stratus.apis.rest_service import RestDeployment
+from stratus.apis.routes import Match, RouteKey
+from stratus.errors import StratusError
+from stratus.functions.names import FunctionRef, parse_reference
+from stratus.gateway.asgi import headers_too_large, wait_body, wait_send
+from stratus.gateway.events import HttpRequest, Target, rest_event
+from stratus.gateway.lambda_authorizer import ResultCache, route_arn
+from stratus.gateway.responses import Flavor, HttpResponse, http_response
+from stratus.gateway.rest_access import Access
+from stratus.gateway.rest_authorizer import Granted, wait_authorize
+from stratus.gateway.rest_mock import mock_response
+from stratus.gateway.rest_responses import (
+    HEADERS_TOO_LARGE,
+    INTERNAL,
+    MISSING_TOKEN,
+    THROTTLED,
+    TIMED_OUT,
+    TOO_LARGE,
+    UNAUTHORIZED,
+)
+from stratus.gateway.rest_validation import check_request
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
+_DROPPED = frozenset({"content-length", "connection"})
+_SET_BY_GATEWAY = frozenset({"x-forwarded-port", "x-forwarded-proto"})
+
+
+@dataclass(slots=True, eq=False)
+class Reply:
+    """The one answer to a request, sent once: by the request's task when the function
+    answers in time, else by `send_soon` (the 504) from a task of the request's group."""
+
+    send: Send
+    request_id: str  # requestContext.requestId: x-amzn-RequestId
+    extended_id: str  # requestContext.extendedRequestId: x-amz-apigw-id
+    tasks: asyncio.TaskGroup
+    sent: bool = False
+
+    def send_soon(self, response: HttpResponse) -> None:
+        self.tasks.create_task(self.wait_send(response))
+
+    async def wait_send(self, response: HttpResponse) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        headers = (*response.headers, ("x-amz-apigw-id", self.extended_id))
+        await wait_send(
+            self.send,
+            replace(response, headers=headers),
+            (b"x-amzn-requestid", self.request_id.encode()),
+        )
+
+
+class RestGateway:
+    """Serves every REST API: holds the authorizers' cached answers and the throttling and
+    quota counters (one per server; clocks injectable for tests)."""
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time
+    ) -> None:
+        self.authorizer_results = ResultCache(clock)
+        self.access = Access(clock, wall)
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, api_id: str, path: str
+    ) -> None:
+        extended = base64.urlsafe_b64encode(os.urandom(11)).decode()
+        # As for HTTP APIs, the invocation outlives a 504: leaving the group waits for it.
+        async with asyncio.TaskGroup() as tasks:
+            reply = Reply(send, str(uuid.uuid4()), extended, tasks)
+            if headers_too_large(scope, path):
+                await reply.wait_send(HEADERS_TOO_LARGE)
+                return
+            try:
+                response = await self.wait_answer(scope, receive, api_id, path, reply)
+            except StratusError:
+                log.exception("REST API %s: request failed", api_id)
+                response = INTERNAL
+            await reply.wait_send(response)
+
+    async def wait_answer(
+        self, scope: Scope, receive: Receive, api_id: str, path: str, reply: Reply
+    ) -> HttpResponse:
+        state: State = scope["app"].state
+        body = await wait_body(scope, receive, PAYLOAD_LIMIT)
+        if body is None:
+            return TOO_LARGE
+        deployment: RestDeployment | None = await state.rest_apis.resolve(api_id, path)
+        found = deployment.match(scope["method"]) if deployment else None
+        if deployment is None or found is None:
+            return MISSING_TOKEN
+        resource, method, _ = found
+        if not self.access.admit_stage(deployment, resource.path, method.httpMethod):
+            return THROTTLED
+        if method.authorizationType in ("AWS_IAM", "COGNITO_USER_POOLS"):
+            log.warning(
+                "REST API %s: %s %s has authorizationType %s, which Stratus does not check "
+                "yet; refused as AWS refuses a request without credentials",
+                api_id, method.httpMethod, resource.path, method.authorizationType,
+            )  # fmt: skip
+            return MISSING_TOKEN if method.authorizationType == "AWS_IAM" else UNAUTHORIZED
+        event = _event(scope, state, deployment, found, body, reply)
+        refused = await self._wait_admit(state, deployment, found, event, reply)
+        if refused is not None:
+            return refused
+        invalid = check_request(deployment, method, event, body)
+        if invalid is not None:
+            return invalid
+        return await _wait_integration(state, deployment, method, event, reply)
+
+    async def _wait_admit(
+        self,
+        state: State,
+        deployment: RestDeployment,
+        found: ResourceMatch,
+        event: dict[str, Any],
+        reply: Reply,
+    ) -> HttpResponse | None:
+        """The method's authorizer, then its API key (the steps that may add to the
+        event's requestContext): None to go on, else the answer to send."""
+        resource, method, _ = found
+        context = event["requestContext"]
+        granted: Granted | None = None
+        if method.authorizationType == "CUSTOM":
+            settings = state.settings
+            arn = route_arn(
+                settings.region, settings.account_id, deployment.api.id,
+                deployment.stage.stageName, event["httpMethod"], deployment.path,
+            )  # fmt: skip
+            answer = await wait_authorize(
+                state.functions, self.authorizer_results,
+                deployment.authorizers.get(method.authorizerId or ""), event, arn,
+                reply.tasks.create_task,
+            )  # fmt: skip
+            if isinstance(answer, HttpResponse):
+                return answer
+            granted = answer
+            context["authorizer"] = granted.authorizer
+        if not method.apiKeyRequired:
+            return None
+        if deployment.api.apiKeySource == "AUTHORIZER":
+            value = granted.usage_identifier_key if granted else None
+        else:
+            value = _last(event["multiValueHeaders"], "x-api-key")
+        key = await self.access.wait_key(
+            state.rest_apis, deployment, value, resource.path, method.httpMethod
+        )
+        if isinstance(key, HttpResponse):
+            return key
+        context["identity"] |= {"apiKey": key.value, "apiKeyId": key.id}
+        return None
+
+
+def _event(
+    scope: Scope,
+    state: State,
+    deployment: RestDeployment,
+    found: ResourceMatch,
+    body: bytes,
+    reply: Reply,
+) -> dict[str, Any]:
+    """The Lambda proxy event for the request (before authorizer and API key)."""
+    resource, _, parameters = found
+    target = Target(
+        Match(_route(resource.path), parameters),
+        state.settings.account_id,
+        deployment.stage.variables or {},
+        resource_id=resource.id,
+        binary_media_types=deployment.api.binaryMediaTypes or (),
+        deployment_id=deployment.deployment_id,
+    )
+    event = rest_event(_request(scope, deployment, body, reply.request_id), target)
+    event["requestContext"]["extendedRequestId"] = reply.extended_id
+    return event
+
+
+async def _wait_integration(
+    state: State, deployment: RestDeployment, method: Method, event: dict[str, Any], reply: Reply
+) -> HttpResponse:
+    integration = method.methodIntegration
+    if integration is None or integration.type == "MOCK":
+        return INTERNAL if integration is None else mock_response(integration)
+    if integration.type != "AWS_PROXY" or (integration.httpMethod or "POST") != "POST":
+        _refuse(deployment, method, integration)
+        return INTERNAL
+    # The function runs in this task; a timer answers 504 if it is late (server.py does the
+    # same for HTTP APIs: a task per request is a measurable cost).
+    late = asyncio.get_running_loop().call_later(
+        integration.timeoutInMillis / 1000, reply.send_soon, TIMED_OUT
+    )
+    try:
+        result = await state.functions.invoke(
+            _function(integration.uri or ""), orjson.dumps(event), trusted_json=True
+        )
+    except StratusError as exc:  # Lambda refused the call: 500, as API Gateway answers
+        log.warning("REST API %s: Lambda refused the call: %s", deployment.api.id, exc.message)
+        return INTERNAL
+    finally:
+        late.cancel()
+    binary = _accepts_binary(event["multiValueHeaders"], deployment.api.binaryMediaTypes or ())
+    return http_response(
+        Flavor.REST, result.payload, function_error=bool(result.function_error), binary=binary
+    )
+
+
+def _refuse(deployment: RestDeployment, method: Method, integration: Integration) -> None:
+    if integration.type == "AWS_PROXY":
+        why = f"its integration calls Lambda with {integration.httpMethod}, not POST"
+    else:
+        why = f"its integration is {integration.type}: Stratus serves AWS_PROXY and MOCK only"
+    log.warning(
+        "REST API %s: %s on stage %s answers 500: %s",
+        deployment.api.id, method.httpMethod, deployment.stage.stageName, why,
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _function(uri: str) -> FunctionRef:
+    """The function an integration URI calls, parsed once per URI (a bad one raises, and
+    lru_cache keeps no exceptions)."""
+    return parse_reference(function_of(uri))
+
+
+@functools.lru_cache(maxsize=1024)
+def _route(resource_path: str) -> RouteKey:
+    """What events.rest_event reads the resource path from (it reads `.path` only)."""
+    return RouteKey(f"ANY {resource_path}", "ANY")
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical(name: str) -> str:
+    """`content-type` -> `Content-Type`: the case most clients send names in (the ASGI
+    server hands them over lower-cased)."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+def _request(scope: Scope, deployment: RestDeployment, body: bytes, request_id: str) -> HttpRequest:
+    source_ip = (scope.get("client") or ("127.0.0.1", 0))[0]
+    headers: list[tuple[str, str]] = []
+    forwarded_for = trace = None
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1")
+        if name in _DROPPED or name in _SET_BY_GATEWAY:
+            continue
+        value = raw_value.decode("latin-1")
+        if name == "x-forwarded-for":
+            forwarded_for = value
+            continue
+        trace = trace or (value if name == "x-amzn-trace-id" else None)
+        headers.append((_canonical(name), value))
+    if trace is None:
+        headers.append(("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"))
+    port = (scope.get("server") or ("", 80))[1]
+    headers += [
+        ("X-Forwarded-For", f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip),
+        ("X-Forwarded-Port", str(port)),
+        ("X-Forwarded-Proto", scope.get("scheme", "http")),
+    ]
+    return HttpRequest(
+        method=scope["method"],
+        path=deployment.path,
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=tuple(headers),
+        body=body,
+        source_ip=source_ip,
+        stage=deployment.stage.stageName,
+        api_id=deployment.api.id,
+        domain_name=f"{deployment.api.id}.execute-api.localhost",
+        request_id=request_id,
+        time=datetime.now(UTC),
+        protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+    )
+
+
+def _last(multi: dict[str, list[str]], name: str) -> str | None:
+    return next((values[-1] for k, values in multi.items() if k.lower() == name), None)
+
+
+def _accepts_binary(headers: dict[str, list[str]], binary_media_types: Sequence[str]) -> bool:
+    """Whether a base64 body is decoded: the request's first Accept type must be one of the
+    API's binaryMediaTypes (`*/*` takes anything), as API Gateway decides for proxies."""
+    if not binary_media_types:
+        return False
+    first = next((values[0] for k, values in headers.items() if k.lower() == "accept"), "")
+    accept = first.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return any(t == "*/*" or fnmatchcase(accept, t.lower()) for t in binary_media_types)

@@ -1,0 +1,206 @@
+"""The SAM apps in examples/, each built, packaged and deployed as a stack on a real Stratus
+server unchanged, then called the way their READMEs call them: over HTTP at their outputs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from tests.conftest import invoke_json
+
+from stratus.cli.package import build_and_package
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def cfn(server: Any) -> Any:
+    return server.client("cloudformation")
+
+
+def package(server: Any, example: str, tmp_path: Path) -> dict[str, Any]:
+    """Build and package a copy of the example (builds write .stratus/ beside the template)."""
+    project = shutil.copytree(EXAMPLES / example, tmp_path / example)
+    return build_and_package(
+        project, server.endpoint_url, quiet=True, cache_dir=tmp_path / "cache", environ={}
+    )
+
+
+def deploy(server: Any, cfn: Any, example: str, tmp_path: Path, **kwargs: Any) -> dict[str, str]:
+    """Create the example's stack, wait for CREATE_COMPLETE; returns its outputs."""
+    name = f"example-{example}-{next(_names)}"
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(package(server, example, tmp_path)),
+        Capabilities=CAPABILITIES,
+        **kwargs,
+    )
+    waiter = cfn.get_waiter("stack_create_complete")
+    waiter.wait(StackName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def test_http_api_example_greets_on_both_routes(server, cfn, tmp_path):
+    """examples/http-api: GET /hello and GET /hello/{name} answer through the HTTP API at the
+    ApiUrl output (a local URL), with the Globals' GREETING; other paths are 404."""
+    url = deploy(server, cfn, "http-api", tmp_path)["ApiUrl"]
+
+    with httpx.Client(base_url=url, timeout=30) as http:
+        hello, ada, grace = http.get("hello"), http.get("hello/Ada"), http.get("hello?name=Grace")
+        missing = http.get("goodbye")
+
+    assert url.startswith(server.endpoint_url)
+    assert url.endswith("/")
+    assert hello.status_code == 200
+    assert hello.json() == {"message": "Hello, world!", "route": "GET /hello"}
+    assert ada.json() == {"message": "Hello, Ada!", "route": "GET /hello/{name}"}
+    assert grace.json() == {"message": "Hello, Grace!", "route": "GET /hello"}
+    assert hello.headers["content-type"] == "application/json"
+    assert missing.status_code == 404
+
+
+def test_rest_crud_example_packages_into_a_valid_template(server, cfn, tmp_path):
+    """examples/rest-crud builds and packages (both CodeUri folders uploaded) into a template
+    the CloudFormation API validates."""
+    packaged = package(server, "rest-crud", tmp_path)
+
+    validated = cfn.validate_template(TemplateBody=json.dumps(packaged))
+
+    resources = packaged["Resources"]
+    for logical_id in ("AuthFunction", "ItemsFunction"):
+        assert resources[logical_id]["Properties"]["CodeUri"].startswith("s3://stratus-artifacts/")
+    assert validated["DeclaredTransforms"] == ["AWS::Serverless-2016-10-31"]
+
+
+def test_rest_crud_example_functions_answer_the_events_api_gateway_sends(server, cfn, tmp_path):
+    """examples/rest-crud's functions invoked directly with the events API Gateway sends:
+    the authorizer answers an IAM policy on the whole stage, Allow for the token `allow` and
+    Deny for others; the items function creates, reads, lists and deletes."""
+    outputs = deploy(server, cfn, "rest-crud", tmp_path)
+    lambda_ = server.client("lambda")
+    method_arn = "arn:aws:execute-api:us-east-1:000000000000:abcdef1234/Prod/GET/items/7"
+
+    def authorize(token: str) -> Any:
+        event = {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+        return invoke_json(lambda_, outputs["AuthFunctionName"], event)[1]
+
+    def items(method: str, item_id: str | None = None, body: Any = None) -> Any:
+        event = {
+            "httpMethod": method,
+            "resource": "/items/{id}" if item_id else "/items",
+            "pathParameters": {"id": item_id} if item_id else None,
+            "requestContext": {"authorizer": {"principalId": "demo-user", "user": "demo-user"}},
+            "body": None if body is None else json.dumps(body),
+        }
+        answer = invoke_json(lambda_, outputs["ItemsFunctionName"], event)[1]
+        return answer["statusCode"], json.loads(answer["body"] or "null")
+
+    allowed, denied = authorize("allow"), authorize("nope")
+    created = items("POST", body={"name": "pen"})
+    item_id = created[1]["id"]
+    read, listed = items("GET", item_id), items("GET")
+    deleted, gone = items("DELETE", item_id), items("GET", item_id)
+
+    stage = "arn:aws:execute-api:us-east-1:000000000000:abcdef1234/Prod/*"
+    statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": stage}
+    assert allowed["policyDocument"]["Statement"] == [statement]
+    assert allowed["context"] == {"user": "demo-user", "token": "allow"}
+    assert denied["policyDocument"]["Statement"] == [statement | {"Effect": "Deny"}]
+    pen = {"name": "pen", "id": item_id, "owner": "demo-user"}
+    assert created == (201, pen)
+    assert read == (200, pen)
+    assert listed == (200, {"items": [pen]})
+    assert deleted == (204, None)
+    assert gone == (404, {"message": f"no item {item_id}"})
+
+
+def test_rest_crud_example_serves_items_behind_the_token_authorizer(server, cfn, tmp_path):
+    """examples/rest-crud: with `Authorization: allow` items are created, listed, read,
+    replaced and deleted through /items and /items/{id}, carrying the authorizer's context;
+    another token gets 403 from the authorizer's Deny policy, no token 401."""
+    url = deploy(server, cfn, "rest-crud", tmp_path)["ApiUrl"]
+
+    with httpx.Client(base_url=url, timeout=30, headers={"Authorization": "allow"}) as http:
+        created = http.post("items", json={"name": "pen", "colour": "blue"})
+        item_id = created.json()["id"]
+        listed = http.get("items")
+        read = http.get(f"items/{item_id}")
+        replaced = http.put(f"items/{item_id}", json={"name": "pencil"})
+        read_again = http.get(f"items/{item_id}")
+        deleted = http.delete(f"items/{item_id}")
+        gone = http.get(f"items/{item_id}")
+        bad_body = http.post("items", content=b"not json")
+        denied = http.get("items", headers={"Authorization": "nope"})
+        anonymous = httpx.get(f"{url}items", timeout=30)
+
+    pen = {"name": "pen", "colour": "blue", "id": item_id, "owner": "demo-user"}
+    assert url.startswith(server.endpoint_url)
+    assert url.endswith("/Prod/")
+    assert created.status_code == 201
+    assert created.json() == pen
+    assert listed.json() == {"items": [pen]}
+    assert read.json() == pen
+    assert replaced.status_code == 200
+    assert read_again.json() == {"name": "pencil", "id": item_id, "owner": "demo-user"}
+    assert deleted.status_code == 204
+    assert gone.status_code == 404
+    assert gone.json() == {"message": f"no item {item_id}"}
+    assert bad_body.status_code == 400
+    assert denied.status_code == 403
+    assert anonymous.status_code == 401
+
+
+def test_layer_alias_example_answers_from_the_layer_through_alias_and_url(server, cfn, tmp_path):
+    """examples/layer-alias: the alias `live` (version 1) imports its module from the built
+    layer (/opt/python), invoked through the Lambda API and over the alias's function URL."""
+    outputs = deploy(server, cfn, "layer-alias", tmp_path)
+    lambda_ = server.client("lambda")
+    function_name = outputs["LiveAliasArn"].rsplit(":", 1)[0]
+
+    response = lambda_.invoke(FunctionName=outputs["LiveAliasArn"], Payload=b'{"name": "Ada"}')
+    invoked = json.loads(response["Payload"].read())
+    alias = lambda_.get_alias(FunctionName=function_name, Name="live")
+    version = lambda_.get_function_configuration(FunctionName=outputs["LiveVersionArn"])
+    url = lambda_.get_function_url_config(FunctionName=function_name, Qualifier="live")
+    # Through the server's port with the URL's host name: *.localhost need not resolve here.
+    over_http = httpx.get(
+        f"{server.endpoint_url}/",
+        params={"name": "Grace"},
+        headers={"Host": urlsplit(url["FunctionUrl"]).netloc},
+        timeout=30,
+    )
+
+    assert "FunctionError" not in response, invoked
+    assert invoked == {
+        "message": "Hello, Ada! (from the shared-greetings layer)",
+        "layer_module": "/opt/python/greetings.py",
+        "version": "1",
+        "invoked_arn": outputs["LiveAliasArn"],
+    }
+    assert outputs["LiveAliasArn"].endswith(":live")
+    assert alias["FunctionVersion"] == "1"
+    assert [layer["Arn"] for layer in version["Layers"]] == [outputs["LayerArn"]]
+    assert url["AuthType"] == "NONE"
+    assert over_http.status_code == 200
+    assert over_http.json()["message"] == "Hello, Grace! (from the shared-greetings layer)"
+    assert over_http.json()["invoked_arn"] == outputs["LiveAliasArn"]
+
+
+def test_layer_alias_example_function_url_output_works_on_this_machine(server, cfn, tmp_path):
+    """The FunctionUrl output of examples/layer-alias is a URL any HTTP client here can call
+    (the README's curl line), as its ApiUrl is for examples/http-api."""
+    url = deploy(server, cfn, "layer-alias", tmp_path)["FunctionUrl"]
+
+    answer = httpx.get(url, params={"name": "Grace"}, timeout=30)
+
+    assert url.startswith(server.endpoint_url)
+    assert answer.json()["message"] == "Hello, Grace! (from the shared-greetings layer)"

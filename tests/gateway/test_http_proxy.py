@@ -1,0 +1,213 @@
+"""HTTP APIs' HTTP_PROXY integrations end to end: a real HTTP server as the target, the API
+made through boto3, requests through the gateway."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers with what it saw; /slow answers after a second."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/slow"):
+            time.sleep(1)
+        seen = {
+            "method": self.command,
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body.decode(),
+        }
+        payload = json.dumps(seen).encode()
+        self.send_response(207)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-target", "echo")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # the slow answer's client (the gateway) has given up: a broken pipe
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[str]:
+    """The echo server's base URL."""
+    httpd = _Server(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def apigw(server: Any) -> Any:
+    return server.client("apigatewayv2")
+
+
+@pytest.fixture
+def proxy_api(apigw: Any) -> Iterator[Any]:
+    """Creates an HTTP API whose routes go to HTTP_PROXY integrations; returns its id."""
+    created: list[str] = []
+
+    def create(routes: dict[str, dict[str, Any]]) -> str:
+        api_id: str = apigw.create_api(Name="proxy", ProtocolType="HTTP")["ApiId"]
+        created.append(api_id)
+        for key, integration in routes.items():
+            found = apigw.create_integration(
+                ApiId=api_id, IntegrationType="HTTP_PROXY", PayloadFormatVersion="1.0",
+                **integration,
+            )  # fmt: skip
+            apigw.create_route(
+                ApiId=api_id, RouteKey=key, Target=f"integrations/{found['IntegrationId']}"
+            )
+        apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+        return api_id
+
+    yield create
+    for api_id in created:
+        apigw.delete_api(ApiId=api_id)
+
+
+def _url(server: Any, api_id: str, path: str) -> str:
+    return f"{server.endpoint_url}/_aws/execute-api/{api_id}{path}"
+
+
+def test_greedy_path_query_headers_and_answer(server: Any, target: str, proxy_api: Any) -> None:
+    api_id = proxy_api(
+        {
+            "GET /echo/{proxy+}": {
+                "IntegrationUri": f"{target}/{{proxy}}",
+                "IntegrationMethod": "GET",
+            },
+            "ANY /plain": {"IntegrationUri": f"{target}/fixed/path"},
+        }
+    )
+    response = httpx.get(
+        _url(server, api_id, "/echo/a/b%20c"),
+        params={"x": "1", "y": "two"},
+        headers={"x-custom": "hello", "keep-alive": "timeout=5", "proxy-authorization": "x"},
+    )
+    assert response.status_code == 207
+    assert response.headers["x-target"] == "echo"
+    assert response.headers["apigw-requestid"]
+    seen = response.json()
+    assert seen["method"] == "GET"
+    assert seen["path"] == "/a/b%20c?x=1&y=two"
+    assert seen["headers"]["x-custom"] == "hello"
+    assert seen["headers"]["host"] == target.removeprefix("http://")
+    assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert "keep-alive" not in seen["headers"]  # hop-by-hop: not passed on
+    assert "proxy-authorization" not in seen["headers"]
+
+    # ANY: the request's own method, with its body; the URI's path as written.
+    response = httpx.post(_url(server, api_id, "/plain?q=1"), content=b"payload")
+    assert response.status_code == 207
+    seen = response.json()
+    assert (seen["method"], seen["path"], seen["body"]) == ("POST", "/fixed/path?q=1", "payload")
+    response = httpx.delete(_url(server, api_id, "/plain"))
+    assert response.json()["method"] == "DELETE"
+
+    # Not a route: the gateway's 404, the target never asked.
+    assert httpx.get(_url(server, api_id, "/nowhere")).status_code == 404
+
+
+def test_path_parameters_substituted(server: Any, target: str, proxy_api: Any) -> None:
+    api_id = proxy_api({"PUT /pets/{petId}": {"IntegrationUri": f"{target}/extended/{{petId}}"}})
+    response = httpx.put(_url(server, api_id, "/pets/42"), content=b"{}")
+    assert response.json()["path"] == "/extended/42"
+    assert response.json()["method"] == "PUT"
+
+
+def test_target_down_is_500(server: Any, proxy_api: Any) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed at once: nothing listens there
+    api_id = proxy_api({"ANY /plain": {"IntegrationUri": f"http://127.0.0.1:{port}/"}})
+    response = httpx.get(_url(server, api_id, "/plain"))
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal Server Error"}
+    assert response.headers["apigw-requestid"]
+
+
+def test_slow_target_is_504(server: Any, target: str, proxy_api: Any) -> None:
+    api_id = proxy_api({"ANY /plain": {"IntegrationUri": f"{target}/slow", "TimeoutInMillis": 200}})
+    started = time.monotonic()
+    response = httpx.get(_url(server, api_id, "/plain"))
+    assert response.status_code == 504
+    assert response.json() == {"message": "Gateway Timeout"}
+    assert time.monotonic() - started < 0.9
+
+
+def test_create_integration_checks(apigw: Any, target: str) -> None:
+    api_id = apigw.create_api(Name="checks", ProtocolType="HTTP")["ApiId"]
+    try:
+        found = apigw.create_integration(
+            ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationUri=f"{target}/x"
+        )
+        assert found["IntegrationMethod"] == "ANY"
+        assert found["PayloadFormatVersion"] == "1.0"
+        assert found["IntegrationType"] == "HTTP_PROXY"
+        for bad in (
+            {"IntegrationUri": "ftp://example.com/"},
+            {"IntegrationUri": f"{target}/x", "PayloadFormatVersion": "2.0"},
+            {"IntegrationUri": f"{target}/x", "IntegrationMethod": "FETCH"},
+        ):
+            with pytest.raises(ClientError) as caught:
+                apigw.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", **bad)
+            assert caught.value.response["Error"]["Code"] == "BadRequestException"
+    finally:
+        apigw.delete_api(ApiId=api_id)
+
+
+def test_openapi_import(server: Any, apigw: Any, target: str) -> None:
+    document = {
+        "openapi": "3.0.1",
+        "info": {"title": "imported", "version": "1"},
+        "paths": {
+            "/echo/{proxy+}": {
+                "x-amazon-apigateway-any-method": {
+                    "x-amazon-apigateway-integration": {
+                        "type": "http_proxy",
+                        "httpMethod": "ANY",
+                        "uri": f"{target}/{{proxy}}",
+                        "payloadFormatVersion": "1.0",
+                    }
+                }
+            }
+        },
+    }
+    api_id = apigw.import_api(Body=json.dumps(document))["ApiId"]
+    try:
+        (integration,) = apigw.get_integrations(ApiId=api_id)["Items"]
+        assert integration["IntegrationType"] == "HTTP_PROXY"
+        assert integration["IntegrationMethod"] == "ANY"
+        apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+        response = httpx.patch(_url(server, api_id, "/echo/z"), content=b"p")
+        assert response.status_code == 207
+        assert (response.json()["method"], response.json()["path"]) == ("PATCH", "/z")
+    finally:
+        apigw.delete_api(ApiId=api_id)

@@ -1,0 +1,198 @@
+"""REST APIs' request validation (models as JSON Schema draft 4, required parameters) end to
+end, and MOCK integrations as a table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from stratus.apis.rest_model import Integration
+from stratus.gateway.rest_mock import mock_response
+
+ECHO = """
+import json
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""
+INVALID_BODY = {"message": "Invalid request body"}
+MODEL_URL = "https://apigateway.amazonaws.com/restapis/{api}/models/{name}"
+
+
+@pytest.fixture
+def validated(rest_api, deploy, apigateway):
+    """An API whose POST /pets takes a Pet (which refers to a Tag model), requires the
+    query parameter `mode` and the header `X-Token`, and whose GET /pets checks parameters
+    only and needs the query parameters `a` and `b`."""
+    api = rest_api()
+    apigateway.create_model(
+        restApiId=api.id, name="Tag", contentType="application/json",
+        schema=json.dumps({"type": "object", "required": ["label"],
+                           "properties": {"label": {"type": "string", "maxLength": 5}}}),
+    )  # fmt: skip
+    tag = MODEL_URL.format(api=api.id, name="Tag")
+    apigateway.create_model(
+        restApiId=api.id,
+        name="Pet",
+        contentType="application/json",
+        schema=json.dumps({
+            "$schema": "http://json-schema.org/draft-04/schema#",
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "age": {"type": "integer", "minimum": 0},
+                "tags": {"type": "array", "items": {"$ref": tag}},
+            },
+        }),
+    )  # fmt: skip
+    both = apigateway.create_request_validator(
+        restApiId=api.id, name="all", validateRequestBody=True, validateRequestParameters=True
+    )["id"]
+    parameters = apigateway.create_request_validator(
+        restApiId=api.id, name="params", validateRequestParameters=True
+    )["id"]
+    echo = deploy(ECHO)
+    api.method(
+        "/pets", "POST", echo, requestValidatorId=both, requestModels={"application/json": "Pet"},
+        requestParameters={"method.request.querystring.mode": True,
+                           "method.request.header.X-Token": True,
+                           "method.request.querystring.optional": False},
+    )  # fmt: skip
+    api.method(
+        "/pets", "GET", echo, requestValidatorId=parameters,
+        requestParameters={"method.request.querystring.b": True,
+                           "method.request.querystring.a": True},
+    )  # fmt: skip
+    api.deploy("prod")
+    return api
+
+
+def _post(api: Any, body: Any, *, query: str = "?mode=x", **headers: str) -> Any:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "X-Token": "t"} | headers
+    return api.call("POST", f"/prod/pets{query}", content=content, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "rex"},
+        {"name": "rex", "age": 3, "tags": [{"label": "good"}]},
+    ],
+)
+def test_valid_bodies_pass(validated, body):
+    response = _post(validated, body)
+
+    assert response.status_code == 200
+    assert json.loads(response.json()["body"]) == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"age": 3},  # name required
+        {"name": "rex", "age": -1},
+        {"name": 5},
+        {"name": "rex", "tags": [{"label": "too long"}]},  # the referred model's rule
+        {"name": "rex", "tags": [{}]},
+        [1, 2],
+        b"{not json",
+        b"",  # checked as {}: name is missing
+    ],
+)
+def test_invalid_bodies_are_400(validated, body):
+    """A body not valid against the method's model (or not JSON) is 400 Invalid request
+    body; the function is not called."""
+    response = _post(validated, body)
+
+    assert (response.status_code, response.json()) == (400, INVALID_BODY)
+    assert response.headers["x-amzn-errortype"] == "BadRequestException"
+
+
+def test_missing_parameters_are_400(validated):
+    """Required query parameters and headers must be present (names in the order of the
+    parameters' keys); optional ones need not be."""
+    no_query = _post(validated, {"name": "rex"}, query="")
+    no_header = validated.call(
+        "POST", "/prod/pets?mode=1", json={"name": "rex"}, headers={"x-token": "t"}
+    )
+    get_none = validated.call("GET", "/prod/pets")
+    get_one = validated.call("GET", "/prod/pets?b=1")
+    get_both = validated.call("GET", "/prod/pets?a=&b=1")
+
+    assert no_query.status_code == 400
+    assert no_query.json() == {"message": "Missing required request parameters: [mode]"}
+    assert no_header.status_code == 200  # header names match in any case
+    assert get_none.json() == {"message": "Missing required request parameters: [a, b]"}
+    assert get_one.json() == {"message": "Missing required request parameters: [a]"}
+    assert get_both.status_code == 200
+
+
+def test_missing_header_is_named(validated):
+    response = validated.call(
+        "POST",
+        "/prod/pets?mode=1",
+        json={"name": "rex"},
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.json() == {"message": "Missing required request parameters: [X-Token]"}
+
+
+# -- MOCK integrations -------------------------------------------------------------------------
+
+CORS = {
+    "200": {
+        "statusCode": "200",
+        "responseParameters": {
+            "method.response.header.Access-Control-Allow-Origin": "'*'",
+            "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
+            "method.response.header.X-From-Request": "integration.response.header.x",
+        },
+        "responseTemplates": {"application/json": "{}\n"},
+    },
+    "404": {"statusCode": "404", "selectionPattern": "4\\d\\d"},
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "status", "headers", "body"),
+    [
+        (
+            '{\n  "statusCode" : 200\n}\n',
+            200,
+            {
+                "Content-Type": "application/json",
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Allow-Methods": "GET,OPTIONS",
+            },
+            b"{}\n",
+        ),
+        (None, 200, None, b"{}\n"),
+        ('{"statusCode": 404}', 404, {"Content-Type": "application/json"}, b""),
+        ('#set($x = 1){"statusCode": 404}', 200, None, b"{}\n"),  # Velocity: not evaluated
+    ],
+)
+def test_mock_responses(template, status, headers, body):
+    integration = Integration.model_validate({
+        "type": "MOCK",
+        "requestTemplates": {"application/json": template} if template else None,
+        "integrationResponses": CORS,
+    })  # fmt: skip
+
+    response = mock_response(integration)
+
+    assert (response.status, response.body) == (status, body)
+    if headers is not None:
+        assert dict(response.headers) == headers
+
+
+def test_mock_without_a_matching_response_is_500():
+    integration = Integration(
+        type="MOCK", requestTemplates={"application/json": '{"statusCode": 500}'}
+    )
+
+    assert mock_response(integration).status == 500
