@@ -22,8 +22,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from stratus.config import Settings
 from stratus.errors import StratusError, TemplateInvalid
 
@@ -31,7 +29,7 @@ from . import intrinsics
 from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
-from .provider import Context, Created, Provider
+from .provider import Context, Created, Provider, text
 from .store import Applied, StackStore
 
 log = logging.getLogger("stratus.templates")
@@ -215,9 +213,9 @@ class Engine:
         return failed
 
     async def _wait_delete(
-        self, stack: Stack, logical_id: str, applied: Applied, ctx: Context, *, keep: bool = False
+        self, stack: Stack, logical_id: str, applied: Applied, ctx: Context
     ) -> bool:
-        if keep or applied.deletion_policy == "Retain":
+        if applied.deletion_policy == "Retain":
             await self._event(
                 stack, logical_id, applied.type, "DELETE_SKIPPED", applied.physical_id
             )
@@ -326,9 +324,9 @@ class Engine:
             condition = declared.get("Condition")
             if condition is not None and not plan.conditions.get(condition, False):
                 continue
-            value = _text(self._resolve(key, declared.get("Value"), scope))
+            value = text(self._resolve(key, declared.get("Value"), scope))
             export = declared.get("Export")
-            name = _text(self._resolve(key, export.get("Name"), scope)) if export else None
+            name = text(self._resolve(key, export.get("Name"), scope)) if export else None
             if name:
                 exports[name] = value
             description = declared.get("Description")
@@ -395,15 +393,3 @@ class Engine:
         await self._store.put_resource(record, applied)
         if status.endswith("_COMPLETE"):
             await self._event(stack, logical_id, applied.type, status, applied.physical_id)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return ",".join(_text(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return orjson.dumps(value).decode()

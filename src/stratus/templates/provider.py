@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+import orjson
 
 from stratus.config import Settings
 from stratus.errors import StratusError
@@ -86,6 +88,25 @@ class Provider:
     def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
         changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
         return not changed <= self.updatable
+
+
+def text(value: Any) -> str:
+    """A value as CloudFormation writes it where text is due (outputs, parameters,
+    environment variables): lists comma-joined, booleans lower-case, objects as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join(text(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return orjson.dumps(value).decode()
+
+
+def tag_map(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+    """CloudFormation's `Tags: [{Key, Value}]` as the services' {key: value}."""
+    return {str(t["Key"]): str(t["Value"]) for t in tags or []}
 
 
 def required(props: Mapping[str, Any], name: str, type_name: str) -> Any:

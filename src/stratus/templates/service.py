@@ -46,7 +46,7 @@ from .model import (
     now,
 )
 from .plan import Identity, Plan, prepare
-from .provider import Provider
+from .provider import Provider, tag_map, text
 from .sam import transforms
 from .store import Applied, StackStore
 
@@ -125,7 +125,7 @@ class StackService:
             f"arn:aws:cloudformation:{self._settings.region}:{self._settings.account_id}:"
             f"stack/{name}/{uuid.uuid4()}"
         )
-        stack_tags = [Tag(Key=str(t["Key"]), Value=str(t["Value"])) for t in tags]
+        stack_tags = _tags(tags)
         plan = await self._wait_plan(
             name, stack_id, template_body, _given(parameters), None, capabilities, stack_tags
         )
@@ -191,11 +191,7 @@ class StackService:
             if not use_previous_template:
                 raise TemplateInvalid("Either Template URL or Template Body must be specified.")
             template_body = original
-        stack_tags = (
-            stack.Tags
-            if tags is None
-            else [Tag(Key=str(t["Key"]), Value=str(t["Value"])) for t in tags]
-        )
+        stack_tags = stack.Tags if tags is None else _tags(tags)
         plan = await self._wait_plan(
             stack.StackName, stack.StackId, template_body, _given(parameters),
             state.get("given") or {}, capabilities, stack_tags,
@@ -408,7 +404,9 @@ class StackService:
         return [
             Parameter(
                 ParameterKey=key,
-                ParameterValue="****" if key in plan.no_echo else _text(plan.parameters.get(key)),
+                ParameterValue="****"
+                if key in plan.no_echo
+                else text(plan.parameters.get(key, "")),
             )
             for key in declared
         ]
@@ -469,6 +467,10 @@ def _check_name(name: str) -> None:
         )
 
 
+def _tags(tags: list[dict[str, Any]]) -> list[Tag]:
+    return [Tag(Key=key, Value=value) for key, value in tag_map(tags).items()]
+
+
 def _given(parameters: list[dict[str, Any]]) -> dict[str, str | None]:
     """CloudFormation's Parameters list: a value, or UsePreviousValue (None here)."""
     given: dict[str, str | None] = {}
@@ -501,9 +503,3 @@ def _imported_names(value: Any) -> set[str]:
 
 def _reason(failure: StepFailed, verb: str) -> str:
     return f"The following resource(s) failed to {verb}: [{failure.logical_id}]. {failure.reason}"
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return "" if value is None else str(value)

@@ -56,7 +56,7 @@ class StackStore:
 
         await self._db.run(write)
 
-    async def find(self, name_or_id: str, *, deleted: bool = False) -> Stack:
+    async def find(self, name_or_id: str) -> Stack:
         """The live stack of that name, or any stack by its id (deleted ones included, as
         AWS describes deleted stacks by id)."""
 

@@ -17,13 +17,13 @@ from stratus.apis.rest_requests import (
     CreateUsagePlanRequest,
     PatchOperation,
 )
-from stratus.templates.provider import Context, Created, Provider, required
+from stratus.templates.provider import Context, Created, Provider, required, tag_map
 
 from .apigateway import camel, patch, rest_apis, suppress_gone
 
 
 def _tags(props: Mapping[str, Any]) -> dict[str, str] | None:
-    return {str(t["Key"]): str(t["Value"]) for t in props.get("Tags") or []} or None
+    return tag_map(props.get("Tags")) or None
 
 
 _KEY_PATHS = {

@@ -18,7 +18,7 @@ from stratus.apis.rest_requests import (
     CreateStageRequest,
     PatchOperation,
 )
-from stratus.templates.provider import Context, Created, Provider, required
+from stratus.templates.provider import Context, Created, Provider, required, tag_map
 
 from .apigateway import camel, patch, rest_apis, suppress_gone
 
@@ -94,7 +94,7 @@ class Stage(Provider):
         fields["stageName"] = name
         fields["deploymentId"] = required(props, "DeploymentId", self.type_name)
         if props.get("Tags"):
-            fields["tags"] = {t["Key"]: t["Value"] for t in props["Tags"]}
+            fields["tags"] = tag_map(props["Tags"])
         stages = rest_apis(ctx).stages
         stage = await stages.create_stage(api_id, parse_request(CreateStageRequest, fields))
         extra = {

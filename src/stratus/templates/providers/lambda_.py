@@ -26,7 +26,7 @@ from stratus.functions.model import (
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.urls import FunctionUrlRequest
 from stratus.functions.versions import PublishVersionRequest
-from stratus.templates.provider import Context, Created, Provider, required
+from stratus.templates.provider import Context, Created, Provider, required, tag_map, text
 from stratus.validation import parse
 
 # Members of AWS::Lambda::Function that UpdateFunctionConfiguration changes in place.
@@ -69,23 +69,13 @@ def _code(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
-    return {str(t["Key"]): str(t["Value"]) for t in tags or []}
-
-
 def _environment(props: dict[str, Any]) -> dict[str, Any] | None:
     """Values as strings: a template may give numbers or booleans, the Lambda API not."""
     environment = props.get("Environment")
     if environment is None:
         return None
     variables = environment.get("Variables") or {}
-    return {"Variables": {k: _text(v) for k, v in variables.items()}}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return {"Variables": {k: text(v) for k, v in variables.items()}}
 
 
 def _configuration(props: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +99,7 @@ class Function(Provider):
             | {
                 "FunctionName": name,
                 "Code": _code(props),
-                "Tags": _tags(props.get("Tags")),
+                "Tags": tag_map(props.get("Tags")),
                 "Architectures": props.get("Architectures") or ["x86_64"],
                 "PackageType": props.get("PackageType", "Zip"),
             },
@@ -182,7 +172,7 @@ class Version(Provider):
             published.FunctionArn,
             {"Version": published.Version, "FunctionArn": published.FunctionArn},
         )
-        await self._provision(ctx, created, props)
+        await _wait_provision(ctx, created, props)
         return created
 
     async def wait_update(
@@ -193,22 +183,24 @@ class Version(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        await self._provision(ctx, current, new)
+        await _wait_provision(ctx, current, new)
         return current
-
-    async def _provision(self, ctx: Context, version: Created, props: dict[str, Any]) -> None:
-        ref = parse_reference(version.physical_id)
-        settings = props.get("ProvisionedConcurrencyConfig")
-        concurrency = ctx.services["concurrency"]
-        if settings:
-            await concurrency.put_provisioned(ref, int(settings["ProvisionedConcurrentExecutions"]))
-        else:
-            with contextlib.suppress(ResourceNotFound):
-                await concurrency.delete_provisioned(ref)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(ResourceNotFound):
             await ctx.services["functions"].delete(parse_reference(physical_id))
+
+
+async def _wait_provision(ctx: Context, target: Created, props: dict[str, Any]) -> None:
+    """ProvisionedConcurrencyConfig of a Version or an Alias (its ARN is the physical id)."""
+    ref = parse_reference(target.physical_id)
+    settings = props.get("ProvisionedConcurrencyConfig")
+    concurrency = ctx.services["concurrency"]
+    if settings:
+        await concurrency.put_provisioned(ref, int(settings["ProvisionedConcurrentExecutions"]))
+    else:
+        with contextlib.suppress(ResourceNotFound):
+            await concurrency.delete_provisioned(ref)
 
 
 def _routing(props: dict[str, Any]) -> dict[str, Any] | None:
@@ -242,7 +234,7 @@ class Alias(Provider):
         )
         alias = await ctx.services["functions"].aliases.create(ref.name, request)
         created = Created(alias.AliasArn)
-        await self._provision(ctx, created, props)
+        await _wait_provision(ctx, created, props)
         return created
 
     async def wait_update(
@@ -263,11 +255,8 @@ class Alias(Provider):
             },
         )
         await ctx.services["functions"].aliases.update(ref.name, ref.qualifier, request)
-        await self._provision(ctx, current, new)
+        await _wait_provision(ctx, current, new)
         return current
-
-    async def _provision(self, ctx: Context, alias: Created, props: dict[str, Any]) -> None:
-        await Version()._provision(ctx, alias, props)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         ref = parse_reference(physical_id)
