@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -27,7 +27,11 @@ EndpointUrl = Annotated[
 ]
 
 
-def client(service: str, endpoint_url: str, environ: Mapping[str, str] = os.environ) -> Any:
+# The AWS APIs the CLI calls (botocore's service names).
+Service = Literal["lambda", "logs", "cloudformation"]
+
+
+def client(service: Service, endpoint_url: str, environ: Mapping[str, str] = os.environ) -> Any:
     """A boto3 client for `service` (e.g. "lambda", "logs") on the Stratus at `endpoint_url`."""
     # Imported here, not at the top: boto3 costs ~0.3 s and `stratus --help` needs none of it.
     import boto3

@@ -103,7 +103,8 @@ def _wait(client: Any, waiter: str, name: str) -> None:
 
 
 def _configuration(client: Any, name: str) -> dict[str, Any]:
-    return client.get_function_configuration(FunctionName=name)  # type: ignore[no-any-return]
+    configuration: dict[str, Any] = client.get_function_configuration(FunctionName=name)
+    return configuration
 
 
 def _zip_directory(root: Path) -> bytes:

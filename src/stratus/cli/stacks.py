@@ -60,7 +60,8 @@ def is_final(status: str) -> bool:
 
 def find_stack(cfn: Any, name: str) -> dict[str, Any] | None:
     try:
-        return cfn.describe_stacks(StackName=name)["Stacks"][0]  # type: ignore[no-any-return]
+        stack: dict[str, Any] = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        return stack
     except cfn.exceptions.ClientError as exc:
         if "does not exist" in str(exc):
             return None

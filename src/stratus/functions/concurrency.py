@@ -124,9 +124,10 @@ class Concurrency:
     async def get_reserved(self, name: str) -> int | None:
         def read(conn: sqlite3.Connection) -> int | None:
             self._require_function(conn, name)
-            return conn.execute(  # type: ignore[no-any-return]
+            reserved: int | None = conn.execute(
                 "SELECT reserved_concurrency FROM functions WHERE name = ?", (name,)
             ).fetchone()[0]
+            return reserved
 
         return await self._db.run(read)
 
@@ -299,11 +300,12 @@ def _config(conn: sqlite3.Connection, name: str, qualifier: str) -> ProvisionedC
 
 
 def _provisioned_total(conn: sqlite3.Connection, name: str, excluding: str = "") -> int:
-    return conn.execute(  # type: ignore[no-any-return]
+    total: int = conn.execute(
         "SELECT COALESCE(SUM(requested), 0) FROM provisioned_concurrency "
         "WHERE function_name = ? AND qualifier != ?",
         (name, excluding),
     ).fetchone()[0]
+    return total
 
 
 def _reason(payload: bytes) -> str:

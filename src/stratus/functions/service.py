@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import dataclasses
 import logging
 import random
@@ -299,7 +300,7 @@ class FunctionService:
 
     async def delete(self, ref: FunctionRef) -> None:
         if ref.qualifier is not None:
-            return await self._delete_version(ref)
+            return await self._delete_version(ref.name, ref.qualifier)
 
         def remove(conn: sqlite3.Connection) -> int:
             with transaction(conn):
@@ -313,14 +314,13 @@ class FunctionService:
             raise self._not_found(ref)
         await self.invoker.pool.wait_retire(ref.name)
 
-    async def _delete_version(self, ref: FunctionRef) -> None:
-        assert ref.qualifier is not None
+    async def _delete_version(self, name: str, version: str) -> None:
         deleted = await self._db.run(
-            lambda conn: versions.delete_version(conn, ref.name, ref.qualifier, self.arn(ref.name))
+            lambda conn: versions.delete_version(conn, name, version, self.arn(name))
         )
-        self._forget(ref.name)
+        self._forget(name)
         if deleted:
-            await self.invoker.pool.wait_retire(ref.name, version=ref.qualifier)
+            await self.invoker.pool.wait_retire(name, version=version)
 
     # -- versions -----------------------------------------------------------------------
     async def publish_version(
@@ -348,7 +348,7 @@ class FunctionService:
 
     async def list_versions(
         self, name: str, marker: str | None, max_items: int | None
-    ) -> tuple[list[FunctionConfiguration], str | None]:
+    ) -> tuple[builtins.list[FunctionConfiguration], str | None]:  # `list` here is the method
         found = await self._db.run(lambda conn: versions.list_versions(conn, name))
         if not found:
             raise self._not_found(FunctionRef(name))
