@@ -62,7 +62,7 @@ def create_app(settings: Settings) -> Starlette:
         artifacts = ArtifactStore(data / "artifacts")
         functions = FunctionService(settings, db, CodeStore(data / "code"), invoker, artifacts)
         events = AsyncInvocations(db, functions, settings.async_retry_delays)
-        concurrency = Concurrency(db, functions)
+        concurrency = Concurrency(db, functions, invoker.concurrency, pool)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(

@@ -23,7 +23,8 @@ from stratus.errors import InvalidParameterValue, ResourceConflict, ResourceNotF
 from stratus.functions.inputs import timestamp
 from stratus.functions.names import FunctionRef
 from stratus.functions.service import LATEST, FunctionService
-from stratus.runtime.concurrency import UNRESERVED_MINIMUM
+from stratus.runtime.concurrency import UNRESERVED_MINIMUM, ConcurrencyLimits
+from stratus.runtime.pool import EnvironmentPool
 from stratus.store.db import Database, transaction
 
 log = logging.getLogger("stratus.functions")
@@ -72,11 +73,17 @@ class ProvisionedConfig:
 
 
 class Concurrency:
-    def __init__(self, db: Database, functions: FunctionService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        functions: FunctionService,
+        limits: ConcurrencyLimits,  # the invoker's: reservations take effect there
+        pool: EnvironmentPool,  # where provisioned environments are kept warm
+    ) -> None:
         self._db = db
         self._functions = functions
-        self._limits = functions.invoker.concurrency
-        self._pool = functions.invoker.pool
+        self._limits = limits
+        self._pool = pool
         self._poke = asyncio.Event()
 
     # -- reserved -----------------------------------------------------------------------

@@ -86,6 +86,12 @@ class FunctionRecord:
     tags: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class AccountConcurrency:
+    limit: int  # ConcurrentExecutions
+    unreserved: int  # UnreservedConcurrentExecutions: the limit less every reservation
+
+
 class FunctionService:
     def __init__(
         self,
@@ -100,7 +106,7 @@ class FunctionService:
         self._code = code
         # Packages named by S3Bucket/S3Key (uploaded by `stratus deploy`).
         self._artifacts = artifacts
-        self.invoker = invoker
+        self._invoker = invoker
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self._aliases: dict[tuple[str, str], AliasConfiguration] = {}
         self._generation = 0
@@ -293,7 +299,7 @@ class FunctionService:
         await self._db.run(write)
         self._forget(ref.name)
         updated = holder[0]
-        await self.invoker.pool.wait_retire(
+        await self._invoker.pool.wait_retire(
             ref.name, keep_revision=updated.RevisionId, version=LATEST
         )
         return updated.model_copy(update={"LastUpdateStatus": "InProgress"})
@@ -309,10 +315,10 @@ class FunctionService:
 
         deleted = await self._db.run(remove)
         self._forget(ref.name)
-        self.invoker.concurrency.set_reserved(ref.name, None)
+        self._invoker.concurrency.set_reserved(ref.name, None)
         if not deleted:
             raise self._not_found(ref)
-        await self.invoker.pool.wait_retire(ref.name)
+        await self._invoker.pool.wait_retire(ref.name)
 
     async def _delete_version(self, name: str, version: str) -> None:
         deleted = await self._db.run(
@@ -320,7 +326,7 @@ class FunctionService:
         )
         self._forget(name)
         if deleted:
-            await self.invoker.pool.wait_retire(name, version=version)
+            await self._invoker.pool.wait_retire(name, version=version)
 
     # -- versions -----------------------------------------------------------------------
     async def publish_version(
@@ -368,6 +374,22 @@ class FunctionService:
                 ).fetchone()
             )
         )
+
+    # -- concurrency: what the execution layer's limits say, for GetFunction and
+    #    GetAccountSettings (reservations are written by functions/concurrency.py) ----------
+    def reserved_concurrency(self, name: str) -> int | None:
+        """The function's reserved concurrency; None when it shares the unreserved pool."""
+        return self._invoker.concurrency.reserved(name)
+
+    def account_concurrency(self) -> AccountConcurrency:
+        limits = self._invoker.concurrency
+        return AccountConcurrency(limits.account_limit, limits.unreserved_limit)
+
+    @property
+    def invoker(self) -> Invoker:
+        """Transitional: aws/lambda_api.py, aws/concurrency_api.py and functions/async_queue.py
+        read the invoker until they call the methods above; then this goes."""
+        return self._invoker
 
     def code_archive(self, sha256_b64: str) -> bytes:
         return self._code.archive(base64.b64decode(sha256_b64).hex())
@@ -441,7 +463,7 @@ class FunctionService:
         async def record(failure: bytes | None) -> None:
             await self._wait_record_snapshot(spec.name, spec.version, failure)
 
-        self.invoker.pool.prepare(spec, record)
+        self._invoker.pool.prepare(spec, record)
 
     async def _wait_record_snapshot(self, name: str, version: str, failure: bytes | None) -> None:
         """A version whose snapshot's init fails is Failed, with the reason (as on AWS); one
@@ -517,7 +539,7 @@ class FunctionService:
             want_log_tail=want_log_tail,
             stream=stream,
         )
-        result = await self.invoker.invoke(spec, invocation)
+        result = await self._invoker.invoke(spec, invocation)
         if len(result.payload) > SYNC_PAYLOAD_LIMIT:
             error = {
                 "errorMessage": f"Response payload size ({len(result.payload)} bytes) exceeded "
