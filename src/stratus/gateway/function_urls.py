@@ -89,7 +89,7 @@ class FunctionUrlGateway:
         if headers_too_large(scope, path):
             await wait_send(send, HEADERS_TOO_LARGE, request_id)
             return
-        functions: FunctionService = scope["app"].state.functions
+        functions: FunctionService = scope["app"].state.services.functions
         target = await functions.urls.resolve(url_id)
         if target is None or target.config.AuthType != "NONE":
             await wait_send(send, FORBIDDEN, request_id)

@@ -24,6 +24,7 @@ from typing import Any
 
 from stratus.config import Settings
 from stratus.errors import Invalid, StratusError
+from stratus.services import Services
 
 from . import intrinsics
 from .model import Output, Stack, StackResource, now
@@ -66,7 +67,7 @@ class Engine:
         store: StackStore,
         providers: Mapping[str, Provider],
         settings: Settings,
-        services: Mapping[str, Any],
+        services: Services,
     ) -> None:
         self._store = store
         self._providers = providers

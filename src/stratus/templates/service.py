@@ -28,6 +28,7 @@ import orjson
 
 from stratus.config import Settings
 from stratus.errors import Invalid
+from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
 
@@ -71,7 +72,7 @@ class StackService:
         settings: Settings,
         db: Database,
         providers: Mapping[str, Provider],
-        services: Mapping[str, Any],
+        services: Services,
         artifacts: ArtifactStore,
     ) -> None:
         self._settings = settings

@@ -104,14 +104,14 @@ class Function(Provider):
                 "PackageType": props.get("PackageType", "Zip"),
             },
         )
-        created = await ctx.services["functions"].create(request)
+        created = await ctx.services.functions.create(request)
         if props.get("ReservedConcurrentExecutions") is not None:
             try:
-                await ctx.services["concurrency"].put_reserved(
+                await ctx.services.concurrency.put_reserved(
                     name, int(props["ReservedConcurrentExecutions"])
                 )
             except BaseException:
-                await ctx.services["functions"].delete(FunctionRef(name))
+                await ctx.services.functions.delete(FunctionRef(name))
                 raise
         return Created(name, {"Arn": created.FunctionArn})
 
@@ -123,7 +123,7 @@ class Function(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        functions = ctx.services["functions"]
+        functions = ctx.services.functions
         ref = FunctionRef(current.physical_id)
         if _configuration(old) != _configuration(new):
             unset = {k: None for k in _CONFIGURATION if k in old and k not in new}
@@ -140,7 +140,7 @@ class Function(Provider):
         ):
             code = _code(new) | {"Architectures": new.get("Architectures") or ["x86_64"]}
             await functions.update_code(ref, parse(UpdateFunctionCodeRequest, code))
-        concurrency = ctx.services["concurrency"]
+        concurrency = ctx.services.concurrency
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if new.get("ReservedConcurrentExecutions") is None:
                 await concurrency.delete_reserved(ref.name)
@@ -150,7 +150,7 @@ class Function(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):
-            await ctx.services["functions"].delete(FunctionRef(physical_id))
+            await ctx.services.functions.delete(FunctionRef(physical_id))
 
 
 def _function(value: Any) -> FunctionRef:
@@ -167,7 +167,7 @@ class Version(Provider):
             PublishVersionRequest,
             {k: props[k] for k in ("CodeSha256", "Description") if k in props},
         )
-        published = await ctx.services["functions"].publish_version(ref.name, request)
+        published = await ctx.services.functions.publish_version(ref.name, request)
         created = Created(
             published.FunctionArn,
             {"Version": published.Version, "FunctionArn": published.FunctionArn},
@@ -188,14 +188,14 @@ class Version(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):
-            await ctx.services["functions"].delete(parse_reference(physical_id))
+            await ctx.services.functions.delete(parse_reference(physical_id))
 
 
 async def _wait_provision(ctx: Context, target: Created, props: dict[str, Any]) -> None:
     """ProvisionedConcurrencyConfig of a Version or an Alias (its ARN is the physical id)."""
     ref = parse_reference(target.physical_id)
     settings = props.get("ProvisionedConcurrencyConfig")
-    concurrency = ctx.services["concurrency"]
+    concurrency = ctx.services.concurrency
     if settings:
         await concurrency.put_provisioned(ref, int(settings["ProvisionedConcurrentExecutions"]))
     else:
@@ -232,7 +232,7 @@ class Alias(Provider):
                 "RoutingConfig": _routing(props),
             },
         )
-        alias = await ctx.services["functions"].aliases.create(ref.name, request)
+        alias = await ctx.services.functions.aliases.create(ref.name, request)
         created = Created(alias.AliasArn)
         await _wait_provision(ctx, created, props)
         return created
@@ -254,14 +254,14 @@ class Alias(Provider):
                 "RoutingConfig": _routing(new) or {"AdditionalVersionWeights": {}},
             },
         )
-        await ctx.services["functions"].aliases.update(ref.name, ref.qualifier, request)
+        await ctx.services.functions.aliases.update(ref.name, ref.qualifier, request)
         await _wait_provision(ctx, current, new)
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         ref = parse_reference(physical_id)
         with contextlib.suppress(NotFound):
-            await ctx.services["functions"].aliases.delete(ref.name, ref.qualifier)
+            await ctx.services.functions.aliases.delete(ref.name, ref.qualifier)
 
 
 class Permission(Provider):
@@ -298,13 +298,13 @@ class LayerVersion(Provider):
                 if k in props
             },
         )
-        layer = await ctx.services["functions"].layers.publish(name, request)
+        layer = await ctx.services.functions.layers.publish(name, request)
         return Created(layer.LayerVersionArn)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         name, _, version = physical_id.rpartition(":")
         with contextlib.suppress(NotFound):
-            await ctx.services["functions"].layers.delete(name.rpartition(":")[2], int(version))
+            await ctx.services.functions.layers.delete(name.rpartition(":")[2], int(version))
 
 
 class Url(Provider):
@@ -321,7 +321,7 @@ class Url(Provider):
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         required(props, "AuthType", self.type_name)
-        urls = ctx.services["functions"].urls
+        urls = ctx.services.functions.urls
         config = await urls.create(self._ref(props), self._request(props))
         return Created(config.FunctionArn, self._attributes(ctx, config))
 
@@ -333,7 +333,7 @@ class Url(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        config = await ctx.services["functions"].urls.update(self._ref(new), self._request(new))
+        config = await ctx.services.functions.urls.update(self._ref(new), self._request(new))
         return Created(config.FunctionArn, self._attributes(ctx, config))
 
     def _attributes(self, ctx: Context, config: Any) -> dict[str, Any]:
@@ -342,7 +342,7 @@ class Url(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):
-            await ctx.services["functions"].urls.delete(self._ref(props))
+            await ctx.services.functions.urls.delete(self._ref(props))
 
 
 class EventInvokeConfig(Provider):
@@ -362,9 +362,7 @@ class EventInvokeConfig(Provider):
             if k in props
         }
         ref = self._ref(props)
-        await ctx.services["functions"].event_configs.put(
-            ref, parse(EventInvokeConfigRequest, fields)
-        )
+        await ctx.services.functions.event_configs.put(ref, parse(EventInvokeConfigRequest, fields))
         return Created(f"{ref.name}:{ref.qualifier}")
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
@@ -382,7 +380,7 @@ class EventInvokeConfig(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):
-            await ctx.services["functions"].event_configs.delete(self._ref(props))
+            await ctx.services.functions.event_configs.delete(self._ref(props))
 
 
 PROVIDERS = (Function, Version, Alias, Permission, LayerVersion, Url, EventInvokeConfig)
