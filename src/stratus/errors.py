@@ -11,6 +11,8 @@
     ├── Throttled                       TooManyRequestsException    429
     ├── UnsupportedMediaType            UnsupportedMediaTypeException 415
     ├── UnknownOperation                UnknownOperationException   404
+    ├── InvalidEventPattern             InvalidEventPatternException 400 (EventBridge)
+    ├── InvalidParameter                InvalidParameter            400  (SNS)
     ├── NotFound                        NotFoundException           404  (API Gateway)
     ├── BadRequest                      BadRequestException         400  (API Gateway)
     ├── Conflict                        ConflictException           409  (API Gateway)
@@ -74,6 +76,18 @@ class UnsupportedMediaType(StratusError):
 
 class UnknownOperation(StratusError):
     code, status = "UnknownOperationException", 404
+
+
+class InvalidEventPattern(StratusError):
+    """EventBridge's answer to a pattern it cannot compile (PutRule, TestEventPattern)."""
+
+    code, status = "InvalidEventPatternException", 400
+
+
+class InvalidParameter(StratusError):
+    """SNS's catch-all for a bad parameter, e.g. a FilterPolicy it refuses."""
+
+    code, status = "InvalidParameter", 400
 
 
 # API Gateway names its errors differently from Lambda; apigatewayv2 clients expect these.
