@@ -343,7 +343,7 @@ def test_pattern_length_limit() -> None:
 @pytest.mark.parametrize("event", ["not json", "[1]", '"x"'])
 def test_event_must_be_an_object(event: str) -> None:
     """TestEventPattern refuses an event that is not a JSON object."""
-    with pytest.raises(Validation, match="Parameter Event is not valid."):
+    with pytest.raises(Validation, match=r"Parameter Event is not valid\."):
         event_pattern_matches('{"a": ["b"]}', event)
 
 

@@ -6,7 +6,8 @@ error or an ordinary field name). The reasons are those AWS's matching library g
 ("Empty arrays are not allowed", "Unrecognized match type foo", ...); each service wraps
 them in its own error ("Event pattern is not valid. Reason: ...").
 
-    pattern   := { field: [value | {operator: argument}, ...] | pattern, ..., "$or": [pattern, pattern, ...] }
+    pattern   := { field: [value | {operator: argument}, ...] | pattern, ...,
+                  "$or": [pattern, pattern, ...] }
     operator  := prefix | suffix | equals-ignore-case | wildcard | anything-but | numeric
                | exists | cidr
 """
