@@ -51,7 +51,7 @@ def detail(**fields: Any) -> dict[str, Any]:
 
 
 def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
-    return event_pattern_matches(json.dumps(pattern), json.dumps(event))
+    return parse_event_pattern(json.dumps(pattern)).matches(event)
 
 
 MATCHING: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
@@ -340,10 +340,21 @@ def test_pattern_length_limit() -> None:
         parse_event_pattern(pattern)
 
 
-@pytest.mark.parametrize("event", ["not json", "[1]", '"x"'])
-def test_event_must_be_an_object(event: str) -> None:
-    """TestEventPattern refuses an event that is not a JSON object."""
-    with pytest.raises(Validation, match=r"Parameter Event is not valid\."):
+def test_test_event_pattern() -> None:
+    """TestEventPattern answers whether an event, as JSON text, matches a pattern."""
+    assert event_pattern_matches('{"source": ["aws.ec2"]}', json.dumps(EC2))
+    assert not event_pattern_matches('{"source": ["aws.s3"]}', json.dumps(EC2))
+
+
+MISSING_FIELD = [json.dumps({k: v for k, v in EC2.items() if k != field})
+                 for field in ("id", "account", "source", "time", "region", "resources",
+                               "detail-type")]
+
+
+@pytest.mark.parametrize("event", ["not json", "[1]", '"x"', *MISSING_FIELD])
+def test_test_event_pattern_needs_an_event(event: str) -> None:
+    """TestEventPattern refuses an event that is not an object with every mandatory field."""
+    with pytest.raises(InvalidEventPattern, match=r"^Parameter Event is not valid\.$"):
         event_pattern_matches('{"a": ["b"]}', event)
 
 

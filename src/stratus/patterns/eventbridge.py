@@ -3,6 +3,11 @@
 A pattern is at most 4,096 characters (PutRule's limit). A pattern AWS cannot compile is an
 InvalidEventPatternException, "Event pattern is not valid. Reason: <why>"; AWS appends the
 parser's position (" at [Source: ...; line: 1, column: 9]"), which we leave out.
+
+TestEventPattern's event must be a JSON object holding the fields every event has (id,
+account, source, time, region, resources, detail-type); otherwise the answer is an
+InvalidEventPatternException, "Parameter Event is not valid." (the operation has no other
+error).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from stratus.patterns.matchers import NumericDomain
 from stratus.patterns.rule import Rule
 
 MAX_PATTERN_LENGTH = 4096
+MANDATORY_EVENT_FIELDS = ("id", "account", "source", "time", "region", "resources", "detail-type")
 EVENTBRIDGE = Dialect(NumericDomain(Decimal("5e9"), 6), limit_text="5.0E9")
 
 
@@ -37,7 +43,9 @@ def event_pattern_matches(pattern: str, event: str) -> bool:
     try:
         document = parse_json(event)
     except ValueError as exc:
-        raise Validation("Parameter Event is not valid.") from exc
-    if not isinstance(document, Mapping):
-        raise Validation("Parameter Event is not valid.")
+        raise InvalidEventPattern("Parameter Event is not valid.") from exc
+    if not isinstance(document, Mapping) or not all(
+        field in document for field in MANDATORY_EVENT_FIELDS
+    ):
+        raise InvalidEventPattern("Parameter Event is not valid.")
     return rule.matches(document)

@@ -9,6 +9,9 @@ each written down here:
 - Attributes are typed: `String` compares as a string, `Number` as a number,
   `String.Array` as the JSON array it holds (any element matching); `Binary` attributes are
   not compared (they count as absent). A custom suffix (`Number.float`) keeps the base type.
+  A `String` value is compared JSON-escaped (a backslash before each double quote and
+  backslash): AWS documents that a policy must escape these characters twice to match
+  attribute values that hold them.
 - Numbers compare within ±1.0e9 with 5 decimal digits (EventBridge: ±5.0e9, 6 digits).
 - A `"$or"` that is not an array of at least two objects free of operator names is an
   ordinary attribute name, not an error.
@@ -147,7 +150,7 @@ def _typed(attribute: MessageAttribute) -> object:
         return items if isinstance(items, list) else _NOT_COMPARED
     base = attribute.data_type.split(".", 1)[0]
     if base == "String":
-        return attribute.value
+        return attribute.value.replace("\\", "\\\\").replace('"', '\\"')
     if base == "Number":
         try:
             number = Decimal(attribute.value)
