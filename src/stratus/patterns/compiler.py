@@ -163,16 +163,18 @@ def _suffix(argument: object, dialect: Dialect) -> m.Matcher:
     return m.Suffix(*_text_operand("suffix", argument))
 
 
-def _equals_ignore_case(argument: object, dialect: Dialect) -> m.Matcher:
+def _string(argument: object, kind: str) -> str:
     if not isinstance(argument, str):
-        raise PatternError("equals-ignore-case match pattern must be a string")
-    return m.EqualsIgnoreCase(argument)
+        raise PatternError(f"{kind} match pattern must be a string")
+    return argument
+
+
+def _equals_ignore_case(argument: object, dialect: Dialect) -> m.Matcher:
+    return m.EqualsIgnoreCase(_string(argument, "equals-ignore-case"))
 
 
 def _wildcard(argument: object, dialect: Dialect) -> m.Matcher:
-    if not isinstance(argument, str):
-        raise PatternError("wildcard match pattern must be a string")
-    return _compiled_wildcard(argument)
+    return _compiled_wildcard(_string(argument, "wildcard"))
 
 
 def _compiled_wildcard(text: str) -> m.Wildcard:
@@ -190,14 +192,13 @@ def _exists(argument: object, dialect: Dialect) -> m.Matcher:
 
 
 def _cidr(argument: object, dialect: Dialect) -> m.Matcher:
-    if not isinstance(argument, str):
-        raise PatternError("prefix match pattern must be a string")  # sic: AWS's wording
-    if argument.count("/") != 1:
-        raise PatternError(f"Malformed CIDR, one '/' required: {argument}")
+    text = _string(argument, "prefix")  # sic: AWS names prefix here
+    if text.count("/") != 1:
+        raise PatternError(f"Malformed CIDR, one '/' required: {text}")
     try:
-        return m.Cidr(ipaddress.ip_network(argument, strict=False))
+        return m.Cidr(ipaddress.ip_network(text, strict=False))
     except ValueError as exc:
-        raise PatternError(f"Invalid CIDR: {argument}") from exc
+        raise PatternError(f"Invalid CIDR: {text}") from exc
 
 
 def _numeric(argument: object, dialect: Dialect) -> m.Matcher:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Protocol
@@ -115,11 +115,7 @@ class Prefix(_AnyLeaf):
     ignore_case: bool = False
 
     def matches(self, value: object) -> bool:
-        if not isinstance(value, str):
-            return False
-        if self.ignore_case:
-            return value.lower().startswith(self.text.lower())
-        return value.startswith(self.text)
+        return _affix(value, self.text, self.ignore_case, str.startswith)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +124,15 @@ class Suffix(_AnyLeaf):
     ignore_case: bool = False
 
     def matches(self, value: object) -> bool:
-        if not isinstance(value, str):
-            return False
-        if self.ignore_case:
-            return value.lower().endswith(self.text.lower())
-        return value.endswith(self.text)
+        return _affix(value, self.text, self.ignore_case, str.endswith)
+
+
+def _affix(value: object, text: str, ignore_case: bool, test: Callable[[str, str], bool]) -> bool:
+    if not isinstance(value, str):
+        return False
+    if ignore_case:
+        return test(value.lower(), text.lower())
+    return test(value, text)
 
 
 @dataclass(frozen=True, slots=True)
