@@ -15,6 +15,7 @@ predefined `<aws.events.rule-arn>`, `<aws.events.rule-name>`,
   objects and arrays as JSON with their inner quotes removed (`"Detail is <d>"` →
   `"Detail is {key1: value1}"`).
 - Any other template is text, and every placeholder becomes its text as above.
+- The output of a JSON template is passed minified.
 - A variable whose path reaches nothing is empty text (`null` as a bare JSON value, so a
   JSON template stays JSON; AWS leaves the variable undefined). `<name>` for a name that
   is no variable stays as it is.
@@ -64,7 +65,9 @@ class InputTransformer:
             "aws.events.event": {key: v for key, v in event.items() if key != "detail"},
             "aws.events.event.json": dict(event),
         }
-        return _substitute(self.template, values, self.template.lstrip()[:1] in ("{", "["))
+        json_template = self.template.lstrip()[:1] in ("{", "[")
+        text = _substitute(self.template, values, json_template)
+        return _minified(text) if json_template else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,14 @@ def _json(value: object) -> str:
     if value is MISSING:
         return "null"
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _minified(text: str) -> str:
+    """AWS passes a JSON template's output minified; text that is not JSON stays as it is."""
+    try:
+        return _json(json.loads(text))
+    except ValueError:
+        return text
 
 
 def _is_json(text: str) -> bool:
