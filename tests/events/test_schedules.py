@@ -243,3 +243,39 @@ def test_cron_fires_match_the_fields(after: datetime) -> None:
         assert fire.minute in (0, 20, 40)
         assert 9 <= fire.hour <= 17
         assert fire.weekday() < 5
+
+
+def _field(values: list[int]) -> str:
+    return ",".join(str(value) for value in values)
+
+
+@given(
+    minutes=st.lists(st.integers(0, 59), min_size=1, max_size=3, unique=True),
+    hours=st.lists(st.integers(0, 23), min_size=1, max_size=3, unique=True),
+    days=st.one_of(st.none(), st.lists(st.integers(1, 28), min_size=1, max_size=3, unique=True)),
+    weekdays=st.lists(st.integers(1, 7), min_size=1, max_size=3, unique=True),
+    after=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
+)
+def test_cron_agrees_with_a_minute_by_minute_scan(
+    minutes: list[int], hours: list[int], days: list[int] | None, weekdays: list[int],
+    after: datetime,
+) -> None:
+    """The next fire is the first minute after the asked time whose fields all match."""
+    day_field, weekday_field = (_field(days), "?") if days else ("?", _field(weekdays))
+    plan = rule_plan(f"cron({_field(minutes)} {_field(hours)} {day_field} * {weekday_field} *)",
+                     created=T0)
+    start = after.replace(tzinfo=UTC)
+
+    def day_matches(moment: datetime) -> bool:
+        return moment.day in days if days else (moment.isoweekday() % 7 + 1) in weekdays
+
+    moment = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while not (day_matches(moment) and moment.hour in hours and moment.minute in minutes):
+        if not day_matches(moment):  # whole days and hours can be skipped at once
+            moment = moment.replace(hour=0, minute=0) + timedelta(days=1)
+        elif moment.hour not in hours:
+            moment = moment.replace(minute=0) + timedelta(hours=1)
+        else:
+            moment += timedelta(minutes=1)
+
+    assert plan.next_fire(start) == moment
