@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -85,7 +86,8 @@ def test_years_end() -> None:
         "cron(0 24 * * ? *)", "cron(0 0 32 * ? *)", "cron(0 0 ? * 8 *)", "cron(0 0 ? * 0 *)",
         "cron(0 0 ? 13 MON *)", "cron(0 0 ? * MON 1969 )", "cron(0 0 ? * MON 2200)",
         "cron(0 0 ? * 6#6 *)", "cron(0 0 32W * ? *)", "cron(0 0 L/2 * ? *)", "cron(0/0 * * * ? *)",
-        "cron(0 0 30 2 ? *)", "cron(a b c d e f)", "cron()", "at(2024-01-01T00:00:00)",
+        "cron(0 0 30 2 ? *)", "cron(a b c d e f)", "cron(*/60 * * * ? *)",
+        "cron(15 12 ? * -1 *)", "cron()", "at(2024-01-01T00:00:00)",
         "every 5 minutes", "",
     ],
 )
@@ -93,6 +95,27 @@ def test_refused_rule_expressions(expression: str) -> None:
     """An expression AWS refuses is a ValidationException in AWS's words."""
     with pytest.raises(Validation, match=r"^Parameter ScheduleExpression is not valid\.$"):
         rule_plan(expression, created=T0)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    # Reported valid on AWS (and refused by another emulator).
+    ["cron(0-15/1 8-8 ? * 2,3,4,5,6,7 *)", "cron(30-30 13-13 ? * 2,4,6 *)",
+     "cron(1-31/30 1-1 ? * 1,7 *)", "rate(1 minute)", "at(2030-02-28T23:59:59)"],
+)
+def test_valid_scheduler_expressions(expression: str) -> None:
+    """Expressions AWS accepts are accepted and fire."""
+    plan = scheduler_plan(expression, created=T0)
+
+    assert plan.next_fire(T0) is not None
+
+
+@pytest.mark.parametrize("expression", ["rate(1 minutes)", "at(2030-02-30T00:00:00)",
+                                        "at(2030-02-28 23:59:59)", "cron(0 0 * * * *)"])
+def test_refused_scheduler_expressions(expression: str) -> None:
+    """Scheduler words its refusal differently from PutRule."""
+    with pytest.raises(Validation, match=rf"^Invalid Schedule Expression {re.escape(expression)}$"):
+        scheduler_plan(expression, created=T0)
 
 
 def test_scheduler_time_zone_and_daylight_saving() -> None:

@@ -147,7 +147,7 @@ def _expand(field: str, bounds: range, names: tuple[str, ...] = ()) -> frozenset
 
 def _part(part: str, bounds: range, names: tuple[str, ...]) -> list[int]:
     span, slash, step_text = part.partition("/")
-    step = _number(step_text, range(1, len(bounds) + 1)) if slash else 1
+    step = _number(step_text, range(1, len(bounds))) if slash else 1  # */60 is refused
     if span == "*":
         first, last = bounds[0], bounds[-1]
     elif "-" in span:

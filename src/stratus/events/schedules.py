@@ -18,6 +18,10 @@ is retried until the target's MaximumEventAgeInSeconds (default 24 h) and then d
 on restart we fire once, for the latest time missed, if it is younger than that age, and go
 on from the next time after now: one catch-up run, never a storm (`catch_up`).
 
+Refusals are ValidationExceptions: "Parameter ScheduleExpression is not valid." from
+PutRule, "Invalid Schedule Expression <expression>" from Scheduler. A step must be smaller
+than its field's span (`*/60` in minutes is refused, as AWS refuses it).
+
 Everything here is pure: times in, times out, all aware datetimes in UTC at the edges.
 """
 
@@ -32,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stratus.errors import Validation
 from stratus.events.cron import Cron, CronError, parse_cron
 
-INVALID = "Parameter ScheduleExpression is not valid."
+RULE_INVALID = "Parameter ScheduleExpression is not valid."  # PutRule's words
 DEFAULT_MAX_EVENT_AGE = timedelta(hours=24)
 _RATE = re.compile(r"rate\((?P<value>\d+) (?P<unit>minutes?|hours?|days?)\)")
 _CRON = re.compile(r"cron\((?P<fields>[^()]*)\)")
@@ -153,7 +157,7 @@ def rule_plan(expression: str, created: datetime) -> Plan:
     """An EventBridge rule's ScheduleExpression (rate or cron, UTC)."""
     parsed = parse_expression(expression)
     if isinstance(parsed, At):
-        raise Validation(INVALID)
+        raise Validation(RULE_INVALID)
     return Plan(parsed, ZoneInfo("UTC"), anchor=created)
 
 
@@ -165,7 +169,7 @@ def scheduler_plan(
     end: datetime | None = None,
 ) -> Plan:
     """An EventBridge Scheduler schedule's expression, zone and dates."""
-    parsed = parse_expression(expression)
+    parsed = parse_expression(expression, f"Invalid Schedule Expression {expression}")
     zone = _zone(timezone or "UTC")
     if start is not None and end is not None and end <= start and not isinstance(parsed, At):
         raise Validation("The EndDate must be after the StartDate.")
@@ -179,24 +183,24 @@ def scheduler_plan(
     )
 
 
-def parse_expression(text: str) -> Expression:
-    """rate(...), cron(...) or at(...); ValidationException in AWS's words otherwise."""
+def parse_expression(text: str, invalid: str = RULE_INVALID) -> Expression:
+    """rate(...), cron(...) or at(...); ValidationException(`invalid`) otherwise."""
     if rate := _RATE.fullmatch(text):
         value, unit = int(rate["value"]), rate["unit"]
         if value < 1 or (value == 1) == unit.endswith("s"):
-            raise Validation(INVALID)
+            raise Validation(invalid)
         return Rate(_UNITS[unit.rstrip("s")] * value)
     if cron := _CRON.fullmatch(text):
         try:
             return parse_cron(cron["fields"])
         except CronError as exc:
-            raise Validation(INVALID) from exc
+            raise Validation(invalid) from exc
     if at := _AT.fullmatch(text):
         try:
             return At(datetime.fromisoformat(at["moment"]))
         except ValueError as exc:
-            raise Validation(INVALID) from exc
-    raise Validation(INVALID)
+            raise Validation(invalid) from exc
+    raise Validation(invalid)
 
 
 def _zone(name: str) -> ZoneInfo:
