@@ -54,7 +54,7 @@ ATTRIBUTE_CASES: list[tuple[str, dict[str, Any], dict[str, MessageAttribute], bo
     ("a String is not a number", {"price_usd": [{"numeric": [">=", 100]}]},
      attributes(price_usd=(S, "150")), False),
     ("five decimal digits", {"n": [{"numeric": ["=", 1.00001]}]},
-     attributes(n=("Number", "1.000019")), True),
+     attributes(n=("Number", "1.000012")), True),
     ("anything-but", {"customer_interests": [{"anything-but": ["rugby", "tennis"]}]},
      attributes(customer_interests=(S, "football")), True),
     ("anything-but excluded", {"customer_interests": [{"anything-but": ["rugby", "tennis"]}]},

@@ -125,7 +125,7 @@ def _value(value: object, dialect: Dialect) -> m.Matcher:
         return m.ExactLiteral(value)
     if m.is_number(value):
         assert isinstance(value, int | float | Decimal)
-        return m.ExactNumber(value, dialect.domain)
+        return m.ExactNumber.of(value, dialect.domain)
     raise PatternError("Match value must be String, number, true, false, or null")
 
 
@@ -276,7 +276,7 @@ def _anything_but_list(values: list[object], dialect: Dialect) -> tuple[m.Matche
 def _exact_number(number: object, dialect: Dialect) -> m.ExactNumber:
     _comparable(number, dialect)  # AWS refuses anything-but numbers outside the domain
     assert isinstance(number, int | float | Decimal)
-    return m.ExactNumber(number, dialect.domain)
+    return m.ExactNumber.of(number, dialect.domain)
 
 
 def _anything_but_operator(argument: Mapping[str, object]) -> m.Matcher:

@@ -12,11 +12,12 @@ another type (`{"anything-but": "a"}` matches `5`) but never an absent field.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -60,15 +61,22 @@ class NumericDomain:
     digits: int
 
     def comparable(self, value: object) -> Decimal | None:
-        if not is_number(value):
-            return None
-        try:
-            number = Decimal(value) if isinstance(value, int) else Decimal(str(value))
-        except InvalidOperation:
+        if isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            # A float's exact binary value, rounded to `digits` places, is what its decimal
+            # text says (0.3 -> 0.300000), and Decimal(float) is fast.
+            number = Decimal(value)
+        else:
             return None
         if not number.is_finite() or abs(number) > self.limit:
             return None
-        return number.quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_DOWN)
+        return number.quantize(_quantum(self.digits), rounding=ROUND_HALF_EVEN)
+
+
+@functools.cache
+def _quantum(digits: int) -> Decimal:
+    return Decimal(1).scaleb(-digits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +97,18 @@ class ExactString(_AnyLeaf):
 class ExactNumber(_AnyLeaf):
     number: int | float | Decimal
     domain: NumericDomain
+    key: Decimal | None  # domain.comparable(number), computed once
+
+    @classmethod
+    def of(cls, number: int | float | Decimal, domain: NumericDomain) -> ExactNumber:
+        return cls(number, domain, domain.comparable(number))
 
     def matches(self, value: object) -> bool:
         if not is_number(value):
             return False
-        mine, theirs = self.domain.comparable(self.number), self.domain.comparable(value)
-        if mine is not None and theirs is not None:
-            return mine == theirs
+        theirs = self.domain.comparable(value)
+        if self.key is not None and theirs is not None:
+            return self.key == theirs
         return value == self.number
 
 
