@@ -96,14 +96,19 @@ def _view(record: Mapping[str, object], source: EventSource) -> tuple[dict[str, 
 def _matches(rule: Rule, view: Mapping[str, object], source: EventSource, is_json: bool) -> bool:
     key = _PAYLOAD.get(source)
     if key is not None and not is_json:
-        on_payload = any(name == key for name, _ in rule.nested)
-        if on_payload or (source is EventSource.KINESIS and _names_leaf(rule, key)):
-            return False
+        if _names(rule, key, nested=True):
+            return False  # a JSON pattern on a payload that is not JSON
+        if source is EventSource.KINESIS and _names(rule, key, nested=False):
+            return False  # non-JSON Kinesis data matches no pattern on it
     return rule.matches(view)
 
 
-def _names_leaf(rule: Rule, name: str) -> bool:
-    return any(leaf == name for leaf, _ in rule.leaves)
+def _names(rule: Rule, key: str, nested: bool) -> bool:
+    """Whether the rule (or one of its top-level $or branches) has a nested/leaf `key`."""
+    fields = rule.nested if nested else rule.leaves
+    return any(name == key for name, _ in fields) or any(
+        _names(branch, key, nested) for group in rule.any_of for branch in group
+    )
 
 
 def _json(text: object) -> object | None:
