@@ -76,6 +76,12 @@ def parse_filter_criteria(patterns: Sequence[str]) -> FilterCriteria:
     return FilterCriteria(tuple(rules))
 
 
+def keeps(record: Mapping[str, object], patterns: Sequence[str], source: EventSource) -> bool:
+    """Keep (True) or drop this record under these filter patterns. A mapping that filters
+    many records parses its patterns once (parse_filter_criteria) and asks `keeps` on that."""
+    return parse_filter_criteria(patterns).keeps(record, source)
+
+
 def _view(record: Mapping[str, object], source: EventSource) -> tuple[dict[str, object], bool]:
     """The record as patterns see it, and whether its payload is JSON."""
     if source is EventSource.DYNAMODB:
