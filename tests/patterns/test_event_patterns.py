@@ -13,7 +13,7 @@ from stratus.errors import InvalidEventPattern, Validation
 from stratus.patterns.eventbridge import event_pattern_matches, parse_event_pattern
 
 # The EC2 event of EventBridge's user guide ("Amazon EventBridge event patterns").
-EC2 = {
+EC2: dict[str, Any] = {
     "version": "0",
     "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
     "detail-type": "EC2 Instance State-change Notification",
@@ -26,7 +26,7 @@ EC2 = {
 }
 
 # The event of AWS's matching library's README, used by the content-filtering examples.
-RULER = {
+RULER: dict[str, Any] = {
     "version": "0",
     "id": "ddddd4-aaaa-7777-4444-345dd43cc333",
     "detail-type": "EC2 Instance State-change Notification",
