@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stratus.errors import InvalidParameterValue, Validation
+from stratus.errors import Invalid, InvalidPattern, Validation
 from stratus.patterns.filter_criteria import EventSource, keeps, parse_filter_criteria
 
 
@@ -85,13 +85,13 @@ def test_keep_or_drop(
 @pytest.mark.parametrize("pattern", ["", "{", '{"body": {}}', '{"body": [{"nope": 1}]}'])
 def test_invalid_pattern(pattern: str) -> None:
     """A pattern Lambda cannot compile is refused as CreateEventSourceMapping refuses it."""
-    with pytest.raises(InvalidParameterValue, match=r"Invalid filter pattern definition\."):
+    with pytest.raises(InvalidPattern, match=r"Invalid filter pattern definition\."):
         parse_filter_criteria([pattern])
 
 
 def test_too_many_filters() -> None:
     """A mapping holds at most 5 filters."""
-    with pytest.raises(InvalidParameterValue, match="at most 5"):
+    with pytest.raises(Invalid, match="at most 5"):
         parse_filter_criteria(['{"a": ["b"]}'] * 6)
 
 

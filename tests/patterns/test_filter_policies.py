@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stratus.errors import InvalidParameter
+from stratus.errors import Invalid, InvalidPattern
 from stratus.patterns.filter_policy import (
     MessageAttribute,
     Scope,
@@ -174,17 +174,16 @@ INVALID: list[tuple[str, Scope, str]] = [
 
 @pytest.mark.parametrize(("policy", "scope", "message"), INVALID)
 def test_refused_policies(policy: str, scope: Scope, message: str) -> None:
-    """A policy SNS refuses is InvalidParameter with SNS's message."""
-    with pytest.raises(InvalidParameter) as caught:
+    """A policy SNS refuses is InvalidPattern (SNS's InvalidParameter) with SNS's message."""
+    with pytest.raises(InvalidPattern) as caught:
         parse_filter_policy(policy, scope)
 
     assert caught.value.message == message
-    assert caught.value.code == "InvalidParameter"
 
 
 def test_not_json_is_refused() -> None:
-    """Text that is not JSON is an InvalidParameter naming the FilterPolicy."""
-    with pytest.raises(InvalidParameter, match=r"^Invalid parameter: FilterPolicy: "):
+    """Text that is not JSON is refused, naming the FilterPolicy."""
+    with pytest.raises(InvalidPattern, match=r"^Invalid parameter: FilterPolicy: "):
         parse_filter_policy("{nope")
 
 
@@ -216,5 +215,5 @@ def test_empty_policy_is_no_policy(text: str) -> None:
 def test_scope_names() -> None:
     """FilterPolicyScope is MessageAttributes or MessageBody; anything else is refused."""
     assert parse_scope("MessageBody") is Scope.MESSAGE_BODY
-    with pytest.raises(InvalidParameter, match=r"Invalid value \[Body\]"):
+    with pytest.raises(Invalid, match=r"Invalid value \[Body\]"):
         parse_scope("Body")

@@ -24,9 +24,10 @@ import orjson
 
 from stratus.config import Settings
 from stratus.errors import (
-    InvalidParameterValue,
-    ResourceConflict,
-    ResourceNotFound,
+    Conflict,
+    Invalid,
+    NotFound,
+    NotReady,
 )
 from stratus.functions import versions
 from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
@@ -115,11 +116,11 @@ class FunctionService:
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
         if request.PackageType == "Image":
-            raise InvalidParameterValue(
+            raise Invalid(
                 "PackageType Image is not supported by Stratus yet; deploy a Zip package."
             )
         if not request.Runtime or (not request.Handler and not is_custom(request.Runtime)):
-            raise InvalidParameterValue(
+            raise Invalid(
                 "Runtime and Handler are mandatory parameters for functions created with "
                 "deployment packages."
             )
@@ -165,7 +166,7 @@ class FunctionService:
             with transaction(conn):
                 exists = conn.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone()
                 if exists:
-                    raise ResourceConflict(f"Function already exist: {name}")
+                    raise Conflict(f"Function already exist: {name}")
                 conn.execute(
                     "INSERT INTO functions (name, tags, created) VALUES (?, ?, ?)",
                     (name, tags, time.time()),
@@ -240,9 +241,7 @@ class FunctionService:
         self, ref: FunctionRef, request: UpdateFunctionCodeRequest
     ) -> FunctionConfiguration:
         if request.ImageUri:
-            raise InvalidParameterValue(
-                "Stratus runs Zip packages only; ImageUri is not supported."
-            )
+            raise Invalid("Stratus runs Zip packages only; ImageUri is not supported.")
         archive = await asyncio.to_thread(
             zip_bytes, request.ZipFile, request.S3Bucket, request.S3Key, self._artifacts
         )
@@ -263,7 +262,7 @@ class FunctionService:
         self, ref: FunctionRef, revision_id: str | None, changes: dict[str, object]
     ) -> FunctionConfiguration:
         if ref.qualifier not in (None, LATEST):
-            raise InvalidParameterValue("Only $LATEST can be updated; versions are immutable.")
+            raise Invalid("Only $LATEST can be updated; versions are immutable.")
         holder: list[FunctionConfiguration] = []
 
         def write(conn: sqlite3.Connection) -> None:
@@ -341,9 +340,7 @@ class FunctionService:
         self._forget(name)
         if published.SnapStart.OptimizationStatus == "On":
             check_snapstart(published)
-            self._prepare_snapshot(await self.spec(FunctionRef(name, published.Version)))
-            # As on AWS, a SnapStart version reads Pending until its snapshot is taken.
-            return published.model_copy(update={"State": "Pending"})
+            self._prepare_snapshot(await self._snapshot_spec(name, published.Version))
         return published
 
     async def list_versions(
@@ -385,6 +382,12 @@ class FunctionService:
         generation = self._generation
         record = await self.get(FunctionRef(ref.name, version))
         config = record.configuration
+        if config.State == "Pending":  # a SnapStart version until its snapshot is taken
+            raise NotReady(
+                "The operation cannot be performed at this time. The function is currently "
+                "in the following state: Pending",
+                Type="User",
+            )
         spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
         spec = dataclasses.replace(spec, snapshot=self._snapshots(record))
         if generation == self._generation:  # no write raced with our read
@@ -435,7 +438,14 @@ class FunctionService:
             ).fetchall()
         )
         for name, version in rows:
-            self._prepare_snapshot(await self.spec(FunctionRef(name, version)))
+            self._prepare_snapshot(await self._snapshot_spec(name, version))
+
+    async def _snapshot_spec(self, name: str, version: str) -> FunctionSpec:
+        """The spec of a SnapStart version, whatever its state (spec() refuses Pending)."""
+        record = await self.get(FunctionRef(name, version))
+        config = record.configuration
+        spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
+        return dataclasses.replace(spec, snapshot=True)
 
     def _prepare_snapshot(self, spec: FunctionSpec) -> None:
         async def record(failure: bytes | None) -> None:
@@ -547,7 +557,5 @@ class FunctionService:
             RuntimeVersionArn=f"arn:aws:lambda:{self._settings.region}::runtime:stratus-{runtime}"
         )
 
-    def _not_found(self, ref: FunctionRef) -> ResourceNotFound:
-        return ResourceNotFound(
-            f"Function not found: {self.arn(ref.name, ref.qualifier)}", Type="User"
-        )
+    def _not_found(self, ref: FunctionRef) -> NotFound:
+        return NotFound(f"Function not found: {self.arn(ref.name, ref.qualifier)}", Type="User")

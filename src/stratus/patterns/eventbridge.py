@@ -1,12 +1,13 @@
 """EventBridge event patterns: PutRule's EventPattern and TestEventPattern's answer.
 
-A pattern is at most 4,096 characters (PutRule's limit). A pattern AWS cannot compile is an
-InvalidEventPatternException, "Event pattern is not valid. Reason: <why>"; AWS appends the
-parser's position (" at [Source: ...; line: 1, column: 9]"), which we leave out.
+A pattern is at most 4,096 characters (PutRule's limit). A pattern AWS cannot compile is
+InvalidPattern (AWS's InvalidEventPatternException), "Event pattern is not valid. Reason:
+<why>"; AWS appends the parser's position (" at [Source: ...; line: 1, column: 9]"), which
+we leave out.
 
 TestEventPattern's event must be a JSON object holding the fields every event has (id,
-account, source, time, region, resources, detail-type); otherwise the answer is an
-InvalidEventPatternException, "Parameter Event is not valid." (the operation has no other
+account, source, time, region, resources, detail-type); otherwise the answer is
+InvalidPattern too, "Parameter Event is not valid." (the operation has no other
 error).
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from stratus.errors import InvalidEventPattern, Validation
+from stratus.errors import InvalidPattern, Validation
 from stratus.patterns.compiler import Dialect, PatternError, compile_rule, parse_json
 from stratus.patterns.matchers import NumericDomain
 from stratus.patterns.rule import Rule
@@ -34,7 +35,7 @@ def parse_event_pattern(text: str) -> Rule:
     try:
         return compile_rule(parse_json(text), EVENTBRIDGE)
     except (PatternError, ValueError) as exc:
-        raise InvalidEventPattern(f"Event pattern is not valid. Reason: {exc}") from exc
+        raise InvalidPattern(f"Event pattern is not valid. Reason: {exc}") from exc
 
 
 def event_pattern_matches(pattern: str, event: str) -> bool:
@@ -43,9 +44,9 @@ def event_pattern_matches(pattern: str, event: str) -> bool:
     try:
         document = parse_json(event)
     except ValueError as exc:
-        raise InvalidEventPattern("Parameter Event is not valid.") from exc
+        raise InvalidPattern("Parameter Event is not valid.") from exc
     if not isinstance(document, Mapping) or not all(
         field in document for field in MANDATORY_EVENT_FIELDS
     ):
-        raise InvalidEventPattern("Parameter Event is not valid.")
+        raise InvalidPattern("Parameter Event is not valid.")
     return rule.matches(document)

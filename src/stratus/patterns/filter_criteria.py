@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from stratus.errors import InvalidParameterValue, Validation
+from stratus.errors import Invalid, InvalidPattern, Validation
 from stratus.patterns.compiler import PatternError, compile_rule, parse_json
 from stratus.patterns.eventbridge import EVENTBRIDGE
 from stratus.patterns.rule import Rule
@@ -57,7 +57,7 @@ class FilterCriteria:
 def parse_filter_criteria(patterns: Sequence[str]) -> FilterCriteria:
     """FilterCriteria.Filters[].Pattern, validated as CreateEventSourceMapping does."""
     if len(patterns) > MAX_FILTERS:
-        raise InvalidParameterValue(
+        raise Invalid(
             f"The FilterCriteria holds {len(patterns)} filters; an event source mapping "
             f"accepts at most {MAX_FILTERS}."
         )
@@ -72,7 +72,7 @@ def parse_filter_criteria(patterns: Sequence[str]) -> FilterCriteria:
         try:
             rules.append(compile_rule(parse_json(pattern), EVENTBRIDGE))
         except (PatternError, ValueError) as exc:
-            raise InvalidParameterValue("Invalid filter pattern definition.") from exc
+            raise InvalidPattern("Invalid filter pattern definition.") from exc
     return FilterCriteria(tuple(rules))
 
 

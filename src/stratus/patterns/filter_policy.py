@@ -20,7 +20,8 @@ each written down here:
   keys are its leaf paths (`a.b` for nested ones), its combinations the product of the
   lengths of its value arrays, and the policy's combinations the sum over its branches.
   The policy is at most 256 KB.
-- Errors are `InvalidParameter`, "Invalid parameter: FilterPolicy: <reason>".
+- Refusals are InvalidPattern (SNS's `InvalidParameter`), "Invalid parameter: FilterPolicy:
+  <reason>"; an unknown scope is Invalid.
 - `{}` (or an empty string) is no policy: every message is delivered.
 """
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from stratus.errors import InvalidParameter
+from stratus.errors import Invalid, InvalidPattern
 from stratus.patterns.compiler import Dialect, PatternError, compile_rule, parse_json
 from stratus.patterns.matchers import NumericDomain
 from stratus.patterns.rule import Rule
@@ -75,16 +76,16 @@ def parse_scope(text: str) -> Scope:
     try:
         return Scope(text)
     except ValueError:
-        raise InvalidParameter(
+        raise Invalid(
             f"Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [{text}]. "
             "Please use either MessageBody or MessageAttributes"
         ) from None
 
 
 def parse_filter_policy(text: str, scope: Scope = Scope.MESSAGE_ATTRIBUTES) -> FilterPolicy | None:
-    """The policy, or None for "no policy"; InvalidParameter for one SNS refuses."""
+    """The policy, or None for "no policy"; InvalidPattern for one SNS refuses."""
     if len(text.encode()) > MAX_POLICY_BYTES:
-        raise InvalidParameter(f"{_PREFIX}Filter policy is too large")
+        raise InvalidPattern(f"{_PREFIX}Filter policy is too large")
     if not text.strip():
         return None
     try:
@@ -93,17 +94,17 @@ def parse_filter_policy(text: str, scope: Scope = Scope.MESSAGE_ATTRIBUTES) -> F
             return None
         rule = compile_rule(document, SNS)
     except (PatternError, ValueError) as exc:
-        raise InvalidParameter(f"{_PREFIX}{exc}") from exc
+        raise InvalidPattern(f"{_PREFIX}{exc}") from exc
     if scope is Scope.MESSAGE_ATTRIBUTES and _is_nested(rule):
-        raise InvalidParameter(
+        raise InvalidPattern(
             "Invalid parameter: Filter policy scope MessageAttributes does not support "
             "nested filter policy"
         )
     branches = policy_branches(rule)
     if any(len(branch) > MAX_KEYS for branch in branches):
-        raise InvalidParameter(f"{_PREFIX}Filter policy can not have more than {MAX_KEYS} keys")
+        raise InvalidPattern(f"{_PREFIX}Filter policy can not have more than {MAX_KEYS} keys")
     if combinations(branches) > MAX_COMBINATIONS:
-        raise InvalidParameter(f"{_PREFIX}Filter policy is too complex")
+        raise InvalidPattern(f"{_PREFIX}Filter policy is too complex")
     return FilterPolicy(rule, scope)
 
 
