@@ -15,10 +15,12 @@ in day-of-month `L` is the month's last day, `LW` its last weekday (Mon-Fri) and
 weekday nearest day n within the month.
 
 cronsim (maintained, typed) steps the five classic fields, L, LW, nL and #, in any time
-zone. It lacks years, `nW` and AWS's day-of-week numbering, so we expand every field to
-explicit values ourselves (which also validates it), hand cronsim a five-field expression
-in its numbering, and filter its answers by year and by `nW`. A time that a daylight-saving
-jump skips is skipped, as EventBridge Scheduler does (cronsim would run it after the jump).
+zone. (croniter reads a sixth field as seconds and has no W; cron-converter knows five
+fields only.) cronsim lacks years, `nW` and AWS's day-of-week numbering, so we expand every
+field to explicit values ourselves (which also validates it), hand cronsim a five-field
+expression in its numbering, and filter its answers by year and by `nW`. A time that a
+daylight-saving jump skips is skipped, as EventBridge Scheduler does (cronsim would run it
+after the jump).
 """
 
 from __future__ import annotations
