@@ -4,6 +4,7 @@
     ├── Invalid                 a value the caller sent is wrong
     │   ├── Validation          it breaks the API's declared constraints (type, length, pattern)
     │   ├── Malformed           the request cannot be read at all (not JSON, not a form)
+    │   ├── InvalidPattern      an event pattern, filter policy or filter criteria is refused
     │   └── InsufficientCapabilities  a template needs capabilities the caller did not grant
     ├── NotFound                what the call names does not exist
     ├── Conflict                the resource's state refuses the call
@@ -43,6 +44,10 @@ class Validation(Invalid):
 
 class Malformed(Invalid):
     pass
+
+
+class InvalidPattern(Invalid):
+    """EventBridge answers it as InvalidEventPatternException, not ValidationException."""
 
 
 class InsufficientCapabilities(Invalid):
