@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from stratus.errors import ResourceNotFound, Throttled
+from stratus.errors import ResourceConflict, ResourceNotFound, Throttled
 from stratus.functions.async_event import AsyncEvent
 from stratus.functions.destinations import Condition, LambdaDestination, invocation_record
 from stratus.functions.event_config import FunctionEventInvokeConfig
@@ -160,7 +160,7 @@ class AsyncInvocations:
             return
         try:
             result = await self._functions.invoke(ref, event.payload, request_id=item.id)
-        except Throttled:
+        except (Throttled, ResourceConflict):  # a conflict: a version still Pending
             refused = await self._wait_refused(item, event, config)
             outcome: Outcome = "refused" if refused else "throttled"
         except ResourceNotFound:
