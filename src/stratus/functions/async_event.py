@@ -50,13 +50,10 @@ class AsyncEvent:
     def decode(cls, data: bytes) -> AsyncEvent:
         fields: dict[str, Any] = orjson.loads(data)
         last = fields["last"]
-        return cls(
-            fields["qualifier"],
-            base64.b64decode(fields["event"]),
-            fields["received"],
-            fields["runs"],
-            last and InvokeResult(base64.b64decode(last["payload"]), last["version"], last["error"]),
-        )
+        if last is not None:
+            last = InvokeResult(base64.b64decode(last["payload"]), last["version"], last["error"])
+        event = base64.b64decode(fields["event"])
+        return cls(fields["qualifier"], event, fields["received"], fields["runs"], last)
 
 
 def _b64(data: bytes) -> str:

@@ -31,7 +31,12 @@ def _into_work_queue(conn: sqlite3.Connection) -> None:
             last = None if row[8] is None else InvokeResult(row[7], row[8], row[9])
             event = AsyncEvent(row[2], row[3], row[6], row[4], last)
             carry_over(
-                conn, ASYNC_EVENTS, row[0], event.encode(), subject=row[1], due=row[5],
+                conn,
+                ASYNC_EVENTS,
+                row[0],
+                event.encode(),
+                subject=row[1],
+                due=row[5],
                 enqueued=row[6],
             )
         conn.execute("DROP TABLE async_invocations")
@@ -40,7 +45,13 @@ def _into_work_queue(conn: sqlite3.Connection) -> None:
             "SELECT id, target, payload, attempts, not_before FROM destination_deliveries"
         ).fetchall():
             carry_over(
-                conn, DELIVERIES, row[0], row[2], subject=row[1], due=row[4], enqueued=row[4],
+                conn,
+                DELIVERIES,
+                row[0],
+                row[2],
+                subject=row[1],
+                due=row[4],
+                enqueued=row[4],
                 attempts=row[3],
             )
         conn.execute("DROP TABLE destination_deliveries")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import dataclasses
 import logging
 import random
@@ -318,9 +319,10 @@ class FunctionService:
         await self.invoker.pool.wait_retire(ref.name)
 
     async def _delete_version(self, ref: FunctionRef) -> None:
-        assert ref.qualifier is not None
+        qualifier = ref.qualifier
+        assert qualifier is not None
         deleted = await self._db.run(
-            lambda conn: versions.delete_version(conn, ref.name, ref.qualifier, self.arn(ref.name))
+            lambda conn: versions.delete_version(conn, ref.name, qualifier, self.arn(ref.name))
         )
         self._forget(ref.name)
         if deleted:
@@ -350,7 +352,7 @@ class FunctionService:
 
     async def list_versions(
         self, name: str, marker: str | None, max_items: int | None
-    ) -> tuple[list[FunctionConfiguration], str | None]:
+    ) -> tuple[builtins.list[FunctionConfiguration], str | None]:
         found = await self._db.run(lambda conn: versions.list_versions(conn, name))
         if not found:
             raise self._not_found(FunctionRef(name))

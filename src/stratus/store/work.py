@@ -87,7 +87,7 @@ class Kind:
     def retry_delay(self, attempts: int) -> float:
         """The default wait before the next attempt, after `attempts` claims."""
         first, most = self.backoff
-        return min(first * 2 ** min(max(attempts - 1, 0), _MAX_DOUBLINGS), most)
+        return min(first * 2.0 ** min(max(attempts - 1, 0), _MAX_DOUBLINGS), most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +132,11 @@ class WorkStatistics:
         return all(k.due == 0 and k.leased == 0 for k in self.kinds.values())
 
 
-_CLAIM = """
-UPDATE work_items SET lease = ?, due = ?, attempts = attempts + 1
-WHERE rowid IN (
-    SELECT rowid FROM work_items WHERE kind = ? AND due <= ? ORDER BY due, rowid LIMIT ?
+_DUE = "SELECT rowid FROM work_items WHERE kind = ? AND due <= ? ORDER BY due, rowid LIMIT ?"
+_LEASE = (
+    "UPDATE work_items SET lease = ?, due = ?, attempts = attempts + 1 WHERE rowid IN ({}) "
+    "RETURNING rowid, id, subject, payload, attempts, enqueued"
 )
-RETURNING rowid, id, subject, payload, attempts, enqueued
-"""
 
 _STATISTICS = """
 SELECT kind, SUM(lease IS NULL OR due <= :now), SUM(due <= :now),
@@ -194,12 +192,16 @@ class WorkQueue:
         now = self.clock.now()
         token = f"{self._holder}-{next(self._claims)}"
         with _atomic(conn):
-            rows = conn.execute(
-                _CLAIM, (token, now + kind.lease_s, kind.name, now, limit)
+            order = [row[0] for row in conn.execute(_DUE, (kind.name, now, limit))]
+            if not order:
+                return []
+            leased = conn.execute(
+                _LEASE.format(",".join("?" * len(order))), (token, now + kind.lease_s, *order)
             ).fetchall()
+            rows = {row[0]: row for row in leased}
             items = [
                 WorkItem(kind, row[1], row[2], row[3], row[4], row[5], token)
-                for row in sorted(rows, key=lambda row: int(row[0]))
+                for row in (rows[rowid] for rowid in order)
             ]
             if kind.max_attempts is None:
                 return items
