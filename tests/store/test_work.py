@@ -224,7 +224,7 @@ def test_statistics_count_each_kind(queue, clock):
         enqueue(queue, name)
     enqueue(queue, "e", due=clock.now() + 60)
     queue.db.run_blocking(lambda conn: queue.enqueue(conn, other, "x", b""))
-    [a, b] = claim(queue, 2)
+    [_, b] = claim(queue, 2)
     queue.db.run_blocking(lambda conn: queue.dead_letter(conn, b, "by hand"))
 
     statistics = queue.db.run_blocking(queue.statistics)
