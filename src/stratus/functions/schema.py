@@ -28,8 +28,10 @@ def _into_work_queue(conn: sqlite3.Connection) -> None:
             "SELECT id, function_name, qualifier, payload, attempts, not_before, received, "
             "last_response, last_version, last_error FROM async_invocations"
         ).fetchall():
-            last = None if row[8] is None else InvokeResult(row[7], row[8], row[9])
-            event = AsyncEvent(row[2], row[3], row[6], row[4], last)
+            last = None
+            if row[8] is not None:
+                last = InvokeResult(_blob(row[7]), row[8], row[9])
+            event = AsyncEvent(row[2], _blob(row[3]), row[6], row[4], last)
             carry_over(
                 conn,
                 ASYNC_EVENTS,
@@ -48,13 +50,18 @@ def _into_work_queue(conn: sqlite3.Connection) -> None:
                 conn,
                 DELIVERIES,
                 row[0],
-                row[2],
+                _blob(row[2]),
                 subject=row[1],
                 due=row[4],
                 enqueued=row[4],
                 attempts=row[3],
             )
         conn.execute("DROP TABLE destination_deliveries")
+
+
+def _blob(value: bytes | str | None) -> bytes:
+    """A payload column's value as bytes (SQLite keeps whatever type was written)."""
+    return value.encode() if isinstance(value, str) else value or b""
 
 
 SCHEMA = Schema(
