@@ -29,6 +29,7 @@ import uvicorn
 
 from stratus.config import Settings
 from stratus.store.clock import ManualClock
+from stratus.store.work import KindStatistics, WorkStatistics
 
 STARTUP_TIMEOUT_S = 20.0
 IDLE_TIMEOUT_S = 30.0
@@ -50,18 +51,18 @@ class RunningServer:
         with urllib.request.urlopen(f"{self.endpoint_url}/_stratus/health") as response:
             return json.load(response)["isolation"]  # type: ignore[no-any-return]
 
-    def work(self) -> dict[str, dict[str, int]]:
-        """The work queue's statistics by kind: {"lambda.event": {"queued", "due", "leased",
-        "dead"}}."""
+    def work(self) -> WorkStatistics:
+        """The work queue's statistics, from the server's /_stratus/work."""
         with urllib.request.urlopen(f"{self.endpoint_url}/_stratus/work") as response:
-            return json.load(response)  # type: ignore[no-any-return]
+            kinds = json.load(response)
+        return WorkStatistics({name: KindStatistics(**kind) for name, kind in kinds.items()})
 
     def wait_idle(self, timeout: float = IDLE_TIMEOUT_S) -> None:
         """Return once no work is running and none is due: all that was due is done."""
         deadline = time.monotonic() + timeout
-        while any(kind["due"] or kind["leased"] for kind in self.work().values()):
+        while not (statistics := self.work()).idle():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"work still due or running after {timeout} s: {self.work()}")
+                raise TimeoutError(f"work still due or running after {timeout} s: {statistics}")
             time.sleep(0.02)
 
     def advance(self, seconds: float) -> None:

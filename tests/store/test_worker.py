@@ -64,9 +64,14 @@ class Recorder:
 
 
 @pytest.fixture
-def queue(tmp_path: Path) -> Iterator[WorkQueue]:
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def queue(tmp_path: Path, clock: ManualClock) -> Iterator[WorkQueue]:
     db = Database(tmp_path / "stratus.db", [SCHEMA])
-    yield WorkQueue(db, ManualClock(START))
+    yield WorkQueue(db, clock)
     db.close()
 
 
@@ -74,12 +79,9 @@ def enqueue(queue: WorkQueue, id: str, due: float | None = None) -> Awaitable[bo
     return queue.db.run(lambda conn: queue.enqueue(conn, JOBS, id, b"", due=due))
 
 
-def test_work_runs_when_enqueued_and_the_worker_sleeps_until_the_next_due_item(queue):
+def test_work_runs_when_enqueued_and_the_worker_sleeps_until_the_next_due_item(queue, clock):
     """An enqueue wakes the worker at once; an item due later is run when the clock reaches
     its due time, not before, and in between the worker sleeps until exactly then."""
-    clock = queue.clock
-    assert isinstance(clock, ManualClock)
-
     async def test() -> None:
         handler = Recorder(queue)
         async with running(Worker(queue, JOBS, handler, parallel=4)):
@@ -98,12 +100,9 @@ def test_work_runs_when_enqueued_and_the_worker_sleeps_until_the_next_due_item(q
     asyncio.run(test())
 
 
-def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(queue):
+def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(queue, clock):
     """A handler that raises has its item retried after the kind's backoff (1 s, then 2 s);
     after max_attempts (3) the item is dead-lettered with the error as its reason."""
-    clock = queue.clock
-    assert isinstance(clock, ManualClock)
-
     async def test() -> None:
         handler = Recorder(queue, fail=True)
         async with running(Worker(queue, JOBS, handler, parallel=4)):
@@ -121,12 +120,9 @@ def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(queue):
     asyncio.run(test())
 
 
-def test_a_running_item_keeps_its_lease_however_late_the_worker_wakes(queue):
+def test_a_running_item_keeps_its_lease_however_late_the_worker_wakes(queue, clock):
     """While its handler runs, an item's lease is renewed a third of the way through; even a
     jump of the clock far past the lease does not hand the item out a second time."""
-    clock = queue.clock
-    assert isinstance(clock, ManualClock)
-
     async def test() -> None:
         handler = Recorder(queue, hold=True)
         async with running(Worker(queue, JOBS, handler, parallel=4)):
@@ -146,11 +142,8 @@ def test_a_running_item_keeps_its_lease_however_late_the_worker_wakes(queue):
     asyncio.run(test())
 
 
-def test_at_most_parallel_items_run_at_once(queue):
+def test_at_most_parallel_items_run_at_once(queue, clock):
     """With 2 slots, 2 of 4 due items run; the others start as slots free up."""
-    clock = queue.clock
-    assert isinstance(clock, ManualClock)
-
     async def test() -> None:
         handler = Recorder(queue, hold=True)
         async with running(Worker(queue, JOBS, handler, parallel=2)):
