@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from stratus.errors import ResourceConflict, ResourceNotFound, Throttled
+from stratus.errors import NotFound, NotReady, Throttled
 from stratus.functions.async_event import AsyncEvent
 from stratus.functions.destinations import Condition, LambdaDestination, invocation_record
 from stratus.functions.event_config import FunctionEventInvokeConfig
@@ -160,10 +160,10 @@ class AsyncInvocations:
             return
         try:
             result = await self._functions.invoke(ref, event.payload, request_id=item.id)
-        except (Throttled, ResourceConflict):  # a conflict: a version still Pending
+        except (Throttled, NotReady):  # not ready: a SnapStart version still Pending
             refused = await self._wait_refused(item, event, config)
             outcome: Outcome = "refused" if refused else "throttled"
-        except ResourceNotFound:
+        except NotFound:
             log.warning("async event %s dropped: function %s no longer exists", item.id, ref.name)
             await self._wait_finish(item, event, None, None)
             return
@@ -231,7 +231,7 @@ class AsyncInvocations:
         version = event.last.executed_version if event.last else event.qualifier
         try:
             record = await self._functions.get(FunctionRef(item.subject, version))
-        except ResourceNotFound:
+        except NotFound:
             return None
         dead_letter = record.configuration.DeadLetterConfig
         return dead_letter.TargetArn if dead_letter else None
