@@ -21,9 +21,12 @@ from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
+from stratus.store.work import SCHEMA as WORK_SCHEMA
+from stratus.store.work import WorkQueue
 
-# Every service's tables, in the order they are created (later ones may refer to earlier).
-SCHEMAS: tuple[Schema, ...] = (LOGS_SCHEMA, FUNCTIONS_SCHEMA, APIS_SCHEMA)
+# Every service's tables, in the order they are created (later ones may refer to earlier;
+# the functions' migration 2 moves rows into the work queue's).
+SCHEMAS: tuple[Schema, ...] = (LOGS_SCHEMA, WORK_SCHEMA, FUNCTIONS_SCHEMA, APIS_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +39,4 @@ class Services:
     rest_apis: RestApiService
     logs: LogStore
     artifacts: ArtifactStore
+    work: WorkQueue  # durable work of every service

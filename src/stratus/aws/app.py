@@ -7,6 +7,7 @@ the rest are routed by path (REST-JSON: Lambda). Errors are rendered once, here,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stratus.errors import StratusError, UnknownOperation
+from stratus.services import Services
 
 from . import (
     apigateway_api,
@@ -56,6 +58,15 @@ async def json11(request: Request) -> Response:
 async def health(request: Request) -> Response:
     """Liveness, and which isolation this host gave environments (see runtime/sandbox.py)."""
     return json_response({"status": "running", "isolation": request.app.state.isolation})
+
+
+async def work(request: Request) -> Response:
+    """The durable work queue's statistics, per kind: queued, due, leased, dead."""
+    services: Services = request.app.state.services
+    statistics = await services.work.wait_statistics()
+    return json_response(
+        {name: dataclasses.asdict(kind) for name, kind in statistics.kinds.items()}
+    )
 
 
 # Until each REST route knows its API (aws/protocols), the path tells API Gateway's from Lambda's.
@@ -109,6 +120,7 @@ def build_app(
         *artifacts_api.routes,
         Route("/", json11, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
+        Route("/_stratus/work", work, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,
