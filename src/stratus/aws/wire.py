@@ -1,10 +1,9 @@
-"""Error and JSON rendering shared by the AWS wire adapters.
+"""Error and JSON rendering shared by the REST-JSON adapters (Lambda, API Gateway):
 
-    REST-JSON (Lambda)   status, header x-amzn-ErrorType: <code>, body {"Type", "message"}
-    JSON 1.1  (Logs)     status, body {"__type": <code>, "message"}
+    status, header x-amzn-ErrorType: <code>, body {"Type", "message"}
 
-botocore reads the error code from the header (REST-JSON) or `__type` (JSON 1.1) and raises
-the client's exception class of that name.
+botocore reads the error code from the header and raises the client's exception class of
+that name.
 """
 
 from __future__ import annotations
@@ -41,14 +40,6 @@ REST_JSON_ERRORS: ErrorTable = {
     UnknownOperation: WireError("UnknownOperationException", 404),
     StratusError: WireError("ServiceException", 500),
 }
-# And every JSON 1.0/1.1 API: AWS's common errors.
-JSON_ERRORS: ErrorTable = {
-    Validation: WireError("ValidationException", 400),
-    Malformed: WireError("SerializationException", 400),
-    Throttled: WireError("ThrottlingException", 400),
-    UnknownOperation: WireError("UnknownOperationException", 400),
-    StratusError: WireError("InternalFailure", 500),
-}
 # AWS spells the message key with a capital M for these (botocore accepts either).
 _CAPITAL_MESSAGE = ("ResourceNotFoundException",)
 
@@ -71,16 +62,6 @@ def rest_json_error(exc: StratusError, api: ErrorTable) -> Response:
         headers["Retry-After"] = "1"
     body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
     return json_response(body, wire.status, headers)
-
-
-def json11_error(exc: StratusError, api: ErrorTable) -> Response:
-    wire = wire_error(exc, api, JSON_ERRORS)
-    return Response(
-        orjson.dumps({"__type": wire.code, "message": exc.message}),
-        status_code=wire.status,
-        media_type="application/x-amz-json-1.1",
-        headers={"x-amzn-RequestId": str(uuid.uuid4())},
-    )
 
 
 async def read_json(request: Request, limit: int = CONTROL_BODY_LIMIT) -> Any:
