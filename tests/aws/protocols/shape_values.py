@@ -77,3 +77,20 @@ def values(
         ).map(lambda t: t.replace(microsecond=t.microsecond // step * step)),
     }
     return scalars[kind]
+
+
+def without_unrendered(shape: Shape, value: Any) -> Any:
+    """What survives XML: a flattened list or map that is empty leaves no element."""
+    kind = shape.type_name
+    if kind == "structure":
+        kept = {k: without_unrendered(shape.members[k], v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not None}
+    if kind == "list":
+        if not value and shape.serialization.get("flattened"):
+            return None
+        return [without_unrendered(shape.member, item) for item in value]
+    if kind == "map":
+        if not value and shape.serialization.get("flattened"):
+            return None
+        return {k: without_unrendered(shape.value, v) for k, v in value.items()}
+    return value

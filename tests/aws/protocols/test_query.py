@@ -14,7 +14,7 @@ from botocore.parsers import QueryParser
 from botocore.serialize import QuerySerializer
 from hypothesis import given
 from hypothesis import strategies as st
-from shape_values import ORACLE, operation, values
+from shape_values import ORACLE, operation, values, without_unrendered
 from starlette.datastructures import Headers
 
 from stratus.aws import cloudformation_api
@@ -80,23 +80,6 @@ def as_sent(shape: Shape, value: Any) -> Any:
     if kind == "map":
         kept = {k: as_sent(shape.value, v) for k, v in value.items() if sends(shape.value, v)}
         return kept or None
-    return value
-
-
-def without_unrendered(shape: Shape, value: Any) -> Any:
-    """What survives XML: a flattened list or map that is empty leaves no element."""
-    kind = shape.type_name
-    if kind == "structure":
-        kept = {k: without_unrendered(shape.members[k], v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v is not None}
-    if kind == "list":
-        if not value and shape.serialization.get("flattened"):
-            return None
-        return [without_unrendered(shape.member, item) for item in value]
-    if kind == "map":
-        if not value and shape.serialization.get("flattened"):
-            return None
-        return {k: without_unrendered(shape.value, v) for k, v in value.items()}
     return value
 
 
