@@ -2,7 +2,8 @@
 
 Requests carrying `X-Amz-Target` are JSON 1.1 services (CloudWatch Logs); form-encoded
 POSTs to `/` are the query protocol (CloudFormation), by the service in their SigV4 scope;
-the rest are routed by path (REST-JSON: Lambda). Errors are rendered once, here, by protocol.
+the rest are routed by path (rest-json: Lambda, served from its model by
+protocols/rest_json.py). Errors are rendered once, by protocol.
 """
 
 from __future__ import annotations
@@ -26,16 +27,12 @@ from . import (
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
-    concurrency_api,
-    event_config_api,
-    function_urls_api,
     lambda_api,
-    layers_api,
     logs_api,
     query,
-    streaming_api,
 )
-from .wire import json11_error, json_response, rest_json_error
+from .protocols.rest_json import error_response as rest_json_error
+from .wire import json11_error, json_response
 
 log = logging.getLogger("stratus.aws")
 
@@ -88,12 +85,9 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
+        # First: Invoke is the hot path, and Lambda's paths are all its own.
+        lambda_api.api().route(),
         *lambda_api.routes,
-        *streaming_api.routes,
-        *concurrency_api.routes,
-        *event_config_api.routes,
-        *function_urls_api.routes,
-        *layers_api.routes,
         *apigatewayv2_api.routes,
         *apigateway_api.routes,
         *apigateway_methods_api.routes,

@@ -1,6 +1,6 @@
 """Error and JSON rendering shared by the AWS wire adapters.
 
-    REST-JSON (Lambda)   status, header x-amzn-ErrorType: <code>, body {"Type", "message"}
+    REST-JSON            protocols/rest_json.py
     JSON 1.1  (Logs)     status, body {"__type": <code>, "message"}
 
 botocore reads the error code from the header (REST-JSON) or `__type` (JSON 1.1) and raises
@@ -19,16 +19,11 @@ from starlette.responses import Response
 from stratus.errors import (
     InvalidRequestContent,
     RequestTooLarge,
-    ResourceNotFound,
     StratusError,
-    Throttled,
 )
 
 # Lambda's limit for a CreateFunction/UpdateFunctionCode request body (base64 zip included).
 CONTROL_BODY_LIMIT = 70_167_211
-
-# AWS spells the message key with a capital M for these (botocore accepts either).
-_CAPITAL_MESSAGE = (ResourceNotFound,)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -38,16 +33,6 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
         media_type="application/json",
         headers={"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})},
     )
-
-
-def rest_json_error(exc: StratusError) -> Response:
-    key = "Message" if isinstance(exc, _CAPITAL_MESSAGE) else "message"
-    kind = "Service" if exc.status >= 500 else "User"
-    headers = {"x-amzn-ErrorType": exc.code}
-    if isinstance(exc, Throttled):
-        headers["Retry-After"] = "1"
-    body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
-    return json_response(body, exc.status, headers)
 
 
 def json11_error(exc: StratusError) -> Response:

@@ -1,0 +1,43 @@
+"""What a service adapter is: a table `operation name -> handler(call, params)`.
+
+A handler gets the operation's input members, parsed and validated by its protocol, and the
+`Call` they came with; it returns the output members (None: no output), which the protocol
+renders. It parses nothing and builds no response itself. The one escape hatch: a handler
+may return an ASGI `Response` it built (InvokeWithResponseStream streams its answer while the
+function runs), which is sent as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import Headers, State
+from starlette.responses import Response
+from starlette.types import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Who is asking, and with what: what a handler may need beyond the input members."""
+
+    state: State  # the app's services (app.state until a typed Services record replaces it)
+    headers: Headers
+    request_id: str
+    scope: Scope
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint the client called, e.g. http://127.0.0.1:4566 (for URLs we hand out)."""
+        scheme = self.scope.get("scheme", "http")
+        host = self.headers.get("host")
+        if host is None:
+            server = self.scope.get("server") or ("127.0.0.1", 80)
+            host = f"{server[0]}:{server[1]}"
+        return f"{scheme}://{host}"
+
+
+Output = Mapping[str, Any] | Response | None
+Handler = Callable[[Call, dict[str, Any]], Awaitable[Output]]
+Handlers = Mapping[str, Handler]

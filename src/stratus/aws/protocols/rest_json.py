@@ -1,0 +1,566 @@
+"""The rest-json protocol (Lambda, API Gateway, Scheduler…), driven by botocore's model.
+
+Request: the operation is found by method and URI (rest_routing.py); each input member says
+where it travels:
+
+    POST /2015-03-31/functions/{FunctionName}/invocations?Qualifier=1     location uri, querystring
+    X-Amz-Invocation-Type: Event                                          location header
+    X-Amz-Meta-Color: red                                                 headers (a prefix map)
+    <body>        a JSON object of the members with no location, or, when the input names a
+                  `payload` member, that member alone: a blob/string as the raw body, a
+                  structure as its JSON
+
+  Text locations are typed by their shape: integers, booleans (true/false), timestamps
+  (ISO 8601 in the query, RFC 822 in headers, unless the shape says otherwise), lists (query
+  keys repeated, header values comma-separated). In JSON, blobs are base64 and timestamps
+  epoch seconds. The members are checked against the model (validate.py) before the handler.
+
+Answer: output members go back the same ways; `location: statusCode` sets the status, else
+the operation's `responseCode`. `x-amzn-RequestId` on every answer.
+
+Error: the error's status, `x-amzn-ErrorType: <code>`, body {"Type": "User"|"Service",
+"message": …} (`Message` for the codes AWS capitalises), and `Retry-After` when throttled.
+botocore reads the code from the header and raises the client's exception of that name.
+
+Bodies are read under a limit chosen per operation (and request headers): a body, sized or
+chunked, is refused with RequestTooLargeException (413) the moment it passes the limit, so
+an oversized upload never sits in memory.
+
+Per operation the locations are sorted once (`_Plan`), so the hot path (Lambda's Invoke) reads
+a few headers and the body and does no model walking.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import urllib.parse
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+from stratus.errors import (
+    InvalidRequestContent,
+    RequestTooLarge,
+    ResourceNotFound,
+    StratusError,
+    Throttled,
+    UnknownOperation,
+    Validation,
+)
+
+from . import validate
+from .adapter import Call, Handlers
+from .rest_routing import Router
+
+# (limit in bytes, what the message calls the operation) for an operation and its headers.
+BodyLimit = Callable[[str, Headers], tuple[int, str]]
+
+# AWS spells the message key with a capital M for these (botocore accepts either).
+_CAPITAL_MESSAGE = (ResourceNotFound,)
+
+
+class RestJson:
+    """One rest-json API served from its model: routes requests to its adapter's handlers."""
+
+    def __init__(
+        self,
+        model: ServiceModel,
+        handlers: Handlers,
+        body_limit: BodyLimit,
+        *,
+        header_error: Callable[[str], StratusError] | None = None,
+        payload_media_type: str = "application/octet-stream",
+    ) -> None:
+        """`header_error`: the error this API answers for header members that break the
+        model's constraints (else ValidationException, as for the rest). `payload_media_type`: the Content-Type of a blob payload answer."""
+        self.model = model
+        self.handlers = handlers
+        self._body_limit = body_limit
+        self._header_error = header_error
+        self._payload_media_type = payload_media_type
+        self.router = Router(
+            (name, op.http["method"], op.http["requestUri"])
+            for name in model.operation_names
+            if (op := model.operation_model(name)).http
+        )
+        self._plans: dict[str, _Plan] = {}
+
+    def route(self) -> BaseRoute:
+        """A Starlette route answering every request that names one of the model's operations."""
+        return _Route(self)
+
+    def plan(self, operation: str) -> _Plan:
+        plan = self._plans.get(operation)
+        if plan is None:
+            plan = self._plans[operation] = _Plan(self.model.operation_model(operation))
+        return plan
+
+    async def wait_answer(
+        self, scope: Scope, receive: Receive, operation: str, labels: dict[str, str]
+    ) -> Response:
+        headers = Headers(scope=scope)
+        handler = self.handlers.get(operation)
+        if handler is None:
+            raise UnknownOperation(
+                f"Stratus does not implement the {self.model.service_id} operation {operation}."
+            )
+        plan = self.plan(operation)
+        limit, what = self._body_limit(operation, headers)
+        body = await wait_body(receive, headers, limit, what) if plan.reads_body else b""
+        params = plan.parse(labels, _query(scope), headers, body)
+        try:
+            validate.check(plan.operation.input_shape, params)
+        except Validation as exc:
+            if self._header_error is not None and plan.names_a_header(exc.message):
+                raise self._header_error(exc.message) from None
+            raise
+        call = Call(scope["app"].state, headers, str(uuid.uuid4()), scope)
+        output = await handler(call, params)
+        if isinstance(output, Response):
+            return output
+        return plan.render(output, call.request_id, self._payload_media_type)
+
+
+class _Route(BaseRoute):
+    def __init__(self, api: RestJson) -> None:
+        self.api = api
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        found = self.api.router.match(scope["method"], _raw_path(scope), _query_index(scope))
+        if found is None:
+            return Match.NONE, {}
+        return Match.FULL, {"stratus.route": found}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = scope["stratus.route"]
+        try:
+            response = await self.api.wait_answer(scope, receive, found.operation, found.labels)
+        except StratusError as exc:
+            response = error_response(exc)
+        await response(scope, receive, send)
+
+
+def error_response(exc: StratusError) -> Response:
+    key = "Message" if isinstance(exc, _CAPITAL_MESSAGE) else "message"
+    kind = "Service" if exc.status >= 500 else "User"
+    headers = {"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())}
+    if isinstance(exc, Throttled):
+        headers["Retry-After"] = "1"
+    body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
+    return Response(orjson.dumps(body), exc.status, headers, media_type="application/json")
+
+
+async def wait_body(receive: Receive, headers: Headers, limit: int, what: str) -> bytes:
+    """The whole request body, refused as soon as it declares or reaches more than `limit`."""
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit, what)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit, what)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int, what: str) -> RequestTooLarge:
+    return RequestTooLarge(f"Request must be smaller than {limit} bytes for {what}")
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
+
+
+def _query_index(scope: Scope) -> dict[str, str]:
+    raw = scope.get("query_string", b"")
+    return (
+        dict(urllib.parse.parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+    )
+
+
+def _query(scope: Scope) -> dict[str, list[str]]:
+    raw = scope.get("query_string", b"")
+    if not raw:
+        return {}
+    return urllib.parse.parse_qs(raw.decode("latin-1"), keep_blank_values=True)
+
+
+# --- one operation's wire layout --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    name: str
+    key: str  # the label, query key or header name (lower case) it travels under
+    shape: Shape
+
+
+class _Plan:
+    """Where each input and output member of one operation travels, sorted out once."""
+
+    def __init__(self, operation: OperationModel) -> None:
+        self.operation = operation
+        inputs = _locations(operation.input_shape)
+        self.uri: list[_Member] = inputs.get("uri", [])
+        self.querystring: list[_Member] = inputs.get("querystring", [])
+        self.header: list[_Member] = inputs.get("header", [])
+        self.prefixed: list[_Member] = inputs.get("headers", [])
+        self.payload: _Member | None = _payload(operation.input_shape)
+        self.body_shape = operation.input_shape if inputs.get("") else None
+        self.reads_body = self.payload is not None or self.body_shape is not None
+        outputs = _locations(operation.output_shape)
+        self.status_member = next(iter(outputs.get("statusCode", [])), None)
+        self.out_headers: list[_Member] = outputs.get("header", [])
+        self.out_prefixed: list[_Member] = outputs.get("headers", [])
+        self.out_payload: _Member | None = _payload(operation.output_shape)
+        self.out_body: list[_Member] = outputs.get("", [])
+        self.status = int(operation.http.get("responseCode", 200))
+        self._header_paths = tuple(f" at '{validate.member_path('', m.name)}'" for m in self.header)
+
+    def names_a_header(self, message: str) -> bool:
+        """Whether a validation message is about a header member."""
+        return any(where in message for where in self._header_paths)
+
+    def parse(
+        self,
+        labels: Mapping[str, str],
+        query: Mapping[str, list[str]],
+        headers: Headers,
+        body: bytes,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for member in self.uri:
+            if member.key in labels:
+                params[member.name] = _from_text(member, labels[member.key], "iso8601")
+        for member in self.querystring:
+            if member.shape.type_name == "map":
+                params[member.name] = _query_map(member, query, self.querystring)
+            elif member.key in query:
+                values = query[member.key]
+                params[member.name] = (
+                    [_from_text(_item(member), v, "iso8601") for v in values]
+                    if member.shape.type_name == "list"
+                    else _from_text(member, values[0], "iso8601")
+                )
+        for member in self.header:
+            value = headers.get(member.key)
+            if value is not None:
+                params[member.name] = _from_header(member, value)
+        for member in self.prefixed:
+            found = {
+                k[len(member.key) :]: v for k, v in headers.items() if k.startswith(member.key)
+            }
+            if found:
+                params[member.name] = found
+        if self.payload is not None:
+            value = _payload_in(self.payload, body)
+            if value is not None:
+                params[self.payload.name] = value
+        elif self.body_shape is not None and body:
+            document = _json(body)
+            if not isinstance(document, dict):
+                raise InvalidRequestContent(
+                    "Could not parse request body into json: expected an object"
+                )
+            params.update(_from_json(self.body_shape, document, ""))
+        return {k: v for k, v in params.items() if v is not None}
+
+    def render(
+        self, output: Mapping[str, Any] | None, request_id: str, media_type: str
+    ) -> Response:
+        output = output or {}
+        headers = {"x-amzn-RequestId": request_id}
+        for member in self.out_headers:
+            value = output.get(member.name)
+            if value is not None:
+                headers[member.key] = _header_text(member.shape, value)
+        for member in self.out_prefixed:
+            for k, v in (output.get(member.name) or {}).items():
+                headers[f"{member.key}{k}"] = str(v)
+        status = self.status
+        if self.status_member is not None and output.get(self.status_member.name) is not None:
+            status = int(output[self.status_member.name])
+        if self.out_payload is not None:
+            value = output.get(self.out_payload.name)
+            if self.out_payload.shape.type_name == "structure":
+                body = (
+                    b"" if value is None else orjson.dumps(_to_json(self.out_payload.shape, value))
+                )
+                media_type = "application/json"
+            else:
+                body = value.encode() if isinstance(value, str) else (value or b"")
+        else:
+            located = {m.name for m in (*self.out_headers, *self.out_prefixed)}
+            if self.status_member is not None:
+                located.add(self.status_member.name)
+            shape = self.operation.output_shape
+            document = {k: v for k, v in output.items() if k not in located and v is not None}
+            if shape is not None:
+                document = _to_json(shape, document)
+            body = b"" if status == 204 else orjson.dumps(document)
+            media_type = "application/json"
+        return Response(body, status, headers, media_type=media_type if body else None)
+
+
+def _locations(shape: StructureShape | None) -> dict[str, list[_Member]]:
+    found: dict[str, list[_Member]] = {}
+    if shape is None:
+        return found
+    payload = shape.serialization.get("payload")
+    for name, member in shape.members.items():
+        if name == payload:
+            continue
+        location = member.serialization.get("location", "")
+        key = member.serialization.get("name", name)
+        if location in ("header", "headers"):
+            key = key.lower()
+        found.setdefault(location, []).append(_Member(name, key, member))
+    return found
+
+
+def _payload(shape: StructureShape | None) -> _Member | None:
+    name = shape.serialization.get("payload") if shape is not None else None
+    if shape is None or name is None:
+        return None
+    return _Member(name, name, shape.members[name])
+
+
+def _item(member: _Member) -> _Member:
+    return _Member(member.name, member.key, member.shape.member)  # type: ignore[attr-defined]
+
+
+def _query_map(
+    member: _Member, query: Mapping[str, list[str]], named: list[_Member]
+) -> dict[str, Any] | None:
+    """A querystring map takes every key no other member names."""
+    taken = {m.key for m in named if m is not member}
+    lists = member.shape.value.type_name == "list"  # type: ignore[attr-defined]
+    found = {k: (v if lists else v[0]) for k, v in query.items() if k not in taken}
+    return found or None
+
+
+# --- text (uri, query, headers) ---------------------------------------------------------
+
+
+def _from_text(member: _Member, raw: str, time_format: str) -> Any:
+    shape = member.shape
+    kind = shape.type_name
+    if kind == "string":
+        return raw
+    where = validate.member_path("", member.name)
+    try:
+        if kind in ("integer", "long"):
+            return int(raw)
+        if kind in ("float", "double"):
+            return float(raw)
+        if kind == "boolean":
+            if raw not in ("true", "false"):
+                raise ValueError(raw)
+            return raw == "true"
+        if kind == "timestamp":
+            return _parse_time(raw, shape.serialization.get("timestampFormat", time_format))
+        if kind == "blob":
+            return base64.b64decode(raw, validate=True)
+    except (ValueError, TypeError, binascii.Error, OverflowError) as exc:
+        raise validate.not_of_type(raw, where, kind) from exc
+    return raw
+
+
+def _from_header(member: _Member, raw: str) -> Any:
+    shape = member.shape
+    if shape.type_name == "list":
+        return [_from_text(_item(member), v.strip(), "rfc822") for v in raw.split(",")]
+    if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
+        try:
+            return orjson.loads(base64.b64decode(raw))
+        except (ValueError, binascii.Error) as exc:
+            raise validate.not_of_type(raw, validate.member_path("", member.name), "json") from exc
+    return _from_text(member, raw, "rfc822")
+
+
+def _parse_time(raw: str, form: str) -> datetime:
+    if form == "rfc822":
+        return email.utils.parsedate_to_datetime(raw).astimezone(UTC)
+    if form == "unixTimestamp" or raw.replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(raw), UTC)
+    parsed = datetime.fromisoformat(raw)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _header_text(shape: Shape, value: Any) -> str:
+    kind = shape.type_name
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "timestamp" and isinstance(value, datetime):
+        form = shape.serialization.get("timestampFormat", "rfc822")
+        return _format_time(value, form)
+    if kind == "list":
+        return ",".join(_header_text(shape.member, v) for v in value)  # type: ignore[attr-defined]
+    if kind == "string" and shape.serialization.get("jsonvalue"):
+        return base64.b64encode(orjson.dumps(value)).decode()
+    return str(value)
+
+
+def _format_time(value: datetime, form: str) -> str:
+    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    if form == "rfc822":
+        return email.utils.format_datetime(moment, usegmt=True)
+    if form == "unixTimestamp":
+        return repr(moment.timestamp())
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+# --- JSON bodies --------------------------------------------------------------------------
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequestContent(f"Could not parse request body into json: {exc}") from exc
+
+
+def _payload_in(member: _Member, body: bytes) -> Any:
+    kind = member.shape.type_name
+    if kind == "blob":
+        return body
+    if not body:
+        return None
+    if kind == "string":
+        return body.decode("utf-8", "replace")
+    document = _json(body)
+    return _from_json(member.shape, document, validate.member_path("", member.name))
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "boolean": (bool,),
+    "list": (list,),
+    "map": (dict,),
+    "structure": (dict,),
+}
+
+
+def _from_json(shape: Shape, value: Any, where: str) -> Any:
+    """A JSON value typed by its shape: blobs decoded, timestamps made datetimes, members the
+    model does not name dropped (AWS ignores them); a value of the wrong JSON type refused."""
+    kind = shape.type_name
+    if shape.metadata.get("document") or (
+        kind not in _JSON_TYPES and kind not in ("blob", "timestamp")
+    ):
+        return value
+    if kind == "blob":
+        if isinstance(value, str):
+            try:
+                return base64.b64decode(value, validate=True)
+            except binascii.Error:
+                pass
+        raise _not_json_of_type(value, where, "base64 blob")
+    if kind == "timestamp":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            try:
+                return _parse_time(value, "iso8601")
+            except ValueError:
+                pass
+        raise _not_json_of_type(value, where, "timestamp")
+    if not isinstance(value, _JSON_TYPES[kind]) or (
+        kind in _NUMBER_KINDS and isinstance(value, bool)
+    ):
+        raise _not_json_of_type(value, where, kind)
+    if kind == "structure":
+        members = shape.members  # type: ignore[attr-defined]
+        return {
+            name: _from_json(members[name], v, validate.member_path(where, name))
+            for name, v in value.items()
+            if name in members and v is not None
+        }
+    if kind == "list":
+        member = shape.member  # type: ignore[attr-defined]
+        return [_from_json(member, v, f"{where}.{i}.member") for i, v in enumerate(value, 1)]
+    if kind == "map":
+        value_shape = shape.value  # type: ignore[attr-defined]
+        return {k: _from_json(value_shape, v, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+_NUMBER_KINDS = ("integer", "long", "float", "double")
+
+
+def _not_json_of_type(value: Any, where: str, kind: str) -> InvalidRequestContent:
+    return InvalidRequestContent(
+        f"Could not parse request body into json: Value '{validate.shown_value(value)}' at "
+        f"'{where}' is not a valid {kind}"
+    )
+
+
+def _to_json(shape: Shape, value: Any) -> Any:
+    """Output members as JSON values: blobs base64, datetimes epoch seconds. Members the
+    model does not name pass through (the adapter knows what its clients read)."""
+    if not _needs_conversion(shape, ()):
+        return value
+    kind = shape.type_name
+    if kind == "blob" and isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if kind == "timestamp" and isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.timestamp()
+    if kind == "structure" and isinstance(value, Mapping):
+        members = shape.members  # type: ignore[attr-defined]
+        return {k: _to_json(members[k], v) if k in members else v for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_to_json(shape.member, v) for v in value]  # type: ignore[attr-defined]
+    if kind == "map" and isinstance(value, Mapping):
+        return {k: _to_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+    return value
+
+
+_CONVERSION: dict[tuple[int, str], bool] = {}
+
+
+def _needs_conversion(shape: Shape, seen: tuple[str, ...]) -> bool:
+    """Whether a value of this shape can hold a blob or timestamp (else it goes out as is)."""
+    key = (id(shape.name), shape.name)
+    known = _CONVERSION.get(key)
+    if known is not None:
+        return known
+    kind = shape.type_name
+    if kind in ("blob", "timestamp"):
+        needed = True
+    elif shape.name in seen:
+        return False
+    elif kind == "structure":
+        children = shape.members.values()  # type: ignore[attr-defined]
+        needed = any(_needs_conversion(c, (*seen, shape.name)) for c in children)
+    elif kind == "list":
+        needed = _needs_conversion(shape.member, (*seen, shape.name))  # type: ignore[attr-defined]
+    elif kind == "map":
+        needed = _needs_conversion(shape.value, (*seen, shape.name))  # type: ignore[attr-defined]
+    else:
+        needed = False
+    _CONVERSION[key] = needed
+    return needed
