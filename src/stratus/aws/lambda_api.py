@@ -117,6 +117,7 @@ async def invoke(call: Call, params: dict[str, Any]) -> Output:
         payload,
         client_context=params.get("ClientContext"),
         want_log_tail=params.get("LogType") == "Tail",
+        request_id=call.request_id,  # the answer's x-amzn-RequestId, as on AWS
     )
     return {
         "Payload": result.payload,

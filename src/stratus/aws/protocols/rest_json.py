@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
@@ -61,7 +61,7 @@ from stratus.errors import (
 
 from . import validate
 from .adapter import Call, Handlers
-from .rest_routing import Router
+from .rest_routing import RouteMatch, Router
 
 # (limit in bytes, what the message calls the operation) for an operation and its headers.
 BodyLimit = Callable[[str, Headers], tuple[int, str]]
@@ -83,7 +83,8 @@ class RestJson:
         payload_media_type: str = "application/octet-stream",
     ) -> None:
         """`header_error`: the error this API answers for header members that break the
-        model's constraints (else ValidationException, as for the rest). `payload_media_type`: the Content-Type of a blob payload answer."""
+        model's constraints (else ValidationException, as for the rest).
+        `payload_media_type`: the Content-Type of an answer whose payload is a blob."""
         self.model = model
         self.handlers = handlers
         self._body_limit = body_limit
@@ -106,9 +107,9 @@ class RestJson:
             plan = self._plans[operation] = _Plan(self.model.operation_model(operation))
         return plan
 
-    async def wait_answer(
-        self, scope: Scope, receive: Receive, operation: str, labels: dict[str, str]
-    ) -> Response:
+    async def wait_answer(self, scope: Scope, receive: Receive, found: RouteMatch) -> Response:
+        """The answer to the request `scope` that the router matched to `found`."""
+        operation = found.operation
         headers = Headers(scope=scope)
         handler = self.handlers.get(operation)
         if handler is None:
@@ -118,7 +119,7 @@ class RestJson:
         plan = self.plan(operation)
         limit, what = self._body_limit(operation, headers)
         body = await wait_body(receive, headers, limit, what) if plan.reads_body else b""
-        params = plan.parse(labels, _query(scope), headers, body)
+        params = plan.parse(found.labels, scope["stratus.query"], headers, body)
         try:
             validate.check(plan.operation.input_shape, params)
         except Validation as exc:
@@ -139,15 +140,16 @@ class _Route(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
-        found = self.api.router.match(scope["method"], _raw_path(scope), _query_index(scope))
+        query = _query(scope)
+        last = {k: v[-1] for k, v in query.items()}
+        found = self.api.router.match(scope["method"], _raw_path(scope), last)
         if found is None:
             return Match.NONE, {}
-        return Match.FULL, {"stratus.route": found}
+        return Match.FULL, {"stratus.route": found, "stratus.query": query}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = scope["stratus.route"]
         try:
-            response = await self.api.wait_answer(scope, receive, found.operation, found.labels)
+            response = await self.api.wait_answer(scope, receive, scope["stratus.route"])
         except StratusError as exc:
             response = error_response(exc)
         await response(scope, receive, send)
@@ -188,13 +190,6 @@ def _too_large(limit: int, what: str) -> RequestTooLarge:
 def _raw_path(scope: Scope) -> str:
     raw = scope.get("raw_path")
     return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
-
-
-def _query_index(scope: Scope) -> dict[str, str]:
-    raw = scope.get("query_string", b"")
-    return (
-        dict(urllib.parse.parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
-    )
 
 
 def _query(scope: Scope) -> dict[str, list[str]]:
@@ -345,7 +340,9 @@ def _payload(shape: StructureShape | None) -> _Member | None:
 
 
 def _item(member: _Member) -> _Member:
-    return _Member(member.name, member.key, member.shape.member)  # type: ignore[attr-defined]
+    """A list member's item, travelling under the list's name."""
+    assert isinstance(member.shape, ListShape)
+    return _Member(member.name, member.key, member.shape.member)
 
 
 def _query_map(
@@ -353,7 +350,8 @@ def _query_map(
 ) -> dict[str, Any] | None:
     """A querystring map takes every key no other member names."""
     taken = {m.key for m in named if m is not member}
-    lists = member.shape.value.type_name == "list"  # type: ignore[attr-defined]
+    assert isinstance(member.shape, MapShape)
+    lists = member.shape.value.type_name == "list"
     found = {k: (v if lists else v[0]) for k, v in query.items() if k not in taken}
     return found or None
 
@@ -413,8 +411,8 @@ def _header_text(shape: Shape, value: Any) -> str:
     if kind == "timestamp" and isinstance(value, datetime):
         form = shape.serialization.get("timestampFormat", "rfc822")
         return _format_time(value, form)
-    if kind == "list":
-        return ",".join(_header_text(shape.member, v) for v in value)  # type: ignore[attr-defined]
+    if isinstance(shape, ListShape):
+        return ",".join(_header_text(shape.member, v) for v in value)
     if kind == "string" and shape.serialization.get("jsonvalue"):
         return base64.b64encode(orjson.dumps(value)).decode()
     return str(value)
@@ -468,47 +466,53 @@ def _from_json(shape: Shape, value: Any, where: str) -> Any:
     """A JSON value typed by its shape: blobs decoded, timestamps made datetimes, members the
     model does not name dropped (AWS ignores them); a value of the wrong JSON type refused."""
     kind = shape.type_name
-    if shape.metadata.get("document") or (
-        kind not in _JSON_TYPES and kind not in ("blob", "timestamp")
-    ):
-        return value
     if kind == "blob":
-        if isinstance(value, str):
-            try:
-                return base64.b64decode(value, validate=True)
-            except binascii.Error:
-                pass
-        raise _not_json_of_type(value, where, "base64 blob")
+        return _blob_from_json(value, where)
     if kind == "timestamp":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, UTC)
-        if isinstance(value, str):
-            try:
-                return _parse_time(value, "iso8601")
-            except ValueError:
-                pass
-        raise _not_json_of_type(value, where, "timestamp")
-    if not isinstance(value, _JSON_TYPES[kind]) or (
-        kind in _NUMBER_KINDS and isinstance(value, bool)
-    ):
+        return _time_from_json(value, where)
+    if shape.metadata.get("document") or kind not in _JSON_TYPES:
+        return value
+    if not _is_json_of(kind, value):
         raise _not_json_of_type(value, where, kind)
-    if kind == "structure":
-        members = shape.members  # type: ignore[attr-defined]
-        return {
-            name: _from_json(members[name], v, validate.member_path(where, name))
-            for name, v in value.items()
-            if name in members and v is not None
-        }
-    if kind == "list":
-        member = shape.member  # type: ignore[attr-defined]
-        return [_from_json(member, v, f"{where}.{i}.member") for i, v in enumerate(value, 1)]
-    if kind == "map":
-        value_shape = shape.value  # type: ignore[attr-defined]
-        return {k: _from_json(value_shape, v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(shape, StructureShape):
+        found = {}
+        for key, v in value.items():
+            member = _json_members(shape).get(key)
+            if member is not None and v is not None:
+                name, member_shape = member
+                found[name] = _from_json(member_shape, v, validate.member_path(where, name))
+        return found
+    if isinstance(shape, ListShape):
+        return [_from_json(shape.member, v, f"{where}.{i}.member") for i, v in enumerate(value, 1)]
+    if isinstance(shape, MapShape):
+        return {k: _from_json(shape.value, v, f"{where}.{k}") for k, v in value.items()}
     return value
 
 
-_NUMBER_KINDS = ("integer", "long", "float", "double")
+def _is_json_of(kind: str, value: object) -> bool:
+    expected = _JSON_TYPES[kind]
+    # JSON's true is no number, though Python's bool is an int.
+    return isinstance(value, expected) and (bool in expected or not isinstance(value, bool))
+
+
+def _blob_from_json(value: Any, where: str) -> bytes:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
+            pass
+    raise _not_json_of_type(value, where, "base64 blob")
+
+
+def _time_from_json(value: Any, where: str) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            return _parse_time(value, "iso8601")
+        except ValueError:
+            pass
+    raise _not_json_of_type(value, where, "timestamp")
 
 
 def _not_json_of_type(value: Any, where: str, kind: str) -> InvalidRequestContent:
@@ -529,38 +533,65 @@ def _to_json(shape: Shape, value: Any) -> Any:
     if kind == "timestamp" and isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return moment.timestamp()
-    if kind == "structure" and isinstance(value, Mapping):
-        members = shape.members  # type: ignore[attr-defined]
-        return {k: _to_json(members[k], v) if k in members else v for k, v in value.items()}
-    if kind == "list" and isinstance(value, list):
-        return [_to_json(shape.member, v) for v in value]  # type: ignore[attr-defined]
-    if kind == "map" and isinstance(value, Mapping):
-        return {k: _to_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
+        members = shape.members
+        return {
+            _wire_name(members[k], k) if k in members else k: (
+                _to_json(members[k], v) if k in members else v
+            )
+            for k, v in value.items()
+        }
+    if isinstance(shape, ListShape) and isinstance(value, list):
+        return [_to_json(shape.member, v) for v in value]
+    if isinstance(shape, MapShape) and isinstance(value, Mapping):
+        return {k: _to_json(shape.value, v) for k, v in value.items()}
     return value
 
 
-_CONVERSION: dict[tuple[int, str], bool] = {}
+def _wire_name(member: Shape, name: str) -> str:
+    return str(member.serialization.get("name", name))
+
+
+# Per shape, kept with the shape (so its id is not reused while cached). Models are loaded
+# once per process, so these stay as small as the shapes served.
+_JSON_MEMBERS: dict[int, tuple[Shape, dict[str, tuple[str, Shape]]]] = {}
+_CONVERSION: dict[int, tuple[Shape, bool]] = {}
+
+
+def _json_members(shape: StructureShape) -> dict[str, tuple[str, Shape]]:
+    """A structure's body members by the name they have in JSON (`locationName`, if any)."""
+    cached = _JSON_MEMBERS.get(id(shape))
+    if cached is None:
+        by_key = {
+            _wire_name(m, name): (name, m)
+            for name, m in shape.members.items()
+            if "location" not in m.serialization
+        }
+        cached = _JSON_MEMBERS[id(shape)] = (shape, by_key)
+    return cached[1]
 
 
 def _needs_conversion(shape: Shape, seen: tuple[str, ...]) -> bool:
-    """Whether a value of this shape can hold a blob or timestamp (else it goes out as is)."""
-    key = (id(shape.name), shape.name)
-    known = _CONVERSION.get(key)
+    """Whether a value of this shape can hold a blob, a timestamp or a member with another
+    name in JSON (else it goes out as it is)."""
+    known = _CONVERSION.get(id(shape))
     if known is not None:
-        return known
+        return known[1]
     kind = shape.type_name
     if kind in ("blob", "timestamp"):
         needed = True
     elif shape.name in seen:
         return False
-    elif kind == "structure":
-        children = shape.members.values()  # type: ignore[attr-defined]
-        needed = any(_needs_conversion(c, (*seen, shape.name)) for c in children)
-    elif kind == "list":
-        needed = _needs_conversion(shape.member, (*seen, shape.name))  # type: ignore[attr-defined]
-    elif kind == "map":
-        needed = _needs_conversion(shape.value, (*seen, shape.name))  # type: ignore[attr-defined]
+    elif isinstance(shape, StructureShape):
+        members = shape.members
+        needed = any(_wire_name(m, name) != name for name, m in members.items()) or any(
+            _needs_conversion(c, (*seen, shape.name)) for c in members.values()
+        )
+    elif isinstance(shape, ListShape):
+        needed = _needs_conversion(shape.member, (*seen, shape.name))
+    elif isinstance(shape, MapShape):
+        needed = _needs_conversion(shape.value, (*seen, shape.name))
     else:
         needed = False
-    _CONVERSION[key] = needed
+    _CONVERSION[id(shape)] = (shape, needed)
     return needed
