@@ -1,7 +1,8 @@
 """The composition root: builds every part from Settings and serves them on one port.
 
     Settings -> Database, CodeStore, LogStore, Sandbox -> ProcessLauncher -> EnvironmentPool
-             -> Invoker -> FunctionService, AsyncInvocations -> ASGI app (aws/) -> uvicorn
+             -> Invoker -> FunctionService, AsyncInvocations, ... -> Services (one typed record)
+             -> StackService -> ASGI app (aws/, gateway/) -> uvicorn
 
 Background work (log flushing, reaping idle environments, running async events) runs in
 one TaskGroup owned by the app's lifespan; shutdown cancels it and stops every environment.
@@ -32,10 +33,12 @@ from stratus.runtime.invoker import Invoker
 from stratus.runtime.launcher import HostContext, ProcessLauncher
 from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.zygote import SnapshotLauncher
+from stratus.services import SCHEMAS, Services
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.code import CodeStore
 from stratus.store.db import Database
 from stratus.templates import providers
+from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
 
 log = logging.getLogger("stratus")
@@ -46,7 +49,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         data = settings.data_dir
         data.mkdir(parents=True, exist_ok=True)
-        db = Database(data / "stratus.db")
+        db = Database(data / "stratus.db", (*SCHEMAS, STACKS_SCHEMA))
         logs = LogStore(db)
         cage_maker = sandbox.detect()
         launcher = ProcessLauncher(
@@ -62,21 +65,24 @@ def create_app(settings: Settings) -> Starlette:
         concurrency = Concurrency(db, functions)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
-        app.state.settings = settings
-        app.state.logs = logs
-        app.state.functions = functions
+        services = Services(
+            settings=settings,
+            functions=functions,
+            concurrency=concurrency,
+            async_invocations=events,
+            apis=ApiService(settings, db),
+            rest_apis=RestApiService(settings, db),
+            logs=logs,
+            artifacts=artifacts,
+        )
+        stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
+        app.state.services = services
+        app.state.stacks = stacks
+        # Until every adapter reads `services`, the names they read today.
+        for name in ("settings", "functions", "concurrency", "apis", "rest_apis", "logs"):
+            setattr(app.state, name, getattr(services, name))
         app.state.artifacts = artifacts
         app.state.async_invocations = events
-        app.state.concurrency = concurrency
-        app.state.apis = ApiService(settings, db)
-        app.state.rest_apis = RestApiService(settings, db)
-        services = {
-            "functions": functions,
-            "concurrency": concurrency,
-            "apis": app.state.apis,
-            "rest_apis": app.state.rest_apis,
-        }
-        app.state.stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.isolation = {
             "limits": cage_maker.mode,
             "tmp": "private" if launcher.private_tmp else "TMPDIR",
@@ -89,7 +95,7 @@ def create_app(settings: Settings) -> Starlette:
                     tasks.create_task(pool.wait_reap_forever()),
                     tasks.create_task(events.wait_run_forever()),
                     tasks.create_task(concurrency.wait_run_forever()),
-                    tasks.create_task(app.state.stacks.wait_run_forever()),
+                    tasks.create_task(stacks.wait_run_forever()),
                 ]
                 try:
                     yield

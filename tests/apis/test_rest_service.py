@@ -28,6 +28,7 @@ from stratus.apis.rest_requests import (
 from stratus.apis.rest_service import RestApiService
 from stratus.apis.service import ApiService, new_id
 from stratus.config import Settings
+from stratus.services import SCHEMAS
 from stratus.store.db import Database
 
 FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:fn"
@@ -36,7 +37,7 @@ URI = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FUNCTION}
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "stratus.db")
+    database = Database(tmp_path / "stratus.db", SCHEMAS)
     yield database
     database.close()
 

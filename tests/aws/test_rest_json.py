@@ -23,13 +23,15 @@ from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 from starlette.datastructures import Headers
 
+from stratus.aws.lambda_api import ERRORS as LAMBDA_ERRORS
+from stratus.aws.protocols.adapter import Api
 from stratus.aws.protocols.models import service_model
 from stratus.aws.protocols.rest_json import RestJson, error_response
 from stratus.errors import (
-    InvalidRequestContent,
-    RequestTooLarge,
-    ResourceNotFound,
+    Malformed,
+    NotFound,
     Throttled,
+    TooLarge,
     Validation,
 )
 
@@ -38,7 +40,7 @@ WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def _api(service: str) -> RestJson:
-    return RestJson(service_model(service), {}, lambda operation, headers: (10**9, "it"))
+    return RestJson(Api(service, {}, {}), lambda operation, headers: (10**9, "it"))
 
 
 def _through_the_wire(api: RestJson, operation: str, params: dict[str, Any]) -> tuple[str, Any]:
@@ -283,7 +285,7 @@ def test_no_content_answers_have_an_empty_body():
 @pytest.mark.parametrize(
     ("error", "code", "status", "key"),
     [
-        (ResourceNotFound("Function not found: f"), "ResourceNotFoundException", 404, "Message"),
+        (NotFound("Function not found: f"), "ResourceNotFoundException", 404, "Message"),
         (Validation("1 validation error detected: …"), "ValidationException", 400, "message"),
         (
             Throttled("Rate exceeded", Reason="ReservedFunctionConcurrentInvocationLimitExceeded"),
@@ -292,7 +294,7 @@ def test_no_content_answers_have_an_empty_body():
             "message",
         ),
         (
-            RequestTooLarge("Request must be smaller than 6 bytes"),
+            TooLarge("Request must be smaller than 6 bytes"),
             "RequestTooLargeException",
             413,
             "message",
@@ -302,7 +304,7 @@ def test_no_content_answers_have_an_empty_body():
 def test_errors_parse_in_botocore_to_their_code(error, code, status, key):
     """The code travels in x-amzn-ErrorType; the body carries Type and the message under the
     key AWS uses; a throttle says when to retry."""
-    response = error_response(error)
+    response = error_response(error, LAMBDA_ERRORS)
     parsed = create_parser("rest-json").parse(
         {
             "status_code": response.status_code,
@@ -322,10 +324,10 @@ def test_errors_parse_in_botocore_to_their_code(error, code, status, key):
 
 
 def test_wrong_json_types_are_refused_before_the_handler():
-    """A string where the model wants an integer is InvalidRequestContentException."""
+    """A string where the model wants an integer is MalformedException."""
     plan = _api("lambda").plan("CreateFunction")
 
-    with pytest.raises(InvalidRequestContent, match="'memorySize'"):
+    with pytest.raises(Malformed, match="'memorySize'"):
         plan.parse({}, {}, Headers({}), b'{"FunctionName": "f", "MemorySize": "big"}')
 
 

@@ -31,6 +31,7 @@ from . import (
     logs_api,
     query,
 )
+from .protocols.errors import WireError
 from .protocols.rest_json import error_response as rest_json_error
 from .wire import json11_error, json_response
 
@@ -54,26 +55,33 @@ async def health(request: Request) -> Response:
     return json_response({"status": "running", "isolation": request.app.state.isolation})
 
 
+# Until each REST route knows its API (aws/protocols), the path tells API Gateway's from Lambda's.
+_API_GATEWAY_PATHS = ("/v2/", "/restapis", "/apikeys", "/usageplans")
+_QUERY_ERRORS = {cloudformation_api.SERVICE: cloudformation_api.ERRORS}
+
+
 async def _stratus_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StratusError)
     if query.is_query(request):
-        return query.error_response(exc, query.signing_service(request.headers))
+        service = query.signing_service(request.headers)
+        return query.error_response(exc, service, _QUERY_ERRORS.get(service or "", {}))
     if request.headers.get("x-amz-target"):
-        return json11_error(exc)
-    return rest_json_error(exc)
+        return json11_error(exc, logs_api.ERRORS)
+    if request.url.path.startswith(_API_GATEWAY_PATHS):
+        return rest_json_error(exc, apigateway_api.ERRORS)
+    return rest_json_error(exc, lambda_api.ERRORS)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        error: StratusError = UnknownOperation(
-            f"No operation matches {request.method} {request.url.path}"
+        return await _stratus_error(
+            request, UnknownOperation(f"No operation matches {request.method} {request.url.path}")
         )
-    else:
-        error = StratusError(exc.detail)
-        error.status = exc.status_code
-        error.code = "InvalidRequestException" if exc.status_code < 500 else "ServiceException"
-    return await _stratus_error(request, error)
+    wire = WireError(
+        "InvalidRequestException" if exc.status_code < 500 else "ServiceException", exc.status_code
+    )
+    return rest_json_error(StratusError(exc.detail), {StratusError: wire})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

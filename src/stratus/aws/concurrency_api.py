@@ -17,7 +17,7 @@ from .protocols.adapter import Call, Handler, Output
 
 
 def _concurrency(call: Call) -> Concurrency:
-    return call.state.concurrency  # type: ignore[no-any-return]
+    return call.services.concurrency
 
 
 def _unqualified(params: dict[str, Any]) -> str:
@@ -59,7 +59,7 @@ async def get_provisioned(call: Call, params: dict[str, Any]) -> Output:
 async def list_provisioned(call: Call, params: dict[str, Any]) -> Output:
     name = ref(params).name
     configs = await _concurrency(call).list_provisioned(name)
-    service = call.state.functions
+    service = call.services.functions
     items = [
         config.wire(available, service.arn(name, config.qualifier)) for config, available in configs
     ]
@@ -80,7 +80,7 @@ async def delete_provisioned(call: Call, params: dict[str, Any]) -> Output:
 
 
 async def account_settings(call: Call, params: dict[str, Any]) -> Output:
-    functions = call.state.functions
+    functions = call.services.functions
     limits = functions.invoker.concurrency
     count, code_size = await functions.usage()
     return {

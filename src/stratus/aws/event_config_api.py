@@ -15,7 +15,7 @@ from .protocols.adapter import Call, Handler, Output
 
 
 def _configs(call: Call) -> EventInvokeConfigs:
-    return call.state.functions.event_configs  # type: ignore[no-any-return]
+    return call.services.functions.event_configs
 
 
 async def put_config(call: Call, params: dict[str, Any]) -> Output:

@@ -16,7 +16,7 @@ from .protocols.adapter import Call, Handler, Output
 
 
 def _urls(call: Call) -> FunctionUrls:
-    return call.state.functions.urls  # type: ignore[no-any-return]
+    return call.services.functions.urls
 
 
 async def create(call: Call, params: dict[str, Any]) -> Output:

@@ -21,8 +21,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stratus.errors import InvalidParameterValue
+from stratus.errors import (
+    Conflict,
+    Invalid,
+    Malformed,
+    NotFound,
+    PreconditionFailed,
+    StratusError,
+    Throttled,
+    TooLarge,
+    UnknownOperation,
+    UnsupportedMediaType,
+    Validation,
+)
 from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
+from stratus.functions.concurrency import ProvisionedConcurrencyNotFound
 from stratus.functions.model import (
     CreateFunctionRequest,
     UpdateFunctionCodeRequest,
@@ -40,14 +53,30 @@ from . import (
     streaming_api,
 )
 from .lambda_members import listed, ref
-from .protocols.adapter import Call, Handler, Output
-from .protocols.models import service_model
+from .protocols.adapter import Api, Call, Handler, Output, services_of
+from .protocols.errors import ErrorTable, WireError
 from .protocols.rest_json import RestJson
 from .wire import CONTROL_BODY_LIMIT
 
+# Lambda's names for Stratus's errors (every part of the Lambda API).
+ERRORS: ErrorTable = {
+    Invalid: WireError("InvalidParameterValueException", 400),
+    Validation: WireError("ValidationException", 400),
+    Malformed: WireError("InvalidRequestContentException", 400),
+    NotFound: WireError("ResourceNotFoundException", 404),
+    ProvisionedConcurrencyNotFound: WireError("ProvisionedConcurrencyConfigNotFoundException", 404),
+    Conflict: WireError("ResourceConflictException", 409),
+    PreconditionFailed: WireError("PreconditionFailedException", 412),
+    TooLarge: WireError("RequestTooLargeException", 413),
+    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
+    Throttled: WireError("TooManyRequestsException", 429),
+    UnknownOperation: WireError("UnknownOperationException", 404),
+    StratusError: WireError("ServiceException", 500),
+}
+
 
 def functions(call: Call) -> FunctionService:
-    return call.state.functions  # type: ignore[no-any-return]
+    return call.services.functions
 
 
 async def create_function(call: Call, params: dict[str, Any]) -> Output:
@@ -107,7 +136,7 @@ async def invoke(call: Call, params: dict[str, Any]) -> Output:
     payload = params.get("Payload", b"")
     if kind == "Event":
         # The event is queued under this call's request id, which the answer carries.
-        await call.state.async_invocations.accept(ref(params), payload, call.request_id)
+        await call.services.async_invocations.accept(ref(params), payload, call.request_id)
         return {"StatusCode": 202}
     if kind == "DryRun":
         await functions(call).spec(ref(params))
@@ -198,19 +227,19 @@ def body_limit(operation: str, headers: Headers) -> tuple[int, str]:
 
 def api() -> RestJson:
     """The Lambda API: every table above, served from botocore's model of it."""
+    handlers = {
+        **HANDLERS,
+        **streaming_api.HANDLERS,
+        **concurrency_api.HANDLERS,
+        **event_config_api.HANDLERS,
+        **function_urls_api.HANDLERS,
+        **layers_api.HANDLERS,
+    }
     return RestJson(
-        service_model("lambda"),
-        {
-            **HANDLERS,
-            **streaming_api.HANDLERS,
-            **concurrency_api.HANDLERS,
-            **event_config_api.HANDLERS,
-            **function_urls_api.HANDLERS,
-            **layers_api.HANDLERS,
-        },
+        Api("lambda", handlers, ERRORS),
         body_limit,
         # Lambda answers a bad invocation or log type header as InvalidParameterValueException.
-        header_error=InvalidParameterValue,
+        header_error=Invalid,
         # Invoke's payload is the function's JSON result.
         payload_media_type="application/json",
     )
@@ -219,7 +248,7 @@ def api() -> RestJson:
 async def get_code(request: Request) -> Response:
     """Where GetFunction's Code.Location points: the deployment package as uploaded."""
     try:
-        archive = request.app.state.functions.code_archive(request.path_params["sha"])
+        archive = services_of(request.scope).functions.code_archive(request.path_params["sha"])
     except (OSError, ValueError):
         return Response(status_code=404)
     return Response(archive, media_type="application/zip")

@@ -19,7 +19,7 @@ from .protocols.adapter import Call, Handler, Output
 
 
 def _layers(call: Call) -> Layers:
-    return call.state.functions.layers  # type: ignore[no-any-return]
+    return call.services.functions.layers
 
 
 def _render(call: Call, version: LayerVersion) -> dict[str, Any]:

@@ -53,16 +53,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from stratus.errors import (
-    InvalidParameterValue,
-    InvalidRequestContent,
-    RequestTooLarge,
+    Invalid,
+    Malformed,
     StratusError,
     Throttled,
+    TooLarge,
     UnknownOperation,
     Validation,
 )
 
 from .protocols import models, validate
+from .protocols.errors import ErrorTable, WireError, wire_error
 
 FORM = "application/x-www-form-urlencoded"
 # Room for a 1 MiB message percent-encoded (up to 3 bytes a byte) and the rest of the form.
@@ -71,13 +72,15 @@ BODY_LIMIT = 4 * 1024 * 1024
 # handler(request, operation name, input members) -> output members (None: no output)
 Handler = Callable[[Request, str, dict[str, Any]], Awaitable[Mapping[str, Any] | None]]
 
-# The query protocol's names for Stratus's protocol-neutral errors (AWS's "common errors").
-_COMMON_ERRORS: dict[type[StratusError], tuple[str, int]] = {
-    UnknownOperation: ("InvalidAction", 400),
-    Validation: ("ValidationError", 400),
-    InvalidParameterValue: ("InvalidParameterValue", 400),
-    InvalidRequestContent: ("MalformedQueryString", 400),
-    Throttled: ("Throttling", 400),
+# The query protocol's names for Stratus's errors, where the API's own table names nothing
+# more specific (AWS's "common errors").
+COMMON_ERRORS: ErrorTable = {
+    UnknownOperation: WireError("InvalidAction", 400),
+    Validation: WireError("ValidationError", 400),
+    Invalid: WireError("InvalidParameterValue", 400),
+    Malformed: WireError("MalformedQueryString", 400),
+    TooLarge: WireError("RequestEntityTooLarge", 413),
+    Throttled: WireError("Throttling", 400),
 }
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_request")
 
@@ -124,16 +127,16 @@ async def dispatch(request: Request, handlers: Mapping[str, Handler]) -> Respons
 
 async def read_form(request: Request, limit: int = BODY_LIMIT) -> dict[str, str]:
     if int(request.headers.get("content-length") or 0) > limit:
-        raise RequestTooLarge(f"Request must be smaller than {limit} bytes")
+        raise TooLarge(f"Request must be smaller than {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise RequestTooLarge(f"Request must be smaller than {limit} bytes")
+            raise TooLarge(f"Request must be smaller than {limit} bytes")
     try:
         pairs = urllib.parse.parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequestContent(f"The request body is not valid form data: {exc}") from exc
+        raise Malformed(f"The request body is not valid form data: {exc}") from exc
     return dict(pairs)
 
 
@@ -412,22 +415,18 @@ def _open(tag: str, namespace: str | None) -> str:
 # --- errors ----------------------------------------------------------------------------
 
 
-def error_response(exc: StratusError, service: str | None) -> Response:
-    code, status = exc.code, (400 if exc.status < 500 else exc.status)
-    for cls in type(exc).__mro__:
-        if cls in _COMMON_ERRORS:
-            code, status = _COMMON_ERRORS[cls]
-            break
+def error_response(exc: StratusError, service: str | None, api: ErrorTable) -> Response:
+    wire = wire_error(exc, api, COMMON_ERRORS)
     request_id = str(uuid.uuid4())
     parts = [
         _open("ErrorResponse", _namespace(models.loaded(service or ""))),
-        f"<Error><Type>{'Receiver' if status >= 500 else 'Sender'}</Type>",
-        f"<Code>{escape(code)}</Code><Message>{escape(exc.message)}</Message></Error>",
+        f"<Error><Type>{'Sender' if wire.sender else 'Receiver'}</Type>",
+        f"<Code>{escape(wire.code)}</Code><Message>{escape(exc.message)}</Message></Error>",
         f"<RequestId>{request_id}</RequestId></ErrorResponse>",
     ]
     return Response(
         _encode(parts),
-        status_code=status,
+        status_code=wire.status,
         media_type="text/xml",
         headers={"x-amzn-RequestId": request_id},
     )

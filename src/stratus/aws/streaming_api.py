@@ -39,7 +39,7 @@ BUFFERED_CONTENT_TYPE = "application/json"
 async def invoke_with_response_stream(call: Call, params: dict[str, Any]) -> Output:
     # DryRun is accepted and, as on AWS, still runs the function.
     return _StreamedInvocation(
-        call.state.functions,
+        call.services.functions,
         ref(params),
         params.get("Payload", b""),
         request_id=call.request_id,

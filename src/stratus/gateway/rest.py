@@ -44,7 +44,6 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import orjson
-from starlette.datastructures import State
 
 from stratus.apis.model import function_of
 from stratus.apis.rest_match import ResourceMatch
@@ -70,6 +69,7 @@ from stratus.gateway.rest_responses import (
     UNAUTHORIZED,
 )
 from stratus.gateway.rest_validation import check_request
+from stratus.services import Services
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -138,7 +138,7 @@ class RestGateway:
     async def wait_answer(
         self, scope: Scope, receive: Receive, api_id: str, path: str, reply: Reply
     ) -> HttpResponse:
-        state: State = scope["app"].state
+        state: Services = scope["app"].state.services
         body = await wait_body(scope, receive, PAYLOAD_LIMIT)
         if body is None:
             return TOO_LARGE
@@ -167,7 +167,7 @@ class RestGateway:
 
     async def _wait_admit(
         self,
-        state: State,
+        state: Services,
         deployment: RestDeployment,
         found: ResourceMatch,
         event: dict[str, Any],
@@ -210,7 +210,7 @@ class RestGateway:
 
 def _event(
     scope: Scope,
-    state: State,
+    state: Services,
     deployment: RestDeployment,
     found: ResourceMatch,
     body: bytes,
@@ -232,7 +232,7 @@ def _event(
 
 
 async def _wait_integration(
-    state: State, deployment: RestDeployment, method: Method, event: dict[str, Any], reply: Reply
+    state: Services, deployment: RestDeployment, method: Method, event: dict[str, Any], reply: Reply
 ) -> HttpResponse:
     integration = method.methodIntegration
     if integration is None or integration.type == "MOCK":

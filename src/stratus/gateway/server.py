@@ -48,12 +48,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.datastructures import State
 
 from stratus.apis.model import Route, function_of
 from stratus.apis.routes import RouteKey, match_route
 from stratus.apis.service import Deployment
-from stratus.errors import RequestTooLarge, StratusError, Throttled
+from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.gateway.asgi import headers_too_large, wait_body, wait_send
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
@@ -71,6 +70,7 @@ from stratus.gateway.lambda_authorizer import wait_authorize as wait_lambda_auth
 from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
 from stratus.gateway.rest import RestGateway
 from stratus.gateway.throttle import Throttles
+from stratus.services import Services
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -108,7 +108,7 @@ class ExecuteApi:
         if address is None:
             await self.app(scope, receive, send)
             return
-        if await scope["app"].state.rest_apis.is_rest_api(address[0]):
+        if await scope["app"].state.services.rest_apis.is_rest_api(address[0]):
             await self.rest(scope, receive, send, *address)
             return
         request_id = base64.b64encode(os.urandom(11)).decode()
@@ -121,7 +121,7 @@ class ExecuteApi:
                 return
             try:
                 response = await wait_answer(
-                    scope["app"].state, scope, receive, *address, reply, self.jwks,
+                    scope["app"].state.services, scope, receive, *address, reply, self.jwks,
                     throttles=self.throttles, lambda_results=self.lambda_results,
                     http_proxy=self.http_proxy,
                 )  # fmt: skip
@@ -158,7 +158,7 @@ def failure(exc: StratusError) -> HttpResponse:
     """What the client gets when Lambda refuses the call."""
     if isinstance(exc, Throttled):
         return THROTTLED
-    if isinstance(exc, RequestTooLarge):
+    if isinstance(exc, TooLarge):
         return TOO_LARGE
     return internal_error(Flavor.HTTP_V2)  # e.g. the function is gone
 
@@ -200,7 +200,7 @@ def _route_table(routes: tuple[Route, ...]) -> dict[RouteKey, Route]:
 
 
 async def wait_answer(
-    state: State,
+    state: Services,
     scope: Scope,
     receive: Receive,
     api_id: str,

@@ -20,6 +20,7 @@ import orjson
 
 from stratus.config import Settings
 from stratus.errors import StratusError
+from stratus.services import Services
 
 _SUFFIX = string.ascii_uppercase + string.digits
 
@@ -32,13 +33,12 @@ class Created:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a provider may use: the stack's identity and the services (by name, so this
-    module needs no import of them: `services["functions"]` is the FunctionService)."""
+    """What a provider may use: the stack's identity and the services."""
 
     settings: Settings
     stack_name: str
     stack_id: str
-    services: Mapping[str, Any]
+    services: Services
 
     def physical_name(self, logical_id: str, limit: int = 64) -> str:
         """A generated name, as CloudFormation makes them: stack-logical-SUFFIX, cut to fit."""

@@ -5,6 +5,9 @@ A handler gets the operation's input members, parsed and validated by its protoc
 renders. It parses nothing and builds no response itself. The one escape hatch: a handler
 may return an ASGI `Response` it built (InvokeWithResponseStream streams its answer while the
 function runs), which is sent as it is.
+
+An `Api` is one served AWS API: its botocore model name, its handlers and its error table.
+Operations of the model without a handler answer the protocol's unknown-operation error.
 """
 
 from __future__ import annotations
@@ -13,16 +16,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.datastructures import Headers, State
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
+
+from stratus.services import Services
+
+from .errors import ErrorTable
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     """Who is asking, and with what: what a handler may need beyond the input members."""
 
-    state: State  # the app's services (app.state until a typed Services record replaces it)
+    services: Services
     headers: Headers
     request_id: str
     scope: Scope
@@ -41,3 +48,18 @@ class Call:
 Output = Mapping[str, Any] | Response | None
 Handler = Callable[[Call, dict[str, Any]], Awaitable[Output]]
 Handlers = Mapping[str, Handler]
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """One AWS API as Stratus serves it."""
+
+    name: str  # botocore's name of the model: "logs", "cloudformation", "s3"
+    handlers: Handlers
+    errors: ErrorTable  # this API's codes for Stratus's error meanings
+
+
+def services_of(scope: Scope) -> Services:
+    """The server's services (the one place an adapter's call reaches app.state)."""
+    services: Services = scope["app"].state.services
+    return services

@@ -43,31 +43,44 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from stratus.errors import (
-    InvalidRequestContent,
-    RequestTooLarge,
-    ResourceNotFound,
+    Malformed,
     StratusError,
     Throttled,
+    TooLarge,
     UnknownOperation,
+    UnsupportedMediaType,
     Validation,
 )
 
 from . import validate
-from .adapter import Call, Handlers
+from .adapter import Api, Call, services_of
+from .body import wait_body
+from .errors import ErrorTable, WireError, wire_error
+from .models import service_model
 from .rest_routing import RouteMatch, Router
 
 # (limit in bytes, what the message calls the operation) for an operation and its headers.
 BodyLimit = Callable[[str, Headers], tuple[int, str]]
 
+# Errors every rest-json API shares, where its own table names nothing more specific.
+ERRORS: ErrorTable = {
+    Validation: WireError("ValidationException", 400),
+    Malformed: WireError("SerializationException", 400),
+    TooLarge: WireError("RequestTooLargeException", 413),
+    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
+    Throttled: WireError("TooManyRequestsException", 429),
+    UnknownOperation: WireError("UnknownOperationException", 404),
+    StratusError: WireError("ServiceException", 500),
+}
 # AWS spells the message key with a capital M for these (botocore accepts either).
-_CAPITAL_MESSAGE = (ResourceNotFound,)
+_CAPITAL_MESSAGE = ("ResourceNotFoundException",)
 
 
 class RestJson:
@@ -75,8 +88,7 @@ class RestJson:
 
     def __init__(
         self,
-        model: ServiceModel,
-        handlers: Handlers,
+        api: Api,
         body_limit: BodyLimit,
         *,
         header_error: Callable[[str], StratusError] | None = None,
@@ -85,8 +97,8 @@ class RestJson:
         """`header_error`: the error this API answers for header members that break the
         model's constraints (else ValidationException, as for the rest).
         `payload_media_type`: the Content-Type of an answer whose payload is a blob."""
-        self.model = model
-        self.handlers = handlers
+        self.api = api
+        self.model = model = service_model(api.name)
         self._body_limit = body_limit
         self._header_error = header_error
         self._payload_media_type = payload_media_type
@@ -111,7 +123,7 @@ class RestJson:
         """The answer to the request `scope` that the router matched to `found`."""
         operation = found.operation
         headers = Headers(scope=scope)
-        handler = self.handlers.get(operation)
+        handler = self.api.handlers.get(operation)
         if handler is None:
             raise UnknownOperation(
                 f"Stratus does not implement the {self.model.service_id} operation {operation}."
@@ -126,7 +138,7 @@ class RestJson:
             if self._header_error is not None and plan.names_a_header(exc.message):
                 raise self._header_error(exc.message) from None
             raise
-        call = Call(scope["app"].state, headers, str(uuid.uuid4()), scope)
+        call = Call(services_of(scope), headers, str(uuid.uuid4()), scope)
         output = await handler(call, params)
         if isinstance(output, Response):
             return output
@@ -134,57 +146,37 @@ class RestJson:
 
 
 class _Route(BaseRoute):
-    def __init__(self, api: RestJson) -> None:
-        self.api = api
+    def __init__(self, served: RestJson) -> None:
+        self.served = served
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
         query = _query(scope)
         last = {k: v[-1] for k, v in query.items()}
-        found = self.api.router.match(scope["method"], _raw_path(scope), last)
+        found = self.served.router.match(scope["method"], _raw_path(scope), last)
         if found is None:
             return Match.NONE, {}
         return Match.FULL, {"stratus.route": found, "stratus.query": query}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            response = await self.api.wait_answer(scope, receive, scope["stratus.route"])
+            response = await self.served.wait_answer(scope, receive, scope["stratus.route"])
         except StratusError as exc:
-            response = error_response(exc)
+            response = error_response(exc, self.served.api.errors)
         await response(scope, receive, send)
 
 
-def error_response(exc: StratusError) -> Response:
-    key = "Message" if isinstance(exc, _CAPITAL_MESSAGE) else "message"
-    kind = "Service" if exc.status >= 500 else "User"
-    headers = {"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())}
+def error_response(exc: StratusError, api_errors: ErrorTable) -> Response:
+    """`exc` in rest-json's error shape, with the code and status the API's table gives it."""
+    wire = wire_error(exc, api_errors, ERRORS)
+    key = "Message" if wire.code in _CAPITAL_MESSAGE else "message"
+    kind = "User" if wire.sender else "Service"
+    headers = {"x-amzn-ErrorType": wire.code, "x-amzn-RequestId": str(uuid.uuid4())}
     if isinstance(exc, Throttled):
         headers["Retry-After"] = "1"
     body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
-    return Response(orjson.dumps(body), exc.status, headers, media_type="application/json")
-
-
-async def wait_body(receive: Receive, headers: Headers, limit: int, what: str) -> bytes:
-    """The whole request body, refused as soon as it declares or reaches more than `limit`."""
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit, what)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit, what)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _too_large(limit: int, what: str) -> RequestTooLarge:
-    return RequestTooLarge(f"Request must be smaller than {limit} bytes for {what}")
+    return Response(orjson.dumps(body), wire.status, headers, media_type="application/json")
 
 
 def _raw_path(scope: Scope) -> str:
@@ -273,9 +265,7 @@ class _Plan:
         elif self.body_shape is not None and body:
             document = _json(body)
             if not isinstance(document, dict):
-                raise InvalidRequestContent(
-                    "Could not parse request body into json: expected an object"
-                )
+                raise Malformed("Could not parse request body into json: expected an object")
             params.update(_from_json(self.body_shape, document, ""))
         return {k: v for k, v in params.items() if v is not None}
 
@@ -434,7 +424,7 @@ def _json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InvalidRequestContent(f"Could not parse request body into json: {exc}") from exc
+        raise Malformed(f"Could not parse request body into json: {exc}") from exc
 
 
 def _payload_in(member: _Member, body: bytes) -> Any:
@@ -515,8 +505,8 @@ def _time_from_json(value: Any, where: str) -> datetime:
     raise _not_json_of_type(value, where, "timestamp")
 
 
-def _not_json_of_type(value: Any, where: str, kind: str) -> InvalidRequestContent:
-    return InvalidRequestContent(
+def _not_json_of_type(value: Any, where: str, kind: str) -> Malformed:
+    return Malformed(
         f"Could not parse request body into json: Value '{validate.shown_value(value)}' at "
         f"'{where}' is not a valid {kind}"
     )

@@ -63,7 +63,7 @@ def suppress_gone() -> contextlib.suppress:
 
 
 def rest_apis(ctx: Context) -> Any:
-    return ctx.services["rest_apis"]
+    return ctx.services.rest_apis
 
 
 # -- RestApi ----------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ class Api(Provider):
     )
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
-        apis = ctx.services["apis"]
+        apis = ctx.services.apis
         if "Body" in props:
             api = await apis.import_api(
                 props["Body"],
@@ -74,7 +74,7 @@ class Api(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        apis = ctx.services["apis"]
+        apis = ctx.services.apis
         api_id = current.physical_id
         if "Body" in new and new["Body"] != old.get("Body"):
             await apis.reimport_api(
@@ -96,7 +96,7 @@ class Api(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):
-            await ctx.services["apis"].delete_api(physical_id)
+            await ctx.services.apis.delete_api(physical_id)
 
 
 class _Child(Provider):
@@ -111,7 +111,7 @@ class _Child(Provider):
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         api_id = required(props, "ApiId", self.type_name)
         fields = {k: v for k, v in props.items() if k != "ApiId"}
-        create = getattr(ctx.services["apis"], f"create_{self.kind}")
+        create = getattr(ctx.services.apis, f"create_{self.kind}")
         made = await create(api_id, parse_request(self.create_model, fields))
         return Created(str(getattr(made, self.id_member)))
 
@@ -124,12 +124,12 @@ class _Child(Provider):
         new: dict[str, Any],
     ) -> Created:
         fields = {k: v for k, v in new.items() if k not in ("ApiId", "StageName")}
-        update = getattr(ctx.services["apis"], f"update_{self.kind}")
+        update = getattr(ctx.services.apis, f"update_{self.kind}")
         await update(new["ApiId"], current.physical_id, parse_request(self.update_model, fields))
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        delete = getattr(ctx.services["apis"], f"delete_{self.kind}")
+        delete = getattr(ctx.services.apis, f"delete_{self.kind}")
         with contextlib.suppress(NotFound):
             await delete(props["ApiId"], physical_id)
 

@@ -13,7 +13,7 @@ import io
 import zipfile
 from typing import Any, ClassVar
 
-from stratus.errors import ResourceNotFound
+from stratus.errors import NotFound
 from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
 from stratus.functions.event_config import EventInvokeConfigRequest
 from stratus.functions.layers import PublishLayerVersionRequest
@@ -103,14 +103,14 @@ class Function(Provider):
                 "PackageType": props.get("PackageType", "Zip"),
             },
         )
-        created = await ctx.services["functions"].create(request)
+        created = await ctx.services.functions.create(request)
         if props.get("ReservedConcurrentExecutions") is not None:
             try:
-                await ctx.services["concurrency"].put_reserved(
+                await ctx.services.concurrency.put_reserved(
                     name, int(props["ReservedConcurrentExecutions"])
                 )
             except BaseException:
-                await ctx.services["functions"].delete(FunctionRef(name))
+                await ctx.services.functions.delete(FunctionRef(name))
                 raise
         return Created(name, {"Arn": created.FunctionArn})
 
@@ -122,7 +122,7 @@ class Function(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        functions = ctx.services["functions"]
+        functions = ctx.services.functions
         ref = FunctionRef(current.physical_id)
         if _configuration(old) != _configuration(new):
             unset = {k: None for k in _CONFIGURATION if k in old and k not in new}
@@ -139,7 +139,7 @@ class Function(Provider):
         ):
             code = _code(new) | {"Architectures": new.get("Architectures") or ["x86_64"]}
             await functions.update_code(ref, parse(UpdateFunctionCodeRequest, code))
-        concurrency = ctx.services["concurrency"]
+        concurrency = ctx.services.concurrency
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if new.get("ReservedConcurrentExecutions") is None:
                 await concurrency.delete_reserved(ref.name)
@@ -148,8 +148,8 @@ class Function(Provider):
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
-            await ctx.services["functions"].delete(FunctionRef(physical_id))
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.delete(FunctionRef(physical_id))
 
 
 def _function(value: Any) -> FunctionRef:
@@ -166,7 +166,7 @@ class Version(Provider):
             PublishVersionRequest,
             {k: props[k] for k in ("CodeSha256", "Description") if k in props},
         )
-        published = await ctx.services["functions"].publish_version(ref.name, request)
+        published = await ctx.services.functions.publish_version(ref.name, request)
         created = Created(
             published.FunctionArn,
             {"Version": published.Version, "FunctionArn": published.FunctionArn},
@@ -186,19 +186,19 @@ class Version(Provider):
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
-            await ctx.services["functions"].delete(parse_reference(physical_id))
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.delete(parse_reference(physical_id))
 
 
 async def _wait_provision(ctx: Context, target: Created, props: dict[str, Any]) -> None:
     """ProvisionedConcurrencyConfig of a Version or an Alias (its ARN is the physical id)."""
     ref = parse_reference(target.physical_id)
     settings = props.get("ProvisionedConcurrencyConfig")
-    concurrency = ctx.services["concurrency"]
+    concurrency = ctx.services.concurrency
     if settings:
         await concurrency.put_provisioned(ref, int(settings["ProvisionedConcurrentExecutions"]))
     else:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await concurrency.delete_provisioned(ref)
 
 
@@ -231,7 +231,7 @@ class Alias(Provider):
                 "RoutingConfig": _routing(props),
             },
         )
-        alias = await ctx.services["functions"].aliases.create(ref.name, request)
+        alias = await ctx.services.functions.aliases.create(ref.name, request)
         created = Created(alias.AliasArn)
         await _wait_provision(ctx, created, props)
         return created
@@ -253,14 +253,14 @@ class Alias(Provider):
                 "RoutingConfig": _routing(new) or {"AdditionalVersionWeights": {}},
             },
         )
-        await ctx.services["functions"].aliases.update(ref.name, ref.qualifier, request)
+        await ctx.services.functions.aliases.update(ref.name, ref.qualifier, request)
         await _wait_provision(ctx, current, new)
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         ref = parse_reference(physical_id)
-        with contextlib.suppress(ResourceNotFound):
-            await ctx.services["functions"].aliases.delete(ref.name, ref.qualifier)
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.aliases.delete(ref.name, ref.qualifier)
 
 
 class Permission(Provider):
@@ -297,13 +297,13 @@ class LayerVersion(Provider):
                 if k in props
             },
         )
-        layer = await ctx.services["functions"].layers.publish(name, request)
+        layer = await ctx.services.functions.layers.publish(name, request)
         return Created(layer.LayerVersionArn)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         name, _, version = physical_id.rpartition(":")
-        with contextlib.suppress(ResourceNotFound):
-            await ctx.services["functions"].layers.delete(name.rpartition(":")[2], int(version))
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.layers.delete(name.rpartition(":")[2], int(version))
 
 
 class Url(Provider):
@@ -320,7 +320,7 @@ class Url(Provider):
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         required(props, "AuthType", self.type_name)
-        urls = ctx.services["functions"].urls
+        urls = ctx.services.functions.urls
         config = await urls.create(self._ref(props), self._request(props))
         return Created(config.FunctionArn, self._attributes(ctx, config))
 
@@ -332,7 +332,7 @@ class Url(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        config = await ctx.services["functions"].urls.update(self._ref(new), self._request(new))
+        config = await ctx.services.functions.urls.update(self._ref(new), self._request(new))
         return Created(config.FunctionArn, self._attributes(ctx, config))
 
     def _attributes(self, ctx: Context, config: Any) -> dict[str, Any]:
@@ -340,8 +340,8 @@ class Url(Provider):
         return {"FunctionArn": config.FunctionArn, "FunctionUrl": wire["FunctionUrl"]}
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
-            await ctx.services["functions"].urls.delete(self._ref(props))
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.urls.delete(self._ref(props))
 
 
 class EventInvokeConfig(Provider):
@@ -361,9 +361,7 @@ class EventInvokeConfig(Provider):
             if k in props
         }
         ref = self._ref(props)
-        await ctx.services["functions"].event_configs.put(
-            ref, parse(EventInvokeConfigRequest, fields)
-        )
+        await ctx.services.functions.event_configs.put(ref, parse(EventInvokeConfigRequest, fields))
         return Created(f"{ref.name}:{ref.qualifier}")
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
@@ -380,8 +378,8 @@ class EventInvokeConfig(Provider):
         return await self._put(ctx, new)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
-            await ctx.services["functions"].event_configs.delete(self._ref(props))
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.event_configs.delete(self._ref(props))
 
 
 PROVIDERS = (Function, Version, Alias, Permission, LayerVersion, Url, EventInvokeConfig)

@@ -1,0 +1,38 @@
+"""The services of one Stratus server, as one typed record.
+
+Interfaces (aws/, gateway/), the stack engine and, later, the console reach a service through
+this record, never by name: a workflow Task, an event source mapping and a boto3 request call
+the same methods. The composition root (`stratus.server`) builds it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stratus.apis.rest_service import RestApiService
+from stratus.apis.schema import SCHEMA as APIS_SCHEMA
+from stratus.apis.service import ApiService
+from stratus.config import Settings
+from stratus.functions.async_queue import AsyncInvocations
+from stratus.functions.concurrency import Concurrency
+from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
+from stratus.functions.service import FunctionService
+from stratus.observe.logs import LogStore
+from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
+from stratus.store.artifacts import ArtifactStore
+from stratus.store.db import Schema
+
+# Every service's tables, in the order they are created (later ones may refer to earlier).
+SCHEMAS: tuple[Schema, ...] = (LOGS_SCHEMA, FUNCTIONS_SCHEMA, APIS_SCHEMA)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    functions: FunctionService  # the only door to execution
+    concurrency: Concurrency
+    async_invocations: AsyncInvocations
+    apis: ApiService  # HTTP APIs
+    rest_apis: RestApiService
+    logs: LogStore
+    artifacts: ArtifactStore

@@ -1,0 +1,38 @@
+"""The tables of stacks: records, resources, events, exports."""
+
+from __future__ import annotations
+
+from stratus.store.db import Schema
+
+SCHEMA = Schema(
+    "stacks",
+    """
+CREATE TABLE IF NOT EXISTS stacks (             -- templates/
+    id        TEXT PRIMARY KEY,                 -- the StackId ARN
+    name      TEXT NOT NULL,
+    deleted   INTEGER NOT NULL DEFAULT 0,       -- DELETE_COMPLETE stacks stay listed
+    record    TEXT NOT NULL,                    -- the Stack shape, as DescribeStacks answers
+    template  TEXT NOT NULL,                    -- the body as given (GetTemplate Original)
+    processed TEXT NOT NULL DEFAULT '{}',       -- after transforms (GetTemplate Processed)
+    state     TEXT NOT NULL DEFAULT '{}'        -- what the next update needs (parameters...)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS stacks_live_names ON stacks (name) WHERE deleted = 0;
+CREATE TABLE IF NOT EXISTS stack_resources (
+    stack_id   TEXT NOT NULL REFERENCES stacks(id),
+    logical_id TEXT NOT NULL,
+    record     TEXT NOT NULL,                   -- the StackResource shape
+    applied    TEXT NOT NULL,                   -- resolved properties and attributes
+    PRIMARY KEY (stack_id, logical_id)
+);
+CREATE TABLE IF NOT EXISTS stack_events (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    stack_id TEXT NOT NULL REFERENCES stacks(id),
+    record   TEXT NOT NULL                      -- the StackEvent shape
+);
+CREATE TABLE IF NOT EXISTS stack_exports (      -- Fn::ImportValue's names
+    name     TEXT PRIMARY KEY,
+    stack_id TEXT NOT NULL REFERENCES stacks(id),
+    value    TEXT NOT NULL
+);
+""",
+)
