@@ -48,8 +48,9 @@ def _through_the_wire(api: RestJson, operation: str, params: dict[str, Any]) -> 
     model = api.model.operation_model(operation)
     serializer = create_serializer("rest-json", include_validation=False)
     request = serializer.serialize_to_request(params, model)
+    # botocore leaves query values unencoded (numbers stay numbers) until it sends them.
     query = {
-        k: v if isinstance(v, list) else [v]
+        k: [str(item) for item in v] if isinstance(v, list) else [str(v)]
         for k, v in (request["query_string"] or {}).items()
         if v != []
     }

@@ -53,7 +53,7 @@ from . import (
     streaming_api,
 )
 from .lambda_members import listed, ref
-from .protocols.adapter import Api, Call, Handler, Output, services_of
+from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
 from .protocols.rest_json import RestJson
 from .wire import CONTROL_BODY_LIMIT
@@ -248,7 +248,8 @@ def api() -> RestJson:
 async def get_code(request: Request) -> Response:
     """Where GetFunction's Code.Location points: the deployment package as uploaded."""
     try:
-        archive = services_of(request.scope).functions.code_archive(request.path_params["sha"])
+        call = Call.of(request.scope, request.headers, "")
+        archive = call.services.functions.code_archive(request.path_params["sha"])
     except (OSError, ValueError):
         return Response(status_code=404)
     return Response(archive, media_type="application/zip")

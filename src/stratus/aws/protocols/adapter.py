@@ -16,11 +16,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.model import ServiceModel
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
 
+from stratus.errors import UnknownOperation
 from stratus.services import Services
+from stratus.templates.service import StackService
 
 from .errors import ErrorTable
 
@@ -30,9 +33,16 @@ class Call:
     """Who is asking, and with what: what a handler may need beyond the input members."""
 
     services: Services
+    stacks: StackService  # above the services (it deploys onto them), so not among them
     headers: Headers
     request_id: str
     scope: Scope
+
+    @classmethod
+    def of(cls, scope: Scope, headers: Headers, request_id: str) -> Call:
+        """The call a request makes: the one place an adapter reaches the app's state."""
+        state = scope["app"].state
+        return cls(state.services, state.stacks, headers, request_id, scope)
 
     @property
     def base_url(self) -> str:
@@ -57,9 +67,12 @@ class Api:
     name: str  # botocore's name of the model: "logs", "cloudformation", "s3"
     handlers: Handlers
     errors: ErrorTable  # this API's codes for Stratus's error meanings
+    body_limit: int = 16 * 1024 * 1024  # request bodies past this are TooLarge
 
 
-def services_of(scope: Scope) -> Services:
-    """The server's services (the one place an adapter's call reaches app.state)."""
-    services: Services = scope["app"].state.services
-    return services
+def handler_of(api: Api, model: ServiceModel, operation: str) -> Handler:
+    """The handler of an operation the model has; UnknownOperation when Stratus lacks it."""
+    handler = api.handlers.get(operation)
+    if handler is None:
+        raise UnknownOperation(f"Stratus does not implement {model.service_id} {operation} yet.")
+    return handler

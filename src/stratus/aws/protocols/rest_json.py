@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -59,12 +58,13 @@ from stratus.errors import (
     Validation,
 )
 
-from . import validate
-from .adapter import Api, Call, services_of
+from . import json_codec, validate, xml_codec
+from .adapter import Api, Call, handler_of
 from .body import wait_body
 from .errors import ErrorTable, WireError, wire_error
 from .models import service_model
 from .rest_routing import RouteMatch, Router
+from .timestamps import format_time, parse_time
 
 # (limit in bytes, what the message calls the operation) for an operation and its headers.
 BodyLimit = Callable[[str, Headers], tuple[int, str]]
@@ -123,11 +123,7 @@ class RestJson:
         """The answer to the request `scope` that the router matched to `found`."""
         operation = found.operation
         headers = Headers(scope=scope)
-        handler = self.api.handlers.get(operation)
-        if handler is None:
-            raise UnknownOperation(
-                f"Stratus does not implement the {self.model.service_id} operation {operation}."
-            )
+        handler = handler_of(self.api, self.model, operation)
         plan = self.plan(operation)
         limit, what = self._body_limit(operation, headers)
         body = await wait_body(receive, headers, limit, what) if plan.reads_body else b""
@@ -138,7 +134,7 @@ class RestJson:
             if self._header_error is not None and plan.names_a_header(exc.message):
                 raise self._header_error(exc.message) from None
             raise
-        call = Call(services_of(scope), headers, str(uuid.uuid4()), scope)
+        call = Call.of(scope, headers, str(uuid.uuid4()))
         output = await handler(call, params)
         if isinstance(output, Response):
             return output
@@ -263,10 +259,10 @@ class _Plan:
             if value is not None:
                 params[self.payload.name] = value
         elif self.body_shape is not None and body:
-            document = _json(body)
+            document = json_codec.loads(body)
             if not isinstance(document, dict):
                 raise Malformed("Could not parse request body into json: expected an object")
-            params.update(_from_json(self.body_shape, document, ""))
+            params.update(json_codec.from_json(self.body_shape, document))
         return {k: v for k, v in params.items() if v is not None}
 
     def render(
@@ -288,7 +284,9 @@ class _Plan:
             value = output.get(self.out_payload.name)
             if self.out_payload.shape.type_name == "structure":
                 body = (
-                    b"" if value is None else orjson.dumps(_to_json(self.out_payload.shape, value))
+                    b""
+                    if value is None
+                    else orjson.dumps(json_codec.to_json(self.out_payload.shape, value))
                 )
                 media_type = "application/json"
             else:
@@ -300,7 +298,7 @@ class _Plan:
             shape = self.operation.output_shape
             document = {k: v for k, v in output.items() if k not in located and v is not None}
             if shape is not None:
-                document = _to_json(shape, document)
+                document = json_codec.to_json(shape, document)
             body = b"" if status == 204 else orjson.dumps(document)
             media_type = "application/json"
         return Response(body, status, headers, media_type=media_type if body else None)
@@ -350,27 +348,18 @@ def _query_map(
 
 
 def _from_text(member: _Member, raw: str, time_format: str) -> Any:
+    """Text from the URI, query string or a header, typed; timestamps default to
+    `time_format` (ISO 8601 in the URI and query, RFC 822 in headers)."""
     shape = member.shape
-    kind = shape.type_name
-    if kind == "string":
+    if shape.type_name == "string":
         return raw
     where = validate.member_path("", member.name)
+    if shape.type_name != "timestamp":
+        return xml_codec.scalar(shape, raw, where)
     try:
-        if kind in ("integer", "long"):
-            return int(raw)
-        if kind in ("float", "double"):
-            return float(raw)
-        if kind == "boolean":
-            if raw not in ("true", "false"):
-                raise ValueError(raw)
-            return raw == "true"
-        if kind == "timestamp":
-            return _parse_time(raw, shape.serialization.get("timestampFormat", time_format))
-        if kind == "blob":
-            return base64.b64decode(raw, validate=True)
-    except (ValueError, TypeError, binascii.Error, OverflowError) as exc:
-        raise validate.not_of_type(raw, where, kind) from exc
-    return raw
+        return parse_time(raw, shape.serialization.get("timestampFormat", time_format))
+    except ValueError as exc:
+        raise validate.not_of_type(raw, where, "timestamp") from exc
 
 
 def _from_header(member: _Member, raw: str) -> Any:
@@ -385,22 +374,13 @@ def _from_header(member: _Member, raw: str) -> Any:
     return _from_text(member, raw, "rfc822")
 
 
-def _parse_time(raw: str, form: str) -> datetime:
-    if form == "rfc822":
-        return email.utils.parsedate_to_datetime(raw).astimezone(UTC)
-    if form == "unixTimestamp" or raw.replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(raw), UTC)
-    parsed = datetime.fromisoformat(raw)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _header_text(shape: Shape, value: Any) -> str:
     kind = shape.type_name
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "timestamp" and isinstance(value, datetime):
         form = shape.serialization.get("timestampFormat", "rfc822")
-        return _format_time(value, form)
+        return format_time(value, form)
     if isinstance(shape, ListShape):
         return ",".join(_header_text(shape.member, v) for v in value)
     if kind == "string" and shape.serialization.get("jsonvalue"):
@@ -408,23 +388,7 @@ def _header_text(shape: Shape, value: Any) -> str:
     return str(value)
 
 
-def _format_time(value: datetime, form: str) -> str:
-    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    if form == "rfc822":
-        return email.utils.format_datetime(moment, usegmt=True)
-    if form == "unixTimestamp":
-        return repr(moment.timestamp())
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
-
-
-# --- JSON bodies --------------------------------------------------------------------------
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise Malformed(f"Could not parse request body into json: {exc}") from exc
+# --- bodies -------------------------------------------------------------------------------
 
 
 def _payload_in(member: _Member, body: bytes) -> Any:
@@ -435,153 +399,5 @@ def _payload_in(member: _Member, body: bytes) -> Any:
         return None
     if kind == "string":
         return body.decode("utf-8", "replace")
-    document = _json(body)
-    return _from_json(member.shape, document, validate.member_path("", member.name))
-
-
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "long": (int,),
-    "float": (int, float),
-    "double": (int, float),
-    "boolean": (bool,),
-    "list": (list,),
-    "map": (dict,),
-    "structure": (dict,),
-}
-
-
-def _from_json(shape: Shape, value: Any, where: str) -> Any:
-    """A JSON value typed by its shape: blobs decoded, timestamps made datetimes, members the
-    model does not name dropped (AWS ignores them); a value of the wrong JSON type refused."""
-    kind = shape.type_name
-    if kind == "blob":
-        return _blob_from_json(value, where)
-    if kind == "timestamp":
-        return _time_from_json(value, where)
-    if shape.metadata.get("document") or kind not in _JSON_TYPES:
-        return value
-    if not _is_json_of(kind, value):
-        raise _not_json_of_type(value, where, kind)
-    if isinstance(shape, StructureShape):
-        found = {}
-        for key, v in value.items():
-            member = _json_members(shape).get(key)
-            if member is not None and v is not None:
-                name, member_shape = member
-                found[name] = _from_json(member_shape, v, validate.member_path(where, name))
-        return found
-    if isinstance(shape, ListShape):
-        return [_from_json(shape.member, v, f"{where}.{i}.member") for i, v in enumerate(value, 1)]
-    if isinstance(shape, MapShape):
-        return {k: _from_json(shape.value, v, f"{where}.{k}") for k, v in value.items()}
-    return value
-
-
-def _is_json_of(kind: str, value: object) -> bool:
-    expected = _JSON_TYPES[kind]
-    # JSON's true is no number, though Python's bool is an int.
-    return isinstance(value, expected) and (bool in expected or not isinstance(value, bool))
-
-
-def _blob_from_json(value: Any, where: str) -> bytes:
-    if isinstance(value, str):
-        try:
-            return base64.b64decode(value, validate=True)
-        except binascii.Error:
-            pass
-    raise _not_json_of_type(value, where, "base64 blob")
-
-
-def _time_from_json(value: Any, where: str) -> datetime:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
-        try:
-            return _parse_time(value, "iso8601")
-        except ValueError:
-            pass
-    raise _not_json_of_type(value, where, "timestamp")
-
-
-def _not_json_of_type(value: Any, where: str, kind: str) -> Malformed:
-    return Malformed(
-        f"Could not parse request body into json: Value '{validate.shown_value(value)}' at "
-        f"'{where}' is not a valid {kind}"
-    )
-
-
-def _to_json(shape: Shape, value: Any) -> Any:
-    """Output members as JSON values: blobs base64, datetimes epoch seconds. Members the
-    model does not name pass through (the adapter knows what its clients read)."""
-    if not _needs_conversion(shape, ()):
-        return value
-    kind = shape.type_name
-    if kind == "blob" and isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode()
-    if kind == "timestamp" and isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.timestamp()
-    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
-        members = shape.members
-        return {
-            _wire_name(members[k], k) if k in members else k: (
-                _to_json(members[k], v) if k in members else v
-            )
-            for k, v in value.items()
-        }
-    if isinstance(shape, ListShape) and isinstance(value, list):
-        return [_to_json(shape.member, v) for v in value]
-    if isinstance(shape, MapShape) and isinstance(value, Mapping):
-        return {k: _to_json(shape.value, v) for k, v in value.items()}
-    return value
-
-
-def _wire_name(member: Shape, name: str) -> str:
-    return str(member.serialization.get("name", name))
-
-
-# Per shape, kept with the shape (so its id is not reused while cached). Models are loaded
-# once per process, so these stay as small as the shapes served.
-_JSON_MEMBERS: dict[int, tuple[Shape, dict[str, tuple[str, Shape]]]] = {}
-_CONVERSION: dict[int, tuple[Shape, bool]] = {}
-
-
-def _json_members(shape: StructureShape) -> dict[str, tuple[str, Shape]]:
-    """A structure's body members by the name they have in JSON (`locationName`, if any)."""
-    cached = _JSON_MEMBERS.get(id(shape))
-    if cached is None:
-        by_key = {
-            _wire_name(m, name): (name, m)
-            for name, m in shape.members.items()
-            if "location" not in m.serialization
-        }
-        cached = _JSON_MEMBERS[id(shape)] = (shape, by_key)
-    return cached[1]
-
-
-def _needs_conversion(shape: Shape, seen: tuple[str, ...]) -> bool:
-    """Whether a value of this shape can hold a blob, a timestamp or a member with another
-    name in JSON (else it goes out as it is)."""
-    known = _CONVERSION.get(id(shape))
-    if known is not None:
-        return known[1]
-    kind = shape.type_name
-    if kind in ("blob", "timestamp"):
-        needed = True
-    elif shape.name in seen:
-        return False
-    elif isinstance(shape, StructureShape):
-        members = shape.members
-        needed = any(_wire_name(m, name) != name for name, m in members.items()) or any(
-            _needs_conversion(c, (*seen, shape.name)) for c in members.values()
-        )
-    elif isinstance(shape, ListShape):
-        needed = _needs_conversion(shape.member, (*seen, shape.name))
-    elif isinstance(shape, MapShape):
-        needed = _needs_conversion(shape.value, (*seen, shape.name))
-    else:
-        needed = False
-    _CONVERSION[id(shape)] = (shape, needed)
-    return needed
+    document = json_codec.loads(body)
+    return json_codec.from_json(member.shape, document, validate.member_path("", member.name))
