@@ -59,12 +59,10 @@ def test_update_code_and_configuration_take_effect(lambda_client, deploy):
 
     code = lambda_client.update_function_code(
         FunctionName=name,
-        ZipFile=make_zip(
-            {"app.py": "import os\ndef handler(e, c):\n    return os.environ['V1']\n"}
-        ),
+        ZipFile=make_zip({"app.py": "import os\ndef handler(e, c):\n    return os.environ['V']\n"}),
     )
     config = lambda_client.update_function_configuration(
-        FunctionName=name, Environment={"Variables": {"V1": "v2"}}, Timeout=10
+        FunctionName=name, Environment={"Variables": {"V": "v2"}}, Timeout=10
     )
     result = json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read())
 

@@ -349,14 +349,14 @@ def two_layer_versions(lambda_client):
         (
             ["not-an-arn"],
             "ValidationException",
-            # Checked against botocore's model of the API (aws/protocols/validate.py).
-            "1 validation error detected: Value 'not-an-arn' at 'layers.1.member' failed to "
-            "satisfy constraint: Member must satisfy regular expression pattern: ",
+            "1 validation error detected: Value '[not-an-arn]' at 'layers' failed to satisfy "
+            "constraint: Member must satisfy constraint: [Member must have length less than or "
+            "equal to 140",
         ),
         (
             ["arn:aws:lambda:us-east-1:000000000000:layer:unversioned"],
             "ValidationException",
-            "at 'layers.1.member' failed to satisfy constraint",
+            "at 'layers' failed to satisfy constraint",
         ),
         (
             ["arn:aws:lambda:eu-west-1:000000000000:layer:elsewhere:1"],

@@ -92,15 +92,19 @@ class RestJson:
         body_limit: BodyLimit,
         *,
         header_error: Callable[[str], StratusError] | None = None,
+        service_checked: frozenset[str] = frozenset(),
         payload_media_type: str = "application/octet-stream",
     ) -> None:
         """`header_error`: the error this API answers for header members that break the
         model's constraints (else ValidationException, as for the rest).
-        `payload_media_type`: the Content-Type of an answer whose payload is a blob."""
+        `payload_media_type`: the Content-Type of an answer whose payload is a blob.
+        `service_checked`: input members the model does not check, because the service checks
+        them itself in the words (and limits) its clients already rely on."""
         self.api = api
         self.model = model = service_model(api.name)
         self._body_limit = body_limit
         self._header_error = header_error
+        self._service_checked = service_checked
         self._payload_media_type = payload_media_type
         self.router = Router(
             (name, op.http["method"], op.http["requestUri"])
@@ -119,6 +123,11 @@ class RestJson:
             plan = self._plans[operation] = _Plan(self.model.operation_model(operation))
         return plan
 
+    def _model_checked(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not self._service_checked.intersection(params):
+            return params
+        return {k: v for k, v in params.items() if k not in self._service_checked}
+
     async def wait_answer(self, scope: Scope, receive: Receive, found: RouteMatch) -> Response:
         """The answer to the request `scope` that the router matched to `found`."""
         operation = found.operation
@@ -129,7 +138,7 @@ class RestJson:
         body = await wait_body(receive, headers, limit, what) if plan.reads_body else b""
         params = plan.parse(found.labels, scope["stratus.query"], headers, body)
         try:
-            validate.check(plan.operation.input_shape, params)
+            validate.check(plan.operation.input_shape, self._model_checked(params))
         except Validation as exc:
             if self._header_error is not None and plan.names_a_header(exc.message):
                 raise self._header_error(exc.message) from None
