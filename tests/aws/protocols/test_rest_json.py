@@ -21,6 +21,9 @@ from botocore.awsrequest import HeadersDict
 from botocore.model import OperationModel, Shape
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
+from hypothesis import given
+from hypothesis import strategies as st
+from shape_values import JSON_TEXT, ORACLE, values
 from starlette.datastructures import Headers
 
 from stratus.aws.lambda_api import ERRORS as LAMBDA_ERRORS
@@ -270,6 +273,28 @@ def _parsed_by_botocore(api: RestJson, operation: str, output: dict[str, Any]) -
 def test_answers_we_render_parse_in_botocore_to_the_same_members(service, operation, output):
     """Status code, header members, payloads and JSON bodies (timestamps, nested shapes)."""
     assert _parsed_by_botocore(_api(service), operation, output) == output
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"),
+    [
+        ("lambda", "GetFunctionConfiguration"),
+        ("lambda", "ListFunctions"),
+        ("lambda", "GetLayerVersion"),
+        ("scheduler", "GetSchedule"),
+        ("apigatewayv2", "GetApi"),
+    ],
+)
+@ORACLE
+@given(data=st.data())
+def test_any_body_output_reads_back_in_botocore(service, operation, data):
+    """Any JSON body the model allows (renamed members, timestamps, nested lists and maps),
+    rendered, is what botocore's parser reads."""
+    api = _api(service)
+    shape = api.model.operation_model(operation).output_shape
+    output = data.draw(values(shape, text=JSON_TEXT, time_step_ms=1000))
+
+    assert _parsed_by_botocore(api, operation, output) == output
 
 
 def test_no_content_answers_have_an_empty_body():
