@@ -79,6 +79,10 @@ ERRORS: ErrorTable = {
     UnknownOperation: WireError("UnknownOperationException", 404),
     StratusError: WireError("ServiceException", 500),
 }
+# How many routed requests and validated inputs are remembered (each set is then forgotten).
+_MEMO_SIZE = 4096
+Query = dict[str, list[str]]
+
 # AWS spells the message key with a capital M for these (botocore accepts either).
 _CAPITAL_MESSAGE = ("ResourceNotFoundException",)
 
@@ -123,10 +127,24 @@ class RestJson:
             plan = self._plans[operation] = _Plan(self.model.operation_model(operation))
         return plan
 
-    def _model_checked(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not self._service_checked.intersection(params):
-            return params
-        return {k: v for k, v in params.items() if k not in self._service_checked}
+    def _check(self, plan: _Plan, params: dict[str, Any]) -> None:
+        """The model's constraints (those the service does not check itself); a set of
+        scalar inputs seen to pass once is not checked again (Invoke repeats its own)."""
+        key = plan.memo_key(params)
+        if key is not None and key in plan.passed:
+            return
+        if self._service_checked.intersection(params):
+            params = {k: v for k, v in params.items() if k not in self._service_checked}
+        try:
+            validate.check(plan.operation.input_shape, params)
+        except Validation as exc:
+            if self._header_error is not None and plan.names_a_header(exc.message):
+                raise self._header_error(exc.message) from None
+            raise
+        if key is not None:
+            if len(plan.passed) >= _MEMO_SIZE:
+                plan.passed.clear()
+            plan.passed.add(key)
 
     async def wait_answer(self, scope: Scope, receive: Receive, found: RouteMatch) -> Response:
         """The answer to the request `scope` that the router matched to `found`."""
@@ -136,13 +154,10 @@ class RestJson:
         plan = self.plan(operation)
         limit, what = self._body_limit(operation, headers)
         body = await wait_body(receive, headers, limit, what) if plan.reads_body else b""
-        params = plan.parse(found.labels, scope["stratus.query"], headers, body)
-        try:
-            validate.check(plan.operation.input_shape, self._model_checked(params))
-        except Validation as exc:
-            if self._header_error is not None and plan.names_a_header(exc.message):
-                raise self._header_error(exc.message) from None
-            raise
+        # A plain dict: each header member is one lookup (Headers.get scans them all).
+        header_map = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        params = plan.parse(found.labels, scope["stratus.query"], header_map, body)
+        self._check(plan, params)
         call = Call.of(scope, headers, str(uuid.uuid4()))
         output = await handler(call, params)
         if isinstance(output, Response):
@@ -153,13 +168,23 @@ class RestJson:
 class _Route(BaseRoute):
     def __init__(self, served: RestJson) -> None:
         self.served = served
+        # Requests repeat their method, path and query (a warm Invoke always does); what the
+        # router found for each is kept, a bounded number of them.
+        self._found: dict[tuple[str, str, bytes], tuple[RouteMatch | None, Query]] = {}
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
-        query = _query(scope)
-        last = {k: v[-1] for k, v in query.items()}
-        found = self.served.router.match(scope["method"], _raw_path(scope), last)
+        key = (scope["method"], _raw_path(scope), scope.get("query_string", b""))
+        known = self._found.get(key)
+        if known is None:
+            query = _query(scope)
+            last = {k: v[-1] for k, v in query.items()}
+            known = (self.served.router.match(key[0], key[1], last), query)
+            if len(self._found) >= _MEMO_SIZE:
+                self._found.clear()
+            self._found[key] = known
+        found, query = known
         if found is None:
             return Match.NONE, {}
         return Match.FULL, {"stratus.route": found, "stratus.query": query}
@@ -227,6 +252,19 @@ class _Plan:
         self.out_body: list[_Member] = outputs.get("", [])
         self.status = int(operation.http.get("responseCode", 200))
         self._header_paths = tuple(f" at '{validate.member_path('', m.name)}'" for m in self.header)
+        # Inputs of scalars that passed the model's checks; a blob payload without
+        # constraints (Invoke's) cannot fail them, so it is left out of the key.
+        self.passed: set[tuple[tuple[str, Any], ...]] = set()
+        payload = self.payload
+        free = payload is not None and not _constrained(payload.shape)
+        self._unkeyed = payload.name if payload is not None and free else None
+
+    def memo_key(self, params: dict[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+        """`params` as a key of `passed`, or None when a value is not a small scalar."""
+        key = tuple(item for item in params.items() if item[0] != self._unkeyed)
+        if all(type(v) in _SCALARS for _, v in key):
+            return key
+        return None
 
     def names_a_header(self, message: str) -> bool:
         """Whether a validation message is about a header member."""
@@ -236,9 +274,11 @@ class _Plan:
         self,
         labels: Mapping[str, str],
         query: Mapping[str, list[str]],
-        headers: Headers,
+        headers: Mapping[str, str],
         body: bytes,
     ) -> dict[str, Any]:
+        """The input members of a request: its URI labels, query, headers (lower-case
+        names) and body."""
         params: dict[str, Any] = {}
         for member in self.uri:
             if member.key in labels:
@@ -311,6 +351,13 @@ class _Plan:
             body = b"" if status == 204 else orjson.dumps(document)
             media_type = "application/json"
         return Response(body, status, headers, media_type=media_type if body else None)
+
+
+_SCALARS = frozenset({str, int, bool, float})
+
+
+def _constrained(shape: Shape) -> bool:
+    return any(bound in shape.metadata for bound in ("min", "max"))
 
 
 def _locations(shape: StructureShape | None) -> dict[str, list[_Member]]:
