@@ -32,7 +32,6 @@ a few headers and the body and does no model walking.
 
 from __future__ import annotations
 
-import urllib.parse
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +59,7 @@ from .body import wait_body
 from .errors import ErrorTable, WireError, wire_error
 from .models import service_model
 from .rest_members import Plan
-from .rest_routing import RouteMatch, Router
+from .rest_routing import RouteMatch, Router, query_of, raw_path_of
 
 # (limit in bytes, what the message calls the operation) for an operation and its headers.
 BodyLimit = Callable[[str, Headers], tuple[int, str]]
@@ -106,11 +105,7 @@ class RestJson:
         self._header_error = header_error
         self._service_checked = service_checked
         self._payload_media_type = payload_media_type
-        self.router = Router(
-            (name, op.http["method"], op.http["requestUri"])
-            for name in model.operation_names
-            if (op := model.operation_model(name)).http
-        )
+        self.router = Router.for_model(model)
         self._plans: dict[str, Plan] = {}
 
     def route(self) -> BaseRoute:
@@ -172,10 +167,10 @@ class _Route(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
-        key = (scope["method"], _raw_path(scope), scope.get("query_string", b""))
+        key = (scope["method"], raw_path_of(scope), scope.get("query_string", b""))
         known = self._found.get(key)
         if known is None:
-            query = _query(scope)
+            query = query_of(scope)
             last = {k: v[-1] for k, v in query.items()}
             known = (self.served.router.match(key[0], key[1], last), query)
             if len(self._found) >= _MEMO_SIZE:
@@ -204,18 +199,6 @@ def error_response(exc: StratusError, api_errors: ErrorTable) -> Response:
         headers["Retry-After"] = "1"
     body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
     return Response(orjson.dumps(body), wire.status, headers, media_type="application/json")
-
-
-def _raw_path(scope: Scope) -> str:
-    raw = scope.get("raw_path")
-    return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
-
-
-def _query(scope: Scope) -> dict[str, list[str]]:
-    raw = scope.get("query_string", b"")
-    if not raw:
-        return {}
-    return urllib.parse.parse_qs(raw.decode("latin-1"), keep_blank_values=True)
 
 
 class _JsonBody:

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from botocore.model import OperationModel, ServiceModel, StructureShape
+from starlette.types import Scope
 
 # What a template needs present besides its path: (lower-case header names, query keys).
 Needs = tuple[tuple[str, ...], tuple[str, ...]]
@@ -169,3 +170,17 @@ def _parse(operation: str, uri: str, needs: Needs = ((), ())) -> _Template:
     )
     greedy = bool(segments) and segments[-1].endswith("+}")
     return _Template(operation, segments, literals, greedy, needs)
+
+
+def raw_path_of(scope: Scope) -> str:
+    """The request's path still percent-encoded (an encoded / stays inside its label)."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
+
+
+def query_of(scope: Scope) -> dict[str, list[str]]:
+    """The request's query parameters, every value of each."""
+    raw = scope.get("query_string", b"")
+    if not raw:
+        return {}
+    return urllib.parse.parse_qs(raw.decode("latin-1"), keep_blank_values=True)
