@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from urllib3 import HTTPHeaderDict
 
 from stratus.aws.protocols import models, rest_xml
+from stratus.aws.protocols.errors import ErrorTable, WireError
 from stratus.aws.protocols.rest_routing import Router
 from stratus.errors import (
     Malformed,
@@ -253,7 +254,7 @@ def test_header_text_that_is_not_its_type_names_the_member() -> None:
     assert "Value 'soon' at 'ifModifiedSince'" in refused.value.message
 
 
-S3_ERRORS = {NotFound: rest_xml.WireError("NoSuchKey", 404)}
+S3_ERRORS: ErrorTable = {NotFound: WireError("NoSuchKey", 404)}
 
 
 @pytest.mark.parametrize(
