@@ -11,6 +11,10 @@ rest-xml alike), placed by each member's `location` in the model:
 Text is typed by the member's shape (integers, booleans true/false, timestamps), and text
 that is not its type is a Validation error naming the member. Members with no location travel
 in the body, whose codec is the protocol's (JSON or XML).
+
+Each structure's members are sorted by location once (`Located`, kept per shape), so a
+request looks up only the members its operation has: Lambda's Invoke, on the hot path, reads
+a label, a query key and five headers.
 """
 
 from __future__ import annotations
@@ -18,80 +22,112 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from botocore.model import ListShape, MapShape, Shape, StructureShape
-from starlette.datastructures import Headers
 
 from . import validate
 from .timestamps import format_time
 from .xml_codec import scalar
 
-# Where each location's timestamps are written unless the shape says otherwise.
-_TIME_FORMATS = {
-    "header": "rfc822",
-    "headers": "rfc822",
-    "querystring": "iso8601",
-    "uri": "iso8601",
-}
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    name: str
+    wire: str  # the label or query key; for headers, the name (or prefix) in lower case
+    shape: Shape
+    where: str  # how validation messages name it
+
+
+class Located:
+    """One structure's members outside the body, sorted by location."""
+
+    def __init__(self, shape: StructureShape) -> None:
+        by_location: dict[str, list[_Member]] = {}
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            if location is None:
+                continue
+            wire = member.serialization.get("name", name)
+            if location in ("header", "headers"):
+                wire = wire.lower()
+            item = _Member(name, wire, member, validate.member_path("", name))
+            by_location.setdefault(location, []).append(item)
+        self.uri = by_location.get("uri", [])
+        self.querystring = by_location.get("querystring", [])
+        self.header = by_location.get("header", [])
+        self.prefixed = [m for m in by_location.get("headers", []) if isinstance(m.shape, MapShape)]
+        self.status = by_location.get("statusCode", [])
+        self._bound_keys = {m.wire for m in self.querystring}
+
+    def parse(
+        self, labels: Mapping[str, str], query: Mapping[str, list[str]], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The members found in the URI labels, query string and headers (looked up by
+        lower-case name: a Starlette `Headers`, or a plain dict of lower-case names)."""
+        params: dict[str, Any] = {}
+        for m in self.uri:
+            if m.wire in labels:
+                params[m.name] = scalar(m.shape, labels[m.wire], m.where, "iso8601")
+        for m in self.querystring:
+            value = _from_query(m, query, self._bound_keys)
+            if value is not None:
+                params[m.name] = value
+        for m in self.header:
+            raw = headers.get(m.wire)
+            if raw is not None:
+                params[m.name] = _from_header(m, raw)
+        for m in self.prefixed:
+            found = {k[len(m.wire) :]: v for k, v in headers.items() if k.startswith(m.wire)}
+            if found:
+                params[m.name] = found
+        return params
+
+    def render(self, output: Mapping[str, Any]) -> tuple[int | None, dict[str, str]]:
+        """The status (a `statusCode` member, if any) and headers of an answer's members."""
+        status: int | None = None
+        answer: dict[str, str] = {}
+        for m in self.status:
+            if output.get(m.name) is not None:
+                status = int(output[m.name])
+        for m in self.header:
+            value = output.get(m.name)
+            if value is not None:
+                answer[m.wire] = header_text(m.shape, value)
+        for m in self.prefixed:
+            for key, item in (output.get(m.name) or {}).items():
+                answer[f"{m.wire}{key}"] = str(item)
+        return status, answer
+
+
+def located(shape: StructureShape) -> Located:
+    """`Located` for a shape, sorted once and kept with the shape (so its id stays its own)."""
+    known = _LOCATED.get(id(shape))
+    if known is None:
+        known = _LOCATED[id(shape)] = (shape, Located(shape))
+    return known[1]
+
+
+_LOCATED: dict[int, tuple[StructureShape, Located]] = {}
 
 
 def parse_located(
     shape: StructureShape,
     labels: Mapping[str, str],
     query: Mapping[str, list[str]],
-    headers: Headers,
+    headers: Mapping[str, str],
 ) -> dict[str, Any]:
     """The members of `shape` found in the URI labels, query string and headers."""
-    params: dict[str, Any] = {}
-    bound_keys = {
-        m.serialization.get("name", n)
-        for n, m in shape.members.items()
-        if m.serialization.get("location") == "querystring"
-    }
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        if location is None:
-            continue
-        wire = member.serialization.get("name", name)
-        where = validate.member_path("", name)
-        value: Any = None
-        if location == "uri" and wire in labels:
-            value = _text(member, labels[wire], where, location)
-        elif location == "querystring":
-            value = _from_query(member, wire, query, bound_keys, where)
-        elif location == "header" and wire in headers:
-            value = _from_header(member, headers[wire], where)
-        elif location == "headers" and isinstance(member, MapShape):
-            prefix = wire.lower()
-            found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
-            value = found or None
-        if value is not None:
-            params[name] = value
-    return params
+    return located(shape).parse(labels, query, headers)
 
 
 def render_located(
     shape: StructureShape, output: Mapping[str, Any]
 ) -> tuple[int | None, dict[str, str]]:
     """The status (a `statusCode` member, if any) and headers of an answer's members."""
-    status: int | None = None
-    headers: dict[str, str] = {}
-    for name, member in shape.members.items():
-        value = output.get(name)
-        location = member.serialization.get("location")
-        if value is None or location is None:
-            continue
-        wire = member.serialization.get("name", name)
-        if location == "statusCode":
-            status = int(value)
-        elif location == "header":
-            headers[wire] = header_text(member, value)
-        elif location == "headers":
-            for key, item in value.items():
-                headers[f"{wire}{key}"] = str(item)
-    return status, headers
+    return located(shape).render(output)
 
 
 def header_text(shape: Shape, value: Any) -> str:
@@ -109,41 +145,37 @@ def header_text(shape: Shape, value: Any) -> str:
     return str(value)
 
 
-def _text(member: Shape, raw: str, where: str, location: str) -> Any:
-    return scalar(member, raw, where, _TIME_FORMATS[location])
-
-
-def _from_query(
-    member: Shape, wire: str, query: Mapping[str, list[str]], bound: set[str], where: str
-) -> Any:
-    if isinstance(member, MapShape):  # every key no other member names
+def _from_query(m: _Member, query: Mapping[str, list[str]], bound: set[str]) -> Any:
+    shape = m.shape
+    if isinstance(shape, MapShape):  # every key no other member names
         found = {
-            k: (v if isinstance(member.value, ListShape) else v[0])
+            k: (v if isinstance(shape.value, ListShape) else v[0])
             for k, v in query.items()
             if k not in bound
         }
         return found or None
-    raw = query.get(wire)
+    raw = query.get(m.wire)
     if not raw:
         return None
-    if isinstance(member, ListShape):
+    if isinstance(shape, ListShape):
         return [
-            _text(member.member, item, f"{where}.{i}.member", "querystring")
+            scalar(shape.member, item, f"{m.where}.{i}.member", "iso8601")
             for i, item in enumerate(raw, 1)
         ]
-    return _text(member, raw[0], where, "querystring")
+    return scalar(shape, raw[0], m.where, "iso8601")
 
 
-def _from_header(member: Shape, raw: str, where: str) -> Any:
-    if isinstance(member, ListShape):
+def _from_header(m: _Member, raw: str) -> Any:
+    shape = m.shape
+    if isinstance(shape, ListShape):
         items = [item.strip() for item in raw.split(",")] if raw.strip() else []
         return [
-            _text(member.member, item, f"{where}.{i}.member", "header")
+            scalar(shape.member, item, f"{m.where}.{i}.member", "rfc822")
             for i, item in enumerate(items, 1)
         ]
-    if member.type_name == "string" and member.serialization.get("jsonvalue"):
+    if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
         try:
             return orjson.loads(base64.b64decode(raw, validate=True))
         except (binascii.Error, orjson.JSONDecodeError) as exc:
-            raise validate.not_of_type(raw, where, "base64 JSON") from exc
-    return _text(member, raw, where, "header")
+            raise validate.not_of_type(raw, m.where, "base64 JSON") from exc
+    return scalar(shape, raw, m.where, "rfc822")

@@ -23,7 +23,6 @@ MethodNotAllowed (405), as S3 answers them.
 from __future__ import annotations
 
 import logging
-import urllib.parse
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -47,7 +46,7 @@ from .adapter import Api, Call, handler_of
 from .body import wait_body
 from .errors import ErrorTable, WireError, wire_error
 from .rest_locations import parse_located, render_located
-from .rest_routing import Router
+from .rest_routing import Router, query_of, raw_path
 
 log = logging.getLogger("stratus.aws")
 
@@ -74,9 +73,9 @@ class RestXml:
         """The answer to one request, errors included (rendered as the API names them)."""
         headers = Headers(scope=scope)
         request_id = str(uuid.uuid4())
-        query = _query(scope)
+        query = query_of(scope)
         try:
-            path = _raw_path(scope)
+            path = raw_path(scope)
             first = {k: v[0] for k, v in query.items()}
             found = self.router.match(scope["method"], path, first, headers)
             if found is None:
@@ -192,13 +191,3 @@ def error_response(exc: StratusError, api: ErrorTable, request_id: str) -> Respo
 
 def _with_request_id(headers: dict[str, str], request_id: str) -> dict[str, str]:
     return {**headers, "x-amz-request-id": request_id, "x-amzn-RequestId": request_id}
-
-
-def _raw_path(scope: Scope) -> str:
-    raw = scope.get("raw_path")
-    return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
-
-
-def _query(scope: Scope) -> dict[str, list[str]]:
-    raw: bytes = scope.get("query_string", b"")
-    return urllib.parse.parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}
