@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> Starlette:
         data.mkdir(parents=True, exist_ok=True)
         db = Database(data / "stratus.db")
         logs = LogStore(db)
-        cage_maker = sandbox.detect()
+        cage_maker = sandbox.detect(isolation=settings.isolation)
         launcher = ProcessLauncher(
             HostContext(settings.region, settings.endpoint_url, data / "work"),
             cage_maker,
@@ -77,10 +77,9 @@ def create_app(settings: Settings) -> Starlette:
             "rest_apis": app.state.rest_apis,
         }
         app.state.stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
-        app.state.isolation = {
-            "limits": cage_maker.mode,
-            "tmp": "private" if launcher.private_tmp else "TMPDIR",
-        }
+        app.state.isolation = cage_maker.report(
+            private_tmp=launcher.private_tmp, tmp_capped=launcher.scratch is not None
+        )
         log.info("Stratus serving on %s (data in %s)", settings.endpoint_url, data)
         try:
             async with asyncio.TaskGroup() as tasks:
@@ -100,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
             await pool.wait_close()
             await logs.wait_flush()
             cage_maker.close()
+            launcher.close()
             db.close()
 
     app = build_app(lifespan)
