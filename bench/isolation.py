@@ -1,7 +1,7 @@
 """What confining environments costs: the same measurements with isolation on and off.
 
     python bench/isolation.py [--cold 20] [--snap 40] [--warm 400] [--idle 5] [--rounds 2]
-                              [--runtime python3.11] [--json]
+                              [--runtime python3.11] [--bare] [--json]
 
 Starts two `python -m stratus server` processes on fresh data directories: one as it runs by
 default (each environment confined: own uid, PID/mount/IPC/UTS namespaces, a /tmp
@@ -9,7 +9,7 @@ filesystem of its own; runtime/confinement.py), one with STRATUS_ISOLATION=false
 environments of before issue 11: the server's uid and PID namespace, a bound /tmp
 directory). Run it as root, or both servers are unconfined and the comparison is moot (it
 says so). Each server gets the same function (a handler that imports json and boto3, as
-most do) and a SnapStart version of it. Measured, alternating between the two servers in
+most do; --bare: json only, to see confinement's own cost) and a SnapStart version of it. Measured, alternating between the two servers in
 `--rounds` batches so noise on a shared machine hits both alike:
 
   * cold start: client wall time of an invoke that needs a new environment (the previous
@@ -65,17 +65,17 @@ ROLE = "arn:aws:iam::000000000000:role/bench"
 MODES = ("isolated", "unconfined")
 
 
-def _zip() -> bytes:
+def _zip(bare: bool) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
-        bundle.writestr("app.py", HANDLER)
+        bundle.writestr("app.py", HANDLER.replace("import boto3", "") if bare else HANDLER)
     return buffer.getvalue()
 
 
 class Target:
     """One server and its function."""
 
-    def __init__(self, mode: str, work: Path, runtime: str) -> None:
+    def __init__(self, mode: str, work: Path, runtime: str, bare: bool) -> None:
         self.mode = mode
         self.port = free_port()
         environ = stratus_environ(None)
@@ -90,7 +90,7 @@ class Target:
             Runtime=runtime,
             Role=ROLE,
             Handler="app.handler",
-            Code={"ZipFile": _zip()},
+            Code={"ZipFile": _zip(bare)},
             Timeout=30,
             SnapStart={"ApplyOn": "PublishedVersions"},
         )
@@ -166,7 +166,7 @@ def _idle_memory(target: Target, count: int) -> list[tuple[float, float]]:
 
 
 def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    targets = [Target(mode, work, args.runtime) for mode in MODES]
+    targets = [Target(mode, work, args.runtime, args.bare) for mode in MODES]
     samples: dict[str, dict[str, list[float]]] = {
         t.mode: {k: [] for k in ("cold", "init", "snap", "restore", "warm")} for t in targets
     }
@@ -191,7 +191,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                     got["warm"].append(target.invoke()[0])
         memory = {t.mode: _idle_memory(t, args.idle) for t in targets}
         return {
-            "runtime": args.runtime,
+            "runtime": args.runtime + (" (handler without boto3)" if args.bare else ""),
             "health": {t.mode: t.health for t in targets},
             "figures": {
                 mode: {name: summarize(values) for name, values in kinds.items()}
@@ -243,6 +243,7 @@ def main() -> int:
     parser.add_argument("--idle", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--runtime", default="python3.11")
+    parser.add_argument("--bare", action="store_true", help="a handler that imports no boto3")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     return main_in_workdir(
