@@ -9,8 +9,9 @@ filesystem of its own; runtime/confinement.py), one with STRATUS_ISOLATION=false
 environments of before issue 11: the server's uid and PID namespace, a bound /tmp
 directory). Run it as root, or both servers are unconfined and the comparison is moot (it
 says so). Each server gets the same function (a handler that imports json and boto3, as
-most do; --bare: json only, to see confinement's own cost) and a SnapStart version of it. Measured, alternating between the two servers in
-`--rounds` batches so noise on a shared machine hits both alike:
+most do; --bare: json only, to see confinement's own cost) and a SnapStart version of it.
+Measured, alternating between the two servers in `--rounds` batches so noise on a shared
+machine hits both alike:
 
   * cold start: client wall time of an invoke that needs a new environment (the previous
     one is retired by an invoke whose handler calls os._exit), and REPORT's Init Duration;
