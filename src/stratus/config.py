@@ -43,6 +43,9 @@ class Settings:
     # Confine each environment (own uid, PID and mount namespaces; runtime/confinement.py).
     # Off only to measure what it costs, or on a host where it cannot work.
     isolation: bool = True
+    # Outbound network for confined Python environments (False: a network namespace of their
+    # own with only a loopback; custom runtimes keep the host's, where their Runtime API is).
+    network: bool = True
 
     @property
     def endpoint_url(self) -> str:
@@ -69,6 +72,7 @@ class Settings:
             "snapshot_latest": _parse_bool,
             "aws_output_urls": _parse_bool,
             "isolation": _parse_bool,
+            "network": _parse_bool,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")

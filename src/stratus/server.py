@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> Starlette:
         logs = LogStore(db)
         cage_maker = sandbox.detect(isolation=settings.isolation)
         launcher = ProcessLauncher(
-            HostContext(settings.region, settings.endpoint_url, data / "work"),
+            HostContext(settings.region, settings.endpoint_url, data / "work", settings.network),
             cage_maker,
             emit_log=lambda group, stream, line: logs.emit(group, stream, line),
         )
@@ -79,7 +79,13 @@ def create_app(settings: Settings) -> Starlette:
         app.state.stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.isolation = cage_maker.report(
             private_tmp=launcher.private_tmp, tmp_capped=launcher.scratch is not None
-        )
+        ) | {"network": "outbound" if settings.network or not launcher.confined else "none"}
+        for name in app.state.isolation["off"]:
+            log.warning(
+                "isolation: %s is OFF for every environment: %s",
+                name,
+                app.state.isolation["enable"][name],
+            )
         log.info("Stratus serving on %s (data in %s)", settings.endpoint_url, data)
         try:
             async with asyncio.TaskGroup() as tasks:

@@ -372,3 +372,44 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     assert body["mount"]["error"] == "PermissionError"
     assert body["raw_socket"]["error"] == "PermissionError"
     assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
+
+
+NETWORK_PROBE = """
+import os, socket
+from urllib.parse import urlsplit
+
+def handler(event, context):
+    endpoint = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port), timeout=2).close()
+        outside = "reached"
+    except OSError as exc:
+        outside = type(exc).__name__
+    with socket.socket() as server:  # its own loopback still works
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        socket.create_connection(server.getsockname(), timeout=2).close()
+    return {"outside": outside}
+"""
+
+
+def test_network_access_can_be_turned_off(confined, shared_dir):
+    """STRATUS_NETWORK=false: a Python environment has a loopback of its own and nothing
+    else, not even the Stratus endpoint; with the default it reaches the endpoint."""
+    from stratus.testing import serve_in_thread
+
+    with serve_in_thread(shared_dir / "data", network=False) as running:
+        client = running.client("lambda")
+        create_function(client, "probe", NETWORK_PROBE)
+        _, cut_off = invoke_json(client, "probe")
+        health = running.isolation()
+
+    assert cut_off["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
+    assert health["network"] == "none"
+
+
+def test_functions_reach_the_endpoint_by_default(lambda_client, deploy, confined):
+    """By default environments keep outbound network access (as on Lambda)."""
+    name = deploy(NETWORK_PROBE)
+
+    assert invoke_json(lambda_client, name)[1] == {"outside": "reached"}

@@ -126,17 +126,23 @@ class Bind:
 
 
 def plan(
-    uid: int, binds: list[Bind], reveal: list[Path], mount_namespace: str | None = None
+    uid: int,
+    binds: list[Bind],
+    reveal: list[Path],
+    mount_namespace: str | None = None,
+    network: bool = True,
 ) -> str:
     """The STRATUS_CONFINE value: `binds`, plus the host directories in `reveal` (an
     interpreter, the SDK) bound back under covers where the uid could not reach them, in a
-    copy of `mount_namespace` (else the server's)."""
+    copy of `mount_namespace` (else the server's); without `network`, a network namespace
+    with nothing but a loopback of its own."""
     covers, revealed = _covers(reveal)
     every = [*binds, *(Bind(path, path) for path in revealed)]
     return json.dumps(
         {
             "uid": uid,
             "mount_namespace": mount_namespace,
+            "network": network,
             "cwd": str(TASK_ROOT),
             "covers": [str(cover) for cover in covers],
             "binds": [[str(b.source), str(b.target), b.writable] for b in every],

@@ -54,6 +54,7 @@ class HostContext:
     region: str
     endpoint_url: str
     work_dir: Path  # per-environment /tmp directories and compiled-bytecode cache live here
+    network: bool = True  # False: confined Python environments get no network at all
 
 
 class ProcessLauncher:
@@ -285,7 +286,9 @@ class ProcessLauncher:
             *(Path(os.path.realpath(source)) for source in _sdk_sources()),
         ]
         namespace = self.scratch.namespace if self.scratch is not None else None
-        variables["STRATUS_CONFINE"] = confinement.plan(uid, binds, reveal, namespace)
+        # A custom runtime needs the host's loopback: its Runtime API listens there.
+        network = self.host.network or spec.runtime.startswith("provided")
+        variables["STRATUS_CONFINE"] = confinement.plan(uid, binds, reveal, namespace, network)
         return variables
 
     def _bytecode_dir(self, spec: FunctionSpec) -> Path:

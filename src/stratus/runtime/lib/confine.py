@@ -30,15 +30,18 @@ when the plan names one):
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import select
 import signal
+import socket
 import struct
 import sys
 from typing import Any, NoReturn
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID = 0x20000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+SIOCSIFFLAGS, IFF_UP, IFF_RUNNING = 0x8914, 0x1, 0x40
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
@@ -66,7 +69,12 @@ def enter(plan: dict[str, Any]) -> None:
         handle = os.open(plan["mount_namespace"], os.O_RDONLY | os.O_CLOEXEC)
         _check(libc().setns(handle, CLONE_NEWNS), "setns")
         os.close(handle)
-    _check(libc().unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    if not plan.get("network", True):
+        namespaces |= CLONE_NEWNET
+    _check(libc().unshare(namespaces), "unshare")
+    if namespaces & CLONE_NEWNET:
+        _loopback_up()
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
     _mount_tree(plan)
     status_read, status_write = os.pipe()
@@ -85,6 +93,13 @@ def enter(plan: dict[str, Any]) -> None:
     # As every environment has (after the uid change, which clears it).
     _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     os.chdir(plan["cwd"])
+
+
+def _loopback_up() -> None:
+    """A new network namespace has only `lo`, down: bring it up (servers on localhost work,
+    nothing else is reachable)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH", b"lo", IFF_UP | IFF_RUNNING))
 
 
 def _mount_tree(plan: dict[str, Any]) -> None:
