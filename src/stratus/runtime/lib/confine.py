@@ -29,6 +29,7 @@ when the plan names one):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import os
@@ -119,8 +120,7 @@ def _mount_tree(plan: dict[str, Any]) -> None:
 
 def _wait_outside(init: int, status_read: int) -> NoReturn:
     """The supervisor's child: hold nothing of the environment's, wait, exit as it did."""
-    os.closerange(3, status_read)
-    os.closerange(status_read + 1, 65536)
+    _close_all_but(status_read)
     raw = b""
     while len(raw) < STATUS.size:
         chunk = os.read(status_read, STATUS.size - len(raw))
@@ -139,13 +139,22 @@ def _wait_outside(init: int, status_read: int) -> NoReturn:
 def _serve_as_init(env: int, status_write: int) -> NoReturn:
     """PID 1: reap every orphan; when the environment exits, report how and end the
     namespace (the kernel kills whatever is left)."""
-    os.closerange(3, status_write)
-    os.closerange(status_write + 1, 65536)
+    _close_all_but(status_write)
     while True:
         pid, status = os.waitpid(-1, 0)
         if pid == env:
             os.write(status_write, STATUS.pack(status))
             os._exit(0)
+
+
+def _close_all_but(keep: int) -> None:
+    """Close every descriptor above stderr but `keep`: the open ones only (closerange over
+    65536 numbers takes 40 ms on Python 3.9, which has no close_range)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd != keep:
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed
+                os.close(fd)
 
 
 def _die_with_parent(status_write: int) -> None:
