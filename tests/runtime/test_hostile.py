@@ -132,6 +132,13 @@ def fill_tmp(event):
         os.unlink(name)
     return {"written_mb": written >> 20, "errno": error}
 
+def filesystems(event):
+    sizes = {}
+    for path in ("/tmp", "/var/runtime/bytecode"):
+        stat = os.statvfs(path)
+        sizes[path] = stat.f_blocks * stat.f_frsize >> 20
+    return sizes
+
 def handler(event, context):
     return globals()[event["attack"]](event)
 """
@@ -337,14 +344,17 @@ def test_a_killed_server_leaves_nothing_running(shared_dir):
 
 
 def test_tmp_is_capped_in_total(confined, attacker):
-    """Several files together cannot outgrow EphemeralStorage (512 MB): ENOSPC."""
+    """Several files together cannot outgrow EphemeralStorage (512 MB): ENOSPC. The
+    bytecode cache, the one other writable place, is a capped filesystem too."""
     if confined.get("tmp_size") != "capped":
         pytest.skip("/tmp is capped per file only on this host")
 
     body = attacker("fill_tmp", files=4, mb_each=200)
+    sizes = attacker("filesystems")
 
     assert body["errno"] == 28  # ENOSPC
     assert 500 <= body["written_mb"] <= 514
+    assert sizes["/var/runtime/bytecode"] <= 1100  # the only other place it can write
 
 
 def test_a_restored_environment_is_confined_too(server, confined, lambda_client, deploy):

@@ -293,13 +293,16 @@ class ProcessLauncher:
 
     def _bytecode_dir(self, spec: FunctionSpec) -> Path:
         """Compiled bytecode, kept per function, code and layers: writable by that function's
-        environments only, so no function can plant bytecode another one runs."""
+        environments only, so no function can plant bytecode another one runs. On the
+        scratch pool's bytecode filesystem when there is one, so that writing there cannot
+        fill the host's disk either."""
         layers = spec.layers_dir.name if spec.layers_dir is not None else ""
         key = hashlib.sha256(f"{spec.name}\0{spec.code_dir.name}\0{layers}".encode())
-        directory = self.host.work_dir / "pycache" / spec.runtime / key.hexdigest()[:32]
-        if not directory.is_dir():
-            directory.mkdir(parents=True)
-            directory.chmod(0o777)  # the environments' uids differ; only binds reach it
+        base = self.scratch.bytecode if self.scratch is not None else self.host.work_dir
+        directory = base / "pycache" / spec.runtime / key.hexdigest()[:32]
+        if not self._host_view(directory).is_dir():
+            self._host_view(directory).mkdir(parents=True)
+            self._host_view(directory).chmod(0o777)  # uids differ; only binds reach it
         return directory
 
     def _lambda_variables(

@@ -3,6 +3,7 @@
     <data>/work/scratch/<id>.img    a sparse file holding an ext4 filesystem (no journal)
     <data>/work/scratch/<id>/       where it is mounted (loop device, nosuid, nodev), in the
                                     keeper's mount namespace only
+    one more, of BYTECODE_SIZE      every confined environment's bytecode cache (per function)
 
 A confined environment binds its directory at /tmp: files together cannot outgrow it (ENOSPC,
 as on Lambda), and its pages are a disk's, not memory charged to the function's cgroup as
@@ -41,6 +42,7 @@ log = logging.getLogger("stratus.runtime")
 SPARE = 3
 MIB = 1024 * 1024
 DEFAULT_SIZE = 512 * MIB  # Lambda's default EphemeralStorage
+BYTECODE_SIZE = 1024 * MIB
 
 
 # The keeper: die with the server, take a private mount namespace, say so, and sleep.
@@ -78,6 +80,9 @@ class ScratchPool:
             self._keeper.wait()
             raise OSError(f"the mount keeper could not start (status {self._keeper.returncode})")
         self.namespace = f"/proc/{self._keeper.pid}/ns/mnt"
+        # Confined environments' bytecode caches (launcher.py), all on one filesystem of
+        # their own: a function writing there fills at most this, never the host's disk.
+        self.bytecode = self._make(BYTECODE_SIZE)
 
     def view(self, path: Path) -> Path:
         """`path` as the keeper's mount namespace has it (where the filesystems are)."""
@@ -145,6 +150,7 @@ class ScratchPool:
             for mount in mounts:
                 self.release(mount)
         self._ready.clear()
+        self.release(self.bytecode)
         self._keeper.kill()  # its namespace, and whatever is still mounted there, goes
         self._keeper.wait()
         shutil.rmtree(self.root, ignore_errors=True)
