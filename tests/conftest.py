@@ -77,8 +77,10 @@ def server() -> Iterator[RunningServer]:
 
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
-    """A directory both the test and its functions see (functions have a private /tmp)."""
+    """A directory both the test and its functions see and write (functions have a private
+    /tmp, and run as uids of their own when the server is root)."""
     with tempfile.TemporaryDirectory(prefix="stratus-shared-", dir="/var/tmp") as path:
+        Path(path).chmod(0o1777)
         yield Path(path)
 
 

@@ -41,6 +41,12 @@ class Settings:
     # Stack outputs that are AWS URLs of APIs and function URLs Stratus serves are described
     # as URLs that work here (templates/outputs.py); True keeps AWS's literal form.
     aws_output_urls: bool = False
+    # Confine each environment (own uid, PID and mount namespaces; runtime/confinement.py).
+    # Off only to measure what it costs, or on a host where it cannot work.
+    isolation: bool = True
+    # Outbound network for confined Python environments (False: a network namespace of their
+    # own with only a loopback; custom runtimes keep the host's, where their Runtime API is).
+    network: bool = True
 
     @property
     def endpoint_url(self) -> str:
@@ -67,6 +73,8 @@ class Settings:
             "public_url": str,
             "snapshot_latest": _parse_bool,
             "aws_output_urls": _parse_bool,
+            "isolation": _parse_bool,
+            "network": _parse_bool,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")

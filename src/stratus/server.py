@@ -55,9 +55,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         data.mkdir(parents=True, exist_ok=True)
         db = Database(data / "stratus.db", (*SCHEMAS, STACKS_SCHEMA))
         logs = LogStore(db)
-        cage_maker = sandbox.detect()
+        cage_maker = sandbox.detect(isolation=settings.isolation)
         launcher = ProcessLauncher(
-            HostContext(settings.region, settings.endpoint_url, data / "work"),
+            HostContext(settings.region, settings.endpoint_url, data / "work", settings.network),
             cage_maker,
             emit_log=lambda group, stream, line: logs.emit(group, stream, line),
         )
@@ -90,10 +90,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             setattr(app.state, name, getattr(services, name))
         app.state.artifacts = artifacts
         app.state.async_invocations = events
-        app.state.isolation = {
-            "limits": cage_maker.mode,
-            "tmp": "private" if launcher.private_tmp else "TMPDIR",
-        }
+        app.state.isolation = cage_maker.report(
+            private_tmp=launcher.private_tmp, tmp_capped=launcher.scratch is not None
+        ) | {"network": "outbound" if settings.network or not launcher.confined else "none"}
+        for name in app.state.isolation["off"]:
+            log.warning(
+                "isolation: %s is OFF for every environment: %s",
+                name,
+                app.state.isolation["enable"][name],
+            )
         log.info("Stratus serving on %s (data in %s)", settings.endpoint_url, data)
         try:
             async with asyncio.TaskGroup() as tasks:
@@ -113,6 +118,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await pool.wait_close()
             await logs.wait_flush()
             cage_maker.close()
+            launcher.close()
             db.close()
 
     app = build_app(lifespan)

@@ -1,7 +1,6 @@
 """Asynchronous (Event) invocations: accepted at once, durable, retried as on AWS."""
 
 import json
-import os
 import signal
 import sqlite3
 import time
@@ -13,9 +12,11 @@ from stratus.testing import serve_in_process
 
 RECORDER = """
 import json, os, time
+os.umask(0)  # environments run as uids of their own: let the next one append too
 def handler(event, context):
+    stream = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
     with open(event["path"], "a") as out:
-        out.write(json.dumps({"pid": os.getpid(), "rid": context.aws_request_id}) + "\\n")
+        out.write(json.dumps({"env": stream, "rid": context.aws_request_id}) + "\\n")
     if event.get("fail_times", 0) >= sum(1 for _ in open(event["path"])):
         raise RuntimeError("try again")
     time.sleep(event.get("sleep", 0))
@@ -87,7 +88,7 @@ def test_accepted_events_survive_kill_9_of_the_server(shared_dir):
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
         port = first.settings.port
-    orphan = _attempts(path)[0]["pid"]
+    orphan = _attempts(path)[0]["env"]
 
     assert wait_for(lambda: not _alive(orphan), timeout=5)
     with serve_in_process(data, port=port):
@@ -95,13 +96,16 @@ def test_accepted_events_survive_kill_9_of_the_server(shared_dir):
     assert not Path(f"{path}.done").exists()  # the rerun was cut short by the stop
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
+def _alive(stream: str) -> bool:
+    """Is any process of the environment with log stream `stream` still running?"""
+    marker = f"AWS_LAMBDA_LOG_STREAM_NAME={stream}".encode()
+    for proc in Path("/proc").iterdir():
+        try:
+            if marker in (proc / "environ").read_bytes():
+                return "State:\tZ" not in (proc / "status").read_text()
+        except OSError:
+            continue
+    return False
 
 
 def test_events_queued_by_the_previous_release_still_run(shared_dir):

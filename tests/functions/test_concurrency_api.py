@@ -15,7 +15,8 @@ def handler(event, context):
     if event.get("mark"):
         open(event["mark"], "w").close()  # tells the test this invocation is running
     time.sleep(event.get("sleep", 0))
-    return {"pid": os.getpid(), "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
+    env = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]  # one per environment
+    return {"pid": env, "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
 """
 
 

@@ -12,6 +12,7 @@ from stratus.testing import serve_in_process
 # Appends every event it gets to the file named by $OUT.
 RECORDER = """
 import json, os, time
+os.umask(0)  # environments run as uids of their own: let the next one append too
 def handler(event, context):
     with open(os.environ["OUT"], "a") as out:
         out.write(json.dumps(event) + "\\n")
@@ -20,6 +21,8 @@ def handler(event, context):
 
 # Logs each attempt's request id to event["path"]; fails when event["fail"] is set.
 SOURCE = """
+import os
+os.umask(0)  # environments run as uids of their own: let the next one append too
 def handler(event, context):
     with open(event["path"], "a") as out:
         out.write(context.aws_request_id + "\\n")

@@ -32,7 +32,8 @@ while true; do
       continue ;;
   esac
   curl -sS "$API/invocation/$ID/response" \
-    -d "{\"event\": $EVENT, \"id\": \"$ID\", \"pid\": $$, \"cwd\": \"$PWD\",
+    -d "{\"event\": $EVENT, \"id\": \"$ID\", \"cwd\": \"$PWD\",
+         \"pid\": \"$AWS_LAMBDA_LOG_STREAM_NAME\",
          \"task_root\": \"$LAMBDA_TASK_ROOT\", \"api\": \"$AWS_LAMBDA_RUNTIME_API\"}" \
     > /dev/null
 done
@@ -74,7 +75,7 @@ def sandbox():
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_EXECUTION_ENV",
             "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_ENDPOINT_URL")},
         "cwd": os.getcwd(),
-        "pid": os.getpid(),
+        "pid": os.environ["AWS_LAMBDA_LOG_STREAM_NAME"],
     }
 
 
@@ -465,7 +466,7 @@ def test_concurrent_invokes_get_their_own_runtimes(lambda_client, deploy_custom)
 AWSLAMBDARIC_APP = """
 import os
 
-COLD = os.getpid()
+COLD = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
 
 def handler(event, context):
     if event.get("raise"):

@@ -14,7 +14,7 @@ def test_timeout_kills_the_environment_and_reports_sandbox_timedout(lambda_clien
         def handler(event, context):
             if event.get("sleep"):
                 time.sleep(30)
-            return os.getpid()
+            return os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]  # one per environment
         """,
         Timeout=1,
     )
@@ -132,7 +132,7 @@ def test_an_environment_dying_while_idle_is_replaced(lambda_client, deploy):
         def handler(event, context):
             if event.get("die_later"):
                 threading.Timer(0.1, lambda: os._exit(0)).start()
-            return os.getpid()
+            return os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]  # one per environment
         """
     )
     _, pid = invoke_json(lambda_client, name, {"die_later": True})

@@ -145,7 +145,8 @@ def test_init_phase_runs_once_per_environment(lambda_client, deploy):
         def handler(event, context):
             global calls
             calls += 1
-            return {"pid": os.getpid(), "calls": calls, "started": STARTED}
+            env = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]  # one per environment
+            return {"pid": env, "calls": calls, "started": STARTED}
         """
     )
 
@@ -213,6 +214,7 @@ def test_files_cannot_outgrow_ephemeral_storage(lambda_client, deploy):
             return "wrote it"
         """,
         MemorySize=2048,
+        Timeout=30,  # a slow disk: 513 MB written
     )
 
     _, body = invoke_json(lambda_client, name)

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import math
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -237,11 +236,11 @@ async def wait_launch_custom(
     init_type: str = "on-demand",
 ) -> Environment | InitFailure:
     """A new custom-runtime environment that has finished its init phase, or why it failed."""
-    env_id, stream, tmp, cage = processes.slot(spec)
+    env_id, stream, tmp, cage = await processes.wait_slot(spec)
     events: asyncio.Queue[RuntimeEvent | Exited] = asyncio.Queue()
-    api = RuntimeApi(events.put_nowait)
+    api = RuntimeApi(events.put_nowait, peer_uid=cage.uid)
     address = await api.wait_listen()
-    variables = processes.variables(spec, stream, tmp, -1) | cage.env
+    variables = processes.variables(spec, stream, tmp, -1, cage)
     for name in NOT_FOR_CUSTOM:
         variables.pop(name, None)
     variables |= {
@@ -278,7 +277,7 @@ async def _wait_spawn(
             sys.executable,
             "-I",
             "-S",
-            str(Path(variables["LAMBDA_RUNTIME_DIR"]) / "exec_wrapper.py"),
+            str(processes.runtime_dir / "exec_wrapper.py"),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=write_fd,
             stderr=write_fd,
@@ -290,7 +289,7 @@ async def _wait_spawn(
         os.close(read_fd)
         api.close()
         cage.release()
-        shutil.rmtree(tmp.parent, ignore_errors=True)
+        processes.release_tmp(tmp)
         raise
     finally:
         os.close(write_fd)
@@ -306,7 +305,7 @@ async def _wait_spawn(
         output_fd=read_fd,
         cage=cage,
         emit_log=lambda s, line: emit_log(group, s, line),
-        on_exit=lambda e: shutil.rmtree(tmp.parent, ignore_errors=True),
+        on_exit=lambda e: processes.release_tmp(tmp),
     )
 
 

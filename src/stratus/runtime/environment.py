@@ -16,6 +16,7 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import orjson
 
@@ -25,7 +26,7 @@ from stratus.runtime.streaming import ResponseStream
 
 FRAME = struct.Struct(">II")
 # Go-style names, because Lambda's error messages use them ("signal: killed").
-SIGNAL_NAMES = {
+SIGNAL_NAMES: dict[int, str] = {
     signal.SIGKILL: "killed",
     signal.SIGSEGV: "segmentation fault",
     signal.SIGABRT: "aborted",
@@ -151,7 +152,7 @@ class Environment:
             return await self.wait_crash_outcome(request_id)
         self.last_used = time.monotonic()
         ok = bool(reply.get("ok"))
-        memory = -(-int(reply.get("max_rss_kb", 0)) // 1024)  # KB -> MB, rounded up
+        memory = -(-cast(int, reply.get("max_rss_kb", 0)) // 1024)  # KB -> MB, rounded up
         # A handler's exception is a function result: the platform status stays "success".
         return Outcome(body, ok, memory, reusable=True)
 
@@ -197,11 +198,14 @@ class Environment:
         return Outcome(orjson.dumps(error), False, 0, reusable=False, status="error")
 
     async def wait_kill(self) -> None:
-        """Kill the process group (the function may have started children) and clean up."""
+        """Kill everything the environment started, whatever its process group or session
+        (its cage, its PID namespace, its process group), and clean up."""
         if self._closed:
             return
         self._closed = True
         self._dead = True
+        if self.cage.groups:
+            await asyncio.to_thread(self.cage.kill)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         await self.process.wait()

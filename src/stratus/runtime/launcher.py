@@ -7,6 +7,8 @@ waits for its init phase. The snapshot launcher (zygote forks) will offer the sa
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import logging
 import os
 import shutil
@@ -20,9 +22,12 @@ from pathlib import Path
 
 import orjson
 
+from stratus.runtime import confinement
+from stratus.runtime.confinement import RUNTIME_ROOT, TASK_ROOT, Bind
 from stratus.runtime.environment import Environment
 from stratus.runtime.interpreters import interpreter_for
 from stratus.runtime.sandbox import Cage, Limits, Sandbox
+from stratus.runtime.scratch import ScratchPool
 from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
@@ -49,6 +54,7 @@ class HostContext:
     region: str
     endpoint_url: str
     work_dir: Path  # per-environment /tmp directories and compiled-bytecode cache live here
+    network: bool = True  # False: confined Python environments get no network at all
 
 
 class ProcessLauncher:
@@ -65,9 +71,28 @@ class ProcessLauncher:
         # A copy inside the data directory: environments never depend on the source tree.
         self._runtime_dir = host.work_dir / "runtime"
         shutil.copytree(RUNTIME_SOURCE, self._runtime_dir, dirs_exist_ok=True)
-        self._private_tmp = _private_tmp_possible(host.work_dir, self._sdk_dir)
+        self.confined = sandbox.confinement.enabled
+        if self.confined:
+            # Mount points for the SDK and the bytecode cache inside /var/runtime; the data
+            # directory (database, code store, other environments) is the server's alone.
+            for name in ("sdk", "bytecode"):
+                (self._runtime_dir / name).mkdir(exist_ok=True)
+            host.work_dir.parent.chmod(0o700)
+            host.work_dir.chmod(0o700)
+        self.scratch = ScratchPool.detect(host.work_dir / "scratch") if self.confined else None
+        self._private_tmp = self.confined or _private_tmp_possible(host.work_dir, self._sdk_dir)
         self._warned_tmp = False
         self._opt_mount = self._private_tmp and _opt_mount_possible(host.work_dir, self._sdk_dir)
+
+    def close(self) -> None:
+        if self.scratch is not None:
+            self.scratch.close()
+
+    @property
+    def runtime_dir(self) -> Path:
+        """Where the runtime's own files are on the host (environments may see them at
+        /var/runtime)."""
+        return self._runtime_dir
 
     @property
     def private_tmp(self) -> bool:
@@ -89,9 +114,9 @@ class ProcessLauncher:
             from stratus.runtime.custom import wait_launch_custom
 
             return await wait_launch_custom(self, spec, capture, request_id, init_type)
-        env_id, stream, tmp, cage = self.slot(spec)
+        env_id, stream, tmp, cage = await self.wait_slot(spec)
         parent_sock, child_sock = socket.socketpair()
-        variables = self.variables(spec, stream, tmp, child_sock.fileno()) | cage.env
+        variables = self.variables(spec, stream, tmp, child_sock.fileno(), cage)
         variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = init_type
         started = time.perf_counter()
         env = await self.wait_spawn(
@@ -99,14 +124,44 @@ class ProcessLauncher:
         )
         return await self._wait_init(env, started, request_id)
 
-    def slot(self, spec: FunctionSpec, prefix: str = "") -> tuple[str, str, Path, Cage]:
-        """A new environment's id, log stream, /tmp directory and cage."""
+    async def wait_slot(
+        self,
+        spec: FunctionSpec,
+        prefix: str = "",
+        tmp: Path | None = None,
+        owner: int | None = None,
+    ) -> tuple[str, str, Path, Cage]:
+        """A new environment's id, log stream, /tmp directory (under `tmp` if given) and
+        cage (joined by itself as `owner`, a snapshot holder's uid, if given)."""
         env_id = prefix + uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
-        tmp = self.host.work_dir / "envs" / env_id / "tmp"
-        tmp.mkdir(parents=True)
-        cage = self.sandbox.cage(env_id, Limits(memory_bytes=spec.memory_mb * 1024 * 1024))
+        limits = Limits(memory_bytes=spec.memory_mb * 1024 * 1024)
+        cage = self.sandbox.cage(env_id, limits, owner)
+        size = spec.ephemeral_mb * 1024 * 1024
+        if tmp is None and self.scratch is not None and cage.uid is not None:
+            take = functools.partial(self.scratch.take, size, cage.uid)
+            tmp = take() if self.scratch.ready(size) else await asyncio.to_thread(take)
+            return env_id, stream, tmp, cage
+        tmp = tmp / env_id if tmp is not None else self.host.work_dir / "envs" / env_id / "tmp"
+        self._host_view(tmp).mkdir(parents=True, mode=0o700)
+        if cage.uid is not None:
+            os.chown(self._host_view(tmp), cage.uid, cage.uid)
         return env_id, stream, tmp, cage
+
+    def _host_view(self, path: Path) -> Path:
+        """Where the server reaches `path`: in a scratch filesystem, through the keeper."""
+        if self.scratch is not None and path.is_relative_to(self.scratch.root):
+            return self.scratch.view(path)
+        return path
+
+    def release_tmp(self, tmp: Path) -> None:
+        """Remove an environment's /tmp (the filesystem itself, if it had one)."""
+        if self.scratch is not None and tmp.parent == self.scratch.root:
+            self.scratch.release_soon(tmp)
+        elif tmp.name == "tmp":
+            shutil.rmtree(tmp.parent, ignore_errors=True)
+        else:  # a snapshot child's directory in its holder's /tmp
+            shutil.rmtree(self._host_view(tmp), ignore_errors=True)
 
     async def wait_spawn(
         self,
@@ -152,7 +207,7 @@ class ProcessLauncher:
             read_fd,
             cage,
             emit_log=lambda s, line: self.emit_log(group, s, line),
-            on_exit=lambda e: shutil.rmtree(tmp.parent, ignore_errors=True),
+            on_exit=lambda e: self.release_tmp(tmp),
             capture=capture,
         )
         env.watch_output()
@@ -194,7 +249,65 @@ class ProcessLauncher:
             log.warning("could not mount a private /tmp for environments; they get TMPDIR only")
         return env
 
-    def variables(self, spec: FunctionSpec, stream: str, tmp: Path, fd: int) -> dict[str, str]:
+    def variables(
+        self, spec: FunctionSpec, stream: str, tmp: Path, fd: int, cage: Cage
+    ) -> dict[str, str]:
+        """The environment's variables: Lambda's, the function's, and the runtime's own
+        (STRATUS_*, which it removes before user code runs)."""
+        variables = self._lambda_variables(spec, stream, tmp, fd) | cage.env
+        if cage.uid is not None:
+            for name in ("STRATUS_PRIVATE_TMP", "STRATUS_OPT_SOURCE"):
+                variables.pop(name, None)  # the plan binds /tmp and /opt itself
+            variables |= self._confined_variables(spec, tmp, cage.uid)
+        return variables
+
+    def _confined_variables(self, spec: FunctionSpec, tmp: Path, uid: int) -> dict[str, str]:
+        """Paths as a confined environment sees them, and the plan lib/confine.py follows."""
+        interpreter = interpreter_for(spec.runtime)
+        binds = [
+            Bind(spec.code_dir, TASK_ROOT),
+            Bind(self._runtime_dir, RUNTIME_ROOT),
+            Bind(self._sdk_dir, RUNTIME_ROOT / "sdk"),
+            Bind(self._bytecode_dir(spec), RUNTIME_ROOT / "bytecode", writable=True),
+            Bind(tmp, Path("/tmp"), writable=True),
+        ]
+        variables = {
+            "TMPDIR": "/tmp",
+            "LAMBDA_TASK_ROOT": str(TASK_ROOT),
+            "LAMBDA_RUNTIME_DIR": str(RUNTIME_ROOT),
+            "PYTHONPYCACHEPREFIX": str(RUNTIME_ROOT / "bytecode"),
+            "STRATUS_SDK_PATH": "" if interpreter.is_server_python else str(RUNTIME_ROOT / "sdk"),
+        }
+        if spec.layers_dir is not None:
+            binds.append(Bind(spec.layers_dir, Path("/opt")))
+            variables |= {"STRATUS_OPT": "/opt", "LD_LIBRARY_PATH": "/opt/lib"}
+        reveal = [
+            *confinement.interpreter_paths(interpreter.path, interpreter.is_server_python),
+            *(Path(os.path.realpath(source)) for source in _sdk_sources()),
+        ]
+        namespace = self.scratch.namespace if self.scratch is not None else None
+        # A custom runtime needs the host's loopback: its Runtime API listens there.
+        network = self.host.network or spec.runtime.startswith("provided")
+        variables["STRATUS_CONFINE"] = confinement.plan(uid, binds, reveal, namespace, network)
+        return variables
+
+    def _bytecode_dir(self, spec: FunctionSpec) -> Path:
+        """Compiled bytecode, kept per function, code and layers: writable by that function's
+        environments only, so no function can plant bytecode another one runs. On the
+        scratch pool's bytecode filesystem when there is one, so that writing there cannot
+        fill the host's disk either."""
+        layers = spec.layers_dir.name if spec.layers_dir is not None else ""
+        key = hashlib.sha256(f"{spec.name}\0{spec.code_dir.name}\0{layers}".encode())
+        base = self.scratch.bytecode if self.scratch is not None else self.host.work_dir
+        directory = base / "pycache" / spec.runtime / key.hexdigest()[:32]
+        if not self._host_view(directory).is_dir():
+            self._host_view(directory).mkdir(parents=True)
+            self._host_view(directory).chmod(0o777)  # uids differ; only binds reach it
+        return directory
+
+    def _lambda_variables(
+        self, spec: FunctionSpec, stream: str, tmp: Path, fd: int
+    ) -> dict[str, str]:
         interpreter = interpreter_for(spec.runtime)
         host = self.host
         sdk_path = "" if interpreter.is_server_python else str(self._sdk_dir)

@@ -42,6 +42,7 @@ import asyncio
 import base64
 import binascii
 import http
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
@@ -127,10 +128,17 @@ def error_json(error_type: str, message: str) -> bytes:
 
 
 class RuntimeApi:
-    """The Runtime API of one environment, and the state of its runtime."""
+    """The Runtime API of one environment, and the state of its runtime.
 
-    def __init__(self, on_event: Callable[[RuntimeEvent], None]) -> None:
+    With `peer_uid` (the environment's own uid, when environments are confined), a connection
+    from any other uid is closed before a byte is read: the port is on the host's loopback,
+    where every local process can find it, but only its environment may use it."""
+
+    def __init__(
+        self, on_event: Callable[[RuntimeEvent], None], peer_uid: int | None = None
+    ) -> None:
         self._emit = on_event
+        self.peer_uid = peer_uid
         self.state = STARTED
         self._current: NextInvocation | None = None
         self._delivered = False
@@ -272,6 +280,10 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self._api._connections.add(self)
+        expected = self._api.peer_uid
+        if expected is not None and loopback_peer_uid(transport) != expected:
+            self._closing = True
+            self._transport.abort()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -403,6 +415,29 @@ class _Connection(asyncio.Protocol):
         self._closing = True
         if self._transport is not None:
             self._transport.close()
+
+
+def loopback_peer_uid(transport: asyncio.BaseTransport) -> int | None:
+    """The uid owning the other end of a loopback TCP connection, from /proc/net/tcp (the
+    kernel's socket table lists each socket's owner). Costs ~0.1 ms per connection; runtimes
+    keep theirs open."""
+    peer = transport.get_extra_info("peername")
+    local = transport.get_extra_info("sockname")
+    if not peer or not local:
+        return None
+    wanted = (_proc_address(peer[0], peer[1]), _proc_address(local[0], local[1]))
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            if (fields[1], fields[2]) == wanted:
+                return int(fields[7])
+    return None
+
+
+def _proc_address(host: str, port: int) -> str:
+    """/proc/net/tcp's spelling of an IPv4 address: the bytes in host order, in hex."""
+    return f"{int.from_bytes(socket.inet_aton(host), 'little'):08X}:{port:04X}"
 
 
 _PHRASES = {status.value: status.phrase.encode() for status in http.HTTPStatus}

@@ -5,10 +5,13 @@ At start-up `detect()` finds what this host offers and logs which isolation is a
     cgroup v2   <root>/stratus-<pid>-<id>/<env>/{memory.max, memory.swap.max, pids.max}
     cgroup v1   <root>/memory/stratus-<pid>-<id>/<env>/memory.limit_in_bytes
                 <root>/pids/stratus-<pid>-<id>/<env>/pids.max
+                <root>/freezer/stratus-<pid>-<id>/<env>/   (to kill the cage whole)
     rlimits     RLIMIT_DATA = memory size (no pids limit), with a warning
 
 The environment process writes its own pid into `cgroup.procs` before it runs any user code
-(bootstrap.py), so no allocation escapes the limit.
+(bootstrap.py), so no allocation escapes the limit. A cage also carries the environment's
+uid when environments are confined (confinement.py), and `kill` ends everything in it,
+whatever process group or session it made: cgroup.kill on v2, freeze-and-kill on v1.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from stratus.runtime.confinement import Confinement
 
 log = logging.getLogger("stratus.runtime")
 
@@ -28,6 +35,8 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Lambda allows 1024 processes and threads per execution environment.
 PIDS_LIMIT = 1024
 SPARE_CAGES = 16
+# Freezing is quick for sleeping and running tasks; a task in uninterruptible sleep delays it.
+FREEZE_WAIT_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,35 @@ class Cage:
 
     env: dict[str, str]
     groups: tuple[Path, ...] = ()
+    uid: int | None = None  # the environment's own uid (confined environments)
+    confinement: Confinement | None = None  # gets `uid` back on release, if it gave it
+
+    def kill(self) -> None:
+        """Kill every process in the cage (blocking: run it in a thread). v2 has
+        cgroup.kill; on v1 the freezer stops them all first, so nothing forks meanwhile."""
+        for group in self.groups:
+            if (group / "cgroup.kill").exists():
+                with contextlib.suppress(OSError):
+                    (group / "cgroup.kill").write_text("1")
+                return
+        freezer = next((g for g in self.groups if (g / "freezer.state").exists()), None)
+        if freezer is not None:
+            _freeze(freezer)
+        try:
+            for _ in range(100):
+                pids = _pids(self.groups)
+                if not pids:
+                    return
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                if freezer is not None:
+                    return  # frozen: nothing forked since the listing
+                time.sleep(0.001)
+        finally:
+            if freezer is not None:
+                with contextlib.suppress(OSError):
+                    (freezer / "freezer.state").write_text("THAWED")
 
     def out_of_memory(self) -> bool:
         """Did the kernel's OOM killer act in this cage? (v2 memory.events, v1 oom_control)"""
@@ -70,13 +108,19 @@ class Cage:
         for group in self.groups:
             with contextlib.suppress(OSError):  # already gone
                 group.rmdir()
+        if self.confinement is not None and self.uid is not None:
+            self.confinement.release_uid(self.uid)
+            self.confinement = None
 
 
 class Sandbox:
     """Creates one Cage per environment using the best mechanism this host has."""
 
-    def __init__(self, mode: str, roots: tuple[Path, ...]) -> None:
+    def __init__(
+        self, mode: str, roots: tuple[Path, ...], confinement: Confinement | None = None
+    ) -> None:
         self.mode = mode
+        self.confinement = confinement or Confinement(False, "not asked for")
         self._roots = roots
         self._spares: list[tuple[Path, ...]] = []
         self._warmer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stratus-cages")
@@ -84,9 +128,15 @@ class Sandbox:
         if roots:
             self._refill()
 
-    def cage(self, env_id: str, limits: Limits) -> Cage:
+    def cage(self, env_id: str, limits: Limits, owner: int | None = None) -> Cage:
+        """A new environment's cage. `owner`: the uid of a snapshot holder whose child will
+        join the cage itself (it cannot take a uid of its own), else a fresh uid if
+        environments are confined."""
+        uid, lender = owner, None
+        if owner is None and self.confinement.enabled:
+            uid, lender = self.confinement.allocate_uid(), self.confinement
         if self.mode == "rlimit":
-            return Cage({"STRATUS_DATA_RLIMIT": str(limits.memory_bytes)})
+            return Cage({"STRATUS_DATA_RLIMIT": str(limits.memory_bytes)}, (), uid, lender)
         groups = self._spares.pop() if self._spares else self._make(env_id)
         self._refill()
         if self.mode == "cgroup2":
@@ -94,12 +144,45 @@ class Sandbox:
             _write_if_exists(groups[0] / "memory.swap.max", "0")
             (groups[0] / "pids.max").write_text(str(PIDS_LIMIT))
         else:
-            memory, pids = groups
+            memory, pids = groups[:2]
             (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
             _write_if_exists(memory / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))
             (pids / "pids.max").write_text(str(PIDS_LIMIT))
+        if owner is not None:
+            for group in groups:
+                os.chown(group / "cgroup.procs", owner, owner)
         procs = os.pathsep.join(str(group / "cgroup.procs") for group in groups)
-        return Cage({"STRATUS_CGROUP_PROCS": procs}, groups)
+        return Cage({"STRATUS_CGROUP_PROCS": procs}, groups, uid, lender)
+
+    def report(self, private_tmp: bool, tmp_capped: bool) -> dict[str, object]:
+        """What /_stratus/health says: each protection, and for those that are off, why
+        and how to turn them on (docs/design.md, "Isolation", has the same list)."""
+        confined = self.confinement.enabled
+        freezer = any(root.parent.name == "freezer" for root in self._roots)
+        protections = {
+            "limits": self.mode,
+            "tmp": "private" if private_tmp else "TMPDIR",
+            "tmp_size": "capped" if tmp_capped else "per file",
+            "identity": "own uid" if confined else "off",
+            "processes": "own PID namespace" if confined else "off",
+            "files": "own mount namespace" if confined else "off",
+            "runtime_api": "own uid only" if confined else "off",
+            "reclaim": {
+                "cgroup2": "cgroup.kill",
+                "cgroup1": "freezer" if freezer else "cgroup",
+            }.get(self.mode, "process group"),
+        }
+        off = [name for name, value in protections.items() if value == "off"]
+        enable = {name: self.confinement.reason for name in off}
+        if not tmp_capped:
+            off.append("tmp_size")
+            enable["tmp_size"] = (
+                self.confinement.reason or "run as root with loop devices and mkfs.ext4"
+            )
+        if self.mode == "rlimit":
+            off.append("limits")
+            enable["limits"] = "run as root on a host with memory and pids cgroups"
+        return protections | {"off": off, "enable": enable}
 
     def _make(self, name: str) -> tuple[Path, ...]:
         groups = tuple(root / name for root in self._roots)
@@ -126,6 +209,7 @@ class Sandbox:
             self._warming = False
 
     def close(self) -> None:
+        self.confinement.close()
         self._warmer.shutdown(wait=True, cancel_futures=True)
         for root in self._roots:
             for child in root.glob("*"):
@@ -136,9 +220,11 @@ class Sandbox:
                 root.rmdir()
 
 
-def detect(cgroup_root: Path = CGROUP_ROOT) -> Sandbox:
-    """Pick cgroup v2, then v1, then rlimits, and say which in the log."""
-    for parent in (cgroup_root, cgroup_root / "memory", cgroup_root / "pids"):
+def detect(cgroup_root: Path = CGROUP_ROOT, isolation: bool = True) -> Sandbox:
+    """Pick cgroup v2, then v1, then rlimits, and say which in the log; confine
+    environments (confinement.py) if `isolation` and the host allows it."""
+    confinement = Confinement.detect(isolation)
+    for parent in (cgroup_root, *(cgroup_root / c for c in ("memory", "pids", "freezer"))):
         _remove_stale_roots(parent)
     # Unique per server, so several servers in one process (tests) never share a root.
     name = f"stratus-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -153,32 +239,45 @@ def detect(cgroup_root: Path = CGROUP_ROOT) -> Sandbox:
             log.debug("cgroup v2 not usable: %s", exc)
         else:
             log.info("isolation: cgroup v2 memory and pids limits (%s)", root)
-            return Sandbox("cgroup2", (root,))
+            return Sandbox("cgroup2", (root,), confinement)
     memory, pids = cgroup_root / "memory", cgroup_root / "pids"
+    freezer = cgroup_root / "freezer"
     if (memory / "cgroup.procs").exists() and (pids / "cgroup.procs").exists():
-        roots = (memory / name, pids / name)
+        roots: tuple[Path, ...] = (memory / name, pids / name)
+        if (freezer / "cgroup.procs").exists():
+            roots += (freezer / name,)
+        else:
+            log.warning(
+                "isolation: no freezer cgroup; reclaiming an environment kills its processes "
+                "one by one (mount it: mkdir /sys/fs/cgroup/freezer && mount -t cgroup -o "
+                "freezer freezer /sys/fs/cgroup/freezer)"
+            )
         try:
             for root in roots:
                 root.mkdir(exist_ok=True)
         except OSError as exc:
             log.debug("cgroup v1 not usable: %s", exc)
         else:
-            log.info("isolation: cgroup v1 memory and pids limits (%s, %s)", *roots)
-            return Sandbox("cgroup1", roots)
+            log.info("isolation: cgroup v1 memory and pids limits (%s)", ", ".join(map(str, roots)))
+            return Sandbox("cgroup1", roots, confinement)
     log.warning(
         "isolation: no writable memory/pids cgroup on this host; falling back to RLIMIT_DATA "
         "for memory and no process limit (run as root on a host with cgroups for full limits)"
     )
-    return Sandbox("rlimit", ())
+    return Sandbox("rlimit", (), confinement)
 
 
 def _remove_stale_roots(parent: Path) -> None:
-    """Empty cgroups left by a server that was killed (its environments died with it)."""
+    """Cgroups left by a server that was killed: kill whatever still runs there (nothing,
+    when its environments died with it, as they should), then remove them."""
     if not parent.is_dir():
         return
     for root in parent.glob("stratus-*"):
         pid = root.name.split("-")[1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            for group in [*root.glob("*/"), root]:
+                if group.is_dir():
+                    Cage({}, (group,)).kill()
             Sandbox("stale", (root,)).close()
 
 
@@ -188,6 +287,24 @@ def _counter(text: str, key: str) -> int:
         if name == key:
             return int(value)
     return 0
+
+
+def _freeze(group: Path) -> None:
+    with contextlib.suppress(OSError):
+        (group / "freezer.state").write_text("FROZEN")
+        deadline = time.monotonic() + FREEZE_WAIT_S
+        while (group / "freezer.state").read_text().strip() != "FROZEN":
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
+
+
+def _pids(groups: tuple[Path, ...]) -> set[int]:
+    pids: set[int] = set()
+    for group in groups:
+        with contextlib.suppress(OSError):
+            pids.update(int(line) for line in (group / "cgroup.procs").read_text().split())
+    return pids
 
 
 def _write_if_exists(path: Path, value: str) -> None:

@@ -18,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import signal
 import socket
+import struct
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
 
 import orjson
 
@@ -39,16 +42,22 @@ STANDBY = 2
 REFILL_DELAY_S = 0.05
 # Native thread pools started at import time make a process unsafe to fork; these keep the
 # common ones single-threaded in snapshot holders (a function's own setting wins).
+# struct ucred, as SCM_CREDENTIALS carries it: pid, uid, gid.
+CREDENTIALS = struct.Struct("iII")
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class ForkedProcess:
-    """What Environment needs of a process, for a child of a zygote (not of the server)."""
+    """What Environment needs of a process, for a child of a zygote (not of the server).
 
-    def __init__(self, pid: int) -> None:
+    `pid` is the child's pid as the server sees it (the holder's own PID namespace numbers
+    it differently: `local_pid`, which its "exited" reports use)."""
+
+    def __init__(self, pid: int, local_pid: int) -> None:
         self.pid = pid
+        self.local_pid = local_pid
         self.returncode: int | None = None
-        self._exited = asyncio.get_running_loop().create_future()
+        self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def exited(self, status: int) -> None:
         if self.returncode is None:
@@ -56,13 +65,14 @@ class ForkedProcess:
             self._exited.set_result(status)
 
     async def wait(self) -> int:
-        return await asyncio.shield(self._exited)  # type: ignore[no-any-return]
+        return await asyncio.shield(self._exited)
 
 
 @dataclass(eq=False)
 class Zygote:
     holder: Environment  # the zygote process itself, with its log and cage
     sock: socket.socket
+    tmp: Path  # the holder's /tmp; a confined holder's children get directories in it
     children: dict[int, ForkedProcess] = field(default_factory=dict)
     standby: list[Environment] = field(default_factory=list)  # forked ahead, not yet claimed
     refilling: bool = False
@@ -70,7 +80,11 @@ class Zygote:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _forked: asyncio.Future[int] | None = None
 
-    async def wait_fork(self, env: dict[str, str], fds: tuple[int, int]) -> ForkedProcess:
+    async def wait_fork(
+        self, env: dict[str, str], fds: tuple[int, int], control: socket.socket
+    ) -> ForkedProcess:
+        """Fork a child; `control` is the server's end of the child's control socket, on
+        which the child first proves its pid (SCM_CREDENTIALS: the kernel translates it)."""
         async with self._lock:
             self._forked = asyncio.get_running_loop().create_future()
             request = orjson.dumps({"type": "fork", "env": env})
@@ -79,9 +93,9 @@ class Zygote:
                 socket.send_fds(self.sock, [message], list(fds))
             except OSError as exc:  # the holder is gone (its socket closed)
                 raise ConnectionError(f"the snapshot holder is gone: {exc}") from exc
-            pid = await self._forked
-        child = ForkedProcess(pid)
-        self.children[pid] = child
+            local_pid = await self._forked
+        child = ForkedProcess(await wait_peer_pid(control), local_pid)
+        self.children[local_pid] = child
         return child
 
     async def wait_read_forever(self) -> None:
@@ -90,11 +104,11 @@ class Zygote:
             while True:
                 header, _ = await self.holder.wait_frame()
                 if header["type"] == "forked" and self._forked is not None:
-                    self._forked.set_result(int(header["pid"]))  # type: ignore[arg-type]
+                    self._forked.set_result(cast(int, header["pid"]))
                 elif header["type"] == "exited":
-                    child = self.children.pop(int(header["pid"]), None)  # type: ignore[arg-type]
+                    child = self.children.pop(cast(int, header["pid"]), None)
                     if child is not None:
-                        child.exited(int(header["status"]))  # type: ignore[arg-type]
+                        child.exited(cast(int, header["status"]))
                     if self.retired and not self.children:
                         await self.holder.wait_kill()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -182,24 +196,24 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             self._forget(key, pending)  # a later invoke tries the init phase again, as on AWS
         return zygote
 
-    def _forget(self, key: tuple[str, str, str], pending: asyncio.Future[object]) -> None:
+    def _forget(
+        self, key: tuple[str, str, str], pending: asyncio.Future[Zygote | InitFailure | None]
+    ) -> None:
         # Several waiters may get here for the same holder; only the first removes it.
         if self._zygotes.get(key) is pending:
             del self._zygotes[key]
 
     async def _wait_start(self, spec: FunctionSpec) -> Zygote | InitFailure | None:
         processes = self._processes
-        holder_id, stream, tmp, cage = processes.slot(spec, prefix="snapshot-")
+        holder_id, stream, tmp, cage = await processes.wait_slot(spec, prefix="snapshot-")
         parent_sock, child_sock = socket.socketpair()
-        variables = processes.variables(spec, stream, tmp, child_sock.fileno()) | cage.env
+        variables = processes.variables(spec, stream, tmp, child_sock.fileno(), cage)
         if variables.pop("STRATUS_PRIVATE_TMP", None):  # each child binds its own /tmp ...
             variables["STRATUS_LAYERS_ONLY"] = "1"  # ... but init needs the layers at /opt
+        if not processes.confined:  # (confined, the holder's /tmp is a directory of its own)
+            variables["TMPDIR"] = str(tmp)
         variables |= {k: v for k, v in SINGLE_THREADED.items() if k not in dict(spec.environment)}
-        variables |= {
-            "STRATUS_ZYGOTE": "1",
-            "TMPDIR": str(tmp),
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
-        }
+        variables |= {"STRATUS_ZYGOTE": "1", "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
         started = time.perf_counter()
         holder = await processes.wait_spawn(
             spec, holder_id, stream, variables, parent_sock, child_sock, cage, tmp
@@ -229,10 +243,10 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             "snapshot of %s:%s taken (init %.1f ms)",
             spec.name,
             spec.version,
-            float(header.get("init_ms", 0)),
-        )  # type: ignore[arg-type]
+            cast(float, header.get("init_ms", 0)),
+        )
         holder.cage.lift_memory_limit()
-        zygote = Zygote(holder, parent_sock)
+        zygote = Zygote(holder, parent_sock, tmp)
         self._spawn(zygote.wait_read_forever())
         self._spawn(self._wait_refill(zygote, spec))
         return zygote
@@ -294,23 +308,44 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         standby: bool = False,
     ) -> Environment | InitFailure:
         processes = self._processes
-        env_id, stream, tmp, cage = processes.slot(spec)
+        holder = zygote.holder.cage.uid
+        if processes.confined:
+            # The child has the holder's uid and cannot mount: it joins its cage itself
+            # (made its own) and keeps its files in a directory of the holder's /tmp.
+            env_id, stream, tmp, cage = await processes.wait_slot(
+                spec, tmp=zygote.tmp, owner=holder
+            )
+            tmp_variables = {"TMPDIR": f"/tmp/{env_id}"}
+        else:
+            env_id, stream, tmp, cage = await processes.wait_slot(spec)
+            private = processes.private_tmp
+            tmp_variables = {"TMPDIR": "/tmp" if private else str(tmp)}
+            if private:
+                tmp_variables["STRATUS_PRIVATE_TMP"] = str(tmp)
         parent_sock, child_sock = socket.socketpair()
+        parent_sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         read_fd, write_fd = os.pipe()
         env = {
             **cage.env,
+            **tmp_variables,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
-            "TMPDIR": "/tmp" if processes.private_tmp else str(tmp),
             "STRATUS_EPHEMERAL_BYTES": str(spec.ephemeral_mb * 1024 * 1024),
-            "STRATUS_SUPERVISOR_PID": str(zygote.holder.process.pid),
         }
-        if processes.private_tmp:
-            env["STRATUS_PRIVATE_TMP"] = str(tmp)
         if standby:
             env["STRATUS_STANDBY"] = "1"
+
+        def on_exit(_: object) -> None:
+            processes.release_tmp(tmp)
+
         try:
-            child = await zygote.wait_fork(env, (child_sock.fileno(), write_fd))
+            child = await zygote.wait_fork(env, (child_sock.fileno(), write_fd), parent_sock)
+        except BaseException:
+            os.close(read_fd)
+            parent_sock.close()
+            cage.release()
+            on_exit(None)
+            raise
         finally:
             child_sock.close()
             os.close(write_fd)
@@ -320,13 +355,13 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             spec,
             env_id,
             stream,
-            child,
+            child,  # type: ignore[arg-type]  # what Environment uses of a Process
             reader,
             writer,
             read_fd,
-            cage,  # type: ignore[arg-type]
+            cage,
             emit_log=lambda s, line: processes.emit_log(group, s, line),
-            on_exit=lambda e: shutil.rmtree(tmp.parent, ignore_errors=True),
+            on_exit=on_exit,
             capture=capture,
         )
         restored.watch_output()
@@ -376,10 +411,41 @@ class SnapshotLauncher:  # a Launcher (launching.py)
                 await pending.result().holder.wait_kill()  # type: ignore[union-attr]
         self._zygotes.clear()
 
-    def _spawn(self, work: object) -> None:
-        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def wait_peer_pid(sock: socket.socket) -> int:
+    """The pid (as this process sees it) of the process that sent one byte with its
+    credentials on `sock` (SO_PASSCRED set); ConnectionError if it closed instead."""
+    loop = asyncio.get_running_loop()
+    found: asyncio.Future[int] = loop.create_future()
+    sock.setblocking(False)
+
+    def read() -> None:
+        try:
+            data, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(CREDENTIALS.size))
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            found.set_exception(ConnectionError(str(exc)))
+            return
+        for level, kind, payload in ancillary:
+            if (level, kind) == (socket.SOL_SOCKET, socket.SCM_CREDENTIALS) and data:
+                found.set_result(CREDENTIALS.unpack(payload[: CREDENTIALS.size])[0])
+                return
+        found.set_exception(ConnectionError("the snapshot child closed before it started"))
+
+    loop.add_reader(sock.fileno(), read)
+    try:
+        async with asyncio.timeout(INIT_LIMIT_S):
+            return await found
+    except TimeoutError as exc:
+        raise ConnectionError("the snapshot child did not start") from exc
+    finally:
+        loop.remove_reader(sock.fileno())
 
 
 def _init_timeout() -> bytes:

@@ -109,6 +109,12 @@ def _enter_sandbox():
     storage = int(os.environ.pop("STRATUS_EPHEMERAL_BYTES", "0"))
     if storage:
         resource.setrlimit(resource.RLIMIT_FSIZE, (storage, storage))
+    plan = os.environ.pop("STRATUS_CONFINE", "")
+    if plan:
+        import confine  # beside this file; imported only when confining
+
+        confine.enter(json.loads(plan))
+        return True
     private_tmp = os.environ.pop("STRATUS_PRIVATE_TMP", "")
     if os.environ.pop("STRATUS_LAYERS_ONLY", ""):
         # A snapshot holder: /opt for its init, but no /tmp (each child binds its own).
@@ -172,8 +178,11 @@ def _set_sys_path():
     """Task root, the layers' Python directories, the runtime directory, then the shared SDK
     (as on Lambda)."""
     task_root = os.environ["LAMBDA_TASK_ROOT"]
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if p not in ("", here)]
+    # Where the environment sees this directory (/var/runtime when confined) and where the
+    # interpreter found it (which a confined environment cannot read).
+    here = os.environ.get("LAMBDA_RUNTIME_DIR") or os.path.dirname(os.path.abspath(__file__))
+    started_in = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if p not in ("", here, started_in)]
     sys.path.insert(0, task_root)
     sys.path.insert(1, here)
     sys.path[1:1] = _layer_paths()

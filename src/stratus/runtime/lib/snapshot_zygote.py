@@ -26,6 +26,7 @@ import select
 import signal
 import socket
 import stat
+import struct
 import sys
 import threading
 
@@ -54,6 +55,7 @@ def hold(bootstrap, control, handler, init_ms):
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     bootstrap._send(control, {"type": "ready", "init_ms": init_ms, "snapshot": True}, b"")
+    holder_pid = os.getpid()  # as the children see it (the server may number it differently)
     while True:
         readable, _, _ = select.select([control, wake_read], [], [])
         if wake_read in readable:
@@ -71,6 +73,7 @@ def hold(bootstrap, control, handler, init_ms):
             if pid == 0:
                 os.close(wake_read)
                 os.close(wake_write)
+                request["env"]["STRATUS_SUPERVISOR_PID"] = str(holder_pid)
                 _become_environment(bootstrap, control, handler, request, fds)
             for fd in fds:
                 os.close(fd)
@@ -89,8 +92,9 @@ def _become_environment(bootstrap, zygote_control, handler, request, fds):
         os.close(log_fd)
         os.environ.update(request["env"])
         bootstrap._die_with_supervisor()
-        private_tmp = bootstrap._enter_sandbox()
         control = socket.socket(fileno=control_fd)
+        _prove_pid(control)
+        private_tmp = bootstrap._enter_sandbox()
         _make_unique()
         _disconnect_inherited_sockets(keep={control_fd, 0, 1, 2})
         if os.environ.pop("STRATUS_STANDBY", ""):
@@ -110,6 +114,14 @@ def _become_environment(bootstrap, zygote_control, handler, request, fds):
             bootstrap._log_error(bootstrap._error_result(exc, ""))
     finally:
         os._exit(1)
+
+
+def _prove_pid(control):
+    """Send one byte with this process's credentials: the kernel gives the supervisor this
+    pid as the supervisor sees it, which is how it can signal a child of a holder that
+    lives in a PID namespace of its own."""
+    credentials = struct.pack("iII", os.getpid(), os.getuid(), os.getgid())
+    control.sendmsg([b"\0"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
 
 
 def _make_unique():

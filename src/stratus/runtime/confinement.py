@@ -1,0 +1,185 @@
+"""Confinement: each environment is a tenant with its own identity, processes and files.
+
+Decided once at start-up (`detect`), applied by `lib/confine.py` inside each environment
+before any user code runs, from a plan this module writes:
+
+    identity   a uid (and gid) of its own from a reserved range, no capabilities, no new
+               privileges (needs the server to run as root)
+    processes  its own PID namespace: it sees and can signal only its own processes; the
+               namespace's init dies with the server, and the kernel then kills the rest
+    files      its own mount namespace: /var/task (its code), /opt (layers), /var/runtime
+               read-only; /tmp and its bytecode cache writable; the data directory (code
+               store, database, other environments) is mode 0700 and out of reach
+    IPC, UTS   namespaces of its own (no shared SysV memory, its own hostname)
+
+Where the host cannot do this, `Confinement.off` says why; the server logs it and lists it
+in /_stratus/health: nothing runs less isolated silently.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import stat
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger("stratus.runtime")
+
+# A range no real account uses (useradd stops at 60000; container subuid ranges at ~100000
+# per user), in blocks: each server on the host holds one (a lock on its file, released by
+# the kernel when the server dies), and each live environment takes a uid of its block,
+# returned when it ends. Two servers never hand out the same uid.
+UID_BASE = 1_500_000_000
+UID_BLOCK = 65_536
+UID_BLOCKS = (2**31 - 1 - UID_BASE) // UID_BLOCK
+UID_LOCKS = Path("/run/stratus/uid-blocks")
+TASK_ROOT = Path("/var/task")
+RUNTIME_ROOT = Path("/var/runtime")
+NAMESPACES = ("pid", "mnt", "ipc", "uts")
+
+
+@dataclass(slots=True)
+class Confinement:
+    """What this host lets Stratus do to confine environments, and the uids it hands out."""
+
+    enabled: bool
+    reason: str = ""  # why not, with the command that fixes it
+    _next: int = UID_BASE
+    _end: int = UID_BASE + UID_BLOCK
+    _free: list[int] = field(default_factory=list)
+    _lock: IO[str] | None = None  # held while the server lives
+
+    @classmethod
+    def detect(cls, wanted: bool = True) -> Confinement:
+        if not wanted:
+            return cls.off("turned off (STRATUS_ISOLATION=off)")
+        if os.geteuid() != 0:
+            return cls.off(
+                "the server is not root, so environments share its uid and see its processes "
+                "(run the server as root, e.g. in its container: docker run --privileged ...)"
+            )
+        missing = [ns for ns in NAMESPACES if not Path(f"/proc/self/ns/{ns}").exists()]
+        if missing:
+            return cls.off(f"the kernel lacks {', '.join(missing)} namespaces")
+        try:
+            for mount_point in (TASK_ROOT, RUNTIME_ROOT):
+                mount_point.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return cls.off(f"cannot make the mount point {exc.filename}: {exc.strerror}")
+        try:
+            base, lock = _claim_uid_block()
+        except OSError as exc:
+            return cls.off(f"cannot claim a block of uids under {UID_LOCKS}: {exc}")
+        log.info(
+            "isolation: each environment runs as its own uid (from %d) in its own PID, mount, "
+            "IPC and UTS namespaces",
+            base,
+        )
+        return cls(True, _next=base, _end=base + UID_BLOCK, _lock=lock)
+
+    @classmethod
+    def off(cls, reason: str) -> Confinement:
+        log.warning("isolation: environments are NOT confined: %s", reason)
+        return cls(False, reason)
+
+    def allocate_uid(self) -> int:
+        if self._free:
+            return self._free.pop()
+        if self._next >= self._end:
+            raise RuntimeError("no free environment uid left")
+        self._next += 1
+        return self._next - 1
+
+    def release_uid(self, uid: int) -> None:
+        self._free.append(uid)
+
+    def close(self) -> None:
+        """Give the block of uids back (the server has stopped its environments)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def _claim_uid_block() -> tuple[int, IO[str]]:
+    UID_LOCKS.mkdir(parents=True, exist_ok=True)
+    for index in range(UID_BLOCKS):
+        lock = open(UID_LOCKS / f"{index}.lock", "w")  # noqa: SIM115 (held for the server's life)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return UID_BASE + index * UID_BLOCK, lock
+    raise OSError("every block is taken")
+
+
+@dataclass(frozen=True, slots=True)
+class Bind:
+    source: Path
+    target: Path
+    writable: bool = False
+
+
+def plan(
+    uid: int,
+    binds: list[Bind],
+    reveal: list[Path],
+    mount_namespace: str | None = None,
+    network: bool = True,
+) -> str:
+    """The STRATUS_CONFINE value: `binds`, plus the host directories in `reveal` (an
+    interpreter, the SDK) bound back under covers where the uid could not reach them, in a
+    copy of `mount_namespace` (else the server's); without `network`, a network namespace
+    with nothing but a loopback of its own."""
+    covers, revealed = _covers(reveal)
+    every = [*binds, *(Bind(path, path) for path in revealed)]
+    return json.dumps(
+        {
+            "uid": uid,
+            "mount_namespace": mount_namespace,
+            "network": network,
+            "cwd": str(TASK_ROOT),
+            "covers": [str(cover) for cover in covers],
+            "binds": [[str(b.source), str(b.target), b.writable] for b in every],
+        }
+    )
+
+
+def interpreter_paths(executable: str, is_server_python: bool) -> list[Path]:
+    """The directories an interpreter reads after start-up (its standard library, its
+    site-packages): prefix and base prefix."""
+    if is_server_python:
+        return [Path(sys.prefix), Path(sys.base_prefix)]
+    return [Path(executable).parents[1], Path(os.path.realpath(executable)).parents[1]]
+
+
+def _covers(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """For each path, the highest ancestor others cannot traverse (then the path needs a
+    cover over that ancestor and a bind back); paths already reachable need nothing, but
+    those under /tmp (a virtualenv there) are bound back over the environment's /tmp."""
+    covers: set[Path] = set()
+    revealed: set[Path] = set()
+    for path in (Path(os.path.realpath(p)) for p in paths):
+        closed = next((a for a in reversed(path.parents) if _closed(a)), None)
+        if closed is not None and closed != Path("/"):
+            covers.add(closed)
+            revealed.add(path)
+        elif path.is_relative_to("/tmp"):  # hidden by the environment's own /tmp
+            revealed.add(path)
+    top_covers = [c for c in covers if not any(c != o and c.is_relative_to(o) for o in covers)]
+    top_revealed = [
+        p for p in revealed if not any(p != o and p.is_relative_to(o) for o in revealed)
+    ]
+    return sorted(top_covers), sorted(top_revealed)
+
+
+def _closed(directory: Path) -> bool:
+    try:
+        return not directory.stat().st_mode & stat.S_IXOTH
+    except OSError:
+        return False

@@ -1,0 +1,425 @@
+"""Hostile handlers: each attack a function could try on the server or its neighbours, proven
+refused (issue 11). The server runs as root, as it usually does in containers and CI; where
+the host cannot confine environments, the tests say so and skip."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import signal
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import create_function, invoke_json, wait_for
+
+from stratus.testing import RunningServer, serve_in_process
+
+# One module of attacks, chosen by the event's "attack"; each returns what it got (an error's
+# name, or what it read), so the asserts below say what was refused and how.
+ATTACKER = r"""
+import ctypes, glob, json, os, signal, socket, subprocess, sys, time
+
+def _try(action):
+    try:
+        return {"ok": action()}
+    except Exception as exc:
+        return {"error": type(exc).__name__, "errno": getattr(exc, "errno", None)}
+
+def kill_parent(event):
+    return {"ppid": os.getppid(), "pid": os.getpid(),
+            "parent": None if event.get("dry_run") else _try(lambda: os.kill(os.getppid(), 9)),
+            "server": _try(lambda: os.kill(event["server_pid"], signal.SIGKILL)),
+            "group": _try(lambda: os.killpg(os.getpgrp(), 0))}
+
+def processes(event):
+    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+
+def read_environ(event):
+    found = []
+    for path in glob.glob("/proc/*/environ"):
+        try:
+            with open(path, "rb") as f:
+                if event["secret"].encode() in f.read():
+                    found.append(path)
+        except OSError:
+            pass
+    return {"found": found,
+            "neighbour": _try(lambda: open("/proc/%d/environ" % event["pid"]).read()),
+            "init": _try(lambda: open("/proc/1/environ", "rb").read().decode())}
+
+def read_file(event):
+    return {path: _try(lambda: open(path, "rb").read(64).hex()) for path in event["paths"]}
+
+def list_dirs(event):
+    return {path: _try(lambda: os.listdir(path)) for path in event["paths"]}
+
+def append(event):
+    def write(path):
+        with open(path, "a") as f:
+            f.write("\nraise SystemExit('planted')\n")
+    return {path: _try(lambda: write(path)) for path in event["paths"]}
+
+def runtime_api(event):
+    def ask(path):
+        with socket.create_connection(("127.0.0.1", event["port"]), timeout=2) as sock:
+            sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+            return sock.recv(4096).decode()
+    # An unknown path is answered at once by a server that talks to us (404); the real
+    # theft is /next, which would be served the victim's next event.
+    return {"probe": _try(lambda: ask("/2018-06-01/runtime/probe")),
+            "next": _try(lambda: ask("/2018-06-01/runtime/invocation/next"))}
+
+def spawn(event):
+    marker = event["marker"]
+    code = "import time\nwhile True: time.sleep(1)  # %s" % marker
+    subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    if os.fork() == 0:  # a daemon: double fork, parent exits
+        os.setsid()
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c", code])
+        os._exit(0)
+    return "spawned"
+
+def privileged(event):
+    libc = ctypes.CDLL(None, use_errno=True)
+    def call(result):
+        if result != 0:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+        return result
+    def cgroup_limit():
+        for line in open("/proc/self/cgroup"):
+            _, controllers, path = line.strip().split(":", 2)
+            if "memory" in controllers.split(","):
+                name = "/sys/fs/cgroup/memory%s/memory.limit_in_bytes" % path
+                with open(name, "w") as f:
+                    f.write(str(1 << 40))
+                return name
+        raise OSError(2, "no memory cgroup")
+    PTRACE_ATTACH = 16
+    return {
+        "mount": _try(lambda: call(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None))),
+        "raw_socket": _try(lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 1).close()),
+        "ptrace_neighbour": _try(lambda: call(libc.ptrace(PTRACE_ATTACH, event["pid"], 0, 0))),
+        "ptrace_init": _try(lambda: call(libc.ptrace(PTRACE_ATTACH, 1, 0, 0))),
+        "cgroup_limit": _try(cgroup_limit),
+        "write_task": _try(lambda: open("/var/task/new.py", "w").close()),
+        "chmod_task": _try(lambda: os.chmod("/var/task/app.py", 0o777)),
+        "setuid_root": _try(lambda: os.setuid(0)),
+        "uid": os.getuid(),
+    }
+
+def write_tmp(event):
+    with open("/tmp/" + event["name"], "w") as f:
+        f.write(event["secret"])
+    return os.getpid()
+
+def fill_tmp(event):
+    written, error = 0, None
+    chunk = b"x" * (1 << 20)
+    try:
+        for index in range(event["files"]):
+            with open("/tmp/fill-%d" % index, "wb") as f:
+                for _ in range(event["mb_each"]):
+                    f.write(chunk)
+                    written += len(chunk)
+    except OSError as exc:
+        error = exc.errno
+    for name in glob.glob("/tmp/fill-*"):
+        os.unlink(name)
+    return {"written_mb": written >> 20, "errno": error}
+
+def filesystems(event):
+    sizes = {}
+    for path in ("/tmp", "/var/runtime/bytecode"):
+        stat = os.statvfs(path)
+        sizes[path] = stat.f_blocks * stat.f_frsize >> 20
+    return sizes
+
+def handler(event, context):
+    return globals()[event["attack"]](event)
+"""
+
+VICTIM = """
+import os
+def handler(event, context):
+    return {"pid": os.getpid(), "secret": os.environ["SECRET"]}
+"""
+
+
+@pytest.fixture(scope="module")
+def confined(server: RunningServer) -> dict[str, Any]:
+    isolation = server.isolation()
+    if isolation["identity"] == "off":
+        pytest.skip(f"environments are not confined here: {isolation['enable']['identity']}")
+    return isolation
+
+
+@pytest.fixture
+def attacker(deploy: Any, lambda_client: Any, confined: dict[str, Any]) -> Any:
+    name = deploy(ATTACKER, MemorySize=256, Timeout=30)
+
+    def attack(kind: str, **event: Any) -> Any:
+        response, body = invoke_json(lambda_client, name, {"attack": kind, **event})
+        assert "FunctionError" not in response, body
+        return body
+
+    attack.function_name = name  # type: ignore[attr-defined]
+    return attack
+
+
+@pytest.fixture
+def victim(deploy: Any, lambda_client: Any) -> dict[str, Any]:
+    """A warm neighbour holding a secret in its environment; `pid` is its host pid."""
+    secret = f"secret-{uuid.uuid4().hex}"
+    name = deploy(VICTIM, Environment={"Variables": {"SECRET": secret}})
+    invoke_json(lambda_client, name)
+    pids = _host_pids_with(secret)
+    assert pids, "the victim's environment is not running"
+    return {"name": name, "secret": secret, "pid": max(pids)}
+
+
+def _host_pids_with(text: str) -> list[int]:
+    """Processes on the host whose environment or command line holds `text` (we are root)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if any(text.encode() in (proc / f).read_bytes() for f in ("environ", "cmdline")):
+                found.append(int(proc.name))
+    return found
+
+
+def test_a_function_cannot_kill_the_server(attacker, lambda_client):
+    """os.kill(os.getppid(), 9) reaches no one: the parent is the environment's own init
+    (root, so refused), and the server's pid does not exist in the environment."""
+    body = attacker("kill_parent", server_pid=os.getpid())
+
+    assert body["ppid"] == 1
+    assert body["pid"] == 2
+    assert body["parent"]["error"] == "PermissionError"
+    assert body["server"]["error"] == "ProcessLookupError"
+    assert attacker("processes") == [1, 2]  # it sees only its own processes
+    assert lambda_client.list_functions()["Functions"]  # the server is alive
+
+
+def test_a_function_cannot_read_a_neighbours_environment(attacker, victim):
+    """No /proc/<pid>/environ of a neighbour (or of the server) is visible: the environment
+    has a /proc of its own. /proc/1 is its own init, which it cannot read either."""
+    body = attacker("read_environ", secret=victim["secret"], pid=victim["pid"])
+
+    assert body["found"] == []
+    assert body["neighbour"]["error"] in ("FileNotFoundError", "PermissionError")
+    assert "PYTEST_CURRENT_TEST" not in str(body["init"])  # never the server's variables
+
+
+def test_a_function_cannot_read_the_database_or_the_data_directory(server, attacker):
+    """The data directory (database, code store, other environments' /tmp) is the server's."""
+    data = server.settings.data_dir
+    paths = [str(data / "stratus.db"), str(data / "stratus.db-wal")]
+
+    read = attacker("read_file", paths=paths)
+    listed = attacker("list_dirs", paths=[str(data), str(data / "code"), str(data / "work")])
+
+    assert all(outcome["error"] == "PermissionError" for outcome in read.values()), read
+    assert all(outcome["error"] == "PermissionError" for outcome in listed.values()), listed
+
+
+def test_a_function_cannot_change_code_shared_with_another(server, attacker, deploy, lambda_client):
+    """Two functions with one package share its tree in the code store; neither can write
+    to it, through /var/task or through the store's path."""
+    neighbour = deploy(ATTACKER)  # the same archive: the same tree
+    config = lambda_client.get_function(FunctionName=neighbour)["Configuration"]
+    tree = server.settings.data_dir / "code" / base64.b64decode(config["CodeSha256"]).hex()
+    before = (tree / "app.py").read_bytes()
+
+    body = attacker("append", paths=["/var/task/app.py", str(tree / "app.py")])
+
+    assert body["/var/task/app.py"]["errno"] in (13, 30)  # sealed, and mounted read-only
+    assert body[str(tree / "app.py")]["error"] == "PermissionError"
+    assert (tree / "app.py").read_bytes() == before
+    assert invoke_json(lambda_client, neighbour, {"attack": "processes"})[1] == [1, 2]
+
+
+CUSTOM_VICTIM = r"""#!/usr/bin/env python3
+import json, os, urllib.request
+API = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+while True:
+    with urllib.request.urlopen(API + "/invocation/next") as response:
+        request_id = response.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(response.read())
+    answer = json.dumps({"api": os.environ["AWS_LAMBDA_RUNTIME_API"], "event": event}).encode()
+    urllib.request.urlopen(API + "/invocation/%s/response" % request_id, answer).read()
+"""
+
+
+def test_a_function_cannot_take_a_neighbours_invocations(attacker, deploy_custom, lambda_client):
+    """A custom runtime's Runtime API listens on the host's loopback, where a neighbour can
+    find the port; a connection from any uid but the environment's own is closed unread,
+    so the neighbour can neither take the next event nor answer for it."""
+    victim = deploy_custom({"bootstrap": CUSTOM_VICTIM})
+    port = int(invoke_json(lambda_client, victim, {"n": 1})[1]["api"].rsplit(":", 1)[1])
+
+    stolen = attacker("runtime_api", port=port)
+    after = invoke_json(lambda_client, victim, {"n": 2})[1]
+
+    assert stolen["probe"] in ({"ok": ""}, {"error": "ConnectionResetError", "errno": 104})
+    assert stolen["next"] in ({"ok": ""}, {"error": "ConnectionResetError", "errno": 104})
+    assert after["event"] == {"n": 2}
+
+
+def test_a_function_cannot_reach_into_the_kernel_or_its_limits(attacker, victim):
+    """Mounting, raw sockets, ptrace of a neighbour or of its init, raising its own cgroup
+    limits, writing its code, becoming root: all refused."""
+    body = attacker("privileged", pid=victim["pid"])
+
+    assert body["uid"] >= 1_500_000_000
+    assert body["mount"]["error"] == "PermissionError"
+    assert body["raw_socket"]["error"] == "PermissionError"
+    assert body["ptrace_neighbour"]["errno"] == 3  # ESRCH: not in its namespace
+    assert body["ptrace_init"]["errno"] == 1  # EPERM
+    assert body["cgroup_limit"]["error"] in ("PermissionError", "OSError")
+    assert body["write_task"]["error"] == "OSError"  # EROFS
+    assert body["chmod_task"]["error"] in ("OSError", "PermissionError")
+    assert body["setuid_root"]["error"] == "PermissionError"
+
+
+def test_a_function_cannot_read_a_neighbours_tmp(server, attacker, deploy, lambda_client):
+    """Another environment's /tmp is neither under the data directory (unreadable) nor
+    under /proc/<pid>/root (its processes are invisible)."""
+    writer = deploy(ATTACKER)
+    secret = uuid.uuid4().hex
+    pid_inside = invoke_json(
+        lambda_client, writer, {"attack": "write_tmp", "name": "note", "secret": secret}
+    )[1]
+    host_pids = [p for p in _host_pids_with(writer) if p]
+    work = server.settings.data_dir / "work"
+    paths = [f"/proc/{p}/root/tmp/note" for p in [*host_pids, pid_inside]]
+    paths += [str(p) for p in [*work.glob("envs/*/tmp/note"), *work.glob("scratch/*/note")]]
+    assert len(paths) > 2  # the note is somewhere under the data directory
+
+    body = attacker("read_file", paths=paths)
+
+    assert secret.encode().hex()[:16] not in json.dumps(body)
+    assert all("error" in outcome for outcome in body.values()), body
+
+
+def _running(marker: str) -> list[int]:
+    return [pid for pid in _host_pids_with(marker) if pid != os.getpid()]
+
+
+def test_reclaiming_an_environment_kills_everything_it_started(attacker, lambda_client):
+    """setsid children and double-forked daemons die with their environment."""
+    marker = f"orphan-{uuid.uuid4().hex}"
+    attacker("spawn", marker=marker)
+    assert wait_for(lambda: len(_running(marker)) == 2, timeout=5)
+
+    name = attacker.function_name
+    lambda_client.update_function_configuration(FunctionName=name, Description="reclaim")
+
+    assert wait_for(lambda: not _running(marker), timeout=10), _running(marker)
+
+
+def test_a_killed_server_leaves_nothing_running(shared_dir):
+    """kill -9 of the server: every environment, and everything they started, dies."""
+    data = shared_dir
+    marker = f"orphan-{uuid.uuid4().hex}"
+    with serve_in_process(data / "data") as running:
+        if running.isolation()["processes"] == "off":
+            pytest.skip("environments have no PID namespace here")
+        client = running.client("lambda")
+        create_function(client, "spawner", ATTACKER, Timeout=30)
+        invoke_json(client, "spawner", {"attack": "spawn", "marker": marker})
+        assert wait_for(lambda: len(_running(marker)) == 2, timeout=5)
+
+        assert running.process is not None
+        running.process.send_signal(signal.SIGKILL)
+        running.process.wait()
+
+        assert wait_for(lambda: not _running(marker), timeout=10), _running(marker)
+
+
+def test_tmp_is_capped_in_total(confined, attacker):
+    """Several files together cannot outgrow EphemeralStorage (512 MB): ENOSPC. The
+    bytecode cache, the one other writable place, is a capped filesystem too."""
+    if confined.get("tmp_size") != "capped":
+        pytest.skip("/tmp is capped per file only on this host")
+
+    body = attacker("fill_tmp", files=4, mb_each=200)
+    sizes = attacker("filesystems")
+
+    assert body["errno"] == 28  # ENOSPC
+    assert 500 <= body["written_mb"] <= 514
+    assert sizes["/var/runtime/bytecode"] <= 1100  # the only other place it can write
+
+
+def test_a_restored_environment_is_confined_too(server, confined, lambda_client, deploy):
+    """A SnapStart environment (forked from its version's snapshot holder) runs as the
+    holder's uid in the holder's namespaces: it cannot see or signal the server, read the
+    data directory, mount or open raw sockets."""
+    name = deploy(ATTACKER, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"})
+    lambda_client.publish_version(FunctionName=name)
+
+    def attack(kind: str, **event: Any) -> Any:
+        response, body = invoke_json(lambda_client, name, {"attack": kind, **event}, Qualifier="1")
+        assert "FunctionError" not in response, body
+        return body
+
+    killed = attack("kill_parent", server_pid=os.getpid(), dry_run=True)
+    seen = attack("processes")
+    data = attack("read_file", paths=[str(server.settings.data_dir / "stratus.db")])
+    body = attack("privileged", pid=os.getpid())
+
+    assert killed["server"]["error"] == "ProcessLookupError"
+    assert seen[:2] == [1, 2]  # its namespace: init, the holder, the holder's children
+    assert len(seen) < 16
+    assert all(outcome["error"] == "PermissionError" for outcome in data.values())
+    assert body["uid"] >= 1_500_000_000
+    assert body["mount"]["error"] == "PermissionError"
+    assert body["raw_socket"]["error"] == "PermissionError"
+    assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
+
+
+NETWORK_PROBE = """
+import os, socket
+from urllib.parse import urlsplit
+
+def handler(event, context):
+    endpoint = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port), timeout=2).close()
+        outside = "reached"
+    except OSError as exc:
+        outside = type(exc).__name__
+    with socket.socket() as server:  # its own loopback still works
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        socket.create_connection(server.getsockname(), timeout=2).close()
+    return {"outside": outside}
+"""
+
+
+def test_network_access_can_be_turned_off(confined, shared_dir):
+    """STRATUS_NETWORK=false: a Python environment has a loopback of its own and nothing
+    else, not even the Stratus endpoint; with the default it reaches the endpoint."""
+    from stratus.testing import serve_in_thread
+
+    with serve_in_thread(shared_dir / "data", network=False) as running:
+        client = running.client("lambda")
+        create_function(client, "probe", NETWORK_PROBE)
+        _, cut_off = invoke_json(client, "probe")
+        health = running.isolation()
+
+    assert cut_off["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
+    assert health["network"] == "none"
+
+
+def test_functions_reach_the_endpoint_by_default(lambda_client, deploy, confined):
+    """By default environments keep outbound network access (as on Lambda)."""
+    name = deploy(NETWORK_PROBE)
+
+    assert invoke_json(lambda_client, name)[1] == {"outside": "reached"}
