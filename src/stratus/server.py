@@ -18,8 +18,8 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.applications import Starlette
 
-from stratus.apis.rest_service import RestApiService
-from stratus.apis.service import ApiService
+from stratus.apis.http.service import ApiService
+from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import build_app
 from stratus.config import Settings
 from stratus.functions.async_queue import AsyncInvocations

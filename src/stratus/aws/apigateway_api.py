@@ -20,9 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stratus.apis.model import Shape, parse_request
-from stratus.apis.rest_model import Resource
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.model import Resource
+from stratus.apis.rest.requests import (
     CreateAuthorizerRequest,
     CreateDeploymentRequest,
     CreateModelRequest,
@@ -33,7 +32,8 @@ from stratus.apis.rest_requests import (
     PatchOperation,
     PatchRequest,
 )
-from stratus.apis.rest_service import RestApiService
+from stratus.apis.rest.service import RestApiService
+from stratus.apis.shape import Shape, parse_request
 from stratus.errors import BadRequest, InvalidRequestContent
 
 from .wire import CONTROL_BODY_LIMIT, json_response, read_json

@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from stratus.apis.model import Authorizer
+from stratus.apis.http.model import Authorizer
 from stratus.errors import StratusError
 from stratus.functions.names import parse_reference
 from stratus.functions.service import FunctionService

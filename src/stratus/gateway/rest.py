@@ -45,11 +45,11 @@ from typing import Any
 
 import orjson
 
-from stratus.apis.model import function_of
-from stratus.apis.rest_match import ResourceMatch
-from stratus.apis.rest_model import Integration, Method
-from stratus.apis.rest_service import RestDeployment
-from stratus.apis.routes import Match, RouteKey
+from stratus.apis.http.routes import Match, RouteKey
+from stratus.apis.rest.match import ResourceMatch
+from stratus.apis.rest.model import Integration, Method
+from stratus.apis.rest.service import RestDeployment
+from stratus.apis.shape import function_of
 from stratus.errors import StratusError
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.gateway.asgi import headers_too_large, wait_body, wait_send

@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from stratus.apis.rest_model import AUTHORIZER_TTL, Authorizer
+from stratus.apis.rest.model import AUTHORIZER_TTL, Authorizer
 from stratus.errors import StratusError
 from stratus.functions.names import parse_reference
 from stratus.functions.service import FunctionService

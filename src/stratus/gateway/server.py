@@ -49,9 +49,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from stratus.apis.model import Route, function_of
-from stratus.apis.routes import RouteKey, match_route
-from stratus.apis.service import Deployment
+from stratus.apis.http.model import Route
+from stratus.apis.http.routes import RouteKey, match_route
+from stratus.apis.http.service import Deployment
+from stratus.apis.shape import function_of
 from stratus.errors import RequestTooLarge, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.gateway.asgi import headers_too_large, wait_body, wait_send

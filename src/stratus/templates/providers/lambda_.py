@@ -362,9 +362,7 @@ class EventInvokeConfig(Provider):
             if k in props
         }
         ref = self._ref(props)
-        await ctx.services.functions.event_configs.put(
-            ref, parse(EventInvokeConfigRequest, fields)
-        )
+        await ctx.services.functions.event_configs.put(ref, parse(EventInvokeConfigRequest, fields))
         return Created(f"{ref.name}:{ref.qualifier}")
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:

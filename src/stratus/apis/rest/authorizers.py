@@ -20,11 +20,11 @@ from typing import Any
 
 from stratus.errors import BadRequest
 
-from .model import function_of, parse_request
-from .rest_model import AUTHORIZER_TTL, Authorizer
-from .rest_patch import SET, apply_patch, field, integer, item
-from .rest_requests import CreateAuthorizerRequest, PatchOperation
-from .rest_store import AUTHORIZERS, RESOURCES, Parts, RestStore, page
+from ..shape import function_of, parse_request
+from .model import AUTHORIZER_TTL, Authorizer
+from .patch import SET, apply_patch, field, integer, item
+from .requests import CreateAuthorizerRequest, PatchOperation
+from .store import AUTHORIZERS, RESOURCES, Parts, RestStore, page
 
 _URI_FORM = (
     "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations"

@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable
 
 from stratus.errors import BadRequest, Conflict
 
-from .rest_model import Resource, check_path_part
-from .rest_patch import apply_patch, field
-from .rest_requests import CreateResourceRequest, PatchOperation
-from .rest_store import RESOURCES, Parts, RestStore, not_found, page
+from .model import Resource, check_path_part
+from .patch import apply_patch, field
+from .requests import CreateResourceRequest, PatchOperation
+from .store import RESOURCES, Parts, RestStore, not_found, page
 
 _PATCH = (
     field("/pathPart", ops=frozenset({"replace"})),

@@ -3,7 +3,7 @@
     rest_apis             id -> RestApi
     rest_api_parts        (api, kind, key) -> Resource | Authorizer | Model | RequestValidator
                           | Stage  (key: the id, or the name of models and stages)
-    rest_deployments      (api, id) -> Deployment, and its frozen snapshot (see rest_stages)
+    rest_deployments      (api, id) -> Deployment, and its frozen snapshot (see stages.py)
     rest_api_keys, rest_usage_plans, rest_usage_plan_keys: the account's, not an API's
 
 A change is a plain function of a `Parts` view of one API, run on the database thread inside
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from stratus.errors import BadRequest, NotFound
-from stratus.store.db import Database, transaction
+from stratus.store.db import Database, Schema, transaction
 
-from .model import Shape
-from .rest_model import (
+from ..shape import Shape
+from .model import (
     Authorizer,
     Deployment,
     Model,
@@ -40,6 +40,44 @@ K = TypeVar("K")
 V = TypeVar("V")
 DEFAULT_LIMIT, MAX_LIMIT = 25, 500
 REMEMBERED_LIMIT = 4096  # answers a Remembered keeps (clients choose the keys)
+
+SCHEMA = Schema(
+    "rest_apis",
+    """
+CREATE TABLE IF NOT EXISTS rest_apis (
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_api_parts (     -- resources, authorizers, models...
+    api_id TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    kind   TEXT NOT NULL,
+    key    TEXT NOT NULL,                       -- the id, or the name of models and stages
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, kind, key)
+);
+CREATE TABLE IF NOT EXISTS rest_deployments (
+    api_id   TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    config   TEXT NOT NULL,
+    snapshot TEXT NOT NULL,                     -- the API as deployed (stages.py)
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS rest_api_keys (
+    id     TEXT PRIMARY KEY,
+    value  TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_usage_plans (
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_usage_plan_keys (
+    plan_id TEXT NOT NULL REFERENCES rest_usage_plans(id) ON DELETE CASCADE,
+    key_id  TEXT NOT NULL REFERENCES rest_api_keys(id) ON DELETE CASCADE,
+    PRIMARY KEY (plan_id, key_id)
+);
+""",
+)
 
 
 @dataclass(frozen=True, slots=True)

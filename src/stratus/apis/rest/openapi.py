@@ -49,7 +49,7 @@ import yaml
 
 from stratus.errors import BadRequest
 
-from .rest_openapi_operations import Document, Invalid, Operation, read_operation
+from .openapi_operations import Document, Invalid, Operation, read_operation
 
 OPERATIONS = {
     "get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE",

@@ -18,15 +18,15 @@ import jsonschema
 
 from stratus.errors import BadRequest, Conflict
 
-from .model import parse_request
-from .rest_model import Model, RequestValidator
-from .rest_patch import SET, apply_patch, boolean, field
-from .rest_requests import (
+from ..shape import parse_request
+from .model import Model, RequestValidator
+from .patch import SET, apply_patch, boolean, field
+from .requests import (
     CreateModelRequest,
     CreateRequestValidatorRequest,
     PatchOperation,
 )
-from .rest_store import MODELS, RESOURCES, VALIDATORS, Parts, RestStore, page
+from .store import MODELS, RESOURCES, VALIDATORS, Parts, RestStore, page
 
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 DEFAULT_MODELS = {

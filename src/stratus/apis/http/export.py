@@ -32,7 +32,8 @@ from typing import Any
 import orjson
 import yaml
 
-from .http_openapi import (
+from .model import DEFAULT_STAGE, Api, Authorizer, Integration, Route, Stage
+from .openapi import (
     ANY_METHOD,
     AUTHORIZER,
     CORS,
@@ -42,7 +43,6 @@ from .http_openapi import (
     INTEGRATION,
     TAG_VALUE,
 )
-from .model import DEFAULT_STAGE, Api, Authorizer, Integration, Route, Stage
 from .routes import RouteKey
 
 SPECIFICATIONS = ("OAS30",)

@@ -26,7 +26,7 @@ from pydantic import Field
 
 from stratus.errors import BadRequest
 
-from .model import Shape, function_of
+from ..shape import Shape, function_of
 
 DEFAULT_TIMEOUT_MS = 29_000
 AUTHORIZER_TTL = 300  # seconds, API Gateway's default for Lambda authorizers

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .model import Shape
-from .rest_model import (
+from ..shape import Shape
+from .model import (
     ApiStage,
     AuthorizationType,
     ContentHandling,

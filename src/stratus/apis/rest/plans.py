@@ -24,12 +24,12 @@ from typing import Any
 
 from stratus.errors import BadRequest, Conflict, NotFound
 
-from .model import parse_request
-from .rest_keys import key_of, require_stage
-from .rest_model import ApiKey, UsagePlan, UsagePlanKey
-from .rest_patch import SET, Rule, apply_patch, converted, field, integer, item, number
-from .rest_requests import CreateUsagePlanKeyRequest, CreateUsagePlanRequest, PatchOperation
-from .rest_store import Remembered, RestStore, page
+from ..shape import parse_request
+from .keys import key_of, require_stage
+from .model import ApiKey, UsagePlan, UsagePlanKey
+from .patch import SET, Rule, apply_patch, converted, field, integer, item, number
+from .requests import CreateUsagePlanKeyRequest, CreateUsagePlanRequest, PatchOperation
+from .store import Remembered, RestStore, page
 
 NO_PLAN = "Invalid Usage Plan ID specified"
 NO_PLAN_KEY = "Invalid Usage Plan Key identifier specified"

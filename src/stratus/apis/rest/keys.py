@@ -20,11 +20,11 @@ from collections.abc import Callable
 
 from stratus.errors import Conflict, NotFound
 
-from .model import parse_request
-from .rest_model import ApiKey
-from .rest_patch import SET, apply_patch, boolean, field, item, text
-from .rest_requests import CreateApiKeyRequest, PatchOperation
-from .rest_store import STAGES, Remembered, RestStore, page
+from ..shape import parse_request
+from .model import ApiKey
+from .patch import SET, apply_patch, boolean, field, item, text
+from .requests import CreateApiKeyRequest, PatchOperation
+from .store import STAGES, Remembered, RestStore, page
 
 NO_KEY = "Invalid API Key identifier specified"
 _ALPHABET = string.ascii_letters + string.digits

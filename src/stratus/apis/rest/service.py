@@ -49,13 +49,14 @@ from stratus.config import Settings
 from stratus.errors import BadRequest, Conflict
 from stratus.store.db import Database, transaction
 
-from .model import parse_request
-from .rest_authorizers import Authorizers
-from .rest_import import install
-from .rest_keys import ApiKeys
-from .rest_match import ResourceMatch, match_resource
-from .rest_methods import Methods
-from .rest_model import (
+from ..ids import new_id
+from ..shape import parse_request
+from .authorizers import Authorizers
+from .install import install
+from .keys import ApiKeys
+from .match import ResourceMatch, match_resource
+from .methods import Methods
+from .model import (
     ApiKey,
     Authorizer,
     EndpointConfiguration,
@@ -67,14 +68,14 @@ from .rest_model import (
     Stage,
     UsagePlan,
 )
-from .rest_models import Models, RequestValidators, default_models
-from .rest_openapi import read_definition
-from .rest_patch import SET, apply_patch, boolean, field, member, text
-from .rest_plans import UsagePlans
-from .rest_requests import CreateRestApiRequest, PatchOperation
-from .rest_resources import Resources
-from .rest_stages import ALL_METHODS, Snapshot, Stages, setting_key
-from .rest_store import (
+from .models import Models, RequestValidators, default_models
+from .openapi import read_definition
+from .patch import SET, apply_patch, boolean, field, member, text
+from .plans import UsagePlans
+from .requests import CreateRestApiRequest, PatchOperation
+from .resources import Resources
+from .stages import ALL_METHODS, Snapshot, Stages, setting_key
+from .store import (
     AUTHORIZERS,
     MODELS,
     NO_API,
@@ -87,7 +88,6 @@ from .rest_store import (
     not_found,
     page,
 )
-from .service import new_id
 
 _ID_ATTEMPTS = 5
 

@@ -56,7 +56,8 @@ import yaml
 from stratus.errors import BadRequest, Validation
 from stratus.validation import describe
 
-from .model import Cors, CreateAuthorizerRequest, CreateIntegrationRequest, TagMap, function_of
+from ..shape import function_of
+from .model import Cors, CreateAuthorizerRequest, CreateIntegrationRequest, TagMap
 from .routes import DEFAULT, RouteKey
 
 BASE_PATH_MODES = ("ignore", "prepend", "split")

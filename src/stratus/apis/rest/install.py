@@ -21,19 +21,19 @@ from typing import Any
 
 from stratus.errors import BadRequest
 
-from .model import parse_request
-from .rest_authorizers import make_authorizer
-from .rest_methods import check_integration, check_method
-from .rest_model import (
+from ..shape import parse_request
+from .authorizers import make_authorizer
+from .methods import check_integration, check_method
+from .model import (
     Integration,
     Method,
     RequestValidator,
     RestApi,
 )
-from .rest_models import DEFAULT_MODELS, make_model
-from .rest_openapi import Definition
-from .rest_resources import Tree
-from .rest_store import AUTHORIZERS, MODELS, RESOURCES, VALIDATORS, Parts
+from .models import DEFAULT_MODELS, make_model
+from .openapi import Definition
+from .resources import Tree
+from .store import AUTHORIZERS, MODELS, RESOURCES, VALIDATORS, Parts
 
 MODEL_URL = "https://apigateway.amazonaws.com/restapis/{api}/models/{name}"
 
