@@ -1,6 +1,6 @@
 """An HTTP API as an OpenAPI 3.0 document (ExportApi: specification OAS30, export version 1.0).
 
-The document is the one `http_openapi` reads, so an export imports back into the same API:
+The document is the one `openapi` reads, so an export imports back into the same API:
 
     openapi: 3.0.1
     info: {title: Name, description, version: Version (else the API's or stage's date)}

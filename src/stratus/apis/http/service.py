@@ -9,7 +9,7 @@ Rules that hold whatever the caller (the `apigatewayv2` API now, templates later
   ApiGatewayManaged;
 - Stratus has no deployments yet: every stage serves the API's current routes, as if it
   auto-deployed (CreateDeployment is still to do).
-- ImportApi/ReimportApi (an OpenAPI document, read by http_openapi.py) create or replace an
+- ImportApi/ReimportApi (an OpenAPI document, read by openapi.py) create or replace an
   API's routes, integrations and authorizers in one transaction; a reimport keeps the stages.
 
 `resolve` is what the gateway asks per request: which stage a path addresses and what it
@@ -163,7 +163,7 @@ class ApiService:
         if not await self._store.delete_api(api_id):
             raise not_found("API", api_id)
 
-    # -- OpenAPI documents (http_openapi.py reads them, http_export.py writes them) --------
+    # -- OpenAPI documents (openapi.py reads them, export.py writes them) --------
     async def import_api(
         self,
         body: str | bytes | Mapping[str, Any],

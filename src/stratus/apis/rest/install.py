@@ -1,4 +1,4 @@
-"""Installing an OpenAPI definition (rest_openapi.py) into a REST API, inside one transaction.
+"""Installing an OpenAPI definition (openapi.py) into a REST API, inside one transaction.
 
     overwrite (ImportRestApi, PutRestApi mode=overwrite): the API becomes the document:
         authorizers, models and validators are replaced, resources the document does not

@@ -1,4 +1,4 @@
-"""API keys: the account's, shared by its REST APIs (usage plans are in rest_plans.py).
+"""API keys: the account's, shared by its REST APIs (usage plans are in plans.py).
 
 A key's value is 20 to 128 characters, generated (40 letters and digits) when not given, and
 unique ("API Key already exists"); a key is disabled unless created or updated `enabled`, as

@@ -1,7 +1,7 @@
 """The requests of the REST API calls (Create*, Put*, and the patches of Update*), as boto3's
 `apigateway` client sends them: AWS's members and limits, checked by pydantic at the edge
 (a failure is AWS's "1 validation error detected" BadRequestException, see model.parse_request).
-The things they make are in rest_model.py.
+The things they make are in model.py.
 """
 
 from __future__ import annotations

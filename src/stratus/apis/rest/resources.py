@@ -12,7 +12,7 @@ Rules (API Gateway's, with its wording):
   changes its descendants' paths.
 
 `Tree` holds the rules as pure logic over the API's resources; `Resources` runs them inside
-a RestStore transaction. The importer (rest_openapi.py via rest_service.py) builds with `Tree` too.
+a RestStore transaction. The importer (openapi.py via service.py) builds with `Tree` too.
 """
 
 from __future__ import annotations

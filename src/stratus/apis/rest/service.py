@@ -3,17 +3,17 @@
 `RestApiService` owns the REST APIs themselves (Create/Get/Update/Delete, ImportRestApi and
 PutRestApi from OpenAPI) and holds one object per part of them, each in its own module:
 
-    .resources    rest_resources.py    the resource tree
-    .methods      rest_methods.py      methods, integrations, method/integration responses
-    .authorizers  rest_authorizers.py  TOKEN and REQUEST (Lambda) authorizers
-    .models       rest_models.py       models (JSON Schema draft 4); .validators: validators
-    .stages       rest_stages.py       deployments (frozen snapshots) and stages
-    .keys         rest_keys.py         API keys (the account's, not an API's)
-    .plans        rest_plans.py        usage plans and their keys (the account's too)
+    .resources    resources.py    the resource tree
+    .methods      methods.py      methods, integrations, method/integration responses
+    .authorizers  authorizers.py  TOKEN and REQUEST (Lambda) authorizers
+    .models       models.py       models (JSON Schema draft 4); .validators: validators
+    .stages       stages.py       deployments (frozen snapshots) and stages
+    .keys         keys.py         API keys (the account's, not an API's)
+    .plans        plans.py        usage plans and their keys (the account's too)
 
 Ids look like AWS's: 10 lower-case letters and digits for APIs, resources and API keys, 6 for
 the rest. REST and HTTP API ids share one namespace (the gateway finds an id in either),
-which a trigger on both tables guarantees; a clash makes CreateRestApi draw again.
+which the triggers of ../ids.py guarantee; a clash makes CreateRestApi draw again.
 
 The read side, per request of the data plane:
 
@@ -23,7 +23,7 @@ The read side, per request of the data plane:
         answer holds what that stage serves: the API, the stage (variables, methodSettings),
         the path inside the stage, and the stage's deployment snapshot: resources with their
         methods and integrations, authorizers by id, models by name, validators by id.
-        `RestDeployment.match(method)` picks the resource and method (rest_match.py; None is
+        `RestDeployment.match(method)` picks the resource and method (match.py; None is
         API Gateway's 403 "Missing Authentication Token"); `method_setting(path, method)`
         the stage's settings for that method (throttling), else its `*/*` ones, else None.
     find_api_key(value) -> ApiKey | None         x-api-key, or an authorizer's usageIdentifierKey
