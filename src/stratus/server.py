@@ -26,7 +26,7 @@ from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
-from stratus.gateway.server import ExecuteApi
+from stratus.gateway.http_api import ExecuteApi
 from stratus.observe.logs import LogStore
 from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker

@@ -100,7 +100,9 @@ def export_document(
     document[IMPORTEXPORT_VERSION] = "1.0"
     if not include_extensions:
         document.pop("tags", None)
-        return _without_extensions(document)  # type: ignore[no-any-return]
+        return {
+            k: _without_extensions(v) for k, v in document.items() if not k.startswith(EXTENSION)
+        }
     return document
 
 
@@ -120,7 +122,7 @@ def _operation(
     if route.OperationName:
         operation["operationId"] = route.OperationName
     operation["responses"] = {"default": {"description": f"Default response for {route.RouteKey}"}}
-    if route.AuthorizerId in authorizers:
+    if route.AuthorizerId is not None and route.AuthorizerId in authorizers:
         operation["security"] = [{names[route.AuthorizerId]: list(route.AuthorizationScopes or [])}]
     integration = integrations.get(route.integration_id or "")
     if integration is not None:

@@ -300,11 +300,7 @@ class _Reader(Document):
             "TimeoutInMillis": found.get("timeoutInMillis"),
             "Description": found.get("description"),
         }
-        self.integrations[key] = _shape(CreateIntegrationRequest, fields, where)
-        ignored = sorted(str(k) for k in found if k not in _INTEGRATION_READ and k != "$ref")
-        if ignored:
-            self.info.append(f"{where}: {', '.join(ignored)} ignored")
-        return key
+        return self._add_integration(key, fields, found, where)
 
     def _http_proxy(self, key: str, where: str, found: dict[str, Any]) -> str:
         """An http_proxy integration: `uri` (an http(s) URL) and `httpMethod` (ANY by
@@ -321,6 +317,11 @@ class _Reader(Document):
             "TimeoutInMillis": found.get("timeoutInMillis"),
             "Description": found.get("description"),
         }
+        return self._add_integration(key, fields, found, where)
+
+    def _add_integration(
+        self, key: str, fields: dict[str, Any], found: dict[str, Any], where: str
+    ) -> str:
         self.integrations[key] = _shape(CreateIntegrationRequest, fields, where)
         ignored = sorted(str(k) for k in found if k not in _INTEGRATION_READ and k != "$ref")
         if ignored:

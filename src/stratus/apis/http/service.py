@@ -31,6 +31,7 @@ from stratus.errors import BadRequest, Conflict, Validation
 from stratus.store.db import Database
 
 from ..ids import new_id
+from ..remembered import Remembered
 from ..shape import Shape, function_of
 from .export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_document, render
 from .model import (
@@ -54,7 +55,17 @@ from .model import (
 )
 from .openapi import Definition, parse_definition
 from .routes import RouteKey
-from .store import AUTHORIZERS, INTEGRATIONS, ROUTES, STAGES, ApiStore, Child, Kind, not_found
+from .store import (
+    AUTHORIZERS,
+    INTEGRATIONS,
+    ROUTES,
+    STAGES,
+    ApiStore,
+    Child,
+    Kind,
+    Served,
+    not_found,
+)
 
 S = TypeVar("S", bound=Shape)
 
@@ -75,17 +86,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-RESOLVED_LIMIT = 4096  # resolve answers kept (see ApiService.resolve)
-
-
 class ApiService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
         self._store = ApiStore(db)  # counts its calls: any of them forgets resolved APIs
-        # resolve's answers per (api id, first path segment), parsed, valid while no other
-        # call has touched the database since (see _Counting): the gateway reads per request.
-        self._resolved: dict[tuple[str, str], tuple[Any, ...] | None] = {}
-        self._resolved_at = -1
+        # resolve's answers per (api id, first path segment), parsed: the gateway's per request.
+        self._served: Remembered[tuple[str, str], Served | None] = Remembered(self._store)
 
     # -- APIs -----------------------------------------------------------------------------
     async def create_api(self, request: CreateApiRequest) -> Api:
@@ -438,29 +444,8 @@ class ApiService:
         A first segment naming a stage selects it; otherwise the `$default` stage, if any,
         serves the whole path."""
         first = path.removeprefix("/").split("/", 1)[0]
-        # Clients choose the keys (any API id, any first segment): bounded, or a stream of
-        # made-up paths would grow it without end.
-        if self._resolved_at != self._store.calls or len(self._resolved) >= RESOLVED_LIMIT:
-            self._resolved.clear()
-            self._resolved_at = self._store.calls
-        key = (api_id, first)
-        if key not in self._resolved:
-            generation = self._store.calls
-            found = await self._store.read_served(api_id, (first, DEFAULT_STAGE))
-            parsed = None
-            if found is not None:
-                integrations = (Integration.model_validate_json(c) for c in found[3])
-                parsed = (
-                    Api.model_validate_json(found[0]),
-                    Stage.model_validate_json(found[1]),
-                    tuple(Route.model_validate_json(c) for c in found[2]),
-                    {i.IntegrationId: i for i in integrations},
-                    {a.AuthorizerId: a for a in map(Authorizer.model_validate_json, found[4])},
-                )
-            if generation != self._store.calls:  # changed meanwhile: use it, keep it not
-                return _deployment(parsed, first, path)
-            self._resolved[key] = parsed
-        return _deployment(self._resolved[key], first, path)
+        served = await self._served.lookup((api_id, first), self._store.read_served(api_id, first))
+        return _deployment(served, first, path)
 
     # -- children -------------------------------------------------------------------------
     async def _get(self, api_id: str, kind: Kind, key: str, model: type[S]) -> S:
@@ -480,7 +465,7 @@ class ApiService:
             raise not_found(kind.name, key)
 
 
-def _deployment(parsed: tuple[Any, ...] | None, first: str, path: str) -> Deployment | None:
+def _deployment(parsed: Served | None, first: str, path: str) -> Deployment | None:
     if parsed is None:
         return None
     api, stage, routes, integrations, authorizers = parsed

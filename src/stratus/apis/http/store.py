@@ -1,9 +1,9 @@
 """The HTTP APIs' tables, and every SQL statement that reads or writes them.
 
 One row per API (`apis`) and one table per kind of child (routes, integrations, stages,
-authorizers), each row the JSON of its shape, deleted with its API. Every call counts
-(`calls`, before and after): ApiService.resolve caches what the gateway reads and drops it
-whenever the count moved, so any write, including ones added later, invalidates it.
+authorizers), each row the JSON of its shape, deleted with its API. Every call but
+`read_served` is counted (../remembered.py): ApiService.resolve keeps what the gateway
+reads until the count moves.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple, TypeVar
 
 from stratus.errors import Conflict, NotFound
-from stratus.store.db import Database, Schema, transaction
+from stratus.store.db import Schema, transaction
 
+from ..remembered import Counted
 from ..shape import Shape
-from .model import Api, Route
+from .model import DEFAULT_STAGE, Api, Authorizer, Integration, Route, Stage
 
 S = TypeVar("S", bound=Shape)
-T = TypeVar("T")
 
 SCHEMA = Schema(
     "apis",
@@ -70,23 +70,12 @@ STAGES = Kind("Stage", "api_stages", "name")
 AUTHORIZERS = Kind("Authorizer", "api_authorizers", "id")
 Child = tuple[Kind, str, Shape]  # (kind, key, shape) to insert with its API
 
-# An API as the gateway reads it: API, stage, routes, integrations, authorizers (JSON).
-Served = tuple[str, str, list[str], list[str], list[str]]
+# An API as the gateway reads it: API, stage, routes, integrations and authorizers by id.
+Served = tuple[Api, Stage, tuple[Route, ...], dict[str, Integration], dict[str, Authorizer]]
 _SELECT = "SELECT config FROM {} WHERE api_id = ? ORDER BY rowid"
 
 
-class ApiStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self.calls = 0  # moves with every call but read_served (see the module docstring)
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        self.calls += 1
-        try:
-            return await self._db.run(work)
-        finally:
-            self.calls += 1
-
+class ApiStore(Counted):
     # -- APIs -----------------------------------------------------------------------------
     async def insert_api(self, api: Api, children: Sequence[Child] = ()) -> None:
         def insert(conn: sqlite3.Connection) -> None:
@@ -97,21 +86,21 @@ class ApiStore:
                 )
                 _insert_children(conn, api.ApiId, children)
 
-        await self._run(insert)
+        await self.run(insert)
 
     async def read_api(self, api_id: str) -> Api | None:
         def read(conn: sqlite3.Connection) -> str | None:
             row = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
             return None if row is None else str(row[0])
 
-        found = await self._run(read)
+        found = await self.run(read)
         return None if found is None else Api.model_validate_json(found)
 
     async def list_apis(self) -> list[Api]:
         def read(conn: sqlite3.Connection) -> list[str]:
             return [r[0] for r in conn.execute("SELECT config FROM apis ORDER BY id")]
 
-        return [Api.model_validate_json(c) for c in await self._run(read)]
+        return [Api.model_validate_json(c) for c in await self.run(read)]
 
     async def write_api(self, api: Api) -> bool:
         def write(conn: sqlite3.Connection) -> int:
@@ -120,13 +109,13 @@ class ApiStore:
             )
             return cursor.rowcount
 
-        return bool(await self._run(write))
+        return bool(await self.run(write))
 
     async def delete_api(self, api_id: str) -> bool:
         def remove(conn: sqlite3.Connection) -> int:
             return conn.execute("DELETE FROM apis WHERE id = ?", (api_id,)).rowcount
 
-        return bool(await self._run(remove))
+        return bool(await self.run(remove))
 
     async def replace_api(self, api: Api, children: Sequence[Child]) -> bool:
         """The API's settings, routes, integrations and authorizers replaced in one
@@ -144,7 +133,7 @@ class ApiStore:
                 _insert_children(conn, api.ApiId, children)
                 return 1
 
-        return bool(await self._run(replace))
+        return bool(await self.run(replace))
 
     # -- children -------------------------------------------------------------------------
     async def put_child(
@@ -181,7 +170,7 @@ class ApiStore:
                 )
                 return None if cursor.rowcount else "missing"
 
-        problem = await self._run(write)
+        problem = await self.run(write)
         if problem == "api":
             raise not_found("API", api_id)
         if problem == "missing":
@@ -200,14 +189,14 @@ class ApiStore:
             ).fetchone()
             return None if row is None else str(row[0])
 
-        found = await self._run(read)
+        found = await self.run(read)
         return None if found is None else model.model_validate_json(found)
 
     async def list_children(self, api_id: str, kind: Kind, model: type[S]) -> list[S]:
         def read(conn: sqlite3.Connection) -> list[str]:
             return [r[0] for r in conn.execute(_SELECT.format(kind.table), (api_id,))]
 
-        return [model.model_validate_json(c) for c in await self._run(read)]
+        return [model.model_validate_json(c) for c in await self.run(read)]
 
     async def delete_child(self, api_id: str, kind: Kind, key: str) -> bool:
         def remove(conn: sqlite3.Connection) -> int:
@@ -215,14 +204,13 @@ class ApiStore:
                 f"DELETE FROM {kind.table} WHERE api_id = ? AND {kind.column} = ?", (api_id, key)
             ).rowcount
 
-        return bool(await self._run(remove))
+        return bool(await self.run(remove))
 
-    # -- serving --------------------------------------------------------------------------
-    async def read_served(self, api_id: str, stages: tuple[str, str]) -> Served | None:
-        """What the gateway needs of an API: its config, the first of `stages` that exists
-        (a named stage, then `$default`), and all its routes, integrations and authorizers.
-        Not counted: it writes nothing."""
-        first, default = stages
+    # -- serving -------------------------------------------------------------------------
+    def read_served(self, api_id: str, first: str) -> Callable[[sqlite3.Connection], Served | None]:
+        """A read (for Remembered.lookup, on the database thread, not counted) of what the
+        gateway needs of an API: the API, the stage a path's first segment names (else
+        `$default`), and all its routes, integrations and authorizers."""
 
         def read(conn: sqlite3.Connection) -> Served | None:
             api = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
@@ -232,20 +220,27 @@ class ApiStore:
                 r[0]: r[1]
                 for r in conn.execute(
                     "SELECT name, config FROM api_stages WHERE api_id = ? AND name IN (?, ?)",
-                    (api_id, first, default),
+                    (api_id, first, DEFAULT_STAGE),
                 )
             }
-            stage = (found.get(first) if first != default else None) or found.get(default)
+            stage = (found.get(first) if first != DEFAULT_STAGE else None) or found.get(
+                DEFAULT_STAGE
+            )
             if stage is None:
                 return None
-            routes = [r[0] for r in conn.execute(_SELECT.format("api_routes"), (api_id,))]
-            integrations = [
-                r[0] for r in conn.execute(_SELECT.format("api_integrations"), (api_id,))
-            ]
-            authorizers = [r[0] for r in conn.execute(_SELECT.format("api_authorizers"), (api_id,))]
-            return api[0], stage, routes, integrations, authorizers
+            routes, integrations, authorizers = (
+                [r[0] for r in conn.execute(_SELECT.format(table), (api_id,))]
+                for table in ("api_routes", "api_integrations", "api_authorizers")
+            )
+            return (
+                Api.model_validate_json(api[0]),
+                Stage.model_validate_json(stage),
+                tuple(Route.model_validate_json(c) for c in routes),
+                {i.IntegrationId: i for i in map(Integration.model_validate_json, integrations)},
+                {a.AuthorizerId: a for a in map(Authorizer.model_validate_json, authorizers)},
+            )
 
-        return await self._db.run(read)
+        return read
 
 
 def _insert_children(conn: sqlite3.Connection, api_id: str, children: Sequence[Child]) -> None:

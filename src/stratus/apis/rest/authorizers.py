@@ -23,7 +23,7 @@ from stratus.errors import BadRequest
 from ..shape import function_of, parse_request
 from .model import AUTHORIZER_TTL, Authorizer
 from .patch import SET, apply_patch, field, integer, item
-from .requests import CreateAuthorizerRequest, PatchOperation
+from .requests import CreateAuthorizerRequest, Patch
 from .store import AUTHORIZERS, RESOURCES, Parts, RestStore, page
 
 _URI_FORM = (
@@ -144,9 +144,7 @@ class Authorizers:
         found = await self._store.read(api_id, lambda parts: parts.all(AUTHORIZERS))
         return page(found, lambda a: a.id, position, limit)
 
-    async def update(
-        self, api_id: str, authorizer_id: str, patch: list[PatchOperation]
-    ) -> Authorizer:
+    async def update(self, api_id: str, authorizer_id: str, patch: Patch) -> Authorizer:
         def work(parts: Parts) -> Authorizer:
             found = parts.require(AUTHORIZERS, authorizer_id)
             authorizer = make_authorizer(apply_patch(found.wire(), patch, _PATCH))

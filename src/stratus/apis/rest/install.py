@@ -16,7 +16,7 @@ API Gateway's "Unable to put method 'GET' on resource at path '/pets': ...".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stratus.errors import BadRequest
@@ -135,6 +135,7 @@ def _models(
     parts: Parts, definition: Definition, overwrite: bool, new_id: Callable[[int], str]
 ) -> None:
     existing = {m.name: m for m in parts.all(MODELS)}
+    schemas: Mapping[str, object]
     if overwrite:
         parts.clear(MODELS)
         existing = {}

@@ -20,11 +20,12 @@ from collections.abc import Callable
 
 from stratus.errors import Conflict, NotFound
 
+from ..remembered import Remembered
 from ..shape import parse_request
 from .model import ApiKey
 from .patch import SET, apply_patch, boolean, field, item, text
-from .requests import CreateApiKeyRequest, PatchOperation
-from .store import STAGES, Remembered, RestStore, page
+from .requests import CreateApiKeyRequest, Patch
+from .store import STAGES, RestStore, page
 
 NO_KEY = "Invalid API Key identifier specified"
 _ALPHABET = string.ascii_letters + string.digits
@@ -129,7 +130,7 @@ class ApiKeys:
         ]
         return page(keys, lambda k: k.id, position, limit)
 
-    async def update(self, key_id: str, patch: list[PatchOperation]) -> ApiKey:
+    async def update(self, key_id: str, patch: Patch) -> ApiKey:
         def work(conn: sqlite3.Connection) -> ApiKey:
             found = key_of(conn, key_id)
             doc = apply_patch(found.wire(), patch, _PATCH)

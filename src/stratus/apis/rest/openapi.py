@@ -145,11 +145,11 @@ class _Reader(RestDocument):
                     "x-amazon-apigateway-binary-media-types must be a list of media types"
                 )
             api["binaryMediaTypes"] = media
-        source = self.doc.get("x-amazon-apigateway-api-key-source")
-        if source is not None:
-            if str(source).upper() not in ("HEADER", "AUTHORIZER"):
+        key_source = self.doc.get("x-amazon-apigateway-api-key-source")
+        if key_source is not None:
+            if str(key_source).upper() not in ("HEADER", "AUTHORIZER"):
                 raise Invalid("x-amazon-apigateway-api-key-source must be HEADER or AUTHORIZER")
-            api["apiKeySource"] = str(source).upper()
+            api["apiKeySource"] = str(key_source).upper()
         size = self.doc.get("x-amazon-apigateway-minimum-compression-size")
         if size is not None:
             api["minimumCompressionSize"] = size

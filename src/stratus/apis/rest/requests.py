@@ -172,5 +172,9 @@ class PatchOperation(Shape):
     from_: str | None = Field(default=None, alias="from")
 
 
+# A list of them, named: inside a class with a `list` method, `list[...]` is not a type.
+Patch = list[PatchOperation]
+
+
 class PatchRequest(Shape):
     patchOperations: list[PatchOperation] = Field(default_factory=list)

@@ -23,7 +23,7 @@ from stratus.errors import BadRequest, Conflict
 
 from .model import Resource, check_path_part
 from .patch import apply_patch, field
-from .requests import CreateResourceRequest, PatchOperation
+from .requests import CreateResourceRequest, Patch
 from .store import RESOURCES, Parts, RestStore, not_found, page
 
 _PATCH = (
@@ -181,7 +181,7 @@ class Resources:
         found = await self._store.read(api_id, lambda parts: parts.all(RESOURCES))
         return page(found, lambda r: r.path, position, limit)
 
-    async def update(self, api_id: str, resource_id: str, patch: list[PatchOperation]) -> Resource:
+    async def update(self, api_id: str, resource_id: str, patch: Patch) -> Resource:
         def work(parts: Parts) -> Resource:
             tree = Tree(parts.all(RESOURCES), self._new_id)
             resource = tree.require(resource_id)

@@ -50,6 +50,7 @@ from stratus.errors import BadRequest, Conflict
 from stratus.store.db import Database, transaction
 
 from ..ids import new_id
+from ..remembered import Remembered
 from ..shape import parse_request
 from .authorizers import Authorizers
 from .install import install
@@ -83,7 +84,6 @@ from .store import (
     STAGES,
     VALIDATORS,
     Parts,
-    Remembered,
     RestStore,
     not_found,
     page,
