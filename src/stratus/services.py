@@ -23,11 +23,14 @@ from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
+from stratus.store.work import SCHEMA as WORK_SCHEMA
+from stratus.store.work import WorkQueue
 
 # Every service's tables, in the order they are created (later ones may refer to earlier:
-# API_IDS_SCHEMA's triggers keep one namespace of ids across HTTP and REST APIs).
+# the functions' migration 2 moves rows into the work queue's; API_IDS_SCHEMA's triggers keep
+# one namespace of ids across HTTP and REST APIs).
 SCHEMAS: tuple[Schema, ...] = (
-    LOGS_SCHEMA, FUNCTIONS_SCHEMA, HTTP_APIS_SCHEMA, REST_APIS_SCHEMA, API_IDS_SCHEMA,
+    LOGS_SCHEMA, WORK_SCHEMA, FUNCTIONS_SCHEMA, HTTP_APIS_SCHEMA, REST_APIS_SCHEMA, API_IDS_SCHEMA,
 )  # fmt: skip
 
 
@@ -41,3 +44,4 @@ class Services:
     rest_apis: RestApiService
     logs: LogStore
     artifacts: ArtifactStore
+    work: WorkQueue  # durable work of every service

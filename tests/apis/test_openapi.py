@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stratus.apis.openapi import Document, check_basepath, load_document, substitute
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 
 @pytest.mark.parametrize(
@@ -28,8 +28,8 @@ def test_load_document(body):
     ],
 )
 def test_load_document_refuses(body, message):
-    """What cannot be a document is a BadRequest saying why."""
-    with pytest.raises(BadRequest) as caught:
+    """What cannot be a document is a Invalid saying why."""
+    with pytest.raises(Invalid) as caught:
         load_document(body, expected="a document")
 
     assert caught.value.message.startswith("Invalid OpenAPI input: ")
@@ -71,8 +71,8 @@ def test_resolve(node, expected):
     ],
 )
 def test_resolve_refuses(ref, message):
-    """Another file, nothing, or a circle: a BadRequest naming the place."""
-    with pytest.raises(BadRequest) as caught:
+    """Another file, nothing, or a circle: a Invalid naming the place."""
+    with pytest.raises(Invalid) as caught:
         Document(DOC).resolve({"$ref": ref}, "paths./p")
 
     assert message in caught.value.message
@@ -125,7 +125,7 @@ def test_path_prefix(mode, prefix):
 def test_unknown_basepath_mode():
     """Only ignore, prepend and split are modes; None is ignore."""
     assert check_basepath(None) == "ignore"
-    with pytest.raises(BadRequest, match="use ignore, prepend or split"):
+    with pytest.raises(Invalid, match="use ignore, prepend or split"):
         check_basepath("strip")
 
 

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import Headers
 
-from stratus.aws import query
+from stratus.aws import cloudformation_api, query
 from stratus.errors import (
-    InvalidRequestContent,
+    Invalid,
+    Malformed,
     StratusError,
-    TemplateInvalid,
     Throttled,
     UnknownOperation,
     Validation,
@@ -280,12 +280,12 @@ def test_rendering_an_unknown_member_is_a_bug():
 @pytest.mark.parametrize(
     ("error", "code", "status", "kind"),
     [
-        (TemplateInvalid("Stack with id x does not exist"), "ValidationError", 400, "Sender"),
+        (Invalid("Stack with id x does not exist"), "ValidationError", 400, "Sender"),
         (Validation("1 validation error detected: ..."), "ValidationError", 400, "Sender"),
         (UnknownOperation("Could not find operation X"), "InvalidAction", 400, "Sender"),
-        (InvalidRequestContent("bad form"), "MalformedQueryString", 400, "Sender"),
+        (Malformed("bad form"), "MalformedQueryString", 400, "Sender"),
         (Throttled("slow down"), "Throttling", 400, "Sender"),
-        (StratusError("Internal error: boom"), "ServiceException", 500, "Receiver"),
+        (StratusError("Internal error: boom"), "InternalFailure", 500, "Receiver"),
     ],
 )
 def test_errors_render_as_botocore_reads_them(error, code, status, kind):
@@ -293,7 +293,7 @@ def test_errors_render_as_botocore_reads_them(error, code, status, kind):
     Sender for the caller's mistakes, the 5xx status and Receiver for ours."""
     op = CLOUDFORMATION.operation_model("DescribeStacks")
 
-    response = query.error_response(error, "cloudformation")
+    response = query.error_response(error, "cloudformation", cloudformation_api.ERRORS)
     parsed = botocore_reads(op, response.body, response.status_code)
 
     assert response.status_code == status

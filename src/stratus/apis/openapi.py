@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 BASE_PATH_MODES = ("ignore", "prepend", "split")
 _AWS_VARIABLE = re.compile(r"\$\{(AWS::(?:Region|AccountId|Partition))\}")
 
 
-class Invalid(BadRequest):
+class InvalidDocument(Invalid):
     def __init__(self, message: str) -> None:
         super().__init__(f"Invalid OpenAPI input: {message}")
 
@@ -44,7 +44,7 @@ def load_document(body: str | bytes | Mapping[str, Any], *, expected: str) -> di
         try:
             text = body.decode() if isinstance(body, bytes) else body
         except UnicodeDecodeError as exc:
-            raise Invalid("the body is not UTF-8 text") from exc
+            raise InvalidDocument("the body is not UTF-8 text") from exc
         try:
             document = orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -52,9 +52,9 @@ def load_document(body: str | bytes | Mapping[str, Any], *, expected: str) -> di
                 document = yaml.safe_load(text)
             except yaml.YAMLError as exc:
                 problem = str(exc).replace("\n", " ")
-                raise Invalid(f"the body is neither JSON nor YAML ({problem})") from exc
+                raise InvalidDocument(f"the body is neither JSON nor YAML ({problem})") from exc
     if not isinstance(document, dict):
-        raise Invalid(f"the document must be a JSON or YAML object; give {expected}")
+        raise InvalidDocument(f"the document must be a JSON or YAML object; give {expected}")
     return document
 
 
@@ -62,7 +62,7 @@ def check_basepath(mode: str | None) -> str:
     """The `basepath` import parameter (None: ignore)."""
     mode = mode or "ignore"
     if mode not in BASE_PATH_MODES:
-        raise BadRequest(f"Invalid basepath {mode!r}: use ignore, prepend or split")
+        raise Invalid(f"Invalid basepath {mode!r}: use ignore, prepend or split")
     return mode
 
 
@@ -71,7 +71,7 @@ def mapping(value: object, where: str, *, required: bool = False) -> dict[str, A
     if value is None and not required:
         return {}
     if not isinstance(value, dict):
-        raise Invalid(f"{where} must be an object")
+        raise InvalidDocument(f"{where} must be an object")
     return value
 
 
@@ -99,18 +99,18 @@ class Document:
         while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
             if not isinstance(ref, str) or not ref.startswith("#/"):
-                raise Invalid(
+                raise InvalidDocument(
                     f"{where}: cannot follow $ref {ref!r}: only references inside the document "
                     "(#/...) are supported"
                 )
             if ref in seen:
-                raise Invalid(f"{where}: circular $ref {ref!r}")
+                raise InvalidDocument(f"{where}: circular $ref {ref!r}")
             seen.add(ref)
             node = self.doc
             for part in ref[2:].split("/"):
                 part = part.replace("~1", "/").replace("~0", "~")
                 if not isinstance(node, dict) or part not in node:
-                    raise Invalid(
+                    raise InvalidDocument(
                         f"{where} refers to {ref}, which the document does not define "
                         "(the $ref points at nothing)"
                     )

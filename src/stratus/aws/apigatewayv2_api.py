@@ -2,8 +2,7 @@
 
 Members travel under their jsonName (`apiId`, `routeKey`, ...); lists come back as
 `{"items": [...]}`. Each endpoint parses, calls one ApiService method, and renders; the
-rules live in stratus.apis. Errors (NotFoundException, BadRequestException,
-ConflictException) are rendered by aws/app.py like every REST-JSON error.
+rules live in stratus.apis. Errors are rendered by aws/app.py, by apigateway_api.ERRORS.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from stratus.apis.http.model import (
 )
 from stratus.apis.http.service import ApiService
 from stratus.apis.shape import Shape, parse_request
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 from .wire import json_response, read_json
 
@@ -116,7 +115,7 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     if value is None:
         return default
     if value.lower() not in ("true", "false"):
-        raise BadRequest(f"Invalid {name} {value!r}: true or false")
+        raise Invalid(f"Invalid {name} {value!r}: true or false")
     return value.lower() == "true"
 
 

@@ -7,6 +7,7 @@ the rest are routed by path (REST-JSON: Lambda). Errors are rendered once, here,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stratus.errors import StratusError, UnknownOperation
+from stratus.services import Services
 
 from . import (
     apigateway_api,
@@ -35,6 +37,7 @@ from . import (
     query,
     streaming_api,
 )
+from .protocols.errors import WireError
 from .wire import json11_error, json_response, rest_json_error
 
 log = logging.getLogger("stratus.aws")
@@ -57,26 +60,42 @@ async def health(request: Request) -> Response:
     return json_response({"status": "running", "isolation": request.app.state.isolation})
 
 
+async def work(request: Request) -> Response:
+    """The durable work queue's statistics, per kind: queued, due, leased, dead."""
+    services: Services = request.app.state.services
+    statistics = await services.work.wait_statistics()
+    return json_response(
+        {name: dataclasses.asdict(kind) for name, kind in statistics.kinds.items()}
+    )
+
+
+# Until each REST route knows its API (aws/protocols), the path tells API Gateway's from Lambda's.
+_API_GATEWAY_PATHS = ("/v2/", "/restapis", "/apikeys", "/usageplans")
+_QUERY_ERRORS = {cloudformation_api.SERVICE: cloudformation_api.ERRORS}
+
+
 async def _stratus_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StratusError)
     if query.is_query(request):
-        return query.error_response(exc, query.signing_service(request.headers))
+        service = query.signing_service(request.headers)
+        return query.error_response(exc, service, _QUERY_ERRORS.get(service or "", {}))
     if request.headers.get("x-amz-target"):
-        return json11_error(exc)
-    return rest_json_error(exc)
+        return json11_error(exc, logs_api.ERRORS)
+    if request.url.path.startswith(_API_GATEWAY_PATHS):
+        return rest_json_error(exc, apigateway_api.ERRORS)
+    return rest_json_error(exc, lambda_api.ERRORS)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        error: StratusError = UnknownOperation(
-            f"No operation matches {request.method} {request.url.path}"
+        return await _stratus_error(
+            request, UnknownOperation(f"No operation matches {request.method} {request.url.path}")
         )
-    else:
-        error = StratusError(exc.detail)
-        error.status = exc.status_code
-        error.code = "InvalidRequestException" if exc.status_code < 500 else "ServiceException"
-    return await _stratus_error(request, error)
+    wire = WireError(
+        "InvalidRequestException" if exc.status_code < 500 else "ServiceException", exc.status_code
+    )
+    return rest_json_error(StratusError(exc.detail), {StratusError: wire})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -101,6 +120,7 @@ def build_app(
         *artifacts_api.routes,
         Route("/", json11, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
+        Route("/_stratus/work", work, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,

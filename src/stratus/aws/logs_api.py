@@ -9,12 +9,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from stratus.errors import InvalidParameterValue, ResourceNotFound, UnknownOperation
+from stratus.errors import Invalid, NotFound, UnknownOperation
 from stratus.observe.logs import LogEvent, LogStore
 
+from .protocols.errors import ErrorTable, WireError
 from .wire import json_response, read_json
 
 TARGET_PREFIX = "Logs_20140328."
+ERRORS: ErrorTable = {
+    Invalid: WireError("InvalidParameterException", 400),
+    NotFound: WireError("ResourceNotFoundException", 400),
+}
 MAX_EVENTS = 10_000
 
 
@@ -35,7 +40,7 @@ async def filter_log_events(store: LogStore, body: dict[str, Any]) -> dict[str, 
     )
     wanted = set(body.get("logStreamNames") or [])
     if not events and not body.get("nextToken") and not await store.streams(group):
-        raise ResourceNotFound("The specified log group does not exist.")
+        raise NotFound("The specified log group does not exist.")
     answer: dict[str, Any] = {
         "events": [_event(e) for e in events if not wanted or e.log_stream in wanted],
         "searchedLogStreams": [],
@@ -66,7 +71,7 @@ async def describe_log_streams(store: LogStore, body: dict[str, Any]) -> dict[st
     group = _group(body)
     streams = await store.streams(group)
     if not streams:
-        raise ResourceNotFound("The specified log group does not exist.")
+        raise NotFound("The specified log group does not exist.")
     prefix = body.get("logStreamNamePrefix") or ""
     return {
         "logStreams": [
@@ -106,7 +111,7 @@ async def dispatch(request: Request, target: str) -> Response:
 def _group(body: dict[str, Any]) -> str:
     group = body.get("logGroupName") or body.get("logGroupIdentifier")
     if not group:
-        raise InvalidParameterValue("logGroupName is required")
+        raise Invalid("logGroupName is required")
     return str(group)
 
 
@@ -116,7 +121,7 @@ def _token(raw: object) -> int:
     try:
         return int(str(raw).removeprefix("f/"))
     except ValueError as exc:
-        raise InvalidParameterValue(f"The specified nextToken is invalid: {raw}") from exc
+        raise Invalid(f"The specified nextToken is invalid: {raw}") from exc
 
 
 def _event(event: LogEvent) -> dict[str, Any]:

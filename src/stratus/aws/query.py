@@ -38,11 +38,8 @@ botocore's own serializer and parser (tests/aws/test_query.py).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import functools
-import operator
 import re
 import urllib.parse
 import uuid
@@ -50,21 +47,23 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
 from stratus.errors import (
-    InvalidParameterValue,
-    InvalidRequestContent,
-    RequestTooLarge,
+    Invalid,
+    Malformed,
     StratusError,
     Throttled,
+    TooLarge,
     UnknownOperation,
     Validation,
 )
+
+from .protocols import models, validate
+from .protocols.errors import ErrorTable, WireError, wire_error
 
 FORM = "application/x-www-form-urlencoded"
 # Room for a 1 MiB message percent-encoded (up to 3 bytes a byte) and the rest of the form.
@@ -73,16 +72,17 @@ BODY_LIMIT = 4 * 1024 * 1024
 # handler(request, operation name, input members) -> output members (None: no output)
 Handler = Callable[[Request, str, dict[str, Any]], Awaitable[Mapping[str, Any] | None]]
 
-# The query protocol's names for Stratus's protocol-neutral errors (AWS's "common errors").
-_COMMON_ERRORS: dict[type[StratusError], tuple[str, int]] = {
-    UnknownOperation: ("InvalidAction", 400),
-    Validation: ("ValidationError", 400),
-    InvalidParameterValue: ("InvalidParameterValue", 400),
-    InvalidRequestContent: ("MalformedQueryString", 400),
-    Throttled: ("Throttling", 400),
+# The query protocol's names for Stratus's errors, where the API's own table names nothing
+# more specific (AWS's "common errors").
+COMMON_ERRORS: ErrorTable = {
+    UnknownOperation: WireError("InvalidAction", 400),
+    Validation: WireError("ValidationError", 400),
+    Invalid: WireError("InvalidParameterValue", 400),
+    Malformed: WireError("MalformedQueryString", 400),
+    TooLarge: WireError("RequestEntityTooLarge", 413),
+    Throttled: WireError("Throttling", 400),
 }
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_request")
-_models: dict[str, ServiceModel] = {}
 
 
 def is_query(request: Request) -> bool:
@@ -101,22 +101,8 @@ def signing_service(headers: Headers) -> str | None:
     return match.group(1) if match else None
 
 
-@functools.cache
-def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
-
-
-def service_model(name: str) -> ServiceModel:
-    """botocore's model of `name`; loading one reads and decodes a large JSON file, so each
-    is loaded once."""
-    model = _models.get(name)
-    if model is None:
-        model = _models[name] = _session().get_service_model(name)
-    return model
-
-
-async def wait_service_model(name: str) -> ServiceModel:
-    return _models.get(name) or await asyncio.to_thread(service_model, name)
+service_model = models.service_model
+wait_service_model = models.wait_service_model
 
 
 async def dispatch(request: Request, handlers: Mapping[str, Handler]) -> Response:
@@ -141,16 +127,16 @@ async def dispatch(request: Request, handlers: Mapping[str, Handler]) -> Respons
 
 async def read_form(request: Request, limit: int = BODY_LIMIT) -> dict[str, str]:
     if int(request.headers.get("content-length") or 0) > limit:
-        raise RequestTooLarge(f"Request must be smaller than {limit} bytes")
+        raise TooLarge(f"Request must be smaller than {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise RequestTooLarge(f"Request must be smaller than {limit} bytes")
+            raise TooLarge(f"Request must be smaller than {limit} bytes")
     try:
         pairs = urllib.parse.parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequestContent(f"The request body is not valid form data: {exc}") from exc
+        raise Malformed(f"The request body is not valid form data: {exc}") from exc
     return dict(pairs)
 
 
@@ -285,81 +271,9 @@ def _parse_time(raw: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-# --- constraints -----------------------------------------------------------------------
-
-
-def check_params(shape: Shape | None, params: Mapping[str, Any]) -> None:
-    """Refuse members that break the model's constraints, all of them in one message."""
-    if shape is None:
-        return
-    problems: list[str] = []
-    _check(shape, params, "", problems)
-    if problems:
-        noun = "error" if len(problems) == 1 else "errors"
-        raise Validation(f"{len(problems)} validation {noun} detected: " + "; ".join(problems))
-
-
-def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
-    kind, meta = shape.type_name, shape.metadata
-    if kind == "structure":
-        for name in shape.required_members:
-            if value.get(name) is None:
-                problems.append(_problem(None, _join(where, _camel(name)), "not be null"))
-        for name, member_value in value.items():
-            member = shape.members[name]
-            _check(member, member_value, _join(where, _camel(name)), problems)
-        return
-    if kind == "list":
-        for i, item in enumerate(value, 1):
-            _check(shape.member, item, f"{where}.{i}.member", problems)
-    elif kind == "map":
-        for i, (k, v) in enumerate(value.items(), 1):
-            _check(shape.key, k, f"{where}.{i}.key", problems)
-            _check(shape.value, v, f"{where}.{i}.value", problems)
-    if kind in _SIZED or kind in _NUMBERS:
-        measure = len(value) if kind in _SIZED else value
-        what = "length" if kind in _SIZED else "value"
-        for bound, (words, breaks) in _BOUNDS.items():
-            if bound in meta and breaks(measure, meta[bound]):
-                problems.append(_problem(value, where, f"have {what} {words} {meta[bound]}"))
-    if kind == "string":
-        if meta.get("enum") and value not in meta["enum"]:
-            allowed = ", ".join(meta["enum"])
-            problems.append(_problem(value, where, f"satisfy enum value set: [{allowed}]"))
-        pattern = _pattern(meta.get("pattern"))
-        if pattern is not None and not pattern.fullmatch(value):
-            problems.append(
-                _problem(value, where, f"satisfy regular expression pattern: {pattern.pattern}")
-            )
-
-
-_SIZED = ("string", "list", "map", "blob")
-_NUMBERS = ("integer", "long", "float", "double")
-_BOUNDS = {
-    "min": ("greater than or equal to", operator.lt),
-    "max": ("less than or equal to", operator.gt),
-}
-
-
-@functools.cache
-def _pattern(pattern: str | None) -> re.Pattern[str] | None:
-    # The model's patterns are Java regular expressions; the few Python cannot read are skipped.
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
-
-
-def _problem(value: Any, where: str, constraint: str) -> str:
-    shown = "null" if value is None else f"'{_shown(value)}'"
-    return f"Value {shown} at '{where}' failed to satisfy constraint: Member must {constraint}"
-
-
-def _shown(value: Any) -> str:
-    text = f"[{', '.join(map(str, value))}]" if isinstance(value, list) else str(value)
-    return text if len(text) <= 200 else f"{text[:200]}...({len(text)} characters)"
+check_params = validate.check
+_problem = validate.problem
+_shown = validate.shown_value
 
 
 def _camel(name: str) -> str:
@@ -501,22 +415,18 @@ def _open(tag: str, namespace: str | None) -> str:
 # --- errors ----------------------------------------------------------------------------
 
 
-def error_response(exc: StratusError, service: str | None) -> Response:
-    code, status = exc.code, (400 if exc.status < 500 else exc.status)
-    for cls in type(exc).__mro__:
-        if cls in _COMMON_ERRORS:
-            code, status = _COMMON_ERRORS[cls]
-            break
+def error_response(exc: StratusError, service: str | None, api: ErrorTable) -> Response:
+    wire = wire_error(exc, api, COMMON_ERRORS)
     request_id = str(uuid.uuid4())
     parts = [
-        _open("ErrorResponse", _namespace(_models.get(service or ""))),
-        f"<Error><Type>{'Receiver' if status >= 500 else 'Sender'}</Type>",
-        f"<Code>{escape(code)}</Code><Message>{escape(exc.message)}</Message></Error>",
+        _open("ErrorResponse", _namespace(models.loaded(service or ""))),
+        f"<Error><Type>{'Sender' if wire.sender else 'Receiver'}</Type>",
+        f"<Code>{escape(wire.code)}</Code><Message>{escape(exc.message)}</Message></Error>",
         f"<RequestId>{request_id}</RequestId></ErrorResponse>",
     ]
     return Response(
         _encode(parts),
-        status_code=status,
+        status_code=wire.status,
         media_type="text/xml",
         headers={"x-amzn-RequestId": request_id},
     )

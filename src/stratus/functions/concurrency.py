@@ -19,11 +19,12 @@ from typing import Annotated
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratus.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from stratus.errors import Conflict, Invalid, NotFound
 from stratus.functions.inputs import timestamp
 from stratus.functions.names import FunctionRef
 from stratus.functions.service import LATEST, FunctionService
-from stratus.runtime.concurrency import UNRESERVED_MINIMUM
+from stratus.runtime.concurrency import UNRESERVED_MINIMUM, ConcurrencyLimits
+from stratus.runtime.pool import EnvironmentPool
 from stratus.store.db import Database, transaction
 
 log = logging.getLogger("stratus.functions")
@@ -43,8 +44,8 @@ class PutProvisionedConcurrencyRequest(_Shape):
     ProvisionedConcurrentExecutions: Annotated[int, Field(ge=1)]
 
 
-class ProvisionedConcurrencyNotFound(ResourceNotFound):
-    code = "ProvisionedConcurrencyConfigNotFoundException"
+class ProvisionedConcurrencyNotFound(NotFound):
+    """The function has no provisioned concurrency config for that qualifier."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +73,17 @@ class ProvisionedConfig:
 
 
 class Concurrency:
-    def __init__(self, db: Database, functions: FunctionService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        functions: FunctionService,
+        limits: ConcurrencyLimits,  # the invoker's: reservations take effect there
+        pool: EnvironmentPool,  # where provisioned environments are kept warm
+    ) -> None:
         self._db = db
         self._functions = functions
-        self._limits = functions.invoker.concurrency
-        self._pool = functions.invoker.pool
+        self._limits = limits
+        self._pool = pool
         self._poke = asyncio.Event()
 
     # -- reserved -----------------------------------------------------------------------
@@ -102,14 +109,14 @@ class Concurrency:
                     (name,),
                 ).fetchone()[0]
                 if others + count > limit:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         "Specified ReservedConcurrentExecutions for function decreases "
                         "account's UnreservedConcurrentExecution below its minimum value of "
                         f"[{UNRESERVED_MINIMUM}]."
                     )
                 provisioned = _provisioned_total(conn, name)
                 if provisioned > count:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         f"ReservedConcurrentExecutions {count} is less than the function's "
                         f"provisioned concurrency ({provisioned}); lower that first."
                     )
@@ -124,9 +131,10 @@ class Concurrency:
     async def get_reserved(self, name: str) -> int | None:
         def read(conn: sqlite3.Connection) -> int | None:
             self._require_function(conn, name)
-            return conn.execute(  # type: ignore[no-any-return]
+            reserved: int | None = conn.execute(
                 "SELECT reserved_concurrency FROM functions WHERE name = ?", (name,)
             ).fetchone()[0]
+            return reserved
 
         return await self._db.run(read)
 
@@ -142,7 +150,7 @@ class Concurrency:
     async def put_provisioned(self, ref: FunctionRef, count: int) -> ProvisionedConfig:
         qualifier = ref.qualifier
         if not qualifier or qualifier == LATEST:
-            raise InvalidParameterValue(
+            raise Invalid(
                 "Provisioned Concurrency Configs cannot be applied to unpublished function "
                 "versions."
             )
@@ -168,19 +176,19 @@ class Concurrency:
                     (ref.name, qualifier),
                 ).fetchall():
                     if alias_versions.get(other, other) == version:
-                        raise ResourceConflict(
+                        raise Conflict(
                             f"Provisioned Concurrency for version {version} is already "
                             f"configured through {other}; configure it once.",
                             Type="User",
                         )
                 total = _provisioned_total(conn, ref.name, excluding=qualifier) + count
                 if reserved is not None and total > reserved:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         "Requested Provisioned Concurrency should not be greater than the "
                         f"reservedConcurrentExecution for function ({reserved})."
                     )
                 if reserved is None and total > unreserved:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         "Specified ConcurrentExecutions for function is greater than account's "
                         f"unreserved concurrency [{unreserved}]."
                     )
@@ -233,7 +241,7 @@ class Concurrency:
     async def _available(self, config: ProvisionedConfig) -> int:
         try:
             spec = await self._functions.spec(FunctionRef(config.function_name, config.qualifier))
-        except ResourceNotFound:
+        except NotFound:
             return 0
         return self._pool.provisioned(spec.pool_key)
 
@@ -258,7 +266,7 @@ class Concurrency:
                 spec = await self._functions.spec(
                     FunctionRef(config.function_name, config.qualifier)
                 )
-            except ResourceNotFound:
+            except NotFound:
                 continue  # the version or alias went away; the config goes with it
             wanted.add(spec.pool_key)
             failures = await self._pool.wait_provision(spec, config.requested)
@@ -287,7 +295,7 @@ class Concurrency:
 
     def _require_function(self, conn: sqlite3.Connection, name: str) -> None:
         if not conn.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone():
-            raise ResourceNotFound(f"Function not found: {self._functions.arn(name)}", Type="User")
+            raise NotFound(f"Function not found: {self._functions.arn(name)}", Type="User")
 
 
 def _config(conn: sqlite3.Connection, name: str, qualifier: str) -> ProvisionedConfig | None:
@@ -299,11 +307,12 @@ def _config(conn: sqlite3.Connection, name: str, qualifier: str) -> ProvisionedC
 
 
 def _provisioned_total(conn: sqlite3.Connection, name: str, excluding: str = "") -> int:
-    return conn.execute(  # type: ignore[no-any-return]
+    total: int = conn.execute(
         "SELECT COALESCE(SUM(requested), 0) FROM provisioned_concurrency "
         "WHERE function_name = ? AND qualifier != ?",
         (name, excluding),
     ).fetchone()[0]
+    return total
 
 
 def _reason(payload: bytes) -> str:

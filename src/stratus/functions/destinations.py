@@ -12,11 +12,12 @@ SQS, SNS and EventBridge targets plug in with `Destinations.register`. An ARN of
 one registered is refused when it is configured, naming the kinds that are.
 
 Durability: the async queue stages each delivery with `stage` inside the transaction that
-finishes the source event, so a record is stored exactly when the event it describes is
-forgotten. `wait_run_forever` hands staged deliveries to their targets and deletes each one
-after its target took it; a crash between the two delivers it again (at-least-once, as
-AWS's destinations are). The Lambda target uses the delivery's id as the new event's request
-id, so such a second hand-over of a still-queued record is ignored.
+finishes the source event: a work item (store/work.py, kind DELIVERIES, its subject the
+target's ARN), stored exactly when the event it describes is forgotten. `wait_run_forever`
+hands staged deliveries to their targets and acknowledges each one after its target took it;
+a crash between the two delivers it again (at-least-once, as AWS's destinations are). The
+Lambda target uses the delivery's id as the new event's request id, so such a second
+hand-over of a still-queued record is ignored.
 
 The invocation record, as AWS sends it:
 
@@ -30,7 +31,6 @@ The invocation record, as AWS sends it:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import time
@@ -41,16 +41,17 @@ from typing import Literal, Protocol
 
 import orjson
 
-from stratus.errors import InvalidParameterValue, ResourceNotFound, StratusError, Throttled
+from stratus.errors import Invalid, NotFound, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
+from stratus.functions.schema import DELIVERIES
 from stratus.runtime.spec import InvokeResult
-from stratus.store.db import Database
+from stratus.store.work import WorkItem, WorkQueue
+from stratus.store.worker import Worker
 
 log = logging.getLogger("stratus.functions")
 
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded", "ZeroReservedConcurrency"]
-DELIVERY_BACKOFF_S = (1.0, 300.0)  # first and longest wait after a target throttled us
-_BATCH = 100
+PARALLEL_DELIVERIES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class Target:
 def parse_target(arn: str) -> Target:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[2]:
-        raise InvalidParameterValue(f"The destination ARN {arn} is invalid.")
+        raise Invalid(f"The destination ARN {arn} is invalid.")
     return Target(arn, parts[2], parts[3], parts[4], parts[5])
 
 
@@ -78,7 +79,7 @@ class Destination(Protocol):
     describes: str
 
     async def wait_check(self, target: Target, source: str) -> None:
-        """Raise InvalidParameterValue unless `target` can take deliveries from function
+        """Raise Invalid unless `target` can take deliveries from function
         `source`; called when a destination or dead-letter queue is configured."""
 
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
@@ -89,22 +90,22 @@ class Destination(Protocol):
 class Destinations:
     """The registry of target kinds, and the durable outbox of deliveries to them."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, work: WorkQueue) -> None:
+        self._work = work
         self._kinds: dict[str, Destination] = {}
-        self._wake = asyncio.Event()
+        self._worker = Worker(work, DELIVERIES, self._wait_deliver, PARALLEL_DELIVERIES)
 
     def register(self, service: str, kind: Destination) -> None:
         self._kinds[service] = kind
 
     async def wait_check(self, arn: str, source: str, *, dead_letter: bool = False) -> None:
-        """Refuse (InvalidParameterValue) an ARN no registered kind can deliver to."""
+        """Refuse (Invalid) an ARN no registered kind can deliver to."""
         target = parse_target(arn)
         kind = self._kinds.get(target.service)
         if kind is None:
             role = "a dead-letter queue" if dead_letter else "a destination"
             supported = "; ".join(k.describes for k in self._kinds.values()) or "none yet"
-            raise InvalidParameterValue(
+            raise Invalid(
                 f"The destination ARN {arn} is invalid: Stratus does not serve the "
                 f"'{target.service}' service yet. Supported as {role}: {supported}."
             )
@@ -112,83 +113,32 @@ class Destinations:
 
     def stage(self, conn: sqlite3.Connection, arn: str, payload: bytes) -> None:
         """Inside the caller's transaction: remember to deliver `payload` to `arn`."""
-        conn.execute(
-            "INSERT INTO destination_deliveries (id, target, payload, attempts, not_before) "
-            "VALUES (?, ?, ?, 0, ?)",
-            (str(uuid.uuid4()), arn, payload, time.time()),
-        )
-
-    def wake(self) -> None:
-        """Call after committing staged deliveries."""
-        self._wake.set()
+        self._work.enqueue(conn, DELIVERIES, str(uuid.uuid4()), payload, subject=arn)
 
     async def wait_run_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            due, next_at = await self._db.run(lambda conn: _due(conn, time.time()))
-            for delivery in due:
-                await self._wait_deliver(delivery)
-            if len(due) == _BATCH:
-                continue
-            timeout = None if next_at is None else max(next_at - time.time(), 0.01)
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+        await self._worker.wait_run_forever()
 
-    async def _wait_deliver(self, delivery: _Delivery) -> None:
+    async def _wait_deliver(self, delivery: WorkItem) -> None:
+        work = self._work
         try:
-            target = parse_target(delivery.target)
+            target = parse_target(delivery.subject)
             kind = self._kinds.get(target.service)
             if kind is None:
-                raise InvalidParameterValue(f"no destination kind serves {target.service}")
+                raise Invalid(f"no destination kind serves {target.service}")
             await kind.wait_deliver(target, delivery.payload, delivery.id)
         except Throttled:
-            first, most = DELIVERY_BACKOFF_S
-            delay = min(first * 2**delivery.attempts, most)
-            await self._db.run(
-                lambda conn: conn.execute(
-                    "UPDATE destination_deliveries SET attempts = attempts + 1, not_before = ? "
-                    "WHERE id = ?",
-                    (time.time() + delay, delivery.id),
-                )
-            )
+            # Tried again later, after the kind's backoff.
+            await work.db.run(lambda conn: work.retry(conn, delivery))
             return
         except StratusError as exc:
             # AWS counts these as DestinationDeliveryFailures; the record is gone either way.
             log.warning(
                 "delivery %s to %s failed, record dropped: %s",
                 delivery.id,
-                delivery.target,
+                delivery.subject,
                 exc.message,
             )
-        await self._db.run(
-            lambda conn: conn.execute(
-                "DELETE FROM destination_deliveries WHERE id = ?", (delivery.id,)
-            )
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Delivery:
-    id: str
-    target: str
-    payload: bytes
-    attempts: int
-
-
-def _due(conn: sqlite3.Connection, now: float) -> tuple[list[_Delivery], float | None]:
-    rows = conn.execute(
-        "SELECT id, target, payload, attempts FROM destination_deliveries "
-        "WHERE not_before <= ? ORDER BY not_before LIMIT ?",
-        (now, _BATCH),
-    ).fetchall()
-    later = conn.execute(
-        "SELECT MIN(not_before) FROM destination_deliveries WHERE not_before > ?", (now,)
-    ).fetchone()[0]
-    due = [_Delivery(r["id"], r["target"], r["payload"], r["attempts"]) for r in rows]
-    return due, later
+        await work.db.run(lambda conn: work.ack(conn, delivery))
 
 
 class _Functions(Protocol):
@@ -211,22 +161,18 @@ class LambdaDestination:
     async def wait_check(self, target: Target, source: str) -> None:
         ref = self._ref(target)
         if ref.name == source:
-            raise InvalidParameterValue(
-                "You can't specify the function as a destination for itself."
-            )
+            raise Invalid("You can't specify the function as a destination for itself.")
         try:
             await self._functions.get(ref)
-        except ResourceNotFound as exc:
-            raise InvalidParameterValue(
-                f"The destination ARN {target.arn} is invalid: {exc.message}"
-            ) from exc
+        except NotFound as exc:
+            raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
 
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
         await self._accept(self._ref(target), payload, delivery_id)
 
     def _ref(self, target: Target) -> FunctionRef:
         """The function a full ARN names; it must be this server's (region and account)."""
-        invalid = InvalidParameterValue(
+        invalid = Invalid(
             f"The destination ARN {target.arn} is invalid: a Lambda destination is a function "
             f"ARN of this region and account, e.g. {self._functions.arn('my-function')}."
         )

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from stratus.errors import RequestTooLarge, StratusError, Throttled
+from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
 from stratus.gateway import cors as gateway_cors
@@ -71,7 +71,7 @@ THROTTLED = HttpResponse(429, _JSON, b'{"Message":"Rate Exceeded."}')
 # one chunked transfer, both from the server.
 DOOR = Door(
     "function URL", b"x-amzn-requestid", SYNC_PAYLOAD_LIMIT, TOO_LARGE, HEADERS_TOO_LARGE,
-    internal_error(Flavor.FUNCTION_URL), ((Throttled, THROTTLED), (RequestTooLarge, TOO_LARGE)),
+    internal_error(Flavor.FUNCTION_URL), ((Throttled, THROTTLED), (TooLarge, TOO_LARGE)),
     dropped=("content-length", "transfer-encoding"),
 )  # fmt: skip
 

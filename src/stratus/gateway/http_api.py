@@ -51,7 +51,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from stratus.apis.http.model import Route
 from stratus.apis.http.routes import RouteKey, match_route
 from stratus.apis.http.service import Deployment
-from stratus.errors import RequestTooLarge, Throttled
+from stratus.errors import Throttled, TooLarge
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.http_proxy import HttpProxy
@@ -94,7 +94,7 @@ FORBIDDEN = HttpResponse(403, _JSON, b'{"message":"Forbidden"}')
 DOOR = Door(
     "HTTP API", b"apigw-requestid", PAYLOAD_LIMIT, TOO_LARGE, HEADERS_TOO_LARGE,
     internal_error(Flavor.HTTP_V2),  # e.g. the function is gone
-    ((Throttled, THROTTLED), (RequestTooLarge, TOO_LARGE)),
+    ((Throttled, THROTTLED), (TooLarge, TOO_LARGE)),
 )  # fmt: skip
 
 

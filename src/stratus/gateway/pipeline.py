@@ -66,7 +66,7 @@ class Door:
     too_large: HttpResponse  # the body is over payload_limit
     headers_too_large: HttpResponse  # over HEADER_LIMIT
     internal: HttpResponse  # a refusal `refusals` does not name
-    # Lambda's refusals (Throttled, RequestTooLarge...) and the answer for each.
+    # Lambda's refusals (Throttled, TooLarge...) and the answer for each.
     refusals: tuple[tuple[type[StratusError], HttpResponse], ...] = ()
     # Response headers the gateway sets itself, so the function's are dropped.
     dropped: Collection[str] = ("content-length",)
@@ -76,7 +76,7 @@ class Door:
         for kind, response in self.refusals:
             if isinstance(exc, kind):
                 return response
-        log.warning("%s: the request failed: %s: %s", self.name, exc.code, exc.message)
+        log.warning("%s: the request failed: %s: %s", self.name, type(exc).__name__, exc.message)
         return self.internal
 
 

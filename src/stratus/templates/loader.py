@@ -15,12 +15,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 
 SECTIONS = (
     "AWSTemplateFormatVersion",
@@ -39,20 +39,23 @@ SECTIONS = (
 _UNPREFIXED = ("Ref", "Condition")
 _MAX_NODES = 250_000  # aliases can nest into a "billion laughs"; no real template is near this
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:  # libyaml's loader where PyYAML was built with it: same interface, several times faster
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_template(text: str | bytes) -> dict[str, Any]:
-    """The template as a dict in long form; TemplateInvalid when it is not a template."""
+    """The template as a dict in long form; Invalid when it is not a template."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise TemplateInvalid(
+            raise Invalid(
                 "Template format error: the template is not UTF-8 text "
                 f"(byte {exc.start}); save it as UTF-8"
             ) from exc
-    template = parse(text)
+    template: dict[str, Any] = parse(text)  # check_shape proves the annotation
     check_shape(template)
     return template
 
@@ -64,13 +67,13 @@ def check_shape(template: Any, *, allow_include: bool = True) -> None:
     `allow_include` such a template is checked again after the include is expanded.
     """
     if not isinstance(template, dict):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template format error: the template must be a JSON object or a YAML mapping "
             "with a Resources section"
         )
     unknown = [key for key in template if key not in SECTIONS]
     if unknown:
-        raise TemplateInvalid(
+        raise Invalid(
             "Template format error: Invalid template property or properties "
             f"[{', '.join(unknown)}]; "
             f"the top-level sections are {', '.join(SECTIONS)}"
@@ -79,16 +82,14 @@ def check_shape(template: Any, *, allow_include: bool = True) -> None:
         return
     resources = template.get("Resources")
     if not resources:
-        raise TemplateInvalid(
-            "Template format error: At least one Resources member must be defined."
-        )
+        raise Invalid("Template format error: At least one Resources member must be defined.")
     if not isinstance(resources, dict):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template format error: Resources must be a mapping of logical ids to resources"
         )
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template format error: [/Resources/{logical_id}] Every Resources object must "
                 "contain a Type member."
             )
@@ -106,9 +107,9 @@ def parse(text: str) -> Any:
     except json.JSONDecodeError as json_error:
         try:
             return _load_yaml(text)
-        except TemplateInvalid:
+        except Invalid:
             if text.lstrip().startswith("{"):
-                raise TemplateInvalid(
+                raise Invalid(
                     f"Template format error: JSON not well-formed. (line {json_error.lineno}, "
                     f"column {json_error.colno}): {json_error.msg}"
                 ) from json_error
@@ -119,7 +120,7 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise TemplateInvalid(
+            raise Invalid(
                 "Template format error: JSON not well-formed. "
                 f"Duplicate key '{key}'; keep one of them"
             )
@@ -132,9 +133,9 @@ def _load_yaml(text: str) -> Any:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        raise TemplateInvalid(_yaml_message(exc)) from exc
+        raise Invalid(_yaml_message(exc)) from exc
     except yaml.YAMLError as exc:
-        raise TemplateInvalid(f"Template format error: YAML not well-formed. {exc}") from exc
+        raise Invalid(f"Template format error: YAML not well-formed. {exc}") from exc
     finally:
         loader.dispose()
     if "&" in text or "*" in text:
@@ -157,7 +158,7 @@ def _check_size(data: Any) -> None:
         item = stack.pop()
         count += 1
         if count > _MAX_NODES:
-            raise TemplateInvalid(
+            raise Invalid(
                 "Template format error: YAML aliases expand to more than "
                 f"{_MAX_NODES} values; write the repeated parts out"
             )
@@ -167,8 +168,8 @@ def _check_size(data: Any) -> None:
             stack.extend(item)
 
 
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+class _Loader(_BaseLoader):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -177,7 +178,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             if key in seen:
                 line = key_node.start_mark.line + 1
                 first = seen[key].start_mark.line + 1
-                raise TemplateInvalid(
+                raise Invalid(
                     "Template format error: YAML not well-formed. "
                     f"Duplicate key '{key}' (line {line}, column {key_node.start_mark.column + 1}; "
                     f"first on line {first}); keep one of them"
@@ -188,7 +189,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             (self.construct_object(k, deep=True), self.construct_object(v, deep=deep))
             for k, v in node.value
         ]
-        return {_key(k): v for k, v in pairs}
+        mapping: dict[Hashable, Any] = {_key(k): v for k, v in pairs}
+        return mapping
 
     def construct_tag(self, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
         name = tag_suffix if tag_suffix in _UNPREFIXED else f"Fn::{tag_suffix}"
@@ -199,8 +201,9 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
                 value = value.split(".", 1)
         elif isinstance(node, yaml.SequenceNode):
             value = self.construct_sequence(node, deep=True)
-        else:
-            value = self.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        else:  # YAML has no fourth kind of node
+            assert isinstance(node, yaml.MappingNode)
+            value = self.construct_mapping(node, deep=True)
         return {name: value}
 
 
@@ -208,14 +211,12 @@ def _key(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     if isinstance(key, dict | list):
-        raise TemplateInvalid(
-            "Template format error: YAML not well-formed. A mapping key must be a scalar"
-        )
+        raise Invalid("Template format error: YAML not well-formed. A mapping key must be a scalar")
     return str(key)
 
 
 def _timestamp_as_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    return loader.construct_scalar(node)  # type: ignore[no-any-return]
+    return loader.construct_scalar(node)
 
 
 def _short_tag(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -223,7 +224,11 @@ def _short_tag(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
-_Loader.add_constructor(
-    "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node)
-)
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Hashable, Any]:
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_multi_constructor("!", _short_tag)

@@ -49,7 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..openapi import Invalid, check_basepath, load_document, mapping
+from ..openapi import InvalidDocument, check_basepath, load_document, mapping
 from .openapi_operations import Operation, RestDocument, read_operation
 
 OPERATIONS = {
@@ -92,16 +92,16 @@ class _Reader(RestDocument):
         definition.validators = self._validators()
         default_validator = self.doc.get("x-amazon-apigateway-request-validator")
         if default_validator is not None and default_validator not in definition.validators:
-            raise Invalid(
+            raise InvalidDocument(
                 f"x-amazon-apigateway-request-validator names no validator: {default_validator!r}"
             )
         prefix = self.path_prefix(self.basepath)
         for path, item in mapping(self.doc.get("paths"), "paths").items():
             if not isinstance(path, str) or not path.startswith("/"):
-                raise Invalid(f"path {path!r} must start with /")
+                raise InvalidDocument(f"path {path!r} must start with /")
             item = self.resolve(item, f"paths.{path}")
             if not isinstance(item, dict):
-                raise Invalid(f"paths.{path} must be an object")
+                raise InvalidDocument(f"paths.{path} must be an object")
             full = (prefix + path).rstrip("/") or "/"
             operations = definition.paths.setdefault(full, {})
             for key, operation in item.items():
@@ -115,7 +115,7 @@ class _Reader(RestDocument):
                         default_validator,
                     )
                     if operations[OPERATIONS[key]].validator not in (None, *definition.validators):
-                        raise Invalid(
+                        raise InvalidDocument(
                             f"{where}: x-amazon-apigateway-request-validator names no validator"
                         )
         for extension in (
@@ -141,14 +141,16 @@ class _Reader(RestDocument):
         media = self.doc.get("x-amazon-apigateway-binary-media-types")
         if media is not None:
             if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
-                raise Invalid(
+                raise InvalidDocument(
                     "x-amazon-apigateway-binary-media-types must be a list of media types"
                 )
             api["binaryMediaTypes"] = media
         key_source = self.doc.get("x-amazon-apigateway-api-key-source")
         if key_source is not None:
             if str(key_source).upper() not in ("HEADER", "AUTHORIZER"):
-                raise Invalid("x-amazon-apigateway-api-key-source must be HEADER or AUTHORIZER")
+                raise InvalidDocument(
+                    "x-amazon-apigateway-api-key-source must be HEADER or AUTHORIZER"
+                )
             api["apiKeySource"] = str(key_source).upper()
         size = self.doc.get("x-amazon-apigateway-minimum-compression-size")
         if size is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..openapi import Document, Invalid, mapping
+from ..openapi import Document, InvalidDocument, mapping
 
 _IN = {"path": "path", "query": "querystring", "header": "header"}
 _INTEGRATION_FIELDS = (
@@ -51,7 +51,7 @@ class RestDocument(Document):
         elif str(doc.get("openapi", "")).startswith("3"):
             self.v3 = True
         else:
-            raise Invalid(
+            raise InvalidDocument(
                 "give a Swagger 2.0 (swagger: '2.0') or OpenAPI 3 (openapi: 3.0.1) document"
             )
         self.warnings: list[str] = []
@@ -102,7 +102,7 @@ def _parameters(
     request: dict[str, bool] = {}
     models: dict[str, str] = {}
     if not isinstance(parameters, list):
-        raise Invalid(f"{where}.parameters must be a list")
+        raise InvalidDocument(f"{where}.parameters must be a list")
     for parameter in parameters:
         parameter = mapping(
             document.resolve(parameter, f"{where}.parameters"), f"{where}.parameters"
@@ -184,7 +184,7 @@ def _security(
     """Sets authorizationType, apiKeyRequired and scopes; returns the authorizer's name."""
     requirements = operation.get("security", document.doc.get("security")) or []
     if not isinstance(requirements, list):
-        raise Invalid(f"{where}.security must be a list")
+        raise InvalidDocument(f"{where}.security must be a list")
     method["authorizationType"] = "NONE"
     authorizer = None
     for requirement in requirements:
@@ -232,7 +232,9 @@ def _integration(document: RestDocument, integration: dict[str, Any], where: str
         if integration.get(key) is not None:
             found[key] = str(integration[key]).upper()
     if "type" not in found:
-        raise Invalid(f"{where}.x-amazon-apigateway-integration needs a type (e.g. aws_proxy)")
+        raise InvalidDocument(
+            f"{where}.x-amazon-apigateway-integration needs a type (e.g. aws_proxy)"
+        )
     if "httpMethod" in found:
         found["httpMethod"] = str(found["httpMethod"]).upper()
     responses = {}

@@ -14,7 +14,7 @@ import io
 import zipfile
 from typing import Any, ClassVar
 
-from stratus.errors import ResourceNotFound
+from stratus.errors import NotFound
 from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
 from stratus.functions.event_config import EventInvokeConfigRequest
 from stratus.functions.layers import PublishLayerVersionRequest
@@ -149,7 +149,7 @@ class Function(Provider):
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.delete(FunctionRef(physical_id))
 
 
@@ -187,7 +187,7 @@ class Version(Provider):
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.delete(parse_reference(physical_id))
 
 
@@ -199,7 +199,7 @@ async def _wait_provision(ctx: Context, target: Created, props: dict[str, Any]) 
     if settings:
         await concurrency.put_provisioned(ref, int(settings["ProvisionedConcurrentExecutions"]))
     else:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await concurrency.delete_provisioned(ref)
 
 
@@ -245,7 +245,7 @@ class Alias(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        ref = parse_reference(current.physical_id)
+        function, alias = _alias(current.physical_id)
         request = parse(
             UpdateAliasRequest,
             {
@@ -254,14 +254,20 @@ class Alias(Provider):
                 "RoutingConfig": _routing(new) or {"AdditionalVersionWeights": {}},
             },
         )
-        await ctx.services.functions.aliases.update(ref.name, ref.qualifier, request)
+        await ctx.services.functions.aliases.update(function, alias, request)
         await _wait_provision(ctx, current, new)
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        ref = parse_reference(physical_id)
-        with contextlib.suppress(ResourceNotFound):
-            await ctx.services.functions.aliases.delete(ref.name, ref.qualifier)
+        function, alias = _alias(physical_id)
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.aliases.delete(function, alias)
+
+
+def _alias(physical_id: str) -> tuple[str, str]:
+    """The function's and the alias's names in an alias ARN (an Alias's physical id)."""
+    ref = parse_reference(physical_id)
+    return ref.name, ref.qualifier or ""  # an alias ARN always has one
 
 
 class Permission(Provider):
@@ -303,7 +309,7 @@ class LayerVersion(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         name, _, version = physical_id.rpartition(":")
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.layers.delete(name.rpartition(":")[2], int(version))
 
 
@@ -341,7 +347,7 @@ class Url(Provider):
         return {"FunctionArn": config.FunctionArn, "FunctionUrl": wire["FunctionUrl"]}
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.urls.delete(self._ref(props))
 
 
@@ -379,7 +385,7 @@ class EventInvokeConfig(Provider):
         return await self._put(ctx, new)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.event_configs.delete(self._ref(props))
 
 
