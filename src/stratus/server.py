@@ -18,15 +18,15 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.applications import Starlette
 
-from stratus.apis.rest_service import RestApiService
-from stratus.apis.service import ApiService
+from stratus.apis.http.service import ApiService
+from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import build_app
 from stratus.config import Settings
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
-from stratus.gateway.server import ExecuteApi
+from stratus.gateway.http_api import ExecuteApi
 from stratus.observe.logs import LogStore
 from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stratus.apis.rest_service import RestApiService
-from stratus.apis.schema import SCHEMA as APIS_SCHEMA
-from stratus.apis.service import ApiService
+from stratus.apis.http.service import ApiService
+from stratus.apis.http.store import SCHEMA as HTTP_APIS_SCHEMA
+from stratus.apis.ids import SCHEMA as API_IDS_SCHEMA
+from stratus.apis.rest.service import RestApiService
+from stratus.apis.rest.store import SCHEMA as REST_APIS_SCHEMA
 from stratus.config import Settings
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
@@ -24,9 +26,12 @@ from stratus.store.db import Schema
 from stratus.store.work import SCHEMA as WORK_SCHEMA
 from stratus.store.work import WorkQueue
 
-# Every service's tables, in the order they are created (later ones may refer to earlier;
-# the functions' migration 2 moves rows into the work queue's).
-SCHEMAS: tuple[Schema, ...] = (LOGS_SCHEMA, WORK_SCHEMA, FUNCTIONS_SCHEMA, APIS_SCHEMA)
+# Every service's tables, in the order they are created (later ones may refer to earlier:
+# the functions' migration 2 moves rows into the work queue's; API_IDS_SCHEMA's triggers keep
+# one namespace of ids across HTTP and REST APIs).
+SCHEMAS: tuple[Schema, ...] = (
+    LOGS_SCHEMA, WORK_SCHEMA, FUNCTIONS_SCHEMA, HTTP_APIS_SCHEMA, REST_APIS_SCHEMA, API_IDS_SCHEMA,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

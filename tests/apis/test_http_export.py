@@ -8,9 +8,17 @@ from typing import Any
 
 import yaml
 
-from stratus.apis.http_export import export_document, render
-from stratus.apis.http_openapi import parse_definition
-from stratus.apis.model import Api, Authorizer, Cors, Integration, JwtSettings, Route, Stage
+from stratus.apis.http.export import export_document, render
+from stratus.apis.http.model import (
+    Api,
+    Authorizer,
+    Cors,
+    Integration,
+    JwtSettings,
+    Route,
+    Stage,
+)
+from stratus.apis.http.openapi import parse_definition
 
 FN = "arn:aws:lambda:us-east-1:000000000000:function:fn"
 URI = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FN}/invocations"

@@ -13,7 +13,7 @@ import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from stratus.apis.http_openapi import parse_definition
+from stratus.apis.http.openapi import parse_definition
 from stratus.errors import Invalid
 
 REGION, ACCOUNT = "us-east-1", "000000000000"

@@ -1,11 +1,11 @@
-"""REST API resource matching (stratus.apis.rest_match), as a table of cases."""
+"""REST API resource matching (stratus.apis.rest.match), as a table of cases."""
 
 from __future__ import annotations
 
 import pytest
 
-from stratus.apis.rest_match import match_resource
-from stratus.apis.rest_model import Method, Resource
+from stratus.apis.rest.match import match_resource
+from stratus.apis.rest.model import Method, Resource
 
 
 def tree(spec: dict[str, list[str]]) -> list[Resource]:

@@ -14,7 +14,7 @@ import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from stratus.apis.rest_openapi import read_definition
+from stratus.apis.rest.openapi import read_definition
 from stratus.errors import Invalid
 
 LAMBDA = "arn:aws:lambda:us-east-1:000000000000:function:{}"

@@ -1,10 +1,10 @@
-"""Patch operations (stratus.apis.rest_patch): each rule kind, and the errors."""
+"""Patch operations (stratus.apis.rest.patch): each rule kind, and the errors."""
 
 from __future__ import annotations
 
 import pytest
 
-from stratus.apis.rest_patch import (
+from stratus.apis.rest.patch import (
     SET,
     apply_patch,
     boolean,
@@ -16,7 +16,7 @@ from stratus.apis.rest_patch import (
     member,
     unescape,
 )
-from stratus.apis.rest_requests import PatchOperation
+from stratus.apis.rest.requests import PatchOperation
 from stratus.errors import Invalid
 
 RULES = (

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from stratus.apis.model import CreateApiRequest
-from stratus.apis.rest_requests import (
+from stratus.apis.http.model import CreateApiRequest
+from stratus.apis.http.service import ApiService
+from stratus.apis.ids import new_id
+from stratus.apis.rest.requests import (
     CreateApiKeyRequest,
     CreateDeploymentRequest,
     CreateResourceRequest,
@@ -25,8 +27,7 @@ from stratus.apis.rest_requests import (
     PutIntegrationRequest,
     PutMethodRequest,
 )
-from stratus.apis.rest_service import RestApiService
-from stratus.apis.service import ApiService, new_id
+from stratus.apis.rest.service import RestApiService
 from stratus.config import Settings
 from stratus.services import SCHEMAS
 from stratus.store.db import Database

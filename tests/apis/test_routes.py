@@ -2,7 +2,7 @@
 
 import pytest
 
-from stratus.apis.routes import RouteKey, Segment, match_route
+from stratus.apis.http.routes import RouteKey, Segment, match_route
 from stratus.errors import Validation
 
 TOY_PARAMS = {"kind": "cat", "toy": "ball"}

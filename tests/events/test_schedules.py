@@ -80,15 +80,37 @@ def test_years_end() -> None:
 @pytest.mark.parametrize(
     "expression",
     [
-        "rate(1 minutes)", "rate(5 minute)", "rate(0 minutes)", "rate(-1 minutes)",
-        "rate(5 seconds)", "rate(5  minutes)", "rate(1.5 hours)", "RATE(5 minutes)",
-        "cron(0 10 * * * *)", "cron(0 10 ? * ? *)", "cron(0 10 * * ?)", "cron(60 10 * * ? *)",
-        "cron(0 24 * * ? *)", "cron(0 0 32 * ? *)", "cron(0 0 ? * 8 *)", "cron(0 0 ? * 0 *)",
-        "cron(0 0 ? 13 MON *)", "cron(0 0 ? * MON 1969 )", "cron(0 0 ? * MON 2200)",
-        "cron(0 0 ? * 6#6 *)", "cron(0 0 32W * ? *)", "cron(0 0 L/2 * ? *)", "cron(0/0 * * * ? *)",
-        "cron(0 0 30 2 ? *)", "cron(a b c d e f)", "cron(*/60 * * * ? *)",
-        "cron(15 12 ? * -1 *)", "cron()", "at(2024-01-01T00:00:00)",
-        "every 5 minutes", "",
+        "rate(1 minutes)",
+        "rate(5 minute)",
+        "rate(0 minutes)",
+        "rate(-1 minutes)",
+        "rate(5 seconds)",
+        "rate(5  minutes)",
+        "rate(1.5 hours)",
+        "RATE(5 minutes)",
+        "cron(0 10 * * * *)",
+        "cron(0 10 ? * ? *)",
+        "cron(0 10 * * ?)",
+        "cron(60 10 * * ? *)",
+        "cron(0 24 * * ? *)",
+        "cron(0 0 32 * ? *)",
+        "cron(0 0 ? * 8 *)",
+        "cron(0 0 ? * 0 *)",
+        "cron(0 0 ? 13 MON *)",
+        "cron(0 0 ? * MON 1969 )",
+        "cron(0 0 ? * MON 2200)",
+        "cron(0 0 ? * 6#6 *)",
+        "cron(0 0 32W * ? *)",
+        "cron(0 0 L/2 * ? *)",
+        "cron(0/0 * * * ? *)",
+        "cron(0 0 30 2 ? *)",
+        "cron(a b c d e f)",
+        "cron(*/60 * * * ? *)",
+        "cron(15 12 ? * -1 *)",
+        "cron()",
+        "at(2024-01-01T00:00:00)",
+        "every 5 minutes",
+        "",
     ],
 )
 def test_refused_rule_expressions(expression: str) -> None:
@@ -100,8 +122,13 @@ def test_refused_rule_expressions(expression: str) -> None:
 @pytest.mark.parametrize(
     "expression",
     # Reported valid on AWS (and refused by another emulator).
-    ["cron(0-15/1 8-8 ? * 2,3,4,5,6,7 *)", "cron(30-30 13-13 ? * 2,4,6 *)",
-     "cron(1-31/30 1-1 ? * 1,7 *)", "rate(1 minute)", "at(2030-02-28T23:59:59)"],
+    [
+        "cron(0-15/1 8-8 ? * 2,3,4,5,6,7 *)",
+        "cron(30-30 13-13 ? * 2,4,6 *)",
+        "cron(1-31/30 1-1 ? * 1,7 *)",
+        "rate(1 minute)",
+        "at(2030-02-28T23:59:59)",
+    ],
 )
 def test_valid_scheduler_expressions(expression: str) -> None:
     """Expressions AWS accepts are accepted and fire."""
@@ -110,8 +137,10 @@ def test_valid_scheduler_expressions(expression: str) -> None:
     assert plan.next_fire(T0) is not None
 
 
-@pytest.mark.parametrize("expression", ["rate(1 minutes)", "at(2030-02-30T00:00:00)",
-                                        "at(2030-02-28 23:59:59)", "cron(0 0 * * * *)"])
+@pytest.mark.parametrize(
+    "expression",
+    ["rate(1 minutes)", "at(2030-02-30T00:00:00)", "at(2030-02-28 23:59:59)", "cron(0 0 * * * *)"],
+)
 def test_refused_scheduler_expressions(expression: str) -> None:
     """Scheduler words its refusal differently from PutRule."""
     with pytest.raises(Validation, match=rf"^Invalid Schedule Expression {re.escape(expression)}$"):
@@ -123,10 +152,14 @@ def test_scheduler_time_zone_and_daylight_saving() -> None:
     skipped = scheduler_plan("cron(30 2 * * ? *)", created=T0, timezone="America/New_York")
     repeated = scheduler_plan("cron(30 1 * * ? *)", created=T0, timezone="America/New_York")
 
-    spring = [f.astimezone(skipped.zone).strftime("%m-%d %H:%M") for f in
-              skipped.fires(utc("2024-03-08T12:00:00"), 3)]
-    autumn = [f.astimezone(repeated.zone).strftime("%m-%d %H:%M %Z") for f in
-              repeated.fires(utc("2024-11-02T12:00:00"), 3)]
+    spring = [
+        f.astimezone(skipped.zone).strftime("%m-%d %H:%M")
+        for f in skipped.fires(utc("2024-03-08T12:00:00"), 3)
+    ]
+    autumn = [
+        f.astimezone(repeated.zone).strftime("%m-%d %H:%M %Z")
+        for f in repeated.fires(utc("2024-11-02T12:00:00"), 3)
+    ]
 
     assert spring == ["03-09 02:30", "03-11 02:30", "03-12 02:30"]
     assert autumn == ["11-03 01:30 EDT", "11-04 01:30 EST", "11-05 01:30 EST"]
@@ -134,25 +167,37 @@ def test_scheduler_time_zone_and_daylight_saving() -> None:
 
 def test_one_time_schedule() -> None:
     """at() fires once at its wall-clock time in its zone, whatever the dates say."""
-    plan = scheduler_plan("at(2024-06-01T09:00:00)", created=T0, timezone="Europe/Paris",
-                          start=utc("2030-01-01T00:00:00"))
+    plan = scheduler_plan(
+        "at(2024-06-01T09:00:00)",
+        created=T0,
+        timezone="Europe/Paris",
+        start=utc("2030-01-01T00:00:00"),
+    )
 
     assert plan.fires(T0, 3) == [utc("2024-06-01T07:00:00")]
 
 
 def test_start_and_end_dates() -> None:
     """A Scheduler rate starts at StartDate and stops at EndDate."""
-    plan = scheduler_plan("rate(1 day)", created=T0, start=utc("2024-02-01T06:00:00"),
-                          end=utc("2024-02-03T06:00:00"))
+    plan = scheduler_plan(
+        "rate(1 day)", created=T0, start=utc("2024-02-01T06:00:00"), end=utc("2024-02-03T06:00:00")
+    )
 
-    assert plan.fires(T0, 5) == [utc("2024-02-01T06:00:00"), utc("2024-02-02T06:00:00"),
-                                 utc("2024-02-03T06:00:00")]
+    assert plan.fires(T0, 5) == [
+        utc("2024-02-01T06:00:00"),
+        utc("2024-02-02T06:00:00"),
+        utc("2024-02-03T06:00:00"),
+    ]
 
 
 def test_cron_between_dates() -> None:
     """A cron schedule fires only between its StartDate and EndDate."""
-    plan = scheduler_plan("cron(0 12 * * ? *)", created=T0, start=utc("2024-01-10T00:00:00"),
-                          end=utc("2024-01-11T13:00:00"))
+    plan = scheduler_plan(
+        "cron(0 12 * * ? *)",
+        created=T0,
+        start=utc("2024-01-10T00:00:00"),
+        end=utc("2024-01-11T13:00:00"),
+    )
 
     assert plan.fires(T0, 5) == [utc("2024-01-10T12:00:00"), utc("2024-01-11T12:00:00")]
 
@@ -184,8 +229,12 @@ def test_catch_up_drops_runs_older_than_the_event_age() -> None:
     """A missed run older than MaximumEventAgeInSeconds is dropped, as AWS drops it."""
     plan = rule_plan("cron(0 12 * * ? *)", created=T0)
 
-    result = catch_up(plan, last_fired=utc("2024-01-01T12:00:00"), now=utc("2024-01-05T11:00:00"),
-                      max_event_age=timedelta(hours=2))
+    result = catch_up(
+        plan,
+        last_fired=utc("2024-01-01T12:00:00"),
+        now=utc("2024-01-05T11:00:00"),
+        max_event_age=timedelta(hours=2),
+    )
 
     assert result.fire_for is None
     assert result.next_fire == utc("2024-01-05T12:00:00")
@@ -220,8 +269,8 @@ def test_flexible_time_window() -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "maximum"), [("FLEXIBLE", None), ("FLEXIBLE", 0), ("FLEXIBLE", 1441),
-                          ("OFF", 5), ("SOMETIMES", None)],
+    ("mode", "maximum"),
+    [("FLEXIBLE", None), ("FLEXIBLE", 0), ("FLEXIBLE", 1441), ("OFF", 5), ("SOMETIMES", None)],
 )
 def test_refused_windows(mode: str, maximum: int | None) -> None:
     """FLEXIBLE needs 1 to 1,440 minutes; OFF takes none."""
@@ -229,8 +278,11 @@ def test_refused_windows(mode: str, maximum: int | None) -> None:
         parse_flexible_time_window(mode, maximum)
 
 
-@given(st.integers(min_value=2000, max_value=2100), st.integers(min_value=1, max_value=12),
-       st.integers(min_value=1, max_value=31))
+@given(
+    st.integers(min_value=2000, max_value=2100),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=1, max_value=31),
+)
 def test_nearest_weekday_is_a_weekday_in_the_month(year: int, month: int, day: int) -> None:
     """nW lands on a Monday-Friday of the same month, at most two days from day n."""
     found = nearest_weekday(year, month, day)
@@ -241,8 +293,10 @@ def test_nearest_weekday_is_a_weekday_in_the_month(year: int, month: int, day: i
     assert abs(found - day) <= 2
 
 
-@given(st.integers(min_value=1, max_value=59), st.datetimes(
-    min_value=datetime(2024, 1, 1), max_value=datetime(2100, 1, 1)))
+@given(
+    st.integers(min_value=1, max_value=59),
+    st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2100, 1, 1)),
+)
 def test_rate_fires_are_evenly_spaced(minutes: int, after: datetime) -> None:
     """After creation, consecutive fires of a rate are one period apart and after the time."""
     unit = "minute" if minutes == 1 else "minutes"
@@ -280,13 +334,17 @@ def _field(values: list[int]) -> str:
     after=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
 )
 def test_cron_agrees_with_a_minute_by_minute_scan(
-    minutes: list[int], hours: list[int], days: list[int] | None, weekdays: list[int],
+    minutes: list[int],
+    hours: list[int],
+    days: list[int] | None,
+    weekdays: list[int],
     after: datetime,
 ) -> None:
     """The next fire is the first minute after the asked time whose fields all match."""
     day_field, weekday_field = (_field(days), "?") if days else ("?", _field(weekdays))
-    plan = rule_plan(f"cron({_field(minutes)} {_field(hours)} {day_field} * {weekday_field} *)",
-                     created=T0)
+    plan = rule_plan(
+        f"cron({_field(minutes)} {_field(hours)} {day_field} * {weekday_field} *)", created=T0
+    )
     start = after.replace(tzinfo=UTC)
 
     def day_matches(moment: datetime) -> bool:

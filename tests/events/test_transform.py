@@ -23,8 +23,9 @@ EVENT: dict[str, Any] = {
     "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"],
     "detail": {"instance-id": "i-0123456789", "state": "RUNNING", "tags": {"a/b": [1, 2]}},
 }
-CONTEXT = RuleContext("my-rule", "arn:aws:events:us-east-1:123456789012:rule/my-rule",
-                      "2015-11-11T21:29:55Z")
+CONTEXT = RuleContext(
+    "my-rule", "arn:aws:events:us-east-1:123456789012:rule/my-rule", "2015-11-11T21:29:55Z"
+)
 PATHS = {"instance": "$.detail.instance-id", "state": "$.detail.state"}
 
 
@@ -48,8 +49,9 @@ def test_json_paths(path: str, expected: object) -> None:
     assert parse_path(path).select(EVENT) == expected
 
 
-@pytest.mark.parametrize("path", ["detail", "$detail", "$['detail']", "$.a..b", "$.a[?(@.x)]",
-                                  "$.a[-1]", "$.a b"])
+@pytest.mark.parametrize(
+    "path", ["detail", "$detail", "$['detail']", "$.a..b", "$.a[?(@.x)]", "$.a[-1]", "$.a b"]
+)
 def test_json_paths_refused(path: str) -> None:
     """Bracket names, filters, recursion and negative indices are not EventBridge's syntax."""
     with pytest.raises(JsonPathError):
@@ -60,18 +62,26 @@ TEMPLATES = [
     ('"instance <instance> is in <state>"', '"instance i-0123456789 is in RUNNING"'),
     ("instance <instance> is in <state>", "instance i-0123456789 is in RUNNING"),
     # The guide's examples: JSON output is minified.
-    ('{\n  "instance" : <instance>,\n  "state": <state>\n}',
-     '{"instance":"i-0123456789","state":"RUNNING"}'),
-    ('{"instance" : <instance>, "state": "<state>", '
-     '"instanceStatus": "instance \\"<instance>\\" is in <state>"}',
-     '{"instance":"i-0123456789","state":"RUNNING",'
-     '"instanceStatus":"instance \\"i-0123456789\\" is in RUNNING"}'),
-    ('{"instance" : <instance>, "state": [ 9, <state>, true ], "Transformed" : "Yes"}',
-     '{"instance":"i-0123456789","state":[9,"RUNNING",true],"Transformed":"Yes"}'),
+    (
+        '{\n  "instance" : <instance>,\n  "state": <state>\n}',
+        '{"instance":"i-0123456789","state":"RUNNING"}',
+    ),
+    (
+        '{"instance" : <instance>, "state": "<state>", '
+        '"instanceStatus": "instance \\"<instance>\\" is in <state>"}',
+        '{"instance":"i-0123456789","state":"RUNNING",'
+        '"instanceStatus":"instance \\"i-0123456789\\" is in RUNNING"}',
+    ),
+    (
+        '{"instance" : <instance>, "state": [ 9, <state>, true ], "Transformed" : "Yes"}',
+        '{"instance":"i-0123456789","state":[9,"RUNNING",true],"Transformed":"Yes"}',
+    ),
     ('"instance \\"<instance>\\" is in <state>"', '"instance \\"i-0123456789\\" is in RUNNING"'),
     ('"<aws.events.rule-name> triggered"', '"my-rule triggered"'),
-    ('{"rule": <aws.events.rule-name>, "arn": "<aws.events.rule-arn>"}',
-     '{"rule":"my-rule","arn":"arn:aws:events:us-east-1:123456789012:rule/my-rule"}'),
+    (
+        '{"rule": <aws.events.rule-name>, "arn": "<aws.events.rule-arn>"}',
+        '{"rule":"my-rule","arn":"arn:aws:events:us-east-1:123456789012:rule/my-rule"}',
+    ),
     ('{"at": "<aws.events.event.ingestion-time>"}', '{"at":"2015-11-11T21:29:55Z"}'),
     ('{"missing": <nope>, "text": "[<nope>]"}', '{"missing":null,"text":"[]"}'),
     ('{"tags": <tags>}', '{"tags":{"a/b":[1,2]}}'),
@@ -84,18 +94,21 @@ TEMPLATES = [
 @pytest.mark.parametrize(("template", "expected"), TEMPLATES)
 def test_input_templates(template: str, expected: str) -> None:
     """Placeholders are replaced by AWS's quoting rules for string and JSON templates."""
-    target = parse_target_input(transformer={
-        "InputPathsMap": {**PATHS, "tags": "$.detail.tags", "nope": "$.detail.nope"},
-        "InputTemplate": template,
-    })
+    target = parse_target_input(
+        transformer={
+            "InputPathsMap": {**PATHS, "tags": "$.detail.tags", "nope": "$.detail.nope"},
+            "InputTemplate": template,
+        }
+    )
 
     assert target.render(EVENT, CONTEXT) == expected
 
 
 def test_whole_event_variables() -> None:
     """<aws.events.event> is the event without detail; <aws.events.event.json> all of it."""
-    target = parse_target_input(transformer={
-        "InputTemplate": '{"e": <aws.events.event>, "j": <aws.events.event.json>}'})
+    target = parse_target_input(
+        transformer={"InputTemplate": '{"e": <aws.events.event>, "j": <aws.events.event.json>}'}
+    )
 
     rendered = json.loads(target.render(EVENT, CONTEXT))
 
@@ -120,10 +133,19 @@ def test_input_kinds() -> None:
         ({"transformer": {"InputPathsMap": {"a": "$"}}}, "InputTemplate"),
         ({"transformer": {"InputTemplate": ""}}, "InputTemplate"),
         ({"transformer": {"InputTemplate": "x", "InputPathsMap": {"a.b": "$"}}}, "key"),
-        ({"transformer": {"InputTemplate": "x", "InputPathsMap": {"a": "$[0"}}},
-         r"InputPathsMap\[a\]"),
-        ({"transformer": {"InputTemplate": "x",
-                          "InputPathsMap": {f"k{i}": "$" for i in range(101)}}}, "at most 100"),
+        (
+            {"transformer": {"InputTemplate": "x", "InputPathsMap": {"a": "$[0"}}},
+            r"InputPathsMap\[a\]",
+        ),
+        (
+            {
+                "transformer": {
+                    "InputTemplate": "x",
+                    "InputPathsMap": {f"k{i}": "$" for i in range(101)},
+                }
+            },
+            "at most 100",
+        ),
     ],
 )
 def test_refused_settings(settings: dict[str, Any], message: str) -> None:

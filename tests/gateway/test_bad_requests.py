@@ -48,9 +48,11 @@ class Answer:
         return json.loads(self.body)
 
 
-def exchange(server: Any, data: bytes, *, body: bytes = b"", chunks: int = 0) -> Answer:
-    """Sends `data` (then `body`, or `chunks` MB chunked, from a thread) on a fresh
-    connection; returns the first answer. Fails rather than hangs."""
+def exchange(
+    server: Any, data: bytes, *, body: bytes = b"", chunks: int = 0, end: bool = True
+) -> Answer:
+    """Sends `data` (then `body`, or `chunks` MB chunked, ended unless `end` is false, from a
+    thread) on a fresh connection; returns the first answer. Fails rather than hangs."""
     with socket.create_connection(("127.0.0.1", server.settings.port), timeout=TIMEOUT) as sock:
         sock.sendall(data)
 
@@ -60,7 +62,7 @@ def exchange(server: Any, data: bytes, *, body: bytes = b"", chunks: int = 0) ->
                     sock.sendall(body)
                 for _ in range(chunks):
                     sock.sendall(b"100000\r\n" + b"x" * 0x100000 + b"\r\n")
-                if chunks:
+                if chunks and end:
                     sock.sendall(b"0\r\n\r\n")
             except OSError:  # the server answered and closed before reading it all
                 pass
@@ -261,6 +263,30 @@ def test_chunked_body_over_10_mb_gets_413(server, setup):
     answer = exchange(server, head, chunks=11)
     assert answer.status == 413
     assert answer.json() == {"message": "Request Entity Too Large"}
+
+
+@pytest.mark.parametrize(
+    ("door", "megabytes", "body"),
+    [
+        ("api", 11, {"message": "Request Entity Too Large"}),
+        ("url", 7, {"Message": "Request Entity Too Large"}),
+    ],
+)
+def test_chunked_body_is_refused_as_soon_as_it_passes_the_limit(
+    server, setup, door, megabytes, body
+):
+    """A chunked body is counted while it streams: past the door's limit (HTTP APIs 10 MB,
+    function URLs 6 MB) its own 413 comes at once, though the body never ends."""
+    path = (
+        api_path(setup, b"/big")
+        if door == "api"
+        else f"/_aws/lambda-url/{setup['url_id']}/big".encode()
+    )
+    head = request(path, b"Transfer-Encoding: chunked", method=b"POST")
+
+    answer = exchange(server, head, chunks=megabytes, end=False)
+
+    assert (answer.status, answer.json()) == (413, body)
 
 
 def test_function_url_body_over_its_limit_gets_413(server, setup):

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stratus.apis.model import Cors, RouteSettings, Stage
+from stratus.apis.http.model import Cors, RouteSettings, Stage
 from stratus.gateway.cors import is_preflight, preflight, with_cors
 from stratus.gateway.responses import HttpResponse
 from stratus.gateway.throttle import ACCOUNT_BURST, ACCOUNT_RATE, Limit, Throttles, limit_for

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from stratus.apis.routes import Match, RouteKey
+from stratus.apis.http.routes import Match, RouteKey
 from stratus.gateway.events import (
     HttpRequest,
     Target,

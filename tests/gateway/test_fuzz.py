@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stratus.apis.routes import METHODS, RouteKey, match_route
+from stratus.apis.http.routes import METHODS, RouteKey, match_route
 from stratus.errors import Validation
 from stratus.gateway.events import (
     HttpRequest,

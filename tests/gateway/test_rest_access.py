@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stratus.apis.rest_model import ApiKey, QuotaSettings, UsagePlan
+from stratus.apis.rest.model import ApiKey, QuotaSettings, UsagePlan
 from stratus.gateway.rest_access import Access, period_of
 
 FORBIDDEN = {"message": "Forbidden"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stratus.apis.rest_model import Authorizer
+from stratus.apis.rest.model import Authorizer
 from stratus.gateway.lambda_authorizer import Answer
 from stratus.gateway.rest_authorizer import Granted, granted, identity_of, identity_value
 

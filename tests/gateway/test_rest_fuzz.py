@@ -15,8 +15,8 @@ from tests.conftest import create_function
 from tests.gateway.rest_apis import RestApi
 from tests.gateway.test_bad_requests import exchange, request
 
-from stratus.apis.rest_match import match_resource
-from stratus.apis.rest_model import Authorizer, Integration, Method, Resource
+from stratus.apis.rest.match import match_resource
+from stratus.apis.rest.model import Authorizer, Integration, Method, Resource
 from stratus.gateway.rest_authorizer import identity_of
 from stratus.gateway.rest_mock import mock_response
 from stratus.gateway.rest_validation import missing, model_name

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stratus.apis.rest_model import Integration
+from stratus.apis.rest.model import Integration
 from stratus.gateway.rest_mock import mock_response
 
 ECHO = """

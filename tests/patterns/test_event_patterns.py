@@ -56,13 +56,25 @@ def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
 
 MATCHING: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
     # name, pattern, event, matches
-    ("guide: EC2 termination", {"source": ["aws.ec2"], "detail-type": [
-        "EC2 Instance State-change Notification"], "detail": {"state": ["terminated"]}}, EC2, True),
+    (
+        "guide: EC2 termination",
+        {
+            "source": ["aws.ec2"],
+            "detail-type": ["EC2 Instance State-change Notification"],
+            "detail": {"state": ["terminated"]},
+        },
+        EC2,
+        True,
+    ),
     ("guide: other state", {"detail": {"state": ["running"]}}, EC2, False),
     ("any value of the list", {"detail": {"state": ["initializing", "terminated"]}}, EC2, True),
     ("absent field", {"detail": {"nope": ["x"]}}, EC2, False),
-    ("event array intersects", {"resources": [
-        "arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0", "x"]}, EC2, True),
+    (
+        "event array intersects",
+        {"resources": ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0", "x"]},
+        EC2,
+        True,
+    ),
     ("event array disjoint", {"resources": ["x", "y"]}, EC2, False),
     ("strings are case sensitive", {"source": ["AWS.EC2"]}, EC2, False),
     ("numbers compare numerically", {"detail": {"x-limit": [3.018e2]}}, RULER, True),
@@ -74,32 +86,60 @@ MATCHING: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
     ("empty string", detail(n=[""]), detail(n=""), True),
     ("true is not 1", detail(n=[True]), detail(n=1), False),
     ("false matches false", detail(n=[False]), detail(n=False), True),
-    ("large account numbers compare exactly", {"account": [123456789012]},
-     {"account": 123456789012}, True),
+    (
+        "large account numbers compare exactly",
+        {"account": [123456789012]},
+        {"account": 123456789012},
+        True,
+    ),
     ("IPv6 spellings", detail(ip=["2001:db8::1"]), detail(ip="2001:0db8:0:0:0:0:0:1"), True),
     # prefix
     ("prefix", {"time": [{"prefix": "2017-10-02"}]}, RULER, True),
     ("prefix other", {"time": [{"prefix": "2017-10-03"}]}, RULER, False),
     ("prefix needs a string", detail(n=[{"prefix": "1"}]), detail(n=12), False),
-    ("prefix ignore case", detail(service=[{"prefix": {"equals-ignore-case": "EventB"}}]),
-     detail(service="eventbridge"), True),
-    ("prefix ignore case other", detail(service=[{"prefix": {"equals-ignore-case": "EventB"}}]),
-     detail(service="ebridge"), False),
+    (
+        "prefix ignore case",
+        detail(service=[{"prefix": {"equals-ignore-case": "EventB"}}]),
+        detail(service="eventbridge"),
+        True,
+    ),
+    (
+        "prefix ignore case other",
+        detail(service=[{"prefix": {"equals-ignore-case": "EventB"}}]),
+        detail(service="ebridge"),
+        False,
+    ),
     # suffix
     ("suffix", {"source": [{"suffix": "ec2"}]}, RULER, True),
     ("suffix png", detail(FileName=[{"suffix": ".png"}]), detail(FileName="a.PNG"), False),
-    ("suffix ignore case", detail(FileName=[{"suffix": {"equals-ignore-case": ".png"}}]),
-     detail(FileName="a.PNG"), True),
+    (
+        "suffix ignore case",
+        detail(FileName=[{"suffix": {"equals-ignore-case": ".png"}}]),
+        detail(FileName="a.PNG"),
+        True,
+    ),
     # equals-ignore-case
     ("equals-ignore-case", {"source": [{"equals-ignore-case": "AWS.EC2"}]}, RULER, True),
     ("equals-ignore-case other", {"source": [{"equals-ignore-case": "aws.ec"}]}, RULER, False),
     # wildcard
-    ("wildcard", detail(name=[{"wildcard": "Simple*Service"}]),
-     detail(name="SimpleNotificationService"), True),
-    ("wildcard empty run", detail(name=[{"wildcard": "Simple*Service"}]),
-     detail(name="SimpleService"), True),
-    ("wildcard other", detail(name=[{"wildcard": "Simple*Service"}]),
-     detail(name="SimpleServices"), False),
+    (
+        "wildcard",
+        detail(name=[{"wildcard": "Simple*Service"}]),
+        detail(name="SimpleNotificationService"),
+        True,
+    ),
+    (
+        "wildcard empty run",
+        detail(name=[{"wildcard": "Simple*Service"}]),
+        detail(name="SimpleService"),
+        True,
+    ),
+    (
+        "wildcard other",
+        detail(name=[{"wildcard": "Simple*Service"}]),
+        detail(name="SimpleServices"),
+        False,
+    ),
     ("wildcard path", detail(path=[{"wildcard": "dir/*.png"}]), detail(path="dir/a/b.png"), True),
     ("wildcard escaped star", detail(v=[{"wildcard": "a\\*b"}]), detail(v="a*b"), True),
     ("wildcard escaped star is literal", detail(v=[{"wildcard": "a\\*b"}]), detail(v="axb"), False),
@@ -110,33 +150,71 @@ MATCHING: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
     ("anything-but same string", detail(state=[{"anything-but": "running"}]), RULER, False),
     ("anything-but number", detail(**{"x-limit": [{"anything-but": 123}]}), RULER, True),
     ("anything-but number same", detail(**{"x-limit": [{"anything-but": 301.8}]}), RULER, False),
-    ("anything-but list", detail(state=[{"anything-but": ["stopped", "overloaded"]}]),
-     RULER, True),
-    ("anything-but list hit", detail(state=[{"anything-but": ["stopped", "running"]}]),
-     RULER, False),
-    ("anything-but numbers", detail(**{"x-limit": [{"anything-but": [100, 200, 300]}]}),
-     RULER, True),
+    ("anything-but list", detail(state=[{"anything-but": ["stopped", "overloaded"]}]), RULER, True),
+    (
+        "anything-but list hit",
+        detail(state=[{"anything-but": ["stopped", "running"]}]),
+        RULER,
+        False,
+    ),
+    (
+        "anything-but numbers",
+        detail(**{"x-limit": [{"anything-but": [100, 200, 300]}]}),
+        RULER,
+        True,
+    ),
     ("anything-but prefix", detail(state=[{"anything-but": {"prefix": "init"}}]), RULER, True),
-    ("anything-but prefix hit", detail(state=[{"anything-but": {"prefix": "run"}}]),
-     RULER, False),
-    ("anything-but suffix", detail(FileName=[{"anything-but": {"suffix": ".png"}}]),
-     detail(FileName="a.jpg"), True),
-    ("anything-but suffix hit", detail(FileName=[{"anything-but": {"suffix": ".png"}}]),
-     detail(FileName="a.png"), False),
-    ("anything-but ignore case", detail(state=[
-        {"anything-but": {"equals-ignore-case": "RUNNING"}}]), RULER, False),
-    ("anything-but ignore case list", detail(state=[
-        {"anything-but": {"equals-ignore-case": ["x", "Y"]}}]), detail(state="y"), False),
-    ("anything-but wildcard", detail(FilePath=[{"anything-but": {"wildcard": "*/lib/*"}}]),
-     detail(FilePath="/usr/bin/x"), True),
-    ("anything-but wildcard hit", detail(FilePath=[{"anything-but": {"wildcard": "*/lib/*"}}]),
-     detail(FilePath="/usr/lib/x"), False),
+    ("anything-but prefix hit", detail(state=[{"anything-but": {"prefix": "run"}}]), RULER, False),
+    (
+        "anything-but suffix",
+        detail(FileName=[{"anything-but": {"suffix": ".png"}}]),
+        detail(FileName="a.jpg"),
+        True,
+    ),
+    (
+        "anything-but suffix hit",
+        detail(FileName=[{"anything-but": {"suffix": ".png"}}]),
+        detail(FileName="a.png"),
+        False,
+    ),
+    (
+        "anything-but ignore case",
+        detail(state=[{"anything-but": {"equals-ignore-case": "RUNNING"}}]),
+        RULER,
+        False,
+    ),
+    (
+        "anything-but ignore case list",
+        detail(state=[{"anything-but": {"equals-ignore-case": ["x", "Y"]}}]),
+        detail(state="y"),
+        False,
+    ),
+    (
+        "anything-but wildcard",
+        detail(FilePath=[{"anything-but": {"wildcard": "*/lib/*"}}]),
+        detail(FilePath="/usr/bin/x"),
+        True,
+    ),
+    (
+        "anything-but wildcard hit",
+        detail(FilePath=[{"anything-but": {"wildcard": "*/lib/*"}}]),
+        detail(FilePath="/usr/lib/x"),
+        False,
+    ),
     ("anything-but absent field", detail(other=[{"anything-but": "x"}]), RULER, False),
     ("anything-but other type", detail(n=[{"anything-but": "5"}]), detail(n=5), True),
-    ("anything-but array: one element differs", detail(s=[{"anything-but": "a"}]),
-     detail(s=["a", "b"]), True),
-    ("anything-but array: all excluded", detail(s=[{"anything-but": ["a", "b"]}]),
-     detail(s=["a", "b"]), False),
+    (
+        "anything-but array: one element differs",
+        detail(s=[{"anything-but": "a"}]),
+        detail(s=["a", "b"]),
+        True,
+    ),
+    (
+        "anything-but array: all excluded",
+        detail(s=[{"anything-but": ["a", "b"]}]),
+        detail(s=["a", "b"]),
+        False,
+    ),
     # numeric
     ("numeric range", detail(**{"c-count": [{"numeric": [">", 0, "<=", 5]}]}), RULER, True),
     ("numeric below", detail(**{"d-count": [{"numeric": ["<", 10]}]}), RULER, True),
@@ -158,56 +236,139 @@ MATCHING: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
     # exists
     ("exists true", detail(**{"c-count": [{"exists": True}]}), RULER, True),
     ("exists false, present", detail(**{"c-count": [{"exists": False}]}), RULER, False),
-    ("guide: exists false, absent", detail(**{"c-count": [{"exists": False}]}),
-     detail(state=["initializing", "running"]), True),
-    ("guide: exists false, not a leaf",
-     detail(**{"c-count": [{"exists": False}]}),
-     detail(state=["initializing", "running"], **{"c-count": {"c1": 100}}), True),
+    (
+        "guide: exists false, absent",
+        detail(**{"c-count": [{"exists": False}]}),
+        detail(state=["initializing", "running"]),
+        True,
+    ),
+    (
+        "guide: exists false, not a leaf",
+        detail(**{"c-count": [{"exists": False}]}),
+        detail(state=["initializing", "running"], **{"c-count": {"c1": 100}}),
+        True,
+    ),
     ("exists true, not a leaf", detail(c=[{"exists": True}]), detail(c={"c1": 100}), False),
     ("exists true on null", detail(c=[{"exists": True}]), detail(c=None), True),
     ("exists true on an array", detail(c=[{"exists": True}]), detail(c=[1]), True),
     ("exists true on an empty array", detail(c=[{"exists": True}]), detail(c=[]), False),
-    ("exists false without the parent", {"detail": {"c": [{"exists": False}]}},
-     {"source": "x"}, True),
-    ("exists true without the parent", {"detail": {"c": [{"exists": True}]}},
-     {"source": "x"}, False),
-    ("exists in an array of objects", {"items": {"id": [{"exists": True}]}},
-     {"items": [{"x": 1}, {"id": 2}]}, True),
+    (
+        "exists false without the parent",
+        {"detail": {"c": [{"exists": False}]}},
+        {"source": "x"},
+        True,
+    ),
+    (
+        "exists true without the parent",
+        {"detail": {"c": [{"exists": True}]}},
+        {"source": "x"},
+        False,
+    ),
+    (
+        "exists in an array of objects",
+        {"items": {"id": [{"exists": True}]}},
+        {"items": [{"x": 1}, {"id": 2}]},
+        True,
+    ),
     # $or
-    ("$or first", {"source": ["aws.cloudwatch"], "$or": [
-        {"metricName": ["CPUUtilization", "ReadLatency"]},
-        {"namespace": ["AWS/EC2", "AWS/ES"]}]},
-     {"source": "aws.cloudwatch", "metricName": "ReadLatency"}, True),
-    ("$or second", {"source": ["aws.cloudwatch"], "$or": [
-        {"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2"]}]},
-     {"source": "aws.cloudwatch", "namespace": "AWS/EC2"}, True),
-    ("$or neither", {"source": ["aws.cloudwatch"], "$or": [
-        {"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2"]}]},
-     {"source": "aws.cloudwatch", "namespace": "AWS/ES"}, False),
-    ("$or and outer field", {"source": ["aws.cloudwatch"], "$or": [
-        {"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2"]}]},
-     {"source": "aws.ec2", "namespace": "AWS/EC2"}, False),
-    ("$or with and inside", {"$or": [{"a": ["1"]}, {"b": ["2"], "c": ["3"]}]},
-     {"b": "2", "c": "3"}, True),
-    ("$or with and inside, half", {"$or": [{"a": ["1"]}, {"b": ["2"], "c": ["3"]}]},
-     {"b": "2"}, False),
-    ("nested $or", {"$or": [{"a": ["1"]}, {"b": ["2"], "$or": [{"c": [1234]}, {"d": [1000]}]}]},
-     {"b": "2", "d": 1000}, True),
-    ("parallel $or in detail", {"$or": [{"m": ["x"]}, {"n": ["y"]}], "detail": {"$or": [
-        {"source": ["s"]}, {"detail-type": ["t"]}]}},
-     {"n": "y", "detail": {"detail-type": "t"}}, True),
+    (
+        "$or first",
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [
+                {"metricName": ["CPUUtilization", "ReadLatency"]},
+                {"namespace": ["AWS/EC2", "AWS/ES"]},
+            ],
+        },
+        {"source": "aws.cloudwatch", "metricName": "ReadLatency"},
+        True,
+    ),
+    (
+        "$or second",
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2"]}],
+        },
+        {"source": "aws.cloudwatch", "namespace": "AWS/EC2"},
+        True,
+    ),
+    (
+        "$or neither",
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2"]}],
+        },
+        {"source": "aws.cloudwatch", "namespace": "AWS/ES"},
+        False,
+    ),
+    (
+        "$or and outer field",
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2"]}],
+        },
+        {"source": "aws.ec2", "namespace": "AWS/EC2"},
+        False,
+    ),
+    (
+        "$or with and inside",
+        {"$or": [{"a": ["1"]}, {"b": ["2"], "c": ["3"]}]},
+        {"b": "2", "c": "3"},
+        True,
+    ),
+    (
+        "$or with and inside, half",
+        {"$or": [{"a": ["1"]}, {"b": ["2"], "c": ["3"]}]},
+        {"b": "2"},
+        False,
+    ),
+    (
+        "nested $or",
+        {"$or": [{"a": ["1"]}, {"b": ["2"], "$or": [{"c": [1234]}, {"d": [1000]}]}]},
+        {"b": "2", "d": 1000},
+        True,
+    ),
+    (
+        "parallel $or in detail",
+        {
+            "$or": [{"m": ["x"]}, {"n": ["y"]}],
+            "detail": {"$or": [{"source": ["s"]}, {"detail-type": ["t"]}]},
+        },
+        {"n": "y", "detail": {"detail-type": "t"}},
+        True,
+    ),
     # nesting and arrays
     ("nested objects", {"detail": {"a": {"b": ["c"]}}}, {"detail": {"a": {"b": "c"}}}, True),
     ("pattern object on a scalar", {"detail": {"a": {"b": ["c"]}}}, {"detail": {"a": "c"}}, False),
-    ("array of objects", {"employees": {"firstName": ["Anna"]}},
-     {"employees": [{"firstName": "John"}, {"firstName": "Anna"}]}, True),
-    ("array consistency", {"employees": {"firstName": ["Anna"], "lastName": ["Jones"]}},
-     {"employees": [{"firstName": "Anna", "lastName": "Smith"},
-                    {"firstName": "Peter", "lastName": "Jones"}]}, False),
-    ("same element", {"employees": {"firstName": ["Anna"], "lastName": ["Smith"]}},
-     {"employees": [{"firstName": "Anna", "lastName": "Smith"}]}, True),
-    ("multi-level arrays", {"employees": {"firstName": ["Peter"]}},
-     {"employees": [[{"firstName": "John"}], [{"firstName": "Peter"}]]}, True),
+    (
+        "array of objects",
+        {"employees": {"firstName": ["Anna"]}},
+        {"employees": [{"firstName": "John"}, {"firstName": "Anna"}]},
+        True,
+    ),
+    (
+        "array consistency",
+        {"employees": {"firstName": ["Anna"], "lastName": ["Jones"]}},
+        {
+            "employees": [
+                {"firstName": "Anna", "lastName": "Smith"},
+                {"firstName": "Peter", "lastName": "Jones"},
+            ]
+        },
+        False,
+    ),
+    (
+        "same element",
+        {"employees": {"firstName": ["Anna"], "lastName": ["Smith"]}},
+        {"employees": [{"firstName": "Anna", "lastName": "Smith"}]},
+        True,
+    ),
+    (
+        "multi-level arrays",
+        {"employees": {"firstName": ["Peter"]}},
+        {"employees": [[{"firstName": "John"}], [{"firstName": "Peter"}]]},
+        True,
+    ),
     ("nested scalar arrays", detail(v=["x"]), detail(v=[["a"], ["x"]]), True),
     ("matchers combine as or", detail(v=["a", {"prefix": "b"}]), detail(v="bee"), True),
     ("absent or value", detail(v=["a", {"exists": False}]), detail(w=1), True),
@@ -279,30 +440,44 @@ INVALID: list[tuple[str, str]] = [
     ('{"a": [{"numeric": [">", 6, "<", 5]}]}', "Bottom must be less than top"),
     ('{"a": [{"numeric": [">", 6e9]}]}', "Value must be between -5.0E9 and 5.0E9, inclusive"),
     ('{"a": [{"numeric": [">", 1], "x": 1}]}', "Too many elements in numeric expression"),
-    ('{"a": [{"anything-but": null}]}',
-     "Value of anything-but must be an array or single string/number value."),
-    ('{"a": [{"anything-but": ["a", 1]}]}',
-     "Inside anything but list, either all values are number or string, "
-     "mixed type is not supported"),
-    ('{"a": [{"anything-but": []}]}',
-     "Inside anything but list, either all values are number or string, "
-     "mixed type is not supported"),
-    ('{"a": [{"anything-but": [true]}]}',
-     "Inside anything but list, start|null|boolean is not supported."),
+    (
+        '{"a": [{"anything-but": null}]}',
+        "Value of anything-but must be an array or single string/number value.",
+    ),
+    (
+        '{"a": [{"anything-but": ["a", 1]}]}',
+        "Inside anything but list, either all values are number or string, "
+        "mixed type is not supported",
+    ),
+    (
+        '{"a": [{"anything-but": []}]}',
+        "Inside anything but list, either all values are number or string, "
+        "mixed type is not supported",
+    ),
+    (
+        '{"a": [{"anything-but": [true]}]}',
+        "Inside anything but list, start|null|boolean is not supported.",
+    ),
     ('{"a": [{"anything-but": {}}]}', "Anything-But expression name not found"),
-    ('{"a": [{"anything-but": {"numeric": [">", 1]}}]}',
-     "Unsupported anything-but pattern: numeric"),
+    (
+        '{"a": [{"anything-but": {"numeric": [">", 1]}}]}',
+        "Unsupported anything-but pattern: numeric",
+    ),
     ('{"a": [{"anything-but": {"prefix": ""}}]}', "Null prefix/suffix not allowed"),
     ('{"a": [{"anything-but": {"suffix": 1}}]}', "prefix/suffix match pattern must be a string"),
-    ('{"a": [{"anything-but": {"equals-ignore-case": [1]}}]}',
-     "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported."),
+    (
+        '{"a": [{"anything-but": {"equals-ignore-case": [1]}}]}',
+        "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.",
+    ),
     ('{"a": [{"anything-but": {"wildcard": "**"}}]}', "Consecutive wildcard characters at pos 1"),
     ('{"a": [{"anything-but": [1e10]}]}', "Value must be between -5.0E9 and 5.0E9, inclusive"),
     ('{"$or": {"a": ["b"]}}', "It must be an Array followed with $or."),
     ('{"$or": [{"a": ["b"]}]}', "There must have at least 2 Objects in $or relationship."),
     ('{"$or": [{"a": ["b"]}, "c"]}', "Only JSON object is allowed in array of $or relationship."),
-    ('{"$or": [{"numeric": [123]}, {"prefix": ["abc"]}]}',
-     "numeric is Ruler reserved fieldName which cannot be used inside $or."),
+    (
+        '{"$or": [{"numeric": [123]}, {"prefix": ["abc"]}]}',
+        "numeric is Ruler reserved fieldName which cannot be used inside $or.",
+    ),
     ('{"$or": [{"a": ["b"]}, {}]}', "Empty objects are not allowed"),
 ]
 
@@ -345,9 +520,10 @@ def test_test_event_pattern() -> None:
     assert not event_pattern_matches('{"source": ["aws.s3"]}', json.dumps(EC2))
 
 
-MISSING_FIELD = [json.dumps({k: v for k, v in EC2.items() if k != field})
-                 for field in ("id", "account", "source", "time", "region", "resources",
-                               "detail-type")]
+MISSING_FIELD = [
+    json.dumps({k: v for k, v in EC2.items() if k != field})
+    for field in ("id", "account", "source", "time", "region", "resources", "detail-type")
+]
 
 
 @pytest.mark.parametrize("event", ["not json", "[1]", '"x"', *MISSING_FIELD])
@@ -358,7 +534,7 @@ def test_test_event_pattern_needs_an_event(event: str) -> None:
 
 
 texts = st.text(max_size=8)
-numbers = st.integers(min_value=-10**6, max_value=10**6)
+numbers = st.integers(min_value=-(10**6), max_value=10**6)
 
 
 @given(prefix=texts, value=texts)

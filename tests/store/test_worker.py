@@ -82,6 +82,7 @@ def enqueue(queue: WorkQueue, id: str, due: float | None = None) -> Awaitable[bo
 def test_work_runs_when_enqueued_and_the_worker_sleeps_until_the_next_due_item(queue, clock):
     """An enqueue wakes the worker at once; an item due later is run when the clock reaches
     its due time, not before, and in between the worker sleeps until exactly then."""
+
     async def test() -> None:
         handler = Recorder(queue)
         async with running(Worker(queue, JOBS, handler, parallel=4)):
@@ -103,6 +104,7 @@ def test_work_runs_when_enqueued_and_the_worker_sleeps_until_the_next_due_item(q
 def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(queue, clock):
     """A handler that raises has its item retried after the kind's backoff (1 s, then 2 s);
     after max_attempts (3) the item is dead-lettered with the error as its reason."""
+
     async def test() -> None:
         handler = Recorder(queue, fail=True)
         async with running(Worker(queue, JOBS, handler, parallel=4)):
@@ -123,6 +125,7 @@ def test_a_failing_handler_is_retried_with_backoff_then_dead_lettered(queue, clo
 def test_a_running_item_keeps_its_lease_however_late_the_worker_wakes(queue, clock):
     """While its handler runs, an item's lease is renewed a third of the way through; even a
     jump of the clock far past the lease does not hand the item out a second time."""
+
     async def test() -> None:
         handler = Recorder(queue, hold=True)
         async with running(Worker(queue, JOBS, handler, parallel=4)):
@@ -144,6 +147,7 @@ def test_a_running_item_keeps_its_lease_however_late_the_worker_wakes(queue, clo
 
 def test_at_most_parallel_items_run_at_once(queue, clock):
     """With 2 slots, 2 of 4 due items run; the others start as slots free up."""
+
     async def test() -> None:
         handler = Recorder(queue, hold=True)
         async with running(Worker(queue, JOBS, handler, parallel=2)):

@@ -19,9 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stratus.apis.model import Shape, parse_request
-from stratus.apis.rest_model import Resource
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.model import Resource
+from stratus.apis.rest.requests import (
     CreateAuthorizerRequest,
     CreateDeploymentRequest,
     CreateModelRequest,
@@ -32,7 +31,8 @@ from stratus.apis.rest_requests import (
     PatchOperation,
     PatchRequest,
 )
-from stratus.apis.rest_service import RestApiService
+from stratus.apis.rest.service import RestApiService
+from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Conflict, Invalid, Malformed, NotFound, Throttled
 
 from .protocols.errors import ErrorTable, WireError

@@ -1,6 +1,6 @@
 """The API Gateway API for API keys (/apikeys) and usage plans (/usageplans, their /keys),
 for boto3's `apigateway` client. Same wire as apigateway_api.py, whose helpers it uses; the
-rules live in stratus.apis.rest_keys and rest_plans.
+rules live in stratus.apis.rest.keys and stratus.apis.rest.plans.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.requests import (
     CreateApiKeyRequest,
     CreateUsagePlanKeyRequest,
     CreateUsagePlanRequest,

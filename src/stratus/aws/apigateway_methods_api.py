@@ -1,7 +1,7 @@
 """The API Gateway API for the methods of REST API resources, their integrations, and the
 method and integration responses (under /restapis/{api}/resources/{resource}/methods), for
 boto3's `apigateway` client. Same wire as apigateway_api.py, whose helpers it uses; the rules
-live in stratus.apis.rest_methods.
+live in stratus.apis.rest.methods.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.requests import (
     PutIntegrationRequest,
     PutIntegrationResponseRequest,
     PutMethodRequest,

@@ -14,21 +14,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stratus.apis.model import (
+from stratus.apis.http.model import (
     CreateApiRequest,
     CreateAuthorizerRequest,
     CreateIntegrationRequest,
     CreateRouteRequest,
     CreateStageRequest,
     ImportApiRequest,
-    Shape,
     UpdateApiRequest,
     UpdateAuthorizerRequest,
     UpdateRouteRequest,
     UpdateStageRequest,
-    parse_request,
 )
-from stratus.apis.service import ApiService
+from stratus.apis.http.service import ApiService
+from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Invalid
 
 from .wire import json_response, read_json

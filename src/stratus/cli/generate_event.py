@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import typer
 
-from stratus.apis.routes import Match, RouteKey, match_route
+from stratus.apis.http.routes import Match, RouteKey, match_route
 from stratus.config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from stratus.errors import Validation
 from stratus.gateway.events import (

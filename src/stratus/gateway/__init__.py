@@ -1,6 +1,9 @@
-"""The HTTP gateway: API Gateway's HTTP APIs and REST APIs in front of functions.
+"""The HTTP gateway: API Gateway's HTTP APIs and REST APIs, and function URLs, in front of
+functions.
 
-An interfaces-layer translator (see docs/design.md, "Gateway"): `routes` picks the route for
-a request, `events` builds the Lambda event, `responses` turns the function's output into the
-HTTP response. All three are pure; the HTTP server and the API model come later (issue 5).
+An interfaces-layer translator (see docs/design.md, "Gateway"): three front doors
+(`http_api.ExecuteApi` for HTTP and REST APIs, `function_urls.FunctionUrlGateway`) on one
+request pipeline (`pipeline`: limits, the integration timer, one Reply). The pure parts:
+`events` builds the Lambda event, `responses` turns the function's output into the HTTP
+response, `cors`, `throttle` and the authorizers decide.
 """

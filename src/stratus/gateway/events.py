@@ -33,7 +33,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stratus.apis.routes import Match, RouteKey
+from stratus.apis.http.routes import Match, RouteKey
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _IDENTITY_UNKNOWN = (

@@ -12,7 +12,7 @@ config's CORS. What the client sees on failure:
 
     unknown url-id (or an AWS_IAM config)     403 {"Message":"Forbidden"}
     request line and header values over       431 {"Message":"Request Header Fields Too Large"}
-    10,240 bytes (asgi.py)
+    10,240 bytes (pipeline.py)
     event over Lambda's 6 MB invoke limit     413 {"Message":"Request Entity Too Large"}
     function throttled                        429 {"Message":"Rate Exceeded."}
     function error, unreadable output,        502 Internal Server Error (text/plain)
@@ -30,38 +30,32 @@ headers, cookies}) and eight NUL bytes before the body, as Lambda's streaming he
 any other content type is streamed as the body of a 200. A function that does not stream
 (the built-in Python runtime) is answered as in BUFFERED mode.
 
-Every answer carries `x-amzn-RequestId` (the event's requestContext.requestId).
+Every answer carries `x-amzn-RequestId` (the event's requestContext.requestId). Limits and
+the sending are pipeline.py's, shared with HTTP and REST APIs; a function URL has no
+integration timeout of its own (the function's timeout is the limit).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
-from stratus.gateway import asgi
 from stratus.gateway import cors as gateway_cors
-from stratus.gateway.asgi import Send, headers_too_large, wait_body
 from stratus.gateway.events import HttpRequest, function_url_event
+from stratus.gateway.pipeline import Door, Reply, mapped, wait_body, wait_invoke, wait_serve
 from stratus.gateway.responses import (
     Flavor,
     HttpResponse,
-    http_response,
     internal_error,
     valid_header,
 )
-from stratus.runtime.spec import InvokeResult
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PATH_PREFIX = "/_aws/lambda-url/"
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
@@ -71,6 +65,15 @@ FORBIDDEN = HttpResponse(403, _JSON, b'{"Message":"Forbidden"}')
 TOO_LARGE = HttpResponse(413, _JSON, b'{"Message":"Request Entity Too Large"}')
 HEADERS_TOO_LARGE = HttpResponse(431, _JSON, b'{"Message":"Request Header Fields Too Large"}')
 THROTTLED = HttpResponse(429, _JSON, b'{"Message":"Rate Exceeded."}')
+
+
+# The function's framing headers are dropped: a whole answer gets Content-Length, a streamed
+# one chunked transfer, both from the server.
+DOOR = Door(
+    "function URL", b"x-amzn-requestid", SYNC_PAYLOAD_LIMIT, TOO_LARGE, HEADERS_TOO_LARGE,
+    internal_error(Flavor.FUNCTION_URL), ((Throttled, THROTTLED), (TooLarge, TOO_LARGE)),
+    dropped=("content-length", "transfer-encoding"),
+)  # fmt: skip
 
 
 class FunctionUrlGateway:
@@ -85,52 +88,50 @@ class FunctionUrlGateway:
             await self.app(scope, receive, send)
             return
         url_id, path = address
-        request_id = str(uuid.uuid4())
-        if headers_too_large(scope, path):
-            await wait_send(send, HEADERS_TOO_LARGE, request_id)
-            return
         functions: FunctionService = scope["app"].state.services.functions
-        target = await functions.urls.resolve(url_id)
-        if target is None or target.config.AuthType != "NONE":
-            await wait_send(send, FORBIDDEN, request_id)
-            return
-        body = await wait_body(scope, receive, SYNC_PAYLOAD_LIMIT)
-        if body is None:
-            await wait_send(send, TOO_LARGE, request_id)
-            return
-        request = HttpRequest(
-            method=scope["method"],
-            path=path,
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
-            body=body,
-            source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
-            stage="$default",
-            api_id=url_id,
-            domain_name=f"{url_id}.lambda-url.localhost",
-            request_id=request_id,
-            time=datetime.now(UTC),
-            protocol=f"HTTP/{scope.get('http_version', '1.1')}",
-        )
-        cors = target.config.Cors
-        origin = gateway_cors.origin_of(request.headers)
-        if cors is not None and gateway_cors.is_preflight(request.method, request.headers):
-            await wait_send(send, gateway_cors.preflight(cors, origin, status=200), request_id)
-            return
-        added = gateway_cors.response_headers(cors, origin) if cors is not None else None
-        payload = orjson.dumps(function_url_event(request))
-        if target.config.InvokeMode == "RESPONSE_STREAM":
-            await _wait_stream(functions, target, payload, send, request_id, added)
-            return
-        try:
-            result = await functions.invoke(target.ref, payload, request_id=request_id)
-        except StratusError as exc:
-            response = failure(exc)
-        else:
-            response = http_response(
-                Flavor.FUNCTION_URL, result.payload, function_error=bool(result.function_error)
-            )
-        await wait_send(send, with_cors(response, added), request_id)
+        answer = functools.partial(wait_answer, functions, scope, receive, url_id, path)
+        await wait_serve(DOOR, scope, send, path, answer, request_id=str(uuid.uuid4()))
+
+
+async def wait_answer(
+    functions: FunctionService,
+    scope: Scope,
+    receive: Receive,
+    url_id: str,
+    path: str,
+    reply: Reply,
+) -> HttpResponse | None:
+    """The answer to one request to a function URL, or None once it has been streamed."""
+    target = await functions.urls.resolve(url_id)
+    if target is None or target.config.AuthType != "NONE":
+        return FORBIDDEN
+    body = await wait_body(scope, receive, reply)
+    request = HttpRequest(
+        method=scope["method"],
+        path=path,
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+        body=body,
+        source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+        stage="$default",
+        api_id=url_id,
+        domain_name=f"{url_id}.lambda-url.localhost",
+        request_id=reply.request_id,
+        time=datetime.now(UTC),
+        protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+    )
+    cors = target.config.Cors
+    origin = gateway_cors.origin_of(request.headers)
+    if cors is not None and gateway_cors.is_preflight(request.method, request.headers):
+        return gateway_cors.preflight(cors, origin, status=200)
+    if cors is not None:  # the config's CORS headers replace the function's
+        added = gateway_cors.response_headers(cors, origin)
+        reply.cors = functools.partial(gateway_cors.replace_headers, added=added)
+    payload = orjson.dumps(function_url_event(request))
+    if target.config.InvokeMode == "RESPONSE_STREAM":
+        return await _wait_stream(functions, target, payload, reply)
+    result = await wait_invoke(functions, target.ref, payload, reply, request_id=reply.request_id)
+    return mapped(Flavor.FUNCTION_URL, result)
 
 
 def address_of(scope: Scope) -> tuple[str, str] | None:
@@ -152,68 +153,33 @@ def _is_url_id(value: str) -> bool:
     return len(value) == URL_ID_LENGTH and value.isascii() and value.isalnum() and value.islower()
 
 
-def failure(exc: StratusError) -> HttpResponse:
-    """What the client gets when Lambda refuses the call."""
-    if isinstance(exc, Throttled):
-        return THROTTLED
-    if isinstance(exc, TooLarge):
-        return TOO_LARGE
-    return internal_error(Flavor.FUNCTION_URL)
-
-
-def with_cors(response: HttpResponse, added: tuple[tuple[str, str], ...] | None) -> HttpResponse:
-    """`response` with the config's CORS headers instead of the function's (None: no Cors)."""
-    return response if added is None else gateway_cors.replace_headers(response, added)
-
-
-# -- sending ---------------------------------------------------------------------------------
-# The function's framing headers are dropped: a whole answer gets Content-Length, a streamed
-# one chunked transfer, both from the server.
-_DROPPED = ("content-length", "transfer-encoding")
-
-
-async def wait_send(send: Send, response: HttpResponse, request_id: str) -> None:
-    await asgi.wait_send(send, response, _request_id(request_id), _DROPPED)
-
-
-def _encode(headers: tuple[tuple[str, str], ...], request_id: str) -> list[tuple[bytes, bytes]]:
-    return asgi.encode_headers(headers, _request_id(request_id), _DROPPED)
-
-
-def _request_id(request_id: str) -> tuple[bytes, bytes]:
-    return (b"x-amzn-requestid", request_id.encode())
-
-
 # -- RESPONSE_STREAM -------------------------------------------------------------------------
 async def _wait_stream(
-    functions: FunctionService,
-    target: UrlTarget,
-    payload: bytes,
-    send: Send,
-    request_id: str,
-    added: tuple[tuple[str, str], ...] | None,
-) -> None:
-    stream = _UrlStream(send, request_id, added)
+    functions: FunctionService, target: UrlTarget, payload: bytes, reply: Reply
+) -> HttpResponse | None:
+    """Invoke with a ResponseStream: None once the answer has been streamed, else the answer
+    to send (a function that did not stream, or Lambda refusing the call before it did)."""
+    stream = _UrlStream(reply)
     try:
-        result = await functions.invoke(target.ref, payload, request_id=request_id, stream=stream)
-    except StratusError as exc:
-        if stream.started:
-            await stream.wait_end()
-        else:
-            await wait_send(send, with_cors(failure(exc), added), request_id)
-        return
-    await stream.wait_finish(result)
+        result = await wait_invoke(
+            functions, target.ref, payload, reply, request_id=reply.request_id, stream=stream
+        )
+    except StratusError:
+        if not stream.started:
+            raise  # the door's answer for a refusal
+        await stream.wait_end()
+        return None
+    if not stream.started:  # a buffered result: mapped as in BUFFERED mode
+        return mapped(Flavor.FUNCTION_URL, result)
+    await stream.wait_finish()
+    return None
 
 
 class _UrlStream:
     """The invocation's ResponseStream: the function's chunks become the HTTP body."""
 
-    def __init__(
-        self, send: Send, request_id: str, added: tuple[tuple[str, str], ...] | None
-    ) -> None:
-        self._send = send
-        self._request_id = request_id
-        self._added = added
+    def __init__(self, reply: Reply) -> None:
+        self._reply = reply
         self.started = False  # the function began streaming
         self._head_sent = False
         self._prelude: bytearray | None = None  # collecting the http-integration prelude
@@ -237,15 +203,9 @@ class _UrlStream:
             await self._wait_prelude(head)
             chunk = rest
         if chunk:
-            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._reply.wait_send_chunk(chunk)
 
-    async def wait_finish(self, result: InvokeResult) -> None:
-        if not self.started:  # a buffered result: mapped as in BUFFERED mode
-            response = http_response(
-                Flavor.FUNCTION_URL, result.payload, function_error=bool(result.function_error)
-            )
-            await wait_send(self._send, with_cors(response, self._added), self._request_id)
-            return
+    async def wait_finish(self) -> None:
         if self._prelude is not None:  # the stream ended inside its prelude
             prelude, self._prelude = bytes(self._prelude), None
             await self._wait_prelude(prelude)
@@ -254,7 +214,7 @@ class _UrlStream:
     async def wait_end(self) -> None:
         if not self._head_sent:
             await self._wait_head(502, (("Content-Type", "text/plain"),))
-        await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self._reply.wait_send_chunk(b"", more=False)
 
     async def _wait_prelude(self, prelude: bytes) -> None:
         try:
@@ -272,11 +232,4 @@ class _UrlStream:
 
     async def _wait_head(self, status: int, headers: tuple[tuple[str, str], ...]) -> None:
         self._head_sent = True
-        response = with_cors(HttpResponse(status, headers, b""), self._added)
-        await self._send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": _encode(response.headers, self._request_id),
-            }
-        )
+        await self._reply.wait_send_head(status, headers)

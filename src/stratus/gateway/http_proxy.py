@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from stratus.apis.model import Integration
+from stratus.apis.http.model import Integration
 from stratus.gateway.responses import HttpResponse
 
 _JSON = (("content-type", "application/json"),)

@@ -27,25 +27,22 @@ are tested with tables; `wait_authorize` is the gateway's entry point.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
-from stratus.apis.model import Authorizer
-from stratus.errors import StratusError
-from stratus.functions.names import parse_reference
+from stratus.apis.http.model import Authorizer
 from stratus.functions.service import FunctionService
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
+from stratus.gateway.pipeline import Reply, wait_bounded_invoke
 from stratus.gateway.responses import HttpResponse
-from stratus.runtime.spec import InvokeResult
 
 TIMEOUT = 10.0  # seconds an authorizer may take (API Gateway's authorizer timeout)
 MAX_CACHED = 10_000
@@ -53,8 +50,6 @@ _JSON = (("content-type", "application/json"),)
 UNAUTHORIZED = HttpResponse(401, _JSON, b'{"message":"Unauthorized"}')
 FORBIDDEN = HttpResponse(403, _JSON, b'{"message":"Forbidden"}')
 INTERNAL = HttpResponse(500, _JSON, b'{"message":"Internal Server Error"}')
-
-Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 
 
 class MalformedAnswer(Exception):
@@ -221,7 +216,7 @@ def authorizer_event(
     if authorizer.AuthorizerPayloadFormatVersion == "1.0":
         event = http_api_v1_event(request, target)
         joined = ",".join(identity)
-        head = {"version": "1.0", "type": "REQUEST", "methodArn": arn}
+        head: dict[str, Any] = {"version": "1.0", "type": "REQUEST", "methodArn": arn}
         rest = {"identitySource": joined, "authorizationToken": joined}
     else:
         event = http_api_v2_event(request, target)
@@ -243,15 +238,6 @@ def with_context(event: dict[str, Any], version: str, answer: Answer) -> None:
         event["requestContext"]["authorizer"] = context
 
 
-async def _wait_invoke(
-    functions: FunctionService, function: str, payload: bytes
-) -> InvokeResult | StratusError:
-    try:
-        return await functions.invoke(parse_reference(function), payload)
-    except StratusError as exc:  # a value: raised in the request's task group it would cancel it
-        return exc
-
-
 async def wait_authorize(
     functions: FunctionService,
     cache: ResultCache,
@@ -261,12 +247,12 @@ async def wait_authorize(
     region: str,
     event: dict[str, Any],
     event_version: str,
-    spawn: Spawn,
+    reply: Reply,
 ) -> HttpResponse | None:
     """Runs the route's Lambda authorizer: None when allowed (the context then added to
     `event`, the integration's event of payload `event_version`), else the answer to send.
-    `spawn` runs the invocation as a task (the request's task group: an authorizer past
-    TIMEOUT is not stopped, as for integrations)."""
+    The invocation runs in the request's task group (an authorizer past TIMEOUT is not
+    stopped, as for integrations)."""
     if authorizer is None or authorizer.AuthorizerType != "REQUEST":
         return INTERNAL  # the route's authorizer is gone
     identity = identity_values(
@@ -282,12 +268,8 @@ async def wait_authorize(
     answer = cache.get(key) if ttl and identity else None
     if answer is None:
         payload = orjson.dumps(authorizer_event(authorizer, request, target, arn, identity))
-        call = spawn(_wait_invoke(functions, authorizer.function, payload))
-        done, _ = await asyncio.wait({call}, timeout=TIMEOUT)
-        if not done:
-            return INTERNAL
-        result = call.result()
-        if isinstance(result, StratusError) or result.function_error:
+        result = await wait_bounded_invoke(functions, authorizer.function, payload, reply, TIMEOUT)
+        if result is None or result.function_error:
             return INTERNAL
         try:
             answer = read_answer(result.payload, bool(authorizer.EnableSimpleResponses))

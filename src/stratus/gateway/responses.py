@@ -86,8 +86,8 @@ def http_response(
         return internal_error(flavor)
     v2 = flavor.v2
     if v2 and not (isinstance(result, dict) and "statusCode" in result):
-        body = result if isinstance(result, str) else output.decode("utf-8", errors="replace")
-        return HttpResponse(200, (("Content-Type", JSON),), body.encode(errors="replace"))
+        text = result if isinstance(result, str) else output.decode("utf-8", errors="replace")
+        return HttpResponse(200, (("Content-Type", JSON),), text.encode(errors="replace"))
     try:
         shape = (_V2 if v2 else _REST if flavor is Flavor.REST else _V1).model_validate(result)
         body = _body(shape.body, shape.isBase64Encoded and binary)

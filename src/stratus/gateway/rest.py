@@ -1,7 +1,7 @@
 """The REST APIs' data plane (API Gateway v1): requests to a deployed stage become Lambda
 proxy invocations.
 
-ExecuteApi (server.py) hands a request here when its API id is a REST API's; the addresses
+ExecuteApi (http_api.py) hands a request here when its API id is a REST API's; the addresses
 are the HTTP APIs' (`Host: {id}.execute-api.localhost`, `/_aws/execute-api/{id}/...`), but
 REST APIs have no `$default` stage: the path's first segment always names the stage.
 
@@ -25,37 +25,42 @@ event carries them in canonical case (`content-type` -> `Content-Type`), and the
 CloudFront adds on AWS (`CloudFront-*`, `Via`, `X-Amz-Cf-Id`) are absent. Like AWS, the
 gateway drops `Content-Length` and `Connection` and adds `X-Forwarded-For/-Port/-Proto` and
 `X-Amzn-Trace-Id`. Every answer carries `x-amzn-RequestId` (requestContext.requestId, a
-UUID) and `x-amz-apigw-id` (requestContext.extendedRequestId).
+UUID) and `x-amz-apigw-id` (requestContext.extendedRequestId). Limits, the integration
+timer and the sending are pipeline.py's, shared with HTTP APIs and function URLs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
 import orjson
+from starlette.types import Receive, Scope, Send
 
-from stratus.apis.model import function_of
-from stratus.apis.rest_match import ResourceMatch
-from stratus.apis.rest_model import Integration, Method
-from stratus.apis.rest_service import RestDeployment
-from stratus.apis.routes import Match, RouteKey
-from stratus.errors import StratusError
-from stratus.functions.names import FunctionRef, parse_reference
-from stratus.gateway.asgi import headers_too_large, wait_body, wait_send
+from stratus.apis.http.routes import Match, RouteKey
+from stratus.apis.rest.match import ResourceMatch
+from stratus.apis.rest.model import Integration, Method
+from stratus.apis.rest.service import RestDeployment
 from stratus.gateway.events import HttpRequest, Target, rest_event
 from stratus.gateway.lambda_authorizer import ResultCache, route_arn
-from stratus.gateway.responses import Flavor, HttpResponse, http_response
+from stratus.gateway.pipeline import (
+    Door,
+    Reply,
+    function_ref,
+    mapped,
+    wait_body,
+    wait_invoke,
+    wait_serve,
+)
+from stratus.gateway.responses import Flavor, HttpResponse
 from stratus.gateway.rest_access import Access
 from stratus.gateway.rest_authorizer import Granted, wait_authorize
 from stratus.gateway.rest_mock import mock_response
@@ -71,41 +76,15 @@ from stratus.gateway.rest_responses import (
 from stratus.gateway.rest_validation import check_request
 from stratus.services import Services
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 log = logging.getLogger(__name__)
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
 _DROPPED = frozenset({"content-length", "connection"})
 _SET_BY_GATEWAY = frozenset({"x-forwarded-port", "x-forwarded-proto"})
 
 
-@dataclass(slots=True, eq=False)
-class Reply:
-    """The one answer to a request, sent once: by the request's task when the function
-    answers in time, else by `send_soon` (the 504) from a task of the request's group."""
-
-    send: Send
-    request_id: str  # requestContext.requestId: x-amzn-RequestId
-    extended_id: str  # requestContext.extendedRequestId: x-amz-apigw-id
-    tasks: asyncio.TaskGroup
-    sent: bool = False
-
-    def send_soon(self, response: HttpResponse) -> None:
-        self.tasks.create_task(self.wait_send(response))
-
-    async def wait_send(self, response: HttpResponse) -> None:
-        if self.sent:
-            return
-        self.sent = True
-        headers = (*response.headers, ("x-amz-apigw-id", self.extended_id))
-        await wait_send(
-            self.send,
-            replace(response, headers=headers),
-            (b"x-amzn-requestid", self.request_id.encode()),
-        )
+# Lambda refusing the call (throttled, no such function) is a 500 for REST APIs, as the
+# Lambda guide states; the log says why.
+DOOR = Door("REST API", b"x-amzn-requestid", PAYLOAD_LIMIT, TOO_LARGE, HEADERS_TOO_LARGE, INTERNAL)
 
 
 class RestGateway:
@@ -119,30 +98,35 @@ class RestGateway:
         self.access = Access(clock, wall)
 
     async def __call__(
-        self, scope: Scope, receive: Receive, send: Send, api_id: str, path: str
+        self,
+        services: Services,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        api_id: str,
+        path: str,
     ) -> None:
         extended = base64.urlsafe_b64encode(os.urandom(11)).decode()
-        # As for HTTP APIs, the invocation outlives a 504: leaving the group waits for it.
-        async with asyncio.TaskGroup() as tasks:
-            reply = Reply(send, str(uuid.uuid4()), extended, tasks)
-            if headers_too_large(scope, path):
-                await reply.wait_send(HEADERS_TOO_LARGE)
-                return
-            try:
-                response = await self.wait_answer(scope, receive, api_id, path, reply)
-            except StratusError:
-                log.exception("REST API %s: request failed", api_id)
-                response = INTERNAL
-            await reply.wait_send(response)
+        answer = functools.partial(
+            self.wait_answer, services, scope, receive, api_id, path, extended
+        )
+        await wait_serve(
+            DOOR, scope, send, path, answer,
+            request_id=str(uuid.uuid4()), headers=(("x-amz-apigw-id", extended),),
+        )  # fmt: skip
 
     async def wait_answer(
-        self, scope: Scope, receive: Receive, api_id: str, path: str, reply: Reply
+        self,
+        services: Services,
+        scope: Scope,
+        receive: Receive,
+        api_id: str,
+        path: str,
+        extended_id: str,
+        reply: Reply,
     ) -> HttpResponse:
-        state: Services = scope["app"].state.services
-        body = await wait_body(scope, receive, PAYLOAD_LIMIT)
-        if body is None:
-            return TOO_LARGE
-        deployment: RestDeployment | None = await state.rest_apis.resolve(api_id, path)
+        body = await wait_body(scope, receive, reply)
+        deployment: RestDeployment | None = await services.rest_apis.resolve(api_id, path)
         found = deployment.match(scope["method"]) if deployment else None
         if deployment is None or found is None:
             return MISSING_TOKEN
@@ -156,18 +140,19 @@ class RestGateway:
                 api_id, method.httpMethod, resource.path, method.authorizationType,
             )  # fmt: skip
             return MISSING_TOKEN if method.authorizationType == "AWS_IAM" else UNAUTHORIZED
-        event = _event(scope, state, deployment, found, body, reply)
-        refused = await self._wait_admit(state, deployment, found, event, reply)
+        event = _event(scope, services, deployment, found, body, reply.request_id)
+        event["requestContext"]["extendedRequestId"] = extended_id
+        refused = await self._wait_admit(services, deployment, found, event, reply)
         if refused is not None:
             return refused
         invalid = check_request(deployment, method, event, body)
         if invalid is not None:
             return invalid
-        return await _wait_integration(state, deployment, method, event, reply)
+        return await _wait_integration(services, deployment, method, event, reply)
 
     async def _wait_admit(
         self,
-        state: Services,
+        services: Services,
         deployment: RestDeployment,
         found: ResourceMatch,
         event: dict[str, Any],
@@ -179,15 +164,14 @@ class RestGateway:
         context = event["requestContext"]
         granted: Granted | None = None
         if method.authorizationType == "CUSTOM":
-            settings = state.settings
+            settings = services.settings
             arn = route_arn(
                 settings.region, settings.account_id, deployment.api.id,
                 deployment.stage.stageName, event["httpMethod"], deployment.path,
             )  # fmt: skip
             answer = await wait_authorize(
-                state.functions, self.authorizer_results,
-                deployment.authorizers.get(method.authorizerId or ""), event, arn,
-                reply.tasks.create_task,
+                services.functions, self.authorizer_results,
+                deployment.authorizers.get(method.authorizerId or ""), event, arn, reply,
             )  # fmt: skip
             if isinstance(answer, HttpResponse):
                 return answer
@@ -200,7 +184,7 @@ class RestGateway:
         else:
             value = _last(event["multiValueHeaders"], "x-api-key")
         key = await self.access.wait_key(
-            state.rest_apis, deployment, value, resource.path, method.httpMethod
+            services.rest_apis, deployment, value, resource.path, method.httpMethod
         )
         if isinstance(key, HttpResponse):
             return key
@@ -210,29 +194,31 @@ class RestGateway:
 
 def _event(
     scope: Scope,
-    state: Services,
+    services: Services,
     deployment: RestDeployment,
     found: ResourceMatch,
     body: bytes,
-    reply: Reply,
+    request_id: str,
 ) -> dict[str, Any]:
     """The Lambda proxy event for the request (before authorizer and API key)."""
     resource, _, parameters = found
     target = Target(
         Match(_route(resource.path), parameters),
-        state.settings.account_id,
+        services.settings.account_id,
         deployment.stage.variables or {},
         resource_id=resource.id,
         binary_media_types=deployment.api.binaryMediaTypes or (),
         deployment_id=deployment.deployment_id,
     )
-    event = rest_event(_request(scope, deployment, body, reply.request_id), target)
-    event["requestContext"]["extendedRequestId"] = reply.extended_id
-    return event
+    return rest_event(_request(scope, deployment, body, request_id), target)
 
 
 async def _wait_integration(
-    state: Services, deployment: RestDeployment, method: Method, event: dict[str, Any], reply: Reply
+    services: Services,
+    deployment: RestDeployment,
+    method: Method,
+    event: dict[str, Any],
+    reply: Reply,
 ) -> HttpResponse:
     integration = method.methodIntegration
     if integration is None or integration.type == "MOCK":
@@ -240,24 +226,12 @@ async def _wait_integration(
     if integration.type != "AWS_PROXY" or (integration.httpMethod or "POST") != "POST":
         _refuse(deployment, method, integration)
         return INTERNAL
-    # The function runs in this task; a timer answers 504 if it is late (server.py does the
-    # same for HTTP APIs: a task per request is a measurable cost).
-    late = asyncio.get_running_loop().call_later(
-        integration.timeoutInMillis / 1000, reply.send_soon, TIMED_OUT
-    )
-    try:
-        result = await state.functions.invoke(
-            _function(integration.uri or ""), orjson.dumps(event), trusted_json=True
-        )
-    except StratusError as exc:  # Lambda refused the call: 500, as API Gateway answers
-        log.warning("REST API %s: Lambda refused the call: %s", deployment.api.id, exc.message)
-        return INTERNAL
-    finally:
-        late.cancel()
+    result = await wait_invoke(
+        services.functions, function_ref(integration.uri or ""), orjson.dumps(event), reply,
+        timeout_ms=integration.timeoutInMillis, late=TIMED_OUT,
+    )  # fmt: skip
     binary = _accepts_binary(event["multiValueHeaders"], deployment.api.binaryMediaTypes or ())
-    return http_response(
-        Flavor.REST, result.payload, function_error=bool(result.function_error), binary=binary
-    )
+    return mapped(Flavor.REST, result, binary=binary)
 
 
 def _refuse(deployment: RestDeployment, method: Method, integration: Integration) -> None:
@@ -269,13 +243,6 @@ def _refuse(deployment: RestDeployment, method: Method, integration: Integration
         "REST API %s: %s on stage %s answers 500: %s",
         deployment.api.id, method.httpMethod, deployment.stage.stageName, why,
     )  # fmt: skip
-
-
-@functools.lru_cache(maxsize=256)
-def _function(uri: str) -> FunctionRef:
-    """The function an integration URI calls, parsed once per URI (a bad one raises, and
-    lru_cache keeps no exceptions)."""
-    return parse_reference(function_of(uri))
 
 
 @functools.lru_cache(maxsize=1024)

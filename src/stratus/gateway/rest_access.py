@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from stratus.apis.rest_model import ApiKey, QuotaSettings, ThrottleSettings, UsagePlan
-from stratus.apis.rest_service import RestApiService, RestDeployment
+from stratus.apis.rest.model import ApiKey, QuotaSettings, ThrottleSettings, UsagePlan
+from stratus.apis.rest.service import RestApiService, RestDeployment
 from stratus.gateway.responses import HttpResponse
 from stratus.gateway.rest_responses import INVALID_KEY, QUOTA_EXCEEDED, THROTTLED
 from stratus.gateway.throttle import ACCOUNT_BURST, ACCOUNT_RATE, Limit, Throttles

@@ -25,7 +25,6 @@ For a method with authorizationType CUSTOM, after the stage's throttling and bef
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Mapping
@@ -34,9 +33,7 @@ from typing import Any
 
 import orjson
 
-from stratus.apis.rest_model import AUTHORIZER_TTL, Authorizer
-from stratus.errors import StratusError
-from stratus.functions.names import parse_reference
+from stratus.apis.rest.model import AUTHORIZER_TTL, Authorizer
 from stratus.functions.service import FunctionService
 from stratus.gateway.events import token_authorizer_event
 from stratus.gateway.lambda_authorizer import (
@@ -44,10 +41,10 @@ from stratus.gateway.lambda_authorizer import (
     Answer,
     MalformedAnswer,
     ResultCache,
-    Spawn,
     policy_effect,
     read_answer,
 )
+from stratus.gateway.pipeline import Reply, wait_bounded_invoke
 from stratus.gateway.responses import HttpResponse
 from stratus.gateway.rest_responses import (
     AUTHORIZER_ERROR,
@@ -140,15 +137,6 @@ def granted(answer: Answer, latency_ms: int) -> Granted | HttpResponse:
     return Granted(authorizer, answer.usage_identifier_key)
 
 
-async def _wait_invoke(
-    functions: FunctionService, function: str, payload: bytes
-) -> InvokeResult | StratusError:
-    try:
-        return await functions.invoke(parse_reference(function), payload, trusted_json=True)
-    except StratusError as exc:  # a value: raised in the request's task group it would cancel it
-        return exc
-
-
 def _unauthorized(result: InvokeResult) -> bool:
     """Whether the function failed with the message "Unauthorized" (API Gateway's 401)."""
     try:
@@ -164,11 +152,11 @@ async def wait_authorize(
     authorizer: Authorizer | None,
     event: Mapping[str, Any],
     method_arn: str,
-    spawn: Spawn,
+    reply: Reply,
 ) -> Granted | HttpResponse:
     """Runs the method's authorizer for the proxy `event` (see the module docstring): the
-    leave to pass, or the answer to send. `spawn` runs the call in the request's task
-    group (an authorizer past TIMEOUT is not stopped, as for integrations)."""
+    leave to pass, or the answer to send. The call runs in the request's task group (an
+    authorizer past TIMEOUT is not stopped, as for integrations)."""
     if authorizer is None or authorizer.type not in ("TOKEN", "REQUEST"):
         return AUTHORIZER_ERROR  # the method's authorizer is gone, or one Stratus cannot run
     identity = identity_of(authorizer, event)
@@ -189,14 +177,11 @@ async def wait_authorize(
                 k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")
             }
         started = time.monotonic()
-        call = spawn(_wait_invoke(functions, authorizer.function, orjson.dumps(request)))
-        done, _ = await asyncio.wait({call}, timeout=TIMEOUT)
-        if not done:
+        payload = orjson.dumps(request)
+        result = await wait_bounded_invoke(functions, authorizer.function, payload, reply, TIMEOUT)
+        if result is None:  # refused by Lambda, or past TIMEOUT
             return AUTHORIZER_ERROR
         latency = int((time.monotonic() - started) * 1000)
-        result = call.result()
-        if isinstance(result, StratusError):
-            return AUTHORIZER_ERROR
         if result.function_error:
             return UNAUTHORIZED if _unauthorized(result) else AUTHORIZER_ERROR
         try:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 
-from stratus.apis.rest_model import Integration
+from stratus.apis.rest.model import Integration
 from stratus.gateway.responses import HttpResponse
 from stratus.gateway.rest_responses import INTERNAL
 

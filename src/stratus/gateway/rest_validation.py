@@ -30,8 +30,8 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT4
 
-from stratus.apis.rest_model import Method
-from stratus.apis.rest_service import RestDeployment
+from stratus.apis.rest.model import Method
+from stratus.apis.rest.service import RestDeployment
 from stratus.gateway.responses import HttpResponse
 from stratus.gateway.rest_responses import BAD_BODY, missing_parameters
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stratus.apis.model import RouteSettings, Stage
+from stratus.apis.http.model import RouteSettings, Stage
 
 ACCOUNT_RATE = 10_000.0
 ACCOUNT_BURST = 5_000

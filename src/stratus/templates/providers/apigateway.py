@@ -16,12 +16,12 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from stratus.apis.model import parse_request
-from stratus.apis.rest_patch import escape
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.patch import escape
+from stratus.apis.rest.requests import (
     CreateRestApiRequest,
     PatchOperation,
 )
+from stratus.apis.shape import parse_request
 from stratus.errors import NotFound
 from stratus.templates.provider import Context, Created, Provider, ResourceFailed, required
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from stratus.apis.model import parse_request
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.requests import (
     CreateApiKeyRequest,
     CreateUsagePlanKeyRequest,
     CreateUsagePlanRequest,
     PatchOperation,
 )
+from stratus.apis.shape import parse_request
 from stratus.templates.provider import Context, Created, Provider, required, tag_map
 
 from .apigateway import camel, patch, rest_apis, suppress_gone

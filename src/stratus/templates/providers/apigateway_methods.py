@@ -12,8 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from stratus.apis.model import parse_request
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.requests import (
     CreateAuthorizerRequest,
     CreateModelRequest,
     CreateRequestValidatorRequest,
@@ -23,6 +22,7 @@ from stratus.apis.rest_requests import (
     PutMethodRequest,
     PutMethodResponseRequest,
 )
+from stratus.apis.shape import parse_request
 from stratus.templates.provider import Context, Created, Provider, required
 
 from .apigateway import camel, patch, rest_apis, suppress_gone

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stratus.apis.model import parse_request
-from stratus.apis.rest_patch import escape
-from stratus.apis.rest_requests import (
+from stratus.apis.rest.patch import escape
+from stratus.apis.rest.requests import (
     CreateDeploymentRequest,
     CreateStageRequest,
     PatchOperation,
 )
+from stratus.apis.shape import parse_request
 from stratus.templates.provider import Context, Created, Provider, required, tag_map
 
 from .apigateway import camel, patch, rest_apis, suppress_gone

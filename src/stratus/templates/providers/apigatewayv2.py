@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, ClassVar
 
-from stratus.apis.model import (
+from stratus.apis.http.model import (
     CreateApiRequest,
     CreateAuthorizerRequest,
     CreateIntegrationRequest,
@@ -19,8 +19,8 @@ from stratus.apis.model import (
     UpdateAuthorizerRequest,
     UpdateRouteRequest,
     UpdateStageRequest,
-    parse_request,
 )
+from stratus.apis.shape import parse_request
 from stratus.errors import NotFound
 from stratus.templates.provider import Context, Created, Provider, required
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from stratus.errors import Invalid
 
-from .rest_requests import PatchOperation
+from .requests import PatchOperation
 
 Doc = dict[str, Any]
 Apply = Callable[[Doc, PatchOperation, list[str]], None]

@@ -30,7 +30,8 @@ Findings come in AWS's three kinds:
 `${AWS::Region}`, `${AWS::AccountId}` and `${AWS::Partition}` in URIs are replaced ("AWS
 variables for OpenAPI import"). The base path, the `basePath` server variable or else the first
 server URL's path, is ignored, prepended to every path, or prepended without its first segment
-(`basepath` ignore | prepend | split; "Set the OpenAPI basePath property").
+(`basepath` ignore | prepend | split; "Set the OpenAPI basePath property"). Loading, `$ref`s,
+the base path and the variables are ../openapi.py's, shared with REST APIs.
 
 Where AWS does not say, Stratus chooses: an integration without payloadFormatVersion gets 1.0
 (what REST API exports, migrated as AWS suggests, expect) with a warning; an operation without
@@ -47,19 +48,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
-import orjson
 import pydantic
-import yaml
 
 from stratus.errors import Invalid, Validation
 from stratus.validation import describe
 
-from .model import Cors, CreateAuthorizerRequest, CreateIntegrationRequest, TagMap, function_of
+from ..openapi import Document, check_basepath, load_document, mapping, substitute
+from ..shape import function_of
+from .model import Cors, CreateAuthorizerRequest, CreateIntegrationRequest, TagMap
 from .routes import DEFAULT, RouteKey
 
-BASE_PATH_MODES = ("ignore", "prepend", "split")
 EXTENSION = "x-amazon-apigateway-"
 ANY_METHOD = "x-amazon-apigateway-any-method"
 INTEGRATION = "x-amazon-apigateway-integration"
@@ -70,7 +69,6 @@ ENDPOINT_CONFIGURATION = "x-amazon-apigateway-endpoint-configuration"
 TAG_VALUE = "x-amazon-apigateway-tag-value"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _OPENID_CONFIGURATION = "/.well-known/openid-configuration"
-_VARIABLE = re.compile(r"\$\{(AWS::(?:Region|AccountId|Partition))\}")
 # What an aws_proxy integration object may say that Stratus reads; the rest is ImportInfo.
 _INTEGRATION_READ = frozenset(
     {"type", "uri", "httpMethod", "payloadFormatVersion", "timeoutInMillis", "description"}
@@ -118,37 +116,11 @@ def parse_definition(
 ) -> Definition:
     """The HTTP API an OpenAPI 3.0 document (a dict, or JSON or YAML text) defines; basepath
     None is the default, ignore."""
-    basepath = basepath or "ignore"
-    if basepath not in BASE_PATH_MODES:
-        raise Invalid(f"Invalid basepath {basepath!r}: use ignore, prepend or split")
-    document = load_document(body)
+    mode = check_basepath(basepath)
+    document = load_document(body, expected="an OpenAPI 3.0 document")
     _check_version(document)
     variables = {"AWS::Region": region, "AWS::AccountId": account_id, "AWS::Partition": partition}
-    return _Reader(document, variables).read(basepath)
-
-
-def load_document(body: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
-    """A document from a dict (CloudFormation's Body) or from JSON or YAML text (ImportApi)."""
-    if isinstance(body, Mapping):
-        document: object = dict(body)
-    else:
-        try:
-            text = body.decode() if isinstance(body, bytes) else body
-        except UnicodeDecodeError as exc:
-            raise Invalid("Invalid OpenAPI input: the body is not UTF-8 text") from exc
-        try:
-            document = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            try:
-                document = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                problem = str(exc).replace("\n", " ")
-                raise Invalid(
-                    f"Invalid OpenAPI input: the body is neither JSON nor YAML ({problem})"
-                ) from exc
-    if not isinstance(document, dict):
-        raise Invalid("Invalid OpenAPI input: give an OpenAPI 3.0 document (a JSON or YAML object)")
-    return document
+    return _Reader(document, variables).read(mode)
 
 
 def _check_version(document: dict[str, Any]) -> None:
@@ -168,11 +140,11 @@ def _check_version(document: dict[str, Any]) -> None:
         raise Invalid(f"Invalid {IMPORTEXPORT_VERSION} {export_version!r}: the only version is 1.0")
 
 
-class _Reader:
+class _Reader(Document):
     """Reads one document, collecting warnings and info as it goes."""
 
     def __init__(self, document: dict[str, Any], variables: dict[str, str]) -> None:
-        self.document = document
+        super().__init__(document)
         self.variables = variables
         self.warnings: list[str] = []
         self.info: list[str] = []
@@ -182,7 +154,7 @@ class _Reader:
         self.schemes: dict[str, str | None] = {}
 
     def read(self, basepath: str) -> Definition:
-        info = _object(self.document.get("info"), "info")
+        info = _object(self.doc.get("info"), "info")
         name = info.get("title")
         if not isinstance(name, str) or not 1 <= len(name) <= 128:
             raise Invalid("info.title is required (1 to 128 characters): it names the API")
@@ -192,14 +164,14 @@ class _Reader:
         ):
             raise Invalid("info.description must be text of at most 1024 characters")
         version = info.get("version")
-        for key in self.document:
+        for key in self.doc:
             if str(key).startswith(EXTENSION) and key not in (CORS, IMPORTEXPORT_VERSION):
                 self._unsupported(str(key), "the document")
         self._security_schemes()
-        prefix = _prefix(_base_path(self.document), basepath)
+        prefix = self.path_prefix(basepath)
         routes: dict[str, ImportedRoute] = {}
-        default_security = self.document.get("security")
-        for path, item in _object(self.document.get("paths"), "paths").items():
+        default_security = self.doc.get("security")
+        for path, item in _object(self.doc.get("paths"), "paths").items():
             for route in self._path(str(path), item, prefix, default_security):
                 if route.RouteKey in routes:
                     raise Invalid(f"The document defines route {route.RouteKey} twice")
@@ -222,13 +194,13 @@ class _Reader:
     def _path(
         self, path: str, item: object, prefix: str, default_security: object
     ) -> list[ImportedRoute]:
-        item = _object(self._deref(item, f"paths.{path}"), f"paths.{path}")
+        item = _object(self.resolve(item, f"paths.{path}"), f"paths.{path}")
         default_path = path in (DEFAULT, f"/{DEFAULT}")
         routes = []
         for key, operation in item.items():
             key = str(key)
             if key == ANY_METHOD:
-                operation = self._deref(operation, f"{ANY_METHOD} of {path}")
+                operation = self.resolve(operation, f"{ANY_METHOD} of {path}")
                 is_default = default_path or (
                     isinstance(operation, dict) and operation.get("isDefaultRoute") is True
                 )
@@ -252,7 +224,7 @@ class _Reader:
         return routes
 
     def _route(self, route_key: str, operation: object, default_security: object) -> ImportedRoute:
-        operation = _object(self._deref(operation, route_key), f"the operation of {route_key}")
+        operation = _object(self.resolve(operation, route_key), f"the operation of {route_key}")
         try:
             RouteKey.parse(route_key)
         except Validation as exc:
@@ -288,7 +260,7 @@ class _Reader:
         if key in self.integrations:
             return key
         where = f"the integration of {route_key}"
-        found = _object(self._deref(raw, where), where)
+        found = _object(self.resolve(raw, where), where)
         kind = str(found.get("type", "")).upper()
         if kind in ("AWS", "HTTP", "MOCK"):
             self.warnings.append(
@@ -314,7 +286,7 @@ class _Reader:
                 f"{where} needs a uri: the function's ARN, or arn:aws:apigateway:{{region}}:"
                 "lambda:path/2015-03-31/functions/{arn}/invocations"
             )
-        uri = self._substitute(uri)
+        uri = self._aws(uri)
         function_of(uri)
         version = _format_version(found.get("payloadFormatVersion"), where)
         if version is None:
@@ -326,11 +298,7 @@ class _Reader:
             "TimeoutInMillis": found.get("timeoutInMillis"),
             "Description": found.get("description"),
         }
-        self.integrations[key] = _shape(CreateIntegrationRequest, fields, where)
-        ignored = sorted(str(k) for k in found if k not in _INTEGRATION_READ and k != "$ref")
-        if ignored:
-            self.info.append(f"{where}: {', '.join(ignored)} ignored")
-        return key
+        return self._add_integration(key, fields, found, where)
 
     def _http_proxy(self, key: str, where: str, found: dict[str, Any]) -> str:
         """An http_proxy integration: `uri` (an http(s) URL) and `httpMethod` (ANY by
@@ -341,12 +309,17 @@ class _Reader:
         version = _format_version(found.get("payloadFormatVersion"), where)
         fields = {
             "IntegrationType": "HTTP_PROXY",
-            "IntegrationUri": self._substitute(uri),
+            "IntegrationUri": self._aws(uri),
             "IntegrationMethod": str(found.get("httpMethod") or "ANY"),
             "PayloadFormatVersion": version or "1.0",
             "TimeoutInMillis": found.get("timeoutInMillis"),
             "Description": found.get("description"),
         }
+        return self._add_integration(key, fields, found, where)
+
+    def _add_integration(
+        self, key: str, fields: dict[str, Any], found: dict[str, Any], where: str
+    ) -> str:
         self.integrations[key] = _shape(CreateIntegrationRequest, fields, where)
         ignored = sorted(str(k) for k in found if k not in _INTEGRATION_READ and k != "$ref")
         if ignored:
@@ -399,12 +372,12 @@ class _Reader:
         return ("JWT" if kind == "jwt" else "CUSTOM"), str(name), tuple(scopes)
 
     def _security_schemes(self) -> None:
-        components = _object(self.document.get("components") or {}, "components")
+        components = _object(self.doc.get("components") or {}, "components")
         schemes = _object(components.get("securitySchemes") or {}, "components.securitySchemes")
         for name, raw in schemes.items():
             name = str(name)
             where = f"security scheme {name!r}"
-            scheme = _object(self._deref(raw, where), where)
+            scheme = _object(self.resolve(raw, where), where)
             settings = scheme.get(AUTHORIZER)
             if settings is None:
                 sigv4 = str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4"
@@ -451,7 +424,7 @@ class _Reader:
         fields = {
             "AuthorizerType": "REQUEST",
             "Name": name,
-            "AuthorizerUri": self._substitute(uri) if isinstance(uri, str) else uri,
+            "AuthorizerUri": self._aws(uri) if isinstance(uri, str) else uri,
             "AuthorizerPayloadFormatVersion": _format_version(
                 settings.get("authorizerPayloadFormatVersion"), where
             ),
@@ -468,11 +441,11 @@ class _Reader:
 
     # -- the API's own settings -----------------------------------------------------------
     def _cors(self) -> Cors | None:
-        raw = self.document.get(CORS)
+        raw = self.doc.get(CORS)
         return None if raw is None else _shape(Cors, _object(raw, CORS), CORS)
 
     def _tags(self) -> dict[str, str]:
-        tags = self.document.get("tags") or []
+        tags = self.doc.get("tags") or []
         if not isinstance(tags, list):
             raise Invalid("tags must be a list of tag objects")
         found = {
@@ -486,7 +459,7 @@ class _Reader:
             raise Invalid(f"tags: {describe(exc)}") from exc
 
     def _endpoint_disabled(self) -> bool:
-        servers = self.document.get("servers") or []
+        servers = self.doc.get("servers") or []
         return any(
             isinstance(s, dict)
             and isinstance(s.get(ENDPOINT_CONFIGURATION), dict)
@@ -498,35 +471,12 @@ class _Reader:
     def _unsupported(self, extension: str, where: str) -> None:
         self.warnings.append(f"{extension} in {where} is not supported for HTTP APIs; ignored")
 
-    def _substitute(self, text: str) -> str:
-        return _VARIABLE.sub(lambda m: self.variables[m.group(1)], text)
-
-    def _deref(self, node: object, where: str) -> object:
-        """`node`, or what its local `$ref` (`#/a/b`, JSON pointer) names, followed through."""
-        seen: set[str] = set()
-        while isinstance(node, dict) and "$ref" in node:
-            ref = node["$ref"]
-            if not isinstance(ref, str) or not ref.startswith("#/"):
-                raise Invalid(
-                    f"Unsupported $ref {ref!r} in {where}: only references inside the document "
-                    "(#/...) are supported"
-                )
-            if ref in seen:
-                raise Invalid(f"Circular $ref {ref!r} in {where}")
-            seen.add(ref)
-            node = self.document
-            for part in ref[2:].split("/"):
-                part = part.replace("~1", "/").replace("~0", "~")
-                if not isinstance(node, dict) or part not in node:
-                    raise Invalid(f"{where} refers to {ref}, which the document does not define")
-                node = node[part]
-        return node
+    def _aws(self, text: str) -> str:
+        return substitute(text, self.variables)
 
 
 def _object(value: object, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Invalid(f"Invalid OpenAPI input: {where} must be an object")
-    return value
+    return mapping(value, where, required=True)
 
 
 def _shape(model: type[M], fields: dict[str, Any], where: str) -> M:
@@ -555,39 +505,6 @@ def _identity_sources(value: object) -> object:
     if isinstance(value, str):
         return [s.strip() for s in value.split(",") if s.strip()]
     return value
-
-
-def _base_path(document: dict[str, Any]) -> str:
-    """The first `basePath` server variable's default, else the first server URL's path."""
-    servers = [s for s in document.get("servers") or [] if isinstance(s, dict)]
-    for server in servers:
-        variables = server.get("variables")
-        if isinstance(variables, dict) and isinstance(variables.get("basePath"), dict):
-            return _clean(str(variables["basePath"].get("default", "")))
-    for server in servers:
-        url, variables = server.get("url"), server.get("variables")
-        if not isinstance(url, str):
-            continue
-        for name, variable in (variables if isinstance(variables, dict) else {}).items():
-            if isinstance(variable, dict):
-                url = url.replace(f"{{{name}}}", str(variable.get("default", "")))
-        path = _clean(urlsplit(url).path)
-        if path:
-            return path
-    return ""
-
-
-def _clean(path: str) -> str:
-    parts = [p for p in path.split("/") if p]
-    return "/" + "/".join(parts) if parts else ""
-
-
-def _prefix(base: str, mode: str) -> str:
-    if mode == "prepend":
-        return base
-    if mode == "split":  # the first segment is taken as a stage name: drop it
-        return _clean("/".join(base.split("/")[2:]))
-    return ""
 
 
 def _full_path(path: str, prefix: str) -> str:

@@ -12,8 +12,9 @@
                                                    `responses` keyed by selection pattern)
     x-amazon-apigateway-request-validator          the validator (by name)
 
-`Document` is what every part of the reading shares: the document, its version, its security
-schemes, `$ref` resolution inside it, and the warnings so far (rest_openapi.py reads the rest).
+`RestDocument` is what every part of the reading shares: the document (`$ref` resolution
+and base path as ../openapi.py reads them), its version, its security schemes, and the
+warnings so far (openapi.py reads the rest).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.errors import Invalid
+from ..openapi import Document, InvalidDocument, mapping
 
 _IN = {"path": "path", "query": "querystring", "header": "header"}
 _INTEGRATION_FIELDS = (
@@ -29,11 +30,6 @@ _INTEGRATION_FIELDS = (
     "cacheKeyParameters", "connectionId", "tlsConfig", "timeoutInMillis",
 )  # fmt: skip
 _UPPER_FIELDS = ("type", "passthroughBehavior", "contentHandling", "connectionType")
-
-
-class InvalidDocument(Invalid):
-    def __init__(self, message: str) -> None:
-        super().__init__(f"Invalid OpenAPI input: {message}")
 
 
 @dataclass
@@ -45,11 +41,11 @@ class Operation:
     validator: str | None = None
 
 
-class Document:
+class RestDocument(Document):
     """A Swagger 2 or OpenAPI 3 document being read."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
-        self.doc = doc
+        super().__init__(doc)
         if str(doc.get("swagger", "")).startswith("2"):
             self.v3 = False
         elif str(doc.get("openapi", "")).startswith("3"):
@@ -59,43 +55,14 @@ class Document:
                 "give a Swagger 2.0 (swagger: '2.0') or OpenAPI 3 (openapi: 3.0.1) document"
             )
         self.warnings: list[str] = []
-        self.schemes = self.mapping(
+        self.schemes = mapping(
             self.at("components", "securitySchemes") if self.v3 else doc.get("securityDefinitions"),
             "securitySchemes" if self.v3 else "securityDefinitions",
         )
 
-    def at(self, *keys: str) -> Any:
-        found: Any = self.doc
-        for key in keys:
-            found = found.get(key) if isinstance(found, dict) else None
-        return found
-
-    @staticmethod
-    def mapping(value: Any, where: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise InvalidDocument(f"{where} must be an object")
-        return value
-
-    def resolve(self, value: Any, where: str) -> Any:
-        """`{"$ref": "#/..."}` replaced by what it points at, inside this document."""
-        seen = 0
-        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            ref = value["$ref"]
-            if not ref.startswith("#/") or seen > 32:
-                raise InvalidDocument(
-                    f"{where}: cannot follow $ref {ref!r} (only #/... inside the document)"
-                )
-            value = self.at(*(p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/")))
-            if value is None:
-                raise InvalidDocument(f"{where}: $ref {ref!r} points at nothing")
-            seen += 1
-        return value
-
 
 def read_operation(
-    document: Document,
+    document: RestDocument,
     operation: dict[str, Any],
     shared: list[Any],
     where: str,
@@ -124,22 +91,20 @@ def read_operation(
             f"{where} has no x-amazon-apigateway-integration: it cannot be deployed"
         )
     else:
-        method["methodIntegration"] = _integration(
-            document, document.mapping(integration, where), where
-        )
+        method["methodIntegration"] = _integration(document, mapping(integration, where), where)
     validator = operation.get("x-amazon-apigateway-request-validator", default_validator)
     return Operation(method, authorizer, validator)
 
 
 def _parameters(
-    document: Document, parameters: list[Any], operation: dict[str, Any], where: str
+    document: RestDocument, parameters: list[Any], operation: dict[str, Any], where: str
 ) -> tuple[dict[str, bool], dict[str, str]]:
     request: dict[str, bool] = {}
     models: dict[str, str] = {}
     if not isinstance(parameters, list):
         raise InvalidDocument(f"{where}.parameters must be a list")
     for parameter in parameters:
-        parameter = document.mapping(
+        parameter = mapping(
             document.resolve(parameter, f"{where}.parameters"), f"{where}.parameters"
         )
         place, name = parameter.get("in"), parameter.get("name")
@@ -155,19 +120,15 @@ def _parameters(
                 models.update(dict.fromkeys(types, model))
     body = operation.get("requestBody")
     if body is not None:
-        body = document.mapping(
-            document.resolve(body, f"{where}.requestBody"), f"{where}.requestBody"
-        )
-        for media, content in document.mapping(
-            body.get("content"), f"{where}.requestBody.content"
-        ).items():
+        body = mapping(document.resolve(body, f"{where}.requestBody"), f"{where}.requestBody")
+        for media, content in mapping(body.get("content"), f"{where}.requestBody.content").items():
             model = _model_name(document, (content or {}).get("schema"), f"{where}.requestBody")
             if model:
                 models[media] = model
     return request, models
 
 
-def _model_name(document: Document, schema: Any, where: str) -> str | None:
+def _model_name(document: RestDocument, schema: Any, where: str) -> str | None:
     """The model a schema names by `$ref`; an inline schema is not kept (a warning)."""
     if not isinstance(schema, dict):
         return None
@@ -182,25 +143,23 @@ def _model_name(document: Document, schema: Any, where: str) -> str | None:
 
 
 def _responses(
-    document: Document, operation: dict[str, Any], where: str
+    document: RestDocument, operation: dict[str, Any], where: str
 ) -> dict[str, dict[str, Any]]:
     found = {}
-    responses = document.mapping(operation.get("responses"), f"{where}.responses")
+    responses = mapping(operation.get("responses"), f"{where}.responses")
     for code, response in responses.items():
         if not str(code).isdigit():
             continue
-        response = document.mapping(
+        response = mapping(
             document.resolve(response, f"{where}.responses.{code}"), f"{where}.responses"
         )
         entry: dict[str, Any] = {"statusCode": str(code)}
-        headers = document.mapping(response.get("headers"), f"{where}.responses.{code}.headers")
+        headers = mapping(response.get("headers"), f"{where}.responses.{code}.headers")
         if headers:
             entry["responseParameters"] = {f"method.response.header.{h}": False for h in headers}
         models: dict[str, str] = {}
         if document.v3:
-            for media, content in document.mapping(
-                response.get("content"), f"{where}.responses"
-            ).items():
+            for media, content in mapping(response.get("content"), f"{where}.responses").items():
                 ref = ((content or {}).get("schema") or {}).get("$ref", "")
                 if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
                     models[media] = ref.rsplit("/", 1)[1]
@@ -220,7 +179,7 @@ def _responses(
 
 
 def _security(
-    document: Document, operation: dict[str, Any], method: dict[str, Any], where: str
+    document: RestDocument, operation: dict[str, Any], method: dict[str, Any], where: str
 ) -> str | None:
     """Sets authorizationType, apiKeyRequired and scopes; returns the authorizer's name."""
     requirements = operation.get("security", document.doc.get("security")) or []
@@ -229,7 +188,7 @@ def _security(
     method["authorizationType"] = "NONE"
     authorizer = None
     for requirement in requirements:
-        for name, scopes in document.mapping(requirement, f"{where}.security").items():
+        for name, scopes in mapping(requirement, f"{where}.security").items():
             scheme = document.schemes.get(name)
             if name == "NONE" and scheme is None:
                 continue
@@ -265,7 +224,7 @@ def _security(
     return authorizer
 
 
-def _integration(document: Document, integration: dict[str, Any], where: str) -> dict[str, Any]:
+def _integration(document: RestDocument, integration: dict[str, Any], where: str) -> dict[str, Any]:
     found: dict[str, Any] = {
         k: integration[k] for k in _INTEGRATION_FIELDS if integration.get(k) is not None
     }
@@ -279,10 +238,10 @@ def _integration(document: Document, integration: dict[str, Any], where: str) ->
     if "httpMethod" in found:
         found["httpMethod"] = str(found["httpMethod"]).upper()
     responses = {}
-    for pattern, response in document.mapping(
+    for pattern, response in mapping(
         integration.get("responses"), f"{where} integration responses"
     ).items():
-        response = document.mapping(response, f"{where} integration response {pattern}")
+        response = mapping(response, f"{where} integration response {pattern}")
         code = str(response.get("statusCode", ""))
         entry: dict[str, Any] = {"statusCode": code}
         if pattern != "default":

@@ -1,5 +1,5 @@
 """The REST API model (API Gateway v1): what a REST API is made of, as boto3's `apigateway`
-client reads it (the requests that make it are in rest_requests.py).
+client reads it (the requests that make it are in requests.py).
 
     RestApi ── Resource (a tree from the root "/"; pathPart "pets", "{id}", "{proxy+}")
        │          └── resourceMethods[GET|POST|...|ANY] ── Method ── methodIntegration
@@ -26,7 +26,7 @@ from pydantic import Field
 
 from stratus.errors import Invalid
 
-from .model import Shape, function_of
+from ..shape import Shape, function_of
 
 DEFAULT_TIMEOUT_MS = 29_000
 AUTHORIZER_TTL = 300  # seconds, API Gateway's default for Lambda authorizers

@@ -12,7 +12,7 @@ Rules (API Gateway's, with its wording):
   changes its descendants' paths.
 
 `Tree` holds the rules as pure logic over the API's resources; `Resources` runs them inside
-a RestStore transaction. The importer (rest_openapi.py via rest_service.py) builds with `Tree` too.
+a RestStore transaction. The importer (openapi.py via service.py) builds with `Tree` too.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable
 
 from stratus.errors import Conflict, Invalid
 
-from .rest_model import Resource, check_path_part
-from .rest_patch import apply_patch, field
-from .rest_requests import CreateResourceRequest, PatchOperation
-from .rest_store import RESOURCES, Parts, RestStore, not_found, page
+from .model import Resource, check_path_part
+from .patch import apply_patch, field
+from .requests import CreateResourceRequest, Patch
+from .store import RESOURCES, Parts, RestStore, not_found, page
 
 _PATCH = (
     field("/pathPart", ops=frozenset({"replace"})),
@@ -181,7 +181,7 @@ class Resources:
         found = await self._store.read(api_id, lambda parts: parts.all(RESOURCES))
         return page(found, lambda r: r.path, position, limit)
 
-    async def update(self, api_id: str, resource_id: str, patch: list[PatchOperation]) -> Resource:
+    async def update(self, api_id: str, resource_id: str, patch: Patch) -> Resource:
         def work(parts: Parts) -> Resource:
             tree = Tree(parts.all(RESOURCES), self._new_id)
             resource = tree.require(resource_id)

@@ -20,11 +20,11 @@ from typing import Any
 
 from stratus.errors import Invalid
 
-from .model import function_of, parse_request
-from .rest_model import AUTHORIZER_TTL, Authorizer
-from .rest_patch import SET, apply_patch, field, integer, item
-from .rest_requests import CreateAuthorizerRequest, PatchOperation
-from .rest_store import AUTHORIZERS, RESOURCES, Parts, RestStore, page
+from ..shape import function_of, parse_request
+from .model import AUTHORIZER_TTL, Authorizer
+from .patch import SET, apply_patch, field, integer, item
+from .requests import CreateAuthorizerRequest, Patch
+from .store import AUTHORIZERS, RESOURCES, Parts, RestStore, page
 
 _URI_FORM = (
     "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations"
@@ -144,9 +144,7 @@ class Authorizers:
         found = await self._store.read(api_id, lambda parts: parts.all(AUTHORIZERS))
         return page(found, lambda a: a.id, position, limit)
 
-    async def update(
-        self, api_id: str, authorizer_id: str, patch: list[PatchOperation]
-    ) -> Authorizer:
+    async def update(self, api_id: str, authorizer_id: str, patch: Patch) -> Authorizer:
         def work(parts: Parts) -> Authorizer:
             found = parts.require(AUTHORIZERS, authorizer_id)
             authorizer = make_authorizer(apply_patch(found.wire(), patch, _PATCH))

@@ -22,8 +22,8 @@ from typing import TypeVar
 
 from stratus.errors import Conflict, Invalid, NotFound
 
-from .model import function_of, parse_request
-from .rest_model import (
+from ..shape import function_of, parse_request
+from .model import (
     DEFAULT_TIMEOUT_MS,
     Integration,
     IntegrationResponse,
@@ -32,15 +32,15 @@ from .rest_model import (
     Resource,
     check_http_method,
 )
-from .rest_patch import SET, apply_patch, boolean, entry, field, integer, item, member
-from .rest_requests import (
+from .patch import SET, apply_patch, boolean, entry, field, integer, item, member
+from .requests import (
     PatchOperation,
     PutIntegrationRequest,
     PutIntegrationResponseRequest,
     PutMethodRequest,
     PutMethodResponseRequest,
 )
-from .rest_store import AUTHORIZERS, MODELS, RESOURCES, VALIDATORS, Parts, RestStore
+from .store import AUTHORIZERS, MODELS, RESOURCES, VALIDATORS, Parts, RestStore
 
 R = TypeVar("R")
 NO_METHOD = "Invalid Method identifier specified"

@@ -30,8 +30,8 @@ from typing import Any
 
 from stratus.errors import Conflict, Invalid
 
-from .model import Shape, parse_request
-from .rest_model import (
+from ..shape import Shape, parse_request
+from .model import (
     HTTP_METHODS,
     Authorizer,
     Deployment,
@@ -43,7 +43,7 @@ from .rest_model import (
     RestApi,
     Stage,
 )
-from .rest_patch import (
+from .patch import (
     SET,
     Rule,
     apply_patch,
@@ -56,12 +56,12 @@ from .rest_patch import (
     number,
     text,
 )
-from .rest_requests import (
+from .requests import (
     CreateDeploymentRequest,
     CreateStageRequest,
     PatchOperation,
 )
-from .rest_store import AUTHORIZERS, MODELS, RESOURCES, STAGES, VALIDATORS, Parts, RestStore, page
+from .store import AUTHORIZERS, MODELS, RESOURCES, STAGES, VALIDATORS, Parts, RestStore, page
 
 ALL_METHODS = "*/*"
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")

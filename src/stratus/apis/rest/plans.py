@@ -18,18 +18,20 @@ API stage, `/apiStages/<apiId>:<stage>/throttle/<path, ~1-escaped>/<METHOD>/rate
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from stratus.errors import Conflict, Invalid, NotFound
 
-from .model import parse_request
-from .rest_keys import key_of, require_stage
-from .rest_model import ApiKey, UsagePlan, UsagePlanKey
-from .rest_patch import SET, Rule, apply_patch, converted, field, integer, item, number
-from .rest_requests import CreateUsagePlanKeyRequest, CreateUsagePlanRequest, PatchOperation
-from .rest_store import Remembered, RestStore, page
+from ..remembered import Remembered
+from ..shape import parse_request
+from .keys import key_of, require_stage
+from .model import ApiKey, UsagePlan, UsagePlanKey
+from .patch import SET, Rule, apply_patch, converted, field, integer, item, number
+from .requests import CreateUsagePlanKeyRequest, CreateUsagePlanRequest, Patch, PatchOperation
+from .store import RestStore, page
 
 NO_PLAN = "Invalid Usage Plan ID specified"
 NO_PLAN_KEY = "Invalid Usage Plan Key identifier specified"
@@ -175,7 +177,7 @@ class UsagePlans:
 
         return page(await self._store.run(read), lambda p: p.id, position, limit)
 
-    async def update(self, plan_id: str, patch: list[PatchOperation]) -> UsagePlan:
+    async def update(self, plan_id: str, patch: Patch) -> UsagePlan:
         def work(conn: sqlite3.Connection) -> UsagePlan:
             found = _plan(conn, plan_id)
             plan = _check(conn, parse_request(UsagePlan, apply_patch(found.wire(), patch, _PATCH)))
@@ -234,7 +236,7 @@ class UsagePlans:
         position: str | None = None,
         limit: int | None = None,
         name_query: str | None = None,
-    ) -> tuple[list[UsagePlanKey], str | None]:
+    ) -> tuple[builtins.list[UsagePlanKey], str | None]:
         def read(conn: sqlite3.Connection) -> list[UsagePlanKey]:
             _plan(conn, plan_id)
             rows = conn.execute(

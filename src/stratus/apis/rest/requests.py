@@ -1,7 +1,7 @@
 """The requests of the REST API calls (Create*, Put*, and the patches of Update*), as boto3's
 `apigateway` client sends them: AWS's members and limits, checked by pydantic at the edge
 (a failure is AWS's "1 validation error detected" BadRequestException, see model.parse_request).
-The things they make are in rest_model.py.
+The things they make are in model.py.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .model import Shape
-from .rest_model import (
+from ..shape import Shape
+from .model import (
     ApiStage,
     AuthorizationType,
     ContentHandling,
@@ -170,6 +170,10 @@ class PatchOperation(Shape):
     path: Annotated[str, Field(min_length=1)]
     value: str | None = None
     from_: str | None = Field(default=None, alias="from")
+
+
+# A list of them, named: inside a class with a `list` method, `list[...]` is not a type.
+Patch = list[PatchOperation]
 
 
 class PatchRequest(Shape):

@@ -3,7 +3,7 @@
 ImportRestApi and PutRestApi take such a document, and so does CloudFormation's
 `AWS::ApiGateway::RestApi` `Body`, which is what the SAM translator makes of every
 `AWS::Serverless::Api` (and the implicit ServerlessRestApi); HTTP APIs read theirs in
-http_openapi.py. What is read:
+http/openapi.py. What is read:
 
     info.title / description / version            the API's name, description, version
     paths./p.<get|post|...>                         resources (ancestors made as needed)
@@ -34,22 +34,23 @@ SAM writes for `Authorizer: NONE` and means exactly that. Other things API Gatew
 but Stratus does not keep (gateway responses, documentation) are warnings too; with
 failOnWarnings they fail the import.
 
-`read_definition` is pure: names only, no ids (rest_import.py installs a Definition into an
-API); each operation is read by rest_openapi_operations.py. Errors are BadRequestException
+The document is loaded, its `$ref`s followed and its base path found as ../openapi.py does
+for both kinds of API (Swagger 2's `basePath`, OpenAPI 3's servers).
+
+`read_definition` is pure: names only, no ids (install.py installs a Definition into an
+API); each operation is read by openapi_operations.py. Errors are BadRequestException
 "Invalid OpenAPI input: ..." naming the place.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from stratus.errors import Invalid
-
-from .rest_openapi_operations import Document, InvalidDocument, Operation, read_operation
+from ..openapi import InvalidDocument, check_basepath, load_document, mapping
+from .openapi_operations import Operation, RestDocument, read_operation
 
 OPERATIONS = {
     "get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE",
@@ -71,32 +72,17 @@ class Definition:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_document(body: str | bytes | dict[str, Any]) -> dict[str, Any]:
-    """A document given as a dict, or as JSON or YAML text."""
-    if isinstance(body, dict):
-        return body
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    try:
-        found = json.loads(text)
-    except ValueError:
-        try:
-            found = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InvalidDocument(f"the body is neither JSON nor YAML ({exc})") from None
-    if not isinstance(found, dict):
-        raise InvalidDocument("the document must be a JSON or YAML object")
-    return found
+def read_definition(
+    body: str | bytes | Mapping[str, Any], basepath: str | None = "ignore"
+) -> Definition:
+    mode = check_basepath(basepath)
+    document = load_document(body, expected="a Swagger 2.0 or OpenAPI 3 document")
+    return _Reader(document, mode).read()
 
 
-def read_definition(body: str | bytes | dict[str, Any], basepath: str = "ignore") -> Definition:
-    return _Reader(load_document(body), basepath).read()
-
-
-class _Reader(Document):
+class _Reader(RestDocument):
     def __init__(self, doc: dict[str, Any], basepath: str) -> None:
         super().__init__(doc)
-        if basepath not in ("ignore", "prepend", "split"):
-            raise Invalid(f"Invalid basepath {basepath!r}: use ignore, prepend or split")
         self.basepath = basepath
 
     def read(self) -> Definition:
@@ -109,8 +95,8 @@ class _Reader(Document):
             raise InvalidDocument(
                 f"x-amazon-apigateway-request-validator names no validator: {default_validator!r}"
             )
-        prefix = self._prefix()
-        for path, item in self.mapping(self.doc.get("paths"), "paths").items():
+        prefix = self.path_prefix(self.basepath)
+        for path, item in mapping(self.doc.get("paths"), "paths").items():
             if not isinstance(path, str) or not path.startswith("/"):
                 raise InvalidDocument(f"path {path!r} must start with /")
             item = self.resolve(item, f"paths.{path}")
@@ -123,7 +109,7 @@ class _Reader(Document):
                     where = f"paths.{path}.{key}"
                     operations[OPERATIONS[key]] = read_operation(
                         self,
-                        self.mapping(operation, where),
+                        mapping(operation, where),
                         item.get("parameters") or [],
                         where,
                         default_validator,
@@ -141,23 +127,9 @@ class _Reader(Document):
         definition.warnings = self.warnings
         return definition
 
-    def _prefix(self) -> str:
-        if self.basepath == "ignore":
-            return ""
-        if self.v3:
-            servers = self.doc.get("servers") or [{}]
-            server = servers[0] if isinstance(servers[0], dict) else {}
-            base = str(((server.get("variables") or {}).get("basePath") or {}).get("default") or "")
-        else:
-            base = str(self.doc.get("basePath") or "")
-        base = "/" + base.strip("/") if base.strip("/") else ""
-        if self.basepath == "split":  # the first segment is the stage's; the rest prefixes paths
-            base = "/" + "/".join(base.strip("/").split("/")[1:]) if base.count("/") > 1 else ""
-        return base
-
     # -- the API -------------------------------------------------------------------------------
     def _api(self) -> dict[str, Any]:
-        info = self.mapping(self.doc.get("info"), "info")
+        info = mapping(self.doc.get("info"), "info")
         api: dict[str, Any] = {}
         for source, target in (
             ("title", "name"),
@@ -173,20 +145,20 @@ class _Reader(Document):
                     "x-amazon-apigateway-binary-media-types must be a list of media types"
                 )
             api["binaryMediaTypes"] = media
-        source = self.doc.get("x-amazon-apigateway-api-key-source")
-        if source is not None:
-            if str(source).upper() not in ("HEADER", "AUTHORIZER"):
+        key_source = self.doc.get("x-amazon-apigateway-api-key-source")
+        if key_source is not None:
+            if str(key_source).upper() not in ("HEADER", "AUTHORIZER"):
                 raise InvalidDocument(
                     "x-amazon-apigateway-api-key-source must be HEADER or AUTHORIZER"
                 )
-            api["apiKeySource"] = str(source).upper()
+            api["apiKeySource"] = str(key_source).upper()
         size = self.doc.get("x-amazon-apigateway-minimum-compression-size")
         if size is not None:
             api["minimumCompressionSize"] = size
         policy = self.doc.get("x-amazon-apigateway-policy")
         if policy is not None:
             api["policy"] = policy if isinstance(policy, str) else json.dumps(policy)
-        endpoint = self.mapping(
+        endpoint = mapping(
             self.doc.get("x-amazon-apigateway-endpoint-configuration"),
             "x-amazon-apigateway-endpoint-configuration",
         )
@@ -197,13 +169,13 @@ class _Reader(Document):
     def _authorizers(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for name, scheme in self.schemes.items():
-            scheme = self.mapping(
+            scheme = mapping(
                 self.resolve(scheme, f"securitySchemes.{name}"), f"securitySchemes.{name}"
             )
             extension = scheme.get("x-amazon-apigateway-authorizer")
             if extension is None:
                 continue
-            extension = self.mapping(extension, f"{name}.x-amazon-apigateway-authorizer")
+            extension = mapping(extension, f"{name}.x-amazon-apigateway-authorizer")
             kind = str(extension.get("type", "")).upper()
             if kind not in ("TOKEN", "REQUEST", "COGNITO_USER_POOLS"):
                 self.warnings.append(
@@ -230,15 +202,15 @@ class _Reader(Document):
         schemas = self.at("components", "schemas") if self.v3 else self.doc.get("definitions")
         where = "components.schemas" if self.v3 else "definitions"
         return {
-            name: self.mapping(schema, f"{where}.{name}")
-            for name, schema in self.mapping(schemas, where).items()
+            name: mapping(schema, f"{where}.{name}")
+            for name, schema in mapping(schemas, where).items()
         }
 
     def _validators(self) -> dict[str, dict[str, Any]]:
         where = "x-amazon-apigateway-request-validators"
         found = {}
-        for name, validator in self.mapping(self.doc.get(where), where).items():
-            validator = self.mapping(validator, f"{where}.{name}")
+        for name, validator in mapping(self.doc.get(where), where).items():
+            validator = mapping(validator, f"{where}.{name}")
             found[name] = {
                 "name": name,
                 "validateRequestBody": bool(validator.get("validateRequestBody", False)),

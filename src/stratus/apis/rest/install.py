@@ -1,4 +1,4 @@
-"""Installing an OpenAPI definition (rest_openapi.py) into a REST API, inside one transaction.
+"""Installing an OpenAPI definition (openapi.py) into a REST API, inside one transaction.
 
     overwrite (ImportRestApi, PutRestApi mode=overwrite): the API becomes the document:
         authorizers, models and validators are replaced, resources the document does not
@@ -16,24 +16,24 @@ API Gateway's "Unable to put method 'GET' on resource at path '/pets': ...".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stratus.errors import Invalid
 
-from .model import parse_request
-from .rest_authorizers import make_authorizer
-from .rest_methods import check_integration, check_method
-from .rest_model import (
+from ..shape import parse_request
+from .authorizers import make_authorizer
+from .methods import check_integration, check_method
+from .model import (
     Integration,
     Method,
     RequestValidator,
     RestApi,
 )
-from .rest_models import DEFAULT_MODELS, make_model
-from .rest_openapi import Definition
-from .rest_resources import Tree
-from .rest_store import AUTHORIZERS, MODELS, RESOURCES, VALIDATORS, Parts
+from .models import DEFAULT_MODELS, make_model
+from .openapi import Definition
+from .resources import Tree
+from .store import AUTHORIZERS, MODELS, RESOURCES, VALIDATORS, Parts
 
 MODEL_URL = "https://apigateway.amazonaws.com/restapis/{api}/models/{name}"
 
@@ -135,6 +135,7 @@ def _models(
     parts: Parts, definition: Definition, overwrite: bool, new_id: Callable[[int], str]
 ) -> None:
     existing = {m.name: m for m in parts.all(MODELS)}
+    schemas: Mapping[str, object]
     if overwrite:
         parts.clear(MODELS)
         existing = {}

@@ -3,17 +3,17 @@
 `RestApiService` owns the REST APIs themselves (Create/Get/Update/Delete, ImportRestApi and
 PutRestApi from OpenAPI) and holds one object per part of them, each in its own module:
 
-    .resources    rest_resources.py    the resource tree
-    .methods      rest_methods.py      methods, integrations, method/integration responses
-    .authorizers  rest_authorizers.py  TOKEN and REQUEST (Lambda) authorizers
-    .models       rest_models.py       models (JSON Schema draft 4); .validators: validators
-    .stages       rest_stages.py       deployments (frozen snapshots) and stages
-    .keys         rest_keys.py         API keys (the account's, not an API's)
-    .plans        rest_plans.py        usage plans and their keys (the account's too)
+    .resources    resources.py    the resource tree
+    .methods      methods.py      methods, integrations, method/integration responses
+    .authorizers  authorizers.py  TOKEN and REQUEST (Lambda) authorizers
+    .models       models.py       models (JSON Schema draft 4); .validators: validators
+    .stages       stages.py       deployments (frozen snapshots) and stages
+    .keys         keys.py         API keys (the account's, not an API's)
+    .plans        plans.py        usage plans and their keys (the account's too)
 
 Ids look like AWS's: 10 lower-case letters and digits for APIs, resources and API keys, 6 for
 the rest. REST and HTTP API ids share one namespace (the gateway finds an id in either),
-which a trigger on both tables guarantees; a clash makes CreateRestApi draw again.
+which the triggers of ../ids.py guarantee; a clash makes CreateRestApi draw again.
 
 The read side, per request of the data plane:
 
@@ -23,7 +23,7 @@ The read side, per request of the data plane:
         answer holds what that stage serves: the API, the stage (variables, methodSettings),
         the path inside the stage, and the stage's deployment snapshot: resources with their
         methods and integrations, authorizers by id, models by name, validators by id.
-        `RestDeployment.match(method)` picks the resource and method (rest_match.py; None is
+        `RestDeployment.match(method)` picks the resource and method (match.py; None is
         API Gateway's 403 "Missing Authentication Token"); `method_setting(path, method)`
         the stage's settings for that method (throttling), else its `*/*` ones, else None.
     find_api_key(value) -> ApiKey | None         x-api-key, or an authorizer's usageIdentifierKey
@@ -49,13 +49,15 @@ from stratus.config import Settings
 from stratus.errors import Conflict, Invalid
 from stratus.store.db import Database, transaction
 
-from .model import parse_request
-from .rest_authorizers import Authorizers
-from .rest_import import install
-from .rest_keys import ApiKeys
-from .rest_match import ResourceMatch, match_resource
-from .rest_methods import Methods
-from .rest_model import (
+from ..ids import new_id
+from ..remembered import Remembered
+from ..shape import parse_request
+from .authorizers import Authorizers
+from .install import install
+from .keys import ApiKeys
+from .match import ResourceMatch, match_resource
+from .methods import Methods
+from .model import (
     ApiKey,
     Authorizer,
     EndpointConfiguration,
@@ -67,14 +69,14 @@ from .rest_model import (
     Stage,
     UsagePlan,
 )
-from .rest_models import Models, RequestValidators, default_models
-from .rest_openapi import read_definition
-from .rest_patch import SET, apply_patch, boolean, field, member, text
-from .rest_plans import UsagePlans
-from .rest_requests import CreateRestApiRequest, PatchOperation
-from .rest_resources import Resources
-from .rest_stages import ALL_METHODS, Snapshot, Stages, setting_key
-from .rest_store import (
+from .models import Models, RequestValidators, default_models
+from .openapi import read_definition
+from .patch import SET, apply_patch, boolean, field, member, text
+from .plans import UsagePlans
+from .requests import CreateRestApiRequest, PatchOperation
+from .resources import Resources
+from .stages import ALL_METHODS, Snapshot, Stages, setting_key
+from .store import (
     AUTHORIZERS,
     MODELS,
     NO_API,
@@ -82,12 +84,10 @@ from .rest_store import (
     STAGES,
     VALIDATORS,
     Parts,
-    Remembered,
     RestStore,
     not_found,
     page,
 )
-from .service import new_id
 
 _ID_ATTEMPTS = 5
 

@@ -3,13 +3,14 @@
     rest_apis             id -> RestApi
     rest_api_parts        (api, kind, key) -> Resource | Authorizer | Model | RequestValidator
                           | Stage  (key: the id, or the name of models and stages)
-    rest_deployments      (api, id) -> Deployment, and its frozen snapshot (see rest_stages)
+    rest_deployments      (api, id) -> Deployment, and its frozen snapshot (see stages.py)
     rest_api_keys, rest_usage_plans, rest_usage_plan_keys: the account's, not an API's
 
 A change is a plain function of a `Parts` view of one API, run on the database thread inside
 one transaction (`RestStore.write`): its checks and writes see the same state, nothing else
 runs in between (one database thread), and a check that raises rolls the writes back.
-Every call is counted, so RestApiService.resolve knows when its cache is stale.
+Every call is counted (../remembered.py), so the data plane's cached reads know when they
+are stale.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from stratus.errors import Invalid, NotFound
-from stratus.store.db import Database, transaction
+from stratus.store.db import Schema, transaction
 
-from .model import Shape
-from .rest_model import (
+from ..remembered import Counted
+from ..shape import Shape
+from .model import (
     Authorizer,
     Deployment,
     Model,
@@ -36,10 +38,45 @@ from .rest_model import (
 
 S = TypeVar("S", bound=Shape)
 T = TypeVar("T")
-K = TypeVar("K")
-V = TypeVar("V")
 DEFAULT_LIMIT, MAX_LIMIT = 25, 500
-REMEMBERED_LIMIT = 4096  # answers a Remembered keeps (clients choose the keys)
+
+SCHEMA = Schema(
+    "rest_apis",
+    """
+CREATE TABLE IF NOT EXISTS rest_apis (
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_api_parts (     -- resources, authorizers, models...
+    api_id TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    kind   TEXT NOT NULL,
+    key    TEXT NOT NULL,                       -- the id, or the name of models and stages
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, kind, key)
+);
+CREATE TABLE IF NOT EXISTS rest_deployments (
+    api_id   TEXT NOT NULL REFERENCES rest_apis(id) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    config   TEXT NOT NULL,
+    snapshot TEXT NOT NULL,                     -- the API as deployed (stages.py)
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS rest_api_keys (
+    id     TEXT PRIMARY KEY,
+    value  TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_usage_plans (
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_usage_plan_keys (
+    plan_id TEXT NOT NULL REFERENCES rest_usage_plans(id) ON DELETE CASCADE,
+    key_id  TEXT NOT NULL REFERENCES rest_api_keys(id) ON DELETE CASCADE,
+    PRIMARY KEY (plan_id, key_id)
+);
+""",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,19 +197,8 @@ class Parts:
         )
 
 
-class RestStore:
+class RestStore(Counted):
     """The database, counting every call (any of them may have changed an API)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.calls = 0
-
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        self.calls += 1
-        try:
-            return await self.db.run(work)
-        finally:
-            self.calls += 1
 
     async def transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(connection)` in one transaction (for the account's rows: keys, plans)."""
@@ -194,30 +220,6 @@ class RestStore:
 
     async def read(self, api_id: str, work: Callable[[Parts], T]) -> T:
         return await self.run(lambda conn: work(Parts(conn, api_id)))
-
-
-class Remembered(Generic[K, V]):
-    """Answers of the data plane's reads, kept while the store has not been called since:
-    any call may have changed what they were read from. A read that overlapped a call is
-    used but not kept. The reads themselves are not counted."""
-
-    def __init__(self, store: RestStore) -> None:
-        self._store = store
-        self._found: dict[K, V] = {}
-        self._at = -1
-
-    async def lookup(self, key: K, read: Callable[[sqlite3.Connection], V]) -> V:
-        store = self._store
-        if self._at != store.calls or len(self._found) >= REMEMBERED_LIMIT:
-            self._found.clear()
-            self._at = store.calls
-        if key in self._found:
-            return self._found[key]
-        generation = store.calls
-        value = await store.db.run(read)
-        if generation == store.calls:
-            self._found[key] = value
-        return value
 
 
 def page(

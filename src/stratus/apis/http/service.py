@@ -9,32 +9,31 @@ Rules that hold whatever the caller (the `apigatewayv2` API now, templates later
   ApiGatewayManaged;
 - Stratus has no deployments yet: every stage serves the API's current routes, as if it
   auto-deployed (CreateDeployment is still to do).
-- ImportApi/ReimportApi (an OpenAPI document, read by http_openapi.py) create or replace an
+- ImportApi/ReimportApi (an OpenAPI document, read by openapi.py) create or replace an
   API's routes, integrations and authorizers in one transaction; a reimport keeps the stages.
 
 `resolve` is what the gateway asks per request: which stage a path addresses and what it
-serves. Rows are JSON of the model, one table per kind, deleted with their API.
+serves. The tables and their SQL are store.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import secrets
-import sqlite3
-import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from stratus.config import Settings
-from stratus.errors import Conflict, Invalid, NotFound, Validation
-from stratus.store.db import Database, transaction
+from stratus.errors import Conflict, Invalid, Validation
+from stratus.store.db import Database
 
-from .http_export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_document, render
-from .http_openapi import Definition, parse_definition
+from ..ids import new_id
+from ..remembered import Remembered
+from ..shape import Shape, function_of
+from .export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_document, render
 from .model import (
     DEFAULT_STAGE,
     Api,
@@ -48,24 +47,27 @@ from .model import (
     JwtSettings,
     Route,
     RouteSettings,
-    Shape,
     Stage,
     UpdateApiRequest,
     UpdateAuthorizerRequest,
     UpdateRouteRequest,
     UpdateStageRequest,
-    function_of,
 )
+from .openapi import Definition, parse_definition
 from .routes import RouteKey
+from .store import (
+    AUTHORIZERS,
+    INTEGRATIONS,
+    ROUTES,
+    STAGES,
+    ApiStore,
+    Child,
+    Kind,
+    Served,
+    not_found,
+)
 
 S = TypeVar("S", bound=Shape)
-T = TypeVar("T")
-_ALPHABET = string.ascii_lowercase + string.digits
-# (kind, table, key column) for each child of an API
-_ROUTES = ("Route", "api_routes", "id")
-_INTEGRATIONS = ("Integration", "api_integrations", "id")
-_STAGES = ("Stage", "api_stages", "name")
-_AUTHORIZERS = ("Authorizer", "api_authorizers", "id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,25 +82,16 @@ class Deployment:
     authorizers: dict[str, Authorizer] = field(default_factory=dict)
 
 
-def new_id(length: int) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-RESOLVED_LIMIT = 4096  # resolve answers kept (see ApiService.resolve)
 
 
 class ApiService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
-        self._db = _Counting(db)  # every control-plane call forgets the resolved APIs
-        # resolve's answers per (api id, first path segment), parsed, valid while no other
-        # call has touched the database since (see _Counting): the gateway reads per request.
-        self._resolved: dict[tuple[str, str], tuple[Any, ...] | None] = {}
-        self._resolved_at = -1
+        self._store = ApiStore(db)  # counts its calls: any of them forgets resolved APIs
+        # resolve's answers per (api id, first path segment), parsed: the gateway's per request.
+        self._served: Remembered[tuple[str, str], Served | None] = Remembered(self._store)
 
     # -- APIs -----------------------------------------------------------------------------
     async def create_api(self, request: CreateApiRequest) -> Api:
@@ -119,7 +112,7 @@ class ApiService:
             Tags=request.Tags,
             CorsConfiguration=request.CorsConfiguration,
         )
-        children: list[tuple[tuple[str, str, str], str, Shape]] = []
+        children: list[Child] = []
         if request.Target is not None:
             function_of(request.Target)
             integration = Integration(
@@ -142,77 +135,41 @@ class ApiService:
                 ApiGatewayManaged=True,
             )
             children = [
-                (_INTEGRATIONS, integration.IntegrationId, integration),
-                (_ROUTES, route.RouteId, route),
-                (_STAGES, stage.StageName, stage),
+                (INTEGRATIONS, integration.IntegrationId, integration),
+                (ROUTES, route.RouteId, route),
+                (STAGES, stage.StageName, stage),
             ]
-
-        def insert(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute(
-                    "INSERT INTO apis (id, config) VALUES (?, ?)", (api_id, api.model_dump_json())
-                )
-                for (_, table, column), key, child in children:
-                    conn.execute(
-                        f"INSERT INTO {table} (api_id, {column}, config) VALUES (?, ?, ?)",
-                        (api_id, key, child.model_dump_json()),
-                    )
-
-        await self._db.run(insert)
+        await self._store.insert_api(api, children)
         return api
 
     async def get_api(self, api_id: str) -> Api:
-        def read(conn: sqlite3.Connection) -> str | None:
-            row = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
-            return None if row is None else str(row[0])
-
-        found = await self._db.run(read)
+        found = await self._store.read_api(api_id)
         if found is None:
-            raise _not_found("API", api_id)
-        return Api.model_validate_json(found)
+            raise not_found("API", api_id)
+        return found
 
     async def list_apis(self) -> list[Api]:
-        def read(conn: sqlite3.Connection) -> list[str]:
-            return [r[0] for r in conn.execute("SELECT config FROM apis ORDER BY id")]
-
-        return [Api.model_validate_json(c) for c in await self._db.run(read)]
+        return await self._store.list_apis()
 
     async def update_api(self, api_id: str, request: UpdateApiRequest) -> Api:
         changes = request.model_dump(exclude_none=True, exclude={"CorsConfiguration"})
         if request.CorsConfiguration is not None:  # replaced whole, as on AWS
             changes["CorsConfiguration"] = request.CorsConfiguration
         api = (await self.get_api(api_id)).model_copy(update=changes)
-
-        def write(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "UPDATE apis SET config = ? WHERE id = ?", (api.model_dump_json(), api_id)
-            )
-            return cursor.rowcount
-
-        if not await self._db.run(write):
-            raise _not_found("API", api_id)
+        if not await self._store.write_api(api):
+            raise not_found("API", api_id)
         return api
 
     async def delete_cors_configuration(self, api_id: str) -> None:
         api = (await self.get_api(api_id)).model_copy(update={"CorsConfiguration": None})
-
-        def write(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "UPDATE apis SET config = ? WHERE id = ?", (api.model_dump_json(), api_id)
-            )
-            return cursor.rowcount
-
-        if not await self._db.run(write):
-            raise _not_found("API", api_id)
+        if not await self._store.write_api(api):
+            raise not_found("API", api_id)
 
     async def delete_api(self, api_id: str) -> None:
-        def remove(conn: sqlite3.Connection) -> int:
-            return conn.execute("DELETE FROM apis WHERE id = ?", (api_id,)).rowcount
+        if not await self._store.delete_api(api_id):
+            raise not_found("API", api_id)
 
-        if not await self._db.run(remove):
-            raise _not_found("API", api_id)
-
-    # -- OpenAPI documents (http_openapi.py reads them, http_export.py writes them) --------
+    # -- OpenAPI documents (openapi.py reads them, export.py writes them) --------
     async def import_api(
         self,
         body: str | bytes | Mapping[str, Any],
@@ -232,16 +189,7 @@ class ApiService:
             Tags=dict(definition.Tags),
             **_imported(definition),
         )
-        children = _imported_children(definition)
-
-        def insert(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute(
-                    "INSERT INTO apis (id, config) VALUES (?, ?)", (api_id, api.model_dump_json())
-                )
-                _insert_children(conn, api_id, children)
-
-        await self._db.run(insert)
+        await self._store.insert_api(api, _imported_children(definition))
         return api
 
     async def reimport_api(
@@ -258,22 +206,8 @@ class ApiService:
         found = await self.get_api(api_id)
         tags = found.Tags | dict(definition.Tags)
         api = found.model_copy(update=_imported(definition) | {"Tags": tags})
-        children = _imported_children(definition)
-
-        def replace(conn: sqlite3.Connection) -> int:
-            with transaction(conn):
-                cursor = conn.execute(
-                    "UPDATE apis SET config = ? WHERE id = ?", (api.model_dump_json(), api_id)
-                )
-                if not cursor.rowcount:
-                    return 0
-                for _, table, _ in (_ROUTES, _INTEGRATIONS, _AUTHORIZERS):
-                    conn.execute(f"DELETE FROM {table} WHERE api_id = ?", (api_id,))
-                _insert_children(conn, api_id, children)
-                return 1
-
-        if not await self._db.run(replace):
-            raise _not_found("API", api_id)
+        if not await self._store.replace_api(api, _imported_children(definition)):
+            raise not_found("API", api_id)
         return api
 
     async def export_api(
@@ -328,14 +262,14 @@ class ApiService:
             AuthorizationScopes=request.AuthorizationScopes,
         )
         await self._check_authorization(api_id, route)
-        await self._put(api_id, _ROUTES, route.RouteId, route, new=True)
+        await self._store.put_child(api_id, ROUTES, route.RouteId, route, new=True)
         return route
 
     async def get_route(self, api_id: str, route_id: str) -> Route:
-        return await self._get(api_id, _ROUTES, route_id, Route)
+        return await self._get(api_id, ROUTES, route_id, Route)
 
     async def list_routes(self, api_id: str) -> list[Route]:
-        return await self._list(api_id, _ROUTES, Route)
+        return await self._list(api_id, ROUTES, Route)
 
     async def update_route(self, api_id: str, route_id: str, request: UpdateRouteRequest) -> Route:
         changes = request.model_dump(exclude_none=True)
@@ -347,11 +281,11 @@ class ApiService:
             changes |= {"AuthorizerId": None, "AuthorizationScopes": None}
         route = (await self.get_route(api_id, route_id)).model_copy(update=changes)
         await self._check_authorization(api_id, route)
-        await self._put(api_id, _ROUTES, route_id, route, new=False)
+        await self._store.put_child(api_id, ROUTES, route_id, route, new=False)
         return route
 
     async def delete_route(self, api_id: str, route_id: str) -> None:
-        await self._delete(api_id, _ROUTES, route_id)
+        await self._delete(api_id, ROUTES, route_id)
 
     async def _check_authorization(self, api_id: str, route: Route) -> None:
         """A route's AuthorizationType, AuthorizerId and scopes must agree, as on AWS."""
@@ -380,14 +314,16 @@ class ApiService:
     # -- authorizers ----------------------------------------------------------------------
     async def create_authorizer(self, api_id: str, request: CreateAuthorizerRequest) -> Authorizer:
         authorizer = _authorizer(new_id(7), request.model_dump(exclude_none=True))
-        await self._put(api_id, _AUTHORIZERS, authorizer.AuthorizerId, authorizer, new=True)
+        await self._store.put_child(
+            api_id, AUTHORIZERS, authorizer.AuthorizerId, authorizer, new=True
+        )
         return authorizer
 
     async def get_authorizer(self, api_id: str, authorizer_id: str) -> Authorizer:
-        return await self._get(api_id, _AUTHORIZERS, authorizer_id, Authorizer)
+        return await self._get(api_id, AUTHORIZERS, authorizer_id, Authorizer)
 
     async def list_authorizers(self, api_id: str) -> list[Authorizer]:
-        return await self._list(api_id, _AUTHORIZERS, Authorizer)
+        return await self._list(api_id, AUTHORIZERS, Authorizer)
 
     async def update_authorizer(
         self, api_id: str, authorizer_id: str, request: UpdateAuthorizerRequest
@@ -400,7 +336,7 @@ class ApiService:
                 "JwtConfiguration"
             )
         authorizer = _authorizer(authorizer_id, fields | changes)
-        await self._put(api_id, _AUTHORIZERS, authorizer_id, authorizer, new=False)
+        await self._store.put_child(api_id, AUTHORIZERS, authorizer_id, authorizer, new=False)
         return authorizer
 
     async def delete_authorizer(self, api_id: str, authorizer_id: str) -> None:
@@ -409,7 +345,7 @@ class ApiService:
                 f"Cannot delete authorizer {authorizer_id}: routes use it; change their "
                 "AuthorizationType first"
             )
-        await self._delete(api_id, _AUTHORIZERS, authorizer_id)
+        await self._delete(api_id, AUTHORIZERS, authorizer_id)
 
     # -- integrations ---------------------------------------------------------------------
     async def create_integration(
@@ -417,7 +353,9 @@ class ApiService:
     ) -> Integration:
         if request.IntegrationType == "HTTP_PROXY":
             integration = _http_proxy(request)
-            await self._put(api_id, _INTEGRATIONS, integration.IntegrationId, integration, new=True)
+            await self._store.put_child(
+                api_id, INTEGRATIONS, integration.IntegrationId, integration, new=True
+            )
             return integration
         if request.IntegrationType != "AWS_PROXY":
             raise Invalid(
@@ -438,14 +376,16 @@ class ApiService:
             TimeoutInMillis=request.TimeoutInMillis,
             Description=request.Description,
         )
-        await self._put(api_id, _INTEGRATIONS, integration.IntegrationId, integration, new=True)
+        await self._store.put_child(
+            api_id, INTEGRATIONS, integration.IntegrationId, integration, new=True
+        )
         return integration
 
     async def get_integration(self, api_id: str, integration_id: str) -> Integration:
-        return await self._get(api_id, _INTEGRATIONS, integration_id, Integration)
+        return await self._get(api_id, INTEGRATIONS, integration_id, Integration)
 
     async def list_integrations(self, api_id: str) -> list[Integration]:
-        return await self._list(api_id, _INTEGRATIONS, Integration)
+        return await self._list(api_id, INTEGRATIONS, Integration)
 
     async def delete_integration(self, api_id: str, integration_id: str) -> None:
         target = f"integrations/{integration_id}"
@@ -454,7 +394,7 @@ class ApiService:
                 f"Integration {integration_id} is the target of a route; delete the route or "
                 "change its target first"
             )
-        await self._delete(api_id, _INTEGRATIONS, integration_id)
+        await self._delete(api_id, INTEGRATIONS, integration_id)
 
     # -- stages ---------------------------------------------------------------------------
     async def create_stage(self, api_id: str, request: CreateStageRequest) -> Stage:
@@ -470,7 +410,7 @@ class ApiService:
             DefaultRouteSettings=request.DefaultRouteSettings,
             RouteSettings=_route_settings(request.RouteSettings),
         )
-        await self._put(api_id, _STAGES, stage.StageName, stage, new=True)
+        await self._store.put_child(api_id, STAGES, stage.StageName, stage, new=True)
         return stage
 
     async def update_stage(self, api_id: str, name: str, request: UpdateStageRequest) -> Stage:
@@ -486,17 +426,17 @@ class ApiService:
             merged.update(_route_settings(request.RouteSettings) or {})
             changes["RouteSettings"] = merged
         stage = stage.model_copy(update=changes | {"LastUpdatedDate": _now()})
-        await self._put(api_id, _STAGES, name, stage, new=False)
+        await self._store.put_child(api_id, STAGES, name, stage, new=False)
         return stage
 
     async def get_stage(self, api_id: str, name: str) -> Stage:
-        return await self._get(api_id, _STAGES, name, Stage)
+        return await self._get(api_id, STAGES, name, Stage)
 
     async def list_stages(self, api_id: str) -> list[Stage]:
-        return await self._list(api_id, _STAGES, Stage)
+        return await self._list(api_id, STAGES, Stage)
 
     async def delete_stage(self, api_id: str, name: str) -> None:
-        await self._delete(api_id, _STAGES, name)
+        await self._delete(api_id, STAGES, name)
 
     # -- serving --------------------------------------------------------------------------
     async def resolve(self, api_id: str, path: str) -> Deployment | None:
@@ -504,156 +444,28 @@ class ApiService:
         A first segment naming a stage selects it; otherwise the `$default` stage, if any,
         serves the whole path."""
         first = path.removeprefix("/").split("/", 1)[0]
+        served = await self._served.lookup((api_id, first), self._store.read_served(api_id, first))
+        return _deployment(served, first, path)
 
-        def read(
-            conn: sqlite3.Connection,
-        ) -> tuple[str, str, list[str], list[str], list[str]] | None:
-            api = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
-            if api is None:
-                return None
-            stages = {
-                r[0]: r[1]
-                for r in conn.execute(
-                    "SELECT name, config FROM api_stages WHERE api_id = ? AND name IN (?, ?)",
-                    (api_id, first, DEFAULT_STAGE),
-                )
-            }
-            stage = stages.get(first) if first != DEFAULT_STAGE else None
-            stage = stage or stages.get(DEFAULT_STAGE)
-            if stage is None:
-                return None
-            routes = [r[0] for r in conn.execute(_SELECT.format("api_routes"), (api_id,))]
-            integrations = [
-                r[0] for r in conn.execute(_SELECT.format("api_integrations"), (api_id,))
-            ]
-            authorizers = [r[0] for r in conn.execute(_SELECT.format("api_authorizers"), (api_id,))]
-            return api[0], stage, routes, integrations, authorizers
-
-        # Clients choose the keys (any API id, any first segment): bounded, or a stream of
-        # made-up paths would grow it without end.
-        if self._resolved_at != self._db.calls or len(self._resolved) >= RESOLVED_LIMIT:
-            self._resolved.clear()
-            self._resolved_at = self._db.calls
-        key = (api_id, first)
-        if key not in self._resolved:
-            generation = self._db.calls
-            found = await self._db.db.run(read)
-            parsed = None
-            if found is not None:
-                integrations = (Integration.model_validate_json(c) for c in found[3])
-                parsed = (
-                    Api.model_validate_json(found[0]),
-                    Stage.model_validate_json(found[1]),
-                    tuple(Route.model_validate_json(c) for c in found[2]),
-                    {i.IntegrationId: i for i in integrations},
-                    {a.AuthorizerId: a for a in map(Authorizer.model_validate_json, found[4])},
-                )
-            if generation != self._db.calls:  # changed meanwhile: use it, keep it not
-                return _deployment(parsed, first, path)
-            self._resolved[key] = parsed
-        return _deployment(self._resolved[key], first, path)
-
-    # -- storage --------------------------------------------------------------------------
-    async def _put(
-        self, api_id: str, kind: tuple[str, str, str], key: str, value: Shape, *, new: bool
-    ) -> None:
-        name, table, column = kind
-
-        def write(conn: sqlite3.Connection) -> str | None:
-            with transaction(conn):
-                if conn.execute("SELECT 1 FROM apis WHERE id = ?", (api_id,)).fetchone() is None:
-                    return "api"
-                if (
-                    isinstance(value, Route)
-                    and conn.execute(
-                        "SELECT 1 FROM api_routes WHERE api_id = ? AND id != ? "
-                        "AND json_extract(config, '$.RouteKey') = ?",
-                        (api_id, key, value.RouteKey),
-                    ).fetchone()
-                ):
-                    return "route key"
-                if new:
-                    try:
-                        conn.execute(
-                            f"INSERT INTO {table} (api_id, {column}, config) VALUES (?, ?, ?)",
-                            (api_id, key, value.model_dump_json()),
-                        )
-                    except sqlite3.IntegrityError:
-                        return "exists"
-                    return None
-                cursor = conn.execute(
-                    f"UPDATE {table} SET config = ? WHERE api_id = ? AND {column} = ?",
-                    (value.model_dump_json(), api_id, key),
-                )
-                return None if cursor.rowcount else "missing"
-
-        problem = await self._db.run(write)
-        if problem == "api":
-            raise _not_found("API", api_id)
-        if problem == "missing":
-            raise _not_found(name, key)
-        if problem == "route key":
-            assert isinstance(value, Route)
-            raise Conflict(f"Unable to create route {value.RouteKey}. The route already exists.")
-        if problem == "exists":
-            raise Conflict(f"{name} {key} already exists in API {api_id}")
-
-    async def _get(self, api_id: str, kind: tuple[str, str, str], key: str, model: type[S]) -> S:
-        name, table, column = kind
-
-        def read(conn: sqlite3.Connection) -> str | None:
-            row = conn.execute(
-                f"SELECT config FROM {table} WHERE api_id = ? AND {column} = ?", (api_id, key)
-            ).fetchone()
-            return None if row is None else str(row[0])
-
-        found = await self._db.run(read)
+    # -- children -------------------------------------------------------------------------
+    async def _get(self, api_id: str, kind: Kind, key: str, model: type[S]) -> S:
+        found = await self._store.get_child(api_id, kind, key, model)
         if found is None:
             await self.get_api(api_id)  # NotFound for the API first
-            raise _not_found(name, key)
-        return model.model_validate_json(found)
+            raise not_found(kind.name, key)
+        return found
 
-    async def _list(self, api_id: str, kind: tuple[str, str, str], model: type[S]) -> list[S]:
+    async def _list(self, api_id: str, kind: Kind, model: type[S]) -> list[S]:
         await self.get_api(api_id)
+        return await self._store.list_children(api_id, kind, model)
 
-        def read(conn: sqlite3.Connection) -> list[str]:
-            return [r[0] for r in conn.execute(_SELECT.format(kind[1]), (api_id,))]
-
-        return [model.model_validate_json(c) for c in await self._db.run(read)]
-
-    async def _delete(self, api_id: str, kind: tuple[str, str, str], key: str) -> None:
-        name, table, column = kind
-
-        def remove(conn: sqlite3.Connection) -> int:
-            return conn.execute(
-                f"DELETE FROM {table} WHERE api_id = ? AND {column} = ?", (api_id, key)
-            ).rowcount
-
-        if not await self._db.run(remove):
+    async def _delete(self, api_id: str, kind: Kind, key: str) -> None:
+        if not await self._store.delete_child(api_id, kind, key):
             await self.get_api(api_id)
-            raise _not_found(name, key)
+            raise not_found(kind.name, key)
 
 
-_SELECT = "SELECT config FROM {} WHERE api_id = ? ORDER BY rowid"
-
-
-class _Counting:
-    """The database, counting ApiService's calls: any call may have changed an API, so
-    resolve drops what it cached whenever the count moved (its own reads bypass this)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.calls = 0
-
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        self.calls += 1
-        try:
-            return await self.db.run(work)
-        finally:
-            self.calls += 1
-
-
-def _deployment(parsed: tuple[Any, ...] | None, first: str, path: str) -> Deployment | None:
+def _deployment(parsed: Served | None, first: str, path: str) -> Deployment | None:
     if parsed is None:
         return None
     api, stage, routes, integrations, authorizers = parsed
@@ -773,7 +585,7 @@ def _imported(definition: Definition) -> dict[str, Any]:
     }
 
 
-def _imported_children(definition: Definition) -> list[tuple[tuple[str, str, str], str, Shape]]:
+def _imported_children(definition: Definition) -> list[Child]:
     """An imported document's integrations, authorizers and routes, with new ids; authorizers
     checked as CreateAuthorizer checks them (the parser checked the rest)."""
     integrations = {
@@ -809,24 +621,10 @@ def _imported_children(definition: Definition) -> list[tuple[tuple[str, str, str
         for r in definition.Routes
     ]
     return [
-        *((_INTEGRATIONS, i.IntegrationId, i) for i in integrations.values()),
-        *((_AUTHORIZERS, a.AuthorizerId, a) for a in authorizers.values()),
-        *((_ROUTES, r.RouteId, r) for r in routes),
+        *((INTEGRATIONS, i.IntegrationId, i) for i in integrations.values()),
+        *((AUTHORIZERS, a.AuthorizerId, a) for a in authorizers.values()),
+        *((ROUTES, r.RouteId, r) for r in routes),
     ]
-
-
-def _insert_children(
-    conn: sqlite3.Connection, api_id: str, children: list[tuple[tuple[str, str, str], str, Shape]]
-) -> None:
-    for (_, table, column), key, child in children:
-        conn.execute(
-            f"INSERT INTO {table} (api_id, {column}, config) VALUES (?, ?, ?)",
-            (api_id, key, child.model_dump_json()),
-        )
-
-
-def _not_found(kind: str, key: str) -> NotFound:
-    return NotFound(f"Invalid {kind} identifier specified {key}", resourceType=kind)
 
 
 _HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})

@@ -30,7 +30,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from .rest_model import Method, Resource
+from .model import Method, Resource
 
 ANY = "ANY"
 _LITERAL, _VARIABLE, _GREEDY = 0, 1, 2

@@ -18,15 +18,15 @@ import jsonschema
 
 from stratus.errors import Conflict, Invalid
 
-from .model import parse_request
-from .rest_model import Model, RequestValidator
-from .rest_patch import SET, apply_patch, boolean, field
-from .rest_requests import (
+from ..shape import parse_request
+from .model import Model, RequestValidator
+from .patch import SET, apply_patch, boolean, field
+from .requests import (
     CreateModelRequest,
     CreateRequestValidatorRequest,
-    PatchOperation,
+    Patch,
 )
-from .rest_store import MODELS, RESOURCES, VALIDATORS, Parts, RestStore, page
+from .store import MODELS, RESOURCES, VALIDATORS, Parts, RestStore, page
 
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 DEFAULT_MODELS = {
@@ -122,7 +122,7 @@ class Models:
         found = await self._store.read(api_id, lambda parts: parts.all(MODELS))
         return page(found, lambda m: m.name, position, limit)
 
-    async def update(self, api_id: str, name: str, patch: list[PatchOperation]) -> Model:
+    async def update(self, api_id: str, name: str, patch: Patch) -> Model:
         def work(parts: Parts) -> Model:
             found = parts.require(MODELS, name)
             model = make_model(apply_patch(found.wire(), patch, _MODEL_PATCH))
@@ -176,9 +176,7 @@ class RequestValidators:
         found = await self._store.read(api_id, lambda parts: parts.all(VALIDATORS))
         return page(found, lambda v: v.id, position, limit)
 
-    async def update(
-        self, api_id: str, validator_id: str, patch: list[PatchOperation]
-    ) -> RequestValidator:
+    async def update(self, api_id: str, validator_id: str, patch: Patch) -> RequestValidator:
         def work(parts: Parts) -> RequestValidator:
             found = parts.require(VALIDATORS, validator_id)
             validator = parse_request(

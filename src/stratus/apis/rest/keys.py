@@ -1,4 +1,4 @@
-"""API keys: the account's, shared by its REST APIs (usage plans are in rest_plans.py).
+"""API keys: the account's, shared by its REST APIs (usage plans are in plans.py).
 
 A key's value is 20 to 128 characters, generated (40 letters and digits) when not given, and
 unique ("API Key already exists"); a key is disabled unless created or updated `enabled`, as
@@ -20,11 +20,12 @@ from collections.abc import Callable
 
 from stratus.errors import Conflict, NotFound
 
-from .model import parse_request
-from .rest_model import ApiKey
-from .rest_patch import SET, apply_patch, boolean, field, item, text
-from .rest_requests import CreateApiKeyRequest, PatchOperation
-from .rest_store import STAGES, Remembered, RestStore, page
+from ..remembered import Remembered
+from ..shape import parse_request
+from .model import ApiKey
+from .patch import SET, apply_patch, boolean, field, item, text
+from .requests import CreateApiKeyRequest, Patch
+from .store import STAGES, RestStore, page
 
 NO_KEY = "Invalid API Key identifier specified"
 _ALPHABET = string.ascii_letters + string.digits
@@ -129,7 +130,7 @@ class ApiKeys:
         ]
         return page(keys, lambda k: k.id, position, limit)
 
-    async def update(self, key_id: str, patch: list[PatchOperation]) -> ApiKey:
+    async def update(self, key_id: str, patch: Patch) -> ApiKey:
         def work(conn: sqlite3.Connection) -> ApiKey:
             found = key_of(conn, key_id)
             doc = apply_patch(found.wire(), patch, _PATCH)

@@ -1,6 +1,6 @@
 """An HTTP API as an OpenAPI 3.0 document (ExportApi: specification OAS30, export version 1.0).
 
-The document is the one `http_openapi` reads, so an export imports back into the same API:
+The document is the one `openapi` reads, so an export imports back into the same API:
 
     openapi: 3.0.1
     info: {title: Name, description, version: Version (else the API's or stage's date)}
@@ -32,7 +32,8 @@ from typing import Any
 import orjson
 import yaml
 
-from .http_openapi import (
+from .model import DEFAULT_STAGE, Api, Authorizer, Integration, Route, Stage
+from .openapi import (
     ANY_METHOD,
     AUTHORIZER,
     CORS,
@@ -42,7 +43,6 @@ from .http_openapi import (
     INTEGRATION,
     TAG_VALUE,
 )
-from .model import DEFAULT_STAGE, Api, Authorizer, Integration, Route, Stage
 from .routes import RouteKey
 
 SPECIFICATIONS = ("OAS30",)
@@ -100,7 +100,9 @@ def export_document(
     document[IMPORTEXPORT_VERSION] = "1.0"
     if not include_extensions:
         document.pop("tags", None)
-        return _without_extensions(document)  # type: ignore[no-any-return]
+        return {
+            k: _without_extensions(v) for k, v in document.items() if not k.startswith(EXTENSION)
+        }
     return document
 
 
@@ -120,7 +122,7 @@ def _operation(
     if route.OperationName:
         operation["operationId"] = route.OperationName
     operation["responses"] = {"default": {"description": f"Default response for {route.RouteKey}"}}
-    if route.AuthorizerId in authorizers:
+    if route.AuthorizerId is not None and route.AuthorizerId in authorizers:
         operation["security"] = [{names[route.AuthorizerId]: list(route.AuthorizationScopes or [])}]
     integration = integrations.get(route.integration_id or "")
     if integration is not None:

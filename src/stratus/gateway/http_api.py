@@ -1,5 +1,6 @@
 """The HTTP APIs' data plane: requests to an API become Lambda proxy invocations; a
-request to a REST API (API Gateway v1) goes to rest.py instead.
+request to a REST API (API Gateway v1) goes to rest.py instead. Both run through
+pipeline.py (limits, the integration timer, one Reply).
 
 Two addresses reach API `abc123defg` on the main port (both documented in the README):
 
@@ -18,7 +19,7 @@ API Gateway answers it:
     JWT authorizer: none of the route's scopes in the token  403 Forbidden
     Lambda authorizer: identity source missing / denied      401 / 403 (lambda_authorizer.py)
     Lambda authorizer: error, timeout, unreadable answer     500 Internal Server Error
-    request line and header values over 10,240 bytes (asgi)  431 Request Header Fields Too Large
+    request line and header values over 10,240 bytes         431 Request Header Fields Too Large
     body over 10 MB                                          413 Request Entity Too Large
     over the stage's route throttling (throttle.py)          429 Too Many Requests
     function throttled                                       429 Too Many Requests
@@ -36,25 +37,21 @@ Every answer carries `apigw-requestid` (the event's requestContext.requestId).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import os
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from stratus.apis.model import Route, function_of
-from stratus.apis.routes import RouteKey, match_route
-from stratus.apis.service import Deployment
-from stratus.errors import StratusError, Throttled, TooLarge
-from stratus.functions.names import FunctionRef, parse_reference
-from stratus.gateway.asgi import headers_too_large, wait_body, wait_send
+from stratus.apis.http.model import Route
+from stratus.apis.http.routes import RouteKey, match_route
+from stratus.apis.http.service import Deployment
+from stratus.errors import Throttled, TooLarge
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.http_proxy import HttpProxy
@@ -67,16 +64,19 @@ from stratus.gateway.jwt_authorizer import (
 )
 from stratus.gateway.lambda_authorizer import ResultCache
 from stratus.gateway.lambda_authorizer import wait_authorize as wait_lambda_authorize
-from stratus.gateway.responses import Flavor, HttpResponse, http_response, internal_error
+from stratus.gateway.pipeline import (
+    Door,
+    Reply,
+    function_ref,
+    mapped,
+    wait_body,
+    wait_invoke,
+    wait_serve,
+)
+from stratus.gateway.responses import Flavor, HttpResponse, internal_error
 from stratus.gateway.rest import RestGateway
 from stratus.gateway.throttle import Throttles
 from stratus.services import Services
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
 PATH_PREFIX = "/_aws/execute-api/"
@@ -86,10 +86,16 @@ NOT_FOUND = HttpResponse(404, _JSON, b'{"message":"Not Found"}')
 TOO_LARGE = HttpResponse(413, _JSON, b'{"message":"Request Entity Too Large"}')
 HEADERS_TOO_LARGE = HttpResponse(431, _JSON, b'{"message":"Request Header Fields Too Large"}')
 THROTTLED = HttpResponse(429, _JSON, b'{"message":"Too Many Requests"}')
-_CORS = "stratus.cors"  # scope key: (the API's CORS configuration, the request's Origin)
 UNAVAILABLE = HttpResponse(503, _JSON, b'{"message":"Service Unavailable"}')
 UNAUTHORIZED = HttpResponse(401, _JSON, b'{"message":"Unauthorized"}')
 FORBIDDEN = HttpResponse(403, _JSON, b'{"message":"Forbidden"}')
+
+
+DOOR = Door(
+    "HTTP API", b"apigw-requestid", PAYLOAD_LIMIT, TOO_LARGE, HEADERS_TOO_LARGE,
+    internal_error(Flavor.HTTP_V2),  # e.g. the function is gone
+    ((Throttled, THROTTLED), (TooLarge, TOO_LARGE)),
+)  # fmt: skip
 
 
 class ExecuteApi:
@@ -108,59 +114,18 @@ class ExecuteApi:
         if address is None:
             await self.app(scope, receive, send)
             return
-        if await scope["app"].state.services.rest_apis.is_rest_api(address[0]):
-            await self.rest(scope, receive, send, *address)
+        services: Services = scope["app"].state.services
+        api_id, path = address
+        if await services.rest_apis.is_rest_api(api_id):
+            await self.rest(services, scope, receive, send, api_id, path)
             return
+        answer = functools.partial(
+            wait_answer, services, scope, receive, api_id, path, self.jwks,
+            throttles=self.throttles, lambda_results=self.lambda_results,
+            http_proxy=self.http_proxy,
+        )  # fmt: skip
         request_id = base64.b64encode(os.urandom(11)).decode()
-        # The invocation outlives the answer when the integration times out, as on AWS:
-        # the client gets its 503, and leaving the group waits for the function to finish.
-        async with asyncio.TaskGroup() as tasks:
-            reply = Reply(send, scope, request_id, tasks)
-            if headers_too_large(scope, address[1]):
-                await reply.wait_send(HEADERS_TOO_LARGE)
-                return
-            try:
-                response = await wait_answer(
-                    scope["app"].state.services, scope, receive, *address, reply, self.jwks,
-                    throttles=self.throttles, lambda_results=self.lambda_results,
-                    http_proxy=self.http_proxy,
-                )  # fmt: skip
-            except StratusError as exc:
-                response = failure(exc)
-            await reply.wait_send(response)
-
-
-@dataclass(slots=True, eq=False)
-class Reply:
-    """The one answer to a request. Its own task sends it once the function has answered;
-    past the integration's timeout, `send_soon` sends a 503 from a task of the request's
-    group at once, and the function's late answer is then dropped."""
-
-    send: Send
-    scope: Scope
-    request_id: str
-    tasks: asyncio.TaskGroup  # the request's: invocations outlive the answer in it
-    sent: bool = False
-
-    def send_soon(self, response: HttpResponse) -> None:
-        self.tasks.create_task(self.wait_send(response))
-
-    async def wait_send(self, response: HttpResponse) -> None:
-        if self.sent:
-            return
-        self.sent = True
-        if _CORS in self.scope:  # the API's CORS headers replace the function's
-            response = with_cors(*self.scope[_CORS], response)
-        await wait_send(self.send, response, (b"apigw-requestid", self.request_id.encode()))
-
-
-def failure(exc: StratusError) -> HttpResponse:
-    """What the client gets when Lambda refuses the call."""
-    if isinstance(exc, Throttled):
-        return THROTTLED
-    if isinstance(exc, TooLarge):
-        return TOO_LARGE
-    return internal_error(Flavor.HTTP_V2)  # e.g. the function is gone
+        await wait_serve(DOOR, scope, send, path, answer, request_id=request_id)
 
 
 def address_of(scope: Scope) -> tuple[str, str] | None:
@@ -200,22 +165,21 @@ def _route_table(routes: tuple[Route, ...]) -> dict[RouteKey, Route]:
 
 
 async def wait_answer(
-    state: Services,
+    services: Services,
     scope: Scope,
     receive: Receive,
     api_id: str,
     path: str,
-    reply: Reply,
     jwks: JwksCache,
+    reply: Reply,
     *,
     throttles: Throttles | None = None,
     lambda_results: ResultCache | None = None,
     http_proxy: HttpProxy | None = None,
 ) -> HttpResponse:
-    body = await wait_body(scope, receive, PAYLOAD_LIMIT)
-    if body is None:
-        return TOO_LARGE
-    deployment: Deployment | None = await state.apis.resolve(api_id, path)
+    """The answer to one request to HTTP API `api_id` (`path`: the raw path after it)."""
+    body = await wait_body(scope, receive, reply)
+    deployment: Deployment | None = await services.apis.resolve(api_id, path)
     if deployment is None:
         return NOT_FOUND
     cors = deployment.api.CorsConfiguration
@@ -223,7 +187,7 @@ async def wait_answer(
     if cors is not None:
         if is_preflight(scope["method"], headers):
             return preflight(cors, origin_of(headers))  # answered here, whatever the routes
-        scope[_CORS] = (cors, origin_of(headers))
+        reply.cors = functools.partial(with_cors, cors, origin_of(headers))
     routes = _route_table(deployment.routes)
     match = match_route(routes, scope["method"], deployment.path)
     if match is None:
@@ -257,15 +221,17 @@ async def wait_answer(
         time=datetime.now(UTC),
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
     )
-    target = Target(match, state.settings.account_id, deployment.stage.StageVariables, jwt=claims)
+    target = Target(
+        match, services.settings.account_id, deployment.stage.StageVariables, jwt=claims
+    )
     flavor = Flavor(integration.PayloadFormatVersion)
     build = http_api_v2_event if flavor is Flavor.HTTP_V2 else http_api_v1_event
     event = build(request, target)
     if route.AuthorizationType == "CUSTOM":  # lambda_authorizer.py
         denied = await wait_lambda_authorize(
-            state.functions, lambda_results or ResultCache(),
+            services.functions, lambda_results or ResultCache(),
             deployment.authorizers.get(route.AuthorizerId or ""), request, target,
-            state.settings.region, event, flavor.value, reply.tasks.create_task,
+            services.settings.region, event, flavor.value, reply,
         )  # fmt: skip
         if denied is not None:
             return denied
@@ -274,27 +240,11 @@ async def wait_answer(
             integration, request.method, match.path_parameters, query, headers, body,
             request.source_ip,
         )  # fmt: skip
-    # The function runs in this task, not one of its own (a task per request is a
-    # measurable cost, bench/gateway.py); a timer answers 503 if it is late.
-    late = asyncio.get_running_loop().call_later(
-        integration.TimeoutInMillis / 1000, reply.send_soon, UNAVAILABLE
-    )
-    try:
-        # The payload is the event orjson just serialized: no need to parse it to prove
-        # it is JSON (the public Invoke still checks; the size limit still applies).
-        result = await state.functions.invoke(
-            _reference(integration.IntegrationUri), orjson.dumps(event), trusted_json=True
-        )
-    finally:
-        late.cancel()
-    return http_response(flavor, result.payload, function_error=bool(result.function_error))
-
-
-@functools.lru_cache(maxsize=256)
-def _reference(uri: str) -> FunctionRef:
-    """The function an integration URI calls, parsed once per URI rather than per request
-    (two regex matches; a bad URI raises, and lru_cache does not keep exceptions)."""
-    return parse_reference(function_of(uri))
+    result = await wait_invoke(
+        services.functions, function_ref(integration.IntegrationUri), orjson.dumps(event), reply,
+        timeout_ms=integration.TimeoutInMillis, late=UNAVAILABLE,
+    )  # fmt: skip
+    return mapped(flavor, result)
 
 
 async def _wait_authorize(
