@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -52,8 +53,9 @@ class Settings:
     ) -> Settings:
         """Build settings from `STRATUS_*` variables, then explicit overrides (CLI flags)."""
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        readers = {
+        # Each field's own type, checked by its reader; `replace` cannot see that through a dict.
+        values: dict[str, Any] = {}
+        readers: dict[str, Callable[[str], object]] = {
             "host": str,
             "port": int,
             "data_dir": Path,
@@ -74,7 +76,7 @@ class Settings:
                 except ValueError as exc:
                     raise ValueError(f"STRATUS_{name.upper()}={raw!r} is not valid: {exc}") from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)  # type: ignore[arg-type]
+        return replace(cls(), **values)
 
 
 def _parse_bool(raw: str) -> bool:

@@ -4,10 +4,12 @@
     ├── Invalid                 a value the caller sent is wrong
     │   ├── Validation          it breaks the API's declared constraints (type, length, pattern)
     │   ├── Malformed           the request cannot be read at all (not JSON, not a form)
+    │   ├── InvalidPattern      an event pattern, filter policy or filter criteria is refused
     │   └── InsufficientCapabilities  a template needs capabilities the caller did not grant
     ├── NotFound                what the call names does not exist
     ├── Conflict                the resource's state refuses the call
-    │   └── AlreadyExists       a resource of that name exists
+    │   ├── AlreadyExists       a resource of that name exists
+    │   └── NotReady            the resource is still being made (Pending): retry later
     ├── PreconditionFailed      a revision or version the caller named is no longer current
     ├── TooLarge                a body or value is past its limit
     ├── Throttled               too many calls or too much concurrency: retry later
@@ -44,6 +46,10 @@ class Malformed(Invalid):
     pass
 
 
+class InvalidPattern(Invalid):
+    """EventBridge answers it as InvalidEventPatternException, not ValidationException."""
+
+
 class InsufficientCapabilities(Invalid):
     pass
 
@@ -57,6 +63,10 @@ class Conflict(StratusError):
 
 
 class AlreadyExists(Conflict):
+    pass
+
+
+class NotReady(Conflict):
     pass
 
 

@@ -62,7 +62,7 @@ def create_app(settings: Settings) -> Starlette:
         artifacts = ArtifactStore(data / "artifacts")
         functions = FunctionService(settings, db, CodeStore(data / "code"), invoker, artifacts)
         events = AsyncInvocations(db, functions, settings.async_retry_delays)
-        concurrency = Concurrency(db, functions)
+        concurrency = Concurrency(db, functions, invoker.concurrency, pool)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -114,7 +114,7 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-def uvicorn_config(settings: Settings, **options: object) -> uvicorn.Config:
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -122,7 +122,6 @@ def uvicorn_config(settings: Settings, **options: object) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         lifespan="on",
-        **options,  # type: ignore[arg-type]
     )
 
 

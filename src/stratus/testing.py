@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,8 @@ class RunningServer:
     def isolation(self) -> dict[str, str]:
         """What isolation the server gives environments, from its health endpoint."""
         with urllib.request.urlopen(f"{self.endpoint_url}/_stratus/health") as response:
-            return json.load(response)["isolation"]  # type: ignore[no-any-return]
+            isolation: dict[str, str] = json.load(response)["isolation"]
+            return isolation
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for `service` talking to this server (any credentials work)."""
@@ -52,7 +53,8 @@ class RunningServer:
 
         key = f"{service}:{sorted(config.items())}"
         if key not in self._clients:
-            self._clients[key] = boto3.client(
+            # Tests name any service; boto3's stubs accept only literal names.
+            self._clients[key] = boto3.client(  # type: ignore[call-overload]
                 service,
                 endpoint_url=self.endpoint_url,
                 region_name=self.settings.region,
@@ -120,7 +122,7 @@ def serve_in_process(
         log.close()
 
 
-def _wait_until_healthy(settings: Settings, running: Any) -> None:
+def _wait_until_healthy(settings: Settings, running: Callable[[], bool]) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     url = f"{settings.endpoint_url}/_stratus/health"
     while time.monotonic() < deadline:

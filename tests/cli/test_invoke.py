@@ -75,6 +75,18 @@ def test_a_missing_payload_file_is_bad_usage(stratus, function, tmp_path):
     assert "missing.json" in result.stderr
 
 
+def test_log_with_async_is_bad_usage_not_a_traceback(stratus):
+    """--log with --async exits 2 and says why; it never reaches the server."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+
+    result = stratus("invoke", "f", "--async", "--log", "--endpoint-url", nowhere)
+
+    assert result.exit_code == 2
+    assert "--log" in result.stderr
+    assert "only a synchronous invoke returns a log tail" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_an_unknown_function_exits_1_with_resource_not_found(stratus):
     """The server's error becomes one red line, no traceback."""
     result = stratus("invoke", "no-such-function-anywhere")

@@ -10,10 +10,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from stratus.errors import (
-    Malformed,
-    TooLarge,
-)
+from stratus.errors import Malformed
+
+from .protocols.body import wait_body
 
 # Lambda's limit for a CreateFunction/UpdateFunctionCode request body (base64 zip included).
 CONTROL_BODY_LIMIT = 70_167_211
@@ -29,10 +28,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 async def read_json(request: Request, limit: int = CONTROL_BODY_LIMIT) -> Any:
-    """The request's JSON body; refused before reading when it declares more than `limit`."""
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise TooLarge(f"Request must be smaller than {limit} bytes for this operation")
-    body = await request.body()
+    """The request's JSON body, refused (TooLarge) the moment it passes `limit`."""
+    body = await wait_body(request.receive, request.headers, limit, "this operation")
     if not body:
         return {}
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Literal, overload
 
 import typer
 
@@ -27,8 +27,30 @@ EndpointUrl = Annotated[
 ]
 
 
-def client(service: str, endpoint_url: str, environ: Mapping[str, str] = os.environ) -> Any:
-    """A boto3 client for `service` (e.g. "lambda", "logs") on the Stratus at `endpoint_url`."""
+if TYPE_CHECKING:  # stubs only (the dev extra): each service's client, typed by its AWS model
+    from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_logs import CloudWatchLogsClient
+
+
+@overload
+def client(
+    service: Literal["lambda"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> LambdaClient: ...
+@overload
+def client(
+    service: Literal["logs"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> CloudWatchLogsClient: ...
+@overload
+def client(
+    service: Literal["cloudformation"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> CloudFormationClient: ...
+def client(
+    service: Literal["lambda", "logs", "cloudformation"],
+    endpoint_url: str,
+    environ: Mapping[str, str] = os.environ,
+) -> LambdaClient | CloudWatchLogsClient | CloudFormationClient:
+    """A boto3 client for `service` on the Stratus at `endpoint_url`."""
     # Imported here, not at the top: boto3 costs ~0.3 s and `stratus --help` needs none of it.
     import boto3
     from botocore.config import Config

@@ -13,7 +13,12 @@ import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_lambda.literals import WaiterName
+    from types_boto3_lambda.type_defs import FunctionConfigurationResponseTypeDef
 
 DEFAULT_HANDLER = "app.handler"
 DEFAULT_RUNTIME = "python3.11"
@@ -61,7 +66,7 @@ class FunctionSource:
 
 @dataclass(frozen=True, slots=True)
 class Deployed:
-    configuration: dict[str, Any]  # the function's configuration after the deploy
+    configuration: FunctionConfigurationResponseTypeDef  # the function's, after the deploy
     created: bool  # False when an existing function was updated
 
 
@@ -74,7 +79,7 @@ def package(code: Path) -> bytes:
     raise BadPackage(f"{code} is neither a directory nor a .zip file")
 
 
-def create(client: Any, source: FunctionSource) -> dict[str, Any]:
+def create(client: LambdaClient, source: FunctionSource) -> FunctionConfigurationResponseTypeDef:
     """CreateFunction, then wait (as AWS requires) until the function is Active."""
     client.create_function(
         FunctionName=source.name, Code={"ZipFile": package(source.code)}, **source.configuration()
@@ -83,7 +88,7 @@ def create(client: Any, source: FunctionSource) -> dict[str, Any]:
     return _configuration(client, source.name)
 
 
-def deploy(client: Any, source: FunctionSource) -> Deployed:
+def deploy(client: LambdaClient, source: FunctionSource) -> Deployed:
     """Create the function, or bring an existing one up to date with `source`."""
     try:
         return Deployed(create(client, source), created=True)
@@ -97,13 +102,13 @@ def deploy(client: Any, source: FunctionSource) -> Deployed:
     return Deployed(_configuration(client, source.name), created=False)
 
 
-def _wait(client: Any, waiter: str, name: str) -> None:
+def _wait(client: LambdaClient, waiter: WaiterName, name: str) -> None:
     # Stratus is ready at once, so this is one GetFunction; against AWS it really waits.
     client.get_waiter(waiter).wait(FunctionName=name, WaiterConfig={"Delay": 1})
 
 
-def _configuration(client: Any, name: str) -> dict[str, Any]:
-    return client.get_function_configuration(FunctionName=name)  # type: ignore[no-any-return]
+def _configuration(client: LambdaClient, name: str) -> FunctionConfigurationResponseTypeDef:
+    return client.get_function_configuration(FunctionName=name)
 
 
 def _zip_directory(root: Path) -> bytes:

@@ -10,14 +10,19 @@ Bad usage stays typer's business (exit 2). Anything else is a bug and keeps its 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from . import console
+
+if TYPE_CHECKING:
+    from botocore.exceptions import BotoCoreError
+
+    # typer carries its own copy of click; TyperGroup is handed that copy's Context.
+    from typer._click import Context
 
 
 class CliError(Exception):
@@ -27,11 +32,11 @@ class CliError(Exception):
 class ReportingGroup(TyperGroup):
     """The top-level command group: maps expected errors of every sub-command, once."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise  # usage errors and exits are click's to report
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise  # usage errors and exits are typer's to report
         except Exception as exc:
             message = describe(exc)
             if message is None:
@@ -56,17 +61,18 @@ def describe(exc: Exception) -> str | None:
         error = exc.response.get("Error", {})
         return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"
     if isinstance(exc, ConnectionError):
-        url = _base_url(exc.kwargs.get("endpoint_url", ""))
+        url = _server(exc)
         return f"no Stratus server at {url}; start one with `stratus server`"
     if isinstance(exc, ReadTimeoutError):
-        url = _base_url(exc.kwargs.get("endpoint_url", ""))
+        url = _server(exc)
         return f"the Stratus server at {url} did not answer in time"
     if isinstance(exc, BotoCoreError):
         return str(exc)
     return None
 
 
-def _base_url(url: str) -> str:
+def _server(exc: BotoCoreError) -> str:
     # botocore reports the full request URL; the person only needs the server's.
+    url = str(exc.kwargs.get("endpoint_url", ""))
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -23,6 +23,9 @@ from .deploy import (
 from .deploy import (
     create as create_function,
 )
+
+if TYPE_CHECKING:
+    from types_boto3_lambda.type_defs import FunctionConfigurationTypeDef
 
 app = typer.Typer(help="Create, list and delete functions.", no_args_is_help=True)
 
@@ -99,7 +102,7 @@ def delete(
     console.stdout().print(Text.assemble("deleted ", (name, "bold")))
 
 
-def _table(functions: list[dict[str, Any]]) -> Table:
+def _table(functions: list[FunctionConfigurationTypeDef]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("NAME", overflow="fold")
     table.add_column("RUNTIME")

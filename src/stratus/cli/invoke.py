@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from . import console
@@ -57,8 +56,9 @@ def invoke(
 ) -> None:
     """Invoke a function and print its result; exit 1 if the function failed."""
     if async_ and log:
-        raise click.UsageError(
-            "--log cannot be used with --async: only a synchronous invoke returns a log tail"
+        raise typer.BadParameter(
+            "cannot be used with --async: only a synchronous invoke returns a log tail",
+            param_hint="--log",
         )
     request: dict[str, Any] = {"FunctionName": name, "Payload": payload.encode()}
     if qualifier:

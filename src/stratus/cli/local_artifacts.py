@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import CliError
 
@@ -102,7 +102,8 @@ class LocalArtifacts:
     globals_code_uri: bool = False
 
 
-def is_local(value: object) -> bool:
+def is_local(value: object) -> TypeGuard[str]:
+    """A path on this machine (not an s3:// or https:// location, not a Ref)."""
     return isinstance(value, str) and bool(value) and not _REMOTE.match(value)
 
 

@@ -31,7 +31,8 @@ def is_serving(endpoint_url: str, timeout_s: float = 1.0) -> bool:
     url = f"{endpoint_url.rstrip('/')}{HEALTH_PATH}"
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:
-            return response.status == 200
+            status: int = response.status
+            return status == 200
     except (OSError, ValueError):  # refused, reset, timed out, HTTP error, bad URL
         return False
 

@@ -13,13 +13,17 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
 
 from . import console
 from .client import DEFAULT_ENDPOINT_URL, EndpointUrl, client
+
+if TYPE_CHECKING:
+    from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_logs.type_defs import FilteredLogEventTypeDef
 
 POLL_SECONDS = 0.5
 OVERLAP_MS = 5_000
@@ -41,7 +45,7 @@ class LogCursor:
     start_ms: int
     _seen: dict[str, int] = field(default_factory=dict)  # eventId -> timestamp
 
-    def poll(self, logs: Any) -> list[dict[str, Any]]:
+    def poll(self, logs: CloudWatchLogsClient) -> list[FilteredLogEventTypeDef]:
         """The group's events not returned before, oldest first; none if it does not exist."""
         try:
             events = list(self._pages(logs))
@@ -55,7 +59,7 @@ class LogCursor:
             self._seen = {i: t for i, t in self._seen.items() if t >= self.start_ms}
         return sorted(fresh, key=lambda e: e["timestamp"])
 
-    def _pages(self, logs: Any) -> Iterable[dict[str, Any]]:
+    def _pages(self, logs: CloudWatchLogsClient) -> Iterable[FilteredLogEventTypeDef]:
         request: dict[str, Any] = {"logGroupName": self.group, "startTime": self.start_ms}
         while True:
             page = logs.filter_log_events(**request)
@@ -68,9 +72,9 @@ class LogCursor:
 
 
 def follow(
-    logs: Any,
+    logs: CloudWatchLogsClient,
     cursors: Sequence[LogCursor],
-    show: Callable[[dict[str, Any]], None],
+    show: Callable[[FilteredLogEventTypeDef], None],
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
@@ -82,7 +86,7 @@ def follow(
         sleep(POLL_SECONDS)
 
 
-def show_event(event: dict[str, Any]) -> None:
+def show_event(event: FilteredLogEventTypeDef) -> None:
     """Print one event: local time, then the message, its \\r separators as new lines."""
     clock = datetime.fromtimestamp(event["timestamp"] / 1000).strftime("%H:%M:%S.%f")[:-3]
     # The runtime joins a multi-line record (a traceback) with \r so it stays one event.

@@ -187,11 +187,12 @@ def _read_stamp(path: Path) -> dict[str, Any]:
 
 def _set(node: dict[str, Any], pointer: Pointer, value: Any) -> None:
     *parents, last = pointer
+    here: Any = node  # mappings and lists, as the template nests them
     for part in parents:
-        # Lists only on the way to a top-level Transform entry; mappings are made if missing
+        # Indexes only on the way to a top-level Transform entry; mappings are made if missing
         # (a function whose CodeUri came from Globals has none of its own).
-        node = node[part] if isinstance(node, list) else node.setdefault(part, {})  # type: ignore[index, arg-type]
-    node[last] = value  # type: ignore[index]
+        here = here[part] if isinstance(part, int) else here.setdefault(part, {})
+    here[last] = value
 
 
 def _sent(sent: bool, size: int, key: str) -> str:

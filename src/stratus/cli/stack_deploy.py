@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -27,6 +27,14 @@ from .local_server import is_serving
 from .package import build_and_package
 from .stacks import Outcome, StackRequest, deploy, resources
 from .template_file import find_template
+
+if TYPE_CHECKING:
+    from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_cloudformation.type_defs import (
+        OutputTypeDef,
+        StackEventTypeDef,
+        StackResourceSummaryTypeDef,
+    )
 
 # Stack names: a letter, then letters, digits and hyphens, at most 128 in all.
 _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9-]+")
@@ -111,23 +119,23 @@ def deploy_command(
     report(cfn, request.name, outcome, wait=wait)
 
 
-def report(cfn: Any, name: str, outcome: Outcome, *, wait: bool = True) -> None:
+def report(cfn: CloudFormationClient, name: str, outcome: Outcome, *, wait: bool = True) -> None:
     """Say how the deploy ended; raise typer.Exit(1) when it failed."""
-    status = outcome.stack.get("StackStatus", "")
+    status = outcome.status
     if outcome.action == "none":
         console.note(f"stack {name}: no changes to deploy (it is up to date)")
     elif not wait:
         console.note(f"stack {name}: {status}; follow it with DescribeStackEvents")
         return
     if not outcome.ok:
-        for failure in outcome.failures or (outcome.stack.get("StackStatusReason", status),):
-            console.error(failure)
+        for problem in outcome.problems:
+            console.error(problem)
         console.error(f"stack {name} failed: {status}")
         raise typer.Exit(1)
     warn_skipped(outcome)
     out = console.stdout()
-    if outcome.stack.get("Outputs"):
-        out.print(outputs_table(outcome.stack))
+    if outcome.outputs:
+        out.print(outputs_table(outcome.outputs))
     out.print(resources_table(resources(cfn, name)))
 
 
@@ -137,16 +145,16 @@ def warn_skipped(outcome: Outcome) -> None:
         console.stderr().print(Text(text, style="yellow"))
 
 
-def outputs_table(stack: dict[str, Any]) -> Table:
+def outputs_table(outputs: list[OutputTypeDef]) -> Table:
     table = Table(title="Outputs", title_justify="left")
     for column in ("Key", "Value", "Description"):
         table.add_column(column, overflow="fold")
-    for output in stack.get("Outputs", []):
+    for output in outputs:
         table.add_row(output["OutputKey"], output["OutputValue"], output.get("Description", ""))
     return table
 
 
-def resources_table(found: list[dict[str, Any]]) -> Table:
+def resources_table(found: list[StackResourceSummaryTypeDef]) -> Table:
     table = Table(title="Resources", title_justify="left")
     for column in ("Logical id", "Type", "Physical id", "Status"):
         table.add_column(column, overflow="fold")
@@ -160,7 +168,7 @@ def resources_table(found: list[dict[str, Any]]) -> Table:
     return table
 
 
-def show_event(event: dict[str, Any]) -> None:
+def show_event(event: StackEventTypeDef) -> None:
     """One stack event as a line on stderr: time, status, logical id, type, reason."""
     clock = _local(event["Timestamp"]).strftime("%H:%M:%S")
     line = Text(f"{clock} ", style="dim") + _status(event["ResourceStatus"].ljust(_STATUS_WIDTH))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -29,10 +29,13 @@ from .package import package
 from .progress import Progress
 from .stack_deploy import outputs_table, warn_skipped
 from .stack_deploy import show_event as show_stack_event
-from .stacks import Outcome, StackRequest, deploy, resources
+from .stacks import Outcome, Show, StackRequest, deploy, resources
 from .template_file import TEMPLATE_NAMES
 from .uploads import Uploader
 from .watch import Changes, Watcher
+
+if TYPE_CHECKING:
+    from types_boto3_cloudformation.type_defs import OutputTypeDef, StackResourceSummaryTypeDef
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
 
@@ -136,14 +139,14 @@ class StackApp:
         )
         return packaged
 
-    def _apply(self, packaged: dict[str, Any], show: Any) -> Outcome:
+    def _apply(self, packaged: dict[str, Any], show: Show) -> Outcome:
         request = StackRequest(self.name, packaged, self._overrides, self._skip)
         return deploy(self._cfn, request, show)
 
     def _show_tables(self, outcome: Outcome, *, only_if_changed: bool = False) -> None:
         found = resources(self._cfn, self.name)
         functions = [r for r in found if r["ResourceType"] == FUNCTION_TYPE]
-        urls = [o for o in outcome.stack.get("Outputs", []) if _is_url(o["OutputValue"])]
+        urls = [o for o in outcome.outputs if _is_url(o["OutputValue"])]
         shown = (tuple(_key(o) for o in urls), tuple(_key(f) for f in functions))
         for function in functions:
             group = log_group(function["PhysicalResourceId"])
@@ -154,8 +157,8 @@ class StackApp:
         self._shown = shown
         out = console.stdout()
         out.print(endpoints_table(urls, functions))
-        if outcome.stack.get("Outputs"):
-            out.print(outputs_table(outcome.stack))
+        if outcome.outputs:
+            out.print(outputs_table(outcome.outputs))
         out.print(functions_table(functions))
         hint = f"Watching for saves and following logs; Ctrl-C stops {self._stops}."
         out.print(Text(hint, style="dim"))
@@ -168,14 +171,15 @@ class StackApp:
         console.note(then)
 
     def _report_failure(self, outcome: Outcome, then: str) -> None:
-        status = outcome.stack.get("StackStatus", "")
-        for failure in outcome.failures or (outcome.stack.get("StackStatusReason", status),):
-            console.error(failure)
-        console.error(f"stack {self.name}: {status}")
+        for problem in outcome.problems:
+            console.error(problem)
+        console.error(f"stack {self.name}: {outcome.status}")
         console.note(then)
 
 
-def endpoints_table(urls: list[dict[str, Any]], functions: list[dict[str, Any]]) -> Table:
+def endpoints_table(
+    urls: list[OutputTypeDef], functions: list[StackResourceSummaryTypeDef]
+) -> Table:
     """Endpoints: each output that is a URL, then each function's name (for invoke, logs)."""
     table = Table(title="Endpoints", title_justify="left")
     table.add_column("Name", style="bold")
@@ -187,7 +191,7 @@ def endpoints_table(urls: list[dict[str, Any]], functions: list[dict[str, Any]])
     return table
 
 
-def functions_table(functions: list[dict[str, Any]]) -> Table:
+def functions_table(functions: list[StackResourceSummaryTypeDef]) -> Table:
     table = Table(title="Functions", title_justify="left")
     for column in ("Function", "Name", "Logs"):
         table.add_column(column, overflow="fold")

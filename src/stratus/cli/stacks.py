@@ -15,9 +15,19 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import CliError
+
+if TYPE_CHECKING:
+    from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_cloudformation.type_defs import (
+        OutputTypeDef,
+        ParameterTypeDef,
+        StackEventTypeDef,
+        StackResourceSummaryTypeDef,
+        StackTypeDef,
+    )
 
 # Running the command is the consent these stand for; AWS asks for them because a deploy
 # there may grant real permissions.
@@ -29,7 +39,7 @@ POLL_SECONDS = 0.1
 NO_ECHO = "****"  # how DescribeStacks shows a NoEcho parameter's value
 
 Action = Literal["create", "update", "none"]
-Show = Callable[[dict[str, Any]], None]
+Show = Callable[["StackEventTypeDef"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,22 +55,36 @@ class StackRequest:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     action: Action
-    stack: dict[str, Any]  # DescribeStacks' answer after the operation
+    stack: StackTypeDef | None  # DescribeStacks' answer after the operation
     failures: tuple[str, ...] = ()  # "Logical: reason" of each failed event
     skipped: tuple[str, ...] = ()  # "Logical (Type)" left out by --skip-unsupported
 
     @property
+    def status(self) -> str:
+        return self.stack["StackStatus"] if self.stack else ""
+
+    @property
     def ok(self) -> bool:
-        return self.action == "none" or self.stack["StackStatus"] in SUCCEEDED
+        return self.action == "none" or self.status in SUCCEEDED
+
+    @property
+    def outputs(self) -> list[OutputTypeDef]:
+        return self.stack.get("Outputs", []) if self.stack else []
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What went wrong: each failed event's reason, else the stack's (or its status)."""
+        reason = self.stack.get("StackStatusReason", self.status) if self.stack else ""
+        return self.failures or (reason,)
 
 
 def is_final(status: str) -> bool:
     return status.endswith(("_COMPLETE", "_FAILED"))
 
 
-def find_stack(cfn: Any, name: str) -> dict[str, Any] | None:
+def find_stack(cfn: CloudFormationClient, name: str) -> StackTypeDef | None:
     try:
-        return cfn.describe_stacks(StackName=name)["Stacks"][0]  # type: ignore[no-any-return]
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
     except cfn.exceptions.ClientError as exc:
         if "does not exist" in str(exc):
             return None
@@ -68,7 +92,12 @@ def find_stack(cfn: Any, name: str) -> dict[str, Any] | None:
 
 
 def deploy(
-    cfn: Any, request: StackRequest, show: Show, *, wait: bool = True, sleep: Any = time.sleep
+    cfn: CloudFormationClient,
+    request: StackRequest,
+    show: Show,
+    *,
+    wait: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     """Create or update the stack; with `wait`, follow its events (each to `show`) to the end."""
     current = find_stack(cfn, request.name)
@@ -92,11 +121,11 @@ def deploy(
         action = "update"
     cursor = cursor or EventCursor(stack_id)
     if not wait:
-        return Outcome(action, find_stack(cfn, stack_id) or {})
+        return Outcome(action, find_stack(cfn, stack_id))
     return _follow(cfn, action, cursor, show, sleep)
 
 
-def resources(cfn: Any, name: str) -> list[dict[str, Any]]:
+def resources(cfn: CloudFormationClient, name: str) -> list[StackResourceSummaryTypeDef]:
     pages = cfn.get_paginator("list_stack_resources").paginate(StackName=name)
     return [r for page in pages for r in page["StackResourceSummaries"]]
 
@@ -108,8 +137,8 @@ class EventCursor:
     stack_id: str
     _seen: set[str] = field(default_factory=set)
 
-    def poll(self, cfn: Any) -> list[dict[str, Any]]:
-        fresh: list[dict[str, Any]] = []
+    def poll(self, cfn: CloudFormationClient) -> list[StackEventTypeDef]:
+        fresh: list[StackEventTypeDef] = []
         for page in cfn.get_paginator("describe_stack_events").paginate(StackName=self.stack_id):
             new = [e for e in page["StackEvents"] if e["EventId"] not in self._seen]
             fresh += new
@@ -119,12 +148,18 @@ class EventCursor:
         return fresh[::-1]
 
 
-def _follow(cfn: Any, action: Action, cursor: EventCursor, show: Show, sleep: Any) -> Outcome:
+def _follow(
+    cfn: CloudFormationClient,
+    action: Action,
+    cursor: EventCursor,
+    show: Show,
+    sleep: Callable[[float], None],
+) -> Outcome:
     failures: list[str] = []
     skipped: list[str] = []
     while True:
         # Status first, events second: a final status then never misses its last events.
-        stack = find_stack(cfn, cursor.stack_id) or {}
+        stack = find_stack(cfn, cursor.stack_id)
         for event in cursor.poll(cfn):
             show(event)
             status, logical = event["ResourceStatus"], event["LogicalResourceId"]
@@ -132,14 +167,15 @@ def _follow(cfn: Any, action: Action, cursor: EventCursor, show: Show, sleep: An
                 failures.append(f"{logical}: {event['ResourceStatusReason']}")
             elif status.endswith("SKIPPED"):
                 skipped.append(f"{logical} ({event.get('ResourceType', '')})")
-        if is_final(stack.get("StackStatus", "")):
+        if stack is not None and is_final(stack["StackStatus"]):
             return Outcome(action, stack, tuple(failures), tuple(skipped))
         sleep(POLL_SECONDS)
 
 
-def _arguments(request: StackRequest, current: dict[str, Any] | None) -> dict[str, Any]:
+def _arguments(request: StackRequest, current: StackTypeDef | None) -> dict[str, Any]:
     parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in request.overrides.items()]
-    tags = [t for t in (current or {}).get("Tags", []) if t["Key"] != SKIP_UNSUPPORTED_TAG]
+    previous_tags = current.get("Tags", []) if current else []
+    tags = [t for t in previous_tags if t["Key"] != SKIP_UNSUPPORTED_TAG]
     if request.skip_unsupported:
         tags.append({"Key": SKIP_UNSUPPORTED_TAG, "Value": "true"})
     if current is not None:
@@ -153,7 +189,7 @@ def _arguments(request: StackRequest, current: dict[str, Any] | None) -> dict[st
     }
 
 
-def _kept(request: StackRequest, previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _kept(request: StackRequest, previous: list[ParameterTypeDef]) -> list[dict[str, Any]]:
     """Previous values of the parameters not overridden. Stratus accepts UsePreviousValue only
     for values that were given, so a visible value is sent again, unless it is the default
     (sending it would count as a change); a hidden one (NoEcho) can only be kept."""
@@ -170,7 +206,7 @@ def _kept(request: StackRequest, previous: list[dict[str, Any]]) -> list[dict[st
     return kept
 
 
-def _delete(cfn: Any, stack_id: str, sleep: Any) -> None:
+def _delete(cfn: CloudFormationClient, stack_id: str, sleep: Callable[[float], None]) -> None:
     cfn.delete_stack(StackName=stack_id)
     while (stack := find_stack(cfn, stack_id)) and stack["StackStatus"] != "DELETE_COMPLETE":
         if stack["StackStatus"] == "DELETE_FAILED":

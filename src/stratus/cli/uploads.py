@@ -103,7 +103,8 @@ class Uploader:
     def _open(self, request: urllib.request.Request) -> bytes:
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-                return response.read()  # type: ignore[no-any-return]
+                body: bytes = response.read()
+                return body
         except urllib.error.HTTPError as exc:
             if exc.code == 404 and request.get_method() == "HEAD":
                 raise _Missing from None
@@ -123,5 +124,5 @@ def _message(exc: urllib.error.HTTPError) -> str:
     try:
         body = json.loads(exc.read() or b"{}")
     except ValueError:
-        return exc.reason  # type: ignore[no-any-return]
+        return exc.reason
     return str(body.get("message") or body.get("Message") or exc.reason)

@@ -193,9 +193,10 @@ def alias_row(conn: sqlite3.Connection, function: str, name: str) -> AliasConfig
 
 
 def _row(conn: sqlite3.Connection, function: str, name: str) -> sqlite3.Row | None:
-    return conn.execute(  # type: ignore[no-any-return]
+    row: sqlite3.Row | None = conn.execute(
         "SELECT config FROM aliases WHERE function_name = ? AND name = ?", (function, name)
     ).fetchone()
+    return row
 
 
 def _check_targets(conn: sqlite3.Connection, function: str, alias: AliasConfiguration) -> None:

@@ -23,7 +23,8 @@ from stratus.errors import Conflict, Invalid, NotFound
 from stratus.functions.inputs import timestamp
 from stratus.functions.names import FunctionRef
 from stratus.functions.service import LATEST, FunctionService
-from stratus.runtime.concurrency import UNRESERVED_MINIMUM
+from stratus.runtime.concurrency import UNRESERVED_MINIMUM, ConcurrencyLimits
+from stratus.runtime.pool import EnvironmentPool
 from stratus.store.db import Database, transaction
 
 log = logging.getLogger("stratus.functions")
@@ -72,11 +73,17 @@ class ProvisionedConfig:
 
 
 class Concurrency:
-    def __init__(self, db: Database, functions: FunctionService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        functions: FunctionService,
+        limits: ConcurrencyLimits,  # the invoker's: reservations take effect there
+        pool: EnvironmentPool,  # where provisioned environments are kept warm
+    ) -> None:
         self._db = db
         self._functions = functions
-        self._limits = functions.invoker.concurrency
-        self._pool = functions.invoker.pool
+        self._limits = limits
+        self._pool = pool
         self._poke = asyncio.Event()
 
     # -- reserved -----------------------------------------------------------------------
@@ -124,9 +131,10 @@ class Concurrency:
     async def get_reserved(self, name: str) -> int | None:
         def read(conn: sqlite3.Connection) -> int | None:
             self._require_function(conn, name)
-            return conn.execute(  # type: ignore[no-any-return]
+            reserved: int | None = conn.execute(
                 "SELECT reserved_concurrency FROM functions WHERE name = ?", (name,)
             ).fetchone()[0]
+            return reserved
 
         return await self._db.run(read)
 
@@ -299,11 +307,12 @@ def _config(conn: sqlite3.Connection, name: str, qualifier: str) -> ProvisionedC
 
 
 def _provisioned_total(conn: sqlite3.Connection, name: str, excluding: str = "") -> int:
-    return conn.execute(  # type: ignore[no-any-return]
+    total: int = conn.execute(
         "SELECT COALESCE(SUM(requested), 0) FROM provisioned_concurrency "
         "WHERE function_name = ? AND qualifier != ?",
         (name, excluding),
     ).fetchone()[0]
+    return total
 
 
 def _reason(payload: bytes) -> str:

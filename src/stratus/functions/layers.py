@@ -180,9 +180,10 @@ class Layers:
                     Description=request.Description,
                     CreatedDate=timestamp(),
                     Version=number,
-                    CompatibleRuntimes=request.CompatibleRuntimes or None,
+                    CompatibleRuntimes=list[str](request.CompatibleRuntimes or ()) or None,
                     LicenseInfo=request.LicenseInfo,
-                    CompatibleArchitectures=request.CompatibleArchitectures or None,
+                    CompatibleArchitectures=list[str](request.CompatibleArchitectures or ())
+                    or None,
                 )
                 conn.execute(
                     "INSERT INTO layer_versions (layer_name, version, config, unzipped) "

@@ -6,7 +6,7 @@ store and what GetFunctionConfiguration returns.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +26,7 @@ RuntimeName = Literal[
     "provided.al2023",  # OS-only runtimes: the package's own bootstrap (runtime/custom.py)
     "provided.al2",
 ]
-assert set(RuntimeName.__args__) == {*PYTHON_RUNTIMES, *CUSTOM_RUNTIMES}  # type: ignore[attr-defined]
+assert set(get_args(RuntimeName)) == {*PYTHON_RUNTIMES, *CUSTOM_RUNTIMES}
 
 ROLE_PATTERN = r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
 HANDLER_PATTERN = r"^[^\s]+$"

@@ -28,6 +28,7 @@ from stratus.errors import (
     Conflict,
     Invalid,
     NotFound,
+    NotReady,
 )
 from stratus.functions import versions
 from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
@@ -86,6 +87,12 @@ class FunctionRecord:
     tags: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class AccountConcurrency:
+    limit: int  # ConcurrentExecutions
+    unreserved: int  # UnreservedConcurrentExecutions: the limit less every reservation
+
+
 class FunctionService:
     def __init__(
         self,
@@ -100,7 +107,7 @@ class FunctionService:
         self._code = code
         # Packages named by S3Bucket/S3Key (uploaded by `stratus deploy`).
         self._artifacts = artifacts
-        self.invoker = invoker
+        self._invoker = invoker
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self._aliases: dict[tuple[str, str], AliasConfiguration] = {}
         self._generation = 0
@@ -291,14 +298,14 @@ class FunctionService:
         await self._db.run(write)
         self._forget(ref.name)
         updated = holder[0]
-        await self.invoker.pool.wait_retire(
+        await self._invoker.pool.wait_retire(
             ref.name, keep_revision=updated.RevisionId, version=LATEST
         )
         return updated.model_copy(update={"LastUpdateStatus": "InProgress"})
 
     async def delete(self, ref: FunctionRef) -> None:
         if ref.qualifier is not None:
-            return await self._delete_version(ref)
+            return await self._delete_version(ref.name, ref.qualifier)
 
         def remove(conn: sqlite3.Connection) -> int:
             with transaction(conn):
@@ -307,19 +314,18 @@ class FunctionService:
 
         deleted = await self._db.run(remove)
         self._forget(ref.name)
-        self.invoker.concurrency.set_reserved(ref.name, None)
+        self._invoker.concurrency.set_reserved(ref.name, None)
         if not deleted:
             raise self._not_found(ref)
-        await self.invoker.pool.wait_retire(ref.name)
+        await self._invoker.pool.wait_retire(ref.name)
 
-    async def _delete_version(self, ref: FunctionRef) -> None:
-        assert ref.qualifier is not None
+    async def _delete_version(self, name: str, version: str) -> None:
         deleted = await self._db.run(
-            lambda conn: versions.delete_version(conn, ref.name, ref.qualifier, self.arn(ref.name))
+            lambda conn: versions.delete_version(conn, name, version, self.arn(name))
         )
-        self._forget(ref.name)
+        self._forget(name)
         if deleted:
-            await self.invoker.pool.wait_retire(ref.name, version=ref.qualifier)
+            await self._invoker.pool.wait_retire(name, version=version)
 
     # -- versions -----------------------------------------------------------------------
     async def publish_version(
@@ -340,14 +346,12 @@ class FunctionService:
         self._forget(name)
         if published.SnapStart.OptimizationStatus == "On":
             check_snapstart(published)
-            self._prepare_snapshot(await self.spec(FunctionRef(name, published.Version)))
-            # As on AWS, a SnapStart version reads Pending until its snapshot is taken.
-            return published.model_copy(update={"State": "Pending"})
+            self._prepare_snapshot(await self._snapshot_spec(name, published.Version))
         return published
 
     async def list_versions(
         self, name: str, marker: str | None, max_items: int | None
-    ) -> tuple[builtins.list[FunctionConfiguration], str | None]:  # `list` is a method here
+    ) -> tuple[builtins.list[FunctionConfiguration], str | None]:  # `list` here is the method
         found = await self._db.run(lambda conn: versions.list_versions(conn, name))
         if not found:
             raise self._not_found(FunctionRef(name))
@@ -368,6 +372,22 @@ class FunctionService:
             )
         )
 
+    # -- concurrency: what the execution layer's limits say, for GetFunction and
+    #    GetAccountSettings (reservations are written by functions/concurrency.py) ----------
+    def reserved_concurrency(self, name: str) -> int | None:
+        """The function's reserved concurrency; None when it shares the unreserved pool."""
+        return self._invoker.concurrency.reserved(name)
+
+    def account_concurrency(self) -> AccountConcurrency:
+        limits = self._invoker.concurrency
+        return AccountConcurrency(limits.account_limit, limits.unreserved_limit)
+
+    @property
+    def invoker(self) -> Invoker:
+        """Transitional: aws/lambda_api.py, aws/concurrency_api.py and functions/async_queue.py
+        read the invoker until they call the methods above; then this goes."""
+        return self._invoker
+
     def code_archive(self, sha256_b64: str) -> bytes:
         return self._code.archive(base64.b64decode(sha256_b64).hex())
 
@@ -384,6 +404,12 @@ class FunctionService:
         generation = self._generation
         record = await self.get(FunctionRef(ref.name, version))
         config = record.configuration
+        if config.State == "Pending":  # a SnapStart version until its snapshot is taken
+            raise NotReady(
+                "The operation cannot be performed at this time. The function is currently "
+                "in the following state: Pending",
+                Type="User",
+            )
         spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
         spec = dataclasses.replace(spec, snapshot=self._snapshots(record))
         if generation == self._generation:  # no write raced with our read
@@ -434,13 +460,20 @@ class FunctionService:
             ).fetchall()
         )
         for name, version in rows:
-            self._prepare_snapshot(await self.spec(FunctionRef(name, version)))
+            self._prepare_snapshot(await self._snapshot_spec(name, version))
+
+    async def _snapshot_spec(self, name: str, version: str) -> FunctionSpec:
+        """The spec of a SnapStart version, whatever its state (spec() refuses Pending)."""
+        record = await self.get(FunctionRef(name, version))
+        config = record.configuration
+        spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
+        return dataclasses.replace(spec, snapshot=True)
 
     def _prepare_snapshot(self, spec: FunctionSpec) -> None:
         async def record(failure: bytes | None) -> None:
             await self._wait_record_snapshot(spec.name, spec.version, failure)
 
-        self.invoker.pool.prepare(spec, record)
+        self._invoker.pool.prepare(spec, record)
 
     async def _wait_record_snapshot(self, name: str, version: str, failure: bytes | None) -> None:
         """A version whose snapshot's init fails is Failed, with the reason (as on AWS); one
@@ -516,7 +549,7 @@ class FunctionService:
             want_log_tail=want_log_tail,
             stream=stream,
         )
-        result = await self.invoker.invoke(spec, invocation)
+        result = await self._invoker.invoke(spec, invocation)
         if len(result.payload) > SYNC_PAYLOAD_LIMIT:
             error = {
                 "errorMessage": f"Response payload size ({len(result.payload)} bytes) exceeded "

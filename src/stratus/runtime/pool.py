@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from stratus.runtime.environment import Environment
 from stratus.runtime.launcher import InitFailure
+from stratus.runtime.launching import Launcher, Reporter
 from stratus.runtime.spec import FunctionSpec
-from stratus.runtime.zygote import Reporter, SnapshotLauncher
 
 REAP_EVERY_S = 1.0
 
@@ -30,7 +30,7 @@ class PoolStatistics:
 
 
 class EnvironmentPool:
-    def __init__(self, launcher: SnapshotLauncher, idle_seconds: float) -> None:
+    def __init__(self, launcher: Launcher, idle_seconds: float) -> None:
         self._launcher = launcher
         self._idle_seconds = idle_seconds
         self._idle: dict[tuple[str, str, str], list[Environment]] = defaultdict(list)

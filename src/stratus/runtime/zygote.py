@@ -22,19 +22,16 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import orjson
 
 from stratus.runtime.environment import Environment
 from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, ProcessLauncher
+from stratus.runtime.launching import Reporter
 from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
-
-# Told how taking a snapshot ended: the init error's payload, or None when it was taken.
-Reporter = Callable[[bytes | None], Awaitable[None]]
 
 # Children forked ahead of demand per snapshot holder, and how long after a claim to replace
 # one (later than the claiming invoke, so the fork does not compete with it).
@@ -120,7 +117,7 @@ class Zygote:
             await self.holder.wait_kill()
 
 
-class SnapshotLauncher:
+class SnapshotLauncher:  # a Launcher (launching.py)
     def __init__(self, processes: ProcessLauncher) -> None:
         self._processes = processes
         self._zygotes: dict[tuple[str, str, str], asyncio.Future[Zygote | InitFailure | None]] = {}

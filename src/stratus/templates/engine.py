@@ -346,9 +346,9 @@ class Engine:
             for o in outputs
         ]
 
-    async def _step(self, logical_id: str, work: Any) -> Created:
+    async def _step(self, logical_id: str, work: Awaitable[Created]) -> Created:
         try:
-            return await work  # type: ignore[no-any-return]
+            return await work
         except StratusError as exc:
             raise StepFailed(logical_id, exc.message) from exc
         except (KeyError, TypeError, ValueError) as exc:  # a property of the wrong shape

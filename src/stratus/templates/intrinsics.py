@@ -295,7 +295,7 @@ def _condition(name: Any, scope: Scope, where: str) -> bool:
 def _equals(arg: Any, scope: Scope, where: str) -> bool:
     if isinstance(arg, list) and len(arg) == 2:
         left, right = (_resolve(item, scope, where) for item in arg)
-        return _comparable(left) == _comparable(right)
+        return bool(_comparable(left) == _comparable(right))
     raise Invalid(
         "Template error: every Fn::Equals object requires a list of 2 string parameters."
         + _at(where)

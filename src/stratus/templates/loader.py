@@ -15,8 +15,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -39,7 +39,10 @@ SECTIONS = (
 _UNPREFIXED = ("Ref", "Condition")
 _MAX_NODES = 250_000  # aliases can nest into a "billion laughs"; no real template is near this
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:  # libyaml's loader where PyYAML was built with it: same interface, several times faster
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_template(text: str | bytes) -> dict[str, Any]:
@@ -52,7 +55,7 @@ def load_template(text: str | bytes) -> dict[str, Any]:
                 "Template format error: the template is not UTF-8 text "
                 f"(byte {exc.start}); save it as UTF-8"
             ) from exc
-    template = parse(text)
+    template: dict[str, Any] = parse(text)  # check_shape proves the annotation
     check_shape(template)
     return template
 
@@ -165,8 +168,8 @@ def _check_size(data: Any) -> None:
             stack.extend(item)
 
 
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+class _Loader(_BaseLoader):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -186,7 +189,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             (self.construct_object(k, deep=True), self.construct_object(v, deep=deep))
             for k, v in node.value
         ]
-        return {_key(k): v for k, v in pairs}
+        mapping: dict[Hashable, Any] = {_key(k): v for k, v in pairs}
+        return mapping
 
     def construct_tag(self, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
         name = tag_suffix if tag_suffix in _UNPREFIXED else f"Fn::{tag_suffix}"
@@ -197,8 +201,9 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
                 value = value.split(".", 1)
         elif isinstance(node, yaml.SequenceNode):
             value = self.construct_sequence(node, deep=True)
-        else:
-            value = self.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        else:  # YAML has no fourth kind of node
+            assert isinstance(node, yaml.MappingNode)
+            value = self.construct_mapping(node, deep=True)
         return {name: value}
 
 
@@ -211,7 +216,7 @@ def _key(key: Any) -> str:
 
 
 def _timestamp_as_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    return loader.construct_scalar(node)  # type: ignore[no-any-return]
+    return loader.construct_scalar(node)
 
 
 def _short_tag(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -219,7 +224,11 @@ def _short_tag(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
-_Loader.add_constructor(
-    "tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node)
-)
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Hashable, Any]:
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_multi_constructor("!", _short_tag)

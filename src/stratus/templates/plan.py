@@ -41,7 +41,8 @@ class Plan:
 
     @property
     def resources(self) -> dict[str, Any]:
-        return self.template["Resources"]  # type: ignore[no-any-return]
+        resources: dict[str, Any] = self.template["Resources"]
+        return resources
 
 
 def prepare(

@@ -94,7 +94,7 @@ class _AnyManagedPolicy(dict[str, str]):
         super().__init__()
         self._partition = partition
 
-    def get(self, name: str, default: Any = None) -> str:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> str:
         return f"arn:{self._partition}:iam::aws:policy/{name}"
 
     def __bool__(self) -> bool:  # samtranslator skips an empty (falsy) map
@@ -140,4 +140,5 @@ def _translate(
         ) from exc
     finally:
         metrics.publish()
-    return undo_mark_unicode_str_in_template(translated)
+    restored: dict[str, Any] = undo_mark_unicode_str_in_template(translated)
+    return restored

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import orjson
@@ -80,7 +80,7 @@ class StackService:
         self._providers = providers
         self._engine = Engine(self._store, providers, settings, services)
         self._artifacts = artifacts
-        self._work: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._work: asyncio.Queue[Callable[[], Coroutine[Any, Any, None]]] = asyncio.Queue()
         self._busy: set[str] = set()  # stack ids with an operation under way
 
     # -- background work -----------------------------------------------------------------

@@ -5,11 +5,13 @@ members. Values come from hypothesis, following each operation's model."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import string
 import urllib.parse
 from typing import Any
 
+import httpx
 import pytest
 from botocore.model import OperationModel, Shape
 from botocore.parsers import RestXMLParser
@@ -18,11 +20,16 @@ from botocore.serialize import RestXMLSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 from shape_values import ORACLE, XML_TEXT, operation, values, without_unrendered
+from starlette.applications import Starlette
 from starlette.datastructures import Headers
+from starlette.routing import Mount
 from urllib3 import HTTPHeaderDict
 
 from stratus.aws.protocols import models, rest_xml
+from stratus.aws.protocols.adapter import Api
+from stratus.aws.protocols.errors import ErrorTable, WireError
 from stratus.aws.protocols.rest_routing import Router
+from stratus.aws.protocols.rest_xml import RestXml
 from stratus.errors import (
     Malformed,
     NotFound,
@@ -245,7 +252,7 @@ def test_header_text_that_is_not_its_type_names_the_member() -> None:
     assert "Value 'soon' at 'ifModifiedSince'" in refused.value.message
 
 
-S3_ERRORS = {NotFound: rest_xml.WireError("NoSuchKey", 404)}
+S3_ERRORS: ErrorTable = {NotFound: WireError("NoSuchKey", 404)}
 
 
 @pytest.mark.parametrize(
@@ -276,3 +283,65 @@ def test_errors_render_as_botocore_reads_them(error: StratusError, code: str, st
     assert parsed["Error"]["Code"] == code
     assert parsed["Error"]["Message"] == error.message
     assert response.headers["x-amz-request-id"] == "req-1"
+
+
+def served(handlers: dict[str, Any], body_limit: int = 1024) -> httpx.AsyncClient:
+    """A rest-xml API answering over ASGI (its handlers need no services)."""
+    api = RestXml(Api("s3", handlers, S3_ERRORS, body_limit), models.service_model("s3"))
+
+    async def endpoint(scope: Any, receive: Any, send: Any) -> None:
+        response = await api.wait_answer(scope, receive)
+        await response(scope, receive, send)
+
+    app = Starlette(routes=[Mount("/", app=endpoint)])
+    app.state.services = app.state.stacks = None
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s3")
+
+
+def test_requests_are_served_from_the_table() -> None:
+    """A routed request reaches its handler with typed members; its answer goes back as S3
+    sends it; what the table lacks, what no operation matches and bodies past the limit are
+    refused in S3's words."""
+    seen: list[dict[str, Any]] = []
+
+    async def put_object(call: Any, params: dict[str, Any]) -> dict[str, Any]:
+        seen.append(params)
+        return {"ETag": '"abc"'}
+
+    async def get_object(call: Any, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotFound("The specified key does not exist.")
+
+    async def scenario() -> list[httpx.Response]:
+        async with served({"PutObject": put_object, "GetObject": get_object}) as client:
+            return [
+                await client.put(
+                    "/b/photos/a%20b.txt", content=b"hi", headers={"x-amz-meta-k": "v"}
+                ),
+                await client.get("/b/k"),
+                await client.get("/b", params={"tagging": ""}),
+                await client.request("PATCH", "/b"),
+                await client.put("/b/big", content=b"x" * 2048),
+            ]
+
+    put, missing, lacking, unmatched, big = asyncio.run(scenario())
+
+    assert put.status_code == 200
+    assert put.headers["etag"] == '"abc"'
+    assert seen == [
+        {
+            "Bucket": "b",
+            "Key": "photos/a b.txt",
+            "Body": b"hi",
+            "ContentLength": 2,
+            "Metadata": {"k": "v"},
+        }
+    ]
+    refused = [(r.status_code, r.content.partition(b"</Code>")[0]) for r in (missing, lacking)]
+    refused += [(r.status_code, r.content.partition(b"</Code>")[0]) for r in (unmatched, big)]
+    assert refused == [
+        (404, b"<Error><Code>NoSuchKey"),
+        (501, b"<Error><Code>NotImplemented"),
+        (405, b"<Error><Code>MethodNotAllowed"),
+        (400, b"<Error><Code>EntityTooLarge"),
+    ]
+    assert missing.headers["x-amz-request-id"]

@@ -56,7 +56,7 @@ def render(parts: list[str], shape: Shape, value: Any, tag: str) -> None:
     flattened = shape.serialization.get("flattened")
     if isinstance(shape, StructureShape):
         parts.append(
-            open_tag(tag, shape.serialization.get("xmlNamespace"), _attributes(shape, value))
+            open_tag(tag, shape.serialization.get("xmlNamespace"), attributes(shape, value))
         )
         render_members(parts, shape, value)
         parts.append(f"</{tag}>")
@@ -133,7 +133,8 @@ def _xmlns(declared: object) -> str:
     return ""
 
 
-def _attributes(shape: StructureShape, value: Mapping[str, Any]) -> str:
+def attributes(shape: StructureShape, value: Mapping[str, Any]) -> str:
+    """The `xmlAttribute` members of a structure, as the attributes of its element."""
     found = []
     for name, member in shape.members.items():
         if member.serialization.get("xmlAttribute") and value.get(name) is not None:

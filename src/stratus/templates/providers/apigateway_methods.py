@@ -137,12 +137,16 @@ class Method(_Part):
                     parse_request(PutIntegrationRequest, _integration(integration)),
                 )
                 for response in integration.get("IntegrationResponses") or []:
-                    request = parse_request(
+                    integration_response = parse_request(
                         PutIntegrationResponseRequest,
                         camel(response, _INTEGRATION_RESPONSE),
                     )
                     await methods.put_integration_response(
-                        api_id, resource_id, http_method, str(response["StatusCode"]), request
+                        api_id,
+                        resource_id,
+                        http_method,
+                        str(response["StatusCode"]),
+                        integration_response,
                     )
         except BaseException:
             with suppress_gone():  # no half-made method left behind

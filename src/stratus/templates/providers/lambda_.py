@@ -244,7 +244,7 @@ class Alias(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        ref = parse_reference(current.physical_id)
+        function, alias = _alias(current.physical_id)
         request = parse(
             UpdateAliasRequest,
             {
@@ -253,14 +253,20 @@ class Alias(Provider):
                 "RoutingConfig": _routing(new) or {"AdditionalVersionWeights": {}},
             },
         )
-        await ctx.services.functions.aliases.update(ref.name, ref.qualifier, request)
+        await ctx.services.functions.aliases.update(function, alias, request)
         await _wait_provision(ctx, current, new)
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        ref = parse_reference(physical_id)
+        function, alias = _alias(physical_id)
         with contextlib.suppress(NotFound):
-            await ctx.services.functions.aliases.delete(ref.name, ref.qualifier)
+            await ctx.services.functions.aliases.delete(function, alias)
+
+
+def _alias(physical_id: str) -> tuple[str, str]:
+    """The function's and the alias's names in an alias ARN (an Alias's physical id)."""
+    ref = parse_reference(physical_id)
+    return ref.name, ref.qualifier or ""  # an alias ARN always has one
 
 
 class Permission(Provider):

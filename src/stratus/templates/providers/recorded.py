@@ -33,9 +33,8 @@ class _Recorded(Provider):
         return None
 
     def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
-        return bool(self.name_property) and old.get(self.name_property) != new.get(
-            self.name_property
-        )
+        name = self.name_property
+        return name is not None and old.get(name) != new.get(name)
 
     def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
         return {}
