@@ -49,16 +49,13 @@ from stratus.errors import (
     Malformed,
     StratusError,
     Throttled,
-    TooLarge,
-    UnknownOperation,
-    UnsupportedMediaType,
     Validation,
 )
 
 from . import json_codec, validate
 from .adapter import Api, Call, handler_of
 from .body import wait_body
-from .errors import ErrorTable, WireError, wire_error
+from .errors import REST_JSON_ERRORS, ErrorTable, wire_error
 from .models import service_model
 from .rest_locations import located
 from .rest_routing import RouteMatch, Router, query_of, raw_path
@@ -66,16 +63,6 @@ from .rest_routing import RouteMatch, Router, query_of, raw_path
 # (limit in bytes, what the message calls the operation) for an operation and its headers.
 BodyLimit = Callable[[str, Headers], tuple[int, str]]
 
-# Errors every rest-json API shares, where its own table names nothing more specific.
-ERRORS: ErrorTable = {
-    Validation: WireError("ValidationException", 400),
-    Malformed: WireError("SerializationException", 400),
-    TooLarge: WireError("RequestTooLargeException", 413),
-    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
-    Throttled: WireError("TooManyRequestsException", 429),
-    UnknownOperation: WireError("UnknownOperationException", 404),
-    StratusError: WireError("ServiceException", 500),
-}
 # How many routed requests and validated inputs are remembered (each set is then forgotten).
 _MEMO_SIZE = 4096
 Query = dict[str, list[str]]
@@ -193,7 +180,7 @@ class _Route(BaseRoute):
 
 def error_response(exc: StratusError, api_errors: ErrorTable) -> Response:
     """`exc` in rest-json's error shape, with the code and status the API's table gives it."""
-    wire = wire_error(exc, api_errors, ERRORS)
+    wire = wire_error(exc, api_errors, REST_JSON_ERRORS)
     key = "Message" if wire.code in _CAPITAL_MESSAGE else "message"
     kind = "User" if wire.sender else "Service"
     headers = {"x-amzn-ErrorType": wire.code, "x-amzn-RequestId": str(uuid.uuid4())}

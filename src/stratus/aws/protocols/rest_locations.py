@@ -29,8 +29,7 @@ import orjson
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from . import validate
-from .timestamps import format_time
-from .xml_codec import scalar
+from .xml_codec import scalar, text
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,18 +130,11 @@ def render_located(
 
 
 def header_text(shape: Shape, value: Any) -> str:
-    kind = shape.type_name
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "timestamp":
-        return format_time(value, shape.serialization.get("timestampFormat", "rfc822"))
     if isinstance(shape, ListShape):
         return ",".join(header_text(shape.member, v) for v in value)
-    if kind == "string" and shape.serialization.get("jsonvalue"):
+    if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
         return base64.b64encode(orjson.dumps(value)).decode()
-    if kind == "blob":
-        return base64.b64encode(value).decode()
-    return str(value)
+    return text(shape, value, "rfc822")
 
 
 def _from_query(m: _Member, query: Mapping[str, list[str]], bound: set[str]) -> Any:

@@ -33,32 +33,18 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from stratus.errors import (
-    Malformed,
     StratusError,
-    Throttled,
-    TooLarge,
     UnknownOperation,
-    Validation,
 )
 
 from . import validate, xml_codec
 from .adapter import Api, Call, handler_of
 from .body import wait_body
-from .errors import ErrorTable, WireError, wire_error
+from .errors import REST_XML_ERRORS, ErrorTable, WireError, wire_error
 from .rest_locations import parse_located, render_located
 from .rest_routing import Router, query_of, raw_path
 
 log = logging.getLogger("stratus.aws")
-
-# The errors every rest-xml API shares, in S3's words (the rest-xml API Stratus serves).
-COMMON_ERRORS: ErrorTable = {
-    Validation: WireError("InvalidArgument", 400),
-    Malformed: WireError("MalformedXML", 400),
-    TooLarge: WireError("EntityTooLarge", 400),
-    Throttled: WireError("SlowDown", 503),
-    UnknownOperation: WireError("NotImplemented", 501),
-    StratusError: WireError("InternalError", 500),
-}
 
 
 class RestXml:
@@ -179,7 +165,7 @@ def _body_xml(model: ServiceModel, shape: StructureShape, output: Mapping[str, A
 
 
 def error_response(exc: StratusError, api: ErrorTable, request_id: str) -> Response:
-    wire = wire_error(exc, api, COMMON_ERRORS)
+    wire = wire_error(exc, api, REST_XML_ERRORS)
     escape = xml_codec.escape
     body = (
         f"<Error><Code>{escape(wire.code)}</Code><Message>{escape(exc.message)}</Message>"
