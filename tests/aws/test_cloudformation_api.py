@@ -451,3 +451,19 @@ def test_pages_of_resources_and_events(cfn):
     assert len(described) == 100
     with pytest.raises(ClientError, match="NextToken"):
         cfn.list_stack_resources(StackName=stack_name, NextToken="bm90IGEga2V5")
+
+
+def test_bodies_past_the_limit_are_refused_while_streaming(server):
+    """A chunked form (8 MiB, no Content-Length) is refused once it passes 4 MiB, in the query
+    protocol's words."""
+
+    def chunks():
+        yield b"Action=ValidateTemplate&Version=2010-05-15&TemplateBody="
+        for _ in range(128):
+            yield b"x" * 65536
+
+    response = post(server, chunks())
+
+    assert response.status_code == 413
+    assert error_of(response)["Code"] == "RequestEntityTooLarge"
+    assert "smaller than 4194304 bytes" in error_of(response)["Message"]

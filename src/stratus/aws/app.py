@@ -1,8 +1,11 @@
 """The AWS-compatible endpoint: one ASGI app that speaks each service's wire protocol.
 
-Requests carrying `X-Amz-Target` are JSON 1.1 services (CloudWatch Logs); form-encoded
-POSTs to `/` are the query protocol (CloudFormation), by the service in their SigV4 scope;
-the rest are routed by path (REST-JSON: Lambda). Errors are rendered once, here, by protocol.
+POSTs to `/` carrying `X-Amz-Target` are JSON 1.0/1.1 APIs (CloudWatch Logs), found by the
+target's prefix; form-encoded POSTs to `/` are the query protocol (CloudFormation), by the
+service in their SigV4 scope. Both are served by aws/protocols from the adapters' tables and
+render their own errors. Lambda (rest-json) is served from its model by
+protocols/rest_json.py, which renders its errors too; API Gateway's routes are matched by
+path, their errors rendered here by its table.
 """
 
 from __future__ import annotations
@@ -26,31 +29,36 @@ from . import (
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
-    concurrency_api,
-    event_config_api,
-    function_urls_api,
     lambda_api,
-    layers_api,
     logs_api,
-    query,
-    streaming_api,
 )
+from .protocols import query
+from .protocols.adapter import Api
+from .protocols.aws_json import JsonApis
 from .protocols.errors import WireError
-from .wire import json11_error, json_response, rest_json_error
+from .protocols.query import QueryApis
+from .protocols.rest_json import error_response as rest_json_error
+from .wire import json_response
 
 log = logging.getLogger("stratus.aws")
 
-# Services spoken over the query protocol, by signing name.
-QUERY_SERVICES: dict[str, query.Handler] = {cloudformation_api.SERVICE: cloudformation_api.handle}
+LAMBDA = lambda_api.api()
+# Every API on the protocol layer (coverage.py counts their operations).
+SERVED_APIS: tuple[Api, ...] = (LAMBDA.api, logs_api.API, cloudformation_api.API)
+JSON_APIS = JsonApis([logs_api.API])
+QUERY_APIS = QueryApis([cloudformation_api.API])
 
 
-async def json11(request: Request) -> Response:
-    target = request.headers.get("x-amz-target", "")
-    if target.startswith(logs_api.TARGET_PREFIX):
-        return await logs_api.dispatch(request, target)
+async def root(request: Request) -> Response:
+    """POST /: the JSON and query protocols' one address."""
+    if "x-amz-target" in request.headers:
+        return await JSON_APIS.wait_answer(request.scope, request.receive)
     if query.is_query(request):
-        return await query.dispatch(request, QUERY_SERVICES)
-    raise UnknownOperation(f"Stratus does not implement the operation {target or '(none)'}.")
+        return await QUERY_APIS.wait_answer(request.scope, request.receive)
+    raise UnknownOperation(
+        "POST / takes JSON requests naming their operation in X-Amz-Target, or query "
+        "requests (Content-Type: application/x-www-form-urlencoded) naming their Action."
+    )
 
 
 async def health(request: Request) -> Response:
@@ -60,16 +68,10 @@ async def health(request: Request) -> Response:
 
 # Until each REST route knows its API (aws/protocols), the path tells API Gateway's from Lambda's.
 _API_GATEWAY_PATHS = ("/v2/", "/restapis", "/apikeys", "/usageplans")
-_QUERY_ERRORS = {cloudformation_api.SERVICE: cloudformation_api.ERRORS}
 
 
 async def _stratus_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StratusError)
-    if query.is_query(request):
-        service = query.signing_service(request.headers)
-        return query.error_response(exc, service, _QUERY_ERRORS.get(service or "", {}))
-    if request.headers.get("x-amz-target"):
-        return json11_error(exc, logs_api.ERRORS)
     if request.url.path.startswith(_API_GATEWAY_PATHS):
         return rest_json_error(exc, apigateway_api.ERRORS)
     return rest_json_error(exc, lambda_api.ERRORS)
@@ -96,18 +98,15 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
+        # First: Invoke is the hot path, and Lambda's paths are all its own.
+        LAMBDA.route(),
         *lambda_api.routes,
-        *streaming_api.routes,
-        *concurrency_api.routes,
-        *event_config_api.routes,
-        *function_urls_api.routes,
-        *layers_api.routes,
         *apigatewayv2_api.routes,
         *apigateway_api.routes,
         *apigateway_methods_api.routes,
         *apigateway_keys_api.routes,
         *artifacts_api.routes,
-        Route("/", json11, methods=["POST"]),
+        Route("/", root, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
     ]
     return Starlette(

@@ -1,6 +1,6 @@
 """CloudFormation over the AWS query protocol (Action=CreateStack&Version=2010-05-15…), for
-boto3's `cloudformation` client and the aws CLI. Parsing and XML are `query.py`'s; each
-operation here picks its members, calls the stack service once and names what it answers.
+boto3's `cloudformation` client and the aws CLI. Parsing and XML are protocols/query.py's;
+each operation here picks its members, calls the stack service once and names what it answers.
 
 Lists that AWS pages (DescribeStacks, ListStacks, ListStackResources, DescribeStackEvents,
 ListExports) are cut into pages of 100; a NextToken names the first item of the next page, so
@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from starlette.requests import Request
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from stratus.errors import (
     AlreadyExists,
@@ -22,13 +20,11 @@ from stratus.errors import (
     InsufficientCapabilities,
     Invalid,
     NotFound,
-    UnknownOperation,
 )
 from stratus.templates.model import StackResource
+from stratus.templates.service import StackService
 
-if TYPE_CHECKING:  # the service arrives through app.state; only its type is needed here
-    from stratus.templates.service import StackService
-
+from .protocols.adapter import Api, Call, Handler
 from .protocols.errors import ErrorTable, WireError
 
 SERVICE = "cloudformation"
@@ -147,29 +143,36 @@ async def list_exports(stacks: StackService, p: dict[str, Any]) -> Answer:
     return {"Exports": [e.wire() for e in page], "NextToken": token}
 
 
-OPERATIONS: Mapping[str, Callable[[StackService, dict[str, Any]], Awaitable[Answer]]] = {
-    "CreateStack": create_stack,
-    "UpdateStack": update_stack,
-    "DeleteStack": delete_stack,
-    "DescribeStacks": describe_stacks,
-    "ListStacks": list_stacks,
-    "DescribeStackResource": describe_stack_resource,
-    "DescribeStackResources": describe_stack_resources,
-    "ListStackResources": list_stack_resources,
-    "DescribeStackEvents": describe_stack_events,
-    "GetTemplate": get_template,
-    "ValidateTemplate": validate_template,
-    "ListExports": list_exports,
-}
+def _on_stacks(run: Callable[[StackService, dict[str, Any]], Awaitable[Answer]]) -> Handler:
+    async def handle(call: Call, params: dict[str, Any]) -> Answer:
+        return await run(call.stacks, params)
+
+    return handle
 
 
-async def handle(request: Request, operation: str, params: dict[str, Any]) -> Answer:
-    """query.Handler for CloudFormation."""
-    run = OPERATIONS.get(operation)
-    if run is None:
-        raise UnknownOperation(f"Stratus does not implement CloudFormation {operation} yet.")
-    stacks: StackService = request.app.state.stacks
-    return await run(stacks, params)
+API = Api(
+    SERVICE,
+    {
+        name: _on_stacks(run)
+        for name, run in {
+            "CreateStack": create_stack,
+            "UpdateStack": update_stack,
+            "DeleteStack": delete_stack,
+            "DescribeStacks": describe_stacks,
+            "ListStacks": list_stacks,
+            "DescribeStackResource": describe_stack_resource,
+            "DescribeStackResources": describe_stack_resources,
+            "ListStackResources": list_stack_resources,
+            "DescribeStackEvents": describe_stack_events,
+            "GetTemplate": get_template,
+            "ValidateTemplate": validate_template,
+            "ListExports": list_exports,
+        }.items()
+    },
+    ERRORS,
+    # A 1 MB TemplateBody percent-encoded (up to 3 bytes a byte) and the rest of the form.
+    body_limit=4 * 1024 * 1024,
+)
 
 
 def _template(p: dict[str, Any]) -> str:

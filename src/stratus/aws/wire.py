@@ -1,11 +1,5 @@
-"""Error and JSON rendering shared by the AWS wire adapters.
-
-    REST-JSON (Lambda)   status, header x-amzn-ErrorType: <code>, body {"Type", "message"}
-    JSON 1.1  (Logs)     status, body {"__type": <code>, "message"}
-
-botocore reads the error code from the header (REST-JSON) or `__type` (JSON 1.1) and raises
-the client's exception class of that name.
-"""
+"""JSON answers and bodies for the API Gateway adapters, until they move onto
+protocols/rest_json.py (which renders rest-json errors)."""
 
 from __future__ import annotations
 
@@ -16,41 +10,12 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from stratus.errors import (
-    Malformed,
-    StratusError,
-    Throttled,
-    TooLarge,
-    UnknownOperation,
-    UnsupportedMediaType,
-    Validation,
-)
+from stratus.errors import Malformed
 
-from .protocols.errors import ErrorTable, WireError, wire_error
+from .protocols.body import wait_body
 
 # Lambda's limit for a CreateFunction/UpdateFunctionCode request body (base64 zip included).
 CONTROL_BODY_LIMIT = 70_167_211
-
-# Errors every REST-JSON API shares, where its own table names nothing more specific.
-REST_JSON_ERRORS: ErrorTable = {
-    Validation: WireError("ValidationException", 400),
-    Malformed: WireError("SerializationException", 400),
-    TooLarge: WireError("RequestTooLargeException", 413),
-    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
-    Throttled: WireError("TooManyRequestsException", 429),
-    UnknownOperation: WireError("UnknownOperationException", 404),
-    StratusError: WireError("ServiceException", 500),
-}
-# And every JSON 1.0/1.1 API: AWS's common errors.
-JSON_ERRORS: ErrorTable = {
-    Validation: WireError("ValidationException", 400),
-    Malformed: WireError("SerializationException", 400),
-    Throttled: WireError("ThrottlingException", 400),
-    UnknownOperation: WireError("UnknownOperationException", 400),
-    StratusError: WireError("InternalFailure", 500),
-}
-# AWS spells the message key with a capital M for these (botocore accepts either).
-_CAPITAL_MESSAGE = ("ResourceNotFoundException",)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -62,32 +27,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def rest_json_error(exc: StratusError, api: ErrorTable) -> Response:
-    wire = wire_error(exc, api, REST_JSON_ERRORS)
-    key = "Message" if wire.code in _CAPITAL_MESSAGE else "message"
-    kind = "User" if wire.sender else "Service"
-    headers = {"x-amzn-ErrorType": wire.code}
-    if isinstance(exc, Throttled):
-        headers["Retry-After"] = "1"
-    body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
-    return json_response(body, wire.status, headers)
-
-
-def json11_error(exc: StratusError, api: ErrorTable) -> Response:
-    wire = wire_error(exc, api, JSON_ERRORS)
-    return Response(
-        orjson.dumps({"__type": wire.code, "message": exc.message}),
-        status_code=wire.status,
-        media_type="application/x-amz-json-1.1",
-        headers={"x-amzn-RequestId": str(uuid.uuid4())},
-    )
-
-
 async def read_json(request: Request, limit: int = CONTROL_BODY_LIMIT) -> Any:
-    """The request's JSON body; refused before reading when it declares more than `limit`."""
-    if int(request.headers.get("content-length") or 0) > limit:
-        raise TooLarge(f"Request must be smaller than {limit} bytes for this operation")
-    body = await request.body()
+    """The request's JSON body, refused (TooLarge) the moment it passes `limit`."""
+    body = await wait_body(request.receive, request.headers, limit, "this operation")
     if not body:
         return {}
     try:

@@ -1,0 +1,37 @@
+"""Coverage of each served AWS API, printed (`pytest -s`) and held to a floor: a drop must
+be a deliberate edit of FLOORS, never a side effect."""
+
+from __future__ import annotations
+
+from stratus.aws import coverage
+
+# Operations implemented per API when this was last raised; raise it when you add some.
+FLOORS = {
+    "lambda": 40,
+    "logs": 3,
+    "cloudformation": 12,
+    "apigatewayv2": 28,
+    "apigateway": 68,
+}
+
+
+def test_coverage_never_silently_drops() -> None:
+    """Every served API implements at least as many operations as its floor says."""
+    found = coverage.served()
+    print("\n" + coverage.report(found))
+
+    drops = {
+        c.api: f"{len(c.implemented)} < {FLOORS[c.api]}"
+        for c in found
+        if len(c.implemented) < FLOORS.get(c.api, 0)
+    }
+    assert drops == {}
+    assert {c.api for c in found} == FLOORS.keys()  # every served API has a floor
+
+
+def test_counts_come_from_the_model() -> None:
+    """Only operations the model has count; the total is the model's."""
+    counted = coverage.of_handlers("logs", ["FilterLogEvents", "NoSuchOperation"])
+
+    assert counted.implemented == {"FilterLogEvents"}
+    assert counted.total == len(coverage.models.service_model("logs").operation_names)
