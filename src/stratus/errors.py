@@ -1,34 +1,30 @@
-"""Stratus's error tree. Every interface maps these once, by class, to its wire shape.
+"""Stratus's error tree: errors by meaning, the same whichever API a call came through.
 
-    StratusError                        ServiceException            500
-    ├── Validation                      ValidationException         400
-    ├── InvalidParameterValue           InvalidParameterValueException 400
-    ├── InvalidRequestContent           InvalidRequestContentException 400
-    ├── ResourceNotFound                ResourceNotFoundException   404
-    ├── ResourceConflict                ResourceConflictException   409
-    ├── PreconditionFailed              PreconditionFailedException 412
-    ├── RequestTooLarge                 RequestTooLargeException    413
-    ├── Throttled                       TooManyRequestsException    429
-    ├── UnsupportedMediaType            UnsupportedMediaTypeException 415
-    ├── UnknownOperation                UnknownOperationException   404
-    ├── NotFound                        NotFoundException           404  (API Gateway)
-    ├── BadRequest                      BadRequestException         400  (API Gateway)
-    ├── Conflict                        ConflictException           409  (API Gateway)
-    ├── TemplateInvalid                 ValidationError             400  (CloudFormation)
-    ├── StackExists                     AlreadyExistsException      400  (CloudFormation)
-    └── InsufficientCapabilities        InsufficientCapabilitiesException 400 (CloudFormation)
+    StratusError                the service failed (a bug or an outage on our side)
+    ├── Invalid                 a value the caller sent is wrong
+    │   ├── Validation          it breaks the API's declared constraints (type, length, pattern)
+    │   ├── Malformed           the request cannot be read at all (not JSON, not a form)
+    │   └── InsufficientCapabilities  a template needs capabilities the caller did not grant
+    ├── NotFound                what the call names does not exist
+    ├── Conflict                the resource's state refuses the call
+    │   └── AlreadyExists       a resource of that name exists
+    ├── PreconditionFailed      a revision or version the caller named is no longer current
+    ├── TooLarge                a body or value is past its limit
+    ├── Throttled               too many calls or too much concurrency: retry later
+    ├── UnsupportedMediaType    a body of a content type the call does not take
+    └── UnknownOperation        no such operation (or not one Stratus serves)
 
-The `code` is the AWS error type a boto3 client turns into its exception class; `status` is
-the HTTP status AWS answers with. Errors raised by user code are *results*, not StratusErrors.
+Nothing here knows a wire format. Each AWS adapter (stratus.aws) has a small table from these
+meanings to that API's error code and HTTP status, looked up by class, most specific first:
+Lambda answers NotFound as ResourceNotFoundException 404, API Gateway as NotFoundException
+404, CloudFormation as ValidationError 400. Errors raised by user code are *results*, not
+StratusErrors.
 """
 
 from __future__ import annotations
 
 
 class StratusError(Exception):
-    code = "ServiceException"
-    status = 500
-
     def __init__(self, message: str, **extra: object) -> None:
         super().__init__(message)
         self.message = message
@@ -36,69 +32,49 @@ class StratusError(Exception):
         self.extra = extra
 
 
-class Validation(StratusError):
-    code, status = "ValidationException", 400
+class Invalid(StratusError):
+    pass
 
 
-class InvalidParameterValue(StratusError):
-    code, status = "InvalidParameterValueException", 400
+class Validation(Invalid):
+    pass
 
 
-class InvalidRequestContent(StratusError):
-    code, status = "InvalidRequestContentException", 400
+class Malformed(Invalid):
+    pass
 
 
-class ResourceNotFound(StratusError):
-    code, status = "ResourceNotFoundException", 404
+class InsufficientCapabilities(Invalid):
+    pass
 
 
-class ResourceConflict(StratusError):
-    code, status = "ResourceConflictException", 409
-
-
-class PreconditionFailed(StratusError):
-    code, status = "PreconditionFailedException", 412
-
-
-class RequestTooLarge(StratusError):
-    code, status = "RequestTooLargeException", 413
-
-
-class Throttled(StratusError):
-    code, status = "TooManyRequestsException", 429
-
-
-class UnsupportedMediaType(StratusError):
-    code, status = "UnsupportedMediaTypeException", 415
-
-
-class UnknownOperation(StratusError):
-    code, status = "UnknownOperationException", 404
-
-
-# API Gateway names its errors differently from Lambda; apigatewayv2 clients expect these.
 class NotFound(StratusError):
-    code, status = "NotFoundException", 404
-
-
-class BadRequest(StratusError):
-    code, status = "BadRequestException", 400
+    pass
 
 
 class Conflict(StratusError):
-    code, status = "ConflictException", 409
+    pass
 
 
-class TemplateInvalid(StratusError):
-    """CloudFormation's catch-all: a bad template, parameter or stack name, an unknown stack
-    ("Stack with id X does not exist"), a stack in a state that refuses the call."""
-
-    code, status = "ValidationError", 400
+class AlreadyExists(Conflict):
+    pass
 
 
-class StackExists(StratusError):
-    code, status = "AlreadyExistsException", 400
+class PreconditionFailed(StratusError):
+    pass
 
 
-class InsufficientCapabilities(StratusError):
-    code, status = "InsufficientCapabilitiesException", 400
+class TooLarge(StratusError):
+    pass
+
+
+class Throttled(StratusError):
+    pass
+
+
+class UnsupportedMediaType(StratusError):
+    pass
+
+
+class UnknownOperation(StratusError):
+    pass

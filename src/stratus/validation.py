@@ -12,14 +12,14 @@ from typing import Any, TypeVar
 import pydantic
 import pydantic_core
 
-from stratus.errors import InvalidRequestContent, Validation
+from stratus.errors import Malformed, Validation
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 def parse(model: type[M], data: object) -> M:
     if not isinstance(data, dict):
-        raise InvalidRequestContent("Could not parse request body into json: expected an object")
+        raise Malformed("Could not parse request body into json: expected an object")
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:

@@ -14,7 +14,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from stratus.apis.http_openapi import parse_definition
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 REGION, ACCOUNT = "us-east-1", "000000000000"
 FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn"
@@ -383,8 +383,8 @@ def test_basepath_modes(servers, mode, expected):
     ],
 )
 def test_errors(document, message):
-    """Documents AWS refuses, or Stratus cannot honour: BadRequest saying why, nothing made."""
-    with pytest.raises(BadRequest) as caught:
+    """Documents AWS refuses, or Stratus cannot honour: Invalid saying why, nothing made."""
+    with pytest.raises(Invalid) as caught:
         parse(document)
 
     assert message in caught.value.message
@@ -418,7 +418,7 @@ def test_authorizer_errors(scheme, message):
         components={"securitySchemes": {"s": scheme}},
     )
 
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(Invalid) as caught:
         parse(document)
 
     assert message in caught.value.message
@@ -523,7 +523,7 @@ def test_api_settings_from_the_document():
 
 
 def test_unknown_basepath_mode():
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(Invalid) as caught:
         parse(doc(), basepath="strip")
 
     assert "ignore, prepend or split" in caught.value.message

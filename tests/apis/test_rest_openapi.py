@@ -15,7 +15,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from stratus.apis.rest_openapi import read_definition
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 LAMBDA = "arn:aws:lambda:us-east-1:000000000000:function:{}"
 URI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{}/invocations"
@@ -345,7 +345,7 @@ def test_warnings():
 )
 def test_invalid_documents(body, message):
     """A document that cannot be read is a BadRequestException saying where."""
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(Invalid) as caught:
         read_definition(body)
 
     assert caught.value.message.startswith("Invalid OpenAPI input: ")

@@ -17,7 +17,7 @@ from stratus.apis.rest_patch import (
     unescape,
 )
 from stratus.apis.rest_requests import PatchOperation
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 RULES = (
     field("/name", ops=SET),
@@ -98,7 +98,7 @@ def test_apply(operations, changes):
 )
 def test_refusals(operation, message):
     """A path no rule takes, a wrong op, a bad value: BadRequestException naming it."""
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(Invalid) as caught:
         apply_patch(DOC, [operation], RULES)
 
     assert message in caught.value.message
@@ -106,7 +106,7 @@ def test_refusals(operation, message):
 
 def test_refusal_lists_the_paths_the_op_takes():
     """The error says which paths the op accepts, as API Gateway does."""
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(Invalid) as caught:
         apply_patch(DOC, [op("replace", "/nope", "x")], RULES)
 
     assert "/name" in caught.value.message

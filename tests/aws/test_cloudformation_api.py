@@ -373,7 +373,7 @@ def test_template_url_is_refused_clearly(cfn, operation):
 
 
 def test_service_errors_keep_their_codes(cfn, stack):
-    """StackExists and InsufficientCapabilities reach boto3 as their modelled exceptions;
+    """AlreadyExists and InsufficientCapabilities reach boto3 as their modelled exceptions;
     an unknown stack is AWS's ValidationError."""
     role = (
         "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n"

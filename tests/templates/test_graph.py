@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 from stratus.templates.graph import creation_order, deletion_order
 
 
@@ -86,7 +86,7 @@ def test_order_with_conditions() -> None:
 )
 def test_order_errors(resources: dict[str, Any], message: str) -> None:
     """Cycles name the resources on them; DependsOn must name resources."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         creation_order(resources)
 
     assert caught.value.message == message or message in caught.value.message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stratus.errors import ResourceNotFound, TemplateInvalid
+from stratus.errors import Invalid, NotFound
 from stratus.templates.include import expand_includes
 from stratus.templates.loader import load_template
 
@@ -23,7 +23,7 @@ SNIPPETS = {
 
 def _read(location: str) -> bytes:
     if location not in SNIPPETS:
-        raise ResourceNotFound(f"NoSuchKey: {location}")
+        raise NotFound(f"NoSuchKey: {location}")
     return SNIPPETS[location]
 
 
@@ -121,7 +121,7 @@ def test_include_errors(location: str, message: str) -> None:
         }
     }
 
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         expand_includes(template, _read)
 
     assert "Transform AWS::Include failed with:" in caught.value.message
@@ -140,9 +140,7 @@ def test_macros_and_missing_resources() -> None:
         }
     }
 
-    with pytest.raises(TemplateInvalid, match="transform MyMacro is not supported"):
+    with pytest.raises(Invalid, match="transform MyMacro is not supported"):
         expand_includes(macro, _read)
-    with pytest.raises(
-        TemplateInvalid, match="Invalid template property or properties \\[BucketName\\]"
-    ):
+    with pytest.raises(Invalid, match="Invalid template property or properties \\[BucketName\\]"):
         expand_includes(empty, _read)

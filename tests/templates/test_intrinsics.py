@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 from stratus.templates.intrinsics import (
     Scope,
     check_references,
@@ -29,7 +29,7 @@ ATTRIBUTES = {
 
 def _ref(name: str) -> Any:
     if name not in PHYSICAL:
-        raise TemplateInvalid(f"no resource {name}")
+        raise Invalid(f"no resource {name}")
     return PHYSICAL[name]
 
 
@@ -160,7 +160,7 @@ def test_resolve(value: Any, expected: Any) -> None:
 )
 def test_resolve_errors(value: Any, message: str) -> None:
     """Wrong shapes and unknown names fail in CloudFormation's words, saying where."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         resolve({"P": value}, SCOPE, "Resources/R/Properties")
 
     assert message in caught.value.message
@@ -206,7 +206,7 @@ def test_conditions_in_any_order() -> None:
 )
 def test_condition_errors(declared: dict[str, Any], message: str) -> None:
     """Cycles, resources in conditions and non-boolean conditions are refused."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         evaluate_conditions(declared, SCOPE)
 
     assert message in caught.value.message
@@ -298,7 +298,7 @@ def _template(**sections: Any) -> dict[str, Any]:
 )
 def test_check_references_errors(template: dict[str, Any], message: str) -> None:
     """Every name a template uses must be declared, checked before anything is deployed."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         check_references(template)
 
     assert message in caught.value.message
@@ -347,7 +347,7 @@ def test_check_references_with_conditions() -> None:
         },
     }
 
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         check_references(template, conditions={"IsProd": False})
 
     assert "Unresolved resource dependencies [Cache]" in caught.value.message

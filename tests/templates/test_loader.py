@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 from stratus.templates.loader import load_template
 
 
@@ -143,7 +143,7 @@ def test_aliases_are_expanded() -> None:
 )
 def test_errors(body: str | bytes, message: str) -> None:
     """Each bad template is one ValidationError in CloudFormation's words, saying where."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         load_template(body)
 
     assert message in caught.value.message
@@ -157,7 +157,7 @@ def test_alias_bomb_is_refused() -> None:
         "Metadata:\n" + "\n".join("  " + line for line in lines) + "\nResources:\n  R: {Type: T}\n"
     )
 
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         load_template(body)
 
     assert "aliases expand" in caught.value.message

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 from stratus.templates.parameters import no_echo, pseudo_parameters, resolve_parameters
 
 
@@ -102,7 +102,7 @@ def test_values(definition: dict[str, Any], given: str | None, expected: Any) ->
 )
 def test_constraint_errors(definition: dict[str, Any], given: str, message: str) -> None:
     """A value breaking a constraint is refused in AWS's words (ConstraintDescription first)."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         resolve_parameters({"P": definition}, {"P": given})
 
     assert message in caught.value.message
@@ -116,9 +116,9 @@ def test_missing_and_unknown() -> None:
         "C": {"Type": "String", "Default": "c"},
     }
 
-    with pytest.raises(TemplateInvalid) as missing:
+    with pytest.raises(Invalid) as missing:
         resolve_parameters(declared, {})
-    with pytest.raises(TemplateInvalid) as unknown:
+    with pytest.raises(Invalid) as unknown:
         resolve_parameters(declared, {"A": "a", "Z": "z"})
 
     assert missing.value.message == "Parameters: [A, B] must have values"
@@ -132,7 +132,7 @@ def test_use_previous_value() -> None:
     values = resolve_parameters(declared, {"A": None, "B": "new"}, {"A": "old", "B": "older"})
 
     assert values == {"A": "old", "B": "new"}
-    with pytest.raises(TemplateInvalid, match="Cannot specify usePreviousValue"):
+    with pytest.raises(Invalid, match="Cannot specify usePreviousValue"):
         resolve_parameters(declared, {"B": None})
 
 

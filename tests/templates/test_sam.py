@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 from stratus.templates.loader import load_template
 from stratus.templates.sam import expand
 
@@ -198,7 +198,7 @@ def test_template_without_transform_passes_through() -> None:
 
 def test_translator_errors_name_the_resource() -> None:
     """The translator's causes become one ValidationError, as AWS words it."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         _expand(
             """
             Transform: AWS::Serverless-2016-10-31
@@ -249,7 +249,7 @@ def test_translator_errors_name_the_resource() -> None:
 )
 def test_refused(body: str, message: str) -> None:
     """Macros and repository applications are refused without any network call."""
-    with pytest.raises(TemplateInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         _expand(body)
 
     assert message in caught.value.message

@@ -19,7 +19,7 @@ What AWS reads ("Working with OpenAPI definitions for HTTP APIs" and the extensi
     servers[].x-amazon-apigateway-endpoint-configuration.disableExecuteApiEndpoint
 
 Findings come in AWS's three kinds:
-- errors (BadRequest; nothing is created): a malformed document, or one Stratus cannot honour
+- errors (Invalid; nothing is created): a malformed document, or one Stratus cannot honour
   (AWS service integrations, IAM authorization, REST's `token` authorizers,
   several security requirements on one operation, a dangling $ref);
 - warnings (the import goes on without that part; with failOnWarnings it fails): integration
@@ -53,7 +53,7 @@ import orjson
 import pydantic
 import yaml
 
-from stratus.errors import BadRequest, Validation
+from stratus.errors import Invalid, Validation
 from stratus.validation import describe
 
 from .model import Cors, CreateAuthorizerRequest, CreateIntegrationRequest, TagMap, function_of
@@ -120,7 +120,7 @@ def parse_definition(
     None is the default, ignore."""
     basepath = basepath or "ignore"
     if basepath not in BASE_PATH_MODES:
-        raise BadRequest(f"Invalid basepath {basepath!r}: use ignore, prepend or split")
+        raise Invalid(f"Invalid basepath {basepath!r}: use ignore, prepend or split")
     document = load_document(body)
     _check_version(document)
     variables = {"AWS::Region": region, "AWS::AccountId": account_id, "AWS::Partition": partition}
@@ -135,7 +135,7 @@ def load_document(body: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         try:
             text = body.decode() if isinstance(body, bytes) else body
         except UnicodeDecodeError as exc:
-            raise BadRequest("Invalid OpenAPI input: the body is not UTF-8 text") from exc
+            raise Invalid("Invalid OpenAPI input: the body is not UTF-8 text") from exc
         try:
             document = orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -143,33 +143,29 @@ def load_document(body: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
                 document = yaml.safe_load(text)
             except yaml.YAMLError as exc:
                 problem = str(exc).replace("\n", " ")
-                raise BadRequest(
+                raise Invalid(
                     f"Invalid OpenAPI input: the body is neither JSON nor YAML ({problem})"
                 ) from exc
     if not isinstance(document, dict):
-        raise BadRequest(
-            "Invalid OpenAPI input: give an OpenAPI 3.0 document (a JSON or YAML object)"
-        )
+        raise Invalid("Invalid OpenAPI input: give an OpenAPI 3.0 document (a JSON or YAML object)")
     return document
 
 
 def _check_version(document: dict[str, Any]) -> None:
     if "swagger" in document:
-        raise BadRequest(
+        raise Invalid(
             f"HTTP APIs support only OpenAPI 3.0 definitions, not Swagger {document['swagger']}: "
             "convert the document to OpenAPI 3.0 (openapi: 3.0.1)"
         )
     version = document.get("openapi")
     if not isinstance(version, str | float) or not re.fullmatch(r"3\.0(\.\d+)?", str(version)):
-        raise BadRequest(
+        raise Invalid(
             f"Invalid OpenAPI version {version!r}: HTTP APIs import OpenAPI 3.0 definitions "
             "(openapi: 3.0.1)"
         )
     export_version = document.get(IMPORTEXPORT_VERSION)
     if export_version is not None and str(export_version) != "1.0":
-        raise BadRequest(
-            f"Invalid {IMPORTEXPORT_VERSION} {export_version!r}: the only version is 1.0"
-        )
+        raise Invalid(f"Invalid {IMPORTEXPORT_VERSION} {export_version!r}: the only version is 1.0")
 
 
 class _Reader:
@@ -189,12 +185,12 @@ class _Reader:
         info = _object(self.document.get("info"), "info")
         name = info.get("title")
         if not isinstance(name, str) or not 1 <= len(name) <= 128:
-            raise BadRequest("info.title is required (1 to 128 characters): it names the API")
+            raise Invalid("info.title is required (1 to 128 characters): it names the API")
         description = info.get("description")
         if description is not None and (
             not isinstance(description, str) or len(description) > 1024
         ):
-            raise BadRequest("info.description must be text of at most 1024 characters")
+            raise Invalid("info.description must be text of at most 1024 characters")
         version = info.get("version")
         for key in self.document:
             if str(key).startswith(EXTENSION) and key not in (CORS, IMPORTEXPORT_VERSION):
@@ -206,7 +202,7 @@ class _Reader:
         for path, item in _object(self.document.get("paths"), "paths").items():
             for route in self._path(str(path), item, prefix, default_security):
                 if route.RouteKey in routes:
-                    raise BadRequest(f"The document defines route {route.RouteKey} twice")
+                    raise Invalid(f"The document defines route {route.RouteKey} twice")
                 routes[route.RouteKey] = route
         return Definition(
             Name=name,
@@ -239,7 +235,7 @@ class _Reader:
                 route_key = DEFAULT if is_default else f"ANY {_full_path(path, prefix)}"
             elif key in _METHODS:
                 if default_path:
-                    raise BadRequest(
+                    raise Invalid(
                         f"Invalid operation {key} under {path}: the $default route takes only "
                         f"{ANY_METHOD}"
                     )
@@ -260,7 +256,7 @@ class _Reader:
         try:
             RouteKey.parse(route_key)
         except Validation as exc:
-            raise BadRequest(exc.message) from exc
+            raise Invalid(exc.message) from exc
         if "requestBody" in operation:
             self.info.append(
                 f"{route_key}: requestBody ignored; HTTP APIs do not validate requests"
@@ -303,18 +299,18 @@ class _Reader:
         if kind == "HTTP_PROXY":
             return self._http_proxy(key, where, found)
         if kind != "AWS_PROXY":
-            raise BadRequest(
+            raise Invalid(
                 f"Invalid integration type {found.get('type')!r} in {where}: write aws_proxy "
                 "or http_proxy"
             )
         if "integrationSubtype" in found:
-            raise BadRequest(
+            raise Invalid(
                 f"Unable to create {where}: AWS service integrations "
                 f"({found['integrationSubtype']}) are not supported by Stratus yet"
             )
         uri = found.get("uri")
         if not isinstance(uri, str):
-            raise BadRequest(
+            raise Invalid(
                 f"{where} needs a uri: the function's ARN, or arn:aws:apigateway:{{region}}:"
                 "lambda:path/2015-03-31/functions/{arn}/invocations"
             )
@@ -341,7 +337,7 @@ class _Reader:
         default); CreateIntegration's checks apply when the API is created."""
         uri = found.get("uri")
         if not isinstance(uri, str):
-            raise BadRequest(f"{where} needs a uri: the http(s) URL of the endpoint")
+            raise Invalid(f"{where} needs a uri: the http(s) URL of the endpoint")
         version = _format_version(found.get("payloadFormatVersion"), where)
         fields = {
             "IntegrationType": "HTTP_PROXY",
@@ -365,9 +361,9 @@ class _Reader:
         if security is None:
             return none
         if not isinstance(security, list) or not all(isinstance(r, dict) for r in security):
-            raise BadRequest(f"The security of {route_key} must be a list of requirement objects")
+            raise Invalid(f"The security of {route_key} must be a list of requirement objects")
         if len(security) > 1 or any(len(r) > 1 for r in security):
-            raise BadRequest(
+            raise Invalid(
                 f"{route_key} has several security requirements: each operation can have only "
                 "one of IAM authorization, a Lambda authorizer, or a JWT authorizer"
             )
@@ -377,13 +373,13 @@ class _Reader:
         if name == "NONE":  # SAM's way of opting a route out of the default authorizer
             return none
         if name not in self.schemes and name != "AWS_IAM":
-            raise BadRequest(
+            raise Invalid(
                 f"{route_key} uses security scheme {name!r}, which components.securitySchemes "
                 "does not define"
             )
         kind = self.schemes.get(name, "iam")
         if kind == "iam":
-            raise BadRequest(
+            raise Invalid(
                 f"{route_key} uses IAM authorization (AWS_IAM), which Stratus does not support "
                 "yet; use a JWT or Lambda authorizer"
             )
@@ -394,9 +390,9 @@ class _Reader:
             )
             return none
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            raise BadRequest(f"The scopes of {name!r} in {route_key} must be a list of strings")
+            raise Invalid(f"The scopes of {name!r} in {route_key} must be a list of strings")
         if kind == "request" and scopes:
-            raise BadRequest(
+            raise Invalid(
                 f"{route_key} gives scopes to Lambda authorizer {name!r}: authorization scopes "
                 "are for JWT authorizers only"
             )
@@ -421,12 +417,12 @@ class _Reader:
             elif kind == "request":
                 self.authorizers[name] = self._lambda(name, settings)
             elif kind == "token":
-                raise BadRequest(
+                raise Invalid(
                     f"Authorizer {name!r} is of type token, which only REST APIs have: HTTP APIs "
                     "take request (Lambda) or jwt authorizers"
                 )
             else:
-                raise BadRequest(
+                raise Invalid(
                     f"Invalid authorizer type {settings.get('type')!r} for {name!r}: write "
                     "request or jwt"
                 )
@@ -478,7 +474,7 @@ class _Reader:
     def _tags(self) -> dict[str, str]:
         tags = self.document.get("tags") or []
         if not isinstance(tags, list):
-            raise BadRequest("tags must be a list of tag objects")
+            raise Invalid("tags must be a list of tag objects")
         found = {
             str(t["name"]): str(t.get(TAG_VALUE, ""))  # no value: an empty one, as on AWS
             for t in tags
@@ -487,7 +483,7 @@ class _Reader:
         try:
             return _TAGS.validate_python(found)
         except pydantic.ValidationError as exc:
-            raise BadRequest(f"tags: {describe(exc)}") from exc
+            raise Invalid(f"tags: {describe(exc)}") from exc
 
     def _endpoint_disabled(self) -> bool:
         servers = self.document.get("servers") or []
@@ -511,25 +507,25 @@ class _Reader:
         while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
             if not isinstance(ref, str) or not ref.startswith("#/"):
-                raise BadRequest(
+                raise Invalid(
                     f"Unsupported $ref {ref!r} in {where}: only references inside the document "
                     "(#/...) are supported"
                 )
             if ref in seen:
-                raise BadRequest(f"Circular $ref {ref!r} in {where}")
+                raise Invalid(f"Circular $ref {ref!r} in {where}")
             seen.add(ref)
             node = self.document
             for part in ref[2:].split("/"):
                 part = part.replace("~1", "/").replace("~0", "~")
                 if not isinstance(node, dict) or part not in node:
-                    raise BadRequest(f"{where} refers to {ref}, which the document does not define")
+                    raise Invalid(f"{where} refers to {ref}, which the document does not define")
                 node = node[part]
         return node
 
 
 def _object(value: object, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise BadRequest(f"Invalid OpenAPI input: {where} must be an object")
+        raise Invalid(f"Invalid OpenAPI input: {where} must be an object")
     return value
 
 
@@ -537,7 +533,7 @@ def _shape(model: type[M], fields: dict[str, Any], where: str) -> M:
     try:
         return model.model_validate({k: v for k, v in fields.items() if v is not None})
     except pydantic.ValidationError as exc:
-        raise BadRequest(f"{where}: {describe(exc)}") from exc
+        raise Invalid(f"{where}: {describe(exc)}") from exc
 
 
 def _format_version(value: object, where: str) -> str | None:
@@ -551,7 +547,7 @@ def _format_version(value: object, where: str) -> str | None:
             number = 0.0
         if number in (1.0, 2.0):
             return f"{number:.1f}"
-    raise BadRequest(f"Invalid payload format version {value!r} in {where}: write 1.0 or 2.0")
+    raise Invalid(f"Invalid payload format version {value!r} in {where}: write 1.0 or 2.0")
 
 
 def _identity_sources(value: object) -> object:
@@ -596,7 +592,7 @@ def _prefix(base: str, mode: str) -> str:
 
 def _full_path(path: str, prefix: str) -> str:
     if not path.startswith("/"):
-        raise BadRequest(f"Invalid path {path!r}: paths start with '/'")
+        raise Invalid(f"Invalid path {path!r}: paths start with '/'")
     if path == "/":
         return prefix or "/"
     return prefix + path

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratus.errors import BadRequest, Validation
+from stratus.errors import Invalid, Validation
 from stratus.validation import parse
 
 DEFAULT_STAGE = "$default"
@@ -53,7 +53,7 @@ def parse_request(model: type[M], data: object) -> M:
     try:
         return parse(model, data)
     except Validation as exc:
-        raise BadRequest(exc.message) from exc
+        raise Invalid(exc.message) from exc
 
 
 NameText = Annotated[str, Field(min_length=1, max_length=128)]
@@ -297,7 +297,7 @@ def function_of(uri: str) -> str:
     found = _APIGATEWAY_URI.match(uri)
     function = found.group(1) if found else uri
     if not _FUNCTION.match(function):
-        raise BadRequest(
+        raise Invalid(
             f"Invalid integration URI {uri!r}: give a Lambda function ARN, e.g. "
             "arn:aws:lambda:us-east-1:000000000000:function:my-function"
         )

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 from .model import function_of, parse_request
 from .rest_model import AUTHORIZER_TTL, Authorizer
@@ -52,16 +52,16 @@ def make_authorizer(fields: dict[str, Any]) -> Authorizer:
     authorizer = parse_request(Authorizer, fields)
     kind = authorizer.type
     if kind == "COGNITO_USER_POOLS":
-        raise BadRequest(
+        raise Invalid(
             "Authorizers of type COGNITO_USER_POOLS are not supported by Stratus yet; use a "
             "TOKEN or REQUEST (Lambda) authorizer"
         )
     if not authorizer.authorizerUri:
-        raise BadRequest(f"Authorizer URI must be provided for {kind} authorizers: {_URI_FORM}")
+        raise Invalid(f"Authorizer URI must be provided for {kind} authorizers: {_URI_FORM}")
     try:
         function_of(authorizer.authorizerUri)
-    except BadRequest:
-        raise BadRequest(
+    except Invalid:
+        raise Invalid(
             f"Invalid authorizer URI {authorizer.authorizerUri!r}: give {_URI_FORM}"
         ) from None
     ttl = (
@@ -72,7 +72,7 @@ def make_authorizer(fields: dict[str, Any]) -> Authorizer:
     sources = [s.strip() for s in (authorizer.identitySource or "").split(",") if s.strip()]
     if kind == "TOKEN":
         if len(sources) != 1 or not _TOKEN_SOURCE.match(sources[0]):
-            raise BadRequest(
+            raise Invalid(
                 "Invalid identity source specified: a TOKEN authorizer reads one header, "
                 "e.g. method.request.header.Authorization"
             )
@@ -81,20 +81,20 @@ def make_authorizer(fields: dict[str, Any]) -> Authorizer:
             try:
                 re.compile(expression)
             except re.error as exc:
-                raise BadRequest(
+                raise Invalid(
                     f"Invalid identityValidationExpression {expression!r}: {exc}"
                 ) from None
     else:
         # identityValidationExpression is TOKEN's alone: a REQUEST authorizer ignores it.
         authorizer = authorizer.model_copy(update={"identityValidationExpression": None})
         if ttl and not sources:
-            raise BadRequest(
+            raise Invalid(
                 "Identity source is required for a REQUEST authorizer when its results are "
                 "cached: give identitySource, or set authorizerResultTtlInSeconds to 0"
             )
         for source in sources:
             if not _REQUEST_SOURCE.match(source):
-                raise BadRequest(
+                raise Invalid(
                     f"Invalid identity source specified: {source!r}: write "
                     "method.request.header.<name>, method.request.querystring.<name>, "
                     "stageVariables.<name> or context.<name>"
@@ -160,7 +160,7 @@ class Authorizers:
             authorizer = parts.require(AUTHORIZERS, authorizer_id)
             users = users_of(parts, authorizer_id)
             if users:
-                raise BadRequest(
+                raise Invalid(
                     f"Cannot delete authorizer '{authorizer.name}': it is used by method "
                     f"{', '.join(users)}; change their authorizationType first"
                 )

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 from .model import parse_request
 from .rest_authorizers import make_authorizer
@@ -70,16 +70,16 @@ def _method(parts: Parts, fields: dict[str, Any], resource_id: str, path: str) -
     integration = fields.pop("methodIntegration", None)
     try:
         method = check_method(parts, parse_request(Method, fields))
-    except BadRequest as exc:
-        raise BadRequest(
+    except Invalid as exc:
+        raise Invalid(
             f"Unable to put method '{http_method}' on resource at path '{path}': {exc.message}"
         ) from None
     if integration is None:
         return method
     try:
         checked = check_integration(parse_request(Integration, integration), resource_id)
-    except BadRequest as exc:
-        raise BadRequest(
+    except Invalid as exc:
+        raise Invalid(
             f"Unable to put integration on '{http_method}' for resource at path '{path}': "
             f"{exc.message}"
         ) from None
@@ -111,8 +111,8 @@ def _authorizers(
     for name, fields in definition.authorizers.items():
         try:
             authorizer = make_authorizer({"id": ids.get(name) or new_id(6), **fields})
-        except BadRequest as exc:
-            raise BadRequest(f"Unable to create authorizer '{name}': {exc.message}") from None
+        except Invalid as exc:
+            raise Invalid(f"Unable to create authorizer '{name}': {exc.message}") from None
         parts.put(AUTHORIZERS, authorizer.id, authorizer)
         ids[name] = authorizer.id
     return ids
@@ -152,8 +152,8 @@ def _models(
         }
         try:
             model = make_model(fields)
-        except BadRequest as exc:
-            raise BadRequest(f"Unable to create model '{name}': {exc.message}") from None
+        except Invalid as exc:
+            raise Invalid(f"Unable to create model '{name}': {exc.message}") from None
         parts.put(MODELS, name, model)
 
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.errors import Conflict, Invalid, NotFound
 
 from .model import function_of, parse_request
 from .rest_model import (
@@ -107,22 +107,20 @@ def check_method(parts: Parts, method: Method) -> Method:
         authorizer = parts.get(AUTHORIZERS, method.authorizerId or "")
         wanted = ("TOKEN", "REQUEST") if kind == "CUSTOM" else ("COGNITO_USER_POOLS",)
         if authorizer is None or authorizer.type not in wanted:
-            raise BadRequest(
+            raise Invalid(
                 "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
                 "COGNITO_USER_POOLS requires a valid authorizer."
             )
     elif method.authorizerId is not None:
         method = method.model_copy(update={"authorizerId": None})
     if method.requestValidatorId and parts.get(VALIDATORS, method.requestValidatorId) is None:
-        raise BadRequest(
-            f"Invalid Request Validator identifier specified {method.requestValidatorId}"
-        )
+        raise Invalid(f"Invalid Request Validator identifier specified {method.requestValidatorId}")
     for model in (method.requestModels or {}).values():
         if parts.get(MODELS, model) is None:
-            raise BadRequest(f"Invalid model name specified: {model}")
+            raise Invalid(f"Invalid model name specified: {model}")
     for name in method.requestParameters or {}:
         if not _REQUEST_PARAMETER.match(name):
-            raise BadRequest(
+            raise Invalid(
                 f"Invalid mapping expression specified: {name}: write "
                 "method.request.{path|querystring|header}.<name>"
             )
@@ -133,17 +131,17 @@ def check_integration(integration: Integration, resource_id: str) -> Integration
     """An integration as API Gateway accepts it, its defaults filled in."""
     kind = integration.type
     if not DEFAULT_TIMEOUT_MS >= integration.timeoutInMillis >= 50:
-        raise BadRequest("Timeout should be between 50 ms and 29000 ms")
+        raise Invalid("Timeout should be between 50 ms and 29000 ms")
     if kind != "MOCK":
         if not integration.httpMethod:
-            raise BadRequest("Enumeration value for HttpMethod must be non-empty")
+            raise Invalid("Enumeration value for HttpMethod must be non-empty")
         check_http_method(integration.httpMethod)
         if not integration.uri:
-            raise BadRequest(f"Invalid Integration URI specified: {kind} integrations need a uri")
+            raise Invalid(f"Invalid Integration URI specified: {kind} integrations need a uri")
     if kind == "AWS_PROXY" or (kind == "AWS" and ":lambda:path/" in (integration.uri or "")):
-        function_of(integration.uri or "")  # BadRequest unless it names a function
+        function_of(integration.uri or "")  # Invalid unless it names a function
     if kind in ("HTTP", "HTTP_PROXY") and not _HTTP_URI.match(integration.uri or ""):
-        raise BadRequest(f"Invalid HTTP endpoint specified for URI {integration.uri!r}")
+        raise Invalid(f"Invalid HTTP endpoint specified for URI {integration.uri!r}")
     return integration.model_copy(
         update={
             "passthroughBehavior": integration.passthroughBehavior or "WHEN_NO_MATCH",
@@ -154,7 +152,7 @@ def check_integration(integration: Integration, resource_id: str) -> Integration
 
 def _status(code: str) -> str:
     if not _STATUS_CODE.match(code):
-        raise BadRequest(f"Invalid status code {code!r}: give an HTTP status code, 100 to 599")
+        raise Invalid(f"Invalid status code {code!r}: give an HTTP status code, 100 to 599")
     return code
 
 
@@ -268,7 +266,7 @@ class Methods:
         def change(parts: Parts, _: Resource, method: Method) -> tuple[Method, MethodResponse]:
             for model in (response.responseModels or {}).values():
                 if parts.get(MODELS, model) is None:
-                    raise BadRequest(f"Invalid model name specified: {model}")
+                    raise Invalid(f"Invalid model name specified: {model}")
             responses = (method.methodResponses or {}) | {status_code: response}
             return method.model_copy(update={"methodResponses": responses}), response
 

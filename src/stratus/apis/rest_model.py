@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 from .model import Shape, function_of
 
@@ -305,7 +305,7 @@ class UsagePlanKey(Shape):
 # -- checks ------------------------------------------------------------------------------------
 def check_path_part(part: str) -> str:
     if not PATH_PART.match(part):
-        raise BadRequest(
+        raise Invalid(
             "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning "
             f"and the end and an optional plus sign before the closing brace; got {part!r}"
         )
@@ -314,7 +314,7 @@ def check_path_part(part: str) -> str:
 
 def check_http_method(http_method: str) -> str:
     if http_method not in HTTP_METHODS:
-        raise BadRequest(
+        raise Invalid(
             f"Invalid HttpMethod specified {http_method!r}. Valid options are "
             + ",".join(HTTP_METHODS)
         )

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from stratus.errors import BadRequest, Conflict
+from stratus.errors import Conflict, Invalid
 
 from .model import parse_request
 from .rest_model import Model, RequestValidator
@@ -56,7 +56,7 @@ def check_schema(text: str) -> str:
         jsonschema.Draft4Validator.check_schema(schema)
     except (ValueError, jsonschema.SchemaError) as exc:
         reason = exc.message if isinstance(exc, jsonschema.SchemaError) else str(exc)
-        raise BadRequest(
+        raise Invalid(
             "Invalid model specified: Validation Result: warnings : [], errors : "
             f"[Invalid model schema specified: {reason}]"
         ) from None
@@ -66,9 +66,7 @@ def check_schema(text: str) -> str:
 def make_model(fields: dict[str, Any]) -> Model:
     model = parse_request(Model, fields)
     if not _NAME.match(model.name):
-        raise BadRequest(
-            f"Invalid model name specified: {model.name!r}: a model name is alphanumeric"
-        )
+        raise Invalid(f"Invalid model name specified: {model.name!r}: a model name is alphanumeric")
     if model.schema_ is not None:
         check_schema(model.schema_)
     return model
@@ -196,7 +194,7 @@ class RequestValidators:
             parts.require(VALIDATORS, validator_id)
             users = _users(parts, lambda m: m.requestValidatorId == validator_id)
             if users:
-                raise BadRequest(
+                raise Invalid(
                     f"Cannot delete request validator {validator_id}: it is used by method "
                     f"{', '.join(users)}; change their requestValidatorId first"
                 )

@@ -47,9 +47,9 @@ from typing import Any
 
 import yaml
 
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
-from .rest_openapi_operations import Document, Invalid, Operation, read_operation
+from .rest_openapi_operations import Document, InvalidDocument, Operation, read_operation
 
 OPERATIONS = {
     "get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE",
@@ -82,9 +82,9 @@ def load_document(body: str | bytes | dict[str, Any]) -> dict[str, Any]:
         try:
             found = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise Invalid(f"the body is neither JSON nor YAML ({exc})") from None
+            raise InvalidDocument(f"the body is neither JSON nor YAML ({exc})") from None
     if not isinstance(found, dict):
-        raise Invalid("the document must be a JSON or YAML object")
+        raise InvalidDocument("the document must be a JSON or YAML object")
     return found
 
 
@@ -96,7 +96,7 @@ class _Reader(Document):
     def __init__(self, doc: dict[str, Any], basepath: str) -> None:
         super().__init__(doc)
         if basepath not in ("ignore", "prepend", "split"):
-            raise BadRequest(f"Invalid basepath {basepath!r}: use ignore, prepend or split")
+            raise Invalid(f"Invalid basepath {basepath!r}: use ignore, prepend or split")
         self.basepath = basepath
 
     def read(self) -> Definition:
@@ -106,16 +106,16 @@ class _Reader(Document):
         definition.validators = self._validators()
         default_validator = self.doc.get("x-amazon-apigateway-request-validator")
         if default_validator is not None and default_validator not in definition.validators:
-            raise Invalid(
+            raise InvalidDocument(
                 f"x-amazon-apigateway-request-validator names no validator: {default_validator!r}"
             )
         prefix = self._prefix()
         for path, item in self.mapping(self.doc.get("paths"), "paths").items():
             if not isinstance(path, str) or not path.startswith("/"):
-                raise Invalid(f"path {path!r} must start with /")
+                raise InvalidDocument(f"path {path!r} must start with /")
             item = self.resolve(item, f"paths.{path}")
             if not isinstance(item, dict):
-                raise Invalid(f"paths.{path} must be an object")
+                raise InvalidDocument(f"paths.{path} must be an object")
             full = (prefix + path).rstrip("/") or "/"
             operations = definition.paths.setdefault(full, {})
             for key, operation in item.items():
@@ -129,7 +129,7 @@ class _Reader(Document):
                         default_validator,
                     )
                     if operations[OPERATIONS[key]].validator not in (None, *definition.validators):
-                        raise Invalid(
+                        raise InvalidDocument(
                             f"{where}: x-amazon-apigateway-request-validator names no validator"
                         )
         for extension in (
@@ -169,14 +169,16 @@ class _Reader(Document):
         media = self.doc.get("x-amazon-apigateway-binary-media-types")
         if media is not None:
             if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
-                raise Invalid(
+                raise InvalidDocument(
                     "x-amazon-apigateway-binary-media-types must be a list of media types"
                 )
             api["binaryMediaTypes"] = media
         source = self.doc.get("x-amazon-apigateway-api-key-source")
         if source is not None:
             if str(source).upper() not in ("HEADER", "AUTHORIZER"):
-                raise Invalid("x-amazon-apigateway-api-key-source must be HEADER or AUTHORIZER")
+                raise InvalidDocument(
+                    "x-amazon-apigateway-api-key-source must be HEADER or AUTHORIZER"
+                )
             api["apiKeySource"] = str(source).upper()
         size = self.doc.get("x-amazon-apigateway-minimum-compression-size")
         if size is not None:

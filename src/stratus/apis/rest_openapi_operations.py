@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 _IN = {"path": "path", "query": "querystring", "header": "header"}
 _INTEGRATION_FIELDS = (
@@ -31,7 +31,7 @@ _INTEGRATION_FIELDS = (
 _UPPER_FIELDS = ("type", "passthroughBehavior", "contentHandling", "connectionType")
 
 
-class Invalid(BadRequest):
+class InvalidDocument(Invalid):
     def __init__(self, message: str) -> None:
         super().__init__(f"Invalid OpenAPI input: {message}")
 
@@ -55,7 +55,7 @@ class Document:
         elif str(doc.get("openapi", "")).startswith("3"):
             self.v3 = True
         else:
-            raise Invalid(
+            raise InvalidDocument(
                 "give a Swagger 2.0 (swagger: '2.0') or OpenAPI 3 (openapi: 3.0.1) document"
             )
         self.warnings: list[str] = []
@@ -75,7 +75,7 @@ class Document:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise Invalid(f"{where} must be an object")
+            raise InvalidDocument(f"{where} must be an object")
         return value
 
     def resolve(self, value: Any, where: str) -> Any:
@@ -84,12 +84,12 @@ class Document:
         while isinstance(value, dict) and isinstance(value.get("$ref"), str):
             ref = value["$ref"]
             if not ref.startswith("#/") or seen > 32:
-                raise Invalid(
+                raise InvalidDocument(
                     f"{where}: cannot follow $ref {ref!r} (only #/... inside the document)"
                 )
             value = self.at(*(p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/")))
             if value is None:
-                raise Invalid(f"{where}: $ref {ref!r} points at nothing")
+                raise InvalidDocument(f"{where}: $ref {ref!r} points at nothing")
             seen += 1
         return value
 
@@ -137,7 +137,7 @@ def _parameters(
     request: dict[str, bool] = {}
     models: dict[str, str] = {}
     if not isinstance(parameters, list):
-        raise Invalid(f"{where}.parameters must be a list")
+        raise InvalidDocument(f"{where}.parameters must be a list")
     for parameter in parameters:
         parameter = document.mapping(
             document.resolve(parameter, f"{where}.parameters"), f"{where}.parameters"
@@ -225,7 +225,7 @@ def _security(
     """Sets authorizationType, apiKeyRequired and scopes; returns the authorizer's name."""
     requirements = operation.get("security", document.doc.get("security")) or []
     if not isinstance(requirements, list):
-        raise Invalid(f"{where}.security must be a list")
+        raise InvalidDocument(f"{where}.security must be a list")
     method["authorizationType"] = "NONE"
     authorizer = None
     for requirement in requirements:
@@ -273,7 +273,9 @@ def _integration(document: Document, integration: dict[str, Any], where: str) ->
         if integration.get(key) is not None:
             found[key] = str(integration[key]).upper()
     if "type" not in found:
-        raise Invalid(f"{where}.x-amazon-apigateway-integration needs a type (e.g. aws_proxy)")
+        raise InvalidDocument(
+            f"{where}.x-amazon-apigateway-integration needs a type (e.g. aws_proxy)"
+        )
     if "httpMethod" in found:
         found["httpMethod"] = str(found["httpMethod"]).upper()
     responses = {}

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 from .rest_requests import PatchOperation
 
@@ -70,7 +70,7 @@ def apply_patch(doc: Doc, operations: Sequence[PatchOperation], rules: Sequence[
     changed = copy.deepcopy(doc)
     for operation in operations:
         if not operation.path.startswith("/"):
-            raise BadRequest(f"Invalid patch path {operation.path!r}: a path starts with '/'")
+            raise Invalid(f"Invalid patch path {operation.path!r}: a path starts with '/'")
         segments = operation.path[1:].split("/")
         for rule in rules:
             captured = rule.bind(segments)
@@ -79,7 +79,7 @@ def apply_patch(doc: Doc, operations: Sequence[PatchOperation], rules: Sequence[
                 break
         else:
             allowed = sorted({r.text for r in rules if operation.op in r.ops})
-            raise BadRequest(
+            raise Invalid(
                 f"Invalid patch path '{operation.path}' specified for op '{operation.op}'. "
                 f"Must be one of: [{', '.join(allowed)}]"
             )
@@ -107,15 +107,13 @@ def number(value: str) -> float:
 
 def converted(operation: PatchOperation, convert: Callable[[str], Any]) -> Any:
     if operation.value is None:
-        raise BadRequest(
+        raise Invalid(
             f"Invalid patch operation: '{operation.op}' on '{operation.path}' needs a value"
         )
     try:
         return convert(operation.value)
     except ValueError as exc:
-        raise BadRequest(
-            f"Invalid value '{operation.value}' for '{operation.path}': {exc}"
-        ) from None
+        raise Invalid(f"Invalid value '{operation.value}' for '{operation.path}': {exc}") from None
 
 
 # -- rule kinds --------------------------------------------------------------------------------
@@ -143,7 +141,7 @@ def entry(path: str, convert: Callable[[str], Any] = text, ops: frozenset[str] =
         found = dict(doc.get(name) or {})
         if operation.op == "remove":
             if captured[0] not in found:
-                raise BadRequest(f"Cannot remove '{captured[0]}' from {path}: it is not there")
+                raise Invalid(f"Cannot remove '{captured[0]}' from {path}: it is not there")
             del found[captured[0]]
         else:
             found[captured[0]] = converted(operation, convert)
@@ -166,7 +164,7 @@ def member(path: str, ops: frozenset[str] = ALL) -> Rule:
             if item not in items:
                 items.append(item)
         elif item not in items:
-            raise BadRequest(f"Invalid patch path '{operation.path}': {item!r} is not in {path}")
+            raise Invalid(f"Invalid patch path '{operation.path}': {item!r} is not in {path}")
         elif operation.op == "remove":
             items.remove(item)
         else:
@@ -195,7 +193,7 @@ def item(
             items.append(value)
         elif operation.op == "remove":
             if not same:
-                raise BadRequest(f"Cannot remove {operation.value!r} from {path}: it is not there")
+                raise Invalid(f"Cannot remove {operation.value!r} from {path}: it is not there")
             del items[same[0]]
         doc[name] = items
 

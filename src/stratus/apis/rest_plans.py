@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.errors import Conflict, Invalid, NotFound
 
 from .model import parse_request
 from .rest_keys import key_of, require_stage
@@ -44,7 +44,7 @@ def _method_throttle(member: str, convert: Callable[[str], Any]) -> Rule:
             s for s in doc.get("apiStages") or [] if f"{s['apiId']}:{s['stage']}" == api_stage
         ]
         if not stages:
-            raise BadRequest(
+            raise Invalid(
                 f"Invalid patch path {operation.path}: the plan has no API stage {api_stage}"
             )
         throttle = dict(stages[0].get("throttle") or {})
@@ -103,13 +103,13 @@ def _plans_of_key(conn: sqlite3.Connection, key_id: str) -> list[UsagePlan]:
 def _check(conn: sqlite3.Connection, plan: UsagePlan) -> UsagePlan:
     quota = plan.quota
     if quota is not None and (quota.limit is None or quota.period is None):
-        raise BadRequest("A usage plan's quota needs a limit and a period (DAY, WEEK or MONTH)")
+        raise Invalid("A usage plan's quota needs a limit and a period (DAY, WEEK or MONTH)")
     for api_stage in plan.apiStages:
         require_stage(conn, api_stage.apiId, api_stage.stage)
         for key in api_stage.throttle or {}:
             path, _, method = key.rpartition("/")
             if not path.startswith("/") or not method:
-                raise BadRequest(
+                raise Invalid(
                     f"Invalid throttle key {key!r}: write /<resource path>/<METHOD>, e.g. /pets/GET"
                 )
     return plan

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from stratus.errors import BadRequest, Conflict
+from stratus.errors import Conflict, Invalid
 
 from .rest_model import Resource, check_path_part
 from .rest_patch import apply_patch, field
@@ -83,8 +83,8 @@ class Tree:
             found = self.by_path(child_path(parent, part))
             try:
                 parent = found or self.add(parent.id, part)
-            except (BadRequest, Conflict) as exc:
-                raise BadRequest(
+            except (Invalid, Conflict) as exc:
+                raise Invalid(
                     f"Unable to create resource at path '{path}': {exc.message}"
                 ) from None
         return parent
@@ -92,12 +92,12 @@ class Tree:
     def move(self, resource_id: str, parent_id: str, part: str) -> Resource:
         resource = self.require(resource_id)
         if resource.parentId is None:
-            raise BadRequest("The root resource cannot be renamed or moved")
+            raise Invalid("The root resource cannot be renamed or moved")
         parent = self.require(parent_id)
         ancestor: Resource | None = parent
         while ancestor is not None:
             if ancestor.id == resource.id:
-                raise BadRequest(f"Cannot move resource {resource.id} under its own descendant")
+                raise Invalid(f"Cannot move resource {resource.id} under its own descendant")
             ancestor = self.by_id.get(ancestor.parentId or "")
         self._check_place(parent, check_path_part(part), moving=resource.id)
         moved = resource.model_copy(
@@ -110,7 +110,7 @@ class Tree:
     def remove(self, resource_id: str) -> None:
         resource = self.require(resource_id)
         if resource.parentId is None:
-            raise BadRequest("The root resource cannot be deleted; delete the REST API instead")
+            raise Invalid("The root resource cannot be deleted; delete the REST API instead")
         for child in self.children(resource_id):
             self.remove(child.id)
         del self.by_id[resource_id]
@@ -138,7 +138,7 @@ class Tree:
 
     def _check_place(self, parent: Resource, part: str, moving: str | None) -> None:
         if parent.pathPart and parent.pathPart.endswith("+}"):
-            raise BadRequest(
+            raise Invalid(
                 f"Cannot create a child of {parent.path}: a resource with a greedy path "
                 "variable cannot have children"
             )
@@ -150,7 +150,7 @@ class Tree:
                     f"Another resource with the same parent already has this name: {part}"
                 )
             if is_variable(part) and is_variable(sibling.pathPart):
-                raise BadRequest(
+                raise Invalid(
                     f"A sibling ({sibling.pathPart}) of this resource already has a variable "
                     "path part -- only one is allowed"
                 )

@@ -46,7 +46,7 @@ from types import MappingProxyType
 from typing import Any
 
 from stratus.config import Settings
-from stratus.errors import BadRequest, Conflict
+from stratus.errors import Conflict, Invalid
 from stratus.store.db import Database, transaction
 
 from .model import parse_request
@@ -182,7 +182,7 @@ class RestApiService:
         definition = read_definition(body, parameters.get("basepath", "ignore"))
         _check_warnings(definition.warnings, fail_on_warnings)
         if not definition.api.get("name"):
-            raise BadRequest("Invalid OpenAPI input: info.title is required; it names the REST API")
+            raise Invalid("Invalid OpenAPI input: info.title is required; it names the REST API")
         endpoint = parameters.get("endpointConfigurationTypes", "EDGE")
         fields: dict[str, Any] = {
             "name": definition.api["name"],
@@ -200,7 +200,7 @@ class RestApiService:
     ) -> RestApi:  # fmt: skip
         """PutRestApi: the document merged into the API, or replacing its definition."""
         if mode not in ("merge", "overwrite"):
-            raise BadRequest(f"Invalid mode {mode!r}: use merge or overwrite")
+            raise Invalid(f"Invalid mode {mode!r}: use merge or overwrite")
         definition = read_definition(body, (parameters or {}).get("basepath", "ignore"))
         _check_warnings(definition.warnings, fail_on_warnings)
 
@@ -388,4 +388,4 @@ class RestApiService:
 
 def _check_warnings(warnings: list[str], fail: bool) -> None:
     if warnings and fail:
-        raise BadRequest("Warnings found during import: " + "; ".join(warnings))
+        raise Invalid("Warnings found during import: " + "; ".join(warnings))

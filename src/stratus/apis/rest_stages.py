@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from stratus.errors import BadRequest, Conflict
+from stratus.errors import Conflict, Invalid
 
 from .model import Shape, parse_request
 from .rest_model import (
@@ -106,7 +106,7 @@ def _setting_key(captured: list[str]) -> str:
     if (path, method) == ("*", "*"):
         return ALL_METHODS
     if not path.startswith("/") or method not in HTTP_METHODS:
-        raise BadRequest(
+        raise Invalid(
             f"Invalid method setting path {escape(path)}/{method}: write */* or "
             "<resource path, / written ~1>/<HTTP method>, e.g. ~1pets/GET"
         )
@@ -130,7 +130,7 @@ def _setting_rule(area: str, name: str, member: str, convert: Callable[[str], An
 def _drop_override(doc: dict[str, Any], _: PatchOperation, captured: list[str]) -> None:
     key = _setting_key(captured)
     if (doc.get("methodSettings") or {}).pop(key, None) is None:
-        raise BadRequest(f"Invalid patch path: the stage has no method settings for {key}")
+        raise Invalid(f"Invalid patch path: the stage has no method settings for {key}")
 
 
 _STAGE_PATCH: tuple[Rule, ...] = (
@@ -168,10 +168,10 @@ def freeze(parts: Parts) -> Snapshot:
     resources = parts.all(RESOURCES)
     methods = [(r, name, m) for r in resources for name, m in r.methods.items()]
     if not methods:
-        raise BadRequest("The REST API doesn't contain any methods")
+        raise Invalid("The REST API doesn't contain any methods")
     for resource, name, method in methods:
         if method.methodIntegration is None:
-            raise BadRequest(f"No integration defined for method: {name} {resource.path}")
+            raise Invalid(f"No integration defined for method: {name} {resource.path}")
     return Snapshot(
         api=parts.api,
         resources=resources,
@@ -183,7 +183,7 @@ def freeze(parts: Parts) -> Snapshot:
 
 def check_stage_name(name: str) -> str:
     if not _STAGE_NAME.match(name):
-        raise BadRequest(f"Stage name only allows a-zA-Z0-9_- (1 to 128 characters): {name!r}")
+        raise Invalid(f"Stage name only allows a-zA-Z0-9_- (1 to 128 characters): {name!r}")
     return name
 
 
@@ -274,9 +274,7 @@ class Stages:
         def work(parts: Parts) -> None:
             parts.deployment(deployment_id)
             if any(s.deploymentId == deployment_id for s in parts.all(STAGES)):
-                raise BadRequest(
-                    "Active stages pointing to this deployment must be moved or deleted"
-                )
+                raise Invalid("Active stages pointing to this deployment must be moved or deleted")
             parts.delete_deployment(deployment_id)
 
         await self._store.write(api_id, work)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from stratus.errors import BadRequest, NotFound
+from stratus.errors import Invalid, NotFound
 from stratus.store.db import Database, transaction
 
 from .model import Shape
@@ -227,13 +227,13 @@ def page(
     position of the next page, or None: API Gateway's `position`/`limit` paging."""
     limit = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"Invalid limit {limit}: it must be between 1 and {MAX_LIMIT}")
+        raise Invalid(f"Invalid limit {limit}: it must be between 1 and {MAX_LIMIT}")
     ordered = sorted(items, key=key)
     if position:
         try:
             after = base64.b64decode(position, altchars=b"-_", validate=True).decode()
         except (ValueError, UnicodeDecodeError):
-            raise BadRequest(
+            raise Invalid(
                 f"Invalid position {position!r}: pass a position given by a previous page"
             ) from None
         ordered = [i for i in ordered if key(i) > after]

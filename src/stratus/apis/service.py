@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from stratus.config import Settings
-from stratus.errors import BadRequest, Conflict, NotFound, Validation
+from stratus.errors import Conflict, Invalid, NotFound, Validation
 from stratus.store.db import Database, transaction
 
 from .http_export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_document, render
@@ -103,9 +103,9 @@ class ApiService:
     # -- APIs -----------------------------------------------------------------------------
     async def create_api(self, request: CreateApiRequest) -> Api:
         if request.ProtocolType != "HTTP":
-            raise BadRequest("Stratus supports HTTP APIs only; WebSocket APIs are not done yet")
+            raise Invalid("Stratus supports HTTP APIs only; WebSocket APIs are not done yet")
         if request.RouteKey is not None and request.Target is None:
-            raise BadRequest("RouteKey is only allowed with Target (quick create)")
+            raise Invalid("RouteKey is only allowed with Target (quick create)")
         api_id = new_id(10)
         api = Api(
             ApiId=api_id,
@@ -288,11 +288,11 @@ class ApiService:
     ) -> bytes:
         """ExportApi: the API (as a stage serves it, if named) as an OpenAPI 3.0 document."""
         if specification not in SPECIFICATIONS:
-            raise BadRequest(f"Invalid specification {specification!r}: OAS30 is the only one")
+            raise Invalid(f"Invalid specification {specification!r}: OAS30 is the only one")
         if output_type not in OUTPUT_TYPES:
-            raise BadRequest(f"Invalid outputType {output_type!r}: JSON or YAML")
+            raise Invalid(f"Invalid outputType {output_type!r}: JSON or YAML")
         if export_version is not None and export_version not in EXPORT_VERSIONS:
-            raise BadRequest(f"Invalid exportVersion {export_version!r}: 1.0 is the only one")
+            raise Invalid(f"Invalid exportVersion {export_version!r}: 1.0 is the only one")
         api = await self.get_api(api_id)
         stage = None if stage_name is None else await self.get_stage(api_id, stage_name)
         integrations = {i.IntegrationId: i for i in await self.list_integrations(api_id)}
@@ -313,7 +313,7 @@ class ApiService:
             region=self._settings.region, account_id=self._settings.account_id,
         )  # fmt: skip
         if fail_on_warnings and definition.Warnings:
-            raise BadRequest("Warnings found during import:\n\t" + "\n\t".join(definition.Warnings))
+            raise Invalid("Warnings found during import:\n\t" + "\n\t".join(definition.Warnings))
         return definition
 
     # -- routes ---------------------------------------------------------------------------
@@ -356,26 +356,26 @@ class ApiService:
     async def _check_authorization(self, api_id: str, route: Route) -> None:
         """A route's AuthorizationType, AuthorizerId and scopes must agree, as on AWS."""
         if route.AuthorizationType == "AWS_IAM":
-            raise BadRequest(
+            raise Invalid(
                 "AuthorizationType AWS_IAM is not supported by Stratus yet; use JWT, CUSTOM or NONE"
             )
         if route.AuthorizationType == "NONE":
             if route.AuthorizerId is not None:
-                raise BadRequest("AuthorizerId requires AuthorizationType JWT")
+                raise Invalid("AuthorizerId requires AuthorizationType JWT")
             if route.AuthorizationScopes:
-                raise BadRequest("AuthorizationScopes require AuthorizationType JWT")
+                raise Invalid("AuthorizationScopes require AuthorizationType JWT")
             return
         kind = route.AuthorizationType
         if route.AuthorizerId is None:
-            raise BadRequest(f"AuthorizationType {kind} requires an AuthorizerId")
+            raise Invalid(f"AuthorizationType {kind} requires an AuthorizerId")
         authorizer = await self.get_authorizer(api_id, route.AuthorizerId)
         if kind == "JWT" and authorizer.AuthorizerType != "JWT":
-            raise BadRequest(f"Authorizer {route.AuthorizerId} is not a JWT authorizer")
+            raise Invalid(f"Authorizer {route.AuthorizerId} is not a JWT authorizer")
         if kind == "CUSTOM":
             if authorizer.AuthorizerType != "REQUEST":
-                raise BadRequest(f"Authorizer {route.AuthorizerId} is not a REQUEST authorizer")
+                raise Invalid(f"Authorizer {route.AuthorizerId} is not a REQUEST authorizer")
             if route.AuthorizationScopes:
-                raise BadRequest("AuthorizationScopes require AuthorizationType JWT")
+                raise Invalid("AuthorizationScopes require AuthorizationType JWT")
 
     # -- authorizers ----------------------------------------------------------------------
     async def create_authorizer(self, api_id: str, request: CreateAuthorizerRequest) -> Authorizer:
@@ -420,16 +420,16 @@ class ApiService:
             await self._put(api_id, _INTEGRATIONS, integration.IntegrationId, integration, new=True)
             return integration
         if request.IntegrationType != "AWS_PROXY":
-            raise BadRequest(
+            raise Invalid(
                 f"Stratus supports AWS_PROXY (Lambda proxy) and HTTP_PROXY integrations only, "
                 f"not {request.IntegrationType} yet"
             )
         if request.IntegrationUri is None:
-            raise BadRequest(
+            raise Invalid(
                 "IntegrationUri is required for AWS_PROXY integrations: give the function's ARN"
             )
         if request.PayloadFormatVersion is None:
-            raise BadRequest("PayloadFormatVersion is required for HTTP APIs: set it to 2.0 or 1.0")
+            raise Invalid("PayloadFormatVersion is required for HTTP APIs: set it to 2.0 or 1.0")
         function_of(request.IntegrationUri)
         integration = Integration(
             IntegrationId=new_id(7),
@@ -670,13 +670,13 @@ def _route_key(key: str) -> str:
     try:
         RouteKey.parse(key)
     except Validation as exc:
-        raise BadRequest(exc.message) from exc
+        raise Invalid(exc.message) from exc
     return key
 
 
 def _target(target: str | None) -> str | None:
     if target is not None and not re.fullmatch(r"integrations/[a-z0-9]+", target):
-        raise BadRequest(f"Invalid target {target!r}: write 'integrations/<IntegrationId>'")
+        raise Invalid(f"Invalid target {target!r}: write 'integrations/<IntegrationId>'")
     return target
 
 
@@ -693,18 +693,18 @@ def _authorizer(authorizer_id: str, fields: dict[str, Any]) -> Authorizer:
         return _request_authorizer(authorizer_id, fields)
     identity_source = fields.get("IdentitySource")
     if not identity_source:
-        raise BadRequest("IdentitySource is required for JWT authorizers")
+        raise Invalid("IdentitySource is required for JWT authorizers")
     if len(identity_source) != 1 or not re.fullmatch(
         r"\$request\.(header|querystring)\.[^\s]+", identity_source[0]
     ):
-        raise BadRequest(
+        raise Invalid(
             "A JWT authorizer takes exactly one identity source, e.g. $request.header.Authorization"
         )
     jwt = JwtSettings.model_validate(fields.get("JwtConfiguration") or {})
     if not jwt.Issuer or not jwt.Audience:
-        raise BadRequest("JWT authorizers require JwtConfiguration with Issuer and Audience")
+        raise Invalid("JWT authorizers require JwtConfiguration with Issuer and Audience")
     if not re.match(r"^(https?|file)://", jwt.Issuer):
-        raise BadRequest(
+        raise Invalid(
             f"Invalid Issuer {jwt.Issuer!r}: give an https:// URL (or a file:// JWKS path)"
         )
     return Authorizer(
@@ -722,29 +722,29 @@ def _request_authorizer(authorizer_id: str, fields: dict[str, Any]) -> Authorize
     (required when results are cached), simple responses with 2.0 only."""
     uri = fields.get("AuthorizerUri")
     if not uri:
-        raise BadRequest("AuthorizerUri is required for REQUEST authorizers")
+        raise Invalid("AuthorizerUri is required for REQUEST authorizers")
     try:  # a Lambda ARN, or the apigateway ...:lambda:path/.../invocations form
         function_of(uri)
-    except BadRequest:
-        raise BadRequest(
+    except Invalid:
+        raise Invalid(
             f"Invalid AuthorizerUri {uri!r}: give a Lambda function ARN or "
             "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
         ) from None
     version = fields.get("AuthorizerPayloadFormatVersion")
     if version not in ("1.0", "2.0"):
-        raise BadRequest(
+        raise Invalid(
             "AuthorizerPayloadFormatVersion is required for REQUEST authorizers: 1.0 or 2.0"
         )
     simple = fields.get("EnableSimpleResponses")
     if simple and version != "2.0":
-        raise BadRequest("EnableSimpleResponses requires AuthorizerPayloadFormatVersion 2.0")
+        raise Invalid("EnableSimpleResponses requires AuthorizerPayloadFormatVersion 2.0")
     ttl = fields.get("AuthorizerResultTtlInSeconds", 0)
     sources = fields.get("IdentitySource") or []
     if ttl and not sources:
-        raise BadRequest("IdentitySource is required when AuthorizerResultTtlInSeconds is over 0")
+        raise Invalid("IdentitySource is required when AuthorizerResultTtlInSeconds is over 0")
     for source in sources:
         if not re.fullmatch(r"\$(request\.(header|querystring)|stageVariables)\.[^\s,]+", source):
-            raise BadRequest(
+            raise Invalid(
                 f"Invalid identity source {source!r}: write $request.header.<name>, "
                 "$request.querystring.<name> or $stageVariables.<name>"
             )
@@ -792,8 +792,8 @@ def _imported_children(definition: Definition) -> list[tuple[tuple[str, str, str
     for name, request in definition.Authorizers.items():
         try:
             authorizers[name] = _authorizer(new_id(7), request.model_dump(exclude_none=True))
-        except BadRequest as exc:
-            raise BadRequest(f"Authorizer {name!r}: {exc.message}") from exc
+        except Invalid as exc:
+            raise Invalid(f"Authorizer {name!r}: {exc.message}") from exc
     routes = [
         Route(
             RouteId=new_id(7),
@@ -838,16 +838,16 @@ def _http_proxy(request: CreateIntegrationRequest) -> Integration:
     uri = request.IntegrationUri
     parsed = urlsplit(uri or "")
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise BadRequest(
+        raise Invalid(
             f"Invalid IntegrationUri {uri!r} for HTTP_PROXY: give an http or https URL, "
             "e.g. https://example.com/{proxy}"
         )
     version = request.PayloadFormatVersion or "1.0"
     if version != "1.0":
-        raise BadRequest("HTTP_PROXY integrations support PayloadFormatVersion 1.0 only")
+        raise Invalid("HTTP_PROXY integrations support PayloadFormatVersion 1.0 only")
     method = (request.IntegrationMethod or "ANY").upper()
     if method not in _HTTP_METHODS:
-        raise BadRequest(
+        raise Invalid(
             f"Invalid IntegrationMethod {request.IntegrationMethod!r}: write one of "
             f"{', '.join(sorted(_HTTP_METHODS))}"
         )

@@ -7,8 +7,7 @@ Members travel under their own camelCase names; lists come back as `{"item": [..
 with the `position` and `limit` (1..500, default 25) query parameters. ImportRestApi
 (`POST /restapis?mode=import`) and PutRestApi take the OpenAPI document as the raw body.
 Each endpoint parses, calls one RestApiService method, and renders; the rules live in
-stratus.apis. Errors
-(NotFoundException, BadRequestException, ConflictException) are rendered by aws/app.py.
+stratus.apis. Errors are rendered by aws/app.py, by the table ERRORS.
 """
 
 from __future__ import annotations
@@ -34,9 +33,18 @@ from stratus.apis.rest_requests import (
     PatchRequest,
 )
 from stratus.apis.rest_service import RestApiService
-from stratus.errors import BadRequest, InvalidRequestContent
+from stratus.errors import Conflict, Invalid, Malformed, NotFound, Throttled
 
+from .protocols.errors import ErrorTable, WireError
 from .wire import CONTROL_BODY_LIMIT, json_response, read_json
+
+# API Gateway's names for Stratus's errors, the same for REST APIs (v1) and HTTP APIs (v2).
+ERRORS: ErrorTable = {
+    Invalid: WireError("BadRequestException", 400),
+    NotFound: WireError("NotFoundException", 404),
+    Conflict: WireError("ConflictException", 409),
+    Throttled: WireError("TooManyRequestsException", 429),
+}
 
 M = TypeVar("M", bound=Shape)
 # Query parameters that are ImportRestApi's and PutRestApi's own, not `parameters` entries.
@@ -55,8 +63,8 @@ def path_param(request: Request, name: str) -> str:
 async def body_of(request: Request, model: type[M]) -> M:
     try:
         return parse_request(model, await read_json(request))
-    except InvalidRequestContent as exc:  # API Gateway calls a body it cannot read a bad request
-        raise BadRequest(exc.message) from exc
+    except Malformed as exc:  # API Gateway calls a body it cannot read a bad request
+        raise Invalid(exc.message) from exc
 
 
 async def patch_of(request: Request) -> list[PatchOperation]:
@@ -66,7 +74,7 @@ async def patch_of(request: Request) -> list[PatchOperation]:
 def flag(request: Request, name: str) -> bool:
     value = request.query_params.get(name, "false").lower()
     if value not in ("true", "false"):
-        raise BadRequest(f"Invalid value {value!r} for {name}: use true or false")
+        raise Invalid(f"Invalid value {value!r} for {name}: use true or false")
     return value == "true"
 
 
@@ -75,7 +83,7 @@ def page_of(request: Request) -> tuple[str | None, int | None]:
     try:
         return request.query_params.get("position"), None if limit is None else int(limit)
     except ValueError:
-        raise BadRequest(f"Invalid limit {limit!r}: give a number from 1 to 500") from None
+        raise Invalid(f"Invalid limit {limit!r}: give a number from 1 to 500") from None
 
 
 def _embeds(request: Request, wanted: str) -> bool:
@@ -111,10 +119,10 @@ async def create_rest_api(request: Request) -> Response:
 
 async def _document(request: Request) -> bytes:
     if int(request.headers.get("content-length") or 0) > CONTROL_BODY_LIMIT:
-        raise BadRequest("The OpenAPI document is too large")
+        raise Invalid("The OpenAPI document is too large")
     body = await request.body()
     if not body:
-        raise BadRequest("Invalid OpenAPI input: the request body is empty; send the document")
+        raise Invalid("Invalid OpenAPI input: the request body is empty; send the document")
     return body
 
 

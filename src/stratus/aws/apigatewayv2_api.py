@@ -2,8 +2,7 @@
 
 Members travel under their jsonName (`apiId`, `routeKey`, ...); lists come back as
 `{"items": [...]}`. Each endpoint parses, calls one ApiService method, and renders; the
-rules live in stratus.apis. Errors (NotFoundException, BadRequestException,
-ConflictException) are rendered by aws/app.py like every REST-JSON error.
+rules live in stratus.apis. Errors are rendered by aws/app.py, by apigateway_api.ERRORS.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from stratus.apis.model import (
     parse_request,
 )
 from stratus.apis.service import ApiService
-from stratus.errors import BadRequest
+from stratus.errors import Invalid
 
 from .wire import json_response, read_json
 
@@ -117,7 +116,7 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     if value is None:
         return default
     if value.lower() not in ("true", "false"):
-        raise BadRequest(f"Invalid {name} {value!r}: true or false")
+        raise Invalid(f"Invalid {name} {value!r}: true or false")
     return value.lower() == "true"
 
 

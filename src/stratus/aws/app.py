@@ -1,8 +1,10 @@
 """The AWS-compatible endpoint: one ASGI app that speaks each service's wire protocol.
 
-Requests carrying `X-Amz-Target` are JSON 1.1 services (CloudWatch Logs); form-encoded
-POSTs to `/` are the query protocol (CloudFormation), by the service in their SigV4 scope;
-the rest are routed by path (REST-JSON: Lambda). Errors are rendered once, here, by protocol.
+POSTs to `/` carrying `X-Amz-Target` are JSON 1.0/1.1 APIs (CloudWatch Logs), found by the
+target's prefix; form-encoded POSTs to `/` are the query protocol (CloudFormation), by the
+service in their SigV4 scope. Both are served by aws/protocols from the adapters' tables and
+render their own errors. The rest are routed by path (REST-JSON: Lambda, API Gateway), their
+errors rendered here by the API's table.
 """
 
 from __future__ import annotations
@@ -32,24 +34,30 @@ from . import (
     lambda_api,
     layers_api,
     logs_api,
-    query,
     streaming_api,
 )
-from .wire import json11_error, json_response, rest_json_error
+from .protocols import query
+from .protocols.aws_json import JsonApis
+from .protocols.errors import WireError
+from .protocols.query import QueryApis
+from .wire import json_response, rest_json_error
 
 log = logging.getLogger("stratus.aws")
 
-# Services spoken over the query protocol, by signing name.
-QUERY_SERVICES: dict[str, query.Handler] = {cloudformation_api.SERVICE: cloudformation_api.handle}
+JSON_APIS = JsonApis([logs_api.API])
+QUERY_APIS = QueryApis([cloudformation_api.API])
 
 
-async def json11(request: Request) -> Response:
-    target = request.headers.get("x-amz-target", "")
-    if target.startswith(logs_api.TARGET_PREFIX):
-        return await logs_api.dispatch(request, target)
+async def root(request: Request) -> Response:
+    """POST /: the JSON and query protocols' one address."""
+    if "x-amz-target" in request.headers:
+        return await JSON_APIS.wait_answer(request.scope, request.receive)
     if query.is_query(request):
-        return await query.dispatch(request, QUERY_SERVICES)
-    raise UnknownOperation(f"Stratus does not implement the operation {target or '(none)'}.")
+        return await QUERY_APIS.wait_answer(request.scope, request.receive)
+    raise UnknownOperation(
+        "POST / takes JSON requests naming their operation in X-Amz-Target, or query "
+        "requests (Content-Type: application/x-www-form-urlencoded) naming their Action."
+    )
 
 
 async def health(request: Request) -> Response:
@@ -57,26 +65,27 @@ async def health(request: Request) -> Response:
     return json_response({"status": "running", "isolation": request.app.state.isolation})
 
 
+# Until each REST route knows its API (aws/protocols), the path tells API Gateway's from Lambda's.
+_API_GATEWAY_PATHS = ("/v2/", "/restapis", "/apikeys", "/usageplans")
+
+
 async def _stratus_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StratusError)
-    if query.is_query(request):
-        return query.error_response(exc, query.signing_service(request.headers))
-    if request.headers.get("x-amz-target"):
-        return json11_error(exc)
-    return rest_json_error(exc)
+    if request.url.path.startswith(_API_GATEWAY_PATHS):
+        return rest_json_error(exc, apigateway_api.ERRORS)
+    return rest_json_error(exc, lambda_api.ERRORS)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        error: StratusError = UnknownOperation(
-            f"No operation matches {request.method} {request.url.path}"
+        return await _stratus_error(
+            request, UnknownOperation(f"No operation matches {request.method} {request.url.path}")
         )
-    else:
-        error = StratusError(exc.detail)
-        error.status = exc.status_code
-        error.code = "InvalidRequestException" if exc.status_code < 500 else "ServiceException"
-    return await _stratus_error(request, error)
+    wire = WireError(
+        "InvalidRequestException" if exc.status_code < 500 else "ServiceException", exc.status_code
+    )
+    return rest_json_error(StratusError(exc.detail), {StratusError: wire})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -99,7 +108,7 @@ def build_app(
         *apigateway_methods_api.routes,
         *apigateway_keys_api.routes,
         *artifacts_api.routes,
-        Route("/", json11, methods=["POST"]),
+        Route("/", root, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
     ]
     return Starlette(

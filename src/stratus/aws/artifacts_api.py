@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from stratus.errors import RequestTooLarge, ResourceNotFound
+from stratus.errors import NotFound, TooLarge
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 
 from .wire import json_response
@@ -34,8 +34,8 @@ def _store(request: Request) -> ArtifactStore:
     return request.app.state.artifacts  # type: ignore[no-any-return]
 
 
-def _too_large() -> RequestTooLarge:
-    return RequestTooLarge(
+def _too_large() -> TooLarge:
+    return TooLarge(
         f"Artifacts must be at most {MAX_ARTIFACT_BYTES} bytes (Lambda's unzipped limit)"
     )
 
@@ -72,7 +72,7 @@ async def get_artifact(request: Request) -> Response:
     except NoSuchArtifact:
         if request.method == "HEAD":
             return Response(status_code=404)
-        raise ResourceNotFound(
+        raise NotFound(
             f"No artifact {request.path_params['key']}; upload it with PUT {PREFIX}"
         ) from None
     return FileResponse(path, media_type="application/octet-stream")

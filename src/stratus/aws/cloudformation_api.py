@@ -1,6 +1,6 @@
 """CloudFormation over the AWS query protocol (Action=CreateStack&Version=2010-05-15…), for
-boto3's `cloudformation` client and the aws CLI. Parsing and XML are `query.py`'s; each
-operation here picks its members, calls the stack service once and names what it answers.
+boto3's `cloudformation` client and the aws CLI. Parsing and XML are protocols/query.py's;
+each operation here picks its members, calls the stack service once and names what it answers.
 
 Lists that AWS pages (DescribeStacks, ListStacks, ListStackResources, DescribeStackEvents,
 ListExports) are cut into pages of 100; a NextToken names the first item of the next page, so
@@ -11,18 +11,31 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from starlette.requests import Request
-
-from stratus.errors import TemplateInvalid, UnknownOperation
+from stratus.errors import (
+    AlreadyExists,
+    Conflict,
+    InsufficientCapabilities,
+    Invalid,
+    NotFound,
+)
 from stratus.templates.model import StackResource
+from stratus.templates.service import StackService
 
-if TYPE_CHECKING:  # the service arrives through app.state; only its type is needed here
-    from stratus.templates.service import StackService
+from .protocols.adapter import Api, Call, Handler
+from .protocols.errors import ErrorTable, WireError
 
 SERVICE = "cloudformation"
+# CloudFormation answers most refusals, an unknown stack included, as ValidationError.
+ERRORS: ErrorTable = {
+    Invalid: WireError("ValidationError", 400),
+    NotFound: WireError("ValidationError", 400),
+    Conflict: WireError("ValidationError", 400),
+    AlreadyExists: WireError("AlreadyExistsException", 400),
+    InsufficientCapabilities: WireError("InsufficientCapabilitiesException", 400),
+}
 PAGE_SIZE = 100  # AWS pages by size (1 MB); 100 is what it answers in practice
 DESCRIBE_RESOURCES_LIMIT = 100  # "Only the first 100 resources will be returned"
 NO_TEMPLATE_URL = (
@@ -48,7 +61,7 @@ async def create_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
 
 async def update_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
     if "TemplateURL" in p:
-        raise TemplateInvalid(NO_TEMPLATE_URL)
+        raise Invalid(NO_TEMPLATE_URL)
     stack_id = await stacks.update_stack(
         p["StackName"],
         p.get("TemplateBody"),
@@ -86,12 +99,12 @@ async def describe_stack_resource(stacks: StackService, p: dict[str, Any]) -> An
 
 async def describe_stack_resources(stacks: StackService, p: dict[str, Any]) -> Answer:
     if "PhysicalResourceId" in p:
-        raise TemplateInvalid(
+        raise Invalid(
             "Stratus finds stack resources by StackName only; pass StackName "
             "(and LogicalResourceId) instead of PhysicalResourceId."
         )
     if "StackName" not in p:
-        raise TemplateInvalid("You must specify either StackName or PhysicalResourceId.")
+        raise Invalid("You must specify either StackName or PhysicalResourceId.")
     found = await stacks.describe_stack_resources(p["StackName"], p.get("LogicalResourceId"))
     described = [r.wire() for r in found[:DESCRIBE_RESOURCES_LIMIT]]
     return {"StackResources": [{k: v for k, v in r.items() if k != "Metadata"} for r in described]}
@@ -111,9 +124,9 @@ async def describe_stack_events(stacks: StackService, p: dict[str, Any]) -> Answ
 
 async def get_template(stacks: StackService, p: dict[str, Any]) -> Answer:
     if "ChangeSetName" in p:
-        raise TemplateInvalid("Stratus has no change sets yet; pass StackName only.")
+        raise Invalid("Stratus has no change sets yet; pass StackName only.")
     if "StackName" not in p:
-        raise TemplateInvalid("You must specify StackName.")
+        raise Invalid("You must specify StackName.")
     body = await stacks.get_template(p["StackName"], p.get("TemplateStage", "Original"))
     # For stacks, AWS always keeps both stages.
     return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
@@ -130,36 +143,43 @@ async def list_exports(stacks: StackService, p: dict[str, Any]) -> Answer:
     return {"Exports": [e.wire() for e in page], "NextToken": token}
 
 
-OPERATIONS: Mapping[str, Callable[[StackService, dict[str, Any]], Awaitable[Answer]]] = {
-    "CreateStack": create_stack,
-    "UpdateStack": update_stack,
-    "DeleteStack": delete_stack,
-    "DescribeStacks": describe_stacks,
-    "ListStacks": list_stacks,
-    "DescribeStackResource": describe_stack_resource,
-    "DescribeStackResources": describe_stack_resources,
-    "ListStackResources": list_stack_resources,
-    "DescribeStackEvents": describe_stack_events,
-    "GetTemplate": get_template,
-    "ValidateTemplate": validate_template,
-    "ListExports": list_exports,
-}
+def _on_stacks(run: Callable[[StackService, dict[str, Any]], Awaitable[Answer]]) -> Handler:
+    async def handle(call: Call, params: dict[str, Any]) -> Answer:
+        return await run(call.stacks, params)
+
+    return handle
 
 
-async def handle(request: Request, operation: str, params: dict[str, Any]) -> Answer:
-    """query.Handler for CloudFormation."""
-    run = OPERATIONS.get(operation)
-    if run is None:
-        raise UnknownOperation(f"Stratus does not implement CloudFormation {operation} yet.")
-    stacks: StackService = request.app.state.stacks
-    return await run(stacks, params)
+API = Api(
+    SERVICE,
+    {
+        name: _on_stacks(run)
+        for name, run in {
+            "CreateStack": create_stack,
+            "UpdateStack": update_stack,
+            "DeleteStack": delete_stack,
+            "DescribeStacks": describe_stacks,
+            "ListStacks": list_stacks,
+            "DescribeStackResource": describe_stack_resource,
+            "DescribeStackResources": describe_stack_resources,
+            "ListStackResources": list_stack_resources,
+            "DescribeStackEvents": describe_stack_events,
+            "GetTemplate": get_template,
+            "ValidateTemplate": validate_template,
+            "ListExports": list_exports,
+        }.items()
+    },
+    ERRORS,
+    # A 1 MB TemplateBody percent-encoded (up to 3 bytes a byte) and the rest of the form.
+    body_limit=4 * 1024 * 1024,
+)
 
 
 def _template(p: dict[str, Any]) -> str:
     if "TemplateURL" in p:
-        raise TemplateInvalid(NO_TEMPLATE_URL)
+        raise Invalid(NO_TEMPLATE_URL)
     if "TemplateBody" not in p:
-        raise TemplateInvalid("Either Template URL or Template Body must be specified.")
+        raise Invalid("Either Template URL or Template Body must be specified.")
     return str(p["TemplateBody"])
 
 
@@ -182,10 +202,10 @@ def _page(items: list[T], token: str | None, key: Callable[[T], str]) -> tuple[l
         try:
             wanted = base64.urlsafe_b64decode(token.encode()).decode()
         except (binascii.Error, UnicodeError, ValueError):
-            raise TemplateInvalid(f"Invalid NextToken: {token}") from None
+            raise Invalid(f"Invalid NextToken: {token}") from None
         keys = [key(item) for item in items]
         if wanted not in keys:
-            raise TemplateInvalid("The NextToken is no longer valid; list again without it.")
+            raise Invalid("The NextToken is no longer valid; list again without it.")
         start = keys.index(wanted)
     page = items[start : start + PAGE_SIZE]
     if start + PAGE_SIZE >= len(items):

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stratus.errors import InvalidParameterValue
+from stratus.errors import Invalid
 from stratus.functions.event_config import EventInvokeConfigRequest, EventInvokeConfigs
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.validation import parse
@@ -68,7 +68,7 @@ def _max_items(request: Request) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 50:
-        raise InvalidParameterValue(
+        raise Invalid(
             f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy "
             "constraint: Member must have value between 1 and 50"
         )

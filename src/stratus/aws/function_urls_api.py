@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stratus.errors import InvalidParameterValue
+from stratus.errors import Invalid
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.urls import FunctionUrlRequest, FunctionUrls
 from stratus.validation import parse
@@ -66,7 +66,7 @@ async def list_configs(request: Request) -> Response:
     if raw is not None:
         max_items = int(raw) if raw.isdigit() else 0
         if not 1 <= max_items <= 50:
-            raise InvalidParameterValue(
+            raise Invalid(
                 f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy "
                 "constraint: Member must have value between 1 and 50"
             )

@@ -10,8 +10,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stratus.errors import InvalidParameterValue, RequestTooLarge
+from stratus.errors import (
+    Conflict,
+    Invalid,
+    Malformed,
+    NotFound,
+    PreconditionFailed,
+    StratusError,
+    Throttled,
+    TooLarge,
+    UnknownOperation,
+    UnsupportedMediaType,
+    Validation,
+)
 from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
+from stratus.functions.concurrency import ProvisionedConcurrencyNotFound
 from stratus.functions.model import (
     CreateFunctionRequest,
     UpdateFunctionCodeRequest,
@@ -22,9 +35,26 @@ from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.versions import PublishVersionRequest
 from stratus.validation import parse
 
+from .protocols.errors import ErrorTable, WireError
 from .wire import json_response, read_json
 
 PREFIX = "/2015-03-31/functions"
+
+# Lambda's names for Stratus's errors (every Lambda route, layers and function URLs too).
+ERRORS: ErrorTable = {
+    Invalid: WireError("InvalidParameterValueException", 400),
+    Validation: WireError("ValidationException", 400),
+    Malformed: WireError("InvalidRequestContentException", 400),
+    NotFound: WireError("ResourceNotFoundException", 404),
+    ProvisionedConcurrencyNotFound: WireError("ProvisionedConcurrencyConfigNotFoundException", 404),
+    Conflict: WireError("ResourceConflictException", 409),
+    PreconditionFailed: WireError("PreconditionFailedException", 412),
+    TooLarge: WireError("RequestTooLargeException", 413),
+    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
+    Throttled: WireError("TooManyRequestsException", 429),
+    UnknownOperation: WireError("UnknownOperationException", 404),
+    StratusError: WireError("ServiceException", 500),
+}
 
 
 def _service(request: Request) -> FunctionService:
@@ -45,7 +75,7 @@ async def list_functions(request: Request) -> Response:
     max_items = _int_param(request, "MaxItems", 1, 10000)
     version = request.query_params.get("FunctionVersion")
     if version not in (None, "ALL"):
-        raise InvalidParameterValue(
+        raise Invalid(
             f"1 validation error detected: Value '{version}' at 'functionVersion' failed to "
             "satisfy constraint: Member must satisfy enum value set: [ALL]"
         )
@@ -102,7 +132,7 @@ async def invoke(request: Request) -> Response:
     kind = request.headers.get("x-amz-invocation-type", "RequestResponse")
     declared = int(request.headers.get("content-length") or 0)
     if declared > SYNC_PAYLOAD_LIMIT:
-        raise RequestTooLarge(
+        raise TooLarge(
             f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction "
             "operation"
         )
@@ -115,7 +145,7 @@ async def invoke(request: Request) -> Response:
     if kind == "DryRun":
         await _service(request).spec(ref)
         return Response(status_code=204)
-    raise InvalidParameterValue(
+    raise Invalid(
         f"1 validation error detected: Value '{kind}' at 'invocationType' failed to satisfy "
         "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
     )
@@ -124,7 +154,7 @@ async def invoke(request: Request) -> Response:
 async def _invoke_sync(request: Request, ref: FunctionRef, payload: bytes) -> Response:
     log_type = request.headers.get("x-amz-log-type", "None")
     if log_type not in ("None", "Tail"):
-        raise InvalidParameterValue(
+        raise Invalid(
             f"1 validation error detected: Value '{log_type}' at 'logType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [None, Tail]"
         )
@@ -209,7 +239,7 @@ def _int_param(request: Request, name: str, low: int, high: int) -> int | None:
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        raise InvalidParameterValue(
+        raise Invalid(
             f"1 validation error detected: Value '{raw}' at '{name[0].lower() + name[1:]}' "
             f"failed to satisfy constraint: Member must have value between {low} and {high}"
         )

@@ -1,28 +1,26 @@
 """CloudWatch Logs (JSON 1.1, X-Amz-Target: Logs_20140328.*), enough to read function logs
-with boto3, `aws logs tail` and `stratus logs`."""
+with boto3, `aws logs tail` and `stratus logs`. The protocol is aws/protocols' (aws_json.py);
+each handler here reads its members, asks the log store once and names what it answers."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
+from stratus.errors import Invalid, NotFound
+from stratus.observe.logs import LogEvent
 
-from stratus.errors import InvalidParameterValue, ResourceNotFound, UnknownOperation
-from stratus.observe.logs import LogEvent, LogStore
+from .protocols.adapter import Api, Call
+from .protocols.errors import ErrorTable, WireError
 
-from .wire import json_response, read_json
-
-TARGET_PREFIX = "Logs_20140328."
+ERRORS: ErrorTable = {
+    Invalid: WireError("InvalidParameterException", 400),
+    NotFound: WireError("ResourceNotFoundException", 400),
+}
 MAX_EVENTS = 10_000
 
 
-def _store(request: Request) -> LogStore:
-    return request.app.state.logs  # type: ignore[no-any-return]
-
-
-async def filter_log_events(store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+async def filter_log_events(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    store = call.services.logs
     group = _group(body)
     limit = min(int(body.get("limit") or MAX_EVENTS), MAX_EVENTS)
     events = await store.filter(
@@ -35,7 +33,7 @@ async def filter_log_events(store: LogStore, body: dict[str, Any]) -> dict[str, 
     )
     wanted = set(body.get("logStreamNames") or [])
     if not events and not body.get("nextToken") and not await store.streams(group):
-        raise ResourceNotFound("The specified log group does not exist.")
+        raise NotFound("The specified log group does not exist.")
     answer: dict[str, Any] = {
         "events": [_event(e) for e in events if not wanted or e.log_stream in wanted],
         "searchedLogStreams": [],
@@ -45,7 +43,8 @@ async def filter_log_events(store: LogStore, body: dict[str, Any]) -> dict[str, 
     return answer
 
 
-async def get_log_events(store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+async def get_log_events(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    store = call.services.logs
     group, stream = _group(body), body.get("logStreamName") or ""
     events = await store.filter(
         group,
@@ -62,11 +61,12 @@ async def get_log_events(store: LogStore, body: dict[str, Any]) -> dict[str, Any
     }
 
 
-async def describe_log_streams(store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+async def describe_log_streams(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    store = call.services.logs
     group = _group(body)
     streams = await store.streams(group)
     if not streams:
-        raise ResourceNotFound("The specified log group does not exist.")
+        raise NotFound("The specified log group does not exist.")
     prefix = body.get("logStreamNamePrefix") or ""
     return {
         "logStreams": [
@@ -85,28 +85,22 @@ async def describe_log_streams(store: LogStore, body: dict[str, Any]) -> dict[st
     }
 
 
-OPERATIONS: dict[str, Callable[[LogStore, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
-    "FilterLogEvents": filter_log_events,
-    "GetLogEvents": get_log_events,
-    "DescribeLogStreams": describe_log_streams,
-}
-
-
-async def dispatch(request: Request, target: str) -> Response:
-    operation = OPERATIONS.get(target.removeprefix(TARGET_PREFIX))
-    if operation is None:
-        raise UnknownOperation(f"Stratus does not implement CloudWatch Logs {target} yet.")
-    body = await read_json(request)
-    answer = await operation(_store(request), body)
-    response = json_response(answer)
-    response.headers["content-type"] = "application/x-amz-json-1.1"
-    return response
+API = Api(
+    "logs",
+    {
+        "FilterLogEvents": filter_log_events,
+        "GetLogEvents": get_log_events,
+        "DescribeLogStreams": describe_log_streams,
+    },
+    ERRORS,
+    body_limit=1_048_576 + 64 * 1024,  # PutLogEvents' 1 MiB batch and its JSON around it
+)
 
 
 def _group(body: dict[str, Any]) -> str:
     group = body.get("logGroupName") or body.get("logGroupIdentifier")
     if not group:
-        raise InvalidParameterValue("logGroupName is required")
+        raise Invalid("logGroupName is required")
     return str(group)
 
 
@@ -116,7 +110,7 @@ def _token(raw: object) -> int:
     try:
         return int(str(raw).removeprefix("f/"))
     except ValueError as exc:
-        raise InvalidParameterValue(f"The specified nextToken is invalid: {raw}") from exc
+        raise Invalid(f"The specified nextToken is invalid: {raw}") from exc
 
 
 def _event(event: LogEvent) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from stratus.errors import InvalidParameterValue, RequestTooLarge
+from stratus.errors import Invalid, TooLarge
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.runtime.spec import InvokeResult
@@ -42,7 +42,7 @@ async def invoke_with_response_stream(request: Request) -> Response:
     _check_enum(request, "x-amz-invocation-type", "invocationType", "RequestResponse", "DryRun")
     _check_enum(request, "x-amz-log-type", "logType", "None", "Tail")
     if int(request.headers.get("content-length") or 0) > SYNC_PAYLOAD_LIMIT:
-        raise RequestTooLarge(
+        raise TooLarge(
             f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the "
             "InvokeWithResponseStream operation"
         )
@@ -154,7 +154,7 @@ def _error_fields(result: InvokeResult) -> tuple[str, str]:
 def _check_enum(request: Request, header: str, member: str, *allowed: str) -> None:
     value = request.headers.get(header, allowed[0])
     if value not in allowed:
-        raise InvalidParameterValue(
+        raise Invalid(
             f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
             f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
         )

@@ -1,10 +1,9 @@
-"""Error and JSON rendering shared by the AWS wire adapters.
+"""Error and JSON rendering shared by the REST-JSON adapters (Lambda, API Gateway):
 
-    REST-JSON (Lambda)   status, header x-amzn-ErrorType: <code>, body {"Type", "message"}
-    JSON 1.1  (Logs)     status, body {"__type": <code>, "message"}
+    status, header x-amzn-ErrorType: <code>, body {"Type", "message"}
 
-botocore reads the error code from the header (REST-JSON) or `__type` (JSON 1.1) and raises
-the client's exception class of that name.
+botocore reads the error code from the header and raises the client's exception class of
+that name.
 """
 
 from __future__ import annotations
@@ -17,18 +16,32 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from stratus.errors import (
-    InvalidRequestContent,
-    RequestTooLarge,
-    ResourceNotFound,
+    Malformed,
     StratusError,
     Throttled,
+    TooLarge,
+    UnknownOperation,
+    UnsupportedMediaType,
+    Validation,
 )
+
+from .protocols.errors import ErrorTable, WireError, wire_error
 
 # Lambda's limit for a CreateFunction/UpdateFunctionCode request body (base64 zip included).
 CONTROL_BODY_LIMIT = 70_167_211
 
+# Errors every REST-JSON API shares, where its own table names nothing more specific.
+REST_JSON_ERRORS: ErrorTable = {
+    Validation: WireError("ValidationException", 400),
+    Malformed: WireError("SerializationException", 400),
+    TooLarge: WireError("RequestTooLargeException", 413),
+    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
+    Throttled: WireError("TooManyRequestsException", 429),
+    UnknownOperation: WireError("UnknownOperationException", 404),
+    StratusError: WireError("ServiceException", 500),
+}
 # AWS spells the message key with a capital M for these (botocore accepts either).
-_CAPITAL_MESSAGE = (ResourceNotFound,)
+_CAPITAL_MESSAGE = ("ResourceNotFoundException",)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -40,34 +53,25 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def rest_json_error(exc: StratusError) -> Response:
-    key = "Message" if isinstance(exc, _CAPITAL_MESSAGE) else "message"
-    kind = "Service" if exc.status >= 500 else "User"
-    headers = {"x-amzn-ErrorType": exc.code}
+def rest_json_error(exc: StratusError, api: ErrorTable) -> Response:
+    wire = wire_error(exc, api, REST_JSON_ERRORS)
+    key = "Message" if wire.code in _CAPITAL_MESSAGE else "message"
+    kind = "User" if wire.sender else "Service"
+    headers = {"x-amzn-ErrorType": wire.code}
     if isinstance(exc, Throttled):
         headers["Retry-After"] = "1"
     body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}
-    return json_response(body, exc.status, headers)
-
-
-def json11_error(exc: StratusError) -> Response:
-    status = 400 if exc.status < 500 else exc.status
-    return Response(
-        orjson.dumps({"__type": exc.code, "message": exc.message}),
-        status_code=status,
-        media_type="application/x-amz-json-1.1",
-        headers={"x-amzn-RequestId": str(uuid.uuid4())},
-    )
+    return json_response(body, wire.status, headers)
 
 
 async def read_json(request: Request, limit: int = CONTROL_BODY_LIMIT) -> Any:
     """The request's JSON body; refused before reading when it declares more than `limit`."""
     if int(request.headers.get("content-length") or 0) > limit:
-        raise RequestTooLarge(f"Request must be smaller than {limit} bytes for this operation")
+        raise TooLarge(f"Request must be smaller than {limit} bytes for this operation")
     body = await request.body()
     if not body:
         return {}
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InvalidRequestContent(f"Could not parse request body into json: {exc}") from exc
+        raise Malformed(f"Could not parse request body into json: {exc}") from exc

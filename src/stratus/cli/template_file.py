@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 from stratus.templates.loader import load_template
 
 from .local_artifacts import BuildError
@@ -33,7 +33,7 @@ def read_template(path: Path) -> dict[str, Any]:
         raise BuildError(f"cannot read {path}: {exc}") from exc
     try:
         template = load_template(text)
-    except TemplateInvalid as exc:
+    except Invalid as exc:
         raise BuildError(f"{path}: {exc.message}") from exc
     if not isinstance(template, dict):
         raise BuildError(f"{path} is not a template (a mapping with Resources)")

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from stratus.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from stratus.errors import Conflict, Invalid, NotFound
 from stratus.functions.model import stale_revision
 from stratus.functions.names import function_arn
 from stratus.store.db import Database, transaction
@@ -111,7 +111,7 @@ class Aliases:
             with transaction(conn):
                 _check_targets(conn, function, alias)
                 if _row(conn, function, request.Name):
-                    raise ResourceConflict(f"Alias already exists: {alias.AliasArn}", Type="User")
+                    raise Conflict(f"Alias already exists: {alias.AliasArn}", Type="User")
                 conn.execute(
                     "INSERT INTO aliases (function_name, name, config) VALUES (?, ?, ?)",
                     (function, request.Name, alias.model_dump_json()),
@@ -133,7 +133,7 @@ class Aliases:
     async def list(self, function: str, version: str | None) -> list[AliasConfiguration]:
         def read(conn: sqlite3.Connection) -> list[AliasConfiguration]:
             if not conn.execute("SELECT 1 FROM functions WHERE name = ?", (function,)).fetchone():
-                raise ResourceNotFound(
+                raise NotFound(
                     f"Function not found: {function_arn(self._region, self._account, function)}",
                     Type="User",
                 )
@@ -179,12 +179,12 @@ class Aliases:
         )
         self._changed(function)  # AWS answers 204 whether or not the alias existed
 
-    def _not_found(self, conn: sqlite3.Connection, function: str, name: str) -> ResourceNotFound:
+    def _not_found(self, conn: sqlite3.Connection, function: str, name: str) -> NotFound:
         if not conn.execute("SELECT 1 FROM functions WHERE name = ?", (function,)).fetchone():
             arn = function_arn(self._region, self._account, function)
-            return ResourceNotFound(f"Function not found: {arn}", Type="User")
+            return NotFound(f"Function not found: {arn}", Type="User")
         arn = function_arn(self._region, self._account, function, name)
-        return ResourceNotFound(f"Cannot find alias arn: {arn}", Type="User")
+        return NotFound(f"Cannot find alias arn: {arn}", Type="User")
 
 
 def alias_row(conn: sqlite3.Connection, function: str, name: str) -> AliasConfiguration | None:
@@ -204,15 +204,11 @@ def _check_targets(conn: sqlite3.Connection, function: str, alias: AliasConfigur
     """The versions an alias names must exist; weighted routing is between published ones."""
     weights = alias.RoutingConfig.AdditionalVersionWeights if alias.RoutingConfig else {}
     if len(weights) > 1:
-        raise InvalidParameterValue(
-            "Number of items in AdditionalVersionWeights cannot be greater than 1"
-        )
+        raise Invalid("Number of items in AdditionalVersionWeights cannot be greater than 1")
     if weights and alias.FunctionVersion == LATEST:
-        raise InvalidParameterValue(
-            "$LATEST is not supported for an alias pointing to more than 1 version"
-        )
+        raise Invalid("$LATEST is not supported for an alias pointing to more than 1 version")
     if alias.FunctionVersion in weights:
-        raise InvalidParameterValue(
+        raise Invalid(
             f"Invalid function version {alias.FunctionVersion}. Function version "
             f"{alias.FunctionVersion} is already included in routing configuration."
         )
@@ -223,4 +219,4 @@ def _check_targets(conn: sqlite3.Connection, function: str, alias: AliasConfigur
         if not exists:
             exists = conn.execute("SELECT 1 FROM functions WHERE name = ?", (function,))
             missing = f"{function_arn_}:{version}" if exists.fetchone() else function_arn_
-            raise ResourceNotFound(f"Function not found: {missing}", Type="User")
+            raise NotFound(f"Function not found: {missing}", Type="User")

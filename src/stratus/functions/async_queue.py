@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from stratus.errors import ResourceNotFound, Throttled
+from stratus.errors import NotFound, Throttled
 from stratus.functions.destinations import Condition, LambdaDestination, invocation_record
 from stratus.functions.event_config import FunctionEventInvokeConfig
 from stratus.functions.inputs import check_payload
@@ -195,7 +195,7 @@ class AsyncInvocations:
             result = await self._functions.invoke(ref, item.payload, request_id=item.id)
         except Throttled:
             outcome: Outcome = "refused" if await self._wait_refused(item, config) else "throttled"
-        except ResourceNotFound:
+        except NotFound:
             log.warning(
                 "async event %s dropped: function %s no longer exists",
                 item.id,
@@ -283,7 +283,7 @@ class AsyncInvocations:
         version = last.executed_version if last else item.qualifier
         try:
             record = await self._functions.get(FunctionRef(item.function_name, version))
-        except ResourceNotFound:
+        except NotFound:
             return None
         dead_letter = record.configuration.DeadLetterConfig
         return dead_letter.TargetArn if dead_letter else None

@@ -19,7 +19,7 @@ from typing import Annotated
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratus.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from stratus.errors import Conflict, Invalid, NotFound
 from stratus.functions.inputs import timestamp
 from stratus.functions.names import FunctionRef
 from stratus.functions.service import LATEST, FunctionService
@@ -43,8 +43,8 @@ class PutProvisionedConcurrencyRequest(_Shape):
     ProvisionedConcurrentExecutions: Annotated[int, Field(ge=1)]
 
 
-class ProvisionedConcurrencyNotFound(ResourceNotFound):
-    code = "ProvisionedConcurrencyConfigNotFoundException"
+class ProvisionedConcurrencyNotFound(NotFound):
+    """The function has no provisioned concurrency config for that qualifier."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +102,14 @@ class Concurrency:
                     (name,),
                 ).fetchone()[0]
                 if others + count > limit:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         "Specified ReservedConcurrentExecutions for function decreases "
                         "account's UnreservedConcurrentExecution below its minimum value of "
                         f"[{UNRESERVED_MINIMUM}]."
                     )
                 provisioned = _provisioned_total(conn, name)
                 if provisioned > count:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         f"ReservedConcurrentExecutions {count} is less than the function's "
                         f"provisioned concurrency ({provisioned}); lower that first."
                     )
@@ -142,7 +142,7 @@ class Concurrency:
     async def put_provisioned(self, ref: FunctionRef, count: int) -> ProvisionedConfig:
         qualifier = ref.qualifier
         if not qualifier or qualifier == LATEST:
-            raise InvalidParameterValue(
+            raise Invalid(
                 "Provisioned Concurrency Configs cannot be applied to unpublished function "
                 "versions."
             )
@@ -168,19 +168,19 @@ class Concurrency:
                     (ref.name, qualifier),
                 ).fetchall():
                     if alias_versions.get(other, other) == version:
-                        raise ResourceConflict(
+                        raise Conflict(
                             f"Provisioned Concurrency for version {version} is already "
                             f"configured through {other}; configure it once.",
                             Type="User",
                         )
                 total = _provisioned_total(conn, ref.name, excluding=qualifier) + count
                 if reserved is not None and total > reserved:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         "Requested Provisioned Concurrency should not be greater than the "
                         f"reservedConcurrentExecution for function ({reserved})."
                     )
                 if reserved is None and total > unreserved:
-                    raise InvalidParameterValue(
+                    raise Invalid(
                         "Specified ConcurrentExecutions for function is greater than account's "
                         f"unreserved concurrency [{unreserved}]."
                     )
@@ -233,7 +233,7 @@ class Concurrency:
     async def _available(self, config: ProvisionedConfig) -> int:
         try:
             spec = await self._functions.spec(FunctionRef(config.function_name, config.qualifier))
-        except ResourceNotFound:
+        except NotFound:
             return 0
         return self._pool.provisioned(spec.pool_key)
 
@@ -258,7 +258,7 @@ class Concurrency:
                 spec = await self._functions.spec(
                     FunctionRef(config.function_name, config.qualifier)
                 )
-            except ResourceNotFound:
+            except NotFound:
                 continue  # the version or alias went away; the config goes with it
             wanted.add(spec.pool_key)
             failures = await self._pool.wait_provision(spec, config.requested)
@@ -287,7 +287,7 @@ class Concurrency:
 
     def _require_function(self, conn: sqlite3.Connection, name: str) -> None:
         if not conn.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone():
-            raise ResourceNotFound(f"Function not found: {self._functions.arn(name)}", Type="User")
+            raise NotFound(f"Function not found: {self._functions.arn(name)}", Type="User")
 
 
 def _config(conn: sqlite3.Connection, name: str, qualifier: str) -> ProvisionedConfig | None:

@@ -41,7 +41,7 @@ from typing import Literal, Protocol
 
 import orjson
 
-from stratus.errors import InvalidParameterValue, ResourceNotFound, StratusError, Throttled
+from stratus.errors import Invalid, NotFound, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.runtime.spec import InvokeResult
 from stratus.store.db import Database
@@ -67,7 +67,7 @@ class Target:
 def parse_target(arn: str) -> Target:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[2]:
-        raise InvalidParameterValue(f"The destination ARN {arn} is invalid.")
+        raise Invalid(f"The destination ARN {arn} is invalid.")
     return Target(arn, parts[2], parts[3], parts[4], parts[5])
 
 
@@ -78,7 +78,7 @@ class Destination(Protocol):
     describes: str
 
     async def wait_check(self, target: Target, source: str) -> None:
-        """Raise InvalidParameterValue unless `target` can take deliveries from function
+        """Raise Invalid unless `target` can take deliveries from function
         `source`; called when a destination or dead-letter queue is configured."""
 
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
@@ -98,13 +98,13 @@ class Destinations:
         self._kinds[service] = kind
 
     async def wait_check(self, arn: str, source: str, *, dead_letter: bool = False) -> None:
-        """Refuse (InvalidParameterValue) an ARN no registered kind can deliver to."""
+        """Refuse (Invalid) an ARN no registered kind can deliver to."""
         target = parse_target(arn)
         kind = self._kinds.get(target.service)
         if kind is None:
             role = "a dead-letter queue" if dead_letter else "a destination"
             supported = "; ".join(k.describes for k in self._kinds.values()) or "none yet"
-            raise InvalidParameterValue(
+            raise Invalid(
                 f"The destination ARN {arn} is invalid: Stratus does not serve the "
                 f"'{target.service}' service yet. Supported as {role}: {supported}."
             )
@@ -142,7 +142,7 @@ class Destinations:
             target = parse_target(delivery.target)
             kind = self._kinds.get(target.service)
             if kind is None:
-                raise InvalidParameterValue(f"no destination kind serves {target.service}")
+                raise Invalid(f"no destination kind serves {target.service}")
             await kind.wait_deliver(target, delivery.payload, delivery.id)
         except Throttled:
             first, most = DELIVERY_BACKOFF_S
@@ -211,22 +211,18 @@ class LambdaDestination:
     async def wait_check(self, target: Target, source: str) -> None:
         ref = self._ref(target)
         if ref.name == source:
-            raise InvalidParameterValue(
-                "You can't specify the function as a destination for itself."
-            )
+            raise Invalid("You can't specify the function as a destination for itself.")
         try:
             await self._functions.get(ref)
-        except ResourceNotFound as exc:
-            raise InvalidParameterValue(
-                f"The destination ARN {target.arn} is invalid: {exc.message}"
-            ) from exc
+        except NotFound as exc:
+            raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
 
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
         await self._accept(self._ref(target), payload, delivery_id)
 
     def _ref(self, target: Target) -> FunctionRef:
         """The function a full ARN names; it must be this server's (region and account)."""
-        invalid = InvalidParameterValue(
+        invalid = Invalid(
             f"The destination ARN {target.arn} is invalid: a Lambda destination is a function "
             f"ARN of this region and account, e.g. {self._functions.arn('my-function')}."
         )

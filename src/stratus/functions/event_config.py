@@ -21,7 +21,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratus.errors import InvalidParameterValue, ResourceNotFound
+from stratus.errors import Invalid, NotFound
 from stratus.functions.destinations import Destinations
 from stratus.functions.names import FunctionRef, function_arn
 from stratus.store.db import Database, transaction
@@ -137,9 +137,7 @@ class EventInvokeConfigs:
         self, ref: FunctionRef, request: EventInvokeConfigRequest, replace: bool
     ) -> FunctionEventInvokeConfig:
         if request.is_empty():
-            raise InvalidParameterValue(
-                "You must specify at least one of error handling or destination setting."
-            )
+            raise Invalid("You must specify at least one of error handling or destination setting.")
         qualifier = ref.qualifier or LATEST
         await self._db.run(lambda conn: self._check_exists(conn, ref.name, qualifier))
         for arn in request.destinations():
@@ -190,7 +188,7 @@ class EventInvokeConfigs:
     ) -> tuple[list[FunctionEventInvokeConfig], str | None]:
         def read(conn: sqlite3.Connection) -> list[FunctionEventInvokeConfig]:
             if not conn.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone():
-                raise ResourceNotFound("The function doesn't exist.", Type="User")
+                raise NotFound("The function doesn't exist.", Type="User")
             rows = conn.execute(
                 "SELECT config FROM event_invoke_configs WHERE function_name = ? "
                 "ORDER BY qualifier != ?, qualifier GLOB '[0-9]*' = 0, "
@@ -217,7 +215,7 @@ class EventInvokeConfigs:
             (name, qualifier, name, qualifier),
         ).fetchone()
         if found is None:
-            raise ResourceNotFound("The function doesn't exist.", Type="User")
+            raise NotFound("The function doesn't exist.", Type="User")
 
 
 def _row(conn: sqlite3.Connection, name: str, qualifier: str) -> FunctionEventInvokeConfig | None:
@@ -228,8 +226,8 @@ def _row(conn: sqlite3.Connection, name: str, qualifier: str) -> FunctionEventIn
     return FunctionEventInvokeConfig.model_validate_json(row["config"]) if row else None
 
 
-def _no_config(arn: str) -> ResourceNotFound:
-    return ResourceNotFound(f"The function {arn} doesn't have an EventInvokeConfig", Type="User")
+def _no_config(arn: str) -> NotFound:
+    return NotFound(f"The function {arn} doesn't have an EventInvokeConfig", Type="User")
 
 
 def _decode_marker(marker: str | None) -> int:
@@ -238,4 +236,4 @@ def _decode_marker(marker: str | None) -> int:
     try:
         return int(base64.urlsafe_b64decode(marker.encode()).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidParameterValue(f"Invalid Marker: {marker!r}") from exc
+        raise Invalid(f"Invalid Marker: {marker!r}") from exc

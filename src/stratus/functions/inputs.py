@@ -13,7 +13,7 @@ import time
 
 import orjson
 
-from stratus.errors import InvalidParameterValue, InvalidRequestContent, RequestTooLarge
+from stratus.errors import Invalid, Malformed, TooLarge
 from stratus.functions.model import (
     ENVIRONMENT_LIMIT_BYTES,
     RESERVED_VARIABLES,
@@ -32,7 +32,7 @@ def check_snapstart(config: FunctionConfiguration) -> None:
     if config.SnapStart.ApplyOn != "PublishedVersions":
         return
     if not config.Runtime.startswith("python3."):
-        raise InvalidParameterValue(
+        raise Invalid(
             f"{config.Runtime} does not support SnapStart; use a python3.x runtime or set "
             "SnapStart ApplyOn to None."
         )
@@ -47,7 +47,7 @@ def check_snapstart(config: FunctionConfiguration) -> None:
 
 def check_payload_size(payload: bytes, limit: int) -> None:
     if len(payload) > limit:
-        raise RequestTooLarge(
+        raise TooLarge(
             f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
             Type="User",
         )
@@ -59,7 +59,7 @@ def check_payload(payload: bytes, limit: int) -> None:
         try:
             orjson.loads(payload)
         except orjson.JSONDecodeError as exc:
-            raise InvalidRequestContent(
+            raise Malformed(
                 f"Could not parse request body into json: Could not parse payload into json: {exc}",
                 Type="User",
             ) from exc
@@ -69,21 +69,21 @@ def check_environment(environment: EnvironmentSettings) -> None:
     variables = environment.Variables
     reserved = sorted(RESERVED_VARIABLES & variables.keys())
     if reserved:
-        raise InvalidParameterValue(
+        raise Invalid(
             "Lambda was unable to configure your environment variables because the environment "
             "variables you have provided contains reserved keys that are currently not supported "
             f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
         )
     for key in variables:
         if not key or not (key[0].isalpha() and all(c.isalnum() or c == "_" for c in key)):
-            raise InvalidParameterValue(
+            raise Invalid(
                 f"Lambda was unable to configure your environment variables because the "
                 f"environment variable name {key!r} is invalid: names start with a letter and "
                 "hold only letters, digits and underscores."
             )
     measured = orjson.dumps(variables).decode()
     if len(measured.encode()) > ENVIRONMENT_LIMIT_BYTES:
-        raise InvalidParameterValue(
+        raise Invalid(
             "Lambda was unable to configure your environment variables because the environment "
             f"variables you have provided exceeded the 4KB limit. String measured: {measured}"
         )
@@ -98,33 +98,33 @@ def zip_bytes(
     """The package's bytes, from ZipFile or S3Bucket/S3Key. Blocking (reads a file)."""
     if s3_bucket or s3_key:
         if zip_file:
-            raise InvalidParameterValue("Provide either ZipFile or S3Bucket and S3Key, not both.")
+            raise Invalid("Provide either ZipFile or S3Bucket and S3Key, not both.")
         return artifact_bytes(s3_bucket, s3_key, artifacts)
     if not zip_file:
-        raise InvalidParameterValue("Please provide a source for function code (ZipFile).")
+        raise Invalid("Please provide a source for function code (ZipFile).")
     try:
         return base64.b64decode(zip_file, validate=True)
     except binascii.Error as exc:
-        raise InvalidParameterValue(f"ZipFile is not valid base64: {exc}") from exc
+        raise Invalid(f"ZipFile is not valid base64: {exc}") from exc
 
 
 def artifact_bytes(bucket: str | None, key: str | None, artifacts: ArtifactStore | None) -> bytes:
     """A package named by S3Bucket/S3Key. Only the bucket `stratus deploy` uploads to exists
     (store/artifacts.py); a missing key fails as a missing S3 object fails on AWS."""
     if bucket != ARTIFACTS_BUCKET:
-        raise InvalidParameterValue(
+        raise Invalid(
             f"Cannot read code from S3 bucket {bucket or '(none)'}: Stratus has no object "
             f"storage yet; only {ARTIFACTS_BUCKET} (uploaded by `stratus deploy`) is served. "
             "Upload the package as ZipFile, or deploy the template with `stratus deploy`."
         )
     if not key:
-        raise InvalidParameterValue(f"S3Key is required with S3Bucket {bucket}.")
+        raise Invalid(f"S3Key is required with S3Bucket {bucket}.")
     try:
         if artifacts is None:
             raise NoSuchArtifact(key)
         return artifacts.read(key)
     except NoSuchArtifact:
-        raise InvalidParameterValue(
+        raise Invalid(
             "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The "
             "specified key does not exist."
         ) from None
@@ -136,11 +136,11 @@ def decode_client_context(raw: str | None) -> dict[str, object] | None:
     try:
         decoded = orjson.loads(base64.b64decode(raw, validate=True))
     except (binascii.Error, orjson.JSONDecodeError) as exc:
-        raise InvalidRequestContent(
+        raise Malformed(
             f"Client context must be a valid Base64-encoded JSON object: {exc}"
         ) from exc
     if not isinstance(decoded, dict):
-        raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
+        raise Malformed("Client context must be a valid Base64-encoded JSON object.")
     return decoded
 
 
@@ -159,4 +159,4 @@ def decode_marker(marker: str | None) -> str:
     try:
         return base64.urlsafe_b64decode(marker.encode()).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidParameterValue(f"Invalid Marker: {marker!r}") from exc
+        raise Invalid(f"Invalid Marker: {marker!r}") from exc

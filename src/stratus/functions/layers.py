@@ -30,7 +30,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.config import Settings
-from stratus.errors import InvalidParameterValue, ResourceNotFound, Validation
+from stratus.errors import Invalid, NotFound, Validation
 from stratus.functions.inputs import artifact_bytes, decode_marker, encode_marker, timestamp
 from stratus.functions.model import LayerReference
 from stratus.store import overlay
@@ -196,10 +196,10 @@ class Layers:
 
     async def get(self, layer: str, version: int) -> LayerVersion:
         _check_version_number(version)
-        name = self._own_name(layer, missing=ResourceNotFound(_NOT_FOUND, Type="User"))
+        name = self._own_name(layer, missing=NotFound(_NOT_FOUND, Type="User"))
         found = await self._db.run(lambda conn: _version_row(conn, name, version))
         if found is None:
-            raise ResourceNotFound(_NOT_FOUND, Type="User")
+            raise NotFound(_NOT_FOUND, Type="User")
         return found
 
     async def get_by_arn(self, arn: str) -> LayerVersion:
@@ -211,7 +211,7 @@ class Layers:
                 f"{LAYER_VERSION_ARN_PATTERN}"
             )
         if (parsed.region, parsed.account) != (self._region, self._account):
-            raise ResourceNotFound(_NOT_FOUND, Type="User")
+            raise NotFound(_NOT_FOUND, Type="User")
         return await self.get(parsed.name, parsed.version)
 
     async def list_layers(self, query: ListLayersQuery) -> tuple[list[LayerSummary], str | None]:
@@ -241,11 +241,11 @@ class Layers:
         """Newest first; an unknown layer has no versions (not an error, as on AWS)."""
         try:
             name = self._own_name(layer)
-        except ResourceNotFound:
+        except NotFound:
             return [], None
         marker = decode_marker(query.Marker)
         if marker and not marker.isdigit():
-            raise InvalidParameterValue(f"Invalid Marker: {query.Marker!r}")
+            raise Invalid(f"Invalid Marker: {query.Marker!r}")
         before = int(marker or 0) or None
         rows = await self._db.run(
             lambda conn: conn.execute(
@@ -265,7 +265,7 @@ class Layers:
         _check_version_number(version)
         try:
             name = self._own_name(layer)
-        except ResourceNotFound:
+        except NotFound:
             return
         await self._db.run(
             lambda conn: conn.execute(
@@ -282,17 +282,17 @@ class Layers:
             return []
         parsed = _parse_layer_list(arns)
         if len(parsed) > MAX_LAYERS:
-            raise InvalidParameterValue(f"Cannot reference more than {MAX_LAYERS} layers.")
+            raise Invalid(f"Cannot reference more than {MAX_LAYERS} layers.")
         seen: dict[tuple[str, str], str] = {}
         for layer in parsed:
             if layer.region != self._region:
-                raise InvalidParameterValue(
+                raise Invalid(
                     "Layers are not in the same region as the function. Layers are expected "
                     f"to be in region {self._region}."
                 )
             first = seen.get((layer.account, layer.name))
             if first is not None:
-                raise InvalidParameterValue(
+                raise Invalid(
                     "Two different versions of the same layer are not allowed to be referenced "
                     f"in the same function. {first} and {layer.arn} are versions of the same "
                     "layer."
@@ -326,7 +326,7 @@ class Layers:
         shas: list[str] = []
         for layer, row in zip(parsed, rows, strict=True):
             if row is None:
-                raise InvalidParameterValue(f"Layer version {layer.arn} does not exist.")
+                raise Invalid(f"Layer version {layer.arn} does not exist.")
             content = LayerVersion.model_validate_json(row["config"]).Content
             shas.append(base64.b64decode(content.CodeSha256).hex())
         return await asyncio.to_thread(overlay.merge, self._code, self._merged_root, shas)
@@ -347,7 +347,7 @@ class Layers:
         if match is None:
             return layer
         if (match["region"], match["account"]) != (self._region, self._account):
-            raise missing or ResourceNotFound(_NOT_FOUND, Type="User")
+            raise missing or NotFound(_NOT_FOUND, Type="User")
         return match["name"]
 
     def _live_row(self, conn: sqlite3.Connection, layer: _VersionArn) -> tuple[LayerVersion, int]:
@@ -359,14 +359,14 @@ class Layers:
                 else f" Stratus holds only the layers published to it (account {self._account})"
                 "; publish this one with PublishLayerVersion."
             )
-            raise InvalidParameterValue(f"Layer version {layer.arn} does not exist.{hint}")
+            raise Invalid(f"Layer version {layer.arn} does not exist.{hint}")
         return LayerVersion.model_validate_json(row["config"]), row["unzipped"]
 
     async def _check_size(self, code_sha256: str, layers_unzipped: int) -> None:
         code_hex = base64.b64decode(code_sha256).hex()
         total = layers_unzipped + await asyncio.to_thread(self._code.unzipped_size, code_hex)
         if total > MAX_UNZIPPED_BYTES:
-            raise InvalidParameterValue(
+            raise Invalid(
                 "Function code combined with layers exceeds the maximum allowed size of "
                 f"{MAX_UNZIPPED_BYTES} bytes. The actual size is {total} bytes."
             )
@@ -412,17 +412,17 @@ def _version_row(conn: sqlite3.Connection, name: str, version: int) -> LayerVers
 
 def _check_version_number(version: int) -> None:
     if version < 1:
-        raise InvalidParameterValue("Layer Version Cannot be less than 1", Type="User")
+        raise Invalid("Layer Version Cannot be less than 1", Type="User")
 
 
 def _archive(content: LayerContentInput, artifacts: ArtifactStore | None) -> bytes:
     if content.S3Bucket or content.S3Key:
         if content.ZipFile:
-            raise InvalidParameterValue("Provide either ZipFile or S3Bucket and S3Key, not both.")
+            raise Invalid("Provide either ZipFile or S3Bucket and S3Key, not both.")
         return artifact_bytes(content.S3Bucket, content.S3Key, artifacts)
     if not content.ZipFile:
-        raise InvalidParameterValue("Please provide a source for the layer content (ZipFile).")
+        raise Invalid("Please provide a source for the layer content (ZipFile).")
     try:
         return base64.b64decode(content.ZipFile, validate=True)
     except binascii.Error as exc:
-        raise InvalidParameterValue(f"ZipFile is not valid base64: {exc}") from exc
+        raise Invalid(f"ZipFile is not valid base64: {exc}") from exc

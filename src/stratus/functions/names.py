@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stratus.errors import InvalidParameterValue, Validation
+from stratus.errors import Invalid, Validation
 
 NAME_PATTERN = r"[a-zA-Z0-9\-_]{1,64}"
 QUALIFIER_PATTERN = r"\$LATEST|[a-zA-Z0-9\-_]{1,128}"
@@ -42,7 +42,7 @@ def parse_reference(value: str, qualifier: str | None = None) -> FunctionRef:
         )
     in_name = match.group("qualifier")
     if in_name and qualifier and in_name != qualifier:
-        raise InvalidParameterValue(
+        raise Invalid(
             "The derived qualifier from the function name does not match the specified qualifier."
         )
     return FunctionRef(match.group("name"), in_name or qualifier)

@@ -24,9 +24,9 @@ import orjson
 
 from stratus.config import Settings
 from stratus.errors import (
-    InvalidParameterValue,
-    ResourceConflict,
-    ResourceNotFound,
+    Conflict,
+    Invalid,
+    NotFound,
 )
 from stratus.functions import versions
 from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
@@ -115,11 +115,11 @@ class FunctionService:
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
         if request.PackageType == "Image":
-            raise InvalidParameterValue(
+            raise Invalid(
                 "PackageType Image is not supported by Stratus yet; deploy a Zip package."
             )
         if not request.Runtime or (not request.Handler and not is_custom(request.Runtime)):
-            raise InvalidParameterValue(
+            raise Invalid(
                 "Runtime and Handler are mandatory parameters for functions created with "
                 "deployment packages."
             )
@@ -165,7 +165,7 @@ class FunctionService:
             with transaction(conn):
                 exists = conn.execute("SELECT 1 FROM functions WHERE name = ?", (name,)).fetchone()
                 if exists:
-                    raise ResourceConflict(f"Function already exist: {name}")
+                    raise Conflict(f"Function already exist: {name}")
                 conn.execute(
                     "INSERT INTO functions (name, tags, created) VALUES (?, ?, ?)",
                     (name, tags, time.time()),
@@ -240,9 +240,7 @@ class FunctionService:
         self, ref: FunctionRef, request: UpdateFunctionCodeRequest
     ) -> FunctionConfiguration:
         if request.ImageUri:
-            raise InvalidParameterValue(
-                "Stratus runs Zip packages only; ImageUri is not supported."
-            )
+            raise Invalid("Stratus runs Zip packages only; ImageUri is not supported.")
         archive = await asyncio.to_thread(
             zip_bytes, request.ZipFile, request.S3Bucket, request.S3Key, self._artifacts
         )
@@ -263,7 +261,7 @@ class FunctionService:
         self, ref: FunctionRef, revision_id: str | None, changes: dict[str, object]
     ) -> FunctionConfiguration:
         if ref.qualifier not in (None, LATEST):
-            raise InvalidParameterValue("Only $LATEST can be updated; versions are immutable.")
+            raise Invalid("Only $LATEST can be updated; versions are immutable.")
         holder: list[FunctionConfiguration] = []
 
         def write(conn: sqlite3.Connection) -> None:
@@ -547,7 +545,5 @@ class FunctionService:
             RuntimeVersionArn=f"arn:aws:lambda:{self._settings.region}::runtime:stratus-{runtime}"
         )
 
-    def _not_found(self, ref: FunctionRef) -> ResourceNotFound:
-        return ResourceNotFound(
-            f"Function not found: {self.arn(ref.name, ref.qualifier)}", Type="User"
-        )
+    def _not_found(self, ref: FunctionRef) -> NotFound:
+        return NotFound(f"Function not found: {self.arn(ref.name, ref.qualifier)}", Type="User")

@@ -1,6 +1,6 @@
 """Function URLs (AWS's FunctionUrlConfig): a dedicated HTTP endpoint per function or alias.
 
-    CreateFunctionUrlConfig   201; ResourceConflict when the qualifier already has one
+    CreateFunctionUrlConfig   201; Conflict when the qualifier already has one
     Get / Update / Delete / ListFunctionUrlConfigs
 
 A configuration belongs to the function itself (no qualifier), `$LATEST` or an alias, never a
@@ -30,7 +30,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.config import Settings
-from stratus.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound, Validation
+from stratus.errors import Conflict, Invalid, NotFound, Validation
 from stratus.functions.names import FunctionRef, function_arn
 from stratus.store.db import Database, transaction
 
@@ -126,7 +126,7 @@ def check_qualifier(qualifier: str | None) -> None:
 
 def _check_request(request: FunctionUrlRequest) -> None:
     if request.AuthType == "AWS_IAM":
-        raise InvalidParameterValue(IAM_REFUSED)
+        raise Invalid(IAM_REFUSED)
 
 
 class FunctionUrls:
@@ -162,7 +162,7 @@ class FunctionUrls:
             with transaction(conn):
                 self._check_exists(conn, ref)
                 if _row(conn, ref) is not None:
-                    raise ResourceConflict(
+                    raise Conflict(
                         f"Failed to create function url config for [functionArn = {arn}]. "
                         "Error message:  FunctionUrlConfig exists for this Lambda function",
                         Type="User",
@@ -276,7 +276,7 @@ class FunctionUrls:
                 (ref.name, ref.qualifier),
             ).fetchone()
         if found is None:
-            raise ResourceNotFound(f"Function not found: {self._arn(ref)}", Type="User")
+            raise NotFound(f"Function not found: {self._arn(ref)}", Type="User")
 
 
 def _row(conn: sqlite3.Connection, ref: FunctionRef) -> FunctionUrlConfig | None:
@@ -292,8 +292,8 @@ def _cors(given: UrlCors | None) -> UrlCors | None:
     return given if given is not None and given.model_dump(exclude_none=True) else None
 
 
-def _not_found() -> ResourceNotFound:
-    return ResourceNotFound("The resource you requested does not exist.", Type="User")
+def _not_found() -> NotFound:
+    return NotFound("The resource you requested does not exist.", Type="User")
 
 
 def _decode_marker(marker: str | None) -> int:
@@ -302,4 +302,4 @@ def _decode_marker(marker: str | None) -> int:
     try:
         return int(base64.urlsafe_b64decode(marker.encode()).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidParameterValue(f"Invalid Marker: {marker!r}") from exc
+        raise Invalid(f"Invalid Marker: {marker!r}") from exc

@@ -11,7 +11,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratus.errors import InvalidParameterValue, ResourceConflict
+from stratus.errors import Conflict, Invalid
 from stratus.functions.aliases import AliasConfiguration
 from stratus.functions.model import FunctionConfiguration, stale_revision
 
@@ -46,7 +46,7 @@ def publish(
     if request.RevisionId and request.RevisionId != latest.RevisionId:
         raise stale_revision()
     if request.CodeSha256 and request.CodeSha256 != latest.CodeSha256:
-        raise InvalidParameterValue(
+        raise Invalid(
             f"CodeSHA256 ({request.CodeSha256}) is different from current CodeSHA256 in "
             f"$LATEST ({latest.CodeSha256}). Please try again with the CodeSHA256 in $LATEST."
         )
@@ -97,13 +97,9 @@ def list_versions(conn: sqlite3.Connection, name: str) -> list[FunctionConfigura
 def delete_version(conn: sqlite3.Connection, name: str, version: str, arn: str) -> int:
     """Delete one published version; refuse while an alias routes to it."""
     if version == LATEST:
-        raise InvalidParameterValue(
-            "$LATEST version cannot be deleted without deleting the function."
-        )
+        raise Invalid("$LATEST version cannot be deleted without deleting the function.")
     if not version.isdigit():
-        raise InvalidParameterValue(
-            "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias."
-        )
+        raise Invalid("Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.")
     referring = [
         alias.Name
         for alias in (
@@ -113,7 +109,7 @@ def delete_version(conn: sqlite3.Connection, name: str, version: str, arn: str) 
         if version in alias.versions()
     ]
     if referring:
-        raise ResourceConflict(
+        raise Conflict(
             f"Unable to delete version because the following aliases reference it: "
             f"[{', '.join(referring)}]",
             Type="User",

@@ -42,7 +42,7 @@ from typing import Any
 
 import orjson
 
-from stratus.errors import RequestTooLarge, StratusError, Throttled
+from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
 from stratus.gateway import asgi
@@ -156,7 +156,7 @@ def failure(exc: StratusError) -> HttpResponse:
     """What the client gets when Lambda refuses the call."""
     if isinstance(exc, Throttled):
         return THROTTLED
-    if isinstance(exc, RequestTooLarge):
+    if isinstance(exc, TooLarge):
         return TOO_LARGE
     return internal_error(Flavor.FUNCTION_URL)
 

@@ -52,7 +52,7 @@ import orjson
 from stratus.apis.model import Route, function_of
 from stratus.apis.routes import RouteKey, match_route
 from stratus.apis.service import Deployment
-from stratus.errors import RequestTooLarge, StratusError, Throttled
+from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.functions.names import FunctionRef, parse_reference
 from stratus.gateway.asgi import headers_too_large, wait_body, wait_send
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
@@ -158,7 +158,7 @@ def failure(exc: StratusError) -> HttpResponse:
     """What the client gets when Lambda refuses the call."""
     if isinstance(exc, Throttled):
         return THROTTLED
-    if isinstance(exc, RequestTooLarge):
+    if isinstance(exc, TooLarge):
         return TOO_LARGE
     return internal_error(Flavor.HTTP_V2)  # e.g. the function is gone
 

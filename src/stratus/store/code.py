@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from stratus.errors import InvalidParameterValue
+from stratus.errors import Invalid
 
 # AWS: 250 MB unzipped (function and layers together).
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
@@ -44,7 +44,7 @@ class CodeStore:
         root.mkdir(parents=True, exist_ok=True)
 
     def put(self, archive: bytes) -> StoredCode:
-        """Store a zip archive and extract it; raise InvalidParameterValue if it is not one."""
+        """Store a zip archive and extract it; raise Invalid if it is not one."""
         digest = hashlib.sha256(archive).hexdigest()
         tree = self.root / digest
         if not tree.is_dir():
@@ -71,15 +71,13 @@ class CodeStore:
             bundle = zipfile.ZipFile(io.BytesIO(archive))
             members = bundle.infolist()
         except (zipfile.BadZipFile, ValueError) as exc:
-            raise InvalidParameterValue(
+            raise Invalid(
                 f"Could not unzip uploaded file. Please check your file, then try to upload again. "
                 f"({exc})"
             ) from exc
         unzipped = sum(member.file_size for member in members)
         if unzipped > MAX_UNZIPPED_BYTES:
-            raise InvalidParameterValue(
-                f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
-            )
+            raise Invalid(f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
         staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=self.root))
         try:
             for member in members:
@@ -89,7 +87,7 @@ class CodeStore:
             pass  # another request extracted the same archive first
         except OSError as exc:
             if not tree.is_dir():
-                raise InvalidParameterValue(f"Could not unzip uploaded file: {exc}") from exc
+                raise Invalid(f"Could not unzip uploaded file: {exc}") from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -97,11 +95,11 @@ class CodeStore:
 def _extract_member(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, staging: Path) -> None:
     target = (staging / member.filename).resolve()
     if not target.is_relative_to(staging.resolve()):
-        raise InvalidParameterValue(f"Zip entry {member.filename!r} points outside the archive")
+        raise Invalid(f"Zip entry {member.filename!r} points outside the archive")
     try:
         bundle.extract(member, staging)
     except (zipfile.BadZipFile, RuntimeError, EOFError) as exc:
-        raise InvalidParameterValue(f"Could not unzip {member.filename!r}: {exc}") from exc
+        raise Invalid(f"Could not unzip {member.filename!r}: {exc}") from exc
     # Keep the executable bit (custom runtimes' bootstrap files need it).
     mode = (member.external_attr >> 16) & 0o777
     if mode and not member.is_dir():

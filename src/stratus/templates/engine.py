@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stratus.config import Settings
-from stratus.errors import StratusError, TemplateInvalid
+from stratus.errors import Invalid, StratusError
 from stratus.services import Services
 
 from . import intrinsics
@@ -283,7 +283,7 @@ class Engine:
     ) -> intrinsics.Scope:
         def ref(logical_id: str) -> Any:
             if logical_id in plan.skipped:
-                raise TemplateInvalid(
+                raise Invalid(
                     f"{logical_id} ({plan.skipped[logical_id]}) is not deployed: Stratus does not "
                     "support its type yet"
                 )
@@ -293,7 +293,7 @@ class Engine:
             ref(logical_id)
             attributes = current[logical_id].attributes
             if attribute not in attributes:
-                raise TemplateInvalid(
+                raise Invalid(
                     f"Template error: resource {logical_id} does not support attribute type "
                     f"{attribute} in Fn::GetAtt"
                 )
@@ -301,7 +301,7 @@ class Engine:
 
         def import_value(name: str) -> Any:
             if name not in imports:
-                raise TemplateInvalid(f"No export named {name} found.")
+                raise Invalid(f"No export named {name} found.")
             return imports[name]
 
         return intrinsics.Scope(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 
 from .references import depends_on, references
 
@@ -25,7 +25,7 @@ def dependencies(
         explicit = depends_on(logical_id, resource)
         unknown = [name for name in explicit if name not in resources]
         if unknown:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template format error: Unresolved resource dependencies [{', '.join(unknown)}] "
                 f"in the Resources block of the template (DependsOn of {logical_id})"
             )
@@ -33,7 +33,7 @@ def dependencies(
         implicit = [name for name in resources if name in found and name != logical_id]
         graph[logical_id] = list(dict.fromkeys([*explicit, *implicit]))
         if logical_id in explicit or logical_id in found:
-            raise TemplateInvalid(f"Circular dependency between resources: [{logical_id}]")
+            raise Invalid(f"Circular dependency between resources: [{logical_id}]")
     return graph
 
 
@@ -48,7 +48,7 @@ def creation_order(
     while waiting:
         ready = [name for name in waiting if all(d in done for d in graph[name])]
         if not ready:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Circular dependency between resources: [{', '.join(_cycle(graph, waiting))}]"
             )
         # One at a time, first in template order, so that a resource becoming ready early

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from stratus.errors import StratusError, TemplateInvalid
+from stratus.errors import Invalid, StratusError
 
 from . import loader
 
@@ -67,7 +67,7 @@ def _top_level(template: dict[str, Any], read: Read) -> dict[str, Any]:
     for include in includes:
         snippet = _snippet(include, read, "Transform")
         if not isinstance(snippet, dict):
-            raise TemplateInvalid(
+            raise Invalid(
                 "Transform AWS::Include failed with: a top-level snippet must be a mapping of "
                 "template sections"
             )
@@ -86,7 +86,7 @@ def _expand(value: Any, read: Read, depth: int, where: str) -> Any:
         return value
     if "Fn::Transform" in value:
         if depth >= _MAX_DEPTH:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Transform AWS::Include failed with: snippets nest more than {_MAX_DEPTH} deep "
                 f"(at {where}); does a snippet include itself?"
             )
@@ -95,7 +95,7 @@ def _expand(value: Any, read: Read, depth: int, where: str) -> Any:
         if not rest:
             return snippet
         if not isinstance(snippet, dict):
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Transform AWS::Include failed with: the snippet at {where} sits beside other "
                 "keys, so it must be a mapping"
             )
@@ -106,14 +106,14 @@ def _expand(value: Any, read: Read, depth: int, where: str) -> Any:
 def _snippet(transform: Any, read: Read, where: str) -> Any:
     name = transform.get("Name") if isinstance(transform, Mapping) else None
     if name != INCLUDE:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template error: transform {name} is not supported (at {where}); Stratus expands "
             "AWS::Include in Fn::Transform (macros are not supported)"
         )
     parameters = transform.get("Parameters")
     location = parameters.get("Location") if isinstance(parameters, Mapping) else None
     if not isinstance(location, str) or not location:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Transform AWS::Include failed with: Parameters.Location must be the snippet's "
             f"s3:// location (at {where})"
         )
@@ -121,14 +121,12 @@ def _snippet(transform: Any, read: Read, where: str) -> Any:
         body = read(location)
     except (StratusError, OSError, KeyError, ValueError) as exc:
         detail = getattr(exc, "message", None) or str(exc)
-        raise TemplateInvalid(
+        raise Invalid(
             f"Transform AWS::Include failed with: cannot read {location} (at {where}): {detail}. "
             "Upload the snippet first (`stratus package` uploads local Locations)"
         ) from exc
     try:
         return loader.parse(body.decode("utf-8-sig"))
-    except (TemplateInvalid, UnicodeDecodeError) as exc:
+    except (Invalid, UnicodeDecodeError) as exc:
         detail = getattr(exc, "message", None) or str(exc)
-        raise TemplateInvalid(
-            f"Transform AWS::Include failed with: snippet {location}: {detail}"
-        ) from exc
+        raise Invalid(f"Transform AWS::Include failed with: snippet {location}: {detail}") from exc

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 
 from .references import check_references, intrinsic_name, references
 
@@ -67,9 +67,7 @@ def resolve(value: Any, scope: Scope, where: str = "") -> Any:
 def evaluate_conditions(conditions: Mapping[str, Any], scope: Scope) -> dict[str, bool]:
     """Each condition's truth; conditions may use each other (`Condition`) in any order."""
     if not isinstance(conditions, Mapping):
-        raise TemplateInvalid(
-            "Template format error: Conditions must be a mapping of names to conditions"
-        )
+        raise Invalid("Template format error: Conditions must be a mapping of names to conditions")
     lazy = _Conditions(conditions, scope)
     return {name: lazy[name] for name in conditions}
 
@@ -84,7 +82,7 @@ class _Conditions(Mapping[str, bool]):
         self._scope = replace(scope, conditions=self, ref=self._ref, get_att=self._get_att)
 
     def _ref(self, name: str) -> Any:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template format error: Unresolved dependencies [{name}]. Cannot reference resources "
             "in the Conditions block of the template"
         )
@@ -99,14 +97,14 @@ class _Conditions(Mapping[str, bool]):
             raise KeyError(name)
         if name in self._visiting:
             cycle = [*self._visiting[self._visiting.index(name) :], name]
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template format error: Circular condition dependency: [{', '.join(cycle)}]"
             )
         self._visiting.append(name)
         value = _resolve(self._declared[name], self._scope, f"Conditions/{name}")
         self._visiting.pop()
         if not isinstance(value, bool):
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template format error: Condition {name} must be a boolean function (Fn::Equals, "
                 "Fn::And, Fn::Or, Fn::Not or Condition)"
             )
@@ -133,7 +131,7 @@ def _resolve(value: Any, scope: Scope, where: str) -> Any:
         if name is not None:
             function = _FUNCTIONS.get(name)
             if function is None:
-                raise TemplateInvalid(
+                raise Invalid(
                     f"Template format error: Unrecognized intrinsic function {name}{_at(where)}"
                 )
             return function(value[name], scope, where)
@@ -164,7 +162,7 @@ def _text(value: Any, function: str, where: str) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    raise TemplateInvalid(
+    raise Invalid(
         f"Template error: {function} needs a string here but got {json.dumps(value)}{_at(where)}"
     )
 
@@ -174,7 +172,7 @@ def _text(value: Any, function: str, where: str) -> str:
 
 def _ref(arg: Any, scope: Scope, where: str) -> Any:
     if not isinstance(arg, str):
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template format error: Every Ref object must have a single String value.{_at(where)}"
         )
     if arg == "AWS::NoValue":
@@ -192,7 +190,7 @@ def _get_att(arg: Any, scope: Scope, where: str) -> Any:
         attribute = _resolve(arg[1], scope, where)
         if isinstance(logical_id, str) and isinstance(attribute, str) and logical_id and attribute:
             return scope.get_att(logical_id, attribute)
-    raise TemplateInvalid(
+    raise Invalid(
         "Template error: every Fn::GetAtt object requires two non-empty parameters, the resource "
         f"name and the resource attribute{_at(where)}"
     )
@@ -206,7 +204,7 @@ def _sub(arg: Any, scope: Scope, where: str) -> Any:
     if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], dict):
         arg, variables = arg[0], _resolve(arg[1], scope, where)
     if not isinstance(arg, str):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template error: One or more Fn::Sub intrinsic functions don't specify expected "
             f"arguments. Specify a string as first argument, and an optional second argument to "
             f"specify a mapping of values to replace in the string{_at(where)}"
@@ -225,7 +223,7 @@ def _sub(arg: Any, scope: Scope, where: str) -> Any:
         else:
             value = scope.ref(name)
         if isinstance(value, list):
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template error: variable {name} in Fn::Sub expression is a list; join it "
                 f"first with Fn::Join{_at(where)}"
             )
@@ -239,7 +237,7 @@ def _join(arg: Any, scope: Scope, where: str) -> Any:
         items = _resolve(arg[1], scope, where)
         if isinstance(items, list):
             return arg[0].join(_text(item, "Fn::Join", where) for item in items)
-    raise TemplateInvalid(
+    raise Invalid(
         "Template error: every Fn::Join object requires two parameters, (1) a string delimiter "
         "and (2) a list of strings to be joined or a function that returns a list of strings "
         f"(such as Fn::GetAZs) to be joined.{_at(where)}"
@@ -253,12 +251,12 @@ def _select(arg: Any, scope: Scope, where: str) -> Any:
             index = int(index)
         if isinstance(index, int) and not isinstance(index, bool) and isinstance(items, list):
             if not 0 <= index < len(items):
-                raise TemplateInvalid(
+                raise Invalid(
                     f"Template error: Fn::Select cannot select nonexistent value at index {index}"
                     f" (the list has {len(items)}){_at(where)}"
                 )
             return items[index]
-    raise TemplateInvalid(
+    raise Invalid(
         "Template error: every Fn::Select object requires two parameters, (1) an index and (2) "
         f"a list of strings or a function that returns a list of strings{_at(where)}"
     )
@@ -269,7 +267,7 @@ def _split(arg: Any, scope: Scope, where: str) -> Any:
         source = _resolve(arg[1], scope, where)
         if isinstance(source, str):
             return source.split(arg[0])
-    raise TemplateInvalid(
+    raise Invalid(
         "Template error: every Fn::Split object requires two parameters, (1) a string delimiter "
         f"and (2) a string to be split or a function that returns a string to be split{_at(where)}"
     )
@@ -277,7 +275,7 @@ def _split(arg: Any, scope: Scope, where: str) -> Any:
 
 def _if(arg: Any, scope: Scope, where: str) -> Any:
     if not (isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str)):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template error: every Fn::If object requires three parameters, (1) the condition, "
             f"(2) the value if true and (3) the value if false{_at(where)}"
         )
@@ -288,7 +286,7 @@ def _condition(name: Any, scope: Scope, where: str) -> bool:
     try:
         return bool(scope.conditions[name])
     except KeyError:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template format error: Unresolved condition dependency {name}{_at(where)}; declare "
             "it under Conditions"
         ) from None
@@ -298,7 +296,7 @@ def _equals(arg: Any, scope: Scope, where: str) -> bool:
     if isinstance(arg, list) and len(arg) == 2:
         left, right = (_resolve(item, scope, where) for item in arg)
         return _comparable(left) == _comparable(right)
-    raise TemplateInvalid(
+    raise Invalid(
         "Template error: every Fn::Equals object requires a list of 2 string parameters."
         + _at(where)
     )
@@ -321,7 +319,7 @@ def _booleans(name: str, arg: Any, scope: Scope, where: str, low: int, high: int
         expected = "one boolean parameter"
     else:
         expected = f"a list of at least {low} and at most {high} boolean parameters"
-    raise TemplateInvalid(f"Template error: every {name} object requires {expected}.{_at(where)}")
+    raise Invalid(f"Template error: every {name} object requires {expected}.{_at(where)}")
 
 
 def _and(arg: Any, scope: Scope, where: str) -> bool:
@@ -342,20 +340,20 @@ def _condition_function(arg: Any, scope: Scope, where: str) -> bool:
 
 def _find_in_map(arg: Any, scope: Scope, where: str) -> Any:
     if not (isinstance(arg, list) and len(arg) in (3, 4)):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template error: every Fn::FindInMap object requires three parameters, the map name, "
             f"map key and the attribute for return value{_at(where)}"
         )
     names = [_text(_resolve(item, scope, where), "Fn::FindInMap", where) for item in arg[:3]]
     default = _resolve(arg[3], scope, where) if len(arg) == 4 else None
     if default is not None and not (isinstance(default, dict) and set(default) == {"DefaultValue"}):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template error: Fn::FindInMap's fourth parameter must be {DefaultValue: value}"
             + _at(where)
         )
     mapping = scope.mappings.get(names[0])
     if mapping is None and default is None:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template error: Mapping named '{names[0]}' is not present in the 'Mappings' section "
             f"of template.{_at(where)}"
         )
@@ -364,7 +362,7 @@ def _find_in_map(arg: Any, scope: Scope, where: str) -> Any:
     except (KeyError, TypeError):
         if default is not None:
             return default["DefaultValue"]
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template error: Unable to get mapping for {'::'.join(names)}{_at(where)}; add the "
             "key to Mappings or give Fn::FindInMap a DefaultValue"
         ) from None
@@ -373,7 +371,7 @@ def _find_in_map(arg: Any, scope: Scope, where: str) -> Any:
 def _get_azs(arg: Any, scope: Scope, where: str) -> list[str]:
     region = _resolve(arg, scope, where)
     if not isinstance(region, str):
-        raise TemplateInvalid(f"Template error: Fn::GetAZs needs a region name or ''{_at(where)}")
+        raise Invalid(f"Template error: Fn::GetAZs needs a region name or ''{_at(where)}")
     if scope.azs and not region:
         return list(scope.azs)
     region = region or str(scope.parameters.get("AWS::Region", "us-east-1"))
@@ -391,16 +389,16 @@ def _cidr(arg: Any, scope: Scope, where: str) -> list[str]:
         "block in CIDR notation, (2) the number of subnets (1-256) and (3) the subnet mask bits"
     )
     if not (isinstance(arg, list) and len(arg) == 3):
-        raise TemplateInvalid(shape + _at(where))
+        raise Invalid(shape + _at(where))
     block, count, bits = (_resolve(item, scope, where) for item in arg)
     try:
         network = ipaddress.ip_network(str(block), strict=False)
         count, bits = int(count), int(bits)
     except (ValueError, TypeError) as exc:
-        raise TemplateInvalid(f"{shape}: {exc}{_at(where)}") from exc
+        raise Invalid(f"{shape}: {exc}{_at(where)}") from exc
     prefix = network.max_prefixlen - bits
     if not 1 <= count <= 256 or not network.prefixlen <= prefix <= network.max_prefixlen:
-        raise TemplateInvalid(
+        raise Invalid(
             f"{shape}: {block} cannot hold /{prefix} subnets (cidrBits {bits}){_at(where)}"
         )
     subnets = []
@@ -408,7 +406,7 @@ def _cidr(arg: Any, scope: Scope, where: str) -> list[str]:
         subnets.append(str(subnet))
         if len(subnets) == count:
             return subnets
-    raise TemplateInvalid(
+    raise Invalid(
         f"Template error: Fn::Cidr cannot make {count} /{prefix} subnets from {block}; it "
         f"holds {len(subnets)}{_at(where)}"
     )
@@ -417,29 +415,27 @@ def _cidr(arg: Any, scope: Scope, where: str) -> list[str]:
 def _import_value(arg: Any, scope: Scope, where: str) -> Any:
     name = _resolve(arg, scope, where)
     if not isinstance(name, str):
-        raise TemplateInvalid(f"Template error: Fn::ImportValue needs an export name{_at(where)}")
+        raise Invalid(f"Template error: Fn::ImportValue needs an export name{_at(where)}")
     return scope.import_value(name)
 
 
 def _length(arg: Any, scope: Scope, where: str) -> int:
     items = _resolve(arg, scope, where)
     if not isinstance(items, list):
-        raise TemplateInvalid(f"Template error: Fn::Length needs a list{_at(where)}")
+        raise Invalid(f"Template error: Fn::Length needs a list{_at(where)}")
     return len(items)
 
 
 def _to_json_string(arg: Any, scope: Scope, where: str) -> str:
     value = _resolve(arg, scope, where)
     if not isinstance(value, dict | list):
-        raise TemplateInvalid(
-            f"Template error: Fn::ToJsonString needs a mapping or a list{_at(where)}"
-        )
+        raise Invalid(f"Template error: Fn::ToJsonString needs a mapping or a list{_at(where)}")
     return json.dumps(value, separators=(",", ":"))
 
 
 def _transform(arg: Any, scope: Scope, where: str) -> Any:
     name = arg.get("Name") if isinstance(arg, dict) else None
-    raise TemplateInvalid(
+    raise Invalid(
         f"Template error: transform {name} is not supported{_at(where)}; Stratus expands "
         "AWS::Include and AWS::Serverless-2016-10-31"
     )

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 
 SECTIONS = (
     "AWSTemplateFormatVersion",
@@ -43,12 +43,12 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 def load_template(text: str | bytes) -> dict[str, Any]:
-    """The template as a dict in long form; TemplateInvalid when it is not a template."""
+    """The template as a dict in long form; Invalid when it is not a template."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise TemplateInvalid(
+            raise Invalid(
                 "Template format error: the template is not UTF-8 text "
                 f"(byte {exc.start}); save it as UTF-8"
             ) from exc
@@ -64,13 +64,13 @@ def check_shape(template: Any, *, allow_include: bool = True) -> None:
     `allow_include` such a template is checked again after the include is expanded.
     """
     if not isinstance(template, dict):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template format error: the template must be a JSON object or a YAML mapping "
             "with a Resources section"
         )
     unknown = [key for key in template if key not in SECTIONS]
     if unknown:
-        raise TemplateInvalid(
+        raise Invalid(
             "Template format error: Invalid template property or properties "
             f"[{', '.join(unknown)}]; "
             f"the top-level sections are {', '.join(SECTIONS)}"
@@ -79,16 +79,14 @@ def check_shape(template: Any, *, allow_include: bool = True) -> None:
         return
     resources = template.get("Resources")
     if not resources:
-        raise TemplateInvalid(
-            "Template format error: At least one Resources member must be defined."
-        )
+        raise Invalid("Template format error: At least one Resources member must be defined.")
     if not isinstance(resources, dict):
-        raise TemplateInvalid(
+        raise Invalid(
             "Template format error: Resources must be a mapping of logical ids to resources"
         )
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template format error: [/Resources/{logical_id}] Every Resources object must "
                 "contain a Type member."
             )
@@ -106,9 +104,9 @@ def parse(text: str) -> Any:
     except json.JSONDecodeError as json_error:
         try:
             return _load_yaml(text)
-        except TemplateInvalid:
+        except Invalid:
             if text.lstrip().startswith("{"):
-                raise TemplateInvalid(
+                raise Invalid(
                     f"Template format error: JSON not well-formed. (line {json_error.lineno}, "
                     f"column {json_error.colno}): {json_error.msg}"
                 ) from json_error
@@ -119,7 +117,7 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise TemplateInvalid(
+            raise Invalid(
                 "Template format error: JSON not well-formed. "
                 f"Duplicate key '{key}'; keep one of them"
             )
@@ -132,9 +130,9 @@ def _load_yaml(text: str) -> Any:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        raise TemplateInvalid(_yaml_message(exc)) from exc
+        raise Invalid(_yaml_message(exc)) from exc
     except yaml.YAMLError as exc:
-        raise TemplateInvalid(f"Template format error: YAML not well-formed. {exc}") from exc
+        raise Invalid(f"Template format error: YAML not well-formed. {exc}") from exc
     finally:
         loader.dispose()
     if "&" in text or "*" in text:
@@ -157,7 +155,7 @@ def _check_size(data: Any) -> None:
         item = stack.pop()
         count += 1
         if count > _MAX_NODES:
-            raise TemplateInvalid(
+            raise Invalid(
                 "Template format error: YAML aliases expand to more than "
                 f"{_MAX_NODES} values; write the repeated parts out"
             )
@@ -177,7 +175,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
             if key in seen:
                 line = key_node.start_mark.line + 1
                 first = seen[key].start_mark.line + 1
-                raise TemplateInvalid(
+                raise Invalid(
                     "Template format error: YAML not well-formed. "
                     f"Duplicate key '{key}' (line {line}, column {key_node.start_mark.column + 1}; "
                     f"first on line {first}); keep one of them"
@@ -208,9 +206,7 @@ def _key(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     if isinstance(key, dict | list):
-        raise TemplateInvalid(
-            "Template format error: YAML not well-formed. A mapping key must be a scalar"
-        )
+        raise Invalid("Template format error: YAML not well-formed. A mapping key must be a scalar")
     return str(key)
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 
 PSEUDO = (
     "AWS::AccountId",
@@ -74,7 +74,7 @@ def resolve_parameters(
     """Each declared parameter's value; `given[key] is None` means UsePreviousValue."""
     unknown = [key for key in given if key not in declared]
     if unknown:
-        raise TemplateInvalid(f"Parameters: [{', '.join(unknown)}] do not exist in the template")
+        raise Invalid(f"Parameters: [{', '.join(unknown)}] do not exist in the template")
     values: dict[str, Any] = {}
     missing = []
     for key, definition in declared.items():
@@ -85,31 +85,31 @@ def resolve_parameters(
             continue
         values[key] = _typed(key, kind, definition, text)
     if missing:
-        raise TemplateInvalid(f"Parameters: [{', '.join(missing)}] must have values")
+        raise Invalid(f"Parameters: [{', '.join(missing)}] must have values")
     return values
 
 
 def _check_definition(key: str, definition: Any) -> str:
     if not isinstance(definition, Mapping) or not isinstance(definition.get("Type"), str):
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template format error: Every Parameters object must contain a Type member. "
             f"(parameter {key})"
         )
     extra = sorted(set(definition) - _PROPERTIES)
     if extra:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Invalid template parameter property '{extra[0]}' (parameter {key}); the properties "
             f"are {', '.join(sorted(_PROPERTIES))}"
         )
     kind: str = definition["Type"]
     if kind.startswith("AWS::SSM::Parameter::Value<"):
-        raise TemplateInvalid(
+        raise Invalid(
             f"Parameter '{key}' has type {kind}: Stratus has no SSM Parameter Store yet. "
             "Declare it as Type: String and pass the value with --parameter-overrides"
         )
     if kind in ("String", "Number", *_LIST_TYPES) or _is_aws_type(kind):
         return kind
-    raise TemplateInvalid(
+    raise Invalid(
         f"Template format error: Unrecognized parameter type: {kind} (parameter {key}); use "
         "String, Number, List<Number>, CommaDelimitedList or an AWS-specific type"
     )
@@ -135,7 +135,7 @@ def _text_value(
         if value is not None:
             return value
         if key not in previous:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true "
                 "for a parameter key not in the previous template; give it a value"
             )
@@ -167,13 +167,13 @@ def _typed(key: str, kind: str, definition: Mapping[str, Any], text: str) -> Any
 def _check_item(key: str, kind: str, definition: Mapping[str, Any], value: str) -> None:
     described = definition.get("ConstraintDescription")
 
-    def fail(message: str) -> TemplateInvalid:
+    def fail(message: str) -> Invalid:
         if described:
-            return TemplateInvalid(
+            return Invalid(
                 f"Parameter '{key}' failed to satisfy constraint: {described} "
                 f"({message}; got '{value}')"
             )
-        return TemplateInvalid(f"Parameter '{key}' {message} (got '{value}')")
+        return Invalid(f"Parameter '{key}' {message} (got '{value}')")
 
     allowed = definition.get("AllowedValues")
     if allowed is not None and value not in [_scalar_text(a) for a in allowed]:
@@ -201,9 +201,7 @@ def _matches(key: str, pattern: str, value: str) -> bool:
     try:
         return re.fullmatch(pattern, value) is not None
     except re.error as exc:
-        raise TemplateInvalid(
-            f"Parameter '{key}' has an invalid AllowedPattern {pattern}: {exc}"
-        ) from exc
+        raise Invalid(f"Parameter '{key}' has an invalid AllowedPattern {pattern}: {exc}") from exc
 
 
 def _number(value: str) -> float | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stratus.errors import InsufficientCapabilities, TemplateInvalid
+from stratus.errors import InsufficientCapabilities, Invalid
 
 from . import graph, include, intrinsics, lint, loader, parameters, sam
 from .sam import SAM_TRANSFORM
@@ -96,7 +96,7 @@ def prepare(
     }
     if unsupported and not skip_unsupported:
         listed = ", ".join(f"{k} ({t})" for k, t in unsupported.items())
-        raise TemplateInvalid(
+        raise Invalid(
             f"Stratus does not support these resource types yet: {listed}. Nothing was "
             "changed. Remove them, or deploy the rest with `stratus deploy --skip-unsupported` "
             "(stack tag stratus:skip-unsupported=true)."
@@ -104,7 +104,7 @@ def prepare(
     order = [k for k in graph.creation_order(resources, conditions) if k not in unsupported]
     problems = lint.lint(template)
     if problems:
-        raise TemplateInvalid("Template failed validation:\n" + "\n".join(problems))
+        raise Invalid("Template failed validation:\n" + "\n".join(problems))
     return Plan(
         template=template,
         given={k: v for k, v in given.items() if v is not None}
@@ -121,7 +121,7 @@ def prepare(
 
 def _holds(conditions: Mapping[str, bool], logical_id: str, name: Any) -> bool:
     if name not in conditions:
-        raise TemplateInvalid(
+        raise Invalid(
             "Template format error: Unresolved condition dependency "
             f"{name} in resource {logical_id}"
         )
@@ -129,7 +129,7 @@ def _holds(conditions: Mapping[str, bool], logical_id: str, name: Any) -> bool:
 
 
 def _no_resources(name: str) -> Any:
-    raise TemplateInvalid(
+    raise Invalid(
         f"Template error: {name} cannot be referred to here "
         "(conditions may use parameters and mappings only)"
     )

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 
 from .parameters import PSEUDO
 
@@ -69,7 +69,7 @@ def check_references(
             for kind, name in found:
                 _check_one(kind, name, present, parameters, declared, f"{block}/{key}", unresolved)
         if unresolved:
-            raise TemplateInvalid(
+            raise Invalid(
                 "Template format error: Unresolved resource dependencies "
                 f"[{', '.join(unresolved)}] in the {block} block of the template"
             )
@@ -82,7 +82,7 @@ def depends_on(logical_id: str, resource: Mapping[str, Any]) -> list[str]:
         return []
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(item, str) for item in items):
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template format error: DependsOn of resource {logical_id} must be a logical id or a "
             "list of logical ids"
         )
@@ -98,7 +98,7 @@ def _kept(item: Any, conditions: Mapping[str, bool] | None) -> bool:
 def _check_condition_key(block: str, key: str, item: Mapping[str, Any], declared: set[str]) -> None:
     name = item.get("Condition")
     if name is not None and name not in declared:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template format error: Unresolved condition dependency {name} in {block}/{key}; "
             "declare it under Conditions"
         )
@@ -115,13 +115,13 @@ def _check_one(
 ) -> None:
     if kind == "Condition":
         if name not in declared:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template format error: Unresolved condition dependency {name} in Fn::If "
                 f"(at {where}); declare it under Conditions"
             )
     elif kind == "GetAtt":
         if name not in present:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Template error: instance of Fn::GetAtt references undefined resource {name} "
                 f"(at {where})"
             )

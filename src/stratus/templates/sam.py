@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 
 from .parameters import pseudo_parameters
 
@@ -50,7 +50,7 @@ def expand(
     names = transforms(template)
     unsupported = [str(n) for n in names if n not in (SAM_TRANSFORM, LANGUAGE_EXTENSIONS)]
     if unsupported:
-        raise TemplateInvalid(
+        raise Invalid(
             f"Template format error: Stratus does not run transform(s) [{', '.join(unsupported)}]; "
             f"it expands {SAM_TRANSFORM} and AWS::Include (macros are not supported)"
         )
@@ -73,7 +73,7 @@ def _refuse_repository_applications(template: Mapping[str, Any]) -> None:
             continue
         location = (resource.get("Properties") or {}).get("Location")
         if isinstance(location, Mapping) and "ApplicationId" in location:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"{_FAILED}Resource with id [{logical_id}] is invalid. Stratus cannot fetch "
                 "applications from the Serverless Application Repository; set Location to the "
                 "application's template file instead"
@@ -102,7 +102,7 @@ class _AnyManagedPolicy(dict[str, str]):
 
 
 def _no_repository() -> Any:
-    raise TemplateInvalid(f"{_FAILED}Stratus cannot reach the Serverless Application Repository")
+    raise Invalid(f"{_FAILED}Stratus cannot reach the Serverless Application Repository")
 
 
 def _translate(
@@ -130,12 +130,12 @@ def _translate(
         translated = translator.translate(template, values, get_managed_policy_map=lambda: managed)
     except InvalidDocumentException as exc:
         causes = " ".join(cause.message for cause in exc.causes)
-        raise TemplateInvalid(f"{_FAILED}{exc.message} {causes}") from exc
-    except TemplateInvalid:
+        raise Invalid(f"{_FAILED}{exc.message} {causes}") from exc
+    except Invalid:
         raise
     except Exception as exc:  # samtranslator's bugs surface as anything; AWS says "internal"
         log.warning("SAM transform failed", exc_info=True)
-        raise TemplateInvalid(
+        raise Invalid(
             f"{_FAILED}Internal transform failure. ({type(exc).__name__}: {exc})"
         ) from exc
     finally:

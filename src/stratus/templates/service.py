@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from stratus.config import Settings
-from stratus.errors import TemplateInvalid
+from stratus.errors import Invalid
 from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
@@ -121,7 +121,7 @@ class StackService:
     ) -> str:
         _check_name(name)
         if on_failure is not None and disable_rollback:
-            raise TemplateInvalid("You cannot specify both DisableRollback and OnFailure.")
+            raise Invalid("You cannot specify both DisableRollback and OnFailure.")
         stack_id = (
             f"arn:aws:cloudformation:{self._settings.region}:{self._settings.account_id}:"
             f"stack/{name}/{uuid.uuid4()}"
@@ -184,13 +184,13 @@ class StackService:
         stack = await self._store.find(name)
         self._check_idle(stack, "updated")
         if stack.StackStatus not in _UPDATABLE:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Stack:{stack.StackId} is in {stack.StackStatus} state and can not be updated."
             )
         original, processed, state = await self._store.documents(stack.StackId)
         if template_body is None:
             if not use_previous_template:
-                raise TemplateInvalid("Either Template URL or Template Body must be specified.")
+                raise Invalid("Either Template URL or Template Body must be specified.")
             template_body = original
         stack_tags = stack.Tags if tags is None else _tags(tags)
         plan = await self._wait_plan(
@@ -202,7 +202,7 @@ class StackService:
             and plan.given == state.get("given")
             and stack_tags == stack.Tags
         ):
-            raise TemplateInvalid("No updates are to be performed.")
+            raise Invalid("No updates are to be performed.")
         stack = stack.model_copy(update={"Tags": stack_tags, "Capabilities": capabilities})
         await self._set_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
         old_order = state.get("order") or []
@@ -253,7 +253,7 @@ class StackService:
     async def delete_stack(self, name: str) -> None:
         try:
             stack = await self._store.find(name)
-        except TemplateInvalid:
+        except Invalid:
             return  # deleting a stack that does not exist succeeds, as on AWS
         if stack.StackStatus == "DELETE_COMPLETE":
             return
@@ -306,7 +306,7 @@ class StackService:
         for resource in await self.list_stack_resources(name):
             if resource.LogicalResourceId == logical_id:
                 return resource
-        raise TemplateInvalid(f"Resource {logical_id} does not exist for stack {name}")
+        raise Invalid(f"Resource {logical_id} does not exist for stack {name}")
 
     async def list_stack_resources(self, name: str) -> list[StackResource]:
         stack = await self._store.find(name)
@@ -395,7 +395,7 @@ class StackService:
                 raise NoSuchArtifact(key)
             return self._artifacts.read(key)
         except NoSuchArtifact:
-            raise TemplateInvalid(
+            raise Invalid(
                 f"{location} is not an artifact Stratus holds: Stratus has no object storage "
                 f"yet; `stratus deploy` uploads local files to s3://{ARTIFACTS_BUCKET}/"
             ) from None
@@ -434,14 +434,14 @@ class StackService:
             _, _, state = await self._store.documents(other.StackId)
             used = mine & set(state.get("imports") or [])
             if used:
-                raise TemplateInvalid(
+                raise Invalid(
                     f"Export {sorted(used)[0]} cannot be deleted as it is in use by "
                     f"{other.StackName}"
                 )
 
     def _check_idle(self, stack: Stack, verb: str) -> None:
         if stack.StackId in self._busy or stack.StackStatus.endswith("_IN_PROGRESS"):
-            raise TemplateInvalid(
+            raise Invalid(
                 f"Stack:{stack.StackId} is in {stack.StackStatus} state and can not be {verb}."
             )
 
@@ -461,7 +461,7 @@ class StackService:
 
 def _check_name(name: str) -> None:
     if not re.match(_NAME, name):
-        raise TemplateInvalid(
+        raise Invalid(
             f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: "
             "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from stratus.errors import StackExists, TemplateInvalid
+from stratus.errors import AlreadyExists, Invalid
 from stratus.store.db import Database, transaction
 
 from .model import Stack, StackEvent, StackResource, now
@@ -52,7 +52,7 @@ class StackStore:
                     (stack.StackId, stack.StackName, stack.model_dump_json(), template),
                 )
             except sqlite3.IntegrityError:
-                raise StackExists(f"Stack [{stack.StackName}] already exists") from None
+                raise AlreadyExists(f"Stack [{stack.StackName}] already exists") from None
 
         await self._db.run(write)
 
@@ -69,7 +69,7 @@ class StackStore:
 
         found = await self._db.run(read)
         if found is None:
-            raise TemplateInvalid(f"Stack with id {name_or_id} does not exist")
+            raise Invalid(f"Stack with id {name_or_id} does not exist")
         return Stack.model_validate_json(found)
 
     async def stacks(self, *, deleted: bool) -> list[Stack]:
@@ -204,7 +204,7 @@ class StackStore:
                         "SELECT stack_id FROM stack_exports WHERE name = ?", (name,)
                     ).fetchone()
                     if row is not None and row[0] != stack_id:
-                        raise TemplateInvalid(
+                        raise Invalid(
                             f"Export with name {name} is already exported by stack {row[0]}"
                         )
                 conn.execute("DELETE FROM stack_exports WHERE stack_id = ?", (stack_id,))

@@ -14,7 +14,7 @@ import io
 import zipfile
 from typing import Any, ClassVar
 
-from stratus.errors import ResourceNotFound
+from stratus.errors import NotFound
 from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
 from stratus.functions.event_config import EventInvokeConfigRequest
 from stratus.functions.layers import PublishLayerVersionRequest
@@ -149,7 +149,7 @@ class Function(Provider):
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.delete(FunctionRef(physical_id))
 
 
@@ -187,7 +187,7 @@ class Version(Provider):
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.delete(parse_reference(physical_id))
 
 
@@ -199,7 +199,7 @@ async def _wait_provision(ctx: Context, target: Created, props: dict[str, Any]) 
     if settings:
         await concurrency.put_provisioned(ref, int(settings["ProvisionedConcurrentExecutions"]))
     else:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await concurrency.delete_provisioned(ref)
 
 
@@ -260,7 +260,7 @@ class Alias(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         ref = parse_reference(physical_id)
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.aliases.delete(ref.name, ref.qualifier)
 
 
@@ -303,7 +303,7 @@ class LayerVersion(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         name, _, version = physical_id.rpartition(":")
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.layers.delete(name.rpartition(":")[2], int(version))
 
 
@@ -341,7 +341,7 @@ class Url(Provider):
         return {"FunctionArn": config.FunctionArn, "FunctionUrl": wire["FunctionUrl"]}
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.urls.delete(self._ref(props))
 
 
@@ -362,9 +362,7 @@ class EventInvokeConfig(Provider):
             if k in props
         }
         ref = self._ref(props)
-        await ctx.services.functions.event_configs.put(
-            ref, parse(EventInvokeConfigRequest, fields)
-        )
+        await ctx.services.functions.event_configs.put(ref, parse(EventInvokeConfigRequest, fields))
         return Created(f"{ref.name}:{ref.qualifier}")
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
@@ -381,7 +379,7 @@ class EventInvokeConfig(Provider):
         return await self._put(ctx, new)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(ResourceNotFound):
+        with contextlib.suppress(NotFound):
             await ctx.services.functions.event_configs.delete(self._ref(props))
 
 

@@ -16,17 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import Headers
 
-from stratus.aws import query
+from stratus.aws import cloudformation_api
+from stratus.aws.protocols import models, query, validate
 from stratus.errors import (
-    InvalidRequestContent,
+    Invalid,
+    Malformed,
     StratusError,
-    TemplateInvalid,
     Throttled,
     UnknownOperation,
     Validation,
 )
 
-CLOUDFORMATION = query.service_model("cloudformation")
+CLOUDFORMATION = models.service_model("cloudformation")
 # Operations of other query services that carry what CloudFormation lacks: flattened lists,
 # maps of structures, blobs, locationNames on list members and scalars, floats and longs.
 OTHERS = [
@@ -68,7 +69,7 @@ XML_TEXT = st.text(
 
 def operation(name: str) -> OperationModel:
     service, _, op = name.partition(":")
-    return query.service_model(service).operation_model(op)
+    return models.service_model(service).operation_model(op)
 
 
 def values(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
@@ -280,12 +281,12 @@ def test_rendering_an_unknown_member_is_a_bug():
 @pytest.mark.parametrize(
     ("error", "code", "status", "kind"),
     [
-        (TemplateInvalid("Stack with id x does not exist"), "ValidationError", 400, "Sender"),
+        (Invalid("Stack with id x does not exist"), "ValidationError", 400, "Sender"),
         (Validation("1 validation error detected: ..."), "ValidationError", 400, "Sender"),
         (UnknownOperation("Could not find operation X"), "InvalidAction", 400, "Sender"),
-        (InvalidRequestContent("bad form"), "MalformedQueryString", 400, "Sender"),
+        (Malformed("bad form"), "MalformedQueryString", 400, "Sender"),
         (Throttled("slow down"), "Throttling", 400, "Sender"),
-        (StratusError("Internal error: boom"), "ServiceException", 500, "Receiver"),
+        (StratusError("Internal error: boom"), "InternalFailure", 500, "Receiver"),
     ],
 )
 def test_errors_render_as_botocore_reads_them(error, code, status, kind):
@@ -293,7 +294,7 @@ def test_errors_render_as_botocore_reads_them(error, code, status, kind):
     Sender for the caller's mistakes, the 5xx status and Receiver for ours."""
     op = CLOUDFORMATION.operation_model("DescribeStacks")
 
-    response = query.error_response(error, "cloudformation")
+    response = query.error_response(error, "cloudformation", cloudformation_api.ERRORS)
     parsed = botocore_reads(op, response.body, response.status_code)
 
     assert response.status_code == status
@@ -318,7 +319,7 @@ def test_unknown_action_and_version():
 def check(operation_name: str, params: dict[str, Any]) -> str:
     shape = CLOUDFORMATION.operation_model(operation_name).input_shape
     with pytest.raises(Validation) as refused:
-        query.check_params(shape, params)
+        validate.check(shape, params)
     return refused.value.message
 
 
@@ -383,7 +384,7 @@ def test_valid_input_passes_the_checks():
         "TimeoutInMinutes": 5,
     }
 
-    query.check_params(shape, params)
+    validate.check(shape, params)
 
 
 @pytest.mark.parametrize(
@@ -411,7 +412,7 @@ def test_scalars_that_do_not_parse(member, raw, expected):
 def test_scalars_parse_leniently_where_aws_does():
     """Booleans in any case; timestamps in ISO 8601 with or without a zone, or epoch seconds."""
     shape = (
-        query.service_model("autoscaling")
+        models.service_model("autoscaling")
         .operation_model("PutScheduledUpdateGroupAction")
         .input_shape
     )

@@ -1,0 +1,141 @@
+"""The AWS JSON protocols 1.0 and 1.1 (SQS, DynamoDB, Step Functions, EventBridge, Logs…).
+
+Request: POST / with the operation in a header, the input members as one JSON object:
+
+    X-Amz-Target: Logs_20140328.FilterLogEvents      <targetPrefix from the model>.<operation>
+    Content-Type: application/x-amz-json-1.1
+    {"logGroupName": "/aws/lambda/f", "limit": 100, "startTime": 1767225600000}
+
+  blobs travel as base64 text, timestamps as epoch seconds (json_codec.py); the members are
+  checked against the model (validate.py) before the handler runs.
+
+Answer: 200, the same Content-Type, the output members as one JSON object.
+
+Error: the API's status (400 for the caller's mistakes, 500 for ours), the same Content-Type,
+`{"__type": "ResourceNotFoundException", "message": "…"}`. An operation the model lacks, or one
+Stratus does not implement, is UnknownOperationException, as AWS answers a target it does not
+know.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from botocore.model import OperationModel, ServiceModel
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Receive, Scope
+
+from stratus.errors import Malformed, StratusError, Throttled, UnknownOperation, Validation
+
+from . import json_codec, models, validate
+from .adapter import Api, Call, handler_of
+from .body import wait_body
+from .errors import ErrorTable, WireError, wire_error
+
+log = logging.getLogger("stratus.aws")
+
+# The errors every JSON API shares (AWS's common errors), where its own table names nothing
+# more specific.
+COMMON_ERRORS: ErrorTable = {
+    Validation: WireError("ValidationException", 400),
+    Malformed: WireError("SerializationException", 400),
+    Throttled: WireError("ThrottlingException", 400),
+    UnknownOperation: WireError("UnknownOperationException", 400),
+}
+_CONTENT_TYPE = "application/x-amz-json-{}"
+
+
+class JsonApis:
+    """The APIs served over JSON 1.0/1.1, found by their `X-Amz-Target` prefix."""
+
+    def __init__(self, apis: Iterable[Api]) -> None:
+        self._apis = tuple(apis)
+        self._by_prefix: dict[str, tuple[Api, ServiceModel]] | None = None
+
+    async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
+        """The answer to one request, errors included (rendered as the API names them)."""
+        headers = Headers(scope=scope)
+        request_id = str(uuid.uuid4())
+        target = headers.get("x-amz-target", "")
+        prefix, _, name = target.rpartition(".")
+        found = (await self._wait_index()).get(prefix)
+        version = found[1].metadata.get("jsonVersion", "1.0") if found else _version(headers)
+        try:
+            if found is None:
+                raise UnknownOperation(f"Stratus does not serve the operation {target!r}.")
+            api, model = found
+            operation = find_operation(model, name)
+            handler = handler_of(api, model, name)
+            body = await wait_body(receive, headers, api.body_limit, name)
+            params = parse_input(operation, body)
+            validate.check(operation.input_shape, params)
+            output = await handler(Call.of(scope, headers, request_id), params)
+        except StratusError as exc:
+            return error_response(exc, found[0].errors if found else {}, version, request_id)
+        except Exception as exc:
+            log.exception("unexpected error serving %s", target)
+            error = StratusError(f"Internal error: {exc}")
+            return error_response(error, {}, version, request_id)
+        if isinstance(output, Response):
+            return output
+        return _response(200, render_output(operation, output), version, request_id)
+
+    async def _wait_index(self) -> dict[str, tuple[Api, ServiceModel]]:
+        if self._by_prefix is None:
+            index = {}
+            for api in self._apis:
+                model = await models.wait_service_model(api.name)
+                index[model.metadata["targetPrefix"]] = (api, model)
+            self._by_prefix = index
+        return self._by_prefix
+
+
+def find_operation(model: ServiceModel, name: str) -> OperationModel:
+    if name not in model.operation_names:
+        raise UnknownOperation(f"The {model.service_id} API has no operation {name!r}.")
+    return model.operation_model(name)
+
+
+def parse_input(operation: OperationModel, body: bytes) -> dict[str, Any]:
+    """The input members of a JSON request body."""
+    document = json_codec.loads(body)
+    shape = operation.input_shape
+    if shape is None:
+        return {}
+    if not isinstance(document, dict):
+        raise Malformed("Could not parse request body into json: expected an object")
+    params: dict[str, Any] = json_codec.from_json(shape, document)
+    return params
+
+
+def render_output(operation: OperationModel, output: Mapping[str, Any] | None) -> bytes:
+    shape = operation.output_shape
+    if shape is None or not output:
+        return b"{}"
+    return orjson.dumps(json_codec.to_json(shape, output))
+
+
+def error_response(
+    exc: StratusError, api: ErrorTable, version: str, request_id: str | None = None
+) -> Response:
+    wire = wire_error(exc, api, COMMON_ERRORS)
+    body = {"__type": wire.code, "message": exc.message}
+    return _response(wire.status, orjson.dumps(body), version, request_id or str(uuid.uuid4()))
+
+
+def _response(status: int, body: bytes, version: str, request_id: str) -> Response:
+    return Response(
+        body,
+        status_code=status,
+        media_type=_CONTENT_TYPE.format(version),
+        headers={"x-amzn-RequestId": request_id},
+    )
+
+
+def _version(headers: Headers) -> str:
+    return "1.0" if headers.get("content-type", "").endswith("json-1.0") else "1.1"

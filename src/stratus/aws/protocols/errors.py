@@ -1,0 +1,52 @@
+"""From an error's meaning to one API's error code and HTTP status.
+
+Services raise errors by meaning (stratus.errors). Each adapter names, in a small table, how
+its API spells each meaning; each protocol has a table of its own for the errors every API of
+that protocol shares (AWS's "common errors": an unknown action, a body that does not parse).
+`wire_error` walks the error's class from the most specific to StratusError, and at each step
+the API's table wins over the protocol's:
+
+    Lambda    NotFound -> ResourceNotFoundException 404   Conflict -> ResourceConflictException 409
+    API GW    NotFound -> NotFoundException 404           Invalid  -> BadRequestException 400
+    CloudFormation  NotFound, Invalid -> ValidationError 400
+    query protocol  UnknownOperation -> InvalidAction 400, Malformed -> MalformedQueryString 400
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stratus.errors import StratusError
+
+
+@dataclass(frozen=True, slots=True)
+class WireError:
+    """How an API answers one error: the code boto3 turns into its exception class, and the
+    HTTP status."""
+
+    code: str
+    status: int
+
+    @property
+    def sender(self) -> bool:
+        """Whether the caller is at fault (4xx) rather than the service (5xx)."""
+        return self.status < 500
+
+
+ErrorTable = Mapping[type[StratusError], WireError]
+
+# What AWS answers when nothing more specific applies: the service failed.
+INTERNAL = WireError("InternalFailure", 500)
+
+
+def wire_error(exc: StratusError, api: ErrorTable, protocol: ErrorTable) -> WireError:
+    """`exc` as the API spells it: the most specific class either table names, the API's
+    table first."""
+    for cls in type(exc).__mro__:
+        found = api.get(cls) or protocol.get(cls)
+        if found is not None:
+            return found
+        if cls is StratusError:
+            break
+    return INTERNAL

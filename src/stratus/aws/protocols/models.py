@@ -1,0 +1,50 @@
+"""botocore's service models, the data every protocol is driven by.
+
+A model names each operation of an API with its wire address (HTTP method and request URI,
+`X-Amz-Target` prefix, or query `Action`), its input and output shapes with their constraints,
+and the errors it may answer. Loading one reads and decodes a JSON file of up to several MB,
+so each is loaded once per process, and the async door does it off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel
+
+_models: dict[str, ServiceModel] = {}
+_loading = threading.Lock()
+
+
+@functools.cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+def service_model(name: str) -> ServiceModel:
+    """botocore's model of the API `name` (its botocore name: "logs", "cloudformation", "s3")."""
+    model = _models.get(name)
+    if model is None:
+        with _loading:  # one load per model even when several threads ask at once
+            model = _models.get(name)
+            if model is None:
+                model = _models[name] = _session().get_service_model(name)
+    return model
+
+
+async def wait_service_model(name: str) -> ServiceModel:
+    """`service_model`, loading in a thread the first time so the event loop never blocks."""
+    model = _models.get(name)
+    return model if model is not None else await asyncio.to_thread(service_model, name)
+
+
+def loaded(name: str) -> ServiceModel | None:
+    """The model of `name` if it is already loaded (error rendering must not load one)."""
+    return _models.get(name)
+
+
+def operation_model(service: str, operation: str) -> OperationModel:
+    return service_model(service).operation_model(operation)
