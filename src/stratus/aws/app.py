@@ -34,6 +34,7 @@ from . import (
     lambda_api,
     layers_api,
     logs_api,
+    sqs_api,
     streaming_api,
 )
 from .protocols import query
@@ -44,8 +45,8 @@ from .wire import json_response, rest_json_error
 
 log = logging.getLogger("stratus.aws")
 
-JSON_APIS = JsonApis([logs_api.API])
-QUERY_APIS = QueryApis([cloudformation_api.API])
+JSON_APIS = JsonApis([logs_api.API, sqs_api.API])
+QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API])
 
 
 async def root(request: Request) -> Response:
@@ -58,6 +59,17 @@ async def root(request: Request) -> Response:
         "POST / takes JSON requests naming their operation in X-Amz-Target, or query "
         "requests (Content-Type: application/x-www-form-urlencoded) naming their Action."
     )
+
+
+async def queue_path(request: Request) -> Response:
+    """POST /<account>/<queue>: SQS clients that send to the queue's URL (the query
+    protocol's older habit); the handlers take the queue from the path."""
+    account = request.path_params["account"]
+    if not (account.isdigit() and len(account) == 12):
+        raise UnknownOperation(f"No operation matches POST {request.url.path}")
+    if "x-amz-target" in request.headers:
+        return await JSON_APIS.wait_answer(request.scope, request.receive)
+    return await QUERY_APIS.wait_answer(request.scope, request.receive)
 
 
 async def health(request: Request) -> Response:
@@ -110,6 +122,7 @@ def build_app(
         *artifacts_api.routes,
         Route("/", root, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
+        Route("/{account}/{queue}", queue_path, methods=["POST"]),  # last: after Lambda's
     ]
     return Starlette(
         routes=routes,

@@ -1,97 +1,96 @@
 """What can go wrong with a queue call, by meaning. The SQS adapter maps each class to the
 code boto3 turns into its exception class (aws/sqs_api.py); nothing here knows the wire.
 
-    StratusError
-    ├── QueueNotFound            the queue (URL, name or ARN) does not exist
-    ├── QueueNameTaken           CreateQueue: same name, different attributes
-    ├── InvalidAttributeName     an unknown or misplaced queue attribute
-    ├── InvalidAttributeValue    a queue attribute out of its range or malformed
-    ├── InvalidParameter         any other parameter out of its range or malformed
-    ├── MissingParameter         a parameter the call (or queue type) requires is absent
-    ├── InvalidContents          a message body with characters AWS does not allow
-    ├── ReceiptHandleInvalid     a receipt handle that names no message of this queue
-    ├── MessageNotInflight       ChangeMessageVisibility on a message that is not in flight
-    ├── PurgeInProgress          a second PurgeQueue within 60 seconds
-    ├── EmptyBatch / TooManyEntries / BatchIdsNotDistinct / InvalidBatchEntryId
-    ├── BatchTooLong             a batch larger than 1 MiB in total
-    ├── MoveResourceNotFound     a move task, or the queue it names, does not exist
-    └── Unsupported              a call SQS refuses for this queue or state
+    NotFound       QueueNotFound            the queue (URL, name or ARN) does not exist
+                   MoveResourceNotFound     a move task, or the queue it names, does not exist
+    AlreadyExists  QueueNameTaken           CreateQueue: same name, different attributes
+    Invalid        InvalidAttributeName     an unknown or misplaced queue attribute
+                   InvalidAttributeValue    a queue attribute out of its range or malformed
+                   InvalidParameter         any other parameter out of range or malformed
+                   MissingParameter         a parameter the call (or queue type) requires
+                   InvalidContents          a body with characters AWS does not allow
+                   ReceiptHandleInvalid     a receipt handle naming no message of the queue
+                   EmptyBatch, TooManyEntries, BatchIdsNotDistinct, InvalidBatchEntryId
+    TooLarge       BatchTooLong             a batch larger than 1 MiB in total
+    Conflict       MessageNotInflight       a visibility change for a message not in flight
+                   Unsupported              a call SQS refuses for this queue or state
+    Throttled      PurgeInProgress          a second PurgeQueue within 60 seconds
 """
 
 from __future__ import annotations
 
-from stratus.errors import StratusError
+from stratus.errors import AlreadyExists, Conflict, Invalid, NotFound, Throttled, TooLarge
 
 
-class QueueNotFound(StratusError):
+class QueueNotFound(NotFound):
     def __init__(self, message: str = "The specified queue does not exist.") -> None:
         super().__init__(message)
 
 
-class QueueNameTaken(StratusError):
+class QueueNameTaken(AlreadyExists):
     pass
 
 
-class InvalidAttributeName(StratusError):
+class InvalidAttributeName(Invalid):
     pass
 
 
-class InvalidAttributeValue(StratusError):
+class InvalidAttributeValue(Invalid):
     pass
 
 
-class InvalidParameter(StratusError):
+class InvalidParameter(Invalid):
     pass
 
 
-class MissingParameter(StratusError):
+class MissingParameter(Invalid):
     def __init__(self, name: str) -> None:
         super().__init__(f"The request must contain the parameter {name}.")
 
 
-class InvalidContents(StratusError):
+class InvalidContents(Invalid):
     pass
 
 
-class ReceiptHandleInvalid(StratusError):
+class ReceiptHandleInvalid(Invalid):
     def __init__(self, handle: str) -> None:
         super().__init__(f'The input receipt handle "{handle}" is not a valid receipt handle.')
 
 
-class MessageNotInflight(StratusError):
+class MessageNotInflight(Conflict):
     def __init__(self) -> None:
         super().__init__(
             "Message does not exist or is not available for visibility timeout change."
         )
 
 
-class PurgeInProgress(StratusError):
+class PurgeInProgress(Throttled):
     pass
 
 
-class EmptyBatch(StratusError):
+class EmptyBatch(Invalid):
     pass
 
 
-class TooManyEntries(StratusError):
+class TooManyEntries(Invalid):
     pass
 
 
-class BatchIdsNotDistinct(StratusError):
+class BatchIdsNotDistinct(Invalid):
     pass
 
 
-class InvalidBatchEntryId(StratusError):
+class InvalidBatchEntryId(Invalid):
     pass
 
 
-class BatchTooLong(StratusError):
+class BatchTooLong(TooLarge):
     pass
 
 
-class MoveResourceNotFound(StratusError):
+class MoveResourceNotFound(NotFound):
     pass
 
 
-class Unsupported(StratusError):
+class Unsupported(Conflict):
     pass
