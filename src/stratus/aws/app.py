@@ -109,6 +109,9 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
+        # First: the JSON and query APIs' one address carries their hot paths (SQS), and
+        # no other route's path is "/", so matching it before ~70 REST routes costs nothing.
+        Route("/", root, methods=["POST"]),
         *lambda_api.routes,
         *streaming_api.routes,
         *concurrency_api.routes,
@@ -120,7 +123,6 @@ def build_app(
         *apigateway_methods_api.routes,
         *apigateway_keys_api.routes,
         *artifacts_api.routes,
-        Route("/", root, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
         Route("/{account}/{queue}", queue_path, methods=["POST"]),  # last: after Lambda's
     ]

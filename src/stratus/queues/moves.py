@@ -133,7 +133,9 @@ class MoveTasks:
                         if target is None:
                             return moved, touched, "The message's source queue does not exist."
                         extra = {k: v for k, v in message.extra.items() if k != "s"}
-                        store.move(conn, source.id, message, target.id, now, extra, False)
+                        store.move(
+                            conn, source.id, message, target.id, target.fifo, now, extra, False
+                        )
                         moved += 1
                         touched.add(target.id)
                 return moved, touched, None

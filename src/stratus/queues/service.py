@@ -451,7 +451,7 @@ class QueueService:
         conn: sqlite3.Connection, queue: Queue, incoming: list[store.Incoming], now: int
     ) -> list[tuple[str, int]]:
         if queue.fifo or any(m.group_id for m in incoming):
-            return store.send(conn, queue.id, incoming, now, queue.dedup_per_group)
+            return store.send(conn, queue.id, incoming, now, queue.fifo, queue.dedup_per_group)
         store.send_many(conn, queue.id, incoming, now)
         return [(m.id, 0) for m in incoming]
 
@@ -515,7 +515,7 @@ class QueueService:
             target = self.queue_by_arn(queue.redrive.deadLetterTargetArn)
         except QueueNotFound:
             return None  # deleted since: messages stay, as AWS keeps them in the source
-        return store.DeadLetter(target.id, queue.redrive.maxReceiveCount, queue.arn)
+        return store.DeadLetter(target.id, queue.redrive.maxReceiveCount, queue.arn, target.fifo)
 
     def _render(self, queue: Queue, message: store.Stored, request: Receive) -> ReceivedMessage:
         chosen = messages.select(message.attributes, request.message_attributes)
@@ -559,7 +559,7 @@ class QueueService:
         queue = self.queue(url)
         receipt = receipts.decode(handle, queue.id)
         now = self._now_ms()
-        await self._run(lambda c: store.delete(c, queue.id, receipt.seq, now))
+        await self._run(lambda c: store.delete(c, queue.id, queue.fifo, [receipt.seq], now))
         if queue.fifo:
             self._waiters.wake(queue.id)  # the group may be free now
 
@@ -578,11 +578,8 @@ class QueueService:
                 failed.append(BatchFailure(entry_id, exc))
         now = self._now_ms()
 
-        def work(conn: sqlite3.Connection) -> None:
-            for _, seq in good:
-                store.delete(conn, queue.id, seq, now)
-
-        await self._run(work)
+        seqs = [seq for _, seq in good]
+        await self._run(lambda c: store.delete(c, queue.id, queue.fifo, seqs, now))
         if queue.fifo:
             self._waiters.wake(queue.id)
         return [entry_id for entry_id, _ in good], failed

@@ -52,11 +52,12 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """Where messages received too often go: the DLQ's id and whether it is FIFO."""
+    """Where messages received too often go."""
 
     queue_id: int
     max_receives: int
     source_arn: str
+    fifo: bool
 
 
 # ---- queues -------------------------------------------------------------------------------
@@ -130,6 +131,7 @@ def send(
     queue_id: int,
     messages: Iterable[Incoming],
     now: int,
+    fifo: bool,
     dedup_per_group: bool = False,
 ) -> list[tuple[str, int]]:
     """Insert messages; answer (MessageId, sequence) per message. A FIFO message whose
@@ -147,7 +149,7 @@ def send(
             if seen:
                 answers.append((seen[0], seen[1]))
                 continue
-        seq = _insert(conn, queue_id, message, now)
+        seq = _insert(conn, queue_id, fifo, message, now)
         if message.dedup_id is not None:
             conn.execute(
                 "INSERT OR REPLACE INTO queue_dedup VALUES (?, ?, ?, ?, ?, ?)",
@@ -172,6 +174,7 @@ def send_many(conn: sqlite3.Connection, queue_id: int, messages: list[Incoming],
 def _insert(
     conn: sqlite3.Connection,
     queue_id: int,
+    fifo: bool,
     message: Incoming,
     sent: int,
     receives: int = 0,
@@ -193,7 +196,7 @@ def _insert(
             first_receive,
         ),
     )
-    if message.group_id is not None:
+    if fifo and message.group_id is not None:  # standard queues' groups order nothing
         conn.execute(
             "INSERT INTO queue_groups VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (queue_id, message.group_id, message.visible_at),
@@ -285,6 +288,7 @@ def receive(conn: sqlite3.Connection, take: Take) -> list[Stored]:
                 dropped = True
         if not dropped:
             break  # every row read was taken: there are no more due
+    _mark_taken(conn, take, taken)
     return taken
 
 
@@ -329,6 +333,7 @@ def _take_group(conn: sqlite3.Connection, take: Take, group: str, room: int) -> 
             if len(taken) >= room:
                 break
     if taken:
+        _mark_taken(conn, take, taken)
         conn.execute(
             "UPDATE queue_groups SET ready_at = ? WHERE queue_id = ? AND group_id = ?",
             (take.hidden_until, take.queue_id, group),
@@ -347,14 +352,18 @@ def _claim(conn: sqlite3.Connection, take: Take, message: Stored) -> bool:
     letter = take.dead_letter
     if letter is not None and message.receives >= letter.max_receives:
         extra = {**message.extra, "s": letter.source_arn}
-        move(conn, take.queue_id, message, letter.queue_id, take.now, extra)
+        move(conn, take.queue_id, message, letter.queue_id, letter.fifo, take.now, extra)
         return False
-    conn.execute(
+    return True
+
+
+def _mark_taken(conn: sqlite3.Connection, take: Take, taken: list[Stored]) -> None:
+    """Put claimed messages in flight: one statement for the batch."""
+    conn.executemany(
         "UPDATE queue_messages SET visible_at = ?, receives = receives + 1, "
         "first_receive = coalesce(first_receive, ?) WHERE seq = ?",
-        (take.hidden_until, take.now, message.seq),
+        [(take.hidden_until, take.now, message.seq) for message in taken],
     )
-    return True
 
 
 def _received(message: Stored, take: Take) -> Stored:
@@ -377,6 +386,7 @@ def move(
     source: int,
     message: Stored,
     target: int,
+    target_fifo: bool,
     now: int,
     extra: Mapping[str, str],
     keep_count: bool = True,
@@ -400,6 +410,7 @@ def move(
     _insert(
         conn,
         target,
+        target_fifo,
         incoming,
         message.sent,
         message.receives if keep_count else 0,
@@ -460,13 +471,24 @@ def find(conn: sqlite3.Connection, queue_id: int, seq: int) -> Stored | None:
     return _stored(row) if row else None
 
 
-def delete(conn: sqlite3.Connection, queue_id: int, seq: int, now: int) -> None:
-    row = conn.execute(
-        "DELETE FROM queue_messages WHERE seq = ? AND queue_id = ? RETURNING group_id",
-        (seq, queue_id),
-    ).fetchone()
-    if row is not None and row[0] is not None:
-        refresh_group(conn, queue_id, row[0], now)
+def delete(conn: sqlite3.Connection, queue_id: int, fifo: bool, seqs: list[int], now: int) -> None:
+    """Delete messages (already gone: nothing to do); a FIFO group may be free after."""
+    if not fifo:
+        conn.executemany(
+            "DELETE FROM queue_messages WHERE seq = ? AND queue_id = ?",
+            [(seq, queue_id) for seq in seqs],
+        )
+        return
+    groups = set()
+    for seq in seqs:
+        row = conn.execute(
+            "DELETE FROM queue_messages WHERE seq = ? AND queue_id = ? RETURNING group_id",
+            (seq, queue_id),
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            groups.add(row[0])
+    for group in groups:
+        refresh_group(conn, queue_id, group, now)
 
 
 def change_visibility(
