@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
 from common import (
     HOST,
     default_work_parent,
@@ -182,7 +183,9 @@ def _client(port: int, url: str, seconds: float, start_at: float, results: Any) 
     results.put(done)
 
 
-def server_loop(data_dir: Path, work: Path, seconds: float, clients: int) -> float:
+def server_loop(data_dir: Path, work: Path, seconds: float, clients: int) -> tuple[float, float]:
+    """Messages/s, and the server's CPU time per message in microseconds (what the
+    server would sustain on one free core, whatever the clients cost the machine)."""
     port = free_port()
     server = start_child(
         "stratus",
@@ -199,12 +202,17 @@ def server_loop(data_dir: Path, work: Path, seconds: float, clients: int) -> flo
             multiprocessing.Process(target=_client, args=(port, url, seconds, start_at, results))
             for _ in range(clients)
         ]
+        process = psutil.Process(server.process.pid)
         for worker in workers:
             worker.start()
+        while time.time() < start_at:
+            time.sleep(0.001)
+        cpu = sum(process.cpu_times()[:2])
         total = sum(results.get(timeout=seconds + 60) for _ in workers)
+        cpu = sum(process.cpu_times()[:2]) - cpu
         for worker in workers:
             worker.join()
-        return total / seconds
+        return total / seconds, cpu / max(total, 1) * 1e6
     finally:
         server.stop()
 
@@ -224,20 +232,30 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         log("  service")
         service = service_loop(data, args.seconds)
         log("  server")
-        server = server_loop(data, work, args.seconds, args.clients)
+        server, cpu = server_loop(data, work, args.seconds, args.clients)
         figures["rounds"].append(
-            {"waiting": waiting, "raw_sqlite": raw, "service": service, "server": server}
+            {
+                "waiting": waiting,
+                "raw_sqlite": raw,
+                "service": service,
+                "server": server,
+                "server_cpu_us_per_message": cpu,
+            }
         )
     return figures
 
 
 def render(figures: dict[str, Any]) -> str:
     lines = [f"stratus: {figures['source']}", "messages/s (send + receive + delete, batch 10):"]
-    lines.append(f"{'waiting':>10} {'raw SQLite':>12} {'service':>10} {'server':>10}")
+    lines.append(
+        f"{'waiting':>10} {'raw SQLite':>12} {'service':>10} {'server':>10} "
+        f"{'server CPU/msg':>15} {'= msgs/s per core':>18}"
+    )
     for r in figures["rounds"]:
+        cpu = r["server_cpu_us_per_message"]
         lines.append(
             f"{r['waiting']:>10,} {r['raw_sqlite']:>12,.0f} {r['service']:>10,.0f} "
-            f"{r['server']:>10,.0f}"
+            f"{r['server']:>10,.0f} {cpu:>12,.0f} us {1e6 / cpu:>18,.0f}"
         )
     return "\n".join(lines)
 

@@ -10,18 +10,20 @@ Guarantees:
 
 Queues themselves are few and read on every call, so they are kept in memory, loaded at
 start and updated by the same calls that write them.
+
+Past 400 lines on purpose: one class owns the in-memory queues and the waiters that every
+operation reads or wakes; the rules without state live in rules.py, messages.py and
+attributes.py, the SQL in store.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import logging
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -31,12 +33,8 @@ from stratus.config import Settings
 from stratus.store.db import Database, transaction
 
 from . import attributes as attrs
-from . import messages, receipts, store
+from . import receipts, rules, store
 from .errors import (
-    BatchIdsNotDistinct,
-    BatchTooLong,
-    EmptyBatch,
-    InvalidBatchEntryId,
     InvalidContents,
     InvalidParameter,
     MessageNotInflight,
@@ -45,12 +43,10 @@ from .errors import (
     QueueNameTaken,
     QueueNotFound,
     ReceiptHandleInvalid,
-    TooManyEntries,
 )
 from .model import (
     FIFO_SUFFIX,
     BatchFailure,
-    MessageAttribute,
     NewMessage,
     Queue,
     Receive,
@@ -63,45 +59,13 @@ from .waiters import Waiters
 log = logging.getLogger("stratus.queues")
 T = TypeVar("T")
 
-MAX_BATCH = 10
-MAX_BATCH_BYTES = 1_048_576
 MAX_VISIBILITY = 43_200
 MAX_WAIT = 20
-MAX_DELAY = 900
 MAX_TAGS = 50
 MAX_LIST = 1000
 PURGE_INTERVAL_S = 60.0
+URL_CACHE = 10_000
 SWEEP_INTERVAL_S = 60.0
-_BATCH_ID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-_SEQUENCE_BASE = 10**19  # SequenceNumbers are 20-digit strings, as on AWS
-
-
-def check_batch(ids: Sequence[str], entry: str) -> None:
-    """The rules a batch call checks before any entry: 1-10 entries, distinct valid ids."""
-    if not ids:
-        raise EmptyBatch(f"There should be at least one {entry} in the request.")
-    if len(ids) > MAX_BATCH:
-        raise TooManyEntries(
-            f"Maximum number of entries per request are {MAX_BATCH}. You have sent {len(ids)}."
-        )
-    seen: set[str] = set()
-    for entry_id in ids:
-        if not entry_id or len(entry_id) > 80 or not set(entry_id) <= _BATCH_ID:
-            raise InvalidBatchEntryId(
-                "A batch entry id can only contain alphanumeric characters, hyphens and "
-                "underscores. It can be at most 80 letters long."
-            )
-        if entry_id in seen:
-            raise BatchIdsNotDistinct(f"Id {entry_id} repeated.")
-        seen.add(entry_id)
-
-
-def check_range(name: str, value: int | None, low: int, high: int) -> None:
-    if value is not None and not low <= value <= high:
-        raise InvalidParameter(
-            f"Value {value} for parameter {name} is invalid. Reason: Must be between {low} "
-            f"and {high}, if provided."
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +84,7 @@ class QueueService:
         self._clock = clock
         self._by_name: dict[str, Queue] = {}
         self._by_id: dict[int, Queue] = {}
+        self._url_names: dict[str, str] = {}  # QueueUrl -> name, parsed once
         self._waiters = Waiters()
         self.moves = MoveTasks(self, db, clock)
         self._background: asyncio.TaskGroup | None = None
@@ -153,12 +118,18 @@ class QueueService:
 
     def queue(self, url: str) -> Queue:
         """The queue a QueueUrl names: any host, path /<account>/<name> (AWS's form)."""
-        parts = urlparse(url).path.strip("/").split("/") if url else []
-        if len(parts) == 2 and parts[0] == self.settings.account_id:
-            found = self._by_name.get(parts[1])
-            if found is not None:
-                return found
-        raise QueueNotFound()
+        name = self._url_names.get(url)
+        if name is None:
+            parts = urlparse(url).path.strip("/").split("/") if url else []
+            if len(parts) == 2 and parts[0] == self.settings.account_id:
+                name = parts[1]
+                if len(self._url_names) >= URL_CACHE:  # clients choose the hosts: bounded
+                    self._url_names.clear()
+                self._url_names[url] = name
+        found = self._by_name.get(name) if name else None
+        if found is None:
+            raise QueueNotFound()
+        return found
 
     def queue_by_arn(self, arn: str) -> Queue:
         prefix = self.arn("")
@@ -222,7 +193,7 @@ class QueueService:
     def list_queues(
         self, prefix: str | None, max_results: int | None, token: str | None
     ) -> tuple[list[str], str | None]:
-        check_range("MaxResults", max_results, 1, MAX_LIST)
+        rules.check_range("MaxResults", max_results, 1, MAX_LIST)
         names = sorted(n for n in self._by_name if n.startswith(prefix or ""))
         return self._page(names, max_results, token)
 
@@ -230,7 +201,7 @@ class QueueService:
         self, url: str, max_results: int | None, token: str | None
     ) -> tuple[list[str], str | None]:
         target = self.queue(url)
-        check_range("MaxResults", max_results, 1, MAX_LIST)
+        rules.check_range("MaxResults", max_results, 1, MAX_LIST)
         names = sorted(
             q.name
             for q in self._by_name.values()
@@ -347,88 +318,21 @@ class QueueService:
 
     # ---- sending ------------------------------------------------------------------------
 
-    def _incoming(self, queue: Queue, message: NewMessage, now: int) -> store.Incoming:
-        if not message.body:
-            raise MissingParameter("MessageBody")
-        messages.check_text(message.body, "message body")
-        messages.check_attributes(message.attributes)
-        limit = queue.seconds("MaximumMessageSize")
-        if messages.size(message.body, message.attributes) > limit:
-            raise InvalidParameter(
-                f"One or more parameters are invalid. Reason: Message must be shorter than "
-                f"{limit} bytes."
-            )
-        check_range("DelaySeconds", message.delay, 0, MAX_DELAY)
-        dedup = message.dedup_id
-        if queue.fifo:
-            if message.delay:
-                raise InvalidParameter(
-                    f"Value {message.delay} for parameter DelaySeconds is invalid. Reason: The "
-                    "request include parameter that is not valid for this queue type."
-                )
-            if not message.group_id:
-                raise MissingParameter("MessageGroupId")
-            if dedup is None and queue.content_dedup:
-                dedup = hashlib.sha256(message.body.encode()).hexdigest()
-            if dedup is None:
-                raise InvalidParameter(
-                    "The queue should either have ContentBasedDeduplication enabled or "
-                    "MessageDeduplicationId provided explicitly"
-                )
-            messages.check_id(dedup, "MessageDeduplicationId")
-        elif dedup is not None:
-            raise InvalidParameter(
-                f"Value {dedup} for parameter MessageDeduplicationId is invalid. Reason: The "
-                "request include parameter that is not valid for this queue type."
-            )
-        if message.group_id is not None:
-            messages.check_id(message.group_id, "MessageGroupId")
-        extra = {"t": message.trace_header} if message.trace_header else {}
-        if dedup is not None:
-            extra["d"] = dedup
-        delay = queue.seconds("DelaySeconds") if message.delay is None else message.delay
-        return store.Incoming(
-            str(uuid.uuid4()),
-            message.body,
-            message.attributes,
-            extra,
-            message.group_id,
-            dedup,
-            now + delay * 1000,
-        )
-
-    def _sent(self, queue: Queue, message: NewMessage, answer: tuple[str, int]) -> SentMessage:
-        trace = {"AWSTraceHeader": _trace(message.trace_header)} if message.trace_header else {}
-        return SentMessage(
-            answer[0],
-            messages.md5_of_body(message.body),
-            messages.md5_of_attributes(message.attributes),
-            messages.md5_of_attributes(trace),
-            str(_SEQUENCE_BASE + answer[1]) if queue.fifo else None,
-        )
-
     async def send(self, url: str, message: NewMessage) -> SentMessage:
         queue = self.queue(url)
         now = self._now_ms()
-        incoming = self._incoming(queue, message, now)
+        incoming = rules.incoming(queue, message, now)
         answers = await self._run(lambda c: self._store_messages(c, queue, [incoming], now))
         self._waiters.wake(queue.id)
-        return self._sent(queue, message, answers[0])
+        return rules.sent(queue, message, answers[0])
 
     async def send_batch(
         self, url: str, entries: Sequence[tuple[str, NewMessage | Exception]]
     ) -> tuple[list[tuple[str, SentMessage]], list[BatchFailure]]:
         """Each entry is (Id, message) or (Id, why its message could not be read)."""
         queue = self.queue(url)
-        check_batch([entry_id for entry_id, _ in entries], "SendMessageBatchRequestEntry")
-        total = sum(
-            messages.size(m.body, m.attributes) for _, m in entries if isinstance(m, NewMessage)
-        )
-        if total > MAX_BATCH_BYTES:
-            raise BatchTooLong(
-                f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent "
-                f"{total} bytes."
-            )
+        rules.check_batch([entry_id for entry_id, _ in entries], "SendMessageBatchRequestEntry")
+        rules.check_batch_size([m for _, m in entries if isinstance(m, NewMessage)])
         now = self._now_ms()
         good: list[tuple[str, NewMessage, store.Incoming]] = []
         failed: list[BatchFailure] = []
@@ -436,14 +340,14 @@ class QueueService:
             try:
                 if isinstance(message, Exception):
                     raise message
-                good.append((entry_id, message, self._incoming(queue, message, now)))
+                good.append((entry_id, message, rules.incoming(queue, message, now)))
             except (InvalidParameter, MissingParameter, InvalidContents) as exc:
                 failed.append(BatchFailure(entry_id, exc))
         incoming = [item[2] for item in good]
         answers = await self._run(lambda c: self._store_messages(c, queue, incoming, now))
         if good:
             self._waiters.wake(queue.id)
-        sent = [(i, self._sent(queue, m, a)) for (i, m, _), a in zip(good, answers, strict=True)]
+        sent = [(i, rules.sent(queue, m, a)) for (i, m, _), a in zip(good, answers, strict=True)]
         return sent, failed
 
     @staticmethod
@@ -459,9 +363,9 @@ class QueueService:
 
     async def receive(self, url: str, request: Receive) -> list[ReceivedMessage]:
         queue = self.queue(url)
-        check_range("MaxNumberOfMessages", request.max_messages, 1, MAX_BATCH)
-        check_range("VisibilityTimeout", request.visibility_timeout, 0, MAX_VISIBILITY)
-        check_range("WaitTimeSeconds", request.wait_seconds, 0, MAX_WAIT)
+        rules.check_range("MaxNumberOfMessages", request.max_messages, 1, rules.MAX_BATCH)
+        rules.check_range("VisibilityTimeout", request.visibility_timeout, 0, MAX_VISIBILITY)
+        rules.check_range("WaitTimeSeconds", request.wait_seconds, 0, MAX_WAIT)
         wait = request.wait_seconds
         if wait is None:
             wait = queue.seconds("ReceiveMessageWaitTimeSeconds")
@@ -476,7 +380,9 @@ class QueueService:
                 taken, due = await self._take(current, request)
                 left = deadline - loop.time()
                 if taken or left <= 0:
-                    return [self._render(current, m, request) for m in taken]
+                    return [
+                        rules.received(current, m, request, self.settings.account_id) for m in taken
+                    ]
                 if due is not None:
                     left = min(left, max(0.0, (due - self._now_ms()) / 1000))
                 await self._waiters.wait_woken(woken, left)
@@ -517,42 +423,6 @@ class QueueService:
             return None  # deleted since: messages stay, as AWS keeps them in the source
         return store.DeadLetter(target.id, queue.redrive.maxReceiveCount, queue.arn, target.fifo)
 
-    def _render(self, queue: Queue, message: store.Stored, request: Receive) -> ReceivedMessage:
-        chosen = messages.select(message.attributes, request.message_attributes)
-        return ReceivedMessage(
-            message.id,
-            receipts.encode(queue.id, message.seq, message.receives),
-            messages.md5_of_body(message.body),
-            message.body,
-            self._system_attributes(queue, message, request.system_attributes),
-            chosen,
-            messages.md5_of_attributes(chosen),
-        )
-
-    def _system_attributes(
-        self, queue: Queue, message: store.Stored, wanted: frozenset[str]
-    ) -> dict[str, str]:
-        if not wanted:
-            return {}
-        found = {
-            "SenderId": self.settings.account_id,
-            "SentTimestamp": str(message.sent),
-            "ApproximateReceiveCount": str(message.receives),
-            "ApproximateFirstReceiveTimestamp": str(message.first_receive),
-        }
-        if message.group_id is not None:
-            found["MessageGroupId"] = message.group_id
-        if queue.fifo:
-            found["MessageDeduplicationId"] = message.extra.get("d", "")
-            found["SequenceNumber"] = str(_SEQUENCE_BASE + message.seq)
-        if "t" in message.extra:
-            found["AWSTraceHeader"] = message.extra["t"]
-        if "s" in message.extra:
-            found["DeadLetterQueueSourceArn"] = message.extra["s"]
-        if "All" in wanted:
-            return found
-        return {k: v for k, v in found.items() if k in wanted}
-
     # ---- in flight ----------------------------------------------------------------------
 
     async def delete_message(self, url: str, handle: str) -> None:
@@ -568,7 +438,7 @@ class QueueService:
     ) -> tuple[list[str], list[BatchFailure]]:
         """Entries are (Id, ReceiptHandle)."""
         queue = self.queue(url)
-        check_batch([entry_id for entry_id, _ in entries], "DeleteMessageBatchRequestEntry")
+        rules.check_batch([entry_id for entry_id, _ in entries], "DeleteMessageBatchRequestEntry")
         good: list[tuple[str, int]] = []
         failed: list[BatchFailure] = []
         for entry_id, handle in entries:
@@ -596,14 +466,14 @@ class QueueService:
         """Entries are (Id, ReceiptHandle, VisibilityTimeout)."""
         queue = self.queue(url)
         if not single:
-            check_batch([e[0] for e in entries], "ChangeMessageVisibilityBatchRequestEntry")
+            rules.check_batch([e[0] for e in entries], "ChangeMessageVisibilityBatchRequestEntry")
         now = self._now_ms()
         checked: list[tuple[str, receipts.Receipt, int]] = []
         failed: list[BatchFailure] = []
         for entry_id, handle, timeout in entries:
             try:
                 receipt = receipts.decode(handle, queue.id)
-                check_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
+                rules.check_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
                 checked.append((entry_id, receipt, timeout))
             except (ReceiptHandleInvalid, InvalidParameter) as exc:
                 if single:
@@ -706,10 +576,6 @@ def _check_tags(tags: Mapping[str, str]) -> None:
             raise InvalidParameter(
                 f"Tag {key!r} is invalid: keys are 1 to 128 characters, values up to 256."
             )
-
-
-def _trace(header: str | None) -> MessageAttribute:
-    return MessageAttribute("String", StringValue=header)
 
 
 def _token(name: str) -> str:
