@@ -303,3 +303,53 @@ def test_long_poll_wakes_on_send(service):
     got, took = run(scenario)
     assert [m.Body for m in got] == ["ping"]
     assert took < 1
+
+
+def test_fifo_messages_come_back_in_order_after_their_visibility_expires(service, clock):
+    """Messages of a group that were not deleted come back, still first and in order."""
+    url = make(service, "again.fifo", ContentBasedDeduplication="true", VisibilityTimeout="5")
+    for body in ("1", "2", "3"):
+        send(service, url, body, group_id="g")
+
+    first = receive(service, url, max_messages=2)
+    clock.now += 5
+    second = receive(service, url, max_messages=10, system_attributes=frozenset({"All"}))
+
+    assert [m.Body for m in first] == ["1", "2"]
+    assert [m.Body for m in second] == ["1", "2", "3"]
+    assert [m.Attributes["ApproximateReceiveCount"] for m in second] == ["2", "2", "1"]
+
+
+def test_fifo_dead_letter_keeps_the_group_moving(service, clock):
+    """A FIFO message received too often moves to the FIFO DLQ and frees its group."""
+    dlq = make(service, "dead.fifo", ContentBasedDeduplication="true")
+    arn = service.queue(dlq).arn
+    policy = f'{{"deadLetterTargetArn":"{arn}","maxReceiveCount":1}}'
+    url = make(service, "src.fifo", ContentBasedDeduplication="true", RedrivePolicy=policy)
+    send(service, url, "bad", group_id="g")
+    send(service, url, "good", group_id="g")
+
+    assert [m.Body for m in receive(service, url, max_messages=1, visibility_timeout=0)] == ["bad"]
+    after = receive(service, url, max_messages=10)
+
+    assert [m.Body for m in after] == ["good"]
+    assert [m.Body for m in receive(service, dlq)] == ["bad"]
+
+
+def test_a_dead_letter_queue_must_exist_and_match_the_type(service):
+    """RedrivePolicy names an existing DLQ of the same type that allows the source."""
+    make(service, "std-dlq")
+    fifo = make(service, "f.fifo")
+    closed = make(service, "closed", RedriveAllowPolicy='{"redrivePermission":"denyAll"}')
+
+    def policy(url: str) -> str:
+        return f'{{"deadLetterTargetArn":"{service.queue(url).arn}","maxReceiveCount":3}}'
+
+    with pytest.raises(errors.InvalidParameter, match="does not exist"):
+        make(service, "a", RedrivePolicy=policy(fifo).replace("f.fifo", "nope"))
+    with pytest.raises(errors.InvalidParameter, match="same type"):
+        make(service, "b", RedrivePolicy=policy(fifo))
+    with pytest.raises(errors.InvalidParameter, match="does not allow"):
+        make(service, "c", RedrivePolicy=policy(closed))
+    with pytest.raises(errors.InvalidAttributeValue):
+        make(service, "d", RedrivePolicy='{"maxReceiveCount": 3}')

@@ -384,7 +384,8 @@ class QueueService:
                         rules.received(current, m, request, self.settings.account_id) for m in taken
                     ]
                 if due is not None:
-                    left = min(left, max(0.0, (due - self._now_ms()) / 1000))
+                    # At least 10 ms: a due time that yielded nothing must not spin.
+                    left = min(left, max(0.01, (due - self._now_ms()) / 1000))
                 await self._waiters.wait_woken(woken, left)
             finally:
                 self._waiters.leave(queue.id, woken)
