@@ -17,7 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from stratus.aws import sqs_query_model
+from stratus.aws import sqs_models
 from stratus.testing import RunningServer
 
 _names = itertools.count()
@@ -38,7 +38,7 @@ def query_sqs(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -
     data: Path = tmp_path_factory.mktemp("models")
     folder = data / "sqs" / "2012-11-05"
     folder.mkdir(parents=True)
-    (folder / "service-2.json").write_text(json.dumps(sqs_query_model.model_data()))
+    (folder / "service-2.json").write_text(json.dumps(sqs_models.query_model_data()))
     session = botocore.session.get_session()
     session.get_component("data_loader").search_paths.insert(0, str(data))
     client = session.create_client(
@@ -127,6 +127,13 @@ def test_create_queue_conflicts_and_attributes(client):
 
 def test_bad_attributes_are_refused(client):
     """Out-of-range or unknown attributes get SQS's errors."""
+    url = client.create_queue(QueueName=unique("names"))["QueueUrl"]
+    with pytest.raises(ClientError) as caught:
+        client.get_queue_attributes(QueueUrl=url, AttributeNames=["Bogus"])
+    assert caught.value.response["Error"]["Code"] == "InvalidAttributeName"
+    with pytest.raises(ClientError) as caught:
+        client.set_queue_attributes(QueueUrl=url, Attributes={"QueueArn": "x"})
+    assert caught.value.response["Error"]["Message"] == "Unknown Attribute QueueArn."
     with pytest.raises(ClientError) as caught:
         client.create_queue(QueueName=unique("bad"), Attributes={"DelaySeconds": "901"})
     assert caught.value.response["Error"]["Code"] == "InvalidAttributeValue"

@@ -27,7 +27,7 @@ from stratus.queues.model import (
 )
 from stratus.queues.service import QueueService
 
-from . import sqs_query_model
+from . import sqs_models
 from .protocols.adapter import Api, Call, Handler
 from .protocols.errors import ErrorTable, WireError
 
@@ -326,5 +326,5 @@ HANDLERS: dict[str, Handler] = {
 }
 # Messages up to 1 MiB each, a batch up to 1 MiB in total, base64 and framing on top.
 BODY_LIMIT = 4 * 1024 * 1024
-API = Api("sqs", HANDLERS, ERRORS, BODY_LIMIT)
-QUERY_API = Api(sqs_query_model.NAME, HANDLERS, ERRORS, BODY_LIMIT, signing_name="sqs")
+API = Api(sqs_models.JSON_NAME, HANDLERS, ERRORS, BODY_LIMIT, signing_name="sqs")
+QUERY_API = Api(sqs_models.QUERY_NAME, HANDLERS, ERRORS, BODY_LIMIT, signing_name="sqs")

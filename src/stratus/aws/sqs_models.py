@@ -1,13 +1,18 @@
-"""SQS over the query protocol, for clients older than SQS's move to JSON (botocore before
-1.31.81, the AWS CLI v1 of that time, the Java SDK v1...).
+"""SQS's models as Stratus serves them: botocore's, with what SQS itself does differently.
 
-botocore now ships SQS's model for JSON only; the query wire needs traits that model
-dropped: the names flattened lists and maps take on the wire (`AttributeName.1`,
-`Attribute.1.Name`, `MessageAttribute.1.Value.StringValue`, `Tag.1.Key`), the result
-wrappers and XML namespace, and the legacy error codes. They are restored here from the
-last query-protocol model AWS published, as a table over today's shapes, so both protocols
-read one set of shapes. QueueUrl is optional here because query clients may POST to the
-queue's URL instead of naming it (aws/sqs_api.py fills it in from the path).
+JSON (`sqs-json`): attribute names are not checked against the model's enums before the
+call, as SQS does not: an unknown one is SQS's own InvalidAttributeName ("Unknown Attribute
+Bogus."), not a generic ValidationException.
+
+Query (`sqs-query`), for clients older than SQS's move to JSON (botocore before 1.31.81, the
+AWS CLI v1 of that time, the Java SDK v1...): botocore now ships SQS's model for JSON only;
+the query wire needs traits that model dropped: the names flattened lists and maps take on
+the wire (`AttributeName.1`, `Attribute.1.Name`, `MessageAttribute.1.Value.StringValue`,
+`Tag.1.Key`), the result wrappers and XML namespace, and the legacy error codes. They are
+restored here from the last query-protocol model AWS published, as a table over today's
+shapes, so both protocols read one set of shapes. QueueUrl is optional here because query
+clients may POST to the queue's URL instead of naming it (aws/sqs_api.py fills it in from
+the path).
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from botocore.model import ServiceModel
 
 from .protocols import models
 
-NAME = "sqs-query"
+JSON_NAME = "sqs-json"
+QUERY_NAME = "sqs-query"
+# Open sets on AWS: names outside them are the service's to refuse, in its own words.
+OPEN_ENUMS = ("QueueAttributeName", "MessageSystemAttributeName")
 NAMESPACE = "http://queue.amazonaws.com/doc/2012-11-05/"
 
 # shape -> {part: wire name}; a part is "member", "key", "value" or a member's name.
@@ -93,15 +101,18 @@ ERROR_CODES: dict[str, tuple[str, int]] = {
 }
 
 
-def build() -> ServiceModel:
-    return ServiceModel(model_data(), service_name="sqs")
-
-
-def model_data() -> dict[str, Any]:
-    """The query model as botocore's JSON (tests load it into a botocore client)."""
+def json_model_data() -> dict[str, Any]:
     raw: dict[str, Any] = copy.deepcopy(
         models.session().get_component("data_loader").load_service_model("sqs", "service-2")
     )
+    for name in OPEN_ENUMS:
+        raw["shapes"][name].pop("enum", None)
+    return raw
+
+
+def query_model_data() -> dict[str, Any]:
+    """The query model as botocore's JSON (tests load it into a botocore client)."""
+    raw = json_model_data()
     metadata = {
         k: v
         for k, v in raw["metadata"].items()
@@ -126,4 +137,5 @@ def model_data() -> dict[str, Any]:
     return raw
 
 
-models.register(NAME, build)
+models.register(JSON_NAME, lambda: ServiceModel(json_model_data(), service_name="sqs"))
+models.register(QUERY_NAME, lambda: ServiceModel(query_model_data(), service_name="sqs"))
