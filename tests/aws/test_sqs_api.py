@@ -349,3 +349,33 @@ def test_query_requests_to_the_queue_url(server, sqs):
     assert "<SendMessageResponse" in answer
     assert "<MD5OfMessageBody>" in answer
     assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "by path"
+
+
+def test_long_poll_wakes_when_a_visibility_timeout_expires(sqs):
+    """A message whose visibility expires wakes a waiting long poll at that moment."""
+    url = sqs.create_queue(QueueName=unique("expire"))["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="again")
+    sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)
+    started = time.monotonic()
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10, AttributeNames=["All"])
+    took = time.monotonic() - started
+
+    assert got["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert 0.7 < took < 1.6
+
+
+def test_receipt_handles_belong_to_their_queue(client):
+    """A receipt handle used on another queue is ReceiptHandleIsInvalid; a message not in
+    flight cannot have its visibility changed."""
+    one = client.create_queue(QueueName=unique("one"))["QueueUrl"]
+    two = client.create_queue(QueueName=unique("two"))["QueueUrl"]
+    client.send_message(QueueUrl=one, MessageBody="m")
+    [message] = client.receive_message(QueueUrl=one, VisibilityTimeout=0)["Messages"]
+
+    with pytest.raises(client.exceptions.ReceiptHandleIsInvalid):
+        client.delete_message(QueueUrl=two, ReceiptHandle=message["ReceiptHandle"])
+    with pytest.raises(client.exceptions.MessageNotInflight) as caught:
+        client.change_message_visibility(
+            QueueUrl=one, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=10
+        )
+    assert caught.value.response["Error"]["Code"] == "AWS.SimpleQueueService.MessageNotInflight"
