@@ -28,7 +28,9 @@ variable before each invoke (`--cold-mode update`), which retires the warm ones.
 Profiling and A/B: `--cprofile FILE` runs the Stratus server under cProfile;
 `--server-wrap 'py-spy record -f raw -o FILE --'` puts any command in front of it;
 `--stratus-src DIR` runs both servers on another copy of the package, e.g.
-`git archive REV src | tar -x -C /tmp/snap` then `--stratus-src /tmp/snap/src`.
+`git archive REV src | tar -x -C /tmp/snap` then `--stratus-src /tmp/snap/src`;
+`--baseline-src DIR` adds a second Stratus server on that copy as a fourth target in the
+same alternating rounds (before vs after in one run).
 
 Everything printed is a measurement, not a verdict; nothing here asserts on timing.
 """
@@ -313,6 +315,22 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             Target("raw asgi echo", echo_port, "/raw"),
         ]
         stratus, echo, raw = targets
+        if args.baseline_src is not None:
+            base_port = free_port()
+            children.append(
+                start_child(
+                    "baseline",
+                    stratus_command(base_port, work / "baseline-data"),
+                    base_port,
+                    work / "baseline.log",
+                    stratus_environ(args.baseline_src),
+                )
+            )
+            create_function(lambda_client(base_port), "bench-empty", EMPTY_HANDLER)
+            targets.append(
+                Target("baseline invoke", base_port, INVOKE_PATH.format(name="bench-empty"))
+            )
+            targets[-1].checked_request()
         empty_cold_ms = stratus.checked_request()  # the first invoke starts the environment
         log(f"warming up ({args.warmup} requests per target)")
         for target in targets:
@@ -393,6 +411,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "stratus_source": source_description(args.stratus_src),
+        "baseline_source": args.baseline_src and source_description(args.baseline_src),
         "stack": stack,
         "config": {
             "n": per_round * args.rounds,
@@ -429,6 +448,8 @@ def render(result: dict[str, Any]) -> str:
         f"warm-up {cfg['warmup']}, payload {cfg['payload']}"
     )
     lines.append(f"stratus: {result['stratus_source']}")
+    if result["baseline_source"]:
+        lines.append(f"baseline: {result['baseline_source']}")
     lines.append("")
     header = (
         f"{'warm, ms':<18}{'n':>6}{'p50':>9}{'p90':>9}{'p99':>9}{'mean':>9}{'min':>9}{'max':>9}"
@@ -441,6 +462,14 @@ def render(result: dict[str, Any]) -> str:
             f"{s['mean']:>9.3f}{s['min']:>9.3f}{s['max']:>9.3f}"
         )
     lines.append("")
+    baseline = result["warm"].get("baseline invoke")
+    if baseline is not None:
+        now = result["warm"]["stratus invoke"]
+        lines.append(
+            f"stratus vs baseline: p50 {now['p50'] - baseline['p50']:+.3f} ms, "
+            f"p99 {now['p99'] - baseline['p99']:+.3f} ms, "
+            f"mean {now['mean'] - baseline['mean']:+.3f} ms"
+        )
     rounds = over["per_round_p50_ms"]
     lines.append(
         f"warm overhead vs {over['vs']}: p50 {over['p50_ms']:+.3f} ms "
@@ -532,6 +561,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="run both servers on the stratus package under this directory (e.g. a snapshot "
         "of another revision's src/), instead of the installed one",
+    )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also run a Stratus server on the package under this directory, as a fourth "
+        "target alternating with the others (before vs after in the same run)",
     )
     parser.add_argument(
         "--work-parent",

@@ -3,8 +3,9 @@
 POSTs to `/` carrying `X-Amz-Target` are JSON 1.0/1.1 APIs (CloudWatch Logs), found by the
 target's prefix; form-encoded POSTs to `/` are the query protocol (CloudFormation), by the
 service in their SigV4 scope. Both are served by aws/protocols from the adapters' tables and
-render their own errors. The rest are routed by path (REST-JSON: Lambda, API Gateway), their
-errors rendered here by the API's table.
+render their own errors. Lambda (rest-json) is served from its model by
+protocols/rest_json.py, which renders its errors too; API Gateway's routes are matched by
+path, their errors rendered here by its table.
 """
 
 from __future__ import annotations
@@ -28,20 +29,16 @@ from . import (
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
-    concurrency_api,
-    event_config_api,
-    function_urls_api,
     lambda_api,
-    layers_api,
     logs_api,
     sqs_api,
-    streaming_api,
 )
 from .protocols import query
 from .protocols.aws_json import JsonApis
 from .protocols.errors import WireError
 from .protocols.query import QueryApis
-from .wire import json_response, rest_json_error
+from .protocols.rest_json import error_response as rest_json_error
+from .wire import json_response
 
 log = logging.getLogger("stratus.aws")
 
@@ -109,15 +106,11 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
-        # First: the JSON and query APIs' one address carries their hot paths (SQS), and
-        # no other route's path is "/", so matching it before ~70 REST routes costs nothing.
+        # First: Invoke and the JSON and query APIs' one address (SQS) are the hot paths;
+        # Lambda's paths are all its own and no other route's path is "/".
+        lambda_api.api().route(),
         Route("/", root, methods=["POST"]),
         *lambda_api.routes,
-        *streaming_api.routes,
-        *concurrency_api.routes,
-        *event_config_api.routes,
-        *function_urls_api.routes,
-        *layers_api.routes,
         *apigatewayv2_api.routes,
         *apigateway_api.routes,
         *apigateway_methods_api.routes,

@@ -1,90 +1,58 @@
-"""The Lambda API's function URL configuration (REST-JSON, 2021-10-31):
-
-    POST   /2021-10-31/functions/{FunctionName}/url    CreateFunctionUrlConfig   201
-    GET    /2021-10-31/functions/{FunctionName}/url    GetFunctionUrlConfig
-    PUT    /2021-10-31/functions/{FunctionName}/url    UpdateFunctionUrlConfig
-    DELETE /2021-10-31/functions/{FunctionName}/url    DeleteFunctionUrlConfig   204
-    GET    /2021-10-31/functions/{FunctionName}/urls   ListFunctionUrlConfigs
-
-`?Qualifier=` (or a qualified FunctionName) picks an alias or $LATEST; the rules live in
-stratus.functions.urls, the serving in stratus.gateway.function_urls.
+"""The Lambda API's function URL configuration (2021-10-31/.../url): Create, Get, Update,
+Delete and List. `Qualifier` (or a qualified FunctionName) picks an alias or $LATEST; the
+rules live in stratus.functions.urls, the serving in stratus.gateway.function_urls.
 """
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from typing import Any
 
-from stratus.errors import Invalid
-from stratus.functions.names import FunctionRef, parse_reference
+from stratus.functions.names import parse_reference
 from stratus.functions.urls import FunctionUrlRequest, FunctionUrls
 from stratus.validation import parse
 
-from .wire import json_response, read_json
-
-PATH = "/2021-10-31/functions/{name}/url"
-
-
-def _urls(request: Request) -> FunctionUrls:
-    return request.app.state.functions.urls  # type: ignore[no-any-return]
+from .lambda_members import listed, ref
+from .protocols.adapter import Call, Handler, Output
 
 
-def _ref(request: Request) -> FunctionRef:
-    return parse_reference(request.path_params["name"], request.query_params.get("Qualifier"))
+def _urls(call: Call) -> FunctionUrls:
+    return call.services.functions.urls
 
 
-async def create(request: Request) -> Response:
-    body = parse(FunctionUrlRequest, await read_json(request))
-    urls = _urls(request)
-    config = await urls.create(_ref(request), body)
-    return json_response(config.wire(urls.port), 201)
+async def create(call: Call, params: dict[str, Any]) -> Output:
+    urls = _urls(call)
+    config = await urls.create(ref(params), parse(FunctionUrlRequest, params))
+    return config.wire(urls.port)
 
 
-async def get(request: Request) -> Response:
-    urls = _urls(request)
-    config = await urls.get(_ref(request))
-    return json_response(config.wire(urls.port))
+async def get(call: Call, params: dict[str, Any]) -> Output:
+    urls = _urls(call)
+    return (await urls.get(ref(params))).wire(urls.port)
 
 
-async def update(request: Request) -> Response:
-    body = parse(FunctionUrlRequest, await read_json(request))
-    urls = _urls(request)
-    config = await urls.update(_ref(request), body)
-    return json_response(config.wire(urls.port))
+async def update(call: Call, params: dict[str, Any]) -> Output:
+    urls = _urls(call)
+    config = await urls.update(ref(params), parse(FunctionUrlRequest, params))
+    return config.wire(urls.port)
 
 
-async def delete(request: Request) -> Response:
-    await _urls(request).delete(_ref(request))
-    return Response(status_code=204)
+async def delete(call: Call, params: dict[str, Any]) -> Output:
+    await _urls(call).delete(ref(params))
+    return None
 
 
-async def list_configs(request: Request) -> Response:
-    urls = _urls(request)
-    raw = request.query_params.get("MaxItems")
-    max_items = None
-    if raw is not None:
-        max_items = int(raw) if raw.isdigit() else 0
-        if not 1 <= max_items <= 50:
-            raise Invalid(
-                f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy "
-                "constraint: Member must have value between 1 and 50"
-            )
+async def list_configs(call: Call, params: dict[str, Any]) -> Output:
+    urls = _urls(call)
     found, next_marker = await urls.list(
-        parse_reference(request.path_params["name"]).name,
-        request.query_params.get("Marker"),
-        max_items,
+        parse_reference(params["FunctionName"]).name, params.get("Marker"), params.get("MaxItems")
     )
-    body: dict[str, object] = {"FunctionUrlConfigs": [c.wire(urls.port) for c in found]}
-    if next_marker:
-        body["NextMarker"] = next_marker
-    return json_response(body)
+    return listed("FunctionUrlConfigs", [c.wire(urls.port) for c in found], next_marker)
 
 
-routes = [
-    Route(PATH, create, methods=["POST"]),
-    Route(PATH, get, methods=["GET"]),
-    Route(PATH, update, methods=["PUT"]),
-    Route(PATH, delete, methods=["DELETE"]),
-    Route(f"{PATH}s", list_configs, methods=["GET"]),
-]
+HANDLERS: dict[str, Handler] = {
+    "CreateFunctionUrlConfig": create,
+    "GetFunctionUrlConfig": get,
+    "UpdateFunctionUrlConfig": update,
+    "DeleteFunctionUrlConfig": delete,
+    "ListFunctionUrlConfigs": list_configs,
+}

@@ -10,48 +10,41 @@ the function's response as an event stream (eventstream.py), passed on while it 
                                     base64 log tail when LogType=Tail
 
 Errors before the function answers (no such function, throttled, bad parameters) are the
-ordinary REST-JSON errors. The HTTP head goes out when the function starts its stream (for a
-buffered result, when it ends), which is how it can carry the function's content type.
+ordinary rest-json errors. The HTTP head goes out when the function starts its stream (for a
+buffered result, when it ends), which is how it can carry the function's content type; so
+the handler answers with its own Response (the protocol layer's one escape hatch), written
+while the function runs.
 """
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
 import orjson
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from stratus.errors import Invalid, TooLarge
-from stratus.functions.names import FunctionRef, parse_reference
-from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
+from stratus.functions.names import FunctionRef
+from stratus.functions.service import FunctionService
 from stratus.runtime.spec import InvokeResult
 
 from .eventstream import MAX_PAYLOAD_BYTES, encode_event
+from .lambda_members import ref
+from .protocols.adapter import Call, Handler, Output
 
-PATH = "/2021-11-15/functions/{name}/response-streaming-invocations"
 # A buffered result has no content type of its own; Lambda's results are JSON.
 BUFFERED_CONTENT_TYPE = "application/json"
 
 
-async def invoke_with_response_stream(request: Request) -> Response:
-    ref = parse_reference(request.path_params["name"], request.query_params.get("Qualifier"))
+async def invoke_with_response_stream(call: Call, params: dict[str, Any]) -> Output:
     # DryRun is accepted and, as on AWS, still runs the function.
-    _check_enum(request, "x-amz-invocation-type", "invocationType", "RequestResponse", "DryRun")
-    _check_enum(request, "x-amz-log-type", "logType", "None", "Tail")
-    if int(request.headers.get("content-length") or 0) > SYNC_PAYLOAD_LIMIT:
-        raise TooLarge(
-            f"Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the "
-            "InvokeWithResponseStream operation"
-        )
     return _StreamedInvocation(
-        request.app.state.functions,
-        ref,
-        await request.body(),
-        client_context=request.headers.get("x-amz-client-context"),
-        want_log_tail=request.headers.get("x-amz-log-type") == "Tail",
+        call.services.functions,
+        ref(params),
+        params.get("Payload", b""),
+        request_id=call.request_id,
+        client_context=params.get("ClientContext"),
+        want_log_tail=params.get("LogType") == "Tail",
     )
 
 
@@ -64,6 +57,7 @@ class _StreamedInvocation(Response):
         ref: FunctionRef,
         payload: bytes,
         *,
+        request_id: str,
         client_context: str | None,
         want_log_tail: bool,
     ) -> None:
@@ -71,11 +65,12 @@ class _StreamedInvocation(Response):
         self._service = service
         self._ref = ref
         self._payload = payload
+        self._request_id = request_id
         self._client_context = client_context
         self._want_log_tail = want_log_tail
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = str(uuid.uuid4())
+        request_id = self._request_id
         events = _EventSender(send, request_id)
         result = await self._service.invoke(
             self._ref,
@@ -151,13 +146,4 @@ def _error_fields(result: InvokeResult) -> tuple[str, str]:
     return str(code), str(error.get("errorMessage", ""))
 
 
-def _check_enum(request: Request, header: str, member: str, *allowed: str) -> None:
-    value = request.headers.get(header, allowed[0])
-    if value not in allowed:
-        raise Invalid(
-            f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
-            f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
-        )
-
-
-routes = [Route(PATH, invoke_with_response_stream, methods=["POST"])]
+HANDLERS: dict[str, Handler] = {"InvokeWithResponseStream": invoke_with_response_stream}

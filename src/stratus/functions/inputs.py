@@ -90,7 +90,7 @@ def check_environment(environment: EnvironmentSettings) -> None:
 
 
 def zip_bytes(
-    zip_file: str | None,
+    zip_file: bytes | None,
     s3_bucket: str | None,
     s3_key: str | None = None,
     artifacts: ArtifactStore | None = None,
@@ -102,10 +102,7 @@ def zip_bytes(
         return artifact_bytes(s3_bucket, s3_key, artifacts)
     if not zip_file:
         raise Invalid("Please provide a source for function code (ZipFile).")
-    try:
-        return base64.b64decode(zip_file, validate=True)
-    except binascii.Error as exc:
-        raise Invalid(f"ZipFile is not valid base64: {exc}") from exc
+    return zip_file
 
 
 def artifact_bytes(bucket: str | None, key: str | None, artifacts: ArtifactStore | None) -> bytes:

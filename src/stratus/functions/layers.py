@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -73,7 +72,7 @@ class _Shape(BaseModel):
 
 
 class LayerContentInput(_Shape):
-    ZipFile: str | None = None  # base64, as boto3 sends blobs in JSON
+    ZipFile: bytes | None = None  # decoded from base64 by the wire protocol
     S3Bucket: str | None = None
     S3Key: str | None = None
     S3ObjectVersion: str | None = None
@@ -422,7 +421,4 @@ def _archive(content: LayerContentInput, artifacts: ArtifactStore | None) -> byt
         return artifact_bytes(content.S3Bucket, content.S3Key, artifacts)
     if not content.ZipFile:
         raise Invalid("Please provide a source for the layer content (ZipFile).")
-    try:
-        return base64.b64decode(content.ZipFile, validate=True)
-    except binascii.Error as exc:
-        raise Invalid(f"ZipFile is not valid base64: {exc}") from exc
+    return content.ZipFile

@@ -94,7 +94,7 @@ class DeadLetterSettings(_Shape):
 
 
 class CodeSource(_Shape):
-    ZipFile: str | None = None  # base64, as boto3 sends blobs in JSON
+    ZipFile: bytes | None = None  # decoded from base64 by the wire protocol
     S3Bucket: str | None = None
     S3Key: str | None = None
     S3ObjectVersion: str | None = None
@@ -141,7 +141,7 @@ class UpdateFunctionConfigurationRequest(_Shape):
 
 
 class UpdateFunctionCodeRequest(_Shape):
-    ZipFile: str | None = None
+    ZipFile: bytes | None = None
     S3Bucket: str | None = None
     S3Key: str | None = None
     ImageUri: str | None = None

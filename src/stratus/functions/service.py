@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import dataclasses
 import logging
 import random
@@ -346,7 +347,7 @@ class FunctionService:
 
     async def list_versions(
         self, name: str, marker: str | None, max_items: int | None
-    ) -> tuple[list[FunctionConfiguration], str | None]:
+    ) -> tuple[builtins.list[FunctionConfiguration], str | None]:  # `list` is a method here
         found = await self._db.run(lambda conn: versions.list_versions(conn, name))
         if not found:
             raise self._not_found(FunctionRef(name))

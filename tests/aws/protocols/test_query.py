@@ -12,8 +12,9 @@ import pytest
 from botocore.model import OperationModel, Shape
 from botocore.parsers import QueryParser
 from botocore.serialize import QuerySerializer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from shape_values import ORACLE, operation, values, without_unrendered
 from starlette.datastructures import Headers
 
 from stratus.aws import cloudformation_api
@@ -51,55 +52,6 @@ OTHERS = [
     "elasticache:CreateCacheCluster",
 ]
 OPERATIONS = [f"cloudformation:{name}" for name in CLOUDFORMATION.operation_names] + OTHERS
-ORACLE = settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-# What XML 1.0 can carry (the renderer replaces the rest; tested on its own below).
-XML_TEXT = st.text(
-    st.characters(
-        exclude_categories=("Cs",),
-        exclude_characters=[chr(c) for c in range(0x20) if c not in (9, 10, 13)]
-        + ["\ufffe", "\uffff"],
-    ),
-    max_size=12,
-)
-
-
-def operation(name: str) -> OperationModel:
-    service, _, op = name.partition(":")
-    return models.service_model(service).operation_model(op)
-
-
-def values(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Any value the model allows for `shape` (constraints aside), a few levels deep."""
-    kind = shape.type_name
-    if kind == "structure":
-        if depth > 3:
-            return st.just({})
-        optional = {name: values(m, depth + 1) for name, m in shape.members.items()}
-        return st.fixed_dictionaries({}, optional=optional)
-    if kind == "list":
-        return st.lists(values(shape.member, depth + 1), max_size=3)
-    if kind == "map":
-        return st.dictionaries(
-            values(shape.key, depth + 1), values(shape.value, depth + 1), max_size=3
-        )
-    scalars: dict[str, st.SearchStrategy[Any]] = {
-        "string": XML_TEXT,
-        "boolean": st.booleans(),
-        "integer": st.integers(-(2**31), 2**31 - 1),
-        "long": st.integers(-(2**63), 2**63 - 1),
-        "float": st.floats(allow_nan=False, allow_infinity=False),
-        "double": st.floats(allow_nan=False, allow_infinity=False),
-        "blob": st.binary(max_size=16),
-        # The wire carries milliseconds.
-        "timestamp": st.datetimes(
-            datetime(1970, 1, 2), datetime(2200, 1, 1), timezones=st.just(UTC)
-        ).map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000)),
-    }
-    return scalars[kind]
 
 
 def sends(shape: Shape, value: Any) -> bool:
@@ -128,23 +80,6 @@ def as_sent(shape: Shape, value: Any) -> Any:
     if kind == "map":
         kept = {k: as_sent(shape.value, v) for k, v in value.items() if sends(shape.value, v)}
         return kept or None
-    return value
-
-
-def without_unrendered(shape: Shape, value: Any) -> Any:
-    """What survives XML: a flattened list or map that is empty leaves no element."""
-    kind = shape.type_name
-    if kind == "structure":
-        kept = {k: without_unrendered(shape.members[k], v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v is not None}
-    if kind == "list":
-        if not value and shape.serialization.get("flattened"):
-            return None
-        return [without_unrendered(shape.member, item) for item in value]
-    if kind == "map":
-        if not value and shape.serialization.get("flattened"):
-            return None
-        return {k: without_unrendered(shape.value, v) for k, v in value.items()}
     return value
 
 

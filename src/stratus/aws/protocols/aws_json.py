@@ -30,7 +30,14 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from stratus.errors import Malformed, StratusError, Throttled, UnknownOperation, Validation
+from stratus.errors import (
+    Malformed,
+    StratusError,
+    Throttled,
+    TooLarge,
+    UnknownOperation,
+    Validation,
+)
 
 from . import json_codec, models, validate
 from .adapter import Api, Call, handler_of
@@ -45,6 +52,7 @@ COMMON_ERRORS: ErrorTable = {
     Validation: WireError("ValidationException", 400),
     Malformed: WireError("SerializationException", 400),
     Throttled: WireError("ThrottlingException", 400),
+    TooLarge: WireError("RequestEntityTooLarge", 413),
     UnknownOperation: WireError("UnknownOperationException", 400),
 }
 _CONTENT_TYPE = "application/x-amz-json-{}"

@@ -291,8 +291,8 @@ def render_output(
     return xml_codec.encode(parts)
 
 
-def _namespace(model: ServiceModel | None) -> str | None:
-    return xml_codec.namespace_uri(model.metadata.get("xmlNamespace")) if model else None
+def _namespace(model: ServiceModel | None) -> object:
+    return model.metadata.get("xmlNamespace") if model else None
 
 
 # --- errors ----------------------------------------------------------------------------

@@ -55,7 +55,9 @@ def render_members(
 def render(parts: list[str], shape: Shape, value: Any, tag: str) -> None:
     flattened = shape.serialization.get("flattened")
     if isinstance(shape, StructureShape):
-        parts.append(open_tag(tag, _namespace_of(shape), _attributes(shape, value)))
+        parts.append(
+            open_tag(tag, shape.serialization.get("xmlNamespace"), _attributes(shape, value))
+        )
         render_members(parts, shape, value)
         parts.append(f"</{tag}>")
     elif isinstance(shape, ListShape):
@@ -115,21 +117,20 @@ def encode(parts: list[str]) -> bytes:
     return "".join(parts).encode("utf-8", "replace")
 
 
-def open_tag(tag: str, namespace: str | None, attributes: str = "") -> str:
-    xmlns = f' xmlns="{escape(namespace)}"' if namespace else ""
-    return f"<{tag}{xmlns}{attributes}>"
+def open_tag(tag: str, namespace: object = None, attributes: str = "") -> str:
+    """`<tag>` declaring `namespace`, a model's or shape's `xmlNamespace`: a URI, or
+    {"uri": …} with an optional "prefix" (S3's Grantee declares xmlns:xsi)."""
+    return f"<{tag}{_xmlns(namespace)}{attributes}>"
 
 
-def namespace_uri(declared: object) -> str | None:
-    """A model's or shape's `xmlNamespace` ({"uri": …} or the URI itself)."""
-    if isinstance(declared, dict):
-        uri = declared.get("uri")
-        return uri if isinstance(uri, str) else None
-    return declared if isinstance(declared, str) else None
-
-
-def _namespace_of(shape: Shape) -> str | None:
-    return namespace_uri(shape.serialization.get("xmlNamespace"))
+def _xmlns(declared: object) -> str:
+    if isinstance(declared, str):
+        return f' xmlns="{escape(declared)}"'
+    if isinstance(declared, dict) and isinstance(declared.get("uri"), str):
+        prefix = declared.get("prefix")
+        name = f"xmlns:{prefix}" if isinstance(prefix, str) and prefix else "xmlns"
+        return f' {name}="{escape(declared["uri"])}"'
+    return ""
 
 
 def _attributes(shape: StructureShape, value: Mapping[str, Any]) -> str:
@@ -219,8 +220,9 @@ def _parse_entries(
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-def scalar(shape: Shape, raw: str, where: str) -> Any:
-    """Wire text as the shape's type; Validation naming the member when it is not one."""
+def scalar(shape: Shape, raw: str, where: str, time_format: str = "iso8601") -> Any:
+    """Wire text as the shape's type; Validation naming the member when it is not one.
+    Timestamps are in the shape's `timestampFormat`, else `time_format`."""
     kind = shape.type_name
     try:
         if kind in ("integer", "long"):
@@ -234,7 +236,8 @@ def scalar(shape: Shape, raw: str, where: str) -> Any:
                 raise ValueError(raw)
             return raw.strip().lower() == "true"
         if kind == "timestamp":
-            return parse_time(raw.strip(), shape.serialization.get("timestampFormat", "iso8601"))
+            form = shape.serialization.get("timestampFormat", time_format)
+            return parse_time(raw.strip(), form)
         if kind == "blob":
             return base64.b64decode(raw, validate=True)
     except (ValueError, binascii.Error, OverflowError) as exc:

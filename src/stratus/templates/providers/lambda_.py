@@ -8,7 +8,6 @@ request models, so a bad property fails with Lambda's message.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import zipfile
@@ -46,9 +45,9 @@ _CONFIGURATION = (
 )
 
 
-def inline_zip(source: str, runtime: str | None) -> str:
+def inline_zip(source: str, runtime: str | None) -> bytes:
     """CloudFormation's `Code.ZipFile`: the source of `index.py` (Python) or, for OS-only
-    runtimes, of an executable `bootstrap`; base64 of the zip, as the Lambda API takes it."""
+    runtimes, of an executable `bootstrap`, zipped."""
     name, mode = (
         ("bootstrap", 0o755) if (runtime or "").startswith("provided") else ("index.py", 0o644)
     )
@@ -57,7 +56,7 @@ def inline_zip(source: str, runtime: str | None) -> str:
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.external_attr = mode << 16
         bundle.writestr(info, source)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
 
 
 def _code(props: dict[str, Any]) -> dict[str, Any]:
