@@ -7,7 +7,8 @@
     │   └── InsufficientCapabilities  a template needs capabilities the caller did not grant
     ├── NotFound                what the call names does not exist
     ├── Conflict                the resource's state refuses the call
-    │   └── AlreadyExists       a resource of that name exists
+    │   ├── AlreadyExists       a resource of that name exists
+    │   └── NotReady            the resource is still being made (Pending): retry later
     ├── PreconditionFailed      a revision or version the caller named is no longer current
     ├── TooLarge                a body or value is past its limit
     ├── Throttled               too many calls or too much concurrency: retry later
@@ -57,6 +58,10 @@ class Conflict(StratusError):
 
 
 class AlreadyExists(Conflict):
+    pass
+
+
+class NotReady(Conflict):
     pass
 
 

@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
+import pytest
 from botocore.config import Config
 from tests.conftest import create_function, invoke_json, make_zip, wait_for
 
@@ -51,11 +52,23 @@ def _report(response):
 
 
 def _publish_snapstart(lambda_client, deploy, source=SNAPPY, **config):
+    """Publish a SnapStart version and wait until it leaves Pending, as a user would."""
     name = deploy(
         source, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"}, **config
     )
     published = lambda_client.publish_version(FunctionName=name)
+    _wait_settled(lambda_client, name, published["Version"])
     return name, published
+
+
+def _state(lambda_client, name, version):
+    return lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)[
+        "State"
+    ]
+
+
+def _wait_settled(lambda_client, name, version):
+    assert wait_for(lambda: _state(lambda_client, name, version) != "Pending")
 
 
 def test_snapstart_version_restores_from_the_snapshot(lambda_client, deploy):
@@ -161,17 +174,11 @@ def test_snapshot_init_errors_are_reported(lambda_client, deploy):
     answers with the init error, as on AWS."""
     name, published = _publish_snapstart(lambda_client, deploy, "import missing_module\n")
 
-    failed = wait_for(
-        lambda: (
-            lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")["State"]
-            == "Failed"
-        )
-    )
     config = lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")
     response, body = invoke_json(lambda_client, name, Qualifier="1")
 
     assert published["State"] == "Pending"
-    assert failed
+    assert config["State"] == "Failed"
     assert config["StateReasonCode"] == "FunctionError"
     assert config["StateReason"].startswith("Runtime.ImportModuleError")
     assert response["FunctionError"] == "Unhandled"
@@ -192,6 +199,7 @@ def test_snapshots_are_taken_again_after_a_restart(shared_dir):
             SnapStart={"ApplyOn": "PublishedVersions"},
         )
         client.publish_version(FunctionName="snappy")
+        _wait_settled(client, "snappy", "1")
 
     with serve_in_process(data) as second:
         response = second.client("lambda").invoke(
@@ -246,3 +254,27 @@ def test_a_burst_of_first_invokes_is_served_from_one_snapshot(server, lambda_cli
 
     assert [r.get("FunctionError") for r in responses] == [None] * 100
     assert [json.loads(r["Payload"].read()) for r in responses] == ["ok"] * 100
+
+
+SLOW_INIT = SNAPPY.replace("HOOKS = {", "time.sleep(1.5)\nHOOKS = {")
+
+
+def test_a_snapstart_version_is_pending_until_its_snapshot_is_taken(lambda_client, deploy):
+    """Until its snapshot exists a SnapStart version reads Pending and refuses invokes with
+    AWS's conflict; once Active, the first invoke is a restore whose Restore Duration holds
+    no wait for init."""
+    name = deploy(SLOW_INIT, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"})
+    published = lambda_client.publish_version(FunctionName=name)
+    stored = _state(lambda_client, name, "1")
+    with pytest.raises(lambda_client.exceptions.ResourceConflictException) as refused:
+        lambda_client.invoke(FunctionName=name, Qualifier="1")
+    _wait_settled(lambda_client, name, "1")
+    state = _state(lambda_client, name, "1")
+    response = lambda_client.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
+    restore_ms = float(_report(response).split("Restore Duration: ")[1].split(" ms")[0])
+
+    assert published["State"] == stored == "Pending"
+    assert "following state: Pending" in str(refused.value)
+    assert state == "Active"
+    assert "FunctionError" not in response
+    assert restore_ms < 500  # init sleeps 1.5 s: none of it is in the restore

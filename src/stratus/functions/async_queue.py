@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from stratus.errors import NotFound, Throttled
+from stratus.errors import NotFound, NotReady, Throttled
 from stratus.functions.destinations import Condition, LambdaDestination, invocation_record
 from stratus.functions.event_config import FunctionEventInvokeConfig
 from stratus.functions.inputs import check_payload
@@ -193,7 +193,7 @@ class AsyncInvocations:
         runs, result = item.attempts, item.last
         try:
             result = await self._functions.invoke(ref, item.payload, request_id=item.id)
-        except Throttled:
+        except (Throttled, NotReady):  # not ready: a SnapStart version still Pending
             outcome: Outcome = "refused" if await self._wait_refused(item, config) else "throttled"
         except NotFound:
             log.warning(

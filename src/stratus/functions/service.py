@@ -28,6 +28,7 @@ from stratus.errors import (
     Conflict,
     Invalid,
     NotFound,
+    NotReady,
 )
 from stratus.functions import versions
 from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
@@ -340,9 +341,7 @@ class FunctionService:
         self._forget(name)
         if published.SnapStart.OptimizationStatus == "On":
             check_snapstart(published)
-            self._prepare_snapshot(await self.spec(FunctionRef(name, published.Version)))
-            # As on AWS, a SnapStart version reads Pending until its snapshot is taken.
-            return published.model_copy(update={"State": "Pending"})
+            self._prepare_snapshot(await self._snapshot_spec(name, published.Version))
         return published
 
     async def list_versions(
@@ -384,6 +383,12 @@ class FunctionService:
         generation = self._generation
         record = await self.get(FunctionRef(ref.name, version))
         config = record.configuration
+        if config.State == "Pending":  # a SnapStart version until its snapshot is taken
+            raise NotReady(
+                "The operation cannot be performed at this time. The function is currently "
+                "in the following state: Pending",
+                Type="User",
+            )
         spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
         spec = dataclasses.replace(spec, snapshot=self._snapshots(record))
         if generation == self._generation:  # no write raced with our read
@@ -434,7 +439,14 @@ class FunctionService:
             ).fetchall()
         )
         for name, version in rows:
-            self._prepare_snapshot(await self.spec(FunctionRef(name, version)))
+            self._prepare_snapshot(await self._snapshot_spec(name, version))
+
+    async def _snapshot_spec(self, name: str, version: str) -> FunctionSpec:
+        """The spec of a SnapStart version, whatever its state (spec() refuses Pending)."""
+        record = await self.get(FunctionRef(name, version))
+        config = record.configuration
+        spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
+        return dataclasses.replace(spec, snapshot=True)
 
     def _prepare_snapshot(self, spec: FunctionSpec) -> None:
         async def record(failure: bytes | None) -> None:

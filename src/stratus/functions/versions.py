@@ -78,6 +78,16 @@ def publish(
             ),
         }
     )
+    if _snapstart(latest):
+        # As on AWS, a SnapStart version is Pending (and refuses invokes) until its snapshot
+        # is taken, so Active means that restores are fast from the first invoke on.
+        version = version.model_copy(
+            update={
+                "State": "Pending",
+                "StateReasonCode": "Creating",
+                "StateReason": "The function is being created.",
+            }
+        )
     conn.execute(
         "INSERT INTO versions (function_name, version, config) VALUES (?, ?, ?)",
         (name, version.Version, version.model_dump_json()),
