@@ -11,14 +11,17 @@ path, their errors rendered here by its table.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope, Send
 
 from stratus.errors import StratusError, UnknownOperation
 
@@ -58,15 +61,23 @@ async def root(request: Request) -> Response:
     )
 
 
-async def queue_path(request: Request) -> Response:
-    """POST /<account>/<queue>: SQS clients that send to the queue's URL (the query
-    protocol's older habit); the handlers take the queue from the path."""
-    account = request.path_params["account"]
-    if not (account.isdigit() and len(account) == 12):
-        raise UnknownOperation(f"No operation matches POST {request.url.path}")
-    if "x-amz-target" in request.headers:
-        return await JSON_APIS.wait_answer(request.scope, request.receive)
-    return await QUERY_APIS.wait_answer(request.scope, request.receive)
+class QueueUrlRoute(BaseRoute):
+    """POST /<12-digit account>/<queue>: SQS clients that send to the queue's URL (the query
+    protocol's older habit); the handlers take the queue from the path. Nothing else, so
+    other paths keep their 404 (a plain Route would answer 405 to every two-segment GET)."""
+
+    _PATH = re.compile(r"/[0-9]{12}/[^/]+")
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        wanted = scope["type"] == "http" and scope["method"] == "POST"
+        if wanted and self._PATH.fullmatch(scope["path"]):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        apis = JSON_APIS if "x-amz-target" in Headers(scope=scope) else QUERY_APIS
+        response = await apis.wait_answer(scope, receive)
+        await response(scope, receive, send)
 
 
 async def health(request: Request) -> Response:
@@ -117,7 +128,7 @@ def build_app(
         *apigateway_keys_api.routes,
         *artifacts_api.routes,
         Route("/_stratus/health", health, methods=["GET"]),
-        Route("/{account}/{queue}", queue_path, methods=["POST"]),  # last: after Lambda's
+        QueueUrlRoute(),  # last: after Lambda's two-segment paths
     ]
     return Starlette(
         routes=routes,
