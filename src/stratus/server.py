@@ -28,6 +28,7 @@ from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.server import ExecuteApi
 from stratus.observe.logs import LogStore
+from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker
 from stratus.runtime.launcher import HostContext, ProcessLauncher
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> Starlette:
         functions = FunctionService(settings, db, CodeStore(data / "code"), invoker, artifacts)
         events = AsyncInvocations(db, functions, settings.async_retry_delays)
         concurrency = Concurrency(db, functions, invoker.concurrency, pool)
+        queues = QueueService(settings, db)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -72,6 +74,7 @@ def create_app(settings: Settings) -> Starlette:
             async_invocations=events,
             apis=ApiService(settings, db),
             rest_apis=RestApiService(settings, db),
+            queues=queues,
             logs=logs,
             artifacts=artifacts,
         )
@@ -96,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
                     tasks.create_task(events.wait_run_forever()),
                     tasks.create_task(concurrency.wait_run_forever()),
                     tasks.create_task(stacks.wait_run_forever()),
+                    tasks.create_task(queues.wait_run_forever()),
                 ]
                 try:
                     yield

@@ -19,11 +19,13 @@ from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
 from stratus.functions.service import FunctionService
 from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
+from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
+from stratus.queues.service import QueueService
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
 
 # Every service's tables, in the order they are created (later ones may refer to earlier).
-SCHEMAS: tuple[Schema, ...] = (LOGS_SCHEMA, FUNCTIONS_SCHEMA, APIS_SCHEMA)
+SCHEMAS: tuple[Schema, ...] = (LOGS_SCHEMA, FUNCTIONS_SCHEMA, APIS_SCHEMA, QUEUES_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,5 +36,6 @@ class Services:
     async_invocations: AsyncInvocations
     apis: ApiService  # HTTP APIs
     rest_apis: RestApiService
+    queues: QueueService  # SQS
     logs: LogStore
     artifacts: ArtifactStore

@@ -162,7 +162,9 @@ def test_query_service_stratus_does_not_serve(server):
     error = error_of(response)
     assert response.status_code == 400
     assert error["Code"] == "InvalidAction"
-    assert error["Message"] == "Stratus serves cloudformation over the AWS query protocol, not sns."
+    assert error["Message"] == (
+        "Stratus serves cloudformation, sqs over the AWS query protocol, not sns."
+    )
 
 
 def test_json_services_still_answer_json(server):

@@ -133,15 +133,25 @@ def error_response(
 ) -> Response:
     wire = wire_error(exc, api, COMMON_ERRORS)
     body = {"__type": wire.code, "message": exc.message}
-    return _response(wire.status, orjson.dumps(body), version, request_id or str(uuid.uuid4()))
+    headers = {}
+    if wire.query_code:  # awsQueryCompatible APIs: botocore reports this code
+        headers["x-amzn-query-error"] = f"{wire.query_code};{_fault(wire)}"
+    request_id = request_id or str(uuid.uuid4())
+    return _response(wire.status, orjson.dumps(body), version, request_id, headers)
 
 
-def _response(status: int, body: bytes, version: str, request_id: str) -> Response:
+def _fault(wire: WireError) -> str:
+    return "Sender" if wire.sender else "Receiver"
+
+
+def _response(
+    status: int, body: bytes, version: str, request_id: str, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         body,
         status_code=status,
         media_type=_CONTENT_TYPE.format(version),
-        headers={"x-amzn-RequestId": request_id},
+        headers={"x-amzn-RequestId": request_id, **(headers or {})},
     )
 
 
