@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from stratus.store.clock import ManualClock
 from stratus.testing import RunningServer, serve_in_thread
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -68,7 +69,8 @@ def server() -> Iterator[RunningServer]:
     # Not under /tmp: environments bind a private directory over /tmp, which would hide it.
     with (
         tempfile.TemporaryDirectory(prefix="stratus-test-", dir="/var/tmp") as data,
-        serve_in_thread(Path(data) / "data", async_retry_delays=(0.2, 0.2)) as running,
+        # Durable work (retries, backoff) runs on a clock the tests move: server.advance().
+        serve_in_thread(Path(data) / "data", clock=ManualClock()) as running,
     ):
         yield running
 

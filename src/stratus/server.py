@@ -36,8 +36,10 @@ from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.zygote import SnapshotLauncher
 from stratus.services import SCHEMAS, Services
 from stratus.store.artifacts import ArtifactStore
+from stratus.store.clock import Clock, SystemClock
 from stratus.store.code import CodeStore
 from stratus.store.db import Database
+from stratus.store.work import WorkQueue
 from stratus.templates import providers
 from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
@@ -45,7 +47,9 @@ from stratus.templates.service import StackService
 log = logging.getLogger("stratus")
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    """The server's app; `clock` tells the work queue's time (tests pass a ManualClock)."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         data = settings.data_dir
@@ -61,8 +65,10 @@ def create_app(settings: Settings) -> Starlette:
         pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
         invoker = Invoker(pool, settings.account_concurrency)
         artifacts = ArtifactStore(data / "artifacts")
-        functions = FunctionService(settings, db, CodeStore(data / "code"), invoker, artifacts)
-        events = AsyncInvocations(db, functions, settings.async_retry_delays)
+        work = WorkQueue(db, clock or SystemClock())
+        code = CodeStore(data / "code")
+        functions = FunctionService(settings, db, code, invoker, work, artifacts)
+        events = AsyncInvocations(work, functions, settings.async_retry_delays)
         concurrency = Concurrency(db, functions, invoker.concurrency, pool)
         queues = QueueService(settings, db)
         await concurrency.wait_load()
@@ -77,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
             queues=queues,
             logs=logs,
             artifacts=artifacts,
+            work=work,
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
@@ -118,9 +125,11 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-def uvicorn_config(settings: Settings) -> uvicorn.Config:
+def uvicorn_config(
+    settings: Settings, clock: Clock | None = None, **options: object
+) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, clock),
         host=settings.host,
         port=settings.port,
         log_level="warning",

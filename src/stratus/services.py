@@ -23,9 +23,18 @@ from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
 from stratus.queues.service import QueueService
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
+from stratus.store.work import SCHEMA as WORK_SCHEMA
+from stratus.store.work import WorkQueue
 
-# Every service's tables, in the order they are created (later ones may refer to earlier).
-SCHEMAS: tuple[Schema, ...] = (LOGS_SCHEMA, FUNCTIONS_SCHEMA, APIS_SCHEMA, QUEUES_SCHEMA)
+# Every service's tables, in the order they are created (later ones may refer to earlier;
+# the functions' migration 2 moves rows into the work queue's).
+SCHEMAS: tuple[Schema, ...] = (
+    LOGS_SCHEMA,
+    WORK_SCHEMA,
+    FUNCTIONS_SCHEMA,
+    APIS_SCHEMA,
+    QUEUES_SCHEMA,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +48,4 @@ class Services:
     queues: QueueService  # SQS
     logs: LogStore
     artifacts: ArtifactStore
+    work: WorkQueue  # durable work of every service

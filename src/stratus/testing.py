@@ -3,7 +3,9 @@
     with serve_in_thread(tmp_path) as server:
         server.client("lambda").invoke(FunctionName="f")
 
-Both give a `RunningServer` with the endpoint URL and boto3 clients pointed at it.
+Both give a `RunningServer` with the endpoint URL and boto3 clients pointed at it. A server
+in a thread may run on a `ManualClock`: its durable work (retries, delays, leases) then waits
+for `server.advance(seconds)`, so tests prove "nothing happens before" without sleeping.
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ from typing import Any
 import uvicorn
 
 from stratus.config import Settings
+from stratus.store.clock import ManualClock
+from stratus.store.work import KindStatistics, WorkStatistics
 
 STARTUP_TIMEOUT_S = 20.0
+IDLE_TIMEOUT_S = 30.0
 
 
 @dataclass
 class RunningServer:
     settings: Settings
     process: subprocess.Popen[bytes] | None = None
+    clock: ManualClock | None = None  # the work queue's, when the test drives it
     _clients: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -45,6 +51,29 @@ class RunningServer:
         with urllib.request.urlopen(f"{self.endpoint_url}/_stratus/health") as response:
             isolation: dict[str, str] = json.load(response)["isolation"]
             return isolation
+
+    def work(self) -> WorkStatistics:
+        """The work queue's statistics, from the server's /_stratus/work."""
+        with urllib.request.urlopen(f"{self.endpoint_url}/_stratus/work") as response:
+            kinds = json.load(response)
+        return WorkStatistics({name: KindStatistics(**kind) for name, kind in kinds.items()})
+
+    def wait_idle(self, timeout: float = IDLE_TIMEOUT_S) -> None:
+        """Return once no work is running and none is due: all that was due is done."""
+        deadline = time.monotonic() + timeout
+        while not (statistics := self.work()).idle():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"work still due or running after {timeout} s: {statistics}")
+            time.sleep(0.02)
+
+    def advance(self, seconds: float) -> None:
+        """Move the server's manual clock on by `seconds`, once what is due now is done, and
+        return once what fell due in those seconds (retries, delayed work) is done too."""
+        if self.clock is None:
+            raise RuntimeError("advance needs a server started with clock=ManualClock()")
+        self.wait_idle()
+        self.clock.advance(seconds)
+        self.wait_idle()
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for `service` talking to this server (any credentials work)."""
@@ -72,17 +101,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(data_dir: Path, **overrides: Any) -> Iterator[RunningServer]:
-    """A server on a free port, running in a background thread until the block ends."""
+def serve_in_thread(
+    data_dir: Path, clock: ManualClock | None = None, **overrides: Any
+) -> Iterator[RunningServer]:
+    """A server on a free port, running in a background thread until the block ends; its
+    work queue runs on `clock` if given (see `RunningServer.advance`), else on real time."""
     from stratus.server import uvicorn_config
 
     settings = replace(Settings(), data_dir=data_dir, port=free_port(), **overrides)
-    server = uvicorn.Server(uvicorn_config(settings))
+    server = uvicorn.Server(uvicorn_config(settings, clock))
     thread = threading.Thread(target=server.run, name="stratus-server", daemon=True)
     thread.start()
     try:
         _wait_until_healthy(settings, lambda: thread.is_alive())
-        yield RunningServer(settings)
+        yield RunningServer(settings, clock=clock)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

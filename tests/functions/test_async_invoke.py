@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -42,8 +43,9 @@ def test_event_invoke_returns_202_and_runs_in_the_background(lambda_client, depl
     assert _attempts(path)[0]["rid"] == request_id
 
 
-def test_failed_event_is_retried_twice(lambda_client, deploy, shared_dir):
-    """A function error is retried twice (delays shortened in the test server) with one id."""
+def test_failed_event_is_retried_twice(server, lambda_client, deploy, shared_dir):
+    """A function error is retried twice, a minute and then two minutes later (AWS's
+    defaults), with one request id; then never again."""
     name = deploy(RECORDER)
     path = shared_dir / "calls.jsonl"
 
@@ -52,9 +54,18 @@ def test_failed_event_is_retried_twice(lambda_client, deploy, shared_dir):
         InvocationType="Event",
         Payload=json.dumps({"path": str(path), "fail_times": 5}),
     )
+    server.wait_idle()
+    first = len(_attempts(path))
+    server.advance(59)
+    before_a_minute = len(_attempts(path))
+    server.advance(1)
+    after_a_minute = len(_attempts(path))
+    server.advance(119)
+    before_two_more = len(_attempts(path))
+    server.advance(1)
+    server.advance(24 * 3600)  # far past any retry delay: a fourth attempt would have run
 
-    assert wait_for(lambda: len(_attempts(path)) >= 3)
-    time.sleep(0.6)  # longer than the retry delay: a fourth attempt would have happened
+    assert (first, before_a_minute, after_a_minute, before_two_more) == (1, 1, 2, 2)
     attempts = _attempts(path)
     assert len(attempts) == 3
     assert len({a["rid"] for a in attempts}) == 1
@@ -91,3 +102,48 @@ def _alive(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/status")
     return status.exists() and "State:\tZ" not in status.read_text()
+
+
+def test_events_queued_by_the_previous_release_still_run(shared_dir):
+    """A data directory from before the work queue (an event in `async_invocations`, a
+    destination delivery in `destination_deliveries`, functions' tables at version 1) loses
+    nothing: after the upgrade both run."""
+    data = shared_dir / "data"
+    event_path, delivered_path = shared_dir / "event.jsonl", shared_dir / "delivered.jsonl"
+    with serve_in_process(data) as first:
+        create_function(first.client("lambda"), "legacy", RECORDER)
+    with sqlite3.connect(data / "stratus.db") as conn:
+        conn.executescript(VERSION_1)
+        conn.execute(
+            "INSERT INTO async_invocations (id, function_name, qualifier, payload, attempts, "
+            "not_before, received) VALUES ('old-event', 'legacy', '$LATEST', ?, 0, 0, ?)",
+            (json.dumps({"path": str(event_path)}).encode(), time.time()),
+        )
+        conn.execute(
+            "INSERT INTO destination_deliveries (id, target, payload, attempts, not_before) "
+            "VALUES ('old-delivery', 'arn:aws:lambda:us-east-1:000000000000:function:legacy', "
+            "?, 0, 0)",
+            (json.dumps({"path": str(delivered_path)}).encode(),),
+        )
+
+    with serve_in_process(data):
+        assert wait_for(lambda: _attempts(event_path) and _attempts(delivered_path))
+
+    assert _attempts(event_path)[0]["rid"] == "old-event"
+    assert _attempts(delivered_path)[0]["rid"] == "old-delivery"
+
+
+# What the previous release's file held: its two queues, the functions' tables at version 1.
+VERSION_1 = """
+DELETE FROM work_items;
+CREATE TABLE async_invocations (
+    id TEXT PRIMARY KEY, function_name TEXT NOT NULL, qualifier TEXT NOT NULL,
+    payload BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL,
+    received REAL NOT NULL, last_response BLOB, last_version TEXT, last_error TEXT
+);
+CREATE TABLE destination_deliveries (
+    id TEXT PRIMARY KEY, target TEXT NOT NULL, payload BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL
+);
+UPDATE schemas SET version = 1 WHERE name = 'functions';
+"""

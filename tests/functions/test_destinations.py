@@ -3,7 +3,6 @@
 import json
 import re
 import signal
-import time
 from pathlib import Path
 
 from tests.conftest import create_function, wait_for
@@ -84,7 +83,7 @@ def test_on_success_destination_gets_the_invocation_record(lambda_client, deploy
 
 
 def test_on_failure_destination_gets_the_record_after_the_last_retry(
-    lambda_client, deploy, shared_dir
+    server, lambda_client, deploy, shared_dir
 ):
     """With MaximumRetryAttempts=1 a failing event runs twice; then the OnFailure destination
     gets the record (RetriesExhausted, the error as responsePayload) and OnSuccess nothing."""
@@ -102,8 +101,11 @@ def test_on_failure_destination_gets_the_record_after_the_last_retry(
     calls = shared_dir / "calls"
 
     request_id = _invoke_event(lambda_client, source, {"path": str(calls), "fail": True})
+    server.wait_idle()
+    before_the_retry = _records(failures)
+    server.advance(60)
 
-    assert wait_for(lambda: _records(failures))
+    assert before_the_retry == []
     record = _records(failures)[0]
     assert record["requestContext"] == {
         "requestId": request_id,
@@ -122,7 +124,7 @@ def test_on_failure_destination_gets_the_record_after_the_last_retry(
     assert not successes.exists()
 
 
-def test_zero_retry_attempts_give_exactly_one_attempt(lambda_client, deploy, shared_dir):
+def test_zero_retry_attempts_give_exactly_one_attempt(server, lambda_client, deploy, shared_dir):
     """MaximumRetryAttempts=0: a failing event runs once, then goes to OnFailure."""
     failures = shared_dir / "failures.jsonl"
     on_failure = _recorder(deploy, failures)
@@ -136,13 +138,14 @@ def test_zero_retry_attempts_give_exactly_one_attempt(lambda_client, deploy, sha
 
     _invoke_event(lambda_client, source, {"path": str(calls), "fail": True})
 
-    assert wait_for(lambda: _records(failures))
-    time.sleep(0.6)  # longer than the test server's retry delays: a retry would have run
+    server.advance(24 * 3600)  # far past any retry delay: a retry would have run
+
+    assert len(_records(failures)) == 1
     assert len(_lines(calls)) == 1
     assert _records(failures)[0]["requestContext"]["approximateInvokeCount"] == 1
 
 
-def test_dead_letter_queue_gets_the_original_event(lambda_client, deploy, shared_dir):
+def test_dead_letter_queue_gets_the_original_event(server, lambda_client, deploy, shared_dir):
     """Without destinations, a dead-letter queue receives the event itself (no record) once
     the default two retries are spent."""
     dead_letters = shared_dir / "dead-letters.jsonl"
@@ -152,8 +155,9 @@ def test_dead_letter_queue_gets_the_original_event(lambda_client, deploy, shared
     event = {"path": str(calls), "fail": True, "value": "lost"}
 
     _invoke_event(lambda_client, source, event)
+    server.advance(60)
+    server.advance(120)
 
-    assert wait_for(lambda: _records(dead_letters))
     assert _records(dead_letters) == [event]
     assert len(_lines(calls)) == 3
 
@@ -180,7 +184,7 @@ def test_dead_letter_queue_and_on_failure_destination_both_receive(
     assert _records(failures)[0]["requestPayload"] == event
 
 
-def test_an_alias_uses_its_own_configuration(lambda_client, deploy, shared_dir):
+def test_an_alias_uses_its_own_configuration(server, lambda_client, deploy, shared_dir):
     """Invoking through an alias uses the alias's configuration, not $LATEST's; the record
     names the alias and the version that ran."""
     received = shared_dir / "received.jsonl"
@@ -196,12 +200,13 @@ def test_an_alias_uses_its_own_configuration(lambda_client, deploy, shared_dir):
     calls = shared_dir / "calls"
 
     _invoke_event(lambda_client, source, {"path": str(calls)})
-    assert wait_for(lambda: len(_lines(calls)) == 1)
-    time.sleep(0.5)  # a delivery for the unqualified invoke would be under way by now
+    server.wait_idle()  # the event has run, and any delivery of its outcome too
+    unqualified = _records(received)
     _invoke_event(lambda_client, f"{source}:live", {"path": str(calls)})
+    server.wait_idle()
 
-    assert wait_for(lambda: _records(received))
-    time.sleep(0.3)
+    assert len(_lines(calls)) == 2
+    assert unqualified == []
     [record] = _records(received)
     assert record["requestContext"]["functionArn"] == _arn(source, "live")
     assert record["responseContext"]["executedVersion"] == "1"

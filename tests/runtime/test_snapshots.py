@@ -62,9 +62,7 @@ def _publish_snapstart(lambda_client, deploy, source=SNAPPY, **config):
 
 
 def _state(lambda_client, name, version):
-    return lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)[
-        "State"
-    ]
+    return lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)["State"]
 
 
 def _wait_settled(lambda_client, name, version):

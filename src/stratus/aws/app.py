@@ -10,6 +10,7 @@ path, their errors rendered here by its table.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
 from stratus.errors import StratusError, UnknownOperation
+from stratus.services import Services
 
 from . import (
     apigateway_api,
@@ -94,6 +96,15 @@ async def health(request: Request) -> Response:
     return json_response({"status": "running", "isolation": request.app.state.isolation})
 
 
+async def work(request: Request) -> Response:
+    """The durable work queue's statistics, per kind: queued, due, leased, dead."""
+    services: Services = request.app.state.services
+    statistics = await services.work.wait_statistics()
+    return json_response(
+        {name: dataclasses.asdict(kind) for name, kind in statistics.kinds.items()}
+    )
+
+
 # Until each REST route knows its API (aws/protocols), the path tells API Gateway's from Lambda's.
 _API_GATEWAY_PATHS = ("/v2/", "/restapis", "/apikeys", "/usageplans")
 
@@ -137,6 +148,7 @@ def build_app(
         *apigateway_keys_api.routes,
         *artifacts_api.routes,
         Route("/_stratus/health", health, methods=["GET"]),
+        Route("/_stratus/work", work, methods=["GET"]),
         QueueUrlRoute(),  # last: after Lambda's two-segment paths
     ]
     return Starlette(

@@ -12,11 +12,12 @@ SQS, SNS and EventBridge targets plug in with `Destinations.register`. An ARN of
 one registered is refused when it is configured, naming the kinds that are.
 
 Durability: the async queue stages each delivery with `stage` inside the transaction that
-finishes the source event, so a record is stored exactly when the event it describes is
-forgotten. `wait_run_forever` hands staged deliveries to their targets and deletes each one
-after its target took it; a crash between the two delivers it again (at-least-once, as
-AWS's destinations are). The Lambda target uses the delivery's id as the new event's request
-id, so such a second hand-over of a still-queued record is ignored.
+finishes the source event: a work item (store/work.py, kind DELIVERIES, its subject the
+target's ARN), stored exactly when the event it describes is forgotten. `wait_run_forever`
+hands staged deliveries to their targets and acknowledges each one after its target took it;
+a crash between the two delivers it again (at-least-once, as AWS's destinations are). The
+Lambda target uses the delivery's id as the new event's request id, so such a second
+hand-over of a still-queued record is ignored.
 
 The invocation record, as AWS sends it:
 
@@ -30,7 +31,6 @@ The invocation record, as AWS sends it:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import time
@@ -43,14 +43,15 @@ import orjson
 
 from stratus.errors import Invalid, NotFound, StratusError, Throttled
 from stratus.functions.names import FunctionRef, parse_reference
+from stratus.functions.schema import DELIVERIES
 from stratus.runtime.spec import InvokeResult
-from stratus.store.db import Database
+from stratus.store.work import WorkItem, WorkQueue
+from stratus.store.worker import Worker
 
 log = logging.getLogger("stratus.functions")
 
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded", "ZeroReservedConcurrency"]
-DELIVERY_BACKOFF_S = (1.0, 300.0)  # first and longest wait after a target throttled us
-_BATCH = 100
+PARALLEL_DELIVERIES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +90,10 @@ class Destination(Protocol):
 class Destinations:
     """The registry of target kinds, and the durable outbox of deliveries to them."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, work: WorkQueue) -> None:
+        self._work = work
         self._kinds: dict[str, Destination] = {}
-        self._wake = asyncio.Event()
+        self._worker = Worker(work, DELIVERIES, self._wait_deliver, PARALLEL_DELIVERIES)
 
     def register(self, service: str, kind: Destination) -> None:
         self._kinds[service] = kind
@@ -112,83 +113,32 @@ class Destinations:
 
     def stage(self, conn: sqlite3.Connection, arn: str, payload: bytes) -> None:
         """Inside the caller's transaction: remember to deliver `payload` to `arn`."""
-        conn.execute(
-            "INSERT INTO destination_deliveries (id, target, payload, attempts, not_before) "
-            "VALUES (?, ?, ?, 0, ?)",
-            (str(uuid.uuid4()), arn, payload, time.time()),
-        )
-
-    def wake(self) -> None:
-        """Call after committing staged deliveries."""
-        self._wake.set()
+        self._work.enqueue(conn, DELIVERIES, str(uuid.uuid4()), payload, subject=arn)
 
     async def wait_run_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            due, next_at = await self._db.run(lambda conn: _due(conn, time.time()))
-            for delivery in due:
-                await self._wait_deliver(delivery)
-            if len(due) == _BATCH:
-                continue
-            timeout = None if next_at is None else max(next_at - time.time(), 0.01)
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+        await self._worker.wait_run_forever()
 
-    async def _wait_deliver(self, delivery: _Delivery) -> None:
+    async def _wait_deliver(self, delivery: WorkItem) -> None:
+        work = self._work
         try:
-            target = parse_target(delivery.target)
+            target = parse_target(delivery.subject)
             kind = self._kinds.get(target.service)
             if kind is None:
                 raise Invalid(f"no destination kind serves {target.service}")
             await kind.wait_deliver(target, delivery.payload, delivery.id)
         except Throttled:
-            first, most = DELIVERY_BACKOFF_S
-            delay = min(first * 2**delivery.attempts, most)
-            await self._db.run(
-                lambda conn: conn.execute(
-                    "UPDATE destination_deliveries SET attempts = attempts + 1, not_before = ? "
-                    "WHERE id = ?",
-                    (time.time() + delay, delivery.id),
-                )
-            )
+            # Tried again later, after the kind's backoff.
+            await work.db.run(lambda conn: work.retry(conn, delivery))
             return
         except StratusError as exc:
             # AWS counts these as DestinationDeliveryFailures; the record is gone either way.
             log.warning(
                 "delivery %s to %s failed, record dropped: %s",
                 delivery.id,
-                delivery.target,
+                delivery.subject,
                 exc.message,
             )
-        await self._db.run(
-            lambda conn: conn.execute(
-                "DELETE FROM destination_deliveries WHERE id = ?", (delivery.id,)
-            )
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Delivery:
-    id: str
-    target: str
-    payload: bytes
-    attempts: int
-
-
-def _due(conn: sqlite3.Connection, now: float) -> tuple[list[_Delivery], float | None]:
-    rows = conn.execute(
-        "SELECT id, target, payload, attempts FROM destination_deliveries "
-        "WHERE not_before <= ? ORDER BY not_before LIMIT ?",
-        (now, _BATCH),
-    ).fetchall()
-    later = conn.execute(
-        "SELECT MIN(not_before) FROM destination_deliveries WHERE not_before > ?", (now,)
-    ).fetchone()[0]
-    due = [_Delivery(r["id"], r["target"], r["payload"], r["attempts"]) for r in rows]
-    return due, later
+        await work.db.run(lambda conn: work.ack(conn, delivery))
 
 
 class _Functions(Protocol):

@@ -1,8 +1,68 @@
-"""The tables of functions, versions, aliases, layers, concurrency, URLs and async events."""
+"""The tables of functions, versions, aliases, layers, concurrency and URLs, and the kinds of
+work they queue: async events and destination deliveries live in the work queue
+(store/work.py), since version 2."""
 
 from __future__ import annotations
 
+import sqlite3
+
+from stratus.functions.async_event import AsyncEvent
+from stratus.runtime.spec import InvokeResult
 from stratus.store.db import Schema
+from stratus.store.work import Kind, carry_over
+
+# Accepted Event invokes (functions/async_queue.py): id = request id, subject = function name.
+# Their retries follow the event's own policy, so the kind sets no limit of its own.
+ASYNC_EVENTS = Kind("lambda.event", lease_s=60.0)
+# Outcomes on their way to a destination (functions/destinations.py): subject = target ARN;
+# a throttled target is tried again after 1 s, 2 s, 4 s... up to 5 minutes apart.
+DELIVERIES = Kind("lambda.destination", lease_s=60.0, backoff=(1.0, 300.0))
+
+
+def _into_work_queue(conn: sqlite3.Connection) -> None:
+    """Version 2: the rows of `async_invocations` and `destination_deliveries` become work
+    items, due when they were, and the two tables go."""
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    if "async_invocations" in tables:
+        for row in conn.execute(
+            "SELECT id, function_name, qualifier, payload, attempts, not_before, received, "
+            "last_response, last_version, last_error FROM async_invocations"
+        ).fetchall():
+            last = None
+            if row[8] is not None:
+                last = InvokeResult(_blob(row[7]), row[8], row[9])
+            event = AsyncEvent(row[2], _blob(row[3]), row[6], row[4], last)
+            carry_over(
+                conn,
+                ASYNC_EVENTS,
+                row[0],
+                event.encode(),
+                subject=row[1],
+                due=row[5],
+                enqueued=row[6],
+            )
+        conn.execute("DROP TABLE async_invocations")
+    if "destination_deliveries" in tables:
+        for row in conn.execute(
+            "SELECT id, target, payload, attempts, not_before FROM destination_deliveries"
+        ).fetchall():
+            carry_over(
+                conn,
+                DELIVERIES,
+                row[0],
+                _blob(row[2]),
+                subject=row[1],
+                due=row[4],
+                enqueued=row[4],
+                attempts=row[3],
+            )
+        conn.execute("DROP TABLE destination_deliveries")
+
+
+def _blob(value: bytes | str | None) -> bytes:
+    """A payload column's value as bytes (SQLite keeps whatever type was written)."""
+    return value.encode() if isinstance(value, str) else value or b""
+
 
 SCHEMA = Schema(
     "functions",
@@ -47,18 +107,6 @@ CREATE TABLE IF NOT EXISTS layer_versions (
     deleted    INTEGER NOT NULL DEFAULT 0, -- kept for the functions that still use it
     PRIMARY KEY (layer_name, version)
 );
-CREATE TABLE IF NOT EXISTS async_invocations (
-    id            TEXT PRIMARY KEY,
-    function_name TEXT NOT NULL,
-    qualifier     TEXT NOT NULL,
-    payload       BLOB NOT NULL,
-    attempts      INTEGER NOT NULL DEFAULT 0,   -- runs of the function so far
-    not_before    REAL NOT NULL,
-    received      REAL NOT NULL,
-    last_response BLOB,                         -- the last run's answer, for the record
-    last_version  TEXT,                         -- sent to OnFailure if the event expires
-    last_error    TEXT
-);
 CREATE TABLE IF NOT EXISTS event_invoke_configs (
     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
     qualifier     TEXT NOT NULL,                -- $LATEST, a version or an alias
@@ -73,13 +121,6 @@ CREATE TRIGGER IF NOT EXISTS event_invoke_configs_of_aliases AFTER DELETE ON ali
     DELETE FROM event_invoke_configs
     WHERE function_name = OLD.function_name AND qualifier = OLD.name;
 END;
-CREATE TABLE IF NOT EXISTS destination_deliveries (  -- the outbox of functions/destinations.py
-    id         TEXT PRIMARY KEY,
-    target     TEXT NOT NULL,                   -- the destination's ARN
-    payload    BLOB NOT NULL,
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    not_before REAL NOT NULL
-);
 CREATE TABLE IF NOT EXISTS function_urls (      -- functions/urls.py
     function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
     qualifier     TEXT NOT NULL,                -- '' for the function itself, or an alias
@@ -91,4 +132,6 @@ CREATE TRIGGER IF NOT EXISTS function_urls_of_aliases AFTER DELETE ON aliases BE
     DELETE FROM function_urls WHERE function_name = OLD.function_name AND qualifier = OLD.name;
 END;
 """,
+    version=2,
+    migrations={2: _into_work_queue},
 )

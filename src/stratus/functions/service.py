@@ -58,6 +58,7 @@ from stratus.functions.model import (
     stale_revision,
 )
 from stratus.functions.names import FunctionRef, function_arn
+from stratus.functions.schema import ASYNC_EVENTS
 from stratus.functions.urls import FunctionUrls
 from stratus.functions.versions import PublishVersionRequest
 from stratus.runtime.custom import is_custom
@@ -67,6 +68,7 @@ from stratus.runtime.streaming import ResponseStream
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.code import CodeStore
 from stratus.store.db import Database, transaction
+from stratus.store.work import WorkQueue
 
 LATEST = "$LATEST"
 # The tag that opts one function's $LATEST into snapshots (a Stratus extension).
@@ -100,10 +102,12 @@ class FunctionService:
         db: Database,
         code: CodeStore,
         invoker: Invoker,
+        work: WorkQueue,
         artifacts: ArtifactStore | None = None,
     ) -> None:
         self._settings = settings
         self._db = db
+        self._work = work
         self._code = code
         # Packages named by S3Bucket/S3Key (uploaded by `stratus deploy`).
         self._artifacts = artifacts
@@ -113,7 +117,7 @@ class FunctionService:
         self._generation = 0
         self.aliases = Aliases(db, settings.region, settings.account_id, self._forget)
         # Target kinds are registered by whoever delivers to them (async_queue.py: lambda).
-        self.destinations = Destinations(db)
+        self.destinations = Destinations(work)
         self.event_configs = EventInvokeConfigs(
             db, settings.region, settings.account_id, self.destinations
         )
@@ -309,7 +313,7 @@ class FunctionService:
 
         def remove(conn: sqlite3.Connection) -> int:
             with transaction(conn):
-                conn.execute("DELETE FROM async_invocations WHERE function_name = ?", (ref.name,))
+                self._work.purge(conn, ASYNC_EVENTS, ref.name)
                 return conn.execute("DELETE FROM functions WHERE name = ?", (ref.name,)).rowcount
 
         deleted = await self._db.run(remove)

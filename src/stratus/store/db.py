@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+Migration = Callable[[sqlite3.Connection], None]
 
 # The file's layout: 6 = each service's tables versioned on their own (table `schemas`).
 # Files at 5 held every table under one version; their tables are each service's version 1.
@@ -28,13 +29,14 @@ _BOOKKEEPING = "CREATE TABLE IF NOT EXISTS schemas (name TEXT PRIMARY KEY, versi
 class Schema:
     """The tables one service owns. `ddl` creates them and runs at every start, so it must
     be idempotent (CREATE ... IF NOT EXISTS): a new table needs no migration. A change to an
-    existing table bumps `version` and adds `migrations[version]`, the SQL that takes the
-    service's tables from version - 1 to version."""
+    existing table bumps `version` and adds `migrations[version]`, which takes the service's
+    tables from version - 1 to version: SQL, or a function of the connection where rows must
+    be rewritten in Python. Migrations run before `ddl`, inside the opening transaction."""
 
     name: str
     ddl: str
     version: int = 1
-    migrations: Mapping[int, str] = field(default_factory=dict)
+    migrations: Mapping[int, str | Migration] = field(default_factory=dict)
 
 
 class Database:
@@ -89,6 +91,9 @@ def _apply(conn: sqlite3.Connection, schema: Schema, found: int, path: Path) -> 
         raise RuntimeError(_newer(path, f"{schema.name} {found}, this one knows {schema.version}"))
     steps = range(found + 1, schema.version + 1) if found else range(0)
     for script in [*(schema.migrations[step] for step in steps), schema.ddl]:
+        if callable(script):
+            script(conn)
+            continue
         for statement in _statements(script):
             conn.execute(statement)
     conn.execute("INSERT OR REPLACE INTO schemas VALUES (?, ?)", (schema.name, schema.version))
