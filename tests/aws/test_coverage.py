@@ -10,6 +10,7 @@ FLOORS = {
     "lambda": 40,
     "logs": 3,
     "cloudformation": 12,
+    "sqs-json": 21,
     "apigatewayv2": 28,
     "apigateway": 68,
 }
