@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.applications import Starlette
 
+from stratus import bridges
 from stratus.apis.rest_service import RestApiService
 from stratus.apis.service import ApiService
 from stratus.aws.app import build_app
@@ -43,6 +44,7 @@ from stratus.store.work import WorkQueue
 from stratus.templates import providers
 from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
+from stratus.topics.service import TopicService
 
 log = logging.getLogger("stratus")
 
@@ -71,6 +73,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         events = AsyncInvocations(work, functions, settings.async_retry_delays)
         concurrency = Concurrency(db, functions, invoker.concurrency, pool)
         queues = QueueService(settings, db)
+        topics = TopicService(
+            settings, db, work, bridges.QueueDelivery(queues), bridges.FunctionDelivery(events)
+        )
+        functions.destinations.register("sns", bridges.TopicDestination(topics))
+        functions.destinations.register("sqs", bridges.QueueDestination(queues))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -81,6 +88,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             apis=ApiService(settings, db),
             rest_apis=RestApiService(settings, db),
             queues=queues,
+            topics=topics,
             logs=logs,
             artifacts=artifacts,
             work=work,
@@ -107,6 +115,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(concurrency.wait_run_forever()),
                     tasks.create_task(stacks.wait_run_forever()),
                     tasks.create_task(queues.wait_run_forever()),
+                    tasks.create_task(topics.deliveries.wait_run_forever()),
                 ]
                 try:
                     yield

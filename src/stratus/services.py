@@ -25,6 +25,8 @@ from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
 from stratus.store.work import SCHEMA as WORK_SCHEMA
 from stratus.store.work import WorkQueue
+from stratus.topics.schema import SCHEMA as TOPICS_SCHEMA
+from stratus.topics.service import TopicService
 
 # Every service's tables, in the order they are created (later ones may refer to earlier;
 # the functions' migration 2 moves rows into the work queue's).
@@ -34,6 +36,7 @@ SCHEMAS: tuple[Schema, ...] = (
     FUNCTIONS_SCHEMA,
     APIS_SCHEMA,
     QUEUES_SCHEMA,
+    TOPICS_SCHEMA,
 )
 
 
@@ -46,6 +49,7 @@ class Services:
     apis: ApiService  # HTTP APIs
     rest_apis: RestApiService
     queues: QueueService  # SQS
+    topics: TopicService  # SNS
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service

@@ -36,6 +36,7 @@ from . import (
     cloudformation_api,
     lambda_api,
     logs_api,
+    sns_api,
     sqs_api,
 )
 from .protocols import query
@@ -55,9 +56,10 @@ SERVED_APIS: tuple[Api, ...] = (
     logs_api.API,
     cloudformation_api.API,
     sqs_api.API,
+    sns_api.API,
 )
 JSON_APIS = JsonApis([logs_api.API, sqs_api.API])
-QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API])
+QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 
 
 async def root(request: Request) -> Response:
@@ -141,6 +143,7 @@ def build_app(
         # Lambda's paths are all its own and no other route's path is "/".
         LAMBDA.route(),
         Route("/", root, methods=["POST"]),
+        Route("/", sns_api.by_url, methods=["GET"]),  # SNS's SubscribeURL / UnsubscribeURL
         *lambda_api.routes,
         *apigatewayv2_api.routes,
         *apigateway_api.routes,
