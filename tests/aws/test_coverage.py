@@ -11,6 +11,7 @@ FLOORS = {
     "logs": 3,
     "cloudformation": 12,
     "sqs-json": 21,
+    "sns": 17,
     "apigatewayv2": 28,
     "apigateway": 68,
 }

@@ -100,12 +100,8 @@ async def unsubscribe(call: Call, p: dict[str, Any]) -> Answer:
 
 
 async def list_subscriptions(call: Call, p: dict[str, Any]) -> Answer:
-    found, token = _topics(call).list_subscriptions(p.get("NextToken"))
-    return {"Subscriptions": [_listed(call, s) for s in found], "NextToken": token}
-
-
-async def list_subscriptions_by_topic(call: Call, p: dict[str, Any]) -> Answer:
-    found, token = _topics(call).list_subscriptions(p.get("NextToken"), p["TopicArn"])
+    """ListSubscriptions, and ListSubscriptionsByTopic (which names a TopicArn)."""
+    found, token = _topics(call).list_subscriptions(p.get("NextToken"), p.get("TopicArn"))
     return {"Subscriptions": [_listed(call, s) for s in found], "NextToken": token}
 
 
@@ -206,7 +202,7 @@ HANDLERS: dict[str, Handler] = {
     "ConfirmSubscription": confirm_subscription,
     "Unsubscribe": unsubscribe,
     "ListSubscriptions": list_subscriptions,
-    "ListSubscriptionsByTopic": list_subscriptions_by_topic,
+    "ListSubscriptionsByTopic": list_subscriptions,
     "GetSubscriptionAttributes": get_subscription_attributes,
     "SetSubscriptionAttributes": set_subscription_attributes,
     "Publish": publish,

@@ -121,9 +121,7 @@ def parse_input_transformer(settings: Mapping[str, object]) -> InputTransformer:
     paths: dict[str, JsonPath] = {}
     for key, value in paths_map.items():
         if not isinstance(key, str) or not _KEY.fullmatch(key):
-            raise Validation(
-                f"InputPathsMap key {key!r} must be 1 to 256 of A-Z a-z 0-9 _ and -."
-            )
+            raise Validation(f"InputPathsMap key {key!r} must be 1 to 256 of A-Z a-z 0-9 _ and -.")
         if not isinstance(value, str):
             raise Validation(f"InputPathsMap value for {key} must be a JSON path string.")
         paths[key] = _path(f"InputPathsMap[{key}]", value)

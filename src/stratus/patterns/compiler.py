@@ -254,9 +254,7 @@ def _anything_but(argument: object, dialect: Dialect) -> m.Matcher:
         return m.AnythingBut(m.ExactString(argument))
     if m.is_number(argument):
         return m.AnythingBut(_exact_number(argument, dialect))
-    raise PatternError(
-        "Value of anything-but must be an array or single string/number value."
-    )
+    raise PatternError("Value of anything-but must be an array or single string/number value.")
 
 
 def _anything_but_list(values: list[object], dialect: Dialect) -> tuple[m.Matcher, ...]:

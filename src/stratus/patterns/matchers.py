@@ -197,8 +197,10 @@ class Cidr(_AnyLeaf):
         if not isinstance(value, str):
             return False
         address = address_or_none(value)
-        return address is not None and address.version == self.network.version and (
-            address in self.network
+        return (
+            address is not None
+            and address.version == self.network.version
+            and (address in self.network)
         )
 
 

@@ -15,7 +15,6 @@ loaded at start and changed by the same calls that write them.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import secrets
@@ -25,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
+from stratus import paging
 from stratus.config import Settings
 from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
@@ -157,7 +157,9 @@ class TopicService:
         self._topics.pop(topic.name, None)
 
     def list_topics(self, token: str | None) -> tuple[list[Topic], str | None]:
-        return _page(sorted(self._topics.values(), key=lambda t: t.name), token, lambda t: t.name)
+        return paging.page(
+            sorted(self._topics.values(), key=lambda t: t.name), token, lambda t: t.name, PAGE
+        )
 
     def get_topic_attributes(self, arn: str) -> dict[str, str]:
         topic = self.topic(arn)
@@ -288,7 +290,7 @@ class TopicService:
         found = list(self._subscriptions.values())
         if topic_arn is not None:
             found = [s for s in found if s.topic_arn == self.topic(topic_arn).arn]
-        return _page(found, token, lambda s: s.arn)
+        return paging.page(found, token, lambda s: s.arn, PAGE)
 
     def get_subscription_attributes(self, arn: str) -> dict[str, str]:
         s = self._subscription(arn)
@@ -464,20 +466,3 @@ def _batch_id(entry_id: str) -> bool:
 
 def _sequence(seq: int) -> str:
     return f"{seq:020d}"
-
-
-def _page(items: list[T], token: str | None, key: Callable[[T], str]) -> tuple[list[T], str | None]:
-    start = 0
-    if token:
-        try:
-            wanted = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, UnicodeError):
-            raise InvalidParameter("NextToken") from None
-        keys = [key(item) for item in items]
-        if wanted not in keys:
-            raise InvalidParameter("NextToken")
-        start = keys.index(wanted)
-    page = items[start : start + PAGE]
-    if start + PAGE >= len(items):
-        return page, None
-    return page, base64.urlsafe_b64encode(key(items[start + PAGE]).encode()).decode()
