@@ -3,10 +3,9 @@ the same row work.
 
     python bench/topics.py [--seconds 5] [--clients 2] [--samples 200] [--json]
 
-  * raw SQLite: per message the rows a delivery writes, with no Stratus at all: insert the
-    delivery work item (one transaction per batch of 10, as PublishBatch does), then per
-    message claim it, insert the queue message and delete the item (three transactions);
-    on a file with the server's PRAGMAs (WAL, synchronous=NORMAL);
+  * raw SQLite: the rows a PublishBatch of 10 writes for a raw SQS subscription, with no
+    Stratus at all: 10 queue messages in one transaction, on a file with the server's
+    PRAGMAs (WAL, synchronous=NORMAL);
   * publish: `python -m stratus server` as a child, --clients processes each looping
     PublishBatch (10 messages, 200-byte bodies) over keep-alive HTTP for --seconds, to a
     topic with one raw SQS subscription: messages accepted per second;
@@ -55,39 +54,20 @@ def raw_sqlite(path: Path, seconds: float) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(
-        "CREATE TABLE w (kind TEXT, id TEXT, payload BLOB, due REAL, lease TEXT, "
-        "PRIMARY KEY (kind, id))"
-    )
-    conn.execute("CREATE INDEX w_due ON w (kind, due)")
-    conn.execute(
         "CREATE TABLE m (seq INTEGER PRIMARY KEY, queue_id INTEGER, id TEXT, body TEXT, "
         "sent INTEGER, visible_at INTEGER)"
     )
     conn.execute("CREATE INDEX m_due ON m (queue_id, visible_at)")
+    conn.execute("CREATE INDEX m_age ON m (queue_id, sent)")
     done, deadline = 0, time.monotonic() + seconds
     while time.monotonic() < deadline:
-        now = time.time()
-        ids = [str(uuid.uuid4()) for _ in range(BATCH)]
+        now = int(time.time() * 1000)
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
-            "INSERT INTO w VALUES ('d', ?, ?, ?, NULL)", [(i, BODY.encode(), now) for i in ids]
+            "INSERT INTO m (queue_id, id, body, sent, visible_at) VALUES (1, ?, ?, ?, ?)",
+            [(str(uuid.uuid4()), BODY, now, now) for _ in range(BATCH)],
         )
         conn.execute("COMMIT")
-        for item in ids:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "UPDATE w SET lease = 'x', due = ? WHERE kind = 'd' AND id = ?", (now + 60, item)
-            )
-            conn.execute("COMMIT")
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "INSERT INTO m (queue_id, id, body, sent, visible_at) VALUES (1, ?, ?, ?, ?)",
-                (item, BODY, int(now * 1000), int(now * 1000)),
-            )
-            conn.execute("COMMIT")
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("DELETE FROM w WHERE kind = 'd' AND id = ?", (item,))
-            conn.execute("COMMIT")
         done += BATCH
     conn.close()
     return done / seconds

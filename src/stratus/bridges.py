@@ -14,7 +14,8 @@ other service's own methods: in process, the same calls a boto3 request would ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Callable
 
 from stratus.errors import Invalid, NotFound
 from stratus.functions.async_queue import AsyncInvocations
@@ -23,6 +24,7 @@ from stratus.functions.names import parse_reference
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
 from stratus.topics import model as topic_model
+from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
 
 
@@ -32,25 +34,27 @@ class QueueDelivery:
     def __init__(self, queues: QueueService) -> None:
         self._queues = queues
 
-    async def wait_send(
-        self,
-        queue_arn: str,
-        body: str,
-        attributes: Mapping[str, topic_model.MessageAttribute],
-        group_id: str | None,
-        dedup_id: str | None,
-    ) -> None:
+    async def wait_send(self, queue_arn: str, message: QueueMessage) -> None:
         queue = self._queues.queue_by_arn(queue_arn)
-        message = queue_model.NewMessage(
-            body,
-            {
-                name: queue_model.MessageAttribute(a.DataType, a.StringValue, a.BinaryValue)
-                for name, a in attributes.items()
-            },
-            group_id=group_id,
-            dedup_id=dedup_id,
-        )
-        await self._queues.send(self._queues.url(queue), message)
+        await self._queues.send(self._queues.url(queue), _new_message(message))
+
+    def stage(
+        self, conn: sqlite3.Connection, queue_arn: str, message: QueueMessage
+    ) -> Callable[[], None]:
+        queue_id = self._queues.stage_send(conn, queue_arn, _new_message(message))
+        return lambda: self._queues.wake(queue_id)
+
+
+def _new_message(message: QueueMessage) -> queue_model.NewMessage:
+    return queue_model.NewMessage(
+        message.body,
+        {
+            name: queue_model.MessageAttribute(a.DataType, a.StringValue, a.BinaryValue)
+            for name, a in message.attributes.items()
+        },
+        group_id=message.group_id,
+        dedup_id=message.dedup_id,
+    )
 
 
 class FunctionDelivery:

@@ -326,6 +326,16 @@ class QueueService:
         self._waiters.wake(queue.id)
         return rules.sent(queue, message, answers[0])
 
+    def stage_send(self, conn: sqlite3.Connection, queue_arn: str, message: NewMessage) -> int:
+        """On the database thread, inside the caller's transaction (an SNS publish fanning
+        out): store `message` as `send` would, raising before anything is written. Returns
+        the queue's id: `wake` it once the transaction committed."""
+        queue = self.queue_by_arn(queue_arn)
+        now = self._now_ms()
+        incoming = rules.incoming(queue, message, now)
+        self._store_messages(conn, queue, [incoming], now)
+        return queue.id
+
     async def send_batch(
         self, url: str, entries: Sequence[tuple[str, NewMessage | Exception]]
     ) -> tuple[list[tuple[str, SentMessage]], list[BatchFailure]]:

@@ -1,7 +1,10 @@
-"""Deliveries: a published message on its way to one subscription, as a durable work item.
+"""Deliveries: a published message on its way to one subscription.
 
-    Publish (one transaction) -> a work item per matching subscription (kind DELIVERIES,
-                                 FIFO topics FIFO_DELIVERIES), its subject the subscription
+    Publish (one transaction) -> SQS subscriptions: the message written into the queue at
+                                 once (deliver_now; exactly once, nothing more to do)
+                              -> the rest, and queues that refuse it: a durable work item
+                                 per subscription (kind DELIVERIES, FIFO topics
+                                 FIFO_DELIVERIES), its subject the subscription
     worker -> the subscription's endpoint:  sqs     QueueSink.wait_send (in process)
                                             lambda  FunctionSink.wait_invoke (async invoke)
                                             http(s) POST, 2xx = delivered
@@ -12,10 +15,10 @@
               message does not fit it): to the subscription's dead-letter queue (RedrivePolicy)
               if any, else dropped into the work queue's dead items, with the reason
 
-At-least-once: a crash between hand-over and ack delivers again. A Lambda delivery's request
-id is derived from the work item, so a second hand-over of an event still queued is ignored.
-FIFO topics' deliveries run one at a time, in publish order (a retry lets later ones pass:
-order is kept only while deliveries succeed).
+At-least-once for work items: a crash between hand-over and ack delivers again. A Lambda
+delivery's request id is derived from the work item, so a second hand-over of an event still
+queued is ignored. FIFO topics' work items run one at a time, in publish order (a retry lets
+later ones pass: order is kept only while deliveries succeed).
 
 The sinks are one-method seams: topics may not import queues or functions (siblings in one
 layer), so the composition root hands in adapters (stratus/bridges.py).
@@ -56,17 +59,27 @@ HTTP_TIMEOUT_S = 15.0
 MAX_SQS_ATTRIBUTES = 10  # SQS takes at most 10: more is a client-side error
 
 
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """What an SQS subscription (or dead-letter queue) is sent."""
+
+    body: str
+    attributes: Mapping[str, MessageAttribute]
+    group_id: str | None  # FIFO queues only
+    dedup_id: str | None
+
+
 class QueueSink(Protocol):
-    async def wait_send(
-        self,
-        queue_arn: str,
-        body: str,
-        attributes: Mapping[str, MessageAttribute],
-        group_id: str | None,
-        dedup_id: str | None,
-    ) -> None:
+    async def wait_send(self, queue_arn: str, message: QueueMessage) -> None:
         """Send one message to the queue; NotFound if it is gone, Invalid if it refuses
         the message for good."""
+
+    def stage(
+        self, conn: sqlite3.Connection, queue_arn: str, message: QueueMessage
+    ) -> Callable[[], None]:
+        """On the database thread, inside the caller's transaction: store the message in
+        the queue, raising (before writing anything) as `wait_send` would. Returns what to
+        call once the transaction committed (it wakes the queue's long polls)."""
 
 
 class FunctionSink(Protocol):
@@ -164,6 +177,33 @@ def lambda_event(delivery: Delivery, base_url: str) -> bytes:
     return json.dumps({"Records": [record]}).encode()
 
 
+def queue_message(
+    delivery: Delivery, base_url: str, queue_arn: str, *, raw: bool, dead_letter: bool = False
+) -> QueueMessage:
+    """The message a queue gets: the notification JSON, or with raw delivery the message and
+    its attributes (at most 10: more is refused). A dead-letter queue gets the notification
+    with the attributes, when they fit. Group and deduplication ids go to FIFO queues only."""
+    attributes = delivery.message_attributes() if raw or dead_letter else {}
+    if len(attributes) > MAX_SQS_ATTRIBUTES:
+        if raw:
+            raise Refused(
+                f"{len(attributes)} message attributes: raw delivery to SQS takes at most "
+                f"{MAX_SQS_ATTRIBUTES}"
+            )
+        attributes = {}
+    fifo = queue_arn.endswith(".fifo")
+    return QueueMessage(
+        delivery.message if raw else notification(delivery, base_url),
+        # SQS has no String.Array: it arrives as a String holding the JSON array.
+        {
+            name: MessageAttribute("String", a.StringValue) if a.base_type == "String.Array" else a
+            for name, a in attributes.items()
+        },
+        delivery.group_id if fifo else None,
+        delivery.dedup_id if fifo else None,
+    )
+
+
 class Refused(Exception):
     """The endpoint refused the message for good: no retry helps."""
 
@@ -199,6 +239,23 @@ class Deliveries:
             delivery.encode(),
             subject=delivery.subscription_arn,
         )
+
+    def deliver_now(
+        self, conn: sqlite3.Connection, delivery: Delivery, subscription: Subscription
+    ) -> Callable[[], None] | None:
+        """Inside the publish's transaction: an SQS subscription's message written straight
+        into its queue (no work item, no hop; exactly once). None when that is not possible
+        (not a queue, or the queue refuses it): then the delivery is staged as work, which
+        retries and dead-letters."""
+        if subscription.protocol != "sqs":
+            return None
+        try:
+            message = queue_message(
+                delivery, self._base_url, subscription.endpoint, raw=subscription.raw
+            )
+            return self._queues.stage(conn, subscription.endpoint, message)
+        except (Refused, StratusError):
+            return None
 
     def forget(self, conn: sqlite3.Connection, subscription_arn: str) -> None:
         """Inside the caller's transaction: drop what is still to go to a subscription."""
@@ -242,7 +299,10 @@ class Deliveries:
             return
         try:
             if subscription.protocol == "sqs":
-                await self._wait_queue(delivery, subscription.endpoint, raw=subscription.raw)
+                message = queue_message(
+                    delivery, self._base_url, subscription.endpoint, raw=subscription.raw
+                )
+                await self._queues.wait_send(subscription.endpoint, message)
             elif subscription.protocol == "lambda":
                 request_id = str(
                     uuid.uuid5(
@@ -255,27 +315,6 @@ class Deliveries:
                 await self._wait_post(delivery, subscription.endpoint, raw=subscription.raw)
         except (NotFound, Invalid) as exc:
             raise Refused(exc.message) from exc
-
-    async def _wait_queue(self, delivery: Delivery, queue_arn: str, *, raw: bool) -> None:
-        fifo_queue = queue_arn.endswith(".fifo")
-        group = delivery.group_id if fifo_queue else None
-        dedup = delivery.dedup_id if fifo_queue else None
-        if not raw:
-            body = notification(delivery, self._base_url)
-            await self._queues.wait_send(queue_arn, body, {}, group, dedup)
-            return
-        attributes = delivery.message_attributes()
-        if len(attributes) > MAX_SQS_ATTRIBUTES:
-            raise Refused(
-                f"{len(attributes)} message attributes: raw delivery to SQS takes at most "
-                f"{MAX_SQS_ATTRIBUTES}"
-            )
-        # SQS has no String.Array: it arrives as a String holding the JSON array.
-        sqs_attributes = {
-            name: MessageAttribute("String", a.StringValue) if a.base_type == "String.Array" else a
-            for name, a in attributes.items()
-        }
-        await self._queues.wait_send(queue_arn, delivery.message, sqs_attributes, group, dedup)
 
     async def _wait_post(self, delivery: Delivery, url: str, *, raw: bool) -> None:
         assert self._http is not None, "deliveries run inside wait_run_forever"
@@ -308,23 +347,11 @@ class Deliveries:
         dead_letter = subscription.attributes.get("RedrivePolicy") if subscription else None
         if dead_letter:
             try:
-                body = notification(delivery, self._base_url)
-                attributes = delivery.message_attributes()
-                keep = attributes if len(attributes) <= MAX_SQS_ATTRIBUTES else {}
                 target = dead_letter_arn(dead_letter)
-                fifo = target.endswith(".fifo")
-                await self._queues.wait_send(
-                    target,
-                    body,
-                    {
-                        n: MessageAttribute("String", a.StringValue)
-                        if a.base_type == "String.Array"
-                        else a
-                        for n, a in keep.items()
-                    },
-                    delivery.group_id if fifo else None,
-                    delivery.dedup_id if fifo else None,
+                message = queue_message(
+                    delivery, self._base_url, target, raw=False, dead_letter=True
                 )
+                await self._queues.wait_send(target, message)
             except StratusError as exc:
                 reason = f"{reason}; its dead-letter queue refused it too: {exc.message}"
             else:

@@ -333,7 +333,7 @@ class TopicService:
     async def publish(self, topic_arn: str, message: NewMessage) -> Published:
         topic = self.topic(topic_arn)
         messages.check(topic, message)
-        published = await self._run(lambda c: self._publish(c, topic, [message]))
+        published = await self._wait_publish(topic, [message])
         return published[0]
 
     async def publish_batch(
@@ -363,14 +363,16 @@ class TopicService:
                 accepted.append((entry_id, message))
             except InvalidParameter as exc:
                 failed.append(BatchFailure(entry_id, exc))
-        published = await self._run(lambda c: self._publish(c, topic, [m for _, m in accepted]))
+        published = await self._wait_publish(topic, [m for _, m in accepted])
         return [(i, p) for (i, _), p in zip(accepted, published, strict=True)], failed
 
     def _publish(
         self, conn: sqlite3.Connection, topic: Topic, batch: list[NewMessage]
-    ) -> list[Published]:
-        """In one transaction: every message's deliveries (and FIFO bookkeeping)."""
+    ) -> tuple[list[Published], list[Callable[[], None]]]:
+        """In one transaction: every message's deliveries (and FIFO bookkeeping); what to
+        call once it committed."""
         now = self._clock()
+        wakes: list[Callable[[], None]] = []
         subscriptions = [s for s in self._of_topic(topic.arn) if s.confirmed]
         answers = []
         for message in batch:
@@ -409,9 +411,19 @@ class TopicService:
                     dedup_id=dedup_id,
                     sequence=sequence,
                 )
-                self.deliveries.stage(conn, delivery, topic.fifo)
+                woken = self.deliveries.deliver_now(conn, delivery, s)
+                if woken is None:
+                    self.deliveries.stage(conn, delivery, topic.fifo)
+                else:
+                    wakes.append(woken)
             answers.append(Published(message_id, sequence))
-        return answers
+        return answers, wakes
+
+    async def _wait_publish(self, topic: Topic, batch: list[NewMessage]) -> list[Published]:
+        published, wakes = await self._run(lambda c: self._publish(c, topic, batch))
+        for wake in wakes:
+            wake()
+        return published
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def in_transaction(conn: sqlite3.Connection) -> T:
