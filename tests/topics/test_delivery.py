@@ -3,14 +3,9 @@ small HTTP server of the test's own receive what SNS would send them."""
 
 from __future__ import annotations
 
-import http.server
 import itertools
 import json
-import queue
-import threading
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -220,52 +215,6 @@ def test_topic_to_function_gets_sns_event_shape(server, sns, deploy, shared_dir)
     assert sns_part["Subject"] is None
     assert sns_part["Message"] == "to the function"
     assert sns_part["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
-
-
-@dataclass
-class Endpoint:
-    """A tiny HTTP server of the test's: records what it is sent, answers `status`."""
-
-    url: str
-    received: queue.Queue[tuple[dict[str, str], dict[str, Any] | str]] = field(
-        default_factory=queue.Queue
-    )
-    status: dict[str, int] = field(default_factory=dict)  # by x-amz-sns-message-type
-
-    def next(self, timeout: float = 10.0) -> tuple[dict[str, str], Any]:
-        return self.received.get(timeout=timeout)
-
-
-@pytest.fixture
-def endpoint() -> Iterator[Endpoint]:
-    holder: list[Endpoint] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            try:
-                parsed: Any = json.loads(body)
-            except ValueError:
-                parsed = body
-            holder[0].received.put((headers, parsed))
-            status = holder[0].status.get(headers.get("x-amz-sns-message-type", ""), 200)
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder.append(Endpoint(f"http://127.0.0.1:{httpd.server_address[1]}/hook"))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield holder[0]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def test_http_subscription_confirmation_handshake(sns, endpoint):
