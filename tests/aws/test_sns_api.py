@@ -3,31 +3,14 @@ topics, subscriptions, attributes, tags, and AWS's refusals with the codes boto3
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.conftest import make_queue, unique
 
-from stratus.testing import RunningServer
-
-_names = itertools.count()
 KIB = 1024
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{next(_names)}"
-
-
-@pytest.fixture(scope="module")
-def sns(server: RunningServer) -> Any:
-    return server.client("sns")
-
-
-@pytest.fixture(scope="module")
-def sqs(server: RunningServer) -> Any:
-    return server.client("sqs")
 
 
 @pytest.fixture
@@ -36,12 +19,8 @@ def topic(sns: Any) -> str:
     return arn
 
 
-def queue_arn(sqs: Any, name: str | None = None) -> str:
-    url = sqs.create_queue(QueueName=name or unique("queue"))["QueueUrl"]
-    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return arn
+def queue_arn(sqs: Any) -> str:
+    return make_queue(sqs)[1]
 
 
 def error_of(call: Any, **params: Any) -> dict[str, str]:

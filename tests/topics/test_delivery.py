@@ -3,17 +3,13 @@ small HTTP server of the test's own receive what SNS would send them."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import urllib.request
 from typing import Any
 
 import pytest
-from tests.conftest import wait_for
+from tests.conftest import make_queue, unique, wait_for
 
-from stratus.testing import RunningServer
-
-_names = itertools.count()
 NOTIFICATION_KEYS = {
     "Type",
     "MessageId",
@@ -34,31 +30,6 @@ def handler(event, context):
     with open(os.environ["OUT"], "a") as out:
         out.write(json.dumps(event) + "\\n")
 """
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{next(_names)}"
-
-
-@pytest.fixture(scope="module")
-def sns(server: RunningServer) -> Any:
-    return server.client("sns")
-
-
-@pytest.fixture(scope="module")
-def sqs(server: RunningServer) -> Any:
-    return server.client("sqs")
-
-
-def make_queue(sqs: Any, name: str | None = None, **attributes: str) -> tuple[str, str]:
-    name = name or unique("q")
-    if name.endswith(".fifo"):
-        attributes["FifoQueue"] = "true"
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return url, arn
 
 
 def receive(sqs: Any, url: str, count: int, wait: int = 5) -> list[dict[str, Any]]:
