@@ -185,7 +185,7 @@ class AsyncInvocations:
         reserved concurrency 0 to its OnFailure destination or dead-letter queue, unretried.
         Without either it is kept and retried like any throttled event, so setting the
         reservation back to none runs it."""
-        if self._functions.invoker.concurrency.reserved(item.subject) != 0:
+        if self._functions.reserved_concurrency(item.subject) != 0:
             return False
         if config and config.destination(success=False):
             return True

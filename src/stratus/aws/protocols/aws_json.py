@@ -33,28 +33,16 @@ from starlette.types import Receive, Scope
 from stratus.errors import (
     Malformed,
     StratusError,
-    Throttled,
-    TooLarge,
     UnknownOperation,
-    Validation,
 )
 
 from . import json_codec, models, validate
 from .adapter import Api, Call, handler_of
 from .body import wait_body
-from .errors import ErrorTable, WireError, wire_error
+from .errors import JSON_ERRORS, ErrorTable, WireError, wire_error
 
 log = logging.getLogger("stratus.aws")
 
-# The errors every JSON API shares (AWS's common errors), where its own table names nothing
-# more specific.
-COMMON_ERRORS: ErrorTable = {
-    Validation: WireError("ValidationException", 400),
-    Malformed: WireError("SerializationException", 400),
-    Throttled: WireError("ThrottlingException", 400),
-    TooLarge: WireError("RequestEntityTooLarge", 413),
-    UnknownOperation: WireError("UnknownOperationException", 400),
-}
 _CONTENT_TYPE = "application/x-amz-json-{}"
 
 
@@ -131,7 +119,7 @@ def render_output(operation: OperationModel, output: Mapping[str, Any] | None) -
 def error_response(
     exc: StratusError, api: ErrorTable, version: str, request_id: str | None = None
 ) -> Response:
-    wire = wire_error(exc, api, COMMON_ERRORS)
+    wire = wire_error(exc, api, JSON_ERRORS)
     body = {"__type": wire.code, "message": exc.message}
     headers = {}
     if wire.query_code:  # awsQueryCompatible APIs: botocore reports this code

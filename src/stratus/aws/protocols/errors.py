@@ -17,7 +17,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stratus.errors import StratusError
+from stratus.errors import (
+    Invalid,
+    Malformed,
+    StratusError,
+    Throttled,
+    TooLarge,
+    UnknownOperation,
+    UnsupportedMediaType,
+    Validation,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +62,41 @@ def wire_error(exc: StratusError, api: ErrorTable, protocol: ErrorTable) -> Wire
         if cls is StratusError:
             break
     return INTERNAL
+
+
+# Each protocol's names for the errors every API speaking it shares (AWS's "common errors"),
+# where the API's own table names nothing more specific (a table without StratusError
+# leaves the service's failures to InternalFailure 500).
+JSON_ERRORS: ErrorTable = {
+    Validation: WireError("ValidationException", 400),
+    Malformed: WireError("SerializationException", 400),
+    Throttled: WireError("ThrottlingException", 400),
+    TooLarge: WireError("RequestEntityTooLarge", 413),
+    UnknownOperation: WireError("UnknownOperationException", 400),
+}
+QUERY_ERRORS: ErrorTable = {
+    UnknownOperation: WireError("InvalidAction", 400),
+    Validation: WireError("ValidationError", 400),
+    Invalid: WireError("InvalidParameterValue", 400),
+    Malformed: WireError("MalformedQueryString", 400),
+    TooLarge: WireError("RequestEntityTooLarge", 413),
+    Throttled: WireError("Throttling", 400),
+}
+REST_JSON_ERRORS: ErrorTable = {
+    Validation: WireError("ValidationException", 400),
+    Malformed: WireError("SerializationException", 400),
+    TooLarge: WireError("RequestTooLargeException", 413),
+    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
+    Throttled: WireError("TooManyRequestsException", 429),
+    UnknownOperation: WireError("UnknownOperationException", 404),
+    StratusError: WireError("ServiceException", 500),
+}
+# In S3's words (the rest-xml API Stratus serves).
+REST_XML_ERRORS: ErrorTable = {
+    Validation: WireError("InvalidArgument", 400),
+    Malformed: WireError("MalformedXML", 400),
+    TooLarge: WireError("EntityTooLarge", 400),
+    Throttled: WireError("SlowDown", 503),
+    UnknownOperation: WireError("NotImplemented", 501),
+    StratusError: WireError("InternalError", 500),
+}

@@ -52,35 +52,21 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from stratus.errors import (
-    Invalid,
     Malformed,
     StratusError,
-    Throttled,
-    TooLarge,
     UnknownOperation,
-    Validation,
 )
 
 from . import models, validate, xml_codec
 from .adapter import Api, Call, handler_of
 from .body import wait_body
-from .errors import ErrorTable, WireError, wire_error
+from .errors import QUERY_ERRORS, ErrorTable, wire_error
 
 log = logging.getLogger("stratus.aws")
 
 FORM = "application/x-www-form-urlencoded"
 BODY_LIMIT = 16 * 1024 * 1024
 
-# The query protocol's names for Stratus's errors, where the API's own table names nothing
-# more specific (AWS's "common errors").
-COMMON_ERRORS: ErrorTable = {
-    UnknownOperation: WireError("InvalidAction", 400),
-    Validation: WireError("ValidationError", 400),
-    Invalid: WireError("InvalidParameterValue", 400),
-    Malformed: WireError("MalformedQueryString", 400),
-    TooLarge: WireError("RequestEntityTooLarge", 413),
-    Throttled: WireError("Throttling", 400),
-}
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_request")
 
 
@@ -301,7 +287,7 @@ def _namespace(model: ServiceModel | None) -> object:
 def error_response(
     exc: StratusError, service: str | None, api: ErrorTable, request_id: str | None = None
 ) -> Response:
-    wire = wire_error(exc, api, COMMON_ERRORS)
+    wire = wire_error(exc, api, QUERY_ERRORS)
     request_id = request_id or str(uuid.uuid4())
     escape = xml_codec.escape
     parts = [

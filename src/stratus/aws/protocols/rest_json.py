@@ -26,18 +26,20 @@ Bodies are read under a limit chosen per operation (and request headers): a body
 chunked, is refused with RequestTooLargeException (413) the moment it passes the limit, so
 an oversized upload never sits in memory.
 
-Per operation the locations are sorted once (`Plan`), so the hot path (Lambda's Invoke) reads
-a few headers and the body and does no model walking.
+Per operation the layout is sorted once (`Plan`, over rest_locations.py), so the hot path
+(Lambda's Invoke) reads a few headers and its body and walks no model; the router's answer for
+a repeated request line, and a repeated set of scalar inputs having passed the model's checks,
+are remembered (a bounded number of each).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
-from botocore.model import Shape
+from botocore.model import OperationModel, Shape, StructureShape
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
@@ -47,33 +49,20 @@ from stratus.errors import (
     Malformed,
     StratusError,
     Throttled,
-    TooLarge,
-    UnknownOperation,
-    UnsupportedMediaType,
     Validation,
 )
 
 from . import json_codec, validate
 from .adapter import Api, Call, handler_of
 from .body import wait_body
-from .errors import ErrorTable, WireError, wire_error
+from .errors import REST_JSON_ERRORS, ErrorTable, wire_error
 from .models import service_model
-from .rest_members import Plan
-from .rest_routing import RouteMatch, Router, query_of, raw_path_of
+from .rest_locations import located
+from .rest_routing import RouteMatch, Router, query_of, raw_path
 
 # (limit in bytes, what the message calls the operation) for an operation and its headers.
 BodyLimit = Callable[[str, Headers], tuple[int, str]]
 
-# Errors every rest-json API shares, where its own table names nothing more specific.
-ERRORS: ErrorTable = {
-    Validation: WireError("ValidationException", 400),
-    Malformed: WireError("SerializationException", 400),
-    TooLarge: WireError("RequestTooLargeException", 413),
-    UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
-    Throttled: WireError("TooManyRequestsException", 429),
-    UnknownOperation: WireError("UnknownOperationException", 404),
-    StratusError: WireError("ServiceException", 500),
-}
 # How many routed requests and validated inputs are remembered (each set is then forgotten).
 _MEMO_SIZE = 4096
 Query = dict[str, list[str]]
@@ -115,8 +104,7 @@ class RestJson:
     def plan(self, operation: str) -> Plan:
         plan = self._plans.get(operation)
         if plan is None:
-            operation_model = self.model.operation_model(operation)
-            plan = self._plans[operation] = Plan(operation_model, JSON_BODY)
+            plan = self._plans[operation] = Plan(self.model.operation_model(operation))
         return plan
 
     def _check(self, plan: Plan, params: dict[str, Any]) -> None:
@@ -167,12 +155,13 @@ class _Route(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
-        key = (scope["method"], raw_path_of(scope), scope.get("query_string", b""))
-        known = self._found.get(key)
+        router = self.served.router
+        key = (scope["method"], raw_path(scope), scope.get("query_string", b""))
+        known = None if router.reads_headers else self._found.get(key)
         if known is None:
             query = query_of(scope)
             last = {k: v[-1] for k, v in query.items()}
-            known = (self.served.router.match(key[0], key[1], last), query)
+            known = (router.match(key[0], key[1], last, Headers(scope=scope)), query)
             if len(self._found) >= _MEMO_SIZE:
                 self._found.clear()
             self._found[key] = known
@@ -191,7 +180,7 @@ class _Route(BaseRoute):
 
 def error_response(exc: StratusError, api_errors: ErrorTable) -> Response:
     """`exc` in rest-json's error shape, with the code and status the API's table gives it."""
-    wire = wire_error(exc, api_errors, ERRORS)
+    wire = wire_error(exc, api_errors, REST_JSON_ERRORS)
     key = "Message" if wire.code in _CAPITAL_MESSAGE else "message"
     kind = "User" if wire.sender else "Service"
     headers = {"x-amzn-ErrorType": wire.code, "x-amzn-RequestId": str(uuid.uuid4())}
@@ -201,19 +190,124 @@ def error_response(exc: StratusError, api_errors: ErrorTable) -> Response:
     return Response(orjson.dumps(body), wire.status, headers, media_type="application/json")
 
 
-class _JsonBody:
-    """rest-json's body: a JSON object of the members (json_codec)."""
+class Plan:
+    """One operation's wire layout, sorted out once: which members travel outside the body
+    (rest_locations.Located), which one is the payload, whether there is a JSON body."""
 
-    media_type = "application/json"
+    def __init__(self, operation: OperationModel) -> None:
+        self.operation = operation
+        shape, out = operation.input_shape, operation.output_shape
+        self.located_in = located(shape) if isinstance(shape, StructureShape) else None
+        self.located_out = located(out) if isinstance(out, StructureShape) else None
+        self.payload = _payload(shape)
+        self.out_payload = _payload(out)
+        self.body_shape = shape if self.payload is None and _has_body(shape) else None
+        self.reads_body = self.payload is not None or self.body_shape is not None
+        self.status = int(operation.http.get("responseCode", 200))
+        headers = self.located_in.header if self.located_in is not None else []
+        self._header_paths = tuple(f" at '{m.where}'" for m in headers)
+        # Inputs of scalars that passed the model's checks; a blob payload without
+        # constraints (Invoke's) cannot fail them, so it is left out of the key.
+        self.passed: set[tuple[tuple[str, Any], ...]] = set()
+        free = self.payload is not None and not _constrained(self.payload[1])
+        self._unkeyed = self.payload[0] if self.payload is not None and free else None
 
-    def parse(self, shape: Shape, body: bytes, where: str) -> Any:
-        document = json_codec.loads(body)
-        if shape.type_name == "structure" and not isinstance(document, dict):
-            raise Malformed("Could not parse request body into json: expected an object")
-        return json_codec.from_json(shape, document, where)
+    def memo_key(self, params: dict[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+        """`params` as a key of `passed`, or None when a value is not a small scalar."""
+        key = tuple(item for item in params.items() if item[0] != self._unkeyed)
+        return key if all(type(v) in _SCALARS for _, v in key) else None
 
-    def render(self, shape: Shape | None, value: Any) -> bytes:
-        return orjson.dumps(value if shape is None else json_codec.to_json(shape, value))
+    def names_a_header(self, message: str) -> bool:
+        """Whether a validation message is about a header member."""
+        return any(where in message for where in self._header_paths)
+
+    def parse(
+        self,
+        labels: Mapping[str, str],
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> dict[str, Any]:
+        """The input members of a request: its URI labels, query, headers (lower-case
+        names) and body."""
+        params = {} if self.located_in is None else self.located_in.parse(labels, query, headers)
+        if self.payload is not None:
+            name, shape = self.payload
+            value = _payload_in(shape, body, name)
+            if value is not None:
+                params[name] = value
+        elif self.body_shape is not None and body:
+            document = json_codec.loads(body)
+            if not isinstance(document, dict):
+                raise Malformed("Could not parse request body into json: expected an object")
+            params.update(json_codec.from_json(self.body_shape, document))
+        return params
+
+    def render(
+        self, output: Mapping[str, Any] | None, request_id: str, media_type: str
+    ) -> Response:
+        output = output or {}
+        status: int | None = None
+        headers = {"x-amzn-RequestId": request_id}
+        if self.located_out is not None:
+            status, located_headers = self.located_out.render(output)
+            headers.update(located_headers)
+        status = status or self.status
+        if self.out_payload is not None:
+            name, shape = self.out_payload
+            value = output.get(name)
+            if shape.type_name == "structure":
+                body = b"" if value is None else orjson.dumps(json_codec.to_json(shape, value))
+                media_type = "application/json"
+            else:
+                body = value.encode() if isinstance(value, str) else (value or b"")
+        else:
+            out = self.operation.output_shape
+            document = {k: v for k, v in output.items() if v is not None and _in_body(out, k)}
+            body = b"" if status == 204 else orjson.dumps(_to_json(out, document))
+            media_type = "application/json"
+        return Response(body, status, headers, media_type=media_type if body else None)
 
 
-JSON_BODY = _JsonBody()
+_SCALARS = frozenset({str, int, bool, float})
+
+
+def _payload(shape: Shape | None) -> tuple[str, Shape] | None:
+    name = shape.serialization.get("payload") if isinstance(shape, StructureShape) else None
+    if not isinstance(shape, StructureShape) or name is None:
+        return None
+    return name, shape.members[name]
+
+
+def _has_body(shape: Shape | None) -> bool:
+    return isinstance(shape, StructureShape) and any(
+        "location" not in m.serialization for m in shape.members.values()
+    )
+
+
+def _in_body(shape: Shape | None, name: str) -> bool:
+    """Whether an output member goes in the JSON body (members the model does not name do:
+    the adapter knows what its clients read)."""
+    if not isinstance(shape, StructureShape) or name not in shape.members:
+        return True
+    return "location" not in shape.members[name].serialization
+
+
+def _to_json(shape: Shape | None, document: dict[str, Any]) -> Any:
+    return document if shape is None else json_codec.to_json(shape, document)
+
+
+def _constrained(shape: Shape) -> bool:
+    return any(bound in shape.metadata for bound in ("min", "max"))
+
+
+def _payload_in(shape: Shape, body: bytes, name: str) -> Any:
+    """The payload member from the body: a blob as it is, a string decoded, a structure
+    from its JSON."""
+    if shape.type_name == "blob":
+        return body
+    if not body:
+        return None
+    if shape.type_name == "string":
+        return body.decode("utf-8", "replace")
+    return json_codec.from_json(shape, json_codec.loads(body), validate.member_path("", name))

@@ -92,6 +92,8 @@ class Router:
         and query keys that tell them apart."""
         self._exact: dict[tuple[str, int], list[_Template]] = {}
         self._greedy: dict[str, list[_Template]] = {}
+        # Whether a request's headers can change which operation it is.
+        self.reads_headers = any(headers for headers, _ in (needs or {}).values())
         for operation, method, uri in routes:
             template = _parse(operation, uri, (needs or {}).get(operation, ((), ())))
             if template.greedy:
@@ -172,15 +174,13 @@ def _parse(operation: str, uri: str, needs: Needs = ((), ())) -> _Template:
     return _Template(operation, segments, literals, greedy, needs)
 
 
-def raw_path_of(scope: Scope) -> str:
-    """The request's path still percent-encoded (an encoded / stays inside its label)."""
+def raw_path(scope: Scope) -> str:
+    """The request's path as sent (percent-encoded), which routing matches."""
     raw = scope.get("raw_path")
     return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
 
 
 def query_of(scope: Scope) -> dict[str, list[str]]:
-    """The request's query parameters, every value of each."""
-    raw = scope.get("query_string", b"")
-    if not raw:
-        return {}
-    return urllib.parse.parse_qs(raw.decode("latin-1"), keep_blank_values=True)
+    """The request's query parameters, each with all its values in order."""
+    raw: bytes = scope.get("query_string", b"")
+    return urllib.parse.parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}

@@ -1,8 +1,7 @@
 """The rest-xml protocol (S3, later), driven by botocore's model.
 
 Request: the operation is found by method and URI (rest_routing.py: `/{Bucket}/{Key+}`,
-`/{Bucket}?tagging`, CopyObject told from PutObject by its x-amz-copy-source header); members
-outside the body are placed by rest_members.py, as for rest-json; the body is XML:
+`/{Bucket}?tagging`); members outside the body are placed by rest_locations.py; the body is
 
     the input's `payload` member:  a blob or string as the raw body (PutObject's Body),
                                    a structure as XML rooted at its locationName
@@ -28,65 +27,24 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import OperationModel, ServiceModel, StructureShape
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from stratus.errors import (
-    Malformed,
     StratusError,
-    Throttled,
-    TooLarge,
     UnknownOperation,
-    Validation,
 )
 
 from . import validate, xml_codec
 from .adapter import Api, Call, handler_of
 from .body import wait_body
-from .errors import ErrorTable, WireError, wire_error
-from .rest_members import Plan
-from .rest_routing import Router, query_of, raw_path_of
+from .errors import REST_XML_ERRORS, ErrorTable, WireError, wire_error
+from .rest_locations import parse_located, render_located
+from .rest_routing import Router, query_of, raw_path
 
 log = logging.getLogger("stratus.aws")
-
-# The errors every rest-xml API shares, in S3's words (the rest-xml API Stratus serves).
-COMMON_ERRORS: ErrorTable = {
-    Validation: WireError("InvalidArgument", 400),
-    Malformed: WireError("MalformedXML", 400),
-    TooLarge: WireError("EntityTooLarge", 400),
-    Throttled: WireError("SlowDown", 503),
-    UnknownOperation: WireError("NotImplemented", 501),
-    StratusError: WireError("InternalError", 500),
-}
-_NO_ROUTE: ErrorTable = {UnknownOperation: WireError("MethodNotAllowed", 405)}
-# S3's type for an object stored without one.
-RAW_MEDIA_TYPE = "binary/octet-stream"
-
-
-class XmlBody:
-    """rest-xml's body: the members as XML (xml_codec), rooted at the shape's locationName."""
-
-    media_type = "application/xml"
-
-    def __init__(self, model: ServiceModel) -> None:
-        self._namespace = model.metadata.get("xmlNamespace")
-
-    def parse(self, shape: Shape, body: bytes, where: str) -> Any:
-        return xml_codec.parse(shape, xml_codec.loads(body), where)
-
-    def render(self, shape: Shape | None, value: Any) -> bytes:
-        if not isinstance(shape, StructureShape) or all(
-            "location" in m.serialization for m in shape.members.values()
-        ):
-            return b""  # no member travels in the body (HeadObject's are all headers)
-        tag = shape.serialization.get("name", shape.name)
-        namespace = shape.serialization.get("xmlNamespace") or self._namespace
-        parts = [xml_codec.open_tag(tag, namespace, xml_codec.attributes(shape, value))]
-        xml_codec.render_members(parts, shape, value, body_only=True)
-        parts.append(f"</{tag}>")
-        return xml_codec.encode(parts)
 
 
 class RestXml:
@@ -96,48 +54,40 @@ class RestXml:
         self.api = api
         self.model = model
         self.router = Router.for_model(model)
-        self._body = XmlBody(model)
-        self._plans: dict[str, Plan] = {}
-
-    def plan(self, operation: str) -> Plan:
-        plan = self._plans.get(operation)
-        if plan is None:
-            plan = self._plans[operation] = Plan(self.model.operation_model(operation), self._body)
-        return plan
 
     async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
         """The answer to one request, errors included (rendered as the API names them)."""
         headers = Headers(scope=scope)
         request_id = str(uuid.uuid4())
         query = query_of(scope)
-        path = raw_path_of(scope)
-        found = None
         try:
-            found = self.router.match(
-                scope["method"], path, {k: v[0] for k, v in query.items()}, headers
-            )
+            path = raw_path(scope)
+            first = {k: v[0] for k, v in query.items()}
+            found = self.router.match(scope["method"], path, first, headers)
             if found is None:
-                raise UnknownOperation(
-                    "The specified method is not allowed against this resource: "
-                    f"{scope['method']} {path}"
-                )
+                return self._no_route(scope["method"], path, request_id)
+            operation = self.model.operation_model(found.operation)
             handler = handler_of(self.api, self.model, found.operation)
-            plan = self.plan(found.operation)
             body = await wait_body(receive, headers, self.api.body_limit, found.operation)
-            params = plan.parse(found.labels, query, dict(headers.items()), body)
-            validate.check(plan.operation.input_shape, params)
+            params = parse_input(operation, found.labels, query, headers, body)
+            validate.check(operation.input_shape, params)
             output = await handler(Call.of(scope, headers, request_id), params)
         except StratusError as exc:
-            errors = self.api.errors if found is not None else _NO_ROUTE
-            return error_response(exc, errors, request_id)
+            return error_response(exc, self.api.errors, request_id)
         except Exception as exc:
             log.exception("unexpected error serving %s", self.model.service_id)
             return error_response(StratusError(f"Internal error: {exc}"), {}, request_id)
         if isinstance(output, Response):
             return output
-        response = plan.render(output, request_id, RAW_MEDIA_TYPE)
-        response.headers["x-amz-request-id"] = request_id
-        return response
+        status, answer_headers, content = render_output(operation, output)
+        return Response(content, status, _with_request_id(answer_headers, request_id))
+
+    def _no_route(self, method: str, path: str, request_id: str) -> Response:
+        error = UnknownOperation(
+            f"The specified method is not allowed against this resource: {method} {path}"
+        )
+        wire = WireError("MethodNotAllowed", 405)
+        return error_response(error, {UnknownOperation: wire}, request_id)
 
 
 def parse_input(
@@ -148,22 +98,82 @@ def parse_input(
     body: bytes,
 ) -> dict[str, Any]:
     """The input members of one request."""
-    plan = Plan(operation, XmlBody(operation.service_model))
-    return plan.parse(labels, query, dict(headers.items()), body)
+    shape = operation.input_shape
+    if not isinstance(shape, StructureShape):
+        return {}
+    params = parse_located(shape, labels, query, headers)
+    payload = shape.serialization.get("payload")
+    if payload is not None:
+        member = shape.members[payload]
+        if not body:  # an empty payload is an absent one (PutObject with no Body)
+            pass
+        elif member.type_name == "blob":
+            params[payload] = body
+        elif member.type_name == "string":
+            params[payload] = body.decode("utf-8", "replace")
+        elif body.strip():
+            params[payload] = xml_codec.parse(
+                member, xml_codec.loads(body), validate.member_path("", payload)
+            )
+    elif body.strip() and any("location" not in m.serialization for m in shape.members.values()):
+        parsed = xml_codec.parse(shape, xml_codec.loads(body))
+        params.update(
+            {k: v for k, v in parsed.items() if "location" not in shape.members[k].serialization}
+        )
+    return params
 
 
-def render_output(operation: OperationModel, output: Mapping[str, Any] | None) -> Response:
-    """The answer of an operation's output members."""
-    plan = Plan(operation, XmlBody(operation.service_model))
-    return plan.render(output, "-", RAW_MEDIA_TYPE)
+def render_output(
+    operation: OperationModel, output: Mapping[str, Any] | None
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of an answer's members."""
+    status = int(operation.http.get("responseCode", 200))
+    shape = operation.output_shape
+    if not isinstance(shape, StructureShape) or not output:
+        return status, {}, b""
+    declared, headers = render_located(shape, output)
+    payload = shape.serialization.get("payload")
+    if payload is not None:
+        member, value = shape.members[payload], output.get(payload)
+        if value is None:
+            body = b""
+        elif member.type_name == "blob":
+            body = bytes(value)
+        elif member.type_name == "string":
+            body = str(value).encode()
+        else:
+            parts: list[str] = []
+            xml_codec.render(parts, member, value, member.serialization.get("name", member.name))
+            body = xml_codec.encode(parts)
+    else:
+        body = _body_xml(operation.service_model, shape, output)
+    raw = payload is not None and shape.members[payload].type_name in ("blob", "string")
+    if body and not raw:  # a raw payload's type is the adapter's (S3: the object's)
+        headers.setdefault("Content-Type", "application/xml")
+    return declared or status, headers, body
+
+
+def _body_xml(model: ServiceModel, shape: StructureShape, output: Mapping[str, Any]) -> bytes:
+    if not any("location" not in m.serialization for m in shape.members.values()):
+        return b""
+    tag = shape.serialization.get("name", shape.name)
+    namespace = shape.serialization.get("xmlNamespace") or model.metadata.get("xmlNamespace")
+    parts = [xml_codec.open_tag(tag, namespace)]
+    xml_codec.render_members(parts, shape, output, body_only=True)
+    parts.append(f"</{tag}>")
+    return xml_codec.encode(parts)
 
 
 def error_response(exc: StratusError, api: ErrorTable, request_id: str) -> Response:
-    wire = wire_error(exc, api, COMMON_ERRORS)
+    wire = wire_error(exc, api, REST_XML_ERRORS)
     escape = xml_codec.escape
     body = (
         f"<Error><Code>{escape(wire.code)}</Code><Message>{escape(exc.message)}</Message>"
         f"<RequestId>{request_id}</RequestId></Error>"
     )
-    headers = {"x-amz-request-id": request_id, "x-amzn-RequestId": request_id}
-    return Response(body.encode("utf-8", "replace"), wire.status, headers, "application/xml")
+    headers = _with_request_id({"Content-Type": "application/xml"}, request_id)
+    return Response(body.encode("utf-8", "replace"), wire.status, headers)
+
+
+def _with_request_id(headers: dict[str, str], request_id: str) -> dict[str, str]:
+    return {**headers, "x-amz-request-id": request_id, "x-amzn-RequestId": request_id}

@@ -83,22 +83,24 @@ def render(parts: list[str], shape: Shape, value: Any, tag: str) -> None:
         if not flattened:
             parts.append(f"</{tag}>")
     else:
-        parts.append(f"<{tag}>{text(shape, value)}</{tag}>")
+        parts.append(f"<{tag}>{escape(text(shape, value))}</{tag}>")
 
 
-def text(shape: Shape, value: Any) -> str:
+def text(shape: Shape, value: Any, time_format: str = "iso8601") -> str:
+    """A scalar as wire text (not yet escaped): booleans true/false, blobs base64, timestamps
+    in the shape's `timestampFormat`, else `time_format`."""
     kind = shape.type_name
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "timestamp":
-        return format_time(value, shape.serialization.get("timestampFormat", "iso8601"))
+        return format_time(value, shape.serialization.get("timestampFormat", time_format))
     if kind == "blob":
         return base64.b64encode(value).decode()
     if kind in ("integer", "long"):
         return str(int(value))
     if kind in ("float", "double"):
         return repr(float(value))
-    return escape(str(value))
+    return str(value)
 
 
 # XML 1.0 cannot carry most control characters even as references; a parser would also turn
