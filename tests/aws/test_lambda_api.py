@@ -274,7 +274,9 @@ def test_oversized_control_request_is_refused(server):
     connection.putheader("Content-Length", str(80 * 1024 * 1024))
     connection.endheaders()
     response = connection.getresponse()
+    response.read()
+    response.close()  # the socket lives on in the response until it is closed
+    connection.close()
 
     assert response.status == 413
     assert response.getheader("x-amzn-ErrorType") == "RequestTooLargeException"
-    connection.close()

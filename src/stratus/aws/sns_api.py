@@ -231,6 +231,7 @@ async def by_url(request: Request) -> Response:
         params = query.parse_params(operation.input_shape, form)
         validate.check(operation.input_shape, params)
         output = await HANDLERS[action](Call.of(request.scope, request.headers, request_id), params)
+        assert not isinstance(output, Response)  # the links' operations answer members
     except StratusError as exc:
         return query.error_response(exc, SERVICE, ERRORS, request_id)
     return query.response(operation, output, request_id)
