@@ -75,3 +75,30 @@ def test_members_round_trip_under_their_json_names(apigw):
     assert got["Tags"] == {"team": "a"}
     assert got["CreatedDate"] == created["CreatedDate"]
     assert got["ApiEndpoint"].startswith("http")
+
+
+def test_query_flags_are_typed_by_the_model(server):
+    """ImportApi's failOnWarnings is a boolean: any other text is a bad request, in the
+    model's words."""
+    answer = httpx.put(f"{server.endpoint_url}/v2/apis?failOnWarnings=maybe", json={"body": "{}"})
+
+    assert answer.status_code == 400
+    assert answer.headers["x-amzn-ErrorType"] == "BadRequestException"
+    assert answer.json()["message"] == (
+        "1 validation error detected: Value 'maybe' at 'failOnWarnings' failed to satisfy "
+        "constraint: Member must be true or false"
+    )
+
+
+def test_export_says_which_format_it_answers(apigw):
+    """ExportApi's document is typed by OutputType: YAML or JSON."""
+    api_id = apigw.create_api(Name="exported", ProtocolType="HTTP")["ApiId"]
+
+    as_yaml = apigw.export_api(ApiId=api_id, Specification="OAS30", OutputType="YAML")
+    as_json = apigw.export_api(ApiId=api_id, Specification="OAS30", OutputType="JSON")
+    apigw.delete_api(ApiId=api_id)
+
+    yaml_type = as_yaml["ResponseMetadata"]["HTTPHeaders"]["content-type"]
+    assert yaml_type.startswith("application/yaml")
+    assert as_json["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+    assert as_yaml["body"].read().startswith(b"openapi:")
