@@ -1,18 +1,19 @@
-"""The API Gateway v2 API (REST-JSON under /v2/apis) for boto3's `apigatewayv2` client.
+"""The API Gateway v2 API (HTTP APIs) for boto3's `apigatewayv2` client: botocore's model
+served by the rest-json protocol (protocols/rest_json.py), with a table of handlers.
 
-Members travel under their jsonName (`apiId`, `routeKey`, ...); lists come back as
-`{"items": [...]}`. Each endpoint parses, calls one ApiService method, and renders; the
-rules live in stratus.apis. Errors are rendered by aws/app.py, by apigateway_api.ERRORS.
+Members arrive and leave under their model names (`ApiId`, `RouteKey`, ...; jsonName on the
+wire is the protocol's business); lists go back as `Items`. ImportApi/ReimportApi take the
+OpenAPI document as the `Body` member; ExportApi answers the document itself. Each handler
+makes one ApiService call; the rules live in stratus.apis.http.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from starlette.requests import Request
+from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.routing import Route
 
 from stratus.apis.http.model import (
     CreateApiRequest,
@@ -28,242 +29,227 @@ from stratus.apis.http.model import (
 )
 from stratus.apis.http.service import ApiService
 from stratus.apis.shape import Shape, parse_request
-from stratus.errors import Invalid
+from stratus.errors import Malformed, Validation
 
-from .wire import json_response, read_json
+from . import apigateway_api
+from .protocols.adapter import Api, Call, Handler, Output
+from .protocols.errors import ErrorTable, WireError
+from .protocols.rest_json import RestJson
+from .wire import CONTROL_BODY_LIMIT
 
-PREFIX = "/v2/apis"
-
-
-def _service(request: Request) -> ApiService:
-    return request.app.state.apis  # type: ignore[no-any-return]
-
-
-def _api_id(request: Request) -> str:
-    return str(request.path_params["api_id"])
-
-
-def _items(found: Sequence[Shape]) -> Response:
-    return json_response({"items": [item.wire() for item in found]})
+# API Gateway's table; a request the model refuses, or whose JSON cannot be read, is a bad
+# request too (not rest-json's ValidationException / SerializationException).
+ERRORS: ErrorTable = {
+    **apigateway_api.ERRORS,
+    Validation: WireError("BadRequestException", 400),
+    Malformed: WireError("BadRequestException", 400),
+}
 
 
-async def create_api(request: Request) -> Response:
-    body = parse_request(CreateApiRequest, await read_json(request))
-    return json_response((await _service(request).create_api(body)).wire(), 201)
+def apis(call: Call) -> ApiService:
+    return call.services.apis
 
 
-async def get_api(request: Request) -> Response:
-    return json_response((await _service(request).get_api(_api_id(request))).wire())
+def members(shape: Shape) -> dict[str, Any]:
+    """A shape's output members, under their model names."""
+    return shape.model_dump(exclude_none=True, mode="json")
 
 
-async def get_apis(request: Request) -> Response:
-    return _items(await _service(request).list_apis())
+def items(found: Sequence[Shape]) -> dict[str, Any]:
+    return {"Items": [members(item) for item in found]}
 
 
-async def update_api(request: Request) -> Response:
-    body = parse_request(UpdateApiRequest, await read_json(request))
-    return json_response((await _service(request).update_api(_api_id(request), body)).wire())
+# -- APIs --------------------------------------------------------------------------------------
+async def create_api(call: Call, params: dict[str, Any]) -> Output:
+    return members(await apis(call).create_api(parse_request(CreateApiRequest, params)))
 
 
-async def delete_api(request: Request) -> Response:
-    await _service(request).delete_api(_api_id(request))
-    return Response(status_code=204)
+async def get_api(call: Call, params: dict[str, Any]) -> Output:
+    return members(await apis(call).get_api(params["ApiId"]))
 
 
-async def import_api(request: Request) -> Response:
-    body = parse_request(ImportApiRequest, await read_json(request))
-    fail, basepath = _import_options(request)
-    api = await _service(request).import_api(body.Body, fail_on_warnings=fail, basepath=basepath)
-    return json_response(api.wire(), 201)
+async def get_apis(call: Call, params: dict[str, Any]) -> Output:
+    return items(await apis(call).list_apis())
 
 
-async def reimport_api(request: Request) -> Response:
-    body = parse_request(ImportApiRequest, await read_json(request))
-    fail, basepath = _import_options(request)
-    api = await _service(request).reimport_api(
-        _api_id(request), body.Body, fail_on_warnings=fail, basepath=basepath
-    )
-    return json_response(api.wire(), 201)
+async def update_api(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(UpdateApiRequest, params)
+    return members(await apis(call).update_api(params["ApiId"], request))
 
 
-async def export_api(request: Request) -> Response:
-    query = request.query_params
-    output_type = query.get("outputType", "")
-    document = await _service(request).export_api(
-        _api_id(request),
-        specification=request.path_params["specification"],
+async def delete_api(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).delete_api(params["ApiId"])
+    return None
+
+
+async def delete_cors_configuration(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).delete_cors_configuration(params["ApiId"])
+    return None
+
+
+# -- OpenAPI documents -------------------------------------------------------------------------
+async def import_api(call: Call, params: dict[str, Any]) -> Output:
+    body = parse_request(ImportApiRequest, params).Body
+    found = await apis(call).import_api(body, **_import_options(params))
+    return members(found)
+
+
+async def reimport_api(call: Call, params: dict[str, Any]) -> Output:
+    body = parse_request(ImportApiRequest, params).Body
+    found = await apis(call).reimport_api(params["ApiId"], body, **_import_options(params))
+    return members(found)
+
+
+def _import_options(params: dict[str, Any]) -> dict[str, Any]:
+    """ImportApi/ReimportApi's query members, with API Gateway's defaults."""
+    return {
+        "fail_on_warnings": params.get("FailOnWarnings", False),
+        "basepath": params.get("Basepath", "ignore"),
+    }
+
+
+async def export_api(call: Call, params: dict[str, Any]) -> Output:
+    output_type = params["OutputType"]
+    document = await apis(call).export_api(
+        params["ApiId"],
+        specification=params["Specification"],
         output_type=output_type,
-        stage_name=query.get("stageName"),
-        include_extensions=_flag(query.get("includeExtensions"), "includeExtensions", True),
-        export_version=query.get("exportVersion"),
+        stage_name=params.get("StageName"),
+        include_extensions=params.get("IncludeExtensions", True),
+        export_version=params.get("ExportVersion"),
     )
+    # The payload is the document, typed by its format (the model only says "blob").
     media_type = "application/yaml" if output_type == "YAML" else "application/json"
-    return Response(
-        document, media_type=media_type, headers={"x-amzn-RequestId": str(uuid.uuid4())}
-    )
+    return Response(document, media_type=media_type, headers={"x-amzn-RequestId": call.request_id})
 
 
-def _import_options(request: Request) -> tuple[bool, str]:
-    """ImportApi/ReimportApi's query: failOnWarnings and basepath."""
-    query = request.query_params
-    fail = _flag(query.get("failOnWarnings"), "failOnWarnings", False)
-    return fail, query.get("basepath", "ignore")
+# -- routes, integrations, authorizers, stages -------------------------------------------------
+async def create_route(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateRouteRequest, params)
+    return members(await apis(call).create_route(params["ApiId"], request))
 
 
-def _flag(value: str | None, name: str, default: bool) -> bool:
-    """A boolean query parameter, as botocore writes it (true/false)."""
-    if value is None:
-        return default
-    if value.lower() not in ("true", "false"):
-        raise Invalid(f"Invalid {name} {value!r}: true or false")
-    return value.lower() == "true"
+async def get_route(call: Call, params: dict[str, Any]) -> Output:
+    return members(await apis(call).get_route(params["ApiId"], params["RouteId"]))
 
 
-async def create_route(request: Request) -> Response:
-    body = parse_request(CreateRouteRequest, await read_json(request))
-    route = await _service(request).create_route(_api_id(request), body)
-    return json_response(route.wire(), 201)
+async def get_routes(call: Call, params: dict[str, Any]) -> Output:
+    return items(await apis(call).list_routes(params["ApiId"]))
 
 
-async def get_route(request: Request) -> Response:
-    route_id = request.path_params["route_id"]
-    return json_response((await _service(request).get_route(_api_id(request), route_id)).wire())
+async def update_route(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(UpdateRouteRequest, params)
+    return members(await apis(call).update_route(params["ApiId"], params["RouteId"], request))
 
 
-async def get_routes(request: Request) -> Response:
-    return _items(await _service(request).list_routes(_api_id(request)))
+async def delete_route(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).delete_route(params["ApiId"], params["RouteId"])
+    return None
 
 
-async def update_route(request: Request) -> Response:
-    body = parse_request(UpdateRouteRequest, await read_json(request))
-    route_id = request.path_params["route_id"]
-    route = await _service(request).update_route(_api_id(request), route_id, body)
-    return json_response(route.wire())
+async def create_integration(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateIntegrationRequest, params)
+    return members(await apis(call).create_integration(params["ApiId"], request))
 
 
-async def delete_route(request: Request) -> Response:
-    await _service(request).delete_route(_api_id(request), request.path_params["route_id"])
-    return Response(status_code=204)
+async def get_integration(call: Call, params: dict[str, Any]) -> Output:
+    found = await apis(call).get_integration(params["ApiId"], params["IntegrationId"])
+    return members(found)
 
 
-async def create_integration(request: Request) -> Response:
-    body = parse_request(CreateIntegrationRequest, await read_json(request))
-    integration = await _service(request).create_integration(_api_id(request), body)
-    return json_response(integration.wire(), 201)
+async def get_integrations(call: Call, params: dict[str, Any]) -> Output:
+    return items(await apis(call).list_integrations(params["ApiId"]))
 
 
-async def get_integration(request: Request) -> Response:
-    found = await _service(request).get_integration(
-        _api_id(request), request.path_params["integration_id"]
-    )
-    return json_response(found.wire())
+async def delete_integration(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).delete_integration(params["ApiId"], params["IntegrationId"])
+    return None
 
 
-async def get_integrations(request: Request) -> Response:
-    return _items(await _service(request).list_integrations(_api_id(request)))
+async def create_authorizer(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateAuthorizerRequest, params)
+    return members(await apis(call).create_authorizer(params["ApiId"], request))
 
 
-async def delete_integration(request: Request) -> Response:
-    await _service(request).delete_integration(
-        _api_id(request), request.path_params["integration_id"]
-    )
-    return Response(status_code=204)
+async def get_authorizer(call: Call, params: dict[str, Any]) -> Output:
+    found = await apis(call).get_authorizer(params["ApiId"], params["AuthorizerId"])
+    return members(found)
 
 
-async def create_stage(request: Request) -> Response:
-    body = parse_request(CreateStageRequest, await read_json(request))
-    stage = await _service(request).create_stage(_api_id(request), body)
-    return json_response(stage.wire(), 201)
+async def get_authorizers(call: Call, params: dict[str, Any]) -> Output:
+    return items(await apis(call).list_authorizers(params["ApiId"]))
 
 
-async def get_stage(request: Request) -> Response:
-    stage = await _service(request).get_stage(_api_id(request), request.path_params["stage"])
-    return json_response(stage.wire())
+async def update_authorizer(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(UpdateAuthorizerRequest, params)
+    found = await apis(call).update_authorizer(params["ApiId"], params["AuthorizerId"], request)
+    return members(found)
 
 
-async def get_stages(request: Request) -> Response:
-    return _items(await _service(request).list_stages(_api_id(request)))
+async def delete_authorizer(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).delete_authorizer(params["ApiId"], params["AuthorizerId"])
+    return None
 
 
-async def update_stage(request: Request) -> Response:
-    body = parse_request(UpdateStageRequest, await read_json(request))
-    stage = await _service(request).update_stage(
-        _api_id(request), request.path_params["stage"], body
-    )
-    return json_response(stage.wire())
+async def create_stage(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateStageRequest, params)
+    return members(await apis(call).create_stage(params["ApiId"], request))
 
 
-async def delete_cors_configuration(request: Request) -> Response:
-    await _service(request).delete_cors_configuration(_api_id(request))
-    return Response(status_code=204)
+async def get_stage(call: Call, params: dict[str, Any]) -> Output:
+    return members(await apis(call).get_stage(params["ApiId"], params["StageName"]))
 
 
-async def delete_stage(request: Request) -> Response:
-    await _service(request).delete_stage(_api_id(request), request.path_params["stage"])
-    return Response(status_code=204)
+async def get_stages(call: Call, params: dict[str, Any]) -> Output:
+    return items(await apis(call).list_stages(params["ApiId"]))
 
 
-async def create_authorizer(request: Request) -> Response:
-    body = parse_request(CreateAuthorizerRequest, await read_json(request))
-    found = await _service(request).create_authorizer(_api_id(request), body)
-    return json_response(found.wire(), 201)
+async def update_stage(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(UpdateStageRequest, params)
+    return members(await apis(call).update_stage(params["ApiId"], params["StageName"], request))
 
 
-async def get_authorizer(request: Request) -> Response:
-    found = await _service(request).get_authorizer(
-        _api_id(request), request.path_params["authorizer_id"]
-    )
-    return json_response(found.wire())
+async def delete_stage(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).delete_stage(params["ApiId"], params["StageName"])
+    return None
 
 
-async def get_authorizers(request: Request) -> Response:
-    return _items(await _service(request).list_authorizers(_api_id(request)))
+HANDLERS: dict[str, Handler] = {
+    "CreateApi": create_api,
+    "GetApi": get_api,
+    "GetApis": get_apis,
+    "UpdateApi": update_api,
+    "DeleteApi": delete_api,
+    "DeleteCorsConfiguration": delete_cors_configuration,
+    "ImportApi": import_api,
+    "ReimportApi": reimport_api,
+    "ExportApi": export_api,
+    "CreateRoute": create_route,
+    "GetRoute": get_route,
+    "GetRoutes": get_routes,
+    "UpdateRoute": update_route,
+    "DeleteRoute": delete_route,
+    "CreateIntegration": create_integration,
+    "GetIntegration": get_integration,
+    "GetIntegrations": get_integrations,
+    "DeleteIntegration": delete_integration,
+    "CreateAuthorizer": create_authorizer,
+    "GetAuthorizer": get_authorizer,
+    "GetAuthorizers": get_authorizers,
+    "UpdateAuthorizer": update_authorizer,
+    "DeleteAuthorizer": delete_authorizer,
+    "CreateStage": create_stage,
+    "GetStage": get_stage,
+    "GetStages": get_stages,
+    "UpdateStage": update_stage,
+    "DeleteStage": delete_stage,
+}
 
 
-async def update_authorizer(request: Request) -> Response:
-    body = parse_request(UpdateAuthorizerRequest, await read_json(request))
-    found = await _service(request).update_authorizer(
-        _api_id(request), request.path_params["authorizer_id"], body
-    )
-    return json_response(found.wire())
+def body_limit(operation: str, headers: Headers) -> tuple[int, str]:
+    return CONTROL_BODY_LIMIT, "this operation"
 
 
-async def delete_authorizer(request: Request) -> Response:
-    await _service(request).delete_authorizer(
-        _api_id(request), request.path_params["authorizer_id"]
-    )
-    return Response(status_code=204)
-
-
-_API = f"{PREFIX}/{{api_id}}"
-_AUTHORIZER = f"{_API}/authorizers/{{authorizer_id}}"
-routes = [
-    Route(PREFIX, create_api, methods=["POST"]),
-    Route(PREFIX, get_apis, methods=["GET"]),
-    Route(PREFIX, import_api, methods=["PUT"]),
-    Route(_API, get_api, methods=["GET"]),
-    Route(_API, reimport_api, methods=["PUT"]),
-    Route(f"{_API}/exports/{{specification}}", export_api, methods=["GET"]),
-    Route(_API, update_api, methods=["PATCH"]),
-    Route(_API, delete_api, methods=["DELETE"]),
-    Route(f"{_API}/routes", create_route, methods=["POST"]),
-    Route(f"{_API}/routes", get_routes, methods=["GET"]),
-    Route(f"{_API}/routes/{{route_id}}", get_route, methods=["GET"]),
-    Route(f"{_API}/routes/{{route_id}}", update_route, methods=["PATCH"]),
-    Route(f"{_API}/routes/{{route_id}}", delete_route, methods=["DELETE"]),
-    Route(f"{_API}/integrations", create_integration, methods=["POST"]),
-    Route(f"{_API}/integrations", get_integrations, methods=["GET"]),
-    Route(f"{_API}/integrations/{{integration_id}}", get_integration, methods=["GET"]),
-    Route(f"{_API}/integrations/{{integration_id}}", delete_integration, methods=["DELETE"]),
-    Route(f"{_API}/authorizers", create_authorizer, methods=["POST"]),
-    Route(f"{_API}/authorizers", get_authorizers, methods=["GET"]),
-    Route(_AUTHORIZER, get_authorizer, methods=["GET"]),
-    Route(_AUTHORIZER, update_authorizer, methods=["PATCH"]),
-    Route(_AUTHORIZER, delete_authorizer, methods=["DELETE"]),
-    Route(f"{_API}/stages", create_stage, methods=["POST"]),
-    Route(f"{_API}/stages", get_stages, methods=["GET"]),
-    Route(f"{_API}/stages/{{stage}}", get_stage, methods=["GET"]),
-    Route(f"{_API}/stages/{{stage}}", update_stage, methods=["PATCH"]),
-    Route(f"{_API}/stages/{{stage}}", delete_stage, methods=["DELETE"]),
-    Route(f"{_API}/cors", delete_cors_configuration, methods=["DELETE"]),
-]
+def api() -> RestJson:
+    """HTTP APIs: the table above, served from botocore's model of `apigatewayv2`."""
+    return RestJson(Api("apigatewayv2", HANDLERS, ERRORS), body_limit)

@@ -3,9 +3,9 @@
 POSTs to `/` carrying `X-Amz-Target` are JSON 1.0/1.1 APIs (CloudWatch Logs), found by the
 target's prefix; form-encoded POSTs to `/` are the query protocol (CloudFormation), by the
 service in their SigV4 scope. Both are served by aws/protocols from the adapters' tables and
-render their own errors. Lambda (rest-json) is served from its model by
-protocols/rest_json.py, which renders its errors too; API Gateway's routes are matched by
-path, their errors rendered here by its table.
+render their own errors. Lambda and HTTP APIs (rest-json) are served from their models by
+protocols/rest_json.py, which renders their errors too; REST APIs' routes are matched by
+path, their errors rendered here by API Gateway's table.
 """
 
 from __future__ import annotations
@@ -50,9 +50,11 @@ from .wire import json_response
 log = logging.getLogger("stratus.aws")
 
 LAMBDA = lambda_api.api()
+HTTP_APIS = apigatewayv2_api.api()
 # Every API on the protocol layer (coverage.py counts their operations).
 SERVED_APIS: tuple[Api, ...] = (
     LAMBDA.api,
+    HTTP_APIS.api,
     logs_api.API,
     cloudformation_api.API,
     sqs_api.API,
@@ -145,7 +147,7 @@ def build_app(
         Route("/", root, methods=["POST"]),
         Route("/", sns_api.by_url, methods=["GET"]),  # SNS's SubscribeURL / UnsubscribeURL
         *lambda_api.routes,
-        *apigatewayv2_api.routes,
+        HTTP_APIS.route(),
         *apigateway_api.routes,
         *apigateway_methods_api.routes,
         *apigateway_keys_api.routes,

@@ -3,7 +3,7 @@ model. `python -m stratus.aws.coverage` prints it; tests/aws/test_coverage.py ho
 number to a floor, so coverage never drops unnoticed.
 
 An API on the protocol layer counts the operations its adapter's table has a handler for.
-An API still served by hand-written Starlette routes (API Gateway, until it moves onto the
+An API still served by hand-written Starlette routes (REST APIs, until they move onto the
 layer) counts the operations whose method and request URI one of its routes answers.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from starlette.routing import BaseRoute, Match
 
-from . import apigateway_api, apigateway_keys_api, apigateway_methods_api, apigatewayv2_api
+from . import apigateway_api, apigateway_keys_api, apigateway_methods_api
 from .app import SERVED_APIS
 from .protocols import models
 
@@ -57,7 +57,6 @@ def served() -> list[Coverage]:
     ]
     return [
         *(of_handlers(api.name, api.handlers) for api in SERVED_APIS),
-        of_routes("apigatewayv2", apigatewayv2_api.routes),
         of_routes("apigateway", apigateway),
     ]
 
