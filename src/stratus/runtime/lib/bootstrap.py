@@ -44,8 +44,18 @@ LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(m
 
 _request_id = ""
 
+# Types are in comments: this file is compiled at every start (it runs as __main__, so no
+# cached bytecode), and annotations would cost that compile time; typing costs import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
-def main():
+    Handler = Callable[[Any, "LambdaContext"], Any]
+    Error = dict[str, Any]  # errorMessage, errorType, requestId, stackTrace, as Lambda's
+    Header = dict[str, Any]  # a control frame's header
+
+
+def main():  # type: () -> None
     _die_with_supervisor()
     private_tmp = _enter_sandbox()
     control = socket.socket(fileno=int(os.environ.pop("STRATUS_CONTROL_FD")))
@@ -57,16 +67,20 @@ def main():
         _log_error(error)
         _send(control, {"type": "init_error"}, _dumps(error))
         sys.exit(1)
+    assert handler is not None  # _load_handler returns one of the two
     init_ms = (time.perf_counter() - started) * 1000
     if os.environ.pop("STRATUS_ZYGOTE", ""):
-        import snapshot_zygote
+        if TYPE_CHECKING:
+            from stratus.runtime.lib import snapshot_zygote
+        else:
+            import snapshot_zygote
 
         snapshot_zygote.hold(sys.modules[__name__], control, handler, init_ms)
     _send(control, {"type": "ready", "init_ms": init_ms, "private_tmp": private_tmp}, b"")
     serve(control, handler)
 
 
-def serve(control, handler):
+def serve(control, handler):  # type: (socket.socket, Handler) -> None
     """Answer invoke frames, one at a time, until the supervisor closes the socket."""
     # Wait in poll(), not in recv(): a process asleep in recv() on a Unix stream socket is
     # woken, for nothing, when the supervisor reads its previous answer (the kernel's
@@ -89,7 +103,7 @@ def serve(control, handler):
             sys.exit(1)  # a process that ran out of memory is not reused
 
 
-def _die_with_supervisor():
+def _die_with_supervisor():  # type: () -> None
     """Exit if the supervisor dies, even by kill -9: no orphan environments."""
     with contextlib.suppress(OSError, AttributeError):
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -97,7 +111,7 @@ def _die_with_supervisor():
         os._exit(1)  # the supervisor died before prctl took effect
 
 
-def _enter_sandbox():
+def _enter_sandbox():  # type: () -> bool
     """Join the cgroups the supervisor prepared (or apply the rlimit fallback), cap file
     sizes at the ephemeral storage size, and give this environment its own /tmp."""
     for procs in filter(None, os.environ.pop("STRATUS_CGROUP_PROCS", "").split(os.pathsep)):
@@ -111,7 +125,10 @@ def _enter_sandbox():
         resource.setrlimit(resource.RLIMIT_FSIZE, (storage, storage))
     plan = os.environ.pop("STRATUS_CONFINE", "")
     if plan:
-        import confine  # beside this file; imported only when confining
+        if TYPE_CHECKING:
+            from stratus.runtime.lib import confine
+        else:
+            import confine  # beside this file; imported only when confining
 
         confine.enter(json.loads(plan))
         return True
@@ -130,25 +147,25 @@ def _enter_sandbox():
     return True
 
 
-def _mount_private_tmp(source):
+def _mount_private_tmp(source):  # type: (str) -> bool
     """In a mount namespace of our own, bind this environment's directory over /tmp."""
     if not _unshare_mounts():
         return False
-    return _libc().mount(source.encode(), b"/tmp", None, MS_BIND, None) == 0
+    return bool(_libc().mount(source.encode(), b"/tmp", None, MS_BIND, None) == 0)
 
 
-def _unshare_mounts():
+def _unshare_mounts():  # type: () -> bool
     """A mount namespace of our own, where mounts do not propagate back to the host."""
     libc = _libc()
     if libc.unshare(CLONE_NEWNS) != 0:
         return False
-    return libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0
+    return bool(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0)
 
 
-_LIBC = []
+_LIBC = []  # type: list[ctypes.CDLL]
 
 
-def _libc():
+def _libc():  # type: () -> Any  # the C library: its functions are found by name
     if not _LIBC:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
@@ -156,7 +173,7 @@ def _libc():
     return _LIBC[0]
 
 
-def _mount_layers(in_namespace):
+def _mount_layers(in_namespace):  # type: (bool) -> None
     """Bind the function's merged layers over /opt (read-only) in our mount namespace; failing
     that, point the paths that name /opt at the directory itself, and say so in the log."""
     source = os.environ.pop("STRATUS_OPT_SOURCE", "")
@@ -174,7 +191,7 @@ def _mount_layers(in_namespace):
     sys.stdout.write(f"[WARNING] could not mount layers at /opt; they are at {source}\n")
 
 
-def _set_sys_path():
+def _set_sys_path():  # type: () -> None
     """Task root, the layers' Python directories, the runtime directory, then the shared SDK
     (as on Lambda)."""
     task_root = os.environ["LAMBDA_TASK_ROOT"]
@@ -190,7 +207,7 @@ def _set_sys_path():
         sys.path.append(extra)
 
 
-def _layer_paths():
+def _layer_paths():  # type: () -> list[str]
     """Where layers put Python code: /opt/python/lib/python3.X/site-packages, /opt/python."""
     opt = os.environ.pop("STRATUS_OPT", "")
     if not opt:
@@ -200,12 +217,12 @@ def _layer_paths():
 
 
 class _RequestIdFilter(logging.Filter):
-    def filter(self, record):
+    def filter(self, record):  # type: (logging.LogRecord) -> bool
         record.aws_request_id = _request_id
         return True
 
 
-def _install_log_handler():
+def _install_log_handler():  # type: () -> None
     """The same root-logger format the Lambda Python runtime installs."""
     handler = logging.StreamHandler(sys.stdout)
     formatter = logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S")
@@ -216,7 +233,7 @@ def _install_log_handler():
     logging.getLogger().addHandler(handler)
 
 
-def _load_handler(spec):
+def _load_handler(spec):  # type: (str) -> tuple[Handler | None, Error | None]
     try:
         module_name, function_name = spec.rsplit(".", 1)
     except ValueError as exc:
@@ -241,7 +258,7 @@ def _load_handler(spec):
         return None, error
     except Exception as exc:
         return None, _error_result(exc, "")
-    handler = getattr(module, function_name, None)
+    handler = getattr(module, function_name, None)  # type: Handler | None
     if handler is None:
         return None, _init_error(
             "Runtime.HandlerNotFound",
@@ -250,11 +267,11 @@ def _load_handler(spec):
     return handler, None
 
 
-def _init_error(error_type, message):
+def _init_error(error_type, message):  # type: (str, str) -> Error
     return {"errorMessage": message, "errorType": error_type, "requestId": "", "stackTrace": []}
 
 
-def _invoke(handler, header, body):
+def _invoke(handler, header, body):  # type: (Handler, Header, bytes) -> tuple[bool, bytes]
     global _request_id
     _request_id = header["request_id"]
     os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id") or ""
@@ -262,7 +279,7 @@ def _invoke(handler, header, body):
         event = json.loads(body) if body else {}
         result = handler(event, LambdaContext(header))
     except MemoryError:
-        error = {
+        error = {  # type: Error
             "errorMessage": f"RequestId: {_request_id} Error: Runtime exited with error: "
             "out of memory",
             "errorType": "Runtime.OutOfMemory",
@@ -286,7 +303,7 @@ def _invoke(handler, header, body):
         return False, _dumps(error)
 
 
-def _error_result(exc, request_id, skip_frames=0):
+def _error_result(exc, request_id, skip_frames=0):  # type: (BaseException, str, int) -> Error
     tb = exc.__traceback__
     for _ in range(skip_frames):
         tb = tb.tb_next if tb is not None and tb.tb_next is not None else tb
@@ -298,7 +315,7 @@ def _error_result(exc, request_id, skip_frames=0):
     }
 
 
-def _log_error(error):
+def _log_error(error):  # type: (Error) -> None
     """One log record, lines joined with \\r, as the Lambda runtime writes it."""
     lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
     if error.get("stackTrace"):
@@ -311,7 +328,7 @@ def _log_error(error):
 class CognitoIdentity:
     __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
 
-    def __init__(self, identity):
+    def __init__(self, identity):  # type: (dict[str, Any] | None) -> None
         identity = identity or {}
         self.cognito_identity_id = identity.get("cognitoIdentityId")
         self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
@@ -326,7 +343,7 @@ class Client:
         "installation_id",
     )
 
-    def __init__(self, client):
+    def __init__(self, client):  # type: (dict[str, Any]) -> None
         self.installation_id = client.get("installation_id")
         self.app_title = client.get("app_title")
         self.app_version_name = client.get("app_version_name")
@@ -337,7 +354,7 @@ class Client:
 class ClientContext:
     __slots__ = ("client", "custom", "env")
 
-    def __init__(self, context):
+    def __init__(self, context):  # type: (dict[str, Any]) -> None
         self.client = Client(context["client"]) if context.get("client") else None
         self.custom = context.get("custom")
         self.env = context.get("env")
@@ -346,7 +363,7 @@ class ClientContext:
 class LambdaContext:
     """The `context` argument, with the attributes the Lambda Python runtime provides."""
 
-    def __init__(self, header):
+    def __init__(self, header):  # type: (Header) -> None
         self.aws_request_id = header["request_id"]
         self.invoked_function_arn = header["invoked_arn"]
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
@@ -359,21 +376,21 @@ class LambdaContext:
         self.client_context = ClientContext(client_context) if client_context else None
         self._deadline_ms = header["deadline_ms"]
 
-    def get_remaining_time_in_millis(self):
+    def get_remaining_time_in_millis(self):  # type: () -> int
         return max(int(self._deadline_ms - time.time() * 1000), 0)
 
-    def __repr__(self):
+    def __repr__(self):  # type: () -> str
         return (
             f"LambdaContext([aws_request_id={self.aws_request_id},"
             f"function_name={self.function_name},function_version={self.function_version}])"
         )
 
 
-def _dumps(value):
+def _dumps(value):  # type: (Any) -> bytes
     return json.dumps(value).encode()
 
 
-def _send(sock, header, body):
+def _send(sock, header, body):  # type: (socket.socket, Header, bytes) -> None
     raw = json.dumps(header).encode()
     sock.sendall(FRAME.pack(len(raw), len(body)) + raw + body)
 
@@ -384,7 +401,7 @@ def _send(sock, header, body):
 _received = bytearray()
 
 
-def _receive(sock):
+def _receive(sock):  # type: (socket.socket) -> tuple[Header, bytes] | None
     """The next frame (header, body), or None once the supervisor has closed the socket."""
     while len(_received) < FRAME.size or len(_received) < _frame_end(_received):
         chunk = sock.recv(65536)
@@ -399,8 +416,8 @@ def _receive(sock):
     return header, body
 
 
-def _frame_end(buffer):
-    header_len, body_len = FRAME.unpack_from(buffer)
+def _frame_end(buffer):  # type: (bytearray) -> int
+    header_len, body_len = FRAME.unpack_from(buffer)  # type: int, int
     return FRAME.size + header_len + body_len
 
 

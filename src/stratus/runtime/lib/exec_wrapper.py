@@ -20,13 +20,20 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bootstrap  # the built-in runtime's module, for its sandbox functions
+# Types in comments, as in bootstrap.py (this file too is compiled at every start).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn  # noqa: F401 (used in the type comments, unseen by ruff)
+
+    from stratus.runtime.lib import bootstrap
+else:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bootstrap  # the built-in runtime's module, for its sandbox functions
 
 ENTRYPOINT_ERROR = "Runtime.InvalidEntrypoint"
 
 
-def main():
+def main():  # type: () -> NoReturn
     bootstrap._die_with_supervisor()
     request_id = os.environ.pop("STRATUS_REQUEST_ID", "")
     bootstrap._enter_sandbox()
@@ -48,7 +55,7 @@ def main():
     _fail(request_id, f"Couldn't find valid bootstrap(s): [{' '.join(candidates)}]")
 
 
-def _fail(request_id, reason):
+def _fail(request_id, reason):  # type: (str, str) -> NoReturn
     """Log the error as the platform does, report it as the init error, and exit."""
     import http.client
 

@@ -18,6 +18,8 @@ The child takes the fds as its control socket and stdout/stderr, enters its own 
 inherited, runs the after-restore hooks, and then serves like any environment.
 """
 
+from __future__ import annotations
+
 import gc
 import json
 import os
@@ -32,8 +34,18 @@ import threading
 
 MAX_FDS = 2
 
+TYPE_CHECKING = False  # typing costs start-up time; the checker needs it only here
+if TYPE_CHECKING:
+    from types import ModuleType  # bootstrap.py's: it runs as __main__, so it is passed in
+    from typing import Any, NoReturn
 
-def hold(bootstrap, control, handler, init_ms):
+    from stratus.runtime.lib.bootstrap import Handler
+    from stratus.runtime.lib.snapshot_restore_py import Hook
+
+
+def hold(
+    bootstrap: ModuleType, control: socket.socket, handler: Handler, init_ms: float
+) -> NoReturn:
     """Run in the zygote after init; never returns."""
     for func, args, kwargs in _hooks("get_before_snapshot"):
         func(*args, **kwargs)
@@ -56,8 +68,9 @@ def hold(bootstrap, control, handler, init_ms):
     signal.signal(signal.SIGCHLD, lambda *_: None)
     bootstrap._send(control, {"type": "ready", "init_ms": init_ms, "snapshot": True}, b"")
     holder_pid = os.getpid()  # as the children see it (the server may number it differently)
+    watched: list[socket.socket | int] = [control, wake_read]
     while True:
-        readable, _, _ = select.select([control, wake_read], [], [])
+        readable, _, _ = select.select(watched, [], [])
         if wake_read in readable:
             os.read(wake_read, 4096)
             _report_exits(bootstrap, control)
@@ -80,7 +93,13 @@ def hold(bootstrap, control, handler, init_ms):
             bootstrap._send(control, {"type": "forked", "pid": pid}, b"")
 
 
-def _become_environment(bootstrap, zygote_control, handler, request, fds):
+def _become_environment(
+    bootstrap: ModuleType,
+    zygote_control: socket.socket,
+    handler: Handler,
+    request: dict[str, Any],
+    fds: list[int],
+) -> NoReturn:
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -116,7 +135,7 @@ def _become_environment(bootstrap, zygote_control, handler, request, fds):
         os._exit(1)
 
 
-def _prove_pid(control):
+def _prove_pid(control: socket.socket) -> None:
     """Send one byte with this process's credentials: the kernel gives the supervisor this
     pid as the supervisor sees it, which is how it can signal a child of a holder that
     lives in a PID namespace of its own."""
@@ -124,7 +143,7 @@ def _prove_pid(control):
     control.sendmsg([b"\0"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
 
 
-def _make_unique():
+def _make_unique() -> None:
     """Everything random or per-process must differ between environments of one snapshot."""
     random.seed()
     # Only if init loaded it: numpy 2 imports numpy.random lazily, and importing it in every
@@ -134,7 +153,7 @@ def _make_unique():
         numpy_random.seed()
 
 
-def _disconnect_inherited_sockets(keep):
+def _disconnect_inherited_sockets(keep: set[int]) -> None:
     """Connections opened at init (e.g. a boto3 client's pool) belong to the zygote. Replace
     them with a closed socket, so clients see a dropped connection and open their own."""
     dead, other = socket.socketpair()
@@ -151,7 +170,7 @@ def _disconnect_inherited_sockets(keep):
     dead.close()
 
 
-def _report_exits(bootstrap, control):
+def _report_exits(bootstrap: ModuleType, control: socket.socket) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -163,13 +182,13 @@ def _report_exits(bootstrap, control):
         bootstrap._send(control, {"type": "exited", "pid": pid, "status": code}, b"")
 
 
-def _thread_count():
+def _thread_count() -> int:
     try:
         return len(os.listdir("/proc/self/task"))
     except OSError:
         return threading.active_count()
 
 
-def _hooks(getter):
+def _hooks(getter: str) -> list[Hook]:
     module = sys.modules.get("snapshot_restore_py")
     return getattr(module, getter)() if module is not None else []
