@@ -3,9 +3,9 @@
 POSTs to `/` carrying `X-Amz-Target` are JSON 1.0/1.1 APIs (CloudWatch Logs), found by the
 target's prefix; form-encoded POSTs to `/` are the query protocol (CloudFormation), by the
 service in their SigV4 scope. Both are served by aws/protocols from the adapters' tables and
-render their own errors. Lambda (rest-json) is served from its model by
-protocols/rest_json.py, which renders its errors too; API Gateway's routes are matched by
-path, their errors rendered here by its table.
+render their own errors. Lambda and API Gateway's REST APIs (rest-json) are served from
+their models by protocols/rest_json.py, which renders their errors too; the HTTP APIs'
+routes are matched by path, their errors rendered here by API Gateway's table.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from stratus.services import Services
 
 from . import (
     apigateway_api,
-    apigateway_keys_api,
-    apigateway_methods_api,
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
@@ -45,8 +43,14 @@ from .wire import json_response
 log = logging.getLogger("stratus.aws")
 
 LAMBDA = lambda_api.api()
+APIGATEWAY = apigateway_api.api()
 # Every API on the protocol layer (coverage.py counts their operations).
-SERVED_APIS: tuple[Api, ...] = (LAMBDA.api, logs_api.API, cloudformation_api.API)
+SERVED_APIS: tuple[Api, ...] = (
+    LAMBDA.api,
+    APIGATEWAY.api,
+    logs_api.API,
+    cloudformation_api.API,
+)
 JSON_APIS = JsonApis([logs_api.API])
 QUERY_APIS = QueryApis([cloudformation_api.API])
 
@@ -113,9 +117,7 @@ def build_app(
         LAMBDA.route(),
         *lambda_api.routes,
         *apigatewayv2_api.routes,
-        *apigateway_api.routes,
-        *apigateway_methods_api.routes,
-        *apigateway_keys_api.routes,
+        APIGATEWAY.route(),
         *artifacts_api.routes,
         Route("/", root, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),

@@ -3,8 +3,8 @@ model. `python -m stratus.aws.coverage` prints it; tests/aws/test_coverage.py ho
 number to a floor, so coverage never drops unnoticed.
 
 An API on the protocol layer counts the operations its adapter's table has a handler for.
-An API still served by hand-written Starlette routes (API Gateway, until it moves onto the
-layer) counts the operations whose method and request URI one of its routes answers.
+An API still served by hand-written Starlette routes (API Gateway's HTTP APIs, until they
+move onto the layer) counts the operations whose method and request URI one of its routes answers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from starlette.routing import BaseRoute, Match
 
-from . import apigateway_api, apigateway_keys_api, apigateway_methods_api, apigatewayv2_api
+from . import apigatewayv2_api
 from .app import SERVED_APIS
 from .protocols import models
 
@@ -50,15 +50,9 @@ def of_routes(name: str, routes: Sequence[BaseRoute]) -> Coverage:
 
 def served() -> list[Coverage]:
     """Every API the AWS endpoint serves."""
-    apigateway = [
-        *apigateway_api.routes,
-        *apigateway_methods_api.routes,
-        *apigateway_keys_api.routes,
-    ]
     return [
         *(of_handlers(api.name, api.handlers) for api in SERVED_APIS),
         of_routes("apigatewayv2", apigatewayv2_api.routes),
-        of_routes("apigateway", apigateway),
     ]
 
 
