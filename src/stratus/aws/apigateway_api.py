@@ -32,7 +32,7 @@ from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Conflict, Invalid, Malformed, NotFound, Throttled, Validation
 
 from . import apigateway_keys_api, apigateway_methods_api
-from .apigateway_members import embeds, listed, one, page_of, patch_of, rest_apis
+from .apigateway_members import addressed, embeds, listed, one, page_of, patch_of, rest_apis
 from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
 from .protocols.rest_json import RestJson
@@ -54,6 +54,14 @@ REST_ERRORS: ErrorTable = {
 
 # ImportRestApi's own query keys, not `parameters` entries (its `mode=import` is a literal).
 _OWN_QUERY = frozenset({"mode", "failonwarnings"})
+
+
+def _resources(call: Call) -> Any:
+    return rest_apis(call).resources
+
+
+def _stages(call: Call) -> Any:
+    return rest_apis(call).stages
 
 
 # -- REST APIs ---------------------------------------------------------------------------------
@@ -93,21 +101,8 @@ async def put_rest_api(call: Call, params: dict[str, Any]) -> Output:
     return one(found)
 
 
-async def get_rest_api(call: Call, params: dict[str, Any]) -> Output:
-    return one(await rest_apis(call).get_rest_api(params["restApiId"]))
-
-
 async def get_rest_apis(call: Call, params: dict[str, Any]) -> Output:
     return listed(await rest_apis(call).list_rest_apis(*page_of(params)))
-
-
-async def update_rest_api(call: Call, params: dict[str, Any]) -> Output:
-    return one(await rest_apis(call).update_rest_api(params["restApiId"], patch_of(params)))
-
-
-async def delete_rest_api(call: Call, params: dict[str, Any]) -> Output:
-    await rest_apis(call).delete_rest_api(params["restApiId"])
-    return None
 
 
 # -- resources ---------------------------------------------------------------------------------
@@ -134,11 +129,6 @@ async def update_resource(call: Call, params: dict[str, Any]) -> Output:
     return found.wire_embedded(True)
 
 
-async def delete_resource(call: Call, params: dict[str, Any]) -> Output:
-    await rest_apis(call).resources.delete(params["restApiId"], params["resourceId"])
-    return None
-
-
 # -- authorizers, models, request validators (one shape of calls each) -------------------------
 def _collection(part: str, noun: str, key: str, create_model: type[Shape]) -> dict[str, Handler]:
     """Create, Get, Get…s, Update and Delete for one kind of part of an API: `part` is the
@@ -151,25 +141,13 @@ def _collection(part: str, noun: str, key: str, create_model: type[Shape]) -> di
         request = parse_request(create_model, params)
         return one(await of(call).create(params["restApiId"], request))
 
-    async def get(call: Call, params: dict[str, Any]) -> Output:
-        return one(await of(call).get(params["restApiId"], params[key]))
-
     async def get_all(call: Call, params: dict[str, Any]) -> Output:
         return listed(await of(call).list(params["restApiId"], *page_of(params)))
 
-    async def update(call: Call, params: dict[str, Any]) -> Output:
-        return one(await of(call).update(params["restApiId"], params[key], patch_of(params)))
-
-    async def delete(call: Call, params: dict[str, Any]) -> Output:
-        await of(call).delete(params["restApiId"], params[key])
-        return None
-
     return {
         f"Create{noun}": create,
-        f"Get{noun}": get,
         f"Get{noun}s": get_all,
-        f"Update{noun}": update,
-        f"Delete{noun}": delete,
+        **addressed(noun, of, ("restApiId", key), get="get", update="update", delete="delete"),
     }
 
 
@@ -191,24 +169,9 @@ async def get_deployments(call: Call, params: dict[str, Any]) -> Output:
     )
 
 
-async def update_deployment(call: Call, params: dict[str, Any]) -> Output:
-    stages = rest_apis(call).stages
-    patch = patch_of(params)
-    return one(await stages.update_deployment(params["restApiId"], params["deploymentId"], patch))
-
-
-async def delete_deployment(call: Call, params: dict[str, Any]) -> Output:
-    await rest_apis(call).stages.delete_deployment(params["restApiId"], params["deploymentId"])
-    return None
-
-
 async def create_stage(call: Call, params: dict[str, Any]) -> Output:
     request = parse_request(CreateStageRequest, params)
     return one(await rest_apis(call).stages.create_stage(params["restApiId"], request))
-
-
-async def get_stage(call: Call, params: dict[str, Any]) -> Output:
-    return one(await rest_apis(call).stages.get_stage(params["restApiId"], params["stageName"]))
 
 
 async def get_stages(call: Call, params: dict[str, Any]) -> Output:
@@ -217,30 +180,24 @@ async def get_stages(call: Call, params: dict[str, Any]) -> Output:
     return {"item": [s.wire() for s in found]}  # GetStages's list is `item`, and never pages
 
 
-async def update_stage(call: Call, params: dict[str, Any]) -> Output:
-    stages = rest_apis(call).stages
-    patch = patch_of(params)
-    return one(await stages.update_stage(params["restApiId"], params["stageName"], patch))
-
-
-async def delete_stage(call: Call, params: dict[str, Any]) -> Output:
-    await rest_apis(call).stages.delete_stage(params["restApiId"], params["stageName"])
-    return None
-
-
 HANDLERS: dict[str, Handler] = {
     "CreateRestApi": create_rest_api,
     "ImportRestApi": import_rest_api,
     "PutRestApi": put_rest_api,
-    "GetRestApi": get_rest_api,
     "GetRestApis": get_rest_apis,
-    "UpdateRestApi": update_rest_api,
-    "DeleteRestApi": delete_rest_api,
+    **addressed(
+        "RestApi",
+        rest_apis,
+        ("restApiId",),
+        get="get_rest_api",
+        update="update_rest_api",
+        delete="delete_rest_api",
+    ),
     "GetResources": get_resources,
     "GetResource": get_resource,
     "CreateResource": create_resource,
     "UpdateResource": update_resource,
-    "DeleteResource": delete_resource,
+    **addressed("Resource", _resources, ("restApiId", "resourceId"), delete="delete"),
     **_collection("authorizers", "Authorizer", "authorizerId", CreateAuthorizerRequest),
     **_collection("models", "Model", "modelName", CreateModelRequest),
     **_collection(
@@ -249,13 +206,23 @@ HANDLERS: dict[str, Handler] = {
     "CreateDeployment": create_deployment,
     "GetDeployment": get_deployment,
     "GetDeployments": get_deployments,
-    "UpdateDeployment": update_deployment,
-    "DeleteDeployment": delete_deployment,
+    **addressed(
+        "Deployment",
+        _stages,
+        ("restApiId", "deploymentId"),
+        update="update_deployment",
+        delete="delete_deployment",
+    ),
     "CreateStage": create_stage,
-    "GetStage": get_stage,
     "GetStages": get_stages,
-    "UpdateStage": update_stage,
-    "DeleteStage": delete_stage,
+    **addressed(
+        "Stage",
+        _stages,
+        ("restApiId", "stageName"),
+        get="get_stage",
+        update="update_stage",
+        delete="delete_stage",
+    ),
 }
 
 

@@ -16,8 +16,16 @@ from stratus.apis.rest.requests import (
 from stratus.apis.shape import parse_request
 from stratus.errors import Invalid
 
-from .apigateway_members import listed, one, page_of, patch_of, rest_apis
+from .apigateway_members import addressed, listed, one, page_of, rest_apis
 from .protocols.adapter import Call, Handler, Output
+
+
+def _keys(call: Call) -> Any:
+    return rest_apis(call).keys
+
+
+def _plans(call: Call) -> Any:
+    return rest_apis(call).plans
 
 
 # -- API keys ----------------------------------------------------------------------------------
@@ -40,15 +48,6 @@ async def get_api_keys(call: Call, params: dict[str, Any]) -> Output:
     return listed(found)
 
 
-async def update_api_key(call: Call, params: dict[str, Any]) -> Output:
-    return one(await rest_apis(call).keys.update(params["apiKey"], patch_of(params)))
-
-
-async def delete_api_key(call: Call, params: dict[str, Any]) -> Output:
-    await rest_apis(call).keys.delete(params["apiKey"])
-    return None
-
-
 async def import_keys(call: Call, params: dict[str, Any]) -> Output:
     if params["format"] != "csv":
         raise Invalid(f"Invalid format {params['format']!r}: API keys import from csv")
@@ -64,30 +63,13 @@ async def create_usage_plan(call: Call, params: dict[str, Any]) -> Output:
     return one(await rest_apis(call).plans.create(parse_request(CreateUsagePlanRequest, params)))
 
 
-async def get_usage_plan(call: Call, params: dict[str, Any]) -> Output:
-    return one(await rest_apis(call).plans.get(params["usagePlanId"]))
-
-
 async def get_usage_plans(call: Call, params: dict[str, Any]) -> Output:
     return listed(await rest_apis(call).plans.list(*page_of(params), params.get("keyId")))
-
-
-async def update_usage_plan(call: Call, params: dict[str, Any]) -> Output:
-    return one(await rest_apis(call).plans.update(params["usagePlanId"], patch_of(params)))
-
-
-async def delete_usage_plan(call: Call, params: dict[str, Any]) -> Output:
-    await rest_apis(call).plans.delete(params["usagePlanId"])
-    return None
 
 
 async def create_usage_plan_key(call: Call, params: dict[str, Any]) -> Output:
     request = parse_request(CreateUsagePlanKeyRequest, params)
     return one(await rest_apis(call).plans.add_key(params["usagePlanId"], request))
-
-
-async def get_usage_plan_key(call: Call, params: dict[str, Any]) -> Output:
-    return one(await rest_apis(call).plans.get_key(params["usagePlanId"], params["keyId"]))
 
 
 async def get_usage_plan_keys(call: Call, params: dict[str, Any]) -> Output:
@@ -96,25 +78,18 @@ async def get_usage_plan_keys(call: Call, params: dict[str, Any]) -> Output:
     return listed(found)
 
 
-async def delete_usage_plan_key(call: Call, params: dict[str, Any]) -> Output:
-    await rest_apis(call).plans.remove_key(params["usagePlanId"], params["keyId"])
-    return None
-
-
 HANDLERS: dict[str, Handler] = {
     "CreateApiKey": create_api_key,
     "GetApiKey": get_api_key,
     "GetApiKeys": get_api_keys,
-    "UpdateApiKey": update_api_key,
-    "DeleteApiKey": delete_api_key,
+    **addressed("ApiKey", _keys, ("apiKey",), update="update", delete="delete"),
     "ImportApiKeys": import_keys,
     "CreateUsagePlan": create_usage_plan,
-    "GetUsagePlan": get_usage_plan,
     "GetUsagePlans": get_usage_plans,
-    "UpdateUsagePlan": update_usage_plan,
-    "DeleteUsagePlan": delete_usage_plan,
+    **addressed("UsagePlan", _plans, ("usagePlanId",), get="get", update="update", delete="delete"),
     "CreateUsagePlanKey": create_usage_plan_key,
-    "GetUsagePlanKey": get_usage_plan_key,
     "GetUsagePlanKeys": get_usage_plan_keys,
-    "DeleteUsagePlanKey": delete_usage_plan_key,
+    **addressed(
+        "UsagePlanKey", _plans, ("usagePlanId", "keyId"), get="get_key", delete="remove_key"
+    ),
 }

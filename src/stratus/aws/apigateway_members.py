@@ -11,7 +11,7 @@ from stratus.apis.rest.requests import PatchOperation, PatchRequest
 from stratus.apis.rest.service import RestApiService
 from stratus.apis.shape import Shape, parse_request
 
-from .protocols.adapter import Call
+from .protocols.adapter import Call, Handler, Output
 
 
 def rest_apis(call: Call) -> RestApiService:
@@ -46,3 +46,27 @@ def listed(
     if position is not None:
         page["position"] = position
     return page
+
+
+def addressed(
+    noun: str, part: Callable[[Call], Any], address: Sequence[str], **methods: str
+) -> dict[str, Handler]:
+    """`Get<noun>`, `Update<noun>` and `Delete<noun>`, for those of `get`, `update` and
+    `delete` that `methods` names: each calls that method of `part` with the members named by
+    `address` (in order), Update with the patch after them."""
+
+    def at(params: dict[str, Any]) -> list[Any]:
+        return [params[name] for name in address]
+
+    async def get(call: Call, params: dict[str, Any]) -> Output:
+        return one(await getattr(part(call), methods["get"])(*at(params)))
+
+    async def update(call: Call, params: dict[str, Any]) -> Output:
+        return one(await getattr(part(call), methods["update"])(*at(params), patch_of(params)))
+
+    async def delete(call: Call, params: dict[str, Any]) -> Output:
+        await getattr(part(call), methods["delete"])(*at(params))
+        return None
+
+    handlers: dict[str, Handler] = {"get": get, "update": update, "delete": delete}
+    return {f"{verb.title()}{noun}": handlers[verb] for verb in methods}

@@ -18,18 +18,16 @@ from stratus.apis.rest.requests import (
 )
 from stratus.apis.shape import Shape, parse_request
 
-from .apigateway_members import one, patch_of, rest_apis
+from .apigateway_members import addressed, one, rest_apis
 from .protocols.adapter import Call, Handler, Output
 
 Params = dict[str, Any]
+_METHOD = ("restApiId", "resourceId", "httpMethod")
+_RESPONSE = (*_METHOD, "statusCode")
 
 
-def _method(params: Params) -> tuple[str, ...]:
-    return params["restApiId"], params["resourceId"], params["httpMethod"]
-
-
-def _response(params: Params) -> tuple[str, ...]:
-    return (*_method(params), params["statusCode"])
+def _methods(call: Call) -> Any:
+    return rest_apis(call).methods
 
 
 def _integration_body(params: Params) -> Params:
@@ -43,38 +41,27 @@ def _integration_body(params: Params) -> Params:
 def _part(
     noun: str,
     part: str,
-    address: Callable[[Params], tuple[str, ...]],
+    address: tuple[str, ...],
     model: type[Shape],
     body: Callable[[Params], Params] = lambda params: params,
 ) -> dict[str, Handler]:
     """Put, Get, Update and Delete `noun`: the RestMethods calls `<verb>_<part>`, on the part
-    `address` names."""
-
-    def call_of(call: Call, verb: str) -> Any:
-        return getattr(rest_apis(call).methods, f"{verb}_{part}")
+    the members `address` names."""
 
     async def put(call: Call, params: Params) -> Output:
         request = parse_request(model, body(params))
-        return one(await call_of(call, "put")(*address(params), request))
+        at = [params[name] for name in address]
+        return one(await getattr(_methods(call), f"put_{part}")(*at, request))
 
-    async def get(call: Call, params: Params) -> Output:
-        return one(await call_of(call, "get")(*address(params)))
-
-    async def update(call: Call, params: Params) -> Output:
-        return one(await call_of(call, "update")(*address(params), patch_of(params)))
-
-    async def delete(call: Call, params: Params) -> Output:
-        await call_of(call, "delete")(*address(params))
-        return None
-
-    return {f"Put{noun}": put, f"Get{noun}": get, f"Update{noun}": update, f"Delete{noun}": delete}
+    verbs = {verb: f"{verb}_{part}" for verb in ("get", "update", "delete")}
+    return {f"Put{noun}": put, **addressed(noun, _methods, address, **verbs)}
 
 
 HANDLERS: dict[str, Handler] = {
-    **_part("Method", "method", _method, PutMethodRequest),
-    **_part("Integration", "integration", _method, PutIntegrationRequest, _integration_body),
-    **_part("MethodResponse", "method_response", _response, PutMethodResponseRequest),
+    **_part("Method", "method", _METHOD, PutMethodRequest),
+    **_part("Integration", "integration", _METHOD, PutIntegrationRequest, _integration_body),
+    **_part("MethodResponse", "method_response", _RESPONSE, PutMethodResponseRequest),
     **_part(
-        "IntegrationResponse", "integration_response", _response, PutIntegrationResponseRequest
+        "IntegrationResponse", "integration_response", _RESPONSE, PutIntegrationResponseRequest
     ),
 }
