@@ -58,6 +58,16 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> bool:
     return False
 
 
+def state_of(client: Any, name: str, version: str) -> str:
+    return str(client.get_function_configuration(FunctionName=name, Qualifier=version)["State"])
+
+
+def wait_settled(client: Any, name: str, version: str) -> None:
+    """Wait until a published version leaves Pending (a SnapStart version's snapshot is
+    taken), as a user does before the first invoke."""
+    assert wait_for(lambda: state_of(client, name, version) != "Pending")
+
+
 def invoke_json(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dict, Any]:
     """Invoke with a JSON payload; returns the response and its decoded payload."""
     response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)
@@ -73,6 +83,33 @@ def server() -> Iterator[RunningServer]:
         serve_in_thread(Path(data) / "data", clock=ManualClock()) as running,
     ):
         yield running
+
+
+@pytest.fixture(scope="session")
+def sns(server: RunningServer) -> Any:
+    return server.client("sns")
+
+
+@pytest.fixture(scope="session")
+def sqs(server: RunningServer) -> Any:
+    return server.client("sqs")
+
+
+def unique(prefix: str) -> str:
+    """A name no other test of this session uses."""
+    return f"{prefix}-{next(_names)}"
+
+
+def make_queue(sqs: Any, name: str | None = None, **attributes: str) -> tuple[str, str]:
+    """CreateQueue (FIFO when the name ends in .fifo): its URL and ARN."""
+    name = name or unique("q")
+    if name.endswith(".fifo"):
+        attributes["FifoQueue"] = "true"
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
 
 
 @pytest.fixture
