@@ -1533,3 +1533,68 @@ def test_bad_requests(server, method, path, body, status, code):
     assert response.status_code == status
     assert response.headers["x-amzn-ErrorType"] == code
     assert response.json()["message"]
+
+
+# -- ImportApiKeys -----------------------------------------------------------------------------
+def test_import_api_keys(apigw, stage, keys):
+    """A CSV file's keys are created (enabled unless it says not), added to the plans named,
+    and overwritten by value when imported again."""
+    api_id, stage_name = stage
+    plan = apigw.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": stage_name}])
+    keys.append(plan["id"])
+    first_value, second_value = "imported0123456789abcdef", "imported-second-0123456789"
+    document = (
+        "Key,name,Description,enabled,UsagePlanIds,Ignored\n"
+        f'{first_value},first,one,TRUE,"{plan["id"]}",x\n'
+        f"{second_value},second,,false,,y\n"
+    )
+
+    imported = apigw.import_api_keys(body=document.encode(), format="csv")
+    keys.extend(imported["ids"])
+    first, second = (apigw.get_api_key(apiKey=i, includeValue=True) for i in imported["ids"])
+    again = apigw.import_api_keys(
+        body=f"name,key,enabled\nrenamed,{first_value},false\n".encode(), format="csv"
+    )
+    renamed = apigw.get_api_key(apiKey=first["id"])
+
+    assert imported["warnings"] == []
+    assert (first["name"], first["value"], first["description"], first["enabled"]) == (
+        "first",
+        first_value,
+        "one",
+        True,
+    )
+    assert (second["name"], second["value"], second["enabled"]) == ("second", second_value, False)
+    assert [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == [
+        first["id"]
+    ]
+    assert again["ids"] == [first["id"]]
+    assert (renamed["name"], renamed["description"], renamed["enabled"]) == (
+        "renamed",
+        "one",
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "code", "message"),
+    [
+        (b"name,description\nk,d\n", "BadRequestException", "must name the Name and Key columns"),
+        (b"name,key\nk,short\n", "BadRequestException", "Invalid API key file, line 2:"),
+        (b"name,key,enabled\nk,long-enough-value-0123456789,maybe\n", "BadRequestException",
+         "line 2: Enabled must be true or false"),
+        (b"\n\n", "BadRequestException", "it is empty"),
+        (b"name,key,usageplanids\nk,long-enough-value-0123456789,nope\n", "NotFoundException",
+         "Invalid Usage Plan ID specified nope"),
+    ],
+)  # fmt: skip
+def test_import_api_keys_refusals(apigw, document, code, message):
+    """A file that cannot be used is refused whole, saying where; no key is written."""
+    before = {k["id"] for k in apigw.get_api_keys(limit=500)["items"]}
+
+    with pytest.raises(ClientError) as caught:
+        apigw.import_api_keys(body=document, format="csv")
+
+    assert error(caught)[0] == code
+    assert message in error(caught)[1]
+    assert {k["id"] for k in apigw.get_api_keys(limit=500)["items"]} == before

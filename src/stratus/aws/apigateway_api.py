@@ -1,25 +1,24 @@
-"""The API Gateway API for REST APIs (REST-JSON under /restapis), for boto3's `apigateway`
-client. Methods and integrations are in apigateway_methods_api.py, API keys and usage plans
-in apigateway_keys_api.py; both use the helpers from here.
+"""The API Gateway API for REST APIs, for boto3's `apigateway` client: botocore's model served
+by the rest-json protocol (protocols/rest_json.py), with a table of handlers per part:
 
-Members travel under their own camelCase names; lists come back as `{"item": [...],
-"position": "<next page>"}` (botocore reads the `items` member from the `item` key), and page
-with the `position` and `limit` (1..500, default 25) query parameters. ImportRestApi
-(`POST /restapis?mode=import`) and PutRestApi take the OpenAPI document as the raw body.
-Each endpoint parses, calls one RestApiService method, and renders; the rules live in
-stratus.apis. Errors are rendered by aws/app.py, by the table ERRORS.
+    apigateway_api          REST APIs (ImportRestApi, PutRestApi), resources, authorizers,
+                            models, request validators, deployments, stages
+    apigateway_methods_api  methods, integrations and their responses
+    apigateway_keys_api     API keys, usage plans and their keys
+
+Members travel under their own camelCase names; lists come back as `items` (`item` on the
+wire) and a `position`, and page with `position` and `limit` (apigateway_members.py).
+ImportRestApi (`POST /restapis?mode=import`) and PutRestApi take the OpenAPI document as the
+raw body, their other query keys as `parameters`. Each handler makes one RestApiService call;
+the rules live in stratus.apis.rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.datastructures import Headers
 
-from stratus.apis.rest.model import Resource
 from stratus.apis.rest.requests import (
     CreateAuthorizerRequest,
     CreateDeploymentRequest,
@@ -28,15 +27,16 @@ from stratus.apis.rest.requests import (
     CreateResourceRequest,
     CreateRestApiRequest,
     CreateStageRequest,
-    PatchOperation,
-    PatchRequest,
 )
-from stratus.apis.rest.service import RestApiService
 from stratus.apis.shape import Shape, parse_request
-from stratus.errors import Conflict, Invalid, Malformed, NotFound, Throttled
+from stratus.errors import Conflict, Invalid, Malformed, NotFound, Throttled, Validation
 
+from . import apigateway_keys_api, apigateway_methods_api
+from .apigateway_members import addressed, embeds, listed, one, page_of, patch_of, rest_apis
+from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
-from .wire import CONTROL_BODY_LIMIT, json_response, read_json
+from .protocols.rest_json import RestJson
+from .wire import CONTROL_BODY_LIMIT
 
 # API Gateway's names for Stratus's errors, the same for REST APIs (v1) and HTTP APIs (v2).
 ERRORS: ErrorTable = {
@@ -45,329 +45,192 @@ ERRORS: ErrorTable = {
     Conflict: WireError("ConflictException", 409),
     Throttled: WireError("TooManyRequestsException", 429),
 }
+# API Gateway calls a body or query it cannot read, or that breaks the model, a bad request.
+REST_ERRORS: ErrorTable = {
+    **ERRORS,
+    Validation: WireError("BadRequestException", 400),
+    Malformed: WireError("BadRequestException", 400),
+}
 
-M = TypeVar("M", bound=Shape)
-# Query parameters that are ImportRestApi's and PutRestApi's own, not `parameters` entries.
+# ImportRestApi's own query keys, not `parameters` entries (its `mode=import` is a literal).
 _OWN_QUERY = frozenset({"mode", "failonwarnings"})
 
 
-# -- reading requests --------------------------------------------------------------------------
-def service_of(request: Request) -> RestApiService:
-    return request.app.state.rest_apis  # type: ignore[no-any-return]
+def _resources(call: Call) -> Any:
+    return rest_apis(call).resources
 
 
-def path_param(request: Request, name: str) -> str:
-    return str(request.path_params[name])
-
-
-async def body_of(request: Request, model: type[M]) -> M:
-    try:
-        return parse_request(model, await read_json(request))
-    except Malformed as exc:  # API Gateway calls a body it cannot read a bad request
-        raise Invalid(exc.message) from exc
-
-
-async def patch_of(request: Request) -> list[PatchOperation]:
-    return (await body_of(request, PatchRequest)).patchOperations
-
-
-def flag(request: Request, name: str) -> bool:
-    value = request.query_params.get(name, "false").lower()
-    if value not in ("true", "false"):
-        raise Invalid(f"Invalid value {value!r} for {name}: use true or false")
-    return value == "true"
-
-
-def page_of(request: Request) -> tuple[str | None, int | None]:
-    limit = request.query_params.get("limit")
-    try:
-        return request.query_params.get("position"), None if limit is None else int(limit)
-    except ValueError:
-        raise Invalid(f"Invalid limit {limit!r}: give a number from 1 to 500") from None
-
-
-def _embeds(request: Request, wanted: str) -> bool:
-    """`embed=methods` (botocore repeats the parameter; the CLI may join with commas)."""
-    values = request.query_params.getlist("embed")
-    return wanted in {part.strip() for value in values for part in value.split(",")}
-
-
-# -- rendering ---------------------------------------------------------------------------------
-def one(found: Shape, status: int = 200) -> Response:
-    return json_response(found.wire(), status)
-
-
-def listed(found: tuple[Sequence[Any], str | None], render: Any = None) -> Response:
-    items, position = found
-    body: dict[str, Any] = {"item": [render(i) if render else i.wire() for i in items]}
-    if position is not None:
-        body["position"] = position
-    return json_response(body)
-
-
-def done(status: int = 202) -> Response:
-    return Response(status_code=status)
+def _stages(call: Call) -> Any:
+    return rest_apis(call).stages
 
 
 # -- REST APIs ---------------------------------------------------------------------------------
-async def create_rest_api(request: Request) -> Response:
-    if request.query_params.get("mode") == "import":
-        return await import_rest_api(request)
-    body = await body_of(request, CreateRestApiRequest)
-    return one(await service_of(request).create_rest_api(body), 201)
+async def create_rest_api(call: Call, params: dict[str, Any]) -> Output:
+    return one(await rest_apis(call).create_rest_api(parse_request(CreateRestApiRequest, params)))
 
 
-async def _document(request: Request) -> bytes:
-    if int(request.headers.get("content-length") or 0) > CONTROL_BODY_LIMIT:
-        raise Invalid("The OpenAPI document is too large")
-    body = await request.body()
+def _document(params: dict[str, Any]) -> bytes:
+    body: bytes = params["body"]
     if not body:
         raise Invalid("Invalid OpenAPI input: the request body is empty; send the document")
     return body
 
 
-def _import_parameters(request: Request) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items() if k not in _OWN_QUERY}
+def _parameters(params: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = params.get("parameters") or {}
+    return {k: v for k, v in found.items() if k not in _OWN_QUERY}
 
 
-async def import_rest_api(request: Request) -> Response:
-    found = await service_of(request).import_rest_api(
-        await _document(request),
-        fail_on_warnings=flag(request, "failonwarnings"),
-        parameters=_import_parameters(request),
-    )
-    return one(found, 201)
-
-
-async def put_rest_api(request: Request) -> Response:
-    found = await service_of(request).put_rest_api(
-        path_param(request, "api"),
-        await _document(request),
-        mode=request.query_params.get("mode", "merge"),
-        fail_on_warnings=flag(request, "failonwarnings"),
-        parameters=_import_parameters(request),
+async def import_rest_api(call: Call, params: dict[str, Any]) -> Output:
+    found = await rest_apis(call).import_rest_api(
+        _document(params),
+        fail_on_warnings=params.get("failOnWarnings", False),
+        parameters=_parameters(params),
     )
     return one(found)
 
 
-async def get_rest_api(request: Request) -> Response:
-    return one(await service_of(request).get_rest_api(path_param(request, "api")))
-
-
-async def get_rest_apis(request: Request) -> Response:
-    return listed(await service_of(request).list_rest_apis(*page_of(request)))
-
-
-async def update_rest_api(request: Request) -> Response:
-    found = await service_of(request).update_rest_api(
-        path_param(request, "api"), await patch_of(request)
+async def put_rest_api(call: Call, params: dict[str, Any]) -> Output:
+    found = await rest_apis(call).put_rest_api(
+        params["restApiId"],
+        _document(params),
+        mode=params.get("mode", "merge"),
+        fail_on_warnings=params.get("failOnWarnings", False),
+        parameters=_parameters(params),
     )
     return one(found)
 
 
-async def delete_rest_api(request: Request) -> Response:
-    await service_of(request).delete_rest_api(path_param(request, "api"))
-    return done()
+async def get_rest_apis(call: Call, params: dict[str, Any]) -> Output:
+    return listed(await rest_apis(call).list_rest_apis(*page_of(params)))
 
 
 # -- resources ---------------------------------------------------------------------------------
-async def get_resources(request: Request) -> Response:
-    embed = _embeds(request, "methods")
-    found = await service_of(request).resources.list(path_param(request, "api"), *page_of(request))
+async def get_resources(call: Call, params: dict[str, Any]) -> Output:
+    embed = embeds(params, "methods")
+    found = await rest_apis(call).resources.list(params["restApiId"], *page_of(params))
     return listed(found, lambda r: r.wire_embedded(embed))
 
 
-async def get_resource(request: Request) -> Response:
-    found: Resource = await service_of(request).resources.get(
-        path_param(request, "api"), path_param(request, "resource")
-    )
-    return json_response(found.wire_embedded(_embeds(request, "methods")))
+async def get_resource(call: Call, params: dict[str, Any]) -> Output:
+    found = await rest_apis(call).resources.get(params["restApiId"], params["resourceId"])
+    return found.wire_embedded(embeds(params, "methods"))
 
 
-async def create_resource(request: Request) -> Response:
-    body = await body_of(request, CreateResourceRequest)
-    found = await service_of(request).resources.create(
-        path_param(request, "api"), path_param(request, "resource"), body
-    )
-    return one(found, 201)
+async def create_resource(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateResourceRequest, params)
+    resources = rest_apis(call).resources
+    return one(await resources.create(params["restApiId"], params["parentId"], request))
 
 
-async def update_resource(request: Request) -> Response:
-    found = await service_of(request).resources.update(
-        path_param(request, "api"), path_param(request, "resource"), await patch_of(request)
-    )
-    return json_response(found.wire_embedded(True))
-
-
-async def delete_resource(request: Request) -> Response:
-    await service_of(request).resources.delete(
-        path_param(request, "api"), path_param(request, "resource")
-    )
-    return done()
+async def update_resource(call: Call, params: dict[str, Any]) -> Output:
+    resources = rest_apis(call).resources
+    found = await resources.update(params["restApiId"], params["resourceId"], patch_of(params))
+    return found.wire_embedded(True)
 
 
 # -- authorizers, models, request validators (one shape of calls each) -------------------------
-def _collection(part: str, create_model: type[Shape]) -> list[Route]:
-    """Create, Get, GetAll, Update and Delete for one kind of part of an API, as the routes
-    `/restapis/{api}/<collection>[/{key}]`."""
+def _collection(part: str, noun: str, key: str, create_model: type[Shape]) -> dict[str, Handler]:
+    """Create, Get, Get…s, Update and Delete for one kind of part of an API: `part` is the
+    RestApiService attribute, `noun` the operations' noun, `key` the member naming one."""
 
-    def of(request: Request) -> Any:
-        return getattr(service_of(request), part)
+    def of(call: Call) -> Any:
+        return getattr(rest_apis(call), part)
 
-    async def create(request: Request) -> Response:
-        body = await body_of(request, create_model)
-        return one(await of(request).create(path_param(request, "api"), body), 201)
+    async def create(call: Call, params: dict[str, Any]) -> Output:
+        request = parse_request(create_model, params)
+        return one(await of(call).create(params["restApiId"], request))
 
-    async def get(request: Request) -> Response:
-        return one(await of(request).get(path_param(request, "api"), path_param(request, "key")))
+    async def get_all(call: Call, params: dict[str, Any]) -> Output:
+        return listed(await of(call).list(params["restApiId"], *page_of(params)))
 
-    async def get_all(request: Request) -> Response:
-        return listed(await of(request).list(path_param(request, "api"), *page_of(request)))
-
-    async def update(request: Request) -> Response:
-        return one(
-            await of(request).update(
-                path_param(request, "api"), path_param(request, "key"), await patch_of(request)
-            )
-        )
-
-    async def delete(request: Request) -> Response:
-        await of(request).delete(path_param(request, "api"), path_param(request, "key"))
-        return done()
-
-    collection = {
-        "authorizers": "authorizers",
-        "models": "models",
-        "validators": "requestvalidators",
-    }[part]
-    base = f"{_API}/{collection}"
-    return [
-        Route(base, create, methods=["POST"]),
-        Route(base, get_all, methods=["GET"]),
-        Route(f"{base}/{{key}}", get, methods=["GET"]),
-        Route(f"{base}/{{key}}", update, methods=["PATCH"]),
-        Route(f"{base}/{{key}}", delete, methods=["DELETE"]),
-    ]
+    return {
+        f"Create{noun}": create,
+        f"Get{noun}s": get_all,
+        **addressed(noun, of, ("restApiId", key), get="get", update="update", delete="delete"),
+    }
 
 
 # -- deployments and stages --------------------------------------------------------------------
-async def create_deployment(request: Request) -> Response:
-    body = await body_of(request, CreateDeploymentRequest)
-    return one(
-        await service_of(request).stages.create_deployment(path_param(request, "api"), body), 201
-    )
+async def create_deployment(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateDeploymentRequest, params)
+    return one(await rest_apis(call).stages.create_deployment(params["restApiId"], request))
 
 
-async def get_deployment(request: Request) -> Response:
-    summary = _embeds(request, "apisummary")
-    stages = service_of(request).stages
-    return one(
-        await stages.get_deployment(
-            path_param(request, "api"), path_param(request, "deployment"), summary
-        )
-    )
+async def get_deployment(call: Call, params: dict[str, Any]) -> Output:
+    stages = rest_apis(call).stages
+    summary = embeds(params, "apisummary")
+    return one(await stages.get_deployment(params["restApiId"], params["deploymentId"], summary))
 
 
-async def get_deployments(request: Request) -> Response:
+async def get_deployments(call: Call, params: dict[str, Any]) -> Output:
     return listed(
-        await service_of(request).stages.list_deployments(
-            path_param(request, "api"), *page_of(request)
-        )
+        await rest_apis(call).stages.list_deployments(params["restApiId"], *page_of(params))
     )
 
 
-async def update_deployment(request: Request) -> Response:
-    stages = service_of(request).stages
-    patch = await patch_of(request)
-    return one(
-        await stages.update_deployment(
-            path_param(request, "api"), path_param(request, "deployment"), patch
-        )
-    )
+async def create_stage(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateStageRequest, params)
+    return one(await rest_apis(call).stages.create_stage(params["restApiId"], request))
 
 
-async def delete_deployment(request: Request) -> Response:
-    await service_of(request).stages.delete_deployment(
-        path_param(request, "api"), path_param(request, "deployment")
-    )
-    return done()
+async def get_stages(call: Call, params: dict[str, Any]) -> Output:
+    stages = rest_apis(call).stages
+    found = await stages.list_stages(params["restApiId"], params.get("deploymentId"))
+    return {"item": [s.wire() for s in found]}  # GetStages's list is `item`, and never pages
 
 
-async def create_stage(request: Request) -> Response:
-    body = await body_of(request, CreateStageRequest)
-    return one(await service_of(request).stages.create_stage(path_param(request, "api"), body), 201)
-
-
-async def get_stage(request: Request) -> Response:
-    return one(
-        await service_of(request).stages.get_stage(
-            path_param(request, "api"), path_param(request, "stage")
-        )
-    )
-
-
-async def get_stages(request: Request) -> Response:
-    deployment = request.query_params.get("deploymentId")
-    found = await service_of(request).stages.list_stages(path_param(request, "api"), deployment)
-    return json_response({"item": [s.wire() for s in found]})
-
-
-async def update_stage(request: Request) -> Response:
-    patch = await patch_of(request)
-    return one(
-        await service_of(request).stages.update_stage(
-            path_param(request, "api"), path_param(request, "stage"), patch
-        )
-    )
-
-
-async def delete_stage(request: Request) -> Response:
-    await service_of(request).stages.delete_stage(
-        path_param(request, "api"), path_param(request, "stage")
-    )
-    return done()
-
-
-_API = "/restapis/{api}"
-_RESOURCE = f"{_API}/resources/{{resource}}"
-
-
-def verbs(path: str, *handlers: tuple[str, Any]) -> list[Route]:
-    return [Route(path, handler, methods=[verb]) for verb, handler in handlers]
-
-
-routes = [
-    *verbs("/restapis", ("POST", create_rest_api), ("GET", get_rest_apis)),
-    *verbs(
-        _API,
-        ("GET", get_rest_api),
-        ("PATCH", update_rest_api),
-        ("DELETE", delete_rest_api),
-        ("PUT", put_rest_api),
+HANDLERS: dict[str, Handler] = {
+    "CreateRestApi": create_rest_api,
+    "ImportRestApi": import_rest_api,
+    "PutRestApi": put_rest_api,
+    "GetRestApis": get_rest_apis,
+    **addressed(
+        "RestApi",
+        rest_apis,
+        ("restApiId",),
+        get="get_rest_api",
+        update="update_rest_api",
+        delete="delete_rest_api",
     ),
-    Route(f"{_API}/resources", get_resources, methods=["GET"]),
-    *verbs(
-        _RESOURCE,
-        ("GET", get_resource),
-        ("POST", create_resource),
-        ("PATCH", update_resource),
-        ("DELETE", delete_resource),
+    "GetResources": get_resources,
+    "GetResource": get_resource,
+    "CreateResource": create_resource,
+    "UpdateResource": update_resource,
+    **addressed("Resource", _resources, ("restApiId", "resourceId"), delete="delete"),
+    **_collection("authorizers", "Authorizer", "authorizerId", CreateAuthorizerRequest),
+    **_collection("models", "Model", "modelName", CreateModelRequest),
+    **_collection(
+        "validators", "RequestValidator", "requestValidatorId", CreateRequestValidatorRequest
     ),
-    *_collection("authorizers", CreateAuthorizerRequest),
-    *_collection("models", CreateModelRequest),
-    *_collection("validators", CreateRequestValidatorRequest),
-    *verbs(f"{_API}/deployments", ("POST", create_deployment), ("GET", get_deployments)),
-    *verbs(
-        f"{_API}/deployments/{{deployment}}",
-        ("GET", get_deployment),
-        ("PATCH", update_deployment),
-        ("DELETE", delete_deployment),
+    "CreateDeployment": create_deployment,
+    "GetDeployment": get_deployment,
+    "GetDeployments": get_deployments,
+    **addressed(
+        "Deployment",
+        _stages,
+        ("restApiId", "deploymentId"),
+        update="update_deployment",
+        delete="delete_deployment",
     ),
-    *verbs(f"{_API}/stages", ("POST", create_stage), ("GET", get_stages)),
-    *verbs(
-        f"{_API}/stages/{{stage}}",
-        ("GET", get_stage),
-        ("PATCH", update_stage),
-        ("DELETE", delete_stage),
+    "CreateStage": create_stage,
+    "GetStages": get_stages,
+    **addressed(
+        "Stage",
+        _stages,
+        ("restApiId", "stageName"),
+        get="get_stage",
+        update="update_stage",
+        delete="delete_stage",
     ),
-]
+}
+
+
+def body_limit(operation: str, headers: Headers) -> tuple[int, str]:
+    return CONTROL_BODY_LIMIT, "this operation"
+
+
+def api() -> RestJson:
+    """The REST API Gateway API: every table above, served from botocore's model of it."""
+    handlers = {**HANDLERS, **apigateway_methods_api.HANDLERS, **apigateway_keys_api.HANDLERS}
+    return RestJson(Api("apigateway", handlers, REST_ERRORS), body_limit)

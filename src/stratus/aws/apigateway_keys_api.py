@@ -1,128 +1,95 @@
-"""The API Gateway API for API keys (/apikeys) and usage plans (/usageplans, their /keys),
-for boto3's `apigateway` client. Same wire as apigateway_api.py, whose helpers it uses; the
-rules live in stratus.apis.rest.keys and stratus.apis.rest.plans.
+"""The API Gateway API for API keys (/apikeys; ImportApiKeys reads a CSV file) and usage
+plans (/usageplans, their /keys), for boto3's `apigateway` client: the table of handlers
+apigateway_api.py serves. The rules live in stratus.apis.rest.keys, .key_import and .plans.
 """
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from typing import Any
 
+from stratus.apis.rest.key_import import import_api_keys
 from stratus.apis.rest.requests import (
     CreateApiKeyRequest,
     CreateUsagePlanKeyRequest,
     CreateUsagePlanRequest,
 )
+from stratus.apis.shape import parse_request
+from stratus.errors import Invalid
 
-from .apigateway_api import (
-    body_of,
-    done,
-    flag,
-    listed,
-    one,
-    page_of,
-    patch_of,
-    path_param,
-    service_of,
-    verbs,
-)
+from .apigateway_members import addressed, listed, one, page_of, rest_apis
+from .protocols.adapter import Call, Handler, Output
+
+
+def _keys(call: Call) -> Any:
+    return rest_apis(call).keys
+
+
+def _plans(call: Call) -> Any:
+    return rest_apis(call).plans
 
 
 # -- API keys ----------------------------------------------------------------------------------
-async def create_api_key(request: Request) -> Response:
-    body = await body_of(request, CreateApiKeyRequest)
-    return one(await service_of(request).keys.create(body), 201)
+async def create_api_key(call: Call, params: dict[str, Any]) -> Output:
+    return one(await rest_apis(call).keys.create(parse_request(CreateApiKeyRequest, params)))
 
 
-async def get_api_key(request: Request) -> Response:
-    keys = service_of(request).keys
-    return one(await keys.get(path_param(request, "key"), flag(request, "includeValue")))
+async def get_api_key(call: Call, params: dict[str, Any]) -> Output:
+    keys = rest_apis(call).keys
+    return one(await keys.get(params["apiKey"], params.get("includeValue", False)))
 
 
-async def get_api_keys(request: Request) -> Response:
-    query = request.query_params
-    found = await service_of(request).keys.list(
-        *page_of(request),
-        name_query=query.get("name"),
-        customer_id=query.get("customerId"),
-        include_values=flag(request, "includeValues"),
+async def get_api_keys(call: Call, params: dict[str, Any]) -> Output:
+    found = await rest_apis(call).keys.list(
+        *page_of(params),
+        name_query=params.get("nameQuery"),
+        customer_id=params.get("customerId"),
+        include_values=params.get("includeValues", False),
     )
     return listed(found)
 
 
-async def update_api_key(request: Request) -> Response:
-    patch = await patch_of(request)
-    return one(await service_of(request).keys.update(path_param(request, "key"), patch))
-
-
-async def delete_api_key(request: Request) -> Response:
-    await service_of(request).keys.delete(path_param(request, "key"))
-    return done()
+async def import_keys(call: Call, params: dict[str, Any]) -> Output:
+    if params["format"] != "csv":
+        raise Invalid(f"Invalid format {params['format']!r}: API keys import from csv")
+    if not params["body"]:
+        raise Invalid("Invalid API key file: the request body is empty; send the file")
+    service = rest_apis(call)
+    ids = await import_api_keys(service.keys, service.plans, params["body"])
+    return {"ids": ids, "warnings": []}
 
 
 # -- usage plans -------------------------------------------------------------------------------
-async def create_usage_plan(request: Request) -> Response:
-    body = await body_of(request, CreateUsagePlanRequest)
-    return one(await service_of(request).plans.create(body), 201)
+async def create_usage_plan(call: Call, params: dict[str, Any]) -> Output:
+    return one(await rest_apis(call).plans.create(parse_request(CreateUsagePlanRequest, params)))
 
 
-async def get_usage_plan(request: Request) -> Response:
-    return one(await service_of(request).plans.get(path_param(request, "plan")))
+async def get_usage_plans(call: Call, params: dict[str, Any]) -> Output:
+    return listed(await rest_apis(call).plans.list(*page_of(params), params.get("keyId")))
 
 
-async def get_usage_plans(request: Request) -> Response:
-    key_id = request.query_params.get("keyId")
-    return listed(await service_of(request).plans.list(*page_of(request), key_id))
+async def create_usage_plan_key(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateUsagePlanKeyRequest, params)
+    return one(await rest_apis(call).plans.add_key(params["usagePlanId"], request))
 
 
-async def update_usage_plan(request: Request) -> Response:
-    patch = await patch_of(request)
-    return one(await service_of(request).plans.update(path_param(request, "plan"), patch))
+async def get_usage_plan_keys(call: Call, params: dict[str, Any]) -> Output:
+    plans = rest_apis(call).plans
+    found = await plans.list_keys(params["usagePlanId"], *page_of(params), params.get("nameQuery"))
+    return listed(found)
 
 
-async def delete_usage_plan(request: Request) -> Response:
-    await service_of(request).plans.delete(path_param(request, "plan"))
-    return done()
-
-
-async def create_usage_plan_key(request: Request) -> Response:
-    body = await body_of(request, CreateUsagePlanKeyRequest)
-    return one(await service_of(request).plans.add_key(path_param(request, "plan"), body), 201)
-
-
-async def get_usage_plan_key(request: Request) -> Response:
-    plans = service_of(request).plans
-    return one(await plans.get_key(path_param(request, "plan"), path_param(request, "key")))
-
-
-async def get_usage_plan_keys(request: Request) -> Response:
-    plans = service_of(request).plans
-    name = request.query_params.get("name")
-    return listed(await plans.list_keys(path_param(request, "plan"), *page_of(request), name))
-
-
-async def delete_usage_plan_key(request: Request) -> Response:
-    plans = service_of(request).plans
-    await plans.remove_key(path_param(request, "plan"), path_param(request, "key"))
-    return done()
-
-
-_PLAN = "/usageplans/{plan}"
-routes = [
-    *verbs("/apikeys", ("POST", create_api_key), ("GET", get_api_keys)),
-    *verbs(
-        "/apikeys/{key}",
-        ("GET", get_api_key),
-        ("PATCH", update_api_key),
-        ("DELETE", delete_api_key),
+HANDLERS: dict[str, Handler] = {
+    "CreateApiKey": create_api_key,
+    "GetApiKey": get_api_key,
+    "GetApiKeys": get_api_keys,
+    **addressed("ApiKey", _keys, ("apiKey",), update="update", delete="delete"),
+    "ImportApiKeys": import_keys,
+    "CreateUsagePlan": create_usage_plan,
+    "GetUsagePlans": get_usage_plans,
+    **addressed("UsagePlan", _plans, ("usagePlanId",), get="get", update="update", delete="delete"),
+    "CreateUsagePlanKey": create_usage_plan_key,
+    "GetUsagePlanKeys": get_usage_plan_keys,
+    **addressed(
+        "UsagePlanKey", _plans, ("usagePlanId", "keyId"), get="get_key", delete="remove_key"
     ),
-    *verbs("/usageplans", ("POST", create_usage_plan), ("GET", get_usage_plans)),
-    *verbs(
-        _PLAN,
-        ("GET", get_usage_plan),
-        ("PATCH", update_usage_plan),
-        ("DELETE", delete_usage_plan),
-    ),
-    *verbs(f"{_PLAN}/keys", ("POST", create_usage_plan_key), ("GET", get_usage_plan_keys)),
-    *verbs(f"{_PLAN}/keys/{{key}}", ("GET", get_usage_plan_key), ("DELETE", delete_usage_plan_key)),
-]
+}

@@ -1,13 +1,14 @@
 """The API Gateway API for the methods of REST API resources, their integrations, and the
 method and integration responses (under /restapis/{api}/resources/{resource}/methods), for
-boto3's `apigateway` client. Same wire as apigateway_api.py, whose helpers it uses; the rules
-live in stratus.apis.rest.methods.
+boto3's `apigateway` client: the table of handlers apigateway_api.py serves. Each of the four
+is Put, Get, Update and Delete of one RestMethods part; the rules live in
+stratus.apis.rest.methods.
 """
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from collections.abc import Callable
+from typing import Any
 
 from stratus.apis.rest.requests import (
     PutIntegrationRequest,
@@ -15,136 +16,52 @@ from stratus.apis.rest.requests import (
     PutMethodRequest,
     PutMethodResponseRequest,
 )
+from stratus.apis.shape import Shape, parse_request
 
-from .apigateway_api import body_of, done, one, patch_of, path_param, service_of, verbs
+from .apigateway_members import addressed, one, rest_apis
+from .protocols.adapter import Call, Handler, Output
 
-
-# -- methods, integrations and their responses -------------------------------------------------
-def _method(request: Request) -> tuple[str, str, str]:
-    return (
-        path_param(request, "api"),
-        path_param(request, "resource"),
-        path_param(request, "method"),
-    )
+Params = dict[str, Any]
+_METHOD = ("restApiId", "resourceId", "httpMethod")
+_RESPONSE = (*_METHOD, "statusCode")
 
 
-def _response(request: Request) -> tuple[str, str, str, str]:
-    return (*_method(request), path_param(request, "status"))
+def _methods(call: Call) -> Any:
+    return rest_apis(call).methods
 
 
-async def put_method(request: Request) -> Response:
-    body = await body_of(request, PutMethodRequest)
-    return one(await service_of(request).methods.put_method(*_method(request), body), 201)
+def _integration_body(params: Params) -> Params:
+    """PutIntegration's body `httpMethod` (the integration's) is the member
+    integrationHttpMethod; the member httpMethod is the method's, in the URI."""
+    body = {k: v for k, v in params.items() if k != "httpMethod"}
+    body["httpMethod"] = params.get("integrationHttpMethod")
+    return body
 
 
-async def get_method(request: Request) -> Response:
-    return one(await service_of(request).methods.get_method(*_method(request)))
+def _part(
+    noun: str,
+    part: str,
+    address: tuple[str, ...],
+    model: type[Shape],
+    body: Callable[[Params], Params] = lambda params: params,
+) -> dict[str, Handler]:
+    """Put, Get, Update and Delete `noun`: the RestMethods calls `<verb>_<part>`, on the part
+    the members `address` names."""
+
+    async def put(call: Call, params: Params) -> Output:
+        request = parse_request(model, body(params))
+        at = [params[name] for name in address]
+        return one(await getattr(_methods(call), f"put_{part}")(*at, request))
+
+    verbs = {verb: f"{verb}_{part}" for verb in ("get", "update", "delete")}
+    return {f"Put{noun}": put, **addressed(noun, _methods, address, **verbs)}
 
 
-async def update_method(request: Request) -> Response:
-    return one(
-        await service_of(request).methods.update_method(*_method(request), await patch_of(request))
-    )
-
-
-async def delete_method(request: Request) -> Response:
-    await service_of(request).methods.delete_method(*_method(request))
-    return done(204)
-
-
-async def put_integration(request: Request) -> Response:
-    body = await body_of(request, PutIntegrationRequest)
-    return one(await service_of(request).methods.put_integration(*_method(request), body), 201)
-
-
-async def get_integration(request: Request) -> Response:
-    return one(await service_of(request).methods.get_integration(*_method(request)))
-
-
-async def update_integration(request: Request) -> Response:
-    patch = await patch_of(request)
-    return one(await service_of(request).methods.update_integration(*_method(request), patch))
-
-
-async def delete_integration(request: Request) -> Response:
-    await service_of(request).methods.delete_integration(*_method(request))
-    return done(204)
-
-
-async def put_method_response(request: Request) -> Response:
-    body = await body_of(request, PutMethodResponseRequest)
-    return one(
-        await service_of(request).methods.put_method_response(*_response(request), body), 201
-    )
-
-
-async def get_method_response(request: Request) -> Response:
-    return one(await service_of(request).methods.get_method_response(*_response(request)))
-
-
-async def update_method_response(request: Request) -> Response:
-    patch = await patch_of(request)
-    return one(
-        await service_of(request).methods.update_method_response(*_response(request), patch), 201
-    )
-
-
-async def delete_method_response(request: Request) -> Response:
-    await service_of(request).methods.delete_method_response(*_response(request))
-    return done(204)
-
-
-async def put_integration_response(request: Request) -> Response:
-    body = await body_of(request, PutIntegrationResponseRequest)
-    found = await service_of(request).methods.put_integration_response(*_response(request), body)
-    return one(found, 201)
-
-
-async def get_integration_response(request: Request) -> Response:
-    return one(await service_of(request).methods.get_integration_response(*_response(request)))
-
-
-async def update_integration_response(request: Request) -> Response:
-    patch = await patch_of(request)
-    return one(
-        await service_of(request).methods.update_integration_response(*_response(request), patch)
-    )
-
-
-async def delete_integration_response(request: Request) -> Response:
-    await service_of(request).methods.delete_integration_response(*_response(request))
-    return done(204)
-
-
-_METHOD = "/restapis/{api}/resources/{resource}/methods/{method}"
-_INTEGRATION = f"{_METHOD}/integration"
-routes = [
-    *verbs(
-        _METHOD,
-        ("PUT", put_method),
-        ("GET", get_method),
-        ("PATCH", update_method),
-        ("DELETE", delete_method),
+HANDLERS: dict[str, Handler] = {
+    **_part("Method", "method", _METHOD, PutMethodRequest),
+    **_part("Integration", "integration", _METHOD, PutIntegrationRequest, _integration_body),
+    **_part("MethodResponse", "method_response", _RESPONSE, PutMethodResponseRequest),
+    **_part(
+        "IntegrationResponse", "integration_response", _RESPONSE, PutIntegrationResponseRequest
     ),
-    *verbs(
-        f"{_METHOD}/responses/{{status}}",
-        ("PUT", put_method_response),
-        ("GET", get_method_response),
-        ("PATCH", update_method_response),
-        ("DELETE", delete_method_response),
-    ),
-    *verbs(
-        _INTEGRATION,
-        ("PUT", put_integration),
-        ("GET", get_integration),
-        ("PATCH", update_integration),
-        ("DELETE", delete_integration),
-    ),
-    *verbs(
-        f"{_INTEGRATION}/responses/{{status}}",
-        ("PUT", put_integration_response),
-        ("GET", get_integration_response),
-        ("PATCH", update_integration_response),
-        ("DELETE", delete_integration_response),
-    ),
-]
+}

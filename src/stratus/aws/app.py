@@ -3,9 +3,8 @@
 POSTs to `/` carrying `X-Amz-Target` are JSON 1.0/1.1 APIs (CloudWatch Logs), found by the
 target's prefix; form-encoded POSTs to `/` are the query protocol (CloudFormation), by the
 service in their SigV4 scope. Both are served by aws/protocols from the adapters' tables and
-render their own errors. Lambda and HTTP APIs (rest-json) are served from their models by
-protocols/rest_json.py, which renders their errors too; REST APIs' routes are matched by
-path, their errors rendered here by API Gateway's table.
+render their own errors. Lambda and API Gateway's REST and HTTP APIs (rest-json) are served
+from their models by protocols/rest_json.py, which renders their errors too.
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ from stratus.services import Services
 
 from . import (
     apigateway_api,
-    apigateway_keys_api,
-    apigateway_methods_api,
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
@@ -51,9 +48,11 @@ log = logging.getLogger("stratus.aws")
 
 LAMBDA = lambda_api.api()
 HTTP_APIS = apigatewayv2_api.api()
+APIGATEWAY = apigateway_api.api()
 # Every API on the protocol layer (coverage.py counts their operations).
 SERVED_APIS: tuple[Api, ...] = (
     LAMBDA.api,
+    APIGATEWAY.api,
     HTTP_APIS.api,
     logs_api.API,
     cloudformation_api.API,
@@ -148,9 +147,7 @@ def build_app(
         Route("/", sns_api.by_url, methods=["GET"]),  # SNS's SubscribeURL / UnsubscribeURL
         *lambda_api.routes,
         HTTP_APIS.route(),
-        *apigateway_api.routes,
-        *apigateway_methods_api.routes,
-        *apigateway_keys_api.routes,
+        APIGATEWAY.route(),
         *artifacts_api.routes,
         Route("/_stratus/health", health, methods=["GET"]),
         Route("/_stratus/work", work, methods=["GET"]),

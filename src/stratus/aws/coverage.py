@@ -2,20 +2,15 @@
 model. `python -m stratus.aws.coverage` prints it; tests/aws/test_coverage.py holds each
 number to a floor, so coverage never drops unnoticed.
 
-An API on the protocol layer counts the operations its adapter's table has a handler for.
-An API still served by hand-written Starlette routes (REST APIs, until they move onto the
-layer) counts the operations whose method and request URI one of its routes answers.
+Every API is on the protocol layer: each counts the operations its adapter's table has a
+handler for.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from starlette.routing import BaseRoute, Match
-
-from . import apigateway_api, apigateway_keys_api, apigateway_methods_api
 from .app import SERVED_APIS
 from .protocols import models
 
@@ -36,28 +31,10 @@ def of_handlers(name: str, handlers: Iterable[str]) -> Coverage:
     return Coverage(name, frozenset(operations).intersection(handlers), len(operations))
 
 
-def of_routes(name: str, routes: Sequence[BaseRoute]) -> Coverage:
-    model = models.service_model(name)
-    answered = set()
-    for operation in model.operation_names:
-        http = model.operation_model(operation).http
-        path = re.sub(r"\{[^}]+\}", "x", http["requestUri"].partition("?")[0])
-        scope = {"type": "http", "method": http["method"], "path": path, "root_path": ""}
-        if any(route.matches(scope)[0] is Match.FULL for route in routes):
-            answered.add(operation)
-    return Coverage(name, frozenset(answered), len(model.operation_names))
-
-
 def served() -> list[Coverage]:
     """Every API the AWS endpoint serves."""
-    apigateway = [
-        *apigateway_api.routes,
-        *apigateway_methods_api.routes,
-        *apigateway_keys_api.routes,
-    ]
     return [
         *(of_handlers(api.name, api.handlers) for api in SERVED_APIS),
-        of_routes("apigateway", apigateway),
     ]
 
 
