@@ -75,6 +75,33 @@ def server() -> Iterator[RunningServer]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def sns(server: RunningServer) -> Any:
+    return server.client("sns")
+
+
+@pytest.fixture(scope="session")
+def sqs(server: RunningServer) -> Any:
+    return server.client("sqs")
+
+
+def unique(prefix: str) -> str:
+    """A name no other test of this session uses."""
+    return f"{prefix}-{next(_names)}"
+
+
+def make_queue(sqs: Any, name: str | None = None, **attributes: str) -> tuple[str, str]:
+    """CreateQueue (FIFO when the name ends in .fifo): its URL and ARN."""
+    name = name or unique("q")
+    if name.endswith(".fifo"):
+        attributes["FifoQueue"] = "true"
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
+
+
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A directory both the test and its functions see and write (functions have a private

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.applications import Starlette
 
+from stratus import bridges
 from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import build_app
@@ -28,6 +29,7 @@ from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
 from stratus.observe.logs import LogStore
+from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker
 from stratus.runtime.launcher import HostContext, ProcessLauncher
@@ -42,6 +44,7 @@ from stratus.store.work import WorkQueue
 from stratus.templates import providers
 from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
+from stratus.topics.service import TopicService
 
 log = logging.getLogger("stratus")
 
@@ -69,6 +72,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions = FunctionService(settings, db, code, invoker, work, artifacts)
         events = AsyncInvocations(work, functions, settings.async_retry_delays)
         concurrency = Concurrency(db, functions, invoker.concurrency, pool)
+        queues = QueueService(settings, db)
+        topics = TopicService(
+            settings, db, work, bridges.QueueDelivery(queues), bridges.FunctionDelivery(events)
+        )
+        functions.destinations.register("sns", bridges.TopicDestination(topics))
+        functions.destinations.register("sqs", bridges.QueueDestination(queues))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -78,6 +87,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             async_invocations=events,
             apis=ApiService(settings, db),
             rest_apis=RestApiService(settings, db),
+            queues=queues,
+            topics=topics,
             logs=logs,
             artifacts=artifacts,
             work=work,
@@ -108,6 +119,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(events.wait_run_forever()),
                     tasks.create_task(concurrency.wait_run_forever()),
                     tasks.create_task(stacks.wait_run_forever()),
+                    tasks.create_task(queues.wait_run_forever()),
+                    tasks.create_task(topics.deliveries.wait_run_forever()),
                 ]
                 try:
                     yield
@@ -127,7 +140,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     return app
 
 
-def uvicorn_config(settings: Settings, clock: Clock | None = None) -> uvicorn.Config:
+def uvicorn_config(
+    settings: Settings, clock: Clock | None = None, **options: object
+) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(settings, clock),
         host=settings.host,

@@ -21,16 +21,21 @@ from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
 from stratus.functions.service import FunctionService
 from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
+from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
+from stratus.queues.service import QueueService
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
 from stratus.store.work import SCHEMA as WORK_SCHEMA
 from stratus.store.work import WorkQueue
+from stratus.topics.schema import SCHEMA as TOPICS_SCHEMA
+from stratus.topics.service import TopicService
 
 # Every service's tables, in the order they are created (later ones may refer to earlier:
 # the functions' migration 2 moves rows into the work queue's; API_IDS_SCHEMA's triggers keep
 # one namespace of ids across HTTP and REST APIs).
 SCHEMAS: tuple[Schema, ...] = (
     LOGS_SCHEMA, WORK_SCHEMA, FUNCTIONS_SCHEMA, HTTP_APIS_SCHEMA, REST_APIS_SCHEMA, API_IDS_SCHEMA,
+    QUEUES_SCHEMA, TOPICS_SCHEMA,
 )  # fmt: skip
 
 
@@ -42,6 +47,8 @@ class Services:
     async_invocations: AsyncInvocations
     apis: ApiService  # HTTP APIs
     rest_apis: RestApiService
+    queues: QueueService  # SQS
+    topics: TopicService  # SNS
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service

@@ -157,12 +157,14 @@ def test_unsigned_request_is_routed_by_version(server):
 
 def test_query_service_stratus_does_not_serve(server):
     """A request signed for a query service Stratus lacks is refused, naming what it serves."""
-    response = post(server, "Action=ListTopics&Version=2010-03-31", service="sns")
+    response = post(server, "Action=GetCallerIdentity&Version=2011-06-15", service="sts")
 
     error = error_of(response)
     assert response.status_code == 400
     assert error["Code"] == "InvalidAction"
-    assert error["Message"] == "Stratus serves cloudformation over the AWS query protocol, not sns."
+    assert error["Message"] == (
+        "Stratus serves cloudformation, sns, sqs over the AWS query protocol, not sts."
+    )
 
 
 def test_json_services_still_answer_json(server):

@@ -10,6 +10,8 @@ FLOORS = {
     "lambda": 40,
     "logs": 3,
     "cloudformation": 12,
+    "sqs-json": 21,
+    "sns": 17,
     "apigatewayv2": 28,
     "apigateway": 68,
 }

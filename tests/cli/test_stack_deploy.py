@@ -261,9 +261,9 @@ def test_no_wait_returns_once_the_stack_operation_started(stratus, app, cfn, sta
 def test_skip_unsupported_deploys_the_rest_and_names_what_it_left_out(
     stratus, tmp_path, cfn, stack_name
 ):
-    """A queue (not supported yet) refuses the deploy; with --skip-unsupported the function
-    deploys and answers, and the queue is reported."""
-    template = TEMPLATE.replace("Outputs:", "  Queue:\n    Type: AWS::SQS::Queue\nOutputs:")
+    """A stream (not supported yet) refuses the deploy; with --skip-unsupported the function
+    deploys and answers, and the stream is reported."""
+    template = TEMPLATE.replace("Outputs:", "  Stream:\n    Type: AWS::Kinesis::Stream\nOutputs:")
     app = write_app(tmp_path / "with-queue", template)
     name = stack_name()
 
@@ -272,7 +272,7 @@ def test_skip_unsupported_deploys_the_rest_and_names_what_it_left_out(
     response = httpx.get(output_url(cfn, name), timeout=30)
 
     assert refused.exit_code == 1
-    assert "Queue (AWS::SQS::Queue)" in refused.stderr
+    assert "Stream (AWS::Kinesis::Stream)" in refused.stderr
     assert skipping.exit_code == 0, skipping.output
-    assert "not deployed, not supported yet: Queue (AWS::SQS::Queue)" in skipping.stderr
+    assert "not deployed, not supported yet: Stream (AWS::Kinesis::Stream)" in skipping.stderr
     assert response.text == "Hello, world"

@@ -219,8 +219,8 @@ def test_a_put_without_settings_is_refused(lambda_client, deploy):
 @pytest.mark.parametrize(
     ("destination", "message"),
     [
-        ("arn:aws:sqs:us-east-1:000000000000:queue", "Supported as a destination: Lambda"),
-        ("arn:aws:sns:us-east-1:000000000000:topic", "does not serve the 'sns' service"),
+        ("arn:aws:sqs:us-east-1:000000000000:no-such-queue", "queue does not exist"),
+        ("arn:aws:sns:us-east-1:000000000000:no-such-topic", "Topic does not exist"),
         ("arn:aws:events:us-east-1:000000000000:event-bus/default", "'events'"),
         (_arn("no-such-function"), "Function not found"),
         ("arn:aws:lambda:eu-west-1:000000000000:function:elsewhere", "of this region"),
@@ -270,8 +270,8 @@ def test_dead_letter_config_is_shown_only_when_set(lambda_client, deploy):
 
 
 def test_dead_letter_targets_stratus_cannot_deliver_to_are_refused(lambda_client, deploy):
-    """A dead-letter queue Stratus cannot deliver to yet (SQS) is InvalidParameterValueException,
-    naming what it can deliver to."""
+    """A dead-letter target Stratus cannot deliver to (a service it does not serve, a queue
+    that does not exist) is InvalidParameterValueException, naming what it can deliver to."""
     name = deploy(HANDLER)
 
     with pytest.raises(
@@ -280,5 +280,12 @@ def test_dead_letter_targets_stratus_cannot_deliver_to_are_refused(lambda_client
     ):
         lambda_client.update_function_configuration(
             FunctionName=name,
-            DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"},
+            DeadLetterConfig={"TargetArn": "arn:aws:events:us-east-1:000000000000:event-bus/b"},
+        )
+    with pytest.raises(
+        lambda_client.exceptions.InvalidParameterValueException, match="queue does not exist"
+    ):
+        lambda_client.update_function_configuration(
+            FunctionName=name,
+            DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:no-dlq"},
         )

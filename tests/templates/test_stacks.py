@@ -196,8 +196,8 @@ def test_unsupported_types_fail_before_any_change(cfn: Any) -> None:
     body = template(
         """
         Resources:
-          Queue:
-            Type: AWS::SQS::Queue
+          Stream:
+            Type: AWS::Kinesis::Stream
           Table:
             Type: AWS::DynamoDB::Table
             Properties: {}
@@ -209,7 +209,7 @@ def test_unsupported_types_fail_before_any_change(cfn: Any) -> None:
     with pytest.raises(ClientError) as caught:
         cfn.create_stack(StackName=name, TemplateBody=body)
     message = caught.value.response["Error"]["Message"]
-    assert "Queue (AWS::SQS::Queue)" in message
+    assert "Stream (AWS::Kinesis::Stream)" in message
     assert "Table (AWS::DynamoDB::Table)" in message
     with pytest.raises(ClientError, match="does not exist"):
         cfn.describe_stacks(StackName=name)
@@ -219,8 +219,8 @@ def test_skip_unsupported_deploys_the_rest(cfn: Any) -> None:
     body = template(
         """
         Resources:
-          Queue:
-            Type: AWS::SQS::Queue
+          Stream:
+            Type: AWS::Kinesis::Stream
           Group:
             Type: AWS::Logs::LogGroup
         """
@@ -232,7 +232,7 @@ def test_skip_unsupported_deploys_the_rest(cfn: Any) -> None:
         e for e in cfn.describe_stack_events(StackName=name)["StackEvents"]
         if e["ResourceStatus"] == "CREATE_SKIPPED"
     ]  # fmt: skip
-    assert [e["LogicalResourceId"] for e in skipped] == ["Queue"]
+    assert [e["LogicalResourceId"] for e in skipped] == ["Stream"]
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope, Send
 
 from stratus.errors import StratusError, UnknownOperation
 from stratus.services import Services
@@ -33,6 +36,8 @@ from . import (
     cloudformation_api,
     lambda_api,
     logs_api,
+    sns_api,
+    sqs_api,
 )
 from .protocols import query
 from .protocols.adapter import Api
@@ -46,9 +51,15 @@ log = logging.getLogger("stratus.aws")
 
 LAMBDA = lambda_api.api()
 # Every API on the protocol layer (coverage.py counts their operations).
-SERVED_APIS: tuple[Api, ...] = (LAMBDA.api, logs_api.API, cloudformation_api.API)
-JSON_APIS = JsonApis([logs_api.API])
-QUERY_APIS = QueryApis([cloudformation_api.API])
+SERVED_APIS: tuple[Api, ...] = (
+    LAMBDA.api,
+    logs_api.API,
+    cloudformation_api.API,
+    sqs_api.API,
+    sns_api.API,
+)
+JSON_APIS = JsonApis([logs_api.API, sqs_api.API])
+QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 
 
 async def root(request: Request) -> Response:
@@ -61,6 +72,25 @@ async def root(request: Request) -> Response:
         "POST / takes JSON requests naming their operation in X-Amz-Target, or query "
         "requests (Content-Type: application/x-www-form-urlencoded) naming their Action."
     )
+
+
+class QueueUrlRoute(BaseRoute):
+    """POST /<12-digit account>/<queue>: SQS clients that send to the queue's URL (the query
+    protocol's older habit); the handlers take the queue from the path. Nothing else, so
+    other paths keep their 404 (a plain Route would answer 405 to every two-segment GET)."""
+
+    _PATH = re.compile(r"/[0-9]{12}/[^/]+")
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        wanted = scope["type"] == "http" and scope["method"] == "POST"
+        if wanted and self._PATH.fullmatch(scope["path"]):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        apis = JSON_APIS if "x-amz-target" in Headers(scope=scope) else QUERY_APIS
+        response = await apis.wait_answer(scope, receive)
+        await response(scope, receive, send)
 
 
 async def health(request: Request) -> Response:
@@ -109,17 +139,20 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
-        # First: Invoke is the hot path, and Lambda's paths are all its own.
+        # First: Invoke and the JSON and query APIs' one address (SQS) are the hot paths;
+        # Lambda's paths are all its own and no other route's path is "/".
         LAMBDA.route(),
+        Route("/", root, methods=["POST"]),
+        Route("/", sns_api.by_url, methods=["GET"]),  # SNS's SubscribeURL / UnsubscribeURL
         *lambda_api.routes,
         *apigatewayv2_api.routes,
         *apigateway_api.routes,
         *apigateway_methods_api.routes,
         *apigateway_keys_api.routes,
         *artifacts_api.routes,
-        Route("/", root, methods=["POST"]),
         Route("/_stratus/health", health, methods=["GET"]),
         Route("/_stratus/work", work, methods=["GET"]),
+        QueueUrlRoute(),  # last: after Lambda's two-segment paths
     ]
     return Starlette(
         routes=routes,

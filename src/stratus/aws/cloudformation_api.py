@@ -9,11 +9,10 @@ events added while a client pages (newest first) neither repeat nor hide any.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from stratus import paging
 from stratus.errors import (
     AlreadyExists,
     Conflict,
@@ -196,18 +195,4 @@ def _summary(resource: StackResource) -> dict[str, Any]:
 
 
 def _page(items: list[T], token: str | None, key: Callable[[T], str]) -> tuple[list[T], str | None]:
-    """One page of `items` from the one `token` names, and the token of the next."""
-    start = 0
-    if token:
-        try:
-            wanted = base64.urlsafe_b64decode(token.encode()).decode()
-        except (binascii.Error, UnicodeError, ValueError):
-            raise Invalid(f"Invalid NextToken: {token}") from None
-        keys = [key(item) for item in items]
-        if wanted not in keys:
-            raise Invalid("The NextToken is no longer valid; list again without it.")
-        start = keys.index(wanted)
-    page = items[start : start + PAGE_SIZE]
-    if start + PAGE_SIZE >= len(items):
-        return page, None
-    return page, base64.urlsafe_b64encode(key(items[start + PAGE_SIZE]).encode()).decode()
+    return paging.page(items, token, key, PAGE_SIZE)

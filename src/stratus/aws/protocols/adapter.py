@@ -68,6 +68,9 @@ class Api:
     handlers: Handlers
     errors: ErrorTable  # this API's codes for Stratus's error meanings
     body_limit: int = 16 * 1024 * 1024  # request bodies past this are TooLarge
+    # The SigV4 service name, when the model is a variant registered under another name
+    # (models.register: SQS over the query protocol is "sqs-query", signed as "sqs").
+    signing_name: str | None = None
 
 
 def handler_of(api: Api, model: ServiceModel, operation: str) -> Handler:

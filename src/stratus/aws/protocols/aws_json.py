@@ -39,7 +39,7 @@ from stratus.errors import (
 from . import json_codec, models, validate
 from .adapter import Api, Call, handler_of
 from .body import wait_body
-from .errors import JSON_ERRORS, ErrorTable, wire_error
+from .errors import JSON_ERRORS, ErrorTable, WireError, wire_error
 
 log = logging.getLogger("stratus.aws")
 
@@ -121,15 +121,25 @@ def error_response(
 ) -> Response:
     wire = wire_error(exc, api, JSON_ERRORS)
     body = {"__type": wire.code, "message": exc.message}
-    return _response(wire.status, orjson.dumps(body), version, request_id or str(uuid.uuid4()))
+    headers = {}
+    if wire.query_code:  # awsQueryCompatible APIs: botocore reports this code
+        headers["x-amzn-query-error"] = f"{wire.query_code};{_fault(wire)}"
+    request_id = request_id or str(uuid.uuid4())
+    return _response(wire.status, orjson.dumps(body), version, request_id, headers)
 
 
-def _response(status: int, body: bytes, version: str, request_id: str) -> Response:
+def _fault(wire: WireError) -> str:
+    return "Sender" if wire.sender else "Receiver"
+
+
+def _response(
+    status: int, body: bytes, version: str, request_id: str, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         body,
         status_code=status,
         media_type=_CONTENT_TYPE.format(version),
-        headers={"x-amzn-RequestId": request_id},
+        headers={"x-amzn-RequestId": request_id, **(headers or {})},
     )
 
 

@@ -36,6 +36,9 @@ class WireError:
 
     code: str
     status: int
+    # APIs that moved from the query protocol to JSON (SQS) keep their query codes: JSON
+    # answers carry it in `x-amzn-query-error`, query answers use it as the code.
+    query_code: str | None = None
 
     @property
     def sender(self) -> bool:

@@ -11,16 +11,24 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+from collections.abc import Callable
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel
 
 _models: dict[str, ServiceModel] = {}
+_variants: dict[str, Callable[[], ServiceModel]] = {}
 _loading = threading.Lock()
 
 
+def register(name: str, build: Callable[[], ServiceModel]) -> None:
+    """A model botocore does not ship under `name`, built on first use: e.g. an API's other
+    protocol (SQS over query, for clients older than its move to JSON)."""
+    _variants[name] = build
+
+
 @functools.cache
-def _session() -> botocore.session.Session:
+def session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
@@ -31,7 +39,9 @@ def service_model(name: str) -> ServiceModel:
         with _loading:  # one load per model even when several threads ask at once
             model = _models.get(name)
             if model is None:
-                model = _models[name] = _session().get_service_model(name)
+                build = _variants.get(name)
+                model = build() if build else session().get_service_model(name)
+                _models[name] = model
     return model
 
 

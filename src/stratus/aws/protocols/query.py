@@ -91,7 +91,7 @@ class QueryApis:
     scope, else (unsigned requests, e.g. curl) by the API version the form names."""
 
     def __init__(self, apis: Iterable[Api]) -> None:
-        self._apis = {api.name: api for api in apis}
+        self._apis = {api.signing_name or api.name: api for api in apis}
 
     async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
         """The answer to one request, errors included (rendered as the API names them)."""
@@ -113,7 +113,8 @@ class QueryApis:
             validate.check(operation.input_shape, params)
             output = await handler(Call.of(scope, headers, request_id), params)
         except StratusError as exc:
-            return error_response(exc, name, api.errors if api else {}, request_id)
+            model_name = api.name if api else name
+            return error_response(exc, model_name, api.errors if api else {}, request_id)
         except Exception as exc:
             log.exception("unexpected error serving a query request for %s", name)
             error = StratusError(f"Internal error: {exc}")
@@ -123,8 +124,8 @@ class QueryApis:
         return response(operation, output, request_id)
 
     async def _wait_service_by_version(self, form: Mapping[str, str]) -> str | None:
-        for name in self._apis:
-            if (await models.wait_service_model(name)).api_version == form.get("Version"):
+        for name, api in self._apis.items():
+            if (await models.wait_service_model(api.name)).api_version == form.get("Version"):
                 return name
         return None
 
@@ -292,7 +293,8 @@ def error_response(
     parts = [
         xml_codec.open_tag("ErrorResponse", _namespace(models.loaded(service or ""))),
         f"<Error><Type>{'Sender' if wire.sender else 'Receiver'}</Type>",
-        f"<Code>{escape(wire.code)}</Code><Message>{escape(exc.message)}</Message></Error>",
+        f"<Code>{escape(wire.query_code or wire.code)}</Code>",
+        f"<Message>{escape(exc.message)}</Message></Error>",
         f"<RequestId>{request_id}</RequestId></ErrorResponse>",
     ]
     return Response(

@@ -12,6 +12,7 @@ from . import (
     apigatewayv2,
     lambda_,
     recorded,
+    sqs,
 )
 
 REGISTRY: dict[str, Provider] = {
@@ -24,6 +25,7 @@ REGISTRY: dict[str, Provider] = {
         apigateway_methods,
         apigateway_stages,
         apigateway_keys,
+        sqs,
     )
     for cls in module.PROVIDERS
 }

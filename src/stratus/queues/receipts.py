@@ -1,0 +1,39 @@
+"""Receipt handles: which message, of which queue, from which receive.
+
+    base64url("<queue id>:<seq>:<receive count>:<nonce>")
+
+The receive count tells a current handle from an older one of the same message (AWS gives
+a new handle on every receive); the nonce keeps handles from being guessed from each other.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+
+from .errors import ReceiptHandleInvalid
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    queue_id: int
+    seq: int
+    receives: int
+
+
+def encode(queue_id: int, seq: int, receives: int) -> str:
+    raw = f"{queue_id}:{seq}:{receives}:{os.urandom(6).hex()}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode(handle: str, queue_id: int) -> Receipt:
+    try:
+        parts = base64.urlsafe_b64decode(handle.encode()).decode().split(":")
+        receipt = Receipt(int(parts[0]), int(parts[1]), int(parts[2]))
+    except (ValueError, IndexError, binascii.Error, UnicodeError):
+        raise ReceiptHandleInvalid(handle) from None
+    if len(parts) != 4 or receipt.queue_id != queue_id:
+        raise ReceiptHandleInvalid(handle)
+    return receipt

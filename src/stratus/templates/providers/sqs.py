@@ -1,0 +1,88 @@
+"""AWS::SQS::Queue over the queue service, as CloudFormation makes it: `Ref` is the queue
+URL; `Fn::GetAtt` gives Arn, QueueName and QueueUrl. Without QueueName the name is
+generated (stack-logical-SUFFIX, with `.fifo` for a FIFO queue). RedrivePolicy and
+RedriveAllowPolicy may be objects in the template; they reach the service as JSON text.
+Every attribute changes in place; QueueName and FifoQueue replace the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any, ClassVar
+
+from stratus.errors import NotFound
+from stratus.queues.attributes import defaults
+from stratus.queues.model import FIFO_SUFFIX
+from stratus.templates.provider import Context, Created, Provider, tag_map, text
+
+ATTRIBUTES = (
+    "DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "RedrivePolicy",
+    "RedriveAllowPolicy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
+    "SqsManagedSseEnabled", "ContentBasedDeduplication", "DeduplicationScope",
+    "FifoThroughputLimit",
+)  # fmt: skip
+MAX_NAME = 80
+
+
+def _attributes(props: dict[str, Any]) -> dict[str, str]:
+    found = {
+        name: json.dumps(props[name]) if isinstance(props[name], dict) else text(props[name])
+        for name in ATTRIBUTES
+        if props.get(name) is not None
+    }
+    return found
+
+
+def _fifo(props: dict[str, Any]) -> bool:
+    return text(props.get("FifoQueue", False)).lower() == "true"
+
+
+class Queue(Provider):
+    type_name = "AWS::SQS::Queue"
+    updatable: ClassVar[frozenset[str]] = frozenset({*ATTRIBUTES, "Tags"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = props.get("QueueName")
+        if not name:
+            fifo = _fifo(props)
+            room = MAX_NAME - (len(FIFO_SUFFIX) if fifo else 0)
+            name = ctx.physical_name(logical_id, room) + (FIFO_SUFFIX if fifo else "")
+        queues = ctx.services.queues
+        attributes = _attributes(props) | ({"FifoQueue": "true"} if _fifo(props) else {})
+        queue = await queues.create_queue(name, attributes, tag_map(props.get("Tags")))
+        url = queues.url(queue)
+        return Created(url, {"Arn": queue.arn, "QueueName": queue.name, "QueueUrl": url})
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        queues = ctx.services.queues
+        url = current.physical_id
+        # Attributes the template no longer names go back to their defaults.
+        dropped = {name: "" for name in ATTRIBUTES if name in old and name not in new}
+        await queues.set_attributes(url, _reset(dropped, queues.queue(url).fifo) | _attributes(new))
+        old_tags, new_tags = tag_map(old.get("Tags")), tag_map(new.get("Tags"))
+        await queues.untag(url, [key for key in old_tags if key not in new_tags])
+        if new_tags:
+            await queues.tag(url, new_tags)
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):  # already gone: deleting it is done
+            await ctx.services.queues.delete_queue(physical_id)
+
+
+def _reset(dropped: dict[str, str], fifo: bool) -> dict[str, str]:
+    """Dropped attributes at their defaults (the policies: removed)."""
+    base = defaults(fifo)
+    return {name: base.get(name, "") for name in dropped}
+
+
+PROVIDERS = (Queue,)

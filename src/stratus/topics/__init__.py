@@ -1,0 +1,1 @@
+"""Topics: Amazon SNS over the store (see docs/design.md, "Topics")."""

@@ -1,0 +1,480 @@
+"""The topic service: SNS's rules over the store, for every caller (the SNS API, templates,
+destinations) alike.
+
+Guarantees:
+- An accepted Publish is committed before the call returns: one transaction writes a
+  delivery (a durable work item, delivery.py) for every subscription whose filter policy
+  matches, and, on FIFO topics, the sequence number and deduplication id. `kill -9` loses
+  nothing accepted; deliveries are at-least-once.
+- Filter policies are checked (AWS's limits) when set, compiled once, and matched at
+  publish time, in memory.
+
+Topics and subscriptions are few and read on every publish, so they are kept in memory,
+loaded at start and changed by the same calls that write them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+from stratus import paging
+from stratus.config import Settings
+from stratus.store.db import Database, transaction
+from stratus.store.work import WorkQueue
+
+from . import attributes as attrs
+from . import messages, store
+from .delivery import Deliveries, Delivery, FunctionSink, QueueSink
+from .errors import (
+    BatchIdsNotDistinct,
+    BatchTooLong,
+    EmptyBatch,
+    InvalidBatchEntryId,
+    InvalidParameter,
+    NotAuthorized,
+    SubscriptionNotFound,
+    TagLimitExceeded,
+    TooManyEntries,
+    TopicNotFound,
+)
+from .model import (
+    FIFO_SUFFIX,
+    BatchFailure,
+    NewMessage,
+    Published,
+    Subscription,
+    Topic,
+)
+
+T = TypeVar("T")
+PAGE = 100
+MAX_BATCH = 10
+MAX_TAGS = 50
+DEDUP_WINDOW_S = 300.0
+PROTOCOLS = ("sqs", "lambda", "http", "https")
+
+
+class TopicService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        work: WorkQueue,
+        queues: QueueSink,
+        functions: FunctionSink,
+    ) -> None:
+        self.settings = settings
+        self._db = db
+        self._clock = work.clock.now
+        self._topics: dict[str, Topic] = {}  # by name
+        self._subscriptions: dict[str, Subscription] = {}  # by ARN, in creation order
+        for row in db.run_blocking(store.all_topics):
+            name = row["name"]
+            self._topics[name] = Topic(
+                name, self.arn(name), json.loads(row["attributes"]), json.loads(row["tags"])
+            )
+        for row in db.run_blocking(store.all_subscriptions):
+            given = json.loads(row["attributes"])
+            _, policy = attrs.subscription_attributes({}, given, row["protocol"])
+            self._subscriptions[row["arn"]] = Subscription(
+                row["arn"],
+                self.arn(row["topic"]),
+                row["protocol"],
+                row["endpoint"],
+                given,
+                bool(row["confirmed"]),
+                row["token"],
+                policy,
+            )
+        self.deliveries = Deliveries(
+            work, settings.endpoint_url, self.subscription, queues, functions
+        )
+
+    # ---- topics -------------------------------------------------------------------------
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:sns:{self.settings.region}:{self.settings.account_id}:{name}"
+
+    def topic(self, arn: str) -> Topic:
+        """The topic an ARN names: NotFound if none, AuthorizationError if not ours."""
+        parts = arn.split(":")
+        if len(parts) != 6 or parts[:3] != ["arn", "aws", "sns"]:
+            raise InvalidParameter("TopicArn")
+        if parts[3] != self.settings.region or parts[4] != self.settings.account_id:
+            raise NotAuthorized(
+                f"User: arn:aws:iam::{self.settings.account_id}:root is not authorized to "
+                f"access {arn}: it is not a topic of account {self.settings.account_id} in "
+                f"{self.settings.region}"
+            )
+        found = self._topics.get(parts[5])
+        if found is None:
+            raise TopicNotFound()
+        return found
+
+    async def create_topic(
+        self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
+    ) -> Topic:
+        fifo = attributes.get("FifoTopic") == "true"
+        attrs.check_topic_name(name, fifo)
+        given = attrs.topic_attributes(attributes, creating=True, fifo=fifo)
+        _check_tags(tags)
+        existing = self._topics.get(name)
+        if existing is not None:
+            defaults = attrs.topic_defaults(fifo)
+            for key, value in given.items():
+                if existing.attributes.get(key, defaults.get(key)) != value:
+                    raise InvalidParameter(
+                        "Attributes Reason: Topic already exists with different attributes"
+                    )
+            return existing
+        settled = {**({"FifoTopic": "true"} if fifo else {}), **given}
+        topic = Topic(name, self.arn(name), settled, dict(tags))
+        await self._run(lambda c: store.put_topic(c, name, settled, tags))
+        self._topics[name] = topic
+        return topic
+
+    async def delete_topic(self, arn: str) -> None:
+        try:
+            topic = self.topic(arn)
+        except TopicNotFound:
+            return  # AWS: deleting a topic that does not exist succeeds
+
+        def delete(conn: sqlite3.Connection) -> list[str]:
+            gone = store.delete_topic(conn, topic.name)
+            for subscription_arn in gone:
+                self.deliveries.forget(conn, subscription_arn)
+            return gone
+
+        for subscription_arn in await self._run(delete):
+            self._subscriptions.pop(subscription_arn, None)
+        self._topics.pop(topic.name, None)
+
+    def list_topics(self, token: str | None) -> tuple[list[Topic], str | None]:
+        return paging.page(
+            sorted(self._topics.values(), key=lambda t: t.name), token, lambda t: t.name, PAGE
+        )
+
+    def get_topic_attributes(self, arn: str) -> dict[str, str]:
+        topic = self.topic(arn)
+        subscriptions = self._of_topic(topic.arn)
+        confirmed = sum(s.confirmed for s in subscriptions)
+        return attrs.described_topic(
+            topic, self.settings.account_id, confirmed, len(subscriptions) - confirmed
+        )
+
+    async def set_topic_attribute(self, arn: str, name: str, value: str) -> None:
+        topic = self.topic(arn)
+        given = attrs.topic_attributes({name: value}, creating=False, fifo=topic.fifo)
+        await self._save(replace(topic, attributes={**topic.attributes, **given}))
+
+    async def tag(self, arn: str, tags: Mapping[str, str]) -> None:
+        topic = self._tagged(arn)
+        merged = {**topic.tags, **tags}
+        _check_tags(merged)
+        await self._save(replace(topic, tags=merged))
+
+    async def untag(self, arn: str, keys: Sequence[str]) -> None:
+        topic = self._tagged(arn)
+        await self._save(
+            replace(topic, tags={k: v for k, v in topic.tags.items() if k not in keys})
+        )
+
+    def tags(self, arn: str) -> dict[str, str]:
+        return dict(self._tagged(arn).tags)
+
+    def _tagged(self, arn: str) -> Topic:
+        try:
+            return self.topic(arn)
+        except TopicNotFound:
+            raise TopicNotFound("Resource does not exist") from None
+
+    async def _save(self, topic: Topic) -> None:
+        await self._run(lambda c: store.put_topic(c, topic.name, topic.attributes, topic.tags))
+        self._topics[topic.name] = topic
+
+    # ---- subscriptions ------------------------------------------------------------------
+
+    def subscription(self, arn: str) -> Subscription | None:
+        return self._subscriptions.get(arn)
+
+    def _subscription(self, arn: str) -> Subscription:
+        found = self._subscriptions.get(arn)
+        if found is None:
+            if arn.count(":") != 6 or not arn.startswith("arn:aws:sns:"):
+                raise InvalidParameter("SubscriptionArn")
+            raise SubscriptionNotFound()
+        return found
+
+    def _of_topic(self, topic_arn: str) -> list[Subscription]:
+        return [s for s in self._subscriptions.values() if s.topic_arn == topic_arn]
+
+    async def subscribe(
+        self, topic_arn: str, protocol: str, endpoint: str, attributes: Mapping[str, str]
+    ) -> Subscription:
+        topic = self.topic(topic_arn)
+        protocol = protocol.lower()
+        _check_endpoint(topic, protocol, endpoint)
+        settled, policy = attrs.subscription_attributes(attributes, {}, protocol)
+        for existing in self._of_topic(topic.arn):
+            if (existing.protocol, existing.endpoint) == (protocol, endpoint):
+                if attributes and dict(existing.attributes) != settled:
+                    raise InvalidParameter(
+                        "Attributes Reason: Subscription already exists with different attributes"
+                    )
+                return existing
+        web = protocol in ("http", "https")
+        subscription = Subscription(
+            f"{topic.arn}:{uuid.uuid4()}",
+            topic.arn,
+            protocol,
+            endpoint,
+            settled,
+            confirmed=not web,
+            token=secrets.token_hex(64) if web else None,
+            policy=policy,
+        )
+
+        def write(conn: sqlite3.Connection) -> None:
+            self._put(conn, subscription)
+            if web:
+                self.deliveries.stage(conn, self._confirmation(subscription), fifo=False)
+
+        await self._run(write)
+        self._subscriptions[subscription.arn] = subscription
+        return subscription
+
+    def _confirmation(self, subscription: Subscription) -> Delivery:
+        return Delivery(
+            "SubscriptionConfirmation",
+            str(uuid.uuid4()),
+            subscription.topic_arn,
+            subscription.arn,
+            f"You have chosen to subscribe to the topic {subscription.topic_arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message.",
+            messages.timestamp(self._clock()),
+            token=subscription.token,
+            endpoint=subscription.endpoint,
+        )
+
+    async def confirm(self, topic_arn: str, token: str) -> Subscription:
+        topic = self.topic(topic_arn)
+        found = [s for s in self._of_topic(topic.arn) if s.token == token]
+        if not found:
+            raise InvalidParameter("Invalid token")
+        confirmed = replace(found[0], confirmed=True)
+        if not found[0].confirmed:
+            await self._run(lambda c: self._put(c, confirmed))
+            self._subscriptions[confirmed.arn] = confirmed
+        return confirmed
+
+    async def unsubscribe(self, arn: str) -> None:
+        subscription = self._subscription(arn)
+
+        def delete(conn: sqlite3.Connection) -> None:
+            store.delete_subscription(conn, arn)
+            self.deliveries.forget(conn, arn)
+
+        await self._run(delete)
+        self._subscriptions.pop(subscription.arn, None)
+
+    def list_subscriptions(
+        self, token: str | None, topic_arn: str | None = None
+    ) -> tuple[list[Subscription], str | None]:
+        found = list(self._subscriptions.values())
+        if topic_arn is not None:
+            found = [s for s in found if s.topic_arn == self.topic(topic_arn).arn]
+        return paging.page(found, token, lambda s: s.arn, PAGE)
+
+    def get_subscription_attributes(self, arn: str) -> dict[str, str]:
+        s = self._subscription(arn)
+        described = {
+            "SubscriptionArn": s.arn,
+            "TopicArn": s.topic_arn,
+            "Owner": self.settings.account_id,
+            "Protocol": s.protocol,
+            "Endpoint": s.endpoint,
+            "ConfirmationWasAuthenticated": "true" if s.confirmed else "false",
+            "PendingConfirmation": "false" if s.confirmed else "true",
+            "RawMessageDelivery": "false",
+            "SubscriptionPrincipal": f"arn:aws:iam::{self.settings.account_id}:root",
+            **s.attributes,
+        }
+        if "FilterPolicy" in s.attributes:
+            described.setdefault("FilterPolicyScope", "MessageAttributes")
+        if s.protocol.startswith("http"):
+            described["EffectiveDeliveryPolicy"] = json.dumps(
+                attrs.DEFAULT_DELIVERY_POLICY["http"], separators=(",", ":")
+            )
+        return described
+
+    async def set_subscription_attribute(self, arn: str, name: str, value: str) -> None:
+        s = self._subscription(arn)
+        settled, policy = attrs.subscription_attributes({name: value}, s.attributes, s.protocol)
+        updated = replace(s, attributes=settled, policy=policy)
+        await self._run(lambda c: self._put(c, updated))
+        self._subscriptions[arn] = updated
+
+    @staticmethod
+    def _put(conn: sqlite3.Connection, s: Subscription) -> None:
+        topic = s.topic_arn.rsplit(":", 1)[1]
+        store.put_subscription(
+            conn, s.arn, topic, s.protocol, s.endpoint, s.attributes, s.token, s.confirmed
+        )
+
+    # ---- publishing ---------------------------------------------------------------------
+
+    async def publish(self, topic_arn: str, message: NewMessage) -> Published:
+        topic = self.topic(topic_arn)
+        messages.check(topic, message)
+        published = await self._wait_publish(topic, [message])
+        return published[0]
+
+    async def publish_batch(
+        self, topic_arn: str, entries: Sequence[tuple[str, NewMessage | Exception]]
+    ) -> tuple[list[tuple[str, Published]], list[BatchFailure]]:
+        """Each entry is (Id, message) or (Id, why its message could not be read)."""
+        topic = self.topic(topic_arn)
+        ids = [entry_id for entry_id, _ in entries]
+        if not ids:
+            raise EmptyBatch()
+        if len(ids) > MAX_BATCH:
+            raise TooManyEntries(len(ids))
+        if len(set(ids)) != len(ids):
+            raise BatchIdsNotDistinct()
+        if any(not _batch_id(i) for i in ids):
+            raise InvalidBatchEntryId()
+        good = [(i, m) for i, m in entries if isinstance(m, NewMessage)]
+        if sum(messages.size(m) for _, m in good) > messages.MAX_MESSAGE_BYTES:
+            raise BatchTooLong()
+        accepted: list[tuple[str, NewMessage]] = []
+        failed: list[BatchFailure] = []
+        for entry_id, message in entries:
+            try:
+                if isinstance(message, Exception):
+                    raise message
+                messages.check(topic, message)
+                accepted.append((entry_id, message))
+            except InvalidParameter as exc:
+                failed.append(BatchFailure(entry_id, exc))
+        published = await self._wait_publish(topic, [m for _, m in accepted])
+        return [(i, p) for (i, _), p in zip(accepted, published, strict=True)], failed
+
+    def _publish(
+        self, conn: sqlite3.Connection, topic: Topic, batch: list[NewMessage]
+    ) -> tuple[list[Published], list[Callable[[], None]]]:
+        """In one transaction: every message's deliveries (and FIFO bookkeeping); what to
+        call once it committed."""
+        now = self._clock()
+        wakes: list[Callable[[], None]] = []
+        subscriptions = [s for s in self._of_topic(topic.arn) if s.confirmed]
+        answers = []
+        for message in batch:
+            message_id = str(uuid.uuid4())
+            sequence = dedup_id = None
+            if topic.fifo:
+                dedup_id = (
+                    message.MessageDeduplicationId
+                    or hashlib.sha256(message.Message.encode()).hexdigest()
+                )
+                duplicate = store.find_duplicate(conn, topic.name, dedup_id, now)
+                if duplicate is not None:
+                    answers.append(Published(duplicate[0], _sequence(duplicate[1])))
+                    continue
+                seq = store.next_sequence(conn, topic.name)
+                store.remember_dedup(
+                    conn, topic.name, dedup_id, message_id, seq, now + DEDUP_WINDOW_S
+                )
+                sequence = _sequence(seq)
+            view = messages.policy_view(message.MessageAttributes)
+            wire = messages.wire_attributes(message.MessageAttributes)
+            for s in subscriptions:
+                text = messages.for_protocol(message, s.protocol)
+                if s.policy is not None and not s.policy.matches(view, text):
+                    continue
+                delivery = Delivery(
+                    "Notification",
+                    message_id,
+                    topic.arn,
+                    s.arn,
+                    text,
+                    messages.timestamp(now),
+                    subject=message.Subject,
+                    attributes=wire,
+                    group_id=message.MessageGroupId,
+                    dedup_id=dedup_id,
+                    sequence=sequence,
+                )
+                woken = self.deliveries.deliver_now(conn, delivery, s)
+                if woken is None:
+                    self.deliveries.stage(conn, delivery, topic.fifo)
+                else:
+                    wakes.append(woken)
+            answers.append(Published(message_id, sequence))
+        return answers, wakes
+
+    async def _wait_publish(self, topic: Topic, batch: list[NewMessage]) -> list[Published]:
+        published, wakes = await self._run(lambda c: self._publish(c, topic, batch))
+        for wake in wakes:
+            wake()
+        return published
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        def in_transaction(conn: sqlite3.Connection) -> T:
+            with transaction(conn):
+                return work(conn)
+
+        return await self._db.run(in_transaction)
+
+
+def _check_endpoint(topic: Topic, protocol: str, endpoint: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise InvalidParameter(
+            f"Invalid protocol type: {protocol}. Stratus delivers to {', '.join(PROTOCOLS)}."
+        )
+    if protocol in ("http", "https") and not endpoint.lower().startswith(f"{protocol}://"):
+        raise InvalidParameter("Endpoint must match the specified protocol")
+    if protocol == "sqs":
+        parts = endpoint.split(":")
+        if len(parts) != 6 or parts[:3] != ["arn", "aws", "sqs"]:
+            raise InvalidParameter("SQS endpoint ARN")
+        if parts[5].endswith(FIFO_SUFFIX) and not topic.fifo:
+            raise InvalidParameter("Invalid parameter: Endpoint Reason: Please use FIFO SNS topic")
+    if protocol == "lambda":
+        parts = endpoint.split(":")
+        if (
+            len(parts) not in (7, 8)
+            or parts[:3] != ["arn", "aws", "lambda"]
+            or parts[5] != ("function")
+        ):
+            raise InvalidParameter("Lambda endpoint ARN")
+        if topic.fifo:
+            raise InvalidParameter(
+                "Invalid protocol type: lambda. FIFO topics deliver to SQS queues only."
+            )
+
+
+def _check_tags(tags: Mapping[str, str]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise TagLimitExceeded()
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise InvalidParameter(
+                f"Tags Reason: tag {key!r}: keys are 1 to 128 characters, values up to 256"
+            )
+
+
+def _batch_id(entry_id: str) -> bool:
+    return 0 < len(entry_id) <= 80 and all(
+        c.isascii() and (c.isalnum() or c in "-_") for c in entry_id
+    )
+
+
+def _sequence(seq: int) -> str:
+    return f"{seq:020d}"
