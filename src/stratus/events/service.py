@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -170,7 +171,7 @@ class EventBusService:
             raise Validation("Parameter(s) EventPattern or ScheduleExpression must be specified.")
         if pattern is not None:
             _pattern(pattern)  # InvalidPattern with AWS's reason
-        now = self._clock.now()
+        now = float(math.floor(self._clock.now()))  # whole seconds: fire times stay exact
         if schedule is not None:
             if bus != DEFAULT_BUS:
                 raise Validation("ScheduleExpression is supported only on the default event bus.")
