@@ -109,6 +109,8 @@ def test_targets_at_most_five_and_bad_ones_fail_per_entry(events):
     assert answer["FailedEntryCount"] == 1
     assert answer["FailedEntries"][0]["TargetId"] == "bad"
     assert [t["Id"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]] == ["good"]
+    by_target = events.list_rule_names_by_target(TargetArn="arn:aws:sqs:us-east-1:000000000000:q")
+    assert rule in by_target["RuleNames"]
     more = [{"Id": f"t{i}", "Arn": "arn:aws:sqs:us-east-1:000000000000:q"} for i in range(5)]
     with pytest.raises(events.exceptions.LimitExceededException):
         events.put_targets(Rule=rule, Targets=more)

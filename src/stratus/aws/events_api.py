@@ -114,6 +114,12 @@ async def list_targets_by_rule(call: Call, body: dict[str, Any]) -> dict[str, An
     return {"Targets": [target.settings for target in page], **more}
 
 
+async def list_rule_names_by_target(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    names = await _bus(call).rule_names_by_target(_bus_name(body), body["TargetArn"])
+    page, more = _page(names, body)
+    return {"RuleNames": page, **more}
+
+
 async def remove_targets(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     missing = await _bus(call).remove_targets(_bus_name(body), body["Rule"], list(body["Ids"]))
     failed = [
@@ -165,6 +171,7 @@ API = Api(
         "PutTargets": put_targets,
         "ListTargetsByRule": list_targets_by_rule,
         "RemoveTargets": remove_targets,
+        "ListRuleNamesByTarget": list_rule_names_by_target,
         "PutEvents": put_events,
         "TestEventPattern": test_event_pattern,
         "TagResource": tag_resource,

@@ -284,6 +284,9 @@ class EventBusService:
         await self.rule(bus, rule_name)
         return await self._db.run(lambda conn: store.targets(conn, bus, rule_name))
 
+    async def rule_names_by_target(self, bus: str, arn: str) -> list[str]:
+        return await self._db.run(lambda conn: store.rule_names_by_target(conn, bus, arn))
+
     async def remove_targets(self, bus: str, rule_name: str, ids: list[str]) -> list[str]:
         """The ids that were not targets of the rule (FailedEntries)."""
 

@@ -116,6 +116,14 @@ def targets(conn: sqlite3.Connection, bus: str, rule: str) -> list[Target]:
     return [Target(row[0], row[1], orjson.loads(row[2])) for row in rows]
 
 
+def rule_names_by_target(conn: sqlite3.Connection, bus: str, arn: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT rule FROM events_targets WHERE bus = ? AND arn = ? ORDER BY rule",
+        (bus, arn),
+    )
+    return [row[0] for row in rows]
+
+
 def put_target(conn: sqlite3.Connection, bus: str, rule: str, settings: dict[str, Any]) -> None:
     conn.execute(
         "INSERT INTO events_targets (bus, rule, id, arn, doc) VALUES (?, ?, ?, ?, ?) "
