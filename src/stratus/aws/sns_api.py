@@ -27,7 +27,7 @@ from stratus.topics.service import TopicService
 
 from .protocols import models, query, validate
 from .protocols.adapter import Api, Call, Handler
-from .protocols.errors import ErrorTable, WireError, wire_error
+from .protocols.errors import QUERY_ERRORS, ErrorTable, WireError, wire_error
 
 SERVICE = "sns"
 ERRORS: ErrorTable = {
@@ -178,7 +178,7 @@ def _message(p: Mapping[str, Any]) -> NewMessage:
 def _failure(failure: BatchFailure) -> dict[str, Any]:
     error = failure.error
     assert isinstance(error, StratusError)
-    wire = wire_error(error, ERRORS, query.COMMON_ERRORS)
+    wire = wire_error(error, ERRORS, QUERY_ERRORS)
     return {"Id": failure.Id, "Code": wire.code, "Message": error.message, "SenderFault": True}
 
 
