@@ -58,6 +58,16 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> bool:
     return False
 
 
+def state_of(client: Any, name: str, version: str) -> str:
+    return str(client.get_function_configuration(FunctionName=name, Qualifier=version)["State"])
+
+
+def wait_settled(client: Any, name: str, version: str) -> None:
+    """Wait until a published version leaves Pending (a SnapStart version's snapshot is
+    taken), as a user does before the first invoke."""
+    assert wait_for(lambda: state_of(client, name, version) != "Pending")
+
+
 def invoke_json(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dict, Any]:
     """Invoke with a JSON payload; returns the response and its decoded payload."""
     response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)

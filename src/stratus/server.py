@@ -145,9 +145,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     return app
 
 
-def uvicorn_config(
-    settings: Settings, clock: Clock | None = None, **options: object
-) -> uvicorn.Config:
+def uvicorn_config(settings: Settings, clock: Clock | None = None) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(settings, clock),
         host=settings.host,

@@ -36,9 +36,16 @@ from stratus.topics.service import TopicService
 # the functions' migration 2 moves rows into the work queue's; API_IDS_SCHEMA's triggers keep
 # one namespace of ids across HTTP and REST APIs).
 SCHEMAS: tuple[Schema, ...] = (
-    LOGS_SCHEMA, WORK_SCHEMA, FUNCTIONS_SCHEMA, HTTP_APIS_SCHEMA, REST_APIS_SCHEMA, API_IDS_SCHEMA,
-    QUEUES_SCHEMA, TOPICS_SCHEMA, EVENTS_SCHEMA,
-)  # fmt: skip
+    LOGS_SCHEMA,
+    WORK_SCHEMA,
+    FUNCTIONS_SCHEMA,
+    HTTP_APIS_SCHEMA,
+    REST_APIS_SCHEMA,
+    API_IDS_SCHEMA,
+    QUEUES_SCHEMA,
+    TOPICS_SCHEMA,
+    EVENTS_SCHEMA,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,6 +235,28 @@ def test_log_tail_holds_start_end_and_a_measured_report(lambda_client, deploy):
         assert field in report
 
 
+def test_max_memory_used_is_the_environments_own_peak(lambda_client, deploy):
+    """REPORT's Max Memory Used is what the environment used, within its Memory Size, and
+    grows with what the handler allocates (not the server's peak carried across exec)."""
+    name = deploy(
+        "def handler(e, c):\n"
+        "    block = bytearray(e['mb'] * 1024 * 1024)\n"
+        "    block[::4096] = b'x' * len(block[::4096])\n"
+        "    return len(block)\n"
+    )
+
+    def used(mb):
+        payload = f'{{"mb": {mb}}}'
+        response = lambda_client.invoke(FunctionName=name, LogType="Tail", Payload=payload)
+        report = base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
+        return int(report.split("Max Memory Used: ")[1].split(" MB")[0])
+
+    small, large = used(1), used(60)
+
+    assert 0 < small < 128
+    assert small + 50 <= large <= 128
+
+
 def test_unknown_qualifier_is_not_found(lambda_client, deploy):
     """Versions come later; an unknown qualifier is ResourceNotFoundException."""
     name = deploy("def handler(e, c):\n    return 1\n")

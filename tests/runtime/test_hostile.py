@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import create_function, invoke_json, wait_for
+from tests.conftest import create_function, invoke_json, wait_for, wait_settled
 
 from stratus.testing import RunningServer, serve_in_process
 
@@ -362,7 +362,7 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     holder's uid in the holder's namespaces: it cannot see or signal the server, read the
     data directory, mount or open raw sockets."""
     name = deploy(ATTACKER, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"})
-    lambda_client.publish_version(FunctionName=name)
+    wait_settled(lambda_client, name, lambda_client.publish_version(FunctionName=name)["Version"])
 
     def attack(kind: str, **event: Any) -> Any:
         response, body = invoke_json(lambda_client, name, {"attack": kind, **event}, Qualifier="1")

@@ -12,7 +12,13 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from tests.conftest import create_function, invoke_json, make_zip, wait_for
+from tests.conftest import (
+    create_function,
+    invoke_json,
+    make_zip,
+    state_of,
+    wait_settled,
+)
 
 from stratus.testing import serve_in_process
 
@@ -80,16 +86,8 @@ def _publish_snapstart(lambda_client, deploy, source=SNAPPY, **config):
         source, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"}, **config
     )
     published = lambda_client.publish_version(FunctionName=name)
-    _wait_settled(lambda_client, name, published["Version"])
+    wait_settled(lambda_client, name, published["Version"])
     return name, published
-
-
-def _state(lambda_client, name, version):
-    return lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)["State"]
-
-
-def _wait_settled(lambda_client, name, version):
-    assert wait_for(lambda: _state(lambda_client, name, version) != "Pending")
 
 
 def test_snapstart_version_restores_from_the_snapshot(lambda_client, deploy):
@@ -225,7 +223,7 @@ def test_snapshots_are_taken_again_after_a_restart(shared_dir):
             SnapStart={"ApplyOn": "PublishedVersions"},
         )
         client.publish_version(FunctionName="snappy")
-        _wait_settled(client, "snappy", "1")
+        wait_settled(client, "snappy", "1")
 
     with serve_in_process(data) as second:
         response = second.client("lambda").invoke(
@@ -291,11 +289,11 @@ def test_a_snapstart_version_is_pending_until_its_snapshot_is_taken(lambda_clien
     no wait for init."""
     name = deploy(SLOW_INIT, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"})
     published = lambda_client.publish_version(FunctionName=name)
-    stored = _state(lambda_client, name, "1")
+    stored = state_of(lambda_client, name, "1")
     with pytest.raises(lambda_client.exceptions.ResourceConflictException) as refused:
         lambda_client.invoke(FunctionName=name, Qualifier="1")
-    _wait_settled(lambda_client, name, "1")
-    state = _state(lambda_client, name, "1")
+    wait_settled(lambda_client, name, "1")
+    state = state_of(lambda_client, name, "1")
     response = lambda_client.invoke(FunctionName=name, Qualifier="1", LogType="Tail")
     restore_ms = float(_report(response).split("Restore Duration: ")[1].split(" ms")[0])
 

@@ -81,15 +81,15 @@ async def delete_provisioned(call: Call, params: dict[str, Any]) -> Output:
 
 async def account_settings(call: Call, params: dict[str, Any]) -> Output:
     functions = call.services.functions
-    limits = functions.invoker.concurrency
+    limits = functions.account_concurrency()
     count, code_size = await functions.usage()
     return {
         "AccountLimit": {
             "TotalCodeSize": 80 * 1024**3,
             "CodeSizeUnzipped": 250 * 1024**2,
             "CodeSizeZipped": 50 * 1024**2,
-            "ConcurrentExecutions": limits.account_limit,
-            "UnreservedConcurrentExecutions": limits.unreserved_limit,
+            "ConcurrentExecutions": limits.limit,
+            "UnreservedConcurrentExecutions": limits.unreserved,
         },
         "AccountUsage": {"TotalCodeSize": code_size, "FunctionCount": count},
     }

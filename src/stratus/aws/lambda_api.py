@@ -106,7 +106,7 @@ async def get_function(call: Call, params: dict[str, Any]) -> Output:
     }
     if record.tags:
         body["Tags"] = record.tags
-    reserved = service.invoker.concurrency.reserved(config.FunctionName)
+    reserved = service.reserved_concurrency(config.FunctionName)
     if reserved is not None:
         body["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
     return body

@@ -386,12 +386,6 @@ class FunctionService:
         limits = self._invoker.concurrency
         return AccountConcurrency(limits.account_limit, limits.unreserved_limit)
 
-    @property
-    def invoker(self) -> Invoker:
-        """Transitional: aws/lambda_api.py, aws/concurrency_api.py and functions/async_queue.py
-        read the invoker until they call the methods above; then this goes."""
-        return self._invoker
-
     def code_archive(self, sha256_b64: str) -> bytes:
         return self._code.archive(base64.b64decode(sha256_b64).hex())
 

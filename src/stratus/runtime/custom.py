@@ -19,7 +19,6 @@ only the way an invocation travels differs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 import sys
@@ -57,7 +56,6 @@ NOT_FOR_CUSTOM = ("AWS_EXECUTION_ENV", "PYTHONPYCACHEPREFIX", "STRATUS_CONTROL_F
 # A connection that closes mid-answer usually means the process is dying: wait this long for
 # its exit, so the error names the crash rather than the broken upload.
 EXIT_GRACE_S = 0.2
-MIB = 1024 * 1024
 
 
 def is_custom(runtime: str) -> bool:
@@ -77,7 +75,7 @@ class _NoFrames:
 
 
 class CustomEnvironment(Environment):
-    __slots__ = ("_events", "_exit_watch", "_peak_counter", "api")
+    __slots__ = ("_events", "_exit_watch", "api")
 
     def __init__(self, api: RuntimeApi, events: asyncio.Queue[Any], **fields: Any) -> None:
         no_frames = _NoFrames()
@@ -89,7 +87,6 @@ class CustomEnvironment(Environment):
         )
         self.api = api
         self._events = events
-        self._peak_counter = _peak_counter(self.cage)
         self._exit_watch = asyncio.ensure_future(self.process.wait())
         self._exit_watch.add_done_callback(lambda _: events.put_nowait(Exited()))
 
@@ -215,13 +212,17 @@ class CustomEnvironment(Environment):
 
     def _max_memory_mb(self) -> int:
         """Peak memory of the whole environment (its cgroup), else of the runtime process."""
-        if self._peak_counter is not None:
-            with contextlib.suppress(OSError, ValueError):
-                return math.ceil(int(self._peak_counter.read_text()) / MIB)
+        peak = self.cage.peak_memory_mb()
+        if peak is not None:
+            return peak
         try:
             status = Path(f"/proc/{self.process.pid}/status").read_text()
         except OSError:
             return 0
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return math.ceil(int(line.split()[1]) / 1024)
+        return 0
         for line in status.splitlines():
             if line.startswith("VmHWM:"):
                 return math.ceil(int(line.split()[1]) / 1024)
@@ -307,16 +308,6 @@ async def _wait_spawn(
         emit_log=lambda s, line: emit_log(group, s, line),
         on_exit=lambda e: processes.release_tmp(tmp),
     )
-
-
-def _peak_counter(cage: Cage) -> Path | None:
-    """The cgroup file holding the environment's peak memory: v2 memory.peak, v1
-    memory.max_usage_in_bytes (none with rlimits only)."""
-    for group in cage.groups:
-        for name in ("memory.peak", "memory.max_usage_in_bytes"):
-            if (group / name).exists():
-                return group / name
-    return None
 
 
 def _next_invocation(request_id: str, payload: bytes, header: dict[str, object]) -> NextInvocation:

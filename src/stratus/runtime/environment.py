@@ -152,7 +152,9 @@ class Environment:
             return await self.wait_crash_outcome(request_id)
         self.last_used = time.monotonic()
         ok = bool(reply.get("ok"))
-        memory = -(-cast(int, reply.get("max_rss_kb", 0)) // 1024)  # KB -> MB, rounded up
+        # The cgroup's peak, not the runtime's ru_maxrss: that one carries the peak of the
+        # server process the environment was forked from across exec.
+        memory = self.cage.peak_memory_mb() or -(-cast(int, reply.get("max_rss_kb", 0)) // 1024)
         # A handler's exception is a function result: the platform status stays "success".
         return Outcome(body, ok, memory, reusable=True)
 

@@ -80,6 +80,15 @@ class Cage:
                 with contextlib.suppress(OSError):
                     (freezer / "freezer.state").write_text("THAWED")
 
+    def peak_memory_mb(self) -> int | None:
+        """The environment's peak memory, whole processes and all, in MB rounded up (v2
+        memory.peak, v1 memory.max_usage_in_bytes); None without a memory cgroup."""
+        for group in self.groups:
+            for name in ("memory.peak", "memory.max_usage_in_bytes"):
+                with contextlib.suppress(OSError, ValueError):
+                    return -(-int((group / name).read_text()) // (1024 * 1024))
+        return None
+
     def out_of_memory(self) -> bool:
         """Did the kernel's OOM killer act in this cage? (v2 memory.events, v1 oom_control)"""
         for group in self.groups:

@@ -273,10 +273,10 @@ class Deliveries:
         delivery = Delivery.decode(item.payload)
         subscription = self._subscription(delivery.subscription_arn)
         work = self._work
-        if subscription is None and delivery.type == "Notification":
+        if subscription is None:
             await work.db.run(lambda conn: work.ack(conn, item))  # unsubscribed since
             return
-        protocol = subscription.protocol if subscription else "http"
+        protocol = subscription.protocol
         try:
             await self._wait_send(delivery, subscription)
         except Refused as exc:
@@ -293,8 +293,8 @@ class Deliveries:
             return
         await work.db.run(lambda conn: work.ack(conn, item))
 
-    async def _wait_send(self, delivery: Delivery, subscription: Subscription | None) -> None:
-        if subscription is None or delivery.type == "SubscriptionConfirmation":
+    async def _wait_send(self, delivery: Delivery, subscription: Subscription) -> None:
+        if delivery.type == "SubscriptionConfirmation":
             await self._wait_post(delivery, delivery.endpoint or "", raw=False)
             return
         try:
@@ -338,14 +338,14 @@ class Deliveries:
         self,
         item: WorkItem,
         delivery: Delivery,
-        subscription: Subscription | None,
+        subscription: Subscription,
         reason: str,
     ) -> None:
-        """To the subscription's dead-letter queue if it has one, else dropped (kept in
-        the work queue's dead items, with the reason)."""
+        """A notification to the subscription's dead-letter queue if it has one, else
+        dropped (kept in the work queue's dead items, with the reason)."""
         work = self._work
-        dead_letter = subscription.attributes.get("RedrivePolicy") if subscription else None
-        if dead_letter:
+        dead_letter = subscription.attributes.get("RedrivePolicy")
+        if dead_letter and delivery.type == "Notification":
             try:
                 target = dead_letter_arn(dead_letter)
                 message = queue_message(

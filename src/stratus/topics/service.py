@@ -289,7 +289,8 @@ class TopicService:
     ) -> tuple[list[Subscription], str | None]:
         found = list(self._subscriptions.values())
         if topic_arn is not None:
-            found = [s for s in found if s.topic_arn == self.topic(topic_arn).arn]
+            arn = self.topic(topic_arn).arn
+            found = [s for s in found if s.topic_arn == arn]
         return paging.page(found, token, lambda s: s.arn, PAGE)
 
     def get_subscription_attributes(self, arn: str) -> dict[str, str]:

@@ -110,8 +110,16 @@ _ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\r"): "&
 }
 
 
+# In an attribute the quote ends the value, and a parser turns tabs and line ends into spaces.
+_ATTRIBUTE_ESCAPES = _ESCAPES | {ord('"'): "&quot;", ord("\n"): "&#xA;", ord("\t"): "&#x9;"}
+
+
 def escape(raw: str) -> str:
     return raw.translate(_ESCAPES)
+
+
+def escape_attribute(raw: str) -> str:
+    return raw.translate(_ATTRIBUTE_ESCAPES)
 
 
 def encode(parts: list[str]) -> bytes:
@@ -127,11 +135,11 @@ def open_tag(tag: str, namespace: object = None, attributes: str = "") -> str:
 
 def _xmlns(declared: object) -> str:
     if isinstance(declared, str):
-        return f' xmlns="{escape(declared)}"'
+        return f' xmlns="{escape_attribute(declared)}"'
     if isinstance(declared, dict) and isinstance(declared.get("uri"), str):
         prefix = declared.get("prefix")
         name = f"xmlns:{prefix}" if isinstance(prefix, str) and prefix else "xmlns"
-        return f' {name}="{escape(declared["uri"])}"'
+        return f' {name}="{escape_attribute(declared["uri"])}"'
     return ""
 
 
@@ -141,7 +149,7 @@ def attributes(shape: StructureShape, value: Mapping[str, Any]) -> str:
     for name, member in shape.members.items():
         if member.serialization.get("xmlAttribute") and value.get(name) is not None:
             attribute = member.serialization.get("name", name)
-            found.append(f' {attribute}="{escape(text(member, value[name]))}"')
+            found.append(f' {attribute}="{escape_attribute(text(member, value[name]))}"')
     return "".join(found)
 
 

@@ -36,6 +36,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import struct
 import sys
 from typing import Any, NoReturn
@@ -113,12 +114,22 @@ def _mount_tree(plan: dict[str, Any]) -> None:
         _mount(b"tmpfs", cover, b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=755,size=64k")
     for index, (_, target, writable) in enumerate(binds):  # (no zip(strict=) on 3.9)
         handle = handles[index]
-        if not os.path.isdir(target):
-            os.makedirs(target)  # only possible under a cover: the host's mount points exist
+        if not os.path.exists(target):  # only under a cover: the host's mount points exist
+            _mount_point(target, stat.S_ISDIR(os.fstat(handle).st_mode))
         _mount(f"/proc/self/fd/{handle}".encode(), target, None, MS_BIND | MS_REC)
         flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
         _mount(None, target, None, flags if writable else flags | MS_RDONLY)
         os.close(handle)
+
+
+def _mount_point(target: str, directory: bool) -> None:
+    """An empty directory or file to bind onto (a single-module package such as six.py is a
+    file)."""
+    if directory:
+        os.makedirs(target)
+        return
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
 
 
 def _wait_outside(init: int, status_read: int, inherited: list[int]) -> NoReturn:
