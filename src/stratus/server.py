@@ -23,6 +23,7 @@ from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import build_app
 from stratus.config import Settings
+from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
@@ -78,6 +79,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
+        # The bus's targets are the destinations' kinds: functions, queues, topics.
+        bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -89,6 +92,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             rest_apis=RestApiService(settings, db),
             queues=queues,
             topics=topics,
+            events=bus,
             logs=logs,
             artifacts=artifacts,
             work=work,
@@ -120,6 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(concurrency.wait_run_forever()),
                     tasks.create_task(stacks.wait_run_forever()),
                     tasks.create_task(queues.wait_run_forever()),
+                    tasks.create_task(bus.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
                 ]
                 try:

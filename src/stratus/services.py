@@ -15,6 +15,8 @@ from stratus.apis.ids import SCHEMA as API_IDS_SCHEMA
 from stratus.apis.rest.service import RestApiService
 from stratus.apis.rest.store import SCHEMA as REST_APIS_SCHEMA
 from stratus.config import Settings
+from stratus.events.service import EventBusService
+from stratus.events.store import SCHEMA as EVENTS_SCHEMA
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
@@ -42,6 +44,7 @@ SCHEMAS: tuple[Schema, ...] = (
     API_IDS_SCHEMA,
     QUEUES_SCHEMA,
     TOPICS_SCHEMA,
+    EVENTS_SCHEMA,
 )
 
 
@@ -55,6 +58,7 @@ class Services:
     rest_apis: RestApiService
     queues: QueueService  # SQS
     topics: TopicService  # SNS
+    events: EventBusService  # EventBridge: buses, rules, targets
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service

@@ -12,6 +12,7 @@ FLOORS = {
     "cloudformation": 12,
     "sqs-json": 21,
     "sns": 17,
+    "events": 19,
     "apigatewayv2": 28,
     "apigateway": 68,
 }

@@ -31,6 +31,7 @@ from . import (
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
+    events_api,
     lambda_api,
     logs_api,
     sns_api,
@@ -58,8 +59,9 @@ SERVED_APIS: tuple[Api, ...] = (
     cloudformation_api.API,
     sqs_api.API,
     sns_api.API,
+    events_api.API,
 )
-JSON_APIS = JsonApis([logs_api.API, sqs_api.API])
+JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API])
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 
 

@@ -118,14 +118,19 @@ class Destinations:
     async def wait_run_forever(self) -> None:
         await self._worker.wait_run_forever()
 
+    async def wait_deliver(self, arn: str, payload: bytes, delivery_id: str) -> None:
+        """Hand `payload` to `arn` now, through its kind (for other services' deliveries:
+        the event bus's targets). Raises as the kind's `wait_deliver` does."""
+        target = parse_target(arn)
+        kind = self._kinds.get(target.service)
+        if kind is None:
+            raise Invalid(f"no destination kind serves {target.service}")
+        await kind.wait_deliver(target, payload, delivery_id)
+
     async def _wait_deliver(self, delivery: WorkItem) -> None:
         work = self._work
         try:
-            target = parse_target(delivery.subject)
-            kind = self._kinds.get(target.service)
-            if kind is None:
-                raise Invalid(f"no destination kind serves {target.service}")
-            await kind.wait_deliver(target, delivery.payload, delivery.id)
+            await self.wait_deliver(delivery.subject, delivery.payload, delivery.id)
         except Throttled:
             # Tried again later, after the kind's backoff.
             await work.db.run(lambda conn: work.retry(conn, delivery))

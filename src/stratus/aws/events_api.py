@@ -1,0 +1,184 @@
+"""EventBridge (JSON 1.1, X-Amz-Target: AWSEvents.*): buses, rules, targets, PutEvents,
+TestEventPattern and tags. Each handler reads its members, asks the event bus service
+(stratus.events) once and names what it answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stratus.errors import AlreadyExists, Invalid, InvalidPattern, NotFound, TooLarge
+from stratus.events.service import EventBusService
+from stratus.patterns.eventbridge import event_pattern_matches
+
+from .protocols.adapter import Api, Call
+from .protocols.errors import ErrorTable, WireError
+
+ERRORS: ErrorTable = {
+    InvalidPattern: WireError("InvalidEventPatternException", 400),
+    Invalid: WireError("ValidationException", 400),
+    NotFound: WireError("ResourceNotFoundException", 400),
+    AlreadyExists: WireError("ResourceAlreadyExistsException", 400),
+    TooLarge: WireError("LimitExceededException", 400),
+}
+MAX_LIMIT = 100
+
+
+def _bus(call: Call) -> EventBusService:
+    return call.services.events
+
+
+def _bus_name(body: dict[str, Any]) -> str:
+    return EventBusService.bus_name(body.get("EventBusName"))
+
+
+def _tags(body: dict[str, Any]) -> dict[str, str]:
+    return {str(t["Key"]): str(t["Value"]) for t in body.get("Tags") or []}
+
+
+def _page(names: list[Any], body: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """One page of a sorted listing: NextToken is the index of the page's first item."""
+    try:
+        start = int(body.get("NextToken") or 0)
+    except ValueError:
+        raise Invalid("The NextToken is not valid.") from None
+    limit = min(int(body.get("Limit") or MAX_LIMIT), MAX_LIMIT)
+    page = names[start : start + limit]
+    more = {"NextToken": str(start + limit)} if start + limit < len(names) else {}
+    return page, more
+
+
+async def create_event_bus(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    arn = await _bus(call).create_bus(body["Name"], body.get("Description"), _tags(body))
+    return {"EventBusArn": arn}
+
+
+async def delete_event_bus(call: Call, body: dict[str, Any]) -> None:
+    await _bus(call).delete_bus(body["Name"])
+
+
+async def describe_event_bus(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _bus(call).describe_bus(EventBusService.bus_name(body.get("Name")))
+
+
+async def list_event_buses(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    service = _bus(call)
+    names, more = _page(await service.bus_names(body.get("NamePrefix") or ""), body)
+    return {"EventBuses": [await service.describe_bus(name) for name in names], **more}
+
+
+async def put_rule(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    arn = await _bus(call).put_rule(
+        _bus_name(body),
+        body["Name"],
+        pattern=body.get("EventPattern"),
+        schedule=body.get("ScheduleExpression"),
+        state=body.get("State"),
+        description=body.get("Description"),
+        role_arn=body.get("RoleArn"),
+        tags=_tags(body),
+    )
+    return {"RuleArn": arn}
+
+
+async def describe_rule(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    rule = await _bus(call).rule(_bus_name(body), body["Name"])
+    return rule.described() | {"CreatedBy": call.services.settings.account_id}
+
+
+async def list_rules(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    rules = await _bus(call).rules(_bus_name(body), body.get("NamePrefix") or "")
+    page, more = _page(rules, body)
+    return {"Rules": [rule.described() for rule in page], **more}
+
+
+async def delete_rule(call: Call, body: dict[str, Any]) -> None:
+    await _bus(call).delete_rule(_bus_name(body), body["Name"])
+
+
+async def enable_rule(call: Call, body: dict[str, Any]) -> None:
+    await _bus(call).set_state(_bus_name(body), body["Name"], "ENABLED")
+
+
+async def disable_rule(call: Call, body: dict[str, Any]) -> None:
+    await _bus(call).set_state(_bus_name(body), body["Name"], "DISABLED")
+
+
+async def put_targets(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    failed = await _bus(call).put_targets(_bus_name(body), body["Rule"], list(body["Targets"]))
+    return {"FailedEntryCount": len(failed), "FailedEntries": failed}
+
+
+async def list_targets_by_rule(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    targets = await _bus(call).targets(_bus_name(body), body["Rule"])
+    page, more = _page(targets, body)
+    return {"Targets": [target.settings for target in page], **more}
+
+
+async def list_rule_names_by_target(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    names = await _bus(call).rule_names_by_target(_bus_name(body), body["TargetArn"])
+    page, more = _page(names, body)
+    return {"RuleNames": page, **more}
+
+
+async def remove_targets(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    missing = await _bus(call).remove_targets(_bus_name(body), body["Rule"], list(body["Ids"]))
+    failed = [
+        {"TargetId": i, "ErrorCode": "ResourceNotFoundException",
+         "ErrorMessage": f"Target {i} does not exist on rule {body['Rule']}."}
+        for i in missing
+    ]  # fmt: skip
+    return {"FailedEntryCount": len(failed), "FailedEntries": failed}
+
+
+async def put_events(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    results = await _bus(call).put_events(list(body["Entries"]))
+    return {
+        "FailedEntryCount": sum("ErrorCode" in r for r in results),
+        "Entries": results,
+    }
+
+
+async def test_event_pattern(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return {"Result": event_pattern_matches(body["EventPattern"], body["Event"])}
+
+
+async def tag_resource(call: Call, body: dict[str, Any]) -> None:
+    await _bus(call).tag(body["ResourceARN"], _tags(body))
+
+
+async def untag_resource(call: Call, body: dict[str, Any]) -> None:
+    await _bus(call).untag(body["ResourceARN"], list(body["TagKeys"]))
+
+
+async def list_tags_for_resource(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    tags = await _bus(call).tags(body["ResourceARN"])
+    return {"Tags": [{"Key": key, "Value": value} for key, value in tags.items()]}
+
+
+API = Api(
+    "events",
+    {
+        "CreateEventBus": create_event_bus,
+        "DeleteEventBus": delete_event_bus,
+        "DescribeEventBus": describe_event_bus,
+        "ListEventBuses": list_event_buses,
+        "PutRule": put_rule,
+        "DescribeRule": describe_rule,
+        "ListRules": list_rules,
+        "DeleteRule": delete_rule,
+        "EnableRule": enable_rule,
+        "DisableRule": disable_rule,
+        "PutTargets": put_targets,
+        "ListTargetsByRule": list_targets_by_rule,
+        "RemoveTargets": remove_targets,
+        "ListRuleNamesByTarget": list_rule_names_by_target,
+        "PutEvents": put_events,
+        "TestEventPattern": test_event_pattern,
+        "TagResource": tag_resource,
+        "UntagResource": untag_resource,
+        "ListTagsForResource": list_tags_for_resource,
+    },
+    ERRORS,
+    # PutEvents' 1 MiB of entries, and the JSON around them.
+    body_limit=1_048_576 + 256 * 1024,
+)
