@@ -47,6 +47,10 @@ class Settings:
     # Outbound network for confined Python environments (False: a network namespace of their
     # own with only a loopback; custom runtimes keep the host's, where their Runtime API is).
     network: bool = True
+    # Clients must send a request's headers within this, and each piece of its body within
+    # body_timeout of the last (slow_clients.py); 408 and closed otherwise.
+    header_timeout: float = 30.0
+    body_timeout: float = 30.0
 
     @property
     def endpoint_url(self) -> str:
@@ -75,6 +79,8 @@ class Settings:
             "aws_output_urls": _parse_bool,
             "isolation": _parse_bool,
             "network": _parse_bool,
+            "header_timeout": float,
+            "body_timeout": float,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")

@@ -37,6 +37,7 @@ from stratus.runtime.launcher import HostContext, ProcessLauncher
 from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.zygote import SnapshotLauncher
 from stratus.services import SCHEMAS, Services
+from stratus.slow_clients import protocol_with_deadlines
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.clock import Clock, SystemClock
 from stratus.store.code import CodeStore
@@ -153,6 +154,7 @@ def uvicorn_config(settings: Settings, clock: Clock | None = None) -> uvicorn.Co
         log_level="warning",
         access_log=False,
         lifespan="on",
+        http=protocol_with_deadlines(settings.header_timeout, settings.body_timeout),
     )
 
 

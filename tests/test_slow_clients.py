@@ -1,0 +1,79 @@
+"""Clients that send too slowly get 408 and lose their connection; prompt ones are served."""
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.conftest import create_function, invoke_json
+
+from stratus.testing import RunningServer, serve_in_thread
+
+DEADLINE_S = 0.5
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    # Not under /tmp: environments bind a private directory over /tmp.
+    data = Path(tmp_path_factory.mktemp("slow", numbered=True))
+    with serve_in_thread(data, header_timeout=DEADLINE_S, body_timeout=DEADLINE_S) as server:
+        yield server
+
+
+def _answer_after(server: RunningServer, sent: bytes) -> tuple[bytes, float]:
+    """Send `sent`, then wait: what the server answers before it closes, and how long that
+    took."""
+    with socket.create_connection(("127.0.0.1", server.settings.port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(sent)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param(b"", id="nothing"),
+        pytest.param(b"GET /_stratus/health HTTP/1.1\r\nHost: x\r\n", id="half the headers"),
+        pytest.param(
+            b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+            id="part of the body",
+        ),
+        pytest.param(
+            b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+            id="part of a chunked body",
+        ),
+    ],
+)
+def test_a_client_that_stops_sending_gets_408_and_is_closed(strict, sent):
+    """Headers not complete, or a body stalled, past the deadline: 408, then closed."""
+    answer, took = _answer_after(strict, sent)
+
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert DEADLINE_S * 0.8 <= took < DEADLINE_S + 5
+
+
+def test_a_prompt_request_is_served_and_its_handler_has_no_deadline(strict):
+    """A request sent in time is answered; the deadlines stop once it is all in."""
+    request = b"GET /_stratus/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer, _ = _answer_after(strict, request)
+
+    assert answer.startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_handler_slower_than_the_deadlines_still_answers(strict):
+    """The deadlines cover reading the request, not the invocation it starts."""
+    client = strict.client("lambda")
+    create_function(
+        client,
+        "slow-handler",
+        "import time\ndef handler(e, c):\n    time.sleep(1.5)\n    return 1\n",
+    )
+
+    _, body = invoke_json(client, "slow-handler")
+
+    assert body == 1
