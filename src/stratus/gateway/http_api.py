@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stratus.apis.http.model import Route
 from stratus.apis.http.routes import RouteKey, match_route
@@ -110,6 +110,9 @@ class ExecuteApi:
         self.http_proxy = HttpProxy()  # HTTP_PROXY integrations' client (http_proxy.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._closing_on_shutdown(receive), send)
+            return
         address = address_of(scope) if scope["type"] == "http" else None
         if address is None:
             await self.app(scope, receive, send)
@@ -126,6 +129,19 @@ class ExecuteApi:
         )  # fmt: skip
         request_id = base64.b64encode(os.urandom(11)).decode()
         await wait_serve(DOOR, scope, send, path, answer, request_id=request_id)
+
+
+    def _closing_on_shutdown(self, receive: Receive) -> Receive:
+        """`receive` that closes the HTTP_PROXY client when the server shuts down (its
+        keep-alive connections would otherwise outlive the app)."""
+
+        async def wait_message() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.http_proxy.wait_close()
+            return message
+
+        return wait_message
 
 
 def address_of(scope: Scope) -> tuple[str, str] | None:
