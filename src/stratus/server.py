@@ -101,11 +101,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
         app.state.stacks = stacks
-        # Until every adapter reads `services`, the names they read today.
-        for name in ("settings", "functions", "concurrency", "apis", "rest_apis", "logs"):
-            setattr(app.state, name, getattr(services, name))
-        app.state.artifacts = artifacts
-        app.state.async_invocations = events
         app.state.isolation = cage_maker.report(
             private_tmp=launcher.private_tmp, tmp_capped=launcher.scratch is not None
         ) | {"network": "outbound" if settings.network or not launcher.confined else "none"}

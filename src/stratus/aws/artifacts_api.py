@@ -19,6 +19,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from stratus.errors import NotFound, TooLarge
+from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 
 from .wire import json_response
@@ -31,7 +32,8 @@ _WRITE_BATCH = 1024 * 1024
 
 
 def _store(request: Request) -> ArtifactStore:
-    return request.app.state.artifacts  # type: ignore[no-any-return]
+    services: Services = request.app.state.services
+    return services.artifacts
 
 
 def _too_large() -> TooLarge:
