@@ -53,7 +53,7 @@ class Target:
     runs: dict[int, list[dict[str, float]]] = field(default_factory=dict)
 
 
-def wrk(url: str, connections: int, seconds: float) -> dict[str, float]:
+def wrk(url: str, connections: int, seconds: int) -> dict[str, float]:
     """One wrk run: requests/s and the p50/p99 latency in ms; refuses runs with errors."""
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[1, 16, 64],
         help="comma-separated connection counts",
     )
-    parser.add_argument("--seconds", type=float, default=5, help="length of one wrk run")
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="runs per target and count")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--work-parent", type=Path, default=default_work_parent())
