@@ -408,8 +408,7 @@ class FunctionService:
                 "in the following state: Pending",
                 Type="User",
             )
-        spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
-        spec = dataclasses.replace(spec, snapshot=self._snapshots(record))
+        spec = await self._runnable(record)
         if generation == self._generation:  # no write raced with our read
             self._specs[key] = spec
         return spec
@@ -462,10 +461,12 @@ class FunctionService:
 
     async def _snapshot_spec(self, name: str, version: str) -> FunctionSpec:
         """The spec of a SnapStart version, whatever its state (spec() refuses Pending)."""
-        record = await self.get(FunctionRef(name, version))
+        return await self._runnable(await self.get(FunctionRef(name, version)))
+
+    async def _runnable(self, record: FunctionRecord) -> FunctionSpec:
         config = record.configuration
         spec = self._spec_of(config, await self.layers.merged_dir(config.Layers))
-        return dataclasses.replace(spec, snapshot=True)
+        return dataclasses.replace(spec, snapshot=self._snapshots(record))
 
     def _prepare_snapshot(self, spec: FunctionSpec) -> None:
         async def record(failure: bytes | None) -> None:
