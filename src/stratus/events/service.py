@@ -10,7 +10,7 @@
     scheduled rule  -> one pending fire item per rule, due at its next fire time (kind
                        events.schedule); firing stages the "Scheduled Event" deliveries and
                        the next fire in one transaction. A fire claimed late (the server was
-                       down) fires once, for the latest time missed (schedules.catch_up).
+                       down) fires once, for the latest time missed (timing.plans.catch_up).
 
 Deliveries go through `deliver(arn, payload, delivery_id)`, given by the composition root
 (the functions' destination registry: lambda, sqs, sns); the delivery's id is the Lambda
@@ -53,13 +53,13 @@ from stratus.events.model import (
     check_target,
     entry_size,
 )
-from stratus.events.schedules import catch_up, rule_plan
 from stratus.events.transform import RuleContext, TargetInput, parse_target_input
 from stratus.patterns.eventbridge import parse_event_pattern
 from stratus.patterns.rule import Rule as Pattern
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
+from stratus.timing.plans import catch_up, rule_plan
 
 log = logging.getLogger("stratus.events")
 
