@@ -42,6 +42,7 @@ from stratus.errors import (
     Validation,
 )
 from stratus.events import store
+from stratus.events.archives import REPLAYS, Archives
 from stratus.events.model import (
     DEFAULT_BUS,
     MAX_ENTRIES_SIZE,
@@ -90,6 +91,8 @@ class EventBusService:
         self._deliver = deliver
         self._deliveries = Worker(work, DELIVERIES, self._wait_deliver, PARALLEL_DELIVERIES)
         self._fires = Worker(work, FIRES, self._wait_fire, 8)
+        self.archives = Archives(settings, db, work, self._route, self.bus_arn)
+        self._replays = Worker(work, REPLAYS, self.archives.wait_step, 2)
         db.run_blocking(lambda conn: store.insert_bus(conn, DEFAULT_BUS, None, 0.0))
 
     # -- names ------------------------------------------------------------------------------
@@ -351,6 +354,7 @@ class EventBusService:
                         assert rule.pattern is not None
                         if _pattern(rule.pattern).matches(envelope):
                             self._stage(conn, rule, targets, envelope, now)
+                    self.archives.record(conn, bus, envelope, now)
             return missing
 
         missing = await self._db.run(stage)
@@ -399,6 +403,20 @@ class EventBusService:
                     routes.append((rule, targets))
         return routes
 
+    def _route(
+        self,
+        conn: sqlite3.Connection,
+        bus: str,
+        envelope: dict[str, Any],
+        only: set[str] | None,
+        now: float,
+    ) -> None:
+        """A replayed event: to the bus's matching rules (those in `only`, when given)."""
+        for rule, targets in self._routes(conn, bus):
+            assert rule.pattern is not None
+            if (only is None or rule.arn in only) and _pattern(rule.pattern).matches(envelope):
+                self._stage(conn, rule, targets, envelope, now)
+
     def _stage(
         self,
         conn: sqlite3.Connection,
@@ -429,6 +447,7 @@ class EventBusService:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._deliveries.wait_run_forever())
             tasks.create_task(self._fires.wait_run_forever())
+            tasks.create_task(self._replays.wait_run_forever())
 
     async def _wait_deliver(self, item: WorkItem) -> None:
         delivery = orjson.loads(item.payload)
