@@ -48,6 +48,7 @@ from stratus.schedules.model import (
     ScheduleSpec,
     check_target,
 )
+from stratus.schedules.retries import AGE, GiveUp, after_failure
 from stratus.schedules.targets import EMPTY_INPUT, Context, Invocation, Targets
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
@@ -317,17 +318,18 @@ class SchedulerService:
         work = self._work
         if self._clock.now() - float(delivery["scheduled"]) > delivery["max_age"]:
             too_old = "The invocation is older than MaximumEventAgeInSeconds."
-            await self._wait_give_up(item, delivery, invocation, "MaximumEventAgeInSeconds",
-                                     too_old)  # fmt: skip
+            await self._wait_give_up(item, delivery, invocation, AGE, too_old)
             return
         try:
             await self._targets.wait_invoke(invocation)
-        except (NotFound, Invalid, TooLarge) as exc:  # the target cannot take it: no retry
-            await self._wait_give_up(item, delivery, invocation, None, exc.message, exc)
-            return
         except StratusError as exc:
-            if item.attempts > delivery["retries"]:
-                await self._wait_give_up(item, delivery, invocation, "MaximumRetryAttempts",
+            step = after_failure(
+                exc, attempts=item.attempts, max_retries=delivery["retries"],
+                age_s=self._clock.now() - float(delivery["scheduled"]),
+                max_age_s=delivery["max_age"],
+            )  # fmt: skip
+            if isinstance(step, GiveUp):
+                await self._wait_give_up(item, delivery, invocation, step.exhausted,
                                          exc.message, exc)  # fmt: skip
             else:
                 reason = exc.message
