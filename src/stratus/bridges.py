@@ -10,6 +10,7 @@ other service's own methods: in process, the same calls a boto3 request would ma
     topics -> functions   FunctionDelivery    an SNS delivery to a Lambda subscription
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
+    events -> queues      DeadLetterQueues    a bus target's dead-letter message (attributes)
     schedules -> all      ScheduleTargets     EventBridge Scheduler's targets and DLQs:
                                               lambda, sqs, sns and event buses
 """
@@ -190,3 +191,23 @@ class ScheduleTargets:
             raise NotFound(result["ErrorMessage"])
         if "ErrorCode" in result:
             raise Invalid(f"{result['ErrorCode']}: {result['ErrorMessage']}")
+
+
+class DeadLetterQueues:
+    """events' DeadLetter: SendMessage with String message attributes (the event bus's
+    dead-letter messages carry RULE_ARN, TARGET_ARN, ERROR_CODE...)."""
+
+    def __init__(self, queues: QueueService) -> None:
+        self._queues = queues
+
+    async def wait_send(
+        self, queue_arn: str, body: str, attributes: dict[str, str], delivery_id: str
+    ) -> None:
+        queue = self._queues.queue_by_arn(queue_arn)
+        message = queue_model.NewMessage(
+            body,
+            {k: queue_model.MessageAttribute("String", v) for k, v in attributes.items()},
+            group_id="events" if queue.fifo else None,
+            dedup_id=delivery_id if queue.fifo else None,
+        )
+        await self._queues.send(self._queues.url(queue), message)

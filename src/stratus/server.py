@@ -82,7 +82,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
-        bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
+        bus = EventBusService(
+            settings, db, work, functions.destinations.wait_deliver,
+            bridges.DeadLetterQueues(queues).wait_send,
+        )  # fmt: skip
         scheduler = SchedulerService(
             settings, db, work, bridges.ScheduleTargets(events, queues, topics, bus)
         )

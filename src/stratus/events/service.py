@@ -38,6 +38,7 @@ from stratus.errors import (
     Invalid,
     NotFound,
     StratusError,
+    Throttled,
     TooLarge,
     Validation,
 )
@@ -69,6 +70,8 @@ FIRES = Kind("events.schedule", lease_s=60.0)
 PARALLEL_DELIVERIES = 64
 
 Deliver = Callable[[str, bytes, str], Awaitable[None]]  # target ARN, payload, delivery id
+# A dead-letter message: queue ARN, body, message attributes (String), delivery id.
+DeadLetter = Callable[[str, str, dict[str, str], str], Awaitable[None]]
 PutResult = dict[str, str]  # {"EventId"} or {"ErrorCode", "ErrorMessage"}
 
 
@@ -83,8 +86,18 @@ def iso(epoch: float) -> str:
 
 
 class EventBusService:
-    def __init__(self, settings: Settings, db: Database, work: WorkQueue, deliver: Deliver) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        work: WorkQueue,
+        deliver: Deliver,
+        dead_letter: DeadLetter | None = None,
+    ) -> None:
+        """`dead_letter` sends a DLQ message with attributes; without it `deliver` sends
+        the bare event."""
         self.settings = settings
+        self._dead_letter = dead_letter
         self._db = db
         self._work = work
         self._clock = work.clock
@@ -454,29 +467,53 @@ class EventBusService:
         work = self._work
         age = self._clock.now() - float(delivery["accepted"])
         if age > delivery["max_age"]:
-            await self._wait_give_up(item, delivery, "the event is older than its maximum age")
+            too_old = "the event is older than its maximum age"
+            await self._wait_give_up(item, delivery, too_old, None, "MaximumEventAgeInSeconds")
             return
         try:
             await self._deliver(delivery["target"], delivery["input"].encode(), item.id)
         except (NotFound, Invalid, TooLarge) as exc:  # not retriable: the target cannot take it
-            await self._wait_give_up(item, delivery, exc.message)
+            await self._wait_give_up(item, delivery, exc.message, exc, None)
             return
         except StratusError as exc:  # throttled, not ready, ...: retried
             if item.attempts > delivery["retries"]:
-                await self._wait_give_up(item, delivery, exc.message)
+                await self._wait_give_up(item, delivery, exc.message, exc, "MaximumRetryAttempts")
             else:
                 reason = exc.message
                 await work.db.run(lambda conn: work.retry(conn, item, reason=reason))
             return
         await work.db.run(lambda conn: work.ack(conn, item))
 
-    async def _wait_give_up(self, item: WorkItem, delivery: dict[str, Any], reason: str) -> None:
-        """To the target's dead-letter queue, if it has one; dropped otherwise."""
+    async def _wait_give_up(
+        self,
+        item: WorkItem,
+        delivery: dict[str, Any],
+        reason: str,
+        error: StratusError | None,
+        exhausted: str | None,
+    ) -> None:
+        """To the target's dead-letter queue, if it has one, with AWS's message attributes
+        (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION,
+        RETRY_ATTEMPTS); dropped otherwise."""
         dead_letter = delivery.get("dead_letter")
         log.warning("event delivery to %s failed: %s", delivery["target"], reason)
         if dead_letter:
+            attributes = {
+                "RULE_ARN": delivery["rule"],
+                "TARGET_ARN": delivery["target"],
+                "ERROR_CODE": _error_code(error),
+                "ERROR_MESSAGE": reason,
+                "RETRY_ATTEMPTS": str(max(item.attempts - 1, 0)),
+            }
+            if exhausted is not None:
+                attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
             try:
-                await self._deliver(dead_letter, delivery["input"].encode(), f"{item.id}-dlq")
+                if self._dead_letter is not None:
+                    await self._dead_letter(
+                        dead_letter, delivery["input"], attributes, f"{item.id}-dlq"
+                    )
+                else:
+                    await self._deliver(dead_letter, delivery["input"].encode(), f"{item.id}-dlq")
             except StratusError as exc:
                 log.warning("dead-letter queue %s refused the event: %s", dead_letter, exc.message)
         await self._work.db.run(lambda conn: self._work.ack(conn, item))
@@ -542,6 +579,19 @@ class _EntryError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _error_code(error: StratusError | None) -> str:
+    """EventBridge's ERROR_CODE for a failed delivery."""
+    if isinstance(error, NotFound):
+        return "RESOURCE_NOT_FOUND"
+    if isinstance(error, Throttled):
+        return "THROTTLING"
+    if isinstance(error, Invalid | TooLarge):
+        return "SDK_CLIENT_ERROR"
+    if error is None:
+        return "EVENT_AGE_EXCEEDED"
+    return "INTERNAL_ERROR"
 
 
 def _input_of(settings: Mapping[str, Any]) -> TargetInput:
