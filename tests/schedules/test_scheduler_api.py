@@ -206,3 +206,16 @@ def test_names_are_unique_per_group(scheduler):
             Name=unique("ghost"), ScheduleExpression="rate(1 hour)", FlexibleTimeWindow=OFF,
             Target={"Arn": QUEUE, "RoleArn": ROLE},
         )  # fmt: skip
+
+
+def test_a_repeated_create_with_its_client_token_is_no_conflict(scheduler):
+    """CreateSchedule repeated with the same ClientToken (a client retrying) answers the same
+    schedule; another token is a ConflictException."""
+    name = unique("retried")
+    first = _create(scheduler, name, ClientToken="token-1")
+
+    again = _create(scheduler, name, ClientToken="token-1")
+
+    assert again == first
+    with pytest.raises(scheduler.exceptions.ConflictException):
+        _create(scheduler, name, ClientToken="token-2")

@@ -64,6 +64,7 @@ class Schedule:
     action_after_completion: str = "NONE"
     description: str | None = None
     kms_key_arn: str | None = None
+    client_token: str | None = None  # CreateSchedule's: a repeat with it is no conflict
 
     @property
     def max_retries(self) -> int:
@@ -185,6 +186,7 @@ class ScheduleSpec:
     action_after_completion: str = "NONE"
     description: str | None = None
     kms_key_arn: str | None = None
+    client_token: str | None = None
 
     @classmethod
     def of(cls, members: dict[str, Any]) -> ScheduleSpec:
@@ -203,4 +205,5 @@ class ScheduleSpec:
             action_after_completion=members.get("ActionAfterCompletion") or "NONE",
             description=members.get("Description"),
             kms_key_arn=members.get("KmsKeyArn"),
+            client_token=members.get("ClientToken"),
         )

@@ -163,7 +163,11 @@ class SchedulerService:
         def create(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 self._check_group(conn, spec.group)
-                if store.schedule(conn, spec.group, spec.name) is not None:
+                existing = store.schedule(conn, spec.group, spec.name)
+                if existing is not None:
+                    # The same request again (boto3 retrying with its ClientToken): done.
+                    if spec.client_token and existing.client_token == spec.client_token:
+                        return
                     raise Conflict(f"Schedule {spec.name} already exists.")
                 store.put_schedule(conn, schedule)
                 self._plan_fire(conn, schedule)
@@ -230,6 +234,7 @@ class SchedulerService:
             action_after_completion=spec.action_after_completion,
             description=spec.description,
             kms_key_arn=spec.kms_key_arn,
+            client_token=spec.client_token,
         )
         _plan(schedule)  # the expression, zone and dates
         if schedule.end is not None and schedule.end <= self._clock.now():
