@@ -312,3 +312,25 @@ def test_after_a_restart_missed_runs_fire_once(tmp_path):
     assert by_name == [("hourly", "2027-06-01T10:00:00Z"), ("once", "2027-06-01T05:00:00Z")]
     assert [b["time"] for b in resumed] == ["2027-06-01T11:00:00Z"]
     assert listed == ["hourly"]
+
+
+def test_rate_runs_from_start_date_until_end_date(server, scheduler, sqs):
+    """With StartDate, a rate first fires at it, then every period, never after EndDate."""
+    url, queue = make_queue(sqs)
+    start = math.floor(server.clock.now()) + 7200
+    end = start + 2 * 3600 + 1800
+    scheduler.create_schedule(
+        Name=unique("window"), ScheduleExpression="rate(1 hour)", FlexibleTimeWindow=OFF,
+        StartDate=datetime.fromtimestamp(start, UTC), EndDate=datetime.fromtimestamp(end, UTC),
+        Target={"Arn": queue, "RoleArn": ROLE, "Input": CONTEXT},
+    )  # fmt: skip
+
+    server.advance(start - 1 - server.clock.now())
+    before = _bodies(sqs, url)
+    seen: list[str] = []
+    for _ in range(5):
+        server.advance(3600)
+        seen += [b["time"] for b in _bodies(sqs, url, wait=1)]
+
+    assert before == []
+    assert seen == [_z(start), _z(start + 3600), _z(start + 7200)]
