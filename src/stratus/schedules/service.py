@@ -1,24 +1,9 @@
-"""EventBridge Scheduler: schedule groups, schedules, and the two workers that run them.
+"""EventBridge Scheduler: schedule groups and schedules, their rules and their rows.
 
-    a schedule, ENABLED   -> one pending fire item, due at its next fire time (kind
-                             scheduler.fire, subject = the schedule's ARN); Create, Update and
-                             Delete purge it and plan afresh, in the same transaction
-    fire                  -> in one transaction: the fire item acknowledged, one delivery item
-                             staged (kind scheduler.delivery, due at the fire time plus a random
-                             point of the FlexibleTimeWindow), the next fire enqueued; with no
-                             next fire the schedule is complete (ActionAfterCompletion DELETE
-                             deletes it then)
-    delivery              -> Targets.wait_invoke (bridges.py): the Input as it is, context
-                             attributes filled in for this attempt. NotFound / Invalid / TooLarge
-                             (the target cannot take it) is not retried; other failures are,
-                             with the kind's backoff, while attempts <= MaximumRetryAttempts
-                             (0-185, default 185) and the invocation is younger than
-                             MaximumEventAgeInSeconds (60-86,400, default 24 h); then the
-                             DeadLetterConfig queue gets the Input with AWS's attributes
-
-Missed runs (the server was down, or a test's clock jumped): a fire item claimed late fires
-once, for the latest missed time younger than the target's MaximumEventAgeInSeconds, and
-goes on from the next time after now (timing.plans.catch_up): never a storm.
+Each change to a schedule plans its next fire in the same transaction (runner.py runs the
+fires and the invocations). AWS's rules the botocore model cannot state are checked here and
+in model.py, as ValidationExceptions; a missing group or schedule is ResourceNotFound, a
+name taken ConflictException.
 
 Why a package beside `events` and not inside it: Scheduler is its own AWS API with its own
 resources, ARNs and delivery contract (the Input as it is, not an event envelope; a bus is
@@ -27,19 +12,11 @@ one of its targets). The two share only the time language, `stratus.timing`, bel
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
-import random
 import sqlite3
-import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import orjson
 
 from stratus.config import Settings
-from stratus.errors import Conflict, Invalid, NotFound, StratusError, TooLarge, Validation
+from stratus.errors import Conflict, NotFound, Validation
 from stratus.schedules import store
 from stratus.schedules.model import (
     DEFAULT_GROUP,
@@ -48,37 +25,19 @@ from stratus.schedules.model import (
     ScheduleSpec,
     check_target,
 )
-from stratus.schedules.retries import AGE, GiveUp, after_failure
-from stratus.schedules.targets import EMPTY_INPUT, Context, Invocation, Targets
+from stratus.schedules.runner import Runner, plan_of
+from stratus.schedules.targets import Targets
 from stratus.store.db import Database, transaction
-from stratus.store.work import Kind, WorkItem, WorkQueue
-from stratus.store.worker import Worker
-from stratus.timing.plans import (
-    FlexibleTimeWindow,
-    Mode,
-    Plan,
-    catch_up,
-    flexible_fire_time,
-    parse_flexible_time_window,
-    scheduler_plan,
-)
-
-log = logging.getLogger("stratus.schedules")
-
-FIRES = Kind("scheduler.fire", lease_s=60.0)
-DELIVERIES = Kind("scheduler.delivery", lease_s=60.0, backoff=(1.0, 300.0))
-PARALLEL_DELIVERIES = 64
+from stratus.store.work import WorkQueue
+from stratus.timing.plans import parse_flexible_time_window
 
 
 class SchedulerService:
     def __init__(self, settings: Settings, db: Database, work: WorkQueue, targets: Targets) -> None:
         self.settings = settings
         self._db = db
-        self._work = work
         self._clock = work.clock
-        self._targets = targets
-        self._fires = Worker(work, FIRES, self._wait_fire, 8)
-        self._deliveries = Worker(work, DELIVERIES, self._wait_deliver, PARALLEL_DELIVERIES)
+        self._runner = Runner(db, work, targets)
         now = float(math.floor(self._clock.now()))
         default = ScheduleGroup(DEFAULT_GROUP, self.group_arn(DEFAULT_GROUP), now, now)
         db.run_blocking(lambda conn: store.insert_group(conn, default))
@@ -130,7 +89,7 @@ class SchedulerService:
                 if group is None:
                     raise NotFound(f"Schedule group {name} does not exist.")
                 for schedule in store.schedules(conn, name, "", None):
-                    self._forget(conn, schedule)
+                    self._runner.forget(conn, schedule)
                 store.delete_group(conn, name)
                 store.forget_tags(conn, group.arn)
 
@@ -170,7 +129,7 @@ class SchedulerService:
                         return
                     raise Conflict(f"Schedule {spec.name} already exists.")
                 store.put_schedule(conn, schedule)
-                self._plan_fire(conn, schedule)
+                self._runner.plan(conn, schedule)
 
         await self._db.run(create)
         return schedule.arn
@@ -186,7 +145,7 @@ class SchedulerService:
                     raise NotFound(f"Schedule {spec.name} does not exist.")
                 schedule = self._checked(spec, created=old.created, modified=now)
                 store.put_schedule(conn, schedule)
-                self._plan_fire(conn, schedule)
+                self._runner.plan(conn, schedule)
                 return schedule.arn
 
         return await self._db.run(update)
@@ -209,7 +168,7 @@ class SchedulerService:
                 schedule = store.schedule(conn, group, name)
                 if schedule is None:
                     raise NotFound(f"Schedule {name} does not exist.")
-                self._forget(conn, schedule)
+                self._runner.forget(conn, schedule)
 
         await self._db.run(delete)
 
@@ -236,7 +195,7 @@ class SchedulerService:
             kms_key_arn=spec.kms_key_arn,
             client_token=spec.client_token,
         )
-        _plan(schedule)  # the expression, zone and dates
+        plan_of(schedule)  # the expression, zone and dates
         if schedule.end is not None and schedule.end <= self._clock.now():
             raise Validation("The EndDate must be in the future.")
         return schedule
@@ -246,171 +205,5 @@ class SchedulerService:
         if store.group(conn, group) is None:
             raise NotFound(f"Schedule group {group} does not exist.")
 
-    def _forget(self, conn: sqlite3.Connection, schedule: Schedule) -> None:
-        store.delete_schedule(conn, schedule.group, schedule.name)
-        self._work.purge(conn, FIRES, schedule.arn)
-
-    # -- firing -----------------------------------------------------------------------------
     async def wait_run_forever(self) -> None:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._fires.wait_run_forever())
-            tasks.create_task(self._deliveries.wait_run_forever())
-
-    def _plan_fire(self, conn: sqlite3.Connection, schedule: Schedule) -> None:
-        """Keep exactly one pending fire for an enabled schedule, none otherwise."""
-        self._work.purge(conn, FIRES, schedule.arn)
-        if schedule.state != "ENABLED":
-            return
-        fire = _plan(schedule).next_fire(datetime.fromtimestamp(self._clock.now(), UTC))
-        if fire is not None:
-            self._enqueue_fire(conn, schedule, fire)
-
-    def _enqueue_fire(self, conn: sqlite3.Connection, schedule: Schedule, at: datetime) -> None:
-        payload = orjson.dumps({"group": schedule.group, "name": schedule.name,
-                                "at": at.timestamp()})  # fmt: skip
-        self._work.enqueue(
-            conn, FIRES, f"{schedule.arn}@{at.timestamp()}", payload, subject=schedule.arn,
-            due=at.timestamp(),
-        )  # fmt: skip
-
-    async def _wait_fire(self, item: WorkItem) -> None:
-        fire = orjson.loads(item.payload)
-        scheduled = datetime.fromtimestamp(fire["at"], UTC)
-        now = datetime.fromtimestamp(self._clock.now(), UTC)
-
-        def run(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                if not self._work.ack(conn, item):
-                    return
-                schedule = store.schedule(conn, fire["group"], fire["name"])
-                if schedule is None or schedule.state != "ENABLED":
-                    return
-                age = timedelta(seconds=schedule.max_age_s)
-                missed = catch_up(_plan(schedule), scheduled - timedelta(microseconds=1), now, age)
-                if missed.fire_for is not None:
-                    self._stage(conn, schedule, missed.fire_for)
-                if missed.next_fire is not None:
-                    self._enqueue_fire(conn, schedule, missed.next_fire)
-                elif schedule.action_after_completion == "DELETE":
-                    self._forget(conn, schedule)
-
-        await self._db.run(run)
-
-    def _stage(self, conn: sqlite3.Connection, schedule: Schedule, scheduled: datetime) -> None:
-        """Inside the fire's transaction: the invocation to make, due in the window."""
-        execution = str(uuid.uuid4())
-        invoke_at = flexible_fire_time(scheduled, _window(schedule), random.random())
-        delivery = {
-            "schedule": schedule.arn,
-            "target": schedule.target,
-            "scheduled": scheduled.timestamp(),
-            "execution": execution,
-            "retries": schedule.max_retries,
-            "max_age": schedule.max_age_s,
-            "dead_letter": schedule.dead_letter,
-        }
-        self._work.enqueue(
-            conn, DELIVERIES, execution, orjson.dumps(delivery), subject=schedule.arn,
-            due=max(invoke_at.timestamp(), self._clock.now()),
-        )  # fmt: skip
-
-    async def _wait_deliver(self, item: WorkItem) -> None:
-        delivery = orjson.loads(item.payload)
-        context = Context(
-            delivery["schedule"], delivery["scheduled"], delivery["execution"], item.attempts
-        )
-        invocation = _invocation(delivery["target"], context)
-        work = self._work
-        if self._clock.now() - float(delivery["scheduled"]) > delivery["max_age"]:
-            too_old = "The invocation is older than MaximumEventAgeInSeconds."
-            await self._wait_give_up(item, delivery, invocation, AGE, too_old)
-            return
-        try:
-            await self._targets.wait_invoke(invocation)
-        except StratusError as exc:
-            step = after_failure(
-                exc, attempts=item.attempts, max_retries=delivery["retries"],
-                age_s=self._clock.now() - float(delivery["scheduled"]),
-                max_age_s=delivery["max_age"],
-            )  # fmt: skip
-            if isinstance(step, GiveUp):
-                await self._wait_give_up(item, delivery, invocation, step.exhausted,
-                                         exc.message, exc)  # fmt: skip
-            else:
-                reason = exc.message
-                await work.db.run(lambda conn: work.retry(conn, item, reason=reason))
-            return
-        await work.db.run(lambda conn: work.ack(conn, item))
-
-    async def _wait_give_up(
-        self,
-        item: WorkItem,
-        delivery: dict[str, Any],
-        invocation: Invocation,
-        exhausted: str | None,
-        message: str,
-        error: StratusError | None = None,
-    ) -> None:
-        """To the schedule's dead-letter queue, if it has one (a dead-letter event: the
-        Input as the body, what happened as message attributes); dropped otherwise."""
-        log.warning("schedule %s: invoking %s failed: %s", delivery["schedule"],
-                    invocation.arn, message)  # fmt: skip
-        queue = delivery.get("dead_letter")
-        if queue:
-            attributes = {
-                "ERROR_CODE": _error_code(error),
-                "ERROR_MESSAGE": message,
-                "INVOCATION_ID": delivery["execution"],
-                "RETRY_ATTEMPTS": str(max(item.attempts - 1, 0)),
-                "SCHEDULE_ARN": delivery["schedule"],
-                "TARGET_ARN": invocation.arn,
-            }
-            if exhausted is not None:
-                attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
-            letter = Invocation(queue, invocation.input, f"{item.id}-dlq", attributes=attributes)
-            try:
-                await self._targets.wait_invoke(letter)
-            except StratusError as exc:
-                log.warning("dead-letter queue %s refused the event: %s", queue, exc.message)
-        await self._work.db.run(lambda conn: self._work.ack(conn, item))
-
-
-def _plan(schedule: Schedule) -> Plan:
-    def moment(epoch: float | None) -> datetime | None:
-        return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-    return scheduler_plan(
-        schedule.expression,
-        datetime.fromtimestamp(schedule.created, UTC),
-        schedule.timezone,
-        moment(schedule.start),
-        moment(schedule.end),
-    )
-
-
-def _window(schedule: Schedule) -> FlexibleTimeWindow:
-    if schedule.window_mode != Mode.FLEXIBLE or schedule.window_minutes is None:
-        return FlexibleTimeWindow()
-    return FlexibleTimeWindow(Mode.FLEXIBLE, timedelta(minutes=schedule.window_minutes))
-
-
-def _invocation(target: dict[str, Any], context: Context) -> Invocation:
-    bus = target.get("EventBridgeParameters") or {}
-    return Invocation(
-        arn=target["Arn"],
-        input=context.fill(str(target.get("Input") or EMPTY_INPUT)),
-        id=context.execution_id,
-        message_group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
-        detail_type=bus.get("DetailType"),
-        source=bus.get("Source"),
-    )
-
-
-def _error_code(error: StratusError | None) -> str:
-    if isinstance(error, NotFound):
-        return "AWS.Scheduler.ResourceNotFoundException"
-    if isinstance(error, Invalid | TooLarge):
-        return "AWS.Scheduler.ValidationException"
-    if error is None:
-        return "AWS.Scheduler.EventAgeExceeded"
-    return "AWS.Scheduler.InternalServerError"
+        await self._runner.wait_run_forever()
