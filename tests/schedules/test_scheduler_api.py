@@ -109,6 +109,8 @@ def test_list_schedules_filters_and_pages(scheduler):
              .build_full_result()["Schedules"]]  # fmt: skip
     assert [s["Name"] for s in first["Schedules"] + second["Schedules"]] == names[:4]
     assert paged == names
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.list_schedules(GroupName=group + "-missing")
 
 
 def test_schedule_groups_and_their_tags(scheduler):

@@ -158,7 +158,12 @@ class SchedulerService:
         return found
 
     async def schedules(self, group: str | None, prefix: str, state: str | None) -> list[Schedule]:
-        return await self._db.run(lambda conn: store.schedules(conn, group, prefix, state))
+        def read(conn: sqlite3.Connection) -> list[Schedule]:
+            if group is not None:
+                self._check_group(conn, group)  # ListSchedules of a missing group: NotFound
+            return store.schedules(conn, group, prefix, state)
+
+        return await self._db.run(read)
 
     async def delete_schedule(self, group: str | None, name: str) -> None:
         group = group or DEFAULT_GROUP
