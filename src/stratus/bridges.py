@@ -10,6 +10,9 @@ other service's own methods: in process, the same calls a boto3 request would ma
     topics -> functions   FunctionDelivery    an SNS delivery to a Lambda subscription
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
+    events -> queues      DeadLetterQueues    a bus target's dead-letter message (attributes)
+    schedules -> all      ScheduleTargets     EventBridge Scheduler's targets and DLQs:
+                                              lambda, sqs, sns and event buses
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import sqlite3
 from collections.abc import Callable
 
 from stratus.errors import Invalid, NotFound
+from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
 from stratus.functions.names import parse_reference
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
+from stratus.schedules.targets import Invocation
 from stratus.topics import model as topic_model
 from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
@@ -113,6 +118,96 @@ class QueueDestination:
         message = queue_model.NewMessage(
             payload.decode("utf-8", "replace"),
             group_id="lambda" if queue.fifo else None,
+            dedup_id=delivery_id if queue.fifo else None,
+        )
+        await self._queues.send(self._queues.url(queue), message)
+
+
+class ScheduleTargets:
+    """schedules' Targets: a schedule's invocation, made with each service's own methods.
+
+    Lambda: an asynchronous invoke (the execution id is the request id, so a hand-over
+    repeated after a crash runs once). SQS: SendMessage with SqsParameters.MessageGroupId
+    and, for FIFO queues, the execution id as the deduplication id. SNS: Publish. A bus:
+    PutEvents with EventBridgeParameters' Source and DetailType, the Input as Detail."""
+
+    def __init__(
+        self,
+        invocations: AsyncInvocations,
+        queues: QueueService,
+        topics: TopicService,
+        bus: EventBusService,
+    ) -> None:
+        self._invocations = invocations
+        self._queues = queues
+        self._topics = topics
+        self._bus = bus
+
+    async def wait_invoke(self, invocation: Invocation) -> None:
+        service = invocation.arn.split(":")[2]
+        if service == "lambda":
+            ref = parse_reference(invocation.arn)
+            await self._invocations.accept(ref, invocation.input.encode(), invocation.id)
+        elif service == "sqs":
+            await self._wait_send(invocation)
+        elif service == "sns":
+            topic = self._topics.topic(invocation.arn)
+            await self._topics.publish(
+                invocation.arn,
+                topic_model.NewMessage(
+                    invocation.input,
+                    MessageGroupId=(invocation.message_group_id or "scheduler")
+                    if topic.fifo else None,
+                    MessageDeduplicationId=invocation.id if topic.fifo else None,
+                ),
+            )  # fmt: skip
+        elif service == "events":
+            await self._wait_put_event(invocation)
+        else:
+            raise Invalid(f"Stratus cannot invoke {invocation.arn}.")
+
+    async def _wait_send(self, invocation: Invocation) -> None:
+        queue = self._queues.queue_by_arn(invocation.arn)
+        if queue.fifo and not invocation.message_group_id:
+            raise Invalid("A FIFO queue target needs SqsParameters.MessageGroupId.")
+        message = queue_model.NewMessage(
+            invocation.input,
+            {name: queue_model.MessageAttribute("String", value)
+             for name, value in invocation.attributes.items()},
+            group_id=invocation.message_group_id if queue.fifo else None,
+            dedup_id=invocation.id if queue.fifo else None,
+        )  # fmt: skip
+        await self._queues.send(self._queues.url(queue), message)
+
+    async def _wait_put_event(self, invocation: Invocation) -> None:
+        entry = {
+            "Source": invocation.source,
+            "DetailType": invocation.detail_type,
+            "Detail": invocation.input,
+            "EventBusName": self._bus.bus_name(invocation.arn),
+        }
+        (result,) = await self._bus.put_events([entry])
+        if result.get("ErrorCode") == "ResourceNotFoundException":
+            raise NotFound(result["ErrorMessage"])
+        if "ErrorCode" in result:
+            raise Invalid(f"{result['ErrorCode']}: {result['ErrorMessage']}")
+
+
+class DeadLetterQueues:
+    """events' DeadLetter: SendMessage with String message attributes (the event bus's
+    dead-letter messages carry RULE_ARN, TARGET_ARN, ERROR_CODE...)."""
+
+    def __init__(self, queues: QueueService) -> None:
+        self._queues = queues
+
+    async def wait_send(
+        self, queue_arn: str, body: str, attributes: dict[str, str], delivery_id: str
+    ) -> None:
+        queue = self._queues.queue_by_arn(queue_arn)
+        message = queue_model.NewMessage(
+            body,
+            {k: queue_model.MessageAttribute("String", v) for k, v in attributes.items()},
+            group_id="events" if queue.fifo else None,
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)

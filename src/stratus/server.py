@@ -36,6 +36,7 @@ from stratus.runtime.invoker import Invoker
 from stratus.runtime.launcher import HostContext, ProcessLauncher
 from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.zygote import SnapshotLauncher
+from stratus.schedules.service import SchedulerService
 from stratus.services import SCHEMAS, Services
 from stratus.slow_clients import protocol_with_deadlines
 from stratus.store.artifacts import ArtifactStore
@@ -81,7 +82,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
-        bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
+        bus = EventBusService(
+            settings, db, work, functions.destinations.wait_deliver,
+            bridges.DeadLetterQueues(queues).wait_send,
+        )  # fmt: skip
+        scheduler = SchedulerService(
+            settings, db, work, bridges.ScheduleTargets(events, queues, topics, bus)
+        )
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -97,6 +104,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             logs=logs,
             artifacts=artifacts,
             work=work,
+            scheduler=scheduler,
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
@@ -121,6 +129,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(stacks.wait_run_forever()),
                     tasks.create_task(queues.wait_run_forever()),
                     tasks.create_task(bus.wait_run_forever()),
+                    tasks.create_task(scheduler.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
                 ]
                 try:

@@ -25,6 +25,8 @@ from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
 from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
 from stratus.queues.service import QueueService
+from stratus.schedules.service import SchedulerService
+from stratus.schedules.store import SCHEMA as SCHEDULES_SCHEMA
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
 from stratus.store.work import SCHEMA as WORK_SCHEMA
@@ -45,6 +47,7 @@ SCHEMAS: tuple[Schema, ...] = (
     QUEUES_SCHEMA,
     TOPICS_SCHEMA,
     EVENTS_SCHEMA,
+    SCHEDULES_SCHEMA,
 )
 
 
@@ -62,3 +65,4 @@ class Services:
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
+    scheduler: SchedulerService  # EventBridge Scheduler: schedule groups, schedules

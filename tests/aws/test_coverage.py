@@ -12,9 +12,10 @@ FLOORS = {
     "cloudformation": 12,
     "sqs-json": 21,
     "sns": 17,
-    "events": 19,
+    "events": 28,
     "apigatewayv2": 28,
     "apigateway": 68,
+    "scheduler": 12,
 }
 
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stratus.errors import Validation
-from stratus.events.cron import nearest_weekday
-from stratus.events.schedules import (
+from stratus.timing.cron import nearest_weekday
+from stratus.timing.plans import (
     FlexibleTimeWindow,
     Mode,
     catch_up,

@@ -34,6 +34,7 @@ from . import (
     events_api,
     lambda_api,
     logs_api,
+    scheduler_api,
     sns_api,
     sqs_api,
 )
@@ -50,6 +51,7 @@ log = logging.getLogger("stratus.aws")
 LAMBDA = lambda_api.api()
 HTTP_APIS = apigatewayv2_api.api()
 APIGATEWAY = apigateway_api.api()
+SCHEDULER = scheduler_api.api()
 # Every API on the protocol layer (coverage.py counts their operations).
 SERVED_APIS: tuple[Api, ...] = (
     LAMBDA.api,
@@ -60,6 +62,7 @@ SERVED_APIS: tuple[Api, ...] = (
     sqs_api.API,
     sns_api.API,
     events_api.API,
+    SCHEDULER.api,
 )
 JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API])
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
@@ -149,6 +152,7 @@ def build_app(
         Route("/", sns_api.by_url, methods=["GET"]),  # SNS's SubscribeURL / UnsubscribeURL
         *lambda_api.routes,
         HTTP_APIS.route(),
+        SCHEDULER.route(),  # before API Gateway's: both answer /tags/{arn}
         APIGATEWAY.route(),
         *artifacts_api.routes,
         Route("/_stratus/health", health, methods=["GET"]),

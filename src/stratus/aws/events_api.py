@@ -1,12 +1,12 @@
 """EventBridge (JSON 1.1, X-Amz-Target: AWSEvents.*): buses, rules, targets, PutEvents,
-TestEventPattern and tags. Each handler reads its members, asks the event bus service
-(stratus.events) once and names what it answers."""
+TestEventPattern, tags, archives and replays. Each handler reads its members, asks the event
+bus service (stratus.events) once and names what it answers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from stratus.errors import AlreadyExists, Invalid, InvalidPattern, NotFound, TooLarge
+from stratus.errors import AlreadyExists, Conflict, Invalid, InvalidPattern, NotFound, TooLarge
 from stratus.events.service import EventBusService
 from stratus.patterns.eventbridge import event_pattern_matches
 
@@ -19,6 +19,7 @@ ERRORS: ErrorTable = {
     NotFound: WireError("ResourceNotFoundException", 400),
     AlreadyExists: WireError("ResourceAlreadyExistsException", 400),
     TooLarge: WireError("LimitExceededException", 400),
+    Conflict: WireError("IllegalStatusException", 400),  # CancelReplay of a finished replay
 }
 MAX_LIMIT = 100
 
@@ -155,6 +156,59 @@ async def list_tags_for_resource(call: Call, body: dict[str, Any]) -> dict[str, 
     return {"Tags": [{"Key": key, "Value": value} for key, value in tags.items()]}
 
 
+async def create_archive(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _bus(call).archives.create(
+        body["ArchiveName"], body["EventSourceArn"], body.get("EventPattern"),
+        body.get("Description"), body.get("RetentionDays"),
+    )  # fmt: skip
+
+
+async def update_archive(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _bus(call).archives.update(
+        body["ArchiveName"], body.get("EventPattern"), body.get("Description"),
+        body.get("RetentionDays"),
+    )  # fmt: skip
+
+
+async def describe_archive(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _bus(call).archives.describe(body["ArchiveName"])
+
+
+async def delete_archive(call: Call, body: dict[str, Any]) -> None:
+    await _bus(call).archives.delete(body["ArchiveName"])
+
+
+async def list_archives(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    found = await _bus(call).archives.archives(
+        body.get("NamePrefix") or "", body.get("EventSourceArn"), body.get("State")
+    )
+    page, more = _page(found, body)
+    return {"Archives": page, **more}
+
+
+async def start_replay(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _bus(call).archives.start_replay(
+        body["ReplayName"], body["EventSourceArn"], body["EventStartTime"],
+        body["EventEndTime"], body["Destination"], body.get("Description"),
+    )  # fmt: skip
+
+
+async def describe_replay(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _bus(call).archives.describe_replay(body["ReplayName"])
+
+
+async def list_replays(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    found = await _bus(call).archives.list_replays(
+        body.get("NamePrefix") or "", body.get("State"), body.get("EventSourceArn")
+    )
+    page, more = _page(found, body)
+    return {"Replays": page, **more}
+
+
+async def cancel_replay(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _bus(call).archives.cancel_replay(body["ReplayName"])
+
+
 API = Api(
     "events",
     {
@@ -177,6 +231,15 @@ API = Api(
         "TagResource": tag_resource,
         "UntagResource": untag_resource,
         "ListTagsForResource": list_tags_for_resource,
+        "CreateArchive": create_archive,
+        "UpdateArchive": update_archive,
+        "DescribeArchive": describe_archive,
+        "DeleteArchive": delete_archive,
+        "ListArchives": list_archives,
+        "StartReplay": start_replay,
+        "DescribeReplay": describe_replay,
+        "ListReplays": list_replays,
+        "CancelReplay": cancel_replay,
     },
     ERRORS,
     # PutEvents' 1 MiB of entries, and the JSON around them.

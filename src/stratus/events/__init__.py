@@ -1,6 +1,8 @@
-"""The event bus: rules, targets and schedules (EventBridge and EventBridge Scheduler).
+"""The event bus (EventBridge): buses, rules, targets, scheduled rules, archives and replays.
 
-Pure pieces so far: `jsonpath.py` (the JSONPath subset EventBridge accepts),
-`transform.py` (Input, InputPath, InputTransformer), `cron.py` and `schedules.py` (schedule
-expressions and when they fire). Event patterns live in `stratus.patterns`.
+`service.py` (buses, rules, targets, PutEvents, deliveries, scheduled rules), `archives.py`
+(archives and replays), `store.py` (their tables), `model.py` (records and limits), and the
+pure `transform.py` (Input, InputPath, InputTransformer) and `jsonpath.py`. Schedule
+expressions live in `stratus.timing`, shared with EventBridge Scheduler (`stratus.schedules`);
+event patterns in `stratus.patterns`.
 """

@@ -10,7 +10,7 @@
     scheduled rule  -> one pending fire item per rule, due at its next fire time (kind
                        events.schedule); firing stages the "Scheduled Event" deliveries and
                        the next fire in one transaction. A fire claimed late (the server was
-                       down) fires once, for the latest time missed (schedules.catch_up).
+                       down) fires once, for the latest time missed (timing.plans.catch_up).
 
 Deliveries go through `deliver(arn, payload, delivery_id)`, given by the composition root
 (the functions' destination registry: lambda, sqs, sns); the delivery's id is the Lambda
@@ -38,10 +38,12 @@ from stratus.errors import (
     Invalid,
     NotFound,
     StratusError,
+    Throttled,
     TooLarge,
     Validation,
 )
 from stratus.events import store
+from stratus.events.archives import REPLAYS, Archives
 from stratus.events.model import (
     DEFAULT_BUS,
     MAX_ENTRIES_SIZE,
@@ -53,13 +55,13 @@ from stratus.events.model import (
     check_target,
     entry_size,
 )
-from stratus.events.schedules import catch_up, rule_plan
 from stratus.events.transform import RuleContext, TargetInput, parse_target_input
 from stratus.patterns.eventbridge import parse_event_pattern
 from stratus.patterns.rule import Rule as Pattern
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
+from stratus.timing.plans import catch_up, rule_plan
 
 log = logging.getLogger("stratus.events")
 
@@ -68,6 +70,8 @@ FIRES = Kind("events.schedule", lease_s=60.0)
 PARALLEL_DELIVERIES = 64
 
 Deliver = Callable[[str, bytes, str], Awaitable[None]]  # target ARN, payload, delivery id
+# A dead-letter message: queue ARN, body, message attributes (String), delivery id.
+DeadLetter = Callable[[str, str, dict[str, str], str], Awaitable[None]]
 PutResult = dict[str, str]  # {"EventId"} or {"ErrorCode", "ErrorMessage"}
 
 
@@ -82,14 +86,26 @@ def iso(epoch: float) -> str:
 
 
 class EventBusService:
-    def __init__(self, settings: Settings, db: Database, work: WorkQueue, deliver: Deliver) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        work: WorkQueue,
+        deliver: Deliver,
+        dead_letter: DeadLetter | None = None,
+    ) -> None:
+        """`dead_letter` sends a DLQ message with attributes; without it `deliver` sends
+        the bare event."""
         self.settings = settings
+        self._dead_letter = dead_letter
         self._db = db
         self._work = work
         self._clock = work.clock
         self._deliver = deliver
         self._deliveries = Worker(work, DELIVERIES, self._wait_deliver, PARALLEL_DELIVERIES)
         self._fires = Worker(work, FIRES, self._wait_fire, 8)
+        self.archives = Archives(settings, db, work, self._route, self.bus_arn)
+        self._replays = Worker(work, REPLAYS, self.archives.wait_step, 2)
         db.run_blocking(lambda conn: store.insert_bus(conn, DEFAULT_BUS, None, 0.0))
 
     # -- names ------------------------------------------------------------------------------
@@ -351,6 +367,7 @@ class EventBusService:
                         assert rule.pattern is not None
                         if _pattern(rule.pattern).matches(envelope):
                             self._stage(conn, rule, targets, envelope, now)
+                    self.archives.record(conn, bus, envelope, now)
             return missing
 
         missing = await self._db.run(stage)
@@ -399,6 +416,20 @@ class EventBusService:
                     routes.append((rule, targets))
         return routes
 
+    def _route(
+        self,
+        conn: sqlite3.Connection,
+        bus: str,
+        envelope: dict[str, Any],
+        only: set[str] | None,
+        now: float,
+    ) -> None:
+        """A replayed event: to the bus's matching rules (those in `only`, when given)."""
+        for rule, targets in self._routes(conn, bus):
+            assert rule.pattern is not None
+            if (only is None or rule.arn in only) and _pattern(rule.pattern).matches(envelope):
+                self._stage(conn, rule, targets, envelope, now)
+
     def _stage(
         self,
         conn: sqlite3.Connection,
@@ -429,35 +460,60 @@ class EventBusService:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._deliveries.wait_run_forever())
             tasks.create_task(self._fires.wait_run_forever())
+            tasks.create_task(self._replays.wait_run_forever())
 
     async def _wait_deliver(self, item: WorkItem) -> None:
         delivery = orjson.loads(item.payload)
         work = self._work
         age = self._clock.now() - float(delivery["accepted"])
         if age > delivery["max_age"]:
-            await self._wait_give_up(item, delivery, "the event is older than its maximum age")
+            too_old = "the event is older than its maximum age"
+            await self._wait_give_up(item, delivery, too_old, None, "MaximumEventAgeInSeconds")
             return
         try:
             await self._deliver(delivery["target"], delivery["input"].encode(), item.id)
         except (NotFound, Invalid, TooLarge) as exc:  # not retriable: the target cannot take it
-            await self._wait_give_up(item, delivery, exc.message)
+            await self._wait_give_up(item, delivery, exc.message, exc, None)
             return
         except StratusError as exc:  # throttled, not ready, ...: retried
             if item.attempts > delivery["retries"]:
-                await self._wait_give_up(item, delivery, exc.message)
+                await self._wait_give_up(item, delivery, exc.message, exc, "MaximumRetryAttempts")
             else:
                 reason = exc.message
                 await work.db.run(lambda conn: work.retry(conn, item, reason=reason))
             return
         await work.db.run(lambda conn: work.ack(conn, item))
 
-    async def _wait_give_up(self, item: WorkItem, delivery: dict[str, Any], reason: str) -> None:
-        """To the target's dead-letter queue, if it has one; dropped otherwise."""
+    async def _wait_give_up(
+        self,
+        item: WorkItem,
+        delivery: dict[str, Any],
+        reason: str,
+        error: StratusError | None,
+        exhausted: str | None,
+    ) -> None:
+        """To the target's dead-letter queue, if it has one, with AWS's message attributes
+        (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION,
+        RETRY_ATTEMPTS); dropped otherwise."""
         dead_letter = delivery.get("dead_letter")
         log.warning("event delivery to %s failed: %s", delivery["target"], reason)
         if dead_letter:
+            attributes = {
+                "RULE_ARN": delivery["rule"],
+                "TARGET_ARN": delivery["target"],
+                "ERROR_CODE": _error_code(error),
+                "ERROR_MESSAGE": reason,
+                "RETRY_ATTEMPTS": str(max(item.attempts - 1, 0)),
+            }
+            if exhausted is not None:
+                attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
             try:
-                await self._deliver(dead_letter, delivery["input"].encode(), f"{item.id}-dlq")
+                if self._dead_letter is not None:
+                    await self._dead_letter(
+                        dead_letter, delivery["input"], attributes, f"{item.id}-dlq"
+                    )
+                else:
+                    await self._deliver(dead_letter, delivery["input"].encode(), f"{item.id}-dlq")
             except StratusError as exc:
                 log.warning("dead-letter queue %s refused the event: %s", dead_letter, exc.message)
         await self._work.db.run(lambda conn: self._work.ack(conn, item))
@@ -523,6 +579,19 @@ class _EntryError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _error_code(error: StratusError | None) -> str:
+    """EventBridge's ERROR_CODE for a failed delivery."""
+    if isinstance(error, NotFound):
+        return "RESOURCE_NOT_FOUND"
+    if isinstance(error, Throttled):
+        return "THROTTLING"
+    if isinstance(error, Invalid | TooLarge):
+        return "SDK_CLIENT_ERROR"
+    if error is None:
+        return "EVENT_AGE_EXCEEDED"
+    return "INTERNAL_ERROR"
 
 
 def _input_of(settings: Mapping[str, Any]) -> TargetInput:

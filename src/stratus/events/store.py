@@ -1,4 +1,5 @@
-"""The event bus's tables: buses, rules, targets and tags, each row a record of model.py."""
+"""The event bus's tables: buses, rules, targets and tags, each row a record of model.py;
+archives, archived events and replays (archives.py reads and writes those)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,23 @@ CREATE TABLE IF NOT EXISTS events_tags (
     key   TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (arn, key)
+);
+CREATE TABLE IF NOT EXISTS events_archives (
+    name TEXT PRIMARY KEY,
+    bus  TEXT NOT NULL,
+    doc  BLOB NOT NULL        -- Arn, Description, EventPattern, RetentionDays, CreationTime
+);
+CREATE TABLE IF NOT EXISTS events_archived (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    archive  TEXT NOT NULL,
+    received REAL NOT NULL,
+    size     INTEGER NOT NULL,
+    envelope BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_archived_by_archive ON events_archived (archive, seq);
+CREATE TABLE IF NOT EXISTS events_replays (
+    name TEXT PRIMARY KEY,
+    doc  BLOB NOT NULL        -- DescribeReplay's members (times as epoch seconds), cursor
 );
 """,
 )

@@ -10,8 +10,10 @@ from . import (
     apigateway_methods,
     apigateway_stages,
     apigatewayv2,
+    archives,
     lambda_,
     recorded,
+    scheduler,
     sqs,
 )
 
@@ -26,6 +28,8 @@ REGISTRY: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         sqs,
+        scheduler,
+        archives,
     )
     for cls in module.PROVIDERS
 }

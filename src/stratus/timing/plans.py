@@ -34,7 +34,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stratus.errors import Validation
-from stratus.events.cron import Cron, CronError, parse_cron
+from stratus.timing.cron import Cron, CronError, parse_cron
 
 RULE_INVALID = "Parameter ScheduleExpression is not valid."  # PutRule's words
 DEFAULT_MAX_EVENT_AGE = timedelta(hours=24)
