@@ -10,8 +10,10 @@ from . import (
     apigateway_methods,
     apigateway_stages,
     apigatewayv2,
+    events,
     lambda_,
     recorded,
+    sns,
     sqs,
 )
 
@@ -26,6 +28,8 @@ REGISTRY: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         sqs,
+        sns,
+        events,
     )
     for cls in module.PROVIDERS
 }
