@@ -450,13 +450,13 @@ def _check_large(topic: Topic, subscriptions: Sequence[Subscription | str]) -> N
     other = sorted({p for p in protocols if p not in attrs.LARGE_PROTOCOLS})
     if other:
         raise InvalidParameter(
-            f"Invalid parameter: Protocol {other[0]} is not supported on a topic with a "
+            f"Protocol {other[0]} is not supported on a topic with a "
             f"MaximumMessageSize above {DEFAULT_MAX_MESSAGE_BYTES} bytes: only "
             f"{', '.join(attrs.LARGE_PROTOCOLS)} subscriptions"
         )
     if len(protocols) > attrs.LARGE_MAX_SUBSCRIPTIONS:
         raise InvalidParameter(
-            f"Invalid parameter: a topic with a MaximumMessageSize above "
+            f"A topic with a MaximumMessageSize above "
             f"{DEFAULT_MAX_MESSAGE_BYTES} bytes has at most "
             f"{attrs.LARGE_MAX_SUBSCRIPTIONS} subscriptions"
         )
