@@ -121,6 +121,8 @@ def _app(filter_kinds: list[str], state: bool, extra_subscription: bool) -> str:
                       InputTemplate: '{{"order": <id>}}'
                     RetryPolicy:
                       MaximumRetryAttempts: 3
+                    DeadLetterConfig:
+                      Type: SQS
                 Tick:
                   Type: Schedule
                   Properties:
@@ -213,6 +215,11 @@ def test_sam_events_deploy_and_run(server, cfn, sns, sqs, shared_dir):
     rule = events.describe_rule(Name=made["BusRule"].split("|")[1], EventBusName=made["Bus"])
     targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=made["Bus"])["Targets"]
     bus = events.describe_event_bus(Name=made["Bus"])
+    dead_letter_arn = targets[0]["DeadLetterConfig"]["Arn"]
+    dead_letter_url = sqs.get_queue_url(QueueName=dead_letter_arn.rsplit(":", 1)[1])["QueueUrl"]
+    dead_letter_policy = sqs.get_queue_attributes(
+        QueueUrl=dead_letter_url, AttributeNames=["Policy"]
+    )["Attributes"]["Policy"]
     cfn.delete_stack(StackName=name)
     wait(cfn, name, "stack_delete_complete")
 
@@ -239,6 +246,9 @@ def test_sam_events_deploy_and_run(server, cfn, sns, sqs, shared_dir):
     assert made["TickArn"] == f"arn:aws:events:us-east-1:000000000000:rule/{made['TickRule']}"
     assert [t["RetryPolicy"]["MaximumRetryAttempts"] for t in targets] == [3]
     assert targets[0]["InputTransformer"]["InputTemplate"] == '{"order": <id>}'
+    assert json.loads(dead_letter_policy)["Statement"][0]["Principal"] == {
+        "Service": "events.amazonaws.com"
+    }
     with pytest.raises(sns.exceptions.NotFoundException):
         sns.get_topic_attributes(TopicArn=made["TopicArn"])
     with pytest.raises(events.exceptions.ResourceNotFoundException):
@@ -314,3 +324,159 @@ def test_a_bad_target_fails_the_stack_and_rolls_back(server, cfn):
     assert any(r.startswith("Targets could not be put: t: ") for r in reasons), reasons
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.describe_rule(Name="stratus-bad-target-rule")
+
+
+RESOURCES = template(
+    """
+    Parameters:
+      Target:
+        Type: String
+        AllowedValues: [First, Second]
+      Policies:
+        Type: String
+        AllowedValues: ["yes", "no"]
+    Conditions:
+      WithPolicies: !Equals [!Ref Policies, "yes"]
+      ToFirst: !Equals [!Ref Target, First]
+    Resources:
+      First:
+        Type: AWS::SQS::Queue
+      Second:
+        Type: AWS::SQS::Queue
+      Ordered:
+        Type: AWS::SNS::Topic
+        Properties:
+          FifoTopic: true
+          ContentBasedDeduplication: true
+      Copy:
+        Type: AWS::SNS::Subscription
+        Properties:
+          TopicArn: !Ref Ordered
+          Protocol: sqs
+          Endpoint: !If [ToFirst, !GetAtt First.Arn, !GetAtt Second.Arn]
+          RawMessageDelivery: true
+      QueuePolicy:
+        Type: AWS::SQS::QueuePolicy
+        Condition: WithPolicies
+        Properties:
+          Queues: [!Ref First, !Ref Second]
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Principal: "*"
+                Action: sqs:SendMessage
+                Resource: "*"
+      TopicPolicy:
+        Type: AWS::SNS::TopicPolicy
+        Condition: WithPolicies
+        Properties:
+          Topics: [!Ref Ordered]
+          PolicyDocument:
+            Statement:
+              - Effect: Deny
+                Principal: "*"
+                Action: sns:DeleteTopic
+                Resource: !Ref Ordered
+      Every:
+        Type: AWS::Events::Rule
+        Properties:
+          ScheduleExpression: rate(5 minutes)
+          State: ENABLED
+          Targets:
+            - Id: to-first
+              Arn: !GetAtt First.Arn
+              Input: '{"every": "5 minutes"}'
+    Outputs:
+      Topic:
+        Value: !GetAtt Ordered.TopicArn
+      Name:
+        Value: !GetAtt Ordered.TopicName
+      Copy:
+        Value: !Ref Copy
+      First:
+        Value: !Ref First
+      Second:
+        Value: !Ref Second
+      Rule:
+        Value: !Ref Every
+    """
+)
+
+
+def _policy(sqs: Any, url: str) -> str | None:
+    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+    return found.get("Policy")  # type: ignore[no-any-return]
+
+
+def test_policies_go_and_endpoints_replace_subscriptions(server, cfn, sns, sqs):
+    """A FIFO topic gets a `.fifo` name; policies are set, then removed by an update (the
+    topic's back to SNS's default); a new Endpoint makes a new subscription and the old one
+    goes; a scheduled rule delivers its Input to a queue."""
+    params = {"Target": "First", "Policies": "yes"}
+
+    def parameters(values: dict[str, str]) -> list[dict[str, str]]:
+        return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+
+    name = create(cfn, RESOURCES, Parameters=parameters(params))
+    made = outputs(cfn, name)
+    queue_policy = _policy(sqs, made["Second"])
+    topic_policy = sns.get_topic_attributes(TopicArn=made["Topic"])["Attributes"]["Policy"]
+    server.advance(300)
+    ticked = sqs.receive_message(QueueUrl=made["First"], WaitTimeSeconds=5)["Messages"]
+    sqs.delete_message(QueueUrl=made["First"], ReceiptHandle=ticked[0]["ReceiptHandle"])
+
+    cfn.update_stack(
+        StackName=name,
+        TemplateBody=RESOURCES,
+        Parameters=parameters({"Target": "Second", "Policies": "no"}),
+        Capabilities=CAPABILITIES,
+    )
+    wait(cfn, name, "stack_update_complete")
+    after = outputs(cfn, name)
+    listed = sns.list_subscriptions_by_topic(TopicArn=made["Topic"])["Subscriptions"]
+    default_policy = sns.get_topic_attributes(TopicArn=made["Topic"])["Attributes"]["Policy"]
+    sns.publish(TopicArn=made["Topic"], Message="ordered", MessageGroupId="g")
+    got = sqs.receive_message(QueueUrl=made["Second"], WaitTimeSeconds=5)["Messages"]
+    policies_after = [_policy(sqs, made["First"]), _policy(sqs, made["Second"])]
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+
+    assert made["Name"].startswith(f"{name}-Ordered-")
+    assert made["Name"].endswith(".fifo")
+    assert json.loads(queue_policy or "{}")["Statement"][0]["Action"] == "sqs:SendMessage"
+    assert json.loads(topic_policy)["Statement"][0]["Effect"] == "Deny"
+    assert json.loads(ticked[0]["Body"]) == {"every": "5 minutes"}
+    assert "|" not in made["Rule"]
+    assert after["Copy"] != made["Copy"]
+    assert [s["SubscriptionArn"] for s in listed] == [after["Copy"]]
+    assert [s["Endpoint"].rsplit(":", 1)[1] for s in listed] == [made["Second"].rsplit("/", 1)[1]]
+    assert policies_after == [None, None]
+    assert json.loads(default_policy)["Id"] == "__default_policy_ID"
+    assert [m["Body"] for m in got] == ["ordered"]
+
+
+def test_schedules_only_on_the_default_bus(cfn):
+    """As on AWS: a ScheduleExpression on a custom bus fails the rule."""
+    body = template(
+        """
+        Resources:
+          Bus:
+            Type: AWS::Events::EventBus
+            Properties:
+              Name: !Sub "${AWS::StackName}-sched"
+          Rule:
+            Type: AWS::Events::Rule
+            Properties:
+              EventBusName: !Ref Bus
+              ScheduleExpression: rate(1 hour)
+        """
+    )
+    name = create(cfn, body, wait=None)
+    with pytest.raises(WaiterError):
+        wait(cfn, name, "stack_create_complete")
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in cfn.describe_stack_events(StackName=name)["StackEvents"]
+    ]
+
+    assert "ScheduleExpression is supported only on the default event bus." in reasons
