@@ -348,6 +348,7 @@ RESOURCES = template(
         Properties:
           FifoTopic: true
           ContentBasedDeduplication: true
+          KmsMasterKeyId: !If [WithPolicies, alias/aws/sns, !Ref AWS::NoValue]
       Copy:
         Type: AWS::SNS::Subscription
         Properties:
@@ -420,7 +421,7 @@ def test_policies_go_and_endpoints_replace_subscriptions(server, cfn, sns, sqs):
     name = create(cfn, RESOURCES, Parameters=parameters(params))
     made = outputs(cfn, name)
     queue_policy = _policy(sqs, made["Second"])
-    topic_policy = sns.get_topic_attributes(TopicArn=made["Topic"])["Attributes"]["Policy"]
+    topic_attributes = sns.get_topic_attributes(TopicArn=made["Topic"])["Attributes"]
     server.advance(300)
     ticked = sqs.receive_message(QueueUrl=made["First"], WaitTimeSeconds=5)["Messages"]
     sqs.delete_message(QueueUrl=made["First"], ReceiptHandle=ticked[0]["ReceiptHandle"])
@@ -434,7 +435,7 @@ def test_policies_go_and_endpoints_replace_subscriptions(server, cfn, sns, sqs):
     wait(cfn, name, "stack_update_complete")
     after = outputs(cfn, name)
     listed = sns.list_subscriptions_by_topic(TopicArn=made["Topic"])["Subscriptions"]
-    default_policy = sns.get_topic_attributes(TopicArn=made["Topic"])["Attributes"]["Policy"]
+    attributes_after = sns.get_topic_attributes(TopicArn=made["Topic"])["Attributes"]
     sns.publish(TopicArn=made["Topic"], Message="ordered", MessageGroupId="g")
     got = sqs.receive_message(QueueUrl=made["Second"], WaitTimeSeconds=5)["Messages"]
     policies_after = [_policy(sqs, made["First"]), _policy(sqs, made["Second"])]
@@ -444,14 +445,16 @@ def test_policies_go_and_endpoints_replace_subscriptions(server, cfn, sns, sqs):
     assert made["Name"].startswith(f"{name}-Ordered-")
     assert made["Name"].endswith(".fifo")
     assert json.loads(queue_policy or "{}")["Statement"][0]["Action"] == "sqs:SendMessage"
-    assert json.loads(topic_policy)["Statement"][0]["Effect"] == "Deny"
+    assert json.loads(topic_attributes["Policy"])["Statement"][0]["Effect"] == "Deny"
+    assert topic_attributes["KmsMasterKeyId"] == "alias/aws/sns"
     assert json.loads(ticked[0]["Body"]) == {"every": "5 minutes"}
     assert "|" not in made["Rule"]
     assert after["Copy"] != made["Copy"]
     assert [s["SubscriptionArn"] for s in listed] == [after["Copy"]]
     assert [s["Endpoint"].rsplit(":", 1)[1] for s in listed] == [made["Second"].rsplit("/", 1)[1]]
     assert policies_after == [None, None]
-    assert json.loads(default_policy)["Id"] == "__default_policy_ID"
+    assert json.loads(attributes_after["Policy"])["Id"] == "__default_policy_ID"
+    assert "KmsMasterKeyId" not in attributes_after
     assert [m["Body"] for m in got] == ["ordered"]
 
 

@@ -28,6 +28,11 @@ TOPIC_SETTABLE = frozenset(
     }
 )
 TOPIC_CREATE_ONLY = frozenset({"FifoTopic"})
+# Optional settings an empty value removes (as SetTopicAttributes turns off encryption with
+# an empty KmsMasterKeyId).
+CLEARABLE = frozenset(
+    {"KmsMasterKeyId", "DeliveryPolicy", "DataProtectionPolicy", "ArchivePolicy", "TracingConfig"}
+)
 SUBSCRIPTION_SETTABLE = frozenset(
     {
         "DeliveryPolicy",
@@ -77,6 +82,8 @@ def topic_attributes(given: Mapping[str, str], *, creating: bool, fifo: bool) ->
             raise InvalidParameter(
                 "Attributes Reason: Content based deduplication can only be set for FIFO topics"
             )
+        if name in CLEARABLE and value == "":
+            continue  # removes the setting (SetTopicAttributes)
         if name in ("Policy", "DeliveryPolicy", "DataProtectionPolicy", "ArchivePolicy"):
             _check_json(name, value)
         if name == "SignatureVersion" and value not in ("1", "2"):

@@ -173,7 +173,10 @@ class TopicService:
     async def set_topic_attribute(self, arn: str, name: str, value: str) -> None:
         topic = self.topic(arn)
         given = attrs.topic_attributes({name: value}, creating=False, fifo=topic.fifo)
-        changed = replace(topic, attributes={**topic.attributes, **given})
+        settled = {**topic.attributes, **given}
+        if name in attrs.CLEARABLE and value == "":
+            settled.pop(name, None)
+        changed = replace(topic, attributes=settled)
         if changed.large:
             _check_large(changed, self._of_topic(topic.arn))
         await self._save(changed)

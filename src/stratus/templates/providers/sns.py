@@ -31,7 +31,7 @@ from stratus.templates.provider import (
     tag_map,
     text,
 )
-from stratus.topics.attributes import default_policy, topic_defaults
+from stratus.topics.attributes import CLEARABLE, default_policy, topic_defaults
 from stratus.topics.messages import MAX_MESSAGE_BYTES
 from stratus.topics.model import FIFO_SUFFIX
 
@@ -111,8 +111,11 @@ class Topic(Provider):
         arn = current.physical_id
         defaults = _defaults(_fifo(new))
         for name, attribute in TOPIC_ATTRIBUTES.items():
-            if name in old and new.get(name) is None and attribute in defaults:
-                await topics.set_topic_attribute(arn, attribute, defaults[attribute])
+            if name in old and new.get(name) is None:
+                if attribute in defaults:
+                    await topics.set_topic_attribute(arn, attribute, defaults[attribute])
+                elif attribute in CLEARABLE:
+                    await topics.set_topic_attribute(arn, attribute, "")
         for attribute, value in _topic_attributes(new).items():
             if value != _topic_attributes(old).get(attribute):
                 await topics.set_topic_attribute(arn, attribute, value)
