@@ -5,6 +5,7 @@ them (SNS, EventBridgeRule, Schedule): deployed over the CloudFormation API, use
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -537,3 +538,49 @@ def test_sam_sqs_subscription_buffers_the_topic_in_a_queue(cfn, sns, sqs):
     statement = json.loads(policy["Attributes"]["Policy"])["Statement"][0]
     assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == made["Topic"]
     assert [json.loads(json.loads(m["Body"])["Message"])["n"] for m in got["Messages"]] == [1]
+
+
+def test_a_stack_does_not_adopt_or_leave_topics(cfn, sns):
+    """A TopicName that exists already fails the resource (the topic stays, untouched); a
+    topic whose inline subscription is refused is not left behind."""
+    taken = sns.create_topic(Name=f"taken-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    name_taken = taken.rsplit(":", 1)[1]
+    fresh = f"fresh-{uuid.uuid4().hex[:8]}"
+    body = template(
+        f"""
+        Resources:
+          Taken:
+            Type: AWS::SNS::Topic
+            Properties:
+              TopicName: {name_taken}
+        """
+    )
+    bad_subscription = template(
+        f"""
+        Resources:
+          Fresh:
+            Type: AWS::SNS::Topic
+            Properties:
+              TopicName: {fresh}
+              Subscription:
+                - Protocol: carrier-pigeon
+                  Endpoint: somewhere
+        """
+    )
+    first = create(cfn, body, wait=None)
+    second = create(cfn, bad_subscription, wait=None)
+    for name in (first, second):
+        with pytest.raises(WaiterError):
+            wait(cfn, name, "stack_create_complete")
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in cfn.describe_stack_events(StackName=first)["StackEvents"]
+    ]
+    pages = sns.get_paginator("list_topics").paginate()
+    topics = [t["TopicArn"] for page in pages for t in page["Topics"]]
+
+    assert f"Resource of type 'AWS::SNS::Topic' with identifier '{taken}' already exists." in (
+        reasons
+    )
+    assert taken in topics
+    assert not [t for t in topics if t.endswith(f":{fresh}")]

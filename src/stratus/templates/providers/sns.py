@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from stratus.errors import NotFound
+from stratus.errors import NotFound, StratusError
 from stratus.templates.provider import (
     Context,
     Created,
@@ -84,7 +84,10 @@ def _inline(props: dict[str, Any]) -> list[tuple[str, str]]:
 
 class Topic(Provider):
     type_name = "AWS::SNS::Topic"
-    updatable: ClassVar[frozenset[str]] = frozenset({*TOPIC_ATTRIBUTES, "Tags", "Subscription"})
+    # DeliveryStatusLogging is recorded: Stratus writes no delivery status logs.
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {*TOPIC_ATTRIBUTES, "Tags", "Subscription", "DeliveryStatusLogging"}
+    )
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         fifo = _fifo(props)
@@ -93,10 +96,20 @@ class Topic(Provider):
             room = MAX_NAME - (len(FIFO_SUFFIX) if fifo else 0)
             name = ctx.physical_name(logical_id, room) + (FIFO_SUFFIX if fifo else "")
         topics = ctx.services.topics
+        with contextlib.suppress(NotFound):
+            # CreateTopic is idempotent; a stack must not adopt (and later delete) a topic
+            # it did not make: CloudFormation refuses, as here.
+            topics.topic(topics.arn(str(name)))
+            raise ResourceFailed(f"Resource of type '{self.type_name}' with identifier "
+                                 f"'{topics.arn(str(name))}' already exists.")  # fmt: skip
         attributes = _topic_attributes(props) | ({"FifoTopic": "true"} if fifo else {})
         topic = await topics.create_topic(str(name), attributes, tag_map(props.get("Tags")))
-        for protocol, endpoint in _inline(props):
-            await topics.subscribe(topic.arn, protocol, endpoint, {})
+        try:
+            for protocol, endpoint in _inline(props):
+                await topics.subscribe(topic.arn, protocol, endpoint, {})
+        except StratusError:  # the resource failed: leave no topic behind
+            await topics.delete_topic(topic.arn)
+            raise
         return Created(topic.arn, {"TopicArn": topic.arn, "TopicName": topic.name})
 
     async def wait_update(
