@@ -540,10 +540,13 @@ def test_sam_sqs_subscription_buffers_the_topic_in_a_queue(cfn, sns, sqs):
     assert [json.loads(json.loads(m["Body"])["Message"])["n"] for m in got["Messages"]] == [1]
 
 
-def test_a_stack_does_not_adopt_or_leave_topics(cfn, sns):
-    """A TopicName that exists already fails the resource (the topic stays, untouched); a
-    topic whose inline subscription is refused is not left behind."""
+def test_a_stack_does_not_adopt_or_leave_topics(server, cfn, sns):
+    """A TopicName (or a rule's Name) that exists already fails the resource (the topic
+    stays, untouched); a topic whose inline subscription is refused is not left behind."""
     taken = sns.create_topic(Name=f"taken-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    rule = f"taken-{uuid.uuid4().hex[:8]}"
+    events = server.client("events")
+    events.put_rule(Name=rule, EventPattern='{"source": ["mine"]}')
     name_taken = taken.rsplit(":", 1)[1]
     fresh = f"fresh-{uuid.uuid4().hex[:8]}"
     body = template(
@@ -567,14 +570,26 @@ def test_a_stack_does_not_adopt_or_leave_topics(cfn, sns):
                   Endpoint: somewhere
         """
     )
+    rule_taken = template(
+        f"""
+        Resources:
+          Rule:
+            Type: AWS::Events::Rule
+            Properties:
+              Name: {rule}
+              EventPattern: {{source: [theirs]}}
+        """
+    )
     first = create(cfn, body, wait=None)
     second = create(cfn, bad_subscription, wait=None)
-    for name in (first, second):
+    third = create(cfn, rule_taken, wait=None)
+    for name in (first, second, third):
         with pytest.raises(WaiterError):
             wait(cfn, name, "stack_create_complete")
     reasons = [
         e.get("ResourceStatusReason", "")
-        for e in cfn.describe_stack_events(StackName=first)["StackEvents"]
+        for stack in (first, third)
+        for e in cfn.describe_stack_events(StackName=stack)["StackEvents"]
     ]
     pages = sns.get_paginator("list_topics").paginate()
     topics = [t["TopicArn"] for page in pages for t in page["Topics"]]
@@ -583,4 +598,8 @@ def test_a_stack_does_not_adopt_or_leave_topics(cfn, sns):
         reasons
     )
     assert taken in topics
+    assert events.describe_rule(Name=rule)["EventPattern"] == '{"source": ["mine"]}'
+    assert (
+        f"Resource of type 'AWS::Events::Rule' with identifier '{rule}' already exists." in reasons
+    )
     assert not [t for t in topics if t.endswith(f":{fresh}")]

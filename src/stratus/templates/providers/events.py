@@ -114,6 +114,14 @@ class Rule(Provider):
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         bus = _bus(props)
         name = str(props.get("Name") or ctx.physical_name(logical_id, MAX_RULE_NAME))
+        with contextlib.suppress(NotFound):
+            # PutRule overwrites; a stack must not adopt (and later delete) a rule it did not
+            # make: CloudFormation refuses, as here.
+            await ctx.services.events.rule(bus, name)
+            raise ResourceFailed(
+                f"Resource of type '{self.type_name}' with identifier "
+                f"'{_physical_id(bus, name)}' already exists."
+            )
         arn = await self._wait_put(ctx, bus, name, props)
         try:
             await self._wait_put_targets(ctx, bus, name, _targets(props), [])
