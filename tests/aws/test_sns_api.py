@@ -86,6 +86,18 @@ def test_topic_attributes_are_read_and_set(sns, topic):
     }
 
 
+def test_empty_values_clear_optional_settings(sns, topic):
+    """An empty KmsMasterKeyId (or delivery/archive/data protection policy, tracing) removes
+    the setting; the topic reads as if it was never set."""
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue="k")
+    set_ = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue="")
+    cleared = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+
+    assert set_["KmsMasterKeyId"] == "k"
+    assert "KmsMasterKeyId" not in cleared
+
+
 def test_list_topics_pages_by_100(sns):
     """ListTopics answers 100 topics a page with a NextToken; the paginator sees them all."""
     made = {sns.create_topic(Name=f"page-{i:03d}")["TopicArn"] for i in range(105)}

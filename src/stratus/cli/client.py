@@ -29,8 +29,18 @@ EndpointUrl = Annotated[
 
 if TYPE_CHECKING:  # stubs only (the dev extra): each service's client, typed by its AWS model
     from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_events import EventBridgeClient
     from types_boto3_lambda import LambdaClient
     from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
+
+    AnyClient = (
+        LambdaClient | CloudWatchLogsClient | CloudFormationClient | SQSClient | SNSClient
+        | EventBridgeClient
+    )  # fmt: skip
+
+Service = Literal["lambda", "logs", "cloudformation", "sqs", "sns", "events"]
 
 
 @overload
@@ -45,11 +55,23 @@ def client(
 def client(
     service: Literal["cloudformation"], endpoint_url: str, environ: Mapping[str, str] = ...
 ) -> CloudFormationClient: ...
+@overload
 def client(
-    service: Literal["lambda", "logs", "cloudformation"],
+    service: Literal["sqs"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> SQSClient: ...
+@overload
+def client(
+    service: Literal["sns"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> SNSClient: ...
+@overload
+def client(
+    service: Literal["events"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> EventBridgeClient: ...
+def client(
+    service: Service,
     endpoint_url: str,
     environ: Mapping[str, str] = os.environ,
-) -> LambdaClient | CloudWatchLogsClient | CloudFormationClient:
+) -> AnyClient:
     """A boto3 client for `service` on the Stratus at `endpoint_url`."""
     # Imported here, not at the top: boto3 costs ~0.3 s and `stratus --help` needs none of it.
     import boto3

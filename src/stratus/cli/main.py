@@ -9,6 +9,10 @@ stratus build [TEMPLATE]           build a SAM template's code into .stratus/bui
 stratus package [TEMPLATE]         build, upload, print the packaged template (sam package)
 stratus deploy [TEMPLATE]          build, upload, create or update the stack (sam deploy)
 stratus generate-event SERVICE EVENT   print a sample event (like sam local generate-event)
+stratus queues list|send|receive|peek|redrive
+stratus topics list|publish
+stratus buses list
+stratus events put                 put an event on a bus
 """
 
 from __future__ import annotations
@@ -21,7 +25,19 @@ import typer
 
 from stratus.config import Settings
 
-from . import build, functions, generate_event, invoke, logs, package, stack_deploy, up
+from . import (
+    build,
+    buses,
+    functions,
+    generate_event,
+    invoke,
+    logs,
+    package,
+    queues,
+    stack_deploy,
+    topics,
+    up,
+)
 from .errors import ReportingGroup
 
 app = typer.Typer(
@@ -61,3 +77,7 @@ app.command(name="build")(build.build_command)
 app.command(name="package")(package.package_command)
 app.command(name="deploy")(stack_deploy.deploy_command)
 app.command(name="generate-event")(generate_event.generate_event)
+app.add_typer(queues.app, name="queues")
+app.add_typer(topics.app, name="topics")
+app.add_typer(buses.buses, name="buses")
+app.add_typer(buses.events, name="events")

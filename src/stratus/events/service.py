@@ -150,6 +150,16 @@ class EventBusService:
             answer["CreationTime"] = datetime.fromtimestamp(row[2], UTC)
         return answer
 
+    async def update_bus(self, name: str, description: str | None) -> None:
+        """UpdateEventBus's Description (what a template's EventBus changes in place)."""
+
+        def update(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                if not store.set_bus_description(conn, name, description):
+                    raise NotFound(f"Event bus {name} does not exist.")
+
+        await self._db.run(update)
+
     async def bus_names(self, prefix: str) -> list[str]:
         return await self._db.run(lambda conn: store.bus_names(conn, prefix))
 

@@ -77,6 +77,14 @@ def insert_bus(conn: sqlite3.Connection, name: str, description: str | None, now
     )
 
 
+def set_bus_description(conn: sqlite3.Connection, name: str, description: str | None) -> bool:
+    return bool(
+        conn.execute(
+            "UPDATE events_buses SET description = ? WHERE name = ?", (description, name)
+        ).rowcount
+    )
+
+
 def bus_row(conn: sqlite3.Connection, name: str) -> tuple[str, str | None, float] | None:
     row: tuple[str, str | None, float] | None = conn.execute(
         "SELECT name, description, created FROM events_buses WHERE name = ?", (name,)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from stratus.patterns.filter_policy import FilterPolicy, parse_filter_policy, parse_scope
 
 from .errors import InvalidParameter
-from .model import FIFO_SUFFIX, Topic
+from .model import DEFAULT_MAX_MESSAGE_BYTES, FIFO_SUFFIX, Topic
 
 TOPIC_SETTABLE = frozenset(
     {
@@ -24,9 +24,15 @@ TOPIC_SETTABLE = frozenset(
         "ArchivePolicy",
         "FifoThroughputScope",
         "DataProtectionPolicy",
+        "MaximumMessageSize",
     }
 )
 TOPIC_CREATE_ONLY = frozenset({"FifoTopic"})
+# Optional settings an empty value removes (as SetTopicAttributes turns off encryption with
+# an empty KmsMasterKeyId).
+CLEARABLE = frozenset(
+    {"KmsMasterKeyId", "DeliveryPolicy", "DataProtectionPolicy", "ArchivePolicy", "TracingConfig"}
+)
 SUBSCRIPTION_SETTABLE = frozenset(
     {
         "DeliveryPolicy",
@@ -38,6 +44,10 @@ SUBSCRIPTION_SETTABLE = frozenset(
         "ReplayPolicy",
     }
 )
+# MaximumMessageSize: 1 KiB to 1 MiB; above 256 KiB only these protocols, this many at most.
+MIN_MESSAGE_SIZE, MAX_MESSAGE_SIZE = 1024, 1_048_576
+LARGE_PROTOCOLS = ("sqs", "lambda", "firehose")
+LARGE_MAX_SUBSCRIPTIONS = 100
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _BOOLEANS = ("true", "false")
 _SQS_ARN = re.compile(r"arn:aws:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,80}")
@@ -72,22 +82,39 @@ def topic_attributes(given: Mapping[str, str], *, creating: bool, fifo: bool) ->
             raise InvalidParameter(
                 "Attributes Reason: Content based deduplication can only be set for FIFO topics"
             )
+        if name in CLEARABLE and value == "":
+            continue  # removes the setting (SetTopicAttributes)
         if name in ("Policy", "DeliveryPolicy", "DataProtectionPolicy", "ArchivePolicy"):
             _check_json(name, value)
         if name == "SignatureVersion" and value not in ("1", "2"):
             raise InvalidParameter("Attributes Reason: SignatureVersion must be 1 or 2")
+        if name == "MaximumMessageSize":
+            _check_max_message_size(value)
     return dict(given)
 
 
+def _check_max_message_size(value: str) -> None:
+    number = int(value) if value.strip().isdigit() else -1
+    if not MIN_MESSAGE_SIZE <= number <= MAX_MESSAGE_SIZE:
+        raise InvalidParameter(
+            f"Attributes Reason: MaximumMessageSize: Invalid value [{value}]. Must be an "
+            f"integer from {MIN_MESSAGE_SIZE} to {MAX_MESSAGE_SIZE}."
+        )
+
+
 def topic_defaults(fifo: bool) -> dict[str, str]:
-    defaults = {"DisplayName": "", "SignatureVersion": "1"}
+    defaults = {
+        "DisplayName": "",
+        "SignatureVersion": "1",
+        "MaximumMessageSize": str(DEFAULT_MAX_MESSAGE_BYTES),
+    }
     if fifo:
         defaults |= {"FifoTopic": "true", "ContentBasedDeduplication": "false"}
     return defaults
 
 
-def described_topic(topic: Topic, account: str, confirmed: int, pending: int) -> dict[str, str]:
-    """GetTopicAttributes: what was set, defaults, and what SNS computes."""
+def default_policy(arn: str, account: str) -> str:
+    """The access policy SNS gives a topic that has not been given one."""
     policy = {
         "Version": "2008-10-17",
         "Id": "__default_policy_ID",
@@ -97,15 +124,20 @@ def described_topic(topic: Topic, account: str, confirmed: int, pending: int) ->
                 "Effect": "Allow",
                 "Principal": {"AWS": "*"},
                 "Action": ["SNS:Publish", "SNS:Subscribe", "SNS:GetTopicAttributes"],
-                "Resource": topic.arn,
+                "Resource": arn,
                 "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
             }
         ],
     }
+    return json.dumps(policy, separators=(",", ":"))
+
+
+def described_topic(topic: Topic, account: str, confirmed: int, pending: int) -> dict[str, str]:
+    """GetTopicAttributes: what was set, defaults, and what SNS computes."""
     return {
         "TopicArn": topic.arn,
         "Owner": account,
-        "Policy": json.dumps(policy, separators=(",", ":")),
+        "Policy": default_policy(topic.arn, account),
         "EffectiveDeliveryPolicy": json.dumps(DEFAULT_DELIVERY_POLICY, separators=(",", ":")),
         "SubscriptionsConfirmed": str(confirmed),
         "SubscriptionsPending": str(pending),

@@ -1,7 +1,8 @@
 """What a published message must satisfy, and the shapes it is delivered in.
 
 Size: the body, the subject and every attribute's name, type and value count against the
-topic's limit (256 KiB), as AWS documents; past it, InvalidParameter "Message too long".
+topic's MaximumMessageSize (256 KiB unless raised, up to 1 MiB), as AWS documents; past it,
+InvalidParameter "Message too long".
 
 The notification (the body an SQS queue or an HTTP endpoint receives unless raw delivery is
 on, and, renamed slightly, the `Sns` member of a Lambda event):
@@ -31,9 +32,9 @@ from typing import Any
 from stratus.patterns import filter_policy
 
 from .errors import InvalidParameter
-from .model import MessageAttribute, NewMessage, Topic
+from .model import DEFAULT_MAX_MESSAGE_BYTES, MessageAttribute, NewMessage, Topic
 
-MAX_MESSAGE_BYTES = 256 * 1024
+MAX_MESSAGE_BYTES = DEFAULT_MAX_MESSAGE_BYTES  # a batch's total, unless the topic allows more
 MAX_SUBJECT = 100
 _ATTRIBUTE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,256}")
 _TYPES = ("String.Array", "String", "Number", "Binary")
@@ -57,7 +58,7 @@ def check(topic: Topic, message: NewMessage) -> None:
         _check_structure(message)
     for name, attribute in message.MessageAttributes.items():
         _check_attribute(name, attribute)
-    if size(message) > MAX_MESSAGE_BYTES:
+    if size(message) > topic.max_message_bytes:
         raise InvalidParameter("Message too long")
     _check_fifo(topic, message)
 

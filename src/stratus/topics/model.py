@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from stratus.patterns.filter_policy import FilterPolicy
 
 FIFO_SUFFIX = ".fifo"
+DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024  # a topic's MaximumMessageSize unless raised
 PENDING = "PendingConfirmation"  # ListSubscriptions' SubscriptionArn of an unconfirmed one
 
 
@@ -44,6 +45,15 @@ class Topic:
     @property
     def content_dedup(self) -> bool:
         return self.attributes.get("ContentBasedDeduplication") == "true"
+
+    @property
+    def max_message_bytes(self) -> int:
+        return int(self.attributes.get("MaximumMessageSize", DEFAULT_MAX_MESSAGE_BYTES))
+
+    @property
+    def large(self) -> bool:
+        """Raised above 256 KiB: then only queue and function subscriptions, at most 100."""
+        return self.max_message_bytes > DEFAULT_MAX_MESSAGE_BYTES
 
 
 @dataclass(frozen=True, slots=True)

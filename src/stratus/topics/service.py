@@ -45,6 +45,7 @@ from .errors import (
     TopicNotFound,
 )
 from .model import (
+    DEFAULT_MAX_MESSAGE_BYTES,
     FIFO_SUFFIX,
     BatchFailure,
     NewMessage,
@@ -172,7 +173,13 @@ class TopicService:
     async def set_topic_attribute(self, arn: str, name: str, value: str) -> None:
         topic = self.topic(arn)
         given = attrs.topic_attributes({name: value}, creating=False, fifo=topic.fifo)
-        await self._save(replace(topic, attributes={**topic.attributes, **given}))
+        settled = {**topic.attributes, **given}
+        if name in attrs.CLEARABLE and value == "":
+            settled.pop(name, None)
+        changed = replace(topic, attributes=settled)
+        if changed.large:
+            _check_large(changed, self._of_topic(topic.arn))
+        await self._save(changed)
 
     async def tag(self, arn: str, tags: Mapping[str, str]) -> None:
         topic = self._tagged(arn)
@@ -221,6 +228,10 @@ class TopicService:
         topic = self.topic(topic_arn)
         protocol = protocol.lower()
         _check_endpoint(topic, protocol, endpoint)
+        if topic.large and (protocol, endpoint) not in {
+            (s.protocol, s.endpoint) for s in self._of_topic(topic.arn)
+        }:
+            _check_large(topic, [*self._of_topic(topic.arn), protocol])
         settled, policy = attrs.subscription_attributes(attributes, {}, protocol)
         for existing in self._of_topic(topic.arn):
             if (existing.protocol, existing.endpoint) == (protocol, endpoint):
@@ -352,7 +363,8 @@ class TopicService:
         if any(not _batch_id(i) for i in ids):
             raise InvalidBatchEntryId()
         good = [(i, m) for i, m in entries if isinstance(m, NewMessage)]
-        if sum(messages.size(m) for _, m in good) > messages.MAX_MESSAGE_BYTES:
+        limit = max(messages.MAX_MESSAGE_BYTES, topic.max_message_bytes)
+        if sum(messages.size(m) for _, m in good) > limit:
             raise BatchTooLong()
         accepted: list[tuple[str, NewMessage]] = []
         failed: list[BatchFailure] = []
@@ -432,6 +444,25 @@ class TopicService:
                 return work(conn)
 
         return await self._db.run(in_transaction)
+
+
+def _check_large(topic: Topic, subscriptions: Sequence[Subscription | str]) -> None:
+    """A topic whose MaximumMessageSize is above 256 KiB takes only queue and function
+    subscriptions (`subscriptions`: its subscriptions, or their protocols), 100 at most."""
+    protocols = [s if isinstance(s, str) else s.protocol for s in subscriptions]
+    other = sorted({p for p in protocols if p not in attrs.LARGE_PROTOCOLS})
+    if other:
+        raise InvalidParameter(
+            f"Protocol {other[0]} is not supported on a topic with a "
+            f"MaximumMessageSize above {DEFAULT_MAX_MESSAGE_BYTES} bytes: only "
+            f"{', '.join(attrs.LARGE_PROTOCOLS)} subscriptions"
+        )
+    if len(protocols) > attrs.LARGE_MAX_SUBSCRIPTIONS:
+        raise InvalidParameter(
+            f"A topic with a MaximumMessageSize above "
+            f"{DEFAULT_MAX_MESSAGE_BYTES} bytes has at most "
+            f"{attrs.LARGE_MAX_SUBSCRIPTIONS} subscriptions"
+        )
 
 
 def _check_endpoint(topic: Topic, protocol: str, endpoint: str) -> None:

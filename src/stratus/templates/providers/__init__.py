@@ -11,9 +11,11 @@ from . import (
     apigateway_stages,
     apigatewayv2,
     archives,
+    events,
     lambda_,
     recorded,
     scheduler,
+    sns,
     sqs,
 )
 
@@ -30,6 +32,8 @@ REGISTRY: dict[str, Provider] = {
         sqs,
         scheduler,
         archives,
+        sns,
+        events,
     )
     for cls in module.PROVIDERS
 }

@@ -3,6 +3,10 @@ URL; `Fn::GetAtt` gives Arn, QueueName and QueueUrl. Without QueueName the name 
 generated (stack-logical-SUFFIX, with `.fifo` for a FIFO queue). RedrivePolicy and
 RedriveAllowPolicy may be objects in the template; they reach the service as JSON text.
 Every attribute changes in place; QueueName and FifoQueue replace the queue.
+
+AWS::SQS::QueuePolicy writes its PolicyDocument to the Policy attribute of each queue in
+Queues (URLs); Ref is a generated id (GetAtt Id). Both properties change in place; deleting
+it removes the policy from the queues. Stratus keeps the policy but does not enforce it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ from typing import Any, ClassVar
 from stratus.errors import NotFound
 from stratus.queues.attributes import defaults
 from stratus.queues.model import FIFO_SUFFIX
-from stratus.templates.provider import Context, Created, Provider, tag_map, text
+from stratus.templates.provider import (
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    required,
+    tag_map,
+    text,
+)
 
 ATTRIBUTES = (
     "DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
@@ -85,4 +97,52 @@ def _reset(dropped: dict[str, str], fifo: bool) -> dict[str, str]:
     return {name: base.get(name, "") for name in dropped}
 
 
-PROVIDERS = (Queue,)
+def _queue_urls(props: dict[str, Any]) -> list[str]:
+    found = required(props, "Queues", QueuePolicy.type_name)
+    if not isinstance(found, list) or not found:
+        raise ResourceFailed("Property Queues of AWS::SQS::QueuePolicy must be a list of URLs")
+    return [str(url) for url in found]
+
+
+def _policy(props: dict[str, Any]) -> str:
+    document = required(props, "PolicyDocument", QueuePolicy.type_name)
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+class QueuePolicy(Provider):
+    type_name = "AWS::SQS::QueuePolicy"
+    updatable: ClassVar[frozenset[str]] = frozenset({"PolicyDocument", "Queues"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        policy = _policy(props)
+        for url in _queue_urls(props):
+            await ctx.services.queues.set_attributes(url, {"Policy": policy})
+        policy_id = ctx.physical_name(logical_id)
+        return Created(policy_id, {"Id": policy_id})
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        kept = _queue_urls(new)
+        await _wait_remove_policy(ctx, [url for url in _queue_urls(old) if url not in kept])
+        policy = _policy(new)
+        for url in kept:
+            await ctx.services.queues.set_attributes(url, {"Policy": policy})
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        await _wait_remove_policy(ctx, _queue_urls(props))
+
+
+async def _wait_remove_policy(ctx: Context, urls: list[str]) -> None:
+    for url in urls:
+        with contextlib.suppress(NotFound):  # the queue is gone: so is its policy
+            await ctx.services.queues.set_attributes(url, {"Policy": ""})
+
+
+PROVIDERS = (Queue, QueuePolicy)
