@@ -29,6 +29,7 @@ from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
+from stratus.mappings.service import MappingService
 from stratus.observe.logs import LogStore
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
@@ -82,6 +83,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
+        mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -94,6 +96,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             queues=queues,
             topics=topics,
             events=bus,
+            mappings=mappings,
             logs=logs,
             artifacts=artifacts,
             work=work,
@@ -122,6 +125,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(queues.wait_run_forever()),
                     tasks.create_task(bus.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
+                    tasks.create_task(mappings.wait_run_forever()),
                 ]
                 try:
                     yield

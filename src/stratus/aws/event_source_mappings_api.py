@@ -1,0 +1,92 @@
+"""The Lambda API's event source mappings (2015-03-31/event-source-mappings): Create, Get,
+Update, Delete and List. The rules live in stratus.mappings; the model's ranges (BatchSize
+1-10,000, window 0-300 s, MaximumConcurrency 2-1,000) are checked by the protocol layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stratus.mappings.model import Settings
+from stratus.mappings.service import MappingService
+
+from .lambda_members import listed
+from .protocols.adapter import Call, Handler, Output
+
+# Members of other kinds of source (streams, Kafka, MQ, DocumentDB): refused for queues.
+NOT_FOR_QUEUES = (
+    "StartingPosition", "StartingPositionTimestamp", "ParallelizationFactor",
+    "DestinationConfig", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts", "TumblingWindowInSeconds", "Topics", "Queues",
+    "SourceAccessConfigurations", "SelfManagedEventSource",
+    "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig", "ProvisionedPollerConfig",
+)  # fmt: skip
+
+
+def _mappings(call: Call) -> MappingService:
+    return call.services.mappings
+
+
+def _settings(params: dict[str, Any]) -> Settings:
+    criteria = params.get("FilterCriteria")
+    filters = None
+    if criteria is not None:
+        filters = tuple(str(f.get("Pattern", "")) for f in criteria.get("Filters") or [])
+    scaling = params.get("ScalingConfig")
+    types = params.get("FunctionResponseTypes")
+    return Settings(
+        batch_size=params.get("BatchSize"),
+        window=params.get("MaximumBatchingWindowInSeconds"),
+        filters=filters,
+        max_concurrency=(scaling or {}).get("MaximumConcurrency"),
+        scaling_given=scaling is not None,
+        response_types=None if types is None else tuple(types),
+        enabled=params.get("Enabled"),
+        unsupported=tuple(name for name in NOT_FOR_QUEUES if params.get(name) is not None),
+    )
+
+
+async def create_mapping(call: Call, params: dict[str, Any]) -> Output:
+    mapping = await _mappings(call).create(
+        params.get("EventSourceArn", ""),
+        params["FunctionName"],
+        _settings(params),
+        params.get("Tags"),
+    )
+    return mapping.wire("Creating")
+
+
+async def get_mapping(call: Call, params: dict[str, Any]) -> Output:
+    return _mappings(call).get(params["UUID"]).wire()
+
+
+async def update_mapping(call: Call, params: dict[str, Any]) -> Output:
+    mapping, state = await _mappings(call).update(
+        params["UUID"], params.get("FunctionName"), _settings(params)
+    )
+    return mapping.wire(state)
+
+
+async def delete_mapping(call: Call, params: dict[str, Any]) -> Output:
+    mapping = await _mappings(call).delete(params["UUID"])
+    return mapping.wire("Deleting")
+
+
+async def list_mappings(call: Call, params: dict[str, Any]) -> Output:
+    found, next_marker = _mappings(call).list(
+        params.get("EventSourceArn"),
+        params.get("FunctionName"),
+        params.get("Marker"),
+        params.get("MaxItems"),
+    )
+    return listed("EventSourceMappings", [m.wire() for m in found], next_marker)
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateEventSourceMapping": create_mapping,
+    "GetEventSourceMapping": get_mapping,
+    "UpdateEventSourceMapping": update_mapping,
+    "DeleteEventSourceMapping": delete_mapping,
+    "ListEventSourceMappings": list_mappings,
+}
