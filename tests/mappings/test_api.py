@@ -32,9 +32,7 @@ def test_create_get_list_update_delete(server, sqs, lambda_client, deploy):
     uuid = created["UUID"]
     got = lambda_client.get_event_source_mapping(UUID=uuid)
     by_queue = lambda_client.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
-    by_function = lambda_client.list_event_source_mappings(FunctionName=name)[
-        "EventSourceMappings"
-    ]
+    by_function = lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
     updated = lambda_client.update_event_source_mapping(UUID=uuid, BatchSize=5, Enabled=False)
     disabled = lambda_client.get_event_source_mapping(UUID=uuid)
     deleted = lambda_client.delete_event_source_mapping(UUID=uuid)
@@ -95,9 +93,7 @@ def test_list_pages_with_marker(server, sqs, lambda_client, deploy):
     for _ in range(3):
         _, arn = make_queue(sqs)
         uuids.append(
-            lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)[
-                "UUID"
-            ]
+            lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"]
         )
 
     first = lambda_client.list_event_source_mappings(FunctionName=name, MaxItems=2)
@@ -163,9 +159,7 @@ def test_missing_things_and_duplicates(server, sqs, lambda_client, deploy):
         lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName="nope-fn")
     with pytest.raises(ClientError) as no_queue:
         lambda_client.create_event_source_mapping(EventSourceArn=missing_queue, FunctionName=name)
-    uuid = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)[
-        "UUID"
-    ]
+    uuid = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"]
     with pytest.raises(ClientError) as duplicate:
         lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
     with pytest.raises(ClientError) as too_slow:

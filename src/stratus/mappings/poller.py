@@ -125,6 +125,7 @@ class Poller:
                     continue
                 finally:
                     worker.receiving = False
+                log.debug("mapping %s: received %d", self.mapping.uuid, len(batch))
                 if not batch:
                     if len(self._workers) > 1:
                         return  # less backlog: one worker fewer
@@ -202,6 +203,7 @@ class Poller:
                 await asyncio.sleep(ERROR_PAUSE_S)
                 return True
         self._invokes += 1
+        log.debug("mapping %s: %d records, %s", mapping.uuid, len(records), result.function_error)
         if result.function_error:
             return not throttled  # the whole batch comes back after the visibility timeout
         ids = [str(r["messageId"]) for r in records]
