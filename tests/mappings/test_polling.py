@@ -260,3 +260,44 @@ def test_a_disabled_mapping_leaves_messages_alone(server, sqs, lambda_client, de
     lambda_client.update_event_source_mapping(UUID=uuid, Enabled=True)
     assert wait_for(lambda: bodies(out) == ["waiting"], timeout=30)
     lambda_client.delete_event_source_mapping(UUID=uuid)
+
+
+SLOW = """
+import json, os, time
+
+def handler(event, context):
+    time.sleep(0.2)
+    for record in event["Records"]:
+        name = f"{time.time_ns()}-{record['messageId']}.json"
+        with open(os.path.join(os.environ["OUT"], name), "w") as out:
+            out.write(json.dumps({"Records": [record]}))
+"""
+
+
+def test_throttles_put_messages_back_not_lost(server, sqs, lambda_client, deploy, shared_dir):
+    """A function with reserved concurrency 1 behind a mapping allowed 5 at once: throttled
+    batches are retried, every message is processed, nothing reaches the DLQ."""
+    dlq_url, dlq_arn = make_queue(sqs)
+    url, arn = make_queue(
+        sqs,
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
+    )
+    name = deploy(SLOW, Environment={"Variables": {"OUT": str(shared_dir)}})
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    for start in range(0, 60, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(10)],
+        )
+    uuid = lambda_client.create_event_source_mapping(
+        EventSourceArn=arn,
+        FunctionName=name,
+        BatchSize=2,
+        ScalingConfig={"MaximumConcurrency": 5},
+    )["UUID"]
+
+    assert wait_for(lambda: count(sqs, url) == 0, timeout=60)
+    lambda_client.delete_event_source_mapping(UUID=uuid)
+
+    assert sorted(set(bodies(shared_dir))) == sorted(f"m{i}" for i in range(60))
+    assert count(sqs, dlq_url) == 0
