@@ -7,51 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from stratus.mappings.model import Settings
+from stratus.mappings.model import settings_of
 from stratus.mappings.service import MappingService
 
 from .lambda_members import listed
 from .protocols.adapter import Call, Handler, Output
-
-# Members of other kinds of source (streams, Kafka, MQ, DocumentDB): refused for queues.
-NOT_FOR_QUEUES = (
-    "StartingPosition", "StartingPositionTimestamp", "ParallelizationFactor",
-    "DestinationConfig", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
-    "MaximumRetryAttempts", "TumblingWindowInSeconds", "Topics", "Queues",
-    "SourceAccessConfigurations", "SelfManagedEventSource",
-    "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
-    "DocumentDBEventSourceConfig", "ProvisionedPollerConfig",
-)  # fmt: skip
 
 
 def _mappings(call: Call) -> MappingService:
     return call.services.mappings
 
 
-def _settings(params: dict[str, Any]) -> Settings:
-    criteria = params.get("FilterCriteria")
-    filters = None
-    if criteria is not None:
-        filters = tuple(str(f.get("Pattern", "")) for f in criteria.get("Filters") or [])
-    scaling = params.get("ScalingConfig")
-    types = params.get("FunctionResponseTypes")
-    return Settings(
-        batch_size=params.get("BatchSize"),
-        window=params.get("MaximumBatchingWindowInSeconds"),
-        filters=filters,
-        max_concurrency=(scaling or {}).get("MaximumConcurrency"),
-        scaling_given=scaling is not None,
-        response_types=None if types is None else tuple(types),
-        enabled=params.get("Enabled"),
-        unsupported=tuple(name for name in NOT_FOR_QUEUES if params.get(name) is not None),
-    )
-
-
 async def create_mapping(call: Call, params: dict[str, Any]) -> Output:
     mapping = await _mappings(call).create(
         params.get("EventSourceArn", ""),
         params["FunctionName"],
-        _settings(params),
+        settings_of(params),
         params.get("Tags"),
     )
     return mapping.wire("Creating")
@@ -63,7 +34,7 @@ async def get_mapping(call: Call, params: dict[str, Any]) -> Output:
 
 async def update_mapping(call: Call, params: dict[str, Any]) -> Output:
     mapping, state = await _mappings(call).update(
-        params["UUID"], params.get("FunctionName"), _settings(params)
+        params["UUID"], params.get("FunctionName"), settings_of(params)
     )
     return mapping.wire(state)
 

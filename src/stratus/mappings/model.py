@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+
+# Members of other kinds of source (streams, Kafka, MQ, DocumentDB): refused for queues.
+NOT_FOR_QUEUES = (
+    "StartingPosition", "StartingPositionTimestamp", "ParallelizationFactor",
+    "DestinationConfig", "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts", "TumblingWindowInSeconds", "Topics", "Queues",
+    "SourceAccessConfigurations", "SelfManagedEventSource",
+    "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig", "ProvisionedPollerConfig",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +89,30 @@ class EventSourceMapping:
             "FunctionResponseTypes": list(self.response_types),
             "Tags": self.tags,
         }
+
+
+def settings_of(members: Mapping[str, Any]) -> Settings:
+    """The settings in Lambda's members (the API's, or a template's properties, which
+    CloudFormation spells the same), as typed values."""
+    criteria = members.get("FilterCriteria")
+    filters = None
+    if criteria is not None:
+        filters = tuple(str(f.get("Pattern", "")) for f in criteria.get("Filters") or [])
+    scaling = members.get("ScalingConfig")
+    types = members.get("FunctionResponseTypes")
+    enabled = members.get("Enabled")
+    return Settings(
+        batch_size=_int(members.get("BatchSize")),
+        window=_int(members.get("MaximumBatchingWindowInSeconds")),
+        filters=filters,
+        max_concurrency=_int((scaling or {}).get("MaximumConcurrency")),
+        scaling_given=scaling is not None,
+        response_types=None if types is None else tuple(str(t) for t in types),
+        enabled=None if enabled is None else str(enabled).lower() == "true",
+        unsupported=tuple(name for name in NOT_FOR_QUEUES if members.get(name) is not None),
+    )
+
+
+def _int(value: Any) -> int | None:
+    """Integers as given; templates may give them as text."""
+    return None if value is None else int(value)

@@ -30,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from stratus.config import Settings as ServerSettings
-from stratus.errors import Conflict, Invalid, NotFound
+from stratus.errors import Conflict, Invalid, NotFound, Validation
 from stratus.patterns.filter_criteria import parse_filter_criteria
 from stratus.store.db import Database, transaction
 
 from . import store
-from .model import EventSourceMapping, Settings
+from .model import REPORT_BATCH_ITEM_FAILURES, EventSourceMapping, Settings
 from .poller import Poller
 from .seams import FunctionFacts, QueueFacts, Seams
 
@@ -220,6 +220,7 @@ class MappingService:
             raise Invalid(
                 f"Unsupported {', '.join(given.unsupported)} parameter for given event source."
             )
+        _check_ranges(given)
         batch = given.batch_size if given.batch_size is not None else mapping.batch_size
         window = given.window if given.window is not None else mapping.window
         if queue.fifo and batch > MAX_FIFO_BATCH:
@@ -310,6 +311,36 @@ class MappingService:
 def _in_transaction(conn: sqlite3.Connection, work: Callable[[], None]) -> None:
     with transaction(conn):
         work()
+
+
+def _check_ranges(given: Settings) -> None:
+    """The ranges Lambda's API model declares, for callers that did not come through it
+    (templates), with the API's message."""
+    ranges = (
+        ("batchSize", given.batch_size, 1, 10_000),
+        ("maximumBatchingWindowInSeconds", given.window, 0, 300),
+        ("scalingConfig.maximumConcurrency", given.max_concurrency, 2, 1_000),
+    )
+    for where, value, low, high in ranges:
+        if value is None:
+            continue
+        if value < low or value > high:
+            bound = (
+                f"greater than or equal to {low}"
+                if value < low
+                else f"less than or equal to {high}"
+            )
+            raise Validation(
+                f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+                f"constraint: Member must have value {bound}"
+            )
+    for response_type in given.response_types or ():
+        if response_type != REPORT_BATCH_ITEM_FAILURES:
+            raise Validation(
+                f"1 validation error detected: Value '[{response_type}]' at "
+                "'functionResponseTypes' failed to satisfy constraint: Member must satisfy "
+                "constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]"
+            )
 
 
 def _names_function(name: str, function_arn: str) -> bool:
