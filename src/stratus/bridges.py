@@ -10,6 +10,7 @@ other service's own methods: in process, the same calls a boto3 request would ma
     topics -> functions   FunctionDelivery    an SNS delivery to a Lambda subscription
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
+    functions -> events   EventBusDestination async invoke destinations: event buses
     mappings -> queues    MappingQueue        an event source mapping's receives and deletes
     mappings -> functions MappingFunction     its function's timeout and its invocations
 """
@@ -18,8 +19,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
 
 from stratus.errors import Invalid, NotFound
+from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
 from stratus.functions.names import parse_reference
@@ -195,3 +200,48 @@ class MappingFunction:
 def mapping_seams_of(queues: QueueService, functions: FunctionService) -> mapping_seams.Seams:
     queue, function = MappingQueue(queues), MappingFunction(functions)
     return mapping_seams.Seams(queue, queue, queue, function, function)
+
+
+class EventBusDestination:
+    """functions' Destination for event buses. An invocation record is put on the bus as
+    AWS puts it: source `lambda`, detail-type "Lambda Function Invocation Result - Success"
+    (or "- Failure"), the record as detail, the bus and the function as resources. Anything
+    else handed over (a rule whose target is a bus) is an event already, forwarded as is."""
+
+    describes = "EventBridge event buses (arn:aws:events:<region>:<account>:event-bus/<name>)"
+
+    def __init__(self, bus: EventBusService) -> None:
+        self._bus = bus
+
+    async def wait_check(self, target: Target, source: str) -> None:
+        try:
+            if not target.resource.startswith("event-bus/"):
+                raise NotFound(f"{target.arn} is not an event bus.")
+            await self._bus.describe_bus(self._bus.bus_name(target.arn))
+        except NotFound as exc:
+            raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
+
+    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        document = orjson.loads(payload)
+        context = document.get("requestContext") if isinstance(document, dict) else None
+        entry: dict[str, Any]
+        if isinstance(context, dict) and "responseContext" in document:
+            success = context.get("condition") == "Success"
+            entry = {
+                "Source": "lambda",
+                "DetailType": "Lambda Function Invocation Result - "
+                + ("Success" if success else "Failure"),
+                "Detail": payload.decode(),
+                "Resources": [target.arn, str(context.get("functionArn", ""))],
+            }
+        else:
+            event = document if isinstance(document, dict) else {}
+            entry = {
+                "Source": event.get("source"),
+                "DetailType": event.get("detail-type"),
+                "Detail": orjson.dumps(event.get("detail")).decode(),
+                "Resources": event.get("resources") or [],
+            }
+        [result] = await self._bus.put_events([{**entry, "EventBusName": target.arn}])
+        if "ErrorCode" in result:
+            raise Invalid(f"{target.arn} refused the event: {result['ErrorMessage']}")

@@ -83,6 +83,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
+        functions.destinations.register("events", bridges.EventBusDestination(bus))
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
