@@ -39,6 +39,10 @@ log = logging.getLogger("stratus.mappings")
 LONG_POLL_S = 20
 RECEIVE_MAX = 10  # SQS's MaxNumberOfMessages
 THROTTLE_BACKOFF_S = (0.05, 1.0)
+# At most one more worker per this many seconds: AWS adds up to 300 concurrent batches a
+# minute; growing faster only starts environments the backlog may not need.
+SCALE_UP_INTERVAL_S = 0.2
+FACTS_TTL_S = 5.0  # how long a read of the queue's visibility and the function's timeout holds
 ERROR_PAUSE_S = 1.0  # after the queue or function is gone or refuses: no hot loop
 
 
@@ -72,6 +76,8 @@ class Poller:
         self._stopping = False
         self._done = asyncio.Event()
         self._invokes = self._throttles = self._deleted = self._filtered = 0
+        self._last_added = float("-inf")
+        self._facts: tuple[float, int, int] | None = None  # (read at, visibility, timeout)
 
     # ---- life -----------------------------------------------------------------------------
 
@@ -103,6 +109,10 @@ class Poller:
     def _add_worker(self) -> None:
         if self._tasks is None or self._stopping or len(self._workers) >= self._cap:
             return
+        now = asyncio.get_running_loop().time()
+        if self._workers and now - self._last_added < SCALE_UP_INTERVAL_S:
+            return
+        self._last_added = now
         worker = _Worker()
         self._workers.append(worker)
         worker.task = self._tasks.create_task(self._wait_work(worker))
@@ -217,6 +227,9 @@ class Poller:
         return not throttled
 
     async def _wait_facts(self) -> tuple[int, int] | None:
+        now = asyncio.get_running_loop().time()
+        if self._facts is not None and now - self._facts[0] < FACTS_TTL_S:
+            return self._facts[1], self._facts[2]
         try:
             queue = self._seams.queue.describe_queue(self.mapping.source_arn)
             function = await self._seams.function.wait_describe(self.mapping.function_arn)
@@ -224,6 +237,7 @@ class Poller:
             log.warning("mapping %s: %s", self.mapping.uuid, exc.message)
             await asyncio.sleep(ERROR_PAUSE_S)
             return None
+        self._facts = (now, queue.visibility_timeout, function.timeout)
         return queue.visibility_timeout, function.timeout
 
     async def _wait_delete(self, handles: list[str]) -> None:
