@@ -301,3 +301,24 @@ def test_throttles_put_messages_back_not_lost(server, sqs, lambda_client, deploy
 
     assert sorted(set(bodies(shared_dir))) == sorted(f"m{i}" for i in range(60))
     assert count(sqs, dlq_url) == 0
+
+
+def test_a_batching_window_gathers_more_than_ten(server, sqs, lambda_client, deploy, shared_dir):
+    """BatchSize above 10 with a window: one invocation may carry more than one receive's
+    10 messages; every message is delivered once and deleted."""
+    url, arn = make_queue(sqs)
+    name = recorder(deploy, shared_dir)
+    for start in range(0, 30, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"w{start + i}"} for i in range(10)],
+        )
+    uuid = lambda_client.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=name, BatchSize=30, MaximumBatchingWindowInSeconds=2
+    )["UUID"]
+
+    assert wait_for(lambda: count(sqs, url) == 0, timeout=30)
+    lambda_client.delete_event_source_mapping(UUID=uuid)
+
+    assert sorted(bodies(shared_dir)) == sorted(f"w{i}" for i in range(30))
+    assert max(len(e["Records"]) for e in events(shared_dir)) > 10

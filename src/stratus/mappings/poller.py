@@ -8,11 +8,12 @@ Failures are not deleted: they come back after the queue's visibility timeout an
 maxReceiveCount, go to the queue's own dead-letter queue (the queue does that, not us).
 
 Scaling: a mapping starts with one worker; a worker whose receive came back full adds one
-more, up to the mapping's cap (ScalingConfig.MaximumConcurrency, else the function's
-reserved concurrency, else the account's limit); a worker whose long poll came back empty
-retires unless it is the last. A throttled invoke (the function's reserved or the account's
-concurrency is used up) is retried with backoff while the messages' visibility timeout
-leaves room for a run, then left to come back: never lost. FIFO order within a message
+more (at most one per SCALE_UP_INTERVAL_S), up to the mapping's cap (ScalingConfig.
+MaximumConcurrency, else the account's limit, and never past the function's reserved
+concurrency); a worker whose long poll came back empty retires unless it is the last. A
+throttled invoke (the function's reserved or the account's concurrency is used up) is
+retried with backoff while the messages' visibility timeout leaves room for a run, then
+left to come back: never lost. FIFO order within a message
 group holds because the queue itself keeps a group blocked while any of its messages is in
 flight: at most one batch per group is out.
 
@@ -78,6 +79,7 @@ class Poller:
         self._invokes = self._throttles = self._deleted = self._filtered = 0
         self._last_added = float("-inf")
         self._facts: tuple[float, int, int] | None = None  # (read at, visibility, timeout)
+        self._reserved: int | None = None  # the function's reserved concurrency, if any
 
     # ---- life -----------------------------------------------------------------------------
 
@@ -107,7 +109,10 @@ class Poller:
         )
 
     def _add_worker(self) -> None:
-        if self._tasks is None or self._stopping or len(self._workers) >= self._cap:
+        cap = self._cap
+        if self._reserved is not None:  # the function can never run more at once
+            cap = min(cap, max(1, self._reserved))
+        if self._tasks is None or self._stopping or len(self._workers) >= cap:
             return
         now = asyncio.get_running_loop().time()
         if self._workers and now - self._last_added < SCALE_UP_INTERVAL_S:
@@ -238,6 +243,7 @@ class Poller:
             await asyncio.sleep(ERROR_PAUSE_S)
             return None
         self._facts = (now, queue.visibility_timeout, function.timeout)
+        self._reserved = function.reserved_concurrency
         return queue.visibility_timeout, function.timeout
 
     async def _wait_delete(self, handles: list[str]) -> None:
