@@ -4,6 +4,9 @@ and the queue shows what was deleted, what came back and what went to its DLQ.""
 from __future__ import annotations
 
 import json
+import threading
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,13 @@ def count(sqs: Any, url: str) -> int:
     return int(attributes["ApproximateNumberOfMessages"]) + int(
         attributes["ApproximateNumberOfMessagesNotVisible"]
     )
+
+
+def pollers(server: Any) -> dict[str, dict[str, int]]:
+    """The running pollers' counters, from the server's /_stratus/mappings."""
+    with urllib.request.urlopen(f"{server.endpoint_url}/_stratus/mappings") as response:
+        found: dict[str, dict[str, int]] = json.load(response)
+        return found
 
 
 def recorder(deploy: Any, out: Path, **config: Any) -> str:
@@ -266,7 +276,9 @@ SLOW = """
 import json, os, time
 
 def handler(event, context):
-    time.sleep(0.2)
+    if "hold" in event:  # the test's own call, holding the only concurrency slot
+        time.sleep(event["hold"])
+        return None
     for record in event["Records"]:
         name = f"{time.time_ns()}-{record['messageId']}.json"
         with open(os.path.join(os.environ["OUT"], name), "w") as out:
@@ -275,31 +287,37 @@ def handler(event, context):
 
 
 def test_throttles_put_messages_back_not_lost(server, sqs, lambda_client, deploy, shared_dir):
-    """A function with reserved concurrency 1 behind a mapping allowed 5 at once: throttled
-    batches are retried, every message is processed, nothing reaches the DLQ."""
+    """While another call holds a function's only concurrency slot (reserved concurrency 1),
+    the mapping's invokes are throttled; they are retried, every message is processed once
+    the slot is free, and nothing reaches the DLQ."""
     dlq_url, dlq_arn = make_queue(sqs)
     url, arn = make_queue(
         sqs,
-        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
     )
-    name = deploy(SLOW, Environment={"Variables": {"OUT": str(shared_dir)}})
+    name = deploy(SLOW, Environment={"Variables": {"OUT": str(shared_dir)}}, Timeout=5)
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
-    for start in range(0, 60, 10):
+    for start in range(0, 20, 10):
         sqs.send_message_batch(
             QueueUrl=url,
             Entries=[{"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(10)],
         )
+    holder = threading.Thread(
+        target=lambda: lambda_client.invoke(FunctionName=name, Payload=b'{"hold": 3}')
+    )
+    holder.start()
+    time.sleep(0.5)  # the hold is running
     uuid = lambda_client.create_event_source_mapping(
-        EventSourceArn=arn,
-        FunctionName=name,
-        BatchSize=2,
-        ScalingConfig={"MaximumConcurrency": 5},
+        EventSourceArn=arn, FunctionName=name, BatchSize=2
     )["UUID"]
 
     assert wait_for(lambda: count(sqs, url) == 0, timeout=60)
+    counters = pollers(server)[uuid]
     lambda_client.delete_event_source_mapping(UUID=uuid)
+    holder.join()
 
-    assert sorted(set(bodies(shared_dir))) == sorted(f"m{i}" for i in range(60))
+    assert counters["throttles"] > 0  # the mapping did meet the held slot
+    assert sorted(set(bodies(shared_dir))) == sorted(f"m{i}" for i in range(20))
     assert count(sqs, dlq_url) == 0
 
 

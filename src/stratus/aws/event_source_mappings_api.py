@@ -5,13 +5,19 @@ Update, Delete and List. The rules live in stratus.mappings; the model's ranges 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from stratus.mappings.model import settings_of
 from stratus.mappings.service import MappingService
 
 from .lambda_members import listed
 from .protocols.adapter import Call, Handler, Output
+from .wire import json_response
 
 
 def _mappings(call: Call) -> MappingService:
@@ -61,3 +67,14 @@ HANDLERS: dict[str, Handler] = {
     "DeleteEventSourceMapping": delete_mapping,
     "ListEventSourceMappings": list_mappings,
 }
+
+
+async def statistics(request: Request) -> Response:
+    """Not part of the AWS API: each running poller's counters (workers, invokes, throttles,
+    deleted, filtered), by mapping UUID, for tests and operators."""
+    call = Call.of(request.scope, request.headers, "")
+    found = call.services.mappings.poller_statistics()
+    return json_response({uuid: dataclasses.asdict(s) for uuid, s in found.items()})
+
+
+routes = [Route("/_stratus/mappings", statistics, methods=["GET"])]

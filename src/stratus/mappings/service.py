@@ -37,6 +37,7 @@ from stratus.store.db import Database, transaction
 from . import store
 from .model import REPORT_BATCH_ITEM_FAILURES, EventSourceMapping, Settings
 from .poller import Poller
+from .poller import Statistics as PollerStatistics
 from .seams import FunctionFacts, QueueFacts, Seams
 
 log = logging.getLogger("stratus.mappings")
@@ -188,8 +189,9 @@ class MappingService:
         workers = sum(p.statistics().workers for p in self._pollers.values())
         return Statistics(len(self._mappings), len(self._pollers), workers)
 
-    def poller(self, mapping_uuid: str) -> Poller | None:
-        return self._pollers.get(mapping_uuid)
+    def poller_statistics(self) -> dict[str, PollerStatistics]:
+        """Each running poller's counters, by mapping UUID."""
+        return {uuid: poller.statistics() for uuid, poller in self._pollers.items()}
 
     # ---- rules --------------------------------------------------------------------------
 
