@@ -175,3 +175,28 @@ def test_missing_things_and_duplicates(server, sqs, lambda_client, deploy):
     assert code(too_slow.value) == "InvalidParameterValueException"
     assert "Function timeout: 10 seconds" in too_slow.value.response["Error"]["Message"]
     assert code(no_uuid.value) == "ResourceNotFoundException"
+
+
+def test_qualified_functions_and_moving_a_mapping(server, sqs, lambda_client, deploy):
+    """A mapping may name an alias (FunctionArn carries it; List by the bare name finds it,
+    by another qualifier not); Update may move it to another function."""
+    _, arn = make_queue(sqs)
+    name = deploy(HANDLER)
+    other = deploy(HANDLER)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+
+    created = lambda_client.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=f"{name}:live"
+    )
+    by_name = lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+    by_other_alias = lambda_client.list_event_source_mappings(FunctionName=f"{name}:dev")[
+        "EventSourceMappings"
+    ]
+    moved = lambda_client.update_event_source_mapping(UUID=created["UUID"], FunctionName=other)
+    lambda_client.delete_event_source_mapping(UUID=created["UUID"])
+
+    assert created["FunctionArn"].endswith(f":function:{name}:live")
+    assert [m["UUID"] for m in by_name] == [created["UUID"]]
+    assert by_other_alias == []
+    assert moved["FunctionArn"].endswith(f":function:{other}")
