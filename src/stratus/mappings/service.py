@@ -130,11 +130,7 @@ class MappingService:
     def get(self, mapping_uuid: str) -> EventSourceMapping:
         found = self._mappings.get(mapping_uuid)
         if found is None:
-            raise MappingNotFound(
-                f"The resource you requested does not exist. (Service: Lambda, Status Code: "
-                f"404, Request ID: {uuid.uuid4()})",
-                Type="User",
-            )
+            raise MappingNotFound("The resource you requested does not exist.", Type="User")
         return found
 
     async def update(
