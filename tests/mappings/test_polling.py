@@ -340,3 +340,40 @@ def test_a_batching_window_gathers_more_than_ten(server, sqs, lambda_client, dep
 
     assert sorted(bodies(shared_dir)) == sorted(f"w{i}" for i in range(30))
     assert max(len(e["Records"]) for e in events(shared_dir)) > 10
+
+
+TIMED = """
+import json, os, time
+
+def handler(event, context):
+    started = time.time()
+    time.sleep(0.4)
+    name = f"{time.time_ns()}-{context.aws_request_id}.json"
+    with open(os.path.join(os.environ["OUT"], name), "w") as out:
+        out.write(json.dumps({"Records": event["Records"], "span": [started, time.time()]}))
+"""
+
+
+def test_pollers_scale_with_backlog_up_to_maximum_concurrency(
+    server, sqs, lambda_client, deploy, shared_dir
+):
+    """With a backlog, more than one batch runs at once, but never more than
+    ScalingConfig.MaximumConcurrency."""
+    url, arn = make_queue(sqs)
+    name = deploy(TIMED, Environment={"Variables": {"OUT": str(shared_dir)}})
+    for start in range(0, 30, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"s{start + i}"} for i in range(10)],
+        )
+    uuid = lambda_client.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=name, BatchSize=1, ScalingConfig={"MaximumConcurrency": 2}
+    )["UUID"]
+
+    assert wait_for(lambda: count(sqs, url) == 0, timeout=60)
+    lambda_client.delete_event_source_mapping(UUID=uuid)
+
+    spans = [e["span"] for e in events(shared_dir)]
+    most = max(sum(1 for s in spans if s[0] <= moment < s[1]) for moment, _ in spans)
+    assert sorted(bodies(shared_dir)) == sorted(f"s{i}" for i in range(30))
+    assert most == 2
