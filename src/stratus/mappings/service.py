@@ -221,13 +221,13 @@ class MappingService:
         _check_ranges(given)
         batch = given.batch_size if given.batch_size is not None else mapping.batch_size
         window = given.window if given.window is not None else mapping.window
+        if queue.fifo and given.window:
+            raise Invalid("Batching window is not supported for FIFO queues.")
         if queue.fifo and batch > MAX_FIFO_BATCH:
             raise Invalid(
                 f"Invalid batch size {batch} for FIFO queues: BatchSize must be between 1 "
                 f"and {MAX_FIFO_BATCH} inclusive."
             )
-        if queue.fifo and given.window:
-            raise Invalid("Batching window is not supported for FIFO queues.")
         if batch > MAX_UNWINDOWED_BATCH and window < 1:
             raise Invalid(
                 "Maximum batch window in seconds must be greater than 0 if maximum batch "
