@@ -254,7 +254,8 @@ def test_filter_criteria_delete_what_they_drop(server, sqs, lambda_client, deplo
 
 
 def test_a_disabled_mapping_leaves_messages_alone(server, sqs, lambda_client, deploy, shared_dir):
-    """Disabled, nothing is received; enabled again, the waiting message is consumed."""
+    """Disabled, nothing is received; enabled again, the waiting message is consumed;
+    deleted, nothing is received again."""
     url, arn = make_queue(sqs)
     out = shared_dir
     name = recorder(deploy, out)
@@ -270,6 +271,9 @@ def test_a_disabled_mapping_leaves_messages_alone(server, sqs, lambda_client, de
     lambda_client.update_event_source_mapping(UUID=uuid, Enabled=True)
     assert wait_for(lambda: bodies(out) == ["waiting"], timeout=30)
     lambda_client.delete_event_source_mapping(UUID=uuid)
+    sqs.send_message(QueueUrl=url, MessageBody="after the delete")
+    assert not wait_for(lambda: len(bodies(out)) > 1, timeout=2)
+    assert count(sqs, url) == 1
 
 
 SLOW = """
