@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from stratus.config import Settings as ServerSettings
 from stratus.errors import Conflict, Invalid, NotFound, Validation
@@ -41,6 +42,7 @@ from .poller import Statistics as PollerStatistics
 from .seams import FunctionFacts, QueueFacts, Seams
 
 log = logging.getLogger("stratus.mappings")
+T = TypeVar("T")
 
 DEFAULT_BATCH_SIZE = 10
 MAX_FIFO_BATCH = 10
@@ -111,21 +113,30 @@ class MappingService:
             function,
         )
         mapping = replace(mapping, arn=self._arn_prefix + mapping.uuid)
+        self._check_unique(mapping, function_name)
+        self._mappings[mapping.uuid] = mapping  # before the write: a racing Create sees it
+        try:
+            await self._db.run(lambda c: _in_transaction(c, lambda: store.insert(c, mapping)))
+        except BaseException:
+            del self._mappings[mapping.uuid]
+            raise
+        self._start(mapping)
+        return mapping
+
+    def _check_unique(self, mapping: EventSourceMapping, function_name: str) -> None:
+        """One mapping per queue and function, as on AWS."""
         for other in self._mappings.values():
-            if (
-                other.source_arn == mapping.source_arn
-                and other.function_arn == mapping.function_arn
-            ):
+            same = (other.source_arn, other.function_arn) == (
+                mapping.source_arn,
+                mapping.function_arn,
+            )
+            if same and other.uuid != mapping.uuid:
                 raise Conflict(
                     f'An event source mapping with SQS arn (" {mapping.source_arn} ") and '
                     f'function (" {function_name} ") already exists. Please update or delete '
                     f"the existing mapping with UUID {other.uuid}",
                     Type="User",
                 )
-        await self._wait_write(mapping)
-        self._mappings[mapping.uuid] = mapping
-        self._start(mapping)
-        return mapping
 
     def get(self, mapping_uuid: str) -> EventSourceMapping:
         found = self._mappings.get(mapping_uuid)
@@ -147,7 +158,10 @@ class MappingService:
             queue,
             function,
         )
-        await self._wait_write(changed)
+        self._check_unique(changed, function_name or current.function_arn)
+        written = await self._db.run(lambda c: _in_transaction(c, lambda: store.update(c, changed)))
+        if not written or mapping_uuid not in self._mappings:  # deleted meanwhile
+            raise MappingNotFound("The resource you requested does not exist.", Type="User")
         self._mappings[changed.uuid] = changed
         self._stop(changed.uuid)
         self._start(changed)
@@ -255,9 +269,6 @@ class MappingService:
             enabled=mapping.enabled if given.enabled is None else given.enabled,
         )
 
-    async def _wait_write(self, mapping: EventSourceMapping) -> None:
-        await self._db.run(lambda c: _in_transaction(c, lambda: store.put(c, mapping)))
-
     # ---- pollers ------------------------------------------------------------------------
 
     async def wait_run_forever(self) -> None:
@@ -306,9 +317,9 @@ class MappingService:
         return self._settings.account_concurrency
 
 
-def _in_transaction(conn: sqlite3.Connection, work: Callable[[], None]) -> None:
+def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     with transaction(conn):
-        work()
+        return work()
 
 
 def _check_ranges(given: Settings) -> None:

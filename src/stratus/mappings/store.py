@@ -31,9 +31,26 @@ def all_mappings(conn: sqlite3.Connection, arn_prefix: str) -> list[EventSourceM
     return [_mapping(row, arn_prefix) for row in rows]
 
 
-def put(conn: sqlite3.Connection, mapping: EventSourceMapping) -> None:
-    """Insert or replace one mapping (its creation order kept)."""
-    values = (
+def insert(conn: sqlite3.Connection, mapping: EventSourceMapping) -> None:
+    conn.execute(
+        "INSERT INTO event_source_mappings "
+        "(source_arn, function_arn, enabled, settings, modified, uuid) VALUES (?, ?, ?, ?, ?, ?)",
+        _values(mapping),
+    )
+
+
+def update(conn: sqlite3.Connection, mapping: EventSourceMapping) -> bool:
+    """Whether the mapping was still there to update (a delete may have come first)."""
+    changed = conn.execute(
+        "UPDATE event_source_mappings SET source_arn = ?, function_arn = ?, enabled = ?, "
+        "settings = ?, modified = ? WHERE uuid = ?",
+        _values(mapping),
+    ).rowcount
+    return bool(changed)
+
+
+def _values(mapping: EventSourceMapping) -> tuple[str, str, int, str, float, str]:
+    return (
         mapping.source_arn,
         mapping.function_arn,
         int(mapping.enabled),
@@ -41,18 +58,6 @@ def put(conn: sqlite3.Connection, mapping: EventSourceMapping) -> None:
         mapping.modified,
         mapping.uuid,
     )
-    updated = conn.execute(
-        "UPDATE event_source_mappings SET source_arn = ?, function_arn = ?, enabled = ?, "
-        "settings = ?, modified = ? WHERE uuid = ?",
-        values,
-    ).rowcount
-    if not updated:
-        conn.execute(
-            "INSERT INTO event_source_mappings "
-            "(source_arn, function_arn, enabled, settings, modified, uuid) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            values,
-        )
 
 
 def delete(conn: sqlite3.Connection, uuid: str) -> None:
