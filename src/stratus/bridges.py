@@ -13,18 +13,26 @@ other service's own methods: in process, the same calls a boto3 request would ma
     events -> queues      DeadLetterQueues    a bus target's dead-letter message (attributes)
     schedules -> all      ScheduleTargets     EventBridge Scheduler's targets and DLQs:
                                               lambda, sqs, sns and event buses
+    functions -> events   EventBusDestination async invoke destinations: event buses
+    mappings -> queues    MappingQueue        an event source mapping's receives and deletes
+    mappings -> functions MappingFunction     its function's timeout and its invocations
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
 
 from stratus.errors import Invalid, NotFound
 from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
 from stratus.functions.names import parse_reference
+from stratus.functions.service import FunctionService
+from stratus.mappings import seams as mapping_seams
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
 from stratus.schedules.targets import Invocation
@@ -211,3 +219,123 @@ class DeadLetterQueues:
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)
+
+
+class MappingQueue:
+    """mappings' QueueLookup, QueueReceiver and QueueDeleter: the queue service's own
+    ReceiveMessage and DeleteMessageBatch, in process."""
+
+    def __init__(self, queues: QueueService) -> None:
+        self._queues = queues
+
+    def describe_queue(self, arn: str) -> mapping_seams.QueueFacts:
+        queue = self._queues.queue_by_arn(arn)
+        return mapping_seams.QueueFacts(queue.arn, queue.fifo, queue.seconds("VisibilityTimeout"))
+
+    async def wait_receive(
+        self, arn: str, max_messages: int, wait_seconds: int
+    ) -> list[mapping_seams.Message]:
+        queues = self._queues
+        request = queue_model.Receive(
+            max_messages=max_messages,
+            wait_seconds=wait_seconds,
+            system_attributes=frozenset({"All"}),
+            message_attributes=("All",),
+        )
+        received = await queues.receive(queues.url(queues.queue_by_arn(arn)), request)
+        return [_mapping_message(m) for m in received]
+
+    async def wait_delete(self, arn: str, receipt_handles: Sequence[str]) -> None:
+        queues = self._queues
+        url = queues.url(queues.queue_by_arn(arn))
+        for start in range(0, len(receipt_handles), 10):  # SQS's batch limit
+            chunk = receipt_handles[start : start + 10]
+            await queues.delete_batch(url, [(str(i), h) for i, h in enumerate(chunk)])
+
+
+def _mapping_message(message: queue_model.ReceivedMessage) -> mapping_seams.Message:
+    return mapping_seams.Message(
+        message.MessageId,
+        message.ReceiptHandle,
+        message.Body,
+        message.MD5OfBody,
+        dict(message.Attributes),
+        {
+            name: mapping_seams.MessageAttribute(a.DataType, a.StringValue, a.BinaryValue)
+            for name, a in message.MessageAttributes.items()
+        },
+        message.MD5OfMessageAttributes,
+    )
+
+
+class MappingFunction:
+    """mappings' FunctionLookup and FunctionInvoker: the function service's own GetFunction
+    and (synchronous) Invoke, in process."""
+
+    def __init__(self, functions: FunctionService) -> None:
+        self._functions = functions
+
+    async def wait_describe(self, function_name: str) -> mapping_seams.FunctionFacts:
+        ref = parse_reference(function_name)
+        config = (await self._functions.get(ref)).configuration
+        return mapping_seams.FunctionFacts(
+            self._functions.arn(ref.name, ref.qualifier),
+            config.Timeout,
+            self._functions.reserved_concurrency(ref.name),
+        )
+
+    async def wait_invoke(self, function_arn: str, payload: bytes) -> mapping_seams.Invoked:
+        result = await self._functions.invoke(
+            parse_reference(function_arn), payload, trusted_json=True
+        )
+        return mapping_seams.Invoked(result.payload, result.function_error or None)
+
+
+def mapping_seams_of(queues: QueueService, functions: FunctionService) -> mapping_seams.Seams:
+    queue, function = MappingQueue(queues), MappingFunction(functions)
+    return mapping_seams.Seams(queue, queue, queue, function, function)
+
+
+class EventBusDestination:
+    """functions' Destination for event buses. An invocation record is put on the bus as
+    AWS puts it: source `lambda`, detail-type "Lambda Function Invocation Result - Success"
+    (or "- Failure"), the record as detail, the bus and the function as resources. Anything
+    else handed over (a rule whose target is a bus) is an event already, forwarded as is."""
+
+    describes = "EventBridge event buses (arn:aws:events:<region>:<account>:event-bus/<name>)"
+
+    def __init__(self, bus: EventBusService) -> None:
+        self._bus = bus
+
+    async def wait_check(self, target: Target, source: str) -> None:
+        try:
+            if not target.resource.startswith("event-bus/"):
+                raise NotFound(f"{target.arn} is not an event bus.")
+            await self._bus.describe_bus(self._bus.bus_name(target.arn))
+        except NotFound as exc:
+            raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
+
+    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        document = orjson.loads(payload)
+        context = document.get("requestContext") if isinstance(document, dict) else None
+        entry: dict[str, Any]
+        if isinstance(context, dict) and "responseContext" in document:
+            success = context.get("condition") == "Success"
+            entry = {
+                "Source": "lambda",
+                "DetailType": "Lambda Function Invocation Result - "
+                + ("Success" if success else "Failure"),
+                "Detail": payload.decode(),
+                "Resources": [target.arn, str(context.get("functionArn", ""))],
+            }
+        else:
+            event = document if isinstance(document, dict) else {}
+            entry = {
+                "Source": event.get("source"),
+                "DetailType": event.get("detail-type"),
+                "Detail": orjson.dumps(event.get("detail")).decode(),
+                "Resources": event.get("resources") or [],
+            }
+        [result] = await self._bus.put_events([{**entry, "EventBusName": target.arn}])
+        if "ErrorCode" in result:
+            raise Invalid(f"{target.arn} refused the event: {result['ErrorMessage']}")

@@ -29,6 +29,7 @@ from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
+from stratus.mappings.service import MappingService
 from stratus.observe.logs import LogStore
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
@@ -89,6 +90,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         scheduler = SchedulerService(
             settings, db, work, bridges.ScheduleTargets(events, queues, topics, bus)
         )
+        functions.destinations.register("events", bridges.EventBusDestination(bus))
+        mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -101,6 +104,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             queues=queues,
             topics=topics,
             events=bus,
+            mappings=mappings,
             logs=logs,
             artifacts=artifacts,
             work=work,
@@ -131,6 +135,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(bus.wait_run_forever()),
                     tasks.create_task(scheduler.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
+                    tasks.create_task(mappings.wait_run_forever()),
                 ]
                 try:
                     yield

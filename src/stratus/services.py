@@ -21,6 +21,8 @@ from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
 from stratus.functions.service import FunctionService
+from stratus.mappings.schema import SCHEMA as MAPPINGS_SCHEMA
+from stratus.mappings.service import MappingService
 from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
 from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
@@ -48,6 +50,7 @@ SCHEMAS: tuple[Schema, ...] = (
     TOPICS_SCHEMA,
     EVENTS_SCHEMA,
     SCHEDULES_SCHEMA,
+    MAPPINGS_SCHEMA,
 )
 
 
@@ -62,6 +65,7 @@ class Services:
     queues: QueueService  # SQS
     topics: TopicService  # SNS
     events: EventBusService  # EventBridge: buses, rules, targets
+    mappings: MappingService  # event source mappings (SQS -> functions)
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service

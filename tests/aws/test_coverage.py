@@ -7,7 +7,7 @@ from stratus.aws import coverage
 
 # Operations implemented per API when this was last raised; raise it when you add some.
 FLOORS = {
-    "lambda": 40,
+    "lambda": 45,
     "logs": 3,
     "cloudformation": 12,
     "sqs-json": 21,

@@ -31,6 +31,7 @@ from . import (
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
+    event_source_mappings_api,
     events_api,
     lambda_api,
     logs_api,
@@ -151,6 +152,7 @@ def build_app(
         Route("/", root, methods=["POST"]),
         Route("/", sns_api.by_url, methods=["GET"]),  # SNS's SubscribeURL / UnsubscribeURL
         *lambda_api.routes,
+        *event_source_mappings_api.routes,
         HTTP_APIS.route(),
         SCHEDULER.route(),  # before API Gateway's: both answer /tags/{arn}
         APIGATEWAY.route(),

@@ -6,6 +6,7 @@ protocol (protocols/rest_json.py), with a table of handlers per part of the API:
     concurrency_api     reserved and provisioned concurrency, account settings
     event_config_api    asynchronous invocation configuration
     function_urls_api   function URL configuration
+    event_source_mappings_api   event source mappings (SQS queues)
     layers_api          layers
 
 Each handler takes the parsed, validated input members, makes one service call and returns
@@ -48,6 +49,7 @@ from stratus.validation import parse
 from . import (
     concurrency_api,
     event_config_api,
+    event_source_mappings_api,
     function_urls_api,
     layers_api,
     streaming_api,
@@ -232,6 +234,7 @@ def api() -> RestJson:
         **streaming_api.HANDLERS,
         **concurrency_api.HANDLERS,
         **event_config_api.HANDLERS,
+        **event_source_mappings_api.HANDLERS,
         **function_urls_api.HANDLERS,
         **layers_api.HANDLERS,
     }

@@ -52,6 +52,7 @@ log = logging.getLogger("stratus.functions")
 
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded", "ZeroReservedConcurrency"]
 PARALLEL_DELIVERIES = 16
+NOT_DEAD_LETTERS = frozenset({"events"})  # destinations only
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +103,15 @@ class Destinations:
         """Refuse (Invalid) an ARN no registered kind can deliver to."""
         target = parse_target(arn)
         kind = self._kinds.get(target.service)
+        if dead_letter and target.service in NOT_DEAD_LETTERS:
+            kind = None  # AWS takes only queues and topics as dead-letter queues
         if kind is None:
             role = "a dead-letter queue" if dead_letter else "a destination"
-            supported = "; ".join(k.describes for k in self._kinds.values()) or "none yet"
+            supported = "; ".join(
+                k.describes
+                for service, k in self._kinds.items()
+                if not (dead_letter and service in NOT_DEAD_LETTERS)
+            )
             raise Invalid(
                 f"The destination ARN {arn} is invalid: Stratus does not serve the "
                 f"'{target.service}' service yet. Supported as {role}: {supported}."

@@ -13,6 +13,7 @@ from . import (
     archives,
     events,
     lambda_,
+    mappings,
     recorded,
     scheduler,
     sns,
@@ -34,6 +35,7 @@ REGISTRY: dict[str, Provider] = {
         archives,
         sns,
         events,
+        mappings,
     )
     for cls in module.PROVIDERS
 }

@@ -1,0 +1,379 @@
+"""The event source mapping service: Lambda's rules for mappings from SQS queues, for every
+caller (the Lambda API, templates) alike, and the pollers of the enabled ones.
+
+Mappings are few and read by every poller, so they are kept in memory, loaded at start and
+written through to the store (schema.py) before a call answers: a mapping survives a
+restart, and its pollers start again with the server (`wait_run_forever`).
+
+AWS's rules for SQS sources (CreateEventSourceMapping, UpdateEventSourceMapping):
+- BatchSize 1-10,000 (default 10), at most 10 for a FIFO queue; above 10 it needs
+  MaximumBatchingWindowInSeconds of at least 1. The window is 0-300 s (default 0) and FIFO
+  queues take none.
+- FilterCriteria: at most 5 filters of at most 4,096 characters (stratus.patterns).
+- ScalingConfig.MaximumConcurrency 2-1,000 (the API's model checks the range).
+- The function's timeout may not exceed the queue's visibility timeout.
+- One mapping per queue and function.
+- Members of other sources (StartingPosition, Topics, DestinationConfig...) are refused.
+The ranges the API's model declares are checked by the protocol layer before we see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from stratus.config import Settings as ServerSettings
+from stratus.errors import Conflict, Invalid, NotFound, Validation
+from stratus.patterns.filter_criteria import parse_filter_criteria
+from stratus.store.db import Database, transaction
+
+from . import store
+from .model import REPORT_BATCH_ITEM_FAILURES, EventSourceMapping, Settings
+from .poller import Poller
+from .poller import Statistics as PollerStatistics
+from .seams import FunctionFacts, QueueFacts, Seams
+
+log = logging.getLogger("stratus.mappings")
+T = TypeVar("T")
+
+DEFAULT_BATCH_SIZE = 10
+MAX_FIFO_BATCH = 10
+MAX_UNWINDOWED_BATCH = 10
+LIST_DEFAULT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    mappings: int
+    pollers: int
+    workers: int
+
+
+class MappingNotFound(NotFound):
+    pass
+
+
+class MappingService:
+    def __init__(
+        self,
+        settings: ServerSettings,
+        db: Database,
+        seams: Seams,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._seams = seams
+        self._clock = clock
+        self._arn_prefix = (
+            f"arn:aws:lambda:{settings.region}:{settings.account_id}:event-source-mapping:"
+        )
+        self._mappings: dict[str, EventSourceMapping] = {
+            m.uuid: m for m in db.run_blocking(lambda c: store.all_mappings(c, self._arn_prefix))
+        }
+        self._pollers: dict[str, Poller] = {}
+        self._tasks: asyncio.TaskGroup | None = None
+
+    # ---- the API ------------------------------------------------------------------------
+
+    async def create(
+        self,
+        source_arn: str,
+        function_name: str,
+        settings: Settings,
+        tags: dict[str, str] | None = None,
+    ) -> EventSourceMapping:
+        queue = self._queue(source_arn)
+        function = await self._seams.function.wait_describe(function_name)
+        mapping = self._settled(
+            EventSourceMapping(
+                uuid=str(uuid.uuid4()),
+                arn="",
+                source_arn=queue.arn,
+                function_arn=function.arn,
+                batch_size=DEFAULT_BATCH_SIZE,
+                window=0,
+                filters=(),
+                max_concurrency=None,
+                response_types=(),
+                enabled=True,
+                modified=self._clock(),
+                tags=dict(tags or {}),
+            ),
+            settings,
+            queue,
+            function,
+        )
+        mapping = replace(mapping, arn=self._arn_prefix + mapping.uuid)
+        self._check_unique(mapping, function_name)
+        self._mappings[mapping.uuid] = mapping  # before the write: a racing Create sees it
+        try:
+            await self._db.run(lambda c: _in_transaction(c, lambda: store.insert(c, mapping)))
+        except BaseException:
+            del self._mappings[mapping.uuid]
+            raise
+        self._start(mapping)
+        return mapping
+
+    def _check_unique(self, mapping: EventSourceMapping, function_name: str) -> None:
+        """One mapping per queue and function, as on AWS."""
+        for other in self._mappings.values():
+            same = (other.source_arn, other.function_arn) == (
+                mapping.source_arn,
+                mapping.function_arn,
+            )
+            if same and other.uuid != mapping.uuid:
+                raise Conflict(
+                    f'An event source mapping with SQS arn (" {mapping.source_arn} ") and '
+                    f'function (" {function_name} ") already exists. Please update or delete '
+                    f"the existing mapping with UUID {other.uuid}",
+                    Type="User",
+                )
+
+    def get(self, mapping_uuid: str) -> EventSourceMapping:
+        found = self._mappings.get(mapping_uuid)
+        if found is None:
+            raise MappingNotFound("The resource you requested does not exist.", Type="User")
+        return found
+
+    async def update(
+        self, mapping_uuid: str, function_name: str | None, settings: Settings
+    ) -> tuple[EventSourceMapping, str]:
+        """The mapping as changed, and the state Update answers (Updating, Enabling or
+        Disabling)."""
+        current = self.get(mapping_uuid)
+        queue = self._queue(current.source_arn)
+        function = await self._seams.function.wait_describe(function_name or current.function_arn)
+        changed = self._settled(
+            replace(current, function_arn=function.arn, modified=self._clock()),
+            settings,
+            queue,
+            function,
+        )
+        self._check_unique(changed, function_name or current.function_arn)
+        written = await self._db.run(lambda c: _in_transaction(c, lambda: store.update(c, changed)))
+        if not written or mapping_uuid not in self._mappings:  # deleted meanwhile
+            raise MappingNotFound("The resource you requested does not exist.", Type="User")
+        self._mappings[changed.uuid] = changed
+        self._stop(changed.uuid)
+        self._start(changed)
+        if changed.enabled != current.enabled:
+            return changed, "Enabling" if changed.enabled else "Disabling"
+        return changed, "Updating"
+
+    async def delete(self, mapping_uuid: str) -> EventSourceMapping:
+        mapping = self.get(mapping_uuid)
+        await self._db.run(lambda c: _in_transaction(c, lambda: store.delete(c, mapping.uuid)))
+        del self._mappings[mapping.uuid]
+        self._stop(mapping.uuid)
+        return mapping
+
+    def list(
+        self,
+        source_arn: str | None,
+        function_name: str | None,
+        marker: str | None,
+        max_items: int | None,
+    ) -> tuple[list[EventSourceMapping], str | None]:
+        found = [
+            m
+            for m in self._mappings.values()
+            if (not source_arn or m.source_arn == source_arn)
+            and (not function_name or _names_function(function_name, m.function_arn))
+        ]
+        start = _unmarker(marker)
+        limit = max_items or LIST_DEFAULT
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return page, _marker(start + limit) if more else None
+
+    def statistics(self) -> Statistics:
+        workers = sum(p.statistics().workers for p in self._pollers.values())
+        return Statistics(len(self._mappings), len(self._pollers), workers)
+
+    def poller_statistics(self) -> dict[str, PollerStatistics]:
+        """Each running poller's counters, by mapping UUID."""
+        return {uuid: poller.statistics() for uuid, poller in self._pollers.items()}
+
+    # ---- rules --------------------------------------------------------------------------
+
+    def _queue(self, source_arn: str) -> QueueFacts:
+        if source_arn.split(":")[2:3] != ["sqs"]:
+            raise Invalid(
+                f"Stratus serves event source mappings from SQS queues only; {source_arn} "
+                "is not an SQS queue ARN."
+            )
+        try:
+            return self._seams.queue.describe_queue(source_arn)
+        except NotFound as exc:
+            raise Invalid(
+                "Error occurred while ReceiveMessage. SQS Error Code: "
+                "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified "
+                "queue does not exist or you do not have access to it."
+            ) from exc
+
+    def _settled(
+        self,
+        mapping: EventSourceMapping,
+        given: Settings,
+        queue: QueueFacts,
+        function: FunctionFacts,
+    ) -> EventSourceMapping:
+        """`mapping` with the call's settings applied, or Invalid as Lambda refuses them."""
+        if given.unsupported:
+            raise Invalid(
+                f"Unsupported {', '.join(given.unsupported)} parameter for given event source."
+            )
+        _check_ranges(given)
+        batch = given.batch_size if given.batch_size is not None else mapping.batch_size
+        window = given.window if given.window is not None else mapping.window
+        if queue.fifo and given.window:
+            raise Invalid("Batching window is not supported for FIFO queues.")
+        if queue.fifo and batch > MAX_FIFO_BATCH:
+            raise Invalid(
+                f"Invalid batch size {batch} for FIFO queues: BatchSize must be between 1 "
+                f"and {MAX_FIFO_BATCH} inclusive."
+            )
+        if batch > MAX_UNWINDOWED_BATCH and window < 1:
+            raise Invalid(
+                "Maximum batch window in seconds must be greater than 0 if maximum batch "
+                f"size is greater than {MAX_UNWINDOWED_BATCH}"
+            )
+        filters = mapping.filters if given.filters is None else given.filters
+        parse_filter_criteria(filters)  # raises as Lambda refuses a filter
+        if function.timeout > queue.visibility_timeout:
+            raise Invalid(
+                f"Queue visibility timeout: {queue.visibility_timeout} seconds is less than "
+                f"Function timeout: {function.timeout} seconds"
+            )
+        concurrency = mapping.max_concurrency
+        if given.scaling_given:
+            concurrency = given.max_concurrency
+        return replace(
+            mapping,
+            batch_size=batch,
+            window=window,
+            filters=filters,
+            max_concurrency=concurrency,
+            response_types=mapping.response_types
+            if given.response_types is None
+            else given.response_types,
+            enabled=mapping.enabled if given.enabled is None else given.enabled,
+        )
+
+    # ---- pollers ------------------------------------------------------------------------
+
+    async def wait_run_forever(self) -> None:
+        """Owns the pollers: those of every enabled mapping start here (at server start)."""
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                self._tasks = tasks
+                for mapping in self._mappings.values():
+                    self._start(mapping)
+                await asyncio.Event().wait()  # until the server cancels us
+        finally:
+            self._tasks = None
+            self._pollers.clear()
+
+    def _start(self, mapping: EventSourceMapping) -> None:
+        if self._tasks is None or not mapping.enabled:
+            return
+        try:
+            queue = self._seams.queue.describe_queue(mapping.source_arn)
+        except NotFound:
+            fifo = False  # gone: its poller waits, as AWS's keeps failing, until deleted
+        else:
+            fifo = queue.fifo
+        poller = Poller(mapping, self._seams, self._settings.region, self._cap(mapping), fifo)
+        self._pollers[mapping.uuid] = poller
+        self._tasks.create_task(self._wait_poll(mapping.uuid, poller))
+
+    async def _wait_poll(self, mapping_uuid: str, poller: Poller) -> None:
+        try:
+            await poller.wait_run()
+        finally:
+            if self._pollers.get(mapping_uuid) is poller:
+                del self._pollers[mapping_uuid]
+
+    def _stop(self, mapping_uuid: str) -> None:
+        """Stop the mapping's poller; the batches it runs finish in the background."""
+        poller = self._pollers.pop(mapping_uuid, None)
+        if poller is not None:
+            poller.stop()
+
+    def _cap(self, mapping: EventSourceMapping) -> int:
+        """How many batches may run at once: MaximumConcurrency, else the account's limit
+        (the function's reserved concurrency, when set, shows itself as throttles)."""
+        if mapping.max_concurrency is not None:
+            return mapping.max_concurrency
+        return self._settings.account_concurrency
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
+    with transaction(conn):
+        return work()
+
+
+def _check_ranges(given: Settings) -> None:
+    """The ranges Lambda's API model declares, for callers that did not come through it
+    (templates), with the API's message."""
+    ranges = (
+        ("batchSize", given.batch_size, 1, 10_000),
+        ("maximumBatchingWindowInSeconds", given.window, 0, 300),
+        ("scalingConfig.maximumConcurrency", given.max_concurrency, 2, 1_000),
+    )
+    for where, value, low, high in ranges:
+        if value is None:
+            continue
+        if value < low or value > high:
+            bound = (
+                f"greater than or equal to {low}"
+                if value < low
+                else f"less than or equal to {high}"
+            )
+            raise Validation(
+                f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+                f"constraint: Member must have value {bound}"
+            )
+    for response_type in given.response_types or ():
+        if response_type != REPORT_BATCH_ITEM_FAILURES:
+            raise Validation(
+                f"1 validation error detected: Value '[{response_type}]' at "
+                "'functionResponseTypes' failed to satisfy constraint: Member must satisfy "
+                "constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]"
+            )
+
+
+def _names_function(name: str, function_arn: str) -> bool:
+    """ListEventSourceMappings' FunctionName filter: a name, a partial or a full ARN, with
+    or without a qualifier; unqualified matches every qualifier of that function."""
+    parts = function_arn.split(":")
+    wanted = name.split(":")
+    if name.startswith("arn:"):
+        wanted = wanted[6:]
+    elif len(wanted) >= 3 and wanted[1] == "function":
+        wanted = wanted[2:]
+    if wanted[0] != parts[6]:
+        return False
+    return len(wanted) == 1 or (len(parts) > 7 and parts[7] == wanted[1])
+
+
+def _marker(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def _unmarker(marker: str | None) -> int:
+    if not marker:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(marker.encode()).decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise Invalid(f"Invalid Marker: {marker!r}") from exc
