@@ -43,6 +43,7 @@ from stratus.store.clock import Clock, SystemClock
 from stratus.store.code import CodeStore
 from stratus.store.db import Database
 from stratus.store.work import WorkQueue
+from stratus.tables.service import TableService
 from stratus.templates import providers
 from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
@@ -97,6 +98,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             logs=logs,
             artifacts=artifacts,
             work=work,
+            tables=TableService(settings, db),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
@@ -122,6 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(queues.wait_run_forever()),
                     tasks.create_task(bus.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
+                    tasks.create_task(services.tables.wait_drop_orphans()),
                 ]
                 try:
                     yield

@@ -29,6 +29,8 @@ from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
 from stratus.store.work import SCHEMA as WORK_SCHEMA
 from stratus.store.work import WorkQueue
+from stratus.tables.schema import SCHEMA as TABLES_SCHEMA
+from stratus.tables.service import TableService
 from stratus.topics.schema import SCHEMA as TOPICS_SCHEMA
 from stratus.topics.service import TopicService
 
@@ -45,6 +47,7 @@ SCHEMAS: tuple[Schema, ...] = (
     QUEUES_SCHEMA,
     TOPICS_SCHEMA,
     EVENTS_SCHEMA,
+    TABLES_SCHEMA,
 )
 
 
@@ -62,3 +65,4 @@ class Services:
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
+    tables: TableService  # DynamoDB

@@ -31,6 +31,7 @@ from . import (
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
+    dynamodb_api,
     events_api,
     lambda_api,
     logs_api,
@@ -60,8 +61,9 @@ SERVED_APIS: tuple[Api, ...] = (
     sqs_api.API,
     sns_api.API,
     events_api.API,
+    dynamodb_api.API,
 )
-JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API])
+JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API])
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 
 

@@ -1,0 +1,208 @@
+"""Amazon DynamoDB (JSON 1.0, X-Amz-Target: DynamoDB_20120810.<Operation>).
+
+Each handler reads its members, makes one TableService call and names what it answers.
+Items travel as the wire's AttributeValue maps (binary values as bytes once the protocol
+layer has decoded them), so no handler converts an item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stratus.errors import Invalid
+from stratus.tables import errors as t
+from stratus.tables.requests import consumed
+from stratus.tables.service import TableService, Written
+
+from .protocols.adapter import Api, Call, Handler
+from .protocols.errors import ErrorTable, WireError
+
+ERRORS: ErrorTable = {
+    Invalid: WireError("ValidationException", 400),
+    t.TableNotFound: WireError("ResourceNotFoundException", 400),
+    t.TableInUse: WireError("ResourceInUseException", 400),
+    t.ConditionFailed: WireError("ConditionalCheckFailedException", 400),
+    t.TransactionCanceled: WireError("TransactionCanceledException", 400),
+    t.IdempotencyMismatch: WireError("IdempotentParameterMismatchException", 400),
+}
+WRITE_UNIT = 1024
+READ_UNIT = 4096
+
+
+def _tables(call: Call) -> TableService:
+    return call.services.tables
+
+
+def _write_units(size: int) -> float:
+    return float(max(1, -(-size // WRITE_UNIT)))
+
+
+def _read_units(size: int, consistent: bool) -> float:
+    units = float(max(1, -(-size // READ_UNIT)))
+    return units if consistent else units / 2
+
+
+# ---- tables ---------------------------------------------------------------------------
+
+
+async def create_table(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return {"TableDescription": await _tables(call).create_table(p)}
+
+
+async def describe_table(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return {"Table": await _tables(call).describe_table(p["TableName"])}
+
+
+async def update_table(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return {"TableDescription": await _tables(call).update_table(p)}
+
+
+async def delete_table(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return {"TableDescription": await _tables(call).delete_table(p["TableName"])}
+
+
+async def list_tables(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    names = _tables(call).names()
+    start = p.get("ExclusiveStartTableName")
+    if start is not None:
+        names = [n for n in names if n > start]
+    limit = p.get("Limit", 100)
+    answer: dict[str, Any] = {"TableNames": names[:limit]}
+    if len(names) > limit:
+        answer["LastEvaluatedTableName"] = names[limit - 1]
+    return answer
+
+
+async def update_time_to_live(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    spec = p["TimeToLiveSpecification"]
+    await _tables(call).set_time_to_live(p["TableName"], spec)
+    return {"TimeToLiveSpecification": spec}
+
+
+async def describe_time_to_live(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    attribute = _tables(call).table(p["TableName"]).ttl_attribute
+    if attribute is None:
+        return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
+    return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": attribute}}
+
+
+async def tag_resource(call: Call, p: dict[str, Any]) -> None:
+    await _tables(call).tag(p["ResourceArn"], p["Tags"])
+
+
+async def untag_resource(call: Call, p: dict[str, Any]) -> None:
+    await _tables(call).untag(p["ResourceArn"], p["TagKeys"])
+
+
+async def list_tags_of_resource(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    tags = _tables(call).tags(p["ResourceArn"])
+    return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+async def describe_endpoints(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    host = call.base_url.split("://", 1)[-1]
+    return {"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]}
+
+
+async def describe_limits(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "AccountMaxReadCapacityUnits": 80000,
+        "AccountMaxWriteCapacityUnits": 80000,
+        "TableMaxReadCapacityUnits": 40000,
+        "TableMaxWriteCapacityUnits": 40000,
+    }
+
+
+# ---- items --------------------------------------------------------------------------
+
+
+def _written(p: dict[str, Any], written: Written) -> dict[str, Any]:
+    answer: dict[str, Any] = {}
+    if written.attributes:
+        answer["Attributes"] = written.attributes
+    capacity = consumed(p["TableName"], _write_units(written.size), p.get("ReturnConsumedCapacity"))
+    if capacity:
+        answer["ConsumedCapacity"] = capacity
+    return answer
+
+
+def _expression_args(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "names": p.get("ExpressionAttributeNames"),
+        "values": p.get("ExpressionAttributeValues"),
+    }
+
+
+async def put_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    written = await _tables(call).put_item(
+        p["TableName"],
+        p["Item"],
+        condition=p.get("ConditionExpression"),
+        returns=p.get("ReturnValues"),
+        on_failure=p.get("ReturnValuesOnConditionCheckFailure"),
+        **_expression_args(p),
+    )
+    return _written(p, written)
+
+
+async def get_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    item = await _tables(call).get_item(
+        p["TableName"],
+        p["Key"],
+        projection=p.get("ProjectionExpression"),
+        names=p.get("ExpressionAttributeNames"),
+    )
+    answer: dict[str, Any] = {} if item is None else {"Item": item}
+    capacity = consumed(
+        p["TableName"], 0.5 if not p.get("ConsistentRead") else 1.0, p.get("ReturnConsumedCapacity")
+    )
+    if capacity:
+        answer["ConsumedCapacity"] = capacity
+    return answer
+
+
+async def delete_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    written = await _tables(call).delete_item(
+        p["TableName"],
+        p["Key"],
+        condition=p.get("ConditionExpression"),
+        returns=p.get("ReturnValues"),
+        on_failure=p.get("ReturnValuesOnConditionCheckFailure"),
+        **_expression_args(p),
+    )
+    return _written(p, written)
+
+
+async def update_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    written = await _tables(call).update_item(
+        p["TableName"],
+        p["Key"],
+        update=p.get("UpdateExpression"),
+        condition=p.get("ConditionExpression"),
+        returns=p.get("ReturnValues"),
+        on_failure=p.get("ReturnValuesOnConditionCheckFailure"),
+        **_expression_args(p),
+    )
+    return _written(p, written)
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateTable": create_table,
+    "DescribeTable": describe_table,
+    "UpdateTable": update_table,
+    "DeleteTable": delete_table,
+    "ListTables": list_tables,
+    "UpdateTimeToLive": update_time_to_live,
+    "DescribeTimeToLive": describe_time_to_live,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsOfResource": list_tags_of_resource,
+    "DescribeEndpoints": describe_endpoints,
+    "DescribeLimits": describe_limits,
+    "PutItem": put_item,
+    "GetItem": get_item,
+    "DeleteItem": delete_item,
+    "UpdateItem": update_item,
+}
+# BatchWriteItem takes up to 16 MB; framing and base64 on top.
+API = Api("dynamodb", HANDLERS, ERRORS, body_limit=24 * 1024 * 1024)

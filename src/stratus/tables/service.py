@@ -1,0 +1,486 @@
+"""The table service: DynamoDB's rules over the store, for every caller (the DynamoDB API,
+templates, workflows) alike.
+
+Guarantees:
+- A write's condition, the write and its index entries run in one transaction on the
+  database thread, answered after the commit: `kill -9` loses nothing accepted, and two
+  writers to one item are serialised (a condition sees the latest committed item).
+- Key lookups and ranges read SQLite's own primary-key B-trees (store.py), never a scan.
+
+Tables themselves are few and read on every call, so they live in memory, loaded at start
+and changed by the calls that write them. Reads (Query, Scan) live in reads.py; batches and
+transactions in transactions.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from stratus.config import Settings
+from stratus.store.db import Database, transaction
+
+from . import definitions, keys, model, store
+from .describe import description
+from .errors import (
+    ConditionFailed,
+    TableInUse,
+    TableNotFound,
+    TableValidation,
+    invalid_parameters,
+)
+from .expressions import conditions, paths, updates
+from .model import Table
+from .requests import Expressions, parse, return_values
+from .values import Item, Value, check_size, clean_item, item_size
+
+T = TypeVar("T")
+MAX_TAGS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a write answers: the attributes ReturnValues asked for, and the sizes it
+    wrote (for ConsumedCapacity)."""
+
+    attributes: Item | None
+    size: int
+
+
+class TableService:
+    def __init__(
+        self, settings: Settings, db: Database, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.settings = settings
+        self._db = db
+        self._clock = clock
+        self._tables: dict[str, Table] = {}
+        for row in db.run_blocking(store.all_tables):
+            self._remember(self._table_of(row))
+        self._orphans = db.run_blocking(store.orphan_tables)
+
+    # ---- the tables -----------------------------------------------------------------
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:dynamodb:{self.settings.region}:{self.settings.account_id}:table/{name}"
+
+    def _table_of(self, row: sqlite3.Row) -> Table:
+        definition = json.loads(row["definition"])
+        return model.from_json(
+            row["id"], row["name"], self.arn(row["name"]), row["created"], definition
+        )
+
+    def _remember(self, table: Table) -> None:
+        self._tables[table.name] = table
+
+    def table(self, name: str) -> Table:
+        """A table by name or ARN."""
+        if name.startswith("arn:"):
+            name = name.rpartition("/")[2] if ":table/" in name else name
+        found = self._tables.get(name)
+        if found is None:
+            raise TableNotFound()
+        return found
+
+    def names(self) -> list[str]:
+        return sorted(self._tables)
+
+    async def create_table(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        name = definitions.check_name(params["TableName"])
+        if name in self._tables:
+            raise TableInUse(f"Table already exists: {name}")
+        key = definitions.key_schema(params["KeySchema"])
+        attributes = definitions.attribute_types(params["AttributeDefinitions"])
+        mode, throughput = definitions.billing(
+            params.get("BillingMode"), params.get("ProvisionedThroughput")
+        )
+        tags = _tags(params.get("Tags", []))
+        stream = _stream(params.get("StreamSpecification"))
+        table = Table(
+            id=0,
+            name=name,
+            arn=self.arn(name),
+            table_id=str(uuid.uuid4()),
+            key=key,
+            attributes=attributes,
+            billing_mode=mode,
+            throughput=throughput,
+            created=self._clock(),
+            stream=stream,
+            stream_label=_label(self._clock()) if stream else None,
+            deletion_protection=bool(params.get("DeletionProtectionEnabled", False)),
+            table_class=params.get("TableClass", "STANDARD"),
+            tags=tags,
+        )
+        # Indexes need the table's id; check them once with a placeholder id first so a
+        # refused table leaves no row behind.
+        checked = definitions.indexes(
+            0,
+            key,
+            mode,
+            params.get("GlobalSecondaryIndexes", []),
+            params.get("LocalSecondaryIndexes", []),
+        )
+        definitions.check_attributes(attributes, key, checked)
+
+        def create(conn: sqlite3.Connection) -> Table:
+            with transaction(conn):
+                row_id = store.insert_table(conn, name, model.to_json(table), table.created)
+                made = table.with_changes(
+                    id=row_id,
+                    indexes=definitions.indexes(
+                        row_id,
+                        key,
+                        mode,
+                        params.get("GlobalSecondaryIndexes", []),
+                        params.get("LocalSecondaryIndexes", []),
+                    ),
+                )
+                store.update_table(conn, row_id, model.to_json(made))
+                return made
+
+        made = await self._db.run(create)
+        self._remember(made)
+        return description(made, "CREATING", (0, 0))
+
+    async def describe_table(self, name: str) -> dict[str, Any]:
+        table = self.table(name)
+
+        def read(conn: sqlite3.Connection) -> tuple[tuple[int, int], dict[str, int]]:
+            counts = store.statistics(conn, table.id)
+            return counts, {i.name: store.index_count(conn, i.id) for i in table.indexes}
+
+        counts, index_counts = await self._db.run(read)
+        return description(table, "ACTIVE", counts, index_counts)
+
+    async def delete_table(self, name: str) -> dict[str, Any]:
+        table = self.table(name)
+        if table.deletion_protection:
+            raise invalid_parameters(
+                "Resource cannot be deleted as it is currently protected against deletion. "
+                "Disable deletion protection first."
+            )
+
+        def delete(conn: sqlite3.Connection) -> tuple[int, int]:
+            with transaction(conn):
+                counts = store.statistics(conn, table.id)
+                store.delete_table(conn, table.id)
+                return counts
+
+        counts = await self._db.run(delete)
+        self._tables.pop(table.name, None)
+        await self._wait_drop_items(table.id, [i.id for i in table.indexes])
+        return description(table, "DELETING", counts)
+
+    async def _wait_drop_items(self, table_id: int, index_ids: list[int]) -> None:
+        """A deleted table's rows, a chunk per transaction (the database thread is never
+        held for long)."""
+
+        def some(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                return store.delete_some_items(conn, table_id, index_ids)
+
+        while await self._db.run(some):  # each chunk hands the loop back while it runs
+            pass
+
+    async def wait_drop_orphans(self) -> None:
+        """Items of tables deleted before a crash finished removing them."""
+        for table_id in self._orphans:
+            index_ids = [table_id * definitions.SLOTS + s for s in range(definitions.SLOTS)]
+            await self._wait_drop_items(table_id, index_ids)
+        self._orphans = []
+
+    async def update_table(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        table = self.table(params["TableName"])
+        changes: dict[str, Any] = {}
+        attributes = dict(table.attributes)
+        for d in params.get("AttributeDefinitions", []):
+            attributes[d["AttributeName"]] = d["AttributeType"]
+        mode = params.get("BillingMode", table.billing_mode)
+        if "BillingMode" in params or "ProvisionedThroughput" in params:
+            given = params.get("ProvisionedThroughput")
+            if mode == "PROVISIONED" and given is None and table.billing_mode == "PROVISIONED":
+                given = {"ReadCapacityUnits": table.throughput.read,
+                         "WriteCapacityUnits": table.throughput.write}  # fmt: skip
+            changes["billing_mode"], changes["throughput"] = definitions.billing(mode, given)
+        if "DeletionProtectionEnabled" in params:
+            changes["deletion_protection"] = bool(params["DeletionProtectionEnabled"])
+        if "TableClass" in params:
+            changes["table_class"] = params["TableClass"]
+        if "StreamSpecification" in params:
+            stream = _stream(params["StreamSpecification"])
+            changes["stream"] = stream
+            changes["stream_label"] = _label(self._clock()) if stream else None
+        indexes = list(table.indexes)
+        created: list[int] = []
+        dropped: list[int] = []
+        for update in params.get("GlobalSecondaryIndexUpdates", []):
+            if "Create" in update:
+                spec = update["Create"]
+                if table.index(spec["IndexName"]) is not None or any(
+                    i.name == spec["IndexName"] for i in indexes
+                ):
+                    raise TableValidation("Attempting to create an index which already exists")
+                index = definitions.index(
+                    spec, definitions.free_slot(table.id, indexes), True, table.key, mode
+                )
+                indexes.append(index)
+                created.append(index.id)
+            elif "Delete" in update:
+                gone = table.index(update["Delete"]["IndexName"])
+                if gone is None or not gone.is_global:
+                    raise TableNotFound(
+                        f"Requested resource not found: Index: {update['Delete']['IndexName']} "
+                        "not found"
+                    )
+                indexes.remove(gone)
+                dropped.append(gone.id)
+            elif "Update" in update:
+                spec = update["Update"]
+                found = table.index(spec["IndexName"])
+                if found is None:
+                    raise TableNotFound()
+                indexes[indexes.index(found)] = model.Index(
+                    found.id, found.name, found.key, found.projection, True,
+                    definitions.throughput(spec.get("ProvisionedThroughput")),
+                )  # fmt: skip
+        if created or dropped:
+            definitions.check_attributes(
+                {n: t for n, t in attributes.items() if n in _used(table.key, indexes)},
+                table.key,
+                indexes,
+            )
+            attributes = {n: t for n, t in attributes.items() if n in _used(table.key, indexes)}
+            changes["indexes"] = tuple(indexes)
+        changes["attributes"] = attributes
+        updated = table.with_changes(**changes)
+
+        def write(conn: sqlite3.Connection) -> tuple[int, int]:
+            with transaction(conn):
+                store.update_table(conn, table.id, model.to_json(updated))
+                for index_id in dropped:
+                    while store.delete_index_entries(conn, index_id):
+                        pass
+                for index_id in created:
+                    store.index_rebuild(conn, updated, index_id)
+                return store.statistics(conn, table.id)
+
+        counts = await self._db.run(write)
+        self._remember(updated)
+        return description(updated, "UPDATING" if created or dropped else "ACTIVE", counts)
+
+    async def set_time_to_live(self, name: str, spec: Mapping[str, Any]) -> None:
+        table = self.table(name)
+        enabled = bool(spec["Enabled"])
+        attribute = spec["AttributeName"]
+        if enabled and table.ttl_attribute is not None:
+            raise TableValidation("TimeToLive is already enabled")
+        if not enabled and table.ttl_attribute is None:
+            raise TableValidation("TimeToLive is already disabled")
+        await self._save(table.with_changes(ttl_attribute=attribute if enabled else None))
+
+    async def _save(self, table: Table) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                store.update_table(conn, table.id, model.to_json(table))
+
+        await self._db.run(write)
+        self._remember(table)
+
+    async def tag(self, arn: str, tags: Sequence[Mapping[str, str]]) -> None:
+        table = self._by_arn(arn)
+        merged = table.tags | _tags(tags)
+        if len(merged) > MAX_TAGS:
+            raise TableValidation("One or more parameter values were invalid: Too many tags")
+        await self._save(table.with_changes(tags=merged))
+
+    async def untag(self, arn: str, names: Sequence[str]) -> None:
+        table = self._by_arn(arn)
+        await self._save(
+            table.with_changes(tags={k: v for k, v in table.tags.items() if k not in names})
+        )
+
+    def tags(self, arn: str) -> dict[str, str]:
+        return self._by_arn(arn).tags
+
+    def _by_arn(self, arn: str) -> Table:
+        found = next((t for t in self._tables.values() if t.arn == arn), None)
+        if found is None:
+            raise TableNotFound(f"Requested resource not found: ResourcArn: {arn} not found")
+        return found
+
+    # ---- items --------------------------------------------------------------------------
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._db.run(work)
+
+    async def put_item(
+        self,
+        table_name: str,
+        item: Item,
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Value] | None = None,
+        returns: str | None = None,
+        on_failure: str | None = None,
+    ) -> Written:
+        table = self.table(table_name)
+        wanted = return_values("PutItem", returns)
+        item = clean_item(item)
+        key = keys.of_item(table, item)
+        size = check_size(item)
+        parsed = parse(names, values, condition=condition)
+
+        def write(conn: sqlite3.Connection) -> Item | None:
+            with transaction(conn):
+                old = store.get(conn, table.id, *key)
+                check_condition(parsed, old, on_failure)
+                store.put(conn, table, key, item, size, old)
+                return old
+
+        old = await self._db.run(write)
+        return Written(old if wanted == "ALL_OLD" else None, max(size, _size(old)))
+
+    async def get_item(
+        self,
+        table_name: str,
+        key: Mapping[str, Value],
+        *,
+        projection: str | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> Item | None:
+        table = self.table(table_name)
+        encoded = keys.of_key(table, clean_item(key))
+        parsed = parse(names, None, projection=projection)
+        item = await self._db.run(lambda conn: store.get(conn, table.id, *encoded))
+        if item is None or parsed.projection is None:
+            return item
+        return paths.project(item, parsed.projection)
+
+    async def delete_item(
+        self,
+        table_name: str,
+        key: Mapping[str, Value],
+        *,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Value] | None = None,
+        returns: str | None = None,
+        on_failure: str | None = None,
+    ) -> Written:
+        table = self.table(table_name)
+        wanted = return_values("DeleteItem", returns)
+        encoded = keys.of_key(table, clean_item(key))
+        parsed = parse(names, values, condition=condition)
+
+        def write(conn: sqlite3.Connection) -> Item | None:
+            with transaction(conn):
+                old = store.get(conn, table.id, *encoded)
+                check_condition(parsed, old, on_failure)
+                if old is not None:
+                    store.delete(conn, table, encoded, old)
+                return old
+
+        old = await self._db.run(write)
+        return Written(old if wanted == "ALL_OLD" else None, _size(old))
+
+    async def update_item(
+        self,
+        table_name: str,
+        key: Mapping[str, Value],
+        *,
+        update: str | None = None,
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Value] | None = None,
+        returns: str | None = None,
+        on_failure: str | None = None,
+    ) -> Written:
+        table = self.table(table_name)
+        wanted = return_values("UpdateItem", returns)
+        key = clean_item(key)
+        encoded = keys.of_key(table, key)
+        parsed = parse(names, values, condition=condition, update=update)
+        if parsed.update is not None:
+            updates.check_keys(parsed.update, table.key.names())
+            updates.check_operands(parsed.update)
+
+        def write(conn: sqlite3.Connection) -> tuple[Item | None, Item]:
+            with transaction(conn):
+                old = store.get(conn, table.id, *encoded)
+                check_condition(parsed, old, on_failure)
+                new = apply_update(table, parsed, old, key)
+                store.put(conn, table, encoded, new, check_size(new), old)
+                return old, new
+
+        old, new = await self._db.run(write)
+        return Written(returned(wanted, parsed, old, new), max(_size(old), _size(new)))
+
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> Any:
+        """For reads.py and transactions.py: work on the database thread."""
+        return self._db.run(work)
+
+
+def check_condition(parsed: Expressions, old: Item | None, on_failure: str | None) -> None:
+    if parsed.condition is not None and not conditions.holds(parsed.condition, old or {}):
+        raise ConditionFailed(old if on_failure == "ALL_OLD" and old is not None else None)
+
+
+def apply_update(table: Table, parsed: Expressions, old: Item | None, key: Item) -> Item:
+    """The item after an UpdateItem: an update of a missing item starts from its key."""
+    base = old if old is not None else dict(key)
+    if parsed.update is None:
+        return dict(base)
+    new = updates.apply(parsed.update, base)
+    keys.of_item(table, new)
+    return new
+
+
+def returned(wanted: str, parsed: Expressions, old: Item | None, new: Item) -> Item | None:
+    if wanted == "ALL_NEW":
+        return new
+    if wanted == "ALL_OLD":
+        return old
+    if wanted in ("UPDATED_OLD", "UPDATED_NEW"):
+        touched = parsed.update.paths() if parsed.update is not None else []
+        source = old if wanted == "UPDATED_OLD" else new
+        return paths.project(source, touched) if source is not None else None
+    return None
+
+
+def _size(item: Item | None) -> int:
+    return 0 if item is None else item_size(item)
+
+
+def _used(key: model.KeySchema, indexes: Sequence[model.Index]) -> set[str]:
+    used = set(key.names())
+    for index in indexes:
+        used.update(index.key.names())
+    return used
+
+
+def _tags(tags: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def _stream(spec: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not spec or not spec.get("StreamEnabled"):
+        return None
+    view = spec.get("StreamViewType")
+    if view is None:
+        raise TableValidation(
+            "One or more parameter values were invalid: StreamViewType is required when "
+            "StreamEnabled is true"
+        )  # fmt: skip
+    return {"StreamEnabled": True, "StreamViewType": view}
+
+
+def _label(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
