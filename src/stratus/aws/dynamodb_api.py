@@ -186,6 +186,73 @@ async def update_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     return _written(p, written)
 
 
+# ---- Query and Scan ---------------------------------------------------------------------
+
+
+async def _read(call: Call, p: dict[str, Any], query: bool) -> dict[str, Any]:
+    page = await _tables(call).read(
+        p["TableName"],
+        query=query,
+        index=p.get("IndexName"),
+        key_condition=p.get("KeyConditionExpression"),
+        filter=p.get("FilterExpression"),
+        projection=p.get("ProjectionExpression"),
+        names=p.get("ExpressionAttributeNames"),
+        values=p.get("ExpressionAttributeValues"),
+        select=p.get("Select"),
+        limit=p.get("Limit"),
+        start=p.get("ExclusiveStartKey"),
+        forward=p.get("ScanIndexForward", True),
+        consistent=bool(p.get("ConsistentRead", False)),
+        segment=p.get("Segment"),
+        total_segments=p.get("TotalSegments"),
+    )
+    answer: dict[str, Any] = {"Count": page.count, "ScannedCount": page.scanned}
+    if p.get("Select") != "COUNT":
+        answer["Items"] = page.items
+    if page.last_key is not None:
+        answer["LastEvaluatedKey"] = page.last_key
+    capacity = consumed(
+        p["TableName"],
+        _read_units(page.read_bytes, bool(p.get("ConsistentRead"))),
+        p.get("ReturnConsumedCapacity"),
+    )
+    if capacity:
+        answer["ConsumedCapacity"] = capacity
+    return answer
+
+
+async def query(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return await _read(call, p, query=True)
+
+
+async def scan(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return await _read(call, p, query=False)
+
+
+# ---- batches and transactions -----------------------------------------------------------
+
+
+async def batch_write_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    await _tables(call).batch_write(p["RequestItems"])
+    return {"UnprocessedItems": {}}
+
+
+async def batch_get_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    found, left = await _tables(call).batch_get(p["RequestItems"])
+    return {"Responses": found, "UnprocessedKeys": left}
+
+
+async def transact_write_items(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    await _tables(call).transact_write(p["TransactItems"], p.get("ClientRequestToken"))
+    return {}
+
+
+async def transact_get_items(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    found = await _tables(call).transact_get(p["TransactItems"])
+    return {"Responses": [{} if item is None else {"Item": item} for item in found]}
+
+
 HANDLERS: dict[str, Handler] = {
     "CreateTable": create_table,
     "DescribeTable": describe_table,
@@ -203,6 +270,12 @@ HANDLERS: dict[str, Handler] = {
     "GetItem": get_item,
     "DeleteItem": delete_item,
     "UpdateItem": update_item,
+    "Query": query,
+    "Scan": scan,
+    "BatchWriteItem": batch_write_item,
+    "BatchGetItem": batch_get_item,
+    "TransactWriteItems": transact_write_items,
+    "TransactGetItems": transact_get_items,
 }
 # BatchWriteItem takes up to 16 MB; framing and base64 on top.
 API = Api("dynamodb", HANDLERS, ERRORS, body_limit=24 * 1024 * 1024)

@@ -14,14 +14,15 @@ import orjson
 from .values import Item, Value
 
 
-def _default(value: object) -> str:
+def encode_bytes(value: object) -> str:
+    """orjson's hook: binary values as base64 text."""
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode()
     raise TypeError(f"cannot store {type(value).__name__} in an item")
 
 
 def dumps(item: Item) -> bytes:
-    return orjson.dumps(item, default=_default)
+    return orjson.dumps(item, default=encode_bytes)
 
 
 def loads(blob: bytes) -> Item:

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from stratus.config import Settings
 from stratus.store.db import Database, transaction
 
-from . import definitions, keys, model, store
+from . import definitions, keys, model, reads, store, transactions
 from .describe import description
 from .errors import (
     ConditionFailed,
@@ -423,9 +423,179 @@ class TableService:
         old, new = await self._db.run(write)
         return Written(returned(wanted, parsed, old, new), max(_size(old), _size(new)))
 
-    def run(self, work: Callable[[sqlite3.Connection], T]) -> Any:
-        """For reads.py and transactions.py: work on the database thread."""
-        return self._db.run(work)
+    # ---- batches and transactions --------------------------------------------------------
+
+    async def batch_write(self, requests: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """BatchWriteItem: puts and deletes without conditions, in one transaction."""
+        actions: list[transactions.Action] = []
+        for table_name, entries in requests.items():
+            table = self.table(table_name)
+            for entry in entries:
+                if len(entry) != 1:
+                    raise TableValidation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain "
+                        "exactly one of the supported datatypes"
+                        if entry
+                        else "Supplied write request is empty"
+                    )
+                if "PutRequest" in entry:
+                    actions.append(transactions.write_action("Put", table, entry["PutRequest"]))
+                else:
+                    spec = entry["DeleteRequest"]
+                    actions.append(transactions.write_action("Delete", table, spec))
+        if len(actions) > transactions.MAX_BATCH_WRITE:
+            raise TableValidation("Too many items requested for the BatchWriteItem call")
+        transactions.check_distinct(actions, "Provided list of item keys contains duplicates")
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                for action in actions:
+                    old = store.get(conn, action.table.id, *action.key)
+                    transactions.apply(conn, action, old)
+
+        await self._db.run(write)
+
+    async def batch_get(
+        self, requests: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[dict[str, list[Item]], dict[str, dict[str, Any]]]:
+        """BatchGetItem: the items found per table, and the keys left for another call
+        (past 16 MB of answer)."""
+        wanted: list[tuple[str, Table, Item, tuple[bytes, bytes], Expressions]] = []
+        for table_name, spec in requests.items():
+            table = self.table(table_name)
+            parsed = parse(
+                spec.get("ExpressionAttributeNames"),
+                None,
+                projection=spec.get("ProjectionExpression"),
+            )
+            for key in spec["Keys"]:
+                cleaned = clean_item(key)
+                wanted.append((table_name, table, cleaned, keys.of_key(table, cleaned), parsed))
+        if len(wanted) > transactions.MAX_BATCH_GET:
+            raise TableValidation("Too many items requested for the BatchGetItem call")
+        where = [(w[1].id, *w[3]) for w in wanted]
+        if len(set(where)) != len(where):
+            raise TableValidation("Provided list of item keys contains duplicates")
+
+        def read(conn: sqlite3.Connection) -> list[Item | None]:
+            return [store.get(conn, w[1].id, *w[3]) for w in wanted]
+
+        found = await self._db.run(read)
+        answers: dict[str, list[Item]] = {name: [] for name in requests}
+        left: dict[str, dict[str, Any]] = {}
+        total = 0
+        for (table_name, _, key, _, parsed), item in zip(wanted, found, strict=True):
+            if item is None:
+                continue
+            total += item_size(item)
+            if total > transactions.BATCH_GET_BYTES:
+                rest = left.setdefault(
+                    table_name, {k: v for k, v in requests[table_name].items() if k != "Keys"}
+                )
+                rest.setdefault("Keys", []).append(key)
+                continue
+            answers[table_name].append(transactions.project(item, parsed))
+        return answers, left
+
+    async def transact_write(
+        self, items: Sequence[Mapping[str, Any]], token: str | None = None
+    ) -> None:
+        """TransactWriteItems: every action or none."""
+        actions = []
+        for entry in items:
+            if len(entry) != 1:
+                raise TableValidation(
+                    "TransactItems can only contain one of Check, Put, Update or Delete"
+                )
+            ((kind, spec),) = entry.items()
+            actions.append(transactions.write_action(kind, self.table(spec["TableName"]), spec))
+        transactions.check_distinct(
+            actions, "Transaction request cannot include multiple operations on one item"
+        )
+        if sum(item_size(a.item) for a in actions if a.item) > transactions.MAX_TRANSACTION_BYTES:
+            raise TableValidation("Transaction size has exceeded the maximum allowed size of 4 MB")
+        found_digest = transactions.digest(list(items)) if token else ""
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                now = self._clock()
+                if token and transactions.check_token(conn, token, found_digest, now):
+                    return
+                transactions.run_transaction(conn, actions)
+                if token:
+                    store.remember_token(
+                        conn, token, found_digest, now + transactions.TOKEN_SECONDS
+                    )
+
+        await self._db.run(write)
+
+    async def transact_get(self, items: Sequence[Mapping[str, Any]]) -> list[Item | None]:
+        """TransactGetItems: the items as of one moment."""
+        wanted = []
+        for entry in items:
+            spec = entry["Get"]
+            table = self.table(spec["TableName"])
+            parsed = parse(
+                spec.get("ExpressionAttributeNames"),
+                None,
+                projection=spec.get("ProjectionExpression"),
+            )
+            wanted.append((table, keys.of_key(table, clean_item(spec["Key"])), parsed))
+
+        def read(conn: sqlite3.Connection) -> list[Item | None]:
+            with transaction(conn):
+                return [store.get(conn, t.id, *k) for t, k, _ in wanted]
+
+        found = await self._db.run(read)
+        return [
+            None if item is None else transactions.project(item, parsed)
+            for item, (_, _, parsed) in zip(found, wanted, strict=True)
+        ]
+
+    # ---- Query and Scan ----------------------------------------------------------------
+
+    async def read(
+        self,
+        table_name: str,
+        *,
+        query: bool,
+        index: str | None = None,
+        key_condition: str | None = None,
+        filter: str | None = None,
+        projection: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Value] | None = None,
+        select: str | None = None,
+        limit: int | None = None,
+        start: Mapping[str, Value] | None = None,
+        forward: bool = True,
+        consistent: bool = False,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> reads.Page:
+        """One page of a Query (`query`) or a Scan."""
+        table = self.table(table_name)
+        parsed = parse(
+            names,
+            values,
+            key_condition=key_condition,
+            filter=filter,
+            projection=projection,
+        )
+        planned = reads.plan(
+            table,
+            index,
+            parsed,
+            select=select,
+            limit=limit,
+            start=clean_item(start) if start else None,
+            forward=forward,
+            consistent=consistent,
+            segment=segment,
+            total_segments=total_segments,
+            query=query,
+        )
+        return await self._db.run(lambda conn: reads.run(conn, planned))
 
 
 def check_condition(parsed: Expressions, old: Item | None, on_failure: str | None) -> None:
