@@ -98,7 +98,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             logs=logs,
             artifacts=artifacts,
             work=work,
-            tables=TableService(settings, db),
+            tables=TableService(settings, db, work),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
@@ -124,7 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(queues.wait_run_forever()),
                     tasks.create_task(bus.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
-                    tasks.create_task(services.tables.wait_drop_orphans()),
+                    tasks.create_task(services.tables.wait_run_forever()),
                 ]
                 try:
                     yield

@@ -15,7 +15,8 @@ FLOORS = {
     "events": 19,
     "apigatewayv2": 28,
     "apigateway": 68,
-    "dynamodb": 16,
+    "dynamodb": 22,
+    "dynamodbstreams": 4,
 }
 
 

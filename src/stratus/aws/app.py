@@ -32,6 +32,7 @@ from . import (
     artifacts_api,
     cloudformation_api,
     dynamodb_api,
+    dynamodbstreams_api,
     events_api,
     lambda_api,
     logs_api,
@@ -62,8 +63,11 @@ SERVED_APIS: tuple[Api, ...] = (
     sns_api.API,
     events_api.API,
     dynamodb_api.API,
+    dynamodbstreams_api.API,
 )
-JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API])
+JSON_APIS = JsonApis(
+    [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API]
+)
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 
 

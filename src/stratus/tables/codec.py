@@ -28,20 +28,21 @@ def dumps(item: Item) -> bytes:
 def loads(blob: bytes) -> Item:
     item: Item = orjson.loads(blob)
     if b'"B' in blob:
-        return {name: _binary(value) for name, value in item.items()}
+        return {name: binary(value) for name, value in item.items()}
     return item
 
 
-def _binary(value: Value) -> Value:
+def binary(value: Value) -> Value:
+    """A value read from JSON with its base64 text made bytes again (B and BS)."""
     kind, inner = next(iter(value.items()))
     if kind == "B":
         return {"B": base64.b64decode(inner)}
     if kind == "BS":
         return {"BS": [base64.b64decode(v) for v in inner]}
     if kind == "L":
-        return {"L": [_binary(v) for v in inner]}
+        return {"L": [binary(v) for v in inner]}
     if kind == "M":
-        return {"M": {k: _binary(v) for k, v in inner.items()}}
+        return {"M": {k: binary(v) for k, v in inner.items()}}
     return value
 
 

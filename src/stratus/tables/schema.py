@@ -5,6 +5,8 @@ SQLite's bytewise BLOB order is DynamoDB's order (values.sort_bytes): a GetItem 
 primary-key lookup and a Query a range of that key, never a scan. A secondary index entry is
 one row keyed by (index, its partition key, its sort key, the item's key), written in the
 same transaction as the item; Query on an index walks that key and reads the items it names.
+The same transaction writes the item's expiry row (tables with TTL: the sweep reads them by
+time) and its stream record (tables with a stream).
 """
 
 from __future__ import annotations
@@ -36,6 +38,31 @@ CREATE TABLE IF NOT EXISTS dynamo_index_items (
     item_sk  BLOB NOT NULL,
     PRIMARY KEY (index_id, pk, sk, item_pk, item_sk)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dynamo_expiry (
+    table_id INTEGER NOT NULL,
+    expires  REAL NOT NULL,    -- the item's TTL attribute, epoch seconds
+    pk       BLOB NOT NULL,
+    sk       BLOB NOT NULL,
+    PRIMARY KEY (table_id, expires, pk, sk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dynamo_streams (
+    arn        TEXT PRIMARY KEY,  -- <table arn>/stream/<label>
+    table_id   INTEGER NOT NULL,
+    table_name TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    view_type  TEXT NOT NULL,
+    key_schema TEXT NOT NULL,     -- JSON: the table's KeySchema
+    created    REAL NOT NULL,
+    disabled   REAL               -- when the stream was turned off (or its table deleted)
+);
+CREATE TABLE IF NOT EXISTS dynamo_stream_records (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT, -- the record's SequenceNumber
+    stream_arn TEXT NOT NULL,
+    created    REAL NOT NULL,                     -- epoch seconds; trimmed after 24 hours
+    record     BLOB NOT NULL                      -- JSON (streams.py)
+);
+CREATE INDEX IF NOT EXISTS dynamo_stream_records_stream ON dynamo_stream_records (stream_arn, seq);
+CREATE INDEX IF NOT EXISTS dynamo_stream_records_age ON dynamo_stream_records (created);
 CREATE TABLE IF NOT EXISTS dynamo_tokens (
     token   TEXT PRIMARY KEY,  -- TransactWriteItems' ClientRequestToken
     digest  TEXT NOT NULL,     -- of the request, to refuse a reuse with other parameters

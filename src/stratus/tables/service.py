@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 
 from stratus.config import Settings
 from stratus.store.db import Database, transaction
+from stratus.store.work import WorkQueue
 
-from . import definitions, keys, model, reads, store, transactions
+from . import definitions, keys, model, reads, store, streams, transactions, ttl
 from .describe import description
 from .errors import (
     ConditionFailed,
@@ -38,6 +39,8 @@ from .errors import (
 from .expressions import conditions, paths, updates
 from .model import Table
 from .requests import Expressions, parse, return_values
+from .stream_reader import StreamReader
+from .sweeper import Sweeper
 from .values import Item, Value, check_size, clean_item, item_size
 
 T = TypeVar("T")
@@ -55,8 +58,14 @@ class Written:
 
 class TableService:
     def __init__(
-        self, settings: Settings, db: Database, clock: Callable[[], float] = time.time
+        self,
+        settings: Settings,
+        db: Database,
+        work: WorkQueue | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`work`: the durable work queue the TTL and stream sweep runs on (None: no sweep,
+        for tools that only read and write items)."""
         self.settings = settings
         self._db = db
         self._clock = clock
@@ -64,6 +73,20 @@ class TableService:
         for row in db.run_blocking(store.all_tables):
             self._remember(self._table_of(row))
         self._orphans = db.run_blocking(store.orphan_tables)
+        self.streams = StreamReader(db, settings.region)
+        self._sweeper = (
+            Sweeper(db, work, lambda: list(self._tables.values())) if work is not None else None
+        )
+
+    async def wait_run_forever(self) -> None:
+        """Finish deleting what a crash interrupted, then sweep TTL and streams forever."""
+        await self.wait_drop_orphans()
+        if self._sweeper is not None:
+            await self._sweeper.wait_run_forever()
+
+    def _schedule_sweep(self, conn: sqlite3.Connection) -> None:
+        if self._sweeper is not None:
+            self._sweeper.schedule(conn)
 
     # ---- the tables -----------------------------------------------------------------
 
@@ -143,6 +166,9 @@ class TableService:
                     ),
                 )
                 store.update_table(conn, row_id, model.to_json(made))
+                if made.stream:
+                    streams.open_stream(conn, made, made.created)
+                    self._schedule_sweep(conn)
                 return made
 
         made = await self._db.run(create)
@@ -171,6 +197,10 @@ class TableService:
             with transaction(conn):
                 counts = store.statistics(conn, table.id)
                 store.delete_table(conn, table.id)
+                ttl.forget(conn, table.id)
+                stream_arn = streams.arn(table)
+                if stream_arn:
+                    streams.close_stream(conn, stream_arn, self._clock())
                 return counts
 
         counts = await self._db.run(delete)
@@ -215,6 +245,10 @@ class TableService:
             changes["table_class"] = params["TableClass"]
         if "StreamSpecification" in params:
             stream = _stream(params["StreamSpecification"])
+            if stream and table.stream:
+                raise TableValidation(f"Table already has an enabled stream: {streams.arn(table)}")
+            if not stream and not table.stream:
+                raise TableValidation("Table does not have a stream to disable")
             changes["stream"] = stream
             changes["stream_label"] = _label(self._clock()) if stream else None
         indexes = list(table.indexes)
@@ -269,6 +303,9 @@ class TableService:
                         pass
                 for index_id in created:
                     store.index_rebuild(conn, updated, index_id)
+                if "StreamSpecification" in params:
+                    _switch_stream(conn, table, updated, self._clock())
+                    self._schedule_sweep(conn)
                 return store.statistics(conn, table.id)
 
         counts = await self._db.run(write)
@@ -283,7 +320,19 @@ class TableService:
             raise TableValidation("TimeToLive is already enabled")
         if not enabled and table.ttl_attribute is None:
             raise TableValidation("TimeToLive is already disabled")
-        await self._save(table.with_changes(ttl_attribute=attribute if enabled else None))
+        updated = table.with_changes(ttl_attribute=attribute if enabled else None)
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                store.update_table(conn, table.id, model.to_json(updated))
+                if enabled:
+                    ttl.backfill(conn, updated)
+                    self._schedule_sweep(conn)
+                else:
+                    ttl.forget(conn, table.id)
+
+        await self._db.run(write)
+        self._remember(updated)
 
     async def _save(self, table: Table) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -634,6 +683,15 @@ def _used(key: model.KeySchema, indexes: Sequence[model.Index]) -> set[str]:
     for index in indexes:
         used.update(index.key.names())
     return used
+
+
+def _switch_stream(conn: sqlite3.Connection, old: Table, new: Table, now: float) -> None:
+    """UpdateTable's StreamSpecification: the old stream closes, a new one opens."""
+    old_arn = streams.arn(old)
+    if old_arn:
+        streams.close_stream(conn, old_arn, now)
+    if new.stream:
+        streams.open_stream(conn, new, now)
 
 
 def _tags(tags: Sequence[Mapping[str, str]]) -> dict[str, str]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import codec
+from . import codec, streams, ttl
 from .model import Table
 from .values import Item
 
@@ -128,15 +129,27 @@ def put(
     )
     if table.indexes:
         _reindex(conn, table, key, old, item)
+    ttl.track(conn, table, key, old, item)
+    streams.record(conn, table, old, item, time.time())
 
 
-def delete(conn: sqlite3.Connection, table: Table, key: tuple[bytes, bytes], old: Item) -> None:
+def delete(
+    conn: sqlite3.Connection,
+    table: Table,
+    key: tuple[bytes, bytes],
+    old: Item,
+    *,
+    by_service: bool = False,
+) -> None:
+    """Remove an item (`by_service`: TTL removed it, as its stream record tells)."""
     conn.execute(
         "DELETE FROM dynamo_items WHERE table_id = ? AND pk = ? AND sk = ?",
         (table.id, key[0], key[1]),
     )
     if table.indexes:
         _reindex(conn, table, key, old, None)
+    ttl.track(conn, table, key, old, None)
+    streams.record(conn, table, old, None, time.time(), by_service)
 
 
 def _reindex(
