@@ -361,3 +361,20 @@ def test_wrong_key_is_refused(ddb: Any, make_table: KeyMaker) -> None:
         "ValidationException",
         "The provided key element does not match the schema",
     )
+
+
+def test_legacy_parameters_are_refused_by_name(ddb: Any, make_table: KeyMaker) -> None:
+    """Expected (the pre-expression condition) is refused, not ignored."""
+    name = make_table()
+
+    with pytest.raises(ClientError) as exc:
+        ddb.put_item(
+            TableName=name,
+            Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+            Expected={"pk": {"Exists": False}},
+        )
+
+    assert error_of(exc) == (
+        "ValidationException",
+        "Stratus does not support the legacy parameter Expected; use ConditionExpression",
+    )

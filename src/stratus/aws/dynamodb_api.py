@@ -11,7 +11,7 @@ from typing import Any
 
 from stratus.errors import Invalid
 from stratus.tables import errors as t
-from stratus.tables.requests import consumed
+from stratus.tables.requests import consumed, refuse_legacy
 from stratus.tables.service import TableService, Written
 
 from .protocols.adapter import Api, Call, Handler
@@ -134,6 +134,7 @@ def _expression_args(p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def put_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    refuse_legacy(p)
     written = await _tables(call).put_item(
         p["TableName"],
         p["Item"],
@@ -146,6 +147,7 @@ async def put_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    refuse_legacy(p)
     item = await _tables(call).get_item(
         p["TableName"],
         p["Key"],
@@ -162,6 +164,7 @@ async def get_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def delete_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    refuse_legacy(p)
     written = await _tables(call).delete_item(
         p["TableName"],
         p["Key"],
@@ -174,6 +177,7 @@ async def delete_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def update_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    refuse_legacy(p)
     written = await _tables(call).update_item(
         p["TableName"],
         p["Key"],
@@ -190,6 +194,7 @@ async def update_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _read(call: Call, p: dict[str, Any], query: bool) -> dict[str, Any]:
+    refuse_legacy(p)
     page = await _tables(call).read(
         p["TableName"],
         query=query,

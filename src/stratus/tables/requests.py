@@ -81,6 +81,28 @@ def _clean_values(values: Mapping[str, Value]) -> dict[str, Value]:
     return cleaned
 
 
+# The parameters DynamoDB had before expressions, and the expression each gave way to.
+LEGACY = {
+    "Expected": "ConditionExpression",
+    "AttributeUpdates": "UpdateExpression",
+    "KeyConditions": "KeyConditionExpression",
+    "QueryFilter": "FilterExpression",
+    "ScanFilter": "FilterExpression",
+    "AttributesToGet": "ProjectionExpression",
+    "ConditionalOperator": "ConditionExpression",
+}
+
+
+def refuse_legacy(params: Mapping[str, Any]) -> None:
+    """Stratus serves the expression parameters only: a legacy one is refused by name rather
+    than ignored (ignoring an Expected would write what the caller meant to guard)."""
+    for name, instead in LEGACY.items():
+        if name in params:
+            raise TableValidation(
+                f"Stratus does not support the legacy parameter {name}; use {instead}"
+            )
+
+
 def return_values(operation: str, given: str | None) -> str:
     wanted = given or "NONE"
     if wanted not in RETURN_VALUES[operation]:
