@@ -154,6 +154,31 @@ def test_global_index_query(filled: Any) -> None:
     assert answer["LastEvaluatedKey"] == {"pk": "a", "sk": 0, "g": "even"}
 
 
+def test_global_index_pages_both_ways(filled: Any) -> None:
+    """Pages of a GSI query chain through ExclusiveStartKey (index key and table key), in
+    either direction, to the same items as one unlimited query."""
+    condition = Key("g").eq("even")
+    whole = filled.query(IndexName="by-g", KeyConditionExpression=condition)["Items"]
+    for forward in (True, False):
+        seen: list[Any] = []
+        start: dict[str, Any] | None = None
+        while True:
+            extra = {"ExclusiveStartKey": start} if start else {}
+            page = filled.query(
+                IndexName="by-g",
+                KeyConditionExpression=condition,
+                ScanIndexForward=forward,
+                Limit=2,
+                **extra,
+            )
+            seen += page["Items"]
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                break
+
+        assert seen == (whole if forward else whole[::-1])
+
+
 def test_local_index_query(filled: Any) -> None:
     """An LSI orders one partition by another attribute."""
     answer = filled.query(
