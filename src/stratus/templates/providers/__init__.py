@@ -10,6 +10,7 @@ from . import (
     apigateway_methods,
     apigateway_stages,
     apigatewayv2,
+    dynamodb,
     lambda_,
     recorded,
     sqs,
@@ -26,6 +27,7 @@ REGISTRY: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         sqs,
+        dynamodb,
     )
     for cls in module.PROVIDERS
 }
