@@ -156,3 +156,22 @@ def test_unknown_stream(streams_client: Any) -> None:
         streams_client.describe_stream(
             StreamArn="arn:aws:dynamodb:us-east-1:000000000000:table/none/stream/2026"
         )
+
+
+def test_iterators_expire_after_15_minutes(
+    server: RunningServer, ddb: Any, streams_client: Any, make_table: KeyMaker
+) -> None:
+    """A shard iterator older than 15 minutes is ExpiredIteratorException."""
+    name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    stream_arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    iterator = streams_client.get_shard_iterator(
+        StreamArn=stream_arn,
+        ShardId=streams_shard(streams_client, stream_arn),
+        ShardIteratorType="LATEST",
+    )["ShardIterator"]
+    fresh = streams_client.get_records(ShardIterator=iterator)
+    server.advance(15 * 60 + 1)
+
+    with pytest.raises(streams_client.exceptions.ExpiredIteratorException):
+        streams_client.get_records(ShardIterator=iterator)
+    assert fresh["Records"] == []

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from stratus.tables import errors as t
 from stratus.tables.stream_reader import StreamReader
 
-from .dynamodb_api import ERRORS
+from . import dynamodb_api
 from .protocols.adapter import Api, Call, Handler
+from .protocols.errors import ErrorTable, WireError
+
+ERRORS: ErrorTable = {
+    **dynamodb_api.ERRORS,
+    t.IteratorExpired: WireError("ExpiredIteratorException", 400),
+}
 
 
 def _reader(call: Call) -> StreamReader:

@@ -8,6 +8,7 @@ the code boto3 turns into its exception class (aws/dynamodb_api.py).
                                           when ReturnValuesOnConditionCheckFailure=ALL_OLD)
                    TransactionCanceled    a transaction's action failed (CancellationReasons)
                    IdempotencyMismatch    a ClientRequestToken reused with other parameters
+                   IteratorExpired        a shard iterator older than 15 minutes
 """
 
 from __future__ import annotations
@@ -54,3 +55,8 @@ class TransactionCanceled(Conflict):
 
 class IdempotencyMismatch(Conflict):
     pass
+
+
+class IteratorExpired(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Iterator expired. The iterator was created more than 15 minutes ago.")

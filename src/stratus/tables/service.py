@@ -73,7 +73,10 @@ class TableService:
         for row in db.run_blocking(store.all_tables):
             self._remember(self._table_of(row))
         self._orphans = db.run_blocking(store.orphan_tables)
-        self.streams = StreamReader(db, settings.region)
+        # Iterators expire by the work queue's clock, which tests move.
+        self.streams = StreamReader(
+            db, settings.region, work.clock.now if work is not None else time.time
+        )
         self._sweeper = (
             Sweeper(db, work, lambda: list(self._tables.values())) if work is not None else None
         )

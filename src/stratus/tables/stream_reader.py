@@ -1,8 +1,8 @@
 """What the DynamoDB Streams API reads: streams, their one shard, iterators and records.
 
 A shard iterator is a position in the stream (the sequence number the next read starts
-after), carried as opaque text; it stays valid as long as the records it points between
-(AWS's 15-minute expiry is not enforced).
+after) and the time it was made, carried as opaque text; it expires after 15 minutes, as on
+AWS. GetRecords answers at most 1,000 records or 1 MB.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import base64
 import binascii
 import json
 import sqlite3
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +21,11 @@ from typing import Any
 from stratus.store.db import Database
 
 from . import streams
-from .errors import TableNotFound, TableValidation
+from .errors import IteratorExpired, TableNotFound, TableValidation
 
 MAX_RECORDS = 1000
+MAX_BYTES = 1024 * 1024
+ITERATOR_SECONDS = 15 * 60.0
 ITERATOR_TYPES = ("TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
 
 
@@ -32,9 +36,10 @@ class Records:
 
 
 class StreamReader:
-    def __init__(self, db: Database, region: str) -> None:
+    def __init__(self, db: Database, region: str, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._region = region
+        self._clock = clock
 
     async def list_streams(self, table_name: str | None) -> list[streams.Stream]:
         return await self._db.run(lambda conn: streams.streams(conn, table_name))
@@ -83,20 +88,24 @@ class StreamReader:
             return number - 1 if kind == "AT_SEQUENCE_NUMBER" else number
 
         after = await self._db.run(position)
-        return _encode(stream_arn, after)
+        return _encode(stream_arn, after, self._clock())
 
     async def records(self, iterator: str, limit: int | None) -> Records:
-        stream_arn, after = _decode(iterator)
+        stream_arn, after, made = _decode(iterator)
+        if self._clock() - made > ITERATOR_SECONDS:
+            raise IteratorExpired()
         wanted = min(limit or MAX_RECORDS, MAX_RECORDS)
 
         def read(conn: sqlite3.Connection) -> tuple[streams.Stream, list[streams.Record]]:
             return _stream(conn, stream_arn), streams.read(conn, stream_arn, after, wanted)
 
         stream, found = await self._db.run(read)
+        found = _within_bytes(found)
         last = found[-1].seq if found else after
         closed = stream.disabled is not None and len(found) < wanted
         return Records(
-            [self._shaped(r) for r in found], None if closed else _encode(stream_arn, last)
+            [self._shaped(r) for r in found],
+            None if closed else _encode(stream_arn, last, self._clock()),
         )
 
     def _shaped(self, record: streams.Record) -> dict[str, Any]:
@@ -138,13 +147,23 @@ def _number(text: str) -> int:
         raise TableValidation(f"Invalid SequenceNumber: {text}") from None
 
 
-def _encode(stream_arn: str, after: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([stream_arn, after]).encode()).decode()
+def _within_bytes(found: list[streams.Record]) -> list[streams.Record]:
+    """The records that fit GetRecords' 1 MB (at least one)."""
+    total = 0
+    for count, record in enumerate(found):
+        total += int(record.body.get("SizeBytes", 0))
+        if total > MAX_BYTES and count:
+            return found[:count]
+    return found
 
 
-def _decode(iterator: str) -> tuple[str, int]:
+def _encode(stream_arn: str, after: int, made: float) -> str:
+    return base64.urlsafe_b64encode(json.dumps([stream_arn, after, made]).encode()).decode()
+
+
+def _decode(iterator: str) -> tuple[str, int, float]:
     try:
-        stream_arn, after = json.loads(base64.urlsafe_b64decode(iterator.encode()))
-        return str(stream_arn), int(after)
+        stream_arn, after, made = json.loads(base64.urlsafe_b64decode(iterator.encode()))
+        return str(stream_arn), int(after), float(made)
     except (binascii.Error, ValueError, TypeError):
         raise TableValidation("Invalid ShardIterator") from None
