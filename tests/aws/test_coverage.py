@@ -15,7 +15,7 @@ FLOORS = {
     "events": 19,
     "apigatewayv2": 28,
     "apigateway": 68,
-    "dynamodb": 22,
+    "dynamodb": 23,
     "dynamodbstreams": 4,
 }
 

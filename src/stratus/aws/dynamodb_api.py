@@ -11,6 +11,7 @@ from typing import Any
 
 from stratus.errors import Invalid
 from stratus.tables import errors as t
+from stratus.tables.partiql import execute as partiql
 from stratus.tables.requests import consumed, refuse_legacy
 from stratus.tables.service import TableService, Written
 
@@ -24,6 +25,7 @@ ERRORS: ErrorTable = {
     t.ConditionFailed: WireError("ConditionalCheckFailedException", 400),
     t.TransactionCanceled: WireError("TransactionCanceledException", 400),
     t.IdempotencyMismatch: WireError("IdempotentParameterMismatchException", 400),
+    partiql.DuplicateItem: WireError("DuplicateItemException", 400),
 }
 WRITE_UNIT = 1024
 READ_UNIT = 4096
@@ -235,6 +237,26 @@ async def scan(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     return await _read(call, p, query=False)
 
 
+# ---- PartiQL -------------------------------------------------------------------------------
+
+
+async def execute_statement(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    found = await partiql.execute(
+        _tables(call),
+        p["Statement"],
+        p.get("Parameters", []),
+        limit=p.get("Limit"),
+        next_token=p.get("NextToken"),
+        consistent=bool(p.get("ConsistentRead", False)),
+        on_failure=p.get("ReturnValuesOnConditionCheckFailure"),
+    )
+    answer: dict[str, Any] = {"Items": found.items}
+    if found.next_token:
+        answer["NextToken"] = found.next_token
+        answer["LastEvaluatedKey"] = found.last_key
+    return answer
+
+
 # ---- batches and transactions -----------------------------------------------------------
 
 
@@ -281,6 +303,7 @@ HANDLERS: dict[str, Handler] = {
     "BatchGetItem": batch_get_item,
     "TransactWriteItems": transact_write_items,
     "TransactGetItems": transact_get_items,
+    "ExecuteStatement": execute_statement,
 }
 # BatchWriteItem takes up to 16 MB; framing and base64 on top.
 API = Api("dynamodb", HANDLERS, ERRORS, body_limit=24 * 1024 * 1024)

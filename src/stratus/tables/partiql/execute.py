@@ -1,0 +1,274 @@
+"""Running a PartiQL statement on the table service.
+
+SELECT is a Query when the WHERE pins the partition key with `=` (of the table, or of the
+index it names) at its top level, else a Scan; the whole WHERE is the filter either way.
+NextToken is the page's LastEvaluatedKey. INSERT is a PutItem that must not replace an item
+(DuplicateItemException). UPDATE and DELETE need the item's whole key as `=` conditions at
+the WHERE's top level; the rest of the WHERE is their condition, and UPDATE of a missing
+item fails its condition, as on AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import orjson
+
+from .. import codec
+from ..errors import ConditionFailed, TableValidation
+from ..expressions import nodes as n
+from ..expressions.nodes import And, Compare, Condition, Literal, Path
+from ..expressions.parser import Parser
+from ..model import KeySchema
+from ..values import Item, Value
+from .lexer import malformed
+from .statements import Delete, Expression, Insert, Select, Update, parse
+
+if TYPE_CHECKING:
+    from ..service import TableService
+
+
+class DuplicateItem(ConditionFailed):
+    """INSERT of a key that exists."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.message = "Duplicate primary key exists in table"
+        self.args = (self.message,)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    items: list[Item]
+    next_token: str | None = None
+    last_key: Item | None = None
+
+
+async def execute(
+    tables: TableService,
+    text: str,
+    parameters: Sequence[Value] = (),
+    *,
+    limit: int | None = None,
+    next_token: str | None = None,
+    consistent: bool = False,
+    on_failure: str | None = None,
+) -> Answer:
+    statement = parse(text, parameters)
+    if isinstance(statement, Select):
+        return await _select(tables, statement, limit, next_token, consistent)
+    if isinstance(statement, Insert):
+        table = tables.table(statement.table)
+        try:
+            await tables.put_item(
+                statement.table,
+                statement.item,
+                condition="attribute_not_exists(#k)",
+                names={"#k": table.key.hash},
+            )
+        except ConditionFailed:
+            raise DuplicateItem() from None
+        return Answer([])
+    if isinstance(statement, Update):
+        key, rest = _key_and_rest(tables, statement.table, statement.where)
+        update = _renamed(statement.update, "u")
+        condition = _exists_and(tables, statement.table, rest)
+        await tables.update_item(
+            statement.table,
+            key,
+            update=update.text,
+            condition=condition.text,
+            names=update.names | condition.names,
+            values=(update.values | condition.values) or None,
+            on_failure=on_failure,
+        )
+        return Answer([])
+    assert isinstance(statement, Delete)
+    key, rest = _key_and_rest(tables, statement.table, statement.where)
+    await tables.delete_item(
+        statement.table,
+        key,
+        condition=rest.text or None,
+        names=rest.names or None,
+        values=rest.values or None,
+        on_failure=on_failure,
+    )
+    return Answer([])
+
+
+async def _select(
+    tables: TableService,
+    statement: Select,
+    limit: int | None,
+    next_token: str | None,
+    consistent: bool,
+) -> Answer:
+    table = tables.table(statement.table)
+    index = table.index(statement.index) if statement.index else None
+    if statement.index and index is None:
+        raise TableValidation(f"The table does not have the specified index: {statement.index}")
+    key = index.key if index is not None else table.key
+    where = statement.where
+    projection = _renamed(statement.projection, "p") if statement.projection else None
+    names = (where.names if where else {}) | (projection.names if projection else {})
+    values = dict(where.values) if where else {}
+    hashed = _pinned(where, key.hash) if where else None
+    key_condition = None
+    if hashed is not None:
+        values[":pk"] = hashed
+        names["#pk"] = key.hash
+        key_condition = "#pk = :pk"
+    page = await tables.read(
+        statement.table,
+        query=key_condition is not None,
+        index=statement.index,
+        key_condition=key_condition,
+        filter=where.text if where else None,
+        projection=projection.text if projection else None,
+        names=names or None,
+        values=values or None,
+        limit=limit,
+        start=_start(next_token),
+        consistent=consistent,
+    )
+    token = _token(page.last_key) if page.last_key else None
+    return Answer(page.items, token, page.last_key)
+
+
+def _pinned(where: Expression, name: str) -> Value | None:
+    """The value a top-level `name = value` conjunct of the WHERE gives, if any."""
+    condition = Parser(where.names, where.values).condition(where.text)
+    for part in _conjuncts(condition):
+        found = _equality(part)
+        if found is not None and found[0] == name:
+            return found[1]
+    return None
+
+
+def _key_and_rest(
+    tables: TableService, table_name: str, where: Expression
+) -> tuple[Item, Expression]:
+    """The item's key from the WHERE's top-level equalities, and the rest as a condition."""
+    key_schema: KeySchema = tables.table(table_name).key
+    condition = Parser(where.names, where.values).condition(where.text)
+    key: Item = {}
+    rest: list[Condition] = []
+    for part in _conjuncts(condition):
+        found = _equality(part)
+        if found is not None and found[0] in key_schema.names() and found[0] not in key:
+            key[found[0]] = found[1]
+        else:
+            rest.append(part)
+    if set(key) != set(key_schema.names()):
+        raise TableValidation(
+            "Where clause does not contain a mandatory equality on all key attributes"
+        )
+    return key, _conditions_text(rest)
+
+
+def _conjuncts(condition: Condition) -> list[Condition]:
+    if isinstance(condition, And):
+        return [*_conjuncts(condition.left), *_conjuncts(condition.right)]
+    return [condition]
+
+
+def _equality(part: Condition) -> tuple[str, Value] | None:
+    if not isinstance(part, Compare) or part.op != "=":
+        return None
+    sides = (part.left, part.right)
+    path = next((s for s in sides if isinstance(s, Path) and len(s.elements) == 1), None)
+    value = next((s for s in sides if isinstance(s, Literal)), None)
+    if path is None or value is None:
+        return None
+    return str(path.elements[0]), value.value
+
+
+def _conditions_text(parts: list[Condition]) -> Expression:
+    """Conjuncts back into expression text (rendered from the parsed nodes)."""
+    if not parts:
+        return Expression()
+    found = Expression()
+    found.text = " AND ".join(f"({_render(p, found)})" for p in parts)
+    return found
+
+
+def _render(node: object, into: Expression) -> str:
+    """A parsed condition as text, its names and values placeholders of `into`."""
+    if isinstance(node, n.Path):
+        text = ""
+        for element in node.elements:
+            if isinstance(element, int):
+                text += f"[{element}]"
+            else:
+                key = f"#r{len(into.names)}"
+                into.names[key] = element
+                text += ("." if text else "") + key
+        return text
+    if isinstance(node, n.Literal):
+        key = f":r{len(into.values)}"
+        into.values[key] = node.value
+        return key
+    if isinstance(node, n.Size):
+        return f"size({_render(node.path, into)})"
+    if isinstance(node, n.Compare):
+        return f"{_render(node.left, into)} {node.op} {_render(node.right, into)}"
+    if isinstance(node, n.Between):
+        return (
+            f"{_render(node.operand, into)} BETWEEN {_render(node.low, into)} AND "
+            f"{_render(node.high, into)}"
+        )
+    if isinstance(node, n.In):
+        choices = ", ".join(_render(c, into) for c in node.choices)
+        return f"{_render(node.operand, into)} IN ({choices})"
+    if isinstance(node, n.Function):
+        return f"{node.name}({', '.join(_render(a, into) for a in node.args)})"
+    if isinstance(node, n.And):
+        return f"({_render(node.left, into)}) AND ({_render(node.right, into)})"
+    if isinstance(node, n.Or):
+        return f"({_render(node.left, into)}) OR ({_render(node.right, into)})"
+    if isinstance(node, n.Not):
+        return f"NOT ({_render(node.operand, into)})"
+    raise malformed(f"Unsupported condition: {node!r}")
+
+
+def _exists_and(tables: TableService, table_name: str, rest: Expression) -> Expression:
+    """UPDATE's condition: the item exists, and the rest of the WHERE holds."""
+    found = Expression(
+        "attribute_exists(#e0)" + (f" AND ({rest.text})" if rest.text else ""),
+        {"#e0": tables.table(table_name).key.hash, **rest.names},
+        dict(rest.values),
+    )
+    return found
+
+
+def _renamed(expression: Expression, prefix: str) -> Expression:
+    """The same expression with placeholders of its own (so two can share one request)."""
+    text = expression.text
+    names, values = {}, {}
+    for key in sorted(expression.names, key=len, reverse=True):
+        new = f"#{prefix}{key[1:]}"
+        text = text.replace(key, new)
+        names[new] = expression.names[key]
+    for key in sorted(expression.values, key=len, reverse=True):
+        new = f":{prefix}{key[1:]}"
+        text = text.replace(key, new)
+        values[new] = expression.values[key]
+    return Expression(text, names, values)
+
+
+def _token(key: Item) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(key, default=codec.encode_bytes)).decode()
+
+
+def _start(token: str | None) -> Item | None:
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token.encode())
+        return codec.loads(raw)
+    except (binascii.Error, ValueError):
+        raise TableValidation("Invalid NextToken") from None
