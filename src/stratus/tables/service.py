@@ -157,7 +157,10 @@ class TableService:
 
         def create(conn: sqlite3.Connection) -> Table:
             with transaction(conn):
-                row_id = store.insert_table(conn, name, model.to_json(table), table.created)
+                try:
+                    row_id = store.insert_table(conn, name, model.to_json(table), table.created)
+                except sqlite3.IntegrityError:  # a CreateTable of the same name won the race
+                    raise TableInUse(f"Table already exists: {name}") from None
                 made = table.with_changes(
                     id=row_id,
                     indexes=definitions.indexes(

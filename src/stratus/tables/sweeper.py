@@ -49,10 +49,13 @@ class Sweeper:
         while await self._db.run(lambda conn: self._trim_some(conn, now)):
             pass
 
+        # Read on the loop: the tables change there, never on the database thread.
+        any_ttl = any(t.ttl_attribute is not None for t in self._tables())
+
         def settle(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 self._work.ack(conn, item)
-                if self._needed(conn):
+                if any_ttl or _records_left(conn):
                     self.schedule(conn)
 
         await self._db.run(settle)
@@ -73,7 +76,6 @@ class Sweeper:
         with transaction(conn):
             return streams.trim(conn, now, CHUNK)
 
-    def _needed(self, conn: sqlite3.Connection) -> bool:
-        if any(t.ttl_attribute is not None for t in self._tables()):
-            return True
-        return conn.execute("SELECT 1 FROM dynamo_stream_records LIMIT 1").fetchone() is not None
+
+def _records_left(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM dynamo_stream_records LIMIT 1").fetchone() is not None
