@@ -19,7 +19,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -102,8 +102,23 @@ class TableService:
             row["id"], row["name"], self.arn(row["name"]), row["created"], definition
         )
 
+    # The tables change on the database thread, in the work that commits the change, so
+    # work queued after it (an item write) sees the table as committed (a new index, a
+    # stream). Each change replaces the dict whole: readers on the loop iterate a snapshot.
+
     def _remember(self, table: Table) -> None:
-        self._tables[table.name] = table
+        self._tables = {**self._tables, table.name: table}
+
+    def _forget(self, name: str) -> None:
+        self._tables = {k: v for k, v in self._tables.items() if k != name}
+
+    def _live(self, table: Table) -> Table:
+        """The table as committed now (on the database thread): its indexes, stream and TTL
+        may have changed since the call looked it up; it may be gone."""
+        found = self._tables.get(table.name)
+        if found is None or found.id != table.id:
+            raise TableNotFound()
+        return found
 
     def table(self, name: str) -> Table:
         """A table by name or ARN."""
@@ -175,10 +190,10 @@ class TableService:
                 if made.stream:
                     streams.open_stream(conn, made, made.created)
                     self._schedule_sweep(conn)
-                return made
+            self._remember(made)
+            return made
 
         made = await self._db.run(create)
-        self._remember(made)
         return description(made, "CREATING", (0, 0))
 
     async def describe_table(self, name: str) -> dict[str, Any]:
@@ -207,10 +222,10 @@ class TableService:
                 stream_arn = streams.arn(table)
                 if stream_arn:
                     streams.close_stream(conn, stream_arn, self._clock())
-                return counts
+            self._forget(table.name)
+            return counts
 
         counts = await self._db.run(delete)
-        self._tables.pop(table.name, None)
         await self._wait_drop_items(table.id, [i.id for i in table.indexes])
         return description(table, "DELETING", counts)
 
@@ -312,10 +327,11 @@ class TableService:
                 if "StreamSpecification" in params:
                     _switch_stream(conn, table, updated, self._clock())
                     self._schedule_sweep(conn)
-                return store.statistics(conn, table.id)
+                counts = store.statistics(conn, table.id)
+            self._remember(updated)
+            return counts
 
         counts = await self._db.run(write)
-        self._remember(updated)
         return description(updated, "UPDATING" if created or dropped else "ACTIVE", counts)
 
     async def set_time_to_live(self, name: str, spec: Mapping[str, Any]) -> None:
@@ -336,17 +352,17 @@ class TableService:
                     self._schedule_sweep(conn)
                 else:
                     ttl.forget(conn, table.id)
+            self._remember(updated)
 
         await self._db.run(write)
-        self._remember(updated)
 
     async def _save(self, table: Table) -> None:
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 store.update_table(conn, table.id, model.to_json(table))
+            self._remember(table)
 
         await self._db.run(write)
-        self._remember(table)
 
     async def tag(self, arn: str, tags: Sequence[Mapping[str, str]]) -> None:
         table = self._by_arn(arn)
@@ -392,12 +408,22 @@ class TableService:
         key = keys.of_item(table, item)
         size = check_size(item)
         parsed = parse(names, values, condition=condition)
+        # The item it replaces matters only to a condition, ALL_OLD, or what the write must
+        # keep in line (index entries, expiry rows, stream records): else a blind upsert.
+        needs_old = (
+            parsed.condition is not None
+            or wanted == "ALL_OLD"
+            or bool(table.indexes)
+            or table.stream is not None
+            or table.ttl_attribute is not None
+        )
 
         def write(conn: sqlite3.Connection) -> Item | None:
+            live = self._live(table)
             with transaction(conn):
-                old = store.get(conn, table.id, *key)
+                old = store.get(conn, table.id, *key) if needs_old or live is not table else None
                 check_condition(parsed, old, on_failure)
-                store.put(conn, table, key, item, size, old)
+                store.put(conn, live, key, item, size, old)
                 return old
 
         old = await self._db.run(write)
@@ -436,11 +462,12 @@ class TableService:
         parsed = parse(names, values, condition=condition)
 
         def write(conn: sqlite3.Connection) -> Item | None:
+            live = self._live(table)
             with transaction(conn):
                 old = store.get(conn, table.id, *encoded)
                 check_condition(parsed, old, on_failure)
                 if old is not None:
-                    store.delete(conn, table, encoded, old)
+                    store.delete(conn, live, encoded, old)
                 return old
 
         old = await self._db.run(write)
@@ -468,11 +495,12 @@ class TableService:
             updates.check_operands(parsed.update)
 
         def write(conn: sqlite3.Connection) -> tuple[Item | None, Item]:
+            live = self._live(table)
             with transaction(conn):
                 old = store.get(conn, table.id, *encoded)
                 check_condition(parsed, old, on_failure)
-                new = apply_update(table, parsed, old, key)
-                store.put(conn, table, encoded, new, check_size(new), old)
+                new = apply_update(live, parsed, old, key)
+                store.put(conn, live, encoded, new, check_size(new), old)
                 return old, new
 
         old, new = await self._db.run(write)
@@ -503,8 +531,9 @@ class TableService:
         transactions.check_distinct(actions, "Provided list of item keys contains duplicates")
 
         def write(conn: sqlite3.Connection) -> None:
+            live = [replace(a, table=self._live(a.table)) for a in actions]
             with transaction(conn):
-                for action in actions:
+                for action in live:
                     old = store.get(conn, action.table.id, *action.key)
                     transactions.apply(conn, action, old)
 
@@ -576,7 +605,8 @@ class TableService:
                 now = self._clock()
                 if token and transactions.check_token(conn, token, found_digest, now):
                     return
-                transactions.run_transaction(conn, actions)
+                live = [replace(a, table=self._live(a.table)) for a in actions]
+                transactions.run_transaction(conn, live)
                 if token:
                     store.remember_token(
                         conn, token, found_digest, now + transactions.TOKEN_SECONDS

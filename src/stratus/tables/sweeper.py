@@ -61,6 +61,12 @@ class Sweeper:
         await self._db.run(settle)
 
     def _expire_some(self, conn: sqlite3.Connection, *, table: Table, now: float) -> int:
+        # The table as committed now (an index or a stream may have come since the sweep
+        # began); gone, or TTL turned off: nothing to do.
+        live = next((t for t in self._tables() if t.id == table.id), None)
+        if live is None or live.ttl_attribute is None:
+            return 0
+        table = live
         with transaction(conn):
             found = ttl.due(conn, table.id, now, CHUNK)
             for key in found:
