@@ -10,7 +10,8 @@ Figures, all from one run:
   * service: TableService in this process (expression parsing, item rules, the row's JSON,
     index entries, one transaction per write; no HTTP);
   * server: `python -m stratus server` as a child, one keep-alive HTTP client sending
-    prepared PutItem / GetItem bodies (the client shares the machine's CPUs: a floor);
+    prepared PutItem / GetItem bodies (the client shares the machine's CPUs: a floor), and
+    the server's CPU time per call (independent of the machine's load);
   * Query: 100 items of one partition (KeyConditionExpression pk = :p) through the service,
     from a table of --small items and one of --large (loaded in bulk through the store).
     The cost should not grow with the table: it is a range read of the primary key.
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from common import (
     HOST,
     default_work_parent,
@@ -207,15 +209,22 @@ def server_figures(work: Path, count: int) -> dict[str, float]:
         puts = [{"TableName": "bench", "Item": item(n)} for n in range(count)]
         gets = [{"TableName": "bench", "Key": {"pk": p["Item"]["pk"], "sk": p["Item"]["sk"]}}
                 for p in puts]  # fmt: skip
-        started = time.perf_counter()
+        process = psutil.Process(server.process.pid)
+
+        def cpu() -> float:
+            return float(sum(process.cpu_times()[:2]))
+
+        started, cpu_started = time.perf_counter(), cpu()
         for body in puts:
             call("PutItem", body)
         put = count / (time.perf_counter() - started)
-        started = time.perf_counter()
+        put_cpu = (cpu() - cpu_started) / count * 1e6
+        started, cpu_started = time.perf_counter(), cpu()
         for body in gets:
             call("GetItem", body)
         get = count / (time.perf_counter() - started)
-        return {"put": put, "get": get}
+        get_cpu = (cpu() - cpu_started) / count * 1e6
+        return {"put": put, "get": get, "put_cpu_us": put_cpu, "get_cpu_us": get_cpu}
     finally:
         server.stop()
 
@@ -244,6 +253,11 @@ def render(r: dict[str, Any]) -> str:
     lines.append(f"{'':12} {'PutItem':>10} {'GetItem':>10}")
     for name in ("raw_sqlite", "service", "server"):
         lines.append(f"{name:12} {r[name]['put']:>10,.0f} {r[name]['get']:>10,.0f}")
+    server = r["server"]
+    lines.append(
+        f"server CPU per call: PutItem {server['put_cpu_us']:,.0f} us, GetItem "
+        f"{server['get_cpu_us']:,.0f} us (all processes of the server, threads included)"
+    )
     lines.append("")
     lines.append("Query of 100 items (one partition), service in process:")
     for size, figures in r["query_100"].items():

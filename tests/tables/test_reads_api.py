@@ -230,3 +230,18 @@ def test_bad_key_conditions(
         )
 
     assert exc.value.response["Error"]["Message"] == message
+
+
+def test_filter_may_not_name_the_queried_key(ddb: Any, make_table: KeyMaker) -> None:
+    """A Query's FilterExpression on a key attribute is refused, as DynamoDB refuses it."""
+    with pytest.raises(ClientError) as exc:
+        ddb.query(
+            TableName=make_table(),
+            KeyConditionExpression="pk = :p",
+            FilterExpression="sk > :n",
+            ExpressionAttributeValues={":p": {"S": "a"}, ":n": {"N": "1"}},
+        )
+
+    assert exc.value.response["Error"]["Message"] == (
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"
+    )

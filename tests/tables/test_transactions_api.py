@@ -186,3 +186,21 @@ def test_powertools_idempotency(ddb: Any, make_table: KeyMaker) -> None:
     assert first == second == {"charged": 5, "call": 1}
     assert other == {"charged": 7, "call": 2}
     assert calls == ["o-1", "o-2"]
+
+
+def test_consumed_capacity_per_table(ddb: Any, make_table: KeyMaker) -> None:
+    """Batches and transactions answer ConsumedCapacity per table when asked: a write unit
+    per KB written (two in a transaction)."""
+    name = make_table()
+
+    batch = ddb.batch_write_item(
+        RequestItems={name: [{"PutRequest": {"Item": {**key("big"), "s": {"S": "x" * 1500}}}}]},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    transaction = ddb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": name, "Item": key("small")}}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+
+    assert batch["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": 2.0}]
+    assert transaction["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": 2.0}]

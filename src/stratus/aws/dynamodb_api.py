@@ -14,6 +14,7 @@ from stratus.tables import errors as t
 from stratus.tables.partiql import execute as partiql
 from stratus.tables.requests import consumed, refuse_legacy
 from stratus.tables.service import TableService, Written
+from stratus.tables.values import item_size
 
 from .protocols.adapter import Api, Call, Handler
 from .protocols.errors import ErrorTable, WireError
@@ -260,24 +261,67 @@ async def execute_statement(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 # ---- batches and transactions -----------------------------------------------------------
 
 
+def _per_table(units: dict[str, float], wanted: str | None) -> dict[str, Any]:
+    """ConsumedCapacity of a batch or transaction: one entry per table, when asked for."""
+    if wanted not in ("TOTAL", "INDEXES"):
+        return {}
+    return {"ConsumedCapacity": [{"TableName": t, "CapacityUnits": u} for t, u in units.items()]}
+
+
+def _request_units(
+    entries: list[tuple[str, dict[str, Any] | None]], factor: float
+) -> dict[str, float]:
+    """Write units by table from what a request writes (a put's item; a delete or update
+    counts one unit: the item it changes is not in the request)."""
+    units: dict[str, float] = {}
+    for table, item in entries:
+        size = item_size(item) if item else 0
+        units[table] = units.get(table, 0.0) + _write_units(size) * factor
+    return units
+
+
 async def batch_write_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     await _tables(call).batch_write(p["RequestItems"])
-    return {"UnprocessedItems": {}}
+    entries = [
+        (table, entry.get("PutRequest", {}).get("Item"))
+        for table, requests in p["RequestItems"].items()
+        for entry in requests
+    ]
+    units = _request_units(entries, 1.0)
+    return {"UnprocessedItems": {}} | _per_table(units, p.get("ReturnConsumedCapacity"))
 
 
 async def batch_get_item(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     found, left = await _tables(call).batch_get(p["RequestItems"])
-    return {"Responses": found, "UnprocessedKeys": left}
+    units = {
+        table: sum(
+            _read_units(item_size(i), bool(p["RequestItems"][table].get("ConsistentRead")))
+            for i in items
+        )
+        for table, items in found.items()
+    }
+    answer = {"Responses": found, "UnprocessedKeys": left}
+    return answer | _per_table(units, p.get("ReturnConsumedCapacity"))
 
 
 async def transact_write_items(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     await _tables(call).transact_write(p["TransactItems"], p.get("ClientRequestToken"))
-    return {}
+    entries = [
+        (spec["TableName"], spec.get("Item"))
+        for action in p["TransactItems"]
+        for spec in action.values()
+    ]
+    return _per_table(_request_units(entries, 2.0), p.get("ReturnConsumedCapacity"))
 
 
 async def transact_get_items(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     found = await _tables(call).transact_get(p["TransactItems"])
-    return {"Responses": [{} if item is None else {"Item": item} for item in found]}
+    units: dict[str, float] = {}
+    for action, item in zip(p["TransactItems"], found, strict=True):
+        table = action["Get"]["TableName"]
+        units[table] = units.get(table, 0.0) + 2 * _read_units(item_size(item or {}), True)
+    answer = {"Responses": [{} if item is None else {"Item": item} for item in found]}
+    return answer | _per_table(units, p.get("ReturnConsumedCapacity"))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -73,6 +73,8 @@ def plan(
     wanted = (
         _key_range(table, key, expressions.key_condition, forward) if query else store.Range(None)
     )
+    if query and expressions.filter is not None:
+        _check_filter(expressions.filter, key)
     chosen = _select(select, expressions, index)
     found_start = _start(table, index, start, wanted) if start else None
     return Read(
@@ -85,6 +87,29 @@ def plan(
         found_start,
         _segment(segment, total_segments),
     )
+
+
+def _check_filter(condition: Condition, key: Any) -> None:
+    """A Query's filter may not name the key it queries (that belongs in the key condition)."""
+    for name in _top_names(condition):
+        if name in key.names():
+            raise TableValidation(
+                "Filter Expression can only contain non-primary key attributes: Primary key "
+                f"attribute: {name}"
+            )
+
+
+def _top_names(node: object) -> list[str]:
+    """The top-level attribute names a condition's paths start with."""
+    if isinstance(node, Path):
+        return [str(node.elements[0])]
+    found: list[str] = []
+    for field in getattr(node, "__slots__", ()):
+        value = getattr(node, field)
+        for child in value if isinstance(value, tuple) else (value,):
+            if not isinstance(child, str | int | dict):
+                found += _top_names(child)
+    return found
 
 
 def _index(table: Table, name: str | None) -> Index | None:

@@ -112,25 +112,28 @@ async def _select(
     if statement.index and index is None:
         raise TableValidation(f"The table does not have the specified index: {statement.index}")
     key = index.key if index is not None else table.key
-    where = statement.where
-    projection = _renamed(statement.projection, "p") if statement.projection else None
-    names = (where.names if where else {}) | (projection.names if projection else {})
-    values = dict(where.values) if where else {}
-    hashed = _pinned(where, key.hash) if where else None
-    key_condition = None
+    parts = _conjuncts(_parsed(statement.where)) if statement.where else []
+    hashed = next((p for p in parts if _equality(p, key.hash)), None)
+    ranged = next((p for p in parts if key.range and _on_sort_key(p, key.range)), None)
+    rest = [p for p in parts if p is not hashed and (hashed is None or p is not ranged)]
+    into = Expression()
+    key_text = None
     if hashed is not None:
-        values[":pk"] = hashed
-        names["#pk"] = key.hash
-        key_condition = "#pk = :pk"
+        key_text = _render(hashed, into)
+        if ranged is not None:
+            key_text += f" AND {_render(ranged, into)}"
+    filter_text = " AND ".join(f"({_render(p, into)})" for p in rest) or None
+    projection = _renamed(statement.projection, "p") if statement.projection else None
+    names = into.names | (projection.names if projection else {})
     page = await tables.read(
         statement.table,
-        query=key_condition is not None,
+        query=key_text is not None,
         index=statement.index,
-        key_condition=key_condition,
-        filter=where.text if where else None,
+        key_condition=key_text,
+        filter=filter_text,
         projection=projection.text if projection else None,
         names=names or None,
-        values=values or None,
+        values=into.values or None,
         limit=limit,
         start=_start(next_token),
         consistent=consistent,
@@ -139,14 +142,27 @@ async def _select(
     return Answer(page.items, token, page.last_key)
 
 
-def _pinned(where: Expression, name: str) -> Value | None:
-    """The value a top-level `name = value` conjunct of the WHERE gives, if any."""
-    condition = Parser(where.names, where.values).condition(where.text)
-    for part in _conjuncts(condition):
-        found = _equality(part)
-        if found is not None and found[0] == name:
-            return found[1]
-    return None
+def _parsed(where: Expression) -> Condition:
+    return Parser(where.names, where.values).condition(where.text)
+
+
+def _on_sort_key(part: Condition, name: str) -> bool:
+    """A condition a Query can take on its sort key: a comparison (not <>), BETWEEN or
+    begins_with of the attribute and values."""
+
+    def named(operand: object) -> bool:
+        return isinstance(operand, Path) and operand.elements == (name,)
+
+    if isinstance(part, Compare) and part.op != "<>":
+        sides = (part.left, part.right)
+        return any(named(s) for s in sides) and any(isinstance(s, Literal) for s in sides)
+    if isinstance(part, n.Between):
+        return (
+            named(part.operand) and isinstance(part.low, Literal) and isinstance(part.high, Literal)
+        )
+    if isinstance(part, n.Function) and part.name == "begins_with":
+        return named(part.args[0]) and isinstance(part.args[1], Literal)
+    return False
 
 
 def _key_and_rest(
@@ -163,6 +179,7 @@ def _key_and_rest(
             key[found[0]] = found[1]
         else:
             rest.append(part)
+
     if set(key) != set(key_schema.names()):
         raise TableValidation(
             "Where clause does not contain a mandatory equality on all key attributes"
@@ -176,13 +193,14 @@ def _conjuncts(condition: Condition) -> list[Condition]:
     return [condition]
 
 
-def _equality(part: Condition) -> tuple[str, Value] | None:
+def _equality(part: Condition, name: str | None = None) -> tuple[str, Value] | None:
+    """(attribute, value) of a top-level `attribute = value` (of `name`, if given)."""
     if not isinstance(part, Compare) or part.op != "=":
         return None
     sides = (part.left, part.right)
     path = next((s for s in sides if isinstance(s, Path) and len(s.elements) == 1), None)
     value = next((s for s in sides if isinstance(s, Literal)), None)
-    if path is None or value is None:
+    if path is None or value is None or (name is not None and path.elements[0] != name):
         return None
     return str(path.elements[0]), value.value
 
