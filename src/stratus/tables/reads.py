@@ -65,6 +65,7 @@ def plan(
     segment: int | None = None,
     total_segments: int | None = None,
     query: bool = True,
+    key_in_filter: bool = False,
 ) -> Read:
     index = _index(table, index_name)
     if index is not None and index.is_global and consistent:
@@ -73,7 +74,7 @@ def plan(
     wanted = (
         _key_range(table, key, expressions.key_condition, forward) if query else store.Range(None)
     )
-    if query and expressions.filter is not None:
+    if query and expressions.filter is not None and not key_in_filter:
         _check_filter(expressions.filter, key)
     chosen = _select(select, expressions, index)
     found_start = _start(table, index, start, wanted) if start else None

@@ -657,8 +657,10 @@ class TableService:
         consistent: bool = False,
         segment: int | None = None,
         total_segments: int | None = None,
+        key_in_filter: bool = False,
     ) -> reads.Page:
-        """One page of a Query (`query`) or a Scan."""
+        """One page of a Query (`query`) or a Scan. `key_in_filter`: PartiQL may filter on
+        the key (the Query API may not)."""
         table = self.table(table_name)
         parsed = parse(
             names,
@@ -679,6 +681,7 @@ class TableService:
             segment=segment,
             total_segments=total_segments,
             query=query,
+            key_in_filter=key_in_filter,
         )
         return await self._db.run(lambda conn: reads.run(conn, planned))
 

@@ -137,6 +137,7 @@ async def _select(
         limit=limit,
         start=_start(next_token),
         consistent=consistent,
+        key_in_filter=True,
     )
     token = _token(page.last_key) if page.last_key else None
     return Answer(page.items, token, page.last_key)
