@@ -15,7 +15,7 @@ FLOORS = {
     "events": 19,
     "apigatewayv2": 28,
     "apigateway": 68,
-    "dynamodb": 23,
+    "dynamodb": 25,
     "dynamodbstreams": 4,
 }
 

@@ -90,3 +90,57 @@ def test_bad_statements(ddb: Any, make_table: KeyMaker, statement: str) -> None:
         run(ddb, statement.format(name=name))
 
     assert exc.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_batch_execute_statement(ddb: Any, make_table: KeyMaker) -> None:
+    """Each statement of a batch answers on its own: items for reads, errors by code."""
+    name = make_table()
+    run(ddb, f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'sk': 1, 'v': 1}}")
+
+    writes = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'b', 'sk': 1}}"},
+            {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'sk': 1}}"},
+        ]
+    )["Responses"]
+    reads = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": f"SELECT v FROM \"{name}\" WHERE pk = 'a' AND sk = 1"},
+            {"Statement": f"SELECT * FROM \"{name}\" WHERE pk = 'none' AND sk = 1"},
+        ]
+    )["Responses"]
+
+    assert "Error" not in writes[0]
+    assert writes[1]["Error"]["Code"] == "DuplicateItem"
+    assert reads[0]["Item"] == {"v": {"N": "1"}}
+    assert "Item" not in reads[1]
+
+
+def test_execute_transaction(ddb: Any, make_table: KeyMaker) -> None:
+    """A transaction of statements writes all or nothing; one of reads reads them."""
+    name = make_table()
+    run(ddb, f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'sk': 1, 'v': 1}}")
+
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.execute_transaction(
+            TransactStatements=[
+                {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'b', 'sk': 1}}"},
+                {"Statement": f"UPDATE \"{name}\" SET v = 2 WHERE pk = 'a' AND sk = 1 AND v = 9"},
+            ]
+        )
+    ddb.execute_transaction(
+        TransactStatements=[
+            {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'c', 'sk': 1}}"},
+            {"Statement": f"UPDATE \"{name}\" SET v = 2 WHERE pk = 'a' AND sk = 1 AND v = 1"},
+        ]
+    )
+    got = ddb.execute_transaction(
+        TransactStatements=[
+            {"Statement": f"SELECT * FROM \"{name}\" WHERE pk = 'a' AND sk = 1"},
+            {"Statement": f"SELECT pk FROM \"{name}\" WHERE pk = 'b' AND sk = 1"},
+        ]
+    )["Responses"]
+
+    assert got[0]["Item"]["v"] == {"N": "2"}
+    assert got[1] == {}
+    assert len(run(ddb, f"SELECT * FROM \"{name}\" WHERE pk = 'c'")) == 1

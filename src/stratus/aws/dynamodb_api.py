@@ -11,6 +11,7 @@ from typing import Any
 
 from stratus.errors import Invalid
 from stratus.tables import errors as t
+from stratus.tables.partiql import batches as partiql_batches
 from stratus.tables.partiql import execute as partiql
 from stratus.tables.requests import consumed, refuse_legacy
 from stratus.tables.service import TableService, Written
@@ -258,6 +259,17 @@ async def execute_statement(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+async def batch_execute_statement(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return {"Responses": await partiql_batches.batch(_tables(call), p["Statements"])}
+
+
+async def execute_transaction(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    found = await partiql_batches.transaction(
+        _tables(call), p["TransactStatements"], p.get("ClientRequestToken")
+    )
+    return {"Responses": found} if found else {}
+
+
 # ---- batches and transactions -----------------------------------------------------------
 
 
@@ -348,6 +360,8 @@ HANDLERS: dict[str, Handler] = {
     "TransactWriteItems": transact_write_items,
     "TransactGetItems": transact_get_items,
     "ExecuteStatement": execute_statement,
+    "BatchExecuteStatement": batch_execute_statement,
+    "ExecuteTransaction": execute_transaction,
 }
 # BatchWriteItem takes up to 16 MB; framing and base64 on top.
 API = Api("dynamodb", HANDLERS, ERRORS, body_limit=24 * 1024 * 1024)

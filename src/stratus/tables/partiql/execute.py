@@ -14,7 +14,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -26,7 +26,7 @@ from ..expressions.parser import Parser
 from ..model import KeySchema
 from ..values import Item, Value
 from .lexer import malformed
-from .statements import Delete, Expression, Insert, Select, Update, parse
+from .statements import Expression, Insert, Select, Statement, Update, parse
 
 if TYPE_CHECKING:
     from ..service import TableService
@@ -61,43 +61,75 @@ async def execute(
     statement = parse(text, parameters)
     if isinstance(statement, Select):
         return await _select(tables, statement, limit, next_token, consistent)
-    if isinstance(statement, Insert):
-        table = tables.table(statement.table)
+    kind, spec = write_action(tables, statement, on_failure)
+    args: dict[str, Any] = {
+        "condition": spec.get("ConditionExpression"),
+        "names": spec.get("ExpressionAttributeNames"),
+        "values": spec.get("ExpressionAttributeValues"),
+        "on_failure": on_failure,
+    }
+    if kind == "Put":
         try:
-            await tables.put_item(
-                statement.table,
-                statement.item,
-                condition="attribute_not_exists(#k)",
-                names={"#k": table.key.hash},
-            )
+            await tables.put_item(spec["TableName"], spec["Item"], **args)
         except ConditionFailed:
             raise DuplicateItem() from None
-        return Answer([])
+    elif kind == "Update":
+        await tables.update_item(
+            spec["TableName"], spec["Key"], update=spec["UpdateExpression"], **args
+        )
+    else:
+        await tables.delete_item(spec["TableName"], spec["Key"], **args)
+    return Answer([])
+
+
+def write_action(
+    tables: TableService, statement: Statement, on_failure: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """An INSERT, UPDATE or DELETE as a TransactWriteItems action: (Put | Update | Delete,
+    its members)."""
+    if isinstance(statement, Select):
+        raise TableValidation("Only INSERT, UPDATE and DELETE statements write")
+    spec: dict[str, Any] = {"TableName": statement.table}
+    if on_failure:
+        spec["ReturnValuesOnConditionCheckFailure"] = on_failure
+    if isinstance(statement, Insert):
+        spec |= {
+            "Item": statement.item,
+            "ConditionExpression": "attribute_not_exists(#k)",
+            "ExpressionAttributeNames": {"#k": tables.table(statement.table).key.hash},
+        }
+        return "Put", spec
+    key, rest = _key_and_rest(tables, statement.table, statement.where)
+    spec["Key"] = key
     if isinstance(statement, Update):
-        key, rest = _key_and_rest(tables, statement.table, statement.where)
         update = _renamed(statement.update, "u")
         condition = _exists_and(tables, statement.table, rest)
-        await tables.update_item(
-            statement.table,
-            key,
-            update=update.text,
-            condition=condition.text,
-            names=update.names | condition.names,
-            values=(update.values | condition.values) or None,
-            on_failure=on_failure,
-        )
-        return Answer([])
-    assert isinstance(statement, Delete)
+        spec |= _placeholders(update.names | condition.names, update.values | condition.values)
+        spec |= {"UpdateExpression": update.text, "ConditionExpression": condition.text}
+        return "Update", spec
+    if rest.text:
+        spec |= {"ConditionExpression": rest.text} | _placeholders(rest.names, rest.values)
+    return "Delete", spec
+
+
+def _placeholders(names: dict[str, str], values: dict[str, Value]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if names:
+        found["ExpressionAttributeNames"] = names
+    if values:
+        found["ExpressionAttributeValues"] = values
+    return found
+
+
+def read_key(tables: TableService, statement: Statement) -> tuple[str, Item, Expression | None]:
+    """A SELECT that names one item by its whole key (as batches and transactions take
+    reads): its table, key and projection."""
+    if not isinstance(statement, Select) or statement.where is None or statement.index:
+        raise TableValidation("Batch and transaction reads must select one item by its key")
     key, rest = _key_and_rest(tables, statement.table, statement.where)
-    await tables.delete_item(
-        statement.table,
-        key,
-        condition=rest.text or None,
-        names=rest.names or None,
-        values=rest.values or None,
-        on_failure=on_failure,
-    )
-    return Answer([])
+    if rest.text:
+        raise TableValidation("Batch and transaction reads must select one item by its key")
+    return statement.table, key, statement.projection
 
 
 async def _select(
