@@ -8,8 +8,13 @@ Guarantees:
 - Key lookups and ranges read SQLite's own primary-key B-trees (store.py), never a scan.
 
 Tables themselves are few and read on every call, so they live in memory, loaded at start
-and changed by the calls that write them. Reads (Query, Scan) live in reads.py; batches and
-transactions in transactions.py.
+and changed by the calls that write them.
+
+Past 400 lines on purpose: this class is the one door to the tables, and each method is a
+short ladder (look the table up, check and parse, one unit of work on the database thread)
+over the modules that own the rules: definitions.py (table settings), keys.py and values.py
+(items), expressions/ (conditions, updates, projections), reads.py (Query and Scan),
+transactions.py (batches and transactions), ttl.py, streams.py, store.py (SQL).
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@
 
     projection := path ("," path)*
 
+Past 400 lines on purpose: the grammar above is one recursive descent, and its parts call
+each other; split, each piece would only be read beside the others.
+
 One Parser serves one request: it resolves #name and :value placeholders as it reads, and
 remembers which it used, so `check_unused` can refuse the ones no expression named (AWS
 refuses those too). Paths an update touches must neither overlap nor conflict.
