@@ -3,6 +3,7 @@ and its expressions, parsed once into what the call then evaluates."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from .expressions.nodes import Condition, Path, Update
 from .expressions.parser import Parser
 from .values import Value, clean
 
+_PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
 RETURN_VALUES = {
     "PutItem": ("NONE", "ALL_OLD"),
     "DeleteItem": ("NONE", "ALL_OLD"),
@@ -53,6 +55,12 @@ def parse(
         raise TableValidation(
             "ExpressionAttributeValues can only be specified when using expressions"
         )
+    for kind, given, prefix in (("Names", names, "#"), ("Values", values, ":")):
+        for key in given or {}:
+            if not _PLACEHOLDER.fullmatch(key) or not key.startswith(prefix):
+                raise TableValidation(
+                    f'ExpressionAttribute{kind} contains invalid key: Syntax error; key: "{key}"'
+                )
     parser = Parser(names, _clean_values(values or {}))
     found = Expressions(
         condition=parser.condition(condition) if condition is not None else None,
