@@ -55,8 +55,8 @@ def parse(
         raise TableValidation(
             "ExpressionAttributeValues can only be specified when using expressions"
         )
-    for kind, given, prefix in (("Names", names, "#"), ("Values", values, ":")):
-        for key in given or {}:
+    for kind, placeholders, prefix in (("Names", names, "#"), ("Values", values, ":")):
+        for key in placeholders or {}:
             if not _PLACEHOLDER.fullmatch(key) or not key.startswith(prefix):
                 raise TableValidation(
                     f'ExpressionAttribute{kind} contains invalid key: Syntax error; key: "{key}"'
