@@ -400,9 +400,9 @@ def create_function(client: Any, name: str, setup: Setup, runtime: str, snapstar
         raise RuntimeError(f"{name}: SnapStart is not on for version {published['Version']}")
     version = str(published["Version"])
     # A user waits for Active (the snapshot exists) before the first invoke.
-    while (state := client.get_function_configuration(FunctionName=name, Qualifier=version)[
-        "State"
-    ]) == "Pending":
+    while (
+        state := client.get_function_configuration(FunctionName=name, Qualifier=version)["State"]
+    ) == "Pending":
         time.sleep(0.005)
     if state != "Active":
         raise RuntimeError(f"{name}:{version} is {state}, not Active")

@@ -45,6 +45,7 @@ from stratus.store.clock import Clock, SystemClock
 from stratus.store.code import CodeStore
 from stratus.store.db import Database
 from stratus.store.work import WorkQueue
+from stratus.tables.service import TableService
 from stratus.templates import providers
 from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
@@ -109,6 +110,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             artifacts=artifacts,
             work=work,
             scheduler=scheduler,
+            tables=TableService(settings, db, work),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
@@ -136,6 +138,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(scheduler.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
                     tasks.create_task(mappings.wait_run_forever()),
+                    tasks.create_task(services.tables.wait_run_forever()),
                 ]
                 try:
                     yield

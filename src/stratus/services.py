@@ -33,6 +33,8 @@ from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
 from stratus.store.work import SCHEMA as WORK_SCHEMA
 from stratus.store.work import WorkQueue
+from stratus.tables.schema import SCHEMA as TABLES_SCHEMA
+from stratus.tables.service import TableService
 from stratus.topics.schema import SCHEMA as TOPICS_SCHEMA
 from stratus.topics.service import TopicService
 
@@ -51,6 +53,7 @@ SCHEMAS: tuple[Schema, ...] = (
     EVENTS_SCHEMA,
     SCHEDULES_SCHEMA,
     MAPPINGS_SCHEMA,
+    TABLES_SCHEMA,
 )
 
 
@@ -70,3 +73,4 @@ class Services:
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
     scheduler: SchedulerService  # EventBridge Scheduler: schedule groups, schedules
+    tables: TableService  # DynamoDB

@@ -16,6 +16,8 @@ FLOORS = {
     "apigatewayv2": 28,
     "apigateway": 68,
     "scheduler": 12,
+    "dynamodb": 25,
+    "dynamodbstreams": 4,
 }
 
 

@@ -56,7 +56,7 @@ def test_operations_stratus_lacks_are_unknown_operations(server):
     with pytest.raises(ClientError) as lacking:
         logs.create_log_group(logGroupName="g")
     missing = post_json(server, "Logs_20140328.LaunchRocket")
-    other = post_json(server, "DynamoDB_20120810.ListTables")
+    other = post_json(server, "Firehose_20150804.ListDeliveryStreams")
 
     assert lacking.value.response["Error"] == {
         "Code": "UnknownOperationException",

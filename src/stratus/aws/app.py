@@ -31,6 +31,8 @@ from . import (
     apigatewayv2_api,
     artifacts_api,
     cloudformation_api,
+    dynamodb_api,
+    dynamodbstreams_api,
     event_source_mappings_api,
     events_api,
     lambda_api,
@@ -64,8 +66,12 @@ SERVED_APIS: tuple[Api, ...] = (
     sns_api.API,
     events_api.API,
     SCHEDULER.api,
+    dynamodb_api.API,
+    dynamodbstreams_api.API,
 )
-JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API])
+JSON_APIS = JsonApis(
+    [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API]
+)
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 
 

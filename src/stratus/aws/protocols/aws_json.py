@@ -72,7 +72,13 @@ class JsonApis:
             validate.check(operation.input_shape, params)
             output = await handler(Call.of(scope, headers, request_id), params)
         except StratusError as exc:
-            return error_response(exc, found[0].errors if found else {}, version, request_id)
+            return error_response(
+                exc,
+                found[0].errors if found else {},
+                version,
+                request_id,
+                found[1] if found else None,
+            )
         except Exception as exc:
             log.exception("unexpected error serving %s", target)
             error = StratusError(f"Internal error: {exc}")
@@ -117,15 +123,31 @@ def render_output(operation: OperationModel, output: Mapping[str, Any] | None) -
 
 
 def error_response(
-    exc: StratusError, api: ErrorTable, version: str, request_id: str | None = None
+    exc: StratusError,
+    api: ErrorTable,
+    version: str,
+    request_id: str | None = None,
+    model: ServiceModel | None = None,
 ) -> Response:
     wire = wire_error(exc, api, JSON_ERRORS)
-    body = {"__type": wire.code, "message": exc.message}
+    body: dict[str, Any] = {"__type": wire.code, "message": exc.message}
+    if exc.extra:  # the error shape's other members (DynamoDB's Item, CancellationReasons)
+        body |= _error_members(exc.extra, wire.code, model)
     headers = {}
     if wire.query_code:  # awsQueryCompatible APIs: botocore reports this code
         headers["x-amzn-query-error"] = f"{wire.query_code};{_fault(wire)}"
     request_id = request_id or str(uuid.uuid4())
     return _response(wire.status, orjson.dumps(body), version, request_id, headers)
+
+
+def _error_members(
+    extra: Mapping[str, Any], code: str, model: ServiceModel | None
+) -> dict[str, Any]:
+    """Extra members rendered by the model's error shape (blobs as base64), when it has one."""
+    if model is None or code not in model.shape_names:
+        return dict(extra)
+    rendered: dict[str, Any] = json_codec.to_json(model.shape_for(code), dict(extra))
+    return rendered
 
 
 def _fault(wire: WireError) -> str:

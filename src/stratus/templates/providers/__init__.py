@@ -11,6 +11,7 @@ from . import (
     apigateway_stages,
     apigatewayv2,
     archives,
+    dynamodb,
     events,
     lambda_,
     mappings,
@@ -36,6 +37,7 @@ REGISTRY: dict[str, Provider] = {
         sns,
         events,
         mappings,
+        dynamodb,
     )
     for cls in module.PROVIDERS
 }

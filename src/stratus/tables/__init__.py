@@ -1,0 +1,1 @@
+"""Tables: DynamoDB's tables, items, expressions, queries and transactions."""
