@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import create_function, invoke_json, wait_for, wait_settled
+from tests.conftest import (
+    create_function,
+    invoke_json,
+    make_zip,
+    state_of,
+    wait_for,
+    wait_settled,
+)
 
 from stratus.testing import RunningServer, serve_in_process
 
@@ -403,19 +410,67 @@ def handler(event, context):
 """
 
 
+# A custom runtime (Python's standard library, as awslambdaric would be): each event is
+# answered with its Runtime API's address, whether the Stratus endpoint is reachable, and
+# the event; a new connection per request, as the bash tutorial's curl makes, and a large
+# answer so the relay's backpressure path runs.
+CUSTOM_PROBE = r"""#!/usr/bin/env python3
+import http.client, json, os, socket
+from urllib.parse import urlsplit
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+endpoint = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+while True:
+    connection = http.client.HTTPConnection(api, timeout=30)
+    connection.request("GET", "/2018-06-01/runtime/invocation/next")
+    response = connection.getresponse()
+    request_id = response.headers["Lambda-Runtime-Aws-Request-Id"]
+    event = json.loads(response.read())
+    connection.close()
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port), timeout=2).close()
+        outside = "reached"
+    except OSError as exc:
+        outside = type(exc).__name__
+    answer = {"api": api, "outside": outside, "event": event, "padding": "x" * event["size"]}
+    connection = http.client.HTTPConnection(api, timeout=30)
+    connection.request("POST", "/2018-06-01/runtime/invocation/%s/response" % request_id,
+                       json.dumps(answer))
+    connection.getresponse().read()
+    connection.close()
+"""
+
+
 def test_network_access_can_be_turned_off(confined, shared_dir):
-    """STRATUS_NETWORK=false: a Python environment has a loopback of its own and nothing
-    else, not even the Stratus endpoint; with the default it reaches the endpoint."""
+    """STRATUS_NETWORK=false: an environment has a loopback of its own and nothing else,
+    not even the Stratus endpoint; with the default it reaches the endpoint. A custom
+    runtime finds its Runtime API at Lambda's 127.0.0.1:9001 on that loopback (relayed to
+    the server by its init), and a neighbour still cannot use that Runtime API."""
     from stratus.testing import serve_in_thread
 
     with serve_in_thread(shared_dir / "data", network=False) as running:
         client = running.client("lambda")
         create_function(client, "probe", NETWORK_PROBE)
         _, cut_off = invoke_json(client, "probe")
+        scripts = {"bootstrap": CUSTOM_PROBE}
+        client.create_function(
+            FunctionName="custom-probe",
+            Runtime="provided.al2023",
+            Role="arn:aws:iam::000000000000:role/test",
+            Code={"ZipFile": make_zip(scripts, {"bootstrap": 0o755})},
+        )
+        wait_for(lambda: state_of(client, "custom-probe", "$LATEST") == "Active")
+        answers = [
+            invoke_json(client, "custom-probe", {"n": n, "size": size})[1]
+            for n, size in enumerate((10, 3_000_000, 10))
+        ]
         health = running.isolation()
 
     assert cut_off["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
     assert health["network"] == "none"
+    assert [answer["event"]["n"] for answer in answers] == [0, 1, 2]
+    assert len(answers[1]["padding"]) == 3_000_000
+    assert all(answer["api"] == "127.0.0.1:9001" for answer in answers)
+    assert {answer["outside"] for answer in answers} <= {"OSError", "ConnectionRefusedError"}
 
 
 def test_functions_reach_the_endpoint_by_default(lambda_client, deploy, confined):

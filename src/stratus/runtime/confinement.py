@@ -131,11 +131,13 @@ def plan(
     reveal: list[Path],
     mount_namespace: str | None = None,
     network: bool = True,
+    runtime_api: tuple[str, str] | None = None,
 ) -> str:
     """The STRATUS_CONFINE value: `binds`, plus the host directories in `reveal` (an
     interpreter, the SDK) bound back under covers where the uid could not reach them, in a
     copy of `mount_namespace` (else the server's); without `network`, a network namespace
-    with nothing but a loopback of its own."""
+    with nothing but a loopback of its own, where `runtime_api` (inside, host) is relayed
+    from the address inside to the server's listener on the host."""
     covers, revealed = _covers(reveal)
     every = [*binds, *(Bind(path, path) for path in revealed)]
     return json.dumps(
@@ -143,6 +145,7 @@ def plan(
             "uid": uid,
             "mount_namespace": mount_namespace,
             "network": network,
+            "runtime_api": list(runtime_api) if runtime_api else None,
             "cwd": str(TASK_ROOT),
             "covers": [str(cover) for cover in covers],
             "binds": [[str(b.source), str(b.target), b.writable] for b in every],

@@ -36,6 +36,8 @@ RUNTIME_SOURCE = Path(__file__).parent / "lib"
 # Lambda gives the init phase 10 seconds.
 INIT_LIMIT_S = 10.0
 # boto3 and its pure-Python dependencies, made importable for every runtime (as on Lambda).
+# Where a custom runtime without network finds its Runtime API (Lambda's own address).
+RUNTIME_API_INSIDE = "127.0.0.1:9001"
 SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 
 
@@ -250,18 +252,29 @@ class ProcessLauncher:
         return env
 
     def variables(
-        self, spec: FunctionSpec, stream: str, tmp: Path, fd: int, cage: Cage
+        self,
+        spec: FunctionSpec,
+        stream: str,
+        tmp: Path,
+        fd: int,
+        cage: Cage,
+        runtime_api: str | None = None,
     ) -> dict[str, str]:
         """The environment's variables: Lambda's, the function's, and the runtime's own
-        (STRATUS_*, which it removes before user code runs)."""
+        (STRATUS_*, which it removes before user code runs). `runtime_api`: where a custom
+        runtime's Runtime API listens on the host (AWS_LAMBDA_RUNTIME_API is set here)."""
         variables = self._lambda_variables(spec, stream, tmp, fd) | cage.env
+        if runtime_api is not None:
+            variables["AWS_LAMBDA_RUNTIME_API"] = runtime_api
         if cage.uid is not None:
             for name in ("STRATUS_PRIVATE_TMP", "STRATUS_OPT_SOURCE"):
                 variables.pop(name, None)  # the plan binds /tmp and /opt itself
-            variables |= self._confined_variables(spec, tmp, cage.uid)
+            variables |= self._confined_variables(spec, tmp, cage.uid, runtime_api)
         return variables
 
-    def _confined_variables(self, spec: FunctionSpec, tmp: Path, uid: int) -> dict[str, str]:
+    def _confined_variables(
+        self, spec: FunctionSpec, tmp: Path, uid: int, runtime_api: str | None
+    ) -> dict[str, str]:
         """Paths as a confined environment sees them, and the plan lib/confine.py follows."""
         interpreter = interpreter_for(spec.runtime)
         binds = [
@@ -286,9 +299,16 @@ class ProcessLauncher:
             *(Path(os.path.realpath(source)) for source in _sdk_sources()),
         ]
         namespace = self.scratch.namespace if self.scratch is not None else None
-        # A custom runtime needs the host's loopback: its Runtime API listens there.
-        network = self.host.network or spec.runtime.startswith("provided")
-        variables["STRATUS_CONFINE"] = confinement.plan(uid, binds, reveal, namespace, network)
+        network = self.host.network
+        relay = None
+        if runtime_api is not None and not network:
+            # No network: the Runtime API is at Lambda's own address on the environment's
+            # loopback, relayed to the host's by its init (lib/confine.py).
+            relay = (RUNTIME_API_INSIDE, runtime_api)
+            variables["AWS_LAMBDA_RUNTIME_API"] = RUNTIME_API_INSIDE
+        variables["STRATUS_CONFINE"] = confinement.plan(
+            uid, binds, reveal, namespace, network, relay
+        )
         return variables
 
     def _bytecode_dir(self, spec: FunctionSpec) -> Path:

@@ -72,11 +72,20 @@ def enter(plan: dict[str, Any]) -> None:
         _check(libc().setns(handle, CLONE_NEWNS), "setns")
         os.close(handle)
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    relay = None
     if not plan.get("network", True):
         namespaces |= CLONE_NEWNET
+        if plan.get("runtime_api"):  # kept to reach the server from the environment's init
+            relay = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     _check(libc().unshare(namespaces), "unshare")
+    listener = None
     if namespaces & CLONE_NEWNET:
         _loopback_up()
+        if relay is not None:  # the Runtime API at its address inside, as on Lambda
+            host, port = plan["runtime_api"][0].rsplit(":", 1)
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind((host, int(port)))
+            listener.listen(64)
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
     _mount_tree(plan)
     status_read, status_write = os.pipe()
@@ -92,8 +101,16 @@ def enter(plan: dict[str, Any]) -> None:
     _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     env = os.fork()
     if env:
-        _serve_as_init(env, status_write, inherited)
+        forwarder = None
+        if listener is not None and relay is not None:
+            target = plan["runtime_api"][1].rsplit(":", 1)
+            forwarder = Relay(listener, relay, (target[0], int(target[1])), int(plan["uid"]))
+        _serve_as_init(env, status_write, inherited, forwarder)
     os.close(status_write)
+    if listener is not None:
+        listener.close()
+    if relay is not None:
+        os.close(relay)
     _drop_privileges(int(plan["uid"]))
     # As every environment has (after the uid change, which clears it).
     _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
@@ -134,7 +151,7 @@ def _mount_point(target: str, directory: bool) -> None:
 
 def _wait_outside(init: int, status_read: int, inherited: list[int]) -> NoReturn:
     """The supervisor's child: hold nothing of the environment's, wait, exit as it did."""
-    _close_all_but(status_read, inherited)
+    _close_all_but({status_read}, inherited)
     raw = b""
     while len(raw) < STATUS.size:
         chunk = os.read(status_read, STATUS.size - len(raw))
@@ -150,22 +167,174 @@ def _wait_outside(init: int, status_read: int, inherited: list[int]) -> NoReturn
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def _serve_as_init(env: int, status_write: int, inherited: list[int]) -> NoReturn:
+def _serve_as_init(
+    env: int, status_write: int, inherited: list[int], relay: Relay | None = None
+) -> NoReturn:
     """PID 1: reap every orphan; when the environment exits, report how and end the
-    namespace (the kernel kills whatever is left)."""
-    _close_all_but(status_write, inherited)
+    namespace (the kernel kills whatever is left). With a `relay`, also carry the Runtime
+    API's connections between the environment's loopback and the server's."""
+    _close_all_but({status_write, *(relay.descriptors() if relay else ())}, inherited)
+    if relay is None:
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            if pid == env:
+                os.write(status_write, STATUS.pack(status))
+                os._exit(0)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    relay.enter_host_network()
     while True:
-        pid, status = os.waitpid(-1, 0)
-        if pid == env:
-            os.write(status_write, STATUS.pack(status))
-            os._exit(0)
+        while True:  # (a child that died before the handler was set is found here too)
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                pid = 0
+            if pid == 0:
+                break
+            if pid == env:
+                os.write(status_write, STATUS.pack(status))
+                os._exit(0)
+        if wake_read in relay.serve_once(wake_read):
+            os.read(wake_read, 4096)
 
 
-def _close_all_but(keep: int, inherited: list[int]) -> None:
-    """Close every descriptor above stderr but `keep`: the ones open at the fork only
-    (closerange over 65536 numbers takes 40 ms on Python 3.9, which has no close_range)."""
+class Relay:
+    """The Runtime API of an environment without network: a listener on its own loopback
+    (127.0.0.1:9001, as on Lambda), made in its network namespace, whose connections its
+    init (root, outside the environment's reach) carries to the server's listener on the
+    host's loopback. Outgoing sockets are made with the environment's uid as file-system
+    uid, so the server's check (only this environment's uid may talk to its Runtime API)
+    holds for them as for a direct connection."""
+
+    MAX_CONNECTIONS = 64
+
+    def __init__(
+        self, listener: socket.socket, host_network: int, target: tuple[str, int], uid: int
+    ) -> None:
+        self.listener = listener
+        self.host_network = host_network
+        self.target = target
+        self.uid = uid
+        self.sockets: dict[int, socket.socket] = {}
+        self.peer: dict[int, int] = {}
+        self.pending: dict[int, bytes] = {}  # bytes waiting to be written to a descriptor
+        self.ended: set[int] = set()  # descriptors that have read their end of stream
+
+    def descriptors(self) -> tuple[int, int]:
+        return self.listener.fileno(), self.host_network
+
+    def enter_host_network(self) -> None:
+        """From now on, sockets this process makes are the host's (the listener stays in
+        the environment's namespace, where it was made)."""
+        _check(libc().setns(self.host_network, CLONE_NEWNET), "setns")
+        os.close(self.host_network)
+
+    def serve_once(self, wake: int) -> list[int]:
+        """Wait for something to do, do it; returns the descriptors that were ready."""
+        poller = select.poll()
+        poller.register(wake, select.POLLIN)
+        if len(self.sockets) < 2 * self.MAX_CONNECTIONS:
+            poller.register(self.listener, select.POLLIN)
+        for fd in self.sockets:
+            mask = select.POLLOUT if self.pending.get(fd) else 0
+            if fd not in self.ended and not self.pending.get(self.peer[fd]):
+                mask |= select.POLLIN  # (read no more while the other side is behind)
+            poller.register(fd, mask)
+        try:
+            ready = poller.poll()
+        except InterruptedError:
+            return []
+        for fd, events in ready:
+            if fd == self.listener.fileno():
+                self._accept()
+            elif fd in self.sockets:
+                self._move(fd, events)
+        return [fd for fd, _ in ready]
+
+    def _accept(self) -> None:
+        try:
+            inside, _ = self.listener.accept()
+        except OSError:
+            return
+        libc().setfsuid(self.uid)
+        try:
+            outside = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            libc().setfsuid(0)
+        try:
+            outside.connect(self.target)
+        except OSError:
+            inside.close()
+            outside.close()
+            return
+        for sock in (inside, outside):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setblocking(False)
+            self.sockets[sock.fileno()] = sock
+        self.peer[inside.fileno()] = outside.fileno()
+        self.peer[outside.fileno()] = inside.fileno()
+
+    def _move(self, fd: int, events: int) -> None:
+        sock, other = self.sockets[fd], self.peer[fd]
+        if events & select.POLLERR:  # reset: whatever was in flight is lost either way
+            self._close(fd)
+            return
+        if events & select.POLLOUT and self.pending.get(fd):
+            if not self._send(fd, self.pending.pop(fd)):
+                return
+            if other in self.ended and not self.pending.get(fd):
+                self._shutdown(fd)
+        if events & (select.POLLIN | select.POLLHUP) and fd not in self.ended:
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                self._close(fd)
+                return
+            if data:
+                self._send(other, data)
+            else:
+                self.ended.add(fd)
+                if not self.pending.get(other):
+                    self._shutdown(other)
+        done = fd in self.ended and other in self.ended
+        if done and fd in self.sockets and not self.pending.get(fd) and not self.pending.get(other):
+            self._close(fd)
+
+    def _send(self, fd: int, data: bytes) -> bool:
+        try:
+            sent = self.sockets[fd].send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self._close(fd)
+            return False
+        if sent < len(data):
+            self.pending[fd] = data[sent:]
+        return True
+
+    def _shutdown(self, fd: int) -> None:
+        with contextlib.suppress(OSError):
+            self.sockets[fd].shutdown(socket.SHUT_WR)
+
+    def _close(self, fd: int) -> None:
+        for one in (fd, self.peer.get(fd)):
+            if one is None or one not in self.sockets:
+                continue
+            self.sockets.pop(one).close()
+            self.peer.pop(one, None)
+            self.pending.pop(one, None)
+            self.ended.discard(one)
+
+
+def _close_all_but(keep: set[int], inherited: list[int]) -> None:
+    """Close every descriptor above stderr but those in `keep`: the ones open at the fork
+    only (closerange over 65536 numbers takes 40 ms on Python 3.9, which has no close_range)."""
     for fd in inherited:
-        if fd > 2 and fd != keep:
+        if fd > 2 and fd not in keep:
             with contextlib.suppress(OSError):  # the listing's own descriptor, closed
                 os.close(fd)
 
