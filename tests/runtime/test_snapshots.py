@@ -44,17 +44,15 @@ def after(extra):
 register_after_restore(after, 1)
 
 
-def holder():
-    # The snapshot holder (our parent): pid and start time, unique on the host even when
-    # every holder is pid 2 of a namespace of its own.
-    with open("/proc/%d/stat" % os.getppid()) as f:
-        return "%d-%s" % (os.getppid(), f.read().rsplit(")", 1)[1].split()[19])
+# Made once, at init: the same in every environment restored from one snapshot (each of
+# which has a PID namespace of its own when confined, so pids say nothing).
+SNAPSHOT = os.urandom(8).hex()
 
 
 def handler(event, context):
     time.sleep(event.get("sleep", 0))
     return {
-        "pid": os.getpid(), "ppid": holder(), "random": random.random(), "hooks": HOOKS,
+        "pid": os.getpid(), "ppid": SNAPSHOT, "random": random.random(), "hooks": HOOKS,
         "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"],
         "functions": len(client.list_functions()["Functions"]),
         "stream": context.log_stream_name,
@@ -109,9 +107,7 @@ def test_snapstart_version_restores_from_the_snapshot(lambda_client, deploy):
 
     assert published["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
     assert latest["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
-    assert len({b["pid"] for b in bodies}) == 2
-    assert len({b["ppid"] for b in bodies}) == 1  # both forked from the same holder
-    assert bodies[0]["ppid"] != os.getpid()  # ... which is not the server
+    assert len({b["ppid"] for b in bodies}) == 1  # both restored from one snapshot
     assert len({b["random"] for b in bodies}) == 2
     assert len({b["stream"] for b in bodies}) == 2
     assert all(b["hooks"] == {"before": 1, "after": 1} for b in bodies)
@@ -154,7 +150,7 @@ def test_latest_snapshots_are_opt_in_and_follow_code_changes(lambda_client, depl
     """With the stratus:snapshot-latest tag, $LATEST restores too; new code, new snapshot."""
     name = deploy(
         SNAPPY.replace("def handler(", "def full_handler(")
-        + "def handler(e, c):\n    return ['one', holder()]\n",
+        + "def handler(e, c):\n    return ['one', SNAPSHOT]\n",
         Tags={"stratus:snapshot-latest": "true"},
     )
     first = lambda_client.invoke(FunctionName=name, LogType="Tail")
@@ -164,7 +160,7 @@ def test_latest_snapshots_are_opt_in_and_follow_code_changes(lambda_client, depl
         ZipFile=make_zip(
             {
                 "app.py": SNAPPY.replace("def handler(", "def full_handler(")
-                + "def handler(e, c):\n    return ['two', holder()]\n"
+                + "def handler(e, c):\n    return ['two', SNAPSHOT]\n"
             }
         ),
     )

@@ -35,7 +35,10 @@ log = logging.getLogger("stratus.runtime")
 # the kernel when the server dies), and each live environment takes a uid of its block,
 # returned when it ends. Two servers never hand out the same uid.
 UID_BASE = 1_500_000_000
-UID_BLOCK = 65_536
+UID_BLOCK = 2**20
+# Uids a snapshot holder may give its children at once (its user namespace maps them): a
+# range of its server's block, taken from the top while single uids are taken from below.
+CHILD_UIDS = 1024
 UID_BLOCKS = (2**31 - 1 - UID_BASE) // UID_BLOCK
 UID_LOCKS = Path("/run/stratus/uid-blocks")
 TASK_ROOT = Path("/var/task")
@@ -52,6 +55,8 @@ class Confinement:
     _next: int = UID_BASE
     _end: int = UID_BASE + UID_BLOCK
     _free: list[int] = field(default_factory=list)
+    _ranges_floor: int = UID_BASE + UID_BLOCK  # child ranges lie from here to _end
+    _free_ranges: list[int] = field(default_factory=list)
     _lock: IO[str] | None = None  # held while the server lives
 
     @classmethod
@@ -80,7 +85,8 @@ class Confinement:
             "IPC and UTS namespaces",
             base,
         )
-        return cls(True, _next=base, _end=base + UID_BLOCK, _lock=lock)
+        end = base + UID_BLOCK
+        return cls(True, _next=base, _end=end, _ranges_floor=end, _lock=lock)
 
     @classmethod
     def off(cls, reason: str) -> Confinement:
@@ -90,13 +96,25 @@ class Confinement:
     def allocate_uid(self) -> int:
         if self._free:
             return self._free.pop()
-        if self._next >= self._end:
+        if self._next >= self._ranges_floor:
             raise RuntimeError("no free environment uid left")
         self._next += 1
         return self._next - 1
 
     def release_uid(self, uid: int) -> None:
         self._free.append(uid)
+
+    def allocate_children(self) -> int:
+        """The first of CHILD_UIDS consecutive uids, for a snapshot holder's children."""
+        if self._free_ranges:
+            return self._free_ranges.pop()
+        if self._ranges_floor - CHILD_UIDS < self._next:
+            raise RuntimeError("no free range of environment uids left")
+        self._ranges_floor -= CHILD_UIDS
+        return self._ranges_floor
+
+    def release_children(self, base: int) -> None:
+        self._free_ranges.append(base)
 
     def close(self) -> None:
         """Give the block of uids back (the server has stopped its environments)."""
@@ -132,12 +150,14 @@ def plan(
     mount_namespace: str | None = None,
     network: bool = True,
     runtime_api: tuple[str, str] | None = None,
+    children: int | None = None,
 ) -> str:
     """The STRATUS_CONFINE value: `binds`, plus the host directories in `reveal` (an
     interpreter, the SDK) bound back under covers where the uid could not reach them, in a
     copy of `mount_namespace` (else the server's); without `network`, a network namespace
     with nothing but a loopback of its own, where `runtime_api` (inside, host) is relayed
-    from the address inside to the server's listener on the host."""
+    from the address inside to the server's listener on the host. `children`: the first of
+    CHILD_UIDS host uids a snapshot holder gives its children (lib/confine.enter_child)."""
     covers, revealed = _covers(reveal)
     every = [*binds, *(Bind(path, path) for path in revealed)]
     return json.dumps(
@@ -146,6 +166,7 @@ def plan(
             "mount_namespace": mount_namespace,
             "network": network,
             "runtime_api": list(runtime_api) if runtime_api else None,
+            "children": [children, CHILD_UIDS] if children is not None else None,
             "cwd": str(TASK_ROOT),
             "covers": [str(cover) for cover in covers],
             "binds": [[str(b.source), str(b.target), b.writable] for b in every],

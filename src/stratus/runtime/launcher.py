@@ -77,7 +77,7 @@ class ProcessLauncher:
         if self.confined:
             # Mount points for the SDK and the bytecode cache inside /var/runtime; the data
             # directory (database, code store, other environments) is the server's alone.
-            for name in ("sdk", "bytecode"):
+            for name in ("sdk", "bytecode", "children"):
                 (self._runtime_dir / name).mkdir(exist_ok=True)
             host.work_dir.parent.chmod(0o700)
             host.work_dir.chmod(0o700)
@@ -132,23 +132,40 @@ class ProcessLauncher:
         prefix: str = "",
         tmp: Path | None = None,
         owner: int | None = None,
+        holder: bool = False,
+        tmp_owner: int | None = None,
     ) -> tuple[str, str, Path, Cage]:
-        """A new environment's id, log stream, /tmp directory (under `tmp` if given) and
-        cage (joined by itself as `owner`, a snapshot holder's uid, if given)."""
+        """A new environment's id, log stream, /tmp directory (under `tmp` if given, owned
+        by `tmp_owner` if given) and cage (joined by itself as `owner`, a snapshot holder's
+        uid, if given; a snapshot `holder`'s cage carries uids for its children)."""
         env_id = prefix + uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
         limits = Limits(memory_bytes=spec.memory_mb * 1024 * 1024)
-        cage = self.sandbox.cage(env_id, limits, owner)
+        cage = self.sandbox.cage(env_id, limits, owner, holder)
         size = spec.ephemeral_mb * 1024 * 1024
         if tmp is None and self.scratch is not None and cage.uid is not None:
             take = functools.partial(self.scratch.take, size, cage.uid)
             tmp = take() if self.scratch.ready(size) else await asyncio.to_thread(take)
+            if cage.children is not None:
+                self._divide_holder_tmp(tmp, cage.uid)
             return env_id, stream, tmp, cage
         tmp = tmp / env_id if tmp is not None else self.host.work_dir / "envs" / env_id / "tmp"
         self._host_view(tmp).mkdir(parents=True, mode=0o700)
-        if cage.uid is not None:
-            os.chown(self._host_view(tmp), cage.uid, cage.uid)
+        uid = tmp_owner if tmp_owner is not None else cage.uid
+        if uid is not None:
+            os.chown(self._host_view(tmp), uid, uid)
         return env_id, stream, tmp, cage
+
+    def _divide_holder_tmp(self, tmp: Path, uid: int) -> None:
+        """A snapshot holder's filesystem: `tmp/` (its own /tmp) and `children/`, where the
+        server makes each child's /tmp (its uid's alone), bound at /var/runtime/children.
+        Both are root's, so the holder can neither rename nor replace `children`."""
+        root = self._host_view(tmp)
+        os.chown(root, 0, 0)
+        root.chmod(0o755)
+        (root / "tmp").mkdir(mode=0o700)
+        os.chown(root / "tmp", uid, uid)
+        (root / "children").mkdir(mode=0o711)
 
     def _host_view(self, path: Path) -> Path:
         """Where the server reaches `path`: in a scratch filesystem, through the keeper."""
@@ -269,11 +286,11 @@ class ProcessLauncher:
         if cage.uid is not None:
             for name in ("STRATUS_PRIVATE_TMP", "STRATUS_OPT_SOURCE"):
                 variables.pop(name, None)  # the plan binds /tmp and /opt itself
-            variables |= self._confined_variables(spec, tmp, cage.uid, runtime_api)
+            variables |= self._confined_variables(spec, tmp, cage, runtime_api)
         return variables
 
     def _confined_variables(
-        self, spec: FunctionSpec, tmp: Path, uid: int, runtime_api: str | None
+        self, spec: FunctionSpec, tmp: Path, cage: Cage, runtime_api: str | None
     ) -> dict[str, str]:
         """Paths as a confined environment sees them, and the plan lib/confine.py follows."""
         interpreter = interpreter_for(spec.runtime)
@@ -282,8 +299,12 @@ class ProcessLauncher:
             Bind(self._runtime_dir, RUNTIME_ROOT),
             Bind(self._sdk_dir, RUNTIME_ROOT / "sdk"),
             Bind(self._bytecode_dir(spec), RUNTIME_ROOT / "bytecode", writable=True),
-            Bind(tmp, Path("/tmp"), writable=True),
         ]
+        if cage.children is not None:  # a snapshot holder (_divide_holder_tmp)
+            binds.append(Bind(tmp / "tmp", Path("/tmp"), writable=True))
+            binds.append(Bind(tmp / "children", RUNTIME_ROOT / "children", writable=True))
+        else:
+            binds.append(Bind(tmp, Path("/tmp"), writable=True))
         variables = {
             "TMPDIR": "/tmp",
             "LAMBDA_TASK_ROOT": str(TASK_ROOT),
@@ -306,8 +327,9 @@ class ProcessLauncher:
             # loopback, relayed to the host's by its init (lib/confine.py).
             relay = (RUNTIME_API_INSIDE, runtime_api)
             variables["AWS_LAMBDA_RUNTIME_API"] = RUNTIME_API_INSIDE
+        assert cage.uid is not None  # (confined)
         variables["STRATUS_CONFINE"] = confinement.plan(
-            uid, binds, reveal, namespace, network, relay
+            cage.uid, binds, reveal, namespace, network, relay, cage.children
         )
         return variables
 

@@ -42,7 +42,7 @@ import sys
 from typing import Any, NoReturn
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUSER = 0x20000000, 0x40000000, 0x10000000
 SIOCSIFFLAGS, IFF_UP, IFF_RUNNING = 0x8914, 0x1, 0x40
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
@@ -99,8 +99,16 @@ def enter(plan: dict[str, Any]) -> None:
     os.close(status_read)
     _die_with_parent(status_write)
     _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    children = plan.get("children")  # a snapshot holder: uids its children can take
+    if children:
+        to_init, from_env = os.pipe()
+        to_env, from_init = os.pipe()
     env = os.fork()
     if env:
+        if children:
+            os.close(from_env)
+            os.close(to_env)
+            _map_user_namespace(env, to_init, from_init, int(plan["uid"]), children)
         forwarder = None
         if listener is not None and relay is not None:
             target = plan["runtime_api"][1].rsplit(":", 1)
@@ -111,10 +119,109 @@ def enter(plan: dict[str, Any]) -> None:
         listener.close()
     if relay is not None:
         os.close(relay)
-    _drop_privileges(int(plan["uid"]))
+    if children:
+        os.close(to_init)
+        os.close(from_init)
+        _become_namespace_root(from_env, to_env)
+    else:
+        _drop_privileges(int(plan["uid"]))
     # As every environment has (after the uid change, which clears it).
     _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     os.chdir(plan["cwd"])
+
+
+def enter_child(plan: dict[str, Any]) -> None:
+    """Confine a child of a snapshot holder (forked from it, so the root of the holder's
+    user namespace) as an environment of its own; returns in the environment process only.
+
+    The same three processes as `enter`: this one waits (`outside`, the holder's child),
+    the init of a new PID namespace, and the environment, which runs as `plan["uid"]` (a uid
+    of the holder's namespace: a host uid of its own, no capabilities) and sees its own
+    processes, its own /tmp (`plan["tmp"]`, a directory of the holder's /tmp bound over it),
+    and nothing of its siblings. Mounts it inherits from the holder are locked (they came
+    from a more privileged namespace): it cannot uncover what they hide."""
+    namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    if not plan.get("network", True):
+        namespaces |= CLONE_NEWNET
+    _check(libc().unshare(namespaces), "unshare")
+    if namespaces & CLONE_NEWNET:
+        _loopback_up()
+    _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
+    _copy_snapshot_tmp(plan["tmp"], int(plan["uid"]))
+    # (a bind keeps the holder's /tmp flags: nosuid, nodev, noatime, which it may not clear)
+    _mount(plan["tmp"].encode(), "/tmp", None, MS_BIND)
+    status_read, status_write = os.pipe()
+    inherited = [int(name) for name in os.listdir("/proc/self/fd")]
+    init = os.fork()
+    if init:
+        os.close(status_write)
+        _wait_outside(init, status_read, inherited)
+    os.close(status_read)
+    _die_with_parent(status_write)
+    _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    env = os.fork()
+    if env:
+        _serve_as_init(env, status_write, inherited)
+    os.close(status_write)
+    os.setsid()  # its own process group, which the server kills by its pid
+    _drop_privileges(int(plan["uid"]))
+    _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+
+
+def _copy_snapshot_tmp(target: str, uid: int) -> None:
+    """Copy what the holder's init left in its /tmp into this child's (`target`): as on
+    Lambda, whose snapshots hold the disk too, each environment starts with the files init
+    wrote, a copy of its own. Done here, with no more power over files than the holder has,
+    never by the server: the holder's tree is the function's."""
+    names = os.listdir("/tmp")
+    if not names:
+        return
+    import shutil  # (only then: importing it costs every environment's start)
+
+    for name in names:
+        source = os.path.join("/tmp", name)
+        if os.path.isdir(source) and not os.path.islink(source):
+            shutil.copytree(source, os.path.join(target, name), symlinks=True)
+        else:
+            shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+    for directory, subdirectories, files in os.walk(target):
+        for name in [*subdirectories, *files]:
+            os.lchown(os.path.join(directory, name), uid, uid)
+
+
+def _map_user_namespace(env: int, request: int, reply: int, uid: int, children: list[int]) -> None:
+    """In init (root on the host): once the holder has made its user namespace, map its
+    root to `uid` and its uids 1..count to the host's base..base+count-1 (one for each
+    child it may have at once). Only a process privileged outside the namespace may write
+    such a map; the holder itself never is."""
+    if os.read(request, 1) == b"u":
+        base, count = children
+        mapping = f"0 {uid} 1\n1 {base} {count}\n"
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{env}/{name}", "w") as f:
+                f.write(mapping)
+        os.write(reply, b"m")
+    os.close(request)
+    os.close(reply)
+
+
+def _become_namespace_root(request: int, reply: int) -> None:
+    """The snapshot holder: a user namespace of its own, whose root is its uid on the host
+    and in which it holds the capabilities it needs to give each child a uid and PID
+    namespace of its own (enter_child). Nothing it can do reaches outside: capabilities in a
+    user namespace act only on what that namespace owns, and its uids map to its own."""
+    os.setgroups([])
+    _check(libc().unshare(CLONE_NEWUSER), "unshare")
+    os.write(request, b"u")
+    mapped = os.read(reply, 1)
+    os.close(request)
+    os.close(reply)
+    if mapped != b"m":
+        raise ConfinementError(1, "cannot confine the environment: no user namespace map")
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    _check(libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl")
+    _check(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
 
 
 def _loopback_up() -> None:
