@@ -283,7 +283,7 @@ class ProcessLauncher:
         variables = self._lambda_variables(spec, stream, tmp, fd) | cage.env
         if runtime_api is not None:
             variables["AWS_LAMBDA_RUNTIME_API"] = runtime_api
-        if cage.uid is not None:
+        if self.confined:
             for name in ("STRATUS_PRIVATE_TMP", "STRATUS_OPT_SOURCE"):
                 variables.pop(name, None)  # the plan binds /tmp and /opt itself
             variables |= self._confined_variables(spec, tmp, cage, runtime_api)
@@ -320,18 +320,34 @@ class ProcessLauncher:
             *(Path(os.path.realpath(source)) for source in _sdk_sources()),
         ]
         namespace = self.scratch.namespace if self.scratch is not None else None
-        network = self.host.network
+        rootless = self.sandbox.confinement.rootless
+        # Rootless, init cannot reach the host's network to relay a Runtime API (that takes
+        # root): custom runtimes keep the host's network, where theirs is.
+        network = self.host.network or (rootless and runtime_api is not None)
         relay = None
         if runtime_api is not None and not network:
             # No network: the Runtime API is at Lambda's own address on the environment's
             # loopback, relayed to the host's by its init (lib/confine.py).
             relay = (RUNTIME_API_INSIDE, runtime_api)
             variables["AWS_LAMBDA_RUNTIME_API"] = RUNTIME_API_INSIDE
-        assert cage.uid is not None  # (confined)
+        uid = os.getuid() if cage.uid is None else cage.uid  # (rootless: the server's)
+        hide = self._rootless_hide() if rootless else None
         variables["STRATUS_CONFINE"] = confinement.plan(
-            cage.uid, binds, reveal, namespace, network, relay, cage.children
+            uid, binds, reveal, namespace, network, relay, cage.children, hide
         )
         return variables
+
+    def _rootless_hide(self) -> list[Path]:
+        """What a rootless environment (the server's uid) must not see: the data directory,
+        the server's home, and /var, under which its mount points (/var/task, /var/runtime)
+        are made (an unprivileged server cannot make them on the host)."""
+        hide = [self.host.work_dir.parent]
+        home = Path(os.path.expanduser("~"))
+        if home.is_dir() and home != Path("/"):
+            hide.append(home)
+        if not (TASK_ROOT.is_dir() and RUNTIME_ROOT.is_dir()):
+            hide.append(TASK_ROOT.parent)
+        return hide
 
     def _bytecode_dir(self, spec: FunctionSpec) -> Path:
         """Compiled bytecode, kept per function, code and layers: writable by that function's

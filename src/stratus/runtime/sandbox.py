@@ -148,7 +148,7 @@ class Sandbox:
         fresh uid if environments are confined; `holder`: a snapshot holder's, which also
         gets a range of uids for its children."""
         uid, lender, children = owner, None, None
-        if owner is None and self.confinement.enabled:
+        if owner is None and self.confinement.enabled and not self.confinement.rootless:
             uid, lender = self.confinement.allocate_uid(), self.confinement
             if holder:
                 children = self.confinement.allocate_children()
@@ -176,15 +176,19 @@ class Sandbox:
         """What /_stratus/health says: each protection, and for those that are off, why
         and how to turn them on (docs/design.md, "Isolation", has the same list)."""
         confined = self.confinement.enabled
+        rootless = self.confinement.rootless
+        as_root = confined and not rootless
         freezer = any(root.parent.name == "freezer" for root in self._roots)
+        namespaced = " (in a user namespace)" if rootless else ""
         protections = {
             "limits": self.mode,
             "tmp": "private" if private_tmp else "TMPDIR",
             "tmp_size": "capped" if tmp_capped else "per file",
-            "identity": "own uid" if confined else "off",
-            "processes": "own PID namespace" if confined else "off",
-            "files": "own mount namespace" if confined else "off",
-            "runtime_api": "own uid only" if confined else "off",
+            "identity": "own uid" if as_root else "off",
+            "processes": "own PID namespace" + namespaced if confined else "off",
+            "files": "own mount namespace" + namespaced if confined else "off",
+            "runtime_api": "own uid only" if as_root else "off",
+            "snapshots": "own uid and PID namespace per environment" if as_root else "off",
             "reclaim": {
                 "cgroup2": "cgroup.kill",
                 "cgroup1": "freezer" if freezer else "cgroup",

@@ -343,6 +343,11 @@ class SnapshotLauncher:  # a Launcher (launching.py)
                     plan | {"network": processes.host.network}
                 ).decode(),
             }
+        elif processes.confined:
+            # Rootless: the holder has no capabilities left to give children namespaces of
+            # their own; each has a directory of the holder's /tmp (health lists this).
+            env_id, stream, tmp, cage = await processes.wait_slot(spec, tmp=zygote.tmp)
+            tmp_variables = {"TMPDIR": f"/tmp/{env_id}"}
         else:
             env_id, stream, tmp, cage = await processes.wait_slot(spec)
             private = processes.private_tmp

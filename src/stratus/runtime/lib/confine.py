@@ -72,12 +72,17 @@ def enter(plan: dict[str, Any]) -> None:
         _check(libc().setns(handle, CLONE_NEWNS), "setns")
         os.close(handle)
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    rootless = bool(plan.get("rootless"))
+    if rootless:  # not root: a user namespace of its own makes the rest possible
+        namespaces |= CLONE_NEWUSER
     relay = None
     if not plan.get("network", True):
         namespaces |= CLONE_NEWNET
         if plan.get("runtime_api"):  # kept to reach the server from the environment's init
             relay = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     _check(libc().unshare(namespaces), "unshare")
+    if rootless:
+        _map_self()
     listener = None
     if namespaces & CLONE_NEWNET:
         _loopback_up()
@@ -123,6 +128,8 @@ def enter(plan: dict[str, Any]) -> None:
         os.close(to_init)
         os.close(from_init)
         _become_namespace_root(from_env, to_env)
+    elif rootless:
+        _drop_capabilities()
     else:
         _drop_privileges(int(plan["uid"]))
     # As every environment has (after the uid change, which clears it).
@@ -280,6 +287,8 @@ def _serve_as_init(
     """PID 1: reap every orphan; when the environment exits, report how and end the
     namespace (the kernel kills whatever is left). With a `relay`, also carry the Runtime
     API's connections between the environment's loopback and the server's."""
+    # Not dumpable: a rootless environment has init's uid, and must not ptrace it.
+    _check(libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl")
     _close_all_but({status_write, *(relay.descriptors() if relay else ())}, inherited)
     if relay is None:
         while True:
@@ -453,6 +462,28 @@ def _die_with_parent(status_write: int) -> None:
     poller.register(status_write, select.POLLOUT)
     if any(events & select.POLLERR for _, events in poller.poll(0)):
         os._exit(1)
+
+
+def _map_self() -> None:
+    """Rootless: in the new user namespace, be the server's own uid and gid (the only ones
+    an unprivileged process may map), with the namespace's capabilities until
+    `_drop_capabilities`."""
+    uid, gid = os.geteuid(), os.getegid()
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1\n")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1\n")
+
+
+def _drop_capabilities() -> None:
+    """Rootless: give up every capability the user namespace gave (so its mounts, which
+    hide the data directory, stay as they are) and any way back: the uid is not the
+    namespace's root, so executing a program grants none, and no new privileges."""
+    header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = ctypes.create_string_buffer(24)  # two {effective, permitted, inheritable}: none
+    _check(libc().capset(header, data), "capset")
+    _check(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
 
 
 def _drop_privileges(uid: int) -> None:
