@@ -25,6 +25,18 @@ when the plan names one):
              and the bytecode cache (writable); sources are opened before any cover is
              mounted, so a cover may hide them
     /tmp     a filesystem of EphemeralStorage's size when the server made one (scratch.py)
+
+Variants, as the plan says:
+    network false   a network namespace with only its own loopback; a custom runtime's
+                    Runtime API is at 127.0.0.1:9001 there, carried by init (`Relay`) to
+                    the server's listener on the host's loopback
+    children        a snapshot holder: `env` becomes the root of a user namespace whose
+                    uids 1..n init maps to a host range, so that each child it forks can
+                    take a uid and PID namespace of its own (`enter_child`)
+    rootless        the server is not root: everything happens in a user namespace of the
+                    environment's own (the server's uid, the only one it may map); the data
+                    directory, the server's home and /var are covered, and `env` drops
+                    every capability before user code runs
 """
 
 from __future__ import annotations

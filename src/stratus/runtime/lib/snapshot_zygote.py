@@ -14,8 +14,10 @@ calls `hold()`, which runs the before-snapshot hooks, checks that forking is saf
                            {"type": "exited", "pid", "status"}                 (a child died)
 
 The child takes the fds as its control socket and stdout/stderr, enters its own sandbox
-(cgroups, private /tmp) from `env`, re-seeds everything random, disconnects sockets it
-inherited, runs the after-restore hooks, and then serves like any environment.
+(cgroups, private /tmp) from `env` (confined: a uid, PID namespace and /tmp of its own,
+lib/confine.enter_child, after which it proves its pid with SCM_CREDENTIALS), re-seeds
+everything random, disconnects sockets it inherited, runs the after-restore hooks, and then
+serves like any environment.
 """
 
 from __future__ import annotations
