@@ -50,6 +50,11 @@ os.setresuid(65534, 65534, 65534)
 os.execv(sys.executable, [sys.executable, "-m", "stratus", *sys.argv[3:]])
 """
 
+WRITE_AT_INIT = """
+with open("/tmp/seed", "w") as f:
+    f.write("from init")
+"""
+
 USERNS_PROBE = """
 import ctypes, os
 os.setgroups([]); os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)
@@ -140,7 +145,8 @@ def test_protections_that_need_root_are_listed_off_with_how_to_enable(rootless):
 
     assert health["processes"] == "own PID namespace (in a user namespace)"
     assert health["files"] == "own mount namespace (in a user namespace)"
-    for name in ("identity", "runtime_api", "snapshots", "tmp_size"):
+    assert health["snapshots"] == "own PID namespace per environment (in a user namespace)"
+    for name in ("identity", "runtime_api", "tmp_size"):
         assert health[name] == "off" or name == "tmp_size"
         assert name in health["off"]
         assert "root" in health["enable"][name]
@@ -180,3 +186,40 @@ def test_a_rootless_environment_cannot_reach_the_server(rootless):
     assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
     assert body["write_task"]["error"] in ("OSError", "PermissionError")
     assert _attack(rootless, "processes") == [1, 2]  # and the server is still there
+
+
+def test_rootless_snapshot_environments_are_confined_too(rootless):
+    """Restored from a snapshot, each environment still has PID and mount namespaces of its
+    own (a user namespace of its own, made by the child of its holder)."""
+    client = rootless["client"]
+    client.create_function(
+        FunctionName="snap-attacker",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": ATTACKER + WRITE_AT_INIT})},
+        Timeout=30,
+        SnapStart={"ApplyOn": "PublishedVersions"},
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName="snap-attacker")
+    version = client.publish_version(FunctionName="snap-attacker")["Version"]
+    client.get_waiter("published_version_active").wait(
+        FunctionName="snap-attacker", Qualifier=version
+    )
+
+    def attack(kind: str, **event: Any) -> Any:
+        payload = json.dumps({"attack": kind, **event})
+        response = client.invoke(FunctionName="snap-attacker", Qualifier=version, Payload=payload)
+        body = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, body
+        return body
+
+    killed = attack("kill_parent", server_pid=rootless["pid"], dry_run=True)
+    seen = attack("processes")
+    read = attack("read_file", paths=[str(rootless["data"] / "stratus.db"), "/tmp/seed"])
+
+    assert killed["ppid"] == 1
+    assert killed["server"]["error"] == "ProcessLookupError"
+    assert seen == [1, 2]
+    assert read[str(rootless["data"] / "stratus.db")]["error"] == "FileNotFoundError"
+    assert bytes.fromhex(read["/tmp/seed"]["ok"]) == b"from init"  # init's /tmp, copied

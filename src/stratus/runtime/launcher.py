@@ -146,7 +146,7 @@ class ProcessLauncher:
         if tmp is None and self.scratch is not None and cage.uid is not None:
             take = functools.partial(self.scratch.take, size, cage.uid)
             tmp = take() if self.scratch.ready(size) else await asyncio.to_thread(take)
-            if cage.children is not None:
+            if holder:
                 self._divide_holder_tmp(tmp, cage.uid)
             return env_id, stream, tmp, cage
         tmp = tmp / env_id if tmp is not None else self.host.work_dir / "envs" / env_id / "tmp"
@@ -154,16 +154,22 @@ class ProcessLauncher:
         uid = tmp_owner if tmp_owner is not None else cage.uid
         if uid is not None:
             os.chown(self._host_view(tmp), uid, uid)
+        if holder and self.confined:  # (rootless, or no scratch filesystems)
+            self._divide_holder_tmp(tmp, cage.uid)
         return env_id, stream, tmp, cage
 
-    def _divide_holder_tmp(self, tmp: Path, uid: int) -> None:
-        """A snapshot holder's filesystem: `tmp/` (its own /tmp) and `children/`, where the
-        server makes each child's /tmp (its uid's alone), bound at /var/runtime/children.
-        Both are root's, so the holder can neither rename nor replace `children`."""
+    def _divide_holder_tmp(self, tmp: Path, uid: int | None) -> None:
+        """A snapshot holder's /tmp filesystem (or directory, rootless): `tmp/` (its own
+        /tmp) and `children/`, where the server makes each child's /tmp (its uid's alone),
+        bound at /var/runtime/children. As root, both are root's, so the holder (`uid`) can
+        neither rename nor replace `children`."""
         root = self._host_view(tmp)
+        (root / "tmp").mkdir(mode=0o700)
+        if uid is None:  # rootless: everything is the server's uid's anyway
+            (root / "children").mkdir(mode=0o700)
+            return
         os.chown(root, 0, 0)
         root.chmod(0o755)
-        (root / "tmp").mkdir(mode=0o700)
         os.chown(root / "tmp", uid, uid)
         (root / "children").mkdir(mode=0o711)
 
@@ -300,7 +306,7 @@ class ProcessLauncher:
             Bind(self._sdk_dir, RUNTIME_ROOT / "sdk"),
             Bind(self._bytecode_dir(spec), RUNTIME_ROOT / "bytecode", writable=True),
         ]
-        if cage.children is not None:  # a snapshot holder (_divide_holder_tmp)
+        if cage.holder:  # a snapshot holder (_divide_holder_tmp)
             binds.append(Bind(tmp / "tmp", Path("/tmp"), writable=True))
             binds.append(Bind(tmp / "children", RUNTIME_ROOT / "children", writable=True))
         else:

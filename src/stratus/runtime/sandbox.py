@@ -53,6 +53,7 @@ class Cage:
     uid: int | None = None  # the environment's own uid (confined environments)
     confinement: Confinement | None = None  # gets `uid` back on release, if it gave it
     children: int | None = None  # a snapshot holder's: the first of its children's uids
+    holder: bool = False  # a snapshot holder's (confined: its /tmp is divided, launcher.py)
 
     def kill(self) -> None:
         """Kill every process in the cage (blocking: run it in a thread). v2 has
@@ -154,7 +155,7 @@ class Sandbox:
                 children = self.confinement.allocate_children()
         if self.mode == "rlimit":
             env = {"STRATUS_DATA_RLIMIT": str(limits.memory_bytes)}
-            return Cage(env, (), uid, lender, children)
+            return Cage(env, (), uid, lender, children, holder)
         groups = self._spares.pop() if self._spares else self._make(env_id)
         self._refill()
         if self.mode == "cgroup2":
@@ -170,7 +171,7 @@ class Sandbox:
             for group in groups:
                 os.chown(group / "cgroup.procs", owner, owner)
         procs = os.pathsep.join(str(group / "cgroup.procs") for group in groups)
-        return Cage({"STRATUS_CGROUP_PROCS": procs}, groups, uid, lender, children)
+        return Cage({"STRATUS_CGROUP_PROCS": procs}, groups, uid, lender, children, holder)
 
     def report(self, private_tmp: bool, tmp_capped: bool) -> dict[str, object]:
         """What /_stratus/health says: each protection, and for those that are off, why
@@ -188,7 +189,13 @@ class Sandbox:
             "processes": "own PID namespace" + namespaced if confined else "off",
             "files": "own mount namespace" + namespaced if confined else "off",
             "runtime_api": "own uid only" if as_root else "off",
-            "snapshots": "own uid and PID namespace per environment" if as_root else "off",
+            "snapshots": (
+                "own uid and PID namespace per environment"
+                if as_root
+                else "own PID namespace per environment" + namespaced
+                if confined
+                else "off"
+            ),
             "reclaim": {
                 "cgroup2": "cgroup.kill",
                 "cgroup1": "freezer" if freezer else "cgroup",

@@ -323,31 +323,30 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         processes = self._processes
         holder = zygote.holder.cage
         inside_uid: int | None = None
-        if processes.confined and holder.children is not None and holder.uid is not None:
-            # The child starts as the holder (the root of its user namespace): it joins its
-            # cage (made its own, writable by the holder's uid only), then takes a uid of
-            # the holder's range and a PID namespace of its own (lib/confine.enter_child),
-            # with a directory of the holder's /tmp filesystem, its uid's alone, as /tmp
-            # (launcher._divide_holder_tmp).
-            inside_uid = zygote.take_uid()
+        if processes.confined and holder.holder:
+            # The child starts as the holder (as root, the root of its user namespace): it
+            # joins its cage (made its own, writable by the holder's uid only), then takes
+            # a uid of the holder's range and a PID namespace of its own
+            # (lib/confine.enter_child), with a directory of the holder's /tmp filesystem,
+            # its uid's alone, as /tmp (launcher._divide_holder_tmp). Rootless, it makes a
+            # user namespace of its own for that, and keeps the server's uid.
+            tmp_owner = None
+            if holder.children is not None and holder.uid is not None:
+                inside_uid = zygote.take_uid()
+                tmp_owner = holder.children + inside_uid - 1
             env_id, stream, tmp, cage = await processes.wait_slot(
                 spec,
                 tmp=zygote.tmp / "children",
                 owner=holder.uid,
-                tmp_owner=holder.children + inside_uid - 1,
+                tmp_owner=tmp_owner,
             )
-            plan = {"uid": inside_uid, "tmp": f"{RUNTIME_ROOT}/children/{env_id}"}
-            tmp_variables = {
-                "TMPDIR": "/tmp",
-                "STRATUS_CHILD_CONFINE": orjson.dumps(
-                    plan | {"network": processes.host.network}
-                ).decode(),
+            plan = {
+                "uid": inside_uid,
+                "tmp": f"{RUNTIME_ROOT}/children/{env_id}",
+                "network": processes.host.network,
+                "rootless": inside_uid is None,
             }
-        elif processes.confined:
-            # Rootless: the holder has no capabilities left to give children namespaces of
-            # their own; each has a directory of the holder's /tmp (health lists this).
-            env_id, stream, tmp, cage = await processes.wait_slot(spec, tmp=zygote.tmp)
-            tmp_variables = {"TMPDIR": f"/tmp/{env_id}"}
+            tmp_variables = {"TMPDIR": "/tmp", "STRATUS_CHILD_CONFINE": orjson.dumps(plan).decode()}
         else:
             env_id, stream, tmp, cage = await processes.wait_slot(spec)
             private = processes.private_tmp

@@ -160,13 +160,18 @@ def enter_child(plan: dict[str, Any]) -> None:
     and nothing of its siblings. Mounts it inherits from the holder are locked (they came
     from a more privileged namespace): it cannot uncover what they hide."""
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    rootless = bool(plan.get("rootless"))
+    if rootless:  # the holder has no capabilities: a user namespace of its own gives them
+        namespaces |= CLONE_NEWUSER
     if not plan.get("network", True):
         namespaces |= CLONE_NEWNET
     _check(libc().unshare(namespaces), "unshare")
+    if rootless:
+        _map_self()
     if namespaces & CLONE_NEWNET:
         _loopback_up()
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
-    _copy_snapshot_tmp(plan["tmp"], int(plan["uid"]))
+    _copy_snapshot_tmp(plan["tmp"], plan.get("uid"))
     # (a bind keeps the holder's /tmp flags: nosuid, nodev, noatime, which it may not clear)
     _mount(plan["tmp"].encode(), "/tmp", None, MS_BIND)
     status_read, status_write = os.pipe()
@@ -183,11 +188,14 @@ def enter_child(plan: dict[str, Any]) -> None:
         _serve_as_init(env, status_write, inherited)
     os.close(status_write)
     os.setsid()  # its own process group, which the server kills by its pid
-    _drop_privileges(int(plan["uid"]))
+    if rootless:
+        _drop_capabilities()
+    else:
+        _drop_privileges(int(plan["uid"]))
     _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
 
 
-def _copy_snapshot_tmp(target: str, uid: int) -> None:
+def _copy_snapshot_tmp(target: str, uid: int | None) -> None:
     """Copy what the holder's init left in its /tmp into this child's (`target`): as on
     Lambda, whose snapshots hold the disk too, each environment starts with the files init
     wrote, a copy of its own. Done here, with no more power over files than the holder has,
@@ -203,6 +211,8 @@ def _copy_snapshot_tmp(target: str, uid: int) -> None:
             shutil.copytree(source, os.path.join(target, name), symlinks=True)
         else:
             shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+    if uid is None:  # rootless: the copies are already the (one) uid's
+        return
     for directory, subdirectories, files in os.walk(target):
         for name in [*subdirectories, *files]:
             os.lchown(os.path.join(directory, name), uid, uid)
