@@ -298,3 +298,39 @@ def test_a_snapstart_version_is_pending_until_its_snapshot_is_taken(lambda_clien
     assert state == "Active"
     assert "FunctionError" not in response
     assert restore_ms < 500  # init sleeps 1.5 s: none of it is in the restore
+
+
+TMP_AT_INIT = """
+import os, time
+os.makedirs("/tmp/cache/deep")
+with open("/tmp/cache/deep/model", "w") as f:
+    f.write("weights")
+os.symlink("/etc/hostname", "/tmp/link")
+os.mkfifo("/tmp/pipe")
+
+def handler(event, context):
+    with open("/tmp/cache/deep/model", "a") as f:
+        f.write("+" + event["who"])
+    time.sleep(event["sleep"])  # (so that the two calls need two environments)
+    return {"model": open("/tmp/cache/deep/model").read(), "link": os.readlink("/tmp/link"),
+            "pipe": os.path.exists("/tmp/pipe"), "uid": os.stat("/tmp/cache/deep/model").st_uid}
+"""
+
+
+def test_each_restored_environment_gets_a_copy_of_inits_tmp(server, lambda_client, deploy):
+    """As on Lambda, whose snapshots hold the disk: what init wrote to /tmp is there in every
+    restored environment, a copy of its own (owned by it; symlinks as symlinks); what
+    cannot be copied (a named pipe) is skipped with a warning, not a failed restore."""
+    if not server.isolation()["snapshots"].startswith("own"):
+        pytest.skip("restored environments share their holder's /tmp here")
+    name, _ = _publish_snapstart(lambda_client, deploy, source=TMP_AT_INIT)
+
+    def call(who):
+        return invoke_json(lambda_client, name, {"who": who, "sleep": 1}, Qualifier="1")[1]
+
+    with ThreadPoolExecutor(2) as pool:  # two environments at once
+        bodies = list(pool.map(call, ["a", "b"]))
+
+    assert sorted(b["model"] for b in bodies) == ["weights+a", "weights+b"]
+    assert all(b["link"] == "/etc/hostname" and b["pipe"] is False for b in bodies)
+    assert bodies[0]["uid"] != bodies[1]["uid"]

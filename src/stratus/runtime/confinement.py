@@ -41,7 +41,7 @@ UID_BLOCK = 2**20
 # range of its server's block, taken from the top while single uids are taken from below.
 CHILD_UIDS = 1024
 UID_BLOCKS = (2**31 - 1 - UID_BASE) // UID_BLOCK
-UID_LOCKS = Path("/run/stratus/uid-blocks")
+UID_LOCKS = Path("/run/stratus/uid-blocks-1m")  # (blocks of 2**20: not the 65,536 of before)
 TASK_ROOT = Path("/var/task")
 RUNTIME_ROOT = Path("/var/runtime")
 NAMESPACES = ("pid", "mnt", "ipc", "uts")

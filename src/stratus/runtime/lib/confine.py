@@ -207,10 +207,13 @@ def _copy_snapshot_tmp(target: str, uid: int | None) -> None:
 
     for name in names:
         source = os.path.join("/tmp", name)
-        if os.path.isdir(source) and not os.path.islink(source):
-            shutil.copytree(source, os.path.join(target, name), symlinks=True)
-        else:
-            shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+        try:
+            if os.path.isdir(source) and not os.path.islink(source):
+                shutil.copytree(source, os.path.join(target, name), symlinks=True)
+            else:
+                shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+        except (OSError, shutil.Error) as exc:  # e.g. a named pipe: not copied, said so
+            sys.stderr.write(f"[WARNING] /tmp/{name} from init was not restored: {exc}\n")
     if uid is None:  # rootless: the copies are already the (one) uid's
         return
     for directory, subdirectories, files in os.walk(target):
