@@ -1,6 +1,6 @@
 """Custom runtimes: warm invoke latency over the Runtime API, beside the built-in runtime.
 
-    python bench/custom_runtime.py [--n 500]
+    python bench/custom_runtime.py [--n 500] [--no-network]
 
 Starts `stratus server` as a child process on a fresh data directory and deploys the same
 trivial function four ways:
@@ -14,6 +14,8 @@ For each: one cold invoke (client wall time and the REPORT line's Init Duration)
 warm invokes from one keep-alive boto3 client (p50 / p90 / p99 of client wall time), and
 the REPORT `Duration` median (supervisor -> runtime -> supervisor). Then time-to-first-chunk
 of InvokeWithResponseStream for a runtime that streams. Figures only; nothing is asserted.
+--no-network: the server runs with STRATUS_NETWORK=false (confined, as root: the Runtime API
+is relayed into each environment's own loopback by its init; compare with a run without).
 """
 
 from __future__ import annotations
@@ -168,11 +170,13 @@ def first_chunk(client, name: str, n: int = 20) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--no-network", action="store_true")
     args = parser.parse_args()
+    environ = dict(os.environ) | ({"STRATUS_NETWORK": "false"} if args.no_network else {})
     with tempfile.TemporaryDirectory(prefix="stratus-bench-", dir="/var/tmp") as work:
         port = free_port()
         command = stratus_command(port, Path(work) / "data")
-        server = start_child("stratus", command, port, Path(work) / "stratus.log", dict(os.environ))
+        server = start_child("stratus", command, port, Path(work) / "stratus.log", environ)
         try:
             run(aws_client("lambda", port, read_timeout=910), args.n)
         finally:

@@ -21,7 +21,9 @@ machine hits both alike:
   * memory per idle environment: `--idle` environments kept warm at once (concurrent
     invokes), then the PSS and USS of each environment's processes summed (a confined
     environment is three: the waiter outside, the namespace's init, the runtime), from
-    /proc/<pid>/smaps_rollup; processes are found by the log stream in their environment.
+    /proc/<pid>/smaps_rollup; processes are those of its memory cgroup (else those whose
+    environment names its log stream). The same for restored (SnapStart) environments,
+    whose three processes are forks of their snapshot holder.
 
 Everything printed is a measurement; nothing asserts.
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import io
 import json
 import re
@@ -60,7 +63,10 @@ def handler(event, context):
     if event.get("exit"):
         os._exit(0)
     time.sleep(event.get("sleep", 0))
-    return {"stream": context.log_stream_name}
+    with open("/proc/self/cgroup") as f:  # (its memory cgroup holds every process it has)
+        groups = [line.strip().split(":", 2) for line in f]
+    memory = [path for _, kinds, path in groups if "memory" in kinds.split(",") or not kinds]
+    return {"stream": context.log_stream_name, "cgroup": memory[0] if memory else ""}
 """
 ROLE = "arn:aws:iam::000000000000:role/bench"
 MODES = ("isolated", "unconfined")
@@ -129,17 +135,28 @@ def _get(port: int, path: str) -> bytes:
     return connection.getresponse().read()
 
 
-def _memory_of(stream: str) -> tuple[float, float]:
-    """PSS and USS (MB) of every process whose environment names the log stream `stream`."""
+def _memory_of(stream: str, cgroup: str) -> tuple[float, float]:
+    """PSS and USS (MB) of every process of one environment: those in its memory cgroup
+    (a confined environment is three: the waiter outside, the namespace's init, the
+    runtime), else those whose environment names its log stream."""
+    pids = []
+    for procs in (
+        f"/sys/fs/cgroup/memory{cgroup}/cgroup.procs",
+        f"/sys/fs/cgroup{cgroup}/cgroup.procs",
+    ):
+        if cgroup and cgroup != "/" and Path(procs).exists():
+            pids = Path(procs).read_text().split()
+            break
+    if not pids:
+        marker = f"AWS_LAMBDA_LOG_STREAM_NAME={stream}".encode()
+        for proc in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if proc.name.isdigit() and marker in (proc / "environ").read_bytes():
+                    pids.append(proc.name)
     pss = uss = 0
-    marker = f"AWS_LAMBDA_LOG_STREAM_NAME={stream}".encode()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for pid in pids:
         try:
-            if marker not in (proc / "environ").read_bytes():
-                continue
-            rollup = (proc / "smaps_rollup").read_text()
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
             continue
         fields = dict(re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.M))
@@ -148,14 +165,14 @@ def _memory_of(stream: str) -> tuple[float, float]:
     return pss / 1024, uss / 1024
 
 
-def _idle_memory(target: Target, count: int) -> list[tuple[float, float]]:
-    streams: list[str] = []
+def _idle_memory(target: Target, count: int, qualifier: str) -> list[tuple[float, float]]:
+    found: dict[str, str] = {}
     lock = threading.Lock()
 
     def one() -> None:
-        _, body, _ = target.invoke(sleep=1.0)
+        _, body, _ = target.invoke(qualifier, sleep=1.0)
         with lock:
-            streams.append(body["stream"])
+            found[body["stream"]] = body.get("cgroup", "")
 
     threads = [threading.Thread(target=one) for _ in range(count)]
     for thread in threads:
@@ -163,7 +180,7 @@ def _idle_memory(target: Target, count: int) -> list[tuple[float, float]]:
     for thread in threads:
         thread.join()
     time.sleep(0.5)
-    return [_memory_of(stream) for stream in set(streams)]
+    return [_memory_of(stream, cgroup) for stream, cgroup in found.items()]
 
 
 def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -190,7 +207,8 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                 target.invoke()
                 for _ in range(args.warm // args.rounds):
                     got["warm"].append(target.invoke()[0])
-        memory = {t.mode: _idle_memory(t, args.idle) for t in targets}
+        memory = {t.mode: _idle_memory(t, args.idle, "$LATEST") for t in targets}
+        restored = {t.mode: _idle_memory(t, args.idle, t.version) for t in targets}
         return {
             "runtime": args.runtime + (" (handler without boto3)" if args.bare else ""),
             "health": {t.mode: t.health for t in targets},
@@ -204,6 +222,13 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                     "uss": summarize([m[1] for m in values]),
                 }
                 for mode, values in memory.items()
+            },
+            "restored_memory_mb": {
+                mode: {
+                    "pss": summarize([m[0] for m in values]),
+                    "uss": summarize([m[1] for m in values]),
+                }
+                for mode, values in restored.items()
             },
         }
     finally:
@@ -230,9 +255,10 @@ def render(result: dict[str, Any]) -> str:
             figure = result["figures"][mode][key]
             cells.append(f"{figure['p50']:8.2f} / {figure['p90']:8.2f} (n={figure['n']})")
         lines.append(f"{label:36}{cells[0]:>22}{cells[1]:>22}")
-    for kind in ("pss", "uss"):
-        cells = [f"{result['memory_mb'][mode][kind]['p50']:.1f} MB" for mode in MODES]
-        lines.append(f"{'idle environment, ' + kind.upper():36}{cells[0]:>22}{cells[1]:>22}")
+    for key, label in (("memory_mb", "idle environment"), ("restored_memory_mb", "idle restored")):
+        for kind in ("pss", "uss"):
+            cells = [f"{result[key][mode][kind]['p50']:.1f} MB" for mode in MODES]
+            lines.append(f"{label + ', ' + kind.upper():36}{cells[0]:>22}{cells[1]:>22}")
     return "\n".join(lines)
 
 

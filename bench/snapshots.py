@@ -25,8 +25,10 @@ line of every measured invoke (LogType=Tail) must show `Restore Duration` (snaps
   * to handler = handler entry - request sent (CLOCK_MONOTONIC is one clock for all processes
     on the host, so the bench and the handler can compare timestamps);
   * REPORT Restore Duration / Init Duration, as the server measured it;
-  * the environment's USS (psutil memory_full_info().uss; the handler returns its pid), taken
-    after its first invoke; and a second, warm invoke on it, for the floor of `to handler`.
+  * the environment's USS (psutil memory_full_info().uss, summed over the processes of its
+    memory cgroup, which the handler names: a confined environment is three, and its pid is
+    2 of its own namespace; else the handler's pid), taken after its first invoke; and a
+    second, warm invoke on it (the same log stream), for the floor of `to handler`.
 
 Each measured start follows --gap-ms (100) of quiet: on this kernel the first cgroup.procs
 write after ~20-50 ms without any cgroup migration on the host costs ~10 ms (whichever
@@ -62,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import gc
 import hashlib
 import http.client
@@ -121,6 +124,13 @@ def _now():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
+def _memory_cgroup():
+    with open("/proc/self/cgroup") as f:
+        groups = [line.strip().split(":", 2) for line in f]
+    found = [path for _, kinds, path in groups if "memory" in kinds.split(",") or not kinds]
+    return found[0] if found else ""
+
+
 def handler(event, context):
     entered = _now()
     if event.get("die"):
@@ -129,6 +139,8 @@ def handler(event, context):
         time.sleep(event["hold_ms"] / 1000)
     return {
         "pid": os.getpid(),
+        "env": context.log_stream_name,
+        "cgroup": _memory_cgroup(),
         "entered_ns": entered,
         "sum": float(_TABLE.sum()),
         "left_ns": _now(),
@@ -218,6 +230,24 @@ class Reply:
         return int(self.body["pid"])
 
     @property
+    def env(self) -> str:
+        """Which environment answered (pids repeat: each confined one is pid 2 of its own
+        PID namespace)."""
+        return str(self.body.get("env") or self.body["pid"])
+
+    @property
+    def host_pids(self) -> list[int]:
+        """The environment's processes as the host numbers them: its memory cgroup's (a
+        confined environment is three: outside, init, runtime), else the handler's pid."""
+        cgroup = self.body.get("cgroup") or ""
+        for root in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup"):  # v1, v2
+            procs = Path(f"{root}{cgroup}/cgroup.procs")
+            if cgroup not in ("", "/") and procs.exists():
+                with contextlib.suppress(OSError):
+                    return [int(pid) for pid in procs.read_text().split()]
+        return [self.pid]
+
+    @property
     def handler_ms(self) -> float:
         return (self.body["left_ns"] - self.body["entered_ns"]) / 1e6
 
@@ -294,23 +324,32 @@ def lambda_client(port: int) -> Any:
     return aws_client("lambda", port, read_timeout=300, connect_timeout=10)
 
 
-def memory_of(pid: int) -> dict[str, float] | None:
+def memory_of(pids: int | list[int]) -> dict[str, float] | None:
+    """USS, PSS and RSS (MB) of a process, or summed over one environment's processes."""
+    import psutil
+
+    total = {"uss_mb": 0.0, "pss_mb": 0.0, "rss_mb": 0.0}
+    for pid in [pids] if isinstance(pids, int) else pids:
+        try:
+            info = psutil.Process(pid).memory_full_info()
+        except psutil.Error:
+            return None
+        total["uss_mb"] += info.uss / MB
+        total["pss_mb"] += info.pss / MB
+        total["rss_mb"] += info.rss / MB
+    return total
+
+
+def parent_of(pids: list[int]) -> int | None:
+    """The parent of an environment's first process (the one whose parent is not one of
+    them): its snapshot holder, for a restored one."""
     import psutil
 
     try:
-        info = psutil.Process(pid).memory_full_info()
+        parents = {pid: int(psutil.Process(pid).ppid()) for pid in pids}
     except psutil.Error:
         return None
-    return {"uss_mb": info.uss / MB, "pss_mb": info.pss / MB, "rss_mb": info.rss / MB}
-
-
-def parent_of(pid: int) -> int | None:
-    import psutil
-
-    try:
-        return int(psutil.Process(pid).ppid())
-    except psutil.Error:
-        return None
+    return next((parent for parent in parents.values() if parent not in parents), None)
 
 
 # -- setup --------------------------------------------------------------------------------------
@@ -444,13 +483,13 @@ def measure_start(conn: Connection, starts: Starts, gap_s: float) -> None:
         duration = reply.duration(REPORT_DURATION)
         if duration is not None:
             starts.report_duration.append(duration)
-        memory = memory_of(reply.pid)
+        memory = memory_of(reply.host_pids)
         if memory is not None:
             starts.memory.append(memory)
         if starts.kind == "snapshot" and starts.zygote_pid is None:
-            starts.zygote_pid = parent_of(reply.pid)
+            starts.zygote_pid = parent_of(reply.host_pids)
     warm = conn.invoke(FUNCTION, starts.qualifier, {})
-    if warm.pid == reply.pid and warm.duration(starts.pattern) is None:
+    if warm.env == reply.env and warm.duration(starts.pattern) is None:
         starts.warm_to_handler.append(warm.to_handler_ms)
     conn.retire(FUNCTION, starts.qualifier)
 
@@ -529,8 +568,9 @@ def burst(
     failed = [r for r in done if r.function_error] + errors
     pattern = RESTORE_DURATION if snapstart else INIT_DURATION
     reported = [d for r in done if (d := r.duration(pattern)) is not None]
-    pids = sorted({r.pid for r in done if not r.function_error})
-    memory = [m for pid in pids if (m := memory_of(pid)) is not None] if snapstart else []
+    envs = {r.env: r.host_pids for r in done if not r.function_error}
+    pids = sorted(envs)
+    memory = [m for p in envs.values() if (m := memory_of(p)) is not None] if snapstart else []
     result = {
         "kind": "snapshot" if snapstart else "cold",
         "count": count,

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import create_function, invoke_json, wait_for, wait_settled
+from tests.conftest import (
+    create_function,
+    invoke_json,
+    make_zip,
+    state_of,
+    wait_for,
+    wait_settled,
+)
 
 from stratus.testing import RunningServer, serve_in_process
 
@@ -358,9 +365,9 @@ def test_tmp_is_capped_in_total(confined, attacker):
 
 
 def test_a_restored_environment_is_confined_too(server, confined, lambda_client, deploy):
-    """A SnapStart environment (forked from its version's snapshot holder) runs as the
-    holder's uid in the holder's namespaces: it cannot see or signal the server, read the
-    data directory, mount or open raw sockets."""
+    """A SnapStart environment (forked from its version's snapshot holder) runs as a uid of
+    its own in a PID namespace of its own: it cannot see or signal the server (or its
+    holder), read the data directory, mount or open raw sockets."""
     name = deploy(ATTACKER, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"})
     wait_settled(lambda_client, name, lambda_client.publish_version(FunctionName=name)["Version"])
 
@@ -375,13 +382,146 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     body = attack("privileged", pid=os.getpid())
 
     assert killed["server"]["error"] == "ProcessLookupError"
-    assert seen[:2] == [1, 2]  # its namespace: init, the holder, the holder's children
-    assert len(seen) < 16
+    assert killed["ppid"] == 1  # its own init, not the holder
+    assert seen == [1, 2]  # its own namespace: its init and itself
     assert all(outcome["error"] == "PermissionError" for outcome in data.values())
-    assert body["uid"] >= 1_500_000_000
+    assert 1 <= body["uid"] <= 1024  # a uid of its holder's user namespace, not its root
     assert body["mount"]["error"] == "PermissionError"
     assert body["raw_socket"]["error"] == "PermissionError"
     assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
+
+
+# A SnapStart function whose init leaves a file in /tmp (part of the snapshot, as on Lambda):
+# `hold` keeps an environment busy with a secret in its /tmp; `neighbour`, run meanwhile in
+# another environment of the same snapshot, tries every way to it.
+SNAPSHOT_NEIGHBOURS = (
+    ATTACKER
+    + r"""
+with open("/tmp/seed", "w") as f:
+    f.write("from init")
+
+def hold(event):
+    with open("/tmp/note", "w") as f:
+        f.write(event["secret"])
+    with open("/tmp/seed", "a") as f:
+        f.write(" + hold")
+    deadline = time.time() + 30
+    while not os.path.exists("/tmp/release") and time.time() < deadline:
+        time.sleep(0.05)
+    return {"uid": os.getuid(), "processes": processes(event), "note": open("/tmp/note").read(),
+            "seed": open("/tmp/seed").read()}
+
+def neighbour(event):
+    def join(procs):
+        with open(procs, "w") as f:
+            f.write(str(os.getpid()))
+    with open("/tmp/seed", "a") as f:
+        f.write(" + neighbour")
+    libc = ctypes.CDLL(None, use_errno=True)
+    def ptrace(pid):
+        if libc.ptrace(16, pid, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return {
+        "uid": os.getuid(),
+        "processes": processes(event),
+        "kill_all": _try(lambda: os.kill(-1, signal.SIGKILL)),  # all it may signal: none
+        "kill": _try(lambda: os.kill(event["pid"], signal.SIGKILL)),
+        "ptrace": _try(lambda: ptrace(event["pid"])),
+        "read": {path: _try(lambda: open(path).read()) for path in event["paths"]},
+        "list": _try(lambda: os.listdir("/var/runtime/children")),
+        "cgroups": {path: _try(lambda: join(path)) for path in event["cgroups"]},
+        "seed": open("/tmp/seed").read(),
+    }
+"""
+)
+
+
+def _child_holding(secret: str, holder_uid: int | None = None) -> tuple[int, Path] | None:
+    """The host pid of the snapshot child whose /tmp/note holds `secret` (its runtime,
+    not its outside or init, which keep the holder's uid), and its /tmp's path in its
+    holder's filesystem (from its mount table)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if (proc / "root/tmp/note").read_text() != secret:
+                continue
+            status = (proc / "status").read_text()
+            uid = int(status.split("Uid:")[1].split()[0])
+            parent = int(status.split("PPid:")[1].split()[0])
+            if uid < 1_500_000_000 or uid == _uid_of(parent):
+                continue
+            for line in (proc / "mountinfo").read_text().splitlines():
+                fields = line.split()
+                if fields[4] == "/tmp":
+                    return int(proc.name), Path(fields[3])
+    return None
+
+
+def _uid_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("Uid:")[1].split()[0])
+
+
+def test_environments_of_one_snapshot_cannot_reach_each_other(confined, lambda_client, deploy):
+    """Two environments restored from one snapshot (one version's, so they share a holder):
+    each has its own uid, PID namespace and /tmp (a copy of what init left there). One,
+    running alongside the other, can neither see, signal nor ptrace it, nor read its /tmp,
+    nor move itself into its cgroups; the other finishes untouched."""
+    import threading
+
+    snap_start = {"ApplyOn": "PublishedVersions"}
+    name = deploy(SNAPSHOT_NEIGHBOURS, Runtime="python3.12", SnapStart=snap_start, Timeout=60)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, version)
+    secret = uuid.uuid4().hex
+    held: dict[str, Any] = {}
+
+    def hold() -> None:
+        event = {"attack": "hold", "secret": secret}
+        held.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
+
+    holding = threading.Thread(target=hold)
+    holding.start()
+    try:
+        assert wait_for(lambda: _child_holding(secret) is not None, timeout=20)
+        found = _child_holding(secret)
+        assert found is not None
+        pid, tmp_root = found
+        cgroups = []
+        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for controller in filter(None, controllers.split(",")):
+                procs = Path("/sys/fs/cgroup") / controller / path.lstrip("/") / "cgroup.procs"
+                if procs.exists():
+                    cgroups.append(str(procs))
+        paths = [f"/var/runtime{tmp_root}/note", f"/proc/{pid}/root/tmp/note"]
+        event = {"attack": "neighbour", "pid": pid, "paths": paths, "cgroups": cgroups}
+        response, other = invoke_json(lambda_client, name, event, Qualifier=version)
+        assert "FunctionError" not in response, other
+        host_uid = _uid_of(pid)
+    finally:
+        marker = _child_holding(secret)
+        if marker is not None:  # let the holding environment finish
+            Path(f"/proc/{marker[0]}/root/tmp/release").touch()
+        holding.join(timeout=60)
+
+    assert held["note"] == secret  # untouched
+    assert held["seed"] == "from init + hold"  # its own copy of init's /tmp
+    assert other["seed"] == "from init + neighbour"
+    assert held["processes"] == other["processes"] == [1, 2]
+    assert held["uid"] != other["uid"]
+    assert host_uid >= 1_500_000_000
+    assert other["kill_all"]["error"] == "ProcessLookupError"  # nothing it may signal
+    assert other["kill"]["error"] == "ProcessLookupError"
+    assert other["ptrace"]["errno"] == 3  # ESRCH
+    assert all("error" in outcome for outcome in other["read"].values()), other["read"]
+    assert secret not in json.dumps(other)
+    assert other["list"]["error"] == "PermissionError"
+    assert cgroups
+    assert all(
+        outcome.get("error") == "PermissionError" for outcome in other["cgroups"].values()
+    ), other["cgroups"]
 
 
 NETWORK_PROBE = """
@@ -403,19 +543,67 @@ def handler(event, context):
 """
 
 
+# A custom runtime (Python's standard library, as awslambdaric would be): each event is
+# answered with its Runtime API's address, whether the Stratus endpoint is reachable, and
+# the event; a new connection per request, as the bash tutorial's curl makes, and a large
+# answer so the relay's backpressure path runs.
+CUSTOM_PROBE = r"""#!/usr/bin/env python3
+import http.client, json, os, socket
+from urllib.parse import urlsplit
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+endpoint = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+while True:
+    connection = http.client.HTTPConnection(api, timeout=30)
+    connection.request("GET", "/2018-06-01/runtime/invocation/next")
+    response = connection.getresponse()
+    request_id = response.headers["Lambda-Runtime-Aws-Request-Id"]
+    event = json.loads(response.read())
+    connection.close()
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port), timeout=2).close()
+        outside = "reached"
+    except OSError as exc:
+        outside = type(exc).__name__
+    answer = {"api": api, "outside": outside, "event": event, "padding": "x" * event["size"]}
+    connection = http.client.HTTPConnection(api, timeout=30)
+    connection.request("POST", "/2018-06-01/runtime/invocation/%s/response" % request_id,
+                       json.dumps(answer))
+    connection.getresponse().read()
+    connection.close()
+"""
+
+
 def test_network_access_can_be_turned_off(confined, shared_dir):
-    """STRATUS_NETWORK=false: a Python environment has a loopback of its own and nothing
-    else, not even the Stratus endpoint; with the default it reaches the endpoint."""
+    """STRATUS_NETWORK=false: an environment has a loopback of its own and nothing else,
+    not even the Stratus endpoint; with the default it reaches the endpoint. A custom
+    runtime finds its Runtime API at Lambda's 127.0.0.1:9001 on that loopback (relayed to
+    the server by its init), and a neighbour still cannot use that Runtime API."""
     from stratus.testing import serve_in_thread
 
     with serve_in_thread(shared_dir / "data", network=False) as running:
         client = running.client("lambda")
         create_function(client, "probe", NETWORK_PROBE)
         _, cut_off = invoke_json(client, "probe")
+        scripts = {"bootstrap": CUSTOM_PROBE}
+        client.create_function(
+            FunctionName="custom-probe",
+            Runtime="provided.al2023",
+            Role="arn:aws:iam::000000000000:role/test",
+            Code={"ZipFile": make_zip(scripts, {"bootstrap": 0o755})},
+        )
+        wait_for(lambda: state_of(client, "custom-probe", "$LATEST") == "Active")
+        answers = [
+            invoke_json(client, "custom-probe", {"n": n, "size": size})[1]
+            for n, size in enumerate((10, 3_000_000, 10))
+        ]
         health = running.isolation()
 
     assert cut_off["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
     assert health["network"] == "none"
+    assert [answer["event"]["n"] for answer in answers] == [0, 1, 2]
+    assert len(answers[1]["padding"]) == 3_000_000
+    assert all(answer["api"] == "127.0.0.1:9001" for answer in answers)
+    assert {answer["outside"] for answer in answers} <= {"OSError", "ConnectionRefusedError"}
 
 
 def test_functions_reach_the_endpoint_by_default(lambda_client, deploy, confined):

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import stat
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +36,27 @@ log = logging.getLogger("stratus.runtime")
 # the kernel when the server dies), and each live environment takes a uid of its block,
 # returned when it ends. Two servers never hand out the same uid.
 UID_BASE = 1_500_000_000
-UID_BLOCK = 65_536
+UID_BLOCK = 2**20
+# Uids a snapshot holder may give its children at once (its user namespace maps them): a
+# range of its server's block, taken from the top while single uids are taken from below.
+CHILD_UIDS = 1024
 UID_BLOCKS = (2**31 - 1 - UID_BASE) // UID_BLOCK
-UID_LOCKS = Path("/run/stratus/uid-blocks")
+UID_LOCKS = Path("/run/stratus/uid-blocks-1m")  # (blocks of 2**20: not the 65,536 of before)
 TASK_ROOT = Path("/var/task")
 RUNTIME_ROOT = Path("/var/runtime")
 NAMESPACES = ("pid", "mnt", "ipc", "uts")
+ROOTLESS_REASON = (
+    "the server is not root, so environments run as its uid (in user namespaces of their "
+    "own): a uid of their own per environment and Runtime APIs only their own uid can use "
+    "need the server to run as root (e.g. docker run --privileged ...)"
+)
+# Can this (unprivileged) user make a user namespace with PID and mount namespaces in it?
+USERNS_PROBE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x10000000 | 0x20000000 | 0x00020000) != 0:
+    raise SystemExit(os.strerror(ctypes.get_errno()))
+"""
 
 
 @dataclass(slots=True)
@@ -48,10 +64,13 @@ class Confinement:
     """What this host lets Stratus do to confine environments, and the uids it hands out."""
 
     enabled: bool
-    reason: str = ""  # why not, with the command that fixes it
+    reason: str = ""  # why not (or, rootless, why not everything), with the command to fix it
+    rootless: bool = False  # confined in user namespaces, with the server's uid
     _next: int = UID_BASE
     _end: int = UID_BASE + UID_BLOCK
     _free: list[int] = field(default_factory=list)
+    _ranges_floor: int = UID_BASE + UID_BLOCK  # child ranges lie from here to _end
+    _free_ranges: list[int] = field(default_factory=list)
     _lock: IO[str] | None = None  # held while the server lives
 
     @classmethod
@@ -59,10 +78,7 @@ class Confinement:
         if not wanted:
             return cls.off("turned off (STRATUS_ISOLATION=off)")
         if os.geteuid() != 0:
-            return cls.off(
-                "the server is not root, so environments share its uid and see its processes "
-                "(run the server as root, e.g. in its container: docker run --privileged ...)"
-            )
+            return cls.detect_rootless()
         missing = [ns for ns in NAMESPACES if not Path(f"/proc/self/ns/{ns}").exists()]
         if missing:
             return cls.off(f"the kernel lacks {', '.join(missing)} namespaces")
@@ -80,7 +96,34 @@ class Confinement:
             "IPC and UTS namespaces",
             base,
         )
-        return cls(True, _next=base, _end=base + UID_BLOCK, _lock=lock)
+        end = base + UID_BLOCK
+        return cls(True, _next=base, _end=end, _ranges_floor=end, _lock=lock)
+
+    @classmethod
+    def detect_rootless(cls) -> Confinement:
+        """Not root: environments can still have PID, mount, IPC and UTS namespaces of their
+        own inside a user namespace each, if the host lets unprivileged users make them;
+        they keep the server's uid (the only one it may map)."""
+        probe = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", USERNS_PROBE],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode != 0:
+            return cls.off(
+                "the server is not root and cannot make user namespaces "
+                f"({probe.stderr.strip() or probe.returncode}), so environments share its uid "
+                "and see its processes (allow them: sysctl -w kernel.unprivileged_userns_clone=1 "
+                "user.max_user_namespaces=15000, or on Ubuntu 24.04+ sysctl -w "
+                "kernel.apparmor_restrict_unprivileged_userns=0; or run the server as root, "
+                "e.g. docker run --privileged ...)"
+            )
+        log.info(
+            "isolation (rootless): each environment in its own user, PID, mount, IPC and UTS "
+            "namespaces, with the server's uid"
+        )
+        return cls(True, ROOTLESS_REASON, rootless=True)
 
     @classmethod
     def off(cls, reason: str) -> Confinement:
@@ -90,13 +133,25 @@ class Confinement:
     def allocate_uid(self) -> int:
         if self._free:
             return self._free.pop()
-        if self._next >= self._end:
+        if self._next >= self._ranges_floor:
             raise RuntimeError("no free environment uid left")
         self._next += 1
         return self._next - 1
 
     def release_uid(self, uid: int) -> None:
         self._free.append(uid)
+
+    def allocate_children(self) -> int:
+        """The first of CHILD_UIDS consecutive uids, for a snapshot holder's children."""
+        if self._free_ranges:
+            return self._free_ranges.pop()
+        if self._ranges_floor - CHILD_UIDS < self._next:
+            raise RuntimeError("no free range of environment uids left")
+        self._ranges_floor -= CHILD_UIDS
+        return self._ranges_floor
+
+    def release_children(self, base: int) -> None:
+        self._free_ranges.append(base)
 
     def close(self) -> None:
         """Give the block of uids back (the server has stopped its environments)."""
@@ -131,18 +186,28 @@ def plan(
     reveal: list[Path],
     mount_namespace: str | None = None,
     network: bool = True,
+    runtime_api: tuple[str, str] | None = None,
+    children: int | None = None,
+    hide: list[Path] | None = None,
 ) -> str:
     """The STRATUS_CONFINE value: `binds`, plus the host directories in `reveal` (an
     interpreter, the SDK) bound back under covers where the uid could not reach them, in a
     copy of `mount_namespace` (else the server's); without `network`, a network namespace
-    with nothing but a loopback of its own."""
-    covers, revealed = _covers(reveal)
+    with nothing but a loopback of its own, where `runtime_api` (inside, host) is relayed
+    from the address inside to the server's listener on the host. `children`: the first of
+    CHILD_UIDS host uids a snapshot holder gives its children (lib/confine.enter_child).
+    `hide`: rootless, directories covered (the data directory, the server's home...), in
+    a user namespace of its own (the uid is then the server's)."""
+    covers, revealed = _covers(reveal, hide or [])
     every = [*binds, *(Bind(path, path) for path in revealed)]
     return json.dumps(
         {
             "uid": uid,
             "mount_namespace": mount_namespace,
             "network": network,
+            "runtime_api": list(runtime_api) if runtime_api else None,
+            "children": [children, CHILD_UIDS] if children is not None else None,
+            "rootless": hide is not None,
             "cwd": str(TASK_ROOT),
             "covers": [str(cover) for cover in covers],
             "binds": [[str(b.source), str(b.target), b.writable] for b in every],
@@ -158,19 +223,19 @@ def interpreter_paths(executable: str, is_server_python: bool) -> list[Path]:
     return [Path(executable).parents[1], Path(os.path.realpath(executable)).parents[1]]
 
 
-def _covers(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+def _covers(paths: list[Path], hide: list[Path]) -> tuple[list[Path], list[Path]]:
     """For each path, the highest ancestor others cannot traverse (then the path needs a
     cover over that ancestor and a bind back); paths already reachable need nothing, but
-    those under /tmp (a virtualenv there) are bound back over the environment's /tmp."""
-    covers: set[Path] = set()
+    those under /tmp (a virtualenv there) or under a directory to `hide` are bound back."""
+    covers: set[Path] = {Path(os.path.realpath(h)) for h in hide}
     revealed: set[Path] = set()
     for path in (Path(os.path.realpath(p)) for p in paths):
         closed = next((a for a in reversed(path.parents) if _closed(a)), None)
         if closed is not None and closed != Path("/"):
             covers.add(closed)
             revealed.add(path)
-        elif path.is_relative_to("/tmp"):  # hidden by the environment's own /tmp
-            revealed.add(path)
+        elif path.is_relative_to("/tmp") or any(path.is_relative_to(c) for c in covers):
+            revealed.add(path)  # (hidden by the environment's own /tmp, or a cover)
     top_covers = [c for c in covers if not any(c != o and c.is_relative_to(o) for o in covers)]
     top_revealed = [
         p for p in revealed if not any(p != o and p.is_relative_to(o) for o in revealed)

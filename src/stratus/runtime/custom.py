@@ -223,10 +223,6 @@ class CustomEnvironment(Environment):
             if line.startswith("VmHWM:"):
                 return math.ceil(int(line.split()[1]) / 1024)
         return 0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return math.ceil(int(line.split()[1]) / 1024)
-        return 0
 
 
 async def wait_launch_custom(
@@ -241,11 +237,10 @@ async def wait_launch_custom(
     events: asyncio.Queue[RuntimeEvent | Exited] = asyncio.Queue()
     api = RuntimeApi(events.put_nowait, peer_uid=cage.uid)
     address = await api.wait_listen()
-    variables = processes.variables(spec, stream, tmp, -1, cage)
+    variables = processes.variables(spec, stream, tmp, -1, cage, runtime_api=address)
     for name in NOT_FOR_CUSTOM:
         variables.pop(name, None)
     variables |= {
-        "AWS_LAMBDA_RUNTIME_API": address,
         "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
         "STRATUS_REQUEST_ID": request_id,
     }

@@ -36,6 +36,8 @@ RUNTIME_SOURCE = Path(__file__).parent / "lib"
 # Lambda gives the init phase 10 seconds.
 INIT_LIMIT_S = 10.0
 # boto3 and its pure-Python dependencies, made importable for every runtime (as on Lambda).
+# Where a custom runtime without network finds its Runtime API (Lambda's own address).
+RUNTIME_API_INSIDE = "127.0.0.1:9001"
 SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 
 
@@ -75,7 +77,7 @@ class ProcessLauncher:
         if self.confined:
             # Mount points for the SDK and the bytecode cache inside /var/runtime; the data
             # directory (database, code store, other environments) is the server's alone.
-            for name in ("sdk", "bytecode"):
+            for name in ("sdk", "bytecode", "children"):
                 (self._runtime_dir / name).mkdir(exist_ok=True)
             host.work_dir.parent.chmod(0o700)
             host.work_dir.chmod(0o700)
@@ -130,23 +132,46 @@ class ProcessLauncher:
         prefix: str = "",
         tmp: Path | None = None,
         owner: int | None = None,
+        holder: bool = False,
+        tmp_owner: int | None = None,
     ) -> tuple[str, str, Path, Cage]:
-        """A new environment's id, log stream, /tmp directory (under `tmp` if given) and
-        cage (joined by itself as `owner`, a snapshot holder's uid, if given)."""
+        """A new environment's id, log stream, /tmp directory (under `tmp` if given, owned
+        by `tmp_owner` if given) and cage (joined by itself as `owner`, a snapshot holder's
+        uid, if given; a snapshot `holder`'s cage carries uids for its children)."""
         env_id = prefix + uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
         limits = Limits(memory_bytes=spec.memory_mb * 1024 * 1024)
-        cage = self.sandbox.cage(env_id, limits, owner)
+        cage = self.sandbox.cage(env_id, limits, owner, holder)
         size = spec.ephemeral_mb * 1024 * 1024
         if tmp is None and self.scratch is not None and cage.uid is not None:
             take = functools.partial(self.scratch.take, size, cage.uid)
             tmp = take() if self.scratch.ready(size) else await asyncio.to_thread(take)
+            if holder:
+                self._divide_holder_tmp(tmp, cage.uid)
             return env_id, stream, tmp, cage
         tmp = tmp / env_id if tmp is not None else self.host.work_dir / "envs" / env_id / "tmp"
         self._host_view(tmp).mkdir(parents=True, mode=0o700)
-        if cage.uid is not None:
-            os.chown(self._host_view(tmp), cage.uid, cage.uid)
+        uid = tmp_owner if tmp_owner is not None else cage.uid
+        if uid is not None:
+            os.chown(self._host_view(tmp), uid, uid)
+        if holder and self.confined:  # (rootless, or no scratch filesystems)
+            self._divide_holder_tmp(tmp, cage.uid)
         return env_id, stream, tmp, cage
+
+    def _divide_holder_tmp(self, tmp: Path, uid: int | None) -> None:
+        """A snapshot holder's /tmp filesystem (or directory, rootless): `tmp/` (its own
+        /tmp) and `children/`, where the server makes each child's /tmp (its uid's alone),
+        bound at /var/runtime/children. As root, both are root's, so the holder (`uid`) can
+        neither rename nor replace `children`."""
+        root = self._host_view(tmp)
+        (root / "tmp").mkdir(mode=0o700)
+        if uid is None:  # rootless: everything is the server's uid's anyway
+            (root / "children").mkdir(mode=0o700)
+            return
+        os.chown(root, 0, 0)
+        root.chmod(0o755)
+        os.chown(root / "tmp", uid, uid)
+        (root / "children").mkdir(mode=0o711)
 
     def _host_view(self, path: Path) -> Path:
         """Where the server reaches `path`: in a scratch filesystem, through the keeper."""
@@ -250,18 +275,29 @@ class ProcessLauncher:
         return env
 
     def variables(
-        self, spec: FunctionSpec, stream: str, tmp: Path, fd: int, cage: Cage
+        self,
+        spec: FunctionSpec,
+        stream: str,
+        tmp: Path,
+        fd: int,
+        cage: Cage,
+        runtime_api: str | None = None,
     ) -> dict[str, str]:
         """The environment's variables: Lambda's, the function's, and the runtime's own
-        (STRATUS_*, which it removes before user code runs)."""
+        (STRATUS_*, which it removes before user code runs). `runtime_api`: where a custom
+        runtime's Runtime API listens on the host (AWS_LAMBDA_RUNTIME_API is set here)."""
         variables = self._lambda_variables(spec, stream, tmp, fd) | cage.env
-        if cage.uid is not None:
+        if runtime_api is not None:
+            variables["AWS_LAMBDA_RUNTIME_API"] = runtime_api
+        if self.confined:
             for name in ("STRATUS_PRIVATE_TMP", "STRATUS_OPT_SOURCE"):
                 variables.pop(name, None)  # the plan binds /tmp and /opt itself
-            variables |= self._confined_variables(spec, tmp, cage.uid)
+            variables |= self._confined_variables(spec, tmp, cage, runtime_api)
         return variables
 
-    def _confined_variables(self, spec: FunctionSpec, tmp: Path, uid: int) -> dict[str, str]:
+    def _confined_variables(
+        self, spec: FunctionSpec, tmp: Path, cage: Cage, runtime_api: str | None
+    ) -> dict[str, str]:
         """Paths as a confined environment sees them, and the plan lib/confine.py follows."""
         interpreter = interpreter_for(spec.runtime)
         binds = [
@@ -269,8 +305,12 @@ class ProcessLauncher:
             Bind(self._runtime_dir, RUNTIME_ROOT),
             Bind(self._sdk_dir, RUNTIME_ROOT / "sdk"),
             Bind(self._bytecode_dir(spec), RUNTIME_ROOT / "bytecode", writable=True),
-            Bind(tmp, Path("/tmp"), writable=True),
         ]
+        if cage.holder:  # a snapshot holder (_divide_holder_tmp)
+            binds.append(Bind(tmp / "tmp", Path("/tmp"), writable=True))
+            binds.append(Bind(tmp / "children", RUNTIME_ROOT / "children", writable=True))
+        else:
+            binds.append(Bind(tmp, Path("/tmp"), writable=True))
         variables = {
             "TMPDIR": "/tmp",
             "LAMBDA_TASK_ROOT": str(TASK_ROOT),
@@ -286,10 +326,34 @@ class ProcessLauncher:
             *(Path(os.path.realpath(source)) for source in _sdk_sources()),
         ]
         namespace = self.scratch.namespace if self.scratch is not None else None
-        # A custom runtime needs the host's loopback: its Runtime API listens there.
-        network = self.host.network or spec.runtime.startswith("provided")
-        variables["STRATUS_CONFINE"] = confinement.plan(uid, binds, reveal, namespace, network)
+        rootless = self.sandbox.confinement.rootless
+        # Rootless, init cannot reach the host's network to relay a Runtime API (that takes
+        # root): custom runtimes keep the host's network, where theirs is.
+        network = self.host.network or (rootless and runtime_api is not None)
+        relay = None
+        if runtime_api is not None and not network:
+            # No network: the Runtime API is at Lambda's own address on the environment's
+            # loopback, relayed to the host's by its init (lib/confine.py).
+            relay = (RUNTIME_API_INSIDE, runtime_api)
+            variables["AWS_LAMBDA_RUNTIME_API"] = RUNTIME_API_INSIDE
+        uid = os.getuid() if cage.uid is None else cage.uid  # (rootless: the server's)
+        hide = self._rootless_hide() if rootless else None
+        variables["STRATUS_CONFINE"] = confinement.plan(
+            uid, binds, reveal, namespace, network, relay, cage.children, hide
+        )
         return variables
+
+    def _rootless_hide(self) -> list[Path]:
+        """What a rootless environment (the server's uid) must not see: the data directory,
+        the server's home, and /var, under which its mount points (/var/task, /var/runtime)
+        are made (an unprivileged server cannot make them on the host)."""
+        hide = [self.host.work_dir.parent]
+        home = Path(os.path.expanduser("~"))
+        if home.is_dir() and home != Path("/"):
+            hide.append(home)
+        if not (TASK_ROOT.is_dir() and RUNTIME_ROOT.is_dir()):
+            hide.append(TASK_ROOT.parent)
+        return hide
 
     def _bytecode_dir(self, spec: FunctionSpec) -> Path:
         """Compiled bytecode, kept per function, code and layers: writable by that function's

@@ -52,6 +52,8 @@ class Cage:
     groups: tuple[Path, ...] = ()
     uid: int | None = None  # the environment's own uid (confined environments)
     confinement: Confinement | None = None  # gets `uid` back on release, if it gave it
+    children: int | None = None  # a snapshot holder's: the first of its children's uids
+    holder: bool = False  # a snapshot holder's (confined: its /tmp is divided, launcher.py)
 
     def kill(self) -> None:
         """Kill every process in the cage (blocking: run it in a thread). v2 has
@@ -119,6 +121,8 @@ class Cage:
                 group.rmdir()
         if self.confinement is not None and self.uid is not None:
             self.confinement.release_uid(self.uid)
+            if self.children is not None:
+                self.confinement.release_children(self.children)
             self.confinement = None
 
 
@@ -137,15 +141,21 @@ class Sandbox:
         if roots:
             self._refill()
 
-    def cage(self, env_id: str, limits: Limits, owner: int | None = None) -> Cage:
+    def cage(
+        self, env_id: str, limits: Limits, owner: int | None = None, holder: bool = False
+    ) -> Cage:
         """A new environment's cage. `owner`: the uid of a snapshot holder whose child will
-        join the cage itself (it cannot take a uid of its own), else a fresh uid if
-        environments are confined."""
-        uid, lender = owner, None
-        if owner is None and self.confinement.enabled:
+        join the cage itself (as the holder's uid, before it takes one of its own), else a
+        fresh uid if environments are confined; `holder`: a snapshot holder's, which also
+        gets a range of uids for its children."""
+        uid, lender, children = owner, None, None
+        if owner is None and self.confinement.enabled and not self.confinement.rootless:
             uid, lender = self.confinement.allocate_uid(), self.confinement
+            if holder:
+                children = self.confinement.allocate_children()
         if self.mode == "rlimit":
-            return Cage({"STRATUS_DATA_RLIMIT": str(limits.memory_bytes)}, (), uid, lender)
+            env = {"STRATUS_DATA_RLIMIT": str(limits.memory_bytes)}
+            return Cage(env, (), uid, lender, children, holder)
         groups = self._spares.pop() if self._spares else self._make(env_id)
         self._refill()
         if self.mode == "cgroup2":
@@ -161,21 +171,31 @@ class Sandbox:
             for group in groups:
                 os.chown(group / "cgroup.procs", owner, owner)
         procs = os.pathsep.join(str(group / "cgroup.procs") for group in groups)
-        return Cage({"STRATUS_CGROUP_PROCS": procs}, groups, uid, lender)
+        return Cage({"STRATUS_CGROUP_PROCS": procs}, groups, uid, lender, children, holder)
 
     def report(self, private_tmp: bool, tmp_capped: bool) -> dict[str, object]:
         """What /_stratus/health says: each protection, and for those that are off, why
         and how to turn them on (docs/design.md, "Isolation", has the same list)."""
         confined = self.confinement.enabled
+        rootless = self.confinement.rootless
+        as_root = confined and not rootless
         freezer = any(root.parent.name == "freezer" for root in self._roots)
+        namespaced = " (in a user namespace)" if rootless else ""
         protections = {
             "limits": self.mode,
             "tmp": "private" if private_tmp else "TMPDIR",
             "tmp_size": "capped" if tmp_capped else "per file",
-            "identity": "own uid" if confined else "off",
-            "processes": "own PID namespace" if confined else "off",
-            "files": "own mount namespace" if confined else "off",
-            "runtime_api": "own uid only" if confined else "off",
+            "identity": "own uid" if as_root else "off",
+            "processes": "own PID namespace" + namespaced if confined else "off",
+            "files": "own mount namespace" + namespaced if confined else "off",
+            "runtime_api": "own uid only" if as_root else "off",
+            "snapshots": (
+                "own uid and PID namespace per environment"
+                if as_root
+                else "own PID namespace per environment" + namespaced
+                if confined
+                else "off"
+            ),
             "reclaim": {
                 "cgroup2": "cgroup.kill",
                 "cgroup1": "freezer" if freezer else "cgroup",

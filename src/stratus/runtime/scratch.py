@@ -21,14 +21,22 @@ start from a copy of that namespace (lib/confine.py enters it first), and the se
 the filesystems through /proc/<keeper>/root. When the server dies, even by kill -9, the
 keeper's namespace goes with it, every filesystem is unmounted once the last environment
 holding it has died, and its loop device frees itself.
+
+No loop device outlives the server, whenever it is killed: devices are attached with
+LO_FLAGS_AUTOCLEAR set by the attach itself (LOOP_CONFIGURE), so the kernel frees one when
+its last user goes: the server's descriptor (a server killed before the mount), else the
+mount. Devices an older server attached without it (backed by images under our root) are
+detached at start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import threading
@@ -43,6 +51,13 @@ SPARE = 3
 MIB = 1024 * 1024
 DEFAULT_SIZE = 512 * MIB  # Lambda's default EphemeralStorage
 BYTECODE_SIZE = 1024 * MIB
+
+# <linux/loop.h>
+LOOP_CTL_GET_FREE, LOOP_CONFIGURE = 0x4C82, 0x4C0A
+LO_FLAGS_AUTOCLEAR, LO_FLAGS_DIRECT_IO = 4, 16
+# struct loop_config: fd, block_size, then struct loop_info64 (5 u64, 4 u32 with lo_flags
+# last, three name/key arrays, 2 u64), then 8 reserved u64.
+LOOP_CONFIG = struct.Struct("=II5Q4I64s64s32s2Q64x")
 
 
 # The keeper: die with the server, take a private mount namespace, say so, and sleep.
@@ -69,6 +84,7 @@ class ScratchPool:
         self._lock = threading.Lock()
         self._maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stratus-scratch")
         self._wanted: set[int] = set()
+        detach_stale(root)  # devices an older server left attached to our images
         shutil.rmtree(root, ignore_errors=True)  # images a killed server left
         root.mkdir(parents=True, mode=0o700)
         command = [sys.executable, "-I", "-S", "-c", KEEPER, str(os.getpid())]
@@ -178,18 +194,62 @@ class ScratchPool:
         mkfs = ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", "-E", "nodiscard"]
         subprocess.run([*mkfs, str(image)], **quiet)  # type: ignore[call-overload]
         mount.mkdir(mode=0o700)
-        # Direct I/O: the file's pages are not cached twice (measured: 512 MB written in 1.0 s
-        # against 4.9 s without). Detaching the device while it is mounted makes the kernel
-        # free it by itself once the last mount is gone (LO_FLAGS_AUTOCLEAR).
-        attach = ["losetup", "--find", "--show", "--direct-io=on", str(image)]
-        device = subprocess.run(attach, **quiet, text=True).stdout.strip()  # type: ignore[call-overload]
+        device, handle = attach(image)
         try:
             self._in_keeper("mount", "-o", "nosuid,nodev,noatime", device, str(mount))
         finally:
-            subprocess.run(["losetup", "-d", device], check=False, capture_output=True)
+            os.close(handle)  # from now on the mount alone holds the device
         (self.view(mount) / "lost+found").rmdir()
         self.view(mount).chmod(0o700)
         return mount
+
+
+def attach(image: Path) -> tuple[str, int]:
+    """A free loop device backed by `image`, and an open descriptor of it. Set up in one
+    ioctl with LO_FLAGS_AUTOCLEAR, so the kernel detaches it when its last user is gone: this
+    descriptor (when the server dies before mounting it), else the mount. Direct I/O: the
+    image's pages are not cached twice (measured: 512 MB written in 1.0 s, 4.9 s without)."""
+    control = os.open("/dev/loop-control", os.O_RDWR | os.O_CLOEXEC)
+    backing = os.open(image, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        for _ in range(8):  # another process may take the free device first: EBUSY
+            number = fcntl.ioctl(control, LOOP_CTL_GET_FREE)
+            device = f"/dev/loop{number}"
+            handle = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+            flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO
+            name = str(image).encode()[:63]
+            config = LOOP_CONFIG.pack(
+                backing, 0, *[0] * 5, number, 0, 0, flags, name, b"", b"", 0, 0
+            )
+            try:
+                fcntl.ioctl(handle, LOOP_CONFIGURE, config)
+            except OSError as exc:
+                os.close(handle)
+                if exc.errno != 16:  # EBUSY
+                    raise
+                continue
+            return device, handle
+        raise OSError(16, "no free loop device")
+    finally:
+        os.close(backing)
+        os.close(control)
+
+
+def detach_stale(root: Path) -> list[str]:
+    """Detach loop devices backed by images under `root` (left by a server that attached
+    them without autoclear); returns their names."""
+    detached = []
+    root = Path(os.path.realpath(root))
+    for backing in Path("/sys/block").glob("loop*/loop/backing_file"):
+        with contextlib.suppress(OSError):
+            path = backing.read_text().strip().removesuffix(" (deleted)")
+            if Path(path).is_relative_to(root):
+                device = f"/dev/{backing.parts[3]}"
+                subprocess.run(["losetup", "-d", device], check=False, capture_output=True)
+                detached.append(device)
+    if detached:
+        log.warning("detached %d loop devices a killed server left: %s", len(detached), detached)
+    return detached
 
 
 def image_size(size: int) -> int:

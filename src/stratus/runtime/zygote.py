@@ -29,6 +29,7 @@ from typing import Any, cast
 
 import orjson
 
+from stratus.runtime.confinement import CHILD_UIDS, RUNTIME_ROOT
 from stratus.runtime.environment import Environment
 from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, ProcessLauncher
 from stratus.runtime.launching import Reporter
@@ -79,6 +80,16 @@ class Zygote:
     retired: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _forked: asyncio.Future[int] | None = None
+    # Uids of the holder's user namespace not taken by a live child (confinement.CHILD_UIDS).
+    _uids: list[int] = field(default_factory=lambda: list(range(CHILD_UIDS, 0, -1)))
+
+    def take_uid(self) -> int:
+        if not self._uids:
+            raise ConnectionError("the snapshot holder has no uid left for another child")
+        return self._uids.pop()
+
+    def give_back_uid(self, uid: int) -> None:
+        self._uids.append(uid)
 
     async def wait_fork(
         self, env: dict[str, str], fds: tuple[int, int], control: socket.socket
@@ -205,7 +216,9 @@ class SnapshotLauncher:  # a Launcher (launching.py)
 
     async def _wait_start(self, spec: FunctionSpec) -> Zygote | InitFailure | None:
         processes = self._processes
-        holder_id, stream, tmp, cage = await processes.wait_slot(spec, prefix="snapshot-")
+        holder_id, stream, tmp, cage = await processes.wait_slot(
+            spec, prefix="snapshot-", holder=True
+        )
         parent_sock, child_sock = socket.socketpair()
         variables = processes.variables(spec, stream, tmp, child_sock.fileno(), cage)
         if variables.pop("STRATUS_PRIVATE_TMP", None):  # each child binds its own /tmp ...
@@ -308,14 +321,32 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         standby: bool = False,
     ) -> Environment | InitFailure:
         processes = self._processes
-        holder = zygote.holder.cage.uid
-        if processes.confined:
-            # The child has the holder's uid and cannot mount: it joins its cage itself
-            # (made its own) and keeps its files in a directory of the holder's /tmp.
+        holder = zygote.holder.cage
+        inside_uid: int | None = None
+        if processes.confined and holder.holder:
+            # The child starts as the holder (as root, the root of its user namespace): it
+            # joins its cage (made its own, writable by the holder's uid only), then takes
+            # a uid of the holder's range and a PID namespace of its own
+            # (lib/confine.enter_child), with a directory of the holder's /tmp filesystem,
+            # its uid's alone, as /tmp (launcher._divide_holder_tmp). Rootless, it makes a
+            # user namespace of its own for that, and keeps the server's uid.
+            tmp_owner = None
+            if holder.children is not None and holder.uid is not None:
+                inside_uid = zygote.take_uid()
+                tmp_owner = holder.children + inside_uid - 1
             env_id, stream, tmp, cage = await processes.wait_slot(
-                spec, tmp=zygote.tmp, owner=holder
+                spec,
+                tmp=zygote.tmp / "children",
+                owner=holder.uid,
+                tmp_owner=tmp_owner,
             )
-            tmp_variables = {"TMPDIR": f"/tmp/{env_id}"}
+            plan = {
+                "uid": inside_uid,
+                "tmp": f"{RUNTIME_ROOT}/children/{env_id}",
+                "network": processes.host.network,
+                "rootless": inside_uid is None,
+            }
+            tmp_variables = {"TMPDIR": "/tmp", "STRATUS_CHILD_CONFINE": orjson.dumps(plan).decode()}
         else:
             env_id, stream, tmp, cage = await processes.wait_slot(spec)
             private = processes.private_tmp
@@ -337,6 +368,8 @@ class SnapshotLauncher:  # a Launcher (launching.py)
 
         def on_exit(_: object) -> None:
             processes.release_tmp(tmp)
+            if inside_uid is not None:
+                zygote.give_back_uid(inside_uid)
 
         try:
             child = await zygote.wait_fork(env, (child_sock.fileno(), write_fd), parent_sock)

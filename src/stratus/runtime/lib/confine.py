@@ -25,6 +25,18 @@ when the plan names one):
              and the bytecode cache (writable); sources are opened before any cover is
              mounted, so a cover may hide them
     /tmp     a filesystem of EphemeralStorage's size when the server made one (scratch.py)
+
+Variants, as the plan says:
+    network false   a network namespace with only its own loopback; a custom runtime's
+                    Runtime API is at 127.0.0.1:9001 there, carried by init (`Relay`) to
+                    the server's listener on the host's loopback
+    children        a snapshot holder: `env` becomes the root of a user namespace whose
+                    uids 1..n init maps to a host range, so that each child it forks can
+                    take a uid and PID namespace of its own (`enter_child`)
+    rootless        the server is not root: everything happens in a user namespace of the
+                    environment's own (the server's uid, the only one it may map); the data
+                    directory, the server's home and /var are covered, and `env` drops
+                    every capability before user code runs
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ import sys
 from typing import Any, NoReturn
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUSER = 0x20000000, 0x40000000, 0x10000000
 SIOCSIFFLAGS, IFF_UP, IFF_RUNNING = 0x8914, 0x1, 0x40
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
@@ -72,11 +84,25 @@ def enter(plan: dict[str, Any]) -> None:
         _check(libc().setns(handle, CLONE_NEWNS), "setns")
         os.close(handle)
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    rootless = bool(plan.get("rootless"))
+    if rootless:  # not root: a user namespace of its own makes the rest possible
+        namespaces |= CLONE_NEWUSER
+    relay = None
     if not plan.get("network", True):
         namespaces |= CLONE_NEWNET
+        if plan.get("runtime_api"):  # kept to reach the server from the environment's init
+            relay = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     _check(libc().unshare(namespaces), "unshare")
+    if rootless:
+        _map_self()
+    listener = None
     if namespaces & CLONE_NEWNET:
         _loopback_up()
+        if relay is not None:  # the Runtime API at its address inside, as on Lambda
+            host, port = plan["runtime_api"][0].rsplit(":", 1)
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind((host, int(port)))
+            listener.listen(64)
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
     _mount_tree(plan)
     status_read, status_write = os.pipe()
@@ -90,14 +116,144 @@ def enter(plan: dict[str, Any]) -> None:
     os.close(status_read)
     _die_with_parent(status_write)
     _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    children = plan.get("children")  # a snapshot holder: uids its children can take
+    if children:
+        to_init, from_env = os.pipe()
+        to_env, from_init = os.pipe()
+    env = os.fork()
+    if env:
+        if children:
+            os.close(from_env)
+            os.close(to_env)
+            _map_user_namespace(env, to_init, from_init, int(plan["uid"]), children)
+        forwarder = None
+        if listener is not None and relay is not None:
+            target = plan["runtime_api"][1].rsplit(":", 1)
+            forwarder = Relay(listener, relay, (target[0], int(target[1])), int(plan["uid"]))
+        _serve_as_init(env, status_write, inherited, forwarder)
+    os.close(status_write)
+    if listener is not None:
+        listener.close()
+    if relay is not None:
+        os.close(relay)
+    if children:
+        os.close(to_init)
+        os.close(from_init)
+        _become_namespace_root(from_env, to_env)
+    elif rootless:
+        _drop_capabilities()
+    else:
+        _drop_privileges(int(plan["uid"]))
+    # As every environment has (after the uid change, which clears it).
+    _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    os.chdir(plan["cwd"])
+
+
+def enter_child(plan: dict[str, Any]) -> None:
+    """Confine a child of a snapshot holder (forked from it, so the root of the holder's
+    user namespace) as an environment of its own; returns in the environment process only.
+
+    The same three processes as `enter`: this one waits (`outside`, the holder's child),
+    the init of a new PID namespace, and the environment, which runs as `plan["uid"]` (a uid
+    of the holder's namespace: a host uid of its own, no capabilities) and sees its own
+    processes, its own /tmp (`plan["tmp"]`, a directory of the holder's /tmp bound over it),
+    and nothing of its siblings. Mounts it inherits from the holder are locked (they came
+    from a more privileged namespace): it cannot uncover what they hide."""
+    namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    rootless = bool(plan.get("rootless"))
+    if rootless:  # the holder has no capabilities: a user namespace of its own gives them
+        namespaces |= CLONE_NEWUSER
+    if not plan.get("network", True):
+        namespaces |= CLONE_NEWNET
+    _check(libc().unshare(namespaces), "unshare")
+    if rootless:
+        _map_self()
+    if namespaces & CLONE_NEWNET:
+        _loopback_up()
+    _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
+    _copy_snapshot_tmp(plan["tmp"], plan.get("uid"))
+    # (a bind keeps the holder's /tmp flags: nosuid, nodev, noatime, which it may not clear)
+    _mount(plan["tmp"].encode(), "/tmp", None, MS_BIND)
+    status_read, status_write = os.pipe()
+    inherited = [int(name) for name in os.listdir("/proc/self/fd")]
+    init = os.fork()
+    if init:
+        os.close(status_write)
+        _wait_outside(init, status_read, inherited)
+    os.close(status_read)
+    _die_with_parent(status_write)
+    _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     env = os.fork()
     if env:
         _serve_as_init(env, status_write, inherited)
     os.close(status_write)
-    _drop_privileges(int(plan["uid"]))
-    # As every environment has (after the uid change, which clears it).
+    os.setsid()  # its own process group, which the server kills by its pid
+    if rootless:
+        _drop_capabilities()
+    else:
+        _drop_privileges(int(plan["uid"]))
     _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
-    os.chdir(plan["cwd"])
+
+
+def _copy_snapshot_tmp(target: str, uid: int | None) -> None:
+    """Copy what the holder's init left in its /tmp into this child's (`target`): as on
+    Lambda, whose snapshots hold the disk too, each environment starts with the files init
+    wrote, a copy of its own. Done here, with no more power over files than the holder has,
+    never by the server: the holder's tree is the function's."""
+    names = os.listdir("/tmp")
+    if not names:
+        return
+    import shutil  # (only then: importing it costs every environment's start)
+
+    for name in names:
+        source = os.path.join("/tmp", name)
+        try:
+            if os.path.isdir(source) and not os.path.islink(source):
+                shutil.copytree(source, os.path.join(target, name), symlinks=True)
+            else:
+                shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+        except (OSError, shutil.Error) as exc:  # e.g. a named pipe: not copied, said so
+            sys.stderr.write(f"[WARNING] /tmp/{name} from init was not restored: {exc}\n")
+    if uid is None:  # rootless: the copies are already the (one) uid's
+        return
+    for directory, subdirectories, files in os.walk(target):
+        for name in [*subdirectories, *files]:
+            os.lchown(os.path.join(directory, name), uid, uid)
+
+
+def _map_user_namespace(env: int, request: int, reply: int, uid: int, children: list[int]) -> None:
+    """In init (root on the host): once the holder has made its user namespace, map its
+    root to `uid` and its uids 1..count to the host's base..base+count-1 (one for each
+    child it may have at once). Only a process privileged outside the namespace may write
+    such a map; the holder itself never is."""
+    if os.read(request, 1) == b"u":
+        base, count = children
+        mapping = f"0 {uid} 1\n1 {base} {count}\n"
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{env}/{name}", "w") as f:
+                f.write(mapping)
+        os.write(reply, b"m")
+    os.close(request)
+    os.close(reply)
+
+
+def _become_namespace_root(request: int, reply: int) -> None:
+    """The snapshot holder: a user namespace of its own, whose root is its uid on the host
+    and in which it holds the capabilities it needs to give each child a uid and PID
+    namespace of its own (enter_child). Nothing it can do reaches outside: capabilities in a
+    user namespace act only on what that namespace owns, and its uids map to its own."""
+    os.setgroups([])
+    _check(libc().unshare(CLONE_NEWUSER), "unshare")
+    os.write(request, b"u")
+    mapped = os.read(reply, 1)
+    os.close(request)
+    os.close(reply)
+    if mapped != b"m":
+        raise ConfinementError(1, "cannot confine the environment: no user namespace map")
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    _check(libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl")
+    _check(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
 
 
 def _loopback_up() -> None:
@@ -134,7 +290,7 @@ def _mount_point(target: str, directory: bool) -> None:
 
 def _wait_outside(init: int, status_read: int, inherited: list[int]) -> NoReturn:
     """The supervisor's child: hold nothing of the environment's, wait, exit as it did."""
-    _close_all_but(status_read, inherited)
+    _close_all_but({status_read}, inherited)
     raw = b""
     while len(raw) < STATUS.size:
         chunk = os.read(status_read, STATUS.size - len(raw))
@@ -150,22 +306,176 @@ def _wait_outside(init: int, status_read: int, inherited: list[int]) -> NoReturn
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def _serve_as_init(env: int, status_write: int, inherited: list[int]) -> NoReturn:
+def _serve_as_init(
+    env: int, status_write: int, inherited: list[int], relay: Relay | None = None
+) -> NoReturn:
     """PID 1: reap every orphan; when the environment exits, report how and end the
-    namespace (the kernel kills whatever is left)."""
-    _close_all_but(status_write, inherited)
+    namespace (the kernel kills whatever is left). With a `relay`, also carry the Runtime
+    API's connections between the environment's loopback and the server's."""
+    # Not dumpable: a rootless environment has init's uid, and must not ptrace it.
+    _check(libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl")
+    _close_all_but({status_write, *(relay.descriptors() if relay else ())}, inherited)
+    if relay is None:
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            if pid == env:
+                os.write(status_write, STATUS.pack(status))
+                os._exit(0)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    relay.enter_host_network()
     while True:
-        pid, status = os.waitpid(-1, 0)
-        if pid == env:
-            os.write(status_write, STATUS.pack(status))
-            os._exit(0)
+        while True:  # (a child that died before the handler was set is found here too)
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                pid = 0
+            if pid == 0:
+                break
+            if pid == env:
+                os.write(status_write, STATUS.pack(status))
+                os._exit(0)
+        if wake_read in relay.serve_once(wake_read):
+            os.read(wake_read, 4096)
 
 
-def _close_all_but(keep: int, inherited: list[int]) -> None:
-    """Close every descriptor above stderr but `keep`: the ones open at the fork only
-    (closerange over 65536 numbers takes 40 ms on Python 3.9, which has no close_range)."""
+class Relay:
+    """The Runtime API of an environment without network: a listener on its own loopback
+    (127.0.0.1:9001, as on Lambda), made in its network namespace, whose connections its
+    init (root, outside the environment's reach) carries to the server's listener on the
+    host's loopback. Outgoing sockets are made with the environment's uid as file-system
+    uid, so the server's check (only this environment's uid may talk to its Runtime API)
+    holds for them as for a direct connection."""
+
+    MAX_CONNECTIONS = 64
+
+    def __init__(
+        self, listener: socket.socket, host_network: int, target: tuple[str, int], uid: int
+    ) -> None:
+        self.listener = listener
+        self.host_network = host_network
+        self.target = target
+        self.uid = uid
+        self.sockets: dict[int, socket.socket] = {}
+        self.peer: dict[int, int] = {}
+        self.pending: dict[int, bytes] = {}  # bytes waiting to be written to a descriptor
+        self.ended: set[int] = set()  # descriptors that have read their end of stream
+
+    def descriptors(self) -> tuple[int, int]:
+        return self.listener.fileno(), self.host_network
+
+    def enter_host_network(self) -> None:
+        """From now on, sockets this process makes are the host's (the listener stays in
+        the environment's namespace, where it was made)."""
+        _check(libc().setns(self.host_network, CLONE_NEWNET), "setns")
+        os.close(self.host_network)
+
+    def serve_once(self, wake: int) -> list[int]:
+        """Wait for something to do, do it; returns the descriptors that were ready."""
+        poller = select.poll()
+        poller.register(wake, select.POLLIN)
+        if len(self.sockets) < 2 * self.MAX_CONNECTIONS:
+            poller.register(self.listener, select.POLLIN)
+        for fd in self.sockets:
+            mask = select.POLLOUT if self.pending.get(fd) else 0
+            if fd not in self.ended and not self.pending.get(self.peer[fd]):
+                mask |= select.POLLIN  # (read no more while the other side is behind)
+            poller.register(fd, mask)
+        try:
+            ready = poller.poll()
+        except InterruptedError:
+            return []
+        for fd, events in ready:
+            if fd == self.listener.fileno():
+                self._accept()
+            elif fd in self.sockets:
+                self._move(fd, events)
+        return [fd for fd, _ in ready]
+
+    def _accept(self) -> None:
+        try:
+            inside, _ = self.listener.accept()
+        except OSError:
+            return
+        libc().setfsuid(self.uid)
+        try:
+            outside = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            libc().setfsuid(0)
+        try:
+            outside.connect(self.target)
+        except OSError:
+            inside.close()
+            outside.close()
+            return
+        for sock in (inside, outside):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setblocking(False)
+            self.sockets[sock.fileno()] = sock
+        self.peer[inside.fileno()] = outside.fileno()
+        self.peer[outside.fileno()] = inside.fileno()
+
+    def _move(self, fd: int, events: int) -> None:
+        sock, other = self.sockets[fd], self.peer[fd]
+        if events & select.POLLERR:  # reset: whatever was in flight is lost either way
+            self._close(fd)
+            return
+        if events & select.POLLOUT and self.pending.get(fd):
+            if not self._send(fd, self.pending.pop(fd)):
+                return
+            if other in self.ended and not self.pending.get(fd):
+                self._shutdown(fd)
+        if events & (select.POLLIN | select.POLLHUP) and fd not in self.ended:
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                self._close(fd)
+                return
+            if data:
+                self._send(other, data)
+            else:
+                self.ended.add(fd)
+                if not self.pending.get(other):
+                    self._shutdown(other)
+        done = fd in self.ended and other in self.ended
+        if done and fd in self.sockets and not self.pending.get(fd) and not self.pending.get(other):
+            self._close(fd)
+
+    def _send(self, fd: int, data: bytes) -> bool:
+        try:
+            sent = self.sockets[fd].send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self._close(fd)
+            return False
+        if sent < len(data):
+            self.pending[fd] = data[sent:]
+        return True
+
+    def _shutdown(self, fd: int) -> None:
+        with contextlib.suppress(OSError):
+            self.sockets[fd].shutdown(socket.SHUT_WR)
+
+    def _close(self, fd: int) -> None:
+        for one in (fd, self.peer.get(fd)):
+            if one is None or one not in self.sockets:
+                continue
+            self.sockets.pop(one).close()
+            self.peer.pop(one, None)
+            self.pending.pop(one, None)
+            self.ended.discard(one)
+
+
+def _close_all_but(keep: set[int], inherited: list[int]) -> None:
+    """Close every descriptor above stderr but those in `keep`: the ones open at the fork
+    only (closerange over 65536 numbers takes 40 ms on Python 3.9, which has no close_range)."""
     for fd in inherited:
-        if fd > 2 and fd != keep:
+        if fd > 2 and fd not in keep:
             with contextlib.suppress(OSError):  # the listing's own descriptor, closed
                 os.close(fd)
 
@@ -177,6 +487,28 @@ def _die_with_parent(status_write: int) -> None:
     poller.register(status_write, select.POLLOUT)
     if any(events & select.POLLERR for _, events in poller.poll(0)):
         os._exit(1)
+
+
+def _map_self() -> None:
+    """Rootless: in the new user namespace, be the server's own uid and gid (the only ones
+    an unprivileged process may map), with the namespace's capabilities until
+    `_drop_capabilities`."""
+    uid, gid = os.geteuid(), os.getegid()
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1\n")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1\n")
+
+
+def _drop_capabilities() -> None:
+    """Rootless: give up every capability the user namespace gave (so its mounts, which
+    hide the data directory, stay as they are) and any way back: the uid is not the
+    namespace's root, so executing a program grants none, and no new privileges."""
+    header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = ctypes.create_string_buffer(24)  # two {effective, permitted, inheritable}: none
+    _check(libc().capset(header, data), "capset")
+    _check(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
 
 
 def _drop_privileges(uid: int) -> None:

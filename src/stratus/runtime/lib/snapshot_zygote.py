@@ -14,8 +14,10 @@ calls `hold()`, which runs the before-snapshot hooks, checks that forking is saf
                            {"type": "exited", "pid", "status"}                 (a child died)
 
 The child takes the fds as its control socket and stdout/stderr, enters its own sandbox
-(cgroups, private /tmp) from `env`, re-seeds everything random, disconnects sockets it
-inherited, runs the after-restore hooks, and then serves like any environment.
+(cgroups, private /tmp) from `env` (confined: a uid, PID namespace and /tmp of its own,
+lib/confine.enter_child, after which it proves its pid with SCM_CREDENTIALS), re-seeds
+everything random, disconnects sockets it inherited, runs the after-restore hooks, and then
+serves like any environment.
 """
 
 from __future__ import annotations
@@ -112,8 +114,17 @@ def _become_environment(
         os.environ.update(request["env"])
         bootstrap._die_with_supervisor()
         control = socket.socket(fileno=control_fd)
+        private_tmp = bootstrap._enter_sandbox()  # (joins its cgroups as the holder's uid)
+        plan = os.environ.pop("STRATUS_CHILD_CONFINE", "")
+        if plan:
+            if TYPE_CHECKING:
+                from stratus.runtime.lib import confine
+            else:
+                import confine  # beside bootstrap.py; the holder imported it already
+
+            confine.enter_child(json.loads(plan))  # returns in the environment process
+            private_tmp = True
         _prove_pid(control)
-        private_tmp = bootstrap._enter_sandbox()
         _make_unique()
         _disconnect_inherited_sockets(keep={control_fd, 0, 1, 2})
         if os.environ.pop("STRATUS_STANDBY", ""):
