@@ -1,18 +1,24 @@
 """Queue throughput: send + receive + delete, 10 messages a call, durable, from an empty
 queue and with 1,000,000 messages waiting, beside raw SQLite doing the same row work.
 
-    python bench/queues.py [--seconds 5] [--clients 4] [--waiting 1000000] [--json]
+    python bench/queues.py [--seconds 5] [--connections 8] [--clients 4] [--waiting 1000000]
+                           [--load wrk|python] [--json]
 
-Three figures per backlog (0, then --waiting messages preloaded):
+Three figures per backlog (0, then --waiting messages preloaded), and their ratios to raw
+SQLite:
 
   * raw SQLite: the same rows and transactions with no Stratus at all: insert 10 rows
     (one transaction), select the 10 oldest due by the same index and update them (one),
     delete them (one), on a file with the server's PRAGMAs (WAL, synchronous=NORMAL);
   * service: QueueService in this process (the whole rule and store path, no HTTP);
-  * server: `python -m stratus server` as a child, --clients processes each looping
-    SendMessageBatch / ReceiveMessage(10) / DeleteMessageBatch over keep-alive HTTP
-    (JSON protocol, bodies prepared ahead). The clients share the machine's CPUs with the
-    server, so this figure is a floor.
+  * server: `python -m stratus server` as a child, loaded over keep-alive HTTP (JSON
+    protocol, bodies prepared ahead) by SendMessageBatch / ReceiveMessage(10) /
+    DeleteMessageBatch loops: with --load wrk (the default when wrk is installed: a C load
+    generator, bench/queues_wrk.lua, --connections connections on one thread), else
+    --clients Python processes. The load generator shares the machine's CPUs with the
+    server, so messages/s is a floor; the server's CPU time per message (all threads, and
+    the event loop's thread and the database thread apart) is what the server would cost
+    on free cores, whoever else runs.
 
 A message counts once it has been sent, received and deleted. Nothing asserts on timing.
 """
@@ -24,10 +30,14 @@ import asyncio
 import http.client
 import json
 import multiprocessing
+import os
+import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,9 +193,17 @@ def _client(port: int, url: str, seconds: float, start_at: float, results: Any) 
     results.put(done)
 
 
-def server_loop(data_dir: Path, work: Path, seconds: float, clients: int) -> tuple[float, float]:
+@dataclass(frozen=True)
+class ServerFigures:
+    messages_per_s: float
+    cpu_us: float  # the server process's CPU per message, all threads
+    loop_us: float  # the event loop's thread (HTTP, protocol, rules)
+    db_us: float  # the database thread (SQLite)
+
+
+def server_loop(data_dir: Path, work: Path, args: argparse.Namespace) -> ServerFigures:
     """Messages/s, and the server's CPU time per message in microseconds (what the
-    server would sustain on one free core, whatever the clients cost the machine)."""
+    server would sustain on free cores, whatever the load generator costs the machine)."""
     port = free_port()
     server = start_child(
         "stratus",
@@ -196,32 +214,62 @@ def server_loop(data_dir: Path, work: Path, seconds: float, clients: int) -> tup
     )
     try:
         url = f"http://{HOST}:{port}/000000000000/bench"
-        results: Any = multiprocessing.Queue()
-        start_at = time.time() + 0.5
-        workers = [
-            multiprocessing.Process(target=_client, args=(port, url, seconds, start_at, results))
-            for _ in range(clients)
-        ]
         process = psutil.Process(server.process.pid)
-        for worker in workers:
-            worker.start()
-        while time.time() < start_at:
-            time.sleep(0.001)
-        cpu = sum(process.cpu_times()[:2])
-        total = sum(results.get(timeout=seconds + 60) for _ in workers)
-        cpu = sum(process.cpu_times()[:2]) - cpu
-        for worker in workers:
-            worker.join()
-        return total / seconds, cpu / max(total, 1) * 1e6
+        load = _load_with_wrk if args.load == "wrk" else _load_with_python
+        before = _thread_times(process)
+        total = load(port, url, args)
+        after = _thread_times(process)
+        spent = {tid: t - before.get(tid, 0.0) for tid, t in after.items()}
+        main = spent.get(process.pid, 0.0)
+        db = max((t for tid, t in spent.items() if tid != process.pid), default=0.0)
+        per = 1e6 / max(total, 1)
+        return ServerFigures(total / args.seconds, sum(spent.values()) * per, main * per, db * per)
     finally:
         server.stop()
+
+
+def _thread_times(process: psutil.Process) -> dict[int, float]:
+    return {t.id: t.user_time + t.system_time for t in process.threads()}
+
+
+def _load_with_wrk(port: int, url: str, args: argparse.Namespace) -> int:
+    """Messages deleted by one wrk run of --seconds over --connections connections."""
+    script = Path(__file__).with_name("queues_wrk.lua")
+    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{int(args.seconds)}s", "-s",
+               str(script), f"http://{HOST}:{port}/", "--", url, str(len(BODY))]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    _, _, counts = out.partition("DELETED ")
+    deleted, _, errors, *last = counts.split(maxsplit=3)
+    if int(errors):
+        raise RuntimeError(f"wrk saw {errors} errors, the last: {' '.join(last)}")
+    return int(deleted)
+
+
+def _load_with_python(port: int, url: str, args: argparse.Namespace) -> int:
+    results: Any = multiprocessing.Queue()
+    start_at = time.time() + 0.5
+    workers = [
+        multiprocessing.Process(target=_client, args=(port, url, args.seconds, start_at, results))
+        for _ in range(args.clients)
+    ]
+    for worker in workers:
+        worker.start()
+    total = sum(results.get(timeout=args.seconds + 60) for _ in workers)
+    for worker in workers:
+        worker.join()
+    return int(total)
 
 
 # ---- main -------------------------------------------------------------------------------
 
 
 def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    figures: dict[str, Any] = {"source": source_description(None), "rounds": []}
+    figures: dict[str, Any] = {
+        "source": source_description(None),
+        "load": args.load if args.load == "python" else f"wrk, {args.connections} connections",
+        "load_average": os.getloadavg()[0],
+        "rounds": [],
+    }
     for waiting in sorted({0, args.waiting}):
         data = work / f"data-{waiting}"
         data.mkdir()
@@ -231,31 +279,37 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         raw = raw_sqlite(work / f"raw-{waiting}.db", args.seconds, waiting)
         log("  service")
         service = service_loop(data, args.seconds)
-        log("  server")
-        server, cpu = server_loop(data, work, args.seconds, args.clients)
+        log(f"  server ({args.load})")
+        server = server_loop(data, work, args)
         figures["rounds"].append(
             {
                 "waiting": waiting,
                 "raw_sqlite": raw,
                 "service": service,
-                "server": server,
-                "server_cpu_us_per_message": cpu,
+                "server": server.messages_per_s,
+                "server_cpu_us_per_message": server.cpu_us,
+                "loop_thread_us_per_message": server.loop_us,
+                "db_thread_us_per_message": server.db_us,
             }
         )
     return figures
 
 
 def render(figures: dict[str, Any]) -> str:
-    lines = [f"stratus: {figures['source']}", "messages/s (send + receive + delete, batch 10):"]
-    lines.append(
-        f"{'waiting':>10} {'raw SQLite':>12} {'service':>10} {'server':>10} "
-        f"{'server CPU/msg':>15} {'= msgs/s per core':>18}"
-    )
+    lines = [
+        f"stratus: {figures['source']}",
+        f"load: {figures['load']}; load average {figures['load_average']:.1f} at start",
+        "messages/s (send + receive + delete, batch 10, durable), and the ratio to raw SQLite:",
+        f"{'waiting':>10} {'raw SQLite':>11} {'service':>15} {'server':>15} "
+        f"{'server CPU/msg (loop + db)':>28} {'= msgs/s per core':>18}",
+    ]
     for r in figures["rounds"]:
-        cpu = r["server_cpu_us_per_message"]
+        raw, cpu = r["raw_sqlite"], r["server_cpu_us_per_message"]
+        split = f"({r['loop_thread_us_per_message']:.0f} + {r['db_thread_us_per_message']:.0f})"
         lines.append(
-            f"{r['waiting']:>10,} {r['raw_sqlite']:>12,.0f} {r['service']:>10,.0f} "
-            f"{r['server']:>10,.0f} {cpu:>12,.0f} us {1e6 / cpu:>18,.0f}"
+            f"{r['waiting']:>10,} {raw:>11,.0f} {r['service']:>7,.0f} x{r['service'] / raw:>5.2f} "
+            f"{r['server']:>7,.0f} x{r['server'] / raw:>5.2f} {cpu:>12,.0f} us {split:>12} "
+            f"{1e6 / cpu:>18,.0f}"
         )
     return "\n".join(lines)
 
@@ -263,10 +317,17 @@ def render(figures: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=4, help="Python clients (--load python)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk's (--load wrk)")
+    parser.add_argument("--load", choices=("wrk", "python"), default=None)
     parser.add_argument("--waiting", type=int, default=1_000_000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.load is None:
+        args.load = "wrk" if shutil.which("wrk") else "python"
+    elif args.load == "wrk" and shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk (Debian's package)", file=sys.stderr)
+        return 2
     return main_in_workdir(
         lambda work: run(work, args), render, work_parent=default_work_parent(),
         prefix="stratus-bench-queues-", as_json=args.json,

@@ -1,5 +1,6 @@
 """Each service's tables are created and migrated on their own; newer files are refused."""
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -72,3 +73,35 @@ def test_a_file_from_before_per_service_versions_counts_as_version_1(tmp_path):
 
     assert [tuple(row) for row in rows] == [("old", "")]
     assert _versions(path) == {"notes": 2}
+
+
+def test_calls_made_together_share_a_commit_and_fail_alone(tmp_path):
+    """Group commit: every call is answered after a commit holding its writes; one that
+    fails loses its own writes only, and the others' survive a reopening of the file."""
+    path = tmp_path / "stratus.db"
+    db = Database(path, (Schema("t", "CREATE TABLE IF NOT EXISTS t (n INTEGER);\n"),))
+
+    def insert(n: int):
+        def work(conn):
+            conn.execute("INSERT INTO t VALUES (?)", (n,))
+            if n % 7 == 0:
+                raise ValueError(f"refused {n}")
+            return n
+
+        return work
+
+    async def main():
+        return await asyncio.gather(
+            *(db.run_in_transaction(insert(n)) for n in range(1, 101)), return_exceptions=True
+        )
+
+    answers = asyncio.run(main())
+    assert [a for a in answers if isinstance(a, int)] == [n for n in range(1, 101) if n % 7]
+    assert [str(a) for a in answers if isinstance(a, Exception)] == [
+        f"refused {n}" for n in range(7, 101, 7)
+    ]
+    db.close()
+    reopened = Database(path, (Schema("t", "CREATE TABLE IF NOT EXISTS t (n INTEGER);\n"),))
+    rows = reopened.run_blocking(lambda c: [r[0] for r in c.execute("SELECT n FROM t ORDER BY n")])
+    assert rows == [n for n in range(1, 101) if n % 7]
+    reopened.close()

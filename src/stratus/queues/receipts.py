@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from dataclasses import dataclass
+
+from stratus import ids
 
 from .errors import ReceiptHandleInvalid
 
@@ -24,7 +25,7 @@ class Receipt:
 
 
 def encode(queue_id: int, seq: int, receives: int) -> str:
-    raw = f"{queue_id}:{seq}:{receives}:{os.urandom(6).hex()}"
+    raw = f"{queue_id}:{seq}:{receives}:{ids.token_hex(6)}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 

@@ -6,8 +6,9 @@ batch must satisfy, and the answers' shapes (digests, system attributes, receipt
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Sequence
+
+from stratus import ids
 
 from . import messages, receipts, store
 from .errors import (
@@ -107,7 +108,7 @@ def incoming(queue: Queue, message: NewMessage, now: int) -> store.Incoming:
         extra["d"] = dedup
     delay = queue.seconds("DelaySeconds") if message.delay is None else message.delay
     return store.Incoming(
-        str(uuid.uuid4()),
+        ids.uuid4(),
         message.body,
         message.attributes,
         extra,

@@ -2,9 +2,9 @@
 event source mappings, destinations) alike.
 
 Guarantees:
-- A call's checks and writes run in one transaction; an accepted message is committed
-  before the call returns, so `kill -9` loses nothing accepted, and a deleted message never
-  comes back.
+- A call's checks and writes run in one transaction (a savepoint of a commit shared with the
+  calls that arrived with it); an accepted message is committed before the call returns,
+  so `kill -9` loses nothing accepted, and a deleted message never comes back.
 - Receiving costs the batch, not the backlog (indexed reads of due rows; store.py).
 - Long polls are answered the moment a message becomes receivable (waiters.py).
 
@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from stratus.config import Settings
-from stratus.store.db import Database, transaction
+from stratus.store.db import Database
 
 from . import attributes as attrs
 from . import receipts, rules, store
@@ -416,11 +416,10 @@ class QueueService:
         pick = store.receive_fifo if queue.fifo else store.receive
 
         def work(conn: sqlite3.Connection) -> tuple[list[store.Stored], int | None]:
-            with transaction(conn):
-                taken = pick(conn, take)
+            taken = pick(conn, take)
             return taken, None if taken else store.next_due(conn, queue.id, queue.fifo)
 
-        taken, due = await self._db.run(work)
+        taken, due = await self._db.run_in_transaction(work)
         if take.dead_letter is not None:
             self._waiters.wake(take.dead_letter.queue_id)
         return taken, due
@@ -569,11 +568,8 @@ class QueueService:
         return int(self._clock() * 1000)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def in_transaction(conn: sqlite3.Connection) -> T:
-            with transaction(conn):
-                return work(conn)
-
-        return await self._db.run(in_transaction)
+        # Calls arriving together share one commit (store/db.py: group commit).
+        return await self._db.run_in_transaction(work)
 
     def statistics(self) -> Statistics:
         return Statistics(len(self._by_id), self._waiters.statistics(), self.moves.running())

@@ -3,17 +3,24 @@
 One connection, used from one dedicated thread (the "thread door"): the event loop never
 blocks on SQLite, and SQLite never sees two threads. WAL mode keeps committed writes safe
 across `kill -9` of the server.
+
+Group commit (`run_in_transaction`): short transactions that arrive while the database thread
+is busy wait in one list and run together, each in a savepoint of one shared transaction, and
+are answered together after its COMMIT. One hop to the thread and back, one BEGIN/COMMIT and
+one write of the log serve the whole group; each caller still hears back only after the
+commit that holds its writes, and a call that fails rolls back its own savepoint only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 Migration = Callable[[sqlite3.Connection], None]
@@ -51,6 +58,9 @@ class Database:
         except BaseException:
             self._door.shutdown()
             raise
+        self._grouping = threading.Lock()
+        self._waiting: list[_Grouped] = []  # run_in_transaction calls not yet run
+        self._draining = False  # a group is queued on, or running on, the thread
 
     @staticmethod
     def _open(path: Path, schemas: Sequence[Schema]) -> sqlite3.Connection:
@@ -76,6 +86,49 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._door, work, self._conn)
 
+    async def run_in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the database thread inside a transaction, answered after
+        its commit; calls made while the thread is busy share one transaction (module doc).
+        `work` must not open a transaction itself."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._grouping:
+            self._waiting.append(_Grouped(work, future, loop))
+            start, self._draining = not self._draining, True
+        if start:
+            self._door.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        """On the database thread: run the calls waiting now as one group."""
+        with self._grouping:
+            group, self._waiting = self._waiting, []
+        conn = self._conn
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for call in group:
+                conn.execute("SAVEPOINT grouped")
+                try:
+                    outcomes.append((True, call.work(conn)))
+                except Exception as exc:  # the caller's error, handed back to it
+                    conn.execute("ROLLBACK TO grouped")
+                    outcomes.append((False, exc))
+                conn.execute("RELEASE grouped")
+            conn.execute("COMMIT")
+        except Exception as exc:  # the group's commit failed: every call fails
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = [(False, exc)] * len(group)
+        finally:
+            with self._grouping:  # what arrived meanwhile runs next, after queued run()s
+                if self._waiting:
+                    self._door.submit(self._drain)
+                else:
+                    self._draining = False
+        if group:
+            group[0].loop.call_soon_threadsafe(_settle, group, outcomes)
+
     def run_blocking(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """For callers outside the event loop (start-up, tests)."""
         return self._door.submit(work, self._conn).result()
@@ -83,6 +136,23 @@ class Database:
     def close(self) -> None:
         self._door.submit(self._conn.close).result()
         self._door.shutdown()
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouped:
+    work: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+def _settle(group: list[_Grouped], outcomes: list[tuple[bool, Any]]) -> None:
+    for call, (ok, value) in zip(group, outcomes, strict=True):
+        if call.future.cancelled():
+            continue
+        if ok:
+            call.future.set_result(value)
+        else:
+            call.future.set_exception(value)
 
 
 def _apply(conn: sqlite3.Connection, schema: Schema, found: int, path: Path) -> None:

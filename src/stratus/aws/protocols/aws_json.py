@@ -20,7 +20,6 @@ know.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from stratus import ids
 from stratus.errors import (
     Malformed,
     StratusError,
@@ -56,7 +56,7 @@ class JsonApis:
     async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
         """The answer to one request, errors included (rendered as the API names them)."""
         headers = Headers(scope=scope)
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         target = headers.get("x-amz-target", "")
         prefix, _, name = target.rpartition(".")
         found = (await self._wait_index()).get(prefix)
@@ -136,7 +136,7 @@ def error_response(
     headers = {}
     if wire.query_code:  # awsQueryCompatible APIs: botocore reports this code
         headers["x-amzn-query-error"] = f"{wire.query_code};{_fault(wire)}"
-    request_id = request_id or str(uuid.uuid4())
+    request_id = request_id or ids.uuid4()
     return _response(wire.status, orjson.dumps(body), version, request_id, headers)
 
 

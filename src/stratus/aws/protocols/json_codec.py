@@ -9,13 +9,20 @@ Input: a value of the wrong JSON type is Malformed (AWS's SerializationException
 model does not name are dropped, as AWS ignores them. Output: members the model does not name
 pass through (the adapter knows what its clients read); values that need no conversion (no
 blob, timestamp or renamed member anywhere below) are not walked at all.
+
+Speed: every request of every JSON API goes through here, so each shape is compiled once into
+a closure (a reader, a writer) that knows its members, wire names and types, instead of asking
+the model about every value. A closure builds its members' closures on its first call, which
+also ends the recursion of shapes that contain themselves (DynamoDB's AttributeValue). Where a
+value is (a path like `entries.3.member.messageBody`) is only spelled out when it is wrong:
+the error collects its path on the way out.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,17 +34,8 @@ from stratus.errors import Malformed
 from . import validate
 from .timestamps import parse_time, utc
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "long": (int,),
-    "float": (int, float),
-    "double": (int, float),
-    "boolean": (bool,),
-    "list": (list,),
-    "map": (dict,),
-    "structure": (dict,),
-}
+Reader = Callable[[Any], Any]
+Writer = Callable[[Any], Any]
 
 
 def loads(body: bytes) -> Any:
@@ -52,52 +50,18 @@ def loads(body: bytes) -> Any:
 
 def from_json(shape: Shape, value: Any, where: str = "") -> Any:
     """A JSON value typed by its shape: blobs decoded, timestamps made datetimes."""
-    kind = shape.type_name
-    if kind == "blob":
-        return _blob(value, where)
-    if kind == "timestamp":
-        return _time(value, where)
-    if shape.metadata.get("document") or kind not in _JSON_TYPES:
-        return value
-    if not _of_json_type(value, _JSON_TYPES[kind]):
-        raise _not_of_type(value, where, kind)
-    if isinstance(shape, StructureShape):
-        found = {}
-        members = body_members(shape)
-        for key, v in value.items():
-            member = members.get(key)
-            if member is not None and v is not None:
-                name, member_shape = member
-                found[name] = from_json(member_shape, v, validate.member_path(where, name))
-        return found
-    if isinstance(shape, ListShape):
-        return [from_json(shape.member, v, f"{where}.{i}.member") for i, v in enumerate(value, 1)]
-    if isinstance(shape, MapShape):
-        return {k: from_json(shape.value, v, f"{where}.{k}") for k, v in value.items()}
-    return value
+    try:
+        return reader(shape)(value)
+    except _Wrong as wrong:
+        path = [where] if where else []
+        path.extend(reversed(wrong.path))
+        raise _not_of_type(wrong.value, ".".join(path), wrong.kind) from None
 
 
 def to_json(shape: Shape, value: Any) -> Any:
     """Output members as JSON values: blobs base64, datetimes epoch seconds."""
-    if not _needs_conversion(shape, ()):
-        return value
-    if shape.type_name == "blob" and isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode()
-    if shape.type_name == "timestamp" and isinstance(value, datetime):
-        return utc(value).timestamp()
-    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
-        members = shape.members
-        return {
-            wire_name(members[k], k) if k in members else k: (
-                to_json(members[k], v) if k in members else v
-            )
-            for k, v in value.items()
-        }
-    if isinstance(shape, ListShape) and isinstance(value, list):
-        return [to_json(shape.member, v) for v in value]
-    if isinstance(shape, MapShape) and isinstance(value, Mapping):
-        return {k: to_json(shape.value, v) for k, v in value.items()}
-    return value
+    write = writer(shape)
+    return value if write is None else write(value)
 
 
 def wire_name(member: Shape, name: str) -> str:
@@ -118,21 +82,155 @@ def body_members(shape: StructureShape) -> dict[str, tuple[str, Shape]]:
     return cached[1]
 
 
-def _of_json_type(value: object, expected: tuple[type, ...]) -> bool:
-    # JSON's true/false are Python ints too; only a boolean member takes them.
-    return isinstance(value, expected) and (bool in expected or not isinstance(value, bool))
+# ---- readers ----------------------------------------------------------------------------
 
 
-def _blob(value: Any, where: str) -> bytes:
+class _Wrong(Exception):
+    """A value not of its shape's JSON type; `path` grows from the value up (reversed)."""
+
+    def __init__(self, value: Any, kind: str) -> None:
+        self.value, self.kind = value, kind
+        self.path: list[str] = []
+
+
+def reader(shape: Shape) -> Reader:
+    """The shape's compiled reader (raises _Wrong; `from_json` names where)."""
+    cached = _READERS.get(id(shape))
+    if cached is None:
+        cached = _READERS[id(shape)] = (shape, _compile_reader(shape))
+    return cached[1]
+
+
+def _compile_reader(shape: Shape) -> Reader:
+    kind = shape.type_name
+    if kind == "blob":
+        return _read_blob
+    if kind == "timestamp":
+        return _read_time
+    if shape.metadata.get("document"):
+        return _as_it_is
+    if isinstance(shape, StructureShape):
+        return _structure_reader(shape)
+    if isinstance(shape, ListShape):
+        return _list_reader(shape)
+    if isinstance(shape, MapShape):
+        return _map_reader(shape)
+    return _SCALAR_READERS.get(kind, _as_it_is)
+
+
+def _structure_reader(shape: StructureShape) -> Reader:
+    plan: dict[str, tuple[str, Reader, str]] | None = None
+
+    def read(value: Any) -> dict[str, Any]:
+        nonlocal plan
+        if not isinstance(value, dict):
+            raise _Wrong(value, "structure")
+        if plan is None:
+            plan = {
+                key: (name, reader(member), validate.member_path("", name))
+                for key, (name, member) in body_members(shape).items()
+            }
+        found = {}
+        for key, item in value.items():
+            entry = plan.get(key)
+            if entry is not None and item is not None:
+                try:
+                    found[entry[0]] = entry[1](item)
+                except _Wrong as wrong:
+                    wrong.path.append(entry[2])
+                    raise
+        return found
+
+    return read
+
+
+def _list_reader(shape: ListShape) -> Reader:
+    item_reader: Reader | None = None
+
+    def read(value: Any) -> list[Any]:
+        nonlocal item_reader
+        if not isinstance(value, list):
+            raise _Wrong(value, "list")
+        if item_reader is None:
+            item_reader = reader(shape.member)
+        found = []
+        for i, item in enumerate(value, 1):
+            try:
+                found.append(item_reader(item))
+            except _Wrong as wrong:
+                wrong.path.append(f"{i}.member")
+                raise
+        return found
+
+    return read
+
+
+def _map_reader(shape: MapShape) -> Reader:
+    value_reader: Reader | None = None
+
+    def read(value: Any) -> dict[str, Any]:
+        nonlocal value_reader
+        if not isinstance(value, dict):
+            raise _Wrong(value, "map")
+        if value_reader is None:
+            value_reader = reader(shape.value)
+        found = {}
+        for key, item in value.items():
+            try:
+                found[key] = value_reader(item)
+            except _Wrong as wrong:
+                wrong.path.append(key)
+                raise
+        return found
+
+    return read
+
+
+def _read_string(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    raise _Wrong(value, "string")
+
+
+def _reads_integer(kind: str) -> Reader:
+    def read(value: Any) -> Any:
+        # JSON's true/false are Python ints too; only a boolean member takes them.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _Wrong(value, kind)
+
+    return read
+
+
+def _reads_number(kind: str) -> Reader:
+    def read(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        raise _Wrong(value, kind)
+
+    return read
+
+
+def _read_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    raise _Wrong(value, "boolean")
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
+
+
+def _read_blob(value: Any) -> bytes:
     if isinstance(value, str):
         try:
             return base64.b64decode(value, validate=True)
         except binascii.Error:
             pass
-    raise _not_of_type(value, where, "base64 blob")
+    raise _Wrong(value, "base64 blob")
 
 
-def _time(value: Any, where: str) -> datetime:
+def _read_time(value: Any) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return utc(value)
     if isinstance(value, str):
@@ -140,7 +238,17 @@ def _time(value: Any, where: str) -> datetime:
             return parse_time(value)
         except ValueError:
             pass
-    raise _not_of_type(value, where, "timestamp")
+    raise _Wrong(value, "timestamp")
+
+
+_SCALAR_READERS: dict[str, Reader] = {
+    "string": _read_string,
+    "integer": _reads_integer("integer"),
+    "long": _reads_integer("long"),
+    "float": _reads_number("float"),
+    "double": _reads_number("double"),
+    "boolean": _read_boolean,
+}
 
 
 def _not_of_type(value: Any, where: str, kind: str) -> Malformed:
@@ -150,9 +258,80 @@ def _not_of_type(value: Any, where: str, kind: str) -> Malformed:
     )
 
 
+# ---- writers ----------------------------------------------------------------------------
+
+
+def writer(shape: Shape) -> Writer | None:
+    """The shape's compiled writer; None when its values go out as they are."""
+    cached = _WRITERS.get(id(shape))
+    if cached is None:
+        write = _compile_writer(shape) if _needs_conversion(shape, ()) else None
+        cached = _WRITERS[id(shape)] = (shape, write)
+    return cached[1]
+
+
+def _compile_writer(shape: Shape) -> Writer | None:
+    if shape.type_name == "blob":
+        return _write_blob
+    if shape.type_name == "timestamp":
+        return _write_time
+    if isinstance(shape, StructureShape):
+        return _structure_writer(shape)
+    if isinstance(shape, ListShape | MapShape):
+        return _collection_writer(shape)
+    return None
+
+
+def _structure_writer(shape: StructureShape) -> Writer:
+    plan: dict[str, tuple[str, Writer | None]] | None = None
+
+    def write(value: Any) -> Any:
+        nonlocal plan
+        if not isinstance(value, Mapping):
+            return value
+        if plan is None:
+            plan = {name: (wire_name(m, name), writer(m)) for name, m in shape.members.items()}
+        found = {}
+        for key, item in value.items():
+            entry = plan.get(key)
+            if entry is None:
+                found[key] = item
+            else:
+                found[entry[0]] = item if entry[1] is None else entry[1](item)
+        return found
+
+    return write
+
+
+def _collection_writer(shape: ListShape | MapShape) -> Writer:
+    items: list[Writer | None] = []
+
+    def write(value: Any) -> Any:
+        if not items:
+            items.append(writer(shape.member if isinstance(shape, ListShape) else shape.value))
+        each = items[0]
+        if each is None:
+            return value
+        if isinstance(shape, ListShape):
+            return [each(v) for v in value] if isinstance(value, list) else value
+        return {k: each(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+
+    return write
+
+
+def _write_blob(value: Any) -> Any:
+    return base64.b64encode(value).decode() if isinstance(value, bytes | bytearray) else value
+
+
+def _write_time(value: Any) -> Any:
+    return utc(value).timestamp() if isinstance(value, datetime) else value
+
+
 # Per shape, kept with the shape (so its id is not reused while cached). Models are loaded
 # once per process, so these stay as small as the shapes served.
 _BODY_MEMBERS: dict[int, tuple[Shape, dict[str, tuple[str, Shape]]]] = {}
+_READERS: dict[int, tuple[Shape, Reader]] = {}
+_WRITERS: dict[int, tuple[Shape, Writer | None]] = {}
 _CONVERSION: dict[int, tuple[Shape, bool]] = {}
 
 

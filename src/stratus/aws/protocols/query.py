@@ -41,7 +41,6 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -51,6 +50,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from stratus import ids
 from stratus.errors import (
     Malformed,
     StratusError,
@@ -96,7 +96,7 @@ class QueryApis:
     async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
         """The answer to one request, errors included (rendered as the API names them)."""
         headers = Headers(scope=scope)
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         name = signing_service(headers)
         api = self._apis.get(name or "")
         try:
@@ -288,7 +288,7 @@ def error_response(
     exc: StratusError, service: str | None, api: ErrorTable, request_id: str | None = None
 ) -> Response:
     wire = wire_error(exc, api, QUERY_ERRORS)
-    request_id = request_id or str(uuid.uuid4())
+    request_id = request_id or ids.uuid4()
     escape = xml_codec.escape
     parts = [
         xml_codec.open_tag("ErrorResponse", _namespace(models.loaded(service or ""))),

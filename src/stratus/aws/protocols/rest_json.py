@@ -34,7 +34,6 @@ are remembered (a bounded number of each).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,6 +44,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from stratus import ids
 from stratus.errors import (
     Malformed,
     StratusError,
@@ -138,7 +138,7 @@ class RestJson:
         header_map = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         params = plan.parse(found.labels, scope["stratus.query"], header_map, body)
         self._check(plan, params)
-        call = Call.of(scope, headers, str(uuid.uuid4()))
+        call = Call.of(scope, headers, ids.uuid4())
         output = await handler(call, params)
         if isinstance(output, Response):
             return output
@@ -183,7 +183,7 @@ def error_response(exc: StratusError, api_errors: ErrorTable) -> Response:
     wire = wire_error(exc, api_errors, REST_JSON_ERRORS)
     key = "Message" if wire.code in _CAPITAL_MESSAGE else "message"
     kind = "User" if wire.sender else "Service"
-    headers = {"x-amzn-ErrorType": wire.code, "x-amzn-RequestId": str(uuid.uuid4())}
+    headers = {"x-amzn-ErrorType": wire.code, "x-amzn-RequestId": ids.uuid4()}
     if isinstance(exc, Throttled):
         headers["Retry-After"] = "1"
     body = {"Type": kind, key: exc.message} | {k: v for k, v in exc.extra.items() if k != "Type"}

@@ -23,7 +23,6 @@ MethodNotAllowed (405), as S3 answers them.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +31,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from stratus import ids
 from stratus.errors import (
     StratusError,
     UnknownOperation,
@@ -58,7 +58,7 @@ class RestXml:
     async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
         """The answer to one request, errors included (rendered as the API names them)."""
         headers = Headers(scope=scope)
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         query = query_of(scope)
         try:
             path = raw_path(scope)
