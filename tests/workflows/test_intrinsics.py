@@ -75,7 +75,9 @@ def test_math_random_stays_in_range_and_a_seed_repeats():
 def test_uuid_is_a_version_4_uuid():
     value = run("States.UUID()")
 
-    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", value)
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", value
+    )
 
 
 def test_hash_supports_every_documented_algorithm():

@@ -496,7 +496,7 @@ class _Engine:
         resource = str(state["Resource"])
         token = self.token(thread["id"])
         waiting: dict[str, Any] = {"token": token, "resource": resource}
-        kind = resource_kind(resource)
+        kind = resource_kind(resource, self.region())
         if kind.lambda_function:
             details: dict[str, Any] = {"resource": resource, **history.data("input", payload)}
             if timeout:
@@ -527,7 +527,7 @@ class _Engine:
     def task_succeeded(
         self, thread: dict[str, Any], waiting: Mapping[str, Any], output: Any
     ) -> None:
-        kind = resource_kind(waiting["resource"])
+        kind = resource_kind(waiting["resource"], self.region())
         try:
             self.check_size(
                 output,
@@ -557,7 +557,7 @@ class _Engine:
     def task_failed(
         self, thread: dict[str, Any], waiting: Mapping[str, Any], error: str, cause: str
     ) -> None:
-        kind = resource_kind(waiting["resource"])
+        kind = resource_kind(waiting["resource"], self.region())
         if kind.lambda_function:
             self.emit(thread, "LambdaFunctionFailed", {"error": error, "cause": cause})
         else:
@@ -569,7 +569,7 @@ class _Engine:
         self.state_failed(thread, error, cause)
 
     def task_timed_out(self, thread: dict[str, Any], waiting: Mapping[str, Any]) -> None:
-        kind = resource_kind(waiting["resource"])
+        kind = resource_kind(waiting["resource"], self.region())
         cause = ""
         if kind.lambda_function:
             self.emit(thread, "LambdaFunctionTimedOut", {"error": TIMEOUT, "cause": cause})
@@ -616,6 +616,11 @@ class _Engine:
                 self.leave(thread, flow, outcome.output, outcome.assigned, False, catcher["Next"])
                 return
         self.thread_failed(thread, error, cause)
+
+    def region(self) -> str:
+        arn = str(self.run["context"]["Execution"].get("Id", ""))
+        parts = arn.split(":")
+        return parts[3] if len(parts) > 3 else ""
 
     def rng(self) -> random.Random:
         # Seeded by the run so that replaying a step draws the same jitter.
@@ -849,19 +854,17 @@ class ResourceKind:
     region: str
 
 
-def resource_kind(resource: str) -> ResourceKind:
-    """How a Task's Resource ARN appears in history."""
+def resource_kind(resource: str, region: str = "") -> ResourceKind:
+    """How a Task's Resource ARN appears in history (`region`: the execution's, by default)."""
     parts = resource.split(":")
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
         return ResourceKind(True, "lambda", resource, parts[3])
-    if len(parts) >= 7 and parts[2] == "states" and parts[5] == "":
-        service, _, action = ":".join(parts[6:]).partition(":")
-        return ResourceKind(False, service, action, parts[3])
+    if len(parts) >= 7 and parts[2] == "states" and parts[3] == "" and parts[4] == "":
+        # arn:aws:states:::lambda:invoke, arn:aws:states:::sqs:sendMessage.waitForTaskToken
+        return ResourceKind(False, parts[5], ":".join(parts[6:]), region)
     if len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity":
         return ResourceKind(False, "activity", resource, parts[3])
-    return ResourceKind(
-        False, parts[2] if len(parts) > 2 else "", resource, parts[3] if len(parts) > 3 else ""
-    )
+    return ResourceKind(False, parts[2] if len(parts) > 2 else "", resource, region)
 
 
 def _order(tid: str) -> tuple[int, ...]:

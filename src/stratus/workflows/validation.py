@@ -214,7 +214,7 @@ class _Checker:
             allowed = {"Comment", "StartAt", "States", "QueryLanguage", "ProcessorConfig"}
         for key in document:
             if key not in allowed:
-                self.schema(f"The field '{key}' is not supported by Step Functions", at)
+                self.schema(f"The field '{key}' is not supported by Step Functions", f"{at}/{key}")
         missing = [k for k in ("StartAt", "States") if k not in document]
         if missing:
             self.schema(f"These fields are required: [{', '.join(missing)}]", at)
@@ -249,6 +249,15 @@ class _Checker:
         self.graph(states, start, at)
 
     def graph(self, states: Mapping[str, Any], start: Any, at: str) -> None:
+        for name, state in states.items():
+            if isinstance(state, dict):
+                for field, target in _located_targets(state):
+                    if target not in states:
+                        self.error(
+                            "MISSING_TRANSITION_TARGET",
+                            f"Missing 'Next' target: {target}",
+                            f"{at}/States/{name}/{field}",
+                        )
         edges = {name: _targets(state) for name, state in states.items() if isinstance(state, dict)}
         terminal = [n for n, s in states.items() if isinstance(s, dict) and _is_terminal(s)]
         if not terminal:
@@ -703,6 +712,22 @@ def _targets(state: Mapping[str, Any]) -> list[str]:
         if isinstance(items, list):
             out += [
                 r["Next"] for r in items if isinstance(r, dict) and isinstance(r.get("Next"), str)
+            ]
+    return out
+
+
+def _located_targets(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field location, target) of every transition a state makes."""
+    out = [("Next", state["Next"])] if isinstance(state.get("Next"), str) else []
+    if isinstance(state.get("Default"), str):
+        out.append(("Default", state["Default"]))
+    for group in ("Choices", "Catch"):
+        items = state.get(group)
+        if isinstance(items, list):
+            out += [
+                (f"{group}[{i}]/Next", r["Next"])
+                for i, r in enumerate(items)
+                if isinstance(r, dict) and isinstance(r.get("Next"), str)
             ]
     return out
 
