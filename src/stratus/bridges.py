@@ -10,22 +10,28 @@ other service's own methods: in process, the same calls a boto3 request would ma
     topics -> functions   FunctionDelivery    an SNS delivery to a Lambda subscription
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
+    workflows -> functions  FunctionTasks     Task states: lambda:invoke and function ARNs
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from stratus.errors import Invalid, NotFound
+from stratus.errors import Invalid, NotFound, StratusError, Throttled, TooLarge
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
 from stratus.functions.names import parse_reference
+from stratus.functions.service import FunctionService
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
 from stratus.topics import model as topic_model
 from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
+from stratus.workflows.failure import RUNTIME, StatesFailure
 
 
 class QueueDelivery:
@@ -116,3 +122,90 @@ class QueueDestination:
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)
+
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+class FunctionTasks:
+    """workflows' TaskRunner for Lambda: the optimised `lambda:invoke` integration (its
+    response wrapped as AWS wraps it: Payload, StatusCode, ExecutedVersion, SDK metadata)
+    and plain function ARNs (the response itself). A function error is the task's error:
+    named by the function's errorType (Lambda.Unknown without one), its cause the error
+    document; Lambda's own refusals are Lambda.<Exception> as AWS names them."""
+
+    def __init__(self, functions: FunctionService) -> None:
+        self._functions = functions
+
+    async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
+        if resource == LAMBDA_INVOKE:
+            return await self._wait_optimised(payload)
+        if resource.startswith("arn:aws:lambda:") and ":function:" in resource:
+            response, _ = await self._wait_invoke(resource, None, payload)
+            return response
+        raise StatesFailure(
+            RUNTIME,
+            f"Stratus does not serve the integration {resource} yet; use "
+            f"{LAMBDA_INVOKE} or a function ARN",
+        )
+
+    async def _wait_optimised(self, parameters: Any) -> dict[str, Any]:
+        if not isinstance(parameters, Mapping) or not isinstance(
+            parameters.get("FunctionName"), str
+        ):
+            raise StatesFailure(
+                "States.Runtime", "The lambda:invoke parameters must name a FunctionName"
+            )
+        if parameters.get("InvocationType", "RequestResponse") != "RequestResponse":
+            raise StatesFailure(
+                RUNTIME, "Stratus runs lambda:invoke tasks with InvocationType RequestResponse only"
+            )
+        request_id = str(uuid.uuid4())
+        response, version = await self._wait_invoke(
+            parameters["FunctionName"],
+            parameters.get("Qualifier"),
+            parameters.get("Payload"),
+            request_id,
+        )
+        return {
+            "ExecutedVersion": version,
+            "Payload": response,
+            "SdkHttpMetadata": {
+                "HttpHeaders": {
+                    "Content-Type": "application/json",
+                    "X-Amz-Executed-Version": version,
+                    "x-amzn-RequestId": request_id,
+                },
+                "HttpStatusCode": 200,
+            },
+            "SdkResponseMetadata": {"RequestId": request_id},
+            "StatusCode": 200,
+        }
+
+    async def _wait_invoke(
+        self, name: str, qualifier: str | None, payload: Any, request_id: str | None = None
+    ) -> tuple[Any, str]:
+        try:
+            ref = parse_reference(name, qualifier)
+            result = await self._functions.invoke(
+                ref, json.dumps(payload).encode(), request_id=request_id
+            )
+        except NotFound as exc:
+            raise StatesFailure("Lambda.ResourceNotFoundException", exc.message) from exc
+        except Throttled as exc:
+            raise StatesFailure("Lambda.TooManyRequestsException", exc.message) from exc
+        except TooLarge as exc:
+            raise StatesFailure("Lambda.RequestTooLargeException", exc.message) from exc
+        except Invalid as exc:
+            raise StatesFailure("Lambda.InvalidParameterValueException", exc.message) from exc
+        except StratusError as exc:
+            raise StatesFailure("Lambda.ServiceException", exc.message) from exc
+        text = result.payload.decode("utf-8", "replace")
+        try:
+            body = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            body = text
+        if result.function_error:
+            error = body.get("errorType") if isinstance(body, dict) else None
+            raise StatesFailure(str(error or "Lambda.Unknown"), text)
+        return body, result.executed_version

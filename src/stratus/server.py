@@ -47,6 +47,7 @@ from stratus.templates import providers
 from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
 from stratus.topics.service import TopicService
+from stratus.workflows.service import WorkflowService
 
 log = logging.getLogger("stratus")
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
+        workflows = WorkflowService(settings, db, work, bridges.FunctionTasks(functions))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -97,6 +99,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             logs=logs,
             artifacts=artifacts,
             work=work,
+            workflows=workflows,
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
@@ -122,6 +125,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(queues.wait_run_forever()),
                     tasks.create_task(bus.wait_run_forever()),
                     tasks.create_task(topics.deliveries.wait_run_forever()),
+                    tasks.create_task(workflows.wait_run_forever()),
                 ]
                 try:
                     yield

@@ -31,6 +31,8 @@ from stratus.store.work import SCHEMA as WORK_SCHEMA
 from stratus.store.work import WorkQueue
 from stratus.topics.schema import SCHEMA as TOPICS_SCHEMA
 from stratus.topics.service import TopicService
+from stratus.workflows.schema import SCHEMA as WORKFLOWS_SCHEMA
+from stratus.workflows.service import WorkflowService
 
 # Every service's tables, in the order they are created (later ones may refer to earlier:
 # the functions' migration 2 moves rows into the work queue's; API_IDS_SCHEMA's triggers keep
@@ -45,6 +47,7 @@ SCHEMAS: tuple[Schema, ...] = (
     QUEUES_SCHEMA,
     TOPICS_SCHEMA,
     EVENTS_SCHEMA,
+    WORKFLOWS_SCHEMA,
 )
 
 
@@ -62,3 +65,4 @@ class Services:
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
+    workflows: WorkflowService  # Step Functions

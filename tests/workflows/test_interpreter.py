@@ -745,3 +745,15 @@ def test_retry_count_and_entered_time_are_in_the_context_object():
 
     assert seen == [0, 1, 2]
     assert out.output == {"retry": 2, "state": "T", "input": {"in": 1}}
+
+
+def test_assign_over_256_kib_is_data_limit_exceeded():
+    doc = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Assign": {"big": "{% $pad('', 270000, 'x') %}"}, "End": True}
+        },
+    }
+
+    assert run_machine(doc).run["error"] == "States.DataLimitExceeded"

@@ -367,6 +367,11 @@ class _Engine:
         )
         details: dict[str, Any] = {"name": name, **history.data("output", output)}
         if assigned:
+            self.check_size(
+                assigned,
+                f"The state '{name}' assigns variables whose size exceeds the maximum "
+                "number of bytes service limit.",
+            )
             details["assignedVariables"] = {k: history.json_text(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
             thread["variables"] = {**thread["variables"], **assigned}

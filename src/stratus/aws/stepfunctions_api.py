@@ -1,0 +1,222 @@
+"""AWS Step Functions (JSON 1.0, X-Amz-Target: AWSStepFunctions.*), for boto3's
+`stepfunctions` client. Each handler reads its members, makes one WorkflowService call and
+renders what AWS answers; timestamps go out as datetimes (the protocol layer writes epoch
+seconds), history events as stored, with their timestamps made datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from stratus.errors import Invalid, NotFound, Validation
+from stratus.workflows import errors as w
+from stratus.workflows.model import Execution, StateMachine
+from stratus.workflows.service import WorkflowService
+
+from .protocols.adapter import Api, Call, Handler
+from .protocols.errors import ErrorTable, WireError
+
+SERVICE = "stepfunctions"
+ERRORS: ErrorTable = {
+    w.StateMachineDoesNotExist: WireError("StateMachineDoesNotExist", 400),
+    w.ExecutionDoesNotExist: WireError("ExecutionDoesNotExist", 400),
+    w.StateMachineAlreadyExists: WireError("StateMachineAlreadyExists", 400),
+    w.ExecutionAlreadyExists: WireError("ExecutionAlreadyExists", 400),
+    w.InvalidDefinition: WireError("InvalidDefinition", 400),
+    w.InvalidName: WireError("InvalidName", 400),
+    w.InvalidArn: WireError("InvalidArn", 400),
+    w.InvalidExecutionInput: WireError("InvalidExecutionInput", 400),
+    Validation: WireError("ValidationException", 400),
+    NotFound: WireError("ResourceNotFound", 400),
+    Invalid: WireError("InvalidToken", 400),  # what is left: a NextToken we cannot read
+}
+DEFAULT_PAGE = 100
+Answer = dict[str, Any] | None
+
+
+def _flows(call: Call) -> WorkflowService:
+    return call.services.workflows
+
+
+def _time(epoch: float | None) -> datetime.datetime | None:
+    return None if epoch is None else datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+
+
+async def create_state_machine(call: Call, p: dict[str, Any]) -> Answer:
+    config: dict[str, Any] = {
+        k: p[k] for k in ("loggingConfiguration", "tracingConfiguration", "tags") if k in p
+    }
+    machine = await _flows(call).create(
+        p["name"], p["definition"], p["roleArn"], p.get("type", "STANDARD"), config
+    )
+    return {"stateMachineArn": machine.arn, "creationDate": _time(machine.created)}
+
+
+async def describe_state_machine(call: Call, p: dict[str, Any]) -> Answer:
+    return _described(await _flows(call).describe(p["stateMachineArn"]))
+
+
+async def update_state_machine(call: Call, p: dict[str, Any]) -> Answer:
+    updated = await _flows(call).update(p["stateMachineArn"], p.get("definition"), p.get("roleArn"))
+    return {"updateDate": _time(updated)}
+
+
+async def list_state_machines(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _flows(call).list_machines(
+        p.get("nextToken"), p.get("maxResults") or DEFAULT_PAGE
+    )
+    listed = [
+        {"stateMachineArn": m.arn, "name": m.name, "type": m.type, "creationDate": _time(m.created)}
+        for m in found
+    ]
+    return {"stateMachines": listed, "nextToken": token}
+
+
+async def delete_state_machine(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).delete(p["stateMachineArn"])
+    return None
+
+
+async def validate_state_machine_definition(call: Call, p: dict[str, Any]) -> Answer:
+    checked = _flows(call).validate(p["definition"])
+    wanted = p.get("severity", "ERROR")
+    shown = [d for d in checked.diagnostics if wanted == "WARNING" or d.severity == "ERROR"]
+    limit = p.get("maxResults") or len(shown) or 1
+    return {
+        "result": checked.result,
+        "diagnostics": [d.to_wire() for d in shown[:limit]],
+        "truncated": len(shown) > limit,
+    }
+
+
+async def start_execution(call: Call, p: dict[str, Any]) -> Answer:
+    started = await _flows(call).start(p["stateMachineArn"], p.get("name"), p.get("input"))
+    return {"executionArn": started.arn, "startDate": _time(started.started)}
+
+
+async def describe_execution(call: Call, p: dict[str, Any]) -> Answer:
+    return _execution(await _flows(call).describe_execution(p["executionArn"]))
+
+
+async def describe_state_machine_for_execution(call: Call, p: dict[str, Any]) -> Answer:
+    machine, text = await _flows(call).machine_for_execution(p["executionArn"])
+    described = _described(machine)
+    return {
+        "stateMachineArn": machine.arn,
+        "name": machine.name,
+        "definition": text,
+        "roleArn": machine.role_arn,
+        "updateDate": _time(machine.created),
+        "loggingConfiguration": described["loggingConfiguration"],
+        "tracingConfiguration": described["tracingConfiguration"],
+    }
+
+
+async def list_executions(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _flows(call).list_executions(
+        p["stateMachineArn"],
+        p.get("statusFilter"),
+        p.get("nextToken"),
+        p.get("maxResults") or DEFAULT_PAGE,
+    )
+    listed = [
+        {
+            "executionArn": e.arn,
+            "stateMachineArn": e.state_machine_arn,
+            "name": e.name,
+            "status": e.status,
+            "startDate": _time(e.started),
+            "stopDate": _time(e.stopped),
+        }
+        for e in found
+    ]
+    return {"executions": listed, "nextToken": token}
+
+
+async def get_execution_history(call: Call, p: dict[str, Any]) -> Answer:
+    events, token = await _flows(call).history(
+        p["executionArn"],
+        bool(p.get("reverseOrder")),
+        p.get("nextToken"),
+        p.get("maxResults") or DEFAULT_PAGE,
+    )
+    include = p.get("includeExecutionData", True)
+    return {"events": [_event(e, include) for e in events], "nextToken": token}
+
+
+async def stop_execution(call: Call, p: dict[str, Any]) -> Answer:
+    stopped = await _flows(call).stop(p["executionArn"], p.get("error"), p.get("cause"))
+    return {"stopDate": _time(stopped)}
+
+
+def _described(machine: StateMachine) -> dict[str, Any]:
+    logging = machine.config.get("loggingConfiguration") or {
+        "level": "OFF",
+        "includeExecutionData": False,
+    }
+    tracing = machine.config.get("tracingConfiguration") or {"enabled": False}
+    return {
+        "stateMachineArn": machine.arn,
+        "name": machine.name,
+        "status": "ACTIVE",
+        "definition": machine.definition,
+        "roleArn": machine.role_arn,
+        "type": machine.type,
+        "creationDate": _time(machine.created),
+        "loggingConfiguration": logging,
+        "tracingConfiguration": tracing,
+    }
+
+
+def _execution(e: Execution) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "executionArn": e.arn,
+        "stateMachineArn": e.state_machine_arn,
+        "name": e.name,
+        "status": e.status,
+        "startDate": _time(e.started),
+        "input": e.input,
+        "inputDetails": {"included": True},
+        "redriveCount": 0,
+        "redriveStatus": "NOT_REDRIVABLE",
+    }
+    if e.stopped is not None:
+        out["stopDate"] = _time(e.stopped)
+    if e.output is not None:
+        out["output"] = e.output
+        out["outputDetails"] = {"included": True}
+    if e.error is not None:
+        out["error"] = e.error
+    if e.cause is not None:
+        out["cause"] = e.cause
+    return out
+
+
+def _event(event: dict[str, Any], include_data: bool) -> dict[str, Any]:
+    out = dict(event)
+    out["timestamp"] = _time(event["timestamp"])
+    if not include_data:
+        for key, details in out.items():
+            if key.endswith("EventDetails") and isinstance(details, dict):
+                out[key] = {
+                    k: v for k, v in details.items() if k not in ("input", "output", "parameters")
+                }
+    return out
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateStateMachine": create_state_machine,
+    "DescribeStateMachine": describe_state_machine,
+    "UpdateStateMachine": update_state_machine,
+    "ListStateMachines": list_state_machines,
+    "DeleteStateMachine": delete_state_machine,
+    "ValidateStateMachineDefinition": validate_state_machine_definition,
+    "StartExecution": start_execution,
+    "DescribeExecution": describe_execution,
+    "DescribeStateMachineForExecution": describe_state_machine_for_execution,
+    "ListExecutions": list_executions,
+    "GetExecutionHistory": get_execution_history,
+    "StopExecution": stop_execution,
+}
+API = Api(SERVICE, HANDLERS, ERRORS, 1024 * 1024 + 64 * 1024)

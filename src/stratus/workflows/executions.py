@@ -1,0 +1,212 @@
+"""Durable executions: every transition committed with its history and its follow-up work.
+
+    StartExecution --(one transaction)--> execution row (run JSON) + history events
+                                          + one work item per effect
+    work item "task"  (kind workflow-tasks):  run the task through the TaskRunner, then
+                      (one transaction) resume the run with its result, write the run and
+                      the new events, enqueue the new effects, ack the item
+    work item "timer" (kind workflow-timers, due at the timer's time): the same, with
+                      TimerFired (Wait states, Retry delays, task and execution timeouts)
+    StopExecution --(one transaction)--> resume with Stop, purge the execution's items
+
+Exactly-once transitions: a step's writes and the ack of the item that caused it commit
+together, so a crash before the commit leaves the item to be claimed again and the step to
+be redone from the same committed run; a crash after it leaves nothing to redo. A task
+itself may run twice (it ran, then the server died before the commit), which is AWS's
+at-least-once for task invocations too. A signal whose token the run no longer waits for
+(a timer for a task that already finished) is acknowledged and changes nothing.
+
+The interpreter's work (Pass chains, Choice, payload templates) runs on the database
+thread inside the transaction: steps are short, and this keeps "read run, step, write"
+atomic without locks. Long Map states would want it moved off that thread.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from stratus.store.db import Database, transaction
+from stratus.store.work import Kind, WorkItem, WorkQueue
+from stratus.store.worker import Worker
+from stratus.workflows import definition, history, interpreter
+from stratus.workflows.failure import RUNTIME, StatesFailure
+
+log = logging.getLogger("stratus.workflows")
+
+TASKS = Kind("workflow-tasks", lease_s=60.0, backoff=(1.0, 30.0))
+TIMERS = Kind("workflow-timers", lease_s=30.0, backoff=(1.0, 30.0))
+PARALLEL_TASKS = 64
+PARALLEL_TIMERS = 16
+
+
+class TaskRunner(Protocol):
+    """Runs a Task state's resource: the result, or a StatesFailure naming the error."""
+
+    async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    arn: str
+    started: float
+
+
+@functools.lru_cache(maxsize=256)
+def machine_of(text: str) -> definition.Machine:
+    """Parsed once per definition text (executions keep the text they started with)."""
+    return definition.parse(text)
+
+
+class Executions:
+    def __init__(self, db: Database, work: WorkQueue, runner: TaskRunner) -> None:
+        self._db, self._work, self._runner = db, work, runner
+        self._workers = (
+            Worker(work, TASKS, self._wait_task, PARALLEL_TASKS),
+            Worker(work, TIMERS, self._wait_timer, PARALLEL_TIMERS),
+        )
+
+    def workers(self) -> tuple[Worker, ...]:
+        return self._workers
+
+    # -- on the database thread, inside the caller's transaction ------------------------
+
+    def start(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        arn: str,
+        machine_arn: str,
+        machine_name: str,
+        name: str,
+        text: str,
+        execution_input: Any,
+        raw_input: str,
+        role_arn: str,
+    ) -> Started:
+        now = self._work.clock.now()
+        step = interpreter.start(
+            machine_of(text),
+            execution_input,
+            execution={
+                "Id": arn,
+                "Name": name,
+                "RoleArn": role_arn,
+                "StartTime": _iso(now),
+                "RedriveCount": 0,
+            },
+            state_machine={"Id": machine_arn, "Name": machine_name},
+            now=now,
+        )
+        conn.execute(
+            "INSERT INTO sfn_executions (arn, state_machine_arn, name, status, started, input,"
+            " definition, run) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
+            (arn, machine_arn, name, now, raw_input, text, "{}"),
+        )
+        self._commit(conn, arn, step)
+        return Started(arn, now)
+
+    def stop(
+        self, conn: sqlite3.Connection, arn: str, error: str | None, cause: str | None
+    ) -> None:
+        self._advance(conn, arn, interpreter.Stop(error, cause))
+
+    # -- the workers ---------------------------------------------------------------------
+
+    async def _wait_task(self, item: WorkItem) -> None:
+        order = json.loads(item.payload)
+        signal: interpreter.Signal
+        try:
+            result = await self._runner.wait_run(
+                order["resource"], order["payload"], order["timeout"]
+            )
+            signal = interpreter.TaskSucceeded(order["token"], result)
+        except StatesFailure as failure:
+            signal = interpreter.TaskFailed(order["token"], failure.error, failure.cause)
+        except Exception as exc:  # a bug in an integration: the task fails, the server lives
+            log.exception("workflow task %s failed unexpectedly", order["resource"])
+            signal = interpreter.TaskFailed(order["token"], RUNTIME, f"{type(exc).__name__}: {exc}")
+        await self._db.run(lambda conn: self._settle(conn, item, order["execution"], signal))
+
+    async def _wait_timer(self, item: WorkItem) -> None:
+        order = json.loads(item.payload)
+        signal = interpreter.TimerFired(order["token"])
+        await self._db.run(lambda conn: self._settle(conn, item, order["execution"], signal))
+
+    def _settle(
+        self, conn: sqlite3.Connection, item: WorkItem, arn: str, signal: interpreter.Signal
+    ) -> None:
+        with transaction(conn):
+            if self._work.ack(conn, item):  # else another claim holds it now: its turn
+                self._advance(conn, arn, signal)
+
+    # -- one step ------------------------------------------------------------------------
+
+    def _advance(self, conn: sqlite3.Connection, arn: str, signal: interpreter.Signal) -> None:
+        row = conn.execute(
+            "SELECT definition, run FROM sfn_executions WHERE arn = ?", (arn,)
+        ).fetchone()
+        if row is None:
+            return  # deleted since
+        run = json.loads(row[1])
+        if run.get("status") != "RUNNING":
+            return
+        step = interpreter.resume(machine_of(row[0]), run, signal, self._work.clock.now())
+        self._commit(conn, arn, step)
+
+    def _commit(self, conn: sqlite3.Connection, arn: str, step: interpreter.Step) -> None:
+        run = step.run
+        output = run.get("output")
+        conn.execute(
+            "UPDATE sfn_executions SET status = ?, stopped = ?, output = ?, error = ?, cause = ?,"
+            " run = ? WHERE arn = ?",
+            (
+                run["status"],
+                run.get("stop_date"),
+                history.json_text(output) if run["status"] == "SUCCEEDED" else None,
+                run.get("error"),
+                run.get("cause"),
+                json.dumps(run, separators=(",", ":")),
+                arn,
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO sfn_history (execution_arn, id, event) VALUES (?, ?, ?)",
+            [(arn, e["id"], json.dumps(e, separators=(",", ":"))) for e in step.events],
+        )
+        if step.finished:
+            for kind in (TASKS, TIMERS):
+                self._work.purge(conn, kind, arn)
+            return
+        for effect in step.effects:
+            self._enqueue(conn, arn, effect)
+
+    def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
+        if isinstance(effect, interpreter.InvokeTask):
+            order = {
+                "execution": arn,
+                "token": effect.token,
+                "resource": effect.resource,
+                "payload": effect.payload,
+                "timeout": effect.timeout_s,
+            }
+            self._work.enqueue(conn, TASKS, f"{arn}|{effect.token}", _encode(order), subject=arn)
+        else:
+            order = {"execution": arn, "token": effect.token, "purpose": effect.purpose}
+            self._work.enqueue(
+                conn, TIMERS, f"{arn}|{effect.token}", _encode(order), subject=arn, due=effect.due
+            )
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _iso(epoch: float) -> str:
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")

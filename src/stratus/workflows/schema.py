@@ -1,0 +1,43 @@
+"""The workflows' tables: state machines, executions (each with its run, the interpreter's
+whole state as JSON) and history events."""
+
+from __future__ import annotations
+
+from stratus.store.db import Schema
+
+SCHEMA = Schema(
+    "workflows",
+    """
+CREATE TABLE IF NOT EXISTS sfn_state_machines (
+    arn        TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn   TEXT NOT NULL,
+    created    REAL NOT NULL,
+    config     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS sfn_executions (
+    arn               TEXT PRIMARY KEY,
+    state_machine_arn TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    started           REAL NOT NULL,
+    stopped           REAL,
+    input             TEXT NOT NULL,
+    output            TEXT,
+    error             TEXT,
+    cause             TEXT,
+    definition        TEXT NOT NULL, -- what it runs, fixed at start (machines change)
+    run               TEXT NOT NULL  -- interpreter.start/resume's run, as JSON
+);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_machine
+    ON sfn_executions (state_machine_arn, started);
+CREATE TABLE IF NOT EXISTS sfn_history (
+    execution_arn TEXT NOT NULL,
+    id            INTEGER NOT NULL,
+    event         TEXT NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+);
+""",
+)

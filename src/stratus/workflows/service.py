@@ -1,0 +1,292 @@
+"""The Step Functions service: state machines, executions and their history.
+
+Definitions are validated before they are stored (InvalidDefinition carries the
+diagnostics' text, as AWS words it); each execution keeps the definition it started with,
+so updating or deleting its machine never changes a run in flight. Executions are durable
+(executions.py): start, every transition and stop each commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from stratus.config import Settings
+from stratus.paging import page
+from stratus.store.db import Database, transaction
+from stratus.store.work import WorkQueue
+from stratus.workflows import validation
+from stratus.workflows.errors import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    InvalidDefinition,
+    InvalidExecutionInput,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
+)
+from stratus.workflows.executions import Executions, Started, TaskRunner
+from stratus.workflows.model import (
+    Execution,
+    StateMachine,
+    check_machine_arn,
+    check_name,
+    execution_arn,
+    machine_arn_of_execution,
+    state_machine_arn,
+)
+
+MAX_INPUT_BYTES = 256 * 1024
+_MACHINE_COLUMNS = "arn, name, type, definition, role_arn, created, config"
+_EXECUTION_COLUMNS = (
+    "arn, state_machine_arn, name, status, started, stopped, input, output, error, cause"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    result: str  # OK | FAIL
+    diagnostics: list[validation.Diagnostic]
+
+
+class WorkflowService:
+    def __init__(
+        self, settings: Settings, db: Database, work: WorkQueue, runner: TaskRunner
+    ) -> None:
+        self._settings, self._db, self._work = settings, db, work
+        self.executions = Executions(db, work, runner)
+
+    async def wait_run_forever(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            for worker in self.executions.workers():
+                tasks.create_task(worker.wait_run_forever())
+
+    # -- state machines ------------------------------------------------------------------
+
+    def validate(self, text: str) -> Validated:
+        found = validation.diagnose(text)
+        failed = any(d.severity == "ERROR" for d in found)
+        return Validated("FAIL" if failed else "OK", found)
+
+    async def create(
+        self,
+        name: str,
+        text: str,
+        role_arn: str,
+        kind: str = "STANDARD",
+        config: dict[str, Any] | None = None,
+    ) -> StateMachine:
+        check_name(name)
+        _check_definition(text)
+        arn = state_machine_arn(self._settings.region, self._settings.account_id, name)
+        now = self._work.clock.now()
+        wanted = StateMachine(arn, name, kind, text, role_arn, now, config or {})
+
+        def insert(conn: sqlite3.Connection) -> StateMachine:
+            with transaction(conn):
+                existing = _machine(conn, arn)
+                if existing is not None:
+                    same = (existing.definition, existing.role_arn, existing.type) == (
+                        text,
+                        role_arn,
+                        kind,
+                    )
+                    if same:
+                        return existing  # CreateStateMachine is idempotent for the same request
+                    raise StateMachineAlreadyExists(arn)
+                conn.execute(
+                    f"INSERT INTO sfn_state_machines ({_MACHINE_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (arn, name, kind, text, role_arn, now, json.dumps(wanted.config)),
+                )
+                return wanted
+
+        return await self._db.run(insert)
+
+    async def update(self, arn: str, text: str | None, role_arn: str | None) -> float:
+        check_machine_arn(arn)
+        if text is not None:
+            _check_definition(text)
+        now = self._work.clock.now()
+
+        def write(conn: sqlite3.Connection) -> float:
+            with transaction(conn):
+                machine = _machine(conn, arn)
+                if machine is None:
+                    raise StateMachineDoesNotExist(arn)
+                conn.execute(
+                    "UPDATE sfn_state_machines SET definition = ?, role_arn = ? WHERE arn = ?",
+                    (text or machine.definition, role_arn or machine.role_arn, arn),
+                )
+            return now
+
+        return await self._db.run(write)
+
+    async def describe(self, arn: str) -> StateMachine:
+        check_machine_arn(arn)
+        machine = await self._db.run(lambda conn: _machine(conn, arn))
+        if machine is None:
+            raise StateMachineDoesNotExist(arn)
+        return machine
+
+    async def list_machines(
+        self, token: str | None, size: int
+    ) -> tuple[list[StateMachine], str | None]:
+        def read(conn: sqlite3.Connection) -> list[StateMachine]:
+            rows = conn.execute(f"SELECT {_MACHINE_COLUMNS} FROM sfn_state_machines ORDER BY name")
+            return [_machine_of(row) for row in rows]
+
+        return page(await self._db.run(read), token, lambda m: m.arn, size)
+
+    async def delete(self, arn: str) -> None:
+        """Gone at once; executions in flight run on with the definition they started with."""
+        check_machine_arn(arn)
+        await self._db.run(
+            lambda conn: conn.execute("DELETE FROM sfn_state_machines WHERE arn = ?", (arn,))
+        )
+
+    # -- executions ----------------------------------------------------------------------
+
+    async def start(self, machine_arn: str, name: str | None, raw_input: str | None) -> Started:
+        check_machine_arn(machine_arn)
+        name = check_name(name) if name is not None else str(uuid.uuid4())
+        raw_input = "{}" if raw_input is None else raw_input
+        if len(raw_input.encode()) > MAX_INPUT_BYTES:
+            raise InvalidExecutionInput("The input exceeds the maximum size of 262144 bytes")
+        try:
+            parsed = json.loads(raw_input)
+        except json.JSONDecodeError as exc:
+            raise InvalidExecutionInput(
+                f"Invalid State Machine Execution Input: '{exc.msg}'"
+            ) from exc
+        arn = execution_arn(machine_arn, name)
+
+        def begin(conn: sqlite3.Connection) -> Started:
+            with transaction(conn):
+                machine = _machine(conn, machine_arn)
+                if machine is None:
+                    raise StateMachineDoesNotExist(machine_arn)
+                existing = _execution(conn, arn)
+                if existing is not None:
+                    # The same name and input while it runs is the same start (idempotent).
+                    if existing.status == "RUNNING" and existing.input == raw_input:
+                        return Started(arn, existing.started)
+                    raise ExecutionAlreadyExists(arn)
+                return self.executions.start(
+                    conn,
+                    arn=arn,
+                    machine_arn=machine_arn,
+                    machine_name=machine.name,
+                    name=name,
+                    text=machine.definition,
+                    execution_input=parsed,
+                    raw_input=raw_input,
+                    role_arn=machine.role_arn,
+                )
+
+        return await self._db.run(begin)
+
+    async def describe_execution(self, arn: str) -> Execution:
+        machine_arn_of_execution(arn)
+        execution = await self._db.run(lambda conn: _execution(conn, arn))
+        if execution is None:
+            raise ExecutionDoesNotExist(arn)
+        return execution
+
+    async def machine_for_execution(self, arn: str) -> tuple[StateMachine, str]:
+        """The machine an execution runs, with the definition it started with."""
+        execution = await self.describe_execution(arn)
+
+        def read(conn: sqlite3.Connection) -> tuple[StateMachine | None, str]:
+            text = conn.execute(
+                "SELECT definition FROM sfn_executions WHERE arn = ?", (arn,)
+            ).fetchone()[0]
+            return _machine(conn, execution.state_machine_arn), str(text)
+
+        machine, text = await self._db.run(read)
+        if machine is None:
+            raise StateMachineDoesNotExist(execution.state_machine_arn)
+        return machine, text
+
+    async def list_executions(
+        self, machine_arn: str, status: str | None, token: str | None, size: int
+    ) -> tuple[list[Execution], str | None]:
+        check_machine_arn(machine_arn)
+
+        def read(conn: sqlite3.Connection) -> list[Execution] | None:
+            if _machine(conn, machine_arn) is None:
+                return None
+            sql = f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE state_machine_arn = ?"
+            args: list[Any] = [machine_arn]
+            if status:
+                sql += " AND status = ?"
+                args.append(status)
+            rows = conn.execute(sql + " ORDER BY started DESC, rowid DESC", args)
+            return [_execution_of(row) for row in rows]
+
+        found = await self._db.run(read)
+        if found is None:
+            raise StateMachineDoesNotExist(machine_arn)
+        return page(found, token, lambda e: e.arn, size)
+
+    async def history(
+        self, arn: str, reverse: bool, token: str | None, size: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        await self.describe_execution(arn)
+
+        def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            order = "DESC" if reverse else "ASC"
+            rows = conn.execute(
+                f"SELECT event FROM sfn_history WHERE execution_arn = ? ORDER BY id {order}", (arn,)
+            )
+            return [json.loads(row[0]) for row in rows]
+
+        return page(await self._db.run(read), token, lambda e: str(e["id"]), size)
+
+    async def stop(self, arn: str, error: str | None, cause: str | None) -> float:
+        machine_arn_of_execution(arn)
+
+        def write(conn: sqlite3.Connection) -> float:
+            with transaction(conn):
+                if _execution(conn, arn) is None:
+                    raise ExecutionDoesNotExist(arn)
+                self.executions.stop(conn, arn, error, cause)
+                stopped = _execution(conn, arn)
+                assert stopped is not None
+                return stopped.stopped or self._work.clock.now()
+
+        return await self._db.run(write)
+
+
+def _check_definition(text: str) -> None:
+    found = validation.diagnose(text)
+    errors = [d for d in found if d.severity == "ERROR"]
+    if errors:
+        raise InvalidDefinition(
+            "Invalid State Machine Definition: " + ", ".join(f"'{d.text()}'" for d in errors)
+        )
+
+
+def _machine(conn: sqlite3.Connection, arn: str) -> StateMachine | None:
+    row = conn.execute(
+        f"SELECT {_MACHINE_COLUMNS} FROM sfn_state_machines WHERE arn = ?", (arn,)
+    ).fetchone()
+    return _machine_of(row) if row else None
+
+
+def _machine_of(row: tuple[Any, ...]) -> StateMachine:
+    return StateMachine(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+
+
+def _execution(conn: sqlite3.Connection, arn: str) -> Execution | None:
+    row = conn.execute(
+        f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE arn = ?", (arn,)
+    ).fetchone()
+    return _execution_of(row) if row else None
+
+
+def _execution_of(row: tuple[Any, ...]) -> Execution:
+    return Execution(*row)

@@ -1,0 +1,456 @@
+"""Step Functions over the wire: boto3's `stepfunctions` client against a real server —
+state machines, executions run durably on the work queue (ManualClock), Lambda tasks,
+history, and AWS's refusals with the codes boto3 maps to its exception classes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from tests.conftest import unique
+
+ROLE = "arn:aws:iam::000000000000:role/sfn"
+PASS_CHAIN = {
+    "StartAt": "Hello",
+    "States": {
+        "Hello": {
+            "Type": "Pass",
+            "Result": {"greeting": "hi"},
+            "ResultPath": "$.r",
+            "Next": "World",
+        },
+        "World": {
+            "Type": "Pass",
+            "Parameters": {"text.$": "States.Format('{} {}', $.r.greeting, $.who)"},
+            "End": True,
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sfn(server: Any) -> Any:
+    return server.client("stepfunctions")
+
+
+def make_machine(sfn: Any, definition: dict[str, Any], **extra: Any) -> str:
+    arn: str = sfn.create_state_machine(
+        name=unique("sm"), definition=json.dumps(definition), roleArn=ROLE, **extra
+    )["stateMachineArn"]
+    return arn
+
+
+def error_of(call: Any, **params: Any) -> dict[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    error: dict[str, str] = caught.value.response["Error"]
+    return error
+
+
+def run_to_end(server: Any, sfn: Any, machine: str, payload: Any = None, **extra: Any) -> dict:
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload or {}), **extra)[
+        "executionArn"
+    ]
+    server.wait_idle()
+    return sfn.describe_execution(executionArn=arn)  # type: ignore[no-any-return]
+
+
+def history(sfn: Any, arn: str, **params: Any) -> list[dict[str, Any]]:
+    return sfn.get_execution_history(executionArn=arn, **params)["events"]  # type: ignore[no-any-return]
+
+
+def test_state_machines_are_created_described_listed_and_deleted(sfn):
+    name = unique("crud")
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(PASS_CHAIN), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    listed = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
+    again = sfn.create_state_machine(name=name, definition=json.dumps(PASS_CHAIN), roleArn=ROLE)
+    sfn.delete_state_machine(stateMachineArn=arn)
+    gone = error_of(sfn.describe_state_machine, stateMachineArn=arn)
+
+    assert arn == f"arn:aws:states:us-east-1:000000000000:stateMachine:{name}"
+    assert described["status"] == "ACTIVE"
+    assert described["type"] == "STANDARD"
+    assert json.loads(described["definition"]) == PASS_CHAIN
+    assert described["loggingConfiguration"] == {"level": "OFF", "includeExecutionData": False}
+    assert name in listed
+    assert again["stateMachineArn"] == arn  # the same request again is the same machine
+    assert gone["Code"] == "StateMachineDoesNotExist"
+
+
+def test_a_different_definition_under_an_existing_name_is_refused(sfn):
+    arn = make_machine(sfn, PASS_CHAIN)
+    name = arn.rsplit(":", 1)[1]
+    other = {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}
+
+    error = error_of(
+        sfn.create_state_machine, name=name, definition=json.dumps(other), roleArn=ROLE
+    )
+
+    assert error["Code"] == "StateMachineAlreadyExists"
+
+
+def test_invalid_definitions_are_refused_with_aws_diagnostics(sfn):
+    bad = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere", "Bogus": 1}}}
+
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as caught:
+        sfn.create_state_machine(name=unique("bad"), definition=json.dumps(bad), roleArn=ROLE)
+
+    message = caught.value.response["Error"]["Message"]
+    assert message.startswith("Invalid State Machine Definition: ")
+    assert "MISSING_TRANSITION_TARGET" in message
+    assert "SCHEMA_VALIDATION_FAILED" in message
+
+
+def test_validate_state_machine_definition_lists_diagnostics(sfn):
+    bad = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}
+    warned = {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Parameters": {"x": "$.a"}, "End": True}},
+    }
+
+    failed = sfn.validate_state_machine_definition(definition=json.dumps(bad))
+    ok = sfn.validate_state_machine_definition(definition=json.dumps(PASS_CHAIN))
+    warnings = sfn.validate_state_machine_definition(
+        definition=json.dumps(warned), severity="WARNING"
+    )
+
+    assert failed["result"] == "FAIL"
+    assert {
+        "severity": "ERROR",
+        "code": "MISSING_TRANSITION_TARGET",
+        "message": "Missing 'Next' target: Nowhere",
+        "location": "/States/A/Next",
+    } in failed["diagnostics"]
+    assert ok["result"] == "OK"
+    assert ok["diagnostics"] == []
+    assert warnings["result"] == "OK"
+    assert [d["code"] for d in warnings["diagnostics"]] == ["NO_DOLLAR"]
+
+
+@pytest.mark.parametrize(
+    ("call", "params", "code"),
+    [
+        (
+            "create_state_machine",
+            {"name": "has space", "definition": "{}", "roleArn": ROLE},
+            "InvalidName",
+        ),
+        ("describe_state_machine", {"stateMachineArn": "arn:aws:nope"}, "InvalidArn"),
+        (
+            "describe_execution",
+            {"executionArn": "arn:aws:states:us-east-1:000000000000:execution:x"},
+            "InvalidArn",
+        ),
+        (
+            "describe_execution",
+            {"executionArn": "arn:aws:states:us-east-1:000000000000:execution:nope:nope"},
+            "ExecutionDoesNotExist",
+        ),
+        (
+            "start_execution",
+            {"stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:nope"},
+            "StateMachineDoesNotExist",
+        ),
+        ("list_state_machines", {"nextToken": "!!garbage"}, "InvalidToken"),
+    ],
+)
+def test_refusals_have_aws_codes(sfn, call, params, code):
+    assert error_of(getattr(sfn, call), **params)["Code"] == code
+
+
+def test_a_pass_chain_runs_to_success_with_history(server, sfn):
+    machine = make_machine(sfn, PASS_CHAIN)
+
+    done = run_to_end(server, sfn, machine, {"who": "there"}, name="first")
+    events = history(sfn, done["executionArn"])
+
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"text": "hi there"}
+    assert done["executionArn"] == machine.replace(":stateMachine:", ":execution:") + ":first"
+    assert done["stopDate"] >= done["startDate"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert [(e["id"], e["previousEventId"]) for e in events] == [(i, i - 1) for i in range(1, 7)]
+    assert events[1]["stateEnteredEventDetails"]["name"] == "Hello"
+    assert json.loads(events[0]["executionStartedEventDetails"]["input"]) == {"who": "there"}
+
+
+def test_history_pages_reverses_and_can_leave_out_data(server, sfn):
+    done = run_to_end(server, sfn, make_machine(sfn, PASS_CHAIN), {"who": "x"})
+    arn = done["executionArn"]
+
+    first = sfn.get_execution_history(executionArn=arn, maxResults=4)
+    rest = sfn.get_execution_history(executionArn=arn, maxResults=4, nextToken=first["nextToken"])
+    backwards = history(sfn, arn, reverseOrder=True)
+    bare = history(sfn, arn, includeExecutionData=False)
+
+    assert [e["id"] for e in first["events"] + rest["events"]] == [1, 2, 3, 4, 5, 6]
+    assert "nextToken" not in rest
+    assert [e["id"] for e in backwards] == [6, 5, 4, 3, 2, 1]
+    assert "input" not in bare[0]["executionStartedEventDetails"]
+
+
+def test_a_failing_machine_reports_error_and_cause(server, sfn):
+    machine = make_machine(
+        sfn, {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Bad", "Cause": "why"}}}
+    )
+
+    done = run_to_end(server, sfn, machine)
+
+    assert done["status"] == "FAILED"
+    assert (done["error"], done["cause"]) == ("Bad", "why")
+    assert "output" not in done
+
+
+def test_waits_are_durable_timers_on_the_work_queue(server, sfn):
+    """A one-hour Wait keeps the execution RUNNING until the clock passes the hour."""
+    machine = make_machine(
+        sfn, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    )
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+
+    server.advance(3599)
+    before = sfn.describe_execution(executionArn=arn)["status"]
+    server.advance(1)
+    after = sfn.describe_execution(executionArn=arn)["status"]
+
+    assert (before, after) == ("RUNNING", "SUCCEEDED")
+
+
+def test_stop_execution_aborts_a_running_execution(server, sfn):
+    machine = make_machine(
+        sfn, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86400, "End": True}}}
+    )
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+
+    stopped = sfn.stop_execution(executionArn=arn, error="Manual", cause="enough")
+    server.advance(86400)
+    described = sfn.describe_execution(executionArn=arn)
+
+    assert described["status"] == "ABORTED"
+    assert described["stopDate"] == stopped["stopDate"]
+    assert history(sfn, arn)[-1]["type"] == "ExecutionAborted"
+    assert server.work().kinds.get("workflow-timers") is None or server.work().idle()
+
+
+def test_execution_names_are_unique_and_inputs_must_be_json(server, sfn):
+    machine = make_machine(
+        sfn, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}}}
+    )
+
+    first = sfn.start_execution(stateMachineArn=machine, name="n", input='{"a": 1}')
+    same = sfn.start_execution(stateMachineArn=machine, name="n", input='{"a": 1}')
+    different = error_of(sfn.start_execution, stateMachineArn=machine, name="n", input='{"a": 2}')
+    bad_input = error_of(sfn.start_execution, stateMachineArn=machine, input="{nope")
+    server.advance(10)
+    closed = error_of(sfn.start_execution, stateMachineArn=machine, name="n", input='{"a": 1}')
+
+    assert same["executionArn"] == first["executionArn"]
+    assert different["Code"] == "ExecutionAlreadyExists"
+    assert bad_input["Code"] == "InvalidExecutionInput"
+    assert closed["Code"] == "ExecutionAlreadyExists"
+
+
+def test_list_executions_filters_by_status_and_pages(server, sfn):
+    machine = make_machine(
+        sfn, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 50, "End": True}}}
+    )
+    arns = [sfn.start_execution(stateMachineArn=machine)["executionArn"] for _ in range(3)]
+    sfn.stop_execution(executionArn=arns[0])
+
+    running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]
+    page = sfn.list_executions(stateMachineArn=machine, maxResults=2)
+    rest = sfn.list_executions(stateMachineArn=machine, maxResults=2, nextToken=page["nextToken"])
+
+    assert {e["executionArn"] for e in running} == set(arns[1:])
+    assert len(page["executions"]) + len(rest["executions"]) == 3
+    assert {e["status"] for e in page["executions"] + rest["executions"]} == {"RUNNING", "ABORTED"}
+    server.advance(50)
+
+
+def test_describe_state_machine_for_execution_gives_the_definition_it_started_with(server, sfn):
+    machine = make_machine(sfn, PASS_CHAIN)
+    done = run_to_end(server, sfn, machine, {"who": "x"})
+    changed = {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}
+    sfn.update_state_machine(stateMachineArn=machine, definition=json.dumps(changed))
+
+    described = sfn.describe_state_machine_for_execution(executionArn=done["executionArn"])
+
+    assert json.loads(described["definition"]) == PASS_CHAIN
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"]) == changed
+
+
+HANDLER = """
+import json
+
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"doubled": event["n"] * 2}
+"""
+
+
+def test_lambda_tasks_run_functions_in_process(server, sfn, deploy):
+    """lambda:invoke wraps the response in Payload/StatusCode; a function ARN returns it bare."""
+    name = deploy(HANDLER)
+    function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Optimised",
+            "States": {
+                "Optimised": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": name, "Payload.$": "$"},
+                    "ResultSelector": {"n.$": "$.Payload.doubled", "status.$": "$.StatusCode"},
+                    "Next": "Plain",
+                },
+                "Plain": {"Type": "Task", "Resource": function_arn, "End": True},
+            },
+        },
+    )
+
+    done = run_to_end(server, sfn, machine, {"n": 5})
+    types = [e["type"] for e in history(sfn, done["executionArn"])]
+
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"doubled": 20}
+    assert types[2:5] == ["TaskScheduled", "TaskStarted", "TaskSucceeded"]
+    assert "LambdaFunctionScheduled" in types
+    assert "LambdaFunctionSucceeded" in types
+
+
+def test_function_errors_are_retried_then_caught_by_name(server, sfn, deploy):
+    """The function's errorType is the States error; Retry waits on the work queue's clock."""
+    name = deploy(HANDLER)
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Call",
+            "States": {
+                "Call": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": name, "Payload.$": "$"},
+                    "Retry": [
+                        {"ErrorEquals": ["ValueError"], "IntervalSeconds": 10, "MaxAttempts": 2}
+                    ],
+                    "Catch": [
+                        {"ErrorEquals": ["ValueError"], "ResultPath": "$.error", "Next": "Caught"}
+                    ],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"fail": True}))[
+        "executionArn"
+    ]
+
+    server.wait_idle()
+    after_first = sfn.describe_execution(executionArn=arn)["status"]
+    server.advance(10)
+    server.advance(20)
+    done = sfn.describe_execution(executionArn=arn)
+    failures = [e for e in history(sfn, arn) if e["type"] == "TaskFailed"]
+
+    assert after_first == "RUNNING"
+    assert done["status"] == "SUCCEEDED"
+    error = json.loads(done["output"])["error"]
+    assert error["Error"] == "ValueError"
+    assert json.loads(error["Cause"])["errorMessage"] == "asked to fail"
+    assert len(failures) == 3
+
+
+def test_a_missing_function_is_lambda_resource_not_found(server, sfn):
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Call",
+            "States": {
+                "Call": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "no-such-function"},
+                    "End": True,
+                }
+            },
+        },
+    )
+
+    done = run_to_end(server, sfn, machine)
+
+    assert done["status"] == "FAILED"
+    assert done["error"] == "Lambda.ResourceNotFoundException"
+
+
+def test_parallel_and_map_run_on_the_server(server, sfn):
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Fan",
+            "States": {
+                "Fan": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {
+                            "StartAt": "A",
+                            "States": {"A": {"Type": "Wait", "Seconds": 5, "End": True}},
+                        },
+                        {
+                            "StartAt": "B",
+                            "States": {"B": {"Type": "Pass", "Result": "b", "End": True}},
+                        },
+                    ],
+                    "ResultPath": "$.fan",
+                    "Next": "Each",
+                },
+                "Each": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "MaxConcurrency": 2,
+                    "ItemProcessor": {
+                        "StartAt": "Double",
+                        "States": {
+                            "Double": {
+                                "Type": "Pass",
+                                "Parameters": {"v.$": "States.MathAdd($, $)"},
+                                "OutputPath": "$.v",
+                                "End": True,
+                            }
+                        },
+                    },
+                    "ResultPath": "$.doubled",
+                    "End": True,
+                },
+            },
+        },
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": [1, 2, 3]}))[
+        "executionArn"
+    ]
+
+    server.advance(5)
+    done = sfn.describe_execution(executionArn=arn)
+
+    assert done["status"] == "SUCCEEDED"
+    output = json.loads(done["output"])
+    assert output["fan"][1] == "b"
+    assert output["doubled"] == [2, 4, 6]
+    types = [e["type"] for e in history(sfn, arn)]
+    assert types.count("MapIterationSucceeded") == 3
+    assert "ParallelStateSucceeded" in types
