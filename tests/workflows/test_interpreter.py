@@ -757,3 +757,16 @@ def test_assign_over_256_kib_is_data_limit_exceeded():
     }
 
     assert run_machine(doc).run["error"] == "States.DataLimitExceeded"
+
+
+def test_a_crash_signal_fails_the_execution_with_states_runtime():
+    """The driver's last resort when stepping raised: the execution ends, it does not hang."""
+    machine, step = start_task_machine()
+
+    crashed = interpreter.resume(machine, step.run, interpreter.Crash("bug"), START + 1)
+
+    assert crashed.run["status"] == "FAILED"
+    assert crashed.events[-1]["executionFailedEventDetails"] == {
+        "error": "States.Runtime",
+        "cause": "bug",
+    }

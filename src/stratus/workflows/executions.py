@@ -156,7 +156,15 @@ class Executions:
         run = json.loads(row[1])
         if run.get("status") != "RUNNING":
             return
-        step = interpreter.resume(machine_of(row[0]), run, signal, self._work.clock.now())
+        now = self._work.clock.now()
+        try:
+            step = interpreter.resume(machine_of(row[0]), run, signal, now)
+        except Exception as exc:  # a bug of ours: the execution fails rather than hangs
+            log.exception("workflow execution %s could not take a step", arn)
+            crash = interpreter.Crash(
+                f"Stratus failed to run this step: {type(exc).__name__}: {exc}"
+            )
+            step = interpreter.resume(machine_of(row[0]), run, crash, now)
         self._commit(conn, arn, step)
 
     def _commit(self, conn: sqlite3.Connection, arn: str, step: interpreter.Step) -> None:

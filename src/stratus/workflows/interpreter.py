@@ -100,7 +100,14 @@ class Stop:
     cause: str | None = None
 
 
-Signal = TaskSucceeded | TaskFailed | TimerFired | Stop
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """The driver could not step the run (a bug of ours): fail the execution, not hang it."""
+
+    cause: str
+
+
+Signal = TaskSucceeded | TaskFailed | TimerFired | Stop | Crash
 
 
 @dataclass(slots=True)
@@ -262,6 +269,12 @@ class _Engine:
     def accept(self, signal: Signal) -> None:
         if isinstance(signal, Stop):
             self.abort(signal.error, signal.cause)
+            return
+        if isinstance(signal, Crash):
+            details = {"error": RUNTIME, "cause": signal.cause}
+            self.finish_execution(
+                "ExecutionFailed", details, "FAILED", error=RUNTIME, cause=signal.cause
+            )
             return
         if isinstance(signal, TimerFired) and signal.token == self.run.get("timeout_token"):
             self.finish_execution(
