@@ -201,7 +201,8 @@ def test_states_all_does_not_catch_runtime_errors():
     assert out.run["error"] == "States.Runtime"
 
 
-def test_parameter_path_failures_are_catchable():
+def test_a_missing_parameter_path_fails_the_execution_as_aws_words_it():
+    """States.Runtime (not caught by States.ALL), the cause naming state, event and path."""
     doc = {
         "StartAt": "T",
         "States": {
@@ -209,17 +210,22 @@ def test_parameter_path_failures_are_catchable():
                 "Type": "Task",
                 "Resource": FN,
                 "Parameters": {"x.$": "$.missing"},
-                "Catch": [{"ErrorEquals": ["States.ParameterPathFailure"], "Next": "H"}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}],
                 "End": True,
             },
             "H": {"Type": "Pass", "End": True},
         },
     }
 
-    out = run_machine(doc, {}, {FN: lambda p: p})
+    out = run_machine(doc, {"a": 1}, {FN: lambda p: p})
 
-    assert out.status == "SUCCEEDED"
-    assert out.output["Error"] == "States.ParameterPathFailure"
+    assert out.status == "FAILED"
+    assert out.run["error"] == "States.Runtime"
+    assert out.run["cause"] == (
+        "An error occurred while executing the state 'T' (entered at the event id #2). "
+        "The JSONPath '$.missing' specified for the field 'x.$' could not be found in the "
+        "input '{\"a\":1}'"
+    )
     assert out.calls == []
 
 

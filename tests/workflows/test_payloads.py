@@ -5,7 +5,6 @@ import pytest
 from stratus.workflows import payloads
 from stratus.workflows.failure import (
     INTRINSIC_FAILURE,
-    PARAMETER_PATH_FAILURE,
     RESULT_PATH_MATCH_FAILURE,
     RUNTIME,
     StatesFailure,
@@ -43,15 +42,17 @@ def test_templates_copy_literals_and_evaluate_dollar_keys_at_any_depth():
 @pytest.mark.parametrize(
     ("template", "error"),
     [
-        ({"x.$": "$.missing"}, PARAMETER_PATH_FAILURE),
-        ({"x.$": "$$.Execution.Nope"}, PARAMETER_PATH_FAILURE),
-        ({"x.$": "$undefinedVar"}, PARAMETER_PATH_FAILURE),
-        ({"x.$": "States.ArrayLength($.missing)"}, INTRINSIC_FAILURE),
+        ({"x.$": "$.missing"}, RUNTIME),
+        ({"x.$": "$$.Execution.Nope"}, RUNTIME),
+        ({"x.$": "$undefinedVar"}, RUNTIME),
+        ({"x.$": "States.ArrayLength($.missing)"}, RUNTIME),
         ({"x.$": "States.ArrayLength($.a)"}, INTRINSIC_FAILURE),
-        ({"x.$": 5}, PARAMETER_PATH_FAILURE),
+        ({"x.$": 5}, RUNTIME),
     ],
 )
 def test_template_failures_name_the_states_error(template, error):
+    """A path that matches nothing is States.Runtime, as AWS's service raises it (its docs
+    name States.ParameterPathFailure); bad intrinsic arguments are IntrinsicFailure."""
     with pytest.raises(StatesFailure) as caught:
         payloads.render(template, SCOPE)
 

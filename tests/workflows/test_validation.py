@@ -282,6 +282,22 @@ def test_each_problem_has_its_code_and_location(states, start, expected):
     assert expected in errors(machine(states, start))
 
 
+@pytest.mark.parametrize("variable", ["$.a[*]", "$..a", "a.b", "$.l[0:2]"])
+def test_choice_variables_must_be_reference_paths(variable):
+    text = machine(
+        {
+            "A": {
+                "Type": "Choice",
+                "Choices": [{"Variable": variable, "IsNull": True, "Next": "B"}],
+                "Default": "B",
+            },
+            "B": {"Type": "Succeed"},
+        }
+    )
+
+    assert ("SCHEMA_VALIDATION_FAILED", "/States/A/Choices[0]/Variable") in errors(text)
+
+
 def test_missing_transition_targets_point_at_the_field():
     text = machine(
         {

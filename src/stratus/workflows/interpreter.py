@@ -310,7 +310,7 @@ class _Engine:
         thread["entered_time"] = _iso(self.now)
         thread["attempts"] = [0] * len(state.get("Retry", []))
         thread["retry_count"] = 0
-        self.emit(
+        thread["entered_event"] = self.emit(
             thread, f"{kind}StateEntered", {"name": name, **history.data("input", thread["input"])}
         )
         try:
@@ -607,6 +607,12 @@ class _Engine:
     # --- failures: Retry, then Catch, then the thread fails
 
     def state_failed(self, thread: dict[str, Any], error: str, cause: str) -> None:
+        if error == RUNTIME and not cause.startswith("An error occurred"):
+            # AWS says where a runtime error happened, in these words.
+            cause = (
+                f"An error occurred while executing the state '{thread['state']}' "
+                f"(entered at the event id #{thread.get('entered_event', 0)}). {cause}"
+            )
         self.cancel_children(thread)
         machine = self.machine_of(thread)
         state = machine.state(thread["state"])

@@ -5,10 +5,12 @@
 
 A payload template (Parameters, ResultSelector, ItemSelector) is JSON whose keys ending in
 `.$` take their value from a path (`$.a` the input, `$$.Execution.Id` the context object,
-`$name.x` a variable) or an intrinsic function; other values are copied. Errors are the
-States errors AWS names for each step: a path that matches nothing in a template is
-States.ParameterPathFailure, one in ResultPath is States.ResultPathMatchFailure, and in
-InputPath/OutputPath States.Runtime.
+`$name.x` a variable) or an intrinsic function; other values are copied. A path that
+matches nothing in a template, or in InputPath/OutputPath, is States.Runtime ("The JSONPath
+'$.x' specified for the field 'x.$' could not be found in the input '{...}'"): AWS documents
+States.ParameterPathFailure for templates, but its service raises States.Runtime with that
+message, which States.ALL does not catch, and we follow the service. A ResultPath that cannot
+be applied is States.ResultPathMatchFailure.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from typing import Any
 
 from stratus.workflows import intrinsics, jsonpath
 from stratus.workflows.failure import (
-    INTRINSIC_FAILURE,
-    PARAMETER_PATH_FAILURE,
     RESULT_PATH_MATCH_FAILURE,
     RUNTIME,
     StatesFailure,
@@ -96,20 +96,20 @@ def render(template: Any, scope: Scope, field_name: str = "Parameters") -> Any:
 def _dynamic(key: str, text: Any, scope: Scope, field_name: str) -> Any:
     if not isinstance(text, str):
         raise StatesFailure(
-            PARAMETER_PATH_FAILURE,
+            RUNTIME,
             f"The value for the field '{key}' must be a valid JSONPath or a valid intrinsic "
             "function call",
         )
     if intrinsics.looks_intrinsic(text):
         try:
             return intrinsics.evaluate(
-                text, lambda path: _read(scope, path, field_name, INTRINSIC_FAILURE, key)
+                text, lambda path: _read(scope, path, field_name, RUNTIME, key)
             )
         except StatesFailure:
             raise
         except (ValueError, TypeError, LookupError) as exc:
             raise intrinsics.failure_of(exc) from exc
-    return _read(scope, text, field_name, PARAMETER_PATH_FAILURE, key)
+    return _read(scope, text, field_name, RUNTIME, key)
 
 
 def _read(scope: Scope, text: str, field_name: str, error: str, key: str | None = None) -> Any:

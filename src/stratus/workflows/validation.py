@@ -601,13 +601,15 @@ class _Checker:
             return
         self.only(rule, {"Variable", operator} | extra, at)
         variable = rule.get("Variable")
-        if not isinstance(variable, str) or not _path_ok(variable):
+        if not _reference_ok(variable):
             self.schema(
-                "The value for the field 'Variable' must be a valid JSONPath", f"{at}/Variable"
+                f"Value is not a Reference Path: {variable!r} must name one value ($.a.b, "
+                "$$.Execution.Name or $variable)",
+                f"{at}/Variable",
             )
         operand = rule[operator]
         if operator.endswith("Path"):
-            ok = isinstance(operand, str) and _path_ok(operand)
+            ok = _reference_ok(operand)
         elif operator in choice.TYPE_TESTS or operator.startswith("Boolean"):
             ok = isinstance(operand, bool)
         elif operator.startswith("Numeric"):
@@ -745,6 +747,18 @@ def _path_ok(value: Any) -> bool:
     if match:  # a variable, then a path into it
         return jsonpath.is_path("$" + value[match.end() :])
     return jsonpath.is_path(value)
+
+
+def _reference_ok(value: Any) -> bool:
+    """A Reference Path: one value of the input, the context object or a variable."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("$$"):
+        return jsonpath.is_reference_path(value[1:])
+    match = re.match(r"\$[A-Za-z_][A-Za-z0-9_]*", value)
+    if match:
+        return jsonpath.is_reference_path("$" + value[match.end() :])
+    return jsonpath.is_reference_path(value)
 
 
 def _intrinsic_ok(value: str) -> bool:
