@@ -13,6 +13,7 @@ from . import (
     lambda_,
     recorded,
     sqs,
+    stepfunctions,
 )
 
 REGISTRY: dict[str, Provider] = {
@@ -26,6 +27,7 @@ REGISTRY: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         sqs,
+        stepfunctions,
     )
     for cls in module.PROVIDERS
 }
