@@ -102,3 +102,25 @@ def test_only_whole_strings_in_delimiters_are_expressions(value, expected):
 def test_syntax_errors_are_reported_without_evaluating():
     assert query.syntax_error("{% 1 + %}")
     assert query.syntax_error("{% $states.input %}") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{% $string(1/3) %}", "0.333333333333333"),  # JavaScript's 15 significant digits
+        ("{% $string(0.1 + 0.2) %}", "0.3"),
+        ("{% $string(1e21) %}", "1e+21"),
+        ("{% $string({'y': null}) %}", '{"y":null}'),
+        ("{% $round(2.5) %}", 2),  # round half to even, as jsonata-js
+        ("{% $type(null) %}", "null"),
+        ("{% $fromMillis(0) %}", "1970-01-01T00:00:00.000Z"),
+        ("{% $toMillis('2024-01-01T00:00:00Z') %}", 1704067200000),
+        ("{% $formatNumber(1234.5, '#,##0.00') %}", "1,234.50"),
+        ("{% [1, 2, 3][$ > 1] %}", [2, 3]),
+        ("{% {'k': $states.input.missing} %}", {}),  # undefined members vanish
+        ("{% $states.input.items ~> $map(function($v) { $v + 1 }) %}", [4, 2, 3]),
+    ],
+)
+def test_results_match_jsonata_js(text, expected):
+    """What AWS's engine (jsonata-js) gives, checked on the library we run."""
+    assert ev(text) == expected

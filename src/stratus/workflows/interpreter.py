@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -263,7 +262,7 @@ class _Engine:
             ready = [t for t in self.run["threads"].values() if t["phase"] == "ready"]
             if not ready:
                 return
-            thread = min(ready, key=lambda t: _order(t["id"]))
+            thread = ready[0] if len(ready) == 1 else min(ready, key=lambda t: _order(t["id"]))
             self.enter(thread)
 
     def accept(self, signal: Signal) -> None:
@@ -310,13 +309,15 @@ class _Engine:
         thread["entered_time"] = _iso(self.now)
         thread["attempts"] = [0] * len(state.get("Retry", []))
         thread["retry_count"] = 0
+        encoded = history.encode(thread["input"])
         thread["entered_event"] = self.emit(
-            thread, f"{kind}StateEntered", {"name": name, **history.data("input", thread["input"])}
+            thread,
+            f"{kind}StateEntered",
+            {"name": name, **history.data("input", None, encoded)},
         )
         try:
             self.check_size(
-                thread["input"],
-                f"The state/task '{name}' has an input that exceeds the maximum size",
+                encoded, f"The state/task '{name}' has an input that exceeds the maximum size"
             )
             self.body(thread)
         except StatesFailure as failure:
@@ -373,12 +374,12 @@ class _Engine:
         next_state: Any,
     ) -> None:
         name = thread["state"]
-        self.check_size(
+        encoded = self.check_size(
             output,
             f"The state/task '{name}' returned a result with a size exceeding the maximum "
             "number of bytes service limit.",
         )
-        details: dict[str, Any] = {"name": name, **history.data("output", output)}
+        details: dict[str, Any] = {"name": name, **history.data("output", None, encoded)}
         if assigned:
             self.check_size(
                 assigned,
@@ -547,7 +548,7 @@ class _Engine:
     ) -> None:
         kind = resource_kind(waiting["resource"], self.region())
         try:
-            self.check_size(
+            encoded = self.check_size(
                 output,
                 f"The state/task '{thread['state']}' returned a result with a size exceeding "
                 "the maximum number of bytes service limit.",
@@ -556,7 +557,7 @@ class _Engine:
             self.state_failed(thread, failure.error, failure.cause)
             return
         if kind.lambda_function:
-            self.emit(thread, "LambdaFunctionSucceeded", history.data("output", output))
+            self.emit(thread, "LambdaFunctionSucceeded", history.data("output", None, encoded))
         else:
             self.emit(
                 thread,
@@ -564,7 +565,7 @@ class _Engine:
                 {
                     "resourceType": kind.type,
                     "resource": kind.name,
-                    **history.data("output", output),
+                    **history.data("output", None, encoded),
                 },
             )
         try:
@@ -862,12 +863,12 @@ class _Engine:
         except StatesFailure as failure:
             self.state_failed(thread, failure.error, failure.cause)
 
-    def check_size(self, value: Any, message: str) -> None:
-        if (
-            len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-            > MAX_PAYLOAD_BYTES
-        ):
+    def check_size(self, value: Any, message: str) -> bytes:
+        """`value` as JSON (bytes given are taken as already encoded), if within 256 KiB."""
+        encoded = value if isinstance(value, bytes) else history.encode(value)
+        if len(encoded) > MAX_PAYLOAD_BYTES:
             raise StatesFailure(DATA_LIMIT_EXCEEDED, message)
+        return encoded
 
 
 @dataclass(frozen=True, slots=True)

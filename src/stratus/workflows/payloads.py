@@ -41,6 +41,8 @@ class Scope:
 
     def read(self, text: str) -> Any:
         """The value `text` names; raises jsonpath.PathNotFound or PathError."""
+        if text == "$":  # the default of every path field: no parsing, no walking
+            return self.input
         if text.startswith("$$"):
             return jsonpath.select(text[1:], self.context)
         match = _VARIABLE.match(text)
