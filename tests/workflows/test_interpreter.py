@@ -776,3 +776,12 @@ def test_a_crash_signal_fails_the_execution_with_states_runtime():
         "error": "States.Runtime",
         "cause": "bug",
     }
+
+
+def test_distributed_map_readers_are_refused_by_name():
+    doc = map_state(ItemReader={"Resource": "arn:aws:states:::s3:getObject", "Parameters": {}})
+
+    out = run_machine(doc, {"items": [1]}, {FN: lambda p: p})
+
+    assert out.run["error"] == "States.Runtime"
+    assert "ItemReader" in out.run["cause"]

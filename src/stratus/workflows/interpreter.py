@@ -776,6 +776,14 @@ class _Engine:
             self.progress(thread)
 
     def start_map(self, thread: dict[str, Any], flow: Flow) -> None:
+        unserved = [k for k in ("ItemReader", "ItemBatcher", "ResultWriter") if k in flow.state]
+        if unserved:
+            # Distributed Map's readers and writers reach object storage: not here yet.
+            raise StatesFailure(
+                RUNTIME,
+                f"Stratus does not run a Map state's {', '.join(unserved)} yet; give the "
+                "items in the state input (ItemsPath or Items)",
+            )
         items = map_items(flow)
         inputs = [map_item_input(flow, item, index) for index, item in enumerate(items)]
         limit = (
