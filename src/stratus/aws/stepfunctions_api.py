@@ -27,6 +27,7 @@ ERRORS: ErrorTable = {
     w.InvalidName: WireError("InvalidName", 400),
     w.InvalidArn: WireError("InvalidArn", 400),
     w.InvalidExecutionInput: WireError("InvalidExecutionInput", 400),
+    w.StateMachineTypeNotSupported: WireError("StateMachineTypeNotSupported", 400),
     Validation: WireError("ValidationException", 400),
     NotFound: WireError("ResourceNotFound", 400),
     Invalid: WireError("InvalidToken", 400),  # what is left: a NextToken we cannot read
@@ -93,6 +94,32 @@ async def validate_state_machine_definition(call: Call, p: dict[str, Any]) -> An
 async def start_execution(call: Call, p: dict[str, Any]) -> Answer:
     started = await _flows(call).start(p["stateMachineArn"], p.get("name"), p.get("input"))
     return {"executionArn": started.arn, "startDate": _time(started.started)}
+
+
+async def start_sync_execution(call: Call, p: dict[str, Any]) -> Answer:
+    done = await _flows(call).start_sync(p["stateMachineArn"], p.get("name"), p.get("input"))
+    out: dict[str, Any] = {
+        "executionArn": done.arn,
+        "stateMachineArn": done.machine_arn,
+        "name": done.name,
+        "startDate": _time(done.started),
+        "stopDate": _time(done.stopped),
+        "status": done.status,
+        "input": done.input,
+        "inputDetails": {"included": True},
+        "billingDetails": {
+            "billedMemoryUsedInMB": 64,
+            "billedDurationInMilliseconds": max(100, int((done.stopped - done.started) * 1000)),
+        },
+    }
+    if done.output is not None:
+        out["output"] = done.output
+        out["outputDetails"] = {"included": True}
+    if done.error is not None:
+        out["error"] = done.error
+    if done.cause is not None:
+        out["cause"] = done.cause
+    return out
 
 
 async def describe_execution(call: Call, p: dict[str, Any]) -> Answer:
@@ -213,6 +240,7 @@ HANDLERS: dict[str, Handler] = {
     "DeleteStateMachine": delete_state_machine,
     "ValidateStateMachineDefinition": validate_state_machine_definition,
     "StartExecution": start_execution,
+    "StartSyncExecution": start_sync_execution,
     "DescribeExecution": describe_execution,
     "DescribeStateMachineForExecution": describe_state_machine_for_execution,
     "ListExecutions": list_executions,

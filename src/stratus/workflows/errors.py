@@ -3,7 +3,8 @@
 
     NotFound       StateMachineDoesNotExist, ExecutionDoesNotExist
     AlreadyExists  StateMachineAlreadyExists, ExecutionAlreadyExists
-    Invalid        InvalidDefinition, InvalidName, InvalidArn, InvalidExecutionInput
+    Invalid        InvalidDefinition, InvalidName, InvalidArn, InvalidExecutionInput,
+                   StateMachineTypeNotSupported (StartSyncExecution of a Standard machine)
 """
 
 from __future__ import annotations
@@ -44,4 +45,8 @@ class InvalidArn(Invalid):
 
 
 class InvalidExecutionInput(Invalid):
+    pass
+
+
+class StateMachineTypeNotSupported(Invalid):
     pass

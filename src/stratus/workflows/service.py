@@ -9,6 +9,7 @@ so updating or deleting its machine never changes a run in flight. Executions ar
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import sqlite3
 import uuid
@@ -19,7 +20,7 @@ from stratus.config import Settings
 from stratus.paging import page
 from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
-from stratus.workflows import validation
+from stratus.workflows import express, history, validation
 from stratus.workflows.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -27,8 +28,9 @@ from stratus.workflows.errors import (
     InvalidExecutionInput,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
+    StateMachineTypeNotSupported,
 )
-from stratus.workflows.executions import Executions, Started, TaskRunner
+from stratus.workflows.executions import Executions, Started, TaskRunner, machine_of
 from stratus.workflows.model import (
     Execution,
     StateMachine,
@@ -47,6 +49,22 @@ _EXECUTION_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
+class SyncResult:
+    """A StartSyncExecution's answer: the Express execution, run to its end."""
+
+    arn: str
+    machine_arn: str
+    name: str
+    started: float
+    stopped: float
+    status: str  # SUCCEEDED | FAILED | TIMED_OUT
+    input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Validated:
     result: str  # OK | FAIL
     diagnostics: list[validation.Diagnostic]
@@ -56,7 +74,7 @@ class WorkflowService:
     def __init__(
         self, settings: Settings, db: Database, work: WorkQueue, runner: TaskRunner
     ) -> None:
-        self._settings, self._db, self._work = settings, db, work
+        self._settings, self._db, self._work, self._runner = settings, db, work, runner
         self.executions = Executions(db, work, runner)
 
     async def wait_run_forever(self) -> None:
@@ -153,15 +171,7 @@ class WorkflowService:
     async def start(self, machine_arn: str, name: str | None, raw_input: str | None) -> Started:
         check_machine_arn(machine_arn)
         name = check_name(name) if name is not None else str(uuid.uuid4())
-        raw_input = "{}" if raw_input is None else raw_input
-        if len(raw_input.encode()) > MAX_INPUT_BYTES:
-            raise InvalidExecutionInput("The input exceeds the maximum size of 262144 bytes")
-        try:
-            parsed = json.loads(raw_input)
-        except json.JSONDecodeError as exc:
-            raise InvalidExecutionInput(
-                f"Invalid State Machine Execution Input: '{exc.msg}'"
-            ) from exc
+        raw_input, parsed = _execution_input(raw_input)
         arn = execution_arn(machine_arn, name)
 
         def begin(conn: sqlite3.Connection) -> Started:
@@ -188,6 +198,49 @@ class WorkflowService:
                 )
 
         return await self._db.run(begin)
+
+    async def start_sync(
+        self, machine_arn: str, name: str | None, raw_input: str | None
+    ) -> SyncResult:
+        """StartSyncExecution: an Express machine's execution, run in memory to its end."""
+        machine = await self.describe(machine_arn)
+        if machine.type != "EXPRESS":
+            raise StateMachineTypeNotSupported(
+                "This operation is not supported by this type of state machine"
+            )
+        name = check_name(name) if name is not None else str(uuid.uuid4())
+        raw_input, parsed = _execution_input(raw_input)
+        arn = machine_arn.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
+        clock = self._work.clock
+        started = clock.now()
+        step = await express.wait_run(
+            machine_of(machine.definition),
+            parsed,
+            execution={
+                "Id": arn,
+                "Name": name,
+                "RoleArn": machine.role_arn,
+                "StartTime": _iso(started),
+                "RedriveCount": 0,
+            },
+            state_machine={"Id": machine.arn, "Name": machine.name},
+            clock=clock,
+            runner=self._runner,
+        )
+        run = step.run
+        succeeded = run["status"] == "SUCCEEDED"
+        return SyncResult(
+            arn,
+            machine.arn,
+            name,
+            started,
+            float(run.get("stop_date") or clock.now()),
+            run["status"],
+            raw_input,
+            history.json_text(run.get("output")) if succeeded else None,
+            run.get("error"),
+            run.get("cause"),
+        )
 
     async def describe_execution(self, arn: str) -> Execution:
         machine_arn_of_execution(arn)
@@ -259,6 +312,22 @@ class WorkflowService:
                 return stopped.stopped or self._work.clock.now()
 
         return await self._db.run(write)
+
+
+def _execution_input(raw_input: str | None) -> tuple[str, Any]:
+    """The input as given ("{}" when absent) and as JSON; InvalidExecutionInput if it is not."""
+    raw_input = "{}" if raw_input is None else raw_input
+    if len(raw_input.encode()) > MAX_INPUT_BYTES:
+        raise InvalidExecutionInput("The input exceeds the maximum size of 262144 bytes")
+    try:
+        return raw_input, json.loads(raw_input)
+    except json.JSONDecodeError as exc:
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc.msg}'") from exc
+
+
+def _iso(epoch: float) -> str:
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _check_definition(text: str) -> None:
