@@ -443,3 +443,18 @@ def test_nested_machines_are_built_and_addressed_by_path():
 
     assert top.child(("P", 0)).start_at == "X"
     assert top.child(("P", 1, "M")).start_at == "Y"
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "arn:aws:states:::states:startExecution.sync:2",
+        "arn:aws:states:us-east-1:123456789012:activity:work",
+    ],
+)
+def test_express_machines_refuse_callbacks_sync_and_activities(resource):
+    text = machine({"A": {"Type": "Task", "Resource": resource, "End": True}})
+
+    assert errors(text) == []
+    assert [d.code for d in diagnose(text, "EXPRESS")] == ["SCHEMA_VALIDATION_FAILED"]

@@ -80,7 +80,7 @@ async def delete_state_machine(call: Call, p: dict[str, Any]) -> Answer:
 
 
 async def validate_state_machine_definition(call: Call, p: dict[str, Any]) -> Answer:
-    checked = _flows(call).validate(p["definition"])
+    checked = _flows(call).validate(p["definition"], p.get("type", "STANDARD"))
     wanted = p.get("severity", "ERROR")
     shown = [d for d in checked.diagnostics if wanted == "WARNING" or d.severity == "ERROR"]
     limit = p.get("maxResults") or len(shown) or 1

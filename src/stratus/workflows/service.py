@@ -84,8 +84,8 @@ class WorkflowService:
 
     # -- state machines ------------------------------------------------------------------
 
-    def validate(self, text: str) -> Validated:
-        found = validation.diagnose(text)
+    def validate(self, text: str, kind: str = "STANDARD") -> Validated:
+        found = validation.diagnose(text, kind)
         failed = any(d.severity == "ERROR" for d in found)
         return Validated("FAIL" if failed else "OK", found)
 
@@ -98,7 +98,7 @@ class WorkflowService:
         config: dict[str, Any] | None = None,
     ) -> StateMachine:
         check_name(name)
-        _check_definition(text)
+        _check_definition(text, kind)
         arn = state_machine_arn(self._settings.region, self._settings.account_id, name)
         now = self._work.clock.now()
         wanted = StateMachine(arn, name, kind, text, role_arn, now, config or {})
@@ -127,7 +127,7 @@ class WorkflowService:
     async def update(self, arn: str, text: str | None, role_arn: str | None) -> float:
         check_machine_arn(arn)
         if text is not None:
-            _check_definition(text)
+            _check_definition(text)  # before taking the database: validation is CPU work
         now = self._work.clock.now()
 
         def write(conn: sqlite3.Connection) -> float:
@@ -135,6 +135,8 @@ class WorkflowService:
                 machine = _machine(conn, arn)
                 if machine is None:
                     raise StateMachineDoesNotExist(arn)
+                if text is not None and machine.type == "EXPRESS":
+                    _check_definition(text, "EXPRESS")
                 conn.execute(
                     "UPDATE sfn_state_machines SET definition = ?, role_arn = ? WHERE arn = ?",
                     (text or machine.definition, role_arn or machine.role_arn, arn),
@@ -330,8 +332,8 @@ def _iso(epoch: float) -> str:
     return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _check_definition(text: str) -> None:
-    found = validation.diagnose(text)
+def _check_definition(text: str, kind: str = "STANDARD") -> None:
+    found = validation.diagnose(text, kind)
     errors = [d for d in found if d.severity == "ERROR"]
     if errors:
         raise InvalidDefinition(

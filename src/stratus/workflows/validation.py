@@ -139,8 +139,9 @@ class Diagnostic:
         return out
 
 
-def diagnose(text: str | None) -> list[Diagnostic]:
-    """Every diagnostic for a definition's text (empty when it is valid)."""
+def diagnose(text: str | None, kind: str = "STANDARD") -> list[Diagnostic]:
+    """Every diagnostic for a definition's text (empty when it is valid), for a machine of
+    type `kind` (EXPRESS machines refuse .sync, .waitForTaskToken and activities)."""
     if text is None or not text.strip():
         return [Diagnostic("ERROR", "MISSING_DESCRIPTION", "The definition is empty")]
     if len(text.encode()) > MAX_DEFINITION_BYTES:
@@ -165,7 +166,7 @@ def diagnose(text: str | None) -> list[Diagnostic]:
                 f"{exc.msg} at line {exc.lineno}, column {exc.colno}",
             )
         ]
-    checker = _Checker()
+    checker = _Checker(express=kind == "EXPRESS")
     checker.machine(document, "", "JSONPath", depth=1)
     return checker.found
 
@@ -186,8 +187,9 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, express: bool = False) -> None:
         self.found: list[Diagnostic] = []
+        self.express = express
 
     def error(self, code: str, message: str, location: str) -> None:
         self.found.append(Diagnostic("ERROR", code, message, location or "/"))
@@ -527,6 +529,14 @@ class _Checker:
             self.schema("These fields are required: [Resource]", at)
         elif not _ARN.fullmatch(resource):
             self.error("INVALID_RESOURCE", f"Invalid resource: {resource}", f"{at}/Resource")
+        elif self.express and (
+            re.search(r"\.(sync(:\d+)?|waitForTaskToken)$", resource) or ":activity:" in resource
+        ):
+            self.schema(
+                f"Express state machines do not support the resource {resource}: .sync, "
+                ".waitForTaskToken and activities need a STANDARD state machine",
+                f"{at}/Resource",
+            )
         for key in ("TimeoutSeconds", "HeartbeatSeconds"):
             if key in state and f"{key}Path" in state:
                 self.schema(f"Only one of '{key}' or '{key}Path' may be set", at)
