@@ -10,7 +10,8 @@ other service's own methods: in process, the same calls a boto3 request would ma
     topics -> functions   FunctionDelivery    an SNS delivery to a Lambda subscription
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
-    workflows -> functions  FunctionTasks     Task states: lambda:invoke and function ARNs
+    workflows -> functions, queues  WorkflowTasks  Task states: lambda:invoke, function ARNs,
+                                                   sqs:sendMessage
 """
 
 from __future__ import annotations
@@ -125,17 +126,22 @@ class QueueDestination:
 
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+SQS_SEND = "arn:aws:states:::sqs:sendMessage"
 
 
-class FunctionTasks:
-    """workflows' TaskRunner for Lambda: the optimised `lambda:invoke` integration (its
-    response wrapped as AWS wraps it: Payload, StatusCode, ExecutedVersion, SDK metadata)
-    and plain function ARNs (the response itself). A function error is the task's error:
-    named by the function's errorType (Lambda.Unknown without one), its cause the error
-    document; Lambda's own refusals are Lambda.<Exception> as AWS names them."""
+class WorkflowTasks:
+    """workflows' TaskRunner: the integrations Task states reach, in process.
 
-    def __init__(self, functions: FunctionService) -> None:
+    Lambda: the optimised `lambda:invoke` (its response wrapped as AWS wraps it: Payload,
+    StatusCode, ExecutedVersion, SDK metadata) and plain function ARNs (the response
+    itself). A function error is the task's error, named by the function's errorType
+    (Lambda.Unknown without one), its cause the error document; Lambda's own refusals are
+    Lambda.<Exception> as AWS names them. SQS: `sqs:sendMessage` (MessageBody as given, or
+    as JSON text when it is not a string), refusals SQS.<Exception>."""
+
+    def __init__(self, functions: FunctionService, queues: QueueService) -> None:
         self._functions = functions
+        self._queues = queues
 
     async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
         if resource == LAMBDA_INVOKE:
@@ -143,11 +149,52 @@ class FunctionTasks:
         if resource.startswith("arn:aws:lambda:") and ":function:" in resource:
             response, _ = await self._wait_invoke(resource, None, payload)
             return response
+        if resource == SQS_SEND:
+            return await self._wait_send(payload)
         raise StatesFailure(
             RUNTIME,
-            f"Stratus does not serve the integration {resource} yet; use "
-            f"{LAMBDA_INVOKE} or a function ARN",
+            f"Stratus does not serve the integration {resource} yet; it serves "
+            f"{LAMBDA_INVOKE}, function ARNs and {SQS_SEND}",
         )
+
+    async def _wait_send(self, parameters: Any) -> dict[str, Any]:
+        if not isinstance(parameters, Mapping) or not isinstance(parameters.get("QueueUrl"), str):
+            raise StatesFailure(RUNTIME, "The sqs:sendMessage parameters must name a QueueUrl")
+        body = parameters.get("MessageBody")
+        text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+        attributes = {
+            name: queue_model.MessageAttribute(
+                str(value.get("DataType", "String")), value.get("StringValue")
+            )
+            for name, value in (parameters.get("MessageAttributes") or {}).items()
+            if isinstance(value, Mapping)
+        }
+        message = queue_model.NewMessage(
+            text,
+            attributes,
+            delay=parameters.get("DelaySeconds"),
+            group_id=parameters.get("MessageGroupId"),
+            dedup_id=parameters.get("MessageDeduplicationId"),
+        )
+        try:
+            sent = await self._queues.send(parameters["QueueUrl"], message)
+        except NotFound as exc:
+            raise StatesFailure("SQS.QueueDoesNotExistException", exc.message) from exc
+        except StratusError as exc:
+            raise StatesFailure("SQS.AmazonSQSException", exc.message) from exc
+        request_id = str(uuid.uuid4())
+        answer: dict[str, Any] = {
+            "MD5OfMessageBody": sent.MD5OfMessageBody,
+            "MessageId": sent.MessageId,
+            "SdkHttpMetadata": {
+                "HttpHeaders": {"x-amzn-RequestId": request_id},
+                "HttpStatusCode": 200,
+            },
+            "SdkResponseMetadata": {"RequestId": request_id},
+        }
+        if sent.SequenceNumber is not None:
+            answer["SequenceNumber"] = sent.SequenceNumber
+        return answer
 
     async def _wait_optimised(self, parameters: Any) -> dict[str, Any]:
         if not isinstance(parameters, Mapping) or not isinstance(

@@ -83,7 +83,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
-        workflows = WorkflowService(settings, db, work, bridges.FunctionTasks(functions))
+        workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(

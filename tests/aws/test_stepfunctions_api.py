@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.conftest import unique
+from tests.conftest import make_queue, unique
 
 ROLE = "arn:aws:iam::000000000000:role/sfn"
 PASS_CHAIN = {
@@ -501,3 +501,101 @@ def test_start_sync_execution_refuses_standard_machines(sfn, sfn_sync):
     error = error_of(sfn_sync.start_sync_execution, stateMachineArn=machine)
 
     assert error["Code"] == "StateMachineTypeNotSupported"
+
+
+def callback_machine(sfn: Any, queue_url: str, **task: Any) -> str:
+    return make_machine(
+        sfn,
+        {
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {
+                        "QueueUrl": queue_url,
+                        "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$.order"},
+                    },
+                    "Catch": [
+                        {"ErrorEquals": ["Rejected"], "ResultPath": "$.error", "Next": "Rejected"}
+                    ],
+                    "End": True,
+                    **task,
+                },
+                "Rejected": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+
+
+def token_from(sqs: Any, url: str) -> tuple[str, dict[str, Any]]:
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
+    body = json.loads(message["Body"])
+    return body["token"], body
+
+
+def test_wait_for_task_token_through_a_queue_and_send_task_success(server, sfn, sqs):
+    """The task sends the token with the message, waits, and ends when the worker answers."""
+    url = make_queue(sqs)[0]
+    machine = callback_machine(sfn, url)
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"order": 7}))[
+        "executionArn"
+    ]
+    server.wait_idle()
+    token, body = token_from(sqs, url)
+    waiting = sfn.describe_execution(executionArn=arn)["status"]
+
+    sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+    server.wait_idle()
+    done = sfn.describe_execution(executionArn=arn)
+    again = error_of(sfn.send_task_success, taskToken=token, output="{}")
+    types = [e["type"] for e in history(sfn, arn)]
+
+    assert body["order"] == 7
+    assert waiting == "RUNNING"
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"approved": True}
+    assert types[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    assert again["Code"] == "TaskTimedOut"
+
+
+def test_send_task_failure_is_caught_by_its_error_name(server, sfn, sqs):
+    url = make_queue(sqs)[0]
+    arn = sfn.start_execution(stateMachineArn=callback_machine(sfn, url), input='{"order": 1}')[
+        "executionArn"
+    ]
+    server.wait_idle()
+    token, _ = token_from(sqs, url)
+
+    sfn.send_task_failure(taskToken=token, error="Rejected", cause="out of stock")
+    server.wait_idle()
+    done = sfn.describe_execution(executionArn=arn)
+
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"])["error"] == {"Error": "Rejected", "Cause": "out of stock"}
+
+
+def test_heartbeats_keep_a_callback_alive_and_silence_times_it_out(server, sfn, sqs):
+    url = make_queue(sqs)[0]
+    machine = callback_machine(sfn, url, HeartbeatSeconds=60)
+    arn = sfn.start_execution(stateMachineArn=machine, input='{"order": 1}')["executionArn"]
+    server.wait_idle()
+    token, _ = token_from(sqs, url)
+
+    server.advance(50)
+    sfn.send_task_heartbeat(taskToken=token)
+    server.advance(50)  # 100 s since the start, 50 since the heartbeat
+    alive = sfn.describe_execution(executionArn=arn)["status"]
+    server.advance(10)
+    done = sfn.describe_execution(executionArn=arn)
+
+    assert alive == "RUNNING"
+    assert (done["status"], done["error"]) == ("FAILED", "States.HeartbeatTimeout")
+
+
+def test_bad_task_tokens_are_refused(sfn):
+    assert (
+        error_of(sfn.send_task_success, taskToken="not-a-token", output="{}")["Code"]
+        == "InvalidToken"
+    )
+    assert error_of(sfn.send_task_heartbeat, taskToken="garbage!")["Code"] == "InvalidToken"

@@ -687,6 +687,8 @@ def test_a_repeated_signal_changes_nothing():
     assert again.events == []
     assert again.effects == []
     assert again.run == first.run
+    assert first.accepted is True
+    assert again.accepted is False
 
 
 def test_resume_is_pure_and_repeatable():

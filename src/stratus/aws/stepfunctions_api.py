@@ -28,6 +28,10 @@ ERRORS: ErrorTable = {
     w.InvalidArn: WireError("InvalidArn", 400),
     w.InvalidExecutionInput: WireError("InvalidExecutionInput", 400),
     w.StateMachineTypeNotSupported: WireError("StateMachineTypeNotSupported", 400),
+    w.TaskDoesNotExist: WireError("TaskDoesNotExist", 400),
+    w.TaskTimedOut: WireError("TaskTimedOut", 400),
+    w.InvalidToken: WireError("InvalidToken", 400),
+    w.InvalidOutput: WireError("InvalidOutput", 400),
     Validation: WireError("ValidationException", 400),
     NotFound: WireError("ResourceNotFound", 400),
     Invalid: WireError("InvalidToken", 400),  # what is left: a NextToken we cannot read
@@ -172,6 +176,21 @@ async def get_execution_history(call: Call, p: dict[str, Any]) -> Answer:
     return {"events": [_event(e, include) for e in events], "nextToken": token}
 
 
+async def send_task_success(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).send_task_success(p["taskToken"], p["output"])
+    return None
+
+
+async def send_task_failure(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).send_task_failure(p["taskToken"], p.get("error"), p.get("cause"))
+    return None
+
+
+async def send_task_heartbeat(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).send_task_heartbeat(p["taskToken"])
+    return None
+
+
 async def stop_execution(call: Call, p: dict[str, Any]) -> Answer:
     stopped = await _flows(call).stop(p["executionArn"], p.get("error"), p.get("cause"))
     return {"stopDate": _time(stopped)}
@@ -246,5 +265,8 @@ HANDLERS: dict[str, Handler] = {
     "ListExecutions": list_executions,
     "GetExecutionHistory": get_execution_history,
     "StopExecution": stop_execution,
+    "SendTaskSuccess": send_task_success,
+    "SendTaskFailure": send_task_failure,
+    "SendTaskHeartbeat": send_task_heartbeat,
 }
 API = Api(SERVICE, HANDLERS, ERRORS, 1024 * 1024 + 64 * 1024)

@@ -1,15 +1,17 @@
 """What can go wrong with a Step Functions call, by meaning. The adapter
 (aws/stepfunctions_api.py) maps each class to the code boto3 turns into its exception class.
 
-    NotFound       StateMachineDoesNotExist, ExecutionDoesNotExist
+    NotFound       StateMachineDoesNotExist, ExecutionDoesNotExist, TaskDoesNotExist
+    Conflict       TaskTimedOut (a callback for a task no longer waiting)
     AlreadyExists  StateMachineAlreadyExists, ExecutionAlreadyExists
     Invalid        InvalidDefinition, InvalidName, InvalidArn, InvalidExecutionInput,
+                   InvalidToken, InvalidOutput,
                    StateMachineTypeNotSupported (StartSyncExecution of a Standard machine)
 """
 
 from __future__ import annotations
 
-from stratus.errors import AlreadyExists, Invalid, NotFound
+from stratus.errors import AlreadyExists, Conflict, Invalid, NotFound
 
 
 class StateMachineDoesNotExist(NotFound):
@@ -49,4 +51,23 @@ class InvalidExecutionInput(Invalid):
 
 
 class StateMachineTypeNotSupported(Invalid):
+    pass
+
+
+class TaskDoesNotExist(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Task Does Not Exist")
+
+
+class TaskTimedOut(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Task Timed Out")
+
+
+class InvalidToken(Invalid):
+    def __init__(self, token: str) -> None:
+        super().__init__(f"Invalid Token: '{token[:100]}'")
+
+
+class InvalidOutput(Invalid):
     pass

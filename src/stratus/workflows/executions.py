@@ -28,13 +28,15 @@ import functools
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
-from stratus.workflows import definition, history, interpreter
+from stratus.workflows import definition, history, interpreter, tokens
+from stratus.workflows.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 from stratus.workflows.failure import RUNTIME, StatesFailure
 
 log = logging.getLogger("stratus.workflows")
@@ -49,6 +51,9 @@ class TaskRunner(Protocol):
     """Runs a Task state's resource: the result, or a StatesFailure naming the error."""
 
     async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any: ...
+
+
+SignalOf = Callable[[str], interpreter.Signal]  # effect token -> the signal for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,17 @@ class Executions:
         self._commit(conn, arn, step)
         return Started(arn, now)
 
+    def answer(self, conn: sqlite3.Connection, task_token: str, signal_of: SignalOf) -> None:
+        """SendTaskSuccess/Failure/Heartbeat, inside the caller's transaction: the signal
+        for the effect the token names. TaskTimedOut if the run no longer waits for it."""
+        try:
+            arn, token = tokens.decode(task_token)
+        except tokens.BadToken as exc:
+            raise InvalidToken(task_token) from exc
+        if not self._advance(conn, arn, signal_of(token)):
+            exists = conn.execute("SELECT 1 FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
+            raise TaskTimedOut() if exists else TaskDoesNotExist()
+
     def stop(
         self, conn: sqlite3.Connection, arn: str, error: str | None, cause: str | None
     ) -> None:
@@ -120,12 +136,16 @@ class Executions:
 
     async def _wait_task(self, item: WorkItem) -> None:
         order = json.loads(item.payload)
+        callback = bool(order.get("callback"))
+        resource = str(order["resource"]).removesuffix(interpreter.CALLBACK_SUFFIX)
         signal: interpreter.Signal
         try:
-            result = await self._runner.wait_run(
-                order["resource"], order["payload"], order["timeout"]
-            )
-            signal = interpreter.TaskSucceeded(order["token"], result)
+            result = await self._runner.wait_run(resource, order["payload"], order["timeout"])
+            if callback:  # the integration has the token; the answer comes by SendTask*
+                signal = interpreter.TaskSubmitted(order["token"], result)
+            else:
+                signal = interpreter.TaskSucceeded(order["token"], result)
+
         except StatesFailure as failure:
             signal = interpreter.TaskFailed(order["token"], failure.error, failure.cause)
         except Exception as exc:  # a bug in an integration: the task fails, the server lives
@@ -147,15 +167,16 @@ class Executions:
 
     # -- one step ------------------------------------------------------------------------
 
-    def _advance(self, conn: sqlite3.Connection, arn: str, signal: interpreter.Signal) -> None:
+    def _advance(self, conn: sqlite3.Connection, arn: str, signal: interpreter.Signal) -> bool:
+        """Step the run with `signal` and commit; whether the run took it (it waited for it)."""
         row = conn.execute(
             "SELECT definition, run FROM sfn_executions WHERE arn = ?", (arn,)
         ).fetchone()
         if row is None:
-            return  # deleted since
+            return False  # deleted since
         run = json.loads(row[1])
         if run.get("status") != "RUNNING":
-            return
+            return False
         now = self._work.clock.now()
         try:
             step = interpreter.resume(machine_of(row[0]), run, signal, now)
@@ -165,7 +186,10 @@ class Executions:
                 f"Stratus failed to run this step: {type(exc).__name__}: {exc}"
             )
             step = interpreter.resume(machine_of(row[0]), run, crash, now)
+        if not step.accepted:
+            return False  # nobody waited for it: nothing to write
         self._commit(conn, arn, step)
+        return True
 
     def _commit(self, conn: sqlite3.Connection, arn: str, step: interpreter.Step) -> None:
         run = step.run
@@ -202,6 +226,7 @@ class Executions:
                 "resource": effect.resource,
                 "payload": effect.payload,
                 "timeout": effect.timeout_s,
+                "callback": effect.callback,
             }
             self._work.enqueue(conn, TASKS, f"{arn}|{effect.token}", _encode(order), subject=arn)
         else:

@@ -37,12 +37,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stratus.workflows import choice, history, query, retry
+from stratus.workflows import choice, history, query, retry, tokens
 from stratus.workflows.dataflow import Flow, map_item_input, map_items
 from stratus.workflows.definition import Machine
 from stratus.workflows.failure import (
     DATA_LIMIT_EXCEEDED,
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    HEARTBEAT_TIMEOUT,
     NO_CHOICE_MATCHED,
     RUNTIME,
     TERMINAL,
@@ -50,7 +51,10 @@ from stratus.workflows.failure import (
     StatesFailure,
 )
 
-MAX_PAYLOAD_BYTES = 256 * 1024  # state input/output and task results (States.DataLimitExceeded)
+MAX_PAYLOAD_BYTES = 256 * 1024
+CALLBACK_SUFFIX = (
+    ".waitForTaskToken"  # state input/output and task results (States.DataLimitExceeded)
+)
 
 # --- effects (what the driver must do) and signals (what it reports back)
 
@@ -59,10 +63,11 @@ MAX_PAYLOAD_BYTES = 256 * 1024  # state input/output and task results (States.Da
 class InvokeTask:
     token: str
     state: str
-    resource: str
+    resource: str  # as written, with any .waitForTaskToken suffix
     payload: Any
     timeout_s: int | None
     heartbeat_s: int | None
+    callback: bool = False  # .waitForTaskToken: the result comes by SendTask*, not by the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,21 @@ class TimerFired:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskSubmitted:
+    """A callback task's integration call succeeded; the run now waits for its token."""
+
+    token: str
+    output: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """SendTaskHeartbeat: the callback task is alive; its heartbeat timer starts again."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
     error: str | None = None
     cause: str | None = None
@@ -106,7 +126,7 @@ class Crash:
     cause: str
 
 
-Signal = TaskSucceeded | TaskFailed | TimerFired | Stop | Crash
+Signal = TaskSucceeded | TaskFailed | TimerFired | TaskSubmitted | Heartbeat | Stop | Crash
 
 
 @dataclass(slots=True)
@@ -114,6 +134,7 @@ class Step:
     run: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    accepted: bool = True  # False: nothing waited for the signal, and nothing changed
 
     @property
     def finished(self) -> bool:
@@ -167,6 +188,7 @@ def resume(machine: Machine, run: Mapping[str, Any], signal: Signal, now: float)
     """The step a signal causes; a signal nobody waits for gives an empty step."""
     engine = _Engine(machine, copy.deepcopy(dict(run)), now)
     if engine.run["status"] != "RUNNING":
+        engine.accepted = False
         return engine.step()
     engine.accept(signal)
     engine.drive()
@@ -209,9 +231,10 @@ class _Engine:
         self.top, self.run, self.now = machine, run, now
         self.events: list[dict[str, Any]] = []
         self.effects: list[Effect] = []
+        self.accepted = True
 
     def step(self) -> Step:
-        return Step(self.run, self.events, self.effects)
+        return Step(self.run, self.events, self.effects, self.accepted)
 
     # --- bookkeeping
 
@@ -242,6 +265,8 @@ class _Engine:
         }
         if thread.get("map_item") is not None:
             ctx["Map"] = {"Item": thread["map_item"]}
+        if thread.get("task_token") is not None:
+            ctx["Task"] = {"Token": thread["task_token"]}
         return ctx
 
     def flow(self, thread: Mapping[str, Any]) -> Flow:
@@ -285,19 +310,29 @@ class _Engine:
             return
         for thread in list(self.run["threads"].values()):
             waiting = thread["waiting"]
-            if not waiting or signal.token not in (waiting.get("token"), waiting.get("timeout")):
+            tokens = (waiting.get("token"), waiting.get("timeout"), waiting.get("heartbeat"))
+            if not waiting or signal.token not in tokens:
                 continue
+            if isinstance(signal, TaskSubmitted | Heartbeat):
+                if signal.token == waiting.get("token"):  # the task goes on waiting
+                    self.task_alive(thread, waiting, signal)
+                else:
+                    self.accepted = False
+                return
             thread["waiting"] = {}
             if isinstance(signal, TimerFired) and signal.token == waiting.get("timeout"):
-                self.task_timed_out(thread, waiting)
+                self.task_timed_out(thread, waiting, TIMEOUT)
+            elif isinstance(signal, TimerFired) and signal.token == waiting.get("heartbeat"):
+                self.task_timed_out(thread, waiting, HEARTBEAT_TIMEOUT)
             elif isinstance(signal, TimerFired):
                 self.timer_fired(thread)
             elif isinstance(signal, TaskSucceeded):
                 self.task_succeeded(thread, waiting, signal.output)
-            else:
+            elif isinstance(signal, TaskFailed):
                 self.task_failed(thread, waiting, signal.error, signal.cause)
             return
         # Nobody waits for this token: a repeat, or for a thread already gone. No change.
+        self.accepted = False
 
     # --- entering states
 
@@ -491,6 +526,13 @@ class _Engine:
 
     def schedule_task(self, thread: dict[str, Any], flow: Flow) -> None:
         state = flow.state
+        resource = str(state["Resource"])
+        token = self.token(thread["id"])
+        callback = resource.endswith(CALLBACK_SUFFIX)
+        thread["task_token"] = None
+        if callback:  # $$.Task.Token, for the Parameters/Arguments that follow
+            thread["task_token"] = tokens.encode(self.execution_id(), token)
+            flow = self.flow(thread)
         payload = flow.effective_input()
         thread["effective"] = payload
         timeout = (
@@ -512,9 +554,7 @@ class _Engine:
                 raise StatesFailure(
                     RUNTIME, f"The value of {label} must be a positive integer, not {value!r}"
                 )
-        resource = str(state["Resource"])
-        token = self.token(thread["id"])
-        waiting: dict[str, Any] = {"token": token, "resource": resource}
+        waiting: dict[str, Any] = {"token": token, "resource": resource, "heartbeat_s": heartbeat}
         kind = resource_kind(resource, self.region())
         if kind.lambda_function:
             details: dict[str, Any] = {"resource": resource, **history.data("input", payload)}
@@ -538,10 +578,29 @@ class _Engine:
         if timeout:
             waiting["timeout"] = self.token(thread["id"])
             self.effects.append(StartTimer(waiting["timeout"], self.now + timeout, "task-timeout"))
+        if heartbeat and callback:  # heartbeats apply where a task reports in: callbacks
+            self.arm_heartbeat(thread, waiting)
         thread["phase"], thread["waiting"] = "task", waiting
         self.effects.append(
-            InvokeTask(token, thread["state"], resource, payload, timeout, heartbeat)
+            InvokeTask(token, thread["state"], resource, payload, timeout, heartbeat, callback)
         )
+
+    def arm_heartbeat(self, thread: Mapping[str, Any], waiting: dict[str, Any]) -> None:
+        waiting["heartbeat"] = self.token(thread["id"])
+        due = self.now + waiting["heartbeat_s"]
+        self.effects.append(StartTimer(waiting["heartbeat"], due, "heartbeat"))
+
+    def task_alive(self, thread: dict[str, Any], waiting: dict[str, Any], signal: Signal) -> None:
+        """A callback task's integration answered (TaskSubmitted) or it sent a heartbeat."""
+        if isinstance(signal, TaskSubmitted):
+            kind = resource_kind(waiting["resource"], self.region())
+            details = {"resourceType": kind.type, "resource": kind.name}
+            self.emit(thread, "TaskSubmitted", {**details, **history.data("output", signal.output)})
+        if waiting.get("heartbeat"):
+            self.arm_heartbeat(thread, waiting)  # the old heartbeat timer's token is now stale
+
+    def execution_id(self) -> str:
+        return str(self.run["context"]["Execution"].get("Id", ""))
 
     def task_succeeded(
         self, thread: dict[str, Any], waiting: Mapping[str, Any], output: Any
@@ -587,11 +646,13 @@ class _Engine:
             )
         self.state_failed(thread, error, cause)
 
-    def task_timed_out(self, thread: dict[str, Any], waiting: Mapping[str, Any]) -> None:
+    def task_timed_out(
+        self, thread: dict[str, Any], waiting: Mapping[str, Any], error: str
+    ) -> None:
         kind = resource_kind(waiting["resource"], self.region())
         cause = ""
         if kind.lambda_function:
-            self.emit(thread, "LambdaFunctionTimedOut", {"error": TIMEOUT, "cause": cause})
+            self.emit(thread, "LambdaFunctionTimedOut", {"error": error, "cause": cause})
         else:
             self.emit(
                 thread,
@@ -599,11 +660,11 @@ class _Engine:
                 {
                     "resourceType": kind.type,
                     "resource": kind.name,
-                    "error": TIMEOUT,
+                    "error": error,
                     "cause": cause,
                 },
             )
-        self.state_failed(thread, TIMEOUT, cause)
+        self.state_failed(thread, error, cause)
 
     # --- failures: Retry, then Catch, then the thread fails
 
@@ -643,8 +704,7 @@ class _Engine:
         self.thread_failed(thread, error, cause)
 
     def region(self) -> str:
-        arn = str(self.run["context"]["Execution"].get("Id", ""))
-        parts = arn.split(":")
+        parts = self.execution_id().split(":")
         return parts[3] if len(parts) > 3 else ""
 
     def rng(self) -> random.Random:

@@ -20,17 +20,18 @@ from stratus.config import Settings
 from stratus.paging import page
 from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
-from stratus.workflows import express, history, validation
+from stratus.workflows import express, history, interpreter, validation
 from stratus.workflows.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidDefinition,
     InvalidExecutionInput,
+    InvalidOutput,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
 )
-from stratus.workflows.executions import Executions, Started, TaskRunner, machine_of
+from stratus.workflows.executions import Executions, SignalOf, Started, TaskRunner, machine_of
 from stratus.workflows.model import (
     Execution,
     StateMachine,
@@ -300,6 +301,32 @@ class WorkflowService:
             return [json.loads(row[0]) for row in rows]
 
         return page(await self._db.run(read), token, lambda e: str(e["id"]), size)
+
+    # -- callbacks (.waitForTaskToken) ---------------------------------------------------
+
+    async def send_task_success(self, task_token: str, output: str) -> None:
+        try:
+            result = json.loads(output)
+        except json.JSONDecodeError as exc:
+            raise InvalidOutput(f"Invalid Output: '{exc.msg}'") from exc
+        await self._answer(task_token, lambda token: interpreter.TaskSucceeded(token, result))
+
+    async def send_task_failure(
+        self, task_token: str, error: str | None, cause: str | None
+    ) -> None:
+        await self._answer(
+            task_token, lambda token: interpreter.TaskFailed(token, error or "", cause or "")
+        )
+
+    async def send_task_heartbeat(self, task_token: str) -> None:
+        await self._answer(task_token, interpreter.Heartbeat)
+
+    async def _answer(self, task_token: str, signal_of: SignalOf) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                self.executions.answer(conn, task_token, signal_of)
+
+        await self._db.run(write)
 
     async def stop(self, arn: str, error: str | None, cause: str | None) -> float:
         machine_arn_of_execution(arn)
