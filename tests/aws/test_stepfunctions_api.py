@@ -5,6 +5,8 @@ history, and AWS's refusals with the codes boto3 maps to its exception classes."
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -599,3 +601,95 @@ def test_bad_task_tokens_are_refused(sfn):
         == "InvalidToken"
     )
     assert error_of(sfn.send_task_heartbeat, taskToken="garbage!")["Code"] == "InvalidToken"
+
+
+def test_activities_are_created_described_listed_and_deleted(sfn):
+    name = unique("activity")
+
+    arn = sfn.create_activity(name=name)["activityArn"]
+    again = sfn.create_activity(name=name)["activityArn"]
+    described = sfn.describe_activity(activityArn=arn)
+    listed = [a["name"] for a in sfn.list_activities()["activities"]]
+    sfn.delete_activity(activityArn=arn)
+    gone = error_of(sfn.describe_activity, activityArn=arn)
+
+    assert arn == again == f"arn:aws:states:us-east-1:000000000000:activity:{name}"
+    assert described["name"] == name
+    assert name in listed
+    assert gone["Code"] == "ActivityDoesNotExist"
+
+
+def activity_machine(sfn: Any, activity: str, **task: Any) -> str:
+    return make_machine(
+        sfn,
+        {
+            "StartAt": "Work",
+            "States": {"Work": {"Type": "Task", "Resource": activity, "End": True, **task}},
+        },
+    )
+
+
+def test_an_activity_worker_takes_the_task_and_answers_it(server, sfn):
+    activity = sfn.create_activity(name=unique("worker"))["activityArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=activity_machine(sfn, activity), input=json.dumps({"job": 3})
+    )["executionArn"]
+    server.wait_idle()
+
+    task = sfn.get_activity_task(activityArn=activity, workerName="w-1")
+    sfn.send_task_success(taskToken=task["taskToken"], output=json.dumps({"done": 3}))
+    server.wait_idle()
+    done = sfn.describe_execution(executionArn=arn)
+    events = history(sfn, arn)
+
+    assert json.loads(task["input"]) == {"job": 3}
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"done": 3}
+    assert [e["type"] for e in events][2:5] == [
+        "ActivityScheduled",
+        "ActivityStarted",
+        "ActivitySucceeded",
+    ]
+    assert events[3]["activityStartedEventDetails"] == {"workerName": "w-1"}
+
+
+def test_a_waiting_worker_is_woken_by_a_new_task(server, sfn):
+    """GetActivityTask long polls: a task scheduled while it waits is handed over at once."""
+    activity = sfn.create_activity(name=unique("poll"))["activityArn"]
+    machine = activity_machine(sfn, activity)
+    got: list[dict[str, Any]] = []
+    poller = threading.Thread(
+        target=lambda: got.append(sfn.get_activity_task(activityArn=activity))
+    )
+    poller.start()
+    time.sleep(0.5)  # the poll is parked (nothing to wait *for* but the poll itself)
+
+    started = time.monotonic()
+    arn = sfn.start_execution(stateMachineArn=machine, input='{"x": 1}')["executionArn"]
+    poller.join(timeout=30)
+    waited = time.monotonic() - started
+    sfn.send_task_failure(taskToken=got[0]["taskToken"], error="Nope", cause="c")
+    server.wait_idle()
+
+    assert json.loads(got[0]["input"]) == {"x": 1}
+    assert waited < 30
+    assert sfn.describe_execution(executionArn=arn)["error"] == "Nope"
+
+
+def test_tags_on_state_machines_and_activities(sfn):
+    machine = make_machine(sfn, PASS_CHAIN, tags=[{"key": "team", "value": "a"}])
+    activity = sfn.create_activity(name=unique("tagged"))["activityArn"]
+
+    sfn.tag_resource(resourceArn=machine, tags=[{"key": "env", "value": "dev"}])
+    sfn.tag_resource(resourceArn=activity, tags=[{"key": "env", "value": "prod"}])
+    sfn.untag_resource(resourceArn=machine, tagKeys=["team"])
+    machine_tags = sfn.list_tags_for_resource(resourceArn=machine)["tags"]
+    activity_tags = sfn.list_tags_for_resource(resourceArn=activity)["tags"]
+    missing = error_of(
+        sfn.list_tags_for_resource,
+        resourceArn="arn:aws:states:us-east-1:000000000000:stateMachine:nope",
+    )
+
+    assert machine_tags == [{"key": "env", "value": "dev"}]
+    assert activity_tags == [{"key": "env", "value": "prod"}]
+    assert missing["Code"] == "ResourceNotFound"

@@ -32,6 +32,10 @@ ERRORS: ErrorTable = {
     w.TaskTimedOut: WireError("TaskTimedOut", 400),
     w.InvalidToken: WireError("InvalidToken", 400),
     w.InvalidOutput: WireError("InvalidOutput", 400),
+    w.ActivityDoesNotExist: WireError("ActivityDoesNotExist", 400),
+    w.ActivityAlreadyExists: WireError("ActivityAlreadyExists", 400),
+    w.ResourceNotFound: WireError("ResourceNotFound", 400),
+    w.TooManyTags: WireError("TooManyTags", 400),
     Validation: WireError("ValidationException", 400),
     NotFound: WireError("ResourceNotFound", 400),
     Invalid: WireError("InvalidToken", 400),  # what is left: a NextToken we cannot read
@@ -191,6 +195,55 @@ async def send_task_heartbeat(call: Call, p: dict[str, Any]) -> Answer:
     return None
 
 
+async def create_activity(call: Call, p: dict[str, Any]) -> Answer:
+    activity = await _flows(call).create_activity(p["name"], p.get("tags") or [])
+    return {"activityArn": activity.arn, "creationDate": _time(activity.created)}
+
+
+async def describe_activity(call: Call, p: dict[str, Any]) -> Answer:
+    activity = await _flows(call).describe_activity(p["activityArn"])
+    return {
+        "activityArn": activity.arn,
+        "name": activity.name,
+        "creationDate": _time(activity.created),
+    }
+
+
+async def list_activities(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _flows(call).list_activities(
+        p.get("nextToken"), p.get("maxResults") or DEFAULT_PAGE
+    )
+    listed = [
+        {"activityArn": a.arn, "name": a.name, "creationDate": _time(a.created)} for a in found
+    ]
+    return {"activities": listed, "nextToken": token}
+
+
+async def delete_activity(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).delete_activity(p["activityArn"])
+    return None
+
+
+async def get_activity_task(call: Call, p: dict[str, Any]) -> Answer:
+    """Long polls up to 60 s; nothing found answers without a taskToken, as AWS does."""
+    task = await _flows(call).get_activity_task(p["activityArn"], p.get("workerName") or "")
+    return {} if task is None else {"taskToken": task.task_token, "input": task.input}
+
+
+async def tag_resource(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).tag(p["resourceArn"], p["tags"])
+    return None
+
+
+async def untag_resource(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).untag(p["resourceArn"], p["tagKeys"])
+    return None
+
+
+async def list_tags_for_resource(call: Call, p: dict[str, Any]) -> Answer:
+    return {"tags": await _flows(call).tags(p["resourceArn"])}
+
+
 async def stop_execution(call: Call, p: dict[str, Any]) -> Answer:
     stopped = await _flows(call).stop(p["executionArn"], p.get("error"), p.get("cause"))
     return {"stopDate": _time(stopped)}
@@ -268,5 +321,13 @@ HANDLERS: dict[str, Handler] = {
     "SendTaskSuccess": send_task_success,
     "SendTaskFailure": send_task_failure,
     "SendTaskHeartbeat": send_task_heartbeat,
+    "CreateActivity": create_activity,
+    "DescribeActivity": describe_activity,
+    "ListActivities": list_activities,
+    "DeleteActivity": delete_activity,
+    "GetActivityTask": get_activity_task,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
 }
 API = Api(SERVICE, HANDLERS, ERRORS, 1024 * 1024 + 64 * 1024)

@@ -1,7 +1,9 @@
 """What can go wrong with a Step Functions call, by meaning. The adapter
 (aws/stepfunctions_api.py) maps each class to the code boto3 turns into its exception class.
 
-    NotFound       StateMachineDoesNotExist, ExecutionDoesNotExist, TaskDoesNotExist
+    NotFound       StateMachineDoesNotExist, ExecutionDoesNotExist, TaskDoesNotExist,
+                   ActivityDoesNotExist, ResourceNotFound (tags)
+    AlreadyExists  ActivityAlreadyExists
     Conflict       TaskTimedOut (a callback for a task no longer waiting)
     AlreadyExists  StateMachineAlreadyExists, ExecutionAlreadyExists
     Invalid        InvalidDefinition, InvalidName, InvalidArn, InvalidExecutionInput,
@@ -70,4 +72,23 @@ class InvalidToken(Invalid):
 
 
 class InvalidOutput(Invalid):
+    pass
+
+
+class ActivityDoesNotExist(NotFound):
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"Activity Does Not Exist: '{arn}'")
+
+
+class ActivityAlreadyExists(AlreadyExists):
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"Activity Already Exists: '{arn}'")
+
+
+class ResourceNotFound(NotFound):
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"Resource not found: '{arn}'")
+
+
+class TooManyTags(Invalid):
     pass

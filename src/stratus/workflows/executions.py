@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
-from stratus.workflows import definition, history, interpreter, tokens
+from stratus.workflows import activities, definition, history, interpreter, tokens
 from stratus.workflows.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 from stratus.workflows.failure import RUNTIME, StatesFailure
 
@@ -71,6 +71,7 @@ def machine_of(text: str) -> definition.Machine:
 class Executions:
     def __init__(self, db: Database, work: WorkQueue, runner: TaskRunner) -> None:
         self._db, self._work, self._runner = db, work, runner
+        self.activity_waiters = activities.Waiters()
         self._workers = (
             Worker(work, TASKS, self._wait_task, PARALLEL_TASKS),
             Worker(work, TIMERS, self._wait_timer, PARALLEL_TIMERS),
@@ -115,6 +116,18 @@ class Executions:
         )
         self._commit(conn, arn, step)
         return Started(arn, now)
+
+    def take_activity_task(
+        self, conn: sqlite3.Connection, activity_arn: str, worker: str
+    ) -> activities.ActivityTask | None:
+        """Inside the caller's transaction: the oldest task of the activity whose run still
+        waits for it, marked started (ActivityStarted) by `worker`; None if there is none."""
+        while (task := activities.take(conn, activity_arn)) is not None:
+            if self._advance(
+                conn, task.execution_arn, interpreter.TaskSubmitted(task.token, worker)
+            ):
+                return task
+        return None
 
     def answer(self, conn: sqlite3.Connection, task_token: str, signal_of: SignalOf) -> None:
         """SendTaskSuccess/Failure/Heartbeat, inside the caller's transaction: the signal
@@ -214,12 +227,23 @@ class Executions:
         if step.finished:
             for kind in (TASKS, TIMERS):
                 self._work.purge(conn, kind, arn)
+            activities.purge(conn, arn)
             return
         for effect in step.effects:
             self._enqueue(conn, arn, effect)
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
-        if isinstance(effect, interpreter.InvokeTask):
+        if isinstance(effect, interpreter.InvokeTask) and ":activity:" in effect.resource:
+            task = activities.ActivityTask(
+                effect.resource,
+                arn,
+                effect.token,
+                tokens.encode(arn, effect.token),
+                history.json_text(effect.payload),
+            )
+            activities.stage(conn, task)
+            self.activity_waiters.wake(effect.resource)  # its poll reads after this commit
+        elif isinstance(effect, interpreter.InvokeTask):
             order = {
                 "execution": arn,
                 "token": effect.token,

@@ -528,7 +528,8 @@ class _Engine:
         state = flow.state
         resource = str(state["Resource"])
         token = self.token(thread["id"])
-        callback = resource.endswith(CALLBACK_SUFFIX)
+        kind = resource_kind(resource, self.region())
+        callback = resource.endswith(CALLBACK_SUFFIX) or kind.type == "activity"
         thread["task_token"] = None
         if callback:  # $$.Task.Token, for the Parameters/Arguments that follow
             thread["task_token"] = tokens.encode(self.execution_id(), token)
@@ -555,9 +556,16 @@ class _Engine:
                     RUNTIME, f"The value of {label} must be a positive integer, not {value!r}"
                 )
         waiting: dict[str, Any] = {"token": token, "resource": resource, "heartbeat_s": heartbeat}
-        kind = resource_kind(resource, self.region())
-        if kind.lambda_function:
-            details: dict[str, Any] = {"resource": resource, **history.data("input", payload)}
+        details: dict[str, Any]
+        if kind.type == "activity":  # ActivityStarted comes when a worker takes the task
+            details = {"resource": resource, **history.data("input", payload)}
+            if timeout:
+                details["timeoutInSeconds"] = timeout
+            if heartbeat:
+                details["heartbeatInSeconds"] = heartbeat
+            self.emit(thread, "ActivityScheduled", details)
+        elif kind.lambda_function:
+            details = {"resource": resource, **history.data("input", payload)}
             if timeout:
                 details["timeoutInSeconds"] = timeout
             self.emit(thread, "LambdaFunctionScheduled", details)
@@ -592,8 +600,10 @@ class _Engine:
 
     def task_alive(self, thread: dict[str, Any], waiting: dict[str, Any], signal: Signal) -> None:
         """A callback task's integration answered (TaskSubmitted) or it sent a heartbeat."""
-        if isinstance(signal, TaskSubmitted):
-            kind = resource_kind(waiting["resource"], self.region())
+        kind = resource_kind(waiting["resource"], self.region())
+        if isinstance(signal, TaskSubmitted) and kind.type == "activity":
+            self.emit(thread, "ActivityStarted", {"workerName": str(signal.output or "")})
+        elif isinstance(signal, TaskSubmitted):
             details = {"resourceType": kind.type, "resource": kind.name}
             self.emit(thread, "TaskSubmitted", {**details, **history.data("output", signal.output)})
         if waiting.get("heartbeat"):
@@ -615,18 +625,7 @@ class _Engine:
         except StatesFailure as failure:
             self.state_failed(thread, failure.error, failure.cause)
             return
-        if kind.lambda_function:
-            self.emit(thread, "LambdaFunctionSucceeded", history.data("output", None, encoded))
-        else:
-            self.emit(
-                thread,
-                "TaskSucceeded",
-                {
-                    "resourceType": kind.type,
-                    "resource": kind.name,
-                    **history.data("output", None, encoded),
-                },
-            )
+        self.task_event(thread, kind, "Succeeded", history.data("output", None, encoded))
         try:
             self.exit_state(thread, self.flow(thread), output)
         except StatesFailure as failure:
@@ -636,35 +635,30 @@ class _Engine:
         self, thread: dict[str, Any], waiting: Mapping[str, Any], error: str, cause: str
     ) -> None:
         kind = resource_kind(waiting["resource"], self.region())
+        self.task_event(thread, kind, "Failed", {"error": error, "cause": cause})
+        self.state_failed(thread, error, cause)
+
+    def task_event(
+        self, thread: dict[str, Any], kind: ResourceKind, outcome: str, details: dict[str, Any]
+    ) -> None:
+        """A task's end as its family names it: LambdaFunction*, Activity* or Task*."""
         if kind.lambda_function:
-            self.emit(thread, "LambdaFunctionFailed", {"error": error, "cause": cause})
+            self.emit(thread, f"LambdaFunction{outcome}", details)
+        elif kind.type == "activity":
+            self.emit(thread, f"Activity{outcome}", details)
         else:
             self.emit(
                 thread,
-                "TaskFailed",
-                {"resourceType": kind.type, "resource": kind.name, "error": error, "cause": cause},
+                f"Task{outcome}",
+                {"resourceType": kind.type, "resource": kind.name, **details},
             )
-        self.state_failed(thread, error, cause)
 
     def task_timed_out(
         self, thread: dict[str, Any], waiting: Mapping[str, Any], error: str
     ) -> None:
         kind = resource_kind(waiting["resource"], self.region())
-        cause = ""
-        if kind.lambda_function:
-            self.emit(thread, "LambdaFunctionTimedOut", {"error": error, "cause": cause})
-        else:
-            self.emit(
-                thread,
-                "TaskTimedOut",
-                {
-                    "resourceType": kind.type,
-                    "resource": kind.name,
-                    "error": error,
-                    "cause": cause,
-                },
-            )
-        self.state_failed(thread, error, cause)
+        self.task_event(thread, kind, "TimedOut", {"error": error, "cause": ""})
+        self.state_failed(thread, error, "")
 
     # --- failures: Retry, then Catch, then the thread fails
 

@@ -38,6 +38,25 @@ class Execution:
     cause: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Activity:
+    arn: str
+    name: str
+    created: float
+    tags: list[dict[str, str]]
+
+
+def activity_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:states:{region}:{account}:activity:{name}"
+
+
+def check_activity_arn(arn: str) -> str:
+    parts = arn.split(":")
+    if len(parts) != 7 or parts[:3] != ["arn", "aws", "states"] or parts[5] != "activity":
+        raise InvalidArn(f"Invalid Arn: '{arn}'")
+    return arn
+
+
 def check_name(name: str, what: str = "name") -> str:
     if not name or len(name) > MAX_NAME or _BAD_NAME.search(name):
         raise InvalidName(f"Invalid Name: '{name}'")

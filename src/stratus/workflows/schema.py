@@ -1,5 +1,6 @@
 """The workflows' tables: state machines, executions (each with its run, the interpreter's
-whole state as JSON) and history events."""
+whole state as JSON), history events, activities and the activity tasks waiting for a
+worker."""
 
 from __future__ import annotations
 
@@ -33,6 +34,21 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
 );
 CREATE INDEX IF NOT EXISTS sfn_executions_by_machine
     ON sfn_executions (state_machine_arn, started);
+CREATE TABLE IF NOT EXISTS sfn_activities (
+    arn     TEXT PRIMARY KEY,
+    name    TEXT NOT NULL,
+    created REAL NOT NULL,
+    tags    TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS sfn_activity_tasks (
+    activity_arn  TEXT NOT NULL,
+    execution_arn TEXT NOT NULL,
+    token         TEXT NOT NULL,
+    task_token    TEXT NOT NULL,
+    input         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sfn_activity_tasks_by_activity
+    ON sfn_activity_tasks (activity_arn);
 CREATE TABLE IF NOT EXISTS sfn_history (
     execution_arn TEXT NOT NULL,
     id            INTEGER NOT NULL,

@@ -9,6 +9,7 @@ so updating or deleting its machine never changes a run in flight. Executions ar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import json
 import sqlite3
@@ -20,21 +21,28 @@ from stratus.config import Settings
 from stratus.paging import page
 from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
-from stratus.workflows import express, history, interpreter, validation
+from stratus.workflows import activities, express, history, interpreter, validation
 from stratus.workflows.errors import (
+    ActivityAlreadyExists,
+    ActivityDoesNotExist,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidDefinition,
     InvalidExecutionInput,
     InvalidOutput,
+    ResourceNotFound,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
+    TooManyTags,
 )
 from stratus.workflows.executions import Executions, SignalOf, Started, TaskRunner, machine_of
 from stratus.workflows.model import (
+    Activity,
     Execution,
     StateMachine,
+    activity_arn,
+    check_activity_arn,
     check_machine_arn,
     check_name,
     execution_arn,
@@ -43,6 +51,7 @@ from stratus.workflows.model import (
 )
 
 MAX_INPUT_BYTES = 256 * 1024
+MAX_TAGS = 50
 _MACHINE_COLUMNS = "arn, name, type, definition, role_arn, created, config"
 _EXECUTION_COLUMNS = (
     "arn, state_machine_arn, name, status, started, stopped, input, output, error, cause"
@@ -302,6 +311,103 @@ class WorkflowService:
 
         return page(await self._db.run(read), token, lambda e: str(e["id"]), size)
 
+    # -- activities ----------------------------------------------------------------------
+
+    async def create_activity(self, name: str, tags: list[dict[str, str]]) -> Activity:
+        check_name(name)
+        arn = activity_arn(self._settings.region, self._settings.account_id, name)
+        now = self._work.clock.now()
+
+        def insert(conn: sqlite3.Connection) -> Activity:
+            with transaction(conn):
+                existing = _activity(conn, arn)
+                if existing is not None:
+                    if existing.tags == tags or not tags:
+                        return existing  # CreateActivity is idempotent
+                    raise ActivityAlreadyExists(arn)
+                conn.execute(
+                    "INSERT INTO sfn_activities (arn, name, created, tags) VALUES (?, ?, ?, ?)",
+                    (arn, name, now, json.dumps(tags)),
+                )
+                return Activity(arn, name, now, tags)
+
+        return await self._db.run(insert)
+
+    async def describe_activity(self, arn: str) -> Activity:
+        check_activity_arn(arn)
+        found = await self._db.run(lambda conn: _activity(conn, arn))
+        if found is None:
+            raise ActivityDoesNotExist(arn)
+        return found
+
+    async def list_activities(
+        self, token: str | None, size: int
+    ) -> tuple[list[Activity], str | None]:
+        def read(conn: sqlite3.Connection) -> list[Activity]:
+            rows = conn.execute("SELECT arn, name, created, tags FROM sfn_activities ORDER BY name")
+            return [Activity(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+        return page(await self._db.run(read), token, lambda a: a.arn, size)
+
+    async def delete_activity(self, arn: str) -> None:
+        check_activity_arn(arn)
+
+        def remove(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.execute("DELETE FROM sfn_activities WHERE arn = ?", (arn,))
+
+        await self._db.run(remove)
+
+    async def get_activity_task(
+        self, arn: str, worker: str, wait_s: float = activities.LONG_POLL_S
+    ) -> activities.ActivityTask | None:
+        """GetActivityTask: the next task, waiting up to `wait_s` seconds for one."""
+        await self.describe_activity(arn)
+        executions, waiters = self.executions, self.executions.activity_waiters
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+
+        def take(conn: sqlite3.Connection) -> activities.ActivityTask | None:
+            with transaction(conn):
+                return executions.take_activity_task(conn, arn, worker)
+
+        while True:
+            woken = waiters.park(arn)  # before reading: a task added meanwhile wakes us
+            try:
+                task = await self._db.run(take)
+                remaining = deadline - loop.time()
+                if task is not None or remaining <= 0:
+                    return task
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await woken.wait()
+            finally:
+                waiters.leave(arn, woken)
+
+    # -- tags ----------------------------------------------------------------------------
+
+    async def tags(self, arn: str) -> list[dict[str, str]]:
+        return await self._db.run(lambda conn: _tags(conn, arn))
+
+    async def tag(self, arn: str, tags: list[dict[str, str]]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                merged = {t["key"]: t["value"] for t in _tags(conn, arn)}
+                merged.update({t["key"]: t["value"] for t in tags})
+                if len(merged) > MAX_TAGS:
+                    raise TooManyTags(f"Too many tags: at most {MAX_TAGS} per resource")
+                _write_tags(conn, arn, [{"key": k, "value": v} for k, v in merged.items()])
+
+        await self._db.run(write)
+
+    async def untag(self, arn: str, keys: list[str]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                kept = [t for t in _tags(conn, arn) if t["key"] not in keys]
+                _write_tags(conn, arn, kept)
+
+        await self._db.run(write)
+
     # -- callbacks (.waitForTaskToken) ---------------------------------------------------
 
     async def send_task_success(self, task_token: str, output: str) -> None:
@@ -388,3 +494,32 @@ def _execution(conn: sqlite3.Connection, arn: str) -> Execution | None:
 
 def _execution_of(row: tuple[Any, ...]) -> Execution:
     return Execution(*row)
+
+
+def _activity(conn: sqlite3.Connection, arn: str) -> Activity | None:
+    row = conn.execute(
+        "SELECT arn, name, created, tags FROM sfn_activities WHERE arn = ?", (arn,)
+    ).fetchone()
+    return Activity(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+
+def _tags(conn: sqlite3.Connection, arn: str) -> list[dict[str, str]]:
+    """Tags live with their resource: a state machine's config, an activity's row."""
+    machine = _machine(conn, arn)
+    if machine is not None:
+        return list(machine.config.get("tags") or [])
+    activity = _activity(conn, arn)
+    if activity is not None:
+        return list(activity.tags)
+    raise ResourceNotFound(arn)
+
+
+def _write_tags(conn: sqlite3.Connection, arn: str, tags: list[dict[str, str]]) -> None:
+    machine = _machine(conn, arn)
+    if machine is not None:
+        config = {**machine.config, "tags": tags}
+        conn.execute(
+            "UPDATE sfn_state_machines SET config = ? WHERE arn = ?", (json.dumps(config), arn)
+        )
+    else:
+        conn.execute("UPDATE sfn_activities SET tags = ? WHERE arn = ?", (json.dumps(tags), arn))
