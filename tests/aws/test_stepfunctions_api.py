@@ -693,3 +693,115 @@ def test_tags_on_state_machines_and_activities(sfn):
     assert machine_tags == [{"key": "env", "value": "dev"}]
     assert activity_tags == [{"key": "env", "value": "prod"}]
     assert missing["Code"] == "ResourceNotFound"
+
+
+def parent_of(sfn: Any, child: str, resource: str, **task: Any) -> str:
+    return make_machine(
+        sfn,
+        {
+            "StartAt": "Child",
+            "States": {
+                "Child": {
+                    "Type": "Task",
+                    "Resource": resource,
+                    "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n"}},
+                    "End": True,
+                    **task,
+                }
+            },
+        },
+    )
+
+
+CHILD = {
+    "StartAt": "Wait",
+    "States": {
+        "Wait": {"Type": "Wait", "Seconds": 30, "Next": "Check"},
+        "Check": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericLessThan": 0, "Next": "Fail"}],
+            "Default": "Double",
+        },
+        "Double": {
+            "Type": "Pass",
+            "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"},
+            "End": True,
+        },
+        "Fail": {"Type": "Fail", "Error": "Negative", "Cause": "n < 0"},
+    },
+}
+
+
+def test_a_sync2_child_execution_is_waited_for_and_its_output_returned(server, sfn):
+    child = make_machine(sfn, CHILD)
+    parent = parent_of(sfn, child, "arn:aws:states:::states:startExecution.sync:2")
+
+    arn = sfn.start_execution(stateMachineArn=parent, input='{"n": 21}')["executionArn"]
+    server.wait_idle()
+    waiting = sfn.describe_execution(executionArn=arn)["status"]
+    server.advance(30)
+    done = sfn.describe_execution(executionArn=arn)
+    output = json.loads(done["output"])
+    children = sfn.list_executions(stateMachineArn=child)["executions"]
+
+    assert waiting == "RUNNING"
+    assert done["status"] == "SUCCEEDED"
+    assert output["Output"] == {"doubled": 42}
+    assert output["Status"] == "SUCCEEDED"
+    assert output["Input"] == {"n": 21}
+    assert output["ExecutionArn"] == children[0]["executionArn"]
+
+
+def test_a_failed_sync_child_fails_the_parent_task(server, sfn):
+    child = make_machine(sfn, CHILD)
+    parent = make_machine(
+        sfn,
+        {
+            "StartAt": "Child",
+            "States": {
+                "Child": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync",
+                    "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n"}},
+                    "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+
+    arn = sfn.start_execution(stateMachineArn=parent, input='{"n": -1}')["executionArn"]
+    server.advance(30)
+    done = sfn.describe_execution(executionArn=arn)
+    caught = json.loads(done["output"])
+
+    assert done["status"] == "SUCCEEDED"
+    assert caught["Error"] == "States.TaskFailed"
+    cause = json.loads(caught["Cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "Negative", "n < 0")
+
+
+def test_a_plain_start_execution_answers_with_the_child_arn_at_once(server, sfn):
+    child = make_machine(sfn, CHILD)
+    parent = parent_of(sfn, child, "arn:aws:states:::states:startExecution")
+
+    arn = sfn.start_execution(stateMachineArn=parent, input='{"n": 1}')["executionArn"]
+    server.wait_idle()
+    done = sfn.describe_execution(executionArn=arn)
+    child_arn = json.loads(done["output"])["ExecutionArn"]
+    child_status = sfn.describe_execution(executionArn=child_arn)["status"]
+    server.advance(30)
+
+    assert done["status"] == "SUCCEEDED"
+    assert child_status == "RUNNING"
+    assert sfn.describe_execution(executionArn=child_arn)["status"] == "SUCCEEDED"
+
+
+def test_starting_a_missing_machine_fails_the_task_by_name(server, sfn):
+    missing = "arn:aws:states:us-east-1:000000000000:stateMachine:no-such-machine"
+    parent = parent_of(sfn, missing, "arn:aws:states:::states:startExecution.sync:2")
+
+    done = run_to_end(server, sfn, parent, {"n": 1})
+
+    assert done["error"] == "StepFunctions.StateMachineDoesNotExistException"

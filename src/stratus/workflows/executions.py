@@ -28,6 +28,7 @@ import functools
 import json
 import logging
 import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,10 +38,12 @@ from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
 from stratus.workflows import activities, definition, history, interpreter, tokens
 from stratus.workflows.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
-from stratus.workflows.failure import RUNTIME, StatesFailure
+from stratus.workflows.failure import RUNTIME, TASK_FAILED, StatesFailure
+from stratus.workflows.model import execution_arn
 
 log = logging.getLogger("stratus.workflows")
 
+START_EXECUTION = "arn:aws:states:::states:startExecution"
 TASKS = Kind("workflow-tasks", lease_s=60.0, backoff=(1.0, 30.0))
 TIMERS = Kind("workflow-timers", lease_s=30.0, backoff=(1.0, 30.0))
 PARALLEL_TASKS = 64
@@ -94,6 +97,7 @@ class Executions:
         execution_input: Any,
         raw_input: str,
         role_arn: str,
+        parent: tuple[str, str, str] | None = None,  # (execution, effect token, mode)
     ) -> Started:
         now = self._work.clock.now()
         step = interpreter.start(
@@ -111,8 +115,9 @@ class Executions:
         )
         conn.execute(
             "INSERT INTO sfn_executions (arn, state_machine_arn, name, status, started, input,"
-            " definition, run) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
-            (arn, machine_arn, name, now, raw_input, text, "{}"),
+            " definition, run, parent, parent_token, parent_mode)"
+            " VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?)",
+            (arn, machine_arn, name, now, raw_input, text, "{}", *(parent or (None, None, None))),
         )
         self._commit(conn, arn, step)
         return Started(arn, now)
@@ -151,6 +156,10 @@ class Executions:
         order = json.loads(item.payload)
         callback = bool(order.get("callback"))
         resource = str(order["resource"]).removesuffix(interpreter.CALLBACK_SUFFIX)
+        if resource.startswith(START_EXECUTION) and not callback:
+            mode = resource[len(START_EXECUTION) :].removeprefix(".")
+            await self._db.run(lambda conn: self._start_child(conn, item, order, mode))
+            return
         signal: interpreter.Signal
         try:
             result = await self._runner.wait_run(resource, order["payload"], order["timeout"])
@@ -228,9 +237,112 @@ class Executions:
             for kind in (TASKS, TIMERS):
                 self._work.purge(conn, kind, arn)
             activities.purge(conn, arn)
+            self._answer_parent(conn, arn)
             return
         for effect in step.effects:
             self._enqueue(conn, arn, effect)
+
+    # -- nested executions (arn:aws:states:::states:startExecution[.sync[:2]]) -------------
+
+    def _start_child(
+        self, conn: sqlite3.Connection, item: WorkItem, order: dict[str, Any], mode: str
+    ) -> None:
+        """In one transaction: the child execution started (and run as far as it goes) and
+        the parent told: at once for the plain form, when the child ends for `.sync`."""
+        with transaction(conn):
+            if not self._work.ack(conn, item):
+                return
+            parent, token = order["execution"], order["token"]
+            try:
+                started = self._child(conn, parent, token, mode, order["payload"])
+            except StatesFailure as failure:
+                self._advance(
+                    conn, parent, interpreter.TaskFailed(token, failure.error, failure.cause)
+                )
+                return
+            if mode not in ("sync", "sync:2"):
+                answer = {"ExecutionArn": started.arn, "StartDate": int(started.started * 1000)}
+                self._advance(conn, parent, interpreter.TaskSucceeded(token, answer))
+
+    def _child(
+        self, conn: sqlite3.Connection, parent: str, token: str, mode: str, parameters: Any
+    ) -> Started:
+        if not isinstance(parameters, dict) or not isinstance(
+            parameters.get("StateMachineArn"), str
+        ):
+            raise StatesFailure(
+                RUNTIME, "The states:startExecution parameters must name a StateMachineArn"
+            )
+        machine_arn = parameters["StateMachineArn"]
+        row = conn.execute(
+            "SELECT name, definition, role_arn FROM sfn_state_machines WHERE arn = ?",
+            (machine_arn,),
+        ).fetchone()
+        if row is None:
+            raise StatesFailure(
+                "StepFunctions.StateMachineDoesNotExistException",
+                f"State Machine Does Not Exist: '{machine_arn}'",
+            )
+        name = str(parameters.get("Name") or uuid.uuid4())
+        arn = execution_arn(machine_arn, name)
+        if conn.execute("SELECT 1 FROM sfn_executions WHERE arn = ?", (arn,)).fetchone():
+            raise StatesFailure(
+                "StepFunctions.ExecutionAlreadyExistsException",
+                f"Execution Already Exists: '{arn}'",
+            )
+        given = parameters.get("Input", {})
+        raw_input = given if isinstance(given, str) else history.json_text(given)
+        try:
+            child_input = json.loads(raw_input)
+        except json.JSONDecodeError as exc:
+            raise StatesFailure(
+                "StepFunctions.InvalidExecutionInputException", f"Invalid input: {exc.msg}"
+            ) from exc
+        return self.start(
+            conn,
+            arn=arn,
+            machine_arn=machine_arn,
+            machine_name=row[0],
+            name=name,
+            text=row[1],
+            execution_input=child_input,
+            raw_input=raw_input,
+            role_arn=row[2],
+            parent=(parent, token, mode),
+        )
+
+    def _answer_parent(self, conn: sqlite3.Connection, arn: str) -> None:
+        """A `.sync` child ended: its description is the parent task's result (SUCCEEDED)
+        or cause (States.TaskFailed otherwise), Output parsed for `.sync:2`."""
+        row = conn.execute(
+            "SELECT parent, parent_token, parent_mode, state_machine_arn, name, status, started,"
+            " stopped, input, output, error, cause FROM sfn_executions WHERE arn = ?",
+            (arn,),
+        ).fetchone()
+        if row is None or not row[0] or row[2] not in ("sync", "sync:2"):
+            return
+        parent, token, mode = row[0], row[1], row[2]
+        described: dict[str, Any] = {
+            "ExecutionArn": arn,
+            "StateMachineArn": row[3],
+            "Name": row[4],
+            "Status": row[5],
+            "StartDate": int(row[6] * 1000),
+            "StopDate": int((row[7] or row[6]) * 1000),
+            "Input": row[8] if mode == "sync" else json.loads(row[8]),
+            "InputDetails": {"Included": True},
+            "RedriveCount": 0,
+            "RedriveStatus": "NOT_REDRIVABLE",
+        }
+        if row[5] == "SUCCEEDED":
+            described["Output"] = row[9] if mode == "sync" else json.loads(row[9] or "null")
+            described["OutputDetails"] = {"Included": True}
+            self._advance(conn, parent, interpreter.TaskSucceeded(token, described))
+            return
+        described.update({k: v for k, v in (("Error", row[10]), ("Cause", row[11])) if v})
+        self._advance(
+            conn, parent, interpreter.TaskFailed(token, TASK_FAILED, history.json_text(described))
+        )
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
         if isinstance(effect, interpreter.InvokeTask) and ":activity:" in effect.resource:

@@ -30,7 +30,10 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
     error             TEXT,
     cause             TEXT,
     definition        TEXT NOT NULL, -- what it runs, fixed at start (machines change)
-    run               TEXT NOT NULL  -- interpreter.start/resume's run, as JSON
+    run               TEXT NOT NULL, -- interpreter.start/resume's run, as JSON
+    parent            TEXT,          -- the execution whose states:startExecution made it
+    parent_token      TEXT,          -- the effect that parent's run waits on
+    parent_mode       TEXT           -- '' (answered at start), 'sync' or 'sync:2'
 );
 CREATE INDEX IF NOT EXISTS sfn_executions_by_machine
     ON sfn_executions (state_machine_arn, started);
