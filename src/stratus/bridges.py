@@ -12,11 +12,14 @@ other service's own methods: in process, the same calls a boto3 request would ma
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
     workflows -> functions, queues  WorkflowTasks  Task states: lambda:invoke, function ARNs,
                                                    sqs:sendMessage
+    bus targets, destinations -> workflows  StateMachineDestination  StartExecution
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,7 +35,9 @@ from stratus.queues.service import QueueService
 from stratus.topics import model as topic_model
 from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
+from stratus.workflows.errors import ExecutionAlreadyExists
 from stratus.workflows.failure import RUNTIME, StatesFailure
+from stratus.workflows.service import WorkflowService
 
 
 class QueueDelivery:
@@ -123,6 +128,28 @@ class QueueDestination:
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)
+
+
+class StateMachineDestination:
+    """Destinations (and so the event bus's targets) for state machines: each delivery
+    starts an execution with the record or event as its input. The execution is named
+    after the delivery, so a delivery made twice (at-least-once) starts one execution."""
+
+    describes = "state machines (arn:aws:states:<region>:<account>:stateMachine:<name>)"
+
+    def __init__(self, workflows: WorkflowService) -> None:
+        self._workflows = workflows
+
+    async def wait_check(self, target: Target, source: str) -> None:
+        try:
+            await self._workflows.describe(target.arn)
+        except (NotFound, Invalid) as exc:
+            raise Invalid(f"The target ARN {target.arn} is invalid: {exc.message}") from exc
+
+    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", delivery_id)[:80]
+        with contextlib.suppress(ExecutionAlreadyExists):  # delivered before: done
+            await self._workflows.start(target.arn, name, payload.decode("utf-8", "replace"))
 
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"

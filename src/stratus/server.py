@@ -84,6 +84,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
         workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
+        functions.destinations.register("states", bridges.StateMachineDestination(workflows))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(

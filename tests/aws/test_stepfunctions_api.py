@@ -805,3 +805,26 @@ def test_starting_a_missing_machine_fails_the_task_by_name(server, sfn):
     done = run_to_end(server, sfn, parent, {"n": 1})
 
     assert done["error"] == "StepFunctions.StateMachineDoesNotExistException"
+
+
+def test_an_event_bus_rule_starts_executions(server, sfn):
+    """A rule's state machine target: each matching event starts one execution, with the
+    event as its input."""
+    events = server.client("events")
+    machine = make_machine(
+        sfn, {"StartAt": "Got", "States": {"Got": {"Type": "Pass", "End": True}}}
+    )
+    rule = unique("orders")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.sfn"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "flow", "Arn": machine, "RoleArn": ROLE}])
+
+    events.put_events(
+        Entries=[{"Source": "shop.sfn", "DetailType": "Order", "Detail": '{"id": 9}'}]
+    )
+    server.wait_idle()
+    [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
+    done = sfn.describe_execution(executionArn=execution["executionArn"])
+
+    assert done["status"] == "SUCCEEDED"
+    event = json.loads(done["output"])
+    assert (event["source"], event["detail"]) == ("shop.sfn", {"id": 9})
