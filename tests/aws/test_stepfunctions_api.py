@@ -828,3 +828,130 @@ def test_an_event_bus_rule_starts_executions(server, sfn):
     assert done["status"] == "SUCCEEDED"
     event = json.loads(done["output"])
     assert (event["source"], event["detail"]) == ("shop.sfn", {"id": 9})
+
+
+# TestState, like StartSyncExecution, has boto3 prepend `sync-` to the host: sfn_sync.
+def test_state_runs_one_pass_state_and_lays_its_data_flow_open(sfn_sync):
+    state = {
+        "Type": "Pass",
+        "InputPath": "$.order",
+        "Parameters": {"id.$": "$.id", "who.$": "$$.State.Name"},
+        "ResultPath": "$.picked",
+        "OutputPath": "$.picked",
+        "Next": "After",
+    }
+
+    done = sfn_sync.test_state(
+        definition=json.dumps(state),
+        roleArn=ROLE,
+        input=json.dumps({"order": {"id": 5}}),
+        inspectionLevel="DEBUG",
+    )
+    seen = {k: json.loads(v) for k, v in done["inspectionData"].items()}
+
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"id": 5, "who": "TestState"}
+    assert done["nextState"] == "After"
+    assert seen["input"] == {"order": {"id": 5}}
+    assert seen["afterInputPath"] == {"id": 5}
+    assert seen["afterParameters"] == {"id": 5, "who": "TestState"}
+    assert seen["afterResultPath"] == {"order": {"id": 5}, "picked": {"id": 5, "who": "TestState"}}
+
+
+TASK_STATE = {
+    "Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke",
+    "Parameters": {"FunctionName": "not-called", "Payload.$": "$"},
+    "ResultSelector": {"body.$": "$.Payload"},
+    "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 3, "MaxAttempts": 2}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Recover"}],
+    "End": True,
+}
+
+
+def test_state_mocks_task_results_and_judges_retry_and_catch(sfn_sync):
+    definition = json.dumps(TASK_STATE)
+
+    ok = sfn_sync.test_state(
+        definition=definition,
+        roleArn=ROLE,
+        input="{}",
+        mock={"result": json.dumps({"Payload": {"v": 1}})},
+    )
+    busy = sfn_sync.test_state(
+        definition=definition,
+        roleArn=ROLE,
+        mock={"errorOutput": {"error": "Busy", "cause": "later"}},
+    )
+    spent = sfn_sync.test_state(
+        definition=definition,
+        roleArn=ROLE,
+        input='{"k": 1}',
+        mock={"errorOutput": {"error": "Busy", "cause": "later"}},
+        stateConfiguration={"retrierRetryCount": 2},
+    )
+
+    assert (ok["status"], json.loads(ok["output"])) == ("SUCCEEDED", {"body": {"v": 1}})
+    assert busy["status"] == "RETRIABLE"
+    assert busy["inspectionData"]["errorDetails"] == {
+        "retryIndex": 0,
+        "retryBackoffIntervalSeconds": 3,
+    }
+    assert spent["status"] == "CAUGHT_ERROR"
+    assert spent["nextState"] == "Recover"
+    assert json.loads(spent["output"]) == {"k": 1, "error": {"Error": "Busy", "Cause": "later"}}
+    assert spent["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+
+
+def test_state_calls_the_real_task_when_not_mocked(sfn_sync, deploy):
+    name = deploy(HANDLER)
+    state = {**TASK_STATE, "Parameters": {"FunctionName": name, "Payload.$": "$"}}
+
+    done = sfn_sync.test_state(definition=json.dumps(state), roleArn=ROLE, input='{"n": 4}')
+
+    assert json.loads(done["output"]) == {"body": {"doubled": 8}}
+
+
+def test_state_picks_a_state_from_a_machine_and_reads_variables(sfn_sync):
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $limit > $states.input.n %}", "Next": "Small"}],
+                "Default": "Big",
+            },
+            "Small": {"Type": "Succeed"},
+            "Big": {"Type": "Succeed"},
+        },
+    }
+
+    small = sfn_sync.test_state(
+        definition=json.dumps(machine),
+        stateName="B",
+        roleArn=ROLE,
+        input='{"n": 1}',
+        variables='{"limit": 5}',
+    )
+    big = sfn_sync.test_state(
+        definition=json.dumps(machine),
+        stateName="B",
+        roleArn=ROLE,
+        input='{"n": 9}',
+        variables='{"limit": 5}',
+    )
+
+    assert (small["nextState"], big["nextState"]) == ("Small", "Big")
+
+
+def test_state_refuses_invalid_states(sfn_sync):
+    error = error_of(
+        sfn_sync.test_state,
+        definition=json.dumps({"Type": "Pass", "Bogus": 1, "End": True}),
+        roleArn=ROLE,
+    )
+
+    assert error["Code"] == "InvalidDefinition"
+    assert "SCHEMA_VALIDATION_FAILED" in error["Message"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from stratus.errors import Invalid, NotFound, Validation
 from stratus.workflows import errors as w
+from stratus.workflows import history, probe
 from stratus.workflows.model import Execution, StateMachine
 from stratus.workflows.service import WorkflowService
 
@@ -244,6 +245,46 @@ async def list_tags_for_resource(call: Call, p: dict[str, Any]) -> Answer:
     return {"tags": await _flows(call).tags(p["resourceArn"])}
 
 
+async def test_state(call: Call, p: dict[str, Any]) -> Answer:
+    given = p.get("mock") or {}
+    failure = given.get("errorOutput") or {}
+    mock = (
+        probe.Mock(given.get("result"), failure.get("error"), failure.get("cause"))
+        if given
+        else None
+    )
+    configured = p.get("stateConfiguration") or {}
+    done = await _flows(call).test_state(
+        p["definition"],
+        p.get("input"),
+        state_name=p.get("stateName"),
+        variables=p.get("variables"),
+        context=p.get("context"),
+        mock=mock,
+        retry_count=configured.get("retrierRetryCount", 0),
+    )
+    out: dict[str, Any] = {"status": done.status}
+    if done.has_output:
+        out["output"] = history.json_text(done.output)
+    for key, value in (
+        ("error", done.error),
+        ("cause", done.cause),
+        ("nextState", done.next_state),
+    ):
+        if value is not None:
+            out[key] = value
+    if p.get("inspectionLevel", "INFO") != "INFO" or done.error_details:
+        inspection = (
+            probe.inspection_wire(done.inspection)
+            if p.get("inspectionLevel", "INFO") != "INFO"
+            else {}
+        )
+        if done.error_details:
+            inspection["errorDetails"] = done.error_details
+        out["inspectionData"] = inspection
+    return out
+
+
 async def stop_execution(call: Call, p: dict[str, Any]) -> Answer:
     stopped = await _flows(call).stop(p["executionArn"], p.get("error"), p.get("cause"))
     return {"stopDate": _time(stopped)}
@@ -329,5 +370,6 @@ HANDLERS: dict[str, Handler] = {
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,
+    "TestState": test_state,
 }
 API = Api(SERVICE, HANDLERS, ERRORS, 1024 * 1024 + 64 * 1024)

@@ -21,7 +21,7 @@ from stratus.config import Settings
 from stratus.paging import page
 from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
-from stratus.workflows import activities, express, history, interpreter, validation
+from stratus.workflows import activities, express, history, interpreter, probe, validation
 from stratus.workflows.errors import (
     ActivityAlreadyExists,
     ActivityDoesNotExist,
@@ -310,6 +310,52 @@ class WorkflowService:
             return [json.loads(row[0]) for row in rows]
 
         return page(await self._db.run(read), token, lambda e: str(e["id"]), size)
+
+    # -- TestState -----------------------------------------------------------------------
+
+    async def test_state(
+        self,
+        text: str,
+        raw_input: str | None,
+        *,
+        state_name: str | None = None,
+        variables: str | None = None,
+        context: str | None = None,
+        mock: probe.Mock | None = None,
+        retry_count: int = 0,
+    ) -> probe.Probed:
+        """One state run once (TestState); its task really runs unless mocked."""
+        try:
+            name, state, language = probe.pick_state(text, state_name)
+        except probe.CannotProbe as exc:
+            raise InvalidDefinition(str(exc)) from exc
+        _, parsed = _execution_input(raw_input)
+        extra = {"variables": variables, "context": context}
+        loaded: dict[str, Any] = {}
+        for key, value in extra.items():
+            try:
+                loaded[key] = json.loads(value) if value else {}
+            except json.JSONDecodeError as exc:
+                raise InvalidExecutionInput(f"Invalid {key}: '{exc.msg}'") from exc
+        runner = self._runner
+
+        async def run_task(resource: str, payload: Any) -> Any:
+            return await runner.wait_run(resource, payload, None)
+
+        try:
+            return await probe.wait_probe(
+                name,
+                state,
+                language,
+                parsed,
+                variables=loaded["variables"],
+                context=loaded["context"],
+                mock=mock,
+                retry_count=retry_count,
+                run_task=run_task,
+            )
+        except probe.CannotProbe as exc:
+            raise InvalidDefinition(str(exc)) from exc
 
     # -- activities ----------------------------------------------------------------------
 
