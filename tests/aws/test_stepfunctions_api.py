@@ -955,3 +955,16 @@ def test_state_refuses_invalid_states(sfn_sync):
 
     assert error["Code"] == "InvalidDefinition"
     assert "SCHEMA_VALIDATION_FAILED" in error["Message"]
+
+
+def test_stopping_a_parent_stops_its_sync_children(server, sfn):
+    child = make_machine(sfn, CHILD)
+    parent = parent_of(sfn, child, "arn:aws:states:::states:startExecution.sync:2")
+    arn = sfn.start_execution(stateMachineArn=parent, input='{"n": 1}')["executionArn"]
+    server.wait_idle()
+    [running] = sfn.list_executions(stateMachineArn=child)["executions"]
+
+    sfn.stop_execution(executionArn=arn)
+    server.wait_idle()
+
+    assert sfn.describe_execution(executionArn=running["executionArn"])["status"] == "ABORTED"

@@ -787,3 +787,26 @@ def test_distributed_map_readers_are_refused_by_name():
 
     assert out.run["error"] == "States.Runtime"
     assert "ItemReader" in out.run["cause"]
+
+
+def test_an_execution_fails_past_25000_history_events():
+    """A loop of Pass states runs until the history quota, then the execution fails."""
+    doc = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}],
+                "Default": "A",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+    out = run_machine(doc, {})
+
+    assert out.status == "FAILED"
+    assert out.run["error"] == "States.Runtime"
+    assert "25000 history events" in out.run["cause"]
+    assert 25_000 <= len(out.events) <= 25_010

@@ -238,6 +238,7 @@ class Executions:
                 self._work.purge(conn, kind, arn)
             activities.purge(conn, arn)
             self._answer_parent(conn, arn)
+            self._stop_children(conn, arn)
             return
         for effect in step.effects:
             self._enqueue(conn, arn, effect)
@@ -343,6 +344,16 @@ class Executions:
         self._advance(
             conn, parent, interpreter.TaskFailed(token, TASK_FAILED, history.json_text(described))
         )
+
+    def _stop_children(self, conn: sqlite3.Connection, arn: str) -> None:
+        """A parent that ended takes its running `.sync` children with it, as on AWS."""
+        children = conn.execute(
+            "SELECT arn FROM sfn_executions WHERE parent = ? AND status = 'RUNNING'"
+            " AND parent_mode IN ('sync', 'sync:2')",
+            (arn,),
+        ).fetchall()
+        for (child,) in children:
+            self._advance(conn, child, interpreter.Stop(None, f"The parent execution {arn} ended"))
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
         if isinstance(effect, interpreter.InvokeTask) and ":activity:" in effect.resource:

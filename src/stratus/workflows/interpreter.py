@@ -51,10 +51,9 @@ from stratus.workflows.failure import (
     StatesFailure,
 )
 
-MAX_PAYLOAD_BYTES = 256 * 1024
-CALLBACK_SUFFIX = (
-    ".waitForTaskToken"  # state input/output and task results (States.DataLimitExceeded)
-)
+MAX_PAYLOAD_BYTES = 256 * 1024  # state input/output and task results (States.DataLimitExceeded)
+MAX_HISTORY_EVENTS = 25_000  # AWS's quota; past it the execution fails
+CALLBACK_SUFFIX = ".waitForTaskToken"
 
 # --- effects (what the driver must do) and signals (what it reports back)
 
@@ -284,6 +283,13 @@ class _Engine:
 
     def drive(self) -> None:
         while self.run["status"] == "RUNNING":
+            if self.run["next_event"] > MAX_HISTORY_EVENTS:
+                cause = f"The execution reached the limit of {MAX_HISTORY_EVENTS} history events"
+                details = {"error": RUNTIME, "cause": cause}
+                self.finish_execution(
+                    "ExecutionFailed", details, "FAILED", error=RUNTIME, cause=cause
+                )
+                return
             ready = [t for t in self.run["threads"].values() if t["phase"] == "ready"]
             if not ready:
                 return
