@@ -23,9 +23,10 @@ that was cancelled) changes nothing, so at-least-once delivery gives exactly-onc
 transitions. `resume` never mutates its argument, reads the time only from `now` and draws
 jitter from a generator seeded by the run, so replaying a signal replays the same step.
 
-This module is longer than most (about 500 lines): it is the one place that knows how the
-states hand control to each other, and splitting the state types apart would scatter the
-thread bookkeeping they all share.
+Effects, signals and Step are in signals.py. This module is longer than most (about 900
+lines): it is the one place that knows how the states hand control to each other (entering,
+leaving, failing into Retry and Catch, joining branches), and splitting the state types
+apart would scatter the thread bookkeeping they all share.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import copy
 import datetime
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from stratus.workflows import choice, history, query, retry, tokens
@@ -50,94 +50,26 @@ from stratus.workflows.failure import (
     TIMEOUT,
     StatesFailure,
 )
+from stratus.workflows.signals import (
+    Crash,
+    Effect,
+    Heartbeat,
+    InvokeTask,
+    ResourceKind,
+    Signal,
+    StartTimer,
+    Step,
+    Stop,
+    TaskFailed,
+    TaskSubmitted,
+    TaskSucceeded,
+    TimerFired,
+    resource_kind,
+)
 
 MAX_PAYLOAD_BYTES = 256 * 1024  # state input/output and task results (States.DataLimitExceeded)
 MAX_HISTORY_EVENTS = 25_000  # AWS's quota; past it the execution fails
 CALLBACK_SUFFIX = ".waitForTaskToken"
-
-# --- effects (what the driver must do) and signals (what it reports back)
-
-
-@dataclass(frozen=True, slots=True)
-class InvokeTask:
-    token: str
-    state: str
-    resource: str  # as written, with any .waitForTaskToken suffix
-    payload: Any
-    timeout_s: int | None
-    heartbeat_s: int | None
-    callback: bool = False  # .waitForTaskToken: the result comes by SendTask*, not by the call
-
-
-@dataclass(frozen=True, slots=True)
-class StartTimer:
-    token: str
-    due: float  # epoch seconds
-    purpose: str  # wait | retry | task-timeout | execution-timeout
-
-
-Effect = InvokeTask | StartTimer
-
-
-@dataclass(frozen=True, slots=True)
-class TaskSucceeded:
-    token: str
-    output: Any
-
-
-@dataclass(frozen=True, slots=True)
-class TaskFailed:
-    token: str
-    error: str
-    cause: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TimerFired:
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class TaskSubmitted:
-    """A callback task's integration call succeeded; the run now waits for its token."""
-
-    token: str
-    output: Any
-
-
-@dataclass(frozen=True, slots=True)
-class Heartbeat:
-    """SendTaskHeartbeat: the callback task is alive; its heartbeat timer starts again."""
-
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    error: str | None = None
-    cause: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Crash:
-    """The driver could not step the run (a bug of ours): fail the execution, not hang it."""
-
-    cause: str
-
-
-Signal = TaskSucceeded | TaskFailed | TimerFired | TaskSubmitted | Heartbeat | Stop | Crash
-
-
-@dataclass(slots=True)
-class Step:
-    run: dict[str, Any]
-    events: list[dict[str, Any]] = field(default_factory=list)
-    effects: list[Effect] = field(default_factory=list)
-    accepted: bool = True  # False: nothing waited for the signal, and nothing changed
-
-    @property
-    def finished(self) -> bool:
-        return bool(self.run["status"] != "RUNNING")
 
 
 def start(
@@ -939,27 +871,6 @@ class _Engine:
         return encoded
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceKind:
-    lambda_function: bool  # a plain function ARN: LambdaFunction* events
-    type: str  # history's resourceType ("lambda", "sqs", ...)
-    name: str  # history's resource ("invoke", "sendMessage", ...)
-    region: str
-
-
-def resource_kind(resource: str, region: str = "") -> ResourceKind:
-    """How a Task's Resource ARN appears in history (`region`: the execution's, by default)."""
-    parts = resource.split(":")
-    if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
-        return ResourceKind(True, "lambda", resource, parts[3])
-    if len(parts) >= 7 and parts[2] == "states" and parts[3] == "" and parts[4] == "":
-        # arn:aws:states:::lambda:invoke, arn:aws:states:::sqs:sendMessage.waitForTaskToken
-        return ResourceKind(False, parts[5], ":".join(parts[6:]), region)
-    if len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity":
-        return ResourceKind(False, "activity", resource, parts[3])
-    return ResourceKind(False, parts[2] if len(parts) > 2 else "", resource, region)
-
-
 def _order(tid: str) -> tuple[int, ...]:
     return tuple(int(p) for p in tid.split("."))
 
@@ -976,3 +887,24 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else history.json_text(value)
+
+
+__all__ = [
+    "CALLBACK_SUFFIX",
+    "Crash",
+    "Effect",
+    "Heartbeat",
+    "InvokeTask",
+    "ResourceKind",
+    "Signal",
+    "StartTimer",
+    "Step",
+    "Stop",
+    "TaskFailed",
+    "TaskSubmitted",
+    "TaskSucceeded",
+    "TimerFired",
+    "resource_kind",
+    "resume",
+    "start",
+]

@@ -8,6 +8,8 @@ Strings are single-quoted; a backslash escapes `'`, `{`, `}` and itself. Parsing
 once per text (cached); a bad call is a definition error (`IntrinsicSyntaxError`), caught at
 validation. Evaluation failures (wrong argument types, out-of-range values) raise
 `States.IntrinsicFailure` with a message naming the function, as on AWS.
+
+About 460 lines: eighteen small functions and their parser, which belong together.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ any path) are definite paths; `set_reference` writes through one, creating objec
 way, as ResultPath does.
 
 Parsing is done once per distinct text (`parse` is cached), evaluation is pure.
+
+About 500 lines: a parser and its evaluator, which belong together.
 """
 
 from __future__ import annotations

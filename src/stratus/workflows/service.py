@@ -4,6 +4,9 @@ Definitions are validated before they are stored (InvalidDefinition carries the
 diagnostics' text, as AWS words it); each execution keeps the definition it started with,
 so updating or deleting its machine never changes a run in flight. Executions are durable
 (executions.py): start, every transition and stop each commit in one transaction.
+
+Past 400 lines because it is the API's one door (machines, executions, callbacks,
+activities, tags, TestState), each method a short ladder onto the modules that do the work.
 """
 
 from __future__ import annotations

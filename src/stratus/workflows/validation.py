@@ -12,6 +12,9 @@ language, Next xor End, targets that exist, reachable states, a terminal state, 
 intrinsic calls that parse, well-formed Retry/Catch (States.ALL alone and last), Wait's one
 duration field, Fail's Error/ErrorPath and Cause/CausePath pairs, Map and Parallel bodies
 validated as machines of their own.
+
+Long (about 800 lines) and kept whole: it is the language's rule set read top to bottom,
+each check a few lines sharing the checker's location bookkeeping.
 """
 
 from __future__ import annotations
