@@ -13,7 +13,7 @@ FLOORS = {
     "sqs-json": 21,
     "sns": 17,
     "events": 19,
-    "stepfunctions": 25,
+    "stepfunctions": 33,
     "apigatewayv2": 28,
     "apigateway": 68,
 }

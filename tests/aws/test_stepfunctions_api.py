@@ -968,3 +968,75 @@ def test_stopping_a_parent_stops_its_sync_children(server, sfn):
     server.wait_idle()
 
     assert sfn.describe_execution(executionArn=running["executionArn"])["status"] == "ABORTED"
+
+
+def greeter(word: str) -> dict[str, Any]:
+    return {"StartAt": "Say", "States": {"Say": {"Type": "Pass", "Result": word, "End": True}}}
+
+
+def test_versions_freeze_definitions_and_aliases_route_to_them(server, sfn):
+    name = unique("versioned")
+    created = sfn.create_state_machine(
+        name=name, definition=json.dumps(greeter("one")), roleArn=ROLE, publish=True
+    )
+    machine = created["stateMachineArn"]
+    v1 = created["stateMachineVersionArn"]
+    again = sfn.publish_state_machine_version(stateMachineArn=machine)["stateMachineVersionArn"]
+    v2 = sfn.update_state_machine(
+        stateMachineArn=machine, definition=json.dumps(greeter("two")), publish=True
+    )["stateMachineVersionArn"]
+    alias = sfn.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}]
+    )["stateMachineAliasArn"]
+
+    via_v1 = run_to_end(server, sfn, v1)
+    via_alias = run_to_end(server, sfn, alias)
+    sfn.update_state_machine_alias(
+        stateMachineAliasArn=alias,
+        routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}],
+    )
+    via_moved_alias = run_to_end(server, sfn, alias)
+    latest = run_to_end(server, sfn, machine)
+    listed = [
+        v["stateMachineVersionArn"]
+        for v in sfn.list_state_machine_versions(stateMachineArn=machine)["stateMachineVersions"]
+    ]
+    described = sfn.describe_state_machine(stateMachineArn=v1)
+    in_use = error_of(sfn.delete_state_machine_version, stateMachineVersionArn=v2)
+
+    assert (v1, v2) == (f"{machine}:1", f"{machine}:2")
+    assert again == v1  # nothing changed since: the same version
+    assert json.loads(via_v1["output"]) == "one"
+    assert via_v1["stateMachineVersionArn"] == v1
+    assert (json.loads(via_alias["output"]), via_alias["stateMachineAliasArn"]) == ("one", alias)
+    assert json.loads(via_moved_alias["output"]) == "two"
+    assert json.loads(latest["output"]) == "two"
+    assert listed == [v2, v1]
+    assert json.loads(described["definition"]) == greeter("one")
+    assert in_use["Code"] == "ConflictException"
+    assert sfn.describe_state_machine_alias(stateMachineAliasArn=alias)["routingConfiguration"] == [
+        {"stateMachineVersionArn": v2, "weight": 100}
+    ]
+
+
+def test_alias_routing_must_add_up_and_name_versions(sfn):
+    created = sfn.create_state_machine(
+        name=unique("routed"), definition=json.dumps(greeter("x")), roleArn=ROLE, publish=True
+    )
+    v1 = created["stateMachineVersionArn"]
+
+    bad_weights = error_of(
+        sfn.create_state_machine_alias,
+        name="half",
+        routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 50}],
+    )
+    missing = error_of(
+        sfn.create_state_machine_alias,
+        name="ghost",
+        routingConfiguration=[
+            {"stateMachineVersionArn": created["stateMachineArn"] + ":9", "weight": 100}
+        ],
+    )
+
+    assert bad_weights["Code"] == "ValidationException"
+    assert missing["Code"] == "ResourceNotFound"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from stratus.errors import Invalid, NotFound, Validation
+from stratus.errors import Conflict, Invalid, NotFound, Validation
 from stratus.workflows import errors as w
 from stratus.workflows import history, probe
 from stratus.workflows.model import Execution, StateMachine
@@ -38,6 +38,7 @@ ERRORS: ErrorTable = {
     w.ResourceNotFound: WireError("ResourceNotFound", 400),
     w.TooManyTags: WireError("TooManyTags", 400),
     Validation: WireError("ValidationException", 400),
+    Conflict: WireError("ConflictException", 400),
     NotFound: WireError("ResourceNotFound", 400),
     Invalid: WireError("InvalidToken", 400),  # what is left: a NextToken we cannot read
 }
@@ -57,10 +58,15 @@ async def create_state_machine(call: Call, p: dict[str, Any]) -> Answer:
     config: dict[str, Any] = {
         k: p[k] for k in ("loggingConfiguration", "tracingConfiguration", "tags") if k in p
     }
-    machine = await _flows(call).create(
+    flows = _flows(call)
+    machine = await flows.create(
         p["name"], p["definition"], p["roleArn"], p.get("type", "STANDARD"), config
     )
-    return {"stateMachineArn": machine.arn, "creationDate": _time(machine.created)}
+    out = {"stateMachineArn": machine.arn, "creationDate": _time(machine.created)}
+    if p.get("publish"):
+        version = await flows.publish_version(machine.arn, p.get("versionDescription", ""))
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 async def describe_state_machine(call: Call, p: dict[str, Any]) -> Answer:
@@ -68,8 +74,13 @@ async def describe_state_machine(call: Call, p: dict[str, Any]) -> Answer:
 
 
 async def update_state_machine(call: Call, p: dict[str, Any]) -> Answer:
-    updated = await _flows(call).update(p["stateMachineArn"], p.get("definition"), p.get("roleArn"))
-    return {"updateDate": _time(updated)}
+    flows = _flows(call)
+    updated = await flows.update(p["stateMachineArn"], p.get("definition"), p.get("roleArn"))
+    out: dict[str, Any] = {"updateDate": _time(updated)}
+    if p.get("publish"):
+        version = await flows.publish_version(p["stateMachineArn"], p.get("versionDescription", ""))
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 async def list_state_machines(call: Call, p: dict[str, Any]) -> Answer:
@@ -285,6 +296,63 @@ async def test_state(call: Call, p: dict[str, Any]) -> Answer:
     return out
 
 
+async def publish_state_machine_version(call: Call, p: dict[str, Any]) -> Answer:
+    version = await _flows(call).publish_version(p["stateMachineArn"], p.get("description", ""))
+    return {"stateMachineVersionArn": version.arn, "creationDate": _time(version.created)}
+
+
+async def list_state_machine_versions(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _flows(call).list_versions(
+        p["stateMachineArn"], p.get("nextToken"), p.get("maxResults") or DEFAULT_PAGE
+    )
+    listed = [{"stateMachineVersionArn": v.arn, "creationDate": _time(v.created)} for v in found]
+    return {"stateMachineVersions": listed, "nextToken": token}
+
+
+async def delete_state_machine_version(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).delete_version(p["stateMachineVersionArn"])
+    return None
+
+
+async def create_state_machine_alias(call: Call, p: dict[str, Any]) -> Answer:
+    alias = await _flows(call).create_alias(
+        p["name"], p.get("description", ""), p["routingConfiguration"]
+    )
+    return {"stateMachineAliasArn": alias.arn, "creationDate": _time(alias.created)}
+
+
+async def describe_state_machine_alias(call: Call, p: dict[str, Any]) -> Answer:
+    alias = await _flows(call).describe_alias(p["stateMachineAliasArn"])
+    return {
+        "stateMachineAliasArn": alias.arn,
+        "name": alias.name,
+        "description": alias.description,
+        "routingConfiguration": alias.routing,
+        "creationDate": _time(alias.created),
+        "updateDate": _time(alias.updated),
+    }
+
+
+async def update_state_machine_alias(call: Call, p: dict[str, Any]) -> Answer:
+    updated = await _flows(call).update_alias(
+        p["stateMachineAliasArn"], p.get("description"), p.get("routingConfiguration")
+    )
+    return {"updateDate": _time(updated)}
+
+
+async def delete_state_machine_alias(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).delete_alias(p["stateMachineAliasArn"])
+    return None
+
+
+async def list_state_machine_aliases(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _flows(call).list_aliases(
+        p["stateMachineArn"], p.get("nextToken"), p.get("maxResults") or DEFAULT_PAGE
+    )
+    listed = [{"stateMachineAliasArn": a.arn, "creationDate": _time(a.created)} for a in found]
+    return {"stateMachineAliases": listed, "nextToken": token}
+
+
 async def stop_execution(call: Call, p: dict[str, Any]) -> Answer:
     stopped = await _flows(call).stop(p["executionArn"], p.get("error"), p.get("cause"))
     return {"stopDate": _time(stopped)}
@@ -330,6 +398,10 @@ def _execution(e: Execution) -> dict[str, Any]:
         out["error"] = e.error
     if e.cause is not None:
         out["cause"] = e.cause
+    if e.version_arn is not None:
+        out["stateMachineVersionArn"] = e.version_arn
+    if e.alias_arn is not None:
+        out["stateMachineAliasArn"] = e.alias_arn
     return out
 
 
@@ -371,5 +443,13 @@ HANDLERS: dict[str, Handler] = {
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,
     "TestState": test_state,
+    "PublishStateMachineVersion": publish_state_machine_version,
+    "ListStateMachineVersions": list_state_machine_versions,
+    "DeleteStateMachineVersion": delete_state_machine_version,
+    "CreateStateMachineAlias": create_state_machine_alias,
+    "DescribeStateMachineAlias": describe_state_machine_alias,
+    "UpdateStateMachineAlias": update_state_machine_alias,
+    "DeleteStateMachineAlias": delete_state_machine_alias,
+    "ListStateMachineAliases": list_state_machine_aliases,
 }
 API = Api(SERVICE, HANDLERS, ERRORS, 1024 * 1024 + 64 * 1024)

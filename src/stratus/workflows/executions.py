@@ -98,6 +98,8 @@ class Executions:
         raw_input: str,
         role_arn: str,
         parent: tuple[str, str, str] | None = None,  # (execution, effect token, mode)
+        version_arn: str | None = None,
+        alias_arn: str | None = None,
     ) -> Started:
         now = self._work.clock.now()
         step = interpreter.start(
@@ -112,12 +114,31 @@ class Executions:
             },
             state_machine={"Id": machine_arn, "Name": machine_name},
             now=now,
+            qualifiers={
+                key: value
+                for key, value in (
+                    ("stateMachineVersionArn", version_arn),
+                    ("stateMachineAliasArn", alias_arn),
+                )
+                if value
+            },
         )
         conn.execute(
             "INSERT INTO sfn_executions (arn, state_machine_arn, name, status, started, input,"
-            " definition, run, parent, parent_token, parent_mode)"
-            " VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?)",
-            (arn, machine_arn, name, now, raw_input, text, "{}", *(parent or (None, None, None))),
+            " definition, run, parent, parent_token, parent_mode, version_arn, alias_arn)"
+            " VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                arn,
+                machine_arn,
+                name,
+                now,
+                raw_input,
+                text,
+                "{}",
+                *(parent or (None, None, None)),
+                version_arn,
+                alias_arn,
+            ),
         )
         self._commit(conn, arn, step)
         return Started(arn, now)

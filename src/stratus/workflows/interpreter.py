@@ -80,6 +80,7 @@ def start(
     state_machine: Mapping[str, Any],
     now: float,
     variables: Mapping[str, Any] | None = None,
+    qualifiers: Mapping[str, str] | None = None,  # stateMachineVersionArn/AliasArn
 ) -> Step:
     """The first step of an execution: ExecutionStarted, then as far as it runs.
 
@@ -102,7 +103,11 @@ def start(
     engine.emit(
         None,
         "ExecutionStarted",
-        {**history.data("input", execution_input), "roleArn": execution.get("RoleArn", "")},
+        {
+            **history.data("input", execution_input),
+            "roleArn": execution.get("RoleArn", ""),
+            **(qualifiers or {}),
+        },
     )
     if machine.timeout_seconds:
         token = engine.token("execution")

@@ -36,6 +36,8 @@ class Execution:
     output: str | None
     error: str | None
     cause: str | None
+    version_arn: str | None = None
+    alias_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

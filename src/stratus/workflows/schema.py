@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
     run               TEXT NOT NULL, -- interpreter.start/resume's run, as JSON
     parent            TEXT,          -- the execution whose states:startExecution made it
     parent_token      TEXT,          -- the effect that parent's run waits on
-    parent_mode       TEXT           -- '' (answered at start), 'sync' or 'sync:2'
+    parent_mode       TEXT,          -- '' (answered at start), 'sync' or 'sync:2'
+    version_arn       TEXT,          -- the version it runs, when started through one
+    alias_arn         TEXT           -- the alias it was started through
 );
 CREATE INDEX IF NOT EXISTS sfn_executions_by_machine
     ON sfn_executions (state_machine_arn, started);
@@ -52,6 +54,24 @@ CREATE TABLE IF NOT EXISTS sfn_activity_tasks (
 );
 CREATE INDEX IF NOT EXISTS sfn_activity_tasks_by_activity
     ON sfn_activity_tasks (activity_arn);
+CREATE TABLE IF NOT EXISTS sfn_versions (
+    machine_arn TEXT NOT NULL,
+    number      INTEGER NOT NULL,
+    definition  TEXT NOT NULL,
+    role_arn    TEXT NOT NULL,
+    created     REAL NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (machine_arn, number)
+);
+CREATE TABLE IF NOT EXISTS sfn_aliases (
+    arn         TEXT PRIMARY KEY,
+    machine_arn TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    routing     TEXT NOT NULL,
+    created     REAL NOT NULL,
+    updated     REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sfn_history (
     execution_arn TEXT NOT NULL,
     id            INTEGER NOT NULL,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import json
 import sqlite3
@@ -21,17 +22,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratus.config import Settings
+from stratus.errors import Conflict, Validation
 from stratus.paging import page
 from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
-from stratus.workflows import activities, express, history, interpreter, probe, validation
+from stratus.workflows import (
+    activities,
+    express,
+    history,
+    interpreter,
+    probe,
+    validation,
+    versions,
+)
 from stratus.workflows.errors import (
     ActivityAlreadyExists,
     ActivityDoesNotExist,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
+    InvalidArn,
     InvalidDefinition,
     InvalidExecutionInput,
+    InvalidName,
     InvalidOutput,
     ResourceNotFound,
     StateMachineAlreadyExists,
@@ -57,7 +69,8 @@ MAX_INPUT_BYTES = 256 * 1024
 MAX_TAGS = 50
 _MACHINE_COLUMNS = "arn, name, type, definition, role_arn, created, config"
 _EXECUTION_COLUMNS = (
-    "arn, state_machine_arn, name, status, started, stopped, input, output, error, cause"
+    "arn, state_machine_arn, name, status, started, stopped, input, output, error, cause,"
+    " version_arn, alias_arn"
 )
 
 
@@ -159,11 +172,135 @@ class WorkflowService:
         return await self._db.run(write)
 
     async def describe(self, arn: str) -> StateMachine:
-        check_machine_arn(arn)
-        machine = await self._db.run(lambda conn: _machine(conn, arn))
+        """A machine, or one of its versions (…:3) as that version froze it."""
+        base, qualifier = versions.split(arn)
+
+        def read(conn: sqlite3.Connection) -> StateMachine | None:
+            machine = _machine(conn, base)
+            if machine is None or qualifier is None:
+                return machine
+            if not qualifier.isdigit():
+                raise InvalidArn(
+                    f"Invalid Arn: '{arn}': describe an alias with DescribeStateMachineAlias"
+                )
+            found = versions.version(conn, arn)
+            if found is None:
+                return None
+            return dataclasses.replace(
+                machine,
+                arn=found.arn,
+                definition=found.definition,
+                role_arn=found.role_arn,
+                created=found.created,
+            )
+
+        machine = await self._db.run(read)
         if machine is None:
             raise StateMachineDoesNotExist(arn)
         return machine
+
+    # -- versions and aliases ------------------------------------------------------------
+
+    async def publish_version(self, arn: str, description: str = "") -> versions.Version:
+        check_machine_arn(arn)
+        now = self._work.clock.now()
+
+        def write(conn: sqlite3.Connection) -> versions.Version:
+            with transaction(conn):
+                machine = _machine(conn, arn)
+                if machine is None:
+                    raise StateMachineDoesNotExist(arn)
+                return versions.publish(conn, machine, description, now)
+
+        return await self._db.run(write)
+
+    async def list_versions(
+        self, arn: str, token: str | None, size: int
+    ) -> tuple[list[versions.Version], str | None]:
+        check_machine_arn(arn)
+        found = await self._db.run(lambda conn: versions.versions(conn, arn))
+        return page(found, token, lambda v: v.arn, size)
+
+    async def delete_version(self, arn: str) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                versions.delete_version(conn, arn)
+
+        await self._db.run(write)
+
+    async def create_alias(
+        self, name: str, description: str, routing: list[dict[str, Any]]
+    ) -> versions.Alias:
+        check_name(name)
+        if not routing:
+            raise Validation("routingConfiguration must name one or two versions")
+        machine_arn, _ = versions.split(str(routing[0].get("stateMachineVersionArn", "")))
+        arn = f"{machine_arn}:{name}"
+        if name.isdigit():
+            raise InvalidName(f"Invalid Name: '{name}': an alias name cannot be a version number")
+        now = self._work.clock.now()
+
+        def write(conn: sqlite3.Connection) -> versions.Alias:
+            with transaction(conn):
+                versions.check_routing(conn, machine_arn, routing)
+                existing = versions.alias(conn, arn)
+                if existing is not None:
+                    if (existing.description, existing.routing) == (description, routing):
+                        return existing
+                    raise Conflict(f"Alias {arn} exists with another routing or description")
+                alias = versions.Alias(arn, machine_arn, name, description, routing, now, now)
+                versions.save_alias(conn, alias)
+                return alias
+
+        return await self._db.run(write)
+
+    async def describe_alias(self, arn: str) -> versions.Alias:
+        found = await self._db.run(lambda conn: versions.alias(conn, arn))
+        if found is None:
+            raise ResourceNotFound(arn)
+        return found
+
+    async def update_alias(
+        self, arn: str, description: str | None, routing: list[dict[str, Any]] | None
+    ) -> float:
+        now = self._work.clock.now()
+
+        def write(conn: sqlite3.Connection) -> float:
+            with transaction(conn):
+                found = versions.alias(conn, arn)
+                if found is None:
+                    raise ResourceNotFound(arn)
+                if routing is not None:
+                    versions.check_routing(conn, found.machine_arn, routing)
+                versions.save_alias(
+                    conn,
+                    dataclasses.replace(
+                        found,
+                        description=found.description if description is None else description,
+                        routing=found.routing if routing is None else routing,
+                        updated=now,
+                    ),
+                )
+                return now
+
+        return await self._db.run(write)
+
+    async def delete_alias(self, arn: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute("DELETE FROM sfn_aliases WHERE arn = ?", (arn,))
+        )
+
+    async def list_aliases(
+        self, arn: str, token: str | None, size: int
+    ) -> tuple[list[versions.Alias], str | None]:
+        check_machine_arn(arn)
+
+        def read(conn: sqlite3.Connection) -> list[versions.Alias]:
+            if _machine(conn, arn) is None:
+                raise StateMachineDoesNotExist(arn)
+            return versions.aliases(conn, arn)
+
+        return page(await self._db.run(read), token, lambda a: a.arn, size)
 
     async def list_machines(
         self, token: str | None, size: int
@@ -177,23 +314,27 @@ class WorkflowService:
     async def delete(self, arn: str) -> None:
         """Gone at once; executions in flight run on with the definition they started with."""
         check_machine_arn(arn)
-        await self._db.run(
-            lambda conn: conn.execute("DELETE FROM sfn_state_machines WHERE arn = ?", (arn,))
-        )
+
+        def remove(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.execute("DELETE FROM sfn_state_machines WHERE arn = ?", (arn,))
+                versions.forget(conn, arn)
+
+        await self._db.run(remove)
 
     # -- executions ----------------------------------------------------------------------
 
     async def start(self, machine_arn: str, name: str | None, raw_input: str | None) -> Started:
-        check_machine_arn(machine_arn)
+        """StartExecution of a machine, a version (…:3) or an alias (…:live)."""
+        base, _ = versions.split(machine_arn)
         name = check_name(name) if name is not None else str(uuid.uuid4())
         raw_input, parsed = _execution_input(raw_input)
-        arn = execution_arn(machine_arn, name)
+        arn = execution_arn(base, name)
 
         def begin(conn: sqlite3.Connection) -> Started:
             with transaction(conn):
-                machine = _machine(conn, machine_arn)
-                if machine is None:
-                    raise StateMachineDoesNotExist(machine_arn)
+                target = versions.resolve(conn, machine_arn, _machine(conn, base))
+                machine = target.machine
                 existing = _execution(conn, arn)
                 if existing is not None:
                     # The same name and input while it runs is the same start (idempotent).
@@ -203,13 +344,15 @@ class WorkflowService:
                 return self.executions.start(
                     conn,
                     arn=arn,
-                    machine_arn=machine_arn,
+                    machine_arn=base,
                     machine_name=machine.name,
                     name=name,
-                    text=machine.definition,
+                    text=target.definition,
                     execution_input=parsed,
                     raw_input=raw_input,
-                    role_arn=machine.role_arn,
+                    role_arn=target.role_arn,
+                    version_arn=target.version_arn,
+                    alias_arn=target.alias_arn,
                 )
 
         return await self._db.run(begin)
@@ -218,23 +361,27 @@ class WorkflowService:
         self, machine_arn: str, name: str | None, raw_input: str | None
     ) -> SyncResult:
         """StartSyncExecution: an Express machine's execution, run in memory to its end."""
-        machine = await self.describe(machine_arn)
+        base, _ = versions.split(machine_arn)
+        target = await self._db.run(
+            lambda conn: versions.resolve(conn, machine_arn, _machine(conn, base))
+        )
+        machine = target.machine
         if machine.type != "EXPRESS":
             raise StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine"
             )
         name = check_name(name) if name is not None else str(uuid.uuid4())
         raw_input, parsed = _execution_input(raw_input)
-        arn = machine_arn.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
+        arn = base.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
         clock = self._work.clock
         started = clock.now()
         step = await express.wait_run(
-            machine_of(machine.definition),
+            machine_of(target.definition),
             parsed,
             execution={
                 "Id": arn,
                 "Name": name,
-                "RoleArn": machine.role_arn,
+                "RoleArn": target.role_arn,
                 "StartTime": _iso(started),
                 "RedriveCount": 0,
             },
@@ -282,13 +429,16 @@ class WorkflowService:
     async def list_executions(
         self, machine_arn: str, status: str | None, token: str | None, size: int
     ) -> tuple[list[Execution], str | None]:
-        check_machine_arn(machine_arn)
+        base, qualifier = versions.split(machine_arn)
 
         def read(conn: sqlite3.Connection) -> list[Execution] | None:
-            if _machine(conn, machine_arn) is None:
+            if _machine(conn, base) is None:
                 return None
             sql = f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE state_machine_arn = ?"
-            args: list[Any] = [machine_arn]
+            args: list[Any] = [base]
+            if qualifier is not None:  # a version's or an alias's executions
+                sql += " AND (version_arn = ? OR alias_arn = ?)"
+                args += [machine_arn, machine_arn]
             if status:
                 sql += " AND status = ?"
                 args.append(status)
