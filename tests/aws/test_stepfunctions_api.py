@@ -196,11 +196,18 @@ def test_history_pages_reverses_and_can_leave_out_data(server, sfn):
     first = sfn.get_execution_history(executionArn=arn, maxResults=4)
     rest = sfn.get_execution_history(executionArn=arn, maxResults=4, nextToken=first["nextToken"])
     backwards = history(sfn, arn, reverseOrder=True)
+    back_first = sfn.get_execution_history(executionArn=arn, maxResults=4, reverseOrder=True)
+    back_rest = sfn.get_execution_history(
+        executionArn=arn, maxResults=4, reverseOrder=True, nextToken=back_first["nextToken"]
+    )
+    bad_token = error_of(sfn.get_execution_history, executionArn=arn, nextToken="!!")
     bare = history(sfn, arn, includeExecutionData=False)
 
     assert [e["id"] for e in first["events"] + rest["events"]] == [1, 2, 3, 4, 5, 6]
     assert "nextToken" not in rest
     assert [e["id"] for e in backwards] == [6, 5, 4, 3, 2, 1]
+    assert [e["id"] for e in back_first["events"] + back_rest["events"]] == [6, 5, 4, 3, 2, 1]
+    assert bad_token["Code"] == "InvalidToken"
     assert "input" not in bare[0]["executionStartedEventDetails"]
 
 
