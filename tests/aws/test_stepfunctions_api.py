@@ -1047,3 +1047,35 @@ def test_alias_routing_must_add_up_and_name_versions(sfn):
 
     assert bad_weights["Code"] == "ValidationException"
     assert missing["Code"] == "ResourceNotFound"
+
+
+def test_start_execution_runs_express_machines_in_memory(server, sfn, sqs):
+    """An EXPRESS machine started asynchronously runs (here it sends a message) and leaves
+    no history to list, as on AWS."""
+    url = make_queue(sqs)[0]
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Parameters": {"QueueUrl": url, "MessageBody.$": "$.note"},
+                    "End": True,
+                }
+            },
+        },
+        type="EXPRESS",
+    )
+
+    started = sfn.start_execution(stateMachineArn=machine, name="e1", input='{"note": "ran"}')
+    server.wait_idle()
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
+    listed = error_of(sfn.list_executions, stateMachineArn=machine)
+
+    assert started["executionArn"].startswith(
+        machine.replace(":stateMachine:", ":express:") + ":e1:"
+    )
+    assert message["Body"] == "ran"
+    assert listed["Code"] == "StateMachineTypeNotSupported"

@@ -27,7 +27,8 @@ from stratus.config import Settings
 from stratus.errors import Conflict, Invalid, Validation
 from stratus.paging import page
 from stratus.store.db import Database, transaction
-from stratus.store.work import WorkQueue
+from stratus.store.work import Kind, WorkItem, WorkQueue
+from stratus.store.worker import Worker
 from stratus.workflows import (
     activities,
     express,
@@ -68,6 +69,8 @@ from stratus.workflows.model import (
 )
 
 MAX_INPUT_BYTES = 256 * 1024
+EXPRESS_STARTS = Kind("workflow-express", lease_s=60.0, backoff=(1.0, 30.0))
+PARALLEL_EXPRESS = 64
 MAX_TAGS = 50
 _MACHINE_COLUMNS = "arn, name, type, definition, role_arn, created, config"
 _EXECUTION_COLUMNS = (
@@ -104,10 +107,11 @@ class WorkflowService:
     ) -> None:
         self._settings, self._db, self._work, self._runner = settings, db, work, runner
         self.executions = Executions(db, work, runner)
+        self._express = Worker(work, EXPRESS_STARTS, self._wait_express, PARALLEL_EXPRESS)
 
     async def wait_run_forever(self) -> None:
         async with asyncio.TaskGroup() as tasks:
-            for worker in self.executions.workers():
+            for worker in (*self.executions.workers(), self._express):
                 tasks.create_task(worker.wait_run_forever())
 
     # -- state machines ------------------------------------------------------------------
@@ -337,6 +341,8 @@ class WorkflowService:
             with transaction(conn):
                 target = versions.resolve(conn, machine_arn, _machine(conn, base))
                 machine = target.machine
+                if machine.type == "EXPRESS":
+                    return self._stage_express(conn, target, name, raw_input)
                 existing = _execution(conn, arn)
                 if existing is not None:
                     # The same name and input while it runs is the same start (idempotent).
@@ -358,6 +364,49 @@ class WorkflowService:
                 )
 
         return await self._db.run(begin)
+
+    def _stage_express(
+        self, conn: sqlite3.Connection, target: versions.Target, name: str, raw_input: str
+    ) -> Started:
+        """StartExecution of an EXPRESS machine: a work item that runs it in memory, acked
+        when the run ends, so a crash runs it again (AWS's at-least-once for asynchronous
+        Express executions); no history is kept, as AWS keeps none."""
+        machine = target.machine
+        arn = machine.arn.replace(":stateMachine:", ":express:") + f":{name}:{uuid.uuid4()}"
+        now = self._work.clock.now()
+        order = {
+            "arn": arn,
+            "name": name,
+            "machine": machine.arn,
+            "machine_name": machine.name,
+            "definition": target.definition,
+            "role": target.role_arn,
+            "input": raw_input,
+        }
+        self._work.enqueue(
+            conn, EXPRESS_STARTS, arn, json.dumps(order).encode(), subject=machine.arn
+        )
+        return Started(arn, now)
+
+    async def _wait_express(self, item: WorkItem) -> None:
+        order = json.loads(item.payload)
+        try:
+            await express.wait_run(
+                machine_of(order["definition"]),
+                json.loads(order["input"]),
+                execution={
+                    "Id": order["arn"],
+                    "Name": order["name"],
+                    "RoleArn": order["role"],
+                    "StartTime": _iso(self._work.clock.now()),
+                    "RedriveCount": 0,
+                },
+                state_machine={"Id": order["machine"], "Name": order["machine_name"]},
+                clock=self._work.clock,
+                runner=self._runner,
+            )
+        finally:  # its outcome is the run's own business: done, even when it failed
+            await self._db.run(lambda conn: self._work.ack(conn, item))
 
     async def start_sync(
         self, machine_arn: str, name: str | None, raw_input: str | None
@@ -434,8 +483,13 @@ class WorkflowService:
         base, qualifier = versions.split(machine_arn)
 
         def read(conn: sqlite3.Connection) -> list[Execution] | None:
-            if _machine(conn, base) is None:
+            machine = _machine(conn, base)
+            if machine is None:
                 return None
+            if machine.type == "EXPRESS":  # nothing is stored for them, as on AWS
+                raise StateMachineTypeNotSupported(
+                    "This operation is not supported by this type of state machine"
+                )
             sql = f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE state_machine_arn = ?"
             args: list[Any] = [base]
             if qualifier is not None:  # a version's or an alias's executions
