@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # stubs only (the dev extra): each service's client, typed by
     from types_boto3_cloudformation import CloudFormationClient
     from types_boto3_lambda import LambdaClient
     from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_stepfunctions import SFNClient
 
 
 @overload
@@ -45,11 +46,15 @@ def client(
 def client(
     service: Literal["cloudformation"], endpoint_url: str, environ: Mapping[str, str] = ...
 ) -> CloudFormationClient: ...
+@overload
 def client(
-    service: Literal["lambda", "logs", "cloudformation"],
+    service: Literal["stepfunctions"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> SFNClient: ...
+def client(
+    service: Literal["lambda", "logs", "cloudformation", "stepfunctions"],
     endpoint_url: str,
     environ: Mapping[str, str] = os.environ,
-) -> LambdaClient | CloudWatchLogsClient | CloudFormationClient:
+) -> LambdaClient | CloudWatchLogsClient | CloudFormationClient | SFNClient:
     """A boto3 client for `service` on the Stratus at `endpoint_url`."""
     # Imported here, not at the top: boto3 costs ~0.3 s and `stratus --help` needs none of it.
     import boto3

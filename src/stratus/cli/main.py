@@ -21,7 +21,17 @@ import typer
 
 from stratus.config import Settings
 
-from . import build, functions, generate_event, invoke, logs, package, stack_deploy, up
+from . import (
+    build,
+    functions,
+    generate_event,
+    invoke,
+    logs,
+    package,
+    stack_deploy,
+    up,
+    workflows,
+)
 from .errors import ReportingGroup
 
 app = typer.Typer(
@@ -55,6 +65,7 @@ def server(
 
 app.command()(up.up)
 app.add_typer(functions.app, name="functions")
+app.add_typer(workflows.app, name="workflows")
 app.command()(invoke.invoke)
 app.command()(logs.logs)
 app.command(name="build")(build.build_command)
