@@ -13,7 +13,7 @@ FLOORS = {
     "sqs-json": 21,
     "sns": 17,
     "events": 19,
-    "stepfunctions": 33,
+    "stepfunctions": 34,
     "apigatewayv2": 28,
     "apigateway": 68,
 }

@@ -1079,3 +1079,54 @@ def test_start_execution_runs_express_machines_in_memory(server, sfn, sqs):
     )
     assert message["Body"] == "ran"
     assert listed["Code"] == "StateMachineTypeNotSupported"
+
+
+FIRST_RUN_ONLY = "States.ArrayContains(States.Array(0), $$.Execution.RedriveCount)"
+
+
+def test_redrive_execution_retries_from_the_failed_state(server, sfn, deploy):
+    name = deploy(HANDLER)
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Prepare",
+            "States": {
+                "Prepare": {
+                    "Type": "Pass",
+                    "Result": {"prepared": True},
+                    "ResultPath": "$.p",
+                    "Next": "Call",
+                },
+                "Call": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {
+                        "FunctionName": name,
+                        # fails on the first run only: RedriveCount is 0 then
+                        "Payload": {
+                            "n": 2,
+                            "fail.$": FIRST_RUN_ONLY,
+                        },
+                    },
+                    "OutputPath": "$.Payload",
+                    "End": True,
+                },
+            },
+        },
+    )
+    arn = run_to_end(server, sfn, machine)["executionArn"]
+    failed = sfn.describe_execution(executionArn=arn)
+
+    sfn.redrive_execution(executionArn=arn)
+    server.wait_idle()
+    done = sfn.describe_execution(executionArn=arn)
+    types = [e["type"] for e in history(sfn, arn)]
+    again = error_of(sfn.redrive_execution, executionArn=arn)
+
+    assert (failed["status"], failed["redriveStatus"]) == ("FAILED", "REDRIVABLE")
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"doubled": 4}
+    assert done["redriveCount"] == 1
+    assert types.count("PassStateEntered") == 1  # the finished state is not run again
+    assert "ExecutionRedriven" in types
+    assert again["Code"] == "ExecutionNotRedrivable"

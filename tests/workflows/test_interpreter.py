@@ -810,3 +810,26 @@ def test_an_execution_fails_past_25000_history_events():
     assert out.run["error"] == "States.Runtime"
     assert "25000 history events" in out.run["cause"]
     assert 25_000 <= len(out.events) <= 25_010
+
+
+def test_a_redrive_takes_a_failed_run_up_at_the_failed_state():
+    machine, step = start_task_machine()
+    token = step.effects[0].token
+    failed = interpreter.resume(
+        machine, step.run, interpreter.TaskFailed(token, "Boom", "x"), START + 1
+    )
+
+    redriven = interpreter.resume(machine, failed.run, interpreter.Redrive(), START + 2)
+    [again] = [e for e in redriven.effects if isinstance(e, interpreter.InvokeTask)]
+    done = interpreter.resume(
+        machine, redriven.run, interpreter.TaskSucceeded(again.token, 1), START + 3
+    )
+    twice = interpreter.resume(machine, done.run, interpreter.Redrive(), START + 4)
+
+    assert failed.run["status"] == "FAILED"
+    assert redriven.run["status"] == "RUNNING"
+    assert [e["type"] for e in redriven.events][:2] == ["ExecutionRedriven", "TaskStateEntered"]
+    assert redriven.events[0]["executionRedrivenEventDetails"] == {"redriveCount": 1}
+    assert redriven.run["context"]["Execution"]["RedriveCount"] == 1
+    assert [e["type"] for e in done.events][-1] == "WaitStateEntered"
+    assert twice.accepted is False  # only FAILED, TIMED_OUT and ABORTED runs redrive

@@ -37,6 +37,7 @@ ERRORS: ErrorTable = {
     w.ActivityAlreadyExists: WireError("ActivityAlreadyExists", 400),
     w.ResourceNotFound: WireError("ResourceNotFound", 400),
     w.TooManyTags: WireError("TooManyTags", 400),
+    w.ExecutionNotRedrivable: WireError("ExecutionNotRedrivable", 400),
     Validation: WireError("ValidationException", 400),
     Conflict: WireError("ConflictException", 400),
     NotFound: WireError("ResourceNotFound", 400),
@@ -353,6 +354,10 @@ async def list_state_machine_aliases(call: Call, p: dict[str, Any]) -> Answer:
     return {"stateMachineAliases": listed, "nextToken": token}
 
 
+async def redrive_execution(call: Call, p: dict[str, Any]) -> Answer:
+    return {"redriveDate": _time(await _flows(call).redrive(p["executionArn"]))}
+
+
 async def stop_execution(call: Call, p: dict[str, Any]) -> Answer:
     stopped = await _flows(call).stop(p["executionArn"], p.get("error"), p.get("cause"))
     return {"stopDate": _time(stopped)}
@@ -386,9 +391,11 @@ def _execution(e: Execution) -> dict[str, Any]:
         "startDate": _time(e.started),
         "input": e.input,
         "inputDetails": {"included": True},
-        "redriveCount": 0,
-        "redriveStatus": "NOT_REDRIVABLE",
+        "redriveCount": e.redrive_count,
+        "redriveStatus": "REDRIVABLE" if e.redrivable else "NOT_REDRIVABLE",
     }
+    if e.redrive_date is not None:
+        out["redriveDate"] = _time(e.redrive_date)
     if e.stopped is not None:
         out["stopDate"] = _time(e.stopped)
     if e.output is not None:
@@ -431,6 +438,7 @@ HANDLERS: dict[str, Handler] = {
     "ListExecutions": list_executions,
     "GetExecutionHistory": get_execution_history,
     "StopExecution": stop_execution,
+    "RedriveExecution": redrive_execution,
     "SendTaskSuccess": send_task_success,
     "SendTaskFailure": send_task_failure,
     "SendTaskHeartbeat": send_task_heartbeat,

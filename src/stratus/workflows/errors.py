@@ -92,3 +92,7 @@ class ResourceNotFound(NotFound):
 
 class TooManyTags(Invalid):
     pass
+
+
+class ExecutionNotRedrivable(Conflict):
+    pass

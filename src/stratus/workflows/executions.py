@@ -166,6 +166,10 @@ class Executions:
             exists = conn.execute("SELECT 1 FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
             raise TaskTimedOut() if exists else TaskDoesNotExist()
 
+    def redrive(self, conn: sqlite3.Connection, arn: str) -> bool:
+        """Inside the caller's transaction: whether the run could be redriven (and was)."""
+        return self._advance(conn, arn, interpreter.Redrive())
+
     def stop(
         self, conn: sqlite3.Connection, arn: str, error: str | None, cause: str | None
     ) -> None:
@@ -218,7 +222,7 @@ class Executions:
         if row is None:
             return False  # deleted since
         run = json.loads(row[1])
-        if run.get("status") != "RUNNING":
+        if run.get("status") != "RUNNING" and not isinstance(signal, interpreter.Redrive):
             return False
         now = self._work.clock.now()
         try:

@@ -55,6 +55,7 @@ from stratus.workflows.signals import (
     Effect,
     Heartbeat,
     InvokeTask,
+    Redrive,
     ResourceKind,
     Signal,
     StartTimer,
@@ -69,6 +70,7 @@ from stratus.workflows.signals import (
 
 MAX_PAYLOAD_BYTES = 256 * 1024  # state input/output and task results (States.DataLimitExceeded)
 MAX_HISTORY_EVENTS = 25_000  # AWS's quota; past it the execution fails
+REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
 CALLBACK_SUFFIX = ".waitForTaskToken"
 
 
@@ -123,6 +125,13 @@ def start(
 def resume(machine: Machine, run: Mapping[str, Any], signal: Signal, now: float) -> Step:
     """The step a signal causes; a signal nobody waits for gives an empty step."""
     engine = _Engine(machine, copy.deepcopy(dict(run)), now)
+    if isinstance(signal, Redrive):
+        if engine.run["status"] in REDRIVABLE and engine.run.get("redrive_from"):
+            engine.redrive()
+            engine.drive()
+        else:
+            engine.accepted = False
+        return engine.step()
     if engine.run["status"] != "RUNNING":
         engine.accepted = False
         return engine.step()
@@ -250,6 +259,9 @@ class _Engine:
                 "TIMED_OUT",
                 error=TIMEOUT,
             )
+            return
+        if isinstance(signal, Redrive):  # resume() takes redrives before they get here
+            self.accepted = False
             return
         for thread in list(self.run["threads"].values()):
             waiting = thread["waiting"]
@@ -676,6 +688,7 @@ class _Engine:
         self.cancel_children(thread)
         self.run["threads"].pop(thread["id"], None)
         if parent_id is None:
+            self.run["redrive_from"] = _resumable(thread)
             details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
             self.finish_execution("ExecutionFailed", details, "FAILED", error=error, cause=cause)
             return
@@ -726,9 +739,37 @@ class _Engine:
         cause: str | None = None,
     ) -> None:
         self.emit(None, event_type, details)
+        top = self.run["threads"].get("0")
+        if top is not None and status in REDRIVABLE:  # where a redrive takes up again
+            self.run["redrive_from"] = _resumable(top)
         self.run.update(
             status=status, output=output, error=error, cause=cause, threads={}, stop_date=self.now
         )
+
+    def redrive(self) -> None:
+        """Take the run up again at the top-level state that failed (or was running when it
+        stopped or timed out), re-entering it: a Parallel or Map state runs all its
+        branches again, where AWS re-runs only the unsuccessful ones."""
+        count = int(self.run.get("redrive_count", 0)) + 1
+        self.run.update(
+            status="RUNNING",
+            output=None,
+            error=None,
+            cause=None,
+            stop_date=None,
+            redrive_count=count,
+            redrive_date=self.now,
+        )
+        self.run["context"]["Execution"]["RedriveCount"] = count
+        thread = self.run.pop("redrive_from")
+        thread["last_event"] = self.emit(None, "ExecutionRedriven", {"redriveCount": count})
+        self.run["threads"] = {"0": thread}
+        if self.top.timeout_seconds:
+            token = self.token("execution")
+            self.run["timeout_token"] = token
+            self.effects.append(
+                StartTimer(token, self.now + self.top.timeout_seconds, "execution-timeout")
+            )
 
     def abort(self, error: str | None, cause: str | None) -> None:
         details: dict[str, Any] = {}
@@ -876,6 +917,17 @@ class _Engine:
         return encoded
 
 
+def _resumable(thread: Mapping[str, Any]) -> dict[str, Any]:
+    """A thread as a redrive re-enters it: ready at its state, waiting for nothing."""
+    return {
+        **copy.deepcopy(dict(thread)),
+        "phase": "ready",
+        "waiting": {},
+        "join": None,
+        "task_token": None,
+    }
+
+
 def _order(tid: str) -> tuple[int, ...]:
     return tuple(int(p) for p in tid.split("."))
 
@@ -900,6 +952,7 @@ __all__ = [
     "Effect",
     "Heartbeat",
     "InvokeTask",
+    "Redrive",
     "ResourceKind",
     "Signal",
     "StartTimer",

@@ -38,6 +38,9 @@ class Execution:
     cause: str | None
     version_arn: str | None = None
     alias_arn: str | None = None
+    redrive_count: int = 0
+    redrive_date: float | None = None
+    redrivable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from stratus.workflows.errors import (
     ActivityDoesNotExist,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
     InvalidArn,
     InvalidDefinition,
     InvalidExecutionInput,
@@ -457,10 +458,46 @@ class WorkflowService:
 
     async def describe_execution(self, arn: str) -> Execution:
         machine_arn_of_execution(arn)
-        execution = await self._db.run(lambda conn: _execution(conn, arn))
+
+        def read(conn: sqlite3.Connection) -> Execution | None:
+            execution = _execution(conn, arn)
+            if execution is None:
+                return None
+            run = json.loads(
+                conn.execute("SELECT run FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()[0]
+            )
+            return dataclasses.replace(
+                execution,
+                redrive_count=int(run.get("redrive_count", 0)),
+                redrive_date=run.get("redrive_date"),
+                redrivable=bool(run.get("redrive_from")),
+            )
+
+        execution = await self._db.run(read)
         if execution is None:
             raise ExecutionDoesNotExist(arn)
         return execution
+
+    async def redrive(self, arn: str) -> float:
+        """RedriveExecution: a FAILED, TIMED_OUT or ABORTED Standard execution goes on from
+        the state where it stopped, in one transaction."""
+        machine_arn_of_execution(arn)
+        now = self._work.clock.now()
+
+        def write(conn: sqlite3.Connection) -> float:
+            with transaction(conn):
+                execution = _execution(conn, arn)
+                if execution is None:
+                    raise ExecutionDoesNotExist(arn)
+                if not self.executions.redrive(conn, arn):
+                    raise ExecutionNotRedrivable(
+                        f"Execution is RUNNING or SUCCEEDED, or has nothing to redrive: '{arn}'"
+                        if execution.status in ("RUNNING", "SUCCEEDED")
+                        else f"Execution is not redrivable: '{arn}'"
+                    )
+                return now
+
+        return await self._db.run(write)
 
     async def machine_for_execution(self, arn: str) -> tuple[StateMachine, str]:
         """The machine an execution runs, with the definition it started with."""

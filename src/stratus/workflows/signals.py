@@ -3,7 +3,8 @@
     effects   InvokeTask (run an integration; `callback`: its answer comes by SendTask*)
               StartTimer (Wait, Retry delays, task/heartbeat/execution timeouts)
     signals   TaskSucceeded, TaskFailed, TaskSubmitted (a callback's integration answered),
-              Heartbeat, TimerFired, Stop (StopExecution), Crash (the driver's last resort)
+              Heartbeat, TimerFired, Stop (StopExecution), Crash (the driver's last resort),
+              Redrive (RedriveExecution)
 
 Every effect carries a token, and every signal names one: that is how a signal finds the
 thread that waits for it, and how a stale one (a repeat, a timer for a finished task) is
@@ -83,7 +84,14 @@ class Crash:
     cause: str
 
 
-Signal = TaskSucceeded | TaskFailed | TimerFired | TaskSubmitted | Heartbeat | Stop | Crash
+@dataclass(frozen=True, slots=True)
+class Redrive:
+    """RedriveExecution: a FAILED, TIMED_OUT or ABORTED run goes on from where it stopped."""
+
+
+Signal = (
+    TaskSucceeded | TaskFailed | TimerFired | TaskSubmitted | Heartbeat | Stop | Crash | Redrive
+)
 
 
 @dataclass(slots=True)
