@@ -16,17 +16,24 @@ other service's own methods: in process, the same calls a boto3 request would ma
     functions -> events   EventBusDestination async invoke destinations: event buses
     mappings -> queues    MappingQueue        an event source mapping's receives and deletes
     mappings -> functions MappingFunction     its function's timeout and its invocations
+    workflows -> functions, queues  WorkflowTasks  Task states: lambda:invoke, function ARNs,
+                                                   sqs:sendMessage
+    bus targets, destinations -> workflows  StateMachineDestination  StartExecution
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import sqlite3
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
-from stratus.errors import Invalid, NotFound
+from stratus.errors import Invalid, NotFound, StratusError, Throttled, TooLarge
 from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
@@ -39,6 +46,9 @@ from stratus.schedules.targets import Invocation
 from stratus.topics import model as topic_model
 from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
+from stratus.workflows.errors import ExecutionAlreadyExists
+from stratus.workflows.failure import RUNTIME, StatesFailure
+from stratus.workflows.service import WorkflowService
 
 
 class QueueDelivery:
@@ -339,3 +349,158 @@ class EventBusDestination:
         [result] = await self._bus.put_events([{**entry, "EventBusName": target.arn}])
         if "ErrorCode" in result:
             raise Invalid(f"{target.arn} refused the event: {result['ErrorMessage']}")
+
+
+class StateMachineDestination:
+    """Destinations (and so the event bus's targets) for state machines: each delivery
+    starts an execution with the record or event as its input. The execution is named
+    after the delivery, so a delivery made twice (at-least-once) starts one execution."""
+
+    describes = "state machines (arn:aws:states:<region>:<account>:stateMachine:<name>)"
+
+    def __init__(self, workflows: WorkflowService) -> None:
+        self._workflows = workflows
+
+    async def wait_check(self, target: Target, source: str) -> None:
+        try:
+            await self._workflows.describe(target.arn)
+        except (NotFound, Invalid) as exc:
+            raise Invalid(f"The target ARN {target.arn} is invalid: {exc.message}") from exc
+
+    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", delivery_id)[:80]
+        with contextlib.suppress(ExecutionAlreadyExists):  # delivered before: done
+            await self._workflows.start(target.arn, name, payload.decode("utf-8", "replace"))
+
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+SQS_SEND = "arn:aws:states:::sqs:sendMessage"
+
+
+class WorkflowTasks:
+    """workflows' TaskRunner: the integrations Task states reach, in process.
+
+    Lambda: the optimised `lambda:invoke` (its response wrapped as AWS wraps it: Payload,
+    StatusCode, ExecutedVersion, SDK metadata) and plain function ARNs (the response
+    itself). A function error is the task's error, named by the function's errorType
+    (Lambda.Unknown without one), its cause the error document; Lambda's own refusals are
+    Lambda.<Exception> as AWS names them. SQS: `sqs:sendMessage` (MessageBody as given, or
+    as JSON text when it is not a string), refusals SQS.<Exception>."""
+
+    def __init__(self, functions: FunctionService, queues: QueueService) -> None:
+        self._functions = functions
+        self._queues = queues
+
+    async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
+        if resource == LAMBDA_INVOKE:
+            return await self._wait_optimised(payload)
+        if resource.startswith("arn:aws:lambda:") and ":function:" in resource:
+            response, _ = await self._wait_invoke(resource, None, payload)
+            return response
+        if resource == SQS_SEND:
+            return await self._wait_send(payload)
+        raise StatesFailure(
+            RUNTIME,
+            f"Stratus does not serve the integration {resource} yet; it serves "
+            f"{LAMBDA_INVOKE}, function ARNs and {SQS_SEND}",
+        )
+
+    async def _wait_send(self, parameters: Any) -> dict[str, Any]:
+        if not isinstance(parameters, Mapping) or not isinstance(parameters.get("QueueUrl"), str):
+            raise StatesFailure(RUNTIME, "The sqs:sendMessage parameters must name a QueueUrl")
+        body = parameters.get("MessageBody")
+        text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+        attributes = {
+            name: queue_model.MessageAttribute(
+                str(value.get("DataType", "String")), value.get("StringValue")
+            )
+            for name, value in (parameters.get("MessageAttributes") or {}).items()
+            if isinstance(value, Mapping)
+        }
+        message = queue_model.NewMessage(
+            text,
+            attributes,
+            delay=parameters.get("DelaySeconds"),
+            group_id=parameters.get("MessageGroupId"),
+            dedup_id=parameters.get("MessageDeduplicationId"),
+        )
+        try:
+            sent = await self._queues.send(parameters["QueueUrl"], message)
+        except NotFound as exc:
+            raise StatesFailure("SQS.QueueDoesNotExistException", exc.message) from exc
+        except StratusError as exc:
+            raise StatesFailure("SQS.AmazonSQSException", exc.message) from exc
+        request_id = str(uuid.uuid4())
+        answer: dict[str, Any] = {
+            "MD5OfMessageBody": sent.MD5OfMessageBody,
+            "MessageId": sent.MessageId,
+            "SdkHttpMetadata": {
+                "HttpHeaders": {"x-amzn-RequestId": request_id},
+                "HttpStatusCode": 200,
+            },
+            "SdkResponseMetadata": {"RequestId": request_id},
+        }
+        if sent.SequenceNumber is not None:
+            answer["SequenceNumber"] = sent.SequenceNumber
+        return answer
+
+    async def _wait_optimised(self, parameters: Any) -> dict[str, Any]:
+        if not isinstance(parameters, Mapping) or not isinstance(
+            parameters.get("FunctionName"), str
+        ):
+            raise StatesFailure(
+                "States.Runtime", "The lambda:invoke parameters must name a FunctionName"
+            )
+        if parameters.get("InvocationType", "RequestResponse") != "RequestResponse":
+            raise StatesFailure(
+                RUNTIME, "Stratus runs lambda:invoke tasks with InvocationType RequestResponse only"
+            )
+        request_id = str(uuid.uuid4())
+        response, version = await self._wait_invoke(
+            parameters["FunctionName"],
+            parameters.get("Qualifier"),
+            parameters.get("Payload"),
+            request_id,
+        )
+        return {
+            "ExecutedVersion": version,
+            "Payload": response,
+            "SdkHttpMetadata": {
+                "HttpHeaders": {
+                    "Content-Type": "application/json",
+                    "X-Amz-Executed-Version": version,
+                    "x-amzn-RequestId": request_id,
+                },
+                "HttpStatusCode": 200,
+            },
+            "SdkResponseMetadata": {"RequestId": request_id},
+            "StatusCode": 200,
+        }
+
+    async def _wait_invoke(
+        self, name: str, qualifier: str | None, payload: Any, request_id: str | None = None
+    ) -> tuple[Any, str]:
+        try:
+            ref = parse_reference(name, qualifier)
+            result = await self._functions.invoke(
+                ref, json.dumps(payload).encode(), request_id=request_id
+            )
+        except NotFound as exc:
+            raise StatesFailure("Lambda.ResourceNotFoundException", exc.message) from exc
+        except Throttled as exc:
+            raise StatesFailure("Lambda.TooManyRequestsException", exc.message) from exc
+        except TooLarge as exc:
+            raise StatesFailure("Lambda.RequestTooLargeException", exc.message) from exc
+        except Invalid as exc:
+            raise StatesFailure("Lambda.InvalidParameterValueException", exc.message) from exc
+        except StratusError as exc:
+            raise StatesFailure("Lambda.ServiceException", exc.message) from exc
+        text = result.payload.decode("utf-8", "replace")
+        try:
+            body = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            body = text
+        if result.function_error:
+            error = body.get("errorType") if isinstance(body, dict) else None
+            raise StatesFailure(str(error or "Lambda.Unknown"), text)
+        return body, result.executed_version

@@ -50,6 +50,7 @@ from stratus.templates import providers
 from stratus.templates.schema import SCHEMA as STACKS_SCHEMA
 from stratus.templates.service import StackService
 from stratus.topics.service import TopicService
+from stratus.workflows.service import WorkflowService
 
 log = logging.getLogger("stratus")
 
@@ -93,6 +94,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         functions.destinations.register("events", bridges.EventBusDestination(bus))
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
+        workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
+        functions.destinations.register("states", bridges.StateMachineDestination(workflows))
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -111,6 +114,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             work=work,
             scheduler=scheduler,
             tables=TableService(settings, db, work),
+            workflows=workflows,
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services
@@ -139,6 +143,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(topics.deliveries.wait_run_forever()),
                     tasks.create_task(mappings.wait_run_forever()),
                     tasks.create_task(services.tables.wait_run_forever()),
+                    tasks.create_task(workflows.wait_run_forever()),
                 ]
                 try:
                     yield

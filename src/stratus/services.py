@@ -37,6 +37,8 @@ from stratus.tables.schema import SCHEMA as TABLES_SCHEMA
 from stratus.tables.service import TableService
 from stratus.topics.schema import SCHEMA as TOPICS_SCHEMA
 from stratus.topics.service import TopicService
+from stratus.workflows.schema import SCHEMA as WORKFLOWS_SCHEMA
+from stratus.workflows.service import WorkflowService
 
 # Every service's tables, in the order they are created (later ones may refer to earlier:
 # the functions' migration 2 moves rows into the work queue's; API_IDS_SCHEMA's triggers keep
@@ -54,6 +56,7 @@ SCHEMAS: tuple[Schema, ...] = (
     SCHEDULES_SCHEMA,
     MAPPINGS_SCHEMA,
     TABLES_SCHEMA,
+    WORKFLOWS_SCHEMA,
 )
 
 
@@ -74,3 +77,4 @@ class Services:
     work: WorkQueue  # durable work of every service
     scheduler: SchedulerService  # EventBridge Scheduler: schedule groups, schedules
     tables: TableService  # DynamoDB
+    workflows: WorkflowService  # Step Functions

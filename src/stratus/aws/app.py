@@ -40,6 +40,7 @@ from . import (
     scheduler_api,
     sns_api,
     sqs_api,
+    stepfunctions_api,
 )
 from .protocols import query
 from .protocols.adapter import Api
@@ -68,9 +69,11 @@ SERVED_APIS: tuple[Api, ...] = (
     SCHEDULER.api,
     dynamodb_api.API,
     dynamodbstreams_api.API,
+    stepfunctions_api.API,
 )
 JSON_APIS = JsonApis(
-    [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API]
+    [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API,
+     stepfunctions_api.API]
 )
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 

@@ -34,13 +34,14 @@ if TYPE_CHECKING:  # stubs only (the dev extra): each service's client, typed by
     from types_boto3_logs import CloudWatchLogsClient
     from types_boto3_sns import SNSClient
     from types_boto3_sqs import SQSClient
+    from types_boto3_stepfunctions import SFNClient
 
     AnyClient = (
         LambdaClient | CloudWatchLogsClient | CloudFormationClient | SQSClient | SNSClient
-        | EventBridgeClient
+        | EventBridgeClient | SFNClient
     )  # fmt: skip
 
-Service = Literal["lambda", "logs", "cloudformation", "sqs", "sns", "events"]
+Service = Literal["lambda", "logs", "cloudformation", "sqs", "sns", "events", "stepfunctions"]
 
 
 @overload
@@ -67,6 +68,10 @@ def client(
 def client(
     service: Literal["events"], endpoint_url: str, environ: Mapping[str, str] = ...
 ) -> EventBridgeClient: ...
+@overload
+def client(
+    service: Literal["stepfunctions"], endpoint_url: str, environ: Mapping[str, str] = ...
+) -> SFNClient: ...
 def client(
     service: Service,
     endpoint_url: str,

@@ -37,6 +37,7 @@ from . import (
     stack_deploy,
     topics,
     up,
+    workflows,
 )
 from .errors import ReportingGroup
 
@@ -71,6 +72,7 @@ def server(
 
 app.command()(up.up)
 app.add_typer(functions.app, name="functions")
+app.add_typer(workflows.app, name="workflows")
 app.command()(invoke.invoke)
 app.command()(logs.logs)
 app.command(name="build")(build.build_command)

@@ -19,6 +19,7 @@ from . import (
     scheduler,
     sns,
     sqs,
+    stepfunctions,
 )
 
 REGISTRY: dict[str, Provider] = {
@@ -38,6 +39,7 @@ REGISTRY: dict[str, Provider] = {
         events,
         mappings,
         dynamodb,
+        stepfunctions,
     )
     for cls in module.PROVIDERS
 }

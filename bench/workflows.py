@@ -1,0 +1,133 @@
+"""Workflows: state transitions per second, in memory and durable, without HTTP.
+
+    python bench/workflows.py [--states 1000] [--executions 200] [--waits 20]
+
+    interpreter   a Pass chain of --states states run by interpreter.start alone: what the
+                  language costs per transition (the ceiling for Express executions)
+    start->end    a 2-state Pass machine, start to SUCCEEDED, in the interpreter (p50)
+    durable pass  --executions executions of a 100-state Pass chain on the service: each start
+                  runs the chain and commits the run and its 202 history events in one
+                  transaction; transitions/s
+    durable wait  --executions executions of a chain of --waits `Wait 0` states on the
+                  service (SQLite WAL, the work queue's workers, the system clock): each
+                  transition is a timer item claimed and one transaction committing the run,
+                  its history and the next item; transitions/s over the whole run
+
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from stratus.config import Settings
+from stratus.store.clock import SystemClock
+from stratus.store.db import Database
+from stratus.store.work import SCHEMA as WORK_SCHEMA
+from stratus.store.work import WorkQueue
+from stratus.workflows import definition, interpreter
+from stratus.workflows.schema import SCHEMA
+from stratus.workflows.service import WorkflowService
+
+
+class NoTasks:
+    async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
+        raise AssertionError("the bench machines have no tasks")
+
+
+def in_memory(states: int) -> tuple[float, float]:
+    chain = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(states)}
+    chain[f"S{states}"] = {"Type": "Pass", "End": True}
+    machine = definition.parse(json.dumps({"StartAt": "S0", "States": chain}))
+    runs = 5
+    start = time.perf_counter()
+    for _ in range(runs):
+        interpreter.start(
+            machine, {"a": 1}, execution={"Id": "x"}, state_machine={"Id": "y"}, now=0.0
+        )
+    per_second = runs * (states + 1) / (time.perf_counter() - start)
+    two = definition.parse(
+        json.dumps(
+            {
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}},
+            }
+        )
+    )
+    laps = []
+    for _ in range(2000):
+        lap = time.perf_counter()
+        interpreter.start(two, {"a": 1}, execution={"Id": "x"}, state_machine={"Id": "y"}, now=0.0)
+        laps.append(time.perf_counter() - lap)
+    return per_second, statistics.median(laps) * 1e3
+
+
+async def durable_pass(executions: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(Path(tmp) / "bench.db", (WORK_SCHEMA, SCHEMA))
+        service = WorkflowService(Settings(), db, WorkQueue(db, SystemClock()), NoTasks())
+        chain = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(99)}
+        chain["S99"] = {"Type": "Pass", "End": True}
+        text = json.dumps({"StartAt": "S0", "States": chain})
+        machine = await service.create("bench", text, "arn:aws:iam::0:role/r")
+        start = time.perf_counter()
+        for i in range(executions):
+            await service.start(machine.arn, f"e{i}", "{}")
+        elapsed = time.perf_counter() - start
+        db.close()
+        return executions * 100 / elapsed
+
+
+async def durable(executions: int, waits: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(Path(tmp) / "bench.db", (WORK_SCHEMA, SCHEMA))
+        work = WorkQueue(db, SystemClock())
+        service = WorkflowService(Settings(), db, work, NoTasks())
+        chain = {f"W{i}": {"Type": "Wait", "Seconds": 0, "Next": f"W{i + 1}"} for i in range(waits)}
+        chain[f"W{waits}"] = {"Type": "Succeed"}
+        machine = await service.create(
+            "bench", json.dumps({"StartAt": "W0", "States": chain}), "arn:aws:iam::0:role/r"
+        )
+        runner = asyncio.create_task(service.wait_run_forever())
+        start = time.perf_counter()
+        arns = [(await service.start(machine.arn, f"e{i}", "{}")).arn for i in range(executions)]
+        while True:
+            done = [await service.describe_execution(arn) for arn in arns[-5:]]
+            if all(e.status != "RUNNING" for e in done):
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        db.close()
+        return executions * (waits + 1) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--states", type=int, default=1000)
+    parser.add_argument("--executions", type=int, default=200)
+    parser.add_argument("--waits", type=int, default=20)
+    args = parser.parse_args()
+    per_second, p50_ms = in_memory(args.states)
+    print(f"interpreter: Pass chain of {args.states}: {per_second:,.0f} transitions/s")
+    print(f"interpreter: 2-state Pass machine start -> SUCCEEDED: p50 {p50_ms:.3f} ms")
+    passes = asyncio.run(durable_pass(args.executions))
+    chains = f"{args.executions} Pass chains of 100, one commit each"
+    print(f"durable: {chains}: {passes:,.0f} transitions/s")
+    rate = asyncio.run(durable(args.executions, args.waits))
+    transitions = f"{args.executions} executions x {args.waits + 1} transitions"
+    print(f"durable: {transitions}, a work item each: {rate:,.0f} transitions/s")
+
+
+if __name__ == "__main__":
+    main()

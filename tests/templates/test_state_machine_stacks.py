@@ -1,0 +1,129 @@
+"""AWS::StepFunctions::StateMachine and AWS::Serverless::StateMachine in stacks: created
+from the template's definition (with substitutions), referred to by Ref and GetAtt, run,
+updated in place, deleted with the stack; a bad definition fails the stack with AWS's
+diagnostics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import WaiterError
+from tests.templates.test_stacks import create, describe, outputs, template, wait
+
+MACHINE = template(
+    """
+    Parameters:
+      Greeting:
+        Type: String
+        Default: hello
+    Resources:
+      Role:
+        Type: AWS::IAM::Role
+        Properties:
+          AssumeRolePolicyDocument:
+            Statement:
+              - Effect: Allow
+                Principal: {Service: states.amazonaws.com}
+                Action: sts:AssumeRole
+      Machine:
+        Type: AWS::StepFunctions::StateMachine
+        Properties:
+          RoleArn: !GetAtt Role.Arn
+          Definition:
+            StartAt: Greet
+            States:
+              Greet:
+                Type: Pass
+                Result: "${greeting}"
+                End: true
+          DefinitionSubstitutions:
+            greeting: !Ref Greeting
+    Outputs:
+      Arn:
+        Value: !Ref Machine
+      Name:
+        Value: !GetAtt Machine.Name
+    """
+)
+
+SERVERLESS = template(
+    """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Flow:
+        Type: AWS::Serverless::StateMachine
+        Properties:
+          Type: STANDARD
+          Definition:
+            StartAt: Wait
+            States:
+              Wait: {Type: Wait, Seconds: 1, Next: Done}
+              Done: {Type: Succeed}
+    Outputs:
+      Arn:
+        Value: !Ref Flow
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def cfn(server: Any) -> Any:
+    return server.client("cloudformation")
+
+
+def run(server: Any, sfn: Any, arn: str) -> dict[str, Any]:
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    server.advance(1)
+    return sfn.describe_execution(executionArn=execution)  # type: ignore[no-any-return]
+
+
+def test_a_state_machine_from_a_template(server, cfn):
+    sfn = server.client("stepfunctions")
+    name = create(cfn, MACHINE)
+    made = outputs(cfn, name)
+    first = run(server, sfn, made["Arn"])
+    cfn.update_stack(
+        StackName=name,
+        TemplateBody=MACHINE,
+        Parameters=[{"ParameterKey": "Greeting", "ParameterValue": "bonjour"}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    wait(cfn, name, "stack_update_complete")
+    second = run(server, sfn, made["Arn"])
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+
+    assert made["Arn"] == f"arn:aws:states:us-east-1:000000000000:stateMachine:{made['Name']}"
+    assert made["Name"].startswith(f"{name}-Machine-")
+    assert json.loads(first["output"]) == "hello"
+    assert json.loads(second["output"]) == "bonjour"  # updated in place, same ARN
+    with pytest.raises(sfn.exceptions.StateMachineDoesNotExist):
+        sfn.describe_state_machine(stateMachineArn=made["Arn"])
+
+
+def test_a_serverless_state_machine_runs(server, cfn):
+    sfn = server.client("stepfunctions")
+    name = create(cfn, SERVERLESS)
+
+    done = run(server, sfn, outputs(cfn, name)["Arn"])
+
+    assert done["status"] == "SUCCEEDED"
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+
+
+def test_a_bad_definition_fails_the_stack_with_diagnostics(cfn):
+    bad = MACHINE.replace("End: true", "Next: Nowhere")
+
+    name = create(cfn, bad, wait=None)
+    with pytest.raises(WaiterError):
+        wait(cfn, name, "stack_create_complete")
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    reasons = [
+        e.get("ResourceStatusReason", "") for e in events if e["LogicalResourceId"] == "Machine"
+    ]
+
+    assert describe(cfn, name)["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert any("MISSING_TRANSITION_TARGET" in reason for reason in reasons)

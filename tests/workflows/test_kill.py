@@ -1,0 +1,88 @@
+"""Durability: `kill -9` of the server neither loses nor repeats a committed transition."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from tests.conftest import create_function, wait_for
+
+from stratus.testing import serve_in_process
+
+# One new file per run of a task: environments may run as different uids after a restart,
+# so one shared file appended to by both would not be writable by the second.
+HANDLER = """
+def handler(event, context):
+    with open(event["dir"] + "/" + event["mark"] + "-" + context.aws_request_id, "w") as mark:
+        mark.write(event["mark"])
+    return event
+"""
+
+
+def machine(function: str) -> str:
+    def task(mark: str, next_state: str | None) -> dict:
+        state = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": function, "Payload": {"dir.$": "$.dir", "mark": mark}},
+            "ResultPath": None,
+        }
+        return {**state, "Next": next_state} if next_state else {**state, "End": True}
+
+    return json.dumps(
+        {
+            "StartAt": "First",
+            "States": {
+                "First": task("first", "Pause"),
+                "Pause": {"Type": "Wait", "Seconds": 2, "Next": "Second"},
+                "Second": task("second", None),
+            },
+        }
+    )
+
+
+def test_kill_9_during_a_wait_resumes_without_rerunning_the_completed_task(
+    tmp_path: Path, shared_dir: Path
+):
+    """The first task's transition was committed before the kill: after the restart the
+    execution goes on from the Wait, and the first task has run exactly once."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with serve_in_process(data) as server:
+        create_function(server.client("lambda"), "marker", HANDLER)
+        sfn = server.client("stepfunctions")
+        arn = sfn.create_state_machine(
+            name="durable", definition=machine("marker"), roleArn="arn:aws:iam::000000000000:role/r"
+        )["stateMachineArn"]
+        execution = sfn.start_execution(
+            stateMachineArn=arn, input=json.dumps({"dir": str(shared_dir)})
+        )["executionArn"]
+
+        def waiting() -> bool:
+            events = sfn.get_execution_history(executionArn=execution)["events"]
+            return any(e["type"] == "WaitStateEntered" for e in events)
+
+        assert wait_for(waiting, timeout=60)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+
+    with serve_in_process(data) as server:
+        sfn = server.client("stepfunctions")
+
+        def finished() -> bool:
+            return sfn.describe_execution(executionArn=execution)["status"] != "RUNNING"
+
+        assert wait_for(finished, timeout=60)
+        described = sfn.describe_execution(executionArn=execution)
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
+
+    assert described["status"] == "SUCCEEDED", (
+        described.get("error"),
+        described.get("cause"),
+        types,
+    )
+    assert sorted(path.read_text() for path in shared_dir.iterdir()) == ["first", "second"]
+    assert types.count("TaskScheduled") == 2
+    assert types.count("WaitStateEntered") == 1
