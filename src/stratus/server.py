@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,8 @@ from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
+from stratus.objects.multipart import Multipart
+from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
@@ -82,6 +85,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
+        objects = ObjectService(settings, db, data / "objects")
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -97,6 +101,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             logs=logs,
             artifacts=artifacts,
             work=work,
+            objects=objects,
+            uploads=Multipart(objects, time.time),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services

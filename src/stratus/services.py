@@ -21,6 +21,9 @@ from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
 from stratus.functions.service import FunctionService
+from stratus.objects.multipart import Multipart
+from stratus.objects.schema import SCHEMA as OBJECTS_SCHEMA
+from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
 from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
@@ -45,6 +48,7 @@ SCHEMAS: tuple[Schema, ...] = (
     QUEUES_SCHEMA,
     TOPICS_SCHEMA,
     EVENTS_SCHEMA,
+    OBJECTS_SCHEMA,
 )
 
 
@@ -62,3 +66,5 @@ class Services:
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
+    objects: ObjectService  # S3: buckets and objects
+    uploads: Multipart  # S3's multipart uploads

@@ -34,15 +34,18 @@ from . import (
     events_api,
     lambda_api,
     logs_api,
+    s3_api,
     sns_api,
     sqs_api,
 )
-from .protocols import query
+from .protocols import models, query
 from .protocols.adapter import Api
 from .protocols.aws_json import JsonApis
 from .protocols.errors import WireError
 from .protocols.query import QueryApis
 from .protocols.rest_json import error_response as rest_json_error
+from .protocols.rest_xml import RestXml
+from .s3_requests import S3Route
 from .wire import json_response
 
 log = logging.getLogger("stratus.aws")
@@ -50,6 +53,7 @@ log = logging.getLogger("stratus.aws")
 LAMBDA = lambda_api.api()
 HTTP_APIS = apigatewayv2_api.api()
 APIGATEWAY = apigateway_api.api()
+S3 = RestXml(s3_api.API, models.service_model("s3"), s3_api.SERVICE_CHECKED)
 # Every API on the protocol layer (coverage.py counts their operations).
 SERVED_APIS: tuple[Api, ...] = (
     LAMBDA.api,
@@ -60,6 +64,7 @@ SERVED_APIS: tuple[Api, ...] = (
     sqs_api.API,
     sns_api.API,
     events_api.API,
+    S3.api,
 )
 JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API])
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
@@ -142,7 +147,10 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
-        # First: Invoke and the JSON and query APIs' one address (SQS) are the hot paths;
+        # S3 matches only requests that name it (a bucket's virtual host, or SigV4 scope s3):
+        # its paths /{Bucket}/{Key+} would otherwise shadow every other API's.
+        S3Route(S3),
+        # Then: Invoke and the JSON and query APIs' one address (SQS) are the hot paths;
         # Lambda's paths are all its own and no other route's path is "/".
         LAMBDA.route(),
         Route("/", root, methods=["POST"]),

@@ -1,0 +1,174 @@
+"""What the S3 handlers share: reading write options from the members, rendering a
+version's headers, S3's owner, key encoding and continuation tokens."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import urllib.parse
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from stratus.aws.protocols.adapter import Call
+from stratus.aws.protocols.timestamps import format_time, parse_time
+from stratus.objects import checksums
+from stratus.objects.errors import AccessControlListNotSupported, InvalidArgument, InvalidTag
+from stratus.objects.model import CONTENT_HEADERS, NULL_VERSION, Bucket, ObjectVersion, WriteOptions
+
+# Canned ACLs a BucketOwnerEnforced bucket still accepts (they say what enforcement does).
+ENFORCED_ACLS = (None, "private", "bucket-owner-full-control")
+GRANTS = ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
+
+
+def owner(call: Call) -> dict[str, str]:
+    account = call.services.settings.account_id
+    return {"ID": hashlib.sha256(account.encode()).hexdigest(), "DisplayName": "stratus"}
+
+
+def check_acl(bucket: Bucket, p: Mapping[str, Any]) -> None:
+    """ACLs on a BucketOwnerEnforced bucket are refused, as AWS refuses them."""
+    if bucket.ownership != "BucketOwnerEnforced":
+        return
+    if p.get("ACL") not in ENFORCED_ACLS or any(p.get(g) for g in GRANTS):
+        raise AccessControlListNotSupported()
+
+
+def write_options(call: Call, p: Mapping[str, Any]) -> WriteOptions:
+    headers = {name: _header_text(p[name]) for name in CONTENT_HEADERS if p.get(name) is not None}
+    encoding = headers.get("ContentEncoding")
+    if encoding is not None:  # aws-chunked is how the body travelled, not what it is
+        kept = [e.strip() for e in encoding.split(",") if e.strip() != "aws-chunked"]
+        if kept:
+            headers["ContentEncoding"] = ",".join(kept)
+        else:
+            del headers["ContentEncoding"]
+    expected = {
+        a: p[checksums.member(a)] for a in checksums.ALGORITHMS if p.get(checksums.member(a))
+    }
+    algorithm = p.get("ChecksumAlgorithm")
+    if algorithm is None and expected:
+        algorithm = next(iter(expected))
+    if algorithm is None:
+        trailer = call.headers.get("x-amz-trailer", "").strip().lower()
+        algorithm = next((a for a in checksums.ALGORITHMS if checksums.header(a) == trailer), None)
+    if algorithm is not None and algorithm not in checksums.ALGORITHMS:
+        raise InvalidArgument(
+            f"Checksum algorithm {algorithm} is not supported by Stratus",
+            "x-amz-sdk-checksum-algorithm",
+            algorithm,
+        )
+    decoded = call.headers.get("x-amz-decoded-content-length")
+    return WriteOptions(
+        headers=headers,
+        metadata=dict(p.get("Metadata") or {}),
+        tags=tags_of_header(p.get("Tagging")),
+        checksum_algorithm=algorithm,
+        expected=expected,
+        content_md5=p.get("ContentMD5"),
+        if_none_match=p.get("IfNoneMatch"),
+        if_match=p.get("IfMatch"),
+        declared_size=int(decoded) if decoded and decoded.isdigit() else p.get("ContentLength"),
+    )
+
+
+def _header_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return format_time(value, "rfc822")
+    return str(value)
+
+
+def tags_of_header(raw: str | None) -> dict[str, str]:
+    """x-amz-tagging: URL-query form, key=value&…"""
+    if not raw:
+        return {}
+    tags = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+    check_tags(tags)
+    return tags
+
+
+def check_tags(tags: Mapping[str, str]) -> None:
+    if len(tags) > 50:
+        raise InvalidTag("Object tags cannot be greater than 50")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise InvalidTag("The TagKey you have provided is invalid")
+
+
+def tag_set(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def tags_of_set(tag_set_: list[dict[str, str]]) -> dict[str, str]:
+    tags = {t["Key"]: t.get("Value", "") for t in tag_set_}
+    if len(tags) != len(tag_set_):
+        raise InvalidTag("Cannot provide multiple Tags with the same key")
+    check_tags(tags)
+    return tags
+
+
+def version_headers(v: ObjectVersion, checksum_mode: bool) -> dict[str, Any]:
+    """The members GET and HEAD answer about a version (its content headers, metadata,
+    ETag, …); the checksum only when asked for (ChecksumMode=ENABLED)."""
+    out: dict[str, Any] = {
+        "ETag": v.etag,
+        "LastModified": v.modified,
+        "ContentLength": v.size,
+        "AcceptRanges": "bytes",
+        "ContentType": "binary/octet-stream",
+    }
+    for name, value in v.headers.items():
+        out[name] = parse_time(value, "rfc822") if name == "Expires" else value
+    if v.metadata:
+        out["Metadata"] = dict(v.metadata)
+    if v.version_id != NULL_VERSION:
+        out["VersionId"] = v.version_id
+    if v.parts:
+        out["PartsCount"] = v.parts
+    if v.tags:
+        out["TagCount"] = len(v.tags)
+    if checksum_mode and v.checksum is not None:
+        out.update(checksum_members(v))
+    return out
+
+
+def checksum_members(v: ObjectVersion) -> dict[str, str]:
+    if v.checksum is None:
+        return {}
+    return {
+        checksums.member(v.checksum.algorithm): v.checksum.value,
+        "ChecksumType": v.checksum.type,
+    }
+
+
+def encode_key(value: str | None, url: bool) -> str | None:
+    """A key (prefix, marker) as a listing answers it: URL-encoded under EncodingType=url."""
+    if value is None or not url:
+        return value
+    return urllib.parse.quote(value, safe="/~")
+
+
+def token_of(marker: str | None) -> str | None:
+    return None if marker is None else base64.urlsafe_b64encode(marker.encode()).decode()
+
+
+def marker_of(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidArgument(
+            "The continuation token provided is incorrect", "continuation-token", token
+        ) from exc
+
+
+def copy_source(raw: str) -> tuple[str, str, str | None]:
+    """(bucket, key, version id) of x-amz-copy-source: [/]bucket/key[?versionId=…],
+    URL-encoded."""
+    path, _, query = raw.partition("?")
+    path = urllib.parse.unquote(path).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise InvalidArgument("Invalid copy source object key", "x-amz-copy-source", raw)
+    version = dict(urllib.parse.parse_qsl(query)).get("versionId")
+    return bucket, key, version
