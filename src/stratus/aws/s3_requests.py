@@ -7,6 +7,8 @@ anyone's, so a request is S3's only when it says so:
     Host: photos.s3.us-east-1.localhost    photos.s3.<region>.localhost)
     Authorization: AWS4-HMAC-SHA256 Credential=…/us-east-1/s3/aws4_request, …   (path style)
     ?X-Amz-Credential=…%2Fs3%2Faws4_request&X-Amz-Expires=…                       (presigned)
+    ?AWSAccessKeyId=…&Signature=…&Expires=<epoch>      (presigned, S3's SigV2 query form,
+                                                        boto3's default for presigned S3 URLs)
 
 Every other request passes to the other routes untouched. A virtual-host request's path gets
 its bucket in front (`/key` → `/photos/key`), so routing sees one form. Presigned URLs are
@@ -62,9 +64,11 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 def signed_for_s3(scope: Scope) -> bool:
     authorization = _header(scope, b"authorization")
     if authorization is not None:
-        return _SCOPE in authorization
+        return _SCOPE in authorization or authorization.startswith(b"AWS ")
     query: bytes = scope.get("query_string", b"")
-    return _SCOPE_QUOTED in query or _SCOPE in query
+    if _SCOPE_QUOTED in query or _SCOPE in query:
+        return True
+    return b"AWSAccessKeyId=" in query and b"Signature=" in query and b"Expires=" in query
 
 
 class S3Route(BaseRoute):
@@ -107,7 +111,12 @@ class S3Route(BaseRoute):
 def presign_expired(scope: Scope, now: float | None = None) -> StratusError | None:
     """AccessDenied when a presigned URL's X-Amz-Date + X-Amz-Expires has passed."""
     raw: bytes = scope.get("query_string", b"")
+    moment = time.time() if now is None else now
     if b"X-Amz-Expires" not in raw:
+        if b"AWSAccessKeyId=" in raw and b"Expires=" in raw:  # SigV2: Expires is epoch seconds
+            ends = dict(urllib.parse.parse_qsl(raw.decode("latin-1"))).get("Expires", "")
+            if ends.isdigit() and moment > int(ends):
+                return _expired(ends, datetime.fromtimestamp(int(ends), UTC), moment)
         return None
     query = dict(urllib.parse.parse_qsl(raw.decode("latin-1")))
     expires, signed = query.get("X-Amz-Expires", ""), query.get("X-Amz-Date", "")
@@ -123,18 +132,20 @@ def presign_expired(scope: Scope, now: float | None = None) -> StratusError | No
         return InvalidArgument(
             "X-Amz-Date must be in the ISO8601 Long Format", "X-Amz-Date", signed
         )
-    moment = time.time() if now is None else now
     if moment > start + int(expires):
-        ends = datetime.fromtimestamp(start + int(expires), UTC)
-        return AccessDenied(
-            "Request has expired",
-            **{
-                "X-Amz-Expires": expires,
-                "Expires": f"{ends:%Y-%m-%dT%H:%M:%SZ}",
-                "ServerTime": f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%dT%H:%M:%SZ}",
-            },
-        )
+        return _expired(expires, datetime.fromtimestamp(start + int(expires), UTC), moment)
     return None
+
+
+def _expired(given: str, ends: datetime, moment: float) -> AccessDenied:
+    return AccessDenied(
+        "Request has expired",
+        **{
+            "X-Amz-Expires": given,
+            "Expires": f"{ends:%Y-%m-%dT%H:%M:%SZ}",
+            "ServerTime": f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%dT%H:%M:%SZ}",
+        },
+    )
 
 
 __all__ = ["Headers", "S3Route", "presign_expired", "virtual_bucket"]

@@ -1,10 +1,11 @@
 """The integrity checksums S3 keeps beside an object: CRC32, CRC32C, CRC64NVME, SHA-1,
-SHA-256, SHA-512 and MD5, each rendered as AWS renders it (base64 of the big-endian digest).
+SHA-256, SHA-512, MD5 and the XXHASH family, each rendered as AWS renders it (base64 of the
+big-endian digest).
 
 Every object gets one: the algorithm the client named (x-amz-sdk-checksum-algorithm or an
 x-amz-checksum-* value), else CRC64NVME, as S3 has computed for every new object since 2025.
-The CRCs come from awscrt (AWS's own common runtime, which botocore uses for the same
-algorithms), hardware-accelerated, updated incrementally chunk by chunk; the SHAs and MD5 from
+The CRCs and XXHASHes come from awscrt (AWS's own common runtime, which botocore uses for the
+same algorithms), hardware-accelerated, updated incrementally chunk by chunk; the SHAs and MD5 from
 hashlib (both release the GIL on large chunks, so hashing runs beside the event loop).
 """
 
@@ -14,11 +15,22 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from awscrt import checksums as crt
 
-ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "MD5")
+ALGORITHMS = (
+    "CRC32",
+    "CRC32C",
+    "CRC64NVME",
+    "SHA1",
+    "SHA256",
+    "SHA512",
+    "MD5",
+    "XXHASH64",
+    "XXHASH3",
+    "XXHASH128",
+)
 DEFAULT = "CRC64NVME"
 # CRCs may be combined into a full-object value; SHAs only into a composite (checksum of
 # the parts' checksums, "-N").
@@ -48,8 +60,29 @@ def _crc32(data: bytes, previous: int) -> int:
     return zlib.crc32(data, previous)
 
 
+class _XxHash:
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._state = make()
+
+    def update(self, data: bytes) -> None:
+        self._state.update(data)
+
+    def digest(self) -> bytes:
+        digest: bytes = self._state.finalize()
+        return digest
+
+
+_XXHASHES = {
+    "XXHASH64": crt.XXHash.new_xxhash64,
+    "XXHASH3": crt.XXHash.new_xxhash3_64,
+    "XXHASH128": crt.XXHash.new_xxhash3_128,
+}
+
+
 def hasher(algorithm: str) -> Hasher:
     """A fresh running checksum of `algorithm` (one of ALGORITHMS)."""
+    if algorithm in _XXHASHES:
+        return _XxHash(_XXHASHES[algorithm])
     if algorithm == "CRC32":
         return _Crc(_crc32, 4)
     if algorithm == "CRC32C":

@@ -78,8 +78,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return max(0, size - count), size - 1
     start = int(first)
     end = int(last) if last else size - 1
-    if end < start:
-        return None
+    if last and end < start:
+        return None  # bytes=9-3: not a range, the whole object (as S3 answers)
     if start >= size:
         raise InvalidRange(header, size)
     return start, min(end, size - 1)
