@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import BinaryIO
 from .checksums import Hasher
 
 BLOCK = 1024 * 1024  # bytes hashed and written per hop to the worker thread
+READ_BLOCK = 4 * 1024 * 1024  # bytes read per hop (a GET sends them as they come)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,9 @@ class Blobs:
         self._tmp = root / "tmp"
         self._blobs.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
+        # Settling a file and removing one are atomic towards each other: concurrent writes
+        # of one key may remove a version's file while its own write is still settling it.
+        self._moving = threading.Lock()
 
     def path(self, name: str) -> Path:
         return self._blobs / name[:2] / name
@@ -130,18 +135,23 @@ class Blobs:
         return Written(fresh, end - start + 1)
 
     def settle(self, name: str) -> None:
-        """Move a committed tmp file into place (blocking)."""
+        """Move a committed tmp file into place (blocking). A file already gone was replaced
+        and removed by a later write that committed first: nothing to do."""
         target = self.path(name)
-        try:
-            os.replace(self.tmp_path(name), target)
-        except FileNotFoundError:
-            target.parent.mkdir(exist_ok=True)
-            os.replace(self.tmp_path(name), target)
+        with self._moving:
+            try:
+                os.replace(self.tmp_path(name), target)
+            except FileNotFoundError:
+                if not self.tmp_path(name).exists():
+                    return
+                target.parent.mkdir(exist_ok=True)
+                os.replace(self.tmp_path(name), target)
 
     def discard(self, name: str) -> None:
         """Remove a blob wherever it is (blocking)."""
-        self.path(name).unlink(missing_ok=True)
-        self.tmp_path(name).unlink(missing_ok=True)
+        with self._moving:  # not between a concurrent settle's two places
+            self.path(name).unlink(missing_ok=True)
+            self.tmp_path(name).unlink(missing_ok=True)
 
     def discard_all(self, names: Iterable[str]) -> None:
         for name in names:
@@ -154,21 +164,34 @@ class Blobs:
             return self.tmp_path(name).open("rb")
 
     async def wait_read(self, name: str | None, start: int, end: int) -> AsyncIterator[bytes]:
-        """Bytes start..end (inclusive) of a blob, a block at a time (None: no bytes)."""
+        """Bytes start..end (inclusive) of a blob, a block at a time (None: no bytes). Opening
+        and the first block share one hop to the worker thread, so a small object costs one."""
         if name is None or end < start:
             return
-        source = await asyncio.to_thread(self.open, name)
+        source, block = await asyncio.to_thread(self._open_at, name, start, end - start + 1)
+        if source is None:
+            yield block
+            return
+        left = end - start + 1 - len(block)
         try:
-            await asyncio.to_thread(source.seek, start)
-            left = end - start + 1
-            while left > 0:
-                block = await asyncio.to_thread(source.read, min(BLOCK, left))
-                if not block:
-                    break
+            yield block
+            while left > 0 and block:
+                block = await asyncio.to_thread(source.read, min(READ_BLOCK, left))
                 left -= len(block)
                 yield block
         finally:
             await asyncio.to_thread(source.close)
+
+    def _open_at(self, name: str, start: int, length: int) -> tuple[BinaryIO | None, bytes]:
+        """The file at `start` and its first block; None for the file when that block was
+        all there is (closed already)."""
+        source = self.open(name)
+        source.seek(start)
+        block = source.read(min(READ_BLOCK, length))
+        if len(block) >= length or not block:
+            source.close()
+            return None, block
+        return source, block
 
     def sweep(self, committed: Callable[[str], bool]) -> tuple[int, int]:
         """At start: move the tmp files rows name into place, delete the others.

@@ -173,7 +173,7 @@ class ObjectService:
         return location
 
     async def bucket(self, name: str) -> Bucket:
-        return await self.wait_run(lambda conn: _bucket(conn, name))
+        return await self._db.run(lambda conn: _bucket(conn, name))
 
     async def list_buckets(self) -> list[Bucket]:
         return await self._db.run(store.all_buckets)
@@ -272,7 +272,9 @@ class ObjectService:
             await self.wait_run(lambda conn: store.forget_garbage(conn, garbage))
 
     async def head_object(self, bucket: str, key: str, version_id: str | None) -> ObjectVersion:
-        return await self.wait_run(lambda conn: _readable(conn, bucket, key, version_id))
+        # A read: no write transaction (each statement sees a committed state; WAL readers
+        # never wait for writers).
+        return await self._db.run(lambda conn: _readable(conn, bucket, key, version_id))
 
     def wait_read(self, version: ObjectVersion, first: int, last: int) -> AsyncIterator[bytes]:
         """Bytes first..last (inclusive) of a version, streamed from its file."""
