@@ -1,6 +1,8 @@
-"""Amazon S3 (rest-xml): buckets (s3_buckets_api.py), objects and multipart uploads, over
-the object service. Bodies of PutObject and UploadPart reach the service unread, decoded from
-aws-chunked when so sent (s3_chunked.py); GetObject streams its file back."""
+"""Amazon S3 (rest-xml): objects here; buckets, listings and multipart uploads in
+s3_buckets_api.py, s3_listings_api.py and s3_multipart_api.py; all over the object service.
+Bodies of PutObject and UploadPart reach the service unread, decoded from aws-chunked when so
+sent (s3_chunked.py); GetObject streams its file back. Requests reach this API only through
+s3_requests.S3Route (a bucket's Host, or SigV4 scope s3)."""
 
 from __future__ import annotations
 
@@ -17,24 +19,17 @@ from stratus.errors import (
 )
 from stratus.objects import conditions, errors
 from stratus.objects.model import ObjectVersion
-from stratus.objects.multipart import MAX_PARTS, ChosenPart
-from stratus.objects.service import MAX_OBJECT
 
-from . import s3_buckets_api
+from . import s3_buckets_api, s3_listings_api, s3_multipart_api
 from .protocols.adapter import Api, Call, Handler
-from .protocols.body import BodyStream
 from .protocols.errors import ErrorTable, WireError
-from .s3_chunked import AwsChunked, is_chunked
 from .s3_wire import (
     check_acl,
     checksum_members,
-    copy_source,
-    encode_key,
-    marker_of,
-    owner,
+    copy_source_version,
+    request_body,
     tag_set,
     tags_of_set,
-    token_of,
     version_headers,
     write_options,
 )
@@ -83,17 +78,6 @@ ERRORS: ErrorTable = {
 }
 
 
-def _body(call: Call, p: dict[str, Any]) -> BodyStream | AwsChunked:
-    body = p.get("Body")
-    if body is None:
-        body = BodyStream(_empty)
-    return AwsChunked(body) if is_chunked(call.headers) else body
-
-
-async def _empty() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
 # ---- objects ------------------------------------------------------------------------------
 
 
@@ -101,7 +85,7 @@ async def put_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     objects = call.services.objects
     check_acl(await objects.bucket(p["Bucket"]), p)
     options = write_options(call, p)
-    version = await objects.put_object(p["Bucket"], p["Key"], _body(call, p), options)
+    version = await objects.put_object(p["Bucket"], p["Key"], request_body(call, p), options)
     return _written(version)
 
 
@@ -198,24 +182,11 @@ async def delete_objects(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def _copy_source(call: Call, p: dict[str, Any]) -> ObjectVersion:
-    bucket, key, version_id = copy_source(p["CopySource"])
-    source = await call.services.objects.head_object(bucket, key, version_id)
-    conditions.check_read(
-        source,
-        p.get("CopySourceIfMatch"),
-        p.get("CopySourceIfNoneMatch"),
-        p.get("CopySourceIfModifiedSince"),
-        p.get("CopySourceIfUnmodifiedSince"),
-    )
-    return source
-
-
 async def copy_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     objects = call.services.objects
     check_acl(await objects.bucket(p["Bucket"]), p)
     try:
-        source = await _copy_source(call, p)
+        source = await copy_source_version(call, p)
     except errors.NotModified as exc:  # a copy answers failed source conditions with 412
         raise errors.ConditionFailed("x-amz-copy-source-If-None-Match") from exc
     replace_metadata = p.get("MetadataDirective") == "REPLACE"
@@ -254,141 +225,6 @@ def _checksum(v: ObjectVersion) -> dict[str, str]:
     members = checksum_members(v)
     members.pop("ChecksumType", None)
     return members
-
-
-# ---- listings -----------------------------------------------------------------------------
-
-
-def _max_keys(p: dict[str, Any], name: str = "MaxKeys") -> int:
-    value = p.get(name)
-    if value is None:
-        return 1000
-    if value < 0:
-        raise errors.InvalidArgument(
-            "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", str(value)
-        )
-    return min(int(value), 1000)
-
-
-def _content(v: ObjectVersion, call: Call, url: bool, with_owner: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "Key": encode_key(v.key, url),
-        "LastModified": v.modified,
-        "ETag": v.etag,
-        "Size": v.size,
-        "StorageClass": "STANDARD",
-    }
-    if v.checksum is not None:
-        item["ChecksumAlgorithm"] = [v.checksum.algorithm]
-        item["ChecksumType"] = v.checksum.type
-    if with_owner:
-        item["Owner"] = owner(call)
-    return item
-
-
-async def list_objects_v2(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    url = p.get("EncodingType") == "url"
-    token = p.get("ContinuationToken")
-    after = marker_of(token) if token else (p.get("StartAfter") or "")
-    prefix, delimiter, max_keys = p.get("Prefix") or "", p.get("Delimiter") or "", _max_keys(p)
-    page = await call.services.objects.list_objects(p["Bucket"], prefix, delimiter, after, max_keys)
-    out: dict[str, Any] = {
-        "Name": p["Bucket"],
-        "Prefix": encode_key(prefix, url),
-        "MaxKeys": max_keys,
-        "KeyCount": len(page.objects) + len(page.prefixes),
-        "IsTruncated": page.truncated,
-        "Contents": [_content(v, call, url, bool(p.get("FetchOwner"))) for v in page.objects],
-        "CommonPrefixes": [{"Prefix": encode_key(c, url)} for c in page.prefixes],
-    }
-    if delimiter:
-        out["Delimiter"] = encode_key(delimiter, url)
-    if url:
-        out["EncodingType"] = "url"
-    if token:
-        out["ContinuationToken"] = token
-    if p.get("StartAfter"):
-        out["StartAfter"] = encode_key(p["StartAfter"], url)
-    if page.truncated:
-        out["NextContinuationToken"] = token_of(page.next_marker)
-    return out
-
-
-async def list_objects(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    url = p.get("EncodingType") == "url"
-    marker = p.get("Marker") or ""
-    prefix, delimiter, max_keys = p.get("Prefix") or "", p.get("Delimiter") or "", _max_keys(p)
-    page = await call.services.objects.list_objects(
-        p["Bucket"], prefix, delimiter, marker, max_keys
-    )
-    out: dict[str, Any] = {
-        "Name": p["Bucket"],
-        "Prefix": encode_key(prefix, url),
-        "Marker": encode_key(marker, url),
-        "MaxKeys": max_keys,
-        "IsTruncated": page.truncated,
-        "Contents": [_content(v, call, url, True) for v in page.objects],
-        "CommonPrefixes": [{"Prefix": encode_key(c, url)} for c in page.prefixes],
-    }
-    if delimiter:
-        out["Delimiter"] = encode_key(delimiter, url)
-    if url:
-        out["EncodingType"] = "url"
-    if page.truncated and delimiter:  # S3 sends NextMarker only with a delimiter
-        out["NextMarker"] = encode_key(page.next_marker, url)
-    return out
-
-
-async def list_object_versions(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    url = p.get("EncodingType") == "url"
-    prefix, delimiter, max_keys = p.get("Prefix") or "", p.get("Delimiter") or "", _max_keys(p)
-    key_marker, version_marker = p.get("KeyMarker") or "", p.get("VersionIdMarker") or ""
-    page = await call.services.objects.list_versions(
-        p["Bucket"], prefix, delimiter, key_marker, version_marker, max_keys
-    )
-    me = owner(call)
-    versions, markers = [], []
-    for v in page.versions:
-        common = {
-            "Key": encode_key(v.key, url),
-            "VersionId": v.version_id,
-            "IsLatest": v.latest,
-            "LastModified": v.modified,
-            "Owner": me,
-        }
-        if v.delete_marker:
-            markers.append(common)
-        else:
-            entry: dict[str, Any] = {
-                **common,
-                "ETag": v.etag,
-                "Size": v.size,
-                "StorageClass": "STANDARD",
-            }
-            if v.checksum is not None:
-                entry["ChecksumAlgorithm"] = [v.checksum.algorithm]
-                entry["ChecksumType"] = v.checksum.type
-            versions.append(entry)
-    out: dict[str, Any] = {
-        "Name": p["Bucket"],
-        "Prefix": encode_key(prefix, url),
-        "KeyMarker": encode_key(key_marker, url),
-        "VersionIdMarker": version_marker,
-        "MaxKeys": max_keys,
-        "IsTruncated": page.truncated,
-        "Versions": versions,
-        "DeleteMarkers": markers,
-        "CommonPrefixes": [{"Prefix": encode_key(c, url)} for c in page.prefixes],
-    }
-    if delimiter:
-        out["Delimiter"] = encode_key(delimiter, url)
-    if url:
-        out["EncodingType"] = "url"
-    if page.truncated:
-        out["NextKeyMarker"] = encode_key(page.next_key, url)
-        if page.next_version:
-            out["NextVersionIdMarker"] = page.next_version
-    return out
 
 
 # ---- tags and ACLs of objects -------------------------------------------------------------
@@ -430,212 +266,21 @@ async def put_object_acl(call: Call, p: dict[str, Any]) -> None:
         check_acl(bucket, {"ACL": "public-read"})
 
 
-# ---- multipart uploads --------------------------------------------------------------------
-
-
-async def create_multipart_upload(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    check_acl(await call.services.objects.bucket(p["Bucket"]), p)
-    upload = await call.services.uploads.create(
-        p["Bucket"], p["Key"], write_options(call, p), p.get("ChecksumType")
-    )
-    out: dict[str, Any] = {"Bucket": upload.bucket, "Key": upload.key, "UploadId": upload.id}
-    if upload.checksum_algorithm:
-        out["ChecksumAlgorithm"] = upload.checksum_algorithm
-        out["ChecksumType"] = upload.checksum_type
-    return out
-
-
-async def upload_part(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    part = await call.services.uploads.upload_part(
-        p["Bucket"],
-        p["Key"],
-        p["UploadId"],
-        p["PartNumber"],
-        _body(call, p),
-        write_options(call, p),
-    )
-    out: dict[str, Any] = {"ETag": part.etag}
-    upload = await call.services.uploads.upload(p["Bucket"], p["Key"], p["UploadId"])
-    algorithm = upload.checksum_algorithm or write_options(call, p).checksum_algorithm
-    if part.checksum and algorithm:
-        out[f"Checksum{algorithm}"] = part.checksum
-    return out
-
-
-async def upload_part_copy(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    try:
-        source = await _copy_source(call, p)
-    except errors.NotModified as exc:
-        raise errors.ConditionFailed("x-amz-copy-source-If-None-Match") from exc
-    first, last = 0, source.size - 1
-    if p.get("CopySourceRange"):
-        span = _copy_range(p["CopySourceRange"], source.size)
-        first, last = span
-    if last - first + 1 > MAX_OBJECT:
-        raise errors.EntityTooLarge(last - first + 1, MAX_OBJECT)
-    part = await call.services.uploads.upload_part_copy(
-        p["Bucket"], p["Key"], p["UploadId"], p["PartNumber"], source, first, last
-    )
-    out: dict[str, Any] = {"CopyPartResult": {"ETag": part.etag, "LastModified": part.modified}}
-    if source.version_id != "null":
-        out["CopySourceVersionId"] = source.version_id
-    return out
-
-
-def _copy_range(header: str, size: int) -> tuple[int, int]:
-    """x-amz-copy-source-range: bytes=first-last, both given and within the source."""
-    text = header.strip().removeprefix("bytes=")
-    first_text, _, last_text = text.partition("-")
-    if not (first_text.isdigit() and last_text.isdigit()):
-        raise errors.InvalidArgument(
-            "The x-amz-copy-source-range value must be of the form bytes=first-last where "
-            "first and last are the zero-based offsets of the first and last bytes to copy",
-            "x-amz-copy-source-range",
-            header,
-        )
-    first, last = int(first_text), int(last_text)
-    if last < first or last >= size:
-        raise errors.InvalidRequest(
-            f"The specified copy range is invalid for the source object size: {size}"
-        )
-    return first, last
-
-
-async def complete_multipart_upload(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    listed = (p.get("MultipartUpload") or {}).get("Parts") or []
-    if not listed:
-        raise errors.MalformedXml()
-    if len(listed) > MAX_PARTS:
-        raise errors.InvalidArgument(
-            f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive"
-        )
-    chosen = [
-        ChosenPart(
-            item["PartNumber"],
-            item.get("ETag", ""),
-            next((item[k] for k in item if k.startswith("Checksum") and k != "ChecksumType"), None),
-        )
-        for item in listed
-    ]
-    version = await call.services.uploads.complete(
-        p["Bucket"], p["Key"], p["UploadId"], chosen, write_options(call, p)
-    )
-    out: dict[str, Any] = {
-        "Location": f"{call.base_url}/{version.bucket}/{version.key}",
-        "Bucket": version.bucket,
-        "Key": version.key,
-        "ETag": version.etag,
-        **checksum_members(version),
-    }
-    if version.version_id != "null":
-        out["VersionId"] = version.version_id
-    return out
-
-
-async def abort_multipart_upload(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    await call.services.uploads.abort(p["Bucket"], p["Key"], p["UploadId"])
-    return {}
-
-
-async def list_parts(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    limit = min(p.get("MaxParts") or 1000, 1000)
-    after = p.get("PartNumberMarker") or 0
-    upload, parts, truncated = await call.services.uploads.list_parts(
-        p["Bucket"], p["Key"], p["UploadId"], after, limit
-    )
-    me = owner(call)
-    out: dict[str, Any] = {
-        "Bucket": upload.bucket,
-        "Key": upload.key,
-        "UploadId": upload.id,
-        "PartNumberMarker": after,
-        "MaxParts": limit,
-        "IsTruncated": truncated,
-        "Parts": [_part(part, upload.checksum_algorithm) for part in parts],
-        "Initiator": me,
-        "Owner": me,
-        "StorageClass": "STANDARD",
-    }
-    if parts:
-        out["NextPartNumberMarker"] = parts[-1].number
-    if upload.checksum_algorithm:
-        out["ChecksumAlgorithm"] = upload.checksum_algorithm
-        out["ChecksumType"] = upload.checksum_type
-    return out
-
-
-def _part(part: Any, algorithm: str | None) -> dict[str, Any]:
-    item = {
-        "PartNumber": part.number,
-        "LastModified": part.modified,
-        "ETag": part.etag,
-        "Size": part.size,
-    }
-    if algorithm and part.checksum:
-        item[f"Checksum{algorithm}"] = part.checksum
-    return item
-
-
-async def list_multipart_uploads(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    url = p.get("EncodingType") == "url"
-    limit = min(p.get("MaxUploads") or 1000, 1000)
-    prefix = p.get("Prefix") or ""
-    key_marker, id_marker = p.get("KeyMarker") or "", p.get("UploadIdMarker") or ""
-    uploads, truncated = await call.services.uploads.list_uploads(
-        p["Bucket"], prefix, key_marker, id_marker, limit
-    )
-    me = owner(call)
-    out: dict[str, Any] = {
-        "Bucket": p["Bucket"],
-        "KeyMarker": encode_key(key_marker, url),
-        "UploadIdMarker": id_marker,
-        "Prefix": encode_key(prefix, url),
-        "MaxUploads": limit,
-        "IsTruncated": truncated,
-        "Uploads": [
-            {
-                "UploadId": u.id,
-                "Key": encode_key(u.key, url),
-                "Initiated": u.initiated,
-                "StorageClass": "STANDARD",
-                "Owner": me,
-                "Initiator": me,
-                **({"ChecksumAlgorithm": u.checksum_algorithm} if u.checksum_algorithm else {}),
-            }
-            for u in uploads
-        ],
-    }
-    if url:
-        out["EncodingType"] = "url"
-    if truncated and uploads:
-        out["NextKeyMarker"] = encode_key(uploads[-1].key, url)
-        out["NextUploadIdMarker"] = uploads[-1].id
-    return out
-
-
 HANDLERS: dict[str, Handler] = {
     **s3_buckets_api.HANDLERS,
+    **s3_listings_api.HANDLERS,
+    **s3_multipart_api.HANDLERS,
     "PutObject": put_object,
     "GetObject": get_object,
     "HeadObject": head_object,
     "DeleteObject": delete_object,
     "DeleteObjects": delete_objects,
     "CopyObject": copy_object,
-    "ListObjects": list_objects,
-    "ListObjectsV2": list_objects_v2,
-    "ListObjectVersions": list_object_versions,
     "GetObjectTagging": get_object_tagging,
     "PutObjectTagging": put_object_tagging,
     "DeleteObjectTagging": delete_object_tagging,
     "GetObjectAcl": get_object_acl,
     "PutObjectAcl": put_object_acl,
-    "CreateMultipartUpload": create_multipart_upload,
-    "UploadPart": upload_part,
-    "UploadPartCopy": upload_part_copy,
-    "CompleteMultipartUpload": complete_multipart_upload,
-    "AbortMultipartUpload": abort_multipart_upload,
-    "ListParts": list_parts,
-    "ListMultipartUploads": list_multipart_uploads,
 }
 
 # Checked by the handlers in S3's words rather than by the model's enums.

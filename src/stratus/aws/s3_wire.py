@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from stratus.aws.protocols.adapter import Call
+from stratus.aws.protocols.body import BodyStream
 from stratus.aws.protocols.timestamps import format_time, parse_time
-from stratus.objects import checksums
+from stratus.aws.s3_chunked import AwsChunked, is_chunked
+from stratus.objects import checksums, conditions
 from stratus.objects.errors import AccessControlListNotSupported, InvalidArgument, InvalidTag
 from stratus.objects.model import CONTENT_HEADERS, NULL_VERSION, Bucket, ObjectVersion, WriteOptions
 
@@ -172,3 +174,27 @@ def copy_source(raw: str) -> tuple[str, str, str | None]:
         raise InvalidArgument("Invalid copy source object key", "x-amz-copy-source", raw)
     version = dict(urllib.parse.parse_qsl(query)).get("versionId")
     return bucket, key, version
+
+
+def request_body(call: Call, p: dict[str, Any]) -> BodyStream | AwsChunked:
+    body = p.get("Body")
+    if body is None:
+        body = BodyStream(_empty)
+    return AwsChunked(body) if is_chunked(call.headers) else body
+
+
+async def _empty() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def copy_source_version(call: Call, p: dict[str, Any]) -> ObjectVersion:
+    bucket, key, version_id = copy_source(p["CopySource"])
+    source = await call.services.objects.head_object(bucket, key, version_id)
+    conditions.check_read(
+        source,
+        p.get("CopySourceIfMatch"),
+        p.get("CopySourceIfNoneMatch"),
+        p.get("CopySourceIfModifiedSince"),
+        p.get("CopySourceIfUnmodifiedSince"),
+    )
+    return source
