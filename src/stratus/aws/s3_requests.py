@@ -10,6 +10,8 @@ anyone's, so a request is S3's only when it says so:
     ?AWSAccessKeyId=…&Signature=…&Expires=<epoch>      (presigned, S3's SigV2 query form,
                                                         boto3's default for presigned S3 URLs)
 
+Browser preflights (OPTIONS with Origin and Access-Control-Request-Method, unsigned) are S3's
+too unless their path is another API's (s3_cors.py answers them from the bucket's rules).
 Every other request passes to the other routes untouched. A virtual-host request's path gets
 its bucket in front (`/key` → `/photos/key`), so routing sees one form. Presigned URLs are
 checked against their expiry here (AccessDenied "Request has expired"); signatures are not
@@ -31,7 +33,7 @@ from stratus.errors import StratusError
 from stratus.objects.errors import AccessDenied, InvalidArgument
 
 from .protocols.rest_xml import RestXml, error_response
-from .s3_cors import wait_cors
+from .s3_cors import is_preflight, wait_cors
 
 _VIRTUAL = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)(?:\.s3(?:\.[a-z0-9-]+)?)?\.localhost$")
 _OTHER_HOSTS = (".execute-api.localhost", ".lambda-url.localhost")
@@ -89,14 +91,15 @@ class S3Route(BaseRoute):
                 "path": "/" + bucket + scope["path"],
                 "s3_virtual_bucket": bucket,
             }
-        if signed_for_s3(scope):
+        if signed_for_s3(scope) or (is_preflight(scope) and _bucket_path(scope["path"])):
             return Match.FULL, {}
         return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cors = await wait_cors(scope, self.api)
-        if cors is not None and scope["method"] == "OPTIONS":
-            await cors.preflight(scope, receive, send)
+        headers = Headers(scope=scope)
+        cors = await wait_cors(scope, headers)
+        if cors is not None and is_preflight(scope):
+            await cors.preflight(headers)(scope, receive, send)
             return
         expired = presign_expired(scope)
         if expired is not None:
@@ -104,8 +107,19 @@ class S3Route(BaseRoute):
         else:
             response = await self.api.wait_answer(scope, receive)
         if cors is not None:
-            cors.decorate(response)
+            cors.decorate(response, scope["method"])
         await response(scope, receive, send)
+
+
+# First path segments of the other APIs on the endpoint (Lambda's dated ones, API Gateway's,
+# Stratus's own): a browser preflight to any other path is a path-style request to a bucket.
+_OTHER_APIS = re.compile(
+    r"/(\d{4}-\d{2}-\d{2}|restapis|apikeys|usageplans|domainnames|v2|tags|_stratus|_aws)(/|$)"
+)
+
+
+def _bucket_path(path: str) -> bool:
+    return len(path) > 1 and not _OTHER_APIS.match(path)
 
 
 def presign_expired(scope: Scope, now: float | None = None) -> StratusError | None:
@@ -148,4 +162,4 @@ def _expired(given: str, ends: datetime, moment: float) -> AccessDenied:
     )
 
 
-__all__ = ["Headers", "S3Route", "presign_expired", "virtual_bucket"]
+__all__ = ["S3Route", "presign_expired", "virtual_bucket"]

@@ -291,10 +291,12 @@ class ObjectService:
                 if deleted.delete_marker
                 else "ObjectRemoved:Delete"
             )
+            # A marker is a new row (its own seq); a removal has none, so its sequencer extends
+            # the removed row's: S3 compares sequencers right-padded with zeros, so it sorts
+            # after that write and before any later one.
+            sequencer = f"{seq:016X}" if deleted.delete_marker else f"{seq:016X}01"
             self._announce(
-                ObjectEvent(
-                    name, bucket, key, 0, "", deleted.version_id, f"{seq:016X}", self._clock()
-                )
+                ObjectEvent(name, bucket, key, 0, "", deleted.version_id, sequencer, self._clock())
             )
         return deleted
 
