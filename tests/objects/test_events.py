@@ -7,7 +7,10 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
+
 from stratus.config import Settings
+from stratus.errors import PreconditionFailed
 from stratus.objects.model import ObjectEvent, WriteOptions
 from stratus.objects.multipart import ChosenPart, Multipart
 from stratus.objects.schema import SCHEMA
@@ -44,10 +47,8 @@ def test_events_for_every_kind_of_write(tmp_path: Path):
         await uploads.complete(
             "events", "multi", upload.id, [ChosenPart(1, part.etag)], WriteOptions()
         )
-        try:
+        with pytest.raises(PreconditionFailed):
             await objects.put_object("events", "a b", Body(b"x"), WriteOptions(if_none_match="*"))
-        except Exception:
-            pass
         await objects.delete_object("events", "copy", None)
         await objects.set_bucket("events", "versioning", "Enabled")
         await objects.delete_object("events", "a b", None)
