@@ -162,3 +162,21 @@ def test_upload_and_download_file_with_defaults(s3: Any, bucket: str, tmp_path: 
     s3.download_file(bucket, "file", str(target))
 
     assert target.read_bytes() == BODY
+
+
+def test_aws_chunked_shorter_than_declared_is_incomplete(server: RunningServer, bucket: str):
+    """An aws-chunked body whose decoded bytes fall short of x-amz-decoded-content-length is
+    IncompleteBody, and nothing is stored."""
+    headers = {
+        **AUTH,
+        "Content-Encoding": "aws-chunked",
+        "x-amz-decoded-content-length": str(len(BODY) + 10),
+    }
+    put = httpx.put(
+        f"{server.endpoint_url}/{bucket}/short", content=_chunked(BODY, "CRC32"), headers=headers
+    )
+    missing = httpx.get(f"{server.endpoint_url}/{bucket}/short", headers=AUTH)
+
+    assert put.status_code == 400
+    assert "<Code>IncompleteBody</Code>" in put.text
+    assert missing.status_code == 404

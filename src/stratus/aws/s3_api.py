@@ -61,6 +61,7 @@ ERRORS: ErrorTable = {
     errors.InvalidPart: WireError("InvalidPart", 400),
     errors.InvalidPartOrder: WireError("InvalidPartOrder", 400),
     errors.BadDigest: WireError("BadDigest", 400),
+    errors.IncompleteBody: WireError("IncompleteBody", 400),
     errors.InvalidDigest: WireError("InvalidDigest", 400),
     errors.MalformedPolicy: WireError("MalformedPolicy", 400),
     errors.MalformedXml: WireError("MalformedXML", 400),

@@ -61,7 +61,6 @@ def write_options(call: Call, p: Mapping[str, Any]) -> WriteOptions:
             "x-amz-sdk-checksum-algorithm",
             algorithm,
         )
-    decoded = call.headers.get("x-amz-decoded-content-length")
     return WriteOptions(
         headers=headers,
         metadata=dict(p.get("Metadata") or {}),
@@ -71,8 +70,18 @@ def write_options(call: Call, p: Mapping[str, Any]) -> WriteOptions:
         content_md5=p.get("ContentMD5"),
         if_none_match=p.get("IfNoneMatch"),
         if_match=p.get("IfMatch"),
-        declared_size=int(decoded) if decoded and decoded.isdigit() else p.get("ContentLength"),
+        declared_size=_declared_size(call, p),
     )
+
+
+def _declared_size(call: Call, p: Mapping[str, Any]) -> int | None:
+    """The object's size as the request declares it: x-amz-decoded-content-length for an
+    aws-chunked body (its Content-Length counts the framing), else Content-Length."""
+    if is_chunked(call.headers):
+        decoded = call.headers.get("x-amz-decoded-content-length", "")
+        return int(decoded) if decoded.isdigit() else None
+    length: int | None = p.get("ContentLength")
+    return length
 
 
 def _header_text(value: object) -> str:

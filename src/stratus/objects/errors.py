@@ -9,7 +9,7 @@ wire. Errors naming a resource carry it (`Key`, `BucketName`, …) as S3's error
     Conflict       BucketNotEmpty
     Invalid        InvalidBucketName, KeyTooLong, InvalidArgument, InvalidRequest,
                    InvalidLocationConstraint, EntityTooSmall, InvalidPart, InvalidPartOrder,
-                   BadDigest, InvalidDigest, MalformedPolicy, InvalidTag
+                   BadDigest, InvalidDigest, IncompleteBody, MalformedPolicy, InvalidTag
                    AccessControlListNotSupported (ACLs on a BucketOwnerEnforced bucket)
     TooLarge       EntityTooLarge
     PreconditionFailed  PreconditionFailed (412), NotModified (304), InvalidRange (416)
@@ -155,6 +155,10 @@ class InvalidPartOrder(Invalid):
 
 
 class BadDigest(Invalid):
+    pass
+
+
+class IncompleteBody(Invalid):
     pass
 
 

@@ -31,7 +31,7 @@ from .errors import (
     NoSuchUpload,
 )
 from .model import Checksum, Incoming, ObjectVersion, Part, Upload, WriteOptions
-from .service import MAX_OBJECT, ObjectService, _bucket, check_digests
+from .service import MAX_OBJECT, ObjectService, _bucket, check_digests, check_size
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PARTS = 10_000
@@ -118,6 +118,7 @@ class Multipart:
                 )
             else:
                 expected = None
+            check_size(options.declared_size, written.size)
             check_digests(options.content_md5, md5.digest(), algorithm or "", expected, value or "")
         except BaseException:
             await asyncio.to_thread(self._blobs.discard, written.name)

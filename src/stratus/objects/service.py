@@ -39,6 +39,7 @@ from .errors import (
     BucketNotEmpty,
     EntityTooLarge,
     IllegalLocationConstraint,
+    IncompleteBody,
     InvalidArgument,
     InvalidDigest,
     InvalidLocationConstraint,
@@ -214,6 +215,7 @@ class ObjectService:
                 checksums.header(algorithm)
             )
             value = checksums.encode(running.digest())
+            check_size(options.declared_size, written.size)
             check_digests(options.content_md5, md5.digest(), algorithm, expected, value)
         except BaseException:
             await asyncio.to_thread(self.blobs.discard, written.name)
@@ -378,6 +380,15 @@ class ObjectService:
             return found
 
         return await self.wait_run(put)
+
+
+def check_size(declared: int | None, received: int) -> None:
+    """IncompleteBody when fewer bytes arrived than declared (an aws-chunked body's
+    x-amz-decoded-content-length; a plain body's Content-Length is the server's to hold)."""
+    if declared is not None and declared != received:
+        raise IncompleteBody(
+            "You did not provide the number of bytes specified by the Content-Length HTTP header"
+        )
 
 
 def check_digests(
