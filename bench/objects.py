@@ -48,6 +48,7 @@ AUTH = (
     "SignedHeaders=host, Signature=0"
 )
 BLOCK = 8 * 1024 * 1024
+COPY_CPU_S = 0.0  # CPU seconds of the last copy_rate
 
 
 def make_file(path: Path, size: int) -> None:
@@ -62,11 +63,14 @@ def make_file(path: Path, size: int) -> None:
 def copy_rate(source: Path, target: Path) -> float:
     """MB/s of read + write + fsync of `source` into a new file."""
     start = time.perf_counter()
+    global COPY_CPU_S
+    cpu = time.process_time()
     with source.open("rb") as src, target.open("wb") as dst:
         shutil.copyfileobj(src, dst, BLOCK)
         dst.flush()
         os.fsync(dst.fileno())
     elapsed = time.perf_counter() - start
+    COPY_CPU_S = time.process_time() - cpu
     target.unlink()
     return source.stat().st_size / MB / elapsed
 
@@ -89,12 +93,14 @@ def small_copies_per_s(source: Path, work: Path, seconds: float) -> float:
 
 
 class RssSampler:
-    """Peak RSS of a process, sampled every 20 ms while the block runs."""
+    """Peak RSS of a process, sampled every 20 ms while the block runs, and the CPU seconds
+    it spent (a figure the machine's load does not move much, unlike MB/s)."""
 
     def __init__(self, pid: int) -> None:
         self._process = psutil.Process(pid)
         self.before = self._process.memory_info().rss
         self.peak = self.before
+        self.cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -102,13 +108,19 @@ class RssSampler:
         while not self._stop.wait(0.02):
             self.peak = max(self.peak, self._process.memory_info().rss)
 
+    def _cpu(self) -> float:
+        times = self._process.cpu_times()
+        return float(times.user + times.system)
+
     def __enter__(self) -> RssSampler:
+        self._cpu_before = self._cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.cpu = self._cpu() - self._cpu_before
 
 
 def curl(args: list[str]) -> float:
@@ -165,6 +177,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"source": source_description(args.src), "big_mb": args.big_mb}
     result["baseline"] = {
         "copy_mb_s": copy_rate(big, work / "copy.bin"),
+        "copy_cpu_s": COPY_CPU_S,
         "read_mb_s": read_rate(big),
         "small_copies_per_s": small_copies_per_s(small, work, args.seconds),
     }
@@ -191,6 +204,8 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         result["big"] = {
             "put_mb_s": args.big_mb / put_s,
             "get_mb_s": args.big_mb / get_s,
+            "server_cpu_s_put": put_memory.cpu,
+            "server_cpu_s_get": get_memory.cpu,
             "rss_mb_before_put": put_memory.before / 1e6,
             "rss_mb_peak_put": put_memory.peak / 1e6,
             "rss_mb_before_get": get_memory.before / 1e6,
@@ -219,8 +234,10 @@ def render(r: dict[str, Any]) -> str:
     lines += [
         f"{r['big_mb']} MB object (curl):",
         f"  PUT {big['put_mb_s']:.0f} MB/s (x{big['put_mb_s'] / b['copy_mb_s']:.2f} of copy), "
+        f"server CPU {big['server_cpu_s_put']:.2f} s (copy {b['copy_cpu_s']:.2f} s), "
         f"server RSS {big['rss_mb_before_put']:.0f} -> peak {big['rss_mb_peak_put']:.0f} MB",
         f"  GET {big['get_mb_s']:.0f} MB/s (x{big['get_mb_s'] / b['read_mb_s']:.2f} of read), "
+        f"server CPU {big['server_cpu_s_get']:.2f} s, "
         f"server RSS {big['rss_mb_before_get']:.0f} -> peak {big['rss_mb_peak_get']:.0f} MB",
     ]
     return "\n".join(lines)

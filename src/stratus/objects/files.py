@@ -4,9 +4,9 @@ the new one, never half of either.
     objects/tmp/<name>          being written, or written and committed but not yet moved
     objects/blobs/<ab>/<name>   in place
 
-A write streams into tmp/<name> (hashing as it goes, in 1 MiB blocks on a worker thread),
-is fsynced, and only then is the row naming it committed (store.py); then it is renamed into
-blobs/. At start, `sweep` moves every tmp file a row names into place and deletes the rest
+A write streams into tmp/<name> (hashed and written in 4 MiB blocks on a worker thread while
+the next block arrives), is fsynced, and only then is the row naming it committed (store.py);
+then it is renamed into blobs/. At start, `sweep` moves every tmp file a row names into place and deletes the rest
 (uploads cut off by the crash). So a committed row always finds its bytes, an uncommitted
 write leaves nothing, and start-up reads only tmp/, never the whole store. Blobs are never
 changed once written: a copy is a hard link.
@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from .checksums import Hasher
 
-BLOCK = 1024 * 1024  # bytes hashed and written per hop to the worker thread
+BLOCK = 4 * 1024 * 1024  # bytes hashed and written per hop to the worker thread
 READ_BLOCK = 4 * 1024 * 1024  # bytes read per hop (a GET sends them as they come)
 
 
@@ -67,6 +67,10 @@ class Blobs:
         size = 0
         pending: list[bytes] = []
         buffered = 0
+        # One block is hashed and written on the worker thread while the next arrives: the
+        # socket and the disk work at once (at most two blocks in memory).
+        writing: asyncio.Future[None] | None = None
+        loop = asyncio.get_running_loop()
         try:
             async for chunk in chunks:
                 size += len(chunk)
@@ -77,9 +81,15 @@ class Blobs:
                 if buffered >= BLOCK:
                     block = b"".join(pending)
                     pending, buffered = [], 0
-                    await asyncio.to_thread(_absorb, out, block, hashers)
+                    if writing is not None:
+                        await writing
+                    writing = loop.run_in_executor(None, _absorb, out, block, hashers)
+            if writing is not None:
+                await writing
             await asyncio.to_thread(_finish, out, b"".join(pending), hashers)
         except BaseException:
+            if writing is not None:
+                await asyncio.wait([writing])  # the thread must be done with the file first
             await asyncio.to_thread(_abandon, out, path)
             raise
         return Written(name, size)
