@@ -7,9 +7,9 @@ the new one, never half of either.
 A write streams into tmp/<name> (hashed and written in 4 MiB blocks on a worker thread while
 the next block arrives), is fsynced, and only then is the row naming it committed (store.py);
 then it is renamed into blobs/. At start, `sweep` moves every tmp file a row names into
-place and deletes the rest (uploads cut off by the crash). So a committed row always finds its bytes, an uncommitted
-write leaves nothing, and start-up reads only tmp/, never the whole store. Blobs are never
-changed once written: a copy is a hard link.
+place and deletes the rest (uploads cut off by the crash). So a committed row always finds
+its bytes, an uncommitted write leaves nothing, and start-up reads only tmp/, never the
+whole store. Blobs are never changed once written: a copy is a hard link.
 """
 
 from __future__ import annotations
