@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from stratus.testing import RunningServer
@@ -253,3 +254,35 @@ def test_url_encoded_listing(s3: Any, bucket: str):
 
     assert decoded == "a b+c\x01"
     assert urllib.parse.unquote_plus(raw["Contents"][0]["Key"]) == "a b+c\x01"
+
+
+def test_boto3_virtual_addressing(server: RunningServer, bucket: str):
+    """boto3 with addressing_style=virtual against http://localhost:<port> sends
+    <bucket>.localhost:<port> as the Host (sent to 127.0.0.1 here, as a resolver that knows
+    *.localhost would): put, get, list and delete work unchanged."""
+    port = server.settings.port
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://localhost:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(s3={"addressing_style": "virtual"}, retries={"max_attempts": 1}),
+    )
+    hosts: list[str] = []
+
+    def to_loopback(request: Any, **_: Any) -> None:
+        parts = urllib.parse.urlsplit(request.url)
+        hosts.append(parts.netloc)
+        request.headers["Host"] = parts.netloc
+        request.url = urllib.parse.urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
+
+    client.meta.events.register("before-send.s3", to_loopback)
+    client.put_object(Bucket=bucket, Key="v/1.txt", Body=b"one")
+    body = client.get_object(Bucket=bucket, Key="v/1.txt")["Body"].read()
+    listed = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="v/")["Contents"]]
+    client.delete_object(Bucket=bucket, Key="v/1.txt")
+
+    assert set(hosts) == {f"{bucket}.localhost:{port}"}
+    assert body == b"one"
+    assert listed == ["v/1.txt"]
