@@ -222,11 +222,53 @@ def test_acls_refused_while_owner_enforced(s3: Any, bucket: str):
     grants = s3.get_object_acl(Bucket=bucket, Key="k")["Grants"]
     with pytest.raises(ClientError) as create:
         s3.create_bucket(Bucket=bucket_name(), ACL="public-read")
-    s3.put_bucket_ownership_controls(
-        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
-    )
-    s3.put_object(Bucket=bucket, Key="k2", Body=b"x", ACL="public-read")
 
     assert code(put_acl) == code(object_acl) == code(bucket_acl) == "AccessControlListNotSupported"
     assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
     assert code(create) == "InvalidBucketAclWithObjectOwnership"
+
+
+def test_acls_honoured_when_the_bucket_allows_them(s3: Any):
+    """With ObjectWriter ownership, canned ACLs, grant headers and AccessControlPolicy bodies
+    are stored and returned after the owner's FULL_CONTROL; public grants are refused while
+    Block Public Access blocks public ACLs (AccessDenied; at CreateBucket
+    InvalidBucketAclWithBlockPublicAccessError), and accepted once it is off."""
+    name = bucket_name("acl")
+    with pytest.raises(ClientError) as at_create:
+        s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", ACL="public-read")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    with pytest.raises(ClientError) as blocked:
+        s3.put_object(Bucket=name, Key="k", Body=b"x", ACL="public-read")
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_object(Bucket=name, Key="k", Body=b"x", ACL="public-read")
+    canned = s3.get_object_acl(Bucket=name, Key="k")["Grants"]
+    owner_id = s3.get_bucket_acl(Bucket=name)["Owner"]["ID"]
+    other = "a" * 64
+    s3.put_object_acl(Bucket=name, Key="k", GrantRead=f'id="{other}"')
+    granted = s3.get_object_acl(Bucket=name, Key="k")["Grants"]
+    me = {"Type": "CanonicalUser", "ID": owner_id}
+    logs = {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}
+    policy = {
+        "Owner": {"ID": owner_id},
+        "Grants": [
+            {"Grantee": me, "Permission": "FULL_CONTROL"},
+            {"Grantee": logs, "Permission": "WRITE"},
+        ],
+    }
+    s3.put_bucket_acl(Bucket=name, AccessControlPolicy=policy)
+    bucket_grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+
+    assert code(at_create) == "InvalidBucketAclWithBlockPublicAccessError"
+    assert code(blocked) == "AccessDenied"
+    assert [(g["Grantee"].get("URI"), g["Permission"]) for g in canned] == [
+        (None, "FULL_CONTROL"),
+        ("http://acs.amazonaws.com/groups/global/AllUsers", "READ"),
+    ]
+    assert [(g["Grantee"].get("ID"), g["Permission"]) for g in granted] == [
+        (owner_id, "FULL_CONTROL"),
+        (other, "READ"),
+    ]
+    assert [(g["Grantee"]["Type"], g["Permission"]) for g in bucket_grants] == [
+        ("CanonicalUser", "FULL_CONTROL"),
+        ("Group", "WRITE"),
+    ]

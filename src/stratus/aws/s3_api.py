@@ -6,6 +6,7 @@ s3_requests.S3Route (a bucket's Host, or SigV4 scope s3)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from stratus.errors import (
@@ -24,6 +25,7 @@ from . import s3_buckets_api, s3_listings_api, s3_multipart_api
 from .protocols.adapter import Api, Call, Handler
 from .protocols.errors import ErrorTable, WireError
 from .s3_wire import (
+    acl_answer,
     check_acl,
     checksum_members,
     copy_source_version,
@@ -65,8 +67,12 @@ ERRORS: ErrorTable = {
     errors.InvalidDigest: WireError("InvalidDigest", 400),
     errors.MalformedPolicy: WireError("MalformedPolicy", 400),
     errors.MalformedXml: WireError("MalformedXML", 400),
+    errors.MalformedAcl: WireError("MalformedACLError", 400),
     errors.InvalidTag: WireError("InvalidTag", 400),
     errors.InvalidBucketAcl: WireError("InvalidBucketAclWithObjectOwnership", 400),
+    errors.InvalidBucketAclWithBlockPublicAccess: WireError(
+        "InvalidBucketAclWithBlockPublicAccessError", 400
+    ),
     errors.AccessControlListNotSupported: WireError("AccessControlListNotSupported", 400),
     Malformed: WireError("MalformedXML", 400),
     Invalid: WireError("InvalidArgument", 400),
@@ -84,8 +90,8 @@ ERRORS: ErrorTable = {
 
 async def put_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     objects = call.services.objects
-    check_acl(await objects.bucket(p["Bucket"]), p)
-    options = write_options(call, p)
+    grants = check_acl(await objects.bucket(p["Bucket"]), p)
+    options = replace(write_options(call, p), acl=grants)
     version = await objects.put_object(p["Bucket"], p["Key"], request_body(call, p), options)
     return _written(version)
 
@@ -185,7 +191,7 @@ async def delete_objects(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 
 async def copy_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     objects = call.services.objects
-    check_acl(await objects.bucket(p["Bucket"]), p)
+    grants = check_acl(await objects.bucket(p["Bucket"]), p)
     try:
         source = await copy_source_version(call, p)
     except errors.NotModified as exc:  # a copy answers failed source conditions with 412
@@ -198,7 +204,7 @@ async def copy_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
             "without changing the object's metadata, storage class, website redirect location "
             "or encryption attributes."
         )
-    options = write_options(call, p)
+    options = replace(write_options(call, p), acl=grants)
     if p.get("TaggingDirective") != "REPLACE":
         options = _keep_tags(options, source)
     version = await objects.copy_object(source, p["Bucket"], p["Key"], options, replace_metadata)
@@ -255,16 +261,17 @@ async def delete_object_tagging(call: Call, p: dict[str, Any]) -> dict[str, Any]
 
 
 async def get_object_acl(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    await call.services.objects.head_object(p["Bucket"], p["Key"], p.get("VersionId"))
-    return s3_buckets_api.owner_acl(call)
+    version = await call.services.objects.head_object(p["Bucket"], p["Key"], p.get("VersionId"))
+    return acl_answer(call, version.acl)
 
 
-async def put_object_acl(call: Call, p: dict[str, Any]) -> None:
+async def put_object_acl(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     bucket = await call.services.objects.bucket(p["Bucket"])
-    await call.services.objects.head_object(p["Bucket"], p["Key"], p.get("VersionId"))
-    check_acl(bucket, p)
-    if p.get("AccessControlPolicy"):
-        check_acl(bucket, {"ACL": "public-read"})
+    grants = check_acl(bucket, p)
+    version = await call.services.objects.set_object_acl(
+        p["Bucket"], p["Key"], p.get("VersionId"), list(grants)
+    )
+    return {} if version.version_id == "null" else {"VersionId": version.version_id}
 
 
 HANDLERS: dict[str, Handler] = {

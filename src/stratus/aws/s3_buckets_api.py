@@ -8,10 +8,13 @@ from typing import Any
 
 from starlette.responses import Response
 
+from stratus.objects import acls
 from stratus.objects.errors import (
+    AccessControlListNotSupported,
     AccessDenied,
     InvalidArgument,
     InvalidBucketAcl,
+    InvalidBucketAclWithBlockPublicAccess,
     MalformedPolicy,
     MalformedXml,
     NoSuchBucketPolicy,
@@ -23,7 +26,7 @@ from stratus.objects.errors import (
 from stratus.objects.service import DEFAULT_PUBLIC_ACCESS
 
 from .protocols.adapter import Call, Handler
-from .s3_wire import check_acl, owner, tag_set, tags_of_set
+from .s3_wire import acl_answer, check_acl, grants_of, owner, tag_set, tags_of_set
 
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 OWNERSHIPS = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
@@ -40,14 +43,14 @@ async def create_bucket(call: Call, p: dict[str, Any]) -> dict[str, Any]:
         raise InvalidArgument(
             "Invalid x-amz-object-ownership header", "x-amz-object-ownership", ownership
         )
-    if (ownership or "BucketOwnerEnforced") == "BucketOwnerEnforced" and p.get("ACL") not in (
-        None,
-        "private",
-        "bucket-owner-full-control",
-    ):
-        raise InvalidBucketAcl()
+    try:
+        grants = grants_of(ownership or "BucketOwnerEnforced", DEFAULT_PUBLIC_ACCESS, p)
+    except AccessControlListNotSupported as exc:
+        raise InvalidBucketAcl() from exc
+    except AccessDenied as exc:  # new buckets block public access from the start
+        raise InvalidBucketAclWithBlockPublicAccess() from exc
     bucket = await call.services.objects.create_bucket(
-        p["Bucket"], config.get("LocationConstraint"), ownership
+        p["Bucket"], config.get("LocationConstraint"), ownership, grants
     )
     return {"Location": f"/{bucket.name}", "BucketArn": bucket_arn(bucket.name)}
 
@@ -214,22 +217,15 @@ async def delete_bucket_ownership_controls(call: Call, p: dict[str, Any]) -> Non
     await call.services.objects.set_bucket(p["Bucket"], "ownership", "ObjectWriter")
 
 
-def owner_acl(call: Call) -> dict[str, Any]:
-    me = owner(call)
-    grantee = {"Type": "CanonicalUser", **me}
-    return {"Owner": me, "Grants": [{"Grantee": grantee, "Permission": "FULL_CONTROL"}]}
-
-
 async def get_bucket_acl(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    await call.services.objects.bucket(p["Bucket"])
-    return owner_acl(call)
+    bucket = await call.services.objects.bucket(p["Bucket"])
+    return acl_answer(call, bucket.acl)
 
 
 async def put_bucket_acl(call: Call, p: dict[str, Any]) -> None:
     bucket = await call.services.objects.bucket(p["Bucket"])
-    check_acl(bucket, p)
-    if p.get("AccessControlPolicy") and bucket.ownership == "BucketOwnerEnforced":
-        check_acl(bucket, {"ACL": "public-read"})
+    grants = check_acl(bucket, p)
+    await call.services.objects.set_bucket(bucket.name, "acl", acls.dump(list(grants)) or None)
 
 
 async def put_bucket_cors(call: Call, p: dict[str, Any]) -> None:

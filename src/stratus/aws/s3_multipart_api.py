@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from stratus.objects import errors
@@ -21,9 +22,10 @@ from .s3_wire import (
 
 
 async def create_multipart_upload(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    check_acl(await call.services.objects.bucket(p["Bucket"]), p)
+    grants = check_acl(await call.services.objects.bucket(p["Bucket"]), p)
+    options = replace(write_options(call, p), acl=grants)
     upload = await call.services.uploads.create(
-        p["Bucket"], p["Key"], write_options(call, p), p.get("ChecksumType")
+        p["Bucket"], p["Key"], options, p.get("ChecksumType")
     )
     out: dict[str, Any] = {"Bucket": upload.bucket, "Key": upload.key, "UploadId": upload.id}
     if upload.checksum_algorithm:

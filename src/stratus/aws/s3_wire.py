@@ -15,13 +15,18 @@ from stratus.aws.protocols.adapter import Call
 from stratus.aws.protocols.body import BodyStream
 from stratus.aws.protocols.timestamps import format_time, parse_time
 from stratus.aws.s3_chunked import AwsChunked, is_chunked
-from stratus.objects import checksums, conditions
-from stratus.objects.errors import AccessControlListNotSupported, InvalidArgument, InvalidTag
+from stratus.objects import acls, checksums, conditions
+from stratus.objects.acls import Grant
+from stratus.objects.errors import (
+    AccessControlListNotSupported,
+    InvalidArgument,
+    InvalidTag,
+    MalformedAcl,
+)
 from stratus.objects.model import CONTENT_HEADERS, NULL_VERSION, Bucket, ObjectVersion, WriteOptions
 
 # Canned ACLs a BucketOwnerEnforced bucket still accepts (they say what enforcement does).
 ENFORCED_ACLS = (None, "private", "bucket-owner-full-control")
-GRANTS = ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
 
 
 def owner(call: Call) -> dict[str, str]:
@@ -29,12 +34,57 @@ def owner(call: Call) -> dict[str, str]:
     return {"ID": hashlib.sha256(account.encode()).hexdigest(), "DisplayName": "stratus"}
 
 
-def check_acl(bucket: Bucket, p: Mapping[str, Any]) -> None:
-    """ACLs on a BucketOwnerEnforced bucket are refused, as AWS refuses them."""
-    if bucket.ownership != "BucketOwnerEnforced":
-        return
-    if p.get("ACL") not in ENFORCED_ACLS or any(p.get(g) for g in GRANTS):
-        raise AccessControlListNotSupported()
+def grants_of(
+    ownership: str, public_access: Mapping[str, bool] | None, p: Mapping[str, Any]
+) -> tuple[Grant, ...]:
+    """The grants a request's canned ACL, x-amz-grant-* headers or AccessControlPolicy body
+    name. Under BucketOwnerEnforced ACLs are off: setting one is refused as AWS refuses it
+    (private and bucket-owner-full-control say what enforcement does, and pass). Public
+    grants are refused while Block Public Access blocks public ACLs."""
+    named, policy = p.get("ACL"), p.get("AccessControlPolicy")
+    headers = {m: p[m] for m in acls.GRANT_MEMBERS if p.get(m)}
+    if ownership == "BucketOwnerEnforced":
+        if named not in ENFORCED_ACLS or headers or policy:
+            raise AccessControlListNotSupported()
+        return ()
+    grants = acls.canned(named) if named else []
+    for member, value in headers.items():
+        grants += acls.from_header(acls.GRANT_MEMBERS[member], value)
+    if policy:
+        grants += [_grant_of(g) for g in policy.get("Grants") or []]
+    grants = [g for g in grants if not _owners(g, p)]
+    acls.check_public(grants, dict(public_access or {}))
+    return tuple(grants)
+
+
+def check_acl(bucket: Bucket, p: Mapping[str, Any]) -> tuple[Grant, ...]:
+    return grants_of(bucket.ownership, bucket.public_access, p)
+
+
+def _grant_of(item: Mapping[str, Any]) -> Grant:
+    grantee = item.get("Grantee") or {}
+    kind = grantee.get("Type", "CanonicalUser")
+    value = grantee.get("URI") or grantee.get("ID") or grantee.get("EmailAddress") or ""
+    permission = item.get("Permission", "")
+    if permission not in acls.PERMISSIONS or not value:
+        raise MalformedAcl()
+    return Grant(kind, value, permission)
+
+
+def _owners(grant: Grant, p: Mapping[str, Any]) -> bool:
+    """The owner's FULL_CONTROL is implied, never stored (AccessControlPolicy repeats it)."""
+    owner_id = ((p.get("AccessControlPolicy") or {}).get("Owner") or {}).get("ID")
+    return grant.kind == "CanonicalUser" and grant.grantee == owner_id
+
+
+def acl_answer(call: Call, grants: tuple[Grant, ...]) -> dict[str, Any]:
+    """GetBucketAcl / GetObjectAcl: the owner's FULL_CONTROL, then the stored grants."""
+    me = owner(call)
+    answer = [{"Grantee": {"Type": "CanonicalUser", **me}, "Permission": "FULL_CONTROL"}]
+    for g in grants:
+        field = {"CanonicalUser": "ID", "Group": "URI"}.get(g.kind, "EmailAddress")
+        answer.append({"Grantee": {"Type": g.kind, field: g.grantee}, "Permission": g.permission})
+    return {"Owner": me, "Grants": answer}
 
 
 def write_options(call: Call, p: Mapping[str, Any]) -> WriteOptions:

@@ -214,6 +214,19 @@ class AccessDenied(StratusError):
     pass
 
 
+class InvalidBucketAclWithBlockPublicAccess(Invalid):
+    def __init__(self) -> None:
+        super().__init__("Bucket cannot have public ACLs set with BlockPublicAccess enabled")
+
+
+class MalformedAcl(Invalid):
+    def __init__(self) -> None:
+        super().__init__(
+            "The XML you provided was not well-formed or did not validate against our "
+            "published schema"
+        )
+
+
 class MalformedXml(Invalid):
     def __init__(self) -> None:
         super().__init__(

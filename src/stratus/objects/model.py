@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .acls import Grant
+
 # The content headers S3 keeps with an object and returns on GET and HEAD, by API member.
 CONTENT_HEADERS = (
     "ContentType",
@@ -29,6 +31,7 @@ class Bucket:
     tags: Mapping[str, str] | None
     policy: str | None
     cors: list[dict[str, object]] | None
+    acl: tuple[Grant, ...] = ()  # grants besides the owner's FULL_CONTROL
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class ObjectVersion:
     checksum: Checksum | None
     parts: int | None  # PartsCount of a multipart object
     tags: Mapping[str, str] = field(default_factory=dict)
+    acl: tuple[Grant, ...] = ()  # grants besides the owner's FULL_CONTROL
 
 
 class Incoming(Protocol):
@@ -83,6 +87,7 @@ class WriteOptions:
     if_none_match: str | None = None  # "*": only if no object has the key
     if_match: str | None = None  # only if the current object has this ETag
     declared_size: int | None = None  # x-amz-decoded-content-length or Content-Length
+    acl: tuple[Grant, ...] = ()  # the object's grants (a canned ACL or x-amz-grant-*)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,7 @@ class Upload:
     tags: Mapping[str, str]
     checksum_algorithm: str | None
     checksum_type: str | None
+    acl: tuple[Grant, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,7 @@ class Multipart:
             options.tags,
             algorithm,
             checksum_type,
+            options.acl,
         )
 
         def create(conn: sqlite3.Connection) -> None:
@@ -222,6 +223,7 @@ class Multipart:
             checksum,
             len(parts),
             upload.tags,
+            upload.acl,
         )
         if not size:
             await asyncio.to_thread(self._blobs.discard, file)

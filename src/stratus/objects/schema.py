@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     public_access TEXT,                     -- JSON PublicAccessBlockConfiguration
     tags          TEXT,                     -- JSON {key: value}
     policy        TEXT,                     -- the policy document as sent
-    cors          TEXT                      -- JSON CORSRules
+    cors          TEXT,                     -- JSON CORSRules
+    acl           TEXT                      -- JSON grants besides the owner's (acls.py)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS objects (
     seq           INTEGER PRIMARY KEY,      -- write order
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS objects (
     metadata      TEXT NOT NULL DEFAULT '{}',
     checksum      TEXT,                     -- JSON [algorithm, value, type]
     parts         INTEGER,
-    tags          TEXT NOT NULL DEFAULT '{}'
+    tags          TEXT NOT NULL DEFAULT '{}',
+    acl           TEXT                      -- JSON grants besides the owner's (acls.py)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_current ON objects (bucket, key) WHERE latest = 1;
 CREATE INDEX IF NOT EXISTS objects_versions ON objects (bucket, key, seq DESC);
@@ -55,7 +57,8 @@ CREATE TABLE IF NOT EXISTS object_uploads (
     metadata           TEXT NOT NULL,
     tags               TEXT NOT NULL,
     checksum_algorithm TEXT,
-    checksum_type      TEXT
+    checksum_type      TEXT,
+    acl                TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS object_uploads_by_key ON object_uploads (bucket, key, initiated);
 CREATE TABLE IF NOT EXISTS object_parts (

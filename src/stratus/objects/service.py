@@ -33,6 +33,7 @@ from stratus.config import Settings
 from stratus.store.db import Database, transaction
 
 from . import checksums, conditions, listing, names, store
+from .acls import Grant
 from .errors import (
     BadDigest,
     BucketAlreadyOwnedByYou,
@@ -130,7 +131,13 @@ class ObjectService:
 
     # ---- buckets ------------------------------------------------------------------------
 
-    async def create_bucket(self, name: str, location: str | None, ownership: str | None) -> Bucket:
+    async def create_bucket(
+        self,
+        name: str,
+        location: str | None,
+        ownership: str | None,
+        acl: tuple[Grant, ...] = (),
+    ) -> Bucket:
         names.check_bucket_name(name)
         region = self._region_of(location)
         bucket = Bucket(
@@ -143,6 +150,7 @@ class ObjectService:
             None,
             None,
             None,
+            acl,
         )
 
         def create(conn: sqlite3.Connection) -> Bucket:
@@ -235,6 +243,7 @@ class ObjectService:
             Checksum(algorithm, value, "FULL_OBJECT"),
             None,
             options.tags,
+            options.acl,
         )
         if not written.size:
             await asyncio.to_thread(self.blobs.discard, written.name)
@@ -334,6 +343,7 @@ class ObjectService:
             metadata=options.metadata if replace_metadata else source.metadata,
             checksum=checksum,
             tags=options.tags or source.tags,
+            acl=options.acl,  # a copy's ACL is the request's, not the source's (as on AWS)
         )
         return await self.wait_commit(version, options, "ObjectCreated:Copy")
 
@@ -368,6 +378,18 @@ class ObjectService:
             )
 
         return await self.wait_run(read)
+
+    async def set_object_acl(
+        self, bucket: str, key: str, version_id: str | None, grants: list[Grant]
+    ) -> ObjectVersion:
+        def put(conn: sqlite3.Connection) -> ObjectVersion:
+            found = _readable(conn, bucket, key, version_id)
+            row = store.version(conn, bucket, key, found.version_id)
+            assert row is not None
+            store.set_acl(conn, row["seq"], grants)
+            return found
+
+        return await self.wait_run(put)
 
     async def set_object_tags(
         self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]

@@ -8,11 +8,12 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from . import acls
 from .model import Bucket, Checksum, ObjectVersion, Part, Upload
 
 _OBJECT_COLUMNS = (
     "seq, bucket, key, version_id, latest, delete_marker, size, etag, modified, file, "
-    "headers, metadata, checksum, parts, tags"
+    "headers, metadata, checksum, parts, tags, acl"
 )
 
 
@@ -30,6 +31,7 @@ def bucket_of(row: sqlite3.Row) -> Bucket:
         _json(row["tags"]),
         row["policy"],
         _json(row["cors"]),
+        tuple(acls.load(_json(row["acl"]))),
     )
 
 
@@ -44,8 +46,8 @@ def all_buckets(conn: sqlite3.Connection) -> list[Bucket]:
 
 def insert_bucket(conn: sqlite3.Connection, bucket: Bucket) -> None:
     conn.execute(
-        "INSERT INTO buckets (name, region, created, versioning, ownership, public_access) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO buckets (name, region, created, versioning, ownership, public_access, acl) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             bucket.name,
             bucket.region,
@@ -53,6 +55,7 @@ def insert_bucket(conn: sqlite3.Connection, bucket: Bucket) -> None:
             bucket.versioning,
             bucket.ownership,
             _dump(bucket.public_access),
+            _dump(acls.dump(list(bucket.acl))) if bucket.acl else None,
         ),
     )
 
@@ -65,6 +68,7 @@ BUCKET_SETTINGS = {
     "public_access": True,
     "tags": True,
     "cors": True,
+    "acl": True,
 }
 
 
@@ -106,6 +110,7 @@ def version_of(row: sqlite3.Row) -> ObjectVersion:
         Checksum(*checksum) if checksum else None,
         row["parts"],
         json.loads(row["tags"]),
+        tuple(acls.load(_json(row["acl"]))),
     )
 
 
@@ -129,8 +134,8 @@ def version(conn: sqlite3.Connection, bucket: str, key: str, version_id: str) ->
 def insert_version(conn: sqlite3.Connection, v: ObjectVersion) -> int:
     cursor = conn.execute(
         "INSERT INTO objects (bucket, key, version_id, latest, delete_marker, size, etag, "
-        "modified, file, headers, metadata, checksum, parts, tags) "
-        "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "modified, file, headers, metadata, checksum, parts, tags, acl) "
+        "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             v.bucket,
             v.key,
@@ -147,6 +152,7 @@ def insert_version(conn: sqlite3.Connection, v: ObjectVersion) -> int:
             else None,
             v.parts,
             json.dumps(dict(v.tags)),
+            json.dumps(acls.dump(list(v.acl))) if v.acl else None,
         ),
     )
     return int(cursor.lastrowid or 0)
@@ -181,6 +187,11 @@ def null_version(conn: sqlite3.Connection, bucket: str, key: str) -> sqlite3.Row
 
 def set_tags(conn: sqlite3.Connection, seq: int, tags: dict[str, str]) -> None:
     conn.execute("UPDATE objects SET tags = ? WHERE seq = ?", (json.dumps(tags), seq))
+
+
+def set_acl(conn: sqlite3.Connection, seq: int, grants: list[acls.Grant]) -> None:
+    stored = json.dumps(acls.dump(grants)) if grants else None
+    conn.execute("UPDATE objects SET acl = ? WHERE seq = ?", (stored, seq))
 
 
 def current_page(
@@ -258,12 +269,13 @@ def upload_of(row: sqlite3.Row) -> Upload:
         json.loads(row["tags"]),
         row["checksum_algorithm"],
         row["checksum_type"],
+        tuple(acls.load(_json(row["acl"]))),
     )
 
 
 def insert_upload(conn: sqlite3.Connection, u: Upload) -> None:
     conn.execute(
-        "INSERT INTO object_uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO object_uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             u.id,
             u.bucket,
@@ -274,6 +286,7 @@ def insert_upload(conn: sqlite3.Connection, u: Upload) -> None:
             json.dumps(dict(u.tags)),
             u.checksum_algorithm,
             u.checksum_type,
+            json.dumps(acls.dump(list(u.acl))) if u.acl else None,
         ),
     )
 
