@@ -19,7 +19,7 @@ from stratus.errors import (
     TooLarge,
 )
 from stratus.objects import conditions, errors
-from stratus.objects.model import ObjectVersion
+from stratus.objects.model import ObjectVersion, WriteOptions
 
 from . import s3_buckets_api, s3_listings_api, s3_multipart_api
 from .protocols.adapter import Api, Call, Handler
@@ -222,9 +222,7 @@ async def copy_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _keep_tags(options: Any, source: ObjectVersion) -> Any:
-    from dataclasses import replace
-
+def _keep_tags(options: WriteOptions, source: ObjectVersion) -> WriteOptions:
     return replace(options, tags=dict(source.tags))
 
 

@@ -12,12 +12,15 @@ hashlib (both release the GIL on large chunks, so hashing runs beside the event 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import zlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from awscrt import checksums as crt
+
+from .errors import BadDigest, IncompleteBody, InvalidDigest
 
 ALGORITHMS = (
     "CRC32",
@@ -112,3 +115,29 @@ def member(algorithm: str) -> str:
 
 def header(algorithm: str) -> str:
     return f"x-amz-checksum-{algorithm.lower()}"
+
+
+def check_size(declared: int | None, received: int) -> None:
+    """IncompleteBody when fewer bytes arrived than declared (an aws-chunked body's
+    x-amz-decoded-content-length; a plain body's Content-Length is the server's to hold)."""
+    if declared is not None and declared != received:
+        raise IncompleteBody(
+            "You did not provide the number of bytes specified by the Content-Length HTTP header"
+        )
+
+
+def check_digests(
+    content_md5: str | None, md5: bytes, algorithm: str, expected: str | None, value: str
+) -> None:
+    """BadDigest when the body is not what the client said it sent."""
+    if content_md5 is not None:
+        try:
+            sent = base64.b64decode(content_md5, validate=True)
+        except (ValueError, binascii.Error) as exc:
+            raise InvalidDigest("The Content-MD5 you specified was invalid.") from exc
+        if len(sent) != 16:
+            raise InvalidDigest("The Content-MD5 you specified was invalid.")
+        if sent != md5:
+            raise BadDigest("The Content-MD5 you specified did not match what we received.")
+    if expected is not None and expected != value:
+        raise BadDigest(f"The {algorithm} you specified did not match the calculated checksum.")

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import checksums, names, store
+from .checksums import check_digests, check_size
 from .errors import (
     BadDigest,
     EntityTooLarge,
@@ -31,7 +32,8 @@ from .errors import (
     NoSuchUpload,
 )
 from .model import Checksum, Incoming, ObjectVersion, Part, Upload, WriteOptions
-from .service import MAX_OBJECT, ObjectService, _bucket, check_digests, check_size
+from .service import MAX_OBJECT, ObjectService
+from .versions import bucket_of
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PARTS = 10_000
@@ -84,7 +86,7 @@ class Multipart:
         )
 
         def create(conn: sqlite3.Connection) -> None:
-            _bucket(conn, bucket)
+            bucket_of(conn, bucket)
             store.insert_upload(conn, upload)
 
         await self._objects.wait_run(create)
@@ -259,7 +261,7 @@ class Multipart:
         self, bucket: str, prefix: str, key_marker: str, id_marker: str, limit: int
     ) -> tuple[list[Upload], bool]:
         def read(conn: sqlite3.Connection) -> tuple[list[Upload], bool]:
-            _bucket(conn, bucket)
+            bucket_of(conn, bucket)
             found = store.uploads_page(conn, bucket, prefix, key_marker, id_marker, limit + 1)
             return found[:limit], len(found) > limit
 
@@ -267,7 +269,7 @@ class Multipart:
 
 
 def _upload(conn: sqlite3.Connection, bucket: str, key: str, upload_id: str) -> Upload:
-    _bucket(conn, bucket)
+    bucket_of(conn, bucket)
     upload = store.find_upload(conn, upload_id)
     if upload is None or upload.bucket != bucket or upload.key != key:
         raise NoSuchUpload(upload_id)

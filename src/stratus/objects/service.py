@@ -10,43 +10,35 @@ Guarantees:
 - Every created or removed object is announced to the subscribers (`subscribe`) after its
   commit: the seam notifications hang on.
 
-Past 400 lines: no. Multipart uploads live in multipart.py, the write commit they share here.
+Multipart uploads live in multipart.py; the rules of versions inside a transaction in
+versions.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import logging
 import re
-import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 from stratus.config import Settings
 from stratus.store.db import Database, transaction
 
-from . import checksums, conditions, listing, names, store
+from . import checksums, listing, names, store, versions
 from .acls import Grant
 from .errors import (
-    BadDigest,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     EntityTooLarge,
     IllegalLocationConstraint,
-    IncompleteBody,
     InvalidArgument,
-    InvalidDigest,
     InvalidLocationConstraint,
-    NoSuchBucket,
-    NoSuchKey,
-    NoSuchVersion,
 )
 from .files import Blobs
 from .model import (
@@ -60,6 +52,7 @@ from .model import (
     VersionListing,
     WriteOptions,
 )
+from .versions import Deleted
 
 log = logging.getLogger("stratus.objects")
 T = TypeVar("T")
@@ -74,15 +67,6 @@ DEFAULT_PUBLIC_ACCESS = {
 }
 Listener = Callable[[ObjectEvent], None]
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]")
-
-
-@dataclass(frozen=True, slots=True)
-class Deleted:
-    """What a DeleteObject did: the version it removed or the delete marker it added."""
-
-    key: str
-    version_id: str | None
-    delete_marker: bool
 
 
 class ObjectService:
@@ -182,14 +166,14 @@ class ObjectService:
         return location
 
     async def bucket(self, name: str) -> Bucket:
-        return await self._db.run(lambda conn: _bucket(conn, name))
+        return await self._db.run(lambda conn: versions.bucket_of(conn, name))
 
     async def list_buckets(self) -> list[Bucket]:
         return await self._db.run(store.all_buckets)
 
     async def delete_bucket(self, name: str) -> None:
         def delete(conn: sqlite3.Connection) -> None:
-            _bucket(conn, name)
+            versions.bucket_of(conn, name)
             if store.bucket_has_objects(conn, name):
                 raise BucketNotEmpty(name)
             store.delete_bucket(conn, name)
@@ -200,7 +184,7 @@ class ObjectService:
         """Store one of a bucket's settings (store.BUCKET_SETTINGS); None removes it."""
 
         def put(conn: sqlite3.Connection) -> None:
-            _bucket(conn, name)
+            versions.bucket_of(conn, name)
             store.set_bucket(conn, name, setting, value)
 
         await self.wait_run(put)
@@ -223,8 +207,8 @@ class ObjectService:
                 checksums.header(algorithm)
             )
             value = checksums.encode(running.digest())
-            check_size(options.declared_size, written.size)
-            check_digests(options.content_md5, md5.digest(), algorithm, expected, value)
+            checksums.check_size(options.declared_size, written.size)
+            checksums.check_digests(options.content_md5, md5.digest(), algorithm, expected, value)
         except BaseException:
             await asyncio.to_thread(self.blobs.discard, written.name)
             raise
@@ -262,7 +246,7 @@ class ObjectService:
         into place and the event is announced."""
 
         def commit(conn: sqlite3.Connection) -> tuple[ObjectVersion, int, list[str]]:
-            committed, seq, garbage = _commit(conn, version, options)
+            committed, seq, garbage = versions.commit(conn, version, options)
             return committed, seq, garbage + (also(conn) if also else [])
 
         try:
@@ -285,7 +269,7 @@ class ObjectService:
     async def head_object(self, bucket: str, key: str, version_id: str | None) -> ObjectVersion:
         # A read: no write transaction (each statement sees a committed state; WAL readers
         # never wait for writers).
-        return await self._db.run(lambda conn: _readable(conn, bucket, key, version_id))
+        return await self._db.run(lambda conn: versions.readable(conn, bucket, key, version_id))
 
     def wait_read(self, version: ObjectVersion, first: int, last: int) -> AsyncIterator[bytes]:
         """Bytes first..last (inclusive) of a version, streamed from its file."""
@@ -293,7 +277,7 @@ class ObjectService:
 
     async def delete_object(self, bucket: str, key: str, version_id: str | None) -> Deleted:
         deleted, seq, garbage = await self.wait_run(
-            lambda conn: _delete(conn, bucket, key, version_id, self._clock())
+            lambda conn: versions.delete(conn, bucket, key, version_id, self._clock())
         )
         await self._wait_collect(garbage)
         if seq:
@@ -357,7 +341,7 @@ class ObjectService:
         self, bucket: str, prefix: str, delimiter: str, after: str, max_keys: int
     ) -> Listing:
         def read(conn: sqlite3.Connection) -> Listing:
-            _bucket(conn, bucket)
+            versions.bucket_of(conn, bucket)
             return listing.list_current(conn, bucket, prefix, delimiter, after, max_keys)
 
         return await self.wait_run(read)
@@ -372,7 +356,7 @@ class ObjectService:
         max_keys: int,
     ) -> VersionListing:
         def read(conn: sqlite3.Connection) -> VersionListing:
-            _bucket(conn, bucket)
+            versions.bucket_of(conn, bucket)
             return listing.list_versions(
                 conn, bucket, prefix, delimiter, key_marker, version_marker, max_keys
             )
@@ -383,7 +367,7 @@ class ObjectService:
         self, bucket: str, key: str, version_id: str | None, grants: list[Grant]
     ) -> ObjectVersion:
         def put(conn: sqlite3.Connection) -> ObjectVersion:
-            found = _readable(conn, bucket, key, version_id)
+            found = versions.readable(conn, bucket, key, version_id)
             row = store.version(conn, bucket, key, found.version_id)
             assert row is not None
             store.set_acl(conn, row["seq"], grants)
@@ -395,7 +379,7 @@ class ObjectService:
         self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]
     ) -> ObjectVersion:
         def put(conn: sqlite3.Connection) -> ObjectVersion:
-            found = _readable(conn, bucket, key, version_id)
+            found = versions.readable(conn, bucket, key, version_id)
             row = store.version(conn, bucket, key, found.version_id)
             assert row is not None
             store.set_tags(conn, row["seq"], tags)
@@ -404,131 +388,8 @@ class ObjectService:
         return await self.wait_run(put)
 
 
-def check_size(declared: int | None, received: int) -> None:
-    """IncompleteBody when fewer bytes arrived than declared (an aws-chunked body's
-    x-amz-decoded-content-length; a plain body's Content-Length is the server's to hold)."""
-    if declared is not None and declared != received:
-        raise IncompleteBody(
-            "You did not provide the number of bytes specified by the Content-Length HTTP header"
-        )
-
-
-def check_digests(
-    content_md5: str | None, md5: bytes, algorithm: str, expected: str | None, value: str
-) -> None:
-    """BadDigest when the body is not what the client said it sent."""
-    if content_md5 is not None:
-        try:
-            sent = base64.b64decode(content_md5, validate=True)
-        except (ValueError, binascii.Error) as exc:
-            raise InvalidDigest("The Content-MD5 you specified was invalid.") from exc
-        if len(sent) != 16:
-            raise InvalidDigest("The Content-MD5 you specified was invalid.")
-        if sent != md5:
-            raise BadDigest("The Content-MD5 you specified did not match what we received.")
-    if expected is not None and expected != value:
-        raise BadDigest(f"The {algorithm} you specified did not match the calculated checksum.")
-
-
-def new_version_id() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def _bucket(conn: sqlite3.Connection, name: str) -> Bucket:
-    bucket = store.find_bucket(conn, name)
-    if bucket is None:
-        raise NoSuchBucket(name)
-    return bucket
-
-
-def _readable(
-    conn: sqlite3.Connection, bucket: str, key: str, version_id: str | None
-) -> ObjectVersion:
-    _bucket(conn, bucket)
-    if version_id is None:
-        row = store.current(conn, bucket, key)
-        if row is None or row["delete_marker"]:
-            raise NoSuchKey(key)
-        return store.version_of(row)
-    row = store.version(conn, bucket, key, version_id)
-    if row is None:
-        raise NoSuchVersion(key, version_id)
-    found = store.version_of(row)
-    if found.delete_marker:
-        raise NoSuchKey(key)
-    return found
-
-
-def _commit(
-    conn: sqlite3.Connection, version: ObjectVersion, options: WriteOptions
-) -> tuple[ObjectVersion, int, list[str]]:
-    bucket = _bucket(conn, version.bucket)
-    row = store.current(conn, version.bucket, version.key)
-    existing = store.version_of(row) if row else None
-    if options.if_match is not None and (existing is None or existing.delete_marker):
-        raise NoSuchKey(version.key)
-    conditions.check_write(existing, options.if_match, options.if_none_match)
-    garbage = _make_room(conn, bucket, version.key, row)
-    vid = new_version_id() if bucket.versioning == "Enabled" else NULL_VERSION
-    committed = replace(version, version_id=vid)
-    seq = store.insert_version(conn, committed)
-    return committed, seq, garbage
-
-
-def _make_room(
-    conn: sqlite3.Connection, bucket: Bucket, key: str, row: sqlite3.Row | None
-) -> list[str]:
-    """Before a new current version: retire the current one, removing the "null" version
-    unless versioning is Enabled (its file to the garbage list)."""
-    garbage = []
-    if bucket.versioning != "Enabled":
-        null = store.null_version(conn, bucket.name, key)
-        if null is not None:
-            file = store.remove_version(conn, null["seq"])
-            if file:
-                garbage.append(file)
-            if row is not None and row["seq"] == null["seq"]:
-                row = None
-    if row is not None:
-        store.retire(conn, row["seq"])
-    return garbage
-
-
-def _delete(
-    conn: sqlite3.Connection, bucket_name: str, key: str, version_id: str | None, now: float
-) -> tuple[Deleted, int, list[str]]:
-    bucket = _bucket(conn, bucket_name)
-    if version_id is not None:
-        row = store.version(conn, bucket_name, key, version_id)
-        if row is None:
-            return Deleted(key, version_id, False), 0, []
-        file = store.remove_version(conn, row["seq"])
-        if row["latest"]:
-            store.promote_newest(conn, bucket_name, key)
-        return (
-            Deleted(key, version_id, bool(row["delete_marker"])),
-            row["seq"],
-            [file] if file else [],
-        )
-    row = store.current(conn, bucket_name, key)
-    if not bucket.versioning:
-        if row is None:
-            return Deleted(key, None, False), 0, []
-        file = store.remove_version(conn, row["seq"])
-        return Deleted(key, None, False), row["seq"], [file] if file else []
-    garbage = _make_room(conn, bucket, key, row)
-    vid = new_version_id() if bucket.versioning == "Enabled" else NULL_VERSION
-    marker = ObjectVersion(bucket_name, key, vid, True, True, 0, "", now, None, {}, {}, None, None)
-    seq = store.insert_version(conn, marker)
-    return Deleted(key, vid, True), seq, garbage
-
-
 def _event(name: str, v: ObjectVersion, seq: int) -> ObjectEvent:
     vid = None if v.version_id == NULL_VERSION else v.version_id
     return ObjectEvent(
         name, v.bucket, v.key, v.size, v.etag.strip('"'), vid, f"{seq:016X}", v.modified
     )
-
-
-def headers_of(values: Mapping[str, object]) -> dict[str, str]:
-    return {k: str(v) for k, v in values.items() if v is not None}
