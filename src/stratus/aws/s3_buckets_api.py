@@ -3,7 +3,6 @@ public access block, ownership controls, ACLs and CORS rules."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.responses import Response
@@ -15,7 +14,6 @@ from stratus.objects.errors import (
     InvalidArgument,
     InvalidBucketAcl,
     InvalidBucketAclWithBlockPublicAccess,
-    MalformedPolicy,
     MalformedXml,
     NoSuchBucketPolicy,
     NoSuchCORSConfiguration,
@@ -135,39 +133,7 @@ async def delete_bucket_tagging(call: Call, p: dict[str, Any]) -> None:
 
 
 async def put_bucket_policy(call: Call, p: dict[str, Any]) -> None:
-    policy = p.get("Policy") or ""
-    try:
-        document = json.loads(policy)
-    except ValueError:
-        document = None
-    if not isinstance(document, dict) or not policy.lstrip().startswith("{"):
-        raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
-    if "Statement" not in document:
-        raise MalformedPolicy("Missing required field Statement")
-    bucket = await call.services.objects.bucket(p["Bucket"])
-    block = bucket.public_access or {}
-    if block.get("BlockPublicPolicy") and _public(document):
-        raise AccessDenied(
-            "User: is not authorized to perform: s3:PutBucketPolicy on resource: "
-            f'"{bucket_arn(bucket.name)}" because public policies are blocked by the '
-            "BlockPublicPolicy block public access setting."
-        )
-    await call.services.objects.set_bucket(bucket.name, "policy", policy)
-
-
-def _public(document: dict[str, Any]) -> bool:
-    """Whether a policy allows anyone ("Principal": "*") without a condition."""
-    statements = document.get("Statement")
-    items = statements if isinstance(statements, list) else [statements]
-    for s in items:
-        if not isinstance(s, dict) or s.get("Effect") != "Allow" or s.get("Condition"):
-            continue
-        principal = s.get("Principal")
-        if principal == "*" or (
-            isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"])
-        ):
-            return True
-    return False
+    await call.services.objects.put_bucket_policy(p["Bucket"], p.get("Policy") or "")
 
 
 async def get_bucket_policy(call: Call, p: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import TypeVar
 from stratus.config import Settings
 from stratus.store.db import Database, transaction
 
-from . import checksums, listing, names, store, versions
+from . import checksums, listing, names, policies, store, versions
 from .acls import Grant
 from .errors import (
     BucketAlreadyOwnedByYou,
@@ -179,6 +179,16 @@ class ObjectService:
             store.delete_bucket(conn, name)
 
         await self.wait_run(delete)
+
+    async def put_bucket_policy(self, name: str, policy: str) -> None:
+        """Store a bucket policy, checked as S3 checks it (policies.py)."""
+
+        def put(conn: sqlite3.Connection) -> None:
+            bucket = versions.bucket_of(conn, name)
+            policies.check_policy(name, policy, bucket.public_access)
+            store.set_bucket(conn, name, "policy", policy)
+
+        await self.wait_run(put)
 
     async def set_bucket(self, name: str, setting: str, value: object) -> None:
         """Store one of a bucket's settings (store.BUCKET_SETTINGS); None removes it."""

@@ -12,6 +12,7 @@ from . import (
     apigatewayv2,
     lambda_,
     recorded,
+    s3,
     sqs,
 )
 
@@ -26,6 +27,7 @@ REGISTRY: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         sqs,
+        s3,
     )
     for cls in module.PROVIDERS
 }
