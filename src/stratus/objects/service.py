@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from stratus.config import Settings
+from stratus.errors import TooLarge
 from stratus.store.db import Database, transaction
 
 from . import checksums, listing, names, policies, store, versions
@@ -280,6 +281,15 @@ class ObjectService:
         # A read: no write transaction (each statement sees a committed state; WAL readers
         # never wait for writers).
         return await self._db.run(lambda conn: versions.readable(conn, bucket, key, version_id))
+
+    async def wait_read_whole(
+        self, bucket: str, key: str, version_id: str | None, limit: int
+    ) -> bytes:
+        """A small object's bytes (a template, an OpenAPI document); TooLarge past `limit`."""
+        version = await self.head_object(bucket, key, version_id)
+        if version.size > limit:
+            raise TooLarge(f"{bucket}/{key} is {version.size} bytes; at most {limit} are read")
+        return b"".join([block async for block in self.wait_read(version, 0, version.size - 1)])
 
     def wait_read(self, version: ObjectVersion, first: int, last: int) -> AsyncIterator[bytes]:
         """Bytes first..last (inclusive) of a version, streamed from its file."""
