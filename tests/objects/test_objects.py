@@ -119,6 +119,7 @@ def test_delete_and_delete_objects(s3: Any, bucket: str):
     left = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
     assert one["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert "Errors" not in many
     assert missing["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert sorted(d["Key"] for d in many["Deleted"]) == ["b", "zz"]
     assert "Deleted" not in quiet

@@ -123,3 +123,24 @@ def test_versioned_bucket_is_not_empty_until_every_version_goes(s3: Any, version
     s3.delete_bucket(Bucket=versioned)
 
     assert refused.value.response["Error"]["Code"] == "BucketNotEmpty"
+
+
+def test_reading_a_delete_marker(s3: Any, versioned: str):
+    """A key whose current version is a delete marker is a 404 saying so
+    (x-amz-delete-marker, the marker's version id); GET of the marker by its version id is
+    405 MethodNotAllowed."""
+    s3.put_object(Bucket=versioned, Key="k", Body=b"x")
+    marker = s3.delete_object(Bucket=versioned, Key="k")["VersionId"]
+    with pytest.raises(s3.exceptions.NoSuchKey) as current:
+        s3.get_object(Bucket=versioned, Key="k")
+    with pytest.raises(s3.exceptions.ClientError) as by_id:
+        s3.get_object(Bucket=versioned, Key="k", VersionId=marker)
+    with pytest.raises(s3.exceptions.ClientError) as head:
+        s3.head_object(Bucket=versioned, Key="k")
+
+    headers = current.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-delete-marker"] == "true"
+    assert headers["x-amz-version-id"] == marker
+    assert by_id.value.response["Error"]["Code"] == "MethodNotAllowed"
+    assert by_id.value.response["ResponseMetadata"]["HTTPStatusCode"] == 405
+    assert head.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "true"

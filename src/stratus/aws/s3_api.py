@@ -16,6 +16,7 @@ from stratus.errors import (
     Malformed,
     NotFound,
     PreconditionFailed,
+    StratusError,
     TooLarge,
 )
 from stratus.objects import conditions, errors
@@ -23,7 +24,7 @@ from stratus.objects.model import ObjectVersion, WriteOptions
 
 from . import s3_buckets_api, s3_listings_api, s3_multipart_api
 from .protocols.adapter import Api, Call, Handler
-from .protocols.errors import ErrorTable, WireError
+from .protocols.errors import REST_XML_ERRORS, ErrorTable, WireError, wire_error
 from .s3_wire import (
     acl_answer,
     check_acl,
@@ -52,6 +53,7 @@ ERRORS: ErrorTable = {
     errors.BucketAlreadyOwnedByYou: WireError("BucketAlreadyOwnedByYou", 409),
     AlreadyExists: WireError("BucketAlreadyExists", 409),
     errors.BucketNotEmpty: WireError("BucketNotEmpty", 409),
+    errors.DeleteMarkerVersion: WireError("MethodNotAllowed", 405),
     Conflict: WireError("OperationAborted", 409),
     errors.InvalidBucketName: WireError("InvalidBucketName", 400),
     errors.KeyTooLong: WireError("KeyTooLongError", 400),
@@ -172,9 +174,9 @@ async def delete_objects(call: Call, p: dict[str, Any]) -> dict[str, Any]:
             )
         except errors.NoSuchBucket:
             raise
-        except Exception as exc:  # one key's failure is that key's entry, as S3 reports it
-            message = getattr(exc, "message", str(exc))
-            failed.append({"Key": item["Key"], "Code": "InternalError", "Message": message})
+        except StratusError as exc:  # one key's failure is that key's entry, as S3 reports it
+            code = wire_error(exc, ERRORS, REST_XML_ERRORS).code
+            failed.append({"Key": item["Key"], "Code": code, "Message": exc.message})
             continue
         entry: dict[str, Any] = {"Key": item["Key"]}
         if item.get("VersionId"):

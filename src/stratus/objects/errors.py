@@ -6,7 +6,7 @@ wire. Errors naming a resource carry it (`Key`, `BucketName`, …) as S3's error
                    NoSuchBucketPolicy, NoSuchCORSConfiguration,
                    NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFound
     AlreadyExists  BucketAlreadyOwnedByYou
-    Conflict       BucketNotEmpty
+    Conflict       BucketNotEmpty, DeleteMarkerVersion (405)
     Invalid        InvalidBucketName, KeyTooLong, InvalidArgument, InvalidRequest,
                    InvalidLocationConstraint, EntityTooSmall, InvalidPart, InvalidPartOrder,
                    BadDigest, InvalidDigest, IncompleteBody, MalformedPolicy, InvalidTag
@@ -35,8 +35,28 @@ class NoSuchBucket(NotFound):
 
 
 class NoSuchKey(NotFound):
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, marker: str | None = None) -> None:
         super().__init__("The specified key does not exist.", Key=key)
+        # The current version is a delete marker: S3 says so in headers of the 404.
+        self.headers = (
+            {} if marker is None else {"x-amz-delete-marker": "true", "x-amz-version-id": marker}
+        )
+
+
+class DeleteMarkerVersion(Conflict):
+    """GET or HEAD of a delete marker by its version id: 405 MethodNotAllowed, as S3."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__(
+            "The specified method is not allowed against this resource.",
+            Method="GET",
+            ResourceType="DeleteMarker",
+        )
+        self.headers = {
+            "x-amz-delete-marker": "true",
+            "x-amz-version-id": marker,
+            "Allow": "DELETE",
+        }
 
 
 class NoSuchVersion(NotFound):

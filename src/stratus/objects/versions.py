@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 
 from . import conditions, store
-from .errors import NoSuchBucket, NoSuchKey, NoSuchVersion
+from .errors import DeleteMarkerVersion, NoSuchBucket, NoSuchKey, NoSuchVersion
 from .model import NULL_VERSION, Bucket, ObjectVersion, WriteOptions
 
 
@@ -40,15 +40,17 @@ def readable(
     bucket_of(conn, bucket)
     if version_id is None:
         row = store.current(conn, bucket, key)
-        if row is None or row["delete_marker"]:
+        if row is None:
             raise NoSuchKey(key)
+        if row["delete_marker"]:
+            raise NoSuchKey(key, marker=row["version_id"])
         return store.version_of(row)
     row = store.version(conn, bucket, key, version_id)
     if row is None:
         raise NoSuchVersion(key, version_id)
     found = store.version_of(row)
     if found.delete_marker:
-        raise NoSuchKey(key)
+        raise DeleteMarkerVersion(version_id)
     return found
 
 

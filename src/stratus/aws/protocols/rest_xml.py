@@ -196,18 +196,20 @@ def _body_xml(model: ServiceModel, shape: StructureShape, output: Mapping[str, A
 def error_response(
     exc: StratusError, api: ErrorTable, request_id: str, method: str = "POST"
 ) -> Response:
-    """S3's error document, with the error's extra fields (Key, BucketName, …) as elements;
-    no body for HEAD (S3 sends none) or for 304 Not Modified."""
+    """S3's error document, with the error's extra fields (Key, BucketName, …) as elements
+    and its `headers`, if it has any (a delete marker's 404 says x-amz-delete-marker); no body
+    for HEAD (S3 sends none) or for 304 Not Modified."""
     wire = wire_error(exc, api, REST_XML_ERRORS)
+    extra_headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
     if method == "HEAD" or wire.status == 304:
-        return Response(b"", wire.status, _with_request_id({}, request_id))
+        return Response(b"", wire.status, _with_request_id(extra_headers, request_id))
     escape = xml_codec.escape
     extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in exc.extra.items())
     body = (
         f"<Error><Code>{escape(wire.code)}</Code><Message>{escape(exc.message)}</Message>"
         f"{extra}<RequestId>{request_id}</RequestId></Error>"
     )
-    headers = _with_request_id({"Content-Type": "application/xml"}, request_id)
+    headers = _with_request_id({**extra_headers, "Content-Type": "application/xml"}, request_id)
     return Response(body.encode("utf-8", "replace"), wire.status, headers)
 
 
