@@ -204,3 +204,34 @@ def test_managed_copy_of_a_big_object(s3: Any, bucket: str):
 
     assert head["PartsCount"] == 3
     assert hashlib.sha256(body).digest() == hashlib.sha256(data).digest()
+
+
+def test_get_and_head_by_part_number(s3: Any, bucket: str):
+    """?partNumber=N reads part N of a multipart object (206, Content-Range, PartsCount); a
+    simple object is one part; a part it lacks is InvalidPartNumber (416); a Range beside it
+    is InvalidRequest."""
+    parts = [os.urandom(5 * MIB), b"second part"]
+    upload_id, done = upload(s3, bucket, "mp", parts)
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=upload_id, MultipartUpload={"Parts": done}
+    )
+    s3.put_object(Bucket=bucket, Key="simple", Body=b"one piece")
+    second = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)
+    head = s3.head_object(Bucket=bucket, Key="mp", PartNumber=1)
+    simple = s3.get_object(Bucket=bucket, Key="simple", PartNumber=1)
+    with pytest.raises(ClientError) as beyond:
+        s3.get_object(Bucket=bucket, Key="simple", PartNumber=2)
+    with pytest.raises(ClientError) as both:
+        s3.get_object(Bucket=bucket, Key="mp", PartNumber=1, Range="bytes=0-1")
+
+    assert second["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert second["Body"].read() == b"second part"
+    assert second["ContentRange"] == f"bytes {5 * MIB}-{5 * MIB + 10}/{5 * MIB + 11}"
+    assert second["PartsCount"] == 2
+    assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert head["ContentLength"] == 5 * MIB
+    assert simple["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert simple["Body"].read() == b"one piece"
+    assert code(beyond) == "InvalidPartNumber"
+    assert beyond.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    assert code(both) == "InvalidRequest"

@@ -82,6 +82,7 @@ ERRORS: ErrorTable = {
     TooLarge: WireError("EntityTooLarge", 400),
     errors.NotModified: WireError("NotModified", 304),
     errors.InvalidRange: WireError("InvalidRange", 416),
+    errors.InvalidPartNumber: WireError("InvalidPartNumber", 416),
     PreconditionFailed: WireError("PreconditionFailed", 412),
     errors.AccessDenied: WireError("AccessDenied", 403),
 }
@@ -129,7 +130,7 @@ _OVERRIDES = {
 
 async def _answer(call: Call, p: dict[str, Any], body: bool) -> dict[str, Any]:
     version = await _readable(call, p)
-    span = conditions.byte_range(p.get("Range"), version.size)
+    span = _span(p, version)
     whole = span is None
     out = version_headers(version, p.get("ChecksumMode") == "ENABLED" and whole)
     first, last = span if span is not None else (0, version.size - 1)
@@ -142,6 +143,21 @@ async def _answer(call: Call, p: dict[str, Any], body: bool) -> dict[str, Any]:
     if body:
         out["Body"] = call.services.objects.wait_read(version, first, last)
     return out
+
+
+def _span(p: dict[str, Any], version: ObjectVersion) -> tuple[int, int] | None:
+    """The bytes a GET or HEAD asks for: a Range, or a part by its number (both: refused)."""
+    number = p.get("PartNumber")
+    if number is None:
+        return conditions.byte_range(p.get("Range"), version.size)
+    if p.get("Range"):
+        raise errors.InvalidRequest(
+            "Cannot specify both Range header and partNumber query parameter"
+        )
+    span = version.part_range(number)
+    if span is None:
+        raise errors.InvalidPartNumber(number, len(version.part_sizes) or 1)
+    return span
 
 
 async def get_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:

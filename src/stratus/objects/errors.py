@@ -12,7 +12,8 @@ wire. Errors naming a resource carry it (`Key`, `BucketName`, …) as S3's error
                    BadDigest, InvalidDigest, IncompleteBody, MalformedPolicy, InvalidTag
                    AccessControlListNotSupported (ACLs on a BucketOwnerEnforced bucket)
     TooLarge       EntityTooLarge
-    PreconditionFailed  PreconditionFailed (412), NotModified (304), InvalidRange (416)
+    PreconditionFailed  PreconditionFailed (412), NotModified (304), InvalidRange and
+                        InvalidPartNumber (416)
     AccessDenied   (expired presigned URLs; public access refused)
 """
 
@@ -219,6 +220,15 @@ class ConditionFailed(PreconditionFailed):
 class NotModified(PreconditionFailed):
     def __init__(self) -> None:
         super().__init__("Not Modified")
+
+
+class InvalidPartNumber(PreconditionFailed):
+    def __init__(self, number: int, parts: int) -> None:
+        super().__init__(
+            "The requested partnumber is not satisfiable",
+            PartNumberRequested=number,
+            ActualPartCount=parts,
+        )
 
 
 class InvalidRange(PreconditionFailed):

@@ -60,6 +60,16 @@ class ObjectVersion:
     parts: int | None  # PartsCount of a multipart object
     tags: Mapping[str, str] = field(default_factory=dict)
     acl: tuple[Grant, ...] = ()  # grants besides the owner's FULL_CONTROL
+    part_sizes: tuple[int, ...] = ()  # a multipart object's parts, for GET ?partNumber=
+
+    def part_range(self, number: int) -> tuple[int, int] | None:
+        """(first, last) byte of part `number` (a simple object is one part); None when it
+        has no such part."""
+        sizes = self.part_sizes or (self.size,)
+        if not 1 <= number <= len(sizes):
+            return None
+        first = sum(sizes[: number - 1])
+        return first, first + sizes[number - 1] - 1
 
 
 class Incoming(Protocol):

@@ -226,6 +226,7 @@ class Multipart:
             len(parts),
             upload.tags,
             upload.acl,
+            tuple(p.size for p in parts),
         )
         if not size:
             await asyncio.to_thread(self._blobs.discard, file)

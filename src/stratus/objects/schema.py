@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS objects (
     checksum      TEXT,                     -- JSON [algorithm, value, type]
     parts         INTEGER,
     tags          TEXT NOT NULL DEFAULT '{}',
-    acl           TEXT                      -- JSON grants besides the owner's (acls.py)
+    acl           TEXT,                     -- JSON grants besides the owner's (acls.py)
+    part_sizes    TEXT                      -- JSON [size, …] of a multipart object's parts
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_current ON objects (bucket, key) WHERE latest = 1;
 CREATE INDEX IF NOT EXISTS objects_versions ON objects (bucket, key, seq DESC);

@@ -13,7 +13,7 @@ from .model import Bucket, Checksum, ObjectVersion, Part, Upload
 
 _OBJECT_COLUMNS = (
     "seq, bucket, key, version_id, latest, delete_marker, size, etag, modified, file, "
-    "headers, metadata, checksum, parts, tags, acl"
+    "headers, metadata, checksum, parts, tags, acl, part_sizes"
 )
 
 
@@ -111,6 +111,7 @@ def version_of(row: sqlite3.Row) -> ObjectVersion:
         row["parts"],
         json.loads(row["tags"]),
         tuple(acls.load(_json(row["acl"]))),
+        tuple(_json(row["part_sizes"]) or ()),
     )
 
 
@@ -134,8 +135,8 @@ def version(conn: sqlite3.Connection, bucket: str, key: str, version_id: str) ->
 def insert_version(conn: sqlite3.Connection, v: ObjectVersion) -> int:
     cursor = conn.execute(
         "INSERT INTO objects (bucket, key, version_id, latest, delete_marker, size, etag, "
-        "modified, file, headers, metadata, checksum, parts, tags, acl) "
-        "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "modified, file, headers, metadata, checksum, parts, tags, acl, part_sizes) "
+        "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             v.bucket,
             v.key,
@@ -153,6 +154,7 @@ def insert_version(conn: sqlite3.Connection, v: ObjectVersion) -> int:
             v.parts,
             json.dumps(dict(v.tags)),
             json.dumps(acls.dump(list(v.acl))) if v.acl else None,
+            json.dumps(list(v.part_sizes)) if v.part_sizes else None,
         ),
     )
     return int(cursor.lastrowid or 0)

@@ -105,10 +105,10 @@ class RestXml:
         stream_out = _streamed_payload(operation, output)
         status, answer_headers, content = render_output(operation, output)
         answer_headers = _with_request_id(answer_headers, request_id)
+        if "content-range" in answer_headers and status == 200:
+            status = 206  # Content-Range on a 2xx answer makes it partial (a ranged GetObject)
         if stream_out is not None:
-            # Content-Range on a 2xx answer is a partial one (a ranged GetObject).
-            partial = "content-range" in answer_headers
-            return StreamingResponse(stream_out, 206 if partial else status, answer_headers)
+            return StreamingResponse(stream_out, status, answer_headers)
         return Response(content, status, answer_headers)
 
     def _no_route(self, method: str, path: str, request_id: str) -> Response:
