@@ -10,6 +10,7 @@ other service's own methods: in process, the same calls a boto3 request would ma
     topics -> functions   FunctionDelivery    an SNS delivery to a Lambda subscription
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
+    functions -> objects  BucketObjects       function and layer code from a bucket
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from stratus.errors import Invalid, NotFound
+from stratus.errors import Invalid, NotFound, TooLarge
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
 from stratus.functions.names import parse_reference
+from stratus.objects.errors import NoSuchBucket
+from stratus.objects.service import ObjectService
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
+from stratus.store.artifacts import NoSuchArtifact
 from stratus.topics import model as topic_model
 from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
@@ -116,3 +120,19 @@ class QueueDestination:
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)
+
+
+class BucketObjects:
+    """Packages (S3Bucket/S3Key) from the object service, for the artifact store."""
+
+    def __init__(self, objects: ObjectService) -> None:
+        self._objects = objects
+
+    def read(self, bucket: str, key: str, version: str | None, limit: int) -> bytes:
+        try:
+            return self._objects.read_whole_blocking(bucket, key, version, limit)
+        except NotFound as exc:
+            code = "NoSuchBucket" if isinstance(exc, NoSuchBucket) else "NoSuchKey"
+            raise NoSuchArtifact(f"S3 Error Code: {code}. S3 Error Message: {exc.message}") from exc
+        except TooLarge as exc:
+            raise NoSuchArtifact(f"S3 Error Message: {exc.message}") from exc

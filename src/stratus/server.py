@@ -71,7 +71,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
         invoker = Invoker(pool, settings.account_concurrency)
-        artifacts = ArtifactStore(data / "artifacts")
+        objects = ObjectService(settings, db, data / "objects")
+        # Packages name the artifacts bucket, or any bucket of the object storage.
+        artifacts = ArtifactStore(data / "artifacts", bridges.BucketObjects(objects))
         work = WorkQueue(db, clock or SystemClock())
         code = CodeStore(data / "code")
         functions = FunctionService(settings, db, code, invoker, work, artifacts)
@@ -85,7 +87,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(settings, db, work, functions.destinations.wait_deliver)
-        objects = ObjectService(settings, db, data / "objects")
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(

@@ -291,6 +291,20 @@ class ObjectService:
             raise TooLarge(f"{bucket}/{key} is {version.size} bytes; at most {limit} are read")
         return b"".join([block async for block in self.wait_read(version, 0, version.size - 1)])
 
+    def read_whole_blocking(
+        self, bucket: str, key: str, version_id: str | None, limit: int
+    ) -> bytes:
+        """`wait_read_whole` for callers on a worker thread (a function's package)."""
+        version = self._db.run_blocking(
+            lambda conn: versions.readable(conn, bucket, key, version_id)
+        )
+        if version.size > limit:
+            raise TooLarge(f"{bucket}/{key} is {version.size} bytes; at most {limit} are read")
+        if version.file is None:
+            return b""
+        with self.blobs.open(version.file) as source:
+            return source.read()
+
     def wait_read(self, version: ObjectVersion, first: int, last: int) -> AsyncIterator[bytes]:
         """Bytes first..last (inclusive) of a version, streamed from its file."""
         return self.blobs.wait_read(version.file, first, last)
