@@ -15,7 +15,7 @@ FLOORS = {
     "events": 19,
     "apigatewayv2": 28,
     "apigateway": 68,
-    "s3": 45,
+    "s3": 46,
 }
 
 

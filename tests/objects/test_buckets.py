@@ -272,3 +272,14 @@ def test_acls_honoured_when_the_bucket_allows_them(s3: Any):
         ("CanonicalUser", "FULL_CONTROL"),
         ("Group", "WRITE"),
     ]
+
+
+def test_default_encryption(s3: Any, bucket: str):
+    """Buckets answer S3's default encryption (SSE-S3), and objects say they are encrypted
+    with it, as on AWS since 2023."""
+    config = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    put = s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    head = s3.head_object(Bucket=bucket, Key="k")
+
+    assert config["Rules"][0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert put["ServerSideEncryption"] == head["ServerSideEncryption"] == "AES256"

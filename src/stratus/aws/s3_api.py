@@ -100,7 +100,7 @@ async def put_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _written(v: ObjectVersion) -> dict[str, Any]:
-    out: dict[str, Any] = {"ETag": v.etag, **checksum_members(v)}
+    out: dict[str, Any] = {"ETag": v.etag, "ServerSideEncryption": "AES256", **checksum_members(v)}
     if v.version_id != "null":
         out["VersionId"] = v.version_id
     return out

@@ -220,6 +220,16 @@ async def delete_bucket_cors(call: Call, p: dict[str, Any]) -> None:
     await call.services.objects.set_bucket(p["Bucket"], "cors", None)
 
 
+async def get_bucket_encryption(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    """S3's default since 2023, the only one Stratus has: SSE-S3 (AES256)."""
+    await call.services.objects.bucket(p["Bucket"])
+    rule = {
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+        "BucketKeyEnabled": False,
+    }
+    return {"ServerSideEncryptionConfiguration": {"Rules": [rule]}}
+
+
 HANDLERS: dict[str, Handler] = {
     "CreateBucket": create_bucket,
     "HeadBucket": head_bucket,
@@ -245,4 +255,5 @@ HANDLERS: dict[str, Handler] = {
     "PutBucketCors": put_bucket_cors,
     "GetBucketCors": get_bucket_cors,
     "DeleteBucketCors": delete_bucket_cors,
+    "GetBucketEncryption": get_bucket_encryption,
 }

@@ -178,6 +178,9 @@ def version_headers(v: ObjectVersion, checksum_mode: bool) -> dict[str, Any]:
         "ContentLength": v.size,
         "AcceptRanges": "bytes",
         "ContentType": "binary/octet-stream",
+        # Every object is encrypted at rest with S3-managed keys on AWS since 2023, and it
+        # says so; Stratus's files are the server's disk, as its encryption is.
+        "ServerSideEncryption": "AES256",
     }
     for name, value in v.headers.items():
         out[name] = parse_time(value, "rfc822") if name == "Expires" else value
