@@ -19,6 +19,7 @@ other service's own methods: in process, the same calls a boto3 request would ma
     workflows -> functions, queues  WorkflowTasks  Task states: lambda:invoke, function ARNs,
                                                    sqs:sendMessage
     bus targets, destinations -> workflows  StateMachineDestination  StartExecution
+    functions -> objects  BucketObjects       function and layer code from a bucket
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ from stratus.functions.destinations import Target
 from stratus.functions.names import parse_reference
 from stratus.functions.service import FunctionService
 from stratus.mappings import seams as mapping_seams
+from stratus.objects.errors import NoSuchBucket
+from stratus.objects.service import ObjectService
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
 from stratus.schedules.targets import Invocation
+from stratus.store.artifacts import NoSuchArtifact
 from stratus.topics import model as topic_model
 from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
@@ -504,3 +508,19 @@ class WorkflowTasks:
             error = body.get("errorType") if isinstance(body, dict) else None
             raise StatesFailure(str(error or "Lambda.Unknown"), text)
         return body, result.executed_version
+
+
+class BucketObjects:
+    """Packages (S3Bucket/S3Key) from the object service, for the artifact store."""
+
+    def __init__(self, objects: ObjectService) -> None:
+        self._objects = objects
+
+    def read(self, bucket: str, key: str, version: str | None, limit: int) -> bytes:
+        try:
+            return self._objects.read_whole_blocking(bucket, key, version, limit)
+        except NotFound as exc:
+            code = "NoSuchBucket" if isinstance(exc, NoSuchBucket) else "NoSuchKey"
+            raise NoSuchArtifact(f"S3 Error Code: {code}. S3 Error Message: {exc.message}") from exc
+        except TooLarge as exc:
+            raise NoSuchArtifact(f"S3 Error Message: {exc.message}") from exc

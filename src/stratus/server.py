@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +31,8 @@ from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
 from stratus.mappings.service import MappingService
+from stratus.objects.multipart import Multipart
+from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
@@ -72,7 +75,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
         invoker = Invoker(pool, settings.account_concurrency)
-        artifacts = ArtifactStore(data / "artifacts")
+        objects = ObjectService(settings, db, data / "objects")
+        # Packages name the artifacts bucket, or any bucket of the object storage.
+        artifacts = ArtifactStore(data / "artifacts", bridges.BucketObjects(objects))
         work = WorkQueue(db, clock or SystemClock())
         code = CodeStore(data / "code")
         functions = FunctionService(settings, db, code, invoker, work, artifacts)
@@ -115,6 +120,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             scheduler=scheduler,
             tables=TableService(settings, db, work),
             workflows=workflows,
+            objects=objects,
+            uploads=Multipart(objects, time.time),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services

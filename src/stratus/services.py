@@ -23,6 +23,9 @@ from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
 from stratus.functions.service import FunctionService
 from stratus.mappings.schema import SCHEMA as MAPPINGS_SCHEMA
 from stratus.mappings.service import MappingService
+from stratus.objects.multipart import Multipart
+from stratus.objects.schema import SCHEMA as OBJECTS_SCHEMA
+from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
 from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
@@ -57,6 +60,7 @@ SCHEMAS: tuple[Schema, ...] = (
     MAPPINGS_SCHEMA,
     TABLES_SCHEMA,
     WORKFLOWS_SCHEMA,
+    OBJECTS_SCHEMA,
 )
 
 
@@ -78,3 +82,5 @@ class Services:
     scheduler: SchedulerService  # EventBridge Scheduler: schedule groups, schedules
     tables: TableService  # DynamoDB
     workflows: WorkflowService  # Step Functions
+    objects: ObjectService  # S3: buckets and objects
+    uploads: Multipart  # S3's multipart uploads

@@ -355,23 +355,50 @@ def test_validate_template(cfn):
     assert broken.value.response["Error"]["Code"] == "ValidationError"
 
 
+def test_template_url_from_object_storage(server, cfn):
+    """TemplateURL names an object of this server's object storage (path style, or S3's
+    virtual-host form): CreateStack and ValidateTemplate read the template from it."""
+    s3 = server.client("s3")
+    bucket = f"templates-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="dir/log group.yaml", Body=LOG_GROUP.encode())
+    url = f"{server.endpoint_url}/{bucket}/dir/log%20group.yaml"
+    stack_name = name("url")
+    cfn.create_stack(
+        StackName=stack_name,
+        TemplateURL=url,
+        Parameters=[{"ParameterKey": "Retention", "ParameterValue": "7"}],
+    )
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack_name, WaiterConfig=WAIT)
+    validated = cfn.validate_template(
+        TemplateURL=f"https://{bucket}.s3.amazonaws.com/dir/log%20group.yaml"
+    )
+    template = cfn.get_template(StackName=stack_name)["TemplateBody"]
+
+    assert [p["ParameterKey"] for p in validated["Parameters"]] == ["Retention"]
+    assert "AWS::Logs::LogGroup" in str(template)
+
+
 @pytest.mark.parametrize("operation", ["create_stack", "update_stack", "validate_template"])
-def test_template_url_is_refused_clearly(cfn, operation):
-    """Stratus has no object storage for TemplateURL; it says so and what to do instead."""
+def test_template_url_to_nothing_is_refused_clearly(cfn, operation):
+    """A TemplateURL naming no object, or no object storage, is a ValidationError saying
+    which."""
     call = getattr(cfn, operation)
-    kwargs = {"TemplateURL": "https://bucket.s3.amazonaws.com/t.yaml"}
+    missing = {"TemplateURL": "https://no-such-bucket-here.s3.amazonaws.com/t.yaml"}
+    unsupported = {"TemplateURL": "ftp://example.com/t.yaml"}
     if operation != "validate_template":
-        kwargs["StackName"] = name()
+        missing["StackName"] = unsupported["StackName"] = name()
 
-    with pytest.raises(ClientError) as refused:
-        call(**kwargs)
+    with pytest.raises(ClientError) as absent:
+        call(**missing)
+    with pytest.raises(ClientError) as odd:
+        call(**unsupported)
 
-    assert refused.value.response["Error"] == {
-        "Type": "Sender",
-        "Code": "ValidationError",
-        "Message": "TemplateURL needs object storage, which Stratus does not offer yet; "
-        "pass TemplateBody",
-    }
+    assert absent.value.response["Error"]["Code"] == "ValidationError"
+    assert absent.value.response["Error"]["Message"].startswith(
+        "S3 error: The specified bucket does not exist"
+    )
+    assert odd.value.response["Error"]["Message"] == "TemplateURL must be a supported URL."
 
 
 def test_service_errors_keep_their_codes(cfn, stack):

@@ -19,6 +19,7 @@ FLOORS = {
     "scheduler": 12,
     "dynamodb": 25,
     "dynamodbstreams": 4,
+    "s3": 46,
 }
 
 

@@ -4,6 +4,7 @@ deleted over the CloudFormation API and checked through the API Gateway API."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -380,25 +381,44 @@ def test_a_body_is_imported_and_reimported_on_update(cfn: Any, apigateway: Any) 
     assert set(_methods(apigateway, api_id)) == {"/", "/pong"}
 
 
-def test_body_s3_location_fails_with_a_clear_reason(cfn: Any) -> None:
-    """A RestApi whose definition is in S3 fails (and rolls back) saying to inline it."""
+def test_body_s3_location_reads_object_storage(server: Any, cfn: Any, apigateway: Any) -> None:
+    """A RestApi whose definition is in this server's object storage is imported from it; a
+    missing object fails the stack (and rolls it back) naming BodyS3Location."""
+    s3 = server.client("s3")
+    bucket = f"apis-{next(_buckets)}"
+    s3.create_bucket(Bucket=bucket)
+    document = {
+        "openapi": "3.0.1",
+        "info": {"title": "from-s3", "version": "1"},
+        "paths": {"/s3": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}}},
+    }
+    s3.put_object(Bucket=bucket, Key="api.json", Body=json.dumps(document).encode())
     body = template(
-        """
+        f"""
         Resources:
           Api:
             Type: AWS::ApiGateway::RestApi
             Properties:
-              BodyS3Location: {Bucket: b, Key: api.yaml}
+              BodyS3Location: {{Bucket: {bucket}, Key: api.json}}
+        Outputs:
+          ApiId: {{Value: !Ref Api}}
         """
     )
-    name = create(cfn, body, wait=None)
+    made = create(cfn, body)
+    api_id = outputs(cfn, made)["ApiId"]
+    missing = create(cfn, body.replace("api.json", "nothing.json"), wait=None)
     with pytest.raises(WaiterError):
-        wait(cfn, name, "stack_create_complete")
-    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        wait(cfn, missing, "stack_create_complete")
+    events = cfn.describe_stack_events(StackName=missing)["StackEvents"]
     reasons = json.dumps([e.get("ResourceStatusReason", "") for e in events])
 
-    assert describe(cfn, name)["StackStatus"] == "ROLLBACK_COMPLETE"
-    assert "put the OpenAPI document in Body" in reasons
+    assert apigateway.get_rest_api(restApiId=api_id)["name"] == "from-s3"
+    assert set(_methods(apigateway, api_id)) == {"/", "/s3"}
+    assert describe(cfn, missing)["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "BodyS3Location: The specified key does not exist." in reasons
+
+
+_buckets = itertools.count()
 
 
 PARTS = template(

@@ -37,17 +37,20 @@ from . import (
     events_api,
     lambda_api,
     logs_api,
+    s3_api,
     scheduler_api,
     sns_api,
     sqs_api,
     stepfunctions_api,
 )
-from .protocols import query
+from .protocols import models, query
 from .protocols.adapter import Api
 from .protocols.aws_json import JsonApis
 from .protocols.errors import WireError
 from .protocols.query import QueryApis
 from .protocols.rest_json import error_response as rest_json_error
+from .protocols.rest_xml import RestXml
+from .s3_requests import S3Route
 from .wire import json_response
 
 log = logging.getLogger("stratus.aws")
@@ -56,6 +59,7 @@ LAMBDA = lambda_api.api()
 HTTP_APIS = apigatewayv2_api.api()
 APIGATEWAY = apigateway_api.api()
 SCHEDULER = scheduler_api.api()
+S3 = RestXml(s3_api.API, models.service_model("s3"), s3_api.SERVICE_CHECKED)
 # Every API on the protocol layer (coverage.py counts their operations).
 SERVED_APIS: tuple[Api, ...] = (
     LAMBDA.api,
@@ -67,6 +71,7 @@ SERVED_APIS: tuple[Api, ...] = (
     sns_api.API,
     events_api.API,
     SCHEDULER.api,
+    S3.api,
     dynamodb_api.API,
     dynamodbstreams_api.API,
     stepfunctions_api.API,
@@ -155,7 +160,10 @@ def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     routes = [
-        # First: Invoke and the JSON and query APIs' one address (SQS) are the hot paths;
+        # S3 matches only requests that name it (a bucket's virtual host, or SigV4 scope s3):
+        # its paths /{Bucket}/{Key+} would otherwise shadow every other API's.
+        S3Route(S3),
+        # Then: Invoke and the JSON and query APIs' one address (SQS) are the hot paths;
         # Lambda's paths are all its own and no other route's path is "/".
         LAMBDA.route(),
         Route("/", root, methods=["POST"]),

@@ -20,6 +20,7 @@ from stratus.errors import (
     Invalid,
     NotFound,
 )
+from stratus.objects.locations import location_of
 from stratus.templates.model import StackResource
 from stratus.templates.service import StackService
 
@@ -37,9 +38,8 @@ ERRORS: ErrorTable = {
 }
 PAGE_SIZE = 100  # AWS pages by size (1 MB); 100 is what it answers in practice
 DESCRIBE_RESOURCES_LIMIT = 100  # "Only the first 100 resources will be returned"
-NO_TEMPLATE_URL = (
-    "TemplateURL needs object storage, which Stratus does not offer yet; pass TemplateBody"
-)
+NO_TEMPLATE_URL = "TemplateURL must be a supported URL."
+MAX_TEMPLATE_BYTES = 1024 * 1024  # CloudFormation's limit for a template in S3
 
 Answer = dict[str, Any] | None
 T = TypeVar("T")
@@ -144,9 +144,26 @@ async def list_exports(stacks: StackService, p: dict[str, Any]) -> Answer:
 
 def _on_stacks(run: Callable[[StackService, dict[str, Any]], Awaitable[Answer]]) -> Handler:
     async def handle(call: Call, params: dict[str, Any]) -> Answer:
+        if "TemplateURL" in params:
+            params = await _wait_template_from_url(call, params)
         return await run(call.stacks, params)
 
     return handle
+
+
+async def _wait_template_from_url(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    """TemplateURL: the template is an object of this server's object storage."""
+    where = location_of(params["TemplateURL"])
+    if where is None:
+        raise Invalid("TemplateURL must be a supported URL.")
+    try:
+        body = await call.services.objects.wait_read_whole(
+            where.bucket, where.key, where.version_id, MAX_TEMPLATE_BYTES
+        )
+    except NotFound as exc:
+        raise Invalid(f"S3 error: {exc.message} ({params['TemplateURL']})") from exc
+    rest = {k: v for k, v in params.items() if k != "TemplateURL"}
+    return {**rest, "TemplateBody": body.decode("utf-8", "replace")}
 
 
 API = Api(

@@ -23,6 +23,9 @@ from stratus.functions.model import (
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 
 log = logging.getLogger("stratus.functions")
+# A package read from a bucket: Lambda's limit for a deployment package is 250 MB unzipped;
+# a zip from S3 is read whole, so it is bounded here.
+MAX_PACKAGE_FROM_S3 = 250 * 1024 * 1024
 
 
 def check_snapstart(config: FunctionConfiguration) -> None:
@@ -94,24 +97,39 @@ def zip_bytes(
     s3_bucket: str | None,
     s3_key: str | None = None,
     artifacts: ArtifactStore | None = None,
+    s3_version: str | None = None,
 ) -> bytes:
-    """The package's bytes, from ZipFile or S3Bucket/S3Key. Blocking (reads a file)."""
+    """The package's bytes, from ZipFile or S3Bucket/S3Key (/S3ObjectVersion). Blocking
+    (reads a file)."""
     if s3_bucket or s3_key:
         if zip_file:
             raise Invalid("Provide either ZipFile or S3Bucket and S3Key, not both.")
-        return artifact_bytes(s3_bucket, s3_key, artifacts)
+        return artifact_bytes(s3_bucket, s3_key, artifacts, s3_version)
     if not zip_file:
         raise Invalid("Please provide a source for function code (ZipFile).")
     return zip_file
 
 
-def artifact_bytes(bucket: str | None, key: str | None, artifacts: ArtifactStore | None) -> bytes:
-    """A package named by S3Bucket/S3Key. Only the bucket `stratus deploy` uploads to exists
-    (store/artifacts.py); a missing key fails as a missing S3 object fails on AWS."""
+def artifact_bytes(
+    bucket: str | None,
+    key: str | None,
+    artifacts: ArtifactStore | None,
+    version: str | None = None,
+) -> bytes:
+    """A package named by S3Bucket/S3Key: the bucket `stratus deploy` uploads to
+    (store/artifacts.py), else a bucket of the server's object storage; a missing key fails
+    as a missing S3 object fails on AWS."""
+    if bucket and bucket != ARTIFACTS_BUCKET and artifacts and artifacts.buckets:
+        if not key:
+            raise Invalid(f"S3Key is required with S3Bucket {bucket}.")
+        try:
+            return artifacts.buckets.read(bucket, key, version, MAX_PACKAGE_FROM_S3)
+        except NoSuchArtifact as exc:
+            raise Invalid(f"Error occurred while GetObject. {exc.args[0]}") from None
     if bucket != ARTIFACTS_BUCKET:
         raise Invalid(
-            f"Cannot read code from S3 bucket {bucket or '(none)'}: Stratus has no object "
-            f"storage yet; only {ARTIFACTS_BUCKET} (uploaded by `stratus deploy`) is served. "
+            f"Cannot read code from S3 bucket {bucket or '(none)'}: no object storage is "
+            f"attached here; only {ARTIFACTS_BUCKET} (uploaded by `stratus deploy`) is served. "
             "Upload the package as ZipFile, or deploy the template with `stratus deploy`."
         )
     if not key:

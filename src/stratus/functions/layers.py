@@ -419,7 +419,7 @@ def _archive(content: LayerContentInput, artifacts: ArtifactStore | None) -> byt
     if content.S3Bucket or content.S3Key:
         if content.ZipFile:
             raise Invalid("Provide either ZipFile or S3Bucket and S3Key, not both.")
-        return artifact_bytes(content.S3Bucket, content.S3Key, artifacts)
+        return artifact_bytes(content.S3Bucket, content.S3Key, artifacts, content.S3ObjectVersion)
     if not content.ZipFile:
         raise Invalid("Please provide a source for the layer content (ZipFile).")
     return content.ZipFile

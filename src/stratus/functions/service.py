@@ -139,7 +139,12 @@ class FunctionService:
         dead_letter = await self._dead_letter(request.FunctionName, request.DeadLetterConfig)
         code = request.Code
         archive = await asyncio.to_thread(
-            zip_bytes, code.ZipFile, code.S3Bucket, code.S3Key, self._artifacts
+            zip_bytes,
+            code.ZipFile,
+            code.S3Bucket,
+            code.S3Key,
+            self._artifacts,
+            code.S3ObjectVersion,
         )
         stored = await asyncio.to_thread(self._code.put, archive)
         layers = await self.layers.references(request.Layers or [], stored.sha256_b64)

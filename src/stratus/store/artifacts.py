@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 # The one bucket Stratus serves until it has object storage of its own.
 ARTIFACTS_BUCKET = "stratus-artifacts"
@@ -83,9 +83,20 @@ class ArtifactWriter:
         self._tmp.unlink(missing_ok=True)
 
 
+class Buckets(Protocol):
+    """Objects of the server's object storage, for packages named by any other bucket
+    (stratus.bridges.BucketObjects implements it over the object service)."""
+
+    def read(self, bucket: str, key: str, version: str | None, limit: int) -> bytes:
+        """The object's bytes (blocking; called from a worker thread); NoSuchArtifact with
+        S3's words when the bucket or key does not exist or it is larger than `limit`."""
+        ...
+
+
 class ArtifactStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, buckets: Buckets | None = None) -> None:
         self.root = root
+        self.buckets = buckets  # every bucket but ARTIFACTS_BUCKET, when the server has them
         root.mkdir(parents=True, exist_ok=True)
 
     def writer(self) -> ArtifactWriter:

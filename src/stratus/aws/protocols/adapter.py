@@ -71,6 +71,9 @@ class Api:
     # The SigV4 service name, when the model is a variant registered under another name
     # (models.register: SQS over the query protocol is "sqs-query", signed as "sqs").
     signing_name: str | None = None
+    # Operations whose blob payload reaches the handler unread, as a protocols.body.BodyStream
+    # (rest-xml: S3's PutObject and UploadPart stream to disk, never whole in memory).
+    streamed: frozenset[str] = frozenset()
 
 
 def handler_of(api: Api, model: ServiceModel, operation: str) -> Handler:

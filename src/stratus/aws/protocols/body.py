@@ -8,7 +8,10 @@ oversized body never sits in memory. The error is TooLarge; each API's error tab
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
 from stratus.errors import TooLarge
@@ -35,3 +38,36 @@ async def wait_body(receive: Receive, headers: Headers, limit: int, what: str) -
 
 def too_large(limit: int, what: str) -> TooLarge:
     return TooLarge(f"Request must be smaller than {limit} bytes for {what}")
+
+
+class BodyStream:
+    """A request body handed over unread, for operations that stream it to its destination
+    (S3's PutObject and UploadPart write it to a file as it arrives): an async iterator of
+    its chunks. The service bounds its size; a client that goes away mid-body ends the
+    iteration with ClientDisconnect, so a half-received body is never taken for a whole one."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.trailers: dict[str, str] = {}
+        self.ended = False  # the whole body was received
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while not self.ended:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            self.ended = not message.get("more_body", False)
+            if chunk:
+                yield chunk
+
+    async def wait_drain(self, limit: int) -> bool:
+        """Read and drop what is left of the body (an answer given before it was read, e.g.
+        NoSuchBucket), at most `limit` bytes: the connection can then serve the next
+        request. False when more was left: the connection must close instead."""
+        read = 0
+        async for chunk in self:
+            read += len(chunk)
+            if read > limit:
+                return False
+        return True

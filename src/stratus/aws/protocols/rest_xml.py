@@ -23,12 +23,13 @@ MethodNotAllowed (405), as S3 answers them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, StructureShape
 from starlette.datastructures import Headers
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope
 
 from stratus import ids
@@ -39,7 +40,7 @@ from stratus.errors import (
 
 from . import validate, xml_codec
 from .adapter import Api, Call, handler_of
-from .body import wait_body
+from .body import BodyStream, wait_body
 from .errors import REST_XML_ERRORS, ErrorTable, WireError, wire_error
 from .rest_locations import parse_located, render_located
 from .rest_routing import Router, query_of, raw_path
@@ -50,16 +51,23 @@ log = logging.getLogger("stratus.aws")
 class RestXml:
     """One rest-xml API served from its model."""
 
-    def __init__(self, api: Api, model: ServiceModel) -> None:
+    def __init__(
+        self, api: Api, model: ServiceModel, service_checked: frozenset[str] = frozenset()
+    ) -> None:
+        """`service_checked`: top-level input members the model does not check, because the
+        service checks them in its own words (S3's CreateBucketConfiguration: an unknown
+        region is InvalidLocationConstraint, not a validation error)."""
         self.api = api
         self.model = model
         self.router = Router.for_model(model)
+        self._service_checked = service_checked
 
     async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
         """The answer to one request, errors included (rendered as the API names them)."""
         headers = Headers(scope=scope)
         request_id = ids.uuid4()
         query = query_of(scope)
+        stream: BodyStream | None = None
         try:
             path = raw_path(scope)
             first = {k: v[0] for k, v in query.items()}
@@ -68,19 +76,40 @@ class RestXml:
                 return self._no_route(scope["method"], path, request_id)
             operation = self.model.operation_model(found.operation)
             handler = handler_of(self.api, self.model, found.operation)
-            body = await wait_body(receive, headers, self.api.body_limit, found.operation)
+            streamed = found.operation in self.api.streamed
+            body = (
+                b""
+                if streamed
+                else await wait_body(receive, headers, self.api.body_limit, found.operation)
+            )
             params = parse_input(operation, found.labels, query, headers, body)
-            validate.check(operation.input_shape, params)
+            checked = (
+                {k: v for k, v in params.items() if k not in self._service_checked}
+                if self._service_checked.intersection(params)
+                else params
+            )
+            validate.check(operation.input_shape, checked)
+            if streamed and isinstance(operation.input_shape, StructureShape):
+                stream = BodyStream(receive)
+                params[operation.input_shape.serialization["payload"]] = stream
             output = await handler(Call.of(scope, headers, request_id), params)
         except StratusError as exc:
-            return error_response(exc, self.api.errors, request_id)
+            answer = error_response(exc, self.api.errors, request_id, scope["method"])
+            return await _wait_unread(stream, answer)
         except Exception as exc:
             log.exception("unexpected error serving %s", self.model.service_id)
-            return error_response(StratusError(f"Internal error: {exc}"), {}, request_id)
+            answer = error_response(StratusError(f"Internal error: {exc}"), {}, request_id)
+            return await _wait_unread(stream, answer)
         if isinstance(output, Response):
-            return output
+            return await _wait_unread(stream, output)
+        stream_out = _streamed_payload(operation, output)
         status, answer_headers, content = render_output(operation, output)
-        return Response(content, status, _with_request_id(answer_headers, request_id))
+        answer_headers = _with_request_id(answer_headers, request_id)
+        if "content-range" in answer_headers and status == 200:
+            status = 206  # Content-Range on a 2xx answer makes it partial (a ranged GetObject)
+        if stream_out is not None:
+            return StreamingResponse(stream_out, status, answer_headers)
+        return Response(content, status, answer_headers)
 
     def _no_route(self, method: str, path: str, request_id: str) -> Response:
         error = UnknownOperation(
@@ -164,15 +193,61 @@ def _body_xml(model: ServiceModel, shape: StructureShape, output: Mapping[str, A
     return xml_codec.encode(parts)
 
 
-def error_response(exc: StratusError, api: ErrorTable, request_id: str) -> Response:
+def error_response(
+    exc: StratusError, api: ErrorTable, request_id: str, method: str = "POST"
+) -> Response:
+    """S3's error document, with the error's extra fields (Key, BucketName, …) as elements
+    and its `headers`, if it has any (a delete marker's 404 says x-amz-delete-marker); no body
+    for HEAD (S3 sends none) or for 304 Not Modified."""
     wire = wire_error(exc, api, REST_XML_ERRORS)
+    extra_headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
+    if method == "HEAD" or wire.status == 304:
+        return Response(b"", wire.status, _with_request_id(extra_headers, request_id))
     escape = xml_codec.escape
+    extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in exc.extra.items())
     body = (
         f"<Error><Code>{escape(wire.code)}</Code><Message>{escape(exc.message)}</Message>"
-        f"<RequestId>{request_id}</RequestId></Error>"
+        f"{extra}<RequestId>{request_id}</RequestId></Error>"
     )
-    headers = _with_request_id({"Content-Type": "application/xml"}, request_id)
+    headers = _with_request_id({**extra_headers, "Content-Type": "application/xml"}, request_id)
     return Response(body.encode("utf-8", "replace"), wire.status, headers)
+
+
+# An unread body up to this size is read and dropped so the connection stays usable; past it,
+# the answer closes the connection rather than receive the rest.
+DRAIN_LIMIT = 1024 * 1024
+
+
+async def _wait_unread(stream: BodyStream | None, answer: Response) -> Response:
+    """An answer given before a streamed body was read whole (an error, mostly): the rest
+    of the body must not be taken for the connection's next request."""
+    if stream is None or stream.ended:
+        return answer
+    try:
+        drained = await stream.wait_drain(DRAIN_LIMIT)
+    except ClientDisconnect:
+        drained = False
+    if not drained:
+        answer.headers["Connection"] = "close"
+    return answer
+
+
+def _streamed_payload(
+    operation: OperationModel, output: Mapping[str, Any] | None
+) -> AsyncIterable[bytes] | None:
+    """A blob payload the handler hands over as an async iterator (S3's GetObject streams
+    its file), taken out of `output` so the rest renders as usual."""
+    shape = operation.output_shape
+    if output is None or not isinstance(shape, StructureShape):
+        return None
+    payload = shape.serialization.get("payload")
+    value = output.get(payload) if payload else None
+    if value is None or not hasattr(value, "__aiter__"):
+        return None
+    assert isinstance(output, dict)
+    assert payload is not None
+    stream: AsyncIterable[bytes] = output.pop(payload)
+    return stream
 
 
 def _with_request_id(headers: dict[str, str], request_id: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from . import (
     lambda_,
     mappings,
     recorded,
+    s3,
     scheduler,
     sns,
     sqs,
@@ -40,6 +41,7 @@ REGISTRY: dict[str, Provider] = {
         mappings,
         dynamodb,
         stepfunctions,
+        s3,
     )
     for cls in module.PROVIDERS
 }

@@ -22,8 +22,10 @@ from stratus.apis.rest.requests import (
     PatchOperation,
 )
 from stratus.apis.shape import parse_request
-from stratus.errors import NotFound
+from stratus.errors import NotFound, StratusError
 from stratus.templates.provider import Context, Created, Provider, ResourceFailed, required
+
+MAX_BODY_BYTES = 16 * 1024 * 1024  # an OpenAPI document read from object storage
 
 
 # -- helpers shared by the REST API providers -------------------------------------------------
@@ -107,6 +109,21 @@ def _import_parameters(props: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): text(v) for k, v in (props.get("Parameters") or {}).items()}
 
 
+async def _wait_body_from_s3(ctx: Context, logical_id: str, props: dict[str, Any]) -> bytes:
+    """BodyS3Location {Bucket, Key, Version}: the OpenAPI document is an object of this
+    server's object storage."""
+    where = props["BodyS3Location"]
+    try:
+        return await ctx.services.objects.wait_read_whole(
+            str(where.get("Bucket", "")),
+            str(where.get("Key", "")),
+            where.get("Version"),
+            MAX_BODY_BYTES,
+        )
+    except StratusError as exc:
+        raise ResourceFailed(f"{logical_id}: BodyS3Location: {exc.message}") from exc
+
+
 class RestApi(Provider):
     type_name = "AWS::ApiGateway::RestApi"
     updatable: ClassVar[frozenset[str]] = frozenset(
@@ -120,10 +137,7 @@ class RestApi(Provider):
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         service = rest_apis(ctx)
         if props.get("BodyS3Location"):
-            raise ResourceFailed(
-                f"{logical_id}: BodyS3Location is not supported by Stratus; put the OpenAPI "
-                "document in Body (or use the SAM transform's DefinitionBody)"
-            )
+            props = {**props, "Body": await _wait_body_from_s3(ctx, logical_id, props)}
         if "Body" in props:
             api = await service.import_rest_api(
                 props["Body"],

@@ -1,0 +1,178 @@
+"""AWS::S3::Bucket and AWS::S3::BucketPolicy over the object service, as CloudFormation makes
+them. A bucket's `Ref` is its name (generated lower-case as stack-logical-suffix without
+BucketName); `Fn::GetAtt` gives Arn, DomainName and RegionalDomainName (on Stratus's
+virtual-host names, `<bucket>.s3.localhost`). Tags, VersioningConfiguration,
+CorsConfiguration, OwnershipControls and PublicAccessBlockConfiguration change in place;
+BucketName replaces the bucket. Deleting a stack deletes the bucket, which fails while it
+holds objects, as on AWS.
+
+Properties about what Stratus does not do (encryption: objects are files on the server's
+disk; lifecycle, logging, metrics...) are recorded, not enforced. NotificationConfiguration
+and website hosting are refused until Stratus has them, rather than deployed without effect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any, ClassVar
+
+from stratus.errors import StratusError
+from stratus.objects.errors import NoSuchBucket
+from stratus.objects.service import DEFAULT_PUBLIC_ACCESS
+from stratus.templates.provider import (
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    required,
+    tag_map,
+    text,
+)
+
+MAX_NAME = 63
+SETTINGS = (
+    "Tags",
+    "VersioningConfiguration",
+    "CorsConfiguration",
+    "OwnershipControls",
+    "PublicAccessBlockConfiguration",
+)
+REFUSED = ("NotificationConfiguration", "WebsiteConfiguration")
+# CloudFormation's CORS rule fields, in the API's words.
+_CORS = {
+    "AllowedHeaders": "AllowedHeaders",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedOrigins": "AllowedOrigins",
+    "ExposedHeaders": "ExposeHeaders",
+    "Id": "ID",
+    "MaxAge": "MaxAgeSeconds",
+}
+
+
+def _cors(props: dict[str, Any]) -> list[dict[str, Any]] | None:
+    rules = (props.get("CorsConfiguration") or {}).get("CorsRules")
+    if not rules:
+        return None
+    return [
+        {_CORS[k]: (int(v) if k == "MaxAge" else v) for k, v in rule.items() if k in _CORS}
+        for rule in rules
+    ]
+
+
+def _public_access(props: dict[str, Any]) -> dict[str, bool]:
+    given = props.get("PublicAccessBlockConfiguration")
+    if given is None:
+        return dict(DEFAULT_PUBLIC_ACCESS)
+    return {name: text(given.get(name, False)).lower() == "true" for name in DEFAULT_PUBLIC_ACCESS}
+
+
+def _ownership(props: dict[str, Any]) -> str:
+    rules = (props.get("OwnershipControls") or {}).get("Rules") or []
+    return (
+        str(rules[0].get("ObjectOwnership", "BucketOwnerEnforced"))
+        if rules
+        else ("BucketOwnerEnforced")
+    )
+
+
+class Bucket(Provider):
+    type_name = "AWS::S3::Bucket"
+    updatable: ClassVar[frozenset[str]] = frozenset(SETTINGS)
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        refused = [name for name in REFUSED if props.get(name)]
+        if refused:
+            raise ResourceFailed(
+                f"{logical_id}: {', '.join(refused)} is not supported by Stratus yet"
+            )
+        name = props.get("BucketName") or ctx.physical_name(logical_id, MAX_NAME).lower()
+        objects = ctx.services.objects
+        with contextlib.suppress(NoSuchBucket):
+            await objects.bucket(name)
+            # A stack must not adopt a bucket it did not make (it would delete it).
+            raise ResourceFailed(f"{logical_id}: {name} already exists")
+        region = ctx.settings.region
+        try:
+            await objects.create_bucket(
+                name, None if region == "us-east-1" else region, _ownership(props)
+            )
+            await self._wait_settings(ctx, name, props)
+        except StratusError as exc:
+            raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
+        return Created(name, _attributes(ctx, name))
+
+    async def _wait_settings(self, ctx: Context, name: str, props: dict[str, Any]) -> None:
+        objects = ctx.services.objects
+        await objects.set_bucket(name, "public_access", _public_access(props))
+        await objects.set_bucket(name, "ownership", _ownership(props))
+        await objects.set_bucket(name, "tags", tag_map(props.get("Tags")) or None)
+        await objects.set_bucket(name, "cors", _cors(props))
+        status = (props.get("VersioningConfiguration") or {}).get("Status")
+        if status:
+            await objects.set_bucket(name, "versioning", status)
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        try:
+            await self._wait_settings(ctx, current.physical_id, new)
+        except StratusError as exc:
+            raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NoSuchBucket):  # already gone: deleting it is done
+            await ctx.services.objects.delete_bucket(physical_id)
+
+
+def _attributes(ctx: Context, name: str) -> dict[str, str]:
+    region = ctx.settings.region
+    return {
+        "Arn": f"arn:aws:s3:::{name}",
+        "DomainName": f"{name}.s3.localhost",
+        "RegionalDomainName": f"{name}.s3.{region}.localhost",
+    }
+
+
+class BucketPolicy(Provider):
+    type_name = "AWS::S3::BucketPolicy"
+    updatable: ClassVar[frozenset[str]] = frozenset({"PolicyDocument"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        bucket = str(required(props, "Bucket", self.type_name))
+        await self._wait_put(ctx, logical_id, bucket, props)
+        return Created(bucket)
+
+    async def _wait_put(
+        self, ctx: Context, logical_id: str, bucket: str, props: dict[str, Any]
+    ) -> None:
+        document = required(props, "PolicyDocument", self.type_name)
+        policy = document if isinstance(document, str) else json.dumps(document)
+        try:
+            await ctx.services.objects.put_bucket_policy(bucket, policy)
+        except StratusError as exc:
+            raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        await self._wait_put(ctx, logical_id, current.physical_id, new)
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NoSuchBucket):
+            await ctx.services.objects.set_bucket(physical_id, "policy", None)
+
+
+PROVIDERS = (Bucket, BucketPolicy)
