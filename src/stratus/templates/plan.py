@@ -32,7 +32,7 @@ class Identity:
 @dataclass
 class Plan:
     template: dict[str, Any]  # processed: transforms expanded
-    given: dict[str, str]  # parameter values as given (for UsePreviousValue next time)
+    given: dict[str, str]  # every parameter's value as text (for UsePreviousValue next time)
     parameters: dict[str, Any]  # resolved values, pseudo parameters included
     no_echo: frozenset[str]
     conditions: dict[str, bool]
@@ -108,8 +108,9 @@ def prepare(
         raise Invalid("Template failed validation:\n" + "\n".join(problems))
     return Plan(
         template=template,
-        given={k: v for k, v in given.items() if v is not None}
-        | {k: v for k, v in (previous or {}).items() if given.get(k, "") is None},
+        # Every declared parameter's resolved value (given, previous or default), so the
+        # next update's UsePreviousValue works for each of them, as on AWS.
+        given={k: _as_text(v) for k, v in values.items()},
         parameters=values | pseudo,
         no_echo=frozenset(
             k for k, d in declared.items() if str(d.get("NoEcho", "")).lower() == "true"
@@ -118,6 +119,10 @@ def prepare(
         order=order,
         skipped=unsupported,
     )
+
+
+def _as_text(value: Any) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def _holds(conditions: Mapping[str, bool], logical_id: str, name: Any) -> bool:

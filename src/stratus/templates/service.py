@@ -22,6 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -33,14 +34,19 @@ from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtif
 from stratus.store.db import Database
 
 from . import loader
+from . import policy as stack_policy
+from .change_sets import ChangeSets
+from .changes import resource_changes
 from .engine import STACK_TYPE, Engine, StepFailed
 from .model import (
     Export,
     Parameter,
+    ParameterDeclaration,
     Stack,
     StackEvent,
     StackResource,
     StackSummary,
+    StackTemplateSummary,
     Tag,
     TemplateParameter,
     TemplateSummary,
@@ -66,6 +72,18 @@ _INTERRUPTED = {
 _UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
+@dataclass
+class Update:
+    """An update planned and checked, not yet started."""
+
+    stack: Stack  # with the new tags and capabilities
+    plan: Plan
+    template_body: str
+    processed: dict[str, Any]  # the deployed template, processed
+    state: dict[str, Any]  # the deployed state
+    unchanged: bool  # nothing to do: UpdateStack refuses, a change set fails
+
+
 class StackService:
     def __init__(
         self,
@@ -82,6 +100,15 @@ class StackService:
         self._artifacts = artifacts
         self._work: asyncio.Queue[Callable[[], Coroutine[Any, Any, None]]] = asyncio.Queue()
         self._busy: set[str] = set()  # stack ids with an operation under way
+        self.change_sets = ChangeSets(self)
+
+    @property
+    def store(self) -> StackStore:
+        return self._store
+
+    @property
+    def region_and_account(self) -> tuple[str, str]:
+        return self._settings.region, self._settings.account_id
 
     # -- background work -----------------------------------------------------------------
     async def wait_run_forever(self) -> None:
@@ -96,6 +123,7 @@ class StackService:
                 status = _INTERRUPTED[stack.StackStatus]
                 reason = "Stratus stopped during this operation"
                 await self._set_status(stack, status, reason)
+            await self.change_sets.mark_interrupted(stack)
 
     def _start(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
         self._busy.add(stack_id)
@@ -118,14 +146,12 @@ class StackService:
         tags: list[dict[str, Any]],
         disable_rollback: bool = False,
         on_failure: str | None = None,
+        termination_protection: bool = False,
     ) -> str:
         _check_name(name)
         if on_failure is not None and disable_rollback:
             raise Invalid("You cannot specify both DisableRollback and OnFailure.")
-        stack_id = (
-            f"arn:aws:cloudformation:{self._settings.region}:{self._settings.account_id}:"
-            f"stack/{name}/{uuid.uuid4()}"
-        )
+        stack_id = self.new_stack_id(name)
         stack_tags = _tags(tags)
         plan = await self._wait_plan(
             name, stack_id, template_body, _given(parameters), None, capabilities, stack_tags
@@ -133,23 +159,90 @@ class StackService:
         stack = Stack(
             StackId=stack_id,
             StackName=name,
-            Description=plan.template.get("Description"),
-            Parameters=self._parameters(plan),
             CreationTime=now(),
             StackStatus="CREATE_IN_PROGRESS",
-            StackStatusReason="User Initiated",
-            DisableRollback=disable_rollback or on_failure == "DO_NOTHING",
-            Capabilities=capabilities,
-            Tags=stack_tags,
+            EnableTerminationProtection=termination_protection,
         )
         await self._store.insert(stack, template_body)
-        await self._store.save(stack, processed=plan.template, state=_state(plan))
+        await self.launch_create(
+            stack, plan, template_body, capabilities, stack_tags, disable_rollback, on_failure
+        )
+        return stack_id
+
+    async def plan_create(
+        self,
+        name: str,
+        stack_id: str,
+        template_body: str,
+        parameters: list[dict[str, Any]],
+        capabilities: list[str],
+        tags: list[dict[str, Any]],
+    ) -> Plan:
+        _check_name(name)
+        given = _given(parameters)
+        return await self._wait_plan(
+            name, stack_id, template_body, given, None, capabilities, _tags(tags)
+        )
+
+    async def insert_for_review(self, name: str, stack_id: str) -> Stack:
+        """The stack a CREATE change set makes: no template applied, no resources."""
+        stack = Stack(
+            StackId=stack_id,
+            StackName=name,
+            CreationTime=now(),
+            StackStatus="REVIEW_IN_PROGRESS",
+            StackStatusReason="User Initiated",
+        )
+        await self._store.insert(stack, "{}")
         await self._store.add_event(
-            stack, name, STACK_TYPE, "CREATE_IN_PROGRESS",
+            stack, name, STACK_TYPE, "REVIEW_IN_PROGRESS",
             PhysicalResourceId=stack_id, ResourceStatusReason="User Initiated",
         )  # fmt: skip
-        self._start(stack_id, lambda: self._wait_create(stack, plan, on_failure))
-        return stack_id
+        return stack
+
+    def described_parameters(self, plan: Plan) -> list[Parameter]:
+        return self._parameters(plan)
+
+    def tags_of(self, tags: list[dict[str, Any]] | None, stack: Stack) -> list[Tag]:
+        """A request's tags; absent keeps the stack's."""
+        return stack.Tags if tags is None else _tags(tags)
+
+    def new_stack_id(self, name: str) -> str:
+        return (
+            f"arn:aws:cloudformation:{self._settings.region}:{self._settings.account_id}:"
+            f"stack/{name}/{uuid.uuid4()}"
+        )
+
+    async def launch_create(
+        self,
+        stack: Stack,
+        plan: Plan,
+        template_body: str,
+        capabilities: list[str],
+        tags: list[Tag],
+        disable_rollback: bool,
+        on_failure: str | None,
+        then: Callable[[Stack], Awaitable[None]] | None = None,
+    ) -> None:
+        """Start creating `stack` (inserted, or waiting in REVIEW_IN_PROGRESS) from `plan`;
+        `then(stack)` runs once the operation ended, whichever way."""
+        stack.Description = plan.template.get("Description")
+        stack.Parameters = self._parameters(plan)
+        stack.DisableRollback = disable_rollback or on_failure == "DO_NOTHING"
+        stack.Capabilities = capabilities
+        stack.Tags = tags
+        stack.StackStatus = "CREATE_IN_PROGRESS"
+        stack.StackStatusReason = "User Initiated"
+        await self._store.save(
+            stack, template=template_body, processed=plan.template, state=_state(plan)
+        )
+        await self._store.add_event(
+            stack, stack.StackName, STACK_TYPE, "CREATE_IN_PROGRESS",
+            PhysicalResourceId=stack.StackId, ResourceStatusReason="User Initiated",
+        )  # fmt: skip
+        self._start(
+            stack.StackId, lambda: _then(self._wait_create(stack, plan, on_failure), stack, then)
+        )
 
     async def _wait_create(self, stack: Stack, plan: Plan, on_failure: str | None) -> None:
         async def roll_back(failure: StepFailed) -> None:
@@ -180,7 +273,26 @@ class StackService:
         parameters: list[dict[str, Any]],
         capabilities: list[str],
         tags: list[dict[str, Any]] | None,
+        policy_during_update: str | None = None,
     ) -> str:
+        update = await self.plan_update(
+            name, template_body, use_previous_template, parameters, capabilities, tags
+        )
+        if update.unchanged:
+            raise Invalid("No updates are to be performed.")
+        await self.launch_update(update, policy_during_update=policy_during_update)
+        return update.stack.StackId
+
+    async def plan_update(
+        self,
+        name: str,
+        template_body: str | None,
+        use_previous_template: bool,
+        parameters: list[dict[str, Any]],
+        capabilities: list[str],
+        tags: list[dict[str, Any]] | None,
+    ) -> Update:
+        """Everything an update checks before it changes anything."""
         stack = await self._store.find(name)
         self._check_idle(stack, "updated")
         if stack.StackStatus not in _UPDATABLE:
@@ -197,19 +309,87 @@ class StackService:
             stack.StackName, stack.StackId, template_body, _given(parameters),
             state.get("given") or {}, capabilities, stack_tags,
         )  # fmt: skip
-        if (
+        unchanged = (
             plan.template == processed
             and plan.given == state.get("given")
             and stack_tags == stack.Tags
-        ):
-            raise Invalid("No updates are to be performed.")
-        stack = stack.model_copy(update={"Tags": stack_tags, "Capabilities": capabilities})
-        await self._set_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
-        old_order = state.get("order") or []
-        self._start(
-            stack.StackId,
-            lambda: self._wait_update(stack, plan, template_body, processed, state, old_order),
         )
+        stack = stack.model_copy(update={"Tags": stack_tags, "Capabilities": capabilities})
+        return Update(stack, plan, template_body, processed, state, unchanged)
+
+    async def launch_update(
+        self,
+        update: Update,
+        then: Callable[[Stack], Awaitable[None]] | None = None,
+        policy_during_update: str | None = None,
+    ) -> None:
+        stack = update.stack
+        denied = await self._denied(update, policy_during_update)
+        await self._set_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
+        old_order = update.state.get("order") or []
+        if denied is not None:
+            work = self._wait_refuse_update(stack, update, *denied)
+        else:
+            work = self._wait_update(
+                stack, update.plan, update.template_body, update.processed, update.state,
+                old_order,
+            )  # fmt: skip
+        self._start(stack.StackId, lambda: _then(work, stack, then))
+
+    async def changes(self, update: Update) -> list[dict[str, Any]]:
+        """What the update would do, as a change set lists it."""
+        return resource_changes(
+            update.plan,
+            update.processed,
+            await self._deployed(update.stack),
+            update.state.get("given") or {},
+            self._providers,
+            await self._imports(),
+        )
+
+    async def _denied(self, update: Update, during_update: str | None) -> tuple[str, str] | None:
+        """(logical id, reason) of the first change the stack policy refuses."""
+        body = during_update or await self._store.policy(update.stack.StackId)
+        if body is None:
+            return None
+        document = stack_policy.parse(body)
+        for change in await self.changes(update):
+            reason = stack_policy.denial(document, change["ResourceChange"])
+            if reason is not None:
+                return change["ResourceChange"]["LogicalResourceId"], reason
+        return None
+
+    async def _wait_refuse_update(
+        self, stack: Stack, update: Update, logical_id: str, reason: str
+    ) -> None:
+        """An update the stack policy refuses fails on that resource and rolls back, as on AWS
+        (nothing was changed, so the rollback has nothing to undo)."""
+        kind = update.plan.resources.get(logical_id, {}).get("Type") or next(
+            (r.ResourceType for r, _ in await self._store.resources(stack.StackId)
+             if r.LogicalResourceId == logical_id),
+            STACK_TYPE,
+        )  # fmt: skip
+        await self._store.add_event(
+            stack, logical_id, kind, "UPDATE_FAILED", ResourceStatusReason=reason
+        )
+        failed = f"The following resource(s) failed to update: [{logical_id}]. "
+        await self._set_status(stack, "UPDATE_ROLLBACK_IN_PROGRESS", failed)
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
+
+    async def set_stack_policy(self, name: str, body: str) -> None:
+        stack = await self._store.find(name)
+        stack_policy.parse(body)
+        await self._store.set_policy(stack.StackId, body)
+
+    async def get_stack_policy(self, name: str) -> str | None:
+        stack = await self._store.find(name)
+        return await self._store.policy(stack.StackId)
+
+    async def update_termination_protection(self, name: str, enabled: bool) -> str:
+        stack = await self._store.find(name)
+        stack.EnableTerminationProtection = enabled
+        await self._store.save(stack)
         return stack.StackId
 
     async def _wait_update(
@@ -257,7 +437,13 @@ class StackService:
             return  # deleting a stack that does not exist succeeds, as on AWS
         if stack.StackStatus == "DELETE_COMPLETE":
             return
-        self._check_idle(stack, "deleted")
+        if stack.EnableTerminationProtection:
+            raise Invalid(
+                f"Stack [{stack.StackName}] cannot be deleted while TerminationProtection is "
+                "enabled"
+            )
+        if stack.StackStatus != "REVIEW_IN_PROGRESS":  # a stack of change sets only
+            self._check_idle(stack, "deleted")
         await self._check_exports_unused(stack)
         _, _, state = await self._store.documents(stack.StackId)
         await self._set_status(stack, "DELETE_IN_PROGRESS", "User Initiated")
@@ -272,6 +458,7 @@ class StackService:
             await self._set_status(stack, "DELETE_FAILED", reason)
             return
         await self._store.replace_exports(stack.StackId, {})
+        await self._store.drop_change_sets(stack.StackId)
         stack.DeletionTime = now()
         await self._set_status(stack, "DELETE_COMPLETE", None)
 
@@ -355,6 +542,44 @@ class StackService:
             else None,
             DeclaredTransforms=declared_transforms,
         )
+
+    async def template_summary(self, template_body: str) -> StackTemplateSummary:
+        template = await asyncio.to_thread(loader.load_template, template_body)
+        base = await self.validate_template(template_body)
+        declared = template.get("Parameters") or {}
+        resources = template.get("Resources") or {}
+        capabilities = list(base.Capabilities)
+        if base.DeclaredTransforms and "CAPABILITY_AUTO_EXPAND" not in capabilities:
+            capabilities.append("CAPABILITY_AUTO_EXPAND")
+        metadata = template.get("Metadata")
+        return StackTemplateSummary(
+            Parameters=[
+                ParameterDeclaration(
+                    ParameterKey=p.ParameterKey,
+                    DefaultValue=p.DefaultValue,
+                    ParameterType=str(declared[p.ParameterKey].get("Type", "String")),
+                    NoEcho=p.NoEcho,
+                    Description=p.Description,
+                    ParameterConstraints={
+                        "AllowedValues": [
+                            text(v) for v in declared[p.ParameterKey].get("AllowedValues") or []
+                        ]
+                    },
+                )
+                for p in base.Parameters
+            ],
+            Description=base.Description,
+            Capabilities=capabilities,
+            CapabilitiesReason=base.CapabilitiesReason,
+            ResourceTypes=sorted({str(d.get("Type", "")) for d in resources.values()}),
+            Version=template.get("AWSTemplateFormatVersion"),
+            Metadata=None if metadata is None else orjson.dumps(metadata).decode(),
+            DeclaredTransforms=base.DeclaredTransforms,
+        )
+
+    async def stack_template_summary(self, name: str) -> StackTemplateSummary:
+        """The summary of the template a stack was last deployed with."""
+        return await self.template_summary(await self.get_template(name, "Original"))
 
     async def list_exports(self) -> list[Export]:
         return [
@@ -457,6 +682,16 @@ class StackService:
             stack, stack.StackName, STACK_TYPE, status,
             PhysicalResourceId=stack.StackId, ResourceStatusReason=reason,
         )  # fmt: skip
+
+
+async def _then(
+    work: Awaitable[None], stack: Stack, then: Callable[[Stack], Awaitable[None]] | None
+) -> None:
+    try:
+        await work
+    finally:
+        if then is not None:
+            await then(stack)
 
 
 def _check_name(name: str) -> None:
