@@ -9,7 +9,7 @@ from stratus.aws import coverage
 FLOORS = {
     "lambda": 40,
     "logs": 3,
-    "cloudformation": 12,
+    "cloudformation": 21,
     "sqs-json": 21,
     "sns": 17,
     "events": 19,
