@@ -355,3 +355,51 @@ def test_termination_protection_refuses_delete(cfn: Any) -> None:
     cfn.update_termination_protection(StackName=name, EnableTerminationProtection=False)
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
+
+
+TAGGED = template(
+    """
+    Parameters:
+      Team:
+        Type: String
+    Resources:
+      Fn:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.11
+          Handler: index.handler
+          Role: arn:aws:iam::000000000000:role/lambda-role
+          Code:
+            ZipFile: "def handler(event, context):\\n    return 1\\n"
+          Tags:
+            - Key: team
+              Value: !Ref Team
+      Inbox:
+        Type: AWS::SQS::Queue
+    """
+)
+
+
+def test_resource_and_stack_tags_apply_on_update_as_on_create(
+    cfn: Any, lambda_client: Any, sqs: Any
+) -> None:
+    name = create(
+        cfn, TAGGED, Parameters=[{"ParameterKey": "Team", "ParameterValue": "a"}],
+        Tags=[{"Key": "env", "Value": "dev"}],
+    )  # fmt: skip
+    function, queue = physical_id(cfn, name, "Fn"), physical_id(cfn, name, "Inbox")
+    assert lambda_client.get_function(FunctionName=function)["Tags"] == {"team": "a", "env": "dev"}
+    assert sqs.list_queue_tags(QueueUrl=queue)["Tags"] == {"env": "dev"}
+
+    described = change_set(
+        cfn, name, TAGGED, Parameters=[{"ParameterKey": "Team", "ParameterValue": "b"}],
+        Tags=[{"Key": "env", "Value": "prod"}],
+    )  # fmt: skip
+    found = changes(described)
+    assert found["Fn"]["Replacement"] == "False"
+    assert found["Inbox"]["Details"][0]["Target"]["Name"] == "Tags"
+    execute(cfn, name, described, "stack_update_complete")
+
+    assert lambda_client.get_function(FunctionName=function)["Tags"] == {"team": "b", "env": "prod"}
+    assert sqs.list_queue_tags(QueueUrl=queue)["Tags"] == {"env": "prod"}
+    assert describe(cfn, name)["Tags"] == [{"Key": "env", "Value": "prod"}]

@@ -29,6 +29,7 @@ from stratus.errors import StratusError
 from . import intrinsics
 from .plan import Plan
 from .provider import Provider
+from .stack_tags import with_stack_tags
 from .store import Applied
 
 
@@ -48,6 +49,7 @@ def resource_changes(
     old_parameters: Mapping[str, str],
     providers: Mapping[str, Provider],
     imports: Mapping[str, str],
+    stack_tags: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     """The `Changes` list: Add and Modify in creation order, then Remove."""
     old_definitions: Mapping[str, Any] = old_template.get("Resources") or {}
@@ -64,7 +66,7 @@ def resource_changes(
         scope = _scope(plan, deployed, changing, imports)
         details, replacement = _modification(
             definition, old_definitions.get(logical_id) or {}, before, scope, plan,
-            old_parameters, providers.get(kind),
+            old_parameters, providers.get(kind), stack_tags,
         )  # fmt: skip
         if before.type != kind:
             details, replacement = [], "True"
@@ -96,14 +98,18 @@ def _modification(
     plan: Plan,
     old_parameters: Mapping[str, str],
     provider: Provider | None,
+    stack_tags: Mapping[str, str],
 ) -> tuple[list[dict[str, Any]], str]:
     details = []
     new_props: Mapping[str, Any] = definition.get("Properties") or {}
+    kind = str(definition["Type"])
     old_raw: Mapping[str, Any] = old_definition.get("Properties") or {}
     for name in sorted(new_props.keys() | before.properties.keys()):
         raw = new_props.get(name)
         try:
             value = intrinsics.resolve(raw, scope) if name in new_props else None
+            if name == "Tags":  # the stack's tags are the resource's too
+                value = with_stack_tags(kind, {"Tags": value}, stack_tags).get("Tags")
         except _Unknown as unknown:
             source = "ResourceAttribute" if unknown.attribute else "ResourceReference"
             causing = f"{unknown.logical_id}.{unknown.attribute}" if unknown.attribute else None
@@ -123,9 +129,10 @@ def _modification(
             for p in intrinsics.references(raw)
             if p in plan.parameters and old_parameters.get(p) != _text(plan.parameters[p])
         ]
-        details.append(
-            _detail(name, provider, "Static", "ParameterReference", changed[0] if changed else None)
-        )
+        if not changed:  # the stack's tags changed
+            details.append(_detail(name, provider, "Static", "DirectModification"))
+            continue
+        details.append(_detail(name, provider, "Static", "ParameterReference", changed[0]))
     if definition.get("Metadata") != old_definition.get("Metadata"):
         details.append(
             {

@@ -31,6 +31,7 @@ from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
 from .provider import Context, Created, Provider, text
+from .stack_tags import with_stack_tags
 from .store import Applied, StackStore
 
 log = logging.getLogger("stratus.templates")
@@ -99,7 +100,11 @@ class Engine:
                 definition = plan.resources[logical_id]
                 kind = definition["Type"]
                 provider = self._providers[kind]
-                props = self._resolve(logical_id, definition.get("Properties") or {}, scope)
+                props = with_stack_tags(
+                    kind,
+                    self._resolve(logical_id, definition.get("Properties") or {}, scope),
+                    {t.Key: t.Value for t in stack.Tags},
+                )
                 before = deployed.get(logical_id)
                 policy = str(definition.get("DeletionPolicy", "Delete"))
                 if before and before.type == kind and before.properties == props:

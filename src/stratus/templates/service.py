@@ -345,6 +345,7 @@ class StackService:
             update.state.get("given") or {},
             self._providers,
             await self._imports(),
+            {t.Key: t.Value for t in update.stack.Tags},
         )
 
     async def _denied(self, update: Update, during_update: str | None) -> tuple[str, str] | None:
