@@ -11,8 +11,11 @@ DescribeStackEvents, as on AWS:
                  | UPDATE_ROLLBACK_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE
     DeleteStack  DELETE_IN_PROGRESS -> DELETE_COMPLETE | DELETE_FAILED
 
-A stack left in progress by a server that stopped is marked failed at the next start
-(resuming half an operation could repeat a step that is not idempotent).
+A stack left in progress by a server that stopped is settled at the next start: a creation
+rolls back (its recorded resources are deleted), a rollback or deletion goes on (deleting is
+safe to repeat); an update is marked UPDATE_ROLLBACK_FAILED (resuming half of one could
+repeat a step that is not idempotent). A resource whose creation was cut off before the
+engine recorded it is not known, and so not deleted.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ _INTERRUPTED = {
     "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_ROLLBACK_COMPLETE",
     "DELETE_IN_PROGRESS": "DELETE_FAILED",
 }
+# Interrupted operations that end by deleting, finished at the next start.
+_UNDONE_AT_START = ("CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS")
 _UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
@@ -119,11 +124,35 @@ class StackService:
 
     async def _wait_mark_interrupted(self) -> None:
         for stack in await self._store.stacks(deleted=False):
-            if stack.StackStatus in _INTERRUPTED:
+            if stack.StackStatus in _UNDONE_AT_START and not stack.DisableRollback:
+                await self._wait_finish_interrupted(stack)
+            elif stack.StackStatus in _INTERRUPTED:
                 status = _INTERRUPTED[stack.StackStatus]
                 reason = "Stratus stopped during this operation"
                 await self._set_status(stack, status, reason)
             await self.change_sets.mark_interrupted(stack)
+
+    async def _wait_finish_interrupted(self, stack: Stack) -> None:
+        """A creation (or its rollback) cut off by a stop rolls back, and a deletion goes on:
+        both only delete, which is safe to repeat (a resource already gone counts as
+        deleted), so nothing half-made stays behind as CREATE_FAILED."""
+        _, _, state = await self._store.documents(stack.StackId)
+        order = state.get("order") or []
+        if stack.StackStatus == "DELETE_IN_PROGRESS":
+            await self._wait_delete(stack, order)
+            return
+        if stack.StackStatus == "CREATE_IN_PROGRESS":
+            reason = "Stratus stopped during this operation; rolling back what was created"
+            await self._set_status(stack, "ROLLBACK_IN_PROGRESS", reason)
+        deployed = await self._deployed(stack)
+        failed = await self._engine.wait_delete_all(
+            stack, deployed, order + [k for k in deployed if k not in order]
+        )
+        if failed:
+            reason = "The following resource(s) failed to delete: [" + ", ".join(failed) + "]. "
+            await self._set_status(stack, "ROLLBACK_FAILED", reason)
+            return
+        await self._set_status(stack, "ROLLBACK_COMPLETE", None)
 
     def _start(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
         self._busy.add(stack_id)

@@ -1,0 +1,50 @@
+"""Durability of stacks: a creation cut off by `kill -9` rolls back at the next start instead
+of staying half-made."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from stratus.testing import serve_in_process
+
+QUEUES = 300
+
+
+def stack_status(cfn: Any) -> str:
+    return str(cfn.describe_stacks(StackName="cut")["Stacks"][0]["StackStatus"])
+
+
+def test_a_creation_cut_off_by_kill_9_rolls_back_at_the_next_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    body = "Resources:\n" + "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n" for i in range(QUEUES))
+    with serve_in_process(data) as server:
+        cfn = server.client("cloudformation")
+        cfn.create_stack(StackName="cut", TemplateBody=body)
+        deadline = time.monotonic() + 60
+        while not cfn.list_stack_resources(StackName="cut")["StackResourceSummaries"]:
+            assert time.monotonic() < deadline, "no resource was created"
+            time.sleep(0.01)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+
+    with serve_in_process(data) as server:
+        cfn = server.client("cloudformation")
+        deadline = time.monotonic() + 60
+        while (status := stack_status(cfn)).endswith("_IN_PROGRESS"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.1)
+        assert status == "ROLLBACK_COMPLETE"
+        assert cfn.list_stack_resources(StackName="cut")["StackResourceSummaries"] == []
+        left = server.client("sqs").list_queues(QueueNamePrefix="cut-").get("QueueUrls", [])
+        assert left == []
+        statuses = [
+            e["ResourceStatus"]
+            for e in cfn.describe_stack_events(StackName="cut")["StackEvents"]
+            if e["LogicalResourceId"] == "cut"
+        ]
+        assert statuses[:2] == ["ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS"]
