@@ -2,7 +2,8 @@
 can fail without touching a resource runs here, before a stack changes (CPU-bound: callers run
 it in a worker thread).
 
-    body -> load (YAML/JSON) -> AWS::Include -> parameters -> SAM transform -> references
+    body -> load (YAML/JSON) -> AWS::Include -> parameters -> AWS::LanguageExtensions
+         -> SAM transform -> references
          -> conditions -> supported types -> creation order -> lint
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from stratus.errors import InsufficientCapabilities, Invalid
 
-from . import graph, include, intrinsics, lint, loader, parameters, sam
+from . import graph, include, intrinsics, language, lint, loader, parameters, sam
 from .sam import SAM_TRANSFORM
 
 _IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User")
@@ -66,6 +67,9 @@ def prepare(
         stack_name=identity.stack_name,
         stack_id=identity.stack_id,
     )
+    if sam.LANGUAGE_EXTENSIONS in sam.transforms(raw):
+        raw = language.expand(raw, values)
+        loader.check_shape(raw)
     if SAM_TRANSFORM in sam.transforms(raw) and "CAPABILITY_AUTO_EXPAND" not in capabilities:
         raise InsufficientCapabilities("Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
     template = sam.expand(
