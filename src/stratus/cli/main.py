@@ -23,6 +23,7 @@ from stratus.config import Settings
 
 from . import build, functions, generate_event, invoke, logs, package, stack_deploy, up
 from .errors import ReportingGroup
+from .multi_value import MultiValueCommand
 
 app = typer.Typer(
     help="Stratus: AWS Lambda and the services around it, on your own machine.",
@@ -59,5 +60,5 @@ app.command()(invoke.invoke)
 app.command()(logs.logs)
 app.command(name="build")(build.build_command)
 app.command(name="package")(package.package_command)
-app.command(name="deploy")(stack_deploy.deploy_command)
+app.command(name="deploy", cls=MultiValueCommand)(stack_deploy.deploy_command)
 app.command(name="generate-event")(generate_event.generate_event)
