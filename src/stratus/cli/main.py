@@ -3,12 +3,13 @@
 stratus server                     run the server in the foreground
 stratus up [DIR]                   deploy a folder or template on a local server, hot reload
 stratus functions create|list|delete
-stratus invoke NAME                call a function, print its result
-stratus logs NAME [-f]             print (or follow) a function's logs
+stratus invoke NAME [--stack S]    call a function (by logical id in a stack), print its result
+stratus logs NAME|--stack S [-f]   print (or follow) a function's or a stack's logs
 stratus build [TEMPLATE]           build a SAM template's code into .stratus/build (sam build)
 stratus package [TEMPLATE]         build, upload, print the packaged template (sam package)
 stratus deploy [TEMPLATE]          build, upload, create or update the stack (sam deploy)
 stratus generate-event SERVICE EVENT   print a sample event (like sam local generate-event)
+stratus env [--stack S]            print export lines: endpoint, region, credentials, outputs
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import typer
 
 from stratus.config import Settings
 
-from . import build, functions, generate_event, invoke, logs, package, stack_deploy, up
+from . import build, env, functions, generate_event, invoke, logs, package, stack_deploy, up
 from .errors import ReportingGroup
 from .multi_value import MultiValueCommand
 
@@ -54,7 +55,7 @@ def server(
     serve(Settings.from_environ(host=host, port=port, data_dir=data_dir))
 
 
-app.command()(up.up)
+app.command(cls=MultiValueCommand)(up.up)
 app.add_typer(functions.app, name="functions")
 app.command()(invoke.invoke)
 app.command()(logs.logs)
@@ -62,3 +63,4 @@ app.command(name="build")(build.build_command)
 app.command(name="package")(package.package_command)
 app.command(name="deploy", cls=MultiValueCommand)(stack_deploy.deploy_command)
 app.command(name="generate-event")(generate_event.generate_event)
+app.command(name="env")(env.env)
