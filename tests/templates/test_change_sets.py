@@ -403,3 +403,55 @@ def test_resource_and_stack_tags_apply_on_update_as_on_create(
     assert lambda_client.get_function(FunctionName=function)["Tags"] == {"team": "b", "env": "prod"}
     assert sqs.list_queue_tags(QueueUrl=queue)["Tags"] == {"env": "prod"}
     assert describe(cfn, name)["Tags"] == [{"Key": "env", "Value": "prod"}]
+
+
+def test_skipped_resources_resolve_to_placeholders(cfn: Any, sqs: Any) -> None:
+    """With --skip-unsupported (the stack tag), Ref and GetAtt to a skipped resource give
+    values of AWS's shape instead of failing the stack."""
+    body = template(
+        """
+        Resources:
+          Table:
+            Type: AWS::DynamoDB::Table
+            Properties:
+              BillingMode: PAY_PER_REQUEST
+              AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+              KeySchema: [{AttributeName: id, KeyType: HASH}]
+          Inbox:
+            Type: AWS::SQS::Queue
+            Properties:
+              Tags:
+                - Key: table
+                  Value: !Ref Table
+                - Key: arn
+                  Value: !GetAtt Table.Arn
+        Outputs:
+          Stream:
+            Value: !GetAtt Table.StreamArn
+        """
+    )
+    name = create(cfn, body, Tags=[{"Key": "stratus:skip-unsupported", "Value": "true"}])
+
+    tags = sqs.list_queue_tags(QueueUrl=physical_id(cfn, name, "Inbox"))["Tags"]
+    assert tags["table"] == f"{name}-Table-SKIPPED"
+    assert tags["arn"] == f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}-Table-SKIPPED"
+    stream = describe(cfn, name)["Outputs"][0]["OutputValue"]
+    assert stream.startswith("arn:aws:dynamodb:us-east-1:000000000000:table/")
+
+
+def test_a_misspelt_type_is_not_a_resource_type(cfn: Any) -> None:
+    body = template(
+        """
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Functon
+        """
+    )
+    with pytest.raises(ClientError) as refused:
+        create(cfn, body, wait=None, Tags=[{"Key": "stratus:skip-unsupported", "Value": "true"}])
+
+    assert refused.value.response["Error"]["Message"] == (
+        "Template format error: Unrecognized resource types: [AWS::Serverless::Functon]. "
+        "AWS::Serverless::Functon (resource Fn) is not a resource type; did you mean "
+        "AWS::Serverless::Function?"
+    )

@@ -177,8 +177,11 @@ def report(cfn: CloudFormationClient, name: str, outcome: Outcome, *, wait: bool
 
 
 def warn_skipped(outcome: Outcome) -> None:
-    if outcome.skipped:
-        text = f"warning: not deployed, not supported yet: {', '.join(outcome.skipped)}"
+    for skipped in outcome.skipped:  # one warning per resource left out
+        text = (
+            f"warning: not deployed, not supported yet: {skipped}; Ref and Fn::GetAtt to it "
+            "give placeholders"
+        )
         console.stderr().print(Text(text, style="yellow"))
 
 

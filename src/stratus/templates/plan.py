@@ -15,7 +15,7 @@ from typing import Any
 
 from stratus.errors import InsufficientCapabilities, Invalid
 
-from . import graph, include, intrinsics, language, lint, loader, parameters, sam
+from . import graph, include, intrinsics, language, lint, loader, parameters, resource_types, sam
 from .sam import SAM_TRANSFORM
 
 _IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User")
@@ -99,6 +99,7 @@ def prepare(
     unsupported = {
         k: d.get("Type", "") for k, d in resources.items() if not supported(d.get("Type", ""))
     }
+    _check_known(unsupported)
     if unsupported and not skip_unsupported:
         listed = ", ".join(f"{k} ({t})" for k, t in unsupported.items())
         raise Invalid(
@@ -127,6 +128,21 @@ def prepare(
 
 def _as_text(value: Any) -> str:
     return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def _check_known(unsupported: Mapping[str, str]) -> None:
+    unknown = {k: t for k, t in unsupported.items() if not resource_types.is_resource_type(t)}
+    if not unknown:
+        return
+    hints = []
+    for logical_id, kind in unknown.items():
+        near = resource_types.nearest(kind)
+        hint = f"; did you mean {near}?" if near else ""
+        hints.append(f"{kind} (resource {logical_id}) is not a resource type{hint}")
+    raise Invalid(
+        f"Template format error: Unrecognized resource types: [{', '.join(unknown.values())}]. "
+        + ". ".join(hints)
+    )
 
 
 def _holds(conditions: Mapping[str, bool], logical_id: str, name: Any) -> bool:
