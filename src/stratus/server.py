@@ -30,6 +30,8 @@ from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
 from stratus.observe.logs import LogStore
+from stratus.parameters.crypto import SecretBox
+from stratus.parameters.service import ParameterService
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker
@@ -97,6 +99,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             logs=logs,
             artifacts=artifacts,
             work=work,
+            parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services

@@ -23,6 +23,8 @@ from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
 from stratus.functions.service import FunctionService
 from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
+from stratus.parameters.schema import SCHEMA as PARAMETERS_SCHEMA
+from stratus.parameters.service import ParameterService
 from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
 from stratus.queues.service import QueueService
 from stratus.store.artifacts import ArtifactStore
@@ -45,6 +47,7 @@ SCHEMAS: tuple[Schema, ...] = (
     QUEUES_SCHEMA,
     TOPICS_SCHEMA,
     EVENTS_SCHEMA,
+    PARAMETERS_SCHEMA,
 )
 
 
@@ -62,3 +65,4 @@ class Services:
     logs: LogStore
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
+    parameters: ParameterService  # SSM Parameter Store

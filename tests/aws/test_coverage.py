@@ -10,6 +10,7 @@ FLOORS = {
     "lambda": 40,
     "logs": 3,
     "cloudformation": 21,
+    "ssm": 9,
     "sqs-json": 21,
     "sns": 17,
     "events": 19,

@@ -36,6 +36,7 @@ from . import (
     logs_api,
     sns_api,
     sqs_api,
+    ssm_api,
 )
 from .protocols import query
 from .protocols.adapter import Api
@@ -60,8 +61,9 @@ SERVED_APIS: tuple[Api, ...] = (
     sqs_api.API,
     sns_api.API,
     events_api.API,
+    ssm_api.API,
 )
-JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API])
+JSON_APIS = JsonApis([logs_api.API, sqs_api.API, events_api.API, ssm_api.API])
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 
 

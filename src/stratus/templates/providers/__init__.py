@@ -13,6 +13,7 @@ from . import (
     lambda_,
     recorded,
     sqs,
+    ssm,
 )
 
 REGISTRY: dict[str, Provider] = {
@@ -26,6 +27,7 @@ REGISTRY: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         sqs,
+        ssm,
     )
     for cls in module.PROVIDERS
 }
