@@ -62,3 +62,44 @@ def test_a_parameter_lives_with_its_stack(cfn: Any, ssm: Any) -> None:
     with pytest.raises(ClientError) as gone:
         ssm.get_parameter(Name=found["Name"])
     assert gone.value.response["Error"]["Code"] == "ParameterNotFound"
+
+
+FROM_STORE = template(
+    """
+    Parameters:
+      Version:
+        Type: AWS::SSM::Parameter::Value<String>
+        Default: /stratus-test/bootstrap/version
+      Hosts:
+        Type: AWS::SSM::Parameter::Value<List<String>>
+        Default: /stratus-test/hosts
+    Resources:
+      Inbox:
+        Type: AWS::SQS::Queue
+        Properties:
+          Tags:
+            - Key: version
+              Value: !Ref Version
+    Outputs:
+      Version:
+        Value: !Ref Version
+      SecondHost:
+        Value: !Select [1, !Ref Hosts]
+    """
+)
+
+
+def test_ssm_typed_template_parameters_read_the_store(cfn: Any, ssm: Any) -> None:
+    ssm.put_parameter(Name="/stratus-test/hosts", Value="a,b", Type="StringList", Overwrite=True)
+    with pytest.raises(ClientError) as missing:
+        create(cfn, FROM_STORE, wait=None)
+    assert "Unable to fetch parameters [/stratus-test/bootstrap/version]" in str(missing.value)
+    ssm.put_parameter(Name="/stratus-test/bootstrap/version", Value="21", Type="String")
+
+    name = create(cfn, FROM_STORE)
+
+    assert outputs(cfn, name) == {"Version": "21", "SecondHost": "b"}
+    described = cfn.describe_stacks(StackName=name)["Stacks"][0]["Parameters"]
+    version = next(p for p in described if p["ParameterKey"] == "Version")
+    assert version["ParameterValue"] == "/stratus-test/bootstrap/version"
+    assert version["ResolvedValue"] == "21"

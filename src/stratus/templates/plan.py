@@ -56,11 +56,18 @@ def prepare(
     read_artifact: Callable[[str], bytes],
     capabilities: list[str],
     skip_unsupported: bool = False,
+    ssm_values: Mapping[str, str] | None = None,  # Parameter Store name -> value
 ) -> Plan:
     raw = loader.load_template(body)
     raw = include.expand_includes(raw, read_artifact)
     declared = raw.get("Parameters") or {}
     values = parameters.resolve_parameters(declared, dict(given), dict(previous or {}))
+    # As given (an SSM-typed parameter: its Parameter Store name), for the next update.
+    given_texts = {k: _as_text(v) for k, v in values.items()}
+    for key, definition in declared.items():
+        kind = str(definition.get("Type", ""))
+        if kind.startswith(parameters.SSM_TYPE):
+            values[key] = parameters.ssm_value(key, kind, values[key], ssm_values or {})
     pseudo = parameters.pseudo_parameters(
         region=identity.region,
         account_id=identity.account_id,
@@ -115,7 +122,7 @@ def prepare(
         template=template,
         # Every declared parameter's resolved value (given, previous or default), so the
         # next update's UsePreviousValue works for each of them, as on AWS.
-        given={k: _as_text(v) for k, v in values.items()},
+        given=given_texts,
         parameters=values | pseudo,
         no_echo=frozenset(
             k for k, d in declared.items() if str(d.get("NoEcho", "")).lower() == "true"

@@ -21,6 +21,7 @@ engine recorded it is not known, and so not deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import uuid
@@ -31,7 +32,7 @@ from typing import Any
 import orjson
 
 from stratus.config import Settings
-from stratus.errors import Invalid
+from stratus.errors import Invalid, NotFound
 from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
@@ -55,6 +56,7 @@ from .model import (
     TemplateSummary,
     now,
 )
+from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
 from .provider import Provider, tag_map, text
 from .sam import transforms
@@ -102,6 +104,7 @@ class StackService:
         self._store = StackStore(db)
         self._providers = providers
         self._engine = Engine(self._store, providers, settings, services)
+        self._services = services
         self._artifacts = artifacts
         self._work: asyncio.Queue[Callable[[], Coroutine[Any, Any, None]]] = asyncio.Queue()
         self._busy: set[str] = set()  # stack ids with an operation under way
@@ -630,6 +633,7 @@ class StackService:
     ) -> Plan:
         skip = any(t.Key == SKIP_UNSUPPORTED_TAG and t.Value.lower() == "true" for t in tags)
         identity = Identity(name, stack_id, self._settings.region, self._settings.account_id)
+        ssm_values = await self._wait_ssm_values(body, given, previous or {})
         return await asyncio.to_thread(
             prepare,
             body,
@@ -640,7 +644,26 @@ class StackService:
             read_artifact=self._read_artifact,
             capabilities=capabilities,
             skip_unsupported=skip,
+            ssm_values=ssm_values,
         )
+
+    async def _wait_ssm_values(
+        self, body: str, given: dict[str, str | None], previous: dict[str, str]
+    ) -> dict[str, str]:
+        """The Parameter Store values the template's SSM-typed parameters name (read here,
+        on the loop, so that planning stays a pure function in its thread)."""
+        if SSM_TYPE not in body:
+            return {}
+        try:
+            template = await asyncio.to_thread(loader.load_template, body)
+            names = ssm_names(template.get("Parameters") or {}, given, previous)
+        except Invalid:
+            return {}  # planning reports the template's error
+        found = {}
+        for name in set(names.values()):
+            with contextlib.suppress(NotFound):
+                found[name] = await self._services.parameters.wait_value(name)
+        return found
 
     def _read_artifact(self, location: str) -> bytes:
         """A file `stratus deploy` uploaded: s3://stratus-artifacts/<key>."""
@@ -657,15 +680,21 @@ class StackService:
 
     def _parameters(self, plan: Plan) -> list[Parameter]:
         declared = plan.template.get("Parameters") or {}
-        return [
-            Parameter(
-                ParameterKey=key,
-                ParameterValue="****"
-                if key in plan.no_echo
-                else text(plan.parameters.get(key, "")),
-            )
-            for key in declared
-        ]
+        described = []
+        for key, definition in declared.items():
+            value = text(plan.parameters.get(key, ""))
+            if str(definition.get("Type", "")).startswith(SSM_TYPE):  # name, and its value
+                described.append(
+                    Parameter(
+                        ParameterKey=key,
+                        ParameterValue=plan.given.get(key, ""),
+                        ResolvedValue=value,
+                    )
+                )
+                continue
+            shown = "****" if key in plan.no_echo else value
+            described.append(Parameter(ParameterKey=key, ParameterValue=shown))
+        return described
 
     async def _deployed(self, stack: Stack) -> dict[str, Applied]:
         return {
