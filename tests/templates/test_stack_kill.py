@@ -48,3 +48,31 @@ def test_a_creation_cut_off_by_kill_9_rolls_back_at_the_next_start(tmp_path: Pat
             if e["LogicalResourceId"] == "cut"
         ]
         assert statuses[:2] == ["ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS"]
+
+
+def test_change_sets_and_secure_parameters_survive_kill_9(tmp_path: Path) -> None:
+    """What was answered is kept: a change set can be executed after a restart, and a
+    SecureString still decrypts (its key lives in the data directory)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    body = "Resources:\n  Inbox:\n    Type: AWS::SQS::Queue\n"
+    with serve_in_process(data) as server:
+        cfn = server.client("cloudformation")
+        made = cfn.create_change_set(
+            StackName="later", ChangeSetName="first", ChangeSetType="CREATE", TemplateBody=body
+        )
+        server.client("ssm").put_parameter(Name="/db/password", Value="s3cret", Type="SecureString")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+
+    with serve_in_process(data) as server:
+        cfn = server.client("cloudformation")
+        assert cfn.describe_change_set(ChangeSetName=made["Id"])["ExecutionStatus"] == "AVAILABLE"
+        cfn.execute_change_set(ChangeSetName=made["Id"])
+        cfn.get_waiter("stack_create_complete").wait(
+            StackName="later", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+        )
+        secret = server.client("ssm").get_parameter(Name="/db/password", WithDecryption=True)
+        assert secret["Parameter"]["Value"] == "s3cret"
+        assert (data / "parameters.key").stat().st_mode & 0o777 == 0o600
