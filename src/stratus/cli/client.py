@@ -26,7 +26,7 @@ EndpointUrl = Annotated[
         "--endpoint-url",
         envvar="STRATUS_ENDPOINT_URL",
         callback=endpoint.from_option,
-        help="The Stratus server to talk to [then $STRATUS_ENDPOINT_URL, $AWS_ENDPOINT_URL].",
+        help="The Stratus server to talk to (else $STRATUS_ENDPOINT_URL, then $AWS_ENDPOINT_URL).",
     ),
 ]
 

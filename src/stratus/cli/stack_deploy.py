@@ -56,7 +56,7 @@ SkipUnsupported = Annotated[
     typer.Option(help="Deploy the resource types Stratus supports and report the others."),
 ]
 StackName = Annotated[
-    str | None, typer.Option(help="The stack's name [default: the project folder's name].")
+    str | None, typer.Option(help="The stack's name (default: the project folder's name).")
 ]
 
 
@@ -118,11 +118,11 @@ def deploy_command(
     ] = None,
     capabilities: Annotated[
         list[str] | None,
-        typer.Option("--capabilities", help="CAPABILITY_* names [default: all of them]."),
+        typer.Option("--capabilities", help="CAPABILITY_* names (default: all of them)."),
     ] = None,
     config_env: Annotated[str, typer.Option(help="The samconfig environment to read.")] = "default",
     config_file: Annotated[
-        Path | None, typer.Option(help="samconfig file [default: samconfig.toml by the template].")
+        Path | None, typer.Option(help="samconfig file (default: samconfig.toml by the template).")
     ] = None,
     skip_unsupported: SkipUnsupported = False,
     wait: Annotated[

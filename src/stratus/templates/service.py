@@ -339,7 +339,7 @@ class StackService:
         stack_tags = stack.Tags if tags is None else _tags(tags)
         plan = await self._wait_plan(
             stack.StackName, stack.StackId, template_body, _given(parameters),
-            state.get("given") or {}, capabilities, stack_tags,
+            _previous_values(processed, state), capabilities, stack_tags,
         )  # fmt: skip
         unchanged = (
             plan.template == processed
@@ -359,14 +359,16 @@ class StackService:
         denied = await self._denied(update, policy_during_update)
         await self._set_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
         old_order = update.state.get("order") or []
-        if denied is not None:
-            work = self._wait_refuse_update(stack, update, *denied)
-        else:
-            work = self._wait_update(
+
+        def work() -> Awaitable[None]:  # made when it runs: never an unawaited coroutine
+            if denied is not None:
+                return self._wait_refuse_update(stack, update, *denied)
+            return self._wait_update(
                 stack, update.plan, update.template_body, update.processed, update.state,
                 old_order,
             )  # fmt: skip
-        self._start(stack.StackId, lambda: _then(work, stack, then))
+
+        self._start(stack.StackId, lambda: _then(work(), stack, then))
 
     async def changes(self, update: Update) -> list[dict[str, Any]]:
         """What the update would do, as a change set lists it."""
@@ -764,6 +766,17 @@ def _check_name(name: str) -> None:
 
 def _tags(tags: list[dict[str, Any]]) -> list[Tag]:
     return [Tag(Key=key, Value=value) for key, value in tag_map(tags).items()]
+
+
+def _previous_values(processed: dict[str, Any], state: dict[str, Any]) -> dict[str, str]:
+    """Each parameter's value in the deployed stack. Stacks deployed before every value was
+    kept hold only the given ones: the others had their defaults."""
+    defaults = {
+        key: text(definition["Default"])
+        for key, definition in (processed.get("Parameters") or {}).items()
+        if isinstance(definition, dict) and definition.get("Default") is not None
+    }
+    return defaults | (state.get("given") or {})
 
 
 def _given(parameters: list[dict[str, Any]]) -> dict[str, str | None]:
