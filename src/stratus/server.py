@@ -34,6 +34,8 @@ from stratus.mappings.service import MappingService
 from stratus.objects.multipart import Multipart
 from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
+from stratus.parameters.crypto import SecretBox
+from stratus.parameters.service import ParameterService
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
 from stratus.runtime.invoker import Invoker
@@ -122,6 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             workflows=workflows,
             objects=objects,
             uploads=Multipart(objects, time.time),
+            parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         app.state.services = services

@@ -28,6 +28,8 @@ from stratus.objects.schema import SCHEMA as OBJECTS_SCHEMA
 from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
+from stratus.parameters.schema import SCHEMA as PARAMETERS_SCHEMA
+from stratus.parameters.service import ParameterService
 from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
 from stratus.queues.service import QueueService
 from stratus.schedules.service import SchedulerService
@@ -61,6 +63,7 @@ SCHEMAS: tuple[Schema, ...] = (
     TABLES_SCHEMA,
     WORKFLOWS_SCHEMA,
     OBJECTS_SCHEMA,
+    PARAMETERS_SCHEMA,
 )
 
 
@@ -84,3 +87,4 @@ class Services:
     workflows: WorkflowService  # Step Functions
     objects: ObjectService  # S3: buckets and objects
     uploads: Multipart  # S3's multipart uploads
+    parameters: ParameterService  # SSM Parameter Store

@@ -65,12 +65,12 @@ def test_unknown_action_is_invalid_action(server):
 def test_operation_stratus_does_not_implement(cfn):
     """An operation AWS has but Stratus does not yet is refused by name, not with a 500."""
     with pytest.raises(ClientError) as refused:
-        cfn.create_change_set(StackName="s", ChangeSetName="c", TemplateBody="{}")
+        cfn.create_stack_set(StackSetName="s", TemplateBody="{}")
 
     error = refused.value.response["Error"]
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert error["Code"] == "InvalidAction"
-    assert error["Message"] == "Stratus does not implement CloudFormation CreateChangeSet yet."
+    assert error["Message"] == "Stratus does not implement CloudFormation CreateStackSet yet."
 
 
 def test_missing_required_member(unchecked):

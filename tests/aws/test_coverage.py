@@ -9,7 +9,8 @@ from stratus.aws import coverage
 FLOORS = {
     "lambda": 45,
     "logs": 3,
-    "cloudformation": 12,
+    "cloudformation": 21,
+    "ssm": 9,
     "sqs-json": 21,
     "sns": 17,
     "events": 28,

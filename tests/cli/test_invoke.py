@@ -87,13 +87,13 @@ def test_log_with_async_is_bad_usage_not_a_traceback(stratus):
     assert "Traceback" not in result.stderr
 
 
-def test_an_unknown_function_exits_1_with_resource_not_found(stratus):
-    """The server's error becomes one red line, no traceback."""
+def test_an_unknown_function_exits_1_naming_the_functions(stratus):
+    """An unknown name becomes one red line naming the functions there are, no traceback."""
     result = stratus("invoke", "no-such-function-anywhere")
 
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("error: ResourceNotFoundException: Function not found: arn:")
+    assert result.stderr.startswith("error: no function named 'no-such-function-anywhere'; ")
     assert len(result.stderr.splitlines()) == 1
 
 

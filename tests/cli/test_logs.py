@@ -38,12 +38,26 @@ def test_logs_print_the_handlers_lines_and_split_multi_line_records(
     assert lines[error + 1] == "Traceback (most recent call last):"
 
 
-def test_a_function_that_has_not_logged_prints_nothing(stratus, new_name):
+def test_a_function_that_has_not_logged_prints_nothing(stratus, new_name, code_dir):
     """No log group yet is not an error: empty output, exit 0."""
-    result = stratus("logs", new_name("silent"))
+    name = new_name("silent")
+    stratus("functions", "create", name, "--code", str(code_dir(FAILING)))
+
+    result = stratus("logs", name)
 
     assert result.exit_code == 0
     assert result.output == ""
+
+
+def test_an_unknown_name_is_an_error_naming_the_functions(stratus, new_name, code_dir):
+    """A name that is no function fails (exit 1) and lists the functions, closest first."""
+    name = new_name("known")
+    stratus("functions", "create", name, "--code", str(code_dir(FAILING)))
+
+    result = stratus("logs", name[:-1] + "x")
+
+    assert result.exit_code == 1
+    assert f"no function named {name[:-1] + 'x'!r}; the functions are: {name}" in result.stderr
 
 
 def test_since_limits_how_far_back_events_go(stratus, new_name, code_dir, logs_showing):

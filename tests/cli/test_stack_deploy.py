@@ -206,7 +206,7 @@ def test_bad_override_syntax_missing_template_and_no_server_are_one_line_errors(
     no_server = stratus("deploy", str(app), "--endpoint-url", "http://127.0.0.1:9")
 
     assert bad_override.exit_code == 1
-    assert "bad parameter override 'Greeting': write KEY=VALUE" in bad_override.stderr
+    assert "bad value 'Greeting' for --parameter-overrides: write KEY=VALUE" in bad_override.stderr
     assert no_template.exit_code == 1
     assert "does not exist" in no_template.stderr
     assert empty.exit_code == 1

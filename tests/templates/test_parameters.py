@@ -92,11 +92,6 @@ def test_values(definition: dict[str, Any], given: str | None, expected: Any) ->
         ({"Type": "Strin"}, "x", "Template format error: Unrecognized parameter type: Strin"),
         ({"Default": "x"}, "x", "Every Parameters object must contain a Type member."),
         ({"Type": "String", "Defualt": "x"}, "x", "Invalid template parameter property 'Defualt'"),
-        (
-            {"Type": "AWS::SSM::Parameter::Value<String>"},
-            "x",
-            "Stratus has no SSM Parameter Store yet",
-        ),
         ({"Type": "String", "AllowedPattern": "("}, "x", "invalid AllowedPattern"),
     ],
 )

@@ -41,6 +41,7 @@ from . import (
     scheduler_api,
     sns_api,
     sqs_api,
+    ssm_api,
     stepfunctions_api,
 )
 from .protocols import models, query
@@ -75,10 +76,11 @@ SERVED_APIS: tuple[Api, ...] = (
     dynamodb_api.API,
     dynamodbstreams_api.API,
     stepfunctions_api.API,
+    ssm_api.API,
 )
 JSON_APIS = JsonApis(
     [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API,
-     stepfunctions_api.API]
+     stepfunctions_api.API, ssm_api.API]
 )
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 

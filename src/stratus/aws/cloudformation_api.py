@@ -21,6 +21,7 @@ from stratus.errors import (
     NotFound,
 )
 from stratus.objects.locations import location_of
+from stratus.templates.change_sets import ChangeSetNotFound, InvalidChangeSetStatus
 from stratus.templates.model import StackResource
 from stratus.templates.service import StackService
 
@@ -35,8 +36,11 @@ ERRORS: ErrorTable = {
     Conflict: WireError("ValidationError", 400),
     AlreadyExists: WireError("AlreadyExistsException", 400),
     InsufficientCapabilities: WireError("InsufficientCapabilitiesException", 400),
+    ChangeSetNotFound: WireError("ChangeSetNotFound", 404),
+    InvalidChangeSetStatus: WireError("InvalidChangeSetStatus", 400),
 }
 PAGE_SIZE = 100  # AWS pages by size (1 MB); 100 is what it answers in practice
+CHANGES_PAGE_SIZE = 100  # DescribeChangeSet's Changes per page
 DESCRIBE_RESOURCES_LIMIT = 100  # "Only the first 100 resources will be returned"
 NO_TEMPLATE_URL = "TemplateURL must be a supported URL."
 MAX_TEMPLATE_BYTES = 1024 * 1024  # CloudFormation's limit for a template in S3
@@ -54,7 +58,10 @@ async def create_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("Tags", []),
         p.get("DisableRollback", False),
         p.get("OnFailure"),
+        p.get("EnableTerminationProtection", False),
     )
+    if "StackPolicyBody" in p:
+        await stacks.set_stack_policy(stack_id, p["StackPolicyBody"])
     return {"StackId": stack_id}
 
 
@@ -68,7 +75,10 @@ async def update_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("Parameters", []),
         p.get("Capabilities", []),
         p.get("Tags"),  # absent keeps the stack's tags; an empty list removes them
+        p.get("StackPolicyDuringUpdateBody"),
     )
+    if "StackPolicyBody" in p:
+        await stacks.set_stack_policy(stack_id, p["StackPolicyBody"])
     return {"StackId": stack_id}
 
 
@@ -123,7 +133,8 @@ async def describe_stack_events(stacks: StackService, p: dict[str, Any]) -> Answ
 
 async def get_template(stacks: StackService, p: dict[str, Any]) -> Answer:
     if "ChangeSetName" in p:
-        raise Invalid("Stratus has no change sets yet; pass StackName only.")
+        change_set = await stacks.change_sets.template(p["ChangeSetName"], p.get("StackName"))
+        return {"TemplateBody": change_set, "StagesAvailable": ["Original"]}
     if "StackName" not in p:
         raise Invalid("You must specify StackName.")
     body = await stacks.get_template(p["StackName"], p.get("TemplateStage", "Original"))
@@ -140,6 +151,83 @@ async def list_exports(stacks: StackService, p: dict[str, Any]) -> Answer:
     found = await stacks.list_exports()
     page, token = _page(found, p.get("NextToken"), lambda e: e.Name)
     return {"Exports": [e.wire() for e in page], "NextToken": token}
+
+
+async def create_change_set(stacks: StackService, p: dict[str, Any]) -> Answer:
+    if "TemplateURL" in p:
+        raise Invalid(NO_TEMPLATE_URL)
+    change_set_id, stack_id = await stacks.change_sets.create(
+        p["StackName"],
+        p["ChangeSetName"],
+        p.get("ChangeSetType", "UPDATE"),
+        p.get("TemplateBody"),
+        p.get("UsePreviousTemplate", False),
+        p.get("Parameters", []),
+        p.get("Capabilities", []),
+        p.get("Tags"),
+        p.get("Description"),
+        p.get("NotificationARNs", []),
+    )
+    return {"Id": change_set_id, "StackId": stack_id}
+
+
+async def describe_change_set(stacks: StackService, p: dict[str, Any]) -> Answer:
+    change_set = await stacks.change_sets.describe(p["ChangeSetName"], p.get("StackName"))
+    answer = change_set.wire()
+    changes = list(enumerate(change_set.Changes))
+    page, token = paging.page(changes, p.get("NextToken"), lambda c: str(c[0]), CHANGES_PAGE_SIZE)
+    answer["Changes"] = [change for _, change in page]
+    answer["NextToken"] = token
+    return answer
+
+
+async def execute_change_set(stacks: StackService, p: dict[str, Any]) -> Answer:
+    await stacks.change_sets.execute(
+        p["ChangeSetName"], p.get("StackName"), p.get("DisableRollback", False)
+    )
+    return None
+
+
+async def delete_change_set(stacks: StackService, p: dict[str, Any]) -> Answer:
+    await stacks.change_sets.delete(p["ChangeSetName"], p.get("StackName"))
+    return None
+
+
+async def list_change_sets(stacks: StackService, p: dict[str, Any]) -> Answer:
+    found = await stacks.change_sets.list(p["StackName"])
+    page, token = _page(found, p.get("NextToken"), lambda c: c.ChangeSetId)
+    return {"Summaries": [c.summary() for c in page], "NextToken": token}
+
+
+async def get_template_summary(stacks: StackService, p: dict[str, Any]) -> Answer:
+    if "StackName" in p:
+        summary = await stacks.stack_template_summary(p["StackName"])
+    else:
+        summary = await stacks.template_summary(_template(p))
+    return summary.wire()
+
+
+async def set_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
+    if "StackPolicyURL" in p:
+        raise Invalid(
+            "StackPolicyURL needs object storage, which Stratus does not offer yet; "
+            "pass StackPolicyBody"
+        )
+    if "StackPolicyBody" not in p:
+        raise Invalid("Either StackPolicyBody or StackPolicyURL must be specified.")
+    await stacks.set_stack_policy(p["StackName"], p["StackPolicyBody"])
+    return None
+
+
+async def get_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
+    return {"StackPolicyBody": await stacks.get_stack_policy(p["StackName"])}
+
+
+async def update_termination_protection(stacks: StackService, p: dict[str, Any]) -> Answer:
+    stack_id = await stacks.update_termination_protection(
+        p["StackName"], p["EnableTerminationProtection"]
+    )
+    return {"StackId": stack_id}
 
 
 def _on_stacks(run: Callable[[StackService, dict[str, Any]], Awaitable[Answer]]) -> Handler:
@@ -183,6 +271,15 @@ API = Api(
             "GetTemplate": get_template,
             "ValidateTemplate": validate_template,
             "ListExports": list_exports,
+            "CreateChangeSet": create_change_set,
+            "DescribeChangeSet": describe_change_set,
+            "ExecuteChangeSet": execute_change_set,
+            "DeleteChangeSet": delete_change_set,
+            "ListChangeSets": list_change_sets,
+            "GetTemplateSummary": get_template_summary,
+            "SetStackPolicy": set_stack_policy,
+            "GetStackPolicy": get_stack_policy,
+            "UpdateTerminationProtection": update_termination_protection,
         }.items()
     },
     ERRORS,

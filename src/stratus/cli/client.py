@@ -13,7 +13,10 @@ import typer
 
 from stratus.config import DEFAULT_REGION
 
-DEFAULT_ENDPOINT_URL = "http://127.0.0.1:4566"
+from . import endpoint
+from .endpoint import DEFAULT_ENDPOINT_URL
+
+__all__ = ["DEFAULT_ENDPOINT_URL", "EndpointUrl", "client"]
 # Invoke waits for the function; Lambda's longest timeout is 900 s.
 READ_TIMEOUT_S = 910
 
@@ -22,7 +25,8 @@ EndpointUrl = Annotated[
     typer.Option(
         "--endpoint-url",
         envvar="STRATUS_ENDPOINT_URL",
-        help="The Stratus server to talk to.",
+        callback=endpoint.from_option,
+        help="The Stratus server to talk to (else $STRATUS_ENDPOINT_URL, then $AWS_ENDPOINT_URL).",
     ),
 ]
 
@@ -84,7 +88,7 @@ def client(
 
     return boto3.session.Session().client(
         service,
-        endpoint_url=endpoint_url.rstrip("/"),
+        endpoint_url=endpoint.for_service(endpoint_url, service, environ).rstrip("/"),
         region_name=environ.get("STRATUS_REGION") or DEFAULT_REGION,
         aws_access_key_id="test",
         aws_secret_access_key="test",

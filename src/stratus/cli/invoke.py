@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import console
+from . import console, names
 from .client import DEFAULT_ENDPOINT_URL, EndpointUrl, client
 
 
@@ -34,7 +34,9 @@ def read_payload(value: str) -> str:
 
 
 def invoke(
-    name: Annotated[str, typer.Argument(help="Function name or ARN.")],
+    name: Annotated[
+        str, typer.Argument(help="Function name or ARN; with --stack, its logical id.")
+    ],
     payload: Annotated[
         str,
         typer.Option(
@@ -52,6 +54,9 @@ def invoke(
         bool,
         typer.Option("--async", help="Queue the event (InvocationType Event); print its id."),
     ] = False,
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Find NAME among this stack's functions.")
+    ] = None,
     endpoint_url: EndpointUrl = DEFAULT_ENDPOINT_URL,
 ) -> None:
     """Invoke a function and print its result; exit 1 if the function failed."""
@@ -60,15 +65,22 @@ def invoke(
             "cannot be used with --async: only a synchronous invoke returns a log tail",
             param_hint="--log",
         )
+    if stack is not None:
+        name = names.in_stack(client("cloudformation", endpoint_url), stack, name)
     request: dict[str, Any] = {"FunctionName": name, "Payload": payload.encode()}
     if qualifier:
         request["Qualifier"] = qualifier
     lambda_ = client("lambda", endpoint_url)
-    if async_:
-        response = lambda_.invoke(InvocationType="Event", **request)
-        console.stdout().print(response["ResponseMetadata"]["RequestId"], markup=False)
-        return
-    response = lambda_.invoke(LogType="Tail" if log else "None", **request)
+    try:
+        if async_:
+            response = lambda_.invoke(InvocationType="Event", **request)
+            console.stdout().print(response["ResponseMetadata"]["RequestId"], markup=False)
+            return
+        response = lambda_.invoke(LogType="Tail" if log else "None", **request)
+    except lambda_.exceptions.ResourceNotFoundException:
+        if not qualifier and not name.startswith("arn:"):  # say which names there are
+            names.check_function(lambda_, client("cloudformation", endpoint_url), name)
+        raise
     if log and response.get("LogResult"):
         tail = base64.b64decode(response["LogResult"]).decode(errors="replace")
         # \r joins the lines of one multi-line record; on a terminal it would overwrite them.

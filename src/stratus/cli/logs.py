@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from . import console
+from . import console, names
 from .client import DEFAULT_ENDPOINT_URL, EndpointUrl, client
 
 if TYPE_CHECKING:
@@ -110,7 +110,14 @@ def now_ms() -> int:
 
 
 def logs(
-    name: Annotated[str, typer.Argument(help="The function whose logs to show.")],
+    name: Annotated[
+        str | None,
+        typer.Argument(help="The function whose logs to show (with --stack: its logical id)."),
+    ] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="Show every function of this stack, interleaved, named."),
+    ] = None,
     follow_: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new events until Ctrl-C.")
     ] = False,
@@ -119,13 +126,43 @@ def logs(
     ] = "10m",
     endpoint_url: EndpointUrl = DEFAULT_ENDPOINT_URL,
 ) -> None:
-    """Print a function's log events (log group /aws/lambda/NAME)."""
-    cursor = LogCursor(log_group(name), now_ms() - parse_since(since) * 1000)
+    """Print a function's log events (log group /aws/lambda/NAME), or a stack's functions'."""
+    start = now_ms() - parse_since(since) * 1000
+    if stack is not None:
+        functions = names.stack_functions(client("cloudformation", endpoint_url), stack)
+        if name is not None:
+            functions = {name: names.in_stack(client("cloudformation", endpoint_url), stack, name)}
+        labelled = {log_group(function): logical for logical, function in sorted(functions.items())}
+    elif name is not None and follow_:
+        labelled = {log_group(name): ""}  # following may start before the function exists
+    elif name is not None:
+        names.check_function(
+            client("lambda", endpoint_url), client("cloudformation", endpoint_url), name
+        )
+        labelled = {log_group(name): ""}
+    else:
+        raise typer.BadParameter("name a function, or a stack with --stack", param_hint="NAME")
+    cursors = [LogCursor(group, start) for group in labelled]
     client_ = client("logs", endpoint_url)
+    width = max((len(label) for label in labelled.values()), default=0)
     try:
-        for event in cursor.poll(client_):
-            show_event(event)
-        if follow_:
-            follow(client_, [cursor], show_event)
+        _show_merged(client_, cursors, labelled, width)
+        while follow_:
+            time.sleep(POLL_SECONDS)
+            _show_merged(client_, cursors, labelled, width)
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a person stops following: a normal, successful end
+
+
+def _show_merged(
+    logs_client: CloudWatchLogsClient,
+    cursors: Sequence[LogCursor],
+    labels: dict[str, str],
+    width: int,
+) -> None:
+    """The cursors' new events in time order, each named by its function when several are."""
+    fresh = [(event, labels[c.group]) for c in cursors for event in c.poll(logs_client)]
+    for event, label in sorted(fresh, key=lambda pair: pair[0]["timestamp"]):
+        if label:
+            console.stdout().print(Text(f"{label.ljust(width)} ", style="cyan"), end="")
+        show_event(event)

@@ -3,8 +3,8 @@
 stratus server                     run the server in the foreground
 stratus up [DIR]                   deploy a folder or template on a local server, hot reload
 stratus functions create|list|delete
-stratus invoke NAME                call a function, print its result
-stratus logs NAME [-f]             print (or follow) a function's logs
+stratus invoke NAME [--stack S]    call a function (by logical id in a stack), print its result
+stratus logs NAME|--stack S [-f]   print (or follow) a function's or a stack's logs
 stratus build [TEMPLATE]           build a SAM template's code into .stratus/build (sam build)
 stratus package [TEMPLATE]         build, upload, print the packaged template (sam package)
 stratus deploy [TEMPLATE]          build, upload, create or update the stack (sam deploy)
@@ -13,6 +13,7 @@ stratus queues list|send|receive|peek|redrive
 stratus topics list|publish
 stratus buses list
 stratus events put                 put an event on a bus
+stratus env [--stack S]            print export lines: endpoint, region, credentials, outputs
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from stratus.config import Settings
 from . import (
     build,
     buses,
+    env,
     functions,
     generate_event,
     invoke,
@@ -40,6 +42,7 @@ from . import (
     workflows,
 )
 from .errors import ReportingGroup
+from .multi_value import MultiValueCommand
 
 app = typer.Typer(
     help="Stratus: AWS Lambda and the services around it, on your own machine.",
@@ -70,16 +73,17 @@ def server(
     serve(Settings.from_environ(host=host, port=port, data_dir=data_dir))
 
 
-app.command()(up.up)
+app.command(cls=MultiValueCommand)(up.up)
 app.add_typer(functions.app, name="functions")
 app.add_typer(workflows.app, name="workflows")
 app.command()(invoke.invoke)
 app.command()(logs.logs)
 app.command(name="build")(build.build_command)
 app.command(name="package")(package.package_command)
-app.command(name="deploy")(stack_deploy.deploy_command)
+app.command(name="deploy", cls=MultiValueCommand)(stack_deploy.deploy_command)
 app.command(name="generate-event")(generate_event.generate_event)
 app.add_typer(queues.app, name="queues")
 app.add_typer(topics.app, name="topics")
 app.add_typer(buses.buses, name="buses")
 app.add_typer(buses.events, name="events")
+app.command(name="env")(env.env)

@@ -20,12 +20,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from . import console
+from . import console, endpoint, samconfig
 from .client import DEFAULT_ENDPOINT_URL, EndpointUrl, client
 from .errors import CliError
 from .local_server import is_serving
 from .package import build_and_package
-from .stacks import Outcome, StackRequest, deploy, resources
+from .stacks import CAPABILITIES, Outcome, StackRequest, deploy, resources
 from .template_file import find_template
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 # Stack names: a letter, then letters, digits and hyphens, at most 128 in all.
 _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9-]+")
 _OVERRIDE = re.compile(r"^([A-Za-z0-9]+)=(.*)$", re.DOTALL)
+_TAG = re.compile(r"^([^=]+)=(.*)$", re.DOTALL)
+_LONG_FORM = re.compile(r"^ParameterKey=([^,]+),ParameterValue=(.*)$", re.DOTALL)
 _STATUS_WIDTH = len("UPDATE_IN_PROGRESS")  # the common ones line up; longer ones push on
 _STATUS_STYLES = (("FAILED", "red"), ("ROLLBACK", "yellow"), ("COMPLETE", "green"))
 
@@ -46,7 +48,7 @@ ParameterOverrides = Annotated[
     list[str] | None,
     typer.Option(
         "--parameter-overrides",
-        help="KEY=VALUE (repeat the option, or several in one quoted string).",
+        help="KEY=VALUE pairs, several after one flag (or ParameterKey=K,ParameterValue=V).",
     ),
 ]
 SkipUnsupported = Annotated[
@@ -54,27 +56,37 @@ SkipUnsupported = Annotated[
     typer.Option(help="Deploy the resource types Stratus supports and report the others."),
 ]
 StackName = Annotated[
-    str | None, typer.Option(help="The stack's name [default: the project folder's name].")
+    str | None, typer.Option(help="The stack's name (default: the project folder's name).")
 ]
 
 
 def parse_overrides(values: Sequence[str]) -> dict[str, str]:
-    """`["A=1", "B='x y' C=3"]` -> {"A": "1", "B": "x y", "C": "3"}."""
-    overrides: dict[str, str] = {}
+    """`["A=1", "B='x y' C=3"]` -> {"A": "1", "B": "x y", "C": "3"}; SAM's
+    `ParameterKey=A,ParameterValue=1` form too."""
+    words: list[str] = []
     for value in values:
+        if _LONG_FORM.match(value):  # one pair, its value as the shell left it
+            words.append(value)
+            continue
         try:
-            words = shlex.split(value)
+            words += shlex.split(value)
         except ValueError as exc:
             raise CliError(f"cannot read --parameter-overrides {value!r}: {exc}") from exc
-        for word in words:
-            match = _OVERRIDE.match(word)
-            if not match:
-                raise CliError(
-                    f"bad parameter override {word!r}: write KEY=VALUE, e.g. "
-                    "--parameter-overrides Stage=dev"
-                )
-            overrides[match.group(1)] = match.group(2)
-    return overrides
+    return parse_pairs(words, "--parameter-overrides", "Stage=dev")
+
+
+def parse_pairs(
+    words: Sequence[str], flag: str, example: str, pair: re.Pattern[str] = _OVERRIDE
+) -> dict[str, str]:
+    """Words already split: `K=V` or `ParameterKey=K,ParameterValue=V` each."""
+    pairs: dict[str, str] = {}
+    for word in words:
+        long_form = _LONG_FORM.match(word)
+        match = long_form or pair.match(word)
+        if not match:
+            raise CliError(f"bad value {word!r} for {flag}: write KEY=VALUE, e.g. {flag} {example}")
+        pairs[match.group(1)] = match.group(2)
+    return pairs
 
 
 def stack_name_for(template: Path) -> str:
@@ -100,19 +112,44 @@ def deploy_command(
     ] = Path("."),
     stack_name: StackName = None,
     parameter_overrides: ParameterOverrides = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tags", help="KEY=VALUE stack tags, several after one flag."),
+    ] = None,
+    capabilities: Annotated[
+        list[str] | None,
+        typer.Option("--capabilities", help="CAPABILITY_* names (default: all of them)."),
+    ] = None,
+    config_env: Annotated[str, typer.Option(help="The samconfig environment to read.")] = "default",
+    config_file: Annotated[
+        Path | None, typer.Option(help="samconfig file (default: samconfig.toml by the template).")
+    ] = None,
     skip_unsupported: SkipUnsupported = False,
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="Follow the stack until it is done.")
     ] = True,
     endpoint_url: EndpointUrl = DEFAULT_ENDPOINT_URL,
 ) -> None:
-    """Build, upload and deploy a SAM/CloudFormation template as a stack (like `sam deploy`)."""
-    overrides = parse_overrides(parameter_overrides or [])
+    """Build, upload and deploy a SAM/CloudFormation template as a stack (like `sam deploy`;
+    reads samconfig.toml as it does)."""
     path = find_template(template)
+    config = samconfig.load(path.parent, config_file, config_env)
+    if config.path is not None:
+        console.note(f"using {config.path} [{config_env}]")
+    overrides = parse_pairs(config.parameter_overrides, "parameter_overrides", "Stage=dev")
+    overrides |= parse_overrides(parameter_overrides or [])
+    stack_tags = parse_pairs(config.tags, "tags", "team=a", _TAG)
+    stack_tags |= parse_pairs(tags or [], "--tags", "team=a", _TAG)
+    console.note(f"deploying to {endpoint.describe(endpoint_url)}")
     require_server(endpoint_url)
     packaged = build_and_package(path, endpoint_url)
     request = StackRequest(
-        stack_name or stack_name_for(path), packaged, overrides, skip_unsupported
+        stack_name or config.stack_name or stack_name_for(path),
+        packaged,
+        overrides,
+        skip_unsupported,
+        tags=stack_tags,
+        capabilities=tuple(capabilities or config.capabilities or CAPABILITIES),
     )
     cfn = client("cloudformation", endpoint_url)
     outcome = deploy(cfn, request, show_event, wait=wait)
@@ -140,8 +177,11 @@ def report(cfn: CloudFormationClient, name: str, outcome: Outcome, *, wait: bool
 
 
 def warn_skipped(outcome: Outcome) -> None:
-    if outcome.skipped:
-        text = f"warning: not deployed, not supported yet: {', '.join(outcome.skipped)}"
+    for skipped in outcome.skipped:  # one warning per resource left out
+        text = (
+            f"warning: not deployed, not supported yet: {skipped}; Ref and Fn::GetAtt to it "
+            "give placeholders"
+        )
         console.stderr().print(Text(text, style="yellow"))
 
 

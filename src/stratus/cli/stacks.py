@@ -36,7 +36,6 @@ SKIP_UNSUPPORTED_TAG = "stratus:skip-unsupported"
 NO_UPDATES = "No updates are to be performed"
 SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 POLL_SECONDS = 0.1
-NO_ECHO = "****"  # how DescribeStacks shows a NoEcho parameter's value
 
 Action = Literal["create", "update", "none"]
 Show = Callable[["StackEventTypeDef"], None]
@@ -50,6 +49,8 @@ class StackRequest:
     template: Mapping[str, Any]
     overrides: Mapping[str, str] = field(default_factory=dict)
     skip_unsupported: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)  # none: the stack keeps its tags
+    capabilities: tuple[str, ...] = tuple(CAPABILITIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,8 @@ def _follow(
 def _arguments(request: StackRequest, current: StackTypeDef | None) -> dict[str, Any]:
     parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in request.overrides.items()]
     previous_tags = current.get("Tags", []) if current else []
+    if request.tags:
+        previous_tags = [{"Key": k, "Value": v} for k, v in request.tags.items()]
     tags = [t for t in previous_tags if t["Key"] != SKIP_UNSUPPORTED_TAG]
     if request.skip_unsupported:
         tags.append({"Key": SKIP_UNSUPPORTED_TAG, "Value": "true"})
@@ -184,26 +187,20 @@ def _arguments(request: StackRequest, current: StackTypeDef | None) -> dict[str,
         "StackName": request.name if current is None else current["StackId"],
         "TemplateBody": json.dumps(request.template),
         "Parameters": parameters,
-        "Capabilities": CAPABILITIES,
+        "Capabilities": list(request.capabilities),
         "Tags": tags,
     }
 
 
 def _kept(request: StackRequest, previous: list[ParameterTypeDef]) -> list[dict[str, Any]]:
-    """Previous values of the parameters not overridden. Stratus accepts UsePreviousValue only
-    for values that were given, so a visible value is sent again, unless it is the default
-    (sending it would count as a change); a hidden one (NoEcho) can only be kept."""
+    """The parameters not overridden keep their previous values (UsePreviousValue), as
+    `sam deploy` and `aws cloudformation deploy` keep them."""
     declared = request.template.get("Parameters") or {}
-    kept: list[dict[str, Any]] = []
-    for item in previous:
-        key, value = item["ParameterKey"], item.get("ParameterValue", "")
-        if key not in declared or key in request.overrides:
-            continue
-        if value == NO_ECHO:
-            kept.append({"ParameterKey": key, "UsePreviousValue": True})
-        elif value != str(declared[key].get("Default", "")):
-            kept.append({"ParameterKey": key, "ParameterValue": value})
-    return kept
+    return [
+        {"ParameterKey": item["ParameterKey"], "UsePreviousValue": True}
+        for item in previous
+        if item["ParameterKey"] in declared and item["ParameterKey"] not in request.overrides
+    ]
 
 
 def _delete(cfn: CloudFormationClient, stack_id: str, sleep: Callable[[float], None]) -> None:

@@ -214,6 +214,20 @@ class FunctionService:
             FunctionConfiguration.model_validate_json(row["config"]), orjson.loads(row["tags"])
         )
 
+    async def replace_tags(self, ref: FunctionRef, tags: dict[str, str]) -> None:
+        """The function's tags become `tags` (a stack update of its Tags property)."""
+        changed = await self._db.run(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE functions SET tags = ? WHERE name = ?",
+                    (orjson.dumps(tags).decode(), ref.name),
+                ).rowcount
+            )
+        )
+        if not changed:
+            raise self._not_found(ref)
+        self._forget(ref.name)
+
     async def list(
         self, marker: str | None, max_items: int | None, all_versions: bool = False
     ) -> tuple[list[FunctionConfiguration], str | None]:

@@ -26,11 +26,12 @@ from stratus.config import Settings
 from stratus.errors import Invalid, StratusError
 from stratus.services import Services
 
-from . import intrinsics
+from . import intrinsics, placeholders
 from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
 from .provider import Context, Created, Provider, text
+from .stack_tags import with_stack_tags
 from .store import Applied, StackStore
 
 log = logging.getLogger("stratus.templates")
@@ -93,13 +94,17 @@ class Engine:
         current: dict[str, Applied] = {}
         undo: list[_Undo] = []
         replaced: list[tuple[str, Applied]] = []
-        scope = self._scope(plan, current, imports)
+        scope = self._scope(stack, plan, current, imports)
         try:
             for logical_id in plan.order:
                 definition = plan.resources[logical_id]
                 kind = definition["Type"]
                 provider = self._providers[kind]
-                props = self._resolve(logical_id, definition.get("Properties") or {}, scope)
+                props = with_stack_tags(
+                    kind,
+                    self._resolve(logical_id, definition.get("Properties") or {}, scope),
+                    {t.Key: t.Value for t in stack.Tags},
+                )
                 before = deployed.get(logical_id)
                 policy = str(definition.get("DeletionPolicy", "Delete"))
                 if before and before.type == kind and before.properties == props:
@@ -158,7 +163,8 @@ class Engine:
         for logical_id in plan.skipped:
             await self._event(
                 stack, logical_id, plan.resources[logical_id]["Type"], "CREATE_SKIPPED",
-                reason="Stratus does not support this resource type yet",
+                reason="Stratus does not support this resource type yet; Ref and Fn::GetAtt "
+                "to it give placeholders of AWS's shape",
             )  # fmt: skip
         return Outcome(current, outputs, exports, replaced)
 
@@ -279,18 +285,20 @@ class Engine:
 
     # -- pieces --------------------------------------------------------------------------
     def _scope(
-        self, plan: Plan, current: dict[str, Applied], imports: Mapping[str, str]
+        self, stack: Stack, plan: Plan, current: dict[str, Applied], imports: Mapping[str, str]
     ) -> intrinsics.Scope:
+        where = (stack.StackName, self._settings.region, self._settings.account_id)
+
         def ref(logical_id: str) -> Any:
-            if logical_id in plan.skipped:
-                raise Invalid(
-                    f"{logical_id} ({plan.skipped[logical_id]}) is not deployed: Stratus does not "
-                    "support its type yet"
-                )
+            if logical_id in plan.skipped:  # --skip-unsupported: a value of AWS's shape
+                kind = plan.skipped[logical_id]
+                return placeholders.ref(kind, where[0], logical_id, *where[1:])
             return current[logical_id].physical_id
 
         def get_att(logical_id: str, attribute: str) -> Any:
-            ref(logical_id)
+            if logical_id in plan.skipped:
+                kind = plan.skipped[logical_id]
+                return placeholders.attribute(kind, attribute, where[0], logical_id, *where[1:])
             attributes = current[logical_id].attributes
             if attribute not in attributes:
                 raise Invalid(

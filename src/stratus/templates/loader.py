@@ -88,6 +88,8 @@ def check_shape(template: Any, *, allow_include: bool = True) -> None:
             "Template format error: Resources must be a mapping of logical ids to resources"
         )
     for logical_id, resource in resources.items():
+        if str(logical_id).startswith("Fn::ForEach::"):
+            continue  # AWS::LanguageExtensions' loop; the expanded resources are checked
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             raise Invalid(
                 f"Template format error: [/Resources/{logical_id}] Every Resources object must "

@@ -66,6 +66,7 @@ class Stack(Shape):
     Capabilities: list[str] = Field(default_factory=list)
     Outputs: list[Output] = Field(default_factory=list)
     Tags: list[Tag] = Field(default_factory=list)
+    EnableTerminationProtection: bool = False
 
 
 class StackSummary(Shape):
@@ -130,4 +131,56 @@ class TemplateSummary(Shape):
     Description: str | None = None
     Capabilities: list[str] = Field(default_factory=list)
     CapabilitiesReason: str | None = None
+    DeclaredTransforms: list[str] = Field(default_factory=list)
+
+
+class ChangeSet(Shape):
+    """DescribeChangeSet's answer (Changes paged by the adapter); ListChangeSets answers
+    the summary subset."""
+
+    ChangeSetId: str
+    ChangeSetName: str
+    StackId: str
+    StackName: str
+    Description: str | None = None
+    Parameters: list[Parameter] = Field(default_factory=list)
+    CreationTime: datetime
+    ExecutionStatus: str  # UNAVAILABLE | AVAILABLE | EXECUTE_* | OBSOLETE
+    Status: str  # CREATE_PENDING | CREATE_IN_PROGRESS | CREATE_COMPLETE | FAILED | DELETE_*
+    StatusReason: str | None = None
+    NotificationARNs: list[str] = Field(default_factory=list)
+    Capabilities: list[str] = Field(default_factory=list)
+    Tags: list[Tag] = Field(default_factory=list)
+    Changes: list[dict[str, Any]] = Field(default_factory=list)
+    IncludeNestedStacks: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in self.wire().items()
+            if k not in ("Parameters", "NotificationARNs", "Capabilities", "Tags", "Changes")
+        }
+
+
+class ParameterDeclaration(Shape):
+    """GetTemplateSummary's description of one declared parameter."""
+
+    ParameterKey: str
+    DefaultValue: str | None = None
+    ParameterType: str
+    NoEcho: bool = False
+    Description: str | None = None
+    ParameterConstraints: dict[str, Any] | None = None
+
+
+class StackTemplateSummary(Shape):
+    """GetTemplateSummary's answer."""
+
+    Parameters: list[ParameterDeclaration] = Field(default_factory=list)
+    Description: str | None = None
+    Capabilities: list[str] = Field(default_factory=list)
+    CapabilitiesReason: str | None = None
+    ResourceTypes: list[str] = Field(default_factory=list)
+    Version: str | None = None
+    Metadata: str | None = None  # JSON text
     DeclaredTransforms: list[str] = Field(default_factory=list)

@@ -37,6 +37,7 @@ _PROPERTIES = {
     "Type",
 }
 _LIST_TYPES = ("CommaDelimitedList", "List<Number>")
+SSM_TYPE = "AWS::SSM::Parameter::Value<"  # ...<String>, <List<String>>, <AWS::EC2::...>
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -102,11 +103,8 @@ def _check_definition(key: str, definition: Any) -> str:
             f"are {', '.join(sorted(_PROPERTIES))}"
         )
     kind: str = definition["Type"]
-    if kind.startswith("AWS::SSM::Parameter::Value<"):
-        raise Invalid(
-            f"Parameter '{key}' has type {kind}: Stratus has no SSM Parameter Store yet. "
-            "Declare it as Type: String and pass the value with --parameter-overrides"
-        )
+    if kind.startswith(SSM_TYPE):
+        return kind  # the value is a parameter's name; plan.py looks it up
     if kind in ("String", "Number", *_LIST_TYPES) or _is_aws_type(kind):
         return kind
     raise Invalid(
@@ -118,6 +116,33 @@ def _check_definition(key: str, definition: Any) -> str:
 def _is_aws_type(kind: str) -> bool:
     inner = kind[5:-1] if kind.startswith("List<") and kind.endswith(">") else kind
     return inner.startswith("AWS::")
+
+
+def ssm_names(
+    declared: Mapping[str, Any], given: Mapping[str, str | None], previous: Mapping[str, str]
+) -> dict[str, str]:
+    """{template parameter: Parameter Store name} of the SSM-typed parameters."""
+    names = {}
+    for key, definition in declared.items():
+        if isinstance(definition, Mapping) and str(definition.get("Type", "")).startswith(SSM_TYPE):
+            text = _text_value(key, definition, given, previous)
+            if text is not None:
+                names[key] = text
+    return names
+
+
+def ssm_value(key: str, kind: str, name: str, found: Mapping[str, str]) -> Any:
+    """The value of an SSM-typed parameter, from the Parameter Store values `found`."""
+    if name not in found:
+        raise Invalid(
+            f"Unable to fetch parameters [{name}] from parameter store for this account "
+            f"(parameter {key}); create it with `aws ssm put-parameter --name {name} ...`"
+        )
+    value = found[name]
+    inner = kind[len(SSM_TYPE) : -1]
+    if inner.startswith("List<") or inner == "CommaDelimitedList":
+        return [item.strip() for item in value.split(",")]
+    return value
 
 
 def _is_list(kind: str) -> bool:

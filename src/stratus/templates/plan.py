@@ -2,7 +2,8 @@
 can fail without touching a resource runs here, before a stack changes (CPU-bound: callers run
 it in a worker thread).
 
-    body -> load (YAML/JSON) -> AWS::Include -> parameters -> SAM transform -> references
+    body -> load (YAML/JSON) -> AWS::Include -> parameters -> AWS::LanguageExtensions
+         -> SAM transform -> references
          -> conditions -> supported types -> creation order -> lint
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from stratus.errors import InsufficientCapabilities, Invalid
 
-from . import graph, include, intrinsics, lint, loader, parameters, sam
+from . import graph, include, intrinsics, language, lint, loader, parameters, resource_types, sam
 from .sam import SAM_TRANSFORM
 
 _IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User")
@@ -32,7 +33,7 @@ class Identity:
 @dataclass
 class Plan:
     template: dict[str, Any]  # processed: transforms expanded
-    given: dict[str, str]  # parameter values as given (for UsePreviousValue next time)
+    given: dict[str, str]  # every parameter's value as text (for UsePreviousValue next time)
     parameters: dict[str, Any]  # resolved values, pseudo parameters included
     no_echo: frozenset[str]
     conditions: dict[str, bool]
@@ -55,17 +56,27 @@ def prepare(
     read_artifact: Callable[[str], bytes],
     capabilities: list[str],
     skip_unsupported: bool = False,
+    ssm_values: Mapping[str, str] | None = None,  # Parameter Store name -> value
 ) -> Plan:
     raw = loader.load_template(body)
     raw = include.expand_includes(raw, read_artifact)
     declared = raw.get("Parameters") or {}
     values = parameters.resolve_parameters(declared, dict(given), dict(previous or {}))
+    # As given (an SSM-typed parameter: its Parameter Store name), for the next update.
+    given_texts = {k: _as_text(v) for k, v in values.items()}
+    for key, definition in declared.items():
+        kind = str(definition.get("Type", ""))
+        if kind.startswith(parameters.SSM_TYPE):
+            values[key] = parameters.ssm_value(key, kind, values[key], ssm_values or {})
     pseudo = parameters.pseudo_parameters(
         region=identity.region,
         account_id=identity.account_id,
         stack_name=identity.stack_name,
         stack_id=identity.stack_id,
     )
+    if sam.LANGUAGE_EXTENSIONS in sam.transforms(raw):
+        raw = language.expand(raw, values)
+        loader.check_shape(raw)
     if SAM_TRANSFORM in sam.transforms(raw) and "CAPABILITY_AUTO_EXPAND" not in capabilities:
         raise InsufficientCapabilities("Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
     template = sam.expand(
@@ -95,6 +106,7 @@ def prepare(
     unsupported = {
         k: d.get("Type", "") for k, d in resources.items() if not supported(d.get("Type", ""))
     }
+    _check_known(unsupported)
     if unsupported and not skip_unsupported:
         listed = ", ".join(f"{k} ({t})" for k, t in unsupported.items())
         raise Invalid(
@@ -108,8 +120,9 @@ def prepare(
         raise Invalid("Template failed validation:\n" + "\n".join(problems))
     return Plan(
         template=template,
-        given={k: v for k, v in given.items() if v is not None}
-        | {k: v for k, v in (previous or {}).items() if given.get(k, "") is None},
+        # Every declared parameter's resolved value (given, previous or default), so the
+        # next update's UsePreviousValue works for each of them, as on AWS.
+        given=given_texts,
         parameters=values | pseudo,
         no_echo=frozenset(
             k for k, d in declared.items() if str(d.get("NoEcho", "")).lower() == "true"
@@ -117,6 +130,25 @@ def prepare(
         conditions=conditions,
         order=order,
         skipped=unsupported,
+    )
+
+
+def _as_text(value: Any) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def _check_known(unsupported: Mapping[str, str]) -> None:
+    unknown = {k: t for k, t in unsupported.items() if not resource_types.is_resource_type(t)}
+    if not unknown:
+        return
+    hints = []
+    for logical_id, kind in unknown.items():
+        near = resource_types.nearest(kind)
+        hint = f"; did you mean {near}?" if near else ""
+        hints.append(f"{kind} (resource {logical_id}) is not a resource type{hint}")
+    raise Invalid(
+        f"Template format error: Unrecognized resource types: [{', '.join(unknown.values())}]. "
+        + ". ".join(hints)
     )
 
 

@@ -1,4 +1,4 @@
-"""The tables of stacks: records, resources, events, exports."""
+"""The tables of stacks: records, resources, events, exports, change sets, policies."""
 
 from __future__ import annotations
 
@@ -33,6 +33,18 @@ CREATE TABLE IF NOT EXISTS stack_exports (      -- Fn::ImportValue's names
     name     TEXT PRIMARY KEY,
     stack_id TEXT NOT NULL REFERENCES stacks(id),
     value    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stack_change_sets (
+    id       TEXT PRIMARY KEY,                  -- the ChangeSetId ARN
+    stack_id TEXT NOT NULL REFERENCES stacks(id),
+    name     TEXT NOT NULL,
+    record   TEXT NOT NULL,                     -- the ChangeSet shape, as DescribeChangeSet answers
+    request  TEXT NOT NULL                      -- what ExecuteChangeSet deploys (template...)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS stack_change_set_names ON stack_change_sets (stack_id, name);
+CREATE TABLE IF NOT EXISTS stack_policies (     -- SetStackPolicy's document, per stack
+    stack_id TEXT PRIMARY KEY REFERENCES stacks(id),
+    body     TEXT NOT NULL
 );
 """,
 )

@@ -11,41 +11,52 @@ DescribeStackEvents, as on AWS:
                  | UPDATE_ROLLBACK_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE
     DeleteStack  DELETE_IN_PROGRESS -> DELETE_COMPLETE | DELETE_FAILED
 
-A stack left in progress by a server that stopped is marked failed at the next start
-(resuming half an operation could repeat a step that is not idempotent).
+A stack left in progress by a server that stopped is settled at the next start: a creation
+rolls back (its recorded resources are deleted), a rollback or deletion goes on (deleting is
+safe to repeat); an update is marked UPDATE_ROLLBACK_FAILED (resuming half of one could
+repeat a step that is not idempotent). A resource whose creation was cut off before the
+engine recorded it is not known, and so not deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from stratus.config import Settings
-from stratus.errors import Invalid
+from stratus.errors import Invalid, NotFound
 from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
 
 from . import loader
+from . import policy as stack_policy
+from .change_sets import ChangeSets
+from .changes import resource_changes
 from .engine import STACK_TYPE, Engine, StepFailed
 from .model import (
     Export,
     Parameter,
+    ParameterDeclaration,
     Stack,
     StackEvent,
     StackResource,
     StackSummary,
+    StackTemplateSummary,
     Tag,
     TemplateParameter,
     TemplateSummary,
     now,
 )
+from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
 from .provider import Provider, tag_map, text
 from .sam import transforms
@@ -63,7 +74,21 @@ _INTERRUPTED = {
     "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_ROLLBACK_COMPLETE",
     "DELETE_IN_PROGRESS": "DELETE_FAILED",
 }
+# Interrupted operations that end by deleting, finished at the next start.
+_UNDONE_AT_START = ("CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS")
 _UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
+
+
+@dataclass
+class Update:
+    """An update planned and checked, not yet started."""
+
+    stack: Stack  # with the new tags and capabilities
+    plan: Plan
+    template_body: str
+    processed: dict[str, Any]  # the deployed template, processed
+    state: dict[str, Any]  # the deployed state
+    unchanged: bool  # nothing to do: UpdateStack refuses, a change set fails
 
 
 class StackService:
@@ -79,9 +104,19 @@ class StackService:
         self._store = StackStore(db)
         self._providers = providers
         self._engine = Engine(self._store, providers, settings, services)
+        self._services = services
         self._artifacts = artifacts
         self._work: asyncio.Queue[Callable[[], Coroutine[Any, Any, None]]] = asyncio.Queue()
         self._busy: set[str] = set()  # stack ids with an operation under way
+        self.change_sets = ChangeSets(self)
+
+    @property
+    def store(self) -> StackStore:
+        return self._store
+
+    @property
+    def region_and_account(self) -> tuple[str, str]:
+        return self._settings.region, self._settings.account_id
 
     # -- background work -----------------------------------------------------------------
     async def wait_run_forever(self) -> None:
@@ -92,10 +127,35 @@ class StackService:
 
     async def _wait_mark_interrupted(self) -> None:
         for stack in await self._store.stacks(deleted=False):
-            if stack.StackStatus in _INTERRUPTED:
+            if stack.StackStatus in _UNDONE_AT_START and not stack.DisableRollback:
+                await self._wait_finish_interrupted(stack)
+            elif stack.StackStatus in _INTERRUPTED:
                 status = _INTERRUPTED[stack.StackStatus]
                 reason = "Stratus stopped during this operation"
                 await self._set_status(stack, status, reason)
+            await self.change_sets.mark_interrupted(stack)
+
+    async def _wait_finish_interrupted(self, stack: Stack) -> None:
+        """A creation (or its rollback) cut off by a stop rolls back, and a deletion goes on:
+        both only delete, which is safe to repeat (a resource already gone counts as
+        deleted), so nothing half-made stays behind as CREATE_FAILED."""
+        _, _, state = await self._store.documents(stack.StackId)
+        order = state.get("order") or []
+        if stack.StackStatus == "DELETE_IN_PROGRESS":
+            await self._wait_delete(stack, order)
+            return
+        if stack.StackStatus == "CREATE_IN_PROGRESS":
+            reason = "Stratus stopped during this operation; rolling back what was created"
+            await self._set_status(stack, "ROLLBACK_IN_PROGRESS", reason)
+        deployed = await self._deployed(stack)
+        failed = await self._engine.wait_delete_all(
+            stack, deployed, order + [k for k in deployed if k not in order]
+        )
+        if failed:
+            reason = "The following resource(s) failed to delete: [" + ", ".join(failed) + "]. "
+            await self._set_status(stack, "ROLLBACK_FAILED", reason)
+            return
+        await self._set_status(stack, "ROLLBACK_COMPLETE", None)
 
     def _start(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
         self._busy.add(stack_id)
@@ -118,14 +178,12 @@ class StackService:
         tags: list[dict[str, Any]],
         disable_rollback: bool = False,
         on_failure: str | None = None,
+        termination_protection: bool = False,
     ) -> str:
         _check_name(name)
         if on_failure is not None and disable_rollback:
             raise Invalid("You cannot specify both DisableRollback and OnFailure.")
-        stack_id = (
-            f"arn:aws:cloudformation:{self._settings.region}:{self._settings.account_id}:"
-            f"stack/{name}/{uuid.uuid4()}"
-        )
+        stack_id = self.new_stack_id(name)
         stack_tags = _tags(tags)
         plan = await self._wait_plan(
             name, stack_id, template_body, _given(parameters), None, capabilities, stack_tags
@@ -133,23 +191,90 @@ class StackService:
         stack = Stack(
             StackId=stack_id,
             StackName=name,
-            Description=plan.template.get("Description"),
-            Parameters=self._parameters(plan),
             CreationTime=now(),
             StackStatus="CREATE_IN_PROGRESS",
-            StackStatusReason="User Initiated",
-            DisableRollback=disable_rollback or on_failure == "DO_NOTHING",
-            Capabilities=capabilities,
-            Tags=stack_tags,
+            EnableTerminationProtection=termination_protection,
         )
         await self._store.insert(stack, template_body)
-        await self._store.save(stack, processed=plan.template, state=_state(plan))
+        await self.launch_create(
+            stack, plan, template_body, capabilities, stack_tags, disable_rollback, on_failure
+        )
+        return stack_id
+
+    async def plan_create(
+        self,
+        name: str,
+        stack_id: str,
+        template_body: str,
+        parameters: list[dict[str, Any]],
+        capabilities: list[str],
+        tags: list[dict[str, Any]],
+    ) -> Plan:
+        _check_name(name)
+        given = _given(parameters)
+        return await self._wait_plan(
+            name, stack_id, template_body, given, None, capabilities, _tags(tags)
+        )
+
+    async def insert_for_review(self, name: str, stack_id: str) -> Stack:
+        """The stack a CREATE change set makes: no template applied, no resources."""
+        stack = Stack(
+            StackId=stack_id,
+            StackName=name,
+            CreationTime=now(),
+            StackStatus="REVIEW_IN_PROGRESS",
+            StackStatusReason="User Initiated",
+        )
+        await self._store.insert(stack, "{}")
         await self._store.add_event(
-            stack, name, STACK_TYPE, "CREATE_IN_PROGRESS",
+            stack, name, STACK_TYPE, "REVIEW_IN_PROGRESS",
             PhysicalResourceId=stack_id, ResourceStatusReason="User Initiated",
         )  # fmt: skip
-        self._start(stack_id, lambda: self._wait_create(stack, plan, on_failure))
-        return stack_id
+        return stack
+
+    def described_parameters(self, plan: Plan) -> list[Parameter]:
+        return self._parameters(plan)
+
+    def tags_of(self, tags: list[dict[str, Any]] | None, stack: Stack) -> list[Tag]:
+        """A request's tags; absent keeps the stack's."""
+        return stack.Tags if tags is None else _tags(tags)
+
+    def new_stack_id(self, name: str) -> str:
+        return (
+            f"arn:aws:cloudformation:{self._settings.region}:{self._settings.account_id}:"
+            f"stack/{name}/{uuid.uuid4()}"
+        )
+
+    async def launch_create(
+        self,
+        stack: Stack,
+        plan: Plan,
+        template_body: str,
+        capabilities: list[str],
+        tags: list[Tag],
+        disable_rollback: bool,
+        on_failure: str | None,
+        then: Callable[[Stack], Awaitable[None]] | None = None,
+    ) -> None:
+        """Start creating `stack` (inserted, or waiting in REVIEW_IN_PROGRESS) from `plan`;
+        `then(stack)` runs once the operation ended, whichever way."""
+        stack.Description = plan.template.get("Description")
+        stack.Parameters = self._parameters(plan)
+        stack.DisableRollback = disable_rollback or on_failure == "DO_NOTHING"
+        stack.Capabilities = capabilities
+        stack.Tags = tags
+        stack.StackStatus = "CREATE_IN_PROGRESS"
+        stack.StackStatusReason = "User Initiated"
+        await self._store.save(
+            stack, template=template_body, processed=plan.template, state=_state(plan)
+        )
+        await self._store.add_event(
+            stack, stack.StackName, STACK_TYPE, "CREATE_IN_PROGRESS",
+            PhysicalResourceId=stack.StackId, ResourceStatusReason="User Initiated",
+        )  # fmt: skip
+        self._start(
+            stack.StackId, lambda: _then(self._wait_create(stack, plan, on_failure), stack, then)
+        )
 
     async def _wait_create(self, stack: Stack, plan: Plan, on_failure: str | None) -> None:
         async def roll_back(failure: StepFailed) -> None:
@@ -180,7 +305,26 @@ class StackService:
         parameters: list[dict[str, Any]],
         capabilities: list[str],
         tags: list[dict[str, Any]] | None,
+        policy_during_update: str | None = None,
     ) -> str:
+        update = await self.plan_update(
+            name, template_body, use_previous_template, parameters, capabilities, tags
+        )
+        if update.unchanged:
+            raise Invalid("No updates are to be performed.")
+        await self.launch_update(update, policy_during_update=policy_during_update)
+        return update.stack.StackId
+
+    async def plan_update(
+        self,
+        name: str,
+        template_body: str | None,
+        use_previous_template: bool,
+        parameters: list[dict[str, Any]],
+        capabilities: list[str],
+        tags: list[dict[str, Any]] | None,
+    ) -> Update:
+        """Everything an update checks before it changes anything."""
         stack = await self._store.find(name)
         self._check_idle(stack, "updated")
         if stack.StackStatus not in _UPDATABLE:
@@ -195,21 +339,92 @@ class StackService:
         stack_tags = stack.Tags if tags is None else _tags(tags)
         plan = await self._wait_plan(
             stack.StackName, stack.StackId, template_body, _given(parameters),
-            state.get("given") or {}, capabilities, stack_tags,
+            _previous_values(processed, state), capabilities, stack_tags,
         )  # fmt: skip
-        if (
+        unchanged = (
             plan.template == processed
             and plan.given == state.get("given")
             and stack_tags == stack.Tags
-        ):
-            raise Invalid("No updates are to be performed.")
-        stack = stack.model_copy(update={"Tags": stack_tags, "Capabilities": capabilities})
-        await self._set_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
-        old_order = state.get("order") or []
-        self._start(
-            stack.StackId,
-            lambda: self._wait_update(stack, plan, template_body, processed, state, old_order),
         )
+        stack = stack.model_copy(update={"Tags": stack_tags, "Capabilities": capabilities})
+        return Update(stack, plan, template_body, processed, state, unchanged)
+
+    async def launch_update(
+        self,
+        update: Update,
+        then: Callable[[Stack], Awaitable[None]] | None = None,
+        policy_during_update: str | None = None,
+    ) -> None:
+        stack = update.stack
+        denied = await self._denied(update, policy_during_update)
+        await self._set_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
+        old_order = update.state.get("order") or []
+
+        def work() -> Awaitable[None]:  # made when it runs: never an unawaited coroutine
+            if denied is not None:
+                return self._wait_refuse_update(stack, update, *denied)
+            return self._wait_update(
+                stack, update.plan, update.template_body, update.processed, update.state,
+                old_order,
+            )  # fmt: skip
+
+        self._start(stack.StackId, lambda: _then(work(), stack, then))
+
+    async def changes(self, update: Update) -> list[dict[str, Any]]:
+        """What the update would do, as a change set lists it."""
+        return resource_changes(
+            update.plan,
+            update.processed,
+            await self._deployed(update.stack),
+            update.state.get("given") or {},
+            self._providers,
+            await self._imports(),
+            {t.Key: t.Value for t in update.stack.Tags},
+        )
+
+    async def _denied(self, update: Update, during_update: str | None) -> tuple[str, str] | None:
+        """(logical id, reason) of the first change the stack policy refuses."""
+        body = during_update or await self._store.policy(update.stack.StackId)
+        if body is None:
+            return None
+        document = stack_policy.parse(body)
+        for change in await self.changes(update):
+            reason = stack_policy.denial(document, change["ResourceChange"])
+            if reason is not None:
+                return change["ResourceChange"]["LogicalResourceId"], reason
+        return None
+
+    async def _wait_refuse_update(
+        self, stack: Stack, update: Update, logical_id: str, reason: str
+    ) -> None:
+        """An update the stack policy refuses fails on that resource and rolls back, as on AWS
+        (nothing was changed, so the rollback has nothing to undo)."""
+        kind = update.plan.resources.get(logical_id, {}).get("Type") or next(
+            (r.ResourceType for r, _ in await self._store.resources(stack.StackId)
+             if r.LogicalResourceId == logical_id),
+            STACK_TYPE,
+        )  # fmt: skip
+        await self._store.add_event(
+            stack, logical_id, kind, "UPDATE_FAILED", ResourceStatusReason=reason
+        )
+        failed = f"The following resource(s) failed to update: [{logical_id}]. "
+        await self._set_status(stack, "UPDATE_ROLLBACK_IN_PROGRESS", failed)
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
+
+    async def set_stack_policy(self, name: str, body: str) -> None:
+        stack = await self._store.find(name)
+        stack_policy.parse(body)
+        await self._store.set_policy(stack.StackId, body)
+
+    async def get_stack_policy(self, name: str) -> str | None:
+        stack = await self._store.find(name)
+        return await self._store.policy(stack.StackId)
+
+    async def update_termination_protection(self, name: str, enabled: bool) -> str:
+        stack = await self._store.find(name)
+        stack.EnableTerminationProtection = enabled
+        await self._store.save(stack)
         return stack.StackId
 
     async def _wait_update(
@@ -257,7 +472,13 @@ class StackService:
             return  # deleting a stack that does not exist succeeds, as on AWS
         if stack.StackStatus == "DELETE_COMPLETE":
             return
-        self._check_idle(stack, "deleted")
+        if stack.EnableTerminationProtection:
+            raise Invalid(
+                f"Stack [{stack.StackName}] cannot be deleted while TerminationProtection is "
+                "enabled"
+            )
+        if stack.StackStatus != "REVIEW_IN_PROGRESS":  # a stack of change sets only
+            self._check_idle(stack, "deleted")
         await self._check_exports_unused(stack)
         _, _, state = await self._store.documents(stack.StackId)
         await self._set_status(stack, "DELETE_IN_PROGRESS", "User Initiated")
@@ -272,6 +493,7 @@ class StackService:
             await self._set_status(stack, "DELETE_FAILED", reason)
             return
         await self._store.replace_exports(stack.StackId, {})
+        await self._store.drop_change_sets(stack.StackId)
         stack.DeletionTime = now()
         await self._set_status(stack, "DELETE_COMPLETE", None)
 
@@ -356,6 +578,44 @@ class StackService:
             DeclaredTransforms=declared_transforms,
         )
 
+    async def template_summary(self, template_body: str) -> StackTemplateSummary:
+        template = await asyncio.to_thread(loader.load_template, template_body)
+        base = await self.validate_template(template_body)
+        declared = template.get("Parameters") or {}
+        resources = template.get("Resources") or {}
+        capabilities = list(base.Capabilities)
+        if base.DeclaredTransforms and "CAPABILITY_AUTO_EXPAND" not in capabilities:
+            capabilities.append("CAPABILITY_AUTO_EXPAND")
+        metadata = template.get("Metadata")
+        return StackTemplateSummary(
+            Parameters=[
+                ParameterDeclaration(
+                    ParameterKey=p.ParameterKey,
+                    DefaultValue=p.DefaultValue,
+                    ParameterType=str(declared[p.ParameterKey].get("Type", "String")),
+                    NoEcho=p.NoEcho,
+                    Description=p.Description,
+                    ParameterConstraints={
+                        "AllowedValues": [
+                            text(v) for v in declared[p.ParameterKey].get("AllowedValues") or []
+                        ]
+                    },
+                )
+                for p in base.Parameters
+            ],
+            Description=base.Description,
+            Capabilities=capabilities,
+            CapabilitiesReason=base.CapabilitiesReason,
+            ResourceTypes=sorted({str(d.get("Type", "")) for d in resources.values()}),
+            Version=template.get("AWSTemplateFormatVersion"),
+            Metadata=None if metadata is None else orjson.dumps(metadata).decode(),
+            DeclaredTransforms=base.DeclaredTransforms,
+        )
+
+    async def stack_template_summary(self, name: str) -> StackTemplateSummary:
+        """The summary of the template a stack was last deployed with."""
+        return await self.template_summary(await self.get_template(name, "Original"))
+
     async def list_exports(self) -> list[Export]:
         return [
             Export(ExportingStackId=stack_id, Name=name, Value=value)
@@ -375,6 +635,7 @@ class StackService:
     ) -> Plan:
         skip = any(t.Key == SKIP_UNSUPPORTED_TAG and t.Value.lower() == "true" for t in tags)
         identity = Identity(name, stack_id, self._settings.region, self._settings.account_id)
+        ssm_values = await self._wait_ssm_values(body, given, previous or {})
         return await asyncio.to_thread(
             prepare,
             body,
@@ -385,7 +646,26 @@ class StackService:
             read_artifact=self._read_artifact,
             capabilities=capabilities,
             skip_unsupported=skip,
+            ssm_values=ssm_values,
         )
+
+    async def _wait_ssm_values(
+        self, body: str, given: dict[str, str | None], previous: dict[str, str]
+    ) -> dict[str, str]:
+        """The Parameter Store values the template's SSM-typed parameters name (read here,
+        on the loop, so that planning stays a pure function in its thread)."""
+        if SSM_TYPE not in body:
+            return {}
+        try:
+            template = await asyncio.to_thread(loader.load_template, body)
+            names = ssm_names(template.get("Parameters") or {}, given, previous)
+        except Invalid:
+            return {}  # planning reports the template's error
+        found = {}
+        for name in set(names.values()):
+            with contextlib.suppress(NotFound):
+                found[name] = await self._services.parameters.wait_value(name)
+        return found
 
     def _read_artifact(self, location: str) -> bytes:
         """A file `stratus deploy` uploaded: s3://stratus-artifacts/<key>."""
@@ -402,15 +682,21 @@ class StackService:
 
     def _parameters(self, plan: Plan) -> list[Parameter]:
         declared = plan.template.get("Parameters") or {}
-        return [
-            Parameter(
-                ParameterKey=key,
-                ParameterValue="****"
-                if key in plan.no_echo
-                else text(plan.parameters.get(key, "")),
-            )
-            for key in declared
-        ]
+        described = []
+        for key, definition in declared.items():
+            value = text(plan.parameters.get(key, ""))
+            if str(definition.get("Type", "")).startswith(SSM_TYPE):  # name, and its value
+                described.append(
+                    Parameter(
+                        ParameterKey=key,
+                        ParameterValue=plan.given.get(key, ""),
+                        ResolvedValue=value,
+                    )
+                )
+                continue
+            shown = "****" if key in plan.no_echo else value
+            described.append(Parameter(ParameterKey=key, ParameterValue=shown))
+        return described
 
     async def _deployed(self, stack: Stack) -> dict[str, Applied]:
         return {
@@ -459,6 +745,16 @@ class StackService:
         )  # fmt: skip
 
 
+async def _then(
+    work: Awaitable[None], stack: Stack, then: Callable[[Stack], Awaitable[None]] | None
+) -> None:
+    try:
+        await work
+    finally:
+        if then is not None:
+            await then(stack)
+
+
 def _check_name(name: str) -> None:
     if not re.match(_NAME, name):
         raise Invalid(
@@ -470,6 +766,17 @@ def _check_name(name: str) -> None:
 
 def _tags(tags: list[dict[str, Any]]) -> list[Tag]:
     return [Tag(Key=key, Value=value) for key, value in tag_map(tags).items()]
+
+
+def _previous_values(processed: dict[str, Any], state: dict[str, Any]) -> dict[str, str]:
+    """Each parameter's value in the deployed stack. Stacks deployed before every value was
+    kept hold only the given ones: the others had their defaults."""
+    defaults = {
+        key: text(definition["Default"])
+        for key, definition in (processed.get("Parameters") or {}).items()
+        if isinstance(definition, dict) and definition.get("Default") is not None
+    }
+    return defaults | (state.get("given") or {})
 
 
 def _given(parameters: list[dict[str, Any]]) -> dict[str, str | None]:

@@ -17,7 +17,7 @@ import orjson
 from stratus.errors import AlreadyExists, Invalid
 from stratus.store.db import Database, transaction
 
-from .model import Stack, StackEvent, StackResource, now
+from .model import ChangeSet, Stack, StackEvent, StackResource, now
 
 
 @dataclass
@@ -224,4 +224,98 @@ class StackStore:
                     "SELECT name, stack_id, value FROM stack_exports ORDER BY name"
                 )
             ]
+        )
+
+    # -- change sets -----------------------------------------------------------------------
+    async def put_change_set(self, change_set: ChangeSet, request: dict[str, Any]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO stack_change_sets (id, stack_id, name, record, request)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        change_set.ChangeSetId,
+                        change_set.StackId,
+                        change_set.ChangeSetName,
+                        change_set.model_dump_json(),
+                        orjson.dumps(request).decode(),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise AlreadyExists(
+                    f"ChangeSet {change_set.ChangeSetName} already exists"
+                ) from None
+
+        await self._db.run(write)
+
+    async def save_change_set(self, change_set: ChangeSet) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "UPDATE stack_change_sets SET record = ? WHERE id = ?",
+                (change_set.model_dump_json(), change_set.ChangeSetId),
+            )
+        )
+
+    async def change_set(
+        self, name_or_id: str, stack_id: str | None
+    ) -> tuple[ChangeSet, dict[str, Any]] | None:
+        """By ARN, or by name within a stack."""
+
+        def read(conn: sqlite3.Connection) -> tuple[str, str] | None:
+            row = conn.execute(
+                "SELECT record, request FROM stack_change_sets"
+                " WHERE id = ? OR (stack_id = ? AND name = ?)",
+                (name_or_id, stack_id, name_or_id),
+            ).fetchone()
+            return None if row is None else (str(row[0]), str(row[1]))
+
+        found = await self._db.run(read)
+        if found is None:
+            return None
+        return ChangeSet.model_validate_json(found[0]), orjson.loads(found[1])
+
+    async def change_sets(self, stack_id: str) -> list[ChangeSet]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [
+                r[0]
+                for r in conn.execute(
+                    "SELECT record FROM stack_change_sets WHERE stack_id = ? ORDER BY rowid",
+                    (stack_id,),
+                )
+            ]
+
+        return [ChangeSet.model_validate_json(r) for r in await self._db.run(read)]
+
+    async def drop_change_sets(self, stack_id: str, keep: str | None = None) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM stack_change_sets WHERE stack_id = ? AND id IS NOT ?",
+                (stack_id, keep),
+            )
+        )
+
+    # -- stack policies --------------------------------------------------------------------
+    async def set_policy(self, stack_id: str, body: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "INSERT INTO stack_policies (stack_id, body) VALUES (?, ?)"
+                " ON CONFLICT (stack_id) DO UPDATE SET body = excluded.body",
+                (stack_id, body),
+            )
+        )
+
+    async def policy(self, stack_id: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT body FROM stack_policies WHERE stack_id = ?", (stack_id,)
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._db.run(read)
+
+    async def drop_change_set(self, change_set_id: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM stack_change_sets WHERE id = ?", (change_set_id,)
+            )
         )

@@ -20,6 +20,7 @@ from . import (
     scheduler,
     sns,
     sqs,
+    ssm,
     stepfunctions,
 )
 
@@ -42,6 +43,7 @@ REGISTRY: dict[str, Provider] = {
         dynamodb,
         stepfunctions,
         s3,
+        ssm,
     )
     for cls in module.PROVIDERS
 }

@@ -139,6 +139,8 @@ class Function(Provider):
         ):
             code = _code(new) | {"Architectures": new.get("Architectures") or ["x86_64"]}
             await functions.update_code(ref, parse(UpdateFunctionCodeRequest, code))
+        if tag_map(old.get("Tags")) != tag_map(new.get("Tags")):
+            await functions.replace_tags(ref, tag_map(new.get("Tags")))
         concurrency = ctx.services.concurrency
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if new.get("ReservedConcurrentExecutions") is None:
