@@ -198,8 +198,8 @@ def test_unsupported_types_fail_before_any_change(cfn: Any) -> None:
         Resources:
           Stream:
             Type: AWS::Kinesis::Stream
-          Table:
-            Type: AWS::DynamoDB::Table
+          Cluster:
+            Type: AWS::ECS::Cluster
             Properties: {}
           Group:
             Type: AWS::Logs::LogGroup
@@ -210,7 +210,7 @@ def test_unsupported_types_fail_before_any_change(cfn: Any) -> None:
         cfn.create_stack(StackName=name, TemplateBody=body)
     message = caught.value.response["Error"]["Message"]
     assert "Stream (AWS::Kinesis::Stream)" in message
-    assert "Table (AWS::DynamoDB::Table)" in message
+    assert "Cluster (AWS::ECS::Cluster)" in message
     with pytest.raises(ClientError, match="does not exist"):
         cfn.describe_stacks(StackName=name)
 
