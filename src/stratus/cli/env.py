@@ -4,7 +4,8 @@ boto3 and SDKs unchanged, and a stack's outputs by their keys:
     eval "$(stratus env --stack my-app)"
     curl "$ApiUrl"
 
-Credentials are dummies (Stratus accepts any); the region is the server's.
+Credentials are dummies (Stratus accepts any); the region is the server's; host prefixes
+are turned off (botocore would send StartSyncExecution to `sync-<endpoint host>`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def export_lines(endpoint_url: str, region: str, outputs: dict[str, str]) -> lis
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
+        # Some operations (Step Functions' StartSyncExecution, TestState) put a prefix before
+        # the host ("sync-127.0.0.1"), which names nothing on this machine.
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
     } | outputs
     return [f"export {key}={shlex.quote(value)}" for key, value in values.items()]
 
