@@ -50,6 +50,7 @@ from stratus.functions.model import (
     CreateFunctionRequest,
     DeadLetterSettings,
     FunctionConfiguration,
+    LoggingInput,
     LoggingSettings,
     RuntimeVersionSettings,
     SnapStartSettings,
@@ -163,7 +164,9 @@ class FunctionService:
             RevisionId=str(uuid.uuid4()),
             Architectures=list(request.Architectures),
             EphemeralStorage=request.EphemeralStorage,
-            LoggingConfig=LoggingSettings(LogGroup=f"/aws/lambda/{name}"),
+            LoggingConfig=(request.LoggingConfig or LoggingInput()).applied(
+                LoggingSettings(LogGroup=f"/aws/lambda/{name}")
+            ),
             RuntimeVersionConfig=self._runtime_version(request.Runtime),
             Layers=layers,
             SnapStart=SnapStartSettings(
@@ -246,6 +249,9 @@ class FunctionService:
         if request.DeadLetterConfig is not None:
             dead_letter = await self._dead_letter(ref.name, request.DeadLetterConfig)
             changes["DeadLetterConfig"] = dead_letter.model_dump() if dead_letter else None
+        if request.LoggingConfig is not None:
+            current = (await self.get(ref)).configuration.LoggingConfig
+            changes["LoggingConfig"] = request.LoggingConfig.applied(current).model_dump()
         return await self._update(ref, request.RevisionId, changes)
 
     async def update_code(
@@ -514,6 +520,7 @@ class FunctionService:
             ephemeral_mb=config.EphemeralStorage.Size,
             environment=environment,
             layers_dir=layers_dir,
+            log_group_name=config.LoggingConfig.LogGroup,
         )
 
     async def invoke(
