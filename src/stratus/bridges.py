@@ -10,17 +10,25 @@ other service's own methods: in process, the same calls a boto3 request would ma
     topics -> functions   FunctionDelivery    an SNS delivery to a Lambda subscription
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
+    logs -> functions     LogSubscriptions    subscription filters to a Lambda function
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
+import logging
 import sqlite3
 from collections.abc import Callable
 
-from stratus.errors import Invalid, NotFound
+import orjson
+
+from stratus.errors import Invalid, NotFound, StratusError
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
 from stratus.functions.names import parse_reference
+from stratus.observe import filter_patterns
+from stratus.observe.logs import LogEvent, LogStore
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
 from stratus.topics import model as topic_model
@@ -116,3 +124,75 @@ class QueueDestination:
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)
+
+
+# Raw message bytes per `awslogs` event: its gzip stays far below the 256 KB async payload.
+_SUBSCRIPTION_BATCH_BYTES = 128 * 1024
+log = logging.getLogger("stratus.logs")
+
+
+class LogSubscriptions:
+    """A LogStore listener: each written batch, matched against the subscription filters of
+    its groups, becomes AWS's `{"awslogs": {"data": base64(gzip(json))}}` event, one per
+    filter and stream, accepted as an asynchronous invocation (durable in the work queue,
+    retried as any Event invoke). A batch written but not yet handed over when the server
+    dies is not delivered: the hand-over is not in the events' transaction."""
+
+    def __init__(self, logs: LogStore, invocations: AsyncInvocations, account_id: str) -> None:
+        self._logs = logs
+        self._invocations = invocations
+        self._account_id = account_id
+
+    async def wait_deliver(self, events: list[LogEvent]) -> None:
+        groups = {e.log_group for e in events}
+        filters = [
+            f
+            for f in await self._logs.filters.describe("subscription")
+            if f["logGroupName"] in groups
+        ]
+        for spec in filters:
+            pattern = filter_patterns.compile(spec["filterPattern"])
+            by_stream: dict[str, list[LogEvent]] = {}
+            for event in events:
+                if event.log_group == spec["logGroupName"] and pattern.matches(event.message):
+                    by_stream.setdefault(event.log_stream, []).append(event)
+            for stream, matched in by_stream.items():
+                for batch in _batches(matched):
+                    await self._wait_hand_over(spec, stream, batch)
+
+    async def _wait_hand_over(
+        self, spec: dict[str, str], stream: str, batch: list[LogEvent]
+    ) -> None:
+        message = {
+            "messageType": "DATA_MESSAGE",
+            "owner": self._account_id,
+            "logGroup": spec["logGroupName"],
+            "logStream": stream,
+            "subscriptionFilters": [spec["filterName"]],
+            "logEvents": [
+                {"id": str(e.id), "timestamp": e.timestamp, "message": e.message} for e in batch
+            ],
+        }
+        data = base64.b64encode(gzip.compress(orjson.dumps(message))).decode()
+        event = orjson.dumps({"awslogs": {"data": data}})
+        try:
+            await self._invocations.accept(parse_reference(spec["destinationArn"]), event)
+        except StratusError as exc:  # e.g. the function was deleted since
+            log.warning(
+                "subscription filter %s of %s not delivered: %s",
+                spec["filterName"],
+                spec["logGroupName"],
+                exc.message,
+            )
+
+
+def _batches(events: list[LogEvent]) -> list[list[LogEvent]]:
+    batches: list[list[LogEvent]] = [[]]
+    size = 0
+    for event in events:
+        if batches[-1] and size + len(event.message) > _SUBSCRIPTION_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += len(event.message)
+    return batches

@@ -308,3 +308,46 @@ def test_logging_config_levels_need_the_json_format(lambda_client, deploy):
     assert updated["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
     assert updated["LoggingConfig"]["SystemLogLevel"] == "INFO"
     assert json.dumps(updated["LoggingConfig"])
+
+
+RECEIVER = """
+import base64, gzip, json
+
+def handler(event, context):
+    data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+    print("received", json.dumps(data, sort_keys=True))
+"""
+
+
+def test_subscription_filters_deliver_the_awslogs_event(server, logs, lambda_client, group, deploy):
+    receiver = deploy(RECEIVER)
+    arn = lambda_client.get_function(FunctionName=receiver)["Configuration"]["FunctionArn"]
+    with pytest.raises(logs.exceptions.InvalidParameterException):
+        logs.put_subscription_filter(
+            logGroupName=group, filterName="f", filterPattern="", destinationArn=arn + "-nope"
+        )
+    logs.put_subscription_filter(
+        logGroupName=group, filterName="errors", filterPattern="ERROR", destinationArn=arn
+    )
+
+    put(logs, group, "app", "ERROR one", "INFO two", "ERROR three")
+
+    def received():
+        with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+            found = logs.filter_log_events(
+                logGroupName=f"/aws/lambda/{receiver}", filterPattern='"received"'
+            )["events"]
+            return found[0]["message"] if found else None
+        return None
+
+    assert wait_for(received)
+    data = json.loads(received().removeprefix("received "))
+    assert data["messageType"] == "DATA_MESSAGE"
+    assert data["logGroup"] == group
+    assert data["logStream"] == "app"
+    assert data["subscriptionFilters"] == ["errors"]
+    assert [e["message"] for e in data["logEvents"]] == ["ERROR one", "ERROR three"]
+    described = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+    assert [(f["filterName"], f["destinationArn"]) for f in described] == [("errors", arn)]
+    logs.delete_subscription_filter(logGroupName=group, filterName="errors")
+    assert logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"] == []
