@@ -74,4 +74,3 @@ def protocol_with_deadlines(header_s: float, body_s: float) -> type[HttpToolsPro
             self.transport.close()
 
     return ReadDeadlines
-

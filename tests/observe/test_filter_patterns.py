@@ -51,7 +51,7 @@ def test_terms(pattern, expected):
         ('{ $.eventType = "*Trail" }', True),
         ('{ $.eventType = "Delete*" }', False),
         ('{ $.eventType != "UpdateTrail" }', False),
-        ('{ $.sourceIPAddress != 123.123.* }', False),
+        ("{ $.sourceIPAddress != 123.123.* }", False),
         ("{ $.arrayKey[0] = value }", True),
         ('{ $.arrayKey[1] = "another value" }', True),
         ('{ $.arrayKey[2] = "x" }', False),

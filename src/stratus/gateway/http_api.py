@@ -130,7 +130,6 @@ class ExecuteApi:
         request_id = base64.b64encode(os.urandom(11)).decode()
         await wait_serve(DOOR, scope, send, path, answer, request_id=request_id)
 
-
     def _closing_on_shutdown(self, receive: Receive) -> Receive:
         """`receive` that closes the HTTP_PROXY client when the server shuts down (its
         keep-alive connections would otherwise outlive the app)."""
