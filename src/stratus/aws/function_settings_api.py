@@ -113,7 +113,7 @@ def _runtime_answer(call: Call, name: str, qualifier: str, value: dict[str, Any]
 
 
 async def put_scaling_config(call: Call, params: dict[str, Any]) -> Output:
-    target, qualifier = await _version(call, params)
+    target, qualifier = await _published(call, params)
     requested = params.get("FunctionScalingConfig") or {}
     low, high = requested.get("MinExecutionEnvironments"), requested.get("MaxExecutionEnvironments")
     if low is not None and high is not None and low > high:
@@ -125,7 +125,7 @@ async def put_scaling_config(call: Call, params: dict[str, Any]) -> Output:
 
 
 async def get_scaling_config(call: Call, params: dict[str, Any]) -> Output:
-    target, qualifier = await _version(call, params)
+    target, qualifier = await _published(call, params)
     found = await _functions(call).options.get(target.name, qualifier, "scaling")
     answer: dict[str, Any] = {"FunctionArn": _functions(call).arn(target.name, qualifier)}
     if found is not None:
@@ -149,6 +149,18 @@ async def _version(call: Call, params: dict[str, Any]) -> tuple[FunctionRef, str
     if not (qualifier == "$LATEST" or qualifier.isdigit()):
         raise Invalid(f"The qualifier must be $LATEST or a version number, not {qualifier}.")
     await _functions(call).get(FunctionRef(target.name, qualifier))
+    return target, qualifier
+
+
+async def _published(call: Call, params: dict[str, Any]) -> tuple[FunctionRef, str]:
+    """A published version (the model's pattern: a number or $LATEST.PUBLISHED, the newest
+    one); it must exist."""
+    target = ref(params)
+    qualifier = target.qualifier or ""
+    if qualifier == "$LATEST.PUBLISHED":
+        await _functions(call).get(FunctionRef(target.name))
+    else:
+        await _functions(call).get(FunctionRef(target.name, qualifier))
     return target, qualifier
 
 
