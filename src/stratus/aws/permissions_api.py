@@ -18,13 +18,7 @@ from .protocols.adapter import Call, Handler, Output
 
 
 async def _function_owner(call: Call, target: FunctionRef) -> Owner:
-    """The policy's owner: the function, or the version or alias qualified; it must exist."""
-    if target.qualifier == "$LATEST":
-        raise Invalid("We currently do not support adding policies for $LATEST.")
-    functions = call.services.functions
-    await functions.get(target)
-    resource = functions.arn(target.name, target.qualifier)
-    return Owner(resource, function_name=target.name, qualifier=target.qualifier or "")
+    return await call.services.functions.policy_owner(target)
 
 
 async def add_permission(call: Call, params: dict[str, Any]) -> Output:

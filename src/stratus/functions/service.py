@@ -61,7 +61,7 @@ from stratus.functions.model import (
     stale_revision,
 )
 from stratus.functions.names import FunctionRef, function_arn
-from stratus.functions.policies import Policies
+from stratus.functions.policies import Owner, Policies
 from stratus.functions.schema import ASYNC_EVENTS
 from stratus.functions.settings import FunctionSettings
 from stratus.functions.urls import FunctionUrls
@@ -242,6 +242,15 @@ class FunctionService:
 
         await self._db.run(write)
         self._forget(name)
+
+    async def policy_owner(self, ref: FunctionRef) -> Owner:
+        """Whose resource policy a call on `ref` edits: the function's, or its version's or
+        alias's (each has its own); the function and qualifier must exist."""
+        if ref.qualifier == LATEST:
+            raise Invalid("We currently do not support adding policies for $LATEST.")
+        await self.get(ref)
+        resource = self.arn(ref.name, ref.qualifier)
+        return Owner(resource, function_name=ref.name, qualifier=ref.qualifier or "")
 
     async def list(
         self, marker: str | None, max_items: int | None, all_versions: bool = False
