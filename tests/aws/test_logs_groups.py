@@ -351,3 +351,36 @@ def test_subscription_filters_deliver_the_awslogs_event(server, logs, lambda_cli
     assert [(f["filterName"], f["destinationArn"]) for f in described] == [("errors", arn)]
     logs.delete_subscription_filter(logGroupName=group, filterName="errors")
     assert logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"] == []
+
+
+def test_logs_insights_queries_over_stored_events(logs, group):
+    put(logs, group, "s", '{"level": "ERROR", "ms": 120}', '{"level": "INFO", "ms": 30}', "plain")
+    now_s = now_ms() // 1000
+
+    query_id = logs.start_query(
+        logGroupName=group,
+        startTime=now_s - 60,
+        endTime=now_s + 60,
+        queryString="stats count(*) as n, avg(ms) as mean by level | filter level = 'ERROR'",
+    )["queryId"]
+    answer = logs.get_query_results(queryId=query_id)
+
+    assert answer["status"] == "Complete"
+    assert answer["results"] == [
+        [
+            {"field": "level", "value": "ERROR"},
+            {"field": "n", "value": "1"},
+            {"field": "mean", "value": "120"},
+        ]
+    ]
+    assert answer["statistics"]["recordsScanned"] == 3
+    assert query_id in [q["queryId"] for q in logs.describe_queries(logGroupName=group)["queries"]]
+    assert logs.stop_query(queryId=query_id)["success"] is False
+    with pytest.raises(logs.exceptions.MalformedQueryException):
+        logs.start_query(
+            logGroupName=group, startTime=now_s - 60, endTime=now_s, queryString="dedupe x"
+        )
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.start_query(
+            logGroupName=group + "-missing", startTime=0, endTime=now_s, queryString="limit 1"
+        )

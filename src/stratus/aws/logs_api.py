@@ -12,10 +12,11 @@ from typing import Any
 
 from stratus.errors import AlreadyExists, Conflict, Invalid, NotFound
 from stratus.observe import filter_patterns
+from stratus.observe.insights import MalformedQuery
 from stratus.observe.log_filters import LimitExceeded
-from stratus.observe.logs import DAY_MS, LogEvent, LogGroup, LogStore, now_ms
+from stratus.observe.logs import DAY_MS, LogEvent, LogGroup, LogStore, group_name, now_ms
 
-from . import logs_filters_api
+from . import logs_filters_api, logs_insights_api
 from .protocols.adapter import Api, Call
 from .protocols.errors import ErrorTable, WireError
 
@@ -25,6 +26,7 @@ ERRORS: ErrorTable = {
     AlreadyExists: WireError("ResourceAlreadyExistsException", 400),
     LimitExceeded: WireError("LimitExceededException", 400),
     Conflict: WireError("OperationAbortedException", 400),
+    MalformedQuery: WireError("MalformedQueryException", 400),
 }
 MAX_EVENTS = 10_000
 PAGE_OF_GROUPS = 50
@@ -318,14 +320,6 @@ async def get_log_events(call: Call, body: dict[str, Any]) -> dict[str, Any]:
 # --- shared -----------------------------------------------------------------------------
 
 
-def group_name(identifier: str) -> str:
-    """A group named by name or ARN (…:log-group:NAME or …:log-group:NAME:*)."""
-    if identifier.startswith("arn:"):
-        _, _, rest = identifier.partition(":log-group:")
-        return rest.removesuffix(":*").partition(":log-stream:")[0]
-    return identifier
-
-
 def group_arn(call: Call, name: str) -> str:
     settings = call.services.settings
     return f"arn:aws:logs:{settings.region}:{settings.account_id}:log-group:{name}"
@@ -410,6 +404,7 @@ API = Api(
         "FilterLogEvents": filter_log_events,
         "GetLogEvents": get_log_events,
         **logs_filters_api.HANDLERS,
+        **logs_insights_api.HANDLERS,
     },
     ERRORS,
     body_limit=1_048_576 + 64 * 1024,  # PutLogEvents' 1 MiB batch and its JSON around it

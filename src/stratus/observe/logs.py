@@ -24,6 +24,7 @@ import orjson
 from stratus.errors import AlreadyExists, NotFound
 from stratus.store.db import Database, transaction
 
+from .insights import Queries
 from .log_filters import GROUP_MISSING, LogFilters
 
 # Batches are written every FLUSH_SECONDS, or sooner once FLUSH_LINES are waiting. Readers
@@ -80,6 +81,7 @@ class LogStore:
         self._swept = 0.0
         self.listeners: list[Listener] = []
         self.filters = LogFilters(db)
+        self.queries = Queries()
 
     def emit(self, log_group: str, log_stream: str, message: str, timestamp: int = 0) -> None:
         self._pending.append((log_group, log_stream, timestamp or now_ms(), message))
@@ -317,6 +319,14 @@ class LogStore:
             return [LogStream(r[0], r[1], r[2], r[3], r[3], r[5]) for r in rows]
 
         return await self._db.run(read)
+
+
+def group_name(identifier: str) -> str:
+    """A group named by name or ARN (…:log-group:NAME or …:log-group:NAME:*)."""
+    if identifier.startswith("arn:"):
+        _, _, rest = identifier.partition(":log-group:")
+        return rest.removesuffix(":*").partition(":log-stream:")[0]
+    return identifier
 
 
 def now_ms() -> int:
