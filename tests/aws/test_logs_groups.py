@@ -384,3 +384,24 @@ def test_logs_insights_queries_over_stored_events(logs, group):
         logs.start_query(
             logGroupName=group + "-missing", startTime=0, endTime=now_s, queryString="limit 1"
         )
+
+
+def test_live_tail_streams_matching_events(server, logs, group):
+    tail = server.client("logs", inject_host_prefix=False)
+    arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["logGroupArn"]
+    put(logs, group, "s", "before the tail")
+
+    answer = tail.start_live_tail(logGroupIdentifiers=[arn], logEventFilterPattern="ERROR")
+    stream = answer["responseStream"]
+    events = iter(stream)
+    start = next(events)
+    put(logs, group, "s", "INFO skipped", "ERROR shown")
+    update = next(events)
+    stream.close()
+
+    assert start["sessionStart"]["logGroupIdentifiers"] == [arn]
+    results = update["sessionUpdate"]["sessionResults"]
+    assert [r["message"] for r in results] == ["ERROR shown"]
+    assert results[0]["logGroupIdentifier"] == arn
+    with pytest.raises(tail.exceptions.ResourceNotFoundException):
+        tail.start_live_tail(logGroupIdentifiers=[arn + "-missing"])

@@ -16,7 +16,7 @@ from stratus.observe.insights import MalformedQuery
 from stratus.observe.log_filters import LimitExceeded
 from stratus.observe.logs import DAY_MS, LogEvent, LogGroup, LogStore, group_name, now_ms
 
-from . import logs_filters_api, logs_insights_api
+from . import logs_filters_api, logs_insights_api, logs_live_tail_api
 from .protocols.adapter import Api, Call
 from .protocols.errors import ErrorTable, WireError
 
@@ -405,6 +405,7 @@ API = Api(
         "GetLogEvents": get_log_events,
         **logs_filters_api.HANDLERS,
         **logs_insights_api.HANDLERS,
+        **logs_live_tail_api.HANDLERS,
     },
     ERRORS,
     body_limit=1_048_576 + 64 * 1024,  # PutLogEvents' 1 MiB batch and its JSON around it
