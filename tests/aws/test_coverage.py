@@ -7,8 +7,8 @@ from stratus.aws import coverage
 
 # Operations implemented per API when this was last raised; raise it when you add some.
 FLOORS = {
-    "lambda": 40,
-    "logs": 3,
+    "lambda": 68,
+    "logs": 30,
     "cloudformation": 12,
     "sqs-json": 21,
     "sns": 17,

@@ -188,6 +188,8 @@ def _json_pattern(text: str) -> _Test:
         raise _Refused(f"unexpected {tokens.peek()[1]!r} after the closing brace")
 
     def test(message: str) -> Values | None:
+        if not message.lstrip().startswith(("{", "[")):
+            return None  # not JSON; cheaper than letting json.loads fail
         try:
             document = json.loads(message)
         except ValueError:
