@@ -405,3 +405,27 @@ def test_live_tail_streams_matching_events(server, logs, group):
     assert results[0]["logGroupIdentifier"] == arn
     with pytest.raises(tail.exceptions.ResourceNotFoundException):
         tail.start_live_tail(logGroupIdentifiers=[arn + "-missing"])
+
+
+def test_deletion_protection_refuses_delete(logs, group):
+    logs.put_log_group_deletion_protection(logGroupIdentifier=group, deletionProtectionEnabled=True)
+
+    with pytest.raises(logs.exceptions.OperationAbortedException):
+        logs.delete_log_group(logGroupName=group)
+    described = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]
+    assert described["deletionProtectionEnabled"] is True
+    logs.put_log_group_deletion_protection(
+        logGroupIdentifier=group, deletionProtectionEnabled=False
+    )
+    logs.delete_log_group(logGroupName=group)
+
+
+def test_log_group_fields_are_discovered(logs, group):
+    put(logs, group, "s", '{"level": "INFO", "user": {"id": 1}}', "plain text")
+
+    fields = logs.get_log_group_fields(logGroupName=group)["logGroupFields"]
+
+    shares = {f["name"]: f["percent"] for f in fields}
+    assert shares["@message"] == 100
+    assert shares["level"] == 50
+    assert shares["user.id"] == 50

@@ -109,6 +109,12 @@ async def delete_log_group(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+async def put_log_group_deletion_protection(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    group = group_name(body["logGroupIdentifier"])
+    await store(call).set_deletion_protection(group, bool(body["deletionProtectionEnabled"]))
+    return {}
+
+
 async def put_retention_policy(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     days = body["retentionInDays"]
     if days not in RETENTION_DAYS:
@@ -389,6 +395,7 @@ API = Api(
         "DescribeLogGroups": describe_log_groups,
         "ListLogGroups": list_log_groups,
         "DeleteLogGroup": delete_log_group,
+        "PutLogGroupDeletionProtection": put_log_group_deletion_protection,
         "PutRetentionPolicy": put_retention_policy,
         "DeleteRetentionPolicy": delete_retention_policy,
         "TagResource": tag_resource,

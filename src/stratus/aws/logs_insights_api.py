@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from stratus.errors import Invalid
-from stratus.observe.insights import merged
+from stratus.observe.insights import field_shares, merged
 from stratus.observe.logs import group_name, now_ms
 
 from .protocols.adapter import Call, Handler
@@ -87,7 +87,22 @@ async def describe_queries(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     return {"queries": found[: int(body.get("maxResults") or 1000)]}
 
 
+async def get_log_group_fields(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the group's events in the 15 minutes before `time` (default: now)."""
+    name, identifier = body.get("logGroupName"), body.get("logGroupIdentifier")
+    if bool(name) == bool(identifier):
+        raise Invalid("Exactly one of logGroupName and logGroupIdentifier is required")
+    group = group_name(str(name or identifier))
+    store = call.services.logs
+    await store.group(group)
+    end = int(body["time"]) * 1000 if body.get("time") else now_ms()
+    events = await store.filter(group, start_ms=end - 15 * 60_000, end_ms=end, limit=10_000)
+    shares = field_shares(events)
+    return {"logGroupFields": [{"name": k, "percent": v} for k, v in shares.items()]}
+
+
 HANDLERS: dict[str, Handler] = {
+    "GetLogGroupFields": get_log_group_fields,
     "StartQuery": start_query,
     "GetQueryResults": get_query_results,
     "StopQuery": stop_query,

@@ -93,6 +93,16 @@ class Queries:
         return list(self._queries.values())
 
 
+def field_shares(events: list[LogEvent]) -> dict[str, int]:
+    """GetLogGroupFields: each field the events have, and in what percent of them."""
+    counts: dict[str, int] = {}
+    for event in events:
+        for name in _row(event):
+            if name != "@ptr":
+                counts[name] = counts.get(name, 0) + 1
+    return {name: round(100 * n / len(events)) for name, n in counts.items()} if events else {}
+
+
 def _row(event: LogEvent) -> Row:
     row: Row = {
         "@timestamp": event.timestamp,

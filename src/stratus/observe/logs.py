@@ -251,6 +251,17 @@ class LogStore:
         await self.wait_flush()
         await self._db.run(write)
 
+    async def set_deletion_protection(self, log_group: str, enabled: bool) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                _group_exists(conn, log_group)
+                conn.execute(
+                    "UPDATE log_groups SET deletion_protection = ? WHERE name = ?",
+                    (int(enabled), log_group),
+                )
+
+        await self._db.run(write)
+
     async def retag(self, log_group: str, add: dict[str, str], remove: Sequence[str]) -> None:
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
