@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from stratus.errors import AlreadyExists, NotFound
+from stratus.errors import AlreadyExists, Conflict, Invalid, NotFound
 from stratus.store.db import Database, transaction
 
 from .insights import Queries
@@ -34,6 +34,11 @@ FLUSH_LINES = 2000
 RETENTION_SWEEP_SECONDS = 60.0
 DAY_MS = 86_400_000
 STREAM_MISSING = "The specified log stream does not exist."
+# The values a retention policy takes (days).
+RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,12 +239,27 @@ class LogStore:
         def remove(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 _group_exists(conn, log_group)
+                protected = conn.execute(
+                    "SELECT deletion_protection FROM log_groups WHERE name = ?", (log_group,)
+                ).fetchone()[0]
+                if protected:
+                    raise Conflict(
+                        "Log group deletion protection is enabled; turn it off first "
+                        "(PutLogGroupDeletionProtection)"
+                    )
                 conn.execute("DELETE FROM log_events WHERE log_group = ?", (log_group,))
                 conn.execute("DELETE FROM log_groups WHERE name = ?", (log_group,))
 
         await self._db.run(remove)
 
     async def set_retention(self, log_group: str, days: int | None) -> None:
+        if days is not None and days not in RETENTION_DAYS:
+            raise Invalid(
+                f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to "
+                f"satisfy constraint: Member must satisfy enum value set: "
+                f"[{', '.join(str(d) for d in sorted(RETENTION_DAYS))}]"
+            )
+
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 _group_exists(conn, log_group)

@@ -11,6 +11,7 @@ from . import (
     apigateway_stages,
     apigatewayv2,
     lambda_,
+    logs,
     recorded,
     sqs,
 )
@@ -26,6 +27,7 @@ REGISTRY: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         sqs,
+        logs,
     )
     for cls in module.PROVIDERS
 }
