@@ -132,24 +132,19 @@ log = logging.getLogger("stratus.logs")
 
 
 class LogSubscriptions:
-    """A LogStore listener: each written batch, matched against the subscription filters of
-    its groups, becomes AWS's `{"awslogs": {"data": base64(gzip(json))}}` event, one per
-    filter and stream, accepted as an asynchronous invocation (durable in the work queue,
-    retried as any Event invoke). A batch written but not yet handed over when the server
-    dies is not delivered: the hand-over is not in the events' transaction."""
+    """A LogStore stager: each batch of log events, matched against the subscription filters
+    of its groups, becomes AWS's `{"awslogs": {"data": base64(gzip(json))}}` event, one per
+    filter and stream, queued as an asynchronous invocation in the transaction that writes
+    the events (durable with them; retried as any Event invoke; dropped if the function is
+    gone when it runs)."""
 
     def __init__(self, logs: LogStore, invocations: AsyncInvocations, account_id: str) -> None:
         self._logs = logs
         self._invocations = invocations
         self._account_id = account_id
 
-    async def wait_deliver(self, events: list[LogEvent]) -> None:
-        groups = {e.log_group for e in events}
-        filters = [
-            f
-            for f in await self._logs.filters.describe("subscription")
-            if f["logGroupName"] in groups
-        ]
+    def stage(self, conn: sqlite3.Connection, events: list[LogEvent]) -> None:
+        filters = self._logs.filters.subscriptions(conn, {e.log_group for e in events})
         for spec in filters:
             pattern = filter_patterns.compile(spec["filterPattern"])
             by_stream: dict[str, list[LogEvent]] = {}
@@ -158,10 +153,10 @@ class LogSubscriptions:
                     by_stream.setdefault(event.log_stream, []).append(event)
             for stream, matched in by_stream.items():
                 for batch in _batches(matched):
-                    await self._wait_hand_over(spec, stream, batch)
+                    self._hand_over(conn, spec, stream, batch)
 
-    async def _wait_hand_over(
-        self, spec: dict[str, str], stream: str, batch: list[LogEvent]
+    def _hand_over(
+        self, conn: sqlite3.Connection, spec: dict[str, str], stream: str, batch: list[LogEvent]
     ) -> None:
         message = {
             "messageType": "DATA_MESSAGE",
@@ -175,9 +170,13 @@ class LogSubscriptions:
         }
         data = base64.b64encode(gzip.compress(orjson.dumps(message))).decode()
         event = orjson.dumps({"awslogs": {"data": data}})
+        # One id per filter and first event: a batch written again is not queued twice.
+        request_id = f"logs-{spec['logGroupName']}-{spec['filterName']}-{batch[0].id}"
         try:
-            await self._invocations.accept(parse_reference(spec["destinationArn"]), event)
-        except StratusError as exc:  # e.g. the function was deleted since
+            self._invocations.stage(
+                conn, parse_reference(spec["destinationArn"]), event, request_id
+            )
+        except StratusError as exc:  # e.g. a payload past the async limit
             log.warning(
                 "subscription filter %s of %s not delivered: %s",
                 spec["filterName"],

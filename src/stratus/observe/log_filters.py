@@ -58,6 +58,14 @@ class LogFilters:
 
         await self._db.run(write)
 
+    def subscriptions(self, conn: sqlite3.Connection, groups: set[str]) -> list[dict[str, Any]]:
+        """The subscription filters of these groups, read inside the caller's transaction."""
+        rows = conn.execute(
+            "SELECT log_group, config FROM log_filters WHERE kind = 'subscription' "
+            "ORDER BY log_group, name"
+        ).fetchall()
+        return [orjson.loads(row[1]) for row in rows if row[0] in groups]
+
     async def delete(self, kind: Kind, log_group: str, name: str) -> None:
         def remove(conn: sqlite3.Connection) -> None:
             gone = conn.execute(

@@ -74,8 +74,11 @@ class LogStream:
     stored_bytes: int
 
 
-# Awaited with each batch once it is written (subscription filters, the live tail).
+# Awaited with each batch once it is written (the live tail).
 Listener = Callable[[list[LogEvent]], Awaitable[None]]
+# Called with each batch inside the transaction that writes it (subscription filters: their
+# deliveries are queued atomically with the events). It must not raise for the batch's sake.
+Stager = Callable[[sqlite3.Connection, list[LogEvent]], None]
 
 
 class LogStore:
@@ -85,6 +88,7 @@ class LogStore:
         self._full = asyncio.Event()
         self._swept = 0.0
         self.listeners: list[Listener] = []
+        self.stagers: list[Stager] = []
         self.filters = LogFilters(db)
         self.queries = Queries()
 
@@ -108,7 +112,8 @@ class LogStore:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        written = await self._db.run(lambda conn: _insert(conn, batch, create=True))
+        stagers = tuple(self.stagers)
+        written = await self._db.run(lambda conn: _insert(conn, batch, stagers, create=True))
         await self._wait_tell(written)
 
     async def _wait_tell(self, events: list[LogEvent]) -> None:
@@ -122,9 +127,11 @@ class LogStore:
         await self.wait_flush()
         batch = [(group, stream, ts, message) for ts, message in events]
 
+        stagers = tuple(self.stagers)
+
         def write(conn: sqlite3.Connection) -> list[LogEvent]:
             _stream_exists(conn, group, stream)
-            return _insert(conn, batch, create=False)
+            return _insert(conn, batch, stagers, create=False)
 
         await self._wait_tell(await self._db.run(write))
 
@@ -407,7 +414,11 @@ _ROWS_PER_INSERT = 200
 
 
 def _insert(
-    conn: sqlite3.Connection, batch: list[tuple[str, str, int, str]], *, create: bool
+    conn: sqlite3.Connection,
+    batch: list[tuple[str, str, int, str]],
+    stagers: Sequence[Stager],
+    *,
+    create: bool,
 ) -> list[LogEvent]:
     """Write the batch; with `create`, the groups and streams it names appear too."""
     written: list[LogEvent] = []
@@ -434,6 +445,8 @@ def _insert(
             # RETURNING's order is not promised; ids are ascending in insertion order.
             for event_id, row in zip(sorted(r[0] for r in ids), rows, strict=True):
                 written.append(LogEvent(event_id, *row, ingestion_time=now))
+        for stage in stagers:
+            stage(conn, written)
     return written
 
 
