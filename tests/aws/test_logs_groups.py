@@ -429,3 +429,23 @@ def test_log_group_fields_are_discovered(logs, group):
     assert shares["@message"] == 100
     assert shares["level"] == 50
     assert shares["user.id"] == 50
+
+
+def test_query_definitions_are_saved_updated_and_deleted(logs):
+    name = f"saved/{time.time_ns()}"
+    definition = logs.put_query_definition(
+        name=name, queryString="fields @message | limit 5", logGroupNames=["/a"]
+    )["queryDefinitionId"]
+
+    logs.put_query_definition(queryDefinitionId=definition, name=name, queryString="stats count(*)")
+    found = logs.describe_query_definitions(queryDefinitionNamePrefix=name)["queryDefinitions"]
+
+    assert [(d["queryDefinitionId"], d["queryString"]) for d in found] == [
+        (definition, "stats count(*)")
+    ]
+    assert logs.delete_query_definition(queryDefinitionId=definition)["success"] is True
+    assert logs.describe_query_definitions(queryDefinitionNamePrefix=name)["queryDefinitions"] == []
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.delete_query_definition(queryDefinitionId=definition)
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.put_query_definition(queryDefinitionId=definition, name=name, queryString="x")

@@ -101,7 +101,47 @@ async def get_log_group_fields(call: Call, body: dict[str, Any]) -> dict[str, An
     return {"logGroupFields": [{"name": k, "percent": v} for k, v in shares.items()]}
 
 
+async def put_query_definition(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "queryLanguage": body.get("queryLanguage") or "CWLI",
+        "name": body["name"],
+        "queryString": body["queryString"],
+        "logGroupNames": body.get("logGroupNames") or [],
+    }
+    definitions = call.services.logs.query_definitions
+    chosen = await definitions.put(body.get("queryDefinitionId"), config, now_ms())
+    return {"queryDefinitionId": chosen}
+
+
+async def describe_query_definitions(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    found = await call.services.logs.query_definitions.list(
+        body.get("queryDefinitionNamePrefix") or ""
+    )
+    start = _offset(body.get("nextToken"))
+    size = int(body.get("maxResults") or 1000)
+    answer: dict[str, Any] = {"queryDefinitions": found[start : start + size]}
+    if start + size < len(found):
+        answer["nextToken"] = str(start + size)
+    return answer
+
+
+async def delete_query_definition(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    await call.services.logs.query_definitions.delete(body["queryDefinitionId"])
+    return {"success": True}
+
+
+def _offset(token: object) -> int:
+    if not token:
+        return 0
+    if not str(token).isdigit():
+        raise Invalid(f"The specified nextToken is invalid: {token}")
+    return int(str(token))
+
+
 HANDLERS: dict[str, Handler] = {
+    "PutQueryDefinition": put_query_definition,
+    "DescribeQueryDefinitions": describe_query_definitions,
+    "DeleteQueryDefinition": delete_query_definition,
     "GetLogGroupFields": get_log_group_fields,
     "StartQuery": start_query,
     "GetQueryResults": get_query_results,

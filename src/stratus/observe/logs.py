@@ -26,6 +26,7 @@ from stratus.store.db import Database, transaction
 
 from .insights import Queries
 from .log_filters import GROUP_MISSING, LogFilters
+from .query_definitions import QueryDefinitions
 
 # Batches are written every FLUSH_SECONDS, or sooner once FLUSH_LINES are waiting. Readers
 # flush first, so a longer interval costs no freshness; it keeps SQLite off the hot path.
@@ -91,6 +92,7 @@ class LogStore:
         self.stagers: list[Stager] = []
         self.filters = LogFilters(db)
         self.queries = Queries()
+        self.query_definitions = QueryDefinitions(db)
 
     def emit(self, log_group: str, log_stream: str, message: str, timestamp: int = 0) -> None:
         self._pending.append((log_group, log_stream, timestamp or now_ms(), message))

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS log_filters (           -- observe/log_filters.py
     config    TEXT NOT NULL,                       -- Describe*Filters' item, as JSON
     PRIMARY KEY (log_group, kind, name)
 );
+CREATE TABLE IF NOT EXISTS log_query_definitions (  -- observe/query_definitions.py
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL                            -- DescribeQueryDefinitions' item
+);
 """
 
 
