@@ -20,12 +20,16 @@ other service's own methods: in process, the same calls a boto3 request would ma
                                                    sqs:sendMessage
     bus targets, destinations -> workflows  StateMachineDestination  StartExecution
     functions -> objects  BucketObjects       function and layer code from a bucket
+    logs -> functions     LogSubscriptions    subscription filters to a Lambda function
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import gzip
 import json
+import logging
 import re
 import sqlite3
 import uuid
@@ -43,6 +47,8 @@ from stratus.functions.service import FunctionService
 from stratus.mappings import seams as mapping_seams
 from stratus.objects.errors import NoSuchBucket
 from stratus.objects.service import ObjectService
+from stratus.observe import filter_patterns
+from stratus.observe.logs import LogEvent, LogStore
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
 from stratus.schedules.targets import Invocation
@@ -524,3 +530,74 @@ class BucketObjects:
             raise NoSuchArtifact(f"S3 Error Code: {code}. S3 Error Message: {exc.message}") from exc
         except TooLarge as exc:
             raise NoSuchArtifact(f"S3 Error Message: {exc.message}") from exc
+
+
+# Raw message bytes per `awslogs` event: its gzip stays far below the 256 KB async payload.
+_SUBSCRIPTION_BATCH_BYTES = 128 * 1024
+log = logging.getLogger("stratus.logs")
+
+
+class LogSubscriptions:
+    """A LogStore stager: each batch of log events, matched against the subscription filters
+    of its groups, becomes AWS's `{"awslogs": {"data": base64(gzip(json))}}` event, one per
+    filter and stream, queued as an asynchronous invocation in the transaction that writes
+    the events (durable with them; retried as any Event invoke; dropped if the function is
+    gone when it runs)."""
+
+    def __init__(self, logs: LogStore, invocations: AsyncInvocations, account_id: str) -> None:
+        self._logs = logs
+        self._invocations = invocations
+        self._account_id = account_id
+
+    def stage(self, conn: sqlite3.Connection, events: list[LogEvent]) -> None:
+        filters = self._logs.filters.subscriptions(conn, {e.log_group for e in events})
+        for spec in filters:
+            pattern = filter_patterns.compile(spec["filterPattern"])
+            by_stream: dict[str, list[LogEvent]] = {}
+            for event in events:
+                if event.log_group == spec["logGroupName"] and pattern.matches(event.message):
+                    by_stream.setdefault(event.log_stream, []).append(event)
+            for stream, matched in by_stream.items():
+                for batch in _batches(matched):
+                    self._hand_over(conn, spec, stream, batch)
+
+    def _hand_over(
+        self, conn: sqlite3.Connection, spec: dict[str, str], stream: str, batch: list[LogEvent]
+    ) -> None:
+        message = {
+            "messageType": "DATA_MESSAGE",
+            "owner": self._account_id,
+            "logGroup": spec["logGroupName"],
+            "logStream": stream,
+            "subscriptionFilters": [spec["filterName"]],
+            "logEvents": [
+                {"id": str(e.id), "timestamp": e.timestamp, "message": e.message} for e in batch
+            ],
+        }
+        data = base64.b64encode(gzip.compress(orjson.dumps(message))).decode()
+        event = orjson.dumps({"awslogs": {"data": data}})
+        # One id per filter and first event: a batch written again is not queued twice.
+        request_id = f"logs-{spec['logGroupName']}-{spec['filterName']}-{batch[0].id}"
+        try:
+            self._invocations.stage(
+                conn, parse_reference(spec["destinationArn"]), event, request_id
+            )
+        except StratusError as exc:  # e.g. a payload past the async limit
+            log.warning(
+                "subscription filter %s of %s not delivered: %s",
+                spec["filterName"],
+                spec["logGroupName"],
+                exc.message,
+            )
+
+
+def _batches(events: list[LogEvent]) -> list[list[LogEvent]]:
+    batches: list[list[LogEvent]] = [[]]
+    size = 0
+    for event in events:
+        if batches[-1] and size + len(event.message) > _SUBSCRIPTION_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += len(event.message)
+    return batches

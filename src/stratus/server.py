@@ -91,6 +91,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
+        logs.stagers.append(bridges.LogSubscriptions(logs, events, settings.account_id).stage)
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(
             settings, db, work, functions.destinations.wait_deliver,

@@ -7,8 +7,8 @@ from stratus.aws import coverage
 
 # Operations implemented per API when this was last raised; raise it when you add some.
 FLOORS = {
-    "lambda": 45,
-    "logs": 3,
+    "lambda": 73,
+    "logs": 35,
     "cloudformation": 21,
     "ssm": 9,
     "sqs-json": 21,

@@ -54,13 +54,13 @@ def test_operations_stratus_lacks_are_unknown_operations(server):
     logs = server.client("logs")
 
     with pytest.raises(ClientError) as lacking:
-        logs.create_log_group(logGroupName="g")
+        logs.describe_destinations()
     missing = post_json(server, "Logs_20140328.LaunchRocket")
     other = post_json(server, "Firehose_20150804.ListDeliveryStreams")
 
     assert lacking.value.response["Error"] == {
         "Code": "UnknownOperationException",
-        "Message": "Stratus does not implement CloudWatch Logs CreateLogGroup yet.",
+        "Message": "Stratus does not implement CloudWatch Logs DescribeDestinations yet.",
     }
     assert lacking.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert missing.json()["__type"] == "UnknownOperationException"

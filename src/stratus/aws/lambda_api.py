@@ -8,6 +8,9 @@ protocol (protocols/rest_json.py), with a table of handlers per part of the API:
     function_urls_api   function URL configuration
     event_source_mappings_api   event source mappings (SQS queues)
     layers_api          layers
+    permissions_api     resource-based policies of functions and layer versions
+    function_settings_api  tags, recursion, runtime management, scaling, code signing,
+                        InvokeAsync
 
 Each handler takes the parsed, validated input members, makes one service call and returns
 the output members; the rules live in stratus.functions.
@@ -36,6 +39,7 @@ from stratus.errors import (
     Validation,
 )
 from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
+from stratus.functions.code_signing import CodeSigningConfigNotFound
 from stratus.functions.concurrency import ProvisionedConcurrencyNotFound
 from stratus.functions.model import (
     CreateFunctionRequest,
@@ -50,8 +54,10 @@ from . import (
     concurrency_api,
     event_config_api,
     event_source_mappings_api,
+    function_settings_api,
     function_urls_api,
     layers_api,
+    permissions_api,
     streaming_api,
 )
 from .lambda_members import listed, ref
@@ -66,6 +72,7 @@ ERRORS: ErrorTable = {
     Validation: WireError("ValidationException", 400),
     Malformed: WireError("InvalidRequestContentException", 400),
     NotFound: WireError("ResourceNotFoundException", 404),
+    CodeSigningConfigNotFound: WireError("CodeSigningConfigNotFoundException", 404),
     ProvisionedConcurrencyNotFound: WireError("ProvisionedConcurrencyConfigNotFoundException", 404),
     Conflict: WireError("ResourceConflictException", 409),
     PreconditionFailed: WireError("PreconditionFailedException", 412),
@@ -237,6 +244,8 @@ def api() -> RestJson:
         **event_source_mappings_api.HANDLERS,
         **function_urls_api.HANDLERS,
         **layers_api.HANDLERS,
+        **permissions_api.HANDLERS,
+        **function_settings_api.HANDLERS,
     }
     return RestJson(
         Api("lambda", handlers, ERRORS),

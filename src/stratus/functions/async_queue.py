@@ -145,6 +145,16 @@ class AsyncInvocations:
         )
         return request_id
 
+    def stage(
+        self, conn: sqlite3.Connection, ref: FunctionRef, payload: bytes, request_id: str
+    ) -> None:
+        """Queue an event inside the caller's transaction (a log subscription's delivery,
+        written with the log events it carries). The function is not checked here: one that
+        is gone when the event runs is dropped, as for any queued event."""
+        check_payload(payload, ASYNC_PAYLOAD_LIMIT)
+        event = AsyncEvent(ref.qualifier or "$LATEST", payload, self._clock.now())
+        self._work.enqueue(conn, ASYNC_EVENTS, request_id, event.encode(), subject=ref.name)
+
     async def wait_run_forever(self) -> None:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._destinations.wait_run_forever())

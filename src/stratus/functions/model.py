@@ -10,7 +10,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratus.errors import PreconditionFailed
+from stratus.errors import Invalid, PreconditionFailed
 from stratus.functions.names import NAME_PATTERN
 from stratus.runtime.custom import CUSTOM_RUNTIMES
 from stratus.runtime.interpreters import PYTHON_RUNTIMES
@@ -122,6 +122,7 @@ class CreateFunctionRequest(_Shape):
     Tags: dict[str, str] = Field(default_factory=dict)
     Layers: list[str] | None = None  # layer version ARNs, checked by functions/layers.py
     SnapStart: SnapStartRequest | None = None
+    LoggingConfig: LoggingInput | None = None
 
 
 class UpdateFunctionConfigurationRequest(_Shape):
@@ -138,6 +139,7 @@ class UpdateFunctionConfigurationRequest(_Shape):
     RevisionId: str | None = None
     Layers: list[str] | None = None  # layer version ARNs, checked by functions/layers.py
     SnapStart: SnapStartRequest | None = None
+    LoggingConfig: LoggingInput | None = None
 
 
 class UpdateFunctionCodeRequest(_Shape):
@@ -153,9 +155,49 @@ class UpdateFunctionCodeRequest(_Shape):
     ] = None
 
 
+ApplicationLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+SystemLevel = Literal["DEBUG", "INFO", "WARN"]
+
+
 class LoggingSettings(_Shape):
     LogFormat: Literal["Text", "JSON"] = "Text"
+    # Shown for the JSON format only, as AWS does.
+    ApplicationLogLevel: ApplicationLevel | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
+    SystemLogLevel: SystemLevel | None = Field(default=None, exclude_if=lambda v: v is None)
     LogGroup: str
+
+
+class LoggingInput(_Shape):
+    """CreateFunction's and UpdateFunctionConfiguration's LoggingConfig: the log group
+    (created by the first write, as on AWS), the format and, for JSON, the levels."""
+
+    LogFormat: Literal["Text", "JSON"] | None = None
+    ApplicationLogLevel: ApplicationLevel | None = None
+    SystemLogLevel: SystemLevel | None = None
+    LogGroup: (
+        Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[\.\-_/#A-Za-z0-9]+$")] | None
+    ) = None
+
+    def applied(self, current: LoggingSettings) -> LoggingSettings:
+        fmt = self.LogFormat or current.LogFormat
+        if fmt == "Text" and (self.ApplicationLogLevel or self.SystemLogLevel):
+            raise Invalid(
+                'LogLevel is not supported when LogFormat is set to "Text". Remove LogLevel '
+                'from your request or change the LogFormat to "JSON" and try again.'
+            )
+        json_format = fmt == "JSON"
+        return LoggingSettings(
+            LogFormat=fmt,
+            ApplicationLogLevel=(self.ApplicationLogLevel or current.ApplicationLogLevel or "INFO")
+            if json_format
+            else None,
+            SystemLogLevel=(self.SystemLogLevel or current.SystemLogLevel or "INFO")
+            if json_format
+            else None,
+            LogGroup=self.LogGroup or current.LogGroup,
+        )
 
 
 class SnapStartSettings(_Shape):

@@ -131,6 +131,40 @@ CREATE TABLE IF NOT EXISTS function_urls (      -- functions/urls.py
 CREATE TRIGGER IF NOT EXISTS function_urls_of_aliases AFTER DELETE ON aliases BEGIN
     DELETE FROM function_urls WHERE function_name = OLD.function_name AND qualifier = OLD.name;
 END;
+CREATE TABLE IF NOT EXISTS resource_policies (  -- functions/policies.py
+    resource      TEXT PRIMARY KEY,             -- a function's, alias's or layer version's ARN
+    function_name TEXT REFERENCES functions(name) ON DELETE CASCADE,  -- NULL for a layer
+    qualifier     TEXT NOT NULL DEFAULT '',
+    layer_name    TEXT,
+    layer_version INTEGER,
+    document      TEXT NOT NULL,
+    revision_id   TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS resource_policies_of_aliases AFTER DELETE ON aliases BEGIN
+    DELETE FROM resource_policies
+    WHERE function_name = OLD.function_name AND qualifier = OLD.name;
+END;
+CREATE TRIGGER IF NOT EXISTS resource_policies_of_versions AFTER DELETE ON versions BEGIN
+    DELETE FROM resource_policies
+    WHERE function_name = OLD.function_name AND qualifier = OLD.version;
+END;
+CREATE TRIGGER IF NOT EXISTS resource_policies_of_layers AFTER UPDATE OF deleted ON layer_versions
+WHEN NEW.deleted = 1 BEGIN
+    DELETE FROM resource_policies
+    WHERE layer_name = NEW.layer_name AND layer_version = NEW.version;
+END;
+CREATE TABLE IF NOT EXISTS function_settings (  -- functions/settings.py
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    qualifier     TEXT NOT NULL,                -- '' or a version or alias
+    kind          TEXT NOT NULL,                -- recursion, runtime, scaling, code_signing
+    value         TEXT NOT NULL,                -- JSON
+    PRIMARY KEY (function_name, qualifier, kind)
+);
+CREATE TABLE IF NOT EXISTS code_signing_configs (  -- functions/code_signing.py
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL,                         -- GetCodeSigningConfig's CodeSigningConfig
+    tags   TEXT NOT NULL DEFAULT '{}'
+);
 """,
     version=2,
     migrations={2: _into_work_queue},

@@ -17,6 +17,7 @@ import random
 import sqlite3
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,7 @@ from stratus.errors import (
 )
 from stratus.functions import versions
 from stratus.functions.aliases import AliasConfiguration, Aliases, alias_row, pick_version
+from stratus.functions.code_signing import CodeSigningConfigs
 from stratus.functions.destinations import Destinations
 from stratus.functions.event_config import EventInvokeConfigs
 from stratus.functions.inputs import (
@@ -50,6 +52,7 @@ from stratus.functions.model import (
     CreateFunctionRequest,
     DeadLetterSettings,
     FunctionConfiguration,
+    LoggingInput,
     LoggingSettings,
     RuntimeVersionSettings,
     SnapStartSettings,
@@ -58,7 +61,9 @@ from stratus.functions.model import (
     stale_revision,
 )
 from stratus.functions.names import FunctionRef, function_arn
+from stratus.functions.policies import Owner, Policies
 from stratus.functions.schema import ASYNC_EVENTS
+from stratus.functions.settings import FunctionSettings
 from stratus.functions.urls import FunctionUrls
 from stratus.functions.versions import PublishVersionRequest
 from stratus.runtime.custom import is_custom
@@ -77,6 +82,7 @@ SNAPSHOT_LATEST_TAG = "stratus:snapshot-latest"
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 LIST_PAGE_LIMIT = 50
+MAX_TAGS = 50  # per function, as on AWS
 
 log = logging.getLogger("stratus.functions")
 
@@ -123,6 +129,9 @@ class FunctionService:
         )
         self.layers = Layers(settings, db, code, artifacts)
         self.urls = FunctionUrls(db, settings)
+        self.policies = Policies(db)
+        self.options = FunctionSettings(db)
+        self.code_signing = CodeSigningConfigs(settings, db)
 
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
@@ -168,7 +177,9 @@ class FunctionService:
             RevisionId=str(uuid.uuid4()),
             Architectures=list(request.Architectures),
             EphemeralStorage=request.EphemeralStorage,
-            LoggingConfig=LoggingSettings(LogGroup=f"/aws/lambda/{name}"),
+            LoggingConfig=(request.LoggingConfig or LoggingInput()).applied(
+                LoggingSettings(LogGroup=f"/aws/lambda/{name}")
+            ),
             RuntimeVersionConfig=self._runtime_version(request.Runtime),
             Layers=layers,
             SnapStart=SnapStartSettings(
@@ -228,6 +239,38 @@ class FunctionService:
             raise self._not_found(ref)
         self._forget(ref.name)
 
+    async def retag(self, name: str, add: dict[str, str], remove: Sequence[str]) -> None:
+        """TagResource / UntagResource on a function: at most 50 tags, as on AWS."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                row = conn.execute("SELECT tags FROM functions WHERE name = ?", (name,)).fetchone()
+                if row is None:
+                    raise self._not_found(FunctionRef(name, None))
+                tags = {**orjson.loads(row["tags"]), **add}
+                for key in remove:
+                    tags.pop(key, None)
+                if len(tags) > MAX_TAGS:
+                    raise Invalid(
+                        f"A function can have at most {MAX_TAGS} tags; it would have {len(tags)}."
+                    )
+                conn.execute(
+                    "UPDATE functions SET tags = ? WHERE name = ?",
+                    (orjson.dumps(tags).decode(), name),
+                )
+
+        await self._db.run(write)
+        self._forget(name)
+
+    async def policy_owner(self, ref: FunctionRef) -> Owner:
+        """Whose resource policy a call on `ref` edits: the function's, or its version's or
+        alias's (each has its own); the function and qualifier must exist."""
+        if ref.qualifier == LATEST:
+            raise Invalid("We currently do not support adding policies for $LATEST.")
+        await self.get(ref)
+        resource = self.arn(ref.name, ref.qualifier)
+        return Owner(resource, function_name=ref.name, qualifier=ref.qualifier or "")
+
     async def list(
         self, marker: str | None, max_items: int | None, all_versions: bool = False
     ) -> tuple[list[FunctionConfiguration], str | None]:
@@ -265,6 +308,9 @@ class FunctionService:
         if request.DeadLetterConfig is not None:
             dead_letter = await self._dead_letter(ref.name, request.DeadLetterConfig)
             changes["DeadLetterConfig"] = dead_letter.model_dump() if dead_letter else None
+        if request.LoggingConfig is not None:
+            current = (await self.get(ref)).configuration.LoggingConfig
+            changes["LoggingConfig"] = request.LoggingConfig.applied(current).model_dump()
         return await self._update(ref, request.RevisionId, changes)
 
     async def update_code(
@@ -533,6 +579,7 @@ class FunctionService:
             ephemeral_mb=config.EphemeralStorage.Size,
             environment=environment,
             layers_dir=layers_dir,
+            log_group_name=config.LoggingConfig.LogGroup,
         )
 
     async def invoke(

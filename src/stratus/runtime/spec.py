@@ -31,6 +31,7 @@ class FunctionSpec:
     environment: tuple[tuple[str, str], ...] = ()
     layers_dir: Path | None = None  # the function's layers, merged in order; seen at /opt
     snapshot: bool = False  # start environments from a snapshot (SnapStart)
+    log_group_name: str = ""  # LoggingConfig.LogGroup; "" is Lambda's default group
 
     @property
     def pool_key(self) -> tuple[str, str, str]:
@@ -38,7 +39,7 @@ class FunctionSpec:
 
     @property
     def log_group(self) -> str:
-        return f"/aws/lambda/{self.name}"
+        return self.log_group_name or f"/aws/lambda/{self.name}"
 
 
 @dataclass(frozen=True, slots=True)

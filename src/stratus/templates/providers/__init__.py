@@ -14,6 +14,7 @@ from . import (
     dynamodb,
     events,
     lambda_,
+    logs,
     mappings,
     recorded,
     s3,
@@ -44,6 +45,7 @@ REGISTRY: dict[str, Provider] = {
         stepfunctions,
         s3,
         ssm,
+        logs,
     )
     for cls in module.PROVIDERS
 }

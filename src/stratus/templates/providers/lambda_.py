@@ -23,6 +23,7 @@ from stratus.functions.model import (
     UpdateFunctionConfigurationRequest,
 )
 from stratus.functions.names import FunctionRef, parse_reference
+from stratus.functions.policies import invoke_statement
 from stratus.functions.urls import FunctionUrlRequest
 from stratus.functions.versions import PublishVersionRequest
 from stratus.templates.provider import Context, Created, Provider, required, tag_map, text
@@ -272,18 +273,41 @@ def _alias(physical_id: str) -> tuple[str, str]:
 
 
 class Permission(Provider):
-    """Recorded: Stratus does not check resource-based policies (every caller may invoke)."""
+    """A statement of the function's resource policy, added with AddPermission's rules; the
+    physical id is its statement id."""
 
     type_name = "AWS::Lambda::Permission"
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
-        required(props, "FunctionName", self.type_name)
-        required(props, "Action", self.type_name)
-        required(props, "Principal", self.type_name)
-        return Created(ctx.physical_name(logical_id))
+        target = _function(required(props, "FunctionName", self.type_name))
+        sid = ctx.physical_name(logical_id, 100)
+        params = {
+            "StatementId": sid,
+            "Action": required(props, "Action", self.type_name),
+            "Principal": required(props, "Principal", self.type_name),
+            **{k: props[k] for k in _PERMISSION_CONDITIONS if props.get(k) is not None},
+        }
+        functions = ctx.services.functions
+        owner = await functions.policy_owner(target)
+        await functions.policies.add(owner, invoke_statement(owner.resource, params), None)
+        return Created(sid)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        return None
+        functions = ctx.services.functions
+        with contextlib.suppress(NotFound):
+            owner = await functions.policy_owner(_function(str(props.get("FunctionName", ""))))
+            await functions.policies.remove(owner, physical_id, None)
+
+
+# AWS::Lambda::Permission's members that become conditions of the statement.
+_PERMISSION_CONDITIONS = (
+    "SourceArn",
+    "SourceAccount",
+    "EventSourceToken",
+    "PrincipalOrgID",
+    "FunctionUrlAuthType",
+    "InvokedViaFunctionUrl",
+)
 
 
 class LayerVersion(Provider):

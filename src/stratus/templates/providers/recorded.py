@@ -1,6 +1,6 @@
-"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet)
-and log groups (functions' logs are kept whatever the group's settings). They get the names
-and ARNs CloudFormation gives them, so templates that refer to them resolve."""
+"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet).
+They get the names and ARNs CloudFormation gives them, so templates that refer to them
+resolve. (Log groups are real resources: providers/logs.py.)"""
 
 from __future__ import annotations
 
@@ -68,13 +68,4 @@ class ManagedPolicy(_Recorded):
         return Created(arn, {"PolicyArn": arn})
 
 
-class LogGroup(_Recorded):
-    type_name = "AWS::Logs::LogGroup"
-    name_property = "LogGroupName"
-    name_limit = 512
-
-    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {"Arn": ctx.arn("logs", f"log-group:{name}:*")}
-
-
-PROVIDERS = (Role, Policy, ManagedPolicy, LogGroup)
+PROVIDERS = (Role, Policy, ManagedPolicy)
