@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -204,3 +205,103 @@ def test_layer_alias_example_function_url_output_works_on_this_machine(server, c
 
     assert url.startswith(server.endpoint_url)
     assert answer.json()["message"] == "Hello, Grace! (from the shared-greetings layer)"
+
+
+def drain_activity(sqs: Any, queue_url: str, done: Any, timeout: float = 60) -> list[dict]:
+    """What the example's functions reported on its activity queue, read (and deleted) until
+    `done(entries)` holds or `timeout` seconds pass."""
+    entries: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while not done(entries) and time.monotonic() < deadline:
+        received = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        for message in received.get("Messages", []):
+            entries.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return entries
+
+
+def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule(
+    server, cfn, tmp_path
+):
+    """examples/order-intake: orders POSTed to the HTTP API go on the bus; the queue's
+    consumer processes the good ones and reports the one with an unknown SKU as a batch item
+    failure until maxReceiveCount (3) moves it to the dead-letter queue; the topic reaches
+    audit with every order and notify with the express one only (its filter policy); a day
+    later on the server's clock the nightly schedule has run the report."""
+    outputs = deploy(
+        server,
+        cfn,
+        "order-intake",
+        tmp_path,
+        Parameters=[{"ParameterKey": "RetryDelaySeconds", "ParameterValue": "2"}],
+    )
+    sqs = server.client("sqs")
+    activity = outputs["ActivityQueueUrl"]
+    pens = {"customer": "ada", "items": [{"sku": "PEN-BLUE", "quantity": 2}]}
+    express = {
+        "customer": "grace",
+        "items": [{"sku": "NOTEBOOK-A5", "quantity": 1}, {"sku": "INK-BLACK", "quantity": 3}],
+        "shipping": "express",
+    }
+    unknown_sku = {"customer": "alan", "items": [{"sku": "QUILL", "quantity": 1}]}
+
+    with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
+        placed = [http.post("orders", json=order) for order in (pens, express, unknown_sku)]
+        no_items = http.post("orders", json={"customer": "edsger", "items": []})
+        not_json = http.post("orders", content=b"{oops")
+    good, fast, bad = (answer.json()["orderId"] for answer in placed)
+
+    def settled(entries: list[dict]) -> bool:
+        processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
+        failed = [e for e in entries if e.get("status") == "failed"]
+        audited = [e for e in entries if e["function"] == "audit"]
+        return processed == {good, fast} and len(failed) == 3 and len(audited) == 3
+
+    entries = drain_activity(sqs, activity, settled)
+    # A look that leaves it there (visibility 0), for the report to count.
+    dead = sqs.receive_message(
+        QueueUrl=outputs["OrdersDeadLetterQueueUrl"], WaitTimeSeconds=20, VisibilityTimeout=0
+    ).get("Messages", [])
+    entries += drain_activity(sqs, activity, lambda _: False, timeout=2)  # nothing more comes
+
+    def of(function: str) -> list[dict]:
+        return [e for e in entries if e["function"] == function]
+
+    assert [answer.status_code for answer in placed] == [202, 202, 202]
+    assert no_items.status_code == 400
+    assert no_items.json() == {"message": "items: a non-empty list is required"}
+    assert not_json.status_code == 400
+    processed = sorted(
+        (e["orderId"], e["totalCents"], e["attempt"])
+        for e in of("process")
+        if e["status"] == "processed"
+    )
+    assert processed == sorted([(good, 300, 1), (fast, 425 + 3 * 990, 1)])
+    failed = [
+        (e["orderId"], e["attempt"], e["unknownSkus"])
+        for e in of("process")
+        if e["status"] == "failed"
+    ]
+    assert failed == [(bad, 1, ["QUILL"]), (bad, 2, ["QUILL"]), (bad, 3, ["QUILL"])]
+    assert [json.loads(message["Body"])["orderId"] for message in dead] == [bad]
+    assert json.loads(dead[0]["Body"]) == unknown_sku | {"shipping": "standard", "orderId": bad}
+    assert sorted(e["orderId"] for e in of("audit")) == sorted([good, fast, bad])
+    assert {e["topicArn"] for e in of("audit")} == {outputs["OrdersTopicArn"]}
+    assert [(e["orderId"], e["customer"]) for e in of("notify")] == [(fast, "grace")]
+    assert of("report") == []
+
+    server.advance(24 * 3600)  # past 02:00 UTC, whenever the test runs
+    reports = drain_activity(sqs, activity, lambda entries: len(entries) >= 1)
+    reports += drain_activity(sqs, activity, lambda _: False, timeout=2)
+
+    assert reports == [
+        {
+            "function": "report",
+            "input": {"report": "nightly"},
+            "waiting": 0,
+            "inFlight": 0,
+            "deadLettered": 1,
+        }
+    ]
