@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from tests.conftest import invoke_json
 
 from stratus.cli.package import build_and_package
+from stratus.testing import serve_in_process
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -235,7 +237,7 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
         cfn,
         "order-intake",
         tmp_path,
-        Parameters=[{"ParameterKey": "RetryDelaySeconds", "ParameterValue": "2"}],
+        Parameters=[{"ParameterKey": "RetryDelaySeconds", "ParameterValue": "3"}],
     )
     sqs = server.client("sqs")
     activity = outputs["ActivityQueueUrl"]
@@ -305,3 +307,57 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
             "deadLettered": 1,
         }
     ]
+
+
+def test_order_intake_example_loses_no_accepted_order_across_kill_9(tmp_path):
+    """examples/order-intake on a `stratus server` process killed with SIGKILL right after
+    it answered 202 to a burst of orders: after a restart on the same data, every accepted
+    order is processed by the queue's consumer and audited through the topic (at least
+    once), and the app keeps taking orders."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with serve_in_process(data) as first:
+        outputs = deploy(
+            first,
+            first.client("cloudformation"),
+            "order-intake",
+            tmp_path,
+            Parameters=[{"ParameterKey": "RetryDelaySeconds", "ParameterValue": "3"}],
+        )
+        with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
+            orders = [
+                {"customer": f"c{i}", "items": [{"sku": "PEN-RED", "quantity": i + 1}]}
+                for i in range(20)
+            ]
+            placed = [http.post("orders", json=order) for order in orders]
+        assert first.process is not None
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait()
+    accepted = {answer.json()["orderId"] for answer in placed if answer.status_code == 202}
+
+    with serve_in_process(data, port=first.settings.port) as again:
+        sqs = again.client("sqs")
+
+        def all_of(wanted: set[str]) -> Any:
+            def done(entries: list[dict]) -> bool:
+                processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
+                audited = {e["orderId"] for e in entries if e["function"] == "audit"}
+                return processed >= wanted and audited >= wanted
+
+            return done
+
+        entries = drain_activity(sqs, outputs["ActivityQueueUrl"], all_of(accepted), 180)
+        with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
+            late = http.post(
+                "orders", json={"customer": "z", "items": [{"sku": "PEN-RED", "quantity": 1}]}
+            )
+        assert late.status_code == 202, (late.status_code, late.text)
+        late_id = late.json()["orderId"]
+        entries += drain_activity(sqs, outputs["ActivityQueueUrl"], all_of({late_id}), 60)
+
+    everything = accepted | {late_id}
+    assert len(accepted) == 20
+    processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
+    audited = {e["orderId"] for e in entries if e["function"] == "audit"}
+    assert processed == everything
+    assert audited == everything
