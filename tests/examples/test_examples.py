@@ -308,6 +308,23 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
         }
     ]
 
+    # The README's redrive: the dead-lettered order goes back to the orders queue, fails
+    # again (its receive count starts afresh there) and returns to the dead-letter queue.
+    dlq_arn = sqs.get_queue_attributes(
+        QueueUrl=outputs["OrdersDeadLetterQueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    retried = drain_activity(sqs, activity, lambda entries: len(entries) >= 3)
+    dead_again = sqs.receive_message(
+        QueueUrl=outputs["OrdersDeadLetterQueueUrl"], WaitTimeSeconds=20, VisibilityTimeout=0
+    ).get("Messages", [])
+    retried += drain_activity(sqs, activity, lambda _: False, timeout=2)
+
+    assert [(e["function"], e["orderId"], e["attempt"], e["status"]) for e in retried] == [
+        ("process", bad, attempt, "failed") for attempt in (1, 2, 3)
+    ]
+    assert [json.loads(message["Body"])["orderId"] for message in dead_again] == [bad]
+
 
 def test_order_intake_example_loses_no_accepted_order_across_kill_9(tmp_path):
     """examples/order-intake on a `stratus server` process killed with SIGKILL right after
