@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.conftest import invoke_json
+from tests.conftest import invoke_json, wait_for
 
 from stratus.cli.package import build_and_package
 from stratus.testing import serve_in_process
@@ -224,12 +224,20 @@ def drain_activity(sqs: Any, queue_url: str, done: Any, timeout: float = 60) -> 
     return entries
 
 
+def waiting(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
 def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule(
     server, cfn, tmp_path
 ):
     """examples/order-intake: orders POSTed to the HTTP API go on the bus; the queue's
-    consumer processes the good ones and reports the one with an unknown SKU as a batch item
-    failure until maxReceiveCount (3) moves it to the dead-letter queue; the topic reaches
+    consumer gets the three in one batch, processes the good ones once and reports the one
+    with an unknown SKU as a batch item failure until maxReceiveCount (3) moves it to the
+    dead-letter queue; the topic reaches
     audit with every order and notify with the express one only (its filter policy); a day
     later on the server's clock the nightly schedule has run the report."""
     outputs = deploy(
@@ -249,11 +257,22 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
     }
     unknown_sku = {"customer": "alan", "items": [{"sku": "QUILL", "quantity": 1}]}
 
+    # The consumer paused while the orders arrive, so that all three come in one batch.
+    lambda_ = server.client("lambda")
+    queue_arn = sqs.get_queue_attributes(
+        QueueUrl=outputs["OrdersQueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    mapping = lambda_.list_event_source_mappings(EventSourceArn=queue_arn)
+    uuid = mapping["EventSourceMappings"][0]["UUID"]
+    lambda_.update_event_source_mapping(UUID=uuid, Enabled=False)
+
     with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
         placed = [http.post("orders", json=order) for order in (pens, express, unknown_sku)]
         no_items = http.post("orders", json={"customer": "edsger", "items": []})
         not_json = http.post("orders", content=b"{oops")
     good, fast, bad = (answer.json()["orderId"] for answer in placed)
+    assert wait_for(lambda: waiting(sqs, outputs["OrdersQueueUrl"]) == 3)
+    lambda_.update_event_source_mapping(UUID=uuid, Enabled=True)
 
     def settled(entries: list[dict]) -> bool:
         processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
@@ -276,17 +295,18 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
     assert no_items.json() == {"message": "items: a non-empty list is required"}
     assert not_json.status_code == 400
     processed = sorted(
-        (e["orderId"], e["totalCents"], e["attempt"])
+        (e["orderId"], e["totalCents"], e["attempt"], e["batchSize"])
         for e in of("process")
         if e["status"] == "processed"
     )
-    assert processed == sorted([(good, 300, 1), (fast, 425 + 3 * 990, 1)])
+    # One batch of three: the two good orders were deleted, only the bad one came back.
+    assert processed == sorted([(good, 300, 1, 3), (fast, 425 + 3 * 990, 1, 3)])
     failed = [
-        (e["orderId"], e["attempt"], e["unknownSkus"])
+        (e["orderId"], e["attempt"], e["batchSize"], e["unknownSkus"])
         for e in of("process")
         if e["status"] == "failed"
     ]
-    assert failed == [(bad, 1, ["QUILL"]), (bad, 2, ["QUILL"]), (bad, 3, ["QUILL"])]
+    assert failed == [(bad, 1, 3, ["QUILL"]), (bad, 2, 1, ["QUILL"]), (bad, 3, 1, ["QUILL"])]
     assert [json.loads(message["Body"])["orderId"] for message in dead] == [bad]
     assert json.loads(dead[0]["Body"]) == unknown_sku | {"shipping": "standard", "orderId": bad}
     assert sorted(e["orderId"] for e in of("audit")) == sorted([good, fast, bad])

@@ -31,7 +31,13 @@ def handler(event, context):
             print(f"order {order['orderId']}: accepted, {total} cents")
             outcome = {"status": "processed", "totalCents": total}
         record_activity(
-            {"function": "process", "orderId": order["orderId"], "attempt": attempt, **outcome}
+            {
+                "function": "process",
+                "orderId": order["orderId"],
+                "attempt": attempt,
+                "batchSize": len(event["Records"]),
+                **outcome,
+            }
         )
     return {"batchItemFailures": failures}
 
