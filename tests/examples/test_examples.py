@@ -235,11 +235,12 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
     server, cfn, tmp_path
 ):
     """examples/order-intake: orders POSTed to the HTTP API go on the bus; the queue's
-    consumer gets the three in one batch, processes the good ones once and reports the one
+    consumer gets the four in one batch, processes the good ones once and reports the one
     with an unknown SKU as a batch item failure until maxReceiveCount (3) moves it to the
-    dead-letter queue; the topic reaches
-    audit with every order and notify with the express one only (its filter policy); a day
-    later on the server's clock the nightly schedule has run the report."""
+    dead-letter queue; the topic reaches audit with every order and notify with the express
+    ones only (its filter policy), where the one without an email fails, is retried once and
+    lands in the OnFailure destination queue; a day later on the server's clock the nightly
+    schedule has run the report, and a redrive of the DLQ sends the bad order round again."""
     outputs = deploy(
         server,
         cfn,
@@ -254,10 +255,13 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
         "customer": "grace",
         "items": [{"sku": "NOTEBOOK-A5", "quantity": 1}, {"sku": "INK-BLACK", "quantity": 3}],
         "shipping": "express",
+        "email": "grace@example.com",
     }
     unknown_sku = {"customer": "alan", "items": [{"sku": "QUILL", "quantity": 1}]}
+    no_email = {"customer": "barbara", "items": [{"sku": "PEN-RED", "quantity": 1}]}
+    no_email["shipping"] = "express"
 
-    # The consumer paused while the orders arrive, so that all three come in one batch.
+    # The consumer paused while the orders arrive, so that all four come in one batch.
     lambda_ = server.client("lambda")
     queue_arn = sqs.get_queue_attributes(
         QueueUrl=outputs["OrdersQueueUrl"], AttributeNames=["QueueArn"]
@@ -267,18 +271,19 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
     lambda_.update_event_source_mapping(UUID=uuid, Enabled=False)
 
     with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
-        placed = [http.post("orders", json=order) for order in (pens, express, unknown_sku)]
+        orders = (pens, express, unknown_sku, no_email)
+        placed = [http.post("orders", json=order) for order in orders]
         no_items = http.post("orders", json={"customer": "edsger", "items": []})
         not_json = http.post("orders", content=b"{oops")
-    good, fast, bad = (answer.json()["orderId"] for answer in placed)
-    assert wait_for(lambda: waiting(sqs, outputs["OrdersQueueUrl"]) == 3)
+    good, fast, bad, unreachable = (answer.json()["orderId"] for answer in placed)
+    assert wait_for(lambda: waiting(sqs, outputs["OrdersQueueUrl"]) == 4)
     lambda_.update_event_source_mapping(UUID=uuid, Enabled=True)
 
     def settled(entries: list[dict]) -> bool:
         processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
         failed = [e for e in entries if e.get("status") == "failed"]
         audited = [e for e in entries if e["function"] == "audit"]
-        return processed == {good, fast} and len(failed) == 3 and len(audited) == 3
+        return processed == {good, fast, unreachable} and len(failed) == 3 and len(audited) == 4
 
     entries = drain_activity(sqs, activity, settled)
     # A look that leaves it there (visibility 0), for the report to count.
@@ -290,7 +295,7 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
     def of(function: str) -> list[dict]:
         return [e for e in entries if e["function"] == function]
 
-    assert [answer.status_code for answer in placed] == [202, 202, 202]
+    assert [answer.status_code for answer in placed] == [202, 202, 202, 202]
     assert no_items.status_code == 400
     assert no_items.json() == {"message": "items: a non-empty list is required"}
     assert not_json.status_code == 400
@@ -299,20 +304,42 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
         for e in of("process")
         if e["status"] == "processed"
     )
-    # One batch of three: the two good orders were deleted, only the bad one came back.
-    assert processed == sorted([(good, 300, 1, 3), (fast, 425 + 3 * 990, 1, 3)])
+    # One batch of four: the good orders were deleted, only the bad one came back.
+    assert processed == sorted(
+        [(good, 300, 1, 4), (fast, 425 + 3 * 990, 1, 4), (unreachable, 150, 1, 4)]
+    )
     failed = [
         (e["orderId"], e["attempt"], e["batchSize"], e["unknownSkus"])
         for e in of("process")
         if e["status"] == "failed"
     ]
-    assert failed == [(bad, 1, 3, ["QUILL"]), (bad, 2, 1, ["QUILL"]), (bad, 3, 1, ["QUILL"])]
+    assert failed == [(bad, 1, 4, ["QUILL"]), (bad, 2, 1, ["QUILL"]), (bad, 3, 1, ["QUILL"])]
     assert [json.loads(message["Body"])["orderId"] for message in dead] == [bad]
     assert json.loads(dead[0]["Body"]) == unknown_sku | {"shipping": "standard", "orderId": bad}
-    assert sorted(e["orderId"] for e in of("audit")) == sorted([good, fast, bad])
+    assert sorted(e["orderId"] for e in of("audit")) == sorted([good, fast, bad, unreachable])
     assert {e["topicArn"] for e in of("audit")} == {outputs["OrdersTopicArn"]}
-    assert [(e["orderId"], e["customer"]) for e in of("notify")] == [(fast, "grace")]
+    assert [(e["orderId"], e["email"]) for e in of("notify")] == [(fast, "grace@example.com")]
     assert of("report") == []
+
+    # The express order without an email failed in notify (invoked asynchronously by SNS);
+    # Lambda's one retry comes a minute later, then the record goes to the OnFailure queue.
+    server.advance(120)
+    records = sqs.receive_message(
+        QueueUrl=outputs["NotifyFailuresQueueUrl"], WaitTimeSeconds=20, MaxNumberOfMessages=10
+    ).get("Messages", [])
+
+    assert len(records) == 1
+    record = json.loads(records[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "ValueError"
+    assert record["responsePayload"]["errorMessage"] == (
+        f"express order {unreachable} has no email to notify"
+    )
+    sns_record = record["requestPayload"]["Records"][0]
+    assert sns_record["Sns"]["TopicArn"] == outputs["OrdersTopicArn"]
+    assert json.loads(sns_record["Sns"]["Message"])["detail"]["orderId"] == unreachable
 
     server.advance(24 * 3600)  # past 02:00 UTC, whenever the test runs
     reports = drain_activity(sqs, activity, lambda entries: len(entries) >= 1)

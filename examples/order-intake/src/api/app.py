@@ -67,11 +67,15 @@ def parse(event):
             raise ValueError("items: each needs a sku (string) and a quantity (integer > 0)")
     if shipping not in SHIPPING:
         raise ValueError(f"shipping: one of {', '.join(SHIPPING)}")
-    return {
+    email = order.get("email")
+    if email is not None and not (isinstance(email, str) and "@" in email):
+        raise ValueError("email: an address with an @")
+    placed = {
         "customer": customer,
         "items": [{"sku": item["sku"], "quantity": item["quantity"]} for item in items],
         "shipping": shipping,
     }
+    return placed if email is None else placed | {"email": email}
 
 
 def answer(status, body):
