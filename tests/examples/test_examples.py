@@ -372,6 +372,28 @@ def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule
     ]
     assert [json.loads(message["Body"])["orderId"] for message in dead_again] == [bad]
 
+    # Deleting the stack takes everything down: no queue, bus, topic, mapping or schedule
+    # of it is left (and nothing of it runs in later tests).
+    (stack,) = (
+        stack["StackName"]
+        for stack in cfn.describe_stacks()["Stacks"]
+        if {"OutputKey": "OrdersTopicArn", "OutputValue": outputs["OrdersTopicArn"]}
+        in stack.get("Outputs", [])
+    )
+    cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(
+        StackName=stack, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+    )
+    events, sns = server.client("events"), server.client("sns")
+
+    assert sqs.list_queues(QueueNamePrefix=stack).get("QueueUrls", []) == []
+    assert lambda_.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"] == []
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_event_bus(Name=outputs["OrdersBusName"])
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_topic_attributes(TopicArn=outputs["OrdersTopicArn"])
+    assert server.client("scheduler").list_schedules(NamePrefix="ReportFunction")["Schedules"] == []
+
 
 def test_order_intake_example_loses_no_accepted_order_across_kill_9(tmp_path):
     """examples/order-intake on a `stratus server` process killed with SIGKILL right after
