@@ -419,6 +419,7 @@ def test_order_intake_example_loses_no_accepted_order_across_kill_9(tmp_path):
         assert first.process is not None
         first.process.send_signal(signal.SIGKILL)
         first.process.wait()
+        first.client("cloudformation").close()  # its sockets to the dead server, now
     accepted = {answer.json()["orderId"] for answer in placed if answer.status_code == 202}
 
     with serve_in_process(data, port=first.settings.port) as again:
@@ -440,6 +441,7 @@ def test_order_intake_example_loses_no_accepted_order_across_kill_9(tmp_path):
         assert late.status_code == 202, (late.status_code, late.text)
         late_id = late.json()["orderId"]
         entries += drain_activity(sqs, outputs["ActivityQueueUrl"], all_of({late_id}), 60)
+        sqs.close()
 
     everything = accepted | {late_id}
     assert len(accepted) == 20
