@@ -6,15 +6,18 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import signal
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.conftest import invoke_json
+from tests.conftest import invoke_json, wait_for
 
 from stratus.cli.package import build_and_package
+from stratus.testing import serve_in_process
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -204,3 +207,245 @@ def test_layer_alias_example_function_url_output_works_on_this_machine(server, c
 
     assert url.startswith(server.endpoint_url)
     assert answer.json()["message"] == "Hello, Grace! (from the shared-greetings layer)"
+
+
+def drain_activity(sqs: Any, queue_url: str, done: Any, timeout: float = 60) -> list[dict]:
+    """What the example's functions reported on its activity queue, read (and deleted) until
+    `done(entries)` holds or `timeout` seconds pass."""
+    entries: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while not done(entries) and time.monotonic() < deadline:
+        received = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        for message in received.get("Messages", []):
+            entries.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return entries
+
+
+def waiting(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def test_order_intake_example_routes_orders_through_bus_queue_topic_and_schedule(
+    server, cfn, tmp_path
+):
+    """examples/order-intake: orders POSTed to the HTTP API go on the bus; the queue's
+    consumer gets the four in one batch, processes the good ones once and reports the one
+    with an unknown SKU as a batch item failure until maxReceiveCount (3) moves it to the
+    dead-letter queue; the topic reaches audit with every order and notify with the express
+    ones only (its filter policy), where the one without an email fails, is retried once and
+    lands in the OnFailure destination queue; a day later on the server's clock the nightly
+    schedule has run the report, and a redrive of the DLQ sends the bad order round again."""
+    outputs = deploy(
+        server,
+        cfn,
+        "order-intake",
+        tmp_path,
+        Parameters=[{"ParameterKey": "RetryDelaySeconds", "ParameterValue": "3"}],
+    )
+    sqs = server.client("sqs")
+    activity = outputs["ActivityQueueUrl"]
+    pens = {"customer": "ada", "items": [{"sku": "PEN-BLUE", "quantity": 2}]}
+    express = {
+        "customer": "grace",
+        "items": [{"sku": "NOTEBOOK-A5", "quantity": 1}, {"sku": "INK-BLACK", "quantity": 3}],
+        "shipping": "express",
+        "email": "grace@example.com",
+    }
+    unknown_sku = {"customer": "alan", "items": [{"sku": "QUILL", "quantity": 1}]}
+    no_email = {"customer": "barbara", "items": [{"sku": "PEN-RED", "quantity": 1}]}
+    no_email["shipping"] = "express"
+
+    # The consumer paused while the orders arrive, so that all four come in one batch.
+    lambda_ = server.client("lambda")
+    queue_arn = sqs.get_queue_attributes(
+        QueueUrl=outputs["OrdersQueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    mapping = lambda_.list_event_source_mappings(EventSourceArn=queue_arn)
+    uuid = mapping["EventSourceMappings"][0]["UUID"]
+    lambda_.update_event_source_mapping(UUID=uuid, Enabled=False)
+
+    with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
+        orders = (pens, express, unknown_sku, no_email)
+        placed = [http.post("orders", json=order) for order in orders]
+        no_items = http.post("orders", json={"customer": "edsger", "items": []})
+        not_json = http.post("orders", content=b"{oops")
+    good, fast, bad, unreachable = (answer.json()["orderId"] for answer in placed)
+    assert wait_for(lambda: waiting(sqs, outputs["OrdersQueueUrl"]) == 4)
+    lambda_.update_event_source_mapping(UUID=uuid, Enabled=True)
+
+    def settled(entries: list[dict]) -> bool:
+        processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
+        failed = [e for e in entries if e.get("status") == "failed"]
+        audited = [e for e in entries if e["function"] == "audit"]
+        return processed == {good, fast, unreachable} and len(failed) == 3 and len(audited) == 4
+
+    entries = drain_activity(sqs, activity, settled)
+    # A look that leaves it there (visibility 0), for the report to count.
+    dead = sqs.receive_message(
+        QueueUrl=outputs["OrdersDeadLetterQueueUrl"], WaitTimeSeconds=20, VisibilityTimeout=0
+    ).get("Messages", [])
+    entries += drain_activity(sqs, activity, lambda _: False, timeout=2)  # nothing more comes
+
+    def of(function: str) -> list[dict]:
+        return [e for e in entries if e["function"] == function]
+
+    assert [answer.status_code for answer in placed] == [202, 202, 202, 202]
+    assert no_items.status_code == 400
+    assert no_items.json() == {"message": "items: a non-empty list is required"}
+    assert not_json.status_code == 400
+    processed = sorted(
+        (e["orderId"], e["totalCents"], e["attempt"], e["batchSize"])
+        for e in of("process")
+        if e["status"] == "processed"
+    )
+    # One batch of four: the good orders were deleted, only the bad one came back.
+    assert processed == sorted(
+        [(good, 300, 1, 4), (fast, 425 + 3 * 990, 1, 4), (unreachable, 150, 1, 4)]
+    )
+    failed = [
+        (e["orderId"], e["attempt"], e["batchSize"], e["unknownSkus"])
+        for e in of("process")
+        if e["status"] == "failed"
+    ]
+    assert failed == [(bad, 1, 4, ["QUILL"]), (bad, 2, 1, ["QUILL"]), (bad, 3, 1, ["QUILL"])]
+    assert [json.loads(message["Body"])["orderId"] for message in dead] == [bad]
+    assert json.loads(dead[0]["Body"]) == unknown_sku | {"shipping": "standard", "orderId": bad}
+    assert sorted(e["orderId"] for e in of("audit")) == sorted([good, fast, bad, unreachable])
+    assert {e["topicArn"] for e in of("audit")} == {outputs["OrdersTopicArn"]}
+    assert [(e["orderId"], e["email"]) for e in of("notify")] == [(fast, "grace@example.com")]
+    assert of("report") == []
+
+    # The express order without an email failed in notify (invoked asynchronously by SNS);
+    # Lambda's one retry comes a minute later, then the record goes to the OnFailure queue.
+    server.advance(120)
+    records = sqs.receive_message(
+        QueueUrl=outputs["NotifyFailuresQueueUrl"], WaitTimeSeconds=20, MaxNumberOfMessages=10
+    ).get("Messages", [])
+
+    assert len(records) == 1
+    record = json.loads(records[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "ValueError"
+    assert record["responsePayload"]["errorMessage"] == (
+        f"express order {unreachable} has no email to notify"
+    )
+    sns_record = record["requestPayload"]["Records"][0]
+    assert sns_record["Sns"]["TopicArn"] == outputs["OrdersTopicArn"]
+    assert json.loads(sns_record["Sns"]["Message"])["detail"]["orderId"] == unreachable
+
+    server.advance(24 * 3600)  # past 02:00 UTC, whenever the test runs
+    reports = drain_activity(sqs, activity, lambda entries: len(entries) >= 1)
+    reports += drain_activity(sqs, activity, lambda _: False, timeout=2)
+
+    assert reports == [
+        {
+            "function": "report",
+            "input": {"report": "nightly"},
+            "waiting": 0,
+            "inFlight": 0,
+            "deadLettered": 1,
+        }
+    ]
+
+    # The README's redrive: the dead-lettered order goes back to the orders queue, fails
+    # again (its receive count starts afresh there) and returns to the dead-letter queue.
+    dlq_arn = sqs.get_queue_attributes(
+        QueueUrl=outputs["OrdersDeadLetterQueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    retried = drain_activity(sqs, activity, lambda entries: len(entries) >= 3)
+    dead_again = sqs.receive_message(
+        QueueUrl=outputs["OrdersDeadLetterQueueUrl"], WaitTimeSeconds=20, VisibilityTimeout=0
+    ).get("Messages", [])
+    retried += drain_activity(sqs, activity, lambda _: False, timeout=2)
+
+    assert [(e["function"], e["orderId"], e["attempt"], e["status"]) for e in retried] == [
+        ("process", bad, attempt, "failed") for attempt in (1, 2, 3)
+    ]
+    assert [json.loads(message["Body"])["orderId"] for message in dead_again] == [bad]
+
+    # Deleting the stack takes everything down: no queue, bus, topic, mapping or schedule
+    # of it is left (and nothing of it runs in later tests).
+    (stack,) = (
+        stack["StackName"]
+        for stack in cfn.describe_stacks()["Stacks"]
+        if {"OutputKey": "OrdersTopicArn", "OutputValue": outputs["OrdersTopicArn"]}
+        in stack.get("Outputs", [])
+    )
+    cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(
+        StackName=stack, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+    )
+    events, sns = server.client("events"), server.client("sns")
+
+    assert sqs.list_queues(QueueNamePrefix=stack).get("QueueUrls", []) == []
+    assert lambda_.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"] == []
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_event_bus(Name=outputs["OrdersBusName"])
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_topic_attributes(TopicArn=outputs["OrdersTopicArn"])
+    assert server.client("scheduler").list_schedules(NamePrefix="ReportFunction")["Schedules"] == []
+
+
+def test_order_intake_example_loses_no_accepted_order_across_kill_9(tmp_path):
+    """examples/order-intake on a `stratus server` process killed with SIGKILL right after
+    it answered 202 to a burst of orders: after a restart on the same data, every accepted
+    order is processed by the queue's consumer and audited through the topic (at least
+    once), and the app keeps taking orders."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with serve_in_process(data) as first:
+        outputs = deploy(
+            first,
+            first.client("cloudformation"),
+            "order-intake",
+            tmp_path,
+            Parameters=[{"ParameterKey": "RetryDelaySeconds", "ParameterValue": "3"}],
+        )
+        with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
+            orders = [
+                {"customer": f"c{i}", "items": [{"sku": "PEN-RED", "quantity": i + 1}]}
+                for i in range(20)
+            ]
+            placed = [http.post("orders", json=order) for order in orders]
+        assert first.process is not None
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait()
+        first.client("cloudformation").close()  # its sockets to the dead server, now
+    accepted = {answer.json()["orderId"] for answer in placed if answer.status_code == 202}
+
+    with serve_in_process(data, port=first.settings.port) as again:
+        sqs = again.client("sqs")
+
+        def all_of(wanted: set[str]) -> Any:
+            def done(entries: list[dict]) -> bool:
+                processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
+                audited = {e["orderId"] for e in entries if e["function"] == "audit"}
+                return processed >= wanted and audited >= wanted
+
+            return done
+
+        entries = drain_activity(sqs, outputs["ActivityQueueUrl"], all_of(accepted), 180)
+        with httpx.Client(base_url=outputs["ApiUrl"], timeout=30) as http:
+            late = http.post(
+                "orders", json={"customer": "z", "items": [{"sku": "PEN-RED", "quantity": 1}]}
+            )
+        assert late.status_code == 202, (late.status_code, late.text)
+        late_id = late.json()["orderId"]
+        entries += drain_activity(sqs, outputs["ActivityQueueUrl"], all_of({late_id}), 60)
+        sqs.close()
+
+    everything = accepted | {late_id}
+    assert len(accepted) == 20
+    processed = {e["orderId"] for e in entries if e.get("status") == "processed"}
+    audited = {e["orderId"] for e in entries if e["function"] == "audit"}
+    assert processed == everything
+    assert audited == everything
