@@ -16,11 +16,14 @@ in-flight invocations finish. The wire protocol is drawn in lib/snapshot_zygote.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import os
 import signal
 import socket
 import struct
+import subprocess
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -77,6 +80,7 @@ class Zygote:
     children: dict[int, ForkedProcess] = field(default_factory=dict)
     standby: list[Environment] = field(default_factory=list)  # forked ahead, not yet claimed
     refilling: bool = False
+    stocked: asyncio.Event = field(default_factory=asyncio.Event)  # standby children ready
     retired: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _forked: asyncio.Future[int] | None = None
@@ -92,7 +96,7 @@ class Zygote:
         self._uids.append(uid)
 
     async def wait_fork(
-        self, env: dict[str, str], fds: tuple[int, int], control: socket.socket
+        self, env: dict[str, str], fds: tuple[int, ...], control: socket.socket
     ) -> ForkedProcess:
         """Fork a child; `control` is the server's end of the child's control socket, on
         which the child first proves its pid (SCM_CREDENTIALS: the kernel translates it)."""
@@ -184,6 +188,12 @@ class SnapshotLauncher:  # a Launcher (launching.py)
 
     async def _wait_prepared(self, spec: FunctionSpec, report: Reporter | None) -> None:
         taken = await self._wait_zygote(spec)
+        if isinstance(taken, Zygote):
+            # "Active" once restores are fast: its standby children are ready too (each
+            # with its /tmp filesystem), so the first invokes claim them.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(INIT_LIMIT_S):
+                    await taken.stocked.wait()
         if report is not None:
             await report(taken.payload if isinstance(taken, InitFailure) else None)
 
@@ -259,6 +269,9 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             cast(float, header.get("init_ms", 0)),
         )
         holder.cage.lift_memory_limit()
+        if processes.scratch is not None and holder.cage.children is not None:
+            # Its children's /tmp filesystems: the standby ones, and a few for a burst.
+            processes.scratch.expect_detached(spec.ephemeral_mb * 1024 * 1024, STANDBY)
         zygote = Zygote(holder, parent_sock, tmp)
         self._spawn(zygote.wait_read_forever())
         self._spawn(self._wait_refill(zygote, spec))
@@ -305,6 +318,7 @@ class SnapshotLauncher:  # a Launcher (launching.py)
                     await env.wait_kill()
                     return
                 zygote.standby.append(env)
+            zygote.stocked.set()
         except ConnectionError:
             pass  # the holder died; the next start takes a new snapshot
         finally:
@@ -323,6 +337,7 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         processes = self._processes
         holder = zygote.holder.cage
         inside_uid: int | None = None
+        tmp_fd: int | None = None  # a filesystem for the child's /tmp, passed with the fork
         if processes.confined and holder.holder:
             # The child starts as the holder (as root, the root of its user namespace): it
             # joins its cage (made its own, writable by the holder's uid only), then takes
@@ -330,22 +345,44 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             # (lib/confine.enter_child), with a directory of the holder's /tmp filesystem,
             # its uid's alone, as /tmp (launcher._divide_holder_tmp). Rootless, it makes a
             # user namespace of its own for that, and keeps the server's uid.
+            #   With a scratch pool (root, loop devices), /tmp is a filesystem of its own of
+            # EphemeralStorage's size, made ahead and mounted nowhere (scratch.py), which it
+            # attaches in its mount namespace; or, when a burst has used every one made, a
+            # tmpfs of that size it mounts itself. Else (rootless, no loop devices) a
+            # directory of the holder's /tmp filesystem, its uid's alone.
             tmp_owner = None
             if holder.children is not None and holder.uid is not None:
                 inside_uid = zygote.take_uid()
                 tmp_owner = holder.children + inside_uid - 1
+            scratch = processes.scratch if tmp_owner is not None else None
             env_id, stream, tmp, cage = await processes.wait_slot(
                 spec,
                 tmp=zygote.tmp / "children",
                 owner=holder.uid,
                 tmp_owner=tmp_owner,
+                own_tmp=scratch is None,
             )
-            plan = {
+            plan: dict[str, object] = {
                 "uid": inside_uid,
-                "tmp": f"{RUNTIME_ROOT}/children/{env_id}",
                 "network": processes.host.network,
                 "rootless": inside_uid is None,
             }
+            if scratch is not None and tmp_owner is not None:
+                size = spec.ephemeral_mb * 1024 * 1024
+                if standby:  # (not on anyone's start path: worth the wait for mkfs)
+                    take = functools.partial(scratch.take_detached, size, tmp_owner, True)
+                    try:
+                        tmp_fd = await asyncio.to_thread(take)
+                    except (OSError, subprocess.SubprocessError) as exc:
+                        log.warning("could not prepare a /tmp filesystem: %s", exc)
+                else:
+                    tmp_fd = scratch.take_detached(size, tmp_owner)
+                    # Demand beyond the standby children: keep as many ready for next time.
+                    scratch.expect_detached(size, len(zygote.children) + 1 + STANDBY)
+                if tmp_fd is None:
+                    plan["tmp_size"] = size
+            else:
+                plan["tmp"] = f"{RUNTIME_ROOT}/children/{env_id}"
             tmp_variables = {"TMPDIR": "/tmp", "STRATUS_CHILD_CONFINE": orjson.dumps(plan).decode()}
         else:
             env_id, stream, tmp, cage = await processes.wait_slot(spec)
@@ -367,12 +404,14 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             env["STRATUS_STANDBY"] = "1"
 
         def on_exit(_: object) -> None:
-            processes.release_tmp(tmp)
+            if tmp != Path("/tmp"):  # (a filesystem of its own goes with its namespace)
+                processes.release_tmp(tmp)
             if inside_uid is not None:
                 zygote.give_back_uid(inside_uid)
 
+        fds = (child_sock.fileno(), write_fd, *(() if tmp_fd is None else (tmp_fd,)))
         try:
-            child = await zygote.wait_fork(env, (child_sock.fileno(), write_fd), parent_sock)
+            child = await zygote.wait_fork(env, fds, parent_sock)
         except BaseException:
             os.close(read_fd)
             parent_sock.close()
@@ -382,6 +421,8 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         finally:
             child_sock.close()
             os.close(write_fd)
+            if tmp_fd is not None:  # the child holds it now (or nobody: it is unmounted)
+                os.close(tmp_fd)
         reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
         group = spec.log_group
         restored = Environment(
