@@ -43,6 +43,10 @@ log = logging.getLogger("stratus.runtime")
 # Children forked ahead of demand per snapshot holder, and how long after a claim to replace
 # one (later than the claiming invoke, so the fork does not compete with it).
 STANDBY = 2
+# After a burst beyond them, up to this many are kept instead, for DEMAND_WINDOW_S: the next
+# burst of the same version then claims children already forked (each idle one ~3-5 MB).
+STANDBY_MAX = 8
+DEMAND_WINDOW_S = 60.0
 REFILL_DELAY_S = 0.05
 # Native thread pools started at import time make a process unsafe to fork; these keep the
 # common ones single-threaded in snapshot holders (a function's own setting wins).
@@ -81,11 +85,26 @@ class Zygote:
     standby: list[Environment] = field(default_factory=list)  # forked ahead, not yet claimed
     refilling: bool = False
     stocked: asyncio.Event = field(default_factory=asyncio.Event)  # standby children ready
+    demand: int = 0  # the most children alive at once in a recent burst beyond the standby
+    demand_at: float = 0.0
+    starting: int = 0  # starts forking a child now (not yet among `children`)
     retired: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _forked: asyncio.Future[int] | None = None
     # Uids of the holder's user namespace not taken by a live child (confinement.CHILD_UIDS).
     _uids: list[int] = field(default_factory=lambda: list(range(CHILD_UIDS, 0, -1)))
+
+    def standby_wanted(self) -> int:
+        if time.monotonic() - self.demand_at > DEMAND_WINDOW_S:
+            return STANDBY
+        return max(STANDBY, min(STANDBY_MAX, self.demand))
+
+    def note_demand(self) -> None:
+        """A start found no standby child: remember how many were wanted at once."""
+        now = time.monotonic()
+        recent = self.demand if now - self.demand_at <= DEMAND_WINDOW_S else 0
+        self.demand = max(recent, len(self.children) + self.starting + 1)
+        self.demand_at = now
 
     def take_uid(self) -> int:
         if not self._uids:
@@ -300,15 +319,26 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             env.capture = capture
             env.send({"type": "assign", "env": {"AWS_LAMBDA_INITIALIZATION_TYPE": init_type}}, b"")
             return await self._wait_ready(env, request_id, started)
+        zygote.note_demand()
         self._spawn(self._wait_refill(zygote, spec))
-        return await self._wait_fork(zygote, spec, capture, request_id, init_type, started)
+        zygote.starting += 1
+        try:
+            return await self._wait_fork(zygote, spec, capture, request_id, init_type, started)
+        finally:
+            zygote.starting -= 1
 
     async def _wait_refill(self, zygote: Zygote, spec: FunctionSpec) -> None:
         if zygote.refilling:
             return
         zygote.refilling = True
         try:
-            while len(zygote.standby) < STANDBY and zygote.holder.alive and not zygote.retired:
+            while len(zygote.standby) > zygote.standby_wanted():  # a burst long past
+                await zygote.standby.pop(0).wait_kill()
+            while (
+                len(zygote.standby) < zygote.standby_wanted()
+                and zygote.holder.alive
+                and not zygote.retired
+            ):
                 env = await self._wait_fork(
                     zygote, spec, None, "", "snap-start", time.perf_counter(), standby=True
                 )
@@ -378,7 +408,8 @@ class SnapshotLauncher:  # a Launcher (launching.py)
                 else:
                     tmp_fd = scratch.take_detached(size, tmp_owner)
                     # Demand beyond the standby children: keep as many ready for next time.
-                    scratch.expect_detached(size, len(zygote.children) + 1 + STANDBY)
+                    wanted = len(zygote.children) + zygote.starting + zygote.standby_wanted()
+                    scratch.expect_detached(size, wanted)
                 if tmp_fd is None:
                     plan["tmp_size"] = size
             else:
