@@ -67,7 +67,7 @@ FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 0, 1, 6
 MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOATIME = 0x2, 0x4, 0x10
 # Detached filesystems kept ready per size (snapshot children's /tmp), beyond recent demand.
 DETACHED_SPARE = 4
-DETACHED_MAX = 128  # (each is a loop device and a sparse image: a few hundred KB of disk)
+DETACHED_MAX = 32  # (each is a loop device and a sparse image: a few hundred KB of disk)
 
 
 # The keeper: die with the server, take a private mount namespace, say so, and sleep.
@@ -92,7 +92,9 @@ class ScratchPool:
         self.root = root
         self._ready: dict[int, list[Path]] = defaultdict(list)
         self._lock = threading.Lock()
-        self._maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stratus-scratch")
+        self._maker = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="stratus-scratch", initializer=_in_background
+        )
         self._wanted: set[int] = set()
         # Filesystems mounted nowhere (descriptors from fsmount), for snapshot children:
         # each is handed to one child, which attaches it at /tmp in its own mount namespace.
@@ -323,6 +325,14 @@ def attach(image: Path) -> tuple[str, int]:
     finally:
         os.close(backing)
         os.close(control)
+
+
+def _in_background() -> None:
+    """The maker thread yields the CPU to starts: making a filesystem (attach, mount: kernel
+    work, 10-20 ms) right after a restore otherwise delayed the next one (Restore Duration
+    p90 0.75 -> 3 ms on the loaded 2 cores). Linux: a thread's own nice value."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def copy_sparse(source: Path, target: Path) -> None:
