@@ -611,3 +611,142 @@ def test_functions_reach_the_endpoint_by_default(lambda_client, deploy, confined
     name = deploy(NETWORK_PROBE)
 
     assert invoke_json(lambda_client, name)[1] == {"outside": "reached"}
+
+
+# One environment of a snapshot fills its /tmp and holds it full; another of the same snapshot
+# meanwhile writes its own EphemeralStorage in full.
+SNAPSHOT_FILLERS = (
+    ATTACKER
+    + r"""
+def tmp_type():  # (of the last mount at /tmp: the one on top)
+    mounts = [line.split() for line in open("/proc/self/mountinfo")]
+    return [fields[fields.index("-") + 1] for fields in mounts if fields[4] == "/tmp"][-1]
+
+def fill_and_hold(event):
+    with open("/tmp/note", "w") as f:
+        f.write(event["secret"])
+    written, error, chunk = 0, None, b"x" * (1 << 20)
+    try:
+        for index in range(8):
+            with open("/tmp/full-%d" % index, "wb") as f:
+                for _ in range(200):
+                    f.write(chunk)
+                    written += len(chunk)
+    except OSError as exc:
+        error = exc.errno
+    with open("/tmp/filled", "w"):  # (an empty file: needs no block)
+        pass
+    deadline = time.time() + 60
+    while os.path.exists("/tmp/note") and time.time() < deadline:
+        time.sleep(0.05)
+    return {"written_mb": written >> 20, "errno": error, "type": tmp_type()}
+
+def fill(event):
+    return {**fill_tmp(event), "type": tmp_type(), "size_mb": filesystems(event)["/tmp"]}
+"""
+)
+
+
+def test_environments_of_one_snapshot_each_have_all_their_tmp(confined, lambda_client, deploy):
+    """Each environment restored from one snapshot has a /tmp filesystem of its own, capped
+    at EphemeralStorage: one fills its /tmp to ENOSPC and holds it full, and a sibling of
+    the same snapshot still writes its full 512 MB (then ENOSPC too)."""
+    import threading
+
+    if confined.get("tmp_size") != "capped":
+        pytest.skip("/tmp is capped per file only on this host")
+    snap_start = {"ApplyOn": "PublishedVersions"}
+    name = deploy(SNAPSHOT_FILLERS, Runtime="python3.12", SnapStart=snap_start, Timeout=90)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, version)
+    secret = uuid.uuid4().hex
+    held: dict[str, Any] = {}
+
+    def hold() -> None:
+        event = {"attack": "fill_and_hold", "secret": secret}
+        held.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
+
+    def filled() -> bool:
+        found = _child_holding(secret)
+        return found is not None and Path(f"/proc/{found[0]}/root/tmp/filled").exists()
+
+    holding = threading.Thread(target=hold)
+    holding.start()
+    try:
+        assert wait_for(filled, timeout=60)
+        event = {"attack": "fill", "files": 4, "mb_each": 200}
+        response, other = invoke_json(lambda_client, name, event, Qualifier=version)
+        assert "FunctionError" not in response, other
+    finally:
+        found = _child_holding(secret)
+        if found is not None:  # let the full environment finish
+            Path(f"/proc/{found[0]}/root/tmp/note").unlink()
+        holding.join(timeout=90)
+
+    assert held["errno"] == 28  # ENOSPC: its own /tmp is full ...
+    assert 500 <= held["written_mb"] <= 514
+    assert other["errno"] == 28  # ... and the sibling's is all its own
+    assert 500 <= other["written_mb"] <= 514
+    assert 500 <= other["size_mb"] <= 530
+    assert held["type"] == other["type"] == "ext4"  # disk, not memory (standby children)
+
+
+BURST_TMP = r"""
+import os, time, uuid
+
+def handler(event, context):
+    mine = uuid.uuid4().hex
+    open("/tmp/" + mine, "w").close()
+    time.sleep(event["hold"])
+    stat = os.statvfs("/tmp")
+    mounts = [line.split() for line in open("/proc/self/mountinfo")]
+    kind = [fields[fields.index("-") + 1] for fields in mounts if fields[4] == "/tmp"][-1]
+    return {"mine": mine, "seen": sorted(os.listdir("/tmp")), "type": kind,
+            "size_mb": stat.f_blocks * stat.f_frsize >> 20}
+"""
+
+
+@pytest.mark.parametrize("pool", ["ready", "used up"])
+def test_every_environment_of_a_burst_has_a_capped_tmp_of_its_own(
+    confined, lambda_client, deploy, monkeypatch, pool
+):
+    """More restores at once than standby children: each environment still gets a /tmp of
+    its own capped at EphemeralStorage and sees only its own files there; when the burst
+    has used every filesystem made ahead ("used up", as a burst larger than the pool
+    would), a tmpfs of that size."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stratus.runtime.scratch import ScratchPool
+
+    if confined.get("tmp_size") != "capped":
+        pytest.skip("/tmp is capped per file only on this host")
+    if pool == "used up":  # (standby children, made ahead, wait for theirs)
+        take = ScratchPool.take_detached
+        monkeypatch.setattr(
+            ScratchPool,
+            "take_detached",
+            lambda self, size, uid, wait=False: take(self, size, uid, True) if wait else None,
+        )
+    snap_start = {"ApplyOn": "PublishedVersions"}
+    name = deploy(BURST_TMP, Runtime="python3.12", SnapStart=snap_start, Timeout=60)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, version)
+
+    def call(_: int) -> dict[str, Any]:
+        response, body = invoke_json(lambda_client, name, {"hold": 2}, Qualifier=version)
+        assert "FunctionError" not in response, body
+        return body
+
+    with ThreadPoolExecutor(8) as threads:
+        bodies = list(threads.map(call, range(8)))
+
+    assert len({body["mine"] for body in bodies}) == 8
+    assert all(body["seen"] == [body["mine"]] for body in bodies), bodies
+    assert all(500 <= body["size_mb"] <= 530 for body in bodies), bodies
+    kinds = [body["type"] for body in bodies]
+    if pool == "ready":  # (a burst larger than the pool made so far gets tmpfs too)
+        assert "ext4" in kinds, kinds
+        assert set(kinds) <= {"ext4", "tmpfs"}, kinds
+    else:
+        assert kinds.count("ext4") <= 2, kinds
+        assert "tmpfs" in kinds, kinds

@@ -137,3 +137,41 @@ def test_a_server_killed_while_making_filesystems_leaves_no_device(shared_dir):
     with serve_in_process(data) as running:
         assert running.isolation()["tmp_size"] == "capped"
     assert wait_for(lambda: not _ours(data), timeout=10), _ours(data)
+
+
+MAKE_DETACHED_AND_HANG = """
+import sys, time
+from pathlib import Path
+from stratus.runtime.scratch import ScratchPool
+pool = ScratchPool(Path(sys.argv[1]))
+handles = [pool.take_detached(16 << 20, 1000, wait=True) for _ in range(2)]
+print(" ".join(map(str, handles)), flush=True)
+time.sleep(60)
+"""
+
+
+def test_filesystems_mounted_nowhere_go_with_the_server(shared_dir):
+    """Snapshot children's /tmp filesystems are made ahead and mounted nowhere (a descriptor
+    each, their images unlinked at once): a server killed while holding them leaves no
+    loop device and no image."""
+    root = shared_dir / "work" / "scratch"
+    source = str(Path(__file__).parents[2] / "src")
+    hanging = subprocess.Popen(
+        [sys.executable, "-c", MAKE_DETACHED_AND_HANG, str(root)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": source},
+    )
+    assert hanging.stdout is not None
+    handles = hanging.stdout.readline().decode().split()
+    try:
+        assert len(handles) == 2
+        for handle in handles:  # each a mount of its own filesystem, nowhere in any table
+            assert Path(f"/proc/{hanging.pid}/fd/{handle}").is_dir()
+        deleted = [path for _, path in _backed_by(root) if not Path(path).exists()]
+        assert len(deleted) >= 2  # their images already unlinked
+    finally:
+        hanging.send_signal(signal.SIGKILL)
+        hanging.wait()
+        hanging.stdout.close()
+
+    assert wait_for(lambda: not _ours(root), timeout=10), _ours(root)

@@ -17,6 +17,7 @@ from tests.conftest import (
     invoke_json,
     make_zip,
     state_of,
+    wait_for,
     wait_settled,
 )
 
@@ -334,3 +335,49 @@ def test_each_restored_environment_gets_a_copy_of_inits_tmp(server, lambda_clien
     assert sorted(b["model"] for b in bodies) == ["weights+a", "weights+b"]
     assert all(b["link"] == "/etc/hostname" and b["pipe"] is False for b in bodies)
     assert bodies[0]["uid"] != bodies[1]["uid"]
+
+
+HOLDS = """
+import time
+def handler(event, context):
+    time.sleep(event["hold"])
+    return "held"
+"""
+
+
+def _holder_children(name: str) -> int:
+    """How many children the snapshot holder of function `name` has (its standby children
+    and its live environments), counted as the uids they run as: each has one of its own;
+    the holder's uid is the commonest (the holder, and each child's outside and init)."""
+    marker = f"AWS_LAMBDA_FUNCTION_NAME={name}\0".encode()
+    uids = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if marker in (proc / "environ").read_bytes():
+                status = (proc / "status").read_text()
+                uids.append(int(status.split("Uid:")[1].split()[0]))
+    confined = [uid for uid in uids if uid != 0]
+    if not confined:
+        return 0
+    holder = max(set(confined), key=confined.count)
+    return len(set(confined) - {holder})
+
+
+def test_after_a_burst_more_children_are_forked_ahead(server, lambda_client, deploy):
+    """A burst beyond the standby children makes the holder keep more of them forked ahead
+    (up to 8, for a minute), so the next burst of the version claims children already made."""
+    if server.isolation()["identity"] == "off":
+        pytest.skip("counted by their uids: needs confined environments")
+    name = deploy(HOLDS, SnapStart={"ApplyOn": "PublishedVersions"}, Timeout=30)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, version)
+    assert wait_for(lambda: _holder_children(name) == 2)  # the two standby children
+
+    def call(_: int) -> None:
+        invoke_json(lambda_client, name, {"hold": 1}, Qualifier=version)
+
+    with ThreadPoolExecutor(6) as threads:
+        list(threads.map(call, range(6)))
+
+    # 6 warm environments, and more than the 2 standby children of before.
+    assert wait_for(lambda: _holder_children(name) >= 6 + 4, timeout=30), _holder_children(name)

@@ -134,14 +134,19 @@ class ProcessLauncher:
         owner: int | None = None,
         holder: bool = False,
         tmp_owner: int | None = None,
+        own_tmp: bool = True,
     ) -> tuple[str, str, Path, Cage]:
         """A new environment's id, log stream, /tmp directory (under `tmp` if given, owned
-        by `tmp_owner` if given) and cage (joined by itself as `owner`, a snapshot holder's
-        uid, if given; a snapshot `holder`'s cage carries uids for its children)."""
+        by `tmp_owner` if given; none if not `own_tmp`: a snapshot child given a filesystem
+        of its own, and the path is then /tmp) and cage (joined by itself as `owner`, a
+        snapshot holder's uid, if given; a snapshot `holder`'s cage carries uids for its
+        children)."""
         env_id = prefix + uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
         limits = Limits(memory_bytes=spec.memory_mb * 1024 * 1024)
         cage = self.sandbox.cage(env_id, limits, owner, holder)
+        if not own_tmp:
+            return env_id, stream, Path("/tmp"), cage
         size = spec.ephemeral_mb * 1024 * 1024
         if tmp is None and self.scratch is not None and cage.uid is not None:
             take = functools.partial(self.scratch.take, size, cage.uid)

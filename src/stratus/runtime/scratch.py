@@ -32,6 +32,7 @@ detached at start.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import logging
 import os
@@ -58,6 +59,15 @@ LO_FLAGS_AUTOCLEAR, LO_FLAGS_DIRECT_IO = 4, 16
 # struct loop_config: fd, block_size, then struct loop_info64 (5 u64, 4 u32 with lo_flags
 # last, three name/key arrays, 2 u64), then 8 reserved u64.
 LOOP_CONFIG = struct.Struct("=II5Q4I64s64s32s2Q64x")
+# The new mount API (the same numbers on every architecture since Linux 5.2), for filesystems
+# mounted nowhere: fsmount gives a descriptor of a mount in no namespace, which whoever
+# receives it attaches with move_mount.
+SYS_MOVE_MOUNT, SYS_FSOPEN, SYS_FSCONFIG, SYS_FSMOUNT = 429, 430, 431, 432
+FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 0, 1, 6
+MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOATIME = 0x2, 0x4, 0x10
+# Detached filesystems kept ready per size (snapshot children's /tmp), beyond recent demand.
+DETACHED_SPARE = 4
+DETACHED_MAX = 32  # (each is a loop device and a sparse image: a few hundred KB of disk)
 
 
 # The keeper: die with the server, take a private mount namespace, say so, and sleep.
@@ -82,8 +92,15 @@ class ScratchPool:
         self.root = root
         self._ready: dict[int, list[Path]] = defaultdict(list)
         self._lock = threading.Lock()
-        self._maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stratus-scratch")
+        self._maker = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="stratus-scratch", initializer=_in_background
+        )
         self._wanted: set[int] = set()
+        # Filesystems mounted nowhere (descriptors from fsmount), for snapshot children:
+        # each is handed to one child, which attaches it at /tmp in its own mount namespace.
+        self._detached: dict[int, list[int]] = defaultdict(list)
+        self._detached_wanted: dict[int, int] = {}
+        self._template_lock = threading.Lock()
         detach_stale(root)  # devices an older server left attached to our images
         shutil.rmtree(root, ignore_errors=True)  # images a killed server left
         root.mkdir(parents=True, mode=0o700)
@@ -148,6 +165,77 @@ class ScratchPool:
         self._refill()
         return mount
 
+    def take_detached(self, size: int, uid: int, wait: bool = False) -> int | None:
+        """A descriptor of a filesystem of `size` bytes owned by `uid`, mounted nowhere (the
+        caller closes it once it has passed it on), or None if none is ready and not `wait`
+        (a restore must not pay for mkfs; with `wait`, blocking: run it in a thread). A few
+        more than recent demand (`expect_detached`) are kept ready."""
+        with self._lock:
+            ready = self._detached[size]
+            handle = ready.pop() if ready else None
+            self._detached_wanted.setdefault(size, DETACHED_SPARE)
+        if handle is None and wait:
+            handle = self._make_detached(size)
+        if handle is not None:
+            os.chown(f"/proc/self/fd/{handle}", uid, uid)
+        self._maker.submit(self._make_detached_spares)
+        return handle
+
+    def expect_detached(self, size: int, count: int) -> None:
+        """Keep `count` (plus DETACHED_SPARE) detached filesystems of `size` ready: the
+        caller's recent demand (a burst of restores)."""
+        wanted = min(DETACHED_MAX, count + DETACHED_SPARE)
+        with self._lock:
+            if self._detached_wanted.get(size, 0) >= wanted:
+                return
+            self._detached_wanted[size] = wanted
+        self._maker.submit(self._make_detached_spares)
+
+    def _make_detached_spares(self) -> None:
+        for size, wanted in list(self._detached_wanted.items()):
+            while len(self._detached[size]) < wanted:
+                try:
+                    handle = self._make_detached(size)
+                except (OSError, subprocess.CalledProcessError) as exc:
+                    log.warning("could not prepare a /tmp filesystem: %s", exc)
+                    return
+                with self._lock:
+                    self._detached[size].append(handle)
+
+    def _make_detached(self, size: int) -> int:
+        """A filesystem of `size` mounted nowhere: its only trace is the descriptor (and the
+        loop device it holds, which frees itself when the mount goes). The image is unlinked
+        at once: nothing is left on disk whenever the server dies. A copy of a template
+        formatted once per size (its ~330 KB of tables: 0.5 ms, where mkfs takes 30-40 ms);
+        then attach and mount, 10-20 ms on a loaded machine."""
+        template = self._template(size)
+        image = self.root / f"{uuid.uuid4().hex}.img"
+        try:
+            copy_sparse(template, image)
+            device, handle = attach(image)
+        finally:
+            image.unlink(missing_ok=True)
+        try:
+            mount = fsmount_ext4(device)
+        finally:
+            os.close(handle)  # from now on the mount alone holds the device
+        root = f"/proc/self/fd/{mount}"
+        os.rmdir(f"{root}/lost+found")
+        os.chmod(root, 0o700)
+        return mount
+
+    def _template(self, size: int) -> Path:
+        with self._template_lock:
+            template = self.root / f"template-{size}.img"
+            if not template.exists():
+                partial = template.with_suffix(".partial")
+                with open(partial, "wb") as f:
+                    f.truncate(image_size(size))
+                mkfs = ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", "-E", "nodiscard"]
+                subprocess.run([*mkfs, str(partial)], check=True, capture_output=True)
+                partial.rename(template)
+            return template
+
     def release(self, mount: Path) -> None:
         """Unmount and delete (blocking). Lazily: a mount namespace still holding it (an
         environment not quite gone) keeps it until it dies; the loop device then frees
@@ -166,6 +254,10 @@ class ScratchPool:
             for mount in mounts:
                 self.release(mount)
         self._ready.clear()
+        for handles in self._detached.values():
+            for handle in handles:
+                os.close(handle)  # (mounted nowhere: unmounted with its last descriptor)
+        self._detached.clear()
         self.release(self.bytecode)
         self._keeper.kill()  # its namespace, and whatever is still mounted there, goes
         self._keeper.wait()
@@ -233,6 +325,70 @@ def attach(image: Path) -> tuple[str, int]:
     finally:
         os.close(backing)
         os.close(control)
+
+
+def _in_background() -> None:
+    """The maker thread yields the CPU to starts: making a filesystem (attach, mount: kernel
+    work, 10-20 ms) right after a restore otherwise delayed the next one (Restore Duration
+    p90 0.75 -> 3 ms on the loaded 2 cores). Linux: a thread's own nice value."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+def copy_sparse(source: Path, target: Path) -> None:
+    """`target`, a copy of `source` with its holes kept (only the data is copied)."""
+    reading = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    writing = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        end = os.fstat(reading).st_size
+        os.ftruncate(writing, end)
+        offset = 0
+        while offset < end:
+            try:
+                start = os.lseek(reading, offset, os.SEEK_DATA)
+            except OSError:  # ENXIO: only a hole is left
+                break
+            offset = os.lseek(reading, start, os.SEEK_HOLE)
+            position = start
+            while position < offset:
+                copied = os.copy_file_range(reading, writing, offset - position, position, position)
+                if copied == 0:
+                    raise OSError(5, f"short copy of {source}")
+                position += copied
+    finally:
+        os.close(reading)
+        os.close(writing)
+
+
+def fsmount_ext4(device: str) -> int:
+    """A descriptor of `device`'s ext4 filesystem, mounted (nosuid, nodev, noatime) in no
+    namespace: gone with its last descriptor unless someone attaches it (move_mount)."""
+    syscall = _libc().syscall
+    context = _check(syscall(SYS_FSOPEN, b"ext4", 1), "fsopen")  # FSOPEN_CLOEXEC
+    try:
+        source = device.encode()
+        _check(syscall(SYS_FSCONFIG, context, FSCONFIG_SET_STRING, b"source", source, 0), "source")
+        # Its inode tables are never zeroed in the background (a copy of a lazily made
+        # filesystem would otherwise be written over by the kernel after each mount).
+        _check(syscall(SYS_FSCONFIG, context, FSCONFIG_SET_FLAG, b"noinit_itable", None, 0), "flag")
+        _check(syscall(SYS_FSCONFIG, context, FSCONFIG_CMD_CREATE, None, None, 0), "create")
+        attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME
+        return _check(syscall(SYS_FSMOUNT, context, 1, attributes), "fsmount")  # CLOEXEC
+    finally:
+        os.close(context)
+
+
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+    return result
 
 
 def detach_stale(root: Path) -> list[str]:

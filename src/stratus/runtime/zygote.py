@@ -16,11 +16,14 @@ in-flight invocations finish. The wire protocol is drawn in lib/snapshot_zygote.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import os
 import signal
 import socket
 import struct
+import subprocess
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -40,6 +43,10 @@ log = logging.getLogger("stratus.runtime")
 # Children forked ahead of demand per snapshot holder, and how long after a claim to replace
 # one (later than the claiming invoke, so the fork does not compete with it).
 STANDBY = 2
+# After a burst beyond them, up to this many are kept instead, for DEMAND_WINDOW_S: the next
+# burst of the same version then claims children already forked (each idle one ~3-5 MB).
+STANDBY_MAX = 8
+DEMAND_WINDOW_S = 60.0
 REFILL_DELAY_S = 0.05
 # Native thread pools started at import time make a process unsafe to fork; these keep the
 # common ones single-threaded in snapshot holders (a function's own setting wins).
@@ -77,11 +84,27 @@ class Zygote:
     children: dict[int, ForkedProcess] = field(default_factory=dict)
     standby: list[Environment] = field(default_factory=list)  # forked ahead, not yet claimed
     refilling: bool = False
+    stocked: asyncio.Event = field(default_factory=asyncio.Event)  # standby children ready
+    demand: int = 0  # the most children alive at once in a recent burst beyond the standby
+    demand_at: float = 0.0
+    starting: int = 0  # starts forking a child now (not yet among `children`)
     retired: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _forked: asyncio.Future[int] | None = None
     # Uids of the holder's user namespace not taken by a live child (confinement.CHILD_UIDS).
     _uids: list[int] = field(default_factory=lambda: list(range(CHILD_UIDS, 0, -1)))
+
+    def standby_wanted(self) -> int:
+        if time.monotonic() - self.demand_at > DEMAND_WINDOW_S:
+            return STANDBY
+        return max(STANDBY, min(STANDBY_MAX, self.demand))
+
+    def note_demand(self) -> None:
+        """A start found no standby child: remember how many were wanted at once."""
+        now = time.monotonic()
+        recent = self.demand if now - self.demand_at <= DEMAND_WINDOW_S else 0
+        self.demand = max(recent, len(self.children) + self.starting + 1)
+        self.demand_at = now
 
     def take_uid(self) -> int:
         if not self._uids:
@@ -92,7 +115,7 @@ class Zygote:
         self._uids.append(uid)
 
     async def wait_fork(
-        self, env: dict[str, str], fds: tuple[int, int], control: socket.socket
+        self, env: dict[str, str], fds: tuple[int, ...], control: socket.socket
     ) -> ForkedProcess:
         """Fork a child; `control` is the server's end of the child's control socket, on
         which the child first proves its pid (SCM_CREDENTIALS: the kernel translates it)."""
@@ -184,6 +207,12 @@ class SnapshotLauncher:  # a Launcher (launching.py)
 
     async def _wait_prepared(self, spec: FunctionSpec, report: Reporter | None) -> None:
         taken = await self._wait_zygote(spec)
+        if isinstance(taken, Zygote):
+            # "Active" once restores are fast: its standby children are ready too (each
+            # with its /tmp filesystem), so the first invokes claim them.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(INIT_LIMIT_S):
+                    await taken.stocked.wait()
         if report is not None:
             await report(taken.payload if isinstance(taken, InitFailure) else None)
 
@@ -259,6 +288,9 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             cast(float, header.get("init_ms", 0)),
         )
         holder.cage.lift_memory_limit()
+        if processes.scratch is not None and holder.cage.children is not None:
+            # Its children's /tmp filesystems: the standby ones, and a few for a burst.
+            processes.scratch.expect_detached(spec.ephemeral_mb * 1024 * 1024, STANDBY)
         zygote = Zygote(holder, parent_sock, tmp)
         self._spawn(zygote.wait_read_forever())
         self._spawn(self._wait_refill(zygote, spec))
@@ -287,15 +319,26 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             env.capture = capture
             env.send({"type": "assign", "env": {"AWS_LAMBDA_INITIALIZATION_TYPE": init_type}}, b"")
             return await self._wait_ready(env, request_id, started)
+        zygote.note_demand()
         self._spawn(self._wait_refill(zygote, spec))
-        return await self._wait_fork(zygote, spec, capture, request_id, init_type, started)
+        zygote.starting += 1
+        try:
+            return await self._wait_fork(zygote, spec, capture, request_id, init_type, started)
+        finally:
+            zygote.starting -= 1
 
     async def _wait_refill(self, zygote: Zygote, spec: FunctionSpec) -> None:
         if zygote.refilling:
             return
         zygote.refilling = True
         try:
-            while len(zygote.standby) < STANDBY and zygote.holder.alive and not zygote.retired:
+            while len(zygote.standby) > zygote.standby_wanted():  # a burst long past
+                await zygote.standby.pop(0).wait_kill()
+            while (
+                len(zygote.standby) < zygote.standby_wanted()
+                and zygote.holder.alive
+                and not zygote.retired
+            ):
                 env = await self._wait_fork(
                     zygote, spec, None, "", "snap-start", time.perf_counter(), standby=True
                 )
@@ -305,6 +348,7 @@ class SnapshotLauncher:  # a Launcher (launching.py)
                     await env.wait_kill()
                     return
                 zygote.standby.append(env)
+            zygote.stocked.set()
         except ConnectionError:
             pass  # the holder died; the next start takes a new snapshot
         finally:
@@ -323,6 +367,7 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         processes = self._processes
         holder = zygote.holder.cage
         inside_uid: int | None = None
+        tmp_fd: int | None = None  # a filesystem for the child's /tmp, passed with the fork
         if processes.confined and holder.holder:
             # The child starts as the holder (as root, the root of its user namespace): it
             # joins its cage (made its own, writable by the holder's uid only), then takes
@@ -330,22 +375,45 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             # (lib/confine.enter_child), with a directory of the holder's /tmp filesystem,
             # its uid's alone, as /tmp (launcher._divide_holder_tmp). Rootless, it makes a
             # user namespace of its own for that, and keeps the server's uid.
+            #   With a scratch pool (root, loop devices), /tmp is a filesystem of its own of
+            # EphemeralStorage's size, made ahead and mounted nowhere (scratch.py), which it
+            # attaches in its mount namespace; or, when a burst has used every one made, a
+            # tmpfs of that size it mounts itself. Else (rootless, no loop devices) a
+            # directory of the holder's /tmp filesystem, its uid's alone.
             tmp_owner = None
             if holder.children is not None and holder.uid is not None:
                 inside_uid = zygote.take_uid()
                 tmp_owner = holder.children + inside_uid - 1
+            scratch = processes.scratch if tmp_owner is not None else None
             env_id, stream, tmp, cage = await processes.wait_slot(
                 spec,
                 tmp=zygote.tmp / "children",
                 owner=holder.uid,
                 tmp_owner=tmp_owner,
+                own_tmp=scratch is None,
             )
-            plan = {
+            plan: dict[str, object] = {
                 "uid": inside_uid,
-                "tmp": f"{RUNTIME_ROOT}/children/{env_id}",
                 "network": processes.host.network,
                 "rootless": inside_uid is None,
             }
+            if scratch is not None and tmp_owner is not None:
+                size = spec.ephemeral_mb * 1024 * 1024
+                if standby:  # (not on anyone's start path: worth the wait for mkfs)
+                    take = functools.partial(scratch.take_detached, size, tmp_owner, True)
+                    try:
+                        tmp_fd = await asyncio.to_thread(take)
+                    except (OSError, subprocess.SubprocessError) as exc:
+                        log.warning("could not prepare a /tmp filesystem: %s", exc)
+                else:
+                    tmp_fd = scratch.take_detached(size, tmp_owner)
+                    # For the standby children a burst makes the holder keep (not one per
+                    # child of the burst: making them during it slowed the burst ~10-30%).
+                    scratch.expect_detached(size, zygote.standby_wanted())
+                if tmp_fd is None:
+                    plan["tmp_size"] = size
+            else:
+                plan["tmp"] = f"{RUNTIME_ROOT}/children/{env_id}"
             tmp_variables = {"TMPDIR": "/tmp", "STRATUS_CHILD_CONFINE": orjson.dumps(plan).decode()}
         else:
             env_id, stream, tmp, cage = await processes.wait_slot(spec)
@@ -367,12 +435,14 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             env["STRATUS_STANDBY"] = "1"
 
         def on_exit(_: object) -> None:
-            processes.release_tmp(tmp)
+            if tmp != Path("/tmp"):  # (a filesystem of its own goes with its namespace)
+                processes.release_tmp(tmp)
             if inside_uid is not None:
                 zygote.give_back_uid(inside_uid)
 
+        fds = (child_sock.fileno(), write_fd, *(() if tmp_fd is None else (tmp_fd,)))
         try:
-            child = await zygote.wait_fork(env, (child_sock.fileno(), write_fd), parent_sock)
+            child = await zygote.wait_fork(env, fds, parent_sock)
         except BaseException:
             os.close(read_fd)
             parent_sock.close()
@@ -382,6 +452,8 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         finally:
             child_sock.close()
             os.close(write_fd)
+            if tmp_fd is not None:  # the child holds it now (or nobody: it is unmounted)
+                os.close(tmp_fd)
         reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
         group = spec.log_group
         restored = Environment(

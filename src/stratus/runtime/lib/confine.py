@@ -60,6 +60,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 STATUS = struct.Struct("i")
+SYS_MOVE_MOUNT, AT_FDCWD, MOVE_MOUNT_F_EMPTY_PATH = 429, -100, 0x4
 
 _LIBC: list[Any] = []
 
@@ -73,6 +74,7 @@ def libc() -> Any:
         lib = ctypes.CDLL(None, use_errno=True)
         lib.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
         lib.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+        lib.syscall.restype = ctypes.c_long
         _LIBC.append(lib)
     return _LIBC[0]
 
@@ -156,9 +158,9 @@ def enter_child(plan: dict[str, Any]) -> None:
     The same three processes as `enter`: this one waits (`outside`, the holder's child),
     the init of a new PID namespace, and the environment, which runs as `plan["uid"]` (a uid
     of the holder's namespace: a host uid of its own, no capabilities) and sees its own
-    processes, its own /tmp (`plan["tmp"]`, a directory of the holder's /tmp bound over it),
-    and nothing of its siblings. Mounts it inherits from the holder are locked (they came
-    from a more privileged namespace): it cannot uncover what they hide."""
+    processes, its own /tmp (a filesystem of its own, `_attach_child_tmp`, holding a copy of
+    the holder's), and nothing of its siblings. Mounts it inherits from the holder are
+    locked (they came from a more privileged namespace): it cannot uncover what they hide."""
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
     rootless = bool(plan.get("rootless"))
     if rootless:  # the holder has no capabilities: a user namespace of its own gives them
@@ -171,9 +173,10 @@ def enter_child(plan: dict[str, Any]) -> None:
     if namespaces & CLONE_NEWNET:
         _loopback_up()
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
-    _copy_snapshot_tmp(plan["tmp"], plan.get("uid"))
-    # (a bind keeps the holder's /tmp flags: nosuid, nodev, noatime, which it may not clear)
-    _mount(plan["tmp"].encode(), "/tmp", None, MS_BIND)
+    snapshot_tmp = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    _attach_child_tmp(plan)
+    _copy_snapshot_tmp(f"/proc/self/fd/{snapshot_tmp}", plan.get("uid"))
+    os.close(snapshot_tmp)
     status_read, status_write = os.pipe()
     inherited = [int(name) for name in os.listdir("/proc/self/fd")]
     init = os.fork()
@@ -195,23 +198,46 @@ def enter_child(plan: dict[str, Any]) -> None:
     _check(libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
 
 
-def _copy_snapshot_tmp(target: str, uid: int | None) -> None:
-    """Copy what the holder's init left in its /tmp into this child's (`target`): as on
+def _attach_child_tmp(plan: dict[str, Any]) -> None:
+    """This child's own /tmp, over the holder's, in its mount namespace, as the plan says.
+
+    `tmp_fd`: a filesystem of EphemeralStorage's size the server made and mounted nowhere
+    (scratch.py), passed in with the fork: attached here (move_mount). `tmp_size`: none was
+    ready (a burst beyond the pool): a tmpfs of that size, mounted here (the child's user
+    namespace may), capped the same. `tmp`, else (rootless, or no loop devices): a directory
+    of the holder's /tmp, the child's uid's alone, bound (it keeps the holder's nosuid,
+    nodev)."""
+    if plan.get("tmp_fd") is not None:
+        handle = int(plan["tmp_fd"])
+        flags = MOVE_MOUNT_F_EMPTY_PATH
+        _check(libc().syscall(SYS_MOVE_MOUNT, handle, b"", AT_FDCWD, b"/tmp", flags), "move_mount")
+        os.close(handle)
+    elif plan.get("tmp_size"):
+        uid = int(plan["uid"])
+        options = f"size={int(plan['tmp_size'])},mode=700,uid={uid},gid={uid}"
+        _mount(b"tmpfs", "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, options.encode())
+    else:
+        _mount(plan["tmp"].encode(), "/tmp", None, MS_BIND)
+
+
+def _copy_snapshot_tmp(source: str, uid: int | None) -> None:
+    """Copy what the holder's init left in its /tmp (`source`) into this child's: as on
     Lambda, whose snapshots hold the disk too, each environment starts with the files init
     wrote, a copy of its own. Done here, with no more power over files than the holder has,
     never by the server: the holder's tree is the function's."""
-    names = os.listdir("/tmp")
+    names = os.listdir(source)
     if not names:
         return
     import shutil  # (only then: importing it costs every environment's start)
 
+    target = "/tmp"
     for name in names:
-        source = os.path.join("/tmp", name)
+        origin = os.path.join(source, name)
         try:
-            if os.path.isdir(source) and not os.path.islink(source):
-                shutil.copytree(source, os.path.join(target, name), symlinks=True)
+            if os.path.isdir(origin) and not os.path.islink(origin):
+                shutil.copytree(origin, os.path.join(target, name), symlinks=True)
             else:
-                shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+                shutil.copy2(origin, os.path.join(target, name), follow_symlinks=False)
         except (OSError, shutil.Error) as exc:  # e.g. a named pipe: not copied, said so
             sys.stderr.write(f"[WARNING] /tmp/{name} from init was not restored: {exc}\n")
     if uid is None:  # rootless: the copies are already the (one) uid's

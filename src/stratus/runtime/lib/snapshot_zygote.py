@@ -5,7 +5,8 @@ The supervisor starts bootstrap.py with STRATUS_ZYGOTE=1; after the init phase b
 calls `hold()`, which runs the before-snapshot hooks, checks that forking is safe, and serves:
 
     supervisor -> zygote   u32 length | {"type": "fork", "env": {...}}
-                           with fds [control socket, log pipe] (SCM_RIGHTS)
+                           with fds [control socket, log pipe] (SCM_RIGHTS), and for a
+                           confined child a /tmp filesystem mounted nowhere (scratch.py)
     child -> supervisor    {"type": "standby"}    forked ahead of demand; the supervisor claims
                                                   it with {"type": "assign", "env": {...}}
     zygote -> supervisor   {"type": "ready", "init_ms", "snapshot": true}      (once)
@@ -34,7 +35,7 @@ import struct
 import sys
 import threading
 
-MAX_FDS = 2
+MAX_FDS = 3  # control socket, log pipe, and a /tmp filesystem (confined children)
 
 TYPE_CHECKING = False  # typing costs start-up time; the checker needs it only here
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def _become_environment(
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         zygote_control.close()
-        control_fd, log_fd = fds
+        control_fd, log_fd, *tmp_fd = fds
         os.setsid()  # its own process group: the supervisor kills it (and its children) as one
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
@@ -122,7 +123,10 @@ def _become_environment(
             else:
                 import confine  # beside bootstrap.py; the holder imported it already
 
-            confine.enter_child(json.loads(plan))  # returns in the environment process
+            confinement = json.loads(plan)
+            if tmp_fd:  # a filesystem of its own for /tmp, mounted nowhere yet
+                confinement["tmp_fd"] = tmp_fd[0]
+            confine.enter_child(confinement)  # returns in the environment process
             private_tmp = True
         _prove_pid(control)
         _make_unique()
