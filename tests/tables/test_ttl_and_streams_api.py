@@ -175,3 +175,27 @@ def test_iterators_expire_after_15_minutes(
     with pytest.raises(streams_client.exceptions.ExpiredIteratorException):
         streams_client.get_records(ShardIterator=iterator)
     assert fresh["Records"] == []
+
+
+def test_stream_records_outlive_a_day_of_test_clock(
+    server: RunningServer, ddb: Any, streams_client: Any, make_table: KeyMaker
+) -> None:
+    """Records are kept 24 hours of the clock that stamped them: a sweep after the test
+    clock moved a day on (other tests on this server do) keeps a record written just now."""
+    name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    ddb.update_time_to_live(  # TTL keeps a sweep queued
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    server.advance(25 * 3600)
+    ddb.put_item(TableName=name, Item=key("kept"))
+    server.advance(61)  # a sweep runs
+    stream_arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    iterator = streams_client.get_shard_iterator(
+        StreamArn=stream_arn,
+        ShardId=streams_shard(streams_client, stream_arn),
+        ShardIteratorType="TRIM_HORIZON",
+    )["ShardIterator"]
+
+    records = streams_client.get_records(ShardIterator=iterator)["Records"]
+
+    assert [r["eventName"] for r in records] == ["INSERT"]

@@ -411,32 +411,30 @@ def test_skipped_resources_resolve_to_placeholders(cfn: Any, sqs: Any) -> None:
     body = template(
         """
         Resources:
-          Table:
-            Type: AWS::DynamoDB::Table
+          Cluster:
+            Type: AWS::ECS::Cluster
             Properties:
-              BillingMode: PAY_PER_REQUEST
-              AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
-              KeySchema: [{AttributeName: id, KeyType: HASH}]
+              ClusterName: orders
           Inbox:
             Type: AWS::SQS::Queue
             Properties:
               Tags:
-                - Key: table
-                  Value: !Ref Table
+                - Key: cluster
+                  Value: !Ref Cluster
                 - Key: arn
-                  Value: !GetAtt Table.Arn
+                  Value: !GetAtt Cluster.Arn
         Outputs:
-          Stream:
-            Value: !GetAtt Table.StreamArn
+          ClusterArn:
+            Value: !GetAtt Cluster.Arn
         """
     )
     name = create(cfn, body, Tags=[{"Key": "stratus:skip-unsupported", "Value": "true"}])
 
     tags = sqs.list_queue_tags(QueueUrl=physical_id(cfn, name, "Inbox"))["Tags"]
-    assert tags["table"] == f"{name}-Table-SKIPPED"
-    assert tags["arn"] == f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}-Table-SKIPPED"
-    stream = describe(cfn, name)["Outputs"][0]["OutputValue"]
-    assert stream.startswith("arn:aws:dynamodb:us-east-1:000000000000:table/")
+    assert tags["cluster"] == f"{name}-Cluster-SKIPPED"
+    assert tags["arn"] == f"arn:aws:ecs:us-east-1:000000000000:cluster/{name}-Cluster-SKIPPED"
+    output = describe(cfn, name)["Outputs"][0]["OutputValue"]
+    assert output == tags["arn"]
 
 
 def test_a_misspelt_type_is_not_a_resource_type(cfn: Any) -> None:

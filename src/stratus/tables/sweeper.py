@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import time
 from collections.abc import Callable
 
 from stratus.store.db import Database, transaction
@@ -46,7 +47,10 @@ class Sweeper:
                 expire = functools.partial(self._expire_some, table=table, now=now)
                 while await self._db.run(expire):
                     pass
-        while await self._db.run(lambda conn: self._trim_some(conn, now)):
+        # Records are stamped with the wall clock (store.put/delete), so their 24 hours are
+        # counted on it too; the work queue's clock, which tests move, only drives TTL.
+        stamped_now = time.time()
+        while await self._db.run(lambda conn: self._trim_some(conn, stamped_now)):
             pass
 
         # Read on the loop: the tables change there, never on the database thread.

@@ -368,13 +368,13 @@ def test_unknown_paths_and_unimplemented_operations_answer_unknown_operation(ser
     connection.close()
 
     with pytest.raises(lambda_client.exceptions.ClientError) as unserved:
-        lambda_client.list_code_signing_configs()
+        lambda_client.list_capacity_providers()
 
     assert response.status == 404
     assert response.getheader("x-amzn-ErrorType") == "UnknownOperationException"
     assert body["Type"] == "User"
     assert unserved.value.response["Error"]["Code"] == "UnknownOperationException"
-    assert "ListCodeSigningConfigs" in unserved.value.response["Error"]["Message"]
+    assert "ListCapacityProviders" in unserved.value.response["Error"]["Message"]
 
 
 def _send_chunked(port: int, head: str, chunk_size: int, up_to: int) -> tuple[str, int]:
