@@ -308,7 +308,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 # Checked by the handlers in S3's words rather than by the model's enums.
-SERVICE_CHECKED = frozenset({"CreateBucketConfiguration"})
+SERVICE_CHECKED = frozenset({"CreateBucketConfiguration", "NotificationConfiguration"})
 
 API = Api(
     "s3",
