@@ -4,10 +4,11 @@ by Ref and GetAtt, changed in place, deleted with the stack."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
-from botocore.exceptions import WaiterError
+from tests.templates.test_messaging_stacks import RECORDER
 from tests.templates.test_stacks import create, outputs, template, wait
 
 BUCKETS = template(
@@ -102,26 +103,106 @@ def test_bucket_from_a_template(server: Any, cfn: Any):
     assert gone.value.response["Error"]["Code"] == "404"
 
 
-def test_notifications_are_refused_for_now(cfn: Any):
-    """A bucket with NotificationConfiguration fails its stack with a reason, rather than
-    deploying without notifications."""
+def test_a_bucket_notifies_its_queue(server: Any, cfn: Any):
+    """NotificationConfiguration in CloudFormation's shape: the queue gets S3's test event,
+    then a record for each matching put."""
     body = template(
         """
         Resources:
+          Inbox:
+            Type: AWS::SQS::Queue
           B:
             Type: AWS::S3::Bucket
             Properties:
               NotificationConfiguration:
                 QueueConfigurations:
                   - Event: s3:ObjectCreated:*
-                    Queue: arn:aws:sqs:us-east-1:000000000000:q
+                    Queue: !GetAtt Inbox.Arn
+                    Filter:
+                      S3Key:
+                        Rules:
+                          - Name: suffix
+                            Value: .csv
+        Outputs:
+          Bucket:
+            Value: !Ref B
+          Queue:
+            Value: !Ref Inbox
         """
     )
-    name = create(cfn, body, wait=None)
-    with pytest.raises(WaiterError):
-        wait(cfn, name, "stack_create_complete")
-    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
-    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    out = outputs(cfn, create(cfn, body))
+    s3, sqs = server.client("s3"), server.client("sqs")
+    config = s3.get_bucket_notification_configuration(Bucket=out["Bucket"])
+    [queue_config] = config["QueueConfigurations"]
+    assert queue_config["Filter"]["Key"]["FilterRules"] == [{"Name": "Suffix", "Value": ".csv"}]
+    s3.put_object(Bucket=out["Bucket"], Key="skip.txt", Body=b"no")
+    s3.put_object(Bucket=out["Bucket"], Key="data.csv", Body=b"a,b")
+    server.wait_idle()
+    bodies = []
+    for _ in range(20):
+        got = sqs.receive_message(QueueUrl=out["Queue"], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        bodies += [json.loads(m["Body"]) for m in got.get("Messages", [])]
+        if len(bodies) >= 2:
+            break
+    assert [b.get("Event") for b in bodies if "Event" in b] == ["s3:TestEvent"]
+    [record] = [r for b in bodies for r in b.get("Records", [])]
+    assert record["s3"]["object"]["key"] == "data.csv"
 
-    assert failed[0]["LogicalResourceId"] == "B"
-    assert "NotificationConfiguration is not supported" in failed[0]["ResourceStatusReason"]
+
+def test_sam_s3_event_runs_the_function(server: Any, cfn: Any, shared_dir: Any):
+    """SAM's S3 event: the translator's NotificationConfiguration and Lambda::Permission
+    deploy, and a put_object runs the function with S3's record."""
+    out_file = shared_dir / "events.jsonl"
+    code = json.dumps(RECORDER)
+    body = template(
+        f"""
+        Transform: AWS::Serverless-2016-10-31
+        Parameters:
+          Out:
+            Type: String
+        Resources:
+          Uploads:
+            Type: AWS::S3::Bucket
+          OnUpload:
+            Type: AWS::Serverless::Function
+            Properties:
+              Runtime: python3.11
+              Handler: index.handler
+              InlineCode: {code}
+              Environment:
+                Variables:
+                  OUT: !Ref Out
+              Events:
+                Created:
+                  Type: S3
+                  Properties:
+                    Bucket: !Ref Uploads
+                    Events: s3:ObjectCreated:*
+                    Filter:
+                      S3Key:
+                        Rules:
+                          - Name: prefix
+                            Value: incoming/
+        Outputs:
+          Bucket:
+            Value: !Ref Uploads
+        """
+    )
+    name = create(cfn, body, Parameters=[{"ParameterKey": "Out", "ParameterValue": str(out_file)}])
+    bucket = outputs(cfn, name)["Bucket"]
+    s3 = server.client("s3")
+    s3.put_object(Bucket=bucket, Key="elsewhere/x", Body=b"ignored")
+    put = s3.put_object(Bucket=bucket, Key="incoming/photo 1.jpg", Body=b"jpeg")
+    deadline = time.monotonic() + 60
+    while not out_file.exists():
+        assert time.monotonic() < deadline, "the function never ran"
+        server.wait_idle()
+        time.sleep(0.2)
+    [line] = out_file.read_text().splitlines()
+    [record] = json.loads(line)["Records"]
+    assert record["eventSource"] == "aws:s3"
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["bucket"]["name"] == bucket
+    assert record["s3"]["object"]["key"] == "incoming/photo+1.jpg"
+    assert record["s3"]["object"]["eTag"] == put["ETag"].strip('"')
+    assert record["s3"]["object"]["size"] == 4
