@@ -631,9 +631,14 @@ class NotificationTargets:
                 raise Invalid("FIFO SNS topics are not supported as S3 notification destinations")
         elif kind == "function":
             try:
-                await self._functions.get(parse_reference(arn))
-            except Invalid as exc:
-                raise NotFound(exc.message) from exc
+                ref = parse_reference(arn)
+                await self._functions.get(ref)
+                owner = await self._functions.policy_owner(ref)
+                policy = await self._functions.policies.get(owner)
+            except (Invalid, NotFound) as exc:
+                raise NotFound(f"Not authorized to invoke function [{arn}]") from exc
+            if not any(_lets_s3_invoke(s) for s in policy.document.get("Statement") or []):
+                raise Invalid(f"Not authorized to invoke function [{arn}]")
 
     async def wait_deliver(self, kind: str, arn: str, message: str) -> None:
         if kind == "queue":
@@ -650,3 +655,18 @@ class NotificationTargets:
             results = await self._bus.put_events([entry])
             if results and results[0].get("ErrorCode"):
                 raise Invalid(str(results[0].get("ErrorMessage")))
+
+
+def _lets_s3_invoke(statement: Mapping[str, Any]) -> bool:
+    """A resource policy statement S3 may invoke a function by (as S3 checks when a
+    notification configuration names the function)."""
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    services = service if isinstance(service, list) else [service]
+    actions = statement.get("Action")
+    actions = actions if isinstance(actions, list) else [actions]
+    return (
+        statement.get("Effect") == "Allow"
+        and any(s in ("s3.amazonaws.com", "*") for s in services)
+        and any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
+    )

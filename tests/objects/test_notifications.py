@@ -182,14 +182,26 @@ def test_a_function_is_invoked_with_the_record(
         Handler="app.handler",
         Environment={"Variables": {"OUT": str(shared_dir)}},
     )
-    function_arn = server.client("lambda").get_function(FunctionName=name)["Configuration"][
-        "FunctionArn"
-    ]
+    lambda_client = server.client("lambda")
+    function_arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     config = {
         "LambdaFunctionConfigurations": [
             {"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"]}
         ]
     }
+    # Without a resource policy letting S3 invoke it, S3 refuses the function.
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    assert caught.value.response["Error"]["ArgumentValue"] == (
+        f"Not authorized to invoke function [{function_arn}]"
+    )
+    lambda_client.add_permission(
+        FunctionName=name,
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn=f"arn:aws:s3:::{bucket}",
+    )
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
     s3.put_object(Bucket=bucket, Key="f.txt", Body=b"data")
     event = _wait_file(server, shared_dir / "f.txt")
