@@ -285,3 +285,38 @@ def test_an_empty_configuration_turns_notifications_off(
     s3.put_object(Bucket=bucket, Key="quiet", Body=b"")
     server.wait_idle()
     assert _receive(sqs, url, wait=2) == []
+
+
+def test_copies_and_multipart_uploads_have_their_event_names(
+    server: RunningServer, s3: Any, sqs: Any, bucket: str
+) -> None:
+    url, arn = make_queue(sqs)
+    config = {
+        "QueueConfigurations": [
+            _queue_config(
+                arn, ["s3:ObjectCreated:Copy", "s3:ObjectCreated:CompleteMultipartUpload"]
+            )
+        ]
+    }
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    server.wait_idle()
+    _receive(sqs, url)  # the test event
+    s3.put_object(Bucket=bucket, Key="src", Body=b"abc")  # a Put: not configured
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "src"})
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="big")
+    part = s3.upload_part(
+        Bucket=bucket, Key="big", UploadId=upload["UploadId"], PartNumber=1, Body=b"z" * 10
+    )
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="big",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    server.wait_idle()
+    records = [m["Records"][0] for m in _receive(sqs, url, 2)]
+    assert {(r["eventName"], r["s3"]["object"]["key"]) for r in records} == {
+        ("ObjectCreated:Copy", "copy"),
+        ("ObjectCreated:CompleteMultipartUpload", "big"),
+    }
+    assert _receive(sqs, url, wait=2) == []
