@@ -320,3 +320,17 @@ def test_copies_and_multipart_uploads_have_their_event_names(
         ("ObjectCreated:CompleteMultipartUpload", "big"),
     }
     assert _receive(sqs, url, wait=2) == []
+
+
+def test_skip_destination_validation_takes_a_missing_destination(
+    s3: Any, sqs: Any, bucket: str
+) -> None:
+    _, arn = make_queue(sqs)
+    missing = arn + "-gone"
+    config = {"QueueConfigurations": [_queue_config(missing, ["s3:ObjectCreated:*"])]}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration=config, SkipDestinationValidation=True
+    )
+    s3.put_object(Bucket=bucket, Key="k", Body=b"")  # its notification is dropped, not fatal
+    stored = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert stored["QueueConfigurations"][0]["QueueArn"] == missing

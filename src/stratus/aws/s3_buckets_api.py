@@ -232,7 +232,8 @@ async def get_bucket_encryption(call: Call, p: dict[str, Any]) -> dict[str, Any]
 
 async def put_bucket_notification_configuration(call: Call, p: dict[str, Any]) -> None:
     config = dict(p.get("NotificationConfiguration") or {})
-    await call.services.objects.set_notification_config(p["Bucket"], config)
+    skip = bool(p.get("SkipDestinationValidation"))
+    await call.services.objects.set_notification_config(p["Bucket"], config, skip)
 
 
 async def get_bucket_notification_configuration(call: Call, p: dict[str, Any]) -> dict[str, Any]:

@@ -120,13 +120,17 @@ class ObjectService:
 
         return await self._db.run(read)
 
-    async def set_notification_config(self, bucket: str, config: dict[str, Any]) -> None:
-        """Check (destinations exist, no overlaps) and store a NotificationConfiguration; an
-        s3:TestEvent goes to each queue and topic in the same transaction."""
+    async def set_notification_config(
+        self, bucket: str, config: dict[str, Any], skip_destinations: bool = False
+    ) -> None:
+        """Check (destinations exist unless skipped, no overlaps) and store a
+        NotificationConfiguration; an s3:TestEvent goes to each queue and topic in the same
+        transaction."""
         await self.bucket(bucket)
         notifications = self.notifications
         if notifications is not None:
-            config = await notifications_wait_check(config, notifications.targets)
+            targets = None if skip_destinations else notifications.targets
+            config = await notifications_wait_check(config, targets)
 
         def put(conn: sqlite3.Connection) -> None:
             versions.bucket_of(conn, bucket)
