@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import WaiterError
 from tests.templates.test_messaging_stacks import RECORDER
 from tests.templates.test_stacks import create, outputs, template, wait
 
@@ -206,3 +207,33 @@ def test_sam_s3_event_runs_the_function(server: Any, cfn: Any, shared_dir: Any):
     assert record["s3"]["object"]["key"] == "incoming/photo+1.jpg"
     assert record["s3"]["object"]["eTag"] == put["ETag"].strip('"')
     assert record["s3"]["object"]["size"] == 4
+
+
+def test_a_missing_destination_fails_the_bucket(server: Any, cfn: Any):
+    """S3's destination check applies in templates: the stack fails with S3's reason, and
+    the bucket it had made is gone."""
+    body = template(
+        """
+        Resources:
+          B:
+            Type: AWS::S3::Bucket
+            Properties:
+              NotificationConfiguration:
+                QueueConfigurations:
+                  - Event: s3:ObjectCreated:*
+                    Queue: arn:aws:sqs:us-east-1:000000000000:no-such-queue
+        """
+    )
+    name = create(cfn, body, wait=None)
+    with pytest.raises(WaiterError):
+        wait(cfn, name, "stack_create_complete")
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+
+    assert failed[0]["LogicalResourceId"] == "B"
+    assert (
+        "Unable to validate the following destination configurations"
+        in (failed[0]["ResourceStatusReason"])
+    )
+    buckets = server.client("s3").list_buckets()["Buckets"]
+    assert not [b for b in buckets if b["Name"].startswith(name.lower())]

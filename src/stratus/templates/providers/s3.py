@@ -137,10 +137,17 @@ class Bucket(Provider):
             await objects.create_bucket(
                 name, None if region == "us-east-1" else region, _ownership(props)
             )
+        except StratusError as exc:
+            raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
+        try:
             await self._wait_settings(ctx, name, props)
             if props.get("NotificationConfiguration"):
                 await objects.set_notification_config(name, _notifications(props))
         except StratusError as exc:
+            # The resource failed, so it has no physical id for a rollback to delete: the
+            # empty bucket goes now.
+            with contextlib.suppress(StratusError):
+                await objects.delete_bucket(name)
             raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
         return Created(name, _attributes(ctx, name))
 
