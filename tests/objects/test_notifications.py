@@ -69,7 +69,12 @@ def test_a_put_object_reaches_the_queue_as_s3_writes_it(
     assert record["awsRegion"] == server.settings.region
     assert record["eventTime"].endswith("Z")
     assert set(record["responseElements"]) == {"x-amz-request-id", "x-amz-id-2"}
-    assert "sourceIPAddress" in record["requestParameters"]
+    # The record names the request that made the object, as its answer did.
+    assert (
+        record["responseElements"]["x-amz-request-id"]
+        == (put["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"])
+    )
+    assert record["requestParameters"]["sourceIPAddress"] == "127.0.0.1"
     s3_part = record["s3"]
     assert s3_part["s3SchemaVersion"] == "1.0"
     assert s3_part["configurationId"] == "uploads"

@@ -255,9 +255,9 @@ def record(settings: Settings, rule_id: str, event: ObjectEvent) -> dict[str, An
         "eventTime": _iso(event.time),
         "eventName": event.name,
         "userIdentity": {"principalId": f"AWS:{settings.account_id}"},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "requestParameters": {"sourceIPAddress": event.source_ip or "127.0.0.1"},
         "responseElements": {
-            "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+            "x-amz-request-id": event.request_id or uuid.uuid4().hex[:16].upper(),
             "x-amz-id-2": uuid.uuid4().hex + uuid.uuid4().hex,
         },
         "s3": {
@@ -286,9 +286,9 @@ def bus_entry(settings: Settings, event: ObjectEvent) -> dict[str, Any]:
         "version": "0",
         "bucket": {"name": event.bucket},
         "object": obj,
-        "request-id": uuid.uuid4().hex[:16].upper(),
+        "request-id": event.request_id or uuid.uuid4().hex[:16].upper(),
         "requester": settings.account_id,
-        "source-ip-address": "127.0.0.1",
+        "source-ip-address": event.source_ip or "127.0.0.1",
         "reason": _REASONS.get(event.name, "PutObject"),
     }
     if event.name == "ObjectRemoved:DeleteMarkerCreated":

@@ -295,7 +295,7 @@ class ObjectService:
 
         def commit(conn: sqlite3.Connection) -> tuple[ObjectVersion, ObjectEvent, list[str]]:
             committed, seq, garbage = versions.commit(conn, version, options)
-            announced = _event(event, committed, seq)
+            announced = _event(event, committed, seq, options)
             self._stage(conn, announced)
             return committed, announced, garbage + (also(conn) if also else [])
 
@@ -348,7 +348,14 @@ class ObjectService:
         """Bytes first..last (inclusive) of a version, streamed from its file."""
         return self.blobs.wait_read(version.file, first, last)
 
-    async def delete_object(self, bucket: str, key: str, version_id: str | None) -> Deleted:
+    async def delete_object(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        request_id: str = "",
+        source_ip: str = "",
+    ) -> Deleted:
         def delete(conn: sqlite3.Connection) -> tuple[Deleted, ObjectEvent | None, list[str]]:
             deleted, seq, garbage = versions.delete(conn, bucket, key, version_id, self._clock())
             if not seq:
@@ -363,7 +370,16 @@ class ObjectService:
             # after that write and before any later one.
             sequencer = f"{seq:016X}" if deleted.delete_marker else f"{seq:016X}01"
             announced = ObjectEvent(
-                name, bucket, key, 0, "", deleted.version_id, sequencer, self._clock()
+                name,
+                bucket,
+                key,
+                0,
+                "",
+                deleted.version_id,
+                sequencer,
+                self._clock(),
+                request_id,
+                source_ip,
             )
             self._stage(conn, announced)
             return deleted, announced, garbage
@@ -467,8 +483,17 @@ class ObjectService:
         return await self.wait_run(put)
 
 
-def _event(name: str, v: ObjectVersion, seq: int) -> ObjectEvent:
+def _event(name: str, v: ObjectVersion, seq: int, options: WriteOptions) -> ObjectEvent:
     vid = None if v.version_id == NULL_VERSION else v.version_id
     return ObjectEvent(
-        name, v.bucket, v.key, v.size, v.etag.strip('"'), vid, f"{seq:016X}", v.modified
+        name,
+        v.bucket,
+        v.key,
+        v.size,
+        v.etag.strip('"'),
+        vid,
+        f"{seq:016X}",
+        v.modified,
+        options.request_id,
+        options.source_ip,
     )
