@@ -237,3 +237,44 @@ def test_a_missing_destination_fails_the_bucket(server: Any, cfn: Any):
     )
     buckets = server.client("s3").list_buckets()["Buckets"]
     assert not [b for b in buckets if b["Name"].startswith(name.lower())]
+
+
+def test_notifications_change_in_place(server: Any, cfn: Any):
+    """An update that changes NotificationConfiguration sets the new one on the same
+    bucket: here from a queue to EventBridge."""
+    queue_body = template(
+        """
+        Resources:
+          Inbox:
+            Type: AWS::SQS::Queue
+          B:
+            Type: AWS::S3::Bucket
+            Properties:
+              NotificationConfiguration:
+                QueueConfigurations:
+                  - Event: s3:ObjectRemoved:*
+                    Queue: !GetAtt Inbox.Arn
+        Outputs:
+          Bucket:
+            Value: !Ref B
+        """
+    )
+    bus_body = queue_body.replace(
+        "QueueConfigurations:\n          - Event: s3:ObjectRemoved:*\n"
+        "            Queue: !GetAtt Inbox.Arn",
+        "EventBridgeConfiguration:\n          EventBridgeEnabled: true",
+    )
+    assert bus_body != queue_body
+    name = create(cfn, queue_body)
+    bucket = outputs(cfn, name)["Bucket"]
+    s3 = server.client("s3")
+    before = s3.get_bucket_notification_configuration(Bucket=bucket)
+    cfn.update_stack(StackName=name, TemplateBody=bus_body)
+    wait(cfn, name, "stack_update_complete")
+    after = s3.get_bucket_notification_configuration(Bucket=bucket)
+
+    assert outputs(cfn, name)["Bucket"] == bucket
+    assert before["QueueConfigurations"][0]["Events"] == ["s3:ObjectRemoved:*"]
+    assert "EventBridgeConfiguration" not in before
+    assert "QueueConfigurations" not in after
+    assert "EventBridgeConfiguration" in after
