@@ -640,7 +640,7 @@ class NotificationTargets:
             if not any(_lets_s3_invoke(s) for s in policy.document.get("Statement") or []):
                 raise Invalid(f"Not authorized to invoke function [{arn}]")
 
-    async def wait_deliver(self, kind: str, arn: str, message: str) -> None:
+    async def wait_deliver(self, kind: str, arn: str, message: str, delivery_id: str) -> None:
         if kind == "queue":
             queue = self._queues.queue_by_arn(arn)
             await self._queues.send(self._queues.url(queue), queue_model.NewMessage(message))
@@ -649,7 +649,7 @@ class NotificationTargets:
                 arn, topic_model.NewMessage(message, Subject="Amazon S3 Notification")
             )
         elif kind == "function":
-            await self._invocations.accept(parse_reference(arn), message.encode())
+            await self._invocations.accept(parse_reference(arn), message.encode(), delivery_id)
         else:
             entry = orjson.loads(message)
             results = await self._bus.put_events([entry])

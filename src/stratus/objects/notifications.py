@@ -83,9 +83,10 @@ class Targets(Protocol):
         """NotFound if the destination does not exist, Invalid if it cannot take S3's
         notifications (a FIFO queue or topic)."""
 
-    async def wait_deliver(self, kind: str, arn: str, message: str) -> None:
+    async def wait_deliver(self, kind: str, arn: str, message: str, delivery_id: str) -> None:
         """Deliver one message (a record's JSON, or an EventBridge entry's JSON for the bus);
-        NotFound if the destination is gone."""
+        NotFound if the destination is gone. `delivery_id` is the same on every attempt (a
+        function's invocation is keyed on it, so a repeat after a crash is not run twice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +376,8 @@ class Notifications:
         work = self._work
         spec = json.loads(item.payload)
         try:
-            await self.targets.wait_deliver(spec["kind"], spec["arn"], spec["message"])
+            delivery_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"s3-notification:{item.id}"))
+            await self.targets.wait_deliver(spec["kind"], spec["arn"], spec["message"], delivery_id)
         except (NotFound, Invalid) as exc:  # gone or refusing for good: as S3, dropped
             log.warning("S3 notification to %s dropped: %s", spec["arn"] or "the bus", exc)
         except Exception as exc:  # anything else: try again later
