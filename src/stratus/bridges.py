@@ -601,3 +601,72 @@ def _batches(events: list[LogEvent]) -> list[list[LogEvent]]:
         batches[-1].append(event)
         size += len(event.message)
     return batches
+
+
+class NotificationTargets:
+    """objects' notification Targets: S3 event notifications to queues (SendMessage), topics
+    (Publish, Subject "Amazon S3 Notification"), functions (an asynchronous invocation) and
+    the default event bus (PutEvents, source aws.s3)."""
+
+    def __init__(
+        self,
+        queues: QueueService,
+        topics: TopicService,
+        functions: FunctionService,
+        invocations: AsyncInvocations,
+        bus: EventBusService,
+    ) -> None:
+        self._queues = queues
+        self._topics = topics
+        self._functions = functions
+        self._invocations = invocations
+        self._bus = bus
+
+    async def wait_check(self, kind: str, arn: str) -> None:
+        if kind == "queue":
+            if self._queues.queue_by_arn(arn).fifo:
+                raise Invalid("FIFO SQS queues are not supported as S3 notification destinations")
+        elif kind == "topic":
+            if self._topics.topic(arn).fifo:
+                raise Invalid("FIFO SNS topics are not supported as S3 notification destinations")
+        elif kind == "function":
+            try:
+                ref = parse_reference(arn)
+                await self._functions.get(ref)
+                owner = await self._functions.policy_owner(ref)
+                policy = await self._functions.policies.get(owner)
+            except (Invalid, NotFound) as exc:
+                raise NotFound(f"Not authorized to invoke function [{arn}]") from exc
+            if not any(_lets_s3_invoke(s) for s in policy.document.get("Statement") or []):
+                raise Invalid(f"Not authorized to invoke function [{arn}]")
+
+    async def wait_deliver(self, kind: str, arn: str, message: str, delivery_id: str) -> None:
+        if kind == "queue":
+            queue = self._queues.queue_by_arn(arn)
+            await self._queues.send(self._queues.url(queue), queue_model.NewMessage(message))
+        elif kind == "topic":
+            await self._topics.publish(
+                arn, topic_model.NewMessage(message, Subject="Amazon S3 Notification")
+            )
+        elif kind == "function":
+            await self._invocations.accept(parse_reference(arn), message.encode(), delivery_id)
+        else:
+            entry = orjson.loads(message)
+            results = await self._bus.put_events([entry])
+            if results and results[0].get("ErrorCode"):
+                raise Invalid(str(results[0].get("ErrorMessage")))
+
+
+def _lets_s3_invoke(statement: Mapping[str, Any]) -> bool:
+    """A resource policy statement S3 may invoke a function by (as S3 checks when a
+    notification configuration names the function)."""
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    services = service if isinstance(service, list) else [service]
+    actions = statement.get("Action")
+    actions = actions if isinstance(actions, list) else [actions]
+    return (
+        statement.get("Effect") == "Allow"
+        and any(s in ("s3.amazonaws.com", "*") for s in services)
+        and any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
+    )

@@ -32,6 +32,7 @@ from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
 from stratus.mappings.service import MappingService
 from stratus.objects.multipart import Multipart
+from stratus.objects.notifications import Notifications
 from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
 from stratus.parameters.crypto import SecretBox
@@ -104,6 +105,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
         workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
         functions.destinations.register("states", bridges.StateMachineDestination(workflows))
+        objects.notifications = Notifications(
+            settings, work, bridges.NotificationTargets(queues, topics, functions, events, bus)
+        )
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -155,6 +159,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(mappings.wait_run_forever()),
                     tasks.create_task(services.tables.wait_run_forever()),
                     tasks.create_task(workflows.wait_run_forever()),
+                    tasks.create_task(objects.notifications.wait_run_forever()),
                 ]
                 try:
                     yield

@@ -20,7 +20,7 @@ FLOORS = {
     "scheduler": 12,
     "dynamodb": 25,
     "dynamodbstreams": 4,
-    "s3": 46,
+    "s3": 48,
 }
 
 

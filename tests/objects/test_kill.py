@@ -4,6 +4,7 @@ either, and the unfinished upload's file is swept at the next start."""
 from __future__ import annotations
 
 import hashlib
+import json
 import signal
 import socket
 import time
@@ -84,3 +85,44 @@ def test_kill_9_between_uploads_keeps_every_answered_put(tmp_path: Path):
         found = {key: s3.get_object(Bucket="many", Key=key)["Body"].read() for key in bodies}
 
     assert found == bodies
+
+
+def test_kill_9_keeps_every_answered_puts_notification(tmp_path: Path):
+    """Notifications are queued in the transaction that commits their object: after a kill -9
+    right behind a burst of answered PUTs, the restarted server delivers a record for each
+    (at least once)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    keys = [f"k{i}" for i in range(100)]
+    with serve_in_process(data) as server:
+        s3, sqs = server.client("s3"), server.client("sqs")
+        url = sqs.create_queue(QueueName="events")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        s3.create_bucket(Bucket="notified")
+        s3.put_bucket_notification_configuration(
+            Bucket="notified",
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
+        for key in keys:
+            s3.put_object(Bucket="notified", Key=key, Body=b"x")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+
+    seen: set[str] = set()
+    with serve_in_process(data, port=server.settings.port) as again:
+        sqs = again.client("sqs")
+        deadline = time.monotonic() + 60
+        while len(seen) < len(keys) and time.monotonic() < deadline:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            for message in got.get("Messages", []):
+                body = json.loads(message["Body"])
+                for record in body.get("Records", []):
+                    seen.add(record["s3"]["object"]["key"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    assert seen == set(keys)

@@ -4,10 +4,12 @@ by Ref and GetAtt, changed in place, deleted with the stack."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from botocore.exceptions import WaiterError
+from tests.templates.test_messaging_stacks import RECORDER
 from tests.templates.test_stacks import create, outputs, template, wait
 
 BUCKETS = template(
@@ -102,9 +104,114 @@ def test_bucket_from_a_template(server: Any, cfn: Any):
     assert gone.value.response["Error"]["Code"] == "404"
 
 
-def test_notifications_are_refused_for_now(cfn: Any):
-    """A bucket with NotificationConfiguration fails its stack with a reason, rather than
-    deploying without notifications."""
+def test_a_bucket_notifies_its_queue(server: Any, cfn: Any):
+    """NotificationConfiguration in CloudFormation's shape: the queue gets S3's test event,
+    then a record for each matching put."""
+    body = template(
+        """
+        Resources:
+          Inbox:
+            Type: AWS::SQS::Queue
+          B:
+            Type: AWS::S3::Bucket
+            Properties:
+              NotificationConfiguration:
+                QueueConfigurations:
+                  - Event: s3:ObjectCreated:*
+                    Queue: !GetAtt Inbox.Arn
+                    Filter:
+                      S3Key:
+                        Rules:
+                          - Name: suffix
+                            Value: .csv
+        Outputs:
+          Bucket:
+            Value: !Ref B
+          Queue:
+            Value: !Ref Inbox
+        """
+    )
+    out = outputs(cfn, create(cfn, body))
+    s3, sqs = server.client("s3"), server.client("sqs")
+    config = s3.get_bucket_notification_configuration(Bucket=out["Bucket"])
+    [queue_config] = config["QueueConfigurations"]
+    assert queue_config["Filter"]["Key"]["FilterRules"] == [{"Name": "Suffix", "Value": ".csv"}]
+    s3.put_object(Bucket=out["Bucket"], Key="skip.txt", Body=b"no")
+    s3.put_object(Bucket=out["Bucket"], Key="data.csv", Body=b"a,b")
+    server.wait_idle()
+    bodies = []
+    for _ in range(20):
+        got = sqs.receive_message(QueueUrl=out["Queue"], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        bodies += [json.loads(m["Body"]) for m in got.get("Messages", [])]
+        if len(bodies) >= 2:
+            break
+    assert [b.get("Event") for b in bodies if "Event" in b] == ["s3:TestEvent"]
+    [record] = [r for b in bodies for r in b.get("Records", [])]
+    assert record["s3"]["object"]["key"] == "data.csv"
+
+
+def test_sam_s3_event_runs_the_function(server: Any, cfn: Any, shared_dir: Any):
+    """SAM's S3 event: the translator's NotificationConfiguration and Lambda::Permission
+    deploy, and a put_object runs the function with S3's record."""
+    out_file = shared_dir / "events.jsonl"
+    code = json.dumps(RECORDER)
+    body = template(
+        f"""
+        Transform: AWS::Serverless-2016-10-31
+        Parameters:
+          Out:
+            Type: String
+        Resources:
+          Uploads:
+            Type: AWS::S3::Bucket
+          OnUpload:
+            Type: AWS::Serverless::Function
+            Properties:
+              Runtime: python3.11
+              Handler: index.handler
+              InlineCode: {code}
+              Environment:
+                Variables:
+                  OUT: !Ref Out
+              Events:
+                Created:
+                  Type: S3
+                  Properties:
+                    Bucket: !Ref Uploads
+                    Events: s3:ObjectCreated:*
+                    Filter:
+                      S3Key:
+                        Rules:
+                          - Name: prefix
+                            Value: incoming/
+        Outputs:
+          Bucket:
+            Value: !Ref Uploads
+        """
+    )
+    name = create(cfn, body, Parameters=[{"ParameterKey": "Out", "ParameterValue": str(out_file)}])
+    bucket = outputs(cfn, name)["Bucket"]
+    s3 = server.client("s3")
+    s3.put_object(Bucket=bucket, Key="elsewhere/x", Body=b"ignored")
+    put = s3.put_object(Bucket=bucket, Key="incoming/photo 1.jpg", Body=b"jpeg")
+    deadline = time.monotonic() + 60
+    while not out_file.exists():
+        assert time.monotonic() < deadline, "the function never ran"
+        server.wait_idle()
+        time.sleep(0.2)
+    [line] = out_file.read_text().splitlines()
+    [record] = json.loads(line)["Records"]
+    assert record["eventSource"] == "aws:s3"
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["bucket"]["name"] == bucket
+    assert record["s3"]["object"]["key"] == "incoming/photo+1.jpg"
+    assert record["s3"]["object"]["eTag"] == put["ETag"].strip('"')
+    assert record["s3"]["object"]["size"] == 4
+
+
+def test_a_missing_destination_fails_the_bucket(server: Any, cfn: Any):
+    """S3's destination check applies in templates: the stack fails with S3's reason, and
+    the bucket it had made is gone."""
     body = template(
         """
         Resources:
@@ -114,7 +221,7 @@ def test_notifications_are_refused_for_now(cfn: Any):
               NotificationConfiguration:
                 QueueConfigurations:
                   - Event: s3:ObjectCreated:*
-                    Queue: arn:aws:sqs:us-east-1:000000000000:q
+                    Queue: arn:aws:sqs:us-east-1:000000000000:no-such-queue
         """
     )
     name = create(cfn, body, wait=None)
@@ -124,4 +231,50 @@ def test_notifications_are_refused_for_now(cfn: Any):
     failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
 
     assert failed[0]["LogicalResourceId"] == "B"
-    assert "NotificationConfiguration is not supported" in failed[0]["ResourceStatusReason"]
+    assert (
+        "Unable to validate the following destination configurations"
+        in (failed[0]["ResourceStatusReason"])
+    )
+    buckets = server.client("s3").list_buckets()["Buckets"]
+    assert not [b for b in buckets if b["Name"].startswith(name.lower())]
+
+
+def test_notifications_change_in_place(server: Any, cfn: Any):
+    """An update that changes NotificationConfiguration sets the new one on the same
+    bucket: here from a queue to EventBridge."""
+    queue_body = template(
+        """
+        Resources:
+          Inbox:
+            Type: AWS::SQS::Queue
+          B:
+            Type: AWS::S3::Bucket
+            Properties:
+              NotificationConfiguration:
+                QueueConfigurations:
+                  - Event: s3:ObjectRemoved:*
+                    Queue: !GetAtt Inbox.Arn
+        Outputs:
+          Bucket:
+            Value: !Ref B
+        """
+    )
+    bus_body = queue_body.replace(
+        "QueueConfigurations:\n          - Event: s3:ObjectRemoved:*\n"
+        "            Queue: !GetAtt Inbox.Arn",
+        "EventBridgeConfiguration:\n          EventBridgeEnabled: true",
+    )
+    assert bus_body != queue_body
+    name = create(cfn, queue_body)
+    bucket = outputs(cfn, name)["Bucket"]
+    s3 = server.client("s3")
+    before = s3.get_bucket_notification_configuration(Bucket=bucket)
+    cfn.update_stack(StackName=name, TemplateBody=bus_body)
+    wait(cfn, name, "stack_update_complete")
+    after = s3.get_bucket_notification_configuration(Bucket=bucket)
+
+    assert outputs(cfn, name)["Bucket"] == bucket
+    assert before["QueueConfigurations"][0]["Events"] == ["s3:ObjectRemoved:*"]
+    assert "EventBridgeConfiguration" not in before
+    assert "QueueConfigurations" not in after
+    assert "EventBridgeConfiguration" in after

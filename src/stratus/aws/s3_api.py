@@ -31,6 +31,7 @@ from .s3_wire import (
     checksum_members,
     copy_source_version,
     request_body,
+    source_ip,
     tag_set,
     tags_of_set,
     version_headers,
@@ -169,7 +170,9 @@ async def head_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def delete_object(call: Call, p: dict[str, Any]) -> dict[str, Any]:
-    deleted = await call.services.objects.delete_object(p["Bucket"], p["Key"], p.get("VersionId"))
+    deleted = await call.services.objects.delete_object(
+        p["Bucket"], p["Key"], p.get("VersionId"), call.request_id, source_ip(call)
+    )
     out: dict[str, Any] = {}
     if deleted.delete_marker:
         out["DeleteMarker"] = True
@@ -186,7 +189,7 @@ async def delete_objects(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     for item in chosen:
         try:
             done = await call.services.objects.delete_object(
-                p["Bucket"], item["Key"], item.get("VersionId")
+                p["Bucket"], item["Key"], item.get("VersionId"), call.request_id, source_ip(call)
             )
         except errors.NoSuchBucket:
             raise
@@ -308,7 +311,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 # Checked by the handlers in S3's words rather than by the model's enums.
-SERVICE_CHECKED = frozenset({"CreateBucketConfiguration"})
+SERVICE_CHECKED = frozenset({"CreateBucketConfiguration", "NotificationConfiguration"})
 
 API = Api(
     "s3",

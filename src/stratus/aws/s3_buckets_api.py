@@ -230,7 +230,19 @@ async def get_bucket_encryption(call: Call, p: dict[str, Any]) -> dict[str, Any]
     return {"ServerSideEncryptionConfiguration": {"Rules": [rule]}}
 
 
+async def put_bucket_notification_configuration(call: Call, p: dict[str, Any]) -> None:
+    config = dict(p.get("NotificationConfiguration") or {})
+    skip = bool(p.get("SkipDestinationValidation"))
+    await call.services.objects.set_notification_config(p["Bucket"], config, skip)
+
+
+async def get_bucket_notification_configuration(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return await call.services.objects.notification_config(p["Bucket"])
+
+
 HANDLERS: dict[str, Handler] = {
+    "PutBucketNotificationConfiguration": put_bucket_notification_configuration,
+    "GetBucketNotificationConfiguration": get_bucket_notification_configuration,
     "CreateBucket": create_bucket,
     "HeadBucket": head_bucket,
     "ListBuckets": list_buckets,

@@ -121,7 +121,14 @@ def write_options(call: Call, p: Mapping[str, Any]) -> WriteOptions:
         if_none_match=p.get("IfNoneMatch"),
         if_match=p.get("IfMatch"),
         declared_size=_declared_size(call, p),
+        request_id=call.request_id,
+        source_ip=source_ip(call),
     )
+
+
+def source_ip(call: Call) -> str:
+    client = call.scope.get("client")
+    return str(client[0]) if client else "127.0.0.1"
 
 
 def _declared_size(call: Call, p: Mapping[str, Any]) -> int | None:

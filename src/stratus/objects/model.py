@@ -98,6 +98,8 @@ class WriteOptions:
     if_match: str | None = None  # only if the current object has this ETag
     declared_size: int | None = None  # x-amz-decoded-content-length or Content-Length
     acl: tuple[Grant, ...] = ()  # the object's grants (a canned ACL or x-amz-grant-*)
+    request_id: str = ""  # the request's x-amz-request-id, for its notifications
+    source_ip: str = ""  # the client's address, for its notifications
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +159,5 @@ class ObjectEvent:
     version_id: str | None
     sequencer: str  # hex, grows with every write to the same key
     time: float
+    request_id: str = ""  # the x-amz-request-id of the request that caused it, if known
+    source_ip: str = ""

@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from stratus.config import Settings
 from stratus.errors import TooLarge
@@ -53,6 +53,8 @@ from .model import (
     VersionListing,
     WriteOptions,
 )
+from .notifications import Notifications
+from .notifications import wait_check as notifications_wait_check
 from .versions import Deleted
 
 log = logging.getLogger("stratus.objects")
@@ -79,6 +81,9 @@ class ObjectService:
         self._clock = clock
         self.blobs = Blobs(root)
         self._listeners: list[Listener] = []
+        # Set by the composition root once the work queue exists: each event's notifications
+        # are queued inside the transaction that commits it.
+        self.notifications: Notifications | None = None
         self._recover()
 
     def _recover(self) -> None:
@@ -102,6 +107,38 @@ class ObjectService:
     def subscribe(self, listener: Listener) -> None:
         """Call `listener` after every committed object creation or removal."""
         self._listeners.append(listener)
+
+    def _stage(self, conn: sqlite3.Connection, event: ObjectEvent) -> None:
+        if self.notifications is not None:
+            config = store.notification_config(conn, event.bucket)
+            self.notifications.stage(conn, event, config)
+
+    async def notification_config(self, bucket: str) -> dict[str, Any]:
+        def read(conn: sqlite3.Connection) -> dict[str, Any]:
+            versions.bucket_of(conn, bucket)
+            return store.notification_config(conn, bucket) or {}
+
+        return await self._db.run(read)
+
+    async def set_notification_config(
+        self, bucket: str, config: dict[str, Any], skip_destinations: bool = False
+    ) -> None:
+        """Check (destinations exist unless skipped, no overlaps) and store a
+        NotificationConfiguration; an s3:TestEvent goes to each queue and topic in the same
+        transaction."""
+        await self.bucket(bucket)
+        notifications = self.notifications
+        if notifications is not None:
+            targets = None if skip_destinations else notifications.targets
+            config = await notifications_wait_check(config, targets)
+
+        def put(conn: sqlite3.Connection) -> None:
+            versions.bucket_of(conn, bucket)
+            store.set_notification_config(conn, bucket, config)
+            if notifications is not None:
+                notifications.stage_test_events(conn, bucket, config)
+
+        await self.wait_run(put)
 
     def _announce(self, event: ObjectEvent) -> None:
         for listener in self._listeners:
@@ -256,12 +293,14 @@ class ObjectService:
         transaction (with `also`, whose returned files are garbage too); then the file moves
         into place and the event is announced."""
 
-        def commit(conn: sqlite3.Connection) -> tuple[ObjectVersion, int, list[str]]:
+        def commit(conn: sqlite3.Connection) -> tuple[ObjectVersion, ObjectEvent, list[str]]:
             committed, seq, garbage = versions.commit(conn, version, options)
-            return committed, seq, garbage + (also(conn) if also else [])
+            announced = _event(event, committed, seq, options)
+            self._stage(conn, announced)
+            return committed, announced, garbage + (also(conn) if also else [])
 
         try:
-            committed, seq, garbage = await self.wait_run(commit)
+            committed, announced, garbage = await self.wait_run(commit)
         except BaseException:
             if version.file:
                 await asyncio.to_thread(self.blobs.discard, version.file)
@@ -269,7 +308,7 @@ class ObjectService:
         if version.file:
             await asyncio.to_thread(self.blobs.settle, version.file)
         await self._wait_collect(garbage)
-        self._announce(_event(event, committed, seq))
+        self._announce(announced)
         return committed
 
     async def _wait_collect(self, garbage: list[str]) -> None:
@@ -309,12 +348,18 @@ class ObjectService:
         """Bytes first..last (inclusive) of a version, streamed from its file."""
         return self.blobs.wait_read(version.file, first, last)
 
-    async def delete_object(self, bucket: str, key: str, version_id: str | None) -> Deleted:
-        deleted, seq, garbage = await self.wait_run(
-            lambda conn: versions.delete(conn, bucket, key, version_id, self._clock())
-        )
-        await self._wait_collect(garbage)
-        if seq:
+    async def delete_object(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        request_id: str = "",
+        source_ip: str = "",
+    ) -> Deleted:
+        def delete(conn: sqlite3.Connection) -> tuple[Deleted, ObjectEvent | None, list[str]]:
+            deleted, seq, garbage = versions.delete(conn, bucket, key, version_id, self._clock())
+            if not seq:
+                return deleted, None, garbage
             name = (
                 "ObjectRemoved:DeleteMarkerCreated"
                 if deleted.delete_marker
@@ -324,9 +369,25 @@ class ObjectService:
             # the removed row's: S3 compares sequencers right-padded with zeros, so it sorts
             # after that write and before any later one.
             sequencer = f"{seq:016X}" if deleted.delete_marker else f"{seq:016X}01"
-            self._announce(
-                ObjectEvent(name, bucket, key, 0, "", deleted.version_id, sequencer, self._clock())
+            announced = ObjectEvent(
+                name,
+                bucket,
+                key,
+                0,
+                "",
+                deleted.version_id,
+                sequencer,
+                self._clock(),
+                request_id,
+                source_ip,
             )
+            self._stage(conn, announced)
+            return deleted, announced, garbage
+
+        deleted, announced, garbage = await self.wait_run(delete)
+        await self._wait_collect(garbage)
+        if announced is not None:
+            self._announce(announced)
         return deleted
 
     async def copy_object(
@@ -422,8 +483,17 @@ class ObjectService:
         return await self.wait_run(put)
 
 
-def _event(name: str, v: ObjectVersion, seq: int) -> ObjectEvent:
+def _event(name: str, v: ObjectVersion, seq: int, options: WriteOptions) -> ObjectEvent:
     vid = None if v.version_id == NULL_VERSION else v.version_id
     return ObjectEvent(
-        name, v.bucket, v.key, v.size, v.etag.strip('"'), vid, f"{seq:016X}", v.modified
+        name,
+        v.bucket,
+        v.key,
+        v.size,
+        v.etag.strip('"'),
+        vid,
+        f"{seq:016X}",
+        v.modified,
+        options.request_id,
+        options.source_ip,
     )

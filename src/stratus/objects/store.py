@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from . import acls
 from .model import Bucket, Checksum, ObjectVersion, Part, Upload
@@ -79,6 +79,27 @@ def set_bucket(conn: sqlite3.Connection, name: str, column: str, value: Any) -> 
 
 def delete_bucket(conn: sqlite3.Connection, name: str) -> None:
     conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
+    conn.execute("DELETE FROM bucket_notifications WHERE bucket = ?", (name,))
+
+
+def notification_config(conn: sqlite3.Connection, bucket: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT config FROM bucket_notifications WHERE bucket = ?", (bucket,)
+    ).fetchone()
+    return None if row is None else cast(dict[str, Any], json.loads(row[0]))
+
+
+def set_notification_config(
+    conn: sqlite3.Connection, bucket: str, config: dict[str, Any] | None
+) -> None:
+    if not config:
+        conn.execute("DELETE FROM bucket_notifications WHERE bucket = ?", (bucket,))
+        return
+    conn.execute(
+        "INSERT INTO bucket_notifications (bucket, config) VALUES (?, ?) "
+        "ON CONFLICT (bucket) DO UPDATE SET config = excluded.config",
+        (bucket, json.dumps(config)),
+    )
 
 
 def bucket_has_objects(conn: sqlite3.Connection, name: str) -> bool:

@@ -83,8 +83,14 @@ class RestXml:
                 else await wait_body(receive, headers, self.api.body_limit, found.operation)
             )
             params = parse_input(operation, found.labels, query, headers, body)
+            # A service-checked structure stays, emptied, so a required one is still present
+            # (PutBucketNotificationConfiguration's), its contents the handler's to check.
             checked = (
-                {k: v for k, v in params.items() if k not in self._service_checked}
+                {
+                    k: {} if k in self._service_checked else v
+                    for k, v in params.items()
+                    if k not in self._service_checked or isinstance(v, dict)
+                }
                 if self._service_checked.intersection(params)
                 else params
             )

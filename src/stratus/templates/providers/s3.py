@@ -8,7 +8,10 @@ holds objects, as on AWS.
 
 Properties about what Stratus does not do (encryption: objects are files on the server's
 disk; lifecycle, logging, metrics...) are recorded, not enforced. NotificationConfiguration
-and website hosting are refused until Stratus has them, rather than deployed without effect.
+(queues, topics, functions, EventBridge) is set as PutBucketNotificationConfiguration sets
+it, checked alike (the destinations must exist: SAM's S3 event makes the bucket depend on
+its Lambda::Permission). Website hosting is refused until Stratus has it, rather than
+deployed without effect.
 """
 
 from __future__ import annotations
@@ -37,8 +40,15 @@ SETTINGS = (
     "CorsConfiguration",
     "OwnershipControls",
     "PublicAccessBlockConfiguration",
+    "NotificationConfiguration",
 )
-REFUSED = ("NotificationConfiguration", "WebsiteConfiguration")
+REFUSED = ("WebsiteConfiguration",)
+# CloudFormation's notification configurations, by the API's member and destination member.
+_NOTIFICATIONS = {
+    "QueueConfigurations": ("QueueConfigurations", "Queue", "QueueArn"),
+    "TopicConfigurations": ("TopicConfigurations", "Topic", "TopicArn"),
+    "LambdaConfigurations": ("LambdaFunctionConfigurations", "Function", "LambdaFunctionArn"),
+}
 # CloudFormation's CORS rule fields, in the API's words.
 _CORS = {
     "AllowedHeaders": "AllowedHeaders",
@@ -76,6 +86,36 @@ def _ownership(props: dict[str, Any]) -> str:
     )
 
 
+def _notifications(props: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's NotificationConfiguration in the API's shape (one Event each)."""
+    given = props.get("NotificationConfiguration") or {}
+    config: dict[str, Any] = {}
+    for member, (api_member, destination, arn_member) in _NOTIFICATIONS.items():
+        entries = []
+        for entry in given.get(member) or []:
+            out: dict[str, Any] = {
+                arn_member: text(entry.get(destination, "")),
+                "Events": [text(entry.get("Event", ""))],
+            }
+            rules = ((entry.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+            if rules:
+                out["Filter"] = {
+                    "Key": {
+                        "FilterRules": [
+                            {"Name": text(r.get("Name", "")), "Value": text(r.get("Value", ""))}
+                            for r in rules
+                        ]
+                    }
+                }
+            entries.append(out)
+        if entries:
+            config[api_member] = entries
+    bridge = given.get("EventBridgeConfiguration") or {}
+    if text(bridge.get("EventBridgeEnabled", False)).lower() == "true":
+        config["EventBridgeConfiguration"] = {}
+    return config
+
+
 class Bucket(Provider):
     type_name = "AWS::S3::Bucket"
     updatable: ClassVar[frozenset[str]] = frozenset(SETTINGS)
@@ -97,8 +137,17 @@ class Bucket(Provider):
             await objects.create_bucket(
                 name, None if region == "us-east-1" else region, _ownership(props)
             )
-            await self._wait_settings(ctx, name, props)
         except StratusError as exc:
+            raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
+        try:
+            await self._wait_settings(ctx, name, props)
+            if props.get("NotificationConfiguration"):
+                await objects.set_notification_config(name, _notifications(props))
+        except StratusError as exc:
+            # The resource failed, so it has no physical id for a rollback to delete: the
+            # empty bucket goes now.
+            with contextlib.suppress(StratusError):
+                await objects.delete_bucket(name)
             raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
         return Created(name, _attributes(ctx, name))
 
@@ -122,6 +171,10 @@ class Bucket(Provider):
     ) -> Created:
         try:
             await self._wait_settings(ctx, current.physical_id, new)
+            if old.get("NotificationConfiguration") != new.get("NotificationConfiguration"):
+                await ctx.services.objects.set_notification_config(
+                    current.physical_id, _notifications(new)
+                )
         except StratusError as exc:
             raise ResourceFailed(f"{logical_id}: {exc.message}") from exc
         return current
