@@ -97,3 +97,59 @@ def test_an_init_error_writes_init_report_with_its_error_type(server, lambda_cli
         + f"Error Type: {re.escape(body['errorType'])}",
         init_reports[0],
     )
+
+
+SLOW_CUSTOM_BOOTSTRAP = r"""#!/bin/bash
+set -euo pipefail
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+echo "init starting"
+sleep 11
+while true; do
+  HEADERS="$(mktemp)"
+  curl -sS -D "$HEADERS" "$API/invocation/next" > /dev/null
+  ID="$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)"
+  rm -f "$HEADERS"
+  curl -sS "$API/invocation/$ID/response" -d '"ready"' > /dev/null
+done
+"""
+
+
+def test_a_custom_runtime_init_past_10s_is_retried_within_the_invoke(
+    server, lambda_client, deploy_custom
+):
+    """The same for a custom runtime: its init ends at its first /next."""
+    name = deploy_custom({"bootstrap": SLOW_CUSTOM_BOOTSTRAP}, Timeout=30)
+
+    response, body = invoke_json(lambda_client, name)
+
+    assert "FunctionError" not in response, body
+    assert body == "ready"
+    lines = _lines(server, name)
+    assert "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout" in lines
+    assert lines.count("init starting") == 2
+    report = _report(lines)
+    assert float(re.search(r"\tDuration: ([\d.]+) ms", report).group(1)) >= 11_000
+    assert "Init Duration" not in report
+
+
+def test_a_custom_runtime_init_error_names_its_type_in_init_report(
+    server, lambda_client, deploy_custom
+):
+    """/init/error's Lambda-Runtime-Function-Error-Type is INIT_REPORT's Error Type."""
+    bootstrap = (
+        "#!/bin/sh\n"
+        'curl -sS "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/init/error" \\\n'
+        '  -H "Lambda-Runtime-Function-Error-Type: Runtime.ConfigInvalid" \\\n'
+        """  -d '{"errorMessage": "no config.toml", "errorType": "Runtime.ConfigInvalid"}'\n"""
+        "exit 1\n"
+    )
+    name = deploy_custom({"bootstrap": bootstrap})
+
+    response, _ = invoke_json(lambda_client, name)
+
+    assert response["FunctionError"] == "Unhandled"
+    init_reports = [line for line in _lines(server, name) if line.startswith("INIT_REPORT ")]
+    assert len(init_reports) == 1
+    assert init_reports[0].endswith(
+        "\tPhase: init\tStatus: error\tError Type: Runtime.ConfigInvalid"
+    )
