@@ -34,7 +34,7 @@ log = logging.getLogger("stratus.runtime")
 
 RUNTIME_SOURCE = Path(__file__).parent / "lib"
 # Lambda gives the init phase 10 seconds; an init that needs longer is retried inside the first
-# invoke, under the function's own timeout (a "suppressed init": the invoker's _wait_run).
+# invoke, under the function's own timeout (a "suppressed init": Invoker._wait_run_suppressed).
 INIT_LIMIT_S = 10.0
 # boto3 and its pure-Python dependencies, made importable for every runtime (as on Lambda).
 # Where a custom runtime without network finds its Runtime API (Lambda's own address).
