@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from stratus.runtime.environment import SIGNAL_NAMES, Environment, Outcome
-from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure
+from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, failed_init, start_line
 from stratus.runtime.runtime_api import (
     Answered,
     Chunk,
@@ -91,24 +91,29 @@ class CustomEnvironment(Environment):
         self._exit_watch.add_done_callback(lambda _: events.put_nowait(Exited()))
 
     # -- init -------------------------------------------------------------------------
-    async def wait_init(self, started: float, request_id: str) -> CustomEnvironment | InitFailure:
-        """The runtime's first /next ends the init phase; /init/error or an exit fails it."""
+    async def wait_init(
+        self, started: float, request_id: str, init_limit_s: float | None = None
+    ) -> CustomEnvironment | InitFailure:
+        """The runtime's first /next ends the init phase; /init/error or an exit fails it.
+        `init_limit_s`: as ProcessLauncher.wait_launch's (None: the 10 s init phase)."""
+        limit = INIT_LIMIT_S if init_limit_s is None else init_limit_s
         try:
-            async with asyncio.timeout(INIT_LIMIT_S):
+            async with asyncio.timeout(limit):
                 event = await self._wait_init_event()
         except TimeoutError:
             await self.wait_kill()
-            message = f"Init phase timed out after {INIT_LIMIT_S:.2f} seconds"
-            return InitFailure(error_json("Sandbox.Timedout", message), INIT_LIMIT_S * 1000)
+            message = f"Init phase timed out after {limit:.2f} seconds"
+            payload = error_json("Sandbox.Timedout", message)
+            return failed_init(self.log, payload, limit * 1000, init_limit_s, request_id, True)
         init_ms = (time.perf_counter() - started) * 1000
         if isinstance(event, Ready):
             self.init_ms = init_ms
             return self
         if isinstance(event, InitFailed):
             await self.wait_kill()
-            return InitFailure(event.payload, init_ms)
+            return failed_init(self.log, event.payload, init_ms, init_limit_s, request_id)
         outcome = await self.wait_crash_outcome(request_id)
-        return InitFailure(outcome.payload, init_ms)
+        return failed_init(self.log, outcome.payload, init_ms, init_limit_s, request_id)
 
     async def _wait_init_event(self) -> Ready | InitFailed | Exited:
         while True:
@@ -124,6 +129,7 @@ class CustomEnvironment(Environment):
         header: dict[str, object],
         timeout_s: float,
         stream: ResponseStream | None = None,
+        named_timeout_s: float | None = None,
     ) -> Outcome:
         self.invocations += 1
         self.api.deliver(_next_invocation(request_id, payload, header))
@@ -131,7 +137,8 @@ class CustomEnvironment(Environment):
             async with asyncio.timeout(timeout_s):
                 outcome = await self._wait_answer(request_id, stream)
         except TimeoutError:
-            return await self._wait_timed_out(request_id, timeout_s)
+            named = timeout_s if named_timeout_s is None else named_timeout_s
+            return await self._wait_timed_out(request_id, named)
         self.last_used = time.monotonic()
         return outcome
 
@@ -231,8 +238,10 @@ async def wait_launch_custom(
     capture: list[str] | None = None,
     request_id: str = "",
     init_type: str = "on-demand",
+    init_limit_s: float | None = None,
 ) -> Environment | InitFailure:
-    """A new custom-runtime environment that has finished its init phase, or why it failed."""
+    """A new custom-runtime environment that has finished its init phase, or why it failed
+    (`init_limit_s` as ProcessLauncher.wait_launch's)."""
     env_id, stream, tmp, cage = await processes.wait_slot(spec)
     events: asyncio.Queue[RuntimeEvent | Exited] = asyncio.Queue()
     api = RuntimeApi(events.put_nowait, peer_uid=cage.uid)
@@ -253,7 +262,9 @@ async def wait_launch_custom(
         f"Runtime Version ARN: arn:aws:lambda:{processes.host.region}::runtime:"
         f"stratus-{spec.runtime}"
     )
-    return await env.wait_init(started, request_id)
+    if init_limit_s is not None:
+        env.log(start_line(request_id, spec))
+    return await env.wait_init(started, request_id, init_limit_s)
 
 
 async def _wait_spawn(

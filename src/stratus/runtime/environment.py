@@ -134,17 +134,21 @@ class Environment:
         header: dict[str, object],
         timeout_s: float,
         stream: ResponseStream | None = None,  # unused: this runtime answers buffered
+        named_timeout_s: float | None = None,
     ) -> Outcome:
+        """Run one invocation within `timeout_s`; a timeout names `named_timeout_s` (the
+        function's Timeout, when part of it went to a retried init) or else `timeout_s`."""
         self.invocations += 1
         self.send({"type": "invoke", "request_id": request_id, **header}, payload)
         try:
             reply, body = await self._wait_frame_within(timeout_s)
         except TimeoutError:
             await self.wait_kill()
-            self.log(f"{_now_iso()} {request_id} Task timed out after {timeout_s:.2f} seconds")
+            named = timeout_s if named_timeout_s is None else named_timeout_s
+            self.log(f"{_now_iso()} {request_id} Task timed out after {named:.2f} seconds")
             error = {
                 "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
-                f"{timeout_s:.2f} seconds",
+                f"{named:.2f} seconds",
                 "errorType": "Sandbox.Timedout",
             }
             return Outcome(orjson.dumps(error), False, 0, reusable=False, status="timeout")

@@ -17,7 +17,7 @@ import orjson
 
 from stratus.runtime.concurrency import ConcurrencyLimits, ConcurrencyStatistics
 from stratus.runtime.environment import Environment, Outcome
-from stratus.runtime.launcher import InitFailure
+from stratus.runtime.launcher import InitFailure, start_line
 from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.spec import FunctionSpec, Invocation, InvokeResult
 
@@ -46,22 +46,76 @@ class Invoker:
 
     async def _wait_run(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:
         capture: list[str] | None = [] if invocation.want_log_tail else None
-        env, cold = await self.pool.wait_acquire(spec, capture, invocation.request_id)
+        rid = invocation.request_id
+        env, cold = await self.pool.wait_acquire(spec, capture, rid)
+        if isinstance(env, InitFailure) and env.timed_out:
+            return await self._wait_run_suppressed(spec, invocation, capture)
         if isinstance(env, InitFailure):
             return InvokeResult(env.payload, spec.version, "Unhandled", _tail(capture))
-        rid = invocation.request_id
-        env.log(f"START RequestId: {rid} Version: {spec.version}")
+        env.log(start_line(rid, spec))
         started = time.perf_counter()
         outcome = await env.wait_invoke(
             rid,
             invocation.payload,
-            self._header(spec, invocation),
+            self._header(spec, invocation, float(spec.timeout_s)),
             float(spec.timeout_s),
             invocation.stream,
         )
         duration_ms = (time.perf_counter() - started) * 1000
+        init_ms = env.init_ms if cold and env.restore_ms is None else None
+        restore_ms = env.restore_ms if cold else None
+        return await self._wait_finish(
+            spec, invocation, env, outcome, duration_ms, capture, init_ms, restore_ms
+        )
+
+    async def _wait_run_suppressed(
+        self, spec: FunctionSpec, invocation: Invocation, capture: list[str] | None
+    ) -> InvokeResult:
+        """The init ran past its 10 s: as Lambda does, run it again as part of this invoke,
+        the whole bounded by the function's timeout. REPORT's Duration then counts the init
+        and carries no Init Duration; a retried init that fails ends the invoke with its
+        error (Task timed out after the function's timeout, or the init's error)."""
+        rid = invocation.request_id
+        timeout_s = float(spec.timeout_s)
+        started = time.perf_counter()
+        env, cold = await self.pool.wait_acquire(spec, capture, rid, init_limit_s=timeout_s)
+        if isinstance(env, InitFailure):
+            status = "timeout" if env.timed_out else "error"
+            outcome = Outcome(env.payload, False, 0, reusable=False, status=status)
+            if env.log is not None:
+                env.log(f"END RequestId: {rid}")
+                env.log(_report(rid, spec, env.init_ms, None, None, outcome))
+            return InvokeResult(env.payload, spec.version, "Unhandled", _tail(capture))
+        if not cold:  # another invoke's environment came free first: no init to retry
+            env.log(start_line(rid, spec))
+        remaining = max(timeout_s - (time.perf_counter() - started), 0.0)
+        outcome = await env.wait_invoke(
+            rid,
+            invocation.payload,
+            self._header(spec, invocation, remaining),
+            remaining,
+            invocation.stream,
+            named_timeout_s=timeout_s,
+        )
+        duration_ms = (time.perf_counter() - started) * 1000
+        return await self._wait_finish(
+            spec, invocation, env, outcome, duration_ms, capture, None, None
+        )
+
+    async def _wait_finish(
+        self,
+        spec: FunctionSpec,
+        invocation: Invocation,
+        env: Environment,
+        outcome: Outcome,
+        duration_ms: float,
+        capture: list[str] | None,
+        init_ms: float | None,
+        restore_ms: float | None,
+    ) -> InvokeResult:
+        rid = invocation.request_id
         env.log(f"END RequestId: {rid}")
-        env.log(_report(rid, spec, env, cold, duration_ms, outcome))
+        env.log(_report(rid, spec, duration_ms, init_ms, restore_ms, outcome))
         if outcome.reusable:
             self.pool.release(env)
         else:
@@ -70,9 +124,9 @@ class Invoker:
         return InvokeResult(outcome.payload, spec.version, error, _tail(capture))
 
     @staticmethod
-    def _header(spec: FunctionSpec, invocation: Invocation) -> dict[str, object]:
+    def _header(spec: FunctionSpec, invocation: Invocation, left_s: float) -> dict[str, object]:
         return {
-            "deadline_ms": time.time() * 1000 + spec.timeout_s * 1000,
+            "deadline_ms": time.time() * 1000 + left_s * 1000,
             "invoked_arn": invocation.invoked_arn,
             "client_context": invocation.client_context,
             "trace_id": _trace_id(invocation.request_id),
@@ -83,21 +137,28 @@ class Invoker:
 
 
 def _report(
-    rid: str, spec: FunctionSpec, env: Environment, cold: bool, duration_ms: float, out: Outcome
+    rid: str,
+    spec: FunctionSpec,
+    duration_ms: float,
+    init_ms: float | None,
+    restore_ms: float | None,
+    out: Outcome,
 ) -> str:
+    """The REPORT line; `init_ms` / `restore_ms` only on a cold start's first invoke (not
+    after a retried init: its time is in Duration, as on Lambda)."""
     memory = out.max_memory_mb or "-"
     line = (
         f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\t"
         f"Billed Duration: {math.ceil(duration_ms)} ms\tMemory Size: {spec.memory_mb} MB\t"
         f"Max Memory Used: {memory} MB\t"
     )
-    if cold and env.restore_ms is not None:
+    if restore_ms is not None:
         line += (
-            f"Restore Duration: {env.restore_ms:.2f} ms\t"
-            f"Billed Restore Duration: {math.ceil(env.restore_ms)} ms\t"
+            f"Restore Duration: {restore_ms:.2f} ms\t"
+            f"Billed Restore Duration: {math.ceil(restore_ms)} ms\t"
         )
-    elif cold:
-        line += f"Init Duration: {env.init_ms:.2f} ms\t"
+    elif init_ms is not None:
+        line += f"Init Duration: {init_ms:.2f} ms\t"
     if out.status != "success":
         line += f"Status: {out.status}\t"
         if not out.ok:

@@ -33,7 +33,8 @@ from stratus.runtime.spec import FunctionSpec
 log = logging.getLogger("stratus.runtime")
 
 RUNTIME_SOURCE = Path(__file__).parent / "lib"
-# Lambda gives the init phase 10 seconds.
+# Lambda gives the init phase 10 seconds; an init that needs longer is retried inside the first
+# invoke, under the function's own timeout (a "suppressed init": Invoker._wait_run_suppressed).
 INIT_LIMIT_S = 10.0
 # boto3 and its pure-Python dependencies, made importable for every runtime (as on Lambda).
 # Where a custom runtime without network finds its Runtime API (Lambda's own address).
@@ -43,10 +44,62 @@ SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.
 
 @dataclass(slots=True)
 class InitFailure:
-    """The init phase failed; `payload` is the error Invoke returns."""
+    """The init phase failed; `payload` is the error Invoke returns. `timed_out`: it ran
+    past its limit (so Lambda retries it within the invoke); `log` writes to the failed
+    environment's log stream (the invoker ends a retried init's invoke there)."""
 
     payload: bytes
     init_ms: float
+    timed_out: bool = False
+    log: Callable[[str], None] | None = None
+
+
+def init_report(init_ms: float, phase: str, status: str, payload: bytes = b"") -> str:
+    """Lambda's INIT_REPORT line for an init that did not finish: `phase` is init (the 10 s
+    init phase) or invoke (init retried inside the first invoke); `status` timeout or error."""
+    line = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: {phase}\tStatus: {status}"
+    if status == "error":
+        line += f"\tError Type: {_error_type(payload)}"
+    return line
+
+
+def failed_init(
+    log_line: Callable[[str], None],
+    payload: bytes,
+    init_ms: float,
+    init_limit_s: float | None,
+    request_id: str,
+    timed_out: bool = False,
+) -> InitFailure:
+    """Log the INIT_REPORT of a failed init and say how it failed. `init_limit_s` is None in
+    the init phase; in the invoke phase (a retried init) a timeout is the invoke's own:
+    Task timed out after the function's timeout."""
+    phase = "init" if init_limit_s is None else "invoke"
+    if timed_out and init_limit_s is not None:
+        timestamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        log_line(f"{timestamp} {request_id} Task timed out after {init_limit_s:.2f} seconds")
+        payload = orjson.dumps(
+            {
+                "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+                f"{init_limit_s:.2f} seconds",
+                "errorType": "Sandbox.Timedout",
+            }
+        )
+    log_line(init_report(init_ms, phase, "timeout" if timed_out else "error", payload))
+    return InitFailure(payload, init_ms, timed_out, log_line)
+
+
+def _error_type(payload: bytes) -> str:
+    try:
+        error = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return "Runtime.Unknown"
+    kind = error.get("errorType") if isinstance(error, dict) else None
+    return kind if isinstance(kind, str) and kind else "Runtime.Unknown"
+
+
+def start_line(request_id: str, spec: FunctionSpec) -> str:
+    return f"START RequestId: {request_id} Version: {spec.version}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,16 +159,21 @@ class ProcessLauncher:
         capture: list[str] | None = None,
         request_id: str = "",
         init_type: str = "on-demand",
+        init_limit_s: float | None = None,
     ) -> Environment | InitFailure:
         """A new environment that has finished its init phase, or why init failed.
 
         `request_id` is the invocation waiting for it (named in a crash report), if any;
-        `init_type` is AWS_LAMBDA_INITIALIZATION_TYPE (on-demand, provisioned-concurrency)."""
+        `init_type` is AWS_LAMBDA_INITIALIZATION_TYPE (on-demand, provisioned-concurrency);
+        `init_limit_s`: None for the init phase (INIT_LIMIT_S), else the init is retried
+        inside the invoke of `request_id` (its START is logged here) under this limit."""
         if spec.runtime.startswith("provided"):
             # Imported here: custom.py builds on this module (InitFailure, variables).
             from stratus.runtime.custom import wait_launch_custom
 
-            return await wait_launch_custom(self, spec, capture, request_id, init_type)
+            return await wait_launch_custom(
+                self, spec, capture, request_id, init_type, init_limit_s
+            )
         env_id, stream, tmp, cage = await self.wait_slot(spec)
         parent_sock, child_sock = socket.socketpair()
         variables = self.variables(spec, stream, tmp, child_sock.fileno(), cage)
@@ -124,7 +182,9 @@ class ProcessLauncher:
         env = await self.wait_spawn(
             spec, env_id, stream, variables, parent_sock, child_sock, cage, tmp, capture
         )
-        return await self._wait_init(env, started, request_id)
+        if init_limit_s is not None:
+            env.log(start_line(request_id, spec))
+        return await self._wait_init(env, started, request_id, init_limit_s)
 
     async def wait_slot(
         self,
@@ -254,25 +314,28 @@ class ProcessLauncher:
         """Nothing outlives its environments here (the snapshot launcher keeps holders)."""
 
     async def _wait_init(
-        self, env: Environment, started: float, request_id: str
+        self, env: Environment, started: float, request_id: str, init_limit_s: float | None
     ) -> Environment | InitFailure:
+        limit = INIT_LIMIT_S if init_limit_s is None else init_limit_s
         try:
-            async with asyncio.timeout(INIT_LIMIT_S):
+            async with asyncio.timeout(limit):
                 header, body = await env.wait_frame()
         except TimeoutError:
             await env.wait_kill()
             error = {
-                "errorMessage": f"Init phase timed out after {INIT_LIMIT_S:.2f} seconds",
+                "errorMessage": f"Init phase timed out after {limit:.2f} seconds",
                 "errorType": "Sandbox.Timedout",
             }
-            return InitFailure(orjson.dumps(error), INIT_LIMIT_S * 1000)
+            payload = orjson.dumps(error)
+            return failed_init(env.log, payload, limit * 1000, init_limit_s, request_id, True)
         except (asyncio.IncompleteReadError, ConnectionError):
             outcome = await env.wait_crash_outcome(request_id)
-            return InitFailure(outcome.payload, (time.perf_counter() - started) * 1000)
+            init_ms = (time.perf_counter() - started) * 1000
+            return failed_init(env.log, outcome.payload, init_ms, init_limit_s, request_id)
         init_ms = (time.perf_counter() - started) * 1000
         if header.get("type") != "ready":
             await env.wait_kill()
-            return InitFailure(body, init_ms)
+            return failed_init(env.log, body, init_ms, init_limit_s, request_id)
         env.init_ms = init_ms
         if self._private_tmp and not header.get("private_tmp") and not self._warned_tmp:
             self._warned_tmp = True

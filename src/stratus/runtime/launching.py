@@ -31,8 +31,11 @@ class Launcher(Protocol):
         capture: list[str] | None = None,
         request_id: str = "",
         init_type: str = "on-demand",
+        init_limit_s: float | None = None,
     ) -> Environment | InitFailure:
-        """A new environment for `spec`, its init phase run; or how the init failed."""
+        """A new environment for `spec`, its init phase run; or how the init failed.
+        `init_limit_s`: None for the 10 s init phase; else the init is retried inside the
+        invoke of `request_id`, under this limit (the function's timeout)."""
         ...
 
     def prepare(self, spec: FunctionSpec, report: Reporter | None = None) -> None:

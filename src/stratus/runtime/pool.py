@@ -39,9 +39,14 @@ class EnvironmentPool:
         self._reused = 0
 
     async def wait_acquire(
-        self, spec: FunctionSpec, capture: list[str] | None = None, request_id: str = ""
+        self,
+        spec: FunctionSpec,
+        capture: list[str] | None = None,
+        request_id: str = "",
+        init_limit_s: float | None = None,
     ) -> tuple[Environment | InitFailure, bool]:
-        """An environment for `spec` and whether it is new (cold), or the init failure."""
+        """An environment for `spec` and whether it is new (cold), or the init failure
+        (`init_limit_s`: as Launcher.wait_launch's)."""
         idle = self._idle.get(spec.pool_key)
         while idle:
             env = idle.pop()
@@ -52,7 +57,9 @@ class EnvironmentPool:
                 return env, False
             await env.wait_kill()
         self._launched += 1
-        launched = await self._launcher.wait_launch(spec, capture, request_id)
+        launched = await self._launcher.wait_launch(
+            spec, capture, request_id, init_limit_s=init_limit_s
+        )
         if isinstance(launched, Environment):
             self._busy.add(launched)
         return launched, True

@@ -181,9 +181,13 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         capture: list[str] | None = None,
         request_id: str = "",
         init_type: str = "on-demand",
+        init_limit_s: float | None = None,
     ) -> Environment | InitFailure:
-        if not spec.snapshot:
-            return await self._processes.wait_launch(spec, capture, request_id, init_type)
+        if not spec.snapshot or init_limit_s is not None:
+            # (a retried init is a cold one: the snapshot's init is what timed out)
+            return await self._processes.wait_launch(
+                spec, capture, request_id, init_type, init_limit_s
+            )
         started = time.perf_counter()
         zygote = await self._wait_zygote(spec)
         if isinstance(zygote, InitFailure):
