@@ -74,6 +74,10 @@ def _interpreter_tree() -> tuple[str, str]:
     return "", ""
 
 
+def _reachable_by_everyone(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in (path, *path.parents))
+
+
 @pytest.fixture(scope="module")
 def rootless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if os.geteuid() != 0:
@@ -81,6 +85,9 @@ def rootless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     probe = subprocess.run([sys.executable, "-c", USERNS_PROBE], capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip(f"unprivileged users cannot make user namespaces here: {probe.stderr}")
+    venv = Path(sys.prefix)
+    if venv != Path(sys.base_prefix) and not _reachable_by_everyone(venv):
+        pytest.skip(f"nobody cannot reach this virtualenv ({venv}): a directory above it is closed")
     work = Path("/var/tmp") / f"stratus-rootless-{os.getpid()}"
     work.mkdir(mode=0o755)
     os.chown(work, NOBODY, NOBODY)
