@@ -85,21 +85,22 @@ def rootless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     probe = subprocess.run([sys.executable, "-c", USERNS_PROBE], capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip(f"unprivileged users cannot make user namespaces here: {probe.stderr}")
-    venv = Path(sys.prefix)
+    venv, source = Path(sys.prefix), Path(__file__).parents[2] / "src"
     if venv != Path(sys.base_prefix) and not _reachable_by_everyone(venv):
         pytest.skip(f"nobody cannot reach this virtualenv ({venv}): a directory above it is closed")
+    if not _reachable_by_everyone(source):
+        pytest.skip(f"nobody cannot reach the source ({source}): a directory above it is closed")
     work = Path("/var/tmp") / f"stratus-rootless-{os.getpid()}"
     work.mkdir(mode=0o755)
     os.chown(work, NOBODY, NOBODY)
     port = free_port()
     closed, tree = _interpreter_tree()
-    source = str(Path(__file__).parents[2] / "src")
     log = open(work.parent / f"{work.name}.log", "wb")  # noqa: SIM115
     command = [sys.executable, "-c", AS_NOBODY, closed, tree]
     command += ["server", "--port", str(port), "--data-dir", str(work / "data")]
     server = subprocess.Popen(
         command,
-        env={**os.environ, "PYTHONPATH": source, "HOME": str(Path.home())},
+        env={**os.environ, "PYTHONPATH": str(source), "HOME": str(Path.home())},
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=work,
