@@ -513,3 +513,48 @@ def test_authorizer_model_validator_and_method_update_in_place(cfn: Any, apigate
     wait(cfn, name, "stack_delete_complete")
     with pytest.raises(ClientError, match="NotFoundException"):
         apigateway.get_rest_api(restApiId=api_id)
+
+
+UNTITLED = template(
+    """
+    Resources:
+      Rest:
+        Type: AWS::ApiGateway::RestApi
+        Properties:
+          Name: named-by-template
+          Body:
+            swagger: "2.0"
+            info: {}
+            paths:
+              /ping:
+                get:
+                  x-amazon-apigateway-integration:
+                    type: mock
+                    requestTemplates: {application/json: '{"statusCode": 200}'}
+                    responses: {default: {statusCode: "200"}}
+      Http:
+        Type: AWS::ApiGatewayV2::Api
+        Properties:
+          Name: http-named-by-template
+          Body:
+            openapi: "3.0.1"
+            info: {version: "1"}
+            paths: {}
+    Outputs:
+      RestId: {Value: !Ref Rest}
+      HttpId: {Value: !Ref Http}
+    """
+)
+
+
+def test_a_body_without_a_title_imports_under_the_template_name(
+    server: Any, cfn: Any, apigateway: Any
+) -> None:
+    """SAM emits some Bodies with an empty `info`: the resource's Name names the API, as on
+    AWS, instead of the import failing on a missing info.title."""
+    name = create(cfn, UNTITLED)
+    found = outputs(cfn, name)
+
+    assert apigateway.get_rest_api(restApiId=found["RestId"])["name"] == "named-by-template"
+    http = server.client("apigatewayv2").get_api(ApiId=found["HttpId"])
+    assert http["Name"] == "http-named-by-template"

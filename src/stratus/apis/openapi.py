@@ -58,6 +58,18 @@ def load_document(body: str | bytes | Mapping[str, Any], *, expected: str) -> di
     return document
 
 
+def titled(body: Any, title: object) -> Any:
+    """The document with `info.title` set to `title` (when there is one): a template's Name
+    names an imported API, so SAM's Body with an empty `info` imports once the Name is applied,
+    as on AWS."""
+    if not title:
+        return body
+    document = load_document(body, expected="an OpenAPI document")
+    info = document.get("info")
+    document["info"] = {**(info if isinstance(info, dict) else {}), "title": str(title)}
+    return document
+
+
 def check_basepath(mode: str | None) -> str:
     """The `basepath` import parameter (None: ignore)."""
     mode = mode or "ignore"

@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from stratus.apis.openapi import titled
 from stratus.apis.rest.patch import escape
 from stratus.apis.rest.requests import (
     CreateRestApiRequest,
@@ -140,7 +141,7 @@ class RestApi(Provider):
             props = {**props, "Body": await _wait_body_from_s3(ctx, logical_id, props)}
         if "Body" in props:
             api = await service.import_rest_api(
-                props["Body"],
+                titled(props["Body"], props.get("Name")),
                 fail_on_warnings=bool(props.get("FailOnWarnings", False)),
                 parameters=_import_parameters(props),
             )
@@ -178,7 +179,7 @@ class RestApi(Provider):
         if "Body" in new and new["Body"] != old.get("Body"):
             api = await service.put_rest_api(
                 api_id,
-                new["Body"],
+                titled(new["Body"], new.get("Name")),
                 mode=str(new.get("Mode", "overwrite")),
                 fail_on_warnings=bool(new.get("FailOnWarnings", False)),
                 parameters=_import_parameters(new),

@@ -20,6 +20,7 @@ from stratus.apis.http.model import (
     UpdateRouteRequest,
     UpdateStageRequest,
 )
+from stratus.apis.openapi import titled
 from stratus.apis.shape import parse_request
 from stratus.errors import NotFound
 from stratus.templates.provider import Context, Created, Provider, required
@@ -54,7 +55,7 @@ class Api(Provider):
         apis = ctx.services.apis
         if "Body" in props:
             api = await apis.import_api(
-                props["Body"],
+                titled(props["Body"], props.get("Name")),
                 fail_on_warnings=bool(props.get("FailOnWarnings", False)),
                 basepath=props.get("BasePath"),
             )
@@ -79,7 +80,7 @@ class Api(Provider):
         if "Body" in new and new["Body"] != old.get("Body"):
             await apis.reimport_api(
                 api_id,
-                new["Body"],
+                titled(new["Body"], new.get("Name")),
                 fail_on_warnings=bool(new.get("FailOnWarnings", False)),
                 basepath=new.get("BasePath"),
             )
