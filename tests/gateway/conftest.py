@@ -1,10 +1,15 @@
 """Fixtures for the REST API (API Gateway v1) tests: boto3's `apigateway` client, REST APIs
-built with tests.gateway.rest_apis.RestApi, API keys in usage plans."""
+built with tests.gateway.rest_apis.RestApi, API keys in usage plans; an echo HTTP server as
+the target of HTTP integrations."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import threading
+import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -56,3 +61,50 @@ def plans(apigateway: Any) -> Iterator[Callable[..., tuple[str, str]]]:
     for key_id in keys:
         with contextlib.suppress(apigateway.exceptions.NotFoundException):
             apigateway.delete_api_key(apiKey=key_id)
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers with what it saw; /slow answers after a second."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/slow"):
+            time.sleep(1)
+        seen = {
+            "method": self.command,
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body.decode(),
+        }
+        payload = json.dumps(seen).encode()
+        self.send_response(207)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-target", "echo")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # the slow answer's client (the gateway) has given up: a broken pipe
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[str]:
+    """The echo server's base URL."""
+    httpd = _Server(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()

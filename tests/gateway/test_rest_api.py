@@ -349,13 +349,19 @@ def test_mock_integration_answers_cors_preflights(rest_api, deploy):
 @pytest.mark.parametrize(
     "integration",
     [
-        {"type": "HTTP_PROXY", "integrationHttpMethod": "GET", "uri": "http://example.com/"},
+        # Nothing listens on the discard port: the back end cannot be reached.
+        {"type": "HTTP_PROXY", "integrationHttpMethod": "GET", "uri": "http://127.0.0.1:9/"},
         {"type": "AWS_PROXY", "integrationHttpMethod": "GET"},
+        {
+            "type": "AWS",
+            "integrationHttpMethod": "POST",
+            "uri": "arn:aws:apigateway:us-east-1:nosuch:action/Go",
+        },
     ],
 )
-def test_integrations_stratus_does_not_serve_are_500(rest_api, deploy, integration, caplog):
-    """HTTP/AWS integrations, and AWS_PROXY calling Lambda other than with POST: 500 and a
-    log line saying why."""
+def test_integrations_that_cannot_answer_are_500(rest_api, deploy, integration, caplog):
+    """An unreachable back end, a service Stratus does not know, and AWS_PROXY calling
+    Lambda other than with POST: 500 and a log line saying why."""
     api = rest_api()
     if integration["type"] == "AWS_PROXY":
         integration = integration | {"uri": api.function_uri(deploy(ECHO))}

@@ -18,7 +18,7 @@ from tests.gateway.test_bad_requests import exchange, request
 from stratus.apis.rest.match import match_resource
 from stratus.apis.rest.model import Authorizer, Integration, Method, Resource
 from stratus.gateway.rest_authorizer import identity_of
-from stratus.gateway.rest_mock import mock_response
+from stratus.gateway.rest_integration import Call, answer_mock
 from stratus.gateway.rest_validation import missing, model_name
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,7 +101,7 @@ def test_mock_answers_are_always_well_formed(template, responses):
         "integrationResponses": responses or None,
     })  # fmt: skip
 
-    response = mock_response(integration)
+    response = answer_mock(Call({}, integration))
 
     assert 100 <= response.status <= 599
     assert isinstance(response.body, bytes)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stratus.apis.rest.model import Integration
-from stratus.gateway.rest_mock import mock_response
+from stratus.gateway.rest_integration import Call, answer_mock
 
 ECHO = """
 import json
@@ -173,7 +173,7 @@ CORS = {
         ),
         (None, 200, None, b"{}\n"),
         ('{"statusCode": 404}', 404, {"Content-Type": "application/json"}, b""),
-        ('#set($x = 1){"statusCode": 404}', 200, None, b"{}\n"),  # Velocity: not evaluated
+        ('#set($x = 4){"statusCode": 40$x}', 404, None, b""),  # Velocity is evaluated
     ],
 )
 def test_mock_responses(template, status, headers, body):
@@ -183,7 +183,7 @@ def test_mock_responses(template, status, headers, body):
         "integrationResponses": CORS,
     })  # fmt: skip
 
-    response = mock_response(integration)
+    response = answer_mock(Call({}, integration))
 
     assert (response.status, response.body) == (status, body)
     if headers is not None:
@@ -195,4 +195,4 @@ def test_mock_without_a_matching_response_is_500():
         type="MOCK", requestTemplates={"application/json": '{"statusCode": 500}'}
     )
 
-    assert mock_response(integration).status == 500
+    assert answer_mock(Call({}, integration)).status == 500

@@ -106,8 +106,9 @@ class ExecuteApi:
         self.jwks = JwksCache()  # JWT authorizers' signing keys, per issuer
         self.throttles = Throttles()  # stages' throttling, a token bucket per route
         self.lambda_results = ResultCache()  # Lambda authorizers' cached answers
-        self.rest = RestGateway()  # REST APIs (rest.py), whose ids share the namespace
         self.http_proxy = HttpProxy()  # HTTP_PROXY integrations' client (http_proxy.py)
+        # REST APIs (rest.py), whose ids share the namespace
+        self.rest = RestGateway(self.http_proxy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 import httpx
@@ -63,6 +63,14 @@ def target_url(uri: str, path_parameters: Mapping[str, str], query: str) -> str:
     return url
 
 
+class TargetFailed(Exception):
+    """The target could not be reached (connection refused, DNS, TLS...)."""
+
+
+class TargetTimedOut(TargetFailed):
+    """No answer within the integration's timeout."""
+
+
 class HttpProxy:
     """The gateway's one HTTP client for HTTP_PROXY integrations, made on first use (in
     the serving loop) and closed with `wait_close`."""
@@ -105,17 +113,35 @@ class HttpProxy:
         sent = [(k, v) for k, v in sent if k.lower() != "x-forwarded-for"]
         sent.append(("x-forwarded-for", f"{forwarded}, {source_ip}" if forwarded else source_ip))
         try:
-            async with asyncio.timeout(integration.TimeoutInMillis / 1000):
-                request = self.client.build_request(verb.upper(), url, headers=sent, content=body)
+            return await self.wait_send(verb, url, sent, body, integration.TimeoutInMillis)
+        except TargetTimedOut:
+            return TIMED_OUT
+        except TargetFailed:
+            return BAD_GATEWAY
+
+    async def wait_send(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        timeout_ms: int,
+    ) -> HttpResponse:
+        """The target's answer (hop-by-hop headers dropped both ways); TargetTimedOut past
+        `timeout_ms`, TargetFailed when it cannot be reached."""
+        sent = [(k, v) for k, v in headers if k.lower() not in _REQUEST_DROPPED]
+        try:
+            async with asyncio.timeout(timeout_ms / 1000):
+                request = self.client.build_request(method.upper(), url, headers=sent, content=body)
                 response = await self.client.send(request, stream=True)
                 try:
                     raw = b"".join([chunk async for chunk in response.aiter_raw()])
                 finally:
                     await response.aclose()
-        except (TimeoutError, httpx.TimeoutException):
-            return TIMED_OUT
-        except (httpx.HTTPError, httpx.InvalidURL, OSError):
-            return BAD_GATEWAY
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise TargetTimedOut(url) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            raise TargetFailed(f"{url}: {exc}") from exc
         kept = tuple(
             (k, v) for k, v in response.headers.multi_items() if k.lower() not in _RESPONSE_DROPPED
         )

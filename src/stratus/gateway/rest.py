@@ -16,8 +16,8 @@ Per request, in API Gateway's order:
     API key and usage plan (rest_access.py)                         403, 429
     request validation (rest_validation.py)                         400
     integration: AWS_PROXY -> events.rest_event -> invoke ->        see rest_responses.py
-      responses.http_response (REST rules); MOCK (rest_mock.py);
-      AWS, HTTP, HTTP_PROXY: 500 with a log line (not served)
+      responses.http_response (REST rules); AWS, HTTP, HTTP_PROXY
+      and MOCK with mapping templates (rest_integration.py)
 
 The handler gets the proxy event AWS sends (its fields as LocalStack recorded them against
 AWS), with two differences the ASGI server imposes: header names arrive lower-cased, so the
@@ -47,9 +47,10 @@ from starlette.types import Receive, Scope, Send
 
 from stratus.apis.http.routes import Match, RouteKey
 from stratus.apis.rest.match import ResourceMatch
-from stratus.apis.rest.model import Integration, Method
+from stratus.apis.rest.model import Method
 from stratus.apis.rest.service import RestDeployment
 from stratus.gateway.events import HttpRequest, Target, rest_event
+from stratus.gateway.http_proxy import HttpProxy
 from stratus.gateway.lambda_authorizer import ResultCache, route_arn
 from stratus.gateway.pipeline import (
     Door,
@@ -63,7 +64,7 @@ from stratus.gateway.pipeline import (
 from stratus.gateway.responses import Flavor, HttpResponse
 from stratus.gateway.rest_access import Access
 from stratus.gateway.rest_authorizer import Granted, wait_authorize
-from stratus.gateway.rest_mock import mock_response
+from stratus.gateway.rest_integration import wait_custom
 from stratus.gateway.rest_responses import (
     HEADERS_TOO_LARGE,
     INTERNAL,
@@ -92,8 +93,12 @@ class RestGateway:
     quota counters (one per server; clocks injectable for tests)."""
 
     def __init__(
-        self, clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time
+        self,
+        http: HttpProxy,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        self.http = http  # the client of HTTP, HTTP_PROXY and AWS service integrations
         self.authorizer_results = ResultCache(clock)
         self.access = Access(clock, wall)
 
@@ -148,7 +153,7 @@ class RestGateway:
         invalid = check_request(deployment, method, event, body)
         if invalid is not None:
             return invalid
-        return await _wait_integration(services, deployment, method, event, reply)
+        return await _wait_integration(services, self.http, deployment, method, event, reply)
 
     async def _wait_admit(
         self,
@@ -215,16 +220,24 @@ def _event(
 
 async def _wait_integration(
     services: Services,
+    http: HttpProxy,
     deployment: RestDeployment,
     method: Method,
     event: dict[str, Any],
     reply: Reply,
 ) -> HttpResponse:
     integration = method.methodIntegration
-    if integration is None or integration.type == "MOCK":
-        return INTERNAL if integration is None else mock_response(integration)
-    if integration.type != "AWS_PROXY" or (integration.httpMethod or "POST") != "POST":
-        _refuse(deployment, method, integration)
+    if integration is None:
+        return INTERNAL
+    if integration.type != "AWS_PROXY":
+        return await wait_custom(services, http, deployment, method, event, reply)
+    if (integration.httpMethod or "POST") != "POST":
+        log.warning(
+            "REST API %s: %s on stage %s answers 500: its integration calls Lambda with %s, "
+            "not POST",
+            deployment.api.id, method.httpMethod, deployment.stage.stageName,
+            integration.httpMethod,
+        )  # fmt: skip
         return INTERNAL
     result = await wait_invoke(
         services.functions, function_ref(integration.uri or ""), orjson.dumps(event), reply,
@@ -232,17 +245,6 @@ async def _wait_integration(
     )  # fmt: skip
     binary = _accepts_binary(event["multiValueHeaders"], deployment.api.binaryMediaTypes or ())
     return mapped(Flavor.REST, result, binary=binary)
-
-
-def _refuse(deployment: RestDeployment, method: Method, integration: Integration) -> None:
-    if integration.type == "AWS_PROXY":
-        why = f"its integration calls Lambda with {integration.httpMethod}, not POST"
-    else:
-        why = f"its integration is {integration.type}: Stratus serves AWS_PROXY and MOCK only"
-    log.warning(
-        "REST API %s: %s on stage %s answers 500: %s",
-        deployment.api.id, method.httpMethod, deployment.stage.stageName, why,
-    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1024)
