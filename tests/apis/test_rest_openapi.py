@@ -307,7 +307,7 @@ def test_basepath(basepath, path):
 def test_warnings():
     """What Stratus does not keep is a warning, not a silent loss."""
     doc = copy.deepcopy(SWAGGER)
-    doc["x-amazon-apigateway-gateway-responses"] = {}
+    doc["x-amazon-apigateway-documentation"] = {}
     doc["paths"]["/x"] = {"get": {"security": [{"Missing": []}, {"NONE": []}]}}
 
     found = read_definition(doc).warnings
@@ -315,7 +315,7 @@ def test_warnings():
     assert found == [
         "paths./x.get: security scheme 'Missing' is not defined; ignored",
         "paths./x.get has no x-amazon-apigateway-integration: it cannot be deployed",
-        "x-amazon-apigateway-gateway-responses is not supported by Stratus yet and was ignored",
+        "x-amazon-apigateway-documentation is not supported by Stratus yet and was ignored",
     ]
 
 

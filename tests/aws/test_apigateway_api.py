@@ -1404,7 +1404,7 @@ SWAGGER = {
 def test_import_yaml_and_warnings(apigw, imported):
     """A YAML body imports; warnings come back, and fail the import with failOnWarnings."""
     doc = copy.deepcopy(SWAGGER)
-    doc["x-amazon-apigateway-gateway-responses"] = {"DEFAULT_4XX": {}}
+    doc["x-amazon-apigateway-documentation"] = {"version": "1"}
 
     created = apigw.import_rest_api(body=json.dumps(doc))
     imported.append(created["id"])
@@ -1416,7 +1416,7 @@ def test_import_yaml_and_warnings(apigw, imported):
     imported.append(from_yaml["id"])
 
     assert created["warnings"] == [
-        "x-amazon-apigateway-gateway-responses is not supported by Stratus yet and was ignored"
+        "x-amazon-apigateway-documentation is not supported by Stratus yet and was ignored"
     ]
     assert error(caught)[0] == "BadRequestException"
     assert "Warnings found during import" in error(caught)[1]

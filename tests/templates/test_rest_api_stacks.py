@@ -558,3 +558,57 @@ def test_a_body_without_a_title_imports_under_the_template_name(
     assert apigateway.get_rest_api(restApiId=found["RestId"])["name"] == "named-by-template"
     http = server.client("apigatewayv2").get_api(ApiId=found["HttpId"])
     assert http["Name"] == "http-named-by-template"
+
+
+GATEWAY_RESPONSE = template(
+    """
+    Parameters:
+      Status: {Type: String, Default: "404"}
+    Resources:
+      Api:
+        Type: AWS::ApiGateway::RestApi
+        Properties: {Name: with-gateway-response}
+      Missing:
+        Type: AWS::ApiGateway::GatewayResponse
+        Properties:
+          RestApiId: !Ref Api
+          ResponseType: MISSING_AUTHENTICATION_TOKEN
+          StatusCode: !Ref Status
+          ResponseParameters:
+            gatewayresponse.header.Access-Control-Allow-Origin: "'*'"
+          ResponseTemplates:
+            application/json: '{"gone": true}'
+    Outputs:
+      ApiId: {Value: !Ref Api}
+    """
+)
+
+
+def test_a_gateway_response_resource_puts_updates_and_deletes(cfn: Any, apigateway: Any) -> None:
+    name = create(cfn, GATEWAY_RESPONSE)
+    api_id = outputs(cfn, name)["ApiId"]
+
+    def current() -> dict[str, Any]:
+        return apigateway.get_gateway_response(
+            restApiId=api_id, responseType="MISSING_AUTHENTICATION_TOKEN"
+        )
+
+    created = current()
+    cfn.update_stack(
+        StackName=name,
+        UsePreviousTemplate=True,
+        Parameters=[{"ParameterKey": "Status", "ParameterValue": "410"}],
+    )
+    wait(cfn, name, "stack_update_complete")
+    updated = current()
+    without = (
+        GATEWAY_RESPONSE.split("  Missing:")[0]
+        + "Outputs:\n  ApiId: {Value: !Ref Api}\n"
+    )
+    cfn.update_stack(StackName=name, TemplateBody=without)
+    wait(cfn, name, "stack_update_complete")
+
+    assert (created["statusCode"], created["defaultResponse"]) == ("404", False)
+    assert created["responseTemplates"] == {"application/json": '{"gone": true}'}
+    assert updated["statusCode"] == "410"
+    assert current()["defaultResponse"] is True

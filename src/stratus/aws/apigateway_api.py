@@ -151,6 +151,24 @@ def _collection(part: str, noun: str, key: str, create_model: type[Shape]) -> di
     }
 
 
+# -- gateway responses --------------------------------------------------------------------------
+def _gateway_responses(call: Call) -> Any:
+    return rest_apis(call).gateway_responses
+
+
+_RESPONSE_FIELDS = ("responseType", "statusCode", "responseParameters", "responseTemplates")
+
+
+async def put_gateway_response(call: Call, params: dict[str, Any]) -> Output:
+    fields = {k: params[k] for k in _RESPONSE_FIELDS if params.get(k) is not None}
+    return one(await _gateway_responses(call).put(params["restApiId"], fields))
+
+
+async def get_gateway_responses(call: Call, params: dict[str, Any]) -> Output:
+    found = await _gateway_responses(call).list(params["restApiId"], *page_of(params))
+    return listed(found)
+
+
 # -- deployments and stages --------------------------------------------------------------------
 async def create_deployment(call: Call, params: dict[str, Any]) -> Output:
     request = parse_request(CreateDeploymentRequest, params)
@@ -202,6 +220,16 @@ HANDLERS: dict[str, Handler] = {
     **_collection("models", "Model", "modelName", CreateModelRequest),
     **_collection(
         "validators", "RequestValidator", "requestValidatorId", CreateRequestValidatorRequest
+    ),
+    "PutGatewayResponse": put_gateway_response,
+    "GetGatewayResponses": get_gateway_responses,
+    **addressed(
+        "GatewayResponse",
+        _gateway_responses,
+        ("restApiId", "responseType"),
+        get="get",
+        update="update",
+        delete="delete",
     ),
     "CreateDeployment": create_deployment,
     "GetDeployment": get_deployment,

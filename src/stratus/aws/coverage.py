@@ -1,6 +1,7 @@
 """How much of each AWS API Stratus serves: operations implemented / operations in botocore's
-model. `python -m stratus.aws.coverage` prints it; tests/aws/test_coverage.py holds each
-number to a floor, so coverage never drops unnoticed.
+model. `python -m stratus.aws.coverage` prints it (with `--missing`, the operations left out
+too); tests/aws/test_coverage.py holds each number to a floor, so coverage never drops
+unnoticed.
 
 Every API is on the protocol layer: each counts the operations its adapter's table has a
 handler for.
@@ -46,5 +47,21 @@ def report(coverages: Iterable[Coverage]) -> str:
     return "\n".join([*lines, f"{'all':<16} {done:>4} / {total:<4} {100 * done / total:5.1f}%"])
 
 
+def missing(coverages: Iterable[Coverage]) -> str:
+    """Each API's operations left out (they answer AWS's unknown-operation error)."""
+    lines = []
+    for coverage in coverages:
+        left = sorted(
+            set(models.service_model(coverage.api).operation_names) - coverage.implemented
+        )
+        lines.append(f"{coverage.api}: {', '.join(left) or '(none)'}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    import sys
+
     print(report(served()))
+    if "--missing" in sys.argv[1:]:
+        print()
+        print(missing(served()))

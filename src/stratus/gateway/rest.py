@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -73,6 +74,9 @@ from stratus.gateway.rest_responses import (
     TIMED_OUT,
     TOO_LARGE,
     UNAUTHORIZED,
+    Asked,
+    GatewayAnswer,
+    customized,
 )
 from stratus.gateway.rest_validation import check_request
 from stratus.services import Services
@@ -132,8 +136,27 @@ class RestGateway:
     ) -> HttpResponse:
         body = await wait_body(scope, receive, reply)
         deployment: RestDeployment | None = await services.rest_apis.resolve(api_id, path)
-        found = deployment.match(scope["method"]) if deployment else None
-        if deployment is None or found is None:
+        if deployment is None:
+            return MISSING_TOKEN
+        answer = await self._wait_served(services, scope, deployment, body, extended_id, reply)
+        if isinstance(answer, GatewayAnswer) and deployment.gateway_responses:
+            return customized(
+                answer, deployment.gateway_responses, _asked(scope, deployment, reply)
+            )
+        return answer
+
+    async def _wait_served(
+        self,
+        services: Services,
+        scope: Scope,
+        deployment: RestDeployment,
+        body: bytes,
+        extended_id: str,
+        reply: Reply,
+    ) -> HttpResponse:
+        api_id = deployment.api.id
+        found = deployment.match(scope["method"])
+        if found is None:
             return MISSING_TOKEN
         resource, method, _ = found
         if not self.access.admit_stage(deployment, resource.path, method.httpMethod):
@@ -296,6 +319,22 @@ def _request(scope: Scope, deployment: RestDeployment, body: bytes, request_id: 
         time=datetime.now(UTC),
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
     )
+
+
+def _asked(scope: Scope, deployment: RestDeployment, reply: Reply) -> Asked:
+    """What an API's gateway responses may read of the request."""
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    source_ip = (scope.get("client") or ("127.0.0.1", 0))[0]
+    context = {
+        "requestId": reply.request_id,
+        "apiId": deployment.api.id,
+        "stage": deployment.stage.stageName,
+        "httpMethod": scope["method"],
+        "path": scope.get("path", ""),
+        "identity": {"sourceIp": source_ip, "userAgent": headers.get("user-agent")},
+    }
+    return Asked(headers, query, deployment.stage.variables or {}, context)
 
 
 def _last(multi: dict[str, list[str]], name: str) -> str | None:

@@ -50,16 +50,13 @@ from stratus.errors import StratusError
 from stratus.gateway.http_proxy import HttpProxy, TargetFailed, TargetTimedOut, target_url
 from stratus.gateway.pipeline import Reply, function_ref, wait_invoke
 from stratus.gateway.responses import HttpResponse
-from stratus.gateway.rest_responses import INTERNAL, TIMED_OUT, gateway_response
+from stratus.gateway.rest_responses import INTERNAL, TIMED_OUT, UNSUPPORTED_MEDIA_TYPE
 from stratus.gateway.vtl import TemplateFailed, java, overrides, render
 from stratus.services import Services
 from stratus.workflows.jsonpath import PathError, PathNotFound, select
 
 log = logging.getLogger(__name__)
 
-UNSUPPORTED_MEDIA_TYPE = gateway_response(
-    415, "Unsupported Media Type", "UnsupportedMediaTypeException"
-)
 _LAMBDA_URI = re.compile(r"^arn:aws:apigateway:[^:]+:lambda:path/[^/]+/functions/(.+)/invocations$")
 _SERVICE_URI = re.compile(r"^arn:aws:apigateway:([^:]+):([^:]+):(action|path)/(.*)$")
 _TARGET = re.compile(r"^integration\.request\.(path|querystring|header)\.(.+)$")

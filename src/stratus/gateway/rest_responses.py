@@ -21,50 +21,163 @@ template `{"message":$context.error.messageString}`) and its `x-amzn-ErrorType` 
       function error, malformed output              502 Internal server error (responses.py)
     body over 10 MB                                 413 Request Entity Too Large
 
-Stratus has no gateway responses of its own (PutGatewayResponse): these are the defaults.
+An API's own gateway responses (PutGatewayResponse, or `x-amazon-apigateway-gateway-responses`
+in an import), as its deployment froze them, replace these: `customized` picks the one for
+the answer's type, else DEFAULT_4XX/DEFAULT_5XX by status, and takes its status, its
+`gatewayresponse.header.*` mappings and its body template (`$context.error.message`,
+`messageString`, `responseType`). The integration timeout's 504, sent from a timer, and the
+size limits, checked before the API is known, keep the defaults.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import orjson
 
+from stratus.apis.rest.model import GatewayResponse
 from stratus.gateway.responses import HttpResponse
+from stratus.gateway.vtl import TemplateFailed, render
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayAnswer(HttpResponse):
+    """An answer the gateway makes by itself, with what an API's gateway response of
+    `response_type` needs to replace it."""
+
+    response_type: str = "DEFAULT_5XX"
+    message: str | None = None
 
 
 def gateway_response(
-    status: int, message: str | None, error_type: str, *, key: str = "message"
-) -> HttpResponse:
+    status: int, message: str | None, error_type: str, response_type: str, *, key: str = "message"
+) -> GatewayAnswer:
     headers = (("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type))
-    return HttpResponse(status, headers, orjson.dumps({key: message}))
+    return GatewayAnswer(status, headers, orjson.dumps({key: message}), response_type, message)
 
 
 MISSING_TOKEN = gateway_response(
-    403, "Missing Authentication Token", "MissingAuthenticationTokenException"
+    403,
+    "Missing Authentication Token",
+    "MissingAuthenticationTokenException",
+    "MISSING_AUTHENTICATION_TOKEN",
 )
-UNAUTHORIZED = gateway_response(401, "Unauthorized", "UnauthorizedException")
+UNAUTHORIZED = gateway_response(401, "Unauthorized", "UnauthorizedException", "UNAUTHORIZED")
 EXPLICIT_DENY = gateway_response(
     403,
     "User is not authorized to access this resource with an explicit deny",
     "AccessDeniedException",
+    "ACCESS_DENIED",
     key="Message",
 )
 IMPLICIT_DENY = gateway_response(
-    403, "User is not authorized to access this resource", "AccessDeniedException", key="Message"
+    403,
+    "User is not authorized to access this resource",
+    "AccessDeniedException",
+    "ACCESS_DENIED",
+    key="Message",
 )
-AUTHORIZER_ERROR = gateway_response(500, None, "AuthorizerConfigurationException")
-INVALID_KEY = gateway_response(403, "Forbidden", "ForbiddenException")
-THROTTLED = gateway_response(429, "Too Many Requests", "TooManyRequestsException")
-QUOTA_EXCEEDED = gateway_response(429, "Limit Exceeded", "LimitExceededException")
-BAD_BODY = gateway_response(400, "Invalid request body", "BadRequestException")
-TIMED_OUT = gateway_response(504, "Endpoint request timed out", "InternalServerErrorException")
-INTERNAL = gateway_response(500, "Internal server error", "InternalServerErrorException")
-TOO_LARGE = gateway_response(413, "Request Entity Too Large", "RequestTooLargeException")
+AUTHORIZER_ERROR = gateway_response(
+    500, None, "AuthorizerConfigurationException", "AUTHORIZER_CONFIGURATION_ERROR"
+)
+INVALID_KEY = gateway_response(403, "Forbidden", "ForbiddenException", "INVALID_API_KEY")
+THROTTLED = gateway_response(429, "Too Many Requests", "TooManyRequestsException", "THROTTLED")
+QUOTA_EXCEEDED = gateway_response(429, "Limit Exceeded", "LimitExceededException", "QUOTA_EXCEEDED")
+BAD_BODY = gateway_response(400, "Invalid request body", "BadRequestException", "BAD_REQUEST_BODY")
+TIMED_OUT = gateway_response(
+    504, "Endpoint request timed out", "InternalServerErrorException", "INTEGRATION_TIMEOUT"
+)
+INTERNAL = gateway_response(
+    500, "Internal server error", "InternalServerErrorException", "DEFAULT_5XX"
+)
+TOO_LARGE = gateway_response(
+    413, "Request Entity Too Large", "RequestTooLargeException", "REQUEST_TOO_LARGE"
+)
 HEADERS_TOO_LARGE = gateway_response(
-    431, "Request Header Fields Too Large", "RequestTooLargeException"
+    431, "Request Header Fields Too Large", "RequestTooLargeException", "REQUEST_TOO_LARGE"
+)
+UNSUPPORTED_MEDIA_TYPE = gateway_response(
+    415, "Unsupported Media Type", "UnsupportedMediaTypeException", "UNSUPPORTED_MEDIA_TYPE"
 )
 
 
-def missing_parameters(names: list[str]) -> HttpResponse:
+def missing_parameters(names: list[str]) -> GatewayAnswer:
     return gateway_response(
-        400, f"Missing required request parameters: [{', '.join(names)}]", "BadRequestException"
+        400,
+        f"Missing required request parameters: [{', '.join(names)}]",
+        "BadRequestException",
+        "BAD_REQUEST_PARAMETERS",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What a gateway response's mappings and template may read of the request."""
+
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+    stage_variables: Mapping[str, str]
+    context: dict[str, Any]  # $context: requestId, stage, apiId, httpMethod, identity...
+
+
+def customized(
+    answer: GatewayAnswer, responses: Mapping[str, GatewayResponse], asked: Asked
+) -> HttpResponse:
+    """`answer` as the API's own gateway response for its type says (module docstring)."""
+    fallback = "DEFAULT_4XX" if answer.status < 500 else "DEFAULT_5XX"
+    chosen = responses.get(answer.response_type) or responses.get(fallback)
+    if chosen is None:
+        return answer
+    headers = {k.lower(): (k, v) for k, v in answer.headers}
+    for name, source in (chosen.responseParameters or {}).items():
+        value = _value(source, asked)
+        header = name.removeprefix("gatewayresponse.header.")
+        if value is not None:
+            headers[header.lower()] = (header, value)
+    body = answer.body
+    templates = chosen.responseTemplates or {}
+    if templates:
+        accept = asked.headers.get("accept", "").split(",", 1)[0].split(";", 1)[0].strip()
+        content_type = accept if accept in templates else "application/json"
+        if content_type not in templates:
+            content_type = next(iter(templates))
+        context = asked.context | {
+            "error": {
+                "message": answer.message or "",
+                "messageString": orjson.dumps(answer.message).decode(),
+                "responseType": answer.response_type,
+                "validationErrorString": answer.message or "",
+            }
+        }
+        try:
+            text = render(
+                templates[content_type], body="", params={"header": dict(asked.headers),
+                "querystring": dict(asked.query), "path": {}}, context=context,
+                stage_variables=asked.stage_variables,
+            )  # fmt: skip
+        except TemplateFailed:
+            text = answer.body.decode()
+        body = text.encode()
+        headers["content-type"] = ("Content-Type", content_type)
+    status = int(chosen.statusCode) if chosen.statusCode else answer.status
+    return HttpResponse(status, tuple(headers.values()), body)
+
+
+def _value(source: str, asked: Asked) -> str | None:
+    if len(source) >= 2 and source[0] == source[-1] == "'":
+        return source[1:-1]
+    kind, _, name = source.partition(".")
+    if kind == "stageVariables":
+        return asked.stage_variables.get(name)
+    if kind == "context":
+        value: Any = asked.context
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None else str(value)
+    if source.startswith("method.request.header."):
+        return asked.headers.get(source.removeprefix("method.request.header.").lower())
+    if source.startswith("method.request.querystring."):
+        return asked.query.get(source.removeprefix("method.request.querystring."))
+    return None

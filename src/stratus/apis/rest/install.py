@@ -23,6 +23,7 @@ from stratus.errors import Invalid
 
 from ..shape import parse_request
 from .authorizers import make_authorizer
+from .gateway_responses import put_in
 from .methods import check_integration, check_method
 from .model import (
     Integration,
@@ -33,7 +34,7 @@ from .model import (
 from .models import DEFAULT_MODELS, make_model
 from .openapi import Definition
 from .resources import Tree
-from .store import AUTHORIZERS, MODELS, RESOURCES, VALIDATORS, Parts
+from .store import AUTHORIZERS, GATEWAY_RESPONSES, MODELS, RESOURCES, VALIDATORS, Parts
 
 MODEL_URL = "https://apigateway.amazonaws.com/restapis/{api}/models/{name}"
 
@@ -45,6 +46,15 @@ def install(
     authorizers = _authorizers(parts, definition, overwrite, new_id)
     validators = _validators(parts, definition, overwrite, new_id)
     _models(parts, definition, overwrite, new_id)
+    if overwrite:
+        parts.clear(GATEWAY_RESPONSES)
+    for response_type, fields in definition.gateway_responses.items():
+        try:
+            put_in(parts, {**fields, "responseType": response_type})
+        except Invalid as exc:
+            raise Invalid(
+                f"Unable to put gateway response '{response_type}': {exc.message}"
+            ) from None
     tree = Tree(parts.all(RESOURCES), lambda: new_id(10))
     if overwrite:
         _prune(tree, definition)

@@ -197,6 +197,25 @@ class RequestValidator(Shape):
     validateRequestParameters: bool = False
 
 
+GatewayResponseType = Literal[
+    "DEFAULT_4XX", "DEFAULT_5XX", "RESOURCE_NOT_FOUND", "UNAUTHORIZED", "INVALID_API_KEY",
+    "ACCESS_DENIED", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "INVALID_SIGNATURE",
+    "EXPIRED_TOKEN", "MISSING_AUTHENTICATION_TOKEN", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT",
+    "API_CONFIGURATION_ERROR", "UNSUPPORTED_MEDIA_TYPE", "BAD_REQUEST_PARAMETERS",
+    "BAD_REQUEST_BODY", "REQUEST_TOO_LARGE", "THROTTLED", "QUOTA_EXCEEDED", "WAF_FILTERED",
+]  # fmt: skip
+
+
+class GatewayResponse(Shape):
+    """What the gateway answers by itself for one kind of refusal (PutGatewayResponse)."""
+
+    responseType: GatewayResponseType
+    statusCode: str | None = None
+    responseParameters: dict[str, str] | None = None
+    responseTemplates: dict[str, str] | None = None
+    defaultResponse: bool = False
+
+
 # -- deployments and stages --------------------------------------------------------------------
 class MethodSnapshot(Shape):
     authorizationType: str

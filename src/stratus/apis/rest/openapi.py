@@ -69,6 +69,7 @@ class Definition:
     authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)  # members, no id
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> JSON Schema
     validators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # by type
     warnings: list[str] = field(default_factory=list)
 
 
@@ -118,12 +119,21 @@ class _Reader(RestDocument):
                         raise InvalidDocument(
                             f"{where}: x-amazon-apigateway-request-validator names no validator"
                         )
-        for extension in (
-            "x-amazon-apigateway-gateway-responses",
-            "x-amazon-apigateway-documentation",
-        ):
-            if extension in self.doc:
-                self.warnings.append(f"{extension} is not supported by Stratus yet and was ignored")
+        where = "x-amazon-apigateway-gateway-responses"
+        for response_type, response in mapping(self.doc.get(where), where).items():
+            response = mapping(response, f"{where}.{response_type}")
+            fields = {
+                k: response[k]
+                for k in ("statusCode", "responseParameters", "responseTemplates")
+                if response.get(k) is not None
+            }
+            if "statusCode" in fields:  # documents write it as a number or a string
+                fields["statusCode"] = str(fields["statusCode"])
+            definition.gateway_responses[response_type] = fields
+        if "x-amazon-apigateway-documentation" in self.doc:
+            self.warnings.append(
+                "x-amazon-apigateway-documentation is not supported by Stratus yet and was ignored"
+            )
         definition.warnings = self.warnings
         return definition
 

@@ -7,6 +7,7 @@ PutRestApi from OpenAPI) and holds one object per part of them, each in its own 
     .methods      methods.py      methods, integrations, method/integration responses
     .authorizers  authorizers.py  TOKEN and REQUEST (Lambda) authorizers
     .models       models.py       models (JSON Schema draft 4); .validators: validators
+    .gateway_responses  gateway_responses.py  what the gateway answers by itself
     .stages       stages.py       deployments (frozen snapshots) and stages
     .keys         keys.py         API keys (the account's, not an API's)
     .plans        plans.py        usage plans and their keys (the account's too)
@@ -22,7 +23,8 @@ The read side, per request of the data plane:
         first segment names one of its stages (REST APIs have no `$default` stage). The
         answer holds what that stage serves: the API, the stage (variables, methodSettings),
         the path inside the stage, and the stage's deployment snapshot: resources with their
-        methods and integrations, authorizers by id, models by name, validators by id.
+        methods and integrations, authorizers by id, models by name, validators by id,
+        customized gateway responses by type.
         `RestDeployment.match(method)` picks the resource and method (match.py; None is
         API Gateway's 403 "Missing Authentication Token"); `method_setting(path, method)`
         the stage's settings for that method (throttling), else its `*/*` ones, else None.
@@ -53,6 +55,7 @@ from ..ids import new_id
 from ..remembered import Remembered
 from ..shape import parse_request
 from .authorizers import Authorizers
+from .gateway_responses import GatewayResponses
 from .install import install
 from .keys import ApiKeys
 from .match import ResourceMatch, match_resource
@@ -61,6 +64,7 @@ from .model import (
     ApiKey,
     Authorizer,
     EndpointConfiguration,
+    GatewayResponse,
     MethodSetting,
     Model,
     RequestValidator,
@@ -123,6 +127,7 @@ class RestDeployment:
     authorizers: Mapping[str, Authorizer]  # by id
     models: Mapping[str, Model]  # by name
     validators: Mapping[str, RequestValidator]  # by id
+    gateway_responses: Mapping[str, GatewayResponse]  # the customized ones, by type
 
     def match(self, method: str) -> ResourceMatch | None:
         return match_resource(self.resources, method, self.path)
@@ -145,6 +150,7 @@ class RestApiService:
         self.authorizers = Authorizers(store, lambda: ids(6))
         self.models = Models(store, lambda: ids(6))
         self.validators = RequestValidators(store, lambda: ids(6))
+        self.gateway_responses = GatewayResponses(store)
         self.stages = Stages(store, lambda: ids(6))
         self.keys = ApiKeys(store, ids)
         self.plans = UsagePlans(store, ids)
@@ -360,15 +366,17 @@ class RestApiService:
                 MappingProxyType({a.id: a for a in frozen.authorizers}),
                 MappingProxyType({m.name: m for m in frozen.models}),
                 MappingProxyType({v.id: v for v in frozen.validators}),
+                MappingProxyType({r.responseType: r for r in frozen.gatewayResponses}),
             )
 
         served = await self._resolved.lookup((api_id, first), parse)
         if served is None:
             return None
-        api, stage, deployment_id, resources, authorizers, models, validators = served
+        api, stage, deployment_id, resources, authorizers, models, validators, responses = served
         return RestDeployment(
-            api, stage, deployment_id, f"/{rest}", resources, authorizers, models, validators
-        )
+            api, stage, deployment_id, f"/{rest}", resources, authorizers, models, validators,
+            responses,
+        )  # fmt: skip
 
     async def is_rest_api(self, api_id: str) -> bool:
         """Whether `api_id` names a REST API (of any stage, deployed or not)."""

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import Field
+
 from stratus.errors import Conflict, Invalid
 
 from ..shape import Shape, parse_request
@@ -35,6 +37,7 @@ from .model import (
     HTTP_METHODS,
     Authorizer,
     Deployment,
+    GatewayResponse,
     MethodSetting,
     MethodSnapshot,
     Model,
@@ -61,7 +64,17 @@ from .requests import (
     CreateStageRequest,
     PatchOperation,
 )
-from .store import AUTHORIZERS, MODELS, RESOURCES, STAGES, VALIDATORS, Parts, RestStore, page
+from .store import (
+    AUTHORIZERS,
+    GATEWAY_RESPONSES,
+    MODELS,
+    RESOURCES,
+    STAGES,
+    VALIDATORS,
+    Parts,
+    RestStore,
+    page,
+)
 
 ALL_METHODS = "*/*"
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -94,6 +107,8 @@ class Snapshot(Shape):
     authorizers: list[Authorizer]
     models: list[Model]
     validators: list[RequestValidator]
+    # Only the customized ones; older snapshots have none.
+    gatewayResponses: list[GatewayResponse] = Field(default_factory=list)
 
 
 def setting_key(resource_path: str, http_method: str) -> str:
@@ -178,6 +193,7 @@ def freeze(parts: Parts) -> Snapshot:
         authorizers=parts.all(AUTHORIZERS),
         models=parts.all(MODELS),
         validators=parts.all(VALIDATORS),
+        gatewayResponses=parts.all(GATEWAY_RESPONSES),
     )
 
 

@@ -29,6 +29,7 @@ from ..shape import Shape
 from .model import (
     Authorizer,
     Deployment,
+    GatewayResponse,
     Model,
     RequestValidator,
     Resource,
@@ -91,6 +92,9 @@ AUTHORIZERS = Kind("authorizer", Authorizer, "Invalid Authorizer identifier spec
 MODELS = Kind("model", Model, "Invalid model name specified")
 VALIDATORS = Kind("validator", RequestValidator, "Invalid Request Validator identifier specified")
 STAGES = Kind("stage", Stage, "Invalid Stage identifier specified")
+GATEWAY_RESPONSES = Kind(
+    "gatewayresponse", GatewayResponse, "Invalid Gateway Response identifier specified"
+)
 NO_API = "Invalid REST API identifier specified"
 
 

@@ -1,5 +1,6 @@
-"""AWS::ApiGateway::Resource / Method / Authorizer / Model / RequestValidator: the parts of
-a REST API, over the REST API service (see apigateway.py for the API itself).
+"""AWS::ApiGateway::Resource / Method / Authorizer / Model / RequestValidator /
+GatewayResponse: the parts of a REST API, over the REST API service (see apigateway.py for
+the API itself).
 
 A Method carries its Integration and responses; an update puts the whole method again
 (deleted, then put with the new properties), as it has no single Update call for all of it.
@@ -314,4 +315,36 @@ class RequestValidator(_Part):
             await rest_apis(ctx).validators.delete(props["RestApiId"], physical_id)
 
 
-PROVIDERS = (Resource, Method, Authorizer, Model, RequestValidator)
+class GatewayResponse(_Part):
+    """Put again on update (PutGatewayResponse replaces); its type names it in the API."""
+
+    type_name = "AWS::ApiGateway::GatewayResponse"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {"StatusCode", "ResponseParameters", "ResponseTemplates"}
+    )
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        api_id = required(props, "RestApiId", self.type_name)
+        fields = camel(props, ("ResponseType", "StatusCode", "ResponseParameters",
+                               "ResponseTemplates"))  # fmt: skip
+        required(props, "ResponseType", self.type_name)
+        response = await rest_apis(ctx).gateway_responses.put(api_id, fields)
+        return Created(f"{api_id}-{response.responseType}", {})
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        await self.wait_create(ctx, logical_id, new)
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with suppress_gone():
+            await rest_apis(ctx).gateway_responses.delete(props["RestApiId"], props["ResponseType"])
+
+
+PROVIDERS = (Resource, Method, Authorizer, Model, RequestValidator, GatewayResponse)
