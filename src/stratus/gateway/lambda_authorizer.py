@@ -28,7 +28,6 @@ are tested with tables; `wait_authorize` is the gateway's entry point.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +42,7 @@ from stratus.functions.service import FunctionService
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.pipeline import Reply, wait_bounded_invoke
 from stratus.gateway.responses import HttpResponse
+from stratus.policies import Request, evaluate
 
 TIMEOUT = 10.0  # seconds an authorizer may take (API Gateway's authorizer timeout)
 MAX_CACHED = 10_000
@@ -105,39 +105,15 @@ def route_arn(region: str, account_id: str, api_id: str, stage: str, method: str
     return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method}{path}"
 
 
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
-
-
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def _matches(patterns: Any, value: str, *, ignore_case: bool = False) -> bool:
-    for pattern in _as_list(patterns):
-        if isinstance(pattern, str) and _wildcard(
-            pattern.lower() if ignore_case else pattern
-        ).fullmatch(value.lower() if ignore_case else value):
-            return True
-    return False
 
 
 def policy_effect(statements: Sequence[Mapping[str, Any]], arn: str) -> str:
     """IAM evaluation for execute-api:Invoke on `arn`: "Deny" when a matching statement
     denies (it wins), else "Allow" when one allows, else "" (denied implicitly)."""
-    allowed = False
-    for statement in statements:
-        if not _matches(statement.get("Action"), "execute-api:Invoke", ignore_case=True):
-            continue
-        if not _matches(statement.get("Resource"), arn):
-            continue
-        effect = str(statement.get("Effect", "")).lower()
-        if effect == "deny":
-            return "Deny"
-        if effect == "allow":
-            allowed = True
-    return "Allow" if allowed else ""
+    found = evaluate({"Statement": list(statements)}, Request("execute-api:Invoke", arn))
+    return found or ""
 
 
 def policy_allows(statements: Sequence[Mapping[str, Any]], arn: str) -> bool:

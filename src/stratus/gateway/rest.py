@@ -66,6 +66,7 @@ from stratus.gateway.responses import Flavor, HttpResponse
 from stratus.gateway.rest_access import Access
 from stratus.gateway.rest_authorizer import Granted, wait_authorize
 from stratus.gateway.rest_integration import wait_custom
+from stratus.gateway.rest_policy import decide, denied
 from stratus.gateway.rest_responses import (
     HEADERS_TOO_LARGE,
     INTERNAL,
@@ -79,6 +80,7 @@ from stratus.gateway.rest_responses import (
     customized,
 )
 from stratus.gateway.rest_validation import check_request
+from stratus.policies import Effect
 from stratus.services import Services
 
 log = logging.getLogger(__name__)
@@ -161,6 +163,9 @@ class RestGateway:
         resource, method, _ = found
         if not self.access.admit_stage(deployment, resource.path, method.httpMethod):
             return THROTTLED
+        decision = _check_policy(services, scope, deployment, method.httpMethod)
+        if isinstance(decision, GatewayAnswer):
+            return decision
         if method.authorizationType in ("AWS_IAM", "COGNITO_USER_POOLS"):
             log.warning(
                 "REST API %s: %s %s has authorizationType %s, which Stratus does not check "
@@ -168,11 +173,14 @@ class RestGateway:
                 api_id, method.httpMethod, resource.path, method.authorizationType,
             )  # fmt: skip
             return MISSING_TOKEN if method.authorizationType == "AWS_IAM" else UNAUTHORIZED
+        if decision is None and method.authorizationType != "CUSTOM":
+            # Implicitly denied by the resource policy; a Lambda authorizer may still allow.
+            return _denied(services, scope, deployment, method.httpMethod, explicit=False)
         event = _event(scope, services, deployment, found, body, reply.request_id)
         event["requestContext"]["extendedRequestId"] = extended_id
-        refused = await self._wait_admit(services, deployment, found, event, reply)
-        if refused is not None:
-            return refused
+        admitted = await self._wait_admit(services, deployment, found, event, reply)
+        if admitted is not None:
+            return admitted
         invalid = check_request(deployment, method, event, body)
         if invalid is not None:
             return invalid
@@ -319,6 +327,42 @@ def _request(scope: Scope, deployment: RestDeployment, body: bytes, request_id: 
         time=datetime.now(UTC),
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
     )
+
+
+def _invoke_arn(services: Services, deployment: RestDeployment, http_method: str) -> str:
+    settings = services.settings
+    return route_arn(
+        settings.region, settings.account_id, deployment.api.id, deployment.stage.stageName,
+        http_method, deployment.path,
+    )  # fmt: skip
+
+
+def _check_policy(
+    services: Services, scope: Scope, deployment: RestDeployment, http_method: str
+) -> GatewayAnswer | Effect | str | None:
+    """The explicit-deny answer, else the resource policy's decision (rest_policy.py)."""
+    settings = services.settings
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    decision = decide(
+        deployment.api.policy,
+        _invoke_arn(services, deployment, http_method),
+        f"arn:aws:execute-api:{settings.region}:{settings.account_id}:{deployment.api.id}/",
+        (scope.get("client") or ("127.0.0.1", 0))[0],
+        headers,
+        region=settings.region,
+        secure=scope.get("scheme") == "https",
+    )
+    if decision == "Deny":
+        return _denied(services, scope, deployment, http_method, explicit=True)
+    return decision
+
+
+def _denied(
+    services: Services, scope: Scope, deployment: RestDeployment, http_method: str, *,
+    explicit: bool,
+) -> GatewayAnswer:  # fmt: skip
+    arn = _invoke_arn(services, deployment, http_method)
+    return denied(arn, services.settings.account_id, explicit=explicit)
 
 
 def _asked(scope: Scope, deployment: RestDeployment, reply: Reply) -> Asked:
