@@ -16,7 +16,7 @@ FLOORS = {
     "events": 28,
     "stepfunctions": 34,
     "apigatewayv2": 28,
-    "apigateway": 73,
+    "apigateway": 76,
     "scheduler": 12,
     "dynamodb": 25,
     "dynamodbstreams": 4,

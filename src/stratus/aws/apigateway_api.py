@@ -169,6 +169,22 @@ async def get_gateway_responses(call: Call, params: dict[str, Any]) -> Output:
     return listed(found)
 
 
+# -- tags -----------------------------------------------------------------------------------------
+async def tag_resource(call: Call, params: dict[str, Any]) -> Output:
+    await rest_apis(call).tags.change(params["resourceArn"], params.get("tags") or {})
+    return None
+
+
+async def untag_resource(call: Call, params: dict[str, Any]) -> Output:
+    keys = params.get("tagKeys") or []
+    await rest_apis(call).tags.change(params["resourceArn"], {}, keys)
+    return None
+
+
+async def get_tags(call: Call, params: dict[str, Any]) -> Output:
+    return {"tags": await rest_apis(call).tags.get(params["resourceArn"])}
+
+
 # -- deployments and stages --------------------------------------------------------------------
 async def create_deployment(call: Call, params: dict[str, Any]) -> Output:
     request = parse_request(CreateDeploymentRequest, params)
@@ -221,6 +237,9 @@ HANDLERS: dict[str, Handler] = {
     **_collection(
         "validators", "RequestValidator", "requestValidatorId", CreateRequestValidatorRequest
     ),
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "GetTags": get_tags,
     "PutGatewayResponse": put_gateway_response,
     "GetGatewayResponses": get_gateway_responses,
     **addressed(

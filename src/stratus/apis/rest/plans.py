@@ -86,7 +86,7 @@ _PATCH = (
 )
 
 
-def _plan(conn: sqlite3.Connection, plan_id: str) -> UsagePlan:
+def plan_of(conn: sqlite3.Connection, plan_id: str) -> UsagePlan:
     row = conn.execute("SELECT config FROM rest_usage_plans WHERE id = ?", (plan_id,)).fetchone()
     if row is None:
         raise NotFound(f"{NO_PLAN} {plan_id}")
@@ -162,7 +162,7 @@ class UsagePlans:
         return await self._store.transact(work)
 
     async def get(self, plan_id: str) -> UsagePlan:
-        return await self._store.run(lambda conn: _plan(conn, plan_id))
+        return await self._store.run(lambda conn: plan_of(conn, plan_id))
 
     async def list(
         self, position: str | None = None, limit: int | None = None, key_id: str | None = None
@@ -179,7 +179,7 @@ class UsagePlans:
 
     async def update(self, plan_id: str, patch: Patch) -> UsagePlan:
         def work(conn: sqlite3.Connection) -> UsagePlan:
-            found = _plan(conn, plan_id)
+            found = plan_of(conn, plan_id)
             plan = _check(conn, parse_request(UsagePlan, apply_patch(found.wire(), patch, _PATCH)))
             rows = conn.execute(
                 "SELECT key_id FROM rest_usage_plan_keys WHERE plan_id = ?", (plan_id,)
@@ -203,7 +203,7 @@ class UsagePlans:
     # -- a plan's keys -------------------------------------------------------------------------
     async def add_key(self, plan_id: str, request: CreateUsagePlanKeyRequest) -> UsagePlanKey:
         def work(conn: sqlite3.Connection) -> UsagePlanKey:
-            plan = _plan(conn, plan_id)
+            plan = plan_of(conn, plan_id)
             key = key_of(conn, request.keyId)
             _check_shared_stages(conn, plan, [key.id])
             try:
@@ -219,7 +219,7 @@ class UsagePlans:
 
     async def get_key(self, plan_id: str, key_id: str) -> UsagePlanKey:
         def read(conn: sqlite3.Connection) -> UsagePlanKey:
-            _plan(conn, plan_id)
+            plan_of(conn, plan_id)
             row = conn.execute(
                 "SELECT 1 FROM rest_usage_plan_keys WHERE plan_id = ? AND key_id = ?",
                 (plan_id, key_id),
@@ -238,7 +238,7 @@ class UsagePlans:
         name_query: str | None = None,
     ) -> tuple[builtins.list[UsagePlanKey], str | None]:
         def read(conn: sqlite3.Connection) -> list[UsagePlanKey]:
-            _plan(conn, plan_id)
+            plan_of(conn, plan_id)
             rows = conn.execute(
                 "SELECT k.config FROM rest_api_keys k "
                 "JOIN rest_usage_plan_keys p ON p.key_id = k.id WHERE p.plan_id = ?",
@@ -252,7 +252,7 @@ class UsagePlans:
 
     async def remove_key(self, plan_id: str, key_id: str) -> None:
         def work(conn: sqlite3.Connection) -> None:
-            _plan(conn, plan_id)
+            plan_of(conn, plan_id)
             cursor = conn.execute(
                 "DELETE FROM rest_usage_plan_keys WHERE plan_id = ? AND key_id = ?",
                 (plan_id, key_id),

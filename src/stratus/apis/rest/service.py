@@ -8,6 +8,7 @@ PutRestApi from OpenAPI) and holds one object per part of them, each in its own 
     .authorizers  authorizers.py  TOKEN and REQUEST (Lambda) authorizers
     .models       models.py       models (JSON Schema draft 4); .validators: validators
     .gateway_responses  gateway_responses.py  what the gateway answers by itself
+    .tags         tags.py         tags of APIs, stages, keys and plans by ARN
     .stages       stages.py       deployments (frozen snapshots) and stages
     .keys         keys.py         API keys (the account's, not an API's)
     .plans        plans.py        usage plans and their keys (the account's too)
@@ -92,6 +93,7 @@ from .store import (
     not_found,
     page,
 )
+from .tags import Tags
 
 _ID_ATTEMPTS = 5
 
@@ -151,6 +153,7 @@ class RestApiService:
         self.models = Models(store, lambda: ids(6))
         self.validators = RequestValidators(store, lambda: ids(6))
         self.gateway_responses = GatewayResponses(store)
+        self.tags = Tags(store)
         self.stages = Stages(store, lambda: ids(6))
         self.keys = ApiKeys(store, ids)
         self.plans = UsagePlans(store, ids)
