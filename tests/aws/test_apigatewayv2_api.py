@@ -46,15 +46,12 @@ def test_unreadable_json_is_a_bad_request(server):
 
 def test_operations_without_a_handler_say_so(apigw):
     """An operation of the model Stratus lacks answers UnknownOperationException 404."""
-    api_id = apigw.create_api(Name="no-deployments", ProtocolType="HTTP")["ApiId"]
-
     with pytest.raises(ClientError) as caught:
-        apigw.get_deployments(ApiId=api_id)
-    apigw.delete_api(ApiId=api_id)
+        apigw.list_portals()
 
     code, status, message = error_of(caught)
     assert (code, status) == ("UnknownOperationException", 404)
-    assert message.endswith("GetDeployments yet.")
+    assert message.endswith("ListPortals yet.")
 
 
 def test_members_round_trip_under_their_json_names(apigw):
@@ -102,3 +99,50 @@ def test_export_says_which_format_it_answers(apigw):
     assert yaml_type.startswith("application/yaml")
     assert as_json["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
     assert as_yaml["body"].read().startswith(b"openapi:")
+
+
+def test_update_integration_changes_what_is_given_and_checks_it(apigw):
+    api_id = apigw.create_api(Name="updated", ProtocolType="HTTP")["ApiId"]
+    made = apigw.create_integration(
+        ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
+        IntegrationUri="http://127.0.0.1:9/a", PayloadFormatVersion="1.0",
+    )  # fmt: skip
+    try:
+        updated = apigw.update_integration(
+            ApiId=api_id, IntegrationId=made["IntegrationId"],
+            IntegrationUri="http://127.0.0.1:9/b", TimeoutInMillis=5000,
+        )  # fmt: skip
+        with pytest.raises(ClientError) as caught:
+            apigw.update_integration(
+                ApiId=api_id, IntegrationId=made["IntegrationId"], IntegrationUri="not a url"
+            )
+        kept = apigw.get_integration(ApiId=api_id, IntegrationId=made["IntegrationId"])
+    finally:
+        apigw.delete_api(ApiId=api_id)
+
+    assert (updated["IntegrationUri"], updated["TimeoutInMillis"]) == ("http://127.0.0.1:9/b", 5000)
+    assert updated["IntegrationMethod"] == "GET"
+    assert error_of(caught)[0] == "BadRequestException"
+    assert kept["IntegrationUri"] == "http://127.0.0.1:9/b"
+
+
+def test_tags_on_apis_and_stages(server, apigw):
+    api_id = apigw.create_api(Name="tagged", ProtocolType="HTTP", Tags={"team": "a"})["ApiId"]
+    apigw.create_stage(ApiId=api_id, StageName="dev")
+    region = server.settings.region
+    api_arn = f"arn:aws:apigateway:{region}::/apis/{api_id}"
+    stage_arn = f"{api_arn}/stages/dev"
+    try:
+        for arn in (api_arn, stage_arn):
+            apigw.tag_resource(ResourceArn=arn, Tags={"env": "test", "gone": "x"})
+            apigw.untag_resource(ResourceArn=arn, TagKeys=["gone"])
+        found = [apigw.get_tags(ResourceArn=arn)["Tags"] for arn in (api_arn, stage_arn)]
+        with pytest.raises(ClientError) as caught:
+            apigw.tag_resource(ResourceArn=api_arn, Tags={"aws:x": "y"})
+        shown = apigw.get_api(ApiId=api_id)["Tags"]
+    finally:
+        apigw.delete_api(ApiId=api_id)
+
+    assert found == [{"team": "a", "env": "test"}, {"env": "test"}]
+    assert shown == {"team": "a", "env": "test"}
+    assert error_of(caught)[0] == "BadRequestException"

@@ -161,6 +161,26 @@ async def get_integrations(call: Call, params: dict[str, Any]) -> Output:
     return items(await apis(call).list_integrations(params["ApiId"]))
 
 
+async def update_integration(call: Call, params: dict[str, Any]) -> Output:
+    changes = {k: v for k, v in params.items() if k not in ("ApiId", "IntegrationId")}
+    found = await apis(call).update_integration(params["ApiId"], params["IntegrationId"], changes)
+    return members(found)
+
+
+async def tag_resource(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).change_tags(params["ResourceArn"], params.get("Tags") or {})
+    return None
+
+
+async def untag_resource(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).change_tags(params["ResourceArn"], {}, params.get("TagKeys") or [])
+    return None
+
+
+async def get_tags(call: Call, params: dict[str, Any]) -> Output:
+    return {"Tags": await apis(call).get_tags(params["ResourceArn"])}
+
+
 async def delete_integration(call: Call, params: dict[str, Any]) -> Output:
     await apis(call).delete_integration(params["ApiId"], params["IntegrationId"])
     return None
@@ -232,7 +252,11 @@ HANDLERS: dict[str, Handler] = {
     "CreateIntegration": create_integration,
     "GetIntegration": get_integration,
     "GetIntegrations": get_integrations,
+    "UpdateIntegration": update_integration,
     "DeleteIntegration": delete_integration,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "GetTags": get_tags,
     "CreateAuthorizer": create_authorizer,
     "GetAuthorizer": get_authorizer,
     "GetAuthorizers": get_authorizers,

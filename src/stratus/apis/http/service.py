@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from stratus.config import Settings
-from stratus.errors import Conflict, Invalid, Validation
+from stratus.errors import Conflict, Invalid, NotFound, Validation
 from stratus.store.db import Database
 
 from ..ids import new_id
 from ..remembered import Remembered
-from ..shape import Shape, function_of
+from ..shape import Shape, function_of, parse_request
 from .export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_document, render
 from .model import (
     DEFAULT_STAGE,
@@ -351,34 +351,23 @@ class ApiService:
     async def create_integration(
         self, api_id: str, request: CreateIntegrationRequest
     ) -> Integration:
-        if request.IntegrationType == "HTTP_PROXY":
-            integration = _http_proxy(request)
-            await self._store.put_child(
-                api_id, INTEGRATIONS, integration.IntegrationId, integration, new=True
-            )
-            return integration
-        if request.IntegrationType != "AWS_PROXY":
-            raise Invalid(
-                f"Stratus supports AWS_PROXY (Lambda proxy) and HTTP_PROXY integrations only, "
-                f"not {request.IntegrationType} yet"
-            )
-        if request.IntegrationUri is None:
-            raise Invalid(
-                "IntegrationUri is required for AWS_PROXY integrations: give the function's ARN"
-            )
-        if request.PayloadFormatVersion is None:
-            raise Invalid("PayloadFormatVersion is required for HTTP APIs: set it to 2.0 or 1.0")
-        function_of(request.IntegrationUri)
-        integration = Integration(
-            IntegrationId=new_id(7),
-            IntegrationUri=request.IntegrationUri,
-            PayloadFormatVersion=request.PayloadFormatVersion,
-            TimeoutInMillis=request.TimeoutInMillis,
-            Description=request.Description,
-        )
+        integration = _integration(new_id(7), request)
         await self._store.put_child(
             api_id, INTEGRATIONS, integration.IntegrationId, integration, new=True
         )
+        return integration
+
+    async def update_integration(
+        self, api_id: str, integration_id: str, changes: Mapping[str, Any]
+    ) -> Integration:
+        """UpdateIntegration: the members given over the integration's, checked as
+        CreateIntegration checks them."""
+        found = await self.get_integration(api_id, integration_id)
+        fields = found.model_dump(include=set(CreateIntegrationRequest.model_fields))
+        fields |= {k: v for k, v in changes.items() if v is not None}
+        request = parse_request(CreateIntegrationRequest, fields)
+        integration = _integration(integration_id, request)
+        await self._store.put_child(api_id, INTEGRATIONS, integration_id, integration, new=False)
         return integration
 
     async def get_integration(self, api_id: str, integration_id: str) -> Integration:
@@ -395,6 +384,27 @@ class ApiService:
                 "change its target first"
             )
         await self._delete(api_id, INTEGRATIONS, integration_id)
+
+    # -- tags (by ARN: arn:aws:apigateway:<region>::/apis/<id>[/stages/<name>]) -----------
+    async def get_tags(self, arn: str) -> dict[str, str]:
+        api_id, stage = _tagged(arn)
+        if stage is None:
+            return dict((await self.get_api(api_id)).Tags)
+        return dict((await self.get_stage(api_id, stage)).Tags)
+
+    async def change_tags(
+        self, arn: str, add: Mapping[str, str], remove: Sequence[str] = ()
+    ) -> None:
+        api_id, stage_name = _tagged(arn)
+        if stage_name is None:
+            api = await self.get_api(api_id)
+            tags = _retagged(api.Tags, add, remove)
+            await self._store.write_api(api.model_copy(update={"Tags": tags}))
+            return
+        stage = await self.get_stage(api_id, stage_name)
+        tags = _retagged(stage.Tags, add, remove)
+        updated = stage.model_copy(update={"Tags": tags})
+        await self._store.put_child(api_id, STAGES, stage_name, updated, new=False)
 
     # -- stages ---------------------------------------------------------------------------
     async def create_stage(self, api_id: str, request: CreateStageRequest) -> Stage:
@@ -589,16 +599,7 @@ def _imported_children(definition: Definition) -> list[Child]:
     """An imported document's integrations, authorizers and routes, with new ids; authorizers
     checked as CreateAuthorizer checks them (the parser checked the rest)."""
     integrations = {
-        key: _http_proxy(request)
-        if request.IntegrationType == "HTTP_PROXY"
-        else Integration(
-            IntegrationId=new_id(7),
-            IntegrationUri=str(request.IntegrationUri),
-            PayloadFormatVersion=str(request.PayloadFormatVersion),
-            TimeoutInMillis=request.TimeoutInMillis,
-            Description=request.Description,
-        )
-        for key, request in definition.Integrations.items()
+        key: _integration(new_id(7), request) for key, request in definition.Integrations.items()
     }
     authorizers = {}
     for name, request in definition.Authorizers.items():
@@ -630,7 +631,59 @@ def _imported_children(definition: Definition) -> list[Child]:
 _HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
-def _http_proxy(request: CreateIntegrationRequest) -> Integration:
+_TAGGED = re.compile(r"^arn:aws[\w-]*:apigateway:[\w-]*::/apis/([^/]+)(?:/stages/([^/]+))?$")
+
+
+def _tagged(arn: str) -> tuple[str, str | None]:
+    found = _TAGGED.match(arn)
+    if found is None:
+        raise NotFound(f"Invalid resource ARN specified {arn}", resourceType="Tags")
+    return found.group(1), found.group(2)
+
+
+def _retagged(
+    tags: Mapping[str, str], add: Mapping[str, str], remove: Sequence[str]
+) -> dict[str, str]:
+    """The tags after a change, with AWS's limits (50 tags; keys 1-128 characters, values
+    up to 256; the aws: prefix reserved)."""
+    changed = {k: v for k, v in tags.items() if k not in remove} | dict(add)
+    if len(changed) > 50:
+        raise Invalid("A resource can have at most 50 tags")
+    for key, value in changed.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
+            raise Invalid(
+                f"Invalid tag {key!r}: keys are 1 to 128 characters not starting with aws:, "
+                "values up to 256"
+            )
+    return changed
+
+
+def _integration(integration_id: str, request: CreateIntegrationRequest) -> Integration:
+    """The integration a CreateIntegration request makes, or its refusal."""
+    if request.IntegrationType == "HTTP_PROXY":
+        return _http_proxy(integration_id, request)
+    if request.IntegrationType != "AWS_PROXY":
+        raise Invalid(
+            f"Stratus supports AWS_PROXY (Lambda proxy) and HTTP_PROXY integrations only, "
+            f"not {request.IntegrationType} yet"
+        )
+    if request.IntegrationUri is None:
+        raise Invalid(
+            "IntegrationUri is required for AWS_PROXY integrations: give the function's ARN"
+        )
+    if request.PayloadFormatVersion is None:
+        raise Invalid("PayloadFormatVersion is required for HTTP APIs: set it to 2.0 or 1.0")
+    function_of(request.IntegrationUri)
+    return Integration(
+        IntegrationId=integration_id,
+        IntegrationUri=request.IntegrationUri,
+        PayloadFormatVersion=request.PayloadFormatVersion,
+        TimeoutInMillis=request.TimeoutInMillis,
+        Description=request.Description,
+    )
+
+
+def _http_proxy(integration_id: str, request: CreateIntegrationRequest) -> Integration:
     """An HTTP_PROXY integration: an http(s) URL, a method (ANY: the request's), payload
     format 1.0 (the only one AWS accepts for HTTP_PROXY)."""
     uri = request.IntegrationUri
@@ -650,7 +703,7 @@ def _http_proxy(request: CreateIntegrationRequest) -> Integration:
             f"{', '.join(sorted(_HTTP_METHODS))}"
         )
     return Integration(
-        IntegrationId=new_id(7),
+        IntegrationId=integration_id,
         IntegrationType="HTTP_PROXY",
         IntegrationUri=uri or "",
         IntegrationMethod=method,
