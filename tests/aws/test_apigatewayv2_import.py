@@ -350,7 +350,7 @@ def test_export_and_import_again(server, apigw, imported, deploy):
         server, {"Fn": function(events)}, {"Fn": arn(server, name)}, "ServerlessHttpApi"
     )
     api_id = imported(body)["ApiId"]
-    apigw.create_stage(ApiId=api_id, StageName="prod")
+    apigw.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
 
     exported = apigw.export_api(ApiId=api_id, Specification="OAS30", OutputType="JSON")
     document = json.loads(exported["body"].read())
@@ -361,7 +361,7 @@ def test_export_and_import_again(server, apigw, imported, deploy):
         ApiId=api_id, Specification="OAS30", OutputType="JSON", IncludeExtensions=False
     )
     copy_id = imported(document)["ApiId"]
-    apigw.create_stage(ApiId=copy_id, StageName="$default")
+    apigw.create_stage(ApiId=copy_id, StageName="$default", AutoDeploy=True)
     served = call(server, copy_id, "/hello/bob")
 
     assert document["openapi"] == "3.0.1"

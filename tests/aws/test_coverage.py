@@ -15,7 +15,7 @@ FLOORS = {
     "sns": 17,
     "events": 28,
     "stepfunctions": 34,
-    "apigatewayv2": 32,
+    "apigatewayv2": 37,
     "apigateway": 76,
     "scheduler": 12,
     "dynamodb": 25,

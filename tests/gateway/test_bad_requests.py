@@ -121,7 +121,7 @@ def setup(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     jwks: Path = tmp_path_factory.mktemp("jwks") / "jwks.json"
     jwks.write_text(json.dumps({"keys": [jwk]}))
     secured = apigw.create_api(Name="bad-jwt", ProtocolType="HTTP")["ApiId"]
-    apigw.create_stage(ApiId=secured, StageName="$default")
+    apigw.create_stage(ApiId=secured, StageName="$default", AutoDeploy=True)
     integration = apigw.create_integration(
         ApiId=secured, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
     )["IntegrationId"]
@@ -136,7 +136,7 @@ def setup(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     )  # fmt: skip
 
     staged = apigw.create_api(Name="bad-stage", ProtocolType="HTTP")["ApiId"]
-    apigw.create_stage(ApiId=staged, StageName="prod")
+    apigw.create_stage(ApiId=staged, StageName="prod", AutoDeploy=True)
     staged_integration = apigw.create_integration(
         ApiId=staged, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
     )["IntegrationId"]

@@ -309,6 +309,7 @@ def test_create_stage_takes_route_settings(server, apigw, api, deploy):
     made = apigw.create_stage(
         ApiId=created["ApiId"],
         StageName="prod",
+        AutoDeploy=True,
         DefaultRouteSettings={"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0},
     )
     assert made["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0.0}

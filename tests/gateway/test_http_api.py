@@ -159,7 +159,9 @@ def test_named_stage_with_variables_and_payload_1_0(server, apigw, api, deploy):
     with payload format 1.0 gets a 1.0 event."""
     target = arn(server, deploy(ECHO))
     api_id = api()["ApiId"]
-    apigw.create_stage(ApiId=api_id, StageName="prod", StageVariables={"color": "blue"})
+    apigw.create_stage(
+        ApiId=api_id, StageName="prod", StageVariables={"color": "blue"}, AutoDeploy=True
+    )
     with_proxy_route(apigw, api_id, target, "GET /pets/{id}", "1.0")
 
     response = call(server, api_id, "/prod/pets/1?a=1&a=2", by_host=True)
@@ -318,7 +320,7 @@ def test_named_stage_prefix_wins_over_default_stage(server, apigw, api, deploy):
     """With both a `$default` and a `prod` stage, `/prod/...` selects prod and any other
     path goes to `$default` whole."""
     api_id = api(Target=arn(server, deploy(ECHO)))["ApiId"]
-    apigw.create_stage(ApiId=api_id, StageName="prod")
+    apigw.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
 
     staged = call(server, api_id, "/prod/pets").json()
     default = call(server, api_id, "/production/pets").json()
@@ -338,7 +340,7 @@ def test_integration_timeout_is_a_503(server, apigw, api, deploy):
         Timeout=10,
     )
     api_id = api()["ApiId"]
-    apigw.create_stage(ApiId=api_id, StageName="$default")
+    apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
     integration = apigw.create_integration(
         ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn(server, name),
         PayloadFormatVersion="2.0", TimeoutInMillis=1000,
@@ -353,3 +355,43 @@ def test_integration_timeout_is_a_503(server, apigw, api, deploy):
     assert response.status_code == 503
     assert response.json() == {"message": "Service Unavailable"}
     assert time.monotonic() - started < 2.9
+
+
+def test_a_stage_without_auto_deploy_serves_its_deployment(server, apigw, api, deploy):
+    """Nothing until deployed; then the routes as they were at the deployment, until the
+    next one; a stage can go back to an older deployment; a served deployment cannot be
+    deleted; AutoDeploy stages and APIs without routes are refused as on AWS."""
+    api_id = api()["ApiId"]
+    target = arn(server, deploy(ECHO))
+    apigw.create_stage(ApiId=api_id, StageName="prod")
+    with pytest.raises(ClientError) as no_routes:
+        apigw.create_deployment(ApiId=api_id, StageName="prod")
+    with_proxy_route(apigw, api_id, target, "GET /first", "2.0")
+
+    before = call(server, api_id, "/prod/first").status_code
+    first = apigw.create_deployment(ApiId=api_id, StageName="prod", Description="one")
+    with_proxy_route(apigw, api_id, target, "GET /second", "2.0")
+    served_first = [call(server, api_id, f"/prod/{p}").status_code for p in ("first", "second")]
+    second = apigw.create_deployment(ApiId=api_id, StageName="prod")
+    served_second = call(server, api_id, "/prod/second").status_code
+    apigw.update_stage(ApiId=api_id, StageName="prod", DeploymentId=first["DeploymentId"])
+    back = call(server, api_id, "/prod/second").status_code
+    with pytest.raises(ClientError) as in_use:
+        apigw.delete_deployment(ApiId=api_id, DeploymentId=first["DeploymentId"])
+    apigw.delete_deployment(ApiId=api_id, DeploymentId=second["DeploymentId"])
+    apigw.create_stage(ApiId=api_id, StageName="auto", AutoDeploy=True)
+    with pytest.raises(ClientError) as auto:
+        apigw.create_deployment(ApiId=api_id, StageName="auto")
+    listed = apigw.get_deployments(ApiId=api_id)["Items"]
+
+    assert no_routes.value.response["Error"]["Code"] == "BadRequestException"
+    assert before == 404
+    assert (first["DeploymentStatus"], first["Description"]) == ("DEPLOYED", "one")
+    assert served_first == [201, 404]
+    assert served_second == 201
+    assert back == 404
+    assert apigw.get_stage(ApiId=api_id, StageName="prod")["DeploymentId"] == first["DeploymentId"]
+    assert in_use.value.response["Error"]["Code"] == "BadRequestException"
+    assert auto.value.response["Error"]["Code"] == "BadRequestException"
+    assert [d["DeploymentId"] for d in listed] == [first["DeploymentId"]]
+    assert call(server, api_id, "/auto/second").status_code == 201  # AutoDeploy: live

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from stratus.apis.http.model import (
     CreateApiRequest,
     CreateAuthorizerRequest,
+    CreateDeploymentRequest,
     CreateIntegrationRequest,
     CreateRouteRequest,
     CreateStageRequest,
@@ -229,6 +230,31 @@ async def update_stage(call: Call, params: dict[str, Any]) -> Output:
     return members(await apis(call).update_stage(params["ApiId"], params["StageName"], request))
 
 
+async def create_deployment(call: Call, params: dict[str, Any]) -> Output:
+    request = parse_request(CreateDeploymentRequest, params)
+    return members(await apis(call).create_deployment(params["ApiId"], request))
+
+
+async def get_deployment(call: Call, params: dict[str, Any]) -> Output:
+    return members(await apis(call).get_deployment(params["ApiId"], params["DeploymentId"]))
+
+
+async def get_deployments(call: Call, params: dict[str, Any]) -> Output:
+    return items(await apis(call).list_deployments(params["ApiId"]))
+
+
+async def update_deployment(call: Call, params: dict[str, Any]) -> Output:
+    found = await apis(call).update_deployment(
+        params["ApiId"], params["DeploymentId"], params.get("Description")
+    )
+    return members(found)
+
+
+async def delete_deployment(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).delete_deployment(params["ApiId"], params["DeploymentId"])
+    return None
+
+
 async def delete_stage(call: Call, params: dict[str, Any]) -> Output:
     await apis(call).delete_stage(params["ApiId"], params["StageName"])
     return None
@@ -267,6 +293,11 @@ HANDLERS: dict[str, Handler] = {
     "GetStages": get_stages,
     "UpdateStage": update_stage,
     "DeleteStage": delete_stage,
+    "CreateDeployment": create_deployment,
+    "GetDeployment": get_deployment,
+    "GetDeployments": get_deployments,
+    "UpdateDeployment": update_deployment,
+    "DeleteDeployment": delete_deployment,
 }
 
 

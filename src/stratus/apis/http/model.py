@@ -221,6 +221,7 @@ class Integration(Shape):
 class CreateStageRequest(Shape):
     StageName: StageName
     AutoDeploy: bool = False
+    DeploymentId: str | None = None
     Description: DescriptionText | None = None
     StageVariables: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")],
@@ -233,6 +234,7 @@ class CreateStageRequest(Shape):
 
 class UpdateStageRequest(Shape):
     AutoDeploy: bool | None = None
+    DeploymentId: str | None = None
     Description: DescriptionText | None = None
     StageVariables: (
         dict[
@@ -248,6 +250,7 @@ class UpdateStageRequest(Shape):
 class Stage(Shape):
     StageName: str
     AutoDeploy: bool = False
+    DeploymentId: str | None = None  # what a stage without AutoDeploy serves
     Description: str | None = None
     StageVariables: dict[str, str] = Field(default_factory=dict)
     Tags: dict[str, str] = Field(default_factory=dict)
@@ -256,3 +259,19 @@ class Stage(Shape):
     ApiGatewayManaged: bool | None = None
     DefaultRouteSettings: RouteSettingsShape | None = None
     RouteSettings: RouteSettingsMap | None = None
+
+
+class CreateDeploymentRequest(Shape):
+    StageName: str | None = None  # an existing stage
+    Description: DescriptionText | None = None
+
+
+class ApiDeployment(Shape):
+    """A deployment: a frozen copy of the API's routes, integrations and authorizers that
+    stages without AutoDeploy serve."""
+
+    DeploymentId: str
+    DeploymentStatus: Literal["PENDING", "FAILED", "DEPLOYED"] = "DEPLOYED"
+    CreatedDate: str
+    AutoDeployed: bool = False
+    Description: str | None = None

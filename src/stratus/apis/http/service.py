@@ -37,9 +37,11 @@ from .export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_docume
 from .model import (
     DEFAULT_STAGE,
     Api,
+    ApiDeployment,
     Authorizer,
     CreateApiRequest,
     CreateAuthorizerRequest,
+    CreateDeploymentRequest,
     CreateIntegrationRequest,
     CreateRouteRequest,
     CreateStageRequest,
@@ -57,6 +59,7 @@ from .openapi import Definition, parse_definition
 from .routes import RouteKey
 from .store import (
     AUTHORIZERS,
+    DEPLOYMENTS,
     INTEGRATIONS,
     ROUTES,
     STAGES,
@@ -408,10 +411,12 @@ class ApiService:
 
     # -- stages ---------------------------------------------------------------------------
     async def create_stage(self, api_id: str, request: CreateStageRequest) -> Stage:
+        await self._check_deployment(api_id, request.DeploymentId)
         now = _now()
         stage = Stage(
             StageName=request.StageName,
             AutoDeploy=request.AutoDeploy,
+            DeploymentId=request.DeploymentId,
             Description=request.Description,
             StageVariables=request.StageVariables,
             Tags=request.Tags,
@@ -426,6 +431,7 @@ class ApiService:
     async def update_stage(self, api_id: str, name: str, request: UpdateStageRequest) -> Stage:
         """Changes the members given; a RouteSettings map is merged key by key, as on AWS."""
         stage = await self.get_stage(api_id, name)
+        await self._check_deployment(api_id, request.DeploymentId)
         changes = {
             k: getattr(request, k)
             for k in request.model_fields_set
@@ -447,6 +453,53 @@ class ApiService:
 
     async def delete_stage(self, api_id: str, name: str) -> None:
         await self._delete(api_id, STAGES, name)
+
+    # -- deployments ----------------------------------------------------------------------
+    async def create_deployment(
+        self, api_id: str, request: CreateDeploymentRequest
+    ) -> ApiDeployment:
+        """A frozen copy of the API's routes for stages without AutoDeploy; with StageName,
+        that stage serves it at once."""
+        if request.StageName is not None:
+            stage = await self.get_stage(api_id, request.StageName)
+            if stage.AutoDeploy:
+                raise Invalid(
+                    f"Stage {stage.StageName} has AutoDeploy on: it deploys by itself; "
+                    "deploy to a stage without AutoDeploy"
+                )
+        deployment = ApiDeployment(
+            DeploymentId=new_id(6), CreatedDate=_now(), Description=request.Description
+        )
+        await self._store.insert_deployment(api_id, deployment, request.StageName)
+        return deployment
+
+    async def get_deployment(self, api_id: str, deployment_id: str) -> ApiDeployment:
+        return await self._get(api_id, DEPLOYMENTS, deployment_id, ApiDeployment)
+
+    async def list_deployments(self, api_id: str) -> list[ApiDeployment]:
+        return await self._list(api_id, DEPLOYMENTS, ApiDeployment)
+
+    async def update_deployment(
+        self, api_id: str, deployment_id: str, description: str | None
+    ) -> ApiDeployment:
+        found = await self.get_deployment(api_id, deployment_id)
+        updated = found.model_copy(update={"Description": description})
+        await self._store.put_child(api_id, DEPLOYMENTS, deployment_id, updated, new=False)
+        return updated
+
+    async def delete_deployment(self, api_id: str, deployment_id: str) -> None:
+        await self.get_deployment(api_id, deployment_id)
+        serving = await self._store.stages_serving(api_id, deployment_id)
+        if serving:
+            raise Invalid(
+                f"Deployment {deployment_id} is served by stage {', '.join(serving)}: point "
+                "the stage at another deployment or delete it first"
+            )
+        await self._delete(api_id, DEPLOYMENTS, deployment_id)
+
+    async def _check_deployment(self, api_id: str, deployment_id: str | None) -> None:
+        if deployment_id is not None:
+            await self.get_deployment(api_id, deployment_id)
 
     # -- serving --------------------------------------------------------------------------
     async def resolve(self, api_id: str, path: str) -> Deployment | None:

@@ -12,12 +12,14 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, TypeVar
 
-from stratus.errors import Conflict, NotFound
+import orjson
+
+from stratus.errors import Conflict, Invalid, NotFound
 from stratus.store.db import Schema, transaction
 
 from ..remembered import Counted
 from ..shape import Shape
-from .model import DEFAULT_STAGE, Api, Authorizer, Integration, Route, Stage
+from .model import DEFAULT_STAGE, Api, ApiDeployment, Authorizer, Integration, Route, Stage
 
 S = TypeVar("S", bound=Shape)
 
@@ -52,6 +54,13 @@ CREATE TABLE IF NOT EXISTS api_authorizers (    -- JWT and Lambda authorizers
     config TEXT NOT NULL,
     PRIMARY KEY (api_id, id)
 );
+CREATE TABLE IF NOT EXISTS api_deployments (    -- frozen copies stages without AutoDeploy serve
+    api_id   TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    config   TEXT NOT NULL,
+    snapshot TEXT NOT NULL,                     -- {"api", "routes", "integrations", "authorizers"}
+    PRIMARY KEY (api_id, id)
+);
 """,
 )
 
@@ -68,6 +77,7 @@ ROUTES = Kind("Route", "api_routes", "id")
 INTEGRATIONS = Kind("Integration", "api_integrations", "id")
 STAGES = Kind("Stage", "api_stages", "name")
 AUTHORIZERS = Kind("Authorizer", "api_authorizers", "id")
+DEPLOYMENTS = Kind("Deployment", "api_deployments", "id")
 Child = tuple[Kind, str, Shape]  # (kind, key, shape) to insert with its API
 
 # An API as the gateway reads it: API, stage, routes, integrations and authorizers by id.
@@ -206,6 +216,61 @@ class ApiStore(Counted):
 
         return bool(await self.run(remove))
 
+    # -- deployments ---------------------------------------------------------------------
+    async def insert_deployment(
+        self, api_id: str, deployment: ApiDeployment, stage: str | None
+    ) -> None:
+        """Freezes the API's routes, integrations and authorizers as `deployment`; points
+        `stage` (which must exist) at it."""
+
+        def write(conn: sqlite3.Connection) -> str | None:
+            with transaction(conn):
+                api = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
+                if api is None:
+                    return "api"
+                snapshot = {"api": api[0]} | {
+                    name: [r[0] for r in conn.execute(_SELECT.format(table), (api_id,))]
+                    for name, table in (
+                        ("routes", "api_routes"),
+                        ("integrations", "api_integrations"),
+                        ("authorizers", "api_authorizers"),
+                    )
+                }
+                if not snapshot["routes"]:
+                    return "routes"
+                conn.execute(
+                    "INSERT INTO api_deployments (api_id, id, config, snapshot) "
+                    "VALUES (?, ?, ?, ?)",
+                    (api_id, deployment.DeploymentId, deployment.model_dump_json(),
+                     orjson.dumps(snapshot).decode()),
+                )  # fmt: skip
+                if stage is not None:
+                    updated = conn.execute(
+                        "UPDATE api_stages SET config = json_set(config, '$.DeploymentId', ?) "
+                        "WHERE api_id = ? AND name = ?",
+                        (deployment.DeploymentId, api_id, stage),
+                    )
+                    if not updated.rowcount:
+                        raise not_found("Stage", stage)
+                return None
+
+        problem = await self.run(write)
+        if problem == "api":
+            raise not_found("API", api_id)
+        if problem == "routes":
+            raise Invalid("Unable to deploy API because no routes exist in this API")
+
+    async def stages_serving(self, api_id: str, deployment_id: str) -> list[str]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT name FROM api_stages WHERE api_id = ? "
+                "AND json_extract(config, '$.DeploymentId') = ?",
+                (api_id, deployment_id),
+            )
+            return [r[0] for r in rows]
+
+        return await self.run(read)
+
     # -- serving -------------------------------------------------------------------------
     def read_served(self, api_id: str, first: str) -> Callable[[sqlite3.Connection], Served | None]:
         """A read (for Remembered.lookup, on the database thread, not counted) of what the
@@ -223,21 +288,41 @@ class ApiStore(Counted):
                     (api_id, first, DEFAULT_STAGE),
                 )
             }
-            stage = (found.get(first) if first != DEFAULT_STAGE else None) or found.get(
+            stage_config = (found.get(first) if first != DEFAULT_STAGE else None) or found.get(
                 DEFAULT_STAGE
             )
-            if stage is None:
+            if stage_config is None:
                 return None
-            routes, integrations, authorizers = (
-                [r[0] for r in conn.execute(_SELECT.format(table), (api_id,))]
-                for table in ("api_routes", "api_integrations", "api_authorizers")
-            )
+            stage = Stage.model_validate_json(stage_config)
+            if stage.AutoDeploy:
+                routes, integrations, authorizers = (
+                    [r[0] for r in conn.execute(_SELECT.format(table), (api_id,))]
+                    for table in ("api_routes", "api_integrations", "api_authorizers")
+                )
+                snapshot = {
+                    "api": api[0], "routes": routes, "integrations": integrations,
+                    "authorizers": authorizers,
+                }  # fmt: skip
+            else:
+                row = conn.execute(
+                    "SELECT snapshot FROM api_deployments WHERE api_id = ? AND id = ?",
+                    (api_id, stage.DeploymentId),
+                ).fetchone()
+                if row is None:
+                    return None  # never deployed: nothing to serve
+                snapshot = orjson.loads(row[0])
             return (
-                Api.model_validate_json(api[0]),
-                Stage.model_validate_json(stage),
-                tuple(Route.model_validate_json(c) for c in routes),
-                {i.IntegrationId: i for i in map(Integration.model_validate_json, integrations)},
-                {a.AuthorizerId: a for a in map(Authorizer.model_validate_json, authorizers)},
+                Api.model_validate_json(snapshot["api"]),
+                stage,
+                tuple(Route.model_validate_json(c) for c in snapshot["routes"]),
+                {
+                    i.IntegrationId: i
+                    for i in map(Integration.model_validate_json, snapshot["integrations"])
+                },
+                {
+                    a.AuthorizerId: a
+                    for a in map(Authorizer.model_validate_json, snapshot["authorizers"])
+                },
             )
 
         return read

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from stratus.apis.http.model import (
     CreateApiRequest,
     CreateAuthorizerRequest,
+    CreateDeploymentRequest,
     CreateIntegrationRequest,
     CreateRouteRequest,
     CreateStageRequest,
@@ -157,8 +158,17 @@ class Integration(_Child):
     kind, id_member = "integration", "IntegrationId"
     create_model, update_model = CreateIntegrationRequest, CreateIntegrationRequest
 
-    def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
-        return old != new  # the service has no UpdateIntegration yet
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        fields = {k: v for k, v in new.items() if k != "ApiId"}
+        await ctx.services.apis.update_integration(new["ApiId"], current.physical_id, fields)
+        return current
 
 
 class Authorizer(_Child):
@@ -168,16 +178,24 @@ class Authorizer(_Child):
 
 
 class Deployment(Provider):
-    """Accepted: HTTP APIs in Stratus serve their current routes on every stage."""
+    """A frozen copy of the API's routes (CreateDeployment); a change makes a new one."""
 
     type_name = "AWS::ApiGatewayV2::Deployment"
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
-        required(props, "ApiId", self.type_name)
-        return Created(ctx.physical_name(logical_id, 10).lower())
+        api_id = required(props, "ApiId", self.type_name)
+        fields = {k: props[k] for k in ("StageName", "Description") if props.get(k) is not None}
+        made = await ctx.services.apis.create_deployment(
+            api_id, parse_request(CreateDeploymentRequest, fields)
+        )
+        return Created(made.DeploymentId, {"DeploymentId": made.DeploymentId})
+
+    def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        return old != new
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        return None
+        with contextlib.suppress(NotFound):
+            await ctx.services.apis.delete_deployment(props["ApiId"], physical_id)
 
 
 PROVIDERS = (Api, Stage, Route, Integration, Authorizer, Deployment)
