@@ -20,6 +20,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from stratus import bridges
+from stratus.apis.domains import DomainService
 from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import build_app
@@ -108,6 +109,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         objects.notifications = Notifications(
             settings, work, bridges.NotificationTargets(queues, topics, functions, events, bus)
         )
+        http_apis, rest_apis = ApiService(settings, db), RestApiService(settings, db)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         services = Services(
@@ -115,8 +117,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             functions=functions,
             concurrency=concurrency,
             async_invocations=events,
-            apis=ApiService(settings, db),
-            rest_apis=RestApiService(settings, db),
+            apis=http_apis,
+            rest_apis=rest_apis,
+            domains=DomainService(db, rest_apis, http_apis),
             queues=queues,
             topics=topics,
             events=bus,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stratus.apis.domains import SCHEMA as API_DOMAINS_SCHEMA
+from stratus.apis.domains import DomainService
 from stratus.apis.http.service import ApiService
 from stratus.apis.http.store import SCHEMA as HTTP_APIS_SCHEMA
 from stratus.apis.ids import SCHEMA as API_IDS_SCHEMA
@@ -64,6 +66,7 @@ SCHEMAS: tuple[Schema, ...] = (
     WORKFLOWS_SCHEMA,
     OBJECTS_SCHEMA,
     PARAMETERS_SCHEMA,
+    API_DOMAINS_SCHEMA,
 )
 
 
@@ -75,6 +78,7 @@ class Services:
     async_invocations: AsyncInvocations
     apis: ApiService  # HTTP APIs
     rest_apis: RestApiService
+    domains: DomainService  # API Gateway's custom domain names (both kinds of API)
     queues: QueueService  # SQS
     topics: TopicService  # SNS
     events: EventBusService  # EventBridge: buses, rules, targets

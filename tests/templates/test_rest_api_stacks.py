@@ -601,10 +601,7 @@ def test_a_gateway_response_resource_puts_updates_and_deletes(cfn: Any, apigatew
     )
     wait(cfn, name, "stack_update_complete")
     updated = current()
-    without = (
-        GATEWAY_RESPONSE.split("  Missing:")[0]
-        + "Outputs:\n  ApiId: {Value: !Ref Api}\n"
-    )
+    without = GATEWAY_RESPONSE.split("  Missing:")[0] + "Outputs:\n  ApiId: {Value: !Ref Api}\n"
     cfn.update_stack(StackName=name, TemplateBody=without)
     wait(cfn, name, "stack_update_complete")
 
@@ -612,3 +609,50 @@ def test_a_gateway_response_resource_puts_updates_and_deletes(cfn: Any, apigatew
     assert created["responseTemplates"] == {"application/json": '{"gone": true}'}
     assert updated["statusCode"] == "410"
     assert current()["defaultResponse"] is True
+
+
+SAM_DOMAIN = template(
+    """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Api:
+        Type: AWS::Serverless::Api
+        Properties:
+          StageName: prod
+          Domain:
+            DomainName: sam-domain.localhost
+            CertificateArn: arn:aws:acm:us-east-1:000000000000:certificate/test
+            EndpointConfiguration: REGIONAL
+            BasePath: [/v1]
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          Runtime: python3.11
+          Handler: index.handler
+          InlineCode: |
+            def handler(event, context):
+                return {"statusCode": 200, "body": "via " + event["path"]}
+          Events:
+            Get:
+              Type: Api
+              Properties: {RestApiId: !Ref Api, Path: /hello, Method: get}
+    """
+)
+
+
+def test_a_sam_api_domain_is_served_under_its_name(server: Any, cfn: Any) -> None:
+    """SAM's Domain makes AWS::ApiGateway::DomainName and BasePathMapping: the API answers
+    on its own Host name under the base path."""
+    name = create(cfn, SAM_DOMAIN)
+
+    answer = httpx.get(
+        f"{server.endpoint_url}/v1/hello", headers={"host": "sam-domain.localhost"}, timeout=30
+    )
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+    gone = httpx.get(
+        f"{server.endpoint_url}/v1/hello", headers={"host": "sam-domain.localhost"}, timeout=30
+    )
+
+    assert (answer.status_code, answer.text) == (200, "via /hello")
+    assert gone.status_code != 200

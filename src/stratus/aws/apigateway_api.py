@@ -31,7 +31,7 @@ from stratus.apis.rest.requests import (
 from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Conflict, Invalid, Malformed, NotFound, Throttled, Validation
 
-from . import apigateway_keys_api, apigateway_methods_api
+from . import apigateway_domains_api, apigateway_keys_api, apigateway_methods_api
 from .apigateway_members import addressed, embeds, listed, one, page_of, patch_of, rest_apis
 from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
@@ -279,5 +279,10 @@ def body_limit(operation: str, headers: Headers) -> tuple[int, str]:
 
 def api() -> RestJson:
     """The REST API Gateway API: every table above, served from botocore's model of it."""
-    handlers = {**HANDLERS, **apigateway_methods_api.HANDLERS, **apigateway_keys_api.HANDLERS}
+    handlers = {
+        **HANDLERS,
+        **apigateway_methods_api.HANDLERS,
+        **apigateway_keys_api.HANDLERS,
+        **apigateway_domains_api.HANDLERS,
+    }
     return RestJson(Api("apigateway", handlers, REST_ERRORS), body_limit)

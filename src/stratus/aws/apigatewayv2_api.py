@@ -15,6 +15,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
+from stratus.apis.domains import Domain, Mapping
 from stratus.apis.http.model import (
     CreateApiRequest,
     CreateAuthorizerRequest,
@@ -33,6 +34,7 @@ from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Malformed, Validation
 
 from . import apigateway_api
+from .apigateway_domains_api import HOSTED_ZONE, domains
 from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
 from .protocols.rest_json import RestJson
@@ -260,6 +262,99 @@ async def delete_stage(call: Call, params: dict[str, Any]) -> Output:
     return None
 
 
+# -- custom domain names and API mappings (shared with REST APIs: apis/domains.py) --------------
+def _domain(domain: Domain) -> dict[str, Any]:
+    configuration = {
+        "ApiGatewayDomainName": domain.target,
+        "CertificateArn": domain.certificate_arn,
+        "DomainNameStatus": "AVAILABLE",
+        "EndpointType": domain.endpoint_type,
+        "HostedZoneId": HOSTED_ZONE,
+        "SecurityPolicy": domain.security_policy,
+    }
+    return {
+        "DomainName": domain.name,
+        "ApiMappingSelectionExpression": "$request.basepath",
+        "DomainNameConfigurations": [{k: v for k, v in configuration.items() if v is not None}],
+        "Tags": domain.tags,
+    }
+
+
+def _api_mapping(mapping: Mapping) -> dict[str, Any]:
+    return {
+        "ApiId": mapping.api_id,
+        "ApiMappingId": mapping.id,
+        "ApiMappingKey": mapping.key,
+        "Stage": mapping.stage,
+    }
+
+
+async def create_domain_name(call: Call, params: dict[str, Any]) -> Output:
+    [configuration] = params.get("DomainNameConfigurations") or [{}]
+    made = await domains(call).create(
+        params["DomainName"],
+        certificate_arn=configuration.get("CertificateArn"),
+        endpoint_type=configuration.get("EndpointType") or "REGIONAL",
+        security_policy=configuration.get("SecurityPolicy"),
+        tags=params.get("Tags"),
+    )
+    return _domain(made)
+
+
+async def get_domain_name(call: Call, params: dict[str, Any]) -> Output:
+    return _domain(await domains(call).get(params["DomainName"]))
+
+
+async def get_domain_names(call: Call, params: dict[str, Any]) -> Output:
+    return {"Items": [_domain(d) for d in await domains(call).every()]}
+
+
+async def update_domain_name(call: Call, params: dict[str, Any]) -> Output:
+    [configuration] = params.get("DomainNameConfigurations") or [{}]
+    found = await domains(call).update(
+        params["DomainName"],
+        certificate_arn=configuration.get("CertificateArn"),
+        security_policy=configuration.get("SecurityPolicy"),
+    )
+    return _domain(found)
+
+
+async def delete_domain_name(call: Call, params: dict[str, Any]) -> Output:
+    await domains(call).delete(params["DomainName"])
+    return None
+
+
+async def create_api_mapping(call: Call, params: dict[str, Any]) -> Output:
+    made = await domains(call).map(
+        params["DomainName"], params.get("ApiMappingKey") or "", params["ApiId"], params["Stage"]
+    )
+    return _api_mapping(made)
+
+
+async def get_api_mapping(call: Call, params: dict[str, Any]) -> Output:
+    found = await domains(call).mapping(params["DomainName"], mapping_id=params["ApiMappingId"])
+    return _api_mapping(found)
+
+
+async def get_api_mappings(call: Call, params: dict[str, Any]) -> Output:
+    return {"Items": [_api_mapping(m) for m in await domains(call).mappings(params["DomainName"])]}
+
+
+async def update_api_mapping(call: Call, params: dict[str, Any]) -> Output:
+    found = await domains(call).mapping(params["DomainName"], mapping_id=params["ApiMappingId"])
+    changed = await domains(call).remap(
+        found, api_id=params.get("ApiId"), stage=params.get("Stage"),
+        key=params.get("ApiMappingKey"),
+    )  # fmt: skip
+    return _api_mapping(changed)
+
+
+async def delete_api_mapping(call: Call, params: dict[str, Any]) -> Output:
+    found = await domains(call).mapping(params["DomainName"], mapping_id=params["ApiMappingId"])
+    await domains(call).unmap(found)
+    return None
+
+
 HANDLERS: dict[str, Handler] = {
     "CreateApi": create_api,
     "GetApi": get_api,
@@ -293,6 +388,16 @@ HANDLERS: dict[str, Handler] = {
     "GetStages": get_stages,
     "UpdateStage": update_stage,
     "DeleteStage": delete_stage,
+    "CreateDomainName": create_domain_name,
+    "GetDomainName": get_domain_name,
+    "GetDomainNames": get_domain_names,
+    "UpdateDomainName": update_domain_name,
+    "DeleteDomainName": delete_domain_name,
+    "CreateApiMapping": create_api_mapping,
+    "GetApiMapping": get_api_mapping,
+    "GetApiMappings": get_api_mappings,
+    "UpdateApiMapping": update_api_mapping,
+    "DeleteApiMapping": delete_api_mapping,
     "CreateDeployment": create_deployment,
     "GetDeployment": get_deployment,
     "GetDeployments": get_deployments,

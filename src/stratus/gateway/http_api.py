@@ -48,7 +48,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stratus.apis.http.model import Route
+from stratus.apis.http.model import DEFAULT_STAGE, Route
 from stratus.apis.http.routes import RouteKey, match_route
 from stratus.apis.http.service import Deployment
 from stratus.errors import Throttled, TooLarge
@@ -114,11 +114,14 @@ class ExecuteApi:
         if scope["type"] == "lifespan":
             await self.app(scope, self._closing_on_shutdown(receive), send)
             return
-        address = address_of(scope) if scope["type"] == "http" else None
-        if address is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         services: Services = scope["app"].state.services
+        address = address_of(scope) or await _custom_domain(services, scope)
+        if address is None:
+            await self.app(scope, receive, send)
+            return
         api_id, path = address
         if await services.rest_apis.is_rest_api(api_id):
             await self.rest(services, scope, receive, send, api_id, path)
@@ -155,6 +158,25 @@ def address_of(scope: Scope) -> tuple[str, str] | None:
         api_id, _, rest = path[len(PATH_PREFIX) :].partition("/")
         return api_id, f"/{rest}"
     return None
+
+
+_OWN_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", ""})
+
+
+async def _custom_domain(services: Services, scope: Scope) -> tuple[str, str] | None:
+    """(api id, path with its stage) when the Host is a custom domain name with a mapping
+    (apis/domains.py). The server's own names skip the lookup: they are the hot path."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+    name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
+    if name in _OWN_HOSTS:
+        return None
+    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    routed = await services.domains.route(name, path)
+    if routed is None:
+        return None
+    if not routed.stage or routed.stage == DEFAULT_STAGE:
+        return routed.api_id, routed.path
+    return routed.api_id, f"/{routed.stage}{routed.path}"
 
 
 @functools.lru_cache(maxsize=256)

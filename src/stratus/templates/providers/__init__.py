@@ -6,6 +6,7 @@ from stratus.templates.provider import Provider
 
 from . import (
     apigateway,
+    apigateway_domains,
     apigateway_keys,
     apigateway_methods,
     apigateway_stages,
@@ -35,6 +36,7 @@ REGISTRY: dict[str, Provider] = {
         apigateway_methods,
         apigateway_stages,
         apigateway_keys,
+        apigateway_domains,
         sqs,
         scheduler,
         archives,
