@@ -208,6 +208,7 @@ def protected(server, apigw, deploy, shared_dir):
             url = f"{server.endpoint_url}/_aws/execute-api/{api_id}/me?q=1"
             return httpx.get(url, headers=headers, timeout=30)
 
+        request.api_id = api_id  # type: ignore[attr-defined]
         return request
 
     yield make
@@ -374,3 +375,13 @@ def test_request_authorizer_control_plane(server, apigw):
             )
     finally:
         apigw.delete_api(ApiId=api_id)
+
+
+def test_reset_authorizers_cache_invokes_again(protected, shared_dir, apigw):
+    request = protected(AuthorizerResultTtlInSeconds=300)
+    request("allow-1")
+    request("allow-1")
+    apigw.reset_authorizers_cache(ApiId=request.api_id, StageName="$default")
+    request("allow-1")
+
+    assert _calls(shared_dir) == 2

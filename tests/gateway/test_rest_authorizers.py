@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from stratus.apis.rest.model import Authorizer
 from stratus.gateway.lambda_authorizer import Answer
@@ -291,3 +292,20 @@ def test_request_authorizer_without_sources_always_calls(protected, shared_dir):
     assert _get(api, None).status_code == 200
     assert _get(api, None).status_code == 200
     assert _calls(shared_dir) == 2
+
+
+def test_flushing_the_stage_authorizers_cache_calls_again(protected, shared_dir, apigateway):
+    """FlushStageAuthorizersCache drops the stage's cached answers; FlushStageCache answers
+    for an existing stage (Stratus keeps no integration cache) and 404 for a missing one."""
+    api = protected()
+
+    _get(api, "allow")
+    _get(api, "allow")
+    apigateway.flush_stage_authorizers_cache(restApiId=api.id, stageName="prod")
+    _get(api, "allow")
+    apigateway.flush_stage_cache(restApiId=api.id, stageName="prod")
+
+    assert _calls(shared_dir) == 2
+    with pytest.raises(ClientError) as caught:
+        apigateway.flush_stage_authorizers_cache(restApiId=api.id, stageName="nope")
+    assert caught.value.response["Error"]["Code"] == "NotFoundException"

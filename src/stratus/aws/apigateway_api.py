@@ -169,6 +169,19 @@ async def get_gateway_responses(call: Call, params: dict[str, Any]) -> Output:
     return listed(found)
 
 
+# -- caches -------------------------------------------------------------------------------------
+async def flush_stage_authorizers_cache(call: Call, params: dict[str, Any]) -> Output:
+    await rest_apis(call).flush_authorizer_cache(params["restApiId"], params["stageName"])
+    return None
+
+
+async def flush_stage_cache(call: Call, params: dict[str, Any]) -> Output:
+    # Stratus keeps no stage (integration) cache: cacheClusterEnabled is recorded only, so
+    # there is nothing to flush once the stage is known to exist.
+    await rest_apis(call).stages.get_stage(params["restApiId"], params["stageName"])
+    return None
+
+
 # -- tags -----------------------------------------------------------------------------------------
 async def tag_resource(call: Call, params: dict[str, Any]) -> Output:
     await rest_apis(call).tags.change(params["resourceArn"], params.get("tags") or {})
@@ -237,6 +250,8 @@ HANDLERS: dict[str, Handler] = {
     **_collection(
         "validators", "RequestValidator", "requestValidatorId", CreateRequestValidatorRequest
     ),
+    "FlushStageAuthorizersCache": flush_stage_authorizers_cache,
+    "FlushStageCache": flush_stage_cache,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "GetTags": get_tags,

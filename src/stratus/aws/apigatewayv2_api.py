@@ -170,6 +170,11 @@ async def update_integration(call: Call, params: dict[str, Any]) -> Output:
     return members(found)
 
 
+async def reset_authorizers_cache(call: Call, params: dict[str, Any]) -> Output:
+    await apis(call).reset_authorizers_cache(params["ApiId"], params["StageName"])
+    return None
+
+
 async def tag_resource(call: Call, params: dict[str, Any]) -> Output:
     await apis(call).change_tags(params["ResourceArn"], params.get("Tags") or {})
     return None
@@ -375,6 +380,7 @@ HANDLERS: dict[str, Handler] = {
     "GetIntegrations": get_integrations,
     "UpdateIntegration": update_integration,
     "DeleteIntegration": delete_integration,
+    "ResetAuthorizersCache": reset_authorizers_cache,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "GetTags": get_tags,

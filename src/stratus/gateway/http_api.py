@@ -270,6 +270,7 @@ async def wait_answer(
             services.functions, lambda_results or ResultCache(),
             deployment.authorizers.get(route.AuthorizerId or ""), request, target,
             services.settings.region, event, flavor.value, reply,
+            services.apis.authorizer_generation(request.api_id, request.stage),
         )  # fmt: skip
         if denied is not None:
             return denied

@@ -224,6 +224,7 @@ async def wait_authorize(
     event: dict[str, Any],
     event_version: str,
     reply: Reply,
+    generation: int = 0,
 ) -> HttpResponse | None:
     """Runs the route's Lambda authorizer: None when allowed (the context then added to
     `event`, the integration's event of payload `event_version`), else the answer to send.
@@ -239,7 +240,7 @@ async def wait_authorize(
     arn = route_arn(
         region, target.account_id, request.api_id, request.stage, request.method, request.path
     )
-    key = (request.api_id, request.stage, authorizer.AuthorizerId, *identity)
+    key = (request.api_id, request.stage, str(generation), authorizer.AuthorizerId, *identity)
     ttl = authorizer.AuthorizerResultTtlInSeconds or 0
     answer = cache.get(key) if ttl and identity else None
     if answer is None:

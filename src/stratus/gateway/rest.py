@@ -205,9 +205,13 @@ class RestGateway:
                 settings.region, settings.account_id, deployment.api.id,
                 deployment.stage.stageName, event["httpMethod"], deployment.path,
             )  # fmt: skip
+            generation = services.rest_apis.authorizer_generation(
+                deployment.api.id, deployment.stage.stageName
+            )
             answer = await wait_authorize(
                 services.functions, self.authorizer_results,
                 deployment.authorizers.get(method.authorizerId or ""), event, arn, reply,
+                generation,
             )  # fmt: skip
             if isinstance(answer, HttpResponse):
                 return answer

@@ -153,6 +153,7 @@ async def wait_authorize(
     event: Mapping[str, Any],
     method_arn: str,
     reply: Reply,
+    generation: int = 0,
 ) -> Granted | HttpResponse:
     """Runs the method's authorizer for the proxy `event` (see the module docstring): the
     leave to pass, or the answer to send. The call runs in the request's task group (an
@@ -163,7 +164,7 @@ async def wait_authorize(
     if identity is None:
         return UNAUTHORIZED
     context = event["requestContext"]
-    key = (context["apiId"], context["stage"], authorizer.id, *identity)
+    key = (context["apiId"], context["stage"], str(generation), authorizer.id, *identity)
     ttl = AUTHORIZER_TTL if authorizer.authorizerResultTtlInSeconds is None else (
         authorizer.authorizerResultTtlInSeconds
     )  # fmt: skip

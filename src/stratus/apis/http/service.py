@@ -95,6 +95,7 @@ class ApiService:
         self._store = ApiStore(db)  # counts its calls: any of them forgets resolved APIs
         # resolve's answers per (api id, first path segment), parsed: the gateway's per request.
         self._served: Remembered[tuple[str, str], Served | None] = Remembered(self._store)
+        self._authorizer_generations: dict[tuple[str, str], int] = {}
 
     # -- APIs -----------------------------------------------------------------------------
     async def create_api(self, request: CreateApiRequest) -> Api:
@@ -500,6 +501,17 @@ class ApiService:
     async def _check_deployment(self, api_id: str, deployment_id: str | None) -> None:
         if deployment_id is not None:
             await self.get_deployment(api_id, deployment_id)
+
+    # -- Lambda authorizers' cached answers ------------------------------------------------
+    def authorizer_generation(self, api_id: str, stage: str) -> int:
+        return self._authorizer_generations.get((api_id, stage), 0)
+
+    async def reset_authorizers_cache(self, api_id: str, stage: str) -> None:
+        """ResetAuthorizersCache: the stage's cached authorizer answers are dropped (the
+        gateway's cache keys carry the stage's generation)."""
+        await self.get_stage(api_id, stage)
+        key = (api_id, stage)
+        self._authorizer_generations[key] = self._authorizer_generations.get(key, 0) + 1
 
     # -- serving --------------------------------------------------------------------------
     async def resolve(self, api_id: str, path: str) -> Deployment | None:

@@ -154,6 +154,9 @@ class RestApiService:
         self.validators = RequestValidators(store, lambda: ids(6))
         self.gateway_responses = GatewayResponses(store)
         self.tags = Tags(store)
+        # FlushStageAuthorizersCache bumps a stage's generation; the gateway's cached
+        # authorizer answers carry the generation they were made in.
+        self._authorizer_generations: dict[tuple[str, str], int] = {}
         self.stages = Stages(store, lambda: ids(6))
         self.keys = ApiKeys(store, ids)
         self.plans = UsagePlans(store, ids)
@@ -380,6 +383,15 @@ class RestApiService:
             api, stage, deployment_id, f"/{rest}", resources, authorizers, models, validators,
             responses,
         )  # fmt: skip
+
+    def authorizer_generation(self, api_id: str, stage: str) -> int:
+        return self._authorizer_generations.get((api_id, stage), 0)
+
+    async def flush_authorizer_cache(self, api_id: str, stage: str) -> None:
+        """FlushStageAuthorizersCache: the stage's cached authorizer answers are dropped."""
+        await self.stages.get_stage(api_id, stage)
+        key = (api_id, stage)
+        self._authorizer_generations[key] = self._authorizer_generations.get(key, 0) + 1
 
     async def is_rest_api(self, api_id: str) -> bool:
         """Whether `api_id` names a REST API (of any stage, deployed or not)."""
