@@ -4,13 +4,14 @@ counting with injected clocks, then end to end through boto3 and HTTP."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from stratus.apis.rest.model import ApiKey, QuotaSettings, UsagePlan
-from stratus.gateway.rest_access import Access, period_of
+from stratus.apis.rest.usage import Usage, period_start
+from stratus.gateway.rest_access import Access
 
 FORBIDDEN = {"message": "Forbidden"}
 TOO_MANY = {"message": "Too Many Requests"}
@@ -24,24 +25,25 @@ def _epoch(text: str) -> float:
 @pytest.mark.parametrize(
     ("period", "at", "expected"),
     [
-        ("DAY", "2026-11-25T23:59:59", "2026-11-25"),
-        ("DAY", "2026-11-26T00:00:00", "2026-11-26"),
-        ("WEEK", "2026-11-25T12:00:00", "2026-11-23"),  # a Wednesday: its week's Monday
-        ("WEEK", "2026-11-23T00:00:00", "2026-11-23"),
-        ("MONTH", "2026-11-30T23:59:59", "2026-11"),
-        ("MONTH", "2026-12-01T00:00:00", "2026-12"),
+        ("DAY", "2026-11-25", "2026-11-25"),
+        ("WEEK", "2026-11-25", "2026-11-23"),  # a Wednesday: its week's Monday
+        ("WEEK", "2026-11-23", "2026-11-23"),
+        ("MONTH", "2026-11-30", "2026-11-01"),
+        ("MONTH", "2026-12-01", "2026-12-01"),
     ],
 )
 def test_quota_periods(period, at, expected):
     """Quota periods are calendar days, weeks (from Monday) and months in UTC."""
-    assert period_of(QuotaSettings(limit=1, period=period), _epoch(at)) == expected
+    quota = QuotaSettings(limit=1, period=period)
+    assert period_start(quota, date.fromisoformat(at)).isoformat() == expected
 
 
 class FakeApis:
     """The two reads Access makes of RestApiService."""
 
-    def __init__(self, key: ApiKey, plan: UsagePlan | None) -> None:
+    def __init__(self, key: ApiKey, plan: UsagePlan | None, usage: Usage | None = None) -> None:
         self.key, self.plan = key, plan
+        self.usage = usage or Usage(lambda: 0.0)
 
     async def find_api_key(self, value: str) -> ApiKey | None:
         return self.key if value == self.key.value else None
@@ -70,7 +72,7 @@ def test_key_checks_throttling_and_quota_with_clocks():
     """A key passes when known, enabled and in a plan of the stage; then the plan's
     throttling (per-method entry first) and quota count its requests."""
     now, wall = [0.0], [_epoch("2026-11-25T10:00:00")]
-    access = Access(clock=lambda: now[0], wall=lambda: wall[0])
+    access = Access(clock=lambda: now[0])
     key = ApiKey(id="k1", value="v" * 20, enabled=True, createdDate=0, lastUpdatedDate=0)
     plan = UsagePlan.model_validate({
         "id": "p1", "name": "p",
@@ -79,7 +81,7 @@ def test_key_checks_throttling_and_quota_with_clocks():
         "throttle": {"burstLimit": 2, "rateLimit": 1},
         "quota": {"limit": 4, "period": "DAY"},
     })  # fmt: skip
-    apis = FakeApis(key, plan)
+    apis = FakeApis(key, plan, Usage(lambda: wall[0]))
 
     assert _use(access, apis, None) == 403
     assert _use(access, apis, "x" * 20) == 403
@@ -213,3 +215,34 @@ def test_stage_method_throttling(rest_api, deploy, apigateway):
     assert a == b == [200, 429]  # each method its own bucket
     assert c == [200, 200, 200, 429]
     assert api.call("GET", "/prod/a").json() == TOO_MANY
+
+
+def test_get_usage_reports_and_update_usage_sets_the_remaining_quota(
+    rest_api, deploy, plans, apigateway
+):
+    api = _keyed(rest_api, deploy)
+    value, key_id = plans(api, quota={"limit": 5, "period": "DAY"})
+    plan_id = apigateway.get_usage_plans(keyId=key_id)["items"][0]["id"]
+    today = datetime.now(UTC).date().isoformat()
+
+    def paid() -> int:
+        return api.call("GET", "/prod/paid", headers={"x-api-key": value}).status_code
+
+    served = [paid() for _ in range(3)]
+    usage = apigateway.get_usage(usagePlanId=plan_id, startDate=today, endDate=today)
+    apigateway.update_usage(
+        usagePlanId=plan_id, keyId=key_id,
+        patchOperations=[{"op": "replace", "path": "/remaining", "value": "0"}],
+    )  # fmt: skip
+    exhausted = paid()
+    updated = apigateway.update_usage(
+        usagePlanId=plan_id, keyId=key_id,
+        patchOperations=[{"op": "replace", "path": "/remaining", "value": "2"}],
+    )  # fmt: skip
+    again = [paid() for _ in range(3)]
+
+    assert served == [200, 200, 200]
+    assert usage["items"] == {key_id: [[3, 2]]}
+    assert exhausted == 429
+    assert updated["items"][key_id][0][1] == 2
+    assert again == [200, 200, 429]

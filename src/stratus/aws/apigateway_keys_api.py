@@ -16,7 +16,7 @@ from stratus.apis.rest.requests import (
 from stratus.apis.shape import parse_request
 from stratus.errors import Invalid
 
-from .apigateway_members import addressed, listed, one, page_of, rest_apis
+from .apigateway_members import addressed, listed, one, page_of, patch_of, rest_apis
 from .protocols.adapter import Call, Handler, Output
 
 
@@ -78,6 +78,33 @@ async def get_usage_plan_keys(call: Call, params: dict[str, Any]) -> Output:
     return listed(found)
 
 
+# -- usage ---------------------------------------------------------------------------------------
+async def get_usage(call: Call, params: dict[str, Any]) -> Output:
+    apis = rest_apis(call)
+    plan = await apis.plans.get(params["usagePlanId"])
+    if params.get("keyId"):
+        await apis.plans.get_key(plan.id, params["keyId"])
+        key_ids = [params["keyId"]]
+    else:
+        keys, _ = await apis.plans.list_keys(plan.id, limit=500)
+        key_ids = [k.id for k in keys]
+    items = apis.usage.report(plan, key_ids, params["startDate"], params["endDate"])
+    return {
+        "usagePlanId": plan.id, "startDate": params["startDate"], "endDate": params["endDate"],
+        "items": items,
+    }  # fmt: skip
+
+
+async def update_usage(call: Call, params: dict[str, Any]) -> Output:
+    apis = rest_apis(call)
+    plan = await apis.plans.get(params["usagePlanId"])
+    await apis.plans.get_key(plan.id, params["keyId"])
+    apis.usage.update(plan, params["keyId"], patch_of(params))
+    today = apis.usage.today().isoformat()
+    items = apis.usage.report(plan, [params["keyId"]], today, today)
+    return {"usagePlanId": plan.id, "startDate": today, "endDate": today, "items": items}
+
+
 HANDLERS: dict[str, Handler] = {
     "CreateApiKey": create_api_key,
     "GetApiKey": get_api_key,
@@ -87,6 +114,8 @@ HANDLERS: dict[str, Handler] = {
     "CreateUsagePlan": create_usage_plan,
     "GetUsagePlans": get_usage_plans,
     **addressed("UsagePlan", _plans, ("usagePlanId",), get="get", update="update", delete="delete"),
+    "GetUsage": get_usage,
+    "UpdateUsage": update_usage,
     "CreateUsagePlanKey": create_usage_plan_key,
     "GetUsagePlanKeys": get_usage_plan_keys,
     **addressed(

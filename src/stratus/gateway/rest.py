@@ -98,15 +98,10 @@ class RestGateway:
     """Serves every REST API: holds the authorizers' cached answers and the throttling and
     quota counters (one per server; clocks injectable for tests)."""
 
-    def __init__(
-        self,
-        http: HttpProxy,
-        clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, http: HttpProxy, clock: Callable[[], float] = time.monotonic) -> None:
         self.http = http  # the client of HTTP, HTTP_PROXY and AWS service integrations
         self.authorizer_results = ResultCache(clock)
-        self.access = Access(clock, wall)
+        self.access = Access(clock)
 
     async def __call__(
         self,

@@ -11,21 +11,19 @@ header (the API's apiKeySource HEADER) or from the Lambda authorizer's usageIden
 (AUTHORIZER). It must be a known, enabled key in a usage plan of this API stage, else 403
 Forbidden. Then the plan's throttling applies per key (the API stage's per-method entry
 `/pets/GET`, else the plan's own), 429 Too Many Requests, and its quota (limit requests per
-DAY, WEEK or MONTH, calendar periods in UTC, weeks starting on Monday), 429 Limit Exceeded.
-Throttled requests do not count against the quota. Counts are kept in memory (they restart
-with the server) and the quota's `offset` is not applied.
+DAY, WEEK or MONTH, calendar periods in UTC, weeks starting on Monday), 429 Limit Exceeded,
+counted by the REST API service (apis/rest/usage.py, which GetUsage reads). Throttled
+requests do not count against the quota.
 
-The clocks are injected (`clock` monotonic seconds for buckets, `wall` epoch seconds for
-quota periods), so tests need no sleeping.
+The buckets' clock is injected (monotonic seconds), so tests need no sleeping.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
-from stratus.apis.rest.model import ApiKey, QuotaSettings, ThrottleSettings, UsagePlan
+from stratus.apis.rest.model import ApiKey, ThrottleSettings, UsagePlan
 from stratus.apis.rest.service import RestApiService, RestDeployment
 from stratus.gateway.responses import HttpResponse
 from stratus.gateway.rest_responses import INVALID_KEY, QUOTA_EXCEEDED, THROTTLED
@@ -41,26 +39,11 @@ def plan_limit(throttle: ThrottleSettings | None) -> Limit | None:
     return Limit(rate, burst)
 
 
-def period_of(quota: QuotaSettings, at: float) -> str:
-    """The calendar period (UTC) a request at epoch `at` counts in."""
-    day = datetime.fromtimestamp(at, UTC).date()
-    if quota.period == "WEEK":
-        return (day - timedelta(days=day.weekday())).isoformat()
-    if quota.period == "MONTH":
-        return f"{day.year:04d}-{day.month:02d}"
-    return day.isoformat()
-
-
 class Access:
     """Every REST API's buckets and quota counters (one per server)."""
 
-    def __init__(
-        self, clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.throttles = Throttles(clock)
-        self._wall = wall
-        # (plan, key) -> (period, requests in it): one entry per key of a plan with a quota
-        self._used: dict[tuple[str, str], tuple[str, int]] = {}
 
     def admit_stage(self, deployment: RestDeployment, resource_path: str, method: str) -> bool:
         """Whether the stage's throttling lets a request to this method pass now."""
@@ -90,28 +73,16 @@ class Access:
         plans = await apis.usage_plans_for(key.id, deployment.api.id, stage)
         if not plans:
             return INVALID_KEY
-        refused = self._use(plans[0], key, deployment.api.id, stage, f"{resource_path}/{method}")
-        return key if refused is None else refused
+        plan = plans[0]
+        if not self._admit(plan, key, deployment.api.id, stage, f"{resource_path}/{method}"):
+            return THROTTLED
+        return key if apis.usage.take(plan, key.id) else QUOTA_EXCEEDED
 
-    def _use(
-        self, plan: UsagePlan, key: ApiKey, api_id: str, stage: str, method: str
-    ) -> HttpResponse | None:
+    def _admit(self, plan: UsagePlan, key: ApiKey, api_id: str, stage: str, method: str) -> bool:
         own = next(
             (s.throttle or {} for s in plan.apiStages if (s.apiId, s.stage) == (api_id, stage)),
             {},
         ).get(method)
         limit = plan_limit(own) or plan_limit(plan.throttle)
         bucket = ("plan", plan.id, key.id, api_id, stage, method if own else "")
-        if not self.throttles.take(bucket, limit):
-            return THROTTLED
-        quota = plan.quota
-        if quota is None or quota.limit is None:
-            return None
-        period = period_of(quota, self._wall())
-        counted, used = self._used.get((plan.id, key.id), (period, 0))
-        if counted != period:
-            used = 0  # a new period starts from zero
-        if used >= quota.limit:
-            return QUOTA_EXCEEDED
-        self._used[plan.id, key.id] = (period, used + 1)
-        return None
+        return self.throttles.take(bucket, limit)

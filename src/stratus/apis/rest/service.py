@@ -9,6 +9,7 @@ PutRestApi from OpenAPI) and holds one object per part of them, each in its own 
     .models       models.py       models (JSON Schema draft 4); .validators: validators
     .gateway_responses  gateway_responses.py  what the gateway answers by itself
     .tags         tags.py         tags of APIs, stages, keys and plans by ARN
+    .usage        usage.py        usage plans' quota counts per key and day (GetUsage)
     .stages       stages.py       deployments (frozen snapshots) and stages
     .keys         keys.py         API keys (the account's, not an API's)
     .plans        plans.py        usage plans and their keys (the account's too)
@@ -94,6 +95,7 @@ from .store import (
     page,
 )
 from .tags import Tags
+from .usage import Usage
 
 _ID_ATTEMPTS = 5
 
@@ -141,9 +143,14 @@ class RestDeployment:
 
 class RestApiService:
     def __init__(
-        self, settings: Settings, db: Database, ids: Callable[[int], str] = new_id
+        self,
+        settings: Settings,
+        db: Database,
+        ids: Callable[[int], str] = new_id,
+        wall: Callable[[], float] = time.time,
     ) -> None:
-        """`ids(length)` draws new ids (tests pass their own to make ids collide)."""
+        """`ids(length)` draws new ids (tests pass their own to make ids collide); `wall`
+        dates the usage plans' quota counts."""
         self._settings = settings
         self._store = store = RestStore(db)
         self._ids = ids
@@ -154,6 +161,7 @@ class RestApiService:
         self.validators = RequestValidators(store, lambda: ids(6))
         self.gateway_responses = GatewayResponses(store)
         self.tags = Tags(store)
+        self.usage = Usage(wall)
         # FlushStageAuthorizersCache bumps a stage's generation; the gateway's cached
         # authorizer answers carry the generation they were made in.
         self._authorizer_generations: dict[tuple[str, str], int] = {}
