@@ -376,6 +376,23 @@ def test_export_and_import_again(server, apigw, imported, deploy):
     assert served.json()["pathParameters"] == {"who": "bob"}
 
 
+def test_a_stage_exports_what_it_serves(server, apigw, imported, deploy):
+    """A stage without AutoDeploy exports its deployment; the API exports its latest."""
+    body = simple_document(server, arn(server, deploy(ECHO)), "/old")
+    api_id = imported(body)["ApiId"]
+    apigw.create_stage(ApiId=api_id, StageName="prod")
+    apigw.create_deployment(ApiId=api_id, StageName="prod")
+    integration = apigw.get_integrations(ApiId=api_id)["Items"][0]["IntegrationId"]
+    apigw.create_route(ApiId=api_id, RouteKey="GET /new", Target=f"integrations/{integration}")
+
+    def paths(**stage: str) -> set[str]:
+        found = apigw.export_api(ApiId=api_id, Specification="OAS30", OutputType="JSON", **stage)
+        return set(json.loads(found["body"].read())["paths"])
+
+    assert paths(StageName="prod") == {"/old"}
+    assert paths() == {"/old", "/new"}
+
+
 @pytest.mark.parametrize(
     ("params", "code"),
     [

@@ -19,8 +19,8 @@ The document is the one `openapi` reads, so an export imports back into the same
     x-amazon-apigateway-importexport-version: "1.0"
 
 Without extensions, every `x-amazon-apigateway-*` member is left out (and the API's tags,
-which only that extension carries). A stage adds nothing but its name as the base path:
-Stratus has no deployments, so every stage serves the API's current routes. Pure: no I/O.
+which only that extension carries). A stage adds its name as the base path; the service
+passes the routes that stage serves (its deployment, without AutoDeploy). Pure: no I/O.
 """
 
 from __future__ import annotations

@@ -235,7 +235,14 @@ class ApiService:
         stage = None if stage_name is None else await self.get_stage(api_id, stage_name)
         integrations = {i.IntegrationId: i for i in await self.list_integrations(api_id)}
         authorizers = {a.AuthorizerId: a for a in await self.list_authorizers(api_id)}
-        routes = await self.list_routes(api_id)
+        routes: Sequence[Route] = await self.list_routes(api_id)
+        if stage is not None and not stage.AutoDeploy:
+            # What the stage serves: its deployment (nothing deployed: the current routes).
+            path = "/" if stage.StageName == DEFAULT_STAGE else f"/{stage.StageName}"
+            served = await self.resolve(api_id, path)
+            if served is not None and served.stage.StageName == stage.StageName:
+                api, routes = served.api, served.routes
+                integrations, authorizers = served.integrations, served.authorizers
         document = export_document(
             api, routes, integrations, authorizers, stage=stage,
             include_extensions=include_extensions,
