@@ -16,7 +16,7 @@ FLOORS = {
     "events": 28,
     "stepfunctions": 34,
     "apigatewayv2": 48,
-    "apigateway": 90,
+    "apigateway": 91,
     "scheduler": 12,
     "dynamodb": 25,
     "dynamodbstreams": 4,

@@ -15,9 +15,12 @@ the rules live in stratus.apis.rest.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import yaml
 from starlette.datastructures import Headers
+from starlette.responses import Response
 
 from stratus.apis.rest.requests import (
     CreateAuthorizerRequest,
@@ -169,6 +172,29 @@ async def get_gateway_responses(call: Call, params: dict[str, Any]) -> Output:
     return listed(found)
 
 
+# -- export -------------------------------------------------------------------------------------
+async def get_export(call: Call, params: dict[str, Any]) -> Output:
+    settings = call.services.settings
+    api_id = params["restApiId"]
+    document = await rest_apis(call).stages.export(
+        api_id, params["stageName"], params["exportType"],
+        (params.get("parameters") or {}).get("extensions"),
+        f"{api_id}.execute-api.localhost:{settings.port}",
+    )  # fmt: skip
+    yaml_wanted = "yaml" in (params.get("accepts") or "")
+    body = (
+        yaml.safe_dump(document, sort_keys=False) if yaml_wanted else json.dumps(document, indent=2)
+    )
+    media_type = "application/yaml" if yaml_wanted else "application/json"
+    disposition = (
+        f'attachment; filename="{api_id}-{params["stageName"]}.{"yaml" if yaml_wanted else "json"}"'
+    )
+    return Response(
+        body, media_type=media_type,
+        headers={"x-amzn-RequestId": call.request_id, "Content-Disposition": disposition},
+    )  # fmt: skip
+
+
 # -- caches -------------------------------------------------------------------------------------
 async def flush_stage_authorizers_cache(call: Call, params: dict[str, Any]) -> Output:
     await rest_apis(call).flush_authorizer_cache(params["restApiId"], params["stageName"])
@@ -250,6 +276,7 @@ HANDLERS: dict[str, Handler] = {
     **_collection(
         "validators", "RequestValidator", "requestValidatorId", CreateRequestValidatorRequest
     ),
+    "GetExport": get_export,
     "FlushStageAuthorizersCache": flush_stage_authorizers_cache,
     "FlushStageCache": flush_stage_cache,
     "TagResource": tag_resource,

@@ -33,6 +33,7 @@ from pydantic import Field
 from stratus.errors import Conflict, Invalid
 
 from ..shape import Shape, parse_request
+from .export import export
 from .model import (
     HTTP_METHODS,
     Authorizer,
@@ -254,6 +255,23 @@ class Stages:
                 }
             )
         parts.put(STAGES, name, stage)
+
+    async def export(
+        self, api_id: str, stage_name: str, export_type: str, extensions: str | None, host: str
+    ) -> dict[str, Any]:
+        """GetExport: the stage's deployment as a Swagger 2.0 / OpenAPI 3.0 document."""
+
+        def work(parts: Parts) -> dict[str, Any]:
+            stage = parts.require(STAGES, stage_name)
+            deployment = parts.deployment(stage.deploymentId)
+            frozen = Snapshot.model_validate_json(parts.snapshot(stage.deploymentId))
+            return export(
+                frozen.api, stage_name, deployment.createdDate, frozen.resources,
+                frozen.authorizers, frozen.models, frozen.validators, frozen.gatewayResponses,
+                export_type=export_type, extensions=extensions, host=host,
+            )  # fmt: skip
+
+        return await self._store.read(api_id, work)
 
     async def get_deployment(
         self, api_id: str, deployment_id: str, summary: bool = False
