@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 ECHO = """
 import json
@@ -405,3 +406,25 @@ def test_event_is_json_the_function_can_read(rest_api, deploy):
     assert event["path"] == "/caf%C3%A9"
     assert event["queryStringParameters"] == {"empty": "", "flag": ""}
     assert json.loads(json.dumps(event)) == event
+
+
+def test_a_custom_id_tag_fixes_the_api_id(server, rest_api, deploy, apigateway):
+    """`_custom_id_` keeps an API's URL across redeploys; the id is unique across REST and
+    HTTP APIs, and must read as an API id."""
+    api = rest_api(name="fixed", tags={"_custom_id_": "myshop"})
+    api.method("/hello", "GET", deploy(ECHO))
+    api.deploy("prod")
+    http = server.client("apigatewayv2")
+
+    with pytest.raises(ClientError) as taken:
+        http.create_api(Name="clash", ProtocolType="HTTP", Tags={"_custom_id_": "myshop"})
+    with pytest.raises(ClientError) as bad:
+        apigateway.create_rest_api(name="bad", tags={"_custom_id_": "Not_Valid"})
+    made = http.create_api(Name="fixed-http", ProtocolType="HTTP", Tags={"_custom_id_": "myhttp"})
+    http.delete_api(ApiId=made["ApiId"])
+
+    assert api.id == "myshop"
+    assert api.call("GET", "/prod/hello", by_host=True).status_code == 200
+    assert taken.value.response["Error"]["Code"] == "ConflictException"
+    assert bad.value.response["Error"]["Code"] == "BadRequestException"
+    assert made["ApiId"] == "myhttp"

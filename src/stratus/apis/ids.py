@@ -8,12 +8,31 @@ packages' tables, so it lives here, beside them, as a schema of its own created 
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
+from collections.abc import Mapping
 
+from stratus.errors import Invalid
 from stratus.store.db import Schema
 
 _ALPHABET = string.ascii_lowercase + string.digits
+# A tag that fixes a new API's id, so its URLs stay the same across redeploys (the tag
+# LocalStack users know). The id must read as an AWS API id does.
+CUSTOM_ID_TAG = "_custom_id_"
+_CUSTOM_ID = re.compile(r"^[a-z0-9]{1,32}$")
+
+
+def custom_id(tags: Mapping[str, str] | None) -> str | None:
+    """The id a new API's `_custom_id_` tag asks for, if any."""
+    wanted = (tags or {}).get(CUSTOM_ID_TAG)
+    if wanted is None:
+        return None
+    if not _CUSTOM_ID.match(wanted):
+        raise Invalid(
+            f"Invalid {CUSTOM_ID_TAG} tag {wanted!r}: 1 to 32 lower-case letters and digits"
+        )
+    return wanted
 
 
 def new_id(length: int) -> str:

@@ -80,7 +80,7 @@ from stratus.services import Services
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
 PATH_PREFIX = "/_aws/execute-api/"
-_HOST = re.compile(r"^([a-z0-9]{10})\.execute-api\.localhost(?::\d+)?$")
+_HOST = re.compile(r"^([a-z0-9]{1,32})\.execute-api\.localhost(?::\d+)?$")
 _JSON = (("content-type", "application/json"),)
 NOT_FOUND = HttpResponse(404, _JSON, b'{"message":"Not Found"}')
 TOO_LARGE = HttpResponse(413, _JSON, b'{"message":"Request Entity Too Large"}')

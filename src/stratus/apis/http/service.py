@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from stratus.config import Settings
 from stratus.errors import Conflict, Invalid, NotFound, Validation
 from stratus.store.db import Database
 
-from ..ids import new_id
+from ..ids import CUSTOM_ID_TAG, custom_id, new_id
 from ..remembered import Remembered
 from ..shape import Shape, function_of, parse_request
 from .export import EXPORT_VERSIONS, OUTPUT_TYPES, SPECIFICATIONS, export_document, render
@@ -103,7 +104,8 @@ class ApiService:
             raise Invalid("Stratus supports HTTP APIs only; WebSocket APIs are not done yet")
         if request.RouteKey is not None and request.Target is None:
             raise Invalid("RouteKey is only allowed with Target (quick create)")
-        api_id = new_id(10)
+        fixed = custom_id(request.Tags)
+        api_id = fixed or new_id(10)
         api = Api(
             ApiId=api_id,
             Name=request.Name,
@@ -143,7 +145,14 @@ class ApiService:
                 (ROUTES, route.RouteId, route),
                 (STAGES, stage.StageName, stage),
             ]
-        await self._store.insert_api(api, children)
+        try:
+            await self._store.insert_api(api, children)
+        except sqlite3.IntegrityError:
+            if fixed is None:
+                raise
+            raise Conflict(
+                f"The API id {fixed} ({CUSTOM_ID_TAG} tag) is taken by another API"
+            ) from None
         return api
 
     async def get_api(self, api_id: str) -> Api:

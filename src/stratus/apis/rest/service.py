@@ -53,7 +53,7 @@ from stratus.config import Settings
 from stratus.errors import Conflict, Invalid
 from stratus.store.db import Database, transaction
 
-from ..ids import new_id
+from ..ids import CUSTOM_ID_TAG, custom_id, new_id
 from ..remembered import Remembered
 from ..shape import parse_request
 from .authorizers import Authorizers
@@ -234,8 +234,9 @@ class RestApiService:
     ) -> RestApi:
         """Inserts the API and its root, then runs `fill(parts)` in the same transaction; its
         answer, if a RestApi, is the answer (imports add warnings)."""
-        for _ in range(_ID_ATTEMPTS):
-            api_id = self._ids(10)
+        fixed = custom_id(fields.get("tags"))
+        for _ in range(1 if fixed else _ID_ATTEMPTS):
+            api_id = fixed or self._ids(10)
             root = Resource(id=self._ids(10), path="/")
             api = parse_request(
                 RestApi,
@@ -265,6 +266,8 @@ class RestApiService:
             created = await self._store.run(insert)
             if created is not None:
                 return created
+        if fixed:
+            raise Conflict(f"The API id {fixed} ({CUSTOM_ID_TAG} tag) is taken by another API")
         raise Conflict("Could not find a free REST API id; try again")
 
     def _clone(self, parts: Parts, source_id: str) -> None:
