@@ -50,7 +50,12 @@ from stratus.errors import StratusError
 from stratus.gateway.http_proxy import HttpProxy, TargetFailed, TargetTimedOut, target_url
 from stratus.gateway.pipeline import Reply, function_ref, wait_invoke
 from stratus.gateway.responses import HttpResponse
-from stratus.gateway.rest_responses import INTERNAL, TIMED_OUT, UNSUPPORTED_MEDIA_TYPE
+from stratus.gateway.rest_responses import (
+    INTERNAL,
+    TIMED_OUT,
+    UNSUPPORTED_MEDIA_TYPE,
+    mapping_value,
+)
 from stratus.gateway.vtl import TemplateFailed, java, overrides, render
 from stratus.services import Services
 from stratus.workflows.jsonpath import PathError, PathNotFound, select
@@ -211,33 +216,29 @@ def _mapped_parameters(call: Call) -> dict[str, dict[str, str]]:
 
 
 def _source_value(call: Call, source: str) -> str | None:
-    if len(source) >= 2 and source[0] == source[-1] == "'":
-        return source[1:-1]
-    kind, _, name = source.partition(".")
-    if kind == "stageVariables":
-        return call.stage_variables.get(name)
-    if kind == "context":
-        value: Any = call.event.get("requestContext") or {}
-        for part in name.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        return None if value is None else str(value)
-    match source.split(".", 3):
-        case ["method", "request", "path", key]:
-            return (call.event.get("pathParameters") or {}).get(key)
-        case ["method", "request", "querystring", key]:
-            return (call.event.get("queryStringParameters") or {}).get(key)
-        case ["method", "request", "multivaluequerystring", key]:
-            values = (call.event.get("multiValueQueryStringParameters") or {}).get(key)
-            return ",".join(values) if values else None
-        case ["method", "request", "header", key]:
-            return call.header(key.lower())
-        case ["method", "request", "multivalueheader", key]:
-            multi = call.event.get("multiValueHeaders") or {}
-            values = next((v for k, v in multi.items() if k.lower() == key.lower()), None)
-            return ",".join(values) if values else None
-        case ["method", "request", "body"]:
-            return call.body_text()
-    return None
+    event = call.event
+
+    def method_request(kind: str, name: str) -> str | None:
+        match kind:
+            case "path":
+                return (event.get("pathParameters") or {}).get(name)
+            case "querystring":
+                return (event.get("queryStringParameters") or {}).get(name)
+            case "multivaluequerystring":
+                values = (event.get("multiValueQueryStringParameters") or {}).get(name)
+                return ",".join(values) if values else None
+            case "header":
+                return call.header(name.lower())
+            case "multivalueheader":
+                multi = event.get("multiValueHeaders") or {}
+                found = next((v for k, v in multi.items() if k.lower() == name.lower()), None)
+                return ",".join(found) if found else None
+            case "body":
+                return call.body_text()
+        return None
+
+    context = event.get("requestContext") or {}
+    return mapping_value(source, call.stage_variables, context, method_request)
 
 
 async def _wait_back_end(
@@ -447,8 +448,6 @@ def _response_template(response: IntegrationResponse, accept: str | None) -> tup
 
 
 def _response_value(call: Call, outcome: Outcome, body: str, source: str) -> str | None:
-    if len(source) >= 2 and source[0] == source[-1] == "'":
-        return source[1:-1]
     if source.startswith("integration.response.header."):
         wanted = source[len("integration.response.header.") :].lower()
         return next((v for k, v in outcome.headers if k.lower() == wanted), None)
@@ -460,9 +459,7 @@ def _response_value(call: Call, outcome: Outcome, body: str, source: str) -> str
         except (orjson.JSONDecodeError, PathError, PathNotFound):
             return None
         return found if isinstance(found, str) else orjson.dumps(found).decode()
-    if source.startswith("stageVariables."):
-        return call.stage_variables.get(source[len("stageVariables.") :])
-    return None
+    return _source_value(call, source)  # literals, stage variables, context, the request
 
 
 def _log_failure(call: Call, why: str) -> None:

@@ -31,7 +31,7 @@ size limits, checked before the API is known, keep the defaults.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,19 +165,37 @@ def customized(
     return HttpResponse(status, tuple(headers.values()), body)
 
 
-def _value(source: str, asked: Asked) -> str | None:
+def mapping_value(
+    source: str,
+    stage_variables: Mapping[str, str],
+    context: Mapping[str, Any],
+    method_request: Callable[[str, str], str | None],
+) -> str | None:
+    """The value of one of API Gateway's mapping expressions: a 'literal',
+    `stageVariables.<name>`, `context.<path>`, or `method.request.<kind>.<name>` (and
+    `method.request.body`), which `method_request(kind, name)` answers."""
     if len(source) >= 2 and source[0] == source[-1] == "'":
         return source[1:-1]
     kind, _, name = source.partition(".")
     if kind == "stageVariables":
-        return asked.stage_variables.get(name)
+        return stage_variables.get(name)
     if kind == "context":
-        value: Any = asked.context
+        value: Any = context
         for part in name.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+            value = value.get(part) if isinstance(value, Mapping) else None
         return None if value is None else str(value)
-    if source.startswith("method.request.header."):
-        return asked.headers.get(source.removeprefix("method.request.header.").lower())
-    if source.startswith("method.request.querystring."):
-        return asked.query.get(source.removeprefix("method.request.querystring."))
+    match source.split(".", 3):
+        case ["method", "request", kind, name]:
+            return method_request(kind, name)
+        case ["method", "request", "body"]:
+            return method_request("body", "")
     return None
+
+
+def _value(source: str, asked: Asked) -> str | None:
+    def method_request(kind: str, name: str) -> str | None:
+        if kind == "header":
+            return asked.headers.get(name.lower())
+        return asked.query.get(name) if kind == "querystring" else None
+
+    return mapping_value(source, asked.stage_variables, asked.context, method_request)
