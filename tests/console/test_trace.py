@@ -176,6 +176,25 @@ def test_map_iterations_are_visits_of_the_same_states():
     assert json.loads(states["Double"]["visits"][1]["input"]) == 1
 
 
+def test_a_failed_task_waiting_for_its_retry_is_running_and_retrying():
+    doc = {
+        "StartAt": "T",
+        "States": {"T": task(Retry=[{"ErrorEquals": ["Boom"], "IntervalSeconds": 5}], End=True)},
+    }
+    outcome = run_machine(doc, {}, {TASK: failing_first(1)})
+    failed = next(i for i, e in enumerate(outcome.events) if e["type"].endswith("Failed"))
+
+    waiting = trace(outcome.events[: failed + 1]).json()["states"]["T"]
+    retried = trace(outcome.events).json()["states"]["T"]
+
+    assert waiting["status"] == "running"
+    assert waiting["retrying"] is True
+    assert waiting["retries"] == 0
+    assert waiting["visits"][0]["errors"] == [{"error": "Boom", "cause": "attempt 1"}]
+    assert retried["retrying"] is False
+    assert retried["retries"] == 1
+
+
 def test_a_state_still_waiting_is_running():
     doc = {
         "StartAt": "Ask",

@@ -65,6 +65,7 @@ class Visit:
             "output": self.output,
             "errors": self.errors,
             "retries": self.retries,
+            "retrying": self.open and self.pending,
             "entered": self.entered,
             "exited": self.exited,
         }
@@ -105,6 +106,7 @@ def _state(visits: list[Visit]) -> dict[str, Any]:
         "status": next(s for s in _PRECEDENCE if counts[s]),
         "counts": counts,
         "retries": sum(v.retries for v in visits),
+        "retrying": any(v.open and v.pending for v in visits),  # failed, its retry not yet due
         "visits": [v.json() for v in visits[:KEPT_VISITS]],
         "more": max(0, len(visits) - KEPT_VISITS),
     }

@@ -51,6 +51,7 @@
       text = `${LABELS[state.status].split(" ")[0]} ${counts.join(", ")}`;
     }
     if (state.retries > 0) text += ` · ↻ ${state.retries} ${state.retries === 1 ? "retry" : "retries"}`;
+    if (state.retrying) text += " · ↻ retry due";
     return text;
   }
 
@@ -65,7 +66,7 @@
         continue;
       }
       node.dataset.status = state.status;
-      node.dataset.retried = state.retries > 0 ? "true" : "false";
+      node.dataset.retried = state.retries > 0 || state.retrying ? "true" : "false";
       line.textContent = statusText(state);
       node.setAttribute(
         "aria-label",
@@ -119,6 +120,7 @@
           const section = el("section", null, `visit ${visit.status}`);
           let title = `${state.visits.length > 1 ? `Visit ${index + 1}: ` : ""}${LABELS[visit.status]}`;
           if (visit.retries) title += ` after ${visit.retries} ${visit.retries === 1 ? "retry" : "retries"}`;
+          if (visit.retrying) title += ", failed: its retry is due";
           section.append(el("h3", title));
           section.append(block("Input", visit.input));
           if (visit.status !== "running" && visit.status !== "failed" && visit.status !== "aborted") {
