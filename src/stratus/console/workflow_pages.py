@@ -21,7 +21,6 @@ from functools import cache
 from html import escape
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -31,9 +30,9 @@ from stratus.errors import Invalid, NotFound
 from stratus.services import Services
 from stratus.workflows.model import Execution, StateMachine
 
-from . import graph, svg, trace
+from . import graph, svg, trace, urls
+from .urls import PREFIX
 
-PREFIX = "/_stratus"
 HISTORY_PAGE = 1000
 EXECUTIONS_SHOWN = 25
 _ASSETS = {"workflow.js": "text/javascript", "workflow.css": "text/css"}
@@ -49,12 +48,10 @@ _LEGEND = (
 
 
 def machine_url(machine: StateMachine) -> str:
-    return f"{PREFIX}/workflows/{quote(machine.name)}"
+    return urls.machine_path(machine.name)
 
 
-def execution_url(arn: str) -> str:
-    """The page of an execution (the CLI prints it with the endpoint in front)."""
-    return f"{PREFIX}/executions/{quote(arn, safe=':')}"
+execution_url = urls.execution_path
 
 
 async def machines(request: Request) -> Response:
