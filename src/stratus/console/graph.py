@@ -345,6 +345,7 @@ def _place(
     widths = {node: sizes[node][0] for node in ids}
     chains: dict[int, list[str]] = {}  # a long edge's dummies, top to bottom
     pairs: list[tuple[str, str]] = []  # adjacent-layer links, dummies included
+    weak: set[tuple[str, str]] = set()  # those of Catch edges: the error path
     for index, link in enumerate(forward):
         if layer[link.target] <= layer[link.source]:
             continue  # (a self loop or a same-layer edge cannot be forward; kept safe)
@@ -357,18 +358,16 @@ def _place(
         chains[index] = path[1:]
         path.append(link.target)
         pairs.extend(itertools.pairwise(path))
+        if link.kind == "catch":
+            weak.update(itertools.pairwise(path))
     layers = _ordered(layers, pairs)
-    centres = _centres(layers, pairs, widths)
+    centres = _centres(layers, pairs, widths, weak)
     band = [max((sizes[n][1] for n in row if n in sizes), default=0.0) for row in layers]
     tops = list(itertools.accumulate([0.0] + [b + GAP_Y for b in band[:-1]]))
     where: dict[str, int] = {n: i for i, row in enumerate(layers) for n in row}
-    corner = {
-        node: (
-            centres[node] - sizes[node][0] / 2,
-            tops[where[node]] + (band[where[node]] - sizes[node][1]) / 2,
-        )
-        for node in ids
-    }
+    # Top-aligned in their layer: every edge then bends in the gap between two layers, not
+    # across a tall Parallel or Map box beside a short state.
+    corner = {node: (centres[node] - sizes[node][0] / 2, tops[where[node]]) for node in ids}
 
     def box(node: str) -> tuple[float, float, float, float]:
         x, y = corner[node]
@@ -381,6 +380,9 @@ def _place(
         sx, sy, sw, sh = box(link.source)
         tx, ty, tw, _ = box(link.target)
         points = [(sx + sw / 2, sy + sh)]
+        bottom = tops[where[link.source]] + band[where[link.source]]
+        if sy + sh < bottom:  # straight down to the bottom of its layer first
+            points.append((sx + sw / 2, bottom))
         for dummy in chains[index]:
             depth = where[dummy]
             points += [(centres[dummy], tops[depth]), (centres[dummy], tops[depth] + band[depth])]
@@ -403,9 +405,14 @@ def _place(
 
 
 def _edge_xs(edges: Sequence[Edge]) -> list[float]:
-    """How far right edges reach: a loop's label sits right of its lane."""
+    """How far right edges and their labels reach (svg.py starts a label 6 px right of
+    the arrow's tip, or of a loop's lane)."""
     xs = [x for edge in edges for x, _ in edge.points]
-    return xs + [e.points[1][0] + 6 + len(e.label) * DETAIL_CHAR_W for e in edges if e.loop]
+    return xs + [
+        (e.points[1] if e.loop else e.points[-1])[0] + 6 + len(e.label) * DETAIL_CHAR_W
+        for e in edges
+        if e.label
+    ]
 
 
 def _loops(ids: list[str], links: list[_Link]) -> tuple[set[int], list[str]]:
@@ -501,13 +508,21 @@ def _crossings(layers: list[list[str]], pairs: list[tuple[str, str]]) -> int:
 
 
 def _centres(
-    layers: list[list[str]], pairs: list[tuple[str, str]], widths: Mapping[str, float]
+    layers: list[list[str]],
+    pairs: list[tuple[str, str]],
+    widths: Mapping[str, float],
+    weak: set[tuple[str, str]],
 ) -> dict[str, float]:
-    """x of each box's centre: pulled towards its neighbours, never overlapping."""
-    neighbours: dict[str, list[str]] = {}
+    """x of each box's centre: pulled towards its neighbours, never overlapping. Catch
+    edges pull only a box that has no other neighbours, so the main path stays straight
+    and the error paths bend around it."""
+    strong: dict[str, list[str]] = {}
+    other: dict[str, list[str]] = {}
     for a, b in pairs:
-        neighbours.setdefault(a, []).append(b)
-        neighbours.setdefault(b, []).append(a)
+        into = other if (a, b) in weak else strong
+        into.setdefault(a, []).append(b)
+        into.setdefault(b, []).append(a)
+    neighbours = {n: strong.get(n) or other.get(n, []) for row in layers for n in row}
     centre: dict[str, float] = {}
     for row in layers:
         left = 0.0

@@ -225,7 +225,9 @@ def _when(epoch: float) -> str:
 def _graph_and_panel(definition: Any, label: str, panel: str) -> str:
     drawing = svg.svg(graph.layout(definition), f"State machine graph of {label}")
     return (
-        f'<main><section class="canvas" aria-label="Graph">{drawing}</section>'
+        '<main><section class="canvas fit" aria-label="Graph">'
+        '<button type="button" class="zoom" aria-pressed="true">Fit to width</button>'
+        f"{drawing}</section>"
         f'<aside id="details" aria-live="polite">{panel}</aside></main>' + _legend()
     )
 

@@ -195,6 +195,13 @@
     else body.dataset.followed = "done";
   }
 
+  // Fit the graph to the column (the default) or show it at its own size, scrolling.
+  const zoom = document.querySelector(".canvas .zoom");
+  zoom.addEventListener("click", () => {
+    const fit = zoom.parentElement.classList.toggle("fit");
+    zoom.setAttribute("aria-pressed", String(fit));
+  });
+
   if (body.dataset.page === "execution") {
     showExecution();
     poll();
