@@ -118,6 +118,9 @@ def test_a_fail_state_is_failed_and_a_choice_records_the_branch_taken():
     traced = states_of(doc, {"n": -1})
 
     assert traced["states"]["Refuse"]["status"] == "failed"
+    assert traced["states"]["Refuse"]["visits"][0]["errors"] == [
+        {"error": "NotPositive", "cause": ""}
+    ]
     assert "Fine" not in traced["states"]
     assert ["Check", "Refuse"] in traced["transitions"]
     assert ["Check", "Fine"] not in traced["transitions"]

@@ -221,6 +221,8 @@ class _Reader:
                     visit.close(_final(kind, visit), when)
                     if kind == "ExecutionTimedOut":
                         visit.errors.append({"error": "States.Timeout", "cause": ""})
+                    elif visit.type == "Fail" and kind == "ExecutionFailed":  # its Error, Cause
+                        visit.errors.append({"error": run.error or "", "cause": run.cause or ""})
             if kind == "ExecutionFailed" and self.kind.get(previous, "").endswith("StateEntered"):
                 last = self.owner.get(previous)
                 if last is not None and last.type == "Fail":

@@ -42,7 +42,7 @@ _LEGEND = (
     ("succeeded", "succeeded"),
     ("failed", "failed"),
     ("caught", "caught (a Catch took it on)"),
-    ("retried", "retried (dashed edge)"),
+    ("retried", "retried (dashed border)"),
     ("aborted", "stopped"),
 )
 
