@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.workflows.harness import run_machine
 
-from stratus.console.trace import KEPT_VISITS, trace
+from stratus.console.trace import KEPT_VISITS, Reader, trace
 from stratus.workflows.failure import StatesFailure
 
 TASK = "arn:aws:lambda:us-east-1:123456789012:function:work"
@@ -210,3 +210,28 @@ def test_a_state_still_waiting_is_running():
     assert traced["status"] == "RUNNING"
     assert traced["states"]["Ask"]["status"] == "running"
     assert traced["lastEventId"] == outcome.events[-1]["id"]
+
+
+def test_a_reader_fed_in_parts_and_twice_reads_as_one_pass():
+    doc = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "StartAt": "T",
+                    "States": {"T": task(Retry=[{"ErrorEquals": ["Boom"]}], End=True)},
+                },
+                "End": True,
+            }
+        },
+    }
+    events = run_machine(doc, [1, 2, 3], {TASK: failing_first(2)}).events
+    reader = Reader()
+
+    for cut in range(0, len(events), 4):
+        for event in events[: cut + 4]:  # every part again from the start: seen ones skipped
+            reader.read(event)
+
+    assert reader.execution.json() == trace(events).json()
+    assert reader.execution.json()["states"]["T"]["retries"] == 2

@@ -114,21 +114,30 @@ def _state(visits: list[Visit]) -> dict[str, Any]:
 
 def trace(events: Iterable[Mapping[str, Any]]) -> Execution:
     """Read a whole history (oldest first)."""
-    reader = _Reader()
+    reader = Reader()
     for event in events:
         reader.read(event)
     return reader.execution
 
 
-class _Reader:
+class Reader:
+    """Reads a history event by event, so a page can be fed only what is new. Events it has
+    read already (by id) are skipped: two readers of the same new events cannot double them."""
+
     def __init__(self) -> None:
         self.execution = Execution()
         self.owner: dict[int, Visit | None] = {}  # event id -> the visit it belongs to
         self.kind: dict[int, str] = {}  # event id -> its type
         self.opened: list[Visit] = []  # every visit, in entry order
 
+    @property
+    def last_event_id(self) -> int:
+        return self.execution.last_event_id
+
     def read(self, event: Mapping[str, Any]) -> None:
         kind, ident = str(event["type"]), int(event["id"])
+        if ident <= self.execution.last_event_id:
+            return
         previous = int(event.get("previousEventId") or 0)
         when = float(event.get("timestamp", 0) or 0)
         details = _details(event)

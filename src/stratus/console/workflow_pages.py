@@ -10,12 +10,13 @@
 Each handler reads through the workflow service (the same calls GetExecutionHistory and
 DescribeExecution make) and renders; the graph is laid out and drawn here, server side, so
 the page shows it without running any script. A poll that finds no new event costs one
-indexed read of the last event, not the whole history.
+indexed read of the last event; one that finds some reads only those (`Traces`).
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import cache
 from html import escape
@@ -33,7 +34,8 @@ from stratus.workflows.model import Execution, StateMachine
 from . import graph, svg, trace, urls
 from .urls import PREFIX
 
-HISTORY_PAGE = 1000
+HISTORY_PAGE = 500
+TRACES_KEPT = 32
 EXECUTIONS_SHOWN = 25
 _ASSETS = {"workflow.js": "text/javascript", "workflow.css": "text/css"}
 _LEGEND = (
@@ -145,18 +147,55 @@ async def execution_trace(request: Request) -> Response:
     after = request.query_params.get("after", "")
     try:
         last, _ = await workflows.history(arn, True, None, 1)
-        if last and after.isdigit() and int(after) == last[0]["id"]:
-            return _json({"unchanged": True, "lastEventId": last[0]["id"]})
-        events: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            batch, token = await workflows.history(arn, False, token, HISTORY_PAGE)
-            events += batch
-            if token is None:
-                break
+        last_id = last[0]["id"] if last else 0
+        if after.isdigit() and int(after) == last_id:
+            return _json({"unchanged": True, "lastEventId": last_id})
+        reader = _traces(request).reader(arn, last_id)
+        for event in await _events_after(request, arn, reader.last_event_id):
+            reader.read(event)  # (skips what a concurrent poll has read meanwhile)
     except (NotFound, Invalid) as exc:
         return _json({"error": type(exc).__name__, "message": str(exc)}, _status(exc))
-    return _json(trace.trace(events).json())
+    return _json(reader.execution.json())
+
+
+class Traces:
+    """The readers of the executions pages look at, most recent first, each fed only the
+    events it has not read: a poll of a long history reads what is new, not all of it."""
+
+    def __init__(self, size: int = TRACES_KEPT) -> None:
+        self._size = size
+        self._readers: OrderedDict[str, trace.Reader] = OrderedDict()
+
+    def reader(self, arn: str, last_id: int) -> trace.Reader:
+        reader = self._readers.pop(arn, None)
+        if reader is None or reader.last_event_id > last_id:  # (a history started anew)
+            reader = trace.Reader()
+        self._readers[arn] = reader
+        while len(self._readers) > self._size:
+            self._readers.popitem(last=False)
+        return reader
+
+
+def _traces(request: Request) -> Traces:
+    """One cache per app (tests run several servers in one process)."""
+    state = request.app.state
+    if not hasattr(state, "workflow_traces"):
+        state.workflow_traces = Traces()
+    traces: Traces = state.workflow_traces
+    return traces
+
+
+async def _events_after(request: Request, arn: str, seen: int) -> list[dict[str, Any]]:
+    """The events after id `seen`, oldest first: read from the newest backwards."""
+    workflows = _services(request).workflows
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        batch, token = await workflows.history(arn, True, token, HISTORY_PAGE)
+        fresh = [event for event in batch if event["id"] > seen]
+        found += fresh
+        if token is None or len(fresh) < len(batch):
+            return found[::-1]
 
 
 async def asset(request: Request) -> Response:
