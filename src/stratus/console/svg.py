@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .graph import DETAIL_CHAR_W, END, NAME_CHAR_W, START, Edge, Frame, Layout, Node
+from .graph import DETAIL_CHAR_W, END, NAME_CHAR_W, START, Frame, Layout, Node
+from .layers import Edge
 
 
 def svg(layout: Layout, label: str) -> str:
