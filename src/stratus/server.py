@@ -25,6 +25,7 @@ from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import build_app
 from stratus.config import Settings
+from stratus.console import workflow_pages
 from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
@@ -176,7 +177,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             launcher.close()
             db.close()
 
-    app = build_app(lifespan)
+    app = build_app(lifespan, pages=workflow_pages.routes)
     app.add_middleware(ExecuteApi)  # HTTP APIs' data plane, by Host header or /_aws path
     app.add_middleware(FunctionUrlGateway)  # function URLs, by Host header or /_aws path
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import urllib.request
 from typing import Any
 
 import pytest
@@ -71,3 +73,72 @@ def test_unknown_machines_and_bad_input_are_refused(stratus, machine):
     assert "no state machine is named" in missing.output
     assert bad.exit_code == 2
     assert "not JSON" in bad.output
+
+
+@pytest.fixture
+def napping(server: Any) -> str:
+    """A machine that waits 10 s (on the server's manual clock), then answers."""
+    sfn = server.client("stepfunctions")
+    definition = {
+        "StartAt": "Nap",
+        "States": {
+            "Nap": {"Type": "Wait", "Seconds": 10, "Next": "Answer"},
+            "Answer": {"Type": "Pass", "Result": {"woke": True}, "End": True},
+        },
+    }
+    name = unique("cli-nap")
+    sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
+    return name
+
+
+def test_follow_prints_events_live_until_the_execution_ends(stratus, napping, server):
+    started = stratus("workflows", "start", napping)
+    arn = started.stdout.strip()
+    server.wait_idle()
+    # The clock moves while follow is already polling: it prints the Wait's exit as it comes.
+    mover = threading.Thread(target=server.advance, args=(10,))
+    mover.start()
+    followed = stratus("workflows", "follow", arn)
+    mover.join()
+
+    assert f"page: {server.endpoint_url}/_stratus/executions/{arn}" in started.stderr
+    assert followed.exit_code == 0, followed.output
+    assert json.loads(followed.stdout) == {"woke": True}
+    assert f"/_stratus/executions/{arn}" in followed.stderr
+    lines = followed.stderr.splitlines()
+    assert [line.split()[1] for line in lines if line.split()[0].isdigit()] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "WaitStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+def test_follow_exits_1_for_a_failed_execution_and_2_for_an_unknown_one(stratus, machine, server):
+    arn = stratus("workflows", "start", machine, "-i", '{"n": -1}').stdout.strip()
+    server.wait_idle()
+    missing = arn.rsplit(":", 1)[0] + ":no-such-execution"
+
+    failed = stratus("workflows", "follow", arn)
+    unknown = stratus("workflows", "follow", missing)
+    malformed = stratus("workflows", "follow", "not-an-arn")
+
+    assert failed.exit_code == 1
+    assert "FAILED: NotPositive n must be > 0" in failed.stderr
+    assert "FailStateEntered" in failed.stderr
+    assert unknown.exit_code == 2
+    assert "no such execution" in unknown.output
+    assert malformed.exit_code == 2
+    assert "not an execution ARN" in malformed.output
+
+
+def test_the_printed_page_url_is_served(stratus, machine, server):
+    started = stratus("workflows", "start", machine, "-i", '{"n": 2}')
+    url = started.stderr.split("page: ", 1)[1].strip()
+
+    with urllib.request.urlopen(url) as response:
+        page = response.read().decode()
+
+    assert 'data-state="Double"' in page

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from starlette.applications import Starlette
@@ -160,7 +160,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def build_app(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    pages: Sequence[BaseRoute] = (),
 ) -> Starlette:
+    """The endpoint; `pages` are routes of the layers beside this one (the console's)."""
     routes = [
         # S3 matches only requests that name it (a bucket's virtual host, or SigV4 scope s3):
         # its paths /{Bucket}/{Key+} would otherwise shadow every other API's.
@@ -178,6 +180,7 @@ def build_app(
         *artifacts_api.routes,
         Route("/_stratus/health", health, methods=["GET"]),
         Route("/_stratus/work", work, methods=["GET"]),
+        *pages,
         QueueUrlRoute(),  # last: after Lambda's two-segment paths
     ]
     return Starlette(

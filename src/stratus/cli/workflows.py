@@ -1,12 +1,15 @@
 """`stratus workflows ...`: start an execution and follow its events, or print a history.
 
     stratus workflows start orders -i '{"id": 7}' --follow
+    page: http://127.0.0.1:4566/_stratus/executions/arn:aws:states:...:execution:orders:...
       3  PassStateExited      Validate   {"id":7,"ok":true}
       ...
     {"id": 7, "shipped": true}          <- the output on stdout; exit 1 if it did not succeed
 
-Following polls GetExecutionHistory from the last event seen (its nextToken pages the rest),
-so each event is printed once, as it is committed.
+`stratus workflows follow ARN` does the same for an execution already running (or ended:
+it prints the whole history, then the outcome). Following polls GetExecutionHistory and
+prints each event once, as it is committed; the page URL is the console's live graph of
+the execution (console/workflow_pages.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
+
+from stratus.console.urls import execution_path
 
 from . import console
 from .client import DEFAULT_ENDPOINT_URL, EndpointUrl, client
@@ -87,8 +92,38 @@ def start(
     execution = started["executionArn"]
     if not follow:
         console.stdout().print(execution)
+        console.note(f"page: {page_url(endpoint_url, execution)}")
         return
     console.note(f"started {execution}")
+    follow_events(sfn, execution, endpoint_url)
+
+
+@app.command()
+def follow(
+    execution: Annotated[str, typer.Argument(help="The execution's ARN.")],
+    endpoint_url: EndpointUrl = DEFAULT_ENDPOINT_URL,
+) -> None:
+    """Print an execution's events as they happen until it ends, then its output; exit 1
+    unless it succeeded."""
+    sfn = client("stepfunctions", endpoint_url)
+    try:
+        sfn.describe_execution(executionArn=execution)
+    except sfn.exceptions.ExecutionDoesNotExist as exc:
+        raise typer.BadParameter(f"no such execution: {execution}", param_hint="EXECUTION") from exc
+    except sfn.exceptions.InvalidArn as exc:
+        raise typer.BadParameter(
+            f"not an execution ARN: {execution}", param_hint="EXECUTION"
+        ) from exc
+    follow_events(sfn, execution, endpoint_url)
+
+
+def page_url(endpoint_url: str, execution: str) -> str:
+    """The server's live page of the execution."""
+    return endpoint_url.rstrip("/") + execution_path(execution)
+
+
+def follow_events(sfn: SFNClient, execution: str, endpoint_url: str) -> None:
+    console.note(f"page: {page_url(endpoint_url, execution)}")
     seen = 0
     while True:
         events = new_events(sfn, execution, seen)
