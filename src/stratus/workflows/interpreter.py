@@ -461,6 +461,11 @@ class _Engine:
                 )
             due = parsed.timestamp()
         thread["effective"] = flow.filtered_input()
+        if due <= self.now:
+            # Nothing to wait for (Seconds 0, a past Timestamp): the state ends in this step,
+            # with the same events, instead of a timer's round trip through the work queue.
+            self.exit_state(thread, flow, thread["effective"])
+            return
         self.timer(thread, "wait", due)
 
     def timer(self, thread: dict[str, Any], phase: str, due: float) -> None:
