@@ -1,0 +1,437 @@
+"""Step Functions' service integrations over the wire: state machines made with boto3 call
+queues, topics, the bus, tables, objects, parameters and Step Functions itself, in process;
+results and error names as AWS gives them (`aws-sdk:*` PascalCase, `DynamoDb.…Exception`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from tests.aws.test_stepfunctions_api import ROLE, history, make_machine, run_to_end
+from tests.conftest import make_queue, unique
+
+
+@pytest.fixture(scope="module")
+def sfn(server: Any) -> Any:
+    return server.client("stepfunctions")
+
+
+@pytest.fixture(scope="module")
+def dynamodb(server: Any) -> Any:
+    return server.client("dynamodb")
+
+
+def make_table(dynamodb: Any) -> str:
+    name = unique("t")
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def task(resource: str, parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": resource, "Parameters": parameters, **extra}
+
+
+def one_task(resource: str, parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"StartAt": "T", "States": {"T": {**task(resource, parameters, **extra), "End": True}}}
+
+
+def catching(resource: str, parameters: dict[str, Any], error: str) -> dict[str, Any]:
+    """A task whose `error` is caught into $.caught (anything else fails the execution)."""
+    return {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                **task(resource, parameters),
+                "Catch": [{"ErrorEquals": [error], "ResultPath": "$.caught", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def output(described: dict[str, Any]) -> Any:
+    assert described["status"] == "SUCCEEDED", described
+    return json.loads(described["output"])
+
+
+def test_aws_sdk_dynamodb_put_get_and_conditional_failure(server, sfn, dynamodb):
+    table = make_table(dynamodb)
+    put = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::aws-sdk:dynamodb:putItem",
+            {"TableName": table, "Item": {"id": {"S.$": "$.id"}, "n": {"N": "7"}}},
+        ),
+    )
+    get = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::aws-sdk:dynamodb:getItem",
+            {"TableName": table, "Key": {"id": {"S.$": "$.id"}}},
+        ),
+    )
+    conditional = make_machine(
+        sfn,
+        catching(
+            "arn:aws:states:::aws-sdk:dynamodb:putItem",
+            {
+                "TableName": table,
+                "Item": {"id": {"S": "a"}},
+                "ConditionExpression": "attribute_not_exists(id)",
+            },
+            "DynamoDb.ConditionalCheckFailedException",
+        ),
+    )
+
+    put_out = output(run_to_end(server, sfn, put, {"id": "a"}))
+    got = output(run_to_end(server, sfn, get, {"id": "a"}))
+    caught = output(run_to_end(server, sfn, conditional))["caught"]
+
+    assert put_out == {}
+    assert got == {"Item": {"id": {"S": "a"}, "n": {"N": "7"}}}
+    assert dynamodb.get_item(TableName=table, Key={"id": {"S": "a"}})["Item"]["n"] == {"N": "7"}
+    assert caught["Error"] == "DynamoDb.ConditionalCheckFailedException"
+    assert "Service: DynamoDb, Status Code: 400" in caught["Cause"]
+
+
+def test_optimised_dynamodb_item_tasks(server, sfn, dynamodb):
+    table = make_table(dynamodb)
+    states = {
+        "Put": task(
+            "arn:aws:states:::dynamodb:putItem",
+            {"TableName": table, "Item": {"id": {"S": "k"}, "count": {"N": "1"}}},
+            ResultPath=None,
+            Next="Update",
+        ),
+        "Update": task(
+            "arn:aws:states:::dynamodb:updateItem",
+            {
+                "TableName": table,
+                "Key": {"id": {"S": "k"}},
+                "UpdateExpression": "SET #c = #c + :one",
+                "ExpressionAttributeNames": {"#c": "count"},
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+                "ReturnValues": "UPDATED_NEW",
+            },
+            ResultPath="$.updated",
+            Next="Get",
+        ),
+        "Get": task(
+            "arn:aws:states:::dynamodb:getItem",
+            {"TableName": table, "Key": {"id": {"S": "k"}}},
+            ResultPath="$.got",
+            Next="Delete",
+        ),
+        "Delete": task(
+            "arn:aws:states:::dynamodb:deleteItem",
+            {
+                "TableName": table,
+                "Key": {"id": {"S": "k"}},
+                "ConditionExpression": "#c = :three",
+                "ExpressionAttributeNames": {"#c": "count"},
+                "ExpressionAttributeValues": {":three": {"N": "3"}},
+            },
+            Catch=[
+                {
+                    "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                    "ResultPath": "$.refused",
+                    "Next": "Done",
+                }
+            ],
+            ResultPath="$.deleted",
+            Next="Done",
+        ),
+        "Done": {"Type": "Pass", "End": True},
+    }
+    machine = make_machine(sfn, {"StartAt": "Put", "States": states})
+
+    out = output(run_to_end(server, sfn, machine))
+
+    assert out["updated"]["Attributes"] == {"count": {"N": "2"}}
+    assert out["got"]["Item"] == {"id": {"S": "k"}, "count": {"N": "2"}}
+    assert out["got"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    assert out["refused"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
+    assert "Item" in dynamodb.get_item(TableName=table, Key={"id": {"S": "k"}})
+
+
+def test_sns_publish_reaches_subscribers_and_answers_message_id(server, sfn, sns, sqs):
+    url, queue_arn = make_queue(sqs)
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    machine = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::sns:publish",
+            {"TopicArn": topic, "Message.$": "$.text", "Subject": "hello"},
+        ),
+    )
+
+    out = output(run_to_end(server, sfn, machine, {"text": "from a workflow"}))
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+
+    assert message["Body"] == "from a workflow"
+    assert out["MessageId"]
+    assert out["SdkResponseMetadata"]["RequestId"]
+
+
+def test_sns_publish_wait_for_task_token(server, sfn, sns, sqs):
+    url, queue_arn = make_queue(sqs)
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    machine = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::sns:publish.waitForTaskToken",
+            {"TopicArn": topic, "Message": {"token.$": "$$.Task.Token"}},
+        ),
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    server.wait_idle()
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+    running = sfn.describe_execution(executionArn=arn)["status"]
+
+    sfn.send_task_success(taskToken=json.loads(message["Body"])["token"], output='{"ok": 1}')
+    server.wait_idle()
+
+    assert running == "RUNNING"
+    assert output(sfn.describe_execution(executionArn=arn)) == {"ok": 1}
+
+
+def test_events_put_events_to_a_rule_and_wait_for_task_token(server, sfn, sqs):
+    events = server.client("events")
+    url, queue_arn = make_queue(sqs)
+    source = unique("app.orders")
+    rule = unique("r")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": queue_arn}])
+    entry = {"Source": source, "DetailType": "placed", "Detail": {"token.$": "$$.Task.Token"}}
+    plain = make_machine(
+        sfn,
+        one_task("arn:aws:states:::events:putEvents", {"Entries": [{**entry, "Detail": {}}]}),
+    )
+    waiting = make_machine(
+        sfn, one_task("arn:aws:states:::events:putEvents.waitForTaskToken", {"Entries": [entry]})
+    )
+
+    out = output(run_to_end(server, sfn, plain))
+    first = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    arn = sfn.start_execution(stateMachineArn=waiting, input="{}")["executionArn"]
+    server.wait_idle()
+    second = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]
+    token = json.loads(second["Body"])["detail"]["token"]
+    sfn.send_task_failure(taskToken=token, error="Order.Lost", cause="no stock")
+    server.wait_idle()
+    failed = sfn.describe_execution(executionArn=arn)
+
+    assert out["FailedEntryCount"] == 0
+    assert out["Entries"][0]["EventId"]
+    assert json.loads(first["Body"])["detail-type"] == "placed"
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "Order.Lost"
+
+
+def test_aws_sdk_sqs_errors_are_named_by_service_and_exception(server, sfn, sqs):
+    url, _ = make_queue(sqs)
+    send = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::aws-sdk:sqs:sendMessage",
+            {"QueueUrl": url, "MessageBody": "plain text"},
+        ),
+    )
+    missing = make_machine(
+        sfn,
+        catching(
+            "arn:aws:states:::aws-sdk:sqs:getQueueUrl",
+            {"QueueName": unique("nope")},
+            "Sqs.QueueDoesNotExistException",
+        ),
+    )
+
+    sent = output(run_to_end(server, sfn, send))
+    caught = output(run_to_end(server, sfn, missing))["caught"]
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+
+    assert set(sent) >= {"MessageId", "Md5OfMessageBody"} or set(sent) >= {
+        "MessageId",
+        "MD5OfMessageBody",
+    }
+    assert message["Body"] == "plain text"
+    assert caught["Error"] == "Sqs.QueueDoesNotExistException"
+
+
+def test_aws_sdk_sfn_takes_pascal_case_and_answers_pascal_case(server, sfn):
+    target = make_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Describe",
+            "States": {
+                "Describe": task(
+                    "arn:aws:states:::aws-sdk:sfn:describeStateMachine",
+                    {"StateMachineArn": target},
+                    End=True,
+                )
+            },
+        },
+    )
+    missing = make_machine(
+        sfn,
+        catching(
+            "arn:aws:states:::aws-sdk:sfn:describeStateMachine",
+            {"StateMachineArn": target + "-gone"},
+            "Sfn.StateMachineDoesNotExistException",
+        ),
+    )
+
+    described = output(run_to_end(server, sfn, machine))
+    caught = output(run_to_end(server, sfn, missing))["caught"]
+
+    assert described["StateMachineArn"] == target
+    assert described["Type"] == "STANDARD"
+    assert described["CreationDate"].endswith("Z")  # ISO 8601, as the Java SDK prints it
+    assert json.loads(described["Definition"])["StartAt"] == "P"
+    assert caught["Error"] == "Sfn.StateMachineDoesNotExistException"
+
+
+def test_aws_sdk_s3_and_ssm(server, sfn):
+    s3 = server.client("s3")
+    bucket = unique("bkt")
+    s3.create_bucket(Bucket=bucket)
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "Put",
+            "States": {
+                "Put": task(
+                    "arn:aws:states:::aws-sdk:s3:putObject",
+                    {"Bucket": bucket, "Key": "note.txt", "Body.$": "$.text"},
+                    ResultPath="$.put",
+                    Next="Get",
+                ),
+                "Get": task(
+                    "arn:aws:states:::aws-sdk:s3:getObject",
+                    {"Bucket": bucket, "Key": "note.txt"},
+                    ResultSelector={"body.$": "$.Body", "length.$": "$.ContentLength"},
+                    ResultPath="$.got",
+                    Next="Param",
+                ),
+                "Param": task(
+                    "arn:aws:states:::aws-sdk:ssm:putParameter",
+                    {"Name": "/wf/" + bucket, "Value.$": "$.got.body", "Type": "String"},
+                    ResultPath="$.param",
+                    Next="Missing",
+                ),
+                "Missing": {
+                    **task("arn:aws:states:::aws-sdk:s3:getObject", {"Bucket": bucket, "Key": "x"}),
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["S3.NoSuchKeyException"],
+                            "ResultPath": "$.missing",
+                            "Next": "Done",
+                        }
+                    ],
+                    "Next": "Done",
+                },
+                "Done": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+
+    out = output(run_to_end(server, sfn, machine, {"text": "hello s3"}))
+    stored = s3.get_object(Bucket=bucket, Key="note.txt")["Body"].read()
+    parameter = server.client("ssm").get_parameter(Name="/wf/" + bucket)["Parameter"]
+
+    assert out["put"]["ETag"]
+    assert out["got"] == {"body": "hello s3", "length": 8}
+    assert stored == b"hello s3"
+    assert parameter["Value"] == "hello s3"
+    assert out["param"]["Version"] == 1
+    assert out["missing"]["Error"] == "S3.NoSuchKeyException"
+
+
+def test_aws_sdk_refuses_unknown_fields_actions_and_services(server, sfn, sqs):
+    url, _ = make_queue(sqs)
+    cases = [
+        ("arn:aws:states:::aws-sdk:sqs:sendMessage", {"QueueUrl": url, "Nope": 1}, "Nope"),
+        ("arn:aws:states:::aws-sdk:sqs:sendMessag", {"QueueUrl": url}, "sendMessag"),
+        ("arn:aws:states:::aws-sdk:ec2:describeInstances", {}, "ec2"),
+    ]
+    for resource, parameters, named in cases:
+        described = run_to_end(server, sfn, make_machine(sfn, one_task(resource, parameters)))
+        assert described["status"] == "FAILED", resource
+        assert named in described["cause"], resource
+    [task_failed] = [
+        e for e in history(sfn, described["executionArn"]) if e["type"] == "TaskFailed"
+    ]
+    assert task_failed["taskFailedEventDetails"]["resourceType"] == "aws-sdk:ec2"
+    assert task_failed["taskFailedEventDetails"]["resource"] == "describeInstances"
+
+
+def test_express_sync_execution_calls_aws_sdk(server, sfn, dynamodb):
+    table = make_table(dynamodb)
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "x"}, "v": {"S": "seen"}})
+    machine = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::aws-sdk:dynamodb:getItem",
+            {"TableName": table, "Key": {"id": {"S": "x"}}},
+            OutputPath="$.Item.v.S",
+        ),
+        type="EXPRESS",
+    )
+    client = server.client("stepfunctions", inject_host_prefix=False)
+
+    answer = client.start_sync_execution(stateMachineArn=machine, input="{}")
+
+    assert answer["status"] == "SUCCEEDED"
+    assert json.loads(answer["output"]) == "seen"
+
+
+def test_express_machines_refuse_wait_for_task_token_integrations(sfn):
+    definition = one_task("arn:aws:states:::sns:publish.waitForTaskToken", {"TopicArn": "x"})
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.create_state_machine(
+            name=unique("x"), definition=json.dumps(definition), roleArn=ROLE, type="EXPRESS"
+        )
+
+
+def test_lambda_invoke_wait_for_task_token(server, sfn, deploy):
+    function = deploy("def handler(event, context):\n    return {'seen': event['token']}\n")
+    machine = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            {"FunctionName": function, "Payload": {"token.$": "$$.Task.Token"}},
+        ),
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    server.wait_idle()
+    events = history(sfn, arn)
+    [submitted] = [e for e in events if e["type"] == "TaskSubmitted"]
+    token = json.loads(submitted["taskSubmittedEventDetails"]["output"])["Payload"]["seen"]
+    running = sfn.describe_execution(executionArn=arn)["status"]
+
+    sfn.send_task_success(taskToken=token, output='"done"')
+    server.wait_idle()
+
+    assert running == "RUNNING"
+    assert output(sfn.describe_execution(executionArn=arn)) == "done"
