@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from tests.aws.test_stepfunctions_api import ROLE, history, make_machine, run_to_end
+from tests.aws.test_stepfunctions_api import ROLE, error_of, history, make_machine, run_to_end
 from tests.conftest import make_queue, unique
 
 
@@ -435,3 +435,28 @@ def test_lambda_invoke_wait_for_task_token(server, sfn, deploy):
 
     assert running == "RUNNING"
     assert output(sfn.describe_execution(executionArn=arn)) == "done"
+
+
+def test_finished_executions_are_kept_90_days_then_forgotten(server, sfn):
+    machine = make_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    name = unique("kept")
+    arn = sfn.start_execution(stateMachineArn=machine, name=name, input='{"a": 1}')["executionArn"]
+    server.wait_idle()
+
+    server.advance(89 * 86400)
+    kept = sfn.describe_execution(executionArn=arn)["status"]
+    refused = error_of(sfn.start_execution, stateMachineArn=machine, name=name, input='{"a": 2}')
+    server.advance(2 * 86400)
+    gone = error_of(sfn.describe_execution, executionArn=arn)
+    gone_history = error_of(sfn.get_execution_history, executionArn=arn)
+    listed = [e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]]
+    again = sfn.start_execution(stateMachineArn=machine, name=name, input='{"a": 3}')
+    server.wait_idle()
+
+    assert kept == "SUCCEEDED"
+    assert refused["Code"] == "ExecutionAlreadyExists"
+    assert gone["Code"] == "ExecutionDoesNotExist"
+    assert gone_history["Code"] == "ExecutionDoesNotExist"
+    assert arn not in listed
+    assert again["executionArn"] == arn  # the name is free again after the retention
+    assert output(sfn.describe_execution(executionArn=arn)) == {"a": 3}

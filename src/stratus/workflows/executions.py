@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
-from stratus.workflows import activities, definition, history, interpreter, tokens
+from stratus.workflows import activities, definition, history, interpreter, retention, tokens
 from stratus.workflows.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 from stratus.workflows.failure import RUNTIME, TASK_FAILED, StatesFailure
 from stratus.workflows.model import execution_arn
@@ -78,6 +78,7 @@ class Executions:
         self._workers = (
             Worker(work, TASKS, self._wait_task, PARALLEL_TASKS),
             Worker(work, TIMERS, self._wait_timer, PARALLEL_TIMERS),
+            Worker(work, retention.SWEEPS, self._wait_sweep, 4),
         )
 
     def workers(self) -> tuple[Worker, ...]:
@@ -205,6 +206,13 @@ class Executions:
         signal = interpreter.TimerFired(order["token"])
         await self._db.run(lambda conn: self._settle(conn, item, order["execution"], signal))
 
+    async def _wait_sweep(self, item: WorkItem) -> None:
+        def sweep(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                retention.sweep(conn, self._work, item)
+
+        await self._db.run(sweep)
+
     def _settle(
         self, conn: sqlite3.Connection, item: WorkItem, arn: str, signal: interpreter.Signal
     ) -> None:
@@ -262,6 +270,7 @@ class Executions:
             for kind in (TASKS, TIMERS):
                 self._work.purge(conn, kind, arn)
             activities.purge(conn, arn)
+            retention.schedule(conn, self._work, arn, float(run.get("stop_date") or 0.0))
             self._answer_parent(conn, arn)
             self._stop_children(conn, arn)
             return
