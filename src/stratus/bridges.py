@@ -710,3 +710,13 @@ def _sdk_metadata(request_id: str) -> dict[str, Any]:
         },
         "SdkResponseMetadata": {"RequestId": request_id},
     }
+
+
+def execution_log_sink(logs: LogStore) -> Callable[[str, str, list[tuple[int, str]]], None]:
+    """Where workflows' LoggingConfiguration writes: the log store (CloudWatch Logs)."""
+
+    def sink(group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+        for timestamp, message in lines:
+            logs.emit(group, stream, message, timestamp)
+
+    return sink

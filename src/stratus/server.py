@@ -105,7 +105,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("events", bridges.EventBusDestination(bus))
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
         workflow_tasks = bridges.WorkflowTasks(functions, queues)
-        workflows = WorkflowService(settings, db, work, workflow_tasks)
+        workflows = WorkflowService(
+            settings, db, work, workflow_tasks, bridges.execution_log_sink(logs)
+        )
         functions.destinations.register("states", bridges.StateMachineDestination(workflows))
         objects.notifications = Notifications(
             settings, work, bridges.NotificationTargets(queues, topics, functions, events, bus)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from tests.aws.test_stepfunctions_api import ROLE, error_of, history, make_machine, run_to_end
-from tests.conftest import make_queue, unique
+from tests.conftest import make_queue, unique, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -460,3 +460,85 @@ def test_finished_executions_are_kept_90_days_then_forgotten(server, sfn):
     assert arn not in listed
     assert again["executionArn"] == arn  # the name is free again after the retention
     assert output(sfn.describe_execution(executionArn=arn)) == {"a": 3}
+
+
+def logged_events(server: Any, group: str, count: int) -> list[dict[str, Any]]:
+    """The group's log events, once `count` of them are there (logs are flushed in batches)."""
+    logs = server.client("logs")
+    found: list[dict[str, Any]] = []
+
+    def enough() -> bool:
+        found[:] = logs.filter_log_events(logGroupName=group)["events"]
+        return len(found) >= count
+
+    assert wait_for(enough), found
+    return [json.loads(e["message"]) | {"stream": e["logStreamName"]} for e in found]
+
+
+def logging_to(server: Any, level: str, data: bool) -> tuple[str, dict[str, Any]]:
+    group = "/aws/vendedlogs/states/" + unique("g")
+    server.client("logs").create_log_group(logGroupName=group)
+    arn = f"arn:aws:logs:us-east-1:000000000000:log-group:{group}:*"
+    return group, {
+        "level": level,
+        "includeExecutionData": data,
+        "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": arn}}],
+    }
+
+
+def test_standard_executions_log_every_event_at_level_all(server, sfn):
+    group, config = logging_to(server, "ALL", True)
+    machine = make_machine(sfn, PASS_TWO, loggingConfiguration=config)
+    arn = run_to_end(server, sfn, machine, {"x": 1})["executionArn"]
+
+    events = logged_events(server, group, 6)
+
+    assert [e["type"] for e in events] == [e["type"] for e in history(sfn, arn)]
+    first = events[0]
+    assert first["execution_arn"] == arn
+    assert first["id"] == "1"
+    assert first["previous_event_id"] == "0"
+    assert first["redrive_count"] == "0"
+    assert first["event_timestamp"].isdigit()
+    assert json.loads(first["details"]["input"]) == {"x": 1}
+    assert first["stream"].startswith(f"states/{machine.rsplit(':', 1)[1]}/")
+
+
+def test_error_level_logs_failures_only_and_fatal_the_end(server, sfn):
+    failing = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Next": "F"}, "F": {"Type": "Fail", "Error": "E"}},
+    }
+    error_group, error_config = logging_to(server, "ERROR", False)
+    fatal_group, fatal_config = logging_to(server, "FATAL", False)
+    run_to_end(server, sfn, make_machine(sfn, failing, loggingConfiguration=error_config))
+    run_to_end(server, sfn, make_machine(sfn, failing, loggingConfiguration=fatal_config))
+
+    errors = logged_events(server, error_group, 2)
+    fatal = logged_events(server, fatal_group, 1)
+
+    assert [e["type"] for e in errors] == ["FailStateEntered", "ExecutionFailed"]
+    assert "input" not in errors[0]["details"]  # includeExecutionData false
+    assert [e["type"] for e in fatal] == ["ExecutionFailed"]
+    assert fatal[0]["details"]["error"] == "E"
+
+
+def test_express_executions_log_to_cloudwatch_logs(server, sfn):
+    group, config = logging_to(server, "ALL", False)
+    machine = make_machine(sfn, PASS_TWO, type="EXPRESS", loggingConfiguration=config)
+    client = server.client("stepfunctions", inject_host_prefix=False)
+
+    answer = client.start_sync_execution(stateMachineArn=machine, input='{"secret": 1}')
+    events = logged_events(server, group, 6)
+
+    assert answer["status"] == "SUCCEEDED"
+    assert next(e["type"] for e in events) == "ExecutionStarted"
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert {e["execution_arn"] for e in events} == {answer["executionArn"]}
+    assert "secret" not in json.dumps(events)  # no execution data
+
+
+PASS_TWO = {
+    "StartAt": "A",
+    "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}},
+}

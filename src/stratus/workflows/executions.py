@@ -36,7 +36,15 @@ from typing import Any, Protocol
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
-from stratus.workflows import activities, definition, history, interpreter, retention, tokens
+from stratus.workflows import (
+    activities,
+    definition,
+    execution_logs,
+    history,
+    interpreter,
+    retention,
+    tokens,
+)
 from stratus.workflows.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 from stratus.workflows.failure import RUNTIME, TASK_FAILED, StatesFailure
 from stratus.workflows.model import execution_arn
@@ -75,6 +83,9 @@ class Executions:
     def __init__(self, db: Database, work: WorkQueue, runner: TaskRunner) -> None:
         self._db, self._work, self._runner = db, work, runner
         self.activity_waiters = activities.Waiters()
+        # Where LoggingConfiguration's events go; called on the database thread, inside the
+        # step's transaction (WorkflowService hands it on to the event loop).
+        self.log_sink: execution_logs.Sink | None = None
         self._workers = (
             Worker(work, TASKS, self._wait_task, PARALLEL_TASKS),
             Worker(work, TIMERS, self._wait_timer, PARALLEL_TIMERS),
@@ -266,6 +277,8 @@ class Executions:
             "INSERT INTO sfn_history (execution_arn, id, event) VALUES (?, ?, ?)",
             [(arn, e["id"], json.dumps(e, separators=(",", ":"))) for e in step.events],
         )
+        if self.log_sink is not None and step.events:
+            self._log(conn, arn, step)
         if step.finished:
             for kind in (TASKS, TIMERS):
                 self._work.purge(conn, kind, arn)
@@ -388,6 +401,21 @@ class Executions:
         ).fetchall()
         for (child,) in children:
             self._advance(conn, child, interpreter.Stop(None, f"The parent execution {arn} ended"))
+
+    def _log(self, conn: sqlite3.Connection, arn: str, step: interpreter.Step) -> None:
+        row = conn.execute(
+            "SELECT m.config, m.name, e.started FROM sfn_executions e"
+            " JOIN sfn_state_machines m ON m.arn = e.state_machine_arn WHERE e.arn = ?",
+            (arn,),
+        ).fetchone()
+        if row is None or '"loggingConfiguration"' not in row[0]:
+            return
+        config = json.loads(row[0]).get("loggingConfiguration") or {}
+        if self.log_sink is not None:
+            redrives = int(step.run.get("redrive_count", 0))
+            execution_logs.write(
+                self.log_sink, config, row[1], arn, row[2], redrives, step.events
+            )
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
         if isinstance(effect, interpreter.InvokeTask) and ":activity:" in effect.resource:
