@@ -174,6 +174,7 @@ class _Engine:
 
     def __init__(self, machine: Machine, run: dict[str, Any], now: float) -> None:
         self.top, self.run, self.now = machine, run, now
+        self.now_iso = _iso(now)  # every state a step enters shares the step's time
         self.events: list[dict[str, Any]] = []
         self.effects: list[Effect] = []
         self.accepted = True
@@ -296,7 +297,7 @@ class _Engine:
         name = thread["state"]
         state = machine.state(name)
         kind = state["Type"]
-        thread["entered_time"] = _iso(self.now)
+        thread["entered_time"] = self.now_iso
         thread["attempts"] = [0] * len(state.get("Retry", []))
         thread["retry_count"] = 0
         encoded = history.encode(thread["input"])
