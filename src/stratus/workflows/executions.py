@@ -43,6 +43,7 @@ from stratus.workflows import (
     history,
     interpreter,
     retention,
+    settling,
     tokens,
 )
 from stratus.workflows.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
@@ -83,6 +84,7 @@ class Executions:
     def __init__(self, db: Database, work: WorkQueue, runner: TaskRunner) -> None:
         self._db, self._work, self._runner = db, work, runner
         self.activity_waiters = activities.Waiters()
+        self._settler = settling.Settler(db, self._settle)
         # Where LoggingConfiguration's events go; called on the database thread, inside the
         # step's transaction (WorkflowService hands it on to the event loop).
         self.log_sink: execution_logs.Sink | None = None
@@ -210,12 +212,12 @@ class Executions:
         except Exception as exc:  # a bug in an integration: the task fails, the server lives
             log.exception("workflow task %s failed unexpectedly", order["resource"])
             signal = interpreter.TaskFailed(order["token"], RUNTIME, f"{type(exc).__name__}: {exc}")
-        await self._db.run(lambda conn: self._settle(conn, item, order["execution"], signal))
+        await self._settler.wait_settle(item, order["execution"], signal)
 
     async def _wait_timer(self, item: WorkItem) -> None:
         order = json.loads(item.payload)
         signal = interpreter.TimerFired(order["token"])
-        await self._db.run(lambda conn: self._settle(conn, item, order["execution"], signal))
+        await self._settler.wait_settle(item, order["execution"], signal)
 
     async def _wait_sweep(self, item: WorkItem) -> None:
         def sweep(conn: sqlite3.Connection) -> None:
@@ -227,9 +229,9 @@ class Executions:
     def _settle(
         self, conn: sqlite3.Connection, item: WorkItem, arn: str, signal: interpreter.Signal
     ) -> None:
-        with transaction(conn):
-            if self._work.ack(conn, item):  # else another claim holds it now: its turn
-                self._advance(conn, arn, signal)
+        """Inside the settler's transaction (settling.py: several items commit together)."""
+        if self._work.ack(conn, item):  # else another claim holds it now: its turn
+            self._advance(conn, arn, signal)
 
     # -- one step ------------------------------------------------------------------------
 
@@ -269,13 +271,13 @@ class Executions:
                 history.json_text(output) if run["status"] == "SUCCEEDED" else None,
                 run.get("error"),
                 run.get("cause"),
-                json.dumps(run, separators=(",", ":")),
+                history.json_text(run),
                 arn,
             ),
         )
         conn.executemany(
             "INSERT INTO sfn_history (execution_arn, id, event) VALUES (?, ?, ?)",
-            [(arn, e["id"], json.dumps(e, separators=(",", ":"))) for e in step.events],
+            [(arn, e["id"], history.json_text(e)) for e in step.events],
         )
         if self.log_sink is not None and step.events:
             self._log(conn, arn, step)
