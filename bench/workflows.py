@@ -181,9 +181,8 @@ def over_api(states: int, laps: int = 300) -> None:
             lap = time.perf_counter()
             sfn.start_sync_execution(stateMachineArn=express["stateMachineArn"])
             times.append(time.perf_counter() - lap)
-        print(
-            f"api: EXPRESS 2-state Pass StartSyncExecution: p50 {statistics.median(times) * 1e3:.2f} ms"
-        )
+        p50 = statistics.median(times) * 1e3
+        print(f"api: EXPRESS 2-state Pass StartSyncExecution: p50 {p50:.2f} ms")
         lap = time.perf_counter()
         answer = sfn.start_sync_execution(stateMachineArn=long_chain["stateMachineArn"])
         elapsed = time.perf_counter() - lap
