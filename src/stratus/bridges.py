@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
 import gzip
 import json
 import logging
@@ -395,6 +396,9 @@ OPTIMISED_CALLS: Mapping[str, tuple[str, str, str]] = {
     "arn:aws:states:::dynamodb:putItem": ("dynamodb", "putItem", "DynamoDB"),
     "arn:aws:states:::dynamodb:updateItem": ("dynamodb", "updateItem", "DynamoDB"),
     "arn:aws:states:::dynamodb:deleteItem": ("dynamodb", "deleteItem", "DynamoDB"),
+    # Only its .waitForTaskToken form comes here: executions.py starts the plain and .sync
+    # forms itself, in the transaction that acks the task.
+    "arn:aws:states:::states:startExecution": ("sfn", "startExecution", "StepFunctions"),
 }
 
 
@@ -433,6 +437,9 @@ class WorkflowTasks:
         if call is not None and self.sdk is not None:
             service, action, prefix = call
             answer = await self.sdk.wait_call(service, action, payload, prefix)
+            if isinstance(answer.get("StartDate"), str):  # as the plain form: epoch ms
+                started = datetime.datetime.fromisoformat(answer["StartDate"])
+                answer["StartDate"] = int(started.timestamp() * 1000)
             return answer | _sdk_metadata(str(uuid.uuid4()))
         if resource.startswith(AWS_SDK) and self.sdk is not None:
             service, _, action = resource[len(AWS_SDK) :].partition(":")

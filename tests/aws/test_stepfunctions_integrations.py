@@ -542,3 +542,27 @@ PASS_TWO = {
     "StartAt": "A",
     "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}},
 }
+
+
+def test_start_execution_wait_for_task_token_waits_for_the_child_to_answer(server, sfn):
+    child = make_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    parent = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::states:startExecution.waitForTaskToken",
+            {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}},
+        ),
+    )
+    arn = sfn.start_execution(stateMachineArn=parent, input="{}")["executionArn"]
+    server.wait_idle()
+    [started] = sfn.list_executions(stateMachineArn=child)["executions"]
+    token = json.loads(sfn.describe_execution(executionArn=started["executionArn"])["output"])[
+        "token"
+    ]
+    waiting = sfn.describe_execution(executionArn=arn)["status"]
+
+    sfn.send_task_success(taskToken=token, output='{"answer": 42}')
+    server.wait_idle()
+
+    assert waiting == "RUNNING"
+    assert output(sfn.describe_execution(executionArn=arn)) == {"answer": 42}
