@@ -247,13 +247,15 @@ class Executions:
             return False
         now = self._work.clock.now()
         try:
-            step = interpreter.resume(machine_of(row[0]), run, signal, now)
+            # `run` was parsed for this step alone: the interpreter may work on it in place
+            # (a failed step below starts over from the row).
+            step = interpreter.resume(machine_of(row[0]), run, signal, now, owned=True)
         except Exception as exc:  # a bug of ours: the execution fails rather than hangs
             log.exception("workflow execution %s could not take a step", arn)
             crash = interpreter.Crash(
                 f"Stratus failed to run this step: {type(exc).__name__}: {exc}"
             )
-            step = interpreter.resume(machine_of(row[0]), run, crash, now)
+            step = interpreter.resume(machine_of(row[0]), json.loads(row[1]), crash, now)
         if not step.accepted:
             return False  # nobody waited for it: nothing to write
         self._commit(conn, arn, step)

@@ -122,9 +122,12 @@ def start(
     return engine.step()
 
 
-def resume(machine: Machine, run: Mapping[str, Any], signal: Signal, now: float) -> Step:
-    """The step a signal causes; a signal nobody waits for gives an empty step."""
-    engine = _Engine(machine, copy.deepcopy(dict(run)), now)
+def resume(
+    machine: Machine, run: Mapping[str, Any], signal: Signal, now: float, *, owned: bool = False
+) -> Step:
+    """The step a signal causes; a signal nobody waits for gives an empty step. `owned`: the
+    caller hands `run` over (parsed for this step, never read again), so it is not copied."""
+    engine = _Engine(machine, dict(run) if owned else copy.deepcopy(dict(run)), now)
     if isinstance(signal, Redrive):
         if engine.run["status"] in REDRIVABLE and engine.run.get("redrive_from"):
             engine.redrive()
