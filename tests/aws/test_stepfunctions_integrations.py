@@ -566,3 +566,16 @@ def test_start_execution_wait_for_task_token_waits_for_the_child_to_answer(serve
 
     assert waiting == "RUNNING"
     assert output(sfn.describe_execution(executionArn=arn)) == {"answer": 42}
+
+
+def test_update_state_machine_changes_its_logging(server, sfn):
+    group, config = logging_to(server, "FATAL", False)
+    machine = make_machine(sfn, {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "X"}}})
+
+    sfn.update_state_machine(stateMachineArn=machine, loggingConfiguration=config)
+    described = sfn.describe_state_machine(stateMachineArn=machine)
+    run_to_end(server, sfn, machine)
+    events = logged_events(server, group, 1)
+
+    assert described["loggingConfiguration"]["level"] == "FATAL"
+    assert [e["type"] for e in events] == ["ExecutionFailed"]

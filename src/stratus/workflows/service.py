@@ -185,7 +185,13 @@ class WorkflowService:
 
         return await self._db.run(insert)
 
-    async def update(self, arn: str, text: str | None, role_arn: str | None) -> float:
+    async def update(
+        self,
+        arn: str,
+        text: str | None,
+        role_arn: str | None,
+        logging: dict[str, Any] | None = None,  # loggingConfiguration, replaced when given
+    ) -> float:
         check_machine_arn(arn)
         if text is not None:
             _check_definition(text)  # before taking the database: validation is CPU work
@@ -198,9 +204,18 @@ class WorkflowService:
                     raise StateMachineDoesNotExist(arn)
                 if text is not None and machine.type == "EXPRESS":
                     _check_definition(text, "EXPRESS")
+                config = machine.config
+                if logging is not None:
+                    config = {**config, "loggingConfiguration": logging}
                 conn.execute(
-                    "UPDATE sfn_state_machines SET definition = ?, role_arn = ? WHERE arn = ?",
-                    (text or machine.definition, role_arn or machine.role_arn, arn),
+                    "UPDATE sfn_state_machines SET definition = ?, role_arn = ?, config = ?"
+                    " WHERE arn = ?",
+                    (
+                        text or machine.definition,
+                        role_arn or machine.role_arn,
+                        json.dumps(config),
+                        arn,
+                    ),
                 )
             return now
 
