@@ -370,15 +370,18 @@ def test_aws_sdk_s3_and_ssm(server, sfn):
 
 def test_aws_sdk_refuses_unknown_fields_actions_and_services(server, sfn, sqs):
     url, _ = make_queue(sqs)
+    sdk = "arn:aws:states:::aws-sdk:"
     cases = [
-        ("arn:aws:states:::aws-sdk:sqs:sendMessage", {"QueueUrl": url, "Nope": 1}, "Nope"),
-        ("arn:aws:states:::aws-sdk:sqs:sendMessag", {"QueueUrl": url}, "sendMessag"),
-        ("arn:aws:states:::aws-sdk:ec2:describeInstances", {}, "ec2"),
+        (sdk + "sqs:sendMessage", {"QueueUrl": url, "Nope": 1}, "Nope", "Sqs.ValidationException"),
+        (sdk + "sqs:sendMessage", {"QueueUrl": url}, "MessageBody", "Sqs.ValidationException"),
+        (sdk + "sqs:sendMessag", {"QueueUrl": url}, "sendMessag", "States.Runtime"),
+        (sdk + "ec2:describeInstances", {}, "ec2", "States.Runtime"),
     ]
-    for resource, parameters, named in cases:
+    for resource, parameters, named, error in cases:
         described = run_to_end(server, sfn, make_machine(sfn, one_task(resource, parameters)))
         assert described["status"] == "FAILED", resource
-        assert named in described["cause"], resource
+        assert described["error"] == error, resource
+        assert named.lower() in described["cause"].lower(), resource
     [task_failed] = [
         e for e in history(sfn, described["executionArn"]) if e["type"] == "TaskFailed"
     ]
