@@ -582,3 +582,16 @@ def test_update_state_machine_changes_its_logging(server, sfn):
 
     assert described["loggingConfiguration"]["level"] == "FATAL"
     assert [e["type"] for e in events] == ["ExecutionFailed"]
+
+
+def test_asynchronous_express_executions_log_too(server, sfn):
+    group, config = logging_to(server, "ALL", True)
+    machine = make_machine(sfn, PASS_TWO, type="EXPRESS", loggingConfiguration=config)
+
+    arn = sfn.start_execution(stateMachineArn=machine, input='{"n": 1}')["executionArn"]
+    server.wait_idle()
+    events = logged_events(server, group, 6)
+
+    assert {e["execution_arn"] for e in events} == {arn}
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert json.loads(events[-1]["details"]["output"]) == {"n": 1}
