@@ -9,9 +9,18 @@
                   runs the chain and commits the run and its 202 history events in one
                   transaction; transitions/s
     durable wait  --executions executions of a chain of --waits `Wait 0` states on the
-                  service (SQLite WAL, the work queue's workers, the system clock): each
-                  transition is a timer item claimed and one transaction committing the run,
-                  its history and the next item; transitions/s over the whole run
+                  service (SQLite WAL, the work queue's workers, the system clock): a Wait with
+                  nothing to wait for ends in the step that entered it, so each execution is
+                  one transaction, as a Pass chain; transitions/s over the whole run
+    durable task  --executions executions of a chain of --waits Task states whose integration
+                  answers at once (in process): each transition is a task item claimed and one
+                  transaction acking it and committing the run, its history and the next item
+
+    --api         over HTTP, boto3 against `stratus server` in a child process: p50 of
+                  StartExecution of a 2-state Pass machine (STANDARD; it answers once the run
+                  is SUCCEEDED and committed, checked), of StartSyncExecution of the same
+                  machine as EXPRESS, and the transitions/s of one StartSyncExecution of a
+                  --states Pass chain
 
 Figures are printed, never asserted.
 """
@@ -38,9 +47,14 @@ from stratus.workflows.schema import SCHEMA
 from stratus.workflows.service import WorkflowService
 
 
-class NoTasks:
+class EchoTasks:
+    """An integration that answers at once with its input: what the durable path costs."""
+
     async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
-        raise AssertionError("the bench machines have no tasks")
+        return payload
+
+
+FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:echo"
 
 
 def in_memory(states: int) -> tuple[float, float]:
@@ -73,7 +87,7 @@ def in_memory(states: int) -> tuple[float, float]:
 async def durable_pass(executions: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(Path(tmp) / "bench.db", (WORK_SCHEMA, SCHEMA))
-        service = WorkflowService(Settings(), db, WorkQueue(db, SystemClock()), NoTasks())
+        service = WorkflowService(Settings(), db, WorkQueue(db, SystemClock()), EchoTasks())
         chain = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(99)}
         chain["S99"] = {"Type": "Pass", "End": True}
         text = json.dumps({"StartAt": "S0", "States": chain})
@@ -86,12 +100,17 @@ async def durable_pass(executions: int) -> float:
         return executions * 100 / elapsed
 
 
-async def durable(executions: int, waits: int) -> float:
+async def durable(executions: int, waits: int, kind: str = "Wait") -> float:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(Path(tmp) / "bench.db", (WORK_SCHEMA, SCHEMA))
         work = WorkQueue(db, SystemClock())
-        service = WorkflowService(Settings(), db, work, NoTasks())
-        chain = {f"W{i}": {"Type": "Wait", "Seconds": 0, "Next": f"W{i + 1}"} for i in range(waits)}
+        service = WorkflowService(Settings(), db, work, EchoTasks())
+        body: dict[str, Any] = (
+            {"Type": "Wait", "Seconds": 0}
+            if kind == "Wait"
+            else {"Type": "Task", "Resource": FUNCTION}
+        )
+        chain = {f"W{i}": {**body, "Next": f"W{i + 1}"} for i in range(waits)}
         chain[f"W{waits}"] = {"Type": "Succeed"}
         machine = await service.create(
             "bench", json.dumps({"StartAt": "W0", "States": chain}), "arn:aws:iam::0:role/r"
@@ -112,12 +131,77 @@ async def durable(executions: int, waits: int) -> float:
         return executions * (waits + 1) / elapsed
 
 
+def over_api(states: int, laps: int = 300) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from stratus.testing import serve_in_process
+
+    two = json.dumps(
+        {
+            "StartAt": "A",
+            "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}},
+        }
+    )
+    chain = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(states)}
+    chain[f"S{states}"] = {"Type": "Pass", "End": True}
+    with tempfile.TemporaryDirectory() as tmp, serve_in_process(Path(tmp)) as server:
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=server.settings.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(inject_host_prefix=False),
+        )
+        role = "arn:aws:iam::000000000000:role/r"
+        standard = sfn.create_state_machine(name="two", definition=two, roleArn=role)
+        express = sfn.create_state_machine(
+            name="two-x", definition=two, roleArn=role, type="EXPRESS"
+        )
+        long_chain = sfn.create_state_machine(
+            name="chain-x",
+            definition=json.dumps({"StartAt": "S0", "States": chain}),
+            roleArn=role,
+            type="EXPRESS",
+        )
+        times: list[float] = []
+        last = ""
+        for _ in range(laps):
+            lap = time.perf_counter()
+            last = sfn.start_execution(stateMachineArn=standard["stateMachineArn"])["executionArn"]
+            times.append(time.perf_counter() - lap)
+        status = sfn.describe_execution(executionArn=last)["status"]
+        print(
+            f"api: STANDARD 2-state Pass StartExecution (answered {status}): "
+            f"p50 {statistics.median(times) * 1e3:.2f} ms"
+        )
+        times = []
+        for _ in range(laps):
+            lap = time.perf_counter()
+            sfn.start_sync_execution(stateMachineArn=express["stateMachineArn"])
+            times.append(time.perf_counter() - lap)
+        p50 = statistics.median(times) * 1e3
+        print(f"api: EXPRESS 2-state Pass StartSyncExecution: p50 {p50:.2f} ms")
+        lap = time.perf_counter()
+        answer = sfn.start_sync_execution(stateMachineArn=long_chain["stateMachineArn"])
+        elapsed = time.perf_counter() - lap
+        print(
+            f"api: EXPRESS Pass chain of {states} in one StartSyncExecution ({answer['status']}): "
+            f"{(states + 1) / elapsed:,.0f} transitions/s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--states", type=int, default=1000)
     parser.add_argument("--executions", type=int, default=200)
     parser.add_argument("--waits", type=int, default=20)
+    parser.add_argument("--api", action="store_true", help="measure over HTTP instead")
     args = parser.parse_args()
+    if args.api:
+        over_api(args.states)
+        return
     per_second, p50_ms = in_memory(args.states)
     print(f"interpreter: Pass chain of {args.states}: {per_second:,.0f} transitions/s")
     print(f"interpreter: 2-state Pass machine start -> SUCCEEDED: p50 {p50_ms:.3f} ms")
@@ -126,7 +210,9 @@ def main() -> None:
     print(f"durable: {chains}: {passes:,.0f} transitions/s")
     rate = asyncio.run(durable(args.executions, args.waits))
     transitions = f"{args.executions} executions x {args.waits + 1} transitions"
-    print(f"durable: {transitions}, a work item each: {rate:,.0f} transitions/s")
+    print(f"durable: {transitions} (Wait 0): {rate:,.0f} transitions/s")
+    rate = asyncio.run(durable(args.executions, args.waits, "Task"))
+    print(f"durable: {transitions} (Task), a work item each: {rate:,.0f} transitions/s")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
 import gzip
 import json
 import logging
@@ -34,7 +35,7 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -385,6 +386,28 @@ class StateMachineDestination:
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 SQS_SEND = "arn:aws:states:::sqs:sendMessage"
+AWS_SDK = "arn:aws:states:::aws-sdk:"
+# Optimised integrations that are one API call, answered as the API answers plus the SDK's
+# metadata; their errors are named as AWS names them: <prefix>.<Code>Exception.
+OPTIMISED_CALLS: Mapping[str, tuple[str, str, str]] = {
+    "arn:aws:states:::sns:publish": ("sns", "publish", "SNS"),
+    "arn:aws:states:::events:putEvents": ("eventbridge", "putEvents", "EventBridge"),
+    "arn:aws:states:::dynamodb:getItem": ("dynamodb", "getItem", "DynamoDB"),
+    "arn:aws:states:::dynamodb:putItem": ("dynamodb", "putItem", "DynamoDB"),
+    "arn:aws:states:::dynamodb:updateItem": ("dynamodb", "updateItem", "DynamoDB"),
+    "arn:aws:states:::dynamodb:deleteItem": ("dynamodb", "deleteItem", "DynamoDB"),
+    # Only its .waitForTaskToken form comes here: executions.py starts the plain and .sync
+    # forms itself, in the transaction that acks the task.
+    "arn:aws:states:::states:startExecution": ("sfn", "startExecution", "StepFunctions"),
+}
+
+
+class SdkCalls(Protocol):
+    """An AWS API called in process (aws/sdk_tasks.py: the adapters' own handlers)."""
+
+    async def wait_call(
+        self, service: str, action: str, parameters: Any, error_prefix: str | None = None
+    ) -> dict[str, Any]: ...
 
 
 class WorkflowTasks:
@@ -400,6 +423,7 @@ class WorkflowTasks:
     def __init__(self, functions: FunctionService, queues: QueueService) -> None:
         self._functions = functions
         self._queues = queues
+        self.sdk: SdkCalls | None = None  # the API layer's, set once it exists (server.py)
 
     async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
         if resource == LAMBDA_INVOKE:
@@ -409,10 +433,22 @@ class WorkflowTasks:
             return response
         if resource == SQS_SEND:
             return await self._wait_send(payload)
+        call = OPTIMISED_CALLS.get(resource)
+        if call is not None and self.sdk is not None:
+            service, action, prefix = call
+            answer = await self.sdk.wait_call(service, action, payload, prefix)
+            if isinstance(answer.get("StartDate"), str):  # as the plain form: epoch ms
+                started = datetime.datetime.fromisoformat(answer["StartDate"])
+                answer["StartDate"] = int(started.timestamp() * 1000)
+            return answer | _sdk_metadata(str(uuid.uuid4()))
+        if resource.startswith(AWS_SDK) and self.sdk is not None:
+            service, _, action = resource[len(AWS_SDK) :].partition(":")
+            return await self.sdk.wait_call(service, action, payload)
         raise StatesFailure(
             RUNTIME,
             f"Stratus does not serve the integration {resource} yet; it serves "
-            f"{LAMBDA_INVOKE}, function ARNs and {SQS_SEND}",
+            f"{LAMBDA_INVOKE}, function ARNs, {SQS_SEND}, {', '.join(OPTIMISED_CALLS)} "
+            f"and {AWS_SDK}<service>:<action>",
         )
 
     async def _wait_send(self, parameters: Any) -> dict[str, Any]:
@@ -454,7 +490,7 @@ class WorkflowTasks:
             answer["SequenceNumber"] = sent.SequenceNumber
         return answer
 
-    async def _wait_optimised(self, parameters: Any) -> dict[str, Any]:
+    async def _wait_optimised(self, parameters: Any) -> dict[str, Any]:  # lambda:invoke
         if not isinstance(parameters, Mapping) or not isinstance(
             parameters.get("FunctionName"), str
         ):
@@ -670,3 +706,24 @@ def _lets_s3_invoke(statement: Mapping[str, Any]) -> bool:
         and any(s in ("s3.amazonaws.com", "*") for s in services)
         and any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
     )
+
+
+def _sdk_metadata(request_id: str) -> dict[str, Any]:
+    """What an optimised integration's answer carries besides the API's output."""
+    return {
+        "SdkHttpMetadata": {
+            "HttpHeaders": {"x-amzn-RequestId": request_id},
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+    }
+
+
+def execution_log_sink(logs: LogStore) -> Callable[[str, str, list[tuple[int, str]]], None]:
+    """Where workflows' LoggingConfiguration writes: the log store (CloudWatch Logs)."""
+
+    def sink(group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+        for timestamp, message in lines:
+            logs.emit(group, stream, message, timestamp)
+
+    return sink

@@ -24,6 +24,7 @@ from stratus.apis.domains import DomainService
 from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import build_app
+from stratus.aws.sdk_tasks import SdkCalls
 from stratus.config import Settings
 from stratus.console import workflow_pages
 from stratus.events.service import EventBusService
@@ -105,7 +106,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         functions.destinations.register("events", bridges.EventBusDestination(bus))
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
-        workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
+        workflow_tasks = bridges.WorkflowTasks(functions, queues)
+        workflows = WorkflowService(
+            settings, db, work, workflow_tasks, bridges.execution_log_sink(logs)
+        )
         functions.destinations.register("states", bridges.StateMachineDestination(workflows))
         objects.notifications = Notifications(
             settings, work, bridges.NotificationTargets(queues, topics, functions, events, bus)
@@ -136,6 +140,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
+        # aws-sdk:* tasks call the adapters' handlers, in process.
+        workflow_tasks.sdk = SdkCalls(lambda: services, lambda: stacks)
         app.state.services = services
         app.state.stacks = stacks
         app.state.isolation = cage_maker.report(

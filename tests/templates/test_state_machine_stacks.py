@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import WaiterError
+from tests.conftest import wait_for
 from tests.templates.test_stacks import create, describe, outputs, template, wait
 
 MACHINE = template(
@@ -127,3 +128,53 @@ def test_a_bad_definition_fails_the_stack_with_diagnostics(cfn):
 
     assert describe(cfn, name)["StackStatus"] == "ROLLBACK_COMPLETE"
     assert any("MISSING_TRANSITION_TARGET" in reason for reason in reasons)
+
+
+LOGGED = template(
+    """
+    Resources:
+      Group:
+        Type: AWS::Logs::LogGroup
+      Machine:
+        Type: AWS::StepFunctions::StateMachine
+        Properties:
+          RoleArn: arn:aws:iam::000000000000:role/sfn
+          Definition:
+            StartAt: Fail
+            States:
+              Fail: {Type: Fail, Error: Broken}
+          LoggingConfiguration:
+            Level: ERROR
+            IncludeExecutionData: false
+            Destinations:
+              - CloudWatchLogsLogGroup:
+                  LogGroupArn: !GetAtt Group.Arn
+    Outputs:
+      Arn:
+        Value: !Ref Machine
+      Group:
+        Value: !Ref Group
+    """
+)
+
+
+def test_a_template_machine_logs_as_its_logging_configuration_says(server, cfn):
+    sfn = server.client("stepfunctions")
+    name = create(cfn, LOGGED)
+    made = outputs(cfn, name)
+
+    described = sfn.describe_state_machine(stateMachineArn=made["Arn"])
+    run(server, sfn, made["Arn"])
+    logs = server.client("logs")
+    found: list[dict[str, Any]] = []
+
+    def logged() -> bool:
+        found[:] = logs.filter_log_events(logGroupName=made["Group"])["events"]
+        return len(found) >= 2
+
+    assert wait_for(logged)
+    assert described["loggingConfiguration"]["level"] == "ERROR"
+    types = [json.loads(e["message"])["type"] for e in found]
+    assert types == ["FailStateEntered", "ExecutionFailed"]
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")

@@ -348,6 +348,30 @@ def test_wait_states_fire_at_their_time(wait, payload, seconds):
     assert out.types()[1:3] == ["WaitStateEntered", "WaitStateExited"]
 
 
+@pytest.mark.parametrize(
+    "wait", [{"Seconds": 0}, {"Timestamp": "2020-01-01T00:00:00Z"}, {"SecondsPath": "$.s"}]
+)
+def test_a_wait_with_nothing_to_wait_for_ends_in_the_same_step(wait):
+    """Seconds 0 or a past timestamp: no timer effect, so no work item's round trip."""
+    doc = {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", **wait, "Next": "P"}, "P": {"Type": "Pass", "End": True}},
+    }
+    machine = definition.parse(json.dumps(doc))
+
+    step = interpreter.start(
+        machine, {"s": 0}, execution={"Id": "x"}, state_machine={"Id": "y"}, now=START
+    )
+
+    assert step.run["status"] == "SUCCEEDED"
+    assert not [e for e in step.effects if getattr(e, "purpose", "") == "wait"]
+    assert [e["type"] for e in step.events][1:4] == [
+        "WaitStateEntered",
+        "WaitStateExited",
+        "PassStateEntered",
+    ]
+
+
 def test_fail_state_error_and_cause_from_paths():
     doc = {
         "StartAt": "F",

@@ -86,3 +86,62 @@ def test_kill_9_during_a_wait_resumes_without_rerunning_the_completed_task(
     assert sorted(path.read_text() for path in shared_dir.iterdir()) == ["first", "second"]
     assert types.count("TaskScheduled") == 2
     assert types.count("WaitStateEntered") == 1
+
+
+def test_kill_9_during_busy_task_chains_loses_and_repeats_no_transition(tmp_path: Path):
+    """Many executions of Task chains settle in shared transactions (group commit): a kill in
+    the middle leaves every execution to finish after the restart, each state entered exactly
+    once and the history's ids contiguous."""
+    data = tmp_path / "data"
+    data.mkdir()
+    states = 40
+    chain = {
+        f"T{i}": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:sfn:listActivities",
+            "Parameters": {},
+            "ResultPath": None,
+            **({"Next": f"T{i + 1}"} if i < states - 1 else {"End": True}),
+        }
+        for i in range(states)
+    }
+    with serve_in_process(data) as server:
+        sfn = server.client("stepfunctions")
+        arn = sfn.create_state_machine(
+            name="busy",
+            definition=json.dumps({"StartAt": "T0", "States": chain}),
+            roleArn="arn:aws:iam::000000000000:role/r",
+        )["stateMachineArn"]
+        executions = [
+            sfn.start_execution(stateMachineArn=arn, name=f"e{i}")["executionArn"]
+            for i in range(40)
+        ]
+
+        def under_way() -> bool:
+            events = sfn.get_execution_history(executionArn=executions[-1])["events"]
+            return len(events) > 12
+
+        assert wait_for(under_way, timeout=60)
+        running = sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")
+        assert running["executions"]  # the kill lands mid-run
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+
+    with serve_in_process(data) as server:
+        sfn = server.client("stepfunctions")
+
+        def all_done() -> bool:
+            listed = sfn.list_executions(stateMachineArn=arn, statusFilter="SUCCEEDED")
+            return len(listed["executions"]) == len(executions)
+
+        assert wait_for(all_done, timeout=120)
+        for execution in executions:
+            events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+            entered = [
+                e["stateEnteredEventDetails"]["name"]
+                for e in events
+                if e["type"] == "TaskStateEntered"
+            ]
+            assert entered == [f"T{i}" for i in range(states)], execution
+            assert [e["id"] for e in events] == list(range(1, len(events) + 1)), execution

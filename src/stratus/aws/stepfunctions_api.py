@@ -76,7 +76,9 @@ async def describe_state_machine(call: Call, p: dict[str, Any]) -> Answer:
 
 async def update_state_machine(call: Call, p: dict[str, Any]) -> Answer:
     flows = _flows(call)
-    updated = await flows.update(p["stateMachineArn"], p.get("definition"), p.get("roleArn"))
+    updated = await flows.update(
+        p["stateMachineArn"], p.get("definition"), p.get("roleArn"), p.get("loggingConfiguration")
+    )
     out: dict[str, Any] = {"updateDate": _time(updated)}
     if p.get("publish"):
         version = await flows.publish_version(p["stateMachineArn"], p.get("versionDescription", ""))

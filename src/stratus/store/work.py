@@ -336,6 +336,11 @@ class WorkQueue:
         with self._lock:
             listeners = list(self._listeners.get(kind.name, ()))
         for loop, woken in listeners:
+            if woken.is_set():
+                # Already told, and not yet cleared: its next claim runs on the database
+                # thread after this transaction, so it sees this item without another
+                # cross-thread wake (a batch enqueueing N items wakes once, not N times).
+                continue
             with contextlib.suppress(RuntimeError):  # that loop has closed: no one listens
                 loop.call_soon_threadsafe(woken.set)
 

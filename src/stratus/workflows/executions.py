@@ -36,7 +36,16 @@ from typing import Any, Protocol
 from stratus.store.db import Database, transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
-from stratus.workflows import activities, definition, history, interpreter, tokens
+from stratus.workflows import (
+    activities,
+    definition,
+    execution_logs,
+    history,
+    interpreter,
+    retention,
+    settling,
+    tokens,
+)
 from stratus.workflows.errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 from stratus.workflows.failure import RUNTIME, TASK_FAILED, StatesFailure
 from stratus.workflows.model import execution_arn
@@ -75,9 +84,14 @@ class Executions:
     def __init__(self, db: Database, work: WorkQueue, runner: TaskRunner) -> None:
         self._db, self._work, self._runner = db, work, runner
         self.activity_waiters = activities.Waiters()
+        self._settler = settling.Settler(db, self._settle)
+        # Where LoggingConfiguration's events go; called on the database thread, inside the
+        # step's transaction (WorkflowService hands it on to the event loop).
+        self.log_sink: execution_logs.Sink | None = None
         self._workers = (
             Worker(work, TASKS, self._wait_task, PARALLEL_TASKS),
             Worker(work, TIMERS, self._wait_timer, PARALLEL_TIMERS),
+            Worker(work, retention.SWEEPS, self._wait_sweep, 4),
         )
 
     def workers(self) -> tuple[Worker, ...]:
@@ -198,19 +212,26 @@ class Executions:
         except Exception as exc:  # a bug in an integration: the task fails, the server lives
             log.exception("workflow task %s failed unexpectedly", order["resource"])
             signal = interpreter.TaskFailed(order["token"], RUNTIME, f"{type(exc).__name__}: {exc}")
-        await self._db.run(lambda conn: self._settle(conn, item, order["execution"], signal))
+        await self._settler.wait_settle(item, order["execution"], signal)
 
     async def _wait_timer(self, item: WorkItem) -> None:
         order = json.loads(item.payload)
         signal = interpreter.TimerFired(order["token"])
-        await self._db.run(lambda conn: self._settle(conn, item, order["execution"], signal))
+        await self._settler.wait_settle(item, order["execution"], signal)
+
+    async def _wait_sweep(self, item: WorkItem) -> None:
+        def sweep(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                retention.sweep(conn, self._work, item)
+
+        await self._db.run(sweep)
 
     def _settle(
         self, conn: sqlite3.Connection, item: WorkItem, arn: str, signal: interpreter.Signal
     ) -> None:
-        with transaction(conn):
-            if self._work.ack(conn, item):  # else another claim holds it now: its turn
-                self._advance(conn, arn, signal)
+        """Inside the settler's transaction (settling.py: several items commit together)."""
+        if self._work.ack(conn, item):  # else another claim holds it now: its turn
+            self._advance(conn, arn, signal)
 
     # -- one step ------------------------------------------------------------------------
 
@@ -226,13 +247,15 @@ class Executions:
             return False
         now = self._work.clock.now()
         try:
-            step = interpreter.resume(machine_of(row[0]), run, signal, now)
+            # `run` was parsed for this step alone: the interpreter may work on it in place
+            # (a failed step below starts over from the row).
+            step = interpreter.resume(machine_of(row[0]), run, signal, now, owned=True)
         except Exception as exc:  # a bug of ours: the execution fails rather than hangs
             log.exception("workflow execution %s could not take a step", arn)
             crash = interpreter.Crash(
                 f"Stratus failed to run this step: {type(exc).__name__}: {exc}"
             )
-            step = interpreter.resume(machine_of(row[0]), run, crash, now)
+            step = interpreter.resume(machine_of(row[0]), json.loads(row[1]), crash, now)
         if not step.accepted:
             return False  # nobody waited for it: nothing to write
         self._commit(conn, arn, step)
@@ -250,18 +273,21 @@ class Executions:
                 history.json_text(output) if run["status"] == "SUCCEEDED" else None,
                 run.get("error"),
                 run.get("cause"),
-                json.dumps(run, separators=(",", ":")),
+                history.json_text(run),
                 arn,
             ),
         )
         conn.executemany(
             "INSERT INTO sfn_history (execution_arn, id, event) VALUES (?, ?, ?)",
-            [(arn, e["id"], json.dumps(e, separators=(",", ":"))) for e in step.events],
+            [(arn, e["id"], history.json_text(e)) for e in step.events],
         )
+        if self.log_sink is not None and step.events:
+            self._log(conn, arn, step)
         if step.finished:
             for kind in (TASKS, TIMERS):
                 self._work.purge(conn, kind, arn)
             activities.purge(conn, arn)
+            retention.schedule(conn, self._work, arn, float(run.get("stop_date") or 0.0))
             self._answer_parent(conn, arn)
             self._stop_children(conn, arn)
             return
@@ -379,6 +405,21 @@ class Executions:
         ).fetchall()
         for (child,) in children:
             self._advance(conn, child, interpreter.Stop(None, f"The parent execution {arn} ended"))
+
+    def _log(self, conn: sqlite3.Connection, arn: str, step: interpreter.Step) -> None:
+        row = conn.execute(
+            "SELECT m.config, m.name, e.started FROM sfn_executions e"
+            " JOIN sfn_state_machines m ON m.arn = e.state_machine_arn WHERE e.arn = ?",
+            (arn,),
+        ).fetchone()
+        if row is None or '"loggingConfiguration"' not in row[0]:
+            return
+        config = json.loads(row[0]).get("loggingConfiguration") or {}
+        if self.log_sink is not None:
+            redrives = int(step.run.get("redrive_count", 0))
+            execution_logs.write(
+                self.log_sink, config, row[1], arn, row[2], redrives, step.events
+            )
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
         if isinstance(effect, interpreter.InvokeTask) and ":activity:" in effect.resource:

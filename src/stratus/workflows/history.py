@@ -12,6 +12,7 @@ wire adapter renders them.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -22,6 +23,7 @@ _ENTERED = "stateEnteredEventDetails"
 _EXITED = "stateExitedEventDetails"
 
 
+@functools.cache  # a few dozen types; asked twice per transition
 def details_key(event_type: str) -> str:
     if event_type.endswith("StateEntered"):
         return _ENTERED

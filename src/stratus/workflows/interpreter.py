@@ -122,9 +122,12 @@ def start(
     return engine.step()
 
 
-def resume(machine: Machine, run: Mapping[str, Any], signal: Signal, now: float) -> Step:
-    """The step a signal causes; a signal nobody waits for gives an empty step."""
-    engine = _Engine(machine, copy.deepcopy(dict(run)), now)
+def resume(
+    machine: Machine, run: Mapping[str, Any], signal: Signal, now: float, *, owned: bool = False
+) -> Step:
+    """The step a signal causes; a signal nobody waits for gives an empty step. `owned`: the
+    caller hands `run` over (parsed for this step, never read again), so it is not copied."""
+    engine = _Engine(machine, dict(run) if owned else copy.deepcopy(dict(run)), now)
     if isinstance(signal, Redrive):
         if engine.run["status"] in REDRIVABLE and engine.run.get("redrive_from"):
             engine.redrive()
@@ -174,6 +177,7 @@ class _Engine:
 
     def __init__(self, machine: Machine, run: dict[str, Any], now: float) -> None:
         self.top, self.run, self.now = machine, run, now
+        self.now_iso = _iso(now)  # every state a step enters shares the step's time
         self.events: list[dict[str, Any]] = []
         self.effects: list[Effect] = []
         self.accepted = True
@@ -296,7 +300,7 @@ class _Engine:
         name = thread["state"]
         state = machine.state(name)
         kind = state["Type"]
-        thread["entered_time"] = _iso(self.now)
+        thread["entered_time"] = self.now_iso
         thread["attempts"] = [0] * len(state.get("Retry", []))
         thread["retry_count"] = 0
         encoded = history.encode(thread["input"])
@@ -461,6 +465,11 @@ class _Engine:
                 )
             due = parsed.timestamp()
         thread["effective"] = flow.filtered_input()
+        if due <= self.now:
+            # Nothing to wait for (Seconds 0, a past Timestamp): the state ends in this step,
+            # with the same events, instead of a timer's round trip through the work queue.
+            self.exit_state(thread, flow, thread["effective"])
+            return
         self.timer(thread, "wait", due)
 
     def timer(self, thread: dict[str, Any], phase: str, due: float) -> None:

@@ -31,6 +31,7 @@ from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
 from stratus.workflows import (
     activities,
+    execution_logs,
     express,
     history,
     interpreter,
@@ -104,13 +105,40 @@ class Validated:
 
 class WorkflowService:
     def __init__(
-        self, settings: Settings, db: Database, work: WorkQueue, runner: TaskRunner
+        self,
+        settings: Settings,
+        db: Database,
+        work: WorkQueue,
+        runner: TaskRunner,
+        log_sink: execution_logs.Sink | None = None,  # CloudWatch Logs, for LoggingConfiguration
     ) -> None:
         self._settings, self._db, self._work, self._runner = settings, db, work, runner
         self.executions = Executions(db, work, runner)
         self._express = Worker(work, EXPRESS_STARTS, self._wait_express, PARALLEL_EXPRESS)
+        self._log_sink = log_sink
+        if log_sink is not None:
+            self.executions.log_sink = self._sink_from_any_thread
+
+    def _sink_from_any_thread(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+        """Standard steps log on the database thread; the sink belongs to the event loop."""
+        assert self._log_sink is not None
+        if self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._log_sink, group, stream, lines)
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def _log_express(
+        self, config: dict[str, Any], machine_name: str, arn: str, started: float, step: Any
+    ) -> None:
+        logging = config.get("loggingConfiguration")
+        if self._log_sink is not None and logging:
+            execution_logs.write(
+                self._log_sink, logging, machine_name, arn, started, 0, step.events
+            )
 
     async def wait_run_forever(self) -> None:
+        self._loop = asyncio.get_running_loop()
         async with asyncio.TaskGroup() as tasks:
             for worker in (*self.executions.workers(), self._express):
                 tasks.create_task(worker.wait_run_forever())
@@ -157,7 +185,13 @@ class WorkflowService:
 
         return await self._db.run(insert)
 
-    async def update(self, arn: str, text: str | None, role_arn: str | None) -> float:
+    async def update(
+        self,
+        arn: str,
+        text: str | None,
+        role_arn: str | None,
+        logging: dict[str, Any] | None = None,  # loggingConfiguration, replaced when given
+    ) -> float:
         check_machine_arn(arn)
         if text is not None:
             _check_definition(text)  # before taking the database: validation is CPU work
@@ -170,9 +204,18 @@ class WorkflowService:
                     raise StateMachineDoesNotExist(arn)
                 if text is not None and machine.type == "EXPRESS":
                     _check_definition(text, "EXPRESS")
+                config = machine.config
+                if logging is not None:
+                    config = {**config, "loggingConfiguration": logging}
                 conn.execute(
-                    "UPDATE sfn_state_machines SET definition = ?, role_arn = ? WHERE arn = ?",
-                    (text or machine.definition, role_arn or machine.role_arn, arn),
+                    "UPDATE sfn_state_machines SET definition = ?, role_arn = ?, config = ?"
+                    " WHERE arn = ?",
+                    (
+                        text or machine.definition,
+                        role_arn or machine.role_arn,
+                        json.dumps(config),
+                        arn,
+                    ),
                 )
             return now
 
@@ -391,8 +434,9 @@ class WorkflowService:
 
     async def _wait_express(self, item: WorkItem) -> None:
         order = json.loads(item.payload)
+        started = self._work.clock.now()
         try:
-            await express.wait_run(
+            step = await express.wait_run(
                 machine_of(order["definition"]),
                 json.loads(order["input"]),
                 execution={
@@ -406,6 +450,9 @@ class WorkflowService:
                 clock=self._work.clock,
                 runner=self._runner,
             )
+            machine = await self._db.run(lambda conn: _machine(conn, order["machine"]))
+            if machine is not None:  # deleted while it ran: nowhere to log
+                self._log_express(machine.config, machine.name, order["arn"], started, step)
         finally:  # its outcome is the run's own business: done, even when it failed
             await self._db.run(lambda conn: self._work.ack(conn, item))
 
@@ -441,6 +488,7 @@ class WorkflowService:
             clock=clock,
             runner=self._runner,
         )
+        self._log_express(machine.config, machine.name, arn, started, step)
         run = step.run
         succeeded = run["status"] == "SUCCEEDED"
         return SyncResult(

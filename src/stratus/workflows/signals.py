@@ -119,6 +119,9 @@ def resource_kind(resource: str, region: str = "") -> ResourceKind:
     parts = resource.split(":")
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
         return ResourceKind(True, "lambda", resource, parts[3])
+    if len(parts) >= 8 and parts[2] == "states" and parts[5] == "aws-sdk":
+        # arn:aws:states:::aws-sdk:s3:getObject: resourceType aws-sdk:s3, resource getObject
+        return ResourceKind(False, f"aws-sdk:{parts[6]}", ":".join(parts[7:]), region)
     if len(parts) >= 7 and parts[2] == "states" and parts[3] == "" and parts[4] == "":
         # arn:aws:states:::lambda:invoke, arn:aws:states:::sqs:sendMessage.waitForTaskToken
         return ResourceKind(False, parts[5], ":".join(parts[6:]), region)

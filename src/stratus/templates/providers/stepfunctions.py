@@ -3,9 +3,10 @@
 The definition is `Definition` (an object) or `DefinitionString` (text), with
 `DefinitionSubstitutions` replacing each `${key}`; a definition the service refuses fails
 the resource with InvalidDefinition's diagnostics. Without StateMachineName the name is
-generated (stack-logical-SUFFIX). Definition and RoleArn change in place; the name and
-type replace the machine. AWS::Serverless::StateMachine arrives here through SAM's own
-translation (Definition/DefinitionUri, policies into a role).
+generated (stack-logical-SUFFIX). Definition, RoleArn and LoggingConfiguration (mapped to
+the API's camelCase) change in place; the name and type replace the machine.
+AWS::Serverless::StateMachine arrives here through SAM's own translation
+(Definition/DefinitionUri, Logging, policies into a role).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class StateMachine(Provider):
                 definition_text(props),
                 text(required(props, "RoleArn", TYPE)),
                 text(props.get("StateMachineType", "STANDARD")),
+                {"loggingConfiguration": _logging(props["LoggingConfiguration"])}
+                if props.get("LoggingConfiguration")
+                else None,
             )
         except StratusError as exc:
             raise ResourceFailed(exc.message) from exc
@@ -66,7 +70,10 @@ class StateMachine(Provider):
     ) -> Created:
         try:
             await ctx.services.workflows.update(
-                current.physical_id, definition_text(new), text(required(new, "RoleArn", TYPE))
+                current.physical_id,
+                definition_text(new),
+                text(required(new, "RoleArn", TYPE)),
+                _logging(new.get("LoggingConfiguration") or {"Level": "OFF"}),
             )
         except StratusError as exc:
             raise ResourceFailed(exc.message) from exc
@@ -75,6 +82,24 @@ class StateMachine(Provider):
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):  # already gone: deleting it is done
             await ctx.services.workflows.delete(physical_id)
+
+
+def _logging(props: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's LoggingConfiguration (PascalCase) as the API takes it."""
+    return {
+        "level": text(props.get("Level", "OFF")),
+        "includeExecutionData": bool(props.get("IncludeExecutionData", False)),
+        "destinations": [
+            {
+                "cloudWatchLogsLogGroup": {
+                    "logGroupArn": text(
+                        (d.get("CloudWatchLogsLogGroup") or {}).get("LogGroupArn", "")
+                    )
+                }
+            }
+            for d in props.get("Destinations") or ()
+        ],
+    }
 
 
 def _attributes(arn: str, name: str) -> dict[str, Any]:
