@@ -11,7 +11,7 @@ FLOORS = {
     "logs": 35,
     "cloudformation": 21,
     "ssm": 9,
-    "sqs-json": 21,
+    "sqs-json": 23,
     "sns": 17,
     "events": 28,
     "stepfunctions": 34,
