@@ -88,7 +88,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         concurrency = Concurrency(db, functions, invoker.concurrency, pool)
         queues = QueueService(settings, db)
         topics = TopicService(
-            settings, db, work, bridges.QueueDelivery(queues), bridges.FunctionDelivery(events)
+            settings,
+            db,
+            work,
+            bridges.QueueDelivery(queues),
+            bridges.FunctionDelivery(events),
+            logs,  # the outbox of email and SMS (topics/outbox.py)
         )
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))

@@ -187,7 +187,9 @@ def test_subscriptions_are_listed_read_and_removed(sns, sqs, topic):
 @pytest.mark.parametrize(
     ("protocol", "endpoint", "message"),
     [
-        ("email", "a@example.com", "Invalid protocol type: email"),
+        ("application", "arn:aws:sns:us-east-1:000000000000:endpoint/GCM/a/b", "protocol type"),
+        ("email", "not-an-address", "Email address"),
+        ("sms", "call me", "E.164"),
         ("http", "https://example.com", "Endpoint must match the specified protocol"),
         ("sqs", "not-an-arn", "SQS endpoint ARN"),
         ("lambda", "arn:aws:lambda:us-east-1:000000000000:layer:x", "Lambda endpoint ARN"),
@@ -305,7 +307,7 @@ def test_messages_up_to_256_kib_are_accepted(sns, topic):
             "reserved prefix",
         ),
         ({"Message": "m", "MessageDeduplicationId": "d"}, "not valid for this topic type"),
-        ({"Message": "m", "PhoneNumber": "+15555550100"}, "SMS"),
+        ({"Message": "m", "PhoneNumber": "+15555550100"}, "Only one of"),
     ],
 )
 def test_bad_publishes_are_refused(sns, topic, params, message):

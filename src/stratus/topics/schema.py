@@ -33,5 +33,15 @@ CREATE TABLE IF NOT EXISTS topic_dedup (
     expires    REAL NOT NULL,              -- epoch seconds: the window's end
     PRIMARY KEY (topic, dedup_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_sms_attributes (  -- SetSMSAttributes (sms.py)
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_sms_sandbox (     -- SMS sandbox destination numbers
+    phone    TEXT PRIMARY KEY,
+    status   TEXT NOT NULL,                        -- Pending | Verified
+    otp      TEXT NOT NULL,                        -- the one-time password sent
+    language TEXT NOT NULL
+) WITHOUT ROWID;
 """,
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import sqlite3
 import uuid
@@ -30,7 +31,7 @@ from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
 
 from . import attributes as attrs
-from . import messages, store
+from . import messages, permissions, sms, store
 from .delivery import Deliveries, Delivery, FunctionSink, QueueSink
 from .errors import (
     BatchIdsNotDistinct,
@@ -53,13 +54,16 @@ from .model import (
     Subscription,
     Topic,
 )
+from .outbox import LogSink, Outbox
 
 T = TypeVar("T")
 PAGE = 100
 MAX_BATCH = 10
 MAX_TAGS = 50
 DEDUP_WINDOW_S = 300.0
-PROTOCOLS = ("sqs", "lambda", "http", "https")
+PROTOCOLS = ("sqs", "lambda", "http", "https", "email", "email-json", "sms")
+# Subscriptions that wait for ConfirmSubscription: the endpoint's owner must answer.
+CONFIRMED_BY_OWNER = ("http", "https", "email", "email-json")
 
 
 class TopicService:
@@ -70,8 +74,10 @@ class TopicService:
         work: WorkQueue,
         queues: QueueSink,
         functions: FunctionSink,
+        logs: LogSink | None = None,
     ) -> None:
         self.settings = settings
+        self.outbox = Outbox(logs, settings.region, settings.account_id)
         self._db = db
         self._clock = work.clock.now
         self._topics: dict[str, Topic] = {}  # by name
@@ -95,7 +101,7 @@ class TopicService:
                 policy,
             )
         self.deliveries = Deliveries(
-            work, settings.endpoint_url, self.subscription, queues, functions
+            work, settings.endpoint_url, self.subscription, queues, functions, self.outbox
         )
 
     # ---- topics -------------------------------------------------------------------------
@@ -228,6 +234,8 @@ class TopicService:
         topic = self.topic(topic_arn)
         protocol = protocol.lower()
         _check_endpoint(topic, protocol, endpoint)
+        if protocol == "sms":
+            endpoint = sms.check_phone(endpoint, "Endpoint")
         if topic.large and (protocol, endpoint) not in {
             (s.protocol, s.endpoint) for s in self._of_topic(topic.arn)
         }:
@@ -240,7 +248,7 @@ class TopicService:
                         "Attributes Reason: Subscription already exists with different attributes"
                     )
                 return existing
-        web = protocol in ("http", "https")
+        web = protocol in CONFIRMED_BY_OWNER
         subscription = Subscription(
             f"{topic.arn}:{uuid.uuid4()}",
             topic.arn,
@@ -347,6 +355,67 @@ class TopicService:
         messages.check(topic, message)
         published = await self._wait_publish(topic, [message])
         return published[0]
+
+    async def publish_sms(self, phone_number: str, message: NewMessage) -> Published:
+        """Publish to a PhoneNumber: one SMS, written to the outbox (outbox.py)."""
+        number = sms.check_phone(phone_number)
+        sms.check_message(message.Message)
+        message_id = str(uuid.uuid4())
+        text = messages.for_protocol(message, "sms")
+        await self.outbox.wait_write("sms", number, text, message_id=message_id)
+        return Published(message_id, None)
+
+    # ---- permissions, data protection ---------------------------------------------------
+
+    def _policy(self, topic: Topic) -> str:
+        return topic.attributes.get("Policy") or attrs.default_policy(
+            topic.arn, self.settings.account_id
+        )
+
+    async def add_permission(
+        self, arn: str, label: str, accounts: Sequence[str], actions: Sequence[str]
+    ) -> None:
+        topic = self.topic(arn)
+        policy = permissions.add(self._policy(topic), topic.arn, label, accounts, actions)
+        await self.set_topic_attribute(arn, "Policy", policy)
+
+    async def remove_permission(self, arn: str, label: str) -> None:
+        topic = self.topic(arn)
+        await self.set_topic_attribute(
+            arn, "Policy", permissions.remove(self._policy(topic), label)
+        )
+
+    def get_data_protection_policy(self, arn: str) -> str:
+        return self.topic(arn).attributes.get("DataProtectionPolicy", "")
+
+    async def put_data_protection_policy(self, arn: str, policy: str) -> None:
+        await self.set_topic_attribute(arn, "DataProtectionPolicy", policy)
+
+    # ---- SMS (sms.py) -------------------------------------------------------------------
+
+    async def get_sms_attributes(self, names: Sequence[str]) -> dict[str, str]:
+        return await self._run(lambda c: sms.get_attributes(c, names))
+
+    async def set_sms_attributes(self, given: Mapping[str, str]) -> None:
+        sms.check_sms_attributes(given)
+        await self._run(lambda c: sms.set_attributes(c, given))
+
+    async def create_sandbox_number(self, phone_number: str, language: str) -> None:
+        number = sms.check_phone(phone_number)
+        password = await self._run(lambda c: sms.add_sandbox_number(c, number, language))
+        text = f"Your Amazon SNS verification code is: {password}"
+        await self.outbox.wait_write("sms", number, text, message_id=str(uuid.uuid4()))
+
+    async def verify_sandbox_number(self, phone_number: str, password: str) -> None:
+        number = sms.check_phone(phone_number)
+        await self._run(lambda c: sms.verify_sandbox_number(c, number, password))
+
+    async def delete_sandbox_number(self, phone_number: str) -> None:
+        number = sms.check_phone(phone_number)
+        await self._run(lambda c: sms.delete_sandbox_number(c, number))
+
+    async def sandbox_numbers(self) -> list[tuple[str, str]]:
+        return await self._run(sms.sandbox_numbers)
 
     async def publish_batch(
         self, topic_arn: str, entries: Sequence[tuple[str, NewMessage | Exception]]
@@ -478,6 +547,12 @@ def _check_endpoint(topic: Topic, protocol: str, endpoint: str) -> None:
             raise InvalidParameter("SQS endpoint ARN")
         if parts[5].endswith(FIFO_SUFFIX) and not topic.fifo:
             raise InvalidParameter("Invalid parameter: Endpoint Reason: Please use FIFO SNS topic")
+    if protocol in ("email", "email-json") and not _EMAIL.fullmatch(endpoint):
+        raise InvalidParameter("Email address")
+    if protocol in ("email", "email-json", "sms") and topic.fifo:
+        raise InvalidParameter(
+            f"Invalid protocol type: {protocol}. FIFO topics deliver to SQS queues only."
+        )
     if protocol == "lambda":
         parts = endpoint.split(":")
         if (
@@ -490,6 +565,9 @@ def _check_endpoint(topic: Topic, protocol: str, endpoint: str) -> None:
             raise InvalidParameter(
                 "Invalid protocol type: lambda. FIFO topics deliver to SQS queues only."
             )
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _check_tags(tags: Mapping[str, str]) -> None:
