@@ -22,7 +22,8 @@ from starlette.applications import Starlette
 from stratus import bridges
 from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
-from stratus.aws.app import build_app
+from stratus.aws.app import SERVED_APIS, build_app
+from stratus.aws.sdk_calls import SdkCalls
 from stratus.config import Settings
 from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
@@ -103,9 +104,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             settings, db, work, functions.destinations.wait_deliver,
             bridges.DeadLetterQueues(queues).wait_send,
         )  # fmt: skip
-        scheduler = SchedulerService(
-            settings, db, work, bridges.ScheduleTargets(events, queues, topics, bus)
-        )
+        schedule_targets = bridges.ScheduleTargets(events, queues, topics, bus)
+        scheduler = SchedulerService(settings, db, work, schedule_targets)
         functions.destinations.register("events", bridges.EventBusDestination(bus))
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
         workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
@@ -137,6 +137,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
+        # Universal targets call any served API action in process (aws/sdk_calls.py).
+        schedule_targets.sdk = SdkCalls(SERVED_APIS, services, stacks, settings.endpoint_url)
         app.state.services = services
         app.state.stacks = stacks
         app.state.isolation = cage_maker.report(
