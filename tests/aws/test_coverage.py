@@ -13,7 +13,7 @@ FLOORS = {
     "ssm": 9,
     "sqs-json": 23,
     "sns": 32,
-    "events": 28,
+    "events": 51,
     "stepfunctions": 34,
     "apigatewayv2": 28,
     "apigateway": 68,

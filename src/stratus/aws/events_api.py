@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from stratus.errors import AlreadyExists, Conflict, Invalid, InvalidPattern, NotFound, TooLarge
+from stratus.events.resources import Resources
 from stratus.events.service import EventBusService
 from stratus.patterns.eventbridge import event_pattern_matches
 
@@ -209,6 +210,131 @@ async def cancel_replay(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     return await _bus(call).archives.cancel_replay(body["ReplayName"])
 
 
+# ---- bus permissions and settings, connections, API destinations, endpoints ---------------
+# (stratus.events.resources: stored and answered; see its docstring for what is not done)
+
+
+async def update_event_bus(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    service = _bus(call)
+    name = EventBusService.bus_name(body.get("Name"))
+    await service.describe_bus(name)  # ResourceNotFoundException for a bus that is not
+    if body.get("Description") is not None:
+        await service.update_bus(name, body["Description"])
+    await service.resources.update_bus(name, body)
+    described = await service.describe_bus(name)
+    keep = ("Arn", "Name", "KmsKeyIdentifier", "Description", "DeadLetterConfig", "LogConfig")
+    return {k: v for k, v in described.items() if k in keep}
+
+
+async def put_permission(call: Call, body: dict[str, Any]) -> None:
+    service = _bus(call)
+    name = _bus_name(body)
+    await service.describe_bus(name)
+    await service.resources.put_permission(name, service.bus_arn(name), body)
+
+
+async def remove_permission(call: Call, body: dict[str, Any]) -> None:
+    service = _bus(call)
+    name = _bus_name(body)
+    await service.describe_bus(name)
+    await service.resources.remove_permission(
+        name, body.get("StatementId"), bool(body.get("RemoveAllPermissions"))
+    )
+
+
+def _resources(call: Call) -> Resources:
+    return _bus(call).resources
+
+
+async def create_connection(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).create_connection(body)
+
+
+async def describe_connection(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).describe_connection(body["Name"])
+
+
+async def update_connection(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).update_connection(body)
+
+
+async def deauthorize_connection(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).deauthorize_connection(body["Name"])
+
+
+async def delete_connection(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).delete_connection(body["Name"])
+
+
+async def list_connections(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    found = await _resources(call).connections(
+        body.get("NamePrefix") or "", body.get("ConnectionState")
+    )
+    page, more = _page(found, body)
+    return {"Connections": page, **more}
+
+
+async def create_api_destination(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).create_api_destination(body)
+
+
+async def describe_api_destination(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).describe_api_destination(body["Name"])
+
+
+async def update_api_destination(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).update_api_destination(body)
+
+
+async def delete_api_destination(call: Call, body: dict[str, Any]) -> None:
+    await _resources(call).delete_api_destination(body["Name"])
+
+
+async def list_api_destinations(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    found = await _resources(call).api_destinations(
+        body.get("NamePrefix") or "", body.get("ConnectionArn")
+    )
+    page, more = _page(found, body)
+    return {"ApiDestinations": page, **more}
+
+
+async def create_endpoint(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).create_endpoint(body)
+
+
+async def describe_endpoint(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).describe_endpoint(body["Name"])
+
+
+async def update_endpoint(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).update_endpoint(body)
+
+
+async def delete_endpoint(call: Call, body: dict[str, Any]) -> None:
+    await _resources(call).delete_endpoint(body["Name"])
+
+
+async def list_endpoints(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    page, more = _page(await _resources(call).endpoints(body.get("NamePrefix") or ""), body)
+    return {"Endpoints": page, **more}
+
+
+# Partner event sources (SaaS partners' events): no partner sends to Stratus, so there are
+# none; the account-side calls answer as for an account without any.
+
+
+async def list_event_sources(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return {"EventSources": []}
+
+
+async def describe_event_source(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    raise NotFound(f"Event source {body['Name']} does not exist.")
+
+
+async def activate_event_source(call: Call, body: dict[str, Any]) -> None:
+    raise NotFound(f"Event source {body['Name']} does not exist.")
+
+
 API = Api(
     "events",
     {
@@ -240,6 +366,29 @@ API = Api(
         "DescribeReplay": describe_replay,
         "ListReplays": list_replays,
         "CancelReplay": cancel_replay,
+        "UpdateEventBus": update_event_bus,
+        "PutPermission": put_permission,
+        "RemovePermission": remove_permission,
+        "CreateConnection": create_connection,
+        "DescribeConnection": describe_connection,
+        "UpdateConnection": update_connection,
+        "DeauthorizeConnection": deauthorize_connection,
+        "DeleteConnection": delete_connection,
+        "ListConnections": list_connections,
+        "CreateApiDestination": create_api_destination,
+        "DescribeApiDestination": describe_api_destination,
+        "UpdateApiDestination": update_api_destination,
+        "DeleteApiDestination": delete_api_destination,
+        "ListApiDestinations": list_api_destinations,
+        "CreateEndpoint": create_endpoint,
+        "DescribeEndpoint": describe_endpoint,
+        "UpdateEndpoint": update_endpoint,
+        "DeleteEndpoint": delete_endpoint,
+        "ListEndpoints": list_endpoints,
+        "ListEventSources": list_event_sources,
+        "DescribeEventSource": describe_event_source,
+        "ActivateEventSource": activate_event_source,
+        "DeactivateEventSource": activate_event_source,
     },
     ERRORS,
     # PutEvents' 1 MiB of entries, and the JSON around them.
