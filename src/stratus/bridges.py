@@ -354,6 +354,9 @@ class EventBusDestination:
             raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
 
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        if target.resource.startswith("api-destination/"):  # a rule's HTTP target
+            await self._bus.resources.wait_invoke(target.arn, payload)
+            return
         document = orjson.loads(payload)
         context = document.get("requestContext") if isinstance(document, dict) else None
         entry: dict[str, Any]

@@ -5,13 +5,15 @@ AWS's shapes, states and refusals."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.bus.test_archives import _bus, _code, events
-from tests.conftest import unique
+from tests.bus.test_archives import _bus, _code, _drain, _put, events
+from tests.conftest import make_queue, unique
+from tests.topics.conftest import endpoint
 
-__all__ = ["events"]  # the fixture shared with test_archives
+__all__ = ["endpoint", "events"]  # fixtures shared with test_archives and the topic tests
 
 
 def test_bus_permissions_and_settings(events):
@@ -119,3 +121,55 @@ def test_endpoints_and_event_sources(events):
     with pytest.raises(ClientError) as missing:
         events.describe_event_source(Name="aws.partner/example.com/1/x")
     assert _code(missing) == "ResourceNotFoundException"
+
+
+def _api_destination(events: Any, url: str, headers: dict[str, str]) -> str:
+    connection = events.create_connection(
+        Name=unique("hook"), AuthorizationType="API_KEY",
+        AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cr3t"},
+            "InvocationHttpParameters": {
+                "HeaderParameters": [{"Key": k, "Value": v} for k, v in headers.items()],
+                "BodyParameters": [{"Key": "origin", "Value": "stratus"}],
+            },
+        },
+    )["ConnectionArn"]  # fmt: skip
+    return str(
+        events.create_api_destination(
+            Name=unique("dest"), ConnectionArn=connection, InvocationEndpoint=url,
+            HttpMethod="POST",
+        )["ApiDestinationArn"]
+    )  # fmt: skip
+
+
+def test_a_rule_sends_events_to_an_api_destination(events, sqs, endpoint):
+    """A rule whose target is an API destination sends the event to its endpoint with the
+    connection's API key and extra parameters; an endpoint answering 400 is not retried and
+    the event reaches the target's dead-letter queue."""
+    bus, _ = _bus(events)
+    # The test endpoint answers by this header: 200 by default, 400 for "refuse".
+    endpoint.status["refuse"] = 400
+    good = _api_destination(events, endpoint.url, {"x-team": "orders"})
+    bad = _api_destination(events, endpoint.url, {"x-amz-sns-message-type": "refuse"})
+    dlq_url, dlq = make_queue(sqs)
+    for source, destination in (("shop", good), ("bad", bad)):
+        events.put_rule(
+            Name=source, EventBusName=bus, EventPattern=json.dumps({"source": [source]})
+        )
+        events.put_targets(
+            Rule=source, EventBusName=bus,
+            Targets=[{"Id": "web", "Arn": destination, "DeadLetterConfig": {"Arn": dlq},
+                      "RetryPolicy": {"MaximumRetryAttempts": 3}}],
+        )  # fmt: skip
+    _put(events, bus, "shop", 1)
+    headers, body = endpoint.next()
+    _put(events, bus, "bad", 2)
+    endpoint.next()
+    letters = _drain(sqs, dlq_url, wait=10)
+
+    assert headers["x-api-key"] == "s3cr3t"
+    assert headers["x-team"] == "orders"
+    assert body["detail"] == {"n": 1}
+    assert body["origin"] == "stratus"
+    assert [letter["detail"] for letter in letters] == [{"n": 2}]
+    assert endpoint.received.empty()  # a 400 is not retried

@@ -10,8 +10,8 @@ what they would do outside the machine is not done:
     connections    authorization for API destinations: BASIC and API_KEY are AUTHORIZED at
                    once, OAUTH_CLIENT_CREDENTIALS too (no token endpoint is called); secrets
                    are never answered back, as on AWS
-    API destinations  an HTTP endpoint with a connection; ACTIVE. Stored only: a rule target
-                   naming one is not invoked (docs/design.md, Event bus: gaps)
+    API destinations  an HTTP endpoint with a connection; ACTIVE. A rule target naming one
+                   sends the event there (invocations.py)
     endpoints      global endpoints (two buses in two regions, failover): stored, ACTIVE.
                    Stratus is one region; PutEvents does not route through them
 
@@ -32,6 +32,8 @@ import orjson
 from stratus.config import Settings
 from stratus.errors import AlreadyExists, NotFound, Validation
 from stratus.store.db import Database, transaction
+
+from . import invocations
 
 AUTH_TYPES = ("BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY")
 HTTP_METHODS = ("POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
@@ -295,11 +297,21 @@ class Resources:
             if connection_arn is None or doc["ConnectionArn"] == connection_arn
         ]
 
-    async def _connection_named(self, arn: str) -> None:
+    async def _connection_named(self, arn: str) -> dict[str, Any]:
         name = arn.split(":connection/", 1)[-1].split("/", 1)[0]
         doc = await self._db.run(lambda conn: _read(conn, "connection", name))
         if doc is None or doc["ConnectionArn"] != arn:
             raise NotFound(f"Connection {arn} does not exist.")
+        return doc
+
+    async def wait_invoke(self, arn: str, payload: bytes) -> None:
+        """A rule's delivery to the API destination `arn` (invocations.py)."""
+        name = arn.split(":api-destination/", 1)[-1].split("/", 1)[0]
+        destination = await self._db.run(lambda conn: _read(conn, "api-destination", name))
+        if destination is None or destination["ApiDestinationArn"] != arn:
+            raise NotFound(f"API destination {arn} does not exist.")
+        connection = await self._connection_named(destination["ConnectionArn"])
+        await invocations.wait_send(destination, connection, payload)
 
     # -- global endpoints -------------------------------------------------------------------
     async def create_endpoint(self, given: dict[str, Any]) -> dict[str, Any]:
@@ -404,5 +416,17 @@ def _check_auth(kind: str, auth: dict[str, Any]) -> None:
 def _check_destination(doc: dict[str, Any]) -> None:
     if doc["HttpMethod"] not in HTTP_METHODS:
         raise Validation(f"Parameter HttpMethod must be one of {', '.join(HTTP_METHODS)}.")
-    if not str(doc["InvocationEndpoint"]).startswith("https://"):
-        raise Validation("Parameter InvocationEndpoint is not valid: it must be an https:// URL.")
+    if not _invocable(str(doc["InvocationEndpoint"])):
+        raise Validation(
+            "Parameter InvocationEndpoint is not valid: it must be an https:// URL (http:// "
+            "is taken for this machine's own addresses, for local endpoints)."
+        )
+
+
+def _invocable(url: str) -> bool:
+    """AWS calls HTTPS endpoints only; Stratus also calls plain HTTP on the loopback, where
+    the endpoints of local development and of tests live."""
+    if url.startswith("https://"):
+        return True
+    host = url.removeprefix("http://").split("/", 1)[0].rsplit(":", 1)[0]
+    return url.startswith("http://") and host in ("localhost", "127.0.0.1", "[::1]")
