@@ -12,7 +12,7 @@ FLOORS = {
     "cloudformation": 21,
     "ssm": 9,
     "sqs-json": 23,
-    "sns": 32,
+    "sns": 42,
     "events": 51,
     "stepfunctions": 34,
     "apigatewayv2": 28,

@@ -187,7 +187,7 @@ def test_subscriptions_are_listed_read_and_removed(sns, sqs, topic):
 @pytest.mark.parametrize(
     ("protocol", "endpoint", "message"),
     [
-        ("application", "arn:aws:sns:us-east-1:000000000000:endpoint/GCM/a/b", "protocol type"),
+        ("firehose", "arn:aws:firehose:us-east-1:000000000000:deliverystream/s", "protocol type"),
         ("email", "not-an-address", "Email address"),
         ("sms", "call me", "E.164"),
         ("http", "https://example.com", "Endpoint must match the specified protocol"),

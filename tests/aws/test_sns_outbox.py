@@ -148,3 +148,55 @@ def test_topic_permissions_and_data_protection_policy(sns):
             ActionName=["Publish"],
         )  # fmt: skip
     assert caught.value.response["Error"]["Code"] == "NotFound"
+
+
+def test_mobile_push_applications_and_endpoints(sns, logs):
+    """Platform applications and endpoints are stored (credentials never answered back);
+    Publish to an endpoint, directly or through an `application` subscription, lands in the
+    application's outbox with the platform's MessageStructure key; a disabled endpoint
+    refuses; a token registered twice answers the same endpoint."""
+    name = unique("app")
+    app = sns.create_platform_application(
+        Name=name, Platform="GCM", Attributes={"PlatformCredential": "server-key"}
+    )["PlatformApplicationArn"]
+    endpoint = sns.create_platform_endpoint(
+        PlatformApplicationArn=app, Token="device-1", CustomUserData="alice"
+    )["EndpointArn"]
+    again = sns.create_platform_endpoint(
+        PlatformApplicationArn=app, Token="device-1", CustomUserData="alice"
+    )["EndpointArn"]
+    topic = sns.create_topic(Name=unique("pushes"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=endpoint)
+    direct = sns.publish(
+        TargetArn=endpoint, MessageStructure="json",
+        Message=json.dumps({"default": "plain", "GCM": '{"notification": {"title": "hi"}}'}),
+    )  # fmt: skip
+    sns.publish(TopicArn=topic, Message="via the topic")
+    group = f"sns/{REGION}/{ACCOUNT}/app/GCM/{name}"
+    inbox = wait_mail(logs, group, endpoint.rsplit("/", 1)[1], 2)
+    sns.set_endpoint_attributes(EndpointArn=endpoint, Attributes={"Enabled": "false"})
+
+    assert again == endpoint
+    assert endpoint.startswith(f"arn:aws:sns:{REGION}:{ACCOUNT}:endpoint/GCM/{name}/")
+    assert (
+        "PlatformCredential"
+        not in sns.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"]
+    )
+    assert sns.get_endpoint_attributes(EndpointArn=endpoint)["Attributes"] == {
+        "Enabled": "false", "Token": "device-1", "CustomUserData": "alice",
+    }  # fmt: skip
+    assert {m["Body"] for m in inbox} == {'{"notification": {"title": "hi"}}', "via the topic"}
+    assert direct["MessageId"] in {m["MessageId"] for m in inbox}
+    listed = sns.list_endpoints_by_platform_application(PlatformApplicationArn=app)
+    assert [e["EndpointArn"] for e in listed["Endpoints"]] == [endpoint]
+    with pytest.raises(sns.exceptions.EndpointDisabledException):
+        sns.publish(TargetArn=endpoint, Message="x")
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.create_platform_endpoint(
+            PlatformApplicationArn=app, Token="device-1", CustomUserData="bob"
+        )
+    sns.delete_platform_application(PlatformApplicationArn=app)
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_endpoint_attributes(EndpointArn=endpoint)
+    applications = sns.list_platform_applications()["PlatformApplications"]
+    assert app not in {a["PlatformApplicationArn"] for a in applications}

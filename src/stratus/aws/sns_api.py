@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from stratus.errors import Invalid, NotFound, StratusError, Throttled, UnknownOperation, Validation
 from stratus.topics import errors as t
-from stratus.topics import sms
+from stratus.topics import messages, push, sms
 from stratus.topics.model import BatchFailure, MessageAttribute, NewMessage, Subscription
 from stratus.topics.service import TopicService
 
@@ -46,6 +46,8 @@ ERRORS: ErrorTable = {
     sms.VerificationFailed: WireError("VerificationException", 400),
     sms.SandboxNumberNotFound: WireError("ResourceNotFound", 404),
     sms.SandboxQuotaReached: WireError("UserError", 400),
+    push.EndpointDisabled: WireError("EndpointDisabled", 400),
+    push.ApplicationDisabled: WireError("PlatformApplicationDisabled", 400),
 }
 # A 256 KiB message percent-encoded (up to 3 bytes a byte), its attributes and the form.
 BODY_LIMIT = 4 * 1024 * 1024
@@ -130,6 +132,13 @@ async def publish(call: Call, p: dict[str, Any]) -> Answer:
     arn = p.get("TopicArn") or p.get("TargetArn")
     if not arn:
         raise t.InvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
+    if ":endpoint/" in arn:  # TargetArn: a mobile push endpoint
+        topics = _topics(call)
+        message = _message(p)
+        text = messages.for_protocol(message, topics.push.platform_of(arn))
+        message_id = str(uuid.uuid4())
+        await topics.push.wait_send(arn, text, message_id)
+        return {"MessageId": message_id}
     published = await _topics(call).publish(arn, _message(p))
     return {"MessageId": published.MessageId, "SequenceNumber": published.SequenceNumber}
 
@@ -241,6 +250,65 @@ async def list_origination_numbers(call: Call, p: dict[str, Any]) -> Answer:
     return {"PhoneNumbers": []}  # Stratus owns no phone numbers to send from
 
 
+# ---- mobile push (topics/push.py: stored; messages go to the outbox) ------------------------
+
+
+def _push(call: Call) -> push.PlatformApps:
+    return _topics(call).push
+
+
+async def create_platform_application(call: Call, p: dict[str, Any]) -> Answer:
+    arn = await _push(call).create_application(p["Name"], p["Platform"], p.get("Attributes", {}))
+    return {"PlatformApplicationArn": arn}
+
+
+async def get_platform_application_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    return {"Attributes": await _push(call).application_attributes(p["PlatformApplicationArn"])}
+
+
+async def set_platform_application_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).set_application_attributes(p["PlatformApplicationArn"], p["Attributes"])
+    return None
+
+
+async def delete_platform_application(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).delete_application(p["PlatformApplicationArn"])
+    return None
+
+
+async def list_platform_applications(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _push(call).applications(p.get("NextToken"))
+    listed = [{"PlatformApplicationArn": arn, "Attributes": a} for arn, a in found]
+    return {"PlatformApplications": listed, "NextToken": token}
+
+
+async def create_platform_endpoint(call: Call, p: dict[str, Any]) -> Answer:
+    arn = await _push(call).create_endpoint(
+        p["PlatformApplicationArn"], p["Token"], p.get("CustomUserData"), p.get("Attributes", {})
+    )
+    return {"EndpointArn": arn}
+
+
+async def get_endpoint_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    return {"Attributes": await _push(call).endpoint_attributes(p["EndpointArn"])}
+
+
+async def set_endpoint_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).set_endpoint_attributes(p["EndpointArn"], p["Attributes"])
+    return None
+
+
+async def delete_endpoint(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).delete_endpoint(p["EndpointArn"])
+    return None
+
+
+async def list_endpoints_by_platform_application(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _push(call).endpoints(p["PlatformApplicationArn"], p.get("NextToken"))
+    listed = [{"EndpointArn": arn, "Attributes": a} for arn, a in found]
+    return {"Endpoints": listed, "NextToken": token}
+
+
 def _message(p: Mapping[str, Any]) -> NewMessage:
     if "Message" not in p:
         raise t.InvalidParameter("Message Reason: no value for required parameter")
@@ -309,6 +377,16 @@ HANDLERS: dict[str, Handler] = {
     "DeleteSMSSandboxPhoneNumber": delete_sms_sandbox_phone_number,
     "ListSMSSandboxPhoneNumbers": list_sms_sandbox_phone_numbers,
     "ListOriginationNumbers": list_origination_numbers,
+    "CreatePlatformApplication": create_platform_application,
+    "GetPlatformApplicationAttributes": get_platform_application_attributes,
+    "SetPlatformApplicationAttributes": set_platform_application_attributes,
+    "DeletePlatformApplication": delete_platform_application,
+    "ListPlatformApplications": list_platform_applications,
+    "CreatePlatformEndpoint": create_platform_endpoint,
+    "GetEndpointAttributes": get_endpoint_attributes,
+    "SetEndpointAttributes": set_endpoint_attributes,
+    "DeleteEndpoint": delete_endpoint,
+    "ListEndpointsByPlatformApplication": list_endpoints_by_platform_application,
 }
 API = Api(SERVICE, HANDLERS, ERRORS, BODY_LIMIT)
 _BY_URL = ("ConfirmSubscription", "Unsubscribe")

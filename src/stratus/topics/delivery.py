@@ -9,6 +9,7 @@
                                             lambda  FunctionSink.wait_invoke (async invoke)
                                             http(s) POST, 2xx = delivered
                                             email, email-json, sms: the outbox (outbox.py)
+                                            application: the outbox, by push.py
            -> delivered: ack
            -> failed: retried after a delay (sqs/lambda: doubling from 1 s to 20 s, 100
               attempts; http(s): AWS's default policy, 3 retries 20 s apart)
@@ -33,7 +34,7 @@ import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -83,6 +84,10 @@ class QueueSink(Protocol):
         """On the database thread, inside the caller's transaction: store the message in
         the queue, raising (before writing anything) as `wait_send` would. Returns what to
         call once the transaction committed (it wakes the queue's long polls)."""
+
+
+# A message to a mobile push endpoint: (endpoint ARN, text, message id, topic ARN).
+PushSend = Callable[[str, str, str, str | None], Awaitable[None]]
 
 
 class FunctionSink(Protocol):
@@ -222,9 +227,11 @@ class Deliveries:
         queues: QueueSink,
         functions: FunctionSink,
         outbox: Outbox,
+        push: PushSend,
     ) -> None:
         self._work = work
         self._outbox = outbox
+        self._push = push
         self._base_url = base_url
         self._subscription = subscription
         self._queues = queues
@@ -311,6 +318,11 @@ class Deliveries:
                     delivery, self._base_url, subscription.endpoint, raw=subscription.raw
                 )
                 await self._queues.wait_send(subscription.endpoint, message)
+            elif subscription.protocol == "application":  # mobile push (push.py)
+                await self._push(
+                    subscription.endpoint, delivery.message, delivery.message_id,
+                    delivery.topic_arn,
+                )  # fmt: skip
             elif subscription.protocol == "lambda":
                 request_id = str(
                     uuid.uuid5(

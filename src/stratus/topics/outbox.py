@@ -11,6 +11,9 @@ reads with the logs API (`aws logs tail`, boto3 `get_log_events`), the console o
     email, email-json (per topic):
         group  sns/<region>/<account>/<topic name>
         stream the address (alice@example.com)
+    mobile push (push.py):
+        group  sns/<region>/<account>/app/<Platform>/<application name>
+        stream the endpoint's id
 
 The group names are the ones AWS gives SNS's delivery-status logs, so users look where
 they would on AWS; the stream is the recipient, so one stream reads as one inbox. Each
@@ -52,8 +55,10 @@ class Outbox:
         message_id: str,
         topic_arn: str | None = None,
         subject: str | None = None,
+        group: str | None = None,
     ) -> None:
-        """One message, committed before this returns (a delivery acks after it)."""
+        """One message, committed before this returns (a delivery acks after it); `group`
+        names the log group after sns/<region>/<account>/ when not the protocol's."""
         if self._logs is None:  # a service built without logs (unit tests): nowhere to write
             return
         event = {"Protocol": protocol, "To": to}
@@ -62,5 +67,6 @@ class Outbox:
         event |= {"Body": body, "MessageId": message_id}
         if topic_arn is not None:
             event["TopicArn"] = topic_arn
-        self._logs.emit(self.group(protocol, topic_arn), to, json.dumps(event))
+        name = self._prefix + group if group else self.group(protocol, topic_arn)
+        self._logs.emit(name, to, json.dumps(event))
         await self._logs.wait_flush()

@@ -55,13 +55,14 @@ from .model import (
     Topic,
 )
 from .outbox import LogSink, Outbox
+from .push import PlatformApps
 
 T = TypeVar("T")
 PAGE = 100
 MAX_BATCH = 10
 MAX_TAGS = 50
 DEDUP_WINDOW_S = 300.0
-PROTOCOLS = ("sqs", "lambda", "http", "https", "email", "email-json", "sms")
+PROTOCOLS = ("sqs", "lambda", "http", "https", "email", "email-json", "sms", "application")
 # Subscriptions that wait for ConfirmSubscription: the endpoint's owner must answer.
 CONFIRMED_BY_OWNER = ("http", "https", "email", "email-json")
 
@@ -78,6 +79,7 @@ class TopicService:
     ) -> None:
         self.settings = settings
         self.outbox = Outbox(logs, settings.region, settings.account_id)
+        self.push = PlatformApps(db, self.outbox, self.arn(""))
         self._db = db
         self._clock = work.clock.now
         self._topics: dict[str, Topic] = {}  # by name
@@ -101,7 +103,13 @@ class TopicService:
                 policy,
             )
         self.deliveries = Deliveries(
-            work, settings.endpoint_url, self.subscription, queues, functions, self.outbox
+            work,
+            settings.endpoint_url,
+            self.subscription,
+            queues,
+            functions,
+            self.outbox,
+            self.push.wait_send,
         )
 
     # ---- topics -------------------------------------------------------------------------
@@ -477,7 +485,8 @@ class TopicService:
             view = messages.policy_view(message.MessageAttributes)
             wire = messages.wire_attributes(message.MessageAttributes)
             for s in subscriptions:
-                text = messages.for_protocol(message, s.protocol)
+                key = self.push.platform_of(s.endpoint) if s.protocol == "application" else None
+                text = messages.for_protocol(message, key or s.protocol)
                 if s.policy is not None and not s.policy.matches(view, text):
                     continue
                 delivery = Delivery(
@@ -547,6 +556,12 @@ def _check_endpoint(topic: Topic, protocol: str, endpoint: str) -> None:
             raise InvalidParameter("SQS endpoint ARN")
         if parts[5].endswith(FIFO_SUFFIX) and not topic.fifo:
             raise InvalidParameter("Invalid parameter: Endpoint Reason: Please use FIFO SNS topic")
+    if protocol == "application" and ":endpoint/" not in endpoint:
+        raise InvalidParameter("Endpoint Reason: an application endpoint ARN is required")
+    if protocol == "application" and topic.fifo:
+        raise InvalidParameter(
+            "Invalid protocol type: application. FIFO topics deliver to SQS queues only."
+        )
     if protocol in ("email", "email-json") and not _EMAIL.fullmatch(endpoint):
         raise InvalidParameter("Email address")
     if protocol in ("email", "email-json", "sms") and topic.fifo:
