@@ -13,7 +13,7 @@ FLOORS = {
     "ssm": 9,
     "sqs-json": 23,
     "sns": 42,
-    "events": 51,
+    "events": 57,
     "stepfunctions": 34,
     "apigatewayv2": 28,
     "apigateway": 68,

@@ -173,3 +173,39 @@ def test_a_rule_sends_events_to_an_api_destination(events, sqs, endpoint):
     assert body["origin"] == "stratus"
     assert [letter["detail"] for letter in letters] == [{"n": 2}]
     assert endpoint.received.empty()  # a 400 is not retried
+
+
+def test_partner_event_sources_reach_their_partner_bus(events, sqs):
+    """A partner's event source is PENDING for the account until it creates the partner
+    bus of that name, then ACTIVE: PutPartnerEvents reaches the bus's rules; a deactivated
+    source refuses entries one by one."""
+    account = "000000000000"
+    name = f"aws.partner/example.com/{unique('src')}"
+    created = events.create_partner_event_source(Name=name, Account=account)
+    pending = events.describe_event_source(Name=name)["State"]
+    events.create_event_bus(Name=name, EventSourceName=name)
+    active = events.describe_event_source(Name=name)["State"]
+    url, queue = make_queue(sqs)
+    events.put_rule(Name="partner", EventBusName=name, EventPattern=json.dumps({"source": [name]}))
+    events.put_targets(Rule="partner", EventBusName=name, Targets=[{"Id": "q", "Arn": queue}])
+    entry = {"Source": name, "DetailType": "signup", "Detail": json.dumps({"user": "u1"})}
+    sent = events.put_partner_events(Entries=[entry])
+    got = _drain(sqs, url, wait=5)
+    events.deactivate_event_source(Name=name)
+    refused = events.put_partner_events(Entries=[entry])
+
+    assert created["EventSourceArn"] == f"arn:aws:events:us-east-1::event-source/{name}"
+    assert (pending, active) == ("PENDING", "ACTIVE")
+    assert sent["FailedEntryCount"] == 0
+    assert [(m["source"], m["detail"]) for m in got] == [(name, {"user": "u1"})]
+    assert refused["FailedEntryCount"] == 1
+    assert events.describe_event_source(Name=name)["State"] == "DISABLED"
+    sources = events.list_partner_event_sources(NamePrefix="aws.partner/example.com/")
+    assert name in {s["Name"] for s in sources["PartnerEventSources"]}
+    [listed] = events.list_partner_event_source_accounts(EventSourceName=name)[
+        "PartnerEventSourceAccounts"
+    ]
+    assert (listed["Account"], listed["State"]) == (account, "DISABLED")
+    events.delete_partner_event_source(Name=name, Account=account)
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_event_source(Name=name)

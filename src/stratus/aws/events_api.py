@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from stratus.errors import AlreadyExists, Conflict, Invalid, InvalidPattern, NotFound, TooLarge
-from stratus.events.resources import Resources
+from stratus.events.resources import Resources, shown
 from stratus.events.service import EventBusService
 from stratus.patterns.eventbridge import event_pattern_matches
 
@@ -50,8 +50,23 @@ def _page(names: list[Any], body: dict[str, Any]) -> tuple[list[Any], dict[str, 
 
 
 async def create_event_bus(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    arn = await _bus(call).create_bus(body["Name"], body.get("Description"), _tags(body))
-    return {"EventBusArn": arn}
+    service = _bus(call)
+    source = body.get("EventSourceName")
+    if source is not None:  # a partner event bus: named after its (existing) source
+        if source != body["Name"]:
+            raise Invalid("A partner event bus must have the name of its event source.")
+        await service.resources.event_source(source)
+    arn = await service.create_bus(body["Name"], body.get("Description"), _tags(body))
+    if source is not None:
+        await service.resources.set_source_state(source, "ACTIVE")
+    kept = ("KmsKeyIdentifier", "DeadLetterConfig", "LogConfig")
+    settings: dict[str, Any] = {k: body[k] for k in kept if k in body}
+    if settings:
+        await service.resources.update_bus(body["Name"], settings)
+    answer: dict[str, Any] = {"EventBusArn": arn, **settings}
+    if body.get("Description"):
+        answer["Description"] = body["Description"]
+    return answer
 
 
 async def delete_event_bus(call: Call, body: dict[str, Any]) -> None:
@@ -324,15 +339,71 @@ async def list_endpoints(call: Call, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_event_sources(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    return {"EventSources": []}
+    page, more = _page(await _resources(call).event_sources(body.get("NamePrefix") or ""), body)
+    return {"EventSources": page, **more}
 
 
 async def describe_event_source(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    raise NotFound(f"Event source {body['Name']} does not exist.")
+    doc = await _resources(call).event_source(body["Name"])
+    keep = ("Arn", "CreatedBy", "CreationTime", "Name", "State")
+    return {k: v for k, v in shown(doc).items() if k in keep}
 
 
 async def activate_event_source(call: Call, body: dict[str, Any]) -> None:
-    raise NotFound(f"Event source {body['Name']} does not exist.")
+    resources = _resources(call)
+    name = body["Name"]
+    await resources.event_source(name)
+    has_bus = name in await _bus(call).bus_names(name)
+    await resources.set_source_state(name, "ACTIVE" if has_bus else "PENDING")
+
+
+async def deactivate_event_source(call: Call, body: dict[str, Any]) -> None:
+    await _resources(call).set_source_state(body["Name"], "DISABLED")
+
+
+# The partner's side: what a SaaS partner calls to offer events to an account.
+
+
+async def create_partner_event_source(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    arn = await _resources(call).create_partner_source(body["Name"], body["Account"])
+    return {"EventSourceArn": arn}
+
+
+async def describe_partner_event_source(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _resources(call).describe_partner_source(body["Name"])
+
+
+async def list_partner_event_sources(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    page, more = _page(await _resources(call).partner_sources(body["NamePrefix"]), body)
+    return {"PartnerEventSources": page, **more}
+
+
+async def list_partner_event_source_accounts(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    found = await _resources(call).partner_source_accounts(body["EventSourceName"])
+    page, more = _page(found, body)
+    return {"PartnerEventSourceAccounts": page, **more}
+
+
+async def delete_partner_event_source(call: Call, body: dict[str, Any]) -> None:
+    await _resources(call).delete_partner_source(body["Name"], body["Account"])
+
+
+async def put_partner_events(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    """Each entry goes to the partner event bus of its Source, while that source is
+    ACTIVE; others fail one by one."""
+    service, answers = _bus(call), []
+    for entry in body.get("Entries") or []:
+        source = str(entry.get("Source") or "")
+        state = await service.resources.source_state(source)
+        if state != "ACTIVE":
+            answers.append({"ErrorCode": "ResourceNotFoundException",
+                            "ErrorMessage": f"Event source {source} is not active "
+                            f"({state or 'unknown'})."})  # fmt: skip
+            continue
+        [result] = await service.put_events([{**entry, "EventBusName": source}])
+        answers.append(result)
+    failed = sum("ErrorCode" in a for a in answers)
+    return {"FailedEntryCount": failed, "Entries": answers}
 
 
 API = Api(
@@ -388,7 +459,13 @@ API = Api(
         "ListEventSources": list_event_sources,
         "DescribeEventSource": describe_event_source,
         "ActivateEventSource": activate_event_source,
-        "DeactivateEventSource": activate_event_source,
+        "DeactivateEventSource": deactivate_event_source,
+        "CreatePartnerEventSource": create_partner_event_source,
+        "DescribePartnerEventSource": describe_partner_event_source,
+        "ListPartnerEventSources": list_partner_event_sources,
+        "ListPartnerEventSourceAccounts": list_partner_event_source_accounts,
+        "DeletePartnerEventSource": delete_partner_event_source,
+        "PutPartnerEvents": put_partner_events,
     },
     ERRORS,
     # PutEvents' 1 MiB of entries, and the JSON around them.

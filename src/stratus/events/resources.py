@@ -14,6 +14,12 @@ what they would do outside the machine is not done:
                    sends the event there (invocations.py)
     endpoints      global endpoints (two buses in two regions, failover): stored, ACTIVE.
                    Stratus is one region; PutEvents does not route through them
+    partner event sources  what a SaaS partner's calls make (CreatePartnerEventSource for an
+                   account, PutPartnerEvents), so an integration can be tried locally: the
+                   source is PENDING until the account creates the partner event bus of
+                   the same name (CreateEventBus with EventSourceName), then ACTIVE; Deactivate
+                   / ActivateEventSource switch it DISABLED / ACTIVE; PutPartnerEvents puts
+                   each entry on the bus of its Source while the source is ACTIVE
 
 One table holds them all, a JSON document per (kind, name), written in one transaction per
 call.
@@ -206,7 +212,7 @@ class Resources:
 
     async def describe_connection(self, name: str) -> dict[str, Any]:
         doc = await self._get("connection", name, "Connection")
-        return _shown(doc | {"AuthParameters": _without_secrets(doc["AuthParameters"])})
+        return shown(doc | {"AuthParameters": _without_secrets(doc["AuthParameters"])})
 
     async def update_connection(self, given: dict[str, Any]) -> dict[str, Any]:
         doc = await self._get("connection", given["Name"], "Connection")
@@ -269,7 +275,7 @@ class Resources:
                      "LastModifiedTime")  # fmt: skip
 
     async def describe_api_destination(self, name: str) -> dict[str, Any]:
-        return _shown(await self._get("api-destination", name, "An api-destination"))
+        return shown(await self._get("api-destination", name, "An api-destination"))
 
     async def update_api_destination(self, given: dict[str, Any]) -> dict[str, Any]:
         doc = await self._get("api-destination", given["Name"], "An api-destination")
@@ -313,6 +319,63 @@ class Resources:
         connection = await self._connection_named(destination["ConnectionArn"])
         await invocations.wait_send(destination, connection, payload)
 
+    # -- partner event sources --------------------------------------------------------------
+    async def create_partner_source(self, name: str, account: str) -> str:
+        if not name.startswith("aws.partner/") or name.count("/") < 2:
+            raise Validation(
+                "Parameter Name is not valid: a partner event source is named "
+                "aws.partner/<partner domain>/<name>."
+            )
+        now = self._clock()
+        doc = {
+            "Arn": f"arn:aws:events:{self._region}::event-source/{name}",
+            "Name": name,
+            "Account": account,
+            "CreatedBy": name.split("/")[1],
+            "CreationTime": now,
+            "State": "PENDING",
+        }
+        await self._put("event-source", name, doc, new=True)
+        return str(doc["Arn"])
+
+    async def describe_partner_source(self, name: str) -> dict[str, Any]:
+        return _pick(await self._get("event-source", name, "Event source"), "Arn", "Name")
+
+    async def partner_sources(self, prefix: str) -> list[dict[str, Any]]:
+        return [_pick(doc, "Arn", "Name") for doc in await self._all("event-source", prefix)]
+
+    async def partner_source_accounts(self, name: str) -> list[dict[str, Any]]:
+        doc = await self._get("event-source", name, "Event source")
+        return [_pick(doc, "Account", "CreationTime", "State")]
+
+    async def delete_partner_source(self, name: str, account: str) -> None:
+        doc = await self._db.run(lambda conn: _read(conn, "event-source", name))
+        if doc is not None and doc["Account"] == account:
+            await self._db.run(lambda conn: _drop(conn, "event-source", name))
+
+    async def event_source(self, name: str) -> dict[str, Any]:
+        """The account's view of a partner event source (DescribeEventSource)."""
+        doc = await self._db.run(lambda conn: _read(conn, "event-source", name))
+        if doc is None or doc["Account"] != self._account:
+            raise NotFound(f"Event source {name} does not exist.")
+        return doc
+
+    async def event_sources(self, prefix: str) -> list[dict[str, Any]]:
+        keep = ("Arn", "CreatedBy", "CreationTime", "Name", "State")
+        return [
+            _pick(doc, *keep)
+            for doc in await self._all("event-source", prefix)
+            if doc["Account"] == self._account
+        ]
+
+    async def set_source_state(self, name: str, state: str) -> None:
+        doc = await self.event_source(name)
+        await self._put("event-source", name, doc | {"State": state}, new=False)
+
+    async def source_state(self, name: str) -> str | None:
+        doc = await self._db.run(lambda conn: _read(conn, "event-source", name))
+        return None if doc is None or doc["Account"] != self._account else str(doc["State"])
+
     # -- global endpoints -------------------------------------------------------------------
     async def create_endpoint(self, given: dict[str, Any]) -> dict[str, Any]:
         name = given["Name"]
@@ -341,7 +404,7 @@ class Resources:
                      "RoleArn") | {"State": "CREATING"}  # fmt: skip
 
     async def describe_endpoint(self, name: str) -> dict[str, Any]:
-        return _shown(await self._get("endpoint", name, "Endpoint"))
+        return shown(await self._get("endpoint", name, "Endpoint"))
 
     async def update_endpoint(self, given: dict[str, Any]) -> dict[str, Any]:
         doc = await self._get("endpoint", given["Name"], "Endpoint")
@@ -355,7 +418,7 @@ class Resources:
         await self._delete("endpoint", name, "Endpoint")
 
     async def endpoints(self, prefix: str) -> list[dict[str, Any]]:
-        return [_shown(doc) for doc in await self._all("endpoint", prefix)]
+        return [shown(doc) for doc in await self._all("endpoint", prefix)]
 
 
 def _read(conn: sqlite3.Connection, kind: str, name: str) -> dict[str, Any] | None:
@@ -369,7 +432,7 @@ def _drop(conn: sqlite3.Connection, kind: str, name: str) -> None:
     conn.execute("DELETE FROM events_resources WHERE kind = ? AND name = ?", (kind, name))
 
 
-def _shown(doc: dict[str, Any]) -> dict[str, Any]:
+def shown(doc: dict[str, Any]) -> dict[str, Any]:
     """A stored document as the API answers it: no empty members, times as datetimes."""
     return {
         k: datetime.fromtimestamp(v, UTC) if k in _TIMES else v
@@ -379,7 +442,7 @@ def _shown(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pick(doc: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in _shown(doc).items() if k in keys}
+    return {k: v for k, v in shown(doc).items() if k in keys}
 
 
 def _without_secrets(value: Any) -> Any:
