@@ -30,6 +30,12 @@ def test_universal_targets_call_served_actions(server, scheduler, sqs):
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
     )  # fmt: skip
     parameter = "/" + unique("sched")
+    topic = server.client("sns").create_topic(Name=unique("sched"))["TopicArn"]
+    topic_queue_url, topic_queue = make_queue(sqs)
+    server.client("sns").subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=topic_queue,
+        Attributes={"RawMessageDelivery": "true"},
+    )  # fmt: skip
     expression, moment = _at(server, 60)
     attribute = {"DataType": "String", "StringValue": "v"}
     item = {"id": {"S": "1"}, "at": {"S": "<aws.scheduler.scheduled-time>"}}
@@ -39,6 +45,7 @@ def test_universal_targets_call_served_actions(server, scheduler, sqs):
         },
         "dynamodb:putItem": {"TableName": table, "Item": item},
         "ssm:putParameter": {"Name": parameter, "Value": "set", "Type": "String"},
+        "sns:publish": {"TopicArn": topic, "Message": "to the topic"},
     }  # fmt: skip
     for action, params in calls.items():
         scheduler.create_schedule(
@@ -55,6 +62,7 @@ def test_universal_targets_call_served_actions(server, scheduler, sqs):
     assert messages[0]["MessageAttributes"]["k"]["StringValue"] == "v"
     assert item["at"]["S"].endswith("Z")
     assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] == "set"
+    assert [m["Body"] for m in _receive(sqs, topic_queue_url, wait=5)] == ["to the topic"]
 
 
 def test_a_failing_action_goes_to_the_dead_letter_queue(server, scheduler, sqs):
