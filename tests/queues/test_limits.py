@@ -77,3 +77,20 @@ def test_a_deleted_queue_name_is_free_after_60_seconds(service, clock):
     clock.now += 1.5
     again = make(service, "reuse")
     assert receive(service, again) == []
+
+
+def test_visibility_changes_end_12_hours_after_the_receive(service, clock):
+    """ChangeMessageVisibility may keep a message in flight up to 12 hours from its receive,
+    in all; a change past that is refused, not shortened."""
+    url = make(service, "long-job", VisibilityTimeout="30")
+    fill(service, url, 1)
+    [message] = receive(service, url)
+    run(lambda: service.change_visibility(url, message.ReceiptHandle, 43_000))
+    clock.now += 11 * 3600
+
+    run(lambda: service.change_visibility(url, message.ReceiptHandle, 3600))
+    with pytest.raises(errors.InvalidParameter, match="beyond the limit"):
+        run(lambda: service.change_visibility(url, message.ReceiptHandle, 3601))
+    clock.now += 3600
+    [again] = receive(service, url)
+    run(lambda: service.change_visibility(url, again.ReceiptHandle, 43_200))

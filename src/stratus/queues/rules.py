@@ -143,13 +143,24 @@ def received(
     chosen = messages.select(message.attributes, request.message_attributes)
     return ReceivedMessage(
         message.id,
-        handle or receipts.encode(queue.id, message.seq, message.receives),
+        handle
+        or receipts.encode(
+            queue.id, message.seq, message.receives, _received(queue, message, request)
+        ),
         messages.md5_of_body(message.body),
         message.body,
         _system_attributes(queue, message, request.system_attributes, sender),
         chosen,
         messages.md5_of_attributes(chosen),
     )
+
+
+def _received(queue: Queue, message: store.Stored, request: Receive) -> int:
+    """When this receive took the message (epoch ms): its new visible_at less the timeout."""
+    hidden = request.visibility_timeout
+    if hidden is None:
+        hidden = queue.seconds("VisibilityTimeout")
+    return message.visible_at - hidden * 1000
 
 
 def _system_attributes(

@@ -579,6 +579,7 @@ class QueueService:
             try:
                 receipt = receipts.decode(handle, queue.id)
                 rules.check_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
+                _check_total_visibility(receipt, timeout, now)
                 checked.append((entry_id, receipt, timeout))
             except (ReceiptHandleInvalid, InvalidParameter) as exc:
                 if single:
@@ -669,6 +670,19 @@ class QueueService:
 
     def statistics(self) -> Statistics:
         return Statistics(len(self._by_id), self._waiters.statistics(), self.moves.running())
+
+
+def _check_total_visibility(receipt: receipts.Receipt, timeout: int, now: int) -> None:
+    """A message stays in flight at most 12 hours from the receive, all visibility changes
+    together: a change past that is refused (AWS does not shorten it to fit)."""
+    if (
+        receipt.received is not None
+        and now + timeout * 1000 > receipt.received + MAX_VISIBILITY * 1000
+    ):
+        raise InvalidParameter(
+            f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
+            f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} seconds]."
+        )
 
 
 def _check_tags(tags: Mapping[str, str]) -> None:
