@@ -355,7 +355,7 @@ class EventBusDestination:
 
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
         if target.resource.startswith("api-destination/"):  # a rule's HTTP target
-            await self._bus.resources.wait_invoke(target.arn, payload)
+            await self._bus.connections.wait_invoke(target.arn, payload)
             return
         document = orjson.loads(payload)
         context = document.get("requestContext") if isinstance(document, dict) else None

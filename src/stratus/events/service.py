@@ -44,6 +44,7 @@ from stratus.errors import (
 )
 from stratus.events import store
 from stratus.events.archives import REPLAYS, Archives
+from stratus.events.connections import Connections
 from stratus.events.model import (
     DEFAULT_BUS,
     MAX_ENTRIES_SIZE,
@@ -107,6 +108,7 @@ class EventBusService:
         self._fires = Worker(work, FIRES, self._wait_fire, 8)
         self.archives = Archives(settings, db, work, self._route, self.bus_arn)
         self.resources = Resources(settings, db, self._clock.now)
+        self.connections = Connections(settings, db, self._clock.now)
         self._replays = Worker(work, REPLAYS, self.archives.wait_step, 2)
         db.run_blocking(lambda conn: store.insert_bus(conn, DEFAULT_BUS, None, 0.0))
 
