@@ -32,8 +32,8 @@ from urllib.parse import urlparse
 from stratus.config import Settings
 from stratus.store.db import Database
 
+from . import attempts, permissions, receipts, rules, store
 from . import attributes as attrs
-from . import permissions, receipts, rules, store
 from .errors import (
     InvalidContents,
     InvalidParameter,
@@ -499,7 +499,7 @@ class QueueService:
         if hidden is None:
             hidden = queue.seconds("VisibilityTimeout")
         until = now + hidden * 1000
-        found = await self._run(lambda c: store.replay_attempt(c, queue.id, attempt, now, until))
+        found = await self._run(lambda c: attempts.replay(c, queue.id, attempt, now, until))
         if found is None:
             return None
         account = self.settings.account_id
@@ -513,11 +513,11 @@ class QueueService:
         answer: Sequence[ReceivedMessage],
     ) -> None:
         entries = [
-            store.Attempted(m.seq, m.receives, m.visible_at, a.ReceiptHandle)
+            attempts.Attempted(m.seq, m.receives, m.visible_at, a.ReceiptHandle)
             for m, a in zip(taken, answer, strict=True)
         ]
         expires = self._now_ms() + ATTEMPT_WINDOW_MS
-        await self._run(lambda c: store.remember_attempt(c, queue.id, attempt, entries, expires))
+        await self._run(lambda c: attempts.remember(c, queue.id, attempt, entries, expires))
 
     def _dead_letter(self, queue: Queue) -> store.DeadLetter | None:
         if queue.redrive is None:
@@ -642,7 +642,7 @@ class QueueService:
                 for group in groups:
                     store.refresh_group(conn, queue.id, group, now)
                 store.forget_dedup(conn, queue.id, now)
-                store.forget_attempts(conn, queue.id, now)
+                attempts.forget(conn, queue.id, now)
                 return count
 
             if await self._run(work) < store.CHUNK:

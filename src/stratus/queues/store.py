@@ -5,6 +5,9 @@ an accepted message is committed before the answer.
 Receiving reads the due rows through `queue_messages_due (queue_id, visible_at)`: the cost
 is the batch, not the backlog. FIFO queues read ready groups through `queue_groups_ready`,
 then each group's head through `queue_messages_group`.
+
+Past 400 lines on purpose: every statement on the message and group tables is here, so the
+indexes they rely on are read in one place (receive-attempt records: attempts.py).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import base64
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .model import MessageAttribute
 
@@ -104,7 +107,7 @@ def delete_queue(conn: sqlite3.Connection, queue_id: int) -> None:
     conn.execute("DELETE FROM queues WHERE id = ?", (queue_id,))
     conn.execute("DELETE FROM queue_groups WHERE queue_id = ?", (queue_id,))
     conn.execute("DELETE FROM queue_dedup WHERE queue_id = ?", (queue_id,))
-    conn.execute("DELETE FROM queue_attempts WHERE queue_id = ?", (queue_id,))
+    conn.execute("DELETE FROM queue_attempts WHERE queue_id = ?", (queue_id,))  # attempts.py
 
 
 def orphan_queue_ids(conn: sqlite3.Connection) -> list[int]:
@@ -470,60 +473,6 @@ def room_in_flight(
         (queue_id, now),
     ).fetchone()[0]
     return max(0, min(wanted, limit - int(in_flight)))
-
-
-@dataclass(frozen=True, slots=True)
-class Attempted:
-    """One message a FIFO receive with a ReceiveRequestAttemptId got, as it got it."""
-
-    seq: int
-    receives: int
-    visible_at: int
-    handle: str
-
-
-def remember_attempt(
-    conn: sqlite3.Connection, queue_id: int, attempt: str, got: list[Attempted], expires: int
-) -> None:
-    rows = [[m.seq, m.receives, m.visible_at, m.handle] for m in got]
-    conn.execute(
-        "INSERT OR REPLACE INTO queue_attempts VALUES (?, ?, ?, ?)",
-        (queue_id, attempt, json.dumps(rows), expires),
-    )
-
-
-def replay_attempt(
-    conn: sqlite3.Connection, queue_id: int, attempt: str, now: int, hidden_until: int
-) -> list[tuple[Stored, str]] | None:
-    """The messages a receive with `attempt` got, in flight again until `hidden_until`,
-    with their receipt handles; None when there is no such attempt in the window or any of
-    its messages changed since (deleted, received again, visibility changed)."""
-    row = conn.execute(
-        "SELECT got, expires FROM queue_attempts WHERE queue_id = ? AND attempt_id = ? "
-        "AND expires > ?",
-        (queue_id, attempt, now),
-    ).fetchone()
-    if row is None:
-        return None
-    found: list[tuple[Stored, str]] = []
-    for seq, receives, visible_at, handle in json.loads(row[0]):
-        message = find(conn, queue_id, seq)
-        if message is None or message.receives != receives or message.visible_at != visible_at:
-            return None
-        found.append((message, handle))
-    conn.executemany(
-        "UPDATE queue_messages SET visible_at = ? WHERE seq = ?",
-        [(hidden_until, message.seq) for message, _ in found],
-    )
-    for group in {m.group_id for m, _ in found if m.group_id is not None}:
-        refresh_group(conn, queue_id, group, now)
-    again = [Attempted(m.seq, m.receives, hidden_until, handle) for m, handle in found]
-    remember_attempt(conn, queue_id, attempt, again, int(row[1]))
-    return [(replace(message, visible_at=hidden_until), handle) for message, handle in found]
-
-
-def forget_attempts(conn: sqlite3.Connection, queue_id: int, now: int) -> None:
-    conn.execute("DELETE FROM queue_attempts WHERE queue_id = ? AND expires <= ?", (queue_id, now))
 
 
 def next_due(conn: sqlite3.Connection, queue_id: int, fifo: bool) -> int | None:

@@ -11,6 +11,10 @@ Guarantees:
 
 Topics and subscriptions are few and read on every publish, so they are kept in memory,
 loaded at start and changed by the same calls that write them.
+
+Past 400 lines on purpose: one class owns the in-memory topics and subscriptions every
+operation reads; the rules without state live in attributes.py, messages.py, permissions.py
+and sms.py, mobile push in push.py, the SQL in store.py.
 """
 
 from __future__ import annotations
