@@ -12,7 +12,8 @@ other service's own methods: in process, the same calls a boto3 request would ma
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
     events -> queues      DeadLetterQueues    a bus target's dead-letter message (attributes)
     schedules -> all      ScheduleTargets     EventBridge Scheduler's targets and DLQs:
-                                              lambda, sqs, sns and event buses
+                                              lambda, sqs, sns and event buses; universal
+                                              targets through an SdkCaller (aws.sdk_tasks)
     functions -> events   EventBusDestination async invoke destinations: event buses
     mappings -> queues    MappingQueue        an event source mapping's receives and deletes
     mappings -> functions MappingFunction     its function's timeout and its invocations
@@ -52,6 +53,7 @@ from stratus.observe import filter_patterns
 from stratus.observe.logs import LogEvent, LogStore
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
+from stratus.schedules import universal
 from stratus.schedules.targets import Invocation
 from stratus.store.artifacts import NoSuchArtifact
 from stratus.topics import model as topic_model
@@ -152,13 +154,22 @@ class QueueDestination:
         await self._queues.send(self._queues.url(queue), message)
 
 
+class SdkCaller(Protocol):
+    async def wait_call(self, api_name: str, operation: str, params: dict[str, Any]) -> None:
+        """Call one API action in process, as a boto3 request would; raise what it raises."""
+
+
 class ScheduleTargets:
     """schedules' Targets: a schedule's invocation, made with each service's own methods.
 
     Lambda: an asynchronous invoke (the execution id is the request id, so a hand-over
     repeated after a crash runs once). SQS: SendMessage with SqsParameters.MessageGroupId
     and, for FIFO queues, the execution id as the deduplication id. SNS: Publish. A bus:
-    PutEvents with EventBridgeParameters' Source and DetailType, the Input as Detail."""
+    PutEvents with EventBridgeParameters' Source and DetailType, the Input as Detail.
+    Universal targets (arn:aws:scheduler:::aws-sdk:...): the API action, called in process by
+    `sdk`, which the composition root sets once the services exist."""
+
+    sdk: SdkCaller | None = None
 
     def __init__(
         self,
@@ -173,6 +184,13 @@ class ScheduleTargets:
         self._bus = bus
 
     async def wait_invoke(self, invocation: Invocation) -> None:
+        if universal.is_universal(invocation.arn):
+            action = universal.parse(invocation.arn)
+            if self.sdk is None:
+                raise Invalid("Universal targets need the server's API adapters.")
+            params = universal.parameters(invocation.input)
+            await self.sdk.wait_call(action.api, action.operation, params)
+            return
         service = invocation.arn.split(":")[2]
         if service == "lambda":
             ref = parse_reference(invocation.arn)
@@ -337,6 +355,9 @@ class EventBusDestination:
             raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
 
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+        if target.resource.startswith("api-destination/"):  # a rule's HTTP target
+            await self._bus.connections.wait_invoke(target.arn, payload)
+            return
         document = orjson.loads(payload)
         context = document.get("requestContext") if isinstance(document, dict) else None
         entry: dict[str, Any]

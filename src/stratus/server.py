@@ -91,7 +91,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         concurrency = Concurrency(db, functions, invoker.concurrency, pool)
         queues = QueueService(settings, db)
         topics = TopicService(
-            settings, db, work, bridges.QueueDelivery(queues), bridges.FunctionDelivery(events)
+            settings,
+            db,
+            work,
+            bridges.QueueDelivery(queues),
+            bridges.FunctionDelivery(events),
+            logs,  # the outbox of email and SMS (topics/outbox.py)
         )
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
@@ -101,9 +106,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             settings, db, work, functions.destinations.wait_deliver,
             bridges.DeadLetterQueues(queues).wait_send,
         )  # fmt: skip
-        scheduler = SchedulerService(
-            settings, db, work, bridges.ScheduleTargets(events, queues, topics, bus)
-        )
+        schedule_targets = bridges.ScheduleTargets(events, queues, topics, bus)
+        scheduler = SchedulerService(settings, db, work, schedule_targets)
         functions.destinations.register("events", bridges.EventBusDestination(bus))
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
         workflow_tasks = bridges.WorkflowTasks(functions, queues)
@@ -140,8 +144,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
-        # aws-sdk:* tasks call the adapters' handlers, in process.
-        workflow_tasks.sdk = SdkCalls(lambda: services, lambda: stacks)
+        # aws-sdk:* tasks and universal schedule targets call the adapters' handlers, in
+        # process (aws/sdk_tasks.py).
+        sdk = SdkCalls(lambda: services, lambda: stacks)
+        workflow_tasks.sdk = sdk
+        schedule_targets.sdk = sdk.scheduled
         app.state.services = services
         app.state.stacks = stacks
         app.state.isolation = cage_maker.report(

@@ -66,14 +66,18 @@ def test_archive_keeps_the_events_its_pattern_matches(server, events):
 
     described = events.describe_archive(ArchiveName=name)
     assert created["ArchiveArn"] == f"arn:aws:events:us-east-1:000000000000:archive/{name}"
-    assert created["State"] == "ENABLED"
+    assert created["State"] == "CREATING"  # as AWS answers; ENABLED from then on
+    assert described["State"] == "ENABLED"
     assert described["EventCount"] == 3
     assert described["SizeBytes"] > 3 * len('{"n": 0}')
     assert (described["EventSourceArn"], described["RetentionDays"]) == (bus_arn, 3)
     listed = events.list_archives(EventSourceArn=bus_arn)["Archives"]
     assert [(a["ArchiveName"], a["EventCount"]) for a in listed] == [(name, 3)]
 
-    events.update_archive(ArchiveName=name, EventPattern=json.dumps({"source": ["elsewhere"]}))
+    updated = events.update_archive(
+        ArchiveName=name, EventPattern=json.dumps({"source": ["elsewhere"]})
+    )
+    assert updated["State"] == "UPDATING"
     _put(events, bus, "elsewhere", 10)
     assert events.describe_archive(ArchiveName=name)["EventCount"] == 4
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import make_queue, unique
+from tests.conftest import make_queue, unique, wait_for
 
 
 def _rows(stdout: str) -> dict[str, list[str]]:
@@ -141,3 +141,25 @@ def test_buses_list_and_events_put(stratus, server, sqs):
     assert event["id"] == put.stdout.strip()
     assert (event["source"], event["detail-type"], event["detail"]) == ("cli", "hello", {"n": 1})
     assert bad.exit_code == 2
+
+
+def test_topics_outbox_prints_email_and_sms(stratus, sns):
+    """`stratus topics outbox` prints what went to email and SMS, one JSON line each; TOPIC
+    and --to narrow it."""
+    name = unique("cli-mail")
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="carol@example.com")
+    sns.publish(PhoneNumber="+15555550177", Message="cli text")
+
+    def outbox(*args: str) -> list[dict[str, Any]]:
+        result = stratus("topics", "outbox", *args)
+        assert result.exit_code == 0, result.output
+        return _lines(result.stdout) if "outbox is empty" not in result.output else []
+
+    assert wait_for(lambda: outbox(name))
+    mail = outbox(name)
+    texts = outbox("--to", "+15555550177")
+
+    assert [m["To"] for m in mail] == ["carol@example.com"]
+    assert mail[0]["Subject"] == "AWS Notification - Subscription Confirmation"
+    assert [m["Body"] for m in texts] == ["cli text"]

@@ -90,3 +90,51 @@ def test_cancel_between_steps(db: Database) -> None:
     assert found["sent"] == REPLAY_STEP
     assert found["left"] == []
     assert found["ended"]
+
+
+def test_replay_steps_through_one_minute_windows_in_event_time_order(db: Database) -> None:
+    """Events archived over three minutes (with an empty minute between) replay one
+    one-minute window per step, each window's events in the order they were received; the
+    empty minute costs no step; then COMPLETED."""
+    clock = ManualClock(1_800_000_000.0)
+    work = WorkQueue(db, clock)
+    bus = EventBusService(Settings(data_dir=Path("/nonexistent")), db, work, _never)
+    archives = bus.archives
+
+    async def scenario() -> tuple[list[int], list[str], str]:
+        await bus.put_rule("default", "all", pattern=json.dumps({"source": ["s"]}),
+                           schedule=None, state=None, description=None, role_arn=None,
+                           tags={})  # fmt: skip
+        await bus.put_targets(
+            "default", "all", [{"Id": "q", "Arn": "arn:aws:sqs:us-east-1:000000000000:q"}]
+        )
+        created = (await archives.create("windows", BUS, None, None, None))["State"]
+        described = (await archives.describe("windows"))["State"]
+        start = clock.now()
+        for minute, count in ((0, 3), (1, 2), (3, 4)):
+            clock.advance(start + minute * 60 + 10 - clock.now())
+            for _ in range(count):
+                await bus.put_events([{"Source": "s", "DetailType": "t", "Detail": "{}"}])
+        live = _deliveries(work)
+        await archives.start_replay(
+            "paced", archives.arn("archive", "windows"),
+            datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(clock.now() + 1, UTC),
+            {"Arn": BUS}, None,
+        )  # fmt: skip
+        per_step = []
+        while True:
+            items = work.db.run_blocking(lambda conn: work.claim(conn, REPLAYS, 10))
+            if not items:
+                break
+            before = _deliveries(work)
+            await archives.wait_step(items[0])
+            per_step.append(_deliveries(work) - before)
+        final = (await archives.describe_replay("paced"))["State"]
+        assert live == 9
+        return per_step, [created, described], final
+
+    per_step, states, final = asyncio.run(scenario())
+
+    assert per_step == [3, 2, 4, 0]  # the last step finds nothing more and completes
+    assert states == ["CREATING", "ENABLED"]
+    assert final == "COMPLETED"

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import make_queue, unique, wait_for
+from tests.conftest import create_function, make_queue, unique, wait_for
 
 # Writes each event it gets to a file of its own in $OUT (environments run as different
 # users: one cannot append to another's file); fails the messages whose body says so.
@@ -381,3 +381,36 @@ def test_pollers_scale_with_backlog_up_to_maximum_concurrency(
     most = max(sum(1 for s in spans if s[0] <= moment < s[1]) for moment, _ in spans)
     assert sorted(bodies(shared_dir)) == sorted(f"s{i}" for i in range(30))
     assert most == 2
+
+
+def test_a_deleted_function_keeps_its_mapping_and_its_messages(
+    server, sqs, lambda_client, deploy, shared_dir
+):
+    """With its function deleted a mapping stays (Enabled, as AWS keeps it) and receives
+    nothing more: the messages wait in the queue, none lost or dead-lettered, and a new
+    function of the same name consumes them all."""
+    url, arn = make_queue(sqs, VisibilityTimeout="4")
+    dead_url, dead_arn = make_queue(sqs)
+    policy = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": 2})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": policy})
+    out = shared_dir
+    name = recorder(deploy, out, Timeout=3)
+    uuid = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"]
+    sqs.send_message(QueueUrl=url, MessageBody="before")
+    assert wait_for(lambda: bodies(out) == ["before"], timeout=30)
+    lambda_client.delete_function(FunctionName=name)
+    for i in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"while-gone-{i}")
+    time.sleep(10)  # two visibility timeouts: a mapping still receiving would dead-letter
+    kept = lambda_client.get_event_source_mapping(UUID=uuid)
+
+    assert kept["State"] == "Enabled"
+    assert count(sqs, url) == 5
+    assert count(sqs, dead_url) == 0
+    create_function(
+        lambda_client, name, RECORDER, Timeout=3, Environment={"Variables": {"OUT": str(out)}}
+    )
+    assert wait_for(lambda: len(bodies(out)) == 6, timeout=60)
+    assert wait_for(lambda: count(sqs, url) == 0, timeout=10)
+    lambda_client.delete_event_source_mapping(UUID=uuid)
+    assert sorted(bodies(out)[1:]) == [f"while-gone-{i}" for i in range(5)]

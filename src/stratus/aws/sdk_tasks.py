@@ -31,7 +31,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from stratus import ids
-from stratus.errors import StratusError, Validation
+from stratus.errors import Invalid, StratusError, Validation
 from stratus.services import Services
 from stratus.templates.service import StackService
 from stratus.workflows.failure import RUNTIME, StatesFailure
@@ -47,7 +47,7 @@ from . import (
 )
 from .app import APIGATEWAY, HTTP_APIS, LAMBDA, S3, SCHEDULER
 from .protocols import models, validate
-from .protocols.adapter import Api, Call
+from .protocols.adapter import Api, Call, handler_of
 from .protocols.body import BodyStream
 from .protocols.errors import (
     JSON_ERRORS,
@@ -95,12 +95,14 @@ _PROTOCOL_ERRORS: Mapping[str, ErrorTable] = {
 
 
 class SdkCalls:
-    """bridges.SdkCalls over the adapters' handlers."""
+    """bridges.SdkCalls (workflow tasks) over the adapters' handlers; `scheduled` is the
+    same caller as bridges.SdkCaller (EventBridge Scheduler's universal targets)."""
 
     def __init__(
         self, services: Callable[[], Services], stacks: Callable[[], StackService]
     ) -> None:
         self._services, self._stacks = services, stacks
+        self.scheduled = ScheduledCalls(self)
 
     async def wait_call(
         self, service: str, action: str, parameters: Any, error_prefix: str | None = None
@@ -117,16 +119,13 @@ class SdkCalls:
         api, prefix = served.api, error_prefix or served.error_prefix
         model = await models.wait_service_model(api.name)
         operation = _operation(model, action, service)
-        handler = api.handlers.get(operation.name)
-        if handler is None:
+        if operation.name not in api.handlers:
             raise StatesFailure(
                 RUNTIME, f"Stratus does not implement {model.service_id} {operation.name} yet"
             )
         request_id = ids.uuid4()
         try:
-            params = _input(operation, parameters, operation.name in api.streamed)
-            validate.check(operation.input_shape, params)
-            output = await handler(self._call(request_id), params)
+            output = await self.wait_action(api, model, operation, parameters, request_id)
         except StratusError as exc:
             raise _failure(exc, api, model, prefix, request_id) from exc
         if isinstance(output, Response):
@@ -136,21 +135,60 @@ class SdkCalls:
         shape = operation.output_shape
         return await _wait_output(shape, dict(output or {})) if shape else {}
 
-    def _call(self, request_id: str) -> Call:
+    async def wait_action(
+        self,
+        api: Api,
+        model: ServiceModel,
+        operation: OperationModel,
+        parameters: Any,
+        request_id: str,
+    ) -> Any:
+        """The handler's output for `parameters` (members named as the model names them, in
+        any case), checked by the model first; a refusal raises its StratusError."""
+        handler = handler_of(api, model, operation.name)
+        params = _input(operation, parameters, operation.name in api.streamed)
+        validate.check(operation.input_shape, params)
+        protocol = model.metadata.get("protocol", "")
+        return await handler(self._call(request_id, api, operation, protocol), params)
+
+    def _call(self, request_id: str, api: Api, operation: OperationModel, protocol: str) -> Call:
         services = self._services()
         endpoint = services.settings.endpoint_url
         host = endpoint.split("://", 1)[-1]
+        headers = [(b"host", host.encode())]
+        if protocol == "json":  # handlers that answer per protocol (SQS's) look for it
+            headers.append((b"x-amz-target", f"{api.name}.{operation.name}".encode()))
         scope = {
             "type": "http",
             "scheme": "http",
             "method": "POST",
             "path": "/",
             "query_string": b"",
-            "headers": [(b"host", host.encode())],
+            "headers": headers,
             "client": ("127.0.0.1", 0),
             "server": None,
         }
         return Call(services, self._stacks(), Headers(scope=scope), request_id, scope)
+
+
+class ScheduledCalls:
+    """bridges.SdkCaller: a universal schedule target's action (schedules/universal.py names
+    it by botocore's model and PascalCase operation); its answer is dropped, as on AWS, and
+    a refusal raises its StratusError, which the schedule retries or dead-letters."""
+
+    def __init__(self, calls: SdkCalls) -> None:
+        self._calls = calls
+        self._apis = {served.api.name: served.api for served in SDK_SERVICES.values()}
+
+    async def wait_call(self, api_name: str, operation: str, params: dict[str, Any]) -> None:
+        api = self._apis.get(api_name)
+        if api is None:
+            raise Invalid(f"Stratus does not serve the {api_name} API.")
+        model = await models.wait_service_model(api_name)
+        if operation not in model.operation_names:
+            raise Invalid(f"{model.service_id} has no action {operation}.")
+        found = model.operation_model(operation)
+        await self._calls.wait_action(api, model, found, params, ids.uuid4())
 
 
 def _operation(model: ServiceModel, action: str, service: str) -> OperationModel:

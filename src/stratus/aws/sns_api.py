@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from stratus.errors import Invalid, NotFound, StratusError, Throttled, UnknownOperation, Validation
 from stratus.topics import errors as t
+from stratus.topics import messages, push, sms
 from stratus.topics.model import BatchFailure, MessageAttribute, NewMessage, Subscription
 from stratus.topics.service import TopicService
 
@@ -42,6 +43,11 @@ ERRORS: ErrorTable = {
     t.TagLimitExceeded: WireError("TagLimitExceeded", 400),
     t.NotAuthorized: WireError("AuthorizationError", 403),
     Throttled: WireError("Throttled", 429),
+    sms.VerificationFailed: WireError("VerificationException", 400),
+    sms.SandboxNumberNotFound: WireError("ResourceNotFound", 404),
+    sms.SandboxQuotaReached: WireError("UserError", 400),
+    push.EndpointDisabled: WireError("EndpointDisabled", 400),
+    push.ApplicationDisabled: WireError("PlatformApplicationDisabled", 400),
 }
 # A 256 KiB message percent-encoded (up to 3 bytes a byte), its attributes and the form.
 BODY_LIMIT = 4 * 1024 * 1024
@@ -117,10 +123,22 @@ async def set_subscription_attributes(call: Call, p: dict[str, Any]) -> Answer:
 
 async def publish(call: Call, p: dict[str, Any]) -> Answer:
     if p.get("PhoneNumber"):
-        raise t.InvalidParameter("PhoneNumber Reason: Stratus does not send SMS messages")
+        if p.get("TopicArn") or p.get("TargetArn"):
+            raise t.InvalidParameter(
+                "PhoneNumber Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given"
+            )
+        sent = await _topics(call).publish_sms(p["PhoneNumber"], _message(p))
+        return {"MessageId": sent.MessageId}
     arn = p.get("TopicArn") or p.get("TargetArn")
     if not arn:
         raise t.InvalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
+    if ":endpoint/" in arn:  # TargetArn: a mobile push endpoint
+        topics = _topics(call)
+        message = _message(p)
+        text = messages.for_protocol(message, topics.push.platform_of(arn))
+        message_id = str(uuid.uuid4())
+        await topics.push.wait_send(arn, text, message_id)
+        return {"MessageId": message_id}
     published = await _topics(call).publish(arn, _message(p))
     return {"MessageId": published.MessageId, "SequenceNumber": published.SequenceNumber}
 
@@ -155,6 +173,140 @@ async def untag_resource(call: Call, p: dict[str, Any]) -> Answer:
 async def list_tags_for_resource(call: Call, p: dict[str, Any]) -> Answer:
     tags = _topics(call).tags(p["ResourceArn"])
     return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+async def add_permission(call: Call, p: dict[str, Any]) -> Answer:
+    await _topics(call).add_permission(
+        p["TopicArn"], p["Label"], p.get("AWSAccountId", []), p.get("ActionName", [])
+    )
+    return None
+
+
+async def remove_permission(call: Call, p: dict[str, Any]) -> Answer:
+    await _topics(call).remove_permission(p["TopicArn"], p["Label"])
+    return None
+
+
+async def get_data_protection_policy(call: Call, p: dict[str, Any]) -> Answer:
+    return {"DataProtectionPolicy": _topics(call).get_data_protection_policy(p["ResourceArn"])}
+
+
+async def put_data_protection_policy(call: Call, p: dict[str, Any]) -> Answer:
+    await _topics(call).put_data_protection_policy(p["ResourceArn"], p["DataProtectionPolicy"])
+    return None
+
+
+# ---- SMS (topics/sms.py: stored state; messages go to the outbox) ------------------------
+
+
+async def get_sms_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    return {"attributes": await _topics(call).get_sms_attributes(p.get("attributes", []))}
+
+
+async def set_sms_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    await _topics(call).set_sms_attributes(p.get("attributes", {}))
+    return {}
+
+
+async def check_if_phone_number_is_opted_out(call: Call, p: dict[str, Any]) -> Answer:
+    sms.check_phone(p["phoneNumber"], "phoneNumber")
+    return {"isOptedOut": False}  # no one can reply STOP to Stratus
+
+
+async def list_phone_numbers_opted_out(call: Call, p: dict[str, Any]) -> Answer:
+    return {"phoneNumbers": []}
+
+
+async def opt_in_phone_number(call: Call, p: dict[str, Any]) -> Answer:
+    sms.check_phone(p["phoneNumber"], "phoneNumber")
+    return {}
+
+
+async def get_sms_sandbox_account_status(call: Call, p: dict[str, Any]) -> Answer:
+    return {"IsInSandbox": False}  # as an account with production SMS access
+
+
+async def create_sms_sandbox_phone_number(call: Call, p: dict[str, Any]) -> Answer:
+    await _topics(call).create_sandbox_number(p["PhoneNumber"], p.get("LanguageCode", "en-US"))
+    return {}
+
+
+async def verify_sms_sandbox_phone_number(call: Call, p: dict[str, Any]) -> Answer:
+    await _topics(call).verify_sandbox_number(p["PhoneNumber"], p["OneTimePassword"])
+    return {}
+
+
+async def delete_sms_sandbox_phone_number(call: Call, p: dict[str, Any]) -> Answer:
+    await _topics(call).delete_sandbox_number(p["PhoneNumber"])
+    return {}
+
+
+async def list_sms_sandbox_phone_numbers(call: Call, p: dict[str, Any]) -> Answer:
+    numbers = await _topics(call).sandbox_numbers()
+    return {"PhoneNumbers": [{"PhoneNumber": n, "Status": status} for n, status in numbers]}
+
+
+async def list_origination_numbers(call: Call, p: dict[str, Any]) -> Answer:
+    return {"PhoneNumbers": []}  # Stratus owns no phone numbers to send from
+
+
+# ---- mobile push (topics/push.py: stored; messages go to the outbox) ------------------------
+
+
+def _push(call: Call) -> push.PlatformApps:
+    return _topics(call).push
+
+
+async def create_platform_application(call: Call, p: dict[str, Any]) -> Answer:
+    arn = await _push(call).create_application(p["Name"], p["Platform"], p.get("Attributes", {}))
+    return {"PlatformApplicationArn": arn}
+
+
+async def get_platform_application_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    return {"Attributes": await _push(call).application_attributes(p["PlatformApplicationArn"])}
+
+
+async def set_platform_application_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).set_application_attributes(p["PlatformApplicationArn"], p["Attributes"])
+    return None
+
+
+async def delete_platform_application(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).delete_application(p["PlatformApplicationArn"])
+    return None
+
+
+async def list_platform_applications(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _push(call).applications(p.get("NextToken"))
+    listed = [{"PlatformApplicationArn": arn, "Attributes": a} for arn, a in found]
+    return {"PlatformApplications": listed, "NextToken": token}
+
+
+async def create_platform_endpoint(call: Call, p: dict[str, Any]) -> Answer:
+    arn = await _push(call).create_endpoint(
+        p["PlatformApplicationArn"], p["Token"], p.get("CustomUserData"), p.get("Attributes", {})
+    )
+    return {"EndpointArn": arn}
+
+
+async def get_endpoint_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    return {"Attributes": await _push(call).endpoint_attributes(p["EndpointArn"])}
+
+
+async def set_endpoint_attributes(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).set_endpoint_attributes(p["EndpointArn"], p["Attributes"])
+    return None
+
+
+async def delete_endpoint(call: Call, p: dict[str, Any]) -> Answer:
+    await _push(call).delete_endpoint(p["EndpointArn"])
+    return None
+
+
+async def list_endpoints_by_platform_application(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _push(call).endpoints(p["PlatformApplicationArn"], p.get("NextToken"))
+    listed = [{"EndpointArn": arn, "Attributes": a} for arn, a in found]
+    return {"Endpoints": listed, "NextToken": token}
 
 
 def _message(p: Mapping[str, Any]) -> NewMessage:
@@ -210,6 +362,31 @@ HANDLERS: dict[str, Handler] = {
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,
+    "AddPermission": add_permission,
+    "RemovePermission": remove_permission,
+    "GetDataProtectionPolicy": get_data_protection_policy,
+    "PutDataProtectionPolicy": put_data_protection_policy,
+    "GetSMSAttributes": get_sms_attributes,
+    "SetSMSAttributes": set_sms_attributes,
+    "CheckIfPhoneNumberIsOptedOut": check_if_phone_number_is_opted_out,
+    "ListPhoneNumbersOptedOut": list_phone_numbers_opted_out,
+    "OptInPhoneNumber": opt_in_phone_number,
+    "GetSMSSandboxAccountStatus": get_sms_sandbox_account_status,
+    "CreateSMSSandboxPhoneNumber": create_sms_sandbox_phone_number,
+    "VerifySMSSandboxPhoneNumber": verify_sms_sandbox_phone_number,
+    "DeleteSMSSandboxPhoneNumber": delete_sms_sandbox_phone_number,
+    "ListSMSSandboxPhoneNumbers": list_sms_sandbox_phone_numbers,
+    "ListOriginationNumbers": list_origination_numbers,
+    "CreatePlatformApplication": create_platform_application,
+    "GetPlatformApplicationAttributes": get_platform_application_attributes,
+    "SetPlatformApplicationAttributes": set_platform_application_attributes,
+    "DeletePlatformApplication": delete_platform_application,
+    "ListPlatformApplications": list_platform_applications,
+    "CreatePlatformEndpoint": create_platform_endpoint,
+    "GetEndpointAttributes": get_endpoint_attributes,
+    "SetEndpointAttributes": set_endpoint_attributes,
+    "DeleteEndpoint": delete_endpoint,
+    "ListEndpointsByPlatformApplication": list_endpoints_by_platform_application,
 }
 API = Api(SERVICE, HANDLERS, ERRORS, BODY_LIMIT)
 _BY_URL = ("ConfirmSubscription", "Unsubscribe")

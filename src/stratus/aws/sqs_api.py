@@ -62,6 +62,10 @@ ERRORS: ErrorTable = {
     q.BatchTooLong: _error("BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong"),
     q.MoveResourceNotFound: _error("ResourceNotFoundException", status=404),
     q.Unsupported: _error("UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation"),
+    q.OverLimit: _error("OverLimit", status=403),
+    q.QueueDeletedRecently: _error(
+        "QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently"
+    ),
 }
 
 
@@ -127,6 +131,17 @@ async def get_queue_attributes(call: Call, params: dict[str, Any]) -> dict[str, 
 
 async def set_queue_attributes(call: Call, params: dict[str, Any]) -> None:
     await _queues(call).set_attributes(_url(call, params), params.get("Attributes") or {})
+
+
+async def add_permission(call: Call, params: dict[str, Any]) -> None:
+    await _queues(call).add_permission(
+        _url(call, params), params["Label"],
+        params.get("AWSAccountIds") or [], params.get("Actions") or [],
+    )  # fmt: skip
+
+
+async def remove_permission(call: Call, params: dict[str, Any]) -> None:
+    await _queues(call).remove_permission(_url(call, params), params["Label"])
 
 
 async def purge_queue(call: Call, params: dict[str, Any]) -> None:
@@ -204,6 +219,7 @@ async def receive_message(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         wait_seconds=params.get("WaitTimeSeconds"),
         system_attributes=frozenset(wanted),
         message_attributes=tuple(params.get("MessageAttributeNames") or ()),
+        attempt_id=params.get("ReceiveRequestAttemptId"),
     )
     received = await _queues(call).receive(_url(call, params), request)
     return {"Messages": [_message(m) for m in received]} if received else {}
@@ -310,6 +326,8 @@ HANDLERS: dict[str, Handler] = {
     "GetQueueAttributes": get_queue_attributes,
     "SetQueueAttributes": set_queue_attributes,
     "PurgeQueue": purge_queue,
+    "AddPermission": add_permission,
+    "RemovePermission": remove_permission,
     "TagQueue": tag_queue,
     "UntagQueue": untag_queue,
     "ListQueueTags": list_queue_tags,

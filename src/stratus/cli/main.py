@@ -10,7 +10,7 @@ stratus package [TEMPLATE]         build, upload, print the packaged template (s
 stratus deploy [TEMPLATE]          build, upload, create or update the stack (sam deploy)
 stratus generate-event SERVICE EVENT   print a sample event (like sam local generate-event)
 stratus queues list|send|receive|peek|redrive
-stratus topics list|publish
+stratus topics list|publish|outbox
 stratus buses list
 stratus events put                 put an event on a bus
 stratus env [--stack S]            print export lines: endpoint, region, credentials, outputs

@@ -1,4 +1,6 @@
-"""`stratus topics ...`: list topics, publish a message. A TOPIC is its name or its ARN."""
+"""`stratus topics ...`: list topics, publish a message, read the outbox (what SNS would have
+sent by email, SMS or mobile push: log events in the `sns/...` log groups, topics/outbox.py).
+A TOPIC is its name or its ARN."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from .errors import CliError
 if TYPE_CHECKING:
     from types_boto3_sns import SNSClient
 
-app = typer.Typer(help="List topics; publish a message.", no_args_is_help=True)
+app = typer.Typer(help="List topics; publish a message; read the outbox.", no_args_is_help=True)
+OUTBOX_PREFIX = "sns/"
 
 
 def _arns(sns: SNSClient) -> list[str]:
@@ -87,3 +90,45 @@ def publish(
     if published.get("SequenceNumber"):
         line += f"  sequence {published['SequenceNumber']}"
     console.stdout().print(line)
+
+
+@app.command()
+def outbox(
+    topic: Annotated[
+        str | None,
+        typer.Argument(
+            help="Only this topic's email (name or ARN); else every outbox group.",
+            metavar="[TOPIC]",
+        ),
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Only messages to this address/number.")] = None,
+    endpoint_url: EndpointUrl = DEFAULT_ENDPOINT_URL,
+) -> None:
+    """Print what SNS would have sent by email, SMS or push: one JSON line per message,
+    oldest first (the `sns/<region>/<account>/...` log groups)."""
+    logs = client("logs", endpoint_url)
+    groups = [
+        g["logGroupName"]
+        for page in logs.get_paginator("describe_log_groups").paginate(
+            logGroupNamePrefix=OUTBOX_PREFIX
+        )
+        for g in page.get("logGroups", [])
+    ]
+    if topic is not None:
+        name = topic.rsplit(":", 1)[-1]
+        groups = [g for g in groups if g.rsplit("/", 1)[-1] == name]
+    found: list[tuple[int, str]] = []
+    for group in groups:
+        request: dict[str, Any] = {"logGroupName": group}
+        if to is not None:
+            request["logStreamNames"] = [to]
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(**request)
+            found += [(e["timestamp"], e["message"]) for p in pages for e in p.get("events", [])]
+        except logs.exceptions.ResourceNotFoundException:
+            continue  # no stream for that recipient in this group
+    if not found:
+        console.note("the outbox is empty")
+        return
+    for _, message in sorted(found, key=lambda item: item[0]):
+        console.stdout().print(message, markup=False, highlight=False, soft_wrap=True)

@@ -6,15 +6,24 @@
               SizeBytes / EventCount are counted from the stored rows (AWS updates them
               within a day; ours are exact). Events past the retention are deleted when the
               archive is next read or replayed.
+    states    CreateArchive answers CREATING and UpdateArchive UPDATING, as AWS does; the
+              archive is ENABLED from then on (it records from its creation: there is no
+              provisioning to wait for locally)
     replay    events of one archive received in [EventStartTime, EventEndTime), in the order
-              they came, sent again to the rules of the archive's bus (Destination.Arn; only
-              the rules in FilterArns when given) with a top-level "replay-name" field, as
+              they came (received time, then arrival), sent again to the rules of the
+              archive's bus (Destination.Arn; only the rules in FilterArns when given) with a
+              top-level "replay-name" field, as
               AWS adds (a rule can refuse replays with {"replay-name": [{"exists": false}]}).
 
     StartReplay -> STARTING, one work item (kind events.replay)
-    each step   -> up to 100 events routed, cursor and EventLastReplayedTime saved, in one
-                   transaction: RUNNING; a crash resumes from the cursor, so an event is
-                   re-sent at most once per crash (at-least-once, as deliveries are)
+    each step   -> the events of one one-minute window (AWS processes a replay "in one
+                   minute intervals": the window from EventStartTime + k minutes), up to
+                   100 of them, routed; cursor and EventLastReplayedTime saved in the same
+                   transaction: RUNNING. The next window is the next one holding an event
+                   (empty minutes cost nothing). A big archive is thus replayed as many
+                   small work items, between which other work runs, never all at once. A
+                   crash resumes from the cursor, so an event is re-sent at most once per
+                   crash (at-least-once, as deliveries are)
     last step   -> COMPLETED (ReplayEndTime); CancelReplay -> CANCELLING, and the next step
                    -> CANCELLED; an archive deleted under a replay -> FAILED
 Replayed events are not archived again.
@@ -39,6 +48,7 @@ from stratus.store.work import Kind, WorkItem, WorkQueue
 
 REPLAYS = Kind("events.replay", lease_s=60.0)
 REPLAY_STEP = 100
+REPLAY_WINDOW_S = 60.0  # AWS replays in one-minute intervals of the archive's time
 DAY_S = 86_400.0
 _DONE = ("COMPLETED", "CANCELLED", "FAILED")
 
@@ -97,7 +107,7 @@ class Archives:
                     raise AlreadyExists(f"Archive {name} already exists.")
 
         await self._db.run(create)
-        return {"ArchiveArn": doc["ArchiveArn"], "State": "ENABLED",
+        return {"ArchiveArn": doc["ArchiveArn"], "State": "CREATING",
                 "CreationTime": _time(now)}  # fmt: skip
 
     async def update(
@@ -117,7 +127,7 @@ class Archives:
                 return doc
 
         doc = await self._db.run(update)
-        return {"ArchiveArn": doc["ArchiveArn"], "State": "ENABLED",
+        return {"ArchiveArn": doc["ArchiveArn"], "State": "UPDATING",
                 "CreationTime": _time(doc["CreationTime"])}  # fmt: skip
 
     async def delete(self, name: str) -> None:
@@ -203,7 +213,8 @@ class Archives:
         doc = {"ReplayName": name, "ReplayArn": self.arn("replay", name),
                "Description": description, "State": "STARTING", "EventSourceArn": source_arn,
                "Destination": destination, "EventStartTime": start.timestamp(),
-               "EventEndTime": end.timestamp(), "ReplayStartTime": now, "cursor": 0}  # fmt: skip
+               "EventEndTime": end.timestamp(), "ReplayStartTime": now,
+               "after": [start.timestamp(), 0]}  # fmt: skip
 
         def start_it(conn: sqlite3.Connection) -> None:
             with transaction(conn):
@@ -286,21 +297,16 @@ class Archives:
                 self._finish(conn, item, doc, "FAILED", now)
                 return
             self._expire(conn, archive, orjson.loads(archived[0]))
-            rows = conn.execute(
-                "SELECT seq, received, envelope FROM events_archived WHERE archive = ? "
-                "AND seq > ? AND received >= ? AND received < ? ORDER BY seq LIMIT ?",
-                (archive, doc["cursor"], doc["EventStartTime"], doc["EventEndTime"],
-                 REPLAY_STEP),
-            ).fetchall()  # fmt: skip
+            rows = _next_window(conn, archive, doc)
+            if not rows:
+                self._finish(conn, item, doc, "COMPLETED", now)
+                return
             bus = doc["Destination"]["Arn"].rpartition("event-bus/")[2]
             only = set(doc["Destination"].get("FilterArns") or ()) or None
             for seq, received, envelope in rows:
                 event = orjson.loads(envelope) | {"replay-name": doc["ReplayName"]}
                 self._route(conn, bus, event, only, now)
-                doc["cursor"], doc["EventLastReplayedTime"] = seq, received
-            if len(rows) < REPLAY_STEP:
-                self._finish(conn, item, doc, "COMPLETED", now)
-                return
+                doc["after"], doc["EventLastReplayedTime"] = [received, seq], received
             doc["State"] = "RUNNING"
             _save_replay(conn, doc)
             self._work.retry(conn, item, delay=0.0)
@@ -318,6 +324,29 @@ class Archives:
             raise Validation(f"Parameter EventSourceArn is not valid: {source_arn} is not an "
                              "event bus of this account and region.")  # fmt: skip
         return source_arn.rpartition("event-bus/")[2]
+
+
+def _next_window(
+    conn: sqlite3.Connection, archive: str, doc: dict[str, Any]
+) -> list[tuple[int, float, bytes]]:
+    """The next events to replay: after the cursor, in the one-minute window (counted from
+    EventStartTime) of the first of them, REPLAY_STEP at most; none when all were sent."""
+    start, end = doc["EventStartTime"], doc["EventEndTime"]
+    received, seq = doc.get("after") or [start, 0]
+    later = "archive = ? AND (received > ? OR (received = ? AND seq > ?)) AND received >= ?"
+    args = (archive, received, received, seq, start)
+    first = conn.execute(
+        f"SELECT min(received) FROM events_archived WHERE {later}", args
+    ).fetchone()[0]
+    if first is None or first >= end:
+        return []
+    window_end = start + (int((first - start) // REPLAY_WINDOW_S) + 1) * REPLAY_WINDOW_S
+    rows = conn.execute(
+        f"SELECT seq, received, envelope FROM events_archived WHERE {later} AND received < ? "
+        "ORDER BY received, seq LIMIT ?",
+        (*args, min(window_end, end), REPLAY_STEP),
+    ).fetchall()
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def _archive(conn: sqlite3.Connection, name: str) -> dict[str, Any]:
@@ -345,7 +374,9 @@ def _replay_answer(doc: dict[str, Any]) -> dict[str, Any]:
     times = ("EventStartTime", "EventEndTime", "EventLastReplayedTime", "ReplayStartTime",
              "ReplayEndTime")  # fmt: skip
     return {
-        k: _time(v) if k in times else v for k, v in doc.items() if v is not None and k != "cursor"
+        k: _time(v) if k in times else v
+        for k, v in doc.items()
+        if v is not None and k not in ("cursor", "after")
     }
 
 

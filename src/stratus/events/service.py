@@ -44,6 +44,7 @@ from stratus.errors import (
 )
 from stratus.events import store
 from stratus.events.archives import REPLAYS, Archives
+from stratus.events.connections import Connections
 from stratus.events.model import (
     DEFAULT_BUS,
     MAX_ENTRIES_SIZE,
@@ -55,6 +56,7 @@ from stratus.events.model import (
     check_target,
     entry_size,
 )
+from stratus.events.resources import Resources
 from stratus.events.transform import RuleContext, TargetInput, parse_target_input
 from stratus.patterns.eventbridge import parse_event_pattern
 from stratus.patterns.rule import Rule as Pattern
@@ -105,6 +107,8 @@ class EventBusService:
         self._deliveries = Worker(work, DELIVERIES, self._wait_deliver, PARALLEL_DELIVERIES)
         self._fires = Worker(work, FIRES, self._wait_fire, 8)
         self.archives = Archives(settings, db, work, self._route, self.bus_arn)
+        self.resources = Resources(settings, db, self._clock.now)
+        self.connections = Connections(settings, db, self._clock.now)
         self._replays = Worker(work, REPLAYS, self.archives.wait_step, 2)
         db.run_blocking(lambda conn: store.insert_bus(conn, DEFAULT_BUS, None, 0.0))
 
@@ -148,7 +152,7 @@ class EventBusService:
             answer["Description"] = row[1]
         if name != DEFAULT_BUS:
             answer["CreationTime"] = datetime.fromtimestamp(row[2], UTC)
-        return answer
+        return answer | await self.resources.bus_extras(name)
 
     async def update_bus(self, name: str, description: str | None) -> None:
         """UpdateEventBus's Description (what a template's EventBus changes in place)."""
@@ -178,6 +182,7 @@ class EventBusService:
                 store.forget_tags(conn, self.bus_arn(name))
 
         await self._db.run(delete)
+        await self.resources.forget_bus(name)
 
     # -- rules ------------------------------------------------------------------------------
     async def put_rule(

@@ -52,6 +52,13 @@ CREATE TABLE IF NOT EXISTS events_archived (
     envelope BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_archived_by_archive ON events_archived (archive, seq);
+CREATE INDEX IF NOT EXISTS events_archived_by_time ON events_archived (archive, received, seq);
+CREATE TABLE IF NOT EXISTS events_resources ( -- resources.py: policies, connections, ...
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    doc  BLOB NOT NULL,
+    PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events_replays (
     name TEXT PRIMARY KEY,
     doc  BLOB NOT NULL        -- DescribeReplay's members (times as epoch seconds), cursor

@@ -17,6 +17,12 @@ left to come back: never lost. FIFO order within a message
 group holds because the queue itself keeps a group blocked while any of its messages is in
 flight: at most one batch per group is out.
 
+A deleted function (AWS keeps the mapping, which then fails): the batch that found it gone
+stays in flight and comes back after the visibility timeout; from then on the poller
+receives nothing, looking for the function once a second, and resumes when a function of
+that name exists again. Messages wait in the queue meanwhile: none is lost, none is
+dead-lettered for it.
+
 Stopping (disable, delete, update, shutdown) cancels the workers that are waiting on a
 receive and lets those running a batch finish it. A receive cancelled just as it took
 messages leaves them in flight until their visibility timeout ends (at-least-once).
@@ -28,7 +34,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from stratus.errors import StratusError, Throttled
+from stratus.errors import NotFound, StratusError, Throttled
 from stratus.patterns.filter_criteria import EventSource, FilterCriteria, parse_filter_criteria
 
 from . import records as rec
@@ -80,6 +86,7 @@ class Poller:
         self._last_added = float("-inf")
         self._facts: tuple[float, int, int] | None = None  # (read at, visibility, timeout)
         self._reserved: int | None = None  # the function's reserved concurrency, if any
+        self._function_missing = False  # an invoke found the function gone: receive nothing
 
     # ---- life -----------------------------------------------------------------------------
 
@@ -127,6 +134,8 @@ class Poller:
     async def _wait_work(self, worker: _Worker) -> None:
         try:
             while not self._stopping:
+                if self._function_missing and await self._wait_facts() is None:
+                    continue  # still gone (_wait_facts paused): receive nothing
                 worker.receiving = True
                 try:
                     batch = await self._wait_batch()
@@ -215,6 +224,8 @@ class Poller:
                 delay = min(delay * 2, THROTTLE_BACKOFF_S[1])
             except StratusError as exc:  # the function is gone or not ready
                 log.warning("mapping %s cannot invoke: %s", mapping.uuid, exc.message)
+                if isinstance(exc, NotFound):
+                    self._function_missing, self._facts = True, None
                 await asyncio.sleep(ERROR_PAUSE_S)
                 return True
         self._invokes += 1
@@ -239,11 +250,13 @@ class Poller:
             queue = self._seams.queue.describe_queue(self.mapping.source_arn)
             function = await self._seams.function.wait_describe(self.mapping.function_arn)
         except StratusError as exc:
-            log.warning("mapping %s: %s", self.mapping.uuid, exc.message)
+            if not self._function_missing:  # once, not every second it stays gone
+                log.warning("mapping %s: %s", self.mapping.uuid, exc.message)
             await asyncio.sleep(ERROR_PAUSE_S)
             return None
         self._facts = (now, queue.visibility_timeout, function.timeout)
         self._reserved = function.reserved_concurrency
+        self._function_missing = False
         return queue.visibility_timeout, function.timeout
 
     async def _wait_delete(self, handles: list[str]) -> None:

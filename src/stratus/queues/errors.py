@@ -14,6 +14,8 @@ code boto3 turns into its exception class (aws/sqs_api.py); nothing here knows t
     TooLarge       BatchTooLong             a batch larger than 1 MiB in total
     Conflict       MessageNotInflight       a visibility change for a message not in flight
                    Unsupported              a call SQS refuses for this queue or state
+                   OverLimit                too many in flight, permissions or policy actions
+                   QueueDeletedRecently     CreateQueue within 60 s of deleting that name
     Throttled      PurgeInProgress          a second PurgeQueue within 60 seconds
 """
 
@@ -94,3 +96,16 @@ class MoveResourceNotFound(NotFound):
 
 class Unsupported(Conflict):
     pass
+
+
+class OverLimit(Conflict):
+    """A queue limit is reached: too many messages in flight (standard queues), too many
+    permissions or actions in the queue's policy."""
+
+
+class QueueDeletedRecently(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "You must wait 60 seconds after deleting a queue before you can create another "
+            "queue with the same name."
+        )

@@ -104,6 +104,7 @@ class Receive:
     wait_seconds: int | None = None  # None: the queue's ReceiveMessageWaitTimeSeconds
     system_attributes: frozenset[str] = frozenset()  # names, or {"All"}
     message_attributes: tuple[str, ...] = ()  # names, "All", ".*" or "prefix.*"
+    attempt_id: str | None = None  # ReceiveRequestAttemptId (FIFO queues)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ batch must satisfy, and the answers' shapes (digests, system attributes, receipt
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 
 from stratus import ids
@@ -130,18 +131,36 @@ def sent(queue: Queue, message: NewMessage, answer: tuple[str, int]) -> SentMess
     )
 
 
-def received(queue: Queue, message: store.Stored, request: Receive, sender: str) -> ReceivedMessage:
-    """ReceiveMessage's answer for one message, with the attributes the request asked for."""
+def received(
+    queue: Queue,
+    message: store.Stored,
+    request: Receive,
+    sender: str,
+    handle: str | None = None,
+) -> ReceivedMessage:
+    """ReceiveMessage's answer for one message, with the attributes the request asked for;
+    `handle` repeats an earlier receipt handle (a retried FIFO receive)."""
     chosen = messages.select(message.attributes, request.message_attributes)
     return ReceivedMessage(
         message.id,
-        receipts.encode(queue.id, message.seq, message.receives),
+        handle
+        or receipts.encode(
+            queue.id, message.seq, message.receives, _received(queue, message, request)
+        ),
         messages.md5_of_body(message.body),
         message.body,
         _system_attributes(queue, message, request.system_attributes, sender),
         chosen,
         messages.md5_of_attributes(chosen),
     )
+
+
+def _received(queue: Queue, message: store.Stored, request: Receive) -> int:
+    """When this receive took the message (epoch ms): its new visible_at less the timeout."""
+    hidden = request.visibility_timeout
+    if hidden is None:
+        hidden = queue.seconds("VisibilityTimeout")
+    return message.visible_at - hidden * 1000
 
 
 def _system_attributes(
@@ -171,3 +190,15 @@ def _system_attributes(
 
 def _trace(header: str | None) -> MessageAttribute:
     return MessageAttribute("String", StringValue=header)
+
+
+ATTEMPT_ID = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
+
+
+def check_attempt_id(attempt: str) -> None:
+    """ReceiveRequestAttemptId: 1 to 128 letters, digits and punctuation."""
+    if not ATTEMPT_ID.fullmatch(attempt):
+        raise InvalidParameter(
+            f"Value {attempt} for parameter ReceiveRequestAttemptId is invalid. Reason: it "
+            "must be 1 to 128 characters: letters, digits and punctuation."
+        )

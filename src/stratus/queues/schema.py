@@ -55,5 +55,12 @@ CREATE TABLE IF NOT EXISTS queue_dedup (
     expires    INTEGER NOT NULL, -- epoch ms: the 5-minute window's end
     PRIMARY KEY (queue_id, scope, dedup_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue_attempts (  -- FIFO receives by ReceiveRequestAttemptId
+    queue_id   INTEGER NOT NULL,
+    attempt_id TEXT NOT NULL,
+    got        TEXT NOT NULL,    -- JSON: [seq, receives, visible_at, receipt handle] each
+    expires    INTEGER NOT NULL, -- epoch ms: the 5-minute window's end
+    PRIMARY KEY (queue_id, attempt_id)
+) WITHOUT ROWID;
 """,
 )

@@ -32,14 +32,16 @@ from urllib.parse import urlparse
 from stratus.config import Settings
 from stratus.store.db import Database
 
+from . import attempts, permissions, receipts, rules, store
 from . import attributes as attrs
-from . import receipts, rules, store
 from .errors import (
     InvalidContents,
     InvalidParameter,
     MessageNotInflight,
     MissingParameter,
+    OverLimit,
     PurgeInProgress,
+    QueueDeletedRecently,
     QueueNameTaken,
     QueueNotFound,
     ReceiptHandleInvalid,
@@ -66,6 +68,17 @@ MAX_LIST = 1000
 PURGE_INTERVAL_S = 60.0
 URL_CACHE = 10_000
 SWEEP_INTERVAL_S = 60.0
+NAME_REUSE_S = 60.0  # a deleted queue's name is free again after this (AWS: 60 s)
+ATTEMPT_WINDOW_MS = 5 * 60 * 1000  # ReceiveRequestAttemptId's deduplication interval
+
+
+@dataclass(frozen=True, slots=True)
+class InflightLimits:
+    """AWS's quotas of messages in flight per queue: past `standard` a receive fails with
+    OverLimit; past `fifo` it answers no messages (AWS's documented behaviours)."""
+
+    standard: int = 120_000
+    fifo: int = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +90,19 @@ class Statistics:
 
 class QueueService:
     def __init__(
-        self, settings: Settings, db: Database, clock: Callable[[], float] = time.time
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Callable[[], float] = time.time,
+        limits: InflightLimits = InflightLimits(),
     ) -> None:
         self.settings = settings
         self._db = db
         self._clock = clock
+        self.limits = limits
+        # Names deleted in the last NAME_REUSE_S, with when: kept in memory only, so a
+        # restart frees them early (a restart takes longer than the wait rarely matters).
+        self._deleted: dict[str, float] = {}
         self._by_name: dict[str, Queue] = {}
         self._by_id: dict[int, Queue] = {}
         self._url_names: dict[str, str] = {}  # QueueUrl -> name, parsed once
@@ -160,6 +181,10 @@ class QueueService:
                         f"attribute {key}"
                     )
             return existing
+        deleted = self._deleted.get(name)
+        if deleted is not None and self._clock() - deleted < NAME_REUSE_S:
+            raise QueueDeletedRecently()
+        self._deleted.pop(name, None)
         settled = attrs.defaults(fifo) | {k: v for k, v in given.items() if v != ""}
         self._check_redrive(name, settled)
         now = int(self._clock())
@@ -187,6 +212,9 @@ class QueueService:
         queue = self.queue(url)
         await self._run(lambda c: store.delete_queue(c, queue.id))
         del self._by_name[queue.name], self._by_id[queue.id]
+        now = self._clock()
+        self._deleted = {n: t for n, t in self._deleted.items() if now - t < NAME_REUSE_S}
+        self._deleted[queue.name] = now
         self._waiters.wake(queue.id)
         self._spawn(self._wait_drop_messages(queue.id))
 
@@ -243,6 +271,20 @@ class QueueService:
             }
             found |= {name: str(numbers[name]) for name in counted}
         return found
+
+    async def add_permission(
+        self, url: str, label: str, accounts: Sequence[str], actions: Sequence[str]
+    ) -> None:
+        queue = self.queue(url)
+        policy = permissions.add(
+            queue.attributes.get("Policy"), queue.arn, label, accounts, actions
+        )
+        await self.set_attributes(url, {"Policy": policy})
+
+    async def remove_permission(self, url: str, label: str) -> None:
+        queue = self.queue(url)
+        policy = permissions.remove(queue.attributes.get("Policy"), label)
+        await self.set_attributes(url, {"Policy": policy})
 
     async def set_attributes(self, url: str, attributes: Mapping[str, str]) -> None:
         queue = self.queue(url)
@@ -376,6 +418,13 @@ class QueueService:
         rules.check_range("MaxNumberOfMessages", request.max_messages, 1, rules.MAX_BATCH)
         rules.check_range("VisibilityTimeout", request.visibility_timeout, 0, MAX_VISIBILITY)
         rules.check_range("WaitTimeSeconds", request.wait_seconds, 0, MAX_WAIT)
+        # ReceiveRequestAttemptId applies to FIFO queues only; standard queues ignore it.
+        attempt = request.attempt_id if queue.fifo else None
+        if attempt is not None:
+            rules.check_attempt_id(attempt)
+            again = await self._replay(queue, request, attempt)
+            if again is not None:
+                return again
         wait = request.wait_seconds
         if wait is None:
             wait = queue.seconds("ReceiveMessageWaitTimeSeconds")
@@ -390,9 +439,12 @@ class QueueService:
                 taken, due = await self._take(current, request)
                 left = deadline - loop.time()
                 if taken or left <= 0:
-                    return [
+                    answer = [
                         rules.received(current, m, request, self.settings.account_id) for m in taken
                     ]
+                    if attempt is not None and taken:
+                        await self._remember_attempt(current, attempt, taken, answer)
+                    return answer
                 if due is not None:
                     # At least 10 ms: a due time that yielded nothing must not spin.
                     left = min(left, max(0.01, (due - self._now_ms()) / 1000))
@@ -405,24 +457,67 @@ class QueueService:
         hidden = request.visibility_timeout
         if hidden is None:
             hidden = queue.seconds("VisibilityTimeout")
-        take = store.Take(
-            queue.id,
-            request.max_messages,
-            now + hidden * 1000,
-            now,
-            now - queue.seconds("MessageRetentionPeriod") * 1000,
-            self._dead_letter(queue),
-        )
+        limit = self.limits.fifo if queue.fifo else self.limits.standard
         pick = store.receive_fifo if queue.fifo else store.receive
 
         def work(conn: sqlite3.Connection) -> tuple[list[store.Stored], int | None]:
+            room = store.room_in_flight(conn, queue.id, now, limit, request.max_messages)
+            if room <= 0 and not queue.fifo:
+                raise OverLimit(
+                    f"Too many messages in flight: {queue.name} has {limit} messages received "
+                    "and not yet deleted; delete some (or let their visibility expire)."
+                )
+            if room <= 0:  # FIFO: no error, no messages; look again in a second
+                return [], now + 1000
+            take = store.Take(
+                queue.id,
+                min(request.max_messages, room),
+                now + hidden * 1000,
+                now,
+                now - queue.seconds("MessageRetentionPeriod") * 1000,
+                dead_letter,
+            )
             taken = pick(conn, take)
             return taken, None if taken else store.next_due(conn, queue.id, queue.fifo)
 
+        dead_letter = self._dead_letter(queue)
+
         taken, due = await self._db.run_in_transaction(work)
-        if take.dead_letter is not None:
-            self._waiters.wake(take.dead_letter.queue_id)
+        if dead_letter is not None:
+            self._waiters.wake(dead_letter.queue_id)
         return taken, due
+
+    async def _replay(
+        self, queue: Queue, request: Receive, attempt: str
+    ) -> list[ReceivedMessage] | None:
+        """A retried FIFO receive: the messages (and receipt handles) the first try with this
+        ReceiveRequestAttemptId got, their visibility timeout restarted, if it came within 5
+        minutes and none of them was deleted, received again or had its visibility changed
+        since; else None (a fresh receive)."""
+        now = self._now_ms()
+        hidden = request.visibility_timeout
+        if hidden is None:
+            hidden = queue.seconds("VisibilityTimeout")
+        until = now + hidden * 1000
+        found = await self._run(lambda c: attempts.replay(c, queue.id, attempt, now, until))
+        if found is None:
+            return None
+        account = self.settings.account_id
+        return [rules.received(queue, m, request, account, handle) for m, handle in found]
+
+    async def _remember_attempt(
+        self,
+        queue: Queue,
+        attempt: str,
+        taken: Sequence[store.Stored],
+        answer: Sequence[ReceivedMessage],
+    ) -> None:
+        entries = [
+            attempts.Attempted(m.seq, m.receives, m.visible_at, a.ReceiptHandle)
+            for m, a in zip(taken, answer, strict=True)
+        ]
+        expires = self._now_ms() + ATTEMPT_WINDOW_MS
+        await self._run(lambda c: attempts.remember(c, queue.id, attempt, entries, expires))
 
     def _dead_letter(self, queue: Queue) -> store.DeadLetter | None:
         if queue.redrive is None:
@@ -484,6 +579,7 @@ class QueueService:
             try:
                 receipt = receipts.decode(handle, queue.id)
                 rules.check_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
+                _check_total_visibility(receipt, timeout, now)
                 checked.append((entry_id, receipt, timeout))
             except (ReceiptHandleInvalid, InvalidParameter) as exc:
                 if single:
@@ -546,6 +642,7 @@ class QueueService:
                 for group in groups:
                     store.refresh_group(conn, queue.id, group, now)
                 store.forget_dedup(conn, queue.id, now)
+                attempts.forget(conn, queue.id, now)
                 return count
 
             if await self._run(work) < store.CHUNK:
@@ -573,6 +670,19 @@ class QueueService:
 
     def statistics(self) -> Statistics:
         return Statistics(len(self._by_id), self._waiters.statistics(), self.moves.running())
+
+
+def _check_total_visibility(receipt: receipts.Receipt, timeout: int, now: int) -> None:
+    """A message stays in flight at most 12 hours from the receive, all visibility changes
+    together: a change past that is refused (AWS does not shorten it to fit)."""
+    if (
+        receipt.received is not None
+        and now + timeout * 1000 > receipt.received + MAX_VISIBILITY * 1000
+    ):
+        raise InvalidParameter(
+            f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
+            f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} seconds]."
+        )
 
 
 def _check_tags(tags: Mapping[str, str]) -> None:

@@ -5,6 +5,9 @@ an accepted message is committed before the answer.
 Receiving reads the due rows through `queue_messages_due (queue_id, visible_at)`: the cost
 is the batch, not the backlog. FIFO queues read ready groups through `queue_groups_ready`,
 then each group's head through `queue_messages_group`.
+
+Past 400 lines on purpose: every statement on the message and group tables is here, so the
+indexes they rely on are read in one place (receive-attempt records: attempts.py).
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ def delete_queue(conn: sqlite3.Connection, queue_id: int) -> None:
     conn.execute("DELETE FROM queues WHERE id = ?", (queue_id,))
     conn.execute("DELETE FROM queue_groups WHERE queue_id = ?", (queue_id,))
     conn.execute("DELETE FROM queue_dedup WHERE queue_id = ?", (queue_id,))
+    conn.execute("DELETE FROM queue_attempts WHERE queue_id = ?", (queue_id,))  # attempts.py
 
 
 def orphan_queue_ids(conn: sqlite3.Connection) -> list[int]:
@@ -446,6 +450,29 @@ def refresh_group(conn: sqlite3.Connection, queue_id: int, group: str, now: int)
         "INSERT OR REPLACE INTO queue_groups VALUES (?, ?, ?)",
         (queue_id, group, busy_until or head),
     )
+
+
+def room_in_flight(
+    conn: sqlite3.Connection, queue_id: int, now: int, limit: int, wanted: int
+) -> int:
+    """How many more messages may go in flight (up to `wanted`) under `limit`. The first
+    probe reads the index of rows not due (in flight or delayed) and stops at
+    `limit - wanted` of them, so a queue far from its limit pays for its in-flight messages
+    only, never for its backlog; the exact count runs only near the limit."""
+    if limit > wanted:
+        probe = conn.execute(
+            "SELECT 1 FROM queue_messages WHERE queue_id = ? AND visible_at > ? "
+            "ORDER BY visible_at LIMIT 1 OFFSET ?",
+            (queue_id, now, limit - wanted),
+        ).fetchone()
+        if probe is None:
+            return wanted
+    in_flight = conn.execute(
+        "SELECT count(*) FROM queue_messages WHERE queue_id = ? AND visible_at > ? "
+        "AND receives > 0",
+        (queue_id, now),
+    ).fetchone()[0]
+    return max(0, min(wanted, limit - int(in_flight)))
 
 
 def next_due(conn: sqlite3.Connection, queue_id: int, fifo: bool) -> int | None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from stratus.errors import Validation
 
+from . import universal
+
 DEFAULT_GROUP = "default"
 DEFAULT_MAX_RETRIES = 185
 DEFAULT_MAX_AGE_S = 86_400
@@ -129,7 +131,11 @@ class Schedule:
 
 
 def target_kind(arn: str) -> str:
-    """The service of a target ARN Stratus can invoke; ValidationException otherwise."""
+    """The service of a target ARN Stratus can invoke ("aws-sdk" for a universal target);
+    ValidationException otherwise."""
+    if universal.is_universal(arn):
+        universal.parse(arn)
+        return "aws-sdk"
     parts = arn.split(":", 5)
     service = parts[2] if len(parts) == 6 and parts[0] == "arn" else ""
     if service == "events" and not parts[5].startswith("event-bus/"):
@@ -137,7 +143,8 @@ def target_kind(arn: str) -> str:
     if service not in TARGET_KINDS:
         served = ", ".join(TARGET_KINDS.values())
         raise Validation(
-            f"Invalid target ARN {arn}: Stratus invokes these templated targets: {served}."
+            f"Invalid target ARN {arn}: Stratus invokes these templated targets: {served}, "
+            "and universal targets (arn:aws:scheduler:::aws-sdk:<service>:<apiAction>)."
         )
     return service
 

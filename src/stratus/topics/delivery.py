@@ -8,6 +8,8 @@
     worker -> the subscription's endpoint:  sqs     QueueSink.wait_send (in process)
                                             lambda  FunctionSink.wait_invoke (async invoke)
                                             http(s) POST, 2xx = delivered
+                                            email, email-json, sms: the outbox (outbox.py)
+                                            application: the outbox, by push.py
            -> delivered: ack
            -> failed: retried after a delay (sqs/lambda: doubling from 1 s to 20 s, 100
               attempts; http(s): AWS's default policy, 3 retries 20 s apart)
@@ -32,7 +34,7 @@ import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -46,6 +48,7 @@ from stratus.store.worker import Worker
 from . import messages
 from .attributes import dead_letter_arn
 from .model import MessageAttribute, Subscription
+from .outbox import Outbox
 
 log = logging.getLogger("stratus.topics")
 
@@ -57,6 +60,7 @@ HTTP_ATTEMPTS = 4  # AWS's default HTTP policy: numRetries 3
 HTTP_RETRY_DELAY_S = 20.0  # ... minDelayTarget = maxDelayTarget = 20
 HTTP_TIMEOUT_S = 15.0
 MAX_SQS_ATTRIBUTES = 10  # SQS takes at most 10: more is a client-side error
+OUTBOX_PROTOCOLS = ("email", "email-json", "sms")  # written to the local outbox (outbox.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,10 @@ class QueueSink(Protocol):
         """On the database thread, inside the caller's transaction: store the message in
         the queue, raising (before writing anything) as `wait_send` would. Returns what to
         call once the transaction committed (it wakes the queue's long polls)."""
+
+
+# A message to a mobile push endpoint: (endpoint ARN, text, message id, topic ARN).
+PushSend = Callable[[str, str, str, str | None], Awaitable[None]]
 
 
 class FunctionSink(Protocol):
@@ -218,8 +226,12 @@ class Deliveries:
         subscription: Callable[[str], Subscription | None],
         queues: QueueSink,
         functions: FunctionSink,
+        outbox: Outbox,
+        push: PushSend,
     ) -> None:
         self._work = work
+        self._outbox = outbox
+        self._push = push
         self._base_url = base_url
         self._subscription = subscription
         self._queues = queues
@@ -294,6 +306,9 @@ class Deliveries:
         await work.db.run(lambda conn: work.ack(conn, item))
 
     async def _wait_send(self, delivery: Delivery, subscription: Subscription) -> None:
+        if subscription.protocol in OUTBOX_PROTOCOLS:
+            await self._wait_write(delivery, subscription)
+            return
         if delivery.type == "SubscriptionConfirmation":
             await self._wait_post(delivery, delivery.endpoint or "", raw=False)
             return
@@ -303,6 +318,11 @@ class Deliveries:
                     delivery, self._base_url, subscription.endpoint, raw=subscription.raw
                 )
                 await self._queues.wait_send(subscription.endpoint, message)
+            elif subscription.protocol == "application":  # mobile push (push.py)
+                await self._push(
+                    subscription.endpoint, delivery.message, delivery.message_id,
+                    delivery.topic_arn,
+                )  # fmt: skip
             elif subscription.protocol == "lambda":
                 request_id = str(
                     uuid.uuid5(
@@ -315,6 +335,30 @@ class Deliveries:
                 await self._wait_post(delivery, subscription.endpoint, raw=subscription.raw)
         except (NotFound, Invalid) as exc:
             raise Refused(exc.message) from exc
+
+    async def _wait_write(self, delivery: Delivery, subscription: Subscription) -> None:
+        """email, email-json and sms: the message as the recipient would read it, to the
+        outbox. email gets the message text (a confirmation: its text and the link),
+        email-json the notification JSON, sms the text."""
+        protocol = subscription.protocol
+        if protocol == "email-json":
+            body = notification(delivery, self._base_url)
+        elif delivery.type == "SubscriptionConfirmation":
+            link = envelope(delivery, self._base_url)["SubscribeURL"]
+            body = f"{delivery.message}\n\nConfirm subscription: {link}"
+        else:
+            body = delivery.message
+        subject = delivery.subject
+        if delivery.type == "SubscriptionConfirmation":
+            subject = "AWS Notification - Subscription Confirmation"
+        await self._outbox.wait_write(
+            protocol,
+            subscription.endpoint,
+            body,
+            message_id=delivery.message_id,
+            topic_arn=delivery.topic_arn,
+            subject=subject,
+        )
 
     async def _wait_post(self, delivery: Delivery, url: str, *, raw: bool) -> None:
         assert self._http is not None, "deliveries run inside wait_run_forever"

@@ -33,5 +33,26 @@ CREATE TABLE IF NOT EXISTS topic_dedup (
     expires    REAL NOT NULL,              -- epoch seconds: the window's end
     PRIMARY KEY (topic, dedup_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_push_apps (      -- mobile push (push.py)
+    arn        TEXT PRIMARY KEY,
+    attributes TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_push_endpoints (
+    arn        TEXT PRIMARY KEY,
+    app        TEXT NOT NULL,
+    token      TEXT NOT NULL,
+    attributes TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS topic_push_endpoints_token ON topic_push_endpoints (app, token);
+CREATE TABLE IF NOT EXISTS topic_sms_attributes (  -- SetSMSAttributes (sms.py)
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_sms_sandbox (     -- SMS sandbox destination numbers
+    phone    TEXT PRIMARY KEY,
+    status   TEXT NOT NULL,                        -- Pending | Verified
+    otp      TEXT NOT NULL,                        -- the one-time password sent
+    language TEXT NOT NULL
+) WITHOUT ROWID;
 """,
 )

@@ -11,12 +11,17 @@ Guarantees:
 
 Topics and subscriptions are few and read on every publish, so they are kept in memory,
 loaded at start and changed by the same calls that write them.
+
+Past 400 lines on purpose: one class owns the in-memory topics and subscriptions every
+operation reads; the rules without state live in attributes.py, messages.py, permissions.py
+and sms.py, mobile push in push.py, the SQL in store.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import sqlite3
 import uuid
@@ -30,7 +35,7 @@ from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
 
 from . import attributes as attrs
-from . import messages, store
+from . import messages, permissions, sms, store
 from .delivery import Deliveries, Delivery, FunctionSink, QueueSink
 from .errors import (
     BatchIdsNotDistinct,
@@ -53,13 +58,17 @@ from .model import (
     Subscription,
     Topic,
 )
+from .outbox import LogSink, Outbox
+from .push import PlatformApps
 
 T = TypeVar("T")
 PAGE = 100
 MAX_BATCH = 10
 MAX_TAGS = 50
 DEDUP_WINDOW_S = 300.0
-PROTOCOLS = ("sqs", "lambda", "http", "https")
+PROTOCOLS = ("sqs", "lambda", "http", "https", "email", "email-json", "sms", "application")
+# Subscriptions that wait for ConfirmSubscription: the endpoint's owner must answer.
+CONFIRMED_BY_OWNER = ("http", "https", "email", "email-json")
 
 
 class TopicService:
@@ -70,8 +79,11 @@ class TopicService:
         work: WorkQueue,
         queues: QueueSink,
         functions: FunctionSink,
+        logs: LogSink | None = None,
     ) -> None:
         self.settings = settings
+        self.outbox = Outbox(logs, settings.region, settings.account_id)
+        self.push = PlatformApps(db, self.outbox, self.arn(""))
         self._db = db
         self._clock = work.clock.now
         self._topics: dict[str, Topic] = {}  # by name
@@ -95,7 +107,13 @@ class TopicService:
                 policy,
             )
         self.deliveries = Deliveries(
-            work, settings.endpoint_url, self.subscription, queues, functions
+            work,
+            settings.endpoint_url,
+            self.subscription,
+            queues,
+            functions,
+            self.outbox,
+            self.push.wait_send,
         )
 
     # ---- topics -------------------------------------------------------------------------
@@ -228,6 +246,8 @@ class TopicService:
         topic = self.topic(topic_arn)
         protocol = protocol.lower()
         _check_endpoint(topic, protocol, endpoint)
+        if protocol == "sms":
+            endpoint = sms.check_phone(endpoint, "Endpoint")
         if topic.large and (protocol, endpoint) not in {
             (s.protocol, s.endpoint) for s in self._of_topic(topic.arn)
         }:
@@ -240,7 +260,7 @@ class TopicService:
                         "Attributes Reason: Subscription already exists with different attributes"
                     )
                 return existing
-        web = protocol in ("http", "https")
+        web = protocol in CONFIRMED_BY_OWNER
         subscription = Subscription(
             f"{topic.arn}:{uuid.uuid4()}",
             topic.arn,
@@ -348,6 +368,67 @@ class TopicService:
         published = await self._wait_publish(topic, [message])
         return published[0]
 
+    async def publish_sms(self, phone_number: str, message: NewMessage) -> Published:
+        """Publish to a PhoneNumber: one SMS, written to the outbox (outbox.py)."""
+        number = sms.check_phone(phone_number)
+        sms.check_message(message.Message)
+        message_id = str(uuid.uuid4())
+        text = messages.for_protocol(message, "sms")
+        await self.outbox.wait_write("sms", number, text, message_id=message_id)
+        return Published(message_id, None)
+
+    # ---- permissions, data protection ---------------------------------------------------
+
+    def _policy(self, topic: Topic) -> str:
+        return topic.attributes.get("Policy") or attrs.default_policy(
+            topic.arn, self.settings.account_id
+        )
+
+    async def add_permission(
+        self, arn: str, label: str, accounts: Sequence[str], actions: Sequence[str]
+    ) -> None:
+        topic = self.topic(arn)
+        policy = permissions.add(self._policy(topic), topic.arn, label, accounts, actions)
+        await self.set_topic_attribute(arn, "Policy", policy)
+
+    async def remove_permission(self, arn: str, label: str) -> None:
+        topic = self.topic(arn)
+        await self.set_topic_attribute(
+            arn, "Policy", permissions.remove(self._policy(topic), label)
+        )
+
+    def get_data_protection_policy(self, arn: str) -> str:
+        return self.topic(arn).attributes.get("DataProtectionPolicy", "")
+
+    async def put_data_protection_policy(self, arn: str, policy: str) -> None:
+        await self.set_topic_attribute(arn, "DataProtectionPolicy", policy)
+
+    # ---- SMS (sms.py) -------------------------------------------------------------------
+
+    async def get_sms_attributes(self, names: Sequence[str]) -> dict[str, str]:
+        return await self._run(lambda c: sms.get_attributes(c, names))
+
+    async def set_sms_attributes(self, given: Mapping[str, str]) -> None:
+        sms.check_sms_attributes(given)
+        await self._run(lambda c: sms.set_attributes(c, given))
+
+    async def create_sandbox_number(self, phone_number: str, language: str) -> None:
+        number = sms.check_phone(phone_number)
+        password = await self._run(lambda c: sms.add_sandbox_number(c, number, language))
+        text = f"Your Amazon SNS verification code is: {password}"
+        await self.outbox.wait_write("sms", number, text, message_id=str(uuid.uuid4()))
+
+    async def verify_sandbox_number(self, phone_number: str, password: str) -> None:
+        number = sms.check_phone(phone_number)
+        await self._run(lambda c: sms.verify_sandbox_number(c, number, password))
+
+    async def delete_sandbox_number(self, phone_number: str) -> None:
+        number = sms.check_phone(phone_number)
+        await self._run(lambda c: sms.delete_sandbox_number(c, number))
+
+    async def sandbox_numbers(self) -> list[tuple[str, str]]:
+        return await self._run(sms.sandbox_numbers)
+
     async def publish_batch(
         self, topic_arn: str, entries: Sequence[tuple[str, NewMessage | Exception]]
     ) -> tuple[list[tuple[str, Published]], list[BatchFailure]]:
@@ -408,7 +489,8 @@ class TopicService:
             view = messages.policy_view(message.MessageAttributes)
             wire = messages.wire_attributes(message.MessageAttributes)
             for s in subscriptions:
-                text = messages.for_protocol(message, s.protocol)
+                key = self.push.platform_of(s.endpoint) if s.protocol == "application" else None
+                text = messages.for_protocol(message, key or s.protocol)
                 if s.policy is not None and not s.policy.matches(view, text):
                     continue
                 delivery = Delivery(
@@ -478,6 +560,18 @@ def _check_endpoint(topic: Topic, protocol: str, endpoint: str) -> None:
             raise InvalidParameter("SQS endpoint ARN")
         if parts[5].endswith(FIFO_SUFFIX) and not topic.fifo:
             raise InvalidParameter("Invalid parameter: Endpoint Reason: Please use FIFO SNS topic")
+    if protocol == "application" and ":endpoint/" not in endpoint:
+        raise InvalidParameter("Endpoint Reason: an application endpoint ARN is required")
+    if protocol == "application" and topic.fifo:
+        raise InvalidParameter(
+            "Invalid protocol type: application. FIFO topics deliver to SQS queues only."
+        )
+    if protocol in ("email", "email-json") and not _EMAIL.fullmatch(endpoint):
+        raise InvalidParameter("Email address")
+    if protocol in ("email", "email-json", "sms") and topic.fifo:
+        raise InvalidParameter(
+            f"Invalid protocol type: {protocol}. FIFO topics deliver to SQS queues only."
+        )
     if protocol == "lambda":
         parts = endpoint.split(":")
         if (
@@ -490,6 +584,9 @@ def _check_endpoint(topic: Topic, protocol: str, endpoint: str) -> None:
             raise InvalidParameter(
                 "Invalid protocol type: lambda. FIFO topics deliver to SQS queues only."
             )
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _check_tags(tags: Mapping[str, str]) -> None:
