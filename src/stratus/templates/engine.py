@@ -30,7 +30,7 @@ from . import intrinsics, placeholders
 from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
-from .provider import Context, Created, Provider, text
+from .provider import Context, Created, Provider, ResourceFailed, text
 from .stack_tags import with_stack_tags
 from .store import Applied, StackStore
 
@@ -39,12 +39,14 @@ STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 class StepFailed(Exception):
-    """A resource failed; `reason` is what its event and the stack's status reason say."""
+    """A resource failed; `reason` is what its event and the stack's status reason say;
+    `partial` what the failed step left that a rollback undoes (see ResourceFailed)."""
 
-    def __init__(self, logical_id: str, reason: str) -> None:
+    def __init__(self, logical_id: str, reason: str, partial: Created | None = None) -> None:
         super().__init__(reason)
         self.logical_id = logical_id
         self.reason = reason
+        self.partial = partial
 
 
 @dataclass
@@ -60,6 +62,20 @@ class _Undo:
     logical_id: str
     before: Applied | None  # None: it was created
     after: Applied
+    partial: bool = False  # left by a failed step (never recorded)
+
+
+# The step under way: (logical id, type, resolved properties, DeletionPolicy, deployed before).
+_InFlight = tuple[str, str, dict[str, Any], str, Applied | None]
+
+
+def _partial_undo(step: _InFlight, partial: Created) -> _Undo:
+    """What a failed step left, undone as CloudFormation undoes it: a failed creation is
+    deleted, a failed in-place update is updated back to the properties it had."""
+    logical_id, kind, props, policy, before = step
+    after = Applied(kind, partial.physical_id, props, partial.attributes, policy)
+    replacing = before is None or before.type != kind or partial.physical_id != before.physical_id
+    return _Undo(logical_id, None if replacing else before, after, partial=True)
 
 
 class Engine:
@@ -95,6 +111,7 @@ class Engine:
         undo: list[_Undo] = []
         replaced: list[tuple[str, Applied]] = []
         scope = self._scope(stack, plan, current, imports)
+        in_flight: _InFlight | None = None
         try:
             for logical_id in plan.order:
                 definition = plan.resources[logical_id]
@@ -107,9 +124,15 @@ class Engine:
                 )
                 before = deployed.get(logical_id)
                 policy = str(definition.get("DeletionPolicy", "Delete"))
-                if before and before.type == kind and before.properties == props:
+                if (
+                    before
+                    and before.type == kind
+                    and before.properties == props
+                    and not provider.always_update
+                ):
                     current[logical_id] = before
                     continue
+                in_flight = (logical_id, kind, props, policy, before)
                 if (
                     before
                     and before.type == kind
@@ -121,7 +144,7 @@ class Engine:
                     made = await self._step(
                         logical_id,
                         provider.wait_update(
-                            ctx,
+                            ctx.of(logical_id, kind),
                             logical_id,
                             Created(before.physical_id, before.attributes),
                             before.properties,
@@ -130,6 +153,8 @@ class Engine:
                     )
                     after = Applied(kind, made.physical_id, props, made.attributes, policy)
                     status = "UPDATE_COMPLETE"
+                    if made.physical_id != before.physical_id:  # a custom resource's new id
+                        replaced.append((logical_id, before))
                 else:
                     reason = (
                         "Requested update requires the creation of a new physical resource; "
@@ -139,7 +164,8 @@ class Engine:
                     )
                     await self._event(stack, logical_id, kind, "CREATE_IN_PROGRESS", reason=reason)
                     made = await self._step(
-                        logical_id, provider.wait_create(ctx, logical_id, props)
+                        logical_id,
+                        provider.wait_create(ctx.of(logical_id, kind), logical_id, props),
                     )
                     after = Applied(kind, made.physical_id, props, made.attributes, policy)
                     if before:
@@ -149,9 +175,12 @@ class Engine:
                 undo.append(
                     _Undo(logical_id, before if status == "UPDATE_COMPLETE" else None, after)
                 )
+                in_flight = None
                 await self._record(stack, logical_id, after, status)
             outputs, exports = self._outputs(plan, scope)
         except StepFailed as failure:
+            if failure.partial is not None and in_flight is not None:
+                undo.append(_partial_undo(in_flight, failure.partial))
             kind = plan.resources.get(failure.logical_id, {}).get("Type", STACK_TYPE)
             await self._event(
                 stack, failure.logical_id, kind, f"{verb}_FAILED", reason=failure.reason
@@ -174,6 +203,12 @@ class Engine:
         ctx = self.context(stack)
         for step in reversed(undo):
             provider = self._providers[step.after.type]
+            if step.before is None and step.partial:  # failed while created: only deleted
+                await self._wait_delete(stack, step.logical_id, step.after, ctx)
+                previous = deployed.get(step.logical_id)
+                if previous is not None:
+                    await self._record(stack, step.logical_id, previous, "UPDATE_COMPLETE")
+                continue
             if step.before is None:
                 await self._wait_delete(stack, step.logical_id, step.after, ctx)
                 previous = deployed.get(step.logical_id)
@@ -186,7 +221,7 @@ class Engine:
             )
             try:
                 await provider.wait_update(
-                    ctx,
+                    ctx.of(step.logical_id, before.type),
                     step.logical_id,
                     Created(step.after.physical_id, step.after.attributes),
                     step.after.properties,
@@ -234,7 +269,9 @@ class Engine:
         provider = self._providers.get(applied.type)
         try:
             if provider is not None:
-                await provider.wait_delete(ctx, applied.physical_id, applied.properties)
+                await provider.wait_delete(
+                    ctx.of(logical_id, applied.type), applied.physical_id, applied.properties
+                )
         except StratusError as exc:
             await self._event(
                 stack, logical_id, applied.type, "DELETE_FAILED", applied.physical_id, exc.message
@@ -274,7 +311,7 @@ class Engine:
         )
         try:
             await self._providers[applied.type].wait_delete(
-                ctx, applied.physical_id, applied.properties
+                ctx.of(logical_id, applied.type), applied.physical_id, applied.properties
             )
         except StratusError as exc:
             await self._event(
@@ -357,6 +394,8 @@ class Engine:
     async def _step(self, logical_id: str, work: Awaitable[Created]) -> Created:
         try:
             return await work
+        except ResourceFailed as exc:
+            raise StepFailed(logical_id, exc.message, exc.partial) from exc
         except StratusError as exc:
             raise StepFailed(logical_id, exc.message) from exc
         except (KeyError, TypeError, ValueError) as exc:  # a property of the wrong shape

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import orjson
@@ -39,6 +39,12 @@ class Context:
     stack_name: str
     stack_id: str
     services: Services
+    # The resource a step is about (custom resources name both in their requests).
+    logical_id: str = ""
+    resource_type: str = ""
+
+    def of(self, logical_id: str, resource_type: str) -> Context:
+        return replace(self, logical_id=logical_id, resource_type=resource_type)
 
     def physical_name(self, logical_id: str, limit: int = 64) -> str:
         """A generated name, as CloudFormation makes them: stack-logical-SUFFIX, cut to fit."""
@@ -57,9 +63,15 @@ class Context:
 
 class ResourceFailed(StratusError):
     """A resource could not be created, updated or deleted; the message is the
-    ResourceStatusReason the stack's events show."""
+    ResourceStatusReason the stack's events show. `partial` is what the failed step left
+    behind that a rollback must still undo (a custom resource whose handler answered FAILED
+    gets its Delete; a nested stack that rolled back is deleted), as CloudFormation does."""
 
     code, status = "ValidationError", 400
+
+    def __init__(self, message: str, partial: Created | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class Provider:
@@ -68,6 +80,9 @@ class Provider:
 
     type_name: ClassVar[str]
     updatable: ClassVar[frozenset[str]] = frozenset()
+    # Updated on every stack update even with unchanged properties: a nested stack, whose
+    # template behind an unchanged TemplateURL may have changed (ChangeSource Automatic).
+    always_update: ClassVar[bool] = False
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         raise NotImplementedError
