@@ -59,6 +59,8 @@ async def create_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("DisableRollback", False),
         p.get("OnFailure"),
         p.get("EnableTerminationProtection", False),
+        timeout_in_minutes=p.get("TimeoutInMinutes"),
+        notification_arns=p.get("NotificationARNs", []),
     )
     if "StackPolicyBody" in p:
         await stacks.set_stack_policy(stack_id, p["StackPolicyBody"])

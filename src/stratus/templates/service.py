@@ -56,6 +56,7 @@ from .model import (
     TemplateSummary,
     now,
 )
+from .nested import NestedStack, WithNested
 from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
 from .provider import Provider, tag_map, text
@@ -102,6 +103,7 @@ class StackService:
     ) -> None:
         self._settings = settings
         self._store = StackStore(db)
+        providers = WithNested(providers, NestedStack(self))
         self._providers = providers
         self._engine = Engine(self._store, providers, settings, services)
         self._services = services
@@ -120,8 +122,10 @@ class StackService:
 
     # -- background work -----------------------------------------------------------------
     async def wait_run_forever(self) -> None:
-        await self._wait_mark_interrupted()
         async with asyncio.TaskGroup() as tasks:
+            # Settling runs beside the loop: settling a parent deletes its nested stacks,
+            # which is work for this loop.
+            tasks.create_task(self._wait_mark_interrupted())
             while True:
                 tasks.create_task((await self._work.get())())
 
@@ -151,11 +155,23 @@ class StackService:
         failed = await self._engine.wait_delete_all(
             stack, deployed, order + [k for k in deployed if k not in order]
         )
+        await self._wait_delete_orphans(stack, deployed)
         if failed:
             reason = "The following resource(s) failed to delete: [" + ", ".join(failed) + "]. "
             await self._set_status(stack, "ROLLBACK_FAILED", reason)
             return
         await self._set_status(stack, "ROLLBACK_COMPLETE", None)
+
+    async def _wait_delete_orphans(self, stack: Stack, deployed: dict[str, Applied]) -> None:
+        """Nested stacks whose creation the stop cut off before the parent recorded them
+        (they settled first: children are newer) go with the parent's rollback."""
+        recorded = {applied.physical_id for applied in deployed.values()}
+        for child in await self._store.stacks(deleted=False):
+            if child.ParentId != stack.StackId or child.StackId in recorded:
+                continue
+            _, _, state = await self._store.documents(child.StackId)
+            await self._set_status(child, "DELETE_IN_PROGRESS", "Parent stack rolled back")
+            await self._wait_delete(child, state.get("order") or [])
 
     def _start(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
         self._busy.add(stack_id)
@@ -179,6 +195,11 @@ class StackService:
         disable_rollback: bool = False,
         on_failure: str | None = None,
         termination_protection: bool = False,
+        *,
+        timeout_in_minutes: int | None = None,
+        notification_arns: list[str] | None = None,
+        parent_id: str | None = None,
+        root_id: str | None = None,
     ) -> str:
         _check_name(name)
         if on_failure is not None and disable_rollback:
@@ -194,6 +215,10 @@ class StackService:
             CreationTime=now(),
             StackStatus="CREATE_IN_PROGRESS",
             EnableTerminationProtection=termination_protection,
+            TimeoutInMinutes=timeout_in_minutes,
+            NotificationARNs=notification_arns or [],
+            ParentId=parent_id,
+            RootId=root_id,
         )
         await self._store.insert(stack, template_body)
         await self.launch_create(
@@ -342,7 +367,8 @@ class StackService:
             _previous_values(processed, state), capabilities, stack_tags,
         )  # fmt: skip
         unchanged = (
-            plan.template == processed
+            not any(d.get("Type") == STACK_TYPE for d in plan.resources.values())
+            and plan.template == processed
             and plan.given == state.get("given")
             and stack_tags == stack.Tags
         )
@@ -513,6 +539,8 @@ class StackService:
                 DeletionTime=s.DeletionTime,
                 StackStatus=s.StackStatus,
                 StackStatusReason=s.StackStatusReason,
+                ParentId=s.ParentId,
+                RootId=s.RootId,
             )
             for s in await self._store.stacks(deleted=True)
             if not status_filter or s.StackStatus in status_filter
@@ -724,6 +752,16 @@ class StackService:
                     f"Export {sorted(used)[0]} cannot be deleted as it is in use by "
                     f"{other.StackName}"
                 )
+
+    def busy(self, stack: Stack) -> bool:
+        """An operation is under way on `stack` (or was, when the server stopped)."""
+        return stack.StackId in self._busy or (
+            stack.StackStatus.endswith("_IN_PROGRESS")
+            and (stack.StackStatus != "REVIEW_IN_PROGRESS")
+        )
+
+    def read_artifact(self, location: str) -> bytes:
+        return self._read_artifact(location)
 
     def _check_idle(self, stack: Stack, verb: str) -> None:
         if stack.StackId in self._busy or stack.StackStatus.endswith("_IN_PROGRESS"):
