@@ -102,20 +102,11 @@ async def _wait_request(
     bucket = response_bucket(ctx.settings.region)
     key = f"{ctx.stack_id}|{logical_id}|{request_id}"
     await _wait_bucket(ctx, bucket)
-    request: dict[str, Any] = {
-        "RequestType": request_type,
-        "ServiceToken": token,
-        "ResponseURL": _response_url(ctx, bucket, key),
-        "StackId": ctx.stack_id,
-        "RequestId": request_id,
-        "LogicalResourceId": logical_id,
-        "ResourceType": ctx.resource_type or CUSTOM_TYPE,
-        "ResourceProperties": _strings(props),
-    }
-    if physical_id is not None:
-        request["PhysicalResourceId"] = physical_id
-    if old is not None:
-        request["OldResourceProperties"] = _strings(old)
+    url = response_url(ctx.settings.endpoint_url, ctx.settings.region, bucket, key)
+    request = custom_request(
+        request_type, url, ctx.stack_id, request_id, logical_id,
+        ctx.resource_type or CUSTOM_TYPE, props, physical_id, old,
+    )  # fmt: skip
     default_id = physical_id or ctx.physical_name(logical_id)
     try:
         await _wait_send(ctx, token, orjson.dumps(request))
@@ -221,10 +212,41 @@ async def _wait_bucket(ctx: Context, bucket: str) -> None:
         )
 
 
-def _response_url(ctx: Context, bucket: str, key: str) -> str:
+def custom_request(
+    request_type: str,
+    url: str,
+    stack_id: str,
+    request_id: str,
+    logical_id: str,
+    resource_type: str,
+    props: dict[str, Any],
+    physical_id: str | None = None,
+    old: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The request a custom resource's handler gets (also `stratus generate-event
+    cloudformation …`)."""
+    request: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": props.get("ServiceToken"),
+        "ResponseURL": url,
+        "StackId": stack_id,
+        "RequestId": request_id,
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "ResourceProperties": _strings(props),
+    }
+    if physical_id is not None:
+        request["PhysicalResourceId"] = physical_id
+    if old is not None:
+        request["OldResourceProperties"] = _strings(old)
+    return request
+
+
+def response_url(endpoint_url: str, region: str, bucket: str, key: str) -> str:
+    """A presigned PUT URL (SigV4 query form) for the response object."""
     quoted = urllib.parse.quote(key, safe="")
-    request = AWSRequest(method="PUT", url=f"{ctx.settings.endpoint_url}/{bucket}/{quoted}")
-    S3SigV4QueryAuth(_SIGNER, "s3", ctx.settings.region, expires=URL_LIFETIME).add_auth(request)
+    request = AWSRequest(method="PUT", url=f"{endpoint_url}/{bucket}/{quoted}")
+    S3SigV4QueryAuth(_SIGNER, "s3", region, expires=URL_LIFETIME).add_auth(request)
     return str(request.url)
 
 
