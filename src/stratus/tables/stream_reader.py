@@ -112,9 +112,7 @@ class StreamReader:
         return stream_record(record.body, record.seq, record.created, self._region)
 
 
-def stream_record(
-    stored: dict[str, Any], seq: int, created: float, region: str
-) -> dict[str, Any]:
+def stream_record(stored: dict[str, Any], seq: int, created: float, region: str) -> dict[str, Any]:
     """One change as GetRecords answers it (a function's DynamoDB event has these records,
     ApproximateCreationDateTime in epoch seconds and eventSourceARN added)."""
     body = dict(stored)

@@ -182,8 +182,11 @@ class Engine:
             if failure.partial is not None and in_flight is not None:
                 undo.append(_partial_undo(in_flight, failure.partial))
             kind = plan.resources.get(failure.logical_id, {}).get("Type", STACK_TYPE)
+            previous = deployed.get(failure.logical_id)
+            # A resource an update adds (or whose type changes) fails creating, as on AWS.
+            step = "CREATE" if previous is None or previous.type != kind else verb
             await self._event(
-                stack, failure.logical_id, kind, f"{verb}_FAILED", reason=failure.reason
+                stack, failure.logical_id, kind, f"{step}_FAILED", reason=failure.reason
             )
             if roll_back is not None:
                 await roll_back(failure)

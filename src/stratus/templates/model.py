@@ -113,6 +113,7 @@ class StackEvent(Shape):
     ResourceStatus: str
     ResourceStatusReason: str | None = None
     ResourceProperties: str | None = None  # JSON text
+    OperationId: str | None = None  # the operation it belongs to (operations.py)
 
 
 class Export(Shape):

@@ -57,6 +57,7 @@ from .model import (
     now,
 )
 from .nested import NestedStack, WithNested
+from .operations import operation_events
 from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
 from .provider import Provider, tag_map, text
@@ -565,6 +566,22 @@ class StackService:
     async def describe_stack_events(self, name: str) -> list[StackEvent]:
         stack = await self._store.find(name)
         return await self._store.events(stack.StackId)
+
+    async def describe_events(
+        self, name: str | None, operation_id: str | None, failed_only: bool
+    ) -> list[dict[str, Any]]:
+        """DescribeEvents: a stack's events grouped by operation (operations.py)."""
+        if name is not None:
+            stack_id = (await self._store.find(name)).StackId
+        elif operation_id is not None:
+            found = await self._store.stack_of_operation(operation_id)
+            if found is None:
+                raise Invalid(f"Operation {operation_id} does not exist")
+            stack_id = found
+        else:
+            raise Invalid("One of ChangeSetName, OperationId or StackName must be specified.")
+        events = await self._store.events(stack_id)
+        return operation_events(events, operation_id, failed_only)
 
     async def get_template(self, name: str, stage: str) -> str:
         stack = await self._store.find(name)

@@ -18,6 +18,7 @@ from stratus.errors import AlreadyExists, Invalid
 from stratus.store.db import Database, transaction
 
 from .model import ChangeSet, Stack, StackEvent, StackResource, now
+from .operations import starts_operation
 
 
 @dataclass
@@ -173,13 +174,30 @@ class StackStore:
             ResourceStatus=status,
             **extra,
         )
-        await self._db.run(
-            lambda conn: conn.execute(
-                "INSERT INTO stack_events (stack_id, record) VALUES (?, ?)",
-                (stack.StackId, event.model_dump_json()),
-            )
-        )
-        return event
+        starts = starts_operation(stack.StackName, logical_id, kind, status)
+
+        def write(conn: sqlite3.Connection) -> StackEvent:
+            with transaction(conn):
+                operation = str(uuid.uuid4()) if starts else _operation(conn, stack.StackId)
+                recorded = event.model_copy(update={"OperationId": operation})
+                conn.execute(
+                    "INSERT INTO stack_events (stack_id, record) VALUES (?, ?)",
+                    (stack.StackId, recorded.model_dump_json()),
+                )
+                return recorded
+
+        return await self._db.run(write)
+
+    async def stack_of_operation(self, operation_id: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT stack_id FROM stack_events"
+                " WHERE json_extract(record, '$.OperationId') = ? LIMIT 1",
+                (operation_id,),
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._db.run(read)
 
     async def events(self, stack_id: str) -> list[StackEvent]:
         def read(conn: sqlite3.Connection) -> list[str]:
@@ -319,3 +337,13 @@ class StackStore:
                 "DELETE FROM stack_change_sets WHERE id = ?", (change_set_id,)
             )
         )
+
+
+def _operation(conn: sqlite3.Connection, stack_id: str) -> str | None:
+    """The operation of the stack's latest event (the one under way)."""
+    row = conn.execute(
+        "SELECT json_extract(record, '$.OperationId') FROM stack_events WHERE stack_id = ?"
+        " ORDER BY seq DESC LIMIT 1",
+        (stack_id,),
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
