@@ -45,7 +45,7 @@ def handler(event, context):
         return
     cfnresponse.send(event, context, cfnresponse.SUCCESS,
                      {"Greeting": "hello " + props["Name"], "Size": len(props["Name"])},
-                     "thing-" + props.get("Generation", "1"))
+                     "thing-" + props.get("Generation", "1"), noEcho=props.get("Secret") == "yes")
 """
 
 
@@ -228,3 +228,9 @@ def test_a_bad_service_timeout_fails_the_resource(server: Any, cfn: Any) -> None
         "ServiceTimeout must be a whole number of seconds from 1 to 3600"
         in failed["ResourceStatusReason"]
     )
+
+
+def test_no_echo_masks_the_outputs_made_from_the_resource(server: Any, cfn: Any) -> None:
+    name = create(cfn, body(Secret="yes"))
+    # GetAtt values are masked; the physical id (Ref) is not.
+    assert outputs(cfn, name) == {"Greeting": "*****", "Size": "*****", "Id": "thing-1"}

@@ -18,6 +18,7 @@ DescribeStackEvents shows them.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from . import intrinsics, placeholders
 from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
-from .provider import Context, Created, Provider, ResourceFailed, text
+from .provider import NO_ECHO_ATTRIBUTE, Context, Created, Provider, ResourceFailed, text
 from .stack_tags import with_stack_tags
 from .store import Applied, StackStore
 
@@ -177,7 +178,7 @@ class Engine:
                 )
                 in_flight = None
                 await self._record(stack, logical_id, after, status)
-            outputs, exports = self._outputs(plan, scope)
+            outputs, exports = self._outputs(plan, scope, current)
         except StepFailed as failure:
             if failure.partial is not None and in_flight is not None:
                 undo.append(_partial_undo(in_flight, failure.partial))
@@ -367,13 +368,19 @@ class Engine:
         except StratusError as exc:
             raise StepFailed(logical_id, exc.message) from exc
 
-    def _outputs(self, plan: Plan, scope: intrinsics.Scope) -> tuple[list[Output], dict[str, str]]:
+    def _outputs(
+        self, plan: Plan, scope: intrinsics.Scope, current: Mapping[str, Applied]
+    ) -> tuple[list[Output], dict[str, str]]:
         outputs, exports = [], {}
+        # A custom resource that answered NoEcho: outputs made from it are masked.
+        masked = {k for k, a in current.items() if a.attributes.get(NO_ECHO_ATTRIBUTE)}
         for key, declared in (plan.template.get("Outputs") or {}).items():
             condition = declared.get("Condition")
             if condition is not None and not plan.conditions.get(condition, False):
                 continue
             value = text(self._resolve(key, declared.get("Value"), scope))
+            if masked and _attributes_used(declared.get("Value")) & masked:
+                value = "*****"
             export = declared.get("Export")
             name = text(self._resolve(key, export.get("Name"), scope)) if export else None
             if name:
@@ -444,3 +451,22 @@ class Engine:
         await self._store.put_resource(record, applied)
         if status.endswith("_COMPLETE"):
             await self._event(stack, logical_id, applied.type, status, applied.physical_id)
+
+
+def _attributes_used(value: Any) -> set[str]:
+    """The resources whose attributes `value` reads (Fn::GetAtt, `${Res.Attr}` in Fn::Sub)."""
+    if isinstance(value, list):
+        return set().union(*(_attributes_used(v) for v in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, inner in value.items():
+        if key == "Fn::GetAtt":
+            target = inner[0] if isinstance(inner, list) and inner else str(inner).split(".")[0]
+            found.add(str(target))
+        elif key == "Fn::Sub":
+            source = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(source, str):
+                found |= set(re.findall(r"\$\{([A-Za-z0-9]+)\.", source))
+        found |= _attributes_used(inner)
+    return found

@@ -23,6 +23,7 @@ from stratus.errors import StratusError
 from stratus.services import Services
 
 _SUFFIX = string.ascii_uppercase + string.digits
+NO_ECHO_ATTRIBUTE = "stratus:NoEcho"  # an attribute: outputs made from this resource are masked
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,14 @@ from botocore.credentials import Credentials
 
 from stratus.errors import AlreadyExists, NotFound, StratusError
 from stratus.functions.names import parse_reference
-from stratus.templates.provider import Context, Created, Provider, ResourceFailed, required
+from stratus.templates.provider import (
+    NO_ECHO_ATTRIBUTE,
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    required,
+)
 from stratus.topics.model import NewMessage
 
 CUSTOM_TYPE = "AWS::CloudFormation::CustomResource"
@@ -84,7 +91,10 @@ class _Custom(CustomResource):
 
 def _created(answer: dict[str, Any]) -> Created:
     data = answer.get("Data") or {}
-    return Created(str(answer["PhysicalResourceId"]), {str(k): v for k, v in data.items()})
+    attributes = {str(k): v for k, v in data.items()}
+    if answer.get("NoEcho") in (True, "true", "True"):
+        attributes[NO_ECHO_ATTRIBUTE] = True  # the stack's outputs made from it are masked
+    return Created(str(answer["PhysicalResourceId"]), attributes)
 
 
 async def _wait_request(
