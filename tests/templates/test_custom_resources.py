@@ -5,8 +5,12 @@ the presigned ResponseURL on Stratus's object storage)."""
 from __future__ import annotations
 
 import json
+import signal
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import WaiterError
 from tests.conftest import wait_for
@@ -19,6 +23,8 @@ from tests.templates.test_stacks import (
     stack_name,
     wait,
 )
+
+from stratus.testing import serve_in_process
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +240,55 @@ def test_no_echo_masks_the_outputs_made_from_the_resource(server: Any, cfn: Any)
     name = create(cfn, body(Secret="yes"))
     # GetAtt values are masked; the physical id (Ref) is not.
     assert outputs(cfn, name) == {"Greeting": "*****", "Size": "*****", "Id": "thing-1"}
+
+
+def test_a_restart_while_waiting_keeps_waiting(tmp_path: Path) -> None:
+    """kill -9 while a custom resource awaits its answer: after the restart the stack still
+    waits for the same request, and the late answer completes it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with serve_in_process(data) as server:
+        cfn = server.client("cloudformation")
+        cfn.create_stack(
+            StackName="waiting", TemplateBody=body(Silent="yes"), Capabilities=CAPABILITIES
+        )
+        sent = []
+        assert wait_for(
+            lambda: bool(
+                cfn.describe_stack_resources(StackName="waiting", LogicalResourceId="Log")[
+                    "StackResources"
+                ]
+            )
+        )
+        assert wait_for(lambda: sent.extend(requests(server, cfn, "waiting")) or bool(sent), 60)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+    (created,) = sent
+    assert created["RequestType"] == "Create"
+
+    with serve_in_process(data) as server:
+        cfn = server.client("cloudformation")
+        time.sleep(1)  # the server settles the stack at start: it must still be waiting
+        assert describe(cfn, "waiting")["StackStatus"] == "CREATE_IN_PROGRESS"
+        # The handler answers late (the URL's host is this server's new port).
+        path = created["ResponseURL"].split("/", 3)[3]
+        answer = {
+            "Status": "SUCCESS",
+            "PhysicalResourceId": "late-thing",
+            "StackId": created["StackId"],
+            "RequestId": created["RequestId"],
+            "LogicalResourceId": "Thing",
+            "Data": {"Greeting": "late hello", "Size": 10},
+        }
+        put = httpx.put(f"{server.endpoint_url}/{path}", content=json.dumps(answer), timeout=10)
+        assert put.status_code == 200
+        assert wait_for(
+            lambda: not describe(cfn, "waiting")["StackStatus"].endswith("_IN_PROGRESS"), 60
+        )
+        assert describe(cfn, "waiting")["StackStatus"] == "CREATE_COMPLETE"
+        assert outputs(cfn, "waiting") == {
+            "Greeting": "late hello",
+            "Size": "10",
+            "Id": "late-thing",
+        }

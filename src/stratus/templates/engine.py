@@ -93,7 +93,9 @@ class Engine:
         self._services = services
 
     def context(self, stack: Stack) -> Context:
-        return Context(self._settings, stack.StackName, stack.StackId, self._services)
+        return Context(
+            self._settings, stack.StackName, stack.StackId, self._services, store=self._store
+        )
 
     # -- create and update ---------------------------------------------------------------
     async def wait_apply(

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 STACK_TYPE = "AWS::CloudFormation::Stack"
 MAX_TEMPLATE_BYTES = 1024 * 1024  # CloudFormation's limit for a template in S3
 NAME_LIMIT = 128  # a stack name's
-_POLL_FIRST, _POLL_MOST = 0.02, 0.5
 
 
 class NestedStack(Provider):
@@ -122,14 +121,7 @@ class NestedStack(Provider):
             )
 
     async def _wait_rest(self, stack_id: str) -> Stack:
-        """The stack once no operation is under way on it."""
-        pause = _POLL_FIRST
-        while True:
-            stack = await self._stacks.store.find(stack_id)
-            if not self._stacks.busy(stack):
-                return stack
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, _POLL_MOST)
+        return await self._stacks.wait_rest(stack_id)
 
     async def _failure(self, child: Stack) -> str:
         """Why the child failed: the reason its rollback started with."""

@@ -22,6 +22,8 @@ from stratus.config import Settings
 from stratus.errors import StratusError
 from stratus.services import Services
 
+from .store import StackStore
+
 _SUFFIX = string.ascii_uppercase + string.digits
 NO_ECHO_ATTRIBUTE = "stratus:NoEcho"  # an attribute: outputs made from this resource are masked
 
@@ -43,6 +45,8 @@ class Context:
     # The resource a step is about (custom resources name both in their requests).
     logical_id: str = ""
     resource_type: str = ""
+    # Where a step that waits on something outside keeps what it waits for, durably.
+    store: StackStore | None = None
 
     def of(self, logical_id: str, resource_type: str) -> Context:
         return replace(self, logical_id=logical_id, resource_type=resource_type)

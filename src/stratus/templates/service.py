@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import uuid
@@ -32,7 +33,7 @@ from typing import Any
 import orjson
 
 from stratus.config import Settings
-from stratus.errors import Invalid, NotFound
+from stratus.errors import Invalid, NotFound, StratusError
 from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
@@ -132,13 +133,55 @@ class StackService:
 
     async def _wait_mark_interrupted(self) -> None:
         for stack in await self._store.stacks(deleted=False):
-            if stack.StackStatus in _UNDONE_AT_START and not stack.DisableRollback:
-                await self._wait_finish_interrupted(stack)
+            pending = await self._store.pending_requests(stack.StackId)
+            if stack.StackStatus == "CREATE_IN_PROGRESS" and "Create" in pending:
+                # A custom resource was awaiting its answer: the creation goes on.
+                self._start(stack.StackId, functools.partial(self._wait_resume_create, stack))
+            elif stack.StackStatus in _UNDONE_AT_START and not stack.DisableRollback:
+                # Children settle first (newer rows); a parent waits for them when it deletes.
+                self._start(stack.StackId, functools.partial(self._wait_finish_interrupted, stack))
             elif stack.StackStatus in _INTERRUPTED:
+                await self._store.drop_pending_requests(stack.StackId)
                 status = _INTERRUPTED[stack.StackStatus]
                 reason = "Stratus stopped during this operation"
                 await self._set_status(stack, status, reason)
             await self.change_sets.mark_interrupted(stack)
+
+    async def _wait_resume_create(self, stack: Stack) -> None:
+        """Go on with a creation cut off while a custom resource awaited its answer: the
+        walk keeps what was recorded and waits for the same request again (its answer goes
+        to the same key); a failure rolls back everything, recorded before the stop or not."""
+        template, _, state = await self._store.documents(stack.StackId)
+        try:
+            plan = await self._wait_plan(
+                stack.StackName, stack.StackId, template, state.get("given") or {}, None,
+                stack.Capabilities, stack.Tags,
+            )  # fmt: skip
+        except StratusError:
+            await self._wait_finish_interrupted(stack)
+            return
+        deployed = await self._deployed(stack)
+
+        async def roll_back(failure: StepFailed) -> None:
+            await self._set_status(stack, "ROLLBACK_IN_PROGRESS", _reason(failure, "create"))
+
+        try:
+            outcome = await self._engine.wait_apply(
+                stack, plan, deployed, await self._imports(), "CREATE", roll_back
+            )
+            await self._store.replace_exports(stack.StackId, outcome.exports)
+        except StepFailed:
+            rest = await self._deployed(stack)
+            order = plan.order + [k for k in rest if k not in plan.order]
+            failed = await self._engine.wait_delete_all(stack, rest, order)
+            if failed:
+                reason = "The following resource(s) failed to delete: [" + ", ".join(failed)
+                await self._set_status(stack, "ROLLBACK_FAILED", reason + "]. ")
+                return
+            await self._set_status(stack, "ROLLBACK_COMPLETE", None)
+            return
+        stack.Outputs = outcome.outputs
+        await self._set_status(stack, "CREATE_COMPLETE", None)
 
     async def _wait_finish_interrupted(self, stack: Stack) -> None:
         """A creation (or its rollback) cut off by a stop rolls back, and a deletion goes on:
@@ -169,6 +212,9 @@ class StackService:
         recorded = {applied.physical_id for applied in deployed.values()}
         for child in await self._store.stacks(deleted=False):
             if child.ParentId != stack.StackId or child.StackId in recorded:
+                continue
+            child = await self.wait_rest(child.StackId)  # settling (or resuming) itself
+            if child.StackStatus == "DELETE_COMPLETE":
                 continue
             _, _, state = await self._store.documents(child.StackId)
             await self._set_status(child, "DELETE_IN_PROGRESS", "Parent stack rolled back")
@@ -769,6 +815,16 @@ class StackService:
                     f"Export {sorted(used)[0]} cannot be deleted as it is in use by "
                     f"{other.StackName}"
                 )
+
+    async def wait_rest(self, stack_id: str) -> Stack:
+        """The stack once no operation is under way on it (polled: 20 ms doubling to 0.5 s)."""
+        pause = 0.02
+        while True:
+            stack = await self._store.find(stack_id)
+            if not self.busy(stack):
+                return stack
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
     def busy(self, stack: Stack) -> bool:
         """An operation is under way on `stack` (or was, when the server stopped)."""

@@ -312,6 +312,66 @@ class StackStore:
             )
         )
 
+    # -- custom resource requests awaiting their answer ---------------------------------------
+    async def pending_request(
+        self, stack_id: str, logical_id: str, request_type: str
+    ) -> tuple[dict[str, Any], float] | None:
+        def read(conn: sqlite3.Connection) -> tuple[str, float] | None:
+            row = conn.execute(
+                "SELECT request, deadline FROM stack_custom_requests"
+                " WHERE stack_id = ? AND logical_id = ? AND request_type = ?",
+                (stack_id, logical_id, request_type),
+            ).fetchone()
+            return None if row is None else (str(row[0]), float(row[1]))
+
+        found = await self._db.run(read)
+        return None if found is None else (orjson.loads(found[0]), found[1])
+
+    async def put_pending_request(
+        self, stack_id: str, logical_id: str, request: dict[str, Any], deadline: float
+    ) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO stack_custom_requests"
+                " (stack_id, logical_id, request_type, request, deadline) VALUES (?, ?, ?, ?, ?)",
+                (
+                    stack_id,
+                    logical_id,
+                    request["RequestType"],
+                    orjson.dumps(request).decode(),
+                    deadline,
+                ),
+            )
+        )
+
+    async def drop_pending_request(self, stack_id: str, logical_id: str, request_type: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM stack_custom_requests"
+                " WHERE stack_id = ? AND logical_id = ? AND request_type = ?",
+                (stack_id, logical_id, request_type),
+            )
+        )
+
+    async def pending_requests(self, stack_id: str) -> list[str]:
+        """The request types a stack's custom resources await answers to."""
+        return await self._db.run(
+            lambda conn: [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT request_type FROM stack_custom_requests WHERE stack_id = ?",
+                    (stack_id,),
+                )
+            ]
+        )
+
+    async def drop_pending_requests(self, stack_id: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM stack_custom_requests WHERE stack_id = ?", (stack_id,)
+            )
+        )
+
     # -- stack policies --------------------------------------------------------------------
     async def set_policy(self, stack_id: str, body: str) -> None:
         await self._db.run(

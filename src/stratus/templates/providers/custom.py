@@ -108,23 +108,38 @@ async def _wait_request(
     """Send one request and wait for its response; the SUCCESS answer, or ResourceFailed."""
     token = str(required(props, "ServiceToken", CUSTOM_TYPE))
     timeout = _timeout(props)
-    request_id = str(uuid.uuid4())
     bucket = response_bucket(ctx.settings.region)
-    key = f"{ctx.stack_id}|{logical_id}|{request_id}"
     await _wait_bucket(ctx, bucket)
-    url = response_url(ctx.settings.endpoint_url, ctx.settings.region, bucket, key)
-    request = custom_request(
-        request_type, url, ctx.stack_id, request_id, logical_id,
-        ctx.resource_type or CUSTOM_TYPE, props, physical_id, old,
-    )  # fmt: skip
+    store = ctx.store
+    # A request sent before a restart is still awaited: its answer goes to the same key.
+    pending = await _pending(ctx, request_type, logical_id, props, physical_id)
+    if pending is not None:
+        request, deadline = pending
+    else:
+        request_id = str(uuid.uuid4())
+        key = f"{ctx.stack_id}|{logical_id}|{request_id}"
+        url = response_url(ctx.settings.endpoint_url, ctx.settings.region, bucket, key)
+        request = custom_request(
+            request_type, url, ctx.stack_id, request_id, logical_id,
+            ctx.resource_type or CUSTOM_TYPE, props, physical_id, old,
+        )  # fmt: skip
+        deadline = ctx.services.work.clock.now() + timeout
+        if store is not None:
+            await store.put_pending_request(ctx.stack_id, logical_id, request, deadline)
+        try:
+            await _wait_send(ctx, token, orjson.dumps(request))
+        except StratusError as exc:
+            if store is not None:
+                await store.drop_pending_request(ctx.stack_id, logical_id, request_type)
+            raise ResourceFailed(
+                f"Failed to send the {request_type} request to {token}: {exc.message}"
+            ) from exc
+    request_id = str(request["RequestId"])
+    key = f"{ctx.stack_id}|{logical_id}|{request_id}"
     default_id = physical_id or ctx.physical_name(logical_id)
-    try:
-        await _wait_send(ctx, token, orjson.dumps(request))
-    except StratusError as exc:
-        raise ResourceFailed(
-            f"Failed to send the {request_type} request to {token}: {exc.message}"
-        ) from exc
-    answer = await _wait_answer(ctx, bucket, key, timeout)
+    answer = await _wait_answer(ctx, bucket, key, deadline)
+    if store is not None:  # not on cancellation: a stopping server keeps waiting after start
+        await store.drop_pending_request(ctx.stack_id, logical_id, request_type)
     if answer is None:
         partial = None if request_type == "Delete" else Created(default_id)
         raise ResourceFailed(
@@ -185,11 +200,31 @@ async def _wait_send(ctx: Context, token: str, payload: bytes) -> None:
     await ctx.services.async_invocations.accept(parse_reference(token), payload)
 
 
+async def _pending(
+    ctx: Context,
+    request_type: str,
+    logical_id: str,
+    props: dict[str, Any],
+    physical_id: str | None,
+) -> tuple[dict[str, Any], float] | None:
+    """The same request, sent before a restart and not answered yet, with its deadline."""
+    if ctx.store is None:
+        return None
+    found = await ctx.store.pending_request(ctx.stack_id, logical_id, request_type)
+    if found is None:
+        return None
+    request, deadline = found
+    same = (
+        request.get("ResourceProperties") == _strings(props)
+        and request.get("PhysicalResourceId") == physical_id
+    )
+    return (request, deadline) if same else None
+
+
 async def _wait_answer(
-    ctx: Context, bucket: str, key: str, seconds: float
+    ctx: Context, bucket: str, key: str, deadline: float
 ) -> dict[str, Any] | None:
     clock = ctx.services.work.clock
-    deadline = clock.now() + seconds
     pause = _POLL_FIRST
     while True:
         try:
