@@ -69,3 +69,34 @@ def test_describe_events_needs_something_to_describe(cfn: Any) -> None:
         cfn.describe_events()
     with pytest.raises(ClientError, match="does not exist"):
         cfn.describe_events(OperationId="00000000-0000-0000-0000-000000000000")
+
+
+def test_stack_events_are_published_to_the_notification_topics(server: Any, cfn: Any) -> None:
+    sns, sqs = server.client("sns"), server.client("sqs")
+    topic = sns.create_topic(Name=stack_name("news"))["TopicArn"]
+    url = sqs.create_queue(QueueName=stack_name("news-inbox"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    name = create(cfn, queues(f"{stack_name('notified')}-a"), NotificationARNs=[topic])
+    assert describe(cfn, name)["NotificationARNs"] == [topic]
+    received: list[dict[str, Any]] = []
+    for _ in range(20):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        received += [json.loads(m["Body"]) for m in got.get("Messages", [])]
+        if any(
+            "ResourceStatus='CREATE_COMPLETE'" in m["Message"]
+            and f"LogicalResourceId='{name}'" in m["Message"]
+            for m in received
+        ):
+            break
+    assert {m["Subject"] for m in received} == {"AWS CloudFormation Notification"}
+    texts = [m["Message"] for m in received]
+    assert any(
+        f"LogicalResourceId='{name}'\n" in t and "ResourceStatus='CREATE_COMPLETE'" in t
+        for t in texts
+    )
+    assert any(
+        "LogicalResourceId='First'\n" in t and "ResourceType='AWS::SQS::Queue'" in t for t in texts
+    )

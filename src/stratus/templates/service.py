@@ -38,7 +38,7 @@ from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
 
-from . import loader
+from . import loader, notifications
 from . import policy as stack_policy
 from .change_sets import ChangeSets
 from .changes import resource_changes
@@ -105,6 +105,7 @@ class StackService:
     ) -> None:
         self._settings = settings
         self._store = StackStore(db)
+        self._store.on_event = functools.partial(notifications.wait_publish, services)
         providers = WithNested(providers, NestedStack(self))
         self._providers = providers
         self._engine = Engine(self._store, providers, settings, services)

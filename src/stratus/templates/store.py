@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +42,13 @@ class Applied:
         }
 
 
+EventListener = Callable[[Stack, StackEvent], Awaitable[None]]
+
+
 class StackStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.on_event: EventListener | None = None  # told of every event once stored
 
     async def insert(self, stack: Stack, template: str) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -186,7 +191,10 @@ class StackStore:
                 )
                 return recorded
 
-        return await self._db.run(write)
+        recorded = await self._db.run(write)
+        if self.on_event is not None and stack.NotificationARNs:
+            await self.on_event(stack, recorded)
+        return recorded
 
     async def stack_of_operation(self, operation_id: str) -> str | None:
         def read(conn: sqlite3.Connection) -> str | None:
