@@ -38,6 +38,8 @@ HANDLER = """
 import json, os, boto3, cfnresponse
 
 def handler(event, context):
+    if "Records" in event:  # through a topic: the request is the message
+        event = json.loads(event["Records"][0]["Sns"]["Message"])
     boto3.client("sqs").send_message(QueueUrl=os.environ["LOG"], MessageBody=json.dumps(event))
     props = event["ResourceProperties"]
     if event["RequestType"] == "Delete":
@@ -55,7 +57,7 @@ def handler(event, context):
 """
 
 
-def body(**thing: Any) -> str:
+def body(*, via_topic: bool = False, **thing: Any) -> str:
     """The stack: a log queue, the handler, and `Thing` (Custom::Greeter) with `thing`
     added to its properties."""
     properties = {
@@ -66,41 +68,51 @@ def body(**thing: Any) -> str:
         "Count": 3,
         **thing,
     }
-    return json.dumps(
-        {
-            "Parameters": {
-                "Name": {"Type": "String", "Default": "world"},
-                "Generation": {"Type": "String", "Default": "1"},
-                "Fail": {"Type": "String", "Default": "no"},
-            },
-            "Resources": {
-                "Log": {"Type": "AWS::SQS::Queue"},
-                "Handler": {
-                    "Type": "AWS::Lambda::Function",
-                    "Properties": {
-                        "Runtime": "python3.11",
-                        "Handler": "index.handler",
-                        "Timeout": 30,
-                        "Role": "arn:aws:iam::000000000000:role/custom",
-                        "Environment": {"Variables": {"LOG": {"Ref": "Log"}}},
-                        "Code": {"ZipFile": HANDLER},
-                    },
+    document: dict[str, Any] = {
+        "Parameters": {
+            "Name": {"Type": "String", "Default": "world"},
+            "Generation": {"Type": "String", "Default": "1"},
+            "Fail": {"Type": "String", "Default": "no"},
+        },
+        "Resources": {
+            "Log": {"Type": "AWS::SQS::Queue"},
+            "Handler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.11",
+                    "Handler": "index.handler",
+                    "Timeout": 30,
+                    "Role": "arn:aws:iam::000000000000:role/custom",
+                    "Environment": {"Variables": {"LOG": {"Ref": "Log"}}},
+                    "Code": {"ZipFile": HANDLER},
                 },
-                "Thing": {"Type": "Custom::Greeter", "Properties": properties},
             },
-            "Outputs": {
-                "Greeting": {"Value": {"Fn::GetAtt": ["Thing", "Greeting"]}},
-                "Size": {"Value": {"Fn::GetAtt": ["Thing", "Size"]}},
-                "Id": {"Value": {"Ref": "Thing"}},
+            "Thing": {"Type": "Custom::Greeter", "Properties": properties},
+        },
+        "Outputs": {
+            "Greeting": {"Value": {"Fn::GetAtt": ["Thing", "Greeting"]}},
+            "Size": {"Value": {"Fn::GetAtt": ["Thing", "Size"]}},
+            "Id": {"Value": {"Ref": "Thing"}},
+        },
+    }
+    if via_topic:
+        resources: dict[str, Any] = document["Resources"]
+        resources["Requests"] = {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "Subscription": [
+                    {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": ["Handler", "Arn"]}}
+                ]
             },
         }
-    )
+        properties["ServiceToken"] = {"Ref": "Requests"}
+    return json.dumps(document)
 
 
 def requests(server: Any, cfn: Any, name: str) -> list[dict[str, Any]]:
     sqs = server.client("sqs")
     url = physical_id(cfn, name, "Log")
-    found = []
+    found: list[dict[str, Any]] = []
     while True:
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         if not got.get("Messages"):
@@ -252,7 +264,7 @@ def test_a_restart_while_waiting_keeps_waiting(tmp_path: Path) -> None:
         cfn.create_stack(
             StackName="waiting", TemplateBody=body(Silent="yes"), Capabilities=CAPABILITIES
         )
-        sent = []
+        sent: list[dict[str, Any]] = []
         assert wait_for(
             lambda: bool(
                 cfn.describe_stack_resources(StackName="waiting", LogicalResourceId="Log")[
@@ -260,7 +272,12 @@ def test_a_restart_while_waiting_keeps_waiting(tmp_path: Path) -> None:
                 ]
             )
         )
-        assert wait_for(lambda: sent.extend(requests(server, cfn, "waiting")) or bool(sent), 60)
+
+        def received() -> bool:
+            sent.extend(requests(server, cfn, "waiting"))
+            return bool(sent)
+
+        assert wait_for(received, 60)
         assert server.process is not None
         server.process.send_signal(signal.SIGKILL)
         server.process.wait()
@@ -292,3 +309,10 @@ def test_a_restart_while_waiting_keeps_waiting(tmp_path: Path) -> None:
             "Size": "10",
             "Id": "late-thing",
         }
+
+
+def test_a_topic_service_token_publishes_the_request(server: Any, cfn: Any) -> None:
+    name = create(cfn, body(via_topic=True))
+    assert outputs(cfn, name)["Greeting"] == "hello world"
+    (created,) = requests(server, cfn, name)
+    assert created["ServiceToken"] == physical_id(cfn, name, "Requests")
