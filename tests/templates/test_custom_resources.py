@@ -316,3 +316,28 @@ def test_a_topic_service_token_publishes_the_request(server: Any, cfn: Any) -> N
     assert outputs(cfn, name)["Greeting"] == "hello world"
     (created,) = requests(server, cfn, name)
     assert created["ServiceToken"] == physical_id(cfn, name, "Requests")
+
+
+def test_the_stacks_timeout_cuts_a_custom_resources_wait(server: Any, cfn: Any) -> None:
+    """CreateStack's TimeoutInMinutes passes while the handler has not answered: the
+    resource fails, and the rollback sends it its Delete."""
+    name = create(cfn, body(Silent="yes"), wait=None, TimeoutInMinutes=1)
+    stack_id = describe(cfn, name)["StackId"]
+    assert describe(cfn, name)["TimeoutInMinutes"] == 1
+
+    def waiting() -> bool:
+        events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+        return any(
+            e["LogicalResourceId"] == "Thing" and e["ResourceStatus"] == "CREATE_IN_PROGRESS"
+            for e in events
+        )
+
+    assert wait_for(waiting)
+    server.advance(61)
+    assert wait_for(lambda: describe(cfn, stack_id)["StackStatus"] == "ROLLBACK_COMPLETE", 60)
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
+    assert failed["LogicalResourceId"] == "Thing"
+    assert "TimeoutInMinutes (1) passed" in failed["ResourceStatusReason"]
+    thing = [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "Thing"]
+    assert thing[0] == "DELETE_COMPLETE"

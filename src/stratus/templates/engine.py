@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stratus.config import Settings
@@ -31,7 +31,15 @@ from . import intrinsics, placeholders
 from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
-from .provider import NO_ECHO_ATTRIBUTE, Context, Created, Provider, ResourceFailed, text
+from .provider import (
+    NO_ECHO_ATTRIBUTE,
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    text,
+    timed_out,
+)
 from .stack_tags import with_stack_tags
 from .store import Applied, StackStore
 
@@ -110,6 +118,11 @@ class Engine:
         """Deploy `plan` over `deployed`; on failure raise StepFailed, having rolled back
         (after `roll_back(failure)` announced it) unless `roll_back` is None."""
         ctx = self.context(stack)
+        clock = self._services.work.clock
+        if verb == "CREATE" and stack.TimeoutInMinutes:
+            # CreateStack's TimeoutInMinutes: checked before each step, and the steps that
+            # wait on something outside (custom resources) stop waiting at it.
+            ctx = replace(ctx, deadline=clock.now() + stack.TimeoutInMinutes * 60)
         current: dict[str, Applied] = {}
         undo: list[_Undo] = []
         replaced: list[tuple[str, Applied]] = []
@@ -120,6 +133,8 @@ class Engine:
                 definition = plan.resources[logical_id]
                 kind = definition["Type"]
                 provider = self._providers[kind]
+                if ctx.deadline is not None and clock.now() >= ctx.deadline:
+                    raise StepFailed(logical_id, timed_out(stack.TimeoutInMinutes))
                 props = with_stack_tags(
                     kind,
                     self._resolve(logical_id, definition.get("Properties") or {}, scope),

@@ -47,6 +47,8 @@ class Context:
     resource_type: str = ""
     # Where a step that waits on something outside keeps what it waits for, durably.
     store: StackStore | None = None
+    # When the stack's creation must have ended (TimeoutInMinutes), on the work clock.
+    deadline: float | None = None
 
     def of(self, logical_id: str, resource_type: str) -> Context:
         return replace(self, logical_id=logical_id, resource_type=resource_type)
@@ -108,6 +110,11 @@ class Provider:
     def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
         changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
         return not changed <= self.updatable
+
+
+def timed_out(minutes: int | None) -> str:
+    """The reason a step gives when the stack's TimeoutInMinutes has passed."""
+    return f"Resource creation cancelled: the stack's TimeoutInMinutes ({minutes}) passed"
 
 
 def text(value: Any) -> str:

@@ -38,6 +38,7 @@ from stratus.templates.provider import (
     Provider,
     ResourceFailed,
     required,
+    timed_out,
 )
 from stratus.topics.model import NewMessage
 
@@ -137,9 +138,15 @@ async def _wait_request(
     request_id = str(request["RequestId"])
     key = f"{ctx.stack_id}|{logical_id}|{request_id}"
     default_id = physical_id or ctx.physical_name(logical_id)
-    answer = await _wait_answer(ctx, bucket, key, deadline)
+    cut = ctx.deadline is not None and ctx.deadline < deadline and request_type != "Delete"
+    answer = await _wait_answer(ctx, bucket, key, min(deadline, ctx.deadline or deadline))
     if store is not None:  # not on cancellation: a stopping server keeps waiting after start
         await store.drop_pending_request(ctx.stack_id, logical_id, request_type)
+    if answer is None and cut:
+        stack = await store.find(ctx.stack_id) if store is not None else None
+        raise ResourceFailed(
+            timed_out(stack.TimeoutInMinutes if stack else None), Created(default_id)
+        )
     if answer is None:
         partial = None if request_type == "Delete" else Created(default_id)
         raise ResourceFailed(
