@@ -100,3 +100,7 @@ def test_stack_events_are_published_to_the_notification_topics(server: Any, cfn:
     assert any(
         "LogicalResourceId='First'\n" in t and "ResourceType='AWS::SQS::Queue'" in t for t in texts
     )
+
+    cfn.update_stack(StackName=name, UsePreviousTemplate=True, NotificationARNs=[])
+    wait(cfn, name, "stack_update_complete")
+    assert "NotificationARNs" not in describe(cfn, name)

@@ -78,6 +78,7 @@ async def update_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("Capabilities", []),
         p.get("Tags"),  # absent keeps the stack's tags; an empty list removes them
         p.get("StackPolicyDuringUpdateBody"),
+        p.get("NotificationARNs"),
     )
     if "StackPolicyBody" in p:
         await stacks.set_stack_policy(stack_id, p["StackPolicyBody"])

@@ -379,10 +379,14 @@ class StackService:
         capabilities: list[str],
         tags: list[dict[str, Any]] | None,
         policy_during_update: str | None = None,
+        notification_arns: list[str] | None = None,
     ) -> str:
         update = await self.plan_update(
             name, template_body, use_previous_template, parameters, capabilities, tags
         )
+        if notification_arns is not None:  # absent keeps the stack's topics; [] removes them
+            update.unchanged &= notification_arns == update.stack.NotificationARNs
+            update.stack.NotificationARNs = notification_arns
         if update.unchanged:
             raise Invalid("No updates are to be performed.")
         await self.launch_update(update, policy_during_update=policy_during_update)
