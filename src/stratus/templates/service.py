@@ -166,12 +166,16 @@ class StackService:
         async def roll_back(failure: StepFailed) -> None:
             await self._set_status(stack, "ROLLBACK_IN_PROGRESS", _reason(failure, "create"))
 
+        keep = stack.DisableRollback
         try:
             outcome = await self._engine.wait_apply(
-                stack, plan, deployed, await self._imports(), "CREATE", roll_back
+                stack, plan, deployed, await self._imports(), "CREATE", None if keep else roll_back
             )
             await self._store.replace_exports(stack.StackId, outcome.exports)
-        except StepFailed:
+        except StepFailed as failure:
+            if keep:
+                await self._set_status(stack, "CREATE_FAILED", _reason(failure, "create"))
+                return
             rest = await self._deployed(stack)
             order = plan.order + [k for k in rest if k not in plan.order]
             failed = await self._engine.wait_delete_all(stack, rest, order)
