@@ -165,7 +165,8 @@ def test_a_failed_child_rolls_back_the_parent_and_is_deleted(
 def test_a_failure_after_the_child_updated_rolls_the_child_back(
     server: Any, cfn: Any, bucket: str
 ) -> None:
-    url = f"{server.endpoint_url}/{bucket}/{put(server, bucket, CHILD)}"
+    key = put(server, bucket, CHILD)
+    url = f"{server.endpoint_url}/{bucket}/{key}"
     body = json.loads(parent(url))
     body["Resources"]["Later"] = {
         "Type": "AWS::SQS::Queue",
@@ -177,6 +178,11 @@ def test_a_failure_after_the_child_updated_rolls_the_child_back(
     body["Conditions"] = {"Bad": {"Fn::Equals": [{"Ref": "Prefix"}, "bad"]}}
     name = create(cfn, json.dumps(body))
     child_id = outputs(cfn, name)["ChildId"]
+    # The object behind the unchanged TemplateURL changes: the update deploys it, and the
+    # rollback puts back the template the child had.
+    changed = json.loads(json.dumps(CHILD))
+    changed["Resources"]["Queue"]["Properties"]["QueueName"]["Fn::Sub"] = "${Prefix}-v2"
+    server.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(changed))
     cfn.update_stack(
         StackName=name,
         UsePreviousTemplate=True,
@@ -189,6 +195,16 @@ def test_a_failure_after_the_child_updated_rolls_the_child_back(
     child = describe(cfn, child_id)
     assert child["StackStatus"] == "UPDATE_COMPLETE"
     assert outputs(cfn, child_id)["QueueName"] == f"first-{child['StackName']}"
+    assert cfn.get_template(StackName=child_id)["TemplateBody"] == CHILD  # boto3 parses it
+    updated = [
+        e
+        for e in cfn.describe_stack_events(StackName=child_id)["StackEvents"]
+        if e["LogicalResourceId"] == child["StackName"]
+    ]
+    assert [e["ResourceStatus"] for e in updated][:2] == [
+        "UPDATE_COMPLETE",
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    ]
 
 
 def test_a_serverless_application_with_a_template_location(

@@ -242,7 +242,7 @@ class Engine:
             )
             try:
                 await provider.wait_update(
-                    ctx.of(step.logical_id, before.type),
+                    replace(ctx.of(step.logical_id, before.type), rolling_back=True),
                     step.logical_id,
                     Created(step.after.physical_id, step.after.attributes),
                     step.after.properties,

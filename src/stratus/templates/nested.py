@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from .service import StackService
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
-MAX_TEMPLATE_BYTES = 1024 * 1024  # CloudFormation's limit for a template in S3
+MAX_TEMPLATE_BYTES = 1024 * 1024
+# An attribute of an updated nested stack: the child's template before the update, which the
+# parent's rollback puts back (the TemplateURL may hold another one by then, as on AWS).
+PREVIOUS_TEMPLATE = "stratus:PreviousTemplate"  # CloudFormation's limit for a template in S3
 NAME_LIMIT = 128  # a stack name's
 
 
@@ -82,7 +85,12 @@ class NestedStack(Provider):
     ) -> Created:
         parent = await self._stacks.store.find(ctx.stack_id)
         child_id = current.physical_id
-        body = await self._wait_template(ctx, new)
+        previous = current.attributes.get(PREVIOUS_TEMPLATE)
+        if ctx.rolling_back and isinstance(previous, str):
+            body = previous  # the template it had, whatever its TemplateURL holds now
+        else:
+            body = await self._wait_template(ctx, new)
+        had, _, _ = await self._stacks.store.documents(child_id)
         try:
             await self._stacks.update_stack(
                 child_id,
@@ -97,13 +105,14 @@ class NestedStack(Provider):
                 raise
             return Created(child_id, _outputs(await self._stacks.store.find(child_id)))
         child = await self._wait_rest(child_id)
+        kept = {PREVIOUS_TEMPLATE: had}
         if child.StackStatus != "UPDATE_COMPLETE":
             reason = await self._failure(child)
             raise ResourceFailed(
                 f"Embedded stack {child_id} was not successfully updated. Currently in "
                 f"{child.StackStatus} with reason: {reason}"
             )
-        return Created(child_id, _outputs(child))
+        return Created(child_id, _outputs(child) | kept)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         try:

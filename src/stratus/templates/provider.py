@@ -49,6 +49,8 @@ class Context:
     store: StackStore | None = None
     # When the stack's creation must have ended (TimeoutInMinutes), on the work clock.
     deadline: float | None = None
+    # The step puts a resource back as it was (a rollback), not forward.
+    rolling_back: bool = False
 
     def of(self, logical_id: str, resource_type: str) -> Context:
         return replace(self, logical_id=logical_id, resource_type=resource_type)
