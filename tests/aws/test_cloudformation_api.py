@@ -471,6 +471,8 @@ def test_pages_of_resources_and_events(cfn):
     event_pages = list(cfn.get_paginator("describe_stack_events").paginate(StackName=stack_name))
     events = [e["EventId"] for page in event_pages for e in page["StackEvents"]]
     described = cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+    operation_pages = list(cfn.get_paginator("describe_events").paginate(StackName=stack_name))
+    operation_events = [e["EventId"] for p in operation_pages for e in p["OperationEvents"]]
 
     assert len(first["StackResourceSummaries"]) == 100
     assert "NextToken" in first
@@ -478,6 +480,8 @@ def test_pages_of_resources_and_events(cfn):
     assert len(event_pages) == 3  # 2 stack events and 2 per resource: 242
     assert len(events) == len(set(events)) == 2 + 2 * count
     assert len(described) == 100
+    assert len(operation_pages) == 3
+    assert operation_events == events  # the same events, newest first, one operation
     with pytest.raises(ClientError, match="NextToken"):
         cfn.list_stack_resources(StackName=stack_name, NextToken="bm90IGEga2V5")
 

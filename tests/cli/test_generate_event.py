@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -126,15 +127,16 @@ def test_function_url_event():
 def test_listing_and_unknown_names():
     """No arguments list the events; an unknown service or event lists the known ones."""
     listing = CliRunner().invoke(app, ["generate-event"])
-    unknown_service = failing("s3", "put")
+    unknown_service = failing("kinesis", "get-records")
     unknown_event = failing("apigateway", "websocket")
     bad_path = failing("apigateway", "aws-proxy", "--resource", "/pets/{id}", "--path", "/x/y")
 
     assert listing.exit_code == 0
-    assert "apigateway aws-proxy" in listing.stdout
-    assert "lambda     function-url" in listing.stdout
-    assert "unknown service 's3'" in unknown_service
-    assert "apigateway http-api-proxy" in unknown_service
+    assert "apigateway     aws-proxy" in listing.stdout
+    assert "lambda         function-url" in listing.stdout
+    assert "s3             put" in listing.stdout
+    assert "unknown service 'kinesis'" in unknown_service
+    assert "apigateway     http-api-proxy" in unknown_service
     assert "unknown event 'websocket' for apigateway; its events are: aws-proxy" in unknown_event
     assert "--path /x/y does not match --resource /pets/{id}" in bad_path
 
@@ -168,3 +170,74 @@ def test_generated_events_have_the_shape_the_gateway_sends(server, deploy, lambd
 
     assert key_paths(generated_api) == key_paths(via_api)
     assert key_paths(generated_url) == key_paths(via_url)
+
+
+# ---- the services' events ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "event", "source"),
+    [
+        ("sqs", "receive-message", "aws:sqs"),
+        ("s3", "put", "aws:s3"),
+        ("s3", "delete", "aws:s3"),
+        ("dynamodb", "update", "aws:dynamodb"),
+    ],
+)
+def test_record_events_name_their_source(service: str, event: str, source: str) -> None:
+    records = generate(service, event)["Records"]
+    assert records
+    assert {r["eventSource"] for r in records} == {source}
+
+
+def test_options_reach_the_service_events() -> None:
+    (s3,) = generate("s3", "put", "--bucket", "photos", "--key", "a b/c.jpg")["Records"]
+    assert s3["s3"]["bucket"]["name"] == "photos"
+    assert s3["s3"]["object"]["key"] == "a+b/c.jpg"  # as S3 writes keys in notifications
+    assert s3["eventName"] == "ObjectCreated:Put"
+    (sqs,) = generate("sqs", "receive-message", "--body", "hi")["Records"]
+    assert sqs["body"] == "hi"
+    assert sqs["md5OfBody"] == "49f68a5c8493ec2c0bf489821c21fc3b"
+    (sns,) = generate("sns", "notification", "--body", "hey")["Records"]
+    assert sns["EventSource"] == "aws:sns"
+    assert sns["Sns"]["Message"] == "hey"
+    changes = generate("dynamodb", "update")["Records"]
+    assert [c["eventName"] for c in changes] == ["INSERT", "MODIFY", "REMOVE"]
+    assert all(c["eventSourceARN"].endswith(c["eventSourceARN"].split("/")[-1]) for c in changes)
+    for name in ("cloudwatch", "eventbridge"):
+        scheduled = generate(name, "scheduled-event")
+        assert scheduled["detail-type"] == "Scheduled Event"
+        assert scheduled["source"] == "aws.events"
+    update = generate("cloudformation", "update-request")
+    assert update["RequestType"] == "Update"
+    assert update["OldResourceProperties"]["Name"] == "old value"
+    assert "X-Amz-Signature=" in update["ResponseURL"]
+    assert "PhysicalResourceId" not in generate("cloudformation", "create-request")
+
+
+def test_s3_event_has_the_shape_of_a_real_notification(server: Any) -> None:
+    """A real notification (to a queue, whose message is the notification) and the generated
+    event have the same keys."""
+    s3, sqs = server.client("s3"), server.client("sqs")
+    bucket = f"gen-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    url = sqs.create_queue(QueueName=bucket)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    s3.put_object(Bucket=bucket, Key="test/key", Body=b"hello")
+    real = None
+    for _ in range(10):
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages", [])
+        bodies = [json.loads(m["Body"]) for m in got]
+        real = next((b for b in bodies if "Records" in b), None)
+        if real:
+            break
+    assert real is not None
+    assert key_paths(generate("s3", "put")) == key_paths(real)

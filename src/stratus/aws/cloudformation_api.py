@@ -59,6 +59,8 @@ async def create_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("DisableRollback", False),
         p.get("OnFailure"),
         p.get("EnableTerminationProtection", False),
+        timeout_in_minutes=p.get("TimeoutInMinutes"),
+        notification_arns=p.get("NotificationARNs", []),
     )
     if "StackPolicyBody" in p:
         await stacks.set_stack_policy(stack_id, p["StackPolicyBody"])
@@ -76,6 +78,7 @@ async def update_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("Capabilities", []),
         p.get("Tags"),  # absent keeps the stack's tags; an empty list removes them
         p.get("StackPolicyDuringUpdateBody"),
+        p.get("NotificationARNs"),
     )
     if "StackPolicyBody" in p:
         await stacks.set_stack_policy(stack_id, p["StackPolicyBody"])
@@ -129,6 +132,17 @@ async def describe_stack_events(stacks: StackService, p: dict[str, Any]) -> Answ
     found = await stacks.describe_stack_events(p["StackName"])
     page, token = _page(found, p.get("NextToken"), lambda e: e.EventId)
     return {"StackEvents": [e.wire() for e in page], "NextToken": token}
+
+
+async def describe_events(stacks: StackService, p: dict[str, Any]) -> Answer:
+    name = p.get("StackName")
+    if name is None and "ChangeSetName" in p:  # a change set's events are its stack's
+        name = (await stacks.change_sets.describe(p["ChangeSetName"], None)).StackId
+    found = await stacks.describe_events(
+        name, p.get("OperationId"), bool((p.get("Filters") or {}).get("FailedEvents"))
+    )
+    page, token = _page(found, p.get("NextToken"), lambda e: str(e["EventId"]))
+    return {"OperationEvents": page, "NextToken": token}
 
 
 async def get_template(stacks: StackService, p: dict[str, Any]) -> Answer:
@@ -268,6 +282,7 @@ API = Api(
             "DescribeStackResources": describe_stack_resources,
             "ListStackResources": list_stack_resources,
             "DescribeStackEvents": describe_stack_events,
+            "DescribeEvents": describe_events,
             "GetTemplate": get_template,
             "ValidateTemplate": validate_template,
             "ListExports": list_exports,

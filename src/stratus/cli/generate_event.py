@@ -5,10 +5,12 @@
     apigateway authorizer           REST API TOKEN authorizer
     apigateway request-authorizer   REST API REQUEST authorizer
     lambda     function-url         function URL request (payload 2.0)
+    sqs, sns, s3, dynamodb, cloudwatch, eventbridge, cloudformation: see service_events.py
 
 The events are made by the gateway's own builders (gateway/events.py), from a request as the
 gateway would see it, so they are what a function behind Stratus really receives: ids, domain
-names and the account are Stratus's (`STRATUS_REGION`, `STRATUS_ACCOUNT_ID`).
+names and the account are Stratus's (`STRATUS_REGION`, `STRATUS_ACCOUNT_ID`). The other
+services' events come from their own builders too (service_events.py).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from stratus.gateway.events import (
 )
 from stratus.gateway.lambda_authorizer import route_arn
 
+from . import service_events
 from .errors import CliError
 
 API_ID = "a1b2c3d4e5"  # API Gateway ids are 10 lower-case letters and digits
@@ -58,6 +61,8 @@ class Options:
     query: str = ""
     headers: Sequence[tuple[str, str]] = ()
     token: str = "allow"
+    bucket: str = "example-bucket"
+    key: str = "test/key"
     region: str = DEFAULT_REGION
     account_id: str = DEFAULT_ACCOUNT_ID
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -109,6 +114,24 @@ def _function_url(options: Options) -> dict[str, Any]:
     return function_url_event(request)
 
 
+def _service(
+    make: Callable[[service_events.Sample], dict[str, Any]],
+) -> Callable[[Options], dict[str, Any]]:
+    def made(options: Options) -> dict[str, Any]:
+        sample = service_events.Sample(
+            region=options.region,
+            account_id=options.account_id,
+            time=options.time,
+            body=options.body,
+            bucket=options.bucket,
+            key=options.key,
+        )
+        return make(sample)
+
+    return made
+
+
+_SCHEDULED = Event("a schedule rule's event", _service(service_events.scheduled))
 EVENTS: dict[str, dict[str, Event]] = {
     "apigateway": {
         "aws-proxy": Event("REST API request, Lambda proxy integration", _rest_proxy),
@@ -118,6 +141,38 @@ EVENTS: dict[str, dict[str, Event]] = {
     },
     "lambda": {
         "function-url": Event("function URL request (payload 2.0)", _function_url),
+    },
+    "sqs": {
+        "receive-message": Event(
+            "a queue's batch (--body)", _service(service_events.sqs_receive_message)
+        ),
+    },
+    "sns": {
+        "notification": Event(
+            "a topic's notification (--body)", _service(service_events.sns_notification)
+        ),
+    },
+    "s3": {
+        "put": Event("object created (--bucket, --key)", _service(service_events.s3_put)),
+        "delete": Event("object removed (--bucket, --key)", _service(service_events.s3_delete)),
+    },
+    "dynamodb": {
+        "update": Event(
+            "a stream's INSERT, MODIFY, REMOVE", _service(service_events.dynamodb_update)
+        ),
+    },
+    "cloudwatch": {"scheduled-event": _SCHEDULED},
+    "eventbridge": {"scheduled-event": _SCHEDULED},
+    "cloudformation": {
+        "create-request": Event(
+            "custom resource Create", _service(service_events.cloudformation_create)
+        ),
+        "update-request": Event(
+            "custom resource Update", _service(service_events.cloudformation_update)
+        ),
+        "delete-request": Event(
+            "custom resource Delete", _service(service_events.cloudformation_delete)
+        ),
     },
 }
 
@@ -137,7 +192,7 @@ def make_event(service: str, event: str, options: Options) -> dict[str, Any]:
 
 def listing(only: str | None = None) -> str:
     return "\n".join(
-        f"  {service:<11}{name:<20} {event.description}"
+        f"  {service:<15}{name:<20} {event.description}"
         for service, events in EVENTS.items()
         for name, event in events.items()
         if only in (None, service)
@@ -220,7 +275,7 @@ def _header(raw: str) -> tuple[str, str]:
 
 def generate_event(
     service: Annotated[
-        str | None, typer.Argument(help="apigateway or lambda (none: list every event).")
+        str | None, typer.Argument(help="apigateway, sqs, s3, … (none: list every event).")
     ] = None,
     event: Annotated[str | None, typer.Argument(help="The event, e.g. aws-proxy.")] = None,
     method: Annotated[str | None, typer.Option(help="HTTP method [event's default].")] = None,
@@ -240,6 +295,8 @@ def generate_event(
         list[str] | None, typer.Option("--header", "-H", help="'Name: value' (repeatable).")
     ] = None,
     token: Annotated[str, typer.Option(help="The authorizer's token (authorizer).")] = "allow",
+    bucket: Annotated[str, typer.Option(help="The bucket (s3).")] = "example-bucket",
+    key: Annotated[str, typer.Option(help="The object key (s3).")] = "test/key",
 ) -> None:
     """Print a sample event for a function, as the gateway would send it."""
     if service is None or event is None:
@@ -258,6 +315,8 @@ def generate_event(
         query=query,
         headers=tuple(_header(raw) for raw in header or ()),
         token=token,
+        bucket=bucket,
+        key=key,
         region=_environ("STRATUS_REGION", DEFAULT_REGION),
         account_id=_environ("STRATUS_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
     )

@@ -8,6 +8,8 @@
     AWS::ApiGateway::RestApi, AWS::ApiGatewayV2::Api   BodyS3Location: "<file>"        uploaded
     AWS::StepFunctions::StateMachine   DefinitionS3Location: "<file>"                  uploaded
     Fn::Transform AWS::Include     Parameters.Location: "<file>", anywhere              uploaded
+    AWS::CloudFormation::Stack     TemplateURL: "<file>"                     packaged, uploaded
+    AWS::Serverless::Application   Location: "<file>"                        packaged, uploaded
 
 Relative paths are relative to the template's folder, as for `sam build`. Values that are
 already remote (`s3://…`, `https://…`, `{Bucket, Key}`) and InlineCode are left alone.
@@ -89,6 +91,7 @@ class FileArtifact:
     pointer: Pointer
     form: Form
     path: Path
+    nested: bool = False  # a nested stack's template: built and packaged itself first
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,10 @@ class _Finder:
             self.file(logical_id, "DefinitionUri", props, pointer, Form.URI)
         elif kind in _S3_LOCATION_PROPERTIES:
             self.file(logical_id, _S3_LOCATION_PROPERTIES[kind], props, pointer, Form.S3_LOCATION)
+        elif kind == "AWS::CloudFormation::Stack":
+            self.file(logical_id, "TemplateURL", props, pointer, Form.URI, nested=True)
+        elif kind == "AWS::Serverless::Application":
+            self.file(logical_id, "Location", props, pointer, Form.URI, nested=True)
 
     def serverless_function(
         self, logical_id: str, resource: Mapping[str, Any], props: Mapping[str, Any]
@@ -248,14 +255,20 @@ class _Finder:
         )
 
     def file(
-        self, logical_id: str, prop: str, props: Mapping[str, Any], pointer: Pointer, form: Form
+        self,
+        logical_id: str,
+        prop: str,
+        props: Mapping[str, Any],
+        pointer: Pointer,
+        form: Form,
+        *,
+        nested: bool = False,
     ) -> None:
         value = props.get(prop)
         if is_local(value):
             where = f"{logical_id} {prop}"
-            self.files.append(
-                FileArtifact(where, (*pointer, prop), form, self.file_path(where, value))
-            )
+            path = self.file_path(where, value)
+            self.files.append(FileArtifact(where, (*pointer, prop), form, path, nested))
 
     def globals_definitions(self) -> None:
         for section in ("Api", "HttpApi"):

@@ -91,7 +91,10 @@ def package(
             shown.done(name, f"{built.summary}; {_sent(upload.sent, upload.size, key)}")
             placed.append(Placed(built.artifact.pointer, built.artifact.form, key))
         for artifact in result.files:
-            upload = uploader.upload(artifact.path)
+            path = artifact.path
+            if artifact.nested:  # its own functions and nested templates go first
+                path = _packaged_nested(artifact.path, zips, uploader, shown)
+            upload = uploader.upload(path)
             shown.done(artifact.where, _sent(upload.sent, upload.size, upload.key))
             placed.append(Placed(artifact.pointer, artifact.form, upload.key))
     return packaged_template(result.template, placed, drop_globals_code_uri=result.globals_code_uri)
@@ -109,6 +112,16 @@ def packaged_template(
         # the server, where it means nothing.
         packaged["Globals"]["Function"].pop("CodeUri", None)
     return packaged
+
+
+def _packaged_nested(template: Path, zips: Path, uploader: Uploader, shown: Progress) -> Path:
+    """A nested stack's template built and packaged as the parent's is, written as JSON."""
+    packaged = package(build(template, progress=shown), uploader, progress=shown)
+    text = json.dumps(packaged, indent=2, sort_keys=True).encode()
+    zips.mkdir(parents=True, exist_ok=True)
+    written = zips / f"{hashlib.sha256(text).hexdigest()}.template.json"
+    written.write_bytes(text)
+    return written
 
 
 def location(form: Form, key: str) -> Any:

@@ -576,17 +576,22 @@ class EventBusService:
         await self._db.run(run)
 
     def _scheduled_event(self, rule: Rule, at: datetime) -> dict[str, Any]:
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": self.settings.account_id,
-            "time": iso(at.timestamp()),
-            "region": self.settings.region,
-            "resources": [rule.arn],
-            "detail": {},
-        }
+        return scheduled_event(rule.arn, at, self.settings.account_id, self.settings.region)
+
+
+def scheduled_event(rule_arn: str, at: datetime, account_id: str, region: str) -> dict[str, Any]:
+    """The event a schedule rule sends its targets when it fires for `at`."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account_id,
+        "time": iso(at.timestamp()),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
 
 
 class _EntryError(Exception):

@@ -109,25 +109,31 @@ class StreamReader:
         )
 
     def _shaped(self, record: streams.Record) -> dict[str, Any]:
-        body = dict(record.body)
-        name = body.pop("eventName")
-        identity = body.pop("userIdentity", None)
-        body["ApproximateCreationDateTime"] = datetime.fromtimestamp(int(record.created), UTC)
-        body["SequenceNumber"] = streams.sequence_number(record.seq)
-        shaped: dict[str, Any] = {
-            "eventID": str(uuid.uuid5(uuid.NAMESPACE_OID, f"dynamodb-stream-{record.seq}")),
-            "eventName": name,
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": self._region,
-            "dynamodb": body,
+        return stream_record(record.body, record.seq, record.created, self._region)
+
+
+def stream_record(stored: dict[str, Any], seq: int, created: float, region: str) -> dict[str, Any]:
+    """One change as GetRecords answers it (a function's DynamoDB event has these records,
+    ApproximateCreationDateTime in epoch seconds and eventSourceARN added)."""
+    body = dict(stored)
+    name = body.pop("eventName")
+    identity = body.pop("userIdentity", None)
+    body["ApproximateCreationDateTime"] = datetime.fromtimestamp(int(created), UTC)
+    body["SequenceNumber"] = streams.sequence_number(seq)
+    shaped: dict[str, Any] = {
+        "eventID": str(uuid.uuid5(uuid.NAMESPACE_OID, f"dynamodb-stream-{seq}")),
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": body,
+    }
+    if identity:
+        shaped["userIdentity"] = {
+            "Type": identity["type"],
+            "PrincipalId": identity["principalId"],
         }
-        if identity:
-            shaped["userIdentity"] = {
-                "Type": identity["type"],
-                "PrincipalId": identity["principalId"],
-            }
-        return shaped
+    return shaped
 
 
 def _stream(conn: sqlite3.Connection, stream_arn: str) -> streams.Stream:

@@ -70,6 +70,10 @@ def resource_changes(
         )  # fmt: skip
         if before.type != kind:
             details, replacement = [], "True"
+        provider = providers.get(kind)
+        if not details and replacement != "True" and provider and provider.always_update:
+            # A nested stack: its template may have changed behind the same TemplateURL.
+            details = [_automatic()]
         if not details and replacement != "True":
             continue
         changing[logical_id] = "Replace" if replacement != "False" else "Modify"
@@ -231,3 +235,12 @@ def _change(
 
 def _text(value: Any) -> str:
     return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def _automatic() -> dict[str, Any]:
+    """AWS's detail for a nested stack it updates although nothing of it changed."""
+    return {
+        "Target": {"Attribute": "Properties", "RequiresRecreation": "Never"},
+        "Evaluation": "Dynamic",
+        "ChangeSource": "Automatic",
+    }

@@ -18,8 +18,9 @@ DescribeStackEvents shows them.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stratus.config import Settings
@@ -30,7 +31,15 @@ from . import intrinsics, placeholders
 from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
-from .provider import Context, Created, Provider, text
+from .provider import (
+    NO_ECHO_ATTRIBUTE,
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    text,
+    timed_out,
+)
 from .stack_tags import with_stack_tags
 from .store import Applied, StackStore
 
@@ -39,12 +48,14 @@ STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 class StepFailed(Exception):
-    """A resource failed; `reason` is what its event and the stack's status reason say."""
+    """A resource failed; `reason` is what its event and the stack's status reason say;
+    `partial` what the failed step left that a rollback undoes (see ResourceFailed)."""
 
-    def __init__(self, logical_id: str, reason: str) -> None:
+    def __init__(self, logical_id: str, reason: str, partial: Created | None = None) -> None:
         super().__init__(reason)
         self.logical_id = logical_id
         self.reason = reason
+        self.partial = partial
 
 
 @dataclass
@@ -60,6 +71,20 @@ class _Undo:
     logical_id: str
     before: Applied | None  # None: it was created
     after: Applied
+    partial: bool = False  # left by a failed step (never recorded)
+
+
+# The step under way: (logical id, type, resolved properties, DeletionPolicy, deployed before).
+_InFlight = tuple[str, str, dict[str, Any], str, Applied | None]
+
+
+def _partial_undo(step: _InFlight, partial: Created) -> _Undo:
+    """What a failed step left, undone as CloudFormation undoes it: a failed creation is
+    deleted, a failed in-place update is updated back to the properties it had."""
+    logical_id, kind, props, policy, before = step
+    after = Applied(kind, partial.physical_id, props, partial.attributes, policy)
+    replacing = before is None or before.type != kind or partial.physical_id != before.physical_id
+    return _Undo(logical_id, None if replacing else before, after, partial=True)
 
 
 class Engine:
@@ -76,7 +101,9 @@ class Engine:
         self._services = services
 
     def context(self, stack: Stack) -> Context:
-        return Context(self._settings, stack.StackName, stack.StackId, self._services)
+        return Context(
+            self._settings, stack.StackName, stack.StackId, self._services, store=self._store
+        )
 
     # -- create and update ---------------------------------------------------------------
     async def wait_apply(
@@ -91,15 +118,23 @@ class Engine:
         """Deploy `plan` over `deployed`; on failure raise StepFailed, having rolled back
         (after `roll_back(failure)` announced it) unless `roll_back` is None."""
         ctx = self.context(stack)
+        clock = self._services.work.clock
+        if verb == "CREATE" and stack.TimeoutInMinutes:
+            # CreateStack's TimeoutInMinutes: checked before each step, and the steps that
+            # wait on something outside (custom resources) stop waiting at it.
+            ctx = replace(ctx, deadline=clock.now() + stack.TimeoutInMinutes * 60)
         current: dict[str, Applied] = {}
         undo: list[_Undo] = []
         replaced: list[tuple[str, Applied]] = []
         scope = self._scope(stack, plan, current, imports)
+        in_flight: _InFlight | None = None
         try:
             for logical_id in plan.order:
                 definition = plan.resources[logical_id]
                 kind = definition["Type"]
                 provider = self._providers[kind]
+                if ctx.deadline is not None and clock.now() >= ctx.deadline:
+                    raise StepFailed(logical_id, timed_out(stack.TimeoutInMinutes))
                 props = with_stack_tags(
                     kind,
                     self._resolve(logical_id, definition.get("Properties") or {}, scope),
@@ -107,9 +142,15 @@ class Engine:
                 )
                 before = deployed.get(logical_id)
                 policy = str(definition.get("DeletionPolicy", "Delete"))
-                if before and before.type == kind and before.properties == props:
+                if (
+                    before
+                    and before.type == kind
+                    and before.properties == props
+                    and not provider.always_update
+                ):
                     current[logical_id] = before
                     continue
+                in_flight = (logical_id, kind, props, policy, before)
                 if (
                     before
                     and before.type == kind
@@ -121,7 +162,7 @@ class Engine:
                     made = await self._step(
                         logical_id,
                         provider.wait_update(
-                            ctx,
+                            ctx.of(logical_id, kind),
                             logical_id,
                             Created(before.physical_id, before.attributes),
                             before.properties,
@@ -130,6 +171,8 @@ class Engine:
                     )
                     after = Applied(kind, made.physical_id, props, made.attributes, policy)
                     status = "UPDATE_COMPLETE"
+                    if made.physical_id != before.physical_id:  # a custom resource's new id
+                        replaced.append((logical_id, before))
                 else:
                     reason = (
                         "Requested update requires the creation of a new physical resource; "
@@ -139,7 +182,8 @@ class Engine:
                     )
                     await self._event(stack, logical_id, kind, "CREATE_IN_PROGRESS", reason=reason)
                     made = await self._step(
-                        logical_id, provider.wait_create(ctx, logical_id, props)
+                        logical_id,
+                        provider.wait_create(ctx.of(logical_id, kind), logical_id, props),
                     )
                     after = Applied(kind, made.physical_id, props, made.attributes, policy)
                     if before:
@@ -149,12 +193,18 @@ class Engine:
                 undo.append(
                     _Undo(logical_id, before if status == "UPDATE_COMPLETE" else None, after)
                 )
+                in_flight = None
                 await self._record(stack, logical_id, after, status)
-            outputs, exports = self._outputs(plan, scope)
+            outputs, exports = self._outputs(plan, scope, current)
         except StepFailed as failure:
+            if failure.partial is not None and in_flight is not None:
+                undo.append(_partial_undo(in_flight, failure.partial))
             kind = plan.resources.get(failure.logical_id, {}).get("Type", STACK_TYPE)
+            previous = deployed.get(failure.logical_id)
+            # A resource an update adds (or whose type changes) fails creating, as on AWS.
+            step = "CREATE" if previous is None or previous.type != kind else verb
             await self._event(
-                stack, failure.logical_id, kind, f"{verb}_FAILED", reason=failure.reason
+                stack, failure.logical_id, kind, f"{step}_FAILED", reason=failure.reason
             )
             if roll_back is not None:
                 await roll_back(failure)
@@ -174,6 +224,12 @@ class Engine:
         ctx = self.context(stack)
         for step in reversed(undo):
             provider = self._providers[step.after.type]
+            if step.before is None and step.partial:  # failed while created: only deleted
+                await self._wait_delete(stack, step.logical_id, step.after, ctx)
+                previous = deployed.get(step.logical_id)
+                if previous is not None:
+                    await self._record(stack, step.logical_id, previous, "UPDATE_COMPLETE")
+                continue
             if step.before is None:
                 await self._wait_delete(stack, step.logical_id, step.after, ctx)
                 previous = deployed.get(step.logical_id)
@@ -186,7 +242,7 @@ class Engine:
             )
             try:
                 await provider.wait_update(
-                    ctx,
+                    replace(ctx.of(step.logical_id, before.type), rolling_back=True),
                     step.logical_id,
                     Created(step.after.physical_id, step.after.attributes),
                     step.after.properties,
@@ -234,7 +290,9 @@ class Engine:
         provider = self._providers.get(applied.type)
         try:
             if provider is not None:
-                await provider.wait_delete(ctx, applied.physical_id, applied.properties)
+                await provider.wait_delete(
+                    ctx.of(logical_id, applied.type), applied.physical_id, applied.properties
+                )
         except StratusError as exc:
             await self._event(
                 stack, logical_id, applied.type, "DELETE_FAILED", applied.physical_id, exc.message
@@ -274,7 +332,7 @@ class Engine:
         )
         try:
             await self._providers[applied.type].wait_delete(
-                ctx, applied.physical_id, applied.properties
+                ctx.of(logical_id, applied.type), applied.physical_id, applied.properties
             )
         except StratusError as exc:
             await self._event(
@@ -327,13 +385,19 @@ class Engine:
         except StratusError as exc:
             raise StepFailed(logical_id, exc.message) from exc
 
-    def _outputs(self, plan: Plan, scope: intrinsics.Scope) -> tuple[list[Output], dict[str, str]]:
+    def _outputs(
+        self, plan: Plan, scope: intrinsics.Scope, current: Mapping[str, Applied]
+    ) -> tuple[list[Output], dict[str, str]]:
         outputs, exports = [], {}
+        # A custom resource that answered NoEcho: outputs made from it are masked.
+        masked = {k for k, a in current.items() if a.attributes.get(NO_ECHO_ATTRIBUTE)}
         for key, declared in (plan.template.get("Outputs") or {}).items():
             condition = declared.get("Condition")
             if condition is not None and not plan.conditions.get(condition, False):
                 continue
             value = text(self._resolve(key, declared.get("Value"), scope))
+            if masked and _attributes_used(declared.get("Value")) & masked:
+                value = "*****"
             export = declared.get("Export")
             name = text(self._resolve(key, export.get("Name"), scope)) if export else None
             if name:
@@ -357,6 +421,8 @@ class Engine:
     async def _step(self, logical_id: str, work: Awaitable[Created]) -> Created:
         try:
             return await work
+        except ResourceFailed as exc:
+            raise StepFailed(logical_id, exc.message, exc.partial) from exc
         except StratusError as exc:
             raise StepFailed(logical_id, exc.message) from exc
         except (KeyError, TypeError, ValueError) as exc:  # a property of the wrong shape
@@ -402,3 +468,22 @@ class Engine:
         await self._store.put_resource(record, applied)
         if status.endswith("_COMPLETE"):
             await self._event(stack, logical_id, applied.type, status, applied.physical_id)
+
+
+def _attributes_used(value: Any) -> set[str]:
+    """The resources whose attributes `value` reads (Fn::GetAtt, `${Res.Attr}` in Fn::Sub)."""
+    if isinstance(value, list):
+        return set().union(*(_attributes_used(v) for v in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, inner in value.items():
+        if key == "Fn::GetAtt":
+            target = inner[0] if isinstance(inner, list) and inner else str(inner).split(".")[0]
+            found.add(str(target))
+        elif key == "Fn::Sub":
+            source = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(source, str):
+                found |= set(re.findall(r"\$\{([A-Za-z0-9]+)\.", source))
+        found |= _attributes_used(inner)
+    return found

@@ -67,6 +67,10 @@ class Stack(Shape):
     Outputs: list[Output] = Field(default_factory=list)
     Tags: list[Tag] = Field(default_factory=list)
     EnableTerminationProtection: bool = False
+    TimeoutInMinutes: int | None = None
+    NotificationARNs: list[str] = Field(default_factory=list)
+    ParentId: str | None = None  # a nested stack's parent, and the top of its tree
+    RootId: str | None = None
 
 
 class StackSummary(Shape):
@@ -78,6 +82,8 @@ class StackSummary(Shape):
     DeletionTime: datetime | None = None
     StackStatus: str
     StackStatusReason: str | None = None
+    ParentId: str | None = None
+    RootId: str | None = None
 
 
 class StackResource(Shape):
@@ -107,6 +113,7 @@ class StackEvent(Shape):
     ResourceStatus: str
     ResourceStatusReason: str | None = None
     ResourceProperties: str | None = None  # JSON text
+    OperationId: str | None = None  # the operation it belongs to (operations.py)
 
 
 class Export(Shape):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import orjson
@@ -22,7 +22,10 @@ from stratus.config import Settings
 from stratus.errors import StratusError
 from stratus.services import Services
 
+from .store import StackStore
+
 _SUFFIX = string.ascii_uppercase + string.digits
+NO_ECHO_ATTRIBUTE = "stratus:NoEcho"  # an attribute: outputs made from this resource are masked
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,18 @@ class Context:
     stack_name: str
     stack_id: str
     services: Services
+    # The resource a step is about (custom resources name both in their requests).
+    logical_id: str = ""
+    resource_type: str = ""
+    # Where a step that waits on something outside keeps what it waits for, durably.
+    store: StackStore | None = None
+    # When the stack's creation must have ended (TimeoutInMinutes), on the work clock.
+    deadline: float | None = None
+    # The step puts a resource back as it was (a rollback), not forward.
+    rolling_back: bool = False
+
+    def of(self, logical_id: str, resource_type: str) -> Context:
+        return replace(self, logical_id=logical_id, resource_type=resource_type)
 
     def physical_name(self, logical_id: str, limit: int = 64) -> str:
         """A generated name, as CloudFormation makes them: stack-logical-SUFFIX, cut to fit."""
@@ -57,9 +72,15 @@ class Context:
 
 class ResourceFailed(StratusError):
     """A resource could not be created, updated or deleted; the message is the
-    ResourceStatusReason the stack's events show."""
+    ResourceStatusReason the stack's events show. `partial` is what the failed step left
+    behind that a rollback must still undo (a custom resource whose handler answered FAILED
+    gets its Delete; a nested stack that rolled back is deleted), as CloudFormation does."""
 
     code, status = "ValidationError", 400
+
+    def __init__(self, message: str, partial: Created | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class Provider:
@@ -68,6 +89,9 @@ class Provider:
 
     type_name: ClassVar[str]
     updatable: ClassVar[frozenset[str]] = frozenset()
+    # Updated on every stack update even with unchanged properties: a nested stack, whose
+    # template behind an unchanged TemplateURL may have changed (ChangeSource Automatic).
+    always_update: ClassVar[bool] = False
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         raise NotImplementedError
@@ -88,6 +112,11 @@ class Provider:
     def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
         changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
         return not changed <= self.updatable
+
+
+def timed_out(minutes: int | None) -> str:
+    """The reason a step gives when the stack's TimeoutInMinutes has passed."""
+    return f"Resource creation cancelled: the stack's TimeoutInMinutes ({minutes}) passed"
 
 
 def text(value: Any) -> str:

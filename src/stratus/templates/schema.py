@@ -42,6 +42,14 @@ CREATE TABLE IF NOT EXISTS stack_change_sets (
     request  TEXT NOT NULL                      -- what ExecuteChangeSet deploys (template...)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS stack_change_set_names ON stack_change_sets (stack_id, name);
+CREATE TABLE IF NOT EXISTS stack_custom_requests ( -- custom resource requests awaiting an answer
+    stack_id     TEXT NOT NULL,
+    logical_id   TEXT NOT NULL,
+    request_type TEXT NOT NULL,                 -- Create | Update | Delete
+    request      TEXT NOT NULL,                 -- as sent (RequestId, ResponseURL, properties)
+    deadline     REAL NOT NULL,                 -- work clock seconds: ServiceTimeout passed
+    PRIMARY KEY (stack_id, logical_id, request_type)
+);
 CREATE TABLE IF NOT EXISTS stack_policies (     -- SetStackPolicy's document, per stack
     stack_id TEXT PRIMARY KEY REFERENCES stacks(id),
     body     TEXT NOT NULL

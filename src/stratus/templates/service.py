@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import uuid
@@ -32,12 +33,12 @@ from typing import Any
 import orjson
 
 from stratus.config import Settings
-from stratus.errors import Invalid, NotFound
+from stratus.errors import Invalid, NotFound, StratusError
 from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
 
-from . import loader
+from . import loader, notifications
 from . import policy as stack_policy
 from .change_sets import ChangeSets
 from .changes import resource_changes
@@ -56,6 +57,8 @@ from .model import (
     TemplateSummary,
     now,
 )
+from .nested import NestedStack, WithNested
+from .operations import operation_events
 from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
 from .provider import Provider, tag_map, text
@@ -102,6 +105,8 @@ class StackService:
     ) -> None:
         self._settings = settings
         self._store = StackStore(db)
+        self._store.on_event = functools.partial(notifications.wait_publish, services)
+        providers = WithNested(providers, NestedStack(self))
         self._providers = providers
         self._engine = Engine(self._store, providers, settings, services)
         self._services = services
@@ -120,20 +125,68 @@ class StackService:
 
     # -- background work -----------------------------------------------------------------
     async def wait_run_forever(self) -> None:
-        await self._wait_mark_interrupted()
         async with asyncio.TaskGroup() as tasks:
+            # Settling runs beside the loop: settling a parent deletes its nested stacks,
+            # which is work for this loop.
+            tasks.create_task(self._wait_mark_interrupted())
             while True:
                 tasks.create_task((await self._work.get())())
 
     async def _wait_mark_interrupted(self) -> None:
         for stack in await self._store.stacks(deleted=False):
-            if stack.StackStatus in _UNDONE_AT_START and not stack.DisableRollback:
-                await self._wait_finish_interrupted(stack)
+            pending = await self._store.pending_requests(stack.StackId)
+            if stack.StackStatus == "CREATE_IN_PROGRESS" and "Create" in pending:
+                # A custom resource was awaiting its answer: the creation goes on.
+                self._start(stack.StackId, functools.partial(self._wait_resume_create, stack))
+            elif stack.StackStatus in _UNDONE_AT_START and not stack.DisableRollback:
+                # Children settle first (newer rows); a parent waits for them when it deletes.
+                self._start(stack.StackId, functools.partial(self._wait_finish_interrupted, stack))
             elif stack.StackStatus in _INTERRUPTED:
+                await self._store.drop_pending_requests(stack.StackId)
                 status = _INTERRUPTED[stack.StackStatus]
                 reason = "Stratus stopped during this operation"
                 await self._set_status(stack, status, reason)
             await self.change_sets.mark_interrupted(stack)
+
+    async def _wait_resume_create(self, stack: Stack) -> None:
+        """Go on with a creation cut off while a custom resource awaited its answer: the
+        walk keeps what was recorded and waits for the same request again (its answer goes
+        to the same key); a failure rolls back everything, recorded before the stop or not."""
+        template, _, state = await self._store.documents(stack.StackId)
+        try:
+            plan = await self._wait_plan(
+                stack.StackName, stack.StackId, template, state.get("given") or {}, None,
+                stack.Capabilities, stack.Tags,
+            )  # fmt: skip
+        except StratusError:
+            await self._wait_finish_interrupted(stack)
+            return
+        deployed = await self._deployed(stack)
+
+        async def roll_back(failure: StepFailed) -> None:
+            await self._set_status(stack, "ROLLBACK_IN_PROGRESS", _reason(failure, "create"))
+
+        keep = stack.DisableRollback
+        try:
+            outcome = await self._engine.wait_apply(
+                stack, plan, deployed, await self._imports(), "CREATE", None if keep else roll_back
+            )
+            await self._store.replace_exports(stack.StackId, outcome.exports)
+        except StepFailed as failure:
+            if keep:
+                await self._set_status(stack, "CREATE_FAILED", _reason(failure, "create"))
+                return
+            rest = await self._deployed(stack)
+            order = plan.order + [k for k in rest if k not in plan.order]
+            failed = await self._engine.wait_delete_all(stack, rest, order)
+            if failed:
+                reason = "The following resource(s) failed to delete: [" + ", ".join(failed)
+                await self._set_status(stack, "ROLLBACK_FAILED", reason + "]. ")
+                return
+            await self._set_status(stack, "ROLLBACK_COMPLETE", None)
+            return
+        stack.Outputs = outcome.outputs
+        await self._set_status(stack, "CREATE_COMPLETE", None)
 
     async def _wait_finish_interrupted(self, stack: Stack) -> None:
         """A creation (or its rollback) cut off by a stop rolls back, and a deletion goes on:
@@ -151,11 +204,26 @@ class StackService:
         failed = await self._engine.wait_delete_all(
             stack, deployed, order + [k for k in deployed if k not in order]
         )
+        await self._wait_delete_orphans(stack, deployed)
         if failed:
             reason = "The following resource(s) failed to delete: [" + ", ".join(failed) + "]. "
             await self._set_status(stack, "ROLLBACK_FAILED", reason)
             return
         await self._set_status(stack, "ROLLBACK_COMPLETE", None)
+
+    async def _wait_delete_orphans(self, stack: Stack, deployed: dict[str, Applied]) -> None:
+        """Nested stacks whose creation the stop cut off before the parent recorded them
+        (they settled first: children are newer) go with the parent's rollback."""
+        recorded = {applied.physical_id for applied in deployed.values()}
+        for child in await self._store.stacks(deleted=False):
+            if child.ParentId != stack.StackId or child.StackId in recorded:
+                continue
+            child = await self.wait_rest(child.StackId)  # settling (or resuming) itself
+            if child.StackStatus == "DELETE_COMPLETE":
+                continue
+            _, _, state = await self._store.documents(child.StackId)
+            await self._set_status(child, "DELETE_IN_PROGRESS", "Parent stack rolled back")
+            await self._wait_delete(child, state.get("order") or [])
 
     def _start(self, stack_id: str, work: Callable[[], Awaitable[None]]) -> None:
         self._busy.add(stack_id)
@@ -179,6 +247,11 @@ class StackService:
         disable_rollback: bool = False,
         on_failure: str | None = None,
         termination_protection: bool = False,
+        *,
+        timeout_in_minutes: int | None = None,
+        notification_arns: list[str] | None = None,
+        parent_id: str | None = None,
+        root_id: str | None = None,
     ) -> str:
         _check_name(name)
         if on_failure is not None and disable_rollback:
@@ -194,6 +267,10 @@ class StackService:
             CreationTime=now(),
             StackStatus="CREATE_IN_PROGRESS",
             EnableTerminationProtection=termination_protection,
+            TimeoutInMinutes=timeout_in_minutes,
+            NotificationARNs=notification_arns or [],
+            ParentId=parent_id,
+            RootId=root_id,
         )
         await self._store.insert(stack, template_body)
         await self.launch_create(
@@ -306,10 +383,14 @@ class StackService:
         capabilities: list[str],
         tags: list[dict[str, Any]] | None,
         policy_during_update: str | None = None,
+        notification_arns: list[str] | None = None,
     ) -> str:
         update = await self.plan_update(
             name, template_body, use_previous_template, parameters, capabilities, tags
         )
+        if notification_arns is not None:  # absent keeps the stack's topics; [] removes them
+            update.unchanged &= notification_arns == update.stack.NotificationARNs
+            update.stack.NotificationARNs = notification_arns
         if update.unchanged:
             raise Invalid("No updates are to be performed.")
         await self.launch_update(update, policy_during_update=policy_during_update)
@@ -342,7 +423,8 @@ class StackService:
             _previous_values(processed, state), capabilities, stack_tags,
         )  # fmt: skip
         unchanged = (
-            plan.template == processed
+            not any(d.get("Type") == STACK_TYPE for d in plan.resources.values())
+            and plan.template == processed
             and plan.given == state.get("given")
             and stack_tags == stack.Tags
         )
@@ -513,6 +595,8 @@ class StackService:
                 DeletionTime=s.DeletionTime,
                 StackStatus=s.StackStatus,
                 StackStatusReason=s.StackStatusReason,
+                ParentId=s.ParentId,
+                RootId=s.RootId,
             )
             for s in await self._store.stacks(deleted=True)
             if not status_filter or s.StackStatus in status_filter
@@ -537,6 +621,22 @@ class StackService:
     async def describe_stack_events(self, name: str) -> list[StackEvent]:
         stack = await self._store.find(name)
         return await self._store.events(stack.StackId)
+
+    async def describe_events(
+        self, name: str | None, operation_id: str | None, failed_only: bool
+    ) -> list[dict[str, Any]]:
+        """DescribeEvents: a stack's events grouped by operation (operations.py)."""
+        if name is not None:
+            stack_id = (await self._store.find(name)).StackId
+        elif operation_id is not None:
+            found = await self._store.stack_of_operation(operation_id)
+            if found is None:
+                raise Invalid(f"Operation {operation_id} does not exist")
+            stack_id = found
+        else:
+            raise Invalid("One of ChangeSetName, OperationId or StackName must be specified.")
+        events = await self._store.events(stack_id)
+        return operation_events(events, operation_id, failed_only)
 
     async def get_template(self, name: str, stage: str) -> str:
         stack = await self._store.find(name)
@@ -724,6 +824,26 @@ class StackService:
                     f"Export {sorted(used)[0]} cannot be deleted as it is in use by "
                     f"{other.StackName}"
                 )
+
+    async def wait_rest(self, stack_id: str) -> Stack:
+        """The stack once no operation is under way on it (polled: 20 ms doubling to 0.5 s)."""
+        pause = 0.02
+        while True:
+            stack = await self._store.find(stack_id)
+            if not self.busy(stack):
+                return stack
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    def busy(self, stack: Stack) -> bool:
+        """An operation is under way on `stack` (or was, when the server stopped)."""
+        return stack.StackId in self._busy or (
+            stack.StackStatus.endswith("_IN_PROGRESS")
+            and (stack.StackStatus != "REVIEW_IN_PROGRESS")
+        )
+
+    def read_artifact(self, location: str) -> bytes:
+        return self._read_artifact(location)
 
     def _check_idle(self, stack: Stack, verb: str) -> None:
         if stack.StackId in self._busy or stack.StackStatus.endswith("_IN_PROGRESS"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from stratus.errors import AlreadyExists, Invalid
 from stratus.store.db import Database, transaction
 
 from .model import ChangeSet, Stack, StackEvent, StackResource, now
+from .operations import starts_operation
 
 
 @dataclass
@@ -40,9 +42,13 @@ class Applied:
         }
 
 
+EventListener = Callable[[Stack, StackEvent], Awaitable[None]]
+
+
 class StackStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.on_event: EventListener | None = None  # told of every event once stored
 
     async def insert(self, stack: Stack, template: str) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -173,13 +179,33 @@ class StackStore:
             ResourceStatus=status,
             **extra,
         )
-        await self._db.run(
-            lambda conn: conn.execute(
-                "INSERT INTO stack_events (stack_id, record) VALUES (?, ?)",
-                (stack.StackId, event.model_dump_json()),
-            )
-        )
-        return event
+        starts = starts_operation(stack.StackName, logical_id, kind, status)
+
+        def write(conn: sqlite3.Connection) -> StackEvent:
+            with transaction(conn):
+                operation = str(uuid.uuid4()) if starts else _operation(conn, stack.StackId)
+                recorded = event.model_copy(update={"OperationId": operation})
+                conn.execute(
+                    "INSERT INTO stack_events (stack_id, record) VALUES (?, ?)",
+                    (stack.StackId, recorded.model_dump_json()),
+                )
+                return recorded
+
+        recorded = await self._db.run(write)
+        if self.on_event is not None and stack.NotificationARNs:
+            await self.on_event(stack, recorded)
+        return recorded
+
+    async def stack_of_operation(self, operation_id: str) -> str | None:
+        def read(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT stack_id FROM stack_events"
+                " WHERE json_extract(record, '$.OperationId') = ? LIMIT 1",
+                (operation_id,),
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._db.run(read)
 
     async def events(self, stack_id: str) -> list[StackEvent]:
         def read(conn: sqlite3.Connection) -> list[str]:
@@ -294,6 +320,66 @@ class StackStore:
             )
         )
 
+    # -- custom resource requests awaiting their answer ---------------------------------------
+    async def pending_request(
+        self, stack_id: str, logical_id: str, request_type: str
+    ) -> tuple[dict[str, Any], float] | None:
+        def read(conn: sqlite3.Connection) -> tuple[str, float] | None:
+            row = conn.execute(
+                "SELECT request, deadline FROM stack_custom_requests"
+                " WHERE stack_id = ? AND logical_id = ? AND request_type = ?",
+                (stack_id, logical_id, request_type),
+            ).fetchone()
+            return None if row is None else (str(row[0]), float(row[1]))
+
+        found = await self._db.run(read)
+        return None if found is None else (orjson.loads(found[0]), found[1])
+
+    async def put_pending_request(
+        self, stack_id: str, logical_id: str, request: dict[str, Any], deadline: float
+    ) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO stack_custom_requests"
+                " (stack_id, logical_id, request_type, request, deadline) VALUES (?, ?, ?, ?, ?)",
+                (
+                    stack_id,
+                    logical_id,
+                    request["RequestType"],
+                    orjson.dumps(request).decode(),
+                    deadline,
+                ),
+            )
+        )
+
+    async def drop_pending_request(self, stack_id: str, logical_id: str, request_type: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM stack_custom_requests"
+                " WHERE stack_id = ? AND logical_id = ? AND request_type = ?",
+                (stack_id, logical_id, request_type),
+            )
+        )
+
+    async def pending_requests(self, stack_id: str) -> list[str]:
+        """The request types a stack's custom resources await answers to."""
+        return await self._db.run(
+            lambda conn: [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT request_type FROM stack_custom_requests WHERE stack_id = ?",
+                    (stack_id,),
+                )
+            ]
+        )
+
+    async def drop_pending_requests(self, stack_id: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM stack_custom_requests WHERE stack_id = ?", (stack_id,)
+            )
+        )
+
     # -- stack policies --------------------------------------------------------------------
     async def set_policy(self, stack_id: str, body: str) -> None:
         await self._db.run(
@@ -319,3 +405,13 @@ class StackStore:
                 "DELETE FROM stack_change_sets WHERE id = ?", (change_set_id,)
             )
         )
+
+
+def _operation(conn: sqlite3.Connection, stack_id: str) -> str | None:
+    """The operation of the stack's latest event (the one under way)."""
+    row = conn.execute(
+        "SELECT json_extract(record, '$.OperationId') FROM stack_events WHERE stack_id = ?"
+        " ORDER BY seq DESC LIMIT 1",
+        (stack_id,),
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])

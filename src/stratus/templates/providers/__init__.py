@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 from stratus.templates.provider import Provider
 
 from . import (
@@ -12,6 +14,7 @@ from . import (
     apigateway_stages,
     apigatewayv2,
     archives,
+    custom,
     dynamodb,
     events,
     lambda_,
@@ -26,7 +29,7 @@ from . import (
     stepfunctions,
 )
 
-REGISTRY: dict[str, Provider] = {
+_BY_TYPE: dict[str, Provider] = {
     cls.type_name: cls()
     for module in (
         lambda_,
@@ -40,6 +43,7 @@ REGISTRY: dict[str, Provider] = {
         sqs,
         scheduler,
         archives,
+        custom,
         sns,
         events,
         mappings,
@@ -48,6 +52,33 @@ REGISTRY: dict[str, Provider] = {
         s3,
         ssm,
         logs,
+        custom,
     )
     for cls in module.PROVIDERS
 }
+
+
+class Registry(Mapping[str, Provider]):
+    """Providers by type; every `Custom::Name` is a custom resource, as on AWS."""
+
+    def __init__(self, by_type: Mapping[str, Provider]) -> None:
+        self._by_type = dict(by_type)
+
+    def __getitem__(self, kind: str) -> Provider:
+        if kind.startswith("Custom::") and len(kind) > len("Custom::"):
+            return self._by_type["Custom::*"]
+        return self._by_type[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_type)
+
+    def __len__(self) -> int:
+        return len(self._by_type)
+
+    def __contains__(self, kind: object) -> bool:
+        return isinstance(kind, str) and (
+            kind in self._by_type or (kind.startswith("Custom::") and len(kind) > 8)
+        )
+
+
+REGISTRY = Registry(_BY_TYPE)

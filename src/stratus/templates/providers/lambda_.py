@@ -29,6 +29,8 @@ from stratus.functions.versions import PublishVersionRequest
 from stratus.templates.provider import Context, Created, Provider, required, tag_map, text
 from stratus.validation import parse
 
+from . import cfnresponse_module
+
 # Members of AWS::Lambda::Function that UpdateFunctionConfiguration changes in place.
 _CONFIGURATION = (
     "Role",
@@ -57,6 +59,10 @@ def inline_zip(source: str, runtime: str | None) -> bytes:
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.external_attr = mode << 16
         bundle.writestr(info, source)
+        if name == "index.py":  # as on AWS, inline Python code can `import cfnresponse`
+            extra = zipfile.ZipInfo("cfnresponse.py", date_time=(1980, 1, 1, 0, 0, 0))
+            extra.external_attr = 0o644 << 16
+            bundle.writestr(extra, cfnresponse_module.SOURCE)
     return buffer.getvalue()
 
 

@@ -1,0 +1,270 @@
+"""Nested stacks (AWS::CloudFormation::Stack, AWS::Serverless::Application) deployed over the
+CloudFormation API with boto3, their templates in Stratus's object storage."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import WaiterError
+from tests.templates.test_stacks import (
+    CAPABILITIES,
+    create,
+    describe,
+    outputs,
+    physical_id,
+    stack_name,
+    wait,
+)
+
+
+@pytest.fixture(scope="module")
+def cfn(server: Any) -> Any:
+    return server.client("cloudformation")
+
+
+@pytest.fixture(scope="module")
+def bucket(server: Any) -> str:
+    name = f"nested-{uuid.uuid4().hex[:10]}"
+    server.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+CHILD = {
+    "Parameters": {"Prefix": {"Type": "String"}, "Fail": {"Type": "String", "Default": "no"}},
+    "Conditions": {"Failing": {"Fn::Equals": [{"Ref": "Fail"}, "yes"]}},
+    "Resources": {
+        "Queue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": {"Fn::Sub": "${Prefix}-${AWS::StackName}"}},
+        },
+        "Broken": {
+            "Type": "AWS::SQS::Queue",
+            "Condition": "Failing",
+            "Properties": {"QueueName": "not a valid name!"},
+        },
+    },
+    "Outputs": {
+        "QueueUrl": {"Value": {"Ref": "Queue"}},
+        "QueueName": {"Value": {"Fn::GetAtt": ["Queue", "QueueName"]}},
+    },
+}
+
+
+def put(server: Any, bucket: str, document: dict[str, Any]) -> str:
+    key = f"templates/{uuid.uuid4().hex}.json"
+    server.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(document))
+    return key
+
+
+def parent(url: str, **extra: Any) -> str:
+    return json.dumps(
+        {
+            "Parameters": {
+                "Prefix": {"Type": "String", "Default": "first"},
+                "Fail": {"Type": "String", "Default": "no"},
+            },
+            "Resources": {
+                "Child": {
+                    "Type": "AWS::CloudFormation::Stack",
+                    "Properties": {
+                        "TemplateURL": url,
+                        "Parameters": {"Prefix": {"Ref": "Prefix"}, "Fail": {"Ref": "Fail"}},
+                        "TimeoutInMinutes": 5,
+                        **extra,
+                    },
+                },
+                "Sibling": {
+                    "Type": "AWS::SQS::Queue",
+                    "Properties": {
+                        "Tags": [
+                            {
+                                "Key": "child",
+                                "Value": {"Fn::GetAtt": ["Child", "Outputs.QueueName"]},
+                            }
+                        ]
+                    },
+                },
+            },
+            "Outputs": {
+                "ChildQueue": {"Value": {"Fn::GetAtt": ["Child", "Outputs.QueueUrl"]}},
+                "ChildId": {"Value": {"Ref": "Child"}},
+            },
+        }
+    )
+
+
+def test_a_nested_stack_is_a_real_stack_created_updated_and_deleted_with_its_parent(
+    server: Any, cfn: Any, bucket: str
+) -> None:
+    url = f"{server.endpoint_url}/{bucket}/{put(server, bucket, CHILD)}"
+    name = create(cfn, parent(url))
+    parent_id = describe(cfn, name)["StackId"]
+    child_id = outputs(cfn, name)["ChildId"]
+    assert physical_id(cfn, name, "Child") == child_id
+    child = describe(cfn, child_id)
+    assert re.fullmatch(rf"{name}-Child-[A-Z0-9]{{12}}", child["StackName"])
+    assert child["ParentId"] == parent_id
+    assert child["RootId"] == parent_id
+    assert child["TimeoutInMinutes"] == 5
+    assert child["StackStatus"] == "CREATE_COMPLETE"
+    queue_url = outputs(cfn, name)["ChildQueue"]
+    assert queue_url.endswith(f"/first-{child['StackName']}")
+    server.client("sqs").get_queue_attributes(QueueUrl=queue_url)
+    listed = cfn.list_stacks()["StackSummaries"]
+    assert next(s for s in listed if s["StackId"] == child_id)["ParentId"] == parent_id
+
+    # A parameter change reaches the child, which replaces its queue.
+    cfn.update_stack(
+        StackName=name,
+        UsePreviousTemplate=True,
+        Capabilities=CAPABILITIES,
+        Parameters=[{"ParameterKey": "Prefix", "ParameterValue": "second"}],
+    )
+    wait(cfn, name, "stack_update_complete")
+    assert outputs(cfn, name)["ChildQueue"].endswith(f"/second-{child['StackName']}")
+    assert describe(cfn, child_id)["StackStatus"] == "UPDATE_COMPLETE"
+
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+    assert describe(cfn, child_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_failed_child_rolls_back_the_parent_and_is_deleted(
+    server: Any, cfn: Any, bucket: str
+) -> None:
+    url = f"s3://{bucket}/{put(server, bucket, CHILD)}"
+    name = stack_name("nested-fail")
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=parent(url),
+        Capabilities=CAPABILITIES,
+        Parameters=[{"ParameterKey": "Fail", "ParameterValue": "yes"}],
+    )
+    with pytest.raises(WaiterError):
+        wait(cfn, name, "stack_create_complete")
+    stack = describe(cfn, name)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
+    failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
+    assert failed["LogicalResourceId"] == "Child"
+    assert failed["ResourceStatusReason"].startswith("Embedded stack arn:aws:cloudformation:")
+    assert (
+        "was not successfully created: The following resource(s) failed to create: [Broken]"
+        in (failed["ResourceStatusReason"])
+    )
+    children = [
+        s for s in cfn.list_stacks()["StackSummaries"] if s.get("ParentId") == stack["StackId"]
+    ]
+    assert [s["StackStatus"] for s in children] == ["DELETE_COMPLETE"]
+
+
+def test_a_failure_after_the_child_updated_rolls_the_child_back(
+    server: Any, cfn: Any, bucket: str
+) -> None:
+    key = put(server, bucket, CHILD)
+    url = f"{server.endpoint_url}/{bucket}/{key}"
+    body = json.loads(parent(url))
+    body["Resources"]["Later"] = {
+        "Type": "AWS::SQS::Queue",
+        "DependsOn": "Sibling",
+        "Properties": {
+            "QueueName": {"Fn::If": ["Bad", "not a valid name!", {"Ref": "AWS::NoValue"}]}
+        },
+    }
+    body["Conditions"] = {"Bad": {"Fn::Equals": [{"Ref": "Prefix"}, "bad"]}}
+    name = create(cfn, json.dumps(body))
+    child_id = outputs(cfn, name)["ChildId"]
+    # The object behind the unchanged TemplateURL changes: the update deploys it, and the
+    # rollback puts back the template the child had.
+    changed = json.loads(json.dumps(CHILD))
+    changed["Resources"]["Queue"]["Properties"]["QueueName"]["Fn::Sub"] = "${Prefix}-v2"
+    server.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(changed))
+    cfn.update_stack(
+        StackName=name,
+        UsePreviousTemplate=True,
+        Capabilities=CAPABILITIES,
+        Parameters=[{"ParameterKey": "Prefix", "ParameterValue": "bad"}],
+    )
+    with pytest.raises(WaiterError):
+        wait(cfn, name, "stack_update_complete")
+    assert describe(cfn, name)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    child = describe(cfn, child_id)
+    assert child["StackStatus"] == "UPDATE_COMPLETE"
+    assert outputs(cfn, child_id)["QueueName"] == f"first-{child['StackName']}"
+    assert cfn.get_template(StackName=child_id)["TemplateBody"] == CHILD  # boto3 parses it
+    updated = [
+        e
+        for e in cfn.describe_stack_events(StackName=child_id)["StackEvents"]
+        if e["LogicalResourceId"] == child["StackName"]
+    ]
+    assert [e["ResourceStatus"] for e in updated][:2] == [
+        "UPDATE_COMPLETE",
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    ]
+
+
+def test_a_serverless_application_with_a_template_location(
+    server: Any, cfn: Any, bucket: str
+) -> None:
+    key = put(server, bucket, CHILD)
+    body = json.dumps(
+        {
+            "Transform": "AWS::Serverless-2016-10-31",
+            "Resources": {
+                "App": {
+                    "Type": "AWS::Serverless::Application",
+                    "Properties": {
+                        "Location": f"https://{bucket}.s3.amazonaws.com/{key}",
+                        "Parameters": {"Prefix": "app"},
+                    },
+                }
+            },
+            "Outputs": {"Queue": {"Value": {"Fn::GetAtt": ["App", "Outputs.QueueName"]}}},
+        }
+    )
+    name = create(cfn, body)
+    child_id = physical_id(cfn, name, "App")
+    child = describe(cfn, child_id)
+    assert outputs(cfn, name)["Queue"] == f"app-{child['StackName']}"
+    resource = cfn.describe_stack_resource(StackName=name, LogicalResourceId="App")
+    assert resource["StackResourceDetail"]["ResourceType"] == "AWS::CloudFormation::Stack"
+
+
+def test_a_change_set_lists_the_nested_stack(server: Any, cfn: Any, bucket: str) -> None:
+    url = f"{server.endpoint_url}/{bucket}/{put(server, bucket, CHILD)}"
+    name = create(cfn, parent(url))
+    cfn.create_change_set(
+        StackName=name,
+        ChangeSetName="again",
+        UsePreviousTemplate=True,
+        Capabilities=CAPABILITIES,
+    )
+    cfn.get_waiter("change_set_create_complete").wait(
+        StackName=name, ChangeSetName="again", WaiterConfig={"Delay": 0.2}
+    )
+    changes = cfn.describe_change_set(StackName=name, ChangeSetName="again")["Changes"]
+    (change,) = [c["ResourceChange"] for c in changes]
+    assert change["LogicalResourceId"] == "Child"
+    assert change["Action"] == "Modify"
+    assert change["Replacement"] == "False"
+    assert change["Details"][0]["ChangeSource"] == "Automatic"
+
+
+def test_a_template_url_naming_nothing_fails_the_resource(
+    server: Any, cfn: Any, bucket: str
+) -> None:
+    name = stack_name("nested-missing")
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=parent(f"{server.endpoint_url}/{bucket}/no/such/key.json"),
+        Capabilities=CAPABILITIES,
+    )
+    with pytest.raises(WaiterError):
+        wait(cfn, name, "stack_create_complete")
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
+    assert failed["ResourceStatusReason"].startswith("S3 error:")
