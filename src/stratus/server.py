@@ -102,7 +102,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             settings, db, work, bridges.ScheduleTargets(events, queues, topics, bus)
         )
         functions.destinations.register("events", bridges.EventBusDestination(bus))
-        mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
+        tables = TableService(settings, db, work)
+        mappings = MappingService(
+            settings,
+            db,
+            bridges.mapping_seams_of(queues, functions, tables, topics),
+            stream_clock=work.clock,
+        )
         workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
         functions.destinations.register("states", bridges.StateMachineDestination(workflows))
         objects.notifications = Notifications(
@@ -125,7 +131,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             artifacts=artifacts,
             work=work,
             scheduler=scheduler,
-            tables=TableService(settings, db, work),
+            tables=tables,
             workflows=workflows,
             objects=objects,
             uploads=Multipart(objects, time.time),
