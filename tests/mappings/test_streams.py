@@ -158,7 +158,7 @@ def test_bad_parameters_are_refused_as_aws_refuses_them(server, dynamodb, lambda
     of other sources, missing streams and FIFO destinations answer Lambda's errors."""
     _, stream = make_table(dynamodb)
     name = deploy("def handler(event, context):\n    return None\n")
-    fifo_url, fifo_arn = make_queue(server.client("sqs"), unique("f") + ".fifo")
+    _, fifo_arn = make_queue(server.client("sqs"), unique("f") + ".fifo")
     raw = server.client("lambda", parameter_validation=False)
 
     def refused(client: Any = lambda_client, **params: Any) -> str:
@@ -358,3 +358,71 @@ def test_update_and_disable(server, dynamodb, lambda_client, deploy, shared_dir)
     assert updated["MaximumRetryAttempts"] == 5
     assert updated["ParallelizationFactor"] == 2
     assert updated["StartingPosition"] == "LATEST"
+
+
+def test_tumbling_window_carries_state_and_ends_with_a_final_invoke(
+    server, dynamodb, lambda_client, deploy, shared_dir
+):
+    """Each invoke of a window gets the state the last one answered; when the window's
+    end passes, a final invoke (no records, isFinalInvokeForWindow) gets the total."""
+    table, stream = make_table(dynamodb)
+    name = recorder(deploy, shared_dir, "window")
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName=name,
+        StartingPosition="TRIM_HORIZON",
+        TumblingWindowInSeconds=120,
+        BatchSize=2,
+    )
+    for key in ("w1", "w2", "w3"):
+        put(dynamodb, table, key)
+    assert wait_for(lambda: len(keys(shared_dir)) == 3, timeout=30)
+    assert not any(e["isFinalInvokeForWindow"] for e in events(shared_dir))
+
+    server.advance(240)  # the window's end passes (on the server's clock)
+
+    assert wait_for(lambda: events(shared_dir)[-1]["isFinalInvokeForWindow"], timeout=30)
+    got = events(shared_dir)
+    final = got[-1]
+    assert [len(e["Records"]) for e in got] == [2, 1, 0]
+    assert got[0]["state"] == {}
+    assert got[1]["state"] == {"count": 2}
+    assert final["state"] == {"count": 3}
+    assert final["Records"] == []
+    assert final["window"]["start"] < final["window"]["end"]
+    assert final["shardId"].startswith("shardId-")
+    assert final["eventSourceARN"] == stream
+    assert final["isWindowTerminatedEarly"] is False
+
+
+def test_records_past_their_maximum_age_are_discarded(
+    server, dynamodb, lambda_client, deploy, shared_dir
+):
+    """A failing record is retried until it is older than MaximumRecordAgeInSeconds (on
+    the server's clock), then described to the on-failure queue with RecordAgeExceeded."""
+    sqs = server.client("sqs")
+    dlq_url, dlq_arn = make_queue(sqs)
+    table, stream = make_table(dynamodb)
+    put(dynamodb, table, "old", fail=True)
+    name = recorder(deploy, shared_dir, "raise")
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName=name,
+        StartingPosition="TRIM_HORIZON",
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    assert wait_for(lambda: len(events(shared_dir)) >= 2, timeout=30)  # retried
+    server.advance(61)
+
+    messages: list[dict[str, Any]] = []
+
+    def arrived() -> bool:
+        found = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", [])
+        messages.extend(found)
+        return bool(messages)
+
+    assert wait_for(arrived, timeout=30)
+    body = json.loads(messages[0]["Body"])
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert body["DDBStreamBatchInfo"]["batchSize"] == 1
