@@ -23,7 +23,7 @@ def handler(event, context):
         sequence = record["dynamodb"]["SequenceNumber"]
         try:
             count(record)
-        except Exception as error:  # noqa: BLE001 - report it, keep what went before
+        except Exception as error:  # report it; what went before is kept
             print(f"record {sequence}: {error!r}")
             return {"batchItemFailures": [{"itemIdentifier": sequence}]}
     return {"batchItemFailures": []}
