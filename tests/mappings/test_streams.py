@@ -430,3 +430,34 @@ def test_records_past_their_maximum_age_are_discarded(
     body = json.loads(messages[0]["Body"])
     assert body["requestContext"]["condition"] == "RecordAgeExceeded"
     assert body["DDBStreamBatchInfo"]["batchSize"] == 1
+
+
+def test_parallelization_keeps_each_items_changes_in_order(
+    server, dynamodb, lambda_client, deploy, shared_dir
+):
+    """ParallelizationFactor splits the shard by item key: every change arrives, and the
+    changes of one item arrive in the order they were made."""
+    table, stream = make_table(dynamodb)
+    name = recorder(deploy, shared_dir)
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName=name,
+        StartingPosition="TRIM_HORIZON",
+        ParallelizationFactor=3,
+        BatchSize=2,
+    )
+    for version in range(4):
+        for key in ("a", "b", "c", "d", "e"):
+            put(dynamodb, table, key, v=version)
+
+    def versions() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for event in events(shared_dir):
+            for r in event["Records"]:
+                image = r["dynamodb"]["NewImage"]
+                found.setdefault(image["id"]["S"], []).append(image["v"]["S"])
+        return found
+
+    assert wait_for(lambda: sum(len(v) for v in versions().values()) == 20, timeout=60)
+    assert versions() == {key: ["0", "1", "2", "3"] for key in "abcde"}
+    assert all(len(e["Records"]) <= 2 for e in events(shared_dir))  # BatchSize, per lane

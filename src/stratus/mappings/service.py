@@ -16,13 +16,15 @@ AWS's rules for SQS sources (CreateEventSourceMapping, UpdateEventSourceMapping)
 - One mapping per queue and function.
 - Members of other sources (StartingPosition, Topics, DestinationConfig...) are refused.
 The ranges the API's model declares are checked by the protocol layer before we see them.
+
+Past 400 lines on purpose: this class is the one door to mappings of both kinds; each
+method is a short ladder over the modules that own the rules (queue_rules.py,
+stream_rules.py), the SQL (store.py) and the polling (poller.py, stream_poller.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import sqlite3
 import time
@@ -32,13 +34,13 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from stratus.config import Settings as ServerSettings
-from stratus.errors import Conflict, Invalid, NotFound, Validation
+from stratus.errors import Conflict, Invalid, NotFound
 from stratus.patterns.filter_criteria import parse_filter_criteria
 from stratus.store.clock import Clock, SystemClock
 from stratus.store.db import Database, transaction
 
-from . import store, stream_rules
-from .model import REPORT_BATCH_ITEM_FAILURES, EventSourceMapping, Settings
+from . import listing, queue_rules, store, stream_rules
+from .model import EventSourceMapping, Settings
 from .poller import Poller
 from .poller import Statistics as PollerStatistics
 from .seams import FunctionFacts, QueueFacts, Seams, StreamFacts
@@ -270,13 +272,13 @@ class MappingService:
             m
             for m in self._mappings.values()
             if (not source_arn or m.source_arn == source_arn)
-            and (not function_name or _names_function(function_name, m.function_arn))
+            and (not function_name or listing.names_function(function_name, m.function_arn))
         ]
-        start = _unmarker(marker)
+        start = listing.unmarker(marker)
         limit = max_items or LIST_DEFAULT
         page = found[start : start + limit]
         more = start + limit < len(found)
-        return page, _marker(start + limit) if more else None
+        return page, listing.marker(start + limit) if more else None
 
     def statistics(self) -> Statistics:
         workers = sum(p.statistics().workers for p in self._pollers.values())
@@ -316,7 +318,7 @@ class MappingService:
             raise Invalid(
                 f"Unsupported {', '.join(given.unsupported)} parameter for given event source."
             )
-        _check_ranges(given)
+        queue_rules.check_ranges(given)
         batch = given.batch_size if given.batch_size is not None else mapping.batch_size
         window = given.window if given.window is not None else mapping.window
         if queue.fifo and given.window:
@@ -438,60 +440,3 @@ def _is_stream(source_arn: str) -> bool:
 def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     with transaction(conn):
         return work()
-
-
-def _check_ranges(given: Settings) -> None:
-    """The ranges Lambda's API model declares, for callers that did not come through it
-    (templates), with the API's message."""
-    ranges = (
-        ("batchSize", given.batch_size, 1, 10_000),
-        ("maximumBatchingWindowInSeconds", given.window, 0, 300),
-        ("scalingConfig.maximumConcurrency", given.max_concurrency, 2, 1_000),
-    )
-    for where, value, low, high in ranges:
-        if value is None:
-            continue
-        if value < low or value > high:
-            bound = (
-                f"greater than or equal to {low}"
-                if value < low
-                else f"less than or equal to {high}"
-            )
-            raise Validation(
-                f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
-                f"constraint: Member must have value {bound}"
-            )
-    for response_type in given.response_types or ():
-        if response_type != REPORT_BATCH_ITEM_FAILURES:
-            raise Validation(
-                f"1 validation error detected: Value '[{response_type}]' at "
-                "'functionResponseTypes' failed to satisfy constraint: Member must satisfy "
-                "constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]"
-            )
-
-
-def _names_function(name: str, function_arn: str) -> bool:
-    """ListEventSourceMappings' FunctionName filter: a name, a partial or a full ARN, with
-    or without a qualifier; unqualified matches every qualifier of that function."""
-    parts = function_arn.split(":")
-    wanted = name.split(":")
-    if name.startswith("arn:"):
-        wanted = wanted[6:]
-    elif len(wanted) >= 3 and wanted[1] == "function":
-        wanted = wanted[2:]
-    if wanted[0] != parts[6]:
-        return False
-    return len(wanted) == 1 or (len(parts) > 7 and parts[7] == wanted[1])
-
-
-def _marker(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode()
-
-
-def _unmarker(marker: str | None) -> int:
-    if not marker:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(marker.encode()).decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise Invalid(f"Invalid Marker: {marker!r}") from exc
