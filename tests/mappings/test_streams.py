@@ -116,6 +116,8 @@ def test_records_reach_the_function_in_order_in_aws_shape(
     assert created["TumblingWindowInSeconds"] == 0
     assert created["DestinationConfig"] == {"OnFailure": {}}
     assert mapping["State"] == "Enabled"
+    assert created["LastProcessingResult"] == "No records processed"
+    assert mapping["LastProcessingResult"] == "OK"
     assert keys(shared_dir) == ["before", "k0", "k1", "k2", "k3", "k4", "k0", "k1"]
     assert [r["eventName"] for r in got] == ["INSERT"] * 6 + ["MODIFY", "REMOVE"]
     sequence = [int(r["dynamodb"]["SequenceNumber"]) for r in got]
@@ -461,3 +463,30 @@ def test_parallelization_keeps_each_items_changes_in_order(
     assert wait_for(lambda: sum(len(v) for v in versions().values()) == 20, timeout=60)
     assert versions() == {key: ["0", "1", "2", "3"] for key in "abcde"}
     assert all(len(e["Records"]) <= 2 for e in events(shared_dir))  # BatchSize, per lane
+
+
+def test_ttl_deletions_reach_the_function_as_the_services(
+    server, dynamodb, lambda_client, deploy, shared_dir
+):
+    """An item removed by TTL reaches the function as a REMOVE with the service's
+    userIdentity, as Lambda spells it (type, principalId)."""
+    table, stream = make_table(dynamodb, "OLD_IMAGE")
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    name = recorder(deploy, shared_dir)
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=stream, FunctionName=name, StartingPosition="LATEST"
+    )
+    now = int(server.clock.now())
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "gone"}, "exp": {"N": str(now - 1)}})
+    assert wait_for(lambda: keys(shared_dir) == ["gone"], timeout=30)
+
+    server.advance(61)  # the sweep deletes it
+
+    assert wait_for(lambda: keys(shared_dir) == ["gone", "gone"], timeout=30)
+    removed = events(shared_dir)[-1]["Records"][0]
+    assert removed["eventName"] == "REMOVE"
+    assert removed["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert removed["dynamodb"]["OldImage"]["id"] == {"S": "gone"}
+    DynamoDBStreamModel.model_validate(events(shared_dir)[-1])

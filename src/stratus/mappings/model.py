@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+# A stream mapping's LastProcessingResult, as AWS words it.
+NO_RECORDS = "No records processed"
+PROCESSED = "OK"
+FUNCTION_FAILED = "PROBLEM: Function call failed"
 
 # Members of other kinds of source (streams, Kafka, MQ, DocumentDB): refused for queues.
 NOT_FOR_QUEUES = (
@@ -90,9 +94,10 @@ class EventSourceMapping:
     def function_name(self) -> str:
         return self.function_arn.split(":")[6]
 
-    def wire(self, state: str | None = None) -> dict[str, Any]:
+    def wire(self, state: str | None = None, last_result: str | None = None) -> dict[str, Any]:
         """EventSourceMappingConfiguration; `state` overrides the settled one (Create answers
-        Creating, Update Updating/Enabling/Disabling, Delete Deleting, as AWS does)."""
+        Creating, Update Updating/Enabling/Disabling, Delete Deleting, as AWS does);
+        `last_result`: a stream poller's LastProcessingResult."""
         body: dict[str, Any] = {
             "UUID": self.uuid,
             "BatchSize": self.batch_size,
@@ -119,6 +124,7 @@ class EventSourceMapping:
                 "BisectBatchOnFunctionError": self.bisect,
                 "MaximumRetryAttempts": self.max_retries,
                 "TumblingWindowInSeconds": self.tumbling_window,
+                "LastProcessingResult": last_result or NO_RECORDS,
             }
         return body
 

@@ -280,6 +280,11 @@ class MappingService:
         more = start + limit < len(found)
         return page, listing.marker(start + limit) if more else None
 
+    def last_result(self, mapping_uuid: str) -> str | None:
+        """A stream mapping's LastProcessingResult, from its running poller."""
+        poller = self._pollers.get(mapping_uuid)
+        return poller.last_result if isinstance(poller, StreamPoller) else None
+
     def statistics(self) -> Statistics:
         workers = sum(p.statistics().workers for p in self._pollers.values())
         return Statistics(len(self._mappings), len(self._pollers), workers)

@@ -45,7 +45,7 @@ from stratus.patterns.filter_criteria import EventSource, FilterCriteria, parse_
 from stratus.store.clock import Clock
 
 from . import stream_records as rec
-from .model import EventSourceMapping
+from .model import FUNCTION_FAILED, PROCESSED, EventSourceMapping
 from .poller import Statistics
 from .seams import Invoked, Seams, StreamRecord, StreamSource
 from .store import Lane
@@ -96,6 +96,7 @@ class StreamPoller:
         self._idle: dict[int, asyncio.Task[None]] = {}
         self._done = asyncio.Event()
         self._counters = _Counters()
+        self.last_result: str | None = None  # LastProcessingResult, once a batch ran
 
     # ---- life -----------------------------------------------------------------------------
 
@@ -272,6 +273,7 @@ class _Lane:
             attempts += 1
             last = result
             outcome = self._outcome(result, part, window is not None)
+            self.p.last_result = PROCESSED if outcome.ok else FUNCTION_FAILED
             if outcome.ok:
                 pending.pop(0)
                 self.p._counters.done += len(part)
