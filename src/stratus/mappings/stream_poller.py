@@ -145,6 +145,7 @@ class _Lane:
         self.m = poller.mapping
         self.index = index
         self.at = at
+        self._shown: dict[int, dict[str, Any]] = {}  # records as the function sees them
 
     async def wait_run(self) -> None:
         arn = self.m.source_arn
@@ -199,8 +200,11 @@ class _Lane:
         loop = asyncio.get_running_loop()
         deadline: float | None = None
         while True:
+            # What a batch needs (the other lanes' records come in between); no more: the
+            # records read are shaped on the database thread.
+            limit = min(READ_LIMIT, self.m.batch_size * self.m.parallelization)
             try:
-                found = await self.p._stream.wait_read(self.m.source_arn, end, READ_LIMIT)
+                found = await self.p._stream.wait_read(self.m.source_arn, end, limit)
             except StratusError as exc:  # the stream is gone (its records aged out)
                 log.warning("mapping %s cannot read: %s", self.m.uuid, exc.message)
                 await asyncio.sleep(ERROR_PAUSE_S)
@@ -213,7 +217,7 @@ class _Lane:
                 if batch and self._window_of(found_record) != self._window_of(batch[0]):
                     full = True  # the next window's records wait for this one's end
                     break
-                shown = rec.record(found_record, self.m.source_arn)
+                shown = self._record(found_record)
                 if not self.p._filters.keeps(shown, EventSource.DYNAMODB):
                     self.p._counters.filtered += 1
                     end = found_record.seq
@@ -223,9 +227,9 @@ class _Lane:
                 if len(batch) >= self.m.batch_size:
                     full = True
                     break
-            if full or (len(found) == READ_LIMIT and not batch):
+            if full or (len(found) == limit and not batch):
                 return batch, end
-            if not batch or self.m.window <= 0 or len(found) == READ_LIMIT:
+            if not batch or self.m.window <= 0 or len(found) == limit:
                 return batch, end
             deadline = deadline or loop.time() + self.m.window
             left = deadline - loop.time()
@@ -235,6 +239,13 @@ class _Lane:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(left):
                     await woken.wait()
+
+    def _record(self, found: StreamRecord) -> dict[str, Any]:
+        """The record as the function sees it, built once per record read."""
+        shown = self._shown.get(found.seq)
+        if shown is None:
+            shown = self._shown[found.seq] = rec.record(found, self.m.source_arn)
+        return shown
 
     def _window_of(self, found: StreamRecord) -> float | None:
         if not self.m.tumbling_window:
@@ -256,7 +267,7 @@ class _Lane:
         while pending:
             part = pending[0]
             part, expired = self._fresh(part)
-            fit = rec.fitting([rec.record(r, self.m.source_arn) for r in part])
+            fit = rec.fitting([self._record(r) for r in part])
             if fit < len(part):  # the event would pass 6 MB: the rest goes next
                 pending[0:1] = [part[:fit], part[fit:]]
                 part = part[:fit]
@@ -323,7 +334,7 @@ class _Lane:
         """One invocation (throttles retried with backoff, counting no attempt); None when
         the poller stopped meanwhile. An error of ours (the function is gone) counts as a
         failed invocation."""
-        built = [rec.record(r, self.m.source_arn) for r in part]
+        built = [self._record(r) for r in part]
         shown = None
         if window is not None:
             shown = rec.Window(
@@ -381,6 +392,7 @@ class _Lane:
 
     async def _wait_checkpoint(self, at: Lane) -> None:
         self.at = at
+        self._shown = {seq: r for seq, r in self._shown.items() if seq > at.position}
         await self.p._save(self.index, at)
 
     async def _wait_discard(
