@@ -5,6 +5,7 @@ bisection, discards to an on-failure queue, filters and tumbling windows."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -429,6 +430,10 @@ def test_records_past_their_maximum_age_are_discarded(
         return bool(messages)
 
     assert wait_for(arrived, timeout=30)
+    put(dynamodb, table, "fresh")  # the shard moved on past the discarded record
+
+    assert wait_for(lambda: keys(shared_dir)[-1:] == ["fresh"], timeout=30)
+    assert sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", []) == []
     body = json.loads(messages[0]["Body"])
     assert body["requestContext"]["condition"] == "RecordAgeExceeded"
     assert body["DDBStreamBatchInfo"]["batchSize"] == 1
@@ -490,3 +495,28 @@ def test_ttl_deletions_reach_the_function_as_the_services(
     assert removed["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     assert removed["dynamodb"]["OldImage"]["id"] == {"S": "gone"}
     DynamoDBStreamModel.model_validate(events(shared_dir)[-1])
+
+
+def test_a_failing_mapping_stops_when_disabled_and_resumes_the_batch(
+    server, dynamodb, lambda_client, deploy, shared_dir
+):
+    """A batch retried without end (MaximumRetryAttempts -1) stops being retried when the
+    mapping is disabled, and comes again, not skipped, once it is enabled."""
+    table, stream = make_table(dynamodb)
+    put(dynamodb, table, "stuck", fail=True)
+    name = recorder(deploy, shared_dir, "raise")
+    uuid = lambda_client.create_event_source_mapping(
+        EventSourceArn=stream, FunctionName=name, StartingPosition="TRIM_HORIZON"
+    )["UUID"]
+    assert wait_for(lambda: len(events(shared_dir)) >= 2, timeout=30)
+
+    lambda_client.update_event_source_mapping(UUID=uuid, Enabled=False)
+    time.sleep(6)  # a retry under way when disabled finishes (backoff at most 5 s)
+    stopped_at = len(events(shared_dir))
+    assert not wait_for(lambda: len(events(shared_dir)) > stopped_at, timeout=6)
+    fixed = recorder(deploy, shared_dir, "ok")
+    lambda_client.update_event_source_mapping(UUID=uuid, Enabled=True, FunctionName=fixed)
+
+    assert wait_for(lambda: len(events(shared_dir)) == stopped_at + 1, timeout=30)
+    assert keys(shared_dir)[-1] == "stuck"
+    assert lambda_client.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK"

@@ -97,10 +97,13 @@ def lanes(conn: sqlite3.Connection, uuid: str) -> dict[int, Lane]:
 
 
 def save_lane(conn: sqlite3.Connection, uuid: str, lane: int, at: Lane) -> None:
+    # Only while the mapping exists: a poller finishing its last batch after a Delete
+    # leaves no row behind.
     conn.execute(
-        "INSERT OR REPLACE INTO event_source_mapping_lanes VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO event_source_mapping_lanes SELECT ?, ?, ?, ?, ? "
+        "WHERE EXISTS (SELECT 1 FROM event_source_mappings WHERE uuid = ?)",
         (uuid, lane, at.position, at.window_start,
-         None if at.state is None else json.dumps(at.state)),
+         None if at.state is None else json.dumps(at.state), uuid),
     )  # fmt: skip
 
 

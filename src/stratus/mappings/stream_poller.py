@@ -265,6 +265,8 @@ class _Lane:
         attempts = 0
         last: Invoked | None = None
         while pending:
+            if self.p._stopping and attempts:  # a failing batch comes again after a restart
+                return
             part = pending[0]
             part, expired = self._fresh(part)
             fit = rec.fitting([self._record(r) for r in part])
@@ -275,8 +277,11 @@ class _Lane:
                 pending[0] = part
             if expired:
                 await self._wait_discard(expired, rec.RECORD_TOO_OLD, attempts, last)
-            if not part:
+            if not part:  # all expired: the lane moves past them
                 pending.pop(0)
+                last_seq = end if not pending else expired[-1].seq
+                await self._wait_checkpoint(replace(self.at, position=last_seq))
+                attempts = 0
                 continue
             result = await self._wait_invoke(part, window)
             if result is None:  # stopped while throttled: the checkpoint stays
