@@ -31,7 +31,11 @@ def test_kill_9_while_reading_a_stream_loses_nothing(tmp_path: Path, shared_dir:
         for key in written:
             ddb.put_item(TableName="durable", Item={"id": {"S": key}})
         create_function(
-            lam, "durable-fn", STREAM_RECORDER, Environment={"Variables": {"OUT": str(shared_dir)}}
+            lam,
+            "durable-fn",
+            STREAM_RECORDER,
+            # 50 invocations of 0.1 s: the kill surely comes in the middle.
+            Environment={"Variables": {"OUT": str(shared_dir), "SLEEP": "0.1"}},
         )
         lam.create_event_source_mapping(
             EventSourceArn=stream,

@@ -21,11 +21,12 @@ from tests.mappings.test_polling import events
 # Writes each event to a file of its own in $OUT; MODE decides what it answers:
 # "ok" success; "raise" fails when any record's NewImage has fail=true; "report" names
 # those records' SequenceNumbers; "bad" reports an unknown identifier; "window" counts
-# records into the tumbling window's state.
+# records into the tumbling window's state. SLEEP: seconds each invocation takes first.
 STREAM_RECORDER = """
 import json, os, time
 
 def handler(event, context):
+    time.sleep(float(os.environ.get("SLEEP", "0")))
     name = f"{time.time_ns()}-{context.aws_request_id}.json"
     with open(os.path.join(os.environ["OUT"], name), "w") as out:
         out.write(json.dumps(event))
