@@ -521,3 +521,24 @@ def test_a_failing_mapping_stops_when_disabled_and_resumes_the_batch(
     assert wait_for(lambda: len(events(shared_dir)) == stopped_at + 1, timeout=30)
     assert keys(shared_dir)[-1] == "stuck"
     assert lambda_client.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK"
+
+
+def test_a_batching_window_gathers_records_into_one_batch(
+    server, dynamodb, lambda_client, deploy, shared_dir
+):
+    """With MaximumBatchingWindowInSeconds, records written one by one within the window
+    reach the function together, up to BatchSize."""
+    table, stream = make_table(dynamodb)
+    name = recorder(deploy, shared_dir)
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName=name,
+        StartingPosition="LATEST",
+        BatchSize=3,
+        MaximumBatchingWindowInSeconds=5,
+    )
+    for key in ("x", "y", "z", "later"):
+        put(dynamodb, table, key)
+
+    assert wait_for(lambda: len(keys(shared_dir)) == 4, timeout=30)
+    assert [len(e["Records"]) for e in events(shared_dir)] == [3, 1]
