@@ -26,6 +26,10 @@ succeeds, and the next window starts with an empty state.
 
 Time (record ages and windows) is the server's clock, the one stream records are stamped
 with; the batching window is a latency knob and runs on the event loop's clock.
+
+Past 400 lines on purpose: a lane's loop (read, batch, retry, window, checkpoint) shares
+its position and window state at every step; the pure parts (the record, an answer's
+meaning, the failure record, windows) are in stream_records.py.
 """
 
 from __future__ import annotations
