@@ -542,3 +542,39 @@ def test_a_batching_window_gathers_records_into_one_batch(
 
     assert wait_for(lambda: len(keys(shared_dir)) == 4, timeout=30)
     assert [len(e["Records"]) for e in events(shared_dir)] == [3, 1]
+
+
+def test_discards_go_to_a_topic_too(server, dynamodb, lambda_client, deploy, shared_dir):
+    """An on-failure topic gets the failure record as its message (here read through a
+    queue subscribed with raw delivery); with MaximumRetryAttempts 0 after one invoke."""
+    sns, sqs = server.client("sns"), server.client("sqs")
+    topic = sns.create_topic(Name=unique("failures"))["TopicArn"]
+    url, queue_arn = make_queue(sqs)
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    table, stream = make_table(dynamodb)
+    put(dynamodb, table, "bad", fail=True)
+    name = recorder(deploy, shared_dir, "raise")
+    lambda_client.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName=name,
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": topic}},
+    )
+
+    messages: list[dict[str, Any]] = []
+
+    def arrived() -> bool:
+        messages.extend(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []))
+        return bool(messages)
+
+    assert wait_for(arrived, timeout=30)
+    body = json.loads(messages[0]["Body"])
+    assert body["requestContext"]["approximateInvokeCount"] == 1
+    assert body["responseContext"]["functionError"] == "Unhandled"
+    assert len(events(shared_dir)) == 1
