@@ -17,6 +17,8 @@ other service's own methods: in process, the same calls a boto3 request would ma
     functions -> events   EventBusDestination async invoke destinations: event buses
     mappings -> queues    MappingQueue        an event source mapping's receives and deletes
     mappings -> functions MappingFunction     its function's timeout and its invocations
+    mappings -> tables    MappingStream       a stream mapping's reads of a table's stream
+    mappings -> queues, topics  MappingFailures  a stream mapping's on-failure destination
     workflows -> functions, queues  WorkflowTasks  Task states: lambda:invoke, function ARNs,
                                                    sqs:sendMessage
     bus targets, destinations -> workflows  StateMachineDestination  StartExecution
@@ -26,6 +28,7 @@ other service's own methods: in process, the same calls a boto3 request would ma
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import datetime
@@ -56,6 +59,8 @@ from stratus.queues.service import QueueService
 from stratus.schedules import universal
 from stratus.schedules.targets import Invocation
 from stratus.store.artifacts import NoSuchArtifact
+from stratus.tables import streams as table_streams
+from stratus.tables.service import TableService
 from stratus.topics import model as topic_model
 from stratus.topics.delivery import QueueMessage
 from stratus.topics.service import TopicService
@@ -330,9 +335,78 @@ class MappingFunction:
         return mapping_seams.Invoked(result.payload, result.function_error or None)
 
 
-def mapping_seams_of(queues: QueueService, functions: FunctionService) -> mapping_seams.Seams:
+class MappingStream:
+    """mappings' StreamSource: a table's stream, read in process as GetRecords reads it."""
+
+    def __init__(self, tables: TableService) -> None:
+        self._tables = tables
+
+    async def wait_describe_stream(self, arn: str) -> mapping_seams.StreamFacts:
+        latest = await self._tables.streams.latest(arn)
+        return mapping_seams.StreamFacts(arn, table_streams.SHARD_ID, latest)
+
+    async def wait_read(self, arn: str, after: int, limit: int) -> list[mapping_seams.StreamRecord]:
+        found = await self._tables.streams.read_after(arn, after, limit)
+        return [mapping_seams.StreamRecord(r.seq, r.created, shaped) for r, shaped in found]
+
+    def subscribe(self, arn: str) -> asyncio.Event:
+        return self._tables.changes.subscribe(arn)
+
+    def unsubscribe(self, arn: str, woken: asyncio.Event) -> None:
+        self._tables.changes.unsubscribe(arn, woken)
+
+
+class MappingFailures:
+    """mappings' FailureDestination: a standard queue or topic, sent to as boto3 would."""
+
+    def __init__(self, queues: QueueService, topics: TopicService) -> None:
+        self._queues = queues
+        self._topics = topics
+
+    async def wait_check(self, arn: str) -> None:
+        service = arn.split(":")[2:3]
+        try:
+            if service == ["sqs"]:
+                fifo = self._queues.queue_by_arn(arn).fifo
+            elif service == ["sns"]:
+                fifo = self._topics.topic(arn).fifo
+            else:
+                raise Invalid(
+                    f"The destination ARN {arn} is invalid: a stream's on-failure "
+                    "destination is a standard SQS queue or a standard SNS topic."
+                )
+        except NotFound as exc:
+            raise Invalid(f"The destination ARN {arn} is invalid: {exc.message}") from exc
+        if fifo:
+            raise Invalid(
+                f"The destination ARN {arn} is invalid: FIFO queues and topics are not "
+                "supported as an on-failure destination; use a standard one."
+            )
+
+    async def wait_send(self, arn: str, message: str) -> None:
+        if arn.split(":")[2] == "sqs":
+            queue = self._queues.queue_by_arn(arn)
+            await self._queues.send(self._queues.url(queue), queue_model.NewMessage(message))
+        else:
+            await self._topics.publish(arn, topic_model.NewMessage(message))
+
+
+def mapping_seams_of(
+    queues: QueueService,
+    functions: FunctionService,
+    tables: TableService | None = None,
+    topics: TopicService | None = None,
+) -> mapping_seams.Seams:
     queue, function = MappingQueue(queues), MappingFunction(functions)
-    return mapping_seams.Seams(queue, queue, queue, function, function)
+    return mapping_seams.Seams(
+        queue,
+        queue,
+        queue,
+        function,
+        function,
+        MappingStream(tables) if tables is not None else None,
+        MappingFailures(queues, topics) if topics is not None else None,
+    )
 
 
 class EventBusDestination:

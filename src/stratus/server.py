@@ -109,7 +109,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         schedule_targets = bridges.ScheduleTargets(events, queues, topics, bus)
         scheduler = SchedulerService(settings, db, work, schedule_targets)
         functions.destinations.register("events", bridges.EventBusDestination(bus))
-        mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
+        tables = TableService(settings, db, work)
+        mappings = MappingService(
+            settings,
+            db,
+            bridges.mapping_seams_of(queues, functions, tables, topics),
+            stream_clock=work.clock,
+        )
         workflow_tasks = bridges.WorkflowTasks(functions, queues)
         workflows = WorkflowService(
             settings, db, work, workflow_tasks, bridges.execution_log_sink(logs)
@@ -137,7 +143,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             artifacts=artifacts,
             work=work,
             scheduler=scheduler,
-            tables=TableService(settings, db, work),
+            tables=tables,
             workflows=workflows,
             objects=objects,
             uploads=Multipart(objects, time.time),

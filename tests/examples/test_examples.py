@@ -449,3 +449,79 @@ def test_order_intake_example_loses_no_accepted_order_across_kill_9(tmp_path):
     audited = {e["orderId"] for e in entries if e["function"] == "audit"}
     assert processed == everything
     assert audited == everything
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG (one grey pixel row per line)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def jpeg_header(width: int, height: int) -> bytes:
+    """A JPEG's start: SOI, a JFIF APP0 segment, a baseline SOF0 frame header, EOI."""
+    import struct
+
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"
+
+
+def test_photo_app_example_records_thumbnails_and_counts_them_through_the_stream(
+    server, cfn, tmp_path
+):
+    """examples/photo-app: images uploaded under uploads/ get a thumbnail record (their
+    dimensions read from the header) through the S3 notification; the table's stream keeps
+    the counters and the audit trail; other files and other prefixes are passed over, and
+    deleting an image takes it out of the counters."""
+    outputs = deploy(server, cfn, "photo-app", tmp_path)
+    s3, ddb = server.client("s3"), server.client("dynamodb")
+    bucket, photos, stats = (
+        outputs["BucketName"], outputs["PhotosTableName"], outputs["StatsTableName"],
+    )  # fmt: skip
+    s3.put_object(Bucket=bucket, Key="uploads/cat.png", Body=png(640, 480))
+    s3.put_object(Bucket=bucket, Key="uploads/dog photo.jpg", Body=jpeg_header(1024, 2048))
+    s3.put_object(Bucket=bucket, Key="uploads/notes.txt", Body=b"not an image")
+    s3.put_object(Bucket=bucket, Key="elsewhere/bird.png", Body=png(10, 10))
+
+    def item(table: str, **key: str) -> dict[str, Any]:
+        found = ddb.get_item(TableName=table, Key={k: {"S": v} for k, v in key.items()})
+        return found.get("Item", {})  # type: ignore[no-any-return]
+
+    def totals() -> dict[str, str]:
+        return {k: v.get("N", "") for k, v in item(stats, id="totals").items() if k != "id"}
+
+    both = {"photos": "2", "pixels": str(640 * 480 + 1024 * 2048), "png": "1", "jpeg": "1"}
+    assert wait_for(lambda: totals() == both, timeout=60), totals()
+    cat, dog = item(photos, key="uploads/cat.png"), item(photos, key="uploads/dog photo.jpg")
+    scanned = ddb.scan(TableName=photos)["Items"]
+    audit = [i for i in ddb.scan(TableName=stats)["Items"] if i["id"]["S"].startswith("audit#")]
+
+    assert cat["format"] == {"S": "png"}
+    assert (cat["width"], cat["height"]) == ({"N": "640"}, {"N": "480"})
+    assert cat["thumbnail"]["M"] == {"width": {"N": "128"}, "height": {"N": "96"}}
+    assert dog["format"] == {"S": "jpeg"}
+    assert dog["thumbnail"]["M"] == {"width": {"N": "64"}, "height": {"N": "128"}}
+    assert sorted(i["key"]["S"] for i in scanned) == ["uploads/cat.png", "uploads/dog photo.jpg"]
+    assert sorted(a["change"]["S"] for a in audit) == ["INSERT", "INSERT"]
+
+    s3.delete_object(Bucket=bucket, Key="uploads/cat.png")
+
+    one = {"photos": "1", "pixels": str(1024 * 2048), "png": "0", "jpeg": "1"}
+    assert wait_for(lambda: totals() == one, timeout=60), totals()
+    assert item(photos, key="uploads/cat.png") == {}
+    sqs = server.client("sqs")
+    failures = sqs.receive_message(QueueUrl=outputs["StatsFailuresQueueUrl"], WaitTimeSeconds=0)
+    assert failures.get("Messages", []) == []

@@ -35,7 +35,8 @@ async def create_mapping(call: Call, params: dict[str, Any]) -> Output:
 
 
 async def get_mapping(call: Call, params: dict[str, Any]) -> Output:
-    return _mappings(call).get(params["UUID"]).wire()
+    mappings = _mappings(call)
+    return mappings.get(params["UUID"]).wire(last_result=mappings.last_result(params["UUID"]))
 
 
 async def update_mapping(call: Call, params: dict[str, Any]) -> Output:
@@ -57,7 +58,8 @@ async def list_mappings(call: Call, params: dict[str, Any]) -> Output:
         params.get("Marker"),
         params.get("MaxItems"),
     )
-    return listed("EventSourceMappings", [m.wire() for m in found], next_marker)
+    shown = [m.wire(last_result=_mappings(call).last_result(m.uuid)) for m in found]
+    return listed("EventSourceMappings", shown, next_marker)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,4 +1,5 @@
-"""What event source mappings need from queues and functions, as one-method Protocols.
+"""What event source mappings need from queues, streams and functions, as one-method
+Protocols.
 
 Mappings may not import queues or functions (siblings in the services layer); stratus.bridges
 implements these with the queue and function services' own methods, in process: a poller
@@ -8,9 +9,10 @@ boto3 Invoke (RequestResponse) would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,44 @@ class FunctionInvoker(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class StreamFacts:
+    arn: str
+    shard_id: str
+    latest: int  # the last sequence number the stream holds (0: none yet)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """One change, as the DynamoDB Streams API shapes it (`record`), with its position."""
+
+    seq: int
+    created: float  # epoch seconds, on the server's clock
+    record: dict[str, Any]
+
+
+class StreamSource(Protocol):
+    async def wait_describe_stream(self, arn: str) -> StreamFacts:
+        """The stream `arn` names; NotFound when there is none."""
+
+    async def wait_read(self, arn: str, after: int, limit: int) -> list[StreamRecord]:
+        """Up to `limit` records after sequence number `after`, in order."""
+
+    def subscribe(self, arn: str) -> asyncio.Event:
+        """An event set whenever a write has committed records to the stream."""
+
+    def unsubscribe(self, arn: str, woken: asyncio.Event) -> None:
+        """No more wake-ups on `woken`."""
+
+
+class FailureDestination(Protocol):
+    async def wait_check(self, arn: str) -> None:
+        """Invalid unless `arn` names a standard queue or a standard topic that exists."""
+
+    async def wait_send(self, arn: str, message: str) -> None:
+        """Send one message to that queue or topic."""
+
+
+@dataclass(frozen=True, slots=True)
 class Seams:
     """Everything a mapping reaches outside itself, built by the composition root."""
 
@@ -88,3 +128,5 @@ class Seams:
     delete: QueueDeleter
     function: FunctionLookup
     invoke: FunctionInvoker
+    stream: StreamSource | None = None  # None: a server without tables (streams refused)
+    failures: FailureDestination | None = None

@@ -1,5 +1,6 @@
-"""The event source mapping service: Lambda's rules for mappings from SQS queues, for every
-caller (the Lambda API, templates) alike, and the pollers of the enabled ones.
+"""The event source mapping service: Lambda's rules for mappings from SQS queues and
+DynamoDB streams (stream_rules.py), for every caller (the Lambda API, templates) alike, and
+the pollers of the enabled ones (poller.py for queues, stream_poller.py for streams).
 
 Mappings are few and read by every poller, so they are kept in memory, loaded at start and
 written through to the store (schema.py) before a call answers: a mapping survives a
@@ -15,13 +16,15 @@ AWS's rules for SQS sources (CreateEventSourceMapping, UpdateEventSourceMapping)
 - One mapping per queue and function.
 - Members of other sources (StartingPosition, Topics, DestinationConfig...) are refused.
 The ranges the API's model declares are checked by the protocol layer before we see them.
+
+Past 400 lines on purpose: this class is the one door to mappings of both kinds; each
+method is a short ladder over the modules that own the rules (queue_rules.py,
+stream_rules.py), the SQL (store.py) and the polling (poller.py, stream_poller.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import sqlite3
 import time
@@ -31,15 +34,18 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from stratus.config import Settings as ServerSettings
-from stratus.errors import Conflict, Invalid, NotFound, Validation
+from stratus.errors import Conflict, Invalid, NotFound
 from stratus.patterns.filter_criteria import parse_filter_criteria
+from stratus.store.clock import Clock, SystemClock
 from stratus.store.db import Database, transaction
 
-from . import store
-from .model import REPORT_BATCH_ITEM_FAILURES, EventSourceMapping, Settings
+from . import listing, queue_rules, store, stream_rules
+from .model import EventSourceMapping, Settings
 from .poller import Poller
 from .poller import Statistics as PollerStatistics
-from .seams import FunctionFacts, QueueFacts, Seams
+from .seams import FunctionFacts, QueueFacts, Seams, StreamFacts
+from .store import Lane
+from .stream_poller import StreamPoller
 
 log = logging.getLogger("stratus.mappings")
 T = TypeVar("T")
@@ -68,8 +74,12 @@ class MappingService:
         db: Database,
         seams: Seams,
         clock: Callable[[], float] = time.time,
+        stream_clock: Clock | None = None,
     ) -> None:
+        """`stream_clock`: the clock stream records are stamped with (the work queue's),
+        which record ages and tumbling windows are counted on."""
         self._settings = settings
+        self._stream_clock: Clock = stream_clock or SystemClock()
         self._db = db
         self._seams = seams
         self._clock = clock
@@ -79,7 +89,7 @@ class MappingService:
         self._mappings: dict[str, EventSourceMapping] = {
             m.uuid: m for m in db.run_blocking(lambda c: store.all_mappings(c, self._arn_prefix))
         }
-        self._pollers: dict[str, Poller] = {}
+        self._pollers: dict[str, Poller | StreamPoller] = {}
         self._tasks: asyncio.TaskGroup | None = None
 
     # ---- the API ------------------------------------------------------------------------
@@ -91,6 +101,8 @@ class MappingService:
         settings: Settings,
         tags: dict[str, str] | None = None,
     ) -> EventSourceMapping:
+        if _is_stream(source_arn):
+            return await self._create_stream(source_arn, function_name, settings, tags)
         queue = self._queue(source_arn)
         function = await self._seams.function.wait_describe(function_name)
         mapping = self._settled(
@@ -123,16 +135,84 @@ class MappingService:
         self._start(mapping)
         return mapping
 
+    async def _create_stream(
+        self,
+        source_arn: str,
+        function_name: str,
+        settings: Settings,
+        tags: dict[str, str] | None,
+    ) -> EventSourceMapping:
+        position = stream_rules.check_create(settings)
+        stream = await self._stream(source_arn)
+        function = await self._seams.function.wait_describe(function_name)
+        mapping = stream_rules.settled(
+            EventSourceMapping(
+                uuid=str(uuid.uuid4()),
+                arn="",
+                source_arn=stream.arn,
+                function_arn=function.arn,
+                batch_size=stream_rules.DEFAULT_BATCH_SIZE,
+                window=0,
+                filters=(),
+                max_concurrency=None,
+                response_types=(),
+                enabled=True,
+                modified=self._clock(),
+                tags=dict(tags or {}),
+                starting_position=position,
+            ),
+            settings,
+        )
+        await self._check_stream_extras(mapping)
+        mapping = replace(mapping, arn=self._arn_prefix + mapping.uuid)
+        self._check_unique(mapping, function_name)
+        # LATEST: from the last record the stream holds now; TRIM_HORIZON: its first.
+        start = Lane(stream.latest if position == "LATEST" else 0)
+
+        def insert(conn: sqlite3.Connection) -> None:
+            store.insert(conn, mapping)
+            for lane in range(mapping.parallelization):
+                store.save_lane(conn, mapping.uuid, lane, start)
+
+        self._mappings[mapping.uuid] = mapping  # before the write: a racing Create sees it
+        try:
+            await self._db.run(lambda c: _in_transaction(c, lambda: insert(c)))
+        except BaseException:
+            del self._mappings[mapping.uuid]
+            raise
+        self._start(mapping)
+        return mapping
+
+    async def _stream(self, source_arn: str) -> StreamFacts:
+        if self._seams.stream is None:
+            raise Invalid("This server serves no DynamoDB streams.")
+        try:
+            return await self._seams.stream.wait_describe_stream(source_arn)
+        except NotFound as exc:
+            raise Invalid(
+                f"Stream not found: {source_arn}. Enable a stream on the table "
+                "(StreamSpecification) and pass its LatestStreamArn."
+            ) from exc
+
+    async def _check_stream_extras(self, mapping: EventSourceMapping) -> None:
+        """What stream_rules cannot see: the filters parse, the destination exists."""
+        parse_filter_criteria(mapping.filters)
+        if mapping.on_failure:
+            if self._seams.failures is None:
+                raise Invalid("This server serves no on-failure destinations.")
+            await self._seams.failures.wait_check(mapping.on_failure)
+
     def _check_unique(self, mapping: EventSourceMapping, function_name: str) -> None:
-        """One mapping per queue and function, as on AWS."""
+        """One mapping per source and function, as on AWS."""
         for other in self._mappings.values():
             same = (other.source_arn, other.function_arn) == (
                 mapping.source_arn,
                 mapping.function_arn,
             )
             if same and other.uuid != mapping.uuid:
+                kind = "DynamoDB stream" if mapping.is_stream else "SQS"
                 raise Conflict(
-                    f'An event source mapping with SQS arn (" {mapping.source_arn} ") and '
+                    f'An event source mapping with {kind} arn (" {mapping.source_arn} ") and '
                     f'function (" {function_name} ") already exists. Please update or delete '
                     f"the existing mapping with UUID {other.uuid}",
                     Type="User",
@@ -150,21 +230,26 @@ class MappingService:
         """The mapping as changed, and the state Update answers (Updating, Enabling or
         Disabling)."""
         current = self.get(mapping_uuid)
-        queue = self._queue(current.source_arn)
         function = await self._seams.function.wait_describe(function_name or current.function_arn)
-        changed = self._settled(
-            replace(current, function_arn=function.arn, modified=self._clock()),
-            settings,
-            queue,
-            function,
-        )
+        moved = replace(current, function_arn=function.arn, modified=self._clock())
+        if current.is_stream:
+            changed = stream_rules.settled(moved, replace(settings, starting_position=None))
+            await self._check_stream_extras(changed)
+        else:
+            changed = self._settled(moved, settings, self._queue(current.source_arn), function)
         self._check_unique(changed, function_name or current.function_arn)
-        written = await self._db.run(lambda c: _in_transaction(c, lambda: store.update(c, changed)))
+
+        def write(conn: sqlite3.Connection) -> bool:
+            written = store.update(conn, changed)
+            if written and changed.is_stream:
+                store.reset_lanes(conn, changed.uuid, changed.parallelization)
+            return written
+
+        written = await self._db.run(lambda c: _in_transaction(c, lambda: write(c)))
         if not written or mapping_uuid not in self._mappings:  # deleted meanwhile
             raise MappingNotFound("The resource you requested does not exist.", Type="User")
         self._mappings[changed.uuid] = changed
-        self._stop(changed.uuid)
-        self._start(changed)
+        self._start(changed, previous=self._stop(changed.uuid))
         if changed.enabled != current.enabled:
             return changed, "Enabling" if changed.enabled else "Disabling"
         return changed, "Updating"
@@ -187,13 +272,18 @@ class MappingService:
             m
             for m in self._mappings.values()
             if (not source_arn or m.source_arn == source_arn)
-            and (not function_name or _names_function(function_name, m.function_arn))
+            and (not function_name or listing.names_function(function_name, m.function_arn))
         ]
-        start = _unmarker(marker)
+        start = listing.unmarker(marker)
         limit = max_items or LIST_DEFAULT
         page = found[start : start + limit]
         more = start + limit < len(found)
-        return page, _marker(start + limit) if more else None
+        return page, listing.marker(start + limit) if more else None
+
+    def last_result(self, mapping_uuid: str) -> str | None:
+        """A stream mapping's LastProcessingResult, from its running poller."""
+        poller = self._pollers.get(mapping_uuid)
+        return poller.last_result if isinstance(poller, StreamPoller) else None
 
     def statistics(self) -> Statistics:
         workers = sum(p.statistics().workers for p in self._pollers.values())
@@ -208,8 +298,9 @@ class MappingService:
     def _queue(self, source_arn: str) -> QueueFacts:
         if source_arn.split(":")[2:3] != ["sqs"]:
             raise Invalid(
-                f"Stratus serves event source mappings from SQS queues only; {source_arn} "
-                "is not an SQS queue ARN."
+                "Stratus serves event source mappings from SQS queues and DynamoDB streams "
+                f"only; {source_arn} is neither a queue's ARN nor a stream's "
+                "(arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>)."
             )
         try:
             return self._seams.queue.describe_queue(source_arn)
@@ -232,7 +323,7 @@ class MappingService:
             raise Invalid(
                 f"Unsupported {', '.join(given.unsupported)} parameter for given event source."
             )
-        _check_ranges(given)
+        queue_rules.check_ranges(given)
         batch = given.batch_size if given.batch_size is not None else mapping.batch_size
         window = given.window if given.window is not None else mapping.window
         if queue.fifo and given.window:
@@ -283,8 +374,13 @@ class MappingService:
             self._tasks = None
             self._pollers.clear()
 
-    def _start(self, mapping: EventSourceMapping) -> None:
+    def _start(
+        self, mapping: EventSourceMapping, previous: Poller | StreamPoller | None = None
+    ) -> None:
         if self._tasks is None or not mapping.enabled:
+            return
+        if mapping.is_stream:
+            self._start_stream(mapping, previous)
             return
         try:
             queue = self._seams.queue.describe_queue(mapping.source_arn)
@@ -296,18 +392,42 @@ class MappingService:
         self._pollers[mapping.uuid] = poller
         self._tasks.create_task(self._wait_poll(mapping.uuid, poller))
 
-    async def _wait_poll(self, mapping_uuid: str, poller: Poller) -> None:
+    def _start_stream(
+        self, mapping: EventSourceMapping, previous: Poller | StreamPoller | None
+    ) -> None:
+        assert self._tasks is not None
+        key = mapping.uuid
+
+        async def load() -> dict[int, Lane]:
+            return await self._db.run(lambda c: store.lanes(c, key))
+
+        async def save(lane: int, at: Lane) -> None:
+            await self._db.run(lambda c: store.save_lane(c, key, lane, at))
+
+        poller = StreamPoller(
+            mapping,
+            self._seams,
+            self._stream_clock,
+            load,
+            save,
+            previous if isinstance(previous, StreamPoller) else None,
+        )
+        self._pollers[mapping.uuid] = poller
+        self._tasks.create_task(self._wait_poll(mapping.uuid, poller))
+
+    async def _wait_poll(self, mapping_uuid: str, poller: Poller | StreamPoller) -> None:
         try:
             await poller.wait_run()
         finally:
             if self._pollers.get(mapping_uuid) is poller:
                 del self._pollers[mapping_uuid]
 
-    def _stop(self, mapping_uuid: str) -> None:
+    def _stop(self, mapping_uuid: str) -> Poller | StreamPoller | None:
         """Stop the mapping's poller; the batches it runs finish in the background."""
         poller = self._pollers.pop(mapping_uuid, None)
         if poller is not None:
             poller.stop()
+        return poller
 
     def _cap(self, mapping: EventSourceMapping) -> int:
         """How many batches may run at once: MaximumConcurrency, else the account's limit
@@ -317,63 +437,11 @@ class MappingService:
         return self._settings.account_concurrency
 
 
+def _is_stream(source_arn: str) -> bool:
+    parts = source_arn.split(":")
+    return parts[2:3] == ["dynamodb"] and "/stream/" in source_arn
+
+
 def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     with transaction(conn):
         return work()
-
-
-def _check_ranges(given: Settings) -> None:
-    """The ranges Lambda's API model declares, for callers that did not come through it
-    (templates), with the API's message."""
-    ranges = (
-        ("batchSize", given.batch_size, 1, 10_000),
-        ("maximumBatchingWindowInSeconds", given.window, 0, 300),
-        ("scalingConfig.maximumConcurrency", given.max_concurrency, 2, 1_000),
-    )
-    for where, value, low, high in ranges:
-        if value is None:
-            continue
-        if value < low or value > high:
-            bound = (
-                f"greater than or equal to {low}"
-                if value < low
-                else f"less than or equal to {high}"
-            )
-            raise Validation(
-                f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
-                f"constraint: Member must have value {bound}"
-            )
-    for response_type in given.response_types or ():
-        if response_type != REPORT_BATCH_ITEM_FAILURES:
-            raise Validation(
-                f"1 validation error detected: Value '[{response_type}]' at "
-                "'functionResponseTypes' failed to satisfy constraint: Member must satisfy "
-                "constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]"
-            )
-
-
-def _names_function(name: str, function_arn: str) -> bool:
-    """ListEventSourceMappings' FunctionName filter: a name, a partial or a full ARN, with
-    or without a qualifier; unqualified matches every qualifier of that function."""
-    parts = function_arn.split(":")
-    wanted = name.split(":")
-    if name.startswith("arn:"):
-        wanted = wanted[6:]
-    elif len(wanted) >= 3 and wanted[1] == "function":
-        wanted = wanted[2:]
-    if wanted[0] != parts[6]:
-        return False
-    return len(wanted) == 1 or (len(parts) > 7 and parts[7] == wanted[1])
-
-
-def _marker(offset: int) -> str:
-    return base64.urlsafe_b64encode(str(offset).encode()).decode()
-
-
-def _unmarker(marker: str | None) -> int:
-    if not marker:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(marker.encode()).decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise Invalid(f"Invalid Marker: {marker!r}") from exc

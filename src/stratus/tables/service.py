@@ -44,6 +44,7 @@ from .errors import (
 from .expressions import conditions, paths, updates
 from .model import Table
 from .requests import Expressions, parse, return_values
+from .stream_changes import StreamChanges
 from .stream_reader import StreamReader
 from .sweeper import Sweeper
 from .values import Item, Value, check_size, clean_item, item_size
@@ -74,6 +75,10 @@ class TableService:
         self.settings = settings
         self._db = db
         self._clock = clock
+        # Stream records are stamped by the work queue's clock (which tests move), so their
+        # age, their 24 hours and an event source mapping's windows are counted on one clock.
+        self._stamp: Callable[[], float] = work.clock.now if work is not None else clock
+        self.changes = StreamChanges()  # wakes the stream mappings' pollers after a write
         self._tables: dict[str, Table] = {}
         for row in db.run_blocking(store.all_tables):
             self._remember(self._table_of(row))
@@ -83,7 +88,9 @@ class TableService:
             db, settings.region, work.clock.now if work is not None else time.time
         )
         self._sweeper = (
-            Sweeper(db, work, lambda: list(self._tables.values())) if work is not None else None
+            Sweeper(db, work, lambda: list(self._tables.values()), self._wrote)
+            if work is not None
+            else None
         )
 
     async def wait_run_forever(self) -> None:
@@ -91,6 +98,11 @@ class TableService:
         await self.wait_drop_orphans()
         if self._sweeper is not None:
             await self._sweeper.wait_run_forever()
+
+    def _wrote(self, *tables: Table) -> None:
+        """After a write's commit: wake the readers of the streams it may have written to."""
+        for table in tables:
+            self.changes.notify(streams.arn(self._tables.get(table.name, table)))
 
     def _schedule_sweep(self, conn: sqlite3.Connection) -> None:
         if self._sweeper is not None:
@@ -428,10 +440,11 @@ class TableService:
             with transaction(conn):
                 old = store.get(conn, table.id, *key) if needs_old or live is not table else None
                 check_condition(parsed, old, on_failure)
-                store.put(conn, live, key, item, size, old)
+                store.put(conn, live, key, item, size, old, self._stamp())
                 return old
 
         old = await self._db.run(write)
+        self._wrote(table)
         return Written(old if wanted == "ALL_OLD" else None, max(size, _size(old)))
 
     async def get_item(
@@ -472,10 +485,11 @@ class TableService:
                 old = store.get(conn, table.id, *encoded)
                 check_condition(parsed, old, on_failure)
                 if old is not None:
-                    store.delete(conn, live, encoded, old)
+                    store.delete(conn, live, encoded, old, now=self._stamp())
                 return old
 
         old = await self._db.run(write)
+        self._wrote(table)
         return Written(old if wanted == "ALL_OLD" else None, _size(old))
 
     async def update_item(
@@ -505,10 +519,11 @@ class TableService:
                 old = store.get(conn, table.id, *encoded)
                 check_condition(parsed, old, on_failure)
                 new = apply_update(live, parsed, old, key)
-                store.put(conn, live, encoded, new, check_size(new), old)
+                store.put(conn, live, encoded, new, check_size(new), old, self._stamp())
                 return old, new
 
         old, new = await self._db.run(write)
+        self._wrote(table)
         return Written(returned(wanted, parsed, old, new), max(_size(old), _size(new)))
 
     # ---- batches and transactions --------------------------------------------------------
@@ -540,9 +555,10 @@ class TableService:
             with transaction(conn):
                 for action in live:
                     old = store.get(conn, action.table.id, *action.key)
-                    transactions.apply(conn, action, old)
+                    transactions.apply(conn, action, old, self._stamp())
 
         await self._db.run(write)
+        self._wrote(*(a.table for a in actions))
 
     async def batch_get(
         self, requests: Mapping[str, Mapping[str, Any]]
@@ -611,13 +627,14 @@ class TableService:
                 if token and transactions.check_token(conn, token, found_digest, now):
                     return
                 live = [replace(a, table=self._live(a.table)) for a in actions]
-                transactions.run_transaction(conn, live)
+                transactions.run_transaction(conn, live, self._stamp())
                 if token:
                     store.remember_token(
                         conn, token, found_digest, now + transactions.TOKEN_SECONDS
                     )
 
         await self._db.run(write)
+        self._wrote(*(a.table for a in actions))
 
     async def transact_get(self, items: Sequence[Mapping[str, Any]]) -> list[Item | None]:
         """TransactGetItems: the items as of one moment."""

@@ -121,8 +121,10 @@ def put(
     item: Item,
     size: int,
     old: Item | None,
+    now: float | None = None,
 ) -> None:
-    """Write an item and bring its index entries in line with it (`old`: what it replaces)."""
+    """Write an item and bring its index entries in line with it (`old`: what it replaces;
+    `now`: the time its stream record carries, the server's clock)."""
     conn.execute(
         "INSERT OR REPLACE INTO dynamo_items (table_id, pk, sk, item, size) VALUES (?, ?, ?, ?, ?)",
         (table.id, key[0], key[1], codec.dumps(item), size),
@@ -130,7 +132,7 @@ def put(
     if table.indexes:
         _reindex(conn, table, key, old, item)
     ttl.track(conn, table, key, old, item)
-    streams.record(conn, table, old, item, time.time())
+    streams.record(conn, table, old, item, time.time() if now is None else now)
 
 
 def delete(
@@ -140,6 +142,7 @@ def delete(
     old: Item,
     *,
     by_service: bool = False,
+    now: float | None = None,
 ) -> None:
     """Remove an item (`by_service`: TTL removed it, as its stream record tells)."""
     conn.execute(
@@ -149,7 +152,7 @@ def delete(
     if table.indexes:
         _reindex(conn, table, key, old, None)
     ttl.track(conn, table, key, old, None)
-    streams.record(conn, table, old, None, time.time(), by_service)
+    streams.record(conn, table, old, None, time.time() if now is None else now, by_service)
 
 
 def _reindex(

@@ -108,6 +108,27 @@ class StreamReader:
             None if closed else _encode(stream_arn, last, self._clock()),
         )
 
+    async def read_after(
+        self, stream_arn: str, after: int, limit: int
+    ) -> list[tuple[streams.Record, dict[str, Any]]]:
+        """Up to `limit` records after sequence number `after`, raw and shaped as GetRecords
+        shows them: what an event source mapping reads, without an iterator."""
+
+        def read(conn: sqlite3.Connection) -> list[streams.Record]:
+            _stream(conn, stream_arn)
+            return streams.read(conn, stream_arn, after, limit)
+
+        return [(r, self._shaped(r)) for r in await self._db.run(read)]
+
+    async def latest(self, stream_arn: str) -> int:
+        """The last sequence number the stream holds (0: none); NotFound without it."""
+
+        def read(conn: sqlite3.Connection) -> int:
+            _stream(conn, stream_arn)
+            return streams.bounds(conn, stream_arn)[1] or 0
+
+        return await self._db.run(read)
+
     def _shaped(self, record: streams.Record) -> dict[str, Any]:
         return stream_record(record.body, record.seq, record.created, self._region)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-import time
 from collections.abc import Callable
 
 from stratus.store.db import Database, transaction
@@ -27,10 +26,19 @@ CHUNK = 500
 
 
 class Sweeper:
-    def __init__(self, db: Database, work: WorkQueue, tables: Callable[[], list[Table]]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        work: WorkQueue,
+        tables: Callable[[], list[Table]],
+        wrote: Callable[[Table], None] = lambda table: None,
+    ) -> None:
+        """`wrote`: told of each table whose expired items were deleted (their stream
+        records wake the table's stream readers)."""
         self._db = db
         self._work = work
         self._tables = tables
+        self._wrote = wrote
         self._worker = Worker(work, SWEEP, self._wait_sweep, 1)
 
     async def wait_run_forever(self) -> None:
@@ -46,11 +54,10 @@ class Sweeper:
             if table.ttl_attribute is not None:
                 expire = functools.partial(self._expire_some, table=table, now=now)
                 while await self._db.run(expire):
-                    pass
-        # Records are stamped with the wall clock (store.put/delete), so their 24 hours are
-        # counted on it too; the work queue's clock, which tests move, only drives TTL.
-        stamped_now = time.time()
-        while await self._db.run(lambda conn: self._trim_some(conn, stamped_now)):
+                    self._wrote(table)
+        # Records are stamped with this same clock (TableService._stamp): their 24 hours
+        # are counted on it.
+        while await self._db.run(lambda conn: self._trim_some(conn, now)):
             pass
 
         # Read on the loop: the tables change there, never on the database thread.
@@ -77,7 +84,7 @@ class Sweeper:
                 old = store.get(conn, table.id, *key)
                 expiry = ttl.expires(old, table.ttl_attribute or "")
                 if old is not None and expiry is not None and expiry <= now:
-                    store.delete(conn, table, key, old, by_service=True)
+                    store.delete(conn, table, key, old, by_service=True, now=now)
                 else:  # a stale row: the item changed without its row following
                     ttl.drop(conn, table.id, key)
             return len(found)

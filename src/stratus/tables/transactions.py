@@ -87,14 +87,16 @@ def check_distinct(actions: Sequence[Action], message: str) -> None:
         seen.add(where)
 
 
-def apply(conn: sqlite3.Connection, action: Action, old: Item | None) -> None:
+def apply(
+    conn: sqlite3.Connection, action: Action, old: Item | None, now: float | None = None
+) -> None:
     """Write what one checked action does to its item (on the database thread)."""
     if action.kind == "Put":
         assert action.item is not None
-        store.put(conn, action.table, action.key, action.item, check_size(action.item), old)
+        store.put(conn, action.table, action.key, action.item, check_size(action.item), old, now)
     elif action.kind == "Delete":
         if old is not None:
-            store.delete(conn, action.table, action.key, old)
+            store.delete(conn, action.table, action.key, old, now=now)
     elif action.kind == "Update":
         assert action.item is not None
         base = old if old is not None else dict(action.item)
@@ -104,7 +106,7 @@ def apply(conn: sqlite3.Connection, action: Action, old: Item | None) -> None:
             else dict(base)
         )
         keys.of_item(action.table, new)
-        store.put(conn, action.table, action.key, new, check_size(new), old)
+        store.put(conn, action.table, action.key, new, check_size(new), old, now)
 
 
 def holds(action: Action, old: Item | None) -> bool:
@@ -112,7 +114,9 @@ def holds(action: Action, old: Item | None) -> bool:
     return condition is None or conditions.holds(condition, old or {})
 
 
-def run_transaction(conn: sqlite3.Connection, actions: Sequence[Action]) -> None:
+def run_transaction(
+    conn: sqlite3.Connection, actions: Sequence[Action], now: float | None = None
+) -> None:
     """All the actions or none: every condition is read first, then every write made."""
     olds = [store.get(conn, a.table.id, *a.key) for a in actions]
     reasons: list[dict[str, Any]] = []
@@ -133,7 +137,7 @@ def run_transaction(conn: sqlite3.Connection, actions: Sequence[Action]) -> None
         raise TransactionCanceled(reasons)
     for index, (action, old) in enumerate(zip(actions, olds, strict=True)):
         try:
-            apply(conn, action, old)
+            apply(conn, action, old, now)
         except TableValidation as exc:
             reasons = [{"Code": "None"} for _ in actions]
             reasons[index] = {"Code": "ValidationError", "Message": exc.message}
