@@ -103,7 +103,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         functions.destinations.register("events", bridges.EventBusDestination(bus))
         mappings = MappingService(settings, db, bridges.mapping_seams_of(queues, functions))
-        workflows = WorkflowService(settings, db, work, bridges.WorkflowTasks(functions, queues))
+        workflows = WorkflowService(
+            settings, db, work, bridges.WorkflowTasks(functions, queues),
+            bridges.MapRunObjects(objects),
+        )  # fmt: skip
         functions.destinations.register("states", bridges.StateMachineDestination(workflows))
         objects.notifications = Notifications(
             settings, work, bridges.NotificationTargets(queues, topics, functions, events, bus)

@@ -57,6 +57,12 @@ async def wait_run(
             for effect in step.effects:
                 if isinstance(effect, interpreter.StartTimer):
                     heapq.heappush(timers, (effect.due, effect.token))
+                elif isinstance(effect, interpreter.StartMapRun):  # AWS refuses them too
+                    answers.put_nowait(
+                        interpreter.TaskFailed(
+                            effect.token, RUNTIME, "Express executions cannot run a distributed Map"
+                        )
+                    )
                 else:
                     running.append(tasks.create_task(_wait_task(runner, effect, answers)))
             signal = await _wait_next(clock, answers, timers)

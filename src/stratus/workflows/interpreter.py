@@ -37,7 +37,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from stratus.workflows import choice, history, query, retry, tokens
+from stratus.workflows import choice, distributed, history, query, retry, tokens
 from stratus.workflows.dataflow import Flow, map_item_input, map_items
 from stratus.workflows.definition import Machine
 from stratus.workflows.failure import (
@@ -58,6 +58,7 @@ from stratus.workflows.signals import (
     Redrive,
     ResourceKind,
     Signal,
+    StartMapRun,
     StartTimer,
     Step,
     Stop,
@@ -281,6 +282,10 @@ class _Engine:
                 self.task_timed_out(thread, waiting, HEARTBEAT_TIMEOUT)
             elif isinstance(signal, TimerFired):
                 self.timer_fired(thread)
+            elif waiting.get("map_run") and isinstance(signal, TaskSucceeded):
+                self.map_run_ended(thread, signal.output, None, None)
+            elif waiting.get("map_run") and isinstance(signal, TaskFailed):
+                self.map_run_ended(thread, None, signal.error, signal.cause)
             elif isinstance(signal, TaskSucceeded):
                 self.task_succeeded(thread, waiting, signal.output)
             elif isinstance(signal, TaskFailed):
@@ -748,8 +753,9 @@ class _Engine:
 
     def redrive(self) -> None:
         """Take the run up again at the top-level state that failed (or was running when it
-        stopped or timed out), re-entering it: a Parallel or Map state runs all its
-        branches again, where AWS re-runs only the unsuccessful ones."""
+        stopped or timed out), re-entering it: a Parallel or inline Map state runs all its
+        branches again, where AWS re-runs only the unsuccessful ones; a distributed Map
+        takes up its Map Run, whose unfinished children alone run again."""
         count = int(self.run.get("redrive_count", 0)) + 1
         self.run.update(
             status="RUNNING",
@@ -763,6 +769,9 @@ class _Engine:
         self.run["context"]["Execution"]["RedriveCount"] = count
         thread = self.run.pop("redrive_from")
         thread["last_event"] = self.emit(None, "ExecutionRedriven", {"redriveCount": count})
+        state = self.machine_of(thread).state(thread["state"])
+        if thread.get("map_run") and state["Type"] == "Map":  # its Map Run is taken up
+            thread["map_run_redrive"] = thread["map_run"]
         self.run["threads"] = {"0": thread}
         if self.top.timeout_seconds:
             token = self.token("execution")
@@ -772,6 +781,9 @@ class _Engine:
             )
 
     def abort(self, error: str | None, cause: str | None) -> None:
+        for thread in sorted(self.run["threads"].values(), key=lambda t: _order(t["id"])):
+            if thread["waiting"].get("map_run"):  # the Map Run goes with the execution
+                self.emit(thread, "MapRunAborted")
         details: dict[str, Any] = {}
         if error is not None:
             details["error"] = error
@@ -814,14 +826,9 @@ class _Engine:
             self.progress(thread)
 
     def start_map(self, thread: dict[str, Any], flow: Flow) -> None:
-        unserved = [k for k in ("ItemReader", "ItemBatcher", "ResultWriter") if k in flow.state]
-        if unserved:
-            # Distributed Map's readers and writers reach object storage: not here yet.
-            raise StatesFailure(
-                RUNTIME,
-                f"Stratus does not run a Map state's {', '.join(unserved)} yet; give the "
-                "items in the state input (ItemsPath or Items)",
-            )
+        if distributed.is_distributed(flow.state):
+            self.start_map_run(thread, flow)
+            return
         items = map_items(flow)
         inputs = [map_item_input(flow, item, index) for index, item in enumerate(items)]
         limit = (
@@ -844,6 +851,42 @@ class _Engine:
         }
         thread["phase"] = "children"
         self.progress(thread)
+
+    def start_map_run(self, thread: dict[str, Any], flow: Flow) -> None:
+        """A distributed Map: its Map Run (child executions) is an effect, answered like a
+        task; a redrive takes up the run it had (only its unfinished children run again)."""
+        redriving = thread.pop("map_run_redrive", None)
+        token = self.token(thread["id"])
+        label = str(flow.state.get("Label") or thread["state"])
+        machine_name = str(self.run["context"]["StateMachine"].get("Name", ""))
+        arn = redriving or distributed.map_run_arn(self.execution_id(), machine_name, label, token)
+        processor = self.top.child((*thread["machine"], thread["state"]))
+        role = str(self.run["context"]["Execution"].get("RoleArn", ""))
+        spec = distributed.spec(flow, processor, arn, label, role)
+        spec["redrive"] = bool(redriving)
+        if redriving:
+            count = int(self.run.get("redrive_count", 0))
+            self.emit(thread, "MapRunRedriven", {"mapRunArn": arn, "redriveCount": count})
+        else:
+            self.emit(thread, "MapRunStarted", {"mapRunArn": arn})
+        thread["map_run"] = arn
+        thread["phase"] = "task"
+        thread["waiting"] = {"token": token, "map_run": arn, "resource": "mapRun"}
+        self.effects.append(StartMapRun(token, thread["state"], spec))
+
+    def map_run_ended(
+        self, thread: dict[str, Any], output: Any, error: str | None, cause: str | None
+    ) -> None:
+        if error is None:
+            self.emit(thread, "MapRunSucceeded")
+            thread.pop("map_run", None)  # done: a later redrive does not take it up
+            try:
+                self.exit_state(thread, self.flow(thread), output)
+            except StatesFailure as failure:
+                self.state_failed(thread, failure.error, failure.cause)
+            return
+        self.emit(thread, "MapRunFailed", {"error": error, "cause": cause or ""})
+        self.state_failed(thread, error, cause or "")
 
     def tolerance(self, flow: Flow, count: int) -> int | None:
         """How many iterations may fail, or None when any failure fails the Map."""
@@ -955,6 +998,7 @@ __all__ = [
     "Redrive",
     "ResourceKind",
     "Signal",
+    "StartMapRun",
     "StartTimer",
     "Step",
     "Stop",

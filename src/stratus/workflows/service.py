@@ -34,6 +34,8 @@ from stratus.workflows import (
     express,
     history,
     interpreter,
+    items,
+    maprun,
     probe,
     validation,
     versions,
@@ -104,15 +106,21 @@ class Validated:
 
 class WorkflowService:
     def __init__(
-        self, settings: Settings, db: Database, work: WorkQueue, runner: TaskRunner
+        self,
+        settings: Settings,
+        db: Database,
+        work: WorkQueue,
+        runner: TaskRunner,
+        storage: items.ObjectStorage | None = None,  # distributed Map's ItemReader/ResultWriter
     ) -> None:
         self._settings, self._db, self._work, self._runner = settings, db, work, runner
         self.executions = Executions(db, work, runner)
+        self.map_runs = maprun.MapRuns(db, work, self.executions, storage, runner)
         self._express = Worker(work, EXPRESS_STARTS, self._wait_express, PARALLEL_EXPRESS)
 
     async def wait_run_forever(self) -> None:
         async with asyncio.TaskGroup() as tasks:
-            for worker in (*self.executions.workers(), self._express):
+            for worker in (*self.executions.workers(), self._express, self.map_runs.worker()):
                 tasks.create_task(worker.wait_run_forever())
 
     # -- state machines ------------------------------------------------------------------
@@ -515,8 +523,15 @@ class WorkflowService:
         return machine, text
 
     async def list_executions(
-        self, machine_arn: str, status: str | None, token: str | None, size: int
+        self,
+        machine_arn: str | None,
+        status: str | None,
+        token: str | None,
+        size: int,
+        map_run_arn: str | None = None,
     ) -> tuple[list[Execution], str | None]:
+        if map_run_arn is not None or machine_arn is None:
+            return await self._list_children(map_run_arn, status, token, size)
         base, qualifier = versions.split(machine_arn)
 
         def read(conn: sqlite3.Connection) -> list[Execution] | None:
@@ -542,6 +557,61 @@ class WorkflowService:
         if found is None:
             raise StateMachineDoesNotExist(machine_arn)
         return page(found, token, lambda e: e.arn, size)
+
+    async def _list_children(
+        self, map_run_arn: str | None, status: str | None, token: str | None, size: int
+    ) -> tuple[list[Execution], str | None]:
+        """ListExecutions(mapRunArn): a Map Run's STANDARD child executions."""
+        if not map_run_arn:
+            raise Validation("Either stateMachineArn or mapRunArn must be given")
+
+        def read(conn: sqlite3.Connection) -> list[Execution]:
+            self.map_runs.describe(conn, map_run_arn)  # ResourceNotFound when it is not one
+            sql = (
+                f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE parent_token = ?"
+                " AND parent_mode = 'maprun'"
+            )
+            args: list[Any] = [map_run_arn]
+            if status:
+                sql += " AND status = ?"
+                args.append(status)
+            rows = conn.execute(sql + " ORDER BY started DESC, rowid DESC", args)
+            return [_execution_of(row) for row in rows]
+
+        return page(await self._db.run(read), token, lambda e: e.arn, size)
+
+    # -- Map Runs ------------------------------------------------------------------------
+
+    async def describe_map_run(
+        self, arn: str
+    ) -> tuple[maprun.MapRun, maprun.Counts, maprun.Counts]:
+        return await self._db.run(lambda conn: self.map_runs.describe(conn, arn))
+
+    async def list_map_runs(
+        self, execution_arn: str, token: str | None, size: int
+    ) -> tuple[list[maprun.MapRun], str | None]:
+        await self.describe_execution(execution_arn)
+        found = await self._db.run(lambda conn: self.map_runs.of_execution(conn, execution_arn))
+        return page(found, token, lambda r: r.arn, size)
+
+    async def update_map_run(
+        self,
+        arn: str,
+        max_concurrency: int | None,
+        percentage: float | None,
+        count: int | None,
+    ) -> None:
+        if max_concurrency is None and percentage is None and count is None:
+            raise Validation(
+                "At least one of maxConcurrency, toleratedFailurePercentage and"
+                " toleratedFailureCount must be given"
+            )
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                self.map_runs.update(conn, arn, max_concurrency, percentage, count)
+
+        await self._db.run(write)
 
     async def history(
         self, arn: str, reverse: bool, token: str | None, size: int
