@@ -140,11 +140,11 @@ def test_items_from_the_input_run_as_child_executions_listed_by_map_run(server, 
         "MapStateExited",
         "ExecutionSucceeded",
     ]
-    started = [
+    started = next(
         e
         for e in sfn.get_execution_history(executionArn=execution)["events"]
         if e["type"] == "MapRunStarted"
-    ][0]
+    )
     assert started["mapRunStartedEventDetails"]["mapRunArn"] == map_run
 
 
