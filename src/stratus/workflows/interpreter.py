@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import heapq
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -84,6 +85,7 @@ def start(
     now: float,
     variables: Mapping[str, Any] | None = None,
     qualifiers: Mapping[str, str] | None = None,  # stateMachineVersionArn/AliasArn
+    history_limit: int | None = MAX_HISTORY_EVENTS,  # None: Express, whose history AWS keeps not
 ) -> Step:
     """The first step of an execution: ExecutionStarted, then as far as it runs.
 
@@ -102,6 +104,8 @@ def start(
         "seq": 0,
         "timeout_token": None,
     }
+    if history_limit != MAX_HISTORY_EVENTS:
+        run["history_limit"] = history_limit
     engine = _Engine(machine, run, now)
     engine.emit(
         None,
@@ -178,6 +182,10 @@ class _Engine:
         self.events: list[dict[str, Any]] = []
         self.effects: list[Effect] = []
         self.accepted = True
+        # Threads that became ready during drive(), lowest id first (entries may be stale:
+        # drive checks). A heap, not a scan per state: a Map of 10,000 iterations has
+        # 10,000 threads, and picking the next one must not cost a pass over them all.
+        self.ready: list[tuple[tuple[int, ...], str]] = []
 
     def step(self) -> Step:
         return Step(self.run, self.events, self.effects, self.accepted)
@@ -228,19 +236,31 @@ class _Engine:
 
     # --- the loop
 
+    def mark_ready(self, thread: Mapping[str, Any]) -> None:
+        heapq.heappush(self.ready, (_order(thread["id"]), thread["id"]))
+
     def drive(self) -> None:
+        threads = self.run["threads"]
+        self.ready = [(_order(t["id"]), t["id"]) for t in threads.values() if t["phase"] == "ready"]
+        heapq.heapify(self.ready)
         while self.run["status"] == "RUNNING":
-            if self.run["next_event"] > MAX_HISTORY_EVENTS:
-                cause = f"The execution reached the limit of {MAX_HISTORY_EVENTS} history events"
+            limit = self.run.get("history_limit", MAX_HISTORY_EVENTS)
+            if limit is not None and self.run["next_event"] > limit:
+                cause = f"The execution reached the limit of {limit} history events"
                 details = {"error": RUNTIME, "cause": cause}
                 self.finish_execution(
                     "ExecutionFailed", details, "FAILED", error=RUNTIME, cause=cause
                 )
                 return
-            ready = [t for t in self.run["threads"].values() if t["phase"] == "ready"]
-            if not ready:
+            thread = None
+            while self.ready:
+                _, tid = heapq.heappop(self.ready)
+                candidate = threads.get(tid)
+                if candidate is not None and candidate["phase"] == "ready":
+                    thread = candidate
+                    break
+            if thread is None:
                 return
-            thread = ready[0] if len(ready) == 1 else min(ready, key=lambda t: _order(t["id"]))
             self.enter(thread)
 
     def accept(self, signal: Signal) -> None:
@@ -390,6 +410,7 @@ class _Engine:
             self.thread_succeeded(thread, output)
         else:
             thread["state"], thread["input"], thread["phase"] = str(next_state), output, "ready"
+            self.mark_ready(thread)
 
     # --- the state types
 
@@ -821,6 +842,7 @@ class _Engine:
                 dict(thread["variables"]),
                 thread["last_event"],
             )
+            self.mark_ready(self.run["threads"][child_id])
             join["running"].append(child_id)
         if not branches:
             self.progress(thread)
@@ -941,6 +963,7 @@ class _Engine:
                 )
                 child["map_item"] = {"Index": index, "Value": join["items"][index]}
                 self.run["threads"][child_id] = child
+                self.mark_ready(child)
                 join["running"].append(child_id)
         if join["running"] or join["pending"]:
             return
