@@ -174,10 +174,13 @@ class MapRuns:
         if found is not None:  # the same step again (cannot happen: its commit is atomic)
             return
         now = self._work.clock.now()
-        stored = {k: v for k, v in spec.items() if k != "items"}
+        # The run's row is read at every child's start and end: it keeps the light part of
+        # the spec; the selector (the state input, context, variables: as large as the
+        # input) is read once, by prepare.
+        stored = {k: v for k, v in spec.items() if k not in ("items", "selector")}
         conn.execute(
-            f"INSERT INTO sfn_map_runs ({_RUN_COLUMNS}) VALUES"
-            " (?, ?, ?, 'RUNNING', ?, NULL, ?, ?, ?, ?, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0, 0)",
+            f"INSERT INTO sfn_map_runs ({_RUN_COLUMNS}, selector) VALUES (?, ?, ?, 'RUNNING',"
+            " ?, NULL, ?, ?, ?, ?, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0, 0, ?)",
             (
                 arn,
                 execution,
@@ -187,6 +190,7 @@ class MapRuns:
                 int(spec.get("max_concurrency") or 0),
                 float(spec.get("tolerated_percentage") or 0.0),
                 int(spec.get("tolerated_count") or 0),
+                json.dumps(spec["selector"], separators=(",", ":")),
             ),
         )
         order = {"op": "prepare", "arn": arn, "items": spec.get("items")}
@@ -360,8 +364,13 @@ class MapRuns:
         if run is None or run.status != "RUNNING" or run.prepared:
             await self._db.run(lambda conn: self._work.ack(conn, item))
             return
+        selector = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT selector FROM sfn_map_runs WHERE arn = ?", (arn,)
+            ).fetchone()[0]
+        )
         try:
-            children = await self._wait_children(run, order.get("items"))
+            children = await self._wait_children(run, json.loads(selector), order.get("items"))
         except StatesFailure as failure:
             error, cause = failure.error, failure.cause
 
@@ -399,7 +408,9 @@ class MapRuns:
 
         await self._db.run(commit)
 
-    async def _wait_children(self, run: MapRun, given: Any) -> list[tuple[str, int]]:
+    async def _wait_children(
+        self, run: MapRun, selector: dict[str, Any], given: Any
+    ) -> list[tuple[str, int]]:
         """Each child execution's input (JSON text) and how many items it holds."""
         spec = run.spec
         reader = spec.get("reader")
@@ -415,7 +426,7 @@ class MapRuns:
             )
         else:
             found = list(given or [])
-        return await asyncio.to_thread(_child_inputs, spec, found)
+        return await asyncio.to_thread(_child_inputs, spec, selector, found)
 
     async def _wait_express(self, item: WorkItem, order: dict[str, Any]) -> None:
         arn, indexes = order["arn"], order["idx"]
@@ -749,10 +760,11 @@ class MapRuns:
         )
 
 
-def _child_inputs(spec: Mapping[str, Any], found: list[Any]) -> list[tuple[str, int]]:
+def _child_inputs(
+    spec: Mapping[str, Any], selector: Mapping[str, Any], found: list[Any]
+) -> list[tuple[str, int]]:
     """ItemSelector per item, then ItemBatcher: each child's input as text, with its size
     in items. Runs off the event loop (10,000 items' selectors are real work)."""
-    selector = spec["selector"]
     flow = Flow(
         selector["state"],
         selector["language"],

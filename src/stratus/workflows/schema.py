@@ -87,7 +87,8 @@ CREATE TABLE IF NOT EXISTS sfn_map_runs (
     status               TEXT NOT NULL,    -- RUNNING | SUCCEEDED | FAILED | ABORTED
     started              REAL NOT NULL,
     stopped              REAL,
-    spec                 TEXT NOT NULL,    -- the StartMapRun spec, without inline items
+    spec                 TEXT NOT NULL,    -- the StartMapRun spec but items and selector
+    selector             TEXT NOT NULL,    -- what ItemSelector reads: input, context, vars
     max_concurrency      INTEGER NOT NULL,
     tolerated_percentage REAL NOT NULL,
     tolerated_count      INTEGER NOT NULL,
@@ -121,6 +122,9 @@ CREATE TABLE IF NOT EXISTS sfn_map_children (
 );
 CREATE INDEX IF NOT EXISTS sfn_map_children_by_status ON sfn_map_children (map_run, status, idx);
 CREATE INDEX IF NOT EXISTS sfn_map_children_by_arn ON sfn_map_children (arn);
-CREATE INDEX IF NOT EXISTS sfn_executions_by_parent ON sfn_executions (parent_token);
+-- A Map Run's children (ListExecutions by mapRunArn), and every ended execution's look for
+-- children to stop: without it each end scans the table (quadratic over a Map Run).
+CREATE INDEX IF NOT EXISTS sfn_executions_by_parent_token ON sfn_executions (parent_token);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_parent ON sfn_executions (parent);
 """,
 )
