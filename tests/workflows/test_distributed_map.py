@@ -128,10 +128,9 @@ def test_items_from_the_input_run_as_child_executions_listed_by_map_run(server, 
     assert all(
         c["stateMachineArn"].endswith(f":stateMachine:{machine_name}/Doubler") for c in children
     )
-    child_input = json.loads(
-        sfn.describe_execution(executionArn=children[0]["executionArn"])["input"]
-    )
-    assert set(child_input) == {"n", "index"}
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert set(json.loads(child["input"])) == {"n", "index"}
+    assert child["mapRunArn"] == map_run
     assert history == [
         "ExecutionStarted",
         "MapStateEntered",
@@ -592,3 +591,36 @@ def test_distributed_map_definitions_are_checked(sfn):
         "/States/Map/ItemProcessor/ProcessorConfig/ExecutionType"
     ]
     assert in_express["result"] == "FAIL"
+
+
+def test_jsonata_item_reader_and_path_limits(server, sfn, s3, bucket):
+    """JSONata's Arguments and expressions in ReaderConfig; JSONPath's *Path limits."""
+    s3.put_object(Bucket=bucket, Key="n.json", Body=json.dumps(list(range(10))).encode())
+    jsonata = distributed(
+        ItemReader={
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON", "MaxItems": "{% $states.input.max %}"},
+            "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "n.json"},
+        },
+        ItemBatcher={"MaxInputBytesPerBatch": 16},
+    )
+    jsonata["QueryLanguage"] = "JSONata"
+    paths = distributed(
+        FAIL_ON_NEGATIVE,
+        ItemsPath="$.values",
+        MaxConcurrencyPath="$.limit",
+        ToleratedFailureCountPath="$.tolerated",
+    )
+
+    read = run(server, sfn, make_machine(sfn, jsonata), {"bucket": bucket, "max": 6})
+    limited = run(
+        server, sfn, make_machine(sfn, paths), {"values": [1, -1, -2], "limit": 1, "tolerated": 1}
+    )
+    described = sfn.describe_map_run(mapRunArn=map_run_of(sfn, limited["executionArn"]))
+
+    assert read["status"] == "SUCCEEDED", read
+    batches = json.loads(read["output"])
+    assert [item for batch in batches for item in batch["Items"]] == list(range(6))
+    assert batches == [{"Items": [0, 1]}, {"Items": [2, 3]}, {"Items": [4, 5]}]  # <= 16 bytes
+    assert limited["error"] == "States.ExceedToleratedFailureThreshold"
+    assert (described["maxConcurrency"], described["toleratedFailureCount"]) == (1, 1)

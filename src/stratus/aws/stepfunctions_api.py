@@ -475,6 +475,8 @@ def _execution(e: Execution) -> dict[str, Any]:
         out["stateMachineVersionArn"] = e.version_arn
     if e.alias_arn is not None:
         out["stateMachineAliasArn"] = e.alias_arn
+    if e.map_run_arn is not None:
+        out["mapRunArn"] = e.map_run_arn
     return out
 
 

@@ -471,14 +471,16 @@ class WorkflowService:
             execution = _execution(conn, arn)
             if execution is None:
                 return None
-            run = json.loads(
-                conn.execute("SELECT run FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()[0]
-            )
+            text, parent_token, parent_mode = conn.execute(
+                "SELECT run, parent_token, parent_mode FROM sfn_executions WHERE arn = ?", (arn,)
+            ).fetchone()
+            run = json.loads(text)
             return dataclasses.replace(
                 execution,
                 redrive_count=int(run.get("redrive_count", 0)),
                 redrive_date=run.get("redrive_date"),
                 redrivable=bool(run.get("redrive_from")),
+                map_run_arn=parent_token if parent_mode == "maprun" else None,
             )
 
         execution = await self._db.run(read)
