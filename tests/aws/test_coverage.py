@@ -14,7 +14,7 @@ FLOORS = {
     "sqs-json": 21,
     "sns": 17,
     "events": 28,
-    "stepfunctions": 34,
+    "stepfunctions": 37,
     "apigatewayv2": 28,
     "apigateway": 68,
     "scheduler": 12,

@@ -536,10 +536,13 @@ def test_map_run_api_refusals(sfn):
         sfn.update_map_run(mapRunArn=missing, maxConcurrency=3)
     with pytest.raises(ClientError) as listed:
         sfn.list_executions(mapRunArn=missing)
+    with pytest.raises(ClientError) as out_of_range:
+        sfn.update_map_run(mapRunArn=missing, toleratedFailurePercentage=101.0)
 
     assert described.value.response["Error"]["Code"] == "ResourceNotFound"
     assert updated.value.response["Error"]["Code"] == "ResourceNotFound"
     assert listed.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert out_of_range.value.response["Error"]["Code"] == "ValidationException"
 
 
 @pytest.mark.parametrize(

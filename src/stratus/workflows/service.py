@@ -608,6 +608,12 @@ class WorkflowService:
                 "At least one of maxConcurrency, toleratedFailurePercentage and"
                 " toleratedFailureCount must be given"
             )
+        if max_concurrency is not None and max_concurrency < 0:
+            raise Validation("maxConcurrency must be a non-negative integer")
+        if percentage is not None and not 0 <= percentage <= 100:
+            raise Validation("toleratedFailurePercentage must be between 0 and 100")
+        if count is not None and count < 0:
+            raise Validation("toleratedFailureCount must be a non-negative integer")
 
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
