@@ -170,7 +170,10 @@ async def map_distributed(items: int, mode: str) -> float:
         runner = asyncio.create_task(service.wait_run_forever())
         start = time.perf_counter()
         arn = (await service.start(machine.arn, "e", items_input(items))).arn
-        while (done := await service.describe_execution(arn)).status == "RUNNING":
+        while True:
+            done = await service.describe_execution(arn)
+            if done.status != "RUNNING":
+                break
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - start
         runner.cancel()
