@@ -131,6 +131,10 @@ def test_items_from_the_input_run_as_child_executions_listed_by_map_run(server, 
     child = sfn.describe_execution(executionArn=children[0]["executionArn"])
     assert set(json.loads(child["input"])) == {"n", "index"}
     assert child["mapRunArn"] == map_run
+    processor = sfn.describe_state_machine_for_execution(executionArn=child["executionArn"])
+    assert json.loads(processor["definition"])["StartAt"] == "Double"
+    assert (processor["label"], processor["mapRunArn"]) == ("Doubler", map_run)
+    assert processor["roleArn"] == ROLE
     assert history == [
         "ExecutionStarted",
         "MapStateEntered",

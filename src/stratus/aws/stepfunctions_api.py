@@ -158,7 +158,16 @@ async def describe_state_machine_for_execution(call: Call, p: dict[str, Any]) ->
         "updateDate": _time(machine.created),
         "loggingConfiguration": described["loggingConfiguration"],
         "tracingConfiguration": described["tracingConfiguration"],
+        **await _map_run_child(call, machine, p["executionArn"]),
     }
+
+
+async def _map_run_child(call: Call, machine: StateMachine, arn: str) -> dict[str, Any]:
+    """A Map Run's child machine (…:stateMachine:<machine>/<label>): its run and label."""
+    if "/" not in machine.name:
+        return {}
+    execution = await _flows(call).describe_execution(arn)
+    return {"mapRunArn": execution.map_run_arn, "label": machine.name.rsplit("/", 1)[1]}
 
 
 async def list_executions(call: Call, p: dict[str, Any]) -> Answer:

@@ -525,6 +525,12 @@ class MapRuns:
                 again = self._run(conn, arn)
                 if again is None or not again.finishing:
                     return
+                if again.status != "RUNNING":  # aborted with its execution meanwhile
+                    conn.execute(
+                        "UPDATE sfn_map_runs SET finishing = 0, results_written = ? WHERE arn = ?",
+                        (written, arn),
+                    )
+                    return
                 conn.execute(
                     "UPDATE sfn_map_runs SET status = ?, stopped = ?, error = ?, cause = ?,"
                     " finishing = 0, results_written = ? WHERE arn = ?",

@@ -514,9 +514,17 @@ class WorkflowService:
         execution = await self.describe_execution(arn)
 
         def read(conn: sqlite3.Connection) -> tuple[StateMachine | None, str]:
-            text = conn.execute(
-                "SELECT definition FROM sfn_executions WHERE arn = ?", (arn,)
-            ).fetchone()[0]
+            text, role = conn.execute(
+                "SELECT definition, json_extract(run, '$.context.Execution.RoleArn')"
+                " FROM sfn_executions WHERE arn = ?",
+                (arn,),
+            ).fetchone()
+            if execution.map_run_arn is not None:  # a Map Run's child: the Map's processor
+                name = execution.state_machine_arn.split(":")[-1]
+                child = StateMachine(
+                    execution.state_machine_arn, name, "STANDARD", text, role or "", 0.0, {}
+                )
+                return child, str(text)
             return _machine(conn, execution.state_machine_arn), str(text)
 
         machine, text = await self._db.run(read)
