@@ -631,3 +631,27 @@ def test_jsonata_item_reader_and_path_limits(server, sfn, s3, bucket):
     assert batches == [{"Items": [0, 1]}, {"Items": [2, 3]}, {"Items": [4, 5]}]  # <= 16 bytes
     assert limited["error"] == "States.ExceedToleratedFailureThreshold"
     assert (described["maxConcurrency"], described["toleratedFailureCount"]) == (1, 1)
+
+
+def test_express_children_failures_count_against_the_tolerance(server, sfn):
+    tolerant = make_machine(
+        sfn, distributed(FAIL_ON_NEGATIVE, execution_type="EXPRESS", ToleratedFailureCount=2)
+    )
+    strict = make_machine(sfn, distributed(FAIL_ON_NEGATIVE, execution_type="EXPRESS"))
+
+    passed = run(server, sfn, tolerant, [1, -1, -2, 4])
+    failed = run(server, sfn, strict, [1, -1, 4])
+    described = sfn.describe_map_run(mapRunArn=map_run_of(sfn, passed["executionArn"]))
+
+    assert passed["status"] == "SUCCEEDED"
+    results = json.loads(passed["output"])
+    assert [r if isinstance(r, int) else r["Error"] for r in results] == [
+        1,
+        "Negative",
+        "Negative",
+        4,
+    ]
+    assert ":express:" in results[1]["ExecutionArn"]
+    assert (described["itemCounts"]["failed"], described["itemCounts"]["succeeded"]) == (2, 2)
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "States.ExceedToleratedFailureThreshold"
