@@ -790,9 +790,8 @@ class _Engine:
         self.run["context"]["Execution"]["RedriveCount"] = count
         thread = self.run.pop("redrive_from")
         thread["last_event"] = self.emit(None, "ExecutionRedriven", {"redriveCount": count})
-        state = self.machine_of(thread).state(thread["state"])
-        if thread.get("map_run") and state["Type"] == "Map":  # its Map Run is taken up
-            thread["map_run_redrive"] = thread["map_run"]
+        if thread.get("map_run") and thread.get("map_run_state") == thread["state"]:
+            thread["map_run_redrive"] = thread["map_run"]  # its Map Run is taken up
         self.run["threads"] = {"0": thread}
         if self.top.timeout_seconds:
             token = self.token("execution")
@@ -891,7 +890,7 @@ class _Engine:
             self.emit(thread, "MapRunRedriven", {"mapRunArn": arn, "redriveCount": count})
         else:
             self.emit(thread, "MapRunStarted", {"mapRunArn": arn})
-        thread["map_run"] = arn
+        thread["map_run"], thread["map_run_state"] = arn, thread["state"]
         thread["phase"] = "task"
         thread["waiting"] = {"token": token, "map_run": arn, "resource": "mapRun"}
         self.effects.append(StartMapRun(token, thread["state"], spec))
