@@ -655,3 +655,34 @@ def test_express_children_failures_count_against_the_tolerance(server, sfn):
     assert (described["itemCounts"]["failed"], described["itemCounts"]["succeeded"]) == (2, 2)
     assert failed["status"] == "FAILED"
     assert failed["error"] == "States.ExceedToleratedFailureThreshold"
+
+
+def test_a_stopped_map_run_is_redriven_with_its_aborted_and_pending_children(server, sfn):
+    machine = make_machine(sfn, distributed(WAIT_THEN_PASS, MaxConcurrency=2))
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps([1, 2, 3]))[
+        "executionArn"
+    ]
+    server.wait_idle()
+    map_run = map_run_of(sfn, execution)
+    sfn.stop_execution(executionArn=execution)
+    server.wait_idle()
+
+    sfn.redrive_execution(executionArn=execution)
+    server.wait_idle()
+    redriven = sfn.describe_map_run(mapRunArn=map_run)
+    server.advance(10)
+    server.advance(10)
+    done = sfn.describe_execution(executionArn=execution)
+    children = sfn.list_executions(mapRunArn=map_run)["executions"]
+
+    assert redriven["status"] == "RUNNING"
+    assert redriven["executionCounts"]["running"] == 2
+    assert redriven["executionCounts"]["pending"] == 1
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == [1, 2, 3]
+    assert len(children) == 3
+    counts = [
+        sfn.describe_execution(executionArn=c["executionArn"])["redriveCount"] for c in children
+    ]
+    assert sorted(counts) == [0, 1, 1]  # the two stopped children redriven, the third new
+    assert sfn.describe_map_run(mapRunArn=map_run)["status"] == "SUCCEEDED"
