@@ -1,6 +1,6 @@
 """Workflows: state transitions per second, in memory and durable, without HTTP.
 
-    python bench/workflows.py [--states 1000] [--executions 200] [--waits 20]
+    python bench/workflows.py [--states 1000] [--executions 200] [--waits 20] [--items 10000]
 
     interpreter   a Pass chain of --states states run by interpreter.start alone: what the
                   language costs per transition (the ceiling for Express executions)
@@ -15,6 +15,12 @@
     durable task  --executions executions of a chain of --waits Task states whose integration
                   answers at once (in process): each transition is a task item claimed and one
                   transaction acking it and committing the run, its history and the next item
+    map inline    a Map over --items items (a Pass processor) run in memory as an Express
+                  execution runs it (express.wait_run): wall time, start to SUCCEEDED
+    map distributed  the same items as a distributed Map on the service (SQLite, work
+                  queue, system clock), children STANDARD (each a durable execution with its
+                  history) or EXPRESS (in memory, 50 to a work item): wall time from
+                  StartExecution to the parent's SUCCEEDED
 
     --api         over HTTP, boto3 against `stratus server` in a child process: p50 of
                   StartExecution of a 2-state Pass machine (STANDARD; it answers once the run
@@ -42,7 +48,7 @@ from stratus.store.clock import SystemClock
 from stratus.store.db import Database
 from stratus.store.work import SCHEMA as WORK_SCHEMA
 from stratus.store.work import WorkQueue
-from stratus.workflows import definition, interpreter
+from stratus.workflows import definition, express, interpreter
 from stratus.workflows.schema import SCHEMA
 from stratus.workflows.service import WorkflowService
 
@@ -131,6 +137,73 @@ async def durable(executions: int, waits: int, kind: str = "Wait") -> float:
         return executions * (waits + 1) / elapsed
 
 
+def map_machine(items: int, mode: str | None) -> str:
+    processor: dict[str, Any] = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "End": True}},
+    }
+    if mode is not None:
+        processor["ProcessorConfig"] = {"Mode": "DISTRIBUTED", "ExecutionType": mode}
+    return json.dumps(
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "ItemSelector": {"n.$": "$$.Map.Item.Index"},
+                    "ItemProcessor": processor,
+                    "End": True,
+                }
+            },
+        }
+    )
+
+
+def items_input(items: int) -> str:
+    return json.dumps({"items": [{"k": i} for i in range(items)]})
+
+
+async def map_inline(items: int) -> float:
+    machine = definition.parse(map_machine(items, None))
+    start = time.perf_counter()
+    step = await express.wait_run(
+        machine,
+        json.loads(items_input(items)),
+        execution={"Id": "x"},
+        state_machine={"Id": "y"},
+        clock=SystemClock(),
+        runner=EchoTasks(),
+    )
+    elapsed = time.perf_counter() - start
+    assert step.run["status"] == "SUCCEEDED", step.run.get("cause")
+    assert len(step.run["output"]) == items
+    return elapsed
+
+
+async def map_distributed(items: int, mode: str) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(Path(tmp) / "bench.db", (WORK_SCHEMA, SCHEMA))
+        service = WorkflowService(Settings(), db, WorkQueue(db, SystemClock()), EchoTasks())
+        machine = await service.create("bench", map_machine(items, mode), "arn:aws:iam::0:role/r")
+        runner = asyncio.create_task(service.wait_run_forever())
+        start = time.perf_counter()
+        arn = (await service.start(machine.arn, "e", items_input(items))).arn
+        while True:
+            done = await service.describe_execution(arn)
+            if done.status != "RUNNING":
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        db.close()
+        assert done.status == "SUCCEEDED", done.cause
+        assert len(json.loads(done.output or "[]")) == items
+        return elapsed
+
+
 def over_api(states: int, laps: int = 300) -> None:
     import boto3
     from botocore.config import Config
@@ -198,9 +271,14 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=200)
     parser.add_argument("--waits", type=int, default=20)
     parser.add_argument("--api", action="store_true", help="measure over HTTP instead")
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--only-map", action="store_true", help="only the Map figures")
     args = parser.parse_args()
     if args.api:
         over_api(args.states)
+        return
+    if args.only_map:
+        map_figures(args.items)
         return
     per_second, p50_ms = in_memory(args.states)
     print(f"interpreter: Pass chain of {args.states}: {per_second:,.0f} transitions/s")
@@ -213,6 +291,15 @@ def main() -> None:
     print(f"durable: {transitions} (Wait 0): {rate:,.0f} transitions/s")
     rate = asyncio.run(durable(args.executions, args.waits, "Task"))
     print(f"durable: {transitions} (Task), a work item each: {rate:,.0f} transitions/s")
+    map_figures(args.items)
+
+
+def map_figures(items: int) -> None:
+    inline = asyncio.run(map_inline(items))
+    print(f"map inline (Express, in memory): {items:,} items: {inline:.2f} s")
+    for mode in ("EXPRESS", "STANDARD"):
+        wall = asyncio.run(map_distributed(items, mode))
+        print(f"map distributed, {mode} children: {items:,} items: {wall:.2f} s")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ other service's own methods: in process, the same calls a boto3 request would ma
                                                    sqs:sendMessage
     bus targets, destinations -> workflows  StateMachineDestination  StartExecution
     functions -> objects  BucketObjects       function and layer code from a bucket
+    workflows -> objects  MapRunObjects       a distributed Map's ItemReader and ResultWriter
     logs -> functions     LogSubscriptions    subscription filters to a Lambda function
 """
 
@@ -38,7 +39,7 @@ import logging
 import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -51,6 +52,7 @@ from stratus.functions.names import parse_reference
 from stratus.functions.service import FunctionService
 from stratus.mappings import seams as mapping_seams
 from stratus.objects.errors import NoSuchBucket
+from stratus.objects.model import WriteOptions
 from stratus.objects.service import ObjectService
 from stratus.observe import filter_patterns
 from stratus.observe.logs import LogEvent, LogStore
@@ -661,6 +663,71 @@ class BucketObjects:
             raise NoSuchArtifact(f"S3 Error Code: {code}. S3 Error Message: {exc.message}") from exc
         except TooLarge as exc:
             raise NoSuchArtifact(f"S3 Error Message: {exc.message}") from exc
+
+
+class MapRunObjects:
+    """workflows' ObjectStorage: a distributed Map reads its items (getObject,
+    listObjectsV2) and writes its results (putObject) in process; S3's refusals become
+    StatesFailure named S3.<Code>, which the Map Run turns into ItemReaderFailed or
+    ResultWriterFailed."""
+
+    def __init__(self, objects: ObjectService) -> None:
+        self._objects = objects
+
+    async def wait_get(self, bucket: str, key: str, version: str | None, limit: int) -> bytes:
+        try:
+            return await self._objects.wait_read_whole(bucket, key, version, limit)
+        except StratusError as exc:
+            raise StatesFailure(f"S3.{_s3_code(exc)}", exc.message) from exc
+
+    async def wait_list(
+        self, bucket: str, prefix: str, after: str, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        try:
+            listing = await self._objects.list_objects(bucket, prefix, "", after, limit)
+        except StratusError as exc:
+            raise StatesFailure(f"S3.{_s3_code(exc)}", exc.message) from exc
+        found = [
+            {
+                "Etag": version.etag,
+                "Key": version.key,
+                "LastModified": int(version.modified),
+                "Size": version.size,
+                "StorageClass": "STANDARD",
+            }
+            for version in listing.objects
+        ]
+        return found, listing.truncated
+
+    async def wait_put(self, bucket: str, key: str, body: bytes) -> None:
+        try:
+            await self._objects.put_object(
+                bucket,
+                key,
+                _Whole(body),
+                WriteOptions(headers={"Content-Type": "application/json"}),
+            )
+        except StratusError as exc:
+            raise StatesFailure(f"S3.{_s3_code(exc)}", exc.message) from exc
+
+
+class _Whole:
+    """A body already in memory, as object storage reads a request's."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+        self.trailers: Mapping[str, str] = {}
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._body
+
+
+def _s3_code(exc: StratusError) -> str:
+    if isinstance(exc, NoSuchBucket):
+        return "NoSuchBucket"
+    if isinstance(exc, NotFound):
+        return "NoSuchKey"
+    return type(exc).__name__ if type(exc).__name__ != "StratusError" else "AmazonS3Exception"
 
 
 # Raw message bytes per `awslogs` event: its gzip stays far below the 256 KB async payload.

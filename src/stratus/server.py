@@ -118,8 +118,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         workflow_tasks = bridges.WorkflowTasks(functions, queues)
         workflows = WorkflowService(
-            settings, db, work, workflow_tasks, bridges.execution_log_sink(logs)
-        )
+            settings, db, work, workflow_tasks,
+            log_sink=bridges.execution_log_sink(logs), storage=bridges.MapRunObjects(objects),
+        )  # fmt: skip
         functions.destinations.register("states", bridges.StateMachineDestination(workflows))
         objects.notifications = Notifications(
             settings, work, bridges.NotificationTargets(queues, topics, functions, events, bus)

@@ -14,7 +14,7 @@ FLOORS = {
     "sqs-json": 23,
     "sns": 42,
     "events": 57,
-    "stepfunctions": 34,
+    "stepfunctions": 37,
     "apigatewayv2": 48,
     "apigateway": 91,
     "scheduler": 12,

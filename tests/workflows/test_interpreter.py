@@ -804,13 +804,48 @@ def test_a_crash_signal_fails_the_execution_with_states_runtime():
     }
 
 
-def test_distributed_map_readers_are_refused_by_name():
-    doc = map_state(ItemReader={"Resource": "arn:aws:states:::s3:getObject", "Parameters": {}})
+def test_a_distributed_map_is_a_map_run_effect_answered_like_a_task():
+    """The interpreter hands a distributed Map's work out as one StartMapRun effect whose
+    spec holds what was evaluated on entry (items, limits, reader); its answer is the
+    state's result, through ResultPath as any result."""
+    doc = map_state(
+        ItemSelector={"v.$": "$$.Map.Item.Value"},
+        MaxConcurrencyPath="$.limit",
+        ToleratedFailureCount=2,
+        ResultPath="$.out",
+        Label="L",
+    )
+    doc["States"]["M"]["ItemProcessor"]["ProcessorConfig"] = {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "EXPRESS",
+    }
+    machine = definition.parse(json.dumps(doc))
+    context = {"Id": "arn:aws:states:us-east-1:1:execution:sm:e", "Name": "e", "RoleArn": "r"}
+    step = interpreter.start(
+        machine,
+        {"items": [1, 2], "limit": 5},
+        execution=context,
+        state_machine={"Id": "arn:aws:states:us-east-1:1:stateMachine:sm", "Name": "sm"},
+        now=0.0,
+    )
+    (effect,) = step.effects
+    answered = interpreter.resume(
+        machine, json.loads(json.dumps(step.run)), interpreter.TaskSucceeded(effect.token, [7]), 1.0
+    )
 
-    out = run_machine(doc, {"items": [1]}, {FN: lambda p: p})
-
-    assert out.run["error"] == "States.Runtime"
-    assert "ItemReader" in out.run["cause"]
+    assert isinstance(effect, interpreter.StartMapRun)
+    assert effect.spec["items"] == [1, 2]
+    assert effect.spec["max_concurrency"] == 5
+    assert effect.spec["tolerated_count"] == 2
+    assert effect.spec["execution_type"] == "EXPRESS"
+    assert effect.spec["arn"].startswith("arn:aws:states:us-east-1:1:mapRun:sm/L:")
+    assert [e["type"] for e in step.events][-1] == "MapRunStarted"
+    assert [e["type"] for e in answered.events] == [
+        "MapRunSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert answered.run["output"] == {"items": [1, 2], "limit": 5, "out": [7]}
 
 
 def test_an_execution_fails_past_25000_history_events():

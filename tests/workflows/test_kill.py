@@ -145,3 +145,69 @@ def test_kill_9_during_busy_task_chains_loses_and_repeats_no_transition(tmp_path
             ]
             assert entered == [f"T{i}" for i in range(states)], execution
             assert [e["id"] for e in events] == list(range(1, len(events) + 1)), execution
+
+
+def test_kill_9_during_a_map_run_loses_and_repeats_no_child(tmp_path: Path):
+    """A distributed Map of 20 STANDARD children, 4 at a time, each waiting a second: killed
+    while some children are done, some running and some not started, the map run resumes
+    after the restart and ends with exactly 20 children, each run once, results in order."""
+    data = tmp_path / "data"
+    data.mkdir()
+    definition = {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "MaxConcurrency": 4,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Pause",
+                    "States": {
+                        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+                        "Done": {"Type": "Pass", "End": True},
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    with serve_in_process(data) as server:
+        sfn = server.client("stepfunctions")
+        arn = sfn.create_state_machine(
+            name="durable-map",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::000000000000:role/r",
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(list(range(20))))[
+            "executionArn"
+        ]
+
+        def some_done() -> bool:
+            runs = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+            if not runs:
+                return False
+            counts = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])["executionCounts"]
+            return bool(counts["succeeded"] >= 4 and counts["pending"] > 0)
+
+        assert wait_for(some_done, timeout=60)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+
+    with serve_in_process(data) as server:
+        sfn = server.client("stepfunctions")
+
+        def finished() -> bool:
+            return sfn.describe_execution(executionArn=execution)["status"] != "RUNNING"
+
+        assert wait_for(finished, timeout=90)
+        described = sfn.describe_execution(executionArn=execution)
+        map_run = sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["mapRunArn"]
+        counts = sfn.describe_map_run(mapRunArn=map_run)["executionCounts"]
+        children = sfn.list_executions(mapRunArn=map_run, maxResults=100)["executions"]
+
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == list(range(20))
+    assert len(children) == 20
+    assert {c["status"] for c in children} == {"SUCCEEDED"}
+    assert (counts["succeeded"], counts["total"], counts["running"]) == (20, 20, 0)

@@ -79,8 +79,15 @@ SERVED_APIS: tuple[Api, ...] = (
     ssm_api.API,
 )
 JSON_APIS = JsonApis(
-    [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API,
-     stepfunctions_api.API, ssm_api.API]
+    [
+        logs_api.API,
+        sqs_api.API,
+        events_api.API,
+        dynamodb_api.API,
+        dynamodbstreams_api.API,
+        stepfunctions_api.API,
+        ssm_api.API,
+    ]
 )
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
 

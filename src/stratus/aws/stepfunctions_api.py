@@ -160,15 +160,26 @@ async def describe_state_machine_for_execution(call: Call, p: dict[str, Any]) ->
         "updateDate": _time(machine.created),
         "loggingConfiguration": described["loggingConfiguration"],
         "tracingConfiguration": described["tracingConfiguration"],
+        **await _map_run_child(call, machine, p["executionArn"]),
     }
 
 
+async def _map_run_child(call: Call, machine: StateMachine, arn: str) -> dict[str, Any]:
+    """A Map Run's child machine (…:stateMachine:<machine>/<label>): its run and label."""
+    if "/" not in machine.name:
+        return {}
+    execution = await _flows(call).describe_execution(arn)
+    return {"mapRunArn": execution.map_run_arn, "label": machine.name.rsplit("/", 1)[1]}
+
+
 async def list_executions(call: Call, p: dict[str, Any]) -> Answer:
+    map_run = p.get("mapRunArn")
     found, token = await _flows(call).list_executions(
-        p["stateMachineArn"],
+        p.get("stateMachineArn"),
         p.get("statusFilter"),
         p.get("nextToken"),
         p.get("maxResults") or DEFAULT_PAGE,
+        map_run,
     )
     listed = [
         {
@@ -178,10 +189,74 @@ async def list_executions(call: Call, p: dict[str, Any]) -> Answer:
             "status": e.status,
             "startDate": _time(e.started),
             "stopDate": _time(e.stopped),
+            **({"mapRunArn": map_run} if map_run else {}),
         }
         for e in found
     ]
     return {"executions": listed, "nextToken": token}
+
+
+async def describe_map_run(call: Call, p: dict[str, Any]) -> Answer:
+    run, item_counts, execution_counts = await _flows(call).describe_map_run(p["mapRunArn"])
+    out: dict[str, Any] = {
+        "mapRunArn": run.arn,
+        "executionArn": run.execution_arn,
+        "status": run.status,
+        "startDate": _time(run.started),
+        "maxConcurrency": run.max_concurrency,
+        "toleratedFailurePercentage": run.tolerated_percentage,
+        "toleratedFailureCount": run.tolerated_count,
+        "itemCounts": _counts(item_counts),
+        "executionCounts": _counts(execution_counts),
+        "redriveCount": run.redrive_count,
+    }
+    if run.stopped is not None:
+        out["stopDate"] = _time(run.stopped)
+    if run.redrive_date is not None:
+        out["redriveDate"] = _time(run.redrive_date)
+    return out
+
+
+def _counts(c: Any) -> dict[str, int]:
+    return {
+        "pending": c.pending,
+        "running": c.running,
+        "succeeded": c.succeeded,
+        "failed": c.failed,
+        "timedOut": c.timed_out,
+        "aborted": c.aborted,
+        "total": c.total,
+        "resultsWritten": c.results_written,
+        "failuresNotRedrivable": 0,
+        "pendingRedrive": 0,
+    }
+
+
+async def list_map_runs(call: Call, p: dict[str, Any]) -> Answer:
+    found, token = await _flows(call).list_map_runs(
+        p["executionArn"], p.get("nextToken"), p.get("maxResults") or DEFAULT_PAGE
+    )
+    runs = [
+        {
+            "executionArn": r.execution_arn,
+            "mapRunArn": r.arn,
+            "stateMachineArn": r.machine_arn,
+            "startDate": _time(r.started),
+            **({"stopDate": _time(r.stopped)} if r.stopped is not None else {}),
+        }
+        for r in found
+    ]
+    return {"mapRuns": runs, "nextToken": token}
+
+
+async def update_map_run(call: Call, p: dict[str, Any]) -> Answer:
+    await _flows(call).update_map_run(
+        p["mapRunArn"],
+        p.get("maxConcurrency"),
+        p.get("toleratedFailurePercentage"),
+        p.get("toleratedFailureCount"),
+    )
+    return None
 
 
 async def get_execution_history(call: Call, p: dict[str, Any]) -> Answer:
@@ -411,6 +486,8 @@ def _execution(e: Execution) -> dict[str, Any]:
         out["stateMachineVersionArn"] = e.version_arn
     if e.alias_arn is not None:
         out["stateMachineAliasArn"] = e.alias_arn
+    if e.map_run_arn is not None:
+        out["mapRunArn"] = e.map_run_arn
     return out
 
 
@@ -461,5 +538,8 @@ HANDLERS: dict[str, Handler] = {
     "UpdateStateMachineAlias": update_state_machine_alias,
     "DeleteStateMachineAlias": delete_state_machine_alias,
     "ListStateMachineAliases": list_state_machine_aliases,
+    "DescribeMapRun": describe_map_run,
+    "ListMapRuns": list_map_runs,
+    "UpdateMapRun": update_map_run,
 }
 API = Api(SERVICE, HANDLERS, ERRORS, 1024 * 1024 + 64 * 1024)

@@ -81,6 +81,11 @@ class Flow:
             return query.render(raw, self.states_binding(), self.variables)
         return raw
 
+    def value_of(self, template: Any) -> Any:
+        """A JSONata-era template given apart from the state's own fields (an ItemReader's
+        Arguments, a ReaderConfig's MaxItems): `{% %}` strings evaluated, the rest copied."""
+        return query.render(template, self.states_binding(), self.variables)
+
     def path_value(self, field: str) -> Any:
         """A JSONPath `...Path` field's value, read from the effective input (filtered)."""
         try:

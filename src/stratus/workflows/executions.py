@@ -68,6 +68,27 @@ class TaskRunner(Protocol):
 SignalOf = Callable[[str], interpreter.Signal]  # effect token -> the signal for it
 
 
+class MapRunHooks(Protocol):
+    """Map Runs (maprun.py, which builds on this module) as the executions call them, on
+    the database thread inside the transaction of the step concerned."""
+
+    def stage(
+        self, conn: sqlite3.Connection, execution: str, effect: interpreter.StartMapRun
+    ) -> None: ...
+
+    def child_ended(
+        self,
+        conn: sqlite3.Connection,
+        child: str,
+        status: str,
+        output: str | None,
+        error: str | None,
+        cause: str | None,
+    ) -> None: ...
+
+    def execution_ended(self, conn: sqlite3.Connection, execution: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Started:
     arn: str
@@ -88,6 +109,7 @@ class Executions:
         # Where LoggingConfiguration's events go; called on the database thread, inside the
         # step's transaction (WorkflowService hands it on to the event loop).
         self.log_sink: execution_logs.Sink | None = None
+        self.map_runs: MapRunHooks | None = None  # set by maprun.MapRuns
         self._workers = (
             Worker(work, TASKS, self._wait_task, PARALLEL_TASKS),
             Worker(work, TIMERS, self._wait_timer, PARALLEL_TIMERS),
@@ -235,6 +257,10 @@ class Executions:
 
     # -- one step ------------------------------------------------------------------------
 
+    def advance(self, conn: sqlite3.Connection, arn: str, signal: interpreter.Signal) -> bool:
+        """Inside the caller's transaction: step the run with `signal` (see _advance)."""
+        return self._advance(conn, arn, signal)
+
     def _advance(self, conn: sqlite3.Connection, arn: str, signal: interpreter.Signal) -> bool:
         """Step the run with `signal` and commit; whether the run took it (it waited for it)."""
         row = conn.execute(
@@ -290,6 +316,8 @@ class Executions:
             retention.schedule(conn, self._work, arn, float(run.get("stop_date") or 0.0))
             self._answer_parent(conn, arn)
             self._stop_children(conn, arn)
+            if self.map_runs is not None:
+                self.map_runs.execution_ended(conn, arn)
             return
         for effect in step.effects:
             self._enqueue(conn, arn, effect)
@@ -371,6 +399,9 @@ class Executions:
             " stopped, input, output, error, cause FROM sfn_executions WHERE arn = ?",
             (arn,),
         ).fetchone()
+        if row is not None and row[2] == "maprun" and self.map_runs is not None:
+            self.map_runs.child_ended(conn, arn, row[5], row[9], row[10], row[11])
+            return
         if row is None or not row[0] or row[2] not in ("sync", "sync:2"):
             return
         parent, token, mode = row[0], row[1], row[2]
@@ -422,7 +453,11 @@ class Executions:
             )
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
-        if isinstance(effect, interpreter.InvokeTask) and ":activity:" in effect.resource:
+        if isinstance(effect, interpreter.StartMapRun):
+            if self.map_runs is None:
+                raise StatesFailure(RUNTIME, "This server runs no distributed Map states")
+            self.map_runs.stage(conn, arn, effect)
+        elif isinstance(effect, interpreter.InvokeTask) and ":activity:" in effect.resource:
             task = activities.ActivityTask(
                 effect.resource,
                 arn,

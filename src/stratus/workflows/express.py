@@ -42,7 +42,12 @@ async def wait_run(
     """Run an execution to its end; the last Step holds the final run and all events."""
     started = clock.now()
     step = interpreter.start(
-        machine, execution_input, execution=execution, state_machine=state_machine, now=started
+        machine,
+        execution_input,
+        execution=execution,
+        state_machine=state_machine,
+        now=started,
+        history_limit=None,  # AWS's 25,000-event quota is a Standard execution's
     )
     events = list(step.events)
     answers: asyncio.Queue[interpreter.Signal] = asyncio.Queue()
@@ -57,6 +62,12 @@ async def wait_run(
             for effect in step.effects:
                 if isinstance(effect, interpreter.StartTimer):
                     heapq.heappush(timers, (effect.due, effect.token))
+                elif isinstance(effect, interpreter.StartMapRun):  # AWS refuses them too
+                    answers.put_nowait(
+                        interpreter.TaskFailed(
+                            effect.token, RUNTIME, "Express executions cannot run a distributed Map"
+                        )
+                    )
                 else:
                     running.append(tasks.create_task(_wait_task(runner, effect, answers)))
             signal = await _wait_next(clock, answers, timers)

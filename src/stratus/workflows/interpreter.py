@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import copy
 import datetime
+import heapq
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from stratus.workflows import choice, history, query, retry, tokens
+from stratus.workflows import choice, distributed, history, query, retry, tokens
 from stratus.workflows.dataflow import Flow, map_item_input, map_items
 from stratus.workflows.definition import Machine
 from stratus.workflows.failure import (
@@ -58,6 +59,7 @@ from stratus.workflows.signals import (
     Redrive,
     ResourceKind,
     Signal,
+    StartMapRun,
     StartTimer,
     Step,
     Stop,
@@ -83,6 +85,7 @@ def start(
     now: float,
     variables: Mapping[str, Any] | None = None,
     qualifiers: Mapping[str, str] | None = None,  # stateMachineVersionArn/AliasArn
+    history_limit: int | None = MAX_HISTORY_EVENTS,  # None: Express, whose history AWS keeps not
 ) -> Step:
     """The first step of an execution: ExecutionStarted, then as far as it runs.
 
@@ -101,6 +104,8 @@ def start(
         "seq": 0,
         "timeout_token": None,
     }
+    if history_limit != MAX_HISTORY_EVENTS:
+        run["history_limit"] = history_limit
     engine = _Engine(machine, run, now)
     engine.emit(
         None,
@@ -181,6 +186,10 @@ class _Engine:
         self.events: list[dict[str, Any]] = []
         self.effects: list[Effect] = []
         self.accepted = True
+        # Threads that became ready during drive(), lowest id first (entries may be stale:
+        # drive checks). A heap, not a scan per state: a Map of 10,000 iterations has
+        # 10,000 threads, and picking the next one must not cost a pass over them all.
+        self.ready: list[tuple[tuple[int, ...], str]] = []
 
     def step(self) -> Step:
         return Step(self.run, self.events, self.effects, self.accepted)
@@ -231,19 +240,31 @@ class _Engine:
 
     # --- the loop
 
+    def mark_ready(self, thread: Mapping[str, Any]) -> None:
+        heapq.heappush(self.ready, (_order(thread["id"]), thread["id"]))
+
     def drive(self) -> None:
+        threads = self.run["threads"]
+        self.ready = [(_order(t["id"]), t["id"]) for t in threads.values() if t["phase"] == "ready"]
+        heapq.heapify(self.ready)
         while self.run["status"] == "RUNNING":
-            if self.run["next_event"] > MAX_HISTORY_EVENTS:
-                cause = f"The execution reached the limit of {MAX_HISTORY_EVENTS} history events"
+            limit = self.run.get("history_limit", MAX_HISTORY_EVENTS)
+            if limit is not None and self.run["next_event"] > limit:
+                cause = f"The execution reached the limit of {limit} history events"
                 details = {"error": RUNTIME, "cause": cause}
                 self.finish_execution(
                     "ExecutionFailed", details, "FAILED", error=RUNTIME, cause=cause
                 )
                 return
-            ready = [t for t in self.run["threads"].values() if t["phase"] == "ready"]
-            if not ready:
+            thread = None
+            while self.ready:
+                _, tid = heapq.heappop(self.ready)
+                candidate = threads.get(tid)
+                if candidate is not None and candidate["phase"] == "ready":
+                    thread = candidate
+                    break
+            if thread is None:
                 return
-            thread = ready[0] if len(ready) == 1 else min(ready, key=lambda t: _order(t["id"]))
             self.enter(thread)
 
     def accept(self, signal: Signal) -> None:
@@ -285,6 +306,10 @@ class _Engine:
                 self.task_timed_out(thread, waiting, HEARTBEAT_TIMEOUT)
             elif isinstance(signal, TimerFired):
                 self.timer_fired(thread)
+            elif waiting.get("map_run") and isinstance(signal, TaskSucceeded):
+                self.map_run_ended(thread, signal.output, None, None)
+            elif waiting.get("map_run") and isinstance(signal, TaskFailed):
+                self.map_run_ended(thread, None, signal.error, signal.cause)
             elif isinstance(signal, TaskSucceeded):
                 self.task_succeeded(thread, waiting, signal.output)
             elif isinstance(signal, TaskFailed):
@@ -389,6 +414,7 @@ class _Engine:
             self.thread_succeeded(thread, output)
         else:
             thread["state"], thread["input"], thread["phase"] = str(next_state), output, "ready"
+            self.mark_ready(thread)
 
     # --- the state types
 
@@ -757,8 +783,9 @@ class _Engine:
 
     def redrive(self) -> None:
         """Take the run up again at the top-level state that failed (or was running when it
-        stopped or timed out), re-entering it: a Parallel or Map state runs all its
-        branches again, where AWS re-runs only the unsuccessful ones."""
+        stopped or timed out), re-entering it: a Parallel or inline Map state runs all its
+        branches again, where AWS re-runs only the unsuccessful ones; a distributed Map
+        takes up its Map Run, whose unfinished children alone run again."""
         count = int(self.run.get("redrive_count", 0)) + 1
         self.run.update(
             status="RUNNING",
@@ -772,6 +799,8 @@ class _Engine:
         self.run["context"]["Execution"]["RedriveCount"] = count
         thread = self.run.pop("redrive_from")
         thread["last_event"] = self.emit(None, "ExecutionRedriven", {"redriveCount": count})
+        if thread.get("map_run") and thread.get("map_run_state") == thread["state"]:
+            thread["map_run_redrive"] = thread["map_run"]  # its Map Run is taken up
         self.run["threads"] = {"0": thread}
         if self.top.timeout_seconds:
             token = self.token("execution")
@@ -781,6 +810,9 @@ class _Engine:
             )
 
     def abort(self, error: str | None, cause: str | None) -> None:
+        for thread in sorted(self.run["threads"].values(), key=lambda t: _order(t["id"])):
+            if thread["waiting"].get("map_run"):  # the Map Run goes with the execution
+                self.emit(thread, "MapRunAborted")
         details: dict[str, Any] = {}
         if error is not None:
             details["error"] = error
@@ -818,19 +850,15 @@ class _Engine:
                 dict(thread["variables"]),
                 thread["last_event"],
             )
+            self.mark_ready(self.run["threads"][child_id])
             join["running"].append(child_id)
         if not branches:
             self.progress(thread)
 
     def start_map(self, thread: dict[str, Any], flow: Flow) -> None:
-        unserved = [k for k in ("ItemReader", "ItemBatcher", "ResultWriter") if k in flow.state]
-        if unserved:
-            # Distributed Map's readers and writers reach object storage: not here yet.
-            raise StatesFailure(
-                RUNTIME,
-                f"Stratus does not run a Map state's {', '.join(unserved)} yet; give the "
-                "items in the state input (ItemsPath or Items)",
-            )
+        if distributed.is_distributed(flow.state):
+            self.start_map_run(thread, flow)
+            return
         items = map_items(flow)
         inputs = [map_item_input(flow, item, index) for index, item in enumerate(items)]
         limit = (
@@ -853,6 +881,42 @@ class _Engine:
         }
         thread["phase"] = "children"
         self.progress(thread)
+
+    def start_map_run(self, thread: dict[str, Any], flow: Flow) -> None:
+        """A distributed Map: its Map Run (child executions) is an effect, answered like a
+        task; a redrive takes up the run it had (only its unfinished children run again)."""
+        redriving = thread.pop("map_run_redrive", None)
+        token = self.token(thread["id"])
+        label = str(flow.state.get("Label") or thread["state"])
+        machine_name = str(self.run["context"]["StateMachine"].get("Name", ""))
+        arn = redriving or distributed.map_run_arn(self.execution_id(), machine_name, label, token)
+        processor = self.top.child((*thread["machine"], thread["state"]))
+        role = str(self.run["context"]["Execution"].get("RoleArn", ""))
+        spec = distributed.spec(flow, processor, arn, label, role)
+        spec["redrive"] = bool(redriving)
+        if redriving:
+            count = int(self.run.get("redrive_count", 0))
+            self.emit(thread, "MapRunRedriven", {"mapRunArn": arn, "redriveCount": count})
+        else:
+            self.emit(thread, "MapRunStarted", {"mapRunArn": arn})
+        thread["map_run"], thread["map_run_state"] = arn, thread["state"]
+        thread["phase"] = "task"
+        thread["waiting"] = {"token": token, "map_run": arn, "resource": "mapRun"}
+        self.effects.append(StartMapRun(token, thread["state"], spec))
+
+    def map_run_ended(
+        self, thread: dict[str, Any], output: Any, error: str | None, cause: str | None
+    ) -> None:
+        if error is None:
+            self.emit(thread, "MapRunSucceeded")
+            thread.pop("map_run", None)  # done: a later redrive does not take it up
+            try:
+                self.exit_state(thread, self.flow(thread), output)
+            except StatesFailure as failure:
+                self.state_failed(thread, failure.error, failure.cause)
+            return
+        self.emit(thread, "MapRunFailed", {"error": error, "cause": cause or ""})
+        self.state_failed(thread, error, cause or "")
 
     def tolerance(self, flow: Flow, count: int) -> int | None:
         """How many iterations may fail, or None when any failure fails the Map."""
@@ -907,6 +971,7 @@ class _Engine:
                 )
                 child["map_item"] = {"Index": index, "Value": join["items"][index]}
                 self.run["threads"][child_id] = child
+                self.mark_ready(child)
                 join["running"].append(child_id)
         if join["running"] or join["pending"]:
             return
@@ -964,6 +1029,7 @@ __all__ = [
     "Redrive",
     "ResourceKind",
     "Signal",
+    "StartMapRun",
     "StartTimer",
     "Step",
     "Stop",

@@ -41,6 +41,7 @@ class Execution:
     redrive_count: int = 0
     redrive_date: float | None = None
     redrivable: bool = False
+    map_run_arn: str | None = None  # a distributed Map's child: its Map Run
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,5 +78,53 @@ CREATE TABLE IF NOT EXISTS sfn_history (
     event         TEXT NOT NULL,
     PRIMARY KEY (execution_arn, id)
 );
+-- Map Runs (maprun.py): a distributed Map's run and one row per child execution (a batch
+-- of items is one child); counters kept in the run's row, moved with each child's commit.
+CREATE TABLE IF NOT EXISTS sfn_map_runs (
+    arn                  TEXT PRIMARY KEY,
+    execution_arn        TEXT NOT NULL,
+    token                TEXT NOT NULL,    -- the parent's effect the run answers
+    status               TEXT NOT NULL,    -- RUNNING | SUCCEEDED | FAILED | ABORTED
+    started              REAL NOT NULL,
+    stopped              REAL,
+    spec                 TEXT NOT NULL,    -- the StartMapRun spec but items and selector
+    selector             TEXT NOT NULL,    -- what ItemSelector reads: input, context, vars
+    max_concurrency      INTEGER NOT NULL,
+    tolerated_percentage REAL NOT NULL,
+    tolerated_count      INTEGER NOT NULL,
+    total                INTEGER NOT NULL, -- child executions
+    total_items          INTEGER NOT NULL,
+    running              INTEGER NOT NULL,
+    failed_items         INTEGER NOT NULL, -- FAILED and TIMED_OUT children's items
+    redrive_count        INTEGER NOT NULL,
+    redrive_date         REAL,
+    error                TEXT,
+    cause                TEXT,
+    prepared             INTEGER NOT NULL, -- its children are written
+    finishing            INTEGER NOT NULL, -- its finish work item is out
+    results_written      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sfn_map_runs_by_execution ON sfn_map_runs (execution_arn);
+CREATE TABLE IF NOT EXISTS sfn_map_children (
+    map_run TEXT NOT NULL,
+    idx     INTEGER NOT NULL,
+    items   INTEGER NOT NULL,  -- how many items its input holds (1 without ItemBatcher)
+    input   TEXT NOT NULL,
+    status  TEXT NOT NULL,     -- PENDING | RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    name    TEXT NOT NULL,
+    arn     TEXT,              -- the child execution, once started
+    output  TEXT,
+    error   TEXT,
+    cause   TEXT,
+    started REAL,
+    stopped REAL,
+    PRIMARY KEY (map_run, idx)
+);
+CREATE INDEX IF NOT EXISTS sfn_map_children_by_status ON sfn_map_children (map_run, status, idx);
+CREATE INDEX IF NOT EXISTS sfn_map_children_by_arn ON sfn_map_children (arn);
+-- A Map Run's children (ListExecutions by mapRunArn), and every ended execution's look for
+-- children to stop: without it each end scans the table (quadratic over a Map Run).
+CREATE INDEX IF NOT EXISTS sfn_executions_by_parent_token ON sfn_executions (parent_token);
+CREATE INDEX IF NOT EXISTS sfn_executions_by_parent ON sfn_executions (parent);
 """,
 )

@@ -35,6 +35,8 @@ from stratus.workflows import (
     express,
     history,
     interpreter,
+    items,
+    maprun,
     probe,
     validation,
     versions,
@@ -111,9 +113,11 @@ class WorkflowService:
         work: WorkQueue,
         runner: TaskRunner,
         log_sink: execution_logs.Sink | None = None,  # CloudWatch Logs, for LoggingConfiguration
+        storage: items.ObjectStorage | None = None,  # distributed Map's ItemReader/ResultWriter
     ) -> None:
         self._settings, self._db, self._work, self._runner = settings, db, work, runner
         self.executions = Executions(db, work, runner)
+        self.map_runs = maprun.MapRuns(db, work, self.executions, storage, runner)
         self._express = Worker(work, EXPRESS_STARTS, self._wait_express, PARALLEL_EXPRESS)
         self._log_sink = log_sink
         if log_sink is not None:
@@ -140,7 +144,7 @@ class WorkflowService:
     async def wait_run_forever(self) -> None:
         self._loop = asyncio.get_running_loop()
         async with asyncio.TaskGroup() as tasks:
-            for worker in (*self.executions.workers(), self._express):
+            for worker in (*self.executions.workers(), self._express, self.map_runs.worker()):
                 tasks.create_task(worker.wait_run_forever())
 
     # -- state machines ------------------------------------------------------------------
@@ -511,14 +515,16 @@ class WorkflowService:
             execution = _execution(conn, arn)
             if execution is None:
                 return None
-            run = json.loads(
-                conn.execute("SELECT run FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()[0]
-            )
+            text, parent_token, parent_mode = conn.execute(
+                "SELECT run, parent_token, parent_mode FROM sfn_executions WHERE arn = ?", (arn,)
+            ).fetchone()
+            run = json.loads(text)
             return dataclasses.replace(
                 execution,
                 redrive_count=int(run.get("redrive_count", 0)),
                 redrive_date=run.get("redrive_date"),
                 redrivable=bool(run.get("redrive_from")),
+                map_run_arn=parent_token if parent_mode == "maprun" else None,
             )
 
         execution = await self._db.run(read)
@@ -552,9 +558,17 @@ class WorkflowService:
         execution = await self.describe_execution(arn)
 
         def read(conn: sqlite3.Connection) -> tuple[StateMachine | None, str]:
-            text = conn.execute(
-                "SELECT definition FROM sfn_executions WHERE arn = ?", (arn,)
-            ).fetchone()[0]
+            text, role = conn.execute(
+                "SELECT definition, json_extract(run, '$.context.Execution.RoleArn')"
+                " FROM sfn_executions WHERE arn = ?",
+                (arn,),
+            ).fetchone()
+            if execution.map_run_arn is not None:  # a Map Run's child: the Map's processor
+                name = execution.state_machine_arn.split(":")[-1]
+                child = StateMachine(
+                    execution.state_machine_arn, name, "STANDARD", text, role or "", 0.0, {}
+                )
+                return child, str(text)
             return _machine(conn, execution.state_machine_arn), str(text)
 
         machine, text = await self._db.run(read)
@@ -563,8 +577,15 @@ class WorkflowService:
         return machine, text
 
     async def list_executions(
-        self, machine_arn: str, status: str | None, token: str | None, size: int
+        self,
+        machine_arn: str | None,
+        status: str | None,
+        token: str | None,
+        size: int,
+        map_run_arn: str | None = None,
     ) -> tuple[list[Execution], str | None]:
+        if map_run_arn is not None or machine_arn is None:
+            return await self._list_children(map_run_arn, status, token, size)
         base, qualifier = versions.split(machine_arn)
 
         def read(conn: sqlite3.Connection) -> list[Execution] | None:
@@ -590,6 +611,67 @@ class WorkflowService:
         if found is None:
             raise StateMachineDoesNotExist(machine_arn)
         return page(found, token, lambda e: e.arn, size)
+
+    async def _list_children(
+        self, map_run_arn: str | None, status: str | None, token: str | None, size: int
+    ) -> tuple[list[Execution], str | None]:
+        """ListExecutions(mapRunArn): a Map Run's STANDARD child executions."""
+        if not map_run_arn:
+            raise Validation("Either stateMachineArn or mapRunArn must be given")
+
+        def read(conn: sqlite3.Connection) -> list[Execution]:
+            self.map_runs.describe(conn, map_run_arn)  # ResourceNotFound when it is not one
+            sql = (
+                f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE parent_token = ?"
+                " AND parent_mode = 'maprun'"
+            )
+            args: list[Any] = [map_run_arn]
+            if status:
+                sql += " AND status = ?"
+                args.append(status)
+            rows = conn.execute(sql + " ORDER BY started DESC, rowid DESC", args)
+            return [_execution_of(row) for row in rows]
+
+        return page(await self._db.run(read), token, lambda e: e.arn, size)
+
+    # -- Map Runs ------------------------------------------------------------------------
+
+    async def describe_map_run(
+        self, arn: str
+    ) -> tuple[maprun.MapRun, maprun.Counts, maprun.Counts]:
+        return await self._db.run(lambda conn: self.map_runs.describe(conn, arn))
+
+    async def list_map_runs(
+        self, execution_arn: str, token: str | None, size: int
+    ) -> tuple[list[maprun.MapRun], str | None]:
+        await self.describe_execution(execution_arn)
+        found = await self._db.run(lambda conn: self.map_runs.of_execution(conn, execution_arn))
+        return page(found, token, lambda r: r.arn, size)
+
+    async def update_map_run(
+        self,
+        arn: str,
+        max_concurrency: int | None,
+        percentage: float | None,
+        count: int | None,
+    ) -> None:
+        if max_concurrency is None and percentage is None and count is None:
+            raise Validation(
+                "At least one of maxConcurrency, toleratedFailurePercentage and"
+                " toleratedFailureCount must be given"
+            )
+        if max_concurrency is not None and max_concurrency < 0:
+            raise Validation("maxConcurrency must be a non-negative integer")
+        if percentage is not None and not 0 <= percentage <= 100:
+            raise Validation("toleratedFailurePercentage must be between 0 and 100")
+        if count is not None and count < 0:
+            raise Validation("toleratedFailureCount must be a non-negative integer")
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                self.map_runs.update(conn, arn, max_concurrency, percentage, count)
+
+        await self._db.run(write)
 
     async def history(
         self, arn: str, reverse: bool, token: str | None, size: int

@@ -1,6 +1,7 @@
 """What the interpreter asks of the world (effects) and what the world answers (signals).
 
     effects   InvokeTask (run an integration; `callback`: its answer comes by SendTask*)
+              StartMapRun (a distributed Map's child executions; maprun.py)
               StartTimer (Wait, Retry delays, task/heartbeat/execution timeouts)
     signals   TaskSucceeded, TaskFailed, TaskSubmitted (a callback's integration answered),
               Heartbeat, TimerFired, Stop (StopExecution), Crash (the driver's last resort),
@@ -35,7 +36,21 @@ class StartTimer:
     purpose: str  # wait | retry | task-timeout | execution-timeout
 
 
-Effect = InvokeTask | StartTimer
+@dataclass(frozen=True, slots=True)
+class StartMapRun:
+    """A distributed Map state's Map Run: read the items, run each (or each batch) as a
+    child execution, answer TaskSucceeded (the results) or TaskFailed to `token`.
+
+    `spec` is JSON: arn, label, items (when the state input holds them) or reader
+    (resource, parameters, config), batcher, selector (what ItemSelector needs), limits,
+    writer, processor (the child machine's definition text), redrive."""
+
+    token: str
+    state: str
+    spec: dict[str, Any]
+
+
+Effect = InvokeTask | StartTimer | StartMapRun
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.workflows import choice, intrinsics, jsonpath, query
+from stratus.workflows import choice, intrinsics, items, jsonpath, query
 from stratus.workflows.failure import ALL
 
 MAX_STATE_NAME = 80
@@ -120,6 +120,7 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {
         | {"Items", "Output"},
     ),
 }
+_BAD_LABEL = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 _NEEDS_TRANSITION = {"Pass", "Task", "Wait", "Parallel", "Map"}
 _STATE_NAME = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")  # control characters are not allowed
 _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d*:.+|arn:aws[a-z-]*:states:::.+")
@@ -715,6 +716,152 @@ class _Checker:
             self.schema(
                 "The value for the field 'ToleratedFailureCount' must be a non-negative integer",
                 f"{at}/ToleratedFailureCount",
+            )
+        self.map_mode(state, at, language)
+
+    def map_mode(self, state: Mapping[str, Any], at: str, language: str) -> None:
+        """ProcessorConfig, and the fields only a DISTRIBUTED Map takes (ItemReader,
+        ItemBatcher, ResultWriter, Label), each checked as AWS documents it."""
+        processor = state.get("ItemProcessor")
+        config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
+        where = f"{at}/ItemProcessor/ProcessorConfig"
+        mode = "INLINE"
+        if config is not None:
+            if not isinstance(config, dict):
+                self.schema("The field 'ProcessorConfig' must be an object", where)
+                return
+            self.only(config, {"Mode", "ExecutionType"}, where)
+            mode = config.get("Mode", "INLINE")
+            if mode not in ("INLINE", "DISTRIBUTED"):
+                self.schema(
+                    "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]",
+                    f"{where}/Mode",
+                )
+            kind = config.get("ExecutionType")
+            if mode == "DISTRIBUTED" and kind not in ("STANDARD", "EXPRESS"):
+                self.schema(
+                    "The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]",
+                    f"{where}/ExecutionType",
+                )
+            elif mode != "DISTRIBUTED" and kind is not None:
+                self.schema(
+                    "The field 'ExecutionType' is only supported in DISTRIBUTED mode",
+                    f"{where}/ExecutionType",
+                )
+        if mode != "DISTRIBUTED":
+            for key in ("ItemReader", "ItemBatcher", "ResultWriter", "Label"):
+                if key in state:
+                    self.schema(
+                        f"The field '{key}' is only supported for Map states in DISTRIBUTED mode",
+                        f"{at}/{key}",
+                    )
+            return
+        if self.express:
+            self.schema(
+                "Express state machines do not support a Map state in DISTRIBUTED mode",
+                f"{at}/ItemProcessor/ProcessorConfig/Mode",
+            )
+        arguments = "Arguments" if language == "JSONata" else "Parameters"
+        reader = state.get("ItemReader")
+        if reader is not None:
+            self.item_reader(reader, f"{at}/ItemReader", arguments)
+        batcher = state.get("ItemBatcher")
+        if batcher is not None:
+            limits = {"MaxItemsPerBatch", "MaxInputBytesPerBatch"}
+            if language != "JSONata":
+                limits |= {"MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"}
+            if not isinstance(batcher, dict):
+                self.schema("The field 'ItemBatcher' must be an object", f"{at}/ItemBatcher")
+            else:
+                self.only(batcher, limits | {"BatchInput"}, f"{at}/ItemBatcher")
+                if not limits & set(batcher):
+                    self.schema(
+                        "The ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch",
+                        f"{at}/ItemBatcher",
+                    )
+        writer = state.get("ResultWriter")
+        if writer is not None:
+            self.result_writer(writer, f"{at}/ResultWriter", arguments)
+        label = state.get("Label")
+        if label is not None and (
+            not isinstance(label, str) or len(label) > 40 or _BAD_LABEL.search(label)
+        ):
+            self.schema(
+                "The value for the field 'Label' must be at most 40 characters, without"
+                " whitespace or special characters",
+                f"{at}/Label",
+            )
+
+    def item_reader(self, reader: Any, at: str, arguments: str) -> None:
+        if not isinstance(reader, dict):
+            self.schema("The field 'ItemReader' must be an object", at)
+            return
+        self.only(reader, {"Resource", "ReaderConfig", arguments}, at)
+        resource = reader.get("Resource")
+        if resource not in (items.GET_OBJECT, items.LIST_OBJECTS):
+            self.schema(
+                f"The ItemReader resource must be {items.GET_OBJECT} or {items.LIST_OBJECTS}",
+                f"{at}/Resource",
+            )
+        config = reader.get("ReaderConfig", {})
+        if not isinstance(config, dict):
+            self.schema("The field 'ReaderConfig' must be an object", f"{at}/ReaderConfig")
+            return
+        allowed = {"InputType", "CSVHeaderLocation", "CSVHeaders", "CSVDelimiter", "MaxItems"}
+        self.only(config, allowed | ({"MaxItemsPath"} if arguments == "Parameters" else set()),
+                  f"{at}/ReaderConfig")  # fmt: skip
+        kind = config.get("InputType")
+        if resource == items.GET_OBJECT and kind not in ("JSON", "JSONL", "CSV", "MANIFEST"):
+            self.schema(
+                "The value for the field 'InputType' must be one of [CSV, JSON, JSONL, MANIFEST]",
+                f"{at}/ReaderConfig/InputType",
+            )
+        location = config.get("CSVHeaderLocation")
+        if location is not None and location not in ("FIRST_ROW", "GIVEN"):
+            self.schema(
+                "The value for the field 'CSVHeaderLocation' must be one of [FIRST_ROW, GIVEN]",
+                f"{at}/ReaderConfig/CSVHeaderLocation",
+            )
+        if location == "GIVEN" and not (
+            isinstance(config.get("CSVHeaders"), list) and config["CSVHeaders"]
+        ):
+            self.schema(
+                "CSVHeaders are required when CSVHeaderLocation is GIVEN",
+                f"{at}/ReaderConfig/CSVHeaders",
+            )
+        delimiter = config.get("CSVDelimiter")
+        if delimiter is not None and delimiter not in items.DELIMITERS:
+            self.schema(
+                "The value for the field 'CSVDelimiter' must be one of "
+                f"[{', '.join(items.DELIMITERS)}]",
+                f"{at}/ReaderConfig/CSVDelimiter",
+            )
+
+    def result_writer(self, writer: Any, at: str, arguments: str) -> None:
+        if not isinstance(writer, dict) or not writer:
+            self.schema("The field 'ResultWriter' must be a non-empty object", at)
+            return
+        self.only(writer, {"Resource", "WriterConfig", arguments}, at)
+        if "Resource" in writer and writer["Resource"] != items.PUT_OBJECT:
+            self.schema(f"The ResultWriter resource must be {items.PUT_OBJECT}", f"{at}/Resource")
+        if ("Resource" in writer) != (arguments in writer):
+            self.schema(f"The ResultWriter needs both Resource and {arguments}", at)
+        config = writer.get("WriterConfig")
+        if config is None:
+            return
+        if not isinstance(config, dict):
+            self.schema("The field 'WriterConfig' must be an object", f"{at}/WriterConfig")
+            return
+        self.only(config, {"OutputType", "Transformation"}, f"{at}/WriterConfig")
+        if config.get("OutputType", "JSON") not in ("JSON", "JSONL"):
+            self.schema(
+                "The value for the field 'OutputType' must be one of [JSON, JSONL]",
+                f"{at}/WriterConfig/OutputType",
+            )
+        if config.get("Transformation", "NONE") not in ("NONE", "COMPACT", "FLATTEN"):
+            self.schema(
+                "The value for the field 'Transformation' must be one of [NONE, COMPACT, FLATTEN]",
+                f"{at}/WriterConfig/Transformation",
             )
 
 
