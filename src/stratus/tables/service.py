@@ -444,9 +444,16 @@ class TableService:
     ) -> Item | None:
         table = self.table(table_name)
         encoded = keys.of_key(table, clean_item(key))
-        parsed = parse(names, None, projection=projection)
-        item = await self._db.run(lambda conn: store.get(conn, table.id, *encoded))
-        if item is None or parsed.projection is None:
+        # Without a projection or names there is nothing to parse (nor to refuse).
+        parsed = (
+            None
+            if names is None and projection is None
+            else parse(names, None, projection=projection)
+        )
+        # A key lookup costs less than the hop to the database thread: read it here, on
+        # this thread's own connection, which sees every write answered before (store/db.py).
+        item = self._db.read(lambda conn: store.get(conn, table.id, *encoded))
+        if item is None or parsed is None or parsed.projection is None:
             return item
         return paths.project(item, parsed.projection)
 
