@@ -11,6 +11,8 @@ Figures, all from one run:
     index entries, one transaction per write; no HTTP). Raw SQLite and the service run in
     alternating rounds (--rounds), so both see the same minutes of a shared machine's load;
     the medians and the median of the rounds' ratios are printed;
+  * service, 8 callers: the same PutItems from 8 tasks at once, as 8 clients of a server
+    would send them; calls that meet on the database thread share a commit;
   * server: `python -m stratus server` as a child, one keep-alive HTTP client sending
     prepared PutItem / GetItem bodies (the client shares the machine's CPUs: a floor), and
     the server's CPU time per call (independent of the machine's load);
@@ -133,16 +135,31 @@ async def side_by_side(work: Path, count: int, rounds: int) -> dict[str, Any]:
             await tables.put_item("bench", one)
         return count / (time.perf_counter() - started)
 
+    async def service_put_together(callers: int = 8) -> float:
+        """The same PutItems from `callers` tasks at once (clients of one server): calls
+        that meet on the database thread share a commit (group commit)."""
+
+        async def caller(part: list[dict[str, Any]]) -> None:
+            for one in part:
+                await tables.put_item("bench", one)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(caller(items[i::callers]) for i in range(callers)))
+        return count / (time.perf_counter() - started)
+
     async def service_get() -> float:
         started = time.perf_counter()
         for key in keys_:
             await tables.get_item("bench", key)
         return count / (time.perf_counter() - started)
 
-    found: dict[str, list[float]] = {"raw_put": [], "raw_get": [], "put": [], "get": []}
+    found: dict[str, list[float]] = {
+        "raw_put": [], "raw_get": [], "put": [], "get": [], "put_together": []
+    }  # fmt: skip
     for _ in range(rounds):
         found["raw_put"].append(raw.put())
         found["put"].append(await service_put())
+        found["put_together"].append(await service_put_together())
         found["raw_get"].append(raw.get())
         found["get"].append(await service_get())
     db.close()
@@ -151,9 +168,15 @@ async def side_by_side(work: Path, count: int, rounds: int) -> dict[str, Any]:
         "each_round": found,
         "raw_sqlite": {"put": median(found["raw_put"]), "get": median(found["raw_get"])},
         "service": {"put": median(found["put"]), "get": median(found["get"])},
+        "service_8_callers": {"put": median(found["put_together"])},
         "ratio": {
             op: median([s / r for s, r in zip(found[op], found[f"raw_{op}"], strict=True)])
             for op in ("put", "get")
+        },
+        "ratio_8_callers": {
+            "put": median(
+                [s / r for s, r in zip(found["put_together"], found["raw_put"], strict=True)]
+            )
         },
     }
 
@@ -295,6 +318,10 @@ def render(r: dict[str, Any]) -> str:
     lines.append(
         f"{'service/raw':12} {ratio['put']:>9.2f}x {ratio['get']:>9.2f}x "
         "(median of the rounds' ratios)"
+    )
+    lines.append(
+        f"{'8 callers':12} {r['service_8_callers']['put']:>10,.0f} {'':>10} PutItem from 8 "
+        f"tasks at once (group commit): x{r['ratio_8_callers']['put']:.2f} raw's one-by-one"
     )
     server = r["server"]
     lines.append(

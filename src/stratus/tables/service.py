@@ -425,13 +425,12 @@ class TableService:
 
         def write(conn: sqlite3.Connection) -> Item | None:
             live = self._live(table)
-            with transaction(conn):
-                old = store.get(conn, table.id, *key) if needs_old or live is not table else None
-                check_condition(parsed, old, on_failure)
-                store.put(conn, live, key, item, size, old)
-                return old
+            old = store.get(conn, table.id, *key) if needs_old or live is not table else None
+            check_condition(parsed, old, on_failure)
+            store.put(conn, live, key, item, size, old)
+            return old
 
-        old = await self._db.run(write)
+        old = await self._db.run_in_transaction(write)  # shares a commit with its neighbours
         return Written(old if wanted == "ALL_OLD" else None, max(size, _size(old)))
 
     async def get_item(
@@ -475,14 +474,13 @@ class TableService:
 
         def write(conn: sqlite3.Connection) -> Item | None:
             live = self._live(table)
-            with transaction(conn):
-                old = store.get(conn, table.id, *encoded)
-                check_condition(parsed, old, on_failure)
-                if old is not None:
-                    store.delete(conn, live, encoded, old)
-                return old
+            old = store.get(conn, table.id, *encoded)
+            check_condition(parsed, old, on_failure)
+            if old is not None:
+                store.delete(conn, live, encoded, old)
+            return old
 
-        old = await self._db.run(write)
+        old = await self._db.run_in_transaction(write)
         return Written(old if wanted == "ALL_OLD" else None, _size(old))
 
     async def update_item(
@@ -508,14 +506,13 @@ class TableService:
 
         def write(conn: sqlite3.Connection) -> tuple[Item | None, Item]:
             live = self._live(table)
-            with transaction(conn):
-                old = store.get(conn, table.id, *encoded)
-                check_condition(parsed, old, on_failure)
-                new = apply_update(live, parsed, old, key)
-                store.put(conn, live, encoded, new, check_size(new), old)
-                return old, new
+            old = store.get(conn, table.id, *encoded)
+            check_condition(parsed, old, on_failure)
+            new = apply_update(live, parsed, old, key)
+            store.put(conn, live, encoded, new, check_size(new), old)
+            return old, new
 
-        old, new = await self._db.run(write)
+        old, new = await self._db.run_in_transaction(write)
         return Written(returned(wanted, parsed, old, new), max(_size(old), _size(new)))
 
     # ---- batches and transactions --------------------------------------------------------
