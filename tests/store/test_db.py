@@ -184,3 +184,28 @@ def test_a_call_alone_that_fails_leaves_nothing_and_the_next_one_commits(tmp_pat
     reopened.close()
 
     assert rows == [(2, 2)]
+
+
+def test_an_answer_for_a_closed_loop_does_not_stop_the_database(tmp_path):
+    """A call whose loop closed before its answer came (a cancelled request at shutdown)
+    still runs, and the database goes on serving and closes."""
+    db = Database(tmp_path / "stratus.db", (COUNTER,))
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow(conn):
+        started.set()
+        release.wait(10)
+        return conn.execute("INSERT INTO c VALUES (1, 1)")
+
+    async def leave_early():
+        task = asyncio.ensure_future(db.run(slow))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        task.cancel()
+
+    asyncio.run(leave_early())  # the loop is closed when `slow` finishes
+    release.set()
+    rows = db.run_blocking(lambda c: [tuple(r) for r in c.execute("SELECT * FROM c")])
+    db.close()
+
+    assert rows == [(1, 1)]

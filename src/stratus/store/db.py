@@ -26,6 +26,7 @@ commit that holds its writes, and a call that fails rolls back its own savepoint
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -103,7 +104,7 @@ class Database:
             except BaseException as exc:  # the caller's error, handed back to it
                 value, ok = exc, False
             if isinstance(target, asyncio.Future):
-                target.get_loop().call_soon_threadsafe(_resolve, target, ok, value)
+                _answer(target.get_loop(), _resolve, target, ok, value)
             elif target is not None:
                 _resolve_blocking(target, ok, value)
 
@@ -196,7 +197,7 @@ class Database:
                 else:
                     self._draining = False
         if group:
-            group[0].loop.call_soon_threadsafe(_settle, group, outcomes)
+            _answer(group[0].loop, _settle, group, outcomes)
 
     def run_blocking(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """For callers outside the event loop (start-up, tests)."""
@@ -225,6 +226,13 @@ _Job = tuple[
     "Callable[[sqlite3.Connection], Any] | _Marker",
     "asyncio.Future[Any] | Future[Any] | None",
 ]
+
+
+def _answer(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:
+    """Hand an outcome to the caller's loop; a loop closed meanwhile has no one to hear it
+    (the thread must live on: close() and other loops still need it)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, *args)
 
 
 def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
