@@ -1,8 +1,8 @@
 """Queue throughput: send + receive + delete, 10 messages a call, durable, from an empty
 queue and with 1,000,000 messages waiting, beside raw SQLite doing the same row work.
 
-    python bench/queues.py [--seconds 5] [--connections 8] [--clients 4] [--waiting 1000000]
-                           [--load wrk|python] [--json]
+    python bench/queues.py [--seconds 5] [--rounds 3] [--connections 8] [--clients 4]
+                           [--waiting 1000000] [--load wrk|python] [--json]
 
 Three figures per backlog (0, then --waiting messages preloaded), and their ratios to raw
 SQLite:
@@ -39,6 +39,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import psutil
@@ -68,50 +69,56 @@ BATCH = 10
 # ---- raw SQLite -------------------------------------------------------------------------
 
 
-def raw_sqlite(path: Path, seconds: float, waiting: int) -> float:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(
-        "CREATE TABLE m (seq INTEGER PRIMARY KEY, queue_id INTEGER, id TEXT, body TEXT, "
-        "sent INTEGER, visible_at INTEGER, receives INTEGER DEFAULT 0)"
-    )
-    conn.execute("CREATE INDEX m_due ON m (queue_id, visible_at)")
-    conn.execute("CREATE INDEX m_age ON m (queue_id, sent)")
-    now = int(time.time() * 1000)
-    rows = [(1, str(uuid.uuid4()), BODY, now, now) for _ in range(10_000)]
-    for start in range(0, waiting, len(rows)):
-        with transaction(conn):
-            conn.executemany(
-                "INSERT INTO m (queue_id, id, body, sent, visible_at) VALUES (?, ?, ?, ?, ?)",
-                rows[: min(len(rows), waiting - start)],
-            )
-    done, deadline = 0, time.monotonic() + seconds
-    while time.monotonic() < deadline:
+class RawSQLite:
+    """The same rows and transactions with no Stratus at all."""
+
+    def __init__(self, path: Path, waiting: int) -> None:
+        conn = self.conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(
+            "CREATE TABLE m (seq INTEGER PRIMARY KEY, queue_id INTEGER, id TEXT, body TEXT, "
+            "sent INTEGER, visible_at INTEGER, receives INTEGER DEFAULT 0)"
+        )
+        conn.execute("CREATE INDEX m_due ON m (queue_id, visible_at)")
+        conn.execute("CREATE INDEX m_age ON m (queue_id, sent)")
         now = int(time.time() * 1000)
-        with transaction(conn):
-            conn.executemany(
-                "INSERT INTO m (queue_id, id, body, sent, visible_at) VALUES (?, ?, ?, ?, ?)",
-                [(1, str(uuid.uuid4()), BODY, now, now) for _ in range(BATCH)],
-            )
-        with transaction(conn):
-            seqs = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT seq, id, body FROM m WHERE queue_id = 1 AND visible_at <= ? "
-                    "ORDER BY visible_at LIMIT ?",
-                    (now, BATCH),
+        rows = [(1, str(uuid.uuid4()), BODY, now, now) for _ in range(10_000)]
+        for start in range(0, waiting, len(rows)):
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO m (queue_id, id, body, sent, visible_at) VALUES (?, ?, ?, ?, ?)",
+                    rows[: min(len(rows), waiting - start)],
                 )
-            ]
-            conn.executemany(
-                "UPDATE m SET visible_at = ?, receives = receives + 1 WHERE seq = ?",
-                [(now + 30_000, seq) for seq in seqs],
-            )
-        with transaction(conn):
-            conn.executemany("DELETE FROM m WHERE seq = ?", [(seq,) for seq in seqs])
-        done += len(seqs)
-    conn.close()
-    return done / seconds
+
+    def round(self, seconds: float) -> float:
+        """Messages/s sent, received and deleted for `seconds`."""
+        conn = self.conn
+        done, deadline = 0, time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            now = int(time.time() * 1000)
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO m (queue_id, id, body, sent, visible_at) VALUES (?, ?, ?, ?, ?)",
+                    [(1, str(uuid.uuid4()), BODY, now, now) for _ in range(BATCH)],
+                )
+            with transaction(conn):
+                seqs = [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT seq, id, body FROM m WHERE queue_id = 1 AND visible_at <= ? "
+                        "ORDER BY visible_at LIMIT ?",
+                        (now, BATCH),
+                    )
+                ]
+                conn.executemany(
+                    "UPDATE m SET visible_at = ?, receives = receives + 1 WHERE seq = ?",
+                    [(now + 30_000, seq) for seq in seqs],
+                )
+            with transaction(conn):
+                conn.executemany("DELETE FROM m WHERE seq = ?", [(seq,) for seq in seqs])
+            done += len(seqs)
+        return done / seconds
 
 
 # ---- the service in process -------------------------------------------------------------
@@ -268,6 +275,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "source": source_description(None),
         "load": args.load if args.load == "python" else f"wrk, {args.connections} connections",
         "load_average": os.getloadavg()[0],
+        "repeats": args.rounds,
         "rounds": [],
     }
     for waiting in sorted({0, args.waiting}):
@@ -275,31 +283,43 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         data.mkdir()
         log(f"backlog {waiting:,}: preloading")
         preload(data, waiting)
-        log("  raw SQLite")
-        raw = raw_sqlite(work / f"raw-{waiting}.db", args.seconds, waiting)
-        log("  service")
-        service = service_loop(data, args.seconds)
-        log(f"  server ({args.load})")
-        server = server_loop(data, work, args)
+        raw_store = RawSQLite(work / f"raw-{waiting}.db", waiting)
+        raws, services, servers = [], [], []
+        for round_ in range(args.rounds):  # alternating: each sees the same minutes' load
+            log(f"  round {round_ + 1}: raw SQLite, service, server ({args.load})")
+            raws.append(raw_store.round(args.seconds))
+            services.append(service_loop(data, args.seconds))
+            servers.append(server_loop(data, work, args))
+        raw_store.conn.close()
+        raw = median(raws)
         figures["rounds"].append(
             {
                 "waiting": waiting,
                 "raw_sqlite": raw,
-                "service": service,
-                "server": server.messages_per_s,
-                "server_cpu_us_per_message": server.cpu_us,
-                "loop_thread_us_per_message": server.loop_us,
-                "db_thread_us_per_message": server.db_us,
+                "service": median(services),
+                "server": median(s.messages_per_s for s in servers),
+                "server_cpu_us_per_message": median(s.cpu_us for s in servers),
+                "loop_thread_us_per_message": median(s.loop_us for s in servers),
+                "db_thread_us_per_message": median(s.db_us for s in servers),
+                "service_ratio": median(s / r for s, r in zip(services, raws, strict=True)),
+                "each": {
+                    "raw_sqlite": raws,
+                    "service": services,
+                    "server_cpu_us_per_message": [s.cpu_us for s in servers],
+                },
             }
         )
+    figures["load_average_end"] = os.getloadavg()[0]
     return figures
 
 
 def render(figures: dict[str, Any]) -> str:
     lines = [
         f"stratus: {figures['source']}",
-        f"load: {figures['load']}; load average {figures['load_average']:.1f} at start",
-        "messages/s (send + receive + delete, batch 10, durable), and the ratio to raw SQLite:",
+        f"load: {figures['load']}; load average {figures['load_average']:.1f} at start, "
+        f"{figures['load_average_end']:.1f} at the end",
+        "messages/s (send + receive + delete, batch 10, durable), and the ratio to raw SQLite; "
+        f"medians of {figures['repeats']} alternating rounds:",
         f"{'waiting':>10} {'raw SQLite':>11} {'service':>15} {'server':>15} "
         f"{'server CPU/msg (loop + db)':>28} {'= msgs/s per core':>18}",
     ]
@@ -307,7 +327,7 @@ def render(figures: dict[str, Any]) -> str:
         raw, cpu = r["raw_sqlite"], r["server_cpu_us_per_message"]
         split = f"({r['loop_thread_us_per_message']:.0f} + {r['db_thread_us_per_message']:.0f})"
         lines.append(
-            f"{r['waiting']:>10,} {raw:>11,.0f} {r['service']:>7,.0f} x{r['service'] / raw:>5.2f} "
+            f"{r['waiting']:>10,} {raw:>11,.0f} {r['service']:>7,.0f} x{r['service_ratio']:>5.2f} "
             f"{r['server']:>7,.0f} x{r['server'] / raw:>5.2f} {cpu:>12,.0f} us {split:>12} "
             f"{1e6 / cpu:>18,.0f}"
         )
@@ -317,6 +337,7 @@ def render(figures: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per backlog")
     parser.add_argument("--clients", type=int, default=4, help="Python clients (--load python)")
     parser.add_argument("--connections", type=int, default=8, help="wrk's (--load wrk)")
     parser.add_argument("--load", choices=("wrk", "python"), default=None)

@@ -1,14 +1,18 @@
 """Table throughput and query cost: PutItem and GetItem beside raw SQLite doing the same
 rows, and a Query of 100 items from a small and a large table.
 
-    python bench/tables.py [--items 5000] [--small 10000] [--large 500000] [--json]
+    python bench/tables.py [--items 5000] [--rounds 5] [--small 10000] [--large 500000] [--json]
 
 Figures, all from one run:
 
   * raw SQLite: the same rows on a file with the server's PRAGMAs (WAL, synchronous=NORMAL):
     one upsert per transaction (as a PutItem commits), one primary-key select per read;
   * service: TableService in this process (expression parsing, item rules, the row's JSON,
-    index entries, one transaction per write; no HTTP);
+    index entries, one transaction per write; no HTTP). Raw SQLite and the service run in
+    alternating rounds (--rounds), so both see the same minutes of a shared machine's load;
+    the medians and the median of the rounds' ratios are printed;
+  * service, 8 callers: the same PutItems from 8 tasks at once, as 8 clients of a server
+    would send them; calls that meet on the database thread share a commit;
   * server: `python -m stratus server` as a child, one keep-alive HTTP client sending
     prepared PutItem / GetItem bodies (the client shares the machine's CPUs: a floor), and
     the server's CPU time per call (independent of the machine's load);
@@ -25,10 +29,12 @@ import argparse
 import asyncio
 import http.client
 import json
+import os
 import sqlite3
 import sys
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import psutil
@@ -72,40 +78,48 @@ def item(n: int) -> dict[str, Any]:
     }
 
 
-# ---- raw SQLite -------------------------------------------------------------------------
+# ---- raw SQLite and the service, round by round ------------------------------------------
 
 
-def raw_sqlite(path: Path, count: int) -> dict[str, float]:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(
-        "CREATE TABLE items (table_id INTEGER, pk BLOB, sk BLOB, item BLOB, size INTEGER, "
-        "PRIMARY KEY (table_id, pk, sk)) WITHOUT ROWID"
-    )
-    rows = [(1, f"user-{n}".encode(), bytes([n % 7]), json.dumps(item(n)).encode(), 200)
-            for n in range(count)]  # fmt: skip
-    started = time.perf_counter()
-    for row in rows:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)", row)
-        conn.execute("COMMIT")
-    put = count / (time.perf_counter() - started)
-    started = time.perf_counter()
-    for row in rows:
-        found = conn.execute(
-            "SELECT item FROM items WHERE table_id = ? AND pk = ? AND sk = ?", row[:3]
-        ).fetchone()
-        json.loads(found[0])
-    get = count / (time.perf_counter() - started)
-    conn.close()
-    return {"put": put, "get": get}
+class RawSQLite:
+    """The same rows with no Stratus at all, on a file with the server's PRAGMAs."""
+
+    def __init__(self, path: Path, count: int) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(
+            "CREATE TABLE items (table_id INTEGER, pk BLOB, sk BLOB, item BLOB, size INTEGER, "
+            "PRIMARY KEY (table_id, pk, sk)) WITHOUT ROWID"
+        )
+        self.rows = [(1, f"user-{n}".encode(), bytes([n % 7]), json.dumps(item(n)).encode(), 200)
+                     for n in range(count)]  # fmt: skip
+
+    def put(self) -> float:
+        """One upsert per transaction, as a PutItem commits: ops/s."""
+        conn, started = self.conn, time.perf_counter()
+        for row in self.rows:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)", row)
+            conn.execute("COMMIT")
+        return len(self.rows) / (time.perf_counter() - started)
+
+    def get(self) -> float:
+        """One primary-key select per read, its JSON decoded: ops/s."""
+        conn, started = self.conn, time.perf_counter()
+        for row in self.rows:
+            found = conn.execute(
+                "SELECT item FROM items WHERE table_id = ? AND pk = ? AND sk = ?", row[:3]
+            ).fetchone()
+            json.loads(found[0])
+        return len(self.rows) / (time.perf_counter() - started)
 
 
-# ---- the service in process -------------------------------------------------------------
-
-
-async def service_figures(work: Path, count: int) -> dict[str, float]:
+async def side_by_side(work: Path, count: int, rounds: int) -> dict[str, Any]:
+    """Raw SQLite and TableService in this process, alternating round by round (the same
+    minutes of the machine's load for both): each round's ops/s, their medians, and the
+    median of the per-round ratios service / raw."""
+    raw = RawSQLite(work / "raw.db", count)
     db = Database(work / "service.db", (SCHEMA,))
     tables = TableService(Settings(data_dir=work), db)
     await tables.create_table(
@@ -113,16 +127,58 @@ async def service_figures(work: Path, count: int) -> dict[str, float]:
          "BillingMode": "PAY_PER_REQUEST"}
     )  # fmt: skip
     items = [item(n) for n in range(count)]
-    started = time.perf_counter()
-    for one in items:
-        await tables.put_item("bench", one)
-    put = count / (time.perf_counter() - started)
-    started = time.perf_counter()
-    for one in items:
-        await tables.get_item("bench", {"pk": one["pk"], "sk": one["sk"]})
-    get = count / (time.perf_counter() - started)
+    keys_ = [{"pk": one["pk"], "sk": one["sk"]} for one in items]
+
+    async def service_put() -> float:
+        started = time.perf_counter()
+        for one in items:
+            await tables.put_item("bench", one)
+        return count / (time.perf_counter() - started)
+
+    async def service_put_together(callers: int = 8) -> float:
+        """The same PutItems from `callers` tasks at once (clients of one server): calls
+        that meet on the database thread share a commit (group commit)."""
+
+        async def caller(part: list[dict[str, Any]]) -> None:
+            for one in part:
+                await tables.put_item("bench", one)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(caller(items[i::callers]) for i in range(callers)))
+        return count / (time.perf_counter() - started)
+
+    async def service_get() -> float:
+        started = time.perf_counter()
+        for key in keys_:
+            await tables.get_item("bench", key)
+        return count / (time.perf_counter() - started)
+
+    found: dict[str, list[float]] = {
+        "raw_put": [], "raw_get": [], "put": [], "get": [], "put_together": []
+    }  # fmt: skip
+    for _ in range(rounds):
+        found["raw_put"].append(raw.put())
+        found["put"].append(await service_put())
+        found["put_together"].append(await service_put_together())
+        found["raw_get"].append(raw.get())
+        found["get"].append(await service_get())
     db.close()
-    return {"put": put, "get": get}
+    raw.conn.close()
+    return {
+        "each_round": found,
+        "raw_sqlite": {"put": median(found["raw_put"]), "get": median(found["raw_get"])},
+        "service": {"put": median(found["put"]), "get": median(found["get"])},
+        "service_8_callers": {"put": median(found["put_together"])},
+        "ratio": {
+            op: median([s / r for s, r in zip(found[op], found[f"raw_{op}"], strict=True)])
+            for op in ("put", "get")
+        },
+        "ratio_8_callers": {
+            "put": median(
+                [s / r for s, r in zip(found["put_together"], found["raw_put"], strict=True)]
+            )
+        },
+    }
 
 
 async def query_figures(work: Path, size: int, repeats: int = 1000) -> dict[str, float]:
@@ -187,9 +243,10 @@ async def query_figures(work: Path, size: int, repeats: int = 1000) -> dict[str,
 
 def server_figures(work: Path, count: int) -> dict[str, float]:
     port = free_port()
-    src = Path(__file__).resolve().parent.parent / "src"
+    # The server imports the stratus this bench imported (PYTHONPATH or the installed one),
+    # so its figures and the in-process ones measure the same code.
     server = start_child("stratus", stratus_command(port, work / "data"), port,
-                         work / "stratus.log", stratus_environ(src))  # fmt: skip
+                         work / "stratus.log", stratus_environ(None))  # fmt: skip
     try:
         conn = http.client.HTTPConnection(HOST, port)
 
@@ -230,10 +287,8 @@ def server_figures(work: Path, count: int) -> dict[str, float]:
 
 
 def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    log("raw SQLite ...")
-    raw = raw_sqlite(work / "raw.db", args.items)
-    log("service ...")
-    service = asyncio.run(service_figures(work, args.items))
+    log(f"raw SQLite and the service, {args.rounds} rounds ...")
+    paired = asyncio.run(side_by_side(work, args.items, args.rounds))
     log("server ...")
     server = server_figures(work, args.items)
     log("queries ...")
@@ -241,18 +296,33 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     large = asyncio.run(query_figures(work, args.large))
     return {
         "items": args.items,
-        "raw_sqlite": raw,
-        "service": service,
+        "rounds": args.rounds,
+        "load_average": os.getloadavg()[0],
+        **paired,
         "server": server,
         "query_100": {str(args.small): small, str(args.large): large},
     }
 
 
 def render(r: dict[str, Any]) -> str:
-    lines = [f"{r['items']:,} items of ~200 bytes, ops/s (one call at a time)", ""]
+    lines = [
+        f"{r['items']:,} items of ~200 bytes, ops/s (one call at a time); raw SQLite and the "
+        f"service alternate, medians of {r['rounds']} rounds; load average "
+        f"{r['load_average']:.1f} at the end",
+        "",
+    ]
     lines.append(f"{'':12} {'PutItem':>10} {'GetItem':>10}")
     for name in ("raw_sqlite", "service", "server"):
         lines.append(f"{name:12} {r[name]['put']:>10,.0f} {r[name]['get']:>10,.0f}")
+    ratio = r["ratio"]
+    lines.append(
+        f"{'service/raw':12} {ratio['put']:>9.2f}x {ratio['get']:>9.2f}x "
+        "(median of the rounds' ratios)"
+    )
+    lines.append(
+        f"{'8 callers':12} {r['service_8_callers']['put']:>10,.0f} {'':>10} PutItem from 8 "
+        f"tasks at once (group commit): x{r['ratio_8_callers']['put']:.2f} raw's one-by-one"
+    )
     server = r["server"]
     lines.append(
         f"server CPU per call: PutItem {server['put_cpu_us']:,.0f} us, GetItem "
@@ -272,6 +342,7 @@ def render(r: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=5_000)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=500_000)
     parser.add_argument("--json", action="store_true")

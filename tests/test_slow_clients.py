@@ -1,5 +1,6 @@
 """Clients that send too slowly get 408 and lose their connection; prompt ones are served."""
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import create_function, invoke_json
 
+from stratus.slow_clients import _HeldHeaders
 from stratus.testing import RunningServer, serve_in_thread
 
 DEADLINE_S = 0.5
@@ -77,3 +79,69 @@ def test_a_handler_slower_than_the_deadlines_still_answers(strict):
     _, body = invoke_json(client, "slow-handler")
 
     assert body == 1
+
+
+class _Recording(asyncio.Transport):
+    """A stand-in for the socket's transport: what was written, write by write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_an_answers_headers_leave_in_one_write_with_its_body():
+    """The headers are held for the body: one write per small answer; a headerless step
+    (HEAD) still sends them at the end of the loop's step; a large body is not copied; closing
+    sends what is held first."""
+    small, before_step, head, large, closing = asyncio.run(_answers())
+
+    assert small.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+    assert before_step == []
+    assert head.writes == [b"HTTP/1.1 200 OK\r\n\r\n"]
+    assert large.writes == [b"HTTP/1.1 200 OK\r\n\r\n", b"x" * 200_000]
+    assert closing.writes == [b"HTTP/1.1 500 Oops\r\n\r\n"]
+    assert closing.closed
+
+
+async def _answers() -> tuple[_Recording, list[bytes], _Recording, _Recording, _Recording]:
+    loop = asyncio.get_running_loop()
+    small, head, large, closing = _Recording(), _Recording(), _Recording(), _Recording()
+    for transport, body in ((small, b"{}"), (large, b"x" * 200_000)):
+        held = _HeldHeaders(transport, loop)
+        held.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        held.write(body)
+    _HeldHeaders(head, loop).write(b"HTTP/1.1 200 OK\r\n\r\n")
+    before_step = list(head.writes)
+    await asyncio.sleep(0)
+    held = _HeldHeaders(closing, loop)
+    held.write(b"HTTP/1.1 500 Oops\r\n\r\n")
+    held.close()
+    return small, before_step, head, large, closing
+
+
+def test_pipelined_head_and_continue_requests_are_all_answered(strict):
+    """Answers without a body write (HEAD) and requests waiting for 100 Continue are still
+    answered in order on one keep-alive connection."""
+    body = b'{"FunctionName": "none"}'
+    sent = (
+        b"HEAD /_stratus/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /_stratus/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"POST /2015-03-31/functions/none/invocations HTTP/1.1\r\nHost: x\r\n"
+        b"Expect: 100-continue\r\nConnection: close\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+    data, _ = _answer_after(strict, sent)  # until the server closes, after the third
+
+    statuses = [line.split(b" ")[1] for line in data.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+    assert statuses[:2] == [b"200", b"200"]
+    assert statuses[-1] == b"404"

@@ -3,6 +3,7 @@ resource APIs, with boto3.dynamodb.conditions, against a real server."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -378,3 +379,33 @@ def test_legacy_parameters_are_refused_by_name(ddb: Any, make_table: KeyMaker) -
         "ValidationException",
         "Stratus does not support the legacy parameter Expected; use ConditionExpression",
     )
+
+
+def test_every_client_reads_its_own_answered_writes(server: Any, make_table: KeyMaker) -> None:
+    """GetItem is served without the database thread's queue, yet a client that was answered
+    a PutItem, an UpdateItem or a TransactWriteItems reads it at once, with or without
+    ConsistentRead, while other clients write beside it."""
+    name = make_table()
+
+    def client_run(client_id: int) -> list[str]:
+        ddb = server.client("dynamodb")
+        key = {"pk": {"S": f"c{client_id}"}, "sk": {"N": "1"}}
+        wrong = []
+        for n in range(25):
+            ddb.put_item(TableName=name, Item={**key, "v": {"N": str(n)}})
+            got = ddb.get_item(TableName=name, Key=key, ConsistentRead=n % 2 == 0)
+            if got["Item"]["v"] != {"N": str(n)}:
+                wrong.append(f"put {n}: {got}")
+            ddb.update_item(TableName=name, Key=key, UpdateExpression="SET v = v + :one",
+                            ExpressionAttributeValues={":one": {"N": "1"}})  # fmt: skip
+            if ddb.get_item(TableName=name, Key=key)["Item"]["v"] != {"N": str(n + 1)}:
+                wrong.append(f"update {n}")
+            ddb.transact_write_items(TransactItems=[{"Delete": {"TableName": name, "Key": key}}])
+            if "Item" in ddb.get_item(TableName=name, Key=key):
+                wrong.append(f"delete {n}")
+        return wrong
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(client_run, range(4)))
+
+    assert found == [[], [], [], []]

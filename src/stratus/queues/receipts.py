@@ -19,7 +19,7 @@ from stratus import ids
 from .errors import ReceiptHandleInvalid
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per message (queues/model.py says why)
 class Receipt:
     queue_id: int
     seq: int

@@ -24,7 +24,7 @@ CHUNK = 2_000  # rows per statement when deleting many (purge, retention, Delete
 DEDUP_WINDOW_MS = 5 * 60 * 1000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per message (queues/model.py says why)
 class Stored:
     """A message row, as read for receiving."""
 
@@ -40,7 +40,7 @@ class Stored:
     first_receive: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per message (queues/model.py says why)
 class Incoming:
     """A message ready to insert (ids and digests computed by the service)."""
 

@@ -1,8 +1,20 @@
 """The SQLite database: every durable byte except code archives goes through it.
 
 One connection, used from one dedicated thread (the "thread door"): the event loop never
-blocks on SQLite, and SQLite never sees two threads. WAL mode keeps committed writes safe
+waits for a write, and writes never see two threads. WAL mode keeps committed writes safe
 across `kill -9` of the server.
+
+The door is a plain thread reading one `queue.SimpleQueue` (C) and answering through
+`call_soon_threadsafe`, not a `ThreadPoolExecutor`: the executor's per-call bookkeeping (its
+Python-level idle semaphore, work item and future chaining) cost more than the short
+statements most calls carry.
+
+Point reads (`read`) do not cross it: they run on the calling thread, on a read-only
+connection of that thread's own. WAL lets readers run beside the writer; a read starts its
+own snapshot, so it sees every transaction committed before it began, and since writes are
+answered only after their COMMIT, a client reads its own answered writes. Only reads that
+cost less than the hop (a primary-key lookup, tens of microseconds) belong there: whatever
+runs there holds the event loop.
 
 Group commit (`run_in_transaction`): short transactions that arrive while the database thread
 is busy wait in one list and run together, each in a savepoint of one shared transaction, and
@@ -14,10 +26,12 @@ commit that holds its writes, and a call that fails rolls back its own savepoint
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,15 +66,47 @@ class Database:
 
     def __init__(self, path: Path, schemas: Sequence[Schema] = ()) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._door = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stratus-db")
-        try:
-            self._conn = self._door.submit(self._open, path, schemas).result()
-        except BaseException:
-            self._door.shutdown()
-            raise
+        self._path = path
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        opened: Future[sqlite3.Connection] = Future()
+        self._thread = threading.Thread(
+            target=self._serve, args=(path, schemas, opened), name="stratus-db", daemon=True
+        )
+        self._thread.start()
+        self._conn = opened.result()  # raises what opening raised; the thread has ended
         self._grouping = threading.Lock()
         self._waiting: list[_Grouped] = []  # run_in_transaction calls not yet run
         self._draining = False  # a group is queued on, or running on, the thread
+        self._readers = threading.local()  # each thread's read-only connection
+        self._all_readers: list[sqlite3.Connection] = []  # closed with the database
+
+    def _serve(
+        self, path: Path, schemas: Sequence[Schema], opened: Future[sqlite3.Connection]
+    ) -> None:
+        """The database thread: open the file, then run jobs in arrival order until told
+        to stop."""
+        try:
+            conn = self._open(path, schemas)
+        except BaseException as exc:
+            opened.set_exception(exc)
+            return
+        opened.set_result(conn)
+        get = self._jobs.get
+        while True:
+            work, target = get()
+            if isinstance(work, _Marker):
+                if work is _STOP:
+                    return
+                self._drain()
+                continue
+            try:
+                value, ok = work(conn), True
+            except BaseException as exc:  # the caller's error, handed back to it
+                value, ok = exc, False
+            if isinstance(target, asyncio.Future):
+                _answer(target.get_loop(), _resolve, target, ok, value)
+            elif target is not None:
+                _resolve_blocking(target, ok, value)
 
     @staticmethod
     def _open(path: Path, schemas: Sequence[Schema]) -> sqlite3.Connection:
@@ -82,9 +128,29 @@ class Database:
         return conn
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work(connection)` on the database thread; one statement batch at a time."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._door, work, self._conn)
+        """Run `work(connection)` on the database thread; one statement batch at a time.
+        It runs even if the caller stops waiting for it."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._jobs.put((work, future))
+        return await future
+
+    def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` now, on this thread's read-only connection: it sees every
+        transaction committed before it began (module doc). For reads cheaper than the hop
+        to the database thread; `work` must finish its statements (fetch what it reads)."""
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = self._open_reader()
+        return work(conn)
+
+    def _open_reader(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=ON")  # a write here would bypass the door
+        conn.execute("PRAGMA busy_timeout=10000")  # WAL readers wait only in rare recoveries
+        with self._grouping:
+            self._all_readers.append(conn)
+        return conn
 
     async def run_in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(connection)` on the database thread inside a transaction, answered after
@@ -96,7 +162,7 @@ class Database:
             self._waiting.append(_Grouped(work, future, loop))
             start, self._draining = not self._draining, True
         if start:
-            self._door.submit(self._drain)
+            self._jobs.put((_DRAIN, None))
         return await future
 
     def _drain(self) -> None:
@@ -107,15 +173,19 @@ class Database:
         outcomes: list[tuple[bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for call in group:
-                conn.execute("SAVEPOINT grouped")
-                try:
-                    outcomes.append((True, call.work(conn)))
-                except Exception as exc:  # the caller's error, handed back to it
-                    conn.execute("ROLLBACK TO grouped")
-                    outcomes.append((False, exc))
-                conn.execute("RELEASE grouped")
-            conn.execute("COMMIT")
+            if len(group) == 1:  # alone: its own transaction is its savepoint
+                outcomes.append(_alone(conn, group[0]))
+            else:
+                for call in group:
+                    conn.execute("SAVEPOINT grouped")
+                    try:
+                        outcomes.append((True, call.work(conn)))
+                    except Exception as exc:  # the caller's error, handed back to it
+                        conn.execute("ROLLBACK TO grouped")
+                        outcomes.append((False, exc))
+                    conn.execute("RELEASE grouped")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except Exception as exc:  # the group's commit failed: every call fails
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -123,19 +193,62 @@ class Database:
         finally:
             with self._grouping:  # what arrived meanwhile runs next, after queued run()s
                 if self._waiting:
-                    self._door.submit(self._drain)
+                    self._jobs.put((_DRAIN, None))
                 else:
                     self._draining = False
         if group:
-            group[0].loop.call_soon_threadsafe(_settle, group, outcomes)
+            _answer(group[0].loop, _settle, group, outcomes)
 
     def run_blocking(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """For callers outside the event loop (start-up, tests)."""
-        return self._door.submit(work, self._conn).result()
+        future: Future[T] = Future()
+        self._jobs.put((work, future))
+        return future.result()
 
     def close(self) -> None:
-        self._door.submit(self._conn.close).result()
-        self._door.shutdown()
+        with self._grouping:
+            readers, self._all_readers = self._all_readers, []
+        for reader in readers:
+            reader.close()
+        self.run_blocking(lambda conn: conn.close())
+        self._jobs.put((_STOP, None))
+        self._thread.join()
+
+
+class _Marker:
+    """A job that is not a call: drain the group commit's list, or stop the thread."""
+
+
+_DRAIN = _Marker()
+_STOP = _Marker()
+# (work, whom to answer): an asyncio future, a concurrent one (run_blocking), or none.
+_Job = tuple[
+    "Callable[[sqlite3.Connection], Any] | _Marker",
+    "asyncio.Future[Any] | Future[Any] | None",
+]
+
+
+def _answer(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:
+    """Hand an outcome to the caller's loop; a loop closed meanwhile has no one to hear it
+    (the thread must live on: close() and other loops still need it)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, *args)
+
+
+def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # the caller stopped waiting
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _resolve_blocking(future: Future[Any], ok: bool, value: Any) -> None:
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +256,15 @@ class _Grouped:
     work: Callable[[sqlite3.Connection], Any]
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+
+
+def _alone(conn: sqlite3.Connection, call: _Grouped) -> tuple[bool, Any]:
+    try:
+        return True, call.work(conn)
+    except Exception as exc:  # the caller's error, handed back to it, its writes undone
+        if conn.in_transaction:  # (SQLite may have rolled back already)
+            conn.execute("ROLLBACK")
+        return False, exc
 
 
 def _settle(group: list[_Grouped], outcomes: list[tuple[bool, Any]]) -> None:

@@ -437,13 +437,12 @@ class TableService:
 
         def write(conn: sqlite3.Connection) -> Item | None:
             live = self._live(table)
-            with transaction(conn):
-                old = store.get(conn, table.id, *key) if needs_old or live is not table else None
-                check_condition(parsed, old, on_failure)
-                store.put(conn, live, key, item, size, old, self._stamp())
-                return old
+            old = store.get(conn, table.id, *key) if needs_old or live is not table else None
+            check_condition(parsed, old, on_failure)
+            store.put(conn, live, key, item, size, old, self._stamp())
+            return old
 
-        old = await self._db.run(write)
+        old = await self._db.run_in_transaction(write)  # shares a commit with its neighbours
         self._wrote(table)
         return Written(old if wanted == "ALL_OLD" else None, max(size, _size(old)))
 
@@ -457,9 +456,16 @@ class TableService:
     ) -> Item | None:
         table = self.table(table_name)
         encoded = keys.of_key(table, clean_item(key))
-        parsed = parse(names, None, projection=projection)
-        item = await self._db.run(lambda conn: store.get(conn, table.id, *encoded))
-        if item is None or parsed.projection is None:
+        # Without a projection or names there is nothing to parse (nor to refuse).
+        parsed = (
+            None
+            if names is None and projection is None
+            else parse(names, None, projection=projection)
+        )
+        # A key lookup costs less than the hop to the database thread: read it here, on
+        # this thread's own connection, which sees every write answered before (store/db.py).
+        item = self._db.read(lambda conn: store.get(conn, table.id, *encoded))
+        if item is None or parsed is None or parsed.projection is None:
             return item
         return paths.project(item, parsed.projection)
 
@@ -481,14 +487,13 @@ class TableService:
 
         def write(conn: sqlite3.Connection) -> Item | None:
             live = self._live(table)
-            with transaction(conn):
-                old = store.get(conn, table.id, *encoded)
-                check_condition(parsed, old, on_failure)
-                if old is not None:
-                    store.delete(conn, live, encoded, old, now=self._stamp())
-                return old
+            old = store.get(conn, table.id, *encoded)
+            check_condition(parsed, old, on_failure)
+            if old is not None:
+                store.delete(conn, live, encoded, old, now=self._stamp())
+            return old
 
-        old = await self._db.run(write)
+        old = await self._db.run_in_transaction(write)
         self._wrote(table)
         return Written(old if wanted == "ALL_OLD" else None, _size(old))
 
@@ -515,14 +520,13 @@ class TableService:
 
         def write(conn: sqlite3.Connection) -> tuple[Item | None, Item]:
             live = self._live(table)
-            with transaction(conn):
-                old = store.get(conn, table.id, *encoded)
-                check_condition(parsed, old, on_failure)
-                new = apply_update(live, parsed, old, key)
-                store.put(conn, live, encoded, new, check_size(new), old, self._stamp())
-                return old, new
+            old = store.get(conn, table.id, *encoded)
+            check_condition(parsed, old, on_failure)
+            new = apply_update(live, parsed, old, key)
+            store.put(conn, live, encoded, new, check_size(new), old, self._stamp())
+            return old, new
 
-        old, new = await self._db.run(write)
+        old, new = await self._db.run_in_transaction(write)
         self._wrote(table)
         return Written(returned(wanted, parsed, old, new), max(_size(old), _size(new)))
 

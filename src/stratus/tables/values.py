@@ -13,6 +13,7 @@ AWS answers them ("1.50" comes back "1.5", "1E+2" as "100").
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -199,7 +200,13 @@ def sort_bytes(kind: str, inner: Any) -> bytes:
         return str(inner).encode()
     if kind == "B":
         return bytes(inner)
-    return number_bytes(Decimal(inner))
+    return _number_key(str(inner))
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_key(text: str) -> bytes:
+    # Numeric keys repeat (sort keys, counters): every GetItem and PutItem encodes one.
+    return number_bytes(Decimal(text))
 
 
 def number_bytes(value: Decimal) -> bytes:
