@@ -21,6 +21,7 @@ FLOORS = {
     "dynamodb": 25,
     "dynamodbstreams": 4,
     "s3": 48,
+    "sts": 1,
 }
 
 

@@ -453,3 +453,33 @@ def test_a_misspelt_type_is_not_a_resource_type(cfn: Any) -> None:
         "AWS::Serverless::Functon (resource Fn) is not a resource type; did you mean "
         "AWS::Serverless::Function?"
     )
+
+
+SERVERLESS_QUEUE = template(
+    """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Table:
+        Type: AWS::Serverless::SimpleTable
+    """
+)
+
+
+def test_a_change_set_expands_a_transform_without_auto_expand(cfn: Any) -> None:
+    """CAPABILITY_AUTO_EXPAND "doesn't apply to creating change sets": `sam deploy` and
+    `aws cloudformation deploy` send CAPABILITY_IAM alone, and AWS expands SAM anyway.
+    CreateStack still asks for it."""
+    name = stack_name("sam-cs")
+    with pytest.raises(ClientError) as refused:
+        cfn.create_stack(StackName=name, TemplateBody=SERVERLESS_QUEUE)
+    assert refused.value.response["Error"]["Code"] == "InsufficientCapabilitiesException"
+
+    made = change_set(cfn, name, SERVERLESS_QUEUE, ChangeSetType="CREATE")
+
+    assert made["Status"] == "CREATE_COMPLETE", made.get("StatusReason")
+    assert [c["ResourceChange"]["ResourceType"] for c in made["Changes"]] == [
+        "AWS::DynamoDB::Table"
+    ]
+    cfn.execute_change_set(ChangeSetName=made["ChangeSetId"])
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert describe(cfn, name)["StackStatus"] == "CREATE_COMPLETE"

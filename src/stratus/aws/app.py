@@ -43,6 +43,7 @@ from . import (
     sqs_api,
     ssm_api,
     stepfunctions_api,
+    sts_api,
 )
 from .protocols import models, query
 from .protocols.adapter import Api
@@ -77,12 +78,13 @@ SERVED_APIS: tuple[Api, ...] = (
     dynamodbstreams_api.API,
     stepfunctions_api.API,
     ssm_api.API,
+    sts_api.API,
 )
 JSON_APIS = JsonApis(
     [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API,
      stepfunctions_api.API, ssm_api.API]
 )
-QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
+QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API, sts_api.API])
 
 
 async def root(request: Request) -> Response:
