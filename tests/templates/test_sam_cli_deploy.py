@@ -52,9 +52,15 @@ TEMPLATE = textwrap.dedent(
               Properties:
                 Path: /hello
                 Method: get
+      DefinedApi:
+        Type: AWS::Serverless::HttpApi
+        Properties:
+          DefinitionUri: openapi.yaml
     Outputs:
       Function:
         Value: !Ref HelloFunction
+      DefinedApi:
+        Value: !Ref DefinedApi
     """
 )
 HANDLER = """\
@@ -64,11 +70,28 @@ def handler(event, context):
 """
 
 
+# An HttpApi's DefinitionUri: SAM uploads the file, the stack's HTTP API imports it from there
+# (intrinsics are not read in such a file, on AWS neither).
+OPENAPI = """\
+openapi: "3.0.1"
+info: {title: defined-by-file, version: "1"}
+paths:
+  /proxied:
+    get:
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        httpMethod: GET
+        uri: https://example.com/
+        payloadFormatVersion: "1.0"
+"""
+
+
 def app(tmp_path: Path, prefix: str = "") -> Path:
-    """A SAM project folder: template.yaml and src/app.py."""
+    """A SAM project folder: template.yaml, openapi.yaml and src/app.py."""
     folder = tmp_path / "app"
     (folder / "src").mkdir(parents=True, exist_ok=True)
     (folder / "template.yaml").write_text(TEMPLATE)
+    (folder / "openapi.yaml").write_text(OPENAPI)
     (folder / "src" / "app.py").write_text(HANDLER.replace("PREFIX", repr(prefix)))
     return folder
 
@@ -138,7 +161,10 @@ def test_deploy_to_a_bucket_creates_then_updates_then_has_nothing_to_do(
     listed = server.client("s3").list_objects_v2(Bucket="sam-cli-artifacts")["Contents"]
     keys = [o["Key"] for o in listed]
     assert any(k.endswith(".template") for k in keys)  # the template, uploaded for TemplateURL
-    assert len(keys) == 2  # and the zip of src/
+    assert len(keys) == 3  # and the zip of src/, and openapi.yaml
+    http_api = physical_id(cfn, name, "DefinedApi")
+    routes = server.client("apigatewayv2").get_routes(ApiId=http_api)["Items"]
+    assert [r["RouteKey"] for r in routes] == ["GET /proxied"]
 
     app(tmp_path, prefix="v2 ")
     updated = sam(server, folder, *deploy, "--parameter-overrides", "Greeting=bonjour")
