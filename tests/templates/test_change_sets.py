@@ -289,6 +289,23 @@ def test_get_template_summary(cfn: Any) -> None:
     assert [p["ParameterKey"] for p in by_stack["Parameters"]] == ["Visibility", "Name"]
 
 
+def test_a_template_without_parameters_has_an_empty_list_of_them(cfn: Any) -> None:
+    """AWS answers <Parameters/> (botocore: []), and `sam deploy` indexes summary["Parameters"]
+    before it updates a stack."""
+    bare = template(
+        """
+        Resources:
+          Queue:
+            Type: AWS::SQS::Queue
+        """
+    )
+    name = create(cfn, bare)
+
+    assert cfn.get_template_summary(StackName=name)["Parameters"] == []
+    assert cfn.get_template_summary(TemplateBody=bare)["Parameters"] == []
+    assert cfn.validate_template(TemplateBody=bare)["Parameters"] == []
+
+
 def test_use_previous_value_keeps_every_parameter(cfn: Any) -> None:
     """A parameter left at its default keeps that value on update even after the template's
     default changes, when the update asks for its previous value."""

@@ -144,7 +144,7 @@ async def get_template(stacks: StackService, p: dict[str, Any]) -> Answer:
 
 async def validate_template(stacks: StackService, p: dict[str, Any]) -> Answer:
     summary = await stacks.validate_template(_template(p))
-    return summary.wire()
+    return {"Parameters": [], **summary.wire()}  # an empty <Parameters/>, as AWS answers
 
 
 async def list_exports(stacks: StackService, p: dict[str, Any]) -> Answer:
@@ -204,7 +204,9 @@ async def get_template_summary(stacks: StackService, p: dict[str, Any]) -> Answe
         summary = await stacks.stack_template_summary(p["StackName"])
     else:
         summary = await stacks.template_summary(_template(p))
-    return summary.wire()
+    # AWS answers an empty <Parameters/> for a template that declares none (`sam deploy`
+    # reads summary["Parameters"] before updating a stack), where wire() leaves lists out.
+    return {"Parameters": [], **summary.wire()}
 
 
 async def set_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
