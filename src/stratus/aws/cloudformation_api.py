@@ -131,17 +131,6 @@ async def describe_stack_events(stacks: StackService, p: dict[str, Any]) -> Answ
     return {"StackEvents": [e.wire() for e in page], "NextToken": token}
 
 
-async def describe_events(stacks: StackService, p: dict[str, Any]) -> Answer:
-    found = await stacks.describe_events(
-        p.get("StackName"),
-        p.get("ChangeSetName"),
-        p.get("OperationId"),
-        bool((p.get("Filters") or {}).get("FailedEvents")),
-    )
-    page, token = _page(found, p.get("NextToken"), lambda e: e.EventId)
-    return {"OperationEvents": [e.wire() for e in page], "NextToken": token}
-
-
 async def get_template(stacks: StackService, p: dict[str, Any]) -> Answer:
     if "ChangeSetName" in p:
         change_set = await stacks.change_sets.template(p["ChangeSetName"], p.get("StackName"))
@@ -281,7 +270,6 @@ API = Api(
             "DescribeStackResources": describe_stack_resources,
             "ListStackResources": list_stack_resources,
             "DescribeStackEvents": describe_stack_events,
-            "DescribeEvents": describe_events,
             "GetTemplate": get_template,
             "ValidateTemplate": validate_template,
             "ListExports": list_exports,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from stratus.errors import Conflict, Invalid, NotFound
@@ -244,15 +243,6 @@ class ChangeSets:
         if found is None:
             raise ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
         return found
-
-    async def stack_and_creation(
-        self, name: str, stack_name: str | None
-    ) -> tuple[str, datetime | None]:
-        """The change set's stack id, and since when the stack's operations are the change
-        set's (DescribeEvents): all of them for a CREATE change set, which made the stack;
-        those started after an UPDATE change set was made."""
-        record, request = await self._find(name, stack_name)
-        return record.StackId, None if request["type"] == "CREATE" else record.CreationTime
 
     async def _live(self, stack_name: str) -> Stack | None:
         try:

@@ -37,7 +37,7 @@ from stratus.services import Services
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
 
-from . import loader, operations
+from . import loader
 from . import policy as stack_policy
 from .change_sets import ChangeSets
 from .changes import resource_changes
@@ -56,7 +56,6 @@ from .model import (
     TemplateSummary,
     now,
 )
-from .operations import OperationEvent
 from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
 from .provider import Provider, tag_map, text
@@ -538,34 +537,6 @@ class StackService:
     async def describe_stack_events(self, name: str) -> list[StackEvent]:
         stack = await self._store.find(name)
         return await self._store.events(stack.StackId)
-
-    async def describe_events(
-        self,
-        stack_name: str | None,
-        change_set_name: str | None,
-        operation_id: str | None,
-        failed_only: bool,
-    ) -> list[OperationEvent]:
-        """DescribeEvents: the events of a stack, of a change set's operations (those started
-        since it was made) or of one operation, tagged with their operations."""
-        since = None
-        if change_set_name is not None:
-            stack_id, since = await self.change_sets.stack_and_creation(change_set_name, stack_name)
-        elif stack_name is not None:
-            stack_id = (await self._store.find(stack_name)).StackId
-        elif operation_id is not None:
-            found = await self._store.stack_of_event(operation_id)
-            if found is None:
-                raise Invalid(f"Operation {operation_id} does not exist")
-            stack_id = found
-        else:
-            raise Invalid("One of ChangeSetName, OperationId or StackName must be specified.")
-        return operations.operation_events(
-            await self._store.events(stack_id),
-            operation_id=operation_id,
-            since=since,
-            failed_only=failed_only,
-        )
 
     async def get_template(self, name: str, stage: str) -> str:
         stack = await self._store.find(name)

@@ -193,19 +193,6 @@ class StackStore:
 
         return [StackEvent.model_validate_json(r) for r in await self._db.run(read)]
 
-    async def stack_of_event(self, event_id: str) -> str | None:
-        """The id of the stack an event belongs to (DescribeEvents by OperationId alone: an
-        operation's id is its first event's). A scan: there is no index on event ids."""
-
-        def read(conn: sqlite3.Connection) -> str | None:
-            row = conn.execute(
-                "SELECT stack_id FROM stack_events WHERE json_extract(record, '$.EventId') = ?",
-                (event_id,),
-            ).fetchone()
-            return None if row is None else str(row[0])
-
-        return await self._db.run(read)
-
     # -- exports ---------------------------------------------------------------------------
     async def replace_exports(self, stack_id: str, exports: dict[str, str]) -> None:
         """The stack's exports become `exports`; a name another stack exports refuses."""
