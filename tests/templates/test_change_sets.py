@@ -500,3 +500,36 @@ def test_a_change_set_expands_a_transform_without_auto_expand(cfn: Any) -> None:
     cfn.execute_change_set(ChangeSetName=made["ChangeSetId"])
     cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
     assert describe(cfn, name)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_stack_policies_by_url_read_the_object_storage(server: Any, cfn: Any) -> None:
+    """StackPolicyURL (CreateStack, SetStackPolicy) and StackPolicyDuringUpdateURL name
+    objects of this server's object storage, as TemplateURL does."""
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="stack-policies")
+    deny_all = {"Statement": [{"Effect": "Deny", "Action": "Update:*", "Principal": "*",
+                               "Resource": "*"}]}  # fmt: skip
+    allow_all = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*",
+                                "Resource": "*"}]}  # fmt: skip
+    s3.put_object(Bucket="stack-policies", Key="deny.json", Body=json.dumps(deny_all).encode())
+    s3.put_object(Bucket="stack-policies", Key="allow.json", Body=json.dumps(allow_all).encode())
+    url = f"{server.endpoint_url}/stack-policies"
+
+    name = create(cfn, QUEUES, StackPolicyURL=f"{url}/deny.json")
+    kept = json.loads(cfn.get_stack_policy(StackName=name)["StackPolicyBody"])
+    cfn.update_stack(
+        StackName=name, TemplateBody=QUEUES,
+        Parameters=[{"ParameterKey": "Visibility", "ParameterValue": "45"}],
+        StackPolicyDuringUpdateURL="s3://stack-policies/allow.json",
+    )  # fmt: skip
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    cfn.set_stack_policy(StackName=name, StackPolicyURL=f"{url}/allow.json")
+    replaced = json.loads(cfn.get_stack_policy(StackName=name)["StackPolicyBody"])
+    with pytest.raises(ClientError) as missing:
+        cfn.set_stack_policy(StackName=name, StackPolicyURL=f"{url}/nope.json")
+
+    assert kept == deny_all
+    assert describe(cfn, name)["StackStatus"] == "UPDATE_COMPLETE"  # the deny lifted once
+    assert replaced == allow_all
+    assert missing.value.response["Error"]["Code"] == "ValidationError"
+    assert "S3 error" in missing.value.response["Error"]["Message"]

@@ -210,11 +210,6 @@ async def get_template_summary(stacks: StackService, p: dict[str, Any]) -> Answe
 
 
 async def set_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
-    if "StackPolicyURL" in p:
-        raise Invalid(
-            "StackPolicyURL needs object storage, which Stratus does not offer yet; "
-            "pass StackPolicyBody"
-        )
     if "StackPolicyBody" not in p:
         raise Invalid("Either StackPolicyBody or StackPolicyURL must be specified.")
     await stacks.set_stack_policy(p["StackName"], p["StackPolicyBody"])
@@ -236,6 +231,9 @@ def _on_stacks(run: Callable[[StackService, dict[str, Any]], Awaitable[Answer]])
     async def handle(call: Call, params: dict[str, Any]) -> Answer:
         if "TemplateURL" in params:
             params = await _wait_template_from_url(call, params)
+        for url, body in _POLICY_URLS:
+            if url in params:
+                params = await _wait_policy_from_url(call, params, url, body)
         return await run(call.stacks, params)
 
     return handle
@@ -254,6 +252,30 @@ async def _wait_template_from_url(call: Call, params: dict[str, Any]) -> dict[st
         raise Invalid(f"S3 error: {exc.message} ({params['TemplateURL']})") from exc
     rest = {k: v for k, v in params.items() if k != "TemplateURL"}
     return {**rest, "TemplateBody": body.decode("utf-8", "replace")}
+
+
+# Stack policies by URL: objects of this server's object storage, as TemplateURL.
+_POLICY_URLS = (
+    ("StackPolicyURL", "StackPolicyBody"),
+    ("StackPolicyDuringUpdateURL", "StackPolicyDuringUpdateBody"),
+)
+MAX_POLICY_BYTES = 16 * 1024  # a stack policy's limit on AWS
+
+
+async def _wait_policy_from_url(
+    call: Call, params: dict[str, Any], url: str, body: str
+) -> dict[str, Any]:
+    where = location_of(params[url])
+    if where is None:
+        raise Invalid(f"{url} must be a supported URL.")
+    try:
+        read = await call.services.objects.wait_read_whole(
+            where.bucket, where.key, where.version_id, MAX_POLICY_BYTES
+        )
+    except NotFound as exc:
+        raise Invalid(f"S3 error: {exc.message} ({params[url]})") from exc
+    rest = {k: v for k, v in params.items() if k != url}
+    return {**rest, body: read.decode("utf-8", "replace")}
 
 
 API = Api(
