@@ -9,7 +9,7 @@ from stratus.aws import coverage
 FLOORS = {
     "lambda": 73,
     "logs": 35,
-    "cloudformation": 21,
+    "cloudformation": 22,
     "ssm": 9,
     "sqs-json": 21,
     "sns": 17,

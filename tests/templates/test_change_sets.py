@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from typing import Any
 
 import pytest
@@ -533,3 +534,47 @@ def test_stack_policies_by_url_read_the_object_storage(server: Any, cfn: Any) ->
     assert replaced == allow_all
     assert missing.value.response["Error"]["Code"] == "ValidationError"
     assert "S3 error" in missing.value.response["Error"]["Message"]
+
+
+def test_rollback_stack_after_a_creation_left_failed(server: Any, cfn: Any) -> None:
+    """DisableRollback (`sam deploy --disable-rollback`) leaves CREATE_FAILED with what was
+    made; RollbackStack, which the CLIs then suggest, deletes it: ROLLBACK_COMPLETE."""
+    broken = template(
+        """
+        Resources:
+          Kept:
+            Type: AWS::SQS::Queue
+          Broken:
+            Type: AWS::Lambda::Function
+            DependsOn: Kept
+            Properties:
+              Runtime: python3.11
+              Handler: index.handler
+              Role: arn:aws:iam::000000000000:role/r
+              Layers: [arn:aws:lambda:us-east-1:000000000000:layer:missing:1]
+              Code:
+                ZipFile: "def handler(event, context): pass"
+        """
+    )
+    name = create(cfn, broken, DisableRollback=True, wait=None)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
+    left = describe(cfn, name)["StackStatus"]
+    queue = physical_id(cfn, name, "Kept")
+    sqs = server.client("sqs")
+    sqs.get_queue_url(QueueName=queue.rsplit("/", 1)[-1])  # still there
+
+    stack_id = cfn.rollback_stack(StackName=name)["StackId"]
+    deadline = time.monotonic() + 30  # boto3's stack_rollback_complete is for updates
+    while describe(cfn, name)["StackStatus"].endswith("_IN_PROGRESS"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+    assert left == "CREATE_FAILED"
+    assert stack_id == describe(cfn, name)["StackId"]
+    assert describe(cfn, name)["StackStatus"] == "ROLLBACK_COMPLETE"
+    with pytest.raises(ClientError):
+        sqs.get_queue_url(QueueName=queue.rsplit("/", 1)[-1])
+    with pytest.raises(ClientError) as again:
+        cfn.rollback_stack(StackName=name)
+    assert again.value.response["Error"]["Code"] == "ValidationError"

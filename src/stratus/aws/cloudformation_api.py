@@ -220,6 +220,10 @@ async def get_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
     return {"StackPolicyBody": await stacks.get_stack_policy(p["StackName"])}
 
 
+async def rollback_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
+    return {"StackId": await stacks.rollback_stack(p["StackName"])}
+
+
 async def update_termination_protection(stacks: StackService, p: dict[str, Any]) -> Answer:
     stack_id = await stacks.update_termination_protection(
         p["StackName"], p["EnableTerminationProtection"]
@@ -292,6 +296,7 @@ API = Api(
             "DescribeStackResources": describe_stack_resources,
             "ListStackResources": list_stack_resources,
             "DescribeStackEvents": describe_stack_events,
+            "RollbackStack": rollback_stack,
             "GetTemplate": get_template,
             "ValidateTemplate": validate_template,
             "ListExports": list_exports,
