@@ -501,6 +501,17 @@ def test_a_change_set_expands_a_transform_without_auto_expand(cfn: Any) -> None:
     cfn.execute_change_set(ChangeSetName=made["ChangeSetId"])
     cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
     assert describe(cfn, name)["StackStatus"] == "CREATE_COMPLETE"
+    changed = SERVERLESS_QUEUE.replace(
+        "SimpleTable", "SimpleTable\n    Properties: {PrimaryKey: {Name: pk, Type: String}}"
+    )
+    update = cfn.create_change_set(
+        StackName=name, ChangeSetName="cs2", ChangeSetType="UPDATE", TemplateBody=changed,
+        Capabilities=["CAPABILITY_IAM"],
+    )  # fmt: skip
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=update["Id"], WaiterConfig=FAST)
+    cfn.execute_change_set(ChangeSetName=update["Id"])
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert describe(cfn, name)["Capabilities"] == ["CAPABILITY_IAM"]  # as given
 
 
 def test_stack_policies_by_url_read_the_object_storage(server: Any, cfn: Any) -> None:

@@ -199,6 +199,7 @@ class ChangeSets:
             record.StackId, request["template_body"], request["use_previous_template"],
             request["parameters"], _planning(request["capabilities"]), request["tags"],
         )  # fmt: skip
+        update.stack.Capabilities = request["capabilities"]  # described as given
         await self._mark_executing(record)
         await self._stacks.launch_update(update, finished)
 
