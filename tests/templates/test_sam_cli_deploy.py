@@ -211,7 +211,7 @@ def test_resolve_s3_deploys_sams_managed_stack_then_delete_removes_the_app(
     assert describe(cfn, MANAGED_STACK)["StackStatus"] == "CREATE_COMPLETE"  # SAM keeps it
 
 
-def test_guided_deploy_answered_on_stdin_writes_samconfig_that_the_next_deploy_reads(
+def test_build_then_guided_deploy_answered_on_stdin_writes_samconfig_for_the_next(
     server: Any, cfn: Any, tmp_path: Path
 ) -> None:
     name = stack_name("sam-guided")
@@ -219,9 +219,12 @@ def test_guided_deploy_answered_on_stdin_writes_samconfig_that_the_next_deploy_r
     # Stack name, region, Greeting, confirm changes (N), allow IAM roles (Y), disable rollback
     # (N), "HelloFunction has no authentication. Is this okay?" (y), save (Y), file, env.
     answers = f"{name}\n\n\nN\nY\nN\ny\nY\n\n\n"
+    built = sam(server, folder, "build")  # the usual first step: deploy then reads .aws-sam/
 
     guided = sam(server, folder, "deploy", "--guided", answers=answers)
 
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert (folder / ".aws-sam" / "build" / "template.yaml").exists()
     assert guided.returncode == 0, guided.stdout + guided.stderr
     assert describe(cfn, name)["StackStatus"] == "CREATE_COMPLETE"
     config = (folder / "samconfig.toml").read_text()
