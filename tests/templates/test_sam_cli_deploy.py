@@ -166,6 +166,14 @@ def test_deploy_to_a_bucket_creates_then_updates_then_has_nothing_to_do(
     routes = server.client("apigatewayv2").get_routes(ApiId=http_api)["Items"]
     assert [r["RouteKey"] for r in routes] == ["GET /proxied"]
 
+    # sam list endpoints: Cloud Control's GetResource per function (no URL: "-"), the APIs'
+    # stages and routes. SAM writes the URLs in AWS's form itself.
+    endpoints = sam(server, folder, "list", "endpoints", "--stack-name", name, "--output", "json")
+    assert endpoints.returncode == 0, endpoints.stdout + endpoints.stderr
+    listed = {e["LogicalResourceId"]: e for e in json.loads(endpoints.stdout)}
+    assert listed["HelloFunction"]["CloudEndpoint"] == "-"
+    assert listed["ServerlessHttpApi"]["Methods"] == ["/hello['get']"]
+
     app(tmp_path, prefix="v2 ")
     updated = sam(server, folder, *deploy, "--parameter-overrides", "Greeting=bonjour")
 

@@ -30,6 +30,7 @@ from . import (
     apigateway_api,
     apigatewayv2_api,
     artifacts_api,
+    cloudcontrol_api,
     cloudformation_api,
     dynamodb_api,
     dynamodbstreams_api,
@@ -79,10 +80,11 @@ SERVED_APIS: tuple[Api, ...] = (
     stepfunctions_api.API,
     ssm_api.API,
     sts_api.API,
+    cloudcontrol_api.API,
 )
 JSON_APIS = JsonApis(
     [logs_api.API, sqs_api.API, events_api.API, dynamodb_api.API, dynamodbstreams_api.API,
-     stepfunctions_api.API, ssm_api.API]
+     stepfunctions_api.API, ssm_api.API, cloudcontrol_api.API]
 )
 QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API, sts_api.API])
 
