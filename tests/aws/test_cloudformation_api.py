@@ -157,13 +157,13 @@ def test_unsigned_request_is_routed_by_version(server):
 
 def test_query_service_stratus_does_not_serve(server):
     """A request signed for a query service Stratus lacks is refused, naming what it serves."""
-    response = post(server, "Action=GetCallerIdentity&Version=2011-06-15", service="sts")
+    response = post(server, "Action=ListUsers&Version=2010-05-08", service="iam")
 
     error = error_of(response)
     assert response.status_code == 400
     assert error["Code"] == "InvalidAction"
     assert error["Message"] == (
-        "Stratus serves cloudformation, sns, sqs over the AWS query protocol, not sts."
+        "Stratus serves cloudformation, sns, sqs, sts over the AWS query protocol, not iam."
     )
 
 

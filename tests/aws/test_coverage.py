@@ -9,7 +9,7 @@ from stratus.aws import coverage
 FLOORS = {
     "lambda": 73,
     "logs": 35,
-    "cloudformation": 22,
+    "cloudformation": 23,
     "ssm": 9,
     "sqs-json": 23,
     "sns": 42,
@@ -21,6 +21,8 @@ FLOORS = {
     "dynamodb": 25,
     "dynamodbstreams": 4,
     "s3": 48,
+    "sts": 1,
+    "cloudcontrol": 1,
 }
 
 

@@ -283,3 +283,65 @@ def test_default_encryption(s3: Any, bucket: str):
 
     assert config["Rules"][0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     assert put["ServerSideEncryption"] == head["ServerSideEncryption"] == "AES256"
+
+
+def test_acls_switched_off_and_ownership_controls_deleted(s3: Any):
+    """Switching an ObjectWriter bucket to BucketOwnerEnforced: refused while the bucket's
+    own ACL grants someone else (InvalidBucketAclWithObjectOwnership); once it is private,
+    objects' old grants are no longer read (the owner's FULL_CONTROL alone) and come back
+    when ACLs do. Deleting the controls leaves no controls (OwnershipControlsNotFoundError)
+    and a bucket that takes ACLs, as ObjectWriter."""
+    name = bucket_name("acl-off")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    other = f'id="{"b" * 64}"'
+    s3.put_bucket_acl(Bucket=name, GrantWrite=other)
+    s3.put_object(Bucket=name, Key="k", Body=b"x", GrantRead=other)
+    enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    writer = {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+
+    with pytest.raises(ClientError) as refused:
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=enforced)
+    s3.put_bucket_acl(Bucket=name, ACL="private")
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=enforced)
+    while_off = s3.get_object_acl(Bucket=name, Key="k")["Grants"]
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=writer)
+    back_on = s3.get_object_acl(Bucket=name, Key="k")["Grants"]
+    s3.delete_bucket_ownership_controls(Bucket=name)
+    with pytest.raises(ClientError) as none_set:
+        s3.get_bucket_ownership_controls(Bucket=name)
+    s3.put_object(Bucket=name, Key="k2", Body=b"x", GrantRead=other)
+
+    assert code(refused) == "InvalidBucketAclWithObjectOwnership"
+    assert [g["Permission"] for g in while_off] == ["FULL_CONTROL"]
+    assert [(g["Grantee"]["ID"], g["Permission"]) for g in back_on][1:] == [("b" * 64, "READ")]
+    assert code(none_set) == "OwnershipControlsNotFoundError"
+    assert len(s3.get_object_acl(Bucket=name, Key="k2")["Grants"]) == 2
+
+
+def test_acls_given_at_multipart_upload_and_copy(s3: Any):
+    """CreateMultipartUpload's ACL is the completed object's; CopyObject's ACL is the copy's,
+    and a copy without one is private (the source's grants are not copied), as on AWS."""
+    name = bucket_name("acl-mp")
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerPreferred")
+    other = "c" * 64
+    upload = s3.create_multipart_upload(Bucket=name, Key="big", GrantReadACP=f'id="{other}"')
+    part = s3.upload_part(
+        Bucket=name, Key="big", UploadId=upload["UploadId"], PartNumber=1, Body=b"x"
+    )
+    s3.complete_multipart_upload(
+        Bucket=name, Key="big", UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )  # fmt: skip
+    s3.copy_object(
+        Bucket=name, Key="granted", CopySource={"Bucket": name, "Key": "big"},
+        GrantRead=f'id="{other}"',
+    )  # fmt: skip
+    s3.copy_object(Bucket=name, Key="plain", CopySource={"Bucket": name, "Key": "big"})
+
+    def grants(key: str) -> list[tuple[str, str]]:
+        listed = s3.get_object_acl(Bucket=name, Key=key)["Grants"]
+        return [(g["Grantee"]["ID"], g["Permission"]) for g in listed][1:]  # after the owner's
+
+    assert grants("big") == [(other, "READ_ACP")]
+    assert grants("granted") == [(other, "READ")]
+    assert grants("plain") == []

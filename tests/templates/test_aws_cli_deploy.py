@@ -1,12 +1,16 @@
 """`aws cloudformation deploy`, the real aws CLI, unchanged: only AWS_ENDPOINT_URL points it at
 Stratus. It drives change sets (CreateChangeSet, its waiter, ExecuteChangeSet, the stack
-waiters) and GetTemplateSummary on update."""
+waiters) and GetTemplateSummary on update. `aws cloudformation package` uploads local
+artifacts to the object storage and rewrites the template to point at them; the stack reads
+them from there."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +105,112 @@ def test_deploy_creates_then_updates_then_has_nothing_to_do(
     # Unspecified parameters keep their previous value (the CLI sends UsePreviousValue).
     values = {p["ParameterKey"]: p["ParameterValue"] for p in describe(cfn, name)["Parameters"]}
     assert values == {"Greeting": "bonjour"}
+
+
+PACKAGED_APP = textwrap.dedent(
+    """\
+    AWSTemplateFormatVersion: '2010-09-09'
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Layer:
+        Type: AWS::Serverless::LayerVersion
+        Properties:
+          ContentUri: layer/
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src/
+          Handler: app.handler
+          Runtime: python3.11
+          Layers: [!Ref Layer]
+      PlainFn:
+        Type: AWS::Lambda::Function
+        Properties:
+          Code: src/
+          Handler: app.handler
+          Runtime: python3.11
+          Role: arn:aws:iam::000000000000:role/r
+          Layers: [!Ref Layer]
+      Machine:
+        Type: AWS::Serverless::StateMachine
+        Properties:
+          DefinitionUri: machine.json
+          Policies: []
+      Api:
+        Type: AWS::ApiGateway::RestApi
+        Properties:
+          BodyS3Location: api.yaml
+    Outputs:
+      Fn:
+        Value: !Ref Fn
+      PlainFn:
+        Value: !Ref PlainFn
+      Machine:
+        Value: !Ref Machine
+      Api:
+        Value: !Ref Api
+    """
+)
+OPENAPI = """\
+openapi: "3.0.1"
+info: {title: packaged-api, version: "1"}
+paths:
+  /hi:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses: {default: {statusCode: "200"}}
+      responses: {"200": {description: ok}}
+"""
+
+
+def test_package_uploads_artifacts_that_deploy_reads_from_the_object_storage(
+    server: Any, cfn: Any, lambda_client: Any, tmp_path: Path
+) -> None:
+    """CodeUri and Code (zipped folders), ContentUri (a layer), DefinitionUri (a state
+    machine's definition) and BodyS3Location (an OpenAPI file): the CLI uploads each and
+    rewrites it to s3:// or Bucket/Key; each resource reads its object back."""
+    folder = tmp_path / "app"
+    (folder / "src").mkdir(parents=True)
+    (folder / "layer" / "python").mkdir(parents=True)
+    (folder / "src" / "app.py").write_text(
+        "import helper\ndef handler(event, context):\n    return helper.word()\n"
+    )
+    (folder / "layer" / "python" / "helper.py").write_text("def word():\n    return 'layered'\n")
+    machine = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": 7, "End": True}}}
+    (folder / "machine.json").write_text(json.dumps(machine))
+    (folder / "api.yaml").write_text(OPENAPI)
+    (folder / "template.yaml").write_text(PACKAGED_APP)
+    server.client("s3").create_bucket(Bucket="cli-packages")
+    packaged = folder / "packaged.yaml"
+    name = stack_name("cli-package")
+
+    made = aws(
+        server, tmp_path, "cloudformation", "package", "--template-file",
+        str(folder / "template.yaml"), "--s3-bucket", "cli-packages",
+        "--output-template-file", str(packaged),
+    )  # fmt: skip
+
+    assert made.returncode == 0, made.stderr
+    rewritten = packaged.read_text()
+    assert "CodeUri: s3://cli-packages/" in rewritten
+    assert "ContentUri: s3://cli-packages/" in rewritten
+    assert "S3Bucket: cli-packages" in rewritten  # Code, and DefinitionUri, BodyS3Location
+
+    deployed = aws(
+        server, tmp_path, "cloudformation", "deploy", "--template-file", str(packaged),
+        "--stack-name", name, "--capabilities", "CAPABILITY_IAM",
+    )  # fmt: skip
+
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    values = {o["OutputKey"]: o["OutputValue"] for o in describe(cfn, name)["Outputs"]}
+    for function in (values["Fn"], values["PlainFn"]):
+        answer = lambda_client.invoke(FunctionName=function)
+        assert answer["Payload"].read() == b'"layered"'  # the zip and the layer from S3
+    definition = server.client("stepfunctions").describe_state_machine(
+        stateMachineArn=values["Machine"]
+    )["definition"]
+    assert json.loads(definition) == machine
+    resources = server.client("apigateway").get_resources(restApiId=values["Api"])["items"]
+    assert "/hi" in {r["path"] for r in resources}

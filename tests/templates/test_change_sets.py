@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from typing import Any
 
 import pytest
@@ -289,6 +290,23 @@ def test_get_template_summary(cfn: Any) -> None:
     assert [p["ParameterKey"] for p in by_stack["Parameters"]] == ["Visibility", "Name"]
 
 
+def test_a_template_without_parameters_has_an_empty_list_of_them(cfn: Any) -> None:
+    """AWS answers <Parameters/> (botocore: []), and `sam deploy` indexes summary["Parameters"]
+    before it updates a stack."""
+    bare = template(
+        """
+        Resources:
+          Queue:
+            Type: AWS::SQS::Queue
+        """
+    )
+    name = create(cfn, bare)
+
+    assert cfn.get_template_summary(StackName=name)["Parameters"] == []
+    assert cfn.get_template_summary(TemplateBody=bare)["Parameters"] == []
+    assert cfn.validate_template(TemplateBody=bare)["Parameters"] == []
+
+
 def test_use_previous_value_keeps_every_parameter(cfn: Any) -> None:
     """A parameter left at its default keeps that value on update even after the template's
     default changes, when the update asks for its previous value."""
@@ -453,3 +471,121 @@ def test_a_misspelt_type_is_not_a_resource_type(cfn: Any) -> None:
         "AWS::Serverless::Functon (resource Fn) is not a resource type; did you mean "
         "AWS::Serverless::Function?"
     )
+
+
+SERVERLESS_QUEUE = template(
+    """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Table:
+        Type: AWS::Serverless::SimpleTable
+    """
+)
+
+
+def test_a_change_set_expands_a_transform_without_auto_expand(cfn: Any) -> None:
+    """CAPABILITY_AUTO_EXPAND "doesn't apply to creating change sets": `sam deploy` and
+    `aws cloudformation deploy` send CAPABILITY_IAM alone, and AWS expands SAM anyway.
+    CreateStack still asks for it."""
+    name = stack_name("sam-cs")
+    with pytest.raises(ClientError) as refused:
+        cfn.create_stack(StackName=name, TemplateBody=SERVERLESS_QUEUE)
+    assert refused.value.response["Error"]["Code"] == "InsufficientCapabilitiesException"
+
+    made = change_set(cfn, name, SERVERLESS_QUEUE, ChangeSetType="CREATE")
+
+    assert made["Status"] == "CREATE_COMPLETE", made.get("StatusReason")
+    assert [c["ResourceChange"]["ResourceType"] for c in made["Changes"]] == [
+        "AWS::DynamoDB::Table"
+    ]
+    cfn.execute_change_set(ChangeSetName=made["ChangeSetId"])
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert describe(cfn, name)["StackStatus"] == "CREATE_COMPLETE"
+    changed = SERVERLESS_QUEUE.replace(
+        "SimpleTable", "SimpleTable\n    Properties: {PrimaryKey: {Name: pk, Type: String}}"
+    )
+    update = cfn.create_change_set(
+        StackName=name, ChangeSetName="cs2", ChangeSetType="UPDATE", TemplateBody=changed,
+        Capabilities=["CAPABILITY_IAM"],
+    )  # fmt: skip
+    cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=update["Id"], WaiterConfig=FAST)
+    cfn.execute_change_set(ChangeSetName=update["Id"])
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert describe(cfn, name)["Capabilities"] == ["CAPABILITY_IAM"]  # as given
+
+
+def test_stack_policies_by_url_read_the_object_storage(server: Any, cfn: Any) -> None:
+    """StackPolicyURL (CreateStack, SetStackPolicy) and StackPolicyDuringUpdateURL name
+    objects of this server's object storage, as TemplateURL does."""
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="stack-policies")
+    deny_all = {"Statement": [{"Effect": "Deny", "Action": "Update:*", "Principal": "*",
+                               "Resource": "*"}]}  # fmt: skip
+    allow_all = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*",
+                                "Resource": "*"}]}  # fmt: skip
+    s3.put_object(Bucket="stack-policies", Key="deny.json", Body=json.dumps(deny_all).encode())
+    s3.put_object(Bucket="stack-policies", Key="allow.json", Body=json.dumps(allow_all).encode())
+    url = f"{server.endpoint_url}/stack-policies"
+
+    name = create(cfn, QUEUES, StackPolicyURL=f"{url}/deny.json")
+    kept = json.loads(cfn.get_stack_policy(StackName=name)["StackPolicyBody"])
+    cfn.update_stack(
+        StackName=name, TemplateBody=QUEUES,
+        Parameters=[{"ParameterKey": "Visibility", "ParameterValue": "45"}],
+        StackPolicyDuringUpdateURL="s3://stack-policies/allow.json",
+    )  # fmt: skip
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    cfn.set_stack_policy(StackName=name, StackPolicyURL=f"{url}/allow.json")
+    replaced = json.loads(cfn.get_stack_policy(StackName=name)["StackPolicyBody"])
+    with pytest.raises(ClientError) as missing:
+        cfn.set_stack_policy(StackName=name, StackPolicyURL=f"{url}/nope.json")
+
+    assert kept == deny_all
+    assert describe(cfn, name)["StackStatus"] == "UPDATE_COMPLETE"  # the deny lifted once
+    assert replaced == allow_all
+    assert missing.value.response["Error"]["Code"] == "ValidationError"
+    assert "S3 error" in missing.value.response["Error"]["Message"]
+
+
+def test_rollback_stack_after_a_creation_left_failed(server: Any, cfn: Any) -> None:
+    """DisableRollback (`sam deploy --disable-rollback`) leaves CREATE_FAILED with what was
+    made; RollbackStack, which the CLIs then suggest, deletes it: ROLLBACK_COMPLETE."""
+    broken = template(
+        """
+        Resources:
+          Kept:
+            Type: AWS::SQS::Queue
+          Broken:
+            Type: AWS::Lambda::Function
+            DependsOn: Kept
+            Properties:
+              Runtime: python3.11
+              Handler: index.handler
+              Role: arn:aws:iam::000000000000:role/r
+              Layers: [arn:aws:lambda:us-east-1:000000000000:layer:missing:1]
+              Code:
+                ZipFile: "def handler(event, context): pass"
+        """
+    )
+    name = create(cfn, broken, DisableRollback=True, wait=None)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
+    left = describe(cfn, name)["StackStatus"]
+    queue = physical_id(cfn, name, "Kept")
+    sqs = server.client("sqs")
+    sqs.get_queue_url(QueueName=queue.rsplit("/", 1)[-1])  # still there
+
+    stack_id = cfn.rollback_stack(StackName=name)["StackId"]
+    deadline = time.monotonic() + 30  # boto3's stack_rollback_complete is for updates
+    while describe(cfn, name)["StackStatus"].endswith("_IN_PROGRESS"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+    assert left == "CREATE_FAILED"
+    assert stack_id == describe(cfn, name)["StackId"]
+    assert describe(cfn, name)["StackStatus"] == "ROLLBACK_COMPLETE"
+    with pytest.raises(ClientError):
+        sqs.get_queue_url(QueueName=queue.rsplit("/", 1)[-1])
+    with pytest.raises(ClientError) as again:
+        cfn.rollback_stack(StackName=name)
+    assert again.value.response["Error"]["Code"] == "ValidationError"

@@ -178,3 +178,76 @@ def test_a_template_machine_logs_as_its_logging_configuration_says(server, cfn):
     assert types == ["FailStateEntered", "ExecutionFailed"]
     cfn.delete_stack(StackName=name)
     wait(cfn, name, "stack_delete_complete")
+
+
+FROM_BUCKET = template(
+    """
+    Parameters:
+      Key:
+        Type: String
+      Greeting:
+        Type: String
+        Default: hello
+    Resources:
+      Machine:
+        Type: AWS::StepFunctions::StateMachine
+        Properties:
+          RoleArn: arn:aws:iam::000000000000:role/states
+          DefinitionS3Location:
+            Bucket: sfn-definitions
+            Key: !Ref Key
+          DefinitionSubstitutions:
+            greeting: !Ref Greeting
+    Outputs:
+      Arn:
+        Value: !Ref Machine
+    """
+)
+YAML_DEFINITION = b"""
+StartAt: Greet
+States:
+  Greet: {Type: Pass, Result: "${greeting} from yaml", End: true}
+"""
+JSON_DEFINITION = b"""
+{"StartAt": "Greet", "States": {"Greet": {"Type": "Pass", "Result": "${greeting} from json",
+ "End": true}}}
+"""
+
+
+def test_a_definition_read_from_the_object_storage(server, cfn):
+    """DefinitionS3Location (what `aws cloudformation package` and `sam deploy` make of
+    DefinitionUri): a YAML or JSON object of the object storage, substitutions applied;
+    a new key updates the machine in place; a missing object fails the stack with S3's
+    reason."""
+    s3, sfn = server.client("s3"), server.client("stepfunctions")
+    s3.create_bucket(Bucket="sfn-definitions")
+    s3.put_object(Bucket="sfn-definitions", Key="flow.yaml", Body=YAML_DEFINITION)
+    s3.put_object(Bucket="sfn-definitions", Key="flow.json", Body=JSON_DEFINITION)
+    key = [{"ParameterKey": "Key", "ParameterValue": "flow.yaml"}]
+
+    name = create(cfn, FROM_BUCKET, Parameters=key)
+    arn = outputs(cfn, name)["Arn"]
+    first = run(server, sfn, arn)
+    cfn.update_stack(
+        StackName=name,
+        TemplateBody=FROM_BUCKET,
+        Parameters=[{"ParameterKey": "Key", "ParameterValue": "flow.json"}],
+    )
+    wait(cfn, name, "stack_update_complete")
+    second = run(server, sfn, arn)
+
+    assert json.loads(first["output"]) == "hello from yaml"
+    assert json.loads(second["output"]) == "hello from json"
+    assert outputs(cfn, name)["Arn"] == arn  # in place
+
+    missing = create(
+        cfn, FROM_BUCKET, Parameters=[{"ParameterKey": "Key", "ParameterValue": "nope"}], wait=None
+    )
+    with pytest.raises(WaiterError):
+        wait(cfn, missing, "stack_create_complete")
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in cfn.describe_stack_events(StackName=missing)["StackEvents"]
+        if e["LogicalResourceId"] == "Machine"
+    ]
+    assert any("DefinitionS3Location" in r and "key does not exist" in r for r in reasons), reasons

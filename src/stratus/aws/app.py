@@ -30,6 +30,7 @@ from . import (
     apigateway_api,
     apigatewayv2_api,
     artifacts_api,
+    cloudcontrol_api,
     cloudformation_api,
     dynamodb_api,
     dynamodbstreams_api,
@@ -43,6 +44,7 @@ from . import (
     sqs_api,
     ssm_api,
     stepfunctions_api,
+    sts_api,
 )
 from .protocols import models, query
 from .protocols.adapter import Api
@@ -77,6 +79,8 @@ SERVED_APIS: tuple[Api, ...] = (
     dynamodbstreams_api.API,
     stepfunctions_api.API,
     ssm_api.API,
+    sts_api.API,
+    cloudcontrol_api.API,
 )
 JSON_APIS = JsonApis(
     [
@@ -87,9 +91,10 @@ JSON_APIS = JsonApis(
         dynamodbstreams_api.API,
         stepfunctions_api.API,
         ssm_api.API,
+        cloudcontrol_api.API,
     ]
 )
-QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API])
+QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API, sts_api.API])
 
 
 async def root(request: Request) -> Response:

@@ -158,7 +158,7 @@ async def get_template(stacks: StackService, p: dict[str, Any]) -> Answer:
 
 async def validate_template(stacks: StackService, p: dict[str, Any]) -> Answer:
     summary = await stacks.validate_template(_template(p))
-    return summary.wire()
+    return {"Parameters": [], **summary.wire()}  # an empty <Parameters/>, as AWS answers
 
 
 async def list_exports(stacks: StackService, p: dict[str, Any]) -> Answer:
@@ -218,15 +218,12 @@ async def get_template_summary(stacks: StackService, p: dict[str, Any]) -> Answe
         summary = await stacks.stack_template_summary(p["StackName"])
     else:
         summary = await stacks.template_summary(_template(p))
-    return summary.wire()
+    # AWS answers an empty <Parameters/> for a template that declares none (`sam deploy`
+    # reads summary["Parameters"] before updating a stack), where wire() leaves lists out.
+    return {"Parameters": [], **summary.wire()}
 
 
 async def set_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
-    if "StackPolicyURL" in p:
-        raise Invalid(
-            "StackPolicyURL needs object storage, which Stratus does not offer yet; "
-            "pass StackPolicyBody"
-        )
     if "StackPolicyBody" not in p:
         raise Invalid("Either StackPolicyBody or StackPolicyURL must be specified.")
     await stacks.set_stack_policy(p["StackName"], p["StackPolicyBody"])
@@ -235,6 +232,10 @@ async def set_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
 
 async def get_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
     return {"StackPolicyBody": await stacks.get_stack_policy(p["StackName"])}
+
+
+async def rollback_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
+    return {"StackId": await stacks.rollback_stack(p["StackName"])}
 
 
 async def update_termination_protection(stacks: StackService, p: dict[str, Any]) -> Answer:
@@ -248,6 +249,9 @@ def _on_stacks(run: Callable[[StackService, dict[str, Any]], Awaitable[Answer]])
     async def handle(call: Call, params: dict[str, Any]) -> Answer:
         if "TemplateURL" in params:
             params = await _wait_template_from_url(call, params)
+        for url, body in _POLICY_URLS:
+            if url in params:
+                params = await _wait_policy_from_url(call, params, url, body)
         return await run(call.stacks, params)
 
     return handle
@@ -268,6 +272,30 @@ async def _wait_template_from_url(call: Call, params: dict[str, Any]) -> dict[st
     return {**rest, "TemplateBody": body.decode("utf-8", "replace")}
 
 
+# Stack policies by URL: objects of this server's object storage, as TemplateURL.
+_POLICY_URLS = (
+    ("StackPolicyURL", "StackPolicyBody"),
+    ("StackPolicyDuringUpdateURL", "StackPolicyDuringUpdateBody"),
+)
+MAX_POLICY_BYTES = 16 * 1024  # a stack policy's limit on AWS
+
+
+async def _wait_policy_from_url(
+    call: Call, params: dict[str, Any], url: str, body: str
+) -> dict[str, Any]:
+    where = location_of(params[url])
+    if where is None:
+        raise Invalid(f"{url} must be a supported URL.")
+    try:
+        read = await call.services.objects.wait_read_whole(
+            where.bucket, where.key, where.version_id, MAX_POLICY_BYTES
+        )
+    except NotFound as exc:
+        raise Invalid(f"S3 error: {exc.message} ({params[url]})") from exc
+    rest = {k: v for k, v in params.items() if k != url}
+    return {**rest, body: read.decode("utf-8", "replace")}
+
+
 API = Api(
     SERVICE,
     {
@@ -283,6 +311,7 @@ API = Api(
             "ListStackResources": list_stack_resources,
             "DescribeStackEvents": describe_stack_events,
             "DescribeEvents": describe_events,
+            "RollbackStack": rollback_stack,
             "GetTemplate": get_template,
             "ValidateTemplate": validate_template,
             "ListExports": list_exports,

@@ -27,6 +27,7 @@ from .protocols.adapter import Api, Call, Handler
 from .protocols.errors import REST_XML_ERRORS, ErrorTable, WireError, wire_error
 from .s3_wire import (
     acl_answer,
+    acls_in_force,
     check_acl,
     checksum_members,
     copy_source_version,
@@ -280,8 +281,9 @@ async def delete_object_tagging(call: Call, p: dict[str, Any]) -> dict[str, Any]
 
 
 async def get_object_acl(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    bucket = await call.services.objects.bucket(p["Bucket"])
     version = await call.services.objects.head_object(p["Bucket"], p["Key"], p.get("VersionId"))
-    return acl_answer(call, version.acl)
+    return acl_answer(call, acls_in_force(bucket, version.acl))
 
 
 async def put_object_acl(call: Call, p: dict[str, Any]) -> dict[str, Any]:

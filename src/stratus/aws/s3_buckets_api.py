@@ -24,7 +24,15 @@ from stratus.objects.errors import (
 from stratus.objects.service import DEFAULT_PUBLIC_ACCESS
 
 from .protocols.adapter import Call, Handler
-from .s3_wire import acl_answer, check_acl, grants_of, owner, tag_set, tags_of_set
+from .s3_wire import (
+    acl_answer,
+    acls_in_force,
+    check_acl,
+    grants_of,
+    owner,
+    tag_set,
+    tags_of_set,
+)
 
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 OWNERSHIPS = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
@@ -168,7 +176,14 @@ async def put_bucket_ownership_controls(call: Call, p: dict[str, Any]) -> None:
     rules = (p.get("OwnershipControls") or {}).get("Rules") or []
     if len(rules) != 1 or rules[0].get("ObjectOwnership") not in OWNERSHIPS:
         raise MalformedXml()
-    await call.services.objects.set_bucket(p["Bucket"], "ownership", rules[0]["ObjectOwnership"])
+    chosen = rules[0]["ObjectOwnership"]
+    if chosen == "BucketOwnerEnforced":
+        # ACLs go off: AWS refuses while the bucket's own ACL grants anyone but its owner
+        # (object ACLs are simply no longer read).
+        bucket = await call.services.objects.bucket(p["Bucket"])
+        if bucket.acl:
+            raise InvalidBucketAcl()
+    await call.services.objects.set_bucket(p["Bucket"], "ownership", chosen)
 
 
 async def get_bucket_ownership_controls(call: Call, p: dict[str, Any]) -> dict[str, Any]:
@@ -179,13 +194,14 @@ async def get_bucket_ownership_controls(call: Call, p: dict[str, Any]) -> dict[s
 
 
 async def delete_bucket_ownership_controls(call: Call, p: dict[str, Any]) -> None:
-    # Without controls a bucket is ObjectWriter (ACLs enabled), as on AWS.
-    await call.services.objects.set_bucket(p["Bucket"], "ownership", "ObjectWriter")
+    # Without controls a bucket behaves as ObjectWriter (ACLs enabled), as on AWS, and
+    # GetBucketOwnershipControls answers OwnershipControlsNotFoundError: "" is "none set".
+    await call.services.objects.set_bucket(p["Bucket"], "ownership", "")
 
 
 async def get_bucket_acl(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     bucket = await call.services.objects.bucket(p["Bucket"])
-    return acl_answer(call, bucket.acl)
+    return acl_answer(call, acls_in_force(bucket, bucket.acl))
 
 
 async def put_bucket_acl(call: Call, p: dict[str, Any]) -> None:

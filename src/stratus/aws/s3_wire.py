@@ -61,6 +61,13 @@ def check_acl(bucket: Bucket, p: Mapping[str, Any]) -> tuple[Grant, ...]:
     return grants_of(bucket.ownership, bucket.public_access, p)
 
 
+def acls_in_force(bucket: Bucket, grants: tuple[Grant, ...]) -> tuple[Grant, ...]:
+    """What Get*Acl answers besides the owner: nothing while ACLs are off. A bucket switched to
+    BucketOwnerEnforced keeps its objects' old grants, but AWS no longer reads them and
+    answers the owner's FULL_CONTROL alone (they return if ACLs are turned back on)."""
+    return () if bucket.ownership == "BucketOwnerEnforced" else grants
+
+
 def _grant_of(item: Mapping[str, Any]) -> Grant:
     grantee = item.get("Grantee") or {}
     kind = grantee.get("Type", "CanonicalUser")

@@ -26,7 +26,7 @@ class Bucket:
     region: str
     created: float  # epoch seconds
     versioning: str  # "" (never enabled), "Enabled", "Suspended"
-    ownership: str  # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter
+    ownership: str  # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter | "" (none set)
     public_access: Mapping[str, bool] | None  # the PublicAccessBlockConfiguration, if set
     tags: Mapping[str, str] | None
     policy: str | None

@@ -113,7 +113,7 @@ class ChangeSets:
         stack_id = existing.StackId if existing else self._stacks.new_stack_id(stack_name)
         plan = await self._stacks.plan_create(
             stack_name, stack_id, request["template_body"], request["parameters"],
-            request["capabilities"], request["tags"] or [],
+            _planning(request["capabilities"]), request["tags"] or [],
         )  # fmt: skip
         stack = existing or await self._stacks.insert_for_review(stack_name, stack_id)
         record = self._record(stack, name, self._stacks.described_parameters(plan), request)
@@ -139,7 +139,7 @@ class ChangeSets:
             raise Invalid(f"Stack [{stack_name}] does not exist")
         update = await self._stacks.plan_update(
             stack_name, request["template_body"], request["use_previous_template"],
-            request["parameters"], request["capabilities"], request["tags"],
+            request["parameters"], _planning(request["capabilities"]), request["tags"],
         )  # fmt: skip
         parameters = self._stacks.described_parameters(update.plan)
         record = self._record(update.stack, name, parameters, request)
@@ -187,7 +187,7 @@ class ChangeSets:
             stack = await self._store.find(record.StackId)
             plan = await self._stacks.plan_create(
                 stack.StackName, stack.StackId, request["template_body"],
-                request["parameters"], request["capabilities"], request["tags"] or [],
+                request["parameters"], _planning(request["capabilities"]), request["tags"] or [],
             )  # fmt: skip
             await self._mark_executing(record)
             await self._stacks.launch_create(
@@ -197,8 +197,9 @@ class ChangeSets:
             return
         update = await self._stacks.plan_update(
             record.StackId, request["template_body"], request["use_previous_template"],
-            request["parameters"], request["capabilities"], request["tags"],
+            request["parameters"], _planning(request["capabilities"]), request["tags"],
         )  # fmt: skip
+        update.stack.Capabilities = request["capabilities"]  # described as given
         await self._mark_executing(record)
         await self._stacks.launch_update(update, finished)
 
@@ -258,3 +259,13 @@ class ChangeSets:
             return str(request["template_body"])
         original, _, _ = await self._store.documents(record.StackId)
         return original
+
+
+def _planning(capabilities: list[str]) -> list[str]:
+    """The capabilities a change set is planned with. CAPABILITY_AUTO_EXPAND "doesn't apply to
+    creating change sets" (CreateChangeSet's reference): a change set of a template with a
+    transform is how AWS expects macros to be reviewed, so `sam deploy` and `aws cloudformation
+    deploy` send only CAPABILITY_IAM and AWS expands the transform anyway."""
+    if "CAPABILITY_AUTO_EXPAND" in capabilities:
+        return capabilities
+    return [*capabilities, "CAPABILITY_AUTO_EXPAND"]

@@ -547,6 +547,22 @@ class StackService:
         await self._engine.wait_clean_up(stack, outcome.replaced, removed, old_order, policies)
         await self._set_status(stack, "UPDATE_COMPLETE", None)
 
+    async def rollback_stack(self, name: str) -> str:
+        """RollbackStack: a creation left CREATE_FAILED (DisableRollback, `sam deploy
+        --disable-rollback`) rolls back as it would have: what was created is deleted,
+        ROLLBACK_IN_PROGRESS -> ROLLBACK_COMPLETE (or ROLLBACK_FAILED). Updates here always
+        roll back, so UPDATE_FAILED, the other status AWS rolls back from, never rests."""
+        stack = await self._store.find(name)
+        self._check_idle(stack, "rolled back")
+        if stack.StackStatus != "CREATE_FAILED":
+            raise Invalid(
+                f"Stack:{stack.StackId} is in {stack.StackStatus} state and can not be rolled "
+                "back: only a stack in CREATE_FAILED or UPDATE_FAILED can."
+            )
+        await self._set_status(stack, "ROLLBACK_IN_PROGRESS", "User Initiated")
+        self._start(stack.StackId, lambda: self._wait_finish_interrupted(stack))
+        return stack.StackId
+
     async def delete_stack(self, name: str) -> None:
         try:
             stack = await self._store.find(name)

@@ -110,9 +110,9 @@ def _import_parameters(props: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): text(v) for k, v in (props.get("Parameters") or {}).items()}
 
 
-async def _wait_body_from_s3(ctx: Context, logical_id: str, props: dict[str, Any]) -> bytes:
+async def wait_body_from_s3(ctx: Context, logical_id: str, props: dict[str, Any]) -> bytes:
     """BodyS3Location {Bucket, Key, Version}: the OpenAPI document is an object of this
-    server's object storage."""
+    server's object storage (also HTTP APIs' BodyS3Location, apigatewayv2.py)."""
     where = props["BodyS3Location"]
     try:
         return await ctx.services.objects.wait_read_whole(
@@ -138,7 +138,7 @@ class RestApi(Provider):
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         service = rest_apis(ctx)
         if props.get("BodyS3Location"):
-            props = {**props, "Body": await _wait_body_from_s3(ctx, logical_id, props)}
+            props = {**props, "Body": await wait_body_from_s3(ctx, logical_id, props)}
         if "Body" in props:
             api = await service.import_rest_api(
                 titled(props["Body"], props.get("Name")),

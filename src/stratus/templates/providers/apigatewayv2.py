@@ -1,7 +1,9 @@
 """AWS::ApiGatewayV2::* resources (HTTP APIs), over the API service.
 
 An Api with `Body` (what the SAM translator makes of every HttpApi) is an OpenAPI import; an
-update re-imports it, keeping the API's id and stages, as CloudFormation does.
+update re-imports it, keeping the API's id and stages, as CloudFormation does. `BodyS3Location`
+(what `sam deploy` and `aws cloudformation package` make of an HttpApi's DefinitionUri) is the
+same document read from the object storage.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from stratus.apis.openapi import titled
 from stratus.apis.shape import parse_request
 from stratus.errors import NotFound
 from stratus.templates.provider import Context, Created, Provider, required
+from stratus.templates.providers.apigateway import wait_body_from_s3
 
 _API_MEMBERS = (
     "Name", "ProtocolType", "Description", "CorsConfiguration", "Target", "RouteKey",
@@ -46,6 +49,7 @@ class Api(Provider):
             "DisableExecuteApiEndpoint",
             "Version",
             "Body",
+            "BodyS3Location",
             "FailOnWarnings",
             "BasePath",
             "Tags",
@@ -54,6 +58,8 @@ class Api(Provider):
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         apis = ctx.services.apis
+        if props.get("BodyS3Location"):
+            props = {**props, "Body": await wait_body_from_s3(ctx, logical_id, props)}
         if "Body" in props:
             api = await apis.import_api(
                 titled(props["Body"], props.get("Name")),
@@ -78,6 +84,8 @@ class Api(Provider):
     ) -> Created:
         apis = ctx.services.apis
         api_id = current.physical_id
+        if new.get("BodyS3Location") and new["BodyS3Location"] != old.get("BodyS3Location"):
+            new = {**new, "Body": await wait_body_from_s3(ctx, logical_id, new)}
         if "Body" in new and new["Body"] != old.get("Body"):
             await apis.reimport_api(
                 api_id,

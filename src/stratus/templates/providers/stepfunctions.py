@@ -1,6 +1,7 @@
 """AWS::StepFunctions::StateMachine over the workflow service, as CloudFormation makes it:
 `Ref` is the state machine's ARN; `Fn::GetAtt` gives Arn, Name and StateMachineRevisionId.
-The definition is `Definition` (an object) or `DefinitionString` (text), with
+The definition is `Definition` (an object), `DefinitionString` (text) or
+`DefinitionS3Location` (an object of the object storage, JSON or YAML), with
 `DefinitionSubstitutions` replacing each `${key}`; a definition the service refuses fails
 the resource with InvalidDefinition's diagnostics. Without StateMachineName the name is
 generated (stack-logical-SUFFIX). Definition, RoleArn and LoggingConfiguration (mapped to
@@ -15,19 +16,48 @@ import contextlib
 import json
 from typing import Any, ClassVar
 
+import yaml
+
 from stratus.errors import NotFound, StratusError
 from stratus.templates.provider import Context, Created, Provider, ResourceFailed, required, text
 from stratus.workflows.model import MAX_NAME
 
 TYPE = "AWS::StepFunctions::StateMachine"
+MAX_DEFINITION_BYTES = 1024 * 1024  # a definition's limit in Step Functions
+
+
+async def _wait_definition_text(ctx: Context, props: dict[str, Any]) -> str:
+    if props.get("DefinitionS3Location") is not None:
+        body = await _wait_definition_from_s3(ctx, props["DefinitionS3Location"])
+        props = {**props, "DefinitionString": body}
+    return definition_text(props)
+
+
+async def _wait_definition_from_s3(ctx: Context, where: Any) -> str:
+    """DefinitionS3Location {Bucket, Key, Version}: a JSON or YAML document in this server's
+    object storage (where `aws cloudformation package` and `sam deploy` upload
+    DefinitionUri), given to the service as JSON."""
+    if not isinstance(where, dict):
+        raise ResourceFailed("DefinitionS3Location must be an object with Bucket and Key")
+    try:
+        raw = await ctx.services.objects.wait_read_whole(
+            text(required(where, "Bucket", TYPE)),
+            text(required(where, "Key", TYPE)),
+            where.get("Version"),
+            MAX_DEFINITION_BYTES,
+        )
+    except StratusError as exc:
+        raise ResourceFailed(f"DefinitionS3Location: {exc.message}") from exc
+    try:
+        document = yaml.safe_load(raw.decode("utf-8"))  # JSON is YAML, as AWS reads both
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ResourceFailed(
+            f"DefinitionS3Location: the object is not a JSON or YAML document: {exc}"
+        ) from exc
+    return json.dumps(document)
 
 
 def definition_text(props: dict[str, Any]) -> str:
-    if props.get("DefinitionS3Location") is not None:
-        raise ResourceFailed(
-            "DefinitionS3Location is not supported by Stratus yet; inline the definition with "
-            "Definition or DefinitionString"
-        )
     if props.get("Definition") is not None:
         body = json.dumps(props["Definition"])
     else:
@@ -40,7 +70,8 @@ def definition_text(props: dict[str, Any]) -> str:
 class StateMachine(Provider):
     type_name = TYPE
     updatable: ClassVar[frozenset[str]] = frozenset(
-        {"Definition", "DefinitionString", "DefinitionSubstitutions", "RoleArn", "Tags",
+        {"Definition", "DefinitionString", "DefinitionS3Location", "DefinitionSubstitutions",
+         "RoleArn", "Tags",
          "LoggingConfiguration", "TracingConfiguration"}
     )  # fmt: skip
 
@@ -49,7 +80,7 @@ class StateMachine(Provider):
         try:
             machine = await ctx.services.workflows.create(
                 str(name),
-                definition_text(props),
+                await _wait_definition_text(ctx, props),
                 text(required(props, "RoleArn", TYPE)),
                 text(props.get("StateMachineType", "STANDARD")),
                 {"loggingConfiguration": _logging(props["LoggingConfiguration"])}
@@ -71,7 +102,7 @@ class StateMachine(Provider):
         try:
             await ctx.services.workflows.update(
                 current.physical_id,
-                definition_text(new),
+                await _wait_definition_text(ctx, new),
                 text(required(new, "RoleArn", TYPE)),
                 _logging(new.get("LoggingConfiguration") or {"Level": "OFF"}),
             )
