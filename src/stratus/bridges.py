@@ -774,8 +774,14 @@ class LogSubscriptions:
         }
         data = base64.b64encode(gzip.compress(orjson.dumps(message))).decode()
         event = orjson.dumps({"awslogs": {"data": data}})
-        # One id per filter and first event: a batch written again is not queued twice.
-        request_id = f"logs-{spec['logGroupName']}-{spec['filterName']}-{batch[0].id}"
+        # One id per filter and first event: a batch written again is not queued twice. A
+        # UUID, as every Lambda request id is (handlers use it in file and key names).
+        request_id = str(
+            uuid.uuid5(
+                uuid.NAMESPACE_URL,
+                f"logs:{spec['logGroupName']}:{spec['filterName']}:{batch[0].id}",
+            )
+        )
         try:
             self._invocations.stage(
                 conn, parse_reference(spec["destinationArn"]), event, request_id
