@@ -20,14 +20,12 @@ Pure: the service reads and writes the attribute.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from .. import grants
 from .errors import InvalidParameter, MissingParameter, OverLimit
 
-LABEL = re.compile(r"[A-Za-z0-9_-]{1,80}")
-ACCOUNT = re.compile(r"\d{12}")
 MAX_ACTIONS = 7  # per statement (AWS's AddPermission documentation)
 MAX_STATEMENTS = 20  # per policy (SQS quotas: policy information)
 MAX_PRINCIPALS = 50
@@ -66,7 +64,7 @@ def add(
     if not actions:
         raise MissingParameter("ActionName.1")
     for account in accounts:
-        if not ACCOUNT.fullmatch(account):
+        if not grants.ACCOUNT.fullmatch(account):
             raise InvalidParameter(
                 f"Value {account} for parameter PrincipalId is invalid. Reason: Unable to verify."
             )
@@ -88,17 +86,7 @@ def add(
         raise OverLimit(f"{len(statements) + 1} statements were found, maximum allowed is 20.")
     if len(set(accounts)) > MAX_PRINCIPALS:
         raise OverLimit(f"{len(set(accounts))} principals were found, maximum allowed is 50.")
-    principals = [f"arn:aws:iam::{a}:root" for a in dict.fromkeys(accounts)]
-    granted = [f"SQS:{a}" for a in dict.fromkeys(actions)]
-    statements.append(
-        {
-            "Sid": label,
-            "Effect": "Allow",
-            "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
-            "Action": granted[0] if len(granted) == 1 else granted,
-            "Resource": queue_arn,
-        }
-    )
+    statements.append(grants.statement(label, accounts, "SQS", actions, queue_arn))
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -119,7 +107,7 @@ def remove(policy: str | None, label: str) -> str:
 
 
 def _check_label(label: str) -> None:
-    if not LABEL.fullmatch(label or ""):
+    if not grants.LABEL.fullmatch(label or ""):
         raise InvalidParameter(
             f"Value {label} for parameter Label is invalid. Reason: Must be 1 to 80 "
             "characters: letters, digits, hyphens and underscores."
@@ -130,7 +118,5 @@ def _load(policy: str | None, queue_arn: str) -> dict[str, Any]:
     if not policy:
         return {"Version": "2008-10-17", "Id": f"{queue_arn}/SQSDefaultPolicy", "Statement": []}
     document: dict[str, Any] = json.loads(policy)  # checked when it was set
-    statement = document.get("Statement") or []
-    # A policy set by hand may hold a single statement as an object.
-    document["Statement"] = [statement] if isinstance(statement, dict) else list(statement)
+    document["Statement"] = grants.statements(document)
     return document

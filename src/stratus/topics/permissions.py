@@ -15,14 +15,12 @@ nothing). Stratus enforces no policy; the document is stored and answered. Pure.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from .. import grants
 from .errors import InvalidParameter
 
-LABEL = re.compile(r"[A-Za-z0-9_-]{1,80}")
-ACCOUNT = re.compile(r"\d{12}")
 # The actions SNS lets an owner grant with AddPermission.
 ACTIONS = frozenset(
     {
@@ -48,7 +46,7 @@ def add(
     if not actions:
         raise InvalidParameter("ActionName Reason: no value for required parameter")
     for account in accounts:
-        if not ACCOUNT.fullmatch(account):
+        if not grants.ACCOUNT.fullmatch(account):
             raise InvalidParameter(f"AWSAccountId Reason: {account} is not an account id")
     for action in actions:
         if action not in ACTIONS:
@@ -60,17 +58,7 @@ def add(
     statements: list[dict[str, Any]] = document["Statement"]
     if any(s.get("Sid") == label for s in statements):
         raise InvalidParameter("Statement already exists")
-    principals = [f"arn:aws:iam::{a}:root" for a in dict.fromkeys(accounts)]
-    granted = [f"SNS:{a}" for a in dict.fromkeys(actions)]
-    statements.append(
-        {
-            "Sid": label,
-            "Effect": "Allow",
-            "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
-            "Action": granted[0] if len(granted) == 1 else granted,
-            "Resource": topic_arn,
-        }
-    )
+    statements.append(grants.statement(label, accounts, "SNS", actions, topic_arn))
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -82,7 +70,7 @@ def remove(policy: str, label: str) -> str:
 
 
 def _check_label(label: str) -> None:
-    if not LABEL.fullmatch(label or ""):
+    if not grants.LABEL.fullmatch(label or ""):
         raise InvalidParameter(
             "Label Reason: must be 1 to 80 letters, digits, hyphens and underscores"
         )
@@ -90,6 +78,5 @@ def _check_label(label: str) -> None:
 
 def _load(policy: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(policy)  # checked when it was set
-    statement = document.get("Statement") or []
-    document["Statement"] = [statement] if isinstance(statement, dict) else list(statement)
+    document["Statement"] = grants.statements(document)
     return document
