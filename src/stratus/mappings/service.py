@@ -106,29 +106,47 @@ class MappingService:
         queue = self._queue(source_arn)
         function = await self._seams.function.wait_describe(function_name)
         mapping = self._settled(
-            EventSourceMapping(
-                uuid=str(uuid.uuid4()),
-                arn="",
-                source_arn=queue.arn,
-                function_arn=function.arn,
-                batch_size=DEFAULT_BATCH_SIZE,
-                window=0,
-                filters=(),
-                max_concurrency=None,
-                response_types=(),
-                enabled=True,
-                modified=self._clock(),
-                tags=dict(tags or {}),
-            ),
-            settings,
-            queue,
-            function,
+            self._new(queue.arn, function.arn, DEFAULT_BATCH_SIZE, tags), settings, queue, function
         )
-        mapping = replace(mapping, arn=self._arn_prefix + mapping.uuid)
+        return await self._add(mapping, function_name, lambda c: store.insert(c, mapping))
+
+    def _new(
+        self,
+        source_arn: str,
+        function_arn: str,
+        batch_size: int,
+        tags: dict[str, str] | None,
+        starting_position: str | None = None,
+    ) -> EventSourceMapping:
+        """A mapping with AWS's defaults, before the request's settings are applied."""
+        mapping_id = str(uuid.uuid4())
+        return EventSourceMapping(
+            uuid=mapping_id,
+            arn=self._arn_prefix + mapping_id,
+            source_arn=source_arn,
+            function_arn=function_arn,
+            batch_size=batch_size,
+            window=0,
+            filters=(),
+            max_concurrency=None,
+            response_types=(),
+            enabled=True,
+            modified=self._clock(),
+            tags=dict(tags or {}),
+            starting_position=starting_position,
+        )
+
+    async def _add(
+        self,
+        mapping: EventSourceMapping,
+        function_name: str,
+        insert: Callable[[sqlite3.Connection], None],
+    ) -> EventSourceMapping:
+        """Stores a settled mapping and starts its poller."""
         self._check_unique(mapping, function_name)
         self._mappings[mapping.uuid] = mapping  # before the write: a racing Create sees it
         try:
-            await self._db.run(lambda c: _in_transaction(c, lambda: store.insert(c, mapping)))
+            await self._db.run(lambda c: _in_transaction(c, lambda: insert(c)))
         except BaseException:
             del self._mappings[mapping.uuid]
             raise
@@ -146,26 +164,16 @@ class MappingService:
         stream = await self._stream(source_arn)
         function = await self._seams.function.wait_describe(function_name)
         mapping = stream_rules.settled(
-            EventSourceMapping(
-                uuid=str(uuid.uuid4()),
-                arn="",
-                source_arn=stream.arn,
-                function_arn=function.arn,
-                batch_size=stream_rules.DEFAULT_BATCH_SIZE,
-                window=0,
-                filters=(),
-                max_concurrency=None,
-                response_types=(),
-                enabled=True,
-                modified=self._clock(),
-                tags=dict(tags or {}),
+            self._new(
+                stream.arn,
+                function.arn,
+                stream_rules.DEFAULT_BATCH_SIZE,
+                tags,
                 starting_position=position,
             ),
             settings,
         )
         await self._check_stream_extras(mapping)
-        mapping = replace(mapping, arn=self._arn_prefix + mapping.uuid)
-        self._check_unique(mapping, function_name)
         # LATEST: from the last record the stream holds now; TRIM_HORIZON: its first.
         start = Lane(stream.latest if position == "LATEST" else 0)
 
@@ -174,14 +182,7 @@ class MappingService:
             for lane in range(mapping.parallelization):
                 store.save_lane(conn, mapping.uuid, lane, start)
 
-        self._mappings[mapping.uuid] = mapping  # before the write: a racing Create sees it
-        try:
-            await self._db.run(lambda c: _in_transaction(c, lambda: insert(c)))
-        except BaseException:
-            del self._mappings[mapping.uuid]
-            raise
-        self._start(mapping)
-        return mapping
+        return await self._add(mapping, function_name, insert)
 
     async def _stream(self, source_arn: str) -> StreamFacts:
         if self._seams.stream is None:
