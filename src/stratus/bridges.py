@@ -30,10 +30,8 @@ other service's own methods: in process, the same calls a boto3 request would ma
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime
-import gzip
 import json
 import logging
 import re
@@ -55,6 +53,7 @@ from stratus.objects.errors import NoSuchBucket
 from stratus.objects.model import WriteOptions
 from stratus.objects.service import ObjectService
 from stratus.observe import filter_patterns
+from stratus.observe.log_filters import subscription_event
 from stratus.observe.logs import LogEvent, LogStore
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
@@ -762,18 +761,11 @@ class LogSubscriptions:
     def _hand_over(
         self, conn: sqlite3.Connection, spec: dict[str, str], stream: str, batch: list[LogEvent]
     ) -> None:
-        message = {
-            "messageType": "DATA_MESSAGE",
-            "owner": self._account_id,
-            "logGroup": spec["logGroupName"],
-            "logStream": stream,
-            "subscriptionFilters": [spec["filterName"]],
-            "logEvents": [
-                {"id": str(e.id), "timestamp": e.timestamp, "message": e.message} for e in batch
-            ],
-        }
-        data = base64.b64encode(gzip.compress(orjson.dumps(message))).decode()
-        event = orjson.dumps({"awslogs": {"data": data}})
+        event = orjson.dumps(
+            subscription_event(
+                self._account_id, spec["logGroupName"], stream, [spec["filterName"]], batch
+            )
+        )
         # One id per filter and first event: a batch written again is not queued twice. A
         # UUID, as every Lambda request id is (handlers use it in file and key names).
         request_id = str(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import uuid
 from typing import Any
@@ -241,3 +243,16 @@ def test_s3_event_has_the_shape_of_a_real_notification(server: Any) -> None:
             break
     assert real is not None
     assert key_paths(generate("s3", "put")) == key_paths(real)
+
+
+def test_log_subscription_and_bus_events() -> None:
+    data = generate("cloudwatch", "logs", "--body", "[ERROR] boom")["awslogs"]["data"]
+    batch = json.loads(gzip.decompress(base64.b64decode(data)))
+    assert batch["messageType"] == "DATA_MESSAGE"
+    assert [e["message"] for e in batch["logEvents"]] == ["[ERROR] boom"]
+    assert batch["logGroup"] == "/aws/lambda/my-function"
+    assert batch["subscriptionFilters"] == ["my-filter"]
+    event = generate("eventbridge", "event", "--body", '{"orderId": "7"}')
+    assert event["detail"] == {"orderId": "7"}
+    assert {"version", "id", "detail-type", "source", "account", "time", "region"} <= set(event)
+    assert "JSON object" in failing("eventbridge", "event", "--body", "[1]")

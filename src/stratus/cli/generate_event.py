@@ -161,8 +161,18 @@ EVENTS: dict[str, dict[str, Event]] = {
             "a stream's INSERT, MODIFY, REMOVE", _service(service_events.dynamodb_update)
         ),
     },
-    "cloudwatch": {"scheduled-event": _SCHEDULED},
-    "eventbridge": {"scheduled-event": _SCHEDULED},
+    "cloudwatch": {
+        "scheduled-event": _SCHEDULED,
+        "logs": Event(
+            "a log subscription's batch (--body)", _service(service_events.cloudwatch_logs)
+        ),
+    },
+    "eventbridge": {
+        "scheduled-event": _SCHEDULED,
+        "event": Event(
+            "a rule's event (--body: detail)", _service(service_events.eventbridge_event)
+        ),
+    },
     "cloudformation": {
         "create-request": Event(
             "custom resource Create", _service(service_events.cloudformation_create)

@@ -6,13 +6,15 @@
     s3              put | delete        a bucket notification's event
     dynamodb        update              a stream's batch (INSERT, MODIFY, REMOVE)
     cloudwatch      scheduled-event     a schedule rule firing (also under eventbridge)
+    cloudwatch      logs                a subscription filter's `awslogs` batch
+    eventbridge     event               a rule's target's event for a PutEvents entry
     cloudformation  create-request | update-request | delete-request
                                         a custom resource's request
 
 Each is made by the code that makes the real one (mappings/records.py, topics/delivery.py,
-objects/notifications.py, tables/stream_reader.py, events/service.py,
-templates/providers/custom.py) from a sample of what that code is given, so a function tried
-with it sees what Stratus will send.
+objects/notifications.py, tables/stream_reader.py, events/service.py, observe/log_filters.py,
+templates/providers/custom.py) from a sample of what that code is given, so a function
+tried with it sees what Stratus will send.
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ from datetime import datetime
 from typing import Any
 
 from stratus.config import Settings
-from stratus.events.service import scheduled_event
+from stratus.events.service import EntryError, envelope, scheduled_event
 from stratus.mappings.records import record as sqs_record
 from stratus.mappings.seams import Message
 from stratus.objects.model import ObjectEvent
 from stratus.objects.notifications import record as s3_record
+from stratus.observe.log_filters import subscription_event
+from stratus.observe.logs import LogEvent
 from stratus.tables.stream_reader import stream_record
 from stratus.templates.providers.custom import custom_request, response_bucket, response_url
 from stratus.topics.delivery import Delivery, lambda_event
 
 from .endpoint import DEFAULT_ENDPOINT_URL
+from .errors import CliError
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,33 @@ def dynamodb_update(sample: Sample) -> dict[str, Any]:
 def scheduled(sample: Sample) -> dict[str, Any]:
     rule_arn = _arn(sample, "events", "rule/my-schedule")
     return scheduled_event(rule_arn, sample.time, sample.account_id, sample.region)
+
+
+def cloudwatch_logs(sample: Sample) -> dict[str, Any]:
+    at = int(sample.time.timestamp() * 1000)
+    lines = (
+        [sample.body]
+        if sample.body is not None
+        else ["[ERROR] First test message", "[ERROR] Second test message"]
+    )
+    group, stream = "/aws/lambda/my-function", f"{sample.time:%Y/%m/%d}/[$LATEST]0123456789abcdef"
+    events = [
+        LogEvent(id=at * 1000 + n, log_group=group, log_stream=stream, timestamp=at, message=line)
+        for n, line in enumerate(lines)
+    ]
+    return subscription_event(sample.account_id, group, stream, ["my-filter"], events)
+
+
+def eventbridge_event(sample: Sample) -> dict[str, Any]:
+    entry = {
+        "Source": "com.example.orders",
+        "DetailType": "Order Placed",
+        "Detail": '{"orderId": "1234", "amount": 42}' if sample.body is None else sample.body,
+    }
+    try:
+        return envelope(entry, sample.time.timestamp(), sample.account_id, sample.region)
+    except EntryError as exc:  # --body is not a JSON object
+        raise CliError(f"--body: {exc.message} The detail must be a JSON object.") from exc
 
 
 def _custom(request_type: str, sample: Sample) -> dict[str, Any]:

@@ -366,7 +366,7 @@ class EventBusService:
         for entry in entries:
             try:
                 envelope = self._envelope(entry, now)
-            except _EntryError as exc:
+            except EntryError as exc:
                 results.append({"ErrorCode": exc.code, "ErrorMessage": exc.message})
                 continue
             events.append((self.bus_name(entry.get("EventBusName")), envelope))
@@ -398,27 +398,7 @@ class EventBusService:
         return results
 
     def _envelope(self, entry: Mapping[str, Any], now: float) -> dict[str, Any]:
-        for member in ("Source", "DetailType", "Detail"):
-            if not entry.get(member):
-                raise _EntryError("InvalidArgument", f"Parameter {member} is not valid.")
-        try:
-            detail = orjson.loads(str(entry["Detail"]))
-        except orjson.JSONDecodeError:
-            detail = None
-        if not isinstance(detail, dict):
-            raise _EntryError("MalformedDetail", "Detail is malformed.")
-        when = entry.get("Time")
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": entry["DetailType"],
-            "source": entry["Source"],
-            "account": self.settings.account_id,
-            "time": iso(_epoch(when) if when is not None else now),
-            "region": self.settings.region,
-            "resources": list(entry.get("Resources") or []),
-            "detail": detail,
-        }
+        return envelope(entry, now, self.settings.account_id, self.settings.region)
 
     @staticmethod
     def _routes(conn: sqlite3.Connection, bus: str) -> list[tuple[Rule, list[Target]]]:
@@ -579,6 +559,31 @@ class EventBusService:
         return scheduled_event(rule.arn, at, self.settings.account_id, self.settings.region)
 
 
+def envelope(entry: Mapping[str, Any], now: float, account_id: str, region: str) -> dict[str, Any]:
+    """The event a rule's targets get for a PutEvents entry (EntryError if it is not one)."""
+    for member in ("Source", "DetailType", "Detail"):
+        if not entry.get(member):
+            raise EntryError("InvalidArgument", f"Parameter {member} is not valid.")
+    try:
+        detail = orjson.loads(str(entry["Detail"]))
+    except orjson.JSONDecodeError:
+        detail = None
+    if not isinstance(detail, dict):
+        raise EntryError("MalformedDetail", "Detail is malformed.")
+    when = entry.get("Time")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": account_id,
+        "time": iso(_epoch(when) if when is not None else now),
+        "region": region,
+        "resources": list(entry.get("Resources") or []),
+        "detail": detail,
+    }
+
+
 def scheduled_event(rule_arn: str, at: datetime, account_id: str, region: str) -> dict[str, Any]:
     """The event a schedule rule sends its targets when it fires for `at`."""
     return {
@@ -594,7 +599,7 @@ def scheduled_event(rule_arn: str, at: datetime, account_id: str, region: str) -
     }
 
 
-class _EntryError(Exception):
+class EntryError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code

@@ -8,8 +8,11 @@ API, so no metric is published. Subscription filters are delivered by stratus.br
 
 from __future__ import annotations
 
+import base64
+import gzip
 import sqlite3
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
@@ -17,6 +20,9 @@ from stratus.errors import Conflict, NotFound
 from stratus.store.db import Database, transaction
 
 from . import filter_patterns
+
+if TYPE_CHECKING:  # logs.py imports this module
+    from .logs import LogEvent
 
 GROUP_MISSING = "The specified log group does not exist."
 
@@ -99,3 +105,20 @@ class LogFilters:
             return [f for f in found if str(f.get("filterName", "")).startswith(prefix)]
 
         return await self._db.run(read)
+
+
+def subscription_event(
+    owner: str, group: str, stream: str, filter_names: Sequence[str], events: Sequence[LogEvent]
+) -> dict[str, Any]:
+    """What a subscribed function gets: `{"awslogs": {"data": base64(gzip(json))}}`."""
+    message = {
+        "messageType": "DATA_MESSAGE",
+        "owner": owner,
+        "logGroup": group,
+        "logStream": stream,
+        "subscriptionFilters": list(filter_names),
+        "logEvents": [
+            {"id": str(e.id), "timestamp": e.timestamp, "message": e.message} for e in events
+        ],
+    }
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(orjson.dumps(message))).decode()}}
