@@ -31,7 +31,8 @@ from stratus.config import Settings
 from stratus.store.clock import ManualClock
 from stratus.store.work import KindStatistics, WorkStatistics
 
-STARTUP_TIMEOUT_S = 20.0
+# Generous: a restart after kill -9 recovers its work first, and CI machines run loaded.
+STARTUP_TIMEOUT_S = 60.0
 IDLE_TIMEOUT_S = 30.0
 
 
