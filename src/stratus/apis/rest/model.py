@@ -262,6 +262,7 @@ class Stage(Shape):
     methodSettings: dict[str, MethodSetting] = Field(default_factory=dict)
     variables: dict[VariableName, VariableValue] | None = None
     documentationVersion: str | None = None
+    clientCertificateId: str | None = None
     accessLogSettings: AccessLogSettings | None = None
     tracingEnabled: bool = False
     tags: dict[str, str] | None = None

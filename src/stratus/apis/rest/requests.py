@@ -131,6 +131,7 @@ class CreateStageRequest(Shape):
     cacheClusterSize: str | None = None
     variables: dict[VariableName, VariableValue] | None = None
     documentationVersion: str | None = None
+    clientCertificateId: str | None = None
     tracingEnabled: bool = False
     tags: Tags | None = None
 

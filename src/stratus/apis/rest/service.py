@@ -13,6 +13,9 @@ PutRestApi from OpenAPI) and holds one object per part of them, each in its own 
     .stages       stages.py       deployments (frozen snapshots) and stages
     .keys         keys.py         API keys (the account's, not an API's)
     .plans        plans.py        usage plans and their keys (the account's too)
+    .documentation  documentation.py  documentation parts and versions
+    .account, .certificates, .vpc_links  account.py  the account's settings, client
+                                  certificates and VPC links
 
 Ids look like AWS's: 10 lower-case letters and digits for APIs, resources and API keys, 6 for
 the rest. REST and HTTP API ids share one namespace (the gateway finds an id in either),
@@ -56,7 +59,9 @@ from stratus.store.db import Database, transaction
 from ..ids import CUSTOM_ID_TAG, custom_id, new_id
 from ..remembered import Remembered
 from ..shape import parse_request
+from .account import AccountSettings, ClientCertificates, VpcLinks
 from .authorizers import Authorizers
+from .documentation import Documentation
 from .gateway_responses import GatewayResponses
 from .install import install
 from .keys import ApiKeys
@@ -168,6 +173,10 @@ class RestApiService:
         self.stages = Stages(store, lambda: ids(6))
         self.keys = ApiKeys(store, ids)
         self.plans = UsagePlans(store, ids)
+        self.documentation = Documentation(store, lambda: ids(6))
+        self.account = AccountSettings(store)
+        self.certificates = ClientCertificates(store, lambda: ids(6))
+        self.vpc_links = VpcLinks(store, lambda: ids(6))
         self._resolved: Remembered[tuple[str, str], tuple[Any, ...] | None] = Remembered(store)
         self._known: Remembered[str, bool] = Remembered(store)
 
