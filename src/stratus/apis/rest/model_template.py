@@ -19,9 +19,11 @@ References to other models of the API (`$ref` ending in `/models/<name>` or `#/d
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
+_ELEMENT = re.compile(r"^\$elem(\d*)\b")
 _SCALARS = {"string": True, "number": False, "integer": False, "boolean": False}
 
 
@@ -52,7 +54,8 @@ def _value(
     schema, seen = _resolve(schema, models, seen)
     kind = schema.get("type")
     if kind == "array":
-        element = "$elem" if source == "$inputRoot" else f"$elem{len(indent)}"
+        outer = _ELEMENT.match(source)  # arrays in arrays: $elem, $elem2, $elem3...
+        element = f"$elem{int(outer.group(1) or 1) + 1}" if outer else "$elem"
         inner = _value(schema.get("items") or {}, element, indent + "    ", models, seen)
         inner[-1] += "#if($foreach.hasNext),#end"
         return [f"{indent}[", f"#foreach({element} in {source})", *inner, "#end", f"{indent}]"]
