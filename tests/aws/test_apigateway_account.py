@@ -75,9 +75,10 @@ def test_documentation_parts_round_trip_with_aws_location_rules(apigw, api_id):
     assert json.loads(updated["properties"]) == {"summary": "All"}
     methods = apigw.get_documentation_parts(restApiId=api_id, type="METHOD")["items"]
     assert [p["id"] for p in methods] == [made["id"]]
-    assert apigw.get_documentation_parts(restApiId=api_id, locationStatus="UNDOCUMENTED")[
-        "items"
-    ] == []
+    assert (
+        apigw.get_documentation_parts(restApiId=api_id, locationStatus="UNDOCUMENTED")["items"]
+        == []
+    )
     apigw.delete_documentation_part(restApiId=api_id, documentationPartId=api_part["id"])
     with pytest.raises(ClientError) as gone:
         apigw.get_documentation_part(restApiId=api_id, documentationPartId=api_part["id"])
@@ -160,9 +161,12 @@ def test_client_certificates_are_real_and_a_stage_names_one(apigw, api_id):
         lifetime = certificate.not_valid_after_utc - certificate.not_valid_before_utc
         assert lifetime.days == 365
         assert made["expirationDate"] > made["createdDate"]
-        assert apigw.get_client_certificate(clientCertificateId=made["clientCertificateId"])[
-            "pemEncodedCertificate"
-        ] == made["pemEncodedCertificate"]
+        assert (
+            apigw.get_client_certificate(clientCertificateId=made["clientCertificateId"])[
+                "pemEncodedCertificate"
+            ]
+            == made["pemEncodedCertificate"]
+        )
         listed = apigw.get_client_certificates()["items"]
         assert made["clientCertificateId"] in [c["clientCertificateId"] for c in listed]
 

@@ -1,6 +1,6 @@
 """AWS::ApiGateway::DocumentationPart / DocumentationVersion / VpcLink / ClientCertificate /
-Account from a template: created, updated in place and deleted over the CloudFormation API,
-checked through the API Gateway API."""
+Account and AWS::ApiGatewayV2::VpcLink from a template: created, updated in place and
+deleted over the CloudFormation API, checked through the API Gateway API."""
 
 from __future__ import annotations
 
@@ -70,6 +70,9 @@ DOCUMENTED = template(
         Properties:
           Name: !Ref LinkName
           TargetArns: [arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/net/a/b]
+      LinkV2:
+        Type: AWS::ApiGatewayV2::VpcLink
+        Properties: {Name: !Ref LinkName, SubnetIds: [subnet-1], Tags: {team: a}}
       Account:
         Type: AWS::ApiGateway::Account
         Properties: {CloudWatchRoleArn: arn:aws:iam::000000000000:role/apigw-cfn}
@@ -79,11 +82,13 @@ DOCUMENTED = template(
       Version: {Value: !Ref Version}
       LinkId: {Value: !GetAtt Link.VpcLinkId}
       CertificateId: {Value: !Ref Certificate}
+      LinkV2Id: {Value: !Ref LinkV2}
     """
 )
 
 
-def test_documentation_links_certificates_and_the_account_from_a_template(cfn, apigateway):
+def test_documentation_links_certificates_and_the_account_from_a_template(server, cfn, apigateway):
+    v2 = server.client("apigatewayv2")
     name = create(cfn, DOCUMENTED)
     found = outputs(cfn, name)
     api_id = found["ApiId"]
@@ -92,16 +97,25 @@ def test_documentation_links_certificates_and_the_account_from_a_template(cfn, a
     assert json.loads(part["properties"]) == {"summary": "first"}
     assert part["location"] == {"type": "METHOD", "path": "/", "method": "GET"}
     assert found["Version"] == "v1"
-    assert apigateway.get_documentation_version(restApiId=api_id, documentationVersion="v1")[
-        "description"
-    ] == "first"
+    assert (
+        apigateway.get_documentation_version(restApiId=api_id, documentationVersion="v1")[
+            "description"
+        ]
+        == "first"
+    )
     stage = apigateway.get_stage(restApiId=api_id, stageName="prod")
     assert stage["clientCertificateId"] == found["CertificateId"]
-    assert "BEGIN CERTIFICATE" in apigateway.get_client_certificate(
-        clientCertificateId=found["CertificateId"]
-    )["pemEncodedCertificate"]
+    assert (
+        "BEGIN CERTIFICATE"
+        in apigateway.get_client_certificate(clientCertificateId=found["CertificateId"])[
+            "pemEncodedCertificate"
+        ]
+    )
     assert apigateway.get_vpc_link(vpcLinkId=found["LinkId"])["name"] == "nlb-link"
-    assert apigateway.get_account()["cloudwatchRoleArn"] == "arn:aws:iam::000000000000:role/apigw-cfn"
+    assert v2.get_vpc_link(VpcLinkId=found["LinkV2Id"])["Tags"] == {"team": "a"}
+    assert (
+        apigateway.get_account()["cloudwatchRoleArn"] == "arn:aws:iam::000000000000:role/apigw-cfn"
+    )
 
     cfn.update_stack(
         StackName=name, UsePreviousTemplate=True,
@@ -115,10 +129,13 @@ def test_documentation_links_certificates_and_the_account_from_a_template(cfn, a
     part = apigateway.get_documentation_part(restApiId=api_id, documentationPartId=found["PartId"])
     assert json.loads(part["properties"]) == {"summary": "second"}
     assert apigateway.get_vpc_link(vpcLinkId=found["LinkId"])["name"] == "renamed"
+    assert v2.get_vpc_link(VpcLinkId=found["LinkV2Id"])["Name"] == "renamed"
 
     cfn.delete_stack(StackName=name)
     wait(cfn, name, "stack_delete_complete")
     with pytest.raises(ClientError):
         apigateway.get_vpc_link(vpcLinkId=found["LinkId"])
+    with pytest.raises(ClientError):
+        v2.get_vpc_link(VpcLinkId=found["LinkV2Id"])
     with pytest.raises(ClientError):
         apigateway.get_client_certificate(clientCertificateId=found["CertificateId"])

@@ -33,7 +33,7 @@ from stratus.apis.http.service import ApiService
 from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Malformed, Validation
 
-from . import apigateway_api
+from . import apigateway_api, apigatewayv2_parts_api
 from .apigateway_domains_api import HOSTED_ZONE, domains
 from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
@@ -418,4 +418,5 @@ def body_limit(operation: str, headers: Headers) -> tuple[int, str]:
 
 def api() -> RestJson:
     """HTTP APIs: the table above, served from botocore's model of `apigatewayv2`."""
-    return RestJson(Api("apigatewayv2", HANDLERS, ERRORS), body_limit)
+    handlers = {**HANDLERS, **apigatewayv2_parts_api.HANDLERS}
+    return RestJson(Api("apigatewayv2", handlers, ERRORS), body_limit)

@@ -171,14 +171,18 @@ class ClientCertificates:
         self, position: str | None = None, limit: int | None = None
     ) -> tuple[list[ClientCertificate], str | None]:
         found = await self._store.run(CERTIFICATES.all)
-        return page([s.certificate for s in found], lambda c: c.clientCertificateId, position, limit)
+        return page(
+            [s.certificate for s in found], lambda c: c.clientCertificateId, position, limit
+        )
 
     async def update(self, certificate_id: str, patch: Patch) -> ClientCertificate:
         def work(conn: sqlite3.Connection) -> ClientCertificate:
             found = CERTIFICATES.require(conn, certificate_id)
             doc = apply_patch(found.certificate.wire(), patch, _CERTIFICATE_PATCH)
             changed = parse_request(ClientCertificate, doc)
-            CERTIFICATES.put(conn, certificate_id, found.model_copy(update={"certificate": changed}))
+            CERTIFICATES.put(
+                conn, certificate_id, found.model_copy(update={"certificate": changed})
+            )
             return changed
 
         return await self._store.transact(work)

@@ -245,9 +245,7 @@ class Documentation:
         found = await self._store.read(api_id, lambda parts: parts.all(VERSIONS))
         return page(found, lambda v: v.version, position, limit)
 
-    async def update_version(
-        self, api_id: str, version: str, patch: Patch
-    ) -> DocumentationVersion:
+    async def update_version(self, api_id: str, version: str, patch: Patch) -> DocumentationVersion:
         def work(parts: Parts) -> DocumentationVersion:
             found = parts.require(VERSIONS, version)
             changed = parse_request(
@@ -273,9 +271,11 @@ def _read_import(body: bytes) -> tuple[list[tuple[DocumentationPartLocation, str
         document = yaml.safe_load(body)
     except yaml.YAMLError as exc:
         raise Invalid(f"Invalid documentation input: not JSON or YAML ({exc})") from None
-    section = (document or {}).get("x-amazon-apigateway-documentation") if isinstance(
-        document, dict
-    ) else None
+    section = (
+        (document or {}).get("x-amazon-apigateway-documentation")
+        if isinstance(document, dict)
+        else None
+    )
     if not isinstance(section, dict):
         raise Invalid(
             "Invalid documentation input: the document has no x-amazon-apigateway-documentation "

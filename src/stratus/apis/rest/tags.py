@@ -1,6 +1,7 @@
 """Tags on REST API resources by ARN (TagResource / UntagResource / GetTags):
 `arn:aws:apigateway:<region>::/restapis/<id>`, `.../restapis/<id>/stages/<name>`,
-`/apikeys/<id>`, `/usageplans/<id>`, `/clientcertificates/<id>`, `/vpclinks/<id>`. Each resource keeps its tags in its own `tags` member
+`/apikeys/<id>`, `/usageplans/<id>`, `/clientcertificates/<id>`, `/vpclinks/<id>`. Each
+resource keeps its tags in its own `tags` member
 (what CreateRestApi, CreateStage... take and Get* return); AWS's limits apply: 50 tags,
 keys of 1-128 and values of up to 256 characters, the `aws:` prefix reserved.
 """

@@ -1,6 +1,7 @@
 """AWS::ApiGateway::DocumentationPart / DocumentationVersion / VpcLink / ClientCertificate,
-over the REST API service (stratus.apis.rest.documentation and .account). Names, descriptions
-and a part's Properties change in place; anything else replaces the resource.
+over the REST API service (stratus.apis.rest.documentation and .account), and
+AWS::ApiGatewayV2::VpcLink over the HTTP API service (stratus.apis.http.vpc_links). Names,
+descriptions and a part's Properties change in place; anything else replaces the resource.
 """
 
 from __future__ import annotations
@@ -132,4 +133,29 @@ class ClientCertificate(Provider):
             await rest_apis(ctx).certificates.delete(physical_id)
 
 
-PROVIDERS = (DocumentationPart, DocumentationVersion, VpcLink, ClientCertificate)
+class VpcLinkV2(Provider):
+    type_name = "AWS::ApiGatewayV2::VpcLink"
+    updatable: ClassVar[frozenset[str]] = frozenset({"Name"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        made = await ctx.services.apis.vpc_links.create(
+            str(required(props, "Name", self.type_name)),
+            list(required(props, "SubnetIds", self.type_name)),
+            list(props.get("SecurityGroupIds") or []),
+            {str(k): str(v) for k, v in (props.get("Tags") or {}).items()},
+        )
+        return Created(made.VpcLinkId, {"VpcLinkId": made.VpcLinkId})
+
+    async def wait_update(
+        self, ctx: Context, logical_id: str, current: Created, old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:  # fmt: skip
+        await ctx.services.apis.vpc_links.update(current.physical_id, new.get("Name"))
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with suppress_gone():
+            await ctx.services.apis.vpc_links.delete(physical_id)
+
+
+PROVIDERS = (DocumentationPart, DocumentationVersion, VpcLink, ClientCertificate, VpcLinkV2)
