@@ -89,6 +89,7 @@ from .resources import Resources
 from .stages import ALL_METHODS, Snapshot, Stages, setting_key
 from .store import (
     AUTHORIZERS,
+    GATEWAY_RESPONSES,
     MODELS,
     NO_API,
     RESOURCES,
@@ -100,6 +101,7 @@ from .store import (
     page,
 )
 from .tags import Tags
+from .test_invoke import TEST_STAGE
 from .usage import Usage
 
 _ID_ATTEMPTS = 5
@@ -403,6 +405,28 @@ class RestApiService:
             api, stage, deployment_id, f"/{rest}", resources, authorizers, models, validators,
             responses,
         )  # fmt: skip
+
+    async def undeployed(
+        self, api_id: str, path: str, variables: Mapping[str, str]
+    ) -> RestDeployment:
+        """The API as it is now, served by a stage of its own (`test-invoke-stage`, with
+        `variables`): what TestInvokeMethod runs, without a deployment."""
+
+        def read(parts: Parts) -> RestDeployment:
+            now = int(time.time())
+            stage = parse_request(Stage, {
+                "deploymentId": "test-invoke", "stageName": TEST_STAGE,
+                "variables": dict(variables) or None, "createdDate": now, "lastUpdatedDate": now,
+            })  # fmt: skip
+            return RestDeployment(
+                parts.api, stage, "test-invoke", path, tuple(parts.all(RESOURCES)),
+                MappingProxyType({a.id: a for a in parts.all(AUTHORIZERS)}),
+                MappingProxyType({m.name: m for m in parts.all(MODELS)}),
+                MappingProxyType({v.id: v for v in parts.all(VALIDATORS)}),
+                MappingProxyType({r.responseType: r for r in parts.all(GATEWAY_RESPONSES)}),
+            )  # fmt: skip
+
+        return await self._store.read(api_id, read)
 
     def authorizer_generation(self, api_id: str, stage: str) -> int:
         return self._authorizer_generations.get((api_id, stage), 0)
