@@ -63,7 +63,8 @@ def test_invoke_method_applies_templates_and_validation(rest_api, apigateway):
     resource_id = api.method(
         "/mock", "GET", requestValidatorId=validator,
         requestParameters={"method.request.querystring.q": True},
-        integration={"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}},
+        integration={"type": "MOCK",
+                     "requestTemplates": {"application/json": '{"statusCode": 200}'}},
     )  # fmt: skip
     apigateway.put_method_response(
         restApiId=api.id, resourceId=resource_id, httpMethod="GET", statusCode="200"

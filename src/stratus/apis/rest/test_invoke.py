@@ -1,6 +1,7 @@
-"""TestInvokeMethod and TestInvokeAuthorizer: what they ask and answer. The data plane runs it (stratus.gateway.
-rest_test_invoke, reached through the app's `test_invoke` and `test_authorizer` seams, since the AWS adapters and
-the gateway are siblings that do not import each other)."""
+"""TestInvokeMethod and TestInvokeAuthorizer: what they ask and answer. The data plane runs
+them (stratus.gateway.rest_test_invoke), reached through the app's `test_invoke` and
+`test_authorizer` seams, since the AWS adapters and the gateway are siblings that do not
+import each other."""
 
 from __future__ import annotations
 
