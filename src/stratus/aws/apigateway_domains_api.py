@@ -27,6 +27,7 @@ def domain_wire(domain: Domain) -> dict[str, Any]:
         "endpointConfiguration": {"types": [domain.endpoint_type]},
         "domainNameStatus": "AVAILABLE",
         "securityPolicy": domain.security_policy,
+        "routingMode": domain.routing_mode,
         "tags": domain.tags,
     }
     if domain.endpoint_type == "EDGE":
@@ -60,6 +61,7 @@ async def create_domain_name(call: Call, params: dict[str, Any]) -> Output:
         endpoint_type=types[0],
         security_policy=params.get("securityPolicy"),
         tags=params.get("tags"),
+        routing_mode=params.get("routingMode"),
     )
     return domain_wire(made)
 
@@ -77,6 +79,7 @@ _DOMAIN_PATCH = {
     "/certificateArn": "certificate_arn",
     "/regionalCertificateArn": "certificate_arn",
     "/securityPolicy": "security_policy",
+    "/routingMode": "routing_mode",
 }
 
 

@@ -281,6 +281,7 @@ def _domain(domain: Domain) -> dict[str, Any]:
         "DomainName": domain.name,
         "ApiMappingSelectionExpression": "$request.basepath",
         "DomainNameConfigurations": [{k: v for k, v in configuration.items() if v is not None}],
+        "RoutingMode": domain.routing_mode,
         "Tags": domain.tags,
     }
 
@@ -302,6 +303,7 @@ async def create_domain_name(call: Call, params: dict[str, Any]) -> Output:
         endpoint_type=configuration.get("EndpointType") or "REGIONAL",
         security_policy=configuration.get("SecurityPolicy"),
         tags=params.get("Tags"),
+        routing_mode=params.get("RoutingMode"),
     )
     return _domain(made)
 
@@ -320,6 +322,7 @@ async def update_domain_name(call: Call, params: dict[str, Any]) -> Output:
         params["DomainName"],
         certificate_arn=configuration.get("CertificateArn"),
         security_policy=configuration.get("SecurityPolicy"),
+        routing_mode=params.get("RoutingMode"),
     )
     return _domain(found)
 

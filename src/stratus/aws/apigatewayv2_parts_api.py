@@ -1,7 +1,8 @@
 """The rest of the API Gateway v2 API for boto3's `apigatewayv2` client: VPC links, the
 WebSocket-only parts (models, route responses, integration responses: what AWS answers for
 an HTTP API, stratus.apis.http.websocket_only), and the Delete… calls for one member of a
-stage or route (access log settings, route settings, route request parameters). The table
+stage or route (access log settings, route settings, route request parameters), and the
+routing rules of custom domain names (stratus.apis.routing_rules). The table
 apigatewayv2_api.py serves; each handler makes one service call.
 """
 
@@ -16,6 +17,7 @@ from stratus.apis.http.websocket_only import (
     Part,
     WebSocketOnly,
 )
+from stratus.apis.routing_rules import RoutingRule
 
 from .protocols.adapter import Call, Handler, Output
 
@@ -74,6 +76,47 @@ async def delete_route_request_parameter(call: Call, params: dict[str, Any]) -> 
     return None
 
 
+# -- routing rules of custom domain names (apis/routing_rules.py) ---------------------------------
+def _rule(call: Call, domain: str, rule: RoutingRule) -> dict[str, Any]:
+    settings = call.services.settings
+    arn = (
+        f"arn:aws:apigateway:{settings.region}:{settings.account_id}:/domainnames/{domain}"
+        f"/routingrules/{rule.RoutingRuleId}"
+    )
+    return _members(rule) | {"RoutingRuleArn": arn}
+
+
+def _rule_fields(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: params[k] for k in ("Priority", "Conditions", "Actions") if k in params}
+
+
+async def create_routing_rule(call: Call, params: dict[str, Any]) -> Output:
+    made = await call.services.domains.create_rule(params["DomainName"], _rule_fields(params))
+    return _rule(call, params["DomainName"], made)
+
+
+async def put_routing_rule(call: Call, params: dict[str, Any]) -> Output:
+    made = await call.services.domains.put_rule(
+        params["DomainName"], params["RoutingRuleId"], _rule_fields(params)
+    )
+    return _rule(call, params["DomainName"], made)
+
+
+async def get_routing_rule(call: Call, params: dict[str, Any]) -> Output:
+    found = await call.services.domains.get_rule(params["DomainName"], params["RoutingRuleId"])
+    return _rule(call, params["DomainName"], found)
+
+
+async def list_routing_rules(call: Call, params: dict[str, Any]) -> Output:
+    found = await call.services.domains.list_rules(params["DomainName"])
+    return {"RoutingRules": [_rule(call, params["DomainName"], r) for r in found]}
+
+
+async def delete_routing_rule(call: Call, params: dict[str, Any]) -> Output:
+    await call.services.domains.delete_rule(params["DomainName"], params["RoutingRuleId"])
+    return None
+
+
 # -- WebSocket-only parts --------------------------------------------------------------------------
 def _websocket_only(part: Part, parent: str | None, key: str) -> dict[str, Handler]:
     """Create, Get…s, Get, Update, Delete (and, for models, GetModelTemplate) of one part;
@@ -115,6 +158,11 @@ HANDLERS: dict[str, Handler] = {
     "DeleteAccessLogSettings": delete_access_log_settings,
     "DeleteRouteSettings": delete_route_settings,
     "DeleteRouteRequestParameter": delete_route_request_parameter,
+    "CreateRoutingRule": create_routing_rule,
+    "PutRoutingRule": put_routing_rule,
+    "GetRoutingRule": get_routing_rule,
+    "ListRoutingRules": list_routing_rules,
+    "DeleteRoutingRule": delete_routing_rule,
     **_websocket_only(MODELS, None, "ModelId"),
     **_websocket_only(ROUTE_RESPONSES, "RouteId", "RouteResponseId"),
     **_websocket_only(INTEGRATION_RESPONSES, "IntegrationId", "IntegrationResponseId"),

@@ -171,7 +171,10 @@ async def _custom_domain(services: Services, scope: Scope) -> tuple[str, str] | 
     if name in _OWN_HOSTS:
         return None
     path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-    routed = await services.domains.route(name, path)
+    headers: dict[str, list[str]] = {}  # for routing rules (apis/routing_rules.py)
+    for key, value in scope["headers"]:
+        headers.setdefault(key.decode("latin-1"), []).append(value.decode("latin-1"))
+    routed = await services.domains.route(name, path, headers)
     if routed is None:
         return None
     if not routed.stage or routed.stage == DEFAULT_STAGE:
