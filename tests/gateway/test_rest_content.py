@@ -67,7 +67,7 @@ def test_response_payloads_follow_content_handling_and_accept(rest_api, apigatew
 
 
 def test_a_vpc_link_integration_reaches_its_local_target_or_answers_500(
-    rest_api, apigateway, target
+    server, rest_api, apigateway, target
 ):
     """connectionType VPC_LINK: the link's stratus:target tag is where the request goes (the
     URI's path kept); a link without one has nothing behind it: 500, as AWS answers when a
@@ -77,22 +77,30 @@ def test_a_vpc_link_integration_reaches_its_local_target_or_answers_500(
                                 "loadbalancer/net/nlb/abc"], tags={"stratus:target": target},
     )  # fmt: skip
     unbacked = apigateway.create_vpc_link(name="empty", targetArns=["arn:nlb"])
+    v2 = server.client("apigatewayv2")
+    to_alb = v2.create_vpc_link(Name="alb", SubnetIds=["subnet-1"], Tags={"stratus:target": target})
     api = rest_api()
-    for path, link in (("/linked", linked["id"]), ("/unbacked", unbacked["id"])):
+    links = (("/linked", "${stageVariables.link}"), ("/unbacked", unbacked["id"]),
+             ("/alb", to_alb["VpcLinkId"]))  # fmt: skip
+    for path, link in links:
         api.method(path, "GET", integration={
             "type": "HTTP_PROXY", "integrationHttpMethod": "GET",
             "uri": f"http://nlb.internal{path}/x", "connectionType": "VPC_LINK",
-            "connectionId": "${stageVariables.link}" if path == "/linked" else link,
+            "connectionId": link,
         })  # fmt: skip
     api.deploy("prod", variables={"link": linked["id"]})
     try:
         reached = api.call("GET", "/prod/linked?q=1")
         refused = api.call("GET", "/prod/unbacked")
+        through_v2 = api.call("GET", "/prod/alb")
     finally:
         for link in (linked, unbacked):
             apigateway.delete_vpc_link(vpcLinkId=link["id"])
+        v2.delete_vpc_link(VpcLinkId=to_alb["VpcLinkId"])
 
     assert reached.status_code == 207
     assert reached.json()["path"] == "/linked/x?q=1"
+    assert through_v2.status_code == 207
+    assert through_v2.json()["path"] == "/alb/x"
     assert refused.status_code == 500
     assert refused.json() == {"message": "Internal server error"}

@@ -200,7 +200,10 @@ async def _wait_vpc_link(services: Services, call: Call) -> Integration | None:
     link_id = _STAGE_VARIABLE.sub(
         lambda m: call.stage_variables.get(m.group(1), ""), integration.connectionId or ""
     )
-    link = await services.rest_apis.vpc_links.find(link_id) if link_id else None
+    # A link of either kind: REST APIs take VPC links V2 (to an ALB, integrationTarget) too.
+    link = (await services.rest_apis.vpc_links.find(link_id) if link_id else None) or (
+        await services.apis.vpc_links.find(link_id) if link_id else None
+    )
     if link is None:
         _log_failure(call, f"its VPC link {link_id!r} does not exist")
         return None

@@ -112,6 +112,7 @@ class Integration(Shape):
     integrationResponses: dict[str, IntegrationResponse] | None = None
     tlsConfig: TlsConfig | None = None
     responseTransferMode: Literal["BUFFERED", "STREAM"] | None = None
+    integrationTarget: str | None = None  # a VPC link V2's load balancer (ALB) ARN
 
     @property
     def function(self) -> str:

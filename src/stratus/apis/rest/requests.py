@@ -74,6 +74,7 @@ class PutIntegrationRequest(Shape):
     timeoutInMillis: int | None = None
     tlsConfig: TlsConfig | None = None
     responseTransferMode: Literal["BUFFERED", "STREAM"] | None = None
+    integrationTarget: str | None = None  # a VPC link V2's load balancer (ALB) ARN
 
 
 class PutMethodResponseRequest(Shape):
