@@ -251,3 +251,24 @@ def test_sdk_types_are_aws_list_and_get_sdk_is_left_out(apigw, server):
     with pytest.raises(ClientError) as left_out:
         apigw.get_sdk(restApiId="abc", stageName="prod", sdkType="javascript")
     assert "UnknownOperation" in _code(left_out)
+
+
+def test_an_imported_definition_brings_its_documentation(apigw):
+    """ImportRestApi reads x-amazon-apigateway-documentation too, as GetExport writes it."""
+    document = {
+        "swagger": "2.0", "info": {"title": "documented-import", "version": "1"},
+        "paths": {"/pets": {"get": {"responses": {"200": {"description": "ok"}},
+                                    "x-amazon-apigateway-integration": {"type": "mock"}}}},
+        "x-amazon-apigateway-documentation": {"version": "1", "documentationParts": [
+            {"location": {"type": "RESOURCE", "path": "/pets"},
+             "properties": {"description": "The pets"}},
+        ]},
+    }  # fmt: skip
+    made = apigw.import_rest_api(body=json.dumps(document).encode())
+    try:
+        parts = apigw.get_documentation_parts(restApiId=made["id"])["items"]
+        assert [(p["location"], json.loads(p["properties"])) for p in parts] == [
+            ({"type": "RESOURCE", "path": "/pets"}, {"description": "The pets"})
+        ]
+    finally:
+        apigw.delete_rest_api(restApiId=made["id"])

@@ -201,18 +201,7 @@ class Documentation:
             raise Invalid("Warnings found during import: " + "; ".join(warnings))
 
         def work(parts: Parts) -> list[str]:
-            if mode == "overwrite":
-                parts.clear(PARTS)
-            ids = []
-            for location, properties in wanted:
-                known = _at(parts, location)
-                part = DocumentationPart(
-                    id=known.id if known else self._new_id(), location=location,
-                    properties=properties,
-                )  # fmt: skip
-                parts.put(PARTS, part.id, part)
-                ids.append(part.id)
-            return ids
+            return install_parts(parts, wanted, overwrite=mode == "overwrite", new_id=self._new_id)
 
         return await self._store.write(api_id, work), warnings
 
@@ -264,30 +253,55 @@ class Documentation:
         await self._store.write(api_id, work)
 
 
-def _read_import(body: bytes) -> tuple[list[tuple[DocumentationPartLocation, str]], list[str]]:
+DOCUMENTATION = "x-amazon-apigateway-documentation"
+Wanted = list[tuple[DocumentationPartLocation, str]]
+
+
+def _read_import(body: bytes) -> tuple[Wanted, list[str]]:
     if not body:
         raise Invalid("Invalid documentation input: the request body is empty; send the document")
     try:
         document = yaml.safe_load(body)
     except yaml.YAMLError as exc:
         raise Invalid(f"Invalid documentation input: not JSON or YAML ({exc})") from None
-    section = (
-        (document or {}).get("x-amazon-apigateway-documentation")
-        if isinstance(document, dict)
-        else None
-    )
+    section = document.get(DOCUMENTATION) if isinstance(document, dict) else None
     if not isinstance(section, dict):
         raise Invalid(
-            "Invalid documentation input: the document has no x-amazon-apigateway-documentation "
-            "section with documentationParts"
+            f"Invalid documentation input: the document has no {DOCUMENTATION} section with "
+            "documentationParts"
         )
-    wanted, warnings = [], []
+    return documentation_parts(section)
+
+
+def documentation_parts(section: dict[str, Any]) -> tuple[Wanted, list[str]]:
+    """The parts of an x-amazon-apigateway-documentation section, and warnings for those
+    that cannot be read (skipped, as AWS's import skips them)."""
+    wanted: Wanted = []
+    warnings = []
     for index, raw in enumerate(section.get("documentationParts") or []):
         try:
             wanted.append((location_of(raw.get("location")), properties_of(raw.get("properties"))))
         except (Invalid, AttributeError) as exc:
             warnings.append(f"documentationParts[{index}] skipped: {exc}")
     return wanted, warnings
+
+
+def install_parts(
+    parts: Parts, wanted: Wanted, *, overwrite: bool, new_id: Callable[[], str]
+) -> list[str]:
+    """Writes `wanted` into the API (inside the caller's transaction): overwrite replaces
+    every part; else a known location's properties are replaced and new ones added."""
+    if overwrite:
+        parts.clear(PARTS)
+    ids = []
+    for location, properties in wanted:
+        known = _at(parts, location)
+        part = DocumentationPart(
+            id=known.id if known else new_id(), location=location, properties=properties
+        )
+        parts.put(PARTS, part.id, part)
+        ids.append(part.id)
+    return ids
 
 
 def exported(parts: list[DocumentationPart], version: str) -> dict[str, Any]:
