@@ -3,15 +3,18 @@ certificates, VPC links, model templates and SDK types, for boto3's `apigateway`
 table of handlers apigateway_api.py serves. The rules live in stratus.apis.rest.documentation,
 .account and .model_template.
 
-GetSdk (generating a client SDK) is left out: it answers AWS's unknown-operation error.
-GetSdkTypes answers AWS's list of SDK types as it stands, for tools that read it.
+GetSdkTypes answers AWS's list of SDK types as it stands, for tools that read it; GetSdk
+generates the javascript one (stratus.apis.rest.sdk) and refuses the others.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from stratus.apis.rest.model_template import model_template
+from stratus.apis.rest.sdk import sdk_zip
 from stratus.apis.rest.store import page
 from stratus.errors import NotFound
 
@@ -155,6 +158,19 @@ async def get_sdk_types(call: Call, params: dict[str, Any]) -> Output:
     return {"items": items} | ({"position": position} if position else {})
 
 
+async def get_sdk(call: Call, params: dict[str, Any]) -> Output:
+    api_id, stage = params["restApiId"], params["stageName"]
+    host = f"{api_id}.execute-api.localhost:{call.services.settings.port}"
+    document = await rest_apis(call).stages.export(api_id, stage, "oas30", None, host)
+    invoke_url = f"{call.base_url}/_aws/execute-api/{api_id}/{stage}"
+    archive = sdk_zip(params["sdkType"], document, invoke_url, stage)
+    disposition = f'attachment; filename="{api_id}-{stage}-{params["sdkType"]}.zip"'
+    return Response(
+        archive, media_type="application/octet-stream",
+        headers={"x-amzn-RequestId": call.request_id, "Content-Disposition": disposition},
+    )  # fmt: skip
+
+
 async def get_sdk_type(call: Call, params: dict[str, Any]) -> Output:
     for found in SDK_TYPES:
         if found["id"] == params["id"]:
@@ -190,4 +206,5 @@ HANDLERS: dict[str, Handler] = {
     "GetModelTemplate": get_model_template,
     "GetSdkTypes": get_sdk_types,
     "GetSdkType": get_sdk_type,
+    "GetSdk": get_sdk,
 }  # fmt: skip
