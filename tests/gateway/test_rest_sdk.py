@@ -17,10 +17,10 @@ ECHO = """
 import json
 
 def handler(event, context):
+    headers = {k.lower(): v for k, v in (event["headers"] or {}).items()}
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
             "body": json.dumps({"path": event["path"], "query": event["queryStringParameters"],
-                                "tag": {k.lower(): v for k, v in (event["headers"] or {}).items()}.get("x-tag"),
-                                "body": event["body"]})}
+                                "tag": headers.get("x-tag"), "body": event["body"]})}
 """
 SCRIPT = """
 const factory = require(process.argv[2]);
