@@ -18,7 +18,7 @@ FLOORS = {
     "events": 57,
     "stepfunctions": 37,
     "apigatewayv2": 77,
-    "apigateway": 120,
+    "apigateway": 124,
     "scheduler": 12,
     "dynamodb": 25,
     "dynamodbstreams": 4,

@@ -26,6 +26,7 @@ from stratus.errors import Conflict, Invalid, NotFound
 from stratus.store.db import Database, Schema, transaction
 
 from . import routing_rules as rules
+from .domain_access import DomainAccess
 from .http.service import ApiService
 from .ids import new_id
 from .remembered import Counted, Remembered
@@ -47,6 +48,11 @@ CREATE TABLE IF NOT EXISTS api_domain_mappings (
     config TEXT NOT NULL,
     PRIMARY KEY (domain, id),
     UNIQUE (domain, key)
+);
+CREATE TABLE IF NOT EXISTS api_domain_access (   -- access associations (domain_access.py)
+    arn    TEXT PRIMARY KEY,
+    domain TEXT NOT NULL REFERENCES api_domains(name) ON DELETE CASCADE,
+    config TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS api_domain_rules (    -- routing rules (routing_rules.py)
     domain   TEXT NOT NULL REFERENCES api_domains(name) ON DELETE CASCADE,
@@ -72,6 +78,7 @@ class Domain(Shape):
     created: float
     target: str  # the name AWS gives it to point DNS at (regionalDomainName)
     routing_mode: str = "API_MAPPING_ONLY"  # or routing rules first (routing_rules.py)
+    domain_id: str = ""  # AWS's domainNameId (private domains' ARNs carry it)
 
 
 class Mapping(Shape):
@@ -92,6 +99,7 @@ class Routed:
 class DomainService:
     def __init__(self, db: Database, rest_apis: RestApiService, apis: ApiService) -> None:
         self._store = Counted(db)
+        self.access = DomainAccess(self._store)  # private domains' access associations
         self._served: Remembered[str, dict[str, Served]] = Remembered(self._store)
         self._rest_apis = rest_apis
         self._apis = apis
@@ -122,7 +130,7 @@ class DomainService:
             name=name, certificate_arn=certificate_arn, endpoint_type=endpoint_type,
             security_policy=security_policy or "TLS_1_2", tags=tags or {}, created=time.time(),
             target=f"d-{new_id(10)}.execute-api.localhost",
-            routing_mode=_mode(routing_mode or "API_MAPPING_ONLY"),
+            routing_mode=_mode(routing_mode or "API_MAPPING_ONLY"), domain_id=new_id(8),
         )  # fmt: skip
 
         def write(conn: sqlite3.Connection) -> None:
