@@ -11,6 +11,7 @@ one TaskGroup owned by the app's lifespan; shutdown cancels it and stops every e
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -33,6 +34,8 @@ from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
+from stratus.gateway.http_proxy import HttpProxy
+from stratus.gateway.rest_test_invoke import wait_test_authorizer, wait_test_invoke
 from stratus.mappings.service import MappingService
 from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
@@ -158,6 +161,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         schedule_targets.sdk = sdk.scheduled
         app.state.services = services
         app.state.stacks = stacks
+        # TestInvokeMethod (aws/) runs the REST data plane (gateway/), its sibling.
+        test_invoke_http = HttpProxy()
+        app.state.test_invoke = functools.partial(wait_test_invoke, services, test_invoke_http)
+        app.state.test_authorizer = functools.partial(wait_test_authorizer, services)
         app.state.isolation = cage_maker.report(
             private_tmp=launcher.private_tmp, tmp_capped=launcher.scratch is not None
         ) | {"network": "outbound" if settings.network or not launcher.confined else "none"}
@@ -192,6 +199,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                         task.cancel()
         finally:
             await pool.wait_close()
+            await test_invoke_http.wait_close()
             await logs.wait_flush()
             cage_maker.close()
             launcher.close()

@@ -92,3 +92,64 @@ def test_bad_domain_names_are_refused(apigateway, name):
     with pytest.raises(ClientError) as caught:
         apigateway.create_domain_name(domainName=name)
     assert caught.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_private_domains_take_access_associations(apigateway):
+    """A PRIVATE domain has a domainNameId and ARN; access associations to it are stored as
+    AWS answers them (nothing to enforce here), listed, rejected or deleted."""
+    made = apigateway.create_domain_name(
+        domainName="private.example.localhost", endpointConfiguration={"types": ["PRIVATE"]},
+        certificateArn="arn:aws:acm:us-east-1:000000000000:certificate/x",
+    )  # fmt: skip
+    public = apigateway.create_domain_name(
+        domainName="public.example.localhost", endpointConfiguration={"types": ["REGIONAL"]},
+        regionalCertificateArn="arn:aws:acm:us-east-1:000000000000:certificate/x",
+    )  # fmt: skip
+    try:
+        arn = made["domainNameArn"]
+        assert arn.endswith(f":/domainnames/private.example.localhost+{made['domainNameId']}")
+        first = apigateway.create_domain_name_access_association(
+            domainNameArn=arn, accessAssociationSourceType="VPCE",
+            accessAssociationSource="vpce-0abc", tags={"team": "a"},
+        )  # fmt: skip
+        second = apigateway.create_domain_name_access_association(
+            domainNameArn=arn, accessAssociationSourceType="VPCE", accessAssociationSource="vpce-1"
+        )
+        with pytest.raises(ClientError) as twice:
+            apigateway.create_domain_name_access_association(
+                domainNameArn=arn, accessAssociationSourceType="VPCE",
+                accessAssociationSource="vpce-0abc",
+            )  # fmt: skip
+        with pytest.raises(ClientError) as not_private:
+            apigateway.create_domain_name_access_association(
+                domainNameArn=arn.replace("private.", "public.").rsplit("+", 1)[0] + "+x",
+                accessAssociationSourceType="VPCE", accessAssociationSource="vpce-2",
+            )  # fmt: skip
+        listed = apigateway.get_domain_name_access_associations()["items"]
+        others = apigateway.get_domain_name_access_associations(resourceOwner="OTHER_ACCOUNTS")
+        apigateway.reject_domain_name_access_association(
+            domainNameAccessAssociationArn=second["domainNameAccessAssociationArn"],
+            domainNameArn=arn,
+        )  # fmt: skip
+        apigateway.delete_domain_name_access_association(
+            domainNameAccessAssociationArn=first["domainNameAccessAssociationArn"]
+        )
+        with pytest.raises(ClientError) as gone:
+            apigateway.delete_domain_name_access_association(
+                domainNameAccessAssociationArn=first["domainNameAccessAssociationArn"]
+            )
+        after = apigateway.get_domain_name_access_associations()["items"]
+    finally:
+        apigateway.delete_domain_name(domainName="private.example.localhost")
+        apigateway.delete_domain_name(domainName="public.example.localhost")
+
+    assert "domainNameArn" not in public
+    assert first["accessAssociationSource"] == "vpce-0abc"
+    assert first["tags"] == {"team": "a"}
+    assert first["domainNameAccessAssociationArn"].endswith("/vpcesource/vpce-0abc")
+    assert {a["accessAssociationSource"] for a in listed} >= {"vpce-0abc", "vpce-1"}
+    assert others["items"] == []
+    assert twice.value.response["Error"]["Code"] == "ConflictException"
+    assert not_private.value.response["Error"]["Code"] == "NotFoundException"
+    assert gone.value.response["Error"]["Code"] == "NotFoundException"
+    assert [a for a in after if a["domainNameArn"] == arn] == []

@@ -6,8 +6,9 @@ A domain is served on this machine under its own name: a request whose Host is t
 (`curl -H 'Host: api.example.com'`, or a name that resolves here such as
 `api.localhost`) goes to the stage of the mapping whose key is the longest prefix of its
 path (an empty key maps the whole domain), with the rest of the path, as API Gateway does.
-Keys are one or more path segments (`v1`, `orders/v2`). Certificates are recorded, not
-used: the server speaks plain HTTP.
+Keys are one or more path segments (`v1`, `orders/v2`). A domain's RoutingMode may put its
+routing rules (routing_rules.py: by header and base path) before, or instead of, its
+mappings. Certificates are recorded, not used: the server speaks plain HTTP.
 """
 
 from __future__ import annotations
@@ -15,17 +16,22 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
 from stratus.errors import Conflict, Invalid, NotFound
 from stratus.store.db import Database, Schema, transaction
 
+from . import routing_rules as rules
+from .domain_access import DomainAccess
 from .http.service import ApiService
 from .ids import new_id
 from .remembered import Counted, Remembered
 from .rest.service import RestApiService
+from .routing_rules import RoutingRule
 from .shape import Shape
 
 SCHEMA = Schema(
@@ -43,6 +49,19 @@ CREATE TABLE IF NOT EXISTS api_domain_mappings (
     PRIMARY KEY (domain, id),
     UNIQUE (domain, key)
 );
+CREATE TABLE IF NOT EXISTS api_domain_access (   -- access associations (domain_access.py)
+    arn    TEXT PRIMARY KEY,
+    domain TEXT NOT NULL REFERENCES api_domains(name) ON DELETE CASCADE,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_domain_rules (    -- routing rules (routing_rules.py)
+    domain   TEXT NOT NULL REFERENCES api_domains(name) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    config   TEXT NOT NULL,
+    PRIMARY KEY (domain, id),
+    UNIQUE (domain, priority)
+);
 """,
 )
 _NAME = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$")
@@ -58,6 +77,8 @@ class Domain(Shape):
     tags: dict[str, str] = Field(default_factory=dict)
     created: float
     target: str  # the name AWS gives it to point DNS at (regionalDomainName)
+    routing_mode: str = "API_MAPPING_ONLY"  # or routing rules first (routing_rules.py)
+    domain_id: str = ""  # AWS's domainNameId (private domains' ARNs carry it)
 
 
 class Mapping(Shape):
@@ -78,7 +99,8 @@ class Routed:
 class DomainService:
     def __init__(self, db: Database, rest_apis: RestApiService, apis: ApiService) -> None:
         self._store = Counted(db)
-        self._served: Remembered[str, dict[str, list[Mapping]]] = Remembered(self._store)
+        self.access = DomainAccess(self._store)  # private domains' access associations
+        self._served: Remembered[str, dict[str, Served]] = Remembered(self._store)
         self._rest_apis = rest_apis
         self._apis = apis
 
@@ -99,6 +121,7 @@ class DomainService:
     async def create(
         self, name: str, *, certificate_arn: str | None = None, endpoint_type: str = "REGIONAL",
         security_policy: str | None = None, tags: dict[str, str] | None = None,
+        routing_mode: str | None = None,
     ) -> Domain:  # fmt: skip
         name = name.lower()
         if not _NAME.match(name):
@@ -107,6 +130,7 @@ class DomainService:
             name=name, certificate_arn=certificate_arn, endpoint_type=endpoint_type,
             security_policy=security_policy or "TLS_1_2", tags=tags or {}, created=time.time(),
             target=f"d-{new_id(10)}.execute-api.localhost",
+            routing_mode=_mode(routing_mode or "API_MAPPING_ONLY"), domain_id=new_id(8),
         )  # fmt: skip
 
         def write(conn: sqlite3.Connection) -> None:
@@ -135,6 +159,9 @@ class DomainService:
         return await self._store.run(read)
 
     async def update(self, name: str, **changes: object) -> Domain:
+        if isinstance(changes.get("routing_mode"), str):
+            _mode(str(changes["routing_mode"]))
+
         def write(conn: sqlite3.Connection) -> Domain:
             with transaction(conn):
                 found = _domain(conn, name.lower())
@@ -234,14 +261,66 @@ class DomainService:
 
         await self._store.run(remove)
 
+    # -- routing rules (routing_rules.py) ----------------------------------------------------
+    async def create_rule(self, domain: str, fields: dict[str, Any]) -> RoutingRule:
+        rule = rules.new_rule(fields)
+        await self._check_action(rule)
+        await self._write(lambda conn: rules.insert(conn, _domain(conn, domain.lower()).name, rule))
+        return rule
+
+    async def put_rule(self, domain: str, rule_id: str, fields: dict[str, Any]) -> RoutingRule:
+        rule = rules.new_rule(fields, rule_id)
+        await self._check_action(rule)
+        await self._write(
+            lambda conn: rules.replace(conn, _domain(conn, domain.lower()).name, rule)
+        )
+        return rule
+
+    async def get_rule(self, domain: str, rule_id: str) -> RoutingRule:
+        return await self._store.run(
+            lambda conn: rules.require(conn, _domain(conn, domain.lower()).name, rule_id)
+        )
+
+    async def list_rules(self, domain: str) -> list[RoutingRule]:
+        def read(conn: sqlite3.Connection) -> list[RoutingRule]:
+            return [r for _, r in rules.every(conn, _domain(conn, domain.lower()).name)]
+
+        return await self._store.run(read)
+
+    async def delete_rule(self, domain: str, rule_id: str) -> None:
+        await self._write(
+            lambda conn: rules.delete(conn, _domain(conn, domain.lower()).name, rule_id)
+        )
+
+    async def _check_action(self, rule: RoutingRule) -> None:
+        action = rule.Actions[0].InvokeApi
+        await self.check_target(action.ApiId, action.Stage)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], None]) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                work(conn)
+
+        await self._store.run(run)
+
     # -- serving ----------------------------------------------------------------------------
-    async def route(self, host: str, path: str) -> Routed | None:
-        """Where a request to `host` (without port) and `path` goes, or None."""
+    async def route(
+        self, host: str, path: str, headers: dict[str, list[str]] | None = None
+    ) -> Routed | None:
+        """Where a request to `host` (without port) and `path` goes, or None; `headers` by
+        lower-case name, for routing rules."""
         table = await self._served.lookup("", _read_table)
         found = table.get(host)
-        if not found:
+        if found is None:
             return None
-        for mapping in found:  # longest key first
+        mode, domain_rules, mappings = found
+        if mode != "API_MAPPING_ONLY":
+            chosen = rules.choose(domain_rules, headers or {}, path)
+            if chosen is not None:
+                return Routed(chosen.api_id, chosen.stage, chosen.path)
+            if mode == "ROUTING_RULE_ONLY":
+                return None
+        for mapping in mappings:  # longest key first
             key = mapping.key
             if not key or path == f"/{key}" or path.startswith(f"/{key}/"):
                 rest = path[len(key) + 1 :] if key else path
@@ -249,14 +328,28 @@ class DomainService:
         return None
 
 
-def _read_table(conn: sqlite3.Connection) -> dict[str, list[Mapping]]:
-    table: dict[str, list[Mapping]] = {}
+Served = tuple[str, list[RoutingRule], list[Mapping]]  # a domain's mode, rules and mappings
+
+
+def _read_table(conn: sqlite3.Connection) -> dict[str, Served]:
+    table: dict[str, Served] = {}
+    for (config,) in conn.execute("SELECT config FROM api_domains"):
+        domain = Domain.model_validate_json(config)
+        table[domain.name] = (domain.routing_mode, [], [])
     for (config,) in conn.execute("SELECT config FROM api_domain_mappings"):
         mapping = Mapping.model_validate_json(config)
-        table.setdefault(mapping.domain, []).append(mapping)
-    for mappings in table.values():
+        table[mapping.domain][2].append(mapping)
+    for name, rule in rules.every(conn):
+        table[name][1].append(rule)
+    for _, _, mappings in table.values():
         mappings.sort(key=lambda m: -len(m.key))
     return table
+
+
+def _mode(mode: str) -> str:
+    if mode not in rules.ROUTING_MODES:
+        raise Invalid(f"Invalid RoutingMode {mode!r}: one of {', '.join(rules.ROUTING_MODES)}")
+    return mode
 
 
 def _domain(conn: sqlite3.Connection, name: str) -> Domain:

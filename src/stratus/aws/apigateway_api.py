@@ -5,6 +5,9 @@ by the rest-json protocol (protocols/rest_json.py), with a table of handlers per
                             models, request validators, deployments, stages
     apigateway_methods_api  methods, integrations and their responses
     apigateway_keys_api     API keys, usage plans and their keys
+    apigateway_account_api  documentation, the account, client certificates, VPC links,
+                            model templates, SDK types
+    apigateway_test_invoke_api  TestInvokeMethod, TestInvokeAuthorizer (run by the gateway)
 
 Members travel under their own camelCase names; lists come back as `items` (`item` on the
 wire) and a `position`, and page with `position` and `limit` (apigateway_members.py).
@@ -34,7 +37,13 @@ from stratus.apis.rest.requests import (
 from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Conflict, Invalid, Malformed, NotFound, Throttled, Validation
 
-from . import apigateway_domains_api, apigateway_keys_api, apigateway_methods_api
+from . import (
+    apigateway_account_api,
+    apigateway_domains_api,
+    apigateway_keys_api,
+    apigateway_methods_api,
+    apigateway_test_invoke_api,
+)
 from .apigateway_members import addressed, embeds, listed, one, page_of, patch_of, rest_apis
 from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
@@ -326,5 +335,7 @@ def api() -> RestJson:
         **apigateway_methods_api.HANDLERS,
         **apigateway_keys_api.HANDLERS,
         **apigateway_domains_api.HANDLERS,
+        **apigateway_account_api.HANDLERS,
+        **apigateway_test_invoke_api.HANDLERS,
     }
     return RestJson(Api("apigateway", handlers, REST_ERRORS), body_limit)

@@ -21,12 +21,18 @@ def domains(call: Call) -> DomainService:
     return call.services.domains
 
 
-def domain_wire(domain: Domain) -> dict[str, Any]:
+def _prefix(call: Call) -> str:
+    settings = call.services.settings
+    return f"arn:aws:apigateway:{settings.region}:{settings.account_id}:"
+
+
+def domain_wire(domain: Domain, call: Call | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {
         "domainName": domain.name,
         "endpointConfiguration": {"types": [domain.endpoint_type]},
         "domainNameStatus": "AVAILABLE",
         "securityPolicy": domain.security_policy,
+        "routingMode": domain.routing_mode,
         "tags": domain.tags,
     }
     if domain.endpoint_type == "EDGE":
@@ -41,6 +47,9 @@ def domain_wire(domain: Domain) -> dict[str, Any]:
             "regionalDomainName": domain.target,
             "regionalHostedZoneId": HOSTED_ZONE,
         }
+    if domain.endpoint_type == "PRIVATE" and domain.domain_id and call is not None:
+        found["domainNameId"] = domain.domain_id
+        found["domainNameArn"] = f"{_prefix(call)}/domainnames/{domain.name}+{domain.domain_id}"
     return {k: v for k, v in found.items() if v is not None}
 
 
@@ -60,23 +69,25 @@ async def create_domain_name(call: Call, params: dict[str, Any]) -> Output:
         endpoint_type=types[0],
         security_policy=params.get("securityPolicy"),
         tags=params.get("tags"),
+        routing_mode=params.get("routingMode"),
     )
-    return domain_wire(made)
+    return domain_wire(made, call)
 
 
 async def get_domain_name(call: Call, params: dict[str, Any]) -> Output:
-    return domain_wire(await domains(call).get(params["domainName"]))
+    return domain_wire(await domains(call).get(params["domainName"]), call)
 
 
 async def get_domain_names(call: Call, params: dict[str, Any]) -> Output:
     found = page(await domains(call).every(), lambda d: d.name, *page_of(params))
-    return listed(found, domain_wire)
+    return listed(found, lambda d: domain_wire(d, call))
 
 
 _DOMAIN_PATCH = {
     "/certificateArn": "certificate_arn",
     "/regionalCertificateArn": "certificate_arn",
     "/securityPolicy": "security_policy",
+    "/routingMode": "routing_mode",
 }
 
 
@@ -89,7 +100,7 @@ async def update_domain_name(call: Call, params: dict[str, Any]) -> Output:
                 f"Invalid patch path {operation.path}: replace one of {', '.join(_DOMAIN_PATCH)}"
             )
         changes[member] = operation.value
-    return domain_wire(await domains(call).update(params["domainName"], **changes))
+    return domain_wire(await domains(call).update(params["domainName"], **changes), call)
 
 
 async def delete_domain_name(call: Call, params: dict[str, Any]) -> Output:
@@ -137,7 +148,37 @@ async def delete_base_path_mapping(call: Call, params: dict[str, Any]) -> Output
     return None
 
 
+# -- access associations of private domain names (apis/domain_access.py) ---------------------------
+async def create_domain_name_access_association(call: Call, params: dict[str, Any]) -> Output:
+    made = await domains(call).access.create(
+        params["domainNameArn"], params["accessAssociationSourceType"],
+        params["accessAssociationSource"], params.get("tags"), prefix=_prefix(call),
+    )  # fmt: skip
+    return made.wire()
+
+
+async def get_domain_name_access_associations(call: Call, params: dict[str, Any]) -> Output:
+    found = await domains(call).access.every(params.get("resourceOwner"))
+    return listed(page(found, lambda a: a.domainNameAccessAssociationArn, *page_of(params)))
+
+
+async def delete_domain_name_access_association(call: Call, params: dict[str, Any]) -> Output:
+    await domains(call).access.delete(params["domainNameAccessAssociationArn"])
+    return None
+
+
+async def reject_domain_name_access_association(call: Call, params: dict[str, Any]) -> Output:
+    await domains(call).access.delete(
+        params["domainNameAccessAssociationArn"], params["domainNameArn"]
+    )
+    return None
+
+
 HANDLERS: dict[str, Handler] = {
+    "CreateDomainNameAccessAssociation": create_domain_name_access_association,
+    "GetDomainNameAccessAssociations": get_domain_name_access_associations,
+    "DeleteDomainNameAccessAssociation": delete_domain_name_access_association,
+    "RejectDomainNameAccessAssociation": reject_domain_name_access_association,
     "CreateDomainName": create_domain_name,
     "GetDomainName": get_domain_name,
     "GetDomainNames": get_domain_names,

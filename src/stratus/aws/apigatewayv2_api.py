@@ -33,7 +33,7 @@ from stratus.apis.http.service import ApiService
 from stratus.apis.shape import Shape, parse_request
 from stratus.errors import Malformed, Validation
 
-from . import apigateway_api
+from . import apigateway_api, apigatewayv2_parts_api
 from .apigateway_domains_api import HOSTED_ZONE, domains
 from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
@@ -281,6 +281,7 @@ def _domain(domain: Domain) -> dict[str, Any]:
         "DomainName": domain.name,
         "ApiMappingSelectionExpression": "$request.basepath",
         "DomainNameConfigurations": [{k: v for k, v in configuration.items() if v is not None}],
+        "RoutingMode": domain.routing_mode,
         "Tags": domain.tags,
     }
 
@@ -302,6 +303,7 @@ async def create_domain_name(call: Call, params: dict[str, Any]) -> Output:
         endpoint_type=configuration.get("EndpointType") or "REGIONAL",
         security_policy=configuration.get("SecurityPolicy"),
         tags=params.get("Tags"),
+        routing_mode=params.get("RoutingMode"),
     )
     return _domain(made)
 
@@ -320,6 +322,7 @@ async def update_domain_name(call: Call, params: dict[str, Any]) -> Output:
         params["DomainName"],
         certificate_arn=configuration.get("CertificateArn"),
         security_policy=configuration.get("SecurityPolicy"),
+        routing_mode=params.get("RoutingMode"),
     )
     return _domain(found)
 
@@ -418,4 +421,5 @@ def body_limit(operation: str, headers: Headers) -> tuple[int, str]:
 
 def api() -> RestJson:
     """HTTP APIs: the table above, served from botocore's model of `apigatewayv2`."""
-    return RestJson(Api("apigatewayv2", HANDLERS, ERRORS), body_limit)
+    handlers = {**HANDLERS, **apigatewayv2_parts_api.HANDLERS}
+    return RestJson(Api("apigatewayv2", handlers, ERRORS), body_limit)

@@ -54,7 +54,7 @@ from stratus.apis.http.service import Deployment
 from stratus.errors import Throttled, TooLarge
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
-from stratus.gateway.http_proxy import HttpProxy
+from stratus.gateway.http_proxy import BAD_GATEWAY, HttpProxy
 from stratus.gateway.jwt_authorizer import (
     Forbidden,
     JwksCache,
@@ -171,7 +171,10 @@ async def _custom_domain(services: Services, scope: Scope) -> tuple[str, str] | 
     if name in _OWN_HOSTS:
         return None
     path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-    routed = await services.domains.route(name, path)
+    headers: dict[str, list[str]] = {}  # for routing rules (apis/routing_rules.py)
+    for key, value in scope["headers"]:
+        headers.setdefault(key.decode("latin-1"), []).append(value.decode("latin-1"))
+    routed = await services.domains.route(name, path, headers)
     if routed is None:
         return None
     if not routed.stage or routed.stage == DEFAULT_STAGE:
@@ -275,6 +278,14 @@ async def wait_answer(
         if denied is not None:
             return denied
     if integration.IntegrationType == "HTTP_PROXY":  # http_proxy.py
+        if integration.ConnectionType == "VPC_LINK":  # apis/http/vpc_links.py
+            link = await services.apis.vpc_links.find(integration.ConnectionId or "")
+            if link is None or link.target is None:
+                return BAD_GATEWAY
+            # AWS sends the stage with the path ("test/path") to a private integration.
+            stage = "" if request.stage == DEFAULT_STAGE else f"/{request.stage}"
+            uri = link.target.rstrip("/") + stage + request.path
+            integration = integration.model_copy(update={"IntegrationUri": uri})
         return await (http_proxy or HttpProxy()).wait_forward(
             integration, request.method, match.path_parameters, query, headers, body,
             request.source_ip,

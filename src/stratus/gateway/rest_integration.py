@@ -27,8 +27,11 @@ REST APIs in API Gateway").
                         application/json), else the back end's body as it came;
                         `$context.responseOverride.status/.header.X` applied last
 
-A template that cannot be rendered is a 500 with a log line, as on AWS ("Execution failed
-due to configuration error"). HTTP_PROXY answers pass through untouched.
+Payloads are converted by contentHandling (rest_content.py). An HTTP or HTTP_PROXY
+integration with connectionType VPC_LINK goes to its link's local target
+(stratus.apis.rest.account). A template that cannot be rendered is a 500 with a log line,
+as on AWS ("Execution failed due to configuration error"). HTTP_PROXY answers pass through
+untouched.
 """
 
 from __future__ import annotations
@@ -39,17 +42,25 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import orjson
 from botocore.session import get_session
 
+from stratus.apis.rest.account import TARGET_TAG
 from stratus.apis.rest.model import Integration, IntegrationResponse, Method
 from stratus.apis.rest.service import RestDeployment
 from stratus.errors import StratusError
 from stratus.gateway.http_proxy import HttpProxy, TargetFailed, TargetTimedOut, target_url
 from stratus.gateway.pipeline import Reply, function_ref, wait_invoke
 from stratus.gateway.responses import HttpResponse
+from stratus.gateway.rest_content import (
+    NotBase64,
+    is_binary,
+    request_payload,
+    response_payload,
+    to_binary,
+)
 from stratus.gateway.rest_responses import (
     INTERNAL,
     TIMED_OUT,
@@ -66,6 +77,7 @@ _LAMBDA_URI = re.compile(r"^arn:aws:apigateway:[^:]+:lambda:path/[^/]+/functions
 _SERVICE_URI = re.compile(r"^arn:aws:apigateway:([^:]+):([^:]+):(action|path)/(.*)$")
 _TARGET = re.compile(r"^integration\.request\.(path|querystring|header)\.(.+)$")
 _RESPONSE_HEADER = "method.response.header."
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 
 
 @dataclass(slots=True)
@@ -87,13 +99,15 @@ class Call:
     integration: Integration
     stage_variables: dict[str, str] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
+    binary_media_types: tuple[str, ...] = ()
 
     @classmethod
     def of(
         cls, event: dict[str, Any], deployment: RestDeployment, integration: Integration
     ) -> Call:
         stage_variables = dict(deployment.stage.variables or {})
-        return cls(event, integration, stage_variables, vtl_context(event))
+        types = tuple(deployment.api.binaryMediaTypes or ())
+        return cls(event, integration, stage_variables, vtl_context(event), types)
 
     @property
     def params(self) -> dict[str, dict[str, str]]:
@@ -151,6 +165,11 @@ async def wait_custom(
     if integration.type == "MOCK":
         return answer_mock(call)
     try:
+        if integration.connectionType == "VPC_LINK":
+            linked = await _wait_vpc_link(services, call)
+            if linked is None:
+                return INTERNAL
+            call.integration = linked
         if integration.type == "HTTP_PROXY":
             return await _wait_http_proxy(http, call)
         payload = _request_body(call)
@@ -168,6 +187,36 @@ async def wait_custom(
     except TargetFailed as exc:
         _log_failure(call, f"its back end cannot be reached: {exc}")
         return INTERNAL
+    except NotBase64 as exc:
+        _log_failure(call, str(exc))
+        return INTERNAL
+
+
+async def _wait_vpc_link(services: Services, call: Call) -> Integration | None:
+    """The integration sent to its VPC link's local target (the link's `stratus:target`
+    tag: the URI's scheme and host are replaced, its path and query kept), or None, logged,
+    when the link does not exist or has no target (stratus.apis.rest.account says why)."""
+    integration = call.integration
+    link_id = _STAGE_VARIABLE.sub(
+        lambda m: call.stage_variables.get(m.group(1), ""), integration.connectionId or ""
+    )
+    # A link of either kind: REST APIs take VPC links V2 (to an ALB, integrationTarget) too.
+    link = (await services.rest_apis.vpc_links.find(link_id) if link_id else None) or (
+        await services.apis.vpc_links.find(link_id) if link_id else None
+    )
+    if link is None:
+        _log_failure(call, f"its VPC link {link_id!r} does not exist")
+        return None
+    if link.target is None:
+        _log_failure(
+            call, f"VPC link {link_id} has nothing behind it here: tag it {TARGET_TAG}=<local URL>"
+        )
+        return None
+    parsed = urlsplit(integration.uri or "")
+    target = urlsplit(link.target)
+    path = target.path.rstrip("/") + parsed.path
+    uri = urlunsplit((target.scheme, target.netloc, path, parsed.query, ""))
+    return integration.model_copy(update={"uri": uri})
 
 
 def answer_mock(call: Call) -> HttpResponse:
@@ -178,7 +227,7 @@ def answer_mock(call: Call) -> HttpResponse:
         if isinstance(payload, HttpResponse):
             return payload
         return _response(call, _mock(payload))
-    except TemplateFailed as exc:
+    except (TemplateFailed, NotBase64) as exc:
         _log_failure(call, str(exc))
         return INTERNAL
 
@@ -188,15 +237,18 @@ def _request_body(call: Call) -> bytes | HttpResponse:
     content_type = (call.header("content-type") or "application/json").split(";")[0].strip()
     wanted = content_type.lower()
     template = next((t for k, t in templates.items() if k.lower() == wanted), None)
-    raw = call.body_text()
+    binary = bool(call.event.get("isBase64Encoded"))  # Content-Type in binaryMediaTypes
+    body = call.event.get("body") or ""
+    received = base64.b64decode(body) if binary else str(body).encode()
+    handling = call.integration.contentHandling
+    payload = request_payload(received, binary, handling)
     if template is not None:
-        return call.render(template, raw).encode()
+        rendered = call.render(template, payload.decode("utf-8", errors="replace")).encode()
+        return to_binary(rendered, False, handling)
     behaviour = call.integration.passthroughBehavior or "WHEN_NO_MATCH"
     if behaviour == "NEVER" or (behaviour == "WHEN_NO_TEMPLATES" and templates):
         return UNSUPPORTED_MEDIA_TYPE
-    if call.event.get("isBase64Encoded"):
-        return base64.b64decode(call.event.get("body") or "")
-    return raw.encode()
+    return to_binary(payload, binary and handling != "CONVERT_TO_TEXT", handling)
 
 
 def _mapped_parameters(call: Call) -> dict[str, dict[str, str]]:
@@ -397,10 +449,17 @@ def _response(call: Call, outcome: Outcome) -> HttpResponse:
     body_text = outcome.body.decode("utf-8", errors="replace")
     template, content_type = _response_template(chosen, call.header("accept"))
     headers: dict[str, tuple[str, str]] = {}
+    answer_binary = is_binary(outcome.content_type, call.binary_media_types)
     if template is not None:
         body = call.render(template, body_text).encode()
+        answer_binary = False  # a template makes text
     else:
         body, content_type = outcome.body, outcome.content_type
+    body = response_payload(
+        body, answer_binary=answer_binary,
+        accept_binary=is_binary(call.header("accept"), call.binary_media_types),
+        handling=chosen.contentHandling, types_set=bool(call.binary_media_types),
+    )  # fmt: skip
     headers["content-type"] = ("Content-Type", content_type)
     for name, source in (chosen.responseParameters or {}).items():
         if not name.startswith(_RESPONSE_HEADER):

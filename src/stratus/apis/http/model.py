@@ -46,6 +46,13 @@ class Cors(Shape):
     MaxAge: Annotated[int, Field(ge=-1, le=86400)] | None = None
 
 
+class AccessLogSettings(Shape):
+    """Recorded: Stratus does not write HTTP APIs' access logs (nor REST APIs')."""
+
+    DestinationArn: str | None = None
+    Format: str | None = None
+
+
 class RouteSettings(Shape):
     """Per-route (or a stage's default) settings; the gateway enforces the throttling."""
 
@@ -58,6 +65,7 @@ class RouteSettings(Shape):
 
 # Aliases: inside a shape, a member named RouteSettings would shadow the class.
 RouteSettingsShape = RouteSettings
+AccessLogSettingsShape = AccessLogSettings
 RouteSettingsMap = dict[str, RouteSettings]
 AuthorizationKind = Literal["NONE", "JWT", "AWS_IAM", "CUSTOM"]
 ScopeText = Annotated[str, Field(min_length=1, max_length=255)]
@@ -199,6 +207,8 @@ class CreateIntegrationRequest(Shape):
     TimeoutInMillis: Timeout = MAX_TIMEOUT_MS
     Description: DescriptionText | None = None
     IntegrationMethod: str | None = None
+    ConnectionType: Literal["INTERNET", "VPC_LINK"] = "INTERNET"
+    ConnectionId: str | None = None
 
 
 class Integration(Shape):
@@ -207,6 +217,7 @@ class Integration(Shape):
     IntegrationUri: str
     IntegrationMethod: str = "POST"
     ConnectionType: str = "INTERNET"
+    ConnectionId: str | None = None  # a VPC link's id (ConnectionType VPC_LINK)
     PayloadFormatVersion: str
     TimeoutInMillis: int = MAX_TIMEOUT_MS
     Description: str | None = None
@@ -230,6 +241,7 @@ class CreateStageRequest(Shape):
     Tags: TagMap = Field(default_factory=dict)
     DefaultRouteSettings: RouteSettingsShape | None = None
     RouteSettings: RouteSettingsMap | None = None
+    AccessLogSettings: AccessLogSettingsShape | None = None
 
 
 class UpdateStageRequest(Shape):
@@ -245,6 +257,7 @@ class UpdateStageRequest(Shape):
     ) = None
     DefaultRouteSettings: RouteSettingsShape | None = None
     RouteSettings: RouteSettingsMap | None = None
+    AccessLogSettings: AccessLogSettingsShape | None = None
 
 
 class Stage(Shape):
@@ -259,6 +272,7 @@ class Stage(Shape):
     ApiGatewayManaged: bool | None = None
     DefaultRouteSettings: RouteSettingsShape | None = None
     RouteSettings: RouteSettingsMap | None = None
+    AccessLogSettings: AccessLogSettingsShape | None = None
 
 
 class CreateDeploymentRequest(Shape):

@@ -70,6 +70,7 @@ from .store import (
     Served,
     not_found,
 )
+from .vpc_links import VpcLinks
 
 S = TypeVar("S", bound=Shape)
 
@@ -94,6 +95,7 @@ class ApiService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
         self._store = ApiStore(db)  # counts its calls: any of them forgets resolved APIs
+        self.vpc_links = VpcLinks(self._store)  # the account's (vpc_links.py)
         # resolve's answers per (api id, first path segment), parsed: the gateway's per request.
         self._served: Remembered[tuple[str, str], Served | None] = Remembered(self._store)
         self._authorizer_generations: dict[tuple[str, str], int] = {}
@@ -441,6 +443,7 @@ class ApiService:
             LastUpdatedDate=now,
             DefaultRouteSettings=request.DefaultRouteSettings,
             RouteSettings=_route_settings(request.RouteSettings),
+            AccessLogSettings=request.AccessLogSettings,
         )
         await self._store.put_child(api_id, STAGES, stage.StageName, stage, new=True)
         return stage
@@ -464,6 +467,32 @@ class ApiService:
 
     async def get_stage(self, api_id: str, name: str) -> Stage:
         return await self._get(api_id, STAGES, name, Stage)
+
+    async def delete_access_log_settings(self, api_id: str, name: str) -> None:
+        stage = await self.get_stage(api_id, name)
+        changed = stage.model_copy(update={"AccessLogSettings": None, "LastUpdatedDate": _now()})
+        await self._store.put_child(api_id, STAGES, name, changed, new=False)
+
+    async def delete_route_settings(self, api_id: str, name: str, route_key: str) -> None:
+        """DeleteRouteSettings: the stage's settings for one route key go (its default
+        route settings apply to it again)."""
+        stage = await self.get_stage(api_id, name)
+        settings = dict(stage.RouteSettings or {})
+        if settings.pop(route_key, None) is None:
+            raise NotFound(f"Unable to find route settings for RouteKey '{route_key}'")
+        changed = stage.model_copy(
+            update={"RouteSettings": settings or None, "LastUpdatedDate": _now()}
+        )
+        await self._store.put_child(api_id, STAGES, name, changed, new=False)
+
+    async def delete_route_request_parameter(self, api_id: str, route_id: str, key: str) -> None:
+        """Route request parameters are WebSocket APIs' (AWS: "Supported only for WebSocket
+        APIs"): an HTTP API's route has none to delete."""
+        await self.get_route(api_id, route_id)
+        raise NotFound(
+            f"Unable to find request parameter '{key}' on route {route_id}: an HTTP API's "
+            "routes have no request parameters (they are WebSocket APIs')"
+        )
 
     async def list_stages(self, api_id: str) -> list[Stage]:
         return await self._list(api_id, STAGES, Stage)
@@ -743,6 +772,10 @@ def _integration(integration_id: str, request: CreateIntegrationRequest) -> Inte
     """The integration a CreateIntegration request makes, or its refusal."""
     if request.IntegrationType == "HTTP_PROXY":
         return _http_proxy(integration_id, request)
+    if request.ConnectionType == "VPC_LINK":
+        raise Invalid(
+            "ConnectionType VPC_LINK is for HTTP_PROXY integrations (private integrations)"
+        )
     if request.IntegrationType != "AWS_PROXY":
         raise Invalid(
             f"Stratus supports AWS_PROXY (Lambda proxy) and HTTP_PROXY integrations only, "
@@ -766,10 +799,17 @@ def _integration(integration_id: str, request: CreateIntegrationRequest) -> Inte
 
 def _http_proxy(integration_id: str, request: CreateIntegrationRequest) -> Integration:
     """An HTTP_PROXY integration: an http(s) URL, a method (ANY: the request's), payload
-    format 1.0 (the only one AWS accepts for HTTP_PROXY)."""
+    format 1.0 (the only one AWS accepts for HTTP_PROXY). A private integration
+    (ConnectionType VPC_LINK) names its VPC link and, as its URI, a listener or service ARN
+    (vpc_links.py says where its requests go)."""
     uri = request.IntegrationUri
     parsed = urlsplit(uri or "")
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    private = request.ConnectionType == "VPC_LINK"
+    if private and not request.ConnectionId:
+        raise Invalid("ConnectionId is required for a VPC_LINK integration: give the VPC link's id")
+    if private and not uri:
+        raise Invalid("IntegrationUri is required: give the load balancer listener's ARN")
+    if not private and (parsed.scheme not in ("http", "https") or not parsed.hostname):
         raise Invalid(
             f"Invalid IntegrationUri {uri!r} for HTTP_PROXY: give an http or https URL, "
             "e.g. https://example.com/{proxy}"
@@ -787,6 +827,8 @@ def _http_proxy(integration_id: str, request: CreateIntegrationRequest) -> Integ
         IntegrationId=integration_id,
         IntegrationType="HTTP_PROXY",
         IntegrationUri=uri or "",
+        ConnectionType=request.ConnectionType,
+        ConnectionId=request.ConnectionId if private else None,
         IntegrationMethod=method,
         PayloadFormatVersion=version,
         TimeoutInMillis=request.TimeoutInMillis,

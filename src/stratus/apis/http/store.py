@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS api_authorizers (    -- JWT and Lambda authorizers
     config TEXT NOT NULL,
     PRIMARY KEY (api_id, id)
 );
+CREATE TABLE IF NOT EXISTS api_vpc_links (     -- the account's VPC links (vpc_links.py)
+    id     TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS api_deployments (    -- frozen copies stages without AutoDeploy serve
     api_id   TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
     id       TEXT NOT NULL,

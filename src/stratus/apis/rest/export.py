@@ -7,7 +7,9 @@ serves, in the shape ImportRestApi reads, so an export imports back:
     `integrations` or `apigateway` extensions, x-amazon-apigateway-integration;
     definitions / components.schemas: the models; securityDefinitions / securitySchemes:
     authorizers (x-amazon-apigateway-authorizer) and api_key; with `apigateway`, request
-    validators, gateway responses, binary media types and the policy too.
+    validators, gateway responses, binary media types and the policy too; with
+    `documentation`, x-amazon-apigateway-documentation: the parts of the stage's
+    documentation version (added by the caller, stages.py).
 
 Pure: the caller reads the snapshot.
 """
@@ -24,7 +26,7 @@ from stratus.errors import Invalid
 from .model import Authorizer, GatewayResponse, Method, Model, RequestValidator, Resource, RestApi
 
 EXPORT_TYPES = ("swagger", "oas30")
-EXTENSIONS = ("integrations", "apigateway", "authorizers", "postman")
+EXTENSIONS = ("integrations", "apigateway", "authorizers", "postman", "documentation")
 _PARAMETER_KINDS = {"path": "path", "querystring": "query", "header": "header"}
 
 

@@ -23,6 +23,7 @@ from stratus.errors import Invalid
 
 from ..shape import parse_request
 from .authorizers import make_authorizer
+from .documentation import install_parts
 from .gateway_responses import put_in
 from .methods import check_integration, check_method
 from .model import (
@@ -55,6 +56,10 @@ def install(
             raise Invalid(
                 f"Unable to put gateway response '{response_type}': {exc.message}"
             ) from None
+    if definition.documentation is not None:
+        install_parts(
+            parts, definition.documentation, overwrite=overwrite, new_id=lambda: new_id(6)
+        )
     tree = Tree(parts.all(RESOURCES), lambda: new_id(10))
     if overwrite:
         _prune(tree, definition)

@@ -72,6 +72,7 @@ _INTEGRATION_PATCH = (
     field("/credentials"),
     field("/connectionType", ops=SET),
     field("/connectionId"),
+    field("/integrationTarget"),
     field("/cacheNamespace"),
     field("/tlsConfig/insecureSkipVerification", boolean),
     entry("/requestParameters"),

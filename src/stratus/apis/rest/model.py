@@ -112,6 +112,7 @@ class Integration(Shape):
     integrationResponses: dict[str, IntegrationResponse] | None = None
     tlsConfig: TlsConfig | None = None
     responseTransferMode: Literal["BUFFERED", "STREAM"] | None = None
+    integrationTarget: str | None = None  # a VPC link V2's load balancer (ALB) ARN
 
     @property
     def function(self) -> str:
@@ -262,6 +263,7 @@ class Stage(Shape):
     methodSettings: dict[str, MethodSetting] = Field(default_factory=dict)
     variables: dict[VariableName, VariableValue] | None = None
     documentationVersion: str | None = None
+    clientCertificateId: str | None = None
     accessLogSettings: AccessLogSettings | None = None
     tracingEnabled: bool = False
     tags: dict[str, str] | None = None

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..openapi import InvalidDocument, check_basepath, load_document, mapping
+from .documentation import DOCUMENTATION, documentation_parts
 from .openapi_operations import Operation, RestDocument, read_operation
 
 OPERATIONS = {
@@ -70,6 +71,9 @@ class Definition:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> JSON Schema
     validators: dict[str, dict[str, Any]] = field(default_factory=dict)
     gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # by type
+    # x-amazon-apigateway-documentation's parts (location, properties as JSON text); None
+    # when the document has no such section (the API's parts are then left alone)
+    documentation: list[tuple[Any, str]] | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -91,6 +95,10 @@ class _Reader(RestDocument):
         definition.authorizers = self._authorizers()
         definition.models = self._models()
         definition.validators = self._validators()
+        if isinstance(self.doc.get(DOCUMENTATION), dict):
+            found, warnings = documentation_parts(self.doc[DOCUMENTATION])
+            definition.documentation = found
+            definition.warnings += warnings
         default_validator = self.doc.get("x-amazon-apigateway-request-validator")
         if default_validator is not None and default_validator not in definition.validators:
             raise InvalidDocument(

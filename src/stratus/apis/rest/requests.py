@@ -74,6 +74,7 @@ class PutIntegrationRequest(Shape):
     timeoutInMillis: int | None = None
     tlsConfig: TlsConfig | None = None
     responseTransferMode: Literal["BUFFERED", "STREAM"] | None = None
+    integrationTarget: str | None = None  # a VPC link V2's load balancer (ALB) ARN
 
 
 class PutMethodResponseRequest(Shape):
@@ -131,6 +132,7 @@ class CreateStageRequest(Shape):
     cacheClusterSize: str | None = None
     variables: dict[VariableName, VariableValue] | None = None
     documentationVersion: str | None = None
+    clientCertificateId: str | None = None
     tracingEnabled: bool = False
     tags: Tags | None = None
 

@@ -13,6 +13,9 @@ PutRestApi from OpenAPI) and holds one object per part of them, each in its own 
     .stages       stages.py       deployments (frozen snapshots) and stages
     .keys         keys.py         API keys (the account's, not an API's)
     .plans        plans.py        usage plans and their keys (the account's too)
+    .documentation  documentation.py  documentation parts and versions
+    .account, .certificates, .vpc_links  account.py  the account's settings, client
+                                  certificates and VPC links
 
 Ids look like AWS's: 10 lower-case letters and digits for APIs, resources and API keys, 6 for
 the rest. REST and HTTP API ids share one namespace (the gateway finds an id in either),
@@ -56,7 +59,9 @@ from stratus.store.db import Database, transaction
 from ..ids import CUSTOM_ID_TAG, custom_id, new_id
 from ..remembered import Remembered
 from ..shape import parse_request
+from .account import AccountSettings, ClientCertificates, VpcLinks
 from .authorizers import Authorizers
+from .documentation import Documentation
 from .gateway_responses import GatewayResponses
 from .install import install
 from .keys import ApiKeys
@@ -84,6 +89,7 @@ from .resources import Resources
 from .stages import ALL_METHODS, Snapshot, Stages, setting_key
 from .store import (
     AUTHORIZERS,
+    GATEWAY_RESPONSES,
     MODELS,
     NO_API,
     RESOURCES,
@@ -95,6 +101,7 @@ from .store import (
     page,
 )
 from .tags import Tags
+from .test_invoke import TEST_STAGE
 from .usage import Usage
 
 _ID_ATTEMPTS = 5
@@ -168,6 +175,10 @@ class RestApiService:
         self.stages = Stages(store, lambda: ids(6))
         self.keys = ApiKeys(store, ids)
         self.plans = UsagePlans(store, ids)
+        self.documentation = Documentation(store, lambda: ids(6))
+        self.account = AccountSettings(store)
+        self.certificates = ClientCertificates(store, lambda: ids(6))
+        self.vpc_links = VpcLinks(store, lambda: ids(6))
         self._resolved: Remembered[tuple[str, str], tuple[Any, ...] | None] = Remembered(store)
         self._known: Remembered[str, bool] = Remembered(store)
 
@@ -394,6 +405,28 @@ class RestApiService:
             api, stage, deployment_id, f"/{rest}", resources, authorizers, models, validators,
             responses,
         )  # fmt: skip
+
+    async def undeployed(
+        self, api_id: str, path: str, variables: Mapping[str, str]
+    ) -> RestDeployment:
+        """The API as it is now, served by a stage of its own (`test-invoke-stage`, with
+        `variables`): what TestInvokeMethod runs, without a deployment."""
+
+        def read(parts: Parts) -> RestDeployment:
+            now = int(time.time())
+            stage = parse_request(Stage, {
+                "deploymentId": "test-invoke", "stageName": TEST_STAGE,
+                "variables": dict(variables) or None, "createdDate": now, "lastUpdatedDate": now,
+            })  # fmt: skip
+            return RestDeployment(
+                parts.api, stage, "test-invoke", path, tuple(parts.all(RESOURCES)),
+                MappingProxyType({a.id: a for a in parts.all(AUTHORIZERS)}),
+                MappingProxyType({m.name: m for m in parts.all(MODELS)}),
+                MappingProxyType({v.id: v for v in parts.all(VALIDATORS)}),
+                MappingProxyType({r.responseType: r for r in parts.all(GATEWAY_RESPONSES)}),
+            )  # fmt: skip
+
+        return await self._store.read(api_id, read)
 
     def authorizer_generation(self, api_id: str, stage: str) -> int:
         return self._authorizer_generations.get((api_id, stage), 0)

@@ -33,6 +33,8 @@ from pydantic import Field
 from stratus.errors import Conflict, Invalid
 
 from ..shape import Shape, parse_request
+from .account import CERTIFICATES
+from .documentation import SNAPSHOTS, exported
 from .export import export
 from .model import (
     HTTP_METHODS,
@@ -153,6 +155,7 @@ _STAGE_PATCH: tuple[Rule, ...] = (
     field("/deploymentId", ops=SET),
     field("/description"),
     field("/documentationVersion"),
+    field("/clientCertificateId"),
     field("/tracingEnabled", boolean, ops=SET),
     field("/cacheClusterEnabled", boolean, ops=SET),
     field("/cacheClusterSize"),
@@ -265,11 +268,17 @@ class Stages:
             stage = parts.require(STAGES, stage_name)
             deployment = parts.deployment(stage.deploymentId)
             frozen = Snapshot.model_validate_json(parts.snapshot(stage.deploymentId))
-            return export(
+            document = export(
                 frozen.api, stage_name, deployment.createdDate, frozen.resources,
                 frozen.authorizers, frozen.models, frozen.validators, frozen.gatewayResponses,
                 export_type=export_type, extensions=extensions, host=host,
             )  # fmt: skip
+            version = stage.documentationVersion
+            if "documentation" in (extensions or "") and version:
+                found = parts.get(SNAPSHOTS, version)
+                parts_of = found.parts if found else []
+                document["x-amazon-apigateway-documentation"] = exported(parts_of, version)
+            return document
 
         return await self._store.read(api_id, work)
 
@@ -327,6 +336,8 @@ class Stages:
 
         def work(parts: Parts) -> Stage:
             parts.deployment(request.deploymentId)
+            if stage.clientCertificateId:
+                CERTIFICATES.require(parts.conn, stage.clientCertificateId)
             if parts.get(STAGES, stage.stageName) is not None:
                 raise Conflict("Stage already exists")
             parts.put(STAGES, stage.stageName, stage)
@@ -349,6 +360,8 @@ class Stages:
             stage = parse_request(Stage, doc | {"lastUpdatedDate": int(time.time())})
             if stage.deploymentId != found.deploymentId:
                 parts.deployment(stage.deploymentId)
+            if stage.clientCertificateId and stage.clientCertificateId != found.clientCertificateId:
+                CERTIFICATES.require(parts.conn, stage.clientCertificateId)
             parts.put(STAGES, name, stage)
             return stage
 

@@ -5,6 +5,7 @@
                           | Stage  (key: the id, or the name of models and stages)
     rest_deployments      (api, id) -> Deployment, and its frozen snapshot (see stages.py)
     rest_api_keys, rest_usage_plans, rest_usage_plan_keys: the account's, not an API's
+    rest_account_items    (kind, id) -> VpcLink | ClientCertificate | Account: the account's
 
 A change is a plain function of a `Parts` view of one API, run on the database thread inside
 one transaction (`RestStore.write`): its checks and writes see the same state, nothing else
@@ -70,6 +71,12 @@ CREATE TABLE IF NOT EXISTS rest_api_keys (
 CREATE TABLE IF NOT EXISTS rest_usage_plans (
     id     TEXT PRIMARY KEY,
     config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rest_account_items (  -- VPC links, client certificates, account
+    kind   TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
 );
 CREATE TABLE IF NOT EXISTS rest_usage_plan_keys (
     plan_id TEXT NOT NULL REFERENCES rest_usage_plans(id) ON DELETE CASCADE,
@@ -199,6 +206,45 @@ class Parts:
             "DELETE FROM rest_deployments WHERE api_id = ? AND id = ?",
             (self.api_id, deployment_id),
         )
+
+
+class AccountItems(Generic[S]):
+    """One kind of the account's own things in `rest_account_items` (database thread only,
+    inside the caller's transaction)."""
+
+    def __init__(self, kind: Kind[S]) -> None:
+        self.kind = kind
+
+    def get(self, conn: sqlite3.Connection, key: str) -> S | None:
+        row = conn.execute(
+            "SELECT config FROM rest_account_items WHERE kind = ? AND id = ?", (self.kind.tag, key)
+        ).fetchone()
+        return None if row is None else self.kind.model.model_validate_json(row[0])
+
+    def require(self, conn: sqlite3.Connection, key: str) -> S:
+        found = self.get(conn, key)
+        if found is None:
+            raise not_found(self.kind.missing, key)
+        return found
+
+    def all(self, conn: sqlite3.Connection) -> list[S]:
+        rows = conn.execute(
+            "SELECT config FROM rest_account_items WHERE kind = ? ORDER BY id", (self.kind.tag,)
+        )
+        return [self.kind.model.model_validate_json(r[0]) for r in rows]
+
+    def put(self, conn: sqlite3.Connection, key: str, value: S) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO rest_account_items (kind, id, config) VALUES (?, ?, ?)",
+            (self.kind.tag, key, value.model_dump_json()),
+        )
+
+    def delete(self, conn: sqlite3.Connection, key: str) -> None:
+        cursor = conn.execute(
+            "DELETE FROM rest_account_items WHERE kind = ? AND id = ?", (self.kind.tag, key)
+        )
+        if not cursor.rowcount:
+            raise not_found(self.kind.missing, key)
 
 
 class RestStore(Counted):

@@ -1,6 +1,7 @@
 """Tags on REST API resources by ARN (TagResource / UntagResource / GetTags):
 `arn:aws:apigateway:<region>::/restapis/<id>`, `.../restapis/<id>/stages/<name>`,
-`/apikeys/<id>`, `/usageplans/<id>`. Each resource keeps its tags in its own `tags` member
+`/apikeys/<id>`, `/usageplans/<id>`, `/clientcertificates/<id>`, `/vpclinks/<id>`. Each
+resource keeps its tags in its own `tags` member
 (what CreateRestApi, CreateStage... take and Get* return); AWS's limits apply: 50 tags,
 keys of 1-128 and values of up to 256 characters, the `aws:` prefix reserved.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from stratus.errors import Invalid, NotFound
 
 from ..shape import Shape
+from .account import CERTIFICATES, VPC_LINKS
 from .keys import key_of
 from .plans import plan_of
 from .store import STAGES, Parts, RestStore
@@ -51,6 +53,15 @@ def _account_row(table: str) -> Writer:
     return save
 
 
+def _certificate(conn: sqlite3.Connection, ids: Sequence[str]) -> Shape:
+    return CERTIFICATES.require(conn, ids[0]).certificate
+
+
+def _save_certificate(conn: sqlite3.Connection, ids: Sequence[str], found: Any) -> None:
+    stored = CERTIFICATES.require(conn, ids[0])
+    CERTIFICATES.put(conn, ids[0], stored.model_copy(update={"certificate": found}))
+
+
 _KINDS: tuple[tuple[re.Pattern[str], Reader, Writer], ...] = (
     (re.compile(r"^/restapis/([^/]+)$"), _api, _save_api),
     (re.compile(r"^/restapis/([^/]+)/stages/([^/]+)$"), _stage, _save_stage),
@@ -63,6 +74,12 @@ _KINDS: tuple[tuple[re.Pattern[str], Reader, Writer], ...] = (
         re.compile(r"^/usageplans/([^/]+)$"),
         lambda c, i: plan_of(c, i[0]),
         _account_row("rest_usage_plans"),
+    ),
+    (re.compile(r"^/clientcertificates/([^/]+)$"), _certificate, _save_certificate),
+    (
+        re.compile(r"^/vpclinks/([^/]+)$"),
+        lambda c, i: VPC_LINKS.require(c, i[0]),
+        lambda c, i, found: VPC_LINKS.put(c, i[0], found),
     ),
 )
 

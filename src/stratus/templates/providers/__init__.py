@@ -8,6 +8,7 @@ from stratus.templates.provider import Provider
 
 from . import (
     apigateway,
+    apigateway_account,
     apigateway_domains,
     apigateway_keys,
     apigateway_methods,
@@ -41,6 +42,7 @@ _BY_TYPE: dict[str, Provider] = {
         apigateway_stages,
         apigateway_keys,
         apigateway_domains,
+        apigateway_account,
         sqs,
         scheduler,
         archives,

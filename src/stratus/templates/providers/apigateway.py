@@ -231,12 +231,15 @@ class RestApi(Provider):
 
 
 class Account(Provider):
-    """Accepted and recorded: Stratus writes execution logs without a CloudWatch role."""
+    """The account's settings: CloudWatchRoleArn is set (UpdateAccount) and recorded, as
+    stratus.apis.rest.account says; deleting the resource leaves the account as it is, as
+    CloudFormation does."""
 
     type_name = "AWS::ApiGateway::Account"
     updatable: ClassVar[frozenset[str]] = frozenset({"CloudWatchRoleArn"})
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        await self._set_role(ctx, {}, props)
         return Created(ctx.physical_name(logical_id))
 
     async def wait_update(
@@ -247,10 +250,19 @@ class Account(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
+        await self._set_role(ctx, old, new)
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         return None
+
+    async def _set_role(self, ctx: Context, old: dict[str, Any], new: dict[str, Any]) -> None:
+        operations = patch(
+            {"/cloudwatchRoleArn": old.get("CloudWatchRoleArn")},
+            {"/cloudwatchRoleArn": new.get("CloudWatchRoleArn")},
+        )
+        if operations:
+            await rest_apis(ctx).account.update(operations)
 
 
 PROVIDERS = (RestApi, Account)

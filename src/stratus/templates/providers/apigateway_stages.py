@@ -67,6 +67,7 @@ def _stage_wanted(props: Mapping[str, Any]) -> dict[str, Any]:
         "/cacheClusterEnabled": props.get("CacheClusterEnabled"),
         "/cacheClusterSize": props.get("CacheClusterSize"),
         "/documentationVersion": props.get("DocumentationVersion"),
+        "/clientCertificateId": props.get("ClientCertificateId"),
     }
     access = props.get("AccessLogSetting") or {}
     wanted["/accessLogSettings/format"] = access.get("Format")
@@ -89,7 +90,7 @@ class Stage(Provider):
         fields = camel(
             props,
             ("DeploymentId", "Description", "CacheClusterEnabled", "CacheClusterSize",
-             "Variables", "DocumentationVersion", "TracingEnabled"),
+             "Variables", "DocumentationVersion", "TracingEnabled", "ClientCertificateId"),
         )  # fmt: skip
         fields["stageName"] = name
         fields["deploymentId"] = required(props, "DeploymentId", self.type_name)
