@@ -33,6 +33,7 @@ from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
+from stratus.iam.service import IamService
 from stratus.mappings.service import MappingService
 from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
@@ -149,6 +150,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             objects=objects,
             uploads=Multipart(objects, time.time),
             parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
+            iam=IamService(settings, db),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         # aws-sdk:* tasks and universal schedule targets call the adapters' handlers, in

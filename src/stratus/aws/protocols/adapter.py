@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from stratus.errors import UnknownOperation
+from stratus.iam.model import Identity, root_identity
 from stratus.services import Services
 from stratus.templates.service import StackService
 
@@ -43,6 +44,13 @@ class Call:
         """The call a request makes: the one place an adapter reaches the app's state."""
         state = scope["app"].state
         return cls(state.services, state.stacks, headers, request_id, scope)
+
+    @property
+    def identity(self) -> Identity:
+        """Who signed the request (aws/signatures.py); the account's root user when
+        signatures are not checked, as every caller then is."""
+        found: Identity | None = self.scope.get("stratus.identity")
+        return found or root_identity(self.services.settings.account_id)
 
     @property
     def base_url(self) -> str:
