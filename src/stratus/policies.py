@@ -50,6 +50,12 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> Effect | None:
     return "Allow" if allowed else None
 
 
+def admits(*effects: Effect | None) -> bool:
+    """Whether a request passes several policies of one account (identity and resource
+    policies): no explicit Deny, and at least one Allow."""
+    return "Deny" not in effects and "Allow" in effects
+
+
 def _list(value: Any) -> list[Any]:
     if value is None:
         return []

@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stratus import ids
 from stratus.errors import StratusError, TooLarge
 from stratus.iam.service import IamService
-from stratus.iam.sigv4 import Incoming, Kind, Refused, sha256_hex, verify
+from stratus.iam.sigv4 import Incoming, Kind, Refused, incoming_of, sha256_hex, verify
 
 from .protocols import aws_json, query, rest_json, rest_xml
 from .protocols.errors import WireError
@@ -137,17 +137,8 @@ class VerifySignatures:
 
 def incoming(scope: Scope, body_hash: str | None) -> Incoming:
     """The parts of an ASGI request a signature covers; `body_hash` None for S3's."""
-    headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
-    raw_path = scope.get("raw_path") or scope["path"].encode()
-    host = next((v for k, v in headers if k == "host"), None)
-    return Incoming(
-        method=scope["method"],
-        raw_path=raw_path.decode("latin-1"),
-        query=scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
-        body_sha256=body_hash,
-        bucket_host=virtual_bucket(host),
-    )
+    host = Headers(scope=scope).get("host")
+    return incoming_of(scope, body_hash, virtual_bucket(host))
 
 
 def protocol_of(scope: Scope) -> Protocol:

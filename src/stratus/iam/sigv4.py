@@ -27,10 +27,10 @@ import hashlib
 import hmac
 import re
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from botocore.auth import EMPTY_SHA256_HASH, UNSIGNED_PAYLOAD, HmacV1Auth, S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -80,6 +80,22 @@ class Signed:
     access_key: str
     region: str | None  # None for SigV2
     service: str | None
+
+
+def incoming_of(
+    scope: Mapping[str, Any], body_sha256: str | None, bucket_host: str | None = None
+) -> Incoming:
+    """The parts of an ASGI request (its scope) a signature covers."""
+    headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    return Incoming(
+        method=scope["method"],
+        raw_path=raw_path.decode("latin-1"),
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body_sha256=body_sha256,
+        bucket_host=bucket_host,
+    )
 
 
 SecretOf = Callable[[str], str | None]  # access key id -> its secret, None if unknown
