@@ -35,6 +35,7 @@ class Request:
     principal: str | None = None  # the caller's ARN; None: anonymous
     account: str | None = None  # the caller's account
     context: Mapping[str, str | Sequence[str]] = field(default_factory=dict)  # condition keys
+    service: str | None = None  # a service principal calling ("s3.amazonaws.com"), if any
 
 
 def evaluate(policy: Mapping[str, Any], request: Request) -> Effect | None:
@@ -106,6 +107,8 @@ def _principal(principal: Any, request: Request) -> bool:
     for kind, values in principal.items():
         for value in _list(values):
             if value == "*":
+                return True
+            if kind == "Service" and request.service is not None and value == request.service:
                 return True
             if kind != "AWS" or request.principal is None:
                 continue

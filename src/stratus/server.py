@@ -96,7 +96,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             db,
             work,
             bridges.QueueDelivery(queues),
-            bridges.FunctionDelivery(events),
+            bridges.FunctionDelivery(events, functions),
             logs,  # the outbox of email and SMS (topics/outbox.py)
         )
         functions.destinations.register("sns", bridges.TopicDestination(topics))
@@ -105,7 +105,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(
             settings, db, work, functions.destinations.wait_deliver,
-            bridges.DeadLetterQueues(queues).wait_send,
+            bridges.DeadLetterQueues(queues).wait_send, bridges.rule_may_invoke(functions),
         )  # fmt: skip
         schedule_targets = bridges.ScheduleTargets(events, queues, topics, bus)
         scheduler = SchedulerService(settings, db, work, schedule_targets)

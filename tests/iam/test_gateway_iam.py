@@ -45,8 +45,14 @@ def _allow(action: str, resource: str, effect: str = "Allow") -> str:
 
 @pytest.fixture(scope="module")
 def echo(verified: RunningServer) -> str:
+    """A function API Gateway may invoke (the permission SAM adds for an API event)."""
     name = f"echo-{uuid.uuid4().hex[:6]}"
     create_function(verified.client("lambda"), name, ECHO)
+    verified.client("lambda").add_permission(
+        FunctionName=name, StatementId="apigateway", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:*",
+    )  # fmt: skip
     return name
 
 

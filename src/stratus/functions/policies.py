@@ -187,6 +187,19 @@ class Policies:
         found = self._db.read(lambda conn: _read(conn, resource))
         return None if found is None else evaluate(found.document, request)
 
+    def lets_service(
+        self, resource: str, service: str, source_arn: str, source_account: str
+    ) -> bool:
+        """Whether the policy of `resource` lets a service principal (apigateway.amazonaws.com,
+        sns.amazonaws.com …) invoke it for `source_arn` (its AWS:SourceArn condition)."""
+        asked = Request(
+            "lambda:InvokeFunction",
+            resource,
+            context={"AWS:SourceArn": source_arn, "AWS:SourceAccount": source_account},
+            service=service,
+        )
+        return self.decide(resource, asked) == "Allow"
+
     async def get(self, owner: Owner) -> Policy:
         found = await self._db.run(lambda conn: _read(conn, owner.resource))
         if found is None:

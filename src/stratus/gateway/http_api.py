@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import os
 import re
 from datetime import UTC, datetime
@@ -85,6 +86,7 @@ from stratus.iam.model import Identity
 from stratus.iam.sigv4 import Refused
 from stratus.services import Services
 
+log = logging.getLogger(__name__)
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
 PATH_PREFIX = "/_aws/execute-api/"
 _HOST = re.compile(r"^([a-z0-9]{1,32})\.execute-api\.localhost(?::\d+)?$")
@@ -251,9 +253,8 @@ async def wait_answer(
     claims = None
     caller: Identity | None = None
     if route.AuthorizationType == "AWS_IAM":  # iam_auth.py
-        arn = (
-            f"arn:aws:execute-api:{services.settings.region}:{services.settings.account_id}:"
-            f"{api_id}/{deployment.stage.StageName}/{scope['method']}{deployment.path}"
+        arn = _route_arn(
+            services, api_id, deployment.stage.StageName, scope["method"], deployment.path
         )
         signed = signer(services, scope, body)
         if isinstance(signed, Refused):
@@ -304,11 +305,28 @@ async def wait_answer(
             integration, request.method, match.path_parameters, query, headers, body,
             request.source_ip,
         )  # fmt: skip
+    function = function_ref(integration.IntegrationUri)
+    source = _route_arn(
+        services, api_id, deployment.stage.StageName, scope["method"], deployment.path
+    )
+    if not services.functions.lets_trigger(function, "apigateway.amazonaws.com", source):
+        log.warning(
+            "HTTP API %s: %s's resource policy does not let apigateway.amazonaws.com invoke "
+            "it for %s (AddPermission; SAM adds one per event): answered 500, as on AWS",
+            api_id, function.name, source,
+        )  # fmt: skip
+        return internal_error(flavor)
     result = await wait_invoke(
-        services.functions, function_ref(integration.IntegrationUri), orjson.dumps(event), reply,
+        services.functions, function, orjson.dumps(event), reply,
         timeout_ms=integration.TimeoutInMillis, late=UNAVAILABLE,
     )  # fmt: skip
     return mapped(flavor, result)
+
+
+def _route_arn(services: Services, api_id: str, stage: str, method: str, path: str) -> str:
+    settings = services.settings
+    prefix = f"arn:aws:execute-api:{settings.region}:{settings.account_id}"
+    return f"{prefix}:{api_id}/{stage}/{method}{path}"
 
 
 async def _wait_authorize(

@@ -284,8 +284,17 @@ async def _wait_integration(
             integration.httpMethod,
         )  # fmt: skip
         return INTERNAL
+    function = function_ref(integration.uri or "")
+    source = _invoke_arn(services, deployment, method.httpMethod)
+    if not services.functions.lets_trigger(function, "apigateway.amazonaws.com", source):
+        log.warning(
+            "REST API %s: %s's resource policy does not let apigateway.amazonaws.com invoke "
+            "it for %s (AddPermission; SAM adds one per event): answered 500, as on AWS",
+            deployment.api.id, function.name, source,
+        )  # fmt: skip
+        return INTERNAL
     result = await wait_invoke(
-        services.functions, function_ref(integration.uri or ""), orjson.dumps(event), reply,
+        services.functions, function, orjson.dumps(event), reply,
         timeout_ms=integration.timeoutInMillis, late=TIMED_OUT,
     )  # fmt: skip
     binary = _accepts_binary(event["multiValueHeaders"], deployment.api.binaryMediaTypes or ())
