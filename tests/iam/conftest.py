@@ -45,12 +45,14 @@ def client_of(verified: RunningServer) -> Client:
 
 @pytest.fixture
 def user(verified: RunningServer) -> dict[str, str]:
-    """A fresh IAM user with one access key: {"UserName", "AccessKeyId", "SecretAccessKey"}."""
+    """A fresh IAM user with AdministratorAccess and one access key: {"UserName",
+    "AccessKeyId", "SecretAccessKey"}."""
     import uuid
 
     iam = verified.client("iam")
     name = f"user-{uuid.uuid4().hex[:8]}"
     iam.create_user(UserName=name)
+    iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return {"UserName": name, "AccessKeyId": key["AccessKeyId"],
            "SecretAccessKey": key["SecretAccessKey"]}  # fmt: skip

@@ -307,3 +307,53 @@ def test_uploads_sign_their_payload_hash(
 
     assert small == b"x" * 10
     assert large == 9_000_000
+
+
+# -- per-action authorization of the AWS APIs ---------------------------------------------------
+def _user_with(verified: RunningServer, **policies: str) -> tuple[str, str]:
+    iam = verified.client("iam")
+    name = f"acting-{time.time_ns()}"
+    iam.create_user(UserName=name)
+    for policy, document in policies.items():
+        iam.put_user_policy(UserName=name, PolicyName=policy, PolicyDocument=document)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _statement(effect: str, action: str, resource: str = "*") -> str:
+    statement = {"Effect": effect, "Action": action, "Resource": resource}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_a_user_without_policies_may_call_nothing(
+    verified: RunningServer, client_of: Client
+) -> None:
+    sqs = client_of("sqs", *_user_with(verified))
+    s3 = client_of("s3", *_user_with(verified))
+
+    queue = _refusal(sqs.list_queues)
+    bucket = _refusal(s3.list_buckets)
+
+    assert queue[:2] == ("AccessDenied", 403)  # SQS's query code; AccessDeniedException in JSON
+    assert "is not authorized to perform: sqs:ListQueues" in queue[2]
+    assert bucket[:2] == ("AccessDenied", 403)
+    assert "s3:ListAllMyBuckets" in bucket[2]
+
+
+def test_a_users_policy_allows_its_actions_only(verified: RunningServer, client_of: Client) -> None:
+    """Allowed actions pass whatever resource the Allow names (the check is per action);
+    other actions, and a Deny on every resource, refuse."""
+    key = _user_with(
+        verified,
+        queues=_statement("Allow", "sqs:*", "arn:aws:sqs:us-east-1:000000000000:some-*"),
+        logs=_statement("Allow", "logs:Describe*"),
+        no=_statement("Deny", "logs:DescribeLogGroups"),
+    )
+
+    queues = client_of("sqs", *key).list_queues()
+    streams = _refusal(lambda: client_of("logs", *key).describe_log_groups())
+    topics = _refusal(lambda: client_of("sns", *key).list_topics())
+
+    assert queues["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert streams[:2] == ("AccessDeniedException", 400)
+    assert topics[:2] == ("AccessDenied", 403)

@@ -100,6 +100,16 @@ class IamService:
             return "Deny"
         return "Allow" if "Allow" in effects else None
 
+    async def wait_allowed_action(self, identity: Identity, action: str) -> bool:
+        """Whether the identity's policies allow `action` on some resource and no statement
+        denies it on every resource (aws/actions.py says why per action)."""
+        if identity.root:
+            return True
+        documents = await self._db.run(lambda conn: _documents(conn, "user", identity.user_name))
+        request = Request(action, "*", identity.arn, identity.account)
+        effects = {evaluate(_any_resource(document), request) for document in documents}
+        return "Deny" not in effects and "Allow" in effects
+
     # -- users -----------------------------------------------------------------------------
     async def create_user(self, name: str, path: str = "/") -> Record:
         record = {"name": name, "id": new_id("AIDA"), "path": path, "created": time.time()}
@@ -494,6 +504,20 @@ def _owner_exists(conn: sqlite3.Connection, kind: str, owner: str) -> None:
         raise _no_user(owner)
     if kind == "role" and _role(conn, owner) is None:
         raise NotFound(f"The role with name {owner} cannot be found.")
+
+
+def _any_resource(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document with its Allow statements' resources widened to "*": an action-level
+    question asks whether the action is allowed on some resource."""
+    statements = document.get("Statement")
+    listed = statements if isinstance(statements, list) else [statements]
+    widened = []
+    for statement in listed:
+        if isinstance(statement, Mapping) and statement.get("Effect") == "Allow":
+            statement = {k: v for k, v in statement.items() if k not in ("Resource", "NotResource")}
+            statement["Resource"] = "*"
+        widened.append(statement)
+    return {**document, "Statement": widened}
 
 
 def _documents(conn: sqlite3.Connection, kind: str, owner: str | None) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from stratus.iam.model import Identity, root_identity
 from stratus.services import Services
 from stratus.templates.service import StackService
 
+from ..actions import action_of, checked
 from .errors import ErrorTable
 
 
@@ -89,4 +90,5 @@ def handler_of(api: Api, model: ServiceModel, operation: str) -> Handler:
     handler = api.handlers.get(operation)
     if handler is None:
         raise UnknownOperation(f"Stratus does not implement {model.service_id} {operation} yet.")
-    return handler
+    action = action_of(model, operation)  # IAM users' keys are checked per action
+    return handler if action is None else checked(handler, action)

@@ -74,7 +74,7 @@ JSON_ERRORS: ErrorTable = {
     Throttled: WireError("ThrottlingException", 400),
     TooLarge: WireError("RequestEntityTooLarge", 413),
     UnknownOperation: WireError("UnknownOperationException", 400),
-    Forbidden: WireError("AccessDeniedException", 400, "AccessDenied"),
+    Forbidden: WireError("AccessDeniedException", 400),
 }
 QUERY_ERRORS: ErrorTable = {
     UnknownOperation: WireError("InvalidAction", 400),
