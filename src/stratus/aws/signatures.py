@@ -108,11 +108,13 @@ class VerifySignatures:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _exempt(scope):
+        # Off (the default), this is the whole cost: one setting read per request. (The
+        # lifespan passes here too, before the services exist.)
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         services = scope["app"].state.services
-        if not services.settings.verify_signatures:
+        if not services.settings.verify_signatures or _exempt(scope):
             await self.app(scope, receive, send)
             return
         iam: IamService = services.iam
