@@ -115,9 +115,6 @@ async def wait_answer(
     if target is None:
         return FORBIDDEN
     body = await wait_body(scope, receive, reply)
-    caller = await _wait_caller(scope, functions, target, body)
-    if caller is None:
-        return FORBIDDEN
     request = HttpRequest(
         method=scope["method"],
         path=path,
@@ -135,7 +132,10 @@ async def wait_answer(
     cors = target.config.Cors
     origin = gateway_cors.origin_of(request.headers)
     if cors is not None and gateway_cors.is_preflight(request.method, request.headers):
-        return gateway_cors.preflight(cors, origin, status=200)
+        return gateway_cors.preflight(cors, origin, status=200)  # unsigned, as browsers send
+    caller = await _wait_caller(scope, functions, target, body)
+    if caller is None:
+        return FORBIDDEN
     if cors is not None:  # the config's CORS headers replace the function's
         added = gateway_cors.response_headers(cors, origin)
         reply.cors = functools.partial(gateway_cors.replace_headers, added=added)
