@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from stratus.errors import Invalid, NotFound, StratusError, Throttled, TooLarge
+from stratus.errors import Forbidden, Invalid, NotFound, StratusError, Throttled, TooLarge
 from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.destinations import Target
@@ -100,13 +100,36 @@ def _new_message(message: QueueMessage) -> queue_model.NewMessage:
 
 
 class FunctionDelivery:
-    """topics' FunctionSink: an asynchronous invocation, as SNS makes."""
+    """topics' FunctionSink: an asynchronous invocation, as SNS makes, once the function's
+    resource policy lets sns.amazonaws.com invoke it for the topic (checked only with
+    signatures on: FunctionService.lets_trigger); refused, the delivery fails for good."""
 
-    def __init__(self, invocations: AsyncInvocations) -> None:
+    def __init__(self, invocations: AsyncInvocations, functions: FunctionService) -> None:
         self._invocations = invocations
+        self._functions = functions
 
     async def wait_invoke(self, function_arn: str, event: bytes, request_id: str) -> None:
-        await self._invocations.accept(parse_reference(function_arn), event, request_id)
+        ref = parse_reference(function_arn)
+        topic = str(orjson.loads(event)["Records"][0]["Sns"]["TopicArn"])
+        if not self._functions.lets_trigger(ref, "sns.amazonaws.com", topic):
+            raise Forbidden(
+                f"The resource policy of {function_arn} does not let sns.amazonaws.com invoke "
+                f"it for {topic} (lambda add-permission)"
+            )
+        await self._invocations.accept(ref, event, request_id)
+
+
+def rule_may_invoke(functions: FunctionService) -> Callable[[str, str], bool]:
+    """The event bus's `permitted`: a rule may deliver to a function only if its resource
+    policy lets events.amazonaws.com invoke it for the rule (FunctionService.lets_trigger);
+    other targets (queues, topics, buses, workflows) are not checked."""
+
+    def permitted(target: str, rule: str) -> bool:
+        if ":lambda:" not in target or ":function:" not in target:
+            return True
+        return functions.lets_trigger(parse_reference(target), "events.amazonaws.com", rule)
+
+    return permitted
 
 
 class TopicDestination:

@@ -51,6 +51,10 @@ class Settings:
     # body_timeout of the last (slow_clients.py); 408 and closed otherwise.
     header_timeout: float = 30.0
     body_timeout: float = 30.0
+    # Check every AWS request's SigV4 signature against the access keys IAM issued (and the
+    # default test/test pair), and AWS_IAM authorization on APIs and function URLs. Off:
+    # any credentials work and every caller is the account's root user.
+    verify_signatures: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -81,6 +85,7 @@ class Settings:
             "network": _parse_bool,
             "header_timeout": float,
             "body_timeout": float,
+            "verify_signatures": _parse_bool,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")

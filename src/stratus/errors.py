@@ -13,6 +13,7 @@
     ├── PreconditionFailed      a revision or version the caller named is no longer current
     ├── TooLarge                a body or value is past its limit
     ├── Throttled               too many calls or too much concurrency: retry later
+    ├── Forbidden               the caller's policies (or the resource's) do not allow it
     ├── UnsupportedMediaType    a body of a content type the call does not take
     └── UnknownOperation        no such operation (or not one Stratus serves)
 
@@ -80,6 +81,10 @@ class TooLarge(StratusError):
 
 class Throttled(StratusError):
     pass
+
+
+class Forbidden(StratusError):
+    """AccessDenied(Exception): the signer may not do this (checked with signatures on)."""
 
 
 class UnsupportedMediaType(StratusError):

@@ -35,6 +35,7 @@ class Request:
     principal: str | None = None  # the caller's ARN; None: anonymous
     account: str | None = None  # the caller's account
     context: Mapping[str, str | Sequence[str]] = field(default_factory=dict)  # condition keys
+    service: str | None = None  # a service principal calling ("s3.amazonaws.com"), if any
 
 
 def evaluate(policy: Mapping[str, Any], request: Request) -> Effect | None:
@@ -48,6 +49,12 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> Effect | None:
             return "Deny"
         allowed = allowed or statement.get("Effect") == "Allow"
     return "Allow" if allowed else None
+
+
+def admits(*effects: Effect | None) -> bool:
+    """Whether a request passes several policies of one account (identity and resource
+    policies): no explicit Deny, and at least one Allow."""
+    return "Deny" not in effects and "Allow" in effects
 
 
 def _list(value: Any) -> list[Any]:
@@ -100,6 +107,8 @@ def _principal(principal: Any, request: Request) -> bool:
     for kind, values in principal.items():
         for value in _list(values):
             if value == "*":
+                return True
+            if kind == "Service" and request.service is not None and value == request.service:
                 return True
             if kind != "AWS" or request.principal is None:
                 continue

@@ -36,6 +36,7 @@ from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
 from stratus.gateway.http_proxy import HttpProxy
 from stratus.gateway.rest_test_invoke import wait_test_authorizer, wait_test_invoke
+from stratus.iam.service import IamService
 from stratus.mappings.service import MappingService
 from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
@@ -98,7 +99,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             db,
             work,
             bridges.QueueDelivery(queues),
-            bridges.FunctionDelivery(events),
+            bridges.FunctionDelivery(events, functions),
             logs,  # the outbox of email and SMS (topics/outbox.py)
         )
         functions.destinations.register("sns", bridges.TopicDestination(topics))
@@ -107,7 +108,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         # The bus's targets are the destinations' kinds: functions, queues, topics.
         bus = EventBusService(
             settings, db, work, functions.destinations.wait_deliver,
-            bridges.DeadLetterQueues(queues).wait_send,
+            bridges.DeadLetterQueues(queues).wait_send, bridges.rule_may_invoke(functions),
         )  # fmt: skip
         schedule_targets = bridges.ScheduleTargets(events, queues, topics, bus)
         scheduler = SchedulerService(settings, db, work, schedule_targets)
@@ -152,6 +153,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             objects=objects,
             uploads=Multipart(objects, time.time),
             parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
+            iam=IamService(settings, db),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
         # aws-sdk:* tasks and universal schedule targets call the adapters' handlers, in

@@ -23,6 +23,8 @@ from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.schema import SCHEMA as FUNCTIONS_SCHEMA
 from stratus.functions.service import FunctionService
+from stratus.iam.schema import SCHEMA as IAM_SCHEMA
+from stratus.iam.service import IamService
 from stratus.mappings.schema import SCHEMA as MAPPINGS_SCHEMA
 from stratus.mappings.service import MappingService
 from stratus.objects.multipart import Multipart
@@ -67,6 +69,7 @@ SCHEMAS: tuple[Schema, ...] = (
     OBJECTS_SCHEMA,
     PARAMETERS_SCHEMA,
     API_DOMAINS_SCHEMA,
+    IAM_SCHEMA,
 )
 
 
@@ -92,3 +95,4 @@ class Services:
     objects: ObjectService  # S3: buckets and objects
     uploads: Multipart  # S3's multipart uploads
     parameters: ParameterService  # SSM Parameter Store
+    iam: IamService  # users, access keys, policies: who signed a request, what it may do

@@ -321,7 +321,6 @@ def test_basepath_modes(servers, mode, expected):
         (doc({"/a": {"get": {"security": [{"x": []}, {"y": []}]}}}), "only one of IAM"),
         (doc({"/a": {"get": {"security": [{"x": [], "y": []}]}}}), "only one of IAM"),
         (doc({"/a": {"get": {"security": [{"nope": []}]}}}), "does not define"),
-        (doc({"/a": {"get": {"security": [{"AWS_IAM": []}]}}}), "Stratus does not support"),
         (
             doc({"/a": {"get": {"x-amazon-apigateway-integration": {"$ref": "#/components/x"}}}}),
             "which the document does not define",
@@ -390,6 +389,21 @@ def test_errors(document, message):
     assert message in caught.value.message
 
 
+def test_iam_authorization_imports_as_aws_iam():
+    """`security: [{AWS_IAM: []}]` (what SAM writes for Auth DefaultAuthorizer AWS_IAM), or a
+    scheme of x-amazon-apigateway-authtype awsSigv4, is a route of AuthorizationType AWS_IAM."""
+    named = parse(doc({"/a": {"get": {"security": [{"AWS_IAM": []}]}}}))
+    scheme = {"type": "apiKey", "name": "Authorization", "in": "header",
+              "x-amazon-apigateway-authtype": "awsSigv4"}  # fmt: skip
+    by_scheme = parse(
+        doc({"/a": {"get": {"security": [{"sig": []}]}}},
+            components={"securitySchemes": {"sig": scheme}})
+    )  # fmt: skip
+
+    assert [r.AuthorizationType for r in named.Routes] == ["AWS_IAM"]
+    assert [r.AuthorizationType for r in by_scheme.Routes] == ["AWS_IAM"]
+
+
 @pytest.mark.parametrize(
     ("scheme", "message"),
     [
@@ -397,7 +411,7 @@ def test_errors(document, message):
         ({"x-amazon-apigateway-authorizer": {"type": "cognito"}}, "Invalid authorizer type"),
         (
             {"type": "apiKey", "x-amazon-apigateway-authtype": "awsSigv4"},
-            "IAM authorization (AWS_IAM)",
+            "scopes to IAM authorization (AWS_IAM)",
         ),
         (
             {

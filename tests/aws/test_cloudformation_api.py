@@ -157,13 +157,13 @@ def test_unsigned_request_is_routed_by_version(server):
 
 def test_query_service_stratus_does_not_serve(server):
     """A request signed for a query service Stratus lacks is refused, naming what it serves."""
-    response = post(server, "Action=ListUsers&Version=2010-05-08", service="iam")
+    response = post(server, "Action=DescribeDBInstances&Version=2014-10-31", service="rds")
 
     error = error_of(response)
     assert response.status_code == 400
     assert error["Code"] == "InvalidAction"
     assert error["Message"] == (
-        "Stratus serves cloudformation, sns, sqs, sts over the AWS query protocol, not iam."
+        "Stratus serves cloudformation, iam, sns, sqs, sts over the AWS query protocol, not rds."
     )
 
 

@@ -24,6 +24,7 @@ FLOORS = {
     "dynamodbstreams": 4,
     "s3": 48,
     "sts": 1,
+    "iam": 31,
     "cloudcontrol": 1,
 }
 

@@ -141,12 +141,6 @@ def test_url_config_create_get_update_list_delete(lambda_client, deploy, url, se
 def test_url_config_errors(lambda_client, deploy, url):
     name = deploy(ECHO)
     with pytest.raises(ClientError) as exc:
-        url(name, AuthType="AWS_IAM")
-    assert error_code(exc) == (
-        "InvalidParameterValueException",
-        "AWS_IAM needs request signing, which Stratus does not check yet; use NONE",
-    )
-    with pytest.raises(ClientError) as exc:
         url(name, Qualifier="1")
     assert error_code(exc)[0] == "ValidationException"
     with pytest.raises(ClientError) as exc:

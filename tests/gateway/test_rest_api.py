@@ -375,9 +375,9 @@ def test_integrations_that_cannot_answer_are_500(rest_api, deploy, integration, 
     assert "answers 500" in caplog.text
 
 
-def test_unsupported_authorization_types_are_refused(rest_api, deploy):
-    """AWS_IAM (SigV4) is not checked by Stratus: such methods refuse every request, with
-    the answer AWS gives a request without credentials."""
+def test_an_unsigned_request_to_an_aws_iam_method_is_refused(rest_api, deploy):
+    """AWS_IAM methods need a signed request (tests/iam/test_gateway_iam.py has the signed
+    ones): without one, the answer AWS gives a request without credentials."""
     api = rest_api()
     api.method("/iam", "GET", deploy(ECHO), authorizationType="AWS_IAM")
     api.deploy("prod")

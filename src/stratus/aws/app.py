@@ -36,6 +36,7 @@ from . import (
     dynamodbstreams_api,
     event_source_mappings_api,
     events_api,
+    iam_api,
     lambda_api,
     logs_api,
     s3_api,
@@ -54,6 +55,7 @@ from .protocols.query import QueryApis
 from .protocols.rest_json import error_response as rest_json_error
 from .protocols.rest_xml import RestXml
 from .s3_requests import S3Route
+from .signatures import VerifySignatures
 from .wire import json_response
 
 log = logging.getLogger("stratus.aws")
@@ -81,6 +83,7 @@ SERVED_APIS: tuple[Api, ...] = (
     ssm_api.API,
     sts_api.API,
     cloudcontrol_api.API,
+    iam_api.API,
 )
 JSON_APIS = JsonApis(
     [
@@ -94,7 +97,9 @@ JSON_APIS = JsonApis(
         cloudcontrol_api.API,
     ]
 )
-QUERY_APIS = QueryApis([cloudformation_api.API, sqs_api.QUERY_API, sns_api.API, sts_api.API])
+QUERY_APIS = QueryApis(
+    [cloudformation_api.API, sqs_api.QUERY_API, sns_api.API, sts_api.API, iam_api.API]
+)
 
 
 async def root(request: Request) -> Response:
@@ -129,8 +134,13 @@ class QueueUrlRoute(BaseRoute):
 
 
 async def health(request: Request) -> Response:
-    """Liveness, and which isolation this host gave environments (see runtime/sandbox.py)."""
-    return json_response({"status": "running", "isolation": request.app.state.isolation})
+    """Liveness, which isolation this host gave environments (see runtime/sandbox.py), and
+    whether requests' signatures are checked (signatures.py): "verified" or "off"."""
+    services: Services = request.app.state.services
+    signatures = "verified" if services.settings.verify_signatures else "off"
+    return json_response(
+        {"status": "running", "isolation": request.app.state.isolation, "signatures": signatures}
+    )
 
 
 async def work(request: Request) -> Response:
@@ -195,7 +205,7 @@ def build_app(
         *pages,
         QueueUrlRoute(),  # last: after Lambda's two-segment paths
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
@@ -204,6 +214,8 @@ def build_app(
             Exception: _unexpected,
         },
     )
+    app.add_middleware(VerifySignatures)  # only with STRATUS_VERIFY_SIGNATURES=true
+    return app
 
 
 __all__ = ["AsyncIterator", "build_app"]

@@ -13,6 +13,7 @@ from stratus.functions.names import FunctionRef, parse_reference
 from stratus.functions.service import FunctionService
 from stratus.validation import parse
 
+from .invoke_access import wait_check_invoke
 from .lambda_members import listed, ref
 from .protocols.adapter import Call, Handler, Output
 
@@ -233,6 +234,7 @@ async def invoke_async(call: Call, params: dict[str, Any]) -> Output:
     payload = params.get("InvokeArgs") or b""
     if not isinstance(payload, bytes):
         payload = payload.encode() if isinstance(payload, str) else bytes(payload)
+    await wait_check_invoke(call, ref(params))
     await call.services.async_invocations.accept(ref(params), payload, call.request_id)
     return {"Status": 202}
 

@@ -60,6 +60,7 @@ from . import (
     permissions_api,
     streaming_api,
 )
+from .invoke_access import wait_check_invoke
 from .lambda_members import listed, ref
 from .protocols.adapter import Api, Call, Handler, Output
 from .protocols.errors import ErrorTable, WireError
@@ -141,6 +142,7 @@ async def delete_function(call: Call, params: dict[str, Any]) -> Output:
 
 
 async def invoke(call: Call, params: dict[str, Any]) -> Output:
+    await wait_check_invoke(call, ref(params))
     kind = params.get("InvocationType", "RequestResponse")
     payload = params.get("Payload", b"")
     if kind == "Event":

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stratus.errors import StratusError
+from stratus.errors import Forbidden, StratusError
 from stratus.queues import errors as q
 from stratus.queues.model import (
     BatchFailure,
@@ -37,6 +37,7 @@ def _error(code: str, query: str | None = None, status: int = 400) -> WireError:
 
 
 ERRORS: ErrorTable = {
+    Forbidden: _error("AccessDeniedException", "AccessDenied", 403),  # aws/actions.py
     q.QueueNotFound: _error("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"),
     q.QueueNameTaken: _error("QueueNameExists", "QueueAlreadyExists"),
     q.InvalidAttributeName: _error("InvalidAttributeName"),

@@ -29,6 +29,7 @@ from stratus.functions.service import FunctionService
 from stratus.runtime.spec import InvokeResult
 
 from .eventstream import MAX_PAYLOAD_BYTES, encode_event
+from .invoke_access import wait_check_invoke
 from .lambda_members import ref
 from .protocols.adapter import Call, Handler, Output
 
@@ -37,6 +38,7 @@ BUFFERED_CONTENT_TYPE = "application/json"
 
 
 async def invoke_with_response_stream(call: Call, params: dict[str, Any]) -> Output:
+    await wait_check_invoke(call, ref(params))
     # DryRun is accepted and, as on AWS, still runs the function.
     return _StreamedInvocation(
         call.services.functions,

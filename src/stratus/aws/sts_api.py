@@ -2,9 +2,10 @@
 they start (`sam deploy --guided` names the account it deploys to; CDK and scripts read the
 account id from it).
 
-Stratus does not check credentials: every request, whatever key signed it, is the account's
-owner (as S3's Owner and the ARNs Stratus makes say), so the caller is the account's root
-user: UserId the account id, Arn `arn:aws:iam::<account>:root`, as STS answers for root.
+The caller is the identity that signed the request (aws/signatures.py): an IAM user's
+UserId and ARN for its access keys, and the account's root user (UserId the account id, Arn
+`arn:aws:iam::<account>:root`, as STS answers for root) for the default test/test key and
+for every request when signatures are not checked.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ SERVICE = "sts"
 
 
 async def get_caller_identity(call: Call, _: dict[str, Any]) -> dict[str, Any]:
-    account = call.services.settings.account_id
-    return {"UserId": account, "Account": account, "Arn": f"arn:aws:iam::{account}:root"}
+    identity = call.identity
+    return {"UserId": identity.user_id, "Account": identity.account, "Arn": identity.arn}
 
 
 API = Api(SERVICE, {"GetCallerIdentity": get_caller_identity}, QUERY_ERRORS)

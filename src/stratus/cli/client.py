@@ -1,6 +1,7 @@
 """boto3 clients for the CLI: the one place that decides endpoint, credentials, region, retries.
 
-Stratus accepts any credentials, so the CLI sends fixed fake ones and never reads ~/.aws.
+The CLI signs with the default test/test key, which Stratus always accepts (the account's
+root user, also when it checks signatures), and never reads ~/.aws.
 """
 
 from __future__ import annotations

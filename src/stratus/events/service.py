@@ -95,10 +95,13 @@ class EventBusService:
         work: WorkQueue,
         deliver: Deliver,
         dead_letter: DeadLetter | None = None,
+        permitted: Callable[[str, str], bool] | None = None,
     ) -> None:
         """`dead_letter` sends a DLQ message with attributes; without it `deliver` sends
-        the bare event."""
+        the bare event. `permitted(target, rule)`: whether the target lets the rule deliver
+        to it (a function's resource policy, when signatures are checked)."""
         self.settings = settings
+        self._permitted = permitted
         self._dead_letter = dead_letter
         self._db = db
         self._work = work
@@ -464,6 +467,15 @@ class EventBusService:
         if age > delivery["max_age"]:
             too_old = "the event is older than its maximum age"
             await self._wait_give_up(item, delivery, too_old, None, "MaximumEventAgeInSeconds")
+            return
+        if self._permitted is not None and not self._permitted(
+            delivery["target"], delivery["rule"]
+        ):
+            refused = Invalid(
+                f"The resource policy of {delivery['target']} does not let "
+                f"events.amazonaws.com invoke it for {delivery['rule']} (lambda add-permission)"
+            )
+            await self._wait_give_up(item, delivery, refused.message, refused, None)
             return
         try:
             await self._deliver(delivery["target"], delivery["input"].encode(), item.id)

@@ -8,8 +8,10 @@ Each policy is AWS's JSON document, `{"Version": "2012-10-17", "Id": "default",
 EventSourceToken and function URL auth), with a RevisionId that changes on every edit and
 that a caller may name to edit only the policy it read.
 
-Stored and answered, not yet enforced: Stratus checks no caller's identity unless signature
-verification is on (not built yet), so every caller may invoke whatever the policy says.
+Enforced only when signatures are checked (STRATUS_VERIFY_SIGNATURES=true): an IAM user may
+invoke a function its own policies or the function's policy allow (`decide`), and the
+services that trigger functions (API Gateway …) need a statement for their principal.
+With checking off every caller is the account's root user, which needs none.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import orjson
 
 from stratus.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from stratus.policies import Effect, Request, evaluate
 from stratus.store.db import Database, transaction
 
 _NO_POLICY = "The resource you requested does not exist."
@@ -177,6 +180,25 @@ class Policies:
                 conn.execute("DELETE FROM resource_policies WHERE resource = ?", (owner.resource,))
 
         await self._db.run(remove)
+
+    def decide(self, resource: str, request: Request) -> Effect | None:
+        """What the policy of `resource` (a function's, version's or alias's ARN) says about
+        `request`; None without a policy (a point read)."""
+        found = self._db.read(lambda conn: _read(conn, resource))
+        return None if found is None else evaluate(found.document, request)
+
+    def lets_service(
+        self, resource: str, service: str, source_arn: str, source_account: str
+    ) -> bool:
+        """Whether the policy of `resource` lets a service principal (apigateway.amazonaws.com,
+        sns.amazonaws.com …) invoke it for `source_arn` (its AWS:SourceArn condition)."""
+        asked = Request(
+            "lambda:InvokeFunction",
+            resource,
+            context={"AWS:SourceArn": source_arn, "AWS:SourceAccount": source_account},
+            service=service,
+        )
+        return self.decide(resource, asked) == "Allow"
 
     async def get(self, owner: Owner) -> Policy:
         found = await self._db.run(lambda conn: _read(conn, owner.resource))

@@ -627,6 +627,15 @@ class FunctionService:
         return result
 
     # -- helpers ------------------------------------------------------------------------
+    def lets_trigger(self, ref: FunctionRef, service: str, source_arn: str) -> bool:
+        """Whether a service may invoke `ref` for `source_arn` (an API's route, a topic): its
+        resource policy must say so once signatures are checked (STRATUS_VERIFY_SIGNATURES),
+        as on AWS; with checking off every trigger may."""
+        if not self._settings.verify_signatures:
+            return True
+        arn = self.arn(ref.name, ref.qualifier)
+        return self.policies.lets_service(arn, service, source_arn, self._settings.account_id)
+
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return function_arn(self._settings.region, self._settings.account_id, name, qualifier)
 

@@ -41,7 +41,6 @@ _URL_ID_ALPHABET = string.ascii_lowercase + string.digits
 # AWS's FunctionUrlQualifier: an alias name, never a version number; $LATEST also accepted.
 QUALIFIER_PATTERN = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)"
 _QUALIFIER = re.compile(rf"\$LATEST|{QUALIFIER_PATTERN}")
-IAM_REFUSED = "AWS_IAM needs request signing, which Stratus does not check yet; use NONE"
 
 AuthTypeValue = Literal["NONE", "AWS_IAM"]
 InvokeModeValue = Literal["BUFFERED", "RESPONSE_STREAM"]
@@ -124,11 +123,6 @@ def check_qualifier(qualifier: str | None) -> None:
         )
 
 
-def _check_request(request: FunctionUrlRequest) -> None:
-    if request.AuthType == "AWS_IAM":
-        raise Invalid(IAM_REFUSED)
-
-
 class FunctionUrls:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
@@ -145,7 +139,6 @@ class FunctionUrls:
                 "1 validation error detected: Value null at 'authType' failed to satisfy "
                 "constraint: Member must not be null"
             )
-        _check_request(request)
         arn = self._arn(ref)
         stamp = now()
         config = FunctionUrlConfig(
@@ -190,7 +183,6 @@ class FunctionUrls:
 
     async def update(self, ref: FunctionRef, request: FunctionUrlRequest) -> FunctionUrlConfig:
         check_qualifier(ref.qualifier)
-        _check_request(request)
 
         def write(conn: sqlite3.Connection) -> FunctionUrlConfig:
             with transaction(conn):

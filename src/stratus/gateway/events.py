@@ -30,10 +30,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from stratus.apis.http.routes import Match, RouteKey
+from stratus.iam.model import Identity
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _IDENTITY_UNKNOWN = (
@@ -159,16 +160,34 @@ def http_api_v2_event(request: HttpRequest, target: Target) -> dict[str, Any]:
     return event
 
 
-def function_url_event(request: HttpRequest, account_id: str = "anonymous") -> dict[str, Any]:
+def function_url_event(
+    request: HttpRequest, caller: Identity | Literal["anonymous"] = "anonymous"
+) -> dict[str, Any]:
     """What a function URL sends ("Invoking Lambda function URLs", request payload): the
     payload 2.0 shape with routeKey and stage `$default` and apiId/domainPrefix the url-id.
     `request.stage` must be `$default` and `request.api_id` the url-id. accountId is
-    "anonymous" for AuthType NONE (the caller's account under AWS_IAM, with
-    requestContext.authorizer.iam, which Stratus does not serve yet)."""
+    "anonymous" for AuthType NONE; under AWS_IAM it is the signer's account, and
+    requestContext.authorizer.iam says who signed."""
+    account_id = caller if isinstance(caller, str) else caller.account
     target = Target(Match(RouteKey.parse("$default"), {}), account_id)
     event = http_api_v2_event(request, target)
     event["requestContext"]["accountId"] = account_id
+    if not isinstance(caller, str):
+        event["requestContext"]["authorizer"] = {"iam": iam_context(caller)}
     return event
+
+
+def iam_context(caller: Identity) -> dict[str, Any]:
+    """requestContext.authorizer.iam of payload 2.0 for a signed request."""
+    return {
+        "accessKey": caller.access_key,
+        "accountId": caller.account,
+        "callerId": caller.user_id,
+        "cognitoIdentity": None,
+        "principalOrgId": None,
+        "userArn": caller.arn,
+        "userId": caller.user_id,
+    }
 
 
 def http_api_v1_event(request: HttpRequest, target: Target) -> dict[str, Any]:

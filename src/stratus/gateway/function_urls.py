@@ -10,7 +10,11 @@ config) -> events.function_url_event -> FunctionService.invoke (the config's qua
 responses.http_response(Flavor.FUNCTION_URL) (payload 2.0's mapping and inference), with the
 config's CORS. What the client sees on failure:
 
-    unknown url-id (or an AWS_IAM config)     403 {"Message":"Forbidden"}
+    unknown url-id; AWS_IAM: unsigned, a bad   403 {"Message":"Forbidden"}
+    signature, or lambda:InvokeFunctionUrl
+    not allowed (iam_auth.py); NONE with
+    signatures checked and no policy allowing
+    everyone
     request line and header values over       431 {"Message":"Request Header Fields Too Large"}
     10,240 bytes (pipeline.py)
     event over Lambda's 6 MB invoke limit     413 {"Message":"Request Entity Too Large"}
@@ -40,6 +44,7 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import UTC, datetime
+from typing import Literal
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -49,6 +54,7 @@ from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
 from stratus.gateway import cors as gateway_cors
 from stratus.gateway.events import HttpRequest, function_url_event
+from stratus.gateway.iam_auth import signer, wait_authorized
 from stratus.gateway.pipeline import Door, Reply, mapped, wait_body, wait_invoke, wait_serve
 from stratus.gateway.responses import (
     Flavor,
@@ -56,6 +62,9 @@ from stratus.gateway.responses import (
     internal_error,
     valid_header,
 )
+from stratus.iam.model import Identity
+from stratus.iam.sigv4 import Refused
+from stratus.policies import Request
 
 PATH_PREFIX = "/_aws/lambda-url/"
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
@@ -103,7 +112,7 @@ async def wait_answer(
 ) -> HttpResponse | None:
     """The answer to one request to a function URL, or None once it has been streamed."""
     target = await functions.urls.resolve(url_id)
-    if target is None or target.config.AuthType != "NONE":
+    if target is None:
         return FORBIDDEN
     body = await wait_body(scope, receive, reply)
     request = HttpRequest(
@@ -123,15 +132,46 @@ async def wait_answer(
     cors = target.config.Cors
     origin = gateway_cors.origin_of(request.headers)
     if cors is not None and gateway_cors.is_preflight(request.method, request.headers):
-        return gateway_cors.preflight(cors, origin, status=200)
+        return gateway_cors.preflight(cors, origin, status=200)  # unsigned, as browsers send
+    caller = await _wait_caller(scope, functions, target, body)
+    if caller is None:
+        return FORBIDDEN
     if cors is not None:  # the config's CORS headers replace the function's
         added = gateway_cors.response_headers(cors, origin)
         reply.cors = functools.partial(gateway_cors.replace_headers, added=added)
-    payload = orjson.dumps(function_url_event(request))
+    payload = orjson.dumps(function_url_event(request, caller))
     if target.config.InvokeMode == "RESPONSE_STREAM":
         return await _wait_stream(functions, target, payload, reply)
     result = await wait_invoke(functions, target.ref, payload, reply, request_id=reply.request_id)
     return mapped(Flavor.FUNCTION_URL, result)
+
+
+async def _wait_caller(
+    scope: Scope, functions: FunctionService, target: UrlTarget, body: bytes
+) -> Identity | Literal["anonymous"] | None:
+    """Who calls: the signer under AWS_IAM (iam_auth.py), anonymous under NONE; None when
+    refused. `lambda:InvokeFunctionUrl` must be allowed by the caller's policies or the
+    function's; with signatures checked, a NONE URL needs the function's policy to allow
+    everyone (`"Principal": "*"` with lambda:FunctionUrlAuthType NONE, which SAM adds and
+    the console adds for you), as on AWS."""
+    services = scope["app"].state.services
+    auth_type = target.config.AuthType
+    arn = functions.arn(target.ref.name, target.ref.qualifier)
+    context = {"lambda:FunctionUrlAuthType": auth_type}
+    if auth_type == "NONE":
+        if not services.settings.verify_signatures:
+            return "anonymous"
+        asked = Request("lambda:InvokeFunctionUrl", arn, context=context)
+        return "anonymous" if functions.policies.decide(arn, asked) == "Allow" else None
+    caller = signer(services, scope, body)
+    if isinstance(caller, Refused):
+        return None
+    asked = Request("lambda:InvokeFunctionUrl", arn, caller.arn, caller.account, context)
+    resource = functions.policies.decide(arn, asked)
+    allowed = await wait_authorized(
+        services, caller, "lambda:InvokeFunctionUrl", arn, resource, context=context
+    )
+    return caller if allowed else None
 
 
 def address_of(scope: Scope) -> tuple[str, str] | None:

@@ -18,6 +18,10 @@ API Gateway answers it:
     JWT authorizer: token missing or invalid, JWKS unusable  401 Unauthorized
     JWT authorizer: none of the route's scopes in the token  403 Forbidden
     Lambda authorizer: identity source missing / denied      401 / 403 (lambda_authorizer.py)
+    AWS_IAM (iam_auth.py): unsigned                          403 Forbidden
+      bad signature, unknown key, clock skew                 403 {"message": AWS's reason}
+      execute-api:Invoke not allowed                         403 {"message": "User: <arn> is
+                                                             not authorized to perform: …"}
     Lambda authorizer: error, timeout, unreadable answer     500 Internal Server Error
     request line and header values over 10,240 bytes         431 Request Header Fields Too Large
     body over 10 MB                                          413 Request Entity Too Large
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import os
 import re
 from datetime import UTC, datetime
@@ -55,6 +60,8 @@ from stratus.errors import Throttled, TooLarge
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.http_proxy import BAD_GATEWAY, HttpProxy
+from stratus.gateway.http_proxy import HttpProxy
+from stratus.gateway.iam_auth import not_authorized, signer, wait_authorized, with_iam_caller
 from stratus.gateway.jwt_authorizer import (
     Forbidden,
     JwksCache,
@@ -76,8 +83,11 @@ from stratus.gateway.pipeline import (
 from stratus.gateway.responses import Flavor, HttpResponse, internal_error
 from stratus.gateway.rest import RestGateway
 from stratus.gateway.throttle import Throttles
+from stratus.iam.model import Identity
+from stratus.iam.sigv4 import Refused
 from stratus.services import Services
 
+log = logging.getLogger(__name__)
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
 PATH_PREFIX = "/_aws/execute-api/"
 _HOST = re.compile(r"^([a-z0-9]{1,32})\.execute-api\.localhost(?::\d+)?$")
@@ -89,6 +99,10 @@ THROTTLED = HttpResponse(429, _JSON, b'{"message":"Too Many Requests"}')
 UNAVAILABLE = HttpResponse(503, _JSON, b'{"message":"Service Unavailable"}')
 UNAUTHORIZED = HttpResponse(401, _JSON, b'{"message":"Unauthorized"}')
 FORBIDDEN = HttpResponse(403, _JSON, b'{"message":"Forbidden"}')
+
+
+def _json(status: int, message: str) -> HttpResponse:
+    return HttpResponse(status, _JSON, orjson.dumps({"message": message}))
 
 
 DOOR = Door(
@@ -241,6 +255,17 @@ async def wait_answer(
         return THROTTLED
     query = scope.get("query_string", b"").decode("latin-1")
     claims = None
+    caller: Identity | None = None
+    if route.AuthorizationType == "AWS_IAM":  # iam_auth.py
+        arn = _route_arn(
+            services, api_id, deployment.stage.StageName, scope["method"], deployment.path
+        )
+        signed = signer(services, scope, body)
+        if isinstance(signed, Refused):
+            return FORBIDDEN if signed.kind == "missing" else _json(403, signed.message)
+        caller = signed
+        if not await wait_authorized(services, caller, "execute-api:Invoke", arn):
+            return _json(403, not_authorized(caller, arn, services.settings.account_id))
     if route.AuthorizationType == "JWT":
         try:
             claims = await _wait_authorize(jwks, deployment, route, scope, query)
@@ -268,6 +293,8 @@ async def wait_answer(
     flavor = Flavor(integration.PayloadFormatVersion)
     build = http_api_v2_event if flavor is Flavor.HTTP_V2 else http_api_v1_event
     event = build(request, target)
+    if caller is not None:
+        with_iam_caller(event, caller)
     if route.AuthorizationType == "CUSTOM":  # lambda_authorizer.py
         denied = await wait_lambda_authorize(
             services.functions, lambda_results or ResultCache(),
@@ -290,11 +317,28 @@ async def wait_answer(
             integration, request.method, match.path_parameters, query, headers, body,
             request.source_ip,
         )  # fmt: skip
+    function = function_ref(integration.IntegrationUri)
+    source = _route_arn(
+        services, api_id, deployment.stage.StageName, scope["method"], deployment.path
+    )
+    if not services.functions.lets_trigger(function, "apigateway.amazonaws.com", source):
+        log.warning(
+            "HTTP API %s: %s's resource policy does not let apigateway.amazonaws.com invoke "
+            "it for %s (AddPermission; SAM adds one per event): answered 500, as on AWS",
+            api_id, function.name, source,
+        )  # fmt: skip
+        return internal_error(flavor)
     result = await wait_invoke(
-        services.functions, function_ref(integration.IntegrationUri), orjson.dumps(event), reply,
+        services.functions, function, orjson.dumps(event), reply,
         timeout_ms=integration.TimeoutInMillis, late=UNAVAILABLE,
     )  # fmt: skip
     return mapped(flavor, result)
+
+
+def _route_arn(services: Services, api_id: str, stage: str, method: str, path: str) -> str:
+    settings = services.settings
+    prefix = f"arn:aws:execute-api:{settings.region}:{settings.account_id}"
+    return f"{prefix}:{api_id}/{stage}/{method}{path}"
 
 
 async def _wait_authorize(

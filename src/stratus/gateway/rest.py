@@ -10,9 +10,12 @@ Per request, in API Gateway's order:
     RestApiService.resolve (stage)  -> match (resource, method)     403 Missing Authentication
                                                                     Token for either
     stage throttling (method settings, rest_access.py)              429
-    authorizer: CUSTOM (rest_authorizer.py); AWS_IAM and COGNITO    401/403/500; AWS_IAM 403
-      are not served: refused as an unsigned / tokenless request    Missing Authentication
-                                                                    Token, COGNITO 401
+    authorizer: CUSTOM (rest_authorizer.py)                         401/403/500
+      AWS_IAM (iam_auth.py): unsigned                               403 Missing Authentication
+        bad signature / unknown key / skew                          403 {"message": reason}
+        execute-api:Invoke not allowed by the signer's policies     403 {"Message": "User:
+        or the resource policy (which sees the signer)              <arn> is not authorized…"}
+      COGNITO_USER_POOLS is not served: refused as tokenless        401
     API key and usage plan (rest_access.py)                         403, 429
     request validation (rest_validation.py)                         400
     integration: AWS_PROXY -> events.rest_event -> invoke ->        see rest_responses.py
@@ -52,6 +55,7 @@ from stratus.apis.rest.model import Method
 from stratus.apis.rest.service import RestDeployment
 from stratus.gateway.events import HttpRequest, Target, rest_event
 from stratus.gateway.http_proxy import HttpProxy
+from stratus.gateway.iam_auth import signer, wait_authorized, with_iam_caller
 from stratus.gateway.lambda_authorizer import ResultCache, route_arn
 from stratus.gateway.pipeline import (
     Door,
@@ -66,7 +70,7 @@ from stratus.gateway.responses import Flavor, HttpResponse
 from stratus.gateway.rest_access import Access
 from stratus.gateway.rest_authorizer import Granted, wait_authorize
 from stratus.gateway.rest_integration import wait_custom
-from stratus.gateway.rest_policy import decide, denied
+from stratus.gateway.rest_policy import NO_POLICY, decide, denied
 from stratus.gateway.rest_responses import (
     HEADERS_TOO_LARGE,
     INTERNAL,
@@ -78,8 +82,11 @@ from stratus.gateway.rest_responses import (
     Asked,
     GatewayAnswer,
     customized,
+    gateway_response,
 )
 from stratus.gateway.rest_validation import check_request
+from stratus.iam.model import Identity
+from stratus.iam.sigv4 import Refused
 from stratus.policies import Effect
 from stratus.services import Services
 
@@ -161,18 +168,26 @@ class RestGateway:
         decision = _check_policy(services, scope, deployment, method.httpMethod)
         if isinstance(decision, GatewayAnswer):
             return decision
-        if method.authorizationType in ("AWS_IAM", "COGNITO_USER_POOLS"):
+        caller: Identity | None = None
+        if method.authorizationType == "AWS_IAM":
+            signed = await _wait_iam(services, scope, deployment, method.httpMethod, body)
+            if isinstance(signed, GatewayAnswer):
+                return signed
+            caller = signed
+        elif method.authorizationType == "COGNITO_USER_POOLS":
             log.warning(
-                "REST API %s: %s %s has authorizationType %s, which Stratus does not check "
-                "yet; refused as AWS refuses a request without credentials",
-                api_id, method.httpMethod, resource.path, method.authorizationType,
+                "REST API %s: %s %s has authorizationType COGNITO_USER_POOLS, which Stratus "
+                "does not check yet; refused as AWS refuses a request without a token",
+                api_id, method.httpMethod, resource.path,
             )  # fmt: skip
-            return MISSING_TOKEN if method.authorizationType == "AWS_IAM" else UNAUTHORIZED
-        if decision is None and method.authorizationType != "CUSTOM":
+            return UNAUTHORIZED
+        elif decision is None and method.authorizationType != "CUSTOM":
             # Implicitly denied by the resource policy; a Lambda authorizer may still allow.
             return _denied(services, scope, deployment, method.httpMethod, explicit=False)
         event = _event(scope, services, deployment, found, body, reply.request_id)
         event["requestContext"]["extendedRequestId"] = extended_id
+        if caller is not None:
+            with_iam_caller(event, caller)
         admitted = await self._wait_admit(services, deployment, found, event, reply)
         if admitted is not None:
             return admitted
@@ -269,8 +284,17 @@ async def _wait_integration(
             integration.httpMethod,
         )  # fmt: skip
         return INTERNAL
+    function = function_ref(integration.uri or "")
+    source = _invoke_arn(services, deployment, method.httpMethod)
+    if not services.functions.lets_trigger(function, "apigateway.amazonaws.com", source):
+        log.warning(
+            "REST API %s: %s's resource policy does not let apigateway.amazonaws.com invoke "
+            "it for %s (AddPermission; SAM adds one per event): answered 500, as on AWS",
+            deployment.api.id, function.name, source,
+        )  # fmt: skip
+        return INTERNAL
     result = await wait_invoke(
-        services.functions, function_ref(integration.uri or ""), orjson.dumps(event), reply,
+        services.functions, function, orjson.dumps(event), reply,
         timeout_ms=integration.timeoutInMillis, late=TIMED_OUT,
     )  # fmt: skip
     binary = _accepts_binary(event["multiValueHeaders"], deployment.api.binaryMediaTypes or ())
@@ -358,10 +382,40 @@ def _check_policy(
 
 def _denied(
     services: Services, scope: Scope, deployment: RestDeployment, http_method: str, *,
-    explicit: bool,
+    explicit: bool, user: str = "anonymous",
 ) -> GatewayAnswer:  # fmt: skip
     arn = _invoke_arn(services, deployment, http_method)
-    return denied(arn, services.settings.account_id, explicit=explicit)
+    return denied(arn, services.settings.account_id, explicit=explicit, user=user)
+
+
+async def _wait_iam(
+    services: Services, scope: Scope, deployment: RestDeployment, http_method: str, body: bytes
+) -> Identity | GatewayAnswer:
+    """The signer of a request to an AWS_IAM method, if its policies or the API's resource
+    policy (now with the signer as principal) allow execute-api:Invoke (iam_auth.py)."""
+    caller = signer(services, scope, body)
+    if isinstance(caller, Refused):
+        if caller.kind == "missing":
+            return MISSING_TOKEN
+        kind = "UnrecognizedClientException" if caller.kind == "unknown-key" else (
+            "InvalidSignatureException")  # fmt: skip
+        response_type = "EXPIRED_TOKEN" if caller.kind == "skewed" else "INVALID_SIGNATURE"
+        return gateway_response(403, caller.message, kind, response_type)
+    settings = services.settings
+    arn = _invoke_arn(services, deployment, http_method)
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    resource = decide(
+        deployment.api.policy, arn,
+        f"arn:aws:execute-api:{settings.region}:{settings.account_id}:{deployment.api.id}/",
+        (scope.get("client") or ("127.0.0.1", 0))[0], headers, region=settings.region,
+        secure=scope.get("scheme") == "https", caller=caller,
+    )  # fmt: skip
+    if resource == "Deny":
+        return _denied(services, scope, deployment, http_method, explicit=True, user=caller.arn)
+    others = () if resource == NO_POLICY else (resource,)
+    if not await wait_authorized(services, caller, "execute-api:Invoke", arn, *others):
+        return _denied(services, scope, deployment, http_method, explicit=False, user=caller.arn)
+    return caller
 
 
 def _asked(scope: Scope, deployment: RestDeployment, reply: Reply) -> Asked:

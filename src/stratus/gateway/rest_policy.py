@@ -4,7 +4,8 @@ authorization workflow").
 The policy the stage's deployment froze is evaluated (stratus/policies.py) for
 `execute-api:Invoke` on `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`
 (`execute-api:/...` in a policy names this API), with the caller as IAM sees an unsigned
-request: anonymous, so only `"Principal": "*"` statements apply. Condition keys:
+request: anonymous, so only `"Principal": "*"` statements apply; for a method whose
+authorization is AWS_IAM, the signer (iam_auth.py), whose own policies count too. Condition keys:
 aws:SourceIp, aws:CurrentTime, aws:EpochTime, aws:UserAgent, aws:Referer,
 aws:SecureTransport, aws:RequestedRegion, aws:PrincipalType (Anonymous).
 
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from stratus.gateway.rest_responses import GatewayAnswer, gateway_response
+from stratus.iam.model import Identity
 from stratus.policies import Effect, Request, evaluate
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ def decide(
     *,
     region: str,
     secure: bool,
+    caller: Identity | None = None,
 ) -> Effect | Literal["none"] | None:
     """The resource policy's answer for this request (NO_POLICY when there is none)."""
     if not policy:
@@ -94,16 +97,20 @@ def decide(
         "aws:RequestedRegion": region,
         "aws:PrincipalType": "Anonymous",
     }
+    if caller is not None:  # a signed request to an AWS_IAM method (iam_auth.py)
+        context["aws:PrincipalType"] = "Account" if caller.root else "User"
+        context["aws:PrincipalArn"] = caller.arn
+        context["aws:PrincipalAccount"] = caller.account
     for key, header in (("aws:UserAgent", "user-agent"), ("aws:Referer", "referer")):
         if header in headers:
             context[key] = headers[header]
-    return evaluate(document, Request("execute-api:Invoke", arn, context=context))
+    principal, account = (caller.arn, caller.account) if caller else (None, None)
+    return evaluate(document, Request("execute-api:Invoke", arn, principal, account, context))
 
 
-def denied(arn: str, account_id: str, *, explicit: bool) -> GatewayAnswer:
-    masked = arn.replace(f":{account_id}:", f":********{account_id[-4:]}:", 1)
-    message = (
-        f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {masked}"
-        + (" with an explicit deny" if explicit else "")
+def denied(arn: str, account_id: str, *, explicit: bool, user: str = "anonymous") -> GatewayAnswer:
+    text = f"User: {user} is not authorized to perform: execute-api:Invoke on resource: {arn}"
+    message = text.replace(f":{account_id}:", f":********{account_id[-4:]}:") + (
+        " with an explicit deny" if explicit else ""
     )
     return gateway_response(403, message, "AccessDeniedException", "ACCESS_DENIED", key="Message")

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from stratus.errors import Invalid, NotFound, StratusError
+from stratus.errors import Forbidden, Invalid, NotFound, StratusError
 from stratus.store.db import transaction
 from stratus.store.work import Kind, WorkItem, WorkQueue
 from stratus.store.worker import Worker
@@ -333,7 +333,7 @@ class Deliveries:
                 await self._functions.wait_invoke(subscription.endpoint, event, request_id)
             else:
                 await self._wait_post(delivery, subscription.endpoint, raw=subscription.raw)
-        except (NotFound, Invalid) as exc:
+        except (NotFound, Invalid, Forbidden) as exc:
             raise Refused(exc.message) from exc
 
     async def _wait_write(self, delivery: Delivery, subscription: Subscription) -> None:

@@ -84,7 +84,7 @@ class ImportedRoute:
     RouteKey: str
     Integration: str | None = None  # a key of Definition.Integrations
     Authorizer: str | None = None  # a key of Definition.Authorizers (its security scheme)
-    AuthorizationType: str = "NONE"  # NONE | JWT | CUSTOM
+    AuthorizationType: str = "NONE"  # NONE | JWT | CUSTOM | AWS_IAM
     AuthorizationScopes: tuple[str, ...] = ()
     OperationName: str | None = None
 
@@ -351,11 +351,13 @@ class _Reader(Document):
                 "does not define"
             )
         kind = self.schemes.get(name, "iam")
-        if kind == "iam":
-            raise Invalid(
-                f"{route_key} uses IAM authorization (AWS_IAM), which Stratus does not support "
-                "yet; use a JWT or Lambda authorizer"
-            )
+        if kind == "iam":  # SigV4, checked by the gateway (gateway/iam_auth.py)
+            if scopes:
+                raise Invalid(
+                    f"{route_key} gives scopes to IAM authorization (AWS_IAM): authorization "
+                    "scopes are for JWT authorizers only"
+                )
+            return ("AWS_IAM", None, ())
         if kind is None:
             self.warnings.append(
                 f"Security scheme {name!r} of {route_key} has no {AUTHORIZER}: HTTP APIs cannot "

@@ -311,13 +311,9 @@ class ApiService:
 
     async def _check_authorization(self, api_id: str, route: Route) -> None:
         """A route's AuthorizationType, AuthorizerId and scopes must agree, as on AWS."""
-        if route.AuthorizationType == "AWS_IAM":
-            raise Invalid(
-                "AuthorizationType AWS_IAM is not supported by Stratus yet; use JWT, CUSTOM or NONE"
-            )
-        if route.AuthorizationType == "NONE":
+        if route.AuthorizationType in ("NONE", "AWS_IAM"):  # AWS_IAM: gateway/iam_auth.py
             if route.AuthorizerId is not None:
-                raise Invalid("AuthorizerId requires AuthorizationType JWT")
+                raise Invalid(f"AuthorizationType {route.AuthorizationType} takes no AuthorizerId")
             if route.AuthorizationScopes:
                 raise Invalid("AuthorizationScopes require AuthorizationType JWT")
             return

@@ -22,9 +22,11 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from stratus.errors import UnknownOperation
+from stratus.iam.model import Identity, root_identity
 from stratus.services import Services
 from stratus.templates.service import StackService
 
+from ..actions import action_of, checked
 from .errors import ErrorTable
 
 
@@ -43,6 +45,13 @@ class Call:
         """The call a request makes: the one place an adapter reaches the app's state."""
         state = scope["app"].state
         return cls(state.services, state.stacks, headers, request_id, scope)
+
+    @property
+    def identity(self) -> Identity:
+        """Who signed the request (aws/signatures.py); the account's root user when
+        signatures are not checked, as every caller then is."""
+        found: Identity | None = self.scope.get("stratus.identity")
+        return found or root_identity(self.services.settings.account_id)
 
     @property
     def base_url(self) -> str:
@@ -81,4 +90,5 @@ def handler_of(api: Api, model: ServiceModel, operation: str) -> Handler:
     handler = api.handlers.get(operation)
     if handler is None:
         raise UnknownOperation(f"Stratus does not implement {model.service_id} {operation} yet.")
-    return handler
+    action = action_of(model, operation)  # IAM users' keys are checked per action
+    return handler if action is None else checked(handler, action)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stratus.errors import (
+    Forbidden,
     Invalid,
     Malformed,
     StratusError,
@@ -73,6 +74,7 @@ JSON_ERRORS: ErrorTable = {
     Throttled: WireError("ThrottlingException", 400),
     TooLarge: WireError("RequestEntityTooLarge", 413),
     UnknownOperation: WireError("UnknownOperationException", 400),
+    Forbidden: WireError("AccessDeniedException", 400),
 }
 QUERY_ERRORS: ErrorTable = {
     UnknownOperation: WireError("InvalidAction", 400),
@@ -81,6 +83,7 @@ QUERY_ERRORS: ErrorTable = {
     Malformed: WireError("MalformedQueryString", 400),
     TooLarge: WireError("RequestEntityTooLarge", 413),
     Throttled: WireError("Throttling", 400),
+    Forbidden: WireError("AccessDenied", 403),
 }
 REST_JSON_ERRORS: ErrorTable = {
     Validation: WireError("ValidationException", 400),
@@ -89,6 +92,7 @@ REST_JSON_ERRORS: ErrorTable = {
     UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
     Throttled: WireError("TooManyRequestsException", 429),
     UnknownOperation: WireError("UnknownOperationException", 404),
+    Forbidden: WireError("AccessDeniedException", 403),
     StratusError: WireError("ServiceException", 500),
 }
 # In S3's words (the rest-xml API Stratus serves).
@@ -98,5 +102,6 @@ REST_XML_ERRORS: ErrorTable = {
     TooLarge: WireError("EntityTooLarge", 400),
     Throttled: WireError("SlowDown", 503),
     UnknownOperation: WireError("NotImplemented", 501),
+    Forbidden: WireError("AccessDenied", 403),
     StratusError: WireError("InternalError", 500),
 }

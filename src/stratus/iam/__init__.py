@@ -1,0 +1,1 @@
+"""IAM: the users, access keys and policies Stratus checks signed requests against."""
