@@ -123,8 +123,9 @@ def test_a_save_reloads_the_code_and_keeps_the_dependency_layer(project, server,
     assert invoke(lambda_client, name)["word"] == "two"
     after = lambda_client.get_function_configuration(FunctionName=name)["Layers"]
     assert [layer["Arn"] for layer in after] == [layer_arn]  # no new layer version
-    assert lambda_client.get_layer_version_by_arn(Arn=layer_arn)["Content"]["CodeSha256"] == (
-        content["CodeSha256"]
+    assert (
+        lambda_client.get_layer_version_by_arn(Arn=layer_arn)["Content"]["CodeSha256"]
+        == (content["CodeSha256"])
     )
     versions = lambda_client.list_layer_versions(LayerName=layer_name)["LayerVersions"]
     assert len(versions) == 1
