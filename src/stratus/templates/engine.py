@@ -321,6 +321,10 @@ class Engine:
             if logical_id in removed:
                 await self._wait_delete(stack, logical_id, removed[logical_id], ctx)
 
+    async def wait_restore(self, stack: Stack, logical_id: str, applied: Applied) -> None:
+        """The resource row describes `applied` again (a held replacement undone)."""
+        await self._record(stack, logical_id, applied, "UPDATE_COMPLETE")
+
     async def _wait_delete_replaced(
         self, stack: Stack, logical_id: str, applied: Applied, ctx: Context, keep: bool
     ) -> None:

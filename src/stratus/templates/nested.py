@@ -86,6 +86,10 @@ class NestedStack(Provider):
         parent = await self._stacks.store.find(ctx.stack_id)
         child_id = current.physical_id
         previous = current.attributes.get(PREVIOUS_TEMPLATE)
+        if ctx.rolling_back:
+            # The originals of what the child replaced are still there (its cleanup waits
+            # for the root): the child points at them again before going back.
+            await self._stacks.wait_undo_held_update(child_id)
         if ctx.rolling_back and isinstance(previous, str):
             body = previous  # the template it had, whatever its TemplateURL holds now
         else:

@@ -42,6 +42,7 @@ from . import loader, notifications
 from . import policy as stack_policy
 from .change_sets import ChangeSets
 from .changes import resource_changes
+from .deferred_cleanup import Cleanup, DeferredCleanups
 from .engine import STACK_TYPE, Engine, StepFailed
 from .model import (
     Export,
@@ -113,6 +114,7 @@ class StackService:
         self._artifacts = artifacts
         self._work: asyncio.Queue[Callable[[], Coroutine[Any, Any, None]]] = asyncio.Queue()
         self._busy: set[str] = set()  # stack ids with an operation under way
+        self._held = DeferredCleanups()  # nested stacks' cleanups, for their root's
         self.change_sets = ChangeSets(self)
 
     @property
@@ -530,6 +532,7 @@ class StackService:
             await self._store.replace_exports(stack.StackId, outcome.exports)
         except StepFailed:
             await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
+            await self._wait_clean_up_held(stack)
             await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
             return
         stack.Outputs = outcome.outputs
@@ -544,8 +547,40 @@ class StackService:
         policies = {
             k: str(d.get("UpdateReplacePolicy", "Delete")) for k, d in plan.resources.items()
         }
-        await self._engine.wait_clean_up(stack, outcome.replaced, removed, old_order, policies)
+        cleanup = Cleanup(stack.StackId, outcome.replaced, removed, old_order, policies)
+        if stack.RootId and stack.RootId in self._busy:
+            self._held.hold(stack.RootId, cleanup)  # deleted in the root's cleanup phase
+        else:
+            await self._wait_clean_up(stack, cleanup)
+        await self._wait_clean_up_held(stack)
         await self._set_status(stack, "UPDATE_COMPLETE", None)
+
+    async def _wait_clean_up(self, stack: Stack, cleanup: Cleanup) -> None:
+        await self._engine.wait_clean_up(
+            stack, cleanup.replaced, cleanup.removed, cleanup.old_order, cleanup.policies
+        )
+
+    async def _wait_clean_up_held(self, stack: Stack) -> None:
+        """A root's cleanup phase: its nested stacks' cleanups too (deferred_cleanup.py)."""
+        if stack.RootId:
+            return
+        for cleanup in self._held.take(stack.StackId):
+            try:
+                child = await self._store.find(cleanup.stack_id)
+            except (Invalid, NotFound):
+                continue
+            if child.StackStatus != "DELETE_COMPLETE":  # (deleted meanwhile, with them all)
+                await self._wait_clean_up(child, cleanup)
+
+    async def wait_undo_held_update(self, child_id: str) -> None:
+        """A nested stack's update, whose cleanup its root holds, is being rolled back: its
+        replaced resources are the originals again (deferred_cleanup.py)."""
+        child = await self._store.find(child_id)
+
+        async def restore(logical_id: str, original: Applied) -> None:
+            await self._engine.wait_restore(child, logical_id, original)
+
+        await self._held.wait_undo_replacements(child, await self._deployed(child), restore)
 
     async def rollback_stack(self, name: str) -> str:
         """RollbackStack: a creation left CREATE_FAILED (DisableRollback, `sam deploy
