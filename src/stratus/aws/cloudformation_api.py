@@ -238,6 +238,11 @@ async def rollback_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
     return {"StackId": await stacks.rollback_stack(p["StackName"])}
 
 
+async def continue_update_rollback(stacks: StackService, p: dict[str, Any]) -> Answer:
+    await stacks.continue_update_rollback(p["StackName"], list(p.get("ResourcesToSkip") or []))
+    return None
+
+
 async def update_termination_protection(stacks: StackService, p: dict[str, Any]) -> Answer:
     stack_id = await stacks.update_termination_protection(
         p["StackName"], p["EnableTerminationProtection"]
@@ -312,6 +317,7 @@ API = Api(
             "DescribeStackEvents": describe_stack_events,
             "DescribeEvents": describe_events,
             "RollbackStack": rollback_stack,
+            "ContinueUpdateRollback": continue_update_rollback,
             "GetTemplate": get_template,
             "ValidateTemplate": validate_template,
             "ListExports": list_exports,

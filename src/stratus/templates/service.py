@@ -530,7 +530,10 @@ class StackService:
                 stack, plan, deployed, await self._imports(), "UPDATE", roll_back
             )
             await self._store.replace_exports(stack.StackId, outcome.exports)
-        except StepFailed:
+        except StepFailed as failure:
+            if failure.not_rolled_back:  # ContinueUpdateRollback takes it from here
+                await self._set_status(stack, "UPDATE_ROLLBACK_FAILED", _unrolled(failure))
+                return
             await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
             await self._wait_clean_up_held(stack)
             await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
@@ -581,6 +584,56 @@ class StackService:
             await self._engine.wait_restore(child, logical_id, original)
 
         await self._held.wait_undo_replacements(child, await self._deployed(child), restore)
+
+    async def continue_update_rollback(self, name: str, resources_to_skip: list[str]) -> str:
+        """ContinueUpdateRollback: a stack left UPDATE_ROLLBACK_FAILED (a resource could not be
+        updated back, or the server stopped mid-update) goes back to the template and
+        parameters it had before that update; `resources_to_skip` are left as they are and
+        marked UPDATE_COMPLETE. UPDATE_ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_FAILED again."""
+        stack = await self._store.find(name)
+        self._check_idle(stack, "rolled back")
+        if stack.StackStatus != "UPDATE_ROLLBACK_FAILED":
+            raise Invalid(
+                f"Stack:{stack.StackId} is in {stack.StackStatus} state and can not continue "
+                "the update rollback: only a stack in UPDATE_ROLLBACK_FAILED can."
+            )
+        deployed = await self._deployed(stack)
+        unknown = sorted(set(resources_to_skip) - deployed.keys())
+        if unknown:
+            raise Invalid(
+                f"ResourcesToSkip [{', '.join(unknown)}] are not resources of stack "
+                f"{stack.StackName}."
+            )
+        original, processed, state = await self._store.documents(stack.StackId)
+        previous = _previous_values(processed, state)
+        plan = await self._wait_plan(
+            stack.StackName, stack.StackId, original, dict(previous), previous,
+            stack.Capabilities, stack.Tags,
+        )  # fmt: skip
+        await self._set_status(stack, "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+        skip = frozenset(resources_to_skip)
+        self._start(
+            stack.StackId, lambda: self._wait_continue_rollback(stack, plan, deployed, skip)
+        )
+        return stack.StackId
+
+    async def _wait_continue_rollback(
+        self, stack: Stack, plan: Plan, deployed: dict[str, Applied], skip: frozenset[str]
+    ) -> None:
+        try:
+            outcome = await self._engine.wait_apply(
+                stack, plan, deployed, await self._imports(), "UPDATE", None, skip
+            )
+        except StepFailed as failure:
+            await self._set_status(stack, "UPDATE_ROLLBACK_FAILED", _reason(failure, "update"))
+            return
+        stack.Outputs = outcome.outputs
+        await self._store.save(stack)
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
+        removed = {k: v for k, v in deployed.items() if k not in outcome.resources}
+        order = [k for k in deployed if k not in plan.order] + plan.order
+        await self._engine.wait_clean_up(stack, outcome.replaced, removed, order, {})
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
 
     async def rollback_stack(self, name: str) -> str:
         """RollbackStack: a creation left CREATE_FAILED (DisableRollback, `sam deploy
@@ -978,6 +1031,11 @@ def _imported_names(value: Any) -> set[str]:
     if isinstance(value, list):
         return set().union(*(_imported_names(v) for v in value)) if value else set()
     return set()
+
+
+def _unrolled(failure: StepFailed) -> str:
+    names = ", ".join(failure.not_rolled_back)
+    return f"The following resource(s) failed to update: [{names}]. "
 
 
 def _reason(failure: StepFailed, verb: str) -> str:
