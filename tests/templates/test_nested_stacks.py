@@ -352,3 +352,70 @@ def test_a_root_rollback_gets_back_the_childs_replaced_queue_intact(
     assert not [u for u in sqs.list_queues().get("QueueUrls", []) if u.endswith("/first-v2")]
     resources = cfn.list_stack_resources(StackName=made["child_id"])["StackResourceSummaries"]
     assert [r["PhysicalResourceId"] for r in resources] == [made["original"]]
+
+
+def test_a_change_set_including_nested_stacks(server: Any, cfn: Any, bucket: str) -> None:
+    """IncludeNestedStacks: the parent's change for its nested stack names the nested change
+    set (ChangeSetId), which lists the child's own changes, belongs to the child stack and
+    names its parent and root; only the root executes (updating both) or is deleted."""
+    url = f"{server.endpoint_url}/{bucket}/{put(server, bucket, CHILD)}"
+    name = create(cfn, parent(url))
+    child_id = outputs(cfn, name)["ChildId"]
+    second = [{"ParameterKey": "Prefix", "ParameterValue": "second"}]
+
+    def change_set(change_set_name: str) -> str:
+        made = cfn.create_change_set(
+            StackName=name, ChangeSetName=change_set_name, UsePreviousTemplate=True,
+            Parameters=second, Capabilities=CAPABILITIES, IncludeNestedStacks=True,
+        )  # fmt: skip
+        cfn.get_waiter("change_set_create_complete").wait(
+            ChangeSetName=made["Id"], WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+        )
+        return str(made["Id"])
+
+    dropped = change_set("dropped")
+    root = cfn.describe_change_set(ChangeSetName=dropped)
+    assert root["IncludeNestedStacks"] is True
+    assert "ParentChangeSetId" not in root
+    child_change = next(
+        c["ResourceChange"]
+        for c in root["Changes"]
+        if c["ResourceChange"]["LogicalResourceId"] == "Child"
+    )
+    nested_id = child_change["ChangeSetId"]
+    nested = cfn.describe_change_set(ChangeSetName=nested_id)
+    assert nested["StackId"] == child_id
+    assert nested["ParentChangeSetId"] == dropped
+    assert nested["RootChangeSetId"] == dropped
+    assert nested["IncludeNestedStacks"] is True
+    assert nested["Status"] == "CREATE_COMPLETE"
+    queue = next(
+        c["ResourceChange"]
+        for c in nested["Changes"]
+        if c["ResourceChange"]["LogicalResourceId"] == "Queue"
+    )
+    assert (queue["Action"], queue["Replacement"]) == ("Modify", "True")
+    listed = cfn.list_change_sets(StackName=child_id)["Summaries"]
+    assert [(s["ChangeSetId"], s.get("ParentChangeSetId")) for s in listed] == [
+        (nested_id, dropped)
+    ]
+    with pytest.raises(cfn.exceptions.ClientError, match="nested change set"):
+        cfn.execute_change_set(ChangeSetName=nested_id)
+    with pytest.raises(cfn.exceptions.ClientError, match="nested change set"):
+        cfn.delete_change_set(ChangeSetName=nested_id)
+    cfn.delete_change_set(ChangeSetName=dropped)  # its nested change set goes with it
+    with pytest.raises(cfn.exceptions.ChangeSetNotFoundException):
+        cfn.describe_change_set(ChangeSetName=nested_id)
+
+    executed = change_set("executed")
+    nested_id = next(
+        c["ResourceChange"]["ChangeSetId"]
+        for c in cfn.describe_change_set(ChangeSetName=executed)["Changes"]
+        if c["ResourceChange"]["LogicalResourceId"] == "Child"
+    )
+    cfn.execute_change_set(ChangeSetName=executed)
+    wait(cfn, name, "stack_update_complete")
+    child = describe(cfn, child_id)
+    assert outputs(cfn, name)["ChildQueue"].endswith(f"/second-{child['StackName']}")
+    described = cfn.describe_change_set(ChangeSetName=nested_id)
+    assert described["ExecutionStatus"] == "EXECUTE_COMPLETE"

@@ -181,6 +181,7 @@ async def create_change_set(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("Tags"),
         p.get("Description"),
         p.get("NotificationARNs", []),
+        include_nested=bool(p.get("IncludeNestedStacks", False)),
     )
     return {"Id": change_set_id, "StackId": stack_id}
 

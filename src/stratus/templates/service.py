@@ -41,7 +41,7 @@ from stratus.store.db import Database
 from . import loader, notifications
 from . import policy as stack_policy
 from .change_sets import ChangeSets
-from .changes import resource_changes
+from .changes import resolved_properties, resource_changes
 from .deferred_cleanup import Cleanup, DeferredCleanups
 from .engine import STACK_TYPE, Engine, StepFailed
 from .model import (
@@ -59,6 +59,8 @@ from .model import (
     now,
 )
 from .nested import NestedStack, WithNested
+from .nested import parameters_of as nested_params
+from .nested import wait_read_template as nested_template
 from .operations import operation_events
 from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
@@ -465,6 +467,39 @@ class StackService:
             await self._imports(),
             {t.Key: t.Value for t in update.stack.Tags},
         )
+
+    async def nested_updates(
+        self, update: Update, changes: list[dict[str, Any]]
+    ) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
+        """The nested stacks `update` modifies, as (logical id, child stack id, the template
+        and parameters the child would be updated with): what IncludeNestedStacks lists."""
+        deployed = await self._deployed(update.stack)
+        modified = {
+            c["ResourceChange"]["LogicalResourceId"]
+            for c in changes
+            if c["ResourceChange"]["Action"] == "Modify"
+            and c["ResourceChange"]["ResourceType"] == STACK_TYPE
+            and c["ResourceChange"].get("Replacement", "False") == "False"
+        }
+        found = []
+        for logical_id in update.plan.order:
+            if logical_id not in modified:
+                continue
+            props = resolved_properties(
+                update.plan, logical_id, deployed, changes, await self._imports()
+            )
+            if props is None:
+                raise Invalid(
+                    f"The nested stack {logical_id}'s properties refer to values known only "
+                    "once the change set executes; create the change set without "
+                    "IncludeNestedStacks"
+                )
+            try:
+                body = await nested_template(self, self._services, props)
+            except StratusError as exc:
+                raise Invalid(f"{logical_id}: {exc.message}") from exc
+            found.append((logical_id, deployed[logical_id].physical_id, body, nested_params(props)))
+        return found
 
     async def _denied(self, update: Update, during_update: str | None) -> tuple[str, str] | None:
         """(logical id, reason) of the first change the stack policy refuses."""
