@@ -175,6 +175,31 @@ def test_latest_snapshots_are_opt_in_and_follow_code_changes(lambda_client, depl
     assert after[1] != body[1]  # a new snapshot holder for the new code
 
 
+def test_latest_snapshot_is_taken_at_the_update_not_at_the_first_request(
+    server, lambda_client, deploy
+):
+    """`stratus up`'s saves: with stratus:snapshot-latest, UpdateFunctionCode starts the new
+    code's init (its log line appears with no request), so the first request restores."""
+    source = "print('init {word}')\ndef handler(e, c):\n    return '{word}'\n"
+    name = deploy(source.format(word="one"), Tags={"stratus:snapshot-latest": "true"})
+    lambda_client.invoke(FunctionName=name)
+    logs = server.client("logs")
+    lambda_client.update_function_code(
+        FunctionName=name, ZipFile=make_zip({"app.py": source.format(word="two")})
+    )
+
+    def init_logged():
+        events = logs.filter_log_events(
+            logGroupName=f"/aws/lambda/{name}", filterPattern='"init two"'
+        )["events"]
+        return bool(events)
+
+    assert wait_for(init_logged, timeout=30)  # nothing invoked the new code yet
+    response = lambda_client.invoke(FunctionName=name, LogType="Tail")
+    assert json.loads(response["Payload"].read()) == "two"
+    assert "Restore Duration:" in _report(response)
+
+
 def test_a_dead_snapshot_holder_is_replaced(lambda_client, deploy):
     """If the holder dies, its environments go with it and the next invoke re-snapshots."""
     name, _ = _publish_snapstart(lambda_client, deploy)

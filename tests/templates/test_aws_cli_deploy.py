@@ -214,3 +214,105 @@ def test_package_uploads_artifacts_that_deploy_reads_from_the_object_storage(
     assert json.loads(definition) == machine
     resources = server.client("apigateway").get_resources(restApiId=values["Api"])["items"]
     assert "/hi" in {r["path"] for r in resources}
+
+
+NESTED_PARENT = textwrap.dedent(
+    """\
+    AWSTemplateFormatVersion: '2010-09-09'
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Child:
+        Type: AWS::CloudFormation::Stack
+        Properties:
+          TemplateURL: child/template.yaml
+          Parameters:
+            Word: nested
+      App:
+        Type: AWS::Serverless::Application
+        Properties:
+          Location: app/template.yaml
+    Outputs:
+      Fn:
+        Value: !GetAtt Child.Outputs.Fn
+      Queue:
+        Value: !GetAtt App.Outputs.Queue
+    """
+)
+NESTED_CHILD = textwrap.dedent(
+    """\
+    AWSTemplateFormatVersion: '2010-09-09'
+    Transform: AWS::Serverless-2016-10-31
+    Parameters:
+      Word:
+        Type: String
+    Resources:
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src/
+          Handler: app.handler
+          Runtime: python3.11
+          Environment:
+            Variables:
+              WORD: !Ref Word
+    Outputs:
+      Fn:
+        Value: !Ref Fn
+    """
+)
+NESTED_APP = textwrap.dedent(
+    """\
+    Resources:
+      Queue:
+        Type: AWS::SQS::Queue
+    Outputs:
+      Queue:
+        Value: !GetAtt Queue.QueueName
+    """
+)
+
+
+def test_package_of_nested_stacks_uploads_each_template_and_deploy_creates_them(
+    server: Any, cfn: Any, lambda_client: Any, tmp_path: Path
+) -> None:
+    """`aws cloudformation package` packages a nested stack's local TemplateURL (and a SAM
+    application's Location) recursively: the child's code and the child template itself go
+    to the bucket, TemplateURL becomes the object's URL; `deploy` creates both levels."""
+    folder = tmp_path / "nested"
+    (folder / "child" / "src").mkdir(parents=True)
+    (folder / "app").mkdir()
+    (folder / "child" / "src" / "app.py").write_text(
+        "import os\ndef handler(event, context):\n    return os.environ['WORD']\n"
+    )
+    (folder / "child" / "template.yaml").write_text(NESTED_CHILD)
+    (folder / "app" / "template.yaml").write_text(NESTED_APP)
+    (folder / "template.yaml").write_text(NESTED_PARENT)
+    server.client("s3").create_bucket(Bucket="cli-nested")
+    packaged = folder / "packaged.yaml"
+    name = stack_name("cli-nested")
+
+    made = aws(
+        server, tmp_path, "cloudformation", "package", "--template-file",
+        str(folder / "template.yaml"), "--s3-bucket", "cli-nested",
+        "--output-template-file", str(packaged),
+    )  # fmt: skip
+
+    assert made.returncode == 0, made.stderr
+    rewritten = packaged.read_text()
+    assert "child/template.yaml" not in rewritten
+    assert "app/template.yaml" not in rewritten
+    deployed = aws(
+        server, tmp_path, "cloudformation", "deploy", "--template-file", str(packaged),
+        "--stack-name", name, "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND",
+    )  # fmt: skip
+
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    values = {o["OutputKey"]: o["OutputValue"] for o in describe(cfn, name)["Outputs"]}
+    assert lambda_client.invoke(FunctionName=values["Fn"])["Payload"].read() == b'"nested"'
+    assert server.client("sqs").get_queue_url(QueueName=values["Queue"])["QueueUrl"]
+    nested = [
+        r for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+        if r["ResourceType"] == "AWS::CloudFormation::Stack"
+    ]  # fmt: skip
+    assert len(nested) == 2
+    assert all(r["ResourceStatus"] == "CREATE_COMPLETE" for r in nested)

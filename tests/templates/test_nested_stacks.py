@@ -181,9 +181,8 @@ def test_a_failure_after_the_child_updated_rolls_the_child_back(
     name = create(cfn, json.dumps(body))
     child_id = outputs(cfn, name)["ChildId"]
     # The object behind the unchanged TemplateURL changes: the update deploys it, and the
-    # rollback puts back the template the child had. (A change in place: Stratus cleans up a
-    # child's replaced resources when the child's update ends, not with the root's cleanup
-    # as AWS does, so a replaced queue could not take its name back within 60 s.)
+    # rollback puts back the template the child had. (A change in place; a replacement is
+    # test_a_root_rollback_gets_back_the_childs_replaced_queue_intact.)
     changed = json.loads(json.dumps(CHILD))
     changed["Resources"]["Queue"]["Properties"]["VisibilityTimeout"] = 99
     server.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(changed))
@@ -272,3 +271,151 @@ def test_a_template_url_naming_nothing_fails_the_resource(
     events = cfn.describe_stack_events(StackName=name)["StackEvents"]
     failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
     assert failed["ResourceStatusReason"].startswith("S3 error:")
+
+
+def _queue_update(server: Any, cfn: Any, bucket: str, break_parent: bool) -> dict[str, Any]:
+    """A parent whose update replaces the child's queue (a new name), failing afterwards in
+    the parent when `break_parent`; answers what the test needs to look at."""
+    key = put(server, bucket, CHILD)
+    url = f"{server.endpoint_url}/{bucket}/{key}"
+    body = json.loads(parent(url))
+    body["Resources"]["Later"] = {
+        "Type": "AWS::SQS::Queue",
+        "DependsOn": "Child",
+        "Properties": {
+            "QueueName": {"Fn::If": ["Bad", "not a valid name!", {"Ref": "AWS::NoValue"}]}
+        },
+    }
+    body["Parameters"]["Break"] = {"Type": "String", "Default": "no"}
+    body["Conditions"] = {"Bad": {"Fn::Equals": [{"Ref": "Break"}, "bad"]}}
+    name = create(cfn, json.dumps(body))
+    child_id = outputs(cfn, name)["ChildId"]
+    sqs = server.client("sqs")
+    original = outputs(cfn, child_id)["QueueUrl"]
+    sqs.send_message(QueueUrl=original, MessageBody="kept")
+    changed = json.loads(json.dumps(CHILD))
+    changed["Resources"]["Queue"]["Properties"]["QueueName"]["Fn::Sub"] = "${Prefix}-v2"
+    server.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(changed))
+    cfn.update_stack(
+        StackName=name,
+        UsePreviousTemplate=True,
+        Capabilities=CAPABILITIES,
+        Parameters=[{"ParameterKey": "Break", "ParameterValue": "bad" if break_parent else "no"}],
+    )
+    return {"name": name, "child_id": child_id, "original": original, "sqs": sqs}
+
+
+def test_a_childs_replaced_queue_is_deleted_in_the_roots_cleanup_phase(
+    server: Any, cfn: Any, bucket: str
+) -> None:
+    """As on AWS: the child's old queue outlives the child's update and is deleted once the
+    root reaches UPDATE_COMPLETE_CLEANUP_IN_PROGRESS."""
+    made = _queue_update(server, cfn, bucket, break_parent=False)
+    wait(cfn, made["name"], "stack_update_complete")
+    sqs = made["sqs"]
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_attributes(QueueUrl=made["original"])
+    root_events = cfn.describe_stack_events(StackName=made["name"])["StackEvents"]
+    cleanup_began = next(
+        e["Timestamp"]
+        for e in root_events
+        if e["LogicalResourceId"] == made["name"]
+        and e["ResourceStatus"] == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    )
+    child_events = cfn.describe_stack_events(StackName=made["child_id"])["StackEvents"]
+    deleted = next(
+        e
+        for e in child_events
+        if e["LogicalResourceId"] == "Queue"
+        and e["ResourceStatus"] == "DELETE_COMPLETE"
+        and e["PhysicalResourceId"] == made["original"]
+    )
+    assert deleted["Timestamp"] >= cleanup_began
+
+
+def test_a_root_rollback_gets_back_the_childs_replaced_queue_intact(
+    server: Any, cfn: Any, bucket: str
+) -> None:
+    """The child replaced its queue (new name), then the parent failed: the rollback points
+    the child at its original queue again (never deleted: its message is still there) and
+    deletes the replacement; no QueueDeletedRecently."""
+    made = _queue_update(server, cfn, bucket, break_parent=True)
+    with pytest.raises(WaiterError):
+        wait(cfn, made["name"], "stack_update_complete")
+    assert describe(cfn, made["name"])["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    child = describe(cfn, made["child_id"])
+    assert child["StackStatus"] in ("UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
+    assert outputs(cfn, made["child_id"])["QueueUrl"] == made["original"]
+    sqs = made["sqs"]
+    got = sqs.receive_message(QueueUrl=made["original"], WaitTimeSeconds=1)["Messages"]
+    assert [m["Body"] for m in got] == ["kept"]
+    assert not [u for u in sqs.list_queues().get("QueueUrls", []) if u.endswith("/first-v2")]
+    resources = cfn.list_stack_resources(StackName=made["child_id"])["StackResourceSummaries"]
+    assert [r["PhysicalResourceId"] for r in resources] == [made["original"]]
+
+
+def test_a_change_set_including_nested_stacks(server: Any, cfn: Any, bucket: str) -> None:
+    """IncludeNestedStacks: the parent's change for its nested stack names the nested change
+    set (ChangeSetId), which lists the child's own changes, belongs to the child stack and
+    names its parent and root; only the root executes (updating both) or is deleted."""
+    url = f"{server.endpoint_url}/{bucket}/{put(server, bucket, CHILD)}"
+    name = create(cfn, parent(url))
+    child_id = outputs(cfn, name)["ChildId"]
+    second = [{"ParameterKey": "Prefix", "ParameterValue": "second"}]
+
+    def change_set(change_set_name: str) -> str:
+        made = cfn.create_change_set(
+            StackName=name, ChangeSetName=change_set_name, UsePreviousTemplate=True,
+            Parameters=second, Capabilities=CAPABILITIES, IncludeNestedStacks=True,
+        )  # fmt: skip
+        cfn.get_waiter("change_set_create_complete").wait(
+            ChangeSetName=made["Id"], WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+        )
+        return str(made["Id"])
+
+    dropped = change_set("dropped")
+    root = cfn.describe_change_set(ChangeSetName=dropped)
+    assert root["IncludeNestedStacks"] is True
+    assert "ParentChangeSetId" not in root
+    child_change = next(
+        c["ResourceChange"]
+        for c in root["Changes"]
+        if c["ResourceChange"]["LogicalResourceId"] == "Child"
+    )
+    nested_id = child_change["ChangeSetId"]
+    nested = cfn.describe_change_set(ChangeSetName=nested_id)
+    assert nested["StackId"] == child_id
+    assert nested["ParentChangeSetId"] == dropped
+    assert nested["RootChangeSetId"] == dropped
+    assert nested["IncludeNestedStacks"] is True
+    assert nested["Status"] == "CREATE_COMPLETE"
+    queue = next(
+        c["ResourceChange"]
+        for c in nested["Changes"]
+        if c["ResourceChange"]["LogicalResourceId"] == "Queue"
+    )
+    assert (queue["Action"], queue["Replacement"]) == ("Modify", "True")
+    listed = cfn.list_change_sets(StackName=child_id)["Summaries"]
+    assert [(s["ChangeSetId"], s.get("ParentChangeSetId")) for s in listed] == [
+        (nested_id, dropped)
+    ]
+    with pytest.raises(cfn.exceptions.ClientError, match="nested change set"):
+        cfn.execute_change_set(ChangeSetName=nested_id)
+    with pytest.raises(cfn.exceptions.ClientError, match="nested change set"):
+        cfn.delete_change_set(ChangeSetName=nested_id)
+    cfn.delete_change_set(ChangeSetName=dropped)  # its nested change set goes with it
+    with pytest.raises(cfn.exceptions.ChangeSetNotFoundException):
+        cfn.describe_change_set(ChangeSetName=nested_id)
+
+    executed = change_set("executed")
+    nested_id = next(
+        c["ResourceChange"]["ChangeSetId"]
+        for c in cfn.describe_change_set(ChangeSetName=executed)["Changes"]
+        if c["ResourceChange"]["LogicalResourceId"] == "Child"
+    )
+    cfn.execute_change_set(ChangeSetName=executed)
+    wait(cfn, name, "stack_update_complete")
+    child = describe(cfn, child_id)
+    assert outputs(cfn, name)["ChildQueue"].endswith(f"/second-{child['StackName']}")
+    described = cfn.describe_change_set(ChangeSetName=nested_id)
+    assert described["ExecutionStatus"] == "EXECUTE_COMPLETE"

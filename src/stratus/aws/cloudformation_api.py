@@ -181,6 +181,7 @@ async def create_change_set(stacks: StackService, p: dict[str, Any]) -> Answer:
         p.get("Tags"),
         p.get("Description"),
         p.get("NotificationARNs", []),
+        include_nested=bool(p.get("IncludeNestedStacks", False)),
     )
     return {"Id": change_set_id, "StackId": stack_id}
 
@@ -236,6 +237,11 @@ async def get_stack_policy(stacks: StackService, p: dict[str, Any]) -> Answer:
 
 async def rollback_stack(stacks: StackService, p: dict[str, Any]) -> Answer:
     return {"StackId": await stacks.rollback_stack(p["StackName"])}
+
+
+async def continue_update_rollback(stacks: StackService, p: dict[str, Any]) -> Answer:
+    await stacks.continue_update_rollback(p["StackName"], list(p.get("ResourcesToSkip") or []))
+    return None
 
 
 async def update_termination_protection(stacks: StackService, p: dict[str, Any]) -> Answer:
@@ -312,6 +318,7 @@ API = Api(
             "DescribeStackEvents": describe_stack_events,
             "DescribeEvents": describe_events,
             "RollbackStack": rollback_stack,
+            "ContinueUpdateRollback": continue_update_rollback,
             "GetTemplate": get_template,
             "ValidateTemplate": validate_template,
             "ListExports": list_exports,

@@ -30,6 +30,14 @@ from rich.console import Console
 
 from . import console as consoles
 from .dependencies import DependencyCache, Installed, default_cache_dir, has_requirements
+from .dependency_layer import (
+    MAX_LAYERS,
+    Dependencies,
+    collect,
+    is_function,
+    layer_count,
+    vendored_names,
+)
 from .local_artifacts import (
     BuildError,
     CodeArtifact,
@@ -59,22 +67,24 @@ SKIPPED_SUFFIXES = (".pyc", ".pyo")
 BUILD_DIR = Path(".stratus") / "build"
 CONCURRENT_BUILDS = 2
 
-Dependencies = Literal["none", "cached", "installed"]
+DependencyState = Literal["none", "cached", "installed"]
 
 
 @dataclass(frozen=True, slots=True)
 class Built:
     artifact: CodeArtifact
     path: Path  # what to package: a build folder, the source folder, or a .zip
-    dependencies: Dependencies
+    dependencies: DependencyState
     seconds: float
+    layer: Dependencies | None = None  # libraries kept apart (`stratus up`'s dependency layer)
 
     @property
     def summary(self) -> str:
         if self.artifact.recipe is Recipe.AS_IS:
             return "packaged as it is"
         deps = {"none": "", "cached": " (dependencies cached)", "installed": " (pip ran)"}
-        return f"built in {self.seconds:.2f} s{deps[self.dependencies]}"
+        layer = ", libraries in a layer" if self.layer else ""
+        return f"built in {self.seconds:.2f} s{deps[self.dependencies]}{layer}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +109,11 @@ def build(
     progress: Progress | None = None,
     cache_dir: Path | None = None,
     environ: Mapping[str, str] = os.environ,
+    dependency_layer: bool = False,
 ) -> BuildResult:
-    """Build every function and layer with local code of `template` (a file or its folder)."""
+    """Build every function and layer with local code of `template` (a file or its folder).
+    With `dependency_layer`, a Python function's libraries stay out of its build folder and
+    are named in `Built.layer` (dependency_layer.py)."""
     started = time.monotonic()
     path = find_template(template)
     loaded = read_template(path)
@@ -110,7 +123,15 @@ def build(
     with progress or Progress(console, quiet=quiet) as shown:
         for logical_id, reason in found.skipped:
             shown.skip(logical_id, reason)
-        built = _build_all(found.code, build_root, cache, shown)
+        apart = {
+            a.logical_id
+            for a in found.code
+            if dependency_layer
+            and a.recipe is Recipe.PYTHON
+            and is_function(loaded, a.logical_id)
+            and layer_count(loaded, a.logical_id) < MAX_LAYERS
+        }
+        built = _build_all(found.code, build_root, cache, shown, apart)
     return BuildResult(
         path,
         loaded,
@@ -126,12 +147,16 @@ def _build_all(
     build_root: Path,
     cache: DependencyCache,
     progress: Progress,
+    apart: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[Built, ...]:
     for artifact in artifacts:
         progress.add(artifact.logical_id, "waiting")
     with ThreadPoolExecutor(CONCURRENT_BUILDS, thread_name_prefix="stratus-build") as pool:
         futures = [
-            pool.submit(_build_one, artifact, build_root, cache, progress) for artifact in artifacts
+            pool.submit(
+                _build_one, artifact, build_root, cache, progress, artifact.logical_id in apart
+            )
+            for artifact in artifacts
         ]
         errors = _errors(futures)
     if errors:
@@ -151,7 +176,11 @@ def _errors(futures: Iterable[Future[Built]]) -> list[str]:
 
 
 def _build_one(
-    artifact: CodeArtifact, build_root: Path, cache: DependencyCache, progress: Progress
+    artifact: CodeArtifact,
+    build_root: Path,
+    cache: DependencyCache,
+    progress: Progress,
+    apart: bool = False,
 ) -> Built:
     started = time.monotonic()
     logical_id = artifact.logical_id
@@ -165,15 +194,21 @@ def _build_one(
         if wants and requirements.is_file() and has_requirements(requirements):
             installed = _dependencies(artifact, requirements, cache, progress)
         progress.update(logical_id, "copying")
-        folder = _assemble(artifact, build_root, installed)
+        layer = None
+        if apart:
+            vendored = vendored_names(artifact.path, artifact.handler)
+            layer = collect(installed.path if installed else None, artifact.path, vendored)
+            folder = _assemble(artifact, build_root, None, skip=vendored)
+        else:
+            folder = _assemble(artifact, build_root, installed)
         _check_handler(artifact, folder, progress)
     except BuildError as exc:
         progress.fail(logical_id, str(exc).splitlines()[0].removeprefix(f"{logical_id}: "))
         raise
-    state: Dependencies = (
+    state: DependencyState = (
         "none" if installed is None else ("cached" if installed.cached else "installed")
     )
-    built = Built(artifact, folder, state, time.monotonic() - started)
+    built = Built(artifact, folder, state, time.monotonic() - started, layer or None)
     progress.done(logical_id, f"{built.summary}  {_relative(folder)}")
     return built
 
@@ -193,15 +228,26 @@ def _dependencies(
     return installed
 
 
-def _assemble(artifact: CodeArtifact, build_root: Path, installed: Installed | None) -> Path:
+def _assemble(
+    artifact: CodeArtifact,
+    build_root: Path,
+    installed: Installed | None,
+    skip: frozenset[str] = frozenset(),
+) -> Path:
     build_root.mkdir(parents=True, exist_ok=True)
     target = build_root / artifact.logical_id
     staging = build_root / f".{artifact.logical_id}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     inner = staging / "python" if artifact.recipe is Recipe.PYTHON_LAYER else staging
     try:
+        top = str(artifact.path)
+
+        def ignored(directory: str, names: list[str]) -> set[str]:
+            # `skip`: vendored libraries, at the top only (they go to the dependency layer)
+            return _ignored(directory, names) | (set(names) & skip if directory == top else set())
+
         shutil.copytree(
-            artifact.path, inner, ignore=_ignored, symlinks=False, ignore_dangling_symlinks=True
+            artifact.path, inner, ignore=ignored, symlinks=False, ignore_dangling_symlinks=True
         )
         if installed is not None:
             _link_tree(installed.path, inner)

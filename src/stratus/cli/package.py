@@ -36,6 +36,7 @@ from stratus.store.artifacts import ARTIFACTS_BUCKET
 from . import console as consoles
 from .build import SKIPPED_DIRS, SKIPPED_SUFFIXES, BuildResult, Built, build
 from .client import DEFAULT_ENDPOINT_URL, EndpointUrl
+from .dependency_layer import attach, package_layer
 from .local_artifacts import BuildError, Form, Pointer
 from .progress import Progress
 from .uploads import Uploader, sha256_of
@@ -77,6 +78,7 @@ def package(
 ) -> dict[str, Any]:
     """Upload what `result` built and return the template naming the uploads."""
     placed: list[Placed] = []
+    layers: list[tuple[Built, str]] = []  # functions whose libraries went to a layer
     zips = result.project / PACKAGE_DIR
     with progress or Progress(quiet=True) as shown:
         for built in result.built:
@@ -88,7 +90,18 @@ def package(
                 raise BuildError(f"{name}: cannot zip {built.path} into {zips}: {exc}") from exc
             shown.update(name, "uploading")
             upload = uploader.upload(archive, key)
-            shown.done(name, f"{built.summary}; {_sent(upload.sent, upload.size, key)}")
+            sent = _sent(upload.sent, upload.size, key)
+            if built.layer:
+                shown.update(name, "zipping its libraries")
+                try:
+                    layer_archive, layer_key = package_layer(name, built.layer, zips)
+                except OSError as exc:
+                    problem = f"{name}: cannot zip its libraries into {zips}: {exc}"
+                    raise BuildError(problem) from exc
+                layer = uploader.upload(layer_archive, layer_key)
+                sent += f"; libraries: {_sent(layer.sent, layer.size, layer_key)}"
+                layers.append((built, layer_key))
+            shown.done(name, f"{built.summary}; {sent}")
             placed.append(Placed(built.artifact.pointer, built.artifact.form, key))
         for artifact in result.files:
             path = artifact.path
@@ -97,7 +110,12 @@ def package(
             upload = uploader.upload(path)
             shown.done(artifact.where, _sent(upload.sent, upload.size, upload.key))
             placed.append(Placed(artifact.pointer, artifact.form, upload.key))
-    return packaged_template(result.template, placed, drop_globals_code_uri=result.globals_code_uri)
+    packaged = packaged_template(
+        result.template, placed, drop_globals_code_uri=result.globals_code_uri
+    )
+    for built, layer_key in layers:
+        attach(packaged, built.artifact.logical_id, layer_key, built.artifact.runtime)
+    return packaged
 
 
 def packaged_template(

@@ -56,12 +56,14 @@ class StackApp:
         *,
         overrides: Mapping[str, str],
         skip_unsupported: bool = False,
+        dependency_layer: bool = True,
     ) -> None:
         self.template = template.resolve()
         self.name = name
         self._endpoint_url = endpoint_url
         self._overrides = dict(overrides)
         self._skip = skip_unsupported
+        self._dependency_layer = dependency_layer
         self._cfn = client("cloudformation", endpoint_url)
         self._uploader = Uploader(endpoint_url)
         self._since = now_ms()
@@ -132,7 +134,9 @@ class StackApp:
 
     def _package(self, progress: Progress) -> dict[str, Any]:
         with progress:
-            result = build(self.template, progress=progress)
+            result = build(
+                self.template, progress=progress, dependency_layer=self._dependency_layer
+            )
             packaged = package(result, self._uploader, progress=progress)
         self._sources = tuple(b.artifact.path for b in result.built) + tuple(
             f.path for f in result.files

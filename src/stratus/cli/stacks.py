@@ -36,6 +36,9 @@ SKIP_UNSUPPORTED_TAG = "stratus:skip-unsupported"
 NO_UPDATES = "No updates are to be performed"
 SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 POLL_SECONDS = 0.1
+# A small stack's update (a save under `stratus up`) ends in tens of milliseconds: the first
+# polls come sooner, then back off to POLL_SECONDS.
+FIRST_POLL_SECONDS = 0.01
 
 Action = Literal["create", "update", "none"]
 Show = Callable[["StackEventTypeDef"], None]
@@ -158,6 +161,7 @@ def _follow(
 ) -> Outcome:
     failures: list[str] = []
     skipped: list[str] = []
+    delay = FIRST_POLL_SECONDS
     while True:
         # Status first, events second: a final status then never misses its last events.
         stack = find_stack(cfn, cursor.stack_id)
@@ -170,7 +174,8 @@ def _follow(
                 skipped.append(f"{logical} ({event.get('ResourceType', '')})")
         if stack is not None and is_final(stack["StackStatus"]):
             return Outcome(action, stack, tuple(failures), tuple(skipped))
-        sleep(POLL_SECONDS)
+        sleep(delay)
+        delay = min(delay * 2, POLL_SECONDS)
 
 
 def _arguments(request: StackRequest, current: StackTypeDef | None) -> dict[str, Any]:

@@ -69,6 +69,14 @@ def up(
     stack_name: StackName = None,
     parameter_overrides: ParameterOverrides = None,
     skip_unsupported: SkipUnsupported = False,
+    no_dependency_layer: Annotated[
+        bool,
+        typer.Option(
+            "--no-dependency-layer",
+            help="Keep each function's libraries in its package (re-zipped on every save) "
+            "instead of a layer made once, as `sam sync --no-dependency-layer`.",
+        ),
+    ] = False,
 ) -> None:
     """Deploy DIR on a local server (started if needed), follow its logs; with a template,
     redeploy on every save."""
@@ -85,6 +93,7 @@ def up(
             stack_name or stack_name_for(template.resolve()),
             overrides=parse_overrides(parameter_overrides or []),
             skip_unsupported=skip_unsupported,
+            dependency_layer=not no_dependency_layer,
         )
         run = stack.run
     with _signals_interrupt():

@@ -370,6 +370,12 @@ class FunctionService:
         await self._invoker.pool.wait_retire(
             ref.name, keep_revision=updated.RevisionId, version=LATEST
         )
+        record = await self.get(FunctionRef(ref.name))
+        if self._snapshots(record):
+            # $LATEST with snapshots (stratus up's saves): the new revision's snapshot is
+            # taken now, so the first request after the update restores instead of waiting
+            # for an init. No state is recorded: $LATEST has no Pending/Active of its own.
+            self._invoker.pool.prepare(await self._runnable(record))
         return updated.model_copy(update={"LastUpdateStatus": "InProgress"})
 
     async def delete(self, ref: FunctionRef) -> None:

@@ -60,8 +60,12 @@ class ChangeSets:
         tags: list[dict[str, Any]] | None,
         description: str | None,
         notification_arns: list[str],
+        *,
+        include_nested: bool = False,
     ) -> tuple[str, str]:
-        """(ChangeSetId, StackId)."""
+        """(ChangeSetId, StackId). With `include_nested`, each nested stack the update
+        modifies gets a change set of its own (on the child stack, ParentChangeSetId and
+        RootChangeSetId set), named in the parent's change by ChangeSetId, recursively."""
         if not _NAME.match(name):
             raise Invalid(
                 f"1 validation error detected: Value '{name}' at 'changeSetName' failed to "
@@ -88,13 +92,20 @@ class ChangeSets:
             "capabilities": capabilities,
             "tags": tags,
         }
+        nested: list[tuple[ChangeSet, dict[str, Any]]] = []
         if change_set_type == "CREATE":
             stack, record = await self._create_type(stack_name, name, request)
         else:
-            stack, record = await self._update_type(stack_name, name, request)
+            stack, record = await self._update_type(
+                stack_name, name, request, nested if include_nested else None
+            )
         record.Description = description
         record.NotificationARNs = notification_arns
+        record.IncludeNestedStacks = include_nested
+        request["nested"] = [child.ChangeSetId for child, _ in nested]
         await self._store.put_change_set(record, request)
+        for child, child_request in nested:
+            await self._store.put_change_set(child, child_request)
         return record.ChangeSetId, stack.StackId
 
     async def _create_type(
@@ -133,8 +144,15 @@ class ChangeSets:
         return stack, record
 
     async def _update_type(
-        self, stack_name: str, name: str, request: dict[str, Any]
+        self,
+        stack_name: str,
+        name: str,
+        request: dict[str, Any],
+        nested: list[tuple[ChangeSet, dict[str, Any]]] | None = None,
+        parent: ChangeSet | None = None,
     ) -> tuple[Stack, ChangeSet]:
+        """The change set of an update; with `nested` (a list to fill), those of the nested
+        stacks it modifies too."""
         if await self._live(stack_name) is None:
             raise Invalid(f"Stack [{stack_name}] does not exist")
         update = await self._stacks.plan_update(
@@ -143,11 +161,37 @@ class ChangeSets:
         )  # fmt: skip
         parameters = self._stacks.described_parameters(update.plan)
         record = self._record(update.stack, name, parameters, request)
-        if update.unchanged:
+        if parent is not None:
+            record.IncludeNestedStacks = True
+            record.ParentChangeSetId = parent.ChangeSetId
+            record.RootChangeSetId = parent.RootChangeSetId or parent.ChangeSetId
+        if update.unchanged and parent is None:
             record.Status, record.ExecutionStatus = "FAILED", "UNAVAILABLE"
             record.StatusReason = NO_CHANGES
-        else:
+        elif not update.unchanged:
             record.Changes = await self._stacks.changes(update)
+        if nested is None or update.unchanged:
+            return update.stack, record
+        found = await self._stacks.nested_updates(update, record.Changes)
+        by_logical_id = {c["ResourceChange"]["LogicalResourceId"]: c for c in record.Changes}
+        for logical_id, child_id, body, child_parameters in found:
+            child_request = {
+                "type": "UPDATE",
+                "template_body": body,
+                "use_previous_template": False,
+                "parameters": child_parameters,
+                "capabilities": request["capabilities"],
+                "tags": request["tags"],
+                "root": record.RootChangeSetId or record.ChangeSetId,
+            }
+            child_name = f"{name}-{logical_id}"[:100] + f"-{uuid.uuid4().hex[:8]}"
+            _, child = await self._update_type(
+                child_id, child_name, child_request, nested, parent=record
+            )
+            child.Description = f"Nested change set of {record.ChangeSetId}"
+            child_request["nested"] = []
+            nested.append((child, child_request))
+            by_logical_id[logical_id]["ResourceChange"]["ChangeSetId"] = child.ChangeSetId
         return update.stack, record
 
     def _record(
@@ -169,6 +213,12 @@ class ChangeSets:
 
     async def execute(self, name: str, stack_name: str | None, disable_rollback: bool) -> None:
         record, request = await self._find(name, stack_name)
+        if record.ParentChangeSetId:
+            raise Invalid(
+                f"ChangeSet [{record.ChangeSetId}] is a nested change set: execute its root "
+                f"change set [{record.RootChangeSetId}], which updates the nested stacks too."
+            )
+        nested = await self._nested(request)
         if record.ExecutionStatus != "AVAILABLE":
             raise InvalidChangeSetStatus(
                 f"ChangeSet [{record.ChangeSetId}] cannot be executed in its current status of "
@@ -180,8 +230,9 @@ class ChangeSets:
 
         async def finished(stack: Stack) -> None:
             ok = stack.StackStatus in _SUCCEEDED
-            record.ExecutionStatus = "EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
-            await self._store.save_change_set(record)
+            for done in (record, *nested):
+                done.ExecutionStatus = "EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
+                await self._store.save_change_set(done)
 
         if request["type"] == "CREATE":
             stack = await self._store.find(record.StackId)
@@ -201,6 +252,8 @@ class ChangeSets:
         )  # fmt: skip
         update.stack.Capabilities = request["capabilities"]  # described as given
         await self._mark_executing(record)
+        for child in nested:  # the parent's update updates these stacks
+            await self._mark_executing(child)
         await self._stacks.launch_update(update, finished)
 
     async def _mark_executing(self, record: ChangeSet) -> None:
@@ -209,12 +262,28 @@ class ChangeSets:
         await self._store.drop_change_sets(record.StackId, keep=record.ChangeSetId)
 
     async def delete(self, name: str, stack_name: str | None) -> None:
-        record, _ = await self._find(name, stack_name)
+        record, request = await self._find(name, stack_name)
         if record.ExecutionStatus == "EXECUTE_IN_PROGRESS":
             raise InvalidChangeSetStatus(
                 f"Cannot delete ChangeSet [{record.ChangeSetId}] while it is being executed"
             )
+        if record.ParentChangeSetId:
+            raise Invalid(
+                f"ChangeSet [{record.ChangeSetId}] is a nested change set: delete its root "
+                f"change set [{record.RootChangeSetId}], which deletes it too."
+            )
+        for child in await self._nested(request):
+            await self._store.drop_change_set(child.ChangeSetId)
         await self._store.drop_change_set(record.ChangeSetId)
+
+    async def _nested(self, request: dict[str, Any]) -> list[ChangeSet]:
+        """A root change set's nested change sets (IncludeNestedStacks) that still exist."""
+        found = []
+        for change_set_id in request.get("nested") or []:
+            nested = await self._store.change_set(change_set_id, None)
+            if nested is not None:
+                found.append(nested[0])
+        return found
 
     async def describe(self, name: str, stack_name: str | None) -> ChangeSet:
         record, _ = await self._find(name, stack_name)

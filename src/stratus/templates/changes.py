@@ -94,6 +94,35 @@ def resource_changes(
     return changes
 
 
+def resolved_properties(
+    plan: Plan,
+    logical_id: str,
+    deployed: Mapping[str, Applied],
+    changes: list[dict[str, Any]],
+    imports: Mapping[str, str],
+) -> dict[str, Any] | None:
+    """`logical_id`'s properties resolved as far as a change set can (None when one needs a
+    value only execution knows): what a nested change set plans its child with."""
+    changing = {
+        c["ResourceChange"]["LogicalResourceId"]: (
+            "Add"
+            if c["ResourceChange"]["Action"] == "Add"
+            else "Modify"
+            if c["ResourceChange"].get("Replacement", "False") == "False"
+            else "Replace"
+        )
+        for c in changes
+    }
+    try:
+        value = intrinsics.resolve(
+            plan.resources[logical_id].get("Properties") or {},
+            _scope(plan, deployed, changing, imports),
+        )
+    except (_Unknown, StratusError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _modification(
     definition: Mapping[str, Any],
     old_definition: Mapping[str, Any],

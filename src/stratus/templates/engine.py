@@ -56,6 +56,7 @@ class StepFailed(Exception):
         self.logical_id = logical_id
         self.reason = reason
         self.partial = partial
+        self.not_rolled_back: list[str] = []  # resources the rollback failed to undo
 
 
 @dataclass
@@ -114,9 +115,12 @@ class Engine:
         imports: Mapping[str, str],
         verb: str,
         roll_back: Callable[[StepFailed], Awaitable[None]] | None,
+        skip: frozenset[str] = frozenset(),
     ) -> Outcome:
         """Deploy `plan` over `deployed`; on failure raise StepFailed, having rolled back
-        (after `roll_back(failure)` announced it) unless `roll_back` is None."""
+        (after `roll_back(failure)` announced it) unless `roll_back` is None. Resources in
+        `skip` stay as deployed, marked UPDATE_COMPLETE (ContinueUpdateRollback's
+        ResourcesToSkip)."""
         ctx = self.context(stack)
         clock = self._services.work.clock
         if verb == "CREATE" and stack.TimeoutInMinutes:
@@ -141,6 +145,10 @@ class Engine:
                     {t.Key: t.Value for t in stack.Tags},
                 )
                 before = deployed.get(logical_id)
+                if before is not None and logical_id in skip:
+                    current[logical_id] = before
+                    await self._record(stack, logical_id, before, "UPDATE_COMPLETE")
+                    continue
                 policy = str(definition.get("DeletionPolicy", "Delete"))
                 if (
                     before
@@ -208,7 +216,7 @@ class Engine:
             )
             if roll_back is not None:
                 await roll_back(failure)
-                await self._wait_roll_back(stack, undo, deployed)
+                failure.not_rolled_back = await self._wait_roll_back(stack, undo, deployed)
             raise
         for logical_id in plan.skipped:
             await self._event(
@@ -220,8 +228,10 @@ class Engine:
 
     async def _wait_roll_back(
         self, stack: Stack, undo: list[_Undo], deployed: dict[str, Applied]
-    ) -> None:
+    ) -> list[str]:
+        """Undo `undo`, newest first; answers the resources that could not be updated back."""
         ctx = self.context(stack)
+        failed: list[str] = []
         for step in reversed(undo):
             provider = self._providers[step.after.type]
             if step.before is None and step.partial:  # failed while created: only deleted
@@ -257,8 +267,10 @@ class Engine:
                     before.physical_id,
                     exc.message,
                 )
+                failed.append(step.logical_id)
                 continue
             await self._record(stack, step.logical_id, before, "UPDATE_COMPLETE")
+        return failed
 
     # -- delete --------------------------------------------------------------------------
     async def wait_delete_all(
@@ -320,6 +332,10 @@ class Engine:
         for logical_id in reversed(old_order):
             if logical_id in removed:
                 await self._wait_delete(stack, logical_id, removed[logical_id], ctx)
+
+    async def wait_restore(self, stack: Stack, logical_id: str, applied: Applied) -> None:
+        """The resource row describes `applied` again (a held replacement undone)."""
+        await self._record(stack, logical_id, applied, "UPDATE_COMPLETE")
 
     async def _wait_delete_replaced(
         self, stack: Stack, logical_id: str, applied: Applied, ctx: Context, keep: bool

@@ -160,6 +160,8 @@ class ChangeSet(Shape):
     Tags: list[Tag] = Field(default_factory=list)
     Changes: list[dict[str, Any]] = Field(default_factory=list)
     IncludeNestedStacks: bool = False
+    ParentChangeSetId: str | None = None  # a nested change set's (IncludeNestedStacks)
+    RootChangeSetId: str | None = None
 
     def summary(self) -> dict[str, Any]:
         return {

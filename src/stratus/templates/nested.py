@@ -30,6 +30,8 @@ from .model import Stack
 from .provider import Context, Created, Provider, ResourceFailed, required, text
 
 if TYPE_CHECKING:
+    from stratus.services import Services
+
     from .service import StackService
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -43,6 +45,10 @@ NAME_LIMIT = 128  # a stack name's
 class NestedStack(Provider):
     type_name = STACK_TYPE
     always_update = True
+    # Every property changes the child in place (change sets say Replacement False).
+    updatable = frozenset(
+        {"TemplateURL", "Parameters", "NotificationARNs", "Tags", "TimeoutInMinutes"}
+    )
 
     def __init__(self, stacks: StackService) -> None:
         self._stacks = stacks
@@ -86,6 +92,10 @@ class NestedStack(Provider):
         parent = await self._stacks.store.find(ctx.stack_id)
         child_id = current.physical_id
         previous = current.attributes.get(PREVIOUS_TEMPLATE)
+        if ctx.rolling_back:
+            # The originals of what the child replaced are still there (its cleanup waits
+            # for the root): the child points at them again before going back.
+            await self._stacks.wait_undo_held_update(child_id)
         if ctx.rolling_back and isinstance(previous, str):
             body = previous  # the template it had, whatever its TemplateURL holds now
         else:
@@ -145,27 +155,37 @@ class NestedStack(Provider):
         return child.StackStatusReason or child.StackStatus
 
     async def _wait_template(self, ctx: Context, props: dict[str, Any]) -> str:
-        url = str(required(props, "TemplateURL", STACK_TYPE))
-        where = location_of(url)
-        if where is None:
-            raise ResourceFailed(
-                f"TemplateURL must be a supported URL: {url} (an S3 URL of this server's "
-                "object storage; `stratus deploy` uploads a local template file)"
+        return await wait_read_template(self._stacks, ctx.services, props)
+
+
+async def wait_read_template(
+    stacks: StackService, services: Services, props: dict[str, Any]
+) -> str:
+    """The child's template body, from the TemplateURL in `props`."""
+    url = str(required(props, "TemplateURL", STACK_TYPE))
+    where = location_of(url)
+    if where is None:
+        raise ResourceFailed(
+            f"TemplateURL must be a supported URL: {url} (an S3 URL of this server's "
+            "object storage; `stratus deploy` uploads a local template file)"
+        )
+    try:
+        if where.bucket == ARTIFACTS_BUCKET:
+            body = await asyncio.to_thread(stacks.read_artifact, f"s3://{where.bucket}/{where.key}")
+        else:
+            body = await services.objects.wait_read_whole(
+                where.bucket, where.key, where.version_id, MAX_TEMPLATE_BYTES
             )
-        try:
-            if where.bucket == ARTIFACTS_BUCKET:
-                body = await asyncio.to_thread(
-                    self._stacks.read_artifact, f"s3://{where.bucket}/{where.key}"
-                )
-            else:
-                body = await ctx.services.objects.wait_read_whole(
-                    where.bucket, where.key, where.version_id, MAX_TEMPLATE_BYTES
-                )
-        except (NotFound, TooLarge) as exc:
-            raise ResourceFailed(f"S3 error: {exc.message} ({url})") from exc
-        except StratusError as exc:
-            raise ResourceFailed(f"{exc.message} ({url})") from exc
-        return body.decode("utf-8", "replace")
+    except (NotFound, TooLarge) as exc:
+        raise ResourceFailed(f"S3 error: {exc.message} ({url})") from exc
+    except StratusError as exc:
+        raise ResourceFailed(f"{exc.message} ({url})") from exc
+    return body.decode("utf-8", "replace")
+
+
+def parameters_of(props: dict[str, Any]) -> list[dict[str, Any]]:
+    """The child's Parameters, as CreateStack/UpdateStack take them."""
+    return _parameters(props)
 
 
 def _parameters(props: dict[str, Any]) -> list[dict[str, Any]]:

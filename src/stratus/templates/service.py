@@ -41,7 +41,8 @@ from stratus.store.db import Database
 from . import loader, notifications
 from . import policy as stack_policy
 from .change_sets import ChangeSets
-from .changes import resource_changes
+from .changes import resolved_properties, resource_changes
+from .deferred_cleanup import Cleanup, DeferredCleanups
 from .engine import STACK_TYPE, Engine, StepFailed
 from .model import (
     Export,
@@ -58,6 +59,8 @@ from .model import (
     now,
 )
 from .nested import NestedStack, WithNested
+from .nested import parameters_of as nested_params
+from .nested import wait_read_template as nested_template
 from .operations import operation_events
 from .parameters import SSM_TYPE, ssm_names
 from .plan import Identity, Plan, prepare
@@ -113,6 +116,7 @@ class StackService:
         self._artifacts = artifacts
         self._work: asyncio.Queue[Callable[[], Coroutine[Any, Any, None]]] = asyncio.Queue()
         self._busy: set[str] = set()  # stack ids with an operation under way
+        self._held = DeferredCleanups()  # nested stacks' cleanups, for their root's
         self.change_sets = ChangeSets(self)
 
     @property
@@ -464,6 +468,39 @@ class StackService:
             {t.Key: t.Value for t in update.stack.Tags},
         )
 
+    async def nested_updates(
+        self, update: Update, changes: list[dict[str, Any]]
+    ) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
+        """The nested stacks `update` modifies, as (logical id, child stack id, the template
+        and parameters the child would be updated with): what IncludeNestedStacks lists."""
+        deployed = await self._deployed(update.stack)
+        modified = {
+            c["ResourceChange"]["LogicalResourceId"]
+            for c in changes
+            if c["ResourceChange"]["Action"] == "Modify"
+            and c["ResourceChange"]["ResourceType"] == STACK_TYPE
+            and c["ResourceChange"].get("Replacement", "False") == "False"
+        }
+        found = []
+        for logical_id in update.plan.order:
+            if logical_id not in modified:
+                continue
+            props = resolved_properties(
+                update.plan, logical_id, deployed, changes, await self._imports()
+            )
+            if props is None:
+                raise Invalid(
+                    f"The nested stack {logical_id}'s properties refer to values known only "
+                    "once the change set executes; create the change set without "
+                    "IncludeNestedStacks"
+                )
+            try:
+                body = await nested_template(self, self._services, props)
+            except StratusError as exc:
+                raise Invalid(f"{logical_id}: {exc.message}") from exc
+            found.append((logical_id, deployed[logical_id].physical_id, body, nested_params(props)))
+        return found
+
     async def _denied(self, update: Update, during_update: str | None) -> tuple[str, str] | None:
         """(logical id, reason) of the first change the stack policy refuses."""
         body = during_update or await self._store.policy(update.stack.StackId)
@@ -528,8 +565,12 @@ class StackService:
                 stack, plan, deployed, await self._imports(), "UPDATE", roll_back
             )
             await self._store.replace_exports(stack.StackId, outcome.exports)
-        except StepFailed:
+        except StepFailed as failure:
+            if failure.not_rolled_back:  # ContinueUpdateRollback takes it from here
+                await self._set_status(stack, "UPDATE_ROLLBACK_FAILED", _unrolled(failure))
+                return
             await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
+            await self._wait_clean_up_held(stack)
             await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
             return
         stack.Outputs = outcome.outputs
@@ -544,8 +585,90 @@ class StackService:
         policies = {
             k: str(d.get("UpdateReplacePolicy", "Delete")) for k, d in plan.resources.items()
         }
-        await self._engine.wait_clean_up(stack, outcome.replaced, removed, old_order, policies)
+        cleanup = Cleanup(stack.StackId, outcome.replaced, removed, old_order, policies)
+        if stack.RootId and stack.RootId in self._busy:
+            self._held.hold(stack.RootId, cleanup)  # deleted in the root's cleanup phase
+        else:
+            await self._wait_clean_up(stack, cleanup)
+        await self._wait_clean_up_held(stack)
         await self._set_status(stack, "UPDATE_COMPLETE", None)
+
+    async def _wait_clean_up(self, stack: Stack, cleanup: Cleanup) -> None:
+        await self._engine.wait_clean_up(
+            stack, cleanup.replaced, cleanup.removed, cleanup.old_order, cleanup.policies
+        )
+
+    async def _wait_clean_up_held(self, stack: Stack) -> None:
+        """A root's cleanup phase: its nested stacks' cleanups too (deferred_cleanup.py)."""
+        if stack.RootId:
+            return
+        for cleanup in self._held.take(stack.StackId):
+            try:
+                child = await self._store.find(cleanup.stack_id)
+            except (Invalid, NotFound):
+                continue
+            if child.StackStatus != "DELETE_COMPLETE":  # (deleted meanwhile, with them all)
+                await self._wait_clean_up(child, cleanup)
+
+    async def wait_undo_held_update(self, child_id: str) -> None:
+        """A nested stack's update, whose cleanup its root holds, is being rolled back: its
+        replaced resources are the originals again (deferred_cleanup.py)."""
+        child = await self._store.find(child_id)
+
+        async def restore(logical_id: str, original: Applied) -> None:
+            await self._engine.wait_restore(child, logical_id, original)
+
+        await self._held.wait_undo_replacements(child, await self._deployed(child), restore)
+
+    async def continue_update_rollback(self, name: str, resources_to_skip: list[str]) -> str:
+        """ContinueUpdateRollback: a stack left UPDATE_ROLLBACK_FAILED (a resource could not be
+        updated back, or the server stopped mid-update) goes back to the template and
+        parameters it had before that update; `resources_to_skip` are left as they are and
+        marked UPDATE_COMPLETE. UPDATE_ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_FAILED again."""
+        stack = await self._store.find(name)
+        self._check_idle(stack, "rolled back")
+        if stack.StackStatus != "UPDATE_ROLLBACK_FAILED":
+            raise Invalid(
+                f"Stack:{stack.StackId} is in {stack.StackStatus} state and can not continue "
+                "the update rollback: only a stack in UPDATE_ROLLBACK_FAILED can."
+            )
+        deployed = await self._deployed(stack)
+        unknown = sorted(set(resources_to_skip) - deployed.keys())
+        if unknown:
+            raise Invalid(
+                f"ResourcesToSkip [{', '.join(unknown)}] are not resources of stack "
+                f"{stack.StackName}."
+            )
+        original, processed, state = await self._store.documents(stack.StackId)
+        previous = _previous_values(processed, state)
+        plan = await self._wait_plan(
+            stack.StackName, stack.StackId, original, dict(previous), previous,
+            stack.Capabilities, stack.Tags,
+        )  # fmt: skip
+        await self._set_status(stack, "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+        skip = frozenset(resources_to_skip)
+        self._start(
+            stack.StackId, lambda: self._wait_continue_rollback(stack, plan, deployed, skip)
+        )
+        return stack.StackId
+
+    async def _wait_continue_rollback(
+        self, stack: Stack, plan: Plan, deployed: dict[str, Applied], skip: frozenset[str]
+    ) -> None:
+        try:
+            outcome = await self._engine.wait_apply(
+                stack, plan, deployed, await self._imports(), "UPDATE", None, skip
+            )
+        except StepFailed as failure:
+            await self._set_status(stack, "UPDATE_ROLLBACK_FAILED", _reason(failure, "update"))
+            return
+        stack.Outputs = outcome.outputs
+        await self._store.save(stack)
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
+        removed = {k: v for k, v in deployed.items() if k not in outcome.resources}
+        order = [k for k in deployed if k not in plan.order] + plan.order
+        await self._engine.wait_clean_up(stack, outcome.replaced, removed, order, {})
+        await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
 
     async def rollback_stack(self, name: str) -> str:
         """RollbackStack: a creation left CREATE_FAILED (DisableRollback, `sam deploy
@@ -943,6 +1066,11 @@ def _imported_names(value: Any) -> set[str]:
     if isinstance(value, list):
         return set().union(*(_imported_names(v) for v in value)) if value else set()
     return set()
+
+
+def _unrolled(failure: StepFailed) -> str:
+    names = ", ".join(failure.not_rolled_back)
+    return f"The following resource(s) failed to update: [{names}]. "
 
 
 def _reason(failure: StepFailed, verb: str) -> str:
