@@ -1,6 +1,7 @@
-"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet).
-They get the names and ARNs CloudFormation gives them, so templates that refer to them
-resolve. (Log groups are real resources: providers/logs.py.)"""
+"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet)
+and ECR repositories (Stratus runs no container images; CDK's bootstrap stack makes one for
+image assets), and CDK's metadata resource. They get the names and ARNs CloudFormation gives them, so templates that
+refer to them resolve. (Log groups are real resources: providers/logs.py.)"""
 
 from __future__ import annotations
 
@@ -68,4 +69,32 @@ class ManagedPolicy(_Recorded):
         return Created(arn, {"PolicyArn": arn})
 
 
-PROVIDERS = (Role, Policy, ManagedPolicy)
+class Repository(_Recorded):
+    """AWS::ECR::Repository: recorded so stacks that declare one (CDK's bootstrap stack) deploy;
+    nothing can be pushed to it (Stratus serves no ECR API and runs zip functions only)."""
+
+    type_name = "AWS::ECR::Repository"
+    name_property = "RepositoryName"
+    name_limit = 256
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        # Generated names are lower case: ECR allows nothing else.
+        name = str(props.get("RepositoryName") or ctx.physical_name(logical_id, 256).lower())
+        return Created(name, self.attributes(ctx, name, props))
+
+    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        account, region = ctx.settings.account_id, ctx.settings.region
+        return {
+            "Arn": ctx.arn("ecr", f"repository/{name}"),
+            "RepositoryUri": f"{account}.dkr.ecr.{region}.amazonaws.com/{name}",
+        }
+
+
+class CdkMetadata(_Recorded):
+    """AWS::CDK::Metadata: the construct library versions CDK adds to every stack it
+    synthesizes for a commercial region; CloudFormation keeps it and does nothing else."""
+
+    type_name = "AWS::CDK::Metadata"
+
+
+PROVIDERS = (Role, Policy, ManagedPolicy, Repository, CdkMetadata)
