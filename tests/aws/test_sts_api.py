@@ -44,8 +44,10 @@ def test_assume_role_hands_out_credentials_that_work(server: Any) -> None:
     answer = sts.assume_role(RoleArn=role, RoleSessionName="aws-cdk-ada", DurationSeconds=900)
 
     credentials = answer["Credentials"]
-    assert credentials["AccessKeyId"].startswith("ASIA") and len(credentials["AccessKeyId"]) == 20
-    assert len(credentials["SecretAccessKey"]) == 40 and credentials["SessionToken"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    assert len(credentials["AccessKeyId"]) == 20
+    assert len(credentials["SecretAccessKey"]) == 40
+    assert credentials["SessionToken"]
     left = credentials["Expiration"] - datetime.now(UTC)
     assert timedelta(seconds=800) < left <= timedelta(seconds=900)
     user = answer["AssumedRoleUser"]
@@ -53,9 +55,8 @@ def test_assume_role_hands_out_credentials_that_work(server: Any) -> None:
         f"arn:aws:sts::{account}:assumed-role/cdk-hnb659fds-deploy-role-{account}-us-east-1"
         "/aws-cdk-ada"
     )
-    assert user["AssumedRoleId"].startswith("AROA") and user["AssumedRoleId"].endswith(
-        ":aws-cdk-ada"
-    )
+    assert user["AssumedRoleId"].startswith("AROA")
+    assert user["AssumedRoleId"].endswith(":aws-cdk-ada")
     # The credentials sign requests like any others (a session token included).
     assumed = boto3.client(
         "sqs",

@@ -1,7 +1,8 @@
-"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet)
-and ECR repositories (Stratus runs no container images; CDK's bootstrap stack makes one for
-image assets), and CDK's metadata resource. They get the names and ARNs CloudFormation gives them, so templates that
-refer to them resolve. (Log groups are real resources: providers/logs.py.)"""
+"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet),
+ECR repositories (Stratus runs no container images; CDK's bootstrap stack makes one for
+image assets) and CDK's metadata resource. They get the names and ARNs CloudFormation gives
+them, so templates that refer to them resolve. (Log groups are real resources:
+providers/logs.py.)"""
 
 from __future__ import annotations
 
