@@ -1,9 +1,11 @@
 """Types Stratus records without serving, as CDK's stacks declare them: an ECR repository
-(the bootstrap stack's, for image assets) and CDK's AWS::CDK::Metadata. They deploy, resolve
+(the bootstrap stack's, for image assets), a KMS key and its alias (`cdk bootstrap
+--bootstrap-customer-key`) and CDK's AWS::CDK::Metadata. They deploy, resolve
 Ref/GetAtt in AWS's shapes, replace on a new name and go with the stack."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -28,6 +30,21 @@ RECORDED = template(
               "action": {"type": "expire"}}]}
       Unnamed:
         Type: AWS::ECR::Repository
+      Key:
+        Type: AWS::KMS::Key
+        Properties:
+          KeyPolicy:
+            Statement:
+              - Action: kms:*
+                Effect: Allow
+                Principal:
+                  AWS: !Ref AWS::AccountId
+                Resource: "*"
+      KeyAlias:
+        Type: AWS::KMS::Alias
+        Properties:
+          AliasName: alias/cdk-hnb659fds-assets-key
+          TargetKeyId: !Ref Key
       CDKMetadata:
         Type: AWS::CDK::Metadata
         Properties:
@@ -41,6 +58,12 @@ RECORDED = template(
         Value: !GetAtt Named.RepositoryUri
       Generated:
         Value: !Ref Unnamed
+      KeyId:
+        Value: !Ref Key
+      KeyArn:
+        Value: !GetAtt Key.Arn
+      Alias:
+        Value: !Ref KeyAlias
     """
 )
 
@@ -63,6 +86,9 @@ def test_ecr_repositories_and_cdk_metadata_are_recorded(server: Any, cfn: Any) -
     assert found["Generated"] == found["Generated"].lower()
     assert found["Generated"].startswith(f"{name}-unnamed-")
     assert physical_id(cfn, name, "CDKMetadata")
+    assert found["KeyArn"] == f"arn:aws:kms:{region}:{account}:key/{found['KeyId']}"
+    assert uuid.UUID(found["KeyId"])
+    assert found["Alias"] == "alias/cdk-hnb659fds-assets-key"
 
     cfn.update_stack(
         StackName=name, TemplateBody=RECORDED, Capabilities=["CAPABILITY_IAM"],
