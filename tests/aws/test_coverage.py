@@ -23,7 +23,7 @@ FLOORS = {
     "dynamodb": 25,
     "dynamodbstreams": 4,
     "s3": 48,
-    "sts": 1,
+    "sts": 2,
     "iam": 31,
     "cloudcontrol": 1,
 }

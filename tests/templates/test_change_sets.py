@@ -246,6 +246,15 @@ def test_list_delete_and_executing_one_drops_the_others(cfn: Any) -> None:
     assert gone.value.response["Error"]["Code"] == "ChangeSetNotFound"
     cfn.delete_change_set(ChangeSetName="v1", StackName=name)
     assert cfn.list_change_sets(StackName=name)["Summaries"] == []
+    # By name on a stack that exists, a change set that is not there is nothing to delete
+    # (`cdk deploy` deletes its fixed-name one so before every update); by ARN it is unknown.
+    cfn.delete_change_set(ChangeSetName="v1", StackName=name)
+    with pytest.raises(ClientError) as unknown:
+        cfn.delete_change_set(ChangeSetName=listed[0]["ChangeSetId"])
+    assert unknown.value.response["Error"]["Code"] == "ChangeSetNotFound"
+    with pytest.raises(ClientError) as no_stack:
+        cfn.delete_change_set(ChangeSetName="v1", StackName=stack_name("none"))
+    assert no_stack.value.response["Error"]["Code"] == "ChangeSetNotFound"
     queue = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Source")
     assert queue["StackResourceDetail"]["ResourceStatus"] == "UPDATE_COMPLETE"
 

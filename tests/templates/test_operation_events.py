@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -62,6 +63,26 @@ def test_events_are_grouped_by_operation_with_its_status(cfn: Any) -> None:
     assert resource["ResourceStatusReason"]
     stack_level = [e for e in events if e["LogicalResourceId"] == name]
     assert {e["EventType"] for e in stack_level} == {"STACK_EVENT"}
+
+
+def test_each_event_is_later_than_the_one_before(cfn: Any) -> None:
+    """Tools sort the events they print by Timestamp (the CDK does): no two of a stack tie at
+    the wire's millisecond, so that order is the order they happened in."""
+    name = create(cfn, queues(f"{stack_name('order')}-a", f"{stack_name('order')}-b"))
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+    stack_id = describe_deleted(cfn, name)
+
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]  # newest first
+
+    assert len(events) >= 10
+    stamps = [e["Timestamp"] for e in events]
+    assert all(later > earlier for later, earlier in itertools.pairwise(stamps))
+
+
+def describe_deleted(cfn: Any, name: str) -> str:
+    summaries = cfn.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
+    return str(next(s["StackId"] for s in summaries if s["StackName"] == name))
 
 
 def test_describe_events_needs_something_to_describe(cfn: Any) -> None:

@@ -262,7 +262,15 @@ class ChangeSets:
         await self._store.drop_change_sets(record.StackId, keep=record.ChangeSetId)
 
     async def delete(self, name: str, stack_name: str | None) -> None:
-        record, request = await self._find(name, stack_name)
+        try:
+            record, request = await self._find(name, stack_name)
+        except ChangeSetNotFound:
+            # Named on a stack that exists, a missing change set is nothing to delete: AWS
+            # answers success, and `cdk deploy`/`cdk diff` delete their fixed-name change
+            # set that way before every update. An unknown ARN stays an error.
+            if name.startswith("arn:") or stack_name is None or not await self._live(stack_name):
+                raise
+            return
         if record.ExecutionStatus == "EXECUTE_IN_PROGRESS":
             raise InvalidChangeSetStatus(
                 f"Cannot delete ChangeSet [{record.ChangeSetId}] while it is being executed"

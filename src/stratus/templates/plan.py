@@ -15,7 +15,18 @@ from typing import Any
 
 from stratus.errors import InsufficientCapabilities, Invalid
 
-from . import graph, include, intrinsics, language, lint, loader, parameters, resource_types, sam
+from . import (
+    graph,
+    include,
+    intrinsics,
+    language,
+    lint,
+    loader,
+    parameters,
+    resource_types,
+    rules,
+    sam,
+)
 from .sam import SAM_TRANSFORM
 
 _IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User")
@@ -95,6 +106,7 @@ def prepare(
         get_att=lambda logical_id, _: _no_resources(logical_id),
         import_value=_no_resources,
     )
+    rules.check(raw.get("Rules"), values | pseudo)  # before anything is planned, as on AWS
     conditions = intrinsics.evaluate_conditions(template.get("Conditions") or {}, scope)
     resources = {
         logical_id: definition

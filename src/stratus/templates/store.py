@@ -11,6 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -184,7 +185,12 @@ class StackStore:
         def write(conn: sqlite3.Connection) -> StackEvent:
             with transaction(conn):
                 operation = str(uuid.uuid4()) if starts else _operation(conn, stack.StackId)
-                recorded = event.model_copy(update={"OperationId": operation})
+                recorded = event.model_copy(
+                    update={
+                        "OperationId": operation,
+                        "Timestamp": _after_latest(conn, stack.StackId, event.Timestamp),
+                    }
+                )
                 conn.execute(
                     "INSERT INTO stack_events (stack_id, record) VALUES (?, ?)",
                     (stack.StackId, recorded.model_dump_json()),
@@ -405,6 +411,24 @@ class StackStore:
                 "DELETE FROM stack_change_sets WHERE id = ?", (change_set_id,)
             )
         )
+
+
+def _after_latest(conn: sqlite3.Connection, stack_id: str, moment: datetime) -> datetime:
+    """`moment`, or a millisecond after the stack's latest event when that one is as late (the
+    wire's resolution): tools sort the events they print by Timestamp (the CDK does), and
+    several events of one fast step would otherwise tie and print out of order."""
+    row = conn.execute(
+        "SELECT json_extract(record, '$.Timestamp') FROM stack_events WHERE stack_id = ?"
+        " ORDER BY seq DESC LIMIT 1",
+        (stack_id,),
+    ).fetchone()
+    if row is None or row[0] is None:
+        return moment
+    stored = datetime.fromisoformat(str(row[0]))
+    latest = stored.replace(microsecond=stored.microsecond // 1000 * 1000)  # as the wire has it
+    if moment - latest >= timedelta(milliseconds=1):
+        return moment
+    return latest + timedelta(milliseconds=1)
 
 
 def _operation(conn: sqlite3.Connection, stack_id: str) -> str | None:

@@ -1,9 +1,12 @@
-"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet).
-They get the names and ARNs CloudFormation gives them, so templates that refer to them
-resolve. (Log groups are real resources: providers/logs.py.)"""
+"""Resources Stratus accepts and records without enforcing: IAM (no permission checks yet),
+ECR repositories (Stratus runs no container images; CDK's bootstrap stack makes one for
+image assets), KMS keys and aliases (no KMS is served) and CDK's metadata resource. They get
+the names and ARNs CloudFormation gives them, so templates that refer to them resolve. (Log
+groups are real resources: providers/logs.py.)"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from stratus.templates.provider import Context, Created, Provider
@@ -68,4 +71,55 @@ class ManagedPolicy(_Recorded):
         return Created(arn, {"PolicyArn": arn})
 
 
-PROVIDERS = (Role, Policy, ManagedPolicy)
+class Repository(_Recorded):
+    """AWS::ECR::Repository: recorded so stacks that declare one (CDK's bootstrap stack) deploy;
+    nothing can be pushed to it (Stratus serves no ECR API and runs zip functions only)."""
+
+    type_name = "AWS::ECR::Repository"
+    name_property = "RepositoryName"
+    name_limit = 256
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        # Generated names are lower case: ECR allows nothing else.
+        name = str(props.get("RepositoryName") or ctx.physical_name(logical_id, 256).lower())
+        return Created(name, self.attributes(ctx, name, props))
+
+    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        account, region = ctx.settings.account_id, ctx.settings.region
+        return {
+            "Arn": ctx.arn("ecr", f"repository/{name}"),
+            "RepositoryUri": f"{account}.dkr.ecr.{region}.amazonaws.com/{name}",
+        }
+
+
+class CdkMetadata(_Recorded):
+    """AWS::CDK::Metadata: the construct library versions CDK adds to every stack it
+    synthesizes for a commercial region; CloudFormation keeps it and does nothing else."""
+
+    type_name = "AWS::CDK::Metadata"
+
+
+class Key(_Recorded):
+    """AWS::KMS::Key: recorded so `cdk bootstrap --bootstrap-customer-key` deploys (its asset
+    bucket names the key). Stratus serves no KMS: nothing is encrypted under it (SecureString
+    parameters have their own key, parameters/crypto.py)."""
+
+    type_name = "AWS::KMS::Key"
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        key_id = str(uuid.uuid4())
+        return Created(key_id, self.attributes(ctx, key_id, props))
+
+    def attributes(self, ctx: Context, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {"Arn": ctx.arn("kms", f"key/{name}"), "KeyId": name}
+
+
+class Alias(_Recorded):
+    """AWS::KMS::Alias: recorded with its key (Ref is the alias name)."""
+
+    type_name = "AWS::KMS::Alias"
+    name_property = "AliasName"
+    name_limit = 256
+
+
+PROVIDERS = (Role, Policy, ManagedPolicy, Repository, CdkMetadata, Key, Alias)
