@@ -40,12 +40,15 @@ class Worker:
         self._parallel = parallel
         self._held: dict[str, WorkItem] = {}  # claimed and still running, by id
         self._renew_at = 0.0
+        self._running: tuple[asyncio.TaskGroup, asyncio.Event] | None = None
+        self._adopted: set[str] = set()  # ids of handlers that handed their slot on
 
     async def wait_run_forever(self) -> None:
         queue, kind = self._queue, self._kind
         await queue.db.run(lambda conn: queue.recover(conn, kind))
         with queue.listening(kind) as woken:
             async with asyncio.TaskGroup() as tasks:
+                self._running = (tasks, woken)
                 while True:
                     woken.clear()
                     claimed, wake_at = await self._wait_round()
@@ -53,6 +56,19 @@ class Worker:
                         self._held[item.id] = item
                         tasks.create_task(self._wait_handle(item, woken))
                     await queue.clock.wait_until(wake_at, woken)
+
+    def adopt(self, handing_on: WorkItem, item: WorkItem) -> bool:
+        """Run `item`, which the handler of `handing_on` claimed itself (`enqueue_claimed`),
+        in that handler's slot: no claim round, no wake-up. Called by that handler before it
+        returns; its slot then is not reported free. False if the worker is not running
+        (the item's lease runs out and the next start's recovery makes it due)."""
+        if self._running is None or handing_on.id not in self._held or item.id in self._held:
+            return False
+        tasks, woken = self._running
+        self._held[item.id] = item
+        self._adopted.add(handing_on.id)
+        tasks.create_task(self._wait_handle(item, woken))
+        return True
 
     async def _wait_round(self) -> tuple[list[WorkItem], float | None]:
         """Renew, claim, and say when to look again unless woken: at the next renewal if
@@ -84,4 +100,7 @@ class Worker:
             await self._queue.db.run(lambda conn: self._queue.retry(conn, item, reason=reason))
         finally:
             del self._held[item.id]
-            woken.set()  # a slot is free
+            if item.id in self._adopted:
+                self._adopted.discard(item.id)  # its slot went to the item it handed on
+            else:
+                woken.set()  # a slot is free
