@@ -157,6 +157,7 @@ class Executions:
             },
             state_machine={"Id": machine_arn, "Name": machine_name},
             now=now,
+            max_duration_s=interpreter.MAX_STANDARD_DURATION_S,
             qualifiers={
                 key: value
                 for key, value in (
