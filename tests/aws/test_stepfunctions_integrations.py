@@ -607,6 +607,37 @@ def test_express_executions_log_to_cloudwatch_logs(server, sfn):
     assert "secret" not in json.dumps(events)  # no execution data
 
 
+def test_a_stuck_express_execution_shows_its_progress_in_its_logs_then_times_out(server, sfn):
+    """Express executions keep no history: their logs are written step by step, so one
+    waiting (here a Wait longer than Express's five minutes) shows how far it got while
+    it waits; at five minutes it ends TIMED_OUT, which its logs say (States.Timeout)."""
+    group, config = logging_to(server, "ALL", False)
+    stuck = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "W"},
+            "W": {"Type": "Wait", "Seconds": 3600, "End": True},
+        },
+    }
+    machine = make_machine(sfn, stuck, type="EXPRESS", loggingConfiguration=config)
+
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    while_stuck = logged_events(server, group, 4)
+    server.clock.advance(300)  # not server.advance: that waits for idle, which it is not
+    at_the_end = logged_events(server, group, 5)
+    server.wait_idle()
+
+    assert [e["type"] for e in while_stuck] == [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "WaitStateEntered",
+    ]
+    assert at_the_end[-1]["type"] == "ExecutionTimedOut"
+    assert at_the_end[-1]["details"]["error"] == "States.Timeout"
+    assert {e["execution_arn"] for e in at_the_end} == {arn}
+
+
 PASS_TWO = {
     "StartAt": "A",
     "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}},
