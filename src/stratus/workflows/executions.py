@@ -470,9 +470,7 @@ class Executions:
         config = json.loads(row[0]).get("loggingConfiguration") or {}
         if self.log_sink is not None:
             redrives = int(step.run.get("redrive_count", 0))
-            execution_logs.write(
-                self.log_sink, config, row[1], arn, row[2], redrives, step.events
-            )
+            execution_logs.write(self.log_sink, config, row[1], arn, row[2], redrives, step.events)
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
         if isinstance(effect, interpreter.StartMapRun):

@@ -622,6 +622,20 @@ class WorkflowService:
             raise StateMachineDoesNotExist(machine_arn)
         return page(found, token, lambda e: e.arn, size)
 
+    async def child_executions(self, arn: str, limit: int = 100) -> list[Execution]:
+        """The executions `arn` started (states:startExecution tasks, a distributed Map's
+        children), oldest first, at most `limit`: what its page links to."""
+
+        def read(conn: sqlite3.Connection) -> list[Execution]:
+            rows = conn.execute(
+                f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE parent = ?"
+                " ORDER BY started, rowid LIMIT ?",
+                (arn, limit),
+            )
+            return [_execution_of(row) for row in rows]
+
+        return await self._db.run(read)
+
     async def _list_children(
         self, map_run_arn: str | None, status: str | None, token: str | None, size: int
     ) -> tuple[list[Execution], str | None]:
