@@ -27,9 +27,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import botocore.exceptions
-import botocore.loaders
-
 from stratus.workflows.sdk_names import SDK_SERVICE_MODELS
 
 PREFIX = "arn:aws:states:::"
@@ -102,7 +99,9 @@ def _sdk_problem(resource: str, rest: str, parameters: Any, field: str) -> tuple
 
 
 @functools.cache
-def _loader() -> botocore.loaders.Loader:
+def _loader() -> Any:  # botocore.loaders.Loader, imported when first needed
+    import botocore.loaders  # here, not at import: most definitions need no model
+
     return botocore.loaders.create_loader()
 
 
@@ -111,6 +110,8 @@ def _operations(model: str) -> dict[str, frozenset[str]]:
     """The operations of a botocore model a Task can call: name -> its input members,
     lowercased (Stratus matches parameters to members without regard to case). Operations
     that answer with an event stream are not callable from a Task."""
+    import botocore.exceptions  # (as in _loader)
+
     try:
         loaded: dict[str, Any] = _loader().load_service_model(model, "service-2")
     except botocore.exceptions.DataNotFoundError:
