@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stratus.store.db import Database, transaction
-from stratus.store.work import Kind, WorkItem, WorkQueue
+from stratus.store.work import Kind, WorkItem, WorkQueue, carry_over
 from stratus.store.worker import Worker
 from stratus.workflows import (
     activities,
@@ -504,6 +504,21 @@ class Executions:
                     handoff.append(claimed)
                 return
             self._work.enqueue(conn, TASKS, key, payload, subject=arn)
+        elif effect.purpose == "execution-timeout":
+            # Every Standard execution that outlives its first step has one (its year at
+            # most): the timers' worker is woken only if no timer falls due before it (it
+            # sleeps until its earliest), not for each execution.
+            order = {"execution": arn, "token": effect.token, "purpose": effect.purpose}
+            earlier = conn.execute(
+                "SELECT 1 FROM work_items WHERE kind = ? AND due <= ? LIMIT 1",
+                (TIMERS.name, effect.due),
+            ).fetchone()
+            key, now = f"{arn}|{effect.token}", self._work.clock.now()
+            added = carry_over(
+                conn, TIMERS, key, _encode(order), subject=arn, due=effect.due, enqueued=now
+            )
+            if added and earlier is None:
+                self._work.wake(TIMERS)
         else:
             order = {"execution": arn, "token": effect.token, "purpose": effect.purpose}
             self._work.enqueue(
