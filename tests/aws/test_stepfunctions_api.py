@@ -13,6 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 from tests.conftest import make_queue, unique
 
+from stratus.store.clock import ManualClock
+from stratus.testing import serve_in_thread
+
 ROLE = "arn:aws:iam::000000000000:role/sfn"
 PASS_CHAIN = {
     "StartAt": "Hello",
@@ -1130,3 +1133,28 @@ def test_redrive_execution_retries_from_the_failed_state(server, sfn, deploy):
     assert types.count("PassStateEntered") == 1  # the finished state is not run again
     assert "ExecutionRedriven" in types
     assert again["Code"] == "ExecutionNotRedrivable"
+
+
+def test_a_standard_execution_times_out_after_a_year_as_on_aws(tmp_path):
+    """AWS's quota: a Standard execution that runs past a year fails with States.Timeout,
+    TIMED_OUT as its own TimeoutSeconds would have it (here a Wait of two years, and a
+    TimeoutSeconds of three: the year comes first). Its own server, as a year passes."""
+    year = 365 * 24 * 3600
+    wait = {"Type": "Wait", "Seconds": 2 * year, "End": True}
+    with serve_in_thread(tmp_path / "data", clock=ManualClock()) as own:
+        client = own.client("stepfunctions")
+        machine = make_machine(
+            client, {"StartAt": "W", "TimeoutSeconds": 3 * year, "States": {"W": wait}}
+        )
+        arn = client.start_execution(stateMachineArn=machine)["executionArn"]
+        own.advance(year - 1)
+        before = client.describe_execution(executionArn=arn)["status"]
+        own.advance(1)
+        described = client.describe_execution(executionArn=arn)
+        last = history(client, arn)[-1]
+
+    assert before == "RUNNING"
+    assert described["status"] == "TIMED_OUT"
+    assert described["error"] == "States.Timeout"
+    assert last["type"] == "ExecutionTimedOut"
+    assert last["executionTimedOutEventDetails"]["error"] == "States.Timeout"

@@ -368,13 +368,13 @@ def test_aws_sdk_s3_and_ssm(server, sfn):
     assert out["missing"]["Error"] == "S3.NoSuchKeyException"
 
 
-def test_aws_sdk_refuses_unknown_fields_actions_and_services(server, sfn, sqs):
+def test_aws_sdk_tasks_fail_at_run_time_on_what_only_running_shows(server, sfn, sqs):
+    """A missing required member is the API's own refusal; a valid AWS integration
+    Stratus does not serve (EC2) fails as States.Runtime naming it."""
     url, _ = make_queue(sqs)
     sdk = "arn:aws:states:::aws-sdk:"
     cases = [
-        (sdk + "sqs:sendMessage", {"QueueUrl": url, "Nope": 1}, "Nope", "Sqs.ValidationException"),
         (sdk + "sqs:sendMessage", {"QueueUrl": url}, "MessageBody", "Sqs.ValidationException"),
-        (sdk + "sqs:sendMessag", {"QueueUrl": url}, "sendMessag", "States.Runtime"),
         (sdk + "ec2:describeInstances", {}, "ec2", "States.Runtime"),
     ]
     for resource, parameters, named, error in cases:
@@ -387,6 +387,72 @@ def test_aws_sdk_refuses_unknown_fields_actions_and_services(server, sfn, sqs):
     ]
     assert task_failed["taskFailedEventDetails"]["resourceType"] == "aws-sdk:ec2"
     assert task_failed["taskFailedEventDetails"]["resource"] == "describeInstances"
+
+
+NOT_RECOGNIZED = (
+    "SCHEMA_VALIDATION_FAILED: The resource provided {} is not recognized. The value is not"
+    " a valid resource ARN, or the resource is not available in this region. at /States/T/Resource"
+)
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "message"),
+    [
+        ("aws-sdk:sqs:sendMessag", {"QueueUrl": "q"}, NOT_RECOGNIZED),
+        ("aws-sdk:nosuchservice:doIt", {}, NOT_RECOGNIZED),
+        ("aws-sdk:sqs:sendMessage.sync", {"QueueUrl": "q"}, NOT_RECOGNIZED),
+        ("lambda:invoke.sync", {"FunctionName": "f"}, NOT_RECOGNIZED),
+        ("dynamodb:getItem.waitForTaskToken", {"TableName": "t"}, NOT_RECOGNIZED),
+        ("states:startExecution.sync:3", {"StateMachineArn": "m"}, NOT_RECOGNIZED),
+        ("sqs:sendMessages", {"QueueUrl": "q"}, NOT_RECOGNIZED),
+        (
+            "aws-sdk:sqs:sendMessage",
+            {"QueueUrl": "q", "MessageBody": "b", "Nope.$": "$"},
+            'SCHEMA_VALIDATION_FAILED: The field "Nope" is not supported by Step Functions'
+            " at /States/T/Parameters",
+        ),
+    ],
+)
+def test_integrations_aws_does_not_have_are_refused_at_creation(sfn, resource, parameters, message):
+    """As on AWS: CreateStateMachine refuses an SDK service or action that does not exist,
+    a pattern the integration does not offer (.sync anywhere but states:startExecution),
+    and a parameter the action does not take; ValidateStateMachineDefinition says why."""
+    resource = "arn:aws:states:::" + resource
+    definition = json.dumps(one_task(resource, parameters))
+    expected = message.format(resource)
+
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        sfn.create_state_machine(name=unique("x"), definition=definition, roleArn=ROLE)
+    validated = sfn.validate_state_machine_definition(definition=definition)
+
+    assert f"'{expected}'" in refused.value.response["Error"]["Message"]
+    assert validated["result"] == "FAIL"
+    [diagnostic] = validated["diagnostics"]
+    assert (diagnostic["code"], diagnostic["message"]) == (
+        "SCHEMA_VALIDATION_FAILED",
+        expected.removeprefix("SCHEMA_VALIDATION_FAILED: ").rpartition(" at ")[0],
+    )
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "aws-sdk:sqs:sendMessage.waitForTaskToken",
+        "aws-sdk:cloudwatchlogs:putLogEvents",
+        "aws-sdk:eventbridge:putEvents",
+        "aws-sdk:ec2:describeInstances",
+        "lambda:invoke.waitForTaskToken",
+        "states:startExecution.sync",
+        "states:startExecution.sync:2",
+        "glue:startJobRun.sync",
+    ],
+)
+def test_integrations_aws_has_are_accepted_at_creation(sfn, resource):
+    definition = json.dumps(one_task("arn:aws:states:::" + resource, {}))
+
+    validated = sfn.validate_state_machine_definition(definition=definition)
+
+    assert validated["result"] == "OK", validated["diagnostics"]
 
 
 def test_express_sync_execution_calls_aws_sdk(server, sfn, dynamodb):
@@ -539,6 +605,37 @@ def test_express_executions_log_to_cloudwatch_logs(server, sfn):
     assert events[-1]["type"] == "ExecutionSucceeded"
     assert {e["execution_arn"] for e in events} == {answer["executionArn"]}
     assert "secret" not in json.dumps(events)  # no execution data
+
+
+def test_a_stuck_express_execution_shows_its_progress_in_its_logs_then_times_out(server, sfn):
+    """Express executions keep no history: their logs are written step by step, so one
+    waiting (here a Wait longer than Express's five minutes) shows how far it got while
+    it waits; at five minutes it ends TIMED_OUT, which its logs say (States.Timeout)."""
+    group, config = logging_to(server, "ALL", False)
+    stuck = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "W"},
+            "W": {"Type": "Wait", "Seconds": 3600, "End": True},
+        },
+    }
+    machine = make_machine(sfn, stuck, type="EXPRESS", loggingConfiguration=config)
+
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    while_stuck = logged_events(server, group, 4)
+    server.clock.advance(300)  # not server.advance: that waits for idle, which it is not
+    at_the_end = logged_events(server, group, 5)
+    server.wait_idle()
+
+    assert [e["type"] for e in while_stuck] == [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "WaitStateEntered",
+    ]
+    assert at_the_end[-1]["type"] == "ExecutionTimedOut"
+    assert at_the_end[-1]["details"]["error"] == "States.Timeout"
+    assert {e["execution_arn"] for e in at_the_end} == {arn}
 
 
 PASS_TWO = {

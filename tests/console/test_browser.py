@@ -174,3 +174,67 @@ def test_the_page_follows_an_execution_live_and_shows_a_state_on_click(
     if shots := os.environ.get("STRATUS_SCREENSHOTS"):
         for shot in ("running.png", "done.png"):
             shutil.copy(tmp_path / shot, Path(shots) / shot)
+
+
+def test_map_iterations_are_browsed_one_by_one_and_started_executions_link_to_theirs(server, page):
+    """A Map of 55 items: its iterator state shows one visit at a time, item by item, with
+    buttons and a number to go to any one (those past the 50 the trace carries are fetched);
+    the nested execution a task started links to its own page, which the link opens."""
+    from playwright.sync_api import expect
+
+    sfn = server.client("stepfunctions")
+    child = sfn.create_state_machine(
+        name=unique("browser-child"),
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    kid = unique("kid")
+    parent = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "StartAt": "Double",
+                    "States": {"Double": {"Type": "Pass", "End": True}},
+                },
+                "ResultPath": None,
+                "Next": "Nested",
+            },
+            "Nested": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Name": kid},
+                "End": True,
+            },
+        },
+    }
+    machine = sfn.create_state_machine(
+        name=unique("browser-map"), definition=json.dumps(parent), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(list(range(55))))[
+        "executionArn"
+    ]
+    server.wait_idle()
+    panel = page.locator("#details")
+
+    page.goto(f"{server.endpoint_url}/_stratus/executions/{execution}")
+    expect(page.locator("body")).to_have_attribute("data-followed", "done", timeout=WAIT_MS)
+    expect(panel.locator("ul.children a")).to_have_text(kid)
+
+    page.locator('g.state[data-state="Double"]').click()
+    expect(panel.locator("h3")).to_have_text("Visit 1 of 55: ✓ succeeded · item #0")
+    panel.get_by_role("button", name="Next visit").click()
+    expect(panel.locator("h3")).to_have_text("Visit 2 of 55: ✓ succeeded · item #1")
+    assert json.loads(panel.locator(".block", has_text="Input").locator("pre").inner_text()) == 1
+    panel.get_by_role("button", name="Last visit").click()  # past the trace's 50: fetched
+    expect(panel.locator("h3")).to_have_text("Visit 55 of 55: ✓ succeeded · item #54")
+    assert json.loads(panel.locator(".block", has_text="Input").locator("pre").inner_text()) == 54
+    panel.get_by_label("Visit number").fill("30")
+    panel.get_by_label("Visit number").dispatch_event("change")
+    expect(panel.locator("h3")).to_have_text("Visit 30 of 55: ✓ succeeded · item #29")
+
+    page.locator('g.state[data-state="Nested"]').click()
+    panel.locator("ul.children a").click()
+    expect(page.locator("h1")).to_contain_text(kid, timeout=WAIT_MS)
+    expect(page.locator("#execution-status")).to_have_text("SUCCEEDED")

@@ -112,7 +112,7 @@ def test_an_execution_is_traced_as_it_advances(server, sfn, machine):
     assert waiting["status"] == "RUNNING"
     assert waiting["states"]["Nap"]["status"] == "running"
     assert "Check" not in waiting["states"]
-    assert unchanged == {"unchanged": True, "lastEventId": waiting["lastEventId"]}
+    assert unchanged == {"unchanged": True, "lastEventId": waiting["lastEventId"], "children": []}
     assert done["status"] == "SUCCEEDED"
     assert {n: s["status"] for n, s in done["states"].items()} == dict.fromkeys(
         ["Nap", "Check", "Both", "Left", "Right"], "succeeded"
@@ -167,3 +167,65 @@ def test_the_script_and_style_are_served_and_nothing_else(server):
     assert style[0] == 200
     assert style[1].startswith("text/css")
     assert other[0] == 404
+
+
+def test_the_trace_links_the_executions_it_started_and_pages_through_visits(server, sfn):
+    """A Map of 55 items: its iterator state's visits carry their item index, the trace
+    holds the first KEPT_VISITS and `?state=&visit=` gives any one; the nested execution
+    a startExecution.sync:2 task started is in `children` with its page's URL and in the
+    task's visit."""
+    child = sfn.create_state_machine(
+        name=unique("page-child"),
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    parent = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "StartAt": "Double",
+                    "States": {"Double": {"Type": "Pass", "End": True}},
+                },
+                "ResultPath": None,
+                "Next": "Nested",
+            },
+            "Nested": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Name": unique("kid")},
+                "End": True,
+            },
+        },
+    }
+    machine = sfn.create_state_machine(
+        name=unique("page-parent"), definition=json.dumps(parent), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(list(range(55))))[
+        "executionArn"
+    ]
+    server.wait_idle()
+
+    done = trace(server, execution)
+    last = get(server, f"/_stratus/executions/{execution}/trace?state=Double&visit=54")
+    beyond = get(server, f"/_stratus/executions/{execution}/trace?state=Double&visit=55")
+    [kid] = sfn.list_executions(stateMachineArn=child)["executions"]
+
+    assert done["status"] == "SUCCEEDED"
+    double = done["states"]["Double"]
+    assert [v["iteration"] for v in double["visits"][:3]] == [0, 1, 2]
+    assert (len(double["visits"]), double["more"]) == (50, 5)
+    assert last[0] == 200
+    assert json.loads(last[2])["iteration"] == 54
+    assert json.loads(json.loads(last[2])["input"]) == 54
+    assert beyond[0] == 404
+    assert done["children"] == [
+        {
+            "arn": kid["executionArn"],
+            "name": kid["name"],
+            "status": "SUCCEEDED",
+            "url": f"/_stratus/executions/{kid['executionArn']}",
+        }
+    ]
+    assert done["states"]["Nested"]["visits"][0]["executions"] == [kid["executionArn"]]

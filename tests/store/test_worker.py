@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from stratus.store.clock import ManualClock, SystemClock
-from stratus.store.db import Database
+from stratus.store.db import Database, transaction
 from stratus.store.work import SCHEMA, Kind, KindStatistics, WorkItem, WorkQueue
 from stratus.store.worker import Worker
 
@@ -200,3 +201,82 @@ def test_on_the_system_clock_the_worker_wakes_by_itself_when_an_item_falls_due(t
         db.close()
 
     assert 0 <= late < 1.0
+
+
+class Chain:
+    """A handler that settles step-N by acknowledging it and, in the same transaction,
+    queueing step-N+1 claimed for itself (up to step-3), which it hands its worker to run in
+    its slot; any other item it just acknowledges."""
+
+    def __init__(self, queue: WorkQueue) -> None:
+        self.queue = queue
+        self.worker: Worker | None = None
+        self.seen: list[tuple[str, int]] = []
+        self.adopted: list[bool] = []
+
+    async def __call__(self, item: WorkItem) -> None:
+        self.seen.append((item.id, item.attempts))
+        queue = self.queue
+        following = None
+        if item.id.startswith("step-") and int(item.id[5:]) < 3:
+            following = f"step-{int(item.id[5:]) + 1}"
+
+        def settle(conn: sqlite3.Connection) -> WorkItem | None:
+            with transaction(conn):
+                queue.ack(conn, item)
+                if following is None:
+                    return None
+                return queue.enqueue_claimed(conn, JOBS, following, b"")
+
+        claimed = await queue.db.run(settle)
+        if claimed is not None:
+            assert self.worker is not None
+            self.adopted.append(self.worker.adopt(item, claimed))
+
+
+def test_a_follow_up_claimed_in_the_settle_runs_next_in_the_same_slot(queue, clock):
+    """With one slot, a chain whose steps claim their successor as they settle runs to its
+    end before an item that was due all along: the slot is handed on, not freed and
+    claimed again (no claim round per step)."""
+
+    async def test() -> None:
+        handler = Chain(queue)
+        worker = handler.worker = Worker(queue, JOBS, handler, parallel=1)
+        async with running(worker):
+            await enqueue(queue, "step-0")
+            await until(lambda: handler.seen)
+            await enqueue(queue, "other")
+            await until(lambda: len(handler.seen) == 5)
+        after = await queue.wait_statistics()
+
+        assert [id for id, _ in handler.seen] == ["step-0", "step-1", "step-2", "step-3", "other"]
+        assert all(attempts == 1 for _, attempts in handler.seen)
+        assert handler.adopted == [True, True, True]
+        assert after.kinds == {}
+
+    asyncio.run(test())
+
+
+def test_a_follow_up_claimed_by_a_server_that_then_died_runs_at_the_next_start(queue):
+    """The claimed follow-up is a durable item like any other: if no running worker takes
+    it (the server died right after the commit), the next worker's start runs it."""
+
+    async def test() -> None:
+        def settle(conn: sqlite3.Connection) -> WorkItem | None:
+            with transaction(conn):
+                return queue.enqueue_claimed(conn, JOBS, "orphan", b"")
+
+        orphan = await queue.db.run(settle)
+        again = await queue.db.run(settle)  # (kind, id) already queued: nothing claimed
+        stopped = Worker(queue, JOBS, Recorder(queue), parallel=1)
+        handler = Recorder(queue)
+        async with running(Worker(queue, JOBS, handler, parallel=4)):
+            await until(lambda: handler.seen)
+
+        assert orphan is not None
+        assert orphan.attempts == 1
+        assert again is None
+        assert not stopped.adopt(orphan, orphan)  # not running: it takes nothing
+        assert handler.seen == [("orphan", 2)]
+
+    asyncio.run(test())

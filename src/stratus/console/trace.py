@@ -26,6 +26,7 @@ Each state gathers its visits (a Map's iterator states have one per item; the fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,8 @@ class Visit:
     errors: list[dict[str, str]] = field(default_factory=list)
     retries: int = 0
     pending: bool = False  # a failure not yet retried, caught or final
+    iteration: int | None = None  # the Map iteration (item index) it ran in, if any
+    executions: list[str] = field(default_factory=list)  # executions its task started
 
     @property
     def open(self) -> bool:
@@ -68,6 +71,8 @@ class Visit:
             "retrying": self.open and self.pending,
             "entered": self.entered,
             "exited": self.exited,
+            "iteration": self.iteration,
+            "executions": self.executions,
         }
 
 
@@ -95,6 +100,12 @@ class Execution:
             "states": {name: _state(visits) for name, visits in self.visits.items()},
             "transitions": [list(pair) for pair in self.transitions],
         }
+
+    def visit(self, name: str, index: int) -> dict[str, Any] | None:
+        """One visit of a state, by its position (the page browses them one by one, past
+        the KEPT_VISITS the whole trace carries)."""
+        visits = self.visits.get(name) or []
+        return visits[index].json() if 0 <= index < len(visits) else None
 
 
 def _state(visits: list[Visit]) -> dict[str, Any]:
@@ -129,6 +140,7 @@ class Reader:
         self.owner: dict[int, Visit | None] = {}  # event id -> the visit it belongs to
         self.kind: dict[int, str] = {}  # event id -> its type
         self.opened: list[Visit] = []  # every visit, in entry order
+        self.iterations: dict[int, int] = {}  # MapIterationStarted event id -> item index
 
     @property
     def last_event_id(self) -> int:
@@ -159,6 +171,10 @@ class Reader:
         parent = before if starts_body else (before.parent if before else None)
         name = str(details.get("name", ""))
         visit = Visit(name, kind.removesuffix("StateEntered"), parent, details.get("input"), when)
+        if self.kind.get(previous) == "MapIterationStarted":
+            visit.iteration = self.iterations.get(previous)
+        elif before is not None:  # the same iteration as the visit before it, or its holder's
+            visit.iteration = before.iteration
         self.execution.visits.setdefault(name, []).append(visit)
         self.opened.append(visit)
         came_from = self.kind.get(previous, "")
@@ -191,7 +207,11 @@ class Reader:
         if visit is None:
             return None
         if kind.startswith("MapIteration"):
+            if kind == "MapIterationStarted" and isinstance(details.get("index"), int):
+                self.iterations[self.execution.last_event_id] = details["index"]
             return visit  # an item's fate; the Map's own events say the state's
+        if kind in ("TaskSucceeded", "TaskSubmitted"):
+            visit.executions += _started_execution(details.get("output"))
         if _is_failure(kind):
             error = details.get("error")
             if error is None and container is not None:
@@ -269,6 +289,17 @@ def _inside(visit: Visit, container: Visit) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+def _started_execution(output: Any) -> list[str]:
+    """The execution a states:startExecution task started, named in its output."""
+    if not isinstance(output, str) or '"ExecutionArn"' not in output:
+        return []
+    try:
+        found = json.loads(output).get("ExecutionArn")
+    except (ValueError, AttributeError):
+        return []
+    return [found] if isinstance(found, str) else []
 
 
 def _is_failure(kind: str) -> bool:

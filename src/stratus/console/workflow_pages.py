@@ -4,7 +4,10 @@
     GET /_stratus/workflows/{name or ARN}            a machine's graph, its executions (HTML)
     GET /_stratus/executions/{ARN}                   an execution's graph, coloured live (HTML)
     GET /_stratus/executions/{ARN}/trace?after=N     its trace (trace.py) as JSON, or
-                                                     {"unchanged": true} when event N is last
+                                                     {"unchanged": true} when event N is last;
+                                                     with the executions it started (children)
+    GET /_stratus/executions/{ARN}/trace?state=S&visit=K   visit K of state S (0-based), for
+                                                     paging past the visits the trace carries
     GET /_stratus/console/{workflow.js|workflow.css} the page's script and style
 
 Each handler reads through the workflow service (the same calls GetExecutionHistory and
@@ -145,17 +148,34 @@ async def execution_trace(request: Request) -> Response:
     workflows = _services(request).workflows
     arn = request.path_params["execution"]
     after = request.query_params.get("after", "")
+    wanted, visit = request.query_params.get("state"), request.query_params.get("visit", "")
     try:
         last, _ = await workflows.history(arn, True, None, 1)
         last_id = last[0]["id"] if last else 0
-        if after.isdigit() and int(after) == last_id:
-            return _json({"unchanged": True, "lastEventId": last_id})
+        if wanted is None and after.isdigit() and int(after) == last_id:
+            # the executions it started change on their own (a child ends, a Map Run's
+            # next child starts) while its own history stands still
+            started = _children(await workflows.child_executions(arn))
+            return _json({"unchanged": True, "lastEventId": last_id, "children": started})
         reader = _traces(request).reader(arn, last_id)
         for event in await _events_after(request, arn, reader.last_event_id):
             reader.read(event)  # (skips what a concurrent poll has read meanwhile)
+        if wanted is not None:
+            one = reader.execution.visit(wanted, int(visit) if visit.isdigit() else -1)
+            if one is None:
+                return _json({"error": "NotFound", "message": f"No such visit of {wanted}"}, 404)
+            return _json(one)
+        children = await workflows.child_executions(arn)
     except (NotFound, Invalid) as exc:
         return _json({"error": type(exc).__name__, "message": str(exc)}, _status(exc))
-    return _json(reader.execution.json())
+    return _json({**reader.execution.json(), "children": _children(children)})
+
+
+def _children(children: list[Execution]) -> list[dict[str, str]]:
+    return [
+        {"arn": c.arn, "name": c.name, "status": c.status, "url": execution_url(c.arn)}
+        for c in children
+    ]
 
 
 class Traces:

@@ -178,6 +178,22 @@ class WorkQueue:
             self.wake(kind)
         return added
 
+    def enqueue_claimed(
+        self, conn: sqlite3.Connection, kind: Kind, id: str, payload: bytes, *, subject: str = ""
+    ) -> WorkItem | None:
+        """Queue an item already claimed by the caller (leased, one attempt), waking no one:
+        for a handler that settles one item and will run the next itself (`Worker.adopt`),
+        saving the claim round. Durable as any item: a crash leaves it leased, and the
+        kind's worker recovers it at its next start. None if (kind, id) is already queued."""
+        now = self.clock.now()
+        token = f"{self._holder}-{next(self._claims)}"
+        added = conn.execute(
+            "INSERT INTO work_items (kind, id, subject, payload, due, attempts, enqueued, lease)"
+            " VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (kind, id) DO NOTHING",
+            (kind.name, id, subject, payload, now + kind.lease_s, now, token),
+        ).rowcount
+        return WorkItem(kind, id, subject, payload, 1, now, token) if added else None
+
     def purge(self, conn: sqlite3.Connection, kind: Kind, subject: str) -> int:
         """Forget every queued item of `kind` about `subject` (claimed ones too)."""
         return conn.execute(

@@ -85,9 +85,7 @@ def stream_of(machine_name: str, execution_arn: str, started: float) -> str:
     return f"states/{machine_name}/{minute}/{tag}"
 
 
-def _line(
-    event: Mapping[str, Any], execution_arn: str, redrive_count: int, with_data: bool
-) -> str:
+def _line(event: Mapping[str, Any], execution_arn: str, redrive_count: int, with_data: bool) -> str:
     details = dict(event.get(details_key(event["type"])) or {})
     if not with_data:
         for field in _DATA_FIELDS:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stratus.store.db import Database, transaction
-from stratus.store.work import Kind, WorkItem, WorkQueue
+from stratus.store.work import Kind, WorkItem, WorkQueue, carry_over
 from stratus.store.worker import Worker
 from stratus.workflows import (
     activities,
@@ -55,7 +55,10 @@ log = logging.getLogger("stratus.workflows")
 START_EXECUTION = "arn:aws:states:::states:startExecution"
 TASKS = Kind("workflow-tasks", lease_s=60.0, backoff=(1.0, 30.0))
 TIMERS = Kind("workflow-timers", lease_s=30.0, backoff=(1.0, 30.0))
-PARALLEL_TASKS = 64
+# Task items run at once. A chain's next task takes its predecessor's slot (_settle), so
+# this bounds executions advancing together, and so the settle batches (settling.py): 64
+# held a 200-execution Task bench to ~20 transitions per commit.
+PARALLEL_TASKS = 256
 PARALLEL_TIMERS = 16
 
 
@@ -110,8 +113,12 @@ class Executions:
         # step's transaction (WorkflowService hands it on to the event loop).
         self.log_sink: execution_logs.Sink | None = None
         self.map_runs: MapRunHooks | None = None  # set by maprun.MapRuns
+        # While a task item settles (database thread): where its run's next Task, claimed
+        # in the same transaction, is put for the handler to run next (see _settle).
+        self._handoff: list[WorkItem] | None = None
+        self._tasks = Worker(work, TASKS, self._wait_task, PARALLEL_TASKS)
         self._workers = (
-            Worker(work, TASKS, self._wait_task, PARALLEL_TASKS),
+            self._tasks,
             Worker(work, TIMERS, self._wait_timer, PARALLEL_TIMERS),
             Worker(work, retention.SWEEPS, self._wait_sweep, 4),
         )
@@ -150,6 +157,7 @@ class Executions:
             },
             state_machine={"Id": machine_arn, "Name": machine_name},
             now=now,
+            max_duration_s=interpreter.MAX_STANDARD_DURATION_S,
             qualifiers={
                 key: value
                 for key, value in (
@@ -234,7 +242,9 @@ class Executions:
         except Exception as exc:  # a bug in an integration: the task fails, the server lives
             log.exception("workflow task %s failed unexpectedly", order["resource"])
             signal = interpreter.TaskFailed(order["token"], RUNTIME, f"{type(exc).__name__}: {exc}")
-        await self._settler.wait_settle(item, order["execution"], signal)
+        following = await self._settler.wait_settle(item, order["execution"], signal)
+        if following is not None:
+            self._tasks.adopt(item, following)  # else its lease runs out: claimed then
 
     async def _wait_timer(self, item: WorkItem) -> None:
         order = json.loads(item.payload)
@@ -250,10 +260,22 @@ class Executions:
 
     def _settle(
         self, conn: sqlite3.Connection, item: WorkItem, arn: str, signal: interpreter.Signal
-    ) -> None:
-        """Inside the settler's transaction (settling.py: several items commit together)."""
-        if self._work.ack(conn, item):  # else another claim holds it now: its turn
+    ) -> WorkItem | None:
+        """Inside the settler's transaction (settling.py: several items commit together).
+
+        A task item's step that invokes the next Task (a chain) enqueues that item claimed
+        for this handler, which runs it next: a chain pays no claim round (a hop to the
+        database thread and a wake-up) per state. One such item per settled task keeps the
+        worker's running count where it was; other effects are enqueued as usual."""
+        if not self._work.ack(conn, item):  # another claim holds it now: its turn
+            return None
+        handoff: list[WorkItem] | None = [] if item.kind is TASKS else None
+        self._handoff = handoff
+        try:
             self._advance(conn, arn, signal)
+        finally:
+            self._handoff = None
+        return handoff[0] if handoff else None
 
     # -- one step ------------------------------------------------------------------------
 
@@ -448,9 +470,7 @@ class Executions:
         config = json.loads(row[0]).get("loggingConfiguration") or {}
         if self.log_sink is not None:
             redrives = int(step.run.get("redrive_count", 0))
-            execution_logs.write(
-                self.log_sink, config, row[1], arn, row[2], redrives, step.events
-            )
+            execution_logs.write(self.log_sink, config, row[1], arn, row[2], redrives, step.events)
 
     def _enqueue(self, conn: sqlite3.Connection, arn: str, effect: interpreter.Effect) -> None:
         if isinstance(effect, interpreter.StartMapRun):
@@ -476,7 +496,29 @@ class Executions:
                 "timeout": effect.timeout_s,
                 "callback": effect.callback,
             }
-            self._work.enqueue(conn, TASKS, f"{arn}|{effect.token}", _encode(order), subject=arn)
+            key, payload = f"{arn}|{effect.token}", _encode(order)
+            handoff = self._handoff
+            if handoff is not None and not handoff:
+                claimed = self._work.enqueue_claimed(conn, TASKS, key, payload, subject=arn)
+                if claimed is not None:
+                    handoff.append(claimed)
+                return
+            self._work.enqueue(conn, TASKS, key, payload, subject=arn)
+        elif effect.purpose == "execution-timeout":
+            # Every Standard execution that outlives its first step has one (its year at
+            # most): the timers' worker is woken only if no timer falls due before it (it
+            # sleeps until its earliest), not for each execution.
+            order = {"execution": arn, "token": effect.token, "purpose": effect.purpose}
+            earlier = conn.execute(
+                "SELECT 1 FROM work_items WHERE kind = ? AND due <= ? LIMIT 1",
+                (TIMERS.name, effect.due),
+            ).fetchone()
+            key, now = f"{arn}|{effect.token}", self._work.clock.now()
+            added = carry_over(
+                conn, TIMERS, key, _encode(order), subject=arn, due=effect.due, enqueued=now
+            )
+            if added and earlier is None:
+                self._work.wake(TIMERS)
         else:
             order = {"execution": arn, "token": effect.token, "purpose": effect.purpose}
             self._work.enqueue(

@@ -3,7 +3,8 @@
     StartSyncExecution -> interpreter.start -> effects: tasks run concurrently through the
     TaskRunner, timers wait on the clock -> each answer resumes the run -> ... -> the end
 
-Nothing is stored: AWS keeps no history for Express executions (its logs only), and a sync
+Nothing is stored: AWS keeps no history for Express executions (its logs only, written step
+by step as the run goes, so a stuck execution's progress shows), and a sync
 execution is at-most-once: a crash loses it and the caller sees the connection fail. An
 Express execution lasts at most five minutes (EXPRESS_LIMIT_S); past that it ends TIMED_OUT
 with States.Timeout, as on AWS.
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import functools
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stratus.store.clock import Clock
@@ -38,8 +39,10 @@ async def wait_run(
     state_machine: Mapping[str, Any],
     clock: Clock,
     runner: TaskRunner,
+    on_events: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> interpreter.Step:
-    """Run an execution to its end; the last Step holds the final run and all events."""
+    """Run an execution to its end; the last Step holds the final run and all events.
+    `on_events` hears each step's events as it is taken (its logs, written as it runs)."""
     started = clock.now()
     step = interpreter.start(
         machine,
@@ -50,6 +53,8 @@ async def wait_run(
         history_limit=None,  # AWS's 25,000-event quota is a Standard execution's
     )
     events = list(step.events)
+    if on_events is not None and step.events:
+        on_events(step.events)
     answers: asyncio.Queue[interpreter.Signal] = asyncio.Queue()
     timers: list[tuple[float, str]] = []  # (due, token), earliest first
     if machine.timeout_seconds is None or machine.timeout_seconds > EXPRESS_LIMIT_S:
@@ -73,6 +78,8 @@ async def wait_run(
             signal = await _wait_next(clock, answers, timers)
             step = interpreter.resume(machine, step.run, signal, clock.now())
             events.extend(step.events)
+            if on_events is not None and step.events:
+                on_events(step.events)
         for task in running:  # what is still out (a timed-out task) is not waited for
             task.cancel()
     return interpreter.Step(step.run, events, [])

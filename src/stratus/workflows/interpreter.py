@@ -72,6 +72,9 @@ from stratus.workflows.signals import (
 
 MAX_PAYLOAD_BYTES = 256 * 1024  # state input/output and task results (States.DataLimitExceeded)
 MAX_HISTORY_EVENTS = 25_000  # AWS's quota; past it the execution fails
+# AWS's quota on a Standard execution's duration: past it, it ends TIMED_OUT (States.Timeout)
+# as if its TimeoutSeconds had run out. Express executions have their 5 minutes (express.py).
+MAX_STANDARD_DURATION_S = 365 * 24 * 3600
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
 CALLBACK_SUFFIX = ".waitForTaskToken"
 
@@ -86,6 +89,7 @@ def start(
     variables: Mapping[str, Any] | None = None,
     qualifiers: Mapping[str, str] | None = None,  # stateMachineVersionArn/AliasArn
     history_limit: int | None = MAX_HISTORY_EVENTS,  # None: Express, whose history AWS keeps not
+    max_duration_s: int | None = None,  # MAX_STANDARD_DURATION_S for a Standard execution
 ) -> Step:
     """The first step of an execution: ExecutionStarted, then as far as it runs.
 
@@ -106,6 +110,8 @@ def start(
     }
     if history_limit != MAX_HISTORY_EVENTS:
         run["history_limit"] = history_limit
+    if max_duration_s is not None:
+        run["max_duration_s"] = max_duration_s
     engine = _Engine(machine, run, now)
     engine.emit(
         None,
@@ -116,15 +122,25 @@ def start(
             **(qualifiers or {}),
         },
     )
-    if machine.timeout_seconds:
+    timeout = _execution_timeout(machine, run)
+    if timeout:
         token = engine.token("execution")
         run["timeout_token"] = token
-        engine.effects.append(StartTimer(token, now + machine.timeout_seconds, "execution-timeout"))
+        engine.effects.append(StartTimer(token, now + timeout, "execution-timeout"))
     run["threads"]["0"] = _thread(
         "0", [], None, 0, machine.start_at, execution_input, dict(variables or {}), 1
     )
     engine.drive()
     return engine.step()
+
+
+def _execution_timeout(machine: Machine, run: Mapping[str, Any]) -> int | None:
+    """The machine's TimeoutSeconds, within the run's longest duration (a Standard one's
+    year) if it has one."""
+    timeout, longest = machine.timeout_seconds, run.get("max_duration_s")
+    if longest is not None and (not timeout or timeout > longest):
+        return int(longest)
+    return timeout
 
 
 def resume(
@@ -802,12 +818,11 @@ class _Engine:
         if thread.get("map_run") and thread.get("map_run_state") == thread["state"]:
             thread["map_run_redrive"] = thread["map_run"]  # its Map Run is taken up
         self.run["threads"] = {"0": thread}
-        if self.top.timeout_seconds:
+        timeout = _execution_timeout(self.top, self.run)
+        if timeout:
             token = self.token("execution")
             self.run["timeout_token"] = token
-            self.effects.append(
-                StartTimer(token, self.now + self.top.timeout_seconds, "execution-timeout")
-            )
+            self.effects.append(StartTimer(token, self.now + timeout, "execution-timeout"))
 
     def abort(self, error: str | None, cause: str | None) -> None:
         for thread in sorted(self.run["threads"].values(), key=lambda t: _order(t["id"])):

@@ -15,15 +15,25 @@ from __future__ import annotations
 
 import sqlite3
 
-from stratus.store.work import Kind, WorkItem, WorkQueue
+from stratus.store.work import Kind, WorkItem, WorkQueue, carry_over
 
 RETENTION_S = 90 * 24 * 3600.0
 SWEEPS = Kind("workflow-retention", lease_s=60.0, backoff=(1.0, 300.0))
 
 
 def schedule(conn: sqlite3.Connection, work: WorkQueue, arn: str, stopped: float) -> None:
-    """Inside the transaction that ends the execution."""
-    work.enqueue(conn, SWEEPS, arn, b"", subject=arn, due=stopped + RETENTION_S)
+    """Inside the transaction that ends the execution.
+
+    The sweeper is woken only when no sweep is due before this one: it sleeps until its
+    earliest item, and sweeps are due in the order executions stop, so waking it at every
+    end of an execution (a claim round each) bought nothing."""
+    due = stopped + RETENTION_S
+    earlier = conn.execute(
+        "SELECT 1 FROM work_items WHERE kind = ? AND due <= ? LIMIT 1", (SWEEPS.name, due)
+    ).fetchone()
+    added = carry_over(conn, SWEEPS, arn, b"", subject=arn, due=due, enqueued=work.clock.now())
+    if added and earlier is None:
+        work.wake(SWEEPS)
 
 
 def sweep(conn: sqlite3.Connection, work: WorkQueue, item: WorkItem) -> None:

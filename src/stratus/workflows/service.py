@@ -20,6 +20,7 @@ import datetime
 import json
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,14 +133,19 @@ class WorkflowService:
 
     _loop: asyncio.AbstractEventLoop | None = None
 
-    def _log_express(
-        self, config: dict[str, Any], machine_name: str, arn: str, started: float, step: Any
-    ) -> None:
-        logging = config.get("loggingConfiguration")
-        if self._log_sink is not None and logging:
-            execution_logs.write(
-                self._log_sink, logging, machine_name, arn, started, 0, step.events
-            )
+    def _express_logger(
+        self, config: dict[str, Any], machine_name: str, arn: str, started: float
+    ) -> Callable[[list[dict[str, Any]]], None] | None:
+        """What logs an Express execution's events as it runs (its only record: AWS keeps
+        no history for it), as its machine's LoggingConfiguration says; None if nothing."""
+        logging, sink = config.get("loggingConfiguration"), self._log_sink
+        if sink is None or not logging or execution_logs.group_of(logging) is None:
+            return None
+
+        def log(events: list[dict[str, Any]]) -> None:
+            execution_logs.write(sink, logging, machine_name, arn, started, 0, events)
+
+        return log
 
     async def wait_run_forever(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -439,8 +445,14 @@ class WorkflowService:
     async def _wait_express(self, item: WorkItem) -> None:
         order = json.loads(item.payload)
         started = self._work.clock.now()
+        machine = await self._db.run(lambda conn: _machine(conn, order["machine"]))
+        logger = (  # a machine deleted since the start has nowhere to log
+            None
+            if machine is None
+            else self._express_logger(machine.config, machine.name, order["arn"], started)
+        )
         try:
-            step = await express.wait_run(
+            await express.wait_run(
                 machine_of(order["definition"]),
                 json.loads(order["input"]),
                 execution={
@@ -453,10 +465,8 @@ class WorkflowService:
                 state_machine={"Id": order["machine"], "Name": order["machine_name"]},
                 clock=self._work.clock,
                 runner=self._runner,
+                on_events=logger,
             )
-            machine = await self._db.run(lambda conn: _machine(conn, order["machine"]))
-            if machine is not None:  # deleted while it ran: nowhere to log
-                self._log_express(machine.config, machine.name, order["arn"], started, step)
         finally:  # its outcome is the run's own business: done, even when it failed
             await self._db.run(lambda conn: self._work.ack(conn, item))
 
@@ -491,8 +501,8 @@ class WorkflowService:
             state_machine={"Id": machine.arn, "Name": machine.name},
             clock=clock,
             runner=self._runner,
+            on_events=self._express_logger(machine.config, machine.name, arn, started),
         )
-        self._log_express(machine.config, machine.name, arn, started, step)
         run = step.run
         succeeded = run["status"] == "SUCCEEDED"
         return SyncResult(
@@ -611,6 +621,20 @@ class WorkflowService:
         if found is None:
             raise StateMachineDoesNotExist(machine_arn)
         return page(found, token, lambda e: e.arn, size)
+
+    async def child_executions(self, arn: str, limit: int = 100) -> list[Execution]:
+        """The executions `arn` started (states:startExecution tasks, a distributed Map's
+        children), oldest first, at most `limit`: what its page links to."""
+
+        def read(conn: sqlite3.Connection) -> list[Execution]:
+            rows = conn.execute(
+                f"SELECT {_EXECUTION_COLUMNS} FROM sfn_executions WHERE parent = ?"
+                " ORDER BY started, rowid LIMIT ?",
+                (arn, limit),
+            )
+            return [_execution_of(row) for row in rows]
+
+        return await self._db.run(read)
 
     async def _list_children(
         self, map_run_arn: str | None, status: str | None, token: str | None, size: int

@@ -13,6 +13,10 @@ Exactly-once holds per item as before: each item's ack and its step are in the s
 transaction (now with others'); a crash before the COMMIT redoes all of them from their
 committed runs. If the batch fails (a bug, a full disk), each item is settled again alone, so
 one bad item fails only its own handler (which the worker retries and dead-letters).
+
+A settle may claim the item's follow-up work in the same transaction (the next Task of a
+chain, executions.py); what it claimed is what `wait_settle` returns, for the handler to run
+next without a claim round.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from stratus.store.db import Database, transaction
 from stratus.store.work import WorkItem
 from stratus.workflows import interpreter
 
-# (conn, item, execution arn, signal): ack the item and, if it was still ours, step the run
-Settle = Callable[[sqlite3.Connection, WorkItem, str, interpreter.Signal], None]
-_Order = tuple[WorkItem, str, interpreter.Signal, "asyncio.Future[None]"]
+# (conn, item, execution arn, signal): ack the item and, if it was still ours, step the
+# run; the follow-up item it claimed for the caller, if any
+Settle = Callable[[sqlite3.Connection, WorkItem, str, interpreter.Signal], WorkItem | None]
+_Order = tuple[WorkItem, str, interpreter.Signal, "asyncio.Future[WorkItem | None]"]
 
 
 class Settler:
@@ -37,39 +42,43 @@ class Settler:
         self._queued: list[_Order] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def wait_settle(self, item: WorkItem, arn: str, signal: interpreter.Signal) -> None:
-        """Return once the item's settle has committed (raise if it could not)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def wait_settle(
+        self, item: WorkItem, arn: str, signal: interpreter.Signal
+    ) -> WorkItem | None:
+        """Return once the item's settle has committed (raise if it could not): the
+        follow-up item it claimed, if any."""
+        done: asyncio.Future[WorkItem | None] = asyncio.get_running_loop().create_future()
         self._queued.append((item, arn, signal, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._wait_write())
-        await done
+        return await done
 
     async def _wait_write(self) -> None:
         while self._queued:
             batch, self._queued = self._queued, []
             try:
-                await self._db.run(functools.partial(self._settle_all, batch=batch))
+                claimed = await self._db.run(functools.partial(self._settle_all, batch=batch))
             except Exception:  # settle each alone: only the bad one fails
                 for order in batch:
                     await self._wait_alone(order)
                 continue
-            for *_, done in batch:
+            for (*_, done), next_item in zip(batch, claimed, strict=True):
                 if not done.done():
-                    done.set_result(None)
+                    done.set_result(next_item)
 
-    def _settle_all(self, conn: sqlite3.Connection, *, batch: list[_Order]) -> None:
+    def _settle_all(
+        self, conn: sqlite3.Connection, *, batch: list[_Order]
+    ) -> list[WorkItem | None]:
         with transaction(conn):
-            for item, arn, signal, _ in batch:
-                self._settle(conn, item, arn, signal)
+            return [self._settle(conn, item, arn, signal) for item, arn, signal, _ in batch]
 
     async def _wait_alone(self, order: _Order) -> None:
         done = order[3]
         try:
-            await self._db.run(functools.partial(self._settle_all, batch=[order]))
+            claimed = await self._db.run(functools.partial(self._settle_all, batch=[order]))
         except Exception as exc:
             if not done.done():
                 done.set_exception(exc)
         else:
             if not done.done():
-                done.set_result(None)
+                done.set_result(claimed[0])

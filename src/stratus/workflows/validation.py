@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.workflows import choice, intrinsics, items, jsonpath, query
+from stratus.workflows import choice, integrations, intrinsics, items, jsonpath, query
 from stratus.workflows.failure import ALL
 
 MAX_STATE_NAME = 80
@@ -533,6 +533,13 @@ class _Checker:
             self.schema("These fields are required: [Resource]", at)
         elif not _ARN.fullmatch(resource):
             self.error("INVALID_RESOURCE", f"Invalid resource: {resource}", f"{at}/Resource")
+        elif found := integrations.problem(
+            resource,
+            state.get("Arguments" if language == "JSONata" else "Parameters"),
+            "Arguments" if language == "JSONata" else "Parameters",
+        ):
+            message, field = found
+            self.schema(message, f"{at}/{field}")
         elif self.express and (
             re.search(r"\.(sync(:\d+)?|waitForTaskToken)$", resource) or ":activity:" in resource
         ):
