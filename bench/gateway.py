@@ -1,69 +1,65 @@
-"""Gateway throughput: an HTTP API in front of a warm hello-world function, against a bare
-uvicorn + Starlette hello app, in one run.
+"""Gateway throughput with wrk: an HTTP API, a REST API and a function URL in front of one warm
+hello function, beside a bare uvicorn + Starlette hello app, in one run.
 
-    python bench/gateway.py [--rounds 9] [--per-round 2000] [--concurrency 8] [--json]
+    python bench/gateway.py [--connections 1,16,64] [--seconds 3] [--rounds 3] [--json]
 
-Starts, as separate processes (so the client does not share a GIL with either server):
+wrk (a C load generator, Debian's `wrk`) keeps one keep-alive connection per client and costs
+the servers next to nothing, so what it sees is what users would see. (A Python client was
+itself the bottleneck: it reported x0.55 where wrk saw x0.20.) Without wrk on PATH the bench
+installs it with apt-get when it runs as root, and otherwise says how and stops.
 
-  * `python -m stratus server` on a fresh temporary data directory, with a hello-world
-    function and an HTTP API quick-created for it (`CreateApi` with `Target`), reached at
-    `/_aws/execute-api/{apiId}/hello` (or by Host header with `--by-host`); every request is
-    a real invocation through FunctionService;
-  * a hello server: this file with `--serve-hello`, on the very uvicorn.Config that
-    `stratus.server.uvicorn_config` builds, with only the app swapped for a one-route
-    Starlette app answering `hello`.
+Servers are separate processes: `python -m stratus server` on a fresh data directory, and
+this file with `--serve-hello`, a one-route Starlette app on the very uvicorn.Config that
+`stratus.server.uvicorn_config` builds (same loop, parser, protocol; only the app differs).
+With `--baseline-src DIR` a second Stratus server on another copy of the package
+(`git archive REV src | tar -x -C /tmp/base`) adds "baseline HTTP API" as a further target:
+before and after in one run.
 
-The client keeps `--concurrency` keep-alive http.client connections per target, one thread
-each, and sends `--per-round` GET requests per batch (shared out between the threads). After
-a warm-up, each round runs one batch per target, back to back, the order reversed every
-round. Each round gives both targets' requests/s and latency percentiles and their ratio
-(gateway / bare, taken within the round, so both saw the same machine); the summary is the
-median over the rounds, with the ratio's range. The client is Python too: its own cost caps
-what it can measure, the same for both targets. Nothing here asserts on timing.
+For each connection count and round, every target gets one wrk run of --seconds (1 thread
+for one connection, else 2; --latency), the order reversed every round, so each target sees
+the machine as the others do. The table gives, per connection count and target, the median
+over rounds of requests/s, p50 and p99 as wrk measured them, and the median of the ratio to
+the bare app's requests/s in the same round; the load average is printed before and after.
+Nothing here asserts on timing.
 
-Profiling and A/B: `--cprofile FILE` runs Stratus under cProfile; `--server-wrap 'py-spy
-record -f raw -o FILE --'` puts any command in front of it; `--stratus-src DIR` runs both
-servers on another copy of the package (`git archive REV src | tar -x -C /tmp/snap`, then
-`--stratus-src /tmp/snap/src`).
+Profiling: `--server-wrap 'py-spy record -r 500 -f raw -o s.txt --'` puts any command in front
+of the Stratus server (the environments are its children: `py-spy record --subprocesses`).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import io
 import os
-import socket
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import (  # bench/common.py: child processes, percentiles, the bench's main
-    HOST,
+from common import (  # bench/common.py: child processes, the bench's main
     Child,
     aws_client,
     default_work_parent,
     free_port,
     log,
     main_in_workdir,
-    percentile,
     source_description,
     start_child,
     stratus_command,
     stratus_environ,
-    summarize,
 )
 
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 ROLE = "arn:aws:iam::000000000000:role/bench"
 HELLO_HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'hello'}\n"
-GOAL_RATIO = 0.5
+GOAL_RATIO = 0.5  # issue 15: at 16 and 64 connections, with p99 under 10 ms
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 # -- the hello server (this file, run with --serve-hello) ---------------------------------
@@ -99,139 +95,148 @@ def serve_hello(port: int) -> None:
         uvicorn.Server(config).run()
 
 
-# -- the client ---------------------------------------------------------------------------
-@dataclass
-class Round:
-    rps: float
-    latencies_ms: list[float]
+# -- wrk -------------------------------------------------------------------------------------
+def ensure_wrk() -> bool:
+    """wrk on PATH, installed from Debian's package when possible (root with apt-get)."""
+    if shutil.which("wrk") is not None:
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get") is not None:
+        log("wrk is missing: apt-get install -y wrk")
+        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+            subprocess.run(
+                command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+            )
+    if shutil.which("wrk") is not None:
+        return True
+    print(
+        "this bench needs wrk (a C HTTP load generator): apt-get install wrk (Debian/Ubuntu), "
+        "brew install wrk (macOS), or build it from https://github.com/wg/wrk",
+        file=sys.stderr,
+    )
+    return False
 
-    @property
-    def p50(self) -> float:
-        return percentile(self.latencies_ms, 50)
 
-    @property
-    def p99(self) -> float:
-        return percentile(self.latencies_ms, 99)
+def wrk(url: str, connections: int, seconds: int) -> dict[str, float]:
+    """One wrk run: requests/s, the p50/p99 latency in ms and the requests that got no
+    answer within wrk's 2 s timeout (counted, not refused: a loaded machine has them);
+    refuses runs with wrong answers or broken connections."""
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    broken = errors is not None and any(int(n) for n in errors.groups()[:3])
+    if "Non-2xx" in out or broken:
+        raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    found = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.MULTILINE))
+    timeouts = int(errors.group(4)) if errors is not None else 0
+    result = {"rps": rps, "p50_ms": _ms(found["50"]), "p99_ms": _ms(found["99"])}
+    return result | {"timeouts": timeouts}
 
 
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS_MS[unit]
+
+
+# -- the targets -----------------------------------------------------------------------------
 @dataclass
 class Target:
     label: str
-    port: int
-    path: str
-    headers: dict[str, str] = field(default_factory=dict)
-    rounds: list[Round] = field(default_factory=list)
-    _conns: list[http.client.HTTPConnection] = field(default_factory=list)
-
-    def connections(self, count: int) -> list[http.client.HTTPConnection]:
-        while len(self._conns) < count:
-            conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
-            conn.connect()
-            assert conn.sock is not None
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._conns.append(conn)
-        return self._conns[:count]
-
-    def close(self) -> None:
-        for conn in self._conns:
-            conn.close()
-        self._conns.clear()
-
-    def _worker(
-        self, conn: http.client.HTTPConnection, count: int, out: list[float], errors: list[str]
-    ) -> None:
-        try:
-            for _ in range(count):
-                started = time.perf_counter()
-                conn.request("GET", self.path, headers=self.headers)
-                response = conn.getresponse()
-                body = response.read()
-                out.append((time.perf_counter() - started) * 1000)
-                if response.status != 200 or body != b"hello":
-                    errors.append(f"HTTP {response.status}: {body[:200]!r}")
-                    return
-        except Exception as exc:  # reported by the caller
-            errors.append(repr(exc))
-
-    def run_batch(self, requests: int, concurrency: int, record: bool) -> None:
-        conns = self.connections(concurrency)
-        shares = [
-            requests // concurrency + (i < requests % concurrency) for i in range(concurrency)
-        ]
-        outs: list[list[float]] = [[] for _ in conns]
-        errors: list[str] = []
-        threads = [
-            threading.Thread(target=self._worker, args=(c, n, o, errors))
-            for c, n, o in zip(conns, shares, outs, strict=True)
-        ]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        if errors:
-            raise RuntimeError(f"{self.label}: {errors[0]}")
-        if record:
-            self.rounds.append(Round(requests / elapsed, [ms for out in outs for ms in out]))
+    url: str
+    runs: dict[int, list[dict[str, float]]] = field(default_factory=dict)
 
 
-# -- the run ------------------------------------------------------------------------------
 def make_zip(source: str) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        bundle.writestr("app.py", source)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
     return buffer.getvalue()
+
+
+def make_targets(port: int, base: str, prefix: str = "") -> list[Target]:
+    """A hello function behind an HTTP API, a REST API (proxy integration) and a URL."""
+    lam = aws_client("lambda", port, read_timeout=120)
+    lam.create_function(
+        FunctionName="bench-hello",
+        Runtime=RUNTIME,
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(HELLO_HANDLER)},
+        Timeout=30,
+        MemorySize=512,
+    )
+    arn = lam.get_function(FunctionName="bench-hello")["Configuration"]["FunctionArn"]
+    http_api = aws_client("apigatewayv2", port).create_api(
+        Name="bench", ProtocolType="HTTP", Target=arn
+    )["ApiId"]
+    rest = aws_client("apigateway", port)
+    rest_id = rest.create_rest_api(name="bench")["id"]
+    root = rest.get_resources(restApiId=rest_id)["items"][0]["id"]
+    hello = rest.create_resource(restApiId=rest_id, parentId=root, pathPart="hello")["id"]
+    rest.put_method(restApiId=rest_id, resourceId=hello, httpMethod="GET", authorizationType="NONE")
+    rest.put_integration(
+        restApiId=rest_id,
+        resourceId=hello,
+        httpMethod="GET",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations",
+    )
+    rest.create_deployment(restApiId=rest_id, stageName="prod")
+    url = lam.create_function_url_config(FunctionName="bench-hello", AuthType="NONE")
+    url_id = re.match(r"https?://([a-z0-9]+)\.", url["FunctionUrl"]).group(1)  # type: ignore[union-attr]
+    return [
+        Target(f"{prefix}HTTP API", f"{base}/_aws/execute-api/{http_api}/hello"),
+        Target(f"{prefix}REST API", f"{base}/_aws/execute-api/{rest_id}/prod/hello"),
+        Target(f"{prefix}function URL", f"{base}/_aws/lambda-url/{url_id}/hello"),
+    ]
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     stratus_port, hello_port = free_port(), free_port()
-    server_command = stratus_command(
-        stratus_port, work / "data", cprofile=args.cprofile, wrap=args.server_wrap
-    )
+    environ = stratus_environ(args.stratus_src)
     hello_command = [sys.executable, str(Path(__file__).resolve()), "--serve-hello"]
     hello_command.append(str(hello_port))
-    environ = stratus_environ(args.stratus_src)  # both servers import stratus from there
-    load_before = os.getloadavg()
     children: list[Child] = []
+    load_before = os.getloadavg()
     try:
-        log(f"starting stratus on :{stratus_port} and the hello server on :{hello_port}")
-        children.append(
-            start_child("stratus", server_command, stratus_port, work / "stratus.log", environ)
-        )
+        command = stratus_command(stratus_port, work / "data", wrap=args.server_wrap)
+        children.append(start_child("stratus", command, stratus_port, work / "s.log", environ))
         children.append(
             start_child("hello", hello_command, hello_port, work / "hello.log", environ)
         )
-        client = aws_client("lambda", stratus_port, read_timeout=120)
-        client.create_function(
-            FunctionName="bench-hello",
-            Runtime=RUNTIME,
-            Role=ROLE,
-            Handler="app.handler",
-            Code={"ZipFile": make_zip(HELLO_HANDLER)},
-            Timeout=30,
-            MemorySize=512,
-        )
-        arn = client.get_function(FunctionName="bench-hello")["Configuration"]["FunctionArn"]
-        apigw = aws_client("apigatewayv2", stratus_port)
-        api_id = apigw.create_api(Name="bench", ProtocolType="HTTP", Target=arn)["ApiId"]
-        if args.by_host:
-            host = {"Host": f"{api_id}.execute-api.localhost:{stratus_port}"}
-            gateway = Target("gateway (HTTP API)", stratus_port, "/hello", host)
-        else:
-            path = f"/_aws/execute-api/{api_id}/hello"
-            gateway = Target("gateway (HTTP API)", stratus_port, path)
-        bare = Target("bare starlette", hello_port, "/hello")
-        targets = [gateway, bare]
-        log(f"warming up ({args.warmup} requests per target, concurrency {args.concurrency})")
-        for target in targets:
-            target.run_batch(args.warmup, args.concurrency, record=False)
-        log(f"measuring: {args.rounds} rounds x {args.per_round} requests x {len(targets)} targets")
-        for round_no in range(args.rounds):
-            for target in targets if round_no % 2 == 0 else targets[::-1]:
-                target.run_batch(args.per_round, args.concurrency, record=True)
-        for target in targets:
-            target.close()
+        targets = make_targets(stratus_port, f"http://127.0.0.1:{stratus_port}")
+        if args.baseline_src is not None:
+            base_port = free_port()
+            children.append(
+                start_child(
+                    "baseline",
+                    stratus_command(base_port, work / "base-data"),
+                    base_port,
+                    work / "baseline.log",
+                    stratus_environ(args.baseline_src),
+                )
+            )
+            base_targets = make_targets(base_port, f"http://127.0.0.1:{base_port}", "baseline ")
+            targets.append(base_targets[0])
+        bare = Target("bare Starlette", f"http://127.0.0.1:{hello_port}/hello")
+        everything = [*targets, bare]
+        log("warming up (every connection count starts its environments)")
+        for target in everything:
+            for connections in args.connections:
+                wrk(target.url, connections, 1)
+        for connections in args.connections:
+            for round_no in range(args.rounds):
+                order = everything if round_no % 2 == 0 else everything[::-1]
+                for target in order:
+                    measured = wrk(target.url, connections, args.seconds)
+                    target.runs.setdefault(connections, []).append(measured)
+                    log(
+                        f"c={connections} round {round_no + 1}: {target.label}: "
+                        f"{measured['rps']:.0f}/s p50 {measured['p50_ms']:.2f} ms "
+                        f"p99 {measured['p99_ms']:.2f} ms load {os.getloadavg()[0]:.1f}"
+                    )
     except Exception:
         for child in children:
             log(f"--- last lines of the {child.name} server's log ---\n{child.tail()}")
@@ -239,133 +244,108 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     finally:
         for child in reversed(children):
             child.stop()
-    return result_of(args, gateway, bare, load_before)
+    return result_of(args, everything, load_before)
 
 
 def result_of(
-    args: argparse.Namespace, gateway: Target, bare: Target, load_before: tuple[float, ...]
+    args: argparse.Namespace, targets: list[Target], load: tuple[float, ...]
 ) -> dict[str, Any]:
-    ratios = [g.rps / b.rps for g, b in zip(gateway.rounds, bare.rounds, strict=True)]
-    rounds = [
-        {
-            "gateway_rps": g.rps,
-            "bare_rps": b.rps,
-            "ratio": ratio,
-            "gateway_p50_ms": g.p50,
-            "gateway_p99_ms": g.p99,
-            "bare_p50_ms": b.p50,
-            "bare_p99_ms": b.p99,
-        }
-        for g, b, ratio in zip(gateway.rounds, bare.rounds, ratios, strict=True)
-    ]
-    medians = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
-    ratio = medians["ratio"]
+    bare = targets[-1]
+    rows = []
+    for connections in args.connections:
+        for target in targets:
+            runs = target.runs[connections]
+            ratios = [
+                r["rps"] / b["rps"] for r, b in zip(runs, bare.runs[connections], strict=True)
+            ]
+            rows.append(
+                {
+                    "target": target.label,
+                    "connections": connections,
+                    **{k: statistics.median(r[k] for r in runs) for k in runs[0]},
+                    "timeouts": sum(r["timeouts"] for r in runs),
+                    "ratio": statistics.median(ratios),
+                    "ratios": ratios,
+                }
+            )
     return {
         "machine": {
-            "python": sys.version.split()[0],
             "cpus": os.cpu_count(),
-            "load_average_before": load_before[0],
-            "load_average_after": os.getloadavg()[0],
+            "load_before": list(load),
+            "load_after": list(os.getloadavg()),
         },
         "stratus_source": source_description(args.stratus_src),
-        "config": {
-            "rounds": args.rounds,
-            "per_round": args.per_round,
-            "concurrency": args.concurrency,
-            "warmup": args.warmup,
-            "address": "host header" if args.by_host else "path",
-        },
-        "rounds": rounds,
-        "medians": medians,
-        "ratio": ratio,
-        "ratio_range": [min(ratios), max(ratios)],
-        "latency_ms": {
-            t.label: summarize([ms for r in t.rounds for ms in r.latencies_ms])
-            for t in (gateway, bare)
-        },
+        "baseline_source": source_description(args.baseline_src) if args.baseline_src else None,
+        "config": {"seconds": args.seconds, "rounds": args.rounds},
+        "rows": rows,
         "goal_ratio": GOAL_RATIO,
-        "goal_met": ratio >= GOAL_RATIO,
     }
 
 
 def render(result: dict[str, Any]) -> str:
-    cfg, machine = result["config"], result["machine"]
+    m, cfg = result["machine"], result["config"]
+    loads = "load average {:.2f} {:.2f} {:.2f}".format(*m["load_before"])
+    loads += " before, {:.2f} {:.2f} {:.2f} after".format(*m["load_after"])
     lines = [
-        f"Python {machine['python']}, {machine['cpus']} CPUs, load average "
-        f"{machine['load_average_before']:.2f} before the run, "
-        f"{machine['load_average_after']:.2f} after it; {cfg['rounds']} rounds of "
-        f"{cfg['per_round']} requests "
-        f"per target, {cfg['concurrency']} keep-alive connections, warm-up {cfg['warmup']}, "
-        f"API addressed by {cfg['address']}",
+        f"wrk, {m['cpus']} CPUs, {loads}; {cfg['rounds']} rounds of {cfg['seconds']} s per "
+        "target and connection count, alternating (medians)",
         f"stratus: {result['stratus_source']}",
-        "",
     ]
-    header = (
-        f"{'round':<8}{'gateway/s':>10}{'bare/s':>9}{'ratio':>8}"
-        f"{'gw p50':>9}{'gw p99':>9}{'bare p50':>10}{'bare p99':>10}   (ms)"
-    )
+    if result["baseline_source"]:
+        lines.append(f"baseline: {result['baseline_source']}")
+    lines.append("")
+    header = f"{'conns':>5}  {'target':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}"
+    header += f"{'timeouts':>10}"
     lines += [header, "-" * len(header)]
-    rows = [(str(i + 1), r) for i, r in enumerate(result["rounds"])]
-    for label, r in [*rows, ("median", result["medians"])]:
-        if label == "median":
-            lines.append("-" * len(header))
+    previous = None
+    for row in result["rows"]:
+        conns = "" if row["connections"] == previous else str(row["connections"])
+        previous = row["connections"]
         lines.append(
-            f"{label:<8}{r['gateway_rps']:>10.0f}{r['bare_rps']:>9.0f}{r['ratio']:>8.2f}"
-            f"{r['gateway_p50_ms']:>9.3f}{r['gateway_p99_ms']:>9.3f}"
-            f"{r['bare_p50_ms']:>10.3f}{r['bare_p99_ms']:>10.3f}"
+            f"{conns:>5}  {row['target']:<22}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}"
+            f"{row['p99_ms']:>9.2f}{row['ratio']:>8.2f}{row['timeouts']:>10.0f}"
         )
     lines.append("")
-    lines.append(summary_line(result))
-    return "\n".join(lines)
-
-
-def summary_line(result: dict[str, Any]) -> str:
-    m = result["medians"]
-    low, high = result["ratio_range"]
-    verdict = "MET" if result["goal_met"] else "NOT MET"
-    return (
-        f"SUMMARY: gateway {m['gateway_rps']:.0f} req/s (p50 {m['gateway_p50_ms']:.3f} ms, p99 "
-        f"{m['gateway_p99_ms']:.3f} ms) vs bare starlette {m['bare_rps']:.0f} req/s (p50 "
-        f"{m['bare_p50_ms']:.3f} ms, p99 {m['bare_p99_ms']:.3f} ms), medians over "
-        f"{len(result['rounds'])} rounds -> x{result['ratio']:.2f} of the bare app's "
-        f"throughput (rounds x{low:.2f}-x{high:.2f}); goal >= x{result['goal_ratio']:.1f}: "
-        f"{verdict}"
+    lines.append(
+        f"goal (issue 15): >= x{result['goal_ratio']} of bare at 16 and 64 connections, "
+        "p99 < 10 ms; REST API no slower than HTTP API; more req/s at 64 than at 16"
     )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=9, help="rounds (a batch per target)")
-    parser.add_argument("--per-round", type=int, default=2000, help="requests per batch")
-    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
-    parser.add_argument("--warmup", type=int, default=400, help="unrecorded requests per target")
-    parser.add_argument("--by-host", action="store_true", help="address the API by Host header")
+    parser.add_argument(
+        "--connections",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[1, 16, 64],
+        help="comma-separated connection counts",
+    )
+    parser.add_argument("--seconds", type=int, default=3, help="length of one wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per target and count")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    parser.add_argument("--cprofile", type=Path, help="run the Stratus server under cProfile")
     parser.add_argument("--server-wrap", help="command prefix for the Stratus server (profilers)")
     parser.add_argument(
-        "--stratus-src",
-        type=Path,
-        help="run both servers on the stratus package under this directory (e.g. `git "
-        "archive REV src | tar -x -C DIR`, then DIR/src), instead of the installed one",
+        "--stratus-src", type=Path, help="run the servers on the stratus package under DIR"
     )
     parser.add_argument(
-        "--work-parent",
+        "--baseline-src",
         type=Path,
-        default=default_work_parent(),
-        help="where the temporary data directory goes (not /tmp, see bench/common.py)",
+        help="also run a Stratus server on the package under DIR (its HTTP API as a target)",
     )
+    parser.add_argument("--work-parent", type=Path, default=default_work_parent())
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
     if args.serve_hello is not None:
         serve_hello(args.serve_hello)
         return 0
+    if not ensure_wrk():
+        return 2
     return main_in_workdir(
         lambda work: run(args, work),
         render,
         work_parent=args.work_parent,
-        prefix="stratus-bench-gw-",
+        prefix="stratus-bench-gateway-",
         as_json=args.json,
     )
 

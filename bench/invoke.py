@@ -14,7 +14,10 @@ Starts, as separate processes (so the client does not share a GIL with either se
 One client (http.client, one keep-alive connection per target, sequential requests, timed
 with perf_counter) then alternates batches between the three targets, `--rounds` rounds of
 n/rounds requests each, reversing the order every round, after a warm-up. Percentiles are
-taken over all samples of a target. Warm overhead = Stratus - Starlette echo. A further
+taken over all samples of a target. Warm overhead = Stratus - Starlette echo. Two more
+targets do the same through one boto3 Lambda client's Invoke each, against Stratus and
+against the echo (which answers Invoke's path with the payload): the overhead users see,
+beside its own baseline from the same rounds (issue 15's goal: p50 <= 0.2 ms). A further
 batch with LogType=Tail reads the REPORT line's `Duration` (the supervisor -> runtime ->
 supervisor round trip, timed inside the server), which splits the overhead into that hop
 and Stratus's own HTTP-side work.
@@ -74,6 +77,7 @@ INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
 ROLE = "arn:aws:iam::000000000000:role/bench"
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 GOAL_OVERHEAD_P50_MS = 1.0
+GOAL_BOTO3_OVERHEAD_P50_MS = 0.2  # issue 15; the floor is a Unix socket round trip (~55 us)
 PAYLOAD = b"{}"
 
 EMPTY_HANDLER = "def handler(e, c):\n    return None\n"
@@ -199,6 +203,26 @@ class Target:
             self.round_p50s.append(statistics.median(batch))
 
 
+class BotoTarget(Target):
+    """The same alternating batches through one boto3 Lambda client's Invoke (the way users
+    call), against Stratus or the echo server (which answers Invoke's path with the payload,
+    so botocore parses both answers alike)."""
+
+    client: Any = None
+
+    def request(self) -> tuple[float, int, bytes]:
+        if self.client is None:
+            self.client = aws_client("lambda", self.port, read_timeout=60)
+        started = time.perf_counter()
+        response = self.client.invoke(FunctionName="bench-empty", Payload=PAYLOAD)
+        body = response["Payload"].read()
+        elapsed = (time.perf_counter() - started) * 1000
+        return elapsed, response["StatusCode"], body
+
+    def close(self) -> None:
+        pass
+
+
 # -- Stratus setup ----------------------------------------------------------------------------
 def make_zip(source: str) -> bytes:
     buffer = io.BytesIO()
@@ -313,8 +337,10 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             Target("stratus invoke", stratus_port, INVOKE_PATH.format(name="bench-empty")),
             Target("starlette echo", echo_port, INVOKE_PATH.format(name="bench-empty")),
             Target("raw asgi echo", echo_port, "/raw"),
+            BotoTarget("boto3 stratus", stratus_port, ""),
+            BotoTarget("boto3 echo", echo_port, ""),
         ]
-        stratus, echo, raw = targets
+        stratus, echo, raw, boto_stratus, boto_echo = targets
         if args.baseline_src is not None:
             base_port = free_port()
             children.append(
@@ -396,6 +422,19 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "goal_p50_ms": GOAL_OVERHEAD_P50_MS,
     }
     overhead["goal_met"] = overhead["p50_ms"] <= GOAL_OVERHEAD_P50_MS
+    boto_rounds = [
+        s - e for s, e in zip(boto_stratus.round_p50s, boto_echo.round_p50s, strict=True)
+    ]
+    overhead["boto3"] = {
+        "p50_ms": stats[boto_stratus.label]["p50"] - stats[boto_echo.label]["p50"],
+        "p99_ms": stats[boto_stratus.label]["p99"] - stats[boto_echo.label]["p99"],
+        "per_round_p50_ms": {
+            "min": min(boto_rounds),
+            "median": statistics.median(boto_rounds),
+            "max": max(boto_rounds),
+        },
+        "goal_p50_ms": GOAL_BOTO3_OVERHEAD_P50_MS,
+    }
     duration = summarize(report_durations)
     breakdown = {
         "with_tail": summarize(tail.samples),
@@ -477,6 +516,13 @@ def render(result: dict[str, Any]) -> str:
         f"per-round p50 overhead min/median/max "
         f"{rounds['min']:+.3f}/{rounds['median']:+.3f}/{rounds['max']:+.3f} ms"
     )
+    boto = over["boto3"]
+    lines.append(
+        f"boto3 Invoke overhead vs the same client on the echo: p50 {boto['p50_ms']:+.3f} ms, "
+        f"p99 {boto['p99_ms']:+.3f} ms; per-round p50 overhead min/median/max "
+        f"{boto['per_round_p50_ms']['min']:+.3f}/{boto['per_round_p50_ms']['median']:+.3f}/"
+        f"{boto['per_round_p50_ms']['max']:+.3f} ms (goal <= {boto['goal_p50_ms']} ms)"
+    )
     lines.append(
         f"  (vs raw asgi echo: p50 {over['p50_vs_raw_asgi_ms']:+.3f} ms; Starlette itself "
         f"adds {over['starlette_over_raw_p50_ms']:+.3f} ms p50 over raw ASGI)"
@@ -532,7 +578,9 @@ def summary_line(result: dict[str, Any]) -> str:
         f"SUMMARY: warm invoke p50 {result['warm']['stratus invoke']['p50']:.3f} ms vs echo "
         f"{result['warm'][over['vs']]['p50']:.3f} ms -> overhead p50 {over['p50_ms']:+.3f} ms, "
         f"p99 {over['p99_ms']:+.3f} ms (x{over['p50_ratio']:.2f}); goal p50 overhead <= "
-        f"{over['goal_p50_ms']:.0f} ms: {verdict}"
+        f"{over['goal_p50_ms']:.0f} ms: {verdict}; boto3 Invoke p50 "
+        f"{result['warm']['boto3 stratus']['p50']:.3f} vs {result['warm']['boto3 echo']['p50']:.3f}"
+        f" ms -> {over['boto3']['p50_ms']:+.3f} ms (goal <= {over['boto3']['goal_p50_ms']} ms)"
     )
     for c in result["cold"]:
         if c["kind"] == "boto3":

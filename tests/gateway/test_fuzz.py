@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from stratus.apis.http.routes import METHODS, RouteKey, match_route
 from stratus.errors import Validation
+from stratus.gateway import responses
 from stratus.gateway.events import (
     HttpRequest,
     Target,
@@ -181,6 +182,31 @@ def test_http_response_is_always_well_formed(flavor, output, function_error):
     _well_formed(response)
     if function_error:
         assert response.status in (500, 502)
+
+
+PLAIN = st.fixed_dictionaries(
+    {"statusCode": st.one_of(st.integers(150, 650), st.sampled_from([True, 200.0, "200"]))},
+    optional={
+        "body": st.one_of(st.none(), st.text(), st.sampled_from(["\ud800", 5])),
+        "headers": st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(["a", "Content-Type", "a b", "é"]), ANYTHING, max_size=3
+            ),
+            st.sampled_from([[], "x"]),
+        ),
+    },
+)
+
+
+@FUZZ
+@given(st.sampled_from(list(Flavor)), st.one_of(PLAIN, SHAPED))
+def test_plain_outputs_answered_as_the_model_answers_them(flavor, output):
+    """The fast path for plain outputs (no model validation) gives the model's very answer
+    for every output it takes, and leaves the others to the model."""
+    fast = responses.plain(output, flavor)
+    if fast is not None:
+        assert fast == responses.modelled(output, flavor)
 
 
 @FUZZ

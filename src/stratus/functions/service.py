@@ -24,6 +24,7 @@ from typing import Literal
 
 import orjson
 
+from stratus import ids
 from stratus.config import Settings
 from stratus.errors import (
     Conflict,
@@ -611,7 +612,7 @@ class FunctionService:
             check_payload(payload, SYNC_PAYLOAD_LIMIT)
         spec = await self.spec(ref)
         invocation = Invocation(
-            request_id=request_id or str(uuid.uuid4()),
+            request_id=request_id or ids.uuid4(),  # pooled: a third of uuid.uuid4's cost
             payload=payload,
             invoked_arn=function_arn(
                 self._settings.region, self._settings.account_id, ref.name, ref.qualifier

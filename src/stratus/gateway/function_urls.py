@@ -42,13 +42,13 @@ integration timeout of its own (the function's timeout is the limit).
 from __future__ import annotations
 
 import functools
-import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from stratus import ids
 from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
@@ -99,7 +99,7 @@ class FunctionUrlGateway:
         url_id, path = address
         functions: FunctionService = scope["app"].state.services.functions
         answer = functools.partial(wait_answer, functions, scope, receive, url_id, path)
-        await wait_serve(DOOR, scope, send, path, answer, request_id=str(uuid.uuid4()))
+        await wait_serve(DOOR, scope, send, path, answer, request_id=ids.uuid4())
 
 
 async def wait_answer(

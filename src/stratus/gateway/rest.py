@@ -39,7 +39,6 @@ import functools
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -49,6 +48,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from stratus import ids
 from stratus.apis.http.routes import Match, RouteKey
 from stratus.apis.rest.match import ResourceMatch
 from stratus.apis.rest.model import Method
@@ -125,7 +125,7 @@ class RestGateway:
         )
         await wait_serve(
             DOOR, scope, send, path, answer,
-            request_id=str(uuid.uuid4()), headers=(("x-amz-apigw-id", extended),),
+            request_id=ids.uuid4(), headers=(("x-amz-apigw-id", extended),),
         )  # fmt: skip
 
     async def wait_answer(

@@ -54,6 +54,9 @@ class Cage:
     confinement: Confinement | None = None  # gets `uid` back on release, if it gave it
     children: int | None = None  # a snapshot holder's: the first of its children's uids
     holder: bool = False  # a snapshot holder's (confined: its /tmp is divided, launcher.py)
+    # The open peak-memory file, read with pread per invocation (None: not opened yet; -1:
+    # there is none). Opening a cgroup file costs ~100 us under load, pread ~2 us.
+    _peak_fd: int | None = None
 
     def kill(self) -> None:
         """Kill every process in the cage (blocking: run it in a thread). v2 has
@@ -84,12 +87,22 @@ class Cage:
 
     def peak_memory_mb(self) -> int | None:
         """The environment's peak memory, whole processes and all, in MB rounded up (v2
-        memory.peak, v1 memory.max_usage_in_bytes); None without a memory cgroup."""
+        memory.peak, v1 memory.max_usage_in_bytes); None without a memory cgroup. Read on
+        every invocation (REPORT), so the file stays open until `release`."""
+        if self._peak_fd is None:
+            self._peak_fd = self._open_peak()
+        if self._peak_fd < 0:
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            return -(-int(os.pread(self._peak_fd, 32, 0)) // (1024 * 1024))
+        return None
+
+    def _open_peak(self) -> int:
         for group in self.groups:
             for name in ("memory.peak", "memory.max_usage_in_bytes"):
-                with contextlib.suppress(OSError, ValueError):
-                    return -(-int((group / name).read_text()) // (1024 * 1024))
-        return None
+                with contextlib.suppress(OSError):
+                    return os.open(group / name, os.O_RDONLY | os.O_CLOEXEC)
+        return -1
 
     def out_of_memory(self) -> bool:
         """Did the kernel's OOM killer act in this cage? (v2 memory.events, v1 oom_control)"""
@@ -116,6 +129,9 @@ class Cage:
                     (group / name).write_text(unlimited)
 
     def release(self) -> None:
+        if self._peak_fd is not None and self._peak_fd >= 0:
+            os.close(self._peak_fd)
+        self._peak_fd = -1
         for group in self.groups:
             with contextlib.suppress(OSError):  # already gone
                 group.rmdir()
