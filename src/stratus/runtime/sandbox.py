@@ -115,6 +115,10 @@ class Cage:
                 if (group / name).exists():
                     (group / name).write_text(unlimited)
 
+    def processes(self) -> set[int]:
+        """The host pids of the processes in the cage (none without cgroups)."""
+        return _pids(self.groups)
+
     def release(self) -> None:
         for group in self.groups:
             with contextlib.suppress(OSError):  # already gone
