@@ -4,6 +4,7 @@ import json
 import sys
 
 import pytest
+from tests.conftest import wait_for
 
 from stratus.runtime.interpreters import interpreter_for
 
@@ -49,3 +50,35 @@ def test_boto3_is_importable_on_other_runtimes(lambda_client, deploy, runtime):
     response = lambda_client.invoke(FunctionName=name)
 
     assert "FunctionError" not in response
+
+
+SDK_BYTECODE = """
+import importlib.util, os
+import boto3, botocore.client
+
+def handler(event, context):
+    compiled = importlib.util.cache_from_source(botocore.client.__file__)
+    return {"owner": os.stat(compiled).st_uid, "me": os.getuid(), "at": compiled}
+"""
+
+
+@pytest.mark.parametrize("runtime", ["python3.12"])
+def test_a_new_functions_first_environment_finds_the_sdk_compiled(
+    server, lambda_client, deploy, runtime
+):
+    """Confined, each function has a bytecode cache of its own; the SDK's bytecode comes
+    made (by the server, read-only) in every new one, so a new function's first init does
+    not compile botocore (as on Lambda, whose runtime's SDK comes compiled)."""
+    if server.isolation()["identity"] == "off" or not interpreter_for(runtime).exact:
+        pytest.skip("per-function bytecode caches are for confined environments")
+
+    def seeded() -> bool:
+        name = deploy(SDK_BYTECODE, Runtime=runtime, Timeout=60)
+        body = json.loads(lambda_client.invoke(FunctionName=name)["Payload"].read())
+        assert body["at"].startswith("/var/runtime/bytecode/"), body
+        assert body["me"] != 0
+        # The seed's (the first new function of a runtime starts making it), not compiled
+        # by this environment.
+        return bool(body["owner"] == 0)
+
+    assert wait_for(seeded, timeout=180)

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import WaiterError
 from tests.conftest import (
     create_function,
     invoke_json,
@@ -406,3 +407,72 @@ def test_after_a_burst_more_children_are_forked_ahead(server, lambda_client, dep
 
     # 6 warm environments, and more than the 2 standby children of before.
     assert wait_for(lambda: _holder_children(name) >= 6 + 4, timeout=30), _holder_children(name)
+
+
+def test_waiters_see_a_snapstart_version_become_active_or_failed(lambda_client, deploy):
+    """boto3's published_version_active and function_active_v2 waiters wait through Pending
+    to Active; a version whose snapshot's init fails stops them with Failed."""
+    name = deploy(SLOW_INIT, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"})
+    broken = deploy("import missing_module\n", SnapStart={"ApplyOn": "PublishedVersions"})
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    failing = lambda_client.publish_version(FunctionName=broken)["Version"]
+    fast = {"Delay": 0.2, "MaxAttempts": 150}
+
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig=fast
+    )
+    state = state_of(lambda_client, name, version)
+    lambda_client.get_waiter("function_active_v2").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig=fast
+    )
+    with pytest.raises(WaiterError) as stopped:
+        lambda_client.get_waiter("published_version_active").wait(
+            FunctionName=broken, Qualifier=failing, WaiterConfig=fast
+        )
+
+    assert state == "Active"
+    assert "Failed" in str(stopped.value)
+
+
+SNAPSHOT_MEMORY = """
+BLOCK = bytearray(40 * 1024 * 1024)
+BLOCK[::4096] = b"x" * len(BLOCK[::4096])  # 40 MB resident from init, in the snapshot
+
+
+def handler(event, context):
+    extra = bytearray(event["mb"] * 1024 * 1024)
+    extra[::4096] = b"y" * len(extra[::4096])
+    return len(BLOCK) + len(extra)
+"""
+
+
+def test_a_restored_environments_max_memory_used_counts_its_snapshot(lambda_client, deploy):
+    """REPORT's Max Memory Used of a restored environment counts what it holds from the
+    snapshot (charged to the holder's cgroup, not its own) and what it allocates, within
+    its Memory Size."""
+    name, _ = _publish_snapstart(lambda_client, deploy, SNAPSHOT_MEMORY, MemorySize=128)
+
+    def used(mb):
+        response = lambda_client.invoke(
+            FunctionName=name, Qualifier="1", LogType="Tail", Payload=json.dumps({"mb": mb})
+        )
+        assert "FunctionError" not in response
+        return int(_report(response).split("Max Memory Used: ")[1].split(" MB")[0])
+
+    first, grown = used(0), used(30)
+
+    assert 40 <= first <= 128
+    assert first + 25 <= grown <= 128
+
+
+def test_a_start_that_waits_for_the_snapshots_init_reports_it_apart(lambda_client, deploy):
+    """$LATEST with snapshots takes its snapshot at the first invoke: that invoke's REPORT
+    shows the wait as Init Duration and a Restore Duration of the restore alone."""
+    name = deploy(SLOW_INIT, Runtime="python3.12", Tags={"stratus:snapshot-latest": "true"})
+
+    report = _report(lambda_client.invoke(FunctionName=name, LogType="Tail"))
+    init_ms = float(report.split("Init Duration: ")[1].split(" ms")[0])
+    restore_ms = float(report.split("Restore Duration: ")[1].split(" ms")[0])
+
+    assert init_ms >= 1500  # init sleeps 1.5 s
+    assert restore_ms < init_ms - 1000

@@ -156,11 +156,24 @@ class Environment:
             return await self.wait_crash_outcome(request_id)
         self.last_used = time.monotonic()
         ok = bool(reply.get("ok"))
-        # The cgroup's peak, not the runtime's ru_maxrss: that one carries the peak of the
-        # server process the environment was forked from across exec.
-        memory = self.cage.peak_memory_mb() or -(-cast(int, reply.get("max_rss_kb", 0)) // 1024)
+        memory = self._peak_memory_mb(cast(int, reply.get("max_rss_kb", 0)))
         # A handler's exception is a function result: the platform status stays "success".
         return Outcome(body, ok, memory, reusable=True)
+
+    def _peak_memory_mb(self, max_rss_kb: int) -> int:
+        """REPORT's Max Memory Used: the cgroup's peak, not the runtime's ru_maxrss, which
+        carries the peak of the server process the environment was forked from across exec.
+        A restored environment never exec'd (it is a fork of its snapshot holder), so its
+        ru_maxrss is its own, and it counts the snapshot's pages it maps, which are charged
+        to the holder's cgroup, not its own (its cgroup alone read 3 MB for a function
+        holding 40 MB from init); those count, up to the configured memory."""
+        peak = self.cage.peak_memory_mb()
+        rss = -(-max_rss_kb // 1024)
+        if peak is None:
+            return rss
+        if self.restore_ms is not None:
+            return max(peak, min(rss, self.spec.memory_mb))
+        return peak
 
     async def _wait_frame_within(self, timeout_s: float) -> tuple[dict[str, object], bytes]:
         """wait_frame, or TimeoutError after `timeout_s`. The same contract as

@@ -62,7 +62,9 @@ class Invoker:
             invocation.stream,
         )
         duration_ms = (time.perf_counter() - started) * 1000
-        init_ms = env.init_ms if cold and env.restore_ms is None else None
+        # (a restored environment has an init time only if its start waited for the
+        # snapshot's init: zygote.py)
+        init_ms = env.init_ms if cold and (env.restore_ms is None or env.init_ms) else None
         restore_ms = env.restore_ms if cold else None
         return await self._wait_finish(
             spec, invocation, env, outcome, duration_ms, capture, init_ms, restore_ms
@@ -145,20 +147,21 @@ def _report(
     out: Outcome,
 ) -> str:
     """The REPORT line; `init_ms` / `restore_ms` only on a cold start's first invoke (not
-    after a retried init: its time is in Duration, as on Lambda)."""
+    after a retried init: its time is in Duration, as on Lambda). Both only for a restore
+    that waited for its snapshot's init (zygote.py)."""
     memory = out.max_memory_mb or "-"
     line = (
         f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\t"
         f"Billed Duration: {math.ceil(duration_ms)} ms\tMemory Size: {spec.memory_mb} MB\t"
         f"Max Memory Used: {memory} MB\t"
     )
+    if init_ms is not None:
+        line += f"Init Duration: {init_ms:.2f} ms\t"
     if restore_ms is not None:
         line += (
             f"Restore Duration: {restore_ms:.2f} ms\t"
             f"Billed Restore Duration: {math.ceil(restore_ms)} ms\t"
         )
-    elif init_ms is not None:
-        line += f"Init Duration: {init_ms:.2f} ms\t"
     if out.status != "success":
         line += f"Status: {out.status}\t"
         if not out.ok:

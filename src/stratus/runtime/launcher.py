@@ -23,6 +23,7 @@ from pathlib import Path
 import orjson
 
 from stratus.runtime import confinement
+from stratus.runtime.bytecode_seed import BytecodeSeeds
 from stratus.runtime.confinement import RUNTIME_ROOT, TASK_ROOT, Bind
 from stratus.runtime.environment import Environment
 from stratus.runtime.interpreters import interpreter_for
@@ -137,6 +138,7 @@ class ProcessLauncher:
         self.scratch = ScratchPool.detect(host.work_dir / "scratch") if self.confined else None
         self._private_tmp = self.confined or _private_tmp_possible(host.work_dir, self._sdk_dir)
         self._warned_tmp = False
+        self._bytecode_seeds: BytecodeSeeds | None = None
         self._opt_mount = self._private_tmp and _opt_mount_possible(host.work_dir, self._sdk_dir)
 
     def close(self) -> None:
@@ -435,7 +437,18 @@ class ProcessLauncher:
         if not self._host_view(directory).is_dir():
             self._host_view(directory).mkdir(parents=True)
             self._host_view(directory).chmod(0o777)  # uids differ; only binds reach it
+            if spec.runtime.startswith("python"):  # the SDK comes compiled (bytecode_seed.py)
+                interpreter = interpreter_for(spec.runtime)
+                seeds = self._seeds(base)
+                seeds.link_into(
+                    spec.runtime, interpreter.path, interpreter.is_server_python, directory
+                )
         return directory
+
+    def _seeds(self, base: Path) -> BytecodeSeeds:
+        if self._bytecode_seeds is None:
+            self._bytecode_seeds = BytecodeSeeds(base, self._host_view, self._sdk_dir)
+        return self._bytecode_seeds
 
     def _lambda_variables(
         self, spec: FunctionSpec, stream: str, tmp: Path, fd: int

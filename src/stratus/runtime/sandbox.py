@@ -128,6 +128,10 @@ class Cage:
                 if (group / name).exists():
                     (group / name).write_text(unlimited)
 
+    def processes(self) -> set[int]:
+        """The host pids of the processes in the cage (none without cgroups)."""
+        return _pids(self.groups)
+
     def release(self) -> None:
         if self._peak_fd is not None and self._peak_fd >= 0:
             os.close(self._peak_fd)
