@@ -60,7 +60,6 @@ from stratus.errors import Throttled, TooLarge
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.http_proxy import BAD_GATEWAY, HttpProxy
-from stratus.gateway.http_proxy import HttpProxy
 from stratus.gateway.iam_auth import not_authorized, signer, wait_authorized, with_iam_caller
 from stratus.gateway.jwt_authorizer import (
     Forbidden,
