@@ -77,7 +77,8 @@ class RunningServer:
         self.wait_idle()
 
     def client(self, service: str, **config: Any) -> Any:
-        """A boto3 client for `service` talking to this server (any credentials work)."""
+        """A boto3 client for `service` talking to this server, signing with the default
+        test/test key (the account root, accepted also when signatures are checked)."""
         import boto3
         from botocore.config import Config
 
