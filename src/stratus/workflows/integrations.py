@@ -93,7 +93,10 @@ def _sdk_problem(resource: str, rest: str, parameters: Any, field: str) -> tuple
     if isinstance(parameters, Mapping):
         for key in parameters:
             name = str(key).removesuffix(".$")
-            if name.lower() not in operation:
+            # AWS's Java SDK renames a member that clashes with a Java method (`Equals` ->
+            # `EqualsValue`): either spelling passes here
+            spellings = {name.lower(), name.lower().removesuffix("value")}
+            if not spellings & operation:
                 return f'The field "{name}" is not supported by Step Functions', field
     return None
 
@@ -123,7 +126,13 @@ def _operations(model: str) -> dict[str, frozenset[str]]:
         if any(shapes.get(m.get("shape", ""), {}).get("eventstream") for m in _members(output)):
             continue
         given = shapes.get(operation.get("input", {}).get("shape", ""), {})
-        found[name] = frozenset(str(member).lower() for member in given.get("members", {}))
+        members: dict[str, Any] = given.get("members", {})
+        # a member by its name or its wire name (EC2's `Filters` is `Filter` on the wire)
+        found[name] = frozenset(
+            spelled.lower()
+            for member, spec in members.items()
+            for spelled in (member, str(spec.get("locationName", member)))
+        )
     return found
 
 
