@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
+import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -71,12 +75,39 @@ class TargetTimedOut(TargetFailed):
     """No answer within the integration's timeout."""
 
 
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """How an HTTPS back end is called: the client certificate a REST stage presents
+    (certificate PEM, private key PEM), and whether the back end's certificate is checked
+    (a REST integration's tlsConfig.insecureSkipVerification turns that off)."""
+
+    certificate: tuple[str, str] | None = None
+    verify: bool = True
+
+
+def _ssl_context(tls: Tls) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if not tls.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if tls.certificate is not None:
+        # load_cert_chain reads files only: written for the call, removed at once.
+        with tempfile.TemporaryDirectory() as directory:
+            cert, key = Path(directory, "cert.pem"), Path(directory, "key.pem")
+            cert.write_text(tls.certificate[0])
+            key.write_text(tls.certificate[1])
+            key.chmod(0o600)
+            context.load_cert_chain(cert, key)
+    return context
+
+
 class HttpProxy:
     """The gateway's one HTTP client for HTTP_PROXY integrations, made on first use (in
     the serving loop) and closed with `wait_close`."""
 
     def __init__(self) -> None:
         self._client: httpx.AsyncClient | None = None
+        self._tls_clients: dict[Tls, httpx.AsyncClient] = {}  # one per certificate / check
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -86,9 +117,22 @@ class HttpProxy:
             self._client = httpx.AsyncClient(timeout=None, follow_redirects=False)
         return self._client
 
+    def _client_for(self, tls: Tls | None) -> httpx.AsyncClient:
+        if tls is None or tls == Tls():
+            return self.client
+        found = self._tls_clients.get(tls)
+        if found is None:
+            found = self._tls_clients[tls] = httpx.AsyncClient(
+                timeout=None, follow_redirects=False, verify=_ssl_context(tls)
+            )
+        return found
+
     async def wait_close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
+            await client.aclose()
+        clients, self._tls_clients = list(self._tls_clients.values()), {}
+        for client in clients:
             await client.aclose()
 
     async def wait_forward(
@@ -126,14 +170,16 @@ class HttpProxy:
         headers: Sequence[tuple[str, str]],
         body: bytes,
         timeout_ms: int,
+        tls: Tls | None = None,
     ) -> HttpResponse:
         """The target's answer (hop-by-hop headers dropped both ways); TargetTimedOut past
-        `timeout_ms`, TargetFailed when it cannot be reached."""
+        `timeout_ms`, TargetFailed when it cannot be reached (or its TLS handshake fails)."""
         sent = [(k, v) for k, v in headers if k.lower() not in _REQUEST_DROPPED]
         try:
+            client = self._client_for(tls)
             async with asyncio.timeout(timeout_ms / 1000):
-                request = self.client.build_request(method.upper(), url, headers=sent, content=body)
-                response = await self.client.send(request, stream=True)
+                request = client.build_request(method.upper(), url, headers=sent, content=body)
+                response = await client.send(request, stream=True)
                 try:
                     raw = b"".join([chunk async for chunk in response.aiter_raw()])
                 finally:

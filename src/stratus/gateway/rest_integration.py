@@ -51,7 +51,7 @@ from stratus.apis.rest.account import TARGET_TAG
 from stratus.apis.rest.model import Integration, IntegrationResponse, Method
 from stratus.apis.rest.service import RestDeployment
 from stratus.errors import StratusError
-from stratus.gateway.http_proxy import HttpProxy, TargetFailed, TargetTimedOut, target_url
+from stratus.gateway.http_proxy import HttpProxy, TargetFailed, TargetTimedOut, Tls, target_url
 from stratus.gateway.pipeline import Reply, function_ref, wait_invoke
 from stratus.gateway.responses import HttpResponse
 from stratus.gateway.rest_content import (
@@ -100,6 +100,7 @@ class Call:
     stage_variables: dict[str, str] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
     binary_media_types: tuple[str, ...] = ()
+    tls: Tls | None = None  # the stage's client certificate, the integration's tlsConfig
 
     @classmethod
     def of(
@@ -164,6 +165,7 @@ async def wait_custom(
     call = Call.of(event, deployment, integration)
     if integration.type == "MOCK":
         return answer_mock(call)
+    call.tls = await _wait_tls(services, deployment, integration)
     try:
         if integration.connectionType == "VPC_LINK":
             linked = await _wait_vpc_link(services, call)
@@ -190,6 +192,19 @@ async def wait_custom(
     except NotBase64 as exc:
         _log_failure(call, str(exc))
         return INTERNAL
+
+
+async def _wait_tls(
+    services: Services, deployment: RestDeployment, integration: Integration
+) -> Tls | None:
+    """How HTTPS back ends are called: with the stage's client certificate, checking their
+    certificate unless tlsConfig.insecureSkipVerification."""
+    certificate_id = deployment.stage.clientCertificateId
+    pair = (
+        await services.rest_apis.certificates.key_pair(certificate_id) if certificate_id else None
+    )
+    verify = not (integration.tlsConfig and integration.tlsConfig.insecureSkipVerification)
+    return None if pair is None and verify else Tls(pair, verify)
 
 
 async def _wait_vpc_link(services: Services, call: Call) -> Integration | None:
@@ -305,7 +320,9 @@ async def _wait_back_end(
         headers = tuple(parameters["header"].items())
         if payload and not any(k.lower() == "content-type" for k, _ in headers):
             headers += (("Content-Type", "application/json"),)
-        answer = await http.wait_send(verb, url, headers, payload, integration.timeoutInMillis)
+        answer = await http.wait_send(
+            verb, url, headers, payload, integration.timeoutInMillis, call.tls
+        )
         return _outcome(answer)
     if (found := _LAMBDA_URI.match(uri)) is not None:
         return await _wait_lambda(services, call, found.group(1), payload, reply)
@@ -437,8 +454,9 @@ async def _wait_http_proxy(http: HttpProxy, call: Call) -> HttpResponse:
         str(event.get("body") or "").encode()
     )  # fmt: skip
     return await http.wait_send(
-        _verb(call.integration, call), url, headers, body, call.integration.timeoutInMillis
-    )
+        _verb(call.integration, call), url, headers, body, call.integration.timeoutInMillis,
+        call.tls,
+    )  # fmt: skip
 
 
 def _response(call: Call, outcome: Outcome) -> HttpResponse:

@@ -7,9 +7,8 @@ answered as AWS answers them and not applied: a local gateway has one user.
 
 Client certificates are real: GenerateClientCertificate makes an RSA 2048 key and a
 self-signed X.509 certificate valid 365 days (AWS's lifetime), and answers its PEM; a stage
-names one by `clientCertificateId`. Stratus keeps the private key; HTTP integrations do not
-present the certificate to backends yet (a backend that requires it refuses the call, as it
-would refuse any client without it).
+names one by `clientCertificateId`, and the stage's HTTP and HTTP_PROXY integrations present
+it to HTTPS back ends (mutual TLS), as on AWS.
 
 VPC links (NLB targets on AWS) answer `PENDING` to CreateVpcLink and `AVAILABLE` from then
 on: nothing has to be provisioned here. An integration with connectionType VPC_LINK sends
@@ -189,6 +188,14 @@ class ClientCertificates:
 
     async def delete(self, certificate_id: str) -> None:
         await self._store.transact(lambda conn: CERTIFICATES.delete(conn, certificate_id))
+
+    async def key_pair(self, certificate_id: str) -> tuple[str, str] | None:
+        """(certificate PEM, private key PEM), or None when it is gone (for the data plane,
+        whose HTTPS integrations present it)."""
+        found = await self._store.run(lambda conn: CERTIFICATES.get(conn, certificate_id))
+        return (
+            None if found is None else (found.certificate.pemEncodedCertificate, found.privateKey)
+        )
 
     async def exists(self, certificate_id: str) -> None:
         """NotFound unless the certificate exists (a stage names it)."""
