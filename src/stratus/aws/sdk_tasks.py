@@ -207,8 +207,7 @@ def _failure(
     code = wire.code.rsplit(".", 1)[-1]  # namespaced codes: the name after the last dot
     name = code if code.endswith("Exception") else f"{code}Exception"
     cause = (
-        f"{exc.message} (Service: {prefix}, Status Code: {wire.status}, "
-        f"Request ID: {request_id})"
+        f"{exc.message} (Service: {prefix}, Status Code: {wire.status}, Request ID: {request_id})"
     )
     return StatesFailure(f"{prefix}.{name}", cause)
 
