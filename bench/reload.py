@@ -10,6 +10,8 @@ watcher reports the save), then invoked until it answers with the new code. Ever
 with the automatic dependency layer (today's path) and without it (`--no-dependency-layer`:
 the whole package zipped and uploaded on each save, as before), in the same run, and with
 `stratus:snapshot-latest` on (the first request after a save should be a snapshot restore).
+`--only "whole zip"` with PYTHONPATH=<an older tree>/src:bench times that tree's reloads
+(before the dependency layer, the faster polls, the lint memo and eager snapshots).
 Printed, never asserted: the median (and range) of save -> new answer, and its parts.
 """
 
@@ -88,7 +90,11 @@ def run_case(
 ) -> list[dict[str, float]]:
     os.environ["STRATUS_CACHE_DIR"] = str(cache)
     name = f"bench-{root.name}"
-    app = Timed(root / "template.yaml", endpoint, name, overrides={}, dependency_layer=layer)
+    if layer:
+        app = Timed(root / "template.yaml", endpoint, name, overrides={}, dependency_layer=True)
+    else:  # also runs on a tree from before the dependency layer (PYTHONPATH=<main>/src)
+        app = Timed(root / "template.yaml", endpoint, name, overrides={})
+        app._dependency_layer = False
     app.parts = {}
     lambda_ = boto3.client(
         "lambda",
