@@ -35,3 +35,21 @@ def test_cgroup_v1_cage_carries_the_limits():
         assert not memory.exists()
     finally:
         chosen.close()
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/autogroup"), reason="no autogroup scheduling on this kernel"
+)
+def test_environments_schedule_below_the_server(lambda_client, deploy):
+    """An environment's scheduling group (its session's autogroup) is lowered to nice 10, so
+    many busy environments do not outweigh the server's one event loop (bootstrap.py)."""
+    name = deploy(
+        """
+        def handler(event, context):
+            with open("/proc/self/autogroup") as f:
+                return f.read().split()[-1]
+        """
+    )
+    answer = lambda_client.invoke(FunctionName=name)
+
+    assert answer["Payload"].read() == b'"10"'
