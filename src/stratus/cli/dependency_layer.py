@@ -29,8 +29,6 @@ import hashlib
 import io
 import json
 import os
-import stat
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +36,10 @@ from typing import Any
 
 from stratus.store.artifacts import ARTIFACTS_BUCKET
 
+from .zips import zip_files
+
 LAYER_SUFFIX = "DepLayer"
 MAX_LAYERS = 5  # Lambda's limit of layers per function
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_CHUNK = 1024 * 1024
 _FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 _SKIPPED_DIRS = frozenset({"__pycache__"})
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -198,20 +196,5 @@ def _fingerprint(files: Sequence[tuple[str, Path]], base: str) -> str:
 
 
 def _zip(files: Sequence[tuple[str, Path]], archive: Path) -> str:
-    """A deterministic zip (sorted, 1980-01-01, modes kept) of `files` under python/."""
-    partial = archive.with_name(f".{archive.name}.partial")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, path in files:
-            info = zipfile.ZipInfo(f"python/{name}", ZIP_EPOCH)
-            info.create_system = 3  # Unix, so the mode below is read as one
-            info.external_attr = (stat.S_IFREG | (path.stat().st_mode & 0o777)) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with path.open("rb") as source, bundle.open(info, "w") as out:
-                while chunk := source.read(_CHUNK):
-                    out.write(chunk)
-    os.replace(partial, archive)
-    digest = hashlib.sha256()
-    with archive.open("rb") as written:
-        while chunk := written.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The layer's archive: every file under python/, where the runtime looks."""
+    return zip_files([(f"python/{name}", path) for name, path in files], archive)

@@ -21,8 +21,6 @@ import copy
 import hashlib
 import json
 import os
-import stat
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +38,9 @@ from .dependency_layer import attach, package_layer
 from .local_artifacts import BuildError, Form, Pointer
 from .progress import Progress
 from .uploads import Uploader, sha256_of
+from .zips import zip_files
 
 PACKAGE_DIR = Path(".stratus") / "package"
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,20 +172,7 @@ def package_zip(built: Built, zips: Path) -> tuple[Path, str]:
 
 def zip_folder(root: Path, files: Sequence[str], archive: Path) -> str:
     """Write `files` (paths relative to `root`, sorted) to `archive`; return its sha256."""
-    partial = archive.with_name(f".{archive.name}.partial")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name in files:
-            path = root / name
-            info = zipfile.ZipInfo(name, ZIP_EPOCH)
-            info.create_system = 3  # Unix, so the mode below is read as one
-            # Regular file, permission bits kept: a custom runtime's bootstrap stays executable.
-            info.external_attr = (stat.S_IFREG | (path.stat().st_mode & 0o777)) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with path.open("rb") as source, bundle.open(info, "w") as out:
-                while chunk := source.read(_CHUNK):
-                    out.write(chunk)
-    os.replace(partial, archive)
-    return sha256_of(archive)
+    return zip_files([(name, root / name) for name in files], archive)
 
 
 def _files(root: Path) -> Iterator[str]:
