@@ -514,21 +514,16 @@ def run_starts(conn: Connection, snapshot: Starts, cold: Starts, args: argparse.
                 gc.enable()
 
 
-def burst(
-    port: int,
-    client: Any,
-    setup: Setup,
-    args: argparse.Namespace,
-    name: str,
-    count: int,
-    hold_ms: int,
-    snapstart: bool,
-) -> dict[str, Any]:
-    """`count` concurrent first invokes of a version with no warm environment."""
-    qualifier = create_function(client, name, setup, args.runtime, snapstart)
-    primer = Connection(port)
-    primer.retire(name, qualifier)  # waits for the snapshot (or primes bytecode); no env left
-    primer.close()
+@dataclass
+class Fired:
+    replies: list[Reply | None]  # None where the invoke raised
+    errors: list[str]  # what the invokes raised
+    ends: list[int]  # when each answer was read (0 if none)
+    released: int  # when the barrier let every invoke go
+
+
+def fire(port: int, name: str, qualifier: str, count: int, hold_ms: int) -> Fired:
+    """`count` invokes on connections of their own, released together by a barrier."""
     connections = [Connection(port) for _ in range(count)]
     for conn in connections:
         conn.connect()
@@ -564,6 +559,26 @@ def burst(
         gc.enable()
     for conn in connections:
         conn.close()
+    return Fired(replies, errors, ends, released)
+
+
+def burst(
+    port: int,
+    client: Any,
+    setup: Setup,
+    args: argparse.Namespace,
+    name: str,
+    count: int,
+    hold_ms: int,
+    snapstart: bool,
+) -> dict[str, Any]:
+    """`count` concurrent first invokes of a version with no warm environment."""
+    qualifier = create_function(client, name, setup, args.runtime, snapstart)
+    primer = Connection(port)
+    primer.retire(name, qualifier)  # waits for the snapshot (or primes bytecode); no env left
+    primer.close()
+    fired = fire(port, name, qualifier, count, hold_ms)
+    replies, errors, ends, released = fired.replies, fired.errors, fired.ends, fired.released
     done = [r for r in replies if r is not None]
     failed = [r for r in done if r.function_error] + errors
     pattern = RESTORE_DURATION if snapstart else INIT_DURATION

@@ -41,11 +41,9 @@ wall <= 0.5 s) are shown as MET / NOT MET, and nothing here asserts.
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import os
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -66,9 +64,8 @@ from snapshots import (  # bench/snapshots.py: its raw-HTTP client (Tail, monoto
     INIT_DURATION,
     RESTORE_DURATION,
     Connection,
-    Reply,
+    fire,
     lambda_client,
-    now_ns,
 )
 
 ROLE = "arn:aws:iam::000000000000:role/bench"
@@ -161,41 +158,8 @@ def single(port: int, client: Any, index: int) -> dict[str, Any]:
 
 
 def _burst_once(port: int, name: str, version: str, count: int, hold_ms: int) -> dict[str, Any]:
-    connections = [Connection(port) for _ in range(count)]
-    for conn in connections:
-        conn.connect()
-    barrier = threading.Barrier(count + 1)
-    replies: list[Reply | None] = [None] * count
-    errors: list[str] = []
-    ends = [0] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            replies[i] = connections[i].invoke(name, version, {"hold_ms": hold_ms})
-            ends[i] = now_ns()
-        except threading.BrokenBarrierError:
-            return
-        except Exception as exc:  # reported, not raised: the other threads still finish
-            errors.append(f"{type(exc).__name__}: {exc}")
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    gc.collect()
-    gc.disable()
-    try:
-        barrier.wait()
-        released = now_ns()
-        for thread in threads:
-            thread.join()
-    except BaseException:
-        barrier.abort()
-        raise
-    finally:
-        gc.enable()
-    for conn in connections:
-        conn.close()
+    fired = fire(port, name, version, count, hold_ms)
+    replies, errors, ends, released = fired.replies, fired.errors, fired.ends, fired.released
     done = [r for r in replies if r is not None and r.function_error is None]
     restores = [d for r in done if (d := r.duration(RESTORE_DURATION)) is not None]
     starts = [(r.body["entered_ns"] - r.sent_ns) / 1e6 for r in done]
