@@ -336,7 +336,7 @@ def test_filters_pass_over_records_that_do_not_match(
     put(dynamodb, table, "p1", kind="photo", extra="x")  # a MODIFY: dropped
     put(dynamodb, table, "p2", kind="photo")
 
-    assert wait_for(lambda: keys(shared_dir) == ["p1", "p2"], timeout=30)
+    assert wait_for(lambda: keys(shared_dir) == ["p1", "p2"], timeout=60)
 
 
 def test_update_and_disable(server, dynamodb, lambda_client, deploy, shared_dir):

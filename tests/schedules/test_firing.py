@@ -144,8 +144,8 @@ def test_flexible_window_fires_within_the_window(server, scheduler, sqs):
     server.advance(moment - 1 - server.clock.now())
     early = _bodies(sqs, url)
     arrived: list[Any] = []
-    for _ in range(10):  # minute by minute through the window
-        server.advance(60)
+    for step in [60] * 10 + [1]:  # minute by minute through the window, then its last second
+        server.advance(step)
         arrived += _bodies(sqs, url, wait=1)
     server.advance(3600)
     late = _bodies(sqs, url)

@@ -205,6 +205,10 @@ def test_routing_by_aws_rules() -> None:
     )
     assert match("GET", "/") == ("ListBuckets", {})
     assert match("PATCH", "/b") is None
+    # One trailing / is the bucket; more are keys made of slashes, never the bucket.
+    assert match("GET", "/b/") == ("ListObjects", {"Bucket": "b"})
+    assert match("DELETE", "/b//") == ("DeleteObject", {"Bucket": "b", "Key": "/"})
+    assert match("PUT", "/b///") == ("PutObject", {"Bucket": "b", "Key": "//"})
 
 
 def test_xml_answers_declare_namespaces_and_attributes() -> None:

@@ -145,7 +145,9 @@ class Router:
 
 
 def _segments(path: str) -> list[str]:
-    trimmed = path.strip("/")
+    # One trailing "/" is not a segment (`/bucket/` is the bucket), but more are: S3's key
+    # "/" is `/bucket//`, which must not read as the bucket.
+    trimmed = path.removeprefix("/").removesuffix("/")
     return trimmed.split("/") if trimmed else []
 
 
