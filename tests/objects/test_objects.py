@@ -87,6 +87,19 @@ def test_keys_with_odd_characters(s3: Any, bucket: str):
     assert bodies == {key: key.encode() for key in keys}
 
 
+def test_keys_made_of_slashes_are_keys_not_the_bucket(s3: Any, bucket: str):
+    """`/` and `//` are keys (their paths end /bucket// and /bucket///); deleting them
+    leaves the bucket and its other objects."""
+    for key in ["/", "//", "kept"]:
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    got = s3.get_object(Bucket=bucket, Key="/")["Body"].read()
+    s3.delete_object(Bucket=bucket, Key="/")
+    s3.delete_object(Bucket=bucket, Key="//")
+
+    assert got == b"/"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["kept"]
+
+
 def test_missing_key(s3: Any, bucket: str):
     """GET of a missing key is NoSuchKey naming the key; HEAD is a bare 404."""
     with pytest.raises(s3.exceptions.NoSuchKey) as missing:
