@@ -49,6 +49,7 @@ _IDENTITY_UNKNOWN = (
     "user",
     "userArn",
 )
+_IDENTITY_NULLS: dict[str, str | None] = dict.fromkeys(_IDENTITY_UNKNOWN)
 _TEXT_TYPES = ("application/json", "application/javascript", "application/xml", "application/yaml")
 
 
@@ -264,7 +265,7 @@ def _v1_common(
     request: HttpRequest, target: Target, multi: dict[str, list[str]], binary: bool
 ) -> dict[str, Any]:
     """The fields payload format 1.0 and REST proxy events share."""
-    query = _multi(_query_pairs(request.query))
+    query = _multi(_query_pairs(request.query)) if request.query else {}
     return {
         "httpMethod": request.method,
         "headers": {k: v[-1] for k, v in multi.items()},
@@ -290,8 +291,7 @@ def _v1_common(
 
 def _identity(source_ip: str, user_agent: str | None) -> dict[str, str | None]:
     # Without IAM or Cognito authorization AWS sends these keys with null values.
-    identity: dict[str, str | None] = dict.fromkeys(_IDENTITY_UNKNOWN)
-    return identity | {"sourceIp": source_ip, "userAgent": user_agent}
+    return {**_IDENTITY_NULLS, "sourceIp": source_ip, "userAgent": user_agent}
 
 
 def _query_pairs(query: str) -> list[tuple[str, str]]:

@@ -145,6 +145,8 @@ class RestDeployment:
 
     def method_setting(self, resource_path: str, http_method: str) -> MethodSetting | None:
         settings = self.stage.methodSettings
+        if not settings:  # most stages: no key to build (every request asks)
+            return None
         return settings.get(setting_key(resource_path, http_method)) or settings.get(ALL_METHODS)
 
 
