@@ -34,6 +34,11 @@ def token_hex(nbytes: int = 6) -> str:
         return _hex_pool.pop()[: nbytes * 2]
 
 
+def token_bytes(nbytes: int = 6) -> bytes:
+    """Random bytes (up to 16), as `os.urandom(nbytes)`, from the same pool."""
+    return bytes.fromhex(token_hex(nbytes))
+
+
 def _refill() -> None:
     raw = bytearray(os.urandom(16 * _BATCH * 2))
     ids = []

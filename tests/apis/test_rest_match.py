@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stratus.apis.rest.match import match_resource
+from stratus.apis.rest.match import match_kept, match_resource
 from stratus.apis.rest.model import Method, Resource
 
 
@@ -123,3 +123,30 @@ def test_variable_beats_greedy_at_the_same_depth():
     assert one.resource.path == "/a/{id}"
     assert two is not None
     assert two.resource.path == "/a/{rest+}"
+
+
+_CASES = [
+    (m, p)
+    for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    for p in ("/", "", "/pets", "/pets/dog", "/pets/7/toys", "/pets/7/toys/ball", "/files/a/b",
+              "/a%2Fb/", "/PETS", "//", "/empty", "/nothing/here")
+]  # fmt: skip
+
+
+def test_kept_matches_are_the_matcher_s_answers():
+    """match_kept answers as match_resource does, the first time and every time after, for
+    a deployed tuple and for another tuple of the same resources (a new deployment), and
+    its path parameters cannot be changed by one request for the next."""
+    first, second = tuple(API), tuple(tree({"/pets/{id}": ["GET"], "/{proxy+}": ["ANY"]}))
+    for resources in (first, second, first):
+        for method, path in _CASES:
+            expected = match_resource(resources, method, path)
+            for _ in range(2):
+                kept = match_kept(resources, method, path)
+
+                assert (kept is None) == (expected is None)
+                if kept is not None and expected is not None:
+                    assert (kept.resource, kept.method) == (expected.resource, expected.method)
+                    assert dict(kept.path_parameters) == dict(expected.path_parameters)
+                    with pytest.raises(TypeError):
+                        kept.path_parameters["id"] = "changed"  # type: ignore[index]

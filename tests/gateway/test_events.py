@@ -1,9 +1,12 @@
 """The Lambda events of the three payload formats, against the structure of AWS's examples."""
 
 import base64
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stratus.apis.http.routes import Match, RouteKey
 from stratus.gateway.events import (
@@ -359,3 +362,37 @@ def test_is_text(content_type, text):
 def test_request_time(at, text):
     """requestContext times use API Gateway's CLF-style format, in English and UTC."""
     assert request_time(at) == text
+
+
+_NAMES = st.sampled_from(["Cookie", "cookie", "COOKIE", "Host", "host", "X-A", "x-a", "Accept"])
+_VALUES = st.text(alphabet=" ;=,abc", max_size=12)
+
+
+@given(st.lists(st.tuples(_NAMES, _VALUES), max_size=8))
+def test_v2_headers_and_cookies_as_the_grouped_rule_gives_them(pairs):
+    """Payload 2.0's one-pass header mapping gives what grouping the values by lower-cased
+    name, splitting every Cookie value on `;` and joining the rest with commas gives."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name.lower(), []).append(value)
+    cookies = [c.strip() for v in grouped.pop("cookie", ()) for c in v.split(";") if c.strip()]
+    request = dataclasses.replace(REQUEST, headers=tuple(pairs), body=b"")
+
+    event = http_api_v2_event(request, TARGET)
+
+    assert event["headers"] == {k: ",".join(v) for k, v in grouped.items()}
+    assert list(event["headers"]) == list(grouped)
+    assert event.get("cookies", []) == cookies
+
+
+@given(
+    st.datetimes(datetime(1970, 1, 2), datetime(9999, 12, 30), timezones=st.just(UTC)),
+    st.integers(-3600, 3600),
+)
+def test_request_time_kept_per_second_matches_the_instant(at, shift_s):
+    """The kept text is the one for the instant asked about, whatever zone it is in and
+    whatever was asked before."""
+    request_time(at)
+    other = (at + timedelta(seconds=shift_s)).astimezone(timezone(timedelta(hours=5)))
+
+    assert request_time(other) == other.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")

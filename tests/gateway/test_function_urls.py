@@ -138,6 +138,25 @@ def test_url_config_create_get_update_list_delete(lambda_client, deploy, url, se
     assert lambda_client.list_function_url_configs(FunctionName=name)["FunctionUrlConfigs"] == []
 
 
+def test_the_url_follows_its_config_at_once(lambda_client, deploy, url, server):
+    """The gateway keeps what a url-id resolves to, but an update or a deletion of the
+    config applies to the very next request."""
+    name = deploy(ECHO)
+    config = url(name)
+    origin = {"origin": "https://a.example"}
+    before = call(server, config, "/", headers=origin)
+    lambda_client.update_function_url_config(
+        FunctionName=name, Cors={"AllowOrigins": ["https://a.example"]}
+    )
+    updated = call(server, config, "/", headers=origin)
+    lambda_client.delete_function_url_config(FunctionName=name)
+    deleted = call(server, config, "/")
+
+    assert before.headers["access-control-allow-origin"] == "https://mine.example"  # its own
+    assert updated.headers["access-control-allow-origin"] == "https://a.example"
+    assert (deleted.status_code, deleted.json()) == (403, {"Message": "Forbidden"})
+
+
 def test_url_config_errors(lambda_client, deploy, url):
     name = deploy(ECHO)
     with pytest.raises(ClientError) as exc:
@@ -180,6 +199,7 @@ def test_alias_url_invokes_the_alias_and_goes_with_it(lambda_client, deploy, url
 def test_deleting_the_function_deletes_its_url(lambda_client, deploy, url, server):
     name = deploy(ECHO)
     config = url(name)
+    assert call(server, config, "/").status_code == 201  # served (and its target kept)
     lambda_client.delete_function(FunctionName=name)
     response = call(server, config, "/")
     assert (response.status_code, response.json()) == (403, {"Message": "Forbidden"})

@@ -1,6 +1,7 @@
 """Choosing the isolation mechanism from what the host offers."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -53,3 +54,26 @@ def test_environments_schedule_below_the_server(lambda_client, deploy):
     answer = lambda_client.invoke(FunctionName=name)
 
     assert answer["Payload"].read() == b'"10"'
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/autogroup") or os.geteuid() != 0,
+    reason="no autogroup scheduling, or no privilege to lower groups without the rate limit",
+)
+def test_a_burst_of_environments_all_schedule_below_the_server(lambda_client, deploy):
+    """Environments started together are all lowered, not only the first of each 100 ms
+    (the kernel's limit on unprivileged autogroup changes): the server lowers each one."""
+    name = deploy(
+        """
+        import time
+
+        def handler(event, context):
+            time.sleep(0.3)  # keeps each environment busy, so the burst starts eight
+            with open("/proc/self/autogroup") as f:
+                return f.read().split()[-1]
+        """
+    )
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: lambda_client.invoke(FunctionName=name), range(8)))
+
+    assert [a["Payload"].read() for a in answers] == [b'"10"'] * 8

@@ -505,6 +505,7 @@ class FunctionService:
     def _forget(self, name: str) -> None:
         """Drop what is cached about a function; every write calls this."""
         self._generation += 1
+        self.urls.forget()  # a function's or alias's deletion takes its URL with it
         for cache in (self._specs, self._aliases):
             for key in [k for k in cache if k[0] == name]:
                 del cache[key]

@@ -12,7 +12,9 @@ restart on another port still gives the right address). Rows go away with their 
 
 AuthType AWS_IAM is refused until Stratus checks SigV4 signatures: accepting it would serve
 unauthenticated requests to a URL the user believes protected. The gateway serves the URLs
-(gateway/function_urls.py) through `resolve(url_id)`.
+(gateway/function_urls.py) through `resolve(url_id)`, which keeps its answers (every request
+asks; writes are rare): every write to a URL calls `forget`, and so does FunctionService for
+every write to a function or alias, whose deletion takes the URL with it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ LATEST = "$LATEST"
 LIST_PAGE_LIMIT = 50
 URL_ID_LENGTH = 32
 _URL_ID_ALPHABET = string.ascii_lowercase + string.digits
+_TARGETS_LIMIT = 4096  # url-ids whose resolved target is kept
 # AWS's FunctionUrlQualifier: an alias name, never a version number; $LATEST also accepted.
 QUALIFIER_PATTERN = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)"
 _QUALIFIER = re.compile(rf"\$LATEST|{QUALIFIER_PATTERN}")
@@ -127,6 +130,13 @@ class FunctionUrls:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
         self._settings = settings
+        self._targets: dict[str, UrlTarget | None] = {}  # resolve's answers, by url-id
+        self._generation = 0  # moved on by every write: a read that raced one is not kept
+
+    def forget(self) -> None:
+        """Drop resolve's kept answers (a URL, its function or its alias was written)."""
+        self._generation += 1
+        self._targets.clear()
 
     @property
     def port(self) -> int:
@@ -166,7 +176,10 @@ class FunctionUrls:
                     (ref.name, ref.qualifier or "", config.url_id, config.model_dump_json()),
                 )
 
-        await self._db.run(insert)
+        try:
+            await self._db.run(insert)
+        finally:
+            self.forget()
         return config
 
     async def get(self, ref: FunctionRef) -> FunctionUrlConfig:
@@ -204,7 +217,10 @@ class FunctionUrls:
                 )
                 return updated
 
-        return await self._db.run(write)
+        try:
+            return await self._db.run(write)
+        finally:
+            self.forget()
 
     async def delete(self, ref: FunctionRef) -> None:
         check_qualifier(ref.qualifier)
@@ -219,7 +235,10 @@ class FunctionUrls:
                 if not deleted:
                     raise _not_found()
 
-        await self._db.run(remove)
+        try:
+            await self._db.run(remove)
+        finally:
+            self.forget()
 
     async def list(
         self, name: str, marker: str | None, max_items: int | None
@@ -240,7 +259,11 @@ class FunctionUrls:
         return found[start : start + limit], next_marker if more else None
 
     async def resolve(self, url_id: str) -> UrlTarget | None:
-        """The function (and qualifier) a URL invokes, or None for an unknown url-id."""
+        """The function (and qualifier) a URL invokes, or None for an unknown url-id; kept
+        until the next write (a database round trip and a model parse per request, else)."""
+        if url_id in self._targets:
+            return self._targets[url_id]
+        generation = self._generation
 
         def read(conn: sqlite3.Connection) -> UrlTarget | None:
             row = conn.execute(
@@ -252,7 +275,12 @@ class FunctionUrls:
             ref = FunctionRef(row["function_name"], row["qualifier"] or None)
             return UrlTarget(ref, FunctionUrlConfig.model_validate_json(row["config"]))
 
-        return await self._db.run(read)
+        target = await self._db.run(read)
+        if generation == self._generation:  # no write raced with the read
+            if len(self._targets) >= _TARGETS_LIMIT:  # clients choose the url-ids
+                self._targets.clear()
+            self._targets[url_id] = target
+        return target
 
     def _arn(self, ref: FunctionRef) -> str:
         return function_arn(

@@ -49,6 +49,7 @@ _IDENTITY_UNKNOWN = (
     "user",
     "userArn",
 )
+_IDENTITY_NULLS: dict[str, str | None] = dict.fromkeys(_IDENTITY_UNKNOWN)
 _TEXT_TYPES = ("application/json", "application/javascript", "application/xml", "application/yaml")
 
 
@@ -86,7 +87,19 @@ class Target:
 
 def request_time(at: datetime) -> str:
     """`12/Mar/2020:19:03:58 +0000`, in English whatever the locale."""
-    at = at.astimezone(UTC)
+    # The text changes once a second and every request asks: the last one is kept, by
+    # the instant's whole second (whatever `at`'s zone).
+    global _kept
+    second = at.timestamp() // 1
+    if second != _kept[0]:
+        _kept = (second, _time_text(at.astimezone(UTC)))  # one store: the pair stays a pair
+    return _kept[1]
+
+
+_kept: tuple[float, str] = (-1.0, "")  # request_time's last (second, text)
+
+
+def _time_text(at: datetime) -> str:
     # Plain integer fields, not `{at:%Y:%H:%M:%S}`: strftime is a measurable per-request
     # cost on the gateway path (bench/gateway.py). Same text; years are 4 digits (1-9999).
     return (
@@ -112,10 +125,8 @@ def is_text(content_type: str | None) -> bool:
 
 
 def http_api_v2_event(request: HttpRequest, target: Target) -> dict[str, Any]:
-    multi = _multi(request.headers, lower=True)
-    cookies = [c.strip() for v in multi.pop("cookie", ()) for c in v.split(";") if c.strip()]
-    headers = _joined(multi)
-    query = _joined(_multi(_query_pairs(request.query)))
+    headers, cookies = _v2_headers(request.headers)
+    query = _joined(_multi(_query_pairs(request.query))) if request.query else {}
     route = target.match.route
     full_path = _full_path(request)
     event: dict[str, Any] = {
@@ -158,6 +169,22 @@ def http_api_v2_event(request: HttpRequest, target: Target) -> dict[str, Any]:
     if target.stage_variables:
         event["stageVariables"] = dict(target.stage_variables)
     return event
+
+
+def _v2_headers(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Payload 2.0's headers (names lower-cased, repeats joined with commas, in first-seen
+    order) and cookies (every Cookie header split on `;`). One pass: this runs per request."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in pairs:
+        name = name.lower()
+        if name == "cookie":
+            cookies += [c for part in value.split(";") if (c := part.strip())]
+        elif name in headers:
+            headers[name] += "," + value
+        else:
+            headers[name] = value
+    return headers, cookies
 
 
 def function_url_event(
@@ -214,8 +241,10 @@ def http_api_v1_event(request: HttpRequest, target: Target) -> dict[str, Any]:
 def rest_event(request: HttpRequest, target: Target) -> dict[str, Any]:
     route = target.match.route
     multi = _multi(request.headers, lower=False)
-    content_type = _last({k.lower(): v for k, v in multi.items()}, "content-type")
-    binary = _is_binary_media(content_type, target.binary_media_types)
+    binary = False
+    if target.binary_media_types:  # (most APIs have none: no need to find the type)
+        content_type = _last({k.lower(): v for k, v in multi.items()}, "content-type")
+        binary = _is_binary_media(content_type, target.binary_media_types)
     event: dict[str, Any] = {"resource": route.path, "path": request.path}
     event |= _v1_common(request, target, multi, binary)
     event["requestContext"] |= {
@@ -236,7 +265,7 @@ def _v1_common(
     request: HttpRequest, target: Target, multi: dict[str, list[str]], binary: bool
 ) -> dict[str, Any]:
     """The fields payload format 1.0 and REST proxy events share."""
-    query = _multi(_query_pairs(request.query))
+    query = _multi(_query_pairs(request.query)) if request.query else {}
     return {
         "httpMethod": request.method,
         "headers": {k: v[-1] for k, v in multi.items()},
@@ -262,8 +291,7 @@ def _v1_common(
 
 def _identity(source_ip: str, user_agent: str | None) -> dict[str, str | None]:
     # Without IAM or Cognito authorization AWS sends these keys with null values.
-    identity: dict[str, str | None] = dict.fromkeys(_IDENTITY_UNKNOWN)
-    return identity | {"sourceIp": source_ip, "userAgent": user_agent}
+    return {**_IDENTITY_NULLS, "sourceIp": source_ip, "userAgent": user_agent}
 
 
 def _query_pairs(query: str) -> list[tuple[str, str]]:

@@ -55,7 +55,16 @@ from stratus.functions.urls import URL_ID_LENGTH, UrlTarget
 from stratus.gateway import cors as gateway_cors
 from stratus.gateway.events import HttpRequest, function_url_event
 from stratus.gateway.iam_auth import signer, wait_authorized
-from stratus.gateway.pipeline import Door, Reply, mapped, wait_body, wait_invoke, wait_serve
+from stratus.gateway.pipeline import (
+    Door,
+    Reply,
+    decoded_headers,
+    host_of,
+    mapped,
+    wait_body,
+    wait_invoke,
+    wait_serve,
+)
 from stratus.gateway.responses import (
     Flavor,
     HttpResponse,
@@ -67,6 +76,8 @@ from stratus.iam.sigv4 import Refused
 from stratus.policies import Request
 
 PATH_PREFIX = "/_aws/lambda-url/"
+_PATH_PREFIX = PATH_PREFIX.encode()
+_HOST_SUFFIX = b".lambda-url.localhost"  # in every Host naming a URL (lower-cased)
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 _PRELUDE_END = b"\0" * 8
 _JSON = (("Content-Type", "application/json"),)
@@ -119,7 +130,7 @@ async def wait_answer(
         method=scope["method"],
         path=path,
         query=scope.get("query_string", b"").decode("latin-1"),
-        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+        headers=decoded_headers(scope),
         body=body,
         source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
         stage="$default",
@@ -175,15 +186,17 @@ async def _wait_caller(
 
 
 def address_of(scope: Scope) -> tuple[str, str] | None:
-    """(url-id, raw path) when the request is addressed to a function URL."""
-    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1").lower()
-    name, _, port = host.partition(":")
-    url_id, _, domain = name.partition(".")
-    if domain == "lambda-url.localhost" and _is_url_id(url_id) and (not port or port.isdigit()):
-        return url_id, path
-    if path.startswith(PATH_PREFIX):
-        url_id, _, rest = path[len(PATH_PREFIX) :].partition("/")
+    """(url-id, raw path) when the request is addressed to a function URL. Every request to
+    the server asks, so the bytes are tested before anything is decoded."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    host = host_of(scope).lower()
+    if _HOST_SUFFIX in host:
+        name, _, port = host.decode("latin-1").partition(":")
+        url_id, _, domain = name.partition(".")
+        if domain == "lambda-url.localhost" and _is_url_id(url_id) and (not port or port.isdigit()):
+            return url_id, raw_path.decode("latin-1")
+    if raw_path.startswith(_PATH_PREFIX):
+        url_id, _, rest = raw_path[len(_PATH_PREFIX) :].decode("latin-1").partition("/")
         if _is_url_id(url_id):
             return url_id, f"/{rest}"
     return None

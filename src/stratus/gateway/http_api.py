@@ -44,7 +44,6 @@ from __future__ import annotations
 import base64
 import functools
 import logging
-import os
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +52,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stratus import ids
 from stratus.apis.http.model import DEFAULT_STAGE, Route
 from stratus.apis.http.routes import RouteKey, match_route
 from stratus.apis.http.service import Deployment
@@ -73,7 +73,9 @@ from stratus.gateway.lambda_authorizer import wait_authorize as wait_lambda_auth
 from stratus.gateway.pipeline import (
     Door,
     Reply,
+    decoded_headers,
     function_ref,
+    host_of,
     mapped,
     wait_body,
     wait_invoke,
@@ -89,6 +91,8 @@ from stratus.services import Services
 log = logging.getLogger(__name__)
 PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway's request payload quota
 PATH_PREFIX = "/_aws/execute-api/"
+_PATH_PREFIX = PATH_PREFIX.encode()
+_HOST_SUFFIX = b".execute-api.localhost"  # in every Host naming an API (lower-cased)
 _HOST = re.compile(r"^([a-z0-9]{1,32})\.execute-api\.localhost(?::\d+)?$")
 _JSON = (("content-type", "application/json"),)
 NOT_FOUND = HttpResponse(404, _JSON, b'{"message":"Not Found"}')
@@ -144,7 +148,7 @@ class ExecuteApi:
             throttles=self.throttles, lambda_results=self.lambda_results,
             http_proxy=self.http_proxy,
         )  # fmt: skip
-        request_id = base64.b64encode(os.urandom(11)).decode()
+        request_id = base64.b64encode(ids.token_bytes(11)).decode()
         await wait_serve(DOOR, scope, send, path, answer, request_id=request_id)
 
     def _closing_on_shutdown(self, receive: Receive) -> Receive:
@@ -161,14 +165,14 @@ class ExecuteApi:
 
 
 def address_of(scope: Scope) -> tuple[str, str] | None:
-    """(api id, raw path after the API) when the request is addressed to an HTTP API."""
-    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
-    found = _HOST.match(host.lower())
-    if found:
-        return found.group(1), path
-    if path.startswith(PATH_PREFIX):
-        api_id, _, rest = path[len(PATH_PREFIX) :].partition("/")
+    """(api id, raw path after the API) when the request is addressed to an HTTP API. Every
+    request to the server asks, so the bytes are tested before anything is decoded."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    host = host_of(scope).lower()
+    if _HOST_SUFFIX in host and (found := _HOST.match(host.decode("latin-1"))):
+        return found.group(1), raw_path.decode("latin-1")
+    if raw_path.startswith(_PATH_PREFIX):
+        api_id, _, rest = raw_path[len(_PATH_PREFIX) :].decode("latin-1").partition("/")
         return api_id, f"/{rest}"
     return None
 
@@ -179,7 +183,7 @@ _OWN_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", ""})
 async def _custom_domain(services: Services, scope: Scope) -> tuple[str, str] | None:
     """(api id, path with its stage) when the Host is a custom domain name with a mapping
     (apis/domains.py). The server's own names skip the lookup: they are the hot path."""
-    host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+    host = host_of(scope).decode("latin-1")
     name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
     if name in _OWN_HOSTS:
         return None
@@ -237,7 +241,7 @@ async def wait_answer(
     if deployment is None:
         return NOT_FOUND
     cors = deployment.api.CorsConfiguration
-    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    headers = decoded_headers(scope)
     if cors is not None:
         if is_preflight(scope["method"], headers):
             return preflight(cors, origin_of(headers))  # answered here, whatever the routes

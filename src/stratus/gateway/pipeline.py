@@ -170,6 +170,19 @@ async def wait_serve(
             await reply.wait_send(response)
 
 
+def decoded_headers(scope: Scope) -> Headers:
+    """The request's headers as text (latin-1, as HTTP/1.1 carries them), in order."""
+    return tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+
+
+def host_of(scope: Scope) -> bytes:
+    """The Host header's raw value (b"" without one)."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return value  # type: ignore[no-any-return]
+    return b""
+
+
 def headers_too_large(scope: Scope, path: str) -> bool:
     """Whether the request is over API Gateway's header quota; `path` is the raw path
     inside the API or URL."""

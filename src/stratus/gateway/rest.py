@@ -37,7 +37,6 @@ from __future__ import annotations
 import base64
 import functools
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -119,7 +118,7 @@ class RestGateway:
         api_id: str,
         path: str,
     ) -> None:
-        extended = base64.urlsafe_b64encode(os.urandom(11)).decode()
+        extended = base64.urlsafe_b64encode(ids.token_bytes(11)).decode()
         answer = functools.partial(
             self.wait_answer, services, scope, receive, api_id, path, extended
         )
@@ -329,7 +328,7 @@ def _request(scope: Scope, deployment: RestDeployment, body: bytes, request_id: 
         trace = trace or (value if name == "x-amzn-trace-id" else None)
         headers.append((_canonical(name), value))
     if trace is None:
-        headers.append(("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"))
+        headers.append(("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{ids.token_hex(12)}"))
     port = (scope.get("server") or ("", 80))[1]
     headers += [
         ("X-Forwarded-For", f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip),
@@ -364,6 +363,8 @@ def _check_policy(
     services: Services, scope: Scope, deployment: RestDeployment, http_method: str
 ) -> GatewayAnswer | Effect | str | None:
     """The explicit-deny answer, else the resource policy's decision (rest_policy.py)."""
+    if not deployment.api.policy:
+        return NO_POLICY  # most APIs have none: nothing to gather for it
     settings = services.settings
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     decision = decide(

@@ -44,6 +44,7 @@ from stratus.runtime.runtime_api import (
     error_json,
 )
 from stratus.runtime.sandbox import Cage
+from stratus.runtime.scheduling import lower_group
 from stratus.runtime.spec import FunctionSpec
 
 if TYPE_CHECKING:
@@ -292,6 +293,7 @@ async def _wait_spawn(
             cwd=spec.code_dir,
             start_new_session=True,
         )
+        lower_group(process.pid)  # its session's group: scheduling.py says why
     except BaseException:
         os.close(read_fd)
         api.close()

@@ -28,6 +28,7 @@ from stratus.runtime.confinement import RUNTIME_ROOT, TASK_ROOT, Bind
 from stratus.runtime.environment import Environment
 from stratus.runtime.interpreters import interpreter_for
 from stratus.runtime.sandbox import Cage, Limits, Sandbox
+from stratus.runtime.scheduling import lower_group
 from stratus.runtime.scratch import ScratchPool
 from stratus.runtime.spec import FunctionSpec
 
@@ -284,6 +285,7 @@ class ProcessLauncher:
                 cwd=spec.code_dir,
                 start_new_session=True,
             )
+            lower_group(process.pid)  # its session's group: scheduling.py says why
         finally:
             os.close(write_fd)
             child_sock.close()

@@ -37,6 +37,7 @@ from stratus.runtime.confinement import CHILD_UIDS, RUNTIME_ROOT
 from stratus.runtime.environment import Environment
 from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, ProcessLauncher
 from stratus.runtime.launching import Reporter
+from stratus.runtime.scheduling import lower_group
 from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
@@ -144,6 +145,7 @@ class Zygote:
             self._forks.append(forked)  # (no await since the send: the order is the holder's)
             local_pid = await forked
         child = ForkedProcess(await wait_peer_pid(control), local_pid)
+        lower_group(child.pid)  # its own session by now (it proves its pid after setsid)
         self.children[local_pid] = child
         return child
 

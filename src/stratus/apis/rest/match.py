@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 from .model import Method, Resource
@@ -99,3 +100,27 @@ def _bind(pattern: tuple[tuple[int, str], ...], segments: list[str]) -> dict[str
             return None
         params[pattern[-1][1]] = "/".join(rest)
     return params
+
+
+# match_kept's answers: (the resources they were found in, the answer), by the resources'
+# identity, the method and the path. The entry keeps its tuple alive, so the id is not reused
+# while it is kept; clients choose the paths, so the entries are bounded.
+_KEPT: dict[tuple[int, str, str], tuple[tuple[Resource, ...], ResourceMatch | None]] = {}
+_KEPT_LIMIT = 1024
+
+
+def match_kept(resources: tuple[Resource, ...], method: str, path: str) -> ResourceMatch | None:
+    """match_resource's answer, kept per resources tuple (a deployed stage's tuple serves
+    every request to it: the gateway matches each request's path once, not per request).
+    The kept path parameters are read-only, since every later request shares them."""
+    key = (id(resources), method, path)
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0] is resources:
+        return kept[1]
+    found = match_resource(resources, method, path)
+    if found is not None:
+        found = found._replace(path_parameters=MappingProxyType(dict(found.path_parameters)))
+    if len(_KEPT) >= _KEPT_LIMIT:
+        _KEPT.clear()
+    _KEPT[key] = (resources, found)
+    return found

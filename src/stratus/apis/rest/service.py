@@ -65,7 +65,7 @@ from .documentation import Documentation
 from .gateway_responses import GatewayResponses
 from .install import install
 from .keys import ApiKeys
-from .match import ResourceMatch, match_resource
+from .match import ResourceMatch, match_kept
 from .methods import Methods
 from .model import (
     ApiKey,
@@ -141,10 +141,12 @@ class RestDeployment:
     gateway_responses: Mapping[str, GatewayResponse]  # the customized ones, by type
 
     def match(self, method: str) -> ResourceMatch | None:
-        return match_resource(self.resources, method, self.path)
+        return match_kept(self.resources, method, self.path)
 
     def method_setting(self, resource_path: str, http_method: str) -> MethodSetting | None:
         settings = self.stage.methodSettings
+        if not settings:  # most stages: no key to build (every request asks)
+            return None
         return settings.get(setting_key(resource_path, http_method)) or settings.get(ALL_METHODS)
 
 

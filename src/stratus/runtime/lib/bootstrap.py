@@ -114,7 +114,9 @@ def _lower_scheduling_group():  # type: () -> None
     process: 64 busy environments outweighed the one event loop serving them all, and the
     gateway did half as much at 64 connections as at 16 (bench/gateway.py). At nice 10 an
     environment's group weighs a ninth of the server's when they compete for a CPU; alone
-    on one it runs as fast. Lowering is allowed to any process; no autogroup, no change."""
+    on one it runs as fast. Lowering is allowed to any process, but without CAP_SYS_ADMIN
+    only once per 100 ms machine-wide, so the server lowers it too (runtime/scheduling.py);
+    no autogroup, no change."""
     with contextlib.suppress(OSError):
         fd = os.open("/proc/self/autogroup", os.O_WRONLY)
         try:
