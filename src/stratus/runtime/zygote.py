@@ -401,10 +401,10 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         inside_uid: int | None = None
         tmp_fd: int | None = None  # a filesystem for the child's /tmp, passed with the fork
         if processes.confined and holder.holder:
-            # The child starts as the holder (as root, the root of its user namespace): it
-            # joins its cage (made its own, writable by the holder's uid only), then takes
-            # a uid of the holder's range and a PID namespace of its own
-            # (lib/confine.enter_child), with a directory of the holder's /tmp filesystem,
+            # The child starts as the holder (as root, the root of its user namespace), PID
+            # 1 of a namespace of its own (lib/confine.clone_child): it joins its cage (made
+            # its own, writable by the holder's uid only) and forks the environment, which
+            # takes a uid of the holder's range, with a directory of the holder's /tmp filesystem,
             # its uid's alone, as /tmp (launcher._divide_holder_tmp). Rootless, it makes a
             # user namespace of its own for that, and keeps the server's uid.
             #   With a scratch pool (root, loop devices), /tmp is a filesystem of its own of
