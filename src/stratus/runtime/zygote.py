@@ -143,6 +143,8 @@ class Zygote:
                 raise ConnectionError(f"the snapshot holder is gone: {exc}") from exc
             self._forks.append(forked)  # (no await since the send: the order is the holder's)
             local_pid = await forked
+        if local_pid < 0:  # (its log says why)
+            raise ConnectionError("the snapshot holder could not start a child")
         child = ForkedProcess(await wait_peer_pid(control), local_pid)
         self.children[local_pid] = child
         return child
@@ -226,8 +228,10 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             if waited and isinstance(env, Environment):
                 env.init_ms = (started - asked) * 1000
             return env
-        except ConnectionError:  # the holder died under us: a cold start serves this one
-            log.warning("snapshot holder of %s:%s died; starting cold", spec.name, spec.version)
+        except ConnectionError as exc:  # the holder died or failed: a cold start serves this one
+            log.warning(
+                "snapshot start of %s:%s failed (%s); starting cold", spec.name, spec.version, exc
+            )
             return await self._processes.wait_launch(spec, capture, request_id, init_type)
 
     def prepare(self, spec: FunctionSpec, report: Reporter | None = None) -> None:

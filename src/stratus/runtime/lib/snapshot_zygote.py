@@ -89,11 +89,18 @@ def hold(
             request = json.loads(message[4:])
             raw_plan = request["env"].pop("STRATUS_CHILD_CONFINE", "")
             plan = json.loads(raw_plan) if raw_plan else None
-            if plan is not None:  # confined: the child is PID 1 of a namespace of its own
-                status_read, status_write = os.pipe()
-                pid = _confine().clone_child(plan)
-            else:
-                pid = os.fork()
+            status_read = status_write = -1
+            try:
+                if plan is not None:  # confined: the child is PID 1 of a namespace of its own
+                    status_read, status_write = os.pipe()
+                    pid = _confine().clone_child(plan)
+                else:
+                    pid = os.fork()
+            except OSError as exc:
+                # E.g. no process or namespace left: this start fails (it starts cold), and
+                # the holder and its children live on.
+                sys.stderr.write(f"[ERROR] cannot start an environment: {exc}\n")
+                pid = -1
             if pid == 0:
                 os.close(wake_read)
                 os.close(wake_write)
@@ -106,9 +113,12 @@ def hold(
                     )
                 request["env"]["STRATUS_SUPERVISOR_PID"] = str(holder_pid)
                 _become_environment(bootstrap, control, handler, request, fds)
-            if plan is not None:
+            if status_write >= 0:
                 os.close(status_write)
-                statuses[pid] = status_read
+                if pid > 0:
+                    statuses[pid] = status_read
+                else:
+                    os.close(status_read)
             for fd in fds:
                 os.close(fd)
             bootstrap._send(control, {"type": "forked", "pid": pid}, b"")
