@@ -575,15 +575,22 @@ while True:
 
 def test_network_access_can_be_turned_off(confined, shared_dir):
     """STRATUS_NETWORK=false: an environment has a loopback of its own and nothing else,
-    not even the Stratus endpoint; with the default it reaches the endpoint. A custom
-    runtime finds its Runtime API at Lambda's 127.0.0.1:9001 on that loopback (relayed to
-    the server by its init), and a neighbour still cannot use that Runtime API."""
+    not even the Stratus endpoint, restored from a snapshot too; with the default it
+    reaches the endpoint. A custom runtime finds its Runtime API at Lambda's 127.0.0.1:9001
+    on that loopback (relayed to the server by its init), and a neighbour still cannot use
+    that Runtime API."""
     from stratus.testing import serve_in_thread
 
     with serve_in_thread(shared_dir / "data", network=False) as running:
         client = running.client("lambda")
         create_function(client, "probe", NETWORK_PROBE)
         _, cut_off = invoke_json(client, "probe")
+        snap_start = {"ApplyOn": "PublishedVersions"}
+        create_function(client, "snap-probe", NETWORK_PROBE, SnapStart=snap_start)
+        version = client.publish_version(FunctionName="snap-probe")["Version"]
+        wait_settled(client, "snap-probe", version)
+        tail = {"Qualifier": version, "LogType": "Tail"}
+        response, restored = invoke_json(client, "snap-probe", **tail)
         scripts = {"bootstrap": CUSTOM_PROBE}
         client.create_function(
             FunctionName="custom-probe",
@@ -599,6 +606,8 @@ def test_network_access_can_be_turned_off(confined, shared_dir):
         health = running.isolation()
 
     assert cut_off["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
+    assert restored["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
+    assert "Restore Duration" in base64.b64decode(response["LogResult"]).decode()
     assert health["network"] == "none"
     assert [answer["event"]["n"] for answer in answers] == [0, 1, 2]
     assert len(answers[1]["padding"]) == 3_000_000
