@@ -391,6 +391,35 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
 
 
+def test_a_restored_environment_that_times_out_dies_with_what_it_started(
+    confined, lambda_client, deploy
+):
+    """Past its Timeout, a SnapStart environment is killed with every process it started (a
+    setsid child, and a double-forked daemon its init adopted): the namespace goes."""
+    import threading
+
+    hang = ATTACKER + "\ndef hang(event):\n    spawn(event)\n    time.sleep(60)\n"
+    snap_start = {"ApplyOn": "PublishedVersions"}
+    name = deploy(hang, Runtime="python3.12", SnapStart=snap_start, Timeout=3)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, version)
+    marker = f"orphan-{uuid.uuid4().hex}"
+    answered: dict[str, Any] = {}
+
+    def invoke() -> None:
+        event = {"attack": "hang", "marker": marker}
+        answered.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
+
+    invoking = threading.Thread(target=invoke)
+    invoking.start()
+    started = wait_for(lambda: len(_running(marker)) == 2, timeout=10)
+    invoking.join(timeout=30)
+
+    assert started
+    assert answered["errorType"] == "Sandbox.Timedout"
+    assert wait_for(lambda: not _running(marker), timeout=10), _running(marker)
+
+
 # A SnapStart function whose init leaves a file in /tmp (part of the snapshot, as on Lambda):
 # `hold` keeps an environment busy with a secret in its /tmp; `neighbour`, run meanwhile in
 # another environment of the same snapshot, tries every way to it.
