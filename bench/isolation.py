@@ -23,7 +23,8 @@ machine hits both alike:
     environment is three: the waiter outside, the namespace's init, the runtime), from
     /proc/<pid>/smaps_rollup; processes are those of its memory cgroup (else those whose
     environment names its log stream). The same for restored (SnapStart) environments,
-    whose three processes are forks of their snapshot holder.
+    which are two processes (the namespace's init, the runtime; their holder waits in
+    place of `outside`), forks of their snapshot holder.
 
 Everything printed is a measurement; nothing asserts.
 """

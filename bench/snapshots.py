@@ -26,9 +26,10 @@ line of every measured invoke (LogType=Tail) must show `Restore Duration` (snaps
     on the host, so the bench and the handler can compare timestamps);
   * REPORT Restore Duration / Init Duration, as the server measured it;
   * the environment's USS (psutil memory_full_info().uss, summed over the processes of its
-    memory cgroup, which the handler names: a confined environment is three, and its pid is
-    2 of its own namespace; else the handler's pid), taken after its first invoke; and a
-    second, warm invoke on it (the same log stream), for the floor of `to handler`.
+    memory cgroup, which the handler names: a confined environment is three, a restored one
+    two, and its pid is 2 of its own namespace; else the handler's pid), taken after its
+    first invoke; and a second, warm invoke on it (the same log stream), for the floor of
+    `to handler`.
 
 Each measured start follows --gap-ms (100) of quiet: on this kernel the first cgroup.procs
 write after ~20-50 ms without any cgroup migration on the host costs ~10 ms (whichever
@@ -238,7 +239,8 @@ class Reply:
     @property
     def host_pids(self) -> list[int]:
         """The environment's processes as the host numbers them: its memory cgroup's (a
-        confined environment is three: outside, init, runtime), else the handler's pid."""
+        confined environment is three: outside, init, runtime; a restored one two), else the
+        handler's pid."""
         cgroup = self.body.get("cgroup") or ""
         for root in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup"):  # v1, v2
             procs = Path(f"{root}{cgroup}/cgroup.procs")

@@ -391,6 +391,35 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
 
 
+def test_a_restored_environment_that_times_out_dies_with_what_it_started(
+    confined, lambda_client, deploy
+):
+    """Past its Timeout, a SnapStart environment is killed with every process it started (a
+    setsid child, and a double-forked daemon its init adopted): the namespace goes."""
+    import threading
+
+    hang = ATTACKER + "\ndef hang(event):\n    spawn(event)\n    time.sleep(60)\n"
+    snap_start = {"ApplyOn": "PublishedVersions"}
+    name = deploy(hang, Runtime="python3.12", SnapStart=snap_start, Timeout=3)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, version)
+    marker = f"orphan-{uuid.uuid4().hex}"
+    answered: dict[str, Any] = {}
+
+    def invoke() -> None:
+        event = {"attack": "hang", "marker": marker}
+        answered.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
+
+    invoking = threading.Thread(target=invoke)
+    invoking.start()
+    started = wait_for(lambda: len(_running(marker)) == 2, timeout=10)
+    invoking.join(timeout=30)
+
+    assert started
+    assert answered["errorType"] == "Sandbox.Timedout"
+    assert wait_for(lambda: not _running(marker), timeout=10), _running(marker)
+
+
 # A SnapStart function whose init leaves a file in /tmp (part of the snapshot, as on Lambda):
 # `hold` keeps an environment busy with a secret in its /tmp; `neighbour`, run meanwhile in
 # another environment of the same snapshot, tries every way to it.
@@ -575,15 +604,22 @@ while True:
 
 def test_network_access_can_be_turned_off(confined, shared_dir):
     """STRATUS_NETWORK=false: an environment has a loopback of its own and nothing else,
-    not even the Stratus endpoint; with the default it reaches the endpoint. A custom
-    runtime finds its Runtime API at Lambda's 127.0.0.1:9001 on that loopback (relayed to
-    the server by its init), and a neighbour still cannot use that Runtime API."""
+    not even the Stratus endpoint, restored from a snapshot too; with the default it
+    reaches the endpoint. A custom runtime finds its Runtime API at Lambda's 127.0.0.1:9001
+    on that loopback (relayed to the server by its init), and a neighbour still cannot use
+    that Runtime API."""
     from stratus.testing import serve_in_thread
 
     with serve_in_thread(shared_dir / "data", network=False) as running:
         client = running.client("lambda")
         create_function(client, "probe", NETWORK_PROBE)
         _, cut_off = invoke_json(client, "probe")
+        snap_start = {"ApplyOn": "PublishedVersions"}
+        create_function(client, "snap-probe", NETWORK_PROBE, SnapStart=snap_start)
+        version = client.publish_version(FunctionName="snap-probe")["Version"]
+        wait_settled(client, "snap-probe", version)
+        tail = {"Qualifier": version, "LogType": "Tail"}
+        response, restored = invoke_json(client, "snap-probe", **tail)
         scripts = {"bootstrap": CUSTOM_PROBE}
         client.create_function(
             FunctionName="custom-probe",
@@ -599,6 +635,8 @@ def test_network_access_can_be_turned_off(confined, shared_dir):
         health = running.isolation()
 
     assert cut_off["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
+    assert restored["outside"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
+    assert "Restore Duration" in base64.b64decode(response["LogResult"]).decode()
     assert health["network"] == "none"
     assert [answer["event"]["n"] for answer in answers] == [0, 1, 2]
     assert len(answers[1]["padding"]) == 3_000_000

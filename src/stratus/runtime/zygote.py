@@ -144,6 +144,8 @@ class Zygote:
                 raise ConnectionError(f"the snapshot holder is gone: {exc}") from exc
             self._forks.append(forked)  # (no await since the send: the order is the holder's)
             local_pid = await forked
+        if local_pid < 0:  # (its log says why)
+            raise ConnectionError("the snapshot holder could not start a child")
         child = ForkedProcess(await wait_peer_pid(control), local_pid)
         lower_group(child.pid)  # its own session by now (it proves its pid after setsid)
         self.children[local_pid] = child
@@ -228,8 +230,10 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             if waited and isinstance(env, Environment):
                 env.init_ms = (started - asked) * 1000
             return env
-        except ConnectionError:  # the holder died under us: a cold start serves this one
-            log.warning("snapshot holder of %s:%s died; starting cold", spec.name, spec.version)
+        except ConnectionError as exc:  # the holder died or failed: a cold start serves this one
+            log.warning(
+                "snapshot start of %s:%s failed (%s); starting cold", spec.name, spec.version, exc
+            )
             return await self._processes.wait_launch(spec, capture, request_id, init_type)
 
     def prepare(self, spec: FunctionSpec, report: Reporter | None = None) -> None:
@@ -403,10 +407,10 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         inside_uid: int | None = None
         tmp_fd: int | None = None  # a filesystem for the child's /tmp, passed with the fork
         if processes.confined and holder.holder:
-            # The child starts as the holder (as root, the root of its user namespace): it
-            # joins its cage (made its own, writable by the holder's uid only), then takes
-            # a uid of the holder's range and a PID namespace of its own
-            # (lib/confine.enter_child), with a directory of the holder's /tmp filesystem,
+            # The child starts as the holder (as root, the root of its user namespace), PID
+            # 1 of a namespace of its own (lib/confine.clone_child): it joins its cage (made
+            # its own, writable by the holder's uid only) and forks the environment, which
+            # takes a uid of the holder's range, with a directory of the holder's /tmp filesystem,
             # its uid's alone, as /tmp (launcher._divide_holder_tmp). Rootless, it makes a
             # user namespace of its own for that, and keeps the server's uid.
             #   With a scratch pool (root, loop devices), /tmp is a filesystem of its own of

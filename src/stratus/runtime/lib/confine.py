@@ -32,7 +32,8 @@ Variants, as the plan says:
                     the server's listener on the host's loopback
     children        a snapshot holder: `env` becomes the root of a user namespace whose
                     uids 1..n init maps to a host range, so that each child it forks can
-                    take a uid and PID namespace of its own (`enter_child`)
+                    take a uid and PID namespace of its own (`clone_child`, then
+                    `enter_child`: two processes, the holder waits instead of `outside`)
     rootless        the server is not root: everything happens in a user namespace of the
                     environment's own (the server's uid, the only one it may map); the data
                     directory, the server's home and /var are covered, and `env` drops
@@ -61,8 +62,10 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 STATUS = struct.Struct("i")
 SYS_MOVE_MOUNT, AT_FDCWD, MOVE_MOUNT_F_EMPTY_PATH = 429, -100, 0x4
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine, 56)
 
 _LIBC: list[Any] = []
+_PYLIBC: list[Any] = []  # the same library, called with the GIL held (for clone)
 
 
 class ConfinementError(OSError):
@@ -151,40 +154,75 @@ def enter(plan: dict[str, Any]) -> None:
     os.chdir(plan["cwd"])
 
 
-def enter_child(plan: dict[str, Any]) -> None:
-    """Confine a child of a snapshot holder (forked from it, so the root of the holder's
-    user namespace) as an environment of its own; returns in the environment process only.
+def clone_child(plan: dict[str, Any]) -> int:
+    """In a snapshot holder: fork a child that is at once PID 1 of a new PID namespace (and
+    in new mount, IPC and UTS namespaces, and network or user ones as the plan says), to
+    become an environment with `enter_child`. Returns 0 in the child, its pid in the holder.
 
-    The same three processes as `enter`: this one waits (`outside`, the holder's child),
-    the init of a new PID namespace, and the environment, which runs as `plan["uid"]` (a uid
-    of the holder's namespace: a host uid of its own, no capabilities) and sees its own
-    processes, its own /tmp (a filesystem of its own, `_attach_child_tmp`, holding a copy of
-    the holder's), and nothing of its siblings. Mounts it inherits from the holder are
-    locked (they came from a more privileged namespace): it cannot uncover what they hide."""
+    One fork instead of unshare in a forked child and a fork of that: a fork of a freshly
+    forked interpreter costs several times the holder's (copy-on-write faults), and the
+    middle process (`outside` in `enter`) is not needed, the holder waits instead."""
     namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-    rootless = bool(plan.get("rootless"))
-    if rootless:  # the holder has no capabilities: a user namespace of its own gives them
+    if plan.get("rootless"):  # the holder has no capabilities: a user namespace gives them
         namespaces |= CLONE_NEWUSER
     if not plan.get("network", True):
         namespaces |= CLONE_NEWNET
-    _check(libc().unshare(namespaces), "unshare")
+    return _clone(namespaces)
+
+
+def _clone(namespaces: int) -> int:
+    """os.fork() with namespace flags: the raw clone system call (glibc has no fork with
+    flags), wrapped as os.fork wraps fork() (Python's locks and at-fork hooks). Safe in a
+    single-threaded process only, which a holder is (zygote.hold refuses threads). The
+    child's glibc keeps its parent's cached thread id (read by recursive locks, consistently
+    wrong, so harmless); it runs no user code: it forks the environment with os.fork(),
+    which gives it its own."""
+    api = ctypes.pythonapi  # (holds the GIL across the calls, as os.fork does)
+    if not _PYLIBC:
+        lib = ctypes.PyDLL(None, use_errno=True)
+        lib.syscall.restype = ctypes.c_long
+        _PYLIBC.append(lib)
+    api.PyOS_BeforeFork()
+    null = ctypes.c_long(0)
+    pid = _PYLIBC[0].syscall(
+        ctypes.c_long(SYS_CLONE), ctypes.c_long(namespaces | signal.SIGCHLD), null, null, null, null
+    )
+    if pid == 0:
+        api.PyOS_AfterFork_Child()
+        return 0
+    errno = ctypes.get_errno()
+    api.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise ConfinementError(
+            errno, f"cannot confine the environment: clone: {os.strerror(errno)}"
+        )
+    return int(pid)
+
+
+def enter_child(plan: dict[str, Any], status_write: int) -> None:
+    """Confine a child of a snapshot holder (made by `clone_child`, so the root of the
+    holder's user namespace and PID 1 of its own namespace) as an environment of its own;
+    returns in the environment process only.
+
+    Two processes: this one becomes the namespace's init (reaps, writes the environment's
+    exit status to `status_write`, whose other end the holder reads when it reaps this
+    one), and the environment, PID 2, which runs as `plan["uid"]` (a uid of the holder's
+    namespace: a host uid of its own, no capabilities) and sees its own processes, its own
+    /tmp (a filesystem of its own, `_attach_child_tmp`, holding a copy of the holder's),
+    and nothing of its siblings. Mounts it inherits from the holder are locked (they came
+    from a more privileged namespace): it cannot uncover what they hide."""
+    _die_with_parent(status_write)
+    rootless = bool(plan.get("rootless"))
     if rootless:
         _map_self()
-    if namespaces & CLONE_NEWNET:
+    if not plan.get("network", True):
         _loopback_up()
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
     snapshot_tmp = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     _attach_child_tmp(plan)
     _copy_snapshot_tmp(f"/proc/self/fd/{snapshot_tmp}", plan.get("uid"))
     os.close(snapshot_tmp)
-    status_read, status_write = os.pipe()
     inherited = [int(name) for name in os.listdir("/proc/self/fd")]
-    init = os.fork()
-    if init:
-        os.close(status_write)
-        _wait_outside(init, status_read, inherited)
-    os.close(status_read)
-    _die_with_parent(status_write)
     _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     env = os.fork()
     if env:

@@ -71,12 +71,14 @@ def hold(
     signal.signal(signal.SIGCHLD, lambda *_: None)
     bootstrap._send(control, {"type": "ready", "init_ms": init_ms, "snapshot": True}, b"")
     holder_pid = os.getpid()  # as the children see it (the server may number it differently)
+    # Confined children's inits write their environment's exit status here (by pid).
+    statuses: dict[int, int] = {}
     watched: list[socket.socket | int] = [control, wake_read]
     while True:
         readable, _, _ = select.select(watched, [], [])
         if wake_read in readable:
             os.read(wake_read, 4096)
-            _report_exits(bootstrap, control)
+            _report_exits(bootstrap, control, statuses)
         if control in readable:
             message, fds, _, _ = socket.recv_fds(control, 65536, MAX_FDS)
             if not message:
@@ -85,12 +87,38 @@ def hold(
             while len(message) < 4 + length:
                 message += control.recv(4 + length - len(message))
             request = json.loads(message[4:])
-            pid = os.fork()
+            raw_plan = request["env"].pop("STRATUS_CHILD_CONFINE", "")
+            plan = json.loads(raw_plan) if raw_plan else None
+            status_read = status_write = -1
+            try:
+                if plan is not None:  # confined: the child is PID 1 of a namespace of its own
+                    status_read, status_write = os.pipe()
+                    pid = _confine().clone_child(plan)
+                else:
+                    pid = os.fork()
+            except OSError as exc:
+                # E.g. no process or namespace left: this start fails (it starts cold), and
+                # the holder and its children live on.
+                sys.stderr.write(f"[ERROR] cannot start an environment: {exc}\n")
+                pid = -1
             if pid == 0:
                 os.close(wake_read)
                 os.close(wake_write)
+                for fd in statuses.values():  # other children's
+                    os.close(fd)
+                if plan is not None:
+                    os.close(status_read)
+                    _become_environment(
+                        bootstrap, control, handler, request, fds, plan, status_write
+                    )
                 request["env"]["STRATUS_SUPERVISOR_PID"] = str(holder_pid)
                 _become_environment(bootstrap, control, handler, request, fds)
+            if status_write >= 0:
+                os.close(status_write)
+                if pid > 0:
+                    statuses[pid] = status_read
+                else:
+                    os.close(status_read)
             for fd in fds:
                 os.close(fd)
             bootstrap._send(control, {"type": "forked", "pid": pid}, b"")
@@ -102,7 +130,12 @@ def _become_environment(
     handler: Handler,
     request: dict[str, Any],
     fds: list[int],
+    confinement: dict[str, Any] | None = None,
+    status_write: int = -1,
 ) -> NoReturn:
+    """In the child. Confined (`confinement`, the plan: the child is PID 1 of a namespace
+    of its own), it becomes that namespace's init, which reports on `status_write`, and
+    forks the environment."""
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -113,20 +146,14 @@ def _become_environment(
         os.dup2(log_fd, 2)
         os.close(log_fd)
         os.environ.update(request["env"])
-        bootstrap._die_with_supervisor()
+        if confinement is None:
+            bootstrap._die_with_supervisor()
         control = socket.socket(fileno=control_fd)
         private_tmp = bootstrap._enter_sandbox()  # (joins its cgroups as the holder's uid)
-        plan = os.environ.pop("STRATUS_CHILD_CONFINE", "")
-        if plan:
-            if TYPE_CHECKING:
-                from stratus.runtime.lib import confine
-            else:
-                import confine  # beside bootstrap.py; the holder imported it already
-
-            confinement = json.loads(plan)
+        if confinement is not None:
             if tmp_fd:  # a filesystem of its own for /tmp, mounted nowhere yet
                 confinement["tmp_fd"] = tmp_fd[0]
-            confine.enter_child(confinement)  # returns in the environment process
+            _confine().enter_child(confinement, status_write)  # returns in the environment
             private_tmp = True
         _prove_pid(control)
         _make_unique()
@@ -148,6 +175,14 @@ def _become_environment(
             bootstrap._log_error(bootstrap._error_result(exc, ""))
     finally:
         os._exit(1)
+
+
+def _confine() -> ModuleType:
+    if TYPE_CHECKING:
+        from stratus.runtime.lib import confine
+    else:
+        import confine  # beside bootstrap.py; a confined holder imported it already
+    return confine
 
 
 def _prove_pid(control: socket.socket) -> None:
@@ -185,7 +220,9 @@ def _disconnect_inherited_sockets(keep: set[int]) -> None:
     dead.close()
 
 
-def _report_exits(bootstrap: ModuleType, control: socket.socket) -> None:
+def _report_exits(bootstrap: ModuleType, control: socket.socket, statuses: dict[int, int]) -> None:
+    """Reap children; a confined child (its namespace's init) wrote how its environment
+    ended before it exited, which is what the supervisor hears."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -193,6 +230,13 @@ def _report_exits(bootstrap: ModuleType, control: socket.socket) -> None:
             return
         if pid == 0:
             return
+        if pid in statuses:
+            status_read = statuses.pop(pid)
+            confine = _confine()
+            raw = os.read(status_read, confine.STATUS.size)  # (its writer is gone: no wait)
+            os.close(status_read)
+            if len(raw) == confine.STATUS.size:
+                status = confine.STATUS.unpack(raw)[0]
         code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         bootstrap._send(control, {"type": "exited", "pid": pid, "status": code}, b"")
 
