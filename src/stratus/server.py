@@ -82,7 +82,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         launcher = ProcessLauncher(
             HostContext(settings.region, settings.endpoint_url, data / "work", settings.network),
             cage_maker,
-            emit_log=lambda group, stream, line: logs.emit(group, stream, line),
+            emit_log=logs.emit,
         )
         pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
         invoker = Invoker(pool, settings.account_concurrency)

@@ -19,6 +19,7 @@ only the way an invocation travels differs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import sys
@@ -311,7 +312,7 @@ async def _wait_spawn(
         process=process,
         output_fd=read_fd,
         cage=cage,
-        emit_log=lambda s, line: emit_log(group, s, line),
+        emit_log=functools.partial(emit_log, group),
         on_exit=lambda e: processes.release_tmp(tmp),
     )
 

@@ -298,7 +298,7 @@ class ProcessLauncher:
             writer,
             read_fd,
             cage,
-            emit_log=lambda s, line: self.emit_log(group, s, line),
+            emit_log=functools.partial(self.emit_log, group),  # no Python frame per line
             on_exit=lambda e: self.release_tmp(tmp),
             capture=capture,
         )

@@ -497,7 +497,7 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             writer,
             read_fd,
             cage,
-            emit_log=lambda s, line: processes.emit_log(group, s, line),
+            emit_log=functools.partial(processes.emit_log, group),
             on_exit=on_exit,
             capture=capture,
         )

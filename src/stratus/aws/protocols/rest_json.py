@@ -107,7 +107,7 @@ class RestJson:
             plan = self._plans[operation] = Plan(self.model.operation_model(operation))
         return plan
 
-    def _check(self, plan: Plan, params: dict[str, Any]) -> None:
+    def check(self, plan: Plan, params: dict[str, Any]) -> None:
         """The model's constraints (those the service does not check itself); a set of
         scalar inputs seen to pass once is not checked again (Invoke repeats its own)."""
         key = plan.memo_key(params)
@@ -154,7 +154,7 @@ class RestJson:
         # A plain dict: each header member is one lookup (Headers.get scans them all).
         header_map = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         params = plan.parse(labels, query, header_map, body)
-        self._check(plan, params)
+        self.check(plan, params)
         call = Call.of(scope, headers, ids.uuid4())
         return await handler(call, params), call.request_id
 
