@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from stratus.runtime.environment import SIGNAL_NAMES, Environment, Outcome
+from stratus.runtime.frames import FrameChannel
 from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, failed_init, start_line
 from stratus.runtime.runtime_api import (
     Answered,
@@ -82,8 +83,7 @@ class CustomEnvironment(Environment):
         no_frames = _NoFrames()
         Environment.__init__(
             self,
-            reader=cast(asyncio.StreamReader, no_frames),
-            writer=cast(asyncio.StreamWriter, no_frames),
+            channel=cast(FrameChannel, no_frames),
             **fields,
         )
         self.api = api
