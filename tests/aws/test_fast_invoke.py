@@ -1,7 +1,7 @@
 """Lambda Invoke's fast path (aws/fast_invoke.py) answers as the generic path does.
 
-Every request goes, as raw HTTP, to two servers holding the same functions: the session's
-(fast path on) and one started with `fast_invoke=False`. Their answers must be the same,
+Every request goes, as raw HTTP, to two servers holding the same functions: one with the
+fast path (the default) and one started with `fast_invoke=False`. Their answers must be the same,
 byte for byte once request ids, timings and data directories are masked: good requests and
 bad ones, those the fast path takes and those it leaves to the generic path.
 """
@@ -43,18 +43,15 @@ SOURCES = {
 
 
 @pytest.fixture(scope="module")
-def generic() -> Iterator[RunningServer]:
-    """A second server that answers every Invoke the generic way."""
+def pair() -> Iterator[tuple[RunningServer, ...]]:
+    """Two servers of their own (the session's stays as other tests expect it): the first
+    with the fast path, the second answering every Invoke the generic way."""
     with (
         tempfile.TemporaryDirectory(prefix="stratus-test-", dir="/var/tmp") as data,
-        serve_in_thread(Path(data) / "data", fast_invoke=False) as running,
+        serve_in_thread(Path(data) / "fast") as fast,
+        serve_in_thread(Path(data) / "generic", fast_invoke=False) as generic,
     ):
-        yield running
-
-
-@pytest.fixture(scope="module")
-def pair(server: RunningServer, generic: RunningServer) -> tuple[RunningServer, ...]:
-    return server, generic
+        yield fast, generic
 
 
 @pytest.fixture(scope="module")
