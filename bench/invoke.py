@@ -32,8 +32,8 @@ Profiling and A/B: `--cprofile FILE` runs the Stratus server under cProfile;
 `--server-wrap 'py-spy record -f raw -o FILE --'` puts any command in front of it;
 `--stratus-src DIR` runs both servers on another copy of the package, e.g.
 `git archive REV src | tar -x -C /tmp/snap` then `--stratus-src /tmp/snap/src`;
-`--baseline-src DIR` adds a second Stratus server on that copy as a fourth target in the
-same alternating rounds (before vs after in one run).
+`--baseline-src DIR` adds a second Stratus server on that copy, called raw and through boto3,
+as two more targets in the same alternating rounds (before vs after in one run).
 
 Everything printed is a measurement, not a verdict; nothing here asserts on timing.
 """
@@ -357,6 +357,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 Target("baseline invoke", base_port, INVOKE_PATH.format(name="bench-empty"))
             )
             targets[-1].checked_request()
+            targets.append(BotoTarget("boto3 baseline", base_port, ""))
         empty_cold_ms = stratus.checked_request()  # the first invoke starts the environment
         log(f"warming up ({args.warmup} requests per target)")
         for target in targets:
@@ -527,6 +528,13 @@ def render(result: dict[str, Any]) -> str:
         f"  (vs raw asgi echo: p50 {over['p50_vs_raw_asgi_ms']:+.3f} ms; Starlette itself "
         f"adds {over['starlette_over_raw_p50_ms']:+.3f} ms p50 over raw ASGI)"
     )
+    boto_base = result["warm"].get("boto3 baseline")
+    if boto_base is not None:
+        echo_p50 = result["warm"]["boto3 echo"]["p50"]
+        lines.append(
+            f"  (the baseline's boto3 Invoke overhead, same rounds: p50 "
+            f"{boto_base['p50'] - echo_p50:+.3f} ms)"
+        )
     b = result["breakdown"]
     lines.append(
         f"  breakdown: REPORT Duration (runtime round trip, timed in the server) p50 "

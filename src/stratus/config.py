@@ -55,6 +55,9 @@ class Settings:
     # default test/test pair), and AWS_IAM authorization on APIs and function URLs. Off:
     # any credentials work and every caller is the account's root user.
     verify_signatures: bool = False
+    # Answer warm synchronous Invokes by the short path (aws/fast_invoke.py). Off only to
+    # hold it to the generic path's answers (tests) or to measure what it saves (benches).
+    fast_invoke: bool = True
 
     @property
     def endpoint_url(self) -> str:
@@ -86,6 +89,7 @@ class Settings:
             "header_timeout": float,
             "body_timeout": float,
             "verify_signatures": _parse_bool,
+            "fast_invoke": _parse_bool,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")

@@ -26,7 +26,8 @@ from stratus import bridges
 from stratus.apis.domains import DomainService
 from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
-from stratus.aws.app import build_app
+from stratus.aws.app import LAMBDA, build_app
+from stratus.aws.fast_invoke import FastInvoke
 from stratus.aws.sdk_tasks import SdkCalls
 from stratus.config import Settings
 from stratus.console import workflow_pages
@@ -83,7 +84,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         launcher = ProcessLauncher(
             HostContext(settings.region, settings.endpoint_url, data / "work", settings.network),
             cage_maker,
-            emit_log=lambda group, stream, line: logs.emit(group, stream, line),
+            emit_log=logs.emit,
         )
         pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
         invoker = Invoker(pool, settings.account_concurrency)
@@ -212,6 +213,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     app = build_app(lifespan, pages=workflow_pages.routes)
     app.add_middleware(ExecuteApi)  # HTTP APIs' data plane, by Host header or /_aws path
     app.add_middleware(FunctionUrlGateway)  # function URLs, by Host header or /_aws path
+    if settings.fast_invoke and not settings.verify_signatures:
+        # Outermost: it takes only requests the gateways would pass on; a signed request
+        # must reach VerifySignatures, so with checking on every Invoke goes the generic way.
+        app.add_middleware(FastInvoke, served=LAMBDA)
     return app
 
 

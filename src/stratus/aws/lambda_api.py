@@ -142,18 +142,19 @@ async def delete_function(call: Call, params: dict[str, Any]) -> Output:
 
 
 async def invoke(call: Call, params: dict[str, Any]) -> Output:
-    await wait_check_invoke(call, ref(params))
+    target = ref(params)
+    await wait_check_invoke(call, target)
     kind = params.get("InvocationType", "RequestResponse")
     payload = params.get("Payload", b"")
     if kind == "Event":
         # The event is queued under this call's request id, which the answer carries.
-        await call.services.async_invocations.accept(ref(params), payload, call.request_id)
+        await call.services.async_invocations.accept(target, payload, call.request_id)
         return {"StatusCode": 202}
     if kind == "DryRun":
-        await functions(call).spec(ref(params))
+        await functions(call).spec(target)
         return {"StatusCode": 204}
     result = await functions(call).invoke(
-        ref(params),
+        target,
         payload,
         client_context=params.get("ClientContext"),
         want_log_tail=params.get("LogType") == "Tail",

@@ -66,11 +66,16 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 def signed_for_s3(scope: Scope) -> bool:
     authorization = _header(scope, b"authorization")
     if authorization is not None:
-        return _SCOPE in authorization or authorization.startswith(b"AWS ")
+        return s3_authorization(authorization)
     query: bytes = scope.get("query_string", b"")
     if _SCOPE_QUOTED in query or _SCOPE in query:
         return True
     return b"AWSAccessKeyId=" in query and b"Signature=" in query and b"Expires=" in query
+
+
+def s3_authorization(authorization: bytes) -> bool:
+    """Whether an Authorization header signs for S3 (SigV4 scope s3, or S3's SigV2 form)."""
+    return _SCOPE in authorization or authorization.startswith(b"AWS ")
 
 
 class S3Route(BaseRoute):

@@ -8,6 +8,7 @@ arn:aws:lambda:us-east-1:123456789012:function:my-function[:v1]
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ class FunctionRef:
     qualifier: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)  # every invoke parses its name; callers repeat theirs
 def parse_reference(value: str, qualifier: str | None = None) -> FunctionRef:
     """Parse a FunctionName parameter; a Qualifier given separately must agree with it."""
     match = _REFERENCE.match(value)

@@ -7,6 +7,7 @@ server that checks signatures keeps working for them. It cannot be deleted or di
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import string
@@ -48,6 +49,7 @@ class Identity:
         return self.user_name is None
 
 
+@functools.lru_cache(maxsize=64)  # every unsigned request's caller (Identity is frozen)
 def root_identity(account: str, access_key: str = DEFAULT_ACCESS_KEY) -> Identity:
     return Identity(account, f"arn:aws:iam::{account}:root", account, access_key)
 

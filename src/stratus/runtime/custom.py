@@ -19,6 +19,7 @@ only the way an invocation travels differs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import sys
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from stratus.runtime.environment import SIGNAL_NAMES, Environment, Outcome
+from stratus.runtime.frames import FrameChannel
 from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, failed_init, start_line
 from stratus.runtime.runtime_api import (
     Answered,
@@ -82,8 +84,7 @@ class CustomEnvironment(Environment):
         no_frames = _NoFrames()
         Environment.__init__(
             self,
-            reader=cast(asyncio.StreamReader, no_frames),
-            writer=cast(asyncio.StreamWriter, no_frames),
+            channel=cast(FrameChannel, no_frames),
             **fields,
         )
         self.api = api
@@ -313,7 +314,7 @@ async def _wait_spawn(
         process=process,
         output_fd=read_fd,
         cage=cage,
-        emit_log=lambda s, line: emit_log(group, s, line),
+        emit_log=functools.partial(emit_log, group),
         on_exit=lambda e: processes.release_tmp(tmp),
     )
 

@@ -1,9 +1,10 @@
 """One execution environment: an OS process serving one invocation at a time.
 
-The supervisor side of the protocol drawn in `lib/bootstrap.py`. It enforces the limits the
-function must not be trusted with: the timeout (the process group is killed), memory and
-pids (via the cage from `sandbox.py`), and it turns a dead process into the error Lambda
-reports (Runtime.ExitError, Runtime.OutOfMemory, Sandbox.Timedout).
+The supervisor side of the protocol drawn in `lib/bootstrap.py` (its frames: `frames.py`).
+It enforces the limits the function must not be trusted with: the timeout (the process
+group is killed), memory and pids (via the cage from `sandbox.py`), and it turns a dead
+process into the error Lambda reports (Runtime.ExitError, Runtime.OutOfMemory,
+Sandbox.Timedout).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,11 +20,11 @@ from typing import cast
 
 import orjson
 
+from stratus.runtime.frames import FrameChannel
 from stratus.runtime.sandbox import Cage
 from stratus.runtime.spec import FunctionSpec
 from stratus.runtime.streaming import ResponseStream
 
-FRAME = struct.Struct(">II")
 # Go-style names, because Lambda's error messages use them ("signal: killed").
 SIGNAL_NAMES: dict[int, str] = {
     signal.SIGKILL: "killed",
@@ -52,8 +52,7 @@ class Environment:
     env_id: str
     log_stream: str
     process: asyncio.subprocess.Process
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
+    channel: FrameChannel  # the control socket (frames.py)
     output_fd: int
     cage: Cage
     emit_log: Callable[[str, str], None]  # (stream, line)
@@ -117,15 +116,12 @@ class Environment:
         return not self._dead and self.process.returncode is None
 
     async def wait_frame(self) -> tuple[dict[str, object], bytes]:
-        prefix = await self.reader.readexactly(FRAME.size)
-        header_len, body_len = FRAME.unpack(prefix)
-        raw = await self.reader.readexactly(header_len + body_len)
+        frame = await self.channel.wait_frame()
         self.drain_output()
-        return orjson.loads(raw[:header_len]), raw[header_len:]
+        return frame
 
     def send(self, header: dict[str, object], body: bytes) -> None:
-        raw = orjson.dumps(header)
-        self.writer.write(FRAME.pack(len(raw), len(body)) + raw + body)
+        self.channel.send(header, body)
 
     async def wait_invoke(
         self,
@@ -230,7 +226,7 @@ class Environment:
         await self.process.wait()
         self.drain_output()
         self._stop_watching()
-        self.writer.close()
+        self.channel.close()
         self.cage.release()
         self.on_exit(self)
 

@@ -26,6 +26,7 @@ from stratus.runtime import confinement
 from stratus.runtime.bytecode_seed import BytecodeSeeds
 from stratus.runtime.confinement import RUNTIME_ROOT, TASK_ROOT, Bind
 from stratus.runtime.environment import Environment
+from stratus.runtime.frames import wait_connect
 from stratus.runtime.interpreters import interpreter_for
 from stratus.runtime.sandbox import Cage, Limits, Sandbox
 from stratus.runtime.scheduling import lower_group
@@ -289,18 +290,17 @@ class ProcessLauncher:
         finally:
             os.close(write_fd)
             child_sock.close()
-        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
+        channel = await wait_connect(parent_sock)
         group = spec.log_group
         env = Environment(
             spec,
             env_id,
             stream,
             process,
-            reader,
-            writer,
+            channel,
             read_fd,
             cage,
-            emit_log=lambda s, line: self.emit_log(group, s, line),
+            emit_log=functools.partial(self.emit_log, group),  # no Python frame per line
             on_exit=lambda e: self.release_tmp(tmp),
             capture=capture,
         )

@@ -35,6 +35,7 @@ import orjson
 
 from stratus.runtime.confinement import CHILD_UIDS, RUNTIME_ROOT
 from stratus.runtime.environment import Environment
+from stratus.runtime.frames import wait_connect
 from stratus.runtime.launcher import INIT_LIMIT_S, InitFailure, ProcessLauncher
 from stratus.runtime.launching import Reporter
 from stratus.runtime.scheduling import lower_group
@@ -492,18 +493,17 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             os.close(write_fd)
             if tmp_fd is not None:  # the child holds it now (or nobody: it is unmounted)
                 os.close(tmp_fd)
-        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
+        channel = await wait_connect(parent_sock)
         group = spec.log_group
         restored = Environment(
             spec,
             env_id,
             stream,
             child,  # type: ignore[arg-type]  # what Environment uses of a Process
-            reader,
-            writer,
+            channel,
             read_fd,
             cage,
-            emit_log=lambda s, line: processes.emit_log(group, s, line),
+            emit_log=functools.partial(processes.emit_log, group),
             on_exit=on_exit,
             capture=capture,
         )

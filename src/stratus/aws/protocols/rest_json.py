@@ -53,7 +53,7 @@ from stratus.errors import (
 )
 
 from . import json_codec, validate
-from .adapter import Api, Call, handler_of
+from .adapter import Api, Call, Output, handler_of
 from .body import wait_body
 from .errors import REST_JSON_ERRORS, ErrorTable, wire_error
 from .models import service_model
@@ -107,7 +107,7 @@ class RestJson:
             plan = self._plans[operation] = Plan(self.model.operation_model(operation))
         return plan
 
-    def _check(self, plan: Plan, params: dict[str, Any]) -> None:
+    def check(self, plan: Plan, params: dict[str, Any]) -> None:
         """The model's constraints (those the service does not check itself); a set of
         scalar inputs seen to pass once is not checked again (Invoke repeats its own)."""
         key = plan.memo_key(params)
@@ -129,6 +129,23 @@ class RestJson:
     async def wait_answer(self, scope: Scope, receive: Receive, found: RouteMatch) -> Response:
         """The answer to the request `scope` that the router matched to `found`."""
         operation = found.operation
+        output, request_id = await self.wait_output(
+            scope, receive, operation, found.labels, scope["stratus.query"]
+        )
+        if isinstance(output, Response):
+            return output
+        return self.render(operation, output, request_id)
+
+    async def wait_output(
+        self,
+        scope: Scope,
+        receive: Receive,
+        operation: str,
+        labels: Mapping[str, str],
+        query: Mapping[str, list[str]],
+    ) -> tuple[Output, str]:
+        """The handler's output for a request to `operation` (its body read under the
+        operation's limit, its members parsed and checked), and the request's id."""
         headers = Headers(scope=scope)
         handler = handler_of(self.api, self.model, operation)
         plan = self.plan(operation)
@@ -136,13 +153,14 @@ class RestJson:
         body = await wait_body(receive, headers, limit, what) if plan.reads_body else b""
         # A plain dict: each header member is one lookup (Headers.get scans them all).
         header_map = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        params = plan.parse(found.labels, scope["stratus.query"], header_map, body)
-        self._check(plan, params)
+        params = plan.parse(labels, query, header_map, body)
+        self.check(plan, params)
         call = Call.of(scope, headers, ids.uuid4())
-        output = await handler(call, params)
-        if isinstance(output, Response):
-            return output
-        return plan.render(output, call.request_id, self._payload_media_type)
+        return await handler(call, params), call.request_id
+
+    def render(self, operation: str, output: Mapping[str, Any] | None, request_id: str) -> Response:
+        """The answer carrying an operation's output members."""
+        return self.plan(operation).render(output, request_id, self._payload_media_type)
 
 
 class _Route(BaseRoute):
