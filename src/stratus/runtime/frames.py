@@ -21,6 +21,10 @@ import orjson
 
 FRAME = struct.Struct(">II")
 Frame = tuple[dict[str, object], bytes]
+# Bytes read ahead while nobody waits for a frame, as StreamReader's limit did: past it,
+# reading pauses until the next wait_frame, so an environment writing frames between
+# invocations (user code can reach the socket) blocks instead of filling the server.
+READ_AHEAD = 256 * 1024
 
 
 class FrameChannel(asyncio.Protocol):
@@ -32,6 +36,7 @@ class FrameChannel(asyncio.Protocol):
         self._frames: collections.deque[Frame] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
         self._lost: BaseException | None = None  # why no more frames will come
+        self._paused = False
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -51,6 +56,8 @@ class FrameChannel(asyncio.Protocol):
             del buffer[:end]
         if self._frames:
             self._wake()
+        if self._waiter is None and (self._frames or len(buffer) > READ_AHEAD):
+            self._pause()
 
     def connection_lost(self, exc: Exception | None) -> None:
         # As StreamReader.readexactly says it: EOF mid-frame or before one is an
@@ -64,9 +71,11 @@ class FrameChannel(asyncio.Protocol):
     # -- the supervisor's side ------------------------------------------------------------
     async def wait_frame(self) -> Frame:
         """The next frame; IncompleteReadError or ConnectionError once the socket is gone."""
+        assert self._waiter is None, "one reader waits at a time"
         while not self._frames:
             if self._lost is not None:
                 raise self._lost
+            self._resume()
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -82,6 +91,16 @@ class FrameChannel(asyncio.Protocol):
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+    def _pause(self) -> None:
+        if not self._paused and self._transport is not None:
+            self._paused = True
+            self._transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self._paused and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():

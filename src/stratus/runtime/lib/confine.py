@@ -52,6 +52,7 @@ import socket
 import stat
 import struct
 import sys
+from errno import ENOSYS
 from typing import Any, NoReturn
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -62,7 +63,9 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 STATUS = struct.Struct("i")
 SYS_MOVE_MOUNT, AT_FDCWD, MOVE_MOUNT_F_EMPTY_PATH = 429, -100, 0x4
-SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine, 56)
+# clone's number where its first argument is the flags (others put the stack first): a
+# snapshot child cannot be made elsewhere, so each start there is a cold one.
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
 
 _LIBC: list[Any] = []
 _PYLIBC: list[Any] = []  # the same library, called with the GIL held (for clone)
@@ -177,6 +180,9 @@ def _clone(namespaces: int) -> int:
     child's glibc keeps its parent's cached thread id (read by recursive locks, consistently
     wrong, so harmless); it runs no user code: it forks the environment with os.fork(),
     which gives it its own."""
+    if SYS_CLONE is None:
+        machine = os.uname().machine
+        raise ConfinementError(ENOSYS, f"cannot confine the environment: no clone on {machine}")
     api = ctypes.pythonapi  # (holds the GIL across the calls, as os.fork does)
     if not _PYLIBC:
         lib = ctypes.PyDLL(None, use_errno=True)
