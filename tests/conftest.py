@@ -70,6 +70,18 @@ def wait_settled(client: Any, name: str, version: str) -> None:
     assert wait_for(lambda: state_of(client, name, version) != "Pending")
 
 
+def publish_snapstart(
+    lambda_client: Any, deploy: Any, source: str, **config: Any
+) -> tuple[str, dict]:
+    """Deploy `source` with SnapStart, publish a version and wait until it leaves Pending,
+    as a user would; the function's name and PublishVersion's answer."""
+    snap_start = {"ApplyOn": "PublishedVersions"}
+    name = deploy(source, Runtime="python3.12", SnapStart=snap_start, **config)
+    published = lambda_client.publish_version(FunctionName=name)
+    wait_settled(lambda_client, name, published["Version"])
+    return name, published
+
+
 def invoke_json(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dict, Any]:
     """Invoke with a JSON payload; returns the response and its decoded payload."""
     response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)

@@ -18,6 +18,7 @@ from tests.conftest import (
     create_function,
     invoke_json,
     make_zip,
+    publish_snapstart,
     state_of,
     wait_for,
     wait_settled,
@@ -368,8 +369,7 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     """A SnapStart environment (forked from its version's snapshot holder) runs as a uid of
     its own in a PID namespace of its own: it cannot see or signal the server (or its
     holder), read the data directory, mount or open raw sockets."""
-    name = deploy(ATTACKER, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"})
-    wait_settled(lambda_client, name, lambda_client.publish_version(FunctionName=name)["Version"])
+    name, _ = publish_snapstart(lambda_client, deploy, ATTACKER)
 
     def attack(kind: str, **event: Any) -> Any:
         response, body = invoke_json(lambda_client, name, {"attack": kind, **event}, Qualifier="1")
@@ -399,10 +399,8 @@ def test_a_restored_environment_that_times_out_dies_with_what_it_started(
     import threading
 
     hang = ATTACKER + "\ndef hang(event):\n    spawn(event)\n    time.sleep(60)\n"
-    snap_start = {"ApplyOn": "PublishedVersions"}
-    name = deploy(hang, Runtime="python3.12", SnapStart=snap_start, Timeout=3)
-    version = lambda_client.publish_version(FunctionName=name)["Version"]
-    wait_settled(lambda_client, name, version)
+    name, published = publish_snapstart(lambda_client, deploy, hang, Timeout=3)
+    version = published["Version"]
     marker = f"orphan-{uuid.uuid4().hex}"
     answered: dict[str, Any] = {}
 
@@ -499,10 +497,8 @@ def test_environments_of_one_snapshot_cannot_reach_each_other(confined, lambda_c
     nor move itself into its cgroups; the other finishes untouched."""
     import threading
 
-    snap_start = {"ApplyOn": "PublishedVersions"}
-    name = deploy(SNAPSHOT_NEIGHBOURS, Runtime="python3.12", SnapStart=snap_start, Timeout=60)
-    version = lambda_client.publish_version(FunctionName=name)["Version"]
-    wait_settled(lambda_client, name, version)
+    name, published = publish_snapstart(lambda_client, deploy, SNAPSHOT_NEIGHBOURS, Timeout=60)
+    version = published["Version"]
     secret = uuid.uuid4().hex
     held: dict[str, Any] = {}
 
@@ -693,10 +689,8 @@ def test_environments_of_one_snapshot_each_have_all_their_tmp(confined, lambda_c
 
     if confined.get("tmp_size") != "capped":
         pytest.skip("/tmp is capped per file only on this host")
-    snap_start = {"ApplyOn": "PublishedVersions"}
-    name = deploy(SNAPSHOT_FILLERS, Runtime="python3.12", SnapStart=snap_start, Timeout=90)
-    version = lambda_client.publish_version(FunctionName=name)["Version"]
-    wait_settled(lambda_client, name, version)
+    name, published = publish_snapstart(lambda_client, deploy, SNAPSHOT_FILLERS, Timeout=90)
+    version = published["Version"]
     secret = uuid.uuid4().hex
     held: dict[str, Any] = {}
 
@@ -765,10 +759,8 @@ def test_every_environment_of_a_burst_has_a_capped_tmp_of_its_own(
             "take_detached",
             lambda self, size, uid, wait=False: take(self, size, uid, True) if wait else None,
         )
-    snap_start = {"ApplyOn": "PublishedVersions"}
-    name = deploy(BURST_TMP, Runtime="python3.12", SnapStart=snap_start, Timeout=60)
-    version = lambda_client.publish_version(FunctionName=name)["Version"]
-    wait_settled(lambda_client, name, version)
+    name, published = publish_snapstart(lambda_client, deploy, BURST_TMP, Timeout=60)
+    version = published["Version"]
 
     def call(_: int) -> dict[str, Any]:
         response, body = invoke_json(lambda_client, name, {"hold": 2}, Qualifier=version)

@@ -17,6 +17,7 @@ from tests.conftest import (
     create_function,
     invoke_json,
     make_zip,
+    publish_snapstart,
     state_of,
     wait_for,
     wait_settled,
@@ -80,20 +81,10 @@ def _report(response):
     return base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
 
 
-def _publish_snapstart(lambda_client, deploy, source=SNAPPY, **config):
-    """Publish a SnapStart version and wait until it leaves Pending, as a user would."""
-    name = deploy(
-        source, Runtime="python3.12", SnapStart={"ApplyOn": "PublishedVersions"}, **config
-    )
-    published = lambda_client.publish_version(FunctionName=name)
-    wait_settled(lambda_client, name, published["Version"])
-    return name, published
-
-
 def test_snapstart_version_restores_from_the_snapshot(lambda_client, deploy):
     """Init and before-snapshot hooks run once; each environment runs after-restore hooks,
     gets its own random state, and its REPORT shows Restore Duration."""
-    name, published = _publish_snapstart(lambda_client, deploy)
+    name, published = publish_snapstart(lambda_client, deploy, SNAPPY)
 
     with ThreadPoolExecutor(2) as pool:
         responses = list(
@@ -134,7 +125,7 @@ def test_without_snapstart_versions_start_cold(lambda_client, deploy):
 
 def test_a_function_with_threads_at_init_falls_back_to_cold_starts(lambda_client, deploy):
     """Forking a process with running threads is unsafe: such a version starts cold."""
-    name, _ = _publish_snapstart(
+    name, _ = publish_snapstart(
         lambda_client,
         deploy,
         "import threading, time\n"
@@ -203,7 +194,7 @@ def test_latest_snapshot_is_taken_at_the_update_not_at_the_first_request(
 
 def test_a_dead_snapshot_holder_is_replaced(lambda_client, deploy):
     """If the holder dies, its environments go with it and the next invoke re-snapshots."""
-    name, _ = _publish_snapstart(lambda_client, deploy)
+    name, _ = publish_snapstart(lambda_client, deploy, SNAPPY)
     _, body = invoke_json(lambda_client, name, Qualifier="1")
 
     for pid in _holders(name):
@@ -219,7 +210,7 @@ def test_a_dead_snapshot_holder_is_replaced(lambda_client, deploy):
 def test_snapshot_init_errors_are_reported(lambda_client, deploy):
     """A SnapStart version whose init fails becomes Failed with the reason, and invoking it
     answers with the init error, as on AWS."""
-    name, published = _publish_snapstart(lambda_client, deploy, "import missing_module\n")
+    name, published = publish_snapstart(lambda_client, deploy, "import missing_module\n")
 
     config = lambda_client.get_function_configuration(FunctionName=name, Qualifier="1")
     response, body = invoke_json(lambda_client, name, Qualifier="1")
@@ -262,7 +253,7 @@ def test_snapshot_holders_see_layers_at_opt(lambda_client, deploy):
         LayerName="snap-helper",
         Content={"ZipFile": make_zip({"python/snap_helper.py": "GREETING = 'from a layer'\n"})},
     )
-    name, _ = _publish_snapstart(
+    name, _ = publish_snapstart(
         lambda_client,
         deploy,
         "import snap_helper\ndef handler(e, c):\n    return snap_helper.GREETING\n",
@@ -282,7 +273,7 @@ def test_a_burst_of_first_invokes_is_served_from_one_snapshot(server, lambda_cli
         "import time, boto3\nclient = boto3.client('lambda')\n"
         "def handler(e, c):\n    time.sleep(0.3)\n    return 'ok'\n"
     )
-    name, _ = _publish_snapstart(lambda_client, deploy, source)
+    name, _ = publish_snapstart(lambda_client, deploy, source)
     lambda_client.invoke(FunctionName=name, Qualifier="1")
 
     def first_invoke(_):
@@ -350,7 +341,7 @@ def test_each_restored_environment_gets_a_copy_of_inits_tmp(server, lambda_clien
     cannot be copied (a named pipe) is skipped with a warning, not a failed restore."""
     if not server.isolation()["snapshots"].startswith("own"):
         pytest.skip("restored environments share their holder's /tmp here")
-    name, _ = _publish_snapstart(lambda_client, deploy, source=TMP_AT_INIT)
+    name, _ = publish_snapstart(lambda_client, deploy, source=TMP_AT_INIT)
 
     def call(who):
         return invoke_json(lambda_client, name, {"who": who, "sleep": 1}, Qualifier="1")[1]
@@ -450,7 +441,7 @@ def test_a_restored_environments_max_memory_used_counts_its_snapshot(lambda_clie
     """REPORT's Max Memory Used of a restored environment counts what it holds from the
     snapshot (charged to the holder's cgroup, not its own) and what it allocates, within
     its Memory Size."""
-    name, _ = _publish_snapstart(lambda_client, deploy, SNAPSHOT_MEMORY, MemorySize=128)
+    name, _ = publish_snapstart(lambda_client, deploy, SNAPSHOT_MEMORY, MemorySize=128)
 
     def used(mb):
         response = lambda_client.invoke(
