@@ -294,6 +294,34 @@ def test_a_functions_log_group_is_listed_and_a_custom_one_is_used(
     assert "routed" in messages
 
 
+def test_a_functions_deleted_log_group_and_stream_come_back_at_its_next_invoke(
+    logs, lambda_client, deploy
+):
+    name = deploy("def handler(e, c):\n    print(e['say'])\n")
+    group = f"/aws/lambda/{name}"
+
+    def said() -> list[str]:
+        with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+            events = logs.filter_log_events(logGroupName=group, filterPattern='"said"')
+            return [e["message"].strip() for e in events["events"]]
+        return []
+
+    lambda_client.invoke(FunctionName=name, Payload=b'{"say": "said one"}')
+    assert wait_for(lambda: said() == ["said one"])
+    logs.delete_log_group(logGroupName=group)
+    lambda_client.invoke(FunctionName=name, Payload=b'{"say": "said two"}')
+    assert wait_for(lambda: said() == ["said two"])
+    (stream,) = [
+        s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]
+    ]
+    logs.delete_log_stream(logGroupName=group, logStreamName=stream)
+    lambda_client.invoke(FunctionName=name, Payload=b'{"say": "said three"}')
+
+    assert wait_for(lambda: said() == ["said three"])
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == [stream]
+
+
 def test_logging_config_levels_need_the_json_format(lambda_client, deploy):
     name = deploy("def handler(e, c):\n    return 1\n")
 
@@ -348,6 +376,8 @@ def test_subscription_filters_deliver_the_awslogs_event(server, logs, lambda_cli
     assert data["logStream"] == "app"
     assert data["subscriptionFilters"] == ["errors"]
     assert [e["message"] for e in data["logEvents"]] == ["ERROR one", "ERROR three"]
+    stored = logs.filter_log_events(logGroupName=group, filterPattern="ERROR")["events"]
+    assert [e["id"] for e in data["logEvents"]] == [e["eventId"] for e in stored]
     described = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
     assert [(f["filterName"], f["destinationArn"]) for f in described] == [("errors", arn)]
     logs.delete_subscription_filter(logGroupName=group, filterName="errors")

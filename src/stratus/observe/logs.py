@@ -86,6 +86,9 @@ class LogStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._pending: list[tuple[str, str, int, str]] = []
+        # (group, stream) pairs the database holds: a batch creates only the others. Read
+        # and changed on the database thread only, where deletes clear it.
+        self._existing: set[tuple[str, str]] = set()
         self._full = asyncio.Event()
         self._swept = 0.0
         self.listeners: list[Listener] = []
@@ -115,7 +118,8 @@ class LogStore:
             return
         batch, self._pending = self._pending, []
         stagers = tuple(self.stagers)
-        written = await self._db.run(lambda conn: _insert(conn, batch, stagers, create=True))
+        existing = self._existing
+        written = await self._db.run(lambda conn: _insert(conn, batch, stagers, create=existing))
         await self._wait_tell(written)
 
     async def _wait_tell(self, events: list[LogEvent]) -> None:
@@ -133,7 +137,7 @@ class LogStore:
 
         def write(conn: sqlite3.Connection) -> list[LogEvent]:
             _stream_exists(conn, group, stream)
-            return _insert(conn, batch, stagers, create=False)
+            return _insert(conn, batch, stagers, create=None)
 
         await self._wait_tell(await self._db.run(write))
 
@@ -246,6 +250,7 @@ class LogStore:
         await self.wait_flush()
 
         def remove(conn: sqlite3.Connection) -> None:
+            self._existing.clear()
             with transaction(conn):
                 _group_exists(conn, log_group)
                 protected = conn.execute(
@@ -328,6 +333,7 @@ class LogStore:
 
     async def delete_stream(self, log_group: str, name: str) -> None:
         def remove(conn: sqlite3.Connection) -> None:
+            self._existing.clear()
             with transaction(conn):
                 _stream_exists(conn, log_group, name)
                 conn.execute(
@@ -420,35 +426,42 @@ def _insert(
     batch: list[tuple[str, str, int, str]],
     stagers: Sequence[Stager],
     *,
-    create: bool,
+    create: set[tuple[str, str]] | None,
 ) -> list[LogEvent]:
-    """Write the batch; with `create`, the groups and streams it names appear too."""
+    """Write the batch. With `create` (the (group, stream) pairs known to exist), the
+    groups and streams it names that are not known appear too, and become known."""
     written: list[LogEvent] = []
     now = now_ms()
+    new = (
+        []
+        if create is None
+        else [p for p in dict.fromkeys(r[:2] for r in batch) if p not in create]
+    )
     with transaction(conn):
-        if create:
-            for group, stream in dict.fromkeys((row[0], row[1]) for row in batch):
-                conn.execute(
-                    "INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)",
-                    (group, now),
-                )
-                conn.execute(
-                    "INSERT OR IGNORE INTO log_streams (log_group, name, created) VALUES (?, ?, ?)",
-                    (group, stream, now),
-                )
+        for group, stream in new:
+            conn.execute(
+                "INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)", (group, now)
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO log_streams (log_group, name, created) VALUES (?, ?, ?)",
+                (group, stream, now),
+            )
         for start in range(0, len(batch), _ROWS_PER_INSERT):
             rows = batch[start : start + _ROWS_PER_INSERT]
-            ids = conn.execute(
+            # One writer, in a transaction, and AUTOINCREMENT: the rows' ids are consecutive
+            # and end at lastrowid. (RETURNING would hand the GIL over once per row fetched:
+            # the busy event loop waited up to ~100 ms for it back, bench/gateway.py's p99.)
+            last = conn.execute(
                 "INSERT INTO log_events (log_group, log_stream, timestamp, message) VALUES "
-                + ",".join(["(?,?,?,?)"] * len(rows))
-                + " RETURNING id",
+                + ",".join(["(?,?,?,?)"] * len(rows)),
                 [value for row in rows for value in row],
-            ).fetchall()
-            # RETURNING's order is not promised; ids are ascending in insertion order.
-            for event_id, row in zip(sorted(r[0] for r in ids), rows, strict=True):
-                written.append(LogEvent(event_id, *row, ingestion_time=now))
+            ).lastrowid
+            first = last - len(rows) + 1
+            written += [LogEvent(first + i, *row, ingestion_time=now) for i, row in enumerate(rows)]
         for stage in stagers:
             stage(conn, written)
+    if create is not None:
+        create.update(new)  # committed
     return written
 
 
