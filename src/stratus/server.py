@@ -49,6 +49,7 @@ from stratus.parameters.crypto import SecretBox
 from stratus.parameters.service import ParameterService
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
+from stratus.runtime.concurrency import ConcurrencyLimits
 from stratus.runtime.invoker import Invoker
 from stratus.runtime.launcher import HostContext, ProcessLauncher
 from stratus.runtime.pool import EnvironmentPool
@@ -86,8 +87,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             cage_maker,
             emit_log=logs.emit,
         )
-        pool = EnvironmentPool(SnapshotLauncher(launcher), settings.idle_seconds)
-        invoker = Invoker(pool, settings.account_concurrency)
+        limits = ConcurrencyLimits(settings.account_concurrency)
+        # A new snapshot holder forks ahead as many children as its function recently ran.
+        pool = EnvironmentPool(
+            SnapshotLauncher(launcher, limits.recent_peak), settings.idle_seconds
+        )
+        invoker = Invoker(pool, limits)
         objects = ObjectService(settings, db, data / "objects")
         # Packages name the artifacts bucket, or any bucket of the object storage.
         artifacts = ArtifactStore(data / "artifacts", bridges.BucketObjects(objects))

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from tests.conftest import create_function
 
+from stratus.runtime.concurrency import PEAK_WINDOW_S, ConcurrencyLimits
 from stratus.testing import serve_in_thread
 
 SLEEPER = """
@@ -81,3 +82,21 @@ def test_idle_environments_are_reaped(tmp_path):
         )
 
     assert first != second
+
+
+def test_a_functions_recent_peak_is_the_most_it_ran_at_once_within_the_window():
+    """What a new snapshot holder forks ahead for (zygote.py): the peak, for a minute."""
+    now = [1000.0]
+    limits = ConcurrencyLimits(10, clock=lambda: now[0])
+    for _ in range(3):
+        limits.enter("f")
+    limits.leave("f")
+    limits.leave("f")
+    limits.enter("f")  # 2 running, after 3
+
+    assert limits.recent_peak("f") == 3
+    assert limits.recent_peak("g") == 0
+    now[0] += PEAK_WINDOW_S + 1
+    assert limits.recent_peak("f") == 0
+    limits.enter("f")
+    assert limits.recent_peak("f") == 3  # running now

@@ -362,15 +362,19 @@ def handler(event, context):
 """
 
 
-def _holder_children(name: str) -> int:
-    """How many children the snapshot holder of function `name` has (its standby children
-    and its live environments), counted as the uids they run as: each has one of its own;
-    the holder's uid is the commonest (the holder, and each child's outside and init)."""
-    marker = f"AWS_LAMBDA_FUNCTION_NAME={name}\0".encode()
+def _holder_children(name: str, version: str | None = None) -> int:
+    """How many children the snapshot holder of function `name` (of its `version`) has (its
+    standby children and its live environments), counted as the uids they run as: each has
+    one of its own; the holder's uid is the commonest (the holder, and each child's outside
+    and init)."""
+    markers = [f"AWS_LAMBDA_FUNCTION_NAME={name}\0".encode()]
+    if version is not None:
+        markers.append(f"AWS_LAMBDA_FUNCTION_VERSION={version}\0".encode())
     uids = []
     for proc in Path("/proc").iterdir():
         with contextlib.suppress(OSError, IndexError, ValueError):
-            if marker in (proc / "environ").read_bytes():
+            environ = (proc / "environ").read_bytes()
+            if all(marker in environ for marker in markers):
                 status = (proc / "status").read_text()
                 uids.append(int(status.split("Uid:")[1].split()[0]))
     confined = [uid for uid in uids if uid != 0]
@@ -398,6 +402,40 @@ def test_after_a_burst_more_children_are_forked_ahead(server, lambda_client, dep
 
     # 6 warm environments, and more than the 2 standby children of before.
     assert wait_for(lambda: _holder_children(name) >= 6 + 4, timeout=30), _holder_children(name)
+
+
+def test_a_new_version_is_born_with_children_for_its_functions_recent_concurrency(
+    server, lambda_client, deploy
+):
+    """A version published while its function ran 6 invocations at once is Active with (at
+    least) 6 children forked ahead, not 2: traffic moving to it finds them. Claimed, they
+    are not forked again (they are warm environments now): 6 live and the usual 2."""
+    if server.isolation()["identity"] == "off":
+        pytest.skip("counted by their uids: needs confined environments")
+    name = deploy(HOLDS, SnapStart={"ApplyOn": "PublishedVersions"}, Timeout=30)
+    first = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, first)
+
+    def burst(version: str) -> None:
+        def call(_: int) -> None:
+            invoke_json(lambda_client, name, {"hold": 1}, Qualifier=version)
+
+        with ThreadPoolExecutor(6) as threads:
+            list(threads.map(call, range(6)))
+
+    burst(first)
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"RELEASE": "2"}}
+    )
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    second = lambda_client.publish_version(FunctionName=name)["Version"]
+    wait_settled(lambda_client, name, second)
+
+    assert _holder_children(name, second) >= 6
+    burst(second)
+    assert wait_for(lambda: _holder_children(name, second) == 6 + 2, timeout=30)
+    time.sleep(1)  # (a refill would have begun by now)
+    assert _holder_children(name, second) == 6 + 2
 
 
 def test_waiters_see_a_snapstart_version_become_active_or_failed(lambda_client, deploy):

@@ -12,13 +12,17 @@ Reason AWS gives.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stratus.errors import Throttled
 
 # AWS keeps at least this much of the account pool unreserved.
 UNRESERVED_MINIMUM = 100
+# How long a function's peak concurrency counts as recent (recent_peak).
+PEAK_WINDOW_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +34,12 @@ class ConcurrencyStatistics:
 
 
 class ConcurrencyLimits:
-    def __init__(self, account_limit: int) -> None:
+    def __init__(self, account_limit: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.account_limit = account_limit
+        self._clock = clock
         self._reserved: dict[str, int] = {}
         self._running: Counter[str] = Counter()
+        self._peaks: dict[str, tuple[int, float]] = {}  # function -> (running, when)
         self._unreserved_running = 0
         self._throttles = 0
 
@@ -64,6 +70,16 @@ class ConcurrencyLimits:
         else:
             self._unreserved_running += 1
         self._running[function] += 1
+        running, now = self._running[function], self._clock()
+        peak, at = self._peaks.get(function, (0, 0.0))
+        if running >= peak or now - at > PEAK_WINDOW_S:
+            self._peaks[function] = (running, now)
+
+    def recent_peak(self, function: str) -> int:
+        """The most invocations of `function` (all its versions) running at once that began
+        within the last PEAK_WINDOW_S (about: a peak is kept until it is that old)."""
+        peak, at = self._peaks.get(function, (0, 0.0))
+        return peak if self._clock() - at <= PEAK_WINDOW_S else 0
 
     def leave(self, function: str) -> None:
         self._running[function] -= 1

@@ -31,9 +31,9 @@ class InvokerStatistics:
 
 
 class Invoker:
-    def __init__(self, pool: EnvironmentPool, concurrency_limit: int) -> None:
+    def __init__(self, pool: EnvironmentPool, concurrency: ConcurrencyLimits) -> None:
         self.pool = pool
-        self.concurrency = ConcurrencyLimits(concurrency_limit)
+        self.concurrency = concurrency
         self._invocations = 0
 
     async def invoke(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:

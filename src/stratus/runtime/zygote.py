@@ -26,7 +26,7 @@ import socket
 import struct
 import subprocess
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -50,6 +50,10 @@ STANDBY = 2
 # burst of the same version then claims children already forked (each idle one ~3-5 MB).
 STANDBY_MAX = 8
 DEMAND_WINDOW_S = 60.0
+# A new holder (a version just published, or a new revision) forks ahead as many children as
+# its function had invocations running at once lately, up to this many: the traffic that
+# moves to a new version finds them forked (a claimed one is not replaced, it is warm now).
+STANDBY_CARRIED_MAX = 128
 REFILL_DELAY_S = 0.05
 # Fork requests a holder may have queued at once (each ~2 KB in its socket's buffer, so a
 # blocking send never stalls the event loop).
@@ -96,6 +100,8 @@ class Zygote:
     stocked: asyncio.Event = field(default_factory=asyncio.Event)  # standby children ready
     demand: int = 0  # the most children alive at once in a recent burst beyond the standby
     demand_at: float = 0.0
+    carried: int = 0  # standby children wanted for the function's recent concurrency ...
+    carried_until: float = 0.0  # ... until then, each claim one fewer
     starting: int = 0  # starts forking a child now (not yet among `children`)
     retired: bool = False
     # Fork requests sent and not yet answered, oldest first; at most FORKS_IN_FLIGHT.
@@ -107,9 +113,13 @@ class Zygote:
     _uids: list[int] = field(default_factory=lambda: list(range(CHILD_UIDS, 0, -1)))
 
     def standby_wanted(self) -> int:
-        if time.monotonic() - self.demand_at > DEMAND_WINDOW_S:
-            return STANDBY
-        return max(STANDBY, min(STANDBY_MAX, self.demand))
+        now = time.monotonic()
+        wanted = STANDBY
+        if now - self.demand_at <= DEMAND_WINDOW_S:
+            wanted = max(wanted, min(STANDBY_MAX, self.demand))
+        if now <= self.carried_until:
+            wanted = max(wanted, self.carried)
+        return wanted
 
     def note_demand(self) -> None:
         """A start found no standby child: remember how many were wanted at once."""
@@ -186,8 +196,11 @@ class Zygote:
 
 
 class SnapshotLauncher:  # a Launcher (launching.py)
-    def __init__(self, processes: ProcessLauncher) -> None:
+    def __init__(
+        self, processes: ProcessLauncher, recent_concurrency: Callable[[str], int] = lambda _: 0
+    ) -> None:
         self._processes = processes
+        self._recent_concurrency = recent_concurrency  # of a function, all its versions
         self._zygotes: dict[tuple[str, str, str], asyncio.Future[Zygote | InitFailure | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -327,10 +340,18 @@ class SnapshotLauncher:  # a Launcher (launching.py)
         )
         holder.cage.lift_memory_limit()
         _prioritize(holder)
+        zygote = Zygote(holder, parent_sock, tmp)
+        zygote.carried = min(STANDBY_CARRIED_MAX, self._recent_concurrency(spec.name))
+        if zygote.carried > STANDBY:
+            zygote.carried_until = time.monotonic() + DEMAND_WINDOW_S
+            # Then the unclaimed ones beyond the usual standby go.
+            asyncio.get_running_loop().call_later(
+                DEMAND_WINDOW_S + 1, lambda: self._spawn(self._wait_refill(zygote, spec))
+            )
         if processes.scratch is not None and holder.cage.children is not None:
             # Its children's /tmp filesystems: the standby ones, and a few for a burst.
-            processes.scratch.expect_detached(spec.ephemeral_mb * 1024 * 1024, STANDBY)
-        zygote = Zygote(holder, parent_sock, tmp)
+            size = spec.ephemeral_mb * 1024 * 1024
+            processes.scratch.expect_detached(size, zygote.standby_wanted())
         self._spawn(zygote.wait_read_forever())
         self._spawn(self._wait_refill(zygote, spec))
         return zygote
@@ -351,6 +372,7 @@ class SnapshotLauncher:  # a Launcher (launching.py)
             if not env.alive:
                 await env.wait_kill()
                 continue
+            zygote.carried = max(0, zygote.carried - 1)
             # Refill after this invoke, not during it: forking competes for the CPU.
             asyncio.get_running_loop().call_later(
                 REFILL_DELAY_S, lambda: self._spawn(self._wait_refill(zygote, spec))
