@@ -26,6 +26,11 @@ Tail), as users call it:
     how many new environments (Restore Duration in REPORT) served the burst, and the
     median of those Restore Durations. Each K runs --repeat times (alternating Ks, a new
     function each time); the run with the median wall is shown, with every run's wall.
+  * released bursts: the same K first invokes, on a function's second version, published
+    (after a configuration change) right after K first invokes of its first: a release
+    under load. A new holder forks ahead as many children as its function recently ran at
+    once (zygote.py), so these claim children already forked; PublishVersion -> Active of
+    that version, which waits for them, is shown too.
 
 A warm-up function is created, published and invoked first, then --settle-s (15 s) pass:
 a server compiles the SDK's bytecode for a runtime in the background when the first function
@@ -176,17 +181,30 @@ def _burst_once(port: int, name: str, version: str, count: int, hold_ms: int) ->
     }
 
 
-def burst(port: int, client: Any, name: str, count: int, hold_ms: int) -> dict[str, Any]:
+def burst(
+    port: int, client: Any, name: str, count: int, hold_ms: int, released: bool = False
+) -> dict[str, Any]:
     """K first invokes of a fresh Active SnapStart version, then the same K on the warm
-    environments it left (the floor)."""
+    environments it left (the floor). `released`: the version is the function's second,
+    published right after K first invokes of its first (a release under load)."""
     create(client, name, True)
-    version, _, _ = publish_until_active(client, name)
+    version, active_ms, _ = publish_until_active(client, name)
+    if released:
+        _burst_once(port, name, version, count, hold_ms)
+        client.update_function_configuration(
+            FunctionName=name, Environment={"Variables": {"RELEASE": "2"}}
+        )
+        client.get_waiter("function_updated_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 300}
+        )
+        version, active_ms, _ = publish_until_active(client, name)
     snap = _burst_once(port, name, version, count, hold_ms)
     time.sleep(0.2)  # (the burst's answers and refills settle)
     floor = _burst_once(port, name, version, count, hold_ms)
     client.delete_function(FunctionName=name)
     return {
         "count": count,
+        "active_ms": active_ms,
         "snap": snap,
         "floor": floor,
         "net_p50_ms": snap["p50_ms"] - floor["p50_ms"],
@@ -217,14 +235,18 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         time.sleep(args.settle_s)  # (background work a server's first function starts)
         result["single"] = [single(port, client, i) for i in range(args.repeat)]
         counts = [int(k) for k in args.bursts.split(",")]
-        runs: dict[int, list[dict[str, Any]]] = {k: [] for k in counts}
+        runs: dict[tuple[int, bool], list[dict[str, Any]]] = {}
         for round_ in range(args.repeat):
             order = counts if round_ % 2 == 0 else counts[::-1]
             for count in order:
-                log(f"burst K={count} round {round_ + 1} (load {load():.2f})")
-                name = f"burst-{count}-{round_}"
-                runs[count].append(burst(port, client, name, count, args.hold_ms))
-        result["bursts"] = [_median(runs[k]) for k in counts]
+                for released in (False, True):
+                    kind = "released" if released else "new"
+                    log(f"burst K={count} {kind} round {round_ + 1} (load {load():.2f})")
+                    name = f"burst-{count}-{round_}-{kind}"
+                    done = burst(port, client, name, count, args.hold_ms, released)
+                    runs.setdefault((count, released), []).append(done)
+        result["bursts"] = [_median(runs[k, False]) for k in counts]
+        result["released_bursts"] = [_median(runs[k, True]) for k in counts]
     finally:
         server.stop()
     result["load_after"] = load()
@@ -278,21 +300,38 @@ def render(result: dict[str, Any]) -> str:
         "",
         "bursts of first invokes (start = request sent -> handler; floor = the same burst on",
         "the warm environments it left; net = snapshot - floor)",
-        f"{'K':>4} {'wall s':>7} {'floor':>6} {'p50':>7} {'floor':>6} {'net':>7} "
-        f"{'p99':>7} {'floor':>6} {'net':>7} {'new env':>7} {'restore':>7}  walls",
     ]
-    for b in result["bursts"]:
+    lines += _burst_table(result["bursts"])
+    lines += [
+        "",
+        "the same, on a version published right after a burst of K on the function's first",
+        "(a release under load; PublishVersion -> Active of that version in `active`)",
+    ]
+    lines += _burst_table(result["released_bursts"], with_active=True)
+    return "\n".join(lines)
+
+
+def _burst_table(bursts: list[dict[str, Any]], with_active: bool = False) -> list[str]:
+    lines = [
+        f"{'K':>4} {'wall s':>7} {'floor':>6} {'p50':>7} {'floor':>6} {'net':>7} "
+        f"{'p99':>7} {'floor':>6} {'net':>7} {'new env':>7} {'restore':>7}"
+        + (f" {'active':>7}" if with_active else "")
+        + "  walls",
+    ]
+    for b in bursts:
         s, f = b["snap"], b["floor"]
         walls = ", ".join(f"{w:.2f}" for w in b["wall_runs_s"])
         lines.append(
             f"{b['count']:>4} {s['wall_s']:>7.3f} {f['wall_s']:>6.3f} {s['p50_ms']:>7.1f} "
             f"{f['p50_ms']:>6.1f} {b['net_p50_ms']:>7.1f} {s['p99_ms']:>7.1f} "
             f"{f['p99_ms']:>6.1f} {b['net_p99_ms']:>7.1f} {s['new_environments']:>7} "
-            f"{s['restore_p50_ms']:>7.2f}  {walls}"
+            f"{s['restore_p50_ms']:>7.2f}"
+            + (f" {b['active_ms']:>7.0f}" if with_active else "")
+            + f"  {walls}"
         )
         if s["failed"] or f["failed"]:
             lines.append(f"     failed: {s['failed']} + {f['failed']} {s['errors']}")
-    last = max(result["bursts"], key=lambda b: b["count"])
+    last = max(bursts, key=lambda b: b["count"])
     met = (
         last["net_p50_ms"] <= GOAL_P50_MS
         and last["net_p99_ms"] <= GOAL_P99_MS
@@ -302,7 +341,7 @@ def render(result: dict[str, Any]) -> str:
         f"goal at K={last['count']} (net p50 <= {GOAL_P50_MS} ms, p99 <= {GOAL_P99_MS} ms, "
         f"wall <= {GOAL_WALL_S} s): {'MET' if met else 'NOT MET'}"
     )
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
