@@ -77,6 +77,9 @@ ROLE = "arn:aws:iam::000000000000:role/bench"
 GOAL_P50_MS = 5.0
 GOAL_P99_MS = 10.0
 GOAL_WALL_S = 0.5
+# The first version's burst before a release: each invoke held this long, so all K run at
+# once even while the later ones still start.
+RELEASE_HOLD_MS = 1000
 
 HANDLER = """\
 import os
@@ -189,8 +192,8 @@ def burst(
     published right after K first invokes of its first (a release under load)."""
     create(client, name, True)
     version, active_ms, _ = publish_until_active(client, name)
-    if released:
-        _burst_once(port, name, version, count, hold_ms)
+    if released:  # K at once on the first version (held long enough to overlap)
+        _burst_once(port, name, version, count, max(hold_ms, RELEASE_HOLD_MS))
         client.update_function_configuration(
             FunctionName=name, Environment={"Variables": {"RELEASE": "2"}}
         )
