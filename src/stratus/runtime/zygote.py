@@ -43,8 +43,8 @@ from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
 
-# Children forked ahead of demand per snapshot holder, and how long after a claim to replace
-# one (later than the claiming invoke, so the fork does not compete with it).
+# Children forked ahead of demand per snapshot holder, and how long after the last start to
+# replace them (after the claiming invokes, or a burst's, so the forks do not compete).
 STANDBY = 2
 # After a burst beyond them, up to this many are kept instead, for DEMAND_WINDOW_S: the next
 # burst of the same version then claims children already forked (each idle one ~3-5 MB).
@@ -103,6 +103,8 @@ class Zygote:
     carried: int = 0  # standby children wanted for the function's recent concurrency ...
     carried_until: float = 0.0  # ... until then, each claim one fewer
     starting: int = 0  # starts forking a child now (not yet among `children`)
+    last_start: float = 0.0  # when the last start claimed or began forking (loop time)
+    refill_due: asyncio.TimerHandle | None = None
     retired: bool = False
     # Fork requests sent and not yet answered, oldest first; at most FORKS_IN_FLIGHT.
     _forks: collections.deque[asyncio.Future[int]] = field(default_factory=collections.deque)
@@ -373,20 +375,36 @@ class SnapshotLauncher:  # a Launcher (launching.py)
                 await env.wait_kill()
                 continue
             zygote.carried = max(0, zygote.carried - 1)
-            # Refill after this invoke, not during it: forking competes for the CPU.
-            asyncio.get_running_loop().call_later(
-                REFILL_DELAY_S, lambda: self._spawn(self._wait_refill(zygote, spec))
-            )
+            self._refill_after_starts(zygote, spec)
             env.capture = capture
             env.send({"type": "assign", "env": {"AWS_LAMBDA_INITIALIZATION_TYPE": init_type}}, b"")
             return await self._wait_ready(env, request_id, started)
         zygote.note_demand()
-        self._spawn(self._wait_refill(zygote, spec))
+        self._refill_after_starts(zygote, spec)
         zygote.starting += 1
         try:
             return await self._wait_fork(zygote, spec, capture, request_id, init_type, started)
         finally:
             zygote.starting -= 1
+
+    def _refill_after_starts(self, zygote: Zygote, spec: FunctionSpec) -> None:
+        """Refill once no start is forking and REFILL_DELAY_S have passed without a new one:
+        after the claiming invoke, or after a whole burst, not during it (forking competes
+        for the CPU with the starts, and what it makes would serve only a later burst)."""
+        loop = asyncio.get_running_loop()
+        zygote.last_start = loop.time()
+        if zygote.refill_due is not None:
+            return
+
+        def due() -> None:
+            wait = REFILL_DELAY_S - (loop.time() - zygote.last_start)
+            if zygote.starting or wait > 0:
+                zygote.refill_due = loop.call_later(max(wait, REFILL_DELAY_S / 2), due)
+                return
+            zygote.refill_due = None
+            self._spawn(self._wait_refill(zygote, spec))
+
+        zygote.refill_due = loop.call_later(REFILL_DELAY_S, due)
 
     async def _wait_refill(self, zygote: Zygote, spec: FunctionSpec) -> None:
         if zygote.refilling:
