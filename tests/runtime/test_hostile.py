@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import signal
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -391,25 +392,32 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
 
 
+def _invoke_in_background(
+    lambda_client: Any, name: str, version: str, event: dict[str, Any]
+) -> tuple[threading.Thread, dict[str, Any]]:
+    """An invoke of `name`:`version` running in a thread (started); the dict gets its answer's
+    body once it returns (join the thread first)."""
+    answer: dict[str, Any] = {}
+
+    def invoke() -> None:
+        answer.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
+
+    thread = threading.Thread(target=invoke)
+    thread.start()
+    return thread, answer
+
+
 def test_a_restored_environment_that_times_out_dies_with_what_it_started(
     confined, lambda_client, deploy
 ):
     """Past its Timeout, a SnapStart environment is killed with every process it started (a
     setsid child, and a double-forked daemon its init adopted): the namespace goes."""
-    import threading
-
     hang = ATTACKER + "\ndef hang(event):\n    spawn(event)\n    time.sleep(60)\n"
     name, published = publish_snapstart(lambda_client, deploy, hang, Timeout=3)
     version = published["Version"]
     marker = f"orphan-{uuid.uuid4().hex}"
-    answered: dict[str, Any] = {}
-
-    def invoke() -> None:
-        event = {"attack": "hang", "marker": marker}
-        answered.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
-
-    invoking = threading.Thread(target=invoke)
-    invoking.start()
+    event = {"attack": "hang", "marker": marker}
+    invoking, answered = _invoke_in_background(lambda_client, name, version, event)
     started = wait_for(lambda: len(_running(marker)) == 2, timeout=10)
     invoking.join(timeout=30)
 
@@ -495,19 +503,11 @@ def test_environments_of_one_snapshot_cannot_reach_each_other(confined, lambda_c
     each has its own uid, PID namespace and /tmp (a copy of what init left there). One,
     running alongside the other, can neither see, signal nor ptrace it, nor read its /tmp,
     nor move itself into its cgroups; the other finishes untouched."""
-    import threading
-
     name, published = publish_snapstart(lambda_client, deploy, SNAPSHOT_NEIGHBOURS, Timeout=60)
     version = published["Version"]
     secret = uuid.uuid4().hex
-    held: dict[str, Any] = {}
-
-    def hold() -> None:
-        event = {"attack": "hold", "secret": secret}
-        held.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
-
-    holding = threading.Thread(target=hold)
-    holding.start()
+    hold = {"attack": "hold", "secret": secret}
+    holding, held = _invoke_in_background(lambda_client, name, version, hold)
     try:
         assert wait_for(lambda: _child_holding(secret) is not None, timeout=20)
         found = _child_holding(secret)
@@ -685,25 +685,18 @@ def test_environments_of_one_snapshot_each_have_all_their_tmp(confined, lambda_c
     """Each environment restored from one snapshot has a /tmp filesystem of its own, capped
     at EphemeralStorage: one fills its /tmp to ENOSPC and holds it full, and a sibling of
     the same snapshot still writes its full 512 MB (then ENOSPC too)."""
-    import threading
-
     if confined.get("tmp_size") != "capped":
         pytest.skip("/tmp is capped per file only on this host")
     name, published = publish_snapstart(lambda_client, deploy, SNAPSHOT_FILLERS, Timeout=90)
     version = published["Version"]
     secret = uuid.uuid4().hex
-    held: dict[str, Any] = {}
-
-    def hold() -> None:
-        event = {"attack": "fill_and_hold", "secret": secret}
-        held.update(invoke_json(lambda_client, name, event, Qualifier=version)[1])
 
     def filled() -> bool:
         found = _child_holding(secret)
         return found is not None and Path(f"/proc/{found[0]}/root/tmp/filled").exists()
 
-    holding = threading.Thread(target=hold)
-    holding.start()
+    hold = {"attack": "fill_and_hold", "secret": secret}
+    holding, held = _invoke_in_background(lambda_client, name, version, hold)
     try:
         assert wait_for(filled, timeout=60)
         event = {"attack": "fill", "files": 4, "mb_each": 200}
