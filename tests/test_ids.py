@@ -34,3 +34,14 @@ def test_a_forked_child_draws_ids_of_its_own():
     os.close(read)
     assert child != ids.uuid4()
     assert uuid.UUID(child).version == 4
+
+
+def test_drawing_one_kind_leaves_the_other_pool_alone():
+    # A server answering only Lambda Invokes draws UUIDs only; the hex pool must not grow
+    # with them (it did: ~80 bytes kept per invoke, forever), nor the UUID pool with tokens.
+    for _ in range(5000):
+        ids.uuid4()
+    for _ in range(5000):
+        ids.token_hex(12)
+    assert len(ids._hex_pool) <= 256
+    assert len(ids._pool) <= 256
