@@ -307,9 +307,13 @@ def _route(resource_path: str) -> RouteKey:
 
 
 @functools.lru_cache(maxsize=1024)
-def _canonical(name: str) -> str:
-    """`content-type` -> `Content-Type`: the case most clients send names in (the ASGI
-    server hands them over lower-cased)."""
+def _event_name(raw: bytes) -> str:
+    """The name the event gives a header the client sent: `content-type` -> `Content-Type`,
+    the case most clients send names in (the ASGI server hands them over lower-cased); ""
+    for the ones the gateway drops or sets itself. Per raw name, once (every request asks)."""
+    name = raw.decode("latin-1")
+    if name in _DROPPED or name in _SET_BY_GATEWAY:
+        return ""
     return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
 
 
@@ -318,15 +322,15 @@ def _request(scope: Scope, deployment: RestDeployment, body: bytes, request_id: 
     headers: list[tuple[str, str]] = []
     forwarded_for = trace = None
     for raw_name, raw_value in scope["headers"]:
-        name = raw_name.decode("latin-1")
-        if name in _DROPPED or name in _SET_BY_GATEWAY:
+        name = _event_name(raw_name)
+        if not name:
             continue
         value = raw_value.decode("latin-1")
-        if name == "x-forwarded-for":
+        if name == "X-Forwarded-For":
             forwarded_for = value
             continue
-        trace = trace or (value if name == "x-amzn-trace-id" else None)
-        headers.append((_canonical(name), value))
+        trace = trace or (value if name == "X-Amzn-Trace-Id" else None)
+        headers.append((name, value))
     if trace is None:
         headers.append(("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{ids.token_hex(12)}"))
     port = (scope.get("server") or ("", 80))[1]
