@@ -100,3 +100,18 @@ def test_a_functions_recent_peak_is_the_most_it_ran_at_once_within_the_window():
     assert limits.recent_peak("f") == 0
     limits.enter("f")
     assert limits.recent_peak("f") == 3  # running now
+
+
+def test_peaks_past_their_window_are_forgotten():
+    """A server that has invoked many functions keeps peaks only for the recent ones."""
+    now = [1000.0]
+    limits = ConcurrencyLimits(10, clock=lambda: now[0])
+    for name in ("a", "b", "c"):
+        limits.enter(name)
+        limits.leave(name)
+    now[0] += PEAK_WINDOW_S + 1
+    limits.enter("d")
+    limits.leave("d")
+
+    assert set(limits._peaks) == {"d"}
+    assert limits.recent_peak("d") == 1

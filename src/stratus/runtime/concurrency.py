@@ -71,7 +71,10 @@ class ConcurrencyLimits:
             self._unreserved_running += 1
         self._running[function] += 1
         running, now = self._running[function], self._clock()
-        peak, at = self._peaks.get(function, (0, 0.0))
+        kept = self._peaks.get(function)
+        if kept is None:  # a function new to the peaks: forget those past their window
+            self._peaks = {f: p for f, p in self._peaks.items() if now - p[1] <= PEAK_WINDOW_S}
+        peak, at = kept or (0, 0.0)
         if running >= peak or now - at > PEAK_WINDOW_S:
             self._peaks[function] = (running, now)
 
