@@ -4,6 +4,7 @@ history, and AWS's refusals with the codes boto3 maps to its exception classes."
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.conftest import make_queue, unique
+from tests.conftest import make_queue, unique, wait_for
 
 from stratus.store.clock import ManualClock
 from stratus.testing import serve_in_thread
@@ -305,6 +306,7 @@ def test_describe_state_machine_for_execution_gives_the_definition_it_started_wi
 
 
 HANDLER = """
+import base64
 import json
 
 def handler(event, context):
@@ -505,6 +507,65 @@ def test_start_sync_execution_runs_an_express_machine_to_its_end(sfn, sfn_sync, 
     assert done["billingDetails"]["billedDurationInMilliseconds"] >= 100
     assert (failed["status"], failed["error"]) == ("FAILED", "ValueError")
     assert "output" not in failed
+
+
+SLOW = """
+import time
+
+def handler(event, context):
+    time.sleep(event["sleep"])
+    return {"slept": event["sleep"]}
+"""
+
+
+SLOW_INIT = """
+import time
+
+time.sleep(2)
+
+def handler(event, context):
+    return {"slept": event["sleep"]}
+"""
+
+
+@pytest.mark.parametrize("source", [SLOW, SLOW_INIT], ids=["running", "starting"])
+def test_a_timed_out_express_task_lets_its_function_finish_and_serve_again(
+    server, sfn, sfn_sync, deploy, lambda_client, source
+):
+    """The execution stops waiting for a Task past its TimeoutSeconds; the function runs on
+    to its end, as on AWS, whether it was running or still starting: its REPORT is logged,
+    and its environment serves the next invoke warm. (A running one stayed busy for good, a
+    starting one was lost: its process held until the server stopped.)"""
+    name = deploy(source)
+    call = {"FunctionName": name, "Payload.$": "$"}
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": call}
+    definition = {"StartAt": "Call", "States": {"Call": {**task, "TimeoutSeconds": 1, "End": True}}}
+    machine = make_machine(sfn, definition, type="EXPRESS")
+    logs = server.client("logs")
+
+    def reports() -> list[str]:
+        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern="REPORT")
+        return [e["message"] for e in found["events"]]
+
+    timed_out: dict[str, Any] = {}
+    calling = threading.Thread(
+        target=lambda: timed_out.update(
+            sfn_sync.start_sync_execution(stateMachineArn=machine, input='{"sleep": 2}')
+        )
+    )
+    calling.start()
+    while calling.is_alive():  # (the Task's timer is on the server's manual clock)
+        server.clock.advance(1)
+        calling.join(0.2)
+
+    assert (timed_out["status"], timed_out.get("error")) == ("FAILED", "States.Timeout")
+    assert wait_for(lambda: len(reports()) == 1, timeout=15)
+    assert "Init Duration" in reports()[0]
+    answer = lambda_client.invoke(FunctionName=name, Payload=b'{"sleep": 0}', LogType="Tail")
+    tail = base64.b64decode(answer["LogResult"]).decode()
+    assert json.loads(answer["Payload"].read()) == {"slept": 0}
+    assert "REPORT" in tail
+    assert "Init Duration" not in tail  # the same environment, warm
 
 
 def test_start_sync_execution_refuses_standard_machines(sfn, sfn_sync):

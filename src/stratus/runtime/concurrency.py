@@ -78,6 +78,13 @@ class ConcurrencyLimits:
         if running >= peak or now - at > PEAK_WINDOW_S:
             self._peaks[function] = (running, now)
 
+    def hold(self, function: str) -> None:
+        """Count one more running invocation of `function`, unchecked: one still running
+        after its caller left (the invoker's), counted until it ends (`leave`)."""
+        if function not in self._reserved:
+            self._unreserved_running += 1
+        self._running[function] += 1
+
     def recent_peak(self, function: str) -> int:
         """The most invocations of `function` (all its versions) running at once that began
         within the last PEAK_WINDOW_S (about: a peak is kept until it is that old)."""

@@ -135,6 +135,15 @@ class CustomEnvironment(Environment):
     ) -> Outcome:
         self.invocations += 1
         self.api.deliver(_next_invocation(request_id, payload, header))
+        return await self.wait_outcome(request_id, timeout_s, stream, named_timeout_s)
+
+    async def wait_outcome(
+        self,
+        request_id: str,
+        timeout_s: float,
+        stream: ResponseStream | None = None,
+        named_timeout_s: float | None = None,
+    ) -> Outcome:
         try:
             async with asyncio.timeout(timeout_s):
                 outcome = await self._wait_answer(request_id, stream)

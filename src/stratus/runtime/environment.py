@@ -136,6 +136,17 @@ class Environment:
         function's Timeout, when part of it went to a retried init) or else `timeout_s`."""
         self.invocations += 1
         self.send({"type": "invoke", "request_id": request_id, **header}, payload)
+        return await self.wait_outcome(request_id, timeout_s, named_timeout_s=named_timeout_s)
+
+    async def wait_outcome(
+        self,
+        request_id: str,
+        timeout_s: float,
+        stream: ResponseStream | None = None,  # unused: this runtime answers buffered
+        named_timeout_s: float | None = None,
+    ) -> Outcome:
+        """The outcome of the invocation sent last (wait_invoke's second half). Waited for
+        again, with what is left of `timeout_s`, when its first waiter was cancelled."""
         try:
             reply, body = await self._wait_frame_within(timeout_s)
         except TimeoutError:

@@ -4,14 +4,27 @@
 
 It takes an environment from the pool (warm, or cold-started), writes the START / END /
 REPORT lines around the function's own output, and enforces the account concurrency limit.
+
+A caller cancelled while its function runs (an Express workflow's timed-out Task, say)
+stops waiting; the function does not stop, as on Lambda. An invocation that needs a new
+environment runs in a task of its own, left to start and run when its caller goes; one on a
+warm environment runs in its caller's task (a task per warm invoke is a measurable cost),
+and if that caller goes, a task of the invoker waits for its outcome within its timeout,
+writes END / REPORT and gives the environment back to the pool (or discards it). Either
+way it counts as running until it ends. Without that the environment stayed busy for good,
+or a starting one was lost: its process, cgroup and /tmp held until the server stopped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
+import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -22,6 +35,7 @@ from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.spec import FunctionSpec, Invocation, InvokeResult
 
 LOG_TAIL_BYTES = 4096
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +49,20 @@ class Invoker:
         self.pool = pool
         self.concurrency = concurrency
         self._invocations = 0
+        self._abandoned: set[asyncio.Future[Any]] = set()  # (see the module docstring)
 
     async def invoke(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:
         self.concurrency.enter(spec.name)  # raises Throttled
         self._invocations += 1
         try:
-            return await self._wait_run(spec, invocation)
+            if self.pool.has_warm(spec):
+                return await self._wait_run(spec, invocation)
+            running = asyncio.ensure_future(self._wait_run(spec, invocation))
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                self._see_through(spec, running)
+                raise
         finally:
             self.concurrency.leave(spec.name)
 
@@ -53,19 +75,23 @@ class Invoker:
         if isinstance(env, InitFailure):
             return InvokeResult(env.payload, spec.version, "Unhandled", _tail(capture))
         env.log(start_line(rid, spec))
-        started = time.perf_counter()
-        outcome = await env.wait_invoke(
-            rid,
-            invocation.payload,
-            self._header(spec, invocation, float(spec.timeout_s)),
-            float(spec.timeout_s),
-            invocation.stream,
-        )
-        duration_ms = (time.perf_counter() - started) * 1000
         # (a restored environment has an init time only if its start waited for the
         # snapshot's init: zygote.py)
         init_ms = env.init_ms if cold and (env.restore_ms is None or env.init_ms) else None
         restore_ms = env.restore_ms if cold else None
+        started = time.perf_counter()
+        try:
+            outcome = await env.wait_invoke(
+                rid,
+                invocation.payload,
+                self._header(spec, invocation, float(spec.timeout_s)),
+                float(spec.timeout_s),
+                invocation.stream,
+            )
+        except asyncio.CancelledError:
+            self._finish_abandoned(spec, invocation, env, started, init_ms, restore_ms)
+            raise
+        duration_ms = (time.perf_counter() - started) * 1000
         return await self._wait_finish(
             spec, invocation, env, outcome, duration_ms, capture, init_ms, restore_ms
         )
@@ -124,6 +150,50 @@ class Invoker:
             await self.pool.wait_discard(env)
         error = None if outcome.ok else "Unhandled"
         return InvokeResult(outcome.payload, spec.version, error, _tail(capture))
+
+    def _finish_abandoned(
+        self,
+        spec: FunctionSpec,
+        invocation: Invocation,
+        env: Environment,
+        started: float,
+        init_ms: float | None,
+        restore_ms: float | None,
+    ) -> None:
+        """The caller of an invocation running on a warm environment was cancelled: see it
+        through in a task."""
+        waiting = self._wait_abandoned(spec, invocation, env, started, init_ms, restore_ms)
+        self._see_through(spec, asyncio.ensure_future(waiting))
+
+    def _see_through(self, spec: FunctionSpec, running: asyncio.Future[Any]) -> None:
+        """Keep `running`, whose caller was cancelled, and count it as running till it ends."""
+        self.concurrency.hold(spec.name)  # (the caller's count is left as it unwinds)
+        self._abandoned.add(running)
+        running.add_done_callback(functools.partial(self._abandoned_ended, spec.name))
+
+    def _abandoned_ended(self, function: str, running: asyncio.Future[Any]) -> None:
+        self._abandoned.discard(running)
+        self.concurrency.leave(function)
+        if not running.cancelled() and running.exception() is not None:
+            log.error("an invocation of %s whose caller left failed", function,
+                      exc_info=running.exception())  # fmt: skip
+
+    async def _wait_abandoned(
+        self,
+        spec: FunctionSpec,
+        invocation: Invocation,
+        env: Environment,
+        started: float,
+        init_ms: float | None,
+        restore_ms: float | None,
+    ) -> None:
+        timeout_s = float(spec.timeout_s)
+        left = max(timeout_s - (time.perf_counter() - started), 0.0)
+        outcome = await env.wait_outcome(invocation.request_id, left, named_timeout_s=timeout_s)
+        duration_ms = (time.perf_counter() - started) * 1000
+        await self._wait_finish(
+            spec, invocation, env, outcome, duration_ms, None, init_ms, restore_ms
+        )
 
     @staticmethod
     def _header(spec: FunctionSpec, invocation: Invocation, left_s: float) -> dict[str, object]:

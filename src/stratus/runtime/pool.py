@@ -38,6 +38,11 @@ class EnvironmentPool:
         self._launched = 0
         self._reused = 0
 
+    def has_warm(self, spec: FunctionSpec) -> bool:
+        """Whether wait_acquire would hand out an idle environment (without starting one)."""
+        idle = self._idle.get(spec.pool_key)
+        return idle is not None and bool(idle) and idle[-1].alive
+
     async def wait_acquire(
         self,
         spec: FunctionSpec,
