@@ -11,6 +11,8 @@ import pytest
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from stratus.aws.protocols import json_codec
+
 from .conftest import KeyMaker
 
 
@@ -86,6 +88,31 @@ def test_condition_failure_returns_the_old_item(ddb: Any, make_table: KeyMaker) 
         "sk": {"N": "1"},
         "b": {"B": b"\x01"},
     }
+
+
+def test_repeated_condition_failures_leave_the_servers_memory_as_it_was(
+    ddb: Any, make_table: KeyMaker
+) -> None:
+    """Each such error is rendered through its model's shape: the same shape every time,
+    so the codec's per-shape writers stay as many (they grew by ~36 KB per error)."""
+    name = make_table()
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
+
+    def fail() -> None:
+        with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
+            ddb.put_item(
+                TableName=name,
+                Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+
+    fail()  # (the server is in this process: its caches are this module's)
+    writers = len(json_codec._WRITERS)
+    for _ in range(10):
+        fail()
+
+    assert len(json_codec._WRITERS) == writers
 
 
 def test_update_expression_actions(resource: Any, make_table: KeyMaker) -> None:

@@ -19,12 +19,13 @@ know.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel, ServiceModel, Shape
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope
@@ -146,8 +147,15 @@ def _error_members(
     """Extra members rendered by the model's error shape (blobs as base64), when it has one."""
     if model is None or code not in model.shape_names:
         return dict(extra)
-    rendered: dict[str, Any] = json_codec.to_json(model.shape_for(code), dict(extra))
+    rendered: dict[str, Any] = json_codec.to_json(_error_shape(model, code), dict(extra))
     return rendered
+
+
+@functools.lru_cache(maxsize=512)
+def _error_shape(model: ServiceModel, code: str) -> Shape:
+    """The error's shape, made once: botocore's shape_for builds a new Shape per call, and
+    the codec's writers are kept per shape object (one set per call grew without end)."""
+    return model.shape_for(code)
 
 
 def _fault(wire: WireError) -> str:
