@@ -32,6 +32,7 @@ from .query_definitions import QueryDefinitions
 # flush first, so a longer interval costs no freshness; it keeps SQLite off the hot path.
 FLUSH_SECONDS = 0.5
 FLUSH_LINES = 2000
+KNOWN_PAIRS_MAX = 4096  # (group, stream) pairs the writer remembers exist
 RETENTION_SWEEP_SECONDS = 60.0
 DAY_MS = 86_400_000
 STREAM_MISSING = "The specified log stream does not exist."
@@ -42,7 +43,7 @@ RETENTION_DAYS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: each flush makes one per line, and frozen costs twice
 class LogEvent:
     id: int
     log_group: str
@@ -463,6 +464,8 @@ def _insert(
         for stage in stagers:
             stage(conn, written)
     if create is not None:
+        if len(create) + len(new) > KNOWN_PAIRS_MAX:
+            create.clear()  # every environment's start names a new stream: not kept forever
         create.update(new)  # committed
     return written
 
