@@ -78,6 +78,7 @@ class MoveTasks:
             total,
             int(self._clock() * 1000),
         )
+        self._forget_finished(source.arn)
         running = _Running(task)
         self._tasks[handle] = running
         self._queues.spawn(self._wait_move(running, source, destination))
@@ -100,6 +101,14 @@ class MoveTasks:
         running.cancelled = True
         running.task = replace(running.task, Status="CANCELLING")
         return running.task.ApproximateNumberOfMessagesMoved
+
+    def _forget_finished(self, source_arn: str) -> None:
+        """Keep room for a new task among the source's last MAX_LISTED, all ListMessage-
+        MoveTasks shows: older finished ones go (one per task ever started, before)."""
+        mine = [h for h, r in self._tasks.items() if r.task.SourceArn == source_arn]
+        for handle in mine[: max(len(mine) - MAX_LISTED + 1, 0)]:
+            if self._tasks[handle].task.Status not in ("RUNNING", "CANCELLING"):
+                del self._tasks[handle]
 
     def running(self) -> int:
         return sum(r.task.Status in ("RUNNING", "CANCELLING") for r in self._tasks.values())
