@@ -353,3 +353,31 @@ def test_a_dead_letter_queue_must_exist_and_match_the_type(service):
         make(service, "c", RedrivePolicy=policy(closed))
     with pytest.raises(errors.InvalidAttributeValue):
         make(service, "d", RedrivePolicy='{"maxReceiveCount": 3}')
+
+
+def test_move_tasks_kept_are_a_sources_last_ten(service):
+    """ListMessageMoveTasks shows a source's last ten: finished tasks before them are
+    dropped, not kept for as long as the server runs."""
+    dlq = make(service, "moves-dead")
+    arn = service.queue(dlq).arn
+    make(
+        service,
+        "moves-work",
+        RedrivePolicy=f'{{"deadLetterTargetArn":"{arn}","maxReceiveCount":2}}',
+    )
+
+    async def move_twelve_times() -> list[Any]:
+        serving = asyncio.create_task(service.wait_run_forever())  # (runs the tasks)
+        await asyncio.sleep(0)
+        for _ in range(12):
+            await service.moves.start(arn, None, None)
+            while service.moves.running():  # noqa: ASYNC110 (an empty queue's task ends at once)
+                await asyncio.sleep(0.01)
+        serving.cancel()
+        return service.moves.tasks_of(arn, 10)
+
+    listed = run(move_twelve_times)
+
+    assert len(listed) == 10
+    assert {t.Status for t in listed} == {"COMPLETED"}
+    assert len(service.moves._tasks) == 10
