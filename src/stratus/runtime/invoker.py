@@ -88,8 +88,9 @@ class Invoker:
                 float(spec.timeout_s),
                 invocation.stream,
             )
-        except asyncio.CancelledError:
-            self._finish_abandoned(spec, invocation, env, started, init_ms, restore_ms)
+        except asyncio.CancelledError:  # (see the module docstring)
+            waiting = self._wait_abandoned(spec, invocation, env, started, init_ms, restore_ms)
+            self._see_through(spec, asyncio.ensure_future(waiting))
             raise
         duration_ms = (time.perf_counter() - started) * 1000
         return await self._wait_finish(
@@ -151,20 +152,6 @@ class Invoker:
         error = None if outcome.ok else "Unhandled"
         return InvokeResult(outcome.payload, spec.version, error, _tail(capture))
 
-    def _finish_abandoned(
-        self,
-        spec: FunctionSpec,
-        invocation: Invocation,
-        env: Environment,
-        started: float,
-        init_ms: float | None,
-        restore_ms: float | None,
-    ) -> None:
-        """The caller of an invocation running on a warm environment was cancelled: see it
-        through in a task."""
-        waiting = self._wait_abandoned(spec, invocation, env, started, init_ms, restore_ms)
-        self._see_through(spec, asyncio.ensure_future(waiting))
-
     def _see_through(self, spec: FunctionSpec, running: asyncio.Future[Any]) -> None:
         """Keep `running`, whose caller was cancelled, and count it as running till it ends."""
         self.concurrency.hold(spec.name)  # (the caller's count is left as it unwinds)
@@ -187,6 +174,7 @@ class Invoker:
         init_ms: float | None,
         restore_ms: float | None,
     ) -> None:
+        """The rest of an invocation on a warm environment whose caller was cancelled."""
         timeout_s = float(spec.timeout_s)
         left = max(timeout_s - (time.perf_counter() - started), 0.0)
         outcome = await env.wait_outcome(invocation.request_id, left, named_timeout_s=timeout_s)
