@@ -208,6 +208,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     for task in background:
                         task.cancel()
         finally:
+            await invoker.wait_close()
             await pool.wait_close()
             await test_invoke_http.wait_close()
             await logs.wait_flush()

@@ -102,6 +102,9 @@ class CustomEnvironment(Environment):
         try:
             async with asyncio.timeout(limit):
                 event = await self._wait_init_event()
+        except asyncio.CancelledError:  # (a closing server: nobody will take it)
+            await self.wait_kill()
+            raise
         except TimeoutError:
             await self.wait_kill()
             message = f"Init phase timed out after {limit:.2f} seconds"
@@ -167,11 +170,13 @@ class CustomEnvironment(Environment):
                 if stream is not None:
                     await stream.wait_start(event.content_type, self.spec.version)
             elif isinstance(event, Chunk):
-                if stream is not None:
-                    await stream.wait_write(event.data)
-                else:
-                    collected += event.data
-                self.api.consumed(len(event.data))
+                try:
+                    if stream is not None:
+                        await stream.wait_write(event.data)
+                    else:
+                        collected += event.data
+                finally:  # (a cancelled write still took the chunk off the queue)
+                    self.api.consumed(len(event.data))
             elif isinstance(event, Answered):
                 self.drain_output()
                 result = event.payload
@@ -223,8 +228,8 @@ class CustomEnvironment(Environment):
         await self.wait_kill()
         return Outcome(error_json(error_type, message), False, 0, reusable=False, status="error")
 
-    async def wait_kill(self) -> None:
-        await Environment.wait_kill(self)
+    async def _wait_killed(self) -> None:
+        await Environment._wait_killed(self)
         self.api.close()
         await self._exit_watch  # done: the process has been reaped
 

@@ -65,7 +65,7 @@ class Environment:
     provisioned: bool = False  # kept warm by provisioned concurrency: never reaped
     _partial: bytes = b""
     _dead: bool = False
-    _closed: bool = False
+    _killing: asyncio.Future[None] | None = None  # wait_kill's one run
 
     # -- logs ---------------------------------------------------------------------------
     def watch_output(self) -> None:
@@ -225,11 +225,15 @@ class Environment:
 
     async def wait_kill(self) -> None:
         """Kill everything the environment started, whatever its process group or session
-        (its cage, its PID namespace, its process group), and clean up."""
-        if self._closed:
-            return
-        self._closed = True
-        self._dead = True
+        (its cage, its PID namespace, its process group), and clean up. Once: a later call
+        waits for the first, and a caller cancelled meanwhile leaves it to finish (or the
+        cage, /tmp and channel would never be released)."""
+        if self._killing is None:
+            self._dead = True
+            self._killing = asyncio.ensure_future(self._wait_killed())
+        await asyncio.shield(self._killing)
+
+    async def _wait_killed(self) -> None:
         if self.cage.groups:
             await asyncio.to_thread(self.cage.kill)
         with contextlib.suppress(ProcessLookupError):

@@ -50,6 +50,7 @@ class Invoker:
         self.concurrency = concurrency
         self._invocations = 0
         self._abandoned: set[asyncio.Future[Any]] = set()  # (see the module docstring)
+        self._closing = False
 
     async def invoke(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:
         self.concurrency.enter(spec.name)  # raises Throttled
@@ -61,7 +62,10 @@ class Invoker:
             try:
                 return await asyncio.shield(running)
             except asyncio.CancelledError:
-                self._see_through(spec, running)
+                if self._closing:
+                    running.cancel()
+                else:
+                    self._see_through(spec, running)
                 raise
         finally:
             self.concurrency.leave(spec.name)
@@ -89,8 +93,9 @@ class Invoker:
                 invocation.stream,
             )
         except asyncio.CancelledError:  # (see the module docstring)
-            waiting = self._wait_abandoned(spec, invocation, env, started, init_ms, restore_ms)
-            self._see_through(spec, asyncio.ensure_future(waiting))
+            if not self._closing:  # (else the pool, closing, kills the environment)
+                waiting = self._wait_abandoned(spec, invocation, env, started, init_ms, restore_ms)
+                self._see_through(spec, asyncio.ensure_future(waiting))
             raise
         duration_ms = (time.perf_counter() - started) * 1000
         return await self._wait_finish(
@@ -152,6 +157,14 @@ class Invoker:
         error = None if outcome.ok else "Unhandled"
         return InvokeResult(outcome.payload, spec.version, error, _tail(capture))
 
+    async def wait_close(self) -> None:
+        """Stop what runs for callers that left; the pool's close (next) kills what is left.
+        A closing server waits for no function."""
+        self._closing = True
+        for running in self._abandoned:
+            running.cancel()
+        await asyncio.gather(*self._abandoned, return_exceptions=True)
+
     def _see_through(self, spec: FunctionSpec, running: asyncio.Future[Any]) -> None:
         """Keep `running`, whose caller was cancelled, and count it as running till it ends."""
         self.concurrency.hold(spec.name)  # (the caller's count is left as it unwinds)
@@ -177,7 +190,11 @@ class Invoker:
         """The rest of an invocation on a warm environment whose caller was cancelled."""
         timeout_s = float(spec.timeout_s)
         left = max(timeout_s - (time.perf_counter() - started), 0.0)
-        outcome = await env.wait_outcome(invocation.request_id, left, named_timeout_s=timeout_s)
+        try:
+            outcome = await env.wait_outcome(invocation.request_id, left, named_timeout_s=timeout_s)
+        except Exception:
+            await self.pool.wait_discard(env)  # (not left busy for good)
+            raise
         duration_ms = (time.perf_counter() - started) * 1000
         await self._wait_finish(
             spec, invocation, env, outcome, duration_ms, None, init_ms, restore_ms

@@ -324,6 +324,9 @@ class ProcessLauncher:
         try:
             async with asyncio.timeout(limit):
                 header, body = await env.wait_frame()
+        except asyncio.CancelledError:  # (a closing server: nobody will take it)
+            await env.wait_kill()
+            raise
         except TimeoutError:
             await env.wait_kill()
             error = {
