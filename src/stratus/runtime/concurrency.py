@@ -67,9 +67,7 @@ class ConcurrencyLimits:
                 self._throttle("ReservedFunctionConcurrentInvocationLimitExceeded")
         elif self._unreserved_running >= self.unreserved_limit:
             self._throttle("ConcurrentInvocationLimitExceeded")
-        else:
-            self._unreserved_running += 1
-        self._running[function] += 1
+        self.hold(function)
         running, now = self._running[function], self._clock()
         kept = self._peaks.get(function)
         if kept is None:  # a function new to the peaks: forget those past their window
@@ -79,8 +77,9 @@ class ConcurrencyLimits:
             self._peaks[function] = (running, now)
 
     def hold(self, function: str) -> None:
-        """Count one more running invocation of `function`, unchecked: one still running
-        after its caller left (the invoker's), counted until it ends (`leave`)."""
+        """Count one more running invocation of `function`, unchecked (enter's count once
+        admitted; the invoker's for one still running after its caller left), until
+        `leave`."""
         if function not in self._reserved:
             self._unreserved_running += 1
         self._running[function] += 1

@@ -41,7 +41,7 @@ class EnvironmentPool:
     def has_warm(self, spec: FunctionSpec) -> bool:
         """Whether wait_acquire would hand out an idle environment (without starting one)."""
         idle = self._idle.get(spec.pool_key)
-        return idle is not None and bool(idle) and idle[-1].alive
+        return bool(idle and idle[-1].alive)
 
     async def wait_acquire(
         self,
