@@ -3,15 +3,20 @@ made through boto3, requests through the gateway."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from tests.gateway.test_rest_client_certificates import _server_certificate
+
+from stratus.gateway.http_proxy import TLS_CLIENTS_KEPT, HttpProxy, HttpProxyStatistics, Tls
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +167,36 @@ def test_openapi_import(server: Any, apigw: Any, target: str) -> None:
         assert (response.json()["method"], response.json()["path"]) == ("PATCH", "/z")
     finally:
         apigw.delete_api(ApiId=api_id)
+
+
+def test_tls_clients_are_bounded_and_closed_once_unused(target: str, tmp_path: Path) -> None:
+    """One client per client certificate is kept for at most TLS_CLIENTS_KEPT certificates,
+    the least recently used evicted; one evicted while a request reads through it serves
+    that request to its end and is closed after it."""
+    certificates = []
+    for _ in range(TLS_CLIENTS_KEPT + 3):
+        cert, key = _server_certificate(tmp_path)  # any certificate will do: a new one each
+        certificates.append(Tls((cert.read_text(), key.read_text())))
+
+    async def main() -> tuple[list[int], int, HttpProxyStatistics, HttpProxyStatistics]:
+        proxy = HttpProxy()
+        slow = asyncio.create_task(
+            proxy.wait_send("GET", f"{target}/slow", [], b"", 10_000, certificates[0])
+        )
+        await asyncio.sleep(0)  # the slow request takes its client and starts sending
+        statuses = [
+            (await proxy.wait_send("GET", f"{target}/x", [], b"", 10_000, tls)).status
+            for tls in certificates[1:]
+        ]
+        during = proxy.statistics()
+        answer = await slow
+        after = proxy.statistics()
+        await proxy.wait_close()
+        return statuses, answer.status, during, after
+
+    statuses, slow_status, during, after = asyncio.run(main())
+
+    assert statuses == [207] * (TLS_CLIENTS_KEPT + 2)
+    assert slow_status == 207  # its client was evicted meanwhile, not closed under it
+    assert during == HttpProxyStatistics(tls_clients=TLS_CLIENTS_KEPT, tls_clients_closing=1)
+    assert after == HttpProxyStatistics(tls_clients=TLS_CLIENTS_KEPT, tls_clients_closing=0)

@@ -16,10 +16,11 @@ each failure with the body `{"message":"<that text>"}`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import ssl
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -49,6 +50,9 @@ _HOP_BY_HOP = frozenset(
 _REQUEST_DROPPED = _HOP_BY_HOP | {"host", "content-length"}
 _RESPONSE_DROPPED = _HOP_BY_HOP | {"content-length"}
 _VARIABLE = re.compile(r"\{([A-Za-z0-9._:-]+)\}")
+# Clients kept for client certificates / unchecked back ends, least recently used first out:
+# each holds an SSLContext (~0.8 MB with the default CA store), and certificates come and go.
+TLS_CLIENTS_KEPT = 8
 
 
 def target_url(uri: str, path_parameters: Mapping[str, str], query: str) -> str:
@@ -101,13 +105,28 @@ def _ssl_context(tls: Tls) -> ssl.SSLContext:
     return context
 
 
+@dataclass(slots=True)
+class _TlsClient:
+    client: httpx.AsyncClient
+    users: int = 0  # requests under way with it
+    evicted: bool = False  # out of the kept ones: closed by its last user
+
+
+@dataclass(frozen=True, slots=True)
+class HttpProxyStatistics:
+    tls_clients: int  # kept, at most TLS_CLIENTS_KEPT
+    tls_clients_closing: int  # evicted while a request still used them
+
+
 class HttpProxy:
     """The gateway's one HTTP client for HTTP_PROXY integrations, made on first use (in
-    the serving loop) and closed with `wait_close`."""
+    the serving loop) and closed with `wait_close`; and up to TLS_CLIENTS_KEPT more, one per
+    client certificate / certificate check (`Tls`), the least recently used evicted."""
 
     def __init__(self) -> None:
         self._client: httpx.AsyncClient | None = None
-        self._tls_clients: dict[Tls, httpx.AsyncClient] = {}  # one per certificate / check
+        self._tls_clients: dict[Tls, _TlsClient] = {}  # least recently used first
+        self._closing = 0
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -117,23 +136,46 @@ class HttpProxy:
             self._client = httpx.AsyncClient(timeout=None, follow_redirects=False)
         return self._client
 
-    def _client_for(self, tls: Tls | None) -> httpx.AsyncClient:
+    def statistics(self) -> HttpProxyStatistics:
+        return HttpProxyStatistics(len(self._tls_clients), self._closing)
+
+    @contextlib.asynccontextmanager
+    async def _wait_client_for(self, tls: Tls | None) -> AsyncIterator[httpx.AsyncClient]:
         if tls is None or tls == Tls():
-            return self.client
-        found = self._tls_clients.get(tls)
-        if found is None:
-            found = self._tls_clients[tls] = httpx.AsyncClient(
-                timeout=None, follow_redirects=False, verify=_ssl_context(tls)
+            yield self.client
+            return
+        held = self._tls_clients.pop(tls, None)
+        if held is None:
+            held = _TlsClient(
+                httpx.AsyncClient(timeout=None, follow_redirects=False, verify=_ssl_context(tls))
             )
-        return found
+        self._tls_clients[tls] = held  # now the most recently used
+        held.users += 1
+        idle: list[httpx.AsyncClient] = []
+        while len(self._tls_clients) > TLS_CLIENTS_KEPT:
+            evicted = self._tls_clients.pop(next(iter(self._tls_clients)))
+            evicted.evicted = True
+            if evicted.users:
+                self._closing += 1  # a request still reads through it: its last user closes it
+            else:
+                idle.append(evicted.client)
+        try:
+            for client in idle:
+                await client.aclose()
+            yield held.client
+        finally:
+            held.users -= 1
+            if held.evicted and not held.users:
+                self._closing -= 1
+                await held.client.aclose()
 
     async def wait_close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
         clients, self._tls_clients = list(self._tls_clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        for held in clients:
+            await held.client.aclose()
 
     async def wait_forward(
         self,
@@ -176,8 +218,7 @@ class HttpProxy:
         `timeout_ms`, TargetFailed when it cannot be reached (or its TLS handshake fails)."""
         sent = [(k, v) for k, v in headers if k.lower() not in _REQUEST_DROPPED]
         try:
-            client = self._client_for(tls)
-            async with asyncio.timeout(timeout_ms / 1000):
+            async with self._wait_client_for(tls) as client, asyncio.timeout(timeout_ms / 1000):
                 request = client.build_request(method.upper(), url, headers=sent, content=body)
                 response = await client.send(request, stream=True)
                 try:
