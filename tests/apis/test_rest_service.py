@@ -264,6 +264,36 @@ def test_api_keys_and_usage_plans(db):
     assert unknown is None
 
 
+def test_deleting_a_key_or_a_plan_forgets_its_quota_counts(db):
+    """DeleteApiKey and DeleteUsagePlan drop their quota counts: a server that goes on
+    serving does not keep the usage of keys and plans that are gone."""
+    service = RestApiService(Settings(), db)
+
+    async def scenario() -> Any:
+        keys = [
+            await service.keys.create(CreateApiKeyRequest(name=n, value=n * 20, enabled=True))
+            for n in "ab"
+        ]
+        quota = {"name": "p", "quota": {"limit": 5, "period": "DAY"}}
+        plans = [
+            await service.plans.create(CreateUsagePlanRequest.model_validate(quota))
+            for _ in range(2)
+        ]
+        for plan in plans:
+            for key in keys:
+                service.usage.take(plan, key.id)
+        await service.keys.delete(keys[0].id)
+        await service.plans.delete(plans[0].id)
+        today = service.usage.today().isoformat()
+        ids = [k.id for k in keys]
+        return [service.usage.report(p, ids, today, today) for p in plans], ids
+
+    (deleted_plan, kept_plan), (deleted_key, kept_key) = run(scenario)
+
+    assert deleted_plan == {deleted_key: [[0, 5]], kept_key: [[0, 5]]}
+    assert kept_plan == {deleted_key: [[0, 5]], kept_key: [[1, 4]]}
+
+
 def test_rest_and_http_api_ids_never_clash(db):
     """An id an HTTP API holds is drawn again for a REST API (and the database refuses the
     reverse), so the gateway finds each id in one service only."""

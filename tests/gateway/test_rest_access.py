@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stratus.apis.rest.model import ApiKey, QuotaSettings, UsagePlan
-from stratus.apis.rest.usage import Usage, period_start
+from stratus.apis.rest.usage import KEPT_DAYS, Usage, period_start
 from stratus.gateway.rest_access import Access
 
 FORBIDDEN = {"message": "Forbidden"}
@@ -95,6 +95,27 @@ def test_key_checks_throttling_and_quota_with_clocks():
     assert _use(access, apis, key.value) == 429  # quota: Limit Exceeded
     wall[0] = _epoch("2026-11-26T00:00:01")  # a new day
     assert _use(access, apis, key.value) == key
+
+
+def test_usage_keeps_the_days_get_usage_can_report():
+    """A day's count is kept KEPT_DAYS (the longest GetUsage range ending today, and a
+    month before it for its quota periods); then it is forgotten and reads 0, for every key,
+    used since or not."""
+    wall = [_epoch("2026-01-10T12:00:00")]
+    usage = Usage(lambda: wall[0])
+    plan = UsagePlan.model_validate(
+        {"id": "p1", "name": "p", "quota": {"limit": 10, "period": "MONTH"}}
+    )
+    usage.take(plan, "k1")
+    usage.take(plan, "k2")
+    wall[0] += 86_400 * (KEPT_DAYS - 1)  # the last day 2026-01-10 is kept
+    usage.take(plan, "k2")
+    kept = usage.report(plan, ["k1", "k2"], "2026-01-10", "2026-01-10")
+    wall[0] += 86_400
+    forgotten = usage.report(plan, ["k1", "k2"], "2026-01-10", "2026-01-10")
+
+    assert kept == {"k1": [[1, 9]], "k2": [[1, 9]]}
+    assert forgotten == {"k1": [[0, 10]], "k2": [[0, 10]]}
 
 
 # -- end to end ------------------------------------------------------------------------------

@@ -71,9 +71,16 @@ def _shown(key: ApiKey, include_value: bool) -> ApiKey:
 class ApiKeys:
     """Create/Get/Update/Delete ApiKey(s), and the data plane's look-up by value."""
 
-    def __init__(self, store: RestStore, new_id: Callable[[int], str]) -> None:
+    def __init__(
+        self,
+        store: RestStore,
+        new_id: Callable[[int], str],
+        forget: Callable[[str], None],
+    ) -> None:
+        """`forget(key id)` is told of each deleted key (its quota counts go with it)."""
         self._store = store
         self._new_id = new_id
+        self._forget = forget
         self._by_value: Remembered[str, ApiKey | None] = Remembered(store)
 
     async def create(self, request: CreateApiKeyRequest) -> ApiKey:
@@ -149,6 +156,7 @@ class ApiKeys:
                 raise NotFound(f"{NO_KEY} {key_id}")
 
         await self._store.transact(work)
+        self._forget(key_id)
 
     async def find(self, value: str) -> ApiKey | None:
         """The key with this value, enabled or not (for the data plane; cached)."""

@@ -138,9 +138,16 @@ def _plan_key(key: ApiKey) -> UsagePlanKey:
 class UsagePlans:
     """Create/Get/Update/Delete UsagePlan(s) and UsagePlanKey(s); the data plane's look-up."""
 
-    def __init__(self, store: RestStore, new_id: Callable[[int], str]) -> None:
+    def __init__(
+        self,
+        store: RestStore,
+        new_id: Callable[[int], str],
+        forget: Callable[[str], None],
+    ) -> None:
+        """`forget(plan id)` is told of each deleted plan (its quota counts go with it)."""
         self._store = store
         self._new_id = new_id
+        self._forget = forget
         self._for_key: Remembered[tuple[str, str, str], tuple[UsagePlan, ...]] = Remembered(store)
 
     async def create(self, request: CreateUsagePlanRequest) -> UsagePlan:
@@ -199,6 +206,7 @@ class UsagePlans:
                 raise NotFound(f"{NO_PLAN} {plan_id}")
 
         await self._store.transact(work)
+        self._forget(plan_id)
 
     # -- a plan's keys -------------------------------------------------------------------------
     async def add_key(self, plan_id: str, request: CreateUsagePlanKeyRequest) -> UsagePlanKey:

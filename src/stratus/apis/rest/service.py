@@ -175,8 +175,8 @@ class RestApiService:
         # authorizer answers carry the generation they were made in.
         self._authorizer_generations: dict[tuple[str, str], int] = {}
         self.stages = Stages(store, lambda: ids(6))
-        self.keys = ApiKeys(store, ids)
-        self.plans = UsagePlans(store, ids)
+        self.keys = ApiKeys(store, ids, self.usage.forget_key)
+        self.plans = UsagePlans(store, ids, self.usage.forget_plan)
         self.documentation = Documentation(store, lambda: ids(6))
         self.account = AccountSettings(store)
         self.certificates = ClientCertificates(store, lambda: ids(6))
