@@ -11,7 +11,15 @@ import pytest
 from stratus.apis.http.model import Cors, RouteSettings, Stage
 from stratus.gateway.cors import is_preflight, preflight, with_cors
 from stratus.gateway.responses import HttpResponse
-from stratus.gateway.throttle import ACCOUNT_BURST, ACCOUNT_RATE, Limit, Throttles, limit_for
+from stratus.gateway.throttle import (
+    ACCOUNT_BURST,
+    ACCOUNT_RATE,
+    SWEEP_AFTER,
+    Limit,
+    Throttles,
+    ThrottleStatistics,
+    limit_for,
+)
 
 HELLO = """
 def handler(event, context):
@@ -106,6 +114,24 @@ def test_buckets_are_per_route_and_stage_and_reset_when_the_limit_changes():
     looser = stage({"ThrottlingRateLimit": 0, "ThrottlingBurstLimit": 2})
     assert throttles.admit("api", looser, "GET /a")  # a new limit starts a full bucket
     assert throttles.admit("api", stage(), "GET /a")  # no limit: always admitted
+
+
+def test_refilled_buckets_are_dropped_and_the_others_kept():
+    """Buckets of keys no longer asked for (deleted APIs, stages, keys) do not pile up: once
+    there are SWEEP_AFTER, those refilled to their burst go (a new one would answer the
+    same); a bucket still short of tokens stays and keeps refusing."""
+    clock = Clock()
+    throttles = Throttles(clock)
+    limit = Limit(rate=1.0, burst=2)
+    empty = Limit(rate=0.001, burst=1)
+    assert throttles.take(("short",), empty)
+    for n in range(SWEEP_AFTER - 1):
+        throttles.take(("gone", str(n)), limit)
+    clock.now += 2.0  # the "gone" buckets have refilled; "short" has not
+    throttles.take(("new",), limit)
+
+    assert throttles.statistics() == ThrottleStatistics(buckets=2)
+    assert not throttles.take(("short",), empty)
 
 
 # -- cors.py ------------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ member set anywhere is not throttled. When only one member is set, the other tak
 account-level default AWS documents for HTTP APIs (10,000 requests/s, burst 5,000). A bucket
 starts full; a request takes one token or, when none is left, gets 429.
 
+Buckets are kept in memory, one per key ever throttled (APIs, stages and keys come and go):
+a bucket that has refilled to its burst is what a new one would be, so such buckets are
+dropped whenever the count doubles (at least SWEEP_AFTER), without changing any answer.
+
 Pure logic with an injected clock (`now`, in seconds), so tests need no sleeping.
 """
 
@@ -21,6 +25,7 @@ from stratus.apis.http.model import RouteSettings, Stage
 
 ACCOUNT_RATE = 10_000.0
 ACCOUNT_BURST = 5_000
+SWEEP_AFTER = 1_024  # buckets
 _EPSILON = 1e-9
 _UNSET = RouteSettings()  # neither member set; one shared instance, asked every request
 
@@ -50,6 +55,10 @@ class TokenBucket:
         self.tokens = float(limit.burst)
         self.updated = now
 
+    def full(self, now: float) -> bool:
+        """Whether it has refilled to its burst (a new bucket would answer the same)."""
+        return self.tokens + max(0.0, now - self.updated) * self.limit.rate >= self.limit.burst
+
     def take(self, now: float) -> bool:
         """One token if there is one (True), else False; refills first."""
         elapsed = max(0.0, now - self.updated)
@@ -61,6 +70,11 @@ class TokenBucket:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class ThrottleStatistics:
+    buckets: int
+
+
 class Throttles:
     """Token buckets by key (for HTTP APIs, a route's: API, stage, route key); a bucket is
     replaced (full) when its limit changes. REST APIs keep theirs here too (rest_access.py:
@@ -69,6 +83,10 @@ class Throttles:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._buckets: dict[tuple[str, ...], TokenBucket] = {}
+        self._sweep_at = SWEEP_AFTER
+
+    def statistics(self) -> ThrottleStatistics:
+        return ThrottleStatistics(len(self._buckets))
 
     def admit(self, api_id: str, stage: Stage, route_key: str) -> bool:
         """Whether a request to this route may pass now."""
@@ -82,5 +100,12 @@ class Throttles:
         now = self._clock()
         bucket = self._buckets.get(key)
         if bucket is None or bucket.limit != limit:
+            if bucket is None and len(self._buckets) >= self._sweep_at:
+                self._sweep(now)  # before the new (full) bucket goes in
             bucket = self._buckets[key] = TokenBucket(limit, now)
         return bucket.take(now)
+
+    def _sweep(self, now: float) -> None:
+        for key in [k for k, b in self._buckets.items() if b.full(now)]:
+            del self._buckets[key]
+        self._sweep_at = max(SWEEP_AFTER, 2 * len(self._buckets))  # amortised: O(1) a take
