@@ -20,6 +20,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from stratus.gateway.jwt_authorizer import (
     Forbidden,
     JwksCache,
+    JwksStatistics,
     Unauthorized,
     fetch_jwks,
     token_from,
@@ -233,3 +234,38 @@ def test_unknown_kid_refetches_after_a_while(idp):
         check(idp, sign(idp, rotated, kid="k2"), cache=cache)
     now[0] = 11
     assert check(idp, sign(idp, rotated, kid="k2"), cache=cache)
+
+
+def test_issuers_past_their_ttl_are_forgotten_at_the_next_fetch():
+    """Each fetch forgets the issuers whose keys are past the TTL, and the idle locks of
+    issuers without keys (one whose fetch failed): issuers no authorizer names any more
+    are not kept for the server's life."""
+    now = [0.0]
+
+    def fetch(issuer: str) -> dict[str, Any]:
+        if issuer == "https://down":
+            raise OSError("unreachable")
+        return {}
+
+    cache = JwksCache(ttl=300, fetch=fetch, clock=lambda: now[0])
+
+    async def ask(issuer: str) -> JwksStatistics:
+        await cache.wait_key(issuer, "k1")
+        return cache.statistics()
+
+    async def main() -> list[JwksStatistics]:
+        seen = [await ask("https://a"), await ask("https://down")]
+        now[0] = 100
+        seen.append(await ask("https://b"))
+        now[0] = 400  # a's and b's keys are past the TTL
+        seen.append(await ask("https://c"))
+        return seen
+
+    seen = asyncio.run(main())
+
+    assert seen == [
+        JwksStatistics(issuers=1, locks=1),
+        JwksStatistics(issuers=1, locks=2),  # down's lock: its fetch swept while holding it
+        JwksStatistics(issuers=2, locks=2),  # down's lock gone; a's and b's kept
+        JwksStatistics(issuers=1, locks=1),  # only c's
+    ]

@@ -20,7 +20,9 @@ directly (no discovery document); `iss` must still equal the Issuer string.
 
 Keys are cached per issuer for `ttl` seconds (AWS caches them for up to two hours); a token
 whose `kid` is not in the cached set refetches the set (key rotation), at most once per
-`refetch_after` seconds. Fetching runs in a thread (urllib), never on the event loop.
+`refetch_after` seconds. Fetching runs in a thread (urllib), never on the event loop. Each
+fetch forgets the issuers whose keys are past `ttl` (they would be fetched again anyway), so
+issuers of deleted authorizers are not kept for the server's life.
 
 AWS documents RSA keys only; Stratus also accepts EC keys (ES256/384/512). Symmetric (HS*)
 and `none` tokens are always refused.
@@ -108,6 +110,12 @@ def fetch_jwks(issuer: str) -> dict[str, PyJWK]:
     return keys
 
 
+@dataclass(frozen=True, slots=True)
+class JwksStatistics:
+    issuers: int  # with keys kept
+    locks: int  # one per issuer being fetched, or fetched and kept
+
+
 class JwksCache:
     """Signing keys per issuer, fetched off the event loop and kept `ttl` seconds."""
 
@@ -124,6 +132,9 @@ class JwksCache:
         self._clock = clock
         self._keys: dict[str, tuple[float, dict[str, PyJWK]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def statistics(self) -> JwksStatistics:
+        return JwksStatistics(len(self._keys), len(self._locks))
 
     async def wait_key(self, issuer: str, kid: str) -> PyJWK | None:
         found = self._keys.get(issuer)
@@ -142,9 +153,21 @@ class JwksCache:
                     keys = await asyncio.to_thread(self._fetch, issuer)
                 except Exception:  # unreachable or broken JWKS: the request is unauthorized
                     return None
+                finally:
+                    self._forget_stale()
                 found = (self._clock(), keys)
                 self._keys[issuer] = found
             return found[1].get(kid)
+
+    def _forget_stale(self) -> None:
+        """Issuers whose keys are past `ttl`, and the locks no fetch holds of issuers
+        without kept keys (at worst a lock dropped as a waiter wakes: one fetch too many)."""
+        now = self._clock()
+        for issuer in [i for i, (at, _) in self._keys.items() if now - at >= self.ttl]:
+            del self._keys[issuer]
+        for issuer, lock in list(self._locks.items()):
+            if not lock.locked() and issuer not in self._keys:
+                del self._locks[issuer]
 
 
 def _claim_text(value: Any) -> str:
