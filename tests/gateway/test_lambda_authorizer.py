@@ -385,3 +385,20 @@ def test_reset_authorizers_cache_invokes_again(protected, shared_dir, apigw):
     request("allow-1")
 
     assert _calls(shared_dir) == 2
+
+
+def test_a_stage_deleted_and_made_again_does_not_get_its_cached_answers_back(
+    protected, shared_dir, apigw
+):
+    """Deleting a stage forgets its authorizer cache generation without letting an answer
+    cached before the deletion (in any generation) serve the stage made again."""
+    request = protected(AuthorizerResultTtlInSeconds=300)
+    request("allow-1")
+    apigw.reset_authorizers_cache(ApiId=request.api_id, StageName="$default")
+    request("allow-1")
+    apigw.delete_stage(ApiId=request.api_id, StageName="$default")
+    apigw.create_stage(ApiId=request.api_id, StageName="$default", AutoDeploy=True)
+    again = request("allow-1")
+
+    assert again.status_code == 200
+    assert _calls(shared_dir) == 3

@@ -309,3 +309,21 @@ def test_flushing_the_stage_authorizers_cache_calls_again(protected, shared_dir,
     with pytest.raises(ClientError) as caught:
         apigateway.flush_stage_authorizers_cache(restApiId=api.id, stageName="nope")
     assert caught.value.response["Error"]["Code"] == "NotFoundException"
+
+
+def test_a_stage_deleted_and_made_again_does_not_get_its_cached_answers_back(
+    protected, shared_dir, apigateway
+):
+    """Deleting a stage forgets its authorizer cache generation without letting an answer
+    cached before the deletion (in any generation) serve the stage made again."""
+    api = protected()
+    _get(api, "allow")
+    apigateway.flush_stage_authorizers_cache(restApiId=api.id, stageName="prod")
+    _get(api, "allow")
+    deployment = apigateway.get_stage(restApiId=api.id, stageName="prod")["deploymentId"]
+    apigateway.delete_stage(restApiId=api.id, stageName="prod")
+    apigateway.create_stage(restApiId=api.id, stageName="prod", deploymentId=deployment)
+    again = _get(api, "allow")
+
+    assert again.status_code == 200
+    assert _calls(shared_dir) == 3

@@ -31,6 +31,7 @@ from stratus.config import Settings
 from stratus.errors import Conflict, Invalid, NotFound, Validation
 from stratus.store.db import Database
 
+from ..authorizer_generations import AuthorizerGenerations
 from ..ids import CUSTOM_ID_TAG, custom_id, new_id
 from ..remembered import Remembered
 from ..shape import Shape, function_of, parse_request
@@ -98,7 +99,8 @@ class ApiService:
         self.vpc_links = VpcLinks(self._store)  # the account's (vpc_links.py)
         # resolve's answers per (api id, first path segment), parsed: the gateway's per request.
         self._served: Remembered[tuple[str, str], Served | None] = Remembered(self._store)
-        self._authorizer_generations: dict[tuple[str, str], int] = {}
+        # ResetAuthorizersCache gives a stage a new generation (authorizer_generations.py).
+        self.authorizer_generations = AuthorizerGenerations()
 
     # -- APIs -----------------------------------------------------------------------------
     async def create_api(self, request: CreateApiRequest) -> Api:
@@ -183,6 +185,7 @@ class ApiService:
     async def delete_api(self, api_id: str) -> None:
         if not await self._store.delete_api(api_id):
             raise not_found("API", api_id)
+        self.authorizer_generations.forget(api_id)
 
     # -- OpenAPI documents (openapi.py reads them, export.py writes them) --------
     async def import_api(
@@ -495,6 +498,7 @@ class ApiService:
 
     async def delete_stage(self, api_id: str, name: str) -> None:
         await self._delete(api_id, STAGES, name)
+        self.authorizer_generations.forget(api_id, name)
 
     # -- deployments ----------------------------------------------------------------------
     async def create_deployment(
@@ -545,14 +549,13 @@ class ApiService:
 
     # -- Lambda authorizers' cached answers ------------------------------------------------
     def authorizer_generation(self, api_id: str, stage: str) -> int:
-        return self._authorizer_generations.get((api_id, stage), 0)
+        return self.authorizer_generations.of(api_id, stage)
 
     async def reset_authorizers_cache(self, api_id: str, stage: str) -> None:
         """ResetAuthorizersCache: the stage's cached authorizer answers are dropped (the
         gateway's cache keys carry the stage's generation)."""
         await self.get_stage(api_id, stage)
-        key = (api_id, stage)
-        self._authorizer_generations[key] = self._authorizer_generations.get(key, 0) + 1
+        self.authorizer_generations.flush(api_id, stage)
 
     # -- serving --------------------------------------------------------------------------
     async def resolve(self, api_id: str, path: str) -> Deployment | None:

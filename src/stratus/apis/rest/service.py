@@ -56,6 +56,7 @@ from stratus.config import Settings
 from stratus.errors import Conflict, Invalid
 from stratus.store.db import Database, transaction
 
+from ..authorizer_generations import AuthorizerGenerations
 from ..ids import CUSTOM_ID_TAG, custom_id, new_id
 from ..remembered import Remembered
 from ..shape import parse_request
@@ -171,10 +172,10 @@ class RestApiService:
         self.gateway_responses = GatewayResponses(store)
         self.tags = Tags(store)
         self.usage = Usage(wall)
-        # FlushStageAuthorizersCache bumps a stage's generation; the gateway's cached
+        # FlushStageAuthorizersCache gives a stage a new generation; the gateway's cached
         # authorizer answers carry the generation they were made in.
-        self._authorizer_generations: dict[tuple[str, str], int] = {}
-        self.stages = Stages(store, lambda: ids(6))
+        self.authorizer_generations = AuthorizerGenerations()
+        self.stages = Stages(store, lambda: ids(6), self.authorizer_generations.forget)
         self.keys = ApiKeys(store, ids, self.usage.forget_key)
         self.plans = UsagePlans(store, ids, self.usage.forget_plan)
         self.documentation = Documentation(store, lambda: ids(6))
@@ -358,6 +359,7 @@ class RestApiService:
                 raise not_found(NO_API, api_id)
 
         await self._store.run(remove)
+        self.authorizer_generations.forget(api_id)
 
     # -- the data plane's reads ----------------------------------------------------------------
     async def resolve(self, api_id: str, path: str) -> RestDeployment | None:
@@ -431,13 +433,12 @@ class RestApiService:
         return await self._store.read(api_id, read)
 
     def authorizer_generation(self, api_id: str, stage: str) -> int:
-        return self._authorizer_generations.get((api_id, stage), 0)
+        return self.authorizer_generations.of(api_id, stage)
 
     async def flush_authorizer_cache(self, api_id: str, stage: str) -> None:
         """FlushStageAuthorizersCache: the stage's cached authorizer answers are dropped."""
         await self.stages.get_stage(api_id, stage)
-        key = (api_id, stage)
-        self._authorizer_generations[key] = self._authorizer_generations.get(key, 0) + 1
+        self.authorizer_generations.flush(api_id, stage)
 
     async def is_rest_api(self, api_id: str) -> bool:
         """Whether `api_id` names a REST API (of any stage, deployed or not)."""

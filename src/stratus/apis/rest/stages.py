@@ -210,9 +210,16 @@ def check_stage_name(name: str) -> str:
 class Stages:
     """Deployments (Create/Get/Update/Delete) and stages (Create/Get/Update/Delete)."""
 
-    def __init__(self, store: RestStore, new_id: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: RestStore,
+        new_id: Callable[[], str],
+        forget: Callable[[str, str], None],
+    ) -> None:
+        """`forget(API id, stage name)` is told of each deleted stage."""
         self._store = store
         self._new_id = new_id
+        self._forget = forget
 
     # -- deployments ---------------------------------------------------------------------------
     async def create_deployment(self, api_id: str, request: CreateDeploymentRequest) -> Deployment:
@@ -369,3 +376,4 @@ class Stages:
 
     async def delete_stage(self, api_id: str, name: str) -> None:
         await self._store.write(api_id, lambda parts: parts.delete(STAGES, name))
+        self._forget(api_id, name)
