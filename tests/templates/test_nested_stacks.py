@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import WaiterError
+from tests.templates.test_continue_update_rollback import HANDLER
 from tests.templates.test_stacks import (
     CAPABILITIES,
     create,
@@ -352,6 +353,84 @@ def test_a_root_rollback_gets_back_the_childs_replaced_queue_intact(
     assert not [u for u in sqs.list_queues().get("QueueUrls", []) if u.endswith("/first-v2")]
     resources = cfn.list_stack_resources(StackName=made["child_id"])["StackResourceSummaries"]
     assert [r["PhysicalResourceId"] for r in resources] == [made["original"]]
+
+
+def _failed_root_rollback(
+    server: Any, cfn: Any, bucket: str, lambda_client: Any, deploy: Any
+) -> dict[str, Any]:
+    """A root left UPDATE_ROLLBACK_FAILED after its child replaced its queue: the rollback
+    points the child at its original queue again and holds the replacement for the root's
+    cleanup, then a custom resource of the root refuses to go back."""
+    handler = deploy(HANDLER.format(refuse=True), Timeout=30)
+    token = lambda_client.get_function(FunctionName=handler)["Configuration"]["FunctionArn"]
+    key = put(server, bucket, CHILD)
+    body = json.loads(parent(f"{server.endpoint_url}/{bucket}/{key}"))
+    body["Parameters"] |= {
+        "Token": {"Type": "String"},
+        "Value": {"Type": "String", "Default": "one"},
+        "Break": {"Type": "String", "Default": "no"},
+    }
+    body["Conditions"] = {"Bad": {"Fn::Equals": [{"Ref": "Break"}, "bad"]}}
+    body["Resources"]["Thing"] = {
+        "Type": "Custom::Thing",
+        "Properties": {"ServiceToken": {"Ref": "Token"}, "Value": {"Ref": "Value"}},
+    }
+    body["Resources"]["Later"] = {
+        "Type": "AWS::SQS::Queue",
+        "DependsOn": ["Child", "Thing"],
+        "Properties": {
+            "QueueName": {"Fn::If": ["Bad", "not a valid name!", {"Ref": "AWS::NoValue"}]}
+        },
+    }
+    prefix = f"held{uuid.uuid4().hex[:8]}"
+    name = create(cfn, json.dumps(body), Parameters=[
+        {"ParameterKey": "Token", "ParameterValue": token},
+        {"ParameterKey": "Prefix", "ParameterValue": prefix},
+    ])  # fmt: skip
+    changed = json.loads(json.dumps(CHILD))
+    changed["Resources"]["Queue"]["Properties"]["QueueName"]["Fn::Sub"] = "${Prefix}-v2"
+    server.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(changed))
+    cfn.update_stack(
+        StackName=name, UsePreviousTemplate=True, Capabilities=CAPABILITIES, Parameters=[
+            {"ParameterKey": "Token", "UsePreviousValue": True},
+            {"ParameterKey": "Prefix", "UsePreviousValue": True},
+            {"ParameterKey": "Value", "ParameterValue": "two"},
+            {"ParameterKey": "Break", "ParameterValue": "bad"},
+        ],
+    )  # fmt: skip
+    with pytest.raises(WaiterError):
+        wait(cfn, name, "stack_update_complete")
+    assert describe(cfn, name)["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
+    sqs = server.client("sqs")
+    replacement = sqs.get_queue_url(QueueName=f"{prefix}-v2")["QueueUrl"]
+    return {"name": name, "sqs": sqs, "replacement": replacement}
+
+
+def test_a_continued_rollback_deletes_the_childs_held_replacement(
+    server: Any, cfn: Any, bucket: str, lambda_client: Any, deploy: Any
+) -> None:
+    """The replacement a failed rollback held for the root's cleanup is deleted in the
+    cleanup phase ContinueUpdateRollback ends with (not held for ever)."""
+    made = _failed_root_rollback(server, cfn, bucket, lambda_client, deploy)
+    cfn.continue_update_rollback(StackName=made["name"], ResourcesToSkip=["Thing"])
+    wait(cfn, made["name"], "stack_rollback_complete")
+
+    assert describe(cfn, made["name"])["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    with pytest.raises(made["sqs"].exceptions.QueueDoesNotExist):
+        made["sqs"].get_queue_attributes(QueueUrl=made["replacement"])
+
+
+def test_deleting_a_root_deletes_its_childs_held_replacement(
+    server: Any, cfn: Any, bucket: str, lambda_client: Any, deploy: Any
+) -> None:
+    """A root deleted in UPDATE_ROLLBACK_FAILED runs the cleanups it held first: the
+    child's replacement goes with the tree instead of outliving it."""
+    made = _failed_root_rollback(server, cfn, bucket, lambda_client, deploy)
+    cfn.delete_stack(StackName=made["name"])
+    wait(cfn, made["name"], "stack_delete_complete")
+
+    with pytest.raises(made["sqs"].exceptions.QueueDoesNotExist):
+        made["sqs"].get_queue_attributes(QueueUrl=made["replacement"])
 
 
 def test_a_change_set_including_nested_stacks(server: Any, cfn: Any, bucket: str) -> None:

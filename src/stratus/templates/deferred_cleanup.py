@@ -8,6 +8,9 @@
                             that were replaced point at the originals again (still there),
                             and the replacements are held for deletion instead; in
                             UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS the root deletes them
+                            (a rollback that fails, UPDATE_ROLLBACK_FAILED, keeps them held
+                            for ContinueUpdateRollback's cleanup phase, or for the root's
+                            deletion, which runs them before deleting the tree)
 
 Why: cleaning a child up when the child's update ended (as Stratus did) deleted the original
 of a replaced resource before the root knew it would succeed, so a rollback had to create it

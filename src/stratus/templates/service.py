@@ -567,6 +567,8 @@ class StackService:
             await self._store.replace_exports(stack.StackId, outcome.exports)
         except StepFailed as failure:
             if failure.not_rolled_back:  # ContinueUpdateRollback takes it from here
+                # What the tree holds stays held: for ContinueUpdateRollback's cleanup phase,
+                # or the root's deletion (_wait_continue_rollback, _wait_delete).
                 await self._set_status(stack, "UPDATE_ROLLBACK_FAILED", _unrolled(failure))
                 return
             await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None)
@@ -668,6 +670,7 @@ class StackService:
         removed = {k: v for k, v in deployed.items() if k not in outcome.resources}
         order = [k for k in deployed if k not in plan.order] + plan.order
         await self._engine.wait_clean_up(stack, outcome.replaced, removed, order, {})
+        await self._wait_clean_up_held(stack)  # held since the update whose rollback failed
         await self._set_status(stack, "UPDATE_ROLLBACK_COMPLETE", None)
 
     async def rollback_stack(self, name: str) -> str:
@@ -706,6 +709,9 @@ class StackService:
         self._start(stack.StackId, lambda: self._wait_delete(stack, state.get("order") or []))
 
     async def _wait_delete(self, stack: Stack, order: list[str]) -> None:
+        # A root left UPDATE_ROLLBACK_FAILED may hold its tree's cleanups: they delete what
+        # no stack points at any more, so they run before the tree goes, or nothing would.
+        await self._wait_clean_up_held(stack)
         deployed = await self._deployed(stack)
         order = order + [k for k in deployed if k not in order]
         failed = await self._engine.wait_delete_all(stack, deployed, order)
