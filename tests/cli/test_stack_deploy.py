@@ -7,6 +7,7 @@ import contextlib
 import re
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -278,3 +279,105 @@ def test_skip_unsupported_deploys_the_rest_and_names_what_it_left_out(
     assert skipping.exit_code == 0, skipping.output
     assert "not deployed, not supported yet: Stream (AWS::Kinesis::Stream)" in skipping.stderr
     assert response.text == "Hello, world"
+
+
+DEFINITION_FILES = textwrap.dedent(
+    """\
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Machine:
+        Type: AWS::Serverless::StateMachine
+        Properties:
+          DefinitionUri: statemachine/machine.asl.json
+          DefinitionSubstitutions:
+            Greeting: hello from a file
+      Rest:
+        Type: AWS::Serverless::Api
+        Properties:
+          StageName: prod
+          DefinitionUri: rest.yaml
+      Http:
+        Type: AWS::Serverless::HttpApi
+        Properties:
+          DefinitionUri: http.yaml
+    Outputs:
+      MachineArn:
+        Value: !Ref Machine
+      RestUrl:
+        Value: !Sub "https://${Rest}.execute-api.${AWS::Region}.amazonaws.com/prod/ping"
+      HttpId:
+        Value: !Ref Http
+    """
+)
+MACHINE = (
+    '{"StartAt": "Say", "States": {"Say": {"Type": "Pass", "Result": "${Greeting}", "End": true}}}'
+)
+REST_API = textwrap.dedent(
+    """\
+    openapi: "3.0.1"
+    info: {title: from-a-file, version: "1"}
+    paths:
+      /ping:
+        get:
+          x-amazon-apigateway-integration:
+            type: mock
+            requestTemplates: {application/json: '{"statusCode": 200}'}
+            responses:
+              default:
+                statusCode: "200"
+                responseTemplates: {application/json: '{"pong": true}'}
+    """
+)
+HTTP_API = textwrap.dedent(
+    """\
+    openapi: "3.0.1"
+    info: {title: http-from-a-file, version: "1"}
+    paths:
+      /items:
+        get:
+          x-amazon-apigateway-integration:
+            type: http_proxy
+            httpMethod: GET
+            uri: https://example.com/items
+            payloadFormatVersion: "1.0"
+    """
+)
+
+
+def test_local_definition_files_are_uploaded_and_read_by_their_resources(
+    stratus, server, tmp_path, cfn, stack_name
+):
+    """A state machine's, a REST API's and an HTTP API's DefinitionUri naming local files
+    (as in many SAM apps): `stratus deploy` uploads them, and each resource reads its file,
+    DefinitionSubstitutions applied."""
+    app = tmp_path / "files"
+    (app / "statemachine").mkdir(parents=True)
+    (app / "template.yaml").write_text(DEFINITION_FILES)
+    (app / "statemachine" / "machine.asl.json").write_text(MACHINE)
+    (app / "rest.yaml").write_text(REST_API)
+    (app / "http.yaml").write_text(HTTP_API)
+    name = stack_name()
+
+    result = stratus("deploy", str(app), "--stack-name", name)
+    assert result.exit_code == 0, result.output
+    [stack] = cfn.describe_stacks(StackName=name)["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    sfn = server.client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=outputs["MachineArn"])["executionArn"]
+    described = _wait_ended(sfn, execution)
+    pong = httpx.get(outputs["RestUrl"], timeout=30)
+    routes = server.client("apigatewayv2").get_routes(ApiId=outputs["HttpId"])["Items"]
+
+    assert described["status"] == "SUCCEEDED"
+    assert described["output"] == '"hello from a file"'
+    assert (pong.status_code, pong.json()) == (200, {"pong": True})
+    assert [route["RouteKey"] for route in routes] == ["GET /items"]
+
+
+def _wait_ended(sfn: Any, execution: str) -> dict[str, Any]:
+    for _ in range(200):
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError(f"{execution} still running")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-# The one bucket Stratus serves until it has object storage of its own.
+# Where `stratus deploy` uploads local files: this store, not a bucket of the object storage.
 ARTIFACTS_BUCKET = "stratus-artifacts"
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -131,3 +131,28 @@ class ArtifactStore:
 
     def read(self, key: str) -> bytes:
         return self.path(key).read_bytes()
+
+    def read_object(self, bucket: str, key: str, version: str | None, limit: int) -> bytes:
+        """A file a template names by S3 location (a definition, an OpenAPI document, a
+        nested template, an AWS::Include snippet): from this store in ARTIFACTS_BUCKET, else
+        from the object storage. Blocking. NoSuchArtifact, in S3's words, when there is no
+        such object or it is over `limit` bytes."""
+        if bucket != ARTIFACTS_BUCKET:
+            if self.buckets is None:
+                raise NoSuchArtifact(
+                    "S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does "
+                    "not exist"
+                )
+            return self.buckets.read(bucket, key, version, limit)
+        try:
+            path = self.path(key)
+        except NoSuchArtifact:
+            raise NoSuchArtifact(
+                "S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist."
+            ) from None
+        size = path.stat().st_size
+        if size > limit:
+            raise NoSuchArtifact(
+                f"S3 Error Message: {bucket}/{key} is {size} bytes; at most {limit} are read"
+            )
+        return path.read_bytes()

@@ -22,6 +22,7 @@ from stratus.errors import Invalid, StratusError
 from . import loader
 
 INCLUDE = "AWS::Include"
+MAX_SNIPPET_BYTES = 1024 * 1024  # a template's limit read from S3, as CloudFormation's
 _MAX_DEPTH = 8  # snippets including snippets; a loop would recurse forever
 
 Read = Callable[[str], bytes]
@@ -122,7 +123,8 @@ def _snippet(transform: Any, read: Read, where: str) -> Any:
     except (StratusError, OSError, KeyError, ValueError) as exc:
         detail = getattr(exc, "message", None) or str(exc)
         raise Invalid(
-            f"Transform AWS::Include failed with: cannot read {location} (at {where}): {detail}. "
+            f"Transform AWS::Include failed with: cannot read {location} (at {where}): "
+            f"{detail.rstrip('.')}. "
             "Upload the snippet first (`stratus package` uploads local Locations)"
         ) from exc
     try:

@@ -90,6 +90,8 @@ def check_shape(template: Any, *, allow_include: bool = True) -> None:
     for logical_id, resource in resources.items():
         if str(logical_id).startswith("Fn::ForEach::"):
             continue  # AWS::LanguageExtensions' loop; the expanded resources are checked
+        if allow_include and logical_id == "Fn::Transform":
+            continue  # an AWS::Include merging resources in: checked again once expanded
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             raise Invalid(
                 f"Template format error: [/Resources/{logical_id}] Every Resources object must "

@@ -22,9 +22,9 @@ import asyncio
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from stratus.errors import Invalid, NotFound, StratusError, TooLarge
+from stratus.errors import Invalid
 from stratus.objects.locations import location_of
-from stratus.store.artifacts import ARTIFACTS_BUCKET
+from stratus.store.artifacts import NoSuchArtifact
 
 from .model import Stack
 from .provider import Context, Created, Provider, ResourceFailed, required, text
@@ -170,16 +170,15 @@ async def wait_read_template(
             "object storage; `stratus deploy` uploads a local template file)"
         )
     try:
-        if where.bucket == ARTIFACTS_BUCKET:
-            body = await asyncio.to_thread(stacks.read_artifact, f"s3://{where.bucket}/{where.key}")
-        else:
-            body = await services.objects.wait_read_whole(
-                where.bucket, where.key, where.version_id, MAX_TEMPLATE_BYTES
-            )
-    except (NotFound, TooLarge) as exc:
-        raise ResourceFailed(f"S3 error: {exc.message} ({url})") from exc
-    except StratusError as exc:
-        raise ResourceFailed(f"{exc.message} ({url})") from exc
+        body = await asyncio.to_thread(
+            services.artifacts.read_object,
+            where.bucket,
+            where.key,
+            where.version_id,
+            MAX_TEMPLATE_BYTES,
+        )
+    except NoSuchArtifact as exc:
+        raise ResourceFailed(f"S3 error: {exc.args[0]} ({url})") from exc
     return body.decode("utf-8", "replace")
 
 

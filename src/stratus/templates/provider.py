@@ -10,6 +10,7 @@ deletes the old one once the whole update has succeeded.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import string
 from collections.abc import Iterable, Mapping
@@ -21,6 +22,7 @@ import orjson
 from stratus.config import Settings
 from stratus.errors import StratusError
 from stratus.services import Services
+from stratus.store.artifacts import NoSuchArtifact
 
 from .store import StackStore
 
@@ -136,6 +138,25 @@ def text(value: Any) -> str:
 def tag_map(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     """CloudFormation's `Tags: [{Key, Value}]` as the services' {key: value}."""
     return {str(t["Key"]): str(t["Value"]) for t in tags or []}
+
+
+async def wait_read_document(ctx: Context, what: str, where: Any, limit: int) -> bytes:
+    """The document a `{Bucket, Key, Version}` property names (DefinitionS3Location,
+    BodyS3Location): uploaded by `stratus deploy` (a local DefinitionUri) or an object of this
+    server's; ResourceFailed "<what>: <S3's words>" when it cannot be read."""
+    if not isinstance(where, Mapping) or not where.get("Bucket") or not where.get("Key"):
+        raise ResourceFailed(f"{what} must be an object with Bucket and Key")
+    version = where.get("Version")
+    try:
+        return await asyncio.to_thread(
+            ctx.services.artifacts.read_object,
+            text(where["Bucket"]),
+            text(where["Key"]),
+            None if version is None else text(version),
+            limit,
+        )
+    except NoSuchArtifact as exc:
+        raise ResourceFailed(f"{what}: {exc.args[0]}") from exc
 
 
 def required(props: Mapping[str, Any], name: str, type_name: str) -> Any:

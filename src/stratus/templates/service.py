@@ -34,11 +34,12 @@ import orjson
 
 from stratus.config import Settings
 from stratus.errors import Invalid, NotFound, StratusError
+from stratus.objects.locations import location_of
 from stratus.services import Services
-from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
+from stratus.store.artifacts import ArtifactStore, NoSuchArtifact
 from stratus.store.db import Database
 
-from . import loader, notifications
+from . import include, loader, notifications
 from . import policy as stack_policy
 from .change_sets import ChangeSets
 from .changes import resolved_properties, resource_changes
@@ -913,17 +914,17 @@ class StackService:
         return found
 
     def _read_artifact(self, location: str) -> bytes:
-        """A file `stratus deploy` uploaded: s3://stratus-artifacts/<key>."""
-        bucket, _, key = location.removeprefix("s3://").partition("/")
+        """An AWS::Include snippet (blocking): uploaded by `stratus deploy` or `stratus
+        package` (s3://stratus-artifacts/<key>), or any object of this server's."""
+        where = location_of(location)
+        if where is None:
+            raise Invalid(f"{location} is not an S3 location (s3://bucket/key)")
         try:
-            if bucket != ARTIFACTS_BUCKET:
-                raise NoSuchArtifact(key)
-            return self._artifacts.read(key)
-        except NoSuchArtifact:
-            raise Invalid(
-                f"{location} is not an artifact Stratus holds: Stratus has no object storage "
-                f"yet; `stratus deploy` uploads local files to s3://{ARTIFACTS_BUCKET}/"
-            ) from None
+            return self._artifacts.read_object(
+                where.bucket, where.key, where.version_id, include.MAX_SNIPPET_BYTES
+            )
+        except NoSuchArtifact as exc:
+            raise Invalid(exc.args[0]) from None
 
     def _parameters(self, plan: Plan) -> list[Parameter]:
         declared = plan.template.get("Parameters") or {}
@@ -986,9 +987,6 @@ class StackService:
             stack.StackStatus.endswith("_IN_PROGRESS")
             and (stack.StackStatus != "REVIEW_IN_PROGRESS")
         )
-
-    def read_artifact(self, location: str) -> bytes:
-        return self._read_artifact(location)
 
     def _check_idle(self, stack: Stack, verb: str) -> None:
         if stack.StackId in self._busy or stack.StackStatus.endswith("_IN_PROGRESS"):

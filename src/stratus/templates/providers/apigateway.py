@@ -23,8 +23,8 @@ from stratus.apis.rest.requests import (
     PatchOperation,
 )
 from stratus.apis.shape import parse_request
-from stratus.errors import NotFound, StratusError
-from stratus.templates.provider import Context, Created, Provider, ResourceFailed, required
+from stratus.errors import NotFound
+from stratus.templates.provider import Context, Created, Provider, required, wait_read_document
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # an OpenAPI document read from object storage
 
@@ -111,18 +111,11 @@ def _import_parameters(props: Mapping[str, Any]) -> dict[str, str]:
 
 
 async def wait_body_from_s3(ctx: Context, logical_id: str, props: dict[str, Any]) -> bytes:
-    """BodyS3Location {Bucket, Key, Version}: the OpenAPI document is an object of this
-    server's object storage (also HTTP APIs' BodyS3Location, apigatewayv2.py)."""
-    where = props["BodyS3Location"]
-    try:
-        return await ctx.services.objects.wait_read_whole(
-            str(where.get("Bucket", "")),
-            str(where.get("Key", "")),
-            where.get("Version"),
-            MAX_BODY_BYTES,
-        )
-    except StratusError as exc:
-        raise ResourceFailed(f"{logical_id}: BodyS3Location: {exc.message}") from exc
+    """BodyS3Location {Bucket, Key, Version}: the OpenAPI document, where `stratus deploy`
+    or `sam deploy` uploaded a DefinitionUri, or any object of this server's (also HTTP APIs'
+    BodyS3Location, apigatewayv2.py)."""
+    what = f"{logical_id}: BodyS3Location"
+    return await wait_read_document(ctx, what, props["BodyS3Location"], MAX_BODY_BYTES)
 
 
 class RestApi(Provider):

@@ -19,7 +19,15 @@ from typing import Any, ClassVar
 import yaml
 
 from stratus.errors import NotFound, StratusError
-from stratus.templates.provider import Context, Created, Provider, ResourceFailed, required, text
+from stratus.templates.provider import (
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    required,
+    text,
+    wait_read_document,
+)
 from stratus.workflows.model import MAX_NAME
 
 TYPE = "AWS::StepFunctions::StateMachine"
@@ -34,20 +42,10 @@ async def _wait_definition_text(ctx: Context, props: dict[str, Any]) -> str:
 
 
 async def _wait_definition_from_s3(ctx: Context, where: Any) -> str:
-    """DefinitionS3Location {Bucket, Key, Version}: a JSON or YAML document in this server's
-    object storage (where `aws cloudformation package` and `sam deploy` upload
-    DefinitionUri), given to the service as JSON."""
-    if not isinstance(where, dict):
-        raise ResourceFailed("DefinitionS3Location must be an object with Bucket and Key")
-    try:
-        raw = await ctx.services.objects.wait_read_whole(
-            text(required(where, "Bucket", TYPE)),
-            text(required(where, "Key", TYPE)),
-            where.get("Version"),
-            MAX_DEFINITION_BYTES,
-        )
-    except StratusError as exc:
-        raise ResourceFailed(f"DefinitionS3Location: {exc.message}") from exc
+    """DefinitionS3Location {Bucket, Key, Version}: a JSON or YAML document where `stratus
+    deploy`, `aws cloudformation package` or `sam deploy` uploaded a DefinitionUri, given to
+    the service as JSON."""
+    raw = await wait_read_document(ctx, "DefinitionS3Location", where, MAX_DEFINITION_BYTES)
     try:
         document = yaml.safe_load(raw.decode("utf-8"))  # JSON is YAML, as AWS reads both
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
