@@ -11,6 +11,9 @@ other service's own methods: in process, the same calls a boto3 request would ma
     functions -> topics   TopicDestination    async invoke destinations / DLQs: sns
     functions -> queues   QueueDestination    async invoke destinations / DLQs: sqs
     events -> queues      DeadLetterQueues    a bus target's dead-letter message (attributes)
+    events -> logs, functions' registry  BusTargets  a rule's targets: log groups
+                                              (LogGroupTarget), and every other kind through
+                                              the destination registry
     schedules -> all      ScheduleTargets     EventBridge Scheduler's targets and DLQs:
                                               lambda, sqs, sns and event buses; universal
                                               targets through an SdkCaller (aws.sdk_tasks)
@@ -42,10 +45,18 @@ from typing import Any, Protocol
 
 import orjson
 
-from stratus.errors import Forbidden, Invalid, NotFound, StratusError, Throttled, TooLarge
+from stratus.errors import (
+    AlreadyExists,
+    Forbidden,
+    Invalid,
+    NotFound,
+    StratusError,
+    Throttled,
+    TooLarge,
+)
 from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
-from stratus.functions.destinations import Target
+from stratus.functions.destinations import Destinations, Target
 from stratus.functions.names import parse_reference
 from stratus.functions.service import FunctionService
 from stratus.mappings import seams as mapping_seams
@@ -54,7 +65,7 @@ from stratus.objects.model import WriteOptions
 from stratus.objects.service import ObjectService
 from stratus.observe import filter_patterns
 from stratus.observe.log_filters import subscription_event
-from stratus.observe.logs import LogEvent, LogStore
+from stratus.observe.logs import LogEvent, LogStore, group_name, now_ms
 from stratus.queues import model as queue_model
 from stratus.queues.service import QueueService
 from stratus.schedules import universal
@@ -287,6 +298,69 @@ class DeadLetterQueues:
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)
+
+
+class BusTargets:
+    """events' Deliver: a rule's CloudWatch Logs targets through LogGroupTarget, every other
+    kind through the functions' destination registry (lambda, sqs, sns, events, states).
+    Log groups are no kind of that registry: Lambda takes none as a destination."""
+
+    def __init__(self, destinations: Destinations, logs: LogStore) -> None:
+        self._destinations = destinations
+        self._log_groups = LogGroupTarget(logs)
+
+    async def wait_deliver(self, arn: str, payload: bytes, delivery_id: str) -> None:
+        if arn.split(":", 3)[2:3] == ["logs"]:
+            await self._log_groups.wait_deliver(arn, payload, delivery_id)
+        else:
+            await self._destinations.wait_deliver(arn, payload, delivery_id)
+
+
+class LogGroupTarget:
+    """A rule's log group target (arn:aws:logs:<region>:<account>:log-group:<name>, with or
+    without the `:*` that GetAtt Arn adds): each event becomes one log event, as EventBridge
+    writes it, through CreateLogStream and PutLogEvents: in a log stream named after the
+    event's id, stamped with the event's `time`, the event's JSON as the message. A target
+    with an InputTransformer hands over the record AWS asks its template to make,
+    {"timestamp": <ISO 8601 or epoch milliseconds>, "message": <text>}: written as given, in
+    a stream named after the delivery. The group must exist: NotFound otherwise, which the
+    bus sends to the target's dead-letter queue without retrying, as AWS does with a target
+    that does not exist. AWS also needs the group's resource policy to let
+    events.amazonaws.com write; Stratus keeps no log resource policies, so asks for none."""
+
+    def __init__(self, logs: LogStore) -> None:
+        self._logs = logs
+
+    async def wait_deliver(self, arn: str, payload: bytes, delivery_id: str) -> None:
+        group = group_name(arn)
+        try:
+            document = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            document = None
+        stream, timestamp, message = delivery_id, now_ms(), payload.decode("utf-8", "replace")
+        if isinstance(document, dict) and set(document) == {"timestamp", "message"}:
+            timestamp = _log_time(document["timestamp"])
+            given = document["message"]
+            message = given if isinstance(given, str) else orjson.dumps(given).decode()
+        elif isinstance(document, dict) and isinstance(document.get("id"), str):
+            stream, timestamp = document["id"], _log_time(document.get("time"))
+        # A second target on the same group (or a repeated hand-over) finds the stream made.
+        with contextlib.suppress(AlreadyExists):
+            await self._logs.create_stream(group, stream)
+        await self._logs.wait_put(group, stream, [(timestamp, message)])
+
+
+def _log_time(value: object) -> int:
+    """Epoch milliseconds of a log record's timestamp: ISO 8601 text or a number of ms."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            when = datetime.datetime.fromisoformat(value)
+            if when.tzinfo is None:  # no offset: UTC, as AWS's event times are
+                when = when.replace(tzinfo=datetime.UTC)
+            return int(when.timestamp() * 1000)
+    raise Invalid(f"The log event's timestamp {value!r} is neither ISO 8601 nor epoch ms.")
 
 
 class MappingQueue:

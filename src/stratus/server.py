@@ -113,9 +113,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         logs.stagers.append(bridges.LogSubscriptions(logs, events, settings.account_id).stage)
-        # The bus's targets are the destinations' kinds: functions, queues, topics.
+        # The bus's targets: log groups, and the destinations' kinds (functions, queues,
+        # topics, buses, state machines).
         bus = EventBusService(
-            settings, db, work, functions.destinations.wait_deliver,
+            settings, db, work, bridges.BusTargets(functions.destinations, logs).wait_deliver,
             bridges.DeadLetterQueues(queues).wait_send, bridges.rule_may_invoke(functions),
         )  # fmt: skip
         schedule_targets = bridges.ScheduleTargets(events, queues, topics, bus)

@@ -3,7 +3,7 @@
     Bus     a name; `default` always exists
     Rule    on one bus: an EventPattern and/or a ScheduleExpression (default bus only),
             ENABLED or DISABLED, at most 5 targets
-    Target  an id (1-64 of [.\\-_A-Za-z0-9]), an ARN (a function, a queue or a topic), its
+    Target  an id (1-64 of [.\\-_A-Za-z0-9]), an ARN of a kind in TARGET_KINDS, its
             input setting (transform.py), RetryPolicy and DeadLetterConfig
 
 Stored rows hold the fields as boto3 names them (JSON), so Describe/List answer them as read.
@@ -29,6 +29,23 @@ MIN_EVENT_AGE_S = 60
 _RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]{1,256}")
 _TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
+
+# What a rule can deliver to: (service, resource prefix, description), by target ARN. The
+# composition root (stratus.server) wires a delivery for each. AWS takes more kinds
+# (Kinesis, ECS, API Gateway, ...); PutTargets refuses those here rather than store a target
+# whose every event would be dropped.
+TARGET_KINDS = (
+    ("lambda", "function:", "Lambda functions (arn:aws:lambda:<region>:<account>:function:<name>)"),
+    ("sqs", "", "SQS queues (arn:aws:sqs:<region>:<account>:<name>)"),
+    ("sns", "", "SNS topics (arn:aws:sns:<region>:<account>:<name>)"),
+    ("events", "event-bus/", "event buses (arn:aws:events:<region>:<account>:event-bus/<name>)"),
+    ("events", "api-destination/",
+     "API destinations (arn:aws:events:<region>:<account>:api-destination/<name>)"),
+    ("states", "stateMachine:",
+     "state machines (arn:aws:states:<region>:<account>:stateMachine:<name>)"),
+    ("logs", "log-group:",
+     "CloudWatch Logs log groups (arn:aws:logs:<region>:<account>:log-group:<name>)"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +135,22 @@ def check_target(target: dict[str, Any]) -> str | None:
     if age is not None and not MIN_EVENT_AGE_S <= int(age) <= MAX_EVENT_AGE_S:
         return f"MaximumEventAgeInSeconds must be between {MIN_EVENT_AGE_S} and {MAX_EVENT_AGE_S}."
     return None
+
+
+def target_kind(arn: str) -> str:
+    """The service of a target ARN Stratus delivers to; Validation otherwise, AWS's message
+    followed by the kinds Stratus serves."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn":
+        for service, prefix, _ in TARGET_KINDS:
+            resource = parts[5]
+            if parts[2] == service and resource.startswith(prefix) and resource != prefix:
+                return service
+    served = "; ".join(description for *_, description in TARGET_KINDS)
+    raise Validation(
+        f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format. "
+        f"Stratus delivers rule targets to {served}."
+    )
 
 
 def entry_size(entry: dict[str, Any]) -> int:

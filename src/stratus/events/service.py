@@ -13,8 +13,9 @@
                        down) fires once, for the latest time missed (timing.plans.catch_up).
 
 Deliveries go through `deliver(arn, payload, delivery_id)`, given by the composition root
-(the functions' destination registry: lambda, sqs, sns); the delivery's id is the Lambda
-request id, so a delivery handed over twice (a crash between hand-over and ack) runs once.
+(bridges.BusTargets: log groups, and the functions' destination registry for the other
+kinds of model.TARGET_KINDS); the delivery's id is the Lambda request id, so a delivery
+handed over twice (a crash between hand-over and ack) runs once.
 """
 
 from __future__ import annotations
@@ -55,9 +56,15 @@ from stratus.events.model import (
     check_rule_name,
     check_target,
     entry_size,
+    target_kind,
 )
 from stratus.events.resources import Resources
-from stratus.events.transform import RuleContext, TargetInput, parse_target_input
+from stratus.events.transform import (
+    RuleContext,
+    TargetInput,
+    log_record_refusal,
+    parse_target_input,
+)
 from stratus.patterns.eventbridge import parse_event_pattern
 from stratus.patterns.rule import Rule as Pattern
 from stratus.store.db import Database, transaction
@@ -283,16 +290,20 @@ class EventBusService:
     async def put_targets(
         self, bus: str, rule_name: str, targets: list[dict[str, Any]]
     ) -> list[dict[str, str]]:
-        """Store the targets that are valid; the others come back as FailedEntries."""
+        """Store the targets that are valid; the others come back as FailedEntries. An ARN
+        of a kind Stratus cannot deliver to refuses the whole call (Validation)."""
+        kinds = [target_kind(str(target.get("Arn", ""))) for target in targets]
         failed: list[dict[str, str]] = []
         valid: list[dict[str, Any]] = []
-        for target in targets:
+        for target, kind in zip(targets, kinds, strict=True):
             reason = check_target(target)
             if reason is None:
                 try:
-                    _input_of(target)
+                    given = _input_of(target)
                 except Invalid as exc:
                     reason = exc.message
+                else:
+                    reason = log_record_refusal(given) if kind == "logs" else None
             if reason is None:
                 valid.append(target)
             else:

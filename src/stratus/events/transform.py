@@ -34,6 +34,7 @@ from stratus.events.jsonpath import MISSING, JsonPath, JsonPathError, parse_path
 MAX_PATHS = 100
 MAX_TEMPLATE = 8192
 MAX_INPUT = 8192
+LOG_RECORD = frozenset({"timestamp", "message"})  # what a log group target's template makes
 _KEY = re.compile(r"[A-Za-z0-9_\-]{1,256}")
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_\-.]+)>")
 PREDEFINED = frozenset(
@@ -68,6 +69,15 @@ class InputTransformer:
         json_template = self.template.lstrip()[:1] in ("{", "[")
         text = _substitute(self.template, values, json_template)
         return _minified(text) if json_template else text
+
+    def members(self) -> frozenset[str] | None:
+        """The member names of a template that is a JSON object (its placeholders read as
+        null), None for any other template."""
+        try:
+            shape = json.loads(_PLACEHOLDER.sub("null", self.template))
+        except ValueError:
+            return None
+        return frozenset(shape) if isinstance(shape, dict) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +115,21 @@ def parse_target_input(
     if transformer is not None:
         return TargetInput(transformer=parse_input_transformer(transformer))
     return TargetInput()
+
+
+def log_record_refusal(given: TargetInput) -> str | None:
+    """Why a CloudWatch Logs target cannot take this input setting (None if it can). Such a
+    target writes the event, or the record an InputTransformer makes, which must be
+    {"timestamp": ..., "message": ...} (AWS's rule); Input and InputPath it does not take."""
+    if given.transformer is not None and given.transformer.members() == LOG_RECORD:
+        return None
+    if given.transformer is None and given.constant is None and given.path is None:
+        return None
+    return (
+        "A CloudWatch Logs target takes the event, or an InputTransformer whose InputTemplate "
+        'is {"timestamp": <timestamp>, "message": <message>}; not Input, InputPath or other '
+        "templates."
+    )
 
 
 def parse_input_transformer(settings: Mapping[str, object]) -> InputTransformer:
