@@ -415,7 +415,7 @@ def test_body_s3_location_reads_object_storage(server: Any, cfn: Any, apigateway
     assert apigateway.get_rest_api(restApiId=api_id)["name"] == "from-s3"
     assert set(_methods(apigateway, api_id)) == {"/", "/s3"}
     assert describe(cfn, missing)["StackStatus"] == "ROLLBACK_COMPLETE"
-    assert "BodyS3Location: S3 Error Code: NoSuchKey. S3 Error Message: The specified key" in reasons
+    assert "BodyS3Location: S3 Error Code: NoSuchKey. S3 Error Message: The specified" in reasons
 
 
 _buckets = itertools.count()
