@@ -15,7 +15,9 @@ def handler(event, context):
 """
 
 
-@pytest.mark.parametrize("runtime", ["python3.10", "python3.11", "python3.12", "python3.13"])
+@pytest.mark.parametrize(
+    "runtime", ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13"]
+)
 def test_runtime_runs_on_the_matching_interpreter(lambda_client, deploy, runtime):
     """The handler runs on the Python its Runtime names (when this host has that Python)."""
     if not interpreter_for(runtime).exact:
@@ -38,18 +40,29 @@ def test_missing_interpreter_falls_back_to_the_servers_python(lambda_client, dep
     assert result == list(sys.version_info[:2])
 
 
-@pytest.mark.parametrize("runtime", ["python3.10", "python3.12", "python3.13"])
-def test_boto3_is_importable_on_other_runtimes(lambda_client, deploy, runtime):
-    """boto3 comes with every runtime, as on Lambda."""
+CALLS_BOTO3 = """
+import sys
+import boto3
+
+def handler(event, context):
+    found = boto3.client("lambda").get_function(FunctionName=context.function_name)
+    return {"python": list(sys.version_info[:2]), "name": found["Configuration"]["FunctionName"]}
+"""
+
+
+@pytest.mark.parametrize("runtime", ["python3.9", "python3.10", "python3.12", "python3.13"])
+def test_boto3_comes_with_other_runtimes_and_reaches_the_server(lambda_client, deploy, runtime):
+    """boto3 comes with every runtime, as on Lambda, and calls the server. The server's own
+    boto3 needs Python 3.10, so python3.9 gets the newest that supports it (runtime/sdk.py)."""
     if not interpreter_for(runtime).exact:
         pytest.skip(f"{runtime} is not installed on this host")
-    name = deploy(
-        "import boto3\ndef handler(e, c):\n    return boto3.__version__\n", Runtime=runtime
-    )
+    name = deploy(CALLS_BOTO3, Runtime=runtime, Timeout=30)
 
     response = lambda_client.invoke(FunctionName=name)
+    body = json.loads(response["Payload"].read())
 
-    assert "FunctionError" not in response
+    assert "FunctionError" not in response, body
+    assert body == {"python": [int(part) for part in runtime[6:].split(".")], "name": name}
 
 
 SDK_BYTECODE = """

@@ -8,8 +8,8 @@ function compiled everything it imported: for `import boto3; boto3.client(...)` 
 ~3.5 s of a 5.4 s init on the loaded 2 cores (1.9 s once cached), and with SnapStart all of
 it stood between PublishVersion and Active. On Lambda the runtime's SDK comes compiled.
 
-    seeds = BytecodeSeeds(base, view, sdk_dir)
-    seeds.link_into(runtime, interpreter_path, is_server_python, new_cache_dir)
+    seeds = BytecodeSeeds(base, view)
+    seeds.link_into(runtime, interpreter_path, is_server_python, new_cache_dir, sdk_dir)
 
 The seed is made by the server (trusted code: its own SDK installation and the runtime's
 standard library) with the runtime's interpreter, at the paths environments see (the SDK at
@@ -66,16 +66,17 @@ for module in list(sys.modules.values()):
 
 
 class BytecodeSeeds:
-    def __init__(self, base: Path, view: Callable[[Path], Path], sdk_dir: Path) -> None:
+    def __init__(self, base: Path, view: Callable[[Path], Path]) -> None:
         self._base = base  # where seeds live (beside the functions' caches)
         self._view = view  # a path as the server reaches it (scratch filesystems)
-        self._sdk_dir = sdk_dir
         self._making: set[str] = set()
         self._lock = threading.Lock()
 
-    def link_into(self, runtime: str, interpreter: str, server_python: bool, cache: Path) -> None:
+    def link_into(
+        self, runtime: str, interpreter: str, server_python: bool, cache: Path, sdk_dir: Path
+    ) -> None:
         """Seed a new function's bytecode cache `cache` if this runtime's seed is made; else
-        start making it, for the next new function."""
+        start making it (of the SDK in `sdk_dir`), for the next new function."""
         seed = self._view(self._base / "seed" / runtime)
         if seed.is_dir():
             _link_tree(seed, self._view(cache))
@@ -84,7 +85,7 @@ class BytecodeSeeds:
             if runtime in self._making:
                 return
             self._making.add(runtime)
-        sdk = "" if server_python else str(self._sdk_dir)
+        sdk = "" if server_python else str(sdk_dir)
         threading.Thread(
             target=self._make, args=(seed, interpreter, sdk), name="bytecode-seed", daemon=True
         ).start()

@@ -31,6 +31,7 @@ from stratus.runtime.interpreters import interpreter_for
 from stratus.runtime.sandbox import Cage, Limits, Sandbox
 from stratus.runtime.scheduling import lower_group
 from stratus.runtime.scratch import ScratchPool
+from stratus.runtime.sdk import RuntimeSdks
 from stratus.runtime.spec import FunctionSpec
 
 log = logging.getLogger("stratus.runtime")
@@ -126,6 +127,7 @@ class ProcessLauncher:
         self.sandbox = sandbox
         self.emit_log = emit_log
         self._sdk_dir = _link_sdk(host.work_dir / "sdk")
+        self._sdks = RuntimeSdks(host.work_dir, self._sdk_dir)  # (python3.9's is its own)
         # A copy inside the data directory: environments never depend on the source tree.
         self._runtime_dir = host.work_dir / "runtime"
         shutil.copytree(RUNTIME_SOURCE, self._runtime_dir, dirs_exist_ok=True)
@@ -205,6 +207,7 @@ class ProcessLauncher:
         of its own, and the path is then /tmp) and cage (joined by itself as `owner`, a
         snapshot holder's uid, if given; a snapshot `holder`'s cage carries uids for its
         children)."""
+        await self._sdks.wait_ready(spec.runtime)
         env_id = prefix + uuid.uuid4().hex
         stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{spec.version}]{env_id}"
         limits = Limits(memory_bytes=spec.memory_mb * 1024 * 1024)
@@ -378,7 +381,7 @@ class ProcessLauncher:
         binds = [
             Bind(spec.code_dir, TASK_ROOT),
             Bind(self._runtime_dir, RUNTIME_ROOT),
-            Bind(self._sdk_dir, RUNTIME_ROOT / "sdk"),
+            Bind(self._sdks.dir_for(spec.runtime), RUNTIME_ROOT / "sdk"),
             Bind(self._bytecode_dir(spec), RUNTIME_ROOT / "bytecode", writable=True),
         ]
         if cage.holder:  # a snapshot holder (_divide_holder_tmp)
@@ -446,13 +449,17 @@ class ProcessLauncher:
                 interpreter = interpreter_for(spec.runtime)
                 seeds = self._seeds(base)
                 seeds.link_into(
-                    spec.runtime, interpreter.path, interpreter.is_server_python, directory
+                    spec.runtime,
+                    interpreter.path,
+                    interpreter.is_server_python,
+                    directory,
+                    self._sdks.dir_for(spec.runtime),
                 )
         return directory
 
     def _seeds(self, base: Path) -> BytecodeSeeds:
         if self._bytecode_seeds is None:
-            self._bytecode_seeds = BytecodeSeeds(base, self._host_view, self._sdk_dir)
+            self._bytecode_seeds = BytecodeSeeds(base, self._host_view)
         return self._bytecode_seeds
 
     def _lambda_variables(
@@ -460,7 +467,7 @@ class ProcessLauncher:
     ) -> dict[str, str]:
         interpreter = interpreter_for(spec.runtime)
         host = self.host
-        sdk_path = "" if interpreter.is_server_python else str(self._sdk_dir)
+        sdk_path = "" if interpreter.is_server_python else str(self._sdks.dir_for(spec.runtime))
         private_tmp = {"STRATUS_PRIVATE_TMP": str(tmp)} if self._private_tmp else {}
         opt = self._opt(spec)
         return private_tmp | {
