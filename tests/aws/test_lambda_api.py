@@ -187,18 +187,31 @@ def test_invalid_create_requests_get_aws_error_types(server, overrides, code, fr
 
 
 def test_invoke_payload_limits_and_bad_json(lambda_client, deploy):
-    """Invalid JSON is InvalidRequestContentException; over 6 MB sync or 1 MB async is 413."""
+    """Invalid JSON is InvalidRequestContentException; over 6 MB sync or 1 MB async is 413
+    RequestEntityTooLargeException, in AWS's words for each invocation type."""
     name = deploy("def handler(e, c):\n    return 1\n")
     big = json.dumps("x" * (6 * 1024 * 1024))
     medium = json.dumps("x" * (1024 * 1024 + 10))
 
     with pytest.raises(lambda_client.exceptions.InvalidRequestContentException):
         lambda_client.invoke(FunctionName=name, Payload=b"{not json")
-    with pytest.raises(lambda_client.exceptions.RequestTooLargeException):
+    with pytest.raises(ClientError) as sync:
         lambda_client.invoke(FunctionName=name, Payload=big)
-    with pytest.raises(lambda_client.exceptions.RequestTooLargeException):
+    with pytest.raises(ClientError) as event:
         lambda_client.invoke(FunctionName=name, Payload=medium, InvocationType="Event")
     ok = lambda_client.invoke(FunctionName=name, Payload=medium)
+
+    assert _error(sync) == (
+        "RequestEntityTooLargeException",
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+    )
+    assert sync.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert _error(event) == (
+        "RequestEntityTooLargeException",
+        f"{len(medium)} byte payload is too large for the Event invocation type "
+        "(limit 1048576 bytes)",
+    )
+    assert event.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     assert ok["StatusCode"] == 200
 
 
@@ -274,9 +287,10 @@ def test_oversized_control_request_is_refused(server):
     connection.putheader("Content-Length", str(80 * 1024 * 1024))
     connection.endheaders()
     response = connection.getresponse()
-    response.read()
+    body = response.read()
     response.close()  # the socket lives on in the response until it is closed
     connection.close()
 
     assert response.status == 413
-    assert response.getheader("x-amzn-ErrorType") == "RequestTooLargeException"
+    assert response.getheader("x-amzn-ErrorType") == "RequestEntityTooLargeException"
+    assert b"for the CreateFunction operation" in body

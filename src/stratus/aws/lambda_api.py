@@ -46,7 +46,7 @@ from stratus.functions.model import (
     UpdateFunctionCodeRequest,
     UpdateFunctionConfigurationRequest,
 )
-from stratus.functions.service import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, FunctionService
+from stratus.functions.service import SYNC_PAYLOAD_LIMIT, FunctionService
 from stratus.functions.versions import PublishVersionRequest
 from stratus.validation import parse
 
@@ -77,7 +77,9 @@ ERRORS: ErrorTable = {
     ProvisionedConcurrencyNotFound: WireError("ProvisionedConcurrencyConfigNotFoundException", 404),
     Conflict: WireError("ResourceConflictException", 409),
     PreconditionFailed: WireError("PreconditionFailedException", 412),
-    TooLarge: WireError("RequestTooLargeException", 413),
+    # The code AWS answers on the wire (for Invoke, sync or Event, and for an oversized
+    # CreateFunction), though botocore's model names RequestTooLargeException.
+    TooLarge: WireError("RequestEntityTooLargeException", 413),
     UnsupportedMediaType: WireError("UnsupportedMediaTypeException", 415),
     Throttled: WireError("TooManyRequestsException", 429),
     UnknownOperation: WireError("UnknownOperationException", 404),
@@ -225,16 +227,14 @@ HANDLERS: dict[str, Handler] = {
 
 
 def body_limit(operation: str, headers: Headers) -> tuple[int, str]:
-    """Lambda's request size limits: the invocation payload (6 MB, or 1 MB for an async
-    event), and the package upload for everything else."""
+    """Lambda's request size limits: the invocation payload (6 MB), and the package upload
+    for everything else. An Event invocation's smaller limit is the async queue's to check
+    (async_queue.py): AWS's answer for it names the payload's size, so the body is read."""
     if operation == "Invoke":
-        event = headers.get("x-amz-invocation-type") == "Event"
-        return (
-            ASYNC_PAYLOAD_LIMIT if event else SYNC_PAYLOAD_LIMIT
-        ), "the InvokeFunction operation"
+        return SYNC_PAYLOAD_LIMIT, "the InvokeFunction operation"
     if operation == "InvokeWithResponseStream":
         return SYNC_PAYLOAD_LIMIT, "the InvokeWithResponseStream operation"
-    return CONTROL_BODY_LIMIT, "this operation"
+    return CONTROL_BODY_LIMIT, f"the {operation} operation"
 
 
 def api() -> RestJson:

@@ -40,7 +40,7 @@ from stratus.errors import NotFound, NotReady, Throttled
 from stratus.functions.async_event import AsyncEvent
 from stratus.functions.destinations import Condition, LambdaDestination, invocation_record
 from stratus.functions.event_config import FunctionEventInvokeConfig
-from stratus.functions.inputs import check_payload
+from stratus.functions.inputs import check_event_payload
 from stratus.functions.names import FunctionRef
 from stratus.functions.schema import ASYNC_EVENTS
 from stratus.functions.service import ASYNC_PAYLOAD_LIMIT, FunctionService
@@ -134,7 +134,7 @@ class AsyncInvocations:
 
         A `request_id` already queued is not queued twice (a destination handing over the
         same record again)."""
-        check_payload(payload, ASYNC_PAYLOAD_LIMIT)
+        check_event_payload(payload, ASYNC_PAYLOAD_LIMIT)
         await self._functions.spec(ref)  # the function (and qualifier) must exist now
         request_id = request_id or str(uuid.uuid4())
         event = AsyncEvent(ref.qualifier or "$LATEST", payload, self._clock.now())
@@ -151,7 +151,7 @@ class AsyncInvocations:
         """Queue an event inside the caller's transaction (a log subscription's delivery,
         written with the log events it carries). The function is not checked here: one that
         is gone when the event runs is dropped, as for any queued event."""
-        check_payload(payload, ASYNC_PAYLOAD_LIMIT)
+        check_event_payload(payload, ASYNC_PAYLOAD_LIMIT)
         event = AsyncEvent(ref.qualifier or "$LATEST", payload, self._clock.now())
         self._work.enqueue(conn, ASYNC_EVENTS, request_id, event.encode(), subject=ref.name)
 

@@ -56,8 +56,23 @@ def check_payload_size(payload: bytes, limit: int) -> None:
         )
 
 
+def check_event_payload(payload: bytes, limit: int) -> None:
+    """An Event invocation's payload: AWS's answer for one over the limit names its size."""
+    if len(payload) > limit:
+        raise TooLarge(
+            f"{len(payload)} byte payload is too large for the Event invocation type "
+            f"(limit {limit} bytes)",
+            Type="User",
+        )
+    check_json(payload)
+
+
 def check_payload(payload: bytes, limit: int) -> None:
     check_payload_size(payload, limit)
+    check_json(payload)
+
+
+def check_json(payload: bytes) -> None:
     if payload:
         try:
             orjson.loads(payload)

@@ -321,7 +321,7 @@ def test_no_content_answers_have_an_empty_body():
         ),
         (
             TooLarge("Request must be smaller than 6 bytes"),
-            "RequestTooLargeException",
+            "RequestEntityTooLargeException",
             413,
             "message",
         ),
@@ -402,7 +402,7 @@ def _send_chunked(port: int, head: str, chunk_size: int, up_to: int) -> tuple[st
 
 
 def test_a_chunked_invoke_body_is_refused_as_soon_as_it_passes_6_mb(server, deploy):
-    """A chunked body (no Content-Length) gets 413 RequestTooLargeException once it passes
+    """A chunked body (no Content-Length) gets 413 RequestEntityTooLargeException once it passes
     Invoke's limit; the server holds no more than about the limit while refusing 64 MB."""
     name = deploy("def handler(e, c):\n    return 1\n")
     head = f"POST /2015-03-31/functions/{name}/invocations HTTP/1.1"
@@ -415,7 +415,7 @@ def test_a_chunked_invoke_body_is_refused_as_soon_as_it_passes_6_mb(server, depl
         tracemalloc.stop()
 
     assert answer.startswith("HTTP/1.1 413")
-    assert "x-amzn-errortype: requesttoolargeexception" in answer.lower()
+    assert "x-amzn-errortype: requestentitytoolargeexception" in answer.lower()
     assert sent < 32 * 1024 * 1024
     assert peak < 20 * 1024 * 1024
 

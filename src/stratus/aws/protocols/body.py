@@ -3,7 +3,7 @@
 A body is refused the moment it passes its limit: at once when its Content-Length declares
 more, else (chunked, or a client that lies) as soon as the bytes received pass it, so an
 oversized body never sits in memory. The error is TooLarge; each API's error table names it
-(Lambda's RequestTooLargeException 413, the query protocol's RequestEntityTooLarge).
+(Lambda's RequestEntityTooLargeException 413, the query protocol's RequestEntityTooLarge).
 """
 
 from __future__ import annotations

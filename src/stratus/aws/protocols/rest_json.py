@@ -23,7 +23,7 @@ Error: the error's status, `x-amzn-ErrorType: <code>`, body {"Type": "User"|"Ser
 botocore reads the code from the header and raises the client's exception of that name.
 
 Bodies are read under a limit chosen per operation (and request headers): a body, sized or
-chunked, is refused with RequestTooLargeException (413) the moment it passes the limit, so
+chunked, is refused with 413 (the API's name for TooLarge) the moment it passes the limit, so
 an oversized upload never sits in memory.
 
 Per operation the layout is sorted once (`Plan`, over rest_locations.py), so the hot path
