@@ -56,7 +56,7 @@ from stratus.errors import (
 )
 from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
-from stratus.functions.destinations import Destinations, Target
+from stratus.functions.destinations import DeadLetter, Destinations, Target
 from stratus.functions.names import parse_reference
 from stratus.functions.service import FunctionService
 from stratus.mappings import seams as mapping_seams
@@ -144,7 +144,8 @@ def rule_may_invoke(functions: FunctionService) -> Callable[[str, str], bool]:
 
 
 class TopicDestination:
-    """functions' Destination for topics: the record is published as the message."""
+    """functions' Destination for topics: the record is published as the message; a dead
+    letter, the event with its attributes as the message's."""
 
     describes = "SNS topics (arn:aws:sns:<region>:<account>:<topic>)"
 
@@ -157,21 +158,32 @@ class TopicDestination:
         except NotFound as exc:
             raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
 
-    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
-        message = payload.decode("utf-8", "replace")
+    async def wait_deliver(
+        self,
+        target: Target,
+        payload: bytes,
+        delivery_id: str,
+        attributes: Mapping[str, topic_model.MessageAttribute] | None = None,
+    ) -> None:
         topic = self._topics.topic(target.arn)
-        await self._topics.publish(
-            target.arn,
-            topic_model.NewMessage(
-                message,
-                MessageGroupId="lambda" if topic.fifo else None,
-                MessageDeduplicationId=delivery_id if topic.fifo else None,
-            ),
+        message = topic_model.NewMessage(
+            payload.decode("utf-8", "replace"),
+            MessageAttributes=attributes or {},
+            MessageGroupId="lambda" if topic.fifo else None,
+            MessageDeduplicationId=delivery_id if topic.fifo else None,
         )
+        await self._topics.publish(target.arn, message)
+
+    async def wait_deliver_letter(
+        self, target: Target, letter: DeadLetter, delivery_id: str
+    ) -> None:
+        attributes = letter.attributes(topic_model.MessageAttribute)
+        await self.wait_deliver(target, letter.event, delivery_id, attributes)
 
 
 class QueueDestination:
-    """functions' Destination for queues: the record is sent as the message body."""
+    """functions' Destination for queues: the record is sent as the message body; a dead
+    letter, the event with its attributes as the message's."""
 
     describes = "SQS queues (arn:aws:sqs:<region>:<account>:<queue>)"
 
@@ -184,14 +196,27 @@ class QueueDestination:
         except NotFound as exc:
             raise Invalid(f"The destination ARN {target.arn} is invalid: {exc.message}") from exc
 
-    async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
+    async def wait_deliver(
+        self,
+        target: Target,
+        payload: bytes,
+        delivery_id: str,
+        attributes: Mapping[str, queue_model.MessageAttribute] | None = None,
+    ) -> None:
         queue = self._queues.queue_by_arn(target.arn)
         message = queue_model.NewMessage(
             payload.decode("utf-8", "replace"),
+            attributes or {},
             group_id="lambda" if queue.fifo else None,
             dedup_id=delivery_id if queue.fifo else None,
         )
         await self._queues.send(self._queues.url(queue), message)
+
+    async def wait_deliver_letter(
+        self, target: Target, letter: DeadLetter, delivery_id: str
+    ) -> None:
+        attributes = letter.attributes(queue_model.MessageAttribute)
+        await self.wait_deliver(target, letter.event, delivery_id, attributes)
 
 
 class SdkCaller(Protocol):

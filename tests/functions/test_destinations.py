@@ -5,8 +5,11 @@ import re
 import signal
 from pathlib import Path
 
-from tests.conftest import create_function, wait_for
+import pytest
+from tests.conftest import create_function, make_queue, unique, wait_for
 
+from stratus.functions.destinations import DeadLetter
+from stratus.runtime.spec import InvokeResult
 from stratus.testing import serve_in_process
 
 # Appends every event it gets to the file named by $OUT.
@@ -301,3 +304,78 @@ def test_reserved_concurrency_zero_sends_events_on_without_running_them(
     }
     assert _records(dead_letters) == [event]
     assert not calls.exists()
+
+
+def _dead_letter_source(deploy, lambda_client, target_arn: str, message: str) -> str:
+    source = deploy(
+        f"def handler(event, context):\n    raise RuntimeError({message!r})\n",
+        DeadLetterConfig={"TargetArn": target_arn},
+    )
+    lambda_client.put_function_event_invoke_config(FunctionName=source, MaximumRetryAttempts=0)
+    return source
+
+
+def test_a_dead_letter_message_carries_awss_attributes(lambda_client, deploy, sqs):
+    """An SQS dead-letter queue's message is the event, with the attributes AWS documents:
+    RequestID (String), ErrorCode (Number: the Invoke's HTTP status, 200 for a function
+    error) and ErrorMessage (String: the function's error message)."""
+    url, arn = make_queue(sqs)
+    source = _dead_letter_source(deploy, lambda_client, arn, "failed on purpose")
+
+    request_id = _invoke_event(lambda_client, source, {"value": "lost"})
+
+    received = []
+    assert wait_for(
+        lambda: (
+            received.extend(
+                sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"]).get("Messages", [])
+            )
+            or received
+        )
+    )
+    [message] = received
+    assert json.loads(message["Body"]) == {"value": "lost"}
+    assert message["MessageAttributes"] == {
+        "RequestID": {"DataType": "String", "StringValue": request_id},
+        "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+        "ErrorMessage": {"DataType": "String", "StringValue": "failed on purpose"},
+    }
+
+
+def test_a_dead_letter_topic_publishes_the_attributes_truncated(lambda_client, deploy, sns, sqs):
+    """An SNS dead-letter topic publishes the event with the same attributes, which its
+    notifications carry; the error message is cut to 1 KB."""
+    topic = sns.create_topic(Name=unique("dlq-topic"))["TopicArn"]
+    url, queue_arn = make_queue(sqs)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    source = _dead_letter_source(deploy, lambda_client, topic, "é" * 3000)
+
+    request_id = _invoke_event(lambda_client, source, {"value": "lost"})
+
+    received = []
+    assert wait_for(
+        lambda: received.extend(sqs.receive_message(QueueUrl=url).get("Messages", [])) or received
+    )
+    notification = json.loads(received[0]["Body"])
+    assert json.loads(notification["Message"]) == {"value": "lost"}
+    attributes = notification["MessageAttributes"]
+    assert attributes["RequestID"] == {"Type": "String", "Value": request_id}
+    assert attributes["ErrorCode"] == {"Type": "Number", "Value": "200"}
+    assert attributes["ErrorMessage"] == {"Type": "String", "Value": "é" * 512}
+
+
+@pytest.mark.parametrize(
+    ("result", "code", "message"),
+    [
+        (InvokeResult(b'{"errorMessage": "boom"}', "1", "Unhandled"), 200, "boom"),
+        (InvokeResult(b"plain words", "1", "Unhandled"), 200, "plain words"),
+        (InvokeResult(b'{"errorType": "E"}', "1", "Unhandled"), 200, '{"errorType": "E"}'),
+        (None, 429, "Rate Exceeded."),  # never ran: throttled, or reserved concurrency 0
+    ],
+)
+def test_a_dead_letters_error_code_and_message(result, code, message):
+    """ErrorCode is the last attempt's HTTP status, ErrorMessage the function's errorMessage
+    (its whole answer when it has none)."""
+    letter = DeadLetter.of("r-1", b"{}", result)
+
+    assert (letter.error_code, letter.error_message) == (code, message)

@@ -14,7 +14,8 @@ invoked with (functions/event_config.py) governs what follows, with AWS's defaul
     DestinationConfig                 OnSuccess / OnFailure receive the invocation record
 
 A discarded event (RetriesExhausted, EventAgeExceeded) also goes to the dead-letter queue of
-the version that ran it, if any: the event alone, no record. A function with reserved
+the version that ran it, if any: the event alone, no record, with AWS's RequestID, ErrorCode
+and ErrorMessage attributes (destinations.DeadLetter). A function with reserved
 concurrency 0 runs no events: with an OnFailure destination or a dead-letter queue they go
 there at once, unretried (ZeroReservedConcurrency, as AWS documents); without, they wait like
 any throttled event.
@@ -38,7 +39,12 @@ from typing import Literal
 
 from stratus.errors import NotFound, NotReady, Throttled
 from stratus.functions.async_event import AsyncEvent
-from stratus.functions.destinations import Condition, LambdaDestination, invocation_record
+from stratus.functions.destinations import (
+    Condition,
+    DeadLetter,
+    LambdaDestination,
+    invocation_record,
+)
 from stratus.functions.event_config import FunctionEventInvokeConfig
 from stratus.functions.inputs import check_event_payload
 from stratus.functions.names import FunctionRef
@@ -210,6 +216,7 @@ class AsyncInvocations:
     ) -> None:
         """Forget the event and, in the same transaction, stage where its outcome goes."""
         deliveries: list[tuple[str, bytes]] = []
+        letters: list[tuple[str, DeadLetter]] = []
         destination = config.destination(condition == "Success") if config else None
         if destination and condition:
             record = invocation_record(
@@ -225,7 +232,8 @@ class AsyncInvocations:
         if condition and condition != "Success":
             dead_letter = await self._wait_dead_letter(item, event)
             if dead_letter:
-                deliveries.append((dead_letter, event.payload))
+                letter = DeadLetter.of(item.id, event.payload, event.last)
+                letters.append((dead_letter, letter))
 
         def finish(conn: sqlite3.Connection) -> None:
             with transaction(conn):
@@ -233,6 +241,8 @@ class AsyncInvocations:
                     return  # no longer ours: whoever holds it now finishes it
                 for arn, payload in deliveries:
                     self._destinations.stage(conn, arn, payload)
+                for arn, letter in letters:
+                    self._destinations.stage_dead_letter(conn, arn, letter)
 
         await self._work.db.run(finish)
 

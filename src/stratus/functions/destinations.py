@@ -3,7 +3,7 @@
     Success                       -> OnSuccess destination   the invocation record
     RetriesExhausted, or
     EventAgeExceeded (discarded)  -> OnFailure destination   the invocation record
-                                  -> dead-letter queue       the original event, nothing else
+                                  -> dead-letter queue       the original event, with attributes
 
 A `Destination` is one kind of target, picked by the service named in the ARN
 (`arn:aws:<service>:<region>:<account>:<resource>`). Stratus registers `lambda` (another
@@ -19,6 +19,13 @@ a crash between the two delivers it again (at-least-once, as AWS's destinations 
 Lambda target uses the delivery's id as the new event's request id, so such a second
 hand-over of a still-queued record is ignored.
 
+A dead-letter queue (SQS) or topic (SNS) gets the event as its message body, with the
+message attributes AWS documents: RequestID (String), ErrorCode (Number: the last attempt's
+HTTP status, 200 for a function error, 429 for an event never run) and ErrorMessage (String:
+the function's errorMessage, cut to 1 KB). Such a delivery is staged as a `DeadLetter` under
+an id starting "dead-letter-", so the worker knows its payload is the letter, not the body;
+a kind that takes no attributes (another function) gets the bare event.
+
 The invocation record, as AWS sends it:
 
     {"version": "1.0", "timestamp": "2019-11-14T18:16:05.568Z",
@@ -31,13 +38,14 @@ The invocation record, as AWS sends it:
 
 from __future__ import annotations
 
+import base64
 import logging
 import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import orjson
 
@@ -53,6 +61,9 @@ log = logging.getLogger("stratus.functions")
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded", "ZeroReservedConcurrency"]
 PARALLEL_DELIVERIES = 16
 NOT_DEAD_LETTERS = frozenset({"events"})  # destinations only
+DEAD_LETTER_PREFIX = "dead-letter-"  # the id of a staged DeadLetter
+ERROR_MESSAGE_LIMIT = 1024  # bytes of ErrorMessage, as AWS cuts it
+_A = TypeVar("_A")  # a message attribute, as the queue or topic models it
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +97,70 @@ class Destination(Protocol):
     async def wait_deliver(self, target: Target, payload: bytes, delivery_id: str) -> None:
         """Take `payload` durably. A StratusError means the target refuses it for good
         (Throttled: try again later); `delivery_id` is the same on a repeated hand-over."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A discarded event on its way to a dead-letter queue or topic, with what AWS says of
+    it in the message's attributes."""
+
+    event: bytes
+    request_id: str
+    error_code: int  # the last attempt's HTTP status: 200 for a function error
+    error_message: str
+
+    @classmethod
+    def of(cls, request_id: str, event: bytes, result: InvokeResult | None) -> DeadLetter:
+        """The letter for an event whose last run answered `result` (None: it never ran,
+        throttled or refused by a reserved concurrency of 0)."""
+        if result is None:
+            return cls(event, request_id, 429, "Rate Exceeded.")
+        answer = _decoded(result.payload, empty="")
+        message = answer.get("errorMessage") if isinstance(answer, dict) else None
+        text = str(message) if message is not None else result.payload.decode("utf-8", "replace")
+        cut = text.encode()[:ERROR_MESSAGE_LIMIT].decode("utf-8", "ignore")
+        return cls(event, request_id, 200, cut)
+
+    def attributes(self, make: Callable[[str, str], _A]) -> dict[str, _A]:
+        """The message attributes, each made by `make(data type, value)` (the queue's or
+        topic's MessageAttribute). An empty error message is left out: queues and topics
+        refuse an attribute with an empty value."""
+        attributes = {
+            "RequestID": ("String", self.request_id),
+            "ErrorCode": ("Number", str(self.error_code)),
+            "ErrorMessage": ("String", self.error_message),
+        }
+        return {name: make(kind, value) for name, (kind, value) in attributes.items() if value}
+
+    def encode(self) -> bytes:
+        return orjson.dumps(
+            {
+                "event": base64.b64encode(self.event).decode("ascii"),
+                "request_id": self.request_id,
+                "error_code": self.error_code,
+                "error_message": self.error_message,
+            }
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> DeadLetter:
+        fields: dict[str, Any] = orjson.loads(data)
+        return cls(
+            base64.b64decode(fields["event"]),
+            fields["request_id"],
+            fields["error_code"],
+            fields["error_message"],
+        )
+
+
+@runtime_checkable
+class DeadLetterDestination(Destination, Protocol):
+    """A kind whose messages carry attributes (queues, topics): it takes dead letters whole."""
+
+    async def wait_deliver_letter(
+        self, target: Target, letter: DeadLetter, delivery_id: str
+    ) -> None:
+        """As `wait_deliver`, with the event as the body and the letter's attributes."""
 
 
 class Destinations:
@@ -122,22 +197,42 @@ class Destinations:
         """Inside the caller's transaction: remember to deliver `payload` to `arn`."""
         self._work.enqueue(conn, DELIVERIES, str(uuid.uuid4()), payload, subject=arn)
 
+    def stage_dead_letter(self, conn: sqlite3.Connection, arn: str, letter: DeadLetter) -> None:
+        """As `stage`, for a dead letter: delivered with its attributes."""
+        id = f"{DEAD_LETTER_PREFIX}{uuid.uuid4()}"
+        self._work.enqueue(conn, DELIVERIES, id, letter.encode(), subject=arn)
+
     async def wait_run_forever(self) -> None:
         await self._worker.wait_run_forever()
 
     async def wait_deliver(self, arn: str, payload: bytes, delivery_id: str) -> None:
         """Hand `payload` to `arn` now, through its kind (for other services' deliveries:
         the event bus's targets). Raises as the kind's `wait_deliver` does."""
+        target, kind = self._kind(arn)
+        await kind.wait_deliver(target, payload, delivery_id)
+
+    async def _wait_deliver_letter(self, arn: str, letter: DeadLetter, delivery_id: str) -> None:
+        target, kind = self._kind(arn)
+        if isinstance(kind, DeadLetterDestination):
+            await kind.wait_deliver_letter(target, letter, delivery_id)
+        else:
+            await kind.wait_deliver(target, letter.event, delivery_id)
+
+    def _kind(self, arn: str) -> tuple[Target, Destination]:
         target = parse_target(arn)
         kind = self._kinds.get(target.service)
         if kind is None:
             raise Invalid(f"no destination kind serves {target.service}")
-        await kind.wait_deliver(target, payload, delivery_id)
+        return target, kind
 
     async def _wait_deliver(self, delivery: WorkItem) -> None:
         work = self._work
         try:
-            await self.wait_deliver(delivery.subject, delivery.payload, delivery.id)
+            if delivery.id.startswith(DEAD_LETTER_PREFIX):
+                letter = DeadLetter.decode(delivery.payload)
+                await self._wait_deliver_letter(delivery.subject, letter, delivery.id)
+            else:
+                await self.wait_deliver(delivery.subject, delivery.payload, delivery.id)
         except Throttled:
             # Tried again later, after the kind's backoff.
             await work.db.run(lambda conn: work.retry(conn, delivery))
