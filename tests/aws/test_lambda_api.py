@@ -294,3 +294,33 @@ def test_oversized_control_request_is_refused(server):
     assert response.status == 413
     assert response.getheader("x-amzn-ErrorType") == "RequestEntityTooLargeException"
     assert b"for the CreateFunction operation" in body
+
+
+def test_durable_config_is_refused_not_dropped(lambda_client, deploy):
+    """Stratus runs no durable functions: DurableConfig on CreateFunction or
+    UpdateFunctionConfiguration is InvalidParameterValueException saying so, and nothing
+    is created or changed."""
+    durable = {"ExecutionTimeout": 900, "RetentionPeriodInDays": 3}
+    existing = deploy("def handler(e, c):\n    return 1\n")
+    before = lambda_client.get_function_configuration(FunctionName=existing)["RevisionId"]
+
+    with pytest.raises(ClientError) as created:
+        lambda_client.create_function(
+            FunctionName="durable-refused",
+            Runtime="python3.12",
+            Handler="app.handler",
+            Role=ROLE,
+            Code={"ZipFile": HELLO},
+            DurableConfig=durable,
+        )
+    with pytest.raises(ClientError) as updated:
+        lambda_client.update_function_configuration(FunctionName=existing, DurableConfig=durable)
+
+    for excinfo in (created, updated):
+        code, message = _error(excinfo)
+        assert code == "InvalidParameterValueException"
+        assert "Stratus does not support durable functions" in message
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName="durable-refused")
+    after = lambda_client.get_function_configuration(FunctionName=existing)["RevisionId"]
+    assert after == before

@@ -335,3 +335,46 @@ def test_sam_http_api_answers_at_the_output_url(cfn: Any) -> None:
     response = httpx.get(url + "hello/ada", timeout=30)
     assert response.status_code == 200, response.text
     assert json.loads(response.text) == {"path": "/hello/ada", "who": "ada"}
+
+
+def _failure_reasons(cfn: Any, name: str) -> list[str]:
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    return [
+        e.get("ResourceStatusReason", "") for e in events if e["ResourceStatus"].endswith("_FAILED")
+    ]
+
+
+def test_durable_config_fails_the_function_with_the_reason(cfn: Any, lambda_client: Any) -> None:
+    """DurableConfig on an AWS::Serverless::Function (the transform passes it on) fails the
+    create, and added to an AWS::Lambda::Function it fails the update: Stratus runs no
+    durable functions, and says so rather than deploying an ordinary one."""
+    sam = template(
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Durable:
+            Type: AWS::Serverless::Function
+            Properties:
+              Runtime: python3.13
+              Handler: index.handler
+              InlineCode: "def handler(e, c): return 1"
+              DurableConfig: {ExecutionTimeout: 900, RetentionPeriodInDays: 3}
+        """
+    )
+    created = create(cfn, sam, wait=None)
+    plain = create(cfn, FUNCTION)
+    durable = FUNCTION.replace(
+        "      Environment:", "      DurableConfig: {ExecutionTimeout: 900}\n      Environment:"
+    )
+    cfn.update_stack(StackName=plain, TemplateBody=durable)
+
+    with pytest.raises(WaiterError):
+        wait(cfn, created, "stack_create_complete")
+    with pytest.raises(WaiterError):
+        wait(cfn, plain, "stack_update_complete")
+
+    assert describe(cfn, created)["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert describe(cfn, plain)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    for name in (created, plain):
+        reasons = " ".join(_failure_reasons(cfn, name))
+        assert "Stratus does not support durable functions" in reasons

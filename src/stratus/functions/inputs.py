@@ -17,8 +17,10 @@ from stratus.errors import Invalid, Malformed, TooLarge
 from stratus.functions.model import (
     ENVIRONMENT_LIMIT_BYTES,
     RESERVED_VARIABLES,
+    CreateFunctionRequest,
     EnvironmentSettings,
     FunctionConfiguration,
+    UpdateFunctionConfigurationRequest,
 )
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 
@@ -45,6 +47,17 @@ def check_snapstart(config: FunctionConfiguration) -> None:
             "but CreateFunction/PublishVersion would fail on AWS",
             config.FunctionName,
             config.Runtime,
+        )
+
+
+def check_supported(request: CreateFunctionRequest | UpdateFunctionConfigurationRequest) -> None:
+    """Refuse what Stratus cannot run rather than drop it: a durable function's handler
+    expects checkpointed, replayed executions that an ordinary invocation does not give."""
+    if request.DurableConfig is not None:
+        raise Invalid(
+            "Stratus does not support durable functions: DurableConfig cannot be set. Remove "
+            "DurableConfig to deploy the handler as an ordinary function, or deploy this "
+            "function to AWS Lambda."
         )
 
 

@@ -6,7 +6,7 @@ store and what GetFunctionConfiguration returns.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,6 +123,9 @@ class CreateFunctionRequest(_Shape):
     Layers: list[str] | None = None  # layer version ARNs, checked by functions/layers.py
     SnapStart: SnapStartRequest | None = None
     LoggingConfig: LoggingInput | None = None
+    # Read only to be refused (inputs.check_supported): dropping it would run a durable
+    # function's handler as an ordinary one.
+    DurableConfig: dict[str, Any] | None = None
 
 
 class UpdateFunctionConfigurationRequest(_Shape):
@@ -140,6 +143,7 @@ class UpdateFunctionConfigurationRequest(_Shape):
     Layers: list[str] | None = None  # layer version ARNs, checked by functions/layers.py
     SnapStart: SnapStartRequest | None = None
     LoggingConfig: LoggingInput | None = None
+    DurableConfig: dict[str, Any] | None = None  # refused, as on CreateFunction
 
 
 class UpdateFunctionCodeRequest(_Shape):

@@ -42,6 +42,7 @@ from stratus.functions.inputs import (
     check_payload,
     check_payload_size,
     check_snapstart,
+    check_supported,
     decode_client_context,
     decode_marker,
     encode_marker,
@@ -136,6 +137,7 @@ class FunctionService:
 
     # -- control plane ------------------------------------------------------------------
     async def create(self, request: CreateFunctionRequest) -> FunctionConfiguration:
+        check_supported(request)
         if request.PackageType == "Image":
             raise Invalid(
                 "PackageType Image is not supported by Stratus yet; deploy a Zip package."
@@ -294,6 +296,7 @@ class FunctionService:
     async def update_configuration(
         self, ref: FunctionRef, request: UpdateFunctionConfigurationRequest
     ) -> FunctionConfiguration:
+        check_supported(request)
         if request.Environment is not None:
             check_environment(request.Environment)
         changes = request.model_dump(exclude_none=True, exclude={"RevisionId"})

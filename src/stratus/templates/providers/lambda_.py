@@ -45,6 +45,7 @@ _CONFIGURATION = (
     "DeadLetterConfig",
     "Layers",
     "SnapStart",
+    "DurableConfig",  # passed on to be refused by the function service, not dropped
 )
 
 
