@@ -35,6 +35,31 @@ def test_function_code_from_a_bucket(server: Any, s3: Any, bucket: str):
     assert answer == b'{"from": "s3"}'
 
 
+def test_update_code_takes_the_object_version_named(server: Any, s3: Any, bucket: str):
+    """UpdateFunctionCode with S3ObjectVersion takes that version, not the key's latest."""
+    lambda_client = server.client("lambda")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=bucket, Key="pkg/app.zip", Body=HANDLER)["VersionId"]
+    name = f"update-from-s3-{bucket}"
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 'zip'\n"})},
+    )
+    s3.put_object(Bucket=bucket, Key="pkg/app.zip", Body=b"not a zip any more")
+    try:
+        lambda_client.update_function_code(
+            FunctionName=name, S3Bucket=bucket, S3Key="pkg/app.zip", S3ObjectVersion=first
+        )
+        answer = lambda_client.invoke(FunctionName=name)["Payload"].read()
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+
+    assert answer == b'{"from": "s3"}'
+
+
 def test_missing_package_is_refused_in_s3_words(server: Any, bucket: str):
     """A package key that is not there fails CreateFunction naming S3's NoSuchKey."""
     lambda_client = server.client("lambda")

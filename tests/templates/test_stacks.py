@@ -378,3 +378,28 @@ def test_durable_config_fails_the_function_with_the_reason(cfn: Any, lambda_clie
     for name in (created, plain):
         reasons = " ".join(_failure_reasons(cfn, name))
         assert "Stratus does not support durable functions" in reasons
+
+
+def test_logging_config_reaches_the_function_and_leaves_with_it(
+    cfn: Any, lambda_client: Any
+) -> None:
+    """A function's LoggingConfig in a template is applied; removed by an update, the
+    function is back on AWS's defaults (Text, /aws/lambda/<name>)."""
+    logged = FUNCTION.replace(
+        "      Environment:",
+        "      LoggingConfig: {LogFormat: JSON, LogGroup: custom-group}\n      Environment:",
+    )
+    name = create(cfn, logged)
+    function = outputs(cfn, name)["FunctionName"]
+    applied = lambda_client.get_function_configuration(FunctionName=function)["LoggingConfig"]
+    cfn.update_stack(StackName=name, TemplateBody=FUNCTION)
+    wait(cfn, name, "stack_update_complete")
+    removed = lambda_client.get_function_configuration(FunctionName=function)["LoggingConfig"]
+
+    assert applied == {
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "INFO",
+        "LogGroup": "custom-group",
+    }
+    assert removed == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function}"}

@@ -150,6 +150,7 @@ class UpdateFunctionCodeRequest(_Shape):
     ZipFile: bytes | None = None
     S3Bucket: str | None = None
     S3Key: str | None = None
+    S3ObjectVersion: str | None = None
     ImageUri: str | None = None
     Publish: bool = False
     DryRun: bool = False

@@ -323,7 +323,12 @@ class FunctionService:
         if request.ImageUri:
             raise Invalid("Stratus runs Zip packages only; ImageUri is not supported.")
         archive = await asyncio.to_thread(
-            zip_bytes, request.ZipFile, request.S3Bucket, request.S3Key, self._artifacts
+            zip_bytes,
+            request.ZipFile,
+            request.S3Bucket,
+            request.S3Key,
+            self._artifacts,
+            request.S3ObjectVersion,
         )
         stored = await asyncio.to_thread(self._code.put, archive)
         changes: dict[str, object] = {"CodeSha256": stored.sha256_b64, "CodeSize": stored.size}

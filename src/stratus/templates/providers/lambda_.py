@@ -45,6 +45,7 @@ _CONFIGURATION = (
     "DeadLetterConfig",
     "Layers",
     "SnapStart",
+    "LoggingConfig",
     "DurableConfig",  # passed on to be refused by the function service, not dropped
 )
 
@@ -139,6 +140,11 @@ class Function(Provider):
                 changes["Environment"] = {"Variables": {}}
             if "Layers" in unset:
                 changes["Layers"] = []
+            if "LoggingConfig" in unset:  # back to Lambda's defaults
+                changes["LoggingConfig"] = {
+                    "LogFormat": "Text",
+                    "LogGroup": f"/aws/lambda/{ref.name}",
+                }
             await functions.update_configuration(
                 ref, parse(UpdateFunctionConfigurationRequest, changes)
             )
