@@ -174,6 +174,32 @@ def test_a_template_failing_validation_exits_1_with_the_linters_reason(
     assert "Resources/Hello/Properties/Runtime: 'cobol85'" in result.stderr
 
 
+def test_a_duplicate_key_keeps_the_last_one_with_a_warning(stratus, tmp_path, cfn, stack_name):
+    """As `sam deploy` (PyYAML), a key written twice in one mapping deploys with the last
+    value, and the CLI warns naming the key and its lines; the server, given the same text
+    as a TemplateBody, refuses it as CloudFormation does."""
+    twice = TEMPLATE.replace(
+        "    Description: Where Hello answers\n",
+        "    Description: first words\n    Description: Where Hello answers\n",
+    )
+    assert twice != TEMPLATE
+    app = write_app(tmp_path / "twice", twice)
+    name = stack_name()
+
+    result = stratus("deploy", str(app), "--stack-name", name)
+    [stack] = cfn.describe_stacks(StackName=name)["Stacks"]
+    with pytest.raises(cfn.exceptions.ClientError) as refused:
+        cfn.validate_template(TemplateBody=twice)
+
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.stderr
+    assert "Duplicate key 'Description' (line 25" in result.stderr
+    assert "first on line 24" in result.stderr
+    [output] = stack["Outputs"]
+    assert output["Description"] == "Where Hello answers"
+    assert "Duplicate key 'Description'" in str(refused.value)
+
+
 MISSING_LAYER = "arn:aws:lambda:us-east-1:000000000000:layer:missing-layer:1"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from stratus.errors import Invalid
-from stratus.templates.loader import load_template
+from stratus.templates.loader import DuplicateKey, load_template
 
 
 def _value(yaml_value: str) -> Any:
@@ -168,3 +168,27 @@ def test_top_level_include_may_bring_resources() -> None:
     body = "Transform: {Name: 'AWS::Include', Parameters: {Location: 's3://b/k'}}\n"
 
     assert load_template(body)["Transform"]["Name"] == "AWS::Include"
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            "Resources:\n  A: {Type: T}\n  A: {Type: U}\n",
+            "Duplicate key 'A' (line 3, column 3; first on line 2)",
+        ),
+        (
+            '{"Resources": {"A": {"Type": "T"}, "A": {"Type": "U"}}}',
+            "Duplicate key 'A' in a JSON object",
+        ),
+    ],
+)
+def test_on_duplicate_reads_as_sam_cli_does(body: str, said: str) -> None:
+    """With `on_duplicate` (the CLI reading a local file), the last value wins and each
+    duplicate is reported instead of refused."""
+    duplicates: list[DuplicateKey] = []
+
+    template = load_template(body, on_duplicate=duplicates.append)
+
+    assert template["Resources"] == {"A": {"Type": "U"}}
+    assert [d.describe() for d in duplicates] == [said]

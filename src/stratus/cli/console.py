@@ -25,6 +25,11 @@ def error(message: str) -> None:
     stderr().print(Text(f"error: {message}", style="red"))
 
 
+def warning(message: str) -> None:
+    """One yellow line on stderr: `warning: <message>`."""
+    stderr().print(Text(f"warning: {message}", style="yellow"))
+
+
 def note(message: str) -> None:
     """A dim line on stderr for the person watching; never part of a command's result."""
     stderr().print(Text(message, style="dim"))

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from stratus.errors import Invalid
-from stratus.templates.loader import load_template
+from stratus.templates.loader import DuplicateKey, load_template
 
+from . import console
 from .local_artifacts import BuildError
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
@@ -31,8 +32,14 @@ def read_template(path: Path) -> dict[str, Any]:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise BuildError(f"cannot read {path}: {exc}") from exc
+
+    def warn(duplicate: DuplicateKey) -> None:
+        console.warning(f"{path}: {duplicate.describe()}; the last one is used, as sam deploy does")
+
     try:
-        template = load_template(text)
+        # Read as SAM CLI reads a local file (last key wins), not as CloudFormation reads a
+        # TemplateBody: the server gets the template re-dumped, without the duplicate.
+        template = load_template(text, on_duplicate=warn)
     except Invalid as exc:
         raise BuildError(f"{path}: {exc.message}") from exc
     if not isinstance(template, dict):

@@ -8,14 +8,18 @@
 - YAML 1.1 like CloudFormation: `yes/no/on/off` are booleans and `010` is octal (CloudFormation
   does the same; quote them to keep strings), but timestamps stay strings, so
   `AWSTemplateFormatVersion: 2010-09-09` works unquoted. Mapping keys are always strings.
-- Duplicate keys are an error (PyYAML would silently keep the last one). Aliases are expanded,
-  as `sam deploy` / `aws cloudformation package` do client-side, with a size guard.
+- Duplicate keys are an error, as CloudFormation has them. A client reading a local file
+  passes `on_duplicate` to read it as `sam deploy` does instead: PyYAML (and json.loads)
+  keep the last one, and SAM CLI sends CloudFormation the template re-dumped, so the
+  duplicate never reaches it. Aliases are expanded, as `sam deploy` /
+  `aws cloudformation package` do client-side, with a size guard.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -45,8 +49,32 @@ else:  # libyaml's loader where PyYAML was built with it: same interface, severa
     _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_template(text: str | bytes) -> dict[str, Any]:
-    """The template as a dict in long form; Invalid when it is not a template."""
+@dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    """A key written twice in one mapping; lines and column are 1-based (None in JSON, whose
+    reader does not say where)."""
+
+    key: str
+    line: int | None = None
+    column: int | None = None
+    first_line: int | None = None
+
+    def describe(self) -> str:
+        if self.line is None:
+            return f"Duplicate key '{self.key}' in a JSON object"
+        return (
+            f"Duplicate key '{self.key}' (line {self.line}, column {self.column}; "
+            f"first on line {self.first_line})"
+        )
+
+
+# Told of each duplicate key, which is then kept with its last value (SAM CLI's reading).
+OnDuplicate = Callable[[DuplicateKey], None]
+
+
+def load_template(text: str | bytes, *, on_duplicate: OnDuplicate | None = None) -> dict[str, Any]:
+    """The template as a dict in long form; Invalid when it is not a template. A duplicate
+    key is Invalid too, unless `on_duplicate` is given (see the module doc)."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
@@ -55,7 +83,7 @@ def load_template(text: str | bytes) -> dict[str, Any]:
                 "Template format error: the template is not UTF-8 text "
                 f"(byte {exc.start}); save it as UTF-8"
             ) from exc
-    template: dict[str, Any] = parse(text)  # check_shape proves the annotation
+    template: dict[str, Any] = parse(text, on_duplicate)  # check_shape proves the annotation
     check_shape(template)
     return template
 
@@ -104,13 +132,17 @@ def _has_top_level_include(transform: Any) -> bool:
     return any(isinstance(t, Mapping) and t.get("Name") == "AWS::Include" for t in items)
 
 
-def parse(text: str) -> Any:
+def parse(text: str, on_duplicate: OnDuplicate | None = None) -> Any:
     """Any JSON or YAML document (a template, or a snippet AWS::Include brings in)."""
+
+    def json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        return _json_object(pairs, on_duplicate)
+
     try:
-        return json.loads(text, object_pairs_hook=_json_object)
+        return json.loads(text, object_pairs_hook=json_object)
     except json.JSONDecodeError as json_error:
         try:
-            return _load_yaml(text)
+            return _load_yaml(text, on_duplicate)
         except Invalid:
             if text.lstrip().startswith("{"):
                 raise Invalid(
@@ -120,20 +152,23 @@ def parse(text: str) -> Any:
             raise
 
 
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _json_object(pairs: list[tuple[str, Any]], on_duplicate: OnDuplicate | None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise Invalid(
-                "Template format error: JSON not well-formed. "
-                f"Duplicate key '{key}'; keep one of them"
-            )
+            if on_duplicate is None:
+                raise Invalid(
+                    "Template format error: JSON not well-formed. "
+                    f"Duplicate key '{key}'; keep one of them"
+                )
+            on_duplicate(DuplicateKey(key))
         result[key] = value
     return result
 
 
-def _load_yaml(text: str) -> Any:
+def _load_yaml(text: str, on_duplicate: OnDuplicate | None = None) -> Any:
     loader = _Loader(text)
+    loader.on_duplicate = on_duplicate
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -173,6 +208,8 @@ def _check_size(data: Any) -> None:
 
 
 class _Loader(_BaseLoader):
+    on_duplicate: OnDuplicate | None = None
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
@@ -180,13 +217,16 @@ class _Loader(_BaseLoader):
                 continue
             key = _key(self.construct_object(key_node, deep=True))
             if key in seen:
-                line = key_node.start_mark.line + 1
-                first = seen[key].start_mark.line + 1
-                raise Invalid(
-                    "Template format error: YAML not well-formed. "
-                    f"Duplicate key '{key}' (line {line}, column {key_node.start_mark.column + 1}; "
-                    f"first on line {first}); keep one of them"
+                mark = key_node.start_mark
+                duplicate = DuplicateKey(
+                    key, mark.line + 1, mark.column + 1, seen[key].start_mark.line + 1
                 )
+                if self.on_duplicate is None:
+                    raise Invalid(
+                        "Template format error: YAML not well-formed. "
+                        f"{duplicate.describe()}; keep one of them"
+                    )
+                self.on_duplicate(duplicate)  # the dict below keeps the last value
             seen[key] = key_node
         self.flatten_mapping(node)
         pairs = [
