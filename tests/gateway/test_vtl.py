@@ -69,7 +69,7 @@ def test_params_by_name_look_in_path_then_query_then_headers():
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ('$util.escapeJavaScript("it\'s \\"q\\"")', 'it\\\'s \\"q\\"'),
+        ('$util.escapeJavaScript("it\'s ""q""")', 'it\\\'s \\"q\\"'),
         ("$util.urlEncode('a b&c')", "a+b%26c"),
         ("$util.urlDecode('a+b%26c')", "a b&c"),
         ("$util.base64Encode('hello')", "aGVsbG8="),
@@ -81,6 +81,36 @@ def test_params_by_name_look_in_path_then_query_then_headers():
 )
 def test_util_and_stage_variables(template, expected):
     assert _render(template, '{"off": false}') == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # Velocity 1.7 reads no backslash escapes in literals: what is written is the value.
+        (r"#set($a = '\\ \d \n \')$a", "\\\\ \\d \\n \\"),
+        (r'#set($a = "\\ \d \n \")$a', "\\\\ \\d \\n \\"),
+        # A quote is written twice; in the other kind of literal it is just a character.
+        ("#set($a = 'it''s \"q\"')$a", 'it\'s "q"'),
+        ('#set($a = "say ""hi"" it\'s")$a', 'say "hi" it\'s'),
+        # \uXXXX is the one escape of a double-quoted literal, which alone is interpolated.
+        (r'#set($a = "\u0041$stageVariables.colour")$a', "Agreen"),
+        (r"#set($a = '\u0041$stageVariables.colour')$a", r"\u0041$stageVariables.colour"),
+    ],
+)
+def test_string_literals_as_velocity_reads_them(template, expected):
+    assert _render(template) == expected
+
+
+def test_escaped_quotes_are_undone_as_aws_documents():
+    r"""AWS's idiom `.replaceAll("\\'","'")`: Java's regex sees a backslash and a quote, so
+    escapeJavaScript's `\'` (not valid JSON) becomes `'` again."""
+    template = r"""#set($data = $util.escapeJavaScript($input.json('$')).replaceAll("\\'","'"))
+#set($name = $util.escapeJavaScript($input.path('$.name')).replaceAll('\\''', ''''))
+{"input": "$data", "name": "$name"}"""
+
+    rendered = json.loads(_render(template, '{"name": "O\'Brien"}'))
+
+    assert rendered == {"input": '{"name":"O\'Brien"}', "name": "O'Brien"}
 
 
 def test_context_values_and_overrides():

@@ -280,6 +280,50 @@ class Util:
             raise TemplateFailed(f"$util.base64Decode: not base64: {exc}") from exc
 
 
+def _unescape_unicode(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16))
+
+
+class _SingleQuoted(airspeed.StringLiteral):  # type: ignore[misc]
+    r"""A 'literal' as Velocity 1.7 reads it: every character as written, `''` for a quote.
+
+    airspeed reads backslash escapes in literals (its `'\\'` is one backslash, its `'\d'`
+    does not parse); Velocity has none, and templates rely on that: in
+    `.replaceAll("\\'", "'")` Java's regex must see `\\'` (a backslash, then a quote)."""
+
+    STRING = re.compile(r"'((?:[^']|'')*)'", re.S)
+
+    def parse(self) -> None:
+        (raw,) = self.identity_match(self.STRING)
+        self.value = raw.replace("''", "'")
+
+
+class _DoubleQuoted(airspeed.InterpolatedStringLiteral):  # type: ignore[misc]
+    r"""A "literal" as Velocity 1.7 reads it: `\uXXXX` is the only escape, `""` a quote,
+    and it is rendered as a template only when it holds a `$` or `#` (so a trailing
+    backslash stays)."""
+
+    STRING = re.compile(r'"((?:[^"]|"")*)"', re.S)
+    UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+    def parse(self) -> None:
+        (raw,) = self.identity_match(self.STRING)
+        self.value = self.UNICODE.sub(_unescape_unicode, raw).replace('""', '"')
+        interpolated = "$" in raw or "#" in raw
+        self.block = airspeed.Block(self.filename, self.value, 0) if interpolated else None
+
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        if self.block is None:
+            return self.value
+        return super().calculate(namespace, loader)
+
+
+# airspeed's grammar looks its literal classes up by module name, so Velocity's rules go in
+# there (airspeed is ours alone: nothing else in the process renders with it).
+airspeed.StringLiteral = _SingleQuoted
+airspeed.InterpolatedStringLiteral = _DoubleQuoted
+
+
 @functools.lru_cache(maxsize=512)
 def _compiled(text: str) -> Any:
     template = airspeed.Template(text)
