@@ -29,6 +29,7 @@ from stratus.apis.rest.service import RestApiService
 from stratus.aws.app import LAMBDA, build_app
 from stratus.aws.fast_invoke import FastInvoke
 from stratus.aws.sdk_tasks import SdkCalls
+from stratus.aws.service_integrations import ServiceCalls
 from stratus.config import Settings
 from stratus.console import workflow_pages
 from stratus.events.service import EventBusService
@@ -172,6 +173,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         schedule_targets.sdk = sdk.scheduled
         app.state.services = services
         app.state.stacks = stacks
+        # HTTP APIs' AWS service integrations (gateway/) call the same handlers.
+        app.state.service_calls = ServiceCalls(sdk)
         # TestInvokeMethod (aws/) runs the REST data plane (gateway/), its sibling.
         test_invoke_http = HttpProxy()
         app.state.test_invoke = functools.partial(wait_test_invoke, services, test_invoke_http)

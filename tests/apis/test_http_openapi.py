@@ -21,6 +21,18 @@ FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn"
 AUTH_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:auth"
 URI = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{FN}/invocations"
 PROXY = {"type": "aws_proxy", "httpMethod": "POST", "uri": URI, "payloadFormatVersion": "2.0"}
+# An AWS service integration, as AWS's serverless patterns write one.
+SERVICE = {
+    "type": "aws_proxy",
+    "integrationSubtype": "StepFunctions-StartSyncExecution",
+    "credentials": f"arn:aws:iam::{ACCOUNT}:role/api",
+    "requestParameters": {
+        "Input": "$request.body",
+        "StateMachineArn": "arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:m",
+    },
+    "payloadFormatVersion": "1.0",
+    "connectionType": "INTERNET",
+}
 
 
 def sam_bodies(resources: dict[str, Any], arns: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -338,13 +350,13 @@ def test_basepath_modes(servers, mode, expected):
                 {
                     "/a": {
                         "get": {
-                            "x-amazon-apigateway-integration": PROXY
-                            | {"integrationSubtype": "SQS-SendMessage"}
+                            "x-amazon-apigateway-integration": SERVICE
+                            | {"requestParameters": ["Input"]}
                         }
                     }
                 }
             ),
-            "AWS service integrations",
+            "requestParameters of the integration of GET /a must be an object",
         ),
         (
             doc({"/a": {"get": {"x-amazon-apigateway-integration": PROXY | {"uri": None}}}}),
@@ -492,6 +504,25 @@ def test_warnings(document, warning, routes):
         for r in definition.Routes
     }
     assert found == routes
+
+
+def test_aws_service_integrations():
+    """integrationSubtype makes an AWS service integration: its requestParameters (AWS
+    variables replaced) and credentials are read."""
+    document = doc({"/": {"post": {"x-amazon-apigateway-integration": SERVICE}}})
+
+    definition = parse(document)
+
+    (integration,) = definition.Integrations.values()
+    assert integration.IntegrationType == "AWS_PROXY"
+    assert integration.IntegrationSubtype == "StepFunctions-StartSyncExecution"
+    assert integration.CredentialsArn == f"arn:aws:iam::{ACCOUNT}:role/api"
+    assert integration.RequestParameters == {
+        "Input": "$request.body",
+        "StateMachineArn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m",
+    }
+    assert integration.IntegrationUri is None
+    assert definition.Warnings == ()
 
 
 def test_ignored_properties_are_import_info():

@@ -292,6 +292,27 @@ def test_warnings_are_reported_or_fail_the_import(server, apigw, imported):
                     "info": {"title": "t"},
                     "paths": {
                         "/a": {
+                            "post": {
+                                "x-amazon-apigateway-integration": {
+                                    "type": "aws_proxy",
+                                    "integrationSubtype": "Kinesis-PutRecord",
+                                    "payloadFormatVersion": "1.0",
+                                    "requestParameters": {"StreamName": "s"},
+                                }
+                            }
+                        }
+                    },
+                }
+            ),
+            "Amazon Kinesis Data Streams, which Stratus does not serve",
+        ),
+        (
+            json.dumps(
+                {
+                    "openapi": "3.0.1",
+                    "info": {"title": "t"},
+                    "paths": {
+                        "/a": {
                             "get": {
                                 "x-amazon-apigateway-integration": {
                                     "$ref": "#/components/x-amazon-apigateway-integrations/gone"

@@ -1,6 +1,6 @@
-"""Fixtures for the REST API (API Gateway v1) tests: boto3's `apigateway` client, REST APIs
-built with tests.gateway.rest_apis.RestApi, API keys in usage plans; an echo HTTP server as
-the target of HTTP integrations."""
+"""Fixtures for the gateway tests: boto3's `apigateway` client, REST APIs built with
+tests.gateway.rest_apis.RestApi, API keys in usage plans; `apigatewayv2` and HTTP APIs made
+from a table of routes; an echo HTTP server as the target of HTTP integrations."""
 
 from __future__ import annotations
 
@@ -19,6 +19,34 @@ from tests.gateway.rest_apis import RestApi, values
 @pytest.fixture(scope="module")
 def apigateway(server: Any) -> Any:
     return server.client("apigateway")
+
+
+@pytest.fixture(scope="module")
+def apigw(server: Any) -> Any:
+    return server.client("apigatewayv2")
+
+
+@pytest.fixture
+def http_api(apigw: Any) -> Iterator[Callable[..., str]]:
+    """make({route key: CreateIntegration members}, **CreateStage members) -> the id of an
+    HTTP API with those routes on a $default stage that auto-deploys; deleted after the
+    test."""
+    made: list[str] = []
+
+    def make(routes: dict[str, dict[str, Any]], **stage: Any) -> str:
+        api_id: str = apigw.create_api(Name="test-api", ProtocolType="HTTP")["ApiId"]
+        made.append(api_id)
+        for key, integration in routes.items():
+            found = apigw.create_integration(ApiId=api_id, **integration)
+            apigw.create_route(
+                ApiId=api_id, RouteKey=key, Target=f"integrations/{found['IntegrationId']}"
+            )
+        apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, **stage)
+        return api_id
+
+    yield make
+    for api_id in made:
+        apigw.delete_api(ApiId=api_id)
 
 
 @pytest.fixture

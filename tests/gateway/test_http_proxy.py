@@ -7,7 +7,6 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +18,15 @@ from tests.gateway.test_rest_client_certificates import _server_certificate
 from stratus.gateway.http_proxy import TLS_CLIENTS_KEPT, HttpProxy, HttpProxyStatistics, Tls
 
 
-@pytest.fixture(scope="module")
-def apigw(server: Any) -> Any:
-    return server.client("apigatewayv2")
-
-
 @pytest.fixture
-def proxy_api(apigw: Any) -> Iterator[Any]:
+def proxy_api(http_api: Any) -> Any:
     """Creates an HTTP API whose routes go to HTTP_PROXY integrations; returns its id."""
-    created: list[str] = []
 
     def create(routes: dict[str, dict[str, Any]]) -> str:
-        api_id: str = apigw.create_api(Name="proxy", ProtocolType="HTTP")["ApiId"]
-        created.append(api_id)
-        for key, integration in routes.items():
-            found = apigw.create_integration(
-                ApiId=api_id, IntegrationType="HTTP_PROXY", PayloadFormatVersion="1.0",
-                **integration,
-            )  # fmt: skip
-            apigw.create_route(
-                ApiId=api_id, RouteKey=key, Target=f"integrations/{found['IntegrationId']}"
-            )
-        apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-        return api_id
+        proxied = {"IntegrationType": "HTTP_PROXY", "PayloadFormatVersion": "1.0"}
+        return str(http_api({key: proxied | found for key, found in routes.items()}))
 
-    yield create
-    for api_id in created:
-        apigw.delete_api(ApiId=api_id)
+    return create
 
 
 def _url(server: Any, api_id: str, path: str) -> str:

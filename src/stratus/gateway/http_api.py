@@ -11,8 +11,8 @@ The `$default` stage has no prefix (`/pets/1`). Anything else passes through unt
 the AWS endpoint, so the Host pattern must match exactly.
 
 Per request: ApiService.resolve (API, stage, routes) -> routes.match_route -> events.* ->
-FunctionService.invoke -> responses.http_response. What the client sees on failure, as
-API Gateway answers it:
+FunctionService.invoke -> responses.http_response (or an HTTP_PROXY target, or an AWS API).
+What the client sees on failure, as API Gateway answers it:
 
     unknown API, stage or route; route without integration   404 Not Found
     JWT authorizer: token missing or invalid, JWKS unusable  401 Unauthorized
@@ -29,6 +29,7 @@ API Gateway answers it:
     function throttled                                       429 Too Many Requests
     no answer within the integration's TimeoutInMillis       503 Service Unavailable
     HTTP_PROXY target unreachable / late (http_proxy.py)     500 / 504 Gateway Timeout
+    AWS service integration (service_integration.py)         the API's own status and body
     function error, unreadable output, Lambda refusing       500 Internal Server Error
 
 each with the body `{"message":"<that text>"}`.
@@ -56,7 +57,7 @@ from stratus import ids
 from stratus.apis.http.model import DEFAULT_STAGE, Route
 from stratus.apis.http.routes import RouteKey, match_route
 from stratus.apis.http.service import Deployment
-from stratus.errors import Throttled, TooLarge
+from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.http_proxy import BAD_GATEWAY, HttpProxy
@@ -83,6 +84,7 @@ from stratus.gateway.pipeline import (
 )
 from stratus.gateway.responses import Flavor, HttpResponse, internal_error
 from stratus.gateway.rest import RestGateway
+from stratus.gateway.service_integration import ServiceCalls, wait_service
 from stratus.gateway.throttle import Throttles
 from stratus.iam.model import Identity
 from stratus.iam.sigv4 import Refused
@@ -147,6 +149,7 @@ class ExecuteApi:
             wait_answer, services, scope, receive, api_id, path, self.jwks,
             throttles=self.throttles, lambda_results=self.lambda_results,
             http_proxy=self.http_proxy,
+            service_calls=getattr(scope["app"].state, "service_calls", None),
         )  # fmt: skip
         request_id = base64.b64encode(ids.token_bytes(11)).decode()
         await wait_serve(DOOR, scope, send, path, answer, request_id=request_id)
@@ -234,6 +237,7 @@ async def wait_answer(
     throttles: Throttles | None = None,
     lambda_results: ResultCache | None = None,
     http_proxy: HttpProxy | None = None,
+    service_calls: ServiceCalls | None = None,
 ) -> HttpResponse:
     """The answer to one request to HTTP API `api_id` (`path`: the raw path after it)."""
     body = await wait_body(scope, receive, reply)
@@ -307,6 +311,10 @@ async def wait_answer(
         )  # fmt: skip
         if denied is not None:
             return denied
+    if integration.IntegrationSubtype is not None:  # an AWS service: service_integration.py
+        if service_calls is None:
+            raise StratusError("AWS service integrations need the server's ServiceCalls")
+        return await wait_service(service_calls, integration, event, body, reply, UNAVAILABLE)
     if integration.IntegrationType == "HTTP_PROXY":  # http_proxy.py
         if integration.ConnectionType == "VPC_LINK":  # apis/http/vpc_links.py
             link = await services.apis.vpc_links.find(integration.ConnectionId or "")
@@ -320,7 +328,7 @@ async def wait_answer(
             integration, request.method, match.path_parameters, query, headers, body,
             request.source_ip,
         )  # fmt: skip
-    function = function_ref(integration.IntegrationUri)
+    function = function_ref(integration.IntegrationUri or "")
     source = _route_arn(
         services, api_id, deployment.stage.StageName, scope["method"], deployment.path
     )

@@ -188,12 +188,9 @@ class HttpProxy:
         source_ip: str,
     ) -> HttpResponse:
         """The target's answer to the request, or the gateway's 500 / 504."""
-        url = target_url(integration.IntegrationUri, path_parameters, query)
-        verb = (
-            method
-            if integration.IntegrationMethod.upper() == "ANY"
-            else integration.IntegrationMethod
-        )
+        url = target_url(integration.IntegrationUri or "", path_parameters, query)
+        chosen = (integration.IntegrationMethod or "ANY").upper()
+        verb = method if chosen == "ANY" else chosen
         sent = [(k, v) for k, v in headers if k.lower() not in _REQUEST_DROPPED]
         forwarded = next((v for k, v in sent if k.lower() == "x-forwarded-for"), None)
         sent = [(k, v) for k, v in sent if k.lower() != "x-forwarded-for"]

@@ -36,9 +36,10 @@ such a client holds its connection until it finishes or goes away.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from starlette.types import Receive, Scope, Send
@@ -230,15 +231,25 @@ async def wait_invoke(
     `timeout_ms`, `late` goes to the client at once and the function's answer is dropped.
     The function runs in this task, not one of its own: a task per request is a measurable
     cost (bench/gateway.py)."""
-    timer = None
-    if timeout_ms is not None and late is not None:
-        timer = asyncio.get_running_loop().call_later(timeout_ms / 1000, reply.send_soon, late)
-    try:
+    with answered_late(reply, timeout_ms, late):
         # The payload is JSON orjson just wrote: not parsed again to prove it (the public
         # Invoke still checks; the size limit still applies).
         return await functions.invoke(
             function, payload, trusted_json=True, request_id=request_id, stream=stream
         )
+
+
+@contextlib.contextmanager
+def answered_late(
+    reply: Reply, timeout_ms: int | None, late: HttpResponse | None
+) -> Iterator[None]:
+    """Past `timeout_ms` inside the block, `late` goes to the client at once (from a task of
+    the request's group); the work in the block runs on and its answer is dropped."""
+    timer = None
+    if timeout_ms is not None and late is not None:
+        timer = asyncio.get_running_loop().call_later(timeout_ms / 1000, reply.send_soon, late)
+    try:
+        yield
     finally:
         if timer is not None:
             timer.cancel()

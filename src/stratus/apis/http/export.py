@@ -12,6 +12,8 @@ The document is the one `openapi` reads, so an export imports back into the same
           operationId, responses: {default: {description: "Default response for GET /pets/{id}"}}
           security: [{<authorizer name>: [scopes]}]
           x-amazon-apigateway-integration: {type: aws_proxy, uri, payloadFormatVersion, ...}
+                                       (an AWS service integration: integrationSubtype,
+                                       requestParameters, credentials instead of the uri)
       /$default: {x-amazon-apigateway-any-method: {isDefaultRoute: true, ...}}
     components.securitySchemes.<authorizer name>   oauth2 (JWT) or apiKey (Lambda), with
                                                    x-amazon-apigateway-authorizer
@@ -126,14 +128,23 @@ def _operation(
         operation["security"] = [{names[route.AuthorizerId]: list(route.AuthorizationScopes or [])}]
     integration = integrations.get(route.integration_id or "")
     if integration is not None:
-        operation[INTEGRATION] = {
+        found: dict[str, Any] = {
             "payloadFormatVersion": integration.PayloadFormatVersion,
             "type": integration.IntegrationType.lower(),
-            "httpMethod": integration.IntegrationMethod,
-            "uri": integration.IntegrationUri,
+        }
+        if integration.IntegrationSubtype is not None:  # an AWS service integration
+            found["integrationSubtype"] = integration.IntegrationSubtype
+            found["requestParameters"] = dict(integration.RequestParameters or {})
+            if integration.CredentialsArn:
+                found["credentials"] = integration.CredentialsArn
+        else:
+            found["httpMethod"] = integration.IntegrationMethod
+            found["uri"] = integration.IntegrationUri
+        found |= {
             "connectionType": integration.ConnectionType,
             "timeoutInMillis": integration.TimeoutInMillis,
         }
+        operation[INTEGRATION] = found
         if integration.Description:
             operation[INTEGRATION]["description"] = integration.Description
     return operation

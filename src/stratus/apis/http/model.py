@@ -1,6 +1,7 @@
 """The HTTP API model (API Gateway v2) and its requests, as `apigatewayv2` sends them.
 
-    Api ── Route ──(target "integrations/<id>")──> Integration (AWS_PROXY -> function ARN)
+    Api ── Route ──(target "integrations/<id>")──> Integration (AWS_PROXY -> function ARN,
+     │                                       or an AWS API by IntegrationSubtype; HTTP_PROXY)
      │       └──(AuthorizerId, AuthorizationType JWT|CUSTOM)──> Authorizer (JWT: issuer,
      │                                       audience; REQUEST: a Lambda function)
      └──── Stage ($default or named; stage variables)
@@ -209,13 +210,20 @@ class CreateIntegrationRequest(Shape):
     IntegrationMethod: str | None = None
     ConnectionType: Literal["INTERNET", "VPC_LINK"] = "INTERNET"
     ConnectionId: str | None = None
+    # AWS service integrations (subtypes.py): the API called and its mapped parameters.
+    IntegrationSubtype: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    RequestParameters: dict[str, str] | None = None
+    CredentialsArn: str | None = None
 
 
 class Integration(Shape):
     IntegrationId: str
     IntegrationType: str = "AWS_PROXY"
-    IntegrationUri: str
-    IntegrationMethod: str = "POST"
+    IntegrationUri: str | None = None  # none for an AWS service integration
+    IntegrationSubtype: str | None = None
+    RequestParameters: dict[str, str] | None = None
+    CredentialsArn: str | None = None  # recorded, not assumed
+    IntegrationMethod: str | None = "POST"  # none for an AWS service integration
     ConnectionType: str = "INTERNET"
     ConnectionId: str | None = None  # a VPC link's id (ConnectionType VPC_LINK)
     PayloadFormatVersion: str
@@ -226,7 +234,7 @@ class Integration(Shape):
     @property
     def function(self) -> str:
         """The function this integration calls, as an ARN (see `function_of`)."""
-        return function_of(self.IntegrationUri)
+        return function_of(self.IntegrationUri or "")
 
 
 class CreateStageRequest(Shape):

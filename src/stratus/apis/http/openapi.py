@@ -9,7 +9,9 @@ What AWS reads ("Working with OpenAPI definitions for HTTP APIs" and the extensi
     paths./p.x-amazon-apigateway-any-method            route "ANY /p"
     paths./$default.x-amazon-apigateway-any-method     the $default route (or isDefaultRoute)
         x-amazon-apigateway-integration     inline, or {$ref: #/components/x-amazon-apigateway-
-                                            integrations/<name>} (shared by its routes)
+                                            integrations/<name>} (shared by its routes); with
+                                            integrationSubtype, an AWS service integration
+                                            (requestParameters, credentials: subtypes.py)
         security: [{<scheme>: [scopes]}]    one requirement at most; [] or {NONE: []}: none
         operationId                         the route's OperationName
     security                                the default of operations without their own
@@ -20,7 +22,7 @@ What AWS reads ("Working with OpenAPI definitions for HTTP APIs" and the extensi
 
 Findings come in AWS's three kinds:
 - errors (Invalid; nothing is created): a malformed document, or one Stratus cannot honour
-  (AWS service integrations, IAM authorization, REST's `token` authorizers,
+  (AWS service integrations of services it lacks, IAM authorization, REST's `token` authorizers,
   several security requirements on one operation, a dangling $ref);
 - warnings (the import goes on without that part; with failOnWarnings it fails): integration
   types HTTP APIs lack (AWS, HTTP, MOCK), REST-only extensions, TRACE operations, a security
@@ -71,8 +73,9 @@ _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _OPENID_CONFIGURATION = "/.well-known/openid-configuration"
 # What an aws_proxy integration object may say that Stratus reads; the rest is ImportInfo.
 _INTEGRATION_READ = frozenset(
-    {"type", "uri", "httpMethod", "payloadFormatVersion", "timeoutInMillis", "description"}
-)
+    {"type", "uri", "httpMethod", "payloadFormatVersion", "timeoutInMillis", "description",
+     "integrationSubtype", "requestParameters", "credentials"}
+)  # fmt: skip
 M = TypeVar("M", bound=pydantic.BaseModel)
 _TAGS: pydantic.TypeAdapter[dict[str, str]] = pydantic.TypeAdapter(TagMap)
 
@@ -276,10 +279,7 @@ class _Reader(Document):
                 "or http_proxy"
             )
         if "integrationSubtype" in found:
-            raise Invalid(
-                f"Unable to create {where}: AWS service integrations "
-                f"({found['integrationSubtype']}) are not supported by Stratus yet"
-            )
+            return self._service(key, where, found)
         uri = found.get("uri")
         if not isinstance(uri, str):
             raise Invalid(
@@ -311,6 +311,26 @@ class _Reader(Document):
             "IntegrationType": "HTTP_PROXY",
             "IntegrationUri": self._aws(uri),
             "IntegrationMethod": str(found.get("httpMethod") or "ANY"),
+            "PayloadFormatVersion": version or "1.0",
+            "TimeoutInMillis": found.get("timeoutInMillis"),
+            "Description": found.get("description"),
+        }
+        return self._add_integration(key, fields, found, where)
+
+    def _service(self, key: str, where: str, found: dict[str, Any]) -> str:
+        """An AWS service integration (subtypes.py): integrationSubtype, requestParameters
+        and credentials; CreateIntegration's checks apply when the API is created."""
+        parameters = found.get("requestParameters") or {}
+        if not isinstance(parameters, dict):
+            raise Invalid(f"The requestParameters of {where} must be an object")
+        version = _format_version(found.get("payloadFormatVersion"), where)
+        if version is None:
+            self.warnings.append(f"{where} has no payloadFormatVersion; it uses 1.0")
+        fields = {
+            "IntegrationType": "AWS_PROXY",
+            "IntegrationSubtype": found.get("integrationSubtype"),
+            "RequestParameters": {str(k): self._aws(str(v)) for k, v in parameters.items()},
+            "CredentialsArn": found.get("credentials"),
             "PayloadFormatVersion": version or "1.0",
             "TimeoutInMillis": found.get("timeoutInMillis"),
             "Description": found.get("description"),

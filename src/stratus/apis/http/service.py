@@ -71,6 +71,7 @@ from .store import (
     Served,
     not_found,
 )
+from .subtypes import service_integration
 from .vpc_links import VpcLinks
 
 S = TypeVar("S", bound=Shape)
@@ -769,6 +770,8 @@ def _retagged(
 
 def _integration(integration_id: str, request: CreateIntegrationRequest) -> Integration:
     """The integration a CreateIntegration request makes, or its refusal."""
+    if request.IntegrationSubtype is not None:
+        return service_integration(integration_id, request)
     if request.IntegrationType == "HTTP_PROXY":
         return _http_proxy(integration_id, request)
     if request.ConnectionType == "VPC_LINK":
@@ -782,7 +785,8 @@ def _integration(integration_id: str, request: CreateIntegrationRequest) -> Inte
         )
     if request.IntegrationUri is None:
         raise Invalid(
-            "IntegrationUri is required for AWS_PROXY integrations: give the function's ARN"
+            "IntegrationUri is required for AWS_PROXY integrations: give the function's ARN "
+            "(or an IntegrationSubtype and RequestParameters to call an AWS service)"
         )
     if request.PayloadFormatVersion is None:
         raise Invalid("PayloadFormatVersion is required for HTTP APIs: set it to 2.0 or 1.0")
