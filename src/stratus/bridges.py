@@ -230,8 +230,9 @@ class ScheduleTargets:
     Lambda: an asynchronous invoke (the execution id is the request id, so a hand-over
     repeated after a crash runs once). SQS: SendMessage with SqsParameters.MessageGroupId
     and, for FIFO queues, the execution id as the deduplication id. SNS: Publish. A bus:
-    PutEvents with EventBridgeParameters' Source and DetailType, the Input as Detail.
-    Universal targets (arn:aws:scheduler:::aws-sdk:...): the API action, called in process by
+    PutEvents with EventBridgeParameters' Source and DetailType, the Input as Detail. A state
+    machine: StartExecution with the Input (Step Functions names the execution). Universal
+    targets (arn:aws:scheduler:::aws-sdk:...): the API action, called in process by
     `sdk`, which the composition root sets once the services exist."""
 
     sdk: SdkCaller | None = None
@@ -251,10 +252,8 @@ class ScheduleTargets:
     async def wait_invoke(self, invocation: Invocation) -> None:
         if universal.is_universal(invocation.arn):
             action = universal.parse(invocation.arn)
-            if self.sdk is None:
-                raise Invalid("Universal targets need the server's API adapters.")
             params = universal.parameters(invocation.input)
-            await self.sdk.wait_call(action.api, action.operation, params)
+            await self._wait_sdk_call(action.api, action.operation, params)
             return
         service = invocation.arn.split(":")[2]
         if service == "lambda":
@@ -275,8 +274,16 @@ class ScheduleTargets:
             )  # fmt: skip
         elif service == "events":
             await self._wait_put_event(invocation)
+        elif service == "states":
+            start = {"stateMachineArn": invocation.arn, "input": invocation.input}
+            await self._wait_sdk_call("stepfunctions", "StartExecution", start)
         else:
             raise Invalid(f"Stratus cannot invoke {invocation.arn}.")
+
+    async def _wait_sdk_call(self, api: str, operation: str, params: dict[str, Any]) -> None:
+        if self.sdk is None:
+            raise Invalid("Universal and state machine targets need the server's API adapters.")
+        await self.sdk.wait_call(api, operation, params)
 
     async def _wait_send(self, invocation: Invocation) -> None:
         queue = self._queues.queue_by_arn(invocation.arn)

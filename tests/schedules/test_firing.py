@@ -228,6 +228,28 @@ def test_lambda_target_is_invoked_with_the_input(server, scheduler, deploy, lamb
     assert [json.loads(line) for line in out.read_text().splitlines()] == [{"order": 7}]
 
 
+def test_state_machine_target_starts_an_execution_with_the_input(server, scheduler):
+    """A state machine target (Step Functions' StartExecution templated target) starts an
+    execution whose input is the schedule's Input."""
+    sfn = server.client("stepfunctions")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    machine = sfn.create_state_machine(
+        name=unique("scheduled"), definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    expression, moment = _at(server, 30)
+    scheduler.create_schedule(
+        Name=unique("to-machine"), ScheduleExpression=expression, FlexibleTimeWindow=OFF,
+        Target={"Arn": machine, "RoleArn": ROLE, "Input": '{"report": "nightly"}'},
+    )  # fmt: skip
+
+    server.advance(moment - server.clock.now())
+
+    assert wait_for(lambda: sfn.list_executions(stateMachineArn=machine)["executions"])
+    [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
+    started = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(started["input"]) == {"report": "nightly"}
+
+
 def test_failed_invocation_goes_to_the_dead_letter_queue(server, scheduler, sqs):
     """A target that cannot be invoked sends the Input to the DLQ, with AWS's attributes."""
     dlq_url, dlq = make_queue(sqs)

@@ -166,7 +166,7 @@ BAD = [
                  "RetryPolicy": {"MaximumRetryAttempts": 186}}}, "ValidationException"),
     ({"Target": {"Arn": QUEUE, "RoleArn": ROLE,
                  "RetryPolicy": {"MaximumEventAgeInSeconds": 86401}}}, "ValidationException"),
-    ({"Target": {"Arn": "arn:aws:states:us-east-1:000000000000:stateMachine:x",
+    ({"Target": {"Arn": "arn:aws:kinesis:us-east-1:000000000000:stream/x",
                  "RoleArn": ROLE}}, "ValidationException"),
     ({"Target": {"Arn": QUEUE + ".fifo", "RoleArn": ROLE}}, "ValidationException"),
     ({"Target": {"Arn": "arn:aws:events:us-east-1:000000000000:event-bus/default",

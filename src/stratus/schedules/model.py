@@ -28,7 +28,8 @@ DEFAULT_MAX_RETRIES = 185
 DEFAULT_MAX_AGE_S = 86_400
 # A target's kind, by the service its ARN names (templated targets Stratus serves).
 TARGET_KINDS = {"lambda": "Lambda function", "sqs": "SQS queue", "sns": "SNS topic",
-                "events": "EventBridge event bus"}  # fmt: skip
+                "events": "EventBridge event bus",
+                "states": "Step Functions state machine"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,8 @@ def target_kind(arn: str) -> str:
     parts = arn.split(":", 5)
     service = parts[2] if len(parts) == 6 and parts[0] == "arn" else ""
     if service == "events" and not parts[5].startswith("event-bus/"):
+        service = ""
+    if service == "states" and not parts[5].startswith("stateMachine:"):
         service = ""
     if service not in TARGET_KINDS:
         served = ", ".join(TARGET_KINDS.values())
