@@ -223,6 +223,7 @@ def test_a_put_without_settings_is_refused(lambda_client, deploy):
         ("arn:aws:sns:us-east-1:000000000000:no-such-topic", "Topic does not exist"),
         ("arn:aws:events:us-east-1:000000000000:event-bus/no-such-bus", "does not exist"),
         ("arn:aws:kinesis:us-east-1:000000000000:stream/s", "'kinesis'"),
+        ("arn:aws:states:us-east-1:000000000000:stateMachine:m", "'states'"),
         (_arn("no-such-function"), "Function not found"),
         ("arn:aws:lambda:eu-west-1:000000000000:function:elsewhere", "of this region"),
     ],

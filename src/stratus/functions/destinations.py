@@ -61,6 +61,9 @@ log = logging.getLogger("stratus.functions")
 Condition = Literal["Success", "RetriesExhausted", "EventAgeExceeded", "ZeroReservedConcurrency"]
 PARALLEL_DELIVERIES = 16
 NOT_DEAD_LETTERS = frozenset({"events"})  # destinations only
+# Kinds registered for the event bus's targets (which deliver through this registry) that
+# Lambda takes as neither destination nor dead-letter queue.
+BUS_ONLY = frozenset({"states"})
 DEAD_LETTER_PREFIX = "dead-letter-"  # the id of a staged DeadLetter
 ERROR_MESSAGE_LIMIT = 1024  # bytes of ErrorMessage, as AWS cuts it
 _A = TypeVar("_A")  # a message attribute, as the queue or topic models it
@@ -180,12 +183,14 @@ class Destinations:
         kind = self._kinds.get(target.service)
         if dead_letter and target.service in NOT_DEAD_LETTERS:
             kind = None  # AWS takes only queues and topics as dead-letter queues
+        if target.service in BUS_ONLY:
+            kind = None
         if kind is None:
             role = "a dead-letter queue" if dead_letter else "a destination"
             supported = "; ".join(
                 k.describes
                 for service, k in self._kinds.items()
-                if not (dead_letter and service in NOT_DEAD_LETTERS)
+                if not (dead_letter and service in NOT_DEAD_LETTERS) and service not in BUS_ONLY
             )
             raise Invalid(
                 f"The destination ARN {arn} is invalid: Stratus does not serve the "
