@@ -131,4 +131,4 @@ def test_too_large_is_refused_before_reading(server):
     connection.close()
 
     assert response.status == 413
-    assert response.getheader("x-amzn-ErrorType") == "RequestTooLargeException"
+    assert response.getheader("x-amzn-ErrorType") == "RequestEntityTooLargeException"
