@@ -4,6 +4,8 @@ import base64
 import hashlib
 import io
 import itertools
+import json
+import sys
 import urllib.request
 import zipfile
 
@@ -472,3 +474,39 @@ def test_layer_arns_name_only_this_account(lambda_client):
     assert code == "InvalidParameterValueException"
     assert message.startswith(f"Layer version {foreign} does not exist.")
     assert "PublishLayerVersion" in message
+
+
+POWERTOOLS_V3 = (
+    "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python}-x86_64:7"
+)
+USES_POWERTOOLS = """
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.shared.version import VERSION
+
+logger = Logger(service="orders")
+
+def handler(event, context):
+    logger.info("hello")
+    return VERSION
+"""
+
+
+def test_powertools_public_layer_is_built_from_the_package_index(lambda_client, deploy):
+    """Many SAM templates name Powertools for AWS Lambda's public layer by ARN; Stratus
+    builds it (the newest 3.x for a V3 layer) and the function imports it from /opt. It is
+    listed nowhere, and AWS's other accounts' layers are still refused."""
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    layer = POWERTOOLS_V3.format(python=runtime.replace(".", ""))
+    name = deploy(USES_POWERTOOLS, Runtime=runtime, Layers=[layer], Timeout=30)
+    other = "arn:aws:lambda:us-east-1:123456789012:layer:Theirs:1"
+
+    response = lambda_client.invoke(FunctionName=name)
+    version = json.loads(response["Payload"].read())
+    listed = list(_all_layers(lambda_client))
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException):
+        lambda_client.update_function_configuration(FunctionName=name, Layers=[other])
+
+    assert "FunctionError" not in response, version
+    assert version.startswith("3.")
+    assert lambda_client.get_function_configuration(FunctionName=name)["Layers"][0]["Arn"] == layer
+    assert not any("Powertools" in listed_name for listed_name in listed)

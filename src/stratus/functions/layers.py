@@ -21,6 +21,7 @@ import asyncio
 import base64
 import re
 import sqlite3
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.config import Settings
 from stratus.errors import Invalid, NotFound, Validation
+from stratus.functions import public_layers
 from stratus.functions.inputs import artifact_bytes, decode_marker, encode_marker, timestamp
 from stratus.functions.model import LayerReference
 from stratus.store import overlay
@@ -157,6 +159,7 @@ class Layers:
         self._code = code
         self._artifacts = artifacts
         self._merged_root = settings.data_dir / "work" / "opt"
+        self._building: dict[str, asyncio.Lock] = {}  # public layers being built, by ARN
 
     # -- the layer API ------------------------------------------------------------------
     async def publish(self, layer: str, request: PublishLayerVersionRequest) -> LayerVersion:
@@ -219,7 +222,8 @@ class Layers:
         rows = await self._db.run(
             lambda conn: conn.execute(
                 "SELECT layer_name, config FROM layer_versions WHERE deleted = 0 "
-                "AND layer_name > ? ORDER BY layer_name, version DESC",
+                "AND layer_name > ? AND instr(layer_name, ':') = 0 "  # (not AWS's, built here)
+                "ORDER BY layer_name, version DESC",
                 (after,),
             ).fetchall()
         )
@@ -298,6 +302,9 @@ class Layers:
                     "layer."
                 )
             seen[(layer.account, layer.name)] = layer.arn
+        for layer in parsed:
+            if layer.account != self._account:
+                await self._wait_public(layer)
         rows = await self._db.run(lambda conn: [self._live_row(conn, layer) for layer in parsed])
         await self._check_size(code_sha256, sum(unzipped for _, unzipped in rows))
         return [
@@ -311,7 +318,7 @@ class Layers:
             return
         parsed = _parse_layer_list([layer.Arn for layer in layers])
         sizes = await self._db.run(
-            lambda conn: [_row(conn, layer, include_deleted=True) for layer in parsed]
+            lambda conn: [self._row(conn, layer, include_deleted=True) for layer in parsed]
         )
         await self._check_size(code_sha256, sum(row["unzipped"] for row in sizes if row))
 
@@ -321,7 +328,7 @@ class Layers:
             return None
         parsed = _parse_layer_list([layer.Arn for layer in layers])
         rows = await self._db.run(
-            lambda conn: [_row(conn, layer, include_deleted=True) for layer in parsed]
+            lambda conn: [self._row(conn, layer, include_deleted=True) for layer in parsed]
         )
         shas: list[str] = []
         for layer, row in zip(parsed, rows, strict=True):
@@ -350,14 +357,60 @@ class Layers:
             raise missing or NotFound(_NOT_FOUND, Type="User")
         return match["name"]
 
+    async def _wait_public(self, layer: _VersionArn) -> None:
+        """A layer AWS publishes (public_layers.py), built on its first use, if Stratus can."""
+        wanted = public_layers.requirement(layer.account, layer.name)
+        if wanted is None:
+            return
+        async with self._building.setdefault(layer.arn, asyncio.Lock()):
+            found = await self._db.run(lambda conn: self._row(conn, layer, include_deleted=True))
+            if found is not None:
+                return
+            try:
+                archive = await asyncio.to_thread(public_layers.build, *wanted)
+            except (OSError, subprocess.SubprocessError) as exc:
+                stderr = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")
+                raise Invalid(
+                    f"Layer version {layer.arn} is AWS's; Stratus builds it from the package "
+                    f"index ({wanted[0]}), which failed: {stderr[-300:] or exc}"
+                ) from None
+            stored = await asyncio.to_thread(self._code.put, archive)
+            unzipped = await asyncio.to_thread(self._code.unzipped_size, stored.sha256_hex)
+            version = LayerVersion(
+                Content=LayerContent(CodeSha256=stored.sha256_b64, CodeSize=stored.size),
+                LayerArn=layer.arn.rsplit(":", 1)[0],
+                LayerVersionArn=layer.arn,
+                Description=f"Built by Stratus from {wanted[0]}",
+                CreatedDate=timestamp(),
+                Version=layer.version,
+            )
+            name = _stored_name(layer, self._account)
+
+            def insert(conn: sqlite3.Connection) -> None:
+                with transaction(conn):
+                    conn.execute("INSERT OR IGNORE INTO layers (name) VALUES (?)", (name,))
+                    conn.execute(
+                        "INSERT OR IGNORE INTO layer_versions (layer_name, version, config, "
+                        "unzipped) VALUES (?, ?, ?, ?)",
+                        (name, layer.version, version.model_dump_json(), unzipped),
+                    )
+
+            await self._db.run(insert)
+
+    def _row(
+        self, conn: sqlite3.Connection, layer: _VersionArn, include_deleted: bool
+    ) -> sqlite3.Row | None:
+        return _row(conn, _stored_name(layer, self._account), layer.version, include_deleted)
+
     def _live_row(self, conn: sqlite3.Connection, layer: _VersionArn) -> tuple[LayerVersion, int]:
-        row = _row(conn, layer, include_deleted=False)
-        if row is None or layer.account != self._account:
+        row = self._row(conn, layer, include_deleted=False)
+        if row is None:
             hint = (
                 ""
                 if layer.account == self._account
                 else f" Stratus holds only the layers published to it (account {self._account})"
-                "; publish this one with PublishLayerVersion."
+                " and Powertools for AWS Lambda (Python)'s; publish this one with "
+                "PublishLayerVersion."
             )
             raise Invalid(f"Layer version {layer.arn} does not exist.{hint}")
         return LayerVersion.model_validate_json(row["config"]), row["unzipped"]
@@ -392,10 +445,18 @@ def _parse_layer_list(arns: Sequence[str]) -> list[_VersionArn]:
     return [layer for layer in parsed if layer is not None]
 
 
-def _row(conn: sqlite3.Connection, layer: _VersionArn, include_deleted: bool) -> sqlite3.Row | None:
+def _stored_name(layer: _VersionArn, own_account: str) -> str:
+    """The row's layer_name: the name for this account's layers; `account:name` for the
+    public ones built here (a colon no layer name of ours has)."""
+    return layer.name if layer.account == own_account else f"{layer.account}:{layer.name}"
+
+
+def _row(
+    conn: sqlite3.Connection, name: str, version: int, include_deleted: bool
+) -> sqlite3.Row | None:
     row: sqlite3.Row | None = conn.execute(
         "SELECT config, unzipped, deleted FROM layer_versions WHERE layer_name = ? AND version = ?",
-        (layer.name, layer.version),
+        (name, version),
     ).fetchone()
     if row is None or (row["deleted"] and not include_deleted):
         return None
