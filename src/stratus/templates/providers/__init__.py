@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from stratus.templates.provider import Provider
 
 from . import (
+    api_destinations,
     apigateway,
     apigateway_account,
     apigateway_domains,
@@ -46,6 +47,7 @@ _BY_TYPE: dict[str, Provider] = {
         sqs,
         scheduler,
         archives,
+        api_destinations,
         custom,
         sns,
         events,
