@@ -227,6 +227,33 @@ def test_a_failing_machine_reports_error_and_cause(server, sfn):
     assert "output" not in done
 
 
+def test_paths_may_put_a_dot_before_a_bracket_as_jayway_reads_them(server, sfn):
+    """`$.[0]` and `$.['a b']` (published AWS samples write them) are `$[0]` and `$['a b']`,
+    in payload templates, InputPath and ResultPath alike."""
+    branch = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"x": 1}, "End": True}}}
+    machine = make_machine(
+        sfn,
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Parallel",
+                    "Branches": [branch],
+                    "ResultSelector": {"first.$": "$.[0]"},
+                    "ResultPath": "$.['the result']",
+                    "Next": "Q",
+                },
+                "Q": {"Type": "Pass", "InputPath": "$.['the result'].first", "End": True},
+            },
+        },
+    )
+
+    done = run_to_end(server, sfn, machine)
+
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"x": 1}
+
+
 def test_waits_are_durable_timers_on_the_work_queue(server, sfn):
     """A one-hour Wait keeps the execution RUNNING until the clock passes the hour."""
     machine = make_machine(

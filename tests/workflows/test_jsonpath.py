@@ -31,6 +31,9 @@ DOC = {
         ("$.n", None),
         ("$.t", True),
         ("$.a.b.length()", 3),
+        ("$.a.b.[1]", 20),
+        ("$.['odd key']", 1),
+        ("$.a.['b'].[0]", 10),
     ],
 )
 def test_definite_paths_name_one_value(path, expected):
@@ -55,11 +58,24 @@ def test_definite_paths_name_one_value(path, expected):
         ("$.store.book[?(@.title =~ /[AB]/)].price", [8, 12]),
         ("$.nothing[*]", []),
         ("$['a','odd key']", [DOC["a"], 1]),
+        ("$.a.b.[*]", [10, 20, 30]),
+        ("$.a.b.[0:2]", [10, 20]),
+        ("$..['title']", ["A", "B", "C"]),
+        ("$..book[1].title", ["B"]),
+        ("$..[0]", [10, DOC["store"]["book"][0]]),
     ],
 )
 def test_indefinite_paths_select_lists(path, expected):
     """Wildcards, slices, unions, descent and filters give every match, in order."""
     assert jsonpath.select(path, DOC) == expected
+
+
+def test_descent_into_a_bracket_starts_at_the_top_like_descent_into_a_name():
+    """`$..['a']` is `$..a`, and `$..[0]` indexes the top array too (Jayway's scan)."""
+    doc = {"a": {"a": 1}}
+
+    assert jsonpath.select("$..['a']", doc) == jsonpath.select("$..a", doc) == [{"a": 1}, 1]
+    assert jsonpath.select("$..[0]", [[1, 2], [3]]) == [[1, 2], 1, 3]
 
 
 @pytest.mark.parametrize("path", ["$.missing", "$.a.b[7]", "$.a.c.d", "$.a.b.x"])
@@ -69,7 +85,9 @@ def test_a_missing_definite_value_is_not_found(path):
         jsonpath.select(path, DOC)
 
 
-@pytest.mark.parametrize("text", ["a.b", "", "$.", "$[", "$[1:2:0]", "$.a[?(@.x <)]", "$$$x y"])
+@pytest.mark.parametrize(
+    "text", ["a.b", "", "$.", "$..", "$...a", "$.[", "$[", "$[1:2:0]", "$.a[?(@.x <)]", "$$$x y"]
+)
 def test_malformed_paths_are_rejected(text):
     """Text that is not a path is a PathError (a definition error, found at validation)."""
     with pytest.raises(jsonpath.PathError):
@@ -78,9 +96,19 @@ def test_malformed_paths_are_rejected(text):
 
 @pytest.mark.parametrize(
     ("path", "is_reference"),
-    [("$", True), ("$.a.b", True), ("$['x'][0]", True), ("$.a[*]", False), ("$..a", False)],
+    [
+        ("$", True),
+        ("$.a.b", True),
+        ("$['x'][0]", True),
+        ("$.[0]", True),
+        ("$.abc.['def ghi']", True),
+        ("$.a[*]", False),
+        ("$.a.[*]", False),
+        ("$..a", False),
+    ],
 )
 def test_reference_paths_are_the_definite_ones(path, is_reference):
+    """AWS's "Reference Paths": members and elements only, in dot or bracket notation."""
     assert jsonpath.is_reference_path(path) is is_reference
 
 
@@ -92,6 +120,7 @@ def test_reference_paths_are_the_definite_ones(path, is_reference):
         ("$.x.y.z", {"a": 1}, {"a": 1, "x": {"y": {"z": "R"}}}),
         ("$.a", {"a": 1}, {"a": "R"}),
         ("$.l[1]", {"l": [0, 1]}, {"l": [0, "R"]}),
+        ("$.l.[1]", {"l": [0, 1]}, {"l": [0, "R"]}),
     ],
 )
 def test_set_reference_places_a_value_and_creates_objects_on_the_way(path, document, expected):

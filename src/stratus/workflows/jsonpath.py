@@ -1,7 +1,7 @@
 """JSONPath as the States Language uses it (AWS runs Jayway's JSONPath).
 
     $            the document
-    .name ['n']  a member            [2] [-1]   an element
+    .name ['n']  a member            [2] [-1]   an element   (.['n'] .[2]: Jayway's dot-bracket)
     .* [*]       every member        [1:3:1]    a slice
     ['a','b']    a union             [0,2]
     ..name       recursive descent   [?(@.price < 10 && @.tag == 'x')]  a filter
@@ -64,9 +64,9 @@ class Union:
 
 @dataclass(frozen=True, slots=True)
 class Descend:
-    """`..` followed by a key or wildcard: that selector at every depth."""
+    """`..` followed by a selector: that selector at every depth, the start included."""
 
-    then: Key | Wildcard
+    then: Segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +247,8 @@ class _Parser:
                     self.pos += 1
                     out.append(Descend(Wildcard()))
                 elif self.peek() == "[":
-                    # $..[0] style: descend, then apply the bracket to every node.
-                    out.append(Descend(Wildcard()))
+                    # $..[0], $..['a']: the bracket applied at every depth, like $..a.
+                    out.append(Descend(self.bracket()))
                 else:
                     out.append(Descend(Key(self.name())))
             elif self.peek() == ".":
@@ -259,6 +259,10 @@ class _Parser:
                 elif self.text.startswith("length()", self.pos):
                     self.pos += len("length()")
                     out.append(Length())
+                elif self.peek() == "[":
+                    # Jayway reads a dot as a bare separator, so `$.[0]` is `$[0]`; AWS's
+                    # own docs write `$.abc.['def ghi']`, and published samples `$.[0]`.
+                    out.append(self.bracket())
                 else:
                     out.append(Key(self.name()))
             elif self.peek() == "[":
