@@ -693,6 +693,38 @@ def test_heartbeats_keep_a_callback_alive_and_silence_times_it_out(server, sfn, 
     assert (done["status"], done["error"]) == ("FAILED", "States.HeartbeatTimeout")
 
 
+@pytest.mark.parametrize(
+    ("catch_on", "status"),
+    [
+        ("States.Timeout", "SUCCEEDED"),
+        ("States.HeartbeatTimeout", "SUCCEEDED"),
+        ("States.ALL", "SUCCEEDED"),
+        ("States.TaskFailed", "FAILED"),
+    ],
+)
+def test_a_missed_heartbeat_is_a_states_timeout_and_not_a_task_failure(
+    server, sfn, sqs, catch_on, status
+):
+    """AWS: States.Timeout covers a Task that "failed to send a heartbeat", and
+    States.TaskFailed matches anything but States.Timeout."""
+    url = make_queue(sqs)[0]
+    catch = [{"ErrorEquals": [catch_on], "ResultPath": "$.error", "Next": "Rejected"}]
+    machine = callback_machine(sfn, url, HeartbeatSeconds=10, Catch=catch)
+    arn = sfn.start_execution(stateMachineArn=machine, input='{"order": 1}')["executionArn"]
+    server.wait_idle()
+
+    server.advance(11)
+    done = sfn.describe_execution(executionArn=arn)
+    timed_out = [e for e in history(sfn, arn) if e["type"] == "TaskTimedOut"]
+
+    assert done["status"] == status
+    assert timed_out[0]["taskTimedOutEventDetails"]["error"] == "States.HeartbeatTimeout"
+    if status == "SUCCEEDED":
+        assert json.loads(done["output"])["error"]["Error"] == "States.HeartbeatTimeout"
+    else:
+        assert done["error"] == "States.HeartbeatTimeout"
+
+
 def test_bad_task_tokens_are_refused(sfn):
     assert (
         error_of(sfn.send_task_success, taskToken="not-a-token", output="{}")["Code"]

@@ -18,11 +18,17 @@ from stratus.workflows import retry
         (["States.TaskFailed"], "States.Timeout", False),
         (["States.TaskFailed"], "States.Runtime", False),
         (["States.Timeout"], "States.Timeout", True),
+        (["States.Timeout"], "States.HeartbeatTimeout", True),
+        (["States.HeartbeatTimeout"], "States.HeartbeatTimeout", True),
+        (["States.HeartbeatTimeout"], "States.Timeout", False),
+        (["States.ALL"], "States.HeartbeatTimeout", True),
+        (["States.TaskFailed"], "States.HeartbeatTimeout", False),
         (["A", "B"], "B", True),
         (["A"], "a", False),
     ],
 )
 def test_error_matching(names, error, expected):
+    """A missed heartbeat is a States.Timeout too, so States.TaskFailed leaves it alone."""
     assert retry.error_matches(names, error) is expected
 
 

@@ -28,9 +28,16 @@ RUNTIME = "States.Runtime"
 # or States.Runtime").
 TERMINAL = frozenset({DATA_LIMIT_EXCEEDED, RUNTIME})
 
+# A missed heartbeat is reported as States.HeartbeatTimeout, yet it is also a States.Timeout
+# (AWS: States.Timeout is a Task that "ran longer than the TimeoutSeconds value, or failed
+# to send a heartbeat for a period longer than the HeartbeatSeconds value"), so an
+# ErrorEquals naming either one matches it.
+ALSO = {HEARTBEAT_TIMEOUT: TIMEOUT}
+
 # States.TaskFailed matches any error except States.Timeout (AWS: "a Task state failed
-# during the execution ... matches any known error name except for States.Timeout").
-NOT_TASK_FAILED = frozenset({TIMEOUT}) | TERMINAL
+# during the execution ... matches any known error name except for States.Timeout"),
+# heartbeat timeouts included.
+NOT_TASK_FAILED = frozenset({TIMEOUT, HEARTBEAT_TIMEOUT}) | TERMINAL
 
 
 class StatesFailure(Exception):

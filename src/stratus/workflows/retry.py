@@ -7,6 +7,8 @@ retriers are not consulted, as on AWS). Then the first matching catcher names th
 
 `States.ALL` matches any error but the terminal ones (States.DataLimitExceeded,
 States.Runtime); `States.TaskFailed` matches any error but States.Timeout and those.
+A heartbeat timeout (States.HeartbeatTimeout) is a kind of States.Timeout: it matches both
+names, and so is not a States.TaskFailed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.workflows.failure import ALL, NOT_TASK_FAILED, TASK_FAILED, TERMINAL
+from stratus.workflows.failure import ALL, ALSO, NOT_TASK_FAILED, TASK_FAILED, TERMINAL
 
 DEFAULT_INTERVAL_S = 1
 DEFAULT_MAX_ATTEMPTS = 3
@@ -25,7 +27,7 @@ DEFAULT_BACKOFF_RATE = 2.0
 
 def error_matches(names: Sequence[str], error: str) -> bool:
     for name in names:
-        if name == error:
+        if name in (error, ALSO.get(error)):
             return True
         if name == ALL and error not in TERMINAL:
             return True
