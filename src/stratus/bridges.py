@@ -79,6 +79,7 @@ from stratus.topics.service import TopicService
 from stratus.workflows.errors import ExecutionAlreadyExists
 from stratus.workflows.failure import RUNTIME, StatesFailure
 from stratus.workflows.service import WorkflowService
+from stratus.workflows.signals import TaskOrigin
 
 
 class QueueDelivery:
@@ -612,11 +613,12 @@ class StateMachineDestination:
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 SQS_SEND = "arn:aws:states:::sqs:sendMessage"
 AWS_SDK = "arn:aws:states:::aws-sdk:"
+EVENTS_PUT = "arn:aws:states:::events:putEvents"
 # Optimised integrations that are one API call, answered as the API answers plus the SDK's
 # metadata; their errors are named as AWS names them: <prefix>.<Code>Exception.
 OPTIMISED_CALLS: Mapping[str, tuple[str, str, str]] = {
     "arn:aws:states:::sns:publish": ("sns", "publish", "SNS"),
-    "arn:aws:states:::events:putEvents": ("eventbridge", "putEvents", "EventBridge"),
+    EVENTS_PUT: ("eventbridge", "putEvents", "EventBridge"),
     "arn:aws:states:::dynamodb:getItem": ("dynamodb", "getItem", "DynamoDB"),
     "arn:aws:states:::dynamodb:putItem": ("dynamodb", "putItem", "DynamoDB"),
     "arn:aws:states:::dynamodb:updateItem": ("dynamodb", "updateItem", "DynamoDB"),
@@ -643,14 +645,18 @@ class WorkflowTasks:
     itself). A function error is the task's error, named by the function's errorType
     (Lambda.Unknown without one), its cause the error document; Lambda's own refusals are
     Lambda.<Exception> as AWS names them. SQS: `sqs:sendMessage` (MessageBody as given, or
-    as JSON text when it is not a string), refusals SQS.<Exception>."""
+    as JSON text when it is not a string), refusals SQS.<Exception>. The other optimised
+    calls go through the API's own handler (SdkCalls); `events:putEvents` also names the
+    run in each entry's Resources and fails on a failed entry (EventBridge.FailedEntry)."""
 
     def __init__(self, functions: FunctionService, queues: QueueService) -> None:
         self._functions = functions
         self._queues = queues
         self.sdk: SdkCalls | None = None  # the API layer's, set once it exists (server.py)
 
-    async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
+    async def wait_run(
+        self, resource: str, payload: Any, timeout_s: int | None, origin: TaskOrigin
+    ) -> Any:
         if resource == LAMBDA_INVOKE:
             return await self._wait_optimised(payload)
         if resource.startswith("arn:aws:lambda:") and ":function:" in resource:
@@ -661,7 +667,13 @@ class WorkflowTasks:
         call = OPTIMISED_CALLS.get(resource)
         if call is not None and self.sdk is not None:
             service, action, prefix = call
+            if resource == EVENTS_PUT:
+                payload = _naming_origin(payload, origin)
             answer = await self.sdk.wait_call(service, action, payload, prefix)
+            if resource == EVENTS_PUT and answer.get("FailedEntryCount"):
+                # Unlike aws-sdk:eventbridge:putEvents, the optimised call fails on any
+                # failed entry, its cause the answer (which says which entry and why).
+                raise StatesFailure("EventBridge.FailedEntry", orjson.dumps(answer).decode())
             if isinstance(answer.get("StartDate"), str):  # as the plain form: epoch ms
                 started = datetime.datetime.fromisoformat(answer["StartDate"])
                 answer["StartDate"] = int(started.timestamp() * 1000)
@@ -995,6 +1007,21 @@ def _lets_s3_invoke(statement: Mapping[str, Any]) -> bool:
         and any(s in ("s3.amazonaws.com", "*") for s in services)
         and any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
     )
+
+
+def _naming_origin(parameters: Any, origin: TaskOrigin) -> Any:
+    """events:putEvents' entries with the execution's and the state machine's ARNs appended
+    to their Resources, as the optimised integration sends them."""
+    if not isinstance(parameters, Mapping) or not isinstance(parameters.get("Entries"), list):
+        return parameters  # malformed: the API's own validation says how
+    arns = [arn for arn in (origin.execution_arn, origin.state_machine_arn) if arn]
+    entries = [
+        {**entry, "Resources": [*(entry.get("Resources") or []), *arns]}
+        if isinstance(entry, Mapping)
+        else entry
+        for entry in parameters["Entries"]
+    ]
+    return {**parameters, "Entries": entries}
 
 
 def _sdk_metadata(request_id: str) -> dict[str, Any]:

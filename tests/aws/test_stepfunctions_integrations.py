@@ -214,13 +214,18 @@ def test_sns_publish_wait_for_task_token(server, sfn, sns, sqs):
     assert output(sfn.describe_execution(executionArn=arn)) == {"ok": 1}
 
 
-def test_events_put_events_to_a_rule_and_wait_for_task_token(server, sfn, sqs):
+def source_to_queue(server: Any, sqs: Any) -> tuple[str, str]:
+    """A new event source and the queue a default-bus rule sends its events to."""
     events = server.client("events")
     url, queue_arn = make_queue(sqs)
-    source = unique("app.orders")
-    rule = unique("r")
+    source, rule = unique("app.orders"), unique("r")
     events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
     events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": queue_arn}])
+    return source, url
+
+
+def test_events_put_events_to_a_rule_and_wait_for_task_token(server, sfn, sqs):
+    source, url = source_to_queue(server, sqs)
     entry = {"Source": source, "DetailType": "placed", "Detail": {"token.$": "$$.Task.Token"}}
     plain = make_machine(
         sfn,
@@ -246,6 +251,45 @@ def test_events_put_events_to_a_rule_and_wait_for_task_token(server, sfn, sqs):
     assert json.loads(first["Body"])["detail-type"] == "placed"
     assert failed["status"] == "FAILED"
     assert failed["error"] == "Order.Lost"
+
+
+def test_events_put_events_names_the_execution_and_its_machine_in_resources(server, sfn, sqs):
+    """AWS appends the execution's and the state machine's ARNs to each entry's Resources."""
+    source, url = source_to_queue(server, sqs)
+    entry = {"Source": source, "DetailType": "t", "Detail": {}, "Resources": ["mine"]}
+    machine = make_machine(sfn, one_task("arn:aws:states:::events:putEvents", {"Entries": [entry]}))
+
+    done = run_to_end(server, sfn, machine)
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(message["Body"])["resources"] == ["mine", done["executionArn"], machine]
+
+
+@pytest.mark.parametrize("suffix", ["", ".waitForTaskToken"])
+def test_a_failed_put_events_entry_fails_the_task_with_eventbridge_failed_entry(
+    server, sfn, suffix
+):
+    """A non-zero FailedEntryCount fails the Task (a callback would wait for a token no
+    event carries); the cause is PutEvents' answer, naming the entry's error."""
+    detail = {"token.$": "$$.Task.Token"} if suffix else {}
+    entry = {"Source": "s", "DetailType": "t", "Detail": detail}
+    machine = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::events:putEvents" + suffix,
+            {"Entries": [{**entry, "EventBusName": unique("no-such-bus")}]},
+        ),
+    )
+
+    done = run_to_end(server, sfn, machine)
+    [failed] = [e for e in history(sfn, done["executionArn"]) if e["type"] == "TaskFailed"]
+    cause = json.loads(done["cause"])
+
+    assert (done["status"], done["error"]) == ("FAILED", "EventBridge.FailedEntry")
+    assert cause["FailedEntryCount"] == 1
+    assert cause["Entries"][0]["ErrorCode"]
+    assert failed["taskFailedEventDetails"]["error"] == "EventBridge.FailedEntry"
 
 
 def test_aws_sdk_sqs_errors_are_named_by_service_and_exception(server, sfn, sqs):

@@ -22,7 +22,9 @@ class Runner:
         self.started: list[Any] = []
         self.cancelled = 0
 
-    async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any:
+    async def wait_run(
+        self, resource: str, payload: Any, timeout_s: int | None, origin: Any
+    ) -> Any:
         self.started.append(payload)
         try:
             if self.gate is not None:

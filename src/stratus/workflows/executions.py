@@ -63,9 +63,12 @@ PARALLEL_TIMERS = 16
 
 
 class TaskRunner(Protocol):
-    """Runs a Task state's resource: the result, or a StatesFailure naming the error."""
+    """Runs a Task state's resource for the run `origin` names: the result, or a
+    StatesFailure naming the error."""
 
-    async def wait_run(self, resource: str, payload: Any, timeout_s: int | None) -> Any: ...
+    async def wait_run(
+        self, resource: str, payload: Any, timeout_s: int | None, origin: interpreter.TaskOrigin
+    ) -> Any: ...
 
 
 SignalOf = Callable[[str], interpreter.Signal]  # effect token -> the signal for it
@@ -231,7 +234,10 @@ class Executions:
             return
         signal: interpreter.Signal
         try:
-            result = await self._runner.wait_run(resource, order["payload"], order["timeout"])
+            origin = interpreter.TaskOrigin(*order.get("origin", (order["execution"], "")))
+            result = await self._runner.wait_run(
+                resource, order["payload"], order["timeout"], origin
+            )
             if callback:  # the integration has the token; the answer comes by SendTask*
                 signal = interpreter.TaskSubmitted(order["token"], result)
             else:
@@ -495,6 +501,7 @@ class Executions:
                 "payload": effect.payload,
                 "timeout": effect.timeout_s,
                 "callback": effect.callback,
+                "origin": [effect.origin.execution_arn, effect.origin.state_machine_arn],
             }
             key, payload = f"{arn}|{effect.token}", _encode(order)
             handoff = self._handoff

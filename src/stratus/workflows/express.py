@@ -89,7 +89,9 @@ async def _wait_task(
     runner: TaskRunner, effect: interpreter.InvokeTask, answers: asyncio.Queue[interpreter.Signal]
 ) -> None:
     try:
-        result = await runner.wait_run(effect.resource, effect.payload, effect.timeout_s)
+        result = await runner.wait_run(
+            effect.resource, effect.payload, effect.timeout_s, effect.origin
+        )
         answers.put_nowait(interpreter.TaskSucceeded(effect.token, result))
     except StatesFailure as failure:
         answers.put_nowait(interpreter.TaskFailed(effect.token, failure.error, failure.cause))

@@ -64,6 +64,7 @@ from stratus.workflows.signals import (
     Step,
     Stop,
     TaskFailed,
+    TaskOrigin,
     TaskSubmitted,
     TaskSucceeded,
     TimerFired,
@@ -596,7 +597,16 @@ class _Engine:
             self.arm_heartbeat(thread, waiting)
         thread["phase"], thread["waiting"] = "task", waiting
         self.effects.append(
-            InvokeTask(token, thread["state"], resource, payload, timeout, heartbeat, callback)
+            InvokeTask(
+                token,
+                thread["state"],
+                resource,
+                payload,
+                timeout,
+                heartbeat,
+                callback,
+                TaskOrigin(self.execution_id(), self.state_machine_id()),
+            )
         )
 
     def arm_heartbeat(self, thread: Mapping[str, Any], waiting: dict[str, Any]) -> None:
@@ -617,6 +627,9 @@ class _Engine:
 
     def execution_id(self) -> str:
         return str(self.run["context"]["Execution"].get("Id", ""))
+
+    def state_machine_id(self) -> str:
+        return str(self.run["context"]["StateMachine"].get("Id", ""))
 
     def task_succeeded(
         self, thread: dict[str, Any], waiting: Mapping[str, Any], output: Any
@@ -1049,6 +1062,7 @@ __all__ = [
     "Step",
     "Stop",
     "TaskFailed",
+    "TaskOrigin",
     "TaskSubmitted",
     "TaskSucceeded",
     "TimerFired",

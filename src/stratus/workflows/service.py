@@ -752,7 +752,7 @@ class WorkflowService:
         runner = self._runner
 
         async def run_task(resource: str, payload: Any) -> Any:
-            return await runner.wait_run(resource, payload, None)
+            return await runner.wait_run(resource, payload, None, interpreter.TaskOrigin())
 
         try:
             return await probe.wait_probe(

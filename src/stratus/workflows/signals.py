@@ -1,6 +1,7 @@
 """What the interpreter asks of the world (effects) and what the world answers (signals).
 
-    effects   InvokeTask (run an integration; `callback`: its answer comes by SendTask*)
+    effects   InvokeTask (run an integration; `callback`: its answer comes by SendTask*;
+              `origin`: the execution and state machine it runs for)
               StartMapRun (a distributed Map's child executions; maprun.py)
               StartTimer (Wait, Retry delays, task/heartbeat/execution timeouts)
     signals   TaskSucceeded, TaskFailed, TaskSubmitted (a callback's integration answered),
@@ -19,6 +20,15 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class TaskOrigin:
+    """The run a Task belongs to, for integrations that name it (events:putEvents adds both
+    ARNs to each entry's Resources). Empty where there is no run (TestState)."""
+
+    execution_arn: str = ""
+    state_machine_arn: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class InvokeTask:
     token: str
     state: str
@@ -27,6 +37,7 @@ class InvokeTask:
     timeout_s: int | None
     heartbeat_s: int | None
     callback: bool = False  # .waitForTaskToken: the result comes by SendTask*, not by the call
+    origin: TaskOrigin = TaskOrigin()
 
 
 @dataclass(frozen=True, slots=True)
