@@ -79,6 +79,25 @@ class RestApi:
         )
         return str(created["id"])
 
+    def respond(self, resource_id: str, method: str, **response: Any) -> None:
+        """A method response and its integration response (statusCode 200 unless given);
+        the method response declares the headers the integration response maps."""
+        status = response.pop("statusCode", "200")
+        self.apigateway.put_method_response(
+            restApiId=self.id,
+            resourceId=resource_id,
+            httpMethod=method,
+            statusCode=status,
+            responseParameters={k: False for k in response.get("responseParameters", {})},
+        )
+        self.apigateway.put_integration_response(
+            restApiId=self.id,
+            resourceId=resource_id,
+            httpMethod=method,
+            statusCode=status,
+            **response,
+        )
+
     def deploy(self, stage: str = "prod", **params: Any) -> str:
         made = self.apigateway.create_deployment(restApiId=self.id, stageName=stage, **params)
         return str(made["id"])

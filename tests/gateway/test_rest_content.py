@@ -10,12 +10,7 @@ MOCK = {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode":
 
 
 def _respond(apigateway: Any, api: Any, resource_id: str, **response: Any) -> None:
-    apigateway.put_method_response(
-        restApiId=api.id, resourceId=resource_id, httpMethod="POST", statusCode="200"
-    )
-    apigateway.put_integration_response(
-        restApiId=api.id, resourceId=resource_id, httpMethod="POST", statusCode="200", **response
-    )
+    api.respond(resource_id, "POST", **response)
 
 
 def test_request_payloads_convert_to_binary_and_to_text(rest_api, apigateway, target):

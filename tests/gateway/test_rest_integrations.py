@@ -24,17 +24,7 @@ def handler(event, context):
 
 
 def _respond(apigateway: Any, api: Any, resource_id: str, method: str, **response: Any) -> None:
-    status = response.pop("statusCode", "200")
-    apigateway.put_method_response(
-        restApiId=api.id,
-        resourceId=resource_id,
-        httpMethod=method,
-        statusCode=status,
-        responseParameters={k: False for k in response.get("responseParameters", {})},
-    )
-    apigateway.put_integration_response(
-        restApiId=api.id, resourceId=resource_id, httpMethod=method, statusCode=status, **response
-    )
+    api.respond(resource_id, method, **response)
 
 
 def test_a_lambda_custom_integration_maps_request_and_response(rest_api, deploy, apigateway):
