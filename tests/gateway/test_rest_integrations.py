@@ -163,6 +163,34 @@ def test_passthrough_behaviour_decides_for_unmapped_content_types(rest_api, depl
         assert response.headers["x-amzn-errortype"] == "UnsupportedMediaTypeException"
 
 
+def test_a_request_without_a_body_reaches_the_function_as_an_empty_object(
+    rest_api, deploy, apigateway
+):
+    """A GET passed through to a Lambda custom integration (no template) gives the function
+    `{}`, not an error; in a request template an empty body reads as `{}` for both
+    `$input.body` and `$input.json('$')`, as on AWS."""
+    api = rest_api()
+    function = deploy("def handler(event, context):\n    return {'seen': event}\n")
+    uri = api.function_uri(function)
+    integration = {"type": "AWS", "integrationHttpMethod": "POST", "uri": uri}
+    template = """{"json": $input.json('$'), "body": "$util.escapeJavaScript($input.body)"}"""
+    plain = api.method("/plain", "GET", integration=integration)
+    mapped = api.method(
+        "/mapped",
+        "GET",
+        integration=integration | {"requestTemplates": {"application/json": template}},
+    )
+    for resource_id in (plain, mapped):
+        _respond(apigateway, api, resource_id, "GET")
+    api.deploy("prod")
+
+    passed = api.call("GET", "/prod/plain")
+    rendered = api.call("GET", "/prod/mapped")
+
+    assert (passed.status_code, passed.json()) == (200, {"seen": {}})
+    assert (rendered.status_code, rendered.json()) == (200, {"seen": {"json": {}, "body": "{}"}})
+
+
 def test_an_http_integration_maps_parameters_and_selects_by_status(rest_api, apigateway, target):
     """HTTP (non-proxy): the URI's path variable, query string and header come from
     requestParameters; the echo server answers 207, which the selectionPattern picks."""

@@ -8,11 +8,13 @@ REST APIs in API Gateway").
                           WHEN_NO_TEMPLATES         as it came if the integration has no
                                                     templates at all, else 415
                           NEVER                     415 Unsupported Media Type
+                        a request without a body reads as `{}` in a template
     request parameters  integration.request.{path,querystring,header}.X from
                         method.request.{path,querystring,header,multivalue*}.Y, 'literals',
                         stageVariables.Y and context.Y
     back end            AWS + lambda:path/.../invocations   the function, with the body as
-                          its event (X-Amz-Invocation-Type 'Event' mapped: asynchronously)
+                          its event (`{}` when empty; X-Amz-Invocation-Type 'Event'
+                          mapped: asynchronously)
                         AWS + <service>:action/X or :path/P  that API on Stratus's own
                           endpoint, as API Gateway calls a service endpoint
                         HTTP                                 the URI, with mapped parameters
@@ -258,7 +260,10 @@ def _request_body(call: Call) -> bytes | HttpResponse:
     handling = call.integration.contentHandling
     payload = request_payload(received, binary, handling)
     if template is not None:
-        rendered = call.render(template, payload.decode("utf-8", errors="replace")).encode()
+        # A request without a body reads as `{}` in a request template, as on AWS: both
+        # `$input.body` and `$input.json('$')` render `{}`.
+        text = payload.decode("utf-8", errors="replace") if payload else "{}"
+        rendered = call.render(template, text).encode()
         return to_binary(rendered, False, handling)
     behaviour = call.integration.passthroughBehavior or "WHEN_NO_MATCH"
     if behaviour == "NEVER" or (behaviour == "WHEN_NO_TEMPLATES" and templates):
@@ -347,6 +352,9 @@ async def _wait_lambda(
 ) -> Outcome | HttpResponse:
     invocation = _mapped_parameters(call)["header"]
     kind = next((v for k, v in invocation.items() if k.lower() == "x-amz-invocation-type"), None)
+    # No body and no template (a GET passed through): the function gets `{}`, as Lambda
+    # gives a function invoked with an empty payload.
+    payload = payload or b"{}"
     try:
         orjson.loads(payload)
     except orjson.JSONDecodeError:
