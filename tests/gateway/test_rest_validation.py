@@ -142,6 +142,90 @@ def test_missing_header_is_named(validated):
     assert response.json() == {"message": "Missing required request parameters: [X-Token]"}
 
 
+DATE_FORMATS = "[yyyy-MM-dd'T'HH:mm:ssZ, yyyy-MM-dd'T'HH:mm:ss.[0-9]{1,12}Z]"
+
+
+@pytest.fixture
+def reminders(rest_api, apigateway):
+    """POST / takes a Reminder (a `date-time` and an `email`), on a MOCK integration; the
+    API's BAD_REQUEST_BODY response is `$context.error.validationErrorString` alone."""
+    api = rest_api()
+    apigateway.create_model(
+        restApiId=api.id, name="Reminder", contentType="application/json",
+        schema=json.dumps({
+            "type": "object", "required": ["datetime", "email"],
+            "properties": {"datetime": {"type": "string", "format": "date-time"},
+                           "email": {"type": "string", "format": "email"},
+                           "host": {"type": "string", "format": "hostname"},
+                           "repeat": {"type": "integer", "minimum": 1}},
+        }),
+    )  # fmt: skip
+    validator = apigateway.create_request_validator(
+        restApiId=api.id, name="body", validateRequestBody=True
+    )["id"]
+    mock = {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}}
+    resource_id = api.method(
+        "/", "POST", requestValidatorId=validator,
+        requestModels={"application/json": "Reminder"}, integration=mock,
+    )  # fmt: skip
+    api.respond(resource_id, "POST", responseTemplates={"application/json": '{"ok": true}'})
+    apigateway.put_gateway_response(
+        restApiId=api.id, responseType="BAD_REQUEST_BODY", statusCode="422",
+        responseTemplates={"application/json": "$context.error.validationErrorString"},
+    )  # fmt: skip
+    api.deploy("v1")
+    return api
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            {"datetime": "2026-01-01T00:00:00Z"},
+            '[object has missing required properties (["email"])]',
+        ),
+        ({}, '[object has missing required properties (["datetime","email"])]'),
+        (
+            {"datetime": "not-a-date", "email": "nope"},
+            f'[string "not-a-date" is invalid against requested date format(s) {DATE_FORMATS}, '
+            'string "nope" is not a valid email address]',
+        ),
+        (
+            {"datetime": "2026-02-30T10:00:00Z", "email": "a@b.example", "host": "-x-"},
+            f'[string "2026-02-30T10:00:00Z" is invalid against requested date format(s) '
+            f'{DATE_FORMATS}, string "-x-" is not a valid hostname]',
+        ),
+        (
+            {"datetime": 5, "email": "a@b.example", "repeat": 0},
+            "[instance type (integer) does not match any allowed primitive type "
+            '(allowed: ["string"]), numeric instance is lower than the required minimum '
+            "(minimum: 1, found: 0)]",
+        ),
+        (b"{not json", "[Unknown error parsing request body]"),
+    ],
+)
+def test_validation_error_string_says_what_failed(reminders, body, detail):
+    """`$context.error.validationErrorString` lists each failure in the words API Gateway's
+    validator uses, in brackets; draft 4's formats are checked."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    response = reminders.call(
+        "POST", "/v1/", content=content, headers={"Content-Type": "application/json"}
+    )
+
+    assert (response.status_code, response.text) == (422, detail)
+
+
+def test_bodies_in_their_formats_pass(reminders):
+    """Offsets, fractions of seconds and dotted host names are valid in their formats."""
+    body = {"datetime": "2026-01-01T09:30:00.125+01:00", "email": "ada@example.com",
+            "host": "api.example.com", "repeat": 2}  # fmt: skip
+
+    response = reminders.call("POST", "/v1/", json=body)
+
+    assert (response.status_code, response.json()) == (200, {"ok": True})
+
+
 # -- MOCK integrations -------------------------------------------------------------------------
 
 CORS = {

@@ -25,14 +25,15 @@ An API's own gateway responses (PutGatewayResponse, or `x-amazon-apigateway-gate
 in an import), as its deployment froze them, replace these: `customized` picks the one for
 the answer's type, else DEFAULT_4XX/DEFAULT_5XX by status, and takes its status, its
 `gatewayresponse.header.*` mappings and its body template (`$context.error.message`,
-`messageString`, `responseType`). The integration timeout's 504, sent from a timer, and the
+`messageString`, `responseType`, `validationErrorString`: what failed request validation,
+else the message). The integration timeout's 504, sent from a timer, and the
 size limits, checked before the API is known, keep the defaults.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -49,6 +50,7 @@ class GatewayAnswer(HttpResponse):
 
     response_type: str = "DEFAULT_5XX"
     message: str | None = None
+    validation_error: str | None = None  # $context.error.validationErrorString, when not message
 
 
 def gateway_response(
@@ -103,6 +105,11 @@ UNSUPPORTED_MEDIA_TYPE = gateway_response(
 )
 
 
+def bad_body(validation_error: str) -> GatewayAnswer:
+    """400 Invalid request body, with what failed for `validationErrorString`."""
+    return replace(BAD_BODY, validation_error=validation_error)
+
+
 def missing_parameters(names: list[str]) -> GatewayAnswer:
     return gateway_response(
         400,
@@ -148,7 +155,11 @@ def customized(
                 "message": answer.message or "",
                 "messageString": orjson.dumps(answer.message).decode(),
                 "responseType": answer.response_type,
-                "validationErrorString": answer.message or "",
+                "validationErrorString": (
+                    answer.message or ""
+                    if answer.validation_error is None
+                    else answer.validation_error
+                ),
             }
         }
         try:

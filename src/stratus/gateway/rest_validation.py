@@ -11,9 +11,11 @@ API key:
 - validateRequestBody: the body must be JSON valid against the model its requestModels
   names for the request's media type (`application/json` when there is no Content-Type),
   else `$default`; with neither, the `Empty` model. An empty body is checked as `{}`. Not
-  JSON or not valid: 400 `Invalid request body`.
+  JSON or not valid: 400 `Invalid request body`, with what failed (rest_schema.py) in
+  `$context.error.validationErrorString`.
 
-Models are JSON Schema draft 4 (jsonschema's Draft4Validator). A model refers to another of
+Models are JSON Schema draft 4 (jsonschema's Draft4Validator, its formats checked as
+rest_schema.py says). A model refers to another of
 its API by `{"$ref": "https://apigateway.amazonaws.com/restapis/{api}/models/{name}"}`; the
 references resolve among the deployment's models. Validators are built once per deployment
 and model (deployments are frozen snapshots).
@@ -33,7 +35,8 @@ from referencing.jsonschema import DRAFT4
 from stratus.apis.rest.model import Method
 from stratus.apis.rest.service import RestDeployment
 from stratus.gateway.responses import HttpResponse
-from stratus.gateway.rest_responses import BAD_BODY, missing_parameters
+from stratus.gateway.rest_responses import BAD_BODY, bad_body, missing_parameters
+from stratus.gateway.rest_schema import FORMATS, NOT_JSON, failures, validation_error_string
 
 MODEL_URI = "https://apigateway.amazonaws.com/restapis/{api}/models/{name}"
 EMPTY_SCHEMA = {"type": "object"}
@@ -63,7 +66,7 @@ def validator_for(deployment: RestDeployment, name: str) -> jsonschema.Draft4Val
         if len(_validators) >= _VALIDATORS_LIMIT:
             _validators.clear()
         found = _validators[key] = jsonschema.Draft4Validator(
-            schema, registry=Registry().with_resources(resources)
+            schema, registry=Registry().with_resources(resources), format_checker=FORMATS
         )
     return found
 
@@ -115,11 +118,12 @@ def check_request(
         try:
             document = json.loads(body) if body.strip() else {}
         except ValueError:
-            return BAD_BODY
+            return bad_body(validation_error_string([NOT_JSON]))
         schema = validator_for(deployment, model_name(method, content_type))
         try:
-            if not schema.is_valid(document):
-                return BAD_BODY
+            failed = failures(schema, document)
         except Unresolvable:  # a $ref to no model of the deployment: the body cannot pass
             return BAD_BODY
+        if failed:
+            return bad_body(validation_error_string(failed))
     return None
