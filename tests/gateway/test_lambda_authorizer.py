@@ -99,10 +99,16 @@ def test_malformed_answers(output, simple):
         (["$request.querystring.k"], [], "k=", None),
         (["$request.header.a", "$stageVariables.v"], [("a", "1")], "", ["1", "sv"]),
         (["$stageVariables.missing"], [], "", None),
+        (["$context.identity.sourceIp", "$context.requestTimeEpoch"], [], "", ["10.0.0.1", "5"]),
+        (["$context.identity.caller"], [], "", None),  # null: missing
+        (["$context.identity"], [], "", None),  # an object is no value
+        (["$context.nothing.here"], [], "", None),
     ],
 )
 def test_identity_values(sources, headers, query, expected):
-    assert identity_values(sources, headers, query, {"v": "sv"}) == expected
+    context = {"identity": {"sourceIp": "10.0.0.1", "caller": None}, "requestTimeEpoch": 5}
+
+    assert identity_values(sources, headers, query, {"v": "sv"}, context) == expected
 
 
 def test_result_cache_keeps_answers_for_their_ttl():
@@ -305,6 +311,36 @@ def test_without_ttl_every_request_invokes(protected, shared_dir):
     assert _calls(shared_dir) == 2
 
 
+def test_context_variables_are_identity_sources(protected, shared_dir):
+    """`$context.X` identity sources (as SAM's Identity.Context writes them) are accepted and
+    read per request: their values reach the authorizer and key its cache, and a variable
+    the request has no value for is 401 without invoking."""
+    by_ip = protected(
+        IdentitySource=["$request.header.Authorization", "$context.identity.sourceIp"],
+        AuthorizerResultTtlInSeconds=300,
+    )
+    made_up = protected(IdentitySource=["$request.header.Authorization", "$context.contextVar"])
+
+    first, again = by_ip("allow"), by_ip("allow")
+    seen = json.loads((shared_dir / "event.json").read_text())
+    refused = made_up("allow")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert seen["identitySource"] == ["allow", first.json()["requestContext"]["http"]["sourceIp"]]
+    assert _calls(shared_dir) == 1  # the second answer came from the cache
+    assert refused.status_code == 401
+
+
+def test_context_identity_values_key_the_cache(protected, shared_dir):
+    """A source whose value changes per request ($context.requestId) invokes every time."""
+    request = protected(IdentitySource=["$context.requestId"], AuthorizerResultTtlInSeconds=300)
+
+    answers = [request("allow").status_code for _ in range(2)]
+
+    assert answers == [200, 200]
+    assert _calls(shared_dir) == 2
+
+
 def test_request_authorizer_control_plane(server, apigw):
     api_id = apigw.create_api(Name="ctl", ProtocolType="HTTP")["ApiId"]
     function = f"arn:aws:lambda:{server.settings.region}:000000000000:function:auth"
@@ -343,7 +379,7 @@ def test_request_authorizer_control_plane(server, apigw):
             {"AuthorizerPayloadFormatVersion": "1.0", "EnableSimpleResponses": True},
             {"AuthorizerResultTtlInSeconds": 30, "IdentitySource": []},
             {"AuthorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/x"},
-            {"IdentitySource": ["$context.whatever"]},
+            {"IdentitySource": ["Authorization"]},
         ]
         for changes in bad:
             settings = {

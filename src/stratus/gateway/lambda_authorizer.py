@@ -3,8 +3,11 @@ HTTP APIs with AWS Lambda authorizers").
 
 For a route with AuthorizationType CUSTOM, after the route match and before the integration:
 
-1. every identity source (`$request.header.X`, `$request.querystring.X`, `$stageVariables.X`)
-   must be present and non-empty, else 401 `{"message":"Unauthorized"}` without invoking;
+1. every identity source (`$request.header.X`, `$request.querystring.X`, `$context.X`,
+   `$stageVariables.X`) must be present and non-empty, else 401 `{"message":"Unauthorized"}`
+   without invoking; `$context.X` names a context variable as access logs and parameter
+   mappings do (`$context.identity.sourceIp`, `$context.routeKey`: payload 1.0's
+   requestContext with routeKey);
 2. with AuthorizerResultTtlInSeconds > 0, an answer cached for the same identity values (per
    API, stage and authorizer) is used instead of invoking;
 3. otherwise the authorizer function gets the authorizer event (payload 2.0: version, type
@@ -77,8 +80,10 @@ def identity_values(
     headers: Iterable[tuple[str, str]],
     query: str,
     stage_variables: Mapping[str, str],
+    context: Mapping[str, Any] | None = None,
 ) -> list[str] | None:
-    """The identity sources' values in order; None when one is missing or empty."""
+    """The identity sources' values in order; None when one is missing or empty.
+    `context` holds the context variables (needed only when a source is `$context.X`)."""
     headers = list(headers)
     pairs = parse_qsl(query, keep_blank_values=True)
     values: list[str] = []
@@ -93,11 +98,30 @@ def identity_values(
         elif source.startswith("$stageVariables."):
             value = stage_variables.get(source[len("$stageVariables.") :])
             found = [value] if value is not None else []
+        elif source.startswith("$context."):
+            variable: Any = context or {}
+            for step in source[len("$context.") :].split("."):
+                variable = variable.get(step) if isinstance(variable, Mapping) else None
+            found = [str(variable)] if isinstance(variable, str | int | float) else []
         joined = ",".join(found)
         if not joined.strip():
             return None
         values.append(joined)
     return values
+
+
+def any_context(sources: Sequence[str]) -> bool:
+    return any(source.startswith("$context.") for source in sources)
+
+
+def context_variables(request: HttpRequest, target: Target) -> dict[str, Any]:
+    """An HTTP API request's context variables, by their `$context` names: payload 1.0's
+    requestContext (identity.sourceIp, requestId, httpMethod, path, stage...) and
+    routeKey."""
+    context: dict[str, Any] = http_api_v1_event(request, replace(target, jwt=None))[
+        "requestContext"
+    ]
+    return context | {"routeKey": target.match.route.key}
 
 
 def route_arn(region: str, account_id: str, api_id: str, stage: str, method: str, path: str) -> str:
@@ -232,8 +256,11 @@ async def wait_authorize(
     stopped, as for integrations)."""
     if authorizer is None or authorizer.AuthorizerType != "REQUEST":
         return INTERNAL  # the route's authorizer is gone
+    sources = authorizer.IdentitySource
+    # Context variables are built only for an authorizer that reads them.
+    context = context_variables(request, target) if any_context(sources) else None
     identity = identity_values(
-        authorizer.IdentitySource, request.headers, request.query, target.stage_variables
+        sources, request.headers, request.query, target.stage_variables, context
     )
     if identity is None:
         return UNAUTHORIZED

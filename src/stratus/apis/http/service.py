@@ -675,10 +675,12 @@ def _request_authorizer(authorizer_id: str, fields: dict[str, Any]) -> Authorize
     if ttl and not sources:
         raise Invalid("IdentitySource is required when AuthorizerResultTtlInSeconds is over 0")
     for source in sources:
-        if not re.fullmatch(r"\$(request\.(header|querystring)|stageVariables)\.[^\s,]+", source):
+        if not re.fullmatch(
+            r"\$(request\.(header|querystring)|context|stageVariables)\.[^\s,]+", source
+        ):
             raise Invalid(
                 f"Invalid identity source {source!r}: write $request.header.<name>, "
-                "$request.querystring.<name> or $stageVariables.<name>"
+                "$request.querystring.<name>, $context.<variable> or $stageVariables.<name>"
             )
     return Authorizer(
         AuthorizerId=authorizer_id,
