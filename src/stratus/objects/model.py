@@ -61,6 +61,9 @@ class ObjectVersion:
     tags: Mapping[str, str] = field(default_factory=dict)
     acl: tuple[Grant, ...] = ()  # grants besides the owner's FULL_CONTROL
     part_sizes: tuple[int, ...] = ()  # a multipart object's parts, for GET ?partNumber=
+    # Each part's checksum (base64, the object's algorithm) when the object's checksum is
+    # COMPOSITE of them: GetObjectAttributes lists parts only then, as S3 does.
+    part_checksums: tuple[str, ...] = ()
 
     def part_range(self, number: int) -> tuple[int, int] | None:
         """(first, last) byte of part `number` (a simple object is one part); None when it

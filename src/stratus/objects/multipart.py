@@ -201,6 +201,7 @@ class Multipart:
             (p.file for p in parts), [running] if full else []
         )
         size = sum(p.size for p in parts)
+        values: list[str] = []
         if full:
             checksum = Checksum(algorithm, checksums.encode(running.digest()), "FULL_OBJECT")
         else:
@@ -227,6 +228,7 @@ class Multipart:
             upload.tags,
             upload.acl,
             tuple(p.size for p in parts),
+            tuple(values),
         )
         if not size:
             await asyncio.to_thread(self._blobs.discard, file)

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS objects (
     parts         INTEGER,
     tags          TEXT NOT NULL DEFAULT '{}',
     acl           TEXT,                     -- JSON grants besides the owner's (acls.py)
-    part_sizes    TEXT                      -- JSON [size, …] of a multipart object's parts
+    part_sizes    TEXT,                     -- JSON [size, …] of a multipart object's parts
+    part_checksums TEXT                     -- JSON [base64, …] of a COMPOSITE object's parts
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_current ON objects (bucket, key) WHERE latest = 1;
 CREATE INDEX IF NOT EXISTS objects_versions ON objects (bucket, key, seq DESC);
@@ -78,4 +79,7 @@ CREATE TABLE IF NOT EXISTS bucket_notifications (
     config TEXT NOT NULL                    -- JSON, as stored (notifications.py)
 ) WITHOUT ROWID;
 """,
+    version=2,
+    # 2: part checksums of COMPOSITE multipart objects (GetObjectAttributes' ObjectParts).
+    migrations={2: "ALTER TABLE objects ADD COLUMN part_checksums TEXT;"},
 )

@@ -421,6 +421,8 @@ class ObjectService:
             headers=options.headers if replace_metadata else source.headers,
             metadata=options.metadata if replace_metadata else source.metadata,
             checksum=checksum,
+            # Part checksums stand only beside the composite checksum made of them.
+            part_checksums=source.part_checksums if checksum is source.checksum else (),
             tags=options.tags or source.tags,
             acl=options.acl,  # a copy's ACL is the request's, not the source's (as on AWS)
         )

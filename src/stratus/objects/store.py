@@ -13,7 +13,7 @@ from .model import Bucket, Checksum, ObjectVersion, Part, Upload
 
 _OBJECT_COLUMNS = (
     "seq, bucket, key, version_id, latest, delete_marker, size, etag, modified, file, "
-    "headers, metadata, checksum, parts, tags, acl, part_sizes"
+    "headers, metadata, checksum, parts, tags, acl, part_sizes, part_checksums"
 )
 
 
@@ -133,6 +133,7 @@ def version_of(row: sqlite3.Row) -> ObjectVersion:
         json.loads(row["tags"]),
         tuple(acls.load(_json(row["acl"]))),
         tuple(_json(row["part_sizes"]) or ()),
+        tuple(_json(row["part_checksums"]) or ()),
     )
 
 
@@ -156,8 +157,8 @@ def version(conn: sqlite3.Connection, bucket: str, key: str, version_id: str) ->
 def insert_version(conn: sqlite3.Connection, v: ObjectVersion) -> int:
     cursor = conn.execute(
         "INSERT INTO objects (bucket, key, version_id, latest, delete_marker, size, etag, "
-        "modified, file, headers, metadata, checksum, parts, tags, acl, part_sizes) "
-        "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "modified, file, headers, metadata, checksum, parts, tags, acl, part_sizes, "
+        "part_checksums) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             v.bucket,
             v.key,
@@ -176,6 +177,7 @@ def insert_version(conn: sqlite3.Connection, v: ObjectVersion) -> int:
             json.dumps(dict(v.tags)),
             json.dumps(acls.dump(list(v.acl))) if v.acl else None,
             json.dumps(list(v.part_sizes)) if v.part_sizes else None,
+            json.dumps(list(v.part_checksums)) if v.part_checksums else None,
         ),
     )
     return int(cursor.lastrowid or 0)

@@ -62,6 +62,26 @@ class RestXml:
         self.router = Router.for_model(model)
         self._service_checked = service_checked
 
+    def _model_checked(self, operation: OperationModel, params: dict[str, Any]) -> dict[str, Any]:
+        """What the model checks of `params`. A service-checked structure stays, emptied, so a
+        required one is still present (PutBucketNotificationConfiguration's), its contents
+        the handler's to check; a service-checked list is the handler's whole, present or
+        not (GetObjectAttributes' x-amz-object-attributes: absent is S3's InvalidRequest)."""
+        shape = operation.input_shape
+        members = shape.members if isinstance(shape, StructureShape) else {}
+        ours = self._service_checked.intersection(members)
+        if not ours:
+            return params
+        checked = {
+            k: {} if k in ours else v
+            for k, v in params.items()
+            if k not in ours or isinstance(v, dict)
+        }
+        for name in ours:
+            if members[name].type_name == "list":
+                checked[name] = []
+        return checked
+
     async def wait_answer(self, scope: Scope, receive: Receive) -> Response:
         """The answer to one request, errors included (rendered as the API names them)."""
         headers = Headers(scope=scope)
@@ -83,18 +103,7 @@ class RestXml:
                 else await wait_body(receive, headers, self.api.body_limit, found.operation)
             )
             params = parse_input(operation, found.labels, query, headers, body)
-            # A service-checked structure stays, emptied, so a required one is still present
-            # (PutBucketNotificationConfiguration's), its contents the handler's to check.
-            checked = (
-                {
-                    k: {} if k in self._service_checked else v
-                    for k, v in params.items()
-                    if k not in self._service_checked or isinstance(v, dict)
-                }
-                if self._service_checked.intersection(params)
-                else params
-            )
-            validate.check(operation.input_shape, checked)
+            validate.check(operation.input_shape, self._model_checked(operation, params))
             if streamed and isinstance(operation.input_shape, StructureShape):
                 stream = BodyStream(receive)
                 params[operation.input_shape.serialization["payload"]] = stream
