@@ -392,6 +392,77 @@ def test_a_restored_environment_is_confined_too(server, confined, lambda_client,
     assert body["ptrace_neighbour"]["errno"] == 3  # the server: not in its namespace
 
 
+# Who the function is, as code that needs a user name or home asks (matplotlib's import,
+# getpass, Path.home()), at init and in the handler; and whether it can rename itself.
+IDENTITY = r"""
+import getpass, os, pwd
+from pathlib import Path
+
+AT_INIT = getpass.getuser()
+
+def handler(event, context):
+    try:
+        with open("/etc/passwd", "a") as f:
+            f.write("root2:x:0:0::/:/bin/sh")
+        rewrite = "written"
+    except OSError as exc:
+        rewrite = type(exc).__name__
+    return {"uid": os.getuid(), "name": pwd.getpwuid(os.getuid()).pw_name,
+            "user": getpass.getuser(), "home": str(Path.home()), "at_init": AT_INIT,
+            "users": sorted(entry.pw_name for entry in pwd.getpwall()), "rewrite": rewrite}
+"""
+
+CUSTOM_IDENTITY = r"""#!/usr/bin/env python3
+import http.client, json, os, pwd
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+while True:
+    connection = http.client.HTTPConnection(api, timeout=30)
+    connection.request("GET", "/2018-06-01/runtime/invocation/next")
+    response = connection.getresponse()
+    request_id = response.headers["Lambda-Runtime-Aws-Request-Id"]
+    response.read()
+    answer = {"uid": os.getuid(), "name": pwd.getpwuid(os.getuid()).pw_name}
+    connection.request("POST", "/2018-06-01/runtime/invocation/%s/response" % request_id,
+                       json.dumps(answer))
+    connection.getresponse().read()
+    connection.close()
+"""
+
+
+def _is_lambdas_user(body: dict[str, Any]) -> None:
+    assert body["name"] == body["user"] == body["at_init"] == "sbx_user1051"
+    assert body["home"] == "/home/sbx_user1051"  # (HOME unset, as on Lambda)
+    # None of the host's (and no nobody where the uid is nobody's: rootless, as nobody).
+    assert "sbx_user1051" in body["users"]
+    assert set(body["users"]) <= {"nobody", "root", "sbx_user1051"}
+    assert body["rewrite"] in ("PermissionError", "OSError")  # read-only, not its own
+
+
+def test_a_function_has_a_user_name_and_home(confined, lambda_client, deploy, deploy_custom):
+    """Its uid is named in its /etc/passwd, as Lambda's is (sbx_user1051), so getpass,
+    Path.home() and whatever imports them work; a custom runtime's too. It cannot change
+    the file."""
+    name = deploy(IDENTITY)
+    custom = deploy_custom({"bootstrap": CUSTOM_IDENTITY})
+
+    body = invoke_json(lambda_client, name)[1]
+    answer = invoke_json(lambda_client, custom)[1]
+
+    _is_lambdas_user(body)
+    assert answer["name"] == "sbx_user1051"
+
+
+def test_a_restored_environment_has_a_user_name_and_home(confined, lambda_client, deploy):
+    """Restored from a snapshot, an environment takes a uid of its holder's namespace (a
+    small one, which the host names "daemon" or "bin"): it is named Lambda's user too, as
+    the holder's was while init ran."""
+    name, published = publish_snapstart(lambda_client, deploy, IDENTITY)
+
+    body = invoke_json(lambda_client, name, Qualifier=published["Version"])[1]
+
+    _is_lambdas_user(body)
+
+
 def _invoke_in_background(
     lambda_client: Any, name: str, version: str, event: dict[str, Any]
 ) -> tuple[threading.Thread, dict[str, Any]]:

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from tests.conftest import ROLE, make_zip
-from tests.runtime.test_hostile import ATTACKER
+from tests.runtime.test_hostile import ATTACKER, IDENTITY, _is_lambdas_user
 
 from stratus.testing import free_port
 
@@ -231,3 +231,27 @@ def test_rootless_snapshot_environments_are_confined_too(rootless):
     assert seen == [1, 2]
     assert read[str(rootless["data"] / "stratus.db")]["error"] == "FileNotFoundError"
     assert bytes.fromhex(read["/tmp/seed"]["ok"]) == b"from init"  # init's /tmp, copied
+
+
+def test_a_rootless_environment_has_a_user_name_and_home_too(rootless):
+    """With the server's uid (here nobody's), an environment is still Lambda's user, on
+    demand and restored from a snapshot."""
+    client = rootless["client"]
+    client.create_function(
+        FunctionName="identity",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": IDENTITY})},
+        SnapStart={"ApplyOn": "PublishedVersions"},
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName="identity")
+    version = client.publish_version(FunctionName="identity")["Version"]
+    client.get_waiter("published_version_active").wait(FunctionName="identity", Qualifier=version)
+
+    for qualifier in ("$LATEST", version):
+        response = client.invoke(FunctionName="identity", Qualifier=qualifier)
+        body = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, body
+        _is_lambdas_user(body)
+        assert body["uid"] == NOBODY

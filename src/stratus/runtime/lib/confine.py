@@ -25,6 +25,9 @@ when the plan names one):
              and the bytecode cache (writable); sources are opened before any cover is
              mounted, so a cover may hide them
     /tmp     a filesystem of EphemeralStorage's size when the server made one (scratch.py)
+    /etc/passwd, /etc/group
+             read-only files of its own naming its uid, as Lambda's name theirs
+             (`_mount_identity`)
 
 Variants, as the plan says:
     network false   a network namespace with only its own loopback; a custom runtime's
@@ -60,6 +63,7 @@ CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUSER = 0x20000000, 0x40000000, 0x10000000
 SIOCSIFFLAGS, IFF_UP, IFF_RUNNING = 0x8914, 0x1, 0x40
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+MNT_DETACH = 0x2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 STATUS = struct.Struct("i")
 SYS_MOVE_MOUNT, AT_FDCWD, MOVE_MOUNT_F_EMPTY_PATH = 429, -100, 0x4
@@ -95,6 +99,7 @@ def enter(plan: dict[str, Any]) -> None:
     rootless = bool(plan.get("rootless"))
     if rootless:  # not root: a user namespace of its own makes the rest possible
         namespaces |= CLONE_NEWUSER
+    children = plan.get("children")  # a snapshot holder: uids its children can take
     relay = None
     if not plan.get("network", True):
         namespaces |= CLONE_NEWNET
@@ -113,6 +118,11 @@ def enter(plan: dict[str, Any]) -> None:
             listener.listen(64)
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
     _mount_tree(plan)
+    if children:  # a snapshot holder runs as its user namespace's root
+        _mount_identity(0, 0)
+    else:
+        uid = int(plan["uid"])
+        _mount_identity(uid, os.getegid() if rootless else uid)
     status_read, status_write = os.pipe()
     # Listed now: once init mounts its /proc, `outside` (in the same mount namespace but not
     # in init's PID namespace) has no /proc/self.
@@ -124,7 +134,6 @@ def enter(plan: dict[str, Any]) -> None:
     os.close(status_read)
     _die_with_parent(status_write)
     _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    children = plan.get("children")  # a snapshot holder: uids its children can take
     if children:
         to_init, from_env = os.pipe()
         to_env, from_init = os.pipe()
@@ -224,6 +233,10 @@ def enter_child(plan: dict[str, Any], status_write: int) -> None:
     if not plan.get("network", True):
         _loopback_up()
     _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
+    # (The uid it takes is one of the holder's namespace, 1..n, which the host's files or
+    # the holder's would name after someone else: "daemon", "bin"...)
+    uid = os.geteuid() if rootless else int(plan["uid"])
+    _mount_identity(uid, os.getegid() if rootless else uid)
     snapshot_tmp = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     _attach_child_tmp(plan)
     _copy_snapshot_tmp(f"/proc/self/fd/{snapshot_tmp}", plan.get("uid"))
@@ -346,6 +359,51 @@ def _mount_tree(plan: dict[str, Any]) -> None:
         flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
         _mount(None, target, None, flags if writable else flags | MS_RDONLY)
         os.close(handle)
+
+
+# Lambda's user, whatever the uid (993 there): its home does not exist, and HOME is not set,
+# so Path.home() and expanduser("~") answer /home/sbx_user1051 as they do on Lambda.
+USER_ENTRY = "sbx_user1051:x:{uid}:{gid}::/home/sbx_user1051:/sbin/nologin\n"
+# Besides it, only root and nobody (which names what the environment's user namespace does
+# not map), not the host's accounts: the same few names on every host and in every mode, as
+# in Lambda's image; host entries would name other users' files wrongly anyway (a snapshot
+# child's uid is small: the host's "daemon" or "bin"), and would tell a function the host's
+# account names. The gid has no name, as on Lambda (`id`: gid=990, no name).
+OTHER_USERS = {
+    0: "root:x:0:0:root:/root:/bin/bash\n",
+    65534: "nobody:x:65534:65534::/:/sbin/nologin\n",
+}
+OTHER_GROUPS = {0: "root:x:0:\n", 65534: "nobody:x:65534:\n"}
+
+
+def _mount_identity(uid: int, gid: int) -> None:
+    """Files of this environment's own over /etc/passwd and /etc/group, read-only: its uid
+    has a name, so pwd.getpwuid(os.getuid()), getpass.getuser() and Path.home() work as on
+    Lambda. They are on a small tmpfs mounted at /tmp only while they are written (the
+    environment's /tmp is back when this returns), bound read-only and owned by a uid that
+    is not the environment's: nothing in it can change them, nor unmount them (it has no
+    capabilities) to see the host's."""
+    files = {
+        "passwd": USER_ENTRY.format(uid=uid, gid=gid)
+        + "".join(line for number, line in OTHER_USERS.items() if number != uid),
+        "group": "".join(line for number, line in OTHER_GROUPS.items() if number != gid),
+    }
+    targets = [name for name in files if os.path.exists(f"/etc/{name}")]  # (else: the host's)
+    if not targets:
+        return
+    _mount(b"tmpfs", "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"mode=755,size=16k")
+    try:
+        for name in targets:
+            handle = os.open(f"/tmp/{name}", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            os.write(handle, files[name].encode())
+            os.fchmod(handle, 0o644)  # (whatever the umask)
+            os.close(handle)
+            target = f"/etc/{name}"
+            _mount(f"/tmp/{name}".encode(), target, None, MS_BIND)
+            flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+            _mount(None, target, None, flags)
+    finally:
+        _check(libc().umount2(b"/tmp", MNT_DETACH), "umount /tmp")
 
 
 def _mount_point(target: str, directory: bool) -> None:
