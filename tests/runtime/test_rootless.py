@@ -196,24 +196,28 @@ def test_a_rootless_environment_cannot_reach_the_server(rootless):
     assert _attack(rootless, "processes") == [1, 2]  # and the server is still there
 
 
+def _publish_snapstart(client: Any, name: str, source: str) -> str:
+    """Create a SnapStart function and publish it; its version, once restorable."""
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": source})},
+        Timeout=30,
+        SnapStart={"ApplyOn": "PublishedVersions"},
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name)
+    version = client.publish_version(FunctionName=name)["Version"]
+    client.get_waiter("published_version_active").wait(FunctionName=name, Qualifier=version)
+    return str(version)
+
+
 def test_rootless_snapshot_environments_are_confined_too(rootless):
     """Restored from a snapshot, each environment still has PID and mount namespaces of its
     own (a user namespace of its own, made by the child of its holder)."""
     client = rootless["client"]
-    client.create_function(
-        FunctionName="snap-attacker",
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": ATTACKER + WRITE_AT_INIT})},
-        Timeout=30,
-        SnapStart={"ApplyOn": "PublishedVersions"},
-    )
-    client.get_waiter("function_active_v2").wait(FunctionName="snap-attacker")
-    version = client.publish_version(FunctionName="snap-attacker")["Version"]
-    client.get_waiter("published_version_active").wait(
-        FunctionName="snap-attacker", Qualifier=version
-    )
+    version = _publish_snapstart(client, "snap-attacker", ATTACKER + WRITE_AT_INIT)
 
     def attack(kind: str, **event: Any) -> Any:
         payload = json.dumps({"attack": kind, **event})
@@ -237,17 +241,7 @@ def test_a_rootless_environment_has_a_user_name_and_home_too(rootless):
     """With the server's uid (here nobody's), an environment is still Lambda's user, on
     demand and restored from a snapshot."""
     client = rootless["client"]
-    client.create_function(
-        FunctionName="identity",
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": IDENTITY})},
-        SnapStart={"ApplyOn": "PublishedVersions"},
-    )
-    client.get_waiter("function_active_v2").wait(FunctionName="identity")
-    version = client.publish_version(FunctionName="identity")["Version"]
-    client.get_waiter("published_version_active").wait(FunctionName="identity", Qualifier=version)
+    version = _publish_snapstart(client, "identity", IDENTITY)
 
     for qualifier in ("$LATEST", version):
         response = client.invoke(FunctionName="identity", Qualifier=qualifier)
