@@ -143,7 +143,12 @@ def test_creating_an_existing_function_conflicts(lambda_client, deploy):
         ({"MemorySize": 20000}, "ValidationException", "less than or equal to 10240"),
         ({"Timeout": 0}, "ValidationException", "'timeout'"),
         ({"Timeout": 901}, "ValidationException", "less than or equal to 900"),
-        ({"Runtime": "python2.7"}, "ValidationException", "enum value set"),
+        ({"Runtime": "python9.9"}, "ValidationException", "enum value set"),
+        (
+            {"Runtime": "python2.7"},
+            "InvalidParameterValueException",
+            "The runtime parameter of python2.7 is no longer supported",
+        ),
         ({"FunctionName": "bad name!"}, "ValidationException", "functionName"),
         ({"Role": "not-a-role"}, "ValidationException", "'role'"),
         ({"EphemeralStorage": {"Size": 100}}, "ValidationException", "ephemeralStorage.size"),
@@ -296,31 +301,74 @@ def test_oversized_control_request_is_refused(server):
     assert b"for the CreateFunction operation" in body
 
 
+def _refused_both_ways(lambda_client, deploy, created: dict, updated: dict) -> list:
+    """CreateFunction with `created` and UpdateFunctionConfiguration of an existing function
+    with `updated`, each refused: their (code, message), once checked that nothing was
+    created or changed."""
+    existing = deploy("def handler(e, c):\n    return 1\n")
+    before = lambda_client.get_function_configuration(FunctionName=existing)["RevisionId"]
+    create = {"Runtime": "python3.12", "Handler": "app.handler", **created}
+
+    with pytest.raises(ClientError) as create_refused:
+        lambda_client.create_function(
+            FunctionName="refused", Role=ROLE, Code={"ZipFile": HELLO}, **create
+        )
+    with pytest.raises(ClientError) as update_refused:
+        lambda_client.update_function_configuration(FunctionName=existing, **updated)
+
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName="refused")
+    after = lambda_client.get_function_configuration(FunctionName=existing)
+    assert (after["RevisionId"], after["Runtime"]) == (before, "python3.11")
+    return [_error(create_refused), _error(update_refused)]
+
+
 def test_durable_config_is_refused_not_dropped(lambda_client, deploy):
     """Stratus runs no durable functions: DurableConfig on CreateFunction or
     UpdateFunctionConfiguration is InvalidParameterValueException saying so, and nothing
     is created or changed."""
-    durable = {"ExecutionTimeout": 900, "RetentionPeriodInDays": 3}
-    existing = deploy("def handler(e, c):\n    return 1\n")
-    before = lambda_client.get_function_configuration(FunctionName=existing)["RevisionId"]
+    durable = {"DurableConfig": {"ExecutionTimeout": 900, "RetentionPeriodInDays": 3}}
 
-    with pytest.raises(ClientError) as created:
-        lambda_client.create_function(
-            FunctionName="durable-refused",
-            Runtime="python3.12",
-            Handler="app.handler",
-            Role=ROLE,
-            Code={"ZipFile": HELLO},
-            DurableConfig=durable,
-        )
-    with pytest.raises(ClientError) as updated:
-        lambda_client.update_function_configuration(FunctionName=existing, DurableConfig=durable)
+    answers = _refused_both_ways(lambda_client, deploy, durable, durable)
 
-    for excinfo in (created, updated):
-        code, message = _error(excinfo)
+    for code, message in answers:
         assert code == "InvalidParameterValueException"
         assert "Stratus does not support durable functions" in message
-    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
-        lambda_client.get_function(FunctionName="durable-refused")
-    after = lambda_client.get_function_configuration(FunctionName=existing)["RevisionId"]
-    assert after == before
+
+
+BLOCKED = (
+    "The runtime parameter of {} is no longer supported for creating or updating AWS Lambda "
+    "functions. We recommend you use a supported runtime while creating or updating functions."
+)
+
+
+def test_runtimes_aws_blocked_get_aws_answer(lambda_client, deploy):
+    """python3.7 and python3.8 (AWS blocks both creating and updating functions with them)
+    are InvalidParameterValueException with AWS's own message, on CreateFunction and
+    UpdateFunctionConfiguration, and nothing is created or changed."""
+    answers = _refused_both_ways(
+        lambda_client, deploy, {"Runtime": "python3.7"}, {"Runtime": "python3.8"}
+    )
+
+    assert answers == [
+        ("InvalidParameterValueException", BLOCKED.format("python3.7")),
+        ("InvalidParameterValueException", BLOCKED.format("python3.8")),
+    ]
+
+
+def test_runtimes_stratus_cannot_run_are_refused_saying_what_runs(lambda_client):
+    """nodejs22.x is a runtime AWS runs and Stratus does not: the answer says so and names
+    the runtimes it runs (not an enum error that reads as if nodejs22.x were misspelt)."""
+    with pytest.raises(ClientError) as refused:
+        lambda_client.create_function(
+            FunctionName="node-refused",
+            Runtime="nodejs22.x",
+            Handler="index.handler",
+            Role=ROLE,
+            Code={"ZipFile": HELLO},
+        )
+
+    code, message = _error(refused)
+    assert code == "InvalidParameterValueException"
+    assert message.startswith("Stratus does not run the nodejs22.x runtime: it runs python3.9 to")
+    assert "provided.al2023" in message

@@ -344,6 +344,20 @@ def _failure_reasons(cfn: Any, name: str) -> list[str]:
     ]
 
 
+def test_a_runtime_aws_blocked_fails_the_function_with_aws_reason(cfn: Any) -> None:
+    """Runtime: python3.7 (blocked on AWS) fails the create with the reason AWS gives."""
+    old = create(cfn, FUNCTION.replace("Runtime: python3.11", "Runtime: python3.7"), wait=None)
+
+    with pytest.raises(WaiterError):
+        wait(cfn, old, "stack_create_complete")
+
+    assert describe(cfn, old)["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert (
+        "The runtime parameter of python3.7 is no longer supported for creating or updating "
+        "AWS Lambda functions." in " ".join(_failure_reasons(cfn, old))
+    )
+
+
 def test_durable_config_fails_the_function_with_the_reason(cfn: Any, lambda_client: Any) -> None:
     """DurableConfig on an AWS::Serverless::Function (the transform passes it on) fails the
     create, and added to an AWS::Lambda::Function it fails the update: Stratus runs no

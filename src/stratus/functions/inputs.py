@@ -17,17 +17,28 @@ from stratus.errors import Invalid, Malformed, TooLarge
 from stratus.functions.model import (
     ENVIRONMENT_LIMIT_BYTES,
     RESERVED_VARIABLES,
+    RUNTIMES,
     CreateFunctionRequest,
     EnvironmentSettings,
     FunctionConfiguration,
     UpdateFunctionConfigurationRequest,
 )
+from stratus.runtime.custom import CUSTOM_RUNTIMES
+from stratus.runtime.interpreters import PYTHON_RUNTIMES
 from stratus.store.artifacts import ARTIFACTS_BUCKET, ArtifactStore, NoSuchArtifact
 
 log = logging.getLogger("stratus.functions")
 # A package read from a bucket: Lambda's limit for a deployment package is 250 MB unzipped;
 # a zip from S3 is read whole, so it is bounded here.
 MAX_PACKAGE_FROM_S3 = 250 * 1024 * 1024
+# Runtimes AWS no longer lets a function be created or updated with (the last block date,
+# python3.8's and go1.x's update block, was 2025-11-01), whose successors run here: AWS's own
+# answer, which is the way forward here too. (go1.x's successor is provided.al2023, a Go
+# binary named bootstrap.) Others AWS blocked (nodejs18.x, java8...) get Stratus's answer,
+# which says what runs here.
+BLOCKED_RUNTIMES = frozenset(
+    {"python2.7", "python3.6", "python3.7", "python3.8", "go1.x", "provided"}
+)
 
 
 def check_snapstart(config: FunctionConfiguration) -> None:
@@ -50,9 +61,29 @@ def check_snapstart(config: FunctionConfiguration) -> None:
         )
 
 
+def check_runtime(runtime: str) -> None:
+    if runtime in RUNTIMES:
+        return
+    if runtime in BLOCKED_RUNTIMES:
+        raise Invalid(
+            f"The runtime parameter of {runtime} is no longer supported for creating or "
+            "updating AWS Lambda functions. We recommend you use a supported runtime while "
+            "creating or updating functions."
+        )
+    raise Invalid(
+        f"Stratus does not run the {runtime} runtime: it runs {PYTHON_RUNTIMES[0]} to "
+        f"{PYTHON_RUNTIMES[-1]}, and {' and '.join(CUSTOM_RUNTIMES)} (a custom runtime: the "
+        "package's own bootstrap executable). Use one of those, or deploy this function to "
+        "AWS Lambda."
+    )
+
+
 def check_supported(request: CreateFunctionRequest | UpdateFunctionConfigurationRequest) -> None:
-    """Refuse what Stratus cannot run rather than drop it: a durable function's handler
-    expects checkpointed, replayed executions that an ordinary invocation does not give."""
+    """Refuse what Stratus cannot run rather than drop it: a runtime it has not (check_runtime),
+    or a durable function, whose handler expects checkpointed, replayed executions that an
+    ordinary invocation does not give."""
+    if request.Runtime is not None:
+        check_runtime(request.Runtime)
     if request.DurableConfig is not None:
         raise Invalid(
             "Stratus does not support durable functions: DurableConfig cannot be set. Remove "
