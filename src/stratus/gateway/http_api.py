@@ -128,6 +128,13 @@ class ExecuteApi:
         self.http_proxy = HttpProxy()  # HTTP_PROXY integrations' client (http_proxy.py)
         # REST APIs (rest.py), whose ids share the namespace
         self.rest = RestGateway(self.http_proxy)
+        self._calls: ServiceCalls | None = None
+
+    def _service_calls(self, scope: Scope) -> ServiceCalls | None:
+        # (set on the app's state by server.py; found once, not per request)
+        if self._calls is None:
+            self._calls = getattr(scope["app"].state, "service_calls", None)
+        return self._calls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -149,7 +156,7 @@ class ExecuteApi:
             wait_answer, services, scope, receive, api_id, path, self.jwks,
             throttles=self.throttles, lambda_results=self.lambda_results,
             http_proxy=self.http_proxy,
-            service_calls=getattr(scope["app"].state, "service_calls", None),
+            service_calls=self._service_calls(scope),
         )  # fmt: skip
         request_id = base64.b64encode(ids.token_bytes(11)).decode()
         await wait_serve(DOOR, scope, send, path, answer, request_id=request_id)
