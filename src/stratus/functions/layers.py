@@ -21,7 +21,6 @@ import asyncio
 import base64
 import re
 import sqlite3
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from stratus.errors import Invalid, NotFound, Validation
 from stratus.functions import public_layers
 from stratus.functions.inputs import artifact_bytes, decode_marker, encode_marker, timestamp
 from stratus.functions.model import LayerReference
+from stratus.runtime.sdk import PipFailed
 from stratus.store import overlay
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.code import MAX_UNZIPPED_BYTES, CodeStore
@@ -368,11 +368,10 @@ class Layers:
                 return
             try:
                 archive = await asyncio.to_thread(public_layers.build, *wanted)
-            except (OSError, subprocess.SubprocessError) as exc:
-                stderr = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")
+            except PipFailed as exc:
                 raise Invalid(
                     f"Layer version {layer.arn} is AWS's; Stratus builds it from the package "
-                    f"index ({wanted[0]}), which failed: {stderr[-300:] or exc}"
+                    f"index ({wanted[0]}), which failed: {exc}"
                 ) from None
             stored = await asyncio.to_thread(self._code.put, archive)
             unzipped = await asyncio.to_thread(self._code.unzipped_size, stored.sha256_hex)

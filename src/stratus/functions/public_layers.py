@@ -16,16 +16,16 @@ import io
 import logging
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from stratus.runtime.sdk import installed_version, pip_install
+
 log = logging.getLogger("stratus.functions")
 
 POWERTOOLS_ACCOUNT = "017000801446"
-BUILD_TIMEOUT_S = 600.0
 _POWERTOOLS = re.compile(
     r"^AWSLambdaPowertoolsPython(?:V(?P<major>[23]))?"
     r"(?:-python3(?P<minor>\d+)-(?:x86_64|arm64))?$"
@@ -44,18 +44,12 @@ def requirement(account: str, name: str) -> tuple[str, str | None] | None:
 
 def build(wanted: str, python: str | None) -> bytes:
     """The layer's zip: `wanted` and its dependencies under python/ (boto3 comes with the
-    runtime, as on Lambda). Raises CalledProcessError / TimeoutExpired / OSError."""
+    runtime, as on Lambda). Raises PipFailed."""
     with tempfile.TemporaryDirectory() as scratch:
         target = Path(scratch) / "python"
-        command = [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-warn-script-location", "--only-binary=:all:", "--target", str(target),
-        ]  # fmt: skip
-        if python is not None:
-            command += ["--python-version", python]
-        subprocess.run([*command, wanted], check=True, capture_output=True, timeout=BUILD_TIMEOUT_S)
-        installed = sorted(p.name for p in target.glob("aws_lambda_powertools-*.dist-info"))
-        log.info("public layer: %s built from %s", wanted, installed[0] if installed else "?")
+        pip_install(sys.executable, target, wanted, python_version=python)
+        built = installed_version(target, "aws_lambda_powertools")
+        log.info("public layer: %s built from %s", wanted, built)
         return _zipped(Path(scratch))
 
 

@@ -26,7 +26,38 @@ from stratus.runtime.interpreters import interpreter_for
 log = logging.getLogger("stratus.runtime")
 
 INSTALL_TIMEOUT_S = 600.0
+PIP_WORDS = 500  # characters of pip's error output a failure keeps
 _AT_LEAST = re.compile(r"^\s*>=\s*(\d+)\.(\d+)\s*$")
+
+
+class PipFailed(Exception):
+    """pip could not install: its own last words, or why it could not run."""
+
+
+def pip_install(
+    python: str, target: Path, requirement: str, python_version: str | None = None
+) -> None:
+    """`requirement` and its dependencies, wheels only, into `target` (pip --target) with
+    the interpreter `python`; for `python_version` when given (pure-Python wheels)."""
+    command = [
+        python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-warn-script-location", "--only-binary=:all:", "--target", str(target),
+    ]  # fmt: skip
+    if python_version is not None:
+        command += ["--python-version", python_version]
+    try:
+        subprocess.run(
+            [*command, requirement], check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        stderr = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")
+        raise PipFailed(stderr[-PIP_WORDS:].strip() or str(exc)) from exc
+
+
+def installed_version(target: Path, project: str) -> str:
+    """`project version` of what pip installed into `target` (its dist-info), or "?"."""
+    found = sorted(target.glob(f"{project}-*.dist-info"))
+    return found[0].name.removesuffix(".dist-info").replace("-", " ") if found else "?"
 
 
 def server_sdk_supports(version: tuple[int, int]) -> bool:
@@ -83,28 +114,17 @@ class RuntimeSdks:
         )  # fmt: skip
         staging = target.with_name(target.name + ".installing")
         shutil.rmtree(staging, ignore_errors=True)
-        command = [
-            interpreter.path, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-warn-script-location", "--only-binary=:all:", "--target", str(staging),
-            "boto3",
-        ]  # fmt: skip
         try:
-            subprocess.run(command, check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S)
-        except (OSError, subprocess.SubprocessError) as exc:
-            stderr = getattr(exc, "stderr", b"") or b""
+            pip_install(interpreter.path, staging, "boto3")
+        except PipFailed as exc:
             log.warning(
-                "runtime %s: could not install boto3 for it (%s%s); its functions get the "
+                "runtime %s: could not install boto3 for it (%s); its functions get the "
                 "server's, which Python %s.%s cannot import",
-                runtime, exc, f": {stderr.decode(errors='replace')[-500:]}" if stderr else "",
-                major, minor,
+                runtime, exc, major, minor,
             )  # fmt: skip
             shutil.rmtree(staging, ignore_errors=True)
             return None
         staging.rename(target)
-        log.info("runtime %s: boto3 installed for its functions (%s)", runtime, _version(target))
+        version = installed_version(target, "boto3")
+        log.info("runtime %s: boto3 installed for its functions (%s)", runtime, version)
         return target
-
-
-def _version(sdk: Path) -> str:
-    found = sorted(sdk.glob("boto3-*.dist-info"))
-    return found[0].name.removesuffix(".dist-info").replace("-", " ") if found else "?"
