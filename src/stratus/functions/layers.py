@@ -36,7 +36,7 @@ from stratus.functions.model import LayerReference
 from stratus.runtime.sdk import PipFailed
 from stratus.store import overlay
 from stratus.store.artifacts import ArtifactStore
-from stratus.store.code import MAX_UNZIPPED_BYTES, CodeStore
+from stratus.store.code import MAX_UNZIPPED_BYTES, CodeStore, StoredCode
 from stratus.store.db import Database, transaction
 
 # Lambda's limit on layers per function.
@@ -165,8 +165,7 @@ class Layers:
     async def publish(self, layer: str, request: PublishLayerVersionRequest) -> LayerVersion:
         name = self._own_name(layer)
         archive = await asyncio.to_thread(_archive, request.Content, self._artifacts)
-        stored = await asyncio.to_thread(self._code.put, archive)
-        unzipped = await asyncio.to_thread(self._code.unzipped_size, stored.sha256_hex)
+        stored, unzipped = await asyncio.to_thread(self._stored, archive)
 
         def insert(conn: sqlite3.Connection) -> LayerVersion:
             with transaction(conn):
@@ -373,8 +372,7 @@ class Layers:
                     f"Layer version {layer.arn} is AWS's; Stratus builds it from the package "
                     f"index ({wanted[0]}), which failed: {exc}"
                 ) from None
-            stored = await asyncio.to_thread(self._code.put, archive)
-            unzipped = await asyncio.to_thread(self._code.unzipped_size, stored.sha256_hex)
+            stored, unzipped = await asyncio.to_thread(self._stored, archive)
             version = LayerVersion(
                 Content=LayerContent(CodeSha256=stored.sha256_b64, CodeSize=stored.size),
                 LayerArn=layer.arn.rsplit(":", 1)[0],
@@ -395,6 +393,11 @@ class Layers:
                     )
 
             await self._db.run(insert)
+
+    def _stored(self, archive: bytes) -> tuple[StoredCode, int]:
+        """The archive in the code store, and its unzipped size (blocking)."""
+        stored = self._code.put(archive)
+        return stored, self._code.unzipped_size(stored.sha256_hex)
 
     def _row(
         self, conn: sqlite3.Connection, layer: _VersionArn, include_deleted: bool
