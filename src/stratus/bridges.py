@@ -875,6 +875,14 @@ _SUBSCRIPTION_BATCH_BYTES = 128 * 1024
 log = logging.getLogger("stratus.logs")
 
 
+async def wait_check_subscription_destination(functions: FunctionService, arn: str) -> None:
+    """A subscription filter's function must exist when the filter is put (AWS checks too)."""
+    try:
+        await functions.get(parse_reference(arn))
+    except NotFound as exc:
+        raise Invalid(f"The destination function does not exist: {arn}") from exc
+
+
 class LogSubscriptions:
     """A LogStore stager: each batch of log events, matched against the subscription filters
     of its groups, becomes AWS's `{"awslogs": {"data": base64(gzip(json))}}` event, one per

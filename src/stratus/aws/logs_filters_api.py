@@ -6,40 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from stratus.errors import Invalid, NotFound
-from stratus.functions.names import parse_reference
-from stratus.observe import filter_patterns
+from stratus.bridges import wait_check_subscription_destination
+from stratus.errors import Invalid
+from stratus.observe import filter_patterns, log_filters
 from stratus.observe.logs import now_ms
 
 from .protocols.adapter import Call, Handler
 
-# What a metric transformation holds, with AWS's defaults left out when unset.
-_TRANSFORMATION = (
-    "metricName",
-    "metricNamespace",
-    "metricValue",
-    "defaultValue",
-    "dimensions",
-    "unit",
-)
-
 
 async def put_metric_filter(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    transformations = body["metricTransformations"]
-    for t in transformations:
-        value = str(t["metricValue"])
-        if not (value.startswith("$") or _is_number(value)):
-            raise Invalid(f"Invalid metric value: {value} (a number or a $field of the pattern)")
-    config = {
-        "filterName": body["filterName"],
-        "filterPattern": body["filterPattern"],
-        "metricTransformations": [
-            {k: t[k] for k in _TRANSFORMATION if t.get(k) is not None} for t in transformations
-        ],
-        "creationTime": now_ms(),
-        "logGroupName": body["logGroupName"],
-        "applyOnTransformedLogs": bool(body.get("applyOnTransformedLogs")),
-    }
+    config = log_filters.metric_filter(
+        body["logGroupName"],
+        body["filterName"],
+        body["filterPattern"],
+        body["metricTransformations"],
+        on_transformed=bool(body.get("applyOnTransformedLogs")),
+        now_ms=now_ms(),
+    )
     await call.services.logs.filters.put("metric", body["logGroupName"], body["filterName"], config)
     return {}
 
@@ -85,26 +68,17 @@ async def test_metric_filter(call: Call, body: dict[str, Any]) -> dict[str, Any]
 
 
 async def put_subscription_filter(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    destination = body["destinationArn"]
-    if ":lambda:" not in destination or ":function:" not in destination:
-        raise Invalid(
-            f"Stratus delivers subscription filters to Lambda functions only, not {destination}"
-        )
-    try:
-        await call.services.functions.get(parse_reference(destination))
-    except NotFound as exc:
-        raise Invalid(f"The destination function does not exist: {destination}") from exc
-    config: dict[str, Any] = {
-        "filterName": body["filterName"],
-        "logGroupName": body["logGroupName"],
-        "filterPattern": body["filterPattern"],
-        "destinationArn": destination,
-        "distribution": body.get("distribution") or "ByLogStream",
-        "applyOnTransformedLogs": bool(body.get("applyOnTransformedLogs")),
-        "creationTime": now_ms(),
-    }
-    if body.get("roleArn"):
-        config["roleArn"] = body["roleArn"]
+    config = log_filters.subscription_filter(
+        body["logGroupName"],
+        body["filterName"],
+        body["filterPattern"],
+        body["destinationArn"],
+        distribution=body.get("distribution"),
+        role=body.get("roleArn"),
+        on_transformed=bool(body.get("applyOnTransformedLogs")),
+        now_ms=now_ms(),
+    )
+    await wait_check_subscription_destination(call.services.functions, config["destinationArn"])
     filters = call.services.logs.filters
     await filters.put("subscription", body["logGroupName"], body["filterName"], config)
     return {}
@@ -121,14 +95,6 @@ async def delete_subscription_filter(call: Call, body: dict[str, Any]) -> dict[s
     filters = call.services.logs.filters
     await filters.delete("subscription", body["logGroupName"], body["filterName"])
     return {}
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 HANDLERS: dict[str, Handler] = {

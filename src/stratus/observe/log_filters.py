@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from stratus.errors import Conflict, NotFound
+from stratus.errors import Conflict, Invalid, NotFound
 from stratus.store.db import Database, transaction
 
 from . import filter_patterns
@@ -29,6 +29,17 @@ GROUP_MISSING = "The specified log group does not exist."
 Kind = Literal["metric", "subscription"]
 # AWS's quotas: 100 metric filters and 2 subscription filters per log group.
 LIMITS: dict[Kind, int] = {"metric": 100, "subscription": 2}
+
+
+# What a metric transformation holds, with AWS's defaults left out when unset.
+_TRANSFORMATION = (
+    "metricName",
+    "metricNamespace",
+    "metricValue",
+    "defaultValue",
+    "dimensions",
+    "unit",
+)
 
 
 class LimitExceeded(Conflict):
@@ -105,6 +116,72 @@ class LogFilters:
             return [f for f in found if str(f.get("filterName", "")).startswith(prefix)]
 
         return await self._db.run(read)
+
+
+def metric_filter(
+    log_group: str,
+    name: str,
+    pattern: str,
+    transformations: Sequence[dict[str, Any]],
+    *,
+    on_transformed: bool,
+    now_ms: int,
+) -> dict[str, Any]:
+    """A metric filter as DescribeMetricFilters lists it (PutMetricFilter and the template's
+    AWS::Logs::MetricFilter both make one); each metric value must be a number or a $field."""
+    for t in transformations:
+        value = str(t["metricValue"])
+        if not (value.startswith("$") or _is_number(value)):
+            raise Invalid(f"Invalid metric value: {value} (a number or a $field of the pattern)")
+    return {
+        "filterName": name,
+        "filterPattern": pattern,
+        "metricTransformations": [
+            {k: t[k] for k in _TRANSFORMATION if t.get(k) is not None} for t in transformations
+        ],
+        "creationTime": now_ms,
+        "logGroupName": log_group,
+        "applyOnTransformedLogs": on_transformed,
+    }
+
+
+def subscription_filter(
+    log_group: str,
+    name: str,
+    pattern: str,
+    destination: str,
+    *,
+    distribution: str | None,
+    role: str | None,
+    on_transformed: bool,
+    now_ms: int,
+) -> dict[str, Any]:
+    """A subscription filter as DescribeSubscriptionFilters lists it. Its destination must be
+    a Lambda function (stratus.bridges checks that it exists)."""
+    if ":lambda:" not in destination or ":function:" not in destination:
+        raise Invalid(
+            f"Stratus delivers subscription filters to Lambda functions only, not {destination}"
+        )
+    config: dict[str, Any] = {
+        "filterName": name,
+        "logGroupName": log_group,
+        "filterPattern": pattern,
+        "destinationArn": destination,
+        "distribution": distribution or "ByLogStream",
+        "applyOnTransformedLogs": on_transformed,
+        "creationTime": now_ms,
+    }
+    if role:
+        config["roleArn"] = role
+    return config
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def subscription_event(
