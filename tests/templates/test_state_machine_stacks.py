@@ -251,3 +251,79 @@ def test_a_definition_read_from_the_object_storage(server, cfn):
         if e["LogicalResourceId"] == "Machine"
     ]
     assert any("DefinitionS3Location" in r and "key does not exist" in r for r in reasons), reasons
+
+
+PUBLISHED = template(
+    """
+    Transform: AWS::Serverless-2016-10-31
+    Parameters:
+      Greeting:
+        Type: String
+        Default: hello
+    Resources:
+      Flow:
+        Type: AWS::Serverless::StateMachine
+        Properties:
+          AutoPublishAlias: live
+          Definition:
+            StartAt: Greet
+            States:
+              Greet: {Type: Pass, Result: "${greeting}", End: true}
+          DefinitionSubstitutions:
+            greeting: !Ref Greeting
+      Worker:
+        Type: AWS::StepFunctions::Activity
+        Properties:
+          Name: !Sub "${AWS::StackName}-worker"
+          Tags: [{Key: team, Value: !Ref Greeting}]
+    Outputs:
+      Arn:
+        Value: !Ref Flow
+      Activity:
+        Value: !Ref Worker
+    """
+)
+
+
+def test_a_serverless_state_machine_publishes_a_version_per_definition_behind_its_alias(
+    server, cfn
+):
+    """SAM's AutoPublishAlias: a StateMachineVersion that follows the machine's
+    StateMachineRevisionId, and a StateMachineAlias (ALL_AT_ONCE) on it. A new definition
+    publishes a new version and moves the alias; the old version stays (SAM retains it)."""
+    sfn = server.client("stepfunctions")
+    name = create(cfn, PUBLISHED)
+    made = outputs(cfn, name)
+    alias = f"{made['Arn']}:live"
+    first = run(server, sfn, alias)
+    [worker] = [
+        a for a in sfn.list_activities()["activities"] if a["activityArn"] == made["Activity"]
+    ]
+    assert sfn.list_tags_for_resource(resourceArn=made["Activity"])["tags"] == [
+        {"key": "team", "value": "hello"}
+    ]
+
+    cfn.update_stack(
+        StackName=name,
+        TemplateBody=PUBLISHED,
+        Parameters=[{"ParameterKey": "Greeting", "ParameterValue": "bonjour"}],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    wait(cfn, name, "stack_update_complete")
+    second = run(server, sfn, alias)
+    versions = sfn.list_state_machine_versions(stateMachineArn=made["Arn"])["stateMachineVersions"]
+    routing = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)["routingConfiguration"]
+    tags = sfn.list_tags_for_resource(resourceArn=made["Activity"])["tags"]
+    cfn.delete_stack(StackName=name)
+    wait(cfn, name, "stack_delete_complete")
+
+    assert worker["name"] == f"{name}-worker"
+    assert json.loads(first["output"]) == "hello"
+    assert json.loads(second["output"]) == "bonjour"
+    assert sorted(v["stateMachineVersionArn"] for v in versions) == [
+        f"{made['Arn']}:1",
+        f"{made['Arn']}:2",
+    ]
+    assert routing == [{"stateMachineVersionArn": f"{made['Arn']}:2", "weight": 100}]
+    assert tags == [{"key": "team", "value": "bonjour"}]
+    assert made["Activity"] not in [a["activityArn"] for a in sfn.list_activities()["activities"]]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,13 @@ class StateMachine:
     role_arn: str
     created: float
     config: dict[str, Any]  # loggingConfiguration, tracingConfiguration, tags
+
+    @property
+    def revision_id(self) -> str:
+        """Names this configuration (definition, role, settings): a change gives a new one,
+        so a template's StateMachineVersion that follows it publishes a new version."""
+        content = json.dumps([self.definition, self.role_arn, self.config], sort_keys=True)
+        return str(uuid.UUID(bytes=hashlib.sha256(content.encode()).digest()[:16], version=4))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,11 @@ from stratus.templates.provider import (
     Provider,
     ResourceFailed,
     required,
+    tag_map,
     text,
     wait_read_document,
 )
+from stratus.workflows import model
 from stratus.workflows.model import MAX_NAME
 
 TYPE = "AWS::StepFunctions::StateMachine"
@@ -87,7 +89,7 @@ class StateMachine(Provider):
             )
         except StratusError as exc:
             raise ResourceFailed(exc.message) from exc
-        return Created(machine.arn, _attributes(machine.arn, machine.name))
+        return Created(machine.arn, _attributes(machine))
 
     async def wait_update(
         self,
@@ -106,7 +108,8 @@ class StateMachine(Provider):
             )
         except StratusError as exc:
             raise ResourceFailed(exc.message) from exc
-        return current
+        machine = await ctx.services.workflows.describe(current.physical_id)
+        return Created(current.physical_id, _attributes(machine))
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):  # already gone: deleting it is done
@@ -131,8 +134,142 @@ def _logging(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _attributes(arn: str, name: str) -> dict[str, Any]:
-    return {"Arn": arn, "Name": name, "StateMachineRevisionId": arn}
+def _attributes(machine: model.StateMachine) -> dict[str, Any]:
+    return {"Arn": machine.arn, "Name": machine.name, "StateMachineRevisionId": machine.revision_id}
 
 
-PROVIDERS = (StateMachine,)
+class Activity(Provider):
+    type_name = "AWS::StepFunctions::Activity"
+    updatable: ClassVar[frozenset[str]] = frozenset({"Tags"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = text(required(props, "Name", self.type_name))
+        try:
+            activity = await ctx.services.workflows.create_activity(name, _tags(props))
+        except StratusError as exc:
+            raise ResourceFailed(exc.message) from exc
+        return Created(activity.arn, {"Arn": activity.arn, "Name": activity.name})
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        flows, kept = ctx.services.workflows, {t["key"] for t in _tags(new)}
+        await flows.untag(
+            current.physical_id, [t["key"] for t in _tags(old) if t["key"] not in kept]
+        )
+        await flows.tag(current.physical_id, _tags(new))
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        await ctx.services.workflows.delete_activity(physical_id)  # (idempotent, as on AWS)
+
+
+def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in tag_map(props.get("Tags")).items()]
+
+
+class StateMachineVersion(Provider):
+    """PublishStateMachineVersion of the machine as it is now; StateMachineRevisionId (the
+    machine's attribute of that name, in SAM's output) changing means a new version."""
+
+    type_name = "AWS::StepFunctions::StateMachineVersion"
+    updatable: ClassVar[frozenset[str]] = frozenset({"Description"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        machine = text(required(props, "StateMachineArn", self.type_name))
+        try:
+            version = await ctx.services.workflows.publish_version(
+                machine, text(props.get("Description", ""))
+            )
+        except StratusError as exc:
+            raise ResourceFailed(exc.message) from exc
+        return Created(version.arn, {"Arn": version.arn})
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        return current  # (a published version's description is what it was published with)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):
+            await ctx.services.workflows.delete_version(physical_id)
+
+
+class StateMachineAlias(Provider):
+    """An alias routing to one or two versions: RoutingConfiguration, or DeploymentPreference
+    of Type ALL_AT_ONCE (all traffic to its version at once). Gradual shifts (CANARY,
+    LINEAR) watch CloudWatch alarms, which Stratus does not serve: they are refused."""
+
+    type_name = "AWS::StepFunctions::StateMachineAlias"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {"Description", "RoutingConfiguration", "DeploymentPreference"}
+    )
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = text(props.get("Name") or ctx.physical_name(logical_id, MAX_NAME))
+        try:
+            alias = await ctx.services.workflows.create_alias(
+                name, text(props.get("Description", "")), self._routing(props)
+            )
+        except StratusError as exc:
+            raise ResourceFailed(exc.message) from exc
+        return Created(alias.arn, {"Arn": alias.arn})
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        routing = self._routing(new)
+        try:
+            await ctx.services.workflows.update_alias(
+                current.physical_id, text(new.get("Description", "")), routing
+            )
+        except StratusError as exc:
+            raise ResourceFailed(exc.message) from exc
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        await ctx.services.workflows.delete_alias(physical_id)
+
+    def _routing(self, props: dict[str, Any]) -> list[dict[str, Any]]:
+        routing, preference = props.get("RoutingConfiguration"), props.get("DeploymentPreference")
+        if bool(routing) == bool(preference):
+            raise ResourceFailed(
+                f"{self.type_name} needs exactly one of RoutingConfiguration and "
+                "DeploymentPreference"
+            )
+        if preference:
+            kind = text(preference.get("Type", ""))
+            if kind != "ALL_AT_ONCE":
+                raise ResourceFailed(
+                    f"DeploymentPreference Type {kind} shifts traffic while CloudWatch alarms "
+                    "are watched; Stratus serves no CloudWatch alarms and deploys ALL_AT_ONCE "
+                    "only"
+                )
+            routing = [
+                {"StateMachineVersionArn": preference["StateMachineVersionArn"], "Weight": 100}
+            ]
+        return [
+            {
+                "stateMachineVersionArn": text(r["StateMachineVersionArn"]),
+                "weight": int(r["Weight"]),
+            }
+            for r in routing or ()
+        ]
+
+
+PROVIDERS = (StateMachine, Activity, StateMachineVersion, StateMachineAlias)
