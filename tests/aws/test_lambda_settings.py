@@ -136,6 +136,21 @@ def test_code_signing_configs_and_their_functions(lambda_client, deploy):
         lambda_client.get_code_signing_config(CodeSigningConfigArn=arn)
 
 
+def test_create_function_takes_its_code_signing_config(lambda_client, deploy):
+    arn = lambda_client.create_code_signing_config(
+        AllowedPublishers={"SigningProfileVersionArns": [PROFILE]}
+    )["CodeSigningConfig"]["CodeSigningConfigArn"]
+
+    name = deploy(HANDLER, CodeSigningConfigArn=arn)
+
+    got = lambda_client.get_function_code_signing_config(FunctionName=name)
+    assert got["CodeSigningConfigArn"] == arn
+    with pytest.raises(lambda_client.exceptions.CodeSigningConfigNotFoundException):
+        deploy(HANDLER, CodeSigningConfigArn=arn[:-3] + "zzz")
+    with pytest.raises(lambda_client.exceptions.ResourceConflictException):
+        lambda_client.delete_code_signing_config(CodeSigningConfigArn=arn)
+
+
 def test_a_code_signing_config_needs_a_publisher(server):
     unchecked = server.client("lambda", parameter_validation=False)
     with pytest.raises(unchecked.exceptions.ClientError, match="ValidationException"):

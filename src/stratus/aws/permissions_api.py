@@ -11,7 +11,7 @@ import orjson
 
 from stratus.errors import Invalid
 from stratus.functions.names import FunctionRef, parse_reference
-from stratus.functions.policies import Owner, invoke_statement, layer_statement
+from stratus.functions.policies import Owner, invoke_statement, layer_owner, layer_statement
 
 from .lambda_members import ref
 from .protocols.adapter import Call, Handler, Output
@@ -69,9 +69,7 @@ def _arn_ref(arn: str) -> FunctionRef:
 
 async def _layer_owner(call: Call, params: dict[str, Any]) -> Owner:
     version = await call.services.functions.layers.get(params["LayerName"], params["VersionNumber"])
-    arn = version.LayerVersionArn
-    name = arn.rsplit(":", 2)[-2]
-    return Owner(arn, layer_name=name, layer_version=params["VersionNumber"])
+    return layer_owner(version.LayerVersionArn)
 
 
 async def add_layer_version_permission(call: Call, params: dict[str, Any]) -> Output:

@@ -150,12 +150,16 @@ class Resources(DocumentTable):
             statement["Condition"] = {
                 condition["Type"]: {condition["Key"]: condition["Value"]}
             }  # fmt: skip
+        await self.put_statement(bus, statement)
+
+    async def put_statement(self, bus: str, statement: dict[str, Any]) -> None:
+        """Add the statement to the bus's policy, in place of one with the same Sid."""
         policy = await self._db.run(lambda conn: read_document(conn, "bus-policy", bus)) or {
             "Version": "2012-10-17",
             "Statement": [],
         }
         policy["Statement"] = [
-            s for s in policy["Statement"] if s.get("Sid") != given["StatementId"]
+            s for s in policy["Statement"] if s.get("Sid") != statement["Sid"]
         ] + [statement]
         await self._put("bus-policy", bus, policy, new=False)
 

@@ -116,6 +116,7 @@ class CreateFunctionRequest(_Shape):
     Layers: list[str] | None = None  # layer version ARNs, checked by functions/layers.py
     SnapStart: SnapStartRequest | None = None
     LoggingConfig: LoggingInput | None = None
+    CodeSigningConfigArn: str | None = None  # (functions/code_signing.py)
     # Read only to be refused (inputs.check_supported): dropping it would run a durable
     # function's handler as an ordinary one.
     DurableConfig: dict[str, Any] | None = None

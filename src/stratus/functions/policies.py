@@ -48,6 +48,12 @@ class Owner:
     layer_version: int | None = None
 
 
+def layer_owner(version_arn: str) -> Owner:
+    """The owner of a layer version's policy, by the version's ARN (…:layer:name:3)."""
+    name, version = version_arn.rsplit(":", 2)[-2:]
+    return Owner(version_arn, layer_name=name, layer_version=int(version))
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     document: dict[str, Any]

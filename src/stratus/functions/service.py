@@ -65,7 +65,7 @@ from stratus.functions.model import (
 from stratus.functions.names import FunctionRef, function_arn
 from stratus.functions.policies import Owner, Policies
 from stratus.functions.schema import ASYNC_EVENTS
-from stratus.functions.settings import FunctionSettings
+from stratus.functions.settings import FunctionSettings, put_setting
 from stratus.functions.urls import FunctionUrls
 from stratus.functions.versions import PublishVersionRequest
 from stratus.runtime.custom import is_custom
@@ -149,6 +149,8 @@ class FunctionService:
             )
         check_environment(request.Environment)
         dead_letter = await self._dead_letter(request.FunctionName, request.DeadLetterConfig)
+        if request.CodeSigningConfigArn:
+            await self.code_signing.get(request.CodeSigningConfigArn)  # (it must exist)
         code = request.Code
         archive = await asyncio.to_thread(
             zip_bytes,
@@ -205,6 +207,8 @@ class FunctionService:
                     "INSERT INTO versions (function_name, version, config) VALUES (?, ?, ?)",
                     (name, LATEST, config.model_dump_json()),
                 )
+                if request.CodeSigningConfigArn:
+                    put_setting(conn, name, "", "code_signing", request.CodeSigningConfigArn)
 
         await self._db.run(insert)
         if request.Publish:

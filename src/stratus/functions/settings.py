@@ -37,13 +37,7 @@ class FunctionSettings:
         return orjson.loads(row[0]) if row else None
 
     async def put(self, name: str, qualifier: str, kind: Kind, value: Any) -> None:
-        await self._db.run(
-            lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO function_settings (function_name, qualifier, kind, "
-                "value) VALUES (?, ?, ?, ?)",
-                (name, qualifier, kind, orjson.dumps(value).decode()),
-            )
-        )
+        await self._db.run(lambda conn: put_setting(conn, name, qualifier, kind, value))
 
     async def delete(self, name: str, qualifier: str, kind: Kind) -> bool:
         def remove(conn: sqlite3.Connection) -> bool:
@@ -67,3 +61,14 @@ class FunctionSettings:
             ).fetchall()
         )
         return [row[0] for row in rows]
+
+
+def put_setting(
+    conn: sqlite3.Connection, name: str, qualifier: str, kind: Kind, value: Any
+) -> None:
+    """Set one setting, inside the caller's transaction (CreateFunction's, for one)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO function_settings (function_name, qualifier, kind, value) "
+        "VALUES (?, ?, ?, ?)",
+        (name, qualifier, kind, orjson.dumps(value).decode()),
+    )

@@ -193,4 +193,55 @@ def _physical_id(bus: str, name: str) -> str:
     return name if bus == DEFAULT_BUS else f"{bus}{SEPARATOR}{name}"
 
 
-PROVIDERS = (EventBus, Rule)
+class EventBusPolicy(Provider):
+    """One statement of a bus's policy, StatementId its Sid and its Ref: a whole Statement,
+    or Action, Principal and Condition as PutPermission takes them."""
+
+    type_name = "AWS::Events::EventBusPolicy"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {"Statement", "Action", "Principal", "Condition"}
+    )
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        sid = text(required(props, "StatementId", self.type_name))
+        await self._wait_put(ctx, sid, props)
+        return Created(sid)
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        await self._wait_put(ctx, current.physical_id, new)
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):  # (the bus, or the statement, is gone)
+            await ctx.services.events.resources.remove_permission(_bus(props), physical_id, False)
+
+    async def _wait_put(self, ctx: Context, sid: str, props: dict[str, Any]) -> None:
+        service, bus = ctx.services.events, _bus(props)
+        try:
+            await service.describe_bus(bus)
+            if props.get("Statement"):
+                statement = props["Statement"]
+                if not isinstance(statement, dict):
+                    raise ResourceFailed("Property Statement must be a policy statement object")
+                await service.resources.put_statement(bus, {**statement, "Sid": sid})
+                return
+            given = {
+                "StatementId": sid,
+                "Action": props.get("Action"),
+                "Principal": props.get("Principal"),
+            }
+            if props.get("Condition"):
+                given["Condition"] = props["Condition"]
+            await service.resources.put_permission(bus, service.bus_arn(bus), given)
+        except StratusError as exc:
+            raise ResourceFailed(exc.message) from exc
+
+
+PROVIDERS = (EventBus, Rule, EventBusPolicy)

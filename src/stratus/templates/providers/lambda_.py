@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from stratus.errors import NotFound
 from stratus.functions.aliases import CreateAliasRequest, UpdateAliasRequest
+from stratus.functions.code_signing import CodeSigningConfigRequest, CodeSigningConfigUpdate
 from stratus.functions.event_config import EventInvokeConfigRequest
 from stratus.functions.layers import PublishLayerVersionRequest
 from stratus.functions.model import (
@@ -23,7 +24,7 @@ from stratus.functions.model import (
     UpdateFunctionConfigurationRequest,
 )
 from stratus.functions.names import FunctionRef, parse_reference
-from stratus.functions.policies import invoke_statement
+from stratus.functions.policies import invoke_statement, layer_owner, layer_statement
 from stratus.functions.urls import FunctionUrlRequest
 from stratus.functions.versions import PublishVersionRequest
 from stratus.templates.provider import Context, Created, Provider, required, tag_map, text
@@ -96,7 +97,14 @@ def _configuration(props: dict[str, Any]) -> dict[str, Any]:
 class Function(Provider):
     type_name = "AWS::Lambda::Function"
     updatable: ClassVar[frozenset[str]] = frozenset(
-        {*_CONFIGURATION, "Code", "Tags", "ReservedConcurrentExecutions", "Architectures"}
+        {
+            *_CONFIGURATION,
+            "Code",
+            "Tags",
+            "ReservedConcurrentExecutions",
+            "Architectures",
+            "CodeSigningConfigArn",
+        }
     )
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
@@ -110,6 +118,7 @@ class Function(Provider):
                 "Tags": tag_map(props.get("Tags")),
                 "Architectures": props.get("Architectures") or ["x86_64"],
                 "PackageType": props.get("PackageType", "Zip"),
+                "CodeSigningConfigArn": props.get("CodeSigningConfigArn"),
             },
         )
         created = await ctx.services.functions.create(request)
@@ -155,6 +164,13 @@ class Function(Provider):
             await functions.update_code(ref, parse(UpdateFunctionCodeRequest, code))
         if tag_map(old.get("Tags")) != tag_map(new.get("Tags")):
             await functions.replace_tags(ref, tag_map(new.get("Tags")))
+        signing = new.get("CodeSigningConfigArn")
+        if old.get("CodeSigningConfigArn") != signing:
+            if signing:
+                await functions.code_signing.get(text(signing))
+                await functions.options.put(ref.name, "", "code_signing", text(signing))
+            else:
+                await functions.options.delete(ref.name, "", "code_signing")
         concurrency = ctx.services.concurrency
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if new.get("ReservedConcurrentExecutions") is None:
@@ -427,4 +443,90 @@ class EventInvokeConfig(Provider):
             await ctx.services.functions.event_configs.delete(self._ref(props))
 
 
-PROVIDERS = (Function, Version, Alias, Permission, LayerVersion, Url, EventInvokeConfig)
+class LayerVersionPermission(Provider):
+    """A statement of a layer version's policy, with AddLayerVersionPermission's rules; any
+    change replaces it. The physical id is its statement id."""
+
+    type_name = "AWS::Lambda::LayerVersionPermission"
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        layers, policies = ctx.services.functions.layers, ctx.services.functions.policies
+        arn = text(required(props, "LayerVersionArn", self.type_name))
+        owner = layer_owner((await layers.get_by_arn(arn)).LayerVersionArn)
+        sid = ctx.physical_name(logical_id, 100)
+        params = {
+            "StatementId": sid,
+            "Action": text(required(props, "Action", self.type_name)),
+            "Principal": text(required(props, "Principal", self.type_name)),
+        }
+        if props.get("OrganizationId"):
+            params["OrganizationId"] = text(props["OrganizationId"])
+        await policies.add(owner, layer_statement(owner.resource, params), None)
+        return Created(sid)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):  # (the layer version, or the statement, is gone)
+            owner = layer_owner(text(props["LayerVersionArn"]))
+            await ctx.services.functions.policies.remove(owner, physical_id, None)
+
+
+class CodeSigningConfig(Provider):
+    type_name = "AWS::Lambda::CodeSigningConfig"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {"AllowedPublishers", "CodeSigningPolicies", "Description", "Tags"}
+    )
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        request = parse(
+            CodeSigningConfigRequest, _signing(props) | {"Tags": tag_map(props.get("Tags"))}
+        )
+        config = await ctx.services.functions.code_signing.create(request)
+        return Created(config["CodeSigningConfigArn"], _signing_attributes(config))
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        signing = ctx.services.functions.code_signing
+        update = parse(CodeSigningConfigUpdate, _signing(new))
+        config = await signing.update(current.physical_id, update)
+        await signing.retag(current.physical_id, tag_map(new.get("Tags")))
+        return Created(current.physical_id, _signing_attributes(config))
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):
+            await ctx.services.functions.code_signing.delete(physical_id)
+
+
+def _signing(props: dict[str, Any]) -> dict[str, Any]:
+    fields = {
+        "AllowedPublishers": required(props, "AllowedPublishers", CodeSigningConfig.type_name),
+        "Description": text(props.get("Description", "")),
+    }
+    if props.get("CodeSigningPolicies"):
+        fields["CodeSigningPolicies"] = props["CodeSigningPolicies"]
+    return fields
+
+
+def _signing_attributes(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "CodeSigningConfigArn": config["CodeSigningConfigArn"],
+        "CodeSigningConfigId": config["CodeSigningConfigId"],
+    }
+
+
+PROVIDERS = (
+    Function,
+    Version,
+    Alias,
+    Permission,
+    LayerVersion,
+    LayerVersionPermission,
+    Url,
+    EventInvokeConfig,
+    CodeSigningConfig,
+)

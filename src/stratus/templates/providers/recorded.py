@@ -61,6 +61,13 @@ class Policy(_Recorded):
         return {"Id": name}
 
 
+class RolePolicy(_Recorded):
+    """AWS::IAM::RolePolicy: one inline policy of a (recorded) role; Ref is its name."""
+
+    type_name = "AWS::IAM::RolePolicy"
+    name_property = "PolicyName"
+
+
 class ManagedPolicy(_Recorded):
     type_name = "AWS::IAM::ManagedPolicy"
     name_property = "ManagedPolicyName"
@@ -122,4 +129,4 @@ class Alias(_Recorded):
     name_limit = 256
 
 
-PROVIDERS = (Role, Policy, ManagedPolicy, Repository, CdkMetadata, Key, Alias)
+PROVIDERS = (Role, Policy, RolePolicy, ManagedPolicy, Repository, CdkMetadata, Key, Alias)

@@ -222,9 +222,12 @@ class TopicPolicy(Provider):
     type_name = "AWS::SNS::TopicPolicy"
     updatable: ClassVar[frozenset[str]] = frozenset({"PolicyDocument", "Topics"})
 
+    def topic_arns(self, props: dict[str, Any]) -> list[str]:
+        return _topic_arns(props, self.type_name)
+
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         policy = _policy_text(props, self.type_name)
-        for arn in _topic_arns(props, self.type_name):
+        for arn in self.topic_arns(props):
             await ctx.services.topics.set_topic_attribute(arn, "Policy", policy)
         policy_id = ctx.physical_name(logical_id)
         return Created(policy_id, {"Id": policy_id})
@@ -237,15 +240,25 @@ class TopicPolicy(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        kept = _topic_arns(new, self.type_name)
-        await _wait_restore(ctx, [a for a in _topic_arns(old, self.type_name) if a not in kept])
+        kept = self.topic_arns(new)
+        await _wait_restore(ctx, [a for a in self.topic_arns(old) if a not in kept])
         policy = _policy_text(new, self.type_name)
         for arn in kept:
             await ctx.services.topics.set_topic_attribute(arn, "Policy", policy)
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        await _wait_restore(ctx, _topic_arns(props, self.type_name))
+        await _wait_restore(ctx, self.topic_arns(props))
+
+
+class TopicInlinePolicy(TopicPolicy):
+    """The policy of one topic (TopicArn; a new topic replaces the resource)."""
+
+    type_name = "AWS::SNS::TopicInlinePolicy"
+    updatable: ClassVar[frozenset[str]] = frozenset({"PolicyDocument"})
+
+    def topic_arns(self, props: dict[str, Any]) -> list[str]:
+        return [str(required(props, "TopicArn", self.type_name))]
 
 
 async def _wait_restore(ctx: Context, arns: Iterable[str]) -> None:
@@ -256,4 +269,4 @@ async def _wait_restore(ctx: Context, arns: Iterable[str]) -> None:
             await ctx.services.topics.set_topic_attribute(arn, "Policy", policy)
 
 
-PROVIDERS = (Topic, Subscription, TopicPolicy)
+PROVIDERS = (Topic, Subscription, TopicPolicy, TopicInlinePolicy)

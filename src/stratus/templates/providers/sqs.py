@@ -113,9 +113,12 @@ class QueuePolicy(Provider):
     type_name = "AWS::SQS::QueuePolicy"
     updatable: ClassVar[frozenset[str]] = frozenset({"PolicyDocument", "Queues"})
 
+    def queue_urls(self, props: dict[str, Any]) -> list[str]:
+        return _queue_urls(props)
+
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
         policy = _policy(props)
-        for url in _queue_urls(props):
+        for url in self.queue_urls(props):
             await ctx.services.queues.set_attributes(url, {"Policy": policy})
         policy_id = ctx.physical_name(logical_id)
         return Created(policy_id, {"Id": policy_id})
@@ -128,15 +131,25 @@ class QueuePolicy(Provider):
         old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:
-        kept = _queue_urls(new)
-        await _wait_remove_policy(ctx, [url for url in _queue_urls(old) if url not in kept])
+        kept = self.queue_urls(new)
+        await _wait_remove_policy(ctx, [url for url in self.queue_urls(old) if url not in kept])
         policy = _policy(new)
         for url in kept:
             await ctx.services.queues.set_attributes(url, {"Policy": policy})
         return current
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        await _wait_remove_policy(ctx, _queue_urls(props))
+        await _wait_remove_policy(ctx, self.queue_urls(props))
+
+
+class QueueInlinePolicy(QueuePolicy):
+    """The policy of one queue (Queue, its URL; a new queue replaces the resource)."""
+
+    type_name = "AWS::SQS::QueueInlinePolicy"
+    updatable: ClassVar[frozenset[str]] = frozenset({"PolicyDocument"})
+
+    def queue_urls(self, props: dict[str, Any]) -> list[str]:
+        return [str(required(props, "Queue", self.type_name))]
 
 
 async def _wait_remove_policy(ctx: Context, urls: list[str]) -> None:
@@ -145,4 +158,4 @@ async def _wait_remove_policy(ctx: Context, urls: list[str]) -> None:
             await ctx.services.queues.set_attributes(url, {"Policy": ""})
 
 
-PROVIDERS = (Queue, QueuePolicy)
+PROVIDERS = (Queue, QueuePolicy, QueueInlinePolicy)
