@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import WaiterError
 from tests.templates.test_messaging_stacks import RECORDER
@@ -278,3 +280,85 @@ def test_notifications_change_in_place(server: Any, cfn: Any):
     assert "EventBridgeConfiguration" not in before
     assert "QueueConfigurations" not in after
     assert "EventBridgeConfiguration" in after
+
+
+SITE = template(
+    """
+    Parameters:
+      Index:
+        Type: String
+        Default: index.html
+    Resources:
+      Site:
+        Type: AWS::S3::Bucket
+        Properties:
+          PublicAccessBlockConfiguration:
+            BlockPublicAcls: false
+            BlockPublicPolicy: false
+            IgnorePublicAcls: false
+            RestrictPublicBuckets: false
+          WebsiteConfiguration:
+            IndexDocument: !Ref Index
+            ErrorDocument: error.html
+            RoutingRules:
+              - RoutingRuleCondition: {KeyPrefixEquals: blog/}
+                RedirectRule: {ReplaceKeyPrefixWith: posts/, HttpRedirectCode: "302"}
+      SitePolicy:
+        Type: AWS::S3::BucketPolicy
+        Properties:
+          Bucket: !Ref Site
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Principal: "*"
+                Action: s3:GetObject
+                Resource: !Sub "${Site.Arn}/*"
+    Outputs:
+      Url:
+        Value: !GetAtt Site.WebsiteURL
+      Name:
+        Value: !Ref Site
+    """
+)
+
+
+def test_a_static_website_from_a_template(server: Any, cfn: Any):
+    """The usual static-site stack: a public bucket with a WebsiteConfiguration, served at
+    its WebsiteURL; an update changes the configuration in place."""
+    s3 = server.client("s3")
+    stack = create(cfn, SITE)
+    made = outputs(cfn, stack)
+    for key, body in (("index.html", "home"), ("home.html", "new home"), ("error.html", "oops")):
+        s3.put_object(Bucket=made["Name"], Key=key, Body=body.encode(), ContentType="text/html")
+
+    url = made["Url"]
+    first, missing, blog = (browse(server, url + path) for path in ("/", "/nope", "/blog/a.html"))
+    cfn.update_stack(
+        StackName=stack,
+        TemplateBody=SITE,
+        Parameters=[{"ParameterKey": "Index", "ParameterValue": "home.html"}],
+    )
+    wait(cfn, stack, "stack_update_complete")
+    second = browse(server, url + "/")
+    for key in ("index.html", "home.html", "error.html"):
+        s3.delete_object(Bucket=made["Name"], Key=key)
+    cfn.delete_stack(StackName=stack)
+    wait(cfn, stack, "stack_delete_complete")
+
+    assert url == f"http://{made['Name']}.s3-website.localhost:{server.settings.port}"
+    assert (first.status_code, first.text) == (200, "home")
+    assert (missing.status_code, missing.text) == (404, "oops")
+    assert (blog.status_code, blog.headers["location"].rsplit("/", 2)[-2:]) == (
+        302,
+        ["posts", "a.html"],
+    )
+    assert second.text == "new home"
+
+
+def browse(server: Any, url: str) -> httpx.Response:
+    """GET `url` as a browser would: *.localhost is the loopback (browsers and curl say so;
+    Python's resolver does not), so connect there and send the URL's host."""
+    parts = urllib.parse.urlsplit(url)
+    return httpx.get(
+        f"{server.endpoint_url}{parts.path}", headers={"Host": parts.netloc}, follow_redirects=False
+    )

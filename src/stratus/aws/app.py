@@ -55,6 +55,7 @@ from .protocols.query import QueryApis
 from .protocols.rest_json import error_response as rest_json_error
 from .protocols.rest_xml import RestXml
 from .s3_requests import S3Route
+from .s3_website import WebsiteRoute
 from .signatures import VerifySignatures
 from .wire import json_response
 
@@ -186,6 +187,8 @@ def build_app(
 ) -> Starlette:
     """The endpoint; `pages` are routes of the layers beside this one (the console's)."""
     routes = [
+        # A bucket's website host, before S3's virtual hosts (which would take it for a bucket).
+        WebsiteRoute(),
         # S3 matches only requests that name it (a bucket's virtual host, or SigV4 scope s3):
         # its paths /{Bucket}/{Key+} would otherwise shadow every other API's.
         S3Route(S3),

@@ -47,6 +47,7 @@ ERRORS: ErrorTable = {
     errors.NoSuchTagSet: WireError("NoSuchTagSet", 404),
     errors.NoSuchBucketPolicy: WireError("NoSuchBucketPolicy", 404),
     errors.NoSuchCORSConfiguration: WireError("NoSuchCORSConfiguration", 404),
+    errors.NoSuchWebsiteConfiguration: WireError("NoSuchWebsiteConfiguration", 404),
     errors.NoSuchPublicAccessBlockConfiguration: WireError(
         "NoSuchPublicAccessBlockConfiguration", 404
     ),
@@ -60,6 +61,7 @@ ERRORS: ErrorTable = {
     errors.InvalidBucketName: WireError("InvalidBucketName", 400),
     errors.KeyTooLong: WireError("KeyTooLongError", 400),
     errors.InvalidArgument: WireError("InvalidArgument", 400),
+    errors.InvalidRedirectLocation: WireError("InvalidRedirectLocation", 400),
     errors.InvalidRequest: WireError("InvalidRequest", 400),
     errors.InvalidLocationConstraint: WireError("InvalidLocationConstraint", 400),
     errors.IllegalLocationConstraint: WireError("IllegalLocationConstraintException", 400),

@@ -236,6 +236,18 @@ async def delete_bucket_cors(call: Call, p: dict[str, Any]) -> None:
     await call.services.objects.set_bucket(p["Bucket"], "cors", None)
 
 
+async def put_bucket_website(call: Call, p: dict[str, Any]) -> None:
+    await call.services.objects.set_website_config(p["Bucket"], p.get("WebsiteConfiguration") or {})
+
+
+async def get_bucket_website(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    return await call.services.objects.website_config(p["Bucket"])
+
+
+async def delete_bucket_website(call: Call, p: dict[str, Any]) -> None:
+    await call.services.objects.set_website_config(p["Bucket"], None)
+
+
 async def get_bucket_encryption(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     """S3's default since 2023, the only one Stratus has: SSE-S3 (AES256)."""
     await call.services.objects.bucket(p["Bucket"])
@@ -280,6 +292,9 @@ HANDLERS: dict[str, Handler] = {
     "DeleteBucketOwnershipControls": delete_bucket_ownership_controls,
     "GetBucketAcl": get_bucket_acl,
     "PutBucketAcl": put_bucket_acl,
+    "PutBucketWebsite": put_bucket_website,
+    "GetBucketWebsite": get_bucket_website,
+    "DeleteBucketWebsite": delete_bucket_website,
     "PutBucketCors": put_bucket_cors,
     "GetBucketCors": get_bucket_cors,
     "DeleteBucketCors": delete_bucket_cors,

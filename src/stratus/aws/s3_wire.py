@@ -20,6 +20,7 @@ from stratus.objects.acls import Grant
 from stratus.objects.errors import (
     AccessControlListNotSupported,
     InvalidArgument,
+    InvalidRedirectLocation,
     InvalidTag,
     MalformedAcl,
 )
@@ -96,6 +97,9 @@ def acl_answer(call: Call, grants: tuple[Grant, ...]) -> dict[str, Any]:
 
 def write_options(call: Call, p: Mapping[str, Any]) -> WriteOptions:
     headers = {name: _header_text(p[name]) for name in CONTENT_HEADERS if p.get(name) is not None}
+    redirect = headers.get("WebsiteRedirectLocation")
+    if redirect is not None and not redirect.startswith(("/", "http://", "https://")):
+        raise InvalidRedirectLocation()
     encoding = headers.get("ContentEncoding")
     if encoding is not None:  # aws-chunked is how the body travelled, not what it is
         kept = [e.strip() for e in encoding.split(",") if e.strip() != "aws-chunked"]

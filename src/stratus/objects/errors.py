@@ -4,7 +4,8 @@ wire. Errors naming a resource carry it (`Key`, `BucketName`, …) as S3's error
 
     NotFound       NoSuchBucket, NoSuchKey, NoSuchVersion, NoSuchUpload, NoSuchTagSet,
                    NoSuchBucketPolicy, NoSuchCORSConfiguration,
-                   NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFound
+                   NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFound,
+                   NoSuchWebsiteConfiguration
     AlreadyExists  BucketAlreadyOwnedByYou
     Conflict       BucketNotEmpty, DeleteMarkerVersion (405)
     Invalid        InvalidBucketName, KeyTooLong, InvalidArgument, InvalidRequest,
@@ -89,6 +90,13 @@ class NoSuchCORSConfiguration(NotFound):
         super().__init__("The CORS configuration does not exist", BucketName=bucket)
 
 
+class NoSuchWebsiteConfiguration(NotFound):
+    def __init__(self, bucket: str) -> None:
+        super().__init__(
+            "The specified bucket does not have a website configuration", BucketName=bucket
+        )
+
+
 class NoSuchPublicAccessBlockConfiguration(NotFound):
     def __init__(self, bucket: str) -> None:
         super().__init__("The public access block configuration was not found", BucketName=bucket)
@@ -130,6 +138,13 @@ class InvalidArgument(Invalid):
 
 class InvalidRequest(Invalid):
     pass
+
+
+class InvalidRedirectLocation(Invalid):
+    def __init__(self) -> None:
+        super().__init__(
+            "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."
+        )
 
 
 class InvalidLocationConstraint(Invalid):

@@ -16,6 +16,9 @@ CONTENT_HEADERS = (
     "ContentLanguage",
     "CacheControl",
     "Expires",
+    # Not a content header, but kept and answered the same way; the website endpoint
+    # redirects to it (websites.py).
+    "WebsiteRedirectLocation",
 )
 NULL_VERSION = "null"  # the version id of objects written while versioning was never on
 

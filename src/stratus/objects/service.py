@@ -31,7 +31,7 @@ from stratus.config import Settings
 from stratus.errors import TooLarge
 from stratus.store.db import Database, transaction
 
-from . import checksums, listing, names, policies, store, versions
+from . import checksums, listing, names, policies, store, versions, websites
 from .acls import Grant
 from .errors import (
     BucketAlreadyOwnedByYou,
@@ -40,6 +40,7 @@ from .errors import (
     IllegalLocationConstraint,
     InvalidArgument,
     InvalidLocationConstraint,
+    NoSuchWebsiteConfiguration,
 )
 from .files import Blobs
 from .model import (
@@ -137,6 +138,28 @@ class ObjectService:
             store.set_notification_config(conn, bucket, config)
             if notifications is not None:
                 notifications.stage_test_events(conn, bucket, config)
+
+        await self.wait_run(put)
+
+    async def website_config(self, bucket: str) -> dict[str, Any]:
+        """The bucket's WebsiteConfiguration; NoSuchWebsiteConfiguration without one."""
+
+        def read(conn: sqlite3.Connection) -> dict[str, Any]:
+            versions.bucket_of(conn, bucket)
+            found = store.website_config(conn, bucket)
+            if found is None:
+                raise NoSuchWebsiteConfiguration(bucket)
+            return found
+
+        return await self._db.run(read)
+
+    async def set_website_config(self, bucket: str, config: dict[str, Any] | None) -> None:
+        """Check (websites.check_config) and store a WebsiteConfiguration; None removes it."""
+        checked = None if config is None else websites.check_config(config)
+
+        def put(conn: sqlite3.Connection) -> None:
+            versions.bucket_of(conn, bucket)
+            store.set_website_config(conn, bucket, checked)
 
         await self.wait_run(put)
 

@@ -80,6 +80,24 @@ def set_bucket(conn: sqlite3.Connection, name: str, column: str, value: Any) -> 
 def delete_bucket(conn: sqlite3.Connection, name: str) -> None:
     conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
     conn.execute("DELETE FROM bucket_notifications WHERE bucket = ?", (name,))
+    conn.execute("DELETE FROM bucket_websites WHERE bucket = ?", (name,))
+
+
+def website_config(conn: sqlite3.Connection, bucket: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT config FROM bucket_websites WHERE bucket = ?", (bucket,)).fetchone()
+    return None if row is None else cast(dict[str, Any], json.loads(row[0]))
+
+
+def set_website_config(
+    conn: sqlite3.Connection, bucket: str, config: dict[str, Any] | None
+) -> None:
+    if config is None:
+        conn.execute("DELETE FROM bucket_websites WHERE bucket = ?", (bucket,))
+    else:
+        conn.execute(
+            "INSERT OR REPLACE INTO bucket_websites (bucket, config) VALUES (?, ?)",
+            (bucket, json.dumps(config)),
+        )
 
 
 def notification_config(conn: sqlite3.Connection, bucket: str) -> dict[str, Any] | None:

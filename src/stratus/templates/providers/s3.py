@@ -10,8 +10,8 @@ Properties about what Stratus does not do (encryption: objects are files on the 
 disk; lifecycle, logging, metrics...) are recorded, not enforced. NotificationConfiguration
 (queues, topics, functions, EventBridge) is set as PutBucketNotificationConfiguration sets
 it, checked alike (the destinations must exist: SAM's S3 event makes the bucket depend on
-its Lambda::Permission). Website hosting is refused until Stratus has it, rather than
-deployed without effect.
+its Lambda::Permission). WebsiteConfiguration is PutBucketWebsite's, and `Fn::GetAtt
+WebsiteURL` the bucket's website host (`http://<bucket>.s3-website.localhost:<port>`).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ SETTINGS = (
     "OwnershipControls",
     "PublicAccessBlockConfiguration",
     "NotificationConfiguration",
+    "WebsiteConfiguration",
 )
-REFUSED = ("WebsiteConfiguration",)
 # CloudFormation's notification configurations, by the API's member and destination member.
 _NOTIFICATIONS = {
     "QueueConfigurations": ("QueueConfigurations", "Queue", "QueueArn"),
@@ -116,16 +116,37 @@ def _notifications(props: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _website(props: dict[str, Any]) -> dict[str, Any] | None:
+    """CloudFormation's WebsiteConfiguration in PutBucketWebsite's shape."""
+    given = props.get("WebsiteConfiguration")
+    if not given:
+        return None
+    config: dict[str, Any] = {}
+    if given.get("IndexDocument"):
+        config["IndexDocument"] = {"Suffix": text(given["IndexDocument"])}
+    if given.get("ErrorDocument"):
+        config["ErrorDocument"] = {"Key": text(given["ErrorDocument"])}
+    if given.get("RedirectAllRequestsTo"):
+        config["RedirectAllRequestsTo"] = {
+            k: text(v) for k, v in given["RedirectAllRequestsTo"].items()
+        }
+    rules = [
+        {
+            "Condition": {k: text(v) for k, v in (r.get("RoutingRuleCondition") or {}).items()},
+            "Redirect": {k: text(v) for k, v in (r.get("RedirectRule") or {}).items()},
+        }
+        for r in given.get("RoutingRules") or ()
+    ]
+    if rules:
+        config["RoutingRules"] = [{k: v for k, v in r.items() if v} for r in rules]
+    return config
+
+
 class Bucket(Provider):
     type_name = "AWS::S3::Bucket"
     updatable: ClassVar[frozenset[str]] = frozenset(SETTINGS)
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
-        refused = [name for name in REFUSED if props.get(name)]
-        if refused:
-            raise ResourceFailed(
-                f"{logical_id}: {', '.join(refused)} is not supported by Stratus yet"
-            )
         name = props.get("BucketName") or ctx.physical_name(logical_id, MAX_NAME).lower()
         objects = ctx.services.objects
         with contextlib.suppress(NoSuchBucket):
@@ -160,6 +181,7 @@ class Bucket(Provider):
         status = (props.get("VersioningConfiguration") or {}).get("Status")
         if status:
             await objects.set_bucket(name, "versioning", status)
+        await objects.set_website_config(name, _website(props))
 
     async def wait_update(
         self,
@@ -190,6 +212,7 @@ def _attributes(ctx: Context, name: str) -> dict[str, str]:
         "Arn": f"arn:aws:s3:::{name}",
         "DomainName": f"{name}.s3.localhost",
         "RegionalDomainName": f"{name}.s3.{region}.localhost",
+        "WebsiteURL": f"http://{name}.s3-website.localhost:{ctx.settings.port}",
     }
 
 
