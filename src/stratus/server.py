@@ -42,6 +42,7 @@ from stratus.gateway.http_proxy import HttpProxy
 from stratus.gateway.rest_test_invoke import wait_test_authorizer, wait_test_invoke
 from stratus.iam.service import IamService
 from stratus.mappings.service import MappingService
+from stratus.objects.lifecycle_sweeper import LifecycleSweeper
 from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
 from stratus.objects.service import ObjectService
@@ -139,6 +140,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         objects.notifications = Notifications(
             settings, work, bridges.NotificationTargets(queues, topics, functions, events, bus)
         )
+        uploads = Multipart(objects, time.time)
+        objects.lifecycle = lifecycle_sweep = LifecycleSweeper(objects, uploads, work, time.time)
         http_apis, rest_apis = ApiService(settings, db), RestApiService(settings, db)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
@@ -161,7 +164,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             tables=tables,
             workflows=workflows,
             objects=objects,
-            uploads=Multipart(objects, time.time),
+            uploads=uploads,
             parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
             iam=IamService(settings, db),
         )
@@ -205,6 +208,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(services.tables.wait_run_forever()),
                     tasks.create_task(workflows.wait_run_forever()),
                     tasks.create_task(objects.notifications.wait_run_forever()),
+                    tasks.create_task(lifecycle_sweep.wait_run_forever()),
                 ]
                 try:
                     yield

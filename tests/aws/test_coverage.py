@@ -22,7 +22,7 @@ FLOORS = {
     "scheduler": 12,
     "dynamodb": 25,
     "dynamodbstreams": 4,
-    "s3": 52,
+    "s3": 55,
     "sts": 2,
     "iam": 31,
     "cloudcontrol": 1,

@@ -362,3 +362,50 @@ def browse(server: Any, url: str) -> httpx.Response:
     return httpx.get(
         f"{server.endpoint_url}{parts.path}", headers={"Host": parts.netloc}, follow_redirects=False
     )
+
+
+EXPIRING = template(
+    """
+    Resources:
+      Scratch:
+        Type: AWS::S3::Bucket
+        Properties:
+          LifecycleConfiguration:
+            Rules:
+              - Id: scratch
+                Status: Enabled
+                Prefix: tmp/
+                ExpirationDate: "2020-01-01T00:00:00Z"
+                AbortIncompleteMultipartUpload: {DaysAfterInitiation: 1}
+              - Id: archive
+                Status: Enabled
+                TagFilters: [{Key: tier, Value: cold}]
+                Transitions: [{StorageClass: GLACIER, TransitionInDays: 30}]
+    Outputs:
+      Name:
+        Value: !Ref Scratch
+    """
+)
+
+
+def test_a_template_buckets_lifecycle_rules_are_applied(server: Any, cfn: Any):
+    from stratus.objects.lifecycle_sweeper import INTERVAL_S
+
+    s3 = server.client("s3")
+    stack = create(cfn, EXPIRING)
+    name = outputs(cfn, stack)["Name"]
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    for key in ("tmp/a", "kept"):
+        s3.put_object(Bucket=name, Key=key, Body=b"x")
+    server.advance(INTERVAL_S)
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket=name).get("Contents", [])]
+    s3.delete_object(Bucket=name, Key="kept")
+    cfn.delete_stack(StackName=stack)
+    wait(cfn, stack, "stack_delete_complete")
+
+    assert rules[0]["ID"] == "scratch"
+    assert rules[0]["Filter"] == {"Prefix": "tmp/"}
+    assert rules[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert rules[1]["Filter"] == {"Tag": {"Key": "tier", "Value": "cold"}}
+    assert rules[1]["Transitions"] == [{"Days": 30, "StorageClass": "GLACIER"}]
+    assert left == ["kept"]

@@ -48,6 +48,7 @@ ERRORS: ErrorTable = {
     errors.NoSuchBucketPolicy: WireError("NoSuchBucketPolicy", 404),
     errors.NoSuchCORSConfiguration: WireError("NoSuchCORSConfiguration", 404),
     errors.NoSuchWebsiteConfiguration: WireError("NoSuchWebsiteConfiguration", 404),
+    errors.NoSuchLifecycleConfiguration: WireError("NoSuchLifecycleConfiguration", 404),
     errors.NoSuchPublicAccessBlockConfiguration: WireError(
         "NoSuchPublicAccessBlockConfiguration", 404
     ),

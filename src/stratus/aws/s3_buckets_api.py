@@ -236,6 +236,25 @@ async def delete_bucket_cors(call: Call, p: dict[str, Any]) -> None:
     await call.services.objects.set_bucket(p["Bucket"], "cors", None)
 
 
+# S3's default since 2024: no object under 128 KB transitions, whatever the class.
+TRANSITION_MINIMUM = "all_storage_classes_128K"
+
+
+async def put_bucket_lifecycle_configuration(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    config = p.get("LifecycleConfiguration") or {}
+    await call.services.objects.set_lifecycle_config(p["Bucket"], config)
+    return {"TransitionDefaultMinimumObjectSize": TRANSITION_MINIMUM}
+
+
+async def get_bucket_lifecycle_configuration(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    config = await call.services.objects.lifecycle_config(p["Bucket"])
+    return {**config, "TransitionDefaultMinimumObjectSize": TRANSITION_MINIMUM}
+
+
+async def delete_bucket_lifecycle(call: Call, p: dict[str, Any]) -> None:
+    await call.services.objects.set_lifecycle_config(p["Bucket"], None)
+
+
 async def put_bucket_website(call: Call, p: dict[str, Any]) -> None:
     await call.services.objects.set_website_config(p["Bucket"], p.get("WebsiteConfiguration") or {})
 
@@ -292,6 +311,9 @@ HANDLERS: dict[str, Handler] = {
     "DeleteBucketOwnershipControls": delete_bucket_ownership_controls,
     "GetBucketAcl": get_bucket_acl,
     "PutBucketAcl": put_bucket_acl,
+    "PutBucketLifecycleConfiguration": put_bucket_lifecycle_configuration,
+    "GetBucketLifecycleConfiguration": get_bucket_lifecycle_configuration,
+    "DeleteBucketLifecycle": delete_bucket_lifecycle,
     "PutBucketWebsite": put_bucket_website,
     "GetBucketWebsite": get_bucket_website,
     "DeleteBucketWebsite": delete_bucket_website,

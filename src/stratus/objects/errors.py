@@ -5,7 +5,7 @@ wire. Errors naming a resource carry it (`Key`, `BucketName`, …) as S3's error
     NotFound       NoSuchBucket, NoSuchKey, NoSuchVersion, NoSuchUpload, NoSuchTagSet,
                    NoSuchBucketPolicy, NoSuchCORSConfiguration,
                    NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFound,
-                   NoSuchWebsiteConfiguration
+                   NoSuchWebsiteConfiguration, NoSuchLifecycleConfiguration
     AlreadyExists  BucketAlreadyOwnedByYou
     Conflict       BucketNotEmpty, DeleteMarkerVersion (405)
     Invalid        InvalidBucketName, KeyTooLong, InvalidArgument, InvalidRequest,
@@ -88,6 +88,11 @@ class NoSuchBucketPolicy(NotFound):
 class NoSuchCORSConfiguration(NotFound):
     def __init__(self, bucket: str) -> None:
         super().__init__("The CORS configuration does not exist", BucketName=bucket)
+
+
+class NoSuchLifecycleConfiguration(NotFound):
+    def __init__(self, bucket: str) -> None:
+        super().__init__("The lifecycle configuration does not exist", BucketName=bucket)
 
 
 class NoSuchWebsiteConfiguration(NotFound):

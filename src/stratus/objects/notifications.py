@@ -292,9 +292,9 @@ def bus_entry(settings: Settings, event: ObjectEvent) -> dict[str, Any]:
         "source-ip-address": event.source_ip or "127.0.0.1",
         "reason": _REASONS.get(event.name, "PutObject"),
     }
-    if event.name == "ObjectRemoved:DeleteMarkerCreated":
+    if event.name.endswith(":DeleteMarkerCreated"):
         detail["deletion-type"] = "Delete Marker Created"
-    elif event.name == "ObjectRemoved:Delete":
+    elif event.name.endswith(":Delete"):
         detail["deletion-type"] = "Permanently Deleted"
     return {
         "Source": "aws.s3",
@@ -312,6 +312,8 @@ _REASONS = {
     "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
     "ObjectRemoved:Delete": "DeleteObject",
     "ObjectRemoved:DeleteMarkerCreated": "DeleteObject",
+    "LifecycleExpiration:Delete": "Lifecycle Expiration",
+    "LifecycleExpiration:DeleteMarkerCreated": "Lifecycle Expiration",
 }
 
 

@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS object_parts (
     PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS object_garbage (file TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bucket_lifecycles (
+    bucket TEXT PRIMARY KEY,                -- a bucket with a LifecycleConfiguration
+    config TEXT NOT NULL                    -- JSON, as checked (lifecycle.py)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bucket_websites (
     bucket TEXT PRIMARY KEY,                -- a bucket with a WebsiteConfiguration
     config TEXT NOT NULL                    -- JSON, as checked (websites.py)

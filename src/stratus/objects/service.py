@@ -25,13 +25,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from stratus.config import Settings
-from stratus.errors import TooLarge
+from stratus.errors import NotFound, TooLarge
 from stratus.store.db import Database, transaction
 
-from . import checksums, listing, names, policies, store, versions, websites
+from . import checksums, lifecycle, listing, names, policies, store, versions, websites
 from .acls import Grant
 from .errors import (
     BucketAlreadyOwnedByYou,
@@ -40,6 +40,7 @@ from .errors import (
     IllegalLocationConstraint,
     InvalidArgument,
     InvalidLocationConstraint,
+    NoSuchLifecycleConfiguration,
     NoSuchWebsiteConfiguration,
 )
 from .files import Blobs
@@ -70,6 +71,13 @@ DEFAULT_PUBLIC_ACCESS = {
     "RestrictPublicBuckets": True,
 }
 Listener = Callable[[ObjectEvent], None]
+
+
+class LifecycleSchedule(Protocol):
+    def schedule(self, conn: sqlite3.Connection) -> None:
+        """Make sure a lifecycle sweep is queued, in the caller's transaction."""
+
+
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]")
 
 
@@ -85,6 +93,7 @@ class ObjectService:
         # Set by the composition root once the work queue exists: each event's notifications
         # are queued inside the transaction that commits it.
         self.notifications: Notifications | None = None
+        self.lifecycle: LifecycleSchedule | None = None  # set there too: the sweep's queue
         self._recover()
 
     def _recover(self) -> None:
@@ -111,13 +120,13 @@ class ObjectService:
 
     def _stage(self, conn: sqlite3.Connection, event: ObjectEvent) -> None:
         if self.notifications is not None:
-            config = store.notification_config(conn, event.bucket)
+            config = store.bucket_document(conn, "notifications", event.bucket)
             self.notifications.stage(conn, event, config)
 
     async def notification_config(self, bucket: str) -> dict[str, Any]:
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
             versions.bucket_of(conn, bucket)
-            return store.notification_config(conn, bucket) or {}
+            return store.bucket_document(conn, "notifications", bucket) or {}
 
         return await self._db.run(read)
 
@@ -135,20 +144,41 @@ class ObjectService:
 
         def put(conn: sqlite3.Connection) -> None:
             versions.bucket_of(conn, bucket)
-            store.set_notification_config(conn, bucket, config)
+            store.set_bucket_document(conn, "notifications", bucket, config)
             if notifications is not None:
                 notifications.stage_test_events(conn, bucket, config)
 
         await self.wait_run(put)
 
+    async def lifecycle_config(self, bucket: str) -> dict[str, Any]:
+        """The bucket's LifecycleConfiguration; NoSuchLifecycleConfiguration without one."""
+        return await self._wait_document(bucket, "lifecycles", NoSuchLifecycleConfiguration)
+
+    async def set_lifecycle_config(self, bucket: str, config: dict[str, Any] | None) -> None:
+        """Check (lifecycle.check_config) and store a LifecycleConfiguration, and have the
+        lifecycle sweep run; None removes it."""
+        checked = None if config is None else lifecycle.check_config(config)
+
+        def put(conn: sqlite3.Connection) -> None:
+            versions.bucket_of(conn, bucket)
+            store.set_bucket_document(conn, "lifecycles", bucket, checked)
+            if checked is not None and self.lifecycle is not None:
+                self.lifecycle.schedule(conn)
+
+        await self.wait_run(put)
+
     async def website_config(self, bucket: str) -> dict[str, Any]:
         """The bucket's WebsiteConfiguration; NoSuchWebsiteConfiguration without one."""
+        return await self._wait_document(bucket, "websites", NoSuchWebsiteConfiguration)
 
+    async def _wait_document(
+        self, bucket: str, kind: store.DocumentKind, missing: Callable[[str], NotFound]
+    ) -> dict[str, Any]:
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
             versions.bucket_of(conn, bucket)
-            found = store.website_config(conn, bucket)
+            found = store.bucket_document(conn, kind, bucket)
             if found is None:
-                raise NoSuchWebsiteConfiguration(bucket)
+                raise missing(bucket)
             return found
 
         return await self._db.run(read)
@@ -159,7 +189,7 @@ class ObjectService:
 
         def put(conn: sqlite3.Connection) -> None:
             versions.bucket_of(conn, bucket)
-            store.set_website_config(conn, bucket, checked)
+            store.set_bucket_document(conn, "websites", bucket, checked)
 
         await self.wait_run(put)
 
@@ -378,15 +408,17 @@ class ObjectService:
         version_id: str | None,
         request_id: str = "",
         source_ip: str = "",
+        *,
+        expired: bool = False,
     ) -> Deleted:
+        """`expired`: the lifecycle's doing, announced as LifecycleExpiration events."""
+
         def delete(conn: sqlite3.Connection) -> tuple[Deleted, ObjectEvent | None, list[str]]:
             deleted, seq, garbage = versions.delete(conn, bucket, key, version_id, self._clock())
             if not seq:
                 return deleted, None, garbage
-            name = (
-                "ObjectRemoved:DeleteMarkerCreated"
-                if deleted.delete_marker
-                else "ObjectRemoved:Delete"
+            name = ("LifecycleExpiration:" if expired else "ObjectRemoved:") + (
+                "DeleteMarkerCreated" if deleted.delete_marker else "Delete"
             )
             # A marker is a new row (its own seq); a removal has none, so its sequencer extends
             # the removed row's: S3 compares sequencers right-padded with zeros, so it sorts

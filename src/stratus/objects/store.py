@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from . import acls
 from .model import Bucket, Checksum, ObjectVersion, Part, Upload
@@ -79,45 +79,55 @@ def set_bucket(conn: sqlite3.Connection, name: str, column: str, value: Any) -> 
 
 def delete_bucket(conn: sqlite3.Connection, name: str) -> None:
     conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
-    conn.execute("DELETE FROM bucket_notifications WHERE bucket = ?", (name,))
-    conn.execute("DELETE FROM bucket_websites WHERE bucket = ?", (name,))
+    for kind in ("notifications", "websites", "lifecycles"):
+        conn.execute(f"DELETE FROM bucket_{kind} WHERE bucket = ?", (name,))
 
 
-def website_config(conn: sqlite3.Connection, bucket: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT config FROM bucket_websites WHERE bucket = ?", (bucket,)).fetchone()
+# A bucket's configurations kept as JSON documents, one table each (bucket_<kind>).
+DocumentKind = Literal["notifications", "websites", "lifecycles"]
+
+
+def bucket_document(
+    conn: sqlite3.Connection, kind: DocumentKind, bucket: str
+) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT config FROM bucket_{kind} WHERE bucket = ?", (bucket,)).fetchone()
     return None if row is None else cast(dict[str, Any], json.loads(row[0]))
 
 
-def set_website_config(
-    conn: sqlite3.Connection, bucket: str, config: dict[str, Any] | None
+def set_bucket_document(
+    conn: sqlite3.Connection, kind: DocumentKind, bucket: str, config: dict[str, Any] | None
 ) -> None:
-    if config is None:
-        conn.execute("DELETE FROM bucket_websites WHERE bucket = ?", (bucket,))
-    else:
-        conn.execute(
-            "INSERT OR REPLACE INTO bucket_websites (bucket, config) VALUES (?, ?)",
-            (bucket, json.dumps(config)),
-        )
-
-
-def notification_config(conn: sqlite3.Connection, bucket: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT config FROM bucket_notifications WHERE bucket = ?", (bucket,)
-    ).fetchone()
-    return None if row is None else cast(dict[str, Any], json.loads(row[0]))
-
-
-def set_notification_config(
-    conn: sqlite3.Connection, bucket: str, config: dict[str, Any] | None
-) -> None:
+    """Store the document; an empty one (or None) removes it."""
     if not config:
-        conn.execute("DELETE FROM bucket_notifications WHERE bucket = ?", (bucket,))
+        conn.execute(f"DELETE FROM bucket_{kind} WHERE bucket = ?", (bucket,))
         return
     conn.execute(
-        "INSERT INTO bucket_notifications (bucket, config) VALUES (?, ?) "
+        f"INSERT INTO bucket_{kind} (bucket, config) VALUES (?, ?) "
         "ON CONFLICT (bucket) DO UPDATE SET config = excluded.config",
         (bucket, json.dumps(config)),
     )
+
+
+def lifecycle_configs(conn: sqlite3.Connection) -> list[tuple[str, dict[str, Any]]]:
+    rows = conn.execute("SELECT bucket, config FROM bucket_lifecycles ORDER BY bucket").fetchall()
+    return [(row[0], json.loads(row[1])) for row in rows]
+
+
+def histories(conn: sqlite3.Connection, bucket: str, after: str, limit: int) -> list[sqlite3.Row]:
+    """Every version of up to `limit` keys after `after`, by key, newest first (the
+    lifecycle sweep's page)."""
+    return conn.execute(
+        "SELECT key, version_id, delete_marker, size, modified, tags FROM objects "
+        "WHERE bucket = ? AND key IN (SELECT key FROM objects WHERE bucket = ? AND key > ? "
+        "AND latest = 1 ORDER BY key LIMIT ?) ORDER BY key, seq DESC",
+        (bucket, bucket, after, limit),
+    ).fetchall()
+
+
+def stale_uploads(conn: sqlite3.Connection, bucket: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT id, key, initiated FROM object_uploads WHERE bucket = ?", (bucket,)
+    ).fetchall()
 
 
 def bucket_has_objects(conn: sqlite3.Connection, name: str) -> bool:

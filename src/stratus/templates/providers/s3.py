@@ -7,11 +7,12 @@ BucketName replaces the bucket. Deleting a stack deletes the bucket, which fails
 holds objects, as on AWS.
 
 Properties about what Stratus does not do (encryption: objects are files on the server's
-disk; lifecycle, logging, metrics...) are recorded, not enforced. NotificationConfiguration
-(queues, topics, functions, EventBridge) is set as PutBucketNotificationConfiguration sets
-it, checked alike (the destinations must exist: SAM's S3 event makes the bucket depend on
-its Lambda::Permission). WebsiteConfiguration is PutBucketWebsite's, and `Fn::GetAtt
-WebsiteURL` the bucket's website host (`http://<bucket>.s3-website.localhost:<port>`).
+disk; logging, metrics...) are recorded, not enforced. NotificationConfiguration (queues,
+topics, functions, EventBridge) is set as PutBucketNotificationConfiguration sets it,
+checked alike (the destinations must exist: SAM's S3 event makes the bucket depend on its
+Lambda::Permission). LifecycleConfiguration is PutBucketLifecycleConfiguration's (objects
+expire; transitions are stored only). WebsiteConfiguration is PutBucketWebsite's, and
+`Fn::GetAtt WebsiteURL` the bucket's website host (`http://<bucket>.s3-website.localhost:<port>`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ SETTINGS = (
     "PublicAccessBlockConfiguration",
     "NotificationConfiguration",
     "WebsiteConfiguration",
+    "LifecycleConfiguration",
 )
 # CloudFormation's notification configurations, by the API's member and destination member.
 _NOTIFICATIONS = {
@@ -116,6 +118,61 @@ def _notifications(props: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _lifecycle(props: dict[str, Any]) -> dict[str, Any] | None:
+    """CloudFormation's LifecycleConfiguration in PutBucketLifecycleConfiguration's shape."""
+    rules = (props.get("LifecycleConfiguration") or {}).get("Rules")
+    return {"Rules": [_lifecycle_rule(r) for r in rules]} if rules else None
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    conditions: dict[str, Any] = {}
+    if rule.get("Prefix") is not None:
+        conditions["Prefix"] = text(rule["Prefix"])
+    tags = [
+        {"Key": text(t["Key"]), "Value": text(t["Value"])} for t in rule.get("TagFilters") or []
+    ]
+    for size in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+        if rule.get(size) is not None:
+            conditions[size] = int(rule[size])
+    if len(conditions) + len(tags) > 1:
+        found: dict[str, Any] = {"And": {**conditions, **({"Tags": tags} if tags else {})}}
+    else:
+        found = {"Tag": tags[0]} if tags else conditions
+    out: dict[str, Any] = {"Status": text(rule.get("Status", "Enabled")), "Filter": found}
+    if rule.get("Id"):
+        out["ID"] = text(rule["Id"])
+    expiration: dict[str, Any] = {}
+    if rule.get("ExpirationInDays") is not None:
+        expiration["Days"] = int(rule["ExpirationInDays"])
+    if rule.get("ExpirationDate") is not None:
+        expiration["Date"] = text(rule["ExpirationDate"])
+    if rule.get("ExpiredObjectDeleteMarker") is not None:
+        expiration["ExpiredObjectDeleteMarker"] = text(rule["ExpiredObjectDeleteMarker"]) == "true"
+    if expiration:
+        out["Expiration"] = expiration
+    noncurrent = dict(rule.get("NoncurrentVersionExpiration") or {})
+    if rule.get("NoncurrentVersionExpirationInDays") is not None:
+        noncurrent["NoncurrentDays"] = rule["NoncurrentVersionExpirationInDays"]
+    if noncurrent:
+        out["NoncurrentVersionExpiration"] = {k: int(v) for k, v in noncurrent.items()}
+    if rule.get("AbortIncompleteMultipartUpload"):
+        days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
+    transitions = [*(rule.get("Transitions") or []), *filter(None, [rule.get("Transition")])]
+    if transitions:
+        out["Transitions"] = [
+            {"StorageClass": text(t["StorageClass"])}
+            | (
+                {"Days": int(t["TransitionInDays"])}
+                if t.get("TransitionInDays") is not None
+                else {}
+            )
+            | ({"Date": text(t["TransitionDate"])} if t.get("TransitionDate") is not None else {})
+            for t in transitions
+        ]
+    return out
+
+
 def _website(props: dict[str, Any]) -> dict[str, Any] | None:
     """CloudFormation's WebsiteConfiguration in PutBucketWebsite's shape."""
     given = props.get("WebsiteConfiguration")
@@ -182,6 +239,7 @@ class Bucket(Provider):
         if status:
             await objects.set_bucket(name, "versioning", status)
         await objects.set_website_config(name, _website(props))
+        await objects.set_lifecycle_config(name, _lifecycle(props))
 
     async def wait_update(
         self,

@@ -208,7 +208,8 @@ class StateMachineVersion(Provider):
 class StateMachineAlias(Provider):
     """An alias routing to one or two versions: RoutingConfiguration, or DeploymentPreference
     of Type ALL_AT_ONCE (all traffic to its version at once). Gradual shifts (CANARY,
-    LINEAR) watch CloudWatch alarms, which Stratus does not serve: they are refused."""
+    LINEAR: traffic moved over minutes while alarms are watched) are refused, not done at
+    once."""
 
     type_name = "AWS::StepFunctions::StateMachineAlias"
     updatable: ClassVar[frozenset[str]] = frozenset(
@@ -256,9 +257,8 @@ class StateMachineAlias(Provider):
             kind = text(preference.get("Type", ""))
             if kind != "ALL_AT_ONCE":
                 raise ResourceFailed(
-                    f"DeploymentPreference Type {kind} shifts traffic while CloudWatch alarms "
-                    "are watched; Stratus serves no CloudWatch alarms and deploys ALL_AT_ONCE "
-                    "only"
+                    f"DeploymentPreference Type {kind} shifts traffic gradually, which Stratus "
+                    "does not do; it deploys ALL_AT_ONCE only"
                 )
             routing = [
                 {"StateMachineVersionArn": preference["StateMachineVersionArn"], "Weight": 100}
