@@ -20,7 +20,7 @@ FLOORS = {
     "apigatewayv2": 77,
     "apigateway": 124,
     "scheduler": 12,
-    "dynamodb": 25,
+    "dynamodb": 32,
     "dynamodbstreams": 4,
     "s3": 55,
     "sts": 2,

@@ -16,6 +16,9 @@ TABLES = template(
       Read:
         Type: Number
         Default: 5
+      Recovery:
+        Type: String
+        Default: "false"
     Resources:
       Simple:
         Type: AWS::Serverless::SimpleTable
@@ -57,6 +60,8 @@ TABLES = template(
           TimeToLiveSpecification:
             AttributeName: expires
             Enabled: true
+          PointInTimeRecoverySpecification:
+            PointInTimeRecoveryEnabled: !Ref Recovery
           Tags:
             - Key: team
               Value: orders
@@ -90,11 +95,17 @@ def test_tables_from_a_template(server: Any, cfn: Any) -> None:
     cfn.update_stack(
         StackName=name,
         TemplateBody=TABLES,
-        Parameters=[{"ParameterKey": "Read", "ParameterValue": "9"}],
+        Parameters=[
+            {"ParameterKey": "Read", "ParameterValue": "9"},
+            {"ParameterKey": "Recovery", "ParameterValue": "true"},
+        ],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     wait(cfn, name, "stack_update_complete")
     updated = ddb.describe_table(TableName=made["Name"])["Table"]
+    recovery = ddb.describe_continuous_backups(TableName=made["Name"])[
+        "ContinuousBackupsDescription"
+    ]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
     cfn.delete_stack(StackName=name)
     wait(cfn, name, "stack_delete_complete")
 
@@ -107,4 +118,5 @@ def test_tables_from_a_template(server: Any, cfn: Any) -> None:
     assert simple["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert updated["ProvisionedThroughput"]["ReadCapacityUnits"] == 9
     assert updated["TableId"] == described["TableId"]  # changed in place, not replaced
+    assert recovery == "ENABLED"
     assert made["Name"] not in ddb.list_tables()["TableNames"]

@@ -16,6 +16,19 @@ from stratus.store.db import Schema
 SCHEMA = Schema(
     "tables",
     """
+CREATE TABLE IF NOT EXISTS dynamo_backups (
+    arn        TEXT PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    created    REAL NOT NULL,
+    record     BLOB NOT NULL,  -- JSON: the backup's facts and its table's definition
+    items      BLOB NOT NULL   -- JSON: every item, as stored (codec.py)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dynamo_pitr (
+    table_id TEXT PRIMARY KEY, -- AWS's TableId: a table made again under its name is new
+    enabled  INTEGER NOT NULL,
+    since    REAL NOT NULL,    -- enabled since (EarliestRestorableDateTime's floor)
+    period   INTEGER NOT NULL  -- RecoveryPeriodInDays
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dynamo_tables (
     id         INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a recreated table is new
     name       TEXT NOT NULL UNIQUE,

@@ -33,6 +33,7 @@ from stratus.store.db import Database, transaction
 from stratus.store.work import WorkQueue
 
 from . import definitions, keys, model, reads, store, streams, transactions, ttl
+from .backups import Backups
 from .describe import description
 from .errors import (
     ConditionFailed,
@@ -87,6 +88,7 @@ class TableService:
         self.streams = StreamReader(
             db, settings.region, work.clock.now if work is not None else time.time
         )
+        self.backups = Backups(db, self, clock)
         self._sweeper = (
             Sweeper(db, work, lambda: list(self._tables.values()), self._wrote)
             if work is not None
@@ -563,6 +565,20 @@ class TableService:
 
         await self._db.run(write)
         self._wrote(*(a.table for a in actions))
+
+    async def load(self, table_name: str, items: Sequence[Item]) -> None:
+        """Put these items, unconditionally, in one transaction (a restore's)."""
+        table = self.table(table_name)
+        actions = [transactions.write_action("Put", table, {"Item": item}) for item in items]
+
+        def write(conn: sqlite3.Connection) -> None:
+            live = [replace(a, table=self._live(a.table)) for a in actions]
+            with transaction(conn):
+                for action in live:
+                    transactions.apply(conn, action, None, self._stamp())
+
+        await self._db.run(write)
+        self._wrote(table)
 
     async def batch_get(
         self, requests: Mapping[str, Mapping[str, Any]]

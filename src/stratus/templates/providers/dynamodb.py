@@ -5,7 +5,8 @@ SAM translator turns it into one).
 
 In place: billing mode and throughput, global secondary indexes added or removed (one
 UpdateTable each, as AWS takes them), the stream (a new view type is a new stream), TTL,
-tags, deletion protection, table class. TableName, KeySchema and the local indexes replace
+tags, deletion protection, table class, point-in-time recovery. TableName, KeySchema and
+the local indexes replace
 the table, as on AWS.
 """
 
@@ -21,6 +22,17 @@ from stratus.templates.provider import Context, Created, Provider, required, tag
 
 TYPE = "AWS::DynamoDB::Table"
 MAX_NAME = 255
+
+
+def _recovery(props: dict[str, Any]) -> dict[str, Any] | None:
+    """PointInTimeRecoverySpecification as UpdateContinuousBackups takes it."""
+    given = props.get("PointInTimeRecoverySpecification") or {}
+    if str(given.get("PointInTimeRecoveryEnabled", "")).lower() != "true":
+        return None
+    spec: dict[str, Any] = {"PointInTimeRecoveryEnabled": True}
+    if given.get("RecoveryPeriodInDays") is not None:
+        spec["RecoveryPeriodInDays"] = int(given["RecoveryPeriodInDays"])
+    return spec
 
 
 def _throughput(given: dict[str, Any] | None) -> dict[str, int] | None:
@@ -103,6 +115,9 @@ class Table(Provider):
         ttl = _ttl(props)
         if ttl:
             await tables.set_time_to_live(name, {"Enabled": True, "AttributeName": ttl})
+        recovery = _recovery(props)
+        if recovery:
+            await tables.backups.set_continuous(name, recovery)
         return _created(tables, name)
 
     async def wait_update(
@@ -136,6 +151,10 @@ class Table(Provider):
                 await tables.set_time_to_live(name, {"Enabled": False, "AttributeName": _ttl(old)})
             if _ttl(new):
                 await tables.set_time_to_live(name, {"Enabled": True, "AttributeName": _ttl(new)})
+        if _recovery(old) != _recovery(new):
+            await tables.backups.set_continuous(
+                name, _recovery(new) or {"PointInTimeRecoveryEnabled": False}
+            )
         for setting in ("DeletionProtectionEnabled", "TableClass"):
             if old.get(setting) != new.get(setting) and new.get(setting) is not None:
                 await tables.update_table({"TableName": name, setting: new[setting]})
