@@ -91,14 +91,21 @@ def plans(apigateway: Any) -> Iterator[Callable[..., tuple[str, str]]]:
             apigateway.delete_api_key(apiKey=key_id)
 
 
+# /held answers once this is set (or after 30 s): a test that needs a request in flight
+# while others run sets it when it has seen what it wanted, whatever the machine's load.
+HELD = threading.Event()
+
+
 class _Echo(BaseHTTPRequestHandler):
-    """Answers with what it saw; /slow answers after a second."""
+    """Answers with what it saw; /slow answers after a second, /held once HELD is set."""
 
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         if self.path.startswith("/slow"):
             time.sleep(1)
+        if self.path.startswith("/held"):
+            HELD.wait(30)
         seen = {
             "method": self.command,
             "path": self.path,

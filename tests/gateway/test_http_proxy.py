@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from tests.gateway.conftest import HELD
 from tests.gateway.test_rest_client_certificates import _server_certificate
 
 from stratus.gateway.http_proxy import TLS_CLIENTS_KEPT, HttpProxy, HttpProxyStatistics, Tls
@@ -161,15 +162,17 @@ def test_tls_clients_are_bounded_and_closed_once_unused(target: str, tmp_path: P
 
     async def main() -> tuple[list[int], int, HttpProxyStatistics, HttpProxyStatistics]:
         proxy = HttpProxy()
+        HELD.clear()
         slow = asyncio.create_task(
-            proxy.wait_send("GET", f"{target}/slow", [], b"", 10_000, certificates[0])
+            proxy.wait_send("GET", f"{target}/held", [], b"", 60_000, certificates[0])
         )
-        await asyncio.sleep(0)  # the slow request takes its client and starts sending
+        await asyncio.sleep(0)  # the held request takes its client and starts sending
         statuses = [
             (await proxy.wait_send("GET", f"{target}/x", [], b"", 10_000, tls)).status
             for tls in certificates[1:]
         ]
         during = proxy.statistics()
+        HELD.set()  # (it was held until now, however long the others took)
         answer = await slow
         after = proxy.statistics()
         await proxy.wait_close()
