@@ -70,6 +70,10 @@ API = tree(
         ("GET", "/pets/7/", "/pets/{id}", "GET", {"id": "7"}),
         ("GET", "/a/b//", "/{proxy+}", "ANY", {"proxy": "a/b"}),
         ("GET", "//", "/", "GET", {}),
+        # so are slashes repeated after the stage (a base URL ending in "/" plus "/pets")
+        ("GET", "//pets", "/pets", "GET", {}),
+        ("GET", "//pets/7", "/pets/{id}", "GET", {"id": "7"}),
+        ("GET", "///a/b", "/{proxy+}", "ANY", {"proxy": "a/b"}),
     ],
 )
 def test_match(method, path, resource, chosen, params):

@@ -186,6 +186,18 @@ def test_greedy_paths_and_trailing_slashes(rest_api, deploy):
     assert slash["pathParameters"] == {"id": "9"}
 
 
+def test_a_base_url_ending_in_a_slash_reaches_the_resource(rest_api, deploy):
+    """`{stage}//pets/9` (a stage URL ending in "/" plus "/pets/9") reaches /pets/{id}, as
+    on AWS; before, it answered 403 Missing Authentication Token."""
+    api = _served(rest_api, deploy)
+
+    response = api.call("GET", "/prod//pets/9")
+
+    assert response.status_code == 200
+    assert response.json()["resource"] == "/pets/{id}"
+    assert response.json()["pathParameters"] == {"id": "9"}
+
+
 def test_root_resource_and_host_addressing(rest_api, deploy):
     """The root resource answers `/{stage}`; the Host header addresses the API too."""
     api = rest_api()

@@ -18,9 +18,10 @@ documentation is silent:
 - the root is matched by "/" only: `/{proxy+}` needs at least one segment, as on AWS.
 
 As AWS does (its recorded events, e.g. LocalStack's snapshot tests against AWS): trailing
-slashes are ignored (`/pets/` is `/pets`, `/a/b/` gives `{proxy+}` the value `a/b`), and
-variable values are passed as the client wrote them, still percent-encoded (`a%2Bb` stays
-`a%2Bb`; REST APIs, unlike HTTP APIs, do not decode path parameters). None is API
+slashes are ignored (`/pets/` is `/pets`, `/a/b/` gives `{proxy+}` the value `a/b`), and so
+are slashes repeated after the stage (`/prod//pets` reaches `/pets`, as users of AWS report),
+and variable values are passed as the client wrote them, still percent-encoded (`a%2Bb`
+stays `a%2Bb`; REST APIs, unlike HTTP APIs, do not decode path parameters). None is API
 Gateway's 403 "Missing Authentication Token". Pure logic: no I/O.
 """
 
@@ -59,8 +60,10 @@ def _pattern(path: str) -> tuple[tuple[int, str], ...]:
 
 def match_resource(resources: Iterable[Resource], method: str, path: str) -> ResourceMatch | None:
     """The resource and method API Gateway would pick for `method path`, or None."""
-    path = path.rstrip("/")  # trailing slashes are ignored
-    segments = path.removeprefix("/").split("/") if path else []
+    # Leading and trailing slashes are ignored: `{stage}//pets` (a base URL ending in "/"
+    # plus "/pets") is `/pets`.
+    path = path.strip("/")
+    segments = path.split("/") if path else []
     best: tuple[tuple[int, ...], ResourceMatch] | None = None
     for resource in resources:
         methods = resource.resourceMethods
