@@ -510,3 +510,32 @@ def test_powertools_public_layer_is_built_from_the_package_index(lambda_client, 
     assert version.startswith("3.")
     assert lambda_client.get_function_configuration(FunctionName=name)["Layers"][0]["Arn"] == layer
     assert not any("Powertools" in listed_name for listed_name in listed)
+
+
+POWERTOOLS_V1 = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPython:9"
+USES_POWERTOOLS_EVENTS = """
+from importlib.metadata import version
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+
+@event_source(data_class=S3Event)
+def handler(event, context):
+    return [version("aws-lambda-powertools"), event.bucket_name]
+"""
+
+
+def test_a_powertools_layer_without_a_python_in_its_name_runs_on_python3_9(lambda_client, deploy):
+    """The V1 layer (and V2's without -python3XX) serves every Python runtime, as AWS's did:
+    it is built for the oldest Python Lambda still runs, so its dependencies import on
+    python3.9 too. Before, it was built for the server's Python, and on python3.9 the
+    urllib3 it carried (its data classes import boto3) failed at import."""
+    if not interpreter_for("python3.9").exact:
+        pytest.skip("python3.9 is not installed on this host")
+    name = deploy(USES_POWERTOOLS_EVENTS, Runtime="python3.9", Layers=[POWERTOOLS_V1], Timeout=30)
+    event = {"Records": [{"s3": {"bucket": {"name": "uploads"}, "object": {"key": "a.txt"}}}]}
+
+    response = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event))
+    body = json.loads(response["Payload"].read())
+
+    assert "FunctionError" not in response, body
+    assert body[0].startswith("1.")
+    assert body[1] == "uploads"
