@@ -539,3 +539,35 @@ def test_a_powertools_layer_without_a_python_in_its_name_runs_on_python3_9(lambd
     assert "FunctionError" not in response, body
     assert body[0].startswith("1.")
     assert body[1] == "uploads"
+
+
+USES_POWERTOOLS_EXTRAS = """
+import boto3
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.utilities.validation import validate
+
+tracer = Tracer(service="orders")
+
+@tracer.capture_lambda_handler
+def handler(event, context):
+    validate(event=event, schema={"type": "object", "required": ["id"]})
+    return boto3.__file__
+"""
+
+
+def test_a_v3_powertools_layer_holds_its_extras_and_leaves_the_sdk_to_the_runtime(
+    lambda_client, deploy
+):
+    """AWS builds the V2 and V3 layers with every extra (aws-xray-sdk for Tracer,
+    fastjsonschema for Validation, ...) and without boto3 and its dependencies, so Tracer
+    imports from the layer alone and boto3 is the runtime's. Before, Tracer's import failed:
+    No module named 'aws_xray_sdk'."""
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    layer = POWERTOOLS_V3.format(python=runtime.replace(".", ""))
+    name = deploy(USES_POWERTOOLS_EXTRAS, Runtime=runtime, Layers=[layer], Timeout=30)
+
+    response = lambda_client.invoke(FunctionName=name, Payload=json.dumps({"id": 1}))
+    body = json.loads(response["Payload"].read())
+
+    assert "FunctionError" not in response, body
+    assert not body.startswith("/opt/")

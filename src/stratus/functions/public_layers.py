@@ -4,7 +4,11 @@ Python[V2|V3-python3XX-<arch>]:<n>`.
 
 Stratus cannot fetch AWS's archives, so it builds the layer from the package index instead:
 the newest release of the layer's major version (`aws-lambda-powertools>=3,<4` for V3), for
-the Python the layer's name gives, pure-Python wheels under `python/` as the layer has them.
+the Python the layer's name gives, wheels under `python/` as the layer has them. V2's and V3's
+layers hold every extra (`[all]`: aws-xray-sdk for Tracer, fastjsonschema for Validation,
+pydantic for Parser, ...) but not the SDK and its dependencies, which the runtime brings: AWS
+builds them so (powertools-lambda-python, layer_v3/docker/Dockerfile), and templates' Tracer
+and Validation users import them from the layer alone.
 A layer whose name gives no Python (V1's, V2's first) serves every Python runtime, so it is
 built for the oldest one Lambda still runs (OLDEST_PYTHON): its dependencies (V1 brings
 boto3 and urllib3) then import on python3.9 as on python3.13, where a build for the server's
@@ -20,6 +24,7 @@ import io
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -45,12 +50,13 @@ def requirement(account: str, name: str) -> tuple[str, str] | None:
         return None
     major = int(found["major"] or 1)
     python = f"3.{found['minor']}" if found["minor"] else OLDEST_PYTHON
-    return f"aws-lambda-powertools>={major},<{major + 1}", python
+    extras = "[all]" if major >= 2 else ""  # V1's extras were in its own dependencies
+    return f"aws-lambda-powertools{extras}>={major},<{major + 1}", python
 
 
 def build(wanted: str, python: str) -> bytes:
     """The layer's zip: `wanted` and its dependencies under python/ (V2's and V3's leave
-    boto3 to the runtime, as on Lambda; V1's require it), for `python`. Raises PipFailed."""
+    boto3 to the runtime, as on Lambda; V1's requires it), for `python`. Raises PipFailed."""
     with tempfile.TemporaryDirectory() as scratch:
         target = Path(scratch) / "python"
         interpreter = interpreter_for(f"python{python}")
@@ -61,9 +67,24 @@ def build(wanted: str, python: str) -> bytes:
             pip_install(interpreter.path, target, wanted)
         else:
             pip_install(sys.executable, target, wanted, python_version=python)
+        if "[all]" in wanted:
+            _leave_the_sdk_to_the_runtime(target)
         built = installed_version(target, "aws_lambda_powertools")
         log.info("public layer: %s built from %s", wanted, built)
         return _zipped(Path(scratch))
+
+
+# What AWS's build removes from the extras' install: boto3, botocore and their dependencies.
+_SDK = ("boto*", "s3transfer*", "*dateutil*", "urllib3*", "six*", "jmespath*")
+
+
+def _leave_the_sdk_to_the_runtime(target: Path) -> None:
+    for pattern in _SDK:
+        for path in target.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def _zipped(root: Path) -> bytes:
