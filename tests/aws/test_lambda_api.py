@@ -336,6 +336,23 @@ def test_durable_config_is_refused_not_dropped(lambda_client, deploy):
         assert "Stratus does not support durable functions" in message
 
 
+def test_tenancy_config_is_refused_not_dropped(lambda_client):
+    """Stratus isolates no tenants: TenancyConfig on CreateFunction is
+    InvalidParameterValueException saying so, and nothing is created. Dropped, a handler
+    reading context.tenant_id failed at every invocation."""
+    with pytest.raises(ClientError) as refused:
+        lambda_client.create_function(
+            FunctionName="tenanted", Role=ROLE, Code={"ZipFile": HELLO}, Runtime="python3.12",
+            Handler="app.handler", TenancyConfig={"TenantIsolationMode": "PER_TENANT"},
+        )  # fmt: skip
+
+    code, message = _error(refused)
+    assert code == "InvalidParameterValueException"
+    assert "Stratus does not support tenant isolation" in message
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName="tenanted")
+
+
 BLOCKED = (
     "The runtime parameter of {} is no longer supported for creating or updating AWS Lambda "
     "functions. We recommend you use a supported runtime while creating or updating functions."

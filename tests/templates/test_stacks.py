@@ -358,23 +358,44 @@ def test_a_runtime_aws_blocked_fails_the_function_with_aws_reason(cfn: Any) -> N
     )
 
 
-def test_durable_config_fails_the_function_with_the_reason(cfn: Any, lambda_client: Any) -> None:
-    """DurableConfig on an AWS::Serverless::Function (the transform passes it on) fails the
-    create, and added to an AWS::Lambda::Function it fails the update: Stratus runs no
-    durable functions, and says so rather than deploying an ordinary one."""
-    sam = template(
-        """
+def _sam_function_with(member: str) -> str:
+    """A SAM template of one inline Python function that also sets `member` (YAML)."""
+    return template(
+        f"""
         Transform: AWS::Serverless-2016-10-31
         Resources:
-          Durable:
+          Refused:
             Type: AWS::Serverless::Function
             Properties:
               Runtime: python3.13
               Handler: index.handler
               InlineCode: "def handler(e, c): return 1"
-              DurableConfig: {ExecutionTimeout: 900, RetentionPeriodInDays: 3}
+              {member}
         """
     )
+
+
+def test_tenancy_config_fails_the_function_with_the_reason(cfn: Any) -> None:
+    """TenancyConfig on an AWS::Serverless::Function (the transform passes it on) fails the
+    create with the reason: Stratus isolates no tenants, and says so rather than deploying
+    a function whose handler finds no context.tenant_id (aws-samples/serverless-patterns
+    sqs-lambda-tenant-isolation-sam-py)."""
+    created = create(
+        cfn, _sam_function_with("TenancyConfig: {TenantIsolationMode: PER_TENANT}"), wait=None
+    )
+
+    with pytest.raises(WaiterError):
+        wait(cfn, created, "stack_create_complete")
+
+    assert describe(cfn, created)["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "Stratus does not support tenant isolation" in " ".join(_failure_reasons(cfn, created))
+
+
+def test_durable_config_fails_the_function_with_the_reason(cfn: Any, lambda_client: Any) -> None:
+    """DurableConfig on an AWS::Serverless::Function (the transform passes it on) fails the
+    create, and added to an AWS::Lambda::Function it fails the update: Stratus runs no
+    durable functions, and says so rather than deploying an ordinary one."""
+    sam = _sam_function_with("DurableConfig: {ExecutionTimeout: 900, RetentionPeriodInDays: 3}")
     created = create(cfn, sam, wait=None)
     plain = create(cfn, FUNCTION)
     durable = FUNCTION.replace(

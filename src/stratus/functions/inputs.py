@@ -80,8 +80,9 @@ def check_runtime(runtime: str) -> None:
 
 def check_supported(request: CreateFunctionRequest | UpdateFunctionConfigurationRequest) -> None:
     """Refuse what Stratus cannot run rather than drop it: a runtime it has not (check_runtime),
-    or a durable function, whose handler expects checkpointed, replayed executions that an
-    ordinary invocation does not give."""
+    a durable function, whose handler expects checkpointed, replayed executions that an
+    ordinary invocation does not give, or a tenant-isolated one (TenancyConfig, set only at
+    creation), whose handler expects the invocation's tenant in its context."""
     if request.Runtime is not None:
         check_runtime(request.Runtime)
     if request.DurableConfig is not None:
@@ -89,6 +90,13 @@ def check_supported(request: CreateFunctionRequest | UpdateFunctionConfiguration
             "Stratus does not support durable functions: DurableConfig cannot be set. Remove "
             "DurableConfig to deploy the handler as an ordinary function, or deploy this "
             "function to AWS Lambda."
+        )
+    if isinstance(request, CreateFunctionRequest) and request.TenancyConfig is not None:
+        raise Invalid(
+            "Stratus does not support tenant isolation: TenancyConfig cannot be set (its "
+            "handlers read context.tenant_id, which Invoke's TenantId gives). Remove "
+            "TenancyConfig to deploy an ordinary function, or deploy this function to AWS "
+            "Lambda."
         )
 
 

@@ -118,8 +118,9 @@ class CreateFunctionRequest(_Shape):
     LoggingConfig: LoggingInput | None = None
     CodeSigningConfigArn: str | None = None  # (functions/code_signing.py)
     # Read only to be refused (inputs.check_supported): dropping it would run a durable
-    # function's handler as an ordinary one.
+    # function's handler as an ordinary one, a tenant-isolated one's without its tenant.
     DurableConfig: dict[str, Any] | None = None
+    TenancyConfig: dict[str, Any] | None = None
 
 
 class UpdateFunctionConfigurationRequest(_Shape):

@@ -119,6 +119,7 @@ class Function(Provider):
                 "Architectures": props.get("Architectures") or ["x86_64"],
                 "PackageType": props.get("PackageType", "Zip"),
                 "CodeSigningConfigArn": props.get("CodeSigningConfigArn"),
+                "TenancyConfig": props.get("TenancyConfig"),  # to be refused, not dropped
             },
         )
         created = await ctx.services.functions.create(request)
