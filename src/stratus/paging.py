@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from stratus.errors import Invalid
 
@@ -35,3 +35,20 @@ def page(
     if start + size >= len(items):
         return found, None
     return found, base64.urlsafe_b64encode(key(items[start + size]).encode()).decode()
+
+
+def answer(
+    member: str,
+    items: list[T],
+    request: Mapping[str, Any],
+    size: int,
+    key: Callable[[T], str],
+) -> dict[str, Any]:
+    """A MaxResults/NextToken API's answer: `{member: page}` and its NextToken, if any;
+    MaxResults above `size` (the API's largest page) gives `size`."""
+    limit = min(int(request.get("MaxResults") or size), size)
+    found, token = page(items, request.get("NextToken"), key, limit)
+    out: dict[str, Any] = {member: found}
+    if token:
+        out["NextToken"] = token
+    return out

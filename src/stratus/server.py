@@ -47,7 +47,6 @@ from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
 from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
-from stratus.parameters.crypto import SecretBox
 from stratus.parameters.service import ParameterService
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
@@ -57,11 +56,13 @@ from stratus.runtime.launcher import HostContext, ProcessLauncher
 from stratus.runtime.pool import EnvironmentPool
 from stratus.runtime.zygote import SnapshotLauncher
 from stratus.schedules.service import SchedulerService
+from stratus.secrets.service import SecretService
 from stratus.services import SCHEMAS, Services
 from stratus.slow_clients import protocol_with_deadlines
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.clock import Clock, SystemClock
 from stratus.store.code import CodeStore
+from stratus.store.crypto import SecretBox
 from stratus.store.db import Database
 from stratus.store.work import WorkQueue
 from stratus.tables.service import TableService
@@ -145,6 +146,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         http_apis, rest_apis = ApiService(settings, db), RestApiService(settings, db)
         await concurrency.wait_load()
         await functions.prepare_snapshots()
+        box = SecretBox.in_directory(data)
         services = Services(
             settings=settings,
             functions=functions,
@@ -165,7 +167,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             workflows=workflows,
             objects=objects,
             uploads=uploads,
-            parameters=ParameterService(settings, db, SecretBox.in_directory(data)),
+            parameters=ParameterService(settings, db, box),
+            secrets=SecretService(settings, db, box),
             iam=IamService(settings, db),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)

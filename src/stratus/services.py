@@ -38,6 +38,8 @@ from stratus.queues.schema import SCHEMA as QUEUES_SCHEMA
 from stratus.queues.service import QueueService
 from stratus.schedules.service import SchedulerService
 from stratus.schedules.store import SCHEMA as SCHEDULES_SCHEMA
+from stratus.secrets.schema import SCHEMA as SECRETS_SCHEMA
+from stratus.secrets.service import SecretService
 from stratus.store.artifacts import ArtifactStore
 from stratus.store.db import Schema
 from stratus.store.work import SCHEMA as WORK_SCHEMA
@@ -68,6 +70,7 @@ SCHEMAS: tuple[Schema, ...] = (
     WORKFLOWS_SCHEMA,
     OBJECTS_SCHEMA,
     PARAMETERS_SCHEMA,
+    SECRETS_SCHEMA,
     API_DOMAINS_SCHEMA,
     IAM_SCHEMA,
 )
@@ -95,4 +98,5 @@ class Services:
     objects: ObjectService  # S3: buckets and objects
     uploads: Multipart  # S3's multipart uploads
     parameters: ParameterService  # SSM Parameter Store
+    secrets: SecretService  # Secrets Manager
     iam: IamService  # users, access keys, policies: who signed a request, what it may do

@@ -13,6 +13,7 @@ FLOORS = {
     "logs": 35,
     "cloudformation": 23,
     "ssm": 9,
+    "secretsmanager": 17,
     "sqs-json": 23,
     "sns": 42,
     "events": 57,

@@ -41,6 +41,7 @@ from . import (
     logs_api,
     s3_api,
     scheduler_api,
+    secretsmanager_api,
     sns_api,
     sqs_api,
     ssm_api,
@@ -82,6 +83,7 @@ SERVED_APIS: tuple[Api, ...] = (
     dynamodbstreams_api.API,
     stepfunctions_api.API,
     ssm_api.API,
+    secretsmanager_api.API,
     sts_api.API,
     cloudcontrol_api.API,
     iam_api.API,
@@ -95,6 +97,7 @@ JSON_APIS = JsonApis(
         dynamodbstreams_api.API,
         stepfunctions_api.API,
         ssm_api.API,
+        secretsmanager_api.API,
         cloudcontrol_api.API,
     ]
 )

@@ -111,12 +111,7 @@ def _paged(
     size: int,
     key: Callable[[dict[str, Any]], str] = lambda p: str(p["Name"]),
 ) -> dict[str, Any]:
-    limit = body.get("MaxResults") or size
-    page, token = paging.page(items, body.get("NextToken"), key, min(int(limit), size))
-    answer: dict[str, Any] = {member: page}
-    if token:
-        answer["NextToken"] = token
-    return answer
+    return paging.answer(member, items, body, size, key)
 
 
 def _filters(filters: list[dict[str, Any]]) -> Callable[[Version], bool]:

@@ -25,9 +25,9 @@ import orjson
 
 from stratus.config import Settings
 from stratus.errors import AlreadyExists, Invalid, NotFound
+from stratus.store.crypto import SecretBox
 from stratus.store.db import Database, transaction
 
-from .crypto import SecretBox
 from .model import (
     DEFAULT_KEY_ID,
     MAX_LABELS,

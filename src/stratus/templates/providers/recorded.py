@@ -109,7 +109,7 @@ class CdkMetadata(_Recorded):
 class Key(_Recorded):
     """AWS::KMS::Key: recorded so `cdk bootstrap --bootstrap-customer-key` deploys (its asset
     bucket names the key). Stratus serves no KMS: nothing is encrypted under it (SecureString
-    parameters have their own key, parameters/crypto.py)."""
+    parameters have their own key, store/crypto.py)."""
 
     type_name = "AWS::KMS::Key"
 

@@ -1,10 +1,12 @@
-"""SecureString values at rest: AES-256-GCM (the `cryptography` package) under one key per
-data directory, made at first use in `<data dir>/parameters.key` (mode 0600).
+"""Secret values at rest (SecureString parameters, Secrets Manager's secrets): AES-256-GCM
+(the `cryptography` package) under one key per data directory, made at first use in
+`<data dir>/parameters.key` (mode 0600; the name is older than the secrets that share it).
 
 What this protects: a copy of the database alone (a backup, a file shared by mistake) does
-not reveal SecureString values. What it does not: whoever can read the data directory has
-the key too; a KMS of its own is not something Stratus offers. The parameter's name is bound
-in as associated data, so a ciphertext moved to another parameter does not decrypt.
+not reveal secret values. What it does not: whoever can read the data directory has the key
+too; a KMS of its own is not something Stratus offers. The caller's name for the value (a
+parameter's name, a secret version's ARN and id) is bound in as associated data, so a
+ciphertext moved to another parameter or secret does not decrypt.
 """
 
 from __future__ import annotations
