@@ -28,6 +28,7 @@ other service's own methods: in process, the same calls a boto3 request would ma
     functions -> objects  BucketObjects       function and layer code from a bucket
     workflows -> objects  MapRunObjects       a distributed Map's ItemReader and ResultWriter
     logs -> functions     LogSubscriptions    subscription filters to a Lambda function
+    secrets -> functions  RotationFunction    a secret's rotation function, step by step
 """
 
 from __future__ import annotations
@@ -464,6 +465,25 @@ class MappingFunction:
             parse_reference(function_arn), payload, trusted_json=True
         )
         return mapping_seams.Invoked(result.payload, result.function_error or None)
+
+
+class RotationFunction:
+    """secrets' RotationFunction: the function service's own synchronous Invoke; a refusal
+    (no such function) or the function's error is the step's failure."""
+
+    def __init__(self, functions: FunctionService) -> None:
+        self._functions = functions
+
+    async def wait_invoke(self, function_arn: str, event: bytes) -> str | None:
+        try:
+            result = await self._functions.invoke(
+                parse_reference(function_arn), event, trusted_json=True
+            )
+        except StratusError as exc:
+            return exc.message
+        if result.function_error:
+            return f"{result.function_error}: {result.payload.decode(errors='replace')[:1000]}"
+        return None
 
 
 class MappingStream:

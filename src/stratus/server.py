@@ -168,7 +168,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             objects=objects,
             uploads=uploads,
             parameters=ParameterService(settings, db, box),
-            secrets=SecretService(settings, db, box),
+            secrets=SecretService(settings, db, box, work, bridges.RotationFunction(functions)),
             iam=IamService(settings, db),
         )
         stacks = StackService(settings, db, providers.REGISTRY, services, artifacts)
@@ -212,6 +212,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                     tasks.create_task(workflows.wait_run_forever()),
                     tasks.create_task(objects.notifications.wait_run_forever()),
                     tasks.create_task(lifecycle_sweep.wait_run_forever()),
+                    tasks.create_task(services.secrets.wait_run_forever()),
                 ]
                 try:
                     yield

@@ -13,7 +13,7 @@ FLOORS = {
     "logs": 35,
     "cloudformation": 23,
     "ssm": 9,
-    "secretsmanager": 17,
+    "secretsmanager": 19,
     "sqs-json": 23,
     "sns": 42,
     "events": 57,

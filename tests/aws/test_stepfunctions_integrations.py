@@ -412,6 +412,36 @@ def test_aws_sdk_s3_and_ssm(server, sfn):
     assert out["missing"]["Error"] == "S3.NoSuchKeyException"
 
 
+def test_aws_sdk_secretsmanager_get_secret_value(server, sfn):
+    """aws-sdk:secretsmanager:getSecretValue reads the secret in process; a missing one is
+    SecretsManager.ResourceNotFoundException."""
+    name = unique("wf-secret")
+    server.client("secretsmanager").create_secret(Name=name, SecretString='{"k": "v"}')
+    machine = make_machine(
+        sfn,
+        one_task(
+            "arn:aws:states:::aws-sdk:secretsmanager:getSecretValue",
+            {"SecretId.$": "$.id"},
+            ResultSelector={"secret.$": "States.StringToJson($.SecretString)", "name.$": "$.Name"},
+        ),
+    )
+    missing = make_machine(
+        sfn,
+        catching(
+            "arn:aws:states:::aws-sdk:secretsmanager:getSecretValue",
+            {"SecretId": name + "-gone"},
+            "SecretsManager.ResourceNotFoundException",
+        ),
+    )
+
+    out = output(run_to_end(server, sfn, machine, {"id": name}))
+    caught = output(run_to_end(server, sfn, missing))["caught"]
+
+    assert out == {"secret": {"k": "v"}, "name": name}
+    assert caught["Error"] == "SecretsManager.ResourceNotFoundException"
+    assert "can't find the specified secret" in caught["Cause"]
+
+
 def test_aws_sdk_tasks_fail_at_run_time_on_what_only_running_shows(server, sfn, sqs):
     """A missing required member is the API's own refusal; a valid AWS integration
     Stratus does not serve (EC2) fails as States.Runtime naming it."""

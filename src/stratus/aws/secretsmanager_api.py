@@ -1,7 +1,7 @@
 """AWS Secrets Manager (JSON 1.1, X-Amz-Target: secretsmanager.*). Each handler reads its
 members, asks the secret service (stratus.secrets) once and names what it answers; lists are
 paged with a NextToken naming the next item. Replication across regions is not served (one
-region); RotateSecret runs the rotation Lambda's four steps (secrets/rotation.py)."""
+region); RotateSecret runs the rotation function's four steps (secrets/rotation.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from stratus import paging
 from stratus.errors import AlreadyExists, Conflict, Invalid, NotFound, StratusError
-from stratus.secrets.model import LimitExceeded, random_password
+from stratus.secrets.model import LimitExceeded, password_for
 from stratus.secrets.service import SecretService
 
 from .protocols.adapter import Api, Call
@@ -123,16 +123,7 @@ async def update_secret_version_stage(call: Call, body: dict[str, Any]) -> dict[
 
 
 async def get_random_password(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    password = random_password(
-        body.get("PasswordLength", 32),
-        exclude_characters=body.get("ExcludeCharacters", ""),
-        exclude_numbers=body.get("ExcludeNumbers", False),
-        exclude_punctuation=body.get("ExcludePunctuation", False),
-        exclude_uppercase=body.get("ExcludeUppercase", False),
-        exclude_lowercase=body.get("ExcludeLowercase", False),
-        include_space=body.get("IncludeSpace", False),
-        require_each_included_type=body.get("RequireEachIncludedType", True),
-    )
+    password = password_for(body)
     return {"RandomPassword": password}
 
 
@@ -156,6 +147,25 @@ async def batch_get_secret_value(call: Call, body: dict[str, Any]) -> dict[str, 
             code = wire_error(exc, ERRORS, JSON_ERRORS).code
             errors.append({"SecretId": secret_id, "ErrorCode": code, "Message": exc.message})
     return {"SecretValues": values, "Errors": errors} | page
+
+
+async def rotate_secret(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    rules = body.get("RotationRules")
+    if rules and rules.get("AutomaticallyAfterDays") and rules.get("ScheduleExpression"):
+        raise Invalid(
+            "You can't specify both AutomaticallyAfterDays and ScheduleExpression in RotationRules."
+        )
+    return await _secrets(call).start_rotation(
+        body["SecretId"],
+        body.get("ClientRequestToken") or call.request_id,
+        body.get("RotationLambdaARN"),
+        rules,
+        body.get("RotateImmediately", True),
+    )
+
+
+async def cancel_rotate_secret(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    return await _secrets(call).cancel_rotation(body["SecretId"])
 
 
 async def put_resource_policy(call: Call, body: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +259,8 @@ API = Api(
         "UpdateSecretVersionStage": update_secret_version_stage,
         "GetRandomPassword": get_random_password,
         "BatchGetSecretValue": batch_get_secret_value,
+        "RotateSecret": rotate_secret,
+        "CancelRotateSecret": cancel_rotate_secret,
         "PutResourcePolicy": put_resource_policy,
         "GetResourcePolicy": get_resource_policy,
         "DeleteResourcePolicy": delete_resource_policy,

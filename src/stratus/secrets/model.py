@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import secrets as random
 import string
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -178,3 +179,23 @@ def random_password(
     chosen += [random.choice(pool) for _ in range(length - len(chosen))]
     random.SystemRandom().shuffle(chosen)
     return "".join(chosen)
+
+
+# GetRandomPassword's members (and GenerateSecretString's properties) -> random_password's
+PASSWORD_OPTIONS = {
+    "PasswordLength": "length",
+    "ExcludeCharacters": "exclude_characters",
+    "ExcludeNumbers": "exclude_numbers",
+    "ExcludePunctuation": "exclude_punctuation",
+    "ExcludeUppercase": "exclude_uppercase",
+    "ExcludeLowercase": "exclude_lowercase",
+    "IncludeSpace": "include_space",
+    "RequireEachIncludedType": "require_each_included_type",
+}
+
+
+def password_for(options: Mapping[str, Any]) -> str:
+    """A random password from options named as AWS names them (others are ignored)."""
+    return random_password(
+        **{PASSWORD_OPTIONS[k]: v for k, v in options.items() if k in PASSWORD_OPTIONS}
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from stratus.config import Settings
 from stratus.errors import AlreadyExists, Invalid
 from stratus.store.crypto import SecretBox
 from stratus.store.db import Database
+from stratus.store.work import WorkQueue
 
 from .model import (
     CURRENT,
@@ -39,6 +41,7 @@ from .model import (
     MAX_LABELS,
     MAX_VERSIONS,
     NOT_FOUND,
+    PENDING,
     PREVIOUS,
     RECOVERY_DAYS,
     LimitExceeded,
@@ -52,6 +55,7 @@ from .model import (
     check_value,
     name_of_arn,
 )
+from .rotation import RotationFunction, Rotations, interval_s
 
 DAY = 86400.0
 Value = tuple[str | None, bytes | None]  # (SecretString, SecretBinary)
@@ -63,12 +67,16 @@ class SecretService:
         settings: Settings,
         db: Database,
         box: SecretBox,
+        work: WorkQueue,
+        function: RotationFunction | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`function` invokes rotation functions (bridges.RotationFunction)."""
         self._settings = settings
         self._db = db
         self._box = box
         self._clock = clock
+        self.rotations = Rotations(work, self, function)
 
     # -- writing ---------------------------------------------------------------------------
     async def create(
@@ -357,60 +365,90 @@ class SecretService:
         return await self._db.run_in_transaction(read)
 
     # -- rotation ----------------------------------------------------------------------------
+    async def wait_run_forever(self) -> None:
+        await self.rotations.wait_run_forever()
+
     async def start_rotation(
         self,
         secret_id: str,
         token: str,
         lambda_arn: str | None,
         rules: dict[str, Any] | None,
+        immediately: bool = True,
     ) -> dict[str, Any]:
-        """RotateSecret's settings, and the AWSPENDING version (without a value) that the
-        rotation Lambda's createSecret step fills in. The answer's VersionId is `token`."""
+        """RotateSecret: the rotation settings; rotating now (the AWSPENDING version, without
+        a value, that the function's createSecret step fills in, and the rotation queued in
+        the same transaction), or at the schedule's next time."""
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
             secret = _live(conn, secret_id, now)
-            lambda_ = lambda_arn or secret.rotation_lambda
-            if lambda_ is None:
+            function = lambda_arn or secret.rotation_lambda
+            if function is None:
                 raise Invalid(
                     "No Lambda rotation function ARN is associated with this secret: name "
                     "RotationLambdaARN."
                 )
-            versions = _versions(conn, secret.arn)
-            pending = next((v for v in versions if "AWSPENDING" in v.stages), None)
-            if pending is not None and pending.version_id != token and pending.sealed is None:
-                raise MarkedForDeletion(
-                    "A previous rotation isn't complete. That rotation will be reattempted."
-                )
-            secret.rotation_lambda = lambda_
+            secret.rotation_lambda = function
             secret.rotation_rules = rules or secret.rotation_rules
             secret.rotation_enabled = True
             _save(conn, secret)
-            if _version(conn, secret.arn, token) is None:
-                fresh = Version(token, now, [], None)
-                _label(versions, fresh, "AWSPENDING")
-                versions.append(fresh)
-                conn.execute(
-                    "INSERT INTO secret_versions (arn, version_id, created, stages) "
-                    "VALUES (?, ?, ?, '[]')",
-                    (secret.arn, token, now),
-                )
-                _write_labels(conn, secret.arn, versions)
-            return _named(secret) | {"VersionId": token, "RotationLambdaARN": lambda_}
+            if not immediately:
+                every = interval_s(secret.rotation_rules)
+                if every is not None:
+                    due = self.rotations.clock_now() + every
+                    self.rotations.enqueue(conn, secret.arn, None, due)
+                return _named(secret)
+            _pending(conn, secret, token, now)
+            self.rotations.enqueue(conn, secret.arn, token)
+            return _named(secret) | {"VersionId": token}
 
         return await self._db.run_in_transaction(write)
 
-    async def rotated(self, secret_id: str) -> None:
-        """The rotation's four steps succeeded."""
+    async def prepare_rotation(
+        self, arn_: str, token: str | None
+    ) -> tuple[str, str, dict[str, Any] | None] | None:
+        """(function ARN, version id, rules) of a queued rotation about to run, its
+        AWSPENDING version made if it has none yet (a scheduled rotation); None when the
+        secret is gone, deleted or no longer rotated."""
         now = self._clock()
 
-        def change(secret: Secret) -> None:
-            secret.last_rotated = now
+        def write(conn: sqlite3.Connection) -> tuple[str, str, dict[str, Any] | None] | None:
+            try:
+                secret = _live(conn, arn_, now)
+            except (SecretNotFound, MarkedForDeletion):
+                return None
+            if not secret.rotation_enabled or secret.rotation_lambda is None:
+                return None
+            chosen = token
+            if chosen is None:  # a scheduled rotation: an unfinished one is tried again
+                unfinished = _unfinished(_versions(conn, secret.arn))
+                chosen = str(uuid.uuid4()) if unfinished is None else unfinished.version_id
+            _pending(conn, secret, chosen, now)
+            return secret.rotation_lambda, chosen, secret.rotation_rules
 
-        await self._change(secret_id, change)
+        return await self._db.run_in_transaction(write)
+
+    async def rotated(self, arn_: str, token: str) -> None:
+        """The rotation's four steps succeeded: LastRotatedDate; AWSPENDING leaves the new
+        version once it is AWSCURRENT."""
+        now = self._clock()
+
+        def write(conn: sqlite3.Connection) -> None:
+            secret = _find(conn, arn_, now)
+            secret.last_rotated = now
+            _save(conn, secret)
+            versions = _versions(conn, secret.arn)
+            for v in versions:
+                if v.version_id == token and CURRENT in v.stages and PENDING in v.stages:
+                    v.stages.remove(PENDING)
+            _write_labels(conn, secret.arn, versions)
+
+        await self._db.run_in_transaction(write)
 
     async def cancel_rotation(self, secret_id: str) -> dict[str, Any]:
-        """CancelRotateSecret: rotation off; an unfinished AWSPENDING version loses its label."""
+        """CancelRotateSecret: rotation off, nothing queued; an unfinished AWSPENDING
+        version loses its label (AWS leaves the version, deprecated)."""
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -419,9 +457,10 @@ class SecretService:
             _save(conn, secret)
             versions = _versions(conn, secret.arn)
             for v in versions:
-                if "AWSPENDING" in v.stages and CURRENT not in v.stages:
-                    v.stages.remove("AWSPENDING")
+                if PENDING in v.stages and CURRENT not in v.stages:
+                    v.stages.remove(PENDING)
             _write_labels(conn, secret.arn, versions)
+            self.rotations.cancel(conn, secret.arn)
             return _named(secret)
 
         return await self._db.run_in_transaction(write)
@@ -526,12 +565,44 @@ def _described(secret: Secret, versions: list[Version]) -> dict[str, Any]:
         "LastChangedDate": secret.changed,
         "LastAccessedDate": secret.accessed,
         "DeletedDate": secret.deleted,
+        "NextRotationDate": _next_rotation(secret),
         "Tags": secret.tags or None,
         "VersionIdsToStages": {v.version_id: v.stages for v in versions if v.stages} or None,
         "CreatedDate": secret.created,
         "PrimaryRegion": None,
     }
     return {k: v for k, v in described.items() if v is not None}
+
+
+def _pending(conn: sqlite3.Connection, secret: Secret, token: str, now: float) -> None:
+    """The version `token` of a rotation, labelled AWSPENDING (made, without a value, if
+    new). Another version still pending (a rotation not finished) refuses it."""
+    versions = _versions(conn, secret.arn)
+    unfinished = _unfinished(versions)
+    if unfinished is not None and unfinished.version_id != token:
+        raise MarkedForDeletion(
+            "A previous rotation isn't complete. That rotation will be reattempted."
+        )
+    version = next((v for v in versions if v.version_id == token), None)
+    if version is None:
+        version = Version(token, now, [], None)
+        versions.append(version)
+        conn.execute(
+            "INSERT INTO secret_versions (arn, version_id, created, stages) VALUES (?, ?, ?, '[]')",
+            (secret.arn, token, now),
+        )
+    _label(versions, version, PENDING)
+    _write_labels(conn, secret.arn, versions)
+
+
+def _next_rotation(secret: Secret) -> float | None:
+    every = interval_s(secret.rotation_rules) if secret.rotation_enabled else None
+    return None if every is None else (secret.last_rotated or secret.created) + every
+
+
+def _unfinished(versions: list[Version]) -> Version | None:
+    """The version of a rotation that has not finished (AWSPENDING, not AWSCURRENT)."""
+    return next((v for v in versions if PENDING in v.stages and CURRENT not in v.stages), None)
 
 
 def _chosen(versions: list[Version], version_id: str | None, stage: str | None) -> Version:

@@ -27,7 +27,7 @@ from stratus.config import Settings
 from stratus.errors import Invalid, StratusError
 from stratus.services import Services
 
-from . import intrinsics, placeholders
+from . import dynamic_references, intrinsics, placeholders
 from .model import Output, Stack, StackResource, now
 from .outputs import local_url
 from .plan import Plan
@@ -169,9 +169,9 @@ class Engine:
                     )
                     made = await self._step(
                         logical_id,
-                        provider.wait_update(
+                        self._wait_update(
+                            provider,
                             ctx.of(logical_id, kind),
-                            logical_id,
                             Created(before.physical_id, before.attributes),
                             before.properties,
                             props,
@@ -191,7 +191,7 @@ class Engine:
                     await self._event(stack, logical_id, kind, "CREATE_IN_PROGRESS", reason=reason)
                     made = await self._step(
                         logical_id,
-                        provider.wait_create(ctx.of(logical_id, kind), logical_id, props),
+                        self._wait_create(provider, ctx.of(logical_id, kind), props),
                     )
                     after = Applied(kind, made.physical_id, props, made.attributes, policy)
                     if before:
@@ -251,9 +251,9 @@ class Engine:
                 stack, step.logical_id, before.type, "UPDATE_IN_PROGRESS", before.physical_id
             )
             try:
-                await provider.wait_update(
+                await self._wait_update(
+                    provider,
                     replace(ctx.of(step.logical_id, before.type), rolling_back=True),
-                    step.logical_id,
                     Created(step.after.physical_id, step.after.attributes),
                     step.after.properties,
                     before.properties,
@@ -433,6 +433,30 @@ class Engine:
             o.model_copy(update={"OutputValue": local_url(o.OutputValue, endpoint)})
             for o in outputs
         ]
+
+    async def _wait_create(
+        self, provider: Provider, ctx: Context, props: dict[str, Any]
+    ) -> Created:
+        """Create with the template's dynamic references read (dynamic_references.py)."""
+        resolved = await self._wait_references(props)
+        return await provider.wait_create(ctx, ctx.logical_id, resolved)
+
+    async def _wait_update(
+        self,
+        provider: Provider,
+        ctx: Context,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        old, new = await self._wait_references(old), await self._wait_references(new)
+        return await provider.wait_update(ctx, ctx.logical_id, current, old, new)
+
+    async def _wait_references(self, props: dict[str, Any]) -> dict[str, Any]:
+        if not dynamic_references.has_references(props):
+            return props
+        resolved: dict[str, Any] = await dynamic_references.wait_resolve(props, self._services)
+        return resolved
 
     async def _step(self, logical_id: str, work: Awaitable[Created]) -> Created:
         try:

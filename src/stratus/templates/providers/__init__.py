@@ -26,6 +26,7 @@ from . import (
     recorded,
     s3,
     scheduler,
+    secretsmanager,
     sns,
     sqs,
     ssm,
@@ -57,6 +58,7 @@ _BY_TYPE: dict[str, Provider] = {
         stepfunctions,
         s3,
         ssm,
+        secretsmanager,
         logs,
         custom,
     )
