@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from tests.conftest import invoke_json
+from tests.conftest import invoke_json, wait_for
 from tests.templates.test_stacks import create, describe, outputs, template, wait
 
 # A SAM app: a generated secret, and a function that gets its password two ways: from its
@@ -212,3 +212,78 @@ def test_a_reference_to_a_missing_secret_fails_the_resource(cfn: Any) -> None:
     events = cfn.describe_stack_events(StackName=name)["StackEvents"]
     reasons = " ".join(e.get("ResourceStatusReason", "") for e in events)
     assert "Secrets Manager can't find the specified secret." in reasons
+
+
+ROTATED = template(
+    """
+    Resources:
+      Login:
+        Type: AWS::SecretsManager::Secret
+        Properties:
+          SecretString: first
+      Rotator:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.11
+          Handler: index.handler
+          Timeout: 30
+          Role: arn:aws:iam::000000000000:role/rotator
+          Code:
+            ZipFile: |
+              import boto3
+              client = boto3.client("secretsmanager")
+              def handler(event, context):
+                  arn, token = event["SecretId"], event["ClientRequestToken"]
+                  if event["Step"] == "createSecret":
+                      client.put_secret_value(SecretId=arn, ClientRequestToken=token,
+                                              SecretString="rotated",
+                                              VersionStages=["AWSPENDING"])
+                  elif event["Step"] == "finishSecret":
+                      stages = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+                      current = next(v for v, s in stages.items() if "AWSCURRENT" in s)
+                      client.update_secret_version_stage(
+                          SecretId=arn, VersionStage="AWSCURRENT", MoveToVersionId=token,
+                          RemoveFromVersionId=current)
+      Schedule:
+        Type: AWS::SecretsManager::RotationSchedule
+        Properties:
+          SecretId: !Ref Login
+          RotationLambdaARN: !GetAtt Rotator.Arn
+          RotationRules:
+            AutomaticallyAfterDays: 7
+      Policy:
+        Type: AWS::SecretsManager::ResourcePolicy
+        Properties:
+          SecretId: !Ref Login
+          ResourcePolicy:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Deny
+                Principal: "*"
+                Action: secretsmanager:DeleteSecret
+                Resource: "*"
+    Outputs:
+      Arn:
+        Value: !Ref Login
+    """
+)
+
+
+def test_a_rotation_schedule_rotates_the_secret_with_its_function(cfn: Any, sm: Any) -> None:
+    """AWS::SecretsManager::RotationSchedule turns rotation on and rotates at once; the
+    ResourcePolicy is kept."""
+    name = create(cfn, ROTATED)
+    arn = outputs(cfn, name)["Arn"]
+
+    def rotated() -> bool:
+        return sm.get_secret_value(SecretId=arn)["SecretString"] == "rotated"
+
+    assert wait_for(rotated, 60)
+    described = sm.describe_secret(SecretId=arn)
+    assert described["RotationEnabled"] is True
+    assert described["RotationRules"] == {"AutomaticallyAfterDays": 7}
+    policy = json.loads(sm.get_resource_policy(SecretId=arn)["ResourcePolicy"])
+    assert policy["Statement"][0]["Action"] == "secretsmanager:DeleteSecret"
+    assert sm.get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")["SecretString"] == (
+        "first"
+    )

@@ -1,9 +1,21 @@
-"""AWS::SecretsManager::Secret over the secret service, as CloudFormation makes it: `Ref` and
-`Fn::GetAtt Id` are the ARN; without Name the name is generated. The value is SecretString,
-or GenerateSecretString's random password (alone, or set as GenerateStringKey in the JSON
-object SecretStringTemplate). Description, KmsKeyId, the value and Tags change in place (a
-new AWSCURRENT version for a new value); Name replaces the secret. Deleting the resource
-deletes the secret without a recovery window, so the name can be deployed again at once.
+"""Secrets Manager's resource types over the secret service, as CloudFormation makes them.
+
+    AWS::SecretsManager::Secret          `Ref` and `Fn::GetAtt Id` are the ARN; without Name
+        the name is generated. The value is SecretString, or GenerateSecretString's random
+        password (alone, or set as GenerateStringKey in the JSON object
+        SecretStringTemplate). Description, KmsKeyId, the value and Tags change in place (a
+        new AWSCURRENT version for a new value); Name replaces the secret. Deleting the
+        resource deletes the secret without a recovery window, so the name can be deployed
+        again at once.
+    AWS::SecretsManager::RotationSchedule  RotateSecret with RotationLambdaARN and
+        RotationRules (rotating at once unless RotateImmediatelyOnUpdate is false); deleting
+        it is CancelRotateSecret. HostedRotationLambda (AWS's own rotation templates for
+        databases) is refused. `Ref` is the secret's ARN.
+    AWS::SecretsManager::ResourcePolicy  PutResourcePolicy (recorded, not enforced);
+        deleting it is DeleteResourcePolicy. `Ref` is the secret's ARN.
+
+AWS::SecretsManager::SecretTargetAttachment is not served: its targets (RDS, Redshift,
+DocumentDB) are not services Stratus runs.
 """
 
 from __future__ import annotations
@@ -14,9 +26,16 @@ from typing import Any, ClassVar
 
 import orjson
 
-from stratus.errors import NotFound
+from stratus.errors import Conflict, NotFound
 from stratus.secrets.model import password_for
-from stratus.templates.provider import Context, Created, Provider, ResourceFailed, text
+from stratus.templates.provider import (
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    required,
+    text,
+)
 
 
 class Secret(Provider):
@@ -71,6 +90,72 @@ class Secret(Provider):
             await ctx.services.secrets.delete(physical_id, None, force=True)
 
 
+class RotationSchedule(Provider):
+    type_name = "AWS::SecretsManager::RotationSchedule"
+    updatable: ClassVar[frozenset[str]] = frozenset(
+        {"RotationLambdaARN", "RotationRules", "RotateImmediatelyOnUpdate"}
+    )
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        return await self._wait_rotate(ctx, props)
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        return await self._wait_rotate(ctx, new)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound, Conflict):
+            await ctx.services.secrets.cancel_rotation(physical_id)
+
+    async def _wait_rotate(self, ctx: Context, props: dict[str, Any]) -> Created:
+        if props.get("HostedRotationLambda") is not None:
+            raise ResourceFailed(
+                "HostedRotationLambda is not supported: Stratus runs no databases for AWS's "
+                "rotation templates; name your own function in RotationLambdaARN"
+            )
+        secret_id = text(required(props, "SecretId", self.type_name))
+        function = text(required(props, "RotationLambdaARN", self.type_name))
+        rules = dict(props.get("RotationRules") or {})
+        if "AutomaticallyAfterDays" in rules:
+            rules["AutomaticallyAfterDays"] = int(rules["AutomaticallyAfterDays"])
+        now = text(props.get("RotateImmediatelyOnUpdate", True)).lower() == "true"
+        made = await ctx.services.secrets.start_rotation(
+            secret_id, str(uuid.uuid4()), function, rules or None, now
+        )
+        return Created(made["ARN"])
+
+
+class ResourcePolicy(Provider):
+    type_name = "AWS::SecretsManager::ResourcePolicy"
+    updatable: ClassVar[frozenset[str]] = frozenset({"ResourcePolicy", "BlockPublicPolicy"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        secret_id = text(required(props, "SecretId", self.type_name))
+        policy = required(props, "ResourcePolicy", self.type_name)
+        made = await ctx.services.secrets.put_policy(secret_id, text(policy))
+        return Created(made["ARN"])
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        return await self.wait_create(ctx, logical_id, new)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound, Conflict):
+            await ctx.services.secrets.put_policy(physical_id, None)
+
+
 def _tags(props: dict[str, Any]) -> list[dict[str, Any]]:
     return list(props.get("Tags") or [])
 
@@ -110,4 +195,4 @@ def _value(props: dict[str, Any]) -> str | None:
     return orjson.dumps(document).decode()
 
 
-PROVIDERS = (Secret,)
+PROVIDERS = (Secret, RotationSchedule, ResourcePolicy)
