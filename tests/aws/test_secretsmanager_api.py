@@ -226,6 +226,9 @@ def test_tags_and_list_filters_and_paging(sm: Any) -> None:
     )
     sizes = [len(p["SecretList"]) for p in pages]
     assert sizes == [2, 2, 1]
+    with pytest.raises(ClientError) as bad_token:
+        sm.list_secrets(NextToken="not-a-token")
+    assert error(bad_token)[0] == "InvalidNextTokenException"
 
 
 def test_version_ids_and_moving_labels(sm: Any, name: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from stratus import paging
 from stratus.errors import AlreadyExists, Conflict, Invalid, NotFound, StratusError
-from stratus.secrets.model import LimitExceeded, password_for
+from stratus.secrets.model import InvalidNextToken, LimitExceeded, password_for
 from stratus.secrets.service import SecretService
 
 from .protocols.adapter import Api, Call
@@ -21,6 +21,7 @@ ERRORS: ErrorTable = {
     AlreadyExists: WireError("ResourceExistsException", 400),
     Conflict: WireError("InvalidRequestException", 400),
     LimitExceeded: WireError("LimitExceededException", 400),
+    InvalidNextToken: WireError("InvalidNextTokenException", 400),
     Invalid: WireError("InvalidParameterException", 400),
 }
 LIST_PAGE = 100  # ListSecrets' and ListSecretVersionIds' MaxResults: 1-100
@@ -82,7 +83,7 @@ async def list_secrets(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     found = await _secrets(call).listed(body.get("IncludePlannedDeletion", False))
     keep = _filters(body.get("Filters") or [], call.services.settings.region)
     found = _sorted([s for s in found if keep(s)], body)
-    return paging.answer("SecretList", found, body, LIST_PAGE, lambda s: str(s["ARN"]))
+    return _page("SecretList", found, body, LIST_PAGE, lambda s: str(s["ARN"]))
 
 
 async def delete_secret(call: Call, body: dict[str, Any]) -> dict[str, Any]:
@@ -107,9 +108,7 @@ async def untag_resource(call: Call, body: dict[str, Any]) -> None:
 
 async def list_secret_version_ids(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     found = await _secrets(call).versions(body["SecretId"], body.get("IncludeDeprecated", False))
-    page = paging.answer(
-        "Versions", found.pop("Versions"), body, LIST_PAGE, lambda v: v["VersionId"]
-    )
+    page = _page("Versions", found.pop("Versions"), body, LIST_PAGE, lambda v: v["VersionId"])
     return found | page
 
 
@@ -137,7 +136,7 @@ async def batch_get_secret_value(call: Call, body: dict[str, Any]) -> dict[str, 
     if ids is None:
         keep = _filters(filters or [], call.services.settings.region)
         listed = [s for s in await _secrets(call).listed() if keep(s)]
-        page = paging.answer("Names", listed, body, BATCH_PAGE, lambda s: str(s["ARN"]))
+        page = _page("Names", listed, body, BATCH_PAGE, lambda s: str(s["ARN"]))
         ids = [s["ARN"] for s in page.pop("Names")]
     values, errors = [], []
     for secret_id in ids:
@@ -178,6 +177,15 @@ async def get_resource_policy(call: Call, body: dict[str, Any]) -> dict[str, Any
 
 async def delete_resource_policy(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     return await _secrets(call).put_policy(body["SecretId"], None)
+
+
+def _page(
+    member: str, items: list[Entry], body: dict[str, Any], size: int, key: Callable[[Entry], str]
+) -> dict[str, Any]:
+    try:
+        return paging.answer(member, items, body, size, key)
+    except Invalid as exc:  # the NextToken: Secrets Manager has its own code for it
+        raise InvalidNextToken(exc.message) from None
 
 
 _SORT_KEYS: dict[str, Callable[[Entry], Any]] = {

@@ -56,6 +56,10 @@ class LimitExceeded(Invalid):
     """LimitExceededException."""
 
 
+class InvalidNextToken(Invalid):
+    """InvalidNextTokenException."""
+
+
 @dataclass
 class Secret:
     arn: str

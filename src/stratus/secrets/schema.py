@@ -24,5 +24,6 @@ CREATE TABLE IF NOT EXISTS secret_versions (
     accessed   REAL,
     PRIMARY KEY (arn, version_id)
 );
+CREATE INDEX IF NOT EXISTS secrets_purge ON secrets (purge_at) WHERE purge_at IS NOT NULL;
 """,
 )

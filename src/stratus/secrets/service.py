@@ -318,11 +318,14 @@ class SecretService:
         def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             _purge(conn, now)
             found = []
+            versions: dict[str, list[Version]] = {}
+            for arn_, version in _all_versions(conn):
+                versions.setdefault(arn_, []).append(version)
             for (record,) in conn.execute("SELECT record FROM secrets ORDER BY created, name"):
                 secret = Secret(**orjson.loads(record))
                 if secret.deleted is not None and not include_deleted:
                     continue
-                described = _described(secret, _versions(conn, secret.arn))
+                described = _described(secret, versions.get(secret.arn, []))
                 described["SecretVersionsToStages"] = described.pop("VersionIdsToStages", {})
                 found.append(described)
             return found
@@ -702,15 +705,32 @@ def _save(conn: sqlite3.Connection, secret: Secret) -> None:
     )
 
 
+_VERSION_COLUMNS = "version_id, created, stages, sealed, binary, accessed"
+
+
 def _versions(conn: sqlite3.Connection, arn_: str) -> list[Version]:
     return [
-        Version(vid, created, orjson.loads(stages), sealed, bool(binary), accessed)
-        for vid, created, stages, sealed, binary, accessed in conn.execute(
-            "SELECT version_id, created, stages, sealed, binary, accessed FROM secret_versions "
-            "WHERE arn = ? ORDER BY created, rowid",
+        _version_of(row)
+        for row in conn.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM secret_versions WHERE arn = ? ORDER BY created, rowid",
             (arn_,),
         )
     ]
+
+
+def _all_versions(conn: sqlite3.Connection) -> list[tuple[str, Version]]:
+    """Every secret's versions (ListSecrets), oldest first."""
+    return [
+        (row[0], _version_of(row[1:]))
+        for row in conn.execute(
+            f"SELECT arn, {_VERSION_COLUMNS} FROM secret_versions ORDER BY created, rowid"
+        )
+    ]
+
+
+def _version_of(row: tuple[Any, ...]) -> Version:
+    vid, created, stages, sealed, binary, accessed = row
+    return Version(vid, created, orjson.loads(stages), sealed, bool(binary), accessed)
 
 
 def _version(conn: sqlite3.Connection, arn_: str, version_id: str) -> Version | None:
