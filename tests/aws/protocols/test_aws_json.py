@@ -52,6 +52,10 @@ OPERATIONS = [
     "events:PutRule",
     "events:ListTargetsByRule",
     "kinesis:PutRecords",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:BatchGetSecretValue",
+    "secretsmanager:ListSecrets",
 ]
 
 
