@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import string
 import subprocess
 import uuid
@@ -62,6 +63,20 @@ def test_binary_secret_and_description_and_kms_key(sm: Any, name: str) -> None:
     assert "SecretString" not in got
     assert (described["Description"], described["KmsKeyId"]) == ("the key", "alias/mine")
     assert "RotationEnabled" not in described  # never configured: AWS returns null
+
+
+def test_values_are_encrypted_at_rest(sm: Any, server: RunningServer, name: str) -> None:
+    """The database holds no secret value in the clear, string or binary."""
+    sm.create_secret(Name=name, SecretString="hunter2-plain-text")
+    sm.put_secret_value(SecretId=name, SecretBinary=b"binary-hunter2")
+
+    with sqlite3.connect(server.settings.data_dir / "stratus.db") as db:
+        stored = [r[0] for r in db.execute("SELECT sealed FROM secret_versions")]
+        records = [r[0] for r in db.execute("SELECT record FROM secrets")]
+
+    assert stored
+    assert not any("hunter2" in value for value in stored + records)
+    assert sm.get_secret_value(SecretId=name)["SecretBinary"] == b"binary-hunter2"
 
 
 def test_missing_and_existing_secrets_answer_as_aws(sm: Any, name: str) -> None:
@@ -265,6 +280,16 @@ def test_version_ids_and_moving_labels(sm: Any, name: str) -> None:
     }
     assert sm.get_secret_value(SecretId=name)["SecretString"] == "one"
 
+    sm.update_secret_version_stage(SecretId=name, VersionStage="blue", MoveToVersionId=v2)
+    sm.update_secret_version_stage(
+        SecretId=name, VersionStage="blue", RemoveFromVersionId=v2, MoveToVersionId=v3
+    )
+    assert sm.get_secret_value(SecretId=name, VersionStage="blue")["SecretString"] == "three"
+    sm.update_secret_version_stage(SecretId=name, VersionStage="blue", RemoveFromVersionId=v3)
+    with pytest.raises(ClientError) as unlabelled:
+        sm.get_secret_value(SecretId=name, VersionStage="blue")
+    assert error(unlabelled)[0] == "ResourceNotFoundException"
+
 
 def test_random_password_options(sm: Any) -> None:
     """GetRandomPassword: 32 characters of every kind by default; each option narrows the
@@ -284,6 +309,14 @@ def test_random_password_options(sm: Any) -> None:
     assert len(digits) == 50
     assert digits.isdigit()
     assert " " in spaced
+    assert (
+        len(
+            sm.get_random_password(PasswordLength=1, RequireEachIncludedType=False)[
+                "RandomPassword"
+            ]
+        )
+        == 1
+    )
     assert not set(spaced) & set("abcdefABCDEF0123")
     with pytest.raises(ClientError) as short:
         sm.get_random_password(PasswordLength=3)
