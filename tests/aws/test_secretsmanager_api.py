@@ -112,6 +112,8 @@ def test_bad_input_is_refused(sm: Any, name: str) -> None:
         sm.create_secret(Name="no spaces allowed", SecretString="a")
     with pytest.raises(ClientError) as big:
         sm.create_secret(Name=name, SecretString="é" * 40000)
+    with pytest.raises(ClientError) as replicated:
+        sm.create_secret(Name=name, SecretString="a", AddReplicaRegions=[{"Region": "eu-west-1"}])
 
     assert error(both)[0] == "InvalidParameterException"
     assert error(bad_name) == (
@@ -120,6 +122,7 @@ def test_bad_input_is_refused(sm: Any, name: str) -> None:
         "following: -/_+=.@!",
     )
     assert error(big)[0] == "InvalidParameterException"
+    assert error(replicated)[0] == "InvalidParameterException"
 
 
 def test_put_secret_value_moves_current_and_previous(sm: Any, name: str) -> None:

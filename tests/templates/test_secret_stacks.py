@@ -36,6 +36,9 @@ APP = template(
           Runtime: python3.11
           Handler: index.handler
           Timeout: 30
+          Policies:
+            - AWSSecretsManagerGetSecretValuePolicy:
+                SecretArn: !Ref DbSecret
           Environment:
             Variables:
               SECRET_ARN: !Ref DbSecret

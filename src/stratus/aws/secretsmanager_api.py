@@ -38,6 +38,11 @@ def _value(body: dict[str, Any]) -> tuple[str | None, bytes | None]:
 
 
 async def create_secret(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("AddReplicaRegions"):
+        raise Invalid(
+            "AddReplicaRegions is not supported: Stratus serves one region "
+            f"({call.services.settings.region}), so secrets are not replicated."
+        )
     return await _secrets(call).create(
         body["Name"],
         body.get("ClientRequestToken") or call.request_id,
