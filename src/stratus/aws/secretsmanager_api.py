@@ -159,7 +159,7 @@ async def rotate_secret(call: Call, body: dict[str, Any]) -> dict[str, Any]:
         raise Invalid(
             "You can't specify both AutomaticallyAfterDays and ScheduleExpression in RotationRules."
         )
-    return await _secrets(call).start_rotation(
+    return await _secrets(call).rotations.start(
         body["SecretId"],
         body.get("ClientRequestToken") or call.request_id,
         body.get("RotationLambdaARN"),
@@ -169,7 +169,7 @@ async def rotate_secret(call: Call, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def cancel_rotate_secret(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    return await _secrets(call).cancel_rotation(body["SecretId"])
+    return await _secrets(call).rotations.cancel(body["SecretId"])
 
 
 async def put_resource_policy(call: Call, body: dict[str, Any]) -> dict[str, Any]:

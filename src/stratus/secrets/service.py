@@ -10,11 +10,13 @@ read credentials (`get_secret_value`), templates (AWS::SecretsManager::Secret an
     delete / restore              a recovery window of 7-30 days (or none): until it ends the
                                   secret answers InvalidRequestException; then it is gone
     move_label                    UpdateSecretVersionStage
-    rotation                      RotateSecret's settings and its AWSPENDING version; the
-                                  steps themselves run in secrets/rotation.py
+    rotations                     RotateSecret / CancelRotateSecret and the rotation
+                                  function's steps (rotation.py)
 
 Every call is one SQLite transaction; values are sealed (store/crypto.py) under the secret's
-ARN and version id before they are stored.
+ARN and version id before they are stored. The rows are store.py's, the label rules
+labels.py's; what is left here is one short transaction per operation, which is why the
+class stays whole past 400 lines.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import base64
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,17 +35,12 @@ from stratus.store.crypto import SecretBox
 from stratus.store.db import Database
 from stratus.store.work import WorkQueue
 
+from . import store
+from .labels import attach, chosen
 from .model import (
     CURRENT,
     DEFAULT_RECOVERY_DAYS,
-    MARKED_FOR_DELETION,
-    MAX_LABELS,
-    MAX_VERSIONS,
-    NOT_FOUND,
-    PENDING,
-    PREVIOUS,
     RECOVERY_DAYS,
-    LimitExceeded,
     MarkedForDeletion,
     Secret,
     SecretNotFound,
@@ -53,7 +49,6 @@ from .model import (
     check_name,
     check_tags,
     check_value,
-    name_of_arn,
 )
 from .rotation import RotationFunction, Rotations, interval_s
 
@@ -76,7 +71,7 @@ class SecretService:
         self._db = db
         self._box = box
         self._clock = clock
-        self.rotations = Rotations(work, self, function)
+        self.rotations = Rotations(db, work, function, clock)
 
     # -- writing ---------------------------------------------------------------------------
     async def create(
@@ -97,7 +92,7 @@ class SecretService:
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            _purge(conn, now)
+            store.purge(conn, now)
             row = conn.execute("SELECT record FROM secrets WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 existing = Secret(**orjson.loads(row[0]))
@@ -106,9 +101,9 @@ class SecretService:
                         "You can't create this secret because a secret with this name is "
                         "already scheduled for deletion."
                     )
-                same = _version(conn, existing.arn, token)
+                same = store.read_version(conn, existing.arn, token)
                 if same is not None and self._same(existing.arn, same, value):
-                    return _named(existing) | {"VersionId": token}  # a retried request
+                    return store.named(existing) | {"VersionId": token}  # a retried request
                 raise AlreadyExists(
                     f"The operation failed because the secret {name} already exists."
                 )
@@ -127,9 +122,9 @@ class SecretService:
                 (secret.arn, name, now, orjson.dumps(secret.dump()).decode()),
             )
             if value == (None, None):
-                return _named(secret)
+                return store.named(secret)
             self._add_version(conn, secret, token, value, [CURRENT], now)
-            return _named(secret) | {"VersionId": token}
+            return store.named(secret) | {"VersionId": token}
 
         return await self._db.run_in_transaction(write)
 
@@ -144,9 +139,9 @@ class SecretService:
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _live(conn, secret_id, now)
+            secret = store.live(conn, secret_id, now)
             version = self._add_version(conn, secret, token, value, labels, now)
-            return _named(secret) | {"VersionId": token, "VersionStages": version.stages}
+            return store.named(secret) | {"VersionId": token, "VersionStages": version.stages}
 
         return await self._db.run_in_transaction(write)
 
@@ -165,7 +160,7 @@ class SecretService:
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _live(conn, secret_id, now)
+            secret = store.live(conn, secret_id, now)
             if description is not None:
                 secret.description = description
             if kms_key_id is not None:
@@ -173,11 +168,11 @@ class SecretService:
             if kind is not None:
                 secret.type = kind
             secret.changed = now
-            _save(conn, secret)
+            store.save(conn, secret)
             if value == (None, None):
-                return _named(secret)
+                return store.named(secret)
             self._add_version(conn, secret, token, value, [CURRENT], now)
-            return _named(secret) | {"VersionId": token}
+            return store.named(secret) | {"VersionId": token}
 
         return await self._db.run_in_transaction(write)
 
@@ -197,18 +192,18 @@ class SecretService:
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _find(conn, secret_id, now)
+            secret = store.find(conn, secret_id, now)
             if force:
                 conn.execute("DELETE FROM secrets WHERE arn = ?", (secret.arn,))
-                return _named(secret) | {"DeletionDate": now}
+                return store.named(secret) | {"DeletionDate": now}
             if secret.deleted is not None:
                 raise MarkedForDeletion(
                     "You can't perform this operation on the secret because it was already "
                     "scheduled for deletion."
                 )
             secret.deleted, secret.purge_at = now, now + days * DAY
-            _save(conn, secret)
-            return _named(secret) | {"DeletionDate": secret.purge_at}
+            store.save(conn, secret)
+            return store.named(secret) | {"DeletionDate": secret.purge_at}
 
         return await self._db.run_in_transaction(write)
 
@@ -216,10 +211,10 @@ class SecretService:
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _find(conn, secret_id, now)
+            secret = store.find(conn, secret_id, now)
             secret.deleted = secret.purge_at = None
-            _save(conn, secret)
-            return _named(secret)
+            store.save(conn, secret)
+            return store.named(secret)
 
         return await self._db.run_in_transaction(write)
 
@@ -242,7 +237,7 @@ class SecretService:
         def change(secret: Secret) -> None:
             secret.policy = policy
 
-        return _named(await self._change(secret_id, change))
+        return store.named(await self._change(secret_id, change))
 
     async def move_label(
         self, secret_id: str, label: str, remove_from: str | None, move_to: str | None
@@ -251,8 +246,8 @@ class SecretService:
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _live(conn, secret_id, now)
-            versions = _versions(conn, secret.arn)
+            secret = store.live(conn, secret_id, now)
+            versions = store.read_versions(conn, secret.arn)
             by_id = {v.version_id: v for v in versions}
             for wanted in (remove_from, move_to):
                 if wanted is not None and wanted not in by_id:
@@ -273,9 +268,9 @@ class SecretService:
                         )
                     by_id[remove_from].stages.remove(label)
             else:
-                _label(versions, by_id[move_to], label)
-            _write_labels(conn, secret.arn, versions)
-            return _named(secret)
+                attach(versions, by_id[move_to], label)
+            store.write_labels(conn, secret.arn, versions)
+            return store.named(secret)
 
         return await self._db.run_in_transaction(write)
 
@@ -287,18 +282,18 @@ class SecretService:
         now = self._clock()
 
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _live(conn, secret_id, now)
-            version = _chosen(_versions(conn, secret.arn), version_id, stage)
+            secret = store.live(conn, secret_id, now)
+            version = chosen(store.read_versions(conn, secret.arn), version_id, stage)
             day = now - now % DAY
             if secret.accessed != day:
                 secret.accessed = day
-                _save(conn, secret)
+                store.save(conn, secret)
             if version.accessed != day:
                 conn.execute(
                     "UPDATE secret_versions SET accessed = ? WHERE arn = ? AND version_id = ?",
                     (day, secret.arn, version.version_id),
                 )
-            return _named(secret) | self._value(secret.arn, version)
+            return store.named(secret) | self._value(secret.arn, version)
 
         return await self._db.run_in_transaction(read)
 
@@ -306,8 +301,8 @@ class SecretService:
         now = self._clock()
 
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _find(conn, secret_id, now)
-            return _described(secret, _versions(conn, secret.arn))
+            secret = store.find(conn, secret_id, now)
+            return _described(secret, store.read_versions(conn, secret.arn))
 
         return await self._db.run_in_transaction(read)
 
@@ -316,10 +311,10 @@ class SecretService:
         now = self._clock()
 
         def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            _purge(conn, now)
+            store.purge(conn, now)
             found = []
             versions: dict[str, list[Version]] = {}
-            for arn_, version in _all_versions(conn):
+            for arn_, version in store.read_all_versions(conn):
                 versions.setdefault(arn_, []).append(version)
             for (record,) in conn.execute("SELECT record FROM secrets ORDER BY created, name"):
                 secret = Secret(**orjson.loads(record))
@@ -337,9 +332,9 @@ class SecretService:
         now = self._clock()
 
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _find(conn, secret_id, now)
+            secret = store.find(conn, secret_id, now)
             versions = []
-            for v in reversed(_versions(conn, secret.arn)):
+            for v in reversed(store.read_versions(conn, secret.arn)):
                 if not v.stages and not include_deprecated:
                     continue
                 item: dict[str, Any] = {
@@ -351,7 +346,7 @@ class SecretService:
                 if v.accessed is not None:
                     item["LastAccessedDate"] = v.accessed
                 versions.append(item)
-            return _named(secret) | {"Versions": versions}
+            return store.named(secret) | {"Versions": versions}
 
         return await self._db.run_in_transaction(read)
 
@@ -359,8 +354,8 @@ class SecretService:
         now = self._clock()
 
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _find(conn, secret_id, now)
-            answer = _named(secret)
+            secret = store.find(conn, secret_id, now)
+            answer = store.named(secret)
             if secret.policy is not None:
                 answer["ResourcePolicy"] = secret.policy
             return answer
@@ -371,111 +366,14 @@ class SecretService:
     async def wait_run_forever(self) -> None:
         await self.rotations.wait_run_forever()
 
-    async def start_rotation(
-        self,
-        secret_id: str,
-        token: str,
-        lambda_arn: str | None,
-        rules: dict[str, Any] | None,
-        immediately: bool = True,
-    ) -> dict[str, Any]:
-        """RotateSecret: the rotation settings; rotating now (the AWSPENDING version, without
-        a value, that the function's createSecret step fills in, and the rotation queued in
-        the same transaction), or at the schedule's next time."""
-        now = self._clock()
-
-        def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _live(conn, secret_id, now)
-            function = lambda_arn or secret.rotation_lambda
-            if function is None:
-                raise Invalid(
-                    "No Lambda rotation function ARN is associated with this secret: name "
-                    "RotationLambdaARN."
-                )
-            secret.rotation_lambda = function
-            secret.rotation_rules = rules or secret.rotation_rules
-            secret.rotation_enabled = True
-            _save(conn, secret)
-            if not immediately:
-                every = interval_s(secret.rotation_rules)
-                if every is not None:
-                    due = self.rotations.clock_now() + every
-                    self.rotations.enqueue(conn, secret.arn, None, due)
-                return _named(secret)
-            _pending(conn, secret, token, now)
-            self.rotations.enqueue(conn, secret.arn, token)
-            return _named(secret) | {"VersionId": token}
-
-        return await self._db.run_in_transaction(write)
-
-    async def prepare_rotation(
-        self, arn_: str, token: str | None
-    ) -> tuple[str, str, dict[str, Any] | None] | None:
-        """(function ARN, version id, rules) of a queued rotation about to run, its
-        AWSPENDING version made if it has none yet (a scheduled rotation); None when the
-        secret is gone, deleted or no longer rotated."""
-        now = self._clock()
-
-        def write(conn: sqlite3.Connection) -> tuple[str, str, dict[str, Any] | None] | None:
-            try:
-                secret = _live(conn, arn_, now)
-            except (SecretNotFound, MarkedForDeletion):
-                return None
-            if not secret.rotation_enabled or secret.rotation_lambda is None:
-                return None
-            chosen = token
-            if chosen is None:  # a scheduled rotation: an unfinished one is tried again
-                unfinished = _unfinished(_versions(conn, secret.arn))
-                chosen = str(uuid.uuid4()) if unfinished is None else unfinished.version_id
-            _pending(conn, secret, chosen, now)
-            return secret.rotation_lambda, chosen, secret.rotation_rules
-
-        return await self._db.run_in_transaction(write)
-
-    async def rotated(self, arn_: str, token: str) -> None:
-        """The rotation's four steps succeeded: LastRotatedDate; AWSPENDING leaves the new
-        version once it is AWSCURRENT."""
-        now = self._clock()
-
-        def write(conn: sqlite3.Connection) -> None:
-            secret = _find(conn, arn_, now)
-            secret.last_rotated = now
-            _save(conn, secret)
-            versions = _versions(conn, secret.arn)
-            for v in versions:
-                if v.version_id == token and CURRENT in v.stages and PENDING in v.stages:
-                    v.stages.remove(PENDING)
-            _write_labels(conn, secret.arn, versions)
-
-        await self._db.run_in_transaction(write)
-
-    async def cancel_rotation(self, secret_id: str) -> dict[str, Any]:
-        """CancelRotateSecret: rotation off, nothing queued; an unfinished AWSPENDING
-        version loses its label (AWS leaves the version, deprecated)."""
-        now = self._clock()
-
-        def write(conn: sqlite3.Connection) -> dict[str, Any]:
-            secret = _live(conn, secret_id, now)
-            secret.rotation_enabled = False
-            _save(conn, secret)
-            versions = _versions(conn, secret.arn)
-            for v in versions:
-                if PENDING in v.stages and CURRENT not in v.stages:
-                    v.stages.remove(PENDING)
-            _write_labels(conn, secret.arn, versions)
-            self.rotations.cancel(conn, secret.arn)
-            return _named(secret)
-
-        return await self._db.run_in_transaction(write)
-
     # -- pieces ----------------------------------------------------------------------------
     async def _change(self, secret_id: str, change: Callable[[Secret], None]) -> Secret:
         now = self._clock()
 
         def write(conn: sqlite3.Connection) -> Secret:
-            secret = _live(conn, secret_id, now)
+            secret = store.live(conn, secret_id, now)
             change(secret)
-            _save(conn, secret)
+            store.save(conn, secret)
             return secret
 
         return await self._db.run_in_transaction(write)
@@ -491,7 +389,7 @@ class SecretService:
     ) -> Version:
         """A new version `token` holding `value` with `labels` (taken from the versions
         that had them); the same token again: its version, if the value is the same."""
-        versions = _versions(conn, secret.arn)
+        versions = store.read_versions(conn, secret.arn)
         version = next((v for v in versions if v.version_id == token), None)
         if version is not None and version.sealed is not None:
             if self._same(secret.arn, version, value):
@@ -518,11 +416,11 @@ class SecretService:
                 (sealed, int(binary is not None), secret.arn, token),
             )
         for label in labels:
-            _label(versions, version, label)
-        _write_labels(conn, secret.arn, versions)
-        _trim(conn, secret.arn, versions)
+            attach(versions, version, label)
+        store.write_labels(conn, secret.arn, versions)
+        store.trim(conn, secret.arn, versions)
         secret.changed = now
-        _save(conn, secret)
+        store.save(conn, secret)
         return version
 
     def _same(self, arn_: str, version: Version, value: Value) -> bool:
@@ -550,10 +448,6 @@ class SecretService:
         return answer
 
 
-def _named(secret: Secret) -> dict[str, Any]:
-    return {"ARN": secret.arn, "Name": secret.name}
-
-
 def _described(secret: Secret, versions: list[Version]) -> dict[str, Any]:
     described: dict[str, Any] = {
         "ARN": secret.arn,
@@ -577,161 +471,6 @@ def _described(secret: Secret, versions: list[Version]) -> dict[str, Any]:
     return {k: v for k, v in described.items() if v is not None}
 
 
-def _pending(conn: sqlite3.Connection, secret: Secret, token: str, now: float) -> None:
-    """The version `token` of a rotation, labelled AWSPENDING (made, without a value, if
-    new). Another version still pending (a rotation not finished) refuses it."""
-    versions = _versions(conn, secret.arn)
-    unfinished = _unfinished(versions)
-    if unfinished is not None and unfinished.version_id != token:
-        raise MarkedForDeletion(
-            "A previous rotation isn't complete. That rotation will be reattempted."
-        )
-    version = next((v for v in versions if v.version_id == token), None)
-    if version is None:
-        version = Version(token, now, [], None)
-        versions.append(version)
-        conn.execute(
-            "INSERT INTO secret_versions (arn, version_id, created, stages) VALUES (?, ?, ?, '[]')",
-            (secret.arn, token, now),
-        )
-    _label(versions, version, PENDING)
-    _write_labels(conn, secret.arn, versions)
-
-
 def _next_rotation(secret: Secret) -> float | None:
     every = interval_s(secret.rotation_rules) if secret.rotation_enabled else None
     return None if every is None else (secret.last_rotated or secret.created) + every
-
-
-def _unfinished(versions: list[Version]) -> Version | None:
-    """The version of a rotation that has not finished (AWSPENDING, not AWSCURRENT)."""
-    return next((v for v in versions if PENDING in v.stages and CURRENT not in v.stages), None)
-
-
-def _chosen(versions: list[Version], version_id: str | None, stage: str | None) -> Version:
-    if version_id is not None:
-        found = next((v for v in versions if v.version_id == version_id), None)
-        if found is None or (stage is not None and stage not in found.stages):
-            raise SecretNotFound(
-                f"Secrets Manager can't find the specified secret value for VersionId: {version_id}"
-            )
-        return found
-    label = stage or CURRENT
-    found = next((v for v in versions if label in v.stages and v.sealed is not None), None)
-    if found is None:
-        raise SecretNotFound(
-            f"Secrets Manager can't find the specified secret value for staging label: {label}"
-        )
-    return found
-
-
-def _label(versions: list[Version], target: Version, label: str) -> None:
-    """Put `label` on `target`, off every other version; AWSCURRENT leaving a version leaves
-    AWSPREVIOUS on it."""
-    if label in target.stages:
-        return
-    if len(target.stages) >= MAX_LABELS:
-        raise LimitExceeded(
-            f"A version can have at most {MAX_LABELS} staging labels; {target.version_id} has "
-            f"{len(target.stages)}."
-        )
-    for other in versions:
-        if other is not target and label in other.stages:
-            other.stages.remove(label)
-            if label == CURRENT:
-                for v in versions:
-                    if PREVIOUS in v.stages:
-                        v.stages.remove(PREVIOUS)
-                other.stages.append(PREVIOUS)
-    target.stages.append(label)
-
-
-def _write_labels(conn: sqlite3.Connection, arn_: str, versions: list[Version]) -> None:
-    conn.executemany(
-        "UPDATE secret_versions SET stages = ? WHERE arn = ? AND version_id = ?",
-        [(orjson.dumps(v.stages).decode(), arn_, v.version_id) for v in versions],
-    )
-
-
-def _trim(conn: sqlite3.Connection, arn_: str, versions: list[Version]) -> None:
-    """Past MAX_VERSIONS, the oldest versions without labels go (AWS deprecates them)."""
-    extra = len(versions) - MAX_VERSIONS
-    for v in [v for v in versions if not v.stages][: max(extra, 0)]:
-        conn.execute(
-            "DELETE FROM secret_versions WHERE arn = ? AND version_id = ?", (arn_, v.version_id)
-        )
-
-
-def _purge(conn: sqlite3.Connection, now: float) -> None:
-    """Secrets whose recovery window has ended are gone."""
-    conn.execute("DELETE FROM secrets WHERE purge_at <= ?", (now,))
-
-
-def _find(conn: sqlite3.Connection, secret_id: str, now: float) -> Secret:
-    """The secret `secret_id` names: its name, its ARN, or its ARN without the six random
-    characters (a partial ARN)."""
-    _purge(conn, now)
-    row = None
-    if secret_id.startswith("arn:"):
-        row = conn.execute("SELECT record FROM secrets WHERE arn = ?", (secret_id,)).fetchone()
-        name = name_of_arn(secret_id)
-        if row is None and name is not None:
-            row = conn.execute(
-                "SELECT record FROM secrets WHERE name = ? AND arn LIKE ? ESCAPE '\\'",
-                (name, _escaped(secret_id) + "-______"),
-            ).fetchone()
-    else:
-        row = conn.execute("SELECT record FROM secrets WHERE name = ?", (secret_id,)).fetchone()
-    if row is None:
-        raise SecretNotFound(NOT_FOUND)
-    return Secret(**orjson.loads(row[0]))
-
-
-def _live(conn: sqlite3.Connection, secret_id: str, now: float) -> Secret:
-    secret = _find(conn, secret_id, now)
-    if secret.deleted is not None:
-        raise MarkedForDeletion(MARKED_FOR_DELETION)
-    return secret
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _save(conn: sqlite3.Connection, secret: Secret) -> None:
-    conn.execute(
-        "UPDATE secrets SET purge_at = ?, record = ? WHERE arn = ?",
-        (secret.purge_at, orjson.dumps(secret.dump()).decode(), secret.arn),
-    )
-
-
-_VERSION_COLUMNS = "version_id, created, stages, sealed, binary, accessed"
-
-
-def _versions(conn: sqlite3.Connection, arn_: str) -> list[Version]:
-    return [
-        _version_of(row)
-        for row in conn.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM secret_versions WHERE arn = ? ORDER BY created, rowid",
-            (arn_,),
-        )
-    ]
-
-
-def _all_versions(conn: sqlite3.Connection) -> list[tuple[str, Version]]:
-    """Every secret's versions (ListSecrets), oldest first."""
-    return [
-        (row[0], _version_of(row[1:]))
-        for row in conn.execute(
-            f"SELECT arn, {_VERSION_COLUMNS} FROM secret_versions ORDER BY created, rowid"
-        )
-    ]
-
-
-def _version_of(row: tuple[Any, ...]) -> Version:
-    vid, created, stages, sealed, binary, accessed = row
-    return Version(vid, created, orjson.loads(stages), sealed, bool(binary), accessed)
-
-
-def _version(conn: sqlite3.Connection, arn_: str, version_id: str) -> Version | None:
-    return next((v for v in _versions(conn, arn_) if v.version_id == version_id), None)

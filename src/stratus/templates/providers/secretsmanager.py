@@ -111,7 +111,7 @@ class RotationSchedule(Provider):
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound, Conflict):
-            await ctx.services.secrets.cancel_rotation(physical_id)
+            await ctx.services.secrets.rotations.cancel(physical_id)
 
     async def _wait_rotate(self, ctx: Context, props: dict[str, Any]) -> Created:
         if props.get("HostedRotationLambda") is not None:
@@ -125,7 +125,7 @@ class RotationSchedule(Provider):
         if "AutomaticallyAfterDays" in rules:
             rules["AutomaticallyAfterDays"] = int(rules["AutomaticallyAfterDays"])
         now = text(props.get("RotateImmediatelyOnUpdate", True)).lower() == "true"
-        made = await ctx.services.secrets.start_rotation(
+        made = await ctx.services.secrets.rotations.start(
             secret_id, str(uuid.uuid4()), function, rules or None, now
         )
         return Created(made["ARN"])
