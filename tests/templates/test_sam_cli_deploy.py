@@ -243,3 +243,65 @@ def test_build_then_guided_deploy_answered_on_stdin_writes_samconfig_for_the_nex
 
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"No changes to deploy. Stack {name} is up to date" in again.stdout + again.stderr
+
+
+SECRET_APP = textwrap.dedent(
+    """\
+    AWSTemplateFormatVersion: '2010-09-09'
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      DbSecret:
+        Type: AWS::SecretsManager::Secret
+        Properties:
+          GenerateSecretString:
+            SecretStringTemplate: '{"username": "app"}'
+            GenerateStringKey: password
+      Reader:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src/
+          Handler: app.handler
+          Runtime: python3.11
+          Timeout: 30  # boto3's first client on a loaded machine can take Lambda's default 3 s
+          Policies:
+            - AWSSecretsManagerGetSecretValuePolicy:
+                SecretArn: !Ref DbSecret
+          Environment:
+            Variables:
+              SECRET_ARN: !Ref DbSecret
+              DB_PASSWORD: !Sub "{{resolve:secretsmanager:${DbSecret}:SecretString:password}}"
+    """
+)
+SECRET_HANDLER = """\
+import json, os
+import boto3
+def handler(event, context):
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["SECRET_ARN"])
+    return {"env": os.environ["DB_PASSWORD"], "read": json.loads(value["SecretString"])}
+"""
+
+
+def test_sam_deploys_a_secret_read_by_reference_and_by_boto3(
+    server: Any, cfn: Any, lambda_client: Any, tmp_path: Path
+) -> None:
+    """`sam deploy` of an app with a generated secret: the function's environment gets the
+    password through {{resolve:secretsmanager:...}}, its handler reads it with boto3."""
+    server.client("s3").create_bucket(Bucket="sam-cli-secrets")
+    folder = tmp_path / "secret-app"
+    (folder / "src").mkdir(parents=True)
+    (folder / "template.yaml").write_text(SECRET_APP)
+    (folder / "src" / "app.py").write_text(SECRET_HANDLER)
+    name = stack_name("sam-secret")
+
+    deployed = sam(
+        server, folder, "deploy", "--stack-name", name, "--s3-bucket", "sam-cli-secrets",
+        "--capabilities", "CAPABILITY_IAM", "--no-confirm-changeset",
+    )  # fmt: skip
+
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    answer = lambda_client.invoke(FunctionName=physical_id(cfn, name, "Reader"))
+    found = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, found
+    assert found["read"]["username"] == "app"
+    assert found["env"] == found["read"]["password"]
+    assert len(found["env"]) == 32
