@@ -47,6 +47,8 @@ from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
 from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
+from stratus.observe.metric_service import MetricService
+from stratus.observe.metrics import MetricStore
 from stratus.parameters.service import ParameterService
 from stratus.queues.service import QueueService
 from stratus.runtime import sandbox
@@ -84,6 +86,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         data.mkdir(parents=True, exist_ok=True)
         db = Database(data / "stratus.db", (*SCHEMAS, STACKS_SCHEMA))
         logs = LogStore(db)
+        metric_store = MetricStore(db)
         cage_maker = sandbox.detect(isolation=settings.isolation)
         launcher = ProcessLauncher(
             HostContext(settings.region, settings.endpoint_url, data / "work", settings.network),
@@ -160,6 +163,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             events=bus,
             mappings=mappings,
             logs=logs,
+            metrics=MetricService(metric_store),
             artifacts=artifacts,
             work=work,
             scheduler=scheduler,
@@ -199,6 +203,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             async with asyncio.TaskGroup() as tasks:
                 background = [
                     tasks.create_task(logs.wait_flush_forever()),
+                    tasks.create_task(metric_store.wait_flush_forever()),
                     tasks.create_task(pool.wait_reap_forever()),
                     tasks.create_task(events.wait_run_forever()),
                     tasks.create_task(concurrency.wait_run_forever()),
@@ -224,6 +229,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await pool.wait_close()
             await test_invoke_http.wait_close()
             await logs.wait_flush()
+            await metric_store.wait_flush()
             cage_maker.close()
             launcher.close()
             db.close()

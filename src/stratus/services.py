@@ -31,6 +31,8 @@ from stratus.objects.multipart import Multipart
 from stratus.objects.schema import SCHEMA as OBJECTS_SCHEMA
 from stratus.objects.service import ObjectService
 from stratus.observe.logs import LogStore
+from stratus.observe.metric_service import MetricService
+from stratus.observe.metrics_schema import SCHEMA as METRICS_SCHEMA
 from stratus.observe.schema import SCHEMA as LOGS_SCHEMA
 from stratus.parameters.schema import SCHEMA as PARAMETERS_SCHEMA
 from stratus.parameters.service import ParameterService
@@ -73,6 +75,7 @@ SCHEMAS: tuple[Schema, ...] = (
     SECRETS_SCHEMA,
     API_DOMAINS_SCHEMA,
     IAM_SCHEMA,
+    METRICS_SCHEMA,
 )
 
 
@@ -90,6 +93,7 @@ class Services:
     events: EventBusService  # EventBridge: buses, rules, targets
     mappings: MappingService  # event source mappings (SQS -> functions)
     logs: LogStore
+    metrics: MetricService  # CloudWatch metrics
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
     scheduler: SchedulerService  # EventBridge Scheduler: schedule groups, schedules

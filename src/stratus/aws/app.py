@@ -32,6 +32,7 @@ from . import (
     artifacts_api,
     cloudcontrol_api,
     cloudformation_api,
+    cloudwatch_api,
     dynamodb_api,
     dynamodbstreams_api,
     event_source_mappings_api,
@@ -55,6 +56,7 @@ from .protocols.errors import WireError
 from .protocols.query import QueryApis
 from .protocols.rest_json import error_response as rest_json_error
 from .protocols.rest_xml import RestXml
+from .protocols.rpc_v2_cbor import CborApis
 from .s3_requests import S3Route
 from .s3_website import WebsiteRoute
 from .signatures import VerifySignatures
@@ -87,6 +89,7 @@ SERVED_APIS: tuple[Api, ...] = (
     sts_api.API,
     cloudcontrol_api.API,
     iam_api.API,
+    cloudwatch_api.API,
 )
 JSON_APIS = JsonApis(
     [
@@ -99,8 +102,11 @@ JSON_APIS = JsonApis(
         ssm_api.API,
         secretsmanager_api.API,
         cloudcontrol_api.API,
+        cloudwatch_api.API,  # boto3 prefers JSON 1.0 to the model's first protocol, CBOR
     ]
 )
+# Smithy RPC v2 CBOR: POST /service/<name>/operation/<operation>.
+CBOR_APIS = CborApis([cloudwatch_api.API])
 QUERY_APIS = QueryApis(
     [cloudformation_api.API, sqs_api.QUERY_API, sns_api.API, sts_api.API, iam_api.API]
 )
@@ -199,6 +205,7 @@ def build_app(
         # Lambda's paths are all its own and no other route's path is "/".
         LAMBDA.route(),
         Route("/", root, methods=["POST"]),
+        CBOR_APIS,  # its paths (/service/…/operation/…) are its own
         Route("/", sns_api.by_url, methods=["GET"]),  # SNS's SubscribeURL / UnsubscribeURL
         *lambda_api.routes,
         *event_source_mappings_api.routes,

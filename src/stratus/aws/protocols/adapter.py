@@ -12,7 +12,7 @@ Operations of the model without a handler answer the protocol's unknown-operatio
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from stratus.services import Services
 from stratus.templates.service import StackService
 
 from ..actions import action_of, checked
+from . import models
 from .errors import ErrorTable
 
 
@@ -92,3 +93,13 @@ def handler_of(api: Api, model: ServiceModel, operation: str) -> Handler:
         raise UnknownOperation(f"Stratus does not implement {model.service_id} {operation} yet.")
     action = action_of(model, operation)  # IAM users' keys are checked per action
     return handler if action is None else checked(handler, action)
+
+
+async def wait_by_target_prefix(apis: Iterable[Api]) -> dict[str, tuple[Api, ServiceModel]]:
+    """Each API and its model by the model's `targetPrefix` (JSON's X-Amz-Target prefix,
+    RPC v2's service name in the path)."""
+    index = {}
+    for api in apis:
+        model = await models.wait_service_model(api.name)
+        index[model.metadata["targetPrefix"]] = (api, model)
+    return index

@@ -37,9 +37,9 @@ from stratus.errors import (
     UnknownOperation,
 )
 
-from . import json_codec, models, validate
-from .adapter import Api, Call, handler_of
-from .body import wait_body
+from . import json_codec, validate
+from .adapter import Api, Call, handler_of, wait_by_target_prefix
+from .body import decoded, wait_body
 from .errors import JSON_ERRORS, ErrorTable, WireError, wire_error
 
 log = logging.getLogger("stratus.aws")
@@ -69,6 +69,7 @@ class JsonApis:
             operation = find_operation(model, name)
             handler = handler_of(api, model, name)
             body = await wait_body(receive, headers, api.body_limit, name)
+            body = decoded(body, headers, api.body_limit, name)
             params = parse_input(operation, body)
             validate.check(operation.input_shape, params)
             output = await handler(Call.of(scope, headers, request_id), params)
@@ -90,11 +91,7 @@ class JsonApis:
 
     async def _wait_index(self) -> dict[str, tuple[Api, ServiceModel]]:
         if self._by_prefix is None:
-            index = {}
-            for api in self._apis:
-                model = await models.wait_service_model(api.name)
-                index[model.metadata["targetPrefix"]] = (api, model)
-            self._by_prefix = index
+            self._by_prefix = await wait_by_target_prefix(self._apis)
         return self._by_prefix
 
 

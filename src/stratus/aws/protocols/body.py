@@ -8,13 +8,14 @@ oversized body never sits in memory. The error is TooLarge; each API's error tab
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
-from stratus.errors import TooLarge
+from stratus.errors import Malformed, TooLarge
 
 
 async def wait_body(receive: Receive, headers: Headers, limit: int, what: str) -> bytes:
@@ -34,6 +35,23 @@ async def wait_body(receive: Receive, headers: Headers, limit: int, what: str) -
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def decoded(body: bytes, headers: Headers, limit: int, what: str) -> bytes:
+    """The body as sent before its `Content-Encoding: gzip` (botocore compresses the
+    operations whose model asks for it, e.g. CloudWatch's PutMetricData past 10 KB),
+    refused once the inflated bytes pass `limit`, so a small bomb stays small."""
+    encoding = headers.get("content-encoding", "").lower()
+    if "gzip" not in encoding:
+        return body
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        inflated = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise Malformed(f"The request body is not valid gzip: {exc}") from exc
+    if len(inflated) > limit or inflater.unconsumed_tail:
+        raise too_large(limit, what)
+    return inflated
 
 
 def too_large(limit: int, what: str) -> TooLarge:
