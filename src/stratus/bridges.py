@@ -46,6 +46,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from stratus.alarms.service import Change
 from stratus.errors import (
     AlreadyExists,
     Forbidden,
@@ -1071,3 +1072,34 @@ def execution_log_sink(logs: LogStore) -> Callable[[str, str, list[tuple[int, st
             logs.emit(group, stream, message, timestamp)
 
     return sink
+
+
+class AlarmTargets:
+    """alarms' Targets: an SNS topic is published AWS's alarm notification (Subject
+    'ALARM: "name" in <region>'), a Lambda function is invoked asynchronously with AWS's
+    alarm event, and every change is put on the default bus as a "CloudWatch Alarm State
+    Change" event (source aws.cloudwatch)."""
+
+    def __init__(
+        self, topics: TopicService, invocations: AsyncInvocations, bus: EventBusService
+    ) -> None:
+        self._topics = topics
+        self._invocations = invocations
+        self._bus = bus
+
+    async def wait_act(self, arn: str, change: Change, delivery_id: str) -> None:
+        if arn.split(":")[2] == "sns":
+            message = orjson.dumps(change.notification).decode()
+            await self._topics.publish(arn, topic_model.NewMessage(message, Subject=change.subject))
+        else:
+            payload = orjson.dumps(change.event)
+            await self._invocations.accept(parse_reference(arn), payload, delivery_id)
+
+    async def wait_announce(self, change: Change) -> None:
+        entry = {
+            "Source": "aws.cloudwatch",
+            "DetailType": "CloudWatch Alarm State Change",
+            "Detail": orjson.dumps(change.detail).decode(),
+            "Resources": [change.alarm_arn],
+        }
+        await self._bus.put_events([entry])

@@ -23,6 +23,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from stratus import bridges
+from stratus.alarms.service import AlarmService
+from stratus.alarms.store import AlarmStore
 from stratus.apis.domains import DomainService
 from stratus.apis.http.service import ApiService
 from stratus.apis.rest.service import RestApiService
@@ -46,6 +48,7 @@ from stratus.objects.lifecycle_sweeper import LifecycleSweeper
 from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
 from stratus.objects.service import ObjectService
+from stratus.observe.emf import EmfMetrics
 from stratus.observe.logs import LogStore
 from stratus.observe.metric_service import MetricService
 from stratus.observe.metrics import MetricStore
@@ -99,6 +102,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             SnapshotLauncher(launcher, limits.recent_peak), settings.idle_seconds
         )
         invoker = Invoker(pool, limits)
+        metric_store.sources.append(invoker.metrics.drain)
         objects = ObjectService(settings, db, data / "objects")
         # Packages name the artifacts bucket, or any bucket of the object storage.
         artifacts = ArtifactStore(data / "artifacts", bridges.BucketObjects(objects))
@@ -118,6 +122,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         )
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
+        logs.stagers.append(EmfMetrics().stage)  # EMF lines become metrics (observe/emf.py)
         logs.stagers.append(bridges.LogSubscriptions(logs, events, settings.account_id).stage)
         # The bus's targets: log groups, and the destinations' kinds (functions, queues,
         # topics, buses, state machines).
@@ -147,6 +152,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         uploads = Multipart(objects, time.time)
         objects.lifecycle = lifecycle_sweep = LifecycleSweeper(objects, uploads, work, time.time)
         http_apis, rest_apis = ApiService(settings, db), RestApiService(settings, db)
+        metrics = MetricService(metric_store)
+        alarms = AlarmService(
+            settings, AlarmStore(db), metrics, bridges.AlarmTargets(topics, events, bus)
+        )
         await concurrency.wait_load()
         await functions.prepare_snapshots()
         box = SecretBox.in_directory(data)
@@ -163,7 +172,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             events=bus,
             mappings=mappings,
             logs=logs,
-            metrics=MetricService(metric_store),
+            metrics=metrics,
+            alarms=alarms,
             artifacts=artifacts,
             work=work,
             scheduler=scheduler,
@@ -204,6 +214,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 background = [
                     tasks.create_task(logs.wait_flush_forever()),
                     tasks.create_task(metric_store.wait_flush_forever()),
+                    tasks.create_task(alarms.wait_run_forever()),
                     tasks.create_task(pool.wait_reap_forever()),
                     tasks.create_task(events.wait_run_forever()),
                     tasks.create_task(concurrency.wait_run_forever()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stratus.alarms.service import AlarmService
 from stratus.apis.domains import SCHEMA as API_DOMAINS_SCHEMA
 from stratus.apis.domains import DomainService
 from stratus.apis.http.service import ApiService
@@ -94,6 +95,7 @@ class Services:
     mappings: MappingService  # event source mappings (SQS -> functions)
     logs: LogStore
     metrics: MetricService  # CloudWatch metrics
+    alarms: AlarmService  # CloudWatch alarms
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
     scheduler: SchedulerService  # EventBridge Scheduler: schedule groups, schedules

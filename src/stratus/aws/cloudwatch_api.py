@@ -9,6 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from stratus import paging
+from stratus.alarms.service import (
+    AlarmService,
+    InvalidFormat,
+    LimitExceeded,
+    describe_config,
+    watched_of,
+)
+from stratus.alarms.store import Alarm, HistoryItem
 from stratus.errors import Invalid, NotFound, Validation
 from stratus.observe.metric_service import (
     InvalidCombination,
@@ -31,6 +39,8 @@ ERRORS: ErrorTable = {
     Validation: WireError("ValidationException", 400, "ValidationError"),
     Invalid: WireError("InvalidParameterValueException", 400, "InvalidParameterValue"),
     NotFound: WireError("ResourceNotFound", 404, "ResourceNotFound"),
+    LimitExceeded: WireError("LimitExceededFault", 400, "LimitExceeded"),
+    InvalidFormat: WireError("InvalidFormatFault", 400, "InvalidFormat"),
 }
 MAX_QUERIES = 500  # GetMetricData's MetricDataQueries
 LIST_PAGE = 500  # ListMetrics
@@ -38,6 +48,10 @@ LIST_PAGE = 500  # ListMetrics
 
 def _metrics(call: Call) -> MetricService:
     return call.services.metrics
+
+
+def _alarms(call: Call) -> AlarmService:
+    return call.services.alarms
 
 
 def metric_of(members: dict[str, Any]) -> Metric:
@@ -134,7 +148,151 @@ async def list_metrics(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# ---- alarms -----------------------------------------------------------------------------
+
+ALARMS_PAGE = 50  # DescribeAlarms' MaxRecords default (1-100)
+HISTORY_PAGE = 100
+
+
+async def put_metric_alarm(call: Call, p: dict[str, Any]) -> None:
+    await _alarms(call).put(p)
+
+
+def alarm_out(call: Call, alarm: Alarm) -> dict[str, Any]:
+    c, state = alarm.config, alarm.state
+    out = {
+        **describe_config(c),
+        "AlarmArn": _alarms(call).arn(alarm.name),
+        "AlarmConfigurationUpdatedTimestamp": at(c["ConfigUpdated"]),
+        "OKActions": c.get("OKActions", []),
+        "AlarmActions": c.get("AlarmActions", []),
+        "InsufficientDataActions": c.get("InsufficientDataActions", []),
+        "Dimensions": c.get("Dimensions", []),
+        "StateValue": state.value,
+        "StateReason": state.reason,
+        "StateUpdatedTimestamp": at(state.updated_ms),
+        "StateTransitionedTimestamp": at(state.transitioned_ms),
+    }
+    if state.reason_data:
+        out["StateReasonData"] = state.reason_data
+    if "Metrics" in c:
+        out.pop("Dimensions")
+    return out
+
+
+async def describe_alarms(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    if p.get("ChildrenOfAlarmName") or p.get("ParentsOfAlarmName"):
+        raise Invalid("Stratus has no composite alarms: ChildrenOfAlarmName and "
+                      "ParentsOfAlarmName name none.")  # fmt: skip
+    types = p.get("AlarmTypes") or ["MetricAlarm"]
+    names = p.get("AlarmNames")
+    found = [] if "MetricAlarm" not in types else await _alarms(call).alarms(names)
+    prefix, state = p.get("AlarmNamePrefix"), p.get("StateValue")
+    action = p.get("ActionPrefix")
+    if names and prefix:
+        raise InvalidCombination("AlarmNames and AlarmNamePrefix cannot be used together.")
+    found = [
+        a for a in found
+        if (prefix is None or a.name.startswith(prefix))
+        and (state is None or a.state.value == state)
+        and (action is None or any(arn.startswith(action) for arn in _actions(a)))
+    ]  # fmt: skip
+    page, token = _page(found, p, lambda a: a.name, ALARMS_PAGE)
+    out: dict[str, Any] = {"MetricAlarms": [alarm_out(call, a) for a in page],
+                           "CompositeAlarms": []}  # fmt: skip
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def _actions(alarm: Alarm) -> list[str]:
+    c = alarm.config
+    return [*c.get("AlarmActions", []), *c.get("OKActions", []),
+            *c.get("InsufficientDataActions", [])]  # fmt: skip
+
+
+def _page(items: list[Any], p: dict[str, Any], key: Any, size: int) -> tuple[list[Any], str | None]:
+    try:
+        return paging.page(items, p.get("NextToken"), key, p.get("MaxRecords", size))
+    except Invalid as exc:
+        raise InvalidToken(exc.message) from None
+
+
+async def describe_alarms_for_metric(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    wanted = metric_of(p)
+    found = []
+    for alarm in await _alarms(call).alarms():
+        watched = watched_of(alarm.config)
+        if watched.metric != wanted:
+            continue
+        stat = p.get("Statistic") or p.get("ExtendedStatistic")
+        if (
+            (stat is not None and watched.stat != stat)
+            or ("Period" in p and watched.period != p["Period"])
+            or ("Unit" in p and watched.unit != p["Unit"])
+        ):
+            continue
+        found.append(alarm_out(call, alarm))
+    return {"MetricAlarms": found}
+
+
+async def delete_alarms(call: Call, p: dict[str, Any]) -> None:
+    await _alarms(call).delete(p["AlarmNames"])
+
+
+async def set_alarm_state(call: Call, p: dict[str, Any]) -> None:
+    await _alarms(call).set_state(
+        p["AlarmName"], p["StateValue"], p["StateReason"], p.get("StateReasonData")
+    )
+
+
+async def enable_alarm_actions(call: Call, p: dict[str, Any]) -> None:
+    await _alarms(call).set_actions_enabled(p["AlarmNames"], True)
+
+
+async def disable_alarm_actions(call: Call, p: dict[str, Any]) -> None:
+    await _alarms(call).set_actions_enabled(p["AlarmNames"], False)
+
+
+async def describe_alarm_history(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    types = p.get("AlarmTypes") or ["MetricAlarm"]
+    items = (
+        []
+        if "MetricAlarm" not in types
+        else await _alarms(call).history(
+            p.get("AlarmName"), p.get("HistoryItemType"), p.get("StartDate"), p.get("EndDate")
+        )
+    )
+    if p.get("ScanBy", "TimestampDescending") == "TimestampDescending":
+        items.reverse()
+    numbered = list(enumerate(items))
+    page, token = _page(numbered, p, lambda n: str(n[0]), HISTORY_PAGE)
+    out: dict[str, Any] = {"AlarmHistoryItems": [_history_out(i) for _, i in page]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def _history_out(item: HistoryItem) -> dict[str, Any]:
+    return {
+        "AlarmName": item.name,
+        "AlarmType": "MetricAlarm",
+        "Timestamp": at(item.timestamp),
+        "HistoryItemType": item.kind,
+        "HistorySummary": item.summary,
+        "HistoryData": item.data,
+    }
+
+
 HANDLERS = {
+    "PutMetricAlarm": put_metric_alarm,
+    "DescribeAlarms": describe_alarms,
+    "DescribeAlarmsForMetric": describe_alarms_for_metric,
+    "DeleteAlarms": delete_alarms,
+    "SetAlarmState": set_alarm_state,
+    "EnableAlarmActions": enable_alarm_actions,
+    "DisableAlarmActions": disable_alarm_actions,
+    "DescribeAlarmHistory": describe_alarm_history,
     "PutMetricData": put_metric_data,
     "GetMetricStatistics": get_metric_statistics,
     "GetMetricData": get_metric_data,

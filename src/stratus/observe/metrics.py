@@ -63,7 +63,8 @@ class MetricStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self.sources: list[Source] = []
-        # Told after each flush and each put (alarms may re-evaluate early).
+        # Told the keys of the metrics each flush and put wrote (alarms evaluate them early).
+        self.written: list[Callable[[set[str]], None]] = []
         self._swept = 0.0
 
     async def wait_flush_forever(self) -> None:
@@ -78,10 +79,17 @@ class MetricStore:
         drained = [datum for source in self.sources for datum in source()]
         if drained:
             await self._db.run(lambda conn: _in_transaction(conn, drained))
+            self._tell(drained)
 
     async def wait_put(self, data: Sequence[Datum]) -> None:
         """PutMetricData's datapoints, committed before this returns."""
         await self._db.run(lambda conn: _in_transaction(conn, data))
+        self._tell(data)
+
+    def _tell(self, data: Sequence[Datum]) -> None:
+        keys = {m.key for m, _ in data}
+        for told in self.written:
+            told(keys)
 
     async def wait_samples(self, wanted: Metric, start_ms: int, end_ms: int) -> list[Sample]:
         """The metric's datapoints with start <= timestamp < end (flushed first)."""

@@ -28,6 +28,8 @@ from typing import Any
 
 import orjson
 
+from stratus.errors import Throttled
+from stratus.observe.lambda_metrics import FunctionMetrics
 from stratus.runtime.concurrency import ConcurrencyLimits, ConcurrencyStatistics
 from stratus.runtime.environment import Environment, Outcome
 from stratus.runtime.launcher import InitFailure, start_line
@@ -45,15 +47,26 @@ class InvokerStatistics:
 
 
 class Invoker:
-    def __init__(self, pool: EnvironmentPool, concurrency: ConcurrencyLimits) -> None:
+    def __init__(
+        self,
+        pool: EnvironmentPool,
+        concurrency: ConcurrencyLimits,
+        metrics: FunctionMetrics | None = None,
+    ) -> None:
         self.pool = pool
         self.concurrency = concurrency
+        # AWS/Lambda's metrics, tallied in memory (observe/lambda_metrics.py).
+        self.metrics = metrics or FunctionMetrics()
         self._invocations = 0
         self._abandoned: set[asyncio.Future[Any]] = set()  # (see the module docstring)
         self._closing = False
 
     async def invoke(self, spec: FunctionSpec, invocation: Invocation) -> InvokeResult:
-        self.concurrency.enter(spec.name)  # raises Throttled
+        try:
+            self.concurrency.enter(spec.name)
+        except Throttled:
+            self.metrics.throttled(spec.name, invocation.invoked_arn)
+            raise
         self._invocations += 1
         try:
             if self.pool.has_warm(spec):
@@ -77,6 +90,7 @@ class Invoker:
         if isinstance(env, InitFailure) and env.timed_out:
             return await self._wait_run_suppressed(spec, invocation, capture)
         if isinstance(env, InitFailure):
+            self._count(spec, invocation, env.init_ms, False)
             return InvokeResult(env.payload, spec.version, "Unhandled", _tail(capture))
         env.log(start_line(rid, spec))
         # (a restored environment has an init time only if its start waited for the
@@ -119,6 +133,7 @@ class Invoker:
             if env.log is not None:
                 env.log(f"END RequestId: {rid}")
                 env.log(_report(rid, spec, env.init_ms, None, None, outcome))
+            self._count(spec, invocation, env.init_ms, False)
             return InvokeResult(env.payload, spec.version, "Unhandled", _tail(capture))
         if not cold:  # another invoke's environment came free first: no init to retry
             env.log(start_line(rid, spec))
@@ -150,12 +165,19 @@ class Invoker:
         rid = invocation.request_id
         env.log(f"END RequestId: {rid}")
         env.log(_report(rid, spec, duration_ms, init_ms, restore_ms, outcome))
+        self._count(spec, invocation, duration_ms, outcome.ok)
         if outcome.reusable:
             self.pool.release(env)
         else:
             await self.pool.wait_discard(env)
         error = None if outcome.ok else "Unhandled"
         return InvokeResult(outcome.payload, spec.version, error, _tail(capture))
+
+    def _count(
+        self, spec: FunctionSpec, invocation: Invocation, duration_ms: float, ok: bool
+    ) -> None:
+        self.metrics.invoked(spec.name, invocation.invoked_arn, spec.version, duration_ms,
+                             not ok, self.concurrency.running(spec.name))  # fmt: skip
 
     async def wait_close(self) -> None:
         """Stop what runs for callers that left; the pool's close (next) kills what is left.

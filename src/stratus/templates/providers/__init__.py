@@ -16,6 +16,7 @@ from . import (
     apigateway_stages,
     apigatewayv2,
     archives,
+    cloudwatch,
     custom,
     dynamodb,
     dynamodb_global,
@@ -60,6 +61,7 @@ _BY_TYPE: dict[str, Provider] = {
         ssm,
         secretsmanager,
         logs,
+        cloudwatch,
         custom,
     )
     for cls in module.PROVIDERS

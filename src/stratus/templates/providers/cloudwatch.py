@@ -1,0 +1,81 @@
+"""AWS::CloudWatch::Alarm over the alarm service, as CloudFormation makes it: `Ref` is the
+alarm's name (generated as <stack>-<logical id>-<suffix> without AlarmName); `Fn::GetAtt`
+gives Arn. Its properties are PutMetricAlarm's members, so an update puts the alarm again
+(its state kept); a new AlarmName replaces it. Templates write numbers as text too ("1"):
+they are read as PutMetricAlarm's types here, the one seam where no model parses them.
+CompositeAlarm and Dashboard are not served (the stack says so by type)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ClassVar
+
+from stratus.errors import Invalid, NotFound
+from stratus.templates.provider import Context, Created, Provider, ResourceFailed
+
+_INTEGERS = ("Period", "EvaluationPeriods", "DatapointsToAlarm")
+_MEMBERS = frozenset(
+    {"AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+     "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "ExtendedStatistic",
+     "Dimensions", "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
+     "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics",
+     "Tags", "ThresholdMetricId"}
+)  # fmt: skip
+
+
+class Alarm(Provider):
+    type_name = "AWS::CloudWatch::Alarm"
+    updatable: ClassVar[frozenset[str]] = _MEMBERS - {"AlarmName"}
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = str(props.get("AlarmName") or ctx.physical_name(logical_id, 255))
+        return await self._wait_put(ctx, name, props)
+
+    async def wait_update(
+        self, ctx: Context, logical_id: str, current: Created, old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:  # fmt: skip
+        return await self._wait_put(ctx, current.physical_id, new)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):
+            await ctx.services.alarms.delete([physical_id])
+
+    async def _wait_put(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
+        try:
+            config = members(props)
+            await ctx.services.alarms.put({**config, "AlarmName": name})
+        except Invalid as exc:
+            raise ResourceFailed(exc.message) from exc
+        return Created(name, {"Arn": ctx.services.alarms.arn(name)})
+
+
+def members(props: dict[str, Any]) -> dict[str, Any]:
+    """PutMetricAlarm's members from the resource's properties."""
+    unknown = set(props) - _MEMBERS
+    if unknown:
+        raise Invalid(
+            f"Unknown properties for AWS::CloudWatch::Alarm: {', '.join(sorted(unknown))}"
+        )
+    config = dict(props)
+    try:
+        for key in _INTEGERS:
+            if key in config:
+                config[key] = int(config[key])
+        if "Threshold" in config:
+            config["Threshold"] = float(config["Threshold"])
+        if "ActionsEnabled" in config:
+            config["ActionsEnabled"] = str(config["ActionsEnabled"]).lower() == "true"
+        for query in config.get("Metrics", []):
+            if "Period" in query:
+                query["Period"] = int(query["Period"])
+            if "MetricStat" in query:
+                query["MetricStat"]["Period"] = int(query["MetricStat"]["Period"])
+            if "ReturnData" in query:
+                query["ReturnData"] = str(query["ReturnData"]).lower() == "true"
+    except (TypeError, ValueError, KeyError) as exc:
+        raise Invalid(f"A property of AWS::CloudWatch::Alarm is not of its type: {exc}") from exc
+    return config
+
+
+PROVIDERS = (Alarm,)
