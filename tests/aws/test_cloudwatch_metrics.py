@@ -10,6 +10,8 @@ from typing import Any
 
 import boto3
 import botocore.serialize
+import cbor2
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -26,15 +28,15 @@ def ns() -> str:
     return f"App{uuid.uuid4().hex[:8]}"
 
 
-def cbor_client(server: RunningServer) -> Any:
-    """A boto3 client speaking RPC v2 CBOR: botocore prefers JSON when a model lists both,
-    so its own CBOR serializer and parser are put in."""
+def client_speaking(server: RunningServer, protocol: str) -> Any:
+    """A boto3 client speaking `protocol` (smithy-rpc-v2-cbor, query): botocore prefers
+    JSON when a model lists it, so its own serializer and parser for the other are put in."""
     client = boto3.client(
         "cloudwatch", endpoint_url=server.endpoint_url, region_name=server.settings.region,
         aws_access_key_id="test", aws_secret_access_key="test",
     )  # fmt: skip
-    client.meta.service_model.__dict__["resolved_protocol"] = "smithy-rpc-v2-cbor"  # (cached)
-    client._serializer = botocore.serialize.create_serializer("smithy-rpc-v2-cbor")
+    client.meta.service_model.__dict__["resolved_protocol"] = protocol  # (a cached property)
+    client._serializer = botocore.serialize.create_serializer(protocol)
     return client
 
 
@@ -172,7 +174,7 @@ def test_list_metrics_filters_by_dimension_and_pages(cw: Any, ns: str) -> None:
 def test_rpc_v2_cbor_serves_the_same_api(server: RunningServer, ns: str) -> None:
     """Over Smithy RPC v2 CBOR (POST /service/GraniteServiceVersion20100801/operation/…):
     timestamps as CBOR tag 1 both ways, and errors read back with their query codes."""
-    cw = cbor_client(server)
+    cw = client_speaking(server, "smithy-rpc-v2-cbor")
     cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Bytes", "Value": 7.0,
                                                   "Timestamp": datetime.now(UTC)}])  # fmt: skip
     got = cw.get_metric_statistics(Namespace=ns, MetricName="Bytes", Period=60,
@@ -185,3 +187,45 @@ def test_rpc_v2_cbor_serves_the_same_api(server: RunningServer, ns: str) -> None
     assert got["ResponseMetadata"]["HTTPHeaders"]["smithy-protocol"] == "rpc-v2-cbor"
     assert code(refused) == "InvalidParameterValue"
     assert cw.list_metrics(Namespace=ns)["Metrics"][0]["MetricName"] == "Bytes"
+
+
+def test_rpc_v2_cbor_requests_name_their_protocol(server: RunningServer) -> None:
+    """A CBOR request without `smithy-protocol: rpc-v2-cbor` is refused, and an operation
+    Stratus lacks is UnknownOperationException, both as CBOR with `__type`."""
+    url = f"{server.endpoint_url}/service/GraniteServiceVersion20100801/operation/"
+    body = cbor2.dumps({"Namespace": "A"})
+    headers = {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}
+    unnamed = httpx.post(
+        url + "ListMetrics", content=body, headers={"Content-Type": "application/cbor"}
+    )
+    lacking = httpx.post(url + "PutDashboard", content=body, headers=headers)
+
+    assert unnamed.status_code == 400
+    assert cbor2.loads(unnamed.content)["__type"] == "SerializationException"
+    assert lacking.status_code == 400
+    assert lacking.headers["smithy-protocol"] == "rpc-v2-cbor"
+    assert cbor2.loads(lacking.content)["__type"] == "UnknownOperationException"
+
+
+def test_the_query_protocol_serves_older_clients(server: RunningServer, ns: str) -> None:
+    """botocore from before CloudWatch listed JSON and CBOR sends the query protocol
+    (Action=PutMetricData, signed for "monitoring"): the same API answers in XML."""
+    cw = client_speaking(server, "query")
+    dims = [{"Name": "T", "Value": "x"}]
+    cw.put_metric_data(
+        Namespace=ns, MetricData=[{"MetricName": "Rows", "Values": [1.0, 3.0], "Dimensions": dims}]
+    )
+    got = cw.get_metric_statistics(
+        Namespace=ns, MetricName="Rows", Period=60, Dimensions=dims,
+        Statistics=["Average"], ExtendedStatistics=["p100"], **window(),
+    )  # fmt: skip
+    with pytest.raises(ClientError) as refused:
+        cw.put_metric_data(Namespace="AWS/S3", MetricData=[{"MetricName": "m", "Value": 1}])
+
+    assert [(p["Average"], p["ExtendedStatistics"]) for p in got["Datapoints"]] == [
+        (2.0, {"p100": 3.0})
+    ]
+    assert code(refused) == "InvalidParameterValue"
+    assert cw.list_metrics(Namespace=ns)["Metrics"][0]["Dimensions"] == [
+        {"Name": "T", "Value": "x"}
+    ]

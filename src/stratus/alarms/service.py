@@ -289,6 +289,13 @@ _ACTIONS_OF = {ALARM: "AlarmActions", OK: "OKActions", INSUFFICIENT: "Insufficie
 
 def watched_of(config: dict[str, Any]) -> Watched:
     """The metric, period and statistic an alarm reads (from its members or its one query)."""
+    try:
+        return _watched(config)
+    except (KeyError, TypeError) as exc:  # (a template's members, which no model checked)
+        raise MissingParameter(f"The alarm's metric lacks a member: {exc}") from None
+
+
+def _watched(config: dict[str, Any]) -> Watched:
     queries = config.get("Metrics")
     if queries:
         returned = [q for q in queries if q.get("ReturnData", True)]

@@ -108,7 +108,14 @@ JSON_APIS = JsonApis(
 # Smithy RPC v2 CBOR: POST /service/<name>/operation/<operation>.
 CBOR_APIS = CborApis([cloudwatch_api.API])
 QUERY_APIS = QueryApis(
-    [cloudformation_api.API, sqs_api.QUERY_API, sns_api.API, sts_api.API, iam_api.API]
+    [
+        cloudformation_api.API,
+        sqs_api.QUERY_API,
+        sns_api.API,
+        sts_api.API,
+        iam_api.API,
+        cloudwatch_api.QUERY_API,
+    ]
 )
 
 

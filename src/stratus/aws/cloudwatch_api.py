@@ -299,3 +299,6 @@ HANDLERS = {
     "ListMetrics": list_metrics,
 }
 API = Api("cloudwatch", HANDLERS, ERRORS, body_limit=1024 * 1024)
+# The same API over the query protocol (botocore before JSON and CBOR were listed for
+# CloudWatch), found by its SigV4 scope, "monitoring".
+QUERY_API = Api("cloudwatch", HANDLERS, ERRORS, body_limit=1024 * 1024, signing_name="monitoring")

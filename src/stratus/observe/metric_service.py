@@ -29,6 +29,7 @@ from .metric_statistics import Sample
 from .metrics import Datum, Metric, MetricStore, metric, now_ms
 
 MAX_VALUES = 150
+MAX_DATA = 1000  # MetricData items per request
 MAX_MAGNITUDE = 2.0**360
 PAST_MS = 14 * 86_400_000
 FUTURE_MS = 2 * 3_600_000
@@ -68,6 +69,10 @@ class MetricService:
             raise Invalid(f"The value {namespace} for parameter Namespace is invalid.")
         if not data:
             raise MissingParameter("The parameter MetricData is required.")
+        if len(data) > MAX_DATA:
+            raise Invalid(
+                f"The collection MetricData must not have a size greater than {MAX_DATA}."
+            )
         now = now_ms()
         await self.store.wait_put([_datum(namespace, d, i, now) for i, d in enumerate(data, 1)])
 
