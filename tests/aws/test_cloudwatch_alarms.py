@@ -207,3 +207,22 @@ def test_a_state_change_invokes_a_function_and_reaches_the_bus(
     assert code(bad) == "InvalidFormat"
     with pytest.raises(cw.exceptions.ResourceNotFound):
         cw.set_alarm_state(AlarmName=f"{ns}-none", StateValue="OK", StateReason="x")
+
+
+def test_alarm_tags(cw: Any, ns: str) -> None:
+    """Tags put with a new alarm are listed by its ARN; PutMetricAlarm on an existing alarm
+    leaves them (as AWS does), TagResource / UntagResource change them; an ARN that names
+    no alarm is ResourceNotFoundException."""
+    name = f"{ns}-tagged"
+    alarm(cw, name, ns, Tags=[{"Key": "team", "Value": "a"}])
+    alarm(cw, name, ns, Tags=[{"Key": "ignored", "Value": "x"}], Threshold=2.0)
+    arn = described(cw, name)["AlarmArn"]
+    first = cw.list_tags_for_resource(ResourceARN=arn)["Tags"]
+    cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "tier", "Value": "1"}])
+    cw.untag_resource(ResourceARN=arn, TagKeys=["team"])
+
+    assert first == [{"Key": "team", "Value": "a"}]
+    assert described(cw, name)["Threshold"] == 2.0
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "tier", "Value": "1"}]
+    with pytest.raises(cw.exceptions.ResourceNotFoundException):
+        cw.list_tags_for_resource(ResourceARN=arn + "-gone")

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import orjson
 
 from stratus.config import Settings
-from stratus.errors import Conflict, Invalid, StratusError
+from stratus.errors import Conflict, Invalid, NotFound, StratusError
 from stratus.observe.metric_service import (
     InvalidCombination,
     MetricService,
@@ -40,6 +40,7 @@ from .store import Alarm, AlarmStore, HistoryItem, State, not_found
 
 TICK_SECONDS = 1.0
 MAX_ACTIONS = 5
+MAX_TAGS = 50
 MAX_SPAN_SECONDS = 7 * 86_400  # Period x EvaluationPeriods
 ACTION_SERVICES = ("sns", "lambda")
 _REGIONS = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)",
@@ -49,6 +50,10 @@ _REGIONS = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)",
 
 class LimitExceeded(Conflict):
     """LimitExceeded."""
+
+
+class TaggedNotFound(NotFound):
+    """ResourceNotFoundException: the tagging operations' word for a missing resource."""
 
 
 class InvalidFormat(Invalid):
@@ -110,6 +115,8 @@ class AlarmService:
         existing = await self.store.wait_all([name])
         config = {**config, "ActionsEnabled": config.get("ActionsEnabled", True),
                   "ConfigUpdated": now}  # fmt: skip
+        if existing:  # (PutMetricAlarm's Tags apply to a new alarm only, as on AWS)
+            config["Tags"] = existing[0].config.get("Tags", [])
         state = State(INSUFFICIENT, "Unchecked: Initial alarm creation", None, now, now)
         verb = "updated" if existing else "created"
         history = HistoryItem(name, now, "ConfigurationUpdate", f'Alarm "{name}" {verb}',
@@ -141,6 +148,31 @@ class AlarmService:
         if not found:
             raise not_found(name)
         await self._wait_change(found[0], value, reason, data)
+
+    async def tags(self, arn: str) -> dict[str, str]:
+        """ListTagsForResource: an alarm's tags, by its ARN."""
+        alarm = await self._by_arn(arn)
+        return {t["Key"]: t["Value"] for t in alarm.config.get("Tags", [])}
+
+    async def retag(self, arn: str, add: dict[str, str], remove: Sequence[str]) -> None:
+        alarm = await self._by_arn(arn)
+        tags = {t["Key"]: t["Value"] for t in alarm.config.get("Tags", [])} | add
+        for key in remove:
+            tags.pop(key, None)
+        if len(tags) > MAX_TAGS:
+            raise LimitExceeded(f"A resource can have at most {MAX_TAGS} tags.")
+        listed = [{"Key": k, "Value": v} for k, v in tags.items()]
+        await self.store.wait_update_config([alarm.name], {"Tags": listed})
+
+    async def _by_arn(self, arn: str) -> Alarm:
+        prefix = self.arn("")
+        found = (
+            await self.store.wait_all([arn.removeprefix(prefix)]) if arn.startswith(prefix) else []
+        )
+        if not found:
+            raise TaggedNotFound(f"The resource {arn} does not exist (Stratus tags alarms).",
+                                 ResourceType="alarm", ResourceId=arn)  # fmt: skip
+        return found[0]
 
     # --- reading -----------------------------------------------------------------------
 

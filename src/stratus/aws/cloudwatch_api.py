@@ -13,6 +13,7 @@ from stratus.alarms.service import (
     AlarmService,
     InvalidFormat,
     LimitExceeded,
+    TaggedNotFound,
     describe_config,
     watched_of,
 )
@@ -38,6 +39,7 @@ ERRORS: ErrorTable = {
     InvalidToken: WireError("InvalidNextToken", 400, "InvalidNextToken"),
     Validation: WireError("ValidationException", 400, "ValidationError"),
     Invalid: WireError("InvalidParameterValueException", 400, "InvalidParameterValue"),
+    TaggedNotFound: WireError("ResourceNotFoundException", 404, "ResourceNotFoundException"),
     NotFound: WireError("ResourceNotFound", 404, "ResourceNotFound"),
     LimitExceeded: WireError("LimitExceededFault", 400, "LimitExceeded"),
     InvalidFormat: WireError("InvalidFormatFault", 400, "InvalidFormat"),
@@ -284,7 +286,24 @@ def _history_out(item: HistoryItem) -> dict[str, Any]:
     }
 
 
+async def list_tags_for_resource(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    tags = await _alarms(call).tags(p["ResourceARN"])
+    return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+async def tag_resource(call: Call, p: dict[str, Any]) -> None:
+    tags = {t["Key"]: t["Value"] for t in p["Tags"]}
+    await _alarms(call).retag(p["ResourceARN"], tags, [])
+
+
+async def untag_resource(call: Call, p: dict[str, Any]) -> None:
+    await _alarms(call).retag(p["ResourceARN"], {}, p["TagKeys"])
+
+
 HANDLERS = {
+    "ListTagsForResource": list_tags_for_resource,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
     "PutMetricAlarm": put_metric_alarm,
     "DescribeAlarms": describe_alarms,
     "DescribeAlarmsForMetric": describe_alarms_for_metric,
