@@ -48,6 +48,7 @@ from stratus.objects.lifecycle_sweeper import LifecycleSweeper
 from stratus.objects.multipart import Multipart
 from stratus.objects.notifications import Notifications
 from stratus.objects.service import ObjectService
+from stratus.observe.dashboards import Dashboards
 from stratus.observe.emf import EmfMetrics
 from stratus.observe.logs import LogStore
 from stratus.observe.metric_service import MetricService
@@ -174,6 +175,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             logs=logs,
             metrics=metrics,
             alarms=alarms,
+            dashboards=Dashboards(db),
             artifacts=artifacts,
             work=work,
             scheduler=scheduler,

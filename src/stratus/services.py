@@ -31,6 +31,7 @@ from stratus.mappings.service import MappingService
 from stratus.objects.multipart import Multipart
 from stratus.objects.schema import SCHEMA as OBJECTS_SCHEMA
 from stratus.objects.service import ObjectService
+from stratus.observe.dashboards import Dashboards
 from stratus.observe.logs import LogStore
 from stratus.observe.metric_service import MetricService
 from stratus.observe.metrics_schema import SCHEMA as METRICS_SCHEMA
@@ -96,6 +97,7 @@ class Services:
     logs: LogStore
     metrics: MetricService  # CloudWatch metrics
     alarms: AlarmService  # CloudWatch alarms
+    dashboards: Dashboards  # CloudWatch dashboards (kept, not drawn)
     artifacts: ArtifactStore
     work: WorkQueue  # durable work of every service
     scheduler: SchedulerService  # EventBridge Scheduler: schedule groups, schedules

@@ -226,3 +226,27 @@ def test_alarm_tags(cw: Any, ns: str) -> None:
     assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "tier", "Value": "1"}]
     with pytest.raises(cw.exceptions.ResourceNotFoundException):
         cw.list_tags_for_resource(ResourceARN=arn + "-gone")
+
+
+def test_dashboards_are_kept_and_answered(cw: Any, ns: str) -> None:
+    """PutDashboard keeps a body with widgets, GetDashboard answers it, ListDashboards finds
+    it by prefix; a body without widgets is InvalidParameterInput with AWS's validation
+    messages; deleting a missing dashboard is ResourceNotFound."""
+    body = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 3,
+                                    "properties": {"markdown": "hi"}}]})  # fmt: skip
+    put = cw.put_dashboard(DashboardName=f"{ns}-board", DashboardBody=body)
+    got = cw.get_dashboard(DashboardName=f"{ns}-board")
+    listed = cw.list_dashboards(DashboardNamePrefix=ns)["DashboardEntries"]
+    with pytest.raises(ClientError) as invalid:
+        cw.put_dashboard(DashboardName=f"{ns}-bad", DashboardBody='{"nope": []}')
+
+    assert put["DashboardValidationMessages"] == []
+    assert (got["DashboardName"], got["DashboardBody"]) == (f"{ns}-board", body)
+    assert got["DashboardArn"] == f"arn:aws:cloudwatch::000000000000:dashboard/{ns}-board"
+    assert [(d["DashboardName"], d["Size"]) for d in listed] == [(f"{ns}-board", len(body))]
+    assert code(invalid) == "InvalidParameterInput"
+    assert invalid.value.response["dashboardValidationMessages"][0]["DataPath"] == ""
+    cw.delete_dashboards(DashboardNames=[f"{ns}-board"])
+    with pytest.raises(ClientError) as gone:
+        cw.delete_dashboards(DashboardNames=[f"{ns}-board"])
+    assert code(gone) == "ResourceNotFound"  # (DashboardNotFoundError's query code)

@@ -27,7 +27,7 @@ FLOORS = {
     "sts": 2,
     "iam": 31,
     "cloudcontrol": 1,
-    "cloudwatch": 15,
+    "cloudwatch": 19,
 }
 
 

@@ -1,6 +1,7 @@
 """AWS::CloudWatch::Alarm in a SAM app, as most production templates have one: an alarm on
 a function's Errors whose action is a topic a queue subscribes to. The stack deploys, the
-function fails, the alarm goes to ALARM and AWS's alarm notification reaches the queue."""
+function fails, the alarm goes to ALARM and AWS's alarm notification reaches the queue. A
+dashboard beside them is kept (and drawn by no one)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,14 @@ APP = template(
           ComparisonOperator: GreaterThanOrEqualToThreshold
           TreatMissingData: notBreaching
           AlarmActions: [!Ref Alerts]
+      Board:
+        Type: AWS::CloudWatch::Dashboard
+        Properties:
+          DashboardBody: !Sub '{"widgets": [{"type": "metric", "properties": {"metrics":
+            [["AWS/Lambda", "Errors", "FunctionName", "${Worker}"]], "region": "us-east-1"}}]}'
     Outputs:
+      Board:
+        Value: !Ref Board
       Alarm:
         Value: !Ref WorkerErrors
       AlarmArn:
@@ -106,6 +114,10 @@ def test_an_alarm_on_a_functions_errors_notifies_its_topic(server: Any, cfn: Any
         {"value": found["Function"], "name": "FunctionName"}
     ]
 
+    board = cw.get_dashboard(DashboardName=found["Board"])
+    assert found["Function"] in board["DashboardBody"]
+
     cfn.delete_stack(StackName=name)
     wait(cfn, name, "stack_delete_complete")
     assert cw.describe_alarms(AlarmNames=[found["Alarm"]])["MetricAlarms"] == []
+    assert cw.list_dashboards(DashboardNamePrefix=found["Board"])["DashboardEntries"] == []

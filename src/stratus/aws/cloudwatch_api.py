@@ -19,6 +19,7 @@ from stratus.alarms.service import (
 )
 from stratus.alarms.store import Alarm, HistoryItem
 from stratus.errors import Invalid, NotFound, Validation
+from stratus.observe.dashboards import DashboardNotFound, InvalidDashboard
 from stratus.observe.metric_service import (
     InvalidCombination,
     InvalidToken,
@@ -40,6 +41,8 @@ ERRORS: ErrorTable = {
     Validation: WireError("ValidationException", 400, "ValidationError"),
     Invalid: WireError("InvalidParameterValueException", 400, "InvalidParameterValue"),
     TaggedNotFound: WireError("ResourceNotFoundException", 404, "ResourceNotFoundException"),
+    DashboardNotFound: WireError("DashboardNotFoundError", 404, "ResourceNotFound"),
+    InvalidDashboard: WireError("DashboardInvalidInputError", 400, "InvalidParameterInput"),
     NotFound: WireError("ResourceNotFound", 404, "ResourceNotFound"),
     LimitExceeded: WireError("LimitExceededFault", 400, "LimitExceeded"),
     InvalidFormat: WireError("InvalidFormatFault", 400, "InvalidFormat"),
@@ -300,7 +303,48 @@ async def untag_resource(call: Call, p: dict[str, Any]) -> None:
     await _alarms(call).retag(p["ResourceARN"], {}, p["TagKeys"])
 
 
+# ---- dashboards -------------------------------------------------------------------------
+
+DASHBOARDS_PAGE = 1000
+
+
+def dashboard_arn(call: Call, name: str) -> str:
+    return f"arn:aws:cloudwatch::{call.services.settings.account_id}:dashboard/{name}"
+
+
+async def put_dashboard(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    await call.services.dashboards.put(p["DashboardName"], p["DashboardBody"])
+    return {"DashboardValidationMessages": []}
+
+
+async def get_dashboard(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    found = await call.services.dashboards.get(p["DashboardName"])
+    return {"DashboardArn": dashboard_arn(call, found.name), "DashboardBody": found.body,
+            "DashboardName": found.name}  # fmt: skip
+
+
+async def list_dashboards(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    prefix = p.get("DashboardNamePrefix", "")
+    found = [d for d in await call.services.dashboards.all() if d.name.startswith(prefix)]
+    page, token = _page(found, {"NextToken": p.get("NextToken")}, lambda d: d.name, DASHBOARDS_PAGE)
+    out: dict[str, Any] = {"DashboardEntries": [
+        {"DashboardName": d.name, "DashboardArn": dashboard_arn(call, d.name),
+         "LastModified": at(d.modified), "Size": len(d.body.encode())} for d in page
+    ]}  # fmt: skip
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+async def delete_dashboards(call: Call, p: dict[str, Any]) -> None:
+    await call.services.dashboards.delete(p["DashboardNames"])
+
+
 HANDLERS = {
+    "PutDashboard": put_dashboard,
+    "GetDashboard": get_dashboard,
+    "ListDashboards": list_dashboards,
+    "DeleteDashboards": delete_dashboards,
     "ListTagsForResource": list_tags_for_resource,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,

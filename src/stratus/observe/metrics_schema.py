@@ -43,5 +43,10 @@ CREATE TABLE IF NOT EXISTS alarm_history (
     data      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarm_history_by_name ON alarm_history (name, id);
+CREATE TABLE IF NOT EXISTS dashboards (  -- observe/dashboards.py
+    name     TEXT PRIMARY KEY,
+    body     TEXT NOT NULL,
+    modified INTEGER NOT NULL            -- epoch milliseconds
+);
 """,
 )

@@ -3,7 +3,8 @@ alarm's name (generated as <stack>-<logical id>-<suffix> without AlarmName); `Fn
 gives Arn. Its properties are PutMetricAlarm's members, so an update puts the alarm again
 (its state kept); a new AlarmName replaces it. Templates write numbers as text too ("1"):
 they are read as PutMetricAlarm's types here, the one seam where no model parses them.
-CompositeAlarm and Dashboard are not served (the stack says so by type)."""
+AWS::CloudWatch::Dashboard keeps its body (see below); CompositeAlarm is not served (the
+stack says so by type)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import contextlib
 from typing import Any, ClassVar
 
 from stratus.errors import Invalid, NotFound
-from stratus.templates.provider import Context, Created, Provider, ResourceFailed
+from stratus.templates.provider import (
+    Context,
+    Created,
+    Provider,
+    ResourceFailed,
+    required,
+    text,
+)
 
 _INTEGERS = ("Period", "EvaluationPeriods", "DatapointsToAlarm")
 _MEMBERS = frozenset(
@@ -78,4 +86,34 @@ def members(props: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-PROVIDERS = (Alarm,)
+class Dashboard(Provider):
+    """AWS::CloudWatch::Dashboard: kept (Stratus draws none), `Ref` the name (generated as
+    <stack>-<logical id>-<suffix> without DashboardName)."""
+
+    type_name = "AWS::CloudWatch::Dashboard"
+    updatable: ClassVar[frozenset[str]] = frozenset({"DashboardBody"})
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        name = str(props.get("DashboardName") or ctx.physical_name(logical_id, 255))
+        return await self._wait_put(ctx, name, props)
+
+    async def wait_update(
+        self, ctx: Context, logical_id: str, current: Created, old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:  # fmt: skip
+        return await self._wait_put(ctx, current.physical_id, new)
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):
+            await ctx.services.dashboards.delete([physical_id])
+
+    async def _wait_put(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
+        body = required(props, "DashboardBody", self.type_name)
+        try:
+            await ctx.services.dashboards.put(name, body if isinstance(body, str) else text(body))
+        except Invalid as exc:
+            raise ResourceFailed(exc.message) from exc
+        return Created(name)
+
+
+PROVIDERS = (Alarm, Dashboard)
