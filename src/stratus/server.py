@@ -51,6 +51,7 @@ from stratus.objects.service import ObjectService
 from stratus.observe.dashboards import Dashboards
 from stratus.observe.emf import EmfMetrics
 from stratus.observe.logs import LogStore
+from stratus.observe.metric_filters import MetricFilterMetrics
 from stratus.observe.metric_service import MetricService
 from stratus.observe.metrics import MetricStore
 from stratus.parameters.service import ParameterService
@@ -124,6 +125,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         functions.destinations.register("sns", bridges.TopicDestination(topics))
         functions.destinations.register("sqs", bridges.QueueDestination(queues))
         logs.stagers.append(EmfMetrics().stage)  # EMF lines become metrics (observe/emf.py)
+        logs.stagers.append(MetricFilterMetrics().stage)  # and lines metric filters match
         logs.stagers.append(bridges.LogSubscriptions(logs, events, settings.account_id).stage)
         # The bus's targets: log groups, and the destinations' kinds (functions, queues,
         # topics, buses, state machines).

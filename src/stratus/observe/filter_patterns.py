@@ -312,6 +312,20 @@ def _numeric(operator: str, number: float) -> Callable[[object], bool]:
     return test
 
 
+def json_value(message: str, selector: str) -> object | None:
+    """The value `$.a.b[0]` selects in a JSON message (the first, through wildcards); None
+    when the message is not JSON or the selector reaches nothing (a metric filter's
+    metricValue and dimensions)."""
+    if not message.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        document = json.loads(message)
+    except ValueError:
+        return None
+    found = _select(document, _path(selector))[0]
+    return None if found is _MISSING else found
+
+
 def _path(selector: str) -> list[str | int | None]:
     """`$.a.b[0][*]` as ["a", "b", 0, None]; None is a wildcard over every member."""
     steps: list[str | int | None] = []
