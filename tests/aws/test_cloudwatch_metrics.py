@@ -116,12 +116,14 @@ def test_put_metric_data_refuses_what_aws_refuses(cw: Any, ns: str) -> None:
 
 def test_get_metric_data_answers_each_query_newest_first(cw: Any, ns: str) -> None:
     """MetricStat queries answer one value per period, newest first by default; a query
-    with ReturnData false is left out; metric math is refused by name."""
+    with ReturnData false is left out; metric math combines them per timestamp; what Stratus
+    does not evaluate is refused by name."""
     now = datetime.now(UTC)
     cw.put_metric_data(Namespace=ns, MetricData=[
         {"MetricName": "Hits", "Value": 1, "Timestamp": now - timedelta(minutes=3)},
         {"MetricName": "Hits", "Value": 2, "Timestamp": now - timedelta(minutes=3)},
         {"MetricName": "Hits", "Value": 5, "Timestamp": now - timedelta(seconds=5)},
+        {"MetricName": "Misses", "Value": 1, "Timestamp": now - timedelta(seconds=5)},
     ])  # fmt: skip
     start = now - timedelta(minutes=4)
 
@@ -129,20 +131,33 @@ def test_get_metric_data_answers_each_query_newest_first(cw: Any, ns: str) -> No
         return {"Metric": {"Namespace": ns, "MetricName": name}, "Period": 60, "Stat": "Sum"}
 
     got = cw.get_metric_data(StartTime=start, EndTime=now + timedelta(seconds=1),
-                             MetricDataQueries=[
-                                 {"Id": "hits", "MetricStat": stat("Hits"), "Label": "H"},
-                                 {"Id": "hidden", "MetricStat": stat("Hits"), "ReturnData": False},
-                             ])  # fmt: skip
-    with pytest.raises(ClientError) as math:
+                             ScanBy="TimestampAscending", MetricDataQueries=[
+        {"Id": "ratio", "Expression": "100 * misses / (hits + misses)", "Label": "Miss %"},
+        {"Id": "hits", "MetricStat": stat("Hits"), "Label": "H"},
+        {"Id": "misses", "MetricStat": stat("Misses"), "ReturnData": False},
+        {"Id": "all", "Expression": "SUM(METRICS())"},
+        {"Id": "filled", "Expression": "FILL(misses, 0)"},
+    ])  # fmt: skip
+    only_hits = [{"Id": "hits", "MetricStat": stat("Hits")}]
+    newest_first = cw.get_metric_data(
+        StartTime=start, EndTime=now + timedelta(seconds=1), MetricDataQueries=only_hits
+    )
+    with pytest.raises(ClientError) as search:
         cw.get_metric_data(StartTime=start, EndTime=now, MetricDataQueries=[
-            {"Id": "e1", "Expression": "SUM(METRICS())"}])  # fmt: skip
+            {"Id": "e1", "Expression": "SEARCH('{AWS/EC2,InstanceId}', 'Sum', 60)"}])  # fmt: skip
 
-    (result,) = got["MetricDataResults"]
-    assert (result["Id"], result["Label"], result["StatusCode"]) == ("hits", "H", "Complete")
-    assert result["Values"] == [5.0, 3.0]
-    assert result["Timestamps"][0] > result["Timestamps"][1]
-    assert code(math) == "InvalidParameterValue"
-    assert "metric math" in str(math.value)
+    results = {r["Id"]: r for r in got["MetricDataResults"]}
+    assert list(results) == ["ratio", "hits", "all", "filled"]
+    assert (results["hits"]["Label"], results["hits"]["StatusCode"]) == ("H", "Complete")
+    assert results["hits"]["Values"] == [3.0, 5.0]
+    assert results["ratio"]["Label"] == "Miss %"
+    assert results["ratio"]["Values"] == [pytest.approx(100 / 6)]
+    assert results["ratio"]["Timestamps"] == results["hits"]["Timestamps"][1:]
+    assert results["all"]["Values"] == [3.0, 6.0]
+    assert results["filled"]["Values"] == [0.0, 1.0]
+    assert newest_first["MetricDataResults"][0]["Values"] == [5.0, 3.0]
+    assert code(search) == "InvalidParameterValue"
+    assert "SEARCH" in str(search.value)
 
 
 def test_list_metrics_filters_by_dimension_and_pages(cw: Any, ns: str) -> None:
@@ -198,7 +213,7 @@ def test_rpc_v2_cbor_requests_name_their_protocol(server: RunningServer) -> None
     unnamed = httpx.post(
         url + "ListMetrics", content=body, headers={"Content-Type": "application/cbor"}
     )
-    lacking = httpx.post(url + "PutDashboard", content=body, headers=headers)
+    lacking = httpx.post(url + "StartMetricStreams", content=body, headers=headers)
 
     assert unnamed.status_code == 400
     assert cbor2.loads(unnamed.content)["__type"] == "SerializationException"

@@ -96,41 +96,21 @@ async def get_metric_data(call: Call, p: dict[str, Any]) -> dict[str, Any]:
         raise Invalid(f"MetricDataQueries must hold 1 to {MAX_QUERIES} queries.")
     if len({q["Id"] for q in queries}) != len(queries):
         raise Invalid("The Ids of MetricDataQueries must be unique.")
+    found = await _metrics(call).query(queries, p["StartTime"], p["EndTime"])
     descending = p.get("ScanBy", "TimestampDescending") == "TimestampDescending"
     results = []
     for q in queries:
-        results.append(await _query(call, q, p))
-    shown = [r for r, q in zip(results, queries, strict=True) if q.get("ReturnData", True)]
-    for result in shown:
-        if descending:
-            result["Timestamps"].reverse()
-            result["Values"].reverse()
-    return {"MetricDataResults": shown, "Messages": []}
-
-
-async def _query(call: Call, q: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
-    if "Expression" in q:
-        raise Invalid(
-            f"Stratus does not evaluate metric math yet (query {q['Id']}: "
-            f"{q['Expression']!r}); query each metric with MetricStat."
-        )
-    stat = q.get("MetricStat")
-    if stat is None:
-        raise MissingParameter(f"The query {q['Id']} must name either MetricStat or Expression.")
-    m = stat["Metric"]
-    if "Namespace" not in m or "MetricName" not in m:
-        raise MissingParameter(f"The query {q['Id']} must name the metric's Namespace and "
-                               "MetricName.")  # fmt: skip
-    series = await _metrics(call).series(
-        metric_of(m), p["StartTime"], p["EndTime"], stat["Period"], stat["Stat"], stat.get("Unit")
-    )
-    return {
-        "Id": q["Id"],
-        "Label": q.get("Label", m["MetricName"]),
-        "Timestamps": [at(t) for t in series.timestamps],
-        "Values": list(series.values),
-        "StatusCode": "Complete",
-    }
+        if not q.get("ReturnData", True):
+            continue
+        series = found[q["Id"]]
+        order = slice(None, None, -1) if descending else slice(None)
+        label = q.get("Label") or q.get("MetricStat", {}).get("Metric", {}).get("MetricName")
+        results.append({
+            "Id": q["Id"], "Label": label or q["Id"],
+            "Timestamps": [at(t) for t in series.timestamps][order],
+            "Values": list(series.values)[order], "StatusCode": "Complete",
+        })  # fmt: skip
+    return {"MetricDataResults": results, "Messages": []}
 
 
 async def list_metrics(call: Call, p: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ checked here against AWS's documented limits, refused in AWS's words:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from typing import Any
 
 from stratus.errors import Invalid
 
+from . import metric_math
 from . import metric_statistics as stats
 from .metric_statistics import Sample
 from .metrics import Datum, Metric, MetricStore, metric, now_ms
@@ -147,6 +149,41 @@ class MetricService:
                 values.append(found)
         return Series(times, values)
 
+    async def query(
+        self, queries: Sequence[Mapping[str, Any]], start: datetime, end: datetime
+    ) -> dict[str, Series]:
+        """GetMetricData's queries, each Id's series: MetricStat queries read, then metric
+        math (observe/metric_math.py) over them, in the order their Ids allow."""
+        found: dict[str, dict[int, float]] = {}
+        stats_ids = []
+        for q in queries:
+            stat = q.get("MetricStat")
+            if stat is None:
+                continue
+            m = stat["Metric"]
+            if "Namespace" not in m or "MetricName" not in m:
+                raise MissingParameter(
+                    f"The query {q['Id']} must name the metric's Namespace and MetricName."
+                )
+            dims = [(d["Name"], d["Value"]) for d in m.get("Dimensions", ())]
+            got = await self.series(metric(m["Namespace"], m["MetricName"], dims), start, end,
+                                    stat["Period"], stat["Stat"], stat.get("Unit"))  # fmt: skip
+            found[q["Id"]] = dict(zip(got.timestamps, got.values, strict=True))
+            stats_ids.append(q["Id"])
+        waiting = [q for q in queries if "MetricStat" not in q]
+        for q in waiting:
+            if "Expression" not in q:
+                raise MissingParameter(f"The query {q['Id']} must name either MetricStat or "
+                                       "Expression.")  # fmt: skip
+        while waiting:
+            ready = [q for q in waiting if _names_known(q["Expression"], found)]
+            if not ready:  # evaluating the first names what it lacks
+                ready = waiting[:1]
+            for q in ready:
+                found[q["Id"]] = metric_math.evaluate(q["Expression"], found, stats_ids)
+                waiting.remove(q)
+        return {i: Series(sorted(p), [p[t] for t in sorted(p)]) for i, p in found.items()}
+
     async def list(
         self,
         namespace: str | None,
@@ -168,6 +205,11 @@ def period_of(value: int, what: str = "Period") -> int:
     raise Invalid(
         f"The parameter {what} must be 1, 5, 10, 20, 30, or any multiple of 60; got {value}."
     )
+
+
+def _names_known(expression: str, found: Mapping[str, object]) -> bool:
+    names = set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", expression))
+    return names <= set(found)
 
 
 def at(epoch_ms: int) -> datetime:
