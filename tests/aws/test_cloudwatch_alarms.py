@@ -85,7 +85,7 @@ def test_alarms_are_described_filtered_and_deleted(cw: Any, ns: str) -> None:
 def test_put_metric_alarm_refuses_what_aws_refuses(cw: Any, ns: str) -> None:
     """Both Statistic and ExtendedStatistic, an action that is not a topic or function,
     DatapointsToAlarm above EvaluationPeriods, a bad period, an unknown TreatMissingData and
-    metric math are refused with AWS's codes."""
+    an expression that reads no metric are refused with AWS's codes."""
     name = f"{ns}-bad"
     cases = [
         ({"ExtendedStatistic": "p99"}, "InvalidParameterCombination"),
@@ -250,3 +250,32 @@ def test_dashboards_are_kept_and_answered(cw: Any, ns: str) -> None:
     with pytest.raises(ClientError) as gone:
         cw.delete_dashboards(DashboardNames=[f"{ns}-board"])
     assert code(gone) == "ResourceNotFound"  # (DashboardNotFoundError's query code)
+
+
+def test_an_alarm_on_metric_math(cw: Any, ns: str) -> None:
+    """An error-rate alarm (100 * errors / requests, ReturnData on the expression only)
+    judges the expression's value; its reason names that value."""
+    now = datetime.now(UTC)
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Errors", "Value": 1.0, "Timestamp": now},
+        {"MetricName": "Requests", "Value": 4.0, "Timestamp": now},
+    ])  # fmt: skip
+
+    def read(name: str) -> dict[str, Any]:
+        metric = {"Namespace": ns, "MetricName": name}
+        return {"Metric": metric, "Period": 10, "Stat": "Sum"}
+
+    cw.put_metric_alarm(
+        AlarmName=f"{ns}-rate", EvaluationPeriods=1, Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold", Metrics=[
+            {"Id": "errors", "MetricStat": read("Errors"), "ReturnData": False},
+            {"Id": "requests", "MetricStat": read("Requests"), "ReturnData": False},
+            {"Id": "rate", "Expression": "100 * errors / requests", "Label": "Error %"},
+        ],
+    )  # fmt: skip
+
+    assert wait_for(lambda: state(cw, f"{ns}-rate") == "ALARM", timeout=10)
+    found = described(cw, f"{ns}-rate")
+    assert found["StateReason"].startswith("Threshold Crossed: 1 datapoint [25.0 (")
+    assert [q["Id"] for q in found["Metrics"]] == ["errors", "requests", "rate"]
+    assert "Dimensions" not in found

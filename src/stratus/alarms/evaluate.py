@@ -44,8 +44,9 @@ def judge(
     periods: Sequence[tuple[int, float | None]],
     now_ms: int,
     stat: str,
+    period: int,
 ) -> Verdict:
-    """`periods`: (start epoch ms, value or None), oldest first."""
+    """`periods`: (start epoch ms, value or None), oldest first, `period` seconds each."""
     compare, words = COMPARISONS[config["ComparisonOperator"]]
     threshold = float(config["Threshold"])
     needed = int(config.get("DatapointsToAlarm") or config["EvaluationPeriods"])
@@ -57,7 +58,7 @@ def judge(
         "queryDate": _iso(now_ms),
         "startDate": _iso(periods[0][0]) if periods else _iso(now_ms),
         "statistic": stat,
-        "period": int(config["Period"]),
+        "period": period,
         "recentDatapoints": [v for _, v in present],
         "threshold": threshold,
         "evaluatedDatapoints": [{"timestamp": _iso(at), "value": v} for at, v in reversed(present)],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Sequence
@@ -37,6 +38,8 @@ from stratus.observe.metrics import Metric, metric
 from . import evaluate
 from .evaluate import ALARM, INSUFFICIENT, OK
 from .store import Alarm, AlarmStore, HistoryItem, State, not_found
+
+log = logging.getLogger("stratus.alarms")
 
 TICK_SECONDS = 1.0
 MAX_ACTIONS = 5
@@ -79,12 +82,16 @@ class Targets(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Watched:
-    """What a single-metric alarm reads."""
+    """What an alarm reads: one metric, or (Metrics) queries with metric math, of which the
+    one with ReturnData is judged."""
 
-    metric: Metric
+    metric: Metric  # (with queries: the first MetricStat's)
     period: int
-    stat: str
+    stat: str  # (with queries: "Expression" when an expression is judged)
     unit: str | None
+    queries: tuple[dict[str, Any], ...] = ()
+    judged: str = ""  # the Id of the query judged
+    keys: frozenset[str] = frozenset()  # every metric read, by key
 
 
 class AlarmService:
@@ -203,22 +210,32 @@ class AlarmService:
             watched = watched_of(alarm.config)
             last = self._checked.get(alarm.name)
             every = min(watched.period, 60)
-            if last is None or now - last >= every or watched.metric.key in due:
+            if last is None or now - last >= every or watched.keys & due:
                 self._checked[alarm.name] = now
-                await self._wait_evaluate(alarm, watched)
+                try:
+                    await self._wait_evaluate(alarm, watched)
+                except Exception:
+                    # One alarm that cannot be evaluated (a bug) must not end the server's
+                    # task group, and with it every service: it is logged and tried again
+                    # at its next turn, its state left as it was.
+                    log.exception("evaluating the alarm %s failed", alarm.name)
 
     async def _wait_evaluate(self, alarm: Alarm, watched: Watched) -> None:
         now = _now_ms()
         span = watched.period * 1000
         count = int(alarm.config["EvaluationPeriods"])
         start = now - count * span
-        series = await self.metrics.series_ms(
-            watched.metric, start, now, watched.period, watched.stat, watched.unit
-        )
+        if watched.queries:
+            found = await self.metrics.query_ms(watched.queries, start, now)
+            series = found[watched.judged]
+        else:
+            series = await self.metrics.series_ms(
+                watched.metric, start, now, watched.period, watched.stat, watched.unit
+            )
         # series_ms's periods start at `start`: the newest ends now.
         values = dict(zip(series.timestamps, series.values, strict=True))
         periods = [(start + i * span, values.get(start + i * span)) for i in range(count)]
-        verdict = evaluate.judge(alarm.config, periods, now, watched.stat)
+        verdict = evaluate.judge(alarm.config, periods, now, watched.stat, watched.period)
         if verdict.state is None or verdict.state == alarm.state.value:
             return
         await self._wait_change(alarm, verdict.state, verdict.reason, _dumps(verdict.reason_data))
@@ -293,16 +310,18 @@ class AlarmService:
                 "EvaluateLowSampleCountPercentile": c.get("EvaluateLowSampleCountPercentile", ""),
             },
         }
+        if watched.queries:  # (AWS's notification names the queries instead of one metric)
+            for key in ("MetricName", "Namespace", "StatisticType", "Statistic", "Unit",
+                        "Dimensions"):  # fmt: skip
+                notification["Trigger"].pop(key)
+            notification["Trigger"]["Metrics"] = list(watched.queries)
         detail = {
             "alarmName": alarm.name,
             "state": _state_detail(new),
             "previousState": _state_detail(old),
             "configuration": {
                 "description": c.get("AlarmDescription"),
-                "metrics": [{"id": "m1", "returnData": True, "metricStat": {
-                    "metric": {"namespace": watched.metric.namespace,
-                               "name": watched.metric.name, "dimensions": dict(dims)},
-                    "period": watched.period, "stat": watched.stat}}],
+                "metrics": _detail_metrics(watched),
             },
         }  # fmt: skip
         event = {"source": "aws.cloudwatch", "alarmArn": arn,
@@ -330,17 +349,7 @@ def watched_of(config: dict[str, Any]) -> Watched:
 def _watched(config: dict[str, Any]) -> Watched:
     queries = config.get("Metrics")
     if queries:
-        returned = [q for q in queries if q.get("ReturnData", True)]
-        if len(queries) != 1 or len(returned) != 1 or "MetricStat" not in queries[0]:
-            raise Invalid(
-                "Stratus evaluates alarms on one metric: Metrics must hold one MetricStat "
-                "query (metric math and anomaly detection are not evaluated)."
-            )
-        stat = queries[0]["MetricStat"]
-        m = stat["Metric"]
-        dims = [(d["Name"], d["Value"]) for d in m.get("Dimensions", ())]
-        return Watched(metric(m["Namespace"], m["MetricName"], dims), stat["Period"],
-                       stat["Stat"], stat.get("Unit"))  # fmt: skip
+        return _watched_queries(queries)
     for member in ("MetricName", "Namespace", "Period"):
         if member not in config:
             raise MissingParameter(f"The parameter {member} is required.")
@@ -350,8 +359,35 @@ def _watched(config: dict[str, Any]) -> Watched:
         )
     dims = [(d["Name"], d["Value"]) for d in config.get("Dimensions", ())]
     stat = config.get("Statistic") or config["ExtendedStatistic"]
-    return Watched(metric(config["Namespace"], config["MetricName"], dims), config["Period"],
-                   stat, config.get("Unit"))  # fmt: skip
+    watched = metric(config["Namespace"], config["MetricName"], dims)
+    return Watched(watched, config["Period"], stat, config.get("Unit"),
+                   keys=frozenset({watched.key}))  # fmt: skip
+
+
+def _watched_queries(queries: list[dict[str, Any]]) -> Watched:
+    returned = [q for q in queries if q.get("ReturnData", True)]
+    stats = [q for q in queries if "MetricStat" in q]
+    if len(returned) != 1:
+        raise Invalid("Exactly one query of Metrics must have ReturnData true.")
+    if not stats:
+        raise Invalid("Metrics must read at least one metric (a MetricStat query).")
+    if any("MetricStat" not in q and "Expression" not in q for q in queries):
+        raise MissingParameter("Each query of Metrics must name MetricStat or Expression.")
+    read = []
+    for q in stats:
+        m = q["MetricStat"]["Metric"]
+        dims = [(d["Name"], d["Value"]) for d in m.get("Dimensions", ())]
+        read.append(metric(m["Namespace"], m["MetricName"], dims))
+    periods = {q["MetricStat"]["Period"] for q in stats} | {
+        q["Period"] for q in queries if "Expression" in q and "Period" in q
+    }
+    if len(periods) != 1:
+        raise Invalid("Every query of an alarm's Metrics must have the same Period.")
+    judged = returned[0]
+    stat = judged["MetricStat"]["Stat"] if "MetricStat" in judged else "Expression"
+    unit = judged["MetricStat"].get("Unit") if "MetricStat" in judged else None
+    return Watched(read[0], periods.pop(), stat, unit, tuple(queries), judged["Id"],
+                   frozenset(m.key for m in read))  # fmt: skip
 
 
 def _check(config: dict[str, Any], watched: Watched) -> None:
@@ -359,7 +395,11 @@ def _check(config: dict[str, Any], watched: Watched) -> None:
         raise InvalidCombination(
             "The parameters Metrics and MetricName/Namespace/Period are mutually exclusive."
         )
-    check_stat(watched.stat)
+    for q in watched.queries:
+        if "MetricStat" in q:
+            check_stat(q["MetricStat"]["Stat"])
+    if not watched.queries:
+        check_stat(watched.stat)
     period = period_of(watched.period)
     if period not in (10, 30) and period % 60:
         raise Invalid("The parameter Period must be 10, 30 or a multiple of 60 for an alarm.")
@@ -399,6 +439,31 @@ def _check(config: dict[str, Any], watched: Watched) -> None:
 
 def describe_config(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k not in ("ConfigUpdated", "Tags")}
+
+
+def _detail_metrics(watched: Watched) -> list[dict[str, Any]]:
+    """The alarm's queries as the Lambda event and EventBridge name them (camelCase)."""
+    m = watched.metric
+    dims = [{"Name": n, "Value": v} for n, v in m.dimensions]
+    queries = watched.queries or (
+        {"Id": "m1", "ReturnData": True, "MetricStat": {
+            "Metric": {"Namespace": m.namespace, "MetricName": m.name, "Dimensions": dims},
+            "Period": watched.period, "Stat": watched.stat}},
+    )  # fmt: skip
+    found = []
+    for q in queries:
+        item: dict[str, Any] = {"id": q["Id"], "returnData": q.get("ReturnData", True)}
+        if "Expression" in q:
+            item["expression"] = q["Expression"]
+            item["label"] = q.get("Label", q["Id"])
+        if "MetricStat" in q:
+            stat, read = q["MetricStat"], q["MetricStat"]["Metric"]
+            named = {d["Name"]: d["Value"] for d in read.get("Dimensions", ())}
+            item["metricStat"] = {"metric": {"namespace": read["Namespace"],
+                                             "name": read["MetricName"], "dimensions": named},
+                                  "period": stat["Period"], "stat": stat["Stat"]}  # fmt: skip
+        found.append(item)
+    return found
 
 
 def _state_detail(state: State) -> dict[str, Any]:

@@ -154,6 +154,14 @@ class MetricService:
     ) -> dict[str, Series]:
         """GetMetricData's queries, each Id's series: MetricStat queries read, then metric
         math (observe/metric_math.py) over them, in the order their Ids allow."""
+        start_ms, end_ms = round(start.timestamp() * 1000), round(end.timestamp() * 1000)
+        if start_ms >= end_ms:
+            raise Invalid("The parameter StartTime must be less than the parameter EndTime.")
+        return await self.query_ms(queries, start_ms, end_ms)
+
+    async def query_ms(
+        self, queries: Sequence[Mapping[str, Any]], start_ms: int, end_ms: int
+    ) -> dict[str, Series]:
         found: dict[str, dict[int, float]] = {}
         stats_ids = []
         for q in queries:
@@ -166,8 +174,11 @@ class MetricService:
                     f"The query {q['Id']} must name the metric's Namespace and MetricName."
                 )
             dims = [(d["Name"], d["Value"]) for d in m.get("Dimensions", ())]
-            got = await self.series(metric(m["Namespace"], m["MetricName"], dims), start, end,
-                                    stat["Period"], stat["Stat"], stat.get("Unit"))  # fmt: skip
+            stats.check_stat(stat["Stat"])
+            got = await self.series_ms(
+                metric(m["Namespace"], m["MetricName"], dims), start_ms, end_ms,
+                period_of(stat["Period"]), stat["Stat"], stat.get("Unit"),
+            )  # fmt: skip
             found[q["Id"]] = dict(zip(got.timestamps, got.values, strict=True))
             stats_ids.append(q["Id"])
         waiting = [q for q in queries if "MetricStat" not in q]
