@@ -31,31 +31,67 @@ _MEMBERS = frozenset(
 )  # fmt: skip
 
 
-class Alarm(Provider):
-    type_name = "AWS::CloudWatch::Alarm"
-    updatable: ClassVar[frozenset[str]] = _MEMBERS - {"AlarmName"}
+class _Named(Provider):
+    """A resource put whole by name (its `name_property`, else generated), again on update,
+    and deleted by name: what alarms and dashboards share."""
+
+    name_property: ClassVar[str]
 
     async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
-        name = str(props.get("AlarmName") or ctx.physical_name(logical_id, 255))
-        return await self._wait_put(ctx, name, props)
+        name = str(props.get(self.name_property) or ctx.physical_name(logical_id, 255))
+        return await self._wait_put_checked(ctx, name, props)
 
     async def wait_update(
         self, ctx: Context, logical_id: str, current: Created, old: dict[str, Any],
         new: dict[str, Any],
     ) -> Created:  # fmt: skip
-        return await self._wait_put(ctx, current.physical_id, new)
+        return await self._wait_put_checked(ctx, current.physical_id, new)
 
     async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
         with contextlib.suppress(NotFound):
-            await ctx.services.alarms.delete([physical_id])
+            await self._wait_remove(ctx, physical_id)
 
-    async def _wait_put(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
+    async def _wait_put_checked(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
         try:
-            config = members(props)
-            await ctx.services.alarms.put({**config, "AlarmName": name})
+            return await self._wait_put(ctx, name, props)
         except Invalid as exc:
             raise ResourceFailed(exc.message) from exc
+
+    async def _wait_put(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
+        raise NotImplementedError
+
+    async def _wait_remove(self, ctx: Context, name: str) -> None:
+        raise NotImplementedError
+
+
+class Alarm(_Named):
+    type_name = "AWS::CloudWatch::Alarm"
+    name_property = "AlarmName"
+    updatable: ClassVar[frozenset[str]] = _MEMBERS - {"AlarmName"}
+
+    async def _wait_put(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
+        await ctx.services.alarms.put({**members(props), "AlarmName": name})
         return Created(name, {"Arn": ctx.services.alarms.arn(name)})
+
+    async def _wait_remove(self, ctx: Context, name: str) -> None:
+        await ctx.services.alarms.delete([name])
+
+
+class Dashboard(_Named):
+    """AWS::CloudWatch::Dashboard: kept (Stratus draws none), `Ref` the name (generated as
+    <stack>-<logical id>-<suffix> without DashboardName)."""
+
+    type_name = "AWS::CloudWatch::Dashboard"
+    name_property = "DashboardName"
+    updatable: ClassVar[frozenset[str]] = frozenset({"DashboardBody"})
+
+    async def _wait_put(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
+        body = required(props, "DashboardBody", self.type_name)
+        await ctx.services.dashboards.put(name, body if isinstance(body, str) else text(body))
+        return Created(name)
+
+    async def _wait_remove(self, ctx: Context, name: str) -> None:
+        await ctx.services.dashboards.delete([name])
 
 
 def members(props: dict[str, Any]) -> dict[str, Any]:
@@ -84,36 +120,6 @@ def members(props: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError, KeyError) as exc:
         raise Invalid(f"A property of AWS::CloudWatch::Alarm is not of its type: {exc}") from exc
     return config
-
-
-class Dashboard(Provider):
-    """AWS::CloudWatch::Dashboard: kept (Stratus draws none), `Ref` the name (generated as
-    <stack>-<logical id>-<suffix> without DashboardName)."""
-
-    type_name = "AWS::CloudWatch::Dashboard"
-    updatable: ClassVar[frozenset[str]] = frozenset({"DashboardBody"})
-
-    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
-        name = str(props.get("DashboardName") or ctx.physical_name(logical_id, 255))
-        return await self._wait_put(ctx, name, props)
-
-    async def wait_update(
-        self, ctx: Context, logical_id: str, current: Created, old: dict[str, Any],
-        new: dict[str, Any],
-    ) -> Created:  # fmt: skip
-        return await self._wait_put(ctx, current.physical_id, new)
-
-    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
-        with contextlib.suppress(NotFound):
-            await ctx.services.dashboards.delete([physical_id])
-
-    async def _wait_put(self, ctx: Context, name: str, props: dict[str, Any]) -> Created:
-        body = required(props, "DashboardBody", self.type_name)
-        try:
-            await ctx.services.dashboards.put(name, body if isinstance(body, str) else text(body))
-        except Invalid as exc:
-            raise ResourceFailed(exc.message) from exc
-        return Created(name)
 
 
 PROVIDERS = (Alarm, Dashboard)
