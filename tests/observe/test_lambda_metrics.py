@@ -4,6 +4,7 @@ CloudWatch client from the real server after real invocations."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,3 +116,40 @@ def test_embedded_metric_format_lines_become_metrics(lam: Any, cw: Any) -> None:
                                       StartTime=now - timedelta(seconds=90), EndTime=now,
                                       Statistics=["Sum"])  # fmt: skip
     assert recent["Datapoints"] == []  # (stamped two minutes ago, by the line)
+
+
+POWERTOOLS_V3 = (
+    "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python}-x86_64:7"
+)
+USES_POWERTOOLS_METRICS = """
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+metrics = Metrics(namespace="{namespace}", service="checkout")
+
+@metrics.log_metrics
+def handler(event, context):
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=2)
+    metrics.add_metric(name="CartValue", unit=MetricUnit.Count, value=40)
+    metrics.add_metric(name="CartValue", unit=MetricUnit.Count, value=60)
+    return "ok"
+"""
+
+
+def test_powertools_metrics_become_metrics(lam: Any, cw: Any) -> None:
+    """Powertools for AWS Lambda's Metrics, unchanged (from its public layer), prints EMF;
+    its metrics arrive under the namespace and the `service` dimension it names."""
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    name = unique("powertools-metrics")
+    ns = f"Shop{name.split('-')[-1]}"
+    layer = POWERTOOLS_V3.format(python=runtime.replace(".", ""))
+    create_function(lam, name, USES_POWERTOOLS_METRICS.replace("{namespace}", ns),
+                    Runtime=runtime, Layers=[layer], Timeout=30)  # fmt: skip
+    answer = lam.invoke(FunctionName=name, Payload=b"{}")
+    service = {"service": "checkout"}
+
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    assert wait_for(lambda: statistics(cw, "OrdersPlaced", service, ["Sum"], Namespace=ns))
+    assert statistics(cw, "OrdersPlaced", service, ["Sum"], Namespace=ns)["Sum"] == 2.0
+    cart = statistics(cw, "CartValue", service, ["SampleCount", "Average"], Namespace=ns)
+    assert (cart["SampleCount"], cart["Average"]) == (2.0, 50.0)
