@@ -9,7 +9,10 @@ Three writers:
 
 Retention: datapoints older than RETENTION_DAYS are deleted (at most once a minute), and a
 metric with none left with them, as AWS keeps its finest data 15 days and ListMetrics shows
-metrics with data in the last two weeks.
+metrics with data in the last two weeks. Datapoints older than ROLL_UP_AFTER_MS (3 hours, as
+AWS keeps 1-second data) are rolled up into one per metric, unit and minute, so a busy
+function's per-second datapoints (Lambda's metrics, EMF) cost a row a minute, not 60: 15
+days of one busy function's metrics stay ~0.4M rows instead of ~20M.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ import orjson
 
 from stratus.store.db import Database, transaction
 
-from .metric_statistics import Sample
+from .metric_statistics import Sample, combine
 
 FLUSH_SECONDS = 1.0
 RETENTION_DAYS = 15
 RETENTION_SWEEP_SECONDS = 60.0
+ROLL_UP_AFTER_MS = 3 * 3_600_000
+MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 
 Dimensions = tuple[tuple[str, str], ...]  # sorted by name
@@ -66,6 +71,7 @@ class MetricStore:
         # Told the keys of the metrics each flush and put wrote (alarms evaluate them early).
         self.written: list[Callable[[set[str]], None]] = []
         self._swept = 0.0
+        self._rolled_until = 0  # datapoints before this are rolled up (epoch ms)
 
     async def wait_flush_forever(self) -> None:
         while True:
@@ -74,6 +80,9 @@ class MetricStore:
             if time.monotonic() - self._swept > RETENTION_SWEEP_SECONDS:
                 self._swept = time.monotonic()
                 await self._db.run(_apply_retention)
+                self._rolled_until = await self._db.run(
+                    lambda conn: roll_up(conn, self._rolled_until)
+                )
 
     async def wait_flush(self) -> None:
         drained = [datum for source in self.sources for datum in source()]
@@ -164,6 +173,44 @@ def write(conn: sqlite3.Connection, data: Sequence[Datum]) -> None:
             'unit, "values") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
             (found, s.timestamp, s.count, s.sum, s.minimum, s.maximum, s.unit, values),
         )
+
+
+def roll_up(conn: sqlite3.Connection, since: int) -> int:
+    """Combine the datapoints of each metric, unit and minute from `since` to
+    ROLL_UP_AFTER_MS ago into one; where the next roll-up starts."""
+    until = (now_ms() - ROLL_UP_AFTER_MS) // MINUTE_MS * MINUTE_MS
+    if until <= since:
+        return since
+    with transaction(conn):
+        rows = conn.execute(
+            "SELECT rowid, metric_id, timestamp, sample_count, sum, minimum, maximum, unit, "
+            '"values" FROM metric_data WHERE timestamp >= ? AND timestamp < ?',
+            (since, until),
+        ).fetchall()
+        groups: dict[tuple[int, int, str], list[tuple[int, Sample]]] = {}
+        for r in rows:
+            pairs = None if r[8] is None else [(p[0], p[1]) for p in orjson.loads(r[8])]
+            sample = Sample(r[2], r[3], r[4], r[5], r[6], r[7], pairs)
+            groups.setdefault((r[1], r[2] // MINUTE_MS, r[7]), []).append((r[0], sample))
+        for (metric_id, minute, _), group in groups.items():
+            if len(group) < 2:
+                continue
+            merged = combine(s for _, s in group)
+            assert merged is not None  # (a group has samples)
+            if merged.values is not None:  # the same value's counts added up
+                counted: dict[float, float] = {}
+                for v, c in merged.values:
+                    counted[v] = counted.get(v, 0.0) + c
+                merged.values = list(counted.items())
+            conn.executemany("DELETE FROM metric_data WHERE rowid = ?", [(i,) for i, _ in group])
+            kept = None if merged.values is None else orjson.dumps(merged.values).decode()
+            conn.execute(
+                'INSERT INTO metric_data (metric_id, timestamp, sample_count, sum, minimum, '
+                'maximum, unit, "values") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                (metric_id, minute * MINUTE_MS, merged.count, merged.sum, merged.minimum,
+                 merged.maximum, merged.unit, kept),
+            )  # fmt: skip
+    return until
 
 
 def _in_transaction(conn: sqlite3.Connection, data: Sequence[Datum]) -> None:
