@@ -253,7 +253,11 @@ class AlarmService:
         if await self.store.wait_set_state(name, state, [item]) is None:
             return  # deleted meanwhile
         change = self._change(replace(alarm, state=state), old)
-        await self.targets.wait_announce(change)
+        try:
+            await self.targets.wait_announce(change)
+        except StratusError as exc:  # (the bus refusing the event leaves the change made)
+            log.warning("the alarm %s's state change was not put on the bus: %s", name,
+                        exc.message)  # fmt: skip
         if not alarm.config.get("ActionsEnabled", True):
             return
         actions = alarm.config.get(_ACTIONS_OF[value], [])
