@@ -38,6 +38,7 @@ from stratus.events.service import EventBusService
 from stratus.functions.async_queue import AsyncInvocations
 from stratus.functions.concurrency import Concurrency
 from stratus.functions.service import FunctionService
+from stratus.gateway.callback_tls import tls_door, tls_files
 from stratus.gateway.function_urls import FunctionUrlGateway
 from stratus.gateway.http_api import ExecuteApi
 from stratus.gateway.http_proxy import HttpProxy
@@ -93,8 +94,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         logs = LogStore(db)
         metric_store = MetricStore(db)
         cage_maker = sandbox.detect(isolation=settings.isolation)
+        tls = tls_files(data / "tls")  # the gateway's TLS door (gateway/callback_tls.py)
         launcher = ProcessLauncher(
-            HostContext(settings.region, settings.endpoint_url, data / "work", settings.network),
+            HostContext(
+                settings.region,
+                settings.endpoint_url,
+                data / "work",
+                settings.network,
+                trust_dir=tls.certificate.parent,
+            ),
             cage_maker,
             emit_log=logs.emit,
         )
@@ -213,8 +221,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 app.state.isolation["enable"][name],
             )
         log.info("Stratus serving on %s (data in %s)", settings.endpoint_url, data)
+        door_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
         try:
-            async with asyncio.TaskGroup() as tasks:
+            async with (
+                tls_door(tls, door_host, settings.port) as callback_port,
+                asyncio.TaskGroup() as tasks,
+            ):
+                app.state.callback_port = callback_port  # WebSocket events' domainName
                 background = [
                     tasks.create_task(logs.wait_flush_forever()),
                     tasks.create_task(metric_store.wait_flush_forever()),

@@ -1,22 +1,18 @@
 """The rest of the API Gateway v2 API for boto3's `apigatewayv2` client: VPC links, the
-WebSocket-only parts (models, route responses, integration responses: what AWS answers for
-an HTTP API, stratus.apis.http.websocket_only), and the Delete… calls for one member of a
-stage or route (access log settings, route settings, route request parameters), and the
-routing rules of custom domain names (stratus.apis.routing_rules). The table
-apigatewayv2_api.py serves; each handler makes one service call.
+WebSocket-only parts (models, route responses, integration responses:
+stratus.apis.http.websocket, which also answers as AWS does for an HTTP API), and the
+Delete… calls for one member of a stage or route (access log settings, route settings,
+route request parameters), and the routing rules of custom domain names
+(stratus.apis.routing_rules). The table apigatewayv2_api.py serves; each handler makes one
+service call.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stratus.apis.http.websocket_only import (
-    INTEGRATION_RESPONSES,
-    MODELS,
-    ROUTE_RESPONSES,
-    Part,
-    WebSocketOnly,
-)
+from stratus.apis.http.model import PARENTS
+from stratus.apis.http.websocket import INTEGRATION_RESPONSE, MODEL, ROUTE_RESPONSE, Part
 from stratus.apis.routing_rules import RoutingRule
 
 from .protocols.adapter import Call, Handler, Output
@@ -118,34 +114,57 @@ async def delete_routing_rule(call: Call, params: dict[str, Any]) -> Output:
 
 
 # -- WebSocket-only parts --------------------------------------------------------------------------
-def _websocket_only(part: Part, parent: str | None, key: str) -> dict[str, Handler]:
+def _websocket_part(part: Part) -> dict[str, Handler]:
     """Create, Get…s, Get, Update, Delete (and, for models, GetModelTemplate) of one part;
-    `parent` is the member naming the route or integration it hangs on, `key` its own."""
-
-    def only(call: Call) -> WebSocketOnly:
-        return WebSocketOnly(_apis(call))
+    `part.parent` is the member naming the route or integration it hangs on."""
+    noun = part.kind.name
+    key = f"{noun}Id"
 
     def parent_of(params: dict[str, Any]) -> str | None:
-        return params[parent] if parent else None
+        return params[part.parent] if part.parent else None
 
-    async def refuse(call: Call, params: dict[str, Any]) -> Output:
-        await only(call).refuse(part, params["ApiId"], parent_of(params))
+    def answer(found: Any) -> dict[str, Any]:
+        return dict(found.model_dump(exclude_none=True, exclude=PARENTS, mode="json"))
 
-    async def none(call: Call, params: dict[str, Any]) -> Output:
-        return {"Items": await only(call).none(part, params["ApiId"], parent_of(params))}
+    async def create(call: Call, params: dict[str, Any]) -> Output:
+        parts = _apis(call).parts
+        made = await parts.create(
+            part, params["ApiId"], parent_of(params), parts.request(part, params)
+        )
+        return answer(made)
 
-    async def missing(call: Call, params: dict[str, Any]) -> Output:
-        await only(call).missing(part, params["ApiId"], params[key], parent_of(params))
+    async def list_of(call: Call, params: dict[str, Any]) -> Output:
+        found = await _apis(call).parts.list_of(part, params["ApiId"], parent_of(params))
+        return {"Items": [answer(f) for f in found]}
+
+    async def get(call: Call, params: dict[str, Any]) -> Output:
+        return answer(
+            await _apis(call).parts.get(part, params["ApiId"], parent_of(params), params[key])
+        )
+
+    async def update(call: Call, params: dict[str, Any]) -> Output:
+        parts = _apis(call).parts
+        updated = await parts.update(
+            part, params["ApiId"], parent_of(params), params[key], parts.request(part, params)
+        )
+        return answer(updated)
+
+    async def delete(call: Call, params: dict[str, Any]) -> Output:
+        await _apis(call).parts.delete(part, params["ApiId"], parent_of(params), params[key])
+        return None
+
+    async def template(call: Call, params: dict[str, Any]) -> Output:
+        return {"Value": await _apis(call).parts.template(params["ApiId"], params[key])}
 
     handlers: dict[str, Handler] = {
-        f"Create{part.noun}": refuse,
-        f"Get{part.noun}s": none,
-        f"Get{part.noun}": missing,
-        f"Update{part.noun}": missing,
-        f"Delete{part.noun}": missing,
+        f"Create{noun}": create,
+        f"Get{noun}s": list_of,
+        f"Get{noun}": get,
+        f"Update{noun}": update,
+        f"Delete{noun}": delete,
     }
-    if part is MODELS:
-        handlers["GetModelTemplate"] = missing
+    if part is MODEL:
+        handlers["GetModelTemplate"] = template
     return handlers
 
 
@@ -163,7 +182,7 @@ HANDLERS: dict[str, Handler] = {
     "GetRoutingRule": get_routing_rule,
     "ListRoutingRules": list_routing_rules,
     "DeleteRoutingRule": delete_routing_rule,
-    **_websocket_only(MODELS, None, "ModelId"),
-    **_websocket_only(ROUTE_RESPONSES, "RouteId", "RouteResponseId"),
-    **_websocket_only(INTEGRATION_RESPONSES, "IntegrationId", "IntegrationResponseId"),
+    **_websocket_part(MODEL),
+    **_websocket_part(ROUTE_RESPONSE),
+    **_websocket_part(INTEGRATION_RESPONSE),
 }

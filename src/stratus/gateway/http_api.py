@@ -8,7 +8,9 @@ Two addresses reach API `abc123defg` on the main port (both documented in the RE
     http://127.0.0.1:4566/_aws/execute-api/abc123defg/prod/pets/1
 
 The `$default` stage has no prefix (`/pets/1`). Anything else passes through untouched to
-the AWS endpoint, so the Host pattern must match exactly.
+the AWS endpoint, so the Host pattern must match exactly. WebSocket APIs are reached at the
+same addresses (ws://...; websocket.py), and their stages' @connections API over HTTP
+(connections.py); any other HTTP request to a WebSocket API is 426 Upgrade Required.
 
 Per request: ApiService.resolve (API, stage, routes) -> routes.match_route -> events.* ->
 FunctionService.invoke -> responses.http_response (or an HTTP_PROXY target, or an AWS API).
@@ -57,7 +59,10 @@ from stratus import ids
 from stratus.apis.http.model import DEFAULT_STAGE, Route
 from stratus.apis.http.routes import RouteKey, match_route
 from stratus.apis.http.service import Deployment
+from stratus.apis.http.websocket import is_websocket
 from stratus.errors import StratusError, Throttled, TooLarge
+from stratus.gateway.connections import PREFIX as CONNECTIONS
+from stratus.gateway.connections import Connections
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.http_proxy import BAD_GATEWAY, HttpProxy
@@ -77,6 +82,7 @@ from stratus.gateway.pipeline import (
     decoded_headers,
     function_ref,
     host_of,
+    lets_gateway_invoke,
     mapped,
     wait_body,
     wait_invoke,
@@ -86,6 +92,7 @@ from stratus.gateway.responses import Flavor, HttpResponse, internal_error
 from stratus.gateway.rest import RestGateway
 from stratus.gateway.service_integration import ServiceCalls, wait_service
 from stratus.gateway.throttle import Throttles
+from stratus.gateway.websocket import wait_serve_connection
 from stratus.iam.model import Identity
 from stratus.iam.sigv4 import Refused
 from stratus.services import Services
@@ -104,6 +111,7 @@ THROTTLED = HttpResponse(429, _JSON, b'{"message":"Too Many Requests"}')
 UNAVAILABLE = HttpResponse(503, _JSON, b'{"message":"Service Unavailable"}')
 UNAUTHORIZED = HttpResponse(401, _JSON, b'{"message":"Unauthorized"}')
 FORBIDDEN = HttpResponse(403, _JSON, b'{"message":"Forbidden"}')
+UPGRADE_REQUIRED = HttpResponse(426, _JSON, b'{"message":"Upgrade Required"}')
 
 
 def _json(status: int, message: str) -> HttpResponse:
@@ -129,6 +137,15 @@ class ExecuteApi:
         # REST APIs (rest.py), whose ids share the namespace
         self.rest = RestGateway(self.http_proxy)
         self._calls: ServiceCalls | None = None
+        self.connections = Connections()  # WebSocket APIs' open connections (connections.py)
+
+    def callback_domain(self, scope: Scope, api_id: str) -> str:
+        """The domainName of a WebSocket API's events: `https://{domainName}/{stage}` is
+        the stage's @connections endpoint, through the TLS door (callback_tls.py)."""
+        port = getattr(scope["app"].state, "callback_port", None)
+        if port is None:  # (an app without the door: the host form, as HTTP APIs give)
+            return f"{api_id}.execute-api.localhost"
+        return f"127.0.0.1:{port}/_aws/execute-api/{api_id}"
 
     def _service_calls(self, scope: Scope) -> ServiceCalls | None:
         # (set on the app's state by server.py; found once, not per request)
@@ -140,10 +157,17 @@ class ExecuteApi:
         if scope["type"] == "lifespan":
             await self.app(scope, self._closing_on_shutdown(receive), send)
             return
+        if scope["type"] == "websocket" and (address := address_of(scope)) is not None:
+            services = scope["app"].state.services
+            domain = self.callback_domain(scope, address[0])
+            await wait_serve_connection(
+                services, self.connections, scope, receive, send, *address, domain
+            )  # websocket.py
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        services: Services = scope["app"].state.services
+        services = scope["app"].state.services
         address = address_of(scope) or await _custom_domain(services, scope)
         if address is None:
             await self.app(scope, receive, send)
@@ -156,7 +180,7 @@ class ExecuteApi:
             wait_answer, services, scope, receive, api_id, path, self.jwks,
             throttles=self.throttles, lambda_results=self.lambda_results,
             http_proxy=self.http_proxy,
-            service_calls=self._service_calls(scope),
+            service_calls=self._service_calls(scope), connections=self.connections,
         )  # fmt: skip
         request_id = base64.b64encode(ids.token_bytes(11)).decode()
         await wait_serve(DOOR, scope, send, path, answer, request_id=request_id)
@@ -245,12 +269,19 @@ async def wait_answer(
     lambda_results: ResultCache | None = None,
     http_proxy: HttpProxy | None = None,
     service_calls: ServiceCalls | None = None,
+    connections: Connections | None = None,
 ) -> HttpResponse:
     """The answer to one request to HTTP API `api_id` (`path`: the raw path after it)."""
     body = await wait_body(scope, receive, reply)
     deployment: Deployment | None = await services.apis.resolve(api_id, path)
     if deployment is None:
         return NOT_FOUND
+    if is_websocket(deployment.api):  # the @connections API, on the stage's URL
+        if connections is None or not deployment.path.startswith(CONNECTIONS):
+            return UPGRADE_REQUIRED
+        return await connections.wait_manage(
+            api_id, deployment.stage.StageName, scope["method"], deployment.path, body
+        )
     cors = deployment.api.CorsConfiguration
     headers = decoded_headers(scope)
     if cors is not None:
@@ -339,12 +370,7 @@ async def wait_answer(
     source = _route_arn(
         services, api_id, deployment.stage.StageName, scope["method"], deployment.path
     )
-    if not services.functions.lets_trigger(function, "apigateway.amazonaws.com", source):
-        log.warning(
-            "HTTP API %s: %s's resource policy does not let apigateway.amazonaws.com invoke "
-            "it for %s (AddPermission; SAM adds one per event): answered 500, as on AWS",
-            api_id, function.name, source,
-        )  # fmt: skip
+    if not lets_gateway_invoke(services.functions, function, source, f"HTTP API {api_id}"):
         return internal_error(flavor)
     result = await wait_invoke(
         services.functions, function, orjson.dumps(event), reply,

@@ -288,6 +288,22 @@ async def _wait_invoke_or_none(
         return None
 
 
+def lets_gateway_invoke(
+    functions: FunctionService, function: FunctionRef, source: str, api: str
+) -> bool:
+    """Whether API Gateway may invoke `function` for `source` (a route's or method's ARN):
+    its resource policy must say so (FunctionService.lets_trigger); when it does not, the
+    log says why the client got an error (`api` names the API, e.g. "HTTP API abc")."""
+    if functions.lets_trigger(function, "apigateway.amazonaws.com", source):
+        return True
+    log.warning(
+        "%s: %s's resource policy does not let apigateway.amazonaws.com invoke it for %s "
+        "(AddPermission; SAM adds one per event): answered as an error, as on AWS",
+        api, function.name, source,
+    )  # fmt: skip
+    return False
+
+
 @functools.lru_cache(maxsize=256)
 def function_ref(uri: str) -> FunctionRef:
     """The function an integration or authorizer URI calls, parsed once per URI rather than

@@ -60,6 +60,7 @@ from stratus.gateway.pipeline import (
     Door,
     Reply,
     function_ref,
+    lets_gateway_invoke,
     mapped,
     wait_body,
     wait_invoke,
@@ -285,12 +286,8 @@ async def _wait_integration(
         return INTERNAL
     function = function_ref(integration.uri or "")
     source = _invoke_arn(services, deployment, method.httpMethod)
-    if not services.functions.lets_trigger(function, "apigateway.amazonaws.com", source):
-        log.warning(
-            "REST API %s: %s's resource policy does not let apigateway.amazonaws.com invoke "
-            "it for %s (AddPermission; SAM adds one per event): answered 500, as on AWS",
-            deployment.api.id, function.name, source,
-        )  # fmt: skip
+    api = f"REST API {deployment.api.id}"
+    if not lets_gateway_invoke(services.functions, function, source, api):
         return INTERNAL
     result = await wait_invoke(
         services.functions, function, orjson.dumps(event), reply,

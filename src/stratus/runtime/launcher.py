@@ -102,6 +102,16 @@ def _error_type(payload: bytes) -> str:
     return kind if isinstance(kind, str) and kind else "Runtime.Unknown"
 
 
+def _trusting(trust_dir: Path | None) -> dict[str, str]:
+    """The variables that make SDKs trust the gateway's TLS door (HostContext.trust_dir)."""
+    if trust_dir is None:
+        return {}
+    return {
+        "AWS_CA_BUNDLE": str(trust_dir / "bundle.pem"),
+        "NODE_EXTRA_CA_CERTS": str(trust_dir / "door.pem"),
+    }
+
+
 def start_line(request_id: str, spec: FunctionSpec) -> str:
     return f"START RequestId: {request_id} Version: {spec.version}"
 
@@ -114,6 +124,10 @@ class HostContext:
     endpoint_url: str
     work_dir: Path  # per-environment /tmp directories and compiled-bytecode cache live here
     network: bool = True  # False: confined Python environments get no network at all
+    # The gateway's TLS door (gateway/callback_tls.py): a directory holding its certificate
+    # (door.pem, for Node's SDKs) and a CA bundle with it (bundle.pem, for boto3), which
+    # every environment trusts. Public files only: its key lives elsewhere.
+    trust_dir: Path | None = None
 
 
 class ProcessLauncher:
@@ -135,7 +149,7 @@ class ProcessLauncher:
         if self.confined:
             # Mount points for the SDK and the bytecode cache inside /var/runtime; the data
             # directory (database, code store, other environments) is the server's alone.
-            for name in ("sdk", "bytecode", "children"):
+            for name in ("sdk", "bytecode", "children", "trust"):
                 (self._runtime_dir / name).mkdir(exist_ok=True)
             host.work_dir.parent.chmod(0o700)
             host.work_dir.chmod(0o700)
@@ -399,6 +413,13 @@ class ProcessLauncher:
         if spec.layers_dir is not None:
             binds.append(Bind(spec.layers_dir, Path("/opt")))
             variables |= {"STRATUS_OPT": "/opt", "LD_LIBRARY_PATH": "/opt/lib"}
+        if self.host.trust_dir is not None:
+            binds.append(Bind(self.host.trust_dir, RUNTIME_ROOT / "trust"))
+            variables |= {
+                name: value
+                for name, value in _trusting(RUNTIME_ROOT / "trust").items()
+                if name not in dict(spec.environment)  # the function's own settings win
+            }
         reveal = [
             *confinement.interpreter_paths(interpreter.path, interpreter.is_server_python),
             *(Path(os.path.realpath(source)) for source in _sdk_sources()),
@@ -477,6 +498,7 @@ class ProcessLauncher:
             "TMPDIR": "/tmp" if self._private_tmp else str(tmp),
             "PYTHONPYCACHEPREFIX": str(host.work_dir / "pycache" / spec.runtime),
             "AWS_ENDPOINT_URL": host.endpoint_url,
+            **_trusting(host.trust_dir),
             **self._layer_variables(spec, opt),
             **dict(spec.environment),
             "_HANDLER": spec.handler,

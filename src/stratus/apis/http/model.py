@@ -1,10 +1,16 @@
-"""The HTTP API model (API Gateway v2) and its requests, as `apigatewayv2` sends them.
+"""The HTTP and WebSocket API model (API Gateway v2) and its requests, as `apigatewayv2`
+sends them.
 
     Api ── Route ──(target "integrations/<id>")──> Integration (AWS_PROXY -> function ARN,
      │                                       or an AWS API by IntegrationSubtype; HTTP_PROXY)
      │       └──(AuthorizerId, AuthorizationType JWT|CUSTOM)──> Authorizer (JWT: issuer,
      │                                       audience; REQUEST: a Lambda function)
      └──── Stage ($default or named; stage variables)
+
+A WebSocket API (ProtocolType WEBSOCKET) has the same tree; its routes are keyed `$connect`,
+`$disconnect`, `$default` or whatever its RouteSelectionExpression yields, and it has three
+parts of its own (websocket.py): RouteResponse (on a route: makes it two-way),
+IntegrationResponse (on an integration) and Model (on the API).
 
 Field names are AWS's member names; on the wire botocore uses their jsonName, the same name
 with a lower-case first letter (`ApiId` <-> `apiId`), so every shape takes and gives those.
@@ -76,7 +82,9 @@ class CreateApiRequest(Shape):
     Name: NameText
     ProtocolType: Literal["HTTP", "WEBSOCKET"]
     Description: DescriptionText | None = None
-    RouteSelectionExpression: str = "${request.method} ${request.path}"
+    # HTTP APIs: always this; WebSocket APIs: required, e.g. `$request.body.action`.
+    RouteSelectionExpression: str | None = None
+    ApiKeySelectionExpression: str | None = None
     DisableExecuteApiEndpoint: bool = False
     Version: str | None = None
     Tags: TagMap = Field(default_factory=dict)
@@ -89,6 +97,8 @@ class CreateApiRequest(Shape):
 class UpdateApiRequest(Shape):
     Name: NameText | None = None
     Description: DescriptionText | None = None
+    RouteSelectionExpression: str | None = None  # WebSocket APIs'
+    ApiKeySelectionExpression: str | None = None
     DisableExecuteApiEndpoint: bool | None = None
     Version: str | None = None
     CorsConfiguration: Cors | None = None
@@ -118,6 +128,10 @@ class ImportApiRequest(Shape):
     Body: Annotated[str, Field(min_length=1)]
 
 
+class ParameterConstraints(Shape):
+    Required: bool | None = None
+
+
 class CreateRouteRequest(Shape):
     RouteKey: Annotated[str, Field(min_length=1)]
     Target: Annotated[str, Field(max_length=128)] | None = None
@@ -125,6 +139,12 @@ class CreateRouteRequest(Shape):
     AuthorizerId: str | None = None
     AuthorizationScopes: list[ScopeText] | None = None
     OperationName: str | None = None
+    ApiKeyRequired: bool | None = None
+    # WebSocket APIs' (websocket.py): `$default` makes the route two-way with a route response.
+    RouteResponseSelectionExpression: str | None = None
+    ModelSelectionExpression: str | None = None
+    RequestModels: dict[str, str] | None = None
+    RequestParameters: dict[str, ParameterConstraints] | None = None
 
 
 class UpdateRouteRequest(Shape):
@@ -134,6 +154,12 @@ class UpdateRouteRequest(Shape):
     AuthorizerId: str | None = None
     AuthorizationScopes: list[ScopeText] | None = None
     OperationName: str | None = None
+    ApiKeyRequired: bool | None = None
+    # WebSocket APIs' (websocket.py): `$default` makes the route two-way with a route response.
+    RouteResponseSelectionExpression: str | None = None
+    ModelSelectionExpression: str | None = None
+    RequestModels: dict[str, str] | None = None
+    RequestParameters: dict[str, ParameterConstraints] | None = None
 
 
 class Route(Shape):
@@ -146,6 +172,11 @@ class Route(Shape):
     ApiKeyRequired: bool = False
     ApiGatewayManaged: bool | None = None
     OperationName: str | None = None
+    # WebSocket APIs' (websocket.py): `$default` makes the route two-way with a route response.
+    RouteResponseSelectionExpression: str | None = None
+    ModelSelectionExpression: str | None = None
+    RequestModels: dict[str, str] | None = None
+    RequestParameters: dict[str, ParameterConstraints] | None = None
 
     @property
     def integration_id(self) -> str | None:
@@ -214,6 +245,11 @@ class CreateIntegrationRequest(Shape):
     IntegrationSubtype: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     RequestParameters: dict[str, str] | None = None
     CredentialsArn: str | None = None
+    # WebSocket APIs' (MOCK, AWS, HTTP integrations; recorded for AWS_PROXY).
+    TemplateSelectionExpression: str | None = None
+    RequestTemplates: dict[str, str] | None = None
+    PassthroughBehavior: Literal["WHEN_NO_MATCH", "NEVER", "WHEN_NO_TEMPLATES"] | None = None
+    ContentHandlingStrategy: Literal["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"] | None = None
 
 
 class Integration(Shape):
@@ -230,6 +266,12 @@ class Integration(Shape):
     TimeoutInMillis: int = MAX_TIMEOUT_MS
     Description: str | None = None
     ApiGatewayManaged: bool | None = None
+    # WebSocket APIs' (MOCK, AWS, HTTP integrations; recorded for AWS_PROXY).
+    TemplateSelectionExpression: str | None = None
+    RequestTemplates: dict[str, str] | None = None
+    PassthroughBehavior: Literal["WHEN_NO_MATCH", "NEVER", "WHEN_NO_TEMPLATES"] | None = None
+    ContentHandlingStrategy: Literal["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"] | None = None
+    IntegrationResponseSelectionExpression: str | None = None
 
     @property
     def function(self) -> str:
@@ -297,3 +339,68 @@ class ApiDeployment(Shape):
     CreatedDate: str
     AutoDeployed: bool = False
     Description: str | None = None
+
+
+# -- WebSocket APIs' own parts (websocket.py) ----------------------------------------------------
+PARENTS = frozenset({"RouteId", "IntegrationId"})  # stored with a part, never answered
+
+
+class RouteResponseRequest(Shape):
+    """CreateRouteResponse / UpdateRouteResponse."""
+
+    RouteResponseKey: Annotated[str, Field(min_length=1)] | None = None
+    ModelSelectionExpression: str | None = None
+    ResponseModels: dict[str, str] | None = None
+    ResponseParameters: dict[str, ParameterConstraints] | None = None
+
+
+class RouteResponse(Shape):
+    """Makes its route two-way: the integration's answer goes back to the client."""
+
+    RouteResponseId: str
+    RouteResponseKey: str
+    ModelSelectionExpression: str | None = None
+    ResponseModels: dict[str, str] | None = None
+    ResponseParameters: dict[str, ParameterConstraints] | None = None
+    RouteId: str  # its route (kept in the row; not an output member: PARENTS)
+
+
+class IntegrationResponseRequest(Shape):
+    """CreateIntegrationResponse / UpdateIntegrationResponse."""
+
+    IntegrationResponseKey: Annotated[str, Field(min_length=1)] | None = None
+    ContentHandlingStrategy: Literal["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"] | None = None
+    ResponseParameters: dict[str, str] | None = None
+    ResponseTemplates: dict[str, str] | None = None
+    TemplateSelectionExpression: str | None = None
+
+
+class IntegrationResponse(Shape):
+    IntegrationResponseId: str
+    IntegrationResponseKey: str
+    ContentHandlingStrategy: str | None = None
+    ResponseParameters: dict[str, str] | None = None
+    ResponseTemplates: dict[str, str] | None = None
+    TemplateSelectionExpression: str | None = None
+    IntegrationId: str  # its integration, as above
+
+
+class ModelRequest(Shape):
+    """CreateModel / UpdateModel."""
+
+    Name: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9]+$")] | None = (
+        None
+    )
+    ContentType: Annotated[str, Field(max_length=256)] | None = None
+    Description: DescriptionText | None = None
+    Schema: Annotated[str, Field(max_length=32768)] | None = None
+
+
+class ApiModel(Shape):
+    """A WebSocket API's model (a JSON schema); recorded, not checked against messages."""
+
+    ModelId: str
+    Name: str
+    ContentType: str | None = None
+    Description: str | None = None
+    Schema: str | None = None

@@ -7,8 +7,8 @@ Rules that hold whatever the caller (the `apigatewayv2` API now, templates later
 - quick create (CreateApi with `Target`) makes an AWS_PROXY integration (payload 2.0), a
   route (`RouteKey`, default `$default`) and an auto-deployed `$default` stage, all marked
   ApiGatewayManaged;
-- Stratus has no deployments yet: every stage serves the API's current routes, as if it
-  auto-deployed (CreateDeployment is still to do).
+- a WebSocket API (ProtocolType WEBSOCKET) has its own route keys, selection expression,
+  integrations and parts (websocket.py);
 - ImportApi/ReimportApi (an OpenAPI document, read by openapi.py) create or replace an
   API's routes, integrations and authorizers in one transaction; a reimport keeps the stages.
 
@@ -73,6 +73,17 @@ from .store import (
 )
 from .subtypes import service_integration
 from .vpc_links import VpcLinks
+from .websocket import (
+    INTEGRATION_RESPONSE,
+    ROUTE_RESPONSE,
+    WEBSOCKET,
+    Part,
+    Parts,
+    check_route_key,
+    check_route_response_selection,
+    check_selection_expression,
+    is_websocket,
+)
 
 S = TypeVar("S", bound=Shape)
 
@@ -87,6 +98,7 @@ class Deployment:
     routes: tuple[Route, ...]
     integrations: dict[str, Integration]
     authorizers: dict[str, Authorizer] = field(default_factory=dict)
+    two_way: frozenset[str] = frozenset()  # WebSocket routes with a route response
 
 
 def _now() -> str:
@@ -102,20 +114,32 @@ class ApiService:
         self._served: Remembered[tuple[str, str], Served | None] = Remembered(self._store)
         # ResetAuthorizersCache gives a stage a new generation (authorizer_generations.py).
         self.authorizer_generations = AuthorizerGenerations()
+        # WebSocket APIs' route responses, integration responses and models (websocket.py).
+        self.parts = Parts(self._store, self.get_api, self._check_parent)
 
     # -- APIs -----------------------------------------------------------------------------
     async def create_api(self, request: CreateApiRequest) -> Api:
-        if request.ProtocolType != "HTTP":
-            raise Invalid("Stratus supports HTTP APIs only; WebSocket APIs are not done yet")
+        websocket = request.ProtocolType == WEBSOCKET
         if request.RouteKey is not None and request.Target is None:
             raise Invalid("RouteKey is only allowed with Target (quick create)")
+        if websocket:
+            if request.Target is not None:
+                raise Invalid("Quick create (Target) is supported only for HTTP APIs")
+            if request.CorsConfiguration is not None:
+                raise Invalid("CorsConfiguration is supported only for HTTP APIs")
         fixed = custom_id(request.Tags)
         api_id = fixed or new_id(10)
         api = Api(
             ApiId=api_id,
             Name=request.Name,
-            ApiEndpoint=f"http://{api_id}.execute-api.localhost:{self._settings.port}",
-            RouteSelectionExpression=request.RouteSelectionExpression,
+            ProtocolType=request.ProtocolType,
+            ApiEndpoint=self._endpoint(api_id, websocket),
+            RouteSelectionExpression=(
+                check_selection_expression(request.RouteSelectionExpression)
+                if websocket
+                else _HTTP_SELECTION
+            ),
+            ApiKeySelectionExpression=request.ApiKeySelectionExpression or _API_KEY_SELECTION,
             CreatedDate=_now(),
             Description=request.Description,
             DisableExecuteApiEndpoint=request.DisableExecuteApiEndpoint,
@@ -160,6 +184,10 @@ class ApiService:
             ) from None
         return api
 
+    def _endpoint(self, api_id: str, websocket: bool = False) -> str:
+        scheme = "ws" if websocket else "http"
+        return f"{scheme}://{api_id}.execute-api.localhost:{self._settings.port}"
+
     async def get_api(self, api_id: str) -> Api:
         found = await self._store.read_api(api_id)
         if found is None:
@@ -173,7 +201,15 @@ class ApiService:
         changes = request.model_dump(exclude_none=True, exclude={"CorsConfiguration"})
         if request.CorsConfiguration is not None:  # replaced whole, as on AWS
             changes["CorsConfiguration"] = request.CorsConfiguration
-        api = (await self.get_api(api_id)).model_copy(update=changes)
+        found = await self.get_api(api_id)
+        if is_websocket(found):
+            if "RouteSelectionExpression" in changes:
+                check_selection_expression(changes["RouteSelectionExpression"])
+            if request.CorsConfiguration is not None:
+                raise Invalid("CorsConfiguration is supported only for HTTP APIs")
+        else:
+            changes.pop("RouteSelectionExpression", None)  # HTTP APIs': always the same
+        api = found.model_copy(update=changes)
         if not await self._store.write_api(api):
             raise not_found("API", api_id)
         return api
@@ -202,8 +238,8 @@ class ApiService:
         api_id = new_id(10)
         api = Api(
             ApiId=api_id,
-            ApiEndpoint=f"http://{api_id}.execute-api.localhost:{self._settings.port}",
-            RouteSelectionExpression="${request.method} ${request.path}",
+            ApiEndpoint=self._endpoint(api_id),
+            RouteSelectionExpression=_HTTP_SELECTION,
             CreatedDate=_now(),
             Tags=dict(definition.Tags),
             **_imported(definition),
@@ -276,16 +312,25 @@ class ApiService:
             raise Invalid("Warnings found during import:\n\t" + "\n\t".join(definition.Warnings))
         return definition
 
+    async def _check_parent(self, part: Part, api_id: str, parent: str | None) -> None:
+        if part.parent == "RouteId":
+            await self.get_route(api_id, parent or "")
+        elif part.parent == "IntegrationId":
+            await self.get_integration(api_id, parent or "")
+
     # -- routes ---------------------------------------------------------------------------
     async def create_route(self, api_id: str, request: CreateRouteRequest) -> Route:
+        websocket = is_websocket(await self.get_api(api_id))
         route = Route(
             RouteId=new_id(7),
-            RouteKey=_route_key(request.RouteKey),
+            RouteKey=_route_key(request.RouteKey, websocket),
             Target=_target(request.Target),
             OperationName=request.OperationName,
             AuthorizationType=request.AuthorizationType,
             AuthorizerId=request.AuthorizerId,
             AuthorizationScopes=request.AuthorizationScopes,
+            ApiKeyRequired=bool(request.ApiKeyRequired),
+            **_websocket_members(request.model_dump(exclude_none=True), websocket),
         )
         await self._check_authorization(api_id, route)
         await self._store.put_child(api_id, ROUTES, route.RouteId, route, new=True)
@@ -299,8 +344,10 @@ class ApiService:
 
     async def update_route(self, api_id: str, route_id: str, request: UpdateRouteRequest) -> Route:
         changes = request.model_dump(exclude_none=True)
+        websocket = is_websocket(await self.get_api(api_id))
+        changes |= _websocket_members(changes, websocket)
         if "RouteKey" in changes:
-            changes["RouteKey"] = _route_key(changes["RouteKey"])
+            changes["RouteKey"] = _route_key(changes["RouteKey"], websocket)
         if "Target" in changes:
             changes["Target"] = _target(changes["Target"])
         if changes.get("AuthorizationType") == "NONE":
@@ -312,6 +359,7 @@ class ApiService:
 
     async def delete_route(self, api_id: str, route_id: str) -> None:
         await self._delete(api_id, ROUTES, route_id)
+        await self.parts.delete_of(ROUTE_RESPONSE, api_id, route_id)
 
     async def _check_authorization(self, api_id: str, route: Route) -> None:
         """A route's AuthorizationType, AuthorizerId and scopes must agree, as on AWS."""
@@ -373,7 +421,8 @@ class ApiService:
     async def create_integration(
         self, api_id: str, request: CreateIntegrationRequest
     ) -> Integration:
-        integration = _integration(new_id(7), request)
+        websocket = is_websocket(await self.get_api(api_id))
+        integration = _integration(new_id(7), request, websocket=websocket)
         await self._store.put_child(
             api_id, INTEGRATIONS, integration.IntegrationId, integration, new=True
         )
@@ -388,7 +437,8 @@ class ApiService:
         fields = found.model_dump(include=set(CreateIntegrationRequest.model_fields))
         fields |= {k: v for k, v in changes.items() if v is not None}
         request = parse_request(CreateIntegrationRequest, fields)
-        integration = _integration(integration_id, request)
+        websocket = is_websocket(await self.get_api(api_id))
+        integration = _integration(integration_id, request, websocket=websocket)
         await self._store.put_child(api_id, INTEGRATIONS, integration_id, integration, new=False)
         return integration
 
@@ -406,6 +456,7 @@ class ApiService:
                 "change its target first"
             )
         await self._delete(api_id, INTEGRATIONS, integration_id)
+        await self.parts.delete_of(INTEGRATION_RESPONSE, api_id, integration_id)
 
     # -- tags (by ARN: arn:aws:apigateway:<region>::/apis/<id>[/stages/<name>]) -----------
     async def get_tags(self, arn: str) -> dict[str, str]:
@@ -588,17 +639,19 @@ class ApiService:
 def _deployment(parsed: Served | None, first: str, path: str) -> Deployment | None:
     if parsed is None:
         return None
-    api, stage, routes, integrations, authorizers = parsed
+    api, stage, routes, integrations, authorizers, two_way = parsed
     if api.DisableExecuteApiEndpoint:
         return None
     if stage.StageName != DEFAULT_STAGE:
         path = path.removeprefix("/")[len(first) :] or "/"
     path = path if path.startswith("/") else f"/{path}"
-    return Deployment(api, stage, path, routes, integrations, authorizers)
+    return Deployment(api, stage, path, routes, integrations, authorizers, two_way)
 
 
-def _route_key(key: str) -> str:
+def _route_key(key: str, websocket: bool = False) -> str:
     """Parsed the way requests will be matched, so a key accepted here always matches."""
+    if websocket:
+        return check_route_key(key)
     try:
         RouteKey.parse(key)
     except Validation as exc:
@@ -740,6 +793,8 @@ def _imported_children(definition: Definition) -> list[Child]:
     ]
 
 
+_HTTP_SELECTION = "${request.method} ${request.path}"  # HTTP APIs': always this one
+_API_KEY_SELECTION = "$request.header.x-api-key"
 _HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
@@ -770,8 +825,23 @@ def _retagged(
     return changed
 
 
-def _integration(integration_id: str, request: CreateIntegrationRequest) -> Integration:
+def _websocket_members(fields: Mapping[str, Any], websocket: bool) -> dict[str, Any]:
+    """A route's WebSocket-only members, checked (refused on an HTTP API, as on AWS)."""
+    names = ("RouteResponseSelectionExpression", "ModelSelectionExpression", "RequestModels",
+             "RequestParameters")  # fmt: skip
+    given = {name: fields[name] for name in names if fields.get(name) is not None}
+    if given and not websocket:
+        raise Invalid(f"{', '.join(given)}: supported only for WebSocket APIs")
+    check_route_response_selection(given.get("RouteResponseSelectionExpression"))
+    return given
+
+
+def _integration(
+    integration_id: str, request: CreateIntegrationRequest, *, websocket: bool = False
+) -> Integration:
     """The integration a CreateIntegration request makes, or its refusal."""
+    if websocket:
+        return _websocket_integration(integration_id, request)
     if request.IntegrationSubtype is not None:
         return service_integration(integration_id, request)
     if request.IntegrationType == "HTTP_PROXY":
@@ -800,6 +870,34 @@ def _integration(integration_id: str, request: CreateIntegrationRequest) -> Inte
         TimeoutInMillis=request.TimeoutInMillis,
         Description=request.Description,
     )
+
+
+def _websocket_integration(integration_id: str, request: CreateIntegrationRequest) -> Integration:
+    """A WebSocket API's integration: Lambda proxy (AWS_PROXY) or MOCK, payload format 1.0."""
+    if request.PayloadFormatVersion not in (None, "1.0"):
+        raise Invalid("WebSocket APIs support PayloadFormatVersion 1.0 only")
+    names = ("TemplateSelectionExpression", "RequestTemplates", "PassthroughBehavior")
+    websocket_only = {
+        n: v for n in (*names, "ContentHandlingStrategy") if (v := getattr(request, n)) is not None
+    }
+    common: dict[str, Any] = {
+        "IntegrationId": integration_id, "IntegrationType": request.IntegrationType,
+        "PayloadFormatVersion": "1.0", "TimeoutInMillis": request.TimeoutInMillis,
+        "Description": request.Description, "CredentialsArn": request.CredentialsArn,
+        "RequestParameters": request.RequestParameters,
+    }  # fmt: skip
+    if request.IntegrationType == "MOCK":
+        return Integration(IntegrationMethod=None, **common, **websocket_only)
+    if request.IntegrationType != "AWS_PROXY":
+        raise Invalid(
+            "Stratus's WebSocket APIs support AWS_PROXY (Lambda proxy) and MOCK integrations, "
+            f"not {request.IntegrationType} yet"
+        )
+    if request.IntegrationUri is None:
+        raise Invalid("IntegrationUri is required for AWS_PROXY integrations: give the "
+                      "function's ARN")  # fmt: skip
+    function_of(request.IntegrationUri)
+    return Integration(IntegrationUri=request.IntegrationUri, **common, **websocket_only)
 
 
 def _http_proxy(integration_id: str, request: CreateIntegrationRequest) -> Integration:

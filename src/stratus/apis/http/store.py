@@ -54,6 +54,24 @@ CREATE TABLE IF NOT EXISTS api_authorizers (    -- JWT and Lambda authorizers
     config TEXT NOT NULL,
     PRIMARY KEY (api_id, id)
 );
+CREATE TABLE IF NOT EXISTS api_route_responses (   -- WebSocket APIs' (websocket.py)
+    api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    id     TEXT NOT NULL,
+    config TEXT NOT NULL,                          -- with its RouteId
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS api_integration_responses (
+    api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    id     TEXT NOT NULL,
+    config TEXT NOT NULL,                          -- with its IntegrationId
+    PRIMARY KEY (api_id, id)
+);
+CREATE TABLE IF NOT EXISTS api_models (
+    api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    id     TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, id)
+);
 CREATE TABLE IF NOT EXISTS api_vpc_links (     -- the account's VPC links (vpc_links.py)
     id     TEXT PRIMARY KEY,
     config TEXT NOT NULL
@@ -62,7 +80,7 @@ CREATE TABLE IF NOT EXISTS api_deployments (    -- frozen copies stages without 
     api_id   TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
     id       TEXT NOT NULL,
     config   TEXT NOT NULL,
-    snapshot TEXT NOT NULL,                     -- {"api", "routes", "integrations", "authorizers"}
+    snapshot TEXT NOT NULL,  -- {"api", "routes", "integrations", "authorizers", "route_responses"}
     PRIMARY KEY (api_id, id)
 );
 """,
@@ -82,10 +100,30 @@ INTEGRATIONS = Kind("Integration", "api_integrations", "id")
 STAGES = Kind("Stage", "api_stages", "name")
 AUTHORIZERS = Kind("Authorizer", "api_authorizers", "id")
 DEPLOYMENTS = Kind("Deployment", "api_deployments", "id")
+ROUTE_RESPONSES = Kind("RouteResponse", "api_route_responses", "id")
+INTEGRATION_RESPONSES = Kind("IntegrationResponse", "api_integration_responses", "id")
+MODELS = Kind("Model", "api_models", "id")
 Child = tuple[Kind, str, Shape]  # (kind, key, shape) to insert with its API
 
-# An API as the gateway reads it: API, stage, routes, integrations and authorizers by id.
-Served = tuple[Api, Stage, tuple[Route, ...], dict[str, Integration], dict[str, Authorizer]]
+
+class Served(NamedTuple):
+    """An API as the gateway reads it."""
+
+    api: Api
+    stage: Stage
+    routes: tuple[Route, ...]
+    integrations: dict[str, Integration]
+    authorizers: dict[str, Authorizer]
+    two_way: frozenset[str]  # ids of the routes with a route response (WebSocket APIs)
+
+
+# What a deployment freezes, by its name in the snapshot.
+_FROZEN = (
+    ("routes", "api_routes"),
+    ("integrations", "api_integrations"),
+    ("authorizers", "api_authorizers"),
+    ("route_responses", "api_route_responses"),
+)
 _SELECT = "SELECT config FROM {} WHERE api_id = ? ORDER BY rowid"
 
 
@@ -232,14 +270,7 @@ class ApiStore(Counted):
                 api = conn.execute("SELECT config FROM apis WHERE id = ?", (api_id,)).fetchone()
                 if api is None:
                     return "api"
-                snapshot = {"api": api[0]} | {
-                    name: [r[0] for r in conn.execute(_SELECT.format(table), (api_id,))]
-                    for name, table in (
-                        ("routes", "api_routes"),
-                        ("integrations", "api_integrations"),
-                        ("authorizers", "api_authorizers"),
-                    )
-                }
+                snapshot = {"api": api[0]} | _frozen(conn, api_id)
                 if not snapshot["routes"]:
                     return "routes"
                 conn.execute(
@@ -299,14 +330,7 @@ class ApiStore(Counted):
                 return None
             stage = Stage.model_validate_json(stage_config)
             if stage.AutoDeploy:
-                routes, integrations, authorizers = (
-                    [r[0] for r in conn.execute(_SELECT.format(table), (api_id,))]
-                    for table in ("api_routes", "api_integrations", "api_authorizers")
-                )
-                snapshot = {
-                    "api": api[0], "routes": routes, "integrations": integrations,
-                    "authorizers": authorizers,
-                }  # fmt: skip
+                snapshot = {"api": api[0]} | _frozen(conn, api_id)
             else:
                 row = conn.execute(
                     "SELECT snapshot FROM api_deployments WHERE api_id = ? AND id = ?",
@@ -315,7 +339,7 @@ class ApiStore(Counted):
                 if row is None:
                     return None  # never deployed: nothing to serve
                 snapshot = orjson.loads(row[0])
-            return (
+            return Served(
                 Api.model_validate_json(snapshot["api"]),
                 stage,
                 tuple(Route.model_validate_json(c) for c in snapshot["routes"]),
@@ -327,9 +351,20 @@ class ApiStore(Counted):
                     a.AuthorizerId: a
                     for a in map(Authorizer.model_validate_json, snapshot["authorizers"])
                 },
+                frozenset(  # (deployments made before route responses existed have none)
+                    orjson.loads(c)["RouteId"] for c in snapshot.get("route_responses", ())
+                ),
             )
 
         return read
+
+
+def _frozen(conn: sqlite3.Connection, api_id: str) -> dict[str, list[str]]:
+    """What a deployment freezes (and an AutoDeploy stage serves): each kind's JSON rows."""
+    return {
+        name: [r[0] for r in conn.execute(_SELECT.format(table), (api_id,))]
+        for name, table in _FROZEN
+    }
 
 
 def _insert_children(conn: sqlite3.Connection, api_id: str, children: Sequence[Child]) -> None:

@@ -26,11 +26,12 @@ from collections.abc import Callable
 from typing import Literal
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import Field
 
+from stratus.certificates import key_pem, self_signed
 from stratus.errors import Invalid
 
 from ..shape import Shape, parse_request
@@ -102,23 +103,9 @@ def new_certificate(certificate_id: str, now: datetime.datetime) -> tuple[str, s
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Stratus"),
     ])  # fmt: skip
     expires = now + datetime.timedelta(days=CERTIFICATE_DAYS)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(expires)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    certificate = self_signed(key, name, now, expires)
     cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
-    return cert_pem, key_pem.decode(), int(expires.timestamp())
+    return cert_pem, key_pem(key).decode(), int(expires.timestamp())
 
 
 class AccountSettings:

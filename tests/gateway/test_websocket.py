@@ -1,0 +1,253 @@
+"""WebSocket APIs end to end: apigatewayv2 through boto3, then a real WebSocket client
+(the `websockets` library) connecting, sending and being sent to, and functions calling
+the @connections API the way handler code does."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+ECHO = """
+import json
+
+def handler(event, context):
+    print("EVENT " + json.dumps(event))
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""
+
+REFUSE = """
+def handler(event, context):
+    if event["queryStringParameters"] and event["queryStringParameters"].get("token") == "ok":
+        return {"statusCode": 200}
+    return {"statusCode": 401, "body": "no"}
+"""
+
+FAIL = """
+def handler(event, context):
+    raise ValueError("boom")
+"""
+
+# Handler code as AWS's examples write it: the endpoint built from the event.
+REPLY = """
+import boto3
+
+def handler(event, context):
+    ctx = event["requestContext"]
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url="https://" + ctx["domainName"] + "/" + ctx["stage"],
+    )
+    me = ctx["connectionId"]
+    client.post_to_connection(ConnectionId=me, Data=b"pushed:" + event["body"].encode())
+    info = client.get_connection(ConnectionId=ctx["connectionId"])
+    client.post_to_connection(ConnectionId=ctx["connectionId"], Data=info["Identity"]["SourceIp"])
+    try:
+        client.post_to_connection(ConnectionId="Z" * 15 + "=", Data=b"x")
+    except client.exceptions.GoneException:
+        client.post_to_connection(ConnectionId=ctx["connectionId"], Data=b"gone ok")
+    return {"statusCode": 200}
+"""
+
+
+@pytest.fixture(scope="module")
+def apigw(server: Any) -> Any:
+    return server.client("apigatewayv2")
+
+
+def arn(server: Any, name: str) -> str:
+    return f"arn:aws:lambda:{server.settings.region}:{server.settings.account_id}:function:{name}"
+
+
+@pytest.fixture
+def websocket_api(server: Any, apigw: Any) -> Iterator[Callable[..., str]]:
+    """make({route key: function name or None}, two_way=(keys), stage="prod") -> API id:
+    a WebSocket API (selection `$request.body.action`) with those routes on an
+    auto-deployed stage; deleted after the test."""
+    made: list[str] = []
+
+    def make(routes: dict[str, str], *, two_way: tuple[str, ...] = (), stage: str = "prod") -> str:
+        api_id: str = apigw.create_api(
+            Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+        )["ApiId"]
+        made.append(api_id)
+        for key, function in routes.items():
+            integration = apigw.create_integration(
+                ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn(server, function)
+            )
+            route = apigw.create_route(
+                ApiId=api_id, RouteKey=key, Target=f"integrations/{integration['IntegrationId']}"
+            )
+            if key in two_way:
+                apigw.create_route_response(
+                    ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default"
+                )
+        apigw.create_stage(ApiId=api_id, StageName=stage, AutoDeploy=True)
+        return api_id
+
+    yield make
+    for api_id in made:
+        apigw.delete_api(ApiId=api_id)
+
+
+def url(server: Any, api_id: str, stage: str = "prod", query: str = "") -> str:
+    base = server.endpoint_url.replace("http://", "ws://")
+    return f"{base}/_aws/execute-api/{api_id}/{stage}{query}"
+
+
+def test_messages_are_routed_by_the_selection_expression(server, deploy, websocket_api):
+    """$connect runs on the handshake; a message goes to the route its `action` names,
+    else to $default; a two-way route sends the function's body back; $disconnect runs on
+    close. Every event has AWS's requestContext."""
+    echo = deploy(ECHO)
+    api_id = websocket_api(
+        {"$connect": echo, "$disconnect": echo, "$default": echo, "sendmessage": echo},
+        two_way=("$default", "sendmessage"),
+    )
+
+    with connect(url(server, api_id, query="?name=x"), user_agent_header="test-agent") as ws:
+        ws.send(json.dumps({"action": "sendmessage", "data": "hi"}))
+        routed = json.loads(ws.recv(timeout=20))
+        ws.send("not json")
+        default = json.loads(ws.recv(timeout=20))
+        ws.send(b"\x00\x01")
+        binary = json.loads(ws.recv(timeout=20))
+
+    context = routed["requestContext"]
+    assert routed["body"] == '{"action": "sendmessage", "data": "hi"}'
+    assert routed["isBase64Encoded"] is False
+    assert context["routeKey"] == "sendmessage"
+    assert context["eventType"] == "MESSAGE"
+    assert context["messageDirection"] == "IN"
+    assert context["stage"] == "prod"
+    assert context["apiId"] == api_id
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert len(context["connectionId"]) == 16
+    assert {"messageId", "requestId", "extendedRequestId", "requestTimeEpoch", "connectedAt",
+            "requestTime", "domainName"} <= set(context)  # fmt: skip
+    assert default["requestContext"]["routeKey"] == "$default"
+    assert default["body"] == "not json"
+    assert binary["isBase64Encoded"] is True
+    assert binary["body"] == "AAE="
+    assert binary["requestContext"]["connectionId"] == context["connectionId"]
+    logs = _events(server, echo, 3 + 2)
+    kinds = [e["requestContext"]["eventType"] for e in logs]
+    assert kinds[0] == "CONNECT"
+    assert kinds[-1] == "DISCONNECT"
+    connect_event = logs[0]
+    assert connect_event["queryStringParameters"] == {"name": "x"}
+    assert connect_event["headers"]["user-agent"] == "test-agent"
+    assert connect_event["requestContext"]["identity"]["userAgent"] == "test-agent"
+    assert "body" not in connect_event
+    assert logs[-1]["requestContext"]["disconnectStatusCode"] == 1000
+
+
+def _events(server: Any, function: str, count: int) -> list[dict[str, Any]]:
+    """The events `function` printed (EVENT {...}), once there are `count` of them."""
+    logs = server.client("logs")
+    deadline = time.monotonic() + 20
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        try:
+            messages = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+        except ClientError:
+            messages = []
+        found = [
+            json.loads(m["message"].split("EVENT ", 1)[1])
+            for m in messages
+            if "EVENT " in m["message"]
+        ]
+        if len(found) >= count:
+            return sorted(found, key=lambda e: e["requestContext"]["requestTimeEpoch"])
+        time.sleep(0.2)
+    raise AssertionError(f"{len(found)} events of {count}")
+
+
+def test_no_route_and_no_default_answers_forbidden(server, deploy, websocket_api):
+    """A message no route takes, without $default, gets AWS's Forbidden frame; a one-way
+    route answers nothing; a function error gets the Internal server error frame."""
+    echo, fail = deploy(ECHO), deploy(FAIL)
+    api_id = websocket_api({"quiet": echo, "broken": fail})
+
+    with connect(url(server, api_id)) as ws:
+        ws.send(json.dumps({"action": "other"}))
+        forbidden = json.loads(ws.recv(timeout=20))
+        ws.send(json.dumps({"action": "quiet"}))
+        ws.send(json.dumps({"action": "broken"}))
+        failed = json.loads(ws.recv(timeout=20))
+
+    assert forbidden["message"] == "Forbidden"
+    assert set(forbidden) == {"message", "connectionId", "requestId"}
+    assert failed["message"] == "Internal server error"
+
+
+def test_connect_can_refuse_the_handshake(server, deploy, websocket_api):
+    """$connect answering a statusCode outside 2xx refuses the connection with it; a
+    function error refuses it with 502; an unknown stage is 403."""
+    api_id = websocket_api({"$connect": deploy(REFUSE), "$default": deploy(ECHO)})
+    failing = websocket_api({"$connect": deploy(FAIL)})
+
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url(server, api_id, query="?token=bad"))
+    with pytest.raises(InvalidStatus) as failed:
+        connect(url(server, failing))
+    with pytest.raises(InvalidStatus) as unknown:
+        connect(url(server, api_id, stage="nostage"))
+    with connect(url(server, api_id, query="?token=ok")) as ws:
+        ws.send("{}")
+
+    assert refused.value.response.status_code == 401
+    assert failed.value.response.status_code == 502
+    assert unknown.value.response.status_code == 403
+
+
+def test_functions_post_to_their_connection(server, deploy, websocket_api):
+    """Handler code builds the @connections endpoint from the event's domainName and stage
+    and posts to its own connection while its invocation runs; GetConnection tells the
+    source IP; a gone connection is GoneException."""
+    api_id = websocket_api({"$default": deploy(REPLY, Timeout=30)})
+
+    with connect(url(server, api_id)) as ws:
+        ws.send("hello")
+        frames = [ws.recv(timeout=60) for _ in range(3)]
+
+    assert frames == ["pushed:hello", "127.0.0.1", "gone ok"]
+
+
+def test_connections_api_from_outside(server, deploy, websocket_api):
+    """A backend posts to, describes and deletes a connection through
+    `apigatewaymanagementapi` with the stage's URL as endpoint."""
+    echo = deploy(ECHO)
+    api_id = websocket_api({"$default": echo, "$disconnect": echo}, two_way=("$default",))
+    management = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=f"{server.endpoint_url}/_aws/execute-api/{api_id}/prod",
+        region_name=server.settings.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+    with connect(url(server, api_id)) as ws:
+        ws.send("who")
+        connection_id = json.loads(ws.recv(timeout=20))["requestContext"]["connectionId"]
+        management.post_to_connection(ConnectionId=connection_id, Data=b"from outside")
+        pushed = ws.recv(timeout=20)
+        described = management.get_connection(ConnectionId=connection_id)
+        management.delete_connection(ConnectionId=connection_id)
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=20)
+    with pytest.raises(management.exceptions.GoneException):
+        management.post_to_connection(ConnectionId=connection_id, Data=b"late")
+
+    assert pushed == "from outside"
+    assert described["Identity"]["SourceIp"] == "127.0.0.1"
+    assert described["ConnectedAt"] <= described["LastActiveAt"]
+    disconnect = _events(server, echo, 2)[-1]
+    assert disconnect["requestContext"]["eventType"] == "DISCONNECT"
