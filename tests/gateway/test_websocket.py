@@ -112,7 +112,9 @@ def test_messages_are_routed_by_the_selection_expression(server, deploy, websock
         two_way=("$default", "sendmessage"),
     )
 
-    with connect(url(server, api_id, query="?name=x"), user_agent_header="test-agent") as ws:
+    with connect(
+        url(server, api_id, query="?name=x"), user_agent_header="test-agent", open_timeout=60
+    ) as ws:
         ws.send(json.dumps({"action": "sendmessage", "data": "hi"}))
         routed = json.loads(ws.recv(timeout=20))
         ws.send("not json")
@@ -176,7 +178,7 @@ def test_no_route_and_no_default_answers_forbidden(server, deploy, websocket_api
     echo, fail = deploy(ECHO), deploy(FAIL)
     api_id = websocket_api({"quiet": echo, "broken": fail})
 
-    with connect(url(server, api_id)) as ws:
+    with connect(url(server, api_id), open_timeout=60) as ws:
         ws.send(json.dumps({"action": "other"}))
         forbidden = json.loads(ws.recv(timeout=20))
         ws.send(json.dumps({"action": "quiet"}))
@@ -195,12 +197,12 @@ def test_connect_can_refuse_the_handshake(server, deploy, websocket_api):
     failing = websocket_api({"$connect": deploy(FAIL)})
 
     with pytest.raises(InvalidStatus) as refused:
-        connect(url(server, api_id, query="?token=bad"))
+        connect(url(server, api_id, query="?token=bad"), open_timeout=60)
     with pytest.raises(InvalidStatus) as failed:
-        connect(url(server, failing))
+        connect(url(server, failing), open_timeout=60)
     with pytest.raises(InvalidStatus) as unknown:
         connect(url(server, api_id, stage="nostage"))
-    with connect(url(server, api_id, query="?token=ok")) as ws:
+    with connect(url(server, api_id, query="?token=ok"), open_timeout=60) as ws:
         ws.send("{}")
 
     assert refused.value.response.status_code == 401
@@ -214,7 +216,7 @@ def test_functions_post_to_their_connection(server, deploy, websocket_api):
     source IP; a gone connection is GoneException."""
     api_id = websocket_api({"$default": deploy(REPLY, Timeout=30)})
 
-    with connect(url(server, api_id)) as ws:
+    with connect(url(server, api_id), open_timeout=60) as ws:
         ws.send("hello")
         frames = [ws.recv(timeout=60) for _ in range(3)]
 
@@ -234,7 +236,7 @@ def test_connections_api_from_outside(server, deploy, websocket_api):
         aws_secret_access_key="test",
     )
 
-    with connect(url(server, api_id)) as ws:
+    with connect(url(server, api_id), open_timeout=60) as ws:
         ws.send("who")
         connection_id = json.loads(ws.recv(timeout=20))["requestContext"]["connectionId"]
         management.post_to_connection(ConnectionId=connection_id, Data=b"from outside")

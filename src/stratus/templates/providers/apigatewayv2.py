@@ -1,14 +1,17 @@
-"""AWS::ApiGatewayV2::* resources (HTTP APIs), over the API service.
+"""AWS::ApiGatewayV2::* resources (HTTP and WebSocket APIs), over the API service.
 
 An Api with `Body` (what the SAM translator makes of every HttpApi) is an OpenAPI import; an
 update re-imports it, keeping the API's id and stages, as CloudFormation does. `BodyS3Location`
 (what `sam deploy` and `aws cloudformation package` make of an HttpApi's DefinitionUri) is the
-same document read from the object storage.
+same document read from the object storage. WebSocket APIs' own parts (RouteResponse,
+IntegrationResponse, Model) go through the service's `parts` (apis/http/websocket.py); a
+Model's `Schema` is JSON in a template and text in the API.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any, ClassVar
 
 from stratus.apis.http.model import (
@@ -23,6 +26,7 @@ from stratus.apis.http.model import (
     UpdateRouteRequest,
     UpdateStageRequest,
 )
+from stratus.apis.http.websocket import INTEGRATION_RESPONSE, MODEL, ROUTE_RESPONSE, Part
 from stratus.apis.openapi import titled
 from stratus.apis.shape import parse_request
 from stratus.errors import NotFound
@@ -32,6 +36,11 @@ from stratus.templates.providers.apigateway import wait_body_from_s3
 _API_MEMBERS = (
     "Name", "ProtocolType", "Description", "CorsConfiguration", "Target", "RouteKey",
     "DisableExecuteApiEndpoint", "Version", "RouteSelectionExpression",
+    "ApiKeySelectionExpression",
+)  # fmt: skip
+_UPDATED = (
+    "Name", "Description", "CorsConfiguration", "DisableExecuteApiEndpoint",
+    "RouteSelectionExpression", "ApiKeySelectionExpression",
 )  # fmt: skip
 
 
@@ -48,6 +57,8 @@ class Api(Provider):
             "CorsConfiguration",
             "DisableExecuteApiEndpoint",
             "Version",
+            "RouteSelectionExpression",
+            "ApiKeySelectionExpression",
             "Body",
             "BodyS3Location",
             "FailOnWarnings",
@@ -93,9 +104,7 @@ class Api(Provider):
                 fail_on_warnings=bool(new.get("FailOnWarnings", False)),
                 basepath=new.get("BasePath"),
             )
-        fields = _pick(
-            new, ("Name", "Description", "CorsConfiguration", "DisableExecuteApiEndpoint")
-        )
+        fields = _pick(new, _UPDATED)
         if "CorsConfiguration" in old and "CorsConfiguration" not in new:
             await apis.delete_cors_configuration(api_id)
         api = await apis.update_api(api_id, parse_request(UpdateApiRequest, fields))
@@ -206,4 +215,67 @@ class Deployment(Provider):
             await ctx.services.apis.delete_deployment(props["ApiId"], physical_id)
 
 
-PROVIDERS = (Api, Stage, Route, Integration, Authorizer, Deployment)
+class _Part(Provider):
+    """A WebSocket API's route response, integration response or model."""
+
+    part: ClassVar[Part]
+
+    def _parent(self, props: dict[str, Any]) -> str | None:
+        return required(props, self.part.parent, self.type_name) if self.part.parent else None
+
+    def _request(self, ctx: Context, props: dict[str, Any]) -> Any:
+        fields = {k: v for k, v in props.items() if k not in ("ApiId", self.part.parent)}
+        if isinstance(fields.get("Schema"), dict):  # Json in templates, text in the API
+            fields["Schema"] = json.dumps(fields["Schema"])
+        return ctx.services.apis.parts.request(self.part, fields)
+
+    async def wait_create(self, ctx: Context, logical_id: str, props: dict[str, Any]) -> Created:
+        api_id = required(props, "ApiId", self.type_name)
+        parts = ctx.services.apis.parts
+        made = await parts.create(self.part, api_id, self._parent(props), self._request(ctx, props))
+        return Created(str(getattr(made, f"{self.part.kind.name}Id")))
+
+    async def wait_update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        current: Created,
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> Created:
+        await ctx.services.apis.parts.update(
+            self.part, new["ApiId"], self._parent(new), current.physical_id,
+            self._request(ctx, new),
+        )  # fmt: skip
+        return current
+
+    async def wait_delete(self, ctx: Context, physical_id: str, props: dict[str, Any]) -> None:
+        with contextlib.suppress(NotFound):
+            await ctx.services.apis.parts.delete(
+                self.part, props["ApiId"], self._parent(props), physical_id
+            )
+
+    def needs_replacement(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        names = ("ApiId", self.part.parent) if self.part.parent else ("ApiId",)
+        return any(old.get(n) != new.get(n) for n in names)
+
+
+class RouteResponse(_Part):
+    type_name = "AWS::ApiGatewayV2::RouteResponse"
+    part = ROUTE_RESPONSE
+
+
+class IntegrationResponse(_Part):
+    type_name = "AWS::ApiGatewayV2::IntegrationResponse"
+    part = INTEGRATION_RESPONSE
+
+
+class Model(_Part):
+    type_name = "AWS::ApiGatewayV2::Model"
+    part = MODEL
+
+
+PROVIDERS = (
+    Api, Stage, Route, Integration, Authorizer, Deployment, RouteResponse, IntegrationResponse,
+    Model,
+)  # fmt: skip
