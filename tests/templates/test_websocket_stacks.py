@@ -166,7 +166,8 @@ Outputs:
     Value: !GetAtt ConnectionsTable.Arn
   WebSocketURI:
     Description: "The WSS Protocol URI to connect to"
-    Value: !Join [ '', [ 'wss://', !Ref SimpleChatWebSocket, '.execute-api.',!Ref 'AWS::Region','.amazonaws.com/',!Ref 'Stage'] ]
+    Value: !Join [ '', [ 'wss://', !Ref SimpleChatWebSocket, '.execute-api.',
+                         !Ref 'AWS::Region','.amazonaws.com/',!Ref 'Stage'] ]
 """
 )
 
@@ -212,3 +213,85 @@ def _connection_ids(table: Any, count: int) -> list[str]:
         if len(found) == count or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
+
+
+TWO_WAY = template(
+    """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/lambda-role
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return {"statusCode": 200, "body": "echo:" + event["body"]}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: two-way
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: $request.body.action
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Fn.Arn
+  IntegrationResponse:
+    Type: AWS::ApiGatewayV2::IntegrationResponse
+    Properties:
+      ApiId: !Ref Api
+      IntegrationId: !Ref Integration
+      IntegrationResponseKey: $default
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: echo
+      RouteResponseSelectionExpression: $default
+      ModelSelectionExpression: $request.body.action
+      RequestModels: {echo: Message}
+      Target: !Sub integrations/${Integration}
+  RouteResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties:
+      ApiId: !Ref Api
+      RouteId: !Ref Route
+      RouteResponseKey: $default
+  Model:
+    Type: AWS::ApiGatewayV2::Model
+    Properties:
+      ApiId: !Ref Api
+      Name: Message
+      ContentType: application/json
+      Schema: {type: object, required: [action]}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: dev, AutoDeploy: true}
+Outputs:
+  Url:
+    Value: !Sub wss://${Api}.execute-api.${AWS::Region}.amazonaws.com/${Stage}
+  ApiId: {Value: !Ref Api}
+  ModelId: {Value: !Ref Model}
+"""
+)
+
+
+def test_route_responses_and_models_from_a_template(server: Any, cfn: Any) -> None:
+    """AWS::ApiGatewayV2::RouteResponse makes its route two-way; IntegrationResponse and
+    Model (its Schema JSON in the template) are created on the API."""
+    name = create(cfn, TWO_WAY)
+    found = outputs(cfn, name)
+    apigw = server.client("apigatewayv2")
+
+    with connect(found["Url"], open_timeout=60) as ws:
+        ws.send('{"action": "echo"}')
+        answer = ws.recv(timeout=60)
+    model = apigw.get_model(ApiId=found["ApiId"], ModelId=found["ModelId"])
+
+    assert answer == 'echo:{"action": "echo"}'
+    assert json.loads(model["Schema"]) == {"type": "object", "required": ["action"]}
+    cfn.delete_stack(StackName=name)
