@@ -59,8 +59,9 @@ def test_a_websocket_api_and_its_routes(server, apigw, api):
 
 def test_what_a_websocket_api_refuses(apigw, api):
     """No selection expression, a reserved key of its own, payload format 2.0, CORS, quick
-    create and RouteResponseSelectionExpression other than $default are BadRequest; a
-    second route with the same key is a conflict; HTTP APIs refuse WebSocket members."""
+    create and RouteResponseSelectionExpression other than $default are BadRequest, and so
+    are authorizers and API keys (not applied yet); a second route with the same key is a
+    conflict; HTTP APIs refuse WebSocket members."""
     api_id = api(RouteSelectionExpression="$request.body.action")["ApiId"]
     arn = "arn:aws:lambda:us-east-1:000000000000:function:f"
 

@@ -5,11 +5,13 @@ the @connections API the way handler code does."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -253,3 +255,21 @@ def test_connections_api_from_outside(server, deploy, websocket_api):
     assert described["ConnectedAt"] <= described["LastActiveAt"]
     disconnect = _events(server, echo, 2)[-1]
     assert disconnect["requestContext"]["eventType"] == "DISCONNECT"
+
+
+def test_the_host_form_reaches_the_api(server, deploy, websocket_api):
+    """`ws://{api-id}.execute-api.localhost:{port}/{stage}` reaches the API as the path form
+    does; a plain HTTP request to a WebSocket API is 426 Upgrade Required."""
+    api_id = websocket_api({"$default": deploy(ECHO)}, two_way=("$default",))
+    port = server.settings.port
+    sock = socket.create_connection(("127.0.0.1", port))
+
+    with connect(
+        f"ws://{api_id}.execute-api.localhost:{port}/prod", sock=sock, open_timeout=60
+    ) as ws:
+        ws.send("by host")
+        event = json.loads(ws.recv(timeout=60))
+    plain = httpx.get(f"{server.endpoint_url}/_aws/execute-api/{api_id}/prod")
+
+    assert event["body"] == "by host"
+    assert plain.status_code == 426

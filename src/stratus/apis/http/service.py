@@ -79,6 +79,7 @@ from .websocket import (
     WEBSOCKET,
     Part,
     Parts,
+    check_route_access,
     check_route_key,
     check_route_response_selection,
     check_selection_expression,
@@ -832,6 +833,8 @@ def _websocket_members(fields: Mapping[str, Any], websocket: bool) -> dict[str, 
     given = {name: fields[name] for name in names if fields.get(name) is not None}
     if given and not websocket:
         raise Invalid(f"{', '.join(given)}: supported only for WebSocket APIs")
+    if websocket:
+        check_route_access(fields.get("AuthorizationType"), fields.get("ApiKeyRequired"))
     check_route_response_selection(given.get("RouteResponseSelectionExpression"))
     return given
 

@@ -67,6 +67,18 @@ def check_route_key(key: str) -> str:
     return key
 
 
+def check_route_access(authorization: str | None, api_key_required: bool | None) -> None:
+    """Stratus's WebSocket APIs apply no authorizer and no API key yet: a route asking for
+    one is refused rather than served open."""
+    if authorization not in (None, "NONE"):
+        raise Invalid(
+            f"AuthorizationType {authorization} is not supported on Stratus's WebSocket APIs "
+            "yet (their routes take NONE): authorize in the $connect function instead"
+        )
+    if api_key_required:
+        raise Invalid("ApiKeyRequired is not supported on Stratus's WebSocket APIs yet")
+
+
 def check_selection_expression(expression: str | None) -> str:
     """A RouteSelectionExpression Stratus can evaluate (see `select_route`)."""
     if not expression or not _REFERENCE.search(expression):
