@@ -273,3 +273,44 @@ def test_the_host_form_reaches_the_api(server, deploy, websocket_api):
 
     assert event["body"] == "by host"
     assert plain.status_code == 426
+
+
+PONG = '{"pong": "$context.connectionId", "route": "$context.routeKey"}'
+REFUSED = """#if($context.routeKey == '$connect'){"statusCode": 403}#end"""
+
+
+def test_mock_integrations_answer_from_their_templates(server, apigw, websocket_api):
+    """A MOCK integration's request template gives the status (a $connect mock answering
+    403 refuses the handshake); the matching integration response's template, with
+    $context, is what a two-way route sends back."""
+    api_id = websocket_api({})
+    mock = apigw.create_integration(
+        ApiId=api_id, IntegrationType="MOCK", TemplateSelectionExpression="\\$default",
+        RequestTemplates={"$default": '{"statusCode": 200}'},
+    )  # fmt: skip
+    apigw.create_integration_response(
+        ApiId=api_id, IntegrationId=mock["IntegrationId"], IntegrationResponseKey="$default",
+        ResponseTemplates={"$default": PONG},
+    )  # fmt: skip
+    route = apigw.create_route(
+        ApiId=api_id, RouteKey="ping", Target=f"integrations/{mock['IntegrationId']}"
+    )
+    apigw.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+    closed = websocket_api({})
+    door = apigw.create_integration(
+        ApiId=closed, IntegrationType="MOCK",
+        RequestTemplates={"$default": REFUSED},
+    )  # fmt: skip
+    apigw.create_route(
+        ApiId=closed, RouteKey="$connect", Target=f"integrations/{door['IntegrationId']}"
+    )
+
+    with connect(url(server, api_id), open_timeout=60) as ws:
+        ws.send(json.dumps({"action": "ping"}))
+        answer = json.loads(ws.recv(timeout=60))
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url(server, closed), open_timeout=60)
+
+    assert answer["route"] == "ping"
+    assert len(answer["pong"]) == 16
+    assert refused.value.response.status_code == 403

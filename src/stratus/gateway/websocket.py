@@ -24,8 +24,8 @@ Per connection:
     close       by the client or by DeleteConnection: once the messages in flight are done,
                 $disconnect's integration runs (its answer is ignored)
 
-MOCK integrations answer nothing (their integration responses' templates are recorded, not
-rendered). Authorizers, API keys and throttling are not applied to WebSocket APIs yet.
+MOCK integrations answer from their templates (websocket_mock.py). Authorizers, API keys
+and throttling are not applied to WebSocket APIs yet.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from stratus.gateway.websocket_events import (
     disconnect_event,
     message_event,
 )
+from stratus.gateway.websocket_mock import MockFailed, mock_answer
 from stratus.runtime.spec import InvokeResult
 from stratus.services import Services
 
@@ -259,8 +260,17 @@ async def _wait_integration(
             deployment.api.ApiId, route.RouteKey,
         )  # fmt: skip
         return Outcome(failed=True)
-    if integration.IntegrationType == "MOCK":
-        return Outcome(failed=False)
+    if integration.IntegrationType == "MOCK":  # websocket_mock.py
+        responses = deployment.responses.get(integration.IntegrationId, ())
+        try:
+            status, frame = mock_answer(
+                integration, responses, event.get("body") or "", event["requestContext"],
+                deployment.stage.StageVariables,
+            )  # fmt: skip
+        except MockFailed as exc:
+            log.warning("WebSocket API %s: MOCK integration: %s", deployment.api.ApiId, exc)
+            return Outcome(failed=True)
+        return Outcome(False, status, frame if two_way else None)
     return await _wait_lambda(services, deployment, route, integration, event, two_way)
 
 

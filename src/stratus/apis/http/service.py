@@ -48,6 +48,7 @@ from .model import (
     CreateRouteRequest,
     CreateStageRequest,
     Integration,
+    IntegrationResponse,
     JwtSettings,
     Route,
     RouteSettings,
@@ -100,6 +101,8 @@ class Deployment:
     integrations: dict[str, Integration]
     authorizers: dict[str, Authorizer] = field(default_factory=dict)
     two_way: frozenset[str] = frozenset()  # WebSocket routes with a route response
+    # WebSocket APIs' integration responses by integration id (for MOCK integrations)
+    responses: dict[str, tuple[IntegrationResponse, ...]] = field(default_factory=dict)
 
 
 def _now() -> str:
@@ -640,13 +643,13 @@ class ApiService:
 def _deployment(parsed: Served | None, first: str, path: str) -> Deployment | None:
     if parsed is None:
         return None
-    api, stage, routes, integrations, authorizers, two_way = parsed
+    api, stage, routes, integrations, authorizers, two_way, responses = parsed
     if api.DisableExecuteApiEndpoint:
         return None
     if stage.StageName != DEFAULT_STAGE:
         path = path.removeprefix("/")[len(first) :] or "/"
     path = path if path.startswith("/") else f"/{path}"
-    return Deployment(api, stage, path, routes, integrations, authorizers, two_way)
+    return Deployment(api, stage, path, routes, integrations, authorizers, two_way, responses)
 
 
 def _route_key(key: str, websocket: bool = False) -> str:

@@ -19,7 +19,16 @@ from stratus.store.db import Schema, transaction
 
 from ..remembered import Counted
 from ..shape import Shape
-from .model import DEFAULT_STAGE, Api, ApiDeployment, Authorizer, Integration, Route, Stage
+from .model import (
+    DEFAULT_STAGE,
+    Api,
+    ApiDeployment,
+    Authorizer,
+    Integration,
+    IntegrationResponse,
+    Route,
+    Stage,
+)
 
 S = TypeVar("S", bound=Shape)
 
@@ -80,7 +89,7 @@ CREATE TABLE IF NOT EXISTS api_deployments (    -- frozen copies stages without 
     api_id   TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
     id       TEXT NOT NULL,
     config   TEXT NOT NULL,
-    snapshot TEXT NOT NULL,  -- {"api", "routes", "integrations", "authorizers", "route_responses"}
+    snapshot TEXT NOT NULL,  -- {"api", "routes", "integrations", "authorizers", ...: _FROZEN}
     PRIMARY KEY (api_id, id)
 );
 """,
@@ -115,6 +124,8 @@ class Served(NamedTuple):
     integrations: dict[str, Integration]
     authorizers: dict[str, Authorizer]
     two_way: frozenset[str]  # ids of the routes with a route response (WebSocket APIs)
+    # WebSocket APIs' integration responses, by integration id (MOCK integrations use them).
+    responses: dict[str, tuple[IntegrationResponse, ...]]
 
 
 # What a deployment freezes, by its name in the snapshot.
@@ -123,6 +134,7 @@ _FROZEN = (
     ("integrations", "api_integrations"),
     ("authorizers", "api_authorizers"),
     ("route_responses", "api_route_responses"),
+    ("integration_responses", "api_integration_responses"),
 )
 _SELECT = "SELECT config FROM {} WHERE api_id = ? ORDER BY rowid"
 
@@ -354,9 +366,18 @@ class ApiStore(Counted):
                 frozenset(  # (deployments made before route responses existed have none)
                     orjson.loads(c)["RouteId"] for c in snapshot.get("route_responses", ())
                 ),
+                _by_integration(snapshot.get("integration_responses", ())),
             )
 
         return read
+
+
+def _by_integration(rows: Sequence[str]) -> dict[str, tuple[IntegrationResponse, ...]]:
+    found: dict[str, list[IntegrationResponse]] = {}
+    for row in rows:
+        response = IntegrationResponse.model_validate_json(row)
+        found.setdefault(response.IntegrationId, []).append(response)
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def _frozen(conn: sqlite3.Connection, api_id: str) -> dict[str, list[str]]:
