@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import create_function, invoke_json
+from websockets.sync.client import connect
 
 from stratus.slow_clients import _HeldHeaders
 from stratus.testing import RunningServer, serve_in_thread
@@ -145,3 +146,30 @@ def test_pipelined_head_and_continue_requests_are_all_answered(strict):
     statuses = [line.split(b" ")[1] for line in data.split(b"\r\n") if line.startswith(b"HTTP/1.")]
     assert statuses[:2] == [b"200", b"200"]
     assert statuses[-1] == b"404"
+
+
+def test_a_websocket_outlives_the_deadlines(strict):
+    """Once a connection is upgraded to a WebSocket, the request deadlines no longer apply:
+    a quiet WebSocket stays open past them and still answers."""
+    apigw = strict.client("apigatewayv2")
+    api_id = apigw.create_api(
+        Name="quiet", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )["ApiId"]
+    mock = apigw.create_integration(ApiId=api_id, IntegrationType="MOCK")
+    apigw.create_integration_response(
+        ApiId=api_id, IntegrationId=mock["IntegrationId"], IntegrationResponseKey="$default",
+        ResponseTemplates={"$default": "still here"},
+    )  # fmt: skip
+    route = apigw.create_route(
+        ApiId=api_id, RouteKey="$default", Target=f"integrations/{mock['IntegrationId']}"
+    )
+    apigw.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+    apigw.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+    base = strict.endpoint_url.replace("http://", "ws://")
+
+    with connect(f"{base}/_aws/execute-api/{api_id}/prod") as ws:
+        time.sleep(DEADLINE_S * 4)
+        ws.send("hello")
+        answer = ws.recv(timeout=10)
+
+    assert answer == "still here"

@@ -57,10 +57,6 @@ def protocol_with_deadlines(header_s: float, body_s: float) -> type[HttpToolsPro
             if self.cycle is not None:
                 self.cycle.transport = _HeldHeaders(self.transport, self.loop)
 
-        def handle_websocket_upgrade(self) -> None:
-            self._disarm()  # the connection is a WebSocket's now: no request to time
-            super().handle_websocket_upgrade()
-
         def on_body(self, body: bytes) -> None:
             super().on_body(body)
             self._arm(body_s)
