@@ -257,9 +257,10 @@ def test_connections_api_from_outside(server, deploy, websocket_api):
     assert disconnect["requestContext"]["eventType"] == "DISCONNECT"
 
 
-def test_the_host_form_reaches_the_api(server, deploy, websocket_api):
+def test_the_host_form_reaches_the_api(server, apigw, deploy, websocket_api):
     """`ws://{api-id}.execute-api.localhost:{port}/{stage}` reaches the API as the path form
-    does; a plain HTTP request to a WebSocket API is 426 Upgrade Required."""
+    does; a plain HTTP request to a WebSocket API is 426 Upgrade Required, a WebSocket
+    handshake to an HTTP API 403."""
     api_id = websocket_api({"$default": deploy(ECHO)}, two_way=("$default",))
     port = server.settings.port
     sock = socket.create_connection(("127.0.0.1", port))
@@ -270,9 +271,14 @@ def test_the_host_form_reaches_the_api(server, deploy, websocket_api):
         ws.send("by host")
         event = json.loads(ws.recv(timeout=60))
     plain = httpx.get(f"{server.endpoint_url}/_aws/execute-api/{api_id}/prod")
+    http_api = apigw.create_api(Name="h", ProtocolType="HTTP", Target=arn(server, deploy(ECHO)))
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url(server, http_api["ApiId"], stage=""), open_timeout=60)
+    apigw.delete_api(ApiId=http_api["ApiId"])
 
     assert event["body"] == "by host"
     assert plain.status_code == 426
+    assert refused.value.response.status_code == 403
 
 
 PONG = '{"pong": "$context.connectionId", "route": "$context.routeKey"}'

@@ -12,7 +12,8 @@ Per connection:
     handshake   $connect's integration runs before the upgrade is answered; a function
                 error or unreadable answer refuses it (502 {"message": "Internal server
                 error"}), a statusCode outside 2xx refuses it with that status; no $connect
-                route: accepted. Unknown API or stage: 403 {"message": "Forbidden"}
+                route: accepted. Unknown API or stage, or an HTTP API: 403 {"message":
+                "Forbidden"}
     message     over 128 KB: closed with 1009. Else the route selection expression picks the
                 route (websocket.py in apis/http), else `$default`; no route: the frame
                 {"message": "Forbidden", "connectionId", "requestId"}. Each message is its own
@@ -44,7 +45,7 @@ from starlette.types import Receive, Scope, Send
 from stratus import ids
 from stratus.apis.http.model import Integration, Route
 from stratus.apis.http.service import Deployment
-from stratus.apis.http.websocket import CONNECT, DEFAULT, DISCONNECT, select_route
+from stratus.apis.http.websocket import CONNECT, DEFAULT, DISCONNECT, is_websocket, select_route
 from stratus.errors import StratusError
 from stratus.gateway.connections import MESSAGE_LIMIT, Closed, Connection, Connections
 from stratus.gateway.pipeline import decoded_headers, function_ref, lets_gateway_invoke
@@ -98,7 +99,7 @@ async def wait_serve_connection(
     if (await receive())["type"] != "websocket.connect":
         return
     deployment = await services.apis.resolve(api_id, path)
-    if deployment is None or deployment.path != "/":
+    if deployment is None or deployment.path != "/" or not is_websocket(deployment.api):
         await _wait_refuse(send, 403, b'{"message":"Forbidden"}')
         return
     stage = deployment.stage.StageName
