@@ -320,3 +320,26 @@ def test_mock_integrations_answer_from_their_templates(server, apigw, websocket_
     assert answer["route"] == "ping"
     assert len(answer["pong"]) == 16
     assert refused.value.response.status_code == 403
+
+
+def test_a_custom_domain_name_reaches_the_api(server, apigw, deploy, websocket_api):
+    """A custom domain name mapped to a WebSocket API's stage takes its connections."""
+    api_id = websocket_api({"$default": deploy(ECHO)}, two_way=("$default",))
+    apigw.create_domain_name(
+        DomainName="chat.example.localhost",
+        DomainNameConfigurations=[
+            {"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/x"}
+        ],
+    )
+    try:
+        apigw.create_api_mapping(DomainName="chat.example.localhost", ApiId=api_id, Stage="prod")
+        port = server.settings.port
+        sock = socket.create_connection(("127.0.0.1", port))
+        with connect(f"ws://chat.example.localhost:{port}/", sock=sock, open_timeout=60) as ws:
+            ws.send("by domain")
+            event = json.loads(ws.recv(timeout=60))
+    finally:
+        apigw.delete_domain_name(DomainName="chat.example.localhost")
+
+    assert event["body"] == "by domain"
+    assert event["requestContext"]["stage"] == "prod"

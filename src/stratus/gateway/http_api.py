@@ -157,8 +157,12 @@ class ExecuteApi:
         if scope["type"] == "lifespan":
             await self.app(scope, self._closing_on_shutdown(receive), send)
             return
-        if scope["type"] == "websocket" and (address := address_of(scope)) is not None:
+        if scope["type"] == "websocket":
             services = scope["app"].state.services
+            address = address_of(scope) or await _custom_domain(services, scope)
+            if address is None:
+                await self.app(scope, receive, send)
+                return
             domain = self.callback_domain(scope, address[0])
             await wait_serve_connection(
                 services, self.connections, scope, receive, send, *address, domain

@@ -6,6 +6,7 @@ A client connects to a stage, at the HTTP APIs' addresses with the ws scheme:
 
     ws://127.0.0.1:4566/_aws/execute-api/{api-id}/{stage}
     ws://{api-id}.execute-api.localhost:4566/{stage}
+    ws://{custom domain}:4566/{base path}                 (a mapping to the stage)
 
 Per connection:
 
