@@ -28,7 +28,9 @@ def handler(event, context):
 REFUSE = """
 def handler(event, context):
     if event["queryStringParameters"] and event["queryStringParameters"].get("token") == "ok":
-        return {"statusCode": 200}
+        offered = event["headers"].get("Sec-WebSocket-Protocol", "")
+        chosen = {"Sec-WebSocket-Protocol": "chat"} if "chat" in offered else {}
+        return {"statusCode": 200, "headers": chosen}
     return {"statusCode": 401, "body": "no"}
 """
 
@@ -147,7 +149,13 @@ def test_messages_are_routed_by_the_selection_expression(server, deploy, websock
     assert kinds[-1] == "DISCONNECT"
     connect_event = logs[0]
     assert connect_event["queryStringParameters"] == {"name": "x"}
-    assert connect_event["headers"]["user-agent"] == "test-agent"
+    headers = connect_event["headers"]
+    assert headers["User-Agent"] == "test-agent"
+    assert headers["Sec-WebSocket-Version"] == "13"
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Forwarded-Port"] == str(server.settings.port)
+    assert "Upgrade" not in headers
+    assert connect_event["multiValueHeaders"]["Sec-WebSocket-Key"] == [headers["Sec-WebSocket-Key"]]
     assert connect_event["requestContext"]["identity"]["userAgent"] == "test-agent"
     assert "body" not in connect_event
     assert logs[-1]["requestContext"]["disconnectStatusCode"] == 1000
@@ -194,7 +202,8 @@ def test_no_route_and_no_default_answers_forbidden(server, deploy, websocket_api
 
 def test_connect_can_refuse_the_handshake(server, deploy, websocket_api):
     """$connect answering a statusCode outside 2xx refuses the connection with it; a
-    function error refuses it with 502; an unknown stage is 403."""
+    function error refuses it with 502; an unknown stage is 403; a Sec-WebSocket-Protocol
+    header in its answer picks the client's subprotocol."""
     api_id = websocket_api({"$connect": deploy(REFUSE), "$default": deploy(ECHO)})
     failing = websocket_api({"$connect": deploy(FAIL)})
 
@@ -204,11 +213,15 @@ def test_connect_can_refuse_the_handshake(server, deploy, websocket_api):
         connect(url(server, failing), open_timeout=60)
     with pytest.raises(InvalidStatus) as unknown:
         connect(url(server, api_id, stage="nostage"))
-    with connect(url(server, api_id, query="?token=ok"), open_timeout=60) as ws:
+    with connect(
+        url(server, api_id, query="?token=ok"), subprotocols=["v2", "chat"], open_timeout=60
+    ) as ws:
         ws.send("{}")
+        chosen = ws.subprotocol
 
     assert refused.value.response.status_code == 401
     assert failed.value.response.status_code == 502
+    assert chosen == "chat"
     assert unknown.value.response.status_code == 403
 
 

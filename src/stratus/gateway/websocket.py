@@ -35,8 +35,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +84,7 @@ class Outcome:
     failed: bool  # a function error, an unreadable answer, or Lambda refusing the call
     status: int = 200  # the answer's statusCode (200 without one)
     frame: str | bytes | None = None  # what a two-way route sends back
+    headers: Mapping[str, str] = field(default_factory=dict)  # the answer's, lower-cased
 
 
 async def wait_serve_connection(
@@ -119,9 +120,11 @@ async def wait_serve_connection(
         stage_variables=deployment.stage.StageVariables,
     )
     route = _routes(deployment).get(CONNECT)
+    outcome = Outcome(failed=False)  # (no $connect route: accepted)
     if route is not None:
         request_id = new_request_id()
-        event = connect_event(connected, CONNECT, request_id, now)
+        port = (scope.get("server") or ("", 80))[1]
+        event = connect_event(connected, CONNECT, request_id, now, port)
         outcome = await _wait_integration(services, deployment, route, event, two_way=False)
         if outcome.failed:
             await _wait_refuse(send, 502, b'{"message": "Internal server error"}')
@@ -129,7 +132,10 @@ async def wait_serve_connection(
         if not 200 <= outcome.status < 300:
             await _wait_refuse(send, outcome.status, b'{"message": "Forbidden"}')
             return
-    await send({"type": "websocket.accept"})
+    accept: dict[str, Any] = {"type": "websocket.accept"}
+    if subprotocol := _subprotocol(outcome.headers, headers):
+        accept["subprotocol"] = subprotocol
+    await send(accept)
     connection = Connection(
         connected.connection_id, api_id, stage, send, connected.source_ip,
         connected.user_agent, now,
@@ -157,6 +163,14 @@ async def wait_serve_connection(
         connection.closed = True
         connections.remove(connection)
     await _wait_disconnect(services, api_id, path, deployment, connected, code, reason)
+
+
+def _subprotocol(answered: Mapping[str, str], asked: Sequence[tuple[str, str]]) -> str | None:
+    """The subprotocol the $connect function chose (its Sec-WebSocket-Protocol header), if
+    the client offered it: browsers drop a connection whose answer names none of theirs."""
+    chosen = answered.get("sec-websocket-protocol")
+    offered = [p.strip() for k, v in asked if k == "sec-websocket-protocol" for p in v.split(",")]
+    return chosen if chosen in offered else None
 
 
 def _reason(code: int, given: str | None, *, by_server: bool) -> str:
@@ -322,9 +336,11 @@ def _outcome(result: InvokeResult, two_way: bool) -> Outcome:
     status = answer.get("statusCode", 200)
     if not isinstance(status, int):
         return Outcome(failed=True)
+    given = answer.get("headers")
+    headers = {str(k).lower(): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
     body = answer.get("body")
     if not two_way or body is None:
-        return Outcome(False, status)
+        return Outcome(False, status, headers=headers)
     if not isinstance(body, str):
         body = orjson.dumps(body).decode()
     if answer.get("isBase64Encoded") is True:

@@ -7,8 +7,11 @@ events API Gateway sends), every event carries `requestContext` and `isBase64Enc
                      messageId (MESSAGE only), extendedRequestId, requestId, requestTime,
                      requestTimeEpoch, messageDirection "IN", stage, connectedAt (ms),
                      identity {sourceIp, userAgent (CONNECT, DISCONNECT)}, domainName, apiId
-    CONNECT          headers, multiValueHeaders, queryStringParameters and
-                     multiValueQueryStringParameters (when the handshake had a query)
+    CONNECT          headers, multiValueHeaders (names in the case clients send them,
+                     `Sec-WebSocket-Key`; Connection and Upgrade left out and
+                     X-Forwarded-For/-Port/-Proto added, as API Gateway does),
+                     queryStringParameters and multiValueQueryStringParameters (when the
+                     handshake had a query)
     MESSAGE          body (text as sent; a binary frame base64-encoded, isBase64Encoded true)
     DISCONNECT       headers, multiValueHeaders; disconnectStatusCode, disconnectReason
 """
@@ -77,10 +80,37 @@ def _headers(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {"headers": {k: v[-1] for k, v in multi.items()}, "multiValueHeaders": multi}
 
 
+# The gateway's own hop-by-hop headers, and the ones it sets itself.
+_LEFT_OUT = frozenset({"connection", "upgrade", "x-forwarded-for", "x-forwarded-port",
+                       "x-forwarded-proto"})  # fmt: skip
+_NAMES = {  # names whose usual case is not one capital per dash-separated word
+    "sec-websocket-key": "Sec-WebSocket-Key",
+    "sec-websocket-version": "Sec-WebSocket-Version",
+    "sec-websocket-extensions": "Sec-WebSocket-Extensions",
+    "sec-websocket-protocol": "Sec-WebSocket-Protocol",
+    "x-amzn-trace-id": "X-Amzn-Trace-Id",
+}
+
+
+def header_name(name: str) -> str:
+    """A lower-cased header name (as ASGI gives them) in the case clients send it."""
+    return _NAMES.get(name) or "-".join(p[:1].upper() + p[1:] for p in name.split("-"))
+
+
 def connect_event(
-    connected: Connected, route_key: str, request_id: str, at: datetime
+    connected: Connected, route_key: str, request_id: str, at: datetime, port: int
 ) -> dict[str, Any]:
-    event = _headers(connected.headers)
+    forwarded = next((v for k, v in connected.headers if k == "x-forwarded-for"), None)
+    pairs = [(header_name(k), v) for k, v in connected.headers if k not in _LEFT_OUT]
+    pairs += [
+        (
+            "X-Forwarded-For",
+            f"{forwarded}, {connected.source_ip}" if forwarded else connected.source_ip,
+        ),
+        ("X-Forwarded-Port", str(port)),
+        ("X-Forwarded-Proto", "http"),
+    ]
+    event = _headers(pairs)
     if connected.query:
         multi: dict[str, list[str]] = {}
         for name, value in parse_qsl(connected.query, keep_blank_values=True):
