@@ -58,6 +58,10 @@ class Settings:
     # Answer warm synchronous Invokes by the short path (aws/fast_invoke.py). Off only to
     # hold it to the generic path's answers (tests) or to measure what it saves (benches).
     fast_invoke: bool = True
+    # WebSocket APIs' quotas (gateway/websocket.py): a connection with no message for the
+    # first, or open for the second, is closed (1001), as API Gateway does.
+    websocket_idle_timeout: float = 600.0
+    websocket_max_duration: float = 7200.0
 
     @property
     def endpoint_url(self) -> str:
@@ -90,6 +94,8 @@ class Settings:
             "body_timeout": float,
             "verify_signatures": _parse_bool,
             "fast_invoke": _parse_bool,
+            "websocket_idle_timeout": float,
+            "websocket_max_duration": float,
         }
         for name, read in readers.items():
             raw = env.get(f"STRATUS_{name.upper()}")

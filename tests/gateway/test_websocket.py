@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,6 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+
+from stratus.testing import RunningServer, serve_in_thread
 
 ECHO = """
 import json
@@ -356,3 +359,50 @@ def test_a_custom_domain_name_reaches_the_api(server, apigw, deploy, websocket_a
 
     assert event["body"] == "by domain"
     assert event["requestContext"]["stage"] == "prod"
+
+
+def _chat_until_closed(ws: Any, seconds: float) -> None:
+    """A message every 0.3 s for `seconds` (the send raises once the server has closed)."""
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        ws.send("still here")
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server whose WebSocket connections may idle 1 s and live 3 s."""
+    data = Path(tmp_path_factory.mktemp("websocket", numbered=True))
+    with serve_in_thread(data, websocket_idle_timeout=1.0, websocket_max_duration=3.0) as found:
+        yield found
+
+
+def test_idle_and_long_connections_are_closed(short_lived):
+    """A connection without messages for the idle timeout, or open for the maximum
+    duration, is closed with 1001 (Going away); until then messages keep it open."""
+    apigw = short_lived.client("apigatewayv2")
+    api_id = apigw.create_api(
+        Name="quotas", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
+    )["ApiId"]
+    mock = apigw.create_integration(ApiId=api_id, IntegrationType="MOCK")
+    apigw.create_route(
+        ApiId=api_id, RouteKey="$default", Target=f"integrations/{mock['IntegrationId']}"
+    )
+    apigw.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
+    address = url(short_lived, api_id)
+
+    with connect(address) as quiet:
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as idle:
+            quiet.recv(timeout=10)
+        idle_after = time.monotonic() - started
+    with connect(address) as busy:
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as old:
+            _chat_until_closed(busy, 10)
+        lived = time.monotonic() - started
+
+    assert idle.value.rcvd.code == 1001
+    assert 0.8 < idle_after < 2.5
+    assert old.value.rcvd.code == 1001
+    assert 2.8 < lived < 5

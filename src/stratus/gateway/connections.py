@@ -72,6 +72,7 @@ class Connection:
         if self.closed:
             raise Closed(self.id)
         message = {"type": "websocket.send", "text" if isinstance(data, str) else "bytes": data}
+        self.touch()  # (a frame sent counts as activity for the idle timeout)
         try:
             await self.send(message)
         except (OSError, RuntimeError) as exc:  # uvicorn's ClientDisconnected is an OSError

@@ -23,7 +23,9 @@ Per connection:
                 server error", ...}. A two-way route (one with a route response) sends the
                 function's `body` back (base64-decoded to a binary frame when
                 isBase64Encoded); a one-way route sends nothing
-    close       by the client or by DeleteConnection: once the messages in flight are done,
+    close       by the client, by DeleteConnection, or by the gateway (1001) after the
+                idle timeout (10 min without a message either way) or the maximum duration
+                (2 h; Settings.websocket_*): once the messages in flight are done,
                 $disconnect's integration runs (its answer is ignored)
 
 MOCK integrations answer from their templates (websocket_mock.py). Authorizers, API keys
@@ -41,7 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from stratus import ids
 from stratus.apis.http.model import Integration, Route
@@ -142,10 +144,18 @@ async def wait_serve_connection(
     )  # fmt: skip
     connections.add(connection)
     code, reason = 1006, "Connection closed abnormally"
+    settings = services.settings
+    ends = asyncio.get_running_loop().time() + settings.websocket_max_duration
     try:
         async with asyncio.TaskGroup() as tasks:
             while True:
-                message = await receive()
+                message = await _wait_receive(
+                    receive, connection, settings.websocket_idle_timeout, ends
+                )
+                if message is None:  # idle, or open too long: closed, as on AWS
+                    await connection.wait_close(1001)
+                    code, reason = 1001, "Going away"
+                    break
                 if message["type"] == "websocket.disconnect":
                     code = message.get("code", 1005)
                     reason = _reason(code, message.get("reason"), by_server=connection.closed)
@@ -163,6 +173,26 @@ async def wait_serve_connection(
         connection.closed = True
         connections.remove(connection)
     await _wait_disconnect(services, api_id, path, deployment, connected, code, reason)
+
+
+async def _wait_receive(
+    receive: Receive, connection: Connection, idle_s: float, ends: float
+) -> Message | None:
+    """The next message from the client, or None once the connection has been idle (no
+    message either way) for `idle_s` or has reached `ends` (loop time)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        idle_ends = (
+            loop.time() + idle_s - (datetime.now(UTC) - connection.last_active_at).total_seconds()
+        )
+        deadline = min(idle_ends, ends)
+        if deadline <= loop.time():
+            return None
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await receive()
+        except TimeoutError:
+            continue  # (a post may have made it active meanwhile: the loop re-checks)
 
 
 def _subprotocol(answered: Mapping[str, str], asked: Sequence[tuple[str, str]]) -> str | None:
