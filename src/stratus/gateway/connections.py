@@ -63,6 +63,7 @@ class Connection:
     connected_at: datetime
     last_active_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     closed: bool = False
+    close_reason: str | None = None  # why the gateway closed it, if it did
 
     def touch(self) -> None:
         self.last_active_at = datetime.now(UTC)
@@ -79,10 +80,14 @@ class Connection:
             self.closed = True
             raise Closed(self.id) from exc
 
-    async def wait_close(self, code: int = 1000) -> None:
+    async def wait_close(
+        self, code: int = 1000, reason: str = "Closed by DeleteConnection"
+    ) -> None:
+        """The gateway closes the connection (`reason`: $disconnect's disconnectReason)."""
         if self.closed:
             return
         self.closed = True
+        self.close_reason = reason
         with contextlib.suppress(OSError, RuntimeError):
             await self.send({"type": "websocket.close", "code": code})
 

@@ -143,36 +143,49 @@ async def wait_serve_connection(
         connected.user_agent, now,
     )  # fmt: skip
     connections.add(connection)
-    code, reason = 1006, "Connection closed abnormally"
-    settings = services.settings
-    ends = asyncio.get_running_loop().time() + settings.websocket_max_duration
     try:
-        async with asyncio.TaskGroup() as tasks:
-            while True:
-                message = await _wait_receive(
-                    receive, connection, settings.websocket_idle_timeout, ends
-                )
-                if message is None:  # idle, or open too long: closed, as on AWS
-                    await connection.wait_close(1001)
-                    code, reason = 1001, "Going away"
-                    break
-                if message["type"] == "websocket.disconnect":
-                    code = message.get("code", 1005)
-                    reason = _reason(code, message.get("reason"), by_server=connection.closed)
-                    break
-                body = message.get("text")
-                data: str | bytes = body if body is not None else message.get("bytes") or b""
-                if len(data.encode() if isinstance(data, str) else data) > MESSAGE_LIMIT:
-                    await connection.wait_close(1009)
-                    continue
-                connection.touch()
-                tasks.create_task(
-                    _wait_message(services, connection, connected, api_id, path, deployment, data)
-                )
+        code, reason = await _wait_messages(
+            services, receive, connection, connected, api_id, path, deployment
+        )
     finally:
         connection.closed = True
         connections.remove(connection)
     await _wait_disconnect(services, api_id, path, deployment, connected, code, reason)
+
+
+async def _wait_messages(
+    services: Services,
+    receive: Receive,
+    connection: Connection,
+    connected: Connected,
+    api_id: str,
+    path: str,
+    deployment: Deployment,
+) -> tuple[int, str]:
+    """Serve the client's messages until the connection closes; its close code and reason
+    ($disconnect's disconnectStatusCode and disconnectReason)."""
+    settings = services.settings
+    ends = asyncio.get_running_loop().time() + settings.websocket_max_duration
+    async with asyncio.TaskGroup() as tasks:
+        while True:
+            message = await _wait_receive(
+                receive, connection, settings.websocket_idle_timeout, ends
+            )
+            if message is None:  # idle, or open too long: closed, as on AWS
+                await connection.wait_close(1001, "Going away")
+                return 1001, "Going away"
+            if message["type"] == "websocket.disconnect":
+                code = message.get("code", 1005)
+                return code, connection.close_reason or _reason(code, message.get("reason"))
+            body = message.get("text")
+            data: str | bytes = body if body is not None else message.get("bytes") or b""
+            if len(data.encode() if isinstance(data, str) else data) > MESSAGE_LIMIT:
+                await connection.wait_close(1009, "Message too big")
+                continue
+            connection.touch()
+            tasks.create_task(
+                _wait_message(services, connection, connected, api_id, path, deployment, data)
+            )
 
 
 async def _wait_receive(
@@ -203,9 +216,7 @@ def _subprotocol(answered: Mapping[str, str], asked: Sequence[tuple[str, str]]) 
     return chosen if chosen in offered else None
 
 
-def _reason(code: int, given: str | None, *, by_server: bool) -> str:
-    if by_server:
-        return "Connection closed by the server (DeleteConnection)"
+def _reason(code: int, given: str | None) -> str:
     if code == 1005:
         return "Client-side close frame status not set"
     return given or ""
