@@ -7,11 +7,13 @@ import json
 import uuid
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 from tests.conftest import create_function
 
 from stratus.testing import RunningServer
@@ -300,3 +302,45 @@ def test_a_public_function_url_needs_its_public_permission(
 
     assert before.status_code == 403
     assert after.status_code == 200
+
+
+# -- WebSocket APIs' @connections -------------------------------------------------------------
+def test_connections_need_manage_connections(verified: RunningServer, key_of: Any) -> None:
+    """@connections calls are signed: unsigned is ForbiddenException; a user needs
+    execute-api:ManageConnections on the connection's ARN; the root key may."""
+    client = verified.client("apigatewayv2")
+    api = client.create_api(
+        Name="iam-ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a"
+    )["ApiId"]
+    mock = client.create_integration(ApiId=api, IntegrationType="MOCK")["IntegrationId"]
+    client.create_route(ApiId=api, RouteKey="$default", Target=f"integrations/{mock}")
+    client.create_stage(ApiId=api, StageName="prod", AutoDeploy=True)
+    stage_url = f"{verified.endpoint_url}/_aws/execute-api/{api}/prod"
+    allowed, _ = key_of(
+        manage=_allow("execute-api:ManageConnections", f"arn:aws:execute-api:*:*:{api}/prod/*")
+    )
+    other, other_arn = key_of(
+        manage=_allow("execute-api:ManageConnections", "arn:aws:execute-api:*:*:other/*")
+    )
+
+    def management(key: tuple[str, str]) -> Any:
+        return boto3.client(
+            "apigatewaymanagementapi", endpoint_url=stage_url, region_name="us-east-1",
+            aws_access_key_id=key[0], aws_secret_access_key=key[1],
+        )  # fmt: skip
+
+    unsigned = httpx.post(f"{stage_url}/@connections/AAAAAAAAAAAAAAA=", content=b"x")
+    with pytest.raises(ClientError) as refused:
+        management(other).post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+    with pytest.raises(ClientError) as gone:
+        management(allowed).post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+    with pytest.raises(ClientError) as root_gone:
+        management(("test", "test")).get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
+    client.delete_api(ApiId=api)
+
+    assert unsigned.status_code == 403
+    assert unsigned.headers["x-amzn-ErrorType"] == "ForbiddenException"
+    assert refused.value.response["Error"]["Code"] == "ForbiddenException"
+    assert other_arn in refused.value.response["Error"]["Message"]
+    assert gone.value.response["Error"]["Code"] == "GoneException"
+    assert root_gone.value.response["Error"]["Code"] == "GoneException"

@@ -10,8 +10,11 @@ stage's URL as endpoint) manages connections through the stage's callback URL
     DELETE /{stage}/@connections/{connectionId}   the gateway closes the connection (1000)
 
 A connection that is not open (never was, closed, or still in its $connect) answers
-410 GoneException, as AWS does; a body over 128 KB 413 PayloadTooLargeException. Errors are
-rest-json's: `x-amzn-ErrorType` and `{"message": ...}`.
+410 GoneException, as AWS does; a body over 128 KB 413 PayloadTooLargeException. Callers
+sign their requests (SigV4, service execute-api): unsigned is 403 ForbiddenException, and
+with signature checking on the signer needs `execute-api:ManageConnections` on
+`arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/@connections/{id}`
+(`wait_refusal`). Errors are rest-json's: `x-amzn-ErrorType` and `{"message": ...}`.
 
 The registry is in memory, per server process: connections live on the socket that carries
 them. A frame is sent from the calling request's task; a function that posts to its own
@@ -28,9 +31,12 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import orjson
-from starlette.types import Send
+from starlette.types import Scope, Send
 
+from stratus.gateway.iam_auth import signer, wait_authorized
 from stratus.gateway.responses import HttpResponse
+from stratus.iam.sigv4 import Refused
+from stratus.services import Services
 
 log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 128 * 1024  # API Gateway's WebSocket message payload quota
@@ -44,6 +50,25 @@ def _error(status: int, code: str, message: str) -> HttpResponse:
 
 
 GONE = _error(410, "GoneException", "The connection is gone")
+
+
+async def wait_refusal(
+    services: Services, scope: Scope, body: bytes, api_id: str, stage: str, path: str
+) -> HttpResponse | None:
+    """Why a @connections request is refused (unsigned, or not allowed), or None."""
+    caller = signer(services, scope, body)
+    if isinstance(caller, Refused):
+        return _error(403, "ForbiddenException", caller.message)
+    settings = services.settings
+    arn = (
+        f"arn:aws:execute-api:{settings.region}:{settings.account_id}:"
+        f"{api_id}/{stage}/{scope['method']}{path}"
+    )
+    action = "execute-api:ManageConnections"
+    if not await wait_authorized(services, caller, action, arn):
+        message = f"User: {caller.arn} is not authorized to perform: {action} on resource: {arn}"
+        return _error(403, "ForbiddenException", message)
+    return None
 
 
 class Closed(Exception):

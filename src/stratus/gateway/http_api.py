@@ -62,7 +62,7 @@ from stratus.apis.http.service import Deployment
 from stratus.apis.http.websocket import is_websocket
 from stratus.errors import StratusError, Throttled, TooLarge
 from stratus.gateway.connections import PREFIX as CONNECTIONS
-from stratus.gateway.connections import Connections
+from stratus.gateway.connections import Connections, wait_refusal
 from stratus.gateway.cors import is_preflight, origin_of, preflight, with_cors
 from stratus.gateway.events import HttpRequest, Target, http_api_v1_event, http_api_v2_event
 from stratus.gateway.http_proxy import BAD_GATEWAY, HttpProxy
@@ -283,6 +283,10 @@ async def wait_answer(
     if is_websocket(deployment.api):  # the @connections API, on the stage's URL
         if connections is None or not deployment.path.startswith(CONNECTIONS):
             return UPGRADE_REQUIRED
+        stage = deployment.stage.StageName
+        refused = await wait_refusal(services, scope, body, api_id, stage, deployment.path)
+        if refused is not None:
+            return refused
         return await connections.wait_manage(
             api_id, deployment.stage.StageName, scope["method"], deployment.path, body
         )
