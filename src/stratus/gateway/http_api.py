@@ -378,7 +378,7 @@ async def wait_answer(
     source = _route_arn(
         services, api_id, deployment.stage.StageName, scope["method"], deployment.path
     )
-    if not lets_gateway_invoke(services.functions, function, source, f"HTTP API {api_id}"):
+    if not lets_gateway_invoke(services.functions, function, source, "HTTP API", api_id):
         return internal_error(flavor)
     result = await wait_invoke(
         services.functions, function, orjson.dumps(event), reply,

@@ -289,17 +289,17 @@ async def _wait_invoke_or_none(
 
 
 def lets_gateway_invoke(
-    functions: FunctionService, function: FunctionRef, source: str, api: str
+    functions: FunctionService, function: FunctionRef, source: str, kind: str, api_id: str
 ) -> bool:
     """Whether API Gateway may invoke `function` for `source` (a route's or method's ARN):
     its resource policy must say so (FunctionService.lets_trigger); when it does not, the
-    log says why the client got an error (`api` names the API, e.g. "HTTP API abc")."""
+    log says why the client got an error (`kind` "HTTP API", "REST API"...)."""
     if functions.lets_trigger(function, "apigateway.amazonaws.com", source):
         return True
     log.warning(
-        "%s: %s's resource policy does not let apigateway.amazonaws.com invoke it for %s "
+        "%s %s: %s's resource policy does not let apigateway.amazonaws.com invoke it for %s "
         "(AddPermission; SAM adds one per event): answered as an error, as on AWS",
-        api, function.name, source,
+        kind, api_id, function.name, source,
     )  # fmt: skip
     return False
 

@@ -286,8 +286,8 @@ async def _wait_integration(
         return INTERNAL
     function = function_ref(integration.uri or "")
     source = _invoke_arn(services, deployment, method.httpMethod)
-    api = f"REST API {deployment.api.id}"
-    if not lets_gateway_invoke(services.functions, function, source, api):
+    api_id = deployment.api.id
+    if not lets_gateway_invoke(services.functions, function, source, "REST API", api_id):
         return INTERNAL
     result = await wait_invoke(
         services.functions, function, orjson.dumps(event), reply,

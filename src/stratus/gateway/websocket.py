@@ -345,8 +345,8 @@ async def _wait_lambda(
         f"arn:aws:execute-api:{settings.region}:{settings.account_id}:"
         f"{deployment.api.ApiId}/{deployment.stage.StageName}/{route.RouteKey}"
     )
-    api = f"WebSocket API {deployment.api.ApiId}"
-    if not lets_gateway_invoke(services.functions, function, source, api):
+    api_id = deployment.api.ApiId
+    if not lets_gateway_invoke(services.functions, function, source, "WebSocket API", api_id):
         return Outcome(failed=True)
     try:
         result = await services.functions.invoke(function, orjson.dumps(event), trusted_json=True)
