@@ -73,6 +73,8 @@ ERRORS: ErrorTable = {
     errors.IncompleteBody: WireError("IncompleteBody", 400),
     errors.InvalidDigest: WireError("InvalidDigest", 400),
     errors.MalformedPolicy: WireError("MalformedPolicy", 400),
+    errors.InvalidPolicyDocument: WireError("InvalidPolicyDocument", 400),
+    errors.MalformedPostRequest: WireError("MalformedPOSTRequest", 400),
     errors.MalformedXml: WireError("MalformedXML", 400),
     errors.MalformedAcl: WireError("MalformedACLError", 400),
     errors.InvalidTag: WireError("InvalidTag", 400),

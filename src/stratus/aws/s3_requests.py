@@ -10,8 +10,10 @@ anyone's, so a request is S3's only when it says so:
     ?AWSAccessKeyId=…&Signature=…&Expires=<epoch>      (presigned, S3's SigV2 query form,
                                                         boto3's default for presigned S3 URLs)
 
-Browser preflights (OPTIONS with Origin and Access-Control-Request-Method, unsigned) are S3's
-too unless their path is another API's (s3_cors.py answers them from the bucket's rules).
+A browser's form upload (POST of multipart/form-data to `/bucket`, unsigned: its policy and
+signature are form fields) is S3's too (s3_post.py). Browser preflights (OPTIONS with Origin
+and Access-Control-Request-Method, unsigned) are S3's too unless their path is another API's
+(s3_cors.py answers them from the bucket's rules).
 Every other request passes to the other routes untouched. A virtual-host request's path gets
 its bucket in front (`/key` → `/photos/key`), so routing sees one form. Presigned URLs are
 checked against their expiry here (AccessDenied "Request has expired"); signatures are not
@@ -34,6 +36,7 @@ from stratus.objects.errors import AccessDenied, InvalidArgument
 
 from .protocols.rest_xml import RestXml, error_response
 from .s3_cors import is_preflight, wait_cors
+from .s3_post import is_form_post, wait_post
 
 _VIRTUAL = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)(?:\.s3(?:\.[a-z0-9-]+)?)?\.localhost$")
 _OTHER_HOSTS = (".execute-api.localhost", ".lambda-url.localhost")
@@ -98,6 +101,8 @@ class S3Route(BaseRoute):
             }
         if signed_for_s3(scope) or (is_preflight(scope) and _bucket_path(scope["path"])):
             return Match.FULL, {}
+        if is_form_post(scope) and _bucket_path(scope["path"]):
+            return Match.FULL, {}
         return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,7 +112,9 @@ class S3Route(BaseRoute):
             await cors.preflight(headers)(scope, receive, send)
             return
         expired = presign_expired(scope)
-        if expired is not None:
+        if is_form_post(scope) and expired is None:
+            response = await wait_post(scope, receive, self.api.api.errors)
+        elif expired is not None:
             response = error_response(expired, self.api.api.errors, "0" * 16, scope["method"])
         else:
             response = await self.api.wait_answer(scope, receive)

@@ -41,6 +41,7 @@ from stratus.iam.sigv4 import Incoming, Kind, Refused, incoming_of, sha256_hex, 
 
 from .protocols import aws_json, query, rest_json, rest_xml
 from .protocols.errors import WireError
+from .s3_post import is_form_post
 from .s3_requests import signed_for_s3, virtual_bucket
 from .wire import CONTROL_BODY_LIMIT
 
@@ -161,6 +162,8 @@ def _exempt(scope: Scope) -> bool:
     if "authorization" in headers:
         return False
     if scope["method"] == "GET" and path == "/":  # SNS's confirm/unsubscribe links
+        return True
+    if is_form_post(scope):  # a browser's S3 upload: its form fields sign it (s3_post.py)
         return True
     return scope["method"] == "OPTIONS" and "access-control-request-method" in headers
 

@@ -23,6 +23,7 @@ SignatureDoesNotMatch to STS, InvalidSignatureException to DynamoDB and Lambda.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -328,6 +329,49 @@ class _Signer(SigV4Auth):
 
 class _S3Signer(_Signer, S3SigV4Auth):
     pass
+
+
+def verify_post(fields: Mapping[str, str], secret_of: SecretOf) -> Signed:
+    """A browser upload's form (S3's POST Object): the signature is over the base64 policy
+    field itself, SigV4 (x-amz-credential, x-amz-signature: hex HMAC-SHA256 with the day's
+    derived key) or SigV2 (awsaccesskeyid, signature: base64 HMAC-SHA1 with the secret).
+    `fields` are the form's, names lower-cased. The policy's own expiration bounds it."""
+    policy = fields.get("policy", "")
+    if "x-amz-signature" in fields:
+        parts = fields.get("x-amz-credential", "").split("/")
+        if len(parts) != 5 or parts[4] != "aws4_request" or not policy:
+            raise Refused("incomplete", "x-amz-credential is not a valid credential scope.")
+        key, date, region, service, _ = parts
+        secret = _secret(secret_of, key)
+        expected = hmac.new(
+            _signing_key(secret, date, region, service), policy.encode(), hashlib.sha256
+        ).hexdigest()
+        _compare(expected, fields["x-amz-signature"])
+        return Signed(key, region, service)
+    if "signature" in fields and "awsaccesskeyid" in fields and policy:
+        key = fields["awsaccesskeyid"]
+        digest = hmac.new(_secret(secret_of, key).encode(), policy.encode(), hashlib.sha1)
+        _compare(base64.b64encode(digest.digest()).decode(), fields["signature"])
+        return Signed(key, None, None)
+    raise Refused("missing", "Access Denied")
+
+
+def _secret(secret_of: SecretOf, key: str) -> str:
+    secret = secret_of(key)
+    if secret is None:
+        raise Refused(
+            "unknown-key", "The AWS Access Key Id you provided does not exist in our records."
+        )
+    return secret
+
+
+def _compare(expected: str, given: str) -> None:
+    if not hmac.compare_digest(expected.encode(), given.encode()):
+        raise Refused(
+            "mismatch",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your key and signing method.",
+        )
 
 
 def _encode(text: str) -> str:

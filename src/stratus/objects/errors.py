@@ -292,3 +292,11 @@ class InvalidBucketAcl(Invalid):
         super().__init__(
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
         )
+
+
+class InvalidPolicyDocument(Invalid):
+    """A browser upload's POST policy that is not one (bad base64 or JSON, no expiration)."""
+
+
+class MalformedPostRequest(Invalid):
+    """A browser upload whose body is not multipart/form-data S3 can read."""

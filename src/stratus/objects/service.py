@@ -293,8 +293,15 @@ class ObjectService:
     # ---- objects ------------------------------------------------------------------------
 
     async def put_object(
-        self, bucket: str, key: str, body: Incoming, options: WriteOptions
+        self,
+        bucket: str,
+        key: str,
+        body: Incoming,
+        options: WriteOptions,
+        event: str = "ObjectCreated:Put",
     ) -> ObjectVersion:
+        """A new version from `body`; `event` names its notification (a browser's form
+        upload announces ObjectCreated:Post)."""
         names.check_key(key)
         await self.bucket(bucket)  # refuse before reading a byte
         algorithm = options.checksum_algorithm or checksums.DEFAULT
@@ -332,7 +339,7 @@ class ObjectService:
         )
         if not written.size:
             await asyncio.to_thread(self.blobs.discard, written.name)
-        return await self.wait_commit(version, options, "ObjectCreated:Put")
+        return await self.wait_commit(version, options, event)
 
     async def wait_commit(
         self,
