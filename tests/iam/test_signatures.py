@@ -357,3 +357,34 @@ def test_a_users_policy_allows_its_actions_only(verified: RunningServer, client_
     assert queues["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert streams[:2] == ("AccessDeniedException", 400)
     assert topics[:2] == ("AccessDenied", 403)
+
+
+# -- browser uploads (POST Object) -------------------------------------------------------------
+@pytest.mark.parametrize("version", ["s3v4", None])  # None: boto3's default, SigV2's fields
+def test_a_browser_upload_is_signed_by_its_policy_signature(
+    client_of: Client, user: dict[str, str], bucket: str, version: str | None
+) -> None:
+    """The form carries no Authorization: the signature over its policy is what is checked,
+    with the key's secret; a wrong secret or a tampered policy is SignatureDoesNotMatch."""
+    config = {"signature_version": version} if version else {}
+    s3 = client_of("s3", user["AccessKeyId"], user["SecretAccessKey"], **config)
+    post = s3.generate_presigned_post(bucket, "posted/${filename}", ExpiresIn=600)
+    forged = client_of("s3", user["AccessKeyId"], "not-the-secret", **config)
+    bad = forged.generate_presigned_post(bucket, "posted/${filename}", ExpiresIn=600)
+    unknown = client_of("s3", "AKIANOSUCHKEY0000000", "x", **config)
+    stranger = unknown.generate_presigned_post(bucket, "posted/${filename}", ExpiresIn=600)
+
+    def send(fields: dict[str, str]) -> httpx.Response:
+        return httpx.post(post["url"], data=fields, files={"file": ("f.txt", b"signed")})
+
+    ok = send(post["fields"])
+    wrong = send(bad["fields"])
+    who = send(stranger["fields"])
+    unsigned = send({"key": "posted/anon.txt"})
+
+    assert ok.status_code == 204, ok.text
+    refusals = {"SignatureDoesNotMatch": wrong, "InvalidAccessKeyId": who, "AccessDenied": unsigned}
+    for code, answer in refusals.items():
+        assert (answer.status_code, f"<Code>{code}</Code>" in answer.text) == (403, True)
+    got = s3.get_object(Bucket=bucket, Key="posted/f.txt")["Body"].read()
+    assert got == b"signed"

@@ -6,6 +6,7 @@ and content-length-range are enforced, the object is stored with the form's meta
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Any
 
@@ -239,3 +240,21 @@ def test_a_cors_preflight_for_the_upload_follows_the_bucket_rules(s3: Any, bucke
     assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
     assert answer.status_code == 204
     assert answer.headers["access-control-allow-origin"] == "https://app.example.com"
+
+
+def test_a_content_md5_field_is_checked(s3: Any, bucket: str):
+    """The Content-MD5 field guards the file as PutObject's header does: BadDigest."""
+    good = base64.b64encode(hashlib.md5(b"exact").digest()).decode()
+    post = s3.generate_presigned_post(
+        bucket,
+        "md5.txt",
+        Fields={"Content-MD5": good},
+        Conditions=[["starts-with", "$Content-MD5", ""]],
+        ExpiresIn=300,
+    )
+    wrong = _post(post, b"other")
+    right = _post(post, b"exact")
+
+    assert wrong.status_code == 400
+    assert "<Code>BadDigest</Code>" in wrong.text
+    assert right.status_code == 204

@@ -6,7 +6,8 @@ otherwise). The file part streams to the object store like PutObject's body.
 
     fields before `file`    key (${filename} replaced), policy, signature fields,
                             Content-Type, Cache-Control, Content-Disposition,
-                            Content-Encoding, Expires, x-amz-meta-*, tagging (XML), acl,
+                            Content-Encoding, Expires, Content-MD5, x-amz-meta-*,
+                            tagging (XML), acl,
                             x-amz-storage-class, success_action_status/_redirect
     answer                  204 (default), 200, 201 with <PostResponse>, or 303 to
                             success_action_redirect?bucket=…&key=…&etag=…
@@ -117,6 +118,7 @@ async def _wait_upload(call: Call, form: FormStream) -> Response:
     members: dict[str, Any] = {m: fields[f] for f, m in _CONTENT_FIELDS.items() if f in fields}
     members["Metadata"] = {f[11:]: v for f, v in fields.items() if f.startswith("x-amz-meta-")}
     members["ACL"] = fields.get("acl")
+    members["ContentMD5"] = fields.get("content-md5")
     options = replace(
         write_options(call, members),
         acl=check_acl(found, members),
