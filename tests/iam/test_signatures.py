@@ -362,7 +362,11 @@ def test_a_users_policy_allows_its_actions_only(verified: RunningServer, client_
 # -- browser uploads (POST Object) -------------------------------------------------------------
 @pytest.mark.parametrize("version", ["s3v4", None])  # None: boto3's default, SigV2's fields
 def test_a_browser_upload_is_signed_by_its_policy_signature(
-    client_of: Client, user: dict[str, str], bucket: str, version: str | None
+    verified: RunningServer,
+    client_of: Client,
+    user: dict[str, str],
+    bucket: str,
+    version: str | None,
 ) -> None:
     """The form carries no Authorization: the signature over its policy is what is checked,
     with the key's secret; a wrong secret or a tampered policy is SignatureDoesNotMatch."""
@@ -378,11 +382,19 @@ def test_a_browser_upload_is_signed_by_its_policy_signature(
         return httpx.post(post["url"], data=fields, files={"file": ("f.txt", b"signed")})
 
     ok = send(post["fields"])
+    host = {"Host": f"{bucket}.localhost:{verified.settings.port}"}
+    virtual = httpx.post(
+        verified.endpoint_url + "/",
+        data=post["fields"],
+        files={"file": ("v.txt", b"by host")},
+        headers=host,
+    )
     wrong = send(bad["fields"])
     who = send(stranger["fields"])
     unsigned = send({"key": "posted/anon.txt"})
 
     assert ok.status_code == 204, ok.text
+    assert virtual.status_code == 204, virtual.text
     refusals = {"SignatureDoesNotMatch": wrong, "InvalidAccessKeyId": who, "AccessDenied": unsigned}
     for code, answer in refusals.items():
         assert (answer.status_code, f"<Code>{code}</Code>" in answer.text) == (403, True)

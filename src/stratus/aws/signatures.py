@@ -163,8 +163,9 @@ def _exempt(scope: Scope) -> bool:
         return False
     if scope["method"] == "GET" and path == "/":  # SNS's confirm/unsubscribe links
         return True
-    if is_form_post(scope):  # a browser's S3 upload: its form fields sign it (s3_post.py)
-        return True
+    bucket = virtual_bucket(headers.get("host"))
+    if is_form_post(scope, f"/{bucket}{path}" if bucket else path):
+        return True  # a browser's S3 upload: its form fields sign it (s3_post.py)
     return scope["method"] == "OPTIONS" and "access-control-request-method" in headers
 
 
