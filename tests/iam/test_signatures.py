@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from tests.objects.test_post_upload import post_by_host
 
 from stratus.testing import RunningServer
 
@@ -382,13 +383,7 @@ def test_a_browser_upload_is_signed_by_its_policy_signature(
         return httpx.post(post["url"], data=fields, files={"file": ("f.txt", b"signed")})
 
     ok = send(post["fields"])
-    host = {"Host": f"{bucket}.localhost:{verified.settings.port}"}
-    virtual = httpx.post(
-        verified.endpoint_url + "/",
-        data=post["fields"],
-        files={"file": ("v.txt", b"by host")},
-        headers=host,
-    )
+    virtual = post_by_host(verified, bucket, post["fields"], b"by host")
     wrong = send(bad["fields"])
     who = send(stranger["fields"])
     unsigned = send({"key": "posted/anon.txt"})

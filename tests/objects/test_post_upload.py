@@ -30,6 +30,18 @@ def _post(post: dict[str, Any], body: bytes, filename: str = "cat.jpg") -> httpx
     return httpx.post(post["url"], data=post["fields"], files=files)
 
 
+def post_by_host(
+    server: RunningServer, bucket: str, fields: dict[str, str], body: bytes
+) -> httpx.Response:
+    """The form POSTed to the bucket's own host, `<bucket>.localhost` (virtual-host style)."""
+    return httpx.post(
+        server.endpoint_url + "/",
+        data=fields,
+        files={"file": ("v.txt", body)},
+        headers={"Host": f"{bucket}.localhost:{server.settings.port}"},
+    )
+
+
 def test_a_browser_upload_is_stored_with_its_metadata(signer: Any, s3: Any, bucket: str):
     """The form's Content-Type, Cache-Control, Content-Disposition, x-amz-meta-* and
     tagging are the object's; the default answer is 204 with the ETag and Location."""
@@ -185,13 +197,7 @@ def test_a_large_file_streams_in(s3: Any, bucket: str):
 def test_a_virtual_host_upload(server: RunningServer, s3: Any, bucket: str):
     """The form POSTed to the bucket's own host (virtual-host style)."""
     post = s3.generate_presigned_post(bucket, "v.txt", ExpiresIn=300)
-    host = {"Host": f"{bucket}.localhost:{server.settings.port}"}
-    answer = httpx.post(
-        server.endpoint_url + "/",
-        data=post["fields"],
-        files={"file": ("v.txt", b"virtual")},
-        headers=host,
-    )
+    answer = post_by_host(server, bucket, post["fields"], b"virtual")
 
     assert answer.status_code == 204, answer.text
     assert answer.headers["location"].endswith("/v.txt")
