@@ -1,8 +1,8 @@
 """A log group's metric filters and subscription filters: named filter patterns, stored with
 the group (deleted with it), each a Describe*Filters item kept as JSON.
 
-Metric filters are stored and their patterns checked; Stratus serves no CloudWatch metrics
-API, so no metric is published. Subscription filters are delivered by stratus.bridges
+Metric filters are stored and their patterns checked; the lines they match publish their
+metrics (metric_filters.py). Subscription filters are delivered by stratus.bridges
 (LogSubscriptions), which reads them here.
 """
 
