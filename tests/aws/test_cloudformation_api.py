@@ -163,7 +163,8 @@ def test_query_service_stratus_does_not_serve(server):
     assert response.status_code == 400
     assert error["Code"] == "InvalidAction"
     assert error["Message"] == (
-        "Stratus serves cloudformation, iam, monitoring, sns, sqs, sts over the AWS query protocol, not rds."
+        "Stratus serves cloudformation, iam, monitoring, sns, sqs, sts over the AWS query "
+        "protocol, not rds."
     )
 
 
